@@ -1,0 +1,53 @@
+/* common.h - error reporting and small shared utilities for every dnnfuser module.
+ *
+ * Functions return an int status (DF_OK or a negative DF_E* code) and fill a caller-owned
+ * df_err with a human message and, for input errors, a JSON pointer to the offending field
+ * (RFC 6901, e.g. "/layers/3/K") so the daemon can answer with a precise problem detail.
+ * Nothing here exits; only main() does. */
+#ifndef DNNFUSER_COMMON_H
+#define DNNFUSER_COMMON_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define DF_VERSION "0.1.0"
+
+enum df_status {
+    DF_OK = 0,
+    DF_EINVAL = -1,      /* malformed or invalid input (workload, hardware, mapping, option) */
+    DF_ENOMEM = -2,      /* allocation failed */
+    DF_EIO = -3,         /* file could not be read or written */
+    DF_EINFEASIBLE = -4, /* budget too small: err.layer and err.need_bytes say where and how much */
+    DF_ENOTFOUND = -5,   /* unknown name (zoo network, preset) */
+    DF_ELIMIT = -6,      /* a configured limit was exceeded (layers, batch, ...) */
+};
+
+typedef struct {
+    int code;             /* one of enum df_status */
+    char msg[320];        /* human-readable, one line, names the layer/field */
+    char pointer[128];    /* JSON pointer of the offending field, "" if none */
+    int32_t layer;        /* offending layer index, -1 if none */
+    int64_t need_bytes;   /* DF_EINFEASIBLE: smallest on-chip bytes that would make it feasible */
+} df_err;
+
+/* Clears err (code DF_OK, empty strings, layer -1). err may be NULL everywhere. */
+void df_err_clear(df_err *err);
+/* Sets code, pointer (may be NULL) and a printf-style message; returns code for `return df_err_set(...)`. */
+int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *df_status_name(int code);
+
+/* Parses a byte size: "524288", "512KiB", "512K", "4MiB", "4M", "1GiB", "1.5MiB", "64kB" (kB/MB = 1000-based).
+ * Returns DF_OK and stores in *out, or DF_EINVAL on garbage, negative, zero or overflow. */
+int df_parse_size(const char *s, int64_t *out);
+/* Formats bytes as e.g. "512 KiB", "1.50 MiB" into buf. Returns buf. */
+char *df_format_size(int64_t bytes, char *buf, size_t n);
+
+/* splitmix64: seeded, reentrant pseudo-random numbers (no global state). */
+typedef struct { uint64_t s; } df_rng;
+void df_rng_seed(df_rng *r, uint64_t seed);
+uint64_t df_rng_next(df_rng *r);
+double df_rng_uniform(df_rng *r);             /* [0,1) */
+int32_t df_rng_range(df_rng *r, int32_t n);   /* [0,n) for n > 0 */
+
+#endif

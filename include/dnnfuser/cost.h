@@ -1,0 +1,100 @@
+/* cost.h - the analytical fusion cost model (DESIGN.md section 2).
+ *
+ * A df_net binds a validated workload, a hardware description and a batch size, and precomputes
+ * per-layer, per-sample constants (compute cycles, array traffic, sizes, consumers) so that scoring a
+ * fusion group or a whole mapping costs microseconds. A mapping partitions the layer order into
+ * contiguous groups, each with one micro-batch size m; df_group_eval is the single place that decides
+ * feasibility (peak footprint <= budget) and every solver and the final check go through it. */
+#ifndef DNNFUSER_COST_H
+#define DNNFUSER_COST_H
+
+#include "dnnfuser/workload.h"
+#include "dnnfuser/hw.h"
+
+#define DF_MAX_BATCH 65536
+
+typedef enum {
+    DF_OBJ_LATENCY = 0,
+    DF_OBJ_ENERGY,
+    DF_OBJ_EDP,
+    DF_OBJ_DRAM,
+    DF_OBJ_COUNT
+} df_objective;
+
+typedef struct { int32_t first, last, micro_batch; } df_group;
+
+typedef struct {
+    int32_t n_groups;
+    int32_t cap;
+    df_group *groups;     /* contiguous, in order, covering layers 0..L-1 */
+} df_mapping;
+
+/* Per-layer single-layer figures for one sample (what MAESTRO reports for one layer). */
+typedef struct {
+    double macs;
+    double compute_cycles;  /* PE-array cycles from the dataflow's spatial unrolling */
+    double utilization;     /* macs / (compute_cycles * PEs) */
+    double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws: per pass) */
+    int64_t weight_elems, out_elems;
+} df_layer_figures;
+
+typedef struct {
+    int feasible;
+    int weights_resident;   /* 1: group weights loaded once; 0: streamed once per micro-batch */
+    int32_t micro_batch;
+    int32_t n_micro;        /* ceil(N / micro_batch) */
+    int64_t footprint_bytes;/* peak on-chip bytes */
+    int32_t peak_layer;     /* layer at which the peak occurs */
+    double latency_cycles;
+    double energy_pj;
+    double dram_bytes;
+    double compute_cycles;  /* sum of pure compute cycles */
+    double macs;
+} df_group_cost;
+
+typedef struct {
+    int feasible;
+    double latency_cycles, latency_s, throughput_sps;
+    double energy_pj, dram_bytes, edp;
+    int64_t peak_bytes;
+    double macs, compute_cycles, utilization;
+} df_metrics;
+
+typedef struct df_net df_net;
+
+/* Binds w (validated), hw (validated) and batch N >= 1. w and hw are copied; the net is immutable
+ * afterwards and may be shared across threads for reading. */
+int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t batch, df_err *err);
+void df_net_free(df_net *net);
+const df_workload *df_net_workload(const df_net *net);
+const df_hw *df_net_hw(const df_net *net);
+int32_t df_net_batch(const df_net *net);
+int32_t df_net_layers(const df_net *net);
+const df_layer_figures *df_net_layer_figures(const df_net *net, int32_t layer);
+
+/* Scores layers first..last fused with micro-batch m. Never fails: infeasible groups get
+ * feasible = 0 and footprint_bytes set (latency etc. are still filled in for diagnostics). */
+void df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
+
+/* The smallest footprint any mapping can have: the largest single-layer footprint at m = 1.
+ * Returns DF_OK when within the budget, else DF_EINFEASIBLE with err naming the layer and bytes. */
+int df_net_check_budget(const df_net *net, df_err *err);
+
+/* Validates the mapping's structure (coverage, order, micro-batch range) and scores it.
+ * per_group (nullable) receives map->n_groups entries. An infeasible but well-formed mapping returns
+ * DF_OK with metrics->feasible = 0; structural errors return DF_EINVAL. */
+int df_mapping_eval(const df_net *net, const df_mapping *map, df_metrics *metrics,
+                    df_group_cost *per_group, df_err *err);
+
+/* Objective value of metrics (lower is better). */
+double df_objective_value(df_objective obj, const df_metrics *m);
+const char *df_objective_name(df_objective o);
+int df_objective_parse(const char *s, df_objective *out);
+
+/* Mapping storage. */
+int df_mapping_init(df_mapping *map, int32_t cap);
+void df_mapping_free(df_mapping *map);
+int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m);
+int df_mapping_copy(df_mapping *dst, const df_mapping *src);
+
+#endif

@@ -1,0 +1,38 @@
+/* json.h - JSON (jansson) reading and writing of workloads, hardware, mappings and metrics.
+ * Readers are strict: unknown types, wrong JSON types, out-of-range numbers and missing required
+ * fields are errors with a JSON pointer (prefix + field) in err->pointer. Readers never keep
+ * references to the json_t they were given. */
+#ifndef DNNFUSER_JSON_H
+#define DNNFUSER_JSON_H
+
+#include <jansson.h>
+#include "dnnfuser/cost.h"
+
+/* Workload: {"name": str?, "layers": [{"name","type","K","C","Y","X","R","S","stride","pad","groups","inputs"}]}
+ * Defaults: R=S=1, stride=1, pad=0, groups=1 (C for dwconv), inputs=[previous] (or [-1] for layer 0),
+ * Y=X=1 for fc, X=1 for matmul. The result is validated (df_workload_validate) before returning.
+ * `prefix` is the pointer of the object within the request, e.g. "/workload" ("" at top level). */
+int df_workload_from_json(const json_t *j, const char *prefix, int32_t max_layers, df_workload *out, df_err *err);
+json_t *df_workload_to_json(const df_workload *w);
+
+/* Hardware: a preset name string, or an object {"preset"?, "pes": "16x16" | "pe_rows"+"pe_cols",
+ * "dataflow", "buffer": bytes | "512KiB", "dram_bw", "noc_bw", "clock_hz", "elem_bytes",
+ * "energy_pj": {"mac","rf","noc","buf","dram"}}. Fields given override the preset (default "edge").
+ * Energies not given are recomputed for the final elem_bytes and buffer. Validated before returning. */
+int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err);
+json_t *df_hw_to_json(const df_hw *hw);
+
+/* Mapping: {"groups": [{"first","last","micro_batch"}]}; structure is checked against n_layers/batch. */
+int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, int32_t batch,
+                         df_mapping *out, df_err *err);
+json_t *df_mapping_to_json(const df_mapping *m);
+
+json_t *df_metrics_to_json(const df_metrics *m);
+/* groups with per-group cost: [{"first","last","micro_batch","first_name","last_name",
+ * "footprint_bytes","weights_resident","latency_cycles","energy_pj","dram_bytes"}] */
+json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group_cost *gc);
+
+/* Size field: a JSON integer (bytes) or a string accepted by df_parse_size. */
+int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* solve.h - mapping solvers over the cost model: exact (dynamic programming, optimal for the
+ * map-space of contiguous groups x micro-batch), ga (genetic search, the paper's search-teacher style)
+ * and lbl (best layer-by-layer mapping, the baseline every answer is compared with).
+ * All return DF_EINFEASIBLE (err names the layer and the bytes it needs) when no mapping fits. */
+#ifndef DNNFUSER_SOLVE_H
+#define DNNFUSER_SOLVE_H
+
+#include "dnnfuser/cost.h"
+
+typedef enum { DF_SOLVER_EXACT = 0, DF_SOLVER_GA, DF_SOLVER_LBL, DF_SOLVER_TRANSFORMER, DF_SOLVER_COUNT } df_solver;
+
+typedef struct {
+    int32_t population;   /* individuals per generation (default 64) */
+    int32_t generations;  /* default 200 */
+    int32_t tournament;   /* tournament size (default 3) */
+    double crossover;     /* probability per child (default 0.9) */
+    double mutation;      /* per-gene probability (default 1/L when <= 0) */
+    int32_t elites;       /* copied unchanged (default 2) */
+    uint64_t seed;        /* default 1 */
+} df_ga_params;
+
+typedef struct {
+    int64_t groups_evaluated;   /* df_group_eval calls */
+    int32_t pareto_max;         /* edp only: largest Pareto front kept per prefix */
+    int exact;                  /* 1 when the answer is provably optimal */
+} df_solve_stats;
+
+void df_ga_params_default(df_ga_params *p);
+
+/* out must be initialised (df_mapping_init); it is overwritten. stats may be NULL. */
+int df_solve_exact(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
+int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
+int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out,
+                df_solve_stats *stats, df_err *err);
+
+const char *df_solver_name(df_solver s);
+int df_solver_parse(const char *s, df_solver *out);
+
+#endif

@@ -1,0 +1,20 @@
+/* zoo.h - the built-in model zoo: exact layer shapes of the reference definitions (torchvision for
+ * the CNNs at 224x224, the original BERT-base encoder), residual and branch edges included. */
+#ifndef DNNFUSER_ZOO_H
+#define DNNFUSER_ZOO_H
+
+#include "dnnfuser/workload.h"
+
+typedef struct {
+    int32_t seq_len;   /* bert_base only: tokens per sample (default 128 when 0) */
+} df_zoo_opts;
+
+int32_t df_zoo_count(void);
+const char *df_zoo_name(int32_t i);          /* "resnet18", "resnet50", "mobilenetv2", "mnasnet",
+                                                "vgg16", "efficientnet_b0", "bert_base" */
+const char *df_zoo_description(int32_t i);   /* one line: source definition and input size */
+/* Builds and validates the named network into an uninitialised *out. opts may be NULL.
+ * Unknown name: DF_ENOTFOUND with the list of known names in err->msg. */
+int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df_err *err);
+
+#endif

@@ -1,0 +1,94 @@
+/* common.c - error records, byte-size parsing/formatting and the splitmix64 generator. */
+#include "dnnfuser/common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void df_err_clear(df_err *err) {
+    if (!err) return;
+    err->code = DF_OK;
+    err->msg[0] = '\0';
+    err->pointer[0] = '\0';
+    err->layer = -1;
+    err->need_bytes = 0;
+}
+
+int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) {
+    if (!err) return code;
+    err->code = code;
+    snprintf(err->pointer, sizeof err->pointer, "%s", pointer ? pointer : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *df_status_name(int code) {
+    switch (code) {
+    case DF_OK: return "ok";
+    case DF_EINVAL: return "invalid";
+    case DF_ENOMEM: return "out of memory";
+    case DF_EIO: return "i/o error";
+    case DF_EINFEASIBLE: return "infeasible";
+    case DF_ENOTFOUND: return "not found";
+    case DF_ELIMIT: return "limit exceeded";
+    default: return "unknown error";
+    }
+}
+
+int df_parse_size(const char *s, int64_t *out) {
+    if (!s) return DF_EINVAL;
+    while (isspace((unsigned char)*s)) s++;
+    if (!isdigit((unsigned char)*s) && *s != '.') return DF_EINVAL;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v <= 0) return DF_EINVAL;
+    while (isspace((unsigned char)*end)) end++;
+    static const struct { const char *suffix; double mult; } units[] = {
+        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1e3}, {"m", 1048576.0},
+        {"mib", 1048576.0}, {"mb", 1e6}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1e9},
+    };
+    size_t n = strlen(end);
+    while (n > 0 && isspace((unsigned char)end[n - 1])) n--;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strlen(units[i].suffix) == n && strncasecmp(end, units[i].suffix, n) == 0) {
+            double bytes = v * units[i].mult;
+            if (bytes < 1 || bytes > 9.0e18 || bytes != floor(bytes)) return DF_EINVAL;
+            *out = (int64_t)bytes;
+            return DF_OK;
+        }
+    }
+    return DF_EINVAL;
+}
+
+char *df_format_size(int64_t bytes, char *buf, size_t n) {
+    if (bytes >= 1073741824LL && bytes % 1073741824LL == 0) snprintf(buf, n, "%lld GiB", (long long)(bytes >> 30));
+    else if (bytes >= 1048576 && bytes % 1048576 == 0) snprintf(buf, n, "%lld MiB", (long long)(bytes >> 20));
+    else if (bytes >= 1048576) snprintf(buf, n, "%.2f MiB", bytes / 1048576.0);
+    else if (bytes >= 1024 && bytes % 1024 == 0) snprintf(buf, n, "%lld KiB", (long long)(bytes >> 10));
+    else if (bytes >= 1024) snprintf(buf, n, "%.1f KiB", bytes / 1024.0);
+    else snprintf(buf, n, "%lld B", (long long)bytes);
+    return buf;
+}
+
+/* splitmix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number generators", OOPSLA 2014). */
+void df_rng_seed(df_rng *r, uint64_t seed) { r->s = seed; }
+
+uint64_t df_rng_next(df_rng *r) {
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double df_rng_uniform(df_rng *r) { return (double)(df_rng_next(r) >> 11) * 0x1.0p-53; }
+
+int32_t df_rng_range(df_rng *r, int32_t n) { return n <= 1 ? 0 : (int32_t)(df_rng_next(r) % (uint64_t)n); }

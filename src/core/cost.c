@@ -1,0 +1,471 @@
+/* cost.c - the analytical fusion cost model: per-layer figures per dataflow, fusion-group scoring
+ * (the single feasibility rule), whole-mapping evaluation, objectives and mapping storage.
+ *
+ * Sources for the formulas:
+ *  [MAESTRO]  Kwon et al., "Understanding Reuse, Performance, and Hardware Cost of DNN Dataflows:
+ *             A Data-Centric Approach", MICRO 2019, §4 (spatial multicast/reduction, temporal reuse,
+ *             runtime as the max of compute and communication delays under double buffering).
+ *  [PRED]     Zhao et al., "DNN-Chip Predictor", ICASSP 2020, §2 (per-level access counts x unit energy,
+ *             latency as max over memory levels and compute).
+ *  [NVDLA]    NVDLA primer: weight-stationary, K x C partitioned MAC array (our `ws`).
+ *  [SDN]      Du et al., "ShiDianNao", ISCA 2015, §5-6: output-stationary, outputs mapped on the PE
+ *             grid, inputs forwarded between neighbouring PEs (our `os`).
+ *  [EYERISS]  Chen, Emer, Sze, "Eyeriss", ISCA 2016, §V: row-stationary, filter rows on PE rows,
+ *             output rows on PE columns, psums accumulated vertically, replication of PE sets (`rs`).
+ *  [DNNF]     Kao, Huang, Krishna, "DNNFuser", arXiv 2201.11218, §3: fused layer groups processed one
+ *             micro-batch at a time with intermediate activations staged on chip.
+ *  [DESIGN]   shared/DESIGN.md §2: the exact group semantics implemented by df_group_eval.
+ */
+#include "dnnfuser/cost.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct df_net {
+    df_workload w;
+    df_hw hw;
+    int32_t N, L;
+    double pes;
+    df_layer_figures *fig;  /* [L] */
+    int64_t *out_elems;     /* [L+1] per-sample output elements; [L] = network input tensor */
+    int64_t *w_tile;        /* [L] weight elements that must be on chip when weights stream */
+    int64_t *in_tile;       /* [L*DF_MAX_INPUTS] per-sample elements of a streamed input operand */
+    int64_t *out_tile;      /* [L] per-sample elements of a streamed output (one output row) */
+    int32_t *cons_off;      /* [L+2] CSR offsets of consumers per tensor (tensor L = network input) */
+    int32_t *cons;          /* ascending consumer layer indices, each layer at most once per tensor */
+    double *noc_ps;         /* [L] buffer<->array elements per sample */
+    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws weights, [NVDLA]) */
+    double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
+};
+
+static inline int32_t tensor_of(const df_net *n, int32_t producer) { return producer < 0 ? n->L : producer; }
+
+static double ceil_div(double a, double b) { return ceil(a / b); }
+
+/* Per-sample compute cycles and buffer<->array traffic of one layer on the PE array.
+ * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
+ * case with P = Q = 1; matmul maps its rows to P. */
+static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, int64_t in_total) {
+    memset(f, 0, sizeof *f);
+    double rows = hw->pe_rows, cols = hw->pe_cols, pes = rows * cols;
+    f->macs = (double)df_layer_macs(l);
+    f->weight_elems = df_layer_weight_elems(l);
+    f->out_elems = df_layer_out_elems(l);
+    if (l->type == DF_LAYER_POOL || l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT) {
+        /* No MACs: elementwise work on the array, one op per PE per cycle ([PRED] §2 treats
+         * non-MAC layers as data movement plus a vector op per element). */
+        double ops = l->type == DF_LAYER_POOL ? (double)f->out_elems * l->R * l->S
+                   : l->type == DF_LAYER_ADD ? (double)f->out_elems * (l->n_inputs - 1) : 0.0;
+        f->compute_cycles = ceil_div(ops, pes);
+        f->noc_in = (double)in_total;
+        f->noc_out = (double)f->out_elems;
+        f->utilization = 0;
+        return;
+    }
+    double G = (l->type == DF_LAYER_FC) ? 1 : l->groups;
+    double Kg = l->K / G, Cg = l->C / G;
+    double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
+    double Wt = (double)f->weight_elems;
+    switch (hw->dataflow) {
+    case DF_DATAFLOW_WS: {
+        /* [NVDLA]/[MAESTRO] KC-P: K on columns, C on rows; weights stay in the PEs while all outputs
+         * of the micro-batch stream past (temporal reuse over N*P*Q); inputs are multicast along a
+         * row to the K columns; psums are reduced spatially down the C rows. */
+        double kf = ceil_div(Kg, cols), cf = ceil_div(Cg, rows);
+        f->compute_cycles = G * kf * cf * P * Q * R * S;
+        f->noc_w = Wt;                                /* once per micro-batch (stationary) */
+        f->noc_in = G * kf * Cg * P * Q * R * S;      /* re-read for every K fold */
+        f->noc_out = (double)f->out_elems * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
+        break;
+    }
+    case DF_DATAFLOW_OS: {
+        /* [SDN]/[MAESTRO] YX-P: output rows x cols on the PE grid, each PE accumulates one output;
+         * weights broadcast to all PEs; the input patch of a tile is read once per output channel and
+         * forwarded between neighbouring PEs ([SDN] §6). */
+        double tp = ceil_div(P, rows), tq = ceil_div(Q, cols);
+        double ph = (fmin(P, rows) - 1) * st + R, pw = (fmin(Q, cols) - 1) * st + S;
+        f->compute_cycles = tp * tq * l->K * Cg * R * S;
+        f->noc_w = Wt * tp * tq;                      /* per sample: one broadcast per output tile */
+        f->noc_in = l->K * Cg * tp * tq * ph * pw;
+        f->noc_out = (double)f->out_elems;
+        break;
+    }
+    case DF_DATAFLOW_RS:
+    default: {
+        /* [EYERISS] §V: a PE set of R filter rows x P output rows; each PE runs a 1-D convolution of S
+         * weights over Q outputs. Sets are replicated vertically over input channels (psums add up the
+         * column) and horizontally over filters (inputs are multicast), folded when R or P exceed the
+         * array. */
+        double rrep = R <= rows ? floor(rows / R) : 1, rfold = ceil_div(R, rows);
+        double crep = P <= cols ? floor(cols / P) : 1, cfold = ceil_div(P, cols);
+        f->compute_cycles = G * ceil_div(Kg, crep) * ceil_div(Cg, rrep) * rfold * cfold * Q * S;
+        f->noc_w = Wt * cfold;                        /* per sample, once per column fold */
+        f->noc_in = G * Cg * (double)l->Y * l->X * ceil_div(Kg, crep);
+        f->noc_out = (double)f->out_elems * (2 * ceil_div(Cg, rrep) - 1);
+        break;
+    }
+    }
+    f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
+}
+
+int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t batch, df_err *err) {
+    *out = NULL;
+    df_err_clear(err);
+    if (batch < 1 || batch > DF_MAX_BATCH)
+        return df_err_set(err, DF_EINVAL, "/batch", "batch = %d out of range [1, %d]", batch, DF_MAX_BATCH);
+    if (w->n_layers < 1) return df_err_set(err, DF_EINVAL, "/layers", "workload has no layers");
+    df_net *n = calloc(1, sizeof *n);
+    if (!n) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    int32_t L = w->n_layers;
+    n->L = L;
+    n->N = batch;
+    n->hw = *hw;
+    n->pes = (double)hw->pe_rows * hw->pe_cols;
+    if (df_workload_copy(&n->w, w, err)) { free(n); return DF_ENOMEM; }
+    n->fig = calloc((size_t)L, sizeof *n->fig);
+    n->out_elems = calloc((size_t)L + 1, sizeof *n->out_elems);
+    n->w_tile = calloc((size_t)L, sizeof *n->w_tile);
+    n->in_tile = calloc((size_t)L * DF_MAX_INPUTS, sizeof *n->in_tile);
+    n->out_tile = calloc((size_t)L, sizeof *n->out_tile);
+    n->cons_off = calloc((size_t)L + 2, sizeof *n->cons_off);
+    n->e_sample = calloc((size_t)L, sizeof *n->e_sample);
+    n->noc_ps = calloc((size_t)L, sizeof *n->noc_ps);
+    n->noc_mb = calloc((size_t)L, sizeof *n->noc_mb);
+    if (!n->fig || !n->out_elems || !n->w_tile || !n->in_tile || !n->out_tile || !n->cons_off || !n->e_sample ||
+        !n->noc_ps || !n->noc_mb) {
+        df_net_free(n);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    const df_layer *ly = n->w.layers;
+    /* Network input tensor: the input operand of its first consumer (validation made all agree). */
+    for (int32_t i = 0; i < L && !n->out_elems[L]; i++)
+        for (int j = 0; j < ly[i].n_inputs; j++)
+            if (ly[i].inputs[j] < 0) {
+                n->out_elems[L] = (j == 1 && ly[i].type == DF_LAYER_MATMUL)
+                                      ? (int64_t)ly[i].K * (ly[i].C / ly[i].groups) : df_layer_in_elems(&ly[i]);
+                break;
+            }
+    for (int32_t i = 0; i < L; i++) n->out_elems[i] = df_layer_out_elems(&ly[i]);
+    /* consumers (CSR), deduplicated per consumer layer */
+    int32_t total = 0;
+    for (int32_t i = 0; i < L; i++)
+        for (int j = 0; j < ly[i].n_inputs; j++) {
+            int dup = 0;
+            for (int k = 0; k < j; k++) dup |= ly[i].inputs[k] == ly[i].inputs[j];
+            if (!dup) { n->cons_off[tensor_of(n, ly[i].inputs[j]) + 1]++; total++; }
+        }
+    for (int32_t t = 0; t <= L; t++) n->cons_off[t + 1] += n->cons_off[t];
+    n->cons = malloc((size_t)(total ? total : 1) * sizeof *n->cons);
+    int32_t *fill = calloc((size_t)L + 1, sizeof *fill);
+    if (!n->cons || !fill) { free(fill); df_net_free(n); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
+    for (int32_t i = 0; i < L; i++)
+        for (int j = 0; j < ly[i].n_inputs; j++) {
+            int dup = 0;
+            for (int k = 0; k < j; k++) dup |= ly[i].inputs[k] == ly[i].inputs[j];
+            if (dup) continue;
+            int32_t t = tensor_of(n, ly[i].inputs[j]);
+            n->cons[n->cons_off[t] + fill[t]++] = i;  /* i ascending: lists come out sorted */
+        }
+    free(fill);
+    const df_energy *e = &hw->energy;
+    for (int32_t i = 0; i < L; i++) {
+        const df_layer *l = &ly[i];
+        int64_t in_total = 0;
+        for (int j = 0; j < l->n_inputs; j++) {
+            int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
+            in_total += op;
+            /* A streamed operand needs the input rows of one output row on chip (a line buffer of
+             * min(Y, R) rows, [DESIGN] "current tile"); the second operand of an activation x
+             * activation matmul is needed whole by every output row. */
+            int64_t rowsneed = l->R < l->Y ? l->R : l->Y;
+            n->in_tile[(size_t)i * DF_MAX_INPUTS + j] =
+                (l->type == DF_LAYER_MATMUL && j == 1) ? op : (op * rowsneed + l->Y - 1) / l->Y;
+        }
+        layer_figures(l, hw, &n->fig[i], in_total);
+        n->out_tile[i] = (int64_t)l->K * l->Q;  /* one output row */
+        /* Streaming weights keeps one array pass resident: PEs x R x S elements ([DESIGN]). */
+        int64_t pass = (int64_t)n->pes * l->R * l->S;
+        n->w_tile[i] = n->fig[i].weight_elems < pass ? n->fig[i].weight_elems : pass;
+        /* [PRED] §2: energy = sum over levels of accesses x unit energy. Per MAC: one multiply-add and
+         * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III).
+         * Array traffic crosses the NoC once and the buffer once. ws weight traffic is per
+         * micro-batch and is added in group scoring. */
+        const df_layer_figures *f = &n->fig[i];
+        int per_mb = hw->dataflow == DF_DATAFLOW_WS;
+        n->noc_ps[i] = f->noc_in + f->noc_out + (per_mb ? 0 : f->noc_w);
+        n->noc_mb[i] = per_mb ? f->noc_w : 0;
+        n->e_sample[i] = f->macs * (e->mac + 3 * e->rf) + n->noc_ps[i] * (e->noc + e->buf);
+    }
+    *out = n;
+    return DF_OK;
+}
+
+void df_net_free(df_net *n) {
+    if (!n) return;
+    df_workload_free(&n->w);
+    free(n->fig);
+    free(n->out_elems);
+    free(n->w_tile);
+    free(n->in_tile);
+    free(n->out_tile);
+    free(n->cons_off);
+    free(n->cons);
+    free(n->e_sample);
+    free(n->noc_ps);
+    free(n->noc_mb);
+    free(n);
+}
+
+const df_workload *df_net_workload(const df_net *n) { return &n->w; }
+const df_hw *df_net_hw(const df_net *n) { return &n->hw; }
+int32_t df_net_batch(const df_net *n) { return n->N; }
+int32_t df_net_layers(const df_net *n) { return n->L; }
+const df_layer_figures *df_net_layer_figures(const df_net *n, int32_t i) {
+    return (i >= 0 && i < n->L) ? &n->fig[i] : NULL;
+}
+
+/* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: with double buffering a step takes
+ * the max of compute, DRAM and NoC delays). dram_ps: DRAM elements per sample; wload: weight elements
+ * loaded from DRAM with this micro-batch. */
+static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, double wload) {
+    double eb = n->hw.elem_bytes;
+    double comp = s * n->fig[i].compute_cycles;
+    double dram = (s * dram_ps + wload) * eb / n->hw.dram_bw;
+    double noc = (s * n->noc_ps[i] + n->noc_mb[i]) * eb / n->hw.noc_bw;
+    double m = comp > dram ? comp : dram;
+    return m > noc ? m : noc;
+}
+
+#define STACK_LAYERS 512
+
+void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+    memset(out, 0, sizeof *out);
+    int32_t len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) { out->footprint_bytes = INT64_MAX; return; }
+    /* Per-layer accumulators over the group (index l - first): live held activations (difference
+     * array), streamed tiles, DRAM elements per sample. */
+    int64_t st_live[STACK_LAYERS + 1], st_tile[STACK_LAYERS];
+    double st_dram[STACK_LAYERS];
+    int64_t *live = st_live, *tile = st_tile;
+    double *dram = st_dram;
+    void *heap = NULL;
+    if (len > STACK_LAYERS) {
+        heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
+        if (!heap) { out->footprint_bytes = INT64_MAX; return; }
+        live = heap;
+        tile = live + len + 1;
+        dram = (double *)(tile + len);
+    } else {
+        memset(live, 0, (size_t)(len + 1) * sizeof *live);
+        memset(tile, 0, (size_t)len * sizeof *tile);
+        memset(dram, 0, (size_t)len * sizeof *dram);
+    }
+    const df_layer *ly = n->w.layers;
+    double wsum = 0;
+    for (int32_t i = first; i <= last; i++) {
+        const df_layer *l = &ly[i];
+        int32_t k = i - first;
+        wsum += (double)n->fig[i].weight_elems;
+        /* Output tensor of i ([DESIGN] §2): held on chip from i to its last consumer inside the group;
+         * written to DRAM once per sample if consumed after the group or a network output; when not
+         * held it streams out through a one-row tile. */
+        int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
+        int32_t last_in = -1, external = (lo == hi);
+        for (int32_t c = lo; c < hi; c++) {
+            if (n->cons[c] <= last) last_in = n->cons[c];
+            else external = 1;
+        }
+        if (last_in >= 0) { live[k] += n->out_elems[t]; live[last_in - first + 1] -= n->out_elems[t]; }
+        else tile[k] += n->out_tile[i];
+        if (external) dram[k] += (double)n->out_elems[t];
+        /* Input tensors produced before the group (or the network input): read from DRAM once per
+         * sample at their first consumer in the group; held until the last consumer in the group when
+         * used more than once, else streamed through a tile. */
+        for (int j = 0; j < l->n_inputs; j++) {
+            int32_t p = l->inputs[j];
+            if (p >= first) continue;
+            int dup = 0;
+            for (int q = 0; q < j; q++) dup |= l->inputs[q] == p;
+            if (dup) continue;
+            t = tensor_of(n, p);
+            lo = n->cons_off[t];
+            hi = n->cons_off[t + 1];
+            int32_t c0 = -1, c1 = -1;
+            for (int32_t c = lo; c < hi; c++) {
+                int32_t cc = n->cons[c];
+                if (cc < first || cc > last) continue;
+                if (c0 < 0) c0 = cc;
+                c1 = cc;
+            }
+            if (c0 != i) continue;  /* accounted at its first consumer */
+            dram[k] += (double)n->out_elems[t];
+            if (c1 > c0) { live[k] += n->out_elems[t]; live[c1 - first + 1] -= n->out_elems[t]; }
+            else tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
+        }
+    }
+    /* Peak footprint ([DESIGN] §2): activations x m, plus either all group weights (resident) or the
+     * current layer's weight tile (streamed). */
+    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
+    int64_t run = 0, peak_act = -1, peak_stream = -1;
+    int32_t peak_act_l = first, peak_stream_l = first;
+    for (int32_t k = 0; k < len; k++) {
+        run += live[k];
+        int64_t act = run + tile[k];
+        if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
+        int64_t s = (int64_t)m * act + n->w_tile[first + k];
+        if (s > peak_stream) { peak_stream = s; peak_stream_l = first + k; }
+    }
+    double res_bytes = (wsum + (double)m * peak_act) * eb;
+    int resident = res_bytes <= budget;
+    double fp = resident ? res_bytes : (double)peak_stream * eb;
+    out->weights_resident = resident;
+    out->micro_batch = m;
+    out->n_micro = (n->N + m - 1) / m;
+    out->footprint_bytes = fp > 9.0e18 ? INT64_MAX : (int64_t)fp;
+    out->peak_layer = resident ? peak_act_l : peak_stream_l;
+    out->feasible = fp <= budget;
+    /* Latency: micro-batches run the group's layers in turn ([DNNF] §3); the last micro-batch may be
+     * partial. Resident weights are loaded with the first micro-batch only, streamed ones with every
+     * micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+    int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0;
+    const df_energy *e = &n->hw.energy;
+    for (int32_t i = first; i <= last; i++) {
+        const df_layer_figures *f = &n->fig[i];
+        double W = (double)f->weight_elems, dps = dram[i - first];
+        double loads = resident ? 1 : nmb;
+        if (nmb == 1) {
+            lat += step_cycles(n, i, lastsz, dps, W);
+        } else if (resident) {
+            lat += step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) +
+                   step_cycles(n, i, lastsz, dps, 0);
+        } else {
+            lat += (nmb - 1) * step_cycles(n, i, m, dps, W) + step_cycles(n, i, lastsz, dps, W);
+        }
+        double d = n->N * dps + loads * W;
+        dram_el += d;
+        compute += n->N * f->compute_cycles;
+        macs += n->N * f->macs;
+        /* DRAM transfers also fill or drain the global buffer once ([PRED] §2). */
+        energy += n->N * n->e_sample[i] + nmb * n->noc_mb[i] * (e->noc + e->buf) + d * (e->dram + e->buf);
+    }
+    out->latency_cycles = lat;
+    out->energy_pj = energy;
+    out->dram_bytes = dram_el * eb;
+    out->compute_cycles = compute;
+    out->macs = macs;
+    free(heap);
+}
+
+int df_net_check_budget(const df_net *n, df_err *err) {
+    df_err_clear(err);
+    int64_t need = 0;
+    int32_t worst = -1;
+    for (int32_t i = 0; i < n->L; i++) {
+        df_group_cost g;
+        df_group_eval(n, i, i, 1, &g);
+        if (!g.feasible && g.footprint_bytes > need) { need = g.footprint_bytes; worst = i; }
+    }
+    if (worst < 0) return DF_OK;
+    char b1[32], b2[32];
+    df_err_set(err, DF_EINFEASIBLE, "/budget",
+               "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
+               df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
+               df_format_size(need, b2, sizeof b2));
+    if (err) { err->layer = worst; err->need_bytes = need; }
+    return DF_EINFEASIBLE;
+}
+
+int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_group_cost *per_group, df_err *err) {
+    df_err_clear(err);
+    memset(mt, 0, sizeof *mt);
+    if (map->n_groups < 1) return df_err_set(err, DF_EINVAL, "/groups", "mapping has no groups");
+    int32_t next = 0;
+    mt->feasible = 1;
+    for (int32_t g = 0; g < map->n_groups; g++) {
+        const df_group *gr = &map->groups[g];
+        char ptr[48];
+        snprintf(ptr, sizeof ptr, "/groups/%d", g);
+        if (gr->first != next)
+            return df_err_set(err, DF_EINVAL, ptr, "group %d starts at layer %d, expected %d (groups must be "
+                              "contiguous and cover every layer in order)", g, gr->first, next);
+        if (gr->last < gr->first || gr->last >= n->L)
+            return df_err_set(err, DF_EINVAL, ptr, "group %d: last = %d out of range [%d, %d]", g, gr->last, gr->first, n->L - 1);
+        if (gr->micro_batch < 1 || gr->micro_batch > n->N)
+            return df_err_set(err, DF_EINVAL, ptr, "group %d: micro_batch = %d out of range [1, %d]", g, gr->micro_batch, n->N);
+        df_group_cost gc;
+        df_group_eval(n, gr->first, gr->last, gr->micro_batch, &gc);
+        if (per_group) per_group[g] = gc;
+        mt->feasible &= gc.feasible;
+        mt->latency_cycles += gc.latency_cycles;
+        mt->energy_pj += gc.energy_pj;
+        mt->dram_bytes += gc.dram_bytes;
+        mt->macs += gc.macs;
+        mt->compute_cycles += gc.compute_cycles;
+        if (gc.footprint_bytes > mt->peak_bytes) mt->peak_bytes = gc.footprint_bytes;
+        next = gr->last + 1;
+    }
+    if (next != n->L)
+        return df_err_set(err, DF_EINVAL, "/groups", "groups end at layer %d but the workload has %d layers", next - 1, n->L);
+    mt->latency_s = mt->latency_cycles / n->hw.clock_hz;
+    mt->throughput_sps = mt->latency_s > 0 ? n->N / mt->latency_s : 0;
+    mt->edp = mt->energy_pj * mt->latency_s;
+    mt->utilization = mt->latency_cycles > 0 ? mt->macs / (mt->latency_cycles * n->pes) : 0;
+    return DF_OK;
+}
+
+double df_objective_value(df_objective obj, const df_metrics *m) {
+    switch (obj) {
+    case DF_OBJ_ENERGY: return m->energy_pj;
+    case DF_OBJ_EDP: return m->energy_pj * m->latency_s;
+    case DF_OBJ_DRAM: return m->dram_bytes;
+    case DF_OBJ_LATENCY:
+    default: return m->latency_cycles;
+    }
+}
+
+static const char *const obj_names[DF_OBJ_COUNT] = {"latency", "energy", "edp", "dram"};
+
+const char *df_objective_name(df_objective o) { return (o >= 0 && o < DF_OBJ_COUNT) ? obj_names[o] : "?"; }
+
+int df_objective_parse(const char *s, df_objective *out) {
+    for (int i = 0; i < DF_OBJ_COUNT; i++)
+        if (s && strcmp(s, obj_names[i]) == 0) { *out = (df_objective)i; return DF_OK; }
+    return DF_EINVAL;
+}
+
+int df_mapping_init(df_mapping *map, int32_t cap) {
+    map->n_groups = 0;
+    map->cap = cap > 0 ? cap : 8;
+    map->groups = malloc((size_t)map->cap * sizeof *map->groups);
+    if (!map->groups) { map->cap = 0; return DF_ENOMEM; }
+    return DF_OK;
+}
+
+void df_mapping_free(df_mapping *map) {
+    if (!map) return;
+    free(map->groups);
+    map->groups = NULL;
+    map->n_groups = map->cap = 0;
+}
+
+int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m) {
+    if (map->n_groups == map->cap) {
+        int32_t cap = map->cap ? map->cap * 2 : 8;
+        df_group *g = realloc(map->groups, (size_t)cap * sizeof *g);
+        if (!g) return DF_ENOMEM;
+        map->groups = g;
+        map->cap = cap;
+    }
+    map->groups[map->n_groups++] = (df_group){first, last, m};
+    return DF_OK;
+}
+
+int df_mapping_copy(df_mapping *dst, const df_mapping *src) {
+    dst->n_groups = 0;
+    for (int32_t i = 0; i < src->n_groups; i++)
+        if (df_mapping_push(dst, src->groups[i].first, src->groups[i].last, src->groups[i].micro_batch)) return DF_ENOMEM;
+    return DF_OK;
+}

@@ -1,0 +1,273 @@
+/* check_cost.c - Check suite "cost": the fusion semantics of DESIGN.md §2 on hand-computed examples
+ * (DRAM traffic, footprints, skip tensors, resident vs streamed weights, per-dataflow compute cycles,
+ * budget errors, mapping structure errors) and the speed-independent invariants. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Chain: conv0 (3x8x8 -> 4x8x8, 3x3) -> conv1 (4x8x8 -> 8x8x8, 1x1). elem 1 byte. */
+static void chain2(df_workload *w) {
+    df_workload_init(w, "chain2");
+    tu_conv(w, -1, 3, 8, 8, 4, 3, 1);
+    tu_conv(w, 0, 4, 8, 8, 8, 1, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+}
+
+static df_net *mknet(const df_workload *w, df_hw h, int32_t N) {
+    df_net *n;
+    df_err e;
+    ck_assert_int_eq(df_net_init(&n, w, &h, N, &e), DF_OK);
+    return n;
+}
+
+START_TEST(test_dram_layer_by_layer_vs_fused) {
+    df_workload w;
+    chain2(&w);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 2);
+    /* tensors per sample: in 3*64 = 192, t0 4*64 = 256, t1 8*64 = 512; weights 4*3*9 = 108, 8*4 = 32 */
+    df_group_cost g0, g1, gf;
+    df_group_eval(n, 0, 0, 2, &g0);
+    df_group_eval(n, 1, 1, 2, &g1);
+    df_group_eval(n, 0, 1, 2, &gf);
+    ck_assert(g0.feasible && g1.feasible && gf.feasible);
+    ck_assert_double_eq(g0.dram_bytes, 2 * (192 + 256) + 108);
+    ck_assert_double_eq(g1.dram_bytes, 2 * (256 + 512) + 32);
+    ck_assert_double_eq(gf.dram_bytes, 2 * (192 + 512) + 108 + 32); /* t0 never touches DRAM */
+    ck_assert(gf.weights_resident);
+    /* Fused footprint: at conv0, the held t0 (256) + input line buffer 3*3*8 = 72; at conv1, held t0 +
+     * output row 8*8 = 64. Peak act 328 per sample, x m=2, + all weights 140 resident. */
+    ck_assert_int_eq(gf.footprint_bytes, 2 * 328 + 140);
+    ck_assert_int_eq(gf.peak_layer, 0);
+    /* Single layer: conv0 streams in (72) and out (one row 4*8 = 32): 2*104 + 108 */
+    ck_assert_int_eq(g0.footprint_bytes, 2 * 104 + 108);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_streamed_weights_reload_per_micro_batch) {
+    df_workload w;
+    chain2(&w);
+    /* budget 700 B: fused at m=1 resident needs 328 + 140 = 468 (fits); m=2 resident 796 > 700, so
+     * weights stream: footprint max(2*328 + tile(108), 2*(256+64) + 32) = 764 > 700 -> infeasible. */
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 700, 8, 16, 1), 4);
+    df_group_cost g;
+    df_group_eval(n, 0, 1, 1, &g);
+    ck_assert(g.feasible && g.weights_resident);
+    ck_assert_int_eq(g.n_micro, 4);
+    ck_assert_double_eq(g.dram_bytes, 4 * (192 + 512) + 140); /* weights once */
+    df_group_eval(n, 0, 1, 2, &g);
+    ck_assert(!g.feasible);
+    ck_assert(!g.weights_resident);
+    ck_assert_int_eq(g.footprint_bytes, 2 * 328 + 108);
+    /* Budget 440: resident at m=1 needs 468 > 440, so weights stream; streamed m=1 is
+     * max(328 + 108 (tile = min(108, 16 PEs x 9)), 320 + 16 (min(32, 16 PEs x 1))) = 436 <= 440. */
+    df_net_free(n);
+    n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 440, 8, 16, 1), 4);
+    df_group_eval(n, 0, 1, 1, &g);
+    ck_assert(g.feasible && !g.weights_resident);
+    ck_assert_int_eq(g.footprint_bytes, 436);
+    ck_assert_double_eq(g.dram_bytes, 4 * (192 + 512) + 4 * 140); /* weights every micro-batch */
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_skip_tensor_held_across_group) {
+    /* x -> c0 (8ch) -> c1 (8ch, 3x3) -> add(c1, c0): c0's output is live at c1 and add. */
+    df_workload w;
+    df_workload_init(&w, "res");
+    tu_conv(&w, -1, 4, 8, 8, 8, 1, 1);
+    tu_conv(&w, 0, 8, 8, 8, 8, 3, 1);
+    tu_layer(&w, DF_LAYER_ADD, 1, 0, 8, 8, 8, 8, 1, 1, 0, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 1);
+    df_group_cost g;
+    df_group_eval(n, 0, 2, 1, &g);
+    /* at c1: t0 (512) + t1 (512) held; at add: t0 + t1 + out row (8*8 = 64) = 1088 (peak) */
+    ck_assert_int_eq(g.peak_layer, 2);
+    ck_assert_int_eq(g.footprint_bytes, 1088 + 8 * 4 + 8 * 8 * 9);
+    ck_assert_double_eq(g.dram_bytes, 256 + 512 + 32 + 576); /* in, out, weights */
+    /* Group {c1, add}: t0 enters from DRAM, consumed by c1 and add: read once, held throughout. */
+    df_group_eval(n, 1, 2, 1, &g);
+    ck_assert_double_eq(g.dram_bytes, 512 + 512 + 576);
+    ck_assert_int_eq(g.footprint_bytes, 512 + 512 + 64 + 576);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_output_consumed_inside_and_after) {
+    /* c0 -> c1 -> c2, and c3 = add(c2, c0): group {c0, c1} must write t0 to DRAM for c3 and hold it
+     * for c1. */
+    df_workload w;
+    df_workload_init(&w, "fanout");
+    tu_conv(&w, -1, 4, 8, 8, 8, 1, 1);
+    tu_conv(&w, 0, 8, 8, 8, 8, 1, 1);
+    tu_conv(&w, 1, 8, 8, 8, 8, 1, 1);
+    tu_layer(&w, DF_LAYER_ADD, 2, 0, 8, 8, 8, 8, 1, 1, 0, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 1);
+    df_group_cost g;
+    df_group_eval(n, 0, 1, 1, &g);
+    ck_assert_double_eq(g.dram_bytes, 256 + 512 + 512 + 32 + 64); /* in, t0 out, t1 out, weights */
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_compute_cycles_per_dataflow) {
+    /* One conv: C=32, K=48, 16x16 input, 3x3, pad 1 -> P=Q=16, on a 8x8 array. */
+    df_workload w;
+    df_workload_init(&w, "one");
+    tu_conv(&w, -1, 32, 16, 16, 48, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    double macs = 48.0 * 32 * 16 * 16 * 9;
+    df_net *n = mknet(&w, tu_hw(8, 8, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 1);
+    const df_layer_figures *f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->macs, macs);
+    ck_assert_double_eq(f->compute_cycles, 6.0 * 4 * 16 * 16 * 9); /* ceil(48/8) x ceil(32/8) x PQRS */
+    ck_assert_double_eq_tol(f->utilization, 1.0, 1e-12);
+    df_net_free(n);
+    n = mknet(&w, tu_hw(8, 8, DF_DATAFLOW_OS, 1 << 20, 8, 16, 1), 1);
+    f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->compute_cycles, 2.0 * 2 * 48 * 32 * 9); /* ceil(16/8)^2 tiles x K C R S */
+    df_net_free(n);
+    n = mknet(&w, tu_hw(12, 14, DF_DATAFLOW_RS, 1 << 20, 8, 16, 1), 1);
+    f = df_net_layer_figures(n, 0);
+    /* R=3 on 12 rows: 4 channel sets; P=16 > 14 cols: 2 column folds, no filter replication:
+     * 48 x ceil(32/4) x 2 x Q(16) x S(3) */
+    ck_assert_double_eq(f->compute_cycles, 48.0 * 8 * 2 * 16 * 3);
+    ck_assert(f->utilization > 0.5 && f->utilization <= 1.0);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_latency_is_max_of_compute_dram_noc) {
+    df_workload w;
+    df_workload_init(&w, "one");
+    tu_conv(&w, -1, 16, 8, 8, 16, 1, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    /* compute: 16x16 array, ceil(16/16)^2 * 64 = 64 cycles/sample; DRAM: (1024 + 1024) B/sample +
+     * 256 B weights at 1 B/cycle -> 2304 cycles for one sample: DRAM-bound. */
+    df_net *n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 1e6, 1), 1);
+    df_group_cost g;
+    df_group_eval(n, 0, 0, 1, &g);
+    ck_assert_double_eq(g.latency_cycles, 2304);
+    ck_assert_double_eq(g.compute_cycles, 64);
+    df_net_free(n);
+    n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1e6, 1e6, 1), 1);
+    df_group_eval(n, 0, 0, 1, &g);
+    ck_assert_double_eq(g.latency_cycles, 64);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_budget_too_small_names_layer) {
+    df_workload w;
+    chain2(&w);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 100, 8, 16, 1), 1);
+    df_err e;
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_EINFEASIBLE);
+    /* conv0 alone at m=1: 72 + 32 + tile min(108, 16*9) = 212; conv1: 32 + 64 + 16 = 112 */
+    ck_assert_int_eq(e.layer, 0);
+    ck_assert_int_eq(e.need_bytes, 212);
+    ck_assert_ptr_nonnull(strstr(e.msg, "L0"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "212 B"));
+    df_net_free(n);
+    n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 212, 8, 16, 1), 1);
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_OK);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_mapping_eval_structure) {
+    df_workload w;
+    chain2(&w);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 4);
+    df_mapping m;
+    df_mapping_init(&m, 2);
+    df_metrics mt;
+    df_err e;
+    df_mapping_push(&m, 0, 0, 4);
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL); /* does not cover layer 1 */
+    df_mapping_push(&m, 2, 2, 1);
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL); /* gap */
+    ck_assert_str_eq(e.pointer, "/groups/1");
+    m.groups[1] = (df_group){1, 1, 5};
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL); /* micro_batch > N */
+    m.groups[1] = (df_group){1, 1, 3};
+    df_group_cost gc[2];
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, gc, &e), DF_OK);
+    ck_assert(mt.feasible);
+    ck_assert_double_eq(mt.latency_cycles, gc[0].latency_cycles + gc[1].latency_cycles);
+    ck_assert_double_eq(mt.dram_bytes, gc[0].dram_bytes + gc[1].dram_bytes);
+    ck_assert_int_eq(gc[1].n_micro, 2);
+    ck_assert_double_eq_tol(mt.latency_s, mt.latency_cycles / 1e9, 1e-18);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_footprint_monotone) {
+    /* The exact solver's early exits rely on: footprint non-decreasing in m and in the group end. */
+    df_rng r;
+    df_rng_seed(&r, 7);
+    for (int t = 0; t < 40; t++) {
+        df_workload w;
+        tu_random_workload(&w, &r, 8, t % 2);
+        df_dataflow d = (df_dataflow)(t % 3);
+        df_net *n = mknet(&w, tu_hw(8, 8, d, 1 << 16, 8, 16, 1 + t % 2), 6);
+        for (int32_t i = 0; i < w.n_layers; i++)
+            for (int32_t j = i; j < w.n_layers; j++)
+                for (int32_t m = 1; m <= 6; m++) {
+                    df_group_cost a, b;
+                    df_group_eval(n, i, j, m, &a);
+                    if (m < 6) {
+                        df_group_eval(n, i, j, m + 1, &b);
+                        ck_assert(!(b.feasible && !a.feasible));
+                    }
+                    if (j + 1 < w.n_layers) {
+                        df_group_eval(n, i, j + 1, m, &b);
+                        ck_assert(!(b.feasible && !a.feasible));
+                    }
+                }
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+static Suite *cost_suite(void) {
+    Suite *s = suite_create("cost");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_dram_layer_by_layer_vs_fused);
+    tcase_add_test(tc, test_streamed_weights_reload_per_micro_batch);
+    tcase_add_test(tc, test_skip_tensor_held_across_group);
+    tcase_add_test(tc, test_output_consumed_inside_and_after);
+    tcase_add_test(tc, test_compute_cycles_per_dataflow);
+    tcase_add_test(tc, test_latency_is_max_of_compute_dram_noc);
+    tcase_add_test(tc, test_budget_too_small_names_layer);
+    tcase_add_test(tc, test_mapping_eval_structure);
+    tcase_add_test(tc, test_footprint_monotone);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(cost_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,208 @@
+/* check_exact.c - Check suite "exact": the dynamic program is optimal for the map-space. Brute force
+ * enumerates every partition into contiguous groups and every micro-batch 1..N per group (not only the
+ * solver's ceil(N/k) candidates), scores each mapping with df_mapping_eval, and must never beat the
+ * solver, for all four objectives, on random chains and residual DAGs, three dataflows, and budgets
+ * from tight to generous. Also: lbl is the best singleton mapping, exact <= lbl, budget errors. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include "dnnfuser/solve.h"
+
+typedef struct {
+    const df_net *net;
+    df_objective obj;
+    int32_t L, N, only_singletons;
+    df_mapping cur;
+    double best;
+    int64_t visited;
+} brute;
+
+static void brute_rec(brute *b, int32_t start) {
+    if (start == b->L) {
+        df_metrics mt;
+        df_err e;
+        ck_assert_int_eq(df_mapping_eval(b->net, &b->cur, &mt, NULL, &e), DF_OK);
+        b->visited++;
+        if (mt.feasible) {
+            double v = df_objective_value(b->obj, &mt);
+            if (v < b->best) b->best = v;
+        }
+        return;
+    }
+    int32_t maxend = b->only_singletons ? start : b->L - 1;
+    for (int32_t end = start; end <= maxend; end++)
+        for (int32_t m = 1; m <= b->N; m++) {
+            df_group_cost g;
+            df_group_eval(b->net, start, end, m, &g);
+            if (!g.feasible) continue; /* an infeasible group makes every completion infeasible */
+            df_mapping_push(&b->cur, start, end, m);
+            brute_rec(b, end + 1);
+            b->cur.n_groups--;
+        }
+}
+
+static double brute_best(const df_net *n, df_objective obj, int only_singletons, int64_t *visited) {
+    brute b = {n, obj, df_net_layers(n), df_net_batch(n), only_singletons, {0}, INFINITY, 0};
+    df_mapping_init(&b.cur, 16);
+    brute_rec(&b, 0);
+    df_mapping_free(&b.cur);
+    if (visited) *visited += b.visited;
+    return b.best;
+}
+
+static double solved_value(const df_net *n, df_objective obj, int lbl, df_mapping *m) {
+    df_err e;
+    df_solve_stats st;
+    int rc = lbl ? df_solve_lbl(n, obj, m, &st, &e) : df_solve_exact(n, obj, m, &st, &e);
+    ck_assert_msg(rc == DF_OK, "solver failed: %s", e.msg);
+    df_metrics mt;
+    ck_assert_int_eq(df_mapping_eval(n, m, &mt, NULL, &e), DF_OK);
+    ck_assert(mt.feasible);
+    if (!lbl) ck_assert(st.exact);
+    return df_objective_value(obj, &mt);
+}
+
+static int64_t min_need(const df_workload *w, df_hw h, int32_t N) {
+    h.buffer_bytes = 1;
+    df_net *n;
+    df_err e;
+    ck_assert_int_eq(df_net_init(&n, w, &h, N, &e), DF_OK);
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_EINFEASIBLE);
+    df_net_free(n);
+    return e.need_bytes;
+}
+
+static void check_random(uint64_t seed, int dag) {
+    df_rng r;
+    df_rng_seed(&r, seed);
+    int64_t visited = 0;
+    int cases = 0;
+    for (int t = 0; t < 12; t++) {
+        df_workload w;
+        int32_t L = 4 + df_rng_range(&r, 3);
+        int32_t N = 1 + df_rng_range(&r, 5);
+        tu_random_workload(&w, &r, L, dag);
+        df_dataflow d = (df_dataflow)df_rng_range(&r, 3);
+        df_hw h = tu_hw(4 + df_rng_range(&r, 13), 4 + df_rng_range(&r, 13), d, 0, 1 + df_rng_range(&r, 32),
+                        4 + df_rng_range(&r, 64), 1 + df_rng_range(&r, 2));
+        int64_t need = min_need(&w, h, N);
+        double factors[] = {1.0, 1.7, 4.0, 30.0};
+        for (int f = 0; f < 4; f++) {
+            h.buffer_bytes = (int64_t)(need * factors[f]);
+            df_net *n;
+            df_err e;
+            ck_assert_int_eq(df_net_init(&n, &w, &h, N, &e), DF_OK);
+            for (int o = 0; o < DF_OBJ_COUNT; o++) {
+                df_mapping m;
+                df_mapping_init(&m, 4);
+                double ex = solved_value(n, (df_objective)o, 0, &m);
+                double bf = brute_best(n, (df_objective)o, 0, &visited);
+                ck_assert_msg(fabs(ex - bf) <= 1e-9 * fabs(bf),
+                              "seed %llu case %d budget x%.1f obj %s: exact %.17g brute %.17g", (unsigned long long)seed,
+                              t, factors[f], df_objective_name((df_objective)o), ex, bf);
+                double lb = solved_value(n, (df_objective)o, 1, &m);
+                double lbf = brute_best(n, (df_objective)o, 1, &visited);
+                ck_assert_msg(fabs(lb - lbf) <= 1e-9 * fabs(lbf), "lbl %.17g brute %.17g", lb, lbf);
+                ck_assert(ex <= lb * (1 + 1e-12));
+                for (int32_t g = 0; g < m.n_groups; g++) ck_assert_int_eq(m.groups[g].first, m.groups[g].last);
+                df_mapping_free(&m);
+                cases++;
+            }
+            df_net_free(n);
+        }
+        df_workload_free(&w);
+    }
+    ck_assert_int_eq(cases, 12 * 4 * DF_OBJ_COUNT);
+    ck_assert(visited > 1000); /* the enumeration really ran */
+}
+
+START_TEST(test_exact_matches_brute_force_chains) { check_random(11, 0); }
+END_TEST
+
+START_TEST(test_exact_matches_brute_force_dags) { check_random(23, 1); }
+END_TEST
+
+START_TEST(test_fusion_helps_when_dram_bound) {
+    /* A DRAM-starved chain with plenty of buffer: fusing everything removes the intermediate traffic,
+     * so exact must strictly beat layer-by-layer on DRAM bytes and on latency. */
+    df_workload w;
+    df_workload_init(&w, "chain");
+    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
+    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
+    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    double ex = solved_value(n, DF_OBJ_DRAM, 0, &m);
+    ck_assert_int_eq(m.n_groups, 1);
+    double lb = solved_value(n, DF_OBJ_DRAM, 1, &m);
+    ck_assert_double_eq(ex, 4.0 * (16 * 256 * 2) + 3 * 16 * 16 * 9);
+    ck_assert_double_eq(lb, 4.0 * (16 * 256 * 6) + 3 * 16 * 16 * 9);
+    ck_assert(solved_value(n, DF_OBJ_LATENCY, 0, &m) < solved_value(n, DF_OBJ_LATENCY, 1, &m));
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_infeasible_budget_reported_by_solvers) {
+    df_workload w;
+    df_workload_init(&w, "chain");
+    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
+    tu_conv(&w, 0, 16, 16, 16, 64, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 256, 8, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 1, &e), DF_OK);
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    ck_assert_int_eq(df_solve_exact(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_EINFEASIBLE);
+    ck_assert_int_ge(e.layer, 0);
+    ck_assert(e.need_bytes > 256);
+    ck_assert_str_eq(e.pointer, "/budget");
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_EDP, &m, NULL, &e), DF_EINFEASIBLE);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_solver_names) {
+    df_solver s;
+    ck_assert_int_eq(df_solver_parse("ga", &s), DF_OK);
+    ck_assert_int_eq(s, DF_SOLVER_GA);
+    ck_assert_int_eq(df_solver_parse("GA ", &s), DF_EINVAL);
+    ck_assert_str_eq(df_solver_name(DF_SOLVER_LBL), "lbl");
+    df_objective o;
+    ck_assert_int_eq(df_objective_parse("edp", &o), DF_OK);
+    ck_assert_int_eq(o, DF_OBJ_EDP);
+    ck_assert_int_eq(df_objective_parse("speed", &o), DF_EINVAL);
+}
+END_TEST
+
+static Suite *exact_suite(void) {
+    Suite *s = suite_create("exact");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_exact_matches_brute_force_chains);
+    tcase_add_test(tc, test_exact_matches_brute_force_dags);
+    tcase_add_test(tc, test_fusion_helps_when_dram_bound);
+    tcase_add_test(tc, test_infeasible_budget_reported_by_solvers);
+    tcase_add_test(tc, test_solver_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(exact_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

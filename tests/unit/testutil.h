@@ -1,0 +1,72 @@
+/* testutil.h - helpers shared by the Check suites: build small workloads and hardware by hand,
+ * and random realistic chains/DAGs for property tests. Header-only, test code only. */
+#ifndef DNNFUSER_TESTUTIL_H
+#define DNNFUSER_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include "dnnfuser/cost.h"
+
+static inline int32_t tu_layer(df_workload *w, df_layer_type t, int32_t in0, int32_t in1, int32_t K, int32_t C,
+                               int32_t Y, int32_t X, int32_t R, int32_t stride, int32_t pad, int32_t groups) {
+    df_layer l;
+    memset(&l, 0, sizeof l);
+    snprintf(l.name, sizeof l.name, "L%d", w->n_layers);
+    l.type = t;
+    l.K = K; l.C = C; l.Y = Y; l.X = X; l.R = R; l.S = R;
+    l.stride = stride; l.pad = pad; l.groups = groups;
+    l.inputs[0] = in0;
+    l.n_inputs = 1;
+    if (in1 != -2) { l.inputs[1] = in1; l.n_inputs = 2; }
+    ck_assert_int_eq(df_workload_add(w, &l, NULL), DF_OK);
+    return w->n_layers - 1;
+}
+
+/* conv reading producer `in` (or -1): shape taken from the producer */
+static inline int32_t tu_conv(df_workload *w, int32_t in, int32_t C, int32_t Y, int32_t X, int32_t K, int32_t R,
+                              int32_t stride) {
+    return tu_layer(w, DF_LAYER_CONV, in, -2, K, C, Y, X, R, stride, R / 2, 1);
+}
+
+static inline df_hw tu_hw(int32_t rows, int32_t cols, df_dataflow d, int64_t buffer, double dram_bw, double noc_bw,
+                          int32_t eb) {
+    df_hw h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.name, sizeof h.name, "test");
+    h.pe_rows = rows; h.pe_cols = cols; h.dataflow = d; h.buffer_bytes = buffer;
+    h.dram_bw = dram_bw; h.noc_bw = noc_bw; h.clock_hz = 1e9; h.elem_bytes = eb;
+    h.energy = (df_energy){1.0, 1.0, 2.0, 6.0, 200.0};
+    return h;
+}
+
+/* Random realistic network of L layers: convs (1x1/3x3, occasional stride 2) with residual adds
+ * (dag != 0) over a 3-layer-back skip, and an occasional pool. Channels 4..64, input 16x16. */
+static inline void tu_random_workload(df_workload *w, df_rng *r, int32_t L, int dag) {
+    df_workload_init(w, "random");
+    int32_t C = 3 + df_rng_range(r, 6), Y = 16, prev = -1;
+    while (w->n_layers < L) {
+        int32_t i = w->n_layers;
+        int choice = df_rng_range(r, 10);
+        if (dag && choice < 3 && i >= 2 && L - i >= 2) {
+            /* residual: conv keeping shape, then add with the block input */
+            int32_t blk_in = prev;
+            int32_t c1 = tu_conv(w, prev, C, Y, Y, C, 3, 1);
+            tu_layer(w, DF_LAYER_ADD, c1, blk_in, C, C, Y, Y, 1, 1, 0, 1);
+            prev = w->n_layers - 1;
+        } else if (choice == 3 && Y >= 4) {
+            prev = tu_layer(w, DF_LAYER_POOL, prev, -2, C, C, Y, Y, 2, 2, 0, 1);
+            Y /= 2;
+        } else {
+            int32_t K = 4 + df_rng_range(r, 61), R = df_rng_range(r, 2) ? 3 : 1;
+            int32_t st = (Y >= 8 && df_rng_range(r, 5) == 0) ? 2 : 1;
+            prev = tu_conv(w, prev, C, Y, Y, K, R, st);
+            C = K;
+            Y = (Y + 2 * (R / 2) - R) / st + 1;
+        }
+    }
+    df_err e;
+    ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "random workload invalid: %s", e.msg);
+}
+
+#endif

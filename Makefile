@@ -30,9 +30,18 @@ LDFLAGS   ?=
 # Debian 12 packages the build and the tests need. `make deps` installs the missing ones.
 DEB_PKGS  := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
              check libsystemd-dev curl nginx-light
-PKGS      := jansson
+PKGS      := jansson openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SERVER_PKGS := libmicrohttpd libuv
+SERVER_CFLAGS := $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
+SERVER_LIBS   := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
+# systemd notify support when libsystemd is there (USE_SYSTEMD=no to build without)
+USE_SYSTEMD ?= $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes || echo no)
+ifeq ($(USE_SYSTEMD),yes)
+SERVER_CFLAGS += -DHAVE_LIBSYSTEMD $(shell pkg-config --cflags libsystemd)
+SERVER_LIBS   += $(shell pkg-config --libs libsystemd)
+endif
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LIBS      := $(PKG_LIBS) -lm
@@ -43,15 +52,22 @@ else
 Q := @
 endif
 
-# --- sources: one folder per module; data flows core <- solve <- cli ----------------------------
+# --- sources: one folder per module; data flows core <- solve, model <- server, cli, train -------
 CORE_SRCS  := $(sort $(wildcard src/core/*.c))
 SOLVE_SRCS := $(sort $(wildcard src/solve/*.c))
-LIB_SRCS   := $(CORE_SRCS) $(SOLVE_SRCS)
+MODEL_SRCS := $(sort $(wildcard src/model/*.c))
+LIB_SRCS   := $(CORE_SRCS) $(SOLVE_SRCS) $(MODEL_SRCS)
 CLI_SRCS   := $(sort $(wildcard src/cli/*.c))
+SERVER_SRCS := $(sort $(wildcard src/server/*.c))
+TRAIN_SRCS := $(sort $(wildcard src/train/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
+TRAIN_OBJS := $(TRAIN_SRCS:%.c=$(BUILD)/%.o)
 LIB        := $(BUILD)/libdnnfuser.a
 CLI        := $(BUILD)/dnnfuser
+SERVER     := $(if $(SERVER_SRCS),$(BUILD)/dnnfuserd)
+TRAIN      := $(if $(TRAIN_SRCS),$(BUILD)/dnnfuser-train)
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -60,7 +76,12 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test unit integration bench install uninstall clean
-all: $(CLI)
+all: $(CLI) $(SERVER) $(TRAIN)
+
+$(BUILD)/src/server/%.o: src/server/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,7 +96,22 @@ $(CLI): $(CLI_OBJS) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
 
-# Unit tests: tests/unit/check_<module>.c, one Check suite per module.
+$(BUILD)/dnnfuserd: $(SERVER_OBJS) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(SERVER_LIBS) $(LIBS)
+
+$(BUILD)/dnnfuser-train: $(TRAIN_OBJS) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TRAIN_OBJS) $(LIB) $(LIBS)
+
+# Unit tests: tests/unit/check_<module>.c, one Check suite per module. A suite for a server module
+# (tests/unit/check_server_*.c) also links the server objects except main.
+SERVER_LIB_OBJS := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJS))
+$(BUILD)/tests/check_server_%: tests/unit/check_server_%.c $(SERVER_LIB_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(SERVER_LIB_OBJS) $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(SERVER_LIBS) $(LIBS)
+
 $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
@@ -86,13 +122,14 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
 
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do CK_DEFAULT_TIMEOUT=120 ./$$t; done
+	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS)
 
 integration: all
-	@set -e; for t in $(INTEG); do echo "== $$t"; BUILD=$(BUILD) bash $$t; done
+	@BUILD=$(BUILD) bash tests/run.sh $(INTEG)
 
-test: unit integration
-	@echo "make test: all unit and integration tests passed"
+# Every test, one summary line at the end ("tests: N passed, M failed").
+test: all $(UNIT_BINS)
+	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG)
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b; done
@@ -110,11 +147,13 @@ deps:
 install: all
 	$(INSTALL) -d $(DESTDIR)$(bindir)
 	$(INSTALL_PROGRAM) $(CLI) $(DESTDIR)$(bindir)/dnnfuser
+	$(if $(SERVER),$(INSTALL_PROGRAM) $(SERVER) $(DESTDIR)$(bindir)/dnnfuserd)
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/dnnfuser
+	rm -f $(DESTDIR)$(bindir)/dnnfuserd
 
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SERVER_OBJS:.o=.d) $(TRAIN_OBJS:.o=.d)

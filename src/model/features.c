@@ -1,0 +1,225 @@
+/* features.c - the transformer mapper's view of a request: per-layer features (static: layer shape,
+ * DAG structure, hardware, budget, batch, objective, cost-model hints; dynamic: the partial schedule),
+ * the action space (join current group / start a group with a micro-batch slot) and the feasibility
+ * mask, computed incrementally with df_group_eval, the cost model's single feasibility rule. */
+#include "dnnfuser/features.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const int32_t df_slot_nmicro[DF_MB_SLOTS] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 48, 64, 128};
+
+enum { STATIC_FEATURES = 54, DYNAMIC_FEATURES = 10 + DF_ACTIONS + 1 };
+_Static_assert(STATIC_FEATURES + DYNAMIC_FEATURES == DF_FEATURES, "feature layout out of sync");
+
+static float lg(double v) { return (float)log2(v > 1e-30 ? v : 1e-30); }
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void df_episode_free(df_episode *ep) {
+    if (!ep) return;
+    free(ep->max_single_m);
+    free(ep->lbl_cost);
+    free(ep->static_feat);
+    memset(ep, 0, sizeof *ep);
+}
+
+/* lbl_cost holds, per layer, [latency, energy, dram] of its best single-layer group. */
+#define LBL(ep, t, k) ((ep)->lbl_cost[(size_t)(t) * 3 + (k)])
+
+int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err *err) {
+    df_err_clear(err);
+    memset(ep, 0, sizeof *ep);
+    ep->net = net;
+    ep->obj = obj;
+    ep->L = df_net_layers(net);
+    ep->N = df_net_batch(net);
+    int32_t L = ep->L, N = ep->N;
+    for (int k = 0; k < DF_MB_SLOTS; k++) {
+        /* n_micro beyond N means one sample per micro-batch: m = 1 always has a slot */
+        int32_t nm = df_slot_nmicro[k] < N ? df_slot_nmicro[k] : N, m = (N + nm - 1) / nm;
+        ep->slot_m[k] = m;
+        for (int j = 0; j < k; j++)
+            if (ep->slot_m[j] == m) ep->slot_m[k] = 0;
+    }
+    ep->max_single_m = calloc((size_t)L, sizeof *ep->max_single_m);
+    ep->lbl_cost = calloc((size_t)L * 3, sizeof *ep->lbl_cost);
+    ep->static_feat = calloc((size_t)L * DF_FEATURES, sizeof *ep->static_feat);
+    if (!ep->max_single_m || !ep->lbl_cost || !ep->static_feat) {
+        df_episode_free(ep);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    const df_workload *w = df_net_workload(net);
+    const df_hw *hw = df_net_hw(net);
+    double budget = (double)hw->buffer_bytes, eb = hw->elem_bytes;
+    for (int32_t t = 0; t < L; t++) {
+        LBL(ep, t, 0) = LBL(ep, t, 1) = LBL(ep, t, 2) = INFINITY;
+        for (int k = 0; k < DF_MB_SLOTS; k++) {
+            if (!ep->slot_m[k]) continue;
+            df_group_cost g;
+            df_group_eval(net, t, t, ep->slot_m[k], &g);
+            if (!g.feasible) continue;
+            if (ep->slot_m[k] > ep->max_single_m[t]) ep->max_single_m[t] = ep->slot_m[k];
+            if (g.latency_cycles < LBL(ep, t, 0)) LBL(ep, t, 0) = g.latency_cycles;
+            if (g.energy_pj < LBL(ep, t, 1)) LBL(ep, t, 1) = g.energy_pj;
+            if (g.dram_bytes < LBL(ep, t, 2)) LBL(ep, t, 2) = g.dram_bytes;
+        }
+    }
+    /* consumers: last consumer index and count per layer output */
+    int32_t *last_cons = malloc((size_t)L * sizeof *last_cons), *ncons = calloc((size_t)L, sizeof *ncons);
+    if (!last_cons || !ncons) {
+        free(last_cons);
+        free(ncons);
+        df_episode_free(ep);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    for (int32_t t = 0; t < L; t++) last_cons[t] = -1;
+    for (int32_t t = 0; t < L; t++)
+        for (int j = 0; j < w->layers[t].n_inputs; j++) {
+            int32_t p = w->layers[t].inputs[j];
+            if (p >= 0) { last_cons[p] = t; ncons[p]++; }
+        }
+    for (int32_t t = 0; t < L; t++) {
+        const df_layer *l = &w->layers[t];
+        const df_layer_figures *f = df_net_layer_figures(net, t);
+        float *x = &ep->static_feat[(size_t)t * DF_FEATURES];
+        int i = 0;
+        for (int k = 0; k < DF_LAYER_TYPE_COUNT; k++) x[i++] = (int)l->type == k;
+        x[i++] = lg(l->K); x[i++] = lg(l->C); x[i++] = lg(l->Y); x[i++] = lg(l->X);
+        x[i++] = (float)l->R; x[i++] = (float)l->S; x[i++] = (float)l->stride; x[i++] = lg(l->groups);
+        double in_el = 0;
+        int32_t maxdist = 0;
+        int skip_in = 0;
+        for (int j = 0; j < l->n_inputs; j++) {
+            int32_t p = l->inputs[j];
+            in_el += p >= 0 ? (double)df_layer_out_elems(&w->layers[p]) : (double)df_layer_in_elems(l);
+            int32_t dist = p >= 0 ? t - p : t + 1;
+            if (dist > maxdist) maxdist = dist;
+            if (dist > 1 && t > 0) skip_in = 1;
+        }
+        x[i++] = lg(1 + f->macs); x[i++] = lg(1 + f->weight_elems * eb);
+        x[i++] = lg(f->out_elems * eb); x[i++] = lg(in_el * eb);
+        x[i++] = (float)l->n_inputs; x[i++] = (float)skip_in; x[i++] = lg(1 + maxdist);
+        x[i++] = last_cons[t] > t + 1; x[i++] = last_cons[t] > t ? lg(1 + last_cons[t] - t) : 0;
+        x[i++] = (float)ncons[t]; x[i++] = last_cons[t] < 0;
+        x[i++] = (float)t / L; x[i++] = (float)(L - 1 - t) / L; x[i++] = lg(L);
+        x[i++] = lg(budget); x[i++] = lg(N); x[i++] = lg(hw->pe_rows); x[i++] = lg(hw->pe_cols);
+        for (int k = 0; k < DF_DATAFLOW_COUNT; k++) x[i++] = (int)hw->dataflow == k;
+        x[i++] = lg(hw->dram_bw); x[i++] = lg(hw->noc_bw); x[i++] = (float)eb;
+        for (int k = 0; k < DF_OBJ_COUNT; k++) x[i++] = (int)obj == k;
+        /* cost-model hints */
+        df_group_cost g1;
+        df_group_eval(net, t, t, 1, &g1);
+        x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8);
+        x[i++] = ep->max_single_m[t] ? lg((double)ep->max_single_m[t] / N) : -16;
+        double dram_cyc = (in_el + f->out_elems) * eb / hw->dram_bw;
+        x[i++] = lg(1 + f->compute_cycles); x[i++] = lg(1 + dram_cyc);
+        x[i++] = lg(1 + f->compute_cycles) - lg(1 + dram_cyc);
+        x[i++] = clampf(lg((f->weight_elems * eb + 1) / budget), -24, 16);
+        x[i++] = clampf(lg(f->out_elems * eb / budget), -24, 16);
+        if (t > 0) { df_group_eval(net, t - 1, t, 1, &g1); x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8); }
+        else x[i++] = 8;
+        if (t + 1 < L) { df_group_eval(net, t, t + 1, 1, &g1); x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8); }
+        else x[i++] = 8;
+        x[i++] = isfinite(LBL(ep, t, 0)) ? lg(1 + LBL(ep, t, 0)) : 0;
+        x[i++] = isfinite(LBL(ep, t, 1)) ? lg(1 + LBL(ep, t, 1)) : 0;
+    }
+    free(last_cons);
+    free(ncons);
+    return DF_OK;
+}
+
+void df_sched_begin(df_sched *s) {
+    memset(s, 0, sizeof *s);
+    s->prev_action = -1;
+}
+
+static int action_allowed(const df_episode *ep, const df_sched *s, int a, df_group_cost *cont) {
+    if (a == 0) return s->t > 0 && cont->feasible;
+    int k = a - 1;
+    return k >= 0 && k < DF_MB_SLOTS && ep->slot_m[k] > 0 && ep->slot_m[k] <= ep->max_single_m[s->t];
+}
+
+static double rel(double now, double before, double scale) {
+    double d = (now - before) / (scale > 0 && isfinite(scale) ? scale : 1);
+    return d > 16 ? 16 : d < -16 ? -16 : d;
+}
+
+void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask) {
+    int32_t t = s->t;
+    memcpy(x, &ep->static_feat[(size_t)t * DF_FEATURES], DF_FEATURES * sizeof *x);
+    df_group_cost cont;
+    memset(&cont, 0, sizeof cont);
+    if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, &cont);
+    for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, &cont);
+    double budget = (double)df_net_hw(ep->net)->buffer_bytes;
+    float *d = x + STATIC_FEATURES;
+    int i = 0;
+    d[i++] = lg(1 + t - s->gstart);
+    d[i++] = t > 0 ? (float)s->gm / ep->N : 0;
+    d[i++] = t > 0 ? clampf(lg(s->cur.footprint_bytes / budget), -24, 8) : -24;
+    d[i++] = mask[0];
+    d[i++] = t > 0 ? clampf(lg(cont.footprint_bytes / budget), -24, 8) : 8;
+    /* marginal cost of joining vs. running the layer alone (in units of its layer-by-layer cost) */
+    d[i++] = t > 0 ? (float)rel(cont.latency_cycles - s->cur.latency_cycles, LBL(ep, t, 0), LBL(ep, t, 0)) : 0;
+    d[i++] = t > 0 ? (float)rel(cont.energy_pj - s->cur.energy_pj, LBL(ep, t, 1), LBL(ep, t, 1)) : 0;
+    d[i++] = t > 0 ? (float)rel(cont.dram_bytes - s->cur.dram_bytes, LBL(ep, t, 2), LBL(ep, t, 2)) : 0;
+    d[i++] = t > 0 ? (float)cont.weights_resident : 0;
+    d[i++] = (float)s->n_groups / ep->L;
+    for (int a = 0; a < DF_ACTIONS; a++) d[i++] = s->prev_action == a;
+    d[i++] = ep->max_single_m[t] ? lg((double)ep->max_single_m[t] / ep->N) : -16;
+    /* i == DF_FEATURES - STATIC_FEATURES */
+}
+
+int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
+    if (s->t >= ep->L) return DF_EINVAL;
+    df_group_cost cont;
+    memset(&cont, 0, sizeof cont);
+    if (action == 0 && s->t > 0) df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
+    if (!action_allowed(ep, s, action, &cont)) return DF_EINVAL;
+    if (action == 0) {
+        s->cur = cont;
+    } else {
+        s->n_groups++;
+        s->gstart = s->t;
+        s->gm = ep->slot_m[action - 1];
+        df_group_eval(ep->net, s->t, s->t, s->gm, &s->cur);
+    }
+    s->prev_action = action;
+    s->t++;
+    return DF_OK;
+}
+
+int df_sched_actions_to_mapping(const df_episode *ep, const int32_t *actions, df_mapping *out, df_err *err) {
+    out->n_groups = 0;
+    for (int32_t t = 0; t < ep->L; t++) {
+        int a = actions[t];
+        if (t == 0 && a == 0) return df_err_set(err, DF_EINVAL, NULL, "layer 0 must start a group");
+        if (a < 0 || a >= DF_ACTIONS || (a > 0 && !ep->slot_m[a - 1]))
+            return df_err_set(err, DF_EINVAL, NULL, "invalid action %d at layer %d", a, t);
+        if (a > 0) {
+            if (df_mapping_push(out, t, t, ep->slot_m[a - 1])) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        } else {
+            out->groups[out->n_groups - 1].last = t;
+        }
+    }
+    return DF_OK;
+}
+
+int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *actions, df_err *err) {
+    int32_t next = 0;
+    for (int32_t g = 0; g < map->n_groups; g++) {
+        const df_group *gr = &map->groups[g];
+        if (gr->first != next || gr->last < gr->first || gr->last >= ep->L)
+            return df_err_set(err, DF_EINVAL, "/groups", "mapping does not cover the layers in order");
+        int best = -1;
+        for (int k = 0; k < DF_MB_SLOTS; k++)
+            if (ep->slot_m[k] && ep->slot_m[k] <= gr->micro_batch && (best < 0 || ep->slot_m[k] > ep->slot_m[best])) best = k;
+        if (best < 0) return df_err_set(err, DF_EINVAL, "/groups", "no micro-batch slot for group %d", g);
+        actions[gr->first] = 1 + best;
+        for (int32_t t = gr->first + 1; t <= gr->last; t++) actions[t] = 0;
+        next = gr->last + 1;
+    }
+    if (next != ep->L) return df_err_set(err, DF_EINVAL, "/groups", "mapping does not cover every layer");
+    return DF_OK;
+}

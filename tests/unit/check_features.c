@@ -1,0 +1,170 @@
+/* check_features.c - Check suite "features": the transformer's action space and feasibility mask.
+ * Random decoding through the mask always yields a feasible mapping (feasible by construction, no
+ * dead ends); the exact solver's answers become teacher actions that the mask allows at every step
+ * and that round-trip to the same mapping when every micro-batch has a slot; features are finite. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include "dnnfuser/features.h"
+#include "dnnfuser/solve.h"
+
+static df_net *random_net(df_rng *r, df_workload *w, int32_t N, double budget_factor) {
+    tu_random_workload(w, r, 6 + df_rng_range(r, 10), df_rng_range(r, 2));
+    df_hw h = tu_hw(4 + df_rng_range(r, 13), 4 + df_rng_range(r, 13), (df_dataflow)df_rng_range(r, 3), 1, 8, 32, 1);
+    df_net *n;
+    df_err e;
+    ck_assert_int_eq(df_net_init(&n, w, &h, N, &e), DF_OK);
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_EINFEASIBLE);
+    df_net_free(n);
+    h.buffer_bytes = (int64_t)(e.need_bytes * budget_factor);
+    ck_assert_int_eq(df_net_init(&n, w, &h, N, &e), DF_OK);
+    return n;
+}
+
+START_TEST(test_slots) {
+    df_workload w;
+    df_rng r;
+    df_rng_seed(&r, 1);
+    df_net *n = random_net(&r, &w, 8, 2.0);
+    df_episode ep;
+    ck_assert_int_eq(df_episode_init(&ep, n, DF_OBJ_LATENCY, NULL), DF_OK);
+    /* N = 8: n_micro 1..8 give m = 8,4,3,2,2,2,2,1 -> distinct 8,4,3,2,1; larger n_micro clamp to 1 */
+    int32_t want[DF_MB_SLOTS] = {8, 4, 3, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int k = 0; k < DF_MB_SLOTS; k++) ck_assert_int_eq(ep.slot_m[k], want[k]);
+    df_episode_free(&ep);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_random_decoding_always_feasible) {
+    df_rng r;
+    df_rng_seed(&r, 42);
+    int decoded = 0;
+    for (int c = 0; c < 60; c++) {
+        df_workload w;
+        int32_t N = 1 + df_rng_range(&r, 40);
+        df_net *n = random_net(&r, &w, N, 1.0 + 6 * df_rng_uniform(&r));
+        df_episode ep;
+        ck_assert_int_eq(df_episode_init(&ep, n, (df_objective)(c % DF_OBJ_COUNT), NULL), DF_OK);
+        df_sched s;
+        df_sched_begin(&s);
+        int32_t actions[64];
+        float x[DF_FEATURES];
+        uint8_t mask[DF_ACTIONS];
+        while (s.t < ep.L) {
+            df_sched_observe(&ep, &s, x, mask);
+            for (int i = 0; i < DF_FEATURES; i++) ck_assert_msg(isfinite(x[i]), "feature %d not finite", i);
+            int allowed[DF_ACTIONS], na = 0;
+            for (int a = 0; a < DF_ACTIONS; a++)
+                if (mask[a]) allowed[na++] = a;
+            if (na == 0) {
+                df_group_cost g1;
+                df_group_eval(n, s.t, s.t, 1, &g1);
+                ck_abort_msg("dead end at layer %d of %d: N %d, largest single-layer m %d, budget %lld, "
+                             "footprint at m=1 %lld", s.t, ep.L, N, ep.max_single_m[s.t],
+                             (long long)df_net_hw(n)->buffer_bytes, (long long)g1.footprint_bytes);
+            }
+            if (s.t == 0) ck_assert(!mask[0]);
+            int a = allowed[df_rng_range(&r, na)];
+            actions[s.t] = a;
+            ck_assert_int_eq(df_sched_apply(&ep, &s, a), DF_OK);
+        }
+        df_mapping m;
+        df_mapping_init(&m, 8);
+        ck_assert_int_eq(df_sched_actions_to_mapping(&ep, actions, &m, NULL), DF_OK);
+        df_metrics mt;
+        df_err e;
+        ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+        ck_assert(mt.feasible);
+        decoded++;
+        df_mapping_free(&m);
+        df_episode_free(&ep);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert_int_eq(decoded, 60);
+}
+END_TEST
+
+START_TEST(test_disallowed_action_refused) {
+    df_rng r;
+    df_rng_seed(&r, 5);
+    df_workload w;
+    df_net *n = random_net(&r, &w, 4, 1.0);
+    df_episode ep;
+    ck_assert_int_eq(df_episode_init(&ep, n, DF_OBJ_LATENCY, NULL), DF_OK);
+    df_sched s;
+    df_sched_begin(&s);
+    ck_assert_int_eq(df_sched_apply(&ep, &s, 0), DF_EINVAL);            /* layer 0 cannot join */
+    ck_assert_int_eq(df_sched_apply(&ep, &s, DF_ACTIONS), DF_EINVAL);   /* out of range */
+    ck_assert_int_eq(df_sched_apply(&ep, &s, 1 + 5), DF_EINVAL);        /* slot n_micro 6: duplicate of m = 1 */
+    ck_assert_int_eq(s.t, 0);
+    df_episode_free(&ep);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_teacher_actions_allowed_and_round_trip) {
+    df_rng r;
+    df_rng_seed(&r, 9);
+    for (int c = 0; c < 40; c++) {
+        df_workload w;
+        int32_t N = 1 + df_rng_range(&r, 8); /* every micro-batch has a slot when N <= 8 */
+        df_net *n = random_net(&r, &w, N, 1.0 + 10 * df_rng_uniform(&r));
+        df_objective obj = (df_objective)(c % DF_OBJ_COUNT);
+        df_mapping m, back;
+        df_mapping_init(&m, 8);
+        df_mapping_init(&back, 8);
+        df_err e;
+        ck_assert_int_eq(df_solve_exact(n, obj, &m, NULL, &e), DF_OK);
+        df_episode ep;
+        ck_assert_int_eq(df_episode_init(&ep, n, obj, NULL), DF_OK);
+        int32_t actions[64];
+        ck_assert_int_eq(df_mapping_to_actions(&ep, &m, actions, &e), DF_OK);
+        df_sched s;
+        df_sched_begin(&s);
+        float x[DF_FEATURES];
+        uint8_t mask[DF_ACTIONS];
+        while (s.t < ep.L) {
+            df_sched_observe(&ep, &s, x, mask);
+            ck_assert_msg(mask[actions[s.t]], "teacher action %d masked at layer %d", actions[s.t], s.t);
+            ck_assert_int_eq(df_sched_apply(&ep, &s, actions[s.t]), DF_OK);
+        }
+        ck_assert_int_eq(df_sched_actions_to_mapping(&ep, actions, &back, &e), DF_OK);
+        ck_assert_int_eq(back.n_groups, m.n_groups);
+        for (int32_t g = 0; g < m.n_groups; g++) {
+            ck_assert_int_eq(back.groups[g].first, m.groups[g].first);
+            ck_assert_int_eq(back.groups[g].last, m.groups[g].last);
+            ck_assert_int_eq(back.groups[g].micro_batch, m.groups[g].micro_batch);
+        }
+        df_mapping_free(&m);
+        df_mapping_free(&back);
+        df_episode_free(&ep);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+static Suite *features_suite(void) {
+    Suite *s = suite_create("features");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_slots);
+    tcase_add_test(tc, test_random_decoding_always_feasible);
+    tcase_add_test(tc, test_disallowed_action_refused);
+    tcase_add_test(tc, test_teacher_actions_allowed_and_round_trip);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(features_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

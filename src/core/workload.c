@@ -221,10 +221,20 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     } else {
         l->P = l->Y; l->Q = l->X;
     }
-    int64_t in = df_layer_in_elems(l), out = df_layer_out_elems(l), wts = df_layer_weight_elems(l);
-    if (in > ELEMS_MAX || out > ELEMS_MAX || wts > ELEMS_MAX || (double)df_layer_macs(l) > 1e15)
-        return lerr(err, w, i, "K", "tensor sizes overflow the supported range (input %lld, output %lld, weights %lld elements)",
-                    (long long)in, (long long)out, (long long)wts);
+    /* Sizes in double first: with every dimension up to DIM_MAX the int64 products of df_layer_*()
+     * could overflow (undefined behaviour) before any bound check. Same formulas as df_layer_*(). */
+    double cg = (double)(l->C / l->groups);
+    double in = (double)l->C * l->Y * l->X, out = (double)l->K * l->P * l->Q, wts = 0, macs = 0;
+    switch (l->type) {
+    case DF_LAYER_CONV:
+    case DF_LAYER_DWCONV: wts = (double)l->K * cg * l->R * l->S; macs = out * cg * l->R * l->S; break;
+    case DF_LAYER_FC: wts = macs = (double)l->K * l->C; break;
+    case DF_LAYER_MATMUL: wts = l->n_inputs == 1 ? (double)l->K * cg : 0; macs = (double)l->K * l->Y * cg; break;
+    default: break;
+    }
+    if (in > (double)ELEMS_MAX || out > (double)ELEMS_MAX || wts > (double)ELEMS_MAX || macs > 1e15)
+        return lerr(err, w, i, "K", "tensor sizes overflow the supported range (input %.0f, output %.0f, weights %.0f "
+                    "elements, %.0f MACs; at most %lld elements and 1e15 MACs)", in, out, wts, macs, (long long)ELEMS_MAX);
     /* agreement with producers */
     shape3 want = {l->C, l->Y, l->X, 1};
     switch (l->type) {

@@ -1,0 +1,54 @@
+/* mapper.h - the transformer mapper: pretrained GPT + feature normalisation, decoding whole mappings
+ * one layer per step with the feasibility mask (features.h), for many requests at once.
+ *
+ * Continuous batching (llama.cpp slots, Triton in-flight batching): a job is one request decoded as k
+ * candidates, each candidate a sequence in its own KV-cache slot. df_mapper_step advances every
+ * active sequence by one layer with one GEMM per weight matrix; jobs may be admitted or cancelled
+ * between steps. Candidate 0 is greedy (masked argmax); candidates 1..k-1 sample the masked softmax
+ * (seeded, temperature 1). A finished job's answer is the candidate the cost model scores best. Every
+ * decoded mapping is feasible by construction. One thread at a time per mapper. */
+#ifndef DNNFUSER_MAPPER_H
+#define DNNFUSER_MAPPER_H
+
+#include "dnnfuser/features.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/weights.h"
+
+typedef struct df_mapper df_mapper;
+typedef struct df_mapper_job df_mapper_job;
+
+/* Loads and validates a weights file; the model must match this build's features (F = DF_FEATURES,
+ * A = DF_ACTIONS). max_seqs = concurrent sequences (KV-cache slots). */
+int df_mapper_load(df_mapper **out, const char *path, int32_t max_seqs, df_err *err);
+/* Takes ownership of model and norm (also on failure). */
+int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, const df_train_meta *meta,
+                         int32_t max_seqs, df_err *err);
+void df_mapper_free(df_mapper *m);
+const df_gpt_config *df_mapper_config(const df_mapper *m);
+const df_train_meta *df_mapper_meta(const df_mapper *m);
+int32_t df_mapper_free_slots(const df_mapper *m);
+int32_t df_mapper_active(const df_mapper *m);   /* sequences being decoded */
+
+/* Admits a request decoded as k candidates (1 <= k <= max_seqs). net must stay valid until the job is
+ * freed. DF_ELIMIT when fewer than k slots are free (retry after a step), DF_EINVAL when the workload
+ * has more layers than the model's context or k is out of range, DF_EINFEASIBLE (err names the layer)
+ * when the budget is too small. */
+int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
+                    df_mapper_job **job, df_err *err);
+/* One decode step for all active sequences. *finished (nullable) gets the number of jobs that
+ * completed in this step (pop them with df_mapper_pop_done). */
+int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err);
+/* Completed jobs, oldest first; NULL when none. */
+df_mapper_job *df_mapper_pop_done(df_mapper *m);
+/* The job's best candidate (copied into out), its objective value and index. */
+int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value, int32_t *index, df_err *err);
+void *df_mapper_job_user(const df_mapper_job *j);
+int32_t df_mapper_job_steps(const df_mapper_job *j);
+/* Releases a job: an unfinished one is cancelled (its slots freed at once). */
+void df_mapper_job_free(df_mapper *m, df_mapper_job *j);
+
+/* Convenience for one request: admit, step until done, take the result. */
+int df_solve_transformer(df_mapper *m, const df_net *net, df_objective obj, int32_t k, df_mapping *out,
+                         df_solve_stats *st, df_err *err);
+
+#endif

@@ -1,0 +1,114 @@
+/* nn.h - the transformer's building blocks as free functions on raw float arrays (llm.c style).
+ *
+ * Every op is a forward/backward pair taking plain pointers and int dims, with no hidden state:
+ * forward writes its outputs (and whatever it must save for backward); backward ACCUMULATES (+=)
+ * into the gradient buffers it is given, so the caller zeroes them once and several contributions
+ * (residual branches, micro-batches) add up. Row-major everywhere.
+ *
+ * Glossary used in the shape comments:
+ *   B = batch (sequences), T = sequence length, C = channels (d_model), NH = attention heads,
+ *   hs = C / NH = head size, N = rows (usually B*T), IN/OUT = a linear layer's input/output width,
+ *   A = number of actions (logits per position).
+ *
+ * Matrix products go through OpenBLAS (cblas). Linear weights are stored [IN, OUT] row-major, so the
+ * inference product inp[N,IN] . W[IN,OUT] is a no-transpose sgemm ("NN", OpenBLAS's fastest layout
+ * for small N, PLATFORM.md section 2), and a single row (N == 1) goes to cblas_sgemv. Call these from
+ * one thread and run with OPENBLAS_NUM_THREADS=1 (PLATFORM.md sections 1-2). */
+#ifndef DNNFUSER_NN_H
+#define DNNFUSER_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------------------------------- */
+/* y (n) = exp(x (n)), 4 lanes at a time (Cephes expf polynomial; relative error below 3e-7 over
+ * [-87, 88]); x below -88.38 gives 0, x above 88.38 saturates at exp(88.38) = 2.4e38, NaN is not
+ * propagated. y may alias x. Used by the attention softmaxes and by GELU (training and inference). */
+void df_vexp(float *y, const float *x, int n);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* linear: out = inp . W + b */
+
+/* out (N,OUT) = inp (N,IN) . w (IN,OUT) + b (OUT); b may be NULL. N == 1 uses cblas_sgemv. */
+void df_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT);
+/* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
+void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
+                             int OUT);
+/* dinp (N,IN) += dout (N,OUT) . w^T;  dw (IN,OUT) += inp^T . dout;  db (OUT) += sum over rows of dout.
+ * Any of dinp, dw, db may be NULL (not wanted). */
+void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                        int N, int IN, int OUT);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* layer normalisation over the last dimension (eps 1e-5) */
+
+#define DF_LN_EPS 1e-5f
+
+/* out (N,C) = (inp (N,C) - mean) * rstd * w (C) + b (C); saves mean (N) and rstd (N) for backward
+ * (either may be NULL at inference). */
+void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                          int N, int C);
+/* dinp (N,C) +=, dw (C) +=, db (C) += ; from dout (N,C), the forward's inp, w and saved mean/rstd. */
+void df_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                           const float *mean, const float *rstd, int N, int C);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Hendrycks & Gimpel,
+ * arXiv 1606.08415, eq. in section 2; the form GPT-2 uses) */
+
+/* out (n) = gelu(inp (n)); out may alias inp */
+void df_gelu_forward(float *out, const float *inp, int n);
+/* dinp (n) += gelu'(inp) * dout (n) */
+void df_gelu_backward(float *dinp, const float *inp, const float *dout, int n);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* residual connection */
+
+/* out (n) = a (n) + b (n); out may alias a or b */
+void df_residual_forward(float *out, const float *a, const float *b, int n);
+/* da (n) += dout, db (n) += dout */
+void df_residual_backward(float *da, float *db, const float *dout, int n);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* causal multi-head self-attention (training: whole sequences) */
+
+/* qkv (B,T,3C) holds per position [q (C) | k (C) | v (C)], head h at channels h*hs..h*hs+hs-1 of each.
+ * out (B,T,C): per head softmax(q k^T / sqrt(hs), causal) v.  Saves att (B,NH,T,T), the attention
+ * probabilities (row t is zero beyond column t). Q.K^T and att.V are one cblas_sgemm each per (b, h). */
+void df_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
+/* dqkv (B,T,3C) += gradient from dout (B,T,C), the forward's qkv and att. scratch: (T,T) floats. */
+void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
+                           int B, int T, int C, int NH);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* softmax cross-entropy over A actions with an action mask */
+
+/* Row i of logits (N,A): actions with mask[i*A+a] == 0 get logit -inf (probability 0); mask NULL =
+ * all allowed; a row with no allowed action gets all-zero probs. probs (N,A) is written; losses (N)
+ * gets -log p(target) at rows with targets[i] >= 0 and 0 elsewhere. Returns the mean loss over rows
+ * with a target (0 if there is none) and stores their number in *n_targets (may be NULL).
+ * Precondition (checked by the callers that take user data, e.g. df_gpt_forward): every target is
+ * < A and allowed by the mask; otherwise that row's loss is +inf. */
+float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets,
+                      const uint8_t *mask, int N, int A, int *n_targets);
+/* dlogits (N,A) += (probs - onehot(target)) / n_targets at rows with a target: the gradient of the
+ * mean loss returned by df_xent_forward. Masked actions have probability 0 and get 0. */
+void df_xent_backward(float *dlogits, const float *probs, const int32_t *targets, int N, int A, int n_targets);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* optimiser */
+
+/* One AdamW step over n parameters at step t (1-based), as in the PyTorch AdamW documentation
+ * (https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html): m = b1 m + (1-b1) g,
+ * v = b2 v + (1-b2) g^2, mhat = m / (1-b1^t), vhat = v / (1-b2^t),
+ * p -= lr (mhat / (sqrt(vhat) + eps) + weight_decay p)   (decoupled weight decay, Loshchilov & Hutter,
+ * arXiv 1711.05101). */
+void df_adamw_update(float *params, const float *grads, float *m, float *v, size_t n, float lr, float beta1,
+                     float beta2, float eps, float weight_decay, int64_t t);
+/* L2 norm of g (n), accumulated in double. */
+double df_grad_norm(const float *g, size_t n);
+/* Scales g (n) by max_norm / norm when norm > max_norm (norm given, e.g. over several buffers).
+ * Returns the scale applied (1 when nothing was done). */
+float df_grad_clip(float *g, size_t n, double norm, float max_norm);
+
+#endif

@@ -1,0 +1,324 @@
+/* mapper.c - batched, masked autoregressive decoding of fusion mappings with the pretrained GPT
+ * (see mapper.h). Buffers are allocated once for max_seqs; the step allocates nothing. */
+#include "dnnfuser/mapper.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    df_mapper_job *job;  /* NULL = free slot */
+    int32_t cand;        /* candidate index within the job */
+} slot_t;
+
+typedef struct {
+    df_sched s;
+    int32_t *actions;    /* [L] */
+    int32_t slot;        /* -1 once finished */
+    double value;        /* objective value of the finished mapping (INFINITY if none) */
+} cand_t;
+
+struct df_mapper_job {
+    const df_net *net;
+    df_objective obj;
+    int32_t k, remaining, steps;
+    df_episode ep;
+    cand_t *cand;
+    df_rng rng;
+    void *user;
+    int done, in_done_list;
+    df_mapper_job *next_done;
+};
+
+struct df_mapper {
+    df_gpt model;
+    df_feature_norm norm;
+    df_train_meta meta;
+    df_gpt_infer *ctx;
+    int32_t max_seqs, active;
+    slot_t *slots;         /* [max_seqs] */
+    int32_t *step_slot;    /* [max_seqs] */
+    int32_t *step_pos;     /* [max_seqs] */
+    float *x;              /* [max_seqs, F] */
+    float *logits;         /* [max_seqs, A] */
+    uint8_t *mask;         /* [max_seqs, A] */
+    df_mapper_job *done_head, *done_tail;
+};
+
+int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, const df_train_meta *meta,
+                         int32_t max_seqs, df_err *err) {
+    *out = NULL;
+    df_mapper *m = calloc(1, sizeof *m);
+    if (!m) {
+        df_gpt_free(model);
+        df_feature_norm_free(norm);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    m->model = *model;
+    m->norm = *norm;
+    memset(model, 0, sizeof *model);
+    memset(norm, 0, sizeof *norm);
+    if (meta) m->meta = *meta;
+    int rc;
+    const df_gpt_config *c = &m->model.cfg;
+    if (c->F != DF_FEATURES || c->A != DF_ACTIONS || m->norm.F != DF_FEATURES) {
+        rc = df_err_set(err, DF_EINVAL, NULL,
+                        "weights expect %d features and %d actions, this build has %d and %d "
+                        "(HINT: retrain with `make weights`)", c->F, c->A, DF_FEATURES, DF_ACTIONS);
+        df_mapper_free(m);
+        return rc;
+    }
+    if (max_seqs < 1 || max_seqs > 4096) {
+        rc = df_err_set(err, DF_EINVAL, NULL, "max_seqs = %d out of range [1, 4096]", max_seqs);
+        df_mapper_free(m);
+        return rc;
+    }
+    m->max_seqs = max_seqs;
+    if ((rc = df_gpt_infer_init(&m->ctx, &m->model, max_seqs, err))) { df_mapper_free(m); return rc; }
+    m->slots = calloc((size_t)max_seqs, sizeof *m->slots);
+    m->step_slot = calloc((size_t)max_seqs, sizeof *m->step_slot);
+    m->step_pos = calloc((size_t)max_seqs, sizeof *m->step_pos);
+    m->x = calloc((size_t)max_seqs * DF_FEATURES, sizeof *m->x);
+    m->logits = calloc((size_t)max_seqs * DF_ACTIONS, sizeof *m->logits);
+    m->mask = calloc((size_t)max_seqs * DF_ACTIONS, 1);
+    if (!m->slots || !m->step_slot || !m->step_pos || !m->x || !m->logits || !m->mask) {
+        df_mapper_free(m);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    *out = m;
+    return DF_OK;
+}
+
+int df_mapper_load(df_mapper **out, const char *path, int32_t max_seqs, df_err *err) {
+    df_gpt model;
+    df_feature_norm norm;
+    df_train_meta meta;
+    *out = NULL;
+    int rc = df_weights_load(path, &model, &norm, &meta, err);
+    if (rc) return rc;
+    return df_mapper_from_model(out, &model, &norm, &meta, max_seqs, err);
+}
+
+static void job_release(df_mapper *m, df_mapper_job *j) {
+    for (int32_t c = 0; c < j->k; c++) {
+        int32_t s = j->cand[c].slot;
+        if (s >= 0) {
+            m->slots[s].job = NULL;
+            df_gpt_infer_reset_slot(m->ctx, s);
+            j->cand[c].slot = -1;
+            m->active--;
+        }
+    }
+}
+
+static void job_destroy(df_mapper_job *j) {
+    if (!j) return;
+    if (j->cand)
+        for (int32_t c = 0; c < j->k; c++) free(j->cand[c].actions);
+    free(j->cand);
+    df_episode_free(&j->ep);
+    free(j);
+}
+
+void df_mapper_free(df_mapper *m) {
+    if (!m) return;
+    if (m->slots)
+        for (int32_t s = 0; s < m->max_seqs; s++)
+            if (m->slots[s].job) {
+                df_mapper_job *j = m->slots[s].job;
+                job_release(m, j);
+                if (!j->in_done_list) job_destroy(j);
+            }
+    while (m->done_head) {
+        df_mapper_job *j = m->done_head;
+        m->done_head = j->next_done;
+        job_destroy(j);
+    }
+    df_gpt_infer_free(m->ctx);
+    df_gpt_free(&m->model);
+    df_feature_norm_free(&m->norm);
+    free(m->slots);
+    free(m->step_slot);
+    free(m->step_pos);
+    free(m->x);
+    free(m->logits);
+    free(m->mask);
+    free(m);
+}
+
+const df_gpt_config *df_mapper_config(const df_mapper *m) { return &m->model.cfg; }
+const df_train_meta *df_mapper_meta(const df_mapper *m) { return &m->meta; }
+int32_t df_mapper_free_slots(const df_mapper *m) { return m->max_seqs - m->active; }
+int32_t df_mapper_active(const df_mapper *m) { return m->active; }
+void *df_mapper_job_user(const df_mapper_job *j) { return j->user; }
+int32_t df_mapper_job_steps(const df_mapper_job *j) { return j->steps; }
+
+int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
+                    df_mapper_job **job, df_err *err) {
+    *job = NULL;
+    df_err_clear(err);
+    int32_t L = df_net_layers(net);
+    if (k < 1 || k > m->max_seqs)
+        return df_err_set(err, DF_EINVAL, "/candidates", "candidates = %d out of range [1, %d]", k, m->max_seqs);
+    if (L > m->model.cfg.T)
+        return df_err_set(err, DF_EINVAL, "/workload", "workload has %d layers, the transformer's context is %d "
+                          "(use solver exact or ga)", L, m->model.cfg.T);
+    int rc = df_net_check_budget(net, err);
+    if (rc) return rc;
+    if (df_mapper_free_slots(m) < k)
+        return df_err_set(err, DF_ELIMIT, NULL, "%d decode slots free, %d needed", df_mapper_free_slots(m), k);
+    df_mapper_job *j = calloc(1, sizeof *j);
+    if (!j) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    j->net = net;
+    j->obj = obj;
+    j->k = j->remaining = k;
+    j->user = user;
+    df_rng_seed(&j->rng, seed);
+    j->cand = calloc((size_t)k, sizeof *j->cand);
+    if (!j->cand || (rc = df_episode_init(&j->ep, net, obj, err))) {
+        job_destroy(j);
+        return rc ? rc : df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    for (int32_t c = 0; c < k; c++) {
+        j->cand[c].slot = -1;
+        j->cand[c].value = INFINITY;
+        df_sched_begin(&j->cand[c].s);
+        if (!(j->cand[c].actions = malloc((size_t)L * sizeof *j->cand[c].actions))) {
+            job_destroy(j);
+            return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        }
+    }
+    for (int32_t c = 0, s = 0; c < k; c++) {
+        while (m->slots[s].job) s++;
+        m->slots[s] = (slot_t){j, c};
+        df_gpt_infer_reset_slot(m->ctx, s);
+        j->cand[c].slot = s;
+        m->active++;
+    }
+    *job = j;
+    return DF_OK;
+}
+
+/* Masked argmax (greedy) or a sample of the masked softmax. */
+static int choose(const float *logits, const uint8_t *mask, int greedy, df_rng *r) {
+    int best = -1;
+    for (int a = 0; a < DF_ACTIONS; a++)
+        if (mask[a] && (best < 0 || logits[a] > logits[best])) best = a;
+    if (greedy || best < 0) return best;
+    double z = 0, p[DF_ACTIONS];
+    for (int a = 0; a < DF_ACTIONS; a++) z += p[a] = mask[a] ? exp((double)logits[a] - logits[best]) : 0;
+    double u = df_rng_uniform(r) * z;
+    for (int a = 0; a < DF_ACTIONS; a++) {
+        if (!mask[a]) continue;
+        if (u < p[a]) return a;
+        u -= p[a];
+    }
+    return best;
+}
+
+static void finish_candidate(df_mapper *m, df_mapper_job *j, int32_t c) {
+    cand_t *cd = &j->cand[c];
+    df_mapping map;
+    df_err e;
+    df_metrics mt;
+    if (df_mapping_init(&map, 16) == DF_OK && df_sched_actions_to_mapping(&j->ep, cd->actions, &map, &e) == DF_OK &&
+        df_mapping_eval(j->net, &map, &mt, NULL, &e) == DF_OK && mt.feasible)
+        cd->value = df_objective_value(j->obj, &mt);
+    df_mapping_free(&map);
+    int32_t s = cd->slot;
+    m->slots[s].job = NULL;
+    df_gpt_infer_reset_slot(m->ctx, s);
+    cd->slot = -1;
+    m->active--;
+    if (--j->remaining == 0) {
+        j->done = 1;
+        j->in_done_list = 1;
+        if (m->done_tail) m->done_tail->next_done = j;
+        else m->done_head = j;
+        m->done_tail = j;
+    }
+}
+
+int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
+    if (finished) *finished = 0;
+    int32_t n = 0;
+    for (int32_t s = 0; s < m->max_seqs; s++) {
+        slot_t *sl = &m->slots[s];
+        if (!sl->job) continue;
+        cand_t *cd = &sl->job->cand[sl->cand];
+        df_sched_observe(&sl->job->ep, &cd->s, &m->x[(size_t)n * DF_FEATURES], &m->mask[(size_t)n * DF_ACTIONS]);
+        m->step_slot[n] = s;
+        m->step_pos[n] = cd->s.t;
+        n++;
+    }
+    if (n == 0) return DF_OK;
+    df_feature_norm_apply(&m->norm, m->x, (size_t)n);
+    int rc = df_gpt_infer_step(m->ctx, n, m->step_slot, m->step_pos, m->x, m->logits, err);
+    if (rc) return rc;
+    for (int32_t i = 0; i < n; i++) {
+        slot_t *sl = &m->slots[m->step_slot[i]];
+        df_mapper_job *j = sl->job;
+        int32_t c = sl->cand;
+        cand_t *cd = &j->cand[c];
+        int a = choose(&m->logits[(size_t)i * DF_ACTIONS], &m->mask[(size_t)i * DF_ACTIONS], c == 0, &j->rng);
+        cd->actions[cd->s.t] = a;
+        if (a < 0 || df_sched_apply(&j->ep, &cd->s, a))
+            return df_err_set(err, DF_EINVAL, NULL, "decoder reached a dead end at layer %d", cd->s.t);
+        if (c == 0) j->steps++;
+        if (cd->s.t == j->ep.L) {
+            int was = j->done;
+            finish_candidate(m, j, c);
+            if (j->done && !was && finished) (*finished)++;
+        }
+    }
+    return DF_OK;
+}
+
+df_mapper_job *df_mapper_pop_done(df_mapper *m) {
+    df_mapper_job *j = m->done_head;
+    if (!j) return NULL;
+    m->done_head = j->next_done;
+    if (!m->done_head) m->done_tail = NULL;
+    j->next_done = NULL;
+    j->in_done_list = 0;
+    return j;
+}
+
+int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value, int32_t *index, df_err *err) {
+    if (!j->done) return df_err_set(err, DF_EINVAL, NULL, "job not finished");
+    int32_t best = -1;
+    for (int32_t c = 0; c < j->k; c++)
+        if (isfinite(j->cand[c].value) && (best < 0 || j->cand[c].value < j->cand[best].value)) best = c;
+    if (best < 0) return df_err_set(err, DF_EINFEASIBLE, NULL, "no feasible candidate");
+    if (value) *value = j->cand[best].value;
+    if (index) *index = best;
+    return df_sched_actions_to_mapping(&j->ep, j->cand[best].actions, out, err);
+}
+
+void df_mapper_job_free(df_mapper *m, df_mapper_job *j) {
+    if (!j) return;
+    if (j->in_done_list) {
+        /* unlink from the done list */
+        df_mapper_job **pp = &m->done_head, *prev = NULL;
+        while (*pp && *pp != j) { prev = *pp; pp = &(*pp)->next_done; }
+        if (*pp) {
+            *pp = j->next_done;
+            if (m->done_tail == j) m->done_tail = prev;
+        }
+    }
+    job_release(m, j);
+    job_destroy(j);
+}
+
+int df_solve_transformer(df_mapper *m, const df_net *net, df_objective obj, int32_t k, df_mapping *out,
+                         df_solve_stats *st, df_err *err) {
+    if (st) memset(st, 0, sizeof *st);
+    df_mapper_job *j;
+    int rc = df_mapper_admit(m, net, obj, k, 0x5eed, NULL, &j, err);
+    if (rc) return rc;
+    while (!j->done)
+        if ((rc = df_mapper_step(m, NULL, err))) { df_mapper_job_free(m, j); return rc; }
+    rc = df_mapper_job_result(j, out, NULL, NULL, err);
+    df_mapper_job_free(m, j); /* also unlinks it from the done list */
+    return rc;
+}

@@ -1,0 +1,412 @@
+/* nn.c - the transformer's kernels: linear (cblas sgemm/sgemv plus a naive twin), layernorm, GELU,
+ * residual, causal multi-head attention, masked softmax cross-entropy, AdamW and gradient clipping.
+ *
+ * Written after karpathy/llm.c train_gpt2.c: free functions on raw float arrays, a shape comment on
+ * each, forward writes, backward accumulates. Differences from llm.c: weights are [IN, OUT] so the
+ * inference product is a no-transpose sgemm, attention uses sgemm per (batch, head) instead of scalar
+ * loops, and the cross-entropy takes an action mask. Glossary in nn.h. */
+#include "dnnfuser/nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------- */
+/* vector exp */
+
+/* 4-wide vector types (GCC/Clang vector extensions): SSE on any x86-64, NEON on arm64. The build's
+ * -O2 does not auto-vectorise loops of unknown trip count, and glibc's scalar expf costs about 3.5 ns. */
+typedef float v4sf __attribute__((vector_size(16)));
+typedef int32_t v4si __attribute__((vector_size(16)));
+
+/* exp of 4 floats, Cephes expf (S. L. Moshier, Cephes Math Library, expf.c): x = n ln2 + r with
+ * |r| <= ln2/2, ln2 split in two for the reduction, degree-5 polynomial for exp(r), 2^n put in the
+ * exponent bits. Inputs are clamped to [-88.376, 88.376]: below, the result is 0; above, it saturates
+ * at about 2.4e38. */
+/* lanes of a where mask (all ones) is set, else of b */
+static inline v4sf select4(v4si mask, v4sf a, v4sf b) {
+    v4si ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    v4si r = (mask & ia) | (~mask & ib);
+    v4sf out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+static inline v4sf exp4(v4sf x) {
+    const v4sf one = {1.0f, 1.0f, 1.0f, 1.0f}, half = {0.5f, 0.5f, 0.5f, 0.5f};
+    const float hi = 88.3762626647949f, lo = -88.3762626647949f;
+    v4sf vhi = {hi, hi, hi, hi}, vlo = {lo, lo, lo, lo};
+    x = select4(x < vhi, x, vhi); // NaN becomes hi
+    x = select4(x > vlo, x, vlo);
+    v4sf fx = x * 1.44269504088896341f + half;
+    v4si n = __builtin_convertvector(fx, v4si); // truncation; make it floor
+    v4sf fn = __builtin_convertvector(n, v4sf);
+    n += (fn > fx); // true lanes are -1
+    fn = __builtin_convertvector(n, v4sf);
+    x -= fn * 0.693359375f;
+    x -= fn * -2.12194440e-4f;
+    v4sf z = x * x;
+    v4sf y = x * 1.9875691500e-4f + 1.3981999507e-3f;
+    y = y * x + 8.3334519073e-3f;
+    y = y * x + 4.1665795894e-2f;
+    y = y * x + 1.6666665459e-1f;
+    y = y * x + 5.0000001201e-1f;
+    y = y * z + x + one;
+    v4si bits = (n + 127) << 23; // 2^n; n is in [-127, 127] after the clamp, -127 gives 0
+    v4sf scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+void df_vexp(float *y, const float *x, int n) {
+    // y (n) = exp(x (n)); y may alias x
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4sf v;
+        memcpy(&v, x + i, sizeof v);
+        v = exp4(v);
+        memcpy(y + i, &v, sizeof v);
+    }
+    if (i < n) { // tail through the same polynomial, so results never depend on alignment or length
+        float buf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));
+        v4sf v;
+        memcpy(&v, buf, sizeof v);
+        v = exp4(v);
+        memcpy(buf, &v, sizeof v);
+        memcpy(y + i, buf, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* linear */
+
+void df_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT) {
+    // out is (N,OUT), inp is (N,IN), w is (IN,OUT) row-major, b is (OUT) or NULL
+    if (N <= 0 || OUT <= 0) return;
+    if (IN <= 0) { // empty product: out = b
+        for (int n = 0; n < N; n++) {
+            float *o = out + (size_t)n * OUT;
+            if (b) memcpy(o, b, (size_t)OUT * sizeof *o);
+            else memset(o, 0, (size_t)OUT * sizeof *o);
+        }
+        return;
+    }
+    float beta = 0.0f;
+    if (b) {
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OUT, b, (size_t)OUT * sizeof *out);
+        beta = 1.0f;
+    }
+    if (N == 1) {
+        // one row: y (OUT) = w^T (OUT,IN) . x (IN); sgemv beats sgemm's M=1 path on AVX2-only kernels
+        cblas_sgemv(CblasRowMajor, CblasTrans, IN, OUT, 1.0f, w, OUT, inp, 1, beta, out, 1);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OUT, IN, 1.0f, inp, IN, w, OUT, beta, out, OUT);
+    }
+}
+
+void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
+                             int OUT) {
+    // out is (N,OUT), inp is (N,IN), w is (IN,OUT), b is (OUT) or NULL
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * IN;
+        for (int o = 0; o < OUT; o++) {
+            float val = b ? b[o] : 0.0f;
+            for (int i = 0; i < IN; i++) val += x[i] * w[(size_t)i * OUT + o];
+            out[(size_t)n * OUT + o] = val;
+        }
+    }
+}
+
+void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                        int N, int IN, int OUT) {
+    // dinp (N,IN) += dout (N,OUT) . w^T (OUT,IN)
+    // dw (IN,OUT) += inp^T (IN,N) . dout (N,OUT)
+    // db (OUT) += sum_n dout[n]
+    if (N <= 0 || IN <= 0 || OUT <= 0) return;
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, IN, OUT, 1.0f, dout, OUT, w, OUT, 1.0f, dinp, IN);
+    if (dw)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, IN, OUT, N, 1.0f, inp, IN, dout, OUT, 1.0f, dw, OUT);
+    if (db) {
+        for (int n = 0; n < N; n++) {
+            const float *d = dout + (size_t)n * OUT;
+            for (int o = 0; o < OUT; o++) db[o] += d[o];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* layernorm */
+
+void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                          int N, int C) {
+    // out (N,C), mean (N), rstd (N), inp (N,C), w (C), b (C); mean/rstd may be NULL
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float m = 0.0f;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        float v = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float xs = x[i] - m;
+            v += xs * xs;
+        }
+        v /= C;
+        float s = 1.0f / sqrtf(v + DF_LN_EPS);
+        float *o = out + (size_t)n * C;
+        for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * w[i] + b[i];
+        if (mean) mean[n] = m;
+        if (rstd) rstd[n] = s;
+    }
+}
+
+void df_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                           const float *mean, const float *rstd, int N, int C) {
+    // dinp (N,C) +=, dw (C) +=, db (C) +=; dout (N,C), inp (N,C), w (C), mean (N), rstd (N)
+    for (int n = 0; n < N; n++) {
+        const float *d = dout + (size_t)n * C;
+        const float *x = inp + (size_t)n * C;
+        float *dx = dinp + (size_t)n * C;
+        float m = mean[n], s = rstd[n];
+        // two reductions: mean of dnorm and mean of dnorm * norm
+        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float norm = (x[i] - m) * s;
+            float dnorm = w[i] * d[i];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= C;
+        dnorm_norm_mean /= C;
+        for (int i = 0; i < C; i++) {
+            float norm = (x[i] - m) * s;
+            float dnorm = w[i] * d[i];
+            db[i] += d[i];
+            dw[i] += norm * d[i];
+            dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* GELU (tanh approximation) */
+
+#define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi) */
+
+/* 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + exp(-2u)): one vector exp instead of tanhf (8 ns each in
+ * glibc here) and no cancellation; far in the negative tail the saturated exp gives a gate of ~4e-39.
+ * Done in blocks of GELU_BLOCK so the exponentials go through df_vexp. */
+#define GELU_BLOCK 64
+
+static inline float gelu_arg(float x) { return -2.0f * GELU_SCALE * (x + 0.044715f * x * x * x); }
+
+void df_gelu_forward(float *out, const float *inp, int n) {
+    // out (n), inp (n)
+    float e[GELU_BLOCK];
+    for (int i0 = 0; i0 < n; i0 += GELU_BLOCK) {
+        int m = n - i0 < GELU_BLOCK ? n - i0 : GELU_BLOCK;
+        for (int k = 0; k < m; k++) e[k] = gelu_arg(inp[i0 + k]);
+        df_vexp(e, e, m);
+        for (int k = 0; k < m; k++) out[i0 + k] = inp[i0 + k] / (1.0f + e[k]);
+    }
+}
+
+void df_gelu_backward(float *dinp, const float *inp, const float *dout, int n) {
+    // dinp (n) +=, inp (n), dout (n)
+    // with s = 0.5 (1 + tanh u): d/dx = s + 0.5 x sech^2(u) u'(x), and sech^2 = 1 - tanh^2 = 4 s (1 - s)
+    float e[GELU_BLOCK];
+    for (int i0 = 0; i0 < n; i0 += GELU_BLOCK) {
+        int m = n - i0 < GELU_BLOCK ? n - i0 : GELU_BLOCK;
+        for (int k = 0; k < m; k++) e[k] = gelu_arg(inp[i0 + k]);
+        df_vexp(e, e, m);
+        for (int k = 0; k < m; k++) {
+            float x = inp[i0 + k];
+            float s = 1.0f / (1.0f + e[k]);
+            float grad = s + 2.0f * x * s * (1.0f - s) * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+            dinp[i0 + k] += grad * dout[i0 + k];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* residual */
+
+void df_residual_forward(float *out, const float *a, const float *b, int n) {
+    // out (n) = a (n) + b (n)
+    for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void df_residual_backward(float *da, float *db, const float *dout, int n) {
+    // da (n) +=, db (n) +=, dout (n)
+    for (int i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* causal multi-head self-attention */
+
+void df_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH) {
+    // out (B,T,C), att (B,NH,T,T), qkv (B,T,3C) = [q | k | v] per position
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)C * 3;
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs; // (T,hs), row stride 3C
+            const float *k = q + C;
+            const float *v = q + 2 * (size_t)C;
+            float *a = att + ((size_t)b * NH + h) * T * T; // (T,T)
+            // a = scale * q . k^T (the upper triangle is computed and then discarded)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, (int)C3, k, (int)C3, 0.0f, a,
+                        T);
+            for (int t = 0; t < T; t++) { // causal softmax of row t over columns 0..t
+                float *row = a + (size_t)t * T;
+                float maxv = row[0];
+                for (int t2 = 1; t2 <= t; t2++) if (row[t2] > maxv) maxv = row[t2];
+                for (int t2 = 0; t2 <= t; t2++) row[t2] -= maxv;
+                df_vexp(row, row, t + 1);
+                float sum = 0.0f;
+                for (int t2 = 0; t2 <= t; t2++) sum += row[t2];
+                float inv = 1.0f / sum;
+                for (int t2 = 0; t2 <= t; t2++) row[t2] *= inv;
+                for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0.0f;
+            }
+            // out_h (T,hs) = a (T,T) . v (T,hs), written with row stride C
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, (int)C3, 0.0f,
+                        out + (size_t)b * T * C + (size_t)h * hs, C);
+        }
+    }
+}
+
+void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
+                           int B, int T, int C, int NH) {
+    // dqkv (B,T,3C) +=, scratch (T,T), dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T)
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)C * 3;
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+            const float *k = q + C;
+            const float *v = q + 2 * (size_t)C;
+            float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
+            float *dk = dq + C;
+            float *dv = dq + 2 * (size_t)C;
+            const float *a = att + ((size_t)b * NH + h) * T * T;
+            const float *dout_h = dout + (size_t)b * T * C + (size_t)h * hs; // (T,hs), row stride C
+            float *da = scratch;                                              // (T,T)
+            // da = dout_h . v^T ;  dv += a^T . dout_h
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_h, C, v, (int)C3, 0.0f, da,
+                        T);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dout_h, C, 1.0f, dv,
+                        (int)C3);
+            // softmax backward in place: dpre[t2] = a[t2] (da[t2] - sum_t3 a[t3] da[t3]), times the q.k scale
+            for (int t = 0; t < T; t++) {
+                const float *arow = a + (size_t)t * T;
+                float *drow = da + (size_t)t * T;
+                float dot = 0.0f;
+                for (int t2 = 0; t2 <= t; t2++) dot += arow[t2] * drow[t2];
+                for (int t2 = 0; t2 <= t; t2++) drow[t2] = arow[t2] * (drow[t2] - dot) * scale;
+                for (int t2 = t + 1; t2 < T; t2++) drow[t2] = 0.0f;
+            }
+            // dq += dpre . k ;  dk += dpre^T . q
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, k, (int)C3, 1.0f, dq,
+                        (int)C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, q, (int)C3, 1.0f, dk,
+                        (int)C3);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* masked softmax cross-entropy */
+
+float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets,
+                      const uint8_t *mask, int N, int A, int *n_targets) {
+    // probs (N,A), losses (N), logits (N,A), targets (N) (-1 = none), mask (N,A) or NULL
+    double total = 0.0;
+    int count = 0;
+    for (int i = 0; i < N; i++) {
+        const float *z = logits + (size_t)i * A;
+        const uint8_t *mk = mask ? mask + (size_t)i * A : NULL;
+        float *p = probs + (size_t)i * A;
+        float maxv = -INFINITY;
+        for (int a = 0; a < A; a++)
+            if ((!mk || mk[a]) && z[a] > maxv) maxv = z[a];
+        float sum = 0.0f;
+        if (maxv == -INFINITY) { // nothing allowed: no distribution
+            memset(p, 0, (size_t)A * sizeof *p);
+        } else {
+            for (int a = 0; a < A; a++) {
+                p[a] = (!mk || mk[a]) ? expf(z[a] - maxv) : 0.0f;
+                sum += p[a];
+            }
+            float inv = 1.0f / sum;
+            for (int a = 0; a < A; a++) p[a] *= inv;
+        }
+        int32_t tg = targets ? targets[i] : -1;
+        float li = 0.0f;
+        if (tg >= 0) {
+            // -log p[tg] = log(sum) - (z[tg] - maxv), without rounding p[tg] first
+            if (tg < A && (!mk || mk[tg]) && maxv != -INFINITY) li = logf(sum) - (z[tg] - maxv);
+            else li = INFINITY;
+            total += li;
+            count++;
+        }
+        if (losses) losses[i] = li;
+    }
+    if (n_targets) *n_targets = count;
+    return count ? (float)(total / count) : 0.0f;
+}
+
+void df_xent_backward(float *dlogits, const float *probs, const int32_t *targets, int N, int A, int n_targets) {
+    // dlogits (N,A) +=, probs (N,A), targets (N)
+    if (n_targets <= 0) return;
+    float inv = 1.0f / (float)n_targets;
+    for (int i = 0; i < N; i++) {
+        int32_t tg = targets[i];
+        if (tg < 0 || tg >= A) continue;
+        const float *p = probs + (size_t)i * A;
+        float *d = dlogits + (size_t)i * A;
+        for (int a = 0; a < A; a++) d[a] += (p[a] - (a == tg ? 1.0f : 0.0f)) * inv;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* AdamW and clipping */
+
+void df_adamw_update(float *params, const float *grads, float *m, float *v, size_t n, float lr, float beta1,
+                     float beta2, float eps, float weight_decay, int64_t t) {
+    // reference: https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
+    // params (n), grads (n), m (n), v (n); t is the 1-based step count
+    float bc1 = (float)(1.0 - pow((double)beta1, (double)t));
+    float bc2 = (float)(1.0 - pow((double)beta2, (double)t));
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        float mhat = mi / bc1;
+        float vhat = vi / bc2;
+        params[i] -= lr * (mhat / (sqrtf(vhat) + eps) + weight_decay * params[i]);
+    }
+}
+
+double df_grad_norm(const float *g, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    return sqrt(s);
+}
+
+float df_grad_clip(float *g, size_t n, double norm, float max_norm) {
+    if (!(max_norm > 0.0f) || !(norm > max_norm)) return 1.0f;
+    float s = (float)(max_norm / norm);
+    for (size_t i = 0; i < n; i++) g[i] *= s;
+    return s;
+}

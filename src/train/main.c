@@ -1,0 +1,234 @@
+/* main.c - dnnfuser-train (`make weights`): generates teacher trajectories with the exact solver over
+ * the training split (sampler.h), trains the GPT mapper on them (cross-entropy on the teacher's
+ * actions under the feasibility mask, AdamW, clipping, warmup + cosine learning rate, fixed seeds),
+ * prints loss, throughput and ETA, writes the weights file, and reports greedy quality against the
+ * exact solver on held-out requests. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset.h"
+#include "dnnfuser/mapper.h"
+
+typedef struct {
+    int32_t samples, steps, batch, threads, d, layers, heads, ctx, eval;
+    float lr;
+    uint64_t seed;
+    const char *out;
+} opts;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void progress(int32_t done, int32_t total, void *ctx) {
+    double *t0 = ctx, el = now_s() - *t0;
+    double eta = done > 0 ? el * (total - done) / done : 0;
+    fprintf(stderr, "\rdata: %d/%d trajectories, %.0f s elapsed, ETA %.0f s   ", done, total, el, eta);
+    if (done >= total) fputc('\n', stderr);
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: dnnfuser-train [options]\n"
+            "  --samples N     teacher trajectories (default 6000)\n"
+            "  --steps N       optimiser steps (default 3000)\n"
+            "  --batch N       sequences per step (default 16)\n"
+            "  --lr X          peak learning rate (default 1e-3)\n"
+            "  --d N --layers N --heads N --ctx N   model size (default 96, 3, 4, 192)\n"
+            "  --threads N     data-generation threads (default 2)\n"
+            "  --eval N        held-out requests per split for the final report (default 60)\n"
+            "  --seed N        dataset and initialisation seed (default 2026)\n"
+            "  --out PATH      weights file (default weights/dnnfuser.weights)\n");
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    *o = (opts){6000, 3000, 16, 2, 96, 3, 4, 192, 60, 1e-3f, 2026, "weights/dnnfuser.weights"};
+    static const struct option lo[] = {
+        {"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'}, {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'},
+        {"d", 1, 0, 'd'},       {"layers", 1, 0, 'L'}, {"heads", 1, 0, 'H'}, {"ctx", 1, 0, 'T'},
+        {"threads", 1, 0, 'j'}, {"eval", 1, 0, 'e'}, {"seed", 1, 0, 'S'}, {"out", 1, 0, 'o'},
+        {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+        char *end = NULL;
+        long v = optarg ? strtol(optarg, &end, 10) : 0;
+        int bad = optarg && (*end || v < 1 || v > 100000000);
+        switch (c) {
+        case 's': o->samples = (int32_t)v; break;
+        case 'n': o->steps = (int32_t)v; break;
+        case 'b': o->batch = (int32_t)v; break;
+        case 'd': o->d = (int32_t)v; break;
+        case 'L': o->layers = (int32_t)v; break;
+        case 'H': o->heads = (int32_t)v; break;
+        case 'T': o->ctx = (int32_t)v; break;
+        case 'j': o->threads = (int32_t)v; break;
+        case 'e': o->eval = (int32_t)v; break;
+        case 'S': o->seed = (uint64_t)strtoull(optarg, &end, 10); bad = *end != 0; break;
+        case 'l': o->lr = strtof(optarg, &end); bad = *end || !(o->lr > 0 && o->lr < 1); break;
+        case 'o': o->out = optarg; bad = 0; break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return 2;
+        }
+        if (bad) { fprintf(stderr, "dnnfuser-train: bad value '%s' for --%s\n", optarg, lo[li].name); return 2; }
+    }
+    return 0;
+}
+
+/* Greedy (k = 1) and best-of-4 quality against the exact solver on held-out requests. */
+static void evaluate(df_mapper *mp, df_split split, int32_t n, uint64_t seed, int32_t ctx) {
+    df_rng r;
+    df_rng_seed(&r, seed);
+    double lg1 = 0, lg4 = 0, worst1 = 1, worst4 = 1;
+    int32_t eq1 = 0, cnt = 0;
+    for (int32_t i = 0; i < n; i++) {
+        df_request_sample q;
+        df_err e;
+        if (df_sample_request(&r, split, ctx, &q, &e)) continue;
+        df_net *net;
+        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) { df_workload_free(&q.w); continue; }
+        df_mapping ex, t1, t4;
+        df_mapping_init(&ex, 16);
+        df_mapping_init(&t1, 16);
+        df_mapping_init(&t4, 16);
+        df_metrics me, m1, m4;
+        if (!df_solve_exact(net, q.obj, &ex, NULL, &e) && !df_solve_transformer(mp, net, q.obj, 1, &t1, NULL, &e) &&
+            !df_solve_transformer(mp, net, q.obj, 4, &t4, NULL, &e) && !df_mapping_eval(net, &ex, &me, NULL, &e) &&
+            !df_mapping_eval(net, &t1, &m1, NULL, &e) && !df_mapping_eval(net, &t4, &m4, NULL, &e)) {
+            double v = df_objective_value(q.obj, &me), r1 = df_objective_value(q.obj, &m1) / v,
+                   r4 = df_objective_value(q.obj, &m4) / v;
+            lg1 += log(r1);
+            lg4 += log(r4);
+            if (r1 > worst1) worst1 = r1;
+            if (r4 > worst4) worst4 = r4;
+            eq1 += r1 <= 1 + 1e-9;
+            cnt++;
+        }
+        df_mapping_free(&ex);
+        df_mapping_free(&t1);
+        df_mapping_free(&t4);
+        df_net_free(net);
+        df_workload_free(&q.w);
+    }
+    if (cnt)
+        printf("eval %-12s n=%d greedy: geomean %.4f worst %.3f optimal %.0f%% | best-of-4: geomean %.4f worst %.3f\n",
+               df_split_name(split), cnt, exp(lg1 / cnt), worst1, 100.0 * eq1 / cnt, exp(lg4 / cnt), worst4);
+}
+
+int main(int argc, char **argv) {
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : 2;
+    df_err e;
+    double t0 = now_s();
+    df_dataset ds;
+    if (df_dataset_generate(&ds, DF_SPLIT_TRAIN, o.samples, o.seed, o.ctx, o.threads, progress, &t0, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
+        return 1;
+    }
+    double tdata = now_s() - t0;
+    printf("data: %d trajectories, %lld layers, exact solver %.1f s, generation %.1f s\n", ds.n, (long long)ds.rows,
+           ds.solve_s, tdata);
+    df_feature_norm norm;
+    if (df_feature_norm_init(&norm, DF_FEATURES, &e) || df_feature_norm_fit(&norm, ds.x, (size_t)ds.rows, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
+        return 1;
+    }
+    df_feature_norm_apply(&norm, ds.x, (size_t)ds.rows);
+    df_gpt_config cfg = {DF_FEATURES, DF_ACTIONS, o.d, o.layers, o.heads, o.ctx};
+    df_gpt model;
+    if (df_gpt_init(&model, &cfg, o.seed, &e) || df_gpt_train_alloc(&model, o.batch, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
+        return 1;
+    }
+    printf("model: d=%d layers=%d heads=%d context=%d, %zu parameters\n", o.d, o.layers, o.heads, o.ctx,
+           model.num_params);
+    size_t T = (size_t)o.ctx, B = (size_t)o.batch;
+    float *x = calloc(B * T * DF_FEATURES, sizeof *x);
+    int32_t *tg = malloc(B * T * sizeof *tg);
+    uint8_t *mk = malloc(B * T * DF_ACTIONS);
+    int32_t *pick = malloc(B * sizeof *pick);
+    if (!x || !tg || !mk || !pick) { fprintf(stderr, "dnnfuser-train: out of memory\n"); return 1; }
+    df_rng r;
+    df_rng_seed(&r, o.seed ^ 0x7a11ULL);
+    df_adamw_opts ao = df_adamw_defaults();
+    double t1 = now_s(), ema = 0;
+    int32_t warm = o.steps / 20 + 1;
+    for (int32_t step = 1; step <= o.steps; step++) {
+        int32_t Tb = 1;
+        for (size_t b = 0; b < B; b++) {
+            pick[b] = df_rng_range(&r, ds.n);
+            int32_t len = (int32_t)(ds.off[pick[b] + 1] - ds.off[pick[b]]);
+            if (len > Tb) Tb = len;
+        }
+        for (size_t b = 0; b < B; b++) {
+            int64_t o0 = ds.off[pick[b]];
+            int32_t len = (int32_t)(ds.off[pick[b] + 1] - o0);
+            for (int32_t t = 0; t < Tb; t++) {
+                size_t row = b * Tb + t;
+                if (t < len) {
+                    memcpy(&x[row * DF_FEATURES], &ds.x[(size_t)(o0 + t) * DF_FEATURES], DF_FEATURES * sizeof *x);
+                    memcpy(&mk[row * DF_ACTIONS], &ds.mask[(size_t)(o0 + t) * DF_ACTIONS], DF_ACTIONS);
+                    tg[row] = ds.target[o0 + t];
+                } else {
+                    memset(&x[row * DF_FEATURES], 0, DF_FEATURES * sizeof *x);
+                    memset(&mk[row * DF_ACTIONS], 1, DF_ACTIONS);
+                    tg[row] = -1;
+                }
+            }
+        }
+        /* linear warmup, then cosine decay to 10% (Loshchilov & Hutter, SGDR, ICLR 2017) */
+        double prog = (double)(step - warm) / (o.steps - warm + 1);
+        ao.lr = (float)(step < warm ? o.lr * step / warm : o.lr * (0.1 + 0.45 * (1 + cos(M_PI * prog))));
+        float loss, gn;
+        df_gpt_zero_grad(&model);
+        if (df_gpt_forward(&model, x, tg, mk, (int)B, Tb, &loss, &e) || df_gpt_backward(&model, &e) ||
+            df_gpt_update(&model, &ao, &gn, &e)) {
+            fprintf(stderr, "dnnfuser-train: step %d: %s\n", step, e.msg);
+            return 1;
+        }
+        ema = step == 1 ? loss : 0.98 * ema + 0.02 * loss;
+        if (step % 50 == 0 || step == o.steps) {
+            double el = now_s() - t1;
+            fprintf(stderr, "step %5d/%d loss %.4f (ema %.4f) grad %.3f lr %.2e  %.1f seq/s  ETA %.0f s\n", step,
+                    o.steps, loss, ema, gn, ao.lr, step * B / el, el / step * (o.steps - step));
+        }
+    }
+    double ttrain = now_s() - t1;
+    df_train_meta meta = {.dataset_seed = o.seed, .steps = (uint64_t)o.steps};
+    snprintf(meta.text, sizeof meta.text,
+             "train: %d exact-solver trajectories (zoo resnet18/resnet50/mobilenetv2/vgg16/bert_base + synthetic), "
+             "budgets %lld B..%lld B log-uniform outside the held-out band [%lld, %lld); held out: mnasnet, "
+             "efficientnet_b0 and that band. d=%d layers=%d heads=%d ctx=%d batch=%d lr=%g; final loss ema %.4f; "
+             "data %.0f s, training %.0f s.",
+             o.samples, (long long)DF_BUDGET_MIN, (long long)DF_BUDGET_MAX, (long long)DF_BAND_LO,
+             (long long)DF_BAND_HI, o.d, o.layers, o.heads, o.ctx, o.batch, o.lr, ema, tdata, ttrain);
+    if (df_weights_save(o.out, &model, &norm, &meta, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
+        return 1;
+    }
+    printf("wrote %s (%zu parameters) after %.0f s of training\n", o.out, model.num_params, ttrain);
+    free(x);
+    free(tg);
+    free(mk);
+    free(pick);
+    df_dataset_free(&ds);
+    /* the mapper takes a fresh copy of the saved file: exactly what ships */
+    df_gpt_free(&model);
+    df_feature_norm_free(&norm);
+    df_mapper *mp;
+    if (df_mapper_load(&mp, o.out, 8, &e)) {
+        fprintf(stderr, "dnnfuser-train: reloading %s: %s\n", o.out, e.msg);
+        return 1;
+    }
+    evaluate(mp, DF_SPLIT_HELDOUT_NET, o.eval, o.seed + 1, o.ctx);
+    evaluate(mp, DF_SPLIT_HELDOUT_BAND, o.eval, o.seed + 2, o.ctx);
+    evaluate(mp, DF_SPLIT_TRAIN, o.eval, o.seed + 3, o.ctx);
+    df_mapper_free(mp);
+    return 0;
+}

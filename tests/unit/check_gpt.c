@@ -1,0 +1,473 @@
+/* check_gpt.c - Check suite "gpt": the whole model.
+ *
+ * - parameter table: contiguous offsets, counts from the config, deterministic seeded init;
+ * - whole-model gradient check on a tiny config (F=5, A=4, d=8, L=2, H=2, T=6): central finite
+ *   differences of the mean masked loss for a random sample of elements of EVERY tensor, relative L2
+ *   error per tensor below GPT_GRAD_TOL (stated below);
+ * - training overfits a tiny dataset (loss below OVERFIT_LOSS within OVERFIT_STEPS AdamW steps);
+ * - KV-cache inference equals the training forward (max |diff| of logits <= 1e-4): one sequence
+ *   position by position, three sequences of different lengths batched in one step with one joining
+ *   late, a finished slot reset and reused by a new sequence, and a rewind; invalid steps are refused
+ *   without changing any slot. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnfuser/gpt.h"
+#include "dnnfuser/nn.h"
+
+#define GPT_GRAD_TOL 5e-3  /* relative L2 error per tensor (float32 forward, step 1e-2) */
+#define INFER_TOL 1e-4     /* max |logit difference| inference vs training forward */
+#define OVERFIT_STEPS 150
+#define OVERFIT_LOSS 0.05f
+
+static const df_gpt_config TINY = {.F = 5, .A = 4, .d = 8, .L = 2, .H = 2, .T = 6};
+
+/* GPT-2 init gives tiny weights and a nearly linear net; for checks, spread every parameter so that
+ * every path (attention softmax, GELU bend, layernorm scale) carries gradient. */
+static void spread_params(df_gpt *m, uint64_t seed) {
+    df_rng r;
+    df_rng_seed(&r, seed);
+    for (int i = 0; i < DF_GPT_NUM_TENSORS; i++) {
+        const df_gpt_tensor *t = &m->tensors[i];
+        float *p = m->params_memory + t->offset;
+        int is_ln_w = strstr(t->name, "ln") && strstr(t->name, ".w");
+        for (size_t j = 0; j < t->count; j++) {
+            float u = (float)(2.0 * df_rng_uniform(&r) - 1.0);
+            p[j] = is_ln_w ? 1.0f + 0.3f * u : 0.5f * u;
+        }
+    }
+}
+
+static void random_batch(df_rng *r, const df_gpt_config *c, int B, int T, float *x, int32_t *targets,
+                         uint8_t *mask) {
+    for (int i = 0; i < B * T * c->F; i++) x[i] = (float)(2.0 * df_rng_uniform(r) - 1.0);
+    for (int i = 0; i < B * T; i++) {
+        for (int a = 0; a < c->A; a++) mask[i * c->A + a] = df_rng_range(r, 4) != 0;
+        int tg = df_rng_range(r, c->A);
+        mask[i * c->A + tg] = 1;
+        targets[i] = df_rng_range(r, 5) == 0 ? -1 : tg; // some positions carry no loss
+    }
+}
+
+START_TEST(test_tensor_table) {
+    df_gpt m;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 1, &e), DF_OK);
+    size_t off = 0;
+    for (int i = 0; i < DF_GPT_NUM_TENSORS; i++) {
+        ck_assert_uint_eq(m.tensors[i].offset, off);
+        size_t prod = 1;
+        for (int k = 0; k < 4; k++) prod *= (size_t)m.tensors[i].dims[k];
+        ck_assert_uint_eq(prod, m.tensors[i].count);
+        off += m.tensors[i].count;
+    }
+    ck_assert_uint_eq(off, m.num_params);
+    /* F d + d + T d + L (12 d^2 + 13 d) + 2 d + d A + A */
+    int d = 8, L = 2;
+    ck_assert_uint_eq(m.num_params, (size_t)(5 * d + d + 6 * d + L * (12 * d * d + 13 * d) + 2 * d + d * 4 + 4));
+    ck_assert_ptr_eq(m.params.qkvw, m.params_memory + m.tensors[5].offset);
+    ck_assert_ptr_eq(m.params.b_head + 4, m.params_memory + m.num_params);
+    /* deterministic init: same seed, same bits; another seed differs; layernorm weights 1, biases 0 */
+    df_gpt m2, m3;
+    ck_assert_int_eq(df_gpt_init(&m2, &TINY, 1, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_init(&m3, &TINY, 2, &e), DF_OK);
+    ck_assert(memcmp(m.params_memory, m2.params_memory, m.num_params * sizeof(float)) == 0);
+    ck_assert(memcmp(m.params_memory, m3.params_memory, m.num_params * sizeof(float)) != 0);
+    ck_assert(m.params.ln1w[3] == 1.0f && m.params.lnfb[0] == 0.0f && m.params.qkvb[5] == 0.0f);
+    /* std of the residual projections is 0.02 / sqrt(2L) = 0.01, of the others 0.02 */
+    double s2 = 0.0, p2 = 0.0;
+    size_t nf = m.tensors[11].count, np = m.tensors[13].count;
+    for (size_t j = 0; j < nf; j++) s2 += (double)m.params.fcw[j] * m.params.fcw[j];
+    for (size_t j = 0; j < np; j++) p2 += (double)m.params.fcprojw[j] * m.params.fcprojw[j];
+    ck_assert_msg(fabs(sqrt(s2 / nf) - 0.02) < 0.003, "fc.w std %g", sqrt(s2 / nf));
+    ck_assert_msg(fabs(sqrt(p2 / np) - 0.01) < 0.0015, "fc_proj.w std %g", sqrt(p2 / np));
+    df_gpt_free(&m);
+    df_gpt_free(&m2);
+    df_gpt_free(&m3);
+}
+END_TEST
+
+START_TEST(test_config_validation) {
+    df_err e;
+    df_gpt m;
+    df_gpt_config c = TINY;
+    c.H = 3;
+    ck_assert_int_eq(df_gpt_init(&m, &c, 1, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "multiple of H"));
+    ck_assert_ptr_null(m.params_memory);
+    c = TINY;
+    c.d = 1 << 30;
+    ck_assert_int_eq(df_gpt_config_validate(&c, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "d (model width)"));
+    c = TINY;
+    c.L = 0;
+    ck_assert_int_eq(df_gpt_config_validate(&c, &e), DF_EINVAL);
+    c = TINY;
+    c.d = 4096;
+    c.L = 64;
+    c.H = 64;
+    ck_assert_int_eq(df_gpt_config_validate(&c, &e), DF_EINVAL); // 12.9 G parameters
+    ck_assert_ptr_nonnull(strstr(e.msg, "parameters"));
+    df_gpt_free(&m); // safe on a zeroed model
+}
+END_TEST
+
+START_TEST(test_forward_errors) {
+    df_gpt m;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 3, &e), DF_OK);
+    float x[2 * 6 * 5] = {0};
+    int32_t tg[12];
+    uint8_t mask[12 * 4];
+    memset(mask, 1, sizeof mask);
+    for (int i = 0; i < 12; i++) tg[i] = i % 4;
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 2, 6, NULL, &e), DF_EINVAL); // no train_alloc
+    ck_assert_int_eq(df_gpt_train_alloc(&m, 2, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, 3, &e), DF_EINVAL);
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 3, 6, NULL, &e), DF_ELIMIT);
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 2, 7, NULL, &e), DF_ELIMIT);
+    mask[5 * 4 + tg[5]] = 0;
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 2, 6, NULL, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "not allowed by the mask"));
+    mask[5 * 4 + tg[5]] = 1;
+    tg[7] = 4;
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 2, 6, NULL, &e), DF_EINVAL);
+    tg[7] = 3;
+    float loss;
+    ck_assert_int_eq(df_gpt_forward(&m, x, NULL, mask, 2, 6, &loss, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_EINVAL); // no targets, no loss to differentiate
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, 2, 6, &loss, &e), DF_OK);
+    ck_assert(fabsf(loss - logf(4.0f)) < 0.05f); // near-uniform at init
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+    df_gpt_free(&m);
+}
+END_TEST
+
+START_TEST(test_whole_model_grad) {
+    df_gpt m;
+    df_err e;
+    const int B = 3, T = 6;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 11, &e), DF_OK);
+    spread_params(&m, 12);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 13);
+    float x[3 * 6 * 5];
+    int32_t tg[3 * 6];
+    uint8_t mask[3 * 6 * 4];
+    random_batch(&r, &TINY, B, T, x, tg, mask);
+    float loss;
+    df_gpt_zero_grad(&m);
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &loss, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+    float *grads = malloc(m.num_params * sizeof *grads);
+    memcpy(grads, m.grads_memory, m.num_params * sizeof *grads);
+    const double h = 1e-2;
+    double worst = 0.0;
+    for (int ti = 0; ti < DF_GPT_NUM_TENSORS; ti++) {
+        const df_gpt_tensor *t = &m.tensors[ti];
+        int samples = t->count < 24 ? (int)t->count : 24;
+        size_t r0 = (size_t)df_rng_range(&r, (int32_t)t->count);
+        double diff2 = 0.0, a2 = 0.0, n2 = 0.0;
+        for (int s = 0; s < samples; s++) {
+            /* distinct elements: a prime stride from a random start (7919 is prime, counts here are smaller) */
+            size_t j = t->offset + (r0 + (size_t)s * 7919) % t->count;
+            float keep = m.params_memory[j];
+            float lp, lm;
+            m.params_memory[j] = (float)(keep + h);
+            ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &lp, &e), DF_OK);
+            m.params_memory[j] = (float)(keep - h);
+            ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &lm, &e), DF_OK);
+            m.params_memory[j] = keep;
+            double step = ((double)(float)(keep + h) - (double)(float)(keep - h));
+            double num = ((double)lp - (double)lm) / step, a = grads[j];
+            ck_assert_msg(fabs(a - num) <= 2e-3 + 5e-2 * fabs(num), "%s[%zu]: analytic %.6g numeric %.6g", t->name,
+                          j - t->offset, a, num);
+            diff2 += (a - num) * (a - num);
+            a2 += a * a;
+            n2 += num * num;
+        }
+        double rel = sqrt(diff2) / fmax(fmax(sqrt(a2), sqrt(n2)), 1e-6);
+        printf("  gpt grad %-12s %2d of %5zu elements, rel L2 error %.2e (|g| %.2e)\n", t->name, samples, t->count,
+               rel, sqrt(a2 / samples));
+        ck_assert_msg(a2 > 0.0, "%s: sampled gradient is all zero", t->name);
+        ck_assert_msg(rel < GPT_GRAD_TOL, "%s: relative error %.3e", t->name, rel);
+        worst = fmax(worst, rel);
+    }
+    printf("  gpt grad worst tensor rel L2 error %.2e (bound %.0e)\n", worst, GPT_GRAD_TOL);
+    free(grads);
+    df_gpt_free(&m);
+}
+END_TEST
+
+START_TEST(test_overfit) {
+    df_gpt m;
+    df_err e;
+    const int B = 4, T = 6;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 21, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 22);
+    float x[4 * 6 * 5];
+    int32_t tg[4 * 6];
+    uint8_t mask[4 * 6 * 4];
+    random_batch(&r, &TINY, B, T, x, tg, mask);
+    df_adamw_opts opt = df_adamw_defaults();
+    opt.lr = 1e-2f;
+    opt.weight_decay = 0.0f;
+    float loss = 0.0f, first = 0.0f, gn;
+    int step;
+    for (step = 0; step < OVERFIT_STEPS; step++) {
+        df_gpt_zero_grad(&m);
+        ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &loss, &e), DF_OK);
+        if (step == 0) first = loss;
+        if (loss < OVERFIT_LOSS) break;
+        ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+        ck_assert_int_eq(df_gpt_update(&m, &opt, &gn, &e), DF_OK);
+        ck_assert(isfinite(gn));
+    }
+    printf("  overfit: loss %.3f -> %.4f in %d steps\n", first, loss, step);
+    ck_assert_msg(loss < OVERFIT_LOSS, "loss %.4f after %d steps (from %.3f)", loss, step, first);
+    ck_assert_int_eq((int)m.step, step);
+    /* a NaN gradient refuses the step and leaves the parameters alone */
+    float keep = m.params_memory[0];
+    m.grads_memory[3] = NAN;
+    ck_assert_int_eq(df_gpt_update(&m, &opt, &gn, &e), DF_EINVAL);
+    ck_assert(m.params_memory[0] == keep);
+    df_gpt_free(&m);
+}
+END_TEST
+
+/* causality: the logits of a length-4 forward equal the first 4 positions of a length-6 forward */
+START_TEST(test_shorter_sequences) {
+    df_gpt m;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 31, &e), DF_OK);
+    spread_params(&m, 32);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, 2, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 33);
+    float x6[2 * 6 * 5], x4[2 * 4 * 5], full[2 * 6 * 4];
+    for (int i = 0; i < 2 * 6 * 5; i++) x6[i] = (float)(2.0 * df_rng_uniform(&r) - 1.0);
+    for (int b = 0; b < 2; b++) memcpy(x4 + b * 4 * 5, x6 + b * 6 * 5, 4 * 5 * sizeof(float));
+    ck_assert_int_eq(df_gpt_forward(&m, x6, NULL, NULL, 2, 6, NULL, &e), DF_OK);
+    memcpy(full, m.acts.logits, sizeof full);
+    ck_assert_int_eq(df_gpt_forward(&m, x4, NULL, NULL, 2, 4, NULL, &e), DF_OK);
+    for (int b = 0; b < 2; b++)
+        for (int t = 0; t < 4; t++)
+            for (int a = 0; a < 4; a++)
+                ck_assert(fabsf(m.acts.logits[(b * 4 + t) * 4 + a] - full[(b * 6 + t) * 4 + a]) < 1e-5f);
+    df_gpt_free(&m);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* inference */
+
+typedef struct {
+    df_gpt m;
+    float *x;      /* (B,T,F) */
+    float *ref;    /* (B,T,A) training-forward logits */
+    int B, T;
+} infer_fixture;
+
+static void infer_setup(infer_fixture *f, int B, uint64_t seed) {
+    df_err e;
+    const df_gpt_config *c = &TINY;
+    ck_assert_int_eq(df_gpt_init(&f->m, c, seed, &e), DF_OK);
+    spread_params(&f->m, seed + 1);
+    ck_assert_int_eq(df_gpt_train_alloc(&f->m, B, &e), DF_OK);
+    f->B = B;
+    f->T = c->T;
+    f->x = malloc((size_t)B * c->T * c->F * sizeof(float));
+    f->ref = malloc((size_t)B * c->T * c->A * sizeof(float));
+    df_rng r;
+    df_rng_seed(&r, seed + 2);
+    for (int i = 0; i < B * c->T * c->F; i++) f->x[i] = (float)(2.0 * df_rng_uniform(&r) - 1.0);
+    ck_assert_int_eq(df_gpt_forward(&f->m, f->x, NULL, NULL, B, c->T, NULL, &e), DF_OK);
+    memcpy(f->ref, f->m.acts.logits, (size_t)B * c->T * c->A * sizeof(float));
+}
+
+static void infer_teardown(infer_fixture *f) {
+    free(f->x);
+    free(f->ref);
+    df_gpt_free(&f->m);
+}
+
+static double max_diff(const float *a, const float *b, int n) {
+    double d = 0.0;
+    for (int i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - b[i]));
+    return d;
+}
+
+START_TEST(test_infer_single_sequence) {
+    infer_fixture f;
+    infer_setup(&f, 2, 41);
+    const int F = TINY.F, A = TINY.A;
+    df_gpt_infer *ctx;
+    df_err e;
+    ck_assert_int_eq(df_gpt_infer_init(&ctx, &f.m, 2, &e), DF_OK);
+    float logits[4];
+    double worst = 0.0;
+    for (int b = 0; b < 2; b++) {
+        int32_t slot = 1 - b;
+        for (int32_t t = 0; t < f.T; t++) {
+            ck_assert_int_eq(df_gpt_infer_step(ctx, 1, &slot, &t, f.x + ((size_t)b * f.T + t) * F, logits, &e), DF_OK);
+            double dd = max_diff(logits, f.ref + ((size_t)b * f.T + t) * A, A);
+            ck_assert_msg(dd <= INFER_TOL, "seq %d pos %d: max |diff| %.3g", b, t, dd);
+            worst = fmax(worst, dd);
+        }
+        ck_assert_int_eq(df_gpt_infer_slot_len(ctx, slot), f.T);
+    }
+    printf("  infer one row per step vs training forward: max |diff| %.2e\n", worst);
+    /* the context is full: position T is refused */
+    int32_t slot = 0, t = f.T;
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 1, &slot, &t, f.x, logits, &e), DF_EINVAL);
+    df_gpt_infer_free(ctx);
+    infer_teardown(&f);
+}
+END_TEST
+
+/* Sequences 0..4 of the fixture run batched through a 4-slot context:
+ *   seq 0: 6 positions, slot 2, from step 0
+ *   seq 1: 4 positions, slot 0, from step 0 (then slot 0 is reset)
+ *   seq 2: 3 positions, slot 3, joins at step 2
+ *   seq 3: 6 positions, slot 0 (reused), joins at step 5
+ *   seq 4: 2 positions, slot 1, joins at step 1
+ * Rows are listed in a different order each step. */
+START_TEST(test_infer_batched_join_leave_reuse) {
+    infer_fixture f;
+    infer_setup(&f, 5, 51);
+    const int F = TINY.F, A = TINY.A;
+    const int len[5] = {6, 4, 3, 6, 2}, start[5] = {0, 0, 2, 5, 1}, slot_of[5] = {2, 0, 3, 0, 1};
+    df_gpt_infer *ctx;
+    df_err e;
+    ck_assert_int_eq(df_gpt_infer_init(&ctx, &f.m, 4, &e), DF_OK);
+    int32_t slot[4], pos[4], seq[4];
+    float x[4 * 5], logits[4 * 4];
+    double worst = 0.0;
+    int rows_checked = 0, max_rows = 0;
+    for (int step = 0; step < 11; step++) {
+        int n = 0;
+        for (int k = 0; k < 5; k++) {
+            int s = (k + step) % 5; // rotate the row order
+            int p = step - start[s];
+            if (p < 0 || p >= len[s]) continue;
+            if (s == 3 && p == 0) {
+                ck_assert_int_eq(df_gpt_infer_slot_len(ctx, 0), 4); // seq 1's leftovers
+                df_gpt_infer_reset_slot(ctx, 0);
+            }
+            seq[n] = s;
+            slot[n] = slot_of[s];
+            pos[n] = p;
+            memcpy(x + n * F, f.x + ((size_t)s * f.T + p) * F, F * sizeof(float));
+            n++;
+        }
+        if (n == 0) continue;
+        max_rows = n > max_rows ? n : max_rows;
+        ck_assert_int_eq(df_gpt_infer_step(ctx, n, slot, pos, x, logits, &e), DF_OK);
+        for (int i = 0; i < n; i++) {
+            double dd = max_diff(logits + i * A, f.ref + ((size_t)seq[i] * f.T + pos[i]) * A, A);
+            ck_assert_msg(dd <= INFER_TOL, "step %d seq %d pos %d: max |diff| %.3g", step, seq[i], pos[i], dd);
+            worst = fmax(worst, dd);
+            rows_checked++;
+        }
+    }
+    ck_assert_int_eq(rows_checked, 6 + 4 + 3 + 6 + 2);
+    ck_assert_int_ge(max_rows, 3);
+    printf("  infer batched (%d rows, up to %d per step, join/leave/reuse): max |diff| %.2e\n", rows_checked, max_rows,
+           worst);
+    df_gpt_infer_free(ctx);
+    infer_teardown(&f);
+}
+END_TEST
+
+/* rewinding a slot to position 3 with another input equals a fresh forward of the spliced sequence */
+START_TEST(test_infer_rewind) {
+    infer_fixture f;
+    infer_setup(&f, 2, 61);
+    const int F = TINY.F, A = TINY.A, T = f.T;
+    df_gpt_infer *ctx;
+    df_err e;
+    ck_assert_int_eq(df_gpt_infer_init(&ctx, &f.m, 1, &e), DF_OK);
+    float logits[4];
+    int32_t slot = 0;
+    for (int32_t t = 0; t < T; t++)
+        ck_assert_int_eq(df_gpt_infer_step(ctx, 1, &slot, &t, f.x + (size_t)t * F, logits, &e), DF_OK);
+    /* spliced: seq 0 positions 0..2, then seq 1 positions 3..5 */
+    float xs[6 * 5];
+    memcpy(xs, f.x, 3 * F * sizeof(float));
+    memcpy(xs + 3 * F, f.x + ((size_t)T + 3) * F, 3 * F * sizeof(float));
+    ck_assert_int_eq(df_gpt_forward(&f.m, xs, NULL, NULL, 1, T, NULL, &e), DF_OK);
+    for (int32_t t = 3; t < T; t++) {
+        ck_assert_int_eq(df_gpt_infer_step(ctx, 1, &slot, &t, xs + (size_t)t * F, logits, &e), DF_OK);
+        ck_assert_int_eq(df_gpt_infer_slot_len(ctx, 0), t + 1);
+        ck_assert(max_diff(logits, f.m.acts.logits + (size_t)t * A, A) <= INFER_TOL);
+    }
+    df_gpt_infer_free(ctx);
+    infer_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_infer_invalid_steps) {
+    infer_fixture f;
+    infer_setup(&f, 1, 71);
+    df_gpt_infer *ctx;
+    df_err e;
+    ck_assert_int_eq(df_gpt_infer_init(&ctx, &f.m, 3, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_infer_max_seqs(ctx), 3);
+    float x[3 * 5] = {0}, logits[3 * 4];
+    int32_t slot[3] = {0, 1, 2}, pos[3] = {0, 0, 0};
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 2, slot, pos, x, logits, &e), DF_OK);
+    /* duplicate slot */
+    int32_t dup[2] = {1, 1}, p1[2] = {1, 1};
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 2, dup, p1, x, logits, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "twice"));
+    /* a gap: slot 2 holds nothing, position 1 is refused; the valid row before it must not advance */
+    int32_t s2[2] = {0, 2}, p2[2] = {1, 1};
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 2, s2, p2, x, logits, &e), DF_EINVAL);
+    ck_assert_int_eq(df_gpt_infer_slot_len(ctx, 0), 1);
+    ck_assert_int_eq(df_gpt_infer_slot_len(ctx, 2), 0);
+    int32_t bad = 3, p0 = 0;
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 1, &bad, &p0, x, logits, &e), DF_EINVAL);
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 4, slot, pos, x, logits, &e), DF_ELIMIT);
+    int32_t neg = -1;
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 1, slot, &neg, x, logits, &e), DF_EINVAL);
+    ck_assert_int_eq(df_gpt_infer_step(ctx, 0, slot, pos, x, logits, &e), DF_OK); // nothing to do
+    ck_assert_int_eq(df_gpt_infer_slot_len(ctx, 7), -1);
+    df_gpt_infer_reset_slot(ctx, 7); // ignored
+    df_gpt_infer_free(ctx);
+    ck_assert_int_eq(df_gpt_infer_init(&ctx, &f.m, 0, &e), DF_EINVAL);
+    ck_assert_ptr_null(ctx);
+    infer_teardown(&f);
+}
+END_TEST
+
+static Suite *gpt_suite(void) {
+    Suite *s = suite_create("gpt");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_tensor_table);
+    tcase_add_test(tc, test_config_validation);
+    tcase_add_test(tc, test_forward_errors);
+    tcase_add_test(tc, test_whole_model_grad);
+    tcase_add_test(tc, test_overfit);
+    tcase_add_test(tc, test_shorter_sequences);
+    tcase_add_test(tc, test_infer_single_sequence);
+    tcase_add_test(tc, test_infer_batched_join_leave_reuse);
+    tcase_add_test(tc, test_infer_rewind);
+    tcase_add_test(tc, test_infer_invalid_steps);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(gpt_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

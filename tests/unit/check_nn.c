@@ -1,0 +1,488 @@
+/* check_nn.c - Check suite "nn": the transformer kernels.
+ *
+ * Gradient checks: for every op, the analytic backward is compared with central finite differences,
+ * (J(x+h) - J(x-h)) / 2h evaluated in double precision, of the scalar J = sum_k r_k out_k (r fixed
+ * random; for the cross-entropy J is the mean loss itself), for EVERY input and parameter element of a
+ * small instance. The measure per tensor is the relative error ||g_analytic - g_numeric||_2 /
+ * max(||g_analytic||_2, ||g_numeric||_2, 1e-6); the threshold is GRAD_TOL (stated below), and each
+ * element must also satisfy |a - n| <= 1e-3 + 2e-2 |n|. Measured errors are printed.
+ * Also: the cblas linear against its naive twin on several shapes including M = 1 (sgemv path),
+ * attention against a direct triple-loop reference, AdamW two steps against hand-computed values,
+ * gradient clipping, and the vector exp against double-precision exp. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnfuser/common.h"
+#include "dnnfuser/nn.h"
+
+#define GRAD_TOL 1e-3 /* relative L2 error bound per gradient tensor */
+
+static float *rand_vec(df_rng *r, size_t n, float scale) {
+    float *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++) v[i] = (float)((2.0 * df_rng_uniform(r) - 1.0) * scale);
+    return v;
+}
+
+static float *zeros(size_t n) {
+    float *v = calloc(n, sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+static double dot_d(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* An op under test: eval() runs the forward from the current inputs and returns J in double. */
+typedef double (*objective_fn)(void *ctx);
+
+/* Compares the analytic gradient of J with respect to x (n) with central differences of step h.
+ * Returns the relative L2 error and checks every element. */
+static double grad_check(const char *what, float *x, const float *analytic, size_t n, double h, objective_fn J,
+                         void *ctx) {
+    double diff2 = 0.0, a2 = 0.0, n2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float keep = x[i];
+        x[i] = (float)(keep + h);
+        double jp = J(ctx);
+        x[i] = (float)(keep - h);
+        double jm = J(ctx);
+        x[i] = keep;
+        double hp = (double)(float)(keep + h) - keep, hm = keep - (double)(float)(keep - h); // the steps taken
+        double num = (jp - jm) / (hp + hm);
+        double a = analytic[i];
+        ck_assert_msg(fabs(a - num) <= 1e-3 + 2e-2 * fabs(num), "%s[%zu]: analytic %.6g, numeric %.6g", what, i, a,
+                      num);
+        diff2 += (a - num) * (a - num);
+        a2 += a * a;
+        n2 += num * num;
+    }
+    double den = fmax(fmax(sqrt(a2), sqrt(n2)), 1e-6);
+    double rel = sqrt(diff2) / den;
+    printf("  grad check %-22s n=%-4zu rel L2 error %.2e\n", what, n, rel);
+    ck_assert_msg(rel < GRAD_TOL, "%s: relative gradient error %.3e >= %.1e", what, rel, GRAD_TOL);
+    return rel;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* linear */
+
+typedef struct {
+    float *inp, *w, *b, *out, *r;
+    int N, IN, OUT;
+} lin_ctx;
+
+static double lin_J(void *p) {
+    lin_ctx *c = p;
+    df_linear_forward(c->out, c->inp, c->w, c->b, c->N, c->IN, c->OUT);
+    return dot_d(c->out, c->r, (size_t)c->N * c->OUT);
+}
+
+START_TEST(test_linear_grad) {
+    df_rng r;
+    df_rng_seed(&r, 1);
+    const int shapes[][3] = {{4, 5, 3}, {1, 6, 4}, {7, 3, 9}};
+    for (int s = 0; s < 3; s++) {
+        lin_ctx c = {0};
+        c.N = shapes[s][0];
+        c.IN = shapes[s][1];
+        c.OUT = shapes[s][2];
+        c.inp = rand_vec(&r, (size_t)c.N * c.IN, 1.0f);
+        c.w = rand_vec(&r, (size_t)c.IN * c.OUT, 1.0f);
+        c.b = rand_vec(&r, (size_t)c.OUT, 1.0f);
+        c.out = zeros((size_t)c.N * c.OUT);
+        c.r = rand_vec(&r, (size_t)c.N * c.OUT, 1.0f);
+        float *dinp = zeros((size_t)c.N * c.IN), *dw = zeros((size_t)c.IN * c.OUT), *db = zeros((size_t)c.OUT);
+        lin_J(&c);
+        df_linear_backward(dinp, dw, db, c.r, c.inp, c.w, c.N, c.IN, c.OUT);
+        grad_check("linear dinp", c.inp, dinp, (size_t)c.N * c.IN, 1e-2, lin_J, &c);
+        grad_check("linear dw", c.w, dw, (size_t)c.IN * c.OUT, 1e-2, lin_J, &c);
+        grad_check("linear db", c.b, db, (size_t)c.OUT, 1e-2, lin_J, &c);
+        free(c.inp); free(c.w); free(c.b); free(c.out); free(c.r); free(dinp); free(dw); free(db);
+    }
+}
+END_TEST
+
+START_TEST(test_linear_cblas_vs_naive) {
+    df_rng r;
+    df_rng_seed(&r, 2);
+    /* N, IN, OUT: M = 1 (sgemv), tiny, odd, the model's shapes at small and large batch */
+    const int shapes[][3] = {{1, 7, 5}, {1, 128, 384}, {1, 512, 128}, {2, 3, 1}, {3, 5, 7}, {8, 128, 128},
+                             {33, 17, 65}, {64, 128, 512}, {64, 256, 768}, {5, 1, 4}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int N = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
+        float *inp = rand_vec(&r, (size_t)N * IN, 1.0f), *w = rand_vec(&r, (size_t)IN * OUT, 1.0f);
+        float *b = rand_vec(&r, (size_t)OUT, 1.0f);
+        float *o1 = zeros((size_t)N * OUT), *o2 = zeros((size_t)N * OUT), *o3 = zeros((size_t)N * OUT);
+        float *o4 = zeros((size_t)N * OUT);
+        df_linear_forward(o1, inp, w, b, N, IN, OUT);
+        df_linear_forward_naive(o2, inp, w, b, N, IN, OUT);
+        df_linear_forward(o3, inp, w, NULL, N, IN, OUT);
+        df_linear_forward_naive(o4, inp, w, NULL, N, IN, OUT);
+        double maxd = 0.0;
+        for (int i = 0; i < N * OUT; i++) {
+            /* bound: float accumulation error of IN products of magnitude <= 1 */
+            double tol = 1e-6 * (IN + 1) + 1e-6 * fabs(o2[i]);
+            ck_assert_msg(fabs(o1[i] - o2[i]) <= tol, "shape %dx%dx%d elem %d: cblas %.7g naive %.7g", N, IN, OUT, i,
+                          o1[i], o2[i]);
+            ck_assert_msg(fabs(o3[i] - o4[i]) <= tol, "shape %dx%dx%d (no bias) elem %d", N, IN, OUT, i);
+            maxd = fmax(maxd, fabs(o1[i] - o2[i]));
+        }
+        printf("  linear %3dx%3dx%3d cblas vs naive max |diff| %.2e\n", N, IN, OUT, maxd);
+        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* layernorm */
+
+typedef struct {
+    float *inp, *w, *b, *out, *mean, *rstd, *r;
+    int N, C;
+} ln_ctx;
+
+static double ln_J(void *p) {
+    ln_ctx *c = p;
+    df_layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C);
+    return dot_d(c->out, c->r, (size_t)c->N * c->C);
+}
+
+START_TEST(test_layernorm_grad) {
+    df_rng r;
+    df_rng_seed(&r, 3);
+    ln_ctx c = {0};
+    c.N = 5;
+    c.C = 8;
+    size_t n = (size_t)c.N * c.C;
+    c.inp = rand_vec(&r, n, 2.0f);
+    c.w = rand_vec(&r, (size_t)c.C, 1.5f);
+    c.b = rand_vec(&r, (size_t)c.C, 1.0f);
+    c.out = zeros(n);
+    c.mean = zeros((size_t)c.N);
+    c.rstd = zeros((size_t)c.N);
+    c.r = rand_vec(&r, n, 1.0f);
+    float *dinp = zeros(n), *dw = zeros((size_t)c.C), *db = zeros((size_t)c.C);
+    ln_J(&c);
+    /* the forward's normalised output has zero mean and unit variance per row */
+    for (int i = 0; i < c.N; i++) {
+        double m = 0.0;
+        for (int k = 0; k < c.C; k++) m += c.inp[i * c.C + k];
+        ck_assert(fabs(m / c.C - c.mean[i]) < 1e-6);
+    }
+    df_layernorm_backward(dinp, dw, db, c.r, c.inp, c.w, c.mean, c.rstd, c.N, c.C);
+    grad_check("layernorm dinp", c.inp, dinp, n, 1e-3, ln_J, &c);
+    grad_check("layernorm dw", c.w, dw, (size_t)c.C, 1e-2, ln_J, &c);
+    grad_check("layernorm db", c.b, db, (size_t)c.C, 1e-2, ln_J, &c);
+    free(c.inp); free(c.w); free(c.b); free(c.out); free(c.mean); free(c.rstd); free(c.r);
+    free(dinp); free(dw); free(db);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* gelu and residual */
+
+typedef struct {
+    float *inp, *inp2, *out, *r;
+    int n;
+} ew_ctx;
+
+static double gelu_J(void *p) {
+    ew_ctx *c = p;
+    df_gelu_forward(c->out, c->inp, c->n);
+    return dot_d(c->out, c->r, (size_t)c->n);
+}
+
+static double residual_J(void *p) {
+    ew_ctx *c = p;
+    df_residual_forward(c->out, c->inp, c->inp2, c->n);
+    return dot_d(c->out, c->r, (size_t)c->n);
+}
+
+START_TEST(test_gelu_grad) {
+    df_rng r;
+    df_rng_seed(&r, 4);
+    ew_ctx c = {0};
+    c.n = 41;
+    c.inp = zeros((size_t)c.n);
+    for (int i = 0; i < c.n; i++) c.inp[i] = -5.0f + 0.25f * i + 0.01f; // covers both tails and the bend
+    c.out = zeros((size_t)c.n);
+    c.r = rand_vec(&r, (size_t)c.n, 1.0f);
+    float *dinp = zeros((size_t)c.n);
+    gelu_J(&c);
+    /* spot values of the tanh approximation */
+    float x[3] = {-1.0f, 0.0f, 1.0f}, y[3];
+    df_gelu_forward(y, x, 3);
+    ck_assert(fabs(y[0] - (-0.158808)) < 1e-5 && y[1] == 0.0f && fabs(y[2] - 0.841192) < 1e-5);
+    df_gelu_backward(dinp, c.inp, c.r, c.n);
+    grad_check("gelu dinp", c.inp, dinp, (size_t)c.n, 1e-3, gelu_J, &c);
+    free(c.inp); free(c.out); free(c.r); free(dinp);
+}
+END_TEST
+
+START_TEST(test_residual_grad) {
+    df_rng r;
+    df_rng_seed(&r, 5);
+    ew_ctx c = {0};
+    c.n = 13;
+    c.inp = rand_vec(&r, (size_t)c.n, 1.0f);
+    c.inp2 = rand_vec(&r, (size_t)c.n, 1.0f);
+    c.out = zeros((size_t)c.n);
+    c.r = rand_vec(&r, (size_t)c.n, 1.0f);
+    float *da = zeros((size_t)c.n), *db = zeros((size_t)c.n);
+    residual_J(&c);
+    df_residual_backward(da, db, c.r, c.n);
+    grad_check("residual da", c.inp, da, (size_t)c.n, 1e-2, residual_J, &c);
+    grad_check("residual db", c.inp2, db, (size_t)c.n, 1e-2, residual_J, &c);
+    free(c.inp); free(c.inp2); free(c.out); free(c.r); free(da); free(db);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* attention */
+
+typedef struct {
+    float *qkv, *out, *att, *r;
+    int B, T, C, NH;
+} att_ctx;
+
+static double att_J(void *p) {
+    att_ctx *c = p;
+    df_attention_forward(c->out, c->att, c->qkv, c->B, c->T, c->C, c->NH);
+    return dot_d(c->out, c->r, (size_t)c->B * c->T * c->C);
+}
+
+START_TEST(test_attention_grad) {
+    df_rng r;
+    df_rng_seed(&r, 6);
+    const int cases[][4] = {{2, 5, 8, 2}, {1, 1, 4, 1}, {1, 7, 6, 3}};
+    for (int k = 0; k < 3; k++) {
+        att_ctx c = {0};
+        c.B = cases[k][0];
+        c.T = cases[k][1];
+        c.C = cases[k][2];
+        c.NH = cases[k][3];
+        size_t nqkv = (size_t)c.B * c.T * 3 * c.C, nout = (size_t)c.B * c.T * c.C;
+        c.qkv = rand_vec(&r, nqkv, 1.5f);
+        c.out = zeros(nout);
+        c.att = zeros((size_t)c.B * c.NH * c.T * c.T);
+        c.r = rand_vec(&r, nout, 1.0f);
+        float *dqkv = zeros(nqkv), *scratch = zeros((size_t)c.T * c.T);
+        att_J(&c);
+        df_attention_backward(dqkv, scratch, c.r, c.qkv, c.att, c.B, c.T, c.C, c.NH);
+        grad_check("attention dqkv", c.qkv, dqkv, nqkv, 1e-3, att_J, &c);
+        free(c.qkv); free(c.out); free(c.att); free(c.r); free(dqkv); free(scratch);
+    }
+}
+END_TEST
+
+/* the sgemm attention against the definition, written as plain loops */
+START_TEST(test_attention_reference) {
+    df_rng r;
+    df_rng_seed(&r, 7);
+    int B = 2, T = 6, C = 12, NH = 3, hs = C / NH;
+    float *qkv = rand_vec(&r, (size_t)B * T * 3 * C, 2.0f), *out = zeros((size_t)B * T * C);
+    float *att = zeros((size_t)B * NH * T * T);
+    df_attention_forward(out, att, qkv, B, T, C, NH);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < NH; h++) {
+                const float *q = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+                double s[16], mx = -1e300, sum = 0.0;
+                for (int u = 0; u <= t; u++) {
+                    const float *kk = qkv + ((size_t)b * T + u) * 3 * C + C + h * hs;
+                    s[u] = 0.0;
+                    for (int i = 0; i < hs; i++) s[u] += (double)q[i] * kk[i];
+                    s[u] /= sqrt((double)hs);
+                    mx = fmax(mx, s[u]);
+                }
+                for (int u = 0; u <= t; u++) sum += (s[u] = exp(s[u] - mx));
+                for (int u = 0; u < T; u++) {
+                    double want = u <= t ? s[u] / sum : 0.0;
+                    ck_assert(fabs(att[(((size_t)b * NH + h) * T + t) * T + u] - want) < 1e-6);
+                }
+                for (int i = 0; i < hs; i++) {
+                    double y = 0.0;
+                    for (int u = 0; u <= t; u++) y += s[u] / sum * qkv[((size_t)b * T + u) * 3 * C + 2 * C + h * hs + i];
+                    ck_assert(fabs(out[((size_t)b * T + t) * C + h * hs + i] - y) < 1e-5);
+                }
+            }
+    free(qkv); free(out); free(att);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* masked cross-entropy */
+
+typedef struct {
+    float *logits, *probs, *losses;
+    int32_t *targets;
+    uint8_t *mask;
+    int N, A;
+} xent_ctx;
+
+static double xent_J(void *p) {
+    xent_ctx *c = p;
+    return df_xent_forward(c->probs, c->losses, c->logits, c->targets, c->mask, c->N, c->A, NULL);
+}
+
+START_TEST(test_xent_grad) {
+    df_rng r;
+    df_rng_seed(&r, 8);
+    xent_ctx c = {0};
+    c.N = 7;
+    c.A = 5;
+    size_t n = (size_t)c.N * c.A;
+    c.logits = rand_vec(&r, n, 3.0f);
+    c.probs = zeros(n);
+    c.losses = zeros((size_t)c.N);
+    c.targets = malloc((size_t)c.N * sizeof *c.targets);
+    c.mask = malloc(n);
+    for (size_t i = 0; i < n; i++) c.mask[i] = df_rng_range(&r, 3) != 0;
+    for (int i = 0; i < c.N; i++) {
+        c.mask[(size_t)i * c.A + (size_t)(i % c.A)] = 1; // at least one allowed per row
+        c.targets[i] = (i == 2 || i == 5) ? -1 : i % c.A;    // two positions without a target
+    }
+    c.mask[(size_t)6 * c.A + 6 % c.A] = 1;
+    int nt = 0;
+    float loss = df_xent_forward(c.probs, c.losses, c.logits, c.targets, c.mask, c.N, c.A, &nt);
+    ck_assert_int_eq(nt, 5);
+    /* definition: mean over target rows of -log softmax over allowed actions */
+    double want = 0.0;
+    for (int i = 0; i < c.N; i++) {
+        double psum = 0.0, z = 0.0;
+        for (int a = 0; a < c.A; a++) {
+            if (!c.mask[(size_t)i * c.A + a]) {
+                ck_assert(c.probs[(size_t)i * c.A + a] == 0.0f); // masked: -inf logit, probability 0
+                continue;
+            }
+            psum += c.probs[(size_t)i * c.A + a];
+            z += exp(c.logits[(size_t)i * c.A + a]);
+        }
+        ck_assert(fabs(psum - 1.0) < 1e-6);
+        if (c.targets[i] >= 0) want += log(z) - c.logits[(size_t)i * c.A + c.targets[i]];
+        else ck_assert(c.losses[i] == 0.0f);
+    }
+    want /= nt;
+    ck_assert_msg(fabs(loss - want) < 1e-5, "loss %g, want %g", loss, want);
+    float *dlogits = zeros(n);
+    df_xent_backward(dlogits, c.probs, c.targets, c.N, c.A, nt);
+    for (size_t i = 0; i < n; i++)
+        if (!c.mask[i]) ck_assert(dlogits[i] == 0.0f);
+    grad_check("xent dlogits (masked)", c.logits, dlogits, n, 1e-2, xent_J, &c);
+    /* no mask at all */
+    memset(dlogits, 0, n * sizeof *dlogits);
+    df_xent_forward(c.probs, c.losses, c.logits, c.targets, NULL, c.N, c.A, &nt);
+    df_xent_backward(dlogits, c.probs, c.targets, c.N, c.A, nt);
+    uint8_t *keep = c.mask;
+    c.mask = NULL;
+    grad_check("xent dlogits (no mask)", c.logits, dlogits, n, 1e-2, xent_J, &c);
+    c.mask = keep;
+    /* a masked-out target is an infinite loss, a row with nothing allowed has zero probabilities */
+    memset(c.mask, 0, (size_t)c.A);
+    c.targets[0] = 0;
+    df_xent_forward(c.probs, c.losses, c.logits, c.targets, c.mask, c.N, c.A, NULL);
+    ck_assert(isinf(c.losses[0]));
+    for (int a = 0; a < c.A; a++) ck_assert(c.probs[a] == 0.0f);
+    free(c.logits); free(c.probs); free(c.losses); free(c.targets); free(c.mask); free(dlogits);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* optimiser */
+
+START_TEST(test_adamw_hand_computed) {
+    /* lr 0.1, betas 0.9 / 0.999, eps 1e-8, weight decay 0.01.
+     * Step 1, p = 0.5, g = 0.2: m = 0.02, v = 4e-5, mhat = 0.2, vhat = 0.04,
+     *   p = 0.5 - 0.1 (0.2 / (0.2 + 1e-8) + 0.01 * 0.5) = 0.399500005.
+     * p = -1, g = -0.5: p = -1 - 0.1 (-0.99999998 - 0.01) = -0.899000002.
+     * p = 2, g = 0: m = v = 0, only the decay acts: p = 2 - 0.1 * 0.02 = 1.998.
+     * Step 2, g = 0.1 everywhere: for the third, m = 0.01, v = 1e-5, mhat = 0.01 / 0.19,
+     *   vhat = 1e-5 / 0.001999, p = 1.998 - 0.1 (0.0526316 / 0.0707283 + 0.01998) = 1.9215883. */
+    float p[3] = {0.5f, -1.0f, 2.0f}, m[3] = {0}, v[3] = {0};
+    float g1[3] = {0.2f, -0.5f, 0.0f}, g2[3] = {0.1f, 0.1f, 0.1f};
+    df_adamw_update(p, g1, m, v, 3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
+    ck_assert(fabs(p[0] - 0.399500005) < 1e-6);
+    ck_assert(fabs(p[1] - -0.899000002) < 1e-6);
+    ck_assert(fabs(p[2] - 1.998) < 1e-6);
+    ck_assert(fabs(m[0] - 0.02) < 1e-7 && fabs(v[1] - 2.5e-4) < 1e-8); // float rounding of 1 - beta
+    df_adamw_update(p, g2, m, v, 3, 0.1f, 0.9f, 0.999f, 1e-8f, 0.01f, 2);
+    ck_assert(fabs(p[0] - 0.3058825470) < 2e-6);
+    ck_assert(fabs(p[1] - -0.8469983957) < 2e-6);
+    ck_assert(fabs(p[2] - 1.9215883282) < 2e-6);
+    /* no weight decay, zero gradient: nothing moves */
+    float q[2] = {1.0f, -3.0f}, zg[2] = {0}, mm[2] = {0}, vv[2] = {0};
+    df_adamw_update(q, zg, mm, vv, 2, 0.1f, 0.9f, 0.999f, 1e-8f, 0.0f, 1);
+    ck_assert(q[0] == 1.0f && q[1] == -3.0f);
+}
+END_TEST
+
+START_TEST(test_vexp) {
+    /* relative error against double exp over [-87, 88], every length 0..9 for the tail path, limits */
+    enum { N = 20001 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    for (int i = 0; i < N; i++) x[i] = -87.0f + 175.0f * i / (N - 1);
+    df_vexp(y, x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(y[i] / exp((double)x[i]) - 1.0));
+    printf("  vexp max relative error over [-87, 88]: %.2e\n", worst);
+    ck_assert_msg(worst < 3e-7, "vexp relative error %.3e", worst);
+    for (int n = 0; n < 10; n++) {
+        float in[9], out[9];
+        for (int i = 0; i < n; i++) in[i] = 0.37f * i - 1.0f;
+        df_vexp(out, in, n);
+        for (int i = 0; i < n; i++) ck_assert(fabs(out[i] / exp((double)in[i]) - 1.0) < 3e-7);
+    }
+    float lim[6] = {0.0f, -INFINITY, -1000.0f, 1000.0f, INFINITY, 1.0f}, r[6];
+    df_vexp(r, lim, 6);
+    ck_assert(r[0] == 1.0f && r[1] == 0.0f && r[2] == 0.0f && r[3] > 2e38f && r[4] > 2e38f); // saturates
+    ck_assert(fabs(r[5] - 2.718281828) < 1e-6);
+    free(x);
+    free(y);
+}
+END_TEST
+
+START_TEST(test_grad_clip) {
+    float g[4] = {3.0f, 4.0f, 0.0f, 0.0f};
+    double n = df_grad_norm(g, 4);
+    ck_assert(fabs(n - 5.0) < 1e-12);
+    ck_assert(df_grad_clip(g, 4, n, 10.0f) == 1.0f && g[0] == 3.0f); // under the limit: untouched
+    float s = df_grad_clip(g, 4, n, 1.0f);
+    ck_assert(fabs(s - 0.2f) < 1e-7);
+    ck_assert(fabs(df_grad_norm(g, 4) - 1.0) < 1e-6);
+    ck_assert(df_grad_clip(g, 4, NAN, 1.0f) == 1.0f); // a NaN norm is not "clipped" silently
+}
+END_TEST
+
+static Suite *nn_suite(void) {
+    Suite *s = suite_create("nn");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_linear_grad);
+    tcase_add_test(tc, test_linear_cblas_vs_naive);
+    tcase_add_test(tc, test_layernorm_grad);
+    tcase_add_test(tc, test_gelu_grad);
+    tcase_add_test(tc, test_residual_grad);
+    tcase_add_test(tc, test_attention_grad);
+    tcase_add_test(tc, test_attention_reference);
+    tcase_add_test(tc, test_xent_grad);
+    tcase_add_test(tc, test_adamw_hand_computed);
+    tcase_add_test(tc, test_vexp);
+    tcase_add_test(tc, test_grad_clip);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(nn_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

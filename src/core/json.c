@@ -111,7 +111,7 @@ static int get_int(const json_t *v, const char *ptr, const char *what, int64_t l
 }
 
 static int get_int32(const json_t *v, const char *ptr, const char *what, int32_t *out, df_err *err) {
-    int64_t x;
+    int64_t x = 0;
     int rc = get_int(v, ptr, what, INT32_MIN, INT32_MAX, &x, err);
     if (rc == DF_OK) *out = (int32_t)x;
     return rc;

@@ -1,0 +1,254 @@
+/* zoo.c - the built-in model zoo with the exact layer shapes of the reference definitions:
+ * torchvision (resnet18/50 v1.5 with the stride on the 3x3 conv, vgg16 cfg "D", mobilenet_v2 width 1.0,
+ * mnasnet1_0, efficientnet_b0 with squeeze-excite) at 224x224x3, and the BERT-base encoder (Devlin et
+ * al. 2019: 12 layers, hidden 768, 12 heads, FFN 3072) at a chosen sequence length. BatchNorm,
+ * activations, softmax and layernorm have no MACs and are not layers.
+ *
+ * Squeeze-excite (EfficientNet): global pool -> 1x1 reduce -> 1x1 expand over the depthwise output.
+ * The excite product (x * s) has no MACs and no type of its own, so the projection conv reads the
+ * depthwise output and the SE expand output is a branch leaving the network (a C-element tensor per
+ * sample: written to DRAM, negligible). Its MACs count, as in the published 0.386 GMAC. */
+#include "dnnfuser/zoo.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "dnnfuser/netbuild.h"
+
+typedef void (*builder)(df_netbuild *b, const df_zoo_opts *o);
+
+static int32_t basic_block(df_netbuild *b, const char *p, int32_t x, int32_t width, int32_t stride) {
+    char n[DF_NAME_MAX];
+    int32_t kc, ky, kx;
+    df_nb_shape(b, x, &kc, &ky, &kx);
+    snprintf(n, sizeof n, "%s.conv1", p);
+    int32_t y = df_nb_conv(b, n, x, width, 3, stride, 1, 1);
+    snprintf(n, sizeof n, "%s.conv2", p);
+    y = df_nb_conv(b, n, y, width, 3, 1, 1, 1);
+    int32_t sc = x;
+    if (stride != 1 || kc != width) {
+        snprintf(n, sizeof n, "%s.downsample", p);
+        sc = df_nb_conv(b, n, x, width, 1, stride, 0, 1);
+    }
+    snprintf(n, sizeof n, "%s.add", p);
+    return df_nb_add(b, n, y, sc);
+}
+
+static int32_t bottleneck(df_netbuild *b, const char *p, int32_t x, int32_t width, int32_t stride) {
+    char n[DF_NAME_MAX];
+    int32_t kc, ky, kx, out = width * 4;
+    df_nb_shape(b, x, &kc, &ky, &kx);
+    snprintf(n, sizeof n, "%s.conv1", p);
+    int32_t y = df_nb_conv(b, n, x, width, 1, 1, 0, 1);
+    snprintf(n, sizeof n, "%s.conv2", p);
+    y = df_nb_conv(b, n, y, width, 3, stride, 1, 1);
+    snprintf(n, sizeof n, "%s.conv3", p);
+    y = df_nb_conv(b, n, y, out, 1, 1, 0, 1);
+    int32_t sc = x;
+    if (stride != 1 || kc != out) {
+        snprintf(n, sizeof n, "%s.downsample", p);
+        sc = df_nb_conv(b, n, x, out, 1, stride, 0, 1);
+    }
+    snprintf(n, sizeof n, "%s.add", p);
+    return df_nb_add(b, n, y, sc);
+}
+
+#define PREFIX_MAX 24 /* block prefixes stay short so "<prefix>.<suffix>" fits DF_NAME_MAX */
+
+static void resnet(df_netbuild *b, const int32_t blocks[4], int bottle) {
+    char n[PREFIX_MAX];
+    int32_t x = df_nb_conv(b, "conv1", -1, 64, 7, 2, 3, 1);
+    x = df_nb_pool(b, "maxpool", x, 3, 2, 1);
+    for (int s = 0; s < 4; s++)
+        for (int32_t k = 0; k < blocks[s]; k++) {
+            snprintf(n, sizeof n, "layer%d.%d", s + 1, k);
+            int32_t stride = (k == 0 && s > 0) ? 2 : 1;
+            x = bottle ? bottleneck(b, n, x, 64 << s, stride) : basic_block(b, n, x, 64 << s, stride);
+        }
+    x = df_nb_gpool(b, "avgpool", x);
+    df_nb_fc(b, "fc", x, 1000);
+}
+
+static void resnet18(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    static const int32_t blocks[4] = {2, 2, 2, 2};
+    resnet(b, blocks, 0);
+}
+
+static void resnet50(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    static const int32_t blocks[4] = {3, 4, 6, 3};
+    resnet(b, blocks, 1);
+}
+
+static void vgg16(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    static const int32_t cfg[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
+    char n[DF_NAME_MAX];
+    int32_t x = -1, conv = 0, pool = 0;
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        if (cfg[i]) {
+            snprintf(n, sizeof n, "conv%d", ++conv);
+            x = df_nb_conv(b, n, x, cfg[i], 3, 1, 1, 1);
+        } else {
+            snprintf(n, sizeof n, "pool%d", ++pool);
+            x = df_nb_pool(b, n, x, 2, 2, 0);
+        }
+    }
+    x = df_nb_fc(b, "fc6", x, 4096);
+    x = df_nb_fc(b, "fc7", x, 4096);
+    df_nb_fc(b, "fc8", x, 1000);
+}
+
+/* Inverted residual (Sandler et al. 2018) with optional squeeze-excite (EfficientNet: squeeze to
+ * max(1, in/4) channels of the block input, torchvision MBConv). */
+static int32_t inverted(df_netbuild *b, const char *p, int32_t x, int32_t out, int32_t expand, int32_t R,
+                        int32_t stride, int se) {
+    char n[DF_NAME_MAX];
+    int32_t kc, ky, kx;
+    df_nb_shape(b, x, &kc, &ky, &kx);
+    int32_t y = x, hidden = kc * expand;
+    if (expand != 1) {
+        snprintf(n, sizeof n, "%s.expand", p);
+        y = df_nb_conv(b, n, y, hidden, 1, 1, 0, 1);
+    }
+    snprintf(n, sizeof n, "%s.dw", p);
+    y = df_nb_dwconv(b, n, y, R, stride, R / 2);
+    if (se) {
+        int32_t sq = kc / 4 > 1 ? kc / 4 : 1;
+        snprintf(n, sizeof n, "%s.se.pool", p);
+        int32_t s = df_nb_gpool(b, n, y);
+        snprintf(n, sizeof n, "%s.se.reduce", p);
+        s = df_nb_conv(b, n, s, sq, 1, 1, 0, 1);
+        snprintf(n, sizeof n, "%s.se.expand", p);
+        df_nb_conv(b, n, s, hidden, 1, 1, 0, 1);
+    }
+    snprintf(n, sizeof n, "%s.project", p);
+    y = df_nb_conv(b, n, y, out, 1, 1, 0, 1);
+    if (stride == 1 && kc == out) {
+        snprintf(n, sizeof n, "%s.add", p);
+        y = df_nb_add(b, n, y, x);
+    }
+    return y;
+}
+
+typedef struct { int32_t expand, out, repeats, stride, R; } ir_stage;
+
+static int32_t ir_stages(df_netbuild *b, int32_t x, const ir_stage *st, int n, int se, int first_index) {
+    char p[PREFIX_MAX];
+    int idx = first_index;
+    for (int s = 0; s < n; s++)
+        for (int32_t k = 0; k < st[s].repeats; k++) {
+            snprintf(p, sizeof p, "features.%d", idx++);
+            x = inverted(b, p, x, st[s].out, st[s].expand, st[s].R, k == 0 ? st[s].stride : 1, se);
+        }
+    return x;
+}
+
+static void mobilenetv2(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    /* torchvision inverted_residual_setting (t, c, n, s), all 3x3 */
+    static const ir_stage st[] = {{1, 16, 1, 1, 3},  {6, 24, 2, 2, 3},  {6, 32, 3, 2, 3}, {6, 64, 4, 2, 3},
+                                  {6, 96, 3, 1, 3},  {6, 160, 3, 2, 3}, {6, 320, 1, 1, 3}};
+    int32_t x = df_nb_conv(b, "features.0", -1, 32, 3, 2, 1, 1);
+    x = ir_stages(b, x, st, 7, 0, 1);
+    x = df_nb_conv(b, "features.18", x, 1280, 1, 1, 0, 1);
+    x = df_nb_gpool(b, "avgpool", x);
+    df_nb_fc(b, "classifier", x, 1000);
+}
+
+static void mnasnet(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    /* torchvision mnasnet1_0: stem, separable conv 32 -> 16, then _stack(in, out, k, s, exp, n) */
+    static const ir_stage st[] = {{3, 24, 3, 2, 3}, {3, 40, 3, 2, 5},  {6, 80, 3, 2, 5},
+                                  {6, 96, 2, 1, 3}, {6, 192, 4, 2, 5}, {6, 320, 1, 1, 3}};
+    int32_t x = df_nb_conv(b, "layers.0", -1, 32, 3, 2, 1, 1);
+    x = df_nb_dwconv(b, "layers.3", x, 3, 1, 1);
+    x = df_nb_conv(b, "layers.6", x, 16, 1, 1, 0, 1);
+    x = ir_stages(b, x, st, 6, 0, 8);
+    x = df_nb_conv(b, "layers.14", x, 1280, 1, 1, 0, 1);
+    x = df_nb_gpool(b, "avgpool", x);
+    df_nb_fc(b, "classifier", x, 1000);
+}
+
+static void efficientnet_b0(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    /* torchvision efficientnet_b0 MBConv config (expand, kernel, stride, out, layers) */
+    static const ir_stage st[] = {{1, 16, 1, 1, 3},  {6, 24, 2, 2, 3},  {6, 40, 2, 2, 5}, {6, 80, 3, 2, 3},
+                                  {6, 112, 3, 1, 5}, {6, 192, 4, 2, 5}, {6, 320, 1, 1, 3}};
+    int32_t x = df_nb_conv(b, "features.0", -1, 32, 3, 2, 1, 1);
+    x = ir_stages(b, x, st, 7, 1, 1);
+    x = df_nb_conv(b, "features.8", x, 1280, 1, 1, 0, 1);
+    x = df_nb_gpool(b, "avgpool", x);
+    df_nb_fc(b, "classifier", x, 1000);
+}
+
+static void bert_base(df_netbuild *b, const df_zoo_opts *o) {
+    int32_t T = o && o->seq_len > 0 ? o->seq_len : 128, d = 768, H = 12, ff = 3072;
+    char n[DF_NAME_MAX];
+    b->in_c = d;
+    b->in_y = T;
+    b->in_x = 1;
+    int32_t x = -1;
+    for (int i = 0; i < 12; i++) {
+        snprintf(n, sizeof n, "encoder.%d.attn.q", i);
+        int32_t q = df_nb_matmul(b, n, x, d, 1);
+        snprintf(n, sizeof n, "encoder.%d.attn.k", i);
+        int32_t k = df_nb_matmul(b, n, x, d, 1);
+        snprintf(n, sizeof n, "encoder.%d.attn.v", i);
+        int32_t v = df_nb_matmul(b, n, x, d, 1);
+        snprintf(n, sizeof n, "encoder.%d.attn.scores", i);
+        int32_t s = df_nb_matmul2(b, n, q, k, H * T, H);
+        snprintf(n, sizeof n, "encoder.%d.attn.context", i);
+        int32_t c = df_nb_matmul2(b, n, s, v, d, H);
+        snprintf(n, sizeof n, "encoder.%d.attn.out", i);
+        int32_t a = df_nb_matmul(b, n, c, d, 1);
+        snprintf(n, sizeof n, "encoder.%d.add1", i);
+        a = df_nb_add(b, n, a, x);
+        snprintf(n, sizeof n, "encoder.%d.ffn.up", i);
+        int32_t f = df_nb_matmul(b, n, a, ff, 1);
+        snprintf(n, sizeof n, "encoder.%d.ffn.down", i);
+        f = df_nb_matmul(b, n, f, d, 1);
+        snprintf(n, sizeof n, "encoder.%d.add2", i);
+        x = df_nb_add(b, n, f, a);
+    }
+}
+
+static const struct {
+    const char *name, *desc;
+    builder build;
+} zoo[] = {
+    {"resnet18", "ResNet-18, torchvision, 224x224x3", resnet18},
+    {"resnet50", "ResNet-50 v1.5, torchvision, 224x224x3", resnet50},
+    {"mobilenetv2", "MobileNetV2 width 1.0, torchvision, 224x224x3", mobilenetv2},
+    {"mnasnet", "MnasNet-1.0 (mnasnet1_0), torchvision, 224x224x3", mnasnet},
+    {"vgg16", "VGG16 (configuration D), torchvision, 224x224x3", vgg16},
+    {"efficientnet_b0", "EfficientNet-B0 with squeeze-excite, torchvision, 224x224x3", efficientnet_b0},
+    {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base},
+};
+#define ZOO_N ((int32_t)(sizeof zoo / sizeof zoo[0]))
+
+int32_t df_zoo_count(void) { return ZOO_N; }
+const char *df_zoo_name(int32_t i) { return i >= 0 && i < ZOO_N ? zoo[i].name : NULL; }
+const char *df_zoo_description(int32_t i) { return i >= 0 && i < ZOO_N ? zoo[i].desc : NULL; }
+
+int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df_err *err) {
+    df_err_clear(err);
+    if (opts && (opts->seq_len < 0 || opts->seq_len > 4096))
+        return df_err_set(err, DF_EINVAL, "/seq_len", "seq_len = %d out of range [1, 4096]", opts->seq_len);
+    for (int32_t i = 0; i < ZOO_N; i++) {
+        if (!name || strcmp(name, zoo[i].name) != 0) continue;
+        df_workload_init(out, zoo[i].name);
+        df_netbuild b;
+        df_nb_init(&b, out, 3, 224, 224);
+        zoo[i].build(&b, opts);
+        int rc = df_nb_finish(&b, err);
+        if (rc) df_workload_free(out);
+        return rc;
+    }
+    char list[256] = "";
+    for (int32_t i = 0; i < ZOO_N; i++) {
+        strncat(list, zoo[i].name, sizeof list - strlen(list) - 1);
+        if (i + 1 < ZOO_N) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    return df_err_set(err, DF_ENOTFOUND, "/workload", "unknown workload '%s' (known: %s)", name ? name : "(null)", list);
+}

@@ -75,7 +75,7 @@ INTEG      := $(sort $(wildcard tests/integration/test_*.sh))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench install uninstall clean
+.PHONY: all deps test unit integration bench weights install uninstall clean
 all: $(CLI) $(SERVER) $(TRAIN)
 
 $(BUILD)/src/server/%.o: src/server/%.c
@@ -133,6 +133,10 @@ test: all $(UNIT_BINS)
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b; done
+
+# Retrains the shipped transformer from scratch (about 25 minutes on 2 cores; see weights/README.md).
+weights: $(BUILD)/dnnfuser-train
+	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/dnnfuser-train --out weights/dnnfuser.weights
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

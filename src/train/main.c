@@ -36,19 +36,19 @@ static void progress(int32_t done, int32_t total, void *ctx) {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: dnnfuser-train [options]\n"
-            "  --samples N     teacher trajectories (default 6000)\n"
-            "  --steps N       optimiser steps (default 3000)\n"
+            "  --samples N     teacher trajectories (default 30000)\n"
+            "  --steps N       optimiser steps (default 6000)\n"
             "  --batch N       sequences per step (default 16)\n"
             "  --lr X          peak learning rate (default 1e-3)\n"
-            "  --d N --layers N --heads N --ctx N   model size (default 96, 3, 4, 192)\n"
+            "  --d N --layers N --heads N --ctx N   model size (default 128, 4, 4, 192)\n"
             "  --threads N     data-generation threads (default 2)\n"
-            "  --eval N        held-out requests per split for the final report (default 60)\n"
+            "  --eval N        held-out requests per split for the final report (default 100)\n"
             "  --seed N        dataset and initialisation seed (default 2026)\n"
             "  --out PATH      weights file (default weights/dnnfuser.weights)\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){6000, 3000, 16, 2, 96, 3, 4, 192, 60, 1e-3f, 2026, "weights/dnnfuser.weights"};
+    *o = (opts){30000, 6000, 16, 2, 128, 4, 4, 192, 100, 1e-3f, 2026, "weights/dnnfuser.weights"};
     static const struct option lo[] = {
         {"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'}, {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'},
         {"d", 1, 0, 'd'},       {"layers", 1, 0, 'L'}, {"heads", 1, 0, 'H'}, {"ctx", 1, 0, 'T'},

@@ -33,6 +33,15 @@ int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out,
                 df_solve_stats *stats, df_err *err);
 
+/* Local search from a given mapping (the check-before-reply repair of DESIGN.md §3): repeatedly tries
+ * moving a group boundary by one layer, merging two adjacent groups, splitting a group in two, and
+ * changing a group's micro-batch to a neighbouring candidate, taking the first move that makes the
+ * mapping feasible-and-better, until none helps or max_moves moves were taken. An infeasible start is
+ * first made feasible by splitting overflowing groups down to the largest feasible micro-batch.
+ * map is improved in place; never returns a worse or infeasible mapping (DF_EINFEASIBLE only when the
+ * budget is too small for any mapping). */
+int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *stats, df_err *err);
+
 const char *df_solver_name(df_solver s);
 int df_solver_parse(const char *s, df_solver *out);
 

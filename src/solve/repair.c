@@ -1,0 +1,159 @@
+/* repair.c - local search that makes a mapping feasible and improves it (see df_repair in solve.h):
+ * the "repair" path of the check before every reply. Moves are scored with df_mapping_eval, so the
+ * cost model's one feasibility rule decides, as everywhere. */
+#include "dnnfuser/solve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const df_net *net;
+    df_objective obj;
+    int32_t N;
+    df_mapping cand;
+    int64_t evals;
+} rctx;
+
+/* Objective of a mapping, +inf when infeasible or malformed. */
+static double score(rctx *c, const df_mapping *m) {
+    df_metrics mt;
+    c->evals += m->n_groups;
+    if (df_mapping_eval(c->net, m, &mt, NULL, NULL) || !mt.feasible) return INFINITY;
+    return df_objective_value(c->obj, &mt);
+}
+
+/* Next / previous micro-batch candidate (the exact solver's set ceil(N/k)). */
+static int32_t mb_step(int32_t N, int32_t m, int dir) {
+    if (dir > 0) {
+        for (int32_t k = (N + m - 1) / m; k >= 1; k--) {
+            int32_t v = (N + k - 1) / k;
+            if (v > m) return v;
+        }
+        return m;
+    }
+    for (int32_t k = (N + m - 1) / m; k <= N; k++) {
+        int32_t v = (N + k - 1) / k;
+        if (v < m) return v;
+    }
+    return m;
+}
+
+/* Largest feasible micro-batch of group [f, l], 0 if none. */
+static int32_t best_fit_mb(const df_net *net, int32_t f, int32_t l) {
+    int32_t N = df_net_batch(net), best = 0;
+    for (int32_t k = N; k >= 1; k--) {
+        int32_t m = (N + k - 1) / k;
+        df_group_cost g;
+        df_group_eval(net, f, l, m, &g);
+        if (!g.feasible) break;
+        best = m;
+    }
+    return best;
+}
+
+/* Makes every group feasible: lower its micro-batch, else split it into feasible prefixes. */
+static int make_feasible(rctx *c, df_mapping *m) {
+    df_mapping *o = &c->cand;
+    o->n_groups = 0;
+    for (int32_t g = 0; g < m->n_groups; g++) {
+        int32_t f = m->groups[g].first, l = m->groups[g].last;
+        while (f <= l) {
+            int32_t e = l, mb = 0;
+            while (e >= f && !(mb = best_fit_mb(c->net, f, e))) e--;
+            if (e < f) return DF_EINFEASIBLE;
+            int32_t want = m->groups[g].micro_batch;
+            if (df_mapping_push(o, f, e, want <= mb ? want : mb)) return DF_ENOMEM;
+            f = e + 1;
+        }
+    }
+    return df_mapping_copy(m, o);
+}
+
+static int try_move(rctx *c, df_mapping *m, double *cur) {
+    double v = score(c, &c->cand);
+    if (v < *cur * (1 - 1e-12)) {
+        *cur = v;
+        return df_mapping_copy(m, &c->cand) ? -1 : 1;
+    }
+    return 0;
+}
+
+int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *st, df_err *err) {
+    df_err_clear(err);
+    if (st) memset(st, 0, sizeof *st);
+    int rc = df_net_check_budget(net, err);
+    if (rc) return rc;
+    rctx c = {.net = net, .obj = obj, .N = df_net_batch(net)};
+    if (df_mapping_init(&c.cand, map->n_groups + 2)) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    df_metrics mt;
+    if ((rc = df_mapping_eval(net, map, &mt, NULL, err))) goto done;
+    if (!mt.feasible && (rc = make_feasible(&c, map))) {
+        df_err_set(err, rc, "/groups", "could not make the mapping feasible");
+        goto done;
+    }
+    double cur = score(&c, map);
+    for (int32_t moves = 0; moves < max_moves;) {
+        int improved = 0;
+        for (int32_t g = 0; g < map->n_groups && !improved; g++) {
+            df_group gr = map->groups[g];
+            /* micro-batch up / down */
+            for (int dir = -1; dir <= 1 && !improved; dir += 2) {
+                int32_t nm = mb_step(c.N, gr.micro_batch, dir);
+                if (nm == gr.micro_batch) continue;
+                df_mapping_copy(&c.cand, map);
+                c.cand.groups[g].micro_batch = nm;
+                if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+            }
+            if (g + 1 < map->n_groups) {
+                df_group nx = map->groups[g + 1];
+                /* boundary one layer left / right */
+                if (!improved && gr.last > gr.first) {
+                    df_mapping_copy(&c.cand, map);
+                    c.cand.groups[g].last--;
+                    c.cand.groups[g + 1].first--;
+                    if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+                }
+                if (!improved && nx.last > nx.first) {
+                    df_mapping_copy(&c.cand, map);
+                    c.cand.groups[g].last++;
+                    c.cand.groups[g + 1].first++;
+                    if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+                }
+                /* merge with the next group, at either group's micro-batch */
+                for (int which = 0; which < 2 && !improved; which++) {
+                    c.cand.n_groups = 0;
+                    for (int32_t h = 0; h < map->n_groups; h++) {
+                        if (h == g + 1) continue;
+                        df_group x = map->groups[h];
+                        if (h == g) { x.last = nx.last; x.micro_batch = which ? nx.micro_batch : gr.micro_batch; }
+                        if (df_mapping_push(&c.cand, x.first, x.last, x.micro_batch)) goto oom;
+                    }
+                    if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+                }
+            }
+            /* split in two (each half keeps the micro-batch) */
+            for (int32_t s = gr.first + 1; s <= gr.last && !improved; s++) {
+                c.cand.n_groups = 0;
+                for (int32_t h = 0; h < map->n_groups; h++) {
+                    df_group x = map->groups[h];
+                    if (h == g) {
+                        if (df_mapping_push(&c.cand, x.first, s - 1, x.micro_batch) ||
+                            df_mapping_push(&c.cand, s, x.last, x.micro_batch)) goto oom;
+                    } else if (df_mapping_push(&c.cand, x.first, x.last, x.micro_batch)) goto oom;
+                }
+                if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+            }
+        }
+        if (!improved) break;
+        moves++;
+    }
+    if (st) st->groups_evaluated = c.evals;
+    rc = isfinite(cur) ? DF_OK : df_err_set(err, DF_EINFEASIBLE, "/groups", "repair found no feasible mapping");
+    goto done;
+oom:
+    rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+done:
+    df_mapping_free(&c.cand);
+    return rc;
+}

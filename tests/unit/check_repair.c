@@ -1,0 +1,107 @@
+/* check_repair.c - Check suite "repair": the local search returns a feasible mapping from any start
+ * (feasible or not), never a worse one, cannot improve on the exact optimum, and improves
+ * layer-by-layer starts when fusion pays. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include "dnnfuser/solve.h"
+
+static double value(const df_net *n, const df_mapping *m, df_objective o, int *feasible) {
+    df_metrics mt;
+    df_err e;
+    ck_assert_int_eq(df_mapping_eval(n, m, &mt, NULL, &e), DF_OK);
+    *feasible = mt.feasible;
+    return mt.feasible ? df_objective_value(o, &mt) : INFINITY;
+}
+
+START_TEST(test_random_starts) {
+    df_rng r;
+    df_rng_seed(&r, 31);
+    int from_infeasible = 0;
+    for (int c = 0; c < 60; c++) {
+        df_workload w;
+        tu_random_workload(&w, &r, 5 + df_rng_range(&r, 10), df_rng_range(&r, 2));
+        int32_t N = 1 + df_rng_range(&r, 12);
+        df_hw h = tu_hw(8, 8, (df_dataflow)df_rng_range(&r, 3), 1, 4 + df_rng_range(&r, 16), 32, 1);
+        df_net *n;
+        df_err e;
+        ck_assert_int_eq(df_net_init(&n, &w, &h, N, &e), DF_OK);
+        df_net_check_budget(n, &e);
+        df_net_free(n);
+        h.buffer_bytes = (int64_t)(e.need_bytes * (1 + 5 * df_rng_uniform(&r)));
+        ck_assert_int_eq(df_net_init(&n, &w, &h, N, &e), DF_OK);
+        df_objective o = (df_objective)(c % DF_OBJ_COUNT);
+        df_mapping m, ex;
+        df_mapping_init(&m, 8);
+        df_mapping_init(&ex, 8);
+        for (int32_t i = 0; i < w.n_layers; i++) {
+            int32_t mb = 1 + df_rng_range(&r, N);
+            if (i == 0 || df_rng_range(&r, 3) == 0) df_mapping_push(&m, i, i, mb);
+            else m.groups[m.n_groups - 1].last = i;
+        }
+        int f0, f1;
+        double v0 = value(n, &m, o, &f0);
+        from_infeasible += !f0;
+        ck_assert_int_eq(df_repair(n, o, &m, 1000, NULL, &e), DF_OK);
+        double v1 = value(n, &m, o, &f1);
+        ck_assert(f1);
+        ck_assert(v1 <= v0);
+        ck_assert_int_eq(df_solve_exact(n, o, &ex, NULL, &e), DF_OK);
+        int fe;
+        double ve = value(n, &ex, o, &fe);
+        ck_assert(v1 >= ve * (1 - 1e-9));
+        /* the optimum is a fixed point */
+        ck_assert_int_eq(df_repair(n, o, &ex, 1000, NULL, &e), DF_OK);
+        ck_assert(fabs(value(n, &ex, o, &fe) - ve) <= 1e-9 * ve);
+        df_mapping_free(&m);
+        df_mapping_free(&ex);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert_int_gt(from_infeasible, 5); /* the infeasible-start path really ran */
+}
+END_TEST
+
+START_TEST(test_improves_layer_by_layer_when_dram_bound) {
+    df_workload w;
+    df_workload_init(&w, "chain");
+    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
+    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
+    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_DRAM, &m, NULL, &e), DF_OK);
+    int f;
+    double before = value(n, &m, DF_OBJ_DRAM, &f);
+    ck_assert_int_eq(df_repair(n, DF_OBJ_DRAM, &m, 100, NULL, &e), DF_OK);
+    ck_assert(value(n, &m, DF_OBJ_DRAM, &f) < before);
+    ck_assert_int_eq(m.n_groups, 1);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+static Suite *repair_suite(void) {
+    Suite *s = suite_create("repair");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_random_starts);
+    tcase_add_test(tc, test_improves_layer_by_layer_when_dram_bound);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(repair_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

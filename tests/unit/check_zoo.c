@@ -1,16 +1,20 @@
 /* check_zoo.c - Check suite "zoo": every network's per-sample conv+fc(+matmul) MACs equal the exact
  * count of its reference definition and lie within 0.5% of the published figure; layer counts,
- * residual edges, BERT's closed form in seq_len, unknown names and bad options. */
+ * residual / squeeze-excite / attention edges, unique names, BERT's closed form in seq_len, unknown
+ * names and bad options. The exact CNN counts were confirmed against torchvision 0.14 (forward hooks on
+ * every Conv2d/Linear at 1x3x224x224): same totals and the same per-layer K, C, R, stride, pad,
+ * groups, P, Q in execution order. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dnnfuser/zoo.h"
 
 static const struct {
     const char *name;
-    int64_t macs;       /* exact, from the reference layer shapes */
-    double published;   /* GMAC, as published (issue 2 table) */
+    int64_t macs;       /* exact, from the reference layer shapes (= torchvision forward hooks) */
+    double published;   /* GMAC, as published */
     int32_t layers;
 } want[] = {
     {"resnet18", 1814073344LL, 1.814, 31},   {"resnet50", 4089184256LL, 4.089, 72},
@@ -18,50 +22,228 @@ static const struct {
     {"vgg16", 15470264320LL, 15.470, 21},    {"efficientnet_b0", 385814752LL, 0.386, 108},
 };
 
-START_TEST(test_macs_match_reference_and_published) {
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        df_workload w;
-        df_err e;
-        ck_assert_msg(df_zoo_build(want[i].name, NULL, &w, &e) == DF_OK, "%s: %s", want[i].name, e.msg);
-        int64_t macs = df_workload_macs(&w);
-        ck_assert_msg(macs == want[i].macs, "%s: %lld MACs, expected %lld", want[i].name, (long long)macs,
-                      (long long)want[i].macs);
-        ck_assert_msg(fabs(macs / 1e9 - want[i].published) <= 0.005 * want[i].published, "%s: %.4f G vs published %.3f",
-                      want[i].name, macs / 1e9, want[i].published);
-        ck_assert_int_eq(w.n_layers, want[i].layers);
-        df_workload_free(&w);
-    }
-}
-END_TEST
-
 static int32_t find(const df_workload *w, const char *name) {
     for (int32_t i = 0; i < w->n_layers; i++)
         if (strcmp(w->layers[i].name, name) == 0) return i;
     return -1;
 }
 
+/* Index of layer "<prefix>.<suffix>", -1 if absent. */
+static int32_t findp(const df_workload *w, const char *prefix, const char *suffix) {
+    char n[DF_NAME_MAX + 16];
+    snprintf(n, sizeof n, "%s.%s", prefix, suffix);
+    return find(w, n);
+}
+
+/* Copies name minus its last ".<part>" into out ("layer2.0.add" -> "layer2.0"). */
+static void block_of(const char *name, char *out, size_t n) {
+    snprintf(out, n, "%s", name);
+    char *dot = strrchr(out, '.');
+    if (dot) *dot = '\0';
+}
+
+static int32_t count_consumers(const df_workload *w, int32_t p) {
+    int32_t c = 0;
+    for (int32_t i = 0; i < w->n_layers; i++)
+        for (int32_t j = 0; j < w->layers[i].n_inputs; j++) c += w->layers[i].inputs[j] == p;
+    return c;
+}
+
+static void build_ok(const char *name, const df_zoo_opts *o, df_workload *w) {
+    df_err e;
+    int rc = df_zoo_build(name, o, w, &e);
+    ck_assert_msg(rc == DF_OK, "%s: %s", name, e.msg);
+}
+
+START_TEST(test_macs_match_reference_and_published) {
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        df_workload w;
+        build_ok(want[i].name, NULL, &w);
+        int64_t macs = df_workload_macs(&w);
+        ck_assert_msg(macs == want[i].macs, "%s: %lld MACs, expected %lld", want[i].name, (long long)macs,
+                      (long long)want[i].macs);
+        ck_assert_msg(fabs(macs / 1e9 - want[i].published) <= 0.005 * want[i].published, "%s: %.4f G vs published %.3f",
+                      want[i].name, macs / 1e9, want[i].published);
+        ck_assert_msg(w.n_layers == want[i].layers, "%s: %d layers, expected %d", want[i].name, w.n_layers,
+                      want[i].layers);
+        ck_assert_str_eq(w.name, want[i].name);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
 START_TEST(test_resnet_shortcuts) {
     df_workload w;
-    ck_assert_int_eq(df_zoo_build("resnet50", NULL, &w, NULL), DF_OK);
+    build_ok("resnet50", NULL, &w);
     /* first block of layer2: add(conv3, downsample), downsample reads the block input */
     int32_t add = find(&w, "layer2.0.add"), c3 = find(&w, "layer2.0.conv3"), ds = find(&w, "layer2.0.downsample");
     int32_t in = find(&w, "layer1.2.add"), c1 = find(&w, "layer2.0.conv1");
-    ck_assert(add >= 0 && c3 >= 0 && ds >= 0 && in >= 0);
+    ck_assert(add >= 0 && c3 >= 0 && ds >= 0 && in >= 0 && c1 >= 0);
     ck_assert_int_eq(w.layers[add].n_inputs, 2);
     ck_assert_int_eq(w.layers[add].inputs[0], c3);
     ck_assert_int_eq(w.layers[add].inputs[1], ds);
     ck_assert_int_eq(w.layers[ds].inputs[0], in);
     ck_assert_int_eq(w.layers[c1].inputs[0], in);
     ck_assert_int_eq(w.layers[ds].stride, 2);
+    ck_assert_int_eq(w.layers[ds].R, 1);
     ck_assert_int_eq(w.layers[find(&w, "layer2.0.conv2")].stride, 2); /* v1.5: stride on the 3x3 */
+    ck_assert_int_eq(w.layers[c1].stride, 1);
+    /* layer1.0 of resnet50 has a stride-1 downsample (64 -> 256 channels) reading the maxpool */
+    ck_assert_int_eq(w.layers[find(&w, "layer1.0.downsample")].inputs[0], find(&w, "maxpool"));
+    ck_assert_int_eq(w.layers[find(&w, "layer1.0.downsample")].stride, 1);
     /* identity shortcut: second block's add takes the first block's add */
     int32_t add1 = find(&w, "layer2.1.add");
     ck_assert_int_eq(w.layers[add1].inputs[1], add);
     df_workload_free(&w);
-    ck_assert_int_eq(df_zoo_build("resnet18", NULL, &w, NULL), DF_OK);
+    build_ok("resnet18", NULL, &w);
     ck_assert_int_eq(w.layers[find(&w, "layer1.0.add")].inputs[1], find(&w, "maxpool"));
     ck_assert_int_eq(find(&w, "layer1.0.downsample"), -1);
     df_workload_free(&w);
+}
+END_TEST
+
+/* Every add of both ResNets: 2 inputs, the block's last conv first, then the shortcut, which is the
+ * downsample conv (reading the block input) when the block has one, else the block input itself. */
+START_TEST(test_resnet_every_add) {
+    static const struct { const char *net, *last; int adds, downsamples; } nets[] = {
+        {"resnet18", "conv2", 8, 3}, {"resnet50", "conv3", 16, 4}};
+    for (int n = 0; n < 2; n++) {
+        df_workload w;
+        build_ok(nets[n].net, NULL, &w);
+        int adds = 0, dss = 0;
+        for (int32_t i = 0; i < w.n_layers; i++) {
+            const df_layer *l = &w.layers[i];
+            char blk[DF_NAME_MAX];
+            block_of(l->name, blk, sizeof blk);
+            if (strstr(l->name, ".downsample")) dss++;
+            if (l->type != DF_LAYER_ADD) continue;
+            adds++;
+            ck_assert_msg(l->n_inputs == 2, "%s %s", nets[n].net, l->name);
+            ck_assert_int_eq(l->inputs[0], findp(&w, blk, nets[n].last));
+            int32_t block_in = w.layers[findp(&w, blk, "conv1")].inputs[0];
+            ck_assert_int_ge(block_in, 0);
+            int32_t ds = findp(&w, blk, "downsample");
+            if (ds >= 0) {
+                ck_assert_int_eq(l->inputs[1], ds);
+                ck_assert_int_eq(w.layers[ds].inputs[0], block_in);
+            } else {
+                ck_assert_int_eq(l->inputs[1], block_in);
+            }
+            ck_assert_msg(w.layers[block_in].type == DF_LAYER_ADD || strcmp(w.layers[block_in].name, "maxpool") == 0,
+                          "%s %s: block input %s", nets[n].net, l->name, w.layers[block_in].name);
+        }
+        ck_assert_int_eq(adds, nets[n].adds);
+        ck_assert_int_eq(dss, nets[n].downsamples);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+/* Inverted-residual adds (mobilenetv2, mnasnet, efficientnet_b0): add(project, block input). */
+START_TEST(test_inverted_residual_adds) {
+    static const struct { const char *net; int adds; } nets[] = {
+        {"mobilenetv2", 10}, {"mnasnet", 10}, {"efficientnet_b0", 9}};
+    for (int n = 0; n < 3; n++) {
+        df_workload w;
+        build_ok(nets[n].net, NULL, &w);
+        int adds = 0;
+        for (int32_t i = 0; i < w.n_layers; i++) {
+            const df_layer *l = &w.layers[i];
+            if (l->type != DF_LAYER_ADD) continue;
+            adds++;
+            char blk[DF_NAME_MAX];
+            block_of(l->name, blk, sizeof blk);
+            int32_t first = findp(&w, blk, "expand");
+            if (first < 0) first = findp(&w, blk, "dw");
+            ck_assert_int_ge(first, 0);
+            ck_assert_int_eq(l->n_inputs, 2);
+            ck_assert_int_eq(l->inputs[0], findp(&w, blk, "project"));
+            ck_assert_int_eq(l->inputs[1], w.layers[first].inputs[0]);
+            ck_assert_int_eq(w.layers[findp(&w, blk, "dw")].stride, 1);
+        }
+        ck_assert_int_eq(adds, nets[n].adds);
+        df_workload_free(&w);
+    }
+    /* spot shapes against torchvision */
+    df_workload w;
+    build_ok("mnasnet", NULL, &w);
+    ck_assert_int_eq(w.layers[find(&w, "layers.3")].type, DF_LAYER_DWCONV);
+    ck_assert_int_eq(w.layers[find(&w, "layers.8.0.expand")].K, 48);     /* 16 * 3 */
+    ck_assert_int_eq(w.layers[find(&w, "layers.9.0.dw")].R, 5);
+    ck_assert_int_eq(w.layers[find(&w, "layers.9.0.dw")].P, 28);
+    ck_assert_int_eq(w.layers[find(&w, "layers.14")].K, 1280);
+    df_workload_free(&w);
+    build_ok("mobilenetv2", NULL, &w);
+    ck_assert_int_eq(find(&w, "features.1.expand"), -1);                 /* t = 1: no expansion */
+    ck_assert_int_eq(w.layers[find(&w, "features.17.project")].K, 320);
+    ck_assert_int_eq(w.layers[find(&w, "features.18")].P, 7);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* SE blocks: dw -> se.pool (global) -> se.reduce (max(1, block_in/4)) -> se.expand (back to the dw
+ * channels); the projection reads the dw output; se.expand is the only extra consumer-less layer. */
+START_TEST(test_efficientnet_se) {
+    df_workload w;
+    build_ok("efficientnet_b0", NULL, &w);
+    int se = 0;
+    for (int32_t i = 0; i < w.n_layers; i++) {
+        const df_layer *l = &w.layers[i];
+        if (!strstr(l->name, ".se.pool")) continue;
+        se++;
+        char blk[DF_NAME_MAX], base[DF_NAME_MAX];
+        block_of(l->name, blk, sizeof blk);   /* "<block>.se" */
+        block_of(blk, base, sizeof base);     /* "<block>" */
+        int32_t dw = findp(&w, base, "dw"), red = findp(&w, base, "se.reduce"), ex = findp(&w, base, "se.expand");
+        int32_t proj = findp(&w, base, "project"), first = findp(&w, base, "expand");
+        if (first < 0) first = dw;
+        ck_assert(dw >= 0 && red >= 0 && ex >= 0 && proj >= 0);
+        ck_assert_int_eq(l->type, DF_LAYER_POOL);
+        ck_assert_int_eq(l->inputs[0], dw);
+        ck_assert_int_eq(l->R, l->Y);
+        ck_assert_int_eq(l->S, l->X);
+        ck_assert_int_eq(l->P * l->Q, 1);
+        int32_t block_in_c = w.layers[first].C;
+        ck_assert_int_eq(w.layers[red].inputs[0], i);
+        ck_assert_int_eq(w.layers[red].K, block_in_c / 4 > 1 ? block_in_c / 4 : 1);
+        ck_assert_int_eq(w.layers[red].R, 1);
+        ck_assert_int_eq(w.layers[ex].inputs[0], red);
+        ck_assert_int_eq(w.layers[ex].K, w.layers[dw].K);
+        ck_assert_int_eq(w.layers[proj].inputs[0], dw);
+        ck_assert_int_eq(count_consumers(&w, ex), 0);
+        ck_assert_int_eq(count_consumers(&w, dw), 2);  /* se.pool and project */
+    }
+    ck_assert_int_eq(se, 16);
+    ck_assert_int_eq(w.layers[find(&w, "features.1.0.se.reduce")].K, 8);   /* 32 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.2.0.se.reduce")].K, 4);   /* 16 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.6.0.se.reduce")].K, 28);  /* 112 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.7.0.se.expand")].K, 1152);
+    ck_assert_int_eq(w.layers[find(&w, "features.8")].K, 1280);
+    int outputs = 0;
+    for (int32_t i = 0; i < w.n_layers; i++) outputs += count_consumers(&w, i) == 0;
+    ck_assert_int_eq(outputs, 17);  /* 16 SE branches + classifier */
+    df_workload_free(&w);
+}
+END_TEST
+
+/* Names are non-empty and unique; the CNNs other than EfficientNet have one output, the last layer. */
+START_TEST(test_names_and_outputs) {
+    for (int32_t n = 0; n < df_zoo_count(); n++) {
+        df_workload w;
+        build_ok(df_zoo_name(n), NULL, &w);
+        for (int32_t i = 0; i < w.n_layers; i++) {
+            ck_assert_msg(w.layers[i].name[0] != '\0', "%s layer %d unnamed", w.name, i);
+            for (int32_t j = 0; j < i; j++)
+                ck_assert_msg(strcmp(w.layers[i].name, w.layers[j].name) != 0, "%s: duplicate name %s", w.name,
+                              w.layers[i].name);
+        }
+        if (strcmp(w.name, "efficientnet_b0") != 0) {
+            for (int32_t i = 0; i + 1 < w.n_layers; i++)
+                ck_assert_msg(count_consumers(&w, i) > 0, "%s: %s has no consumer", w.name, w.layers[i].name);
+        }
+        ck_assert_int_eq(count_consumers(&w, w.n_layers - 1), 0);
+        df_workload_free(&w);
+    }
 }
 END_TEST
 
@@ -70,7 +252,7 @@ START_TEST(test_bert_closed_form) {
     for (int i = 0; i < 2; i++) {
         df_workload w;
         df_zoo_opts o = {.seq_len = lens[i]};
-        ck_assert_int_eq(df_zoo_build("bert_base", &o, &w, NULL), DF_OK);
+        build_ok("bert_base", &o, &w);
         int64_t T = lens[i], d = 768, ff = 3072;
         /* per layer: 4 T d^2 (q, k, v, out) + 2 T^2 d (scores, context) + 2 T d ff */
         int64_t per = 4 * T * d * d + 2 * T * T * d + 2 * T * d * ff;
@@ -78,24 +260,112 @@ START_TEST(test_bert_closed_form) {
         ck_assert_int_eq(w.n_layers, 120);
         df_workload_free(&w);
     }
+    /* T = 128: 11,173,625,856 MACs; default (no opts, or seq_len 0) is T = 128 */
+    df_workload w;
+    build_ok("bert_base", NULL, &w);
+    ck_assert_int_eq(df_workload_macs(&w), 11173625856LL);
+    df_workload_free(&w);
+    df_zoo_opts z = {.seq_len = 0};
+    build_ok("bert_base", &z, &w);
+    ck_assert_int_eq(df_workload_macs(&w), 11173625856LL);
+    df_workload_free(&w);
 }
 END_TEST
 
-START_TEST(test_unknown_and_bad_options) {
+START_TEST(test_bert_edges) {
+    df_workload w;
+    df_zoo_opts o = {.seq_len = 50};
+    build_ok("bert_base", &o, &w);
+    int32_t x = -1;
+    for (int i = 0; i < 12; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "encoder.%d", i);
+        int32_t q = findp(&w, p, "attn.q"), k = findp(&w, p, "attn.k"), v = findp(&w, p, "attn.v");
+        int32_t s = findp(&w, p, "attn.scores"), c = findp(&w, p, "attn.context"), out = findp(&w, p, "attn.out");
+        int32_t a1 = findp(&w, p, "add1"), up = findp(&w, p, "ffn.up"), dn = findp(&w, p, "ffn.down");
+        int32_t a2 = findp(&w, p, "add2");
+        ck_assert(q >= 0 && k >= 0 && v >= 0 && s >= 0 && c >= 0 && out >= 0 && a1 >= 0 && up >= 0 && dn >= 0 && a2 >= 0);
+        ck_assert_int_eq(w.layers[q].inputs[0], x);
+        ck_assert_int_eq(w.layers[k].inputs[0], x);
+        ck_assert_int_eq(w.layers[v].inputs[0], x);
+        ck_assert_int_eq(w.layers[q].n_inputs, 1);
+        ck_assert_int_eq(w.layers[q].K, 768);
+        ck_assert_int_eq(w.layers[q].Y, 50);
+        /* scores = Q K^T per head: inputs q then k, 12 groups, 12*T outputs per token */
+        ck_assert_int_eq(w.layers[s].n_inputs, 2);
+        ck_assert_int_eq(w.layers[s].inputs[0], q);
+        ck_assert_int_eq(w.layers[s].inputs[1], k);
+        ck_assert_int_eq(w.layers[s].groups, 12);
+        ck_assert_int_eq(w.layers[s].K, 12 * 50);
+        ck_assert_int_eq(df_layer_weight_elems(&w.layers[s]), 0);
+        /* context = P V per head */
+        ck_assert_int_eq(w.layers[c].n_inputs, 2);
+        ck_assert_int_eq(w.layers[c].inputs[0], s);
+        ck_assert_int_eq(w.layers[c].inputs[1], v);
+        ck_assert_int_eq(w.layers[c].groups, 12);
+        ck_assert_int_eq(w.layers[c].K, 768);
+        ck_assert_int_eq(w.layers[out].inputs[0], c);
+        ck_assert_int_eq(w.layers[a1].inputs[0], out);
+        ck_assert_int_eq(w.layers[a1].inputs[1], x);
+        ck_assert_int_eq(w.layers[up].inputs[0], a1);
+        ck_assert_int_eq(w.layers[up].K, 3072);
+        ck_assert_int_eq(w.layers[dn].inputs[0], up);
+        ck_assert_int_eq(w.layers[a2].inputs[0], dn);
+        ck_assert_int_eq(w.layers[a2].inputs[1], a1);
+        x = a2;
+    }
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_bert_seq_len_bounds) {
+    df_workload w;
+    df_err e;
+    int32_t ok[] = {1, 4096};
+    for (int i = 0; i < 2; i++) {
+        df_zoo_opts o = {.seq_len = ok[i]};
+        build_ok("bert_base", &o, &w);
+        int64_t T = ok[i];
+        ck_assert_int_eq(df_workload_macs(&w), 12 * (4 * T * 768 * 768 + 2 * T * T * 768 + 2 * T * 768 * 3072));
+        df_workload_free(&w);
+    }
+    int32_t bad[] = {-1, 4097, 1 << 20};
+    for (int i = 0; i < 3; i++) {
+        df_zoo_opts o = {.seq_len = bad[i]};
+        ck_assert_int_eq(df_zoo_build("bert_base", &o, &w, &e), DF_EINVAL);
+        ck_assert_ptr_nonnull(strstr(e.msg, "seq_len"));
+        ck_assert_str_eq(e.pointer, "/seq_len");
+        df_workload_free(&w); /* safe after an error */
+    }
+}
+END_TEST
+
+START_TEST(test_unknown_and_catalog) {
     df_workload w;
     df_err e;
     ck_assert_int_eq(df_zoo_build("resnet51", NULL, &w, &e), DF_ENOTFOUND);
-    ck_assert_ptr_nonnull(strstr(e.msg, "resnet50"));
-    df_zoo_opts o = {.seq_len = 5000};
-    ck_assert_int_eq(df_zoo_build("bert_base", &o, &w, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "resnet51"));
+    for (int32_t i = 0; i < df_zoo_count(); i++) ck_assert_ptr_nonnull(strstr(e.msg, df_zoo_name(i)));
+    df_workload_free(&w); /* safe after an error */
+    ck_assert_int_eq(df_zoo_build(NULL, NULL, &w, &e), DF_ENOTFOUND);
+    ck_assert_int_eq(df_zoo_build("", NULL, &w, &e), DF_ENOTFOUND);
+    ck_assert_int_eq(df_zoo_build("ResNet50", NULL, &w, NULL), DF_ENOTFOUND);
+    df_zoo_opts bad = {.seq_len = 5000};
+    ck_assert_int_eq(df_zoo_build("nope", &bad, &w, &e), DF_ENOTFOUND); /* the name is checked first */
     ck_assert_int_eq(df_zoo_count(), 7);
+    static const char *const names[] = {"resnet18", "resnet50", "mobilenetv2", "mnasnet", "vgg16", "efficientnet_b0",
+                                        "bert_base"};
     for (int32_t i = 0; i < df_zoo_count(); i++) {
-        ck_assert_int_eq(df_zoo_build(df_zoo_name(i), NULL, &w, &e), DF_OK);
+        ck_assert_str_eq(df_zoo_name(i), names[i]);
+        build_ok(df_zoo_name(i), NULL, &w);
         ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+        ck_assert_int_gt(df_workload_macs(&w), 0);
         ck_assert_ptr_nonnull(df_zoo_description(i));
         df_workload_free(&w);
     }
     ck_assert_ptr_null(df_zoo_name(7));
+    ck_assert_ptr_null(df_zoo_name(-1));
+    ck_assert_ptr_null(df_zoo_description(7));
 }
 END_TEST
 
@@ -104,8 +374,14 @@ static Suite *zoo_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_macs_match_reference_and_published);
     tcase_add_test(tc, test_resnet_shortcuts);
+    tcase_add_test(tc, test_resnet_every_add);
+    tcase_add_test(tc, test_inverted_residual_adds);
+    tcase_add_test(tc, test_efficientnet_se);
+    tcase_add_test(tc, test_names_and_outputs);
     tcase_add_test(tc, test_bert_closed_form);
-    tcase_add_test(tc, test_unknown_and_bad_options);
+    tcase_add_test(tc, test_bert_edges);
+    tcase_add_test(tc, test_bert_seq_len_bounds);
+    tcase_add_test(tc, test_unknown_and_catalog);
     suite_add_tcase(s, tc);
     return s;
 }

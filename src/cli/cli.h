@@ -1,0 +1,160 @@
+/* cli.h - shared declarations of the dnnfuser command line: parsed options, loading of workloads
+ * and hardware, running a solver next to the layer-by-layer baseline, and the human/JSON reports.
+ *
+ * Error convention: every function that can fail prints exactly one line "dnnfuser: ..." to stderr
+ * and returns the exit status the command should end with (2 for bad input, 1 for an infeasible
+ * evaluated mapping); 0 means success. Only main() exits. */
+#ifndef DNNFUSER_CLI_H
+#define DNNFUSER_CLI_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+#include "dnnfuser/common.h"
+#include "dnnfuser/workload.h"
+#include "dnnfuser/zoo.h"
+#include "dnnfuser/hw.h"
+#include "dnnfuser/cost.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/json.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_INFEASIBLE 1
+#define CLI_EXIT_USAGE 2
+
+/* ---- args.c: options shared by the subcommands ------------------------------------------------- */
+
+/* One bit per option; each command passes the set it accepts, the others are "unknown option". */
+enum {
+    CLI_O_WORKLOAD = 1u << 0,
+    CLI_O_HW = 1u << 1,
+    CLI_O_BUFFER = 1u << 2,
+    CLI_O_PES = 1u << 3,
+    CLI_O_DATAFLOW = 1u << 4,
+    CLI_O_BW = 1u << 5,
+    CLI_O_BATCH = 1u << 6,
+    CLI_O_SEQ_LEN = 1u << 7,
+    CLI_O_OBJECTIVE = 1u << 8,
+    CLI_O_SOLVER = 1u << 9,
+    CLI_O_GA = 1u << 10,      /* --population --generations --seed */
+    CLI_O_JSON = 1u << 11,
+    CLI_O_BUDGETS = 1u << 12,
+    CLI_O_HW_POINTS = 1u << 13,
+    CLI_O_PROGRESS = 1u << 14,
+};
+/* The hardware options a command takes together. */
+#define CLI_O_HWSET (CLI_O_HW | CLI_O_BUFFER | CLI_O_PES | CLI_O_DATAFLOW | CLI_O_BW)
+
+typedef struct {
+    const char *cmd;            /* subcommand name, for messages */
+    const char *workload;       /* -w NAME|FILE */
+    const char *hw;             /* --hw PRESET|FILE (default "edge") */
+    int have_buffer;
+    int64_t buffer;             /* --buffer: overrides the hardware's buffer_bytes */
+    int have_pes;
+    int32_t pe_rows, pe_cols;   /* --pes RxC */
+    int have_dataflow;
+    df_dataflow dataflow;       /* --dataflow */
+    int have_bw;
+    double dram_bw;             /* --bw bytes/cycle */
+    int have_batch;
+    int32_t batch;              /* --batch (default 1) */
+    int32_t seq_len;            /* --seq-len (bert_base), 0 = default */
+    int have_objective;
+    df_objective objective;     /* --objective (default latency) */
+    df_solver solver;           /* --solver (default exact) */
+    df_ga_params ga;            /* --population --generations --seed */
+    int json;                   /* --json */
+    int progress;               /* --progress */
+    const char *budgets;        /* --budgets */
+    const char *hw_points;      /* --hw-points FILE */
+    int help;                   /* -h / --help */
+    int n_pos;                  /* positional arguments left after the options */
+    char **pos;
+} cli_opts;
+
+/* Parses argv (argv[0] is the subcommand) accepting the options in `allowed`. Returns 0 or an exit
+ * status after printing one error line. */
+int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o);
+
+/* Prints "dnnfuser: <message>" and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "dnnfuser: <ctx>: <err->msg> (at <pointer>)" and returns CLI_EXIT_USAGE. ctx may be NULL. */
+int cli_fail_err(const char *ctx, const df_err *err);
+/* Strict integer parsing for option values: whole string, within [lo, hi]. */
+int cli_parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+/* ---- load.c: workloads, hardware, JSON files -------------------------------------------------- */
+
+/* Reads a JSON file; on error prints "dnnfuser: FILE:LINE:COL: reason" and returns NULL. */
+json_t *cli_load_json(const char *path);
+/* Zoo name, or a workload JSON file ({"layers": ...} or {"workload": {...}}). *zoo (nullable) is set
+ * to 1 for a zoo network. Returns 0 or 2 (message printed); *out is initialised only on 0. */
+int cli_load_workload(const char *spec, int32_t seq_len, df_workload *out, int *zoo);
+/* Builds the hardware from a base (a preset name string, or a hardware object; NULL = "edge"), with
+ * the command-line overrides of o (--buffer --pes --dataflow --bw) applied on top. `where` names the
+ * source in messages (a file name, "--hw"), prefix is the JSON pointer of base. Returns 0 or 2. */
+int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, const cli_opts *o,
+                     int64_t budget_override, df_hw *out);
+/* Resolves a --hw spec: a preset name becomes a JSON string, a file its parsed document (*doc owns
+ * the result, *base points into it, *prefix is its JSON pointer). Returns 0 or 2. */
+int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char **prefix);
+/* --hw PRESET|FILE plus overrides. Returns 0 or 2. */
+int cli_load_hw(const cli_opts *o, df_hw *out);
+/* df_net_init plus df_net_check_budget (skipped when check_budget is 0). On a too-small budget
+ * prints the layer and bytes and returns 2; need (nullable) receives err.need_bytes. */
+int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check_budget, df_net **net,
+                 int64_t *need);
+/* What the JSON report says about the workload: its zoo name, or the full object for a file. */
+json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len);
+
+/* ---- run.c: solving and scoring --------------------------------------------------------------- */
+
+typedef struct {
+    df_mapping map;
+    df_metrics met;
+    df_group_cost *gc;      /* [map.n_groups] */
+    df_solve_stats stats;
+    double ms;              /* wall time of the solver (or the evaluation) */
+    int ok;                 /* 1 when map/met/gc hold an answer */
+} cli_solution;
+
+void cli_solution_init(cli_solution *s);
+void cli_solution_free(cli_solution *s);
+/* Runs the solver and scores its answer. Returns a df status (err filled) - never prints. */
+int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga,
+              cli_solution *out, df_err *err);
+/* Scores a given mapping (copied into out). Returns a df status (err filled). */
+int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_err *err);
+double cli_now_ms(void);
+
+/* ---- print.c: human tables and the JSON report ------------------------------------------------ */
+
+typedef struct {
+    const df_net *net;
+    json_t *workload_ref;       /* borrowed: cli_workload_ref() */
+    const char *solver;         /* solver name ("eval" for a given mapping) */
+    df_objective objective;
+    const cli_solution *sol;
+    const cli_solution *base;   /* layer-by-layer; base->ok == 0 when unavailable */
+} cli_report;
+
+void cli_print_report(FILE *f, const cli_report *r);
+json_t *cli_report_json(const cli_report *r);
+/* json_dumpf with the project's formatting and a final newline. Returns 0 or 2 (message printed). */
+int cli_print_json(FILE *f, const json_t *j);
+/* "16x16 ws, 512 KiB, 16 B/cycle DRAM, 1.00 GHz, int8" */
+void cli_hw_summary(const df_hw *hw, char *buf, size_t n);
+/* Where an infeasible mapping overflows: "group 3 (layers a..b, micro-batch 8) needs X at layer
+ * 7 (name), budget Y". Returns 0 when every group fits. */
+int cli_overflow_text(const df_net *net, const df_mapping *map, const df_group_cost *gc, char *buf, size_t n);
+
+/* ---- the subcommands (cmd_*.c) ---------------------------------------------------------------- */
+
+int cmd_map(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_zoo(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+
+#endif

@@ -1,0 +1,142 @@
+/* cmd_eval.c - `dnnfuser eval MAPPING.json`: score a given mapping with the cost model and report
+ * it like `map` does. Exit 1 when the mapping overflows the budget (naming the group and layer),
+ * 2 when the file is malformed. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: dnnfuser eval [--json] MAPPING.json\n"
+    "\n"
+    "Scores a given mapping with the cost model. The file holds one object:\n"
+    "  {\"workload\": NAME | {workload object}, \"hardware\": PRESET | {hardware object},\n"
+    "   \"batch\": N, \"budget\"?: SIZE, \"objective\"?: OBJ, \"seq_len\"?: N,\n"
+    "   \"groups\": [{\"first\": I, \"last\": J, \"micro_batch\": M}, ...]}\n"
+    "A `dnnfuser map --json` answer is such a file.\n"
+    "\n"
+    "      --objective OBJ   objective for the layer-by-layer comparison [the file's, else latency]\n"
+    "      --json            print the result as one JSON object\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 feasible, 1 the mapping overflows the budget, 2 bad input.\n";
+
+/* Optional integer member in [lo, hi]; returns 0 or 2 (message printed). */
+static int opt_int(const char *path, const json_t *doc, const char *key, int64_t lo, int64_t hi, int64_t *out) {
+    const json_t *v = json_object_get(doc, key);
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return cli_fail(CLI_EXIT_USAGE, "%s: \"%s\" must be an integer in [%lld, %lld] (at /%s)", path, key,
+                        (long long)lo, (long long)hi, key);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* The workload member: a zoo name (or a file path) string, or a workload object. */
+static int eval_workload(const char *path, const json_t *doc, int32_t seq_len, df_workload *w, int *zoo) {
+    const json_t *wj = json_object_get(doc, "workload");
+    *zoo = 0;
+    if (json_is_string(wj)) return cli_load_workload(json_string_value(wj), seq_len, w, zoo);
+    if (!json_is_object(wj))
+        return cli_fail(CLI_EXIT_USAGE, "%s: \"workload\" must be a zoo name or a workload object (at /workload)", path);
+    df_err e;
+    if (df_workload_from_json(wj, "/workload", DF_DEFAULT_MAX_LAYERS, w, &e)) return cli_fail_err(path, &e);
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv) {
+    cli_opts o;
+    int rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_OBJECTIVE, &o);
+    if (rc) return rc;
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (o.n_pos != 1)
+        return cli_fail(CLI_EXIT_USAGE, "eval: expected one MAPPING.json argument (see 'dnnfuser eval --help')");
+    const char *path = o.pos[0];
+    json_t *doc = cli_load_json(path);
+    if (!doc) return CLI_EXIT_USAGE;
+    df_workload w;
+    int have_w = 0, zoo = 0;
+    df_net *net = NULL;
+    df_mapping map = {0};
+    cli_solution sol, base;
+    cli_solution_init(&sol);
+    cli_solution_init(&base);
+    json_t *ref = NULL;
+    df_err e;
+    df_err_clear(&e);
+
+    if (!json_is_object(doc)) {
+        rc = cli_fail(CLI_EXIT_USAGE, "%s: expected a JSON object with \"workload\", \"hardware\", \"batch\" and \"groups\"", path);
+        goto out;
+    }
+    int64_t batch = 1, seq_len = 0, budget = 0;
+    if ((rc = opt_int(path, doc, "batch", 1, DF_MAX_BATCH, &batch))) goto out;
+    if ((rc = opt_int(path, doc, "seq_len", 1, 1 << 16, &seq_len))) goto out;
+    const json_t *bj = json_object_get(doc, "budget");
+    if (bj && df_json_size(bj, "/budget", &budget, &e)) {
+        rc = cli_fail_err(path, &e);
+        goto out;
+    }
+    df_objective obj = DF_OBJ_LATENCY;
+    const json_t *oj = json_object_get(doc, "objective");
+    if (oj && (!json_is_string(oj) || df_objective_parse(json_string_value(oj), &obj))) {
+        rc = cli_fail(CLI_EXIT_USAGE, "%s: \"objective\" must be latency, energy, edp or dram (at /objective)", path);
+        goto out;
+    }
+    if (o.have_objective) obj = o.objective;
+    if (!json_object_get(doc, "groups")) {
+        rc = cli_fail(CLI_EXIT_USAGE, "%s: missing \"groups\" (at /groups)", path);
+        goto out;
+    }
+
+    if ((rc = eval_workload(path, doc, (int32_t)seq_len, &w, &zoo))) goto out;
+    have_w = 1;
+    df_hw hw;
+    if ((rc = cli_hw_from_base(json_object_get(doc, "hardware"), path, "/hardware", NULL, budget, &hw))) goto out;
+    if ((rc = cli_make_net(&w, &hw, (int32_t)batch, 0, &net, NULL))) goto out;
+    /* the mapping reader is strict about keys: give it just the groups (pointers stay /groups/...) */
+    json_t *mj = json_pack("{s:O}", "groups", json_object_get(doc, "groups"));
+    if (!mj) {
+        rc = cli_fail(CLI_EXIT_USAGE, "out of memory");
+        goto out;
+    }
+    int mrc = df_mapping_from_json(mj, "", w.n_layers, (int32_t)batch, &map, &e);
+    json_decref(mj);
+    if (mrc) {
+        rc = cli_fail_err(path, &e);
+        goto out;
+    }
+    if (cli_score(net, &map, &sol, &e)) {
+        rc = cli_fail_err(path, &e);
+        goto out;
+    }
+    /* The baseline needs the budget to fit every layer alone; without it there is no comparison. */
+    if (cli_solve(net, DF_SOLVER_LBL, obj, NULL, &base, &e)) cli_solution_free(&base);
+
+    ref = cli_workload_ref(&w, zoo, (int32_t)seq_len);
+    cli_report r = {.net = net, .workload_ref = ref, .solver = "eval", .objective = obj, .sol = &sol, .base = &base};
+    if (o.json) {
+        json_t *j = cli_report_json(&r);
+        rc = cli_print_json(stdout, j);
+        json_decref(j);
+        if (rc) goto out;
+    } else {
+        cli_print_report(stdout, &r);
+    }
+    char why[768];
+    if (!sol.met.feasible && cli_overflow_text(net, &sol.map, sol.gc, why, sizeof why)) {
+        fflush(stdout);
+        rc = cli_fail(CLI_EXIT_INFEASIBLE, "infeasible mapping: %s", why);
+    }
+out:
+    json_decref(ref);
+    cli_solution_free(&sol);
+    cli_solution_free(&base);
+    df_mapping_free(&map);
+    df_net_free(net);
+    if (have_w) df_workload_free(&w);
+    json_decref(doc);
+    return rc;
+}

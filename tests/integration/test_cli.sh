@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# test_cli.sh - integration tests of the `dnnfuser` command line: map (human and --json), the eval
+# round trip, the error paths (exit 2 with one "dnnfuser: ..." line), eval of an infeasible mapping
+# (exit 1), zoo, layers, sweep, and exact never worse than layer-by-layer. Needs only bash and
+# coreutils/grep/sed/awk (no Python). Usage: BUILD=build bash tests/integration/test_cli.sh
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+BIN=$BUILD/dnnfuser
+if [ ! -x "$BIN" ]; then
+    echo "cli: $BIN not found (run make first)" >&2
+    exit 1
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+pass=0
+fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() {
+    echo "not ok - $1"
+    fail=$((fail + 1))
+    if [ -s "$TMP/err" ]; then sed 's/^/#   stderr: /' "$TMP/err" | head -5; fi
+}
+
+# run CMD...: runs the binary, stdout in $TMP/out, stderr in $TMP/err, status in $rc.
+run() {
+    rc=0
+    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+}
+
+# expect_ok DESC CMD...: exit 0 and no stderr.
+expect_ok() {
+    local desc=$1
+    shift
+    run "$@"
+    if [ "$rc" -eq 0 ]; then ok "$desc"; else not_ok "$desc (exit $rc)"; fi
+}
+
+# expect_err CODE REGEX DESC CMD...: exit CODE, stderr is exactly one line "dnnfuser: ..." matching REGEX.
+expect_err() {
+    local code=$1 re=$2 desc=$3
+    shift 3
+    run "$@"
+    local lines
+    lines=$(wc -l <"$TMP/err")
+    if [ "$rc" -eq "$code" ] && [ "$lines" -eq 1 ] && grep -q '^dnnfuser: ' "$TMP/err" && grep -Eq -- "$re" "$TMP/err"; then
+        ok "$desc"
+    else
+        not_ok "$desc (exit $rc, $lines stderr lines, want exit $code matching /$re/)"
+    fi
+}
+
+# metric NAME FILE: the number after NAME in a human report ("latency 123 cycles ...").
+metric() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
+
+# --- version and help -------------------------------------------------------------------------
+run --version
+if [ "$rc" -eq 0 ] && grep -Eq '^dnnfuser [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"; then ok "--version"; else not_ok "--version"; fi
+run --help
+if [ "$rc" -eq 0 ] && grep -q 'map' "$TMP/out" && grep -q 'sweep' "$TMP/out"; then ok "--help lists commands"; else not_ok "--help"; fi
+for c in map eval zoo layers sweep; do
+    run "$c" --help
+    if [ "$rc" -eq 0 ] && grep -q "usage: dnnfuser $c" "$TMP/out"; then ok "$c --help"; else not_ok "$c --help"; fi
+done
+
+# --- map, human -------------------------------------------------------------------------------
+expect_ok "map resnet50 edge 512KiB batch 8" map -w resnet50 --hw edge --buffer 512KiB --batch 8
+cp "$TMP/out" "$TMP/map.txt"
+if head -1 "$TMP/map.txt" | grep -q 'resnet50' && head -1 "$TMP/map.txt" | grep -q 'budget 512 KiB' &&
+    head -1 "$TMP/map.txt" | grep -q 'batch 8'; then ok "map header names workload, budget, batch"; else not_ok "map header"; fi
+if grep -q '^ *group ' "$TMP/map.txt" && grep -Eq '(resident|streamed)' "$TMP/map.txt"; then
+    ok "map prints the group table"; else not_ok "map group table"; fi
+lat=$(metric latency "$TMP/map.txt")
+if [ -n "$lat" ] && grep -q '^vs lbl .*x speedup' "$TMP/map.txt" && grep -q '^energy .* uJ' "$TMP/map.txt" &&
+    grep -q '^DRAM .* MB' "$TMP/map.txt"; then ok "map prints metrics and the gain over layer-by-layer"; else not_ok "map metrics"; fi
+if grep -q '^feasible *yes' "$TMP/map.txt"; then ok "map answer is feasible"; else not_ok "map feasible"; fi
+
+# --- map --json and the eval round trip -------------------------------------------------------
+expect_ok "map --json" map -w resnet50 --hw edge --buffer 512KiB --batch 8 --json
+cp "$TMP/out" "$TMP/map.json"
+missing=""
+for k in '"workload"' '"hardware"' '"batch"' '"objective"' '"solver"' '"feasible": true' '"groups"' '"first"' \
+    '"last"' '"micro_batch"' '"metrics"' '"latency_cycles"' '"energy_pj"' '"dram_bytes"' '"peak_buffer_bytes"' \
+    '"baseline"' '"gain"' '"latency_x"' '"energy_x"' '"dram_x"' '"solve_ms"'; do
+    grep -q -- "$k" "$TMP/map.json" || missing="$missing $k"
+done
+if [ -z "$missing" ]; then ok "map --json has the documented fields"; else not_ok "map --json missing:$missing"; fi
+expect_ok "eval of the map --json answer" eval "$TMP/map.json"
+elat=$(metric latency "$TMP/out")
+if [ -n "$elat" ] && [ "$elat" = "$lat" ]; then ok "eval round trip gives the same latency ($lat cycles)"; else
+    not_ok "eval round trip latency: map $lat, eval $elat"; fi
+run eval --json "$TMP/map.json"
+if [ "$rc" -eq 0 ] && grep -q '"feasible": true' "$TMP/out" && grep -q '"solver": "eval"' "$TMP/out"; then
+    ok "eval --json"; else not_ok "eval --json"; fi
+
+# exact never worse than layer-by-layer (map's own baseline)
+blat=$(sed -n 's/.*(layer-by-layer: [0-9]* groups, \([0-9]*\) cycles.*/\1/p' "$TMP/map.txt")
+if [ -n "$blat" ] && awk -v a="$lat" -v b="$blat" 'BEGIN { exit !(a <= b) }'; then
+    ok "exact ($lat) <= layer-by-layer ($blat) cycles"; else not_ok "exact vs lbl: $lat vs $blat"; fi
+
+# --- solvers and objectives -------------------------------------------------------------------
+expect_ok "map --solver ga" map -w resnet18 --batch 4 --solver ga --population 16 --generations 10 --seed 7
+glat=$(metric latency "$TMP/out")
+run map -w resnet18 --batch 4
+xlat=$(metric latency "$TMP/out")
+if [ -n "$glat" ] && [ -n "$xlat" ] && awk -v x="$xlat" -v g="$glat" 'BEGIN { exit !(x <= g) }'; then
+    ok "exact ($xlat) <= ga ($glat)"; else not_ok "exact vs ga: $xlat vs $glat"; fi
+expect_ok "map --solver lbl" map -w mobilenetv2 --solver lbl
+for obj in energy edp dram; do
+    expect_ok "map --objective $obj" map -w mobilenetv2 --batch 2 --objective "$obj" --pes 32x32 --dataflow os --bw 32
+done
+expect_err 2 'not available yet' "--solver transformer is refused" map -w resnet18 --solver transformer
+
+# --- zoo --------------------------------------------------------------------------------------
+expect_ok "zoo" zoo
+n=$(tail -n +2 "$TMP/out" | grep -c .)
+if [ "$n" -eq 7 ]; then ok "zoo lists 7 networks"; else not_ok "zoo lists $n networks"; fi
+run zoo --json
+if [ "$rc" -eq 0 ] && [ "$(grep -c '"name"' "$TMP/out")" -eq 7 ] && grep -q '"macs"' "$TMP/out" && grep -q '"layers"' "$TMP/out"; then
+    ok "zoo --json"; else not_ok "zoo --json"; fi
+expect_ok "zoo resnet18 --json" zoo resnet18 --json
+cp "$TMP/out" "$TMP/resnet18.json"
+run map -w "$TMP/resnet18.json" --batch 4
+flat=$(metric latency "$TMP/out")
+if [ "$rc" -eq 0 ] && [ "$flat" = "$xlat" ]; then ok "workload file from zoo --json maps like the zoo name"; else
+    not_ok "workload file round trip ($flat vs $xlat)"; fi
+run zoo resnet18
+nl=$(sed -n 's/^resnet18: \([0-9]*\) layers.*/\1/p' "$TMP/out")
+if [ "$rc" -eq 0 ] && [ -n "$nl" ] && [ "$(grep -c ' conv ' "$TMP/out")" -gt 10 ]; then ok "zoo resnet18 shows $nl layers"; else
+    not_ok "zoo resnet18"; nl=1; fi
+
+# --- layers -----------------------------------------------------------------------------------
+expect_ok "layers resnet18 --json" layers -w resnet18 --hw edge --json
+missing=""
+for k in index name type K C Y X R S stride pad groups P Q macs compute_cycles utilization noc_w noc_in noc_out; do
+    grep -q "\"$k\":" "$TMP/out" || missing="$missing $k"
+done
+if [ -z "$missing" ]; then ok "layers --json has every key"; else not_ok "layers --json missing:$missing"; fi
+if [ "$(grep -c '"index":' "$TMP/out")" -eq "$nl" ]; then ok "layers --json has one object per layer ($nl)"; else
+    not_ok "layers --json count"; fi
+expect_ok "layers table" layers -w mnasnet --dataflow rs
+
+# --- sweep ------------------------------------------------------------------------------------
+expect_ok "sweep over 3 budgets" sweep -w resnet18 --budgets 128KiB,512KiB,2MiB --batch 4
+cp "$TMP/out" "$TMP/sweep.csv"
+if [ "$(wc -l <"$TMP/sweep.csv")" -eq 4 ]; then ok "sweep gives 4 CSV lines"; else not_ok "sweep lines: $(wc -l <"$TMP/sweep.csv")"; fi
+if head -1 "$TMP/sweep.csv" | grep -q '^workload,hw,dataflow,pes,budget_bytes,batch,objective,solver,feasible,groups,latency_cycles,energy_pj,dram_bytes,peak_buffer_bytes,lbl_latency_cycles,lbl_energy_pj,lbl_dram_bytes,speedup,solve_ms'; then
+    ok "sweep CSV header"; else not_ok "sweep CSV header"; fi
+if [ ! -s "$TMP/err" ]; then ok "sweep: no progress on stderr when not a tty"; else not_ok "sweep wrote to stderr"; fi
+if awk -F, 'NR > 1 { if ($9 != 1 || $11 > $15) bad = 1 } END { exit bad }' "$TMP/sweep.csv"; then
+    ok "sweep: exact never worse than lbl at every budget"; else not_ok "sweep exact vs lbl"; fi
+run sweep -w resnet18 --budgets 64KiB..1MiB:5 --progress
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/out")" -eq 6 ] && grep -q '^\[5/5\]' "$TMP/err" && grep -q 'ETA' "$TMP/err"; then
+    ok "sweep range with steps and --progress"; else not_ok "sweep range/progress"; fi
+run sweep -w resnet18 --budgets 1KiB,4MiB
+if [ "$rc" -eq 0 ] && awk -F, 'NR == 2 { exit !($9 == 0 && $20 > 1024) }' "$TMP/out" &&
+    awk -F, 'NR == 3 { exit !($9 == 1) }' "$TMP/out"; then
+    ok "sweep: a too-small budget is a feasible=0 row with need_bytes"; else not_ok "sweep infeasible row"; fi
+cat >"$TMP/points.json" <<'EOF'
+["edge", {"preset": "mobile", "dataflow": "os"}, {"pes": "8x8", "dataflow": "rs", "buffer": "1MiB"}]
+EOF
+run sweep -w mobilenetv2 --hw-points "$TMP/points.json" --objective energy
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/out")" -eq 4 ] && grep -q ',mobile,os,32x32,' "$TMP/out" && grep -q ',point2,rs,8x8,1048576,' "$TMP/out"; then
+    ok "sweep --hw-points"; else not_ok "sweep --hw-points"; fi
+
+# --- bad input: exit 2, one line -----------------------------------------------------------------
+expect_err 2 "unknown workload 'nosuchnet'" "unknown workload" map -w nosuchnet
+expect_err 2 '--buffer' "bad --buffer" map -w resnet18 --buffer 12parsecs
+expect_err 2 "unknown option '--frobnicate'" "unknown option" map -w resnet18 --frobnicate
+expect_err 2 "needs a value" "missing option value" map -w resnet18 --batch
+expect_err 2 '--batch' "bad --batch" map -w resnet18 --batch 0
+expect_err 2 "unknown hardware preset 'toaster'" "unknown preset" map -w resnet18 --hw toaster
+expect_err 2 "unknown command" "unknown command" frobnicate
+expect_err 2 "missing command" "no command" 
+expect_err 2 "missing -w" "map without -w" map
+printf '{"name": "broken", "layers": [\n  {"type": "conv", "K": 8,, }\n' >"$TMP/malformed.json"
+expect_err 2 'malformed\.json:2:[0-9]+' "malformed JSON file reports line:column" map -w "$TMP/malformed.json"
+cat >"$TMP/mismatch.json" <<'EOF'
+{"name": "mismatch", "layers": [
+  {"name": "c1", "type": "conv", "K": 16, "C": 3, "Y": 32, "X": 32, "R": 3, "S": 3, "pad": 1},
+  {"name": "c2", "type": "conv", "K": 16, "C": 32, "Y": 32, "X": 32, "R": 3, "S": 3, "pad": 1}
+]}
+EOF
+expect_err 2 '/layers/1' "invalid workload file (channel mismatch) names the field" map -w "$TMP/mismatch.json"
+expect_err 2 'layer .*(needs|need)' "too-small budget names the layer and bytes" map -w resnet50 --buffer 1KiB
+expect_err 2 'No such file|unable to open' "missing workload file" map -w "$TMP/nothere.json"
+expect_err 2 '' "bad --pes" map -w resnet18 --pes 0x4
+expect_err 2 '' "bad --dataflow" map -w resnet18 --dataflow diagonal
+expect_err 2 '' "bad --budgets" sweep -w resnet18 --budgets 1MiB..64KiB
+expect_err 2 '' "sweep without budgets" sweep -w resnet18
+
+# --- eval: infeasible (exit 1) and malformed (exit 2) --------------------------------------------
+cat >"$TMP/over.json" <<EOF
+{"workload": "resnet18", "hardware": "edge", "batch": 8, "budget": "512KiB",
+ "groups": [{"first": 0, "last": $((nl - 1)), "micro_batch": 8}]}
+EOF
+expect_err 1 'infeasible mapping: group 0 .*needs .* at layer' "eval of an infeasible mapping exits 1 naming group and layer" eval "$TMP/over.json"
+cat >"$TMP/gap.json" <<EOF
+{"workload": "resnet18", "hardware": "edge", "batch": 8,
+ "groups": [{"first": 0, "last": 3, "micro_batch": 8}, {"first": 5, "last": $((nl - 1)), "micro_batch": 1}]}
+EOF
+expect_err 2 '/groups/1' "eval of a non-contiguous mapping exits 2" eval "$TMP/gap.json"
+cat >"$TMP/badmb.json" <<EOF
+{"workload": "resnet18", "hardware": {"preset": "edge", "pes": "8x8"}, "batch": 2,
+ "groups": [{"first": 0, "last": $((nl - 1)), "micro_batch": 3}]}
+EOF
+expect_err 2 'micro_batch' "eval micro-batch above batch exits 2" eval "$TMP/badmb.json"
+expect_err 2 '' "eval of malformed JSON" eval "$TMP/malformed.json"
+expect_err 2 '' "eval without a file" eval
+
+# --- nothing crashes --------------------------------------------------------------------------
+crashed=0
+for args in "map -w" "map --json -w bert_base --seq-len 0" "eval /dev/null" "layers -w" "sweep -w resnet18 --budgets ," \
+    "sweep -w resnet18 --budgets 1KiB..:3" "zoo nosuch --json" "map -w resnet18 --bw -1" "map -w resnet18 --seed -3"; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$BIN" $args >/dev/null 2>&1 || rc=$?
+    if [ "$rc" -ge 128 ] || [ "$rc" -eq 0 ]; then crashed=1; echo "# '$args' exited $rc"; fi
+done
+if [ "$crashed" -eq 0 ]; then ok "bad inputs exit cleanly with an error"; else not_ok "bad inputs"; fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -88,6 +88,9 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The shipped weights are linked in (.incbin in src/model/embedded.c).
+$(BUILD)/src/model/embedded.o: weights/dnnfuser.weights
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^

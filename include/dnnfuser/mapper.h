@@ -20,6 +20,9 @@ typedef struct df_mapper_job df_mapper_job;
 /* Loads and validates a weights file; the model must match this build's features (F = DF_FEATURES,
  * A = DF_ACTIONS). max_seqs = concurrent sequences (KV-cache slots). */
 int df_mapper_load(df_mapper **out, const char *path, int32_t max_seqs, df_err *err);
+/* The shipped weights, linked into the binary (weights/dnnfuser.weights at build time). */
+const uint8_t *df_weights_embedded(size_t *len);
+int df_mapper_load_embedded(df_mapper **out, int32_t max_seqs, df_err *err);
 /* Takes ownership of model and norm (also on failure). */
 int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, const df_train_meta *meta,
                          int32_t max_seqs, df_err *err);

@@ -14,7 +14,7 @@
 
 enum {
     OPT_HW = 256, OPT_BUFFER, OPT_PES, OPT_DATAFLOW, OPT_BW, OPT_BATCH, OPT_SEQ_LEN, OPT_OBJECTIVE,
-    OPT_SOLVER, OPT_POPULATION, OPT_GENERATIONS, OPT_SEED, OPT_JSON, OPT_BUDGETS, OPT_HW_POINTS,
+    OPT_SOLVER, OPT_CANDIDATES, OPT_WEIGHTS, OPT_POPULATION, OPT_GENERATIONS, OPT_SEED, OPT_JSON, OPT_BUDGETS, OPT_HW_POINTS,
     OPT_PROGRESS,
 };
 
@@ -34,6 +34,8 @@ static const opt_entry all_opts[] = {
     {{"seq-len", required_argument, NULL, OPT_SEQ_LEN}, CLI_O_SEQ_LEN},
     {{"objective", required_argument, NULL, OPT_OBJECTIVE}, CLI_O_OBJECTIVE},
     {{"solver", required_argument, NULL, OPT_SOLVER}, CLI_O_SOLVER},
+    {{"candidates", required_argument, NULL, OPT_CANDIDATES}, CLI_O_SOLVER},
+    {{"weights", required_argument, NULL, OPT_WEIGHTS}, CLI_O_SOLVER},
     {{"population", required_argument, NULL, OPT_POPULATION}, CLI_O_GA},
     {{"generations", required_argument, NULL, OPT_GENERATIONS}, CLI_O_GA},
     {{"seed", required_argument, NULL, OPT_SEED}, CLI_O_GA},
@@ -122,11 +124,10 @@ static int apply(int c, const char *arg, cli_opts *o) {
         return 0;
     case OPT_SOLVER:
         if (df_solver_parse(arg, &o->solver))
-            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s' (use exact, ga or lbl)", arg);
-        if (o->solver == DF_SOLVER_TRANSFORMER)
-            return cli_fail(CLI_EXIT_USAGE, "--solver: the transformer solver is not available yet in this build "
-                            "(use exact, ga or lbl)");
+            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s' (use exact, ga, lbl or transformer)", arg);
         return 0;
+    case OPT_CANDIDATES: return parse_i32("--candidates", arg, 1, 64, &o->candidates);
+    case OPT_WEIGHTS: o->weights = arg; return 0;
     case OPT_POPULATION: return parse_i32("--population", arg, 2, 1000000, &o->ga.population);
     case OPT_GENERATIONS: return parse_i32("--generations", arg, 1, 100000000, &o->ga.generations);
     case OPT_SEED: {

@@ -16,6 +16,7 @@
 #include "dnnfuser/hw.h"
 #include "dnnfuser/cost.h"
 #include "dnnfuser/solve.h"
+#include "dnnfuser/mapper.h"
 #include "dnnfuser/json.h"
 
 #define CLI_EXIT_OK 0
@@ -64,6 +65,8 @@ typedef struct {
     df_objective objective;     /* --objective (default latency) */
     df_solver solver;           /* --solver (default exact) */
     df_ga_params ga;            /* --population --generations --seed */
+    int32_t candidates;         /* --candidates: transformer best-of-k (default 1) */
+    const char *weights;        /* --weights FILE (default: the shipped weights linked in) */
     int json;                   /* --json */
     int progress;               /* --progress */
     const char *budgets;        /* --budgets */
@@ -121,9 +124,13 @@ typedef struct {
 
 void cli_solution_init(cli_solution *s);
 void cli_solution_free(cli_solution *s);
-/* Runs the solver and scores its answer. Returns a df status (err filled) - never prints. */
-int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga,
-              cli_solution *out, df_err *err);
+/* Runs the solver and scores its answer. mp (the transformer, NULL for the other solvers) decodes
+ * `candidates` candidates. Returns a df status (err filled) - never prints. */
+int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
+              int32_t candidates, cli_solution *out, df_err *err);
+/* Loads the transformer for --solver transformer (--weights FILE or the linked-in weights); *out stays
+ * NULL for other solvers. Returns 0 or 2 after printing the reason. */
+int cli_load_mapper(const cli_opts *o, df_mapper **out);
 /* Scores a given mapping (copied into out). Returns a df status (err filled). */
 int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_err *err);
 double cli_now_ms(void);

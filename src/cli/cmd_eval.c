@@ -113,7 +113,7 @@ int cmd_eval(int argc, char **argv) {
         goto out;
     }
     /* The baseline needs the budget to fit every layer alone; without it there is no comparison. */
-    if (cli_solve(net, DF_SOLVER_LBL, obj, NULL, &base, &e)) cli_solution_free(&base);
+    if (cli_solve(net, DF_SOLVER_LBL, obj, NULL, NULL, 0, &base, &e)) cli_solution_free(&base);
 
     ref = cli_workload_ref(&w, zoo, (int32_t)seq_len);
     cli_report r = {.net = net, .workload_ref = ref, .solver = "eval", .objective = obj, .sol = &sol, .base = &base};

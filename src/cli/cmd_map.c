@@ -19,7 +19,9 @@ static const char usage[] =
     "      --batch N             batch size [1]\n"
     "      --seq-len N           tokens per sample (bert_base) [128]\n"
     "      --objective OBJ       latency, energy, edp or dram [latency]\n"
-    "      --solver SOLVER       exact, ga or lbl [exact]\n"
+    "      --solver SOLVER       exact, ga, lbl or transformer [exact]\n"
+    "      --candidates K        transformer: decode K candidates, keep the best [1]\n"
+    "      --weights FILE        transformer: weights file [the shipped weights]\n"
     "      --population N        ga: individuals per generation [64]\n"
     "      --generations N       ga: generations [200]\n"
     "      --seed N              ga: random seed [1]\n"
@@ -56,7 +58,9 @@ int cmd_map(int argc, char **argv) {
     cli_solution_init(&sol);
     cli_solution_init(&base);
     df_err e;
-    if (cli_solve(net, o.solver, o.objective, &o.ga, &sol, &e)) {
+    df_mapper *mp = NULL;
+    if ((rc = cli_load_mapper(&o, &mp))) goto out;
+    if (cli_solve(net, o.solver, o.objective, &o.ga, mp, o.candidates, &sol, &e)) {
         rc = cli_fail_err(df_solver_name(o.solver), &e);
         goto out;
     }
@@ -67,7 +71,7 @@ int cmd_map(int argc, char **argv) {
             goto out;
         }
         base.ms = sol.ms;
-    } else if (cli_solve(net, DF_SOLVER_LBL, o.objective, NULL, &base, &e)) {
+    } else if (cli_solve(net, DF_SOLVER_LBL, o.objective, NULL, NULL, 0, &base, &e)) {
         rc = cli_fail_err("layer-by-layer baseline", &e);
         goto out;
     }
@@ -86,6 +90,7 @@ int cmd_map(int argc, char **argv) {
 out:
     cli_solution_free(&sol);
     cli_solution_free(&base);
+    df_mapper_free(mp);
     df_net_free(net);
     df_workload_free(&w);
     return rc;

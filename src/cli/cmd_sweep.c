@@ -27,7 +27,9 @@ static const char usage[] =
     "      --batch N             batch size [1]\n"
     "      --seq-len N           tokens per sample (bert_base) [128]\n"
     "      --objective OBJ       latency, energy, edp or dram [latency]\n"
-    "      --solver SOLVER       exact, ga or lbl [exact]\n"
+    "      --solver SOLVER       exact, ga, lbl or transformer [exact]\n"
+    "      --candidates K        transformer: decode K candidates, keep the best [1]\n"
+    "      --weights FILE        transformer: weights file [the shipped weights]\n"
     "      --population N, --generations N, --seed N   ga knobs\n"
     "      --progress            progress and ETA on stderr even when it is not a terminal\n"
     "  -h, --help                show this help\n";
@@ -123,6 +125,7 @@ typedef char hw_label[32];
 typedef struct {
     const cli_opts *o;
     const df_workload *w;
+    df_mapper *mp;      /* --solver transformer */
     double t0;
     int tty;   /* stderr is a terminal: progress redraws one line */
     int show;  /* progress is on */
@@ -145,7 +148,7 @@ static int run_point(const sweep_ctx *c, const df_hw *hw, const char *label) {
         goto out;
     }
     if (!feasible) need = e.need_bytes;
-    if (feasible && cli_solve(net, o->solver, o->objective, &o->ga, &sol, &e)) {
+    if (feasible && cli_solve(net, o->solver, o->objective, &o->ga, c->mp, o->candidates, &sol, &e)) {
         if (e.code != DF_EINFEASIBLE) {
             rc = cli_fail_err(df_solver_name(o->solver), &e);
             goto out;
@@ -155,7 +158,7 @@ static int run_point(const sweep_ctx *c, const df_hw *hw, const char *label) {
     }
     if (feasible) {
         int brc = o->solver == DF_SOLVER_LBL ? cli_score(net, &sol.map, &base, &e)
-                                             : cli_solve(net, DF_SOLVER_LBL, o->objective, NULL, &base, &e);
+                                             : cli_solve(net, DF_SOLVER_LBL, o->objective, NULL, NULL, 0, &base, &e);
         if (brc) {
             rc = cli_fail_err("layer-by-layer baseline", &e);
             goto out;
@@ -306,12 +309,19 @@ int cmd_sweep(int argc, char **argv) {
     }
     sweep_ctx c = {.o = &o, .w = &w, .t0 = cli_now_ms(), .tty = isatty(STDERR_FILENO)};
     c.show = c.tty || o.progress;
+    if ((rc = cli_load_mapper(&o, &c.mp))) {
+        df_workload_free(&w);
+        free(pts);
+        free(labels);
+        return rc;
+    }
     fputs(csv_header, stdout);
     for (int i = 0; i < n && !rc; i++) {
         if (c.show) progress(&c, i, n, &pts[i], labels[i]);
         rc = run_point(&c, &pts[i], labels[i]);
     }
     if (c.show && !rc) progress(&c, n, n, &pts[n - 1], labels[n - 1]);
+    df_mapper_free(c.mp);
     df_workload_free(&w);
     free(pts);
     free(labels);

@@ -33,8 +33,8 @@ static int score(const df_net *net, cli_solution *s, df_err *err) {
     return rc;
 }
 
-int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga,
-              cli_solution *out, df_err *err) {
+int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
+              int32_t candidates, cli_solution *out, df_err *err) {
     cli_solution_free(out);
     df_err_clear(err);
     if (df_mapping_init(&out->map, 16)) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
@@ -49,9 +49,12 @@ int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga
         rc = df_solve_ga(net, obj, ga ? ga : &def, &out->map, &out->stats, err);
         break;
     }
+    case DF_SOLVER_TRANSFORMER:
+        rc = mp ? df_solve_transformer(mp, net, obj, candidates > 0 ? candidates : 1, &out->map, &out->stats, err)
+                : df_err_set(err, DF_EINVAL, "/solver", "the transformer is not loaded");
+        break;
     default:
-        rc = df_err_set(err, DF_EINVAL, "/solver", "solver '%s' is not available yet (use exact, ga or lbl)",
-                        df_solver_name(solver));
+        rc = df_err_set(err, DF_EINVAL, "/solver", "unknown solver");
         break;
     }
     out->ms = cli_now_ms() - t0;
@@ -68,4 +71,14 @@ int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_er
     int rc = score(net, out, err);
     out->ms = cli_now_ms() - t0;
     return rc;
+}
+
+int cli_load_mapper(const cli_opts *o, df_mapper **out) {
+    *out = NULL;
+    if (o->solver != DF_SOLVER_TRANSFORMER) return 0;
+    df_err e;
+    int32_t k = o->candidates > 0 ? o->candidates : 1;
+    int rc = o->weights ? df_mapper_load(out, o->weights, k, &e) : df_mapper_load_embedded(out, k, &e);
+    if (rc) return cli_fail(CLI_EXIT_USAGE, "%s: %s", o->weights ? o->weights : "shipped weights", e.msg);
+    return 0;
 }

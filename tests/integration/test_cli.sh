@@ -110,7 +110,20 @@ expect_ok "map --solver lbl" map -w mobilenetv2 --solver lbl
 for obj in energy edp dram; do
     expect_ok "map --objective $obj" map -w mobilenetv2 --batch 2 --objective "$obj" --pes 32x32 --dataflow os --bw 32
 done
-expect_err 2 'not available yet' "--solver transformer is refused" map -w resnet18 --solver transformer
+# transformer: the shipped weights are linked in; its answer is feasible and never beats exact
+run map -w resnet50 --hw edge --buffer 512KiB --batch 8 --solver transformer --candidates 4
+if [ "$rc" -eq 0 ] && grep -q '^feasible *yes' "$TMP/out" && grep -q 'solver transformer' "$TMP/out"; then
+    t_lat=$(metric latency "$TMP/out")
+    run map -w resnet50 --hw edge --buffer 512KiB --batch 8
+    e_lat=$(metric latency "$TMP/out")
+    if awk -v t="$t_lat" -v e="$e_lat" 'BEGIN { exit !(t >= e && t <= 1.10 * e) }'; then
+        ok "--solver transformer: feasible, within 10% of exact ($t_lat vs $e_lat cycles)"
+    else not_ok "--solver transformer latency $t_lat vs exact $e_lat"; fi
+else not_ok "--solver transformer (exit $rc)"; fi
+expect_err 2 'weights' "--weights missing file names the file" map -w resnet18 --solver transformer --weights "$TMP/none.weights"
+printf 'DNNFUSR1garbage' >"$TMP/bad.weights"
+expect_err 2 'bad.weights' "--weights corrupt file is refused" map -w resnet18 --solver transformer --weights "$TMP/bad.weights"
+expect_err 2 'candidates' "--candidates 0 is refused" map -w resnet18 --solver transformer --candidates 0
 
 # --- zoo --------------------------------------------------------------------------------------
 expect_ok "zoo" zoo

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/synth.h"
+#include "dnnfuser/zoo.h"
 
 static df_mapper *tiny_mapper(int32_t max_seqs, int32_t T) {
     df_gpt_config cfg = {DF_FEATURES, DF_ACTIONS, 16, 2, 2, T};
@@ -141,6 +142,38 @@ START_TEST(test_feature_mismatch_refused) {
 }
 END_TEST
 
+START_TEST(test_embedded_weights_decode_zoo) {
+    size_t len;
+    const uint8_t *blob = df_weights_embedded(&len);
+    ck_assert(len > 1000);
+    ck_assert_int_eq(memcmp(blob, DF_WEIGHTS_MAGIC, 8), 0);
+    df_mapper *m;
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&m, 4, &e) == DF_OK, "%s", e.msg);
+    df_workload w;
+    df_hw h;
+    ck_assert_int_eq(df_zoo_build("resnet50", NULL, &w, &e), DF_OK);
+    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
+    df_mapping map, lbl;
+    df_mapping_init(&map, 16);
+    df_mapping_init(&lbl, 16);
+    ck_assert_int_eq(df_solve_transformer(m, n, DF_OBJ_LATENCY, 2, &map, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &lbl, NULL, &e), DF_OK);
+    df_metrics mt, ml;
+    ck_assert_int_eq(df_mapping_eval(n, &map, &mt, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_eval(n, &lbl, &ml, NULL, &e), DF_OK);
+    ck_assert(mt.feasible);
+    ck_assert(mt.latency_cycles < 1.5 * ml.latency_cycles); /* a trained model, not noise */
+    df_mapping_free(&map);
+    df_mapping_free(&lbl);
+    df_net_free(n);
+    df_workload_free(&w);
+    df_mapper_free(m);
+}
+END_TEST
+
 static Suite *mapper_suite(void) {
     Suite *s = suite_create("mapper");
     TCase *tc = tcase_create("core");
@@ -148,6 +181,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_alone_equals_batched_and_feasible);
     tcase_add_test(tc, test_slots_cancel_and_limits);
     tcase_add_test(tc, test_feature_mismatch_refused);
+    tcase_add_test(tc, test_embedded_weights_decode_zoo);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,311 @@
+/* batcher.c - the bounded job queue, the libuv loop thread that drains it, the worker dispatch and
+ * the deadlines (see batcher.h for the picture and the rules). All libuv calls except uv_async_send
+ * happen on the loop thread; uv_async_send is only called under the lock while the queue is open, so
+ * the async handle is never used after it is closed (PLATFORM.md pitfall 8). */
+#include "batcher.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+struct srv_batcher {
+    srv_batcher_opts o;
+    uv_loop_t loop;
+    uv_async_t wake;
+    uv_timer_t deadline_timer;
+    uv_timer_t heartbeat_timer;
+    uv_thread_t thread;
+    int have_heartbeat;
+
+    /* shared with submitters, under lock */
+    uv_mutex_t lock;
+    srv_job *in_head, *in_tail;   /* the inbox */
+    int64_t waiting;              /* inbox + pending: what the depth bounds */
+    int closed;
+    atomic_int_least64_t depth;   /* the bound (reloadable) */
+    atomic_int alive;             /* loop running and intake open */
+    atomic_int done;              /* uv_run has returned */
+    int joined;
+
+    /* loop thread only */
+    srv_job *p_head, *p_tail;     /* pending: taken from the inbox, waiting for a worker */
+    int running;
+    int finishing;                /* handles are being closed */
+};
+
+static void leave_queue(srv_batcher *b, int64_t n) {
+    if (n <= 0) return;
+    uv_mutex_lock(&b->lock);
+    b->waiting -= n;
+    uv_mutex_unlock(&b->lock);
+    if (b->o.metrics) atomic_fetch_sub(&b->o.metrics->queue_depth, n);
+}
+
+/* Hands the job back to its connection; j must not be touched afterwards (PLATFORM.md pitfall 4). */
+static void finish(srv_batcher *b, srv_job *j) {
+    void *conn = j->conn;
+    b->o.resume(conn);
+}
+
+static void expire_queued(srv_batcher *b, srv_job *j, double now) {
+    j->outcome = SRV_JOB_EXPIRED_QUEUED;
+    j->t_start = j->t_end = now;
+    if (b->o.metrics) {
+        atomic_fetch_add(&b->o.metrics->expired_queued, 1);
+        srv_hist_observe(&b->o.metrics->queue_wait, (now - j->t_submit) / 1e3);
+    }
+    finish(b, j);
+}
+
+static void work_cb(uv_work_t *w) {
+    srv_job *j = w->data;
+    j->run(j);
+    j->t_end = srv_now_ms();
+}
+
+static void dispatch(srv_batcher *b);
+static void maybe_finish(srv_batcher *b);
+static void arm_deadline_timer(srv_batcher *b);
+
+static void after_work_cb(uv_work_t *w, int status) {
+    srv_job *j = w->data;
+    srv_batcher *b = w->loop->data;
+    b->running--;
+    if (status == UV_ECANCELED) j->t_end = srv_now_ms();
+    if (b->o.metrics) srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
+    if (j->t_end > j->deadline || status != 0) {
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
+    } else {
+        j->outcome = SRV_JOB_DONE;
+    }
+    finish(b, j);
+    dispatch(b);
+    arm_deadline_timer(b);
+    maybe_finish(b);
+}
+
+/* Removes expired jobs from pending (answering them), then starts jobs while workers are free. */
+static void dispatch(srv_batcher *b) {
+    double now = srv_now_ms();
+    int64_t left = 0;
+    srv_job **pp = &b->p_head, *prev = NULL;
+    while (*pp) {
+        srv_job *j = *pp;
+        if (now >= j->deadline) {
+            *pp = j->next;
+            if (b->p_tail == j) b->p_tail = prev;
+            left++;
+            expire_queued(b, j, now);
+            continue;
+        }
+        prev = j;
+        pp = &j->next;
+    }
+    while (b->p_head && b->running < b->o.workers) {
+        srv_job *j = b->p_head;
+        b->p_head = j->next;
+        if (!b->p_head) b->p_tail = NULL;
+        j->next = NULL;
+        j->t_start = srv_now_ms();
+        if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (j->t_start - j->t_submit) / 1e3);
+        j->work.data = j;
+        left++;
+        if (uv_queue_work(&b->loop, &j->work, work_cb, after_work_cb) != 0) {
+            /* cannot happen with a valid loop; answer rather than lose the job */
+            j->t_end = j->t_start;
+            j->outcome = SRV_JOB_EXPIRED_RUNNING;
+            finish(b, j);
+            continue;
+        }
+        b->running++;
+    }
+    leave_queue(b, left);
+}
+
+static void deadline_cb(uv_timer_t *t) {
+    srv_batcher *b = t->loop->data;
+    dispatch(b);
+    arm_deadline_timer(b);
+    maybe_finish(b);
+}
+
+/* One-shot timer at the earliest deadline among pending jobs. */
+static void arm_deadline_timer(srv_batcher *b) {
+    if (b->finishing) return;
+    if (!b->p_head) {
+        uv_timer_stop(&b->deadline_timer);
+        return;
+    }
+    double first = b->p_head->deadline;
+    for (srv_job *j = b->p_head; j; j = j->next)
+        if (j->deadline < first) first = j->deadline;
+    double ms = first - srv_now_ms();
+    uv_update_time(&b->loop); /* uv_now is cached per tick; deadlines are absolute (pitfall 8) */
+    uv_timer_start(&b->deadline_timer, deadline_cb, ms > 0 ? (uint64_t)ms + 1 : 0, 0);
+}
+
+static void heartbeat_cb(uv_timer_t *t) {
+    srv_batcher *b = t->loop->data;
+    if (b->o.heartbeat) b->o.heartbeat(b->o.heartbeat_ctx);
+}
+
+static void on_wake(uv_async_t *a) {
+    srv_batcher *b = a->loop->data;
+    uv_mutex_lock(&b->lock);
+    srv_job *head = b->in_head, *tail = b->in_tail;
+    b->in_head = b->in_tail = NULL;
+    uv_mutex_unlock(&b->lock);
+    /* coalesced wake-ups: take everything that arrived (PLATFORM.md pitfall 8) */
+    int64_t n = 0;
+    for (srv_job *j = head; j; j = j->next) n++;
+    if (n > 0) {
+        if (b->o.metrics) srv_hist_observe(&b->o.metrics->batch_size, (double)n);
+        if (b->p_tail) b->p_tail->next = head;
+        else b->p_head = head;
+        b->p_tail = tail;
+    }
+    dispatch(b);
+    arm_deadline_timer(b);
+    maybe_finish(b);
+}
+
+/* After close: once nothing is queued or running, close the handles so uv_run returns. */
+static void maybe_finish(srv_batcher *b) {
+    if (b->finishing || b->running > 0 || b->p_head) return;
+    uv_mutex_lock(&b->lock);
+    int done = b->closed && !b->in_head;
+    uv_mutex_unlock(&b->lock);
+    if (!done) return;
+    b->finishing = 1;
+    uv_close((uv_handle_t *)&b->wake, NULL);
+    uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+    if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
+}
+
+static void loop_main(void *arg) {
+    srv_batcher *b = arg;
+    if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld", b->o.workers,
+                          (long long)atomic_load(&b->depth));
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    atomic_store(&b->alive, 0);
+    atomic_store(&b->done, 1);
+    if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_stop", "%s", "");
+}
+
+int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
+    *out = NULL;
+    srv_batcher *b = calloc(1, sizeof *b);
+    if (!b) return SRV_BATCH_ENOMEM;
+    b->o = *o;
+    if (b->o.workers < 1) b->o.workers = 1;
+    atomic_init(&b->depth, o->queue_depth > 0 ? o->queue_depth : 1);
+    atomic_init(&b->alive, 0);
+    atomic_init(&b->done, 0);
+    int rc = uv_loop_init(&b->loop);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    b->loop.data = b;
+    if ((rc = uv_mutex_init(&b->lock))) {
+        uv_loop_close(&b->loop);
+        free(b);
+        return rc;
+    }
+    /* handles are initialised here and used only by the loop thread from now on */
+    uv_async_init(&b->loop, &b->wake, on_wake);
+    uv_timer_init(&b->loop, &b->deadline_timer);
+    if (o->heartbeat && o->heartbeat_ms > 0) {
+        uv_timer_init(&b->loop, &b->heartbeat_timer);
+        uv_timer_start(&b->heartbeat_timer, heartbeat_cb, 0, o->heartbeat_ms);
+        b->have_heartbeat = 1;
+    }
+    atomic_store(&b->alive, 1);
+    if ((rc = uv_thread_create(&b->thread, loop_main, b))) {
+        atomic_store(&b->alive, 0);
+        uv_close((uv_handle_t *)&b->wake, NULL);
+        uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+        if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
+        uv_run(&b->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&b->loop);
+        uv_mutex_destroy(&b->lock);
+        free(b);
+        return rc;
+    }
+    *out = b;
+    return SRV_BATCH_OK;
+}
+
+int srv_batcher_submit(srv_batcher *b, srv_job *j) {
+    j->next = NULL;
+    j->outcome = SRV_JOB_PENDING;
+    j->t_submit = srv_now_ms();
+    j->t_start = j->t_end = 0;
+    uv_mutex_lock(&b->lock);
+    if (b->closed) {
+        uv_mutex_unlock(&b->lock);
+        return SRV_BATCH_CLOSED;
+    }
+    if (b->waiting >= atomic_load(&b->depth)) {
+        uv_mutex_unlock(&b->lock);
+        return SRV_BATCH_FULL;
+    }
+    /* suspend BEFORE the job becomes visible to the loop (PLATFORM.md pitfall 3) */
+    b->o.suspend(j->conn);
+    if (b->in_tail) b->in_tail->next = j;
+    else b->in_head = j;
+    b->in_tail = j;
+    b->waiting++;
+    if (b->o.metrics) atomic_fetch_add(&b->o.metrics->queue_depth, 1);
+    uv_async_send(&b->wake);
+    uv_mutex_unlock(&b->lock);
+    return SRV_BATCH_OK;
+}
+
+void srv_batcher_set_depth(srv_batcher *b, int64_t depth) { atomic_store(&b->depth, depth > 0 ? depth : 1); }
+
+int64_t srv_batcher_waiting(srv_batcher *b) {
+    uv_mutex_lock(&b->lock);
+    int64_t n = b->waiting;
+    uv_mutex_unlock(&b->lock);
+    return n;
+}
+
+int64_t srv_batcher_depth(srv_batcher *b) { return atomic_load(&b->depth); }
+
+int srv_batcher_alive(srv_batcher *b) {
+    if (!atomic_load(&b->alive)) return 0;
+    uv_mutex_lock(&b->lock);
+    int open = !b->closed;
+    uv_mutex_unlock(&b->lock);
+    return open;
+}
+
+void srv_batcher_close(srv_batcher *b) {
+    uv_mutex_lock(&b->lock);
+    if (!b->closed) {
+        b->closed = 1;
+        uv_async_send(&b->wake); /* the last send: the loop closes the handle once it sees closed */
+    }
+    uv_mutex_unlock(&b->lock);
+}
+
+int srv_batcher_done(srv_batcher *b) { return atomic_load(&b->done); }
+
+void srv_batcher_join(srv_batcher *b) {
+    if (!b || b->joined) return;
+    srv_batcher_close(b);
+    uv_thread_join(&b->thread);
+    uv_loop_close(&b->loop);
+    b->joined = 1;
+}
+
+void srv_batcher_free(srv_batcher *b) {
+    if (!b) return;
+    srv_batcher_join(b);
+    uv_mutex_destroy(&b->lock);
+    free(b);
+}

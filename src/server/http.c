@@ -1,0 +1,346 @@
+/* http.c - libmicrohttpd integration (see http.h for the per-request state machine). MHD runs its
+ * own polling thread(s) (MHD_USE_INTERNAL_POLLING_THREAD, epoll, optional thread pool); handlers
+ * never block: slow work is submitted to the batcher and the connection suspended. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "routes.h"
+
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+
+struct srv_http {
+    struct MHD_Daemon *d;
+    MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon; closed after MHD_stop_daemon */
+};
+
+void srv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
+void srv_http_resume(void *conn) { MHD_resume_connection(conn); }
+
+void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
+    memset(out, 0, sizeof *out);
+    out->status = srv_problem_status(f->kind);
+    out->content_type = "application/problem+json";
+    out->body = srv_problem_body(f, request_id, &out->len);
+    out->retry_after = f->retry_after;
+}
+
+void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id) {
+    memset(out, 0, sizeof *out);
+    char *b = j ? json_dumps(j, JSON_FLAGS) : NULL;
+    json_decref(j);
+    if (!b) {
+        srv_fail f;
+        srv_fail_clear(&f);
+        srv_fail_set(&f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+        srv_reply_problem(out, &f, request_id);
+        return;
+    }
+    out->status = status;
+    out->body = b;
+    out->len = strlen(b);
+}
+
+static int method_of(const char *m) {
+    if (strcmp(m, MHD_HTTP_METHOD_GET) == 0) return SRV_METHOD_GET;
+    if (strcmp(m, MHD_HTTP_METHOD_HEAD) == 0) return SRV_METHOD_HEAD;
+    if (strcmp(m, MHD_HTTP_METHOD_POST) == 0) return SRV_METHOD_POST;
+    return SRV_METHOD_OTHER;
+}
+
+/* application/json, optionally with parameters ("; charset=utf-8"). */
+static int is_json_type(const char *ct) {
+    if (!ct) return 0;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    static const char want[] = "application/json";
+    if (strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
+    const char *p = ct + sizeof want - 1;
+    while (*p == ' ' || *p == '\t') p++;
+    return *p == '\0' || *p == ';';
+}
+
+/* Checks done on the first call, before any body byte (the answer itself waits: pitfall 2). */
+static void precheck(srv *s, srv_req *r) {
+    int n;
+    const srv_route *rt = srv_routes(&n);
+    if (r->route < 0) {
+        srv_fail_set(&r->early, SRV_PROB_NOT_FOUND, NULL, "no route for %.200s", r->path);
+        return;
+    }
+    if (!(rt[r->route].methods & r->method)) {
+        srv_fail_set(&r->early, SRV_PROB_METHOD_NOT_ALLOWED, NULL, "%s is not allowed on %s (allowed: %s)", r->method_str,
+                     rt[r->route].path, rt[r->route].allow);
+        return;
+    }
+    if (r->method != SRV_METHOD_POST) return;
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_type(ct)) {
+        srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL, "Content-Type must be application/json, got %.80s",
+                     ct ? ct : "none");
+        return;
+    }
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (!cl && !te) {
+        srv_fail_set(&r->early, SRV_PROB_LENGTH_REQUIRED, NULL, "a POST body needs Content-Length or chunked encoding");
+        return;
+    }
+    int64_t max = atomic_load(&s->lim.max_body);
+    if (cl) {
+        char *end;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (*end == '\0' && v > (unsigned long long)max)
+            srv_fail_set(&r->early, SRV_PROB_BODY_TOO_LARGE, NULL, "the body has %llu bytes, the limit is %lld", v,
+                         (long long)max);
+    }
+}
+
+/* Appends a body chunk; beyond max-body the body is dropped and 413 noted. */
+static void append_body(srv *s, srv_req *r, const char *data, size_t n) {
+    if (r->early.kind != SRV_PROB_NONE || r->method != SRV_METHOD_POST) return; /* discard */
+    size_t max = (size_t)atomic_load(&s->lim.max_body);
+    if (r->len + n > max) {
+        srv_fail_set(&r->early, SRV_PROB_BODY_TOO_LARGE, NULL, "the body is larger than the limit of %zu bytes", max);
+        free(r->body);
+        r->body = NULL;
+        r->len = r->cap = 0;
+        return;
+    }
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + n) cap *= 2;
+        if (cap > max) cap = max;
+        char *b = realloc(r->body, cap);
+        if (!b) {
+            srv_fail_set(&r->early, SRV_PROB_INTERNAL, NULL, "out of memory reading the body");
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+            return;
+        }
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+}
+
+static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(rep->len, rep->body, rep->persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        if (!rep->persistent) free(rep->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type ? rep->content_type : "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", r->id_str);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (rep->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", rep->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (rep->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    /* a body we did not read (413) or an unread remainder: do not keep the connection */
+    if (rep->status == 413 || rep->status == 411) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned int)rep->status, resp);
+    MHD_destroy_response(resp);
+    r->answered = 1;
+    double secs = (srv_now_ms() - r->t0) / 1e3;
+    int n;
+    srv_routes(&n);
+    srv_metrics_request(&s->metrics, r->route >= 0 ? r->route : n, rep->status, secs);
+    srv_log_level lvl = rep->status >= 500 ? SRV_LOG_WARN : rep->status >= 400 ? SRV_LOG_INFO : SRV_LOG_DEBUG;
+    srv_log(&s->log, lvl, "request", "id=%s method=%s path=%s status=%d ms=%.3f bytes=%zu", r->id_str, r->method_str,
+            r->path, rep->status, secs * 1e3, rep->len);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+    (void)version;
+    srv *s = cls;
+    srv_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        r->s = s;
+        r->conn = conn;
+        r->t0 = srv_now_ms();
+        r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+        snprintf(r->id_str, sizeof r->id_str, "%llu", (unsigned long long)r->id);
+        r->url = url;
+        snprintf(r->path, sizeof r->path, "%s", url ? url : "");
+        for (char *p = r->path; *p; p++) /* the access log is one line of printable text */
+            if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) *p = '?';
+        snprintf(r->method_str, sizeof r->method_str, "%s", method ? method : "?");
+        for (char *p = r->method_str; *p; p++)
+            if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) *p = '?';
+        r->method = method_of(method ? method : "");
+        r->route = srv_route_match(url);
+        srv_fail_clear(&r->early);
+        atomic_fetch_add(&s->metrics.inflight, 1);
+        precheck(s, r);
+        *con_cls = r;
+        return MHD_YES; /* never answer on the first call (PLATFORM.md pitfall 2) */
+    }
+    if (*upload_data_size) {
+        append_body(s, r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->answered) return MHD_YES;
+    srv_reply rep;
+    memset(&rep, 0, sizeof rep);
+    if (r->task) {
+        /* resumed: the batcher is done with the task */
+        srv_task_reply(s, r->task, r->id_str, &rep);
+        return queue_reply(s, r, &rep);
+    }
+    if (r->early.kind != SRV_PROB_NONE) {
+        srv_reply_problem(&rep, &r->early, r->id_str);
+        if (r->early.kind == SRV_PROB_METHOD_NOT_ALLOWED) {
+            int n;
+            rep.allow = srv_routes(&n)[r->route].allow;
+        }
+        return queue_reply(s, r, &rep);
+    }
+    int n;
+    const srv_route *rt = srv_routes(&n);
+    if (rt[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES; /* the task may already be done */
+    return queue_reply(s, r, &rep);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    (void)conn;
+    srv *s = cls;
+    srv_req *r = *con_cls;
+    if (!r) return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        srv_log(&s->log, SRV_LOG_DEBUG, "request_end", "id=%s code=%d answered=%d", r->id_str, (int)toe, r->answered);
+    srv_task_free(r->task);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->metrics.inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    srv *s = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    for (char *p = msg; *p; p++)
+        if (*p == '"') *p = '\'';
+    srv_log(&s->log, SRV_LOG_WARN, "mhd", "msg=\"%s\"", msg);
+}
+
+/* Binds and listens ourselves, so the real port (also for --port 0) is known before any MHD thread
+ * can read s->port or s->listen_addr. Returns the socket or -1. */
+static int listen_socket(srv *s, int *family, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, s->cfg.bind, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)s->cfg.port);
+        len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, s->cfg.bind, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)s->cfg.port);
+        len = sizeof *a6;
+    } else {
+        snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 literal", s->cfg.bind);
+        return -1;
+    }
+    *family = ss.ss_family;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %lld: %s", s->cfg.bind, (long long)s->cfg.port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        snprintf(err, errlen, "getsockname: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    s->port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+    if (ss.ss_family == AF_INET6) snprintf(s->listen_addr, sizeof s->listen_addr, "[%s]:%d", s->cfg.bind, s->port);
+    else snprintf(s->listen_addr, sizeof s->listen_addr, "%s:%d", s->cfg.bind, s->port);
+    return fd;
+}
+
+int srv_http_start(srv *s, char *err, size_t errlen) {
+    srv_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    h->quiesced_fd = MHD_INVALID_SOCKET;
+    int family;
+    int fd = listen_socket(s, &family, err, errlen);
+    if (fd < 0) {
+        free(h);
+        return -1;
+    }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
+    if (family == AF_INET6) flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem opts[12];
+    int k = 0;
+    /* the logger first, or MHD prints its own warnings before it is set */
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->cfg.max_connections, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->cfg.conn_memory, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)s->cfg.conn_timeout, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    if (s->cfg.mhd_threads > 1) /* 1 would only print a warning (PLATFORM.md pitfall 7) */
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.mhd_threads, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot start libmicrohttpd on %s", s->listen_addr);
+        close(fd);
+        free(h);
+        return -1;
+    }
+    s->http = h;
+    return 0;
+}
+
+void srv_http_quiesce(srv *s) {
+    if (!s->http || !s->http->d || s->http->quiesced_fd != MHD_INVALID_SOCKET) return;
+    s->http->quiesced_fd = MHD_quiesce_daemon(s->http->d);
+}
+
+void srv_http_stop(srv *s) {
+    if (!s->http) return;
+    if (s->http->d) MHD_stop_daemon(s->http->d);
+    /* the quiesced socket must outlive the MHD threads (microhttpd.h, MHD_quiesce_daemon) */
+    if (s->http->quiesced_fd != MHD_INVALID_SOCKET) close(s->http->quiesced_fd);
+    free(s->http);
+    s->http = NULL;
+}

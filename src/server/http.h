@@ -1,0 +1,71 @@
+/* http.h - the libmicrohttpd front: daemon start/quiesce/stop, the access handler state machine, the
+ * per-request state and response queuing (with metrics and the access log).
+ *
+ * Access handler, per request (PLATFORM.md section 3 pitfalls):
+ *   call 1 (headers)       allocate srv_req, match the route, pre-check method / Content-Type /
+ *                          Content-Length; NEVER queue a response here (pitfall 2)
+ *   body calls             append to the body up to max-body (beyond: 413 noted, the rest discarded)
+ *   final call             answer now (GET, errors, /v1/evaluate) or submit a job: the batcher
+ *                          suspends the connection before publishing it (pitfall 3)
+ *   resumed final call     the job's reply (or 504) is queued
+ *   NOTIFY_COMPLETED       frees everything of the request, on every path */
+#ifndef DNNFUSER_SERVER_HTTP_H
+#define DNNFUSER_SERVER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "problem.h"
+#include "server.h"
+
+struct MHD_Connection;
+struct srv_task;
+
+/* A response to queue. body is malloc'ed (ownership passes to MHD) or NULL for an empty body. */
+typedef struct {
+    int status;
+    char *body;
+    size_t len;
+    const char *content_type;  /* NULL = application/json */
+    int retry_after;           /* seconds; 0 = no Retry-After header */
+    const char *allow;         /* 405: the Allow header */
+    int persistent;            /* body is static or outlives the response: not freed */
+} srv_reply;
+
+enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };
+
+typedef struct srv_req {
+    srv *s;
+    struct MHD_Connection *conn;
+    uint64_t id;
+    char id_str[24];
+    int route;                /* index in the route table, -1 = no such path */
+    int method;               /* SRV_METHOD_* */
+    char method_str[16];
+    char path[256];           /* URL path (truncated for logging) */
+    const char *url;          /* MHD's copy, valid for the request's life */
+    double t0;                /* srv_now_ms() at the first call */
+    srv_fail early;           /* found before the body: 405, 411, 413, 415 */
+    char *body;
+    size_t len, cap;
+    struct srv_task *task;    /* submitted job, owned here; freed at completion */
+    int answered;             /* a response was queued */
+} srv_req;
+
+/* Starts MHD on cfg's bind address and port; s->port and s->listen_addr get the real ones. */
+int srv_http_start(srv *s, char *err, size_t errlen);
+/* Stops accepting new connections (SIGTERM); keep-alive connections stay until stop. */
+void srv_http_quiesce(srv *s);
+/* Stops MHD (no connection may be suspended) and closes the listening socket. */
+void srv_http_stop(srv *s);
+
+/* Batcher connection ops. */
+void srv_http_suspend(void *conn);
+void srv_http_resume(void *conn);
+
+/* Problem reply helper: fills out with the problem body (content type application/problem+json). */
+void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id);
+/* JSON reply helper: serialises and decrefs j (NULL j -> 500 problem). */
+void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id);
+
+#endif

@@ -1,0 +1,56 @@
+/* metrics.h - the daemon's counters, gauges and histograms, updated lock-free (C11 atomics) from the
+ * HTTP threads, the loop and the workers, and rendered in the Prometheus text format 0.0.4:
+ *
+ *   dnnfuser_requests_total{route,code}             counter
+ *   dnnfuser_request_duration_seconds{route}        histogram (first byte in -> response queued)
+ *   dnnfuser_queue_wait_seconds                     histogram (submitted -> taken by a worker / expired)
+ *   dnnfuser_solve_seconds                          histogram (worker run time of one job)
+ *   dnnfuser_batch_size                             histogram (jobs taken per loop wake-up)
+ *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs waiting; requests being served)
+ *   dnnfuser_deadline_exceeded_total{stage}         counter (queued | running)
+ *   dnnfuser_check_fallback_total                   counter (answers replaced by the exact solver)
+ *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
+ *
+ * The struct lives inside the server (no globals). Route names are given at init. */
+#ifndef DNNFUSER_SERVER_METRICS_H
+#define DNNFUSER_SERVER_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_METRICS_MAX_ROUTES 16
+#define SRV_HIST_MAX_BUCKETS 24
+#define SRV_METRICS_CODES 13 /* the statuses the daemon answers, see metrics.c, plus "other" */
+
+typedef struct {
+    const double *bounds;                                /* le upper bounds, ascending */
+    int n;                                               /* number of bounds (+Inf is implicit) */
+    atomic_uint_least64_t counts[SRV_HIST_MAX_BUCKETS + 1]; /* per bucket, not cumulative; [n] = above all */
+    atomic_uint_least64_t sum_micro;                     /* sum of observations x 1e6 */
+} srv_hist;
+
+void srv_hist_init(srv_hist *h, const double *bounds, int n);
+void srv_hist_observe(srv_hist *h, double v);
+uint64_t srv_hist_count(const srv_hist *h);
+
+typedef struct {
+    int n_routes;
+    const char *routes[SRV_METRICS_MAX_ROUTES];
+    atomic_uint_least64_t requests[SRV_METRICS_MAX_ROUTES][SRV_METRICS_CODES];
+    srv_hist duration[SRV_METRICS_MAX_ROUTES];
+    srv_hist queue_wait, solve, batch_size;
+    atomic_int_least64_t queue_depth, inflight;
+    atomic_uint_least64_t expired_queued, expired_running, fallbacks;
+} srv_metrics;
+
+/* routes: n (<= SRV_METRICS_MAX_ROUTES) label values; the strings must outlive m. */
+void srv_metrics_init(srv_metrics *m, const char *const *routes, int n);
+/* One finished request: route index (out of range -> ignored), HTTP status, duration in seconds. */
+void srv_metrics_request(srv_metrics *m, int route, int status, double seconds);
+uint64_t srv_metrics_requests(const srv_metrics *m, int route, int status);
+
+/* The exposition text (malloc'ed, free()); NULL on allocation failure. */
+char *srv_metrics_render(const srv_metrics *m, const char *version, double uptime_s, size_t *len);
+
+#endif

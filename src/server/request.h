@@ -1,0 +1,77 @@
+/* request.h - parsing and validating request bodies (runs on the HTTP threads, before anything is
+ * queued): JSON text -> a ready-to-solve request with its df_net bound and its budget checked, or a
+ * srv_fail naming the problem and the JSON pointer of the offending field.
+ *
+ *   400 invalid-request    wrong JSON type, unknown or missing field
+ *   422 invalid-*          a value of the right type that the library rejects (df_err message)
+ *   422 budget-too-small   the budget cannot hold some layer alone (layer, layer_name, need_bytes)
+ *   422 limit-exceeded     max-layers, max-batch, max-batch-items
+ *
+ * Nothing here touches HTTP or the queue; tests/unit/check_server_request.c drives it directly. */
+#ifndef DNNFUSER_SERVER_REQUEST_H
+#define DNNFUSER_SERVER_REQUEST_H
+
+#include <jansson.h>
+
+#include "dnnfuser/cost.h"
+#include "dnnfuser/solve.h"
+#include "problem.h"
+
+typedef struct {
+    int32_t max_layers;       /* layers per workload */
+    int32_t max_batch;        /* samples per request */
+    int32_t max_batch_items;  /* requests per /v1/map/batch */
+} srv_req_limits;
+
+/* POST /v1/map (also one item of /v1/map/batch). */
+typedef struct {
+    df_workload w;          /* owned (have_w) */
+    int have_w;
+    df_hw hw;               /* with the budget applied */
+    int budget_given;
+    df_net *net;            /* owned; bound to w, hw, batch; budget checked */
+    int32_t batch;
+    df_objective obj;
+    df_solver solver;
+    df_ga_params ga;
+    int32_t seq_len;        /* 0 = zoo default */
+    double deadline_ms;     /* 0 = not given (the server default applies) */
+} srv_map_req;
+
+/* POST /v1/evaluate. */
+typedef struct {
+    srv_map_req base;       /* workload, hardware, budget, batch, objective; net NOT budget-checked */
+    df_mapping map;         /* structurally valid for the net */
+    int have_map;
+} srv_eval_req;
+
+/* POST /v1/map/batch: n items; item i is valid when fails[i].kind == SRV_PROB_NONE. */
+typedef struct {
+    int32_t n;
+    srv_map_req *items;
+    srv_fail *fails;
+    double deadline_ms;     /* smallest deadline_ms given anywhere, 0 = none */
+} srv_batch_req;
+
+/* Parses a body that must be one JSON object. 400 malformed-json (jansson's line, column and text in
+ * the detail) or 400 invalid-request when it is valid JSON but not an object. *out is a new reference. */
+int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f);
+
+/* prefix: JSON pointer of the request object inside the body ("" at top level, "/requests/3" in a batch). */
+int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *lim, srv_map_req *out, srv_fail *f);
+void srv_map_req_free(srv_map_req *r);
+
+int srv_parse_evaluate(const json_t *root, const srv_req_limits *lim, srv_eval_req *out, srv_fail *f);
+void srv_eval_req_free(srv_eval_req *r);
+
+/* Either {"requests": [...]} or {"base": {...}, "grid": {"budgets": [...], "hardware": [...]}} (the
+ * cross product; pointers of grid-made items point into the grid). A failing item does not fail the
+ * batch; only a malformed envelope or too many items does. */
+int srv_parse_batch(const json_t *root, const srv_req_limits *lim, srv_batch_req *out, srv_fail *f);
+void srv_batch_req_free(srv_batch_req *r);
+
+/* Maps a df_err from the library onto a problem (kind chosen by the caller for DF_EINVAL /
+ * DF_ENOTFOUND; DF_ELIMIT -> limit-exceeded, DF_ENOMEM -> internal). */
+int srv_fail_from_df(srv_fail *f, srv_problem einval_kind, const df_err *e, const char *default_pointer);
+
+#endif

@@ -1,0 +1,458 @@
+/* routes.c - the endpoints (see routes.h): the route table, the GET handlers, the POST handlers that
+ * validate and submit tasks, and the task bodies that run on the worker pool. */
+#include "routes.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "answer.h"
+#include "clock.h"
+#include "dnnfuser/json.h"
+#include "dnnfuser/zoo.h"
+
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+#define RETRY_AFTER_S 1
+
+/* ---- tasks: what a suspended request waits for -------------------------------------------------- */
+
+typedef enum { TASK_MAP = 0, TASK_BATCH } task_kind;
+
+typedef struct srv_task {
+    srv_job job;            /* first member: the batcher's view */
+    srv *s;
+    task_kind kind;
+    srv_map_req map;
+    srv_batch_req batch;
+    double t_arrival;       /* request arrival (srv_now_ms) */
+    double deadline_ms;     /* the effective deadline, relative to arrival */
+    /* the result, written by the worker: a body, or a failure rendered on the HTTP thread */
+    char *body;
+    size_t len;
+    srv_fail fail;          /* kind != NONE: the request failed */
+} srv_task;
+
+void srv_task_free(srv_task *t) {
+    if (!t) return;
+    srv_map_req_free(&t->map);
+    srv_batch_req_free(&t->batch);
+    free(t->body);
+    free(t);
+}
+
+/* One map request -> its reply object, or NULL with *f set. */
+static json_t *map_one(srv *s, const srv_map_req *r, const srv_task *t, srv_fail *f) {
+    srv_map_result res;
+    if (srv_run_map(r, &res, f) != 0) return NULL;
+    if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
+    json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
+    srv_map_result_free(&res);
+    if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+    return o;
+}
+
+/* {"results": [...]}: each item a map reply or a problem object, both with "index". */
+static json_t *batch_all(srv_task *t, srv_fail *f) {
+    json_t *out = json_object(), *arr = json_array();
+    if (!out || !arr || json_object_set(out, "results", arr)) {
+        json_decref(out);
+        json_decref(arr);
+        srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+        return NULL;
+    }
+    for (int32_t i = 0; i < t->batch.n; i++) {
+        srv_fail item_fail = t->batch.fails[i];
+        json_t *item = NULL;
+        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, &item_fail);
+        if (!item) item = srv_problem_json(&item_fail, NULL);
+        if (item) json_object_set_new(item, "index", json_integer(i));
+        if (json_array_append_new(arr, item)) {
+            json_decref(arr);
+            json_decref(out);
+            srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+            return NULL;
+        }
+        /* past the deadline the whole reply is a 504: stop spending CPU on it */
+        if (srv_now_ms() > t->job.deadline) break;
+    }
+    json_decref(arr);
+    return out;
+}
+
+/* Worker thread: runs the task; leaves the serialised reply in t->body or the failure in t->fail. */
+static void task_run(srv_job *j) {
+    srv_task *t = (srv_task *)j;
+    srv_fail_clear(&t->fail);
+    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, &t->fail) : batch_all(t, &t->fail);
+    if (!out) return;
+    t->body = json_dumps(out, JSON_FLAGS);
+    json_decref(out);
+    if (t->body) t->len = strlen(t->body);
+    else srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+}
+
+void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out) {
+    (void)s;
+    memset(out, 0, sizeof *out);
+    if (t->job.outcome == SRV_JOB_DONE) {
+        if (t->fail.kind != SRV_PROB_NONE) {
+            srv_reply_problem(out, &t->fail, request_id);
+            return;
+        }
+        out->status = 200;
+        out->body = t->body; /* ownership passes to the response */
+        out->len = t->len;
+        t->body = NULL;
+        return;
+    }
+    srv_fail f;
+    srv_fail_clear(&f);
+    if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
+                     t->deadline_ms, t->job.t_end - t->job.t_submit);
+    else
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                     "the deadline of %.0f ms passed while solving (queued %.0f ms, solved %.0f ms)", t->deadline_ms,
+                     t->job.t_start - t->job.t_submit, t->job.t_end - t->job.t_start);
+    srv_reply_problem(out, &f, request_id);
+}
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+static void reply_fail(srv_reply *out, srv_problem kind, const char *pointer, const char *request_id, const char *detail) {
+    srv_fail f;
+    srv_fail_clear(&f);
+    srv_fail_set(&f, kind, pointer, "%s", detail);
+    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING) f.retry_after = RETRY_AFTER_S;
+    srv_reply_problem(out, &f, request_id);
+    if (f.retry_after) out->retry_after = f.retry_after;
+}
+
+static void reply_persistent(srv_reply *out, const char *body, size_t len) {
+    out->status = 200;
+    out->body = (char *)body;
+    out->len = len;
+    out->persistent = 1;
+}
+
+static double effective_deadline(srv *s, double asked) {
+    double d = (double)atomic_load(&s->lim.deadline_ms);
+    return asked > 0 && asked < d ? asked : d;
+}
+
+/* Submits t; on refusal answers 503 and frees t. */
+static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
+    t->s = s;
+    t->t_arrival = r->t0;
+    t->job.run = task_run;
+    t->job.conn = r->conn;
+    t->job.deadline = r->t0 + t->deadline_ms;
+    r->task = t;
+    int rc = srv_batcher_submit(s->batcher, &t->job);
+    if (rc == SRV_BATCH_OK) return SRV_ROUTE_SUSPENDED;
+    r->task = NULL;
+    srv_task_free(t);
+    if (rc == SRV_BATCH_FULL) {
+        char d[128];
+        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
+                 (long long)srv_batcher_depth(s->batcher));
+        reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
+    } else {
+        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+    }
+    return SRV_ROUTE_REPLY;
+}
+
+static int parse_body(srv *s, srv_req *r, srv_reply *out, json_t **root, srv_req_limits *lim) {
+    srv_limits_snapshot(&s->lim, lim);
+    srv_fail f;
+    srv_fail_clear(&f);
+    if (srv_parse_body(r->body, r->len, root, &f)) {
+        srv_reply_problem(out, &f, r->id_str);
+        return -1;
+    }
+    return 0;
+}
+
+static int draining(srv *s, srv_req *r, srv_reply *out) {
+    if (!atomic_load(&s->draining)) return 0;
+    reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+    return 1;
+}
+
+/* ---- POST handlers ----------------------------------------------------------------------------- */
+
+static int h_map(srv *s, srv_req *r, srv_reply *out) {
+    if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    json_t *root;
+    srv_req_limits lim;
+    if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
+    srv_task *t = calloc(1, sizeof *t);
+    srv_fail f;
+    srv_fail_clear(&f);
+    if (!t) {
+        json_decref(root);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
+    t->kind = TASK_MAP;
+    int rc = srv_parse_map(root, "", &lim, &t->map, &f);
+    json_decref(root);
+    if (rc) {
+        srv_task_free(t);
+        srv_reply_problem(out, &f, r->id_str);
+        return SRV_ROUTE_REPLY;
+    }
+    t->deadline_ms = effective_deadline(s, t->map.deadline_ms);
+    return submit(s, r, t, out);
+}
+
+static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
+    if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    json_t *root;
+    srv_req_limits lim;
+    if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
+    srv_task *t = calloc(1, sizeof *t);
+    srv_fail f;
+    srv_fail_clear(&f);
+    if (!t) {
+        json_decref(root);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
+    t->kind = TASK_BATCH;
+    int rc = srv_parse_batch(root, &lim, &t->batch, &f);
+    json_decref(root);
+    if (rc) {
+        srv_task_free(t);
+        srv_reply_problem(out, &f, r->id_str);
+        return SRV_ROUTE_REPLY;
+    }
+    t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);
+    return submit(s, r, t, out);
+}
+
+static int h_evaluate(srv *s, srv_req *r, srv_reply *out) {
+    json_t *root;
+    srv_req_limits lim;
+    if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
+    srv_eval_req ev;
+    srv_fail f;
+    srv_fail_clear(&f);
+    int rc = srv_parse_evaluate(root, &lim, &ev, &f);
+    json_decref(root);
+    if (rc) {
+        srv_reply_problem(out, &f, r->id_str);
+        return SRV_ROUTE_REPLY;
+    }
+    json_t *j = srv_eval_reply(&ev, &f);
+    srv_eval_req_free(&ev);
+    if (!j) srv_reply_problem(out, &f, r->id_str);
+    else srv_reply_json(out, 200, j, r->id_str);
+    return SRV_ROUTE_REPLY;
+}
+
+/* ---- GET handlers ------------------------------------------------------------------------------ */
+
+static int h_workloads(srv *s, srv_req *r, srv_reply *out) {
+    (void)r;
+    reply_persistent(out, s->workloads_body, s->workloads_len);
+    return SRV_ROUTE_REPLY;
+}
+
+static int h_workload(srv *s, srv_req *r, srv_reply *out) {
+    (void)s;
+    const char *name = r->url + strlen("/v1/workloads/");
+    df_zoo_opts zo = {0};
+    const char *sl = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "seq_len");
+    if (sl) {
+        char *end;
+        long v = strtol(sl, &end, 10);
+        if (!*sl || *end || v < 1 || v > 4096) {
+            reply_fail(out, SRV_PROB_INVALID_PARAMETER, NULL, r->id_str,
+                       "query parameter seq_len must be an integer in [1, 4096]");
+            return SRV_ROUTE_REPLY;
+        }
+        zo.seq_len = (int32_t)v;
+    }
+    df_workload w;
+    df_err e;
+    df_err_clear(&e);
+    int rc = df_zoo_build(name, &zo, &w, &e);
+    if (rc == DF_ENOTFOUND) {
+        reply_fail(out, SRV_PROB_UNKNOWN_WORKLOAD, NULL, r->id_str, e.msg);
+        return SRV_ROUTE_REPLY;
+    }
+    if (rc != DF_OK) {
+        reply_fail(out, rc == DF_ENOMEM ? SRV_PROB_INTERNAL : SRV_PROB_INVALID_PARAMETER, NULL, r->id_str, e.msg);
+        return SRV_ROUTE_REPLY;
+    }
+    srv_reply_json(out, 200, df_workload_to_json(&w), r->id_str);
+    df_workload_free(&w);
+    return SRV_ROUTE_REPLY;
+}
+
+static int h_presets(srv *s, srv_req *r, srv_reply *out) {
+    (void)r;
+    reply_persistent(out, s->presets_body, s->presets_len);
+    return SRV_ROUTE_REPLY;
+}
+
+static int h_info(srv *s, srv_req *r, srv_reply *out) {
+    srv_req_limits lim;
+    srv_limits_snapshot(&s->lim, &lim);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+        "s:{s:I, s:I}, s:[s,s,s], s:{s:s}, s:[s,s,s,s], s:f, s:s}",
+        "name", "dnnfuserd", "version", DF_VERSION, "build", "date", __DATE__ " " __TIME__, "compiler", __VERSION__,
+        "libmicrohttpd", MHD_get_version(), "libuv", uv_version_string(), "jansson", JANSSON_VERSION, "systemd",
+#ifdef HAVE_LIBSYSTEMD
+        1,
+#else
+        0,
+#endif
+        "limits", "max_body_bytes", (json_int_t)atomic_load(&s->lim.max_body), "max_layers", (json_int_t)lim.max_layers,
+        "max_batch", (json_int_t)lim.max_batch, "max_batch_items", (json_int_t)lim.max_batch_items, "max_connections",
+        (json_int_t)s->cfg.max_connections, "queue_depth", (json_int_t)srv_batcher_depth(s->batcher), "deadline_ms",
+        (json_int_t)atomic_load(&s->lim.deadline_ms), "conn_memory_bytes", (json_int_t)s->cfg.conn_memory,
+        "conn_timeout_s", (json_int_t)s->cfg.conn_timeout, "drain_timeout_ms",
+        (json_int_t)atomic_load(&s->lim.drain_timeout_ms), "port", (json_int_t)s->port, "threads", "http",
+        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "exact", "ga", "lbl",
+        "unavailable_solvers", "transformer", "not available in this build", "objectives", "latency", "energy", "edp",
+        "dram", "uptime_seconds", (srv_now_ms() - s->t_start) / 1e3, "listen", s->listen_addr);
+    srv_reply_json(out, 200, j, r->id_str);
+    return SRV_ROUTE_REPLY;
+}
+
+static const char healthz_body[] = "{\"status\":\"ok\"}";
+static const char readyz_body[] = "{\"status\":\"ready\"}";
+
+static int h_healthz(srv *s, srv_req *r, srv_reply *out) {
+    (void)s;
+    (void)r;
+    reply_persistent(out, healthz_body, sizeof healthz_body - 1);
+    return SRV_ROUTE_REPLY;
+}
+
+static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
+    if (atomic_load(&s->draining)) {
+        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down");
+    } else if (!srv_batcher_alive(s->batcher)) {
+        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running");
+    } else if (srv_batcher_waiting(s->batcher) >= srv_batcher_depth(s->batcher)) {
+        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the queue is saturated");
+        out->retry_after = RETRY_AFTER_S;
+    } else {
+        reply_persistent(out, readyz_body, sizeof readyz_body - 1);
+    }
+    return SRV_ROUTE_REPLY;
+}
+
+static int h_metrics(srv *s, srv_req *r, srv_reply *out) {
+    size_t len = 0;
+    char *body = srv_metrics_render(&s->metrics, DF_VERSION, (srv_now_ms() - s->t_start) / 1e3, &len);
+    if (!body) {
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory rendering metrics");
+        return SRV_ROUTE_REPLY;
+    }
+    out->status = 200;
+    out->body = body;
+    out->len = len;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return SRV_ROUTE_REPLY;
+}
+
+/* ---- table ------------------------------------------------------------------------------------- */
+
+#define GET_HEAD (SRV_METHOD_GET | SRV_METHOD_HEAD)
+static const srv_route routes[] = {
+    {"/v1/map", 0, SRV_METHOD_POST, "POST", "map", h_map},
+    {"/v1/map/batch", 0, SRV_METHOD_POST, "POST", "map_batch", h_map_batch},
+    {"/v1/evaluate", 0, SRV_METHOD_POST, "POST", "evaluate", h_evaluate},
+    {"/v1/workloads", 0, GET_HEAD, "GET, HEAD", "workloads", h_workloads},
+    {"/v1/workloads/", 1, GET_HEAD, "GET, HEAD", "workload", h_workload},
+    {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets},
+    {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info},
+    {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz},
+    {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz},
+    {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics},
+};
+#define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
+
+const srv_route *srv_routes(int *n) {
+    *n = N_ROUTES;
+    return routes;
+}
+
+int srv_route_match(const char *path) {
+    if (!path) return -1;
+    for (int i = 0; i < N_ROUTES; i++) {
+        size_t n = strlen(routes[i].path);
+        if (!routes[i].prefix) {
+            if (strcmp(path, routes[i].path) == 0) return i;
+        } else if (strncmp(path, routes[i].path, n) == 0 && path[n] && !strchr(path + n, '/')) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+void srv_route_labels(const char **labels, int *n) {
+    for (int i = 0; i < N_ROUTES; i++) labels[i] = routes[i].label;
+    labels[N_ROUTES] = "unmatched";
+    *n = N_ROUTES + 1;
+}
+
+int srv_routes_init(srv *s, char *err, size_t errlen) {
+    json_t *wl = json_array(), *pl = json_array();
+    if (!wl || !pl) goto oom;
+    for (int32_t i = 0; i < df_zoo_count(); i++) {
+        df_workload w;
+        df_err e;
+        df_err_clear(&e);
+        if (df_zoo_build(df_zoo_name(i), NULL, &w, &e) != DF_OK) {
+            snprintf(err, errlen, "zoo network %s: %s", df_zoo_name(i), e.msg);
+            json_decref(wl);
+            json_decref(pl);
+            return -1;
+        }
+        json_t *o = json_pack("{s:s, s:i, s:I, s:s}", "name", df_zoo_name(i), "layers", (int)w.n_layers, "macs",
+                              (json_int_t)df_workload_macs(&w), "description", df_zoo_description(i));
+        df_workload_free(&w);
+        if (json_array_append_new(wl, o)) goto oom;
+    }
+    for (int32_t i = 0; i < df_hw_preset_count(); i++) {
+        df_hw hw;
+        df_err e;
+        df_err_clear(&e);
+        if (df_hw_preset(df_hw_preset_name(i), &hw, &e) != DF_OK) {
+            snprintf(err, errlen, "hardware preset %s: %s", df_hw_preset_name(i), e.msg);
+            json_decref(wl);
+            json_decref(pl);
+            return -1;
+        }
+        if (json_array_append_new(pl, df_hw_to_json(&hw))) goto oom;
+    }
+    s->workloads_body = json_dumps(wl, JSON_FLAGS);
+    s->presets_body = json_dumps(pl, JSON_FLAGS);
+    json_decref(wl);
+    json_decref(pl);
+    wl = pl = NULL;
+    if (!s->workloads_body || !s->presets_body) goto oom;
+    s->workloads_len = strlen(s->workloads_body);
+    s->presets_len = strlen(s->presets_body);
+    return 0;
+oom:
+    json_decref(wl);
+    json_decref(pl);
+    srv_routes_free(s);
+    snprintf(err, errlen, "out of memory building the catalog");
+    return -1;
+}
+
+void srv_routes_free(srv *s) {
+    free(s->workloads_body);
+    free(s->presets_body);
+    s->workloads_body = s->presets_body = NULL;
+}

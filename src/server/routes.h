@@ -1,0 +1,44 @@
+/* routes.h - the route table and the endpoint handlers.
+ *
+ *   POST /v1/map               solve (queued: worker pool)        -> map reply
+ *   POST /v1/map/batch         many map requests (queued, one job) -> {"results": [...]}
+ *   POST /v1/evaluate          cost model only (answered inline)
+ *   GET  /v1/workloads         zoo catalog          GET /v1/workloads/{name}?seq_len=N
+ *   GET  /v1/hardware/presets  GET /v1/info         GET /healthz   GET /readyz   GET /metrics
+ *
+ * A handler either fills a srv_reply (SRV_ROUTE_REPLY) or submits a task to the batcher and returns
+ * SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply via srv_task_reply. */
+#ifndef DNNFUSER_SERVER_ROUTES_H
+#define DNNFUSER_SERVER_ROUTES_H
+
+#include "http.h"
+
+enum { SRV_ROUTE_REPLY = 0, SRV_ROUTE_SUSPENDED = 1 };
+
+typedef int (*srv_route_fn)(srv *s, srv_req *r, srv_reply *out);
+
+typedef struct {
+    const char *path;    /* exact path, or a prefix when prefix = 1 (then at least one more char) */
+    int prefix;
+    int methods;         /* SRV_METHOD_* bits; GET routes also answer HEAD */
+    const char *allow;   /* Allow header for 405 */
+    const char *label;   /* metrics route label */
+    srv_route_fn fn;
+} srv_route;
+
+/* The table; *n gets its length. Metrics label of index n is "unmatched". */
+const srv_route *srv_routes(int *n);
+/* Route index for a URL path (query string excluded by MHD), or -1. */
+int srv_route_match(const char *path);
+/* Labels for srv_metrics_init: the routes' labels then "unmatched" (n + 1 entries). */
+void srv_route_labels(const char **labels, int *n);
+
+/* Builds the immutable catalog bodies (zoo, presets) into s. */
+int srv_routes_init(srv *s, char *err, size_t errlen);
+void srv_routes_free(srv *s);
+
+/* The reply of a finished task (504 when it expired); called on the resumed connection. */
+void srv_task_reply(srv *s, struct srv_task *t, const char *request_id, srv_reply *out);
+void srv_task_free(struct srv_task *t);
+
+#endif

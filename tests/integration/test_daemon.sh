@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# test_daemon.sh - integration tests of dnnfuserd, the real binary on 127.0.0.1 (curl only):
+# every endpoint's 200 path with field checks, every error class (400, 404, 405, 411, 413, 415, 422,
+# 503 + Retry-After, 504), the OpenAPI contract (live responses carry every field api/openapi.yaml
+# marks required), 20 concurrent requests counted in /metrics, SIGHUP reload while serving, and the
+# SIGTERM drain (requests in flight complete with 200, new connections refused, exit status 0).
+# Usage: BUILD=build bash tests/integration/test_daemon.sh   (about 10 s)
+# Under valgrind: DAEMON_PREFIX="valgrind --leak-check=full --error-exitcode=99" SLOW='<a lighter body>' ...
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+API="$HERE/../../api/openapi.yaml"
+
+# Bodies. SLOW keeps a worker busy for about half a second (a big genetic search on resnet50).
+MAP_R50='{"workload":"resnet50","hardware":"edge","budget":"512KiB","batch":4}'
+MAP_SMALL='{"workload":"resnet18","budget":"256KiB","batch":2}'
+SLOW=${SLOW:-'{"workload":"resnet50","solver":"ga","ga":{"population":256,"generations":500,"seed":1}}'}
+
+# required_of SCHEMA: the names in the one-line "required: [...]" of components/schemas/SCHEMA.
+required_of() {
+    awk -v s="$1" '
+        $0 == "    " s ":" { inside = 1; next }
+        inside && /^    [A-Za-z]/ { exit }
+        inside && /^      required: \[/ { sub(/.*required: \[/, ""); sub(/\].*/, ""); gsub(/,/, " "); print; exit }
+    ' "$API"
+}
+# contract SCHEMA WHAT: every required field of SCHEMA appears as a key in $TMP/body.
+contract() {
+    local f fields missing=""
+    fields=$(required_of "$1")
+    for f in $fields; do grep -q "\"$f\":" "$TMP/body" || missing="$missing $f"; done
+    if [ -n "$fields" ] && [ -z "$missing" ]; then ok "contract: $2 carries every required field of $1"; else not_ok "contract: $2 lacks [$missing] of $1 (${fields:-no schema})"; fi
+}
+# expect CODE DESC [REGEX...]: the last response had status CODE and its body matches every REGEX.
+expect() {
+    local want=$1 desc=$2 re
+    shift 2
+    if [ "$code" != "$want" ]; then not_ok "$desc (status $code, want $want)"; return; fi
+    for re in "$@"; do
+        if ! has "$re"; then not_ok "$desc (body lacks /$re/)"; return; fi
+    done
+    ok "$desc"
+}
+# problem CODE SLUG DESC [REGEX...]: an RFC 9457 body of that type, with request id and content type.
+problem() {
+    local want=$1 slug=$2 desc=$3
+    shift 3
+    expect "$want" "$desc" "\"type\":\"https://dnnfuser.dev/problems/$slug\"" "\"status\":$want" '"title":"' \
+        '"detail":"' '"request_id":"' "$@"
+    local ct
+    ct=$(header Content-Type)
+    [ "$ct" = "application/problem+json" ] || not_ok "$desc: Content-Type '$ct'"
+}
+
+cat >"$TMP/a.conf" <<'CONF'
+# dnnfuserd test settings
+queue-depth = 256   # reloaded below
+log-level = info
+CONF
+daemon_start a --config "$TMP/a.conf" --workers 2 --mhd-threads 2
+check "startup logs 'listening on 127.0.0.1:PORT' with the picked port" \
+    grep -Eq "^[0-9T:.-]+Z info listening on 127\.0\.0\.1:${DPORT[a]} " "${DLOG[a]}"
+
+# --- operations endpoints ----------------------------------------------------------------------
+req a GET /healthz
+expect 200 "GET /healthz" '"status":"ok"'
+contract Health /healthz
+[ -n "$(header X-Request-Id)" ] && ok "responses carry X-Request-Id" || not_ok "X-Request-Id header"
+req a GET /readyz
+expect 200 "GET /readyz" '"status":"ready"'
+req a GET /v1/info
+expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["exact","ga","lbl"\]' \
+    '"transformer":"not available in this build"' '"queue_depth":256' '"uptime_seconds":'
+contract Info /v1/info
+req a HEAD /healthz
+[ "$code" = 200 ] && ok "HEAD /healthz" || not_ok "HEAD /healthz ($code)"
+
+# --- catalog -----------------------------------------------------------------------------------
+req a GET /v1/workloads
+expect 200 "GET /v1/workloads lists the zoo" '"name":"resnet50"' '"name":"bert_base"' '"description":"'
+contract WorkloadSummary "/v1/workloads items"
+req a GET /v1/workloads/resnet50
+expect 200 "GET /v1/workloads/resnet50" '"layers":\[' '"type":"conv"'
+contract Workload /v1/workloads/resnet50
+req a GET '/v1/workloads/bert_base?seq_len=64'
+expect 200 "GET /v1/workloads/bert_base?seq_len=64" '"type":"matmul"'
+req a GET /v1/workloads/resnet9000
+problem 404 unknown-workload "GET /v1/workloads/{unknown} is 404" 'resnet50'
+req a GET '/v1/workloads/bert_base?seq_len=0'
+problem 422 invalid-parameter "seq_len=0 is 422"
+req a GET /v1/hardware/presets
+expect 200 "GET /v1/hardware/presets" '"preset":"edge"' '"preset":"cloud"' '"dataflow":"'
+contract Hardware "/v1/hardware/presets items"
+
+# --- map ---------------------------------------------------------------------------------------
+req a POST /v1/map "$MAP_R50"
+expect 200 "POST /v1/map resnet50 on edge, 512KiB, batch 4" '"feasible":true' '"solver":"exact"' '"path":"exact"' \
+    '"workload":\{"name":"resnet50","layers":[0-9]+,"macs":4[01][0-9]{8}' '"micro_batch":' '"latency_x":'
+contract MapReply "/v1/map reply"
+contract Timings "/v1/map timings"
+contract Metrics "/v1/map metrics"
+req a POST /v1/map '{"workload":"resnet18","solver":"lbl","objective":"energy"}'
+expect 200 "POST /v1/map solver lbl, energy" '"path":"lbl"' '"objective":"energy"'
+req a POST /v1/map '{"workload":"mobilenetv2","solver":"ga","ga":{"population":16,"generations":20,"seed":3},"budget":262144}'
+expect 200 "POST /v1/map solver ga (checked: ga or exact-fallback)" '"solver":"ga"' '"path":"(ga|exact-fallback)"'
+
+# --- batch -------------------------------------------------------------------------------------
+req a POST /v1/map/batch '{"requests":[{"workload":"resnet18"},{"workload":"resnet18","batch":"two"},{"workload":"mnasnet","budget":"1MiB"}]}'
+expect 200 "POST /v1/map/batch (a failing item does not fail the call)" '"results":\[' '"index":0' \
+    '"pointer":"/requests/1/batch"' '"index":2' '"status":400'
+contract BatchReply "/v1/map/batch reply"
+n=$(grep -o '"index":' "$TMP/body" | wc -l)
+[ "$n" -eq 3 ] && ok "batch answers every request in order" || not_ok "batch results: $n indexes"
+req a POST /v1/map/batch '{"base":{"workload":"resnet18","batch":2},"grid":{"budgets":["256KiB","1MiB"],"hardware":["edge","cloud"]}}'
+n=$(grep -o '"path":' "$TMP/body" | wc -l)
+# cloud is fp16: 256 KiB cannot hold resnet18's largest layer there, and that item says so
+[ "$code" = 200 ] && [ "$n" -eq 3 ] && has '"index":3' && has '"pointer":"/grid/budgets/0","layer":[0-9]+.*"index":2' \
+    && ok "batch grid 2 hardware x 2 budgets = 4 results (3 mappings, 1 budget-too-small pointing into the grid)" \
+    || not_ok "batch grid ($code, $n answers)"
+
+# --- evaluate ----------------------------------------------------------------------------------
+# resnet18's layer count from the catalog, to build a covering mapping
+req a GET /v1/workloads
+L18=$(grep -oE '"name":"resnet18","layers":[0-9]+' "$TMP/body" | grep -oE '[0-9]+$')
+req a POST /v1/evaluate "{\"workload\":\"resnet18\",\"budget\":\"2MiB\",\"batch\":2,\"groups\":[{\"first\":0,\"last\":$((L18 - 1)),\"micro_batch\":1}]}"
+expect 200 "POST /v1/evaluate (whole net as one group)" '"feasible":(true|false)' '"baseline":\{' '"groups":\[\{"first":0'
+contract EvaluateReply "/v1/evaluate reply"
+req a POST /v1/evaluate "{\"workload\":\"resnet18\",\"budget\":\"64KiB\",\"batch\":8,\"groups\":[{\"first\":0,\"last\":$((L18 - 1)),\"micro_batch\":8}]}"
+expect 200 "POST /v1/evaluate infeasible mapping is 200 feasible=false naming the group" '"feasible":false' \
+    '"overflow":\{"group":0' '"peak_layer_name":"' '"budget_bytes":65536'
+contract Overflow "/v1/evaluate overflow" 
+req a POST /v1/evaluate '{"workload":"resnet18","groups":[{"first":0,"last":0,"micro_batch":1}]}'
+problem 422 invalid-mapping "evaluate with groups not covering the net is 422" '"pointer":"/groups'
+# a large body (~150 KB: 3000 layers) arrives in several upload callbacks and is accumulated
+{
+    printf '{"workload":{"name":"deep","layers":['
+    for i in $(seq 0 2999); do printf '%s{"type":"fc","K":32,"C":32}' "$([ "$i" -gt 0 ] && echo ,)"; done
+    printf ']},"batch":1,"budget":"1MiB","groups":['
+    for i in $(seq 0 2999); do printf '%s{"first":%d,"last":%d,"micro_batch":1}' "$([ "$i" -gt 0 ] && echo ,)" "$i" "$i"; done
+    printf ']}'
+} >"$TMP/deep.json"
+req a POST /v1/evaluate "@$TMP/deep.json"
+expect 200 "POST /v1/evaluate with a $(($(wc -c <"$TMP/deep.json") / 1024)) KiB body (3000 layers)" '"layers":3000' '"feasible":true'
+
+# --- errors ------------------------------------------------------------------------------------
+req a POST /v1/map '{"workload": "resnet18",'
+problem 400 malformed-json "bad JSON is 400 with jansson's line and column" '"detail":"line 1 column [0-9]+'
+req a POST /v1/map '{"workload":"resnet18","batch":"four"}'
+problem 400 invalid-request "wrong field type is 400 with a pointer" '"pointer":"/batch"'
+req a POST /v1/map '{"workload":"resnet18","budjet":1}'
+problem 400 invalid-request "unknown top-level field is 400 with a pointer" '"pointer":"/budjet"'
+req a POST /v1/map '[1,2]'
+problem 400 invalid-request "a body that is not an object is 400"
+req a GET /nope
+problem 404 not-found "unknown route is 404"
+req a GET /v1/map
+problem 405 method-not-allowed "GET /v1/map is 405"
+[ "$(header Allow)" = "POST" ] && ok "405 carries Allow: POST" || not_ok "Allow header '$(header Allow)'"
+req a DELETE /healthz
+problem 405 method-not-allowed "DELETE /healthz is 405"
+[ "$(header Allow)" = "GET, HEAD" ] && ok "405 carries Allow: GET, HEAD" || not_ok "Allow header '$(header Allow)'"
+head -c 1200000 /dev/zero | tr '\0' 'x' | sed 's/^/{"workload":"/; s/$/"}/' >"$TMP/big.json"
+req a POST /v1/map "@$TMP/big.json"
+problem 413 body-too-large "a 1.2 MB body is 413 (Content-Length over max-body)"
+req a POST /v1/map "@$TMP/big.json" -H 'Transfer-Encoding: chunked'
+problem 413 body-too-large "a 1.2 MB chunked body is 413 (accumulated over max-body)"
+code=$(curl -sS --max-time 10 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -H 'Content-Type: text/plain' \
+    --data-binary "$MAP_SMALL" "http://127.0.0.1:${DPORT[a]}/v1/map")
+problem 415 unsupported-media-type "text/plain body is 415"
+code=$(curl -sS --max-time 10 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' \
+    -H 'Content-Type: application/json; charset=utf-8' --data-binary "$MAP_SMALL" "http://127.0.0.1:${DPORT[a]}/v1/map")
+expect 200 "application/json with a charset parameter is accepted"
+code=$(curl -sS --max-time 10 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' "http://127.0.0.1:${DPORT[a]}/v1/map")
+problem 411 length-required "POST without a body length is 411"
+req a POST /v1/map '{"workload":{"name":"bad","layers":[{"type":"conv","K":8,"C":3,"Y":8,"X":8},{"type":"conv","K":-4,"C":8,"Y":8,"X":8}]}}'
+problem 422 invalid-workload "invalid workload is 422 with the field's pointer" '"pointer":"/workload/layers/1/K"'
+req a POST /v1/map '{"workload":"resnet18","hardware":"mars"}'
+problem 422 invalid-hardware "unknown hardware preset is 422" '"pointer":"/hardware"'
+req a POST /v1/map '{"workload":"resnet50","budget":"4KiB"}'
+problem 422 budget-too-small "budget too small is 422 naming the layer and the bytes it needs" \
+    '"pointer":"/budget"' '"layer":[0-9]+' '"layer_name":"[^"]+"' '"need_bytes":[0-9]+'
+req a POST /v1/map '{"workload":"resnet18","solver":"transformer"}'
+problem 422 solver-unavailable "solver transformer is 422 not available in this build" 'not available in this build'
+req a POST /v1/map '{"workload":"resnet18","batch":100000}'
+problem 422 invalid-parameter "batch out of range is 422" '"pointer":"/batch"'
+req a POST /v1/map "$(sed 's/}$/,"deadline_ms":1}/' <<<"$SLOW")"
+problem 504 deadline-exceeded "deadline_ms 1 on a slow request is 504"
+contract Problem "problem bodies"
+
+# --- concurrency -------------------------------------------------------------------------------
+before=$(metric a 'dnnfuser_requests_total{route="map",code="200"}')
+pids=()
+for i in $(seq 1 20); do
+    curl -sS --max-time 30 -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+        --data-binary "$MAP_SMALL" "http://127.0.0.1:${DPORT[a]}/v1/map" >"$TMP/par.$i" 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}" || true
+n200=$(cat "$TMP"/par.* | grep -c '^200$' || true)
+[ "$n200" -eq 20 ] && ok "20 parallel POST /v1/map all 200" || not_ok "20 parallel: $n200 answered 200"
+after=$(metric a 'dnnfuser_requests_total{route="map",code="200"}')
+[ $((after - before)) -eq 20 ] && ok "/metrics counted the 20 requests ($before -> $after)" || not_ok "metrics counter $before -> $after"
+
+req a GET /metrics
+expect 200 "GET /metrics" '^dnnfuser_requests_total\{route="map",code="200"\} [0-9]+' \
+    '^dnnfuser_request_duration_seconds_bucket\{route="map",le="\+Inf"\} ' '^dnnfuser_queue_wait_seconds_count [1-9]' \
+    '^dnnfuser_solve_seconds_sum ' '^dnnfuser_batch_size_bucket\{le="1"\} ' '^dnnfuser_queue_depth 0$' \
+    '^dnnfuser_inflight [0-9]+$' '^dnnfuser_build_info\{version="[0-9.]+"\} 1$' '^dnnfuser_uptime_seconds [0-9.]+$' \
+    '^dnnfuser_requests_total\{route="map",code="504"\} 1$' '^# TYPE dnnfuser_request_duration_seconds histogram$'
+[ "$(header Content-Type)" = "text/plain; version=0.0.4; charset=utf-8" ] && ok "/metrics Content-Type is Prometheus text 0.0.4" \
+    || not_ok "/metrics Content-Type '$(header Content-Type)'"
+
+# --- SIGHUP: reload while serving ----------------------------------------------------------------
+sed -i 's/^queue-depth = 256.*/queue-depth = 100/; s/^log-level = info/log-level = debug/' "$TMP/a.conf"
+daemon_signal a HUP
+for _ in $(seq 1 40); do
+    req a GET /v1/info
+    has '"queue_depth":100' && break
+    sleep 0.05
+done
+expect 200 "SIGHUP reloads queue-depth from the config file" '"queue_depth":100'
+check "SIGHUP logs the change and the weights hook" grep -q 'info reload applied=2' "${DLOG[a]}"
+req a POST /v1/map "$MAP_SMALL"
+expect 200 "still serving after SIGHUP" '"feasible":true'
+
+# --- 503: queue full ---------------------------------------------------------------------------
+daemon_start b --queue-depth 1 --workers 1 --mhd-threads 2
+pids=()
+for i in $(seq 1 6); do
+    curl -sS --max-time 30 -o "$TMP/q.$i.body" -D "$TMP/q.$i.hdr" -w '%{http_code}\n' -H 'Content-Type: application/json' \
+        --data-binary "$SLOW" "http://127.0.0.1:${DPORT[b]}/v1/map" >"$TMP/q.$i" 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}" || true
+n503=$(cat "$TMP"/q.? | grep -c '^503$' || true)
+n200=$(cat "$TMP"/q.? | grep -c '^200$' || true)
+[ "$n503" -ge 1 ] && [ "$n200" -ge 1 ] && [ $((n503 + n200)) -eq 6 ] && ok "queue depth 1, 1 worker, 6 slow requests: $n200 x 200, $n503 x 503" \
+    || not_ok "queue full: $n200 x 200, $n503 x 503 of 6"
+f=$(grep -l '^503$' "$TMP"/q.? | head -1)
+if [ -n "$f" ] && grep -qi '^Retry-After: 1' "$f.hdr" && grep -q 'problems/queue-full' "$f.body"; then ok "503 queue-full carries Retry-After"; else not_ok "503 Retry-After"; fi
+req b GET /healthz
+expect 200 "the daemon is healthy after refusing work"
+
+# --- SIGTERM: drain with requests in flight ----------------------------------------------------
+# one request running and one queued (b has 1 worker, queue depth 1) when the signal arrives
+pids=()
+started=$(metric b dnnfuser_queue_wait_seconds_count)
+for i in 1 2; do
+    curl -sS --max-time 30 -o "$TMP/d.$i.body" -w '%{http_code}\n' -H 'Content-Type: application/json' \
+        --data-binary "$SLOW" "http://127.0.0.1:${DPORT[b]}/v1/map" >"$TMP/d.$i" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        if [ "$i" = 1 ]; then [ "$(metric b dnnfuser_queue_wait_seconds_count)" -gt "$started" ] && break
+        else [ "$(metric b dnnfuser_queue_depth)" -eq 1 ] && break; fi
+        sleep 0.02
+    done
+done
+daemon_signal b TERM
+sleep 0.1
+rc=0
+curl -sS --max-time 2 -o /dev/null "http://127.0.0.1:${DPORT[b]}/healthz" 2>/dev/null || rc=$?
+[ "$rc" -ne 0 ] && ok "after SIGTERM new connections are refused" || not_ok "after SIGTERM a new connection was accepted"
+wait "${pids[@]}" || true
+[ "$(cat "$TMP"/d.1 "$TMP"/d.2 | grep -c '^200$')" -eq 2 ] && grep -q '"feasible":true' "$TMP/d.2.body" \
+    && ok "the 2 requests in flight at SIGTERM completed with 200" || not_ok "in-flight requests: $(cat "$TMP"/d.1 "$TMP"/d.2 | tr '\n' ' ')"
+daemon_wait b 20
+[ "$rc" -eq 0 ] && ok "the daemon exits 0 after the drain" || not_ok "exit status $rc after SIGTERM"
+check "the drain is logged (draining, stopped)" grep -q ' info stopped ' "${DLOG[b]}"
+
+daemon_signal a TERM
+daemon_wait a 20
+[ "$rc" -eq 0 ] && ok "daemon a exits 0 on SIGTERM" || not_ok "daemon a exit status $rc"
+# 5xx answers are logged at warn; anything else at warn or error is a fault
+if grep -E ' (error|warn) ' "${DLOG[a]}" | grep -Ev ' warn request .* status=50[34] ' >"$TMP/warns"; then
+    not_ok "daemon a logged warnings: $(head -3 "$TMP/warns")"
+else
+    ok "no unexpected warnings or errors in the log"
+fi
+
+finish daemon

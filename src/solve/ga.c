@@ -1,13 +1,37 @@
-/* ga.c - genetic search over fusion mappings, the search-teacher style of DNNFuser (Kao et al.,
- * arXiv 2201.11218, which trains on a GA-based mapper's answers) and the baseline for its speed claim.
+/* ga.c - owns the genetic-search solver (df_ga_params_default, df_solve_ga): the search-teacher
+ * style of DNNFuser (Kao, Huang, Krishna, "DNNFuser: Generative Pre-Trained Transformer as a
+ * Generalized Mapper for Layer Fusion in DNN Accelerators", arXiv 2201.11218, which trains its
+ * transformer on the answers of a GA-based mapper) and the baseline for the paper's speed claim.
  *
- * Genome per layer i: cut[i] (1 = layer i starts a group; cut[0] = 1) and mb[i], an index into the
- * micro-batch candidates ceil(N/k) (the exact solver's set: for a fixed group, a balanced split
- * dominates). A group's micro-batch is the gene of its first layer. Fitness is the objective of the
- * mapping scored by df_mapping_eval; infeasible mappings rank after every feasible one, ordered by
- * how far their groups overflow the budget. Tournament selection, two-point crossover, per-gene
- * mutation, elitism; deterministic for a seed. The answer is the best feasible individual ever seen
- * (the layer-by-layer seed guarantees one exists). */
+ * Genome (2 genes per layer i, L layers):
+ *   cut[i]  1 = layer i starts a new fusion group (cut[0] = 1 always);
+ *   mb[i]   index into the micro-batch candidates; a group's micro-batch is the gene of its first
+ *           layer (the genes of the other layers are dormant until a cut makes them a group start).
+ * Candidates are the distinct ceil(N/k), k = 1..N, ascending: the set the exact solver uses. For a
+ * fixed group and number of micro-batches ceil(N/m), the balanced split (the smallest m giving that
+ * count) never costs more: each layer step max(compute, DRAM, NoC) is convex in the micro-batch size
+ * and the footprint grows with m (exact.c; confirmed by brute force in check_exact.c).
+ * Gene domain: mb[i] <= top[i], the largest candidate at which layer i fits alone. A group starting at
+ * i holds at least what i alone holds (its inputs, its output, its weights or weight tile, all
+ * growing with m), so a larger gene could never give a feasible group: nothing is lost.
+ *
+ * Fitness: the genome is decoded into a df_mapping and scored by df_mapping_eval (so df_group_eval,
+ * the single feasibility rule, decides). Feasible individuals rank by df_objective_value; infeasible
+ * ones rank after every feasible one, ordered by their overflow sum over groups of
+ * max(0, footprint - budget) / budget, which pulls the search toward feasibility.
+ *
+ * Initial population: the all-singleton layer-by-layer mapping at m = 1 (feasible whenever
+ * df_net_check_budget passes), the layer-by-layer mapping with each layer's best feasible candidate
+ * for the objective (the df_solve_lbl baseline for the separable objectives), the layer-by-layer
+ * mapping at each layer's largest feasible candidate, then about half the population at random cut
+ * densities (spread over (0, 1)) and the rest uniformly random.
+ * Generation: elitism (the p->elites best are copied with their fitness), the rest are children of two
+ * tournament winners (size p->tournament): two-point crossover over the layer axis with probability
+ * p->crossover (both gene strings of the segment are exchanged, so groups move with their
+ * micro-batch), then per-gene mutation with probability p->mutation (<= 0: 1/L): a cut flips; a
+ * micro-batch gene moves one candidate up or down or, one time in four, is resampled in its domain.
+ * Randomness is a df_rng seeded with p->seed; ranks break ties by position, so a seed fixes the answer.
+ * The answer is the best feasible individual ever evaluated. All arrays are allocated once. */
 #include "dnnfuser/solve.h"
 
 #include <math.h>
@@ -20,50 +44,71 @@ void df_ga_params_default(df_ga_params *p) {
 }
 
 typedef struct {
-    uint16_t *cut;  /* [L] 0/1; cut and mb are adjacent in one gene block of 2L */
-    uint16_t *mb;   /* [L] candidate index (at most ~2 sqrt(N) <= 512 candidates) */
-    double fit;     /* objective, or 1e300 + overflow for infeasible */
+    uint16_t *cut;  /* [L] 0/1 */
+    uint16_t *mb;   /* [L] candidate index; at most about 2 sqrt(N) <= 512 candidates for N <= 65536 */
+    int feasible;
+    double value;   /* objective value (feasible) */
+    double over;    /* sum over groups of max(0, footprint - budget) / budget (infeasible) */
 } indiv;
 
 typedef struct {
     const df_net *net;
     df_objective obj;
     int32_t L, nm;
-    int32_t *mbv;          /* [nm] candidates ascending */
-    df_mapping map;        /* scratch */
+    const int32_t *mbv;    /* [nm] candidates ascending */
+    df_mapping map;        /* scratch, capacity L: pushes never reallocate */
     df_group_cost *gc;     /* [L] scratch */
-    int64_t evals;
+    double budget;
+    int64_t evals;         /* df_group_eval calls */
 } ctx_t;
 
-static double fitness(ctx_t *c, const indiv *x) {
-    c->map.n_groups = 0;
-    for (int32_t i = 0; i < c->L; i++) {
-        if (i == 0 || x->cut[i]) df_mapping_push(&c->map, i, i, c->mbv[x->mb[i]]);
-        else c->map.groups[c->map.n_groups - 1].last = i;
+/* 1 when a ranks strictly before b. */
+static int better(const indiv *a, const indiv *b) {
+    if (a->feasible != b->feasible) return a->feasible;
+    return a->feasible ? a->value < b->value : a->over < b->over;
+}
+
+static void decode(const indiv *x, int32_t L, const int32_t *mbv, df_mapping *map) {
+    map->n_groups = 0;
+    for (int32_t i = 0; i < L; i++) {
+        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){i, i, mbv[x->mb[i]]};
+        else map->groups[map->n_groups - 1].last = i;
     }
+}
+
+static void evaluate(ctx_t *c, indiv *x) {
+    decode(x, c->L, c->mbv, &c->map);
     df_metrics mt;
-    if (df_mapping_eval(c->net, &c->map, &mt, c->gc, NULL)) return INFINITY;
+    x->feasible = 0;
+    x->value = INFINITY;
+    x->over = INFINITY;
+    /* well-formed by construction; a failure here would be a bug, and ranks the individual last */
+    if (df_mapping_eval(c->net, &c->map, &mt, c->gc, NULL) != DF_OK) return;
     c->evals += c->map.n_groups;
-    if (mt.feasible) return df_objective_value(c->obj, &mt);
-    double over = 0, budget = (double)df_net_hw(c->net)->buffer_bytes;
+    x->value = df_objective_value(c->obj, &mt);
+    double over = 0;
     for (int32_t g = 0; g < c->map.n_groups; g++)
-        if (!c->gc[g].feasible) over += ((double)c->gc[g].footprint_bytes - budget) / budget;
-    return 1e300 * (1 + fmin(over, 1e6) * 1e-7); /* after every feasible value, less overflow first */
+        if (!c->gc[g].feasible) over += ((double)c->gc[g].footprint_bytes - c->budget) / c->budget;
+    x->over = over;
+    x->feasible = mt.feasible;
 }
 
 static int check_params(const df_ga_params *p, df_err *err) {
-    if (p->population < 2 || p->population > 100000)
-        return df_err_set(err, DF_EINVAL, "/ga/population", "population = %d out of range [2, 100000]", p->population);
-    if (p->generations < 1 || p->generations > 1000000)
-        return df_err_set(err, DF_EINVAL, "/ga/generations", "generations = %d out of range [1, 1000000]", p->generations);
+    if (p->population < 2)
+        return df_err_set(err, DF_EINVAL, "/ga/population", "population = %d must be >= 2", p->population);
+    if (p->generations < 1)
+        return df_err_set(err, DF_EINVAL, "/ga/generations", "generations = %d must be >= 1", p->generations);
     if (p->tournament < 1 || p->tournament > p->population)
-        return df_err_set(err, DF_EINVAL, "/ga/tournament", "tournament = %d out of range [1, population]", p->tournament);
+        return df_err_set(err, DF_EINVAL, "/ga/tournament", "tournament = %d out of range [1, population = %d]",
+                          p->tournament, p->population);
     if (!(p->crossover >= 0 && p->crossover <= 1))
         return df_err_set(err, DF_EINVAL, "/ga/crossover", "crossover = %g out of range [0, 1]", p->crossover);
-    if (!(p->mutation <= 1) || isnan(p->mutation))
-        return df_err_set(err, DF_EINVAL, "/ga/mutation", "mutation = %g must be <= 1 (<= 0: 1/layers)", p->mutation);
+    if (!(p->mutation <= 1))
+        return df_err_set(err, DF_EINVAL, "/ga/mutation", "mutation = %g must be <= 1 (<= 0 means 1/layers)",
+                          p->mutation);
     if (p->elites < 0 || p->elites >= p->population)
-        return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d out of range [0, population)", p->elites);
+        return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d out of range [0, population = %d)", p->elites,
+                          p->population);
     return DF_OK;
 }
 
@@ -71,14 +116,44 @@ static int32_t tournament(const indiv *pop, int32_t n, int32_t k, df_rng *r) {
     int32_t best = df_rng_range(r, n);
     for (int32_t i = 1; i < k; i++) {
         int32_t c = df_rng_range(r, n);
-        if (pop[c].fit < pop[best].fit) best = c;
+        if (better(&pop[c], &pop[best]) || (!better(&pop[best], &pop[c]) && c < best)) best = c;
     }
     return best;
 }
 
-static int cmp_fit(const void *a, const void *b) {
-    double x = ((const indiv *)a)->fit, y = ((const indiv *)b)->fit;
-    return (x > y) - (x < y);
+/* Sorts pop by rank, stably (ties keep their order, independent of the C library's qsort): bottom-up
+ * merge sort through tmp[n]. */
+static void rank_sort(indiv *pop, indiv *tmp, int32_t n) {
+    indiv *src = pop, *dst = tmp;
+    for (int32_t w = 1; w < n; w *= 2) {
+        for (int32_t lo = 0; lo < n; lo += 2 * w) {
+            int32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = better(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        indiv *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != pop) memcpy(pop, src, (size_t)n * sizeof *pop);
+}
+
+/* Per-layer objective-like score of a single group, to pick the layer-by-layer seed. */
+static double group_score(df_objective obj, const df_group_cost *g) {
+    switch (obj) {
+    case DF_OBJ_ENERGY: return g->energy_pj;
+    case DF_OBJ_DRAM: return g->dram_bytes;
+    case DF_OBJ_EDP: return g->energy_pj * g->latency_cycles;
+    case DF_OBJ_LATENCY:
+    default: return g->latency_cycles;
+    }
+}
+
+static void copy_genes(indiv *dst, const indiv *src, int32_t L) {
+    memcpy(dst->cut, src->cut, (size_t)L * sizeof *dst->cut);
+    memcpy(dst->mb, src->mb, (size_t)L * sizeof *dst->mb);
 }
 
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_mapping *out, df_solve_stats *st,
@@ -92,107 +167,153 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
     if (rc) return rc;
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
     if ((rc = df_net_check_budget(net, err))) return rc;
-    ctx_t c = {.net = net, .obj = obj, .L = df_net_layers(net)};
-    int32_t L = c.L, N = df_net_batch(net), P = p.population;
+
+    int32_t L = df_net_layers(net), N = df_net_batch(net), P = p.population;
     double mut = p.mutation > 0 ? p.mutation : 1.0 / L;
-    c.mbv = malloc((size_t)N * sizeof *c.mbv);
+    ctx_t c = {.net = net, .obj = obj, .L = L, .budget = (double)df_net_hw(net)->buffer_bytes};
+    int32_t *mbv = malloc((size_t)N * sizeof *mbv);
+    uint16_t *top = malloc((size_t)L * sizeof *top);
     c.gc = malloc((size_t)L * sizeof *c.gc);
-    indiv *pop = calloc((size_t)P, sizeof *pop), *nxt = calloc((size_t)P, sizeof *nxt), best = {0};
-    uint16_t *genes = calloc((size_t)(2 * P + 1) * 2 * L, sizeof *genes);
-    size_t gbytes = (size_t)2 * L * sizeof *genes;
-    if (!c.mbv || !c.gc || !pop || !nxt || !genes || df_mapping_init(&c.map, L)) {
+    indiv *pop = calloc((size_t)P, sizeof *pop), *nxt = calloc((size_t)P, sizeof *nxt);
+    indiv *tmp = calloc((size_t)P, sizeof *tmp);
+    /* gene storage: 2P individuals + the best-ever, each cut[L] followed by mb[L] */
+    uint16_t *genes = calloc((size_t)(2 * (size_t)P + 1) * 2 * (size_t)L, sizeof *genes);
+    if (!mbv || !top || !c.gc || !pop || !nxt || !tmp || !genes || df_mapping_init(&c.map, L)) {
         rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         goto done;
     }
     for (int32_t k = N; k >= 1; k--) {
         int32_t m = (N + k - 1) / k;
-        if (c.nm == 0 || c.mbv[c.nm - 1] != m) c.mbv[c.nm++] = m;
+        if (c.nm == 0 || mbv[c.nm - 1] != m) mbv[c.nm++] = m;
     }
-    for (int32_t i = 0; i < P; i++) {
-        pop[i].cut = genes + (size_t)i * 2 * L;
-        pop[i].mb = pop[i].cut + L;
-        nxt[i].cut = genes + (size_t)(P + i) * 2 * L;
-        nxt[i].mb = nxt[i].cut + L;
+    c.mbv = mbv;
+    for (int32_t n = 0; n < P; n++) {
+        pop[n].cut = genes + (size_t)n * 2 * L;
+        pop[n].mb = pop[n].cut + L;
+        nxt[n].cut = genes + (size_t)(P + n) * 2 * L;
+        nxt[n].mb = nxt[n].cut + L;
     }
-    best.cut = genes + (size_t)2 * P * 2 * L;
+    indiv best = {.cut = genes + (size_t)2 * P * 2 * L, .value = INFINITY};
     best.mb = best.cut + L;
-    best.fit = INFINITY;
-    df_rng r;
-    df_rng_seed(&r, p.seed);
-    /* initial population: layer-by-layer at the largest single-layer-feasible micro-batch, then
-     * random cut densities */
+
+    /* Gene domains and the layer-by-layer seeds: per layer, the largest candidate at which it fits
+     * alone (footprints grow with m, so stop at the first misfit) and the best-scoring one. */
+    uint16_t *lbl_best = nxt[0].mb; /* borrowed scratch: nxt is first written when children are bred */
     for (int32_t i = 0; i < L; i++) {
-        pop[0].cut[i] = 1;
-        int32_t k = 0;
+        int32_t hi = 0, arg = 0;
+        double sbest = INFINITY;
         for (int32_t q = 0; q < c.nm; q++) {
             df_group_cost g;
-            df_group_eval(net, i, i, c.mbv[q], &g);
+            df_group_eval(net, i, i, mbv[q], &g);
+            c.evals++;
             if (!g.feasible) break;
-            k = q;
+            hi = q;
+            double s = group_score(obj, &g);
+            if (s < sbest) { sbest = s; arg = q; }
         }
-        pop[0].mb[i] = (uint16_t)k;
+        top[i] = (uint16_t)hi;
+        lbl_best[i] = (uint16_t)arg;
     }
-    for (int32_t n = 1; n < P; n++) {
-        double density = df_rng_uniform(&r);
-        for (int32_t i = 0; i < L; i++) {
-            pop[n].cut[i] = i == 0 || df_rng_uniform(&r) < density;
-            pop[n].mb[i] = (uint16_t)df_rng_range(&r, c.nm);
-        }
-    }
-    for (int32_t gen = 0; gen <= p.generations; gen++) {
-        for (int32_t n = 0; n < P; n++) {
-            pop[n].fit = fitness(&c, &pop[n]);
-            if (pop[n].fit < best.fit) {
-                memcpy(best.cut, pop[n].cut, gbytes);
-                best.fit = pop[n].fit;
+    df_rng r;
+    df_rng_seed(&r, p.seed);
+    for (int32_t n = 0; n < P; n++) {
+        indiv *x = &pop[n];
+        if (n <= 2) { /* layer-by-layer seeds: m = 1, best per layer, largest per layer */
+            for (int32_t i = 0; i < L; i++) {
+                x->cut[i] = 1;
+                x->mb[i] = n == 0 ? 0 : n == 1 ? lbl_best[i] : top[i];
             }
+            continue;
+        }
+        /* about half at spread cut densities, the rest uniformly random (density 1/2) */
+        double density = n < P / 2 ? (n - 2.5) / (P / 2 - 2) : 0.5;
+        for (int32_t i = 0; i < L; i++) {
+            x->cut[i] = i == 0 || df_rng_uniform(&r) < density;
+            x->mb[i] = (uint16_t)df_rng_range(&r, top[i] + 1);
+        }
+    }
+    for (int32_t n = 0; n < P; n++) evaluate(&c, &pop[n]);
+
+    for (int32_t gen = 0;; gen++) {
+        rank_sort(pop, tmp, P);
+        if (pop[0].feasible && pop[0].value < best.value) {
+            copy_genes(&best, &pop[0], L);
+            best.value = pop[0].value;
+            best.feasible = 1;
         }
         if (gen == p.generations) break;
-        qsort(pop, (size_t)P, sizeof *pop, cmp_fit);
         for (int32_t n = 0; n < p.elites; n++) {
-            memcpy(nxt[n].cut, pop[n].cut, gbytes);
+            copy_genes(&nxt[n], &pop[n], L);
+            nxt[n].feasible = pop[n].feasible;
+            nxt[n].value = pop[n].value;
+            nxt[n].over = pop[n].over;
         }
         for (int32_t n = p.elites; n < P; n++) {
-            const indiv *a = &pop[tournament(pop, P, p.tournament, &r)], *b = &pop[tournament(pop, P, p.tournament, &r)];
-            memcpy(nxt[n].cut, a->cut, gbytes);
-            if (df_rng_uniform(&r) < p.crossover) { /* two-point crossover over the layer axis */
+            indiv *x = &nxt[n];
+            const indiv *a = &pop[tournament(pop, P, p.tournament, &r)];
+            const indiv *b = &pop[tournament(pop, P, p.tournament, &r)];
+            copy_genes(x, a, L);
+            int changed = 0;
+            if (a != b && df_rng_uniform(&r) < p.crossover) { /* two-point crossover, segment lo..hi from b */
                 int32_t lo = df_rng_range(&r, L), hi = df_rng_range(&r, L);
                 if (lo > hi) { int32_t t = lo; lo = hi; hi = t; }
-                memcpy(nxt[n].cut + lo, b->cut + lo, (size_t)(hi - lo + 1) * sizeof *genes);
-                memcpy(nxt[n].mb + lo, b->mb + lo, (size_t)(hi - lo + 1) * sizeof *genes);
+                memcpy(x->cut + lo, b->cut + lo, (size_t)(hi - lo + 1) * sizeof *x->cut);
+                memcpy(x->mb + lo, b->mb + lo, (size_t)(hi - lo + 1) * sizeof *x->mb);
+                x->cut[0] = 1;
+                changed = 1;
             }
             for (int32_t i = 0; i < L; i++) {
-                if (i > 0 && df_rng_uniform(&r) < mut) nxt[n].cut[i] ^= 1;
-                if (df_rng_uniform(&r) < mut) {
-                    int32_t v = nxt[n].mb[i] + (df_rng_range(&r, 2) ? 1 : -1);
-                    if (df_rng_range(&r, 4) == 0) v = df_rng_range(&r, c.nm);
-                    nxt[n].mb[i] = (uint16_t)(v < 0 ? 0 : v >= c.nm ? c.nm - 1 : v);
+                if (i > 0 && df_rng_uniform(&r) < mut) {
+                    /* half the time the flip keeps the groups' micro-batches sensible: a split hands
+                     * the group's micro-batch to the new group (a part of a fitting group fits), a merge
+                     * keeps the smaller of the two */
+                    if (df_rng_range(&r, 2)) {
+                        int32_t s = i - 1;
+                        while (s > 0 && !x->cut[s]) s--;
+                        if (x->cut[i]) x->mb[s] = x->mb[s] < x->mb[i] ? x->mb[s] : x->mb[i];
+                        else x->mb[i] = x->mb[s] < top[i] ? x->mb[s] : top[i];
+                    }
+                    x->cut[i] ^= 1;
+                    changed = 1;
                 }
+                if (df_rng_uniform(&r) < mut) {
+                    int32_t v;
+                    if (df_rng_range(&r, 4) == 0) v = df_rng_range(&r, top[i] + 1);
+                    else v = x->mb[i] + (df_rng_range(&r, 2) ? 1 : -1);
+                    x->mb[i] = (uint16_t)(v < 0 ? 0 : v > top[i] ? top[i] : v);
+                    changed = 1;
+                }
+            }
+            if (changed) {
+                evaluate(&c, x);
+            } else { /* an unchanged copy of a: same fitness, no evaluation */
+                x->feasible = a->feasible;
+                x->value = a->value;
+                x->over = a->over;
             }
         }
         indiv *t = pop;
         pop = nxt;
         nxt = t;
     }
-    if (!(best.fit < 1e300)) {
+    if (!best.feasible) { /* cannot happen: the m = 1 layer-by-layer seed is feasible */
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "genetic search found no feasible mapping");
         goto done;
     }
-    out->n_groups = 0;
-    for (int32_t i = 0; i < L; i++) {
-        if (i == 0 || best.cut[i]) {
-            if (df_mapping_push(out, i, i, c.mbv[best.mb[i]])) { rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory"); goto done; }
-        } else {
-            out->groups[out->n_groups - 1].last = i;
-        }
+    decode(&best, L, mbv, &c.map);
+    if (df_mapping_copy(out, &c.map)) {
+        rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        goto done;
     }
     if (st) st->groups_evaluated = c.evals;
 done:
     df_mapping_free(&c.map);
-    free(c.mbv);
+    free(mbv);
+    free(top);
     free(c.gc);
     free(pop); /* the two population arrays, in whichever order the generations left them */
     free(nxt);
+    free(tmp);
     free(genes);
     return rc;
 }

@@ -76,7 +76,10 @@ static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *
         double kf = ceil_div(Kg, cols), cf = ceil_div(Cg, rows);
         f->compute_cycles = G * kf * cf * P * Q * R * S;
         f->noc_w = Wt;                                /* once per micro-batch (stationary) */
-        f->noc_in = G * kf * Cg * P * Q * R * S;      /* re-read for every K fold */
+        /* re-read for every K fold; along a row the R x S window slides, so each output row reads
+         * R x ((Q-1) stride + S) inputs per channel, not R x S per output (matches MAESTRO's KC-P
+         * within 0.1% on stride-1 layers, docs/maestro/README.md) */
+        f->noc_in = G * kf * Cg * P * R * ((Q - 1) * st + S);
         f->noc_out = (double)f->out_elems * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
         break;
     }
@@ -85,7 +88,10 @@ static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *
          * weights broadcast to all PEs; the input patch of a tile is read once per output channel and
          * forwarded between neighbouring PEs ([SDN] §6). */
         double tp = ceil_div(P, rows), tq = ceil_div(Q, cols);
-        double ph = (fmin(P, rows) - 1) * st + R, pw = (fmin(Q, cols) - 1) * st + S;
+        /* the input patch a tile touches: with stride > kernel the skipped rows/cols are not read
+         * (docs/maestro/README.md, difference 6) */
+        double tr = fmin(P, rows), tc = fmin(Q, cols);
+        double ph = fmin((tr - 1) * st + R, tr * R), pw = fmin((tc - 1) * st + S, tc * S);
         f->compute_cycles = tp * tq * l->K * Cg * R * S;
         f->noc_w = Wt * tp * tq;                      /* per sample: one broadcast per output tile */
         f->noc_in = l->K * Cg * tp * tq * ph * pw;
@@ -102,7 +108,10 @@ static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *
         double crep = P <= cols ? floor(cols / P) : 1, cfold = ceil_div(P, cols);
         f->compute_cycles = G * ceil_div(Kg, crep) * ceil_div(Cg, rrep) * rfold * cfold * Q * S;
         f->noc_w = Wt * cfold;                        /* per sample, once per column fold */
-        f->noc_in = G * Cg * (double)l->Y * l->X * ceil_div(Kg, crep);
+        /* only the input extent the windows touch (strided 1x1 convs skip pixels, docs/maestro) */
+        double ty = fmin((double)l->Y, fmin((P - 1) * st + R, P * R));
+        double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));
+        f->noc_in = G * Cg * ty * tx * ceil_div(Kg, crep);
         f->noc_out = (double)f->out_elems * (2 * ceil_div(Cg, rrep) - 1);
         break;
     }

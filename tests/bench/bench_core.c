@@ -8,24 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static df_net *make_net(const char *wname, const char *preset, int64_t budget, int32_t batch) {
     df_workload w;

@@ -9,26 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/sampler.h"
 #include "dnnfuser/zoo.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p) {
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    int i = (int)(p * (n - 1) + 0.5);
-    return v[i];
-}
 
 static double value(const df_net *n, const df_mapping *m, df_objective o) {
     df_metrics mt;

@@ -79,7 +79,7 @@ static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *
         /* re-read for every K fold; along a row the R x S window slides, so each output row reads
          * R x ((Q-1) stride + S) inputs per channel, not R x S per output (matches MAESTRO's KC-P
          * within 0.1% on stride-1 layers, docs/maestro/README.md) */
-        f->noc_in = G * kf * Cg * P * R * ((Q - 1) * st + S);
+        f->noc_in = G * kf * Cg * P * R * fmin((Q - 1) * st + S, Q * S); /* stride > S skips columns */
         f->noc_out = (double)f->out_elems * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
         break;
     }

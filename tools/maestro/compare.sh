@@ -163,10 +163,12 @@ function ratio(a, b) { return (a == "NA" || b == "NA" || b + 0 == 0) ? "NA" : sp
 function num(x) { return (x == "NA") ? "NA" : sprintf("%.0f", x) }
 BEGIN {
     OFS = ","
-    print "network,index,layer,type,dataflow,K,C,Y,X,R,S,stride,P,Q,macs," \
-          "ours_cycles,maestro_cycles,cycles_ratio,maestro_cycles_hop1,cycles_ratio_hop1," \
-          "ours_util,maestro_util,util_diff,maestro_avg_pes,maestro_num_pes,maestro_macs," \
-          "ours_buf_reads,maestro_l2_reads,traffic_ratio," \
+    # The 18 columns asked for come first, in this order; the detail columns follow.
+    print "network,layer,dataflow,K,C,Y,X,R,S,stride," \
+          "ours_cycles,maestro_cycles,cycles_ratio,ours_util,maestro_util," \
+          "ours_l2_reads,maestro_l2_reads,traffic_ratio," \
+          "index,type,P,Q,macs,maestro_cycles_hop1,cycles_ratio_hop1," \
+          "util_diff,maestro_avg_pes,maestro_num_pes,maestro_macs," \
           "ours_noc_w,maestro_l2_w_reads,w_ratio,ours_noc_in,maestro_l2_in_reads,in_ratio," \
           "ours_noc_out,maestro_l2_out_writes,maestro_l2_out_reads,out_ratio,maestro_l1_in_reads," \
           "ours_cycles_noc,maestro_cycles_noc,cycles_ratio_noc,note"
@@ -183,10 +185,11 @@ BEGIN {
     ours_rd = nw + nin
     mrd = (min == "NA" || mw == "NA") ? "NA" : min + mw
     ours_noc = cyc; noc = (nw + nin + nout) * EB / NOCBW; if (noc > ours_noc) ours_noc = noc
-    print net, idx, name, type, df, $6, $7, $8, $9, $10, $11, $12, $13, $14, macs,
-          num(cyc), mcyc, ratio(cyc, mcyc), mcyc1, ratio(cyc, mcyc1),
-          sprintf("%.4f", util), mutil, udiff, mpes, npes, mmacs,
+    print net, name, df, $6, $7, $8, $9, $10, $11, $12,
+          num(cyc), mcyc, ratio(cyc, mcyc), sprintf("%.4f", util), mutil,
           num(ours_rd), num(mrd), ratio(ours_rd, mrd),
+          idx, type, $13, $14, macs, mcyc1, ratio(cyc, mcyc1),
+          udiff, mpes, npes, mmacs,
           num(nw), mw, ratio(nw, mw), num(nin), min, ratio(nin, min),
           num(nout), moutw, moutr, ratio(nout, (moutw == "NA" ? "NA" : moutw + moutr)), ml1,
           num(ours_noc), mcycn, ratio(ours_noc, mcycn), note

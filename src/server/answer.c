@@ -10,6 +10,8 @@
 
 /* relative slack when comparing an answer with the baseline (rounding in the cost sums) */
 #define WORSE_EPS 1e-9
+/* df_repair move budget in the check before reply */
+#define SRV_REPAIR_MOVES 1000
 
 void srv_map_result_free(srv_map_result *res) {
     if (!res) return;
@@ -34,34 +36,28 @@ static int lib_fail(srv_fail *f, const char *what, const df_err *e) {
     return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "%s failed: %s", what, e->msg[0] ? e->msg : df_status_name(e->code));
 }
 
-int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f) {
-    memset(res, 0, sizeof *res);
-    srv_fail_clear(f);
+/* The check before reply of res->map (res->path set by the caller); t1 = when the check started. */
+static int check(const srv_map_req *r, srv_map_result *res, int try_repair, double t1, srv_fail *f) {
     df_err e;
     df_err_clear(&e);
-    if (df_mapping_init(&res->map, 16) || df_mapping_init(&res->base, 16)) {
-        srv_map_result_free(res);
-        return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
-    }
-    double t0 = srv_now_ms();
-    if (run_solver(r, r->solver, &res->map, &e) != DF_OK) {
-        srv_map_result_free(res);
-        return lib_fail(f, df_solver_name(r->solver), &e);
-    }
-    double t1 = srv_now_ms();
-    res->solve_ms = t1 - t0;
-    res->path = df_solver_name(r->solver);
-
-    /* check before reply: re-score, compare with layer-by-layer, fall back to exact */
     int ok = df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) == DF_OK;
     if (df_solve_lbl(r->net, r->obj, &res->base, NULL, &e) != DF_OK ||
         df_mapping_eval(r->net, &res->base, &res->base_met, NULL, &e) != DF_OK) {
         srv_map_result_free(res);
         return lib_fail(f, "layer-by-layer baseline", &e);
     }
-    double v = ok ? df_objective_value(r->obj, &res->met) : INFINITY;
     double vb = df_objective_value(r->obj, &res->base_met);
-    if (!ok || !res->met.feasible || !(v <= vb * (1 + WORSE_EPS))) {
+    double v = ok ? df_objective_value(r->obj, &res->met) : INFINITY;
+    int bad = !ok || !res->met.feasible || !(v <= vb * (1 + WORSE_EPS));
+    if (bad && try_repair && ok) {
+        if (df_repair(r->net, r->obj, &res->map, SRV_REPAIR_MOVES, NULL, &e) == DF_OK &&
+            df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) == DF_OK) {
+            v = df_objective_value(r->obj, &res->met);
+            bad = !res->met.feasible || !(v <= vb * (1 + WORSE_EPS));
+            res->path = "repaired";
+        }
+    }
+    if (bad) {
         if (df_solve_exact(r->net, r->obj, &res->map, NULL, &e) != DF_OK ||
             df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) != DF_OK) {
             srv_map_result_free(res);
@@ -76,6 +72,57 @@ int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f) {
     }
     res->check_ms = srv_now_ms() - t1;
     return 0;
+}
+
+static int result_init(srv_map_result *res, srv_fail *f) {
+    memset(res, 0, sizeof *res);
+    srv_fail_clear(f);
+    if (df_mapping_init(&res->map, 16) || df_mapping_init(&res->base, 16)) {
+        srv_map_result_free(res);
+        return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+    }
+    return 0;
+}
+
+int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f) {
+    if (result_init(res, f)) return -1;
+    df_err e;
+    df_err_clear(&e);
+    df_solver s = r->solver == DF_SOLVER_TRANSFORMER ? DF_SOLVER_EXACT : r->solver;
+    double t0 = srv_now_ms();
+    if (run_solver(r, s, &res->map, &e) != DF_OK) {
+        srv_map_result_free(res);
+        return lib_fail(f, df_solver_name(s), &e);
+    }
+    double t1 = srv_now_ms();
+    res->solve_ms = t1 - t0;
+    res->path = df_solver_name(s);
+    if (r->solver == DF_SOLVER_TRANSFORMER) {
+        res->path = "exact-fallback";
+        res->note = "the transformer decodes /v1/map requests only; this /v1/map/batch item was solved exactly";
+    }
+    return check(r, res, 0, t1, f);
+}
+
+int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping *decoded, double decode_ms,
+                      srv_map_result *res, srv_fail *f) {
+    if (result_init(res, f)) return -1;
+    double t1 = srv_now_ms();
+    res->solve_ms = decode_ms;
+    res->path = "transformer";
+    if (decode_status == DF_OK && decoded && df_mapping_copy(&res->map, decoded) == DF_OK) return check(r, res, 1, t1, f);
+    /* not decoded: an empty mapping fails the check and takes the exact path */
+    res->map.n_groups = 0;
+    res->note = decode_status == DF_EINVAL ? "the workload is longer than the transformer's context; solved exactly"
+                                           : "the transformer could not decode this request; solved exactly";
+    df_err e;
+    df_err_clear(&e);
+    if (df_solve_exact(r->net, r->obj, &res->map, NULL, &e) != DF_OK) {
+        srv_map_result_free(res);
+        return lib_fail(f, "exact fallback", &e);
+    }
+    res->path = "exact-fallback";
+    return check(r, res, 0, t1, f);
 }
 
 /* Sets key to v (stolen); returns nonzero on failure (v NULL included). */
@@ -132,6 +179,8 @@ json_t *srv_map_reply(const srv_map_req *r, const srv_map_result *res, double qu
               put(o, "metrics", df_metrics_to_json(&res->met)) |
               put(o, "baseline", baseline_json(&res->base_met, res->base.n_groups)) |
               put(o, "gain", gain_json(&res->base_met, &res->met));
+    if (res->note) bad |= put(o, "note", json_string(res->note));
+    if (r->solver == DF_SOLVER_TRANSFORMER) bad |= put(t, "inference_ms", jreal(res->solve_ms));
     bad |= put(t, "queue_ms", jreal(queue_ms)) | put(t, "solve_ms", jreal(res->solve_ms)) |
            put(t, "check_ms", jreal(res->check_ms)) | put(t, "total_ms", jreal(total_ms));
     bad |= put(o, "timings", t);

@@ -11,7 +11,8 @@
 #include "request.h"
 
 typedef struct {
-    const char *path;       /* "exact", "ga", "lbl", "exact-fallback" (later "transformer", "repaired") */
+    const char *path;       /* "exact", "ga", "lbl", "transformer", "repaired", "exact-fallback" */
+    const char *note;       /* why the path is what it is (NULL = nothing to say) */
     df_mapping map;
     df_metrics met;
     df_group_cost *gc;      /* [map.n_groups] */
@@ -20,8 +21,16 @@ typedef struct {
     double solve_ms, check_ms;
 } srv_map_result;
 
-/* Solves and checks. On failure f says why (500 internal: the library failed unexpectedly). */
+/* Solves and checks. On failure f says why (500 internal: the library failed unexpectedly).
+ * "transformer" here (a /v1/map/batch item, solved on a worker) is answered by the exact solver,
+ * path "exact-fallback" with a note: the transformer decodes only on the loop thread. */
 int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f);
+/* The check before reply of a transformer answer decoded on the loop: decode_status DF_OK with
+ * decoded filled, or the admission failure (DF_EINVAL: longer than the model's context) -> exact.
+ * Infeasible or worse than layer-by-layer -> df_repair (path "repaired"), still worse -> exact
+ * ("exact-fallback"). decode_ms is the inference time. */
+int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping *decoded, double decode_ms,
+                      srv_map_result *res, srv_fail *f);
 void srv_map_result_free(srv_map_result *res);
 
 /* {"name", "layers", "macs"} (macs per sample). */

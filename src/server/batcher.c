@@ -1,14 +1,18 @@
-/* batcher.c - the bounded job queue, the libuv loop thread that drains it, the worker dispatch and
- * the deadlines (see batcher.h for the picture and the rules). All libuv calls except uv_async_send
+/* batcher.c - the bounded job queue, the libuv loop thread that drains it, the worker dispatch, the
+ * transformer decoding on the loop (continuous batching), the weights load/swap and the deadlines
+ * (see batcher.h for the picture and the rules). All libuv calls except uv_async_send
  * happen on the loop thread; uv_async_send is only called under the lock while the queue is open, so
  * the async handle is never used after it is closed (PLATFORM.md pitfall 8). */
 #include "batcher.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+
+#define SRV_CONFIG_PATH 1024
 
 struct srv_batcher {
     srv_batcher_opts o;
@@ -28,11 +32,30 @@ struct srv_batcher {
     atomic_int alive;             /* loop running and intake open */
     atomic_int done;              /* uv_run has returned */
     int joined;
+    int reload_req;               /* a weights load was asked for (req_path) */
+    char req_path[SRV_CONFIG_PATH];
+    srv_weights_info info;        /* the weights in use (have_info) */
+    int have_info;
+    atomic_int ready;             /* a mapper is loaded */
 
     /* loop thread only */
-    srv_job *p_head, *p_tail;     /* pending: taken from the inbox, waiting for a worker */
+    srv_job *p_head, *p_tail;     /* pending: taken from the inbox, waiting for a worker or a slot */
+    srv_job *a_head;              /* decoding in the mapper */
     int running;
     int finishing;                /* handles are being closed */
+    uv_idle_t stepper;            /* active while sequences are: one decode step per iteration */
+    int stepping;
+    df_mapper *mapper;            /* in use */
+    df_mapper *next_mapper;       /* loaded, swapped in once no sequence is active */
+    char next_source[SRV_CONFIG_PATH];
+    int64_t generation;
+    uint64_t seed;
+    /* the load in flight (a worker writes load_*; the loop reads them in after_load) */
+    int loading;
+    uv_work_t load_work;
+    char load_path[SRV_CONFIG_PATH];
+    df_mapper *load_result;
+    df_err load_err;
 };
 
 static void leave_queue(srv_batcher *b, int64_t n) {
@@ -87,13 +110,45 @@ static void after_work_cb(uv_work_t *w, int status) {
     maybe_finish(b);
 }
 
-/* Removes expired jobs from pending (answering them), then starts jobs while workers are free. */
+/* Hands a job to the worker pool (no worker bound: the caller decides). */
+static void start_cpu(srv_batcher *b, srv_job *j) {
+    j->work.data = j;
+    if (uv_queue_work(&b->loop, &j->work, work_cb, after_work_cb) != 0) {
+        /* cannot happen with a valid loop; answer rather than lose the job */
+        j->t_end = srv_now_ms();
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        finish(b, j);
+        return;
+    }
+    b->running++;
+}
+
+static void step_cb(uv_idle_t *h);
+
+/* Removes expired jobs from pending and from the mapper (answering them), admits transformer jobs
+ * while the mapper has slots (in queue order), then starts CPU jobs while workers are free. */
 static void dispatch(srv_batcher *b) {
     double now = srv_now_ms();
     int64_t left = 0;
+    for (srv_job **pp = &b->a_head; *pp;) {
+        srv_job *j = *pp;
+        if (now < j->deadline) {
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        df_mapper_job_free(b->mapper, j->mjob); /* cancelled: its slots are free at once */
+        j->mjob = NULL;
+        j->t_decoded = j->t_end = now;
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
+        finish(b, j);
+    }
+    int can_admit = b->mapper && !b->next_mapper && !b->finishing;
     srv_job **pp = &b->p_head, *prev = NULL;
     while (*pp) {
         srv_job *j = *pp;
+        int take = 0;
         if (now >= j->deadline) {
             *pp = j->next;
             if (b->p_tail == j) b->p_tail = prev;
@@ -101,28 +156,181 @@ static void dispatch(srv_batcher *b) {
             expire_queued(b, j, now);
             continue;
         }
-        prev = j;
-        pp = &j->next;
-    }
-    while (b->p_head && b->running < b->o.workers) {
-        srv_job *j = b->p_head;
-        b->p_head = j->next;
-        if (!b->p_head) b->p_tail = NULL;
-        j->next = NULL;
-        j->t_start = srv_now_ms();
-        if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (j->t_start - j->t_submit) / 1e3);
-        j->work.data = j;
-        left++;
-        if (uv_queue_work(&b->loop, &j->work, work_cb, after_work_cb) != 0) {
-            /* cannot happen with a valid loop; answer rather than lose the job */
-            j->t_end = j->t_start;
-            j->outcome = SRV_JOB_EXPIRED_RUNNING;
-            finish(b, j);
+        if (j->decode && j->decode_status == DF_OK) {
+            if (can_admit) {
+                df_err e;
+                df_err_clear(&e);
+                int rc = df_mapper_admit(b->mapper, j->net, j->obj, j->k, ++b->seed, j, &j->mjob, &e);
+                if (rc == DF_ELIMIT) can_admit = 0; /* FIFO: later jobs wait for slots too */
+                else if (rc != DF_OK) j->decode_status = rc; /* too long for the context: to the pool */
+                else take = 2;
+            }
+        }
+        if (!take && (!j->decode || j->decode_status != DF_OK) && b->running < b->o.workers) take = 1;
+        if (!take) {
+            prev = j;
+            pp = &j->next;
             continue;
         }
-        b->running++;
+        *pp = j->next;
+        if (b->p_tail == j) b->p_tail = prev;
+        j->next = NULL;
+        left++;
+        j->t_start = srv_now_ms();
+        if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (j->t_start - j->t_submit) / 1e3);
+        if (take == 2) {
+            j->next = b->a_head;
+            b->a_head = j;
+        } else {
+            j->t_decoded = j->t_start;
+            start_cpu(b, j);
+        }
     }
     leave_queue(b, left);
+    if (b->a_head && !b->stepping && !b->finishing) {
+        uv_idle_start(&b->stepper, step_cb);
+        b->stepping = 1;
+    }
+}
+
+static void start_load(srv_batcher *b);
+
+/* Swaps in loaded weights once no sequence uses the old ones. */
+static void try_swap(srv_batcher *b) {
+    if (!b->next_mapper || b->a_head) return;
+    df_mapper_free(b->mapper);
+    b->mapper = b->next_mapper;
+    b->next_mapper = NULL;
+    b->generation++;
+    const df_gpt_config *c = df_mapper_config(b->mapper);
+    const df_train_meta *meta = df_mapper_meta(b->mapper);
+    uv_mutex_lock(&b->lock);
+    memset(&b->info, 0, sizeof b->info);
+    b->info.cfg = *c;
+    snprintf(b->info.source, sizeof b->info.source, "%s", b->next_source);
+    if (meta) {
+        snprintf(b->info.text, sizeof b->info.text, "%s", meta->text);
+        b->info.steps = meta->steps;
+    }
+    b->info.slots = df_mapper_free_slots(b->mapper);
+    b->info.generation = b->generation;
+    b->have_info = 1;
+    uv_mutex_unlock(&b->lock);
+    atomic_store(&b->ready, 1);
+    if (b->o.log)
+        srv_log(b->o.log, SRV_LOG_INFO, "weights_reload", "ok=yes source=%s d=%d L=%d H=%d T=%d slots=%d generation=%lld",
+                b->next_source, (int)c->d, (int)c->L, (int)c->H, (int)c->T, (int)df_mapper_free_slots(b->mapper),
+                (long long)b->generation);
+}
+
+/* The idle handle: one decode step of every active sequence per loop iteration. */
+static void step_cb(uv_idle_t *h) {
+    srv_batcher *b = h->loop->data;
+    dispatch(b); /* new jobs join at the step boundary; expired ones leave */
+    if (!b->a_head) {
+        uv_idle_stop(&b->stepper);
+        b->stepping = 0;
+        try_swap(b);
+        dispatch(b);
+        arm_deadline_timer(b);
+        maybe_finish(b);
+        return;
+    }
+    if (b->o.metrics) {
+        srv_hist_observe(&b->o.metrics->decode_batch, (double)df_mapper_active(b->mapper));
+        atomic_fetch_add(&b->o.metrics->decode_steps, 1);
+    }
+    df_err e;
+    df_err_clear(&e);
+    int32_t fin = 0;
+    if (df_mapper_step(b->mapper, &fin, &e) != DF_OK) {
+        /* the library failed (out of memory): every decoding job goes to the exact fallback */
+        if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "error=\"%s\"", e.msg);
+        while (b->a_head) {
+            srv_job *j = b->a_head;
+            b->a_head = j->next;
+            j->next = NULL;
+            df_mapper_job_free(b->mapper, j->mjob);
+            j->mjob = NULL;
+            j->decode_status = e.code ? e.code : DF_ENOMEM;
+            j->t_decoded = srv_now_ms();
+            start_cpu(b, j);
+        }
+    }
+    df_mapper_job *mj;
+    while ((mj = df_mapper_pop_done(b->mapper)) != NULL) {
+        srv_job *j = df_mapper_job_user(mj);
+        for (srv_job **pp = &b->a_head; *pp; pp = &(*pp)->next)
+            if (*pp == j) {
+                *pp = j->next;
+                break;
+            }
+        j->next = NULL;
+        double v;
+        int32_t idx;
+        df_err_clear(&e);
+        j->decode_status = df_mapper_job_result(mj, j->decoded, &v, &idx, &e);
+        df_mapper_job_free(b->mapper, mj);
+        j->mjob = NULL;
+        j->t_decoded = srv_now_ms();
+        start_cpu(b, j); /* the check before reply runs on a worker */
+    }
+    if (!b->a_head) {
+        uv_idle_stop(&b->stepper);
+        b->stepping = 0;
+        try_swap(b);
+        dispatch(b);
+    }
+    arm_deadline_timer(b);
+    maybe_finish(b);
+}
+
+static void load_work_cb(uv_work_t *w) {
+    srv_batcher *b = w->data;
+    df_err_clear(&b->load_err);
+    b->load_result = NULL;
+    if (b->load_path[0]) df_mapper_load(&b->load_result, b->load_path, b->o.decode_slots, &b->load_err);
+    else df_mapper_load_embedded(&b->load_result, b->o.decode_slots, &b->load_err);
+}
+
+static void after_load_cb(uv_work_t *w, int status) {
+    srv_batcher *b = w->data;
+    b->loading = 0;
+    if (status != 0 || !b->load_result) {
+        if (b->o.log)
+            srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=\"%s\" kept=%s",
+                    b->load_path[0] ? b->load_path : "embedded", status ? "cancelled" : b->load_err.msg,
+                    b->mapper ? "previous" : "none");
+    } else if (b->finishing) {
+        df_mapper_free(b->load_result);
+    } else {
+        df_mapper_free(b->next_mapper);
+        b->next_mapper = b->load_result;
+        snprintf(b->next_source, sizeof b->next_source, "%s", b->load_path[0] ? b->load_path : "embedded");
+        if (b->next_mapper && b->a_head && b->o.log)
+            srv_log(b->o.log, SRV_LOG_INFO, "weights_reload", "loaded=yes swap=after_active active_jobs=yes");
+        try_swap(b);
+    }
+    b->load_result = NULL;
+    start_load(b); /* a request that came in meanwhile */
+    dispatch(b);
+    arm_deadline_timer(b);
+    maybe_finish(b);
+}
+
+/* Starts the asked-for load unless one is in flight. */
+static void start_load(srv_batcher *b) {
+    if (b->loading || b->finishing) return;
+    uv_mutex_lock(&b->lock);
+    int req = b->reload_req;
+    if (req) {
+        memcpy(b->load_path, b->req_path, sizeof b->load_path);
+        b->reload_req = 0;
+    }
+    uv_mutex_unlock(&b->lock);
+    if (!req) return;
+    b->load_work.data = b;
+    if (uv_queue_work(&b->loop, &b->load_work, load_work_cb, after_load_cb) == 0) b->loading = 1;
 }
 
 static void deadline_cb(uv_timer_t *t) {
@@ -135,12 +343,14 @@ static void deadline_cb(uv_timer_t *t) {
 /* One-shot timer at the earliest deadline among pending jobs. */
 static void arm_deadline_timer(srv_batcher *b) {
     if (b->finishing) return;
-    if (!b->p_head) {
+    if (!b->p_head && !b->a_head) {
         uv_timer_stop(&b->deadline_timer);
         return;
     }
-    double first = b->p_head->deadline;
+    double first = b->p_head ? b->p_head->deadline : b->a_head->deadline;
     for (srv_job *j = b->p_head; j; j = j->next)
+        if (j->deadline < first) first = j->deadline;
+    for (srv_job *j = b->a_head; j; j = j->next)
         if (j->deadline < first) first = j->deadline;
     double ms = first - srv_now_ms();
     uv_update_time(&b->loop); /* uv_now is cached per tick; deadlines are absolute (pitfall 8) */
@@ -167,6 +377,7 @@ static void on_wake(uv_async_t *a) {
         else b->p_head = head;
         b->p_tail = tail;
     }
+    start_load(b);
     dispatch(b);
     arm_deadline_timer(b);
     maybe_finish(b);
@@ -174,7 +385,7 @@ static void on_wake(uv_async_t *a) {
 
 /* After close: once nothing is queued or running, close the handles so uv_run returns. */
 static void maybe_finish(srv_batcher *b) {
-    if (b->finishing || b->running > 0 || b->p_head) return;
+    if (b->finishing || b->running > 0 || b->p_head || b->a_head || b->loading) return;
     uv_mutex_lock(&b->lock);
     int done = b->closed && !b->in_head;
     uv_mutex_unlock(&b->lock);
@@ -182,6 +393,8 @@ static void maybe_finish(srv_batcher *b) {
     b->finishing = 1;
     uv_close((uv_handle_t *)&b->wake, NULL);
     uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+    if (b->stepping) uv_idle_stop(&b->stepper);
+    uv_close((uv_handle_t *)&b->stepper, NULL);
     if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
 }
 
@@ -190,6 +403,10 @@ static void loop_main(void *arg) {
     if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld", b->o.workers,
                           (long long)atomic_load(&b->depth));
     uv_run(&b->loop, UV_RUN_DEFAULT);
+    df_mapper_free(b->mapper);
+    df_mapper_free(b->next_mapper);
+    b->mapper = b->next_mapper = NULL;
+    atomic_store(&b->ready, 0);
     atomic_store(&b->alive, 0);
     atomic_store(&b->done, 1);
     if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_stop", "%s", "");
@@ -204,6 +421,8 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
     atomic_init(&b->depth, o->queue_depth > 0 ? o->queue_depth : 1);
     atomic_init(&b->alive, 0);
     atomic_init(&b->done, 0);
+    atomic_init(&b->ready, 0);
+    if (b->o.decode_slots < 1) b->o.decode_slots = 64;
     int rc = uv_loop_init(&b->loop);
     if (rc) {
         free(b);
@@ -218,6 +437,7 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
     /* handles are initialised here and used only by the loop thread from now on */
     uv_async_init(&b->loop, &b->wake, on_wake);
     uv_timer_init(&b->loop, &b->deadline_timer);
+    uv_idle_init(&b->loop, &b->stepper);
     if (o->heartbeat && o->heartbeat_ms > 0) {
         uv_timer_init(&b->loop, &b->heartbeat_timer);
         uv_timer_start(&b->heartbeat_timer, heartbeat_cb, 0, o->heartbeat_ms);
@@ -228,6 +448,7 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
         atomic_store(&b->alive, 0);
         uv_close((uv_handle_t *)&b->wake, NULL);
         uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+        uv_close((uv_handle_t *)&b->stepper, NULL);
         if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
         uv_run(&b->loop, UV_RUN_DEFAULT);
         uv_loop_close(&b->loop);
@@ -291,6 +512,27 @@ void srv_batcher_close(srv_batcher *b) {
         uv_async_send(&b->wake); /* the last send: the loop closes the handle once it sees closed */
     }
     uv_mutex_unlock(&b->lock);
+}
+
+int srv_batcher_reload_weights(srv_batcher *b, const char *path) {
+    uv_mutex_lock(&b->lock);
+    if (b->closed) {
+        uv_mutex_unlock(&b->lock);
+        return -1;
+    }
+    snprintf(b->req_path, sizeof b->req_path, "%s", path ? path : "");
+    b->reload_req = 1;
+    uv_async_send(&b->wake);
+    uv_mutex_unlock(&b->lock);
+    return 0;
+}
+
+int srv_batcher_weights(srv_batcher *b, srv_weights_info *info) {
+    uv_mutex_lock(&b->lock);
+    int have = b->have_info;
+    if (have) *info = b->info;
+    uv_mutex_unlock(&b->lock);
+    return have;
 }
 
 int srv_batcher_done(srv_batcher *b) { return atomic_load(&b->done); }

@@ -15,16 +15,24 @@
  * srv_batcher_close stops intake (SRV_BATCH_CLOSED), lets queued and running jobs finish, resumes
  * them all, closes the handles and ends the loop; srv_batcher_join waits for that and frees.
  *
- * Seam for the transformer (next increment): a second job kind run ON the loop thread, where the
- * mapper's decode steps for all admitted jobs happen together (one GEMM per weight matrix per step)
- * from a uv_check/uv_idle handle while sequences are active; see docs/SERVER.md. Nothing here knows
- * about HTTP: the connection is an opaque pointer handed to ops.suspend / ops.resume. */
+ * Transformer jobs (decode = 1) are decoded ON the loop thread, which owns the one df_mapper: on every
+ * wake and step they are admitted (df_mapper_admit) in queue order while the mapper has free slots;
+ * a uv_idle handle, active while sequences are, runs one df_mapper_step per loop iteration (new jobs
+ * join at step boundaries; I/O and timers run between steps). A finished job's best candidate is
+ * copied into job->decoded and the job goes to the worker pool, where run() does the check before
+ * reply. A workload longer than the model's context (admit: DF_EINVAL) goes to the pool with
+ * decode_status = DF_EINVAL. A job decoding at its deadline is cancelled (df_mapper_job_free) and
+ * answered EXPIRED_RUNNING. Weights are loaded off the loop (uv_queue_work) at start and on
+ * srv_batcher_reload_weights, and swapped in on the loop once no sequence is active (admissions wait
+ * meanwhile); a file that fails to load keeps the old weights. Nothing here knows about HTTP: the
+ * connection is an opaque pointer handed to ops.suspend / ops.resume. */
 #ifndef DNNFUSER_SERVER_BATCHER_H
 #define DNNFUSER_SERVER_BATCHER_H
 
 #include <stdint.h>
 #include <uv.h>
 
+#include "dnnfuser/mapper.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -41,10 +49,19 @@ struct srv_job {
     void (*run)(srv_job *j);   /* on a worker thread; writes its result into the enclosing struct */
     void *conn;                /* opaque, handed to ops.suspend / ops.resume */
     double deadline;           /* absolute, srv_now_ms() clock */
+    int decode;                /* 1: transformer job, decoded on the loop before run() */
+    const df_net *net;         /* decode: the request (valid until resume) */
+    df_objective obj;
+    int32_t k;                 /* decode: candidates */
+    df_mapping *decoded;       /* decode: initialised by the submitter; receives the best candidate */
+    /* decode results (set by the batcher): DF_OK with decoded filled, or why decoding did not happen */
+    int decode_status;
+    double t_decoded;          /* decode end (t_start = admitted) */
     /* set by the batcher (readable by the submitter after resume) */
     double t_submit, t_start, t_end;
     srv_job_outcome outcome;
     /* private */
+    df_mapper_job *mjob;
     srv_job *next;
     uv_work_t work;
 };
@@ -57,7 +74,8 @@ typedef struct {
     void (*heartbeat)(void *ctx); /* systemd watchdog ping from the loop (NULL = none) */
     void *heartbeat_ctx;
     uint64_t heartbeat_ms;
-    srv_metrics *metrics;         /* queue_wait, solve, batch_size, queue_depth, expired_* (nullable) */
+    int32_t decode_slots;         /* mapper sequences (KV-cache slots) */
+    srv_metrics *metrics;         /* queue_wait, solve, batch_size, queue_depth, expired_*, decode_* (nullable) */
     const srv_logger *log;        /* nullable */
 } srv_batcher_opts;
 
@@ -74,6 +92,19 @@ void srv_batcher_set_depth(srv_batcher *b, int64_t depth);  /* SIGHUP: new queue
 int64_t srv_batcher_waiting(srv_batcher *b);                /* jobs waiting now */
 int64_t srv_batcher_depth(srv_batcher *b);                  /* the bound */
 int srv_batcher_alive(srv_batcher *b);                      /* loop running and not closed */
+/* Any thread: load weights from path ("" or NULL = the shipped ones) off the loop and swap them in
+ * once no sequence is active. Returns 0 when requested (the outcome is logged). */
+int srv_batcher_reload_weights(srv_batcher *b, const char *path);
+/* The loaded weights: 1 and *info filled, or 0 when none is loaded yet. */
+typedef struct {
+    df_gpt_config cfg;
+    char source[1024];          /* file path or "embedded" */
+    char text[DF_WEIGHTS_TEXT_MAX + 1];
+    uint64_t steps;
+    int32_t slots;
+    int64_t generation;         /* 1 for the first weights, +1 per swap */
+} srv_weights_info;
+int srv_batcher_weights(srv_batcher *b, srv_weights_info *info);
 void srv_batcher_close(srv_batcher *b);                     /* any thread; idempotent */
 int srv_batcher_done(srv_batcher *b);                       /* the loop has ended (after close) */
 /* Waits for the loop thread to end (closing first). b stays readable (submit refuses) until freed. */

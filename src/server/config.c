@@ -51,6 +51,10 @@ static const srv_conf_opt table[] = {
      1, 1, "MS", "on SIGTERM, longest wait for in-flight requests to finish"},
     {"log-level", "DNNFUSER_LOG_LEVEL", SRV_CONF_LOGLEVEL, OFF(log_level), 0, "info", 0, SRV_LOG_LEVELS - 1, 1, 1,
      "LEVEL", "error, warn, info or debug"},
+    {"weights", "DNNFUSER_WEIGHTS", SRV_CONF_STRING, OFF(weights), SRV_CONFIG_PATH_MAX, "", 0,
+     SRV_CONFIG_PATH_MAX - 1, 1, 1, "FILE", "transformer weights file (default: the shipped weights in the binary); SIGHUP reloads"},
+    {"decode-slots", "DNNFUSER_DECODE_SLOTS", SRV_CONF_INT, OFF(decode_slots), 0, "64", 16, 4096, 0, 1, "N",
+     "transformer sequences decoded at once (KV-cache slots; a request of k candidates takes k)"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
 

@@ -33,6 +33,8 @@ typedef struct {
     int64_t conn_timeout;                  /* seconds of inactivity before MHD closes a connection */
     int64_t drain_timeout_ms;              /* SIGTERM: longest wait for in-flight requests */
     int64_t log_level;                     /* srv_log_level */
+    char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */
+    int64_t decode_slots;                  /* transformer KV-cache slots (sequences decoded at once) */
 } srv_config;
 
 typedef enum { SRV_CONF_INT = 0, SRV_CONF_SIZE, SRV_CONF_STRING, SRV_CONF_LOGLEVEL } srv_conf_type;

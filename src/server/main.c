@@ -3,7 +3,7 @@
  * Signals are blocked in every thread (the mask is set before any thread starts) and taken here with
  * sigwait, as in the PLATFORM.md prototype:
  *   SIGHUP          re-read the settings; apply the reloadable ones (limits, log level), keep serving;
- *                   the weights-reload hook runs too (no transformer in this build yet)
+ *                   and reload the transformer weights off the loop (swapped in between steps)
  *   SIGTERM/SIGINT  drain: readyz -> 503, STOPPING=1, stop accepting (MHD_quiesce_daemon), close the
  *                   queue (new jobs 503), let queued and running jobs finish (each connection is
  *                   resumed), wait for in-flight responses (drain-timeout-ms), stop MHD, exit 0.
@@ -38,9 +38,13 @@ static void on_change(void *ctx, const srv_conf_opt *o, const char *old_value, c
                 o->name, old_value, new_value);
 }
 
-/* The weights-reload hook: the transformer mapper will swap its weights here (DESIGN.md section 5). */
+/* SIGHUP: the loop loads the weights (--weights, else the shipped ones) off the loop thread and swaps
+ * them in between decode steps once no sequence is active; a bad file keeps the old weights. */
 static void reload_weights(srv *s) {
-    srv_log(&s->log, SRV_LOG_INFO, "weights_reload", "skipped=yes reason=no_transformer_in_this_build");
+    const char *path = s->cfg.weights;
+    srv_log(&s->log, SRV_LOG_INFO, "weights_reload", "requested=yes source=%s", path[0] ? path : "embedded");
+    if (srv_batcher_reload_weights(s->batcher, path))
+        srv_log(&s->log, SRV_LOG_WARN, "weights_reload", "skipped=yes reason=closed");
 }
 
 static void reload(srv *s, int argc, char **argv) {
@@ -155,6 +159,7 @@ int main(int argc, char **argv) {
         .resume = srv_http_resume,
         .heartbeat = srv_notify_watchdog,
         .heartbeat_ms = srv_notify_watchdog_ms(),
+        .decode_slots = (int32_t)cfg.decode_slots,
         .metrics = &s->metrics,
         .log = &s->log,
     };
@@ -163,6 +168,8 @@ int main(int argc, char **argv) {
         rc = 1;
         goto out;
     }
+    /* the weights load off the loop; /readyz is 503 until they are in */
+    srv_batcher_reload_weights(s->batcher, cfg.weights);
     if (srv_http_start(s, err, sizeof err)) {
         srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"%s\"", err);
         rc = 1;

@@ -51,11 +51,21 @@ void srv_metrics_init(srv_metrics *m, const char *const *routes, int n) {
     srv_hist_init(&m->queue_wait, duration_bounds, NB(duration_bounds));
     srv_hist_init(&m->solve, duration_bounds, NB(duration_bounds));
     srv_hist_init(&m->batch_size, batch_bounds, NB(batch_bounds));
+    srv_hist_init(&m->decode_batch, batch_bounds, NB(batch_bounds));
+    atomic_init(&m->decode_steps, 0);
+    for (int i = 0; i < SRV_PATHS; i++) atomic_init(&m->answers[i], 0);
     atomic_init(&m->queue_depth, 0);
     atomic_init(&m->inflight, 0);
     atomic_init(&m->expired_queued, 0);
     atomic_init(&m->expired_running, 0);
     atomic_init(&m->fallbacks, 0);
+}
+
+const char *const srv_path_names[SRV_PATHS] = {"exact", "ga", "lbl", "transformer", "repaired", "exact-fallback"};
+
+void srv_metrics_answer(srv_metrics *m, const char *path) {
+    for (int i = 0; path && i < SRV_PATHS; i++)
+        if (strcmp(path, srv_path_names[i]) == 0) atomic_fetch_add(&m->answers[i], 1);
 }
 
 static int code_index(int status) {
@@ -167,6 +177,8 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     hist_samples(&b, "dnnfuser_solve_seconds", "", &m->solve);
     family(&b, "dnnfuser_batch_size", "histogram", "Jobs taken from the queue per loop wake-up.");
     hist_samples(&b, "dnnfuser_batch_size", "", &m->batch_size);
+    family(&b, "dnnfuser_decode_batch_size", "histogram", "Sequences advanced per transformer decode step.");
+    hist_samples(&b, "dnnfuser_decode_batch_size", "", &m->decode_batch);
 
     family(&b, "dnnfuser_queue_depth", "gauge", "Jobs waiting for a worker.");
     bprintf(&b, "dnnfuser_queue_depth %lld\n", (long long)atomic_load(&mm->queue_depth));
@@ -180,6 +192,12 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_check_fallback_total", "counter",
            "Answers the check before reply replaced with the exact solver's.");
     bprintf(&b, "dnnfuser_check_fallback_total %llu\n", (unsigned long long)atomic_load(&mm->fallbacks));
+    family(&b, "dnnfuser_decode_steps_total", "counter", "Transformer decode steps (one layer of every active sequence).");
+    bprintf(&b, "dnnfuser_decode_steps_total %llu\n", (unsigned long long)atomic_load(&mm->decode_steps));
+    family(&b, "dnnfuser_answers_total", "counter", "Map answers by the path that produced them.");
+    for (int i = 0; i < SRV_PATHS; i++)
+        bprintf(&b, "dnnfuser_answers_total{path=\"%s\"} %llu\n", srv_path_names[i],
+                (unsigned long long)atomic_load(&mm->answers[i]));
     family(&b, "dnnfuser_build_info", "gauge", "Build information; the value is always 1.");
     bprintf(&b, "dnnfuser_build_info{version=\"%s\"} 1\n", version ? version : "");
     family(&b, "dnnfuser_uptime_seconds", "gauge", "Seconds since the daemon started.");

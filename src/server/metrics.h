@@ -9,6 +9,9 @@
  *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs waiting; requests being served)
  *   dnnfuser_deadline_exceeded_total{stage}         counter (queued | running)
  *   dnnfuser_check_fallback_total                   counter (answers replaced by the exact solver)
+ *   dnnfuser_decode_batch_size                      histogram (sequences per transformer decode step)
+ *   dnnfuser_decode_steps_total                     counter (transformer decode steps)
+ *   dnnfuser_answers_total{path}                    counter (map answers by the path that produced them)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
  *
  * The struct lives inside the server (no globals). Route names are given at init. */
@@ -21,6 +24,7 @@
 
 #define SRV_METRICS_MAX_ROUTES 16
 #define SRV_HIST_MAX_BUCKETS 24
+#define SRV_PATHS 6           /* answer paths, see srv_path_names */
 #define SRV_METRICS_CODES 13 /* the statuses the daemon answers, see metrics.c, plus "other" */
 
 typedef struct {
@@ -39,10 +43,17 @@ typedef struct {
     const char *routes[SRV_METRICS_MAX_ROUTES];
     atomic_uint_least64_t requests[SRV_METRICS_MAX_ROUTES][SRV_METRICS_CODES];
     srv_hist duration[SRV_METRICS_MAX_ROUTES];
-    srv_hist queue_wait, solve, batch_size;
+    srv_hist queue_wait, solve, batch_size, decode_batch;
+    atomic_uint_least64_t decode_steps;
+    atomic_uint_least64_t answers[SRV_PATHS];
     atomic_int_least64_t queue_depth, inflight;
     atomic_uint_least64_t expired_queued, expired_running, fallbacks;
 } srv_metrics;
+
+/* exact, ga, lbl, transformer, repaired, exact-fallback */
+extern const char *const srv_path_names[SRV_PATHS];
+/* Counts one answer by its path (unknown names ignored). */
+void srv_metrics_answer(srv_metrics *m, const char *path);
 
 /* routes: n (<= SRV_METRICS_MAX_ROUTES) label values; the strings must outlive m. */
 void srv_metrics_init(srv_metrics *m, const char *const *routes, int n);

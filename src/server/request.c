@@ -18,7 +18,7 @@
 #define GA_WORK_MAX 2000000LL
 
 static const char *const map_keys[] = {"workload", "hardware", "budget", "batch", "objective", "solver",
-                                       "seq_len", "ga", "deadline_ms", NULL};
+                                       "seq_len", "ga", "deadline_ms", "candidates", NULL};
 static const char *const eval_keys[] = {"workload", "hardware", "budget", "batch", "objective", "seq_len",
                                         "groups", NULL};
 static const char *const ga_keys[] = {"population", "generations", "seed", NULL};
@@ -301,15 +301,16 @@ int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *
     const char *s = NULL;
     char ptr[sizeof f->pointer];
     if (opt_string(root, "solver", base, &s, f)) return -1;
-    out->solver = DF_SOLVER_EXACT;
+    out->solver = DF_SOLVER_TRANSFORMER; /* the default (DESIGN.md section 3) */
     if (s) {
         ptr_key(ptr, sizeof ptr, base, "solver");
         if (df_solver_parse(s, &out->solver) != DF_OK)
-            return srv_fail_set(f, SRV_PROB_INVALID_PARAMETER, ptr, "unknown solver \"%.40s\" (known: exact, ga, lbl)", s);
-        if (out->solver == DF_SOLVER_TRANSFORMER)
-            return srv_fail_set(f, SRV_PROB_SOLVER_UNAVAILABLE, ptr,
-                                "solver \"transformer\" is not available in this build (available: exact, ga, lbl)");
+            return srv_fail_set(f, SRV_PROB_INVALID_PARAMETER, ptr,
+                                "unknown solver \"%.40s\" (known: transformer, exact, ga, lbl)", s);
     }
+    int64_t k = 1;
+    if (opt_int(root, "candidates", base, 1, SRV_MAX_CANDIDATES, &k, f)) return -1;
+    out->candidates = (int32_t)k;
     if (parse_ga(json_object_get(root, "ga"), base, &out->ga, f)) return -1;
     if (opt_deadline(root, base, &out->deadline_ms, f)) return -1;
     const json_t *wv = json_object_get(root, "workload"), *hv = json_object_get(root, "hardware");

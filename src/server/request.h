@@ -17,6 +17,8 @@
 #include "dnnfuser/solve.h"
 #include "problem.h"
 
+#define SRV_MAX_CANDIDATES 16
+
 typedef struct {
     int32_t max_layers;       /* layers per workload */
     int32_t max_batch;        /* samples per request */
@@ -32,7 +34,8 @@ typedef struct {
     df_net *net;            /* owned; bound to w, hw, batch; budget checked */
     int32_t batch;
     df_objective obj;
-    df_solver solver;
+    df_solver solver;       /* default transformer */
+    int32_t candidates;     /* transformer: sequences decoded, best kept (1..SRV_MAX_CANDIDATES, default 1) */
     df_ga_params ga;
     int32_t seq_len;        /* 0 = zoo default */
     double deadline_ms;     /* 0 = not given (the server default applies) */

@@ -1,5 +1,6 @@
 /* routes.c - the endpoints (see routes.h): the route table, the GET handlers, the POST handlers that
- * validate and submit tasks, and the task bodies that run on the worker pool. */
+ * validate and submit tasks, and the task bodies that run on the worker pool (for a transformer
+ * request, after the loop decoded it: the check before reply). */
 #include "routes.h"
 
 #include <microhttpd.h>
@@ -31,12 +32,15 @@ typedef struct srv_task {
     char *body;
     size_t len;
     srv_fail fail;          /* kind != NONE: the request failed */
+    df_mapping decoded;     /* transformer: the loop's answer (have_decoded) */
+    int have_decoded;
 } srv_task;
 
 void srv_task_free(srv_task *t) {
     if (!t) return;
     srv_map_req_free(&t->map);
     srv_batch_req_free(&t->batch);
+    if (t->have_decoded) df_mapping_free(&t->decoded);
     free(t->body);
     free(t);
 }
@@ -44,8 +48,12 @@ void srv_task_free(srv_task *t) {
 /* One map request -> its reply object, or NULL with *f set. */
 static json_t *map_one(srv *s, const srv_map_req *r, const srv_task *t, srv_fail *f) {
     srv_map_result res;
-    if (srv_run_map(r, &res, f) != 0) return NULL;
+    int rc = t->job.decode && r == &t->map
+                 ? srv_check_decoded(r, t->job.decode_status, &t->decoded, t->job.t_decoded - t->job.t_start, &res, f)
+                 : srv_run_map(r, &res, f);
+    if (rc != 0) return NULL;
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
+    srv_metrics_answer(&s->metrics, res.path);
     json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -204,6 +212,20 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
         srv_reply_problem(out, &f, r->id_str);
         return SRV_ROUTE_REPLY;
     }
+    if (t->map.solver == DF_SOLVER_TRANSFORMER) {
+        /* decoded on the loop thread, checked on a worker */
+        if (df_mapping_init(&t->decoded, 16) != DF_OK) {
+            srv_task_free(t);
+            reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+            return SRV_ROUTE_REPLY;
+        }
+        t->have_decoded = 1;
+        t->job.decode = 1;
+        t->job.net = t->map.net;
+        t->job.obj = t->map.obj;
+        t->job.k = t->map.candidates;
+        t->job.decoded = &t->decoded;
+    }
     t->deadline_ms = effective_deadline(s, t->map.deadline_ms);
     return submit(s, r, t, out);
 }
@@ -299,12 +321,22 @@ static int h_presets(srv *s, srv_req *r, srv_reply *out) {
     return SRV_ROUTE_REPLY;
 }
 
+/* {"loaded": bool, "source", "config": {d, L, H, T, F, A}, "metadata", ...} of the weights in use. */
+static json_t *weights_json(srv *s) {
+    srv_weights_info wi;
+    if (!srv_batcher_weights(s->batcher, &wi)) return json_pack("{s:b, s:I}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots);
+    return json_pack("{s:b, s:s, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:s, s:I, s:I, s:I}", "loaded", 1, "source",
+                     wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T", (int)wi.cfg.T,
+                     "F", (int)wi.cfg.F, "A", (int)wi.cfg.A, "metadata", wi.text, "train_steps", (json_int_t)wi.steps,
+                     "decode_slots", (json_int_t)wi.slots, "generation", (json_int_t)wi.generation);
+}
+
 static int h_info(srv *s, srv_req *r, srv_reply *out) {
     srv_req_limits lim;
     srv_limits_snapshot(&s->lim, &lim);
     json_t *j = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-        "s:{s:I, s:I}, s:[s,s,s], s:{s:s}, s:[s,s,s,s], s:f, s:s}",
+        "s:{s:I, s:I}, s:[s,s,s,s], s:s, s:[s,s,s,s], s:f, s:s}",
         "name", "dnnfuserd", "version", DF_VERSION, "build", "date", __DATE__ " " __TIME__, "compiler", __VERSION__,
         "libmicrohttpd", MHD_get_version(), "libuv", uv_version_string(), "jansson", JANSSON_VERSION, "systemd",
 #ifdef HAVE_LIBSYSTEMD
@@ -318,9 +350,10 @@ static int h_info(srv *s, srv_req *r, srv_reply *out) {
         (json_int_t)atomic_load(&s->lim.deadline_ms), "conn_memory_bytes", (json_int_t)s->cfg.conn_memory,
         "conn_timeout_s", (json_int_t)s->cfg.conn_timeout, "drain_timeout_ms",
         (json_int_t)atomic_load(&s->lim.drain_timeout_ms), "port", (json_int_t)s->port, "threads", "http",
-        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "exact", "ga", "lbl",
-        "unavailable_solvers", "transformer", "not available in this build", "objectives", "latency", "energy", "edp",
+        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "transformer", "exact", "ga", "lbl",
+        "default_solver", "transformer", "objectives", "latency", "energy", "edp",
         "dram", "uptime_seconds", (srv_now_ms() - s->t_start) / 1e3, "listen", s->listen_addr);
+    if (j) json_object_set_new(j, "weights", weights_json(s));
     srv_reply_json(out, 200, j, r->id_str);
     return SRV_ROUTE_REPLY;
 }
@@ -340,6 +373,9 @@ static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
         reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down");
     } else if (!srv_batcher_alive(s->batcher)) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running");
+    } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0})) {
+        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the transformer weights are not loaded yet");
+        out->retry_after = RETRY_AFTER_S;
     } else if (srv_batcher_waiting(s->batcher) >= srv_batcher_depth(s->batcher)) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the queue is saturated");
         out->retry_after = RETRY_AFTER_S;

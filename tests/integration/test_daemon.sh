@@ -2,8 +2,11 @@
 # test_daemon.sh - integration tests of dnnfuserd, the real binary on 127.0.0.1 (curl only):
 # every endpoint's 200 path with field checks, every error class (400, 404, 405, 411, 413, 415, 422,
 # 503 + Retry-After, 504), the OpenAPI contract (live responses carry every field api/openapi.yaml
-# marks required), 20 concurrent requests counted in /metrics, SIGHUP reload while serving, and the
-# SIGTERM drain (requests in flight complete with 200, new connections refused, exit status 0).
+# marks required), the transformer solver (the default: decoded on the loop, checked before reply;
+# candidates; BERT; a workload longer than the model's context falls back to exact), 20 concurrent
+# requests counted in /metrics with decode steps batching more than one sequence, SIGHUP reload of
+# settings and weights while serving (a corrupt weights file keeps the old ones), and the SIGTERM
+# drain (requests in flight complete with 200, new connections refused, exit status 0).
 # Usage: BUILD=build bash tests/integration/test_daemon.sh   (about 10 s)
 # Under valgrind: DAEMON_PREFIX="valgrind --leak-check=full --error-exitcode=99" SLOW='<a lighter body>' ...
 set -euo pipefail
@@ -13,7 +16,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 API="$HERE/../../api/openapi.yaml"
 
 # Bodies. SLOW keeps a worker busy for about half a second (a big genetic search on resnet50).
-MAP_R50='{"workload":"resnet50","hardware":"edge","budget":"512KiB","batch":4}'
+MAP_R50='{"workload":"resnet50","hardware":"edge","budget":"512KiB","batch":4,"solver":"exact"}'
 MAP_SMALL='{"workload":"resnet18","budget":"256KiB","batch":2}'
 SLOW=${SLOW:-'{"workload":"resnet50","solver":"ga","ga":{"population":256,"generations":500,"seed":1}}'}
 
@@ -67,11 +70,18 @@ req a GET /healthz
 expect 200 "GET /healthz" '"status":"ok"'
 contract Health /healthz
 [ -n "$(header X-Request-Id)" ] && ok "responses carry X-Request-Id" || not_ok "X-Request-Id header"
-req a GET /readyz
-expect 200 "GET /readyz" '"status":"ready"'
+# ready once the weights are loaded (off the loop, a few milliseconds)
+for _ in $(seq 1 100); do
+    req a GET /readyz
+    [ "$code" = 200 ] && break
+    sleep 0.02
+done
+expect 200 "GET /readyz (weights loaded)" '"status":"ready"'
 req a GET /v1/info
-expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["exact","ga","lbl"\]' \
-    '"transformer":"not available in this build"' '"queue_depth":256' '"uptime_seconds":'
+expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["transformer","exact","ga","lbl"\]' \
+    '"default_solver":"transformer"' '"queue_depth":256' '"uptime_seconds":' \
+    '"weights":\{"loaded":true,"source":"embedded","config":\{"d":[0-9]+,"L":[0-9]+,"H":[0-9]+,"T":[0-9]+' \
+    '"metadata":"[^"]+' '"decode_slots":64' '"generation":1'
 contract Info /v1/info
 req a HEAD /healthz
 [ "$code" = 200 ] && ok "HEAD /healthz" || not_ok "HEAD /healthz ($code)"
@@ -100,6 +110,24 @@ expect 200 "POST /v1/map resnet50 on edge, 512KiB, batch 4" '"feasible":true' '"
 contract MapReply "/v1/map reply"
 contract Timings "/v1/map timings"
 contract Metrics "/v1/map metrics"
+req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4}'
+expect 200 "POST /v1/map without a solver: the transformer, feasible" '"feasible":true' '"solver":"transformer"' \
+    '"path":"(transformer|repaired|exact-fallback)"' '"inference_ms":' '"check_ms":' '"queue_ms":'
+contract MapReply "/v1/map transformer reply"
+req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4,"candidates":4,"objective":"energy"}'
+expect 200 "POST /v1/map transformer with candidates 4" '"feasible":true' '"solver":"transformer"' '"objective":"energy"'
+req a POST /v1/map '{"workload":"bert_base","budget":"1MiB","batch":2,"solver":"transformer"}'
+expect 200 "POST /v1/map transformer on BERT" '"feasible":true' '"solver":"transformer"' '"name":"bert_base"' \
+    '"path":"(transformer|repaired|exact-fallback)"'
+# longer than the model's context (T positions): answered by the exact solver, and the reply says so
+{
+    printf '{"workload":{"name":"long","layers":['
+    for i in $(seq 0 299); do printf '%s{"type":"fc","K":32,"C":32}' "$([ "$i" -gt 0 ] && echo ,)"; done
+    printf ']},"batch":1,"budget":"64KiB"}'
+} >"$TMP/long.json"
+req a POST /v1/map "@$TMP/long.json"
+expect 200 "a 300-layer workload (longer than the context) falls back to exact with a note" '"feasible":true' \
+    '"solver":"transformer"' '"path":"exact-fallback"' '"note":"[^"]*context'
 req a POST /v1/map '{"workload":"resnet18","solver":"lbl","objective":"energy"}'
 expect 200 "POST /v1/map solver lbl, energy" '"path":"lbl"' '"objective":"energy"'
 req a POST /v1/map '{"workload":"mobilenetv2","solver":"ga","ga":{"population":16,"generations":20,"seed":3},"budget":262144}'
@@ -181,8 +209,10 @@ problem 422 invalid-hardware "unknown hardware preset is 422" '"pointer":"/hardw
 req a POST /v1/map '{"workload":"resnet50","budget":"4KiB"}'
 problem 422 budget-too-small "budget too small is 422 naming the layer and the bytes it needs" \
     '"pointer":"/budget"' '"layer":[0-9]+' '"layer_name":"[^"]+"' '"need_bytes":[0-9]+'
-req a POST /v1/map '{"workload":"resnet18","solver":"transformer"}'
-problem 422 solver-unavailable "solver transformer is 422 not available in this build" 'not available in this build'
+req a POST /v1/map '{"workload":"resnet18","candidates":17}'
+problem 422 invalid-parameter "candidates out of range is 422" '"pointer":"/candidates"'
+req a POST /v1/map '{"workload":"resnet18","solver":"magic"}'
+problem 422 invalid-parameter "unknown solver is 422" '"pointer":"/solver"' 'transformer'
 req a POST /v1/map '{"workload":"resnet18","batch":100000}'
 problem 422 invalid-parameter "batch out of range is 422" '"pointer":"/batch"'
 req a POST /v1/map "$(sed 's/}$/,"deadline_ms":1}/' <<<"$SLOW")"
@@ -202,13 +232,20 @@ n200=$(cat "$TMP"/par.* | grep -c '^200$' || true)
 [ "$n200" -eq 20 ] && ok "20 parallel POST /v1/map all 200" || not_ok "20 parallel: $n200 answered 200"
 after=$(metric a 'dnnfuser_requests_total{route="map",code="200"}')
 [ $((after - before)) -eq 20 ] && ok "/metrics counted the 20 requests ($before -> $after)" || not_ok "metrics counter $before -> $after"
+dsum=$(metric a dnnfuser_decode_batch_size_sum)
+dcount=$(metric a dnnfuser_decode_batch_size_count)
+awk -v s="$dsum" -v c="$dcount" 'BEGIN { exit !(c > 0 && s / c > 1) }' \
+    && ok "decode steps batched several sequences (mean $(awk -v s="$dsum" -v c="$dcount" 'BEGIN { printf "%.2f", s / c }') per step)" \
+    || not_ok "decode batch size sum $dsum count $dcount"
 
 req a GET /metrics
 expect 200 "GET /metrics" '^dnnfuser_requests_total\{route="map",code="200"\} [0-9]+' \
     '^dnnfuser_request_duration_seconds_bucket\{route="map",le="\+Inf"\} ' '^dnnfuser_queue_wait_seconds_count [1-9]' \
     '^dnnfuser_solve_seconds_sum ' '^dnnfuser_batch_size_bucket\{le="1"\} ' '^dnnfuser_queue_depth 0$' \
     '^dnnfuser_inflight [0-9]+$' '^dnnfuser_build_info\{version="[0-9.]+"\} 1$' '^dnnfuser_uptime_seconds [0-9.]+$' \
-    '^dnnfuser_requests_total\{route="map",code="504"\} 1$' '^# TYPE dnnfuser_request_duration_seconds histogram$'
+    '^dnnfuser_requests_total\{route="map",code="504"\} 1$' '^# TYPE dnnfuser_request_duration_seconds histogram$' \
+    '^dnnfuser_decode_steps_total [1-9]' '^# TYPE dnnfuser_decode_batch_size histogram$' \
+    '^dnnfuser_answers_total\{path="transformer"\} [1-9]' '^dnnfuser_answers_total\{path="exact-fallback"\} [1-9]'
 [ "$(header Content-Type)" = "text/plain; version=0.0.4; charset=utf-8" ] && ok "/metrics Content-Type is Prometheus text 0.0.4" \
     || not_ok "/metrics Content-Type '$(header Content-Type)'"
 
@@ -221,9 +258,43 @@ for _ in $(seq 1 40); do
     sleep 0.05
 done
 expect 200 "SIGHUP reloads queue-depth from the config file" '"queue_depth":100'
-check "SIGHUP logs the change and the weights hook" grep -q 'info reload applied=2' "${DLOG[a]}"
+check "SIGHUP logs the change" grep -q 'info reload applied=2' "${DLOG[a]}"
+for _ in $(seq 1 100); do
+    req a GET /v1/info
+    has '"generation":2' && break
+    sleep 0.02
+done
+expect 200 "SIGHUP reloads the (default) weights: generation 2" '"weights":\{"loaded":true' '"generation":2'
 req a POST /v1/map "$MAP_SMALL"
-expect 200 "still serving after SIGHUP" '"feasible":true'
+expect 200 "still serving the transformer after SIGHUP" '"feasible":true' '"solver":"transformer"'
+req a GET /readyz
+expect 200 "ready after SIGHUP" '"status":"ready"'
+
+# --- weights from a file; SIGHUP with a corrupt file keeps the old weights ------------------------
+cp "$HERE/../../weights/dnnfuser.weights" "$TMP/w.weights"
+daemon_start c --weights "$TMP/w.weights" --decode-slots 32 --workers 1
+for _ in $(seq 1 100); do
+    req c GET /readyz
+    [ "$code" = 200 ] && break
+    sleep 0.02
+done
+expect 200 "--weights FILE: ready"
+req c GET /v1/info
+expect 200 "/v1/info names the weights file" "\"source\":\"$TMP/w.weights\"" '"decode_slots":32'
+printf 'garbage' | dd of="$TMP/w.weights" bs=1 seek=100 conv=notrunc status=none
+daemon_signal c HUP
+for _ in $(seq 1 100); do
+    grep -q 'weights_reload ok=no' "${DLOG[c]}" && break
+    sleep 0.02
+done
+check "a corrupt weights file is refused and logged" grep -q 'error weights_reload ok=no .* kept=previous' "${DLOG[c]}"
+req c POST /v1/map "$MAP_SMALL"
+expect 200 "still serving the transformer on the old weights" '"feasible":true' '"solver":"transformer"'
+req c GET /v1/info
+expect 200 "the old weights stay (generation 1)" '"generation":1'
+daemon_signal c TERM
+daemon_wait c 20
+[ "$rc" -eq 0 ] && ok "daemon c exits 0 on SIGTERM" || not_ok "daemon c exit status $rc"
 
 # --- 503: queue full ---------------------------------------------------------------------------
 daemon_start b --queue-depth 1 --workers 1 --mhd-threads 2

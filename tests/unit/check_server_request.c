@@ -77,13 +77,14 @@ START_TEST(test_map_ok) {
     ck_assert(r.deadline_ms == 2500);
     ck_assert_str_eq(r.w.name, "resnet18");
     srv_map_req_free(&r);
-    /* defaults: edge hardware, batch 1, latency, exact */
+    /* defaults: edge hardware, batch 1, latency, transformer with 1 candidate */
     j = js("{\"workload\":" TINY "}");
     ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
     json_decref(j);
     ck_assert_int_eq(r.batch, 1);
     ck_assert_int_eq(r.obj, DF_OBJ_LATENCY);
-    ck_assert_int_eq(r.solver, DF_SOLVER_EXACT);
+    ck_assert_int_eq(r.solver, DF_SOLVER_TRANSFORMER);
+    ck_assert_int_eq(r.candidates, 1);
     ck_assert_int_eq(r.w.n_layers, 3);
     srv_map_req_free(&r);
 }
@@ -116,8 +117,10 @@ START_TEST(test_map_value_errors) {
     map_fails("{\"workload\":\"resnet18\",\"budget\":\"tiny\"}", SRV_PROB_INVALID_PARAMETER, "/budget");
     map_fails("{\"workload\":\"resnet18\",\"objective\":\"speed\"}", SRV_PROB_INVALID_PARAMETER, "/objective");
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"magic\"}", SRV_PROB_INVALID_PARAMETER, "/solver");
-    srv_fail f = map_fails("{\"workload\":\"resnet18\",\"solver\":\"transformer\"}", SRV_PROB_SOLVER_UNAVAILABLE, "/solver");
-    ck_assert_ptr_nonnull(strstr(f.detail, "not available in this build"));
+    srv_fail f = map_fails("{\"workload\":\"resnet18\",\"candidates\":17}", SRV_PROB_INVALID_PARAMETER, "/candidates");
+    ck_assert_ptr_nonnull(strstr(f.detail, "out of range"));
+    map_fails("{\"workload\":\"resnet18\",\"candidates\":0}", SRV_PROB_INVALID_PARAMETER, "/candidates");
+    map_fails("{\"workload\":\"resnet18\",\"candidates\":\"4\"}", SRV_PROB_INVALID_REQUEST, "/candidates");
     map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":1}}", SRV_PROB_INVALID_PARAMETER, "/ga/population");
     map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":4096,\"generations\":100000}}", SRV_PROB_LIMIT_EXCEEDED,
               "/ga");
@@ -189,6 +192,48 @@ START_TEST(test_run_map_checked) {
         srv_map_result_free(&res);
         srv_map_req_free(&r);
     }
+}
+END_TEST
+
+/* The check before reply of decoded transformer answers: a poor start is repaired or replaced by
+ * exact; an answer that could not be decoded (context too short) is exact with a note. */
+START_TEST(test_check_decoded) {
+    json_t *j = js("{\"workload\":" TINY ",\"budget\":\"64KiB\",\"batch\":4}");
+    srv_map_req r;
+    srv_fail f;
+    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+    json_decref(j);
+    ck_assert_int_eq(r.solver, DF_SOLVER_TRANSFORMER);
+    /* the exact answer passes unchanged: path transformer */
+    df_mapping m;
+    df_err e;
+    df_err_clear(&e);
+    ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
+    ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
+    srv_map_result res;
+    ck_assert_msg(srv_check_decoded(&r, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(res.path, "transformer");
+    ck_assert_ptr_null(res.note);
+    json_t *rep = srv_map_reply(&r, &res, 1.0, 5.0);
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(rep, "timings"), "inference_ms"));
+    json_decref(rep);
+    srv_map_result_free(&res);
+    /* one group of everything at micro-batch 4: over the budget -> repaired or exact-fallback, feasible */
+    m.n_groups = 0;
+    ck_assert_int_eq(df_mapping_push(&m, 0, r.w.n_layers - 1, 4), DF_OK);
+    ck_assert_msg(srv_check_decoded(&r, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(strcmp(res.path, "repaired") == 0 || strcmp(res.path, "exact-fallback") == 0, "%s", res.path);
+    ck_assert(res.met.feasible);
+    ck_assert(df_objective_value(r.obj, &res.met) <= df_objective_value(r.obj, &res.base_met) * (1 + 1e-9));
+    srv_map_result_free(&res);
+    /* not decoded: exact with a note */
+    ck_assert_msg(srv_check_decoded(&r, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(res.path, "exact-fallback");
+    ck_assert_ptr_nonnull(strstr(res.note, "context"));
+    ck_assert(res.met.feasible);
+    srv_map_result_free(&res);
+    df_mapping_free(&m);
+    srv_map_req_free(&r);
 }
 END_TEST
 
@@ -327,6 +372,7 @@ static Suite *request_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_body);
     tcase_add_test(tc, test_map_ok);
+    tcase_add_test(tc, test_check_decoded);
     tcase_add_test(tc, test_map_type_errors);
     tcase_add_test(tc, test_map_value_errors);
     tcase_add_test(tc, test_budget_too_small);

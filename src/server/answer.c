@@ -114,7 +114,8 @@ int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping 
     /* not decoded: an empty mapping fails the check and takes the exact path */
     res->map.n_groups = 0;
     res->note = decode_status == DF_EINVAL ? "the workload is longer than the transformer's context; solved exactly"
-                                           : "the transformer could not decode this request; solved exactly";
+                : decode_status == DF_EIO ? "no transformer weights are loaded; solved exactly"
+                                          : "the transformer could not decode this request; solved exactly";
     df_err e;
     df_err_clear(&e);
     if (df_solve_exact(r->net, r->obj, &res->map, NULL, &e) != DF_OK) {

@@ -52,6 +52,7 @@ struct srv_batcher {
     uint64_t seed;
     /* the load in flight (a worker writes load_*; the loop reads them in after_load) */
     int loading;
+    int load_failed;              /* the last load failed (with no mapper: transformer jobs go exact) */
     uv_work_t load_work;
     char load_path[SRV_CONFIG_PATH];
     df_mapper *load_result;
@@ -157,7 +158,9 @@ static void dispatch(srv_batcher *b) {
             continue;
         }
         if (j->decode && j->decode_status == DF_OK) {
-            if (can_admit) {
+            if (!b->mapper && !b->next_mapper && !b->loading && b->load_failed) {
+                j->decode_status = DF_EIO; /* no weights could be loaded: the pool answers exactly */
+            } else if (can_admit) {
                 df_err e;
                 df_err_clear(&e);
                 int rc = df_mapper_admit(b->mapper, j->net, j->obj, j->k, ++b->seed, j, &j->mjob, &e);
@@ -296,7 +299,8 @@ static void load_work_cb(uv_work_t *w) {
 static void after_load_cb(uv_work_t *w, int status) {
     srv_batcher *b = w->data;
     b->loading = 0;
-    if (status != 0 || !b->load_result) {
+    b->load_failed = status != 0 || !b->load_result;
+    if (b->load_failed) {
         if (b->o.log)
             srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=\"%s\" kept=%s",
                     b->load_path[0] ? b->load_path : "embedded", status ? "cancelled" : b->load_err.msg,

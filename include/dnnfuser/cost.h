@@ -86,6 +86,11 @@ int df_net_check_budget(const df_net *net, df_err *err);
 int df_mapping_eval(const df_net *net, const df_mapping *map, df_metrics *metrics,
                     df_group_cost *per_group, df_err *err);
 
+/* The micro-batch candidates every solver uses: the distinct ceil(N/k), k = 1..N, ascending (for a
+ * fixed group and micro-batch count the balanced split dominates; see exact.c). out must hold N
+ * entries; returns the count. */
+int32_t df_micro_batches(int32_t N, int32_t *out);
+
 /* Objective value of metrics (lower is better). */
 double df_objective_value(df_objective obj, const df_metrics *m);
 const char *df_objective_name(df_objective o);

@@ -425,6 +425,15 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
     return DF_OK;
 }
 
+int32_t df_micro_batches(int32_t N, int32_t *out) {
+    int32_t n = 0;
+    for (int32_t k = N; k >= 1; k--) {
+        int32_t m = (N + k - 1) / k;
+        if (n == 0 || out[n - 1] != m) out[n++] = m;
+    }
+    return n;
+}
+
 double df_objective_value(df_objective obj, const df_metrics *m) {
     switch (obj) {
     case DF_OBJ_ENERGY: return m->energy_pj;

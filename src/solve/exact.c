@@ -31,16 +31,6 @@ int df_solver_parse(const char *s, df_solver *out) {
     return DF_EINVAL;
 }
 
-/* Distinct ceil(N/k) in ascending order; returns the count. mb must hold N entries. */
-static int32_t micro_batches(int32_t N, int32_t *mb) {
-    int32_t n = 0;
-    for (int32_t k = N; k >= 1; k--) {
-        int32_t m = (N + k - 1) / k;
-        if (n == 0 || mb[n - 1] != m) mb[n++] = m;
-    }
-    return n;
-}
-
 static void group_values(df_objective obj, const df_group_cost *g, double *primary, double *secondary) {
     switch (obj) {
     case DF_OBJ_ENERGY: *primary = g->energy_pj; *secondary = g->latency_cycles; break;
@@ -65,7 +55,7 @@ static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_
     cell *dp = malloc((size_t)(L + 1) * sizeof *dp);
     int32_t *mb = malloc((size_t)N * sizeof *mb);
     if (!dp || !mb) { free(dp); free(mb); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
-    int32_t nm = micro_batches(N, mb);
+    int32_t nm = df_micro_batches(N, mb);
     for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, 0};
     dp[0].from = 0;
     for (int32_t i = 0; i < L; i++) {
@@ -152,7 +142,7 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
     int32_t *mb = malloc((size_t)N * sizeof *mb);
     int rc = DF_OK;
     if (!fr || !mb) { rc = DF_ENOMEM; goto done; }
-    int32_t nm = micro_batches(N, mb);
+    int32_t nm = df_micro_batches(N, mb);
     if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, 0}))) goto done;
     for (int32_t i = 0; i < L; i++) {
         if (i > 0 && pareto(&fr[i]) && st) st->exact = 0;

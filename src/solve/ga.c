@@ -182,10 +182,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
         rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         goto done;
     }
-    for (int32_t k = N; k >= 1; k--) {
-        int32_t m = (N + k - 1) / k;
-        if (c.nm == 0 || mbv[c.nm - 1] != m) mbv[c.nm++] = m;
-    }
+    c.nm = df_micro_batches(N, mbv);
     c.mbv = mbv;
     for (int32_t n = 0; n < P; n++) {
         pop[n].cut = genes + (size_t)n * 2 * L;

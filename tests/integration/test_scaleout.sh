@@ -6,9 +6,10 @@
 # flight on it) and is killed 0.3 s later (SIGKILL). Checks: no client request fails (all 200:
 # nginx retries them on the survivor, POSTs included), some in-flight requests were retried, both
 # instances served before the kill (their /metrics) and the survivor after it, nginx's body limit
-# equals the daemon's max-body. nginx runs unprivileged-capable (-p $TMP/nginx; pid, logs and temp
-# paths there; `daemon off;` in the background; `user` only when root). Everything started here
-# is killed by pid on exit. About 5 s.
+# equals the daemon's max-body; and statically, deploy/k8s/deployment.yaml's DNNFUSER_* settings
+# parse and its grace period outlasts preStop plus the drain. nginx runs unprivileged-capable
+# (-p $TMP/nginx; pid, logs and temp paths there; `daemon off;` in the background; `user` only
+# when root). Everything started here is killed by pid on exit. About 5 s.
 # Usage: BUILD=build bash tests/integration/test_scaleout.sh   (REQUESTS, CLIENTS, RATE to vary)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +41,31 @@ case "$unit" in k | K) n=$((n * 1024)) ;; m | M) n=$((n * 1024 * 1024)) ;; esac
 daemon_limit=$(timeout 10 "$DAEMON" --config "$ROOT/systemd/dnnfuserd.conf" --print-config | sed -nE 's/^max-body = ([0-9]+)$/\1/p')
 [ -n "$n" ] && [ "$n" = "$daemon_limit" ] && ok "nginx client_max_body_size ($n bytes) = the daemon's max-body" \
     || not_ok "nginx client_max_body_size '$nginx_limit' vs the daemon's max-body '$daemon_limit'"
+
+# --- the Kubernetes manifests against the daemon --------------------------------------------------
+K8S="$ROOT/deploy/k8s/deployment.yaml"
+# name=value of every DNNFUSER_* / OPENBLAS_* variable the Deployment sets
+awk '/- name: (DNNFUSER|OPENBLAS)_/ { n = $3; next } n && /value:/ { v = $2; gsub(/"/, "", v); print n "=" v; n = "" }' \
+    "$K8S" >"$TMP/k8s.env"
+unknown=""
+while IFS== read -r k _; do
+    [[ $k == DNNFUSER_* ]] || continue
+    "$DAEMON" --help | grep -Eq "env $k\$" || unknown="$unknown $k"
+done <"$TMP/k8s.env"
+rc=0
+mapfile -t kenv <"$TMP/k8s.env"
+env -i PATH="$PATH" "${kenv[@]}" timeout 10 "$DAEMON" --print-config >"$TMP/k8s.print" 2>&1 || rc=$?
+[ -z "$unknown" ] && [ "$rc" -eq 0 ] && [ "$(grep -c '^DNNFUSER_' "$TMP/k8s.env")" -ge 3 ] \
+    && ok "deploy/k8s: the Deployment's DNNFUSER_* settings exist and parse (--print-config)" \
+    || not_ok "deploy/k8s: unknown [$unknown], exit $rc: $(head -2 "$TMP/k8s.print")"
+grace=$(sed -nE 's/^ *terminationGracePeriodSeconds: ([0-9]+).*/\1/p' "$K8S")
+prestop=$(awk '/preStop:/ { p = 1 } p && /seconds:/ { print $2; exit }' "$K8S")
+drain=$(sed -nE 's/^drain-timeout-ms = ([0-9]+)$/\1/p' "$TMP/k8s.print")
+[ -n "$grace" ] && [ -n "$prestop" ] && [ -n "$drain" ] && [ $((grace * 1000)) -gt $((prestop * 1000 + drain)) ] \
+    && ok "deploy/k8s: terminationGracePeriodSeconds $grace > preStop ${prestop}s + drain ${drain} ms" \
+    || not_ok "deploy/k8s: grace '$grace' vs preStop '$prestop' s + drain '$drain' ms"
+grep -q 'path: /healthz' "$K8S" && grep -q 'path: /readyz' "$K8S" && ok "deploy/k8s: liveness /healthz, readiness /readyz" \
+    || not_ok "deploy/k8s: probes are not /healthz and /readyz"
 
 # --- two instances ---------------------------------------------------------------------------------
 daemon_start a --workers 2 --mhd-threads 2
@@ -164,7 +190,7 @@ bpid=${DPID[b]}
 kill -STOP "$bpid"
 sleep 0.3
 kill -KILL "$bpid"
-wait "$bpid" 2>/dev/null || true
+{ wait "$bpid"; } 2>/dev/null || true # quiet: no "Killed" job notice
 unset 'DPID[b]'
 echo "# instance b (pid $bpid) stopped, then killed with SIGKILL 0.3 s later, after $done_at_kill answers"
 for p in "${cpids[@]}"; do

@@ -134,8 +134,10 @@ integration: all
 test: all $(UNIT_BINS)
 	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG)
 
-bench: $(BENCH_BINS)
-	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b; done
+BENCH_SCRIPTS := $(sort $(wildcard tests/bench/bench_*.sh))
+bench: all $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 ./$$b; done; \
+	for s in $(BENCH_SCRIPTS); do echo "== $$s"; BUILD=$(BUILD) bash $$s; done
 
 # Retrains the shipped transformer from scratch (about 25 minutes on 2 cores; see weights/README.md).
 weights: $(BUILD)/dnnfuser-train

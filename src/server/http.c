@@ -1,12 +1,14 @@
 /* http.c - libmicrohttpd integration (see http.h for the per-request state machine). MHD runs its
  * own polling thread(s) (MHD_USE_INTERNAL_POLLING_THREAD, epoll, optional thread pool); handlers
  * never block: slow work is submitted to the batcher and the connection suspended. */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,6 +28,17 @@ struct srv_http {
 
 void srv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
 void srv_http_resume(void *conn) { MHD_resume_connection(conn); }
+
+/* A suspended connection is not polled by MHD, so the loop asks the socket itself: the peer closed
+ * (FIN: POLLRDHUP, as Go's net/http treats a read EOF while a handler runs) or reset it. The fd stays
+ * open while the connection is suspended. */
+int srv_http_gone(void *conn) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || ci->connect_fd == MHD_INVALID_SOCKET) return 0;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0) return 0;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
 
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
     memset(out, 0, sizeof *out);

@@ -62,6 +62,8 @@ void srv_http_stop(srv *s);
 /* Batcher connection ops. */
 void srv_http_suspend(void *conn);
 void srv_http_resume(void *conn);
+/* 1 when the client of a suspended connection has closed or reset it (any thread). */
+int srv_http_gone(void *conn);
 
 /* Problem reply helper: fills out with the problem body (content type application/problem+json). */
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id);

@@ -14,7 +14,7 @@
 #define SEQ_LEN_MAX 4096
 #define GA_POP_MAX 4096
 #define GA_GEN_MAX 100000
-/* population x generations: about 5 s of one worker on resnet50 (a running solver cannot be stopped) */
+/* population x generations: about 5 s of one worker on resnet50 (the deadline cancels a longer run) */
 #define GA_WORK_MAX 2000000LL
 
 static const char *const map_keys[] = {"workload", "hardware", "budget", "batch", "objective", "solver",

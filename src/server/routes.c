@@ -32,25 +32,31 @@ typedef struct srv_task {
     char *body;
     size_t len;
     srv_fail fail;          /* kind != NONE: the request failed */
-    df_mapping decoded;     /* transformer: the loop's answer (have_decoded) */
-    int have_decoded;
+    /* transformer requests: one decode item per request (a map task has 1, a batch task one per item,
+     * net NULL for the items that are not transformer ones); decoded[i] receives item i's answer */
+    srv_decode_item *items;
+    df_mapping *decoded;
+    int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
     if (!t) return;
     srv_map_req_free(&t->map);
     srv_batch_req_free(&t->batch);
-    if (t->have_decoded) df_mapping_free(&t->decoded);
+    for (int32_t i = 0; i < t->n_decoded; i++) df_mapping_free(&t->decoded[i]);
+    free(t->decoded);
+    free(t->items);
     free(t->body);
     free(t);
 }
 
-/* One map request -> its reply object, or NULL with *f set. */
-static json_t *map_one(srv *s, const srv_map_req *r, const srv_task *t, srv_fail *f) {
+/* One map request (item idx of the task) -> its reply object, or NULL with *f set. A transformer item
+ * was decoded on the loop: it gets the check before reply; the others are solved here. */
+static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, srv_fail *f) {
     srv_map_result res;
-    int rc = t->job.decode && r == &t->map
-                 ? srv_check_decoded(r, t->job.decode_status, &t->decoded, t->job.t_decoded - t->job.t_start, &res, f)
-                 : srv_run_map(r, &res, f);
+    const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
+    int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
+                : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
     srv_metrics_answer(&s->metrics, res.path);
@@ -72,7 +78,7 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
     for (int32_t i = 0; i < t->batch.n; i++) {
         srv_fail item_fail = t->batch.fails[i];
         json_t *item = NULL;
-        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, &item_fail);
+        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
         if (!item) item = srv_problem_json(&item_fail, NULL);
         if (item) json_object_set_new(item, "index", json_integer(i));
         if (json_array_append_new(arr, item)) {
@@ -92,7 +98,7 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
 static void task_run(srv_job *j) {
     srv_task *t = (srv_task *)j;
     srv_fail_clear(&t->fail);
-    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, &t->fail) : batch_all(t, &t->fail);
+    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
     t->body = json_dumps(out, JSON_FLAGS);
     json_decref(out);
@@ -116,7 +122,9 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
     }
     srv_fail f;
     srv_fail_clear(&f);
-    if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
+    if (t->job.outcome == SRV_JOB_GONE)
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the client closed the connection; the work was dropped");
+    else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
                      t->deadline_ms, t->job.t_end - t->job.t_submit);
     else
@@ -189,6 +197,28 @@ static int draining(srv *s, srv_req *r, srv_reply *out) {
     return 1;
 }
 
+/* Gives the task one decode item per request (n of them, reqs[i] valid when ok[i]); only transformer
+ * requests get a net. Returns 0, or -1 when out of memory. */
+static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fails, int32_t n) {
+    int any = 0;
+    for (int32_t i = 0; i < n; i++)
+        if ((!fails || fails[i].kind == SRV_PROB_NONE) && reqs[i].solver == DF_SOLVER_TRANSFORMER) any = 1;
+    if (!any) return 0;
+    t->items = calloc((size_t)n, sizeof *t->items);
+    t->decoded = calloc((size_t)n, sizeof *t->decoded);
+    if (!t->items || !t->decoded) return -1;
+    for (; t->n_decoded < n; t->n_decoded++)
+        if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) return -1;
+    for (int32_t i = 0; i < n; i++) {
+        if ((fails && fails[i].kind != SRV_PROB_NONE) || reqs[i].solver != DF_SOLVER_TRANSFORMER) continue;
+        t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
+                                         .decoded = &t->decoded[i]};
+    }
+    t->job.items = t->items;
+    t->job.n_items = n;
+    return 0;
+}
+
 /* ---- POST handlers ----------------------------------------------------------------------------- */
 
 static int h_map(srv *s, srv_req *r, srv_reply *out) {
@@ -212,19 +242,10 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
         srv_reply_problem(out, &f, r->id_str);
         return SRV_ROUTE_REPLY;
     }
-    if (t->map.solver == DF_SOLVER_TRANSFORMER) {
-        /* decoded on the loop thread, checked on a worker */
-        if (df_mapping_init(&t->decoded, 16) != DF_OK) {
-            srv_task_free(t);
-            reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-            return SRV_ROUTE_REPLY;
-        }
-        t->have_decoded = 1;
-        t->job.decode = 1;
-        t->job.net = t->map.net;
-        t->job.obj = t->map.obj;
-        t->job.k = t->map.candidates;
-        t->job.decoded = &t->decoded;
+    if (decode_items(t, &t->map, NULL, 1)) { /* transformer: decoded on the loop, checked on a worker */
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
     }
     t->deadline_ms = effective_deadline(s, t->map.deadline_ms);
     return submit(s, r, t, out);
@@ -249,6 +270,11 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
     if (rc) {
         srv_task_free(t);
         srv_reply_problem(out, &f, r->id_str);
+        return SRV_ROUTE_REPLY;
+    }
+    if (decode_items(t, t->batch.items, t->batch.fails, t->batch.n)) {
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
         return SRV_ROUTE_REPLY;
     }
     t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);

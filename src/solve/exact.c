@@ -59,13 +59,13 @@ static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_
     for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, 0};
     dp[0].from = 0;
     for (int32_t i = 0; i < L; i++) {
-        if (df_solve_cancelled(st)) {
-            free(dp);
-            free(mb);
-            return df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
-        }
         if (dp[i].from < 0) continue;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
+            if (df_solve_cancelled(st)) { /* checked per group: one row can be long (L^2 evaluations) */
+                free(dp);
+                free(mb);
+                return df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
+            }
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;
@@ -150,14 +150,14 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
     int32_t nm = df_micro_batches(N, mb);
     if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, 0}))) goto done;
     for (int32_t i = 0; i < L; i++) {
-        if (df_solve_cancelled(st)) {
-            rc = DF_ECANCELED;
-            goto done;
-        }
         if (i > 0 && pareto(&fr[i]) && st) st->exact = 0;
         if (st && fr[i].n > st->pareto_max) st->pareto_max = fr[i].n;
         if (fr[i].n == 0) continue;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
+            if (df_solve_cancelled(st)) {
+                rc = DF_ECANCELED;
+                goto done;
+            }
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;

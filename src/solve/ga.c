@@ -250,6 +250,10 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
             nxt[n].over = pop[n].over;
         }
         for (int32_t n = p.elites; n < P; n++) {
+            if (df_solve_cancelled(st)) { /* per child too: a generation of a big population can be long */
+                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled in generation %d of %d", (int)gen, (int)p.generations);
+                goto done;
+            }
             indiv *x = &nxt[n];
             const indiv *a = &pop[tournament(pop, P, p.tournament, &r)];
             const indiv *b = &pop[tournament(pop, P, p.tournament, &r)];

@@ -146,6 +146,10 @@ n=$(grep -o '"path":' "$TMP/body" | wc -l)
 [ "$code" = 200 ] && [ "$n" -eq 3 ] && has '"index":3' && has '"pointer":"/grid/budgets/0","layer":[0-9]+.*"index":2' \
     && ok "batch grid 2 hardware x 2 budgets = 4 results (3 mappings, 1 budget-too-small pointing into the grid)" \
     || not_ok "batch grid ($code, $n answers)"
+nt=$(grep -Eo '"path":"(transformer|repaired|exact-fallback)"' "$TMP/body" | wc -l)
+[ "$nt" -eq 3 ] && has '"inference_ms":[0-9.]+[1-9]' && ! has 'exact-fallback' \
+    && ok "batch items without a solver are decoded by the transformer (3 x path transformer/repaired)" \
+    || not_ok "batch transformer items: $(grep -Eo '"path":"[a-z-]+"' "$TMP/body" | tr '\n' ' ')"
 
 # --- evaluate ----------------------------------------------------------------------------------
 # resnet18's layer count from the catalog, to build a covering mapping
@@ -295,6 +299,44 @@ expect 200 "the old weights stay (generation 1)" '"generation":1'
 daemon_signal c TERM
 daemon_wait c 20
 [ "$rc" -eq 0 ] && ok "daemon c exits 0 on SIGTERM" || not_ok "daemon c exit status $rc"
+
+# --- cancellation: a deadline or a hang-up stops a running solver ------------------------------
+# 4,000 small layers and a 64 MiB budget: the exact DP would run for minutes (groups of any length)
+deep_body() {
+    local i
+    {
+        printf '{"workload":{"name":"deep","layers":['
+        for i in $(seq 0 3999); do
+            [ "$i" -gt 0 ] && printf ','
+            printf '{"name":"c%d","type":"conv","K":8,"C":8,"Y":8,"X":8,"R":3,"S":3,"pad":1}' "$i"
+        done
+        printf ']},"hardware":"edge","budget":"64MiB","batch":64,"solver":"exact","deadline_ms":%d}' "$1"
+    } >"$2"
+}
+deep_body 800 "$TMP/deep800.json"
+deep_body 60000 "$TMP/deep60s.json"
+daemon_start d --workers 1 --mhd-threads 2
+t0=$(date +%s%N)
+req d POST /v1/map @"$TMP/deep800.json" --max-time 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$code" = 504 ] && [ "$ms" -lt 2500 ] && ok "a running exact solve is stopped at its 800 ms deadline (504 after $ms ms)" \
+    || not_ok "deadline on a running solve: $code after $ms ms"
+[ "$(metric d dnnfuser_solver_cancelled_total)" -ge 1 ] && ok "the cancellation is counted (dnnfuser_solver_cancelled_total)" \
+    || not_ok "dnnfuser_solver_cancelled_total not raised"
+rc=0
+curl -sS --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary @"$TMP/deep60s.json" \
+    "http://127.0.0.1:${DPORT[d]}/v1/map" 2>/dev/null || rc=$?
+t0=$(date +%s%N)
+req d POST /v1/map '{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"solver":"exact"}' --max-time 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" = 28 ] && [ "$code" = 200 ] && [ "$ms" -lt 2000 ] \
+    && ok "a client that hangs up frees the only worker (next request 200 after $ms ms)" \
+    || not_ok "hang-up: curl rc $rc, next request $code after $ms ms"
+[ "$(metric d dnnfuser_client_gone_total)" -ge 1 ] && ok "the hang-up is counted (dnnfuser_client_gone_total)" \
+    || not_ok "dnnfuser_client_gone_total not raised"
+daemon_signal d TERM
+daemon_wait d 20
+[ "$rc" -eq 0 ] && ok "daemon d exits 0 on SIGTERM" || not_ok "daemon d exit status $rc"
 
 # --- 503: queue full ---------------------------------------------------------------------------
 daemon_start b --queue-depth 1 --workers 1 --mhd-threads 2

@@ -313,7 +313,11 @@ static void try_swap(srv_batcher *b) {
 /* The idle handle: one decode step of every active sequence per loop iteration. */
 static void step_cb(uv_idle_t *h) {
     srv_batcher *b = h->loop->data;
-    dispatch(b); /* new jobs join at the step boundary; expired ones leave */
+    /* a decoding job whose client hung up wastes at most this one step (one poll per job: ~1% of a step) */
+    if (b->o.gone)
+        for (srv_job *j = b->a_head; j; j = j->a_next)
+            if (!j->gone && b->o.gone(j->conn)) j->gone = 1;
+    dispatch(b); /* new jobs join at the step boundary; expired and gone ones leave */
     if (!b->a_head) {
         uv_idle_stop(&b->stepper);
         b->stepping = 0;

@@ -315,7 +315,7 @@ deep_body() {
 }
 deep_body 800 "$TMP/deep800.json"
 deep_body 60000 "$TMP/deep60s.json"
-daemon_start d --workers 1 --mhd-threads 2
+daemon_start d --workers 1 --mhd-threads 2 --decode-slots 16
 t0=$(date +%s%N)
 req d POST /v1/map @"$TMP/deep800.json" --max-time 30
 ms=$((($(date +%s%N) - t0) / 1000000))
@@ -334,6 +334,19 @@ ms=$((($(date +%s%N) - t0) / 1000000))
     || not_ok "hang-up: curl rc $rc, next request $code after $ms ms"
 [ "$(metric d dnnfuser_client_gone_total)" -ge 1 ] && ok "the hang-up is counted (dnnfuser_client_gone_total)" \
     || not_ok "dnnfuser_client_gone_total not raised"
+# 16 decode slots, 128 transformer items (8 rounds of 72 steps, about a second): hang up after 0.3 s, and the
+# decode steps stop (the job is dropped at the next step boundary, not after its last item)
+budgets=$(for k in $(seq 1 32); do printf '"%dKiB",' $((256 + 32 * k)); done)
+grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
+curl -sS --max-time 0.3 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
+    "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null || true
+sleep 0.2
+s1=$(metric d dnnfuser_decode_steps_total)
+sleep 0.3
+s2=$(metric d dnnfuser_decode_steps_total)
+[ "$s1" -gt 0 ] && [ "$s1" -lt 576 ] && [ "$s1" = "$s2" ] && [ "$(metric d dnnfuser_client_gone_total)" -ge 2 ] \
+    && ok "a batch whose client hung up stops decoding ($s1 of 576 steps, none after)" \
+    || not_ok "decoding after hang-up: steps $s1 -> $s2, gone $(metric d dnnfuser_client_gone_total)"
 daemon_signal d TERM
 daemon_wait d 20
 [ "$rc" -eq 0 ] && ok "daemon d exits 0 on SIGTERM" || not_ok "daemon d exit status $rc"

@@ -72,7 +72,7 @@ typedef struct {
     const char *weights;        /* --weights FILE (default: the shipped weights linked in) */
     int json;                   /* --json */
     int progress;               /* --progress */
-    const char *svg;            /* --svg FILE: also write a picture (map: the mapping; sweep: the curves) */
+    const char *svg;            /* --svg FILE: also write a picture (map, eval: the mapping; sweep: the curves) */
     unsigned compare;           /* --compare SOLVER[,SOLVER]: bit (1u << df_solver) per extra sweep series */
     const char *budgets;        /* --budgets */
     const char *hw_points;      /* --hw-points FILE */
@@ -163,7 +163,8 @@ int cli_overflow_text(const df_net *net, const df_mapping *map, const df_group_c
 
 /* ---- svgfile.c: pictures ------------------------------------------------------------------------ */
 
-/* Renders the mapping of r (solver answer against its baseline) into the file path. Returns 0 or 2. */
+/* Renders the mapping of r (solver answer, or an evaluated mapping, against its baseline) into the
+ * file path. Returns 0 or 2. */
 int cli_write_map_svg(const char *path, const cli_report *r);
 /* Writes b's text to path ("-" is not accepted: stdout carries the table or CSV). Returns 0 or 2. */
 int cli_write_svg(const char *path, const df_svg_buf *b);

@@ -1,6 +1,6 @@
-/* svgfile.c - the --svg pictures of the command line: renders a map report with the library's
- * df_svg_map and writes SVG text to the file the user named (sweep builds its own series in
- * cmd_sweep.c and writes through cli_write_svg). */
+/* svgfile.c - the --svg pictures of the command line: renders a map or eval report with the
+ * library's df_svg_map and writes SVG text to the file the user named (sweep builds its own series
+ * in cmd_sweep.c and writes through cli_write_svg). */
 #include "cli.h"
 
 #include <errno.h>
@@ -19,7 +19,8 @@ int cli_write_svg(const char *path, const df_svg_buf *b) {
 int cli_write_map_svg(const char *path, const cli_report *r) {
     df_svg_buf b;
     df_svg_buf_init(&b);
-    df_svg_map_opts so = {.net = r->net, .map = &r->sol->map, .solver = r->solver, .objective = r->objective,
+    const char *who = strcmp(r->solver, "eval") == 0 ? "given" : r->solver;
+    df_svg_map_opts so = {.net = r->net, .map = &r->sol->map, .solver = who, .objective = r->objective,
                           .baseline = r->base && r->base->ok ? &r->base->met : NULL};
     df_err e;
     int rc = df_svg_map(&so, &b, &e);

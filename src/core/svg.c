@@ -130,8 +130,9 @@ static void put_esc(df_svg_buf *b, const char *s, size_t max_cp) {
     if (keep < total) puts_(b, ELLIPSIS);
 }
 
-/* Rough advance of a string in DejaVu Sans at `size` px (0.6 em per character). */
-static double text_width(const char *s, double size) { return 0.6 * size * (double)cp_count(s); }
+/* Rough advance of a string in DejaVu Sans at `size` px (0.58 em per character, a little generous
+ * for lower case). */
+static double text_width(const char *s, double size) { return 0.58 * size * (double)cp_count(s); }
 
 /* <text x y [attrs]>escaped s</text>; attrs is trusted markup (font-size, anchor, fill...). */
 static void text(df_svg_buf *b, double x, double y, const char *attrs, const char *s, size_t max_cp) {
@@ -254,6 +255,8 @@ static double lin_y(const lin_axis *a, double v) {
     return a->bot - (v - a->y0) / (a->y1 - a->y0) * (a->bot - a->top);
 }
 
+/* The title: "[INFEASIBLE: ]workload · solver mapping: gain". The workload name is the user's: it is
+ * cut (and the font made smaller) so the gain always fits the width. */
 static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload *w, const df_metrics *m) {
     char tail[200] = "";
     const df_metrics *base = o->baseline;
@@ -268,11 +271,24 @@ static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload
         }
         snprintf(tail, sizeof tail, ": %.2f" TIMES " speedup, %s layer-by-layer", sp, dram);
     }
-    /* the workload name is the user's: cut it so the gain always shows */
-    putf(b, "<text x=\"24\" y=\"30\" font-size=\"18\" font-weight=\"bold\">");
-    put_esc(b, w->name, 40);
+    const char *solver = o->solver && *o->solver ? o->solver : "fusion";
+    const char *bad = m->feasible ? "" : "INFEASIBLE: ";
+    size_t name_cp = cp_count(w->name), solver_cp = cp_count(solver);
+    if (name_cp > 40) name_cp = 40;
+    if (solver_cp > 24) solver_cp = 24;
+    size_t fixed = cp_count(bad) + 3 + solver_cp + 8 + cp_count(tail);
+    double size = 18, avail = MAP_W - 48;
+    if (0.62 * size * (double)(fixed + name_cp) > avail) size = avail / (0.62 * (double)(fixed + name_cp));
+    if (size < 13) {
+        size = 13;
+        double room = avail / (0.62 * size) - (double)fixed;
+        name_cp = room > 8 ? (size_t)room : 8;
+    }
+    putf(b, "<text x=\"24\" y=\"30\" font-size=\"%.1f\" font-weight=\"bold\">", size);
+    if (*bad) putf(b, "<tspan fill=\"#c0392b\">%s</tspan>", bad);
+    put_esc(b, w->name, name_cp);
     puts_(b, MIDDOT);
-    put_esc(b, o->solver && *o->solver ? o->solver : "fusion", 24);
+    put_esc(b, solver, 24);
     puts_(b, " mapping");
     put_esc(b, tail, 0);
     puts_(b, "</text>\n");
@@ -301,33 +317,38 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
         fmt_bytes(o->baseline->dram_bytes, s4, sizeof s4);
         snprintf(line + len, sizeof line - len, " (layer-by-layer: %s, DRAM %s)", s2, s4);
     }
-    text(b, 24, 72, "font-size=\"13\" fill=\"#444\"", line, 180);
-    if (over)
-        text(b, MAP_W - 24, 30, "font-size=\"15\" font-weight=\"bold\" text-anchor=\"end\" fill=\"#c0392b\"",
-             "INFEASIBLE: over the budget", 0);
+    text(b, 24, 72, over ? "font-size=\"13\" fill=\"#c0392b\"" : "font-size=\"13\" fill=\"#444\"", line, 180);
 }
 
 /* Legend row: swatches and what they mean. */
-static void map_legend(df_svg_buf *b, int over) {
-    double x = MAP_PL, y = 98;
+static void map_legend(df_svg_buf *b, int over, int clipped) {
+    static const char *const lab[] = {"fusion group (m = micro-batch)", "weights on chip",
+                                      "activations on chip (" TIMES " m)", "on-chip budget", "over the budget",
+                                      "cut at 4" TIMES " the budget"};
+    double x = MAP_PL, y = 98, gap = 20;
     putf(b, "<g font-size=\"12\">\n");
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\"/><rect x=\"%.1f\" y=\"%.1f\" "
             "width=\"14\" height=\"12\" fill=\"%s\"/>\n", x, y - 10, band_fill[0], x + 14, y - 10, band_fill[1]);
-    text(b, x + 34, y, NULL, "fusion group (label m = micro-batch)", 0);
-    x += 34 + text_width("fusion group (label m = micro-batch)", 12) + 22;
+    text(b, x + 34, y, NULL, lab[0], 0);
+    x += 34 + text_width(lab[0], 12) + gap;
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#34568b\"/>\n", x, y - 10);
-    text(b, x + 18, y, NULL, "weights on chip", 0);
-    x += 18 + text_width("weights on chip", 12) + 22;
+    text(b, x + 18, y, NULL, lab[1], 0);
+    x += 18 + text_width(lab[1], 12) + gap;
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#8db4e2\"/>\n", x, y - 10);
-    text(b, x + 18, y, NULL, "activations on chip (" TIMES " micro-batch)", 0);
-    x += 18 + text_width("activations on chip (x micro-batch)", 12) + 22;
+    text(b, x + 18, y, NULL, lab[2], 0);
+    x += 18 + text_width(lab[2], 12) + gap;
     putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\" "
             "stroke-dasharray=\"7 4\"/>\n", x, y - 4, x + 28, y - 4);
-    text(b, x + 34, y, NULL, "on-chip budget", 0);
-    x += 34 + text_width("on-chip budget", 12) + 22;
+    text(b, x + 34, y, NULL, lab[3], 0);
+    x += 34 + text_width(lab[3], 12) + gap;
     if (over) {
         putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#e74c3c\"/>\n", x, y - 10);
-        text(b, x + 18, y, NULL, "over the budget", 0);
+        text(b, x + 18, y, NULL, lab[4], 0);
+        x += 18 + text_width(lab[4], 12) + gap;
+    }
+    if (clipped) {
+        putf(b, "<path d=\"M%.1f %.1fl4 -7l4 7z\" fill=\"#a93226\"/>\n", x + 2, y - 2);
+        text(b, x + 16, y, NULL, lab[5], 0);
     }
     puts_(b, "</g>\n");
 }
@@ -383,7 +404,7 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     doc_open(out, MAP_W, H, line);
     map_title(out, o, w, &met);
     map_subtitles(out, o, &met, over);
-    map_legend(out, over);
+    map_legend(out, over, clipped);
 
     double slot = (MAP_PR - MAP_PL) / L;
     /* fusion groups: bands with their micro-batch */
@@ -399,12 +420,6 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
                  gc[g].feasible ? "" : ", OVER THE BUDGET");
         title(out, line);
         puts_(out, "</rect>\n");
-        char lab[32];
-        snprintf(lab, sizeof lab, "m=%d", gr->micro_batch);
-        double bw = x1 - x0;
-        if (bw < text_width(lab, 11) + 4) snprintf(lab, sizeof lab, "%d", gr->micro_batch);
-        if (bw >= text_width(lab, 11) + 2)
-            text(out, (x0 + x1) / 2, MAP_PT + 14, "font-size=\"11\" text-anchor=\"middle\" fill=\"#333\"", lab, 0);
     }
     puts_(out, "</g>\n");
 
@@ -458,9 +473,22 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         if (yw - yt > 0)
             putf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", xc - bw / 2, yt, bw,
                  yw - yt, bad ? "#e74c3c" : "#8db4e2");
-        if (clipped && tot > ya.y1) /* clipped: a marker at the top */
-            putf(out, "<path d=\"M%.2f %.1fl%.2f -7l%.2f 7z\" fill=\"#a93226\"/>", xc - 4, MAP_PT + 24.0, 4.0, 4.0);
+        if (clipped && tot > ya.y1) /* clipped: a marker above the plot */
+            putf(out, "<path d=\"M%.2f %.1fl%.2f -7l%.2f 7z\" fill=\"#a93226\"/>", xc - 4, MAP_PT - 2, 4.0, 4.0);
         puts_(out, "</g>\n");
+    }
+    puts_(out, "</g>\n");
+
+    /* the groups' micro-batch, on top of the bars (white halo) */
+    puts_(out, "<g id=\"micro-batches\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\" stroke=\"#fff\" "
+               "stroke-width=\"3\" paint-order=\"stroke\">\n");
+    for (int32_t g = 0; g < G; g++) {
+        const df_group *gr = &map->groups[g];
+        double x0 = MAP_PL + gr->first * slot, x1 = MAP_PL + (gr->last + 1) * slot, gw = x1 - x0;
+        char lab[32];
+        snprintf(lab, sizeof lab, "m=%d", gr->micro_batch);
+        if (gw < text_width(lab, 11) + 4) snprintf(lab, sizeof lab, "%d", gr->micro_batch);
+        if (gw >= text_width(lab, 11) + 2) text(out, (x0 + x1) / 2, MAP_PT + 14, NULL, lab, 0);
     }
     puts_(out, "</g>\n");
 

@@ -267,6 +267,9 @@ if wellformed "$TMP/sweep.svg" && [ "$(grep -o 'class="series"' "$TMP/sweep.svg"
     grep -q '>transformer<' "$TMP/sweep.svg" && grep -q '>ga<' "$TMP/sweep.svg"; then
     ok "sweep --svg: 4 series (lbl, exact, transformer, ga) in 2 panels"; else not_ok "sweep --svg series"; fi
 if grep -q 'no feasible mapping' "$TMP/sweep.svg"; then ok "sweep --svg: the too-small 16 KiB budget is shaded"; else not_ok "sweep --svg infeasible shading"; fi
+run eval "$TMP/over.json" --svg "$TMP/over.svg"
+if [ "$rc" -eq 1 ] && wellformed "$TMP/over.svg" && grep -q 'INFEASIBLE' "$TMP/over.svg" && grep -q 'given mapping' "$TMP/over.svg"; then
+    ok "eval --svg draws an infeasible mapping (and still exits 1)"; else not_ok "eval --svg (exit $rc)"; fi
 expect_err 2 'hw-points' "sweep --svg with --hw-points is refused" sweep -w resnet18 --hw-points "$TMP/points.json" --svg "$TMP/x.svg"
 expect_err 2 'compare' "--compare without --svg is refused" sweep -w resnet18 --budgets 1MiB --compare ga
 expect_err 2 'unknown solver' "--compare with an unknown solver" sweep -w resnet18 --budgets 1MiB --compare magic --svg "$TMP/x.svg"

@@ -386,8 +386,8 @@ static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_hw 
     char title[160], hws[256], sub[400];
     snprintf(title, sizeof title, "%s: latency and energy against the on-chip budget", w->name);
     cli_hw_summary(&pts[0], hws, sizeof hws);
-    snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budgets", hws, o->batch,
-             df_objective_name(o->objective), n);
+    snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budget%s", hws, o->batch,
+             df_objective_name(o->objective), n, n == 1 ? "" : "s");
     df_svg_sweep_opts so = {.title = title, .subtitle = sub, .n_points = n, .budgets = budgets, .n_series = ss->n,
                             .series = ser};
     df_svg_buf b;

@@ -636,7 +636,7 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
             text(b, SW_PL - 6, y + 4, "text-anchor=\"end\" font-size=\"11\"", tick, 0);
         }
     }
-    snprintf(buf, sizeof buf, "%s (%s%s)", label, u.name, ya.log ? ", log scale" : "");
+    snprintf(buf, sizeof buf, "%s (%s%s)", label, u.name, ya.log ? ", log scale" : ya.lo > 0 ? ", axis not from 0" : "");
     putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">", (top + bot) / 2);
     put_esc(b, buf, 0);
     puts_(b, "</text>\n");

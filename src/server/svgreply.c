@@ -205,9 +205,10 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
         const df_hw *hw = df_net_hw(first->net);
         snprintf(sub, sizeof sub,
                  "%s: %dx%d PEs %s, %g B/cycle DRAM, %.2f GHz, %s" MIDDOT "batch %d" MIDDOT "objective %s" MIDDOT
-                 "%d budgets" MIDDOT "solver %s",
+                 "%d budget%s" MIDDOT "solver %s",
                  hw->name, hw->pe_rows, hw->pe_cols, df_dataflow_name(hw->dataflow), hw->dram_bw, hw->clock_hz / 1e9,
-                 elem_name(hw->elem_bytes), first->batch, df_objective_name(first->obj), np, df_solver_name(solver));
+                 elem_name(hw->elem_bytes), first->batch, df_objective_name(first->obj), np, np == 1 ? "" : "s",
+                 df_solver_name(solver));
     } else {
         snprintf(sub, sizeof sub, "no budget of the grid could be mapped");
     }

@@ -528,7 +528,7 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
                  MAP_PB + 18, i);
         }
     }
-    snprintf(line, sizeof line, "layer (execution order, %d layers)%s", L,
+    snprintf(line, sizeof line, "layer (execution order, %d layer%s)%s", L, L == 1 ? "" : "s",
              names ? "" : "; hover a bar for its name and footprint");
     text(out, (MAP_PL + MAP_PR) / 2, H - 14, "text-anchor=\"middle\" font-size=\"13\"", line, 0);
     puts_(out, "</g>\n</svg>\n");

@@ -10,6 +10,7 @@
 
 #include "answer.h"
 #include "clock.h"
+#include "svgreply.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
 
@@ -37,6 +38,9 @@ typedef struct srv_task {
     srv_decode_item *items;
     df_mapping *decoded;
     int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
+    int svg;                /* ?format=svg: the reply is drawn (svgreply.h) */
+    int64_t *svg_budgets;   /* batch: the grid's budgets, item order */
+    int32_t svg_n;
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -46,6 +50,7 @@ void srv_task_free(srv_task *t) {
     for (int32_t i = 0; i < t->n_decoded; i++) df_mapping_free(&t->decoded[i]);
     free(t->decoded);
     free(t->items);
+    free(t->svg_budgets);
     free(t->body);
     free(t);
 }
@@ -100,6 +105,12 @@ static void task_run(srv_job *j) {
     srv_fail_clear(&t->fail);
     json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
+    if (t->svg) { /* the rendering hook: the picture of the reply just built */
+        if (t->kind == TASK_MAP) srv_svg_map(&t->map, out, &t->body, &t->len, &t->fail);
+        else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, out, &t->body, &t->len, &t->fail);
+        json_decref(out);
+        return;
+    }
     t->body = json_dumps(out, JSON_FLAGS);
     json_decref(out);
     if (t->body) t->len = strlen(t->body);
@@ -115,6 +126,7 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
             return;
         }
         out->status = 200;
+        out->content_type = t->svg ? SRV_SVG_CONTENT_TYPE : NULL;
         out->body = t->body; /* ownership passes to the response */
         out->len = t->len;
         t->body = NULL;
@@ -219,10 +231,21 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
     return 0;
 }
 
+/* ?format=json|svg: 0 or 1, or -1 after answering 400. */
+static int format_svg(srv_req *r, srv_reply *out) {
+    srv_fail f;
+    srv_fail_clear(&f);
+    int svg = srv_svg_wanted(MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "format"), &f);
+    if (svg < 0) srv_reply_problem(out, &f, r->id_str);
+    return svg;
+}
+
 /* ---- POST handlers ----------------------------------------------------------------------------- */
 
 static int h_map(srv *s, srv_req *r, srv_reply *out) {
     if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    int svg = format_svg(r, out);
+    if (svg < 0) return SRV_ROUTE_REPLY;
     json_t *root;
     srv_req_limits lim;
     if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
@@ -235,6 +258,7 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->kind = TASK_MAP;
+    t->svg = svg;
     int rc = srv_parse_map(root, "", &lim, &t->map, &f);
     json_decref(root);
     if (rc) {
@@ -253,6 +277,8 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
 
 static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
     if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    int svg = format_svg(r, out);
+    if (svg < 0) return SRV_ROUTE_REPLY;
     json_t *root;
     srv_req_limits lim;
     if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
@@ -265,7 +291,9 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->kind = TASK_BATCH;
+    t->svg = svg;
     int rc = srv_parse_batch(root, &lim, &t->batch, &f);
+    if (rc == 0 && svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
     json_decref(root);
     if (rc) {
         srv_task_free(t);

@@ -6,7 +6,8 @@
 # candidates; BERT; a workload longer than the model's context falls back to exact), 20 concurrent
 # requests counted in /metrics with decode steps batching more than one sequence, SIGHUP reload of
 # settings and weights while serving (a corrupt weights file keeps the old ones), and the SIGTERM
-# drain (requests in flight complete with 200, new connections refused, exit status 0).
+# drain (requests in flight complete with 200, new connections refused, exit status 0), and
+# ?format=svg on /v1/map and /v1/map/batch (image/svg+xml, bands = groups, escaping, 400s).
 # Usage: BUILD=build bash tests/integration/test_daemon.sh   (about 10 s)
 # Under valgrind: DAEMON_PREFIX="valgrind --leak-check=full --error-exitcode=99" SLOW='<a lighter body>' ...
 set -euo pipefail
@@ -404,5 +405,45 @@ if grep -E ' (error|warn) ' "${DLOG[a]}" | grep -Ev ' warn request .* status=50[
 else
     ok "no unexpected warnings or errors in the log"
 fi
+
+# --- ?format=svg: pictures of a mapping and of a budget sweep (issue #5) ------------------------
+daemon_start p --workers 1
+req p POST '/v1/map?format=svg' "$MAP_R50"
+if [ "$code" = 200 ] && [ "$(header Content-Type)" = image/svg+xml ] && head -c 5 "$TMP/body" | grep -q '^<?xml' &&
+    tail -1 "$TMP/body" | grep -q '^</svg>$'; then ok "POST /v1/map?format=svg answers image/svg+xml"; else not_ok "map format=svg ($code, $(header Content-Type))"; fi
+nbands=$(grep -o 'class="group"' "$TMP/body" | wc -l)
+req p POST /v1/map "$MAP_R50"
+ngroups=$(grep -o '"micro_batch":' "$TMP/body" | wc -l)
+[ "$nbands" -gt 0 ] && [ "$nbands" -eq "$ngroups" ] && ok "the picture has one band per group of the JSON answer ($ngroups)" \
+    || not_ok "svg bands $nbands vs $ngroups groups"
+req p POST '/v1/map?format=svg' "$MAP_R50"
+if grep -q 'id="budget"' "$TMP/body" && grep -q 'speedup' "$TMP/body" && grep -q 'exact mapping' "$TMP/body"; then
+    ok "the map picture has the budget line and the gain"; else not_ok "map picture content"; fi
+req p POST '/v1/map?format=json' "$MAP_R50"
+expect 200 "format=json is the JSON reply" '"groups":\['
+req p POST '/v1/map?format=png' "$MAP_R50"
+problem 400 invalid-request "an unknown format is a 400" '"detail":"query parameter format must be json or svg'
+req p POST '/v1/map?format=svg' '{"workload":"resnet50","budget":"1KiB"}'
+problem 422 budget-too-small "format=svg errors stay problem details" '"need_bytes":'
+req p POST '/v1/map?format=svg' '{"workload":{"name":"<script>x</script>","layers":[{"name":"a<&>\"","type":"conv","K":8,"C":3,"Y":16,"X":16,"R":3,"S":3,"pad":1}]},"solver":"exact"}'
+if [ "$code" = 200 ] && ! grep -q '<script' "$TMP/body" && grep -q '&lt;script&gt;x' "$TMP/body" && grep -q 'a&lt;&amp;&gt;&quot;' "$TMP/body"; then
+    ok "hostile workload and layer names come out escaped"; else not_ok "svg escaping ($code)"; fi
+SWEEP='{"base":{"workload":"resnet18","batch":2,"hardware":"edge"},"grid":{"budgets":["8KiB","128KiB","512KiB","2MiB","8MiB"]}}'
+req p POST '/v1/map/batch?format=svg' "$SWEEP"
+if [ "$code" = 200 ] && [ "$(header Content-Type)" = image/svg+xml ] && tail -1 "$TMP/body" | grep -q '^</svg>$'; then
+    ok "POST /v1/map/batch?format=svg answers the sweep picture"; else not_ok "batch format=svg ($code)"; fi
+# the default solver is the transformer: layer-by-layer, the optimum and the transformer, in 2 panels
+if [ "$(grep -o 'class="series"' "$TMP/body" | wc -l)" -eq 6 ] && grep -q 'optimum (exact)' "$TMP/body" &&
+    grep -q '>transformer<' "$TMP/body" && grep -q 'no feasible mapping' "$TMP/body" && grep -q '1 budget failed' "$TMP/body"; then
+    ok "the sweep picture: 3 series, the 8 KiB budget (too small) a shaded gap"; else not_ok "sweep picture content"; fi
+req p POST '/v1/map/batch?format=svg' '{"requests":[{"workload":"resnet18"}]}'
+problem 400 invalid-request "format=svg needs base + grid" '"pointer":"/requests"'
+req p POST '/v1/map/batch?format=svg' '{"base":{"workload":"resnet18"},"grid":{"budgets":["1MiB"],"hardware":["edge","cloud"]}}'
+problem 400 invalid-request "format=svg draws one hardware point" '"pointer":"/grid/hardware"'
+req p POST '/v1/map/batch' "$SWEEP"
+expect 200 "the same sweep as JSON" '"results":\[' '"index":4'
+daemon_signal p TERM
+daemon_wait p 20
+[ "$rc" -eq 0 ] && ok "daemon p exits 0 on SIGTERM" || not_ok "daemon p exit status $rc"
 
 finish daemon

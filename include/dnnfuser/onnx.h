@@ -43,8 +43,9 @@ typedef struct {
  * above a limit, DF_ENOMEM. Reentrant; buf is only read. */
 int df_onnx_import(const uint8_t *buf, size_t len, const df_onnx_opts *opts, df_workload *out, df_err *err);
 
-/* 1 when buf plausibly holds an ONNX ModelProto (its top level decodes as protobuf and has a graph
- * field), 0 otherwise. Cheap: does not look inside the graph. */
+/* 1 when buf plausibly holds an ONNX ModelProto (its top level decodes as protobuf with one graph,
+ * an ir_version and an opset_import of the default domain), 0 otherwise. Cheap: does not look inside
+ * the graph. A model must have all three, so a prefix cut at a field boundary is refused too. */
 int df_onnx_sniff(const uint8_t *buf, size_t len);
 
 #endif

@@ -644,7 +644,11 @@ static int nfail(node_ctx *x, const char *fmt, ...) {
 /* Looks up attribute `name`; 1 found, 0 absent, -1 error. */
 static int get_attr(node_ctx *x, const char *name, attr *a) {
     for (int k = 0; k < x->n->n_at; k++) {
-        if (read_attr(x->c, x->n->at[k], a)) return -1;
+        if (read_attr(x->c, x->n->at[k], a)) {
+            char m[sizeof x->c->err->msg];
+            snprintf(m, sizeof m, "%s", x->c->err->msg);
+            return nfail(x, "%s", m);
+        }
         if (!a->ref && sveq(a->name, name)) return 1;
     }
     return 0;
@@ -1583,16 +1587,40 @@ static int read_graph(ctx *c, sv b, sv *gname) {
     return 0;
 }
 
-/* Finds the one graph field of a ModelProto and checks the wire types of the other known fields. */
+/* OperatorSetIdProto {domain 1, version 2}: 1 when it names the default domain with a version. */
+static int read_opset(ctx *c, sv b, int *dflt) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc, is_default = 1, has_version = 0;
+    while ((rc = next(c, &r, &f, "OperatorSetIdProto")) > 0) {
+        if (f.num == 1) {
+            if (want_name(c, &f, "OperatorSetIdProto.domain")) return -1;
+            is_default = f.b.n == 0 || sveq(f.b, "ai.onnx");
+        } else if (f.num == 2) {
+            if (want(c, &f, WT_VARINT, "OperatorSetIdProto.version")) return -1;
+            has_version = (int64_t)f.v >= 1;
+        }
+    }
+    if (rc) return rc;
+    if (is_default && has_version) *dflt = 1;
+    return 0;
+}
+
+/* Finds the one graph of a ModelProto, checks the wire types of the other known fields and that the
+ * fields every model MUST have are there (ir_version, an opset_import of the default domain): a
+ * prefix of a model cut at a field boundary is not taken for a whole one. */
 static int read_model(ctx *c, const uint8_t *buf, size_t len, sv *graph) {
     rd r = {buf, buf + len};
     fld f;
-    int rc, n_graph = 0;
+    int rc, n_graph = 0, has_ir = 0, has_opset = 0;
     graph->p = buf;
     graph->n = 0;
     while ((rc = next(c, &r, &f, "ModelProto")) > 0) {
         switch (f.num) {
         case 1:
+            if (want(c, &f, WT_VARINT, "ModelProto.ir_version")) return -1;
+            has_ir = 1;
+            break;
         case 5:
             if (want(c, &f, WT_VARINT, "ModelProto")) return -1;
             break;
@@ -1600,7 +1628,6 @@ static int read_model(ctx *c, const uint8_t *buf, size_t len, sv *graph) {
         case 3:
         case 4:
         case 6:
-        case 8:
         case 14:
         case 20:
         case 25:
@@ -1611,12 +1638,18 @@ static int read_model(ctx *c, const uint8_t *buf, size_t len, sv *graph) {
             *graph = f.b;
             n_graph++;
             break;
+        case 8:
+            if (want(c, &f, WT_LEN, "ModelProto.opset_import") || read_opset(c, f.b, &has_opset)) return -1;
+            break;
         default: break;
         }
     }
     if (rc) return rc;
     if (n_graph != 1)
         return fail(c, NULL, "not an ONNX model: %s", n_graph ? "more than one graph" : "no graph (ModelProto field 7)");
+    if (!has_ir) return fail(c, NULL, "not an ONNX model: no ir_version (ModelProto field 1; truncated?)");
+    if (!has_opset)
+        return fail(c, NULL, "not an ONNX model: no opset_import of the default domain (ModelProto field 8; truncated?)");
     return 0;
 }
 

@@ -1481,7 +1481,8 @@ static int do_node(ctx *c, int32_t i) {
         }
     }
     char d[72], o[72];
-    return nfail(&x, "unsupported operator %s%s%s: refused rather than costed as zero (supported: see onnx.h)",
+    return nfail(&x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, Gemm, "
+                 "MatMul, Max/Average/Global pools, Add/Sub/Mul/Div, Concat, activations and shape-only ops)",
                  n.domain.n ? show(n.domain, d, sizeof d) : "", n.domain.n ? ":" : "", show(n.op, o, sizeof o));
 }
 

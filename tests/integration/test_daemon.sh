@@ -350,4 +350,50 @@ else
     ok "no unexpected warnings or errors in the log"
 fi
 
+# --- ONNX models: an application/onnx body (fields in the query string) or base64 in "onnx" ----------
+FIX="$HERE/../fixtures/onnx"
+# req_onnx NAME PATH FILE: POST FILE as application/onnx; sets $code and $TMP/body like req
+req_onnx() {
+    code=$(curl -sS --max-time 30 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -H 'Content-Type: application/onnx' \
+        --data-binary "@$3" "http://127.0.0.1:${DPORT[$1]}$2" 2>"$TMP/curl.err") || code="curl-failed-$?"
+}
+metrics_of() { grep -o '"metrics":{[^}]*}' "$TMP/body"; }
+daemon_start o --workers 1
+req_onnx o '/v1/map?hardware=edge&budget=512KiB&batch=8&objective=latency&solver=exact' "$FIX/resnet18.onnx"
+expect 200 "POST /v1/map with an application/onnx body (resnet18 exported without parameters)" \
+    '"workload":\{"name":"onnx","layers":31,"macs":1814073344\}' '"batch":8' '"solver":"exact"' '"feasible":true'
+contract MapReply "the application/onnx map reply"
+onnx_metrics=$(metrics_of)
+req o POST /v1/map '{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"objective":"latency","solver":"exact"}'
+[ -n "$onnx_metrics" ] && [ "$(metrics_of)" = "$onnx_metrics" ] && ok "the imported resnet18 gets the zoo's answer (same metrics)" \
+    || not_ok "resnet18.onnx and zoo resnet18 metrics differ"
+printf '{"onnx":"%s","hardware":"edge","budget":"1MiB","batch":4,"solver":"exact"}' "$(base64 -w0 "$FIX/googlenet.onnx")" >"$TMP/b64.json"
+req o POST /v1/map "@$TMP/b64.json"
+expect 200 'POST /v1/map with the model as base64 in "onnx" (googlenet)' '"layers":81,"macs":1498376192' '"batch":4'
+req_onnx o /v1/map "$FIX/mobilenet_v2.onnx"
+expect 200 "an application/onnx body with no query takes the defaults (transformer, batch 1)" \
+    '"macs":300774272' '"solver":"transformer"' '"batch":1'
+req_onnx o /v1/map "$FIX/unsupported.onnx"
+problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize"
+head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
+req_onnx o /v1/map "$TMP/cut.onnx"
+problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'
+req_onnx o '/v1/map?batch=eight' "$FIX/resnet18.onnx"
+problem 400 invalid-request "a non-integer batch in the query is a 400" 'query parameter batch must be an integer'
+req_onnx o '/v1/map?buget=1MiB' "$FIX/resnet18.onnx"
+problem 400 invalid-request "an unknown query parameter is a 400" 'unknown field \\"buget\\"'
+req_onnx o '/v1/map?batch=100000' "$FIX/resnet18.onnx"
+problem 422 invalid-parameter "a query batch out of range is a 422 with the JSON field's checks" 'batch = 100000 out of range' '"pointer":"/batch"'
+req_onnx o /v1/evaluate "$FIX/resnet18.onnx"
+problem 415 unsupported-media-type "application/onnx is refused on other routes (415)" 'application/onnx on /v1/map'
+req o POST /v1/map '{"onnx":"not base64!","budget":"1MiB"}'
+problem 422 invalid-workload "invalid base64 in onnx is a 422 pointing at it" 'invalid base64' '"pointer":"/onnx"'
+req o POST /v1/map '{"onnx":"Zm9v","workload":"resnet18"}'
+problem 400 invalid-request "workload and onnx together is a 400" 'give the workload once'
+req o GET /healthz
+expect 200 "the daemon is healthy after the ONNX requests"
+daemon_signal o TERM
+daemon_wait o 20
+[ "$rc" -eq 0 ] && ok "daemon o exits 0 on SIGTERM" || not_ok "daemon o exit status $rc"
+
 finish daemon

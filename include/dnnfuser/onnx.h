@@ -10,7 +10,9 @@
  *   Conv (2-D)                       conv; dwconv when group == C; grouped conv otherwise
  *   Gemm, MatMul with a weight B     fc (per-sample input a vector) or matmul (input T x C rows)
  *   MaxPool, AveragePool             pool (kernel, stride, pads, ceil_mode, dilations, auto_pad)
- *   GlobalAveragePool/GlobalMaxPool  pool over the whole plane
+ *   GlobalAveragePool/GlobalMaxPool, pool over the whole plane
+ *     ReduceMean/ReduceMax over H, W
+ *   Pad of H and W                   folded into the pads of the convolution or pooling reading it
  *   Add, Sub, Mul, Div of two        add (an elementwise two-input layer, no MACs); a broadcast Mul
  *     activations of equal shape       (squeeze-excite gating) passes its full-size operand through,
  *                                      as the zoo's efficientnet_b0 does

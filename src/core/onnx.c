@@ -26,13 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define MAX_RANK 8            /* larger ranks are kept as "unknown shape" */
 #define MAX_INTS 16           /* attribute int lists and constant int tensors we keep */
 #define MAX_NODE_IO 4096      /* inputs + outputs of one node */
 #define MAX_NODE_ATTRS 256
 #define MAX_NAME 4096         /* bytes of any name */
-#define MAX_VALUES (1 << 20)
+#define MAX_VALUES (1 << 18)   /* named values (about 30 MB of table at most) */
 #define MAX_DIM 2147483647LL  /* any dimension in the file */
 #define MAX_ELEMS (1LL << 40) /* any tensor */
 
@@ -66,6 +67,8 @@ typedef struct {
     int32_t hint;       /* index in hints (value_info or graph output shape), -1 = none */
     int32_t ival;       /* V_PARAM: first index in the int pool */
     int32_t node;       /* defining node, -1 = graph input or initializer */
+    int32_t pad[4];     /* V_ACT: zero padding (rows, cols before; rows, cols after) of an ONNX Pad that
+                           src's output still needs; s is the padded shape. Folded into the next window. */
     shp s;              /* V_ACT: per-sample shape; V_PARAM and V_PEND: full shape */
 } val;
 
@@ -95,6 +98,7 @@ typedef struct {
 typedef struct {
     const uint8_t *base;
     df_err *err;
+    uint64_t seed;       /* hash key of this import (names chosen to collide cannot be precomputed) */
     sv *nodes;
     int32_t n_nodes, cap_nodes;
     val *vals;
@@ -477,16 +481,22 @@ static int read_node(ctx *c, sv b, nd *n) {
 
 /* ---- the value table ---------------------------------------------------------------------------- */
 
-static uint64_t hash(sv s) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+/* FNV-1a from a per-import key, then the splitmix64 finalizer so the table index depends on every
+ * bit (plain FNV's low bits depend only on low bits, which makes colliding names easy to find). */
+static uint64_t hash(const ctx *c, sv s) {
+    uint64_t h = c->seed;
     for (uint32_t i = 0; i < s.n; i++) h = (h ^ s.p[i]) * 1099511628211ULL;
-    return h;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
 }
 
 static int32_t find(const ctx *c, sv name) {
     if (!c->tab_cap) return -1;
     uint32_t m = c->tab_cap - 1;
-    for (uint32_t i = (uint32_t)hash(name) & m;; i = (i + 1) & m) {
+    for (uint32_t i = (uint32_t)hash(c, name) & m;; i = (i + 1) & m) {
         int32_t k = c->tab[i];
         if (!k) return -1;
         const val *v = &c->vals[k - 1];
@@ -499,7 +509,7 @@ static int grow_tab(ctx *c) {
     int32_t *t = calloc(cap, sizeof *t);
     if (!t) return nomem(c);
     for (int32_t k = 0; k < c->n_vals; k++)
-        for (uint32_t i = (uint32_t)hash(c->vals[k].name) & (cap - 1);; i = (i + 1) & (cap - 1))
+        for (uint32_t i = (uint32_t)hash(c, c->vals[k].name) & (cap - 1);; i = (i + 1) & (cap - 1))
             if (!t[i]) {
                 t[i] = k + 1;
                 break;
@@ -540,7 +550,7 @@ static int32_t get(ctx *c, sv name) {
     v->n_ival = -1;
     v->node = -1;
     v->s.rank = -1;
-    for (uint32_t i = (uint32_t)hash(name) & (c->tab_cap - 1);; i = (i + 1) & (c->tab_cap - 1))
+    for (uint32_t i = (uint32_t)hash(c, name) & (c->tab_cap - 1);; i = (i + 1) & (c->tab_cap - 1))
         if (!c->tab[i]) {
             c->tab[i] = k + 1;
             break;
@@ -826,6 +836,26 @@ static val act_val(int32_t src, const shp *s) {
     return v;
 }
 
+static int padded(const val *v) { return v->kind == V_ACT && (v->pad[0] | v->pad[1] | v->pad[2] | v->pad[3]); }
+
+/* Refuses an activation that still carries an unfolded Pad (only windows take one). */
+static int no_pad(node_ctx *x, const val *v) {
+    char nm[72];
+    if (!padded(v)) return 0;
+    return nfail(x, "input '%s' comes from a Pad that is not followed by a convolution or pooling",
+                 show(v->name, nm, sizeof nm));
+}
+
+/* The shape src really produces: v's shape without its pending Pad. */
+static shp unpadded(const val *v) {
+    shp s = v->s;
+    if (padded(v)) {
+        s.d[1] -= v->pad[0] + v->pad[2];
+        s.d[2] -= v->pad[1] + v->pad[3];
+    }
+    return s;
+}
+
 /* Layer name from the exporter's scoped node name: torch 1.13 writes "/layer1/layer1.0/conv1/Conv",
  * which becomes the module path "layer1.0.conv1" (a component repeating its parent's name as a
  * prefix, "layer1.0" under "layer1", adds only its suffix). Functional ops keep their op in lower
@@ -1046,10 +1076,12 @@ static int op_conv(node_ctx *x) {
     if (read_win(x, wt->s.d[2], wt->s.d[3], &w)) return -1;
     int64_t P, Q, pb, pb2;
     if (win_axis(x, &w, 0, in->s.d[1], &P, &pb) || win_axis(x, &w, 1, in->s.d[2], &Q, &pb2)) return -1;
+    pb += in->pad[0];
+    pb2 += in->pad[1];
     df_layer l = new_layer(g == 1 ? DF_LAYER_CONV : g == C ? DF_LAYER_DWCONV : DF_LAYER_CONV);
-    shp os = {3, {K, P, Q}};
+    shp os = {3, {K, P, Q}}, is = unpadded(in);
     int32_t o[3];
-    if (set_input(&l, &in->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    if (set_input(&l, &is) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
     l.K = o[0];
     l.groups = (int32_t)g;
     l.inputs[0] = in->src;
@@ -1066,8 +1098,8 @@ static int op_pool(node_ctx *x, int global) {
     if (!in || data_rank(x, in, 3, "only 2-D pooling (N x C x H x W) is supported")) return -1;
     df_layer l = new_layer(DF_LAYER_POOL);
     int32_t o[3];
-    shp os;
-    if (set_input(&l, &in->s)) return nfail(x, "tensor dimensions out of range");
+    shp os, is = unpadded(in);
+    if (set_input(&l, &is)) return nfail(x, "tensor dimensions out of range");
     l.K = l.C;
     l.inputs[0] = in->src;
     if (global) {
@@ -1079,6 +1111,8 @@ static int op_pool(node_ctx *x, int global) {
         int64_t P, Q, pb, pb2;
         if (read_win(x, 0, 0, &w) || win_axis(x, &w, 0, in->s.d[1], &P, &pb) || win_axis(x, &w, 1, in->s.d[2], &Q, &pb2))
             return -1;
+        pb += in->pad[0];
+        pb2 += in->pad[1];
         if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
         os = (shp){3, {in->s.d[0], P, Q}};
     }
@@ -1093,7 +1127,7 @@ static int op_pool(node_ctx *x, int global) {
 static int op_fc(node_ctx *x, int gemm) {
     if (need_io(x, 2, gemm ? 3 : 2)) return -1;
     val *a = act_input(x, 0), *b = a ? param_input(x, 1) : NULL;
-    if (!b) return -1;
+    if (!b || no_pad(x, a)) return -1;
     char sh[96];
     int64_t ta = 0, tb = 0;
     if (gemm && (attr_int(x, "transA", 0, 0, 1, &ta) || attr_int(x, "transB", 0, 0, 1, &tb))) return -1;
@@ -1155,8 +1189,10 @@ static int op_binary(node_ctx *x, int mul) {
         val *act = a->kind == V_ACT ? a : b, *p = a->kind == V_ACT ? b : a;
         if (param_fits(x, act, p)) return -1;
         val ov = act_val(act->src, &act->s);
+        memcpy(ov.pad, act->pad, sizeof ov.pad);
         return define(x, 0, &ov);
     }
+    if (no_pad(x, a) || no_pad(x, b)) return -1;
     if (a->s.rank != b->s.rank || !known(&a->s) || !known(&b->s))
         return nfail(x, "operand shapes %s and %s per sample: broadcasting across ranks is not supported",
                      fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
@@ -1209,7 +1245,7 @@ static int op_concat(node_ctx *x) {
         return nfail(x, "%d inputs: the workload model concatenates at most %d", x->n->n_in, DF_MAX_INPUTS);
     val *v[DF_MAX_INPUTS];
     for (int k = 0; k < x->n->n_in; k++)
-        if (!(v[k] = act_input(x, k))) return -1;
+        if (!(v[k] = act_input(x, k)) || no_pad(x, v[k])) return -1;
     int r = v[0]->s.rank;
     int64_t axis = 0;
     attr a;
@@ -1264,7 +1300,7 @@ static int op_unary(node_ctx *x) {
 /* The activation of a shape op; a still unclassified graph input becomes the network input. */
 static val *shape_input(node_ctx *x) {
     val *in = input(x, 0);
-    if (!in || resolve(x, in, 1)) return NULL;
+    if (!in || resolve(x, in, 1) || no_pad(x, in)) return NULL;
     return in;
 }
 
@@ -1403,6 +1439,86 @@ static int op_squeeze(node_ctx *x, int unsq) {
     return define_shape(x, in, &os);
 }
 
+/* Pad of the two spatial axes: kept on the value and folded into the window of the convolution or
+ * pooling that reads it (torch writes Pad + AveragePool for count_include_pad pooling). Any mode
+ * (constant, reflect, edge) costs the same. */
+static int op_pad(node_ctx *x) {
+    if (need_io(x, 1, 4)) return -1;
+    val *in = shape_input(x);
+    if (!in) return -1;
+    const int64_t *t = NULL;
+    int n = 0;
+    attr a;
+    int rc = get_attr(x, "pads", &a);
+    if (rc < 0) return -1;
+    if (rc && a.has_ints && !a.ints_over) { /* opset < 11 */
+        t = a.ints;
+        n = a.n_ints;
+    } else if ((rc = const_ints(x, 1, &t, &n)) != 0) {
+        return rc < 0 ? -1 : nfail(x, "the pads are not a constant");
+    }
+    if (in->kind == V_PARAM) {
+        shp os = {-1, {0}};
+        return define_shape(x, in, &os);
+    }
+    int r = in->s.rank + 1, zero = 1;
+    if (n != 2 * r) return nfail(x, "%d pads for rank %d", n, r);
+    for (int k = 0; k < n; k++) {
+        if (t[k] < 0) return nfail(x, "negative pad %lld (cropping) is not supported", (long long)t[k]);
+        if (t[k] > 65536) return nfail(x, "pad %lld too large", (long long)t[k]);
+        zero &= t[k] == 0;
+    }
+    val ov = *in;
+    if (zero) return define(x, 0, &ov);
+    if (r != 4 || t[0] || t[1] || t[4] || t[5])
+        return nfail(x, "only the two spatial axes of an N x C x H x W tensor may be padded");
+    ov.s.d[1] += t[2] + t[6];
+    ov.s.d[2] += t[3] + t[7];
+    ov.pad[0] += (int32_t)t[2];
+    ov.pad[1] += (int32_t)t[3];
+    ov.pad[2] += (int32_t)t[6];
+    ov.pad[3] += (int32_t)t[7];
+    return define(x, 0, &ov);
+}
+
+/* ReduceMean / ReduceMax over both spatial axes: a global pooling layer. */
+static int op_reduce(node_ctx *x) {
+    if (need_io(x, 1, 2)) return -1;
+    val *in = act_input(x, 0);
+    if (!in || no_pad(x, in)) return -1;
+    attr a;
+    int rc = get_attr(x, "axes", &a);
+    if (rc < 0) return -1;
+    const int64_t *t = NULL;
+    int n = 0;
+    if (rc && a.has_ints && !a.ints_over) {
+        t = a.ints;
+        n = a.n_ints;
+    } else if (x->n->n_in == 2 && x->n->in[1].n && (rc = const_ints(x, 1, &t, &n)) != 0) {
+        return rc < 0 ? -1 : nfail(x, "the axes are not a constant");
+    }
+    int64_t keep, ax[2] = {0, 0};
+    if (attr_int(x, "keepdims", 1, 0, 1, &keep)) return -1;
+    if (in->s.rank == 3 && n == 2 && !norm_axis(x, t[0], 4, &ax[0]) && !norm_axis(x, t[1], 4, &ax[1]) &&
+        ax[0] + ax[1] == 5 && ax[0] != ax[1]) {
+        df_layer l = new_layer(DF_LAYER_POOL);
+        int32_t o[3];
+        if (set_input(&l, &in->s)) return nfail(x, "tensor dimensions out of range");
+        l.K = l.C;
+        l.R = l.Y;
+        l.S = l.X;
+        l.inputs[0] = in->src;
+        shp os = keep ? (shp){3, {in->s.d[0], 1, 1}} : (shp){1, {in->s.d[0]}};
+        if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+        int32_t k = emit(x, &l, 0, o);
+        if (k < 0) return -1;
+        val ov = act_val(k, &os);
+        return define(x, 0, &ov);
+    }
+    if (x->c->err->code != DF_OK) return -1;
+    return nfail(x, "only a reduction over both spatial axes of an N x C x H x W tensor (global pooling) is supported");
+}
+
 static int op_constant(node_ctx *x) {
     if (need_io(x, 0, 0)) return -1;
     tensor t;
@@ -1435,7 +1551,7 @@ static int op_constant(node_ctx *x) {
 
 typedef enum {
     OP_CONV, OP_GEMM, OP_MATMUL, OP_POOL, OP_GPOOL, OP_ADD, OP_MUL, OP_CONCAT, OP_UNARY, OP_FLATTEN, OP_RESHAPE,
-    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT
+    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE
 } op_kind;
 
 static const struct { const char *name; op_kind kind; } op_table[] = {
@@ -1447,7 +1563,7 @@ static const struct { const char *name; op_kind kind; } op_table[] = {
     {"Tanh", OP_UNARY}, {"Softplus", OP_UNARY}, {"Softmax", OP_UNARY}, {"LogSoftmax", OP_UNARY},
     {"BatchNormalization", OP_UNARY}, {"Identity", OP_UNARY}, {"Dropout", OP_UNARY},
     {"Flatten", OP_FLATTEN}, {"Reshape", OP_RESHAPE}, {"Squeeze", OP_SQUEEZE}, {"Unsqueeze", OP_UNSQUEEZE},
-    {"Constant", OP_CONSTANT},
+    {"Constant", OP_CONSTANT}, {"Pad", OP_PAD}, {"ReduceMean", OP_REDUCE}, {"ReduceMax", OP_REDUCE},
 };
 
 static int do_node(ctx *c, int32_t i) {
@@ -1478,11 +1594,13 @@ static int do_node(ctx *c, int32_t i) {
         case OP_SQUEEZE: return op_squeeze(&x, 0);
         case OP_UNSQUEEZE: return op_squeeze(&x, 1);
         case OP_CONSTANT: return op_constant(&x);
+        case OP_PAD: return op_pad(&x);
+        case OP_REDUCE: return op_reduce(&x);
         }
     }
     char d[72], o[72];
     return nfail(&x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, Gemm, "
-                 "MatMul, Max/Average/Global pools, Add/Sub/Mul/Div, Concat, activations and shape-only ops)",
+                 "MatMul, pooling, Add/Sub/Mul/Div, Concat, Pad, activations and shape-only ops)",
                  n.domain.n ? show(n.domain, d, sizeof d) : "", n.domain.n ? ":" : "", show(n.op, o, sizeof o));
 }
 
@@ -1712,6 +1830,9 @@ int df_onnx_import(const uint8_t *buf, size_t len, const df_onnx_opts *opts, df_
     if (!c) return df_err_set(err, DF_ENOMEM, NULL, "out of memory importing the ONNX model");
     c->base = buf;
     c->err = err;
+    if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
+        c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL; /* no entropy yet: the (ASLR) heap address */
+    c->seed ^= 1469598103934665603ULL;
     c->w = out;
     c->netin = -1;
     c->file_batch = -1;

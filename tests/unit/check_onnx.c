@@ -1,9 +1,9 @@
 /* check_onnx.c - Check suite "onnx": ONNX import (src/core/onnx.c) and base64 (src/core/base64.c).
  *
  * The fixtures in tests/fixtures/onnx/ are torchvision 0.14 networks exported by torch 1.13 without
- * parameters (tests/fixtures/onnx/make_fixtures.py, dev time only). resnet18 and mobilenet_v2 must
- * import as the zoo's networks, layer for layer (same types, dims, windows and edges, so the same
- * MACs); GoogLeNet is not in the zoo and is compared with the MACs of torchvision's definition counted
+ * parameters (tests/fixtures/onnx/make_fixtures.py, dev time only). resnet18, mobilenet_v2, mnasnet1_0
+ * (global pool written as ReduceMean) and efficientnet_b0 (squeeze-excite) must import as the zoo's
+ * networks, layer for layer (same types, dims, windows and edges, so the same MACs); GoogLeNet is not in the zoo and is compared with the MACs of torchvision's definition counted
  * by forward hooks on every Conv2d/Linear (make_fixtures.py --macs: 1498376192, torchvision's model
  * table publishes 1.50 GFLOPS, counted as multiply-accumulates). Small models are built here with a
  * protobuf writer to test operators, shapes, refusals and hostile input; every prefix of a fixture
@@ -234,6 +234,12 @@ START_TEST(test_mobilenetv2_equals_zoo) {
 }
 END_TEST
 
+START_TEST(test_mnasnet_efficientnet_equal_zoo) {
+    same_as_zoo(FIXTURES "mnasnet1_0.onnx", "mnasnet", 314415872LL, 64);
+    same_as_zoo(FIXTURES "efficientnet_b0.onnx", "efficientnet_b0", 385814752LL, 108);
+}
+END_TEST
+
 START_TEST(test_googlenet_matches_torchvision) {
     df_workload w;
     import_file(FIXTURES "googlenet.onnx", &w);
@@ -411,6 +417,67 @@ START_TEST(test_elementwise_se_concat_reshape) {
 }
 END_TEST
 
+/* Pad folded into the pooling that reads it (torch's count_include_pad AveragePool), a conv after an
+ * asymmetric Pad, ReduceMean over H and W as a global pool; a Pad read by an Add is refused. */
+START_TEST(test_pad_and_reduce) {
+    int64_t pads1[1] = {8}, pv1[8] = {0, 0, 1, 1, 0, 0, 1, 1}, pv2[8] = {0, 0, 0, 0, 0, 0, 1, 1};
+    int64_t w[4] = {8, 8, 3, 3}, fc[2] = {8, 5};
+    {
+        pb g = {0};
+        input4(&g, "x", 1, 8, 9, 9);
+        weight(&g, "w", 4, w, 0);
+        weight(&g, "fc", 2, fc, 0);
+        initializer(&g, "p1", 1, pads1, pv1);
+        initializer(&g, "p2", 1, pads1, pv2);
+        node(&g, "/pad/Pad", "Pad", NULL, IN("x", "p1"), IN("a"), 1, (at[]){A_S("mode", "constant")});
+        node(&g, "/pool/AveragePool", "AveragePool", NULL, IN("a"), IN("b"), 1, (at[]){A_L("kernel_shape", 2, 3, 3)});
+        node(&g, "/pad2/Pad", "Pad", NULL, IN("b", "p2"), IN("c"), 0, NULL);  /* 9x9 -> 10x10 */
+        node(&g, "/conv/Conv", "Conv", NULL, IN("c", "w"), IN("d"), 1, (at[]){A_L("strides", 2, 2, 2)});
+        node(&g, "/ReduceMean", "ReduceMean", NULL, IN("d"), IN("e"), 2, (at[]){A_L("axes", 2, -1, 2), A_I("keepdims", 0)});
+        node(&g, "/fc/Gemm", "Gemm", NULL, IN("e", "fc"), IN("y"), 0, NULL);
+        pb m = model(&g);
+        df_workload wl;
+        df_err e;
+        int rc = rc_of(&m, &wl, &e);
+        ck_assert_msg(rc == DF_OK, "%s", e.msg);
+        ck_assert_int_eq(wl.n_layers, 4);
+        ck_assert_int_eq(wl.layers[0].type, DF_LAYER_POOL);
+        ck_assert_int_eq(wl.layers[0].Y, 9);
+        ck_assert_int_eq(wl.layers[0].pad, 1);
+        ck_assert_int_eq(wl.layers[0].P, 9);
+        /* 3x3/2 on 9 padded to 10 (0 before, 1 after): 4 outputs; as one symmetric pad: 0 */
+        ck_assert_int_eq(wl.layers[1].Y, 9);
+        ck_assert_int_eq(wl.layers[1].P, 4);
+        ck_assert_int_eq(wl.layers[2].type, DF_LAYER_POOL);
+        ck_assert_int_eq(wl.layers[2].R, 4);
+        ck_assert_int_eq(wl.layers[3].C, 8);
+        df_workload_free(&wl);
+    }
+    /* a padded tensor read by a layer that has no window */
+    pb g = {0};
+    input4(&g, "x", 1, 8, 9, 9);
+    weight(&g, "w", 4, w, 0);
+    initializer(&g, "p1", 1, pads1, pv1);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("a"), 1, (at[]){A_L("pads", 4, 1, 1, 1, 1)});
+    node(&g, "p", "Pad", NULL, IN("a", "p1"), IN("b"), 0, NULL);
+    node(&g, "s", "Add", NULL, IN("b", "x"), IN("y"), 0, NULL);
+    pb m = model(&g);
+    df_workload wl;
+    df_err e;
+    ck_assert_int_eq(rc_of(&m, &wl, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "Pad that is not followed by a convolution or pooling"), "%s", e.msg);
+    /* a reduction over channels is not a pooling */
+    g = (pb){0};
+    input4(&g, "x", 1, 8, 9, 9);
+    weight(&g, "w", 4, w, 0);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    node(&g, "r", "ReduceMean", NULL, IN("a"), IN("y"), 1, (at[]){A_L("axes", 1, 1)});
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &wl, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "both spatial axes"), "%s", e.msg);
+}
+END_TEST
+
 START_TEST(test_value_info_checked) {
     for (int good = 0; good < 2; good++) {
         pb g = {0};
@@ -558,15 +625,16 @@ START_TEST(test_every_prefix_refused) {
 END_TEST
 
 START_TEST(test_random_flips) {
-    const char *files[] = {FIXTURES "resnet18.onnx", FIXTURES "mobilenet_v2.onnx", FIXTURES "googlenet.onnx"};
+    const char *files[] = {FIXTURES "resnet18.onnx", FIXTURES "mobilenet_v2.onnx", FIXTURES "googlenet.onnx",
+                           FIXTURES "mnasnet1_0.onnx", FIXTURES "efficientnet_b0.onnx"};
     df_rng r;
     df_rng_seed(&r, 20240605);
     int ok = 0, refused = 0;
-    for (size_t f = 0; f < 3; f++) {
+    for (size_t f = 0; f < 5; f++) {
         size_t n;
         uint8_t *b = slurp(files[f], &n);
         uint8_t *copy = malloc(n);
-        for (int it = 0; it < 700; it++) {
+        for (int it = 0; it < 500; it++) {
             memcpy(copy, b, n);
             int flips = 1 + df_rng_range(&r, 8);
             for (int k = 0; k < flips; k++) {
@@ -708,11 +776,13 @@ static Suite *onnx_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_resnet18_equals_zoo);
     tcase_add_test(tc, test_mobilenetv2_equals_zoo);
+    tcase_add_test(tc, test_mnasnet_efficientnet_equal_zoo);
     tcase_add_test(tc, test_googlenet_matches_torchvision);
     tcase_add_test(tc, test_names_and_limit);
     tcase_add_test(tc, test_operators_and_shapes);
     tcase_add_test(tc, test_weights_as_inputs_or_initializers_and_batch);
     tcase_add_test(tc, test_elementwise_se_concat_reshape);
+    tcase_add_test(tc, test_pad_and_reduce);
     tcase_add_test(tc, test_value_info_checked);
     tcase_add_test(tc, test_unsupported_operator_named);
     tcase_add_test(tc, test_refused_graphs);

@@ -10,7 +10,7 @@ static const char usage[] =
     "Finds which layers to fuse, and with which micro-batch, for the workload on the hardware and\n"
     "on-chip budget, and compares the answer with layer-by-layer execution.\n"
     "\n"
-    "  -w, --workload NAME|FILE  zoo network (see 'dnnfuser zoo') or a workload JSON file\n"
+    "  -w, --workload NAME|FILE  zoo network (see 'dnnfuser zoo'), a workload JSON or an ONNX file\n"
     "      --hw PRESET|FILE      hardware preset (edge, mobile, cloud, eyeriss) or JSON file [edge]\n"
     "      --buffer SIZE         on-chip budget, e.g. 524288, 512KiB, 4MiB [the hardware's buffer]\n"
     "      --pes RxC             PE array, e.g. 32x32\n"

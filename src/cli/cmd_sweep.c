@@ -18,7 +18,7 @@ static const char usage[] =
     "\n"
     "Maps the workload at every point and prints one CSV row per point on stdout.\n"
     "\n"
-    "  -w, --workload NAME|FILE  zoo network or workload JSON file\n"
+    "  -w, --workload NAME|FILE  zoo network, workload JSON or ONNX file\n"
     "      --budgets LIST        LO..HI (doubling), LO..HI:STEPS (log-spaced, both ends included),\n"
     "                            or a comma list, e.g. 64KiB..64MiB:11 or 128KiB,512KiB,2MiB\n"
     "      --hw-points FILE      JSON array of hardware objects (or preset names); with --budgets,\n"

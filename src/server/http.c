@@ -71,13 +71,13 @@ static int method_of(const char *m) {
     return SRV_METHOD_OTHER;
 }
 
-/* application/json, optionally with parameters ("; charset=utf-8"). */
-static int is_json_type(const char *ct) {
+/* Media type `want` (e.g. application/json), optionally with parameters ("; charset=utf-8"). */
+static int is_type(const char *ct, const char *want) {
     if (!ct) return 0;
     while (*ct == ' ' || *ct == '\t') ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
-    const char *p = ct + sizeof want - 1;
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0) return 0;
+    const char *p = ct + n;
     while (*p == ' ' || *p == '\t') p++;
     return *p == '\0' || *p == ';';
 }
@@ -97,9 +97,11 @@ static void precheck(srv *s, srv_req *r) {
     }
     if (r->method != SRV_METHOD_POST) return;
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!is_json_type(ct)) {
-        srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL, "Content-Type must be application/json, got %.80s",
-                     ct ? ct : "none");
+    /* an ONNX model as the raw body: POST /v1/map only (its other fields in the query string) */
+    r->onnx = is_type(ct, "application/onnx") && strcmp(rt[r->route].path, "/v1/map") == 0;
+    if (!r->onnx && !is_type(ct, "application/json")) {
+        srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL,
+                     "Content-Type must be application/json (or application/onnx on /v1/map), got %.80s", ct ? ct : "none");
         return;
     }
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -116,6 +118,38 @@ static void precheck(srv *s, srv_req *r) {
             srv_fail_set(&r->early, SRV_PROB_BODY_TOO_LARGE, NULL, "the body has %llu bytes, the limit is %lld", v,
                          (long long)max);
     }
+}
+
+typedef struct { json_t *obj; srv_fail *f; } query_acc;
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    query_acc *q = cls;
+    if (!key) return MHD_YES;
+    if (json_object_get(q->obj, key)) {
+        srv_fail_set(q->f, SRV_PROB_INVALID_REQUEST, NULL, "query parameter %.60s is given twice", key);
+        return MHD_NO;
+    }
+    if (json_object_set_new(q->obj, key, json_string(value ? value : ""))) {
+        srv_fail_set(q->f, SRV_PROB_INTERNAL, NULL, "out of memory");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+json_t *srv_http_query(srv_req *r, srv_fail *f) {
+    srv_fail_clear(f);
+    query_acc q = {json_object(), f};
+    if (!q.obj) {
+        srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
+    if (f->kind != SRV_PROB_NONE) {
+        json_decref(q.obj);
+        return NULL;
+    }
+    return q.obj;
 }
 
 /* Appends a body chunk; beyond max-body the body is dropped and 413 noted. */

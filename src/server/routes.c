@@ -192,11 +192,12 @@ static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     return SRV_ROUTE_REPLY;
 }
 
+/* The JSON body as *root; for an application/onnx request, its query parameters instead. */
 static int parse_body(srv *s, srv_req *r, srv_reply *out, json_t **root, srv_req_limits *lim) {
     srv_limits_snapshot(&s->lim, lim);
     srv_fail f;
     srv_fail_clear(&f);
-    if (srv_parse_body(r->body, r->len, root, &f)) {
+    if (r->onnx ? !(*root = srv_http_query(r, &f)) : srv_parse_body(r->body, r->len, root, &f)) {
         srv_reply_problem(out, &f, r->id_str);
         return -1;
     }
@@ -259,7 +260,8 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
     }
     t->kind = TASK_MAP;
     t->svg = svg;
-    int rc = srv_parse_map(root, "", &lim, &t->map, &f);
+    int rc = r->onnx ? srv_parse_map_onnx(root, (const uint8_t *)r->body, r->len, &lim, &t->map, &f)
+                     : srv_parse_map(root, "", &lim, &t->map, &f);
     json_decref(root);
     if (rc) {
         srv_task_free(t);

@@ -279,6 +279,27 @@ run map --help
 if grep -q -- '--svg FILE' "$TMP/out"; then ok "map --help documents --svg"; else not_ok "map --help --svg"; fi
 run sweep --help
 if grep -q -- '--svg FILE' "$TMP/out" && grep -q -- '--compare' "$TMP/out"; then ok "sweep --help documents --svg and --compare"; else not_ok "sweep --help"; fi
+# --- ONNX models (tests/fixtures/onnx: torchvision networks exported without parameters) ----------
+FIX=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/onnx" && pwd)
+run map -w "$FIX/resnet18.onnx" --hw edge --buffer 512KiB --batch 8
+tail -n +2 "$TMP/out" | grep -v '^solve time' >"$TMP/onnx.report"
+if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^resnet18.onnx: 31 layers, 1.814 GMAC/sample'; then ok "map -w resnet18.onnx"; else not_ok "map -w resnet18.onnx (exit $rc)"; fi
+run map -w resnet18 --hw edge --buffer 512KiB --batch 8
+tail -n +2 "$TMP/out" | grep -v '^solve time' >"$TMP/zoo.report"
+if cmp -s "$TMP/onnx.report" "$TMP/zoo.report"; then ok "the imported resnet18 maps exactly as the zoo's"; else not_ok "resnet18.onnx and zoo resnet18 reports differ"; fi
+cp "$FIX/googlenet.onnx" "$TMP/model"
+run map -w "$TMP/model" --batch 4 --solver lbl
+if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^model: 81 layers, 1.498 GMAC/sample'; then ok "an ONNX file without the .onnx suffix is detected by content"; else not_ok "ONNX detected by content (exit $rc)"; fi
+run map --json -w "$FIX/mobilenet_v2.onnx" --batch 2 --buffer 1MiB
+cp "$TMP/out" "$TMP/onnx.json"
+expect_ok "eval of a map --json answer of an ONNX workload" eval "$TMP/onnx.json"
+expect_ok "layers -w googlenet.onnx" layers -w "$FIX/googlenet.onnx"
+expect_err 2 "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize" "an unsupported ONNX operator is named with its node" map -w "$FIX/unsupported.onnx"
+head -c 4000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
+expect_err 2 'not a valid ONNX model' "a truncated ONNX file exits 2" map -w "$TMP/cut.onnx"
+printf 'not a model' >"$TMP/text.onnx"
+expect_err 2 'ONNX' "a .onnx file that is not ONNX exits 2" map -w "$TMP/text.onnx"
+expect_err 2 'cannot open' "a missing .onnx file exits 2" map -w "$TMP/missing.onnx"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -335,12 +335,19 @@ ms=$((($(date +%s%N) - t0) / 1000000))
     || not_ok "hang-up: curl rc $rc, next request $code after $ms ms"
 [ "$(metric d dnnfuser_client_gone_total)" -ge 1 ] && ok "the hang-up is counted (dnnfuser_client_gone_total)" \
     || not_ok "dnnfuser_client_gone_total not raised"
-# 16 decode slots, 128 transformer items (8 rounds of 72 steps, about a second): hang up after 0.3 s, and the
-# decode steps stop (the job is dropped at the next step boundary, not after its last item)
+# 16 decode slots, 128 transformer items (8 rounds of 72 steps, about a second): hang up once decoding
+# has begun, and the decode steps stop (the job is dropped at the next step boundary, not after its last item)
 budgets=$(for k in $(seq 1 32); do printf '"%dKiB",' $((256 + 32 * k)); done)
 grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
-curl -sS --max-time 0.3 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
-    "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null || true
+curl -sS --max-time 20 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
+    "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null &
+cpid=$!
+for _ in $(seq 1 250); do # hang up once decoding has begun
+    [ "$(metric d dnnfuser_decode_steps_total)" -gt 0 ] && break
+    sleep 0.02
+done
+kill "$cpid" 2>/dev/null || true
+wait "$cpid" 2>/dev/null || true
 sleep 0.2
 s1=$(metric d dnnfuser_decode_steps_total)
 sleep 0.3
@@ -445,5 +452,50 @@ expect 200 "the same sweep as JSON" '"results":\[' '"index":4'
 daemon_signal p TERM
 daemon_wait p 20
 [ "$rc" -eq 0 ] && ok "daemon p exits 0 on SIGTERM" || not_ok "daemon p exit status $rc"
+# --- ONNX models: an application/onnx body (fields in the query string) or base64 in "onnx" ----------
+FIX="$HERE/../fixtures/onnx"
+# req_onnx NAME PATH FILE: POST FILE as application/onnx; sets $code and $TMP/body like req
+req_onnx() {
+    code=$(curl -sS --max-time 30 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -H 'Content-Type: application/onnx' \
+        --data-binary "@$3" "http://127.0.0.1:${DPORT[$1]}$2" 2>"$TMP/curl.err") || code="curl-failed-$?"
+}
+metrics_of() { grep -o '"metrics":{[^}]*}' "$TMP/body"; }
+daemon_start o --workers 1
+req_onnx o '/v1/map?hardware=edge&budget=512KiB&batch=8&objective=latency&solver=exact' "$FIX/resnet18.onnx"
+expect 200 "POST /v1/map with an application/onnx body (resnet18 exported without parameters)" \
+    '"workload":\{"name":"onnx","layers":31,"macs":1814073344\}' '"batch":8' '"solver":"exact"' '"feasible":true'
+contract MapReply "the application/onnx map reply"
+onnx_metrics=$(metrics_of)
+req o POST /v1/map '{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"objective":"latency","solver":"exact"}'
+[ -n "$onnx_metrics" ] && [ "$(metrics_of)" = "$onnx_metrics" ] && ok "the imported resnet18 gets the zoo's answer (same metrics)" \
+    || not_ok "resnet18.onnx and zoo resnet18 metrics differ"
+printf '{"onnx":"%s","hardware":"edge","budget":"1MiB","batch":4,"solver":"exact"}' "$(base64 -w0 "$FIX/googlenet.onnx")" >"$TMP/b64.json"
+req o POST /v1/map "@$TMP/b64.json"
+expect 200 'POST /v1/map with the model as base64 in "onnx" (googlenet)' '"layers":81,"macs":1498376192' '"batch":4'
+req_onnx o /v1/map "$FIX/mobilenet_v2.onnx"
+expect 200 "an application/onnx body with no query takes the defaults (transformer, batch 1)" \
+    '"macs":300774272' '"solver":"transformer"' '"batch":1'
+req_onnx o /v1/map "$FIX/unsupported.onnx"
+problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize"
+head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
+req_onnx o /v1/map "$TMP/cut.onnx"
+problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'
+req_onnx o '/v1/map?batch=eight' "$FIX/resnet18.onnx"
+problem 400 invalid-request "a non-integer batch in the query is a 400" 'query parameter batch must be an integer'
+req_onnx o '/v1/map?buget=1MiB' "$FIX/resnet18.onnx"
+problem 400 invalid-request "an unknown query parameter is a 400" 'unknown field \\"buget\\"'
+req_onnx o '/v1/map?batch=100000' "$FIX/resnet18.onnx"
+problem 422 invalid-parameter "a query batch out of range is a 422 with the JSON field's checks" 'batch = 100000 out of range' '"pointer":"/batch"'
+req_onnx o /v1/evaluate "$FIX/resnet18.onnx"
+problem 415 unsupported-media-type "application/onnx is refused on other routes (415)" 'application/onnx on /v1/map'
+req o POST /v1/map '{"onnx":"not base64!","budget":"1MiB"}'
+problem 422 invalid-workload "invalid base64 in onnx is a 422 pointing at it" 'invalid base64' '"pointer":"/onnx"'
+req o POST /v1/map '{"onnx":"Zm9v","workload":"resnet18"}'
+problem 400 invalid-request "workload and onnx together is a 400" 'give the workload once'
+req o GET /healthz
+expect 200 "the daemon is healthy after the ONNX requests"
+daemon_signal o TERM
+daemon_wait o 20
+[ "$rc" -eq 0 ] && ok "daemon o exits 0 on SIGTERM" || not_ok "daemon o exit status $rc"
 
 finish daemon

@@ -71,9 +71,19 @@ static void leave_queue(srv_batcher *b, int64_t n) {
 }
 
 /* Hands the job back to its connection; j must not be touched afterwards (PLATFORM.md pitfall 4). */
+/* Loop thread: has the job's client hung up? */
+static int client_gone(srv_batcher *b, srv_job *j) {
+    if (j->gone_fn) return j->gone_fn(j);
+    return j->conn && b->o.gone && b->o.gone(j->conn);
+}
+
 static void finish(srv_batcher *b, srv_job *j) {
+    if (j->on_done) {
+        j->on_done(j);
+        return;
+    }
     void *conn = j->conn;
-    b->o.resume(conn);
+    if (conn) b->o.resume(conn);
 }
 
 static void expire_queued(srv_batcher *b, srv_job *j, double now) {
@@ -314,9 +324,8 @@ static void try_swap(srv_batcher *b) {
 static void step_cb(uv_idle_t *h) {
     srv_batcher *b = h->loop->data;
     /* a decoding job whose client hung up wastes at most this one step (one poll per job: ~1% of a step) */
-    if (b->o.gone)
-        for (srv_job *j = b->a_head; j; j = j->a_next)
-            if (!j->gone && b->o.gone(j->conn)) j->gone = 1;
+    for (srv_job *j = b->a_head; j; j = j->a_next)
+            if (!j->gone && client_gone(b, j)) j->gone = 1;
     dispatch(b); /* new jobs join at the step boundary; expired and gone ones leave */
     if (!b->a_head) {
         uv_idle_stop(&b->stepper);
@@ -465,14 +474,14 @@ static void arm_deadline_timer(srv_batcher *b) {
 /* Every watch_ms: asks whether the clients of waiting, decoding and running jobs are still there. */
 static void watch_cb(uv_timer_t *t) {
     srv_batcher *b = t->loop->data;
-    if (!b->o.gone || (!b->p_head && !b->a_head && !b->r_head)) return;
+    if (!b->p_head && !b->a_head && !b->r_head) return;
     int any = 0;
     for (srv_job *j = b->p_head; j; j = j->next)
-        if (!j->gone && b->o.gone(j->conn)) any = j->gone = 1;
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
     for (srv_job *j = b->a_head; j; j = j->a_next)
-        if (!j->gone && b->o.gone(j->conn)) any = j->gone = 1;
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
     for (srv_job *j = b->r_head; j; j = j->r_next)
-        if (!j->gone && b->o.gone(j->conn)) any = j->gone = 1;
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
     if (!any) return;
     cancel_running(b);
     dispatch(b);
@@ -611,7 +620,7 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
         return SRV_BATCH_FULL;
     }
     /* suspend BEFORE the job becomes visible to the loop (PLATFORM.md pitfall 3) */
-    b->o.suspend(j->conn);
+    if (j->conn) b->o.suspend(j->conn);
     if (b->in_tail) b->in_tail->next = j;
     else b->in_head = j;
     b->in_tail = j;

@@ -69,7 +69,9 @@ typedef struct {
 struct srv_job {
     /* set by the submitter */
     void (*run)(srv_job *j);   /* on a worker thread; writes its result into the enclosing struct */
-    void *conn;                /* opaque, handed to ops.suspend / ops.resume / ops.gone */
+    void *conn;                /* opaque, handed to ops.suspend / ops.resume / ops.gone; NULL: none */
+    void (*on_done)(srv_job *j); /* nullable: called on the loop instead of ops.resume when the job ends */
+    int (*gone_fn)(srv_job *j);  /* nullable: asked instead of ops.gone(conn) (a streamed reply) */
     double deadline;           /* absolute, srv_now_ms() clock */
     srv_decode_item *items;    /* decoded on the loop (in order, as slots free) before run() */
     int32_t n_items;           /* 0: a plain CPU job */

@@ -183,8 +183,10 @@ static void append_body(srv *s, srv_req *r, const char *data, size_t n) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(rep->len, rep->body, rep->persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = rep->response ? rep->response
+                                               : MHD_create_response_from_buffer(rep->len, rep->body,
+                                                                                 rep->persistent ? MHD_RESPMEM_PERSISTENT
+                                                                                                 : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         if (!rep->persistent) free(rep->body);
         return MHD_NO;

@@ -19,6 +19,7 @@
 #include "server.h"
 
 struct MHD_Connection;
+struct MHD_Response;
 struct srv_task;
 
 /* A response to queue. body is malloc'ed (ownership passes to MHD) or NULL for an empty body. */
@@ -30,6 +31,7 @@ typedef struct {
     int retry_after;           /* seconds; 0 = no Retry-After header */
     const char *allow;         /* 405: the Allow header */
     int persistent;            /* body is static or outlives the response: not freed */
+    struct MHD_Response *response; /* prebuilt (a streamed body): queued as is, body/len unused */
 } srv_reply;
 
 enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };

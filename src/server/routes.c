@@ -10,6 +10,7 @@
 
 #include "answer.h"
 #include "clock.h"
+#include "stream.h"
 #include "svgreply.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
@@ -41,6 +42,8 @@ typedef struct srv_task {
     int svg;                /* ?format=svg: the reply is drawn (svgreply.h) */
     int64_t *svg_budgets;   /* batch: the grid's budgets, item order */
     int32_t svg_n;
+    srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
+                             * the stream owns the task */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -99,10 +102,33 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
     return out;
 }
 
+/* Streamed batch (worker thread): each item's reply or problem as one NDJSON line, in order, as soon
+ * as it is done; stops when the client is gone or the deadline passed (stream_done says so). */
+static void batch_stream(srv_task *t) {
+    for (int32_t i = 0; i < t->batch.n; i++) {
+        if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) return;
+        srv_fail item_fail = t->batch.fails[i];
+        json_t *item = NULL;
+        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
+        if (!item) item = srv_problem_json(&item_fail, NULL);
+        if (!item) return;
+        json_object_set_new(item, "index", json_integer(i));
+        char *line = json_dumps(item, JSON_FLAGS);
+        json_decref(item);
+        int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
+        free(line);
+        if (rc) return;
+    }
+}
+
 /* Worker thread: runs the task; leaves the serialised reply in t->body or the failure in t->fail. */
 static void task_run(srv_job *j) {
     srv_task *t = (srv_task *)j;
     srv_fail_clear(&t->fail);
+    if (t->stream) {
+        batch_stream(t);
+        return;
+    }
     json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
     if (t->svg) { /* the rendering hook: the picture of the reply just built */
@@ -145,6 +171,31 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
                      t->job.t_start - t->job.t_submit, t->job.t_end - t->job.t_start);
     srv_reply_problem(out, &f, request_id);
 }
+
+/* Loop thread, when a streamed job ends: a last problem line if it ended early (deadline), then the
+ * end of the stream. t may be freed by srv_stream_close. */
+static void stream_done(srv_job *j) {
+    srv_task *t = (srv_task *)j;
+    if (j->outcome == SRV_JOB_EXPIRED_QUEUED || j->outcome == SRV_JOB_EXPIRED_RUNNING) {
+        srv_fail f;
+        srv_fail_clear(&f);
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed; the items not listed were not solved",
+                     t->deadline_ms);
+        json_t *o = srv_problem_json(&f, NULL);
+        char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
+        json_decref(o);
+        if (line) srv_stream_write(t->stream, line, strlen(line));
+        free(line);
+    }
+    srv_stream_close(t->stream);
+}
+
+/* MHD thread: the streamed response ended before the job (client gone): stop the solver. */
+static void stream_gone(void *owner) { atomic_store(&((srv_task *)owner)->job.cancel, 1); }
+
+static void stream_free(void *owner) { srv_task_free(owner); }
+
+static int stream_client_gone(srv_job *j) { return srv_stream_gone(((srv_task *)j)->stream); }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
@@ -193,6 +244,56 @@ static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
 }
 
 /* The JSON body as *root; for an application/onnx request, its query parameters instead. */
+/* Submits a batch task whose reply is streamed (NDJSON): the response is queued now and reads lines
+ * as the worker writes them; the connection is not suspended by the batcher. On refusal: 503. */
+static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
+    t->s = s;
+    t->t_arrival = r->t0;
+    t->job.run = task_run;
+    t->job.conn = NULL;
+    t->job.on_done = stream_done;
+    t->job.gone_fn = stream_client_gone;
+    t->job.deadline = r->t0 + t->deadline_ms;
+    t->stream = srv_stream_new(r->conn, t, stream_free, stream_gone);
+    if (!t->stream) {
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
+    srv_stream *st = t->stream;
+    int rc = srv_batcher_submit(s->batcher, &t->job);
+    if (rc != SRV_BATCH_OK) {
+        srv_stream_abandon(st);
+        srv_stream_close(st); /* the last reference: frees t */
+        if (rc == SRV_BATCH_FULL) {
+            char d[128];
+            snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
+                     (long long)srv_batcher_depth(s->batcher));
+            reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
+        } else {
+            reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+        }
+        return SRV_ROUTE_REPLY;
+    }
+    /* t stays alive: the response's reference is ours until MHD takes the response */
+    struct MHD_Response *resp = srv_stream_response(st);
+    if (!resp) {
+        srv_stream_abandon(st); /* cancels the job; its end frees t */
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
+    out->status = 200;
+    out->response = resp;
+    out->content_type = "application/x-ndjson";
+    return SRV_ROUTE_REPLY;
+}
+
+/* Accept: application/x-ndjson (the batch reply streamed one item per line). */
+static int wants_ndjson(srv_req *r) {
+    const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return a && strstr(a, "application/x-ndjson") != NULL;
+}
+
 static int parse_body(srv *s, srv_req *r, srv_reply *out, json_t **root, srv_req_limits *lim) {
     srv_limits_snapshot(&s->lim, lim);
     srv_fail f;
@@ -308,6 +409,7 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);
+    if (!svg && wants_ndjson(r)) return submit_stream(s, r, t, out);
     return submit(s, r, t, out);
 }
 

@@ -355,6 +355,31 @@ s2=$(metric d dnnfuser_decode_steps_total)
 [ "$s1" -gt 0 ] && [ "$s1" -lt 576 ] && [ "$s1" = "$s2" ] && [ "$(metric d dnnfuser_client_gone_total)" -ge 2 ] \
     && ok "a batch whose client hung up stops decoding ($s1 of 576 steps, none after)" \
     || not_ok "decoding after hang-up: steps $s1 -> $s2, gone $(metric d dnnfuser_client_gone_total)"
+# --- NDJSON: a batch streamed one item per line, as each is done ------------------------------
+req d POST /v1/map/batch '{"base":{"workload":"resnet18","batch":4,"solver":"exact"},"grid":{"budgets":["256KiB","1MiB","4MiB"],"hardware":["edge","mobile"]}}' \
+    -H 'Accept: application/x-ndjson'
+n=$(grep -c '^{' "$TMP/body" || true)
+idx=$(grep -o '"index":[0-9]*' "$TMP/body" | cut -d: -f2 | tr '\n' ' ')
+[ "$code" = 200 ] && [ "$n" -eq 6 ] && [ "$idx" = "0 1 2 3 4 5 " ] && grep -qi '^Content-Type: application/x-ndjson' "$TMP/headers" \
+    && grep -qi '^Transfer-Encoding: chunked' "$TMP/headers" \
+    && ok "Accept: application/x-ndjson streams the 6 grid items, one JSON object per line, in order" \
+    || not_ok "NDJSON batch: $code, $n lines, indexes $idx"
+# a fast item then a 4,000-layer one: the first line arrives while the second is still being solved
+printf '{"requests":[{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"solver":"exact"},%s]}' \
+    "$(cat "$TMP/deep60s.json")" >"$TMP/stream.json"
+c0=$(metric d dnnfuser_solver_cancelled_total)
+rc=0
+curl -sSN --max-time 1.5 -o "$TMP/stream.out" -H 'Accept: application/x-ndjson' -H 'Content-Type: application/json' \
+    --data-binary @"$TMP/stream.json" "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null || rc=$?
+[ "$rc" = 28 ] && grep -q '"index":0' "$TMP/stream.out" && ! grep -q '"index":1' "$TMP/stream.out" \
+    && ok "the first item's line arrives before the batch ends (client cut at 1.5 s)" \
+    || not_ok "NDJSON streaming: curl rc $rc, got: $(head -c 120 "$TMP/stream.out")"
+for _ in $(seq 1 100); do
+    [ "$(metric d dnnfuser_solver_cancelled_total)" -gt "$c0" ] && break
+    sleep 0.02
+done
+[ "$(metric d dnnfuser_solver_cancelled_total)" -gt "$c0" ] && ok "a streamed batch whose client left stops its solver" \
+    || not_ok "streamed batch: solver not cancelled after the client left"
 daemon_signal d TERM
 daemon_wait d 20
 [ "$rc" -eq 0 ] && ok "daemon d exits 0 on SIGTERM" || not_ok "daemon d exit status $rc"

@@ -65,23 +65,6 @@ for c in 1 16 64; do
         "$c" "$rps" "$p50" "$p99" "$mb" "$bad" "$(($(rss_kib) / 1024))"
 done
 
-# the small weights (weights/dnnfuser-fast.weights: throughput over energy quality, see weights/README.md)
-if [ -f weights/dnnfuser-fast.weights ]; then
-    daemon_start f --max-connections 1100 --queue-depth 1024 --decode-slots 64 --weights weights/dnnfuser-fast.weights
-    furl=http://127.0.0.1:${DPORT[f]}
-    lua=$(post_lua "$body")
-    curl -s "$furl/v1/map" -H 'Content-Type: application/json' -d "$body" >/dev/null
-    for c in 1 16 64; do
-        t=$((c < 2 ? 1 : 2))
-        wrk -t$t -c$c -d"${SECS}s" --latency -s "$lua" "$furl/v1/map" >"$TMP/f$c.txt"
-        read -r rps p50 p99 bad < <(parse_wrk "$TMP/f$c.txt")
-        printf "POST /v1/map resnet50 transformer (fast weights), %2d clients: %7.1f mappings/s, p50 %7.2f ms, p99 %7.2f ms, non-2xx %s\n" \
-            "$c" "$rps" "$p50" "$p99" "$bad"
-    done
-    daemon_signal f TERM
-    daemon_wait f 20
-fi
-
 lua=$(post_lua '{"workload":"resnet50","hardware":"edge","budget":"512KiB","batch":8,"solver":"exact"}')
 wrk -t2 -c64 -d"${SECS}s" --latency -s "$lua" "$url/v1/map" >"$TMP/e.txt"
 read -r rps p50 p99 bad < <(parse_wrk "$TMP/e.txt")

@@ -164,8 +164,11 @@ static int build_workload(const json_t *wv, const char *base, const srv_req_limi
     df_err e;
     df_err_clear(&e);
     if (json_is_string(wv)) {
+        const df_workload *pre = NULL; /* prebuilt at start (default options only) */
+        for (int32_t i = 0; r->seq_len == 0 && i < lim->n_zoo && lim->zoo; i++)
+            if (strcmp(json_string_value(wv), df_zoo_name(i)) == 0) pre = &lim->zoo[i];
         df_zoo_opts zo = {.seq_len = r->seq_len};
-        if (df_zoo_build(json_string_value(wv), &zo, &r->w, &e) != DF_OK) {
+        if (pre ? df_workload_copy(&r->w, pre, &e) != DF_OK : df_zoo_build(json_string_value(wv), &zo, &r->w, &e) != DF_OK) {
             srv_fail_from_df(f, SRV_PROB_INVALID_WORKLOAD, &e, ptr);
             snprintf(f->pointer, sizeof f->pointer, "%s", ptr); /* the name is the field the client wrote */
             return -1;

@@ -23,6 +23,8 @@ typedef struct {
     int32_t max_layers;       /* layers per workload */
     int32_t max_batch;        /* samples per request */
     int32_t max_batch_items;  /* requests per /v1/map/batch */
+    const df_workload *zoo;   /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
+    int32_t n_zoo;
 } srv_req_limits;
 
 /* POST /v1/map (also one item of /v1/map/batch). */

@@ -296,6 +296,8 @@ static int wants_ndjson(srv_req *r) {
 
 static int parse_body(srv *s, srv_req *r, srv_reply *out, json_t **root, srv_req_limits *lim) {
     srv_limits_snapshot(&s->lim, lim);
+    lim->zoo = s->zoo;
+    lim->n_zoo = s->n_zoo;
     srv_fail f;
     srv_fail_clear(&f);
     if (r->onnx ? !(*root = srv_http_query(r, &f)) : srv_parse_body(r->body, r->len, root, &f)) {
@@ -600,7 +602,8 @@ void srv_route_labels(const char **labels, int *n) {
 
 int srv_routes_init(srv *s, char *err, size_t errlen) {
     json_t *wl = json_array(), *pl = json_array();
-    if (!wl || !pl) goto oom;
+    s->zoo = calloc((size_t)df_zoo_count(), sizeof *s->zoo);
+    if (!wl || !pl || !s->zoo) goto oom;
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         df_workload w;
         df_err e;
@@ -609,11 +612,12 @@ int srv_routes_init(srv *s, char *err, size_t errlen) {
             snprintf(err, errlen, "zoo network %s: %s", df_zoo_name(i), e.msg);
             json_decref(wl);
             json_decref(pl);
+            srv_routes_free(s);
             return -1;
         }
         json_t *o = json_pack("{s:s, s:i, s:I, s:s}", "name", df_zoo_name(i), "layers", (int)w.n_layers, "macs",
                               (json_int_t)df_workload_macs(&w), "description", df_zoo_description(i));
-        df_workload_free(&w);
+        s->zoo[s->n_zoo++] = w; /* kept for the requests that name it */
         if (json_array_append_new(wl, o)) goto oom;
     }
     for (int32_t i = 0; i < df_hw_preset_count(); i++) {
@@ -646,6 +650,10 @@ oom:
 }
 
 void srv_routes_free(srv *s) {
+    for (int32_t i = 0; i < s->n_zoo; i++) df_workload_free(&s->zoo[i]);
+    free(s->zoo);
+    s->zoo = NULL;
+    s->n_zoo = 0;
     free(s->workloads_body);
     free(s->presets_body);
     s->workloads_body = s->presets_body = NULL;

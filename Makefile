@@ -29,7 +29,7 @@ LDFLAGS   ?=
 
 # Debian 12 packages the build and the tests need. `make deps` installs the missing ones.
 DEB_PKGS  := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
-             check libsystemd-dev curl nginx-light chromium systemd
+             check libsystemd-dev curl nginx-light chromium systemd wrk
 PKGS      := jansson openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -220,6 +220,18 @@ static double effective_deadline(srv *s, double asked) {
     return asked > 0 && asked < d ? asked : d;
 }
 
+/* The 503 for a job the batcher refused (rc: SRV_BATCH_FULL or closed). */
+static int reply_refused(srv *s, srv_req *r, int rc, srv_reply *out) {
+    if (rc == SRV_BATCH_FULL) {
+        char d[128];
+        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later", (long long)srv_batcher_depth(s->batcher));
+        reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
+    } else {
+        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+    }
+    return SRV_ROUTE_REPLY;
+}
+
 /* Submits t; on refusal answers 503 and frees t. */
 static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->s = s;
@@ -232,15 +244,7 @@ static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     if (rc == SRV_BATCH_OK) return SRV_ROUTE_SUSPENDED;
     r->task = NULL;
     srv_task_free(t);
-    if (rc == SRV_BATCH_FULL) {
-        char d[128];
-        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
-                 (long long)srv_batcher_depth(s->batcher));
-        reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
-    } else {
-        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
-    }
-    return SRV_ROUTE_REPLY;
+    return reply_refused(s, r, rc, out);
 }
 
 /* The JSON body as *root; for an application/onnx request, its query parameters instead. */
@@ -265,15 +269,7 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     if (rc != SRV_BATCH_OK) {
         srv_stream_abandon(st);
         srv_stream_close(st); /* the last reference: frees t */
-        if (rc == SRV_BATCH_FULL) {
-            char d[128];
-            snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
-                     (long long)srv_batcher_depth(s->batcher));
-            reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
-        } else {
-            reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
-        }
-        return SRV_ROUTE_REPLY;
+        return reply_refused(s, r, rc, out);
     }
     /* t stays alive: the response's reference is ours until MHD takes the response */
     struct MHD_Response *resp = srv_stream_response(st);

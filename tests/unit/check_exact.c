@@ -127,15 +127,8 @@ START_TEST(test_fusion_helps_when_dram_bound) {
     /* A DRAM-starved chain with plenty of buffer: fusing everything removes the intermediate traffic,
      * so exact must strictly beat layer-by-layer on DRAM bytes and on latency. */
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping m;
     df_mapping_init(&m, 4);
     double ex = solved_value(n, DF_OBJ_DRAM, 0, &m);
@@ -189,15 +182,8 @@ END_TEST
 START_TEST(test_cancel_flag) {
     /* a raised flag stops the DP with DF_ECANCELED; a lowered one changes nothing */
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping a, b;
     df_mapping_init(&a, 4);
     df_mapping_init(&b, 4);

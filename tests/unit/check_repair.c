@@ -65,15 +65,8 @@ END_TEST
 
 START_TEST(test_improves_layer_by_layer_when_dram_bound) {
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping m;
     df_mapping_init(&m, 4);
     ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_DRAM, &m, NULL, &e), DF_OK);
@@ -91,15 +84,8 @@ END_TEST
 START_TEST(test_cancel_keeps_a_feasible_mapping) {
     /* cancelled before the first move: DF_ECANCELED, and the (made-feasible) start is still valid */
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping m;
     df_mapping_init(&m, 4);
     ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_DRAM, &m, NULL, &e), DF_OK);

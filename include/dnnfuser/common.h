@@ -20,6 +20,7 @@ enum df_status {
     DF_EINFEASIBLE = -4, /* budget too small: err.layer and err.need_bytes say where and how much */
     DF_ENOTFOUND = -5,   /* unknown name (zoo network, preset) */
     DF_ELIMIT = -6,      /* a configured limit was exceeded (layers, batch, ...) */
+    DF_ECANCELED = -7,   /* the caller cancelled the work (df_solve_stats.cancel) */
 };
 
 typedef struct {

@@ -52,6 +52,15 @@ typedef struct {
     double macs;
 } df_group_cost;
 
+/* What is live on chip while one layer of a fused group runs, for the group's micro-batch m
+ * (DESIGN.md section 2): its inputs, its output, tensors held for later layers of the group, and the
+ * group's resident weights or this layer's streamed weight tile. The group's footprint_bytes is the
+ * largest bytes over its layers. */
+typedef struct {
+    int64_t bytes;          /* everything live: weight_bytes + m x activations */
+    int64_t weight_bytes;   /* resident group weights, or this layer's weight tile when streamed */
+} df_layer_footprint;
+
 typedef struct {
     int feasible;
     double latency_cycles, latency_s, throughput_sps;
@@ -90,6 +99,11 @@ int df_mapping_eval(const df_net *net, const df_mapping *map, df_metrics *metric
  * fixed group and micro-batch count the balanced split dominates; see exact.c). out must hold N
  * entries; returns the count. */
 int32_t df_micro_batches(int32_t N, int32_t *out);
+
+/* Per-layer live footprint of a mapping: per_layer[i] for every layer i (n_layers entries), computed
+ * by the same code as df_group_eval (so max over a group's layers == its footprint_bytes and the one
+ * feasibility rule holds). Structural errors return DF_EINVAL (use df_mapping_eval for the detail). */
+int df_mapping_footprints(const df_net *net, const df_mapping *map, df_layer_footprint *per_layer, df_err *err);
 
 /* Objective value of metrics (lower is better). */
 double df_objective_value(df_objective obj, const df_metrics *m);

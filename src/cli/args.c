@@ -15,7 +15,7 @@
 enum {
     OPT_HW = 256, OPT_BUFFER, OPT_PES, OPT_DATAFLOW, OPT_BW, OPT_BATCH, OPT_SEQ_LEN, OPT_OBJECTIVE,
     OPT_SOLVER, OPT_CANDIDATES, OPT_WEIGHTS, OPT_POPULATION, OPT_GENERATIONS, OPT_SEED, OPT_JSON, OPT_BUDGETS, OPT_HW_POINTS,
-    OPT_PROGRESS,
+    OPT_PROGRESS, OPT_SVG, OPT_COMPARE,
 };
 
 typedef struct {
@@ -43,6 +43,8 @@ static const opt_entry all_opts[] = {
     {{"budgets", required_argument, NULL, OPT_BUDGETS}, CLI_O_BUDGETS},
     {{"hw-points", required_argument, NULL, OPT_HW_POINTS}, CLI_O_HW_POINTS},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, CLI_O_PROGRESS},
+    {{"svg", required_argument, NULL, OPT_SVG}, CLI_O_SVG},
+    {{"compare", required_argument, NULL, OPT_COMPARE}, CLI_O_COMPARE},
     {{"help", no_argument, NULL, 'h'}, 0},
 };
 #define N_OPTS (sizeof all_opts / sizeof all_opts[0])
@@ -143,6 +145,31 @@ static int apply(int c, const char *arg, cli_opts *o) {
     case OPT_BUDGETS: o->budgets = arg; return 0;
     case OPT_HW_POINTS: o->hw_points = arg; return 0;
     case OPT_PROGRESS: o->progress = 1; return 0;
+    case OPT_SVG:
+        if (!*arg || strcmp(arg, "-") == 0)
+            return cli_fail(CLI_EXIT_USAGE, "--svg: give a file name (stdout carries the %s)",
+                            strcmp(o->cmd, "sweep") == 0 ? "CSV" : "report");
+        o->svg = arg;
+        return 0;
+    case OPT_COMPARE: {
+        /* a comma list of solvers */
+        const char *p = arg;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            char name[32];
+            df_solver sv;
+            if (len == 0 || len >= sizeof name)
+                return cli_fail(CLI_EXIT_USAGE, "--compare: expected solver names, e.g. transformer or transformer,ga; got '%s'", arg);
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (df_solver_parse(name, &sv))
+                return cli_fail(CLI_EXIT_USAGE, "--compare: unknown solver '%s' (use exact, ga, lbl or transformer)", name);
+            o->compare |= 1u << sv;
+            if (!comma) return 0;
+            p = comma + 1;
+        }
+    }
     case 'h': o->help = 1; return 0;
     default: return cli_fail(CLI_EXIT_USAGE, "%s: unexpected option", o->cmd);
     }

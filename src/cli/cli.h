@@ -18,6 +18,7 @@
 #include "dnnfuser/solve.h"
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/json.h"
+#include "dnnfuser/svg.h"
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_INFEASIBLE 1
@@ -42,6 +43,8 @@ enum {
     CLI_O_BUDGETS = 1u << 12,
     CLI_O_HW_POINTS = 1u << 13,
     CLI_O_PROGRESS = 1u << 14,
+    CLI_O_SVG = 1u << 15,
+    CLI_O_COMPARE = 1u << 16,
 };
 /* The hardware options a command takes together. */
 #define CLI_O_HWSET (CLI_O_HW | CLI_O_BUFFER | CLI_O_PES | CLI_O_DATAFLOW | CLI_O_BW)
@@ -69,6 +72,8 @@ typedef struct {
     const char *weights;        /* --weights FILE (default: the shipped weights linked in) */
     int json;                   /* --json */
     int progress;               /* --progress */
+    const char *svg;            /* --svg FILE: also write a picture (map, eval: the mapping; sweep: the curves) */
+    unsigned compare;           /* --compare SOLVER[,SOLVER]: bit (1u << df_solver) per extra sweep series */
     const char *budgets;        /* --budgets */
     const char *hw_points;      /* --hw-points FILE */
     int help;                   /* -h / --help */
@@ -128,8 +133,8 @@ void cli_solution_free(cli_solution *s);
  * `candidates` candidates. Returns a df status (err filled) - never prints. */
 int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
               int32_t candidates, cli_solution *out, df_err *err);
-/* Loads the transformer for --solver transformer (--weights FILE or the linked-in weights); *out stays
- * NULL for other solvers. Returns 0 or 2 after printing the reason. */
+/* Loads the transformer for --solver transformer or --compare transformer (--weights FILE or the
+ * linked-in weights); *out stays NULL otherwise. Returns 0 or 2 after printing the reason. */
 int cli_load_mapper(const cli_opts *o, df_mapper **out);
 /* Scores a given mapping (copied into out). Returns a df status (err filled). */
 int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_err *err);
@@ -155,6 +160,14 @@ void cli_hw_summary(const df_hw *hw, char *buf, size_t n);
 /* Where an infeasible mapping overflows: "group 3 (layers a..b, micro-batch 8) needs X at layer
  * 7 (name), budget Y". Returns 0 when every group fits. */
 int cli_overflow_text(const df_net *net, const df_mapping *map, const df_group_cost *gc, char *buf, size_t n);
+
+/* ---- svgfile.c: pictures ------------------------------------------------------------------------ */
+
+/* Renders the mapping of r (solver answer, or an evaluated mapping, against its baseline) into the
+ * file path. Returns 0 or 2. */
+int cli_write_map_svg(const char *path, const cli_report *r);
+/* Writes b's text to path ("-" is not accepted: stdout carries the table or CSV). Returns 0 or 2. */
+int cli_write_svg(const char *path, const df_svg_buf *b);
 
 /* ---- the subcommands (cmd_*.c) ---------------------------------------------------------------- */
 

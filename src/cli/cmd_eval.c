@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: dnnfuser eval [--json] MAPPING.json\n"
+    "usage: dnnfuser eval [--json] [--svg FILE] MAPPING.json\n"
     "\n"
     "Scores a given mapping with the cost model. The file holds one object:\n"
     "  {\"workload\": NAME | {workload object}, \"hardware\": PRESET | {hardware object},\n"
@@ -16,6 +16,7 @@ static const char usage[] =
     "\n"
     "      --objective OBJ   objective for the layer-by-layer comparison [the file's, else latency]\n"
     "      --json            print the result as one JSON object\n"
+    "      --svg FILE        also write a picture of the mapping (bars over the budget in red)\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0 feasible, 1 the mapping overflows the budget, 2 bad input.\n";
@@ -45,7 +46,7 @@ static int eval_workload(const char *path, const json_t *doc, int32_t seq_len, d
 
 int cmd_eval(int argc, char **argv) {
     cli_opts o;
-    int rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_OBJECTIVE, &o);
+    int rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_OBJECTIVE | CLI_O_SVG, &o);
     if (rc) return rc;
     if (o.help) {
         fputs(usage, stdout);
@@ -125,6 +126,7 @@ int cmd_eval(int argc, char **argv) {
     } else {
         cli_print_report(stdout, &r);
     }
+    if (o.svg && (rc = cli_write_map_svg(o.svg, &r))) goto out;
     char why[768];
     if (!sol.met.feasible && cli_overflow_text(net, &sol.map, sol.gc, why, sizeof why)) {
         fflush(stdout);

@@ -9,7 +9,7 @@ static const char usage[] =
     "Prints what the cost model computes for each layer alone, for one sample: MACs, compute cycles\n"
     "on the PE array, utilization and buffer<->array element transfers (weights, inputs, outputs).\n"
     "\n"
-    "  -w, --workload NAME|FILE  zoo network or workload JSON file\n"
+    "  -w, --workload NAME|FILE  zoo network, workload JSON or ONNX file\n"
     "      --hw PRESET|FILE      hardware preset or JSON file [edge]\n"
     "      --buffer SIZE         on-chip budget (does not change these figures)\n"
     "      --pes RxC             PE array, e.g. 32x32\n"

@@ -10,7 +10,7 @@ static const char usage[] =
     "Finds which layers to fuse, and with which micro-batch, for the workload on the hardware and\n"
     "on-chip budget, and compares the answer with layer-by-layer execution.\n"
     "\n"
-    "  -w, --workload NAME|FILE  zoo network (see 'dnnfuser zoo') or a workload JSON file\n"
+    "  -w, --workload NAME|FILE  zoo network (see 'dnnfuser zoo'), a workload JSON or an ONNX file\n"
     "      --hw PRESET|FILE      hardware preset (edge, mobile, cloud, eyeriss) or JSON file [edge]\n"
     "      --buffer SIZE         on-chip budget, e.g. 524288, 512KiB, 4MiB [the hardware's buffer]\n"
     "      --pes RxC             PE array, e.g. 32x32\n"
@@ -26,13 +26,16 @@ static const char usage[] =
     "      --generations N       ga: generations [200]\n"
     "      --seed N              ga: random seed [1]\n"
     "      --json                print the answer as one JSON object\n"
+    "      --svg FILE            also write a picture of the mapping: fusion groups as bands with their\n"
+    "                            micro-batch, the bytes live on chip per layer against the budget line,\n"
+    "                            the gain over layer-by-layer in the title (open it in a browser)\n"
     "  -h, --help                show this help\n";
 
 int cmd_map(int argc, char **argv) {
     cli_opts o;
     int rc = cli_parse(argc, argv,
                        CLI_O_WORKLOAD | CLI_O_HWSET | CLI_O_BATCH | CLI_O_SEQ_LEN | CLI_O_OBJECTIVE | CLI_O_SOLVER |
-                           CLI_O_GA | CLI_O_JSON,
+                           CLI_O_GA | CLI_O_JSON | CLI_O_SVG,
                        &o);
     if (rc) return rc;
     if (o.help) {
@@ -86,6 +89,7 @@ int cmd_map(int argc, char **argv) {
     } else {
         cli_print_report(stdout, &r);
     }
+    if (!rc && o.svg) rc = cli_write_map_svg(o.svg, &r);
     json_decref(ref);
 out:
     cli_solution_free(&sol);

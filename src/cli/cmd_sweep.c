@@ -1,9 +1,11 @@
 /* cmd_sweep.c - `dnnfuser sweep`: design-space exploration of one workload over on-chip budgets
  * and/or hardware points, one CSV row per point (solver answer, layer-by-layer baseline, speedup;
- * infeasible points as feasible=0 rows with the bytes they need). Progress with ETA on stderr. */
+ * infeasible points as feasible=0 rows with the bytes they need). Progress with ETA on stderr.
+ * With --svg FILE, a budget sweep is also drawn (latency and energy against the budget): the
+ * layer-by-layer baseline, the exact optimum (run as well when --solver is not exact), the --solver
+ * answer, and the --compare solvers. */
 #include "cli.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@ static const char usage[] =
     "\n"
     "Maps the workload at every point and prints one CSV row per point on stdout.\n"
     "\n"
-    "  -w, --workload NAME|FILE  zoo network or workload JSON file\n"
+    "  -w, --workload NAME|FILE  zoo network, workload JSON or ONNX file\n"
     "      --budgets LIST        LO..HI (doubling), LO..HI:STEPS (log-spaced, both ends included),\n"
     "                            or a comma list, e.g. 64KiB..64MiB:11 or 128KiB,512KiB,2MiB\n"
     "      --hw-points FILE      JSON array of hardware objects (or preset names); with --budgets,\n"
@@ -32,6 +34,11 @@ static const char usage[] =
     "      --weights FILE        transformer: weights file [the shipped weights]\n"
     "      --population N, --generations N, --seed N   ga knobs\n"
     "      --progress            progress and ETA on stderr even when it is not a terminal\n"
+    "      --svg FILE            also draw the sweep (needs --budgets, one hardware point): latency and\n"
+    "                            energy against the budget for layer-by-layer, the exact optimum (run\n"
+    "                            as well when --solver is not exact) and the --solver answer;\n"
+    "                            infeasible budgets are gaps. The CSV on stdout is unchanged\n"
+    "      --compare SOLVERS     with --svg: more series, e.g. transformer or transformer,ga\n"
     "  -h, --help                show this help\n";
 
 static const char csv_header[] =
@@ -122,17 +129,57 @@ static void csv_str(const char *s) {
 
 typedef char hw_label[32];
 
+/* The --svg series: which solver each one shows, and its values per point (NaN = infeasible). */
+typedef struct {
+    int n;
+    df_solver solver[DF_SVG_MAX_SERIES];
+    char name[DF_SVG_MAX_SERIES][48];
+    double *lat[DF_SVG_MAX_SERIES];   /* [points] seconds */
+    double *en[DF_SVG_MAX_SERIES];    /* [points] pJ */
+} sweep_series;
+
 typedef struct {
     const cli_opts *o;
     const df_workload *w;
-    df_mapper *mp;      /* --solver transformer */
+    df_mapper *mp;      /* --solver transformer or --compare transformer */
+    sweep_series *svg;  /* --svg: filled per point (NULL without --svg) */
     double t0;
     int tty;   /* stderr is a terminal: progress redraws one line */
     int show;  /* progress is on */
 } sweep_ctx;
 
+/* The --svg values of one feasible point: every series from the answers at hand, solving the ones
+ * that are not (the exact optimum, --compare solvers). Returns 0 or an exit status. */
+static int svg_point(const sweep_ctx *c, const df_net *net, int idx, const cli_solution *sol, const cli_solution *base) {
+    const cli_opts *o = c->o;
+    sweep_series *ss = c->svg;
+    for (int s = 0; s < ss->n; s++) {
+        const cli_solution *use = NULL;
+        cli_solution extra;
+        cli_solution_init(&extra);
+        df_solver sv = ss->solver[s];
+        if (sv == DF_SOLVER_LBL) use = base;
+        else if (sv == o->solver) use = sol;
+        else {
+            df_err e;
+            if (cli_solve(net, sv, o->objective, &o->ga, c->mp, o->candidates, &extra, &e)) {
+                cli_solution_free(&extra);
+                if (e.code == DF_EINFEASIBLE) continue;
+                return cli_fail_err(df_solver_name(sv), &e);
+            }
+            use = &extra;
+        }
+        if (use->ok && use->met.feasible) {
+            ss->lat[s][idx] = use->met.latency_s;
+            ss->en[s][idx] = use->met.energy_pj;
+        }
+        cli_solution_free(&extra);
+    }
+    return 0;
+}
+
 /* Runs one point and prints its row. Returns 0 or an exit status. */
-static int run_point(const sweep_ctx *c, const df_hw *hw, const char *label) {
+static int run_point(const sweep_ctx *c, int idx, const df_hw *hw, const char *label) {
     const cli_opts *o = c->o;
     df_net *net = NULL;
     df_err e;
@@ -183,6 +230,7 @@ static int run_point(const sweep_ctx *c, const df_hw *hw, const char *label) {
         printf("0,,,,,,,,,,%lld\n", (long long)need);
     }
     fflush(stdout);
+    if (feasible && c->svg) rc = svg_point(c, net, idx, &sol, &base);
 out:
     cli_solution_free(&sol);
     cli_solution_free(&base);
@@ -274,11 +322,88 @@ static int build_points(const cli_opts *o, const budget_list *b, df_hw **out, hw
     return 0;
 }
 
+static void series_free(sweep_series *ss) {
+    for (int s = 0; s < ss->n; s++) {
+        free(ss->lat[s]);
+        free(ss->en[s]);
+    }
+    ss->n = 0;
+}
+
+static void series_add(sweep_series *ss, df_solver sv, const char *name) {
+    for (int s = 0; s < ss->n; s++)
+        if (ss->solver[s] == sv) return;
+    if (ss->n == DF_SVG_MAX_SERIES) return;
+    ss->solver[ss->n] = sv;
+    snprintf(ss->name[ss->n], sizeof ss->name[0], "%s", name);
+    ss->n++;
+}
+
+static void series_label(const cli_opts *o, df_solver sv, char *buf, size_t n) {
+    switch (sv) {
+    case DF_SOLVER_LBL: snprintf(buf, n, "layer-by-layer"); break;
+    case DF_SOLVER_EXACT: snprintf(buf, n, "optimum (exact)"); break;
+    case DF_SOLVER_TRANSFORMER:
+        if (o->candidates > 1) snprintf(buf, n, "transformer (best of %d)", o->candidates);
+        else snprintf(buf, n, "transformer");
+        break;
+    default: snprintf(buf, n, "%s", df_solver_name(sv)); break;
+    }
+}
+
+/* Layer-by-layer, the exact optimum, then the --solver answer and the --compare solvers (transformer
+ * before ga). Values start as NaN (no point). */
+static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
+    memset(ss, 0, sizeof *ss);
+    char name[48];
+    /* a fixed order, so a solver keeps its colour from one picture to the next */
+    static const df_solver order[] = {DF_SOLVER_LBL, DF_SOLVER_EXACT, DF_SOLVER_TRANSFORMER, DF_SOLVER_GA};
+    unsigned want = 1u << DF_SOLVER_LBL | 1u << DF_SOLVER_EXACT | 1u << o->solver | o->compare;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (!(want & (1u << order[i]))) continue;
+        series_label(o, order[i], name, sizeof name);
+        series_add(ss, order[i], name);
+    }
+    for (int s = 0; s < ss->n; s++) {
+        ss->lat[s] = malloc((size_t)n_points * sizeof(double));
+        ss->en[s] = malloc((size_t)n_points * sizeof(double));
+        if (!ss->lat[s] || !ss->en[s]) {
+            series_free(ss);
+            return cli_fail(CLI_EXIT_USAGE, "out of memory");
+        }
+        for (int i = 0; i < n_points; i++) ss->lat[s][i] = ss->en[s][i] = NAN;
+    }
+    return 0;
+}
+
+/* Draws the collected series into o->svg. */
+static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_hw *pts, int n, sweep_series *ss) {
+    int64_t *budgets = malloc((size_t)n * sizeof *budgets);
+    if (!budgets) return cli_fail(CLI_EXIT_USAGE, "out of memory");
+    for (int i = 0; i < n; i++) budgets[i] = pts[i].buffer_bytes;
+    df_svg_series ser[DF_SVG_MAX_SERIES];
+    for (int s = 0; s < ss->n; s++) ser[s] = (df_svg_series){ss->name[s], ss->lat[s], ss->en[s]};
+    char title[160], hws[256], sub[400];
+    snprintf(title, sizeof title, "%s: latency and energy against the on-chip budget", w->name);
+    cli_hw_summary(&pts[0], hws, sizeof hws);
+    snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budget%s", hws, o->batch,
+             df_objective_name(o->objective), n, n == 1 ? "" : "s");
+    df_svg_sweep_opts so = {.title = title, .subtitle = sub, .n_points = n, .budgets = budgets, .n_series = ss->n,
+                            .series = ser};
+    df_svg_buf b;
+    df_svg_buf_init(&b);
+    df_err e;
+    int rc = df_svg_sweep(&so, &b, &e) != DF_OK ? cli_fail_err("--svg", &e) : cli_write_svg(o->svg, &b);
+    df_svg_buf_free(&b);
+    free(budgets);
+    return rc;
+}
+
 int cmd_sweep(int argc, char **argv) {
     cli_opts o;
     int rc = cli_parse(argc, argv,
                        CLI_O_WORKLOAD | CLI_O_HWSET | CLI_O_BATCH | CLI_O_SEQ_LEN | CLI_O_OBJECTIVE | CLI_O_SOLVER |
-                           CLI_O_GA | CLI_O_BUDGETS | CLI_O_HW_POINTS | CLI_O_PROGRESS,
+                           CLI_O_GA | CLI_O_BUDGETS | CLI_O_HW_POINTS | CLI_O_PROGRESS | CLI_O_SVG | CLI_O_COMPARE,
                        &o);
     if (rc) return rc;
     if (o.help) {
@@ -289,6 +414,9 @@ int cmd_sweep(int argc, char **argv) {
     if (!o.workload) return cli_fail(CLI_EXIT_USAGE, "sweep: missing -w NAME|FILE (see 'dnnfuser sweep --help')");
     if (!o.budgets && !o.hw_points) return cli_fail(CLI_EXIT_USAGE, "sweep: give --budgets LIST and/or --hw-points FILE");
     if (o.budgets && o.have_buffer) return cli_fail(CLI_EXIT_USAGE, "sweep: use either --buffer or --budgets, not both");
+    if (o.svg && (!o.budgets || o.hw_points))
+        return cli_fail(CLI_EXIT_USAGE, "sweep: --svg draws a budget sweep: give --budgets with one hardware (--hw), not --hw-points");
+    if (o.compare && !o.svg) return cli_fail(CLI_EXIT_USAGE, "sweep: --compare adds series to the --svg picture; give --svg FILE");
 
     budget_list b = {0};
     if (o.budgets && (rc = parse_budgets(o.budgets, &b))) {
@@ -315,12 +443,25 @@ int cmd_sweep(int argc, char **argv) {
         free(labels);
         return rc;
     }
+    sweep_series ss;
+    if (o.svg && (rc = series_init(&o, n, &ss))) {
+        df_mapper_free(c.mp);
+        df_workload_free(&w);
+        free(pts);
+        free(labels);
+        return rc;
+    }
+    if (o.svg) c.svg = &ss;
     fputs(csv_header, stdout);
     for (int i = 0; i < n && !rc; i++) {
         if (c.show) progress(&c, i, n, &pts[i], labels[i]);
-        rc = run_point(&c, &pts[i], labels[i]);
+        rc = run_point(&c, i, &pts[i], labels[i]);
     }
     if (c.show && !rc) progress(&c, n, n, &pts[n - 1], labels[n - 1]);
+    if (o.svg) {
+        if (!rc) rc = write_sweep_svg(&o, &w, pts, n, &ss);
+        series_free(&ss);
+    }
     df_mapper_free(c.mp);
     df_workload_free(&w);
     free(pts);

@@ -1,11 +1,15 @@
-/* load.c - turns what the user named into library objects: workloads (zoo name or JSON file),
+/* load.c - turns what the user named into library objects: workloads (zoo name, JSON or ONNX file),
  * hardware (preset or JSON file, with the --buffer/--pes/--dataflow/--bw overrides applied through
  * the library's own hardware reader, so they are validated and energies follow the final buffer),
  * and the bound df_net with its budget check. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "dnnfuser/onnx.h"
 
 json_t *cli_load_json(const char *path) {
     json_error_t je;
@@ -18,11 +22,55 @@ json_t *cli_load_json(const char *path) {
     return NULL;
 }
 
+static int has_suffix(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
 /* A spec that is not a known name is read as a file when it exists or looks like a path. */
 static int looks_like_file(const char *spec) {
     struct stat st;
-    size_t n = strlen(spec);
-    return stat(spec, &st) == 0 || strchr(spec, '/') != NULL || (n > 5 && strcmp(spec + n - 5, ".json") == 0);
+    return stat(spec, &st) == 0 || strchr(spec, '/') != NULL || has_suffix(spec, ".json") || has_suffix(spec, ".onnx");
+}
+
+/* An ONNX model: a file named *.onnx, or any file (but *.json) whose bytes decode as a ModelProto.
+ * Returns -1 when the file is not ONNX (read it as JSON), else 0 or the exit status (message printed). */
+static int load_onnx(const char *spec, df_workload *out) {
+    if (has_suffix(spec, ".json")) return -1;
+    FILE *f = fopen(spec, "rb");
+    if (!f) return has_suffix(spec, ".onnx") ? cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", spec, strerror(errno)) : -1;
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || cap > DF_ONNX_MAX_BYTES) break;
+        uint8_t *b = realloc(buf, cap * 2);
+        if (!b) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = b;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf) return cli_fail(CLI_EXIT_USAGE, "%s: out of memory reading the file", spec);
+    if (bad) {
+        free(buf);
+        return cli_fail(CLI_EXIT_USAGE, "%s: read error", spec);
+    }
+    if (!has_suffix(spec, ".onnx") && !df_onnx_sniff(buf, n)) {
+        free(buf);
+        return -1;
+    }
+    const char *base = strrchr(spec, '/');
+    df_onnx_opts oo = {.name = base ? base + 1 : spec, .max_layers = DF_DEFAULT_MAX_LAYERS};
+    df_err e;
+    df_err_clear(&e);
+    int rc = df_onnx_import(buf, n, &oo, out, &e);
+    free(buf);
+    return rc ? cli_fail_err(spec, &e) : 0;
 }
 
 static void zoo_names(char *buf, size_t n) {
@@ -56,6 +104,7 @@ int cli_load_workload(const char *spec, int32_t seq_len, df_workload *out, int *
         zoo_names(names, sizeof names);
         return cli_fail(CLI_EXIT_USAGE, "unknown workload '%s': not a zoo network (%s) and not a readable file", spec, names);
     }
+    if ((rc = load_onnx(spec, out)) >= 0) return rc;
     json_t *doc = cli_load_json(spec);
     if (!doc) return CLI_EXIT_USAGE;
     const json_t *wj = doc;

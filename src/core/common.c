@@ -39,6 +39,7 @@ const char *df_status_name(int code) {
     case DF_EINFEASIBLE: return "infeasible";
     case DF_ENOTFOUND: return "not found";
     case DF_ELIMIT: return "limit exceeded";
+    case DF_ECANCELED: return "cancelled";
     default: return "unknown error";
     }
 }

@@ -249,10 +249,14 @@ static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, 
 
 #define STACK_LAYERS 512
 
-void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+/* The one group scoring ([DESIGN] §2). per_layer (nullable) receives, for each layer of the group,
+ * the bytes live on chip while it runs under the same resident/streamed decision; their max is
+ * out->footprint_bytes. Returns DF_OK, DF_EINVAL (bad range) or DF_ENOMEM (long group, no memory). */
+static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out,
+                      df_layer_footprint *per_layer) {
     memset(out, 0, sizeof *out);
     int32_t len = last - first + 1;
-    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) { out->footprint_bytes = INT64_MAX; return; }
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) { out->footprint_bytes = INT64_MAX; return DF_EINVAL; }
     /* Per-layer accumulators over the group (index l - first): live held activations (difference
      * array), streamed tiles, DRAM elements per sample. */
     int64_t st_live[STACK_LAYERS + 1], st_tile[STACK_LAYERS];
@@ -262,7 +266,7 @@ void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_g
     void *heap = NULL;
     if (len > STACK_LAYERS) {
         heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
-        if (!heap) { out->footprint_bytes = INT64_MAX; return; }
+        if (!heap) { out->footprint_bytes = INT64_MAX; return DF_ENOMEM; }
         live = heap;
         tile = live + len + 1;
         dram = (double *)(tile + len);
@@ -335,6 +339,16 @@ void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_g
     out->footprint_bytes = fp > 9.0e18 ? INT64_MAX : (int64_t)fp;
     out->peak_layer = resident ? peak_act_l : peak_stream_l;
     out->feasible = fp <= budget;
+    if (per_layer) {
+        run = 0;
+        for (int32_t k = 0; k < len; k++) {
+            run += live[k];
+            double act = (double)m * (double)(run + tile[k]) * eb;
+            double wb = (resident ? wsum : (double)n->w_tile[first + k]) * eb;
+            per_layer[k].weight_bytes = wb > 9.0e18 ? INT64_MAX : (int64_t)wb;
+            per_layer[k].bytes = act + wb > 9.0e18 ? INT64_MAX : (int64_t)(act + wb);
+        }
+    }
     /* Latency: micro-batches run the group's layers in turn ([DNNF] §3); the last micro-batch may be
      * partial. Resident weights are loaded with the first micro-batch only, streamed ones with every
      * micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
@@ -366,6 +380,33 @@ void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_g
     out->compute_cycles = compute;
     out->macs = macs;
     free(heap);
+    return DF_OK;
+}
+
+void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+    (void)group_eval(n, first, last, m, out, NULL);
+}
+
+int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
+    df_err_clear(err);
+    int32_t next = 0;
+    for (int32_t g = 0; g < map->n_groups; g++) {
+        const df_group *gr = &map->groups[g];
+        if (gr->first != next || gr->last < gr->first || gr->last >= n->L || gr->micro_batch < 1 ||
+            gr->micro_batch > n->N) {
+            char ptr[48];
+            snprintf(ptr, sizeof ptr, "/groups/%d", g);
+            return df_err_set(err, DF_EINVAL, ptr, "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
+                              "(see df_mapping_eval)", g, gr->first, gr->last, gr->micro_batch);
+        }
+        df_group_cost gc;
+        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, per_layer + gr->first) != DF_OK)
+            return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        next = gr->last + 1;
+    }
+    if (next != n->L || map->n_groups < 1)
+        return df_err_set(err, DF_EINVAL, "/groups", "the groups do not cover the %d layers of the workload", n->L);
+    return DF_OK;
 }
 
 int df_net_check_budget(const df_net *n, df_err *err) {

@@ -112,6 +112,12 @@ static int check_dim(df_err *err, const df_workload *w, int32_t i, const char *f
     return DF_OK;
 }
 
+/* JSON field names of the inputs, for error pointers (a table: validation runs for every layer of every
+ * request, and formatting them on the success path cost more than the checks themselves) */
+static const char *const input_field[DF_MAX_INPUTS] = {"inputs/0", "inputs/1", "inputs/2", "inputs/3",
+                                                       "inputs/4", "inputs/5", "inputs/6", "inputs/7"};
+_Static_assert(DF_MAX_INPUTS == 8, "input_field lists DF_MAX_INPUTS names");
+
 /* Output shape of a validated producer, or the network-input shape (netin) for p == -1. */
 typedef struct { int64_t k, p, q; int known; } shape3;
 
@@ -125,8 +131,7 @@ static shape3 out_shape(const df_workload *w, int32_t p, const shape3 *netin) {
 static int check_operand(df_err *err, const df_workload *w, int32_t i, int which, shape3 want, int flatten,
                          shape3 *netin) {
     int32_t p = w->layers[i].inputs[which];
-    char f[24];
-    snprintf(f, sizeof f, "inputs/%d", which);
+    const char *f = input_field[which];
     if (p < 0 && !netin->known) { *netin = want; netin->known = 1; return DF_OK; }
     shape3 s = out_shape(w, p, netin);
     const char *src = p < 0 ? "the network input" : w->layers[p].name;
@@ -159,8 +164,7 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         return lerr(err, w, i, "inputs", "needs 1 to %d inputs, has %d", DF_MAX_INPUTS, l->n_inputs);
     for (int j = 0; j < l->n_inputs; j++) {
         int32_t p = l->inputs[j];
-        char f[24];
-        snprintf(f, sizeof f, "inputs/%d", j);
+        const char *f = input_field[j];
         if (p < -1) return lerr(err, w, i, f, "input %d does not name a layer (use -1 for the network input)", p);
         if (p >= i)
             return lerr(err, w, i, f, "input %d is not an earlier layer (layers must be in topological order; "

@@ -312,7 +312,7 @@ void df_mapper_job_free(df_mapper *m, df_mapper_job *j) {
 
 int df_solve_transformer(df_mapper *m, const df_net *net, df_objective obj, int32_t k, df_mapping *out,
                          df_solve_stats *st, df_err *err) {
-    if (st) memset(st, 0, sizeof *st);
+    df_solve_stats_reset(st);
     df_mapper_job *j;
     int rc = df_mapper_admit(m, net, obj, k, 0x5eed, NULL, &j, err);
     if (rc) return rc;

@@ -21,25 +21,29 @@ void srv_map_result_free(srv_map_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-static int run_solver(const srv_map_req *r, df_solver s, df_mapping *out, df_err *e) {
+static int run_solver(const srv_map_req *r, const atomic_int *cancel, df_solver s, df_mapping *out, df_err *e) {
     out->n_groups = 0;
+    df_solve_stats st = {.cancel = cancel};
     switch (s) {
-    case DF_SOLVER_EXACT: return df_solve_exact(r->net, r->obj, out, NULL, e);
-    case DF_SOLVER_LBL: return df_solve_lbl(r->net, r->obj, out, NULL, e);
-    case DF_SOLVER_GA: return df_solve_ga(r->net, r->obj, &r->ga, out, NULL, e);
+    case DF_SOLVER_EXACT: return df_solve_exact(r->net, r->obj, out, &st, e);
+    case DF_SOLVER_LBL: return df_solve_lbl(r->net, r->obj, out, &st, e);
+    case DF_SOLVER_GA: return df_solve_ga(r->net, r->obj, &r->ga, out, &st, e);
     default: return df_err_set(e, DF_EINVAL, "/solver", "solver %s is not available in this build", df_solver_name(s));
     }
 }
 
 static int lib_fail(srv_fail *f, const char *what, const df_err *e) {
     if (e->code == DF_EINFEASIBLE) return srv_fail_from_df(f, SRV_PROB_BUDGET_TOO_SMALL, e, "/budget");
+    if (e->code == DF_ECANCELED) return srv_fail_set(f, SRV_PROB_DEADLINE, NULL, "%s stopped: deadline passed", what);
     return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "%s failed: %s", what, e->msg[0] ? e->msg : df_status_name(e->code));
 }
 
 /* The check before reply of res->map (res->path set by the caller); t1 = when the check started. */
-static int check(const srv_map_req *r, srv_map_result *res, int try_repair, double t1, srv_fail *f) {
+static int check(const srv_map_req *r, const atomic_int *cancel, srv_map_result *res, int try_repair, double t1,
+                 srv_fail *f) {
     df_err e;
     df_err_clear(&e);
+    df_solve_stats st = {.cancel = cancel};
     int ok = df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) == DF_OK;
     if (df_solve_lbl(r->net, r->obj, &res->base, NULL, &e) != DF_OK ||
         df_mapping_eval(r->net, &res->base, &res->base_met, NULL, &e) != DF_OK) {
@@ -50,7 +54,7 @@ static int check(const srv_map_req *r, srv_map_result *res, int try_repair, doub
     double v = ok ? df_objective_value(r->obj, &res->met) : INFINITY;
     int bad = !ok || !res->met.feasible || !(v <= vb * (1 + WORSE_EPS));
     if (bad && try_repair && ok) {
-        if (df_repair(r->net, r->obj, &res->map, SRV_REPAIR_MOVES, NULL, &e) == DF_OK &&
+        if (df_repair(r->net, r->obj, &res->map, SRV_REPAIR_MOVES, &st, &e) == DF_OK &&
             df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) == DF_OK) {
             v = df_objective_value(r->obj, &res->met);
             bad = !res->met.feasible || !(v <= vb * (1 + WORSE_EPS));
@@ -58,7 +62,7 @@ static int check(const srv_map_req *r, srv_map_result *res, int try_repair, doub
         }
     }
     if (bad) {
-        if (df_solve_exact(r->net, r->obj, &res->map, NULL, &e) != DF_OK ||
+        if (df_solve_exact(r->net, r->obj, &res->map, &st, &e) != DF_OK ||
             df_mapping_eval(r->net, &res->map, &res->met, NULL, &e) != DF_OK) {
             srv_map_result_free(res);
             return lib_fail(f, "exact fallback", &e);
@@ -84,33 +88,30 @@ static int result_init(srv_map_result *res, srv_fail *f) {
     return 0;
 }
 
-int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f) {
+int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *res, srv_fail *f) {
     if (result_init(res, f)) return -1;
     df_err e;
     df_err_clear(&e);
     df_solver s = r->solver == DF_SOLVER_TRANSFORMER ? DF_SOLVER_EXACT : r->solver;
     double t0 = srv_now_ms();
-    if (run_solver(r, s, &res->map, &e) != DF_OK) {
+    if (run_solver(r, cancel, s, &res->map, &e) != DF_OK) {
         srv_map_result_free(res);
         return lib_fail(f, df_solver_name(s), &e);
     }
     double t1 = srv_now_ms();
     res->solve_ms = t1 - t0;
     res->path = df_solver_name(s);
-    if (r->solver == DF_SOLVER_TRANSFORMER) {
-        res->path = "exact-fallback";
-        res->note = "the transformer decodes /v1/map requests only; this /v1/map/batch item was solved exactly";
-    }
-    return check(r, res, 0, t1, f);
+    return check(r, cancel, res, 0, t1, f);
 }
 
-int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping *decoded, double decode_ms,
+int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded, double decode_ms,
                       srv_map_result *res, srv_fail *f) {
     if (result_init(res, f)) return -1;
     double t1 = srv_now_ms();
     res->solve_ms = decode_ms;
     res->path = "transformer";
-    if (decode_status == DF_OK && decoded && df_mapping_copy(&res->map, decoded) == DF_OK) return check(r, res, 1, t1, f);
+    if (decode_status == DF_OK && decoded && df_mapping_copy(&res->map, decoded) == DF_OK)
+        return check(r, cancel, res, 1, t1, f);
     /* not decoded: an empty mapping fails the check and takes the exact path */
     res->map.n_groups = 0;
     res->note = decode_status == DF_EINVAL ? "the workload is longer than the transformer's context; solved exactly"
@@ -118,12 +119,13 @@ int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping 
                                           : "the transformer could not decode this request; solved exactly";
     df_err e;
     df_err_clear(&e);
-    if (df_solve_exact(r->net, r->obj, &res->map, NULL, &e) != DF_OK) {
+    df_solve_stats st = {.cancel = cancel};
+    if (df_solve_exact(r->net, r->obj, &res->map, &st, &e) != DF_OK) {
         srv_map_result_free(res);
         return lib_fail(f, "exact fallback", &e);
     }
     res->path = "exact-fallback";
-    return check(r, res, 0, t1, f);
+    return check(r, cancel, res, 0, t1, f);
 }
 
 /* Sets key to v (stolen); returns nonzero on failure (v NULL included). */

@@ -21,15 +21,15 @@ typedef struct {
     double solve_ms, check_ms;
 } srv_map_result;
 
-/* Solves and checks. On failure f says why (500 internal: the library failed unexpectedly).
- * "transformer" here (a /v1/map/batch item, solved on a worker) is answered by the exact solver,
- * path "exact-fallback" with a note: the transformer decodes only on the loop thread. */
-int srv_run_map(const srv_map_req *r, srv_map_result *res, srv_fail *f);
+/* Solves and checks. On failure f says why (500 internal: the library failed unexpectedly; 504 when
+ * cancel was raised). cancel (nullable) is polled by the solvers (df_solve_stats.cancel).
+ * A transformer request never comes here (it is decoded on the loop, then srv_check_decoded). */
+int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *res, srv_fail *f);
 /* The check before reply of a transformer answer decoded on the loop: decode_status DF_OK with
  * decoded filled, or the admission failure (DF_EINVAL: longer than the model's context) -> exact.
  * Infeasible or worse than layer-by-layer -> df_repair (path "repaired"), still worse -> exact
  * ("exact-fallback"). decode_ms is the inference time. */
-int srv_check_decoded(const srv_map_req *r, int decode_status, const df_mapping *decoded, double decode_ms,
+int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded, double decode_ms,
                       srv_map_result *res, srv_fail *f);
 void srv_map_result_free(srv_map_result *res);
 

@@ -5,6 +5,7 @@
  * the async handle is never used after it is closed (PLATFORM.md pitfall 8). */
 #include "batcher.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct srv_batcher {
     uv_async_t wake;
     uv_timer_t deadline_timer;
     uv_timer_t heartbeat_timer;
+    uv_timer_t watch_timer;       /* every watch_ms: gone clients, running jobs past their deadline */
     uv_thread_t thread;
     int have_heartbeat;
 
@@ -40,7 +42,8 @@ struct srv_batcher {
 
     /* loop thread only */
     srv_job *p_head, *p_tail;     /* pending: taken from the inbox, waiting for a worker or a slot */
-    srv_job *a_head;              /* decoding in the mapper */
+    srv_job *a_head;              /* with items decoding in the mapper (linked by a_next) */
+    srv_job *r_head;              /* on the worker pool (linked by r_next) */
     int running;
     int finishing;                /* handles are being closed */
     uv_idle_t stepper;            /* active while sequences are: one decode step per iteration */
@@ -68,9 +71,19 @@ static void leave_queue(srv_batcher *b, int64_t n) {
 }
 
 /* Hands the job back to its connection; j must not be touched afterwards (PLATFORM.md pitfall 4). */
+/* Loop thread: has the job's client hung up? */
+static int client_gone(srv_batcher *b, srv_job *j) {
+    if (j->gone_fn) return j->gone_fn(j);
+    return j->conn && b->o.gone && b->o.gone(j->conn);
+}
+
 static void finish(srv_batcher *b, srv_job *j) {
+    if (j->on_done) {
+        j->on_done(j);
+        return;
+    }
     void *conn = j->conn;
-    b->o.resume(conn);
+    if (conn) b->o.resume(conn);
 }
 
 static void expire_queued(srv_batcher *b, srv_job *j, double now) {
@@ -97,9 +110,18 @@ static void after_work_cb(uv_work_t *w, int status) {
     srv_job *j = w->data;
     srv_batcher *b = w->loop->data;
     b->running--;
+    for (srv_job **pp = &b->r_head; *pp; pp = &(*pp)->r_next)
+        if (*pp == j) {
+            *pp = j->r_next;
+            break;
+        }
+    j->r_next = NULL;
     if (status == UV_ECANCELED) j->t_end = srv_now_ms();
     if (b->o.metrics) srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
-    if (j->t_end > j->deadline || status != 0) {
+    if (j->gone) {
+        j->outcome = SRV_JOB_GONE;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
+    } else if (j->t_end > j->deadline || status != 0) {
         j->outcome = SRV_JOB_EXPIRED_RUNNING;
         if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
     } else {
@@ -122,54 +144,131 @@ static void start_cpu(srv_batcher *b, srv_job *j) {
         return;
     }
     b->running++;
+    j->r_next = b->r_head;
+    b->r_head = j;
 }
 
 static void step_cb(uv_idle_t *h);
 
-/* Removes expired jobs from pending and from the mapper (answering them), admits transformer jobs
- * while the mapper has slots (in queue order), then starts CPU jobs while workers are free. */
+static void active_remove(srv_batcher *b, srv_job *j) {
+    for (srv_job **pp = &b->a_head; *pp; pp = &(*pp)->a_next)
+        if (*pp == j) {
+            *pp = j->a_next;
+            break;
+        }
+    j->a_next = NULL;
+    j->active = 0;
+}
+
+static void pending_remove(srv_batcher *b, srv_job *j) {
+    srv_job *prev = NULL;
+    for (srv_job **pp = &b->p_head; *pp; prev = *pp, pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            if (b->p_tail == j) b->p_tail = prev;
+            break;
+        }
+    j->next = NULL;
+}
+
+/* Frees a job's decodes in flight (their slots are free at once) and takes it off the decoding list. */
+static void drop_decodes(srv_batcher *b, srv_job *j) {
+    for (int32_t i = 0; i < j->n_items; i++)
+        if (j->items[i].mjob) {
+            df_mapper_job_free(b->mapper, j->items[i].mjob);
+            j->items[i].mjob = NULL;
+        }
+    j->in_flight = 0;
+    if (j->active) active_remove(b, j);
+}
+
+/* Answers a job that leaves before run(): its client is gone, or its deadline passed. */
+static void drop(srv_batcher *b, srv_job *j, double now) {
+    if (j->gone) {
+        j->outcome = SRV_JOB_GONE;
+        j->t_end = now;
+        if (!j->t_start) j->t_start = now;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
+        finish(b, j);
+    } else if (j->t_start) { /* some items were decoding */
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        j->t_end = now;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
+        finish(b, j);
+    } else {
+        expire_queued(b, j, now);
+    }
+}
+
+static void started(srv_batcher *b, srv_job *j, double now) {
+    if (j->t_start) return;
+    j->t_start = now;
+    if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (now - j->t_submit) / 1e3);
+}
+
+/* Drops gone and expired jobs (waiting or decoding), admits decode items in queue order while the
+ * mapper has slots, hands decoded jobs to the pool and starts CPU jobs while workers are free. */
 static void dispatch(srv_batcher *b) {
     double now = srv_now_ms();
     int64_t left = 0;
-    for (srv_job **pp = &b->a_head; *pp;) {
-        srv_job *j = *pp;
-        if (now < j->deadline) {
-            pp = &j->next;
-            continue;
+    for (srv_job *j = b->a_head, *nx; j; j = nx) { /* decoding: gone or past the deadline */
+        nx = j->a_next;
+        if (now < j->deadline && !j->gone) continue;
+        drop_decodes(b, j);
+        if (j->next_item < j->n_items) { /* items still waiting: it is on the pending list too */
+            pending_remove(b, j);
+            left++;
         }
-        *pp = j->next;
-        df_mapper_job_free(b->mapper, j->mjob); /* cancelled: its slots are free at once */
-        j->mjob = NULL;
-        j->t_decoded = j->t_end = now;
-        j->outcome = SRV_JOB_EXPIRED_RUNNING;
-        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
-        finish(b, j);
+        drop(b, j, now);
     }
     int can_admit = b->mapper && !b->next_mapper && !b->finishing;
+    int no_weights = !b->mapper && !b->next_mapper && !b->loading && b->load_failed;
     srv_job **pp = &b->p_head, *prev = NULL;
     while (*pp) {
         srv_job *j = *pp;
-        int take = 0;
-        if (now >= j->deadline) {
+        if (now >= j->deadline || j->gone) {
             *pp = j->next;
             if (b->p_tail == j) b->p_tail = prev;
+            j->next = NULL;
             left++;
-            expire_queued(b, j, now);
+            drop_decodes(b, j);
+            drop(b, j, now);
             continue;
         }
-        if (j->decode && j->decode_status == DF_OK) {
-            if (!b->mapper && !b->next_mapper && !b->loading && b->load_failed) {
-                j->decode_status = DF_EIO; /* no weights could be loaded: the pool answers exactly */
-            } else if (can_admit) {
-                df_err e;
-                df_err_clear(&e);
-                int rc = df_mapper_admit(b->mapper, j->net, j->obj, j->k, ++b->seed, j, &j->mjob, &e);
-                if (rc == DF_ELIMIT) can_admit = 0; /* FIFO: later jobs wait for slots too */
-                else if (rc != DF_OK) j->decode_status = rc; /* too long for the context: to the pool */
-                else take = 2;
+        while (j->next_item < j->n_items) {
+            srv_decode_item *it = &j->items[j->next_item];
+            if (!it->net) { /* nothing to decode */
+                j->next_item++;
+                continue;
+            }
+            if (no_weights) { /* no weights could be loaded: run() answers exactly */
+                it->status = DF_EIO;
+                j->next_item++;
+                continue;
+            }
+            if (!can_admit) break;
+            df_err e;
+            df_err_clear(&e);
+            int rc = df_mapper_admit(b->mapper, it->net, it->obj, it->k, ++b->seed, it, &it->mjob, &e);
+            if (rc == DF_ELIMIT) { /* FIFO: later jobs wait for slots too */
+                can_admit = 0;
+                break;
+            }
+            j->next_item++;
+            it->status = rc;
+            if (rc != DF_OK) continue; /* too long for the context: run() solves it exactly */
+            it->t_start = now;
+            j->in_flight++;
+            started(b, j, now);
+            if (!j->active) {
+                j->active = 1;
+                j->a_next = b->a_head;
+                b->a_head = j;
             }
         }
-        if (!take && (!j->decode || j->decode_status != DF_OK) && b->running < b->o.workers) take = 1;
+        /* leaves the queue once every item is admitted: to the pool when nothing is decoding (a job
+         * that decoded goes at once, a plain one when a worker is free), else when its last item ends */
+        int take = j->next_item == j->n_items && (j->in_flight > 0 || j->t_start || b->running < b->o.workers);
         if (!take) {
             prev = j;
             pp = &j->next;
@@ -179,13 +278,8 @@ static void dispatch(srv_batcher *b) {
         if (b->p_tail == j) b->p_tail = prev;
         j->next = NULL;
         left++;
-        j->t_start = srv_now_ms();
-        if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (j->t_start - j->t_submit) / 1e3);
-        if (take == 2) {
-            j->next = b->a_head;
-            b->a_head = j;
-        } else {
-            j->t_decoded = j->t_start;
+        if (j->in_flight == 0) {
+            started(b, j, now);
             start_cpu(b, j);
         }
     }
@@ -229,7 +323,10 @@ static void try_swap(srv_batcher *b) {
 /* The idle handle: one decode step of every active sequence per loop iteration. */
 static void step_cb(uv_idle_t *h) {
     srv_batcher *b = h->loop->data;
-    dispatch(b); /* new jobs join at the step boundary; expired ones leave */
+    /* a decoding job whose client hung up wastes at most this one step (one poll per job: ~1% of a step) */
+    for (srv_job *j = b->a_head; j; j = j->a_next)
+            if (!j->gone && client_gone(b, j)) j->gone = 1;
+    dispatch(b); /* new jobs join at the step boundary; expired and gone ones leave */
     if (!b->a_head) {
         uv_idle_stop(&b->stepper);
         b->stepping = 0;
@@ -247,36 +344,35 @@ static void step_cb(uv_idle_t *h) {
     df_err_clear(&e);
     int32_t fin = 0;
     if (df_mapper_step(b->mapper, &fin, &e) != DF_OK) {
-        /* the library failed (out of memory): every decoding job goes to the exact fallback */
+        /* the library failed (out of memory): every item decoding goes to the exact fallback */
         if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "error=\"%s\"", e.msg);
+        double now = srv_now_ms();
         while (b->a_head) {
             srv_job *j = b->a_head;
-            b->a_head = j->next;
-            j->next = NULL;
-            df_mapper_job_free(b->mapper, j->mjob);
-            j->mjob = NULL;
-            j->decode_status = e.code ? e.code : DF_ENOMEM;
-            j->t_decoded = srv_now_ms();
-            start_cpu(b, j);
+            for (int32_t i = 0; i < j->n_items; i++)
+                if (j->items[i].mjob) {
+                    j->items[i].status = e.code ? e.code : DF_ENOMEM;
+                    j->items[i].t_decoded = now;
+                }
+            drop_decodes(b, j);
+            if (j->next_item == j->n_items) start_cpu(b, j);
         }
     }
     df_mapper_job *mj;
     while ((mj = df_mapper_pop_done(b->mapper)) != NULL) {
-        srv_job *j = df_mapper_job_user(mj);
-        for (srv_job **pp = &b->a_head; *pp; pp = &(*pp)->next)
-            if (*pp == j) {
-                *pp = j->next;
-                break;
-            }
-        j->next = NULL;
+        srv_decode_item *it = df_mapper_job_user(mj);
+        srv_job *j = it->job;
         double v;
         int32_t idx;
         df_err_clear(&e);
-        j->decode_status = df_mapper_job_result(mj, j->decoded, &v, &idx, &e);
+        it->status = df_mapper_job_result(mj, it->decoded, &v, &idx, &e);
         df_mapper_job_free(b->mapper, mj);
-        j->mjob = NULL;
-        j->t_decoded = srv_now_ms();
-        start_cpu(b, j); /* the check before reply runs on a worker */
+        it->mjob = NULL;
+        it->t_decoded = srv_now_ms();
+        if (--j->in_flight == 0) {
+            active_remove(b, j);
+            if (j->next_item == j->n_items) start_cpu(b, j); /* the check before reply runs on a worker */
+        }
     }
     if (!b->a_head) {
         uv_idle_stop(&b->stepper);
@@ -337,8 +433,20 @@ static void start_load(srv_batcher *b) {
     if (uv_queue_work(&b->loop, &b->load_work, load_work_cb, after_load_cb) == 0) b->loading = 1;
 }
 
+/* Raises cancel on running jobs past their deadline or whose client is gone (their solver stops at
+ * its next check; after_work answers them). */
+static void cancel_running(srv_batcher *b) {
+    double now = srv_now_ms();
+    for (srv_job *j = b->r_head; j; j = j->r_next)
+        if ((j->gone || now >= j->deadline) && !atomic_load(&j->cancel)) {
+            atomic_store(&j->cancel, 1);
+            if (b->o.metrics) atomic_fetch_add(&b->o.metrics->cancelled, 1);
+        }
+}
+
 static void deadline_cb(uv_timer_t *t) {
     srv_batcher *b = t->loop->data;
+    cancel_running(b);
     dispatch(b);
     arm_deadline_timer(b);
     maybe_finish(b);
@@ -347,18 +455,38 @@ static void deadline_cb(uv_timer_t *t) {
 /* One-shot timer at the earliest deadline among pending jobs. */
 static void arm_deadline_timer(srv_batcher *b) {
     if (b->finishing) return;
-    if (!b->p_head && !b->a_head) {
+    double first = INFINITY;
+    for (srv_job *j = b->p_head; j; j = j->next)
+        if (j->deadline < first) first = j->deadline;
+    for (srv_job *j = b->a_head; j; j = j->a_next)
+        if (j->deadline < first) first = j->deadline;
+    for (srv_job *j = b->r_head; j; j = j->r_next)
+        if (j->deadline < first && !atomic_load(&j->cancel)) first = j->deadline;
+    if (first == INFINITY) {
         uv_timer_stop(&b->deadline_timer);
         return;
     }
-    double first = b->p_head ? b->p_head->deadline : b->a_head->deadline;
-    for (srv_job *j = b->p_head; j; j = j->next)
-        if (j->deadline < first) first = j->deadline;
-    for (srv_job *j = b->a_head; j; j = j->next)
-        if (j->deadline < first) first = j->deadline;
     double ms = first - srv_now_ms();
     uv_update_time(&b->loop); /* uv_now is cached per tick; deadlines are absolute (pitfall 8) */
     uv_timer_start(&b->deadline_timer, deadline_cb, ms > 0 ? (uint64_t)ms + 1 : 0, 0);
+}
+
+/* Every watch_ms: asks whether the clients of waiting, decoding and running jobs are still there. */
+static void watch_cb(uv_timer_t *t) {
+    srv_batcher *b = t->loop->data;
+    if (!b->p_head && !b->a_head && !b->r_head) return;
+    int any = 0;
+    for (srv_job *j = b->p_head; j; j = j->next)
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
+    for (srv_job *j = b->a_head; j; j = j->a_next)
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
+    for (srv_job *j = b->r_head; j; j = j->r_next)
+        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
+    if (!any) return;
+    cancel_running(b);
+    dispatch(b);
+    arm_deadline_timer(b);
+    maybe_finish(b);
 }
 
 static void heartbeat_cb(uv_timer_t *t) {
@@ -397,6 +525,7 @@ static void maybe_finish(srv_batcher *b) {
     b->finishing = 1;
     uv_close((uv_handle_t *)&b->wake, NULL);
     uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+    uv_close((uv_handle_t *)&b->watch_timer, NULL);
     if (b->stepping) uv_idle_stop(&b->stepper);
     uv_close((uv_handle_t *)&b->stepper, NULL);
     if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
@@ -441,6 +570,9 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
     /* handles are initialised here and used only by the loop thread from now on */
     uv_async_init(&b->loop, &b->wake, on_wake);
     uv_timer_init(&b->loop, &b->deadline_timer);
+    uv_timer_init(&b->loop, &b->watch_timer);
+    if (b->o.watch_ms == 0) b->o.watch_ms = 50;
+    uv_timer_start(&b->watch_timer, watch_cb, b->o.watch_ms, b->o.watch_ms);
     uv_idle_init(&b->loop, &b->stepper);
     if (o->heartbeat && o->heartbeat_ms > 0) {
         uv_timer_init(&b->loop, &b->heartbeat_timer);
@@ -452,6 +584,7 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
         atomic_store(&b->alive, 0);
         uv_close((uv_handle_t *)&b->wake, NULL);
         uv_close((uv_handle_t *)&b->deadline_timer, NULL);
+        uv_close((uv_handle_t *)&b->watch_timer, NULL);
         uv_close((uv_handle_t *)&b->stepper, NULL);
         if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
         uv_run(&b->loop, UV_RUN_DEFAULT);
@@ -465,10 +598,18 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
 }
 
 int srv_batcher_submit(srv_batcher *b, srv_job *j) {
-    j->next = NULL;
+    j->next = j->a_next = j->r_next = NULL;
     j->outcome = SRV_JOB_PENDING;
     j->t_submit = srv_now_ms();
     j->t_start = j->t_end = 0;
+    j->next_item = j->in_flight = j->active = j->gone = 0;
+    atomic_init(&j->cancel, 0);
+    for (int32_t i = 0; i < j->n_items; i++) {
+        j->items[i].job = j;
+        j->items[i].mjob = NULL;
+        j->items[i].status = DF_OK;
+        j->items[i].t_start = j->items[i].t_decoded = 0;
+    }
     uv_mutex_lock(&b->lock);
     if (b->closed) {
         uv_mutex_unlock(&b->lock);
@@ -479,7 +620,7 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
         return SRV_BATCH_FULL;
     }
     /* suspend BEFORE the job becomes visible to the loop (PLATFORM.md pitfall 3) */
-    b->o.suspend(j->conn);
+    if (j->conn) b->o.suspend(j->conn);
     if (b->in_tail) b->in_tail->next = j;
     else b->in_head = j;
     b->in_tail = j;

@@ -15,20 +15,25 @@
  * srv_batcher_close stops intake (SRV_BATCH_CLOSED), lets queued and running jobs finish, resumes
  * them all, closes the handles and ends the loop; srv_batcher_join waits for that and frees.
  *
- * Transformer jobs (decode = 1) are decoded ON the loop thread, which owns the one df_mapper: on every
- * wake and step they are admitted (df_mapper_admit) in queue order while the mapper has free slots;
+ * Transformer work (a job's decode items) is decoded ON the loop thread, which owns the one df_mapper: on
+ * every wake and step items are admitted (df_mapper_admit) in queue order while the mapper has free slots
+ * (a batch job's items one after another; the job leaves the queue when its last item is admitted);
  * a uv_idle handle, active while sequences are, runs one df_mapper_step per loop iteration (new jobs
  * join at step boundaries; I/O and timers run between steps). A finished job's best candidate is
- * copied into job->decoded and the job goes to the worker pool, where run() does the check before
- * reply. A workload longer than the model's context (admit: DF_EINVAL) goes to the pool with
- * decode_status = DF_EINVAL. A job decoding at its deadline is cancelled (df_mapper_job_free) and
- * answered EXPIRED_RUNNING. Weights are loaded off the loop (uv_queue_work) at start and on
+ * copied into item->decoded; when a job's last item is done it goes to the worker pool, where run() does
+ * the check before reply. An item longer than the model's context (admit: DF_EINVAL) is left for run()
+ * with status DF_EINVAL. A job decoding at its deadline is cancelled (df_mapper_job_free of its items)
+ * and answered EXPIRED_RUNNING. Every watch_ms the loop asks ops.gone for each waiting, decoding and
+ * running job: a waiting or decoding job whose client hung up is dropped at once (GONE, its slots freed:
+ * at most one step wasted); a running one gets job->cancel raised, as does a running job past its
+ * deadline, so the solver stops at its next check. Weights are loaded off the loop (uv_queue_work) at start and on
  * srv_batcher_reload_weights, and swapped in on the loop once no sequence is active (admissions wait
  * meanwhile); a file that fails to load keeps the old weights. Nothing here knows about HTTP: the
  * connection is an opaque pointer handed to ops.suspend / ops.resume. */
 #ifndef DNNFUSER_SERVER_BATCHER_H
 #define DNNFUSER_SERVER_BATCHER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -40,29 +45,50 @@ typedef enum {
     SRV_JOB_PENDING = 0,
     SRV_JOB_DONE,            /* run() finished within the deadline */
     SRV_JOB_EXPIRED_QUEUED,  /* the deadline passed while it waited: never run */
-    SRV_JOB_EXPIRED_RUNNING, /* run() finished after the deadline: its result is discarded */
+    SRV_JOB_EXPIRED_RUNNING, /* the deadline passed while decoding or running: result discarded */
+    SRV_JOB_GONE,            /* the client closed its connection: the work was dropped */
 } srv_job_outcome;
 
 typedef struct srv_job srv_job;
+
+/* One transformer decode of a job (a map request has one, a batch request one per transformer item). */
+typedef struct {
+    const df_net *net;         /* NULL: nothing to decode for this item (skipped) */
+    df_objective obj;
+    int32_t k;                 /* candidates */
+    df_mapping *decoded;       /* initialised by the submitter; receives the best candidate */
+    /* set by the batcher: DF_OK with decoded filled, or why decoding did not happen (DF_EINVAL: longer
+     * than the context; DF_EIO: no weights; DF_ENOMEM: the step failed) */
+    int status;
+    double t_start, t_decoded; /* admitted / finished (srv_now_ms) */
+    /* private */
+    df_mapper_job *mjob;
+    srv_job *job;
+} srv_decode_item;
+
 struct srv_job {
     /* set by the submitter */
     void (*run)(srv_job *j);   /* on a worker thread; writes its result into the enclosing struct */
-    void *conn;                /* opaque, handed to ops.suspend / ops.resume */
+    void *conn;                /* opaque, handed to ops.suspend / ops.resume / ops.gone; NULL: none */
+    void (*on_done)(srv_job *j); /* nullable: called on the loop instead of ops.resume when the job ends */
+    int (*gone_fn)(srv_job *j);  /* nullable: asked instead of ops.gone(conn) (a streamed reply) */
     double deadline;           /* absolute, srv_now_ms() clock */
-    int decode;                /* 1: transformer job, decoded on the loop before run() */
-    const df_net *net;         /* decode: the request (valid until resume) */
-    df_objective obj;
-    int32_t k;                 /* decode: candidates */
-    df_mapping *decoded;       /* decode: initialised by the submitter; receives the best candidate */
-    /* decode results (set by the batcher): DF_OK with decoded filled, or why decoding did not happen */
-    int decode_status;
-    double t_decoded;          /* decode end (t_start = admitted) */
+    srv_decode_item *items;    /* decoded on the loop (in order, as slots free) before run() */
+    int32_t n_items;           /* 0: a plain CPU job */
+    /* raised by the batcher when the deadline passes or the client goes away while run() works;
+     * run() hands it to the solvers (df_solve_stats.cancel) */
+    atomic_int cancel;
     /* set by the batcher (readable by the submitter after resume) */
     double t_submit, t_start, t_end;
     srv_job_outcome outcome;
     /* private */
-    df_mapper_job *mjob;
-    srv_job *next;
+    int32_t next_item;         /* first item not admitted yet */
+    int32_t in_flight;         /* items decoding now */
+    int active;                /* on the decoding list */
+    int gone;                  /* ops.gone said so */
+    srv_job *next;             /* inbox / pending list */
+    srv_job *a_next;           /* decoding list */
+    srv_job *r_next;           /* running list */
     uv_work_t work;
 };
 
@@ -71,6 +97,8 @@ typedef struct {
     int64_t queue_depth;          /* jobs allowed to wait */
     void (*suspend)(void *conn);  /* called under the queue lock, before the job is visible */
     void (*resume)(void *conn);   /* called on the loop thread, without the lock */
+    int (*gone)(void *conn);      /* loop thread, suspended conn: 1 if the client hung up (NULL = never) */
+    uint64_t watch_ms;            /* how often waiting/decoding/running jobs are checked [50] */
     void (*heartbeat)(void *ctx); /* systemd watchdog ping from the loop (NULL = none) */
     void *heartbeat_ctx;
     uint64_t heartbeat_ms;

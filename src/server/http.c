@@ -1,12 +1,14 @@
 /* http.c - libmicrohttpd integration (see http.h for the per-request state machine). MHD runs its
  * own polling thread(s) (MHD_USE_INTERNAL_POLLING_THREAD, epoll, optional thread pool); handlers
  * never block: slow work is submitted to the batcher and the connection suspended. */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,6 +28,17 @@ struct srv_http {
 
 void srv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
 void srv_http_resume(void *conn) { MHD_resume_connection(conn); }
+
+/* A suspended connection is not polled by MHD, so the loop asks the socket itself: the peer closed
+ * (FIN: POLLRDHUP, as Go's net/http treats a read EOF while a handler runs) or reset it. The fd stays
+ * open while the connection is suspended. */
+int srv_http_gone(void *conn) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || ci->connect_fd == MHD_INVALID_SOCKET) return 0;
+    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0) return 0;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
 
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
     memset(out, 0, sizeof *out);
@@ -58,13 +71,13 @@ static int method_of(const char *m) {
     return SRV_METHOD_OTHER;
 }
 
-/* application/json, optionally with parameters ("; charset=utf-8"). */
-static int is_json_type(const char *ct) {
+/* Media type `want` (e.g. application/json), optionally with parameters ("; charset=utf-8"). */
+static int is_type(const char *ct, const char *want) {
     if (!ct) return 0;
     while (*ct == ' ' || *ct == '\t') ct++;
-    static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
-    const char *p = ct + sizeof want - 1;
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0) return 0;
+    const char *p = ct + n;
     while (*p == ' ' || *p == '\t') p++;
     return *p == '\0' || *p == ';';
 }
@@ -84,9 +97,11 @@ static void precheck(srv *s, srv_req *r) {
     }
     if (r->method != SRV_METHOD_POST) return;
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!is_json_type(ct)) {
-        srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL, "Content-Type must be application/json, got %.80s",
-                     ct ? ct : "none");
+    /* an ONNX model as the raw body: POST /v1/map only (its other fields in the query string) */
+    r->onnx = is_type(ct, "application/onnx") && strcmp(rt[r->route].path, "/v1/map") == 0;
+    if (!r->onnx && !is_type(ct, "application/json")) {
+        srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL,
+                     "Content-Type must be application/json (or application/onnx on /v1/map), got %.80s", ct ? ct : "none");
         return;
     }
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -103,6 +118,38 @@ static void precheck(srv *s, srv_req *r) {
             srv_fail_set(&r->early, SRV_PROB_BODY_TOO_LARGE, NULL, "the body has %llu bytes, the limit is %lld", v,
                          (long long)max);
     }
+}
+
+typedef struct { json_t *obj; srv_fail *f; } query_acc;
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    query_acc *q = cls;
+    if (!key) return MHD_YES;
+    if (json_object_get(q->obj, key)) {
+        srv_fail_set(q->f, SRV_PROB_INVALID_REQUEST, NULL, "query parameter %.60s is given twice", key);
+        return MHD_NO;
+    }
+    if (json_object_set_new(q->obj, key, json_string(value ? value : ""))) {
+        srv_fail_set(q->f, SRV_PROB_INTERNAL, NULL, "out of memory");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+json_t *srv_http_query(srv_req *r, srv_fail *f) {
+    srv_fail_clear(f);
+    query_acc q = {json_object(), f};
+    if (!q.obj) {
+        srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
+    if (f->kind != SRV_PROB_NONE) {
+        json_decref(q.obj);
+        return NULL;
+    }
+    return q.obj;
 }
 
 /* Appends a body chunk; beyond max-body the body is dropped and 413 noted. */
@@ -136,8 +183,10 @@ static void append_body(srv *s, srv_req *r, const char *data, size_t n) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(rep->len, rep->body, rep->persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = rep->response ? rep->response
+                                               : MHD_create_response_from_buffer(rep->len, rep->body,
+                                                                                 rep->persistent ? MHD_RESPMEM_PERSISTENT
+                                                                                                 : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         if (!rep->persistent) free(rep->body);
         return MHD_NO;

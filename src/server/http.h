@@ -19,6 +19,7 @@
 #include "server.h"
 
 struct MHD_Connection;
+struct MHD_Response;
 struct srv_task;
 
 /* A response to queue. body is malloc'ed (ownership passes to MHD) or NULL for an empty body. */
@@ -30,6 +31,7 @@ typedef struct {
     int retry_after;           /* seconds; 0 = no Retry-After header */
     const char *allow;         /* 405: the Allow header */
     int persistent;            /* body is static or outlives the response: not freed */
+    struct MHD_Response *response; /* prebuilt (a streamed body): queued as is, body/len unused */
 } srv_reply;
 
 enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };
@@ -46,6 +48,7 @@ typedef struct srv_req {
     const char *url;          /* MHD's copy, valid for the request's life */
     double t0;                /* srv_now_ms() at the first call */
     srv_fail early;           /* found before the body: 405, 411, 413, 415 */
+    int onnx;                 /* POST /v1/map with Content-Type application/onnx: the body is a model */
     char *body;
     size_t len, cap;
     struct srv_task *task;    /* submitted job, owned here; freed at completion */
@@ -62,6 +65,12 @@ void srv_http_stop(srv *s);
 /* Batcher connection ops. */
 void srv_http_suspend(void *conn);
 void srv_http_resume(void *conn);
+/* 1 when the client of a suspended connection has closed or reset it (any thread). */
+int srv_http_gone(void *conn);
+
+/* The URL's query parameters as a JSON object of strings (an application/onnx request's fields).
+ * NULL with *f set: 400 for a repeated parameter, 500 out of memory. */
+json_t *srv_http_query(srv_req *r, srv_fail *f);
 
 /* Problem reply helper: fills out with the problem body (content type application/problem+json). */
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id);

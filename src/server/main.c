@@ -157,6 +157,7 @@ int main(int argc, char **argv) {
         .queue_depth = cfg.queue_depth,
         .suspend = srv_http_suspend,
         .resume = srv_http_resume,
+        .gone = srv_http_gone,
         .heartbeat = srv_notify_watchdog,
         .heartbeat_ms = srv_notify_watchdog_ms(),
         .decode_slots = (int32_t)cfg.decode_slots,

@@ -59,6 +59,8 @@ void srv_metrics_init(srv_metrics *m, const char *const *routes, int n) {
     atomic_init(&m->expired_queued, 0);
     atomic_init(&m->expired_running, 0);
     atomic_init(&m->fallbacks, 0);
+    atomic_init(&m->client_gone, 0);
+    atomic_init(&m->cancelled, 0);
 }
 
 const char *const srv_path_names[SRV_PATHS] = {"exact", "ga", "lbl", "transformer", "repaired", "exact-fallback"};
@@ -192,6 +194,11 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_check_fallback_total", "counter",
            "Answers the check before reply replaced with the exact solver's.");
     bprintf(&b, "dnnfuser_check_fallback_total %llu\n", (unsigned long long)atomic_load(&mm->fallbacks));
+    family(&b, "dnnfuser_client_gone_total", "counter", "Requests dropped because the client closed its connection first.");
+    bprintf(&b, "dnnfuser_client_gone_total %llu\n", (unsigned long long)atomic_load(&mm->client_gone));
+    family(&b, "dnnfuser_solver_cancelled_total", "counter",
+           "Running solvers told to stop (deadline passed or client gone).");
+    bprintf(&b, "dnnfuser_solver_cancelled_total %llu\n", (unsigned long long)atomic_load(&mm->cancelled));
     family(&b, "dnnfuser_decode_steps_total", "counter", "Transformer decode steps (one layer of every active sequence).");
     bprintf(&b, "dnnfuser_decode_steps_total %llu\n", (unsigned long long)atomic_load(&mm->decode_steps));
     family(&b, "dnnfuser_answers_total", "counter", "Map answers by the path that produced them.");

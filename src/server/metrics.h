@@ -9,6 +9,8 @@
  *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs waiting; requests being served)
  *   dnnfuser_deadline_exceeded_total{stage}         counter (queued | running)
  *   dnnfuser_check_fallback_total                   counter (answers replaced by the exact solver)
+ *   dnnfuser_client_gone_total                      counter (requests dropped: the client hung up first)
+ *   dnnfuser_solver_cancelled_total                 counter (running solvers told to stop: deadline or hang-up)
  *   dnnfuser_decode_batch_size                      histogram (sequences per transformer decode step)
  *   dnnfuser_decode_steps_total                     counter (transformer decode steps)
  *   dnnfuser_answers_total{path}                    counter (map answers by the path that produced them)
@@ -48,6 +50,7 @@ typedef struct {
     atomic_uint_least64_t answers[SRV_PATHS];
     atomic_int_least64_t queue_depth, inflight;
     atomic_uint_least64_t expired_queued, expired_running, fallbacks;
+    atomic_uint_least64_t client_gone, cancelled;
 } srv_metrics;
 
 /* exact, ga, lbl, transformer, repaired, exact-fallback */

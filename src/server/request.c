@@ -1,26 +1,31 @@
 /* request.c - request bodies -> validated requests (see request.h). Each field is checked for its
  * JSON type first (400), then the library builds and validates the domain objects (422), and the
- * net is bound and its budget checked, so what reaches the queue is known to be solvable. */
+ * net is bound and its budget checked, so what reaches the queue is known to be solvable. The
+ * workload is a zoo name, a workload object, or an ONNX model (base64 in "onnx", or the raw body of
+ * an application/onnx request whose other fields come from the query string). */
 #include "request.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnfuser/base64.h"
 #include "dnnfuser/json.h"
+#include "dnnfuser/onnx.h"
 #include "dnnfuser/zoo.h"
 
 #define SEQ_LEN_MAX 4096
 #define GA_POP_MAX 4096
 #define GA_GEN_MAX 100000
-/* population x generations: about 5 s of one worker on resnet50 (a running solver cannot be stopped) */
+/* population x generations: about 5 s of one worker on resnet50 (the deadline cancels a longer run) */
 #define GA_WORK_MAX 2000000LL
 
 static const char *const map_keys[] = {"workload", "hardware", "budget", "batch", "objective", "solver",
-                                       "seq_len", "ga", "deadline_ms", "candidates", NULL};
+                                       "seq_len", "ga", "deadline_ms", "candidates", "onnx", NULL};
 static const char *const eval_keys[] = {"workload", "hardware", "budget", "batch", "objective", "seq_len",
-                                        "groups", NULL};
+                                        "groups", "onnx", NULL};
 static const char *const ga_keys[] = {"population", "generations", "seed", NULL};
 static const char *const batch_keys[] = {"requests", "base", "grid", "deadline_ms", NULL};
 static const char *const grid_keys[] = {"budgets", "hardware", NULL};
@@ -159,8 +164,11 @@ static int build_workload(const json_t *wv, const char *base, const srv_req_limi
     df_err e;
     df_err_clear(&e);
     if (json_is_string(wv)) {
+        const df_workload *pre = NULL; /* prebuilt at start (default options only) */
+        for (int32_t i = 0; r->seq_len == 0 && i < lim->n_zoo && lim->zoo; i++)
+            if (strcmp(json_string_value(wv), df_zoo_name(i)) == 0) pre = &lim->zoo[i];
         df_zoo_opts zo = {.seq_len = r->seq_len};
-        if (df_zoo_build(json_string_value(wv), &zo, &r->w, &e) != DF_OK) {
+        if (pre ? df_workload_copy(&r->w, pre, &e) != DF_OK : df_zoo_build(json_string_value(wv), &zo, &r->w, &e) != DF_OK) {
             srv_fail_from_df(f, SRV_PROB_INVALID_WORKLOAD, &e, ptr);
             snprintf(f->pointer, sizeof f->pointer, "%s", ptr); /* the name is the field the client wrote */
             return -1;
@@ -176,6 +184,40 @@ static int build_workload(const json_t *wv, const char *base, const srv_req_limi
                             "workload must be a zoo name (see GET /v1/workloads) or a workload object, got %s", jtype(wv));
     if (df_workload_from_json(wv, ptr, lim->max_layers, &r->w, &e) != DF_OK)
         return srv_fail_from_df(f, SRV_PROB_INVALID_WORKLOAD, &e, ptr);
+    r->have_w = 1;
+    return 0;
+}
+
+/* The workload of a request: "workload" (build_workload), or an ONNX model given as base64 text in
+ * "onnx" or as the raw bytes of model (not NULL for an application/onnx body). Import errors point at
+ * "onnx" (the binary body: no pointer); the detail names the model's node. */
+static int build_model(const json_t *root, const char *base, const uint8_t *model, size_t len,
+                       const srv_req_limits *lim, srv_map_req *r, srv_fail *f) {
+    const json_t *ov = json_object_get(root, "onnx"), *wv = json_object_get(root, "workload");
+    if (!model && !ov) return build_workload(wv, base, lim, r, f);
+    char ptr[sizeof f->pointer];
+    ptr_key(ptr, sizeof ptr, base, "onnx");
+    if (wv || (model && ov))
+        return srv_fail_set(f, SRV_PROB_INVALID_REQUEST, model ? NULL : ptr,
+                            "give the workload once: a workload, an onnx model or an application/onnx body");
+    uint8_t *bytes = NULL;
+    df_err e;
+    df_err_clear(&e);
+    if (ov) {
+        if (!json_is_string(ov))
+            return srv_fail_set(f, SRV_PROB_INVALID_REQUEST, ptr, "onnx must be a base64 string, got %s", jtype(ov));
+        if (df_base64_decode(json_string_value(ov), json_string_length(ov), &bytes, &len, &e) != DF_OK)
+            return srv_fail_from_df(f, SRV_PROB_INVALID_WORKLOAD, &e, ptr);
+        model = bytes;
+    }
+    df_onnx_opts oo = {.name = "onnx", .max_layers = lim->max_layers};
+    int rc = df_onnx_import(model, len, &oo, &r->w, &e);
+    free(bytes);
+    if (rc != DF_OK) {
+        srv_fail_from_df(f, SRV_PROB_INVALID_WORKLOAD, &e, NULL);
+        snprintf(f->pointer, sizeof f->pointer, "%s", ov ? ptr : ""); /* not the model's own pointer */
+        return -1;
+    }
     r->have_w = 1;
     return 0;
 }
@@ -289,7 +331,8 @@ static int bind_net(srv_map_req *r, const char *base, int check_budget, srv_fail
     return 0;
 }
 
-int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *lim, srv_map_req *out, srv_fail *f) {
+static int parse_map(const json_t *root, const char *prefix, const uint8_t *model, size_t len, const srv_req_limits *lim,
+                     srv_map_req *out, srv_fail *f) {
     memset(out, 0, sizeof *out);
     srv_fail_clear(f);
     const char *base = prefix ? prefix : "";
@@ -313,15 +356,65 @@ int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *
     out->candidates = (int32_t)k;
     if (parse_ga(json_object_get(root, "ga"), base, &out->ga, f)) return -1;
     if (opt_deadline(root, base, &out->deadline_ms, f)) return -1;
-    const json_t *wv = json_object_get(root, "workload"), *hv = json_object_get(root, "hardware");
+    const json_t *hv = json_object_get(root, "hardware");
     /* a hardware of the wrong JSON type is a 400 before any workload is built */
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, base, out, f);
-    if (build_workload(wv, base, lim, out, f) || build_hw(hv, json_object_get(root, "budget"), base, out, f) ||
+    if (build_model(root, base, model, len, lim, out, f) || build_hw(hv, json_object_get(root, "budget"), base, out, f) ||
         bind_net(out, base, 1, f)) {
         srv_map_req_free(out);
         return -1;
     }
     return 0;
+}
+
+int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *lim, srv_map_req *out, srv_fail *f) {
+    return parse_map(root, prefix, NULL, 0, lim, out, f);
+}
+
+int srv_parse_map_onnx(const json_t *query, const uint8_t *model, size_t len, const srv_req_limits *lim,
+                       srv_map_req *out, srv_fail *f) {
+    memset(out, 0, sizeof *out);
+    srv_fail_clear(f);
+    static const char *const ints[] = {"batch", "candidates", "seq_len", NULL};
+    json_t *root = json_object();
+    if (!root) return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)query, key, v) {
+        const char *s = json_string_value(v);
+        char ptr[sizeof f->pointer];
+        ptr_key(ptr, sizeof ptr, "", key);
+        if (strcmp(key, "workload") == 0 || strcmp(key, "onnx") == 0 || strcmp(key, "ga") == 0) {
+            json_decref(root);
+            return srv_fail_set(f, SRV_PROB_INVALID_REQUEST, ptr,
+                                "query parameter %s is not taken with an application/onnx body", key);
+        }
+        json_t *x = NULL;
+        int is_int = 0;
+        for (const char *const *k = ints; *k; k++) is_int |= strcmp(key, *k) == 0;
+        if (s && (is_int || strcmp(key, "deadline_ms") == 0)) {
+            char *end;
+            errno = 0;
+            long long i = is_int ? strtoll(s, &end, 10) : 0;
+            double d = is_int ? 0 : strtod(s, &end);
+            if (!*s || *end || errno) {
+                json_decref(root);
+                return srv_fail_set(f, SRV_PROB_INVALID_REQUEST, ptr, "query parameter %s must be %s, got \"%.40s\"",
+                                    key, is_int ? "an integer" : "a number", s);
+            }
+            x = is_int ? json_integer(i) : json_real(d);
+        } else {
+            x = json_string(s ? s : "");
+        }
+        if (!x || json_object_set_new(root, key, x)) {
+            json_decref(root);
+            return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+        }
+    }
+    /* unknown parameters are named by the map-request key check, as "query parameter"s */
+    int rc = parse_map(root, "", model ? model : (const uint8_t *)"", len, lim, out, f);
+    json_decref(root);
+    return rc;
 }
 
 void srv_eval_req_free(srv_eval_req *r) {
@@ -345,8 +438,8 @@ int srv_parse_evaluate(const json_t *root, const srv_req_limits *lim, srv_eval_r
                             "groups must be an array of {first, last, micro_batch}, got %s", jtype(gv));
     const json_t *hv = json_object_get(root, "hardware");
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, "", r, f);
-    if (build_workload(json_object_get(root, "workload"), "", lim, r, f) ||
-        build_hw(hv, json_object_get(root, "budget"), "", r, f) || bind_net(r, "", 0, f))
+    if (build_model(root, "", NULL, 0, lim, r, f) || build_hw(hv, json_object_get(root, "budget"), "", r, f) ||
+        bind_net(r, "", 0, f))
         goto fail;
     /* the mapping reader is strict about keys: hand it just the groups (pointers stay /groups/...) */
     json_t *mj = json_pack("{s:O}", "groups", gv);

@@ -23,6 +23,8 @@ typedef struct {
     int32_t max_layers;       /* layers per workload */
     int32_t max_batch;        /* samples per request */
     int32_t max_batch_items;  /* requests per /v1/map/batch */
+    const df_workload *zoo;   /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
+    int32_t n_zoo;
 } srv_req_limits;
 
 /* POST /v1/map (also one item of /v1/map/batch). */
@@ -60,8 +62,14 @@ typedef struct {
  * the detail) or 400 invalid-request when it is valid JSON but not an object. *out is a new reference. */
 int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f);
 
-/* prefix: JSON pointer of the request object inside the body ("" at top level, "/requests/3" in a batch). */
+/* prefix: JSON pointer of the request object inside the body ("" at top level, "/requests/3" in a batch).
+ * The workload is "workload" (zoo name or object) or "onnx" (an ONNX model as base64 text). */
 int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *lim, srv_map_req *out, srv_fail *f);
+/* POST /v1/map with an application/onnx body: model[0..len) is the ONNX model, query an object of the
+ * URL's query parameters as strings (the map request's other fields: batch, candidates, seq_len and
+ * deadline_ms are converted to numbers; ga, workload and onnx are refused). */
+int srv_parse_map_onnx(const json_t *query, const uint8_t *model, size_t len, const srv_req_limits *lim,
+                       srv_map_req *out, srv_fail *f);
 void srv_map_req_free(srv_map_req *r);
 
 int srv_parse_evaluate(const json_t *root, const srv_req_limits *lim, srv_eval_req *out, srv_fail *f);

@@ -10,6 +10,8 @@
 
 #include "answer.h"
 #include "clock.h"
+#include "stream.h"
+#include "svgreply.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
 
@@ -32,25 +34,37 @@ typedef struct srv_task {
     char *body;
     size_t len;
     srv_fail fail;          /* kind != NONE: the request failed */
-    df_mapping decoded;     /* transformer: the loop's answer (have_decoded) */
-    int have_decoded;
+    /* transformer requests: one decode item per request (a map task has 1, a batch task one per item,
+     * net NULL for the items that are not transformer ones); decoded[i] receives item i's answer */
+    srv_decode_item *items;
+    df_mapping *decoded;
+    int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
+    int svg;                /* ?format=svg: the reply is drawn (svgreply.h) */
+    int64_t *svg_budgets;   /* batch: the grid's budgets, item order */
+    int32_t svg_n;
+    srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
+                             * the stream owns the task */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
     if (!t) return;
     srv_map_req_free(&t->map);
     srv_batch_req_free(&t->batch);
-    if (t->have_decoded) df_mapping_free(&t->decoded);
+    for (int32_t i = 0; i < t->n_decoded; i++) df_mapping_free(&t->decoded[i]);
+    free(t->decoded);
+    free(t->items);
+    free(t->svg_budgets);
     free(t->body);
     free(t);
 }
 
-/* One map request -> its reply object, or NULL with *f set. */
-static json_t *map_one(srv *s, const srv_map_req *r, const srv_task *t, srv_fail *f) {
+/* One map request (item idx of the task) -> its reply object, or NULL with *f set. A transformer item
+ * was decoded on the loop: it gets the check before reply; the others are solved here. */
+static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, srv_fail *f) {
     srv_map_result res;
-    int rc = t->job.decode && r == &t->map
-                 ? srv_check_decoded(r, t->job.decode_status, &t->decoded, t->job.t_decoded - t->job.t_start, &res, f)
-                 : srv_run_map(r, &res, f);
+    const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
+    int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
+                : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
     srv_metrics_answer(&s->metrics, res.path);
@@ -72,7 +86,7 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
     for (int32_t i = 0; i < t->batch.n; i++) {
         srv_fail item_fail = t->batch.fails[i];
         json_t *item = NULL;
-        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, &item_fail);
+        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
         if (!item) item = srv_problem_json(&item_fail, NULL);
         if (item) json_object_set_new(item, "index", json_integer(i));
         if (json_array_append_new(arr, item)) {
@@ -88,12 +102,41 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
     return out;
 }
 
+/* Streamed batch (worker thread): each item's reply or problem as one NDJSON line, in order, as soon
+ * as it is done; stops when the client is gone or the deadline passed (stream_done says so). */
+static void batch_stream(srv_task *t) {
+    for (int32_t i = 0; i < t->batch.n; i++) {
+        if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) return;
+        srv_fail item_fail = t->batch.fails[i];
+        json_t *item = NULL;
+        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
+        if (!item) item = srv_problem_json(&item_fail, NULL);
+        if (!item) return;
+        json_object_set_new(item, "index", json_integer(i));
+        char *line = json_dumps(item, JSON_FLAGS);
+        json_decref(item);
+        int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
+        free(line);
+        if (rc) return;
+    }
+}
+
 /* Worker thread: runs the task; leaves the serialised reply in t->body or the failure in t->fail. */
 static void task_run(srv_job *j) {
     srv_task *t = (srv_task *)j;
     srv_fail_clear(&t->fail);
-    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, &t->fail) : batch_all(t, &t->fail);
+    if (t->stream) {
+        batch_stream(t);
+        return;
+    }
+    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
+    if (t->svg) { /* the rendering hook: the picture of the reply just built */
+        if (t->kind == TASK_MAP) srv_svg_map(&t->map, out, &t->body, &t->len, &t->fail);
+        else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, out, &t->body, &t->len, &t->fail);
+        json_decref(out);
+        return;
+    }
     t->body = json_dumps(out, JSON_FLAGS);
     json_decref(out);
     if (t->body) t->len = strlen(t->body);
@@ -109,6 +152,7 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
             return;
         }
         out->status = 200;
+        out->content_type = t->svg ? SRV_SVG_CONTENT_TYPE : NULL;
         out->body = t->body; /* ownership passes to the response */
         out->len = t->len;
         t->body = NULL;
@@ -116,7 +160,9 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
     }
     srv_fail f;
     srv_fail_clear(&f);
-    if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
+    if (t->job.outcome == SRV_JOB_GONE)
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the client closed the connection; the work was dropped");
+    else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
                      t->deadline_ms, t->job.t_end - t->job.t_submit);
     else
@@ -125,6 +171,31 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
                      t->job.t_start - t->job.t_submit, t->job.t_end - t->job.t_start);
     srv_reply_problem(out, &f, request_id);
 }
+
+/* Loop thread, when a streamed job ends: a last problem line if it ended early (deadline), then the
+ * end of the stream. t may be freed by srv_stream_close. */
+static void stream_done(srv_job *j) {
+    srv_task *t = (srv_task *)j;
+    if (j->outcome == SRV_JOB_EXPIRED_QUEUED || j->outcome == SRV_JOB_EXPIRED_RUNNING) {
+        srv_fail f;
+        srv_fail_clear(&f);
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed; the items not listed were not solved",
+                     t->deadline_ms);
+        json_t *o = srv_problem_json(&f, NULL);
+        char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
+        json_decref(o);
+        if (line) srv_stream_write(t->stream, line, strlen(line));
+        free(line);
+    }
+    srv_stream_close(t->stream);
+}
+
+/* MHD thread: the streamed response ended before the job (client gone): stop the solver. */
+static void stream_gone(void *owner) { atomic_store(&((srv_task *)owner)->job.cancel, 1); }
+
+static void stream_free(void *owner) { srv_task_free(owner); }
+
+static int stream_client_gone(srv_job *j) { return srv_stream_gone(((srv_task *)j)->stream); }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
@@ -149,6 +220,18 @@ static double effective_deadline(srv *s, double asked) {
     return asked > 0 && asked < d ? asked : d;
 }
 
+/* The 503 for a job the batcher refused (rc: SRV_BATCH_FULL or closed). */
+static int reply_refused(srv *s, srv_req *r, int rc, srv_reply *out) {
+    if (rc == SRV_BATCH_FULL) {
+        char d[128];
+        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later", (long long)srv_batcher_depth(s->batcher));
+        reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
+    } else {
+        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+    }
+    return SRV_ROUTE_REPLY;
+}
+
 /* Submits t; on refusal answers 503 and frees t. */
 static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->s = s;
@@ -161,22 +244,59 @@ static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     if (rc == SRV_BATCH_OK) return SRV_ROUTE_SUSPENDED;
     r->task = NULL;
     srv_task_free(t);
-    if (rc == SRV_BATCH_FULL) {
-        char d[128];
-        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
-                 (long long)srv_batcher_depth(s->batcher));
-        reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
-    } else {
-        reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
+    return reply_refused(s, r, rc, out);
+}
+
+/* The JSON body as *root; for an application/onnx request, its query parameters instead. */
+/* Submits a batch task whose reply is streamed (NDJSON): the response is queued now and reads lines
+ * as the worker writes them; the connection is not suspended by the batcher. On refusal: 503. */
+static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
+    t->s = s;
+    t->t_arrival = r->t0;
+    t->job.run = task_run;
+    t->job.conn = NULL;
+    t->job.on_done = stream_done;
+    t->job.gone_fn = stream_client_gone;
+    t->job.deadline = r->t0 + t->deadline_ms;
+    t->stream = srv_stream_new(r->conn, t, stream_free, stream_gone);
+    if (!t->stream) {
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
     }
+    srv_stream *st = t->stream;
+    int rc = srv_batcher_submit(s->batcher, &t->job);
+    if (rc != SRV_BATCH_OK) {
+        srv_stream_abandon(st);
+        srv_stream_close(st); /* the last reference: frees t */
+        return reply_refused(s, r, rc, out);
+    }
+    /* t stays alive: the response's reference is ours until MHD takes the response */
+    struct MHD_Response *resp = srv_stream_response(st);
+    if (!resp) {
+        srv_stream_abandon(st); /* cancels the job; its end frees t */
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
+    out->status = 200;
+    out->response = resp;
+    out->content_type = "application/x-ndjson";
     return SRV_ROUTE_REPLY;
+}
+
+/* Accept: application/x-ndjson (the batch reply streamed one item per line). */
+static int wants_ndjson(srv_req *r) {
+    const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return a && strstr(a, "application/x-ndjson") != NULL;
 }
 
 static int parse_body(srv *s, srv_req *r, srv_reply *out, json_t **root, srv_req_limits *lim) {
     srv_limits_snapshot(&s->lim, lim);
+    lim->zoo = s->zoo;
+    lim->n_zoo = s->n_zoo;
     srv_fail f;
     srv_fail_clear(&f);
-    if (srv_parse_body(r->body, r->len, root, &f)) {
+    if (r->onnx ? !(*root = srv_http_query(r, &f)) : srv_parse_body(r->body, r->len, root, &f)) {
         srv_reply_problem(out, &f, r->id_str);
         return -1;
     }
@@ -189,10 +309,43 @@ static int draining(srv *s, srv_req *r, srv_reply *out) {
     return 1;
 }
 
+/* Gives the task one decode item per request (n of them, reqs[i] valid when ok[i]); only transformer
+ * requests get a net. Returns 0, or -1 when out of memory. */
+static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fails, int32_t n) {
+    int any = 0;
+    for (int32_t i = 0; i < n; i++)
+        if ((!fails || fails[i].kind == SRV_PROB_NONE) && reqs[i].solver == DF_SOLVER_TRANSFORMER) any = 1;
+    if (!any) return 0;
+    t->items = calloc((size_t)n, sizeof *t->items);
+    t->decoded = calloc((size_t)n, sizeof *t->decoded);
+    if (!t->items || !t->decoded) return -1;
+    for (; t->n_decoded < n; t->n_decoded++)
+        if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) return -1;
+    for (int32_t i = 0; i < n; i++) {
+        if ((fails && fails[i].kind != SRV_PROB_NONE) || reqs[i].solver != DF_SOLVER_TRANSFORMER) continue;
+        t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
+                                         .decoded = &t->decoded[i]};
+    }
+    t->job.items = t->items;
+    t->job.n_items = n;
+    return 0;
+}
+
+/* ?format=json|svg: 0 or 1, or -1 after answering 400. */
+static int format_svg(srv_req *r, srv_reply *out) {
+    srv_fail f;
+    srv_fail_clear(&f);
+    int svg = srv_svg_wanted(MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "format"), &f);
+    if (svg < 0) srv_reply_problem(out, &f, r->id_str);
+    return svg;
+}
+
 /* ---- POST handlers ----------------------------------------------------------------------------- */
 
 static int h_map(srv *s, srv_req *r, srv_reply *out) {
     if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    int svg = format_svg(r, out);
+    if (svg < 0) return SRV_ROUTE_REPLY;
     json_t *root;
     srv_req_limits lim;
     if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
@@ -205,26 +358,19 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->kind = TASK_MAP;
-    int rc = srv_parse_map(root, "", &lim, &t->map, &f);
+    t->svg = svg;
+    int rc = r->onnx ? srv_parse_map_onnx(root, (const uint8_t *)r->body, r->len, &lim, &t->map, &f)
+                     : srv_parse_map(root, "", &lim, &t->map, &f);
     json_decref(root);
     if (rc) {
         srv_task_free(t);
         srv_reply_problem(out, &f, r->id_str);
         return SRV_ROUTE_REPLY;
     }
-    if (t->map.solver == DF_SOLVER_TRANSFORMER) {
-        /* decoded on the loop thread, checked on a worker */
-        if (df_mapping_init(&t->decoded, 16) != DF_OK) {
-            srv_task_free(t);
-            reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-            return SRV_ROUTE_REPLY;
-        }
-        t->have_decoded = 1;
-        t->job.decode = 1;
-        t->job.net = t->map.net;
-        t->job.obj = t->map.obj;
-        t->job.k = t->map.candidates;
-        t->job.decoded = &t->decoded;
+    if (decode_items(t, &t->map, NULL, 1)) { /* transformer: decoded on the loop, checked on a worker */
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
     }
     t->deadline_ms = effective_deadline(s, t->map.deadline_ms);
     return submit(s, r, t, out);
@@ -232,6 +378,8 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
 
 static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
     if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+    int svg = format_svg(r, out);
+    if (svg < 0) return SRV_ROUTE_REPLY;
     json_t *root;
     srv_req_limits lim;
     if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
@@ -244,14 +392,22 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->kind = TASK_BATCH;
+    t->svg = svg;
     int rc = srv_parse_batch(root, &lim, &t->batch, &f);
+    if (rc == 0 && svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
     json_decref(root);
     if (rc) {
         srv_task_free(t);
         srv_reply_problem(out, &f, r->id_str);
         return SRV_ROUTE_REPLY;
     }
+    if (decode_items(t, t->batch.items, t->batch.fails, t->batch.n)) {
+        srv_task_free(t);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return SRV_ROUTE_REPLY;
+    }
     t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);
+    if (!svg && wants_ndjson(r)) return submit_stream(s, r, t, out);
     return submit(s, r, t, out);
 }
 
@@ -442,7 +598,8 @@ void srv_route_labels(const char **labels, int *n) {
 
 int srv_routes_init(srv *s, char *err, size_t errlen) {
     json_t *wl = json_array(), *pl = json_array();
-    if (!wl || !pl) goto oom;
+    s->zoo = calloc((size_t)df_zoo_count(), sizeof *s->zoo);
+    if (!wl || !pl || !s->zoo) goto oom;
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         df_workload w;
         df_err e;
@@ -451,11 +608,12 @@ int srv_routes_init(srv *s, char *err, size_t errlen) {
             snprintf(err, errlen, "zoo network %s: %s", df_zoo_name(i), e.msg);
             json_decref(wl);
             json_decref(pl);
+            srv_routes_free(s);
             return -1;
         }
         json_t *o = json_pack("{s:s, s:i, s:I, s:s}", "name", df_zoo_name(i), "layers", (int)w.n_layers, "macs",
                               (json_int_t)df_workload_macs(&w), "description", df_zoo_description(i));
-        df_workload_free(&w);
+        s->zoo[s->n_zoo++] = w; /* kept for the requests that name it */
         if (json_array_append_new(wl, o)) goto oom;
     }
     for (int32_t i = 0; i < df_hw_preset_count(); i++) {
@@ -488,6 +646,10 @@ oom:
 }
 
 void srv_routes_free(srv *s) {
+    for (int32_t i = 0; i < s->n_zoo; i++) df_workload_free(&s->zoo[i]);
+    free(s->zoo);
+    s->zoo = NULL;
+    s->n_zoo = 0;
     free(s->workloads_body);
     free(s->presets_body);
     s->workloads_body = s->presets_body = NULL;

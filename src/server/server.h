@@ -43,6 +43,8 @@ typedef struct srv {
     size_t workloads_len;
     char *presets_body;          /* GET /v1/hardware/presets */
     size_t presets_len;
+    df_workload *zoo;            /* every zoo network at its default options, in df_zoo_name order: a */
+    int32_t n_zoo;               /* request naming one copies it (0.4 us) instead of building it (~0.3 ms) */
 } srv;
 
 /* Copies cfg's limits into the atomics (start and SIGHUP). */

@@ -61,6 +61,11 @@ static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_
     for (int32_t i = 0; i < L; i++) {
         if (dp[i].from < 0) continue;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
+            if (df_solve_cancelled(st)) { /* checked per group: one row can be long (L^2 evaluations) */
+                free(dp);
+                free(mb);
+                return df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
+            }
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;
@@ -149,6 +154,10 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
         if (st && fr[i].n > st->pareto_max) st->pareto_max = fr[i].n;
         if (fr[i].n == 0) continue;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
+            if (df_solve_cancelled(st)) {
+                rc = DF_ECANCELED;
+                goto done;
+            }
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;
@@ -190,12 +199,14 @@ done:
     free(fr);
     free(mb);
     if (rc == DF_ENOMEM) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    if (rc == DF_ECANCELED) return df_err_set(err, DF_ECANCELED, NULL, "cancelled");
     return rc;
 }
 
 static int solve(const df_net *net, df_objective obj, int32_t maxlen, df_mapping *out, df_solve_stats *st, df_err *err) {
     df_err_clear(err);
-    if (st) { memset(st, 0, sizeof *st); st->exact = 1; }
+    df_solve_stats_reset(st);
+    if (st) st->exact = 1;
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
     int rc = df_net_check_budget(net, err);
     if (rc) return rc;

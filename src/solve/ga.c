@@ -159,7 +159,7 @@ static void copy_genes(indiv *dst, const indiv *src, int32_t L) {
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_mapping *out, df_solve_stats *st,
                 df_err *err) {
     df_err_clear(err);
-    if (st) memset(st, 0, sizeof *st);
+    df_solve_stats_reset(st);
     df_ga_params p;
     if (pp) p = *pp;
     else df_ga_params_default(&p);
@@ -239,6 +239,10 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
             best.feasible = 1;
         }
         if (gen == p.generations) break;
+        if (df_solve_cancelled(st)) {
+            rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled at generation %d of %d", (int)gen, (int)p.generations);
+            goto done;
+        }
         for (int32_t n = 0; n < p.elites; n++) {
             copy_genes(&nxt[n], &pop[n], L);
             nxt[n].feasible = pop[n].feasible;
@@ -246,6 +250,10 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
             nxt[n].over = pop[n].over;
         }
         for (int32_t n = p.elites; n < P; n++) {
+            if (df_solve_cancelled(st)) { /* per child too: a generation of a big population can be long */
+                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled in generation %d of %d", (int)gen, (int)p.generations);
+                goto done;
+            }
             indiv *x = &nxt[n];
             const indiv *a = &pop[tournament(pop, P, p.tournament, &r)];
             const indiv *b = &pop[tournament(pop, P, p.tournament, &r)];

@@ -81,7 +81,7 @@ static int try_move(rctx *c, df_mapping *m, double *cur) {
 
 int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *st, df_err *err) {
     df_err_clear(err);
-    if (st) memset(st, 0, sizeof *st);
+    df_solve_stats_reset(st);
     int rc = df_net_check_budget(net, err);
     if (rc) return rc;
     rctx c = {.net = net, .obj = obj, .N = df_net_batch(net)};
@@ -94,6 +94,10 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
     }
     double cur = score(&c, map);
     for (int32_t moves = 0; moves < max_moves;) {
+        if (df_solve_cancelled(st)) { /* map is still feasible and no worse than it came */
+            rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled after %d moves", (int)moves);
+            goto done;
+        }
         int improved = 0;
         for (int32_t g = 0; g < map->n_groups && !improved; g++) {
             df_group gr = map->groups[g];

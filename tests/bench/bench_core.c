@@ -76,7 +76,7 @@ static void bench_solvers(void) {
         df_mapping_init(&g, 64);
         df_mapping_init(&l, 64);
         df_err e;
-        df_solve_stats st;
+        df_solve_stats st = {0};
         double te[5], tg[3];
         int rc = 0;
         for (int r = 0; r < 5 && !rc; r++) {

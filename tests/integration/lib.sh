@@ -67,12 +67,13 @@ daemon_start() {
     shift
     local log="$TMP/$name.log"
     DLOG[$name]=$log
+    : >"$log" # exists before the first read below (the child opens it for itself after the fork)
     # a lone command so that $! is the daemon itself (PLATFORM.md pitfall 12)
     "${DAEMON_PREFIX[@]}" "$DAEMON" --bind 127.0.0.1 --port 0 "$@" 2>"$log" &
     DPID[$name]=$!
     local port="" i
     for i in $(seq 1 600); do
-        port=$(sed -nE 's/.* listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -1)
+        port=$(sed -nE 's/.* listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log" 2>/dev/null | head -1 || true)
         [ -n "$port" ] && break
         kill -0 "${DPID[$name]}" 2>/dev/null || break
         sleep 0.05

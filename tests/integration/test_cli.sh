@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh - integration tests of the `dnnfuser` command line: map (human and --json), the eval
 # round trip, the error paths (exit 2 with one "dnnfuser: ..." line), eval of an infeasible mapping
-# (exit 1), zoo, layers, sweep, and exact never worse than layer-by-layer. Needs only bash and
+# (exit 1), zoo, layers, sweep, the --svg pictures of map and sweep (well-formed, one band per group,
+# escaped names, same bytes twice), and exact never worse than layer-by-layer. Needs only bash and
 # coreutils/grep/sed/awk (no Python). Usage: BUILD=build bash tests/integration/test_cli.sh
 set -euo pipefail
 
@@ -232,6 +233,73 @@ for args in "map -w" "map --json -w bert_base --seq-len 0" "eval /dev/null" "lay
     if [ "$rc" -ge 128 ] || [ "$rc" -eq 0 ]; then crashed=1; echo "# '$args' exited $rc"; fi
 done
 if [ "$crashed" -eq 0 ]; then ok "bad inputs exit cleanly with an error"; else not_ok "bad inputs"; fi
+
+# --- pictures: map --svg and sweep --svg (issue #5) ---------------------------------------------
+# wellformed FILE: xmllint when installed, else a rough check (tests/unit/check_svg.c does the rest)
+wellformed() {
+    if command -v xmllint >/dev/null 2>&1; then xmllint --noout "$1" 2>/dev/null; else
+        head -c 5 "$1" | grep -q '^<?xml' && tail -1 "$1" | grep -q '^</svg>$' && ! grep -q '&[^a-z#]' "$1"; fi
+}
+expect_ok "map --svg" map -w resnet50 --hw edge --buffer 512KiB --batch 8 --svg "$TMP/map.svg"
+ngroups=$(awk '$1 == "group" { t = 1; next } t && $1 ~ /^[0-9]+$/ { n++ } t && NF == 0 { exit } END { print n + 0 }' "$TMP/out")
+if [ -s "$TMP/map.svg" ] && wellformed "$TMP/map.svg"; then ok "map --svg writes a well-formed SVG"; else not_ok "map --svg file"; fi
+if [ "$ngroups" -gt 0 ] && grep -q '^vs lbl' "$TMP/out"; then ok "map --svg still prints the report"; else not_ok "map --svg report"; fi
+nbands=$(grep -o 'class="group"' "$TMP/map.svg" | wc -l)
+if [ "$nbands" -eq "$ngroups" ]; then ok "map --svg: one band per fusion group ($ngroups)"; else not_ok "map --svg: $nbands bands for $ngroups groups"; fi
+if grep -q 'id="budget"' "$TMP/map.svg" && grep -q 'budget 512 KiB' "$TMP/map.svg" && grep -q 'speedup' "$TMP/map.svg"; then
+    ok "map --svg: budget line and the gain in the title"; else not_ok "map --svg content"; fi
+run map -w resnet50 --hw edge --buffer 512KiB --batch 8 --svg "$TMP/map2.svg"
+if cmp -s "$TMP/map.svg" "$TMP/map2.svg"; then ok "map --svg: same input, same bytes"; else not_ok "map --svg is not deterministic"; fi
+cat >"$TMP/hostile.json" <<'EOF'
+{"name": "<script>alert(1)</script>&\"'", "layers": [
+  {"name": "a<b>&'\"", "type": "conv", "K": 16, "C": 3, "Y": 32, "X": 32, "R": 3, "S": 3, "pad": 1},
+  {"name": "</text><script>", "type": "conv", "K": 16, "C": 16, "Y": 32, "X": 32, "R": 3, "S": 3, "pad": 1}]}
+EOF
+expect_ok "map --svg of a workload with hostile names" map -w "$TMP/hostile.json" --batch 2 --svg "$TMP/hostile.svg"
+if wellformed "$TMP/hostile.svg" && ! grep -q '<script' "$TMP/hostile.svg" && grep -q '&lt;script&gt;' "$TMP/hostile.svg"; then
+    ok "map --svg escapes hostile names"; else not_ok "map --svg escaping"; fi
+expect_ok "sweep --svg --solver transformer --compare ga" sweep -w resnet18 --batch 4 --budgets 16KiB..4MiB:6 \
+    --solver transformer --compare ga --svg "$TMP/sweep.svg"
+if head -1 "$TMP/out" | grep -q '^workload,hw,' && [ "$(wc -l <"$TMP/out")" -eq 7 ] && grep -q ',transformer,' "$TMP/out"; then
+    ok "sweep --svg: the CSV on stdout is unchanged"; else not_ok "sweep --svg CSV"; fi
+if wellformed "$TMP/sweep.svg" && [ "$(grep -o 'class="series"' "$TMP/sweep.svg" | wc -l)" -eq 8 ] &&
+    grep -q 'layer-by-layer' "$TMP/sweep.svg" && grep -q 'optimum (exact)' "$TMP/sweep.svg" &&
+    grep -q '>transformer<' "$TMP/sweep.svg" && grep -q '>ga<' "$TMP/sweep.svg"; then
+    ok "sweep --svg: 4 series (lbl, exact, transformer, ga) in 2 panels"; else not_ok "sweep --svg series"; fi
+if grep -q 'no feasible mapping' "$TMP/sweep.svg"; then ok "sweep --svg: the too-small 16 KiB budget is shaded"; else not_ok "sweep --svg infeasible shading"; fi
+run eval "$TMP/over.json" --svg "$TMP/over.svg"
+if [ "$rc" -eq 1 ] && wellformed "$TMP/over.svg" && grep -q 'INFEASIBLE' "$TMP/over.svg" && grep -q 'given mapping' "$TMP/over.svg"; then
+    ok "eval --svg draws an infeasible mapping (and still exits 1)"; else not_ok "eval --svg (exit $rc)"; fi
+expect_err 2 'hw-points' "sweep --svg with --hw-points is refused" sweep -w resnet18 --hw-points "$TMP/points.json" --svg "$TMP/x.svg"
+expect_err 2 'compare' "--compare without --svg is refused" sweep -w resnet18 --budgets 1MiB --compare ga
+expect_err 2 'unknown solver' "--compare with an unknown solver" sweep -w resnet18 --budgets 1MiB --compare magic --svg "$TMP/x.svg"
+expect_err 2 'file name' "--svg - is refused (stdout carries the report)" map -w resnet18 --svg -
+expect_err 2 'cannot write' "--svg into a missing directory" map -w resnet18 --svg "$TMP/no/such/dir/x.svg"
+run map --help
+if grep -q -- '--svg FILE' "$TMP/out"; then ok "map --help documents --svg"; else not_ok "map --help --svg"; fi
+run sweep --help
+if grep -q -- '--svg FILE' "$TMP/out" && grep -q -- '--compare' "$TMP/out"; then ok "sweep --help documents --svg and --compare"; else not_ok "sweep --help"; fi
+# --- ONNX models (tests/fixtures/onnx: torchvision networks exported without parameters) ----------
+FIX=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures/onnx" && pwd)
+run map -w "$FIX/resnet18.onnx" --hw edge --buffer 512KiB --batch 8
+tail -n +2 "$TMP/out" | grep -v '^solve time' >"$TMP/onnx.report"
+if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^resnet18.onnx: 31 layers, 1.814 GMAC/sample'; then ok "map -w resnet18.onnx"; else not_ok "map -w resnet18.onnx (exit $rc)"; fi
+run map -w resnet18 --hw edge --buffer 512KiB --batch 8
+tail -n +2 "$TMP/out" | grep -v '^solve time' >"$TMP/zoo.report"
+if cmp -s "$TMP/onnx.report" "$TMP/zoo.report"; then ok "the imported resnet18 maps exactly as the zoo's"; else not_ok "resnet18.onnx and zoo resnet18 reports differ"; fi
+cp "$FIX/googlenet.onnx" "$TMP/model"
+run map -w "$TMP/model" --batch 4 --solver lbl
+if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^model: 81 layers, 1.498 GMAC/sample'; then ok "an ONNX file without the .onnx suffix is detected by content"; else not_ok "ONNX detected by content (exit $rc)"; fi
+run map --json -w "$FIX/mobilenet_v2.onnx" --batch 2 --buffer 1MiB
+cp "$TMP/out" "$TMP/onnx.json"
+expect_ok "eval of a map --json answer of an ONNX workload" eval "$TMP/onnx.json"
+expect_ok "layers -w googlenet.onnx" layers -w "$FIX/googlenet.onnx"
+expect_err 2 "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize" "an unsupported ONNX operator is named with its node" map -w "$FIX/unsupported.onnx"
+head -c 4000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
+expect_err 2 'not a valid ONNX model' "a truncated ONNX file exits 2" map -w "$TMP/cut.onnx"
+printf 'not a model' >"$TMP/text.onnx"
+expect_err 2 'ONNX' "a .onnx file that is not ONNX exits 2" map -w "$TMP/text.onnx"
+expect_err 2 'cannot open' "a missing .onnx file exits 2" map -w "$TMP/missing.onnx"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

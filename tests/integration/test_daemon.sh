@@ -6,7 +6,8 @@
 # candidates; BERT; a workload longer than the model's context falls back to exact), 20 concurrent
 # requests counted in /metrics with decode steps batching more than one sequence, SIGHUP reload of
 # settings and weights while serving (a corrupt weights file keeps the old ones), and the SIGTERM
-# drain (requests in flight complete with 200, new connections refused, exit status 0).
+# drain (requests in flight complete with 200, new connections refused, exit status 0), and
+# ?format=svg on /v1/map and /v1/map/batch (image/svg+xml, bands = groups, escaping, 400s).
 # Usage: BUILD=build bash tests/integration/test_daemon.sh   (about 10 s)
 # Under valgrind: DAEMON_PREFIX="valgrind --leak-check=full --error-exitcode=99" SLOW='<a lighter body>' ...
 set -euo pipefail
@@ -146,6 +147,10 @@ n=$(grep -o '"path":' "$TMP/body" | wc -l)
 [ "$code" = 200 ] && [ "$n" -eq 3 ] && has '"index":3' && has '"pointer":"/grid/budgets/0","layer":[0-9]+.*"index":2' \
     && ok "batch grid 2 hardware x 2 budgets = 4 results (3 mappings, 1 budget-too-small pointing into the grid)" \
     || not_ok "batch grid ($code, $n answers)"
+nt=$(grep -Eo '"path":"(transformer|repaired|exact-fallback)"' "$TMP/body" | wc -l)
+[ "$nt" -eq 3 ] && has '"inference_ms":[0-9.]+[1-9]' && ! has 'exact-fallback' \
+    && ok "batch items without a solver are decoded by the transformer (3 x path transformer/repaired)" \
+    || not_ok "batch transformer items: $(grep -Eo '"path":"[a-z-]+"' "$TMP/body" | tr '\n' ' ')"
 
 # --- evaluate ----------------------------------------------------------------------------------
 # resnet18's layer count from the catalog, to build a covering mapping
@@ -296,6 +301,89 @@ daemon_signal c TERM
 daemon_wait c 20
 [ "$rc" -eq 0 ] && ok "daemon c exits 0 on SIGTERM" || not_ok "daemon c exit status $rc"
 
+# --- cancellation: a deadline or a hang-up stops a running solver ------------------------------
+# 4,000 small layers and a 64 MiB budget: the exact DP would run for minutes (groups of any length)
+deep_body() {
+    local i
+    {
+        printf '{"workload":{"name":"deep","layers":['
+        for i in $(seq 0 3999); do
+            [ "$i" -gt 0 ] && printf ','
+            printf '{"name":"c%d","type":"conv","K":8,"C":8,"Y":8,"X":8,"R":3,"S":3,"pad":1}' "$i"
+        done
+        printf ']},"hardware":"edge","budget":"64MiB","batch":64,"solver":"exact","deadline_ms":%d}' "$1"
+    } >"$2"
+}
+deep_body 800 "$TMP/deep800.json"
+deep_body 60000 "$TMP/deep60s.json"
+daemon_start d --workers 1 --mhd-threads 2 --decode-slots 16
+t0=$(date +%s%N)
+req d POST /v1/map @"$TMP/deep800.json" --max-time 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$code" = 504 ] && [ "$ms" -lt 2500 ] && ok "a running exact solve is stopped at its 800 ms deadline (504 after $ms ms)" \
+    || not_ok "deadline on a running solve: $code after $ms ms"
+[ "$(metric d dnnfuser_solver_cancelled_total)" -ge 1 ] && ok "the cancellation is counted (dnnfuser_solver_cancelled_total)" \
+    || not_ok "dnnfuser_solver_cancelled_total not raised"
+rc=0
+curl -sS --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary @"$TMP/deep60s.json" \
+    "http://127.0.0.1:${DPORT[d]}/v1/map" 2>/dev/null || rc=$?
+t0=$(date +%s%N)
+req d POST /v1/map '{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"solver":"exact"}' --max-time 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" = 28 ] && [ "$code" = 200 ] && [ "$ms" -lt 2000 ] \
+    && ok "a client that hangs up frees the only worker (next request 200 after $ms ms)" \
+    || not_ok "hang-up: curl rc $rc, next request $code after $ms ms"
+[ "$(metric d dnnfuser_client_gone_total)" -ge 1 ] && ok "the hang-up is counted (dnnfuser_client_gone_total)" \
+    || not_ok "dnnfuser_client_gone_total not raised"
+# 16 decode slots, 128 transformer items (8 rounds of 72 steps, about a second): hang up once decoding
+# has begun, and the decode steps stop (the job is dropped at the next step boundary, not after its last item)
+budgets=$(for k in $(seq 1 32); do printf '"%dKiB",' $((256 + 32 * k)); done)
+grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
+curl -sS --max-time 20 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
+    "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null &
+cpid=$!
+for _ in $(seq 1 250); do # hang up once decoding has begun
+    [ "$(metric d dnnfuser_decode_steps_total)" -gt 0 ] && break
+    sleep 0.02
+done
+kill "$cpid" 2>/dev/null || true
+wait "$cpid" 2>/dev/null || true
+sleep 0.2
+s1=$(metric d dnnfuser_decode_steps_total)
+sleep 0.3
+s2=$(metric d dnnfuser_decode_steps_total)
+[ "$s1" -gt 0 ] && [ "$s1" -lt 576 ] && [ "$s1" = "$s2" ] && [ "$(metric d dnnfuser_client_gone_total)" -ge 2 ] \
+    && ok "a batch whose client hung up stops decoding ($s1 of 576 steps, none after)" \
+    || not_ok "decoding after hang-up: steps $s1 -> $s2, gone $(metric d dnnfuser_client_gone_total)"
+# --- NDJSON: a batch streamed one item per line, as each is done ------------------------------
+req d POST /v1/map/batch '{"base":{"workload":"resnet18","batch":4,"solver":"exact"},"grid":{"budgets":["256KiB","1MiB","4MiB"],"hardware":["edge","mobile"]}}' \
+    -H 'Accept: application/x-ndjson'
+n=$(grep -c '^{' "$TMP/body" || true)
+idx=$(grep -o '"index":[0-9]*' "$TMP/body" | cut -d: -f2 | tr '\n' ' ')
+[ "$code" = 200 ] && [ "$n" -eq 6 ] && [ "$idx" = "0 1 2 3 4 5 " ] && grep -qi '^Content-Type: application/x-ndjson' "$TMP/headers" \
+    && grep -qi '^Transfer-Encoding: chunked' "$TMP/headers" \
+    && ok "Accept: application/x-ndjson streams the 6 grid items, one JSON object per line, in order" \
+    || not_ok "NDJSON batch: $code, $n lines, indexes $idx"
+# a fast item then a 4,000-layer one: the first line arrives while the second is still being solved
+printf '{"requests":[{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"solver":"exact"},%s]}' \
+    "$(cat "$TMP/deep60s.json")" >"$TMP/stream.json"
+c0=$(metric d dnnfuser_solver_cancelled_total)
+rc=0
+curl -sSN --max-time 1.5 -o "$TMP/stream.out" -H 'Accept: application/x-ndjson' -H 'Content-Type: application/json' \
+    --data-binary @"$TMP/stream.json" "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null || rc=$?
+[ "$rc" = 28 ] && grep -q '"index":0' "$TMP/stream.out" && ! grep -q '"index":1' "$TMP/stream.out" \
+    && ok "the first item's line arrives before the batch ends (client cut at 1.5 s)" \
+    || not_ok "NDJSON streaming: curl rc $rc, got: $(head -c 120 "$TMP/stream.out")"
+for _ in $(seq 1 100); do
+    [ "$(metric d dnnfuser_solver_cancelled_total)" -gt "$c0" ] && break
+    sleep 0.02
+done
+[ "$(metric d dnnfuser_solver_cancelled_total)" -gt "$c0" ] && ok "a streamed batch whose client left stops its solver" \
+    || not_ok "streamed batch: solver not cancelled after the client left"
+daemon_signal d TERM
+daemon_wait d 20
+[ "$rc" -eq 0 ] && ok "daemon d exits 0 on SIGTERM" || not_ok "daemon d exit status $rc"
+
 # --- 503: queue full ---------------------------------------------------------------------------
 daemon_start b --queue-depth 1 --workers 1 --mhd-threads 2
 pids=()
@@ -349,5 +437,90 @@ if grep -E ' (error|warn) ' "${DLOG[a]}" | grep -Ev ' warn request .* status=50[
 else
     ok "no unexpected warnings or errors in the log"
 fi
+
+# --- ?format=svg: pictures of a mapping and of a budget sweep (issue #5) ------------------------
+daemon_start p --workers 1
+req p POST '/v1/map?format=svg' "$MAP_R50"
+if [ "$code" = 200 ] && [ "$(header Content-Type)" = image/svg+xml ] && head -c 5 "$TMP/body" | grep -q '^<?xml' &&
+    tail -1 "$TMP/body" | grep -q '^</svg>$'; then ok "POST /v1/map?format=svg answers image/svg+xml"; else not_ok "map format=svg ($code, $(header Content-Type))"; fi
+nbands=$(grep -o 'class="group"' "$TMP/body" | wc -l)
+req p POST /v1/map "$MAP_R50"
+ngroups=$(grep -o '"micro_batch":' "$TMP/body" | wc -l)
+[ "$nbands" -gt 0 ] && [ "$nbands" -eq "$ngroups" ] && ok "the picture has one band per group of the JSON answer ($ngroups)" \
+    || not_ok "svg bands $nbands vs $ngroups groups"
+req p POST '/v1/map?format=svg' "$MAP_R50"
+if grep -q 'id="budget"' "$TMP/body" && grep -q 'speedup' "$TMP/body" && grep -q 'exact mapping' "$TMP/body"; then
+    ok "the map picture has the budget line and the gain"; else not_ok "map picture content"; fi
+req p POST '/v1/map?format=json' "$MAP_R50"
+expect 200 "format=json is the JSON reply" '"groups":\['
+req p POST '/v1/map?format=png' "$MAP_R50"
+problem 400 invalid-request "an unknown format is a 400" '"detail":"query parameter format must be json or svg'
+req p POST '/v1/map?format=svg' '{"workload":"resnet50","budget":"1KiB"}'
+problem 422 budget-too-small "format=svg errors stay problem details" '"need_bytes":'
+req p POST '/v1/map?format=svg' '{"workload":{"name":"<script>x</script>","layers":[{"name":"a<&>\"","type":"conv","K":8,"C":3,"Y":16,"X":16,"R":3,"S":3,"pad":1}]},"solver":"exact"}'
+if [ "$code" = 200 ] && ! grep -q '<script' "$TMP/body" && grep -q '&lt;script&gt;x' "$TMP/body" && grep -q 'a&lt;&amp;&gt;&quot;' "$TMP/body"; then
+    ok "hostile workload and layer names come out escaped"; else not_ok "svg escaping ($code)"; fi
+SWEEP='{"base":{"workload":"resnet18","batch":2,"hardware":"edge"},"grid":{"budgets":["8KiB","128KiB","512KiB","2MiB","8MiB"]}}'
+req p POST '/v1/map/batch?format=svg' "$SWEEP"
+if [ "$code" = 200 ] && [ "$(header Content-Type)" = image/svg+xml ] && tail -1 "$TMP/body" | grep -q '^</svg>$'; then
+    ok "POST /v1/map/batch?format=svg answers the sweep picture"; else not_ok "batch format=svg ($code)"; fi
+# the default solver is the transformer: layer-by-layer, the optimum and the transformer, in 2 panels
+if [ "$(grep -o 'class="series"' "$TMP/body" | wc -l)" -eq 6 ] && grep -q 'optimum (exact)' "$TMP/body" &&
+    grep -q '>transformer<' "$TMP/body" && grep -q 'no feasible mapping' "$TMP/body" && grep -q '1 budget failed' "$TMP/body"; then
+    ok "the sweep picture: 3 series, the 8 KiB budget (too small) a shaded gap"; else not_ok "sweep picture content"; fi
+req p POST '/v1/map/batch?format=svg' '{"requests":[{"workload":"resnet18"}]}'
+problem 400 invalid-request "format=svg needs base + grid" '"pointer":"/requests"'
+req p POST '/v1/map/batch?format=svg' '{"base":{"workload":"resnet18"},"grid":{"budgets":["1MiB"],"hardware":["edge","cloud"]}}'
+problem 400 invalid-request "format=svg draws one hardware point" '"pointer":"/grid/hardware"'
+req p POST '/v1/map/batch' "$SWEEP"
+expect 200 "the same sweep as JSON" '"results":\[' '"index":4'
+daemon_signal p TERM
+daemon_wait p 20
+[ "$rc" -eq 0 ] && ok "daemon p exits 0 on SIGTERM" || not_ok "daemon p exit status $rc"
+# --- ONNX models: an application/onnx body (fields in the query string) or base64 in "onnx" ----------
+FIX="$HERE/../fixtures/onnx"
+# req_onnx NAME PATH FILE: POST FILE as application/onnx; sets $code and $TMP/body like req
+req_onnx() {
+    code=$(curl -sS --max-time 30 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -H 'Content-Type: application/onnx' \
+        --data-binary "@$3" "http://127.0.0.1:${DPORT[$1]}$2" 2>"$TMP/curl.err") || code="curl-failed-$?"
+}
+metrics_of() { grep -o '"metrics":{[^}]*}' "$TMP/body"; }
+daemon_start o --workers 1
+req_onnx o '/v1/map?hardware=edge&budget=512KiB&batch=8&objective=latency&solver=exact' "$FIX/resnet18.onnx"
+expect 200 "POST /v1/map with an application/onnx body (resnet18 exported without parameters)" \
+    '"workload":\{"name":"onnx","layers":31,"macs":1814073344\}' '"batch":8' '"solver":"exact"' '"feasible":true'
+contract MapReply "the application/onnx map reply"
+onnx_metrics=$(metrics_of)
+req o POST /v1/map '{"workload":"resnet18","hardware":"edge","budget":"512KiB","batch":8,"objective":"latency","solver":"exact"}'
+[ -n "$onnx_metrics" ] && [ "$(metrics_of)" = "$onnx_metrics" ] && ok "the imported resnet18 gets the zoo's answer (same metrics)" \
+    || not_ok "resnet18.onnx and zoo resnet18 metrics differ"
+printf '{"onnx":"%s","hardware":"edge","budget":"1MiB","batch":4,"solver":"exact"}' "$(base64 -w0 "$FIX/googlenet.onnx")" >"$TMP/b64.json"
+req o POST /v1/map "@$TMP/b64.json"
+expect 200 'POST /v1/map with the model as base64 in "onnx" (googlenet)' '"layers":81,"macs":1498376192' '"batch":4'
+req_onnx o /v1/map "$FIX/mobilenet_v2.onnx"
+expect 200 "an application/onnx body with no query takes the defaults (transformer, batch 1)" \
+    '"macs":300774272' '"solver":"transformer"' '"batch":1'
+req_onnx o /v1/map "$FIX/unsupported.onnx"
+problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize"
+head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
+req_onnx o /v1/map "$TMP/cut.onnx"
+problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'
+req_onnx o '/v1/map?batch=eight' "$FIX/resnet18.onnx"
+problem 400 invalid-request "a non-integer batch in the query is a 400" 'query parameter batch must be an integer'
+req_onnx o '/v1/map?buget=1MiB' "$FIX/resnet18.onnx"
+problem 400 invalid-request "an unknown query parameter is a 400" 'unknown field \\"buget\\"'
+req_onnx o '/v1/map?batch=100000' "$FIX/resnet18.onnx"
+problem 422 invalid-parameter "a query batch out of range is a 422 with the JSON field's checks" 'batch = 100000 out of range' '"pointer":"/batch"'
+req_onnx o /v1/evaluate "$FIX/resnet18.onnx"
+problem 415 unsupported-media-type "application/onnx is refused on other routes (415)" 'application/onnx on /v1/map'
+req o POST /v1/map '{"onnx":"not base64!","budget":"1MiB"}'
+problem 422 invalid-workload "invalid base64 in onnx is a 422 pointing at it" 'invalid base64' '"pointer":"/onnx"'
+req o POST /v1/map '{"onnx":"Zm9v","workload":"resnet18"}'
+problem 400 invalid-request "workload and onnx together is a 400" 'give the workload once'
+req o GET /healthz
+expect 200 "the daemon is healthy after the ONNX requests"
+daemon_signal o TERM
+daemon_wait o 20
+[ "$rc" -eq 0 ] && ok "daemon o exits 0 on SIGTERM" || not_ok "daemon o exit status $rc"
 
 finish daemon

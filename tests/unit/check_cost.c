@@ -248,6 +248,65 @@ START_TEST(test_footprint_monotone) {
 }
 END_TEST
 
+/* df_mapping_footprints runs the group scoring itself: over each group's layers the largest live
+ * footprint is the group's footprint_bytes, the weight part never exceeds the total, and the
+ * hand-computed chain2 values hold per layer. */
+START_TEST(test_layer_footprints_match_groups) {
+    df_workload w;
+    chain2(&w);
+    df_net *n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 2);
+    df_mapping map;
+    ck_assert_int_eq(df_mapping_init(&map, 4), DF_OK);
+    ck_assert_int_eq(df_mapping_push(&map, 0, 1, 2), DF_OK);
+    df_layer_footprint fp[2];
+    df_err e;
+    ck_assert_int_eq(df_mapping_footprints(n, &map, fp, &e), DF_OK);
+    /* resident: all weights (140) + m x (held t0 256 + line buffer 72 | held t0 256 + out row 64) */
+    ck_assert_int_eq(fp[0].weight_bytes, 140);
+    ck_assert_int_eq(fp[0].bytes, 140 + 2 * 328);
+    ck_assert_int_eq(fp[1].bytes, 140 + 2 * 320);
+    map.groups[0].last = 0; /* no longer covers layer 1 */
+    ck_assert_int_eq(df_mapping_footprints(n, &map, fp, &e), DF_EINVAL);
+    df_mapping_free(&map);
+    df_net_free(n);
+    df_workload_free(&w);
+
+    df_rng r;
+    df_rng_seed(&r, 11);
+    for (int t = 0; t < 30; t++) {
+        df_workload rw;
+        tu_random_workload(&rw, &r, 12, t % 2);
+        df_net *rn = mknet(&rw, tu_hw(8, 8, (df_dataflow)(t % 3), 1 << (12 + t % 6), 8, 16, 1 + t % 2), 4);
+        df_mapping m;
+        ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
+        for (int32_t i = 0; i < rw.n_layers;) {
+            int32_t len = 1 + df_rng_range(&r, 5), last = i + len - 1 < rw.n_layers ? i + len - 1 : rw.n_layers - 1;
+            ck_assert_int_eq(df_mapping_push(&m, i, last, 1 + df_rng_range(&r, 4)), DF_OK);
+            i = last + 1;
+        }
+        df_layer_footprint *lf = calloc((size_t)rw.n_layers, sizeof *lf);
+        df_group_cost *gc = calloc((size_t)m.n_groups, sizeof *gc);
+        df_metrics met;
+        ck_assert_int_eq(df_mapping_eval(rn, &m, &met, gc, &e), DF_OK);
+        ck_assert_int_eq(df_mapping_footprints(rn, &m, lf, &e), DF_OK);
+        for (int32_t g = 0; g < m.n_groups; g++) {
+            int64_t mx = 0;
+            for (int32_t i = m.groups[g].first; i <= m.groups[g].last; i++) {
+                ck_assert(lf[i].weight_bytes >= 0 && lf[i].weight_bytes <= lf[i].bytes);
+                if (lf[i].bytes > mx) mx = lf[i].bytes;
+            }
+            ck_assert_int_eq(mx, gc[g].footprint_bytes);
+            ck_assert_int_eq(gc[g].feasible, mx <= df_net_hw(rn)->buffer_bytes);
+        }
+        free(lf);
+        free(gc);
+        df_mapping_free(&m);
+        df_net_free(rn);
+        df_workload_free(&rw);
+    }
+}
+END_TEST
+
 static Suite *cost_suite(void) {
     Suite *s = suite_create("cost");
     TCase *tc = tcase_create("core");
@@ -260,6 +319,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);
+    tcase_add_test(tc, test_layer_footprints_match_groups);
     suite_add_tcase(s, tc);
     return s;
 }

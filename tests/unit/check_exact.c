@@ -53,7 +53,7 @@ static double brute_best(const df_net *n, df_objective obj, int only_singletons,
 
 static double solved_value(const df_net *n, df_objective obj, int lbl, df_mapping *m) {
     df_err e;
-    df_solve_stats st;
+    df_solve_stats st = {0};
     int rc = lbl ? df_solve_lbl(n, obj, m, &st, &e) : df_solve_exact(n, obj, m, &st, &e);
     ck_assert_msg(rc == DF_OK, "solver failed: %s", e.msg);
     df_metrics mt;
@@ -127,15 +127,8 @@ START_TEST(test_fusion_helps_when_dram_bound) {
     /* A DRAM-starved chain with plenty of buffer: fusing everything removes the intermediate traffic,
      * so exact must strictly beat layer-by-layer on DRAM bytes and on latency. */
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping m;
     df_mapping_init(&m, 4);
     double ex = solved_value(n, DF_OBJ_DRAM, 0, &m);
@@ -186,6 +179,34 @@ START_TEST(test_solver_names) {
 }
 END_TEST
 
+START_TEST(test_cancel_flag) {
+    /* a raised flag stops the DP with DF_ECANCELED; a lowered one changes nothing */
+    df_workload w;
+    df_net *n = tu_chain3_net(&w);
+    df_err e;
+    df_mapping a, b;
+    df_mapping_init(&a, 4);
+    df_mapping_init(&b, 4);
+    atomic_int flag = 1;
+    df_solve_stats st = {.cancel = &flag};
+    for (int o = 0; o < DF_OBJ_COUNT; o++) {
+        flag = 1;
+        ck_assert_int_eq(df_solve_exact(n, (df_objective)o, &a, &st, &e), DF_ECANCELED);
+        ck_assert_str_eq(df_status_name(e.code), "cancelled");
+        ck_assert_ptr_eq(st.cancel, &flag); /* the input survives the reset */
+        flag = 0;
+        ck_assert_int_eq(df_solve_exact(n, (df_objective)o, &a, &st, &e), DF_OK);
+        ck_assert_int_eq(df_solve_exact(n, (df_objective)o, &b, NULL, &e), DF_OK);
+        ck_assert_int_eq(a.n_groups, b.n_groups);
+        ck_assert_int_gt(st.groups_evaluated, 0);
+    }
+    df_mapping_free(&a);
+    df_mapping_free(&b);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *exact_suite(void) {
     Suite *s = suite_create("exact");
     TCase *tc = tcase_create("core");
@@ -195,6 +216,7 @@ static Suite *exact_suite(void) {
     tcase_add_test(tc, test_fusion_helps_when_dram_bound);
     tcase_add_test(tc, test_infeasible_budget_reported_by_solvers);
     tcase_add_test(tc, test_solver_names);
+    tcase_add_test(tc, test_cancel_flag);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -127,7 +127,7 @@ START_TEST(test_feasible_well_formed) {
                 df_mapping_push(&m, 0, 0, 1); /* junk that must be replaced */
                 df_mapping_push(&m, 5, 2, 9);
                 df_err e;
-                df_solve_stats st;
+                df_solve_stats st = {0};
                 st.exact = 7;
                 ck_assert_int_eq(df_solve_ga(n, (df_objective)o, NULL, &m, &st, &e), DF_OK);
                 value(n, &m, (df_objective)o);
@@ -156,7 +156,7 @@ START_TEST(test_deterministic) {
         df_mapping_init(&a, 2);
         df_mapping_init(&b, 2);
         df_err e;
-        df_solve_stats sa, sb;
+        df_solve_stats sa = {0}, sb = {0};
         ck_assert_int_eq(df_solve_ga(n, (df_objective)o, &p, &a, &sa, &e), DF_OK);
         ck_assert_int_eq(df_solve_ga(n, (df_objective)o, &p, &b, &sb, &e), DF_OK);
         ck_assert(same_mapping(&a, &b));
@@ -302,7 +302,7 @@ START_TEST(test_resnet18_close_to_exact) {
     ck_assert_msg(df_zoo_build("resnet18", NULL, &w, &e) == DF_OK, "zoo: %s", e.msg);
     df_net *n = edge_net(&w, 512 << 10, 4);
     for (int o = 0; o < DF_OBJ_COUNT; o++) {
-        df_solve_stats st;
+        df_solve_stats st = {0};
         double ve = exact_value(n, (df_objective)o), vg = ga_value(n, (df_objective)o, NULL, &st);
         double ratio = vg / ve;
         ck_assert_msg(ratio >= 1 - 1e-12 && ratio <= 1.5, "resnet18 %s: GA/exact = %.4f",
@@ -321,7 +321,7 @@ START_TEST(test_infeasible_budget) {
     df_mapping m;
     df_mapping_init(&m, 2);
     df_err e;
-    df_solve_stats st;
+    df_solve_stats st = {0};
     ck_assert_int_eq(df_solve_ga(n, DF_OBJ_LATENCY, NULL, &m, &st, &e), DF_EINFEASIBLE);
     ck_assert_int_eq(e.code, DF_EINFEASIBLE);
     ck_assert_int_ge(e.layer, 0);
@@ -344,6 +344,26 @@ static void expect_einval(const df_net *n, const df_ga_params *p, const char *po
     ck_assert(e.msg[0] != '\0');
     df_mapping_free(&m);
 }
+
+START_TEST(test_cancel_flag) {
+    df_workload w;
+    df_err e;
+    ck_assert_msg(df_zoo_build("resnet18", NULL, &w, &e) == DF_OK, "zoo: %s", e.msg);
+    df_net *n = edge_net(&w, 512 << 10, 4);
+    df_mapping m;
+    df_mapping_init(&m, 2);
+    atomic_int flag = 1;
+    df_solve_stats st = {.cancel = &flag};
+    ck_assert_int_eq(df_solve_ga(n, DF_OBJ_LATENCY, NULL, &m, &st, &e), DF_ECANCELED);
+    ck_assert_ptr_eq(st.cancel, &flag);
+    flag = 0;
+    ck_assert_int_eq(df_solve_ga(n, DF_OBJ_LATENCY, NULL, &m, &st, &e), DF_OK);
+    ck_assert_int_gt(m.n_groups, 0);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
 
 START_TEST(test_bad_params) {
     df_workload w;
@@ -406,6 +426,7 @@ static Suite *ga_suite(void) {
     tcase_add_test(tc, test_resnet18_close_to_exact);
     tcase_add_test(tc, test_infeasible_budget);
     tcase_add_test(tc, test_bad_params);
+    tcase_add_test(tc, test_cancel_flag);
     suite_add_tcase(s, tc);
     return s;
 }

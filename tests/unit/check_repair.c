@@ -65,15 +65,8 @@ END_TEST
 
 START_TEST(test_improves_layer_by_layer_when_dram_bound) {
     df_workload w;
-    df_workload_init(&w, "chain");
-    tu_conv(&w, -1, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 0, 16, 16, 16, 16, 3, 1);
-    tu_conv(&w, 1, 16, 16, 16, 16, 3, 1);
+    df_net *n = tu_chain3_net(&w);
     df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
     df_mapping m;
     df_mapping_init(&m, 4);
     ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_DRAM, &m, NULL, &e), DF_OK);
@@ -88,12 +81,36 @@ START_TEST(test_improves_layer_by_layer_when_dram_bound) {
 }
 END_TEST
 
+START_TEST(test_cancel_keeps_a_feasible_mapping) {
+    /* cancelled before the first move: DF_ECANCELED, and the (made-feasible) start is still valid */
+    df_workload w;
+    df_net *n = tu_chain3_net(&w);
+    df_err e;
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_DRAM, &m, NULL, &e), DF_OK);
+    int f;
+    double before = value(n, &m, DF_OBJ_DRAM, &f);
+    atomic_int flag = 1;
+    df_solve_stats st = {.cancel = &flag};
+    ck_assert_int_eq(df_repair(n, DF_OBJ_DRAM, &m, 100, &st, &e), DF_ECANCELED);
+    ck_assert(value(n, &m, DF_OBJ_DRAM, &f) == before && f);
+    flag = 0;
+    ck_assert_int_eq(df_repair(n, DF_OBJ_DRAM, &m, 100, &st, &e), DF_OK);
+    ck_assert(value(n, &m, DF_OBJ_DRAM, &f) < before && f);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *repair_suite(void) {
     Suite *s = suite_create("repair");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_random_starts);
     tcase_add_test(tc, test_improves_layer_by_layer_when_dram_bound);
+    tcase_add_test(tc, test_cancel_keeps_a_feasible_mapping);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -173,7 +173,7 @@ START_TEST(test_run_map_checked) {
         ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
         json_decref(j);
         srv_map_result res;
-        ck_assert_msg(srv_run_map(&r, &res, &f) == 0, "%s", f.detail);
+        ck_assert_msg(srv_run_map(&r, NULL, &res, &f) == 0, "%s", f.detail);
         ck_assert(res.met.feasible);
         ck_assert(res.path != NULL);
         /* never worse than layer-by-layer */
@@ -195,6 +195,27 @@ START_TEST(test_run_map_checked) {
 }
 END_TEST
 
+/* A raised cancel flag stops exact and ga with a deadline-exceeded failure (504), not a 500. */
+START_TEST(test_run_map_cancelled) {
+    static const char *const solvers[] = {"exact", "ga"};
+    for (int s = 0; s < 2; s++) {
+        char text[1024];
+        snprintf(text, sizeof text, "{\"workload\":" TINY ",\"budget\":\"256KiB\",\"batch\":4,\"solver\":\"%s\"}",
+                 solvers[s]);
+        json_t *j = js(text);
+        srv_map_req r;
+        srv_fail f;
+        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+        json_decref(j);
+        atomic_int cancel = 1;
+        srv_map_result res;
+        ck_assert_int_ne(srv_run_map(&r, &cancel, &res, &f), 0);
+        ck_assert_int_eq(f.kind, SRV_PROB_DEADLINE);
+        srv_map_req_free(&r);
+    }
+}
+END_TEST
+
 /* The check before reply of decoded transformer answers: a poor start is repaired or replaced by
  * exact; an answer that could not be decoded (context too short) is exact with a note. */
 START_TEST(test_check_decoded) {
@@ -211,7 +232,7 @@ START_TEST(test_check_decoded) {
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
     ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
     srv_map_result res;
-    ck_assert_msg(srv_check_decoded(&r, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
     ck_assert_str_eq(res.path, "transformer");
     ck_assert_ptr_null(res.note);
     json_t *rep = srv_map_reply(&r, &res, 1.0, 5.0);
@@ -221,13 +242,13 @@ START_TEST(test_check_decoded) {
     /* one group of everything at micro-batch 4: over the budget -> repaired or exact-fallback, feasible */
     m.n_groups = 0;
     ck_assert_int_eq(df_mapping_push(&m, 0, r.w.n_layers - 1, 4), DF_OK);
-    ck_assert_msg(srv_check_decoded(&r, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
     ck_assert_msg(strcmp(res.path, "repaired") == 0 || strcmp(res.path, "exact-fallback") == 0, "%s", res.path);
     ck_assert(res.met.feasible);
     ck_assert(df_objective_value(r.obj, &res.met) <= df_objective_value(r.obj, &res.base_met) * (1 + 1e-9));
     srv_map_result_free(&res);
     /* not decoded: exact with a note */
-    ck_assert_msg(srv_check_decoded(&r, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.detail);
     ck_assert_str_eq(res.path, "exact-fallback");
     ck_assert_ptr_nonnull(strstr(res.note, "context"));
     ck_assert(res.met.feasible);
@@ -381,6 +402,7 @@ static Suite *request_suite(void) {
     tcase_add_test(tc, test_evaluate);
     tcase_add_test(tc, test_batch_requests);
     tcase_add_test(tc, test_batch_grid);
+    tcase_add_test(tc, test_run_map_cancelled);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -40,6 +40,21 @@ static inline df_hw tu_hw(int32_t rows, int32_t cols, df_dataflow d, int64_t buf
     return h;
 }
 
+/* Three 16-channel 3x3 convs on 16x16 with 1 MiB of buffer and 1 B/cycle of DRAM, batch 4: DRAM-bound,
+ * so fusing them all is optimal; the net is bound to w (free both). */
+static inline df_net *tu_chain3_net(df_workload *w) {
+    df_workload_init(w, "chain");
+    tu_conv(w, -1, 16, 16, 16, 16, 3, 1);
+    tu_conv(w, 0, 16, 16, 16, 16, 3, 1);
+    tu_conv(w, 1, 16, 16, 16, 16, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, w, &h, 4, &e), DF_OK);
+    return n;
+}
+
 /* Random realistic network of L layers: convs (1x1/3x3, occasional stride 2) with residual adds
  * (dag != 0) over a 3-layer-back skip, and an occasional pool. Channels 4..64, input 16x16. */
 static inline void tu_random_workload(df_workload *w, df_rng *r, int32_t L, int dag) {

@@ -1,0 +1,67 @@
+/* svg.h - pictures of mappings and sweeps as standalone SVG documents (issue #5).
+ *
+ * Pure rendering into a growing string buffer: no I/O, no global state, deterministic (the same
+ * input gives the same bytes). Every piece of user text (workload, layer, hardware and series names)
+ * is XML-escaped, invalid UTF-8 and control characters replaced, so the output is well-formed XML
+ * whatever a client sends.
+ *
+ *   df_svg_map    one mapping: layers along x, fusion groups as coloured bands labelled with their
+ *                 micro-batch, a bar per layer of the bytes live on chip (weights and activations,
+ *                 linear y axis in bytes, right axis in % of the budget) against a horizontal budget
+ *                 line; the gain over layer-by-layer (speedup, DRAM) in the title.
+ *   df_svg_sweep  a budget sweep: on-chip budget on a log x axis, two panels (latency, energy),
+ *                 one line per series; a missing (infeasible) point is a gap in its line, and budgets
+ *                 where no series has a point are shaded. */
+#ifndef DNNFUSER_SVG_H
+#define DNNFUSER_SVG_H
+
+#include "dnnfuser/cost.h"
+
+/* The growing output buffer. data is NUL-terminated once anything was written. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int oom;            /* an append failed; the renderers then return DF_ENOMEM */
+} df_svg_buf;
+
+void df_svg_buf_init(df_svg_buf *b);
+void df_svg_buf_free(df_svg_buf *b);
+/* Hands the text to the caller (who frees it) and leaves b empty; *len (nullable) gets its length. */
+char *df_svg_buf_take(df_svg_buf *b, size_t *len);
+
+typedef struct {
+    const df_net *net;
+    const df_mapping *map;
+    const char *solver;           /* who produced the mapping, for the title, e.g. "exact" (nullable) */
+    df_objective objective;
+    const df_metrics *baseline;   /* layer-by-layer metrics for the gain in the title (nullable) */
+} df_svg_map_opts;
+
+/* Replaces out's content with the picture of o->map. DF_EINVAL when the mapping does not fit the net
+ * (err says why), DF_ENOMEM. An infeasible mapping is drawn (its bars over the budget in red). */
+int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err);
+
+#define DF_SVG_MAX_SERIES 6
+
+/* One line of a sweep. Series are drawn in order with a fixed style: 0 grey dashed (pass the
+ * layer-by-layer baseline first), 1 blue (the optimum), 2 orange, 3 green, 4 purple, 5 brown. */
+typedef struct {
+    const char *name;             /* legend text */
+    const double *latency_s;      /* [n_points] seconds; NaN (or <= 0) = no point: a gap */
+    const double *energy_pj;      /* [n_points] picojoules; NaN (or <= 0) = no point */
+} df_svg_series;
+
+typedef struct {
+    const char *title;            /* e.g. "resnet50 budget sweep" */
+    const char *subtitle;         /* e.g. hardware, batch, objective (nullable) */
+    const char *note;             /* a last line under the legend (nullable) */
+    int32_t n_points;             /* >= 1 */
+    const int64_t *budgets;       /* [n_points] bytes > 0, any order (drawn sorted) */
+    int32_t n_series;             /* 1..DF_SVG_MAX_SERIES */
+    const df_svg_series *series;
+} df_svg_sweep_opts;
+
+/* Replaces out's content with the sweep picture. DF_EINVAL on bad options, DF_ENOMEM. */
+int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err);
+
+#endif

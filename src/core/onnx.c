@@ -1,0 +1,1849 @@
+/* onnx.c - ONNX ModelProto -> workload (contract in include/dnnfuser/onnx.h): a bounds-checked
+ * protobuf wire-format reader, the value table (name -> activation, weight or not-yet-classified
+ * graph input, with shapes), per-operator shape inference and the layers it emits.
+ *
+ * Field numbers, from onnx/onnx.proto (checked against the upstream file, IR version 7):
+ *   ModelProto       ir_version 1 (varint), graph 7
+ *   GraphProto       node 1, name 2, initializer 5, input 11, output 12, value_info 13
+ *   NodeProto        input 1, output 2, name 3, op_type 4, attribute 5, domain 7
+ *   AttributeProto   name 1, f 2 (fixed32), i 3, s 4, t 5, g 6, ints 8 (packed or not), type 20,
+ *                    ref_attr_name 21
+ *   TensorProto      dims 1, data_type 2, int32_data 5, int64_data 7, name 8, raw_data 9,
+ *                    data_location 14 (1 = external)
+ *   ValueInfoProto   name 1, type 2;  TypeProto tensor_type 1;  TypeProto.Tensor elem_type 1, shape 2
+ *   TensorShapeProto dim 1;  Dimension dim_value 1, dim_param 2
+ * Wire format (protobuf encoding guide): key = field << 3 | wire type; 0 varint, 1 fixed64,
+ * 2 length-delimited, 5 fixed32; 3/4 (groups) are never used by ONNX and are refused.
+ *
+ * Shapes: an activation's shape is kept per sample (the ONNX batch dimension 0 dropped); weights
+ * and constants keep their full shape. A graph input that is not an initializer is either the
+ * network input or a weight (export_params=False); it is classified by its first use: as the data
+ * operand of a layer it is the network input, as a weight/bias/constant operand it is a weight. */
+#include "dnnfuser/onnx.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define MAX_RANK 8            /* larger ranks are kept as "unknown shape" */
+#define MAX_INTS 16           /* attribute int lists and constant int tensors we keep */
+#define MAX_NODE_IO 4096      /* inputs + outputs of one node */
+#define MAX_NODE_ATTRS 256
+#define MAX_NAME 4096         /* bytes of any name */
+#define MAX_VALUES (1 << 18)   /* named values (about 30 MB of table at most) */
+#define MAX_DIM 2147483647LL  /* any dimension in the file */
+#define MAX_ELEMS (1LL << 40) /* any tensor */
+
+/* ---- protobuf wire format ----------------------------------------------------------------------- */
+
+typedef struct { const uint8_t *p; uint32_t n; } sv; /* a byte string inside the input */
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+typedef struct { const uint8_t *p, *end; } rd;
+
+typedef struct {
+    uint32_t num, wt;
+    uint64_t v; /* wire types 0, 1, 5 */
+    sv b;       /* wire type 2 */
+} fld;
+
+typedef struct {
+    int8_t rank;          /* -1 = unknown */
+    int64_t d[MAX_RANK];  /* -1 = unknown or symbolic */
+} shp;
+
+enum { V_UNDEF = 0, V_PEND, V_PARAM, V_ACT, V_DEAD };
+
+typedef struct {
+    sv name;
+    uint8_t kind;       /* V_* */
+    int8_t n_ival;      /* V_PARAM: constant int values kept (-1 = not known) */
+    int32_t src;        /* V_ACT: producing layer, -1 = the network input */
+    int32_t root;       /* V_PEND: value index of the graph input it derives from */
+    int32_t hint;       /* index in hints (value_info or graph output shape), -1 = none */
+    int32_t ival;       /* V_PARAM: first index in the int pool */
+    int32_t node;       /* defining node, -1 = graph input or initializer */
+    int32_t pad[4];     /* V_ACT: zero padding (rows, cols before; rows, cols after) of an ONNX Pad that
+                           src's output still needs; s is the padded shape. Folded into the next window. */
+    shp s;              /* V_ACT: per-sample shape; V_PARAM and V_PEND: full shape */
+} val;
+
+typedef struct {
+    sv name, op, domain;
+    int n_in, n_out, n_at;
+    sv *in, *out, *at;  /* scratch buffers of the ctx; at[] are AttributeProto bytes */
+} nd;
+
+typedef struct {
+    sv name;
+    int64_t type, i;
+    int has_i, has_s, has_t, has_ints, ints_over, ref;
+    sv s, t;
+    int n_ints;
+    int64_t ints[MAX_INTS];
+} attr;
+
+typedef struct {
+    sv name;
+    int64_t dtype;
+    shp s;
+    int n_vals;          /* -1 = values not known (weights, external data, too many) */
+    int64_t vals[MAX_INTS];
+} tensor;
+
+typedef struct {
+    const uint8_t *base;
+    df_err *err;
+    uint64_t seed;       /* hash key of this import (names chosen to collide cannot be precomputed) */
+    sv *nodes;
+    int32_t n_nodes, cap_nodes;
+    val *vals;
+    int32_t n_vals, cap_vals;
+    int32_t *tab;        /* open addressing: value index + 1, 0 = empty */
+    uint32_t tab_cap;
+    shp *hints;
+    int32_t n_hints, cap_hints;
+    int64_t *pool;       /* constant ints */
+    int32_t n_pool, cap_pool;
+    sv *gin;             /* graph inputs (names), classified after the initializers are known */
+    shp *gin_s;
+    int32_t n_gin, cap_gin;
+    sv scratch_in[MAX_NODE_IO], scratch_out[MAX_NODE_IO], scratch_at[MAX_NODE_ATTRS];
+    int32_t netin;       /* value index of the network input, -1 = none yet */
+    int64_t file_batch;  /* the network input's dimension 0 in the file, -1 = symbolic */
+    df_workload *w;
+    int32_t max_layers;
+    int32_t *expect;     /* [3 * layers]: the K, P, Q each emitted layer must derive */
+    int32_t cap_expect;
+} ctx;
+
+static size_t off(const ctx *c, const uint8_t *p) { return (size_t)(p - c->base); }
+
+static int fail(ctx *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(ctx *c, const char *pointer, const char *fmt, ...) {
+    char msg[sizeof c->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return df_err_set(c->err, DF_EINVAL, pointer, "%s", msg);
+}
+
+static int nomem(ctx *c) { return df_err_set(c->err, DF_ENOMEM, NULL, "out of memory importing the ONNX model"); }
+
+/* Printable copy of a name for messages: at most 60 bytes, anything odd replaced by '?'. */
+static const char *show(sv s, char *buf, size_t n) {
+    size_t k = 0, lim = s.n < 60 ? s.n : 60;
+    for (size_t i = 0; i < lim && k + 1 < n; i++) {
+        uint8_t ch = s.p[i];
+        buf[k++] = (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\'' && ch != '\\') ? (char)ch : '?';
+    }
+    if (s.n > lim && k + 4 < n) { memcpy(buf + k, "...", 3); k += 3; }
+    buf[k] = '\0';
+    return buf;
+}
+
+static int sveq(sv s, const char *lit) {
+    size_t n = strlen(lit);
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* 0 ok, 1 truncated, 2 longer than 10 bytes or above 64 bits */
+static int rd_varint(rd *r, uint64_t *out) {
+    uint64_t v = 0;
+    for (int i = 0; i < 10; i++) {
+        if (r->p >= r->end) return 1;
+        uint8_t b = *r->p++;
+        if (i == 9 && b > 1) return 2;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return 2;
+}
+
+/* Next field of the message in r: 1 = got one, 0 = end, <0 = malformed (err set; `what` names the
+ * message being read). */
+static int next(ctx *c, rd *r, fld *f, const char *what) {
+    if (r->p >= r->end) return 0;
+    const uint8_t *at = r->p;
+    uint64_t key;
+    int rc = rd_varint(r, &key);
+    if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
+                        rc == 1 ? "truncated field key" : "field key varint overflows");
+    f->num = (uint32_t)(key >> 3);
+    f->wt = (uint32_t)(key & 7);
+    if ((key >> 3) == 0 || (key >> 3) > 536870911u)
+        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field number %llu is not valid", what, off(c, at),
+                    (unsigned long long)(key >> 3));
+    uint64_t len;
+    switch (f->wt) {
+    case WT_VARINT:
+        rc = rd_varint(r, &f->v);
+        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
+                            rc == 1 ? "truncated varint" : "varint overflows 64 bits");
+        return 1;
+    case WT_I64:
+    case WT_I32: {
+        size_t n = f->wt == WT_I64 ? 8 : 4;
+        if ((size_t)(r->end - r->p) < n)
+            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated %zu-byte field", what, off(c, at), n);
+        f->v = 0;
+        for (size_t i = 0; i < n; i++) f->v |= (uint64_t)r->p[i] << (8 * i);
+        r->p += n;
+        return 1;
+    }
+    case WT_LEN:
+        rc = rd_varint(r, &len);
+        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated length", what, off(c, at));
+        if (len > (uint64_t)(r->end - r->p))
+            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field %u claims %llu bytes, %zu are left", what,
+                        off(c, at), f->num, (unsigned long long)len, (size_t)(r->end - r->p));
+        f->b.p = r->p;
+        f->b.n = (uint32_t)len;
+        r->p += len;
+        return 1;
+    default:
+        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: wire type %u is not used by ONNX", what,
+                    off(c, at), f->wt);
+    }
+}
+
+static int want(ctx *c, const fld *f, uint32_t wt, const char *what) {
+    if (f->wt == wt) return 0;
+    return fail(c, NULL, "not a valid ONNX model: %s field %u has wire type %u, expected %u", what, f->num, f->wt, wt);
+}
+
+static int want_name(ctx *c, const fld *f, const char *what) {
+    if (want(c, f, WT_LEN, what)) return -1;
+    if (f->b.n > MAX_NAME) return fail(c, NULL, "%s: a name of %u bytes (at most %d)", what, f->b.n, MAX_NAME);
+    return 0;
+}
+
+/* Repeated int64: one varint (unpacked) or a packed run. Keeps up to `max`, counts the rest in *over. */
+static int ints_field(ctx *c, const fld *f, int64_t *vals, int *n, int max, int *over, const char *what) {
+    if (f->wt == WT_VARINT) {
+        if (*n < max) vals[(*n)++] = (int64_t)f->v;
+        else *over = 1;
+        return 0;
+    }
+    if (want(c, f, WT_LEN, what)) return -1;
+    rd r = {f->b.p, f->b.p + f->b.n};
+    while (r.p < r.end) {
+        uint64_t v;
+        int rc = rd_varint(&r, &v);
+        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: bad packed varint", what, off(c, r.p));
+        if (*n < max) vals[(*n)++] = (int64_t)v;
+        else *over = 1;
+    }
+    return 0;
+}
+
+/* ---- message readers (each reads one message type; none recurses) ---------------------------- */
+
+static int read_dim(ctx *c, sv b, int64_t *d) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    *d = -1;
+    while ((rc = next(c, &r, &f, "TensorShapeProto.Dimension")) > 0) {
+        if (f.num == 1) {
+            if (want(c, &f, WT_VARINT, "Dimension.dim_value")) return -1;
+            int64_t v = (int64_t)f.v;
+            if (v < 0 || v > MAX_DIM)
+                return fail(c, NULL, "shape dimension %lld out of range [0, %lld]", (long long)v, MAX_DIM);
+            *d = v;
+        } else if (f.num == 2) {
+            if (want(c, &f, WT_LEN, "Dimension.dim_param")) return -1;
+            *d = -1;
+        }
+    }
+    return rc;
+}
+
+static int read_tshape(ctx *c, sv b, shp *s) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc, rank = 0;
+    while ((rc = next(c, &r, &f, "TensorShapeProto")) > 0) {
+        if (f.num != 1) continue;
+        if (want(c, &f, WT_LEN, "TensorShapeProto.dim")) return -1;
+        int64_t d;
+        if (read_dim(c, f.b, &d)) return -1;
+        if (rank < MAX_RANK) s->d[rank] = d;
+        rank++;
+    }
+    if (rc) return rc;
+    s->rank = (int8_t)(rank <= MAX_RANK ? rank : -1);
+    return 0;
+}
+
+/* TypeProto: only tensor types carry a shape; any other type leaves s unknown. */
+static int read_type(ctx *c, sv b, shp *s) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    while ((rc = next(c, &r, &f, "TypeProto")) > 0) {
+        if (f.num != 1) continue;
+        if (want(c, &f, WT_LEN, "TypeProto.tensor_type")) return -1;
+        rd r2 = {f.b.p, f.b.p + f.b.n};
+        fld g;
+        int rc2;
+        while ((rc2 = next(c, &r2, &g, "TypeProto.Tensor")) > 0) {
+            if (g.num == 1 && want(c, &g, WT_VARINT, "TypeProto.Tensor.elem_type")) return -1;
+            if (g.num != 2) continue;
+            if (want(c, &g, WT_LEN, "TypeProto.Tensor.shape") || read_tshape(c, g.b, s)) return -1;
+        }
+        if (rc2) return rc2;
+    }
+    return rc;
+}
+
+static int read_vinfo(ctx *c, sv b, sv *name, shp *s) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    name->p = b.p;
+    name->n = 0;
+    s->rank = -1;
+    while ((rc = next(c, &r, &f, "ValueInfoProto")) > 0) {
+        if (f.num == 1) {
+            if (want_name(c, &f, "ValueInfoProto.name")) return -1;
+            *name = f.b;
+        } else if (f.num == 2) {
+            if (want(c, &f, WT_LEN, "ValueInfoProto.type") || read_type(c, f.b, s)) return -1;
+        }
+    }
+    return rc;
+}
+
+static int64_t le(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    if (n == 4) return (int64_t)(int32_t)(uint32_t)v;
+    return (int64_t)v;
+}
+
+/* TensorProto: name, dims, and its values when it is a small INT32/INT64 tensor stored inline. */
+static int read_tensor(ctx *c, sv b, tensor *t) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc, rank = 0, over = 0, n_typed = 0, typed_over = 0, external = 0;
+    int64_t dims[MAX_RANK], typed[MAX_INTS];
+    sv raw = {b.p, 0};
+    int has_raw = 0;
+    memset(t, 0, sizeof *t);
+    t->n_vals = -1;
+    while ((rc = next(c, &r, &f, "TensorProto")) > 0) {
+        switch (f.num) {
+        case 1:
+            if (ints_field(c, &f, dims, &rank, MAX_RANK, &over, "TensorProto.dims")) return -1;
+            break;
+        case 2:
+            if (want(c, &f, WT_VARINT, "TensorProto.data_type")) return -1;
+            t->dtype = (int64_t)f.v;
+            break;
+        case 5:
+        case 7:
+            if (ints_field(c, &f, typed, &n_typed, MAX_INTS, &typed_over, "TensorProto.int_data")) return -1;
+            break;
+        case 8:
+            if (want_name(c, &f, "TensorProto.name")) return -1;
+            t->name = f.b;
+            break;
+        case 9:
+            if (want(c, &f, WT_LEN, "TensorProto.raw_data")) return -1;
+            raw = f.b;
+            has_raw = 1;
+            break;
+        case 14:
+            if (want(c, &f, WT_VARINT, "TensorProto.data_location")) return -1;
+            external = f.v == 1;
+            break;
+        default: break;
+        }
+    }
+    if (rc) return rc;
+    if (over) {
+        t->s.rank = -1;
+        return 0;
+    }
+    t->s.rank = (int8_t)rank;
+    int64_t count = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0 || dims[i] > MAX_DIM)
+            return fail(c, NULL, "tensor dimension %lld out of range [0, %lld]", (long long)dims[i], MAX_DIM);
+        t->s.d[i] = dims[i];
+        count = dims[i] && count > MAX_ELEMS / dims[i] ? MAX_ELEMS + 1 : count * dims[i];
+    }
+    if (external || (t->dtype != 6 && t->dtype != 7) || count > MAX_INTS) return 0;
+    int es = t->dtype == 7 ? 8 : 4;
+    if (has_raw) {
+        if ((int64_t)raw.n != count * es) return 0;
+        for (int64_t i = 0; i < count; i++) t->vals[i] = le(raw.p + i * es, es);
+        t->n_vals = (int)count;
+    } else if (!typed_over && n_typed == count) {
+        for (int i = 0; i < n_typed; i++) t->vals[i] = es == 4 ? (int64_t)(int32_t)typed[i] : typed[i];
+        t->n_vals = (int)count;
+    }
+    return 0;
+}
+
+static int read_attr(ctx *c, sv b, attr *a) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    memset(a, 0, sizeof *a);
+    a->name.p = b.p;
+    while ((rc = next(c, &r, &f, "AttributeProto")) > 0) {
+        switch (f.num) {
+        case 1:
+            if (want_name(c, &f, "AttributeProto.name")) return -1;
+            a->name = f.b;
+            break;
+        case 3:
+            if (want(c, &f, WT_VARINT, "AttributeProto.i")) return -1;
+            a->i = (int64_t)f.v;
+            a->has_i = 1;
+            break;
+        case 4:
+            if (want(c, &f, WT_LEN, "AttributeProto.s")) return -1;
+            a->s = f.b;
+            a->has_s = 1;
+            break;
+        case 5:
+            if (want(c, &f, WT_LEN, "AttributeProto.t")) return -1;
+            a->t = f.b;
+            a->has_t = 1;
+            break;
+        case 8:
+            if (ints_field(c, &f, a->ints, &a->n_ints, MAX_INTS, &a->ints_over, "AttributeProto.ints")) return -1;
+            a->has_ints = 1;
+            break;
+        case 20:
+            if (want(c, &f, WT_VARINT, "AttributeProto.type")) return -1;
+            a->type = (int64_t)f.v;
+            break;
+        case 21: a->ref = 1; break;
+        default: break; /* f, floats, strings, g, graphs, tensors, ...: not needed (sub-graphs are not entered) */
+        }
+    }
+    return rc;
+}
+
+static int read_node(ctx *c, sv b, nd *n) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    memset(n, 0, sizeof *n);
+    n->in = c->scratch_in;
+    n->out = c->scratch_out;
+    n->at = c->scratch_at;
+    n->name.p = n->op.p = n->domain.p = b.p;
+    while ((rc = next(c, &r, &f, "NodeProto")) > 0) {
+        switch (f.num) {
+        case 1:
+        case 2:
+            if (want_name(c, &f, f.num == 1 ? "NodeProto.input" : "NodeProto.output")) return -1;
+            if (n->n_in + n->n_out >= MAX_NODE_IO)
+                return fail(c, NULL, "a node with more than %d inputs and outputs", MAX_NODE_IO);
+            if (f.num == 1) n->in[n->n_in++] = f.b;
+            else n->out[n->n_out++] = f.b;
+            break;
+        case 3:
+            if (want_name(c, &f, "NodeProto.name")) return -1;
+            n->name = f.b;
+            break;
+        case 4:
+            if (want_name(c, &f, "NodeProto.op_type")) return -1;
+            n->op = f.b;
+            break;
+        case 5:
+            if (want(c, &f, WT_LEN, "NodeProto.attribute")) return -1;
+            if (n->n_at >= MAX_NODE_ATTRS) return fail(c, NULL, "a node with more than %d attributes", MAX_NODE_ATTRS);
+            n->at[n->n_at++] = f.b;
+            break;
+        case 7:
+            if (want_name(c, &f, "NodeProto.domain")) return -1;
+            n->domain = f.b;
+            break;
+        default: break;
+        }
+    }
+    return rc;
+}
+
+/* ---- the value table ---------------------------------------------------------------------------- */
+
+/* FNV-1a from a per-import key, then the splitmix64 finalizer so the table index depends on every
+ * bit (plain FNV's low bits depend only on low bits, which makes colliding names easy to find). */
+static uint64_t hash(const ctx *c, sv s) {
+    uint64_t h = c->seed;
+    for (uint32_t i = 0; i < s.n; i++) h = (h ^ s.p[i]) * 1099511628211ULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+static int32_t find(const ctx *c, sv name) {
+    if (!c->tab_cap) return -1;
+    uint32_t m = c->tab_cap - 1;
+    for (uint32_t i = (uint32_t)hash(c, name) & m;; i = (i + 1) & m) {
+        int32_t k = c->tab[i];
+        if (!k) return -1;
+        const val *v = &c->vals[k - 1];
+        if (v->name.n == name.n && memcmp(v->name.p, name.p, name.n) == 0) return k - 1;
+    }
+}
+
+static int grow_tab(ctx *c) {
+    uint32_t cap = c->tab_cap ? c->tab_cap * 2 : 1024;
+    int32_t *t = calloc(cap, sizeof *t);
+    if (!t) return nomem(c);
+    for (int32_t k = 0; k < c->n_vals; k++)
+        for (uint32_t i = (uint32_t)hash(c, c->vals[k].name) & (cap - 1);; i = (i + 1) & (cap - 1))
+            if (!t[i]) {
+                t[i] = k + 1;
+                break;
+            }
+    free(c->tab);
+    c->tab = t;
+    c->tab_cap = cap;
+    return 0;
+}
+
+/* Room for n more values, so pointers into c->vals stay valid while one node is handled. */
+static int reserve(ctx *c, int32_t n) {
+    if (c->n_vals + n > MAX_VALUES) return fail(c, NULL, "the model has more than %d named values", MAX_VALUES);
+    if (c->n_vals + n > c->cap_vals) {
+        int32_t cap = c->cap_vals ? c->cap_vals : 256;
+        while (cap < c->n_vals + n) cap *= 2;
+        val *v = realloc(c->vals, (size_t)cap * sizeof *v);
+        if (!v) return nomem(c);
+        c->vals = v;
+        c->cap_vals = cap;
+    }
+    while ((uint64_t)(c->n_vals + n) * 2 > c->tab_cap)
+        if (grow_tab(c)) return -1;
+    return 0;
+}
+
+/* Index of name, added as V_UNDEF when absent. */
+static int32_t get(ctx *c, sv name) {
+    int32_t k = find(c, name);
+    if (k >= 0) return k;
+    if (reserve(c, 1)) return -1;
+    k = c->n_vals++;
+    val *v = &c->vals[k];
+    memset(v, 0, sizeof *v);
+    v->name = name;
+    v->kind = V_UNDEF;
+    v->hint = v->ival = v->root = -1;
+    v->n_ival = -1;
+    v->node = -1;
+    v->s.rank = -1;
+    for (uint32_t i = (uint32_t)hash(c, name) & (c->tab_cap - 1);; i = (i + 1) & (c->tab_cap - 1))
+        if (!c->tab[i]) {
+            c->tab[i] = k + 1;
+            break;
+        }
+    return k;
+}
+
+static int push_ints(ctx *c, const int64_t *x, int n, int32_t *first) {
+    if (c->n_pool + n > c->cap_pool) {
+        int32_t cap = c->cap_pool ? c->cap_pool * 2 : 256;
+        while (cap < c->n_pool + n) cap *= 2;
+        int64_t *p = realloc(c->pool, (size_t)cap * sizeof *p);
+        if (!p) return nomem(c);
+        c->pool = p;
+        c->cap_pool = cap;
+    }
+    *first = c->n_pool;
+    memcpy(c->pool + c->n_pool, x, (size_t)n * sizeof *x);
+    c->n_pool += n;
+    return 0;
+}
+
+static int set_param(ctx *c, val *v, const tensor *t) {
+    v->kind = V_PARAM;
+    v->s = t->s;
+    v->n_ival = -1;
+    if (t->n_vals >= 0) {
+        if (push_ints(c, t->vals, t->n_vals, &v->ival)) return -1;
+        v->n_ival = (int8_t)t->n_vals;
+    }
+    return 0;
+}
+
+/* ---- shapes -------------------------------------------------------------------------------------- */
+
+/* Elements of a known shape, -1 when unknown or too large. */
+static int64_t elems(const shp *s) {
+    if (s->rank < 0) return -1;
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) {
+        if (s->d[i] < 0) return -1;
+        if (s->d[i] && n > MAX_ELEMS / s->d[i]) return -1;
+        n *= s->d[i];
+    }
+    return n;
+}
+
+static int known(const shp *s) { return elems(s) >= 0; }
+
+/* "3x224x224" (per-sample) or "?" */
+static const char *fmt(const shp *s, char *buf, size_t n) {
+    if (s->rank < 0) return snprintf(buf, n, "?"), buf;
+    if (s->rank == 0) return snprintf(buf, n, "scalar"), buf;
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->rank && k < n; i++) {
+        if (s->d[i] >= 0) k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "x" : "", (long long)s->d[i]);
+        else k += (size_t)snprintf(buf + k, n - k, "%s?", i ? "x" : "");
+    }
+    return buf;
+}
+
+/* Per-sample shape -> the workload's (channels, rows, cols) of a layer input/output:
+ * [C] -> C x 1 x 1, [T, C] -> C x T x 1 (matmul rows), [C, H, W] -> C x H x W. */
+static int dfshape(const shp *s, int32_t o[3]) {
+    int64_t t[3] = {1, 1, 1};
+    switch (s->rank) {
+    case 0: break;
+    case 1: t[0] = s->d[0]; break;
+    case 2: t[0] = s->d[1]; t[1] = s->d[0]; break;
+    case 3: t[0] = s->d[0]; t[1] = s->d[1]; t[2] = s->d[2]; break;
+    default: return -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (t[i] < 1 || t[i] > INT32_MAX) return -1;
+        o[i] = (int32_t)t[i];
+    }
+    return 0;
+}
+
+/* ---- nodes ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+    ctx *c;
+    const nd *n;
+    int32_t i;     /* node index */
+    char ptr[40];  /* /graph/node/<i> */
+} node_ctx;
+
+static int nfail(node_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int nfail(node_ctx *x, const char *fmt, ...) {
+    char what[256], nm[72], op[72];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return df_err_set(x->c->err, DF_EINVAL, x->ptr, "node %d '%s' (%s): %s", x->i, show(x->n->name, nm, sizeof nm),
+                      show(x->n->op, op, sizeof op), what);
+}
+
+/* Looks up attribute `name`; 1 found, 0 absent, -1 error. */
+static int get_attr(node_ctx *x, const char *name, attr *a) {
+    for (int k = 0; k < x->n->n_at; k++) {
+        if (read_attr(x->c, x->n->at[k], a)) {
+            char m[sizeof x->c->err->msg];
+            snprintf(m, sizeof m, "%s", x->c->err->msg);
+            return nfail(x, "%s", m);
+        }
+        if (!a->ref && sveq(a->name, name)) return 1;
+    }
+    return 0;
+}
+
+static int attr_int(node_ctx *x, const char *name, int64_t dflt, int64_t lo, int64_t hi, int64_t *out) {
+    attr a;
+    int rc = get_attr(x, name, &a);
+    if (rc < 0) return -1;
+    *out = dflt;
+    if (rc == 0) return 0;
+    if (!a.has_i) return nfail(x, "attribute %s must be an integer", name);
+    if (a.i < lo || a.i > hi) return nfail(x, "attribute %s = %lld out of range [%lld, %lld]", name, (long long)a.i,
+                                           (long long)lo, (long long)hi);
+    *out = a.i;
+    return 0;
+}
+
+/* An int list attribute of exactly n entries (absent: every entry dflt), each in [lo, hi]. */
+static int attr_ints(node_ctx *x, const char *name, int n, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
+                     int *present) {
+    attr a;
+    int rc = get_attr(x, name, &a);
+    if (rc < 0) return -1;
+    if (present) *present = rc;
+    for (int k = 0; k < n; k++) out[k] = dflt;
+    if (rc == 0) return 0;
+    if (a.ints_over || a.n_ints != n)
+        return nfail(x, "attribute %s has %s%d entries, expected %d (2-D windows only)", name, a.ints_over ? "over " : "",
+                     a.n_ints, n);
+    for (int k = 0; k < n; k++) {
+        if (a.ints[k] < lo || a.ints[k] > hi)
+            return nfail(x, "attribute %s[%d] = %lld out of range [%lld, %lld]", name, k, (long long)a.ints[k],
+                         (long long)lo, (long long)hi);
+        out[k] = a.ints[k];
+    }
+    return 0;
+}
+
+/* The value named by input k; NULL (err set) when absent or not defined yet. */
+static val *input(node_ctx *x, int k) {
+    char nm[72];
+    if (k >= x->n->n_in || x->n->in[k].n == 0) {
+        nfail(x, "input %d is missing", k);
+        return NULL;
+    }
+    int32_t j = find(x->c, x->n->in[k]);
+    if (j < 0 || x->c->vals[j].kind == V_UNDEF) {
+        nfail(x, "input '%s' is not produced by an earlier node, an initializer or a graph input (nodes must be "
+              "in topological order)", show(x->n->in[k], nm, sizeof nm));
+        return NULL;
+    }
+    val *v = &x->c->vals[j];
+    if (v->kind == V_DEAD) {
+        nfail(x, "input '%s' is a secondary output (mask, indices, statistics) this importer does not model",
+              show(v->name, nm, sizeof nm));
+        return NULL;
+    }
+    return v;
+}
+
+/* Classifies a value derived from a graph input that was not classified yet: as the data operand of
+ * a layer it is (or derives from) the network input; otherwise it is a weight. */
+static int resolve(node_ctx *x, val *v, int as_data) {
+    if (v->kind != V_PEND) return 0;
+    ctx *c = x->c;
+    val *root = &c->vals[v->root];
+    char nm[72], sh[96];
+    if (root->kind == V_PEND) {
+        if (as_data) {
+            if (c->netin >= 0 && c->netin != v->root)
+                return nfail(x, "graph input '%s' is a second network input (the workload has one, '%s')",
+                             show(root->name, nm, sizeof nm), show(c->vals[c->netin].name, sh, sizeof sh));
+            if (root->s.rank < 1)
+                return nfail(x, "network input '%s' has no known shape", show(root->name, nm, sizeof nm));
+            shp ps = {(int8_t)(root->s.rank - 1), {0}};
+            for (int k = 1; k < root->s.rank; k++) {
+                if (root->s.d[k] < 1)
+                    return nfail(x, "network input '%s' (%s) has a symbolic or zero dimension %d: export it with a fixed "
+                                 "input size (only the batch dimension 0 may be symbolic)",
+                                 show(root->name, nm, sizeof nm), fmt(&root->s, sh, sizeof sh), k);
+                ps.d[k - 1] = root->s.d[k];
+            }
+            c->netin = v->root;
+            c->file_batch = root->s.d[0];
+            root->kind = V_ACT;
+            root->src = -1;
+            root->s = ps;
+        } else {
+            root->kind = V_PARAM;
+        }
+    }
+    if (v != root) {
+        v->kind = root->kind;
+        v->src = root->src;
+        v->s = root->s;
+    }
+    return 0;
+}
+
+/* Input k as an activation (the data operand of a layer). */
+static val *act_input(node_ctx *x, int k) {
+    val *v = input(x, k);
+    if (!v || resolve(x, v, 1)) return NULL;
+    if (v->kind != V_ACT) {
+        char nm[72];
+        nfail(x, "data input '%s' is a constant or weight, not an activation", show(v->name, nm, sizeof nm));
+        return NULL;
+    }
+    return v;
+}
+
+/* Input k as a weight/constant. */
+static val *param_input(node_ctx *x, int k) {
+    val *v = input(x, k);
+    if (!v || resolve(x, v, 0)) return NULL;
+    if (v->kind != V_PARAM) {
+        char nm[72];
+        nfail(x, "input '%s' is an activation where a weight or constant is expected (products of two activations "
+              "are not supported)", show(v->name, nm, sizeof nm));
+        return NULL;
+    }
+    return v;
+}
+
+/* Defines output k (its name must be new) as a copy of *tmpl; checks value_info agreement. */
+static int define(node_ctx *x, int k, const val *tmpl) {
+    ctx *c = x->c;
+    char nm[72], a[96], b[96];
+    if (k >= x->n->n_out) return 0;
+    sv name = x->n->out[k];
+    if (name.n == 0) return 0;
+    int32_t j = get(c, name);
+    if (j < 0) return -1;
+    val *v = &c->vals[j];
+    if (v->kind != V_UNDEF)
+        return nfail(x, "output '%s' is already defined (every value is assigned once)", show(name, nm, sizeof nm));
+    int32_t hint = v->hint;
+    *v = *tmpl;
+    v->name = name;
+    v->hint = hint;
+    v->node = x->i;
+    if (v->kind != V_ACT || hint < 0) return 0;
+    const shp *h = &c->hints[hint];
+    if (h->rank < 0) return 0;
+    int bad = h->rank != v->s.rank + 1;
+    for (int d = 1; !bad && d < h->rank; d++) bad = h->d[d] >= 0 && h->d[d] != v->s.d[d - 1];
+    if (!bad) return 0;
+    shp hs = {(int8_t)(h->rank > 0 ? h->rank - 1 : 0), {0}};
+    for (int d = 1; d < h->rank; d++) hs.d[d - 1] = h->d[d];
+    return nfail(x, "the file gives output '%s' the per-sample shape %s, inferred %s", show(name, nm, sizeof nm),
+                 h->rank > 0 ? fmt(&hs, a, sizeof a) : "scalar", fmt(&v->s, b, sizeof b));
+}
+
+static int define_rest_dead(node_ctx *x, int from) {
+    val d;
+    memset(&d, 0, sizeof d);
+    d.kind = V_DEAD;
+    d.s.rank = -1;
+    d.hint = d.ival = d.root = -1;
+    d.n_ival = -1;
+    for (int k = from; k < x->n->n_out; k++)
+        if (define(x, k, &d)) return -1;
+    return 0;
+}
+
+static val act_val(int32_t src, const shp *s) {
+    val v;
+    memset(&v, 0, sizeof v);
+    v.kind = V_ACT;
+    v.src = src;
+    v.s = *s;
+    v.hint = v.ival = v.root = -1;
+    v.n_ival = -1;
+    return v;
+}
+
+static int padded(const val *v) { return v->kind == V_ACT && (v->pad[0] | v->pad[1] | v->pad[2] | v->pad[3]); }
+
+/* Refuses an activation that still carries an unfolded Pad (only windows take one). */
+static int no_pad(node_ctx *x, const val *v) {
+    char nm[72];
+    if (!padded(v)) return 0;
+    return nfail(x, "input '%s' comes from a Pad that is not followed by a convolution or pooling",
+                 show(v->name, nm, sizeof nm));
+}
+
+/* The shape src really produces: v's shape without its pending Pad. */
+static shp unpadded(const val *v) {
+    shp s = v->s;
+    if (padded(v)) {
+        s.d[1] -= v->pad[0] + v->pad[2];
+        s.d[2] -= v->pad[1] + v->pad[3];
+    }
+    return s;
+}
+
+/* Layer name from the exporter's scoped node name: torch 1.13 writes "/layer1/layer1.0/conv1/Conv",
+ * which becomes the module path "layer1.0.conv1" (a component repeating its parent's name as a
+ * prefix, "layer1.0" under "layer1", adds only its suffix). Functional ops keep their op in lower
+ * case ("layer1.0.add"); so does a node with no module ("/Flatten" -> "flatten"). Unscoped names are
+ * kept, nameless nodes become "<op>_<index>"; the tail is kept when the name is too long. */
+static void layer_name(const node_ctx *x, int functional, char out[DF_NAME_MAX]) {
+    char raw[MAX_NAME + 1], acc[2 * MAX_NAME + 8];
+    const nd *n = x->n;
+    size_t len = 0;
+    memcpy(raw, n->name.p, n->name.n);
+    raw[n->name.n] = '\0';
+    for (char *p = raw; *p; p++)
+        if (!isgraph((unsigned char)*p)) *p = '_';
+    char *last = strrchr(raw, '/');
+    if (raw[0] == '/' && last) {
+        *last = '\0';
+        const char *prev = NULL, *p = last == raw ? "" : raw + 1;
+        size_t prevlen = 0;
+        while (*p) {
+            const char *slash = strchr(p, '/');
+            size_t tl = slash ? (size_t)(slash - p) : strlen(p);
+            if (tl) {
+                if (prev && tl > prevlen && strncmp(p, prev, prevlen) == 0 && p[prevlen] == '.') {
+                    memcpy(acc + len, p + prevlen, tl - prevlen); /* ".0" of "layer1.0" */
+                    len += tl - prevlen;
+                } else {
+                    if (len) acc[len++] = '.';
+                    memcpy(acc + len, p, tl);
+                    len += tl;
+                }
+                prev = p;
+                prevlen = tl;
+            }
+            if (!slash) break;
+            p = slash + 1;
+        }
+        if (functional || len == 0) {
+            if (len) acc[len++] = '.';
+            for (const char *q = last + 1; *q; q++) acc[len++] = (char)tolower((unsigned char)*q);
+        }
+        acc[len] = '\0';
+    } else {
+        snprintf(acc, sizeof acc, "%s", raw);
+        len = strlen(acc);
+    }
+    if (len == 0) {
+        char op[40];
+        snprintf(acc, sizeof acc, "%s_%d", show(n->op, op, sizeof op), x->i);
+        len = strlen(acc);
+    }
+    snprintf(out, DF_NAME_MAX, "%s", len >= DF_NAME_MAX ? acc + len - (DF_NAME_MAX - 1) : acc);
+}
+
+/* Appends a layer that must derive the output (K, P, Q) = o; returns its index or -1. */
+static int32_t emit(node_ctx *x, df_layer *l, int functional, const int32_t o[3]) {
+    ctx *c = x->c;
+    if (c->w->n_layers >= c->max_layers) {
+        df_err_set(c->err, DF_ELIMIT, x->ptr, "the model has more than %d layers (node %d), the limit", c->max_layers, x->i);
+        return -1;
+    }
+    if (c->w->n_layers >= c->cap_expect) {
+        int32_t cap = c->cap_expect ? c->cap_expect * 2 : 64;
+        int32_t *e = realloc(c->expect, (size_t)cap * 3 * sizeof *e);
+        if (!e) return nomem(c), -1;
+        c->expect = e;
+        c->cap_expect = cap;
+    }
+    layer_name(x, functional, l->name);
+    if (df_workload_add(c->w, l, c->err)) return -1;
+    int32_t k = c->w->n_layers - 1;
+    memcpy(c->expect + 3 * k, o, 3 * sizeof *o);
+    return k;
+}
+
+/* Sets the layer's input C x Y x X from a per-sample shape; -1 when not representable. */
+static int set_input(df_layer *l, const shp *s) {
+    int32_t t[3];
+    if (dfshape(s, t)) return -1;
+    l->C = t[0];
+    l->Y = t[1];
+    l->X = t[2];
+    return 0;
+}
+
+static df_layer new_layer(df_layer_type t) {
+    df_layer l;
+    memset(&l, 0, sizeof l);
+    l.type = t;
+    l.R = l.S = l.stride = l.groups = 1;
+    l.n_inputs = 1;
+    return l;
+}
+
+/* ---- windows (Conv, MaxPool, AveragePool) -------------------------------------------------------- */
+
+enum { PAD_NOTSET = 0, PAD_VALID, PAD_SAME_UPPER, PAD_SAME_LOWER };
+
+typedef struct { int64_t k[2], s[2], d[2], p[4]; int ceil, autopad; } win;
+
+/* kernel_shape (kh, kw > 0: must agree when given; 0: required), strides, dilations, pads, auto_pad,
+ * ceil_mode. */
+static int read_win(node_ctx *x, int64_t kh, int64_t kw, win *w) {
+    int present;
+    if (attr_ints(x, "kernel_shape", 2, 0, 1, 1 << 20, w->k, &present)) return -1;
+    if (!present && kh <= 0) return nfail(x, "attribute kernel_shape is required");
+    if (kh > 0 && present && (w->k[0] != kh || w->k[1] != kw))
+        return nfail(x, "kernel_shape %lldx%lld disagrees with the weight's %lldx%lld", (long long)w->k[0],
+                     (long long)w->k[1], (long long)kh, (long long)kw);
+    if (kh > 0) {
+        w->k[0] = kh;
+        w->k[1] = kw;
+    }
+    if (attr_ints(x, "strides", 2, 1, 1, 1024, w->s, NULL) || attr_ints(x, "dilations", 2, 1, 1, 1024, w->d, NULL) ||
+        attr_ints(x, "pads", 4, 0, 0, 65536, w->p, NULL))
+        return -1;
+    int64_t cm;
+    if (attr_int(x, "ceil_mode", 0, 0, 1, &cm)) return -1;
+    w->ceil = (int)cm;
+    attr a;
+    int rc = get_attr(x, "auto_pad", &a);
+    if (rc < 0) return -1;
+    w->autopad = PAD_NOTSET;
+    if (rc && a.has_s) {
+        if (sveq(a.s, "VALID")) w->autopad = PAD_VALID;
+        else if (sveq(a.s, "SAME_UPPER")) w->autopad = PAD_SAME_UPPER;
+        else if (sveq(a.s, "SAME_LOWER")) w->autopad = PAD_SAME_LOWER;
+        else if (!sveq(a.s, "NOTSET") && a.s.n) {
+            char s[72];
+            return nfail(x, "auto_pad '%s' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", show(a.s, s, sizeof s));
+        }
+    }
+    return 0;
+}
+
+/* ONNX output size along axis a (0 rows, 1 cols) of input size in; *pb gets the leading pad. */
+static int win_axis(node_ctx *x, const win *w, int a, int64_t in, int64_t *out, int64_t *pb) {
+    int64_t ek = (w->k[a] - 1) * w->d[a] + 1, s = w->s[a];
+    switch (w->autopad) {
+    case PAD_VALID:
+        if (in < ek) return nfail(x, "window %lld larger than the input %lld", (long long)ek, (long long)in);
+        *out = (in - ek) / s + 1;
+        *pb = 0;
+        return 0;
+    case PAD_SAME_UPPER:
+    case PAD_SAME_LOWER: {
+        *out = (in + s - 1) / s;
+        int64_t total = (*out - 1) * s + ek - in;
+        if (total < 0) total = 0;
+        *pb = w->autopad == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        return 0;
+    }
+    default: {
+        int64_t num = in + w->p[a] + w->p[a + 2] - ek;
+        if (num < 0) return nfail(x, "window %lld larger than the padded input %lld", (long long)ek,
+                                  (long long)(in + w->p[a] + w->p[a + 2]));
+        *out = w->ceil ? (num + s - 1) / s + 1 : num / s + 1;
+        /* ceil_mode: a last window starting in the trailing padding is dropped (PyTorch, onnxruntime) */
+        if (w->ceil && (*out - 1) * s >= in + w->p[a]) (*out)--;
+        *pb = w->p[a];
+        return 0;
+    }
+    }
+}
+
+/* Fills l's window (R, S, stride, pad) so the workload derives exactly P x Q from Y x X. */
+static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t Q, int64_t pref) {
+    if (w->s[0] != w->s[1])
+        return nfail(x, "strides %lldx%lld: the workload model has one stride for rows and columns",
+                     (long long)w->s[0], (long long)w->s[1]);
+    int64_t R = w->k[0], S = w->k[1], s = w->s[0], Y = l->Y, X = l->X, top = R > S ? R : S;
+    for (int64_t t = -1; t < top; t++) {
+        int64_t p = t < 0 ? pref : t;
+        if (p < 0 || (p >= R && p >= S && p > 0) || R > Y + 2 * p || S > X + 2 * p) continue;
+        if ((Y + 2 * p - R) / s + 1 == P && (X + 2 * p - S) / s + 1 == Q) {
+            l->R = (int32_t)R;
+            l->S = (int32_t)S;
+            l->stride = (int32_t)s;
+            l->pad = (int32_t)p;
+            return 0;
+        }
+    }
+    return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, stride %lld, cannot be expressed "
+                 "with one symmetric pad", (long long)P, (long long)Q, (long long)Y, (long long)X, (long long)R,
+                 (long long)S, (long long)s);
+}
+
+/* ---- operators ---------------------------------------------------------------------------------- */
+
+static int need_io(node_ctx *x, int min_in, int max_in) {
+    if (x->n->n_out < 1 || x->n->out[0].n == 0) return nfail(x, "has no output");
+    if (x->n->n_in < min_in || x->n->n_in > max_in)
+        return nfail(x, "has %d inputs, expected %d to %d", x->n->n_in, min_in, max_in);
+    return 0;
+}
+
+static int data_rank(node_ctx *x, const val *v, int rank, const char *what) {
+    char sh[96];
+    if (v->s.rank == rank && known(&v->s)) return 0;
+    return nfail(x, "input shape %s: %s", fmt(&v->s, sh, sizeof sh), what);
+}
+
+static int op_conv(node_ctx *x) {
+    if (need_io(x, 2, 3)) return -1;
+    val *in = act_input(x, 0), *wt = in ? param_input(x, 1) : NULL;
+    if (!wt) return -1;
+    if (data_rank(x, in, 3, "only 2-D convolution (N x C x H x W) is supported")) return -1;
+    if (wt->s.rank != 4 || !known(&wt->s)) {
+        char sh[96];
+        return nfail(x, "weight shape %s: expected a known K x C/group x kH x kW", fmt(&wt->s, sh, sizeof sh));
+    }
+    int64_t C = in->s.d[0], K = wt->s.d[0], g;
+    if (attr_int(x, "group", 1, 1, 1 << 24, &g)) return -1;
+    if (C % g || K % g || wt->s.d[1] != C / g)
+        return nfail(x, "group %lld with %lld input channels and a %lldx%lldx%lldx%lld weight is inconsistent",
+                     (long long)g, (long long)C, (long long)K, (long long)wt->s.d[1], (long long)wt->s.d[2],
+                     (long long)wt->s.d[3]);
+    win w;
+    if (read_win(x, wt->s.d[2], wt->s.d[3], &w)) return -1;
+    int64_t P, Q, pb, pb2;
+    if (win_axis(x, &w, 0, in->s.d[1], &P, &pb) || win_axis(x, &w, 1, in->s.d[2], &Q, &pb2)) return -1;
+    pb += in->pad[0];
+    pb2 += in->pad[1];
+    df_layer l = new_layer(g == 1 ? DF_LAYER_CONV : g == C ? DF_LAYER_DWCONV : DF_LAYER_CONV);
+    shp os = {3, {K, P, Q}}, is = unpadded(in);
+    int32_t o[3];
+    if (set_input(&l, &is) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    l.K = o[0];
+    l.groups = (int32_t)g;
+    l.inputs[0] = in->src;
+    if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+    int32_t k = emit(x, &l, 0, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+static int op_pool(node_ctx *x, int global) {
+    if (need_io(x, 1, 1)) return -1;
+    val *in = act_input(x, 0);
+    if (!in || data_rank(x, in, 3, "only 2-D pooling (N x C x H x W) is supported")) return -1;
+    df_layer l = new_layer(DF_LAYER_POOL);
+    int32_t o[3];
+    shp os, is = unpadded(in);
+    if (set_input(&l, &is)) return nfail(x, "tensor dimensions out of range");
+    l.K = l.C;
+    l.inputs[0] = in->src;
+    if (global) {
+        l.R = l.Y;
+        l.S = l.X;
+        os = (shp){3, {in->s.d[0], 1, 1}};
+    } else {
+        win w;
+        int64_t P, Q, pb, pb2;
+        if (read_win(x, 0, 0, &w) || win_axis(x, &w, 0, in->s.d[1], &P, &pb) || win_axis(x, &w, 1, in->s.d[2], &Q, &pb2))
+            return -1;
+        pb += in->pad[0];
+        pb2 += in->pad[1];
+        if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+        os = (shp){3, {in->s.d[0], P, Q}};
+    }
+    if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    int32_t k = emit(x, &l, 0, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov) || define_rest_dead(x, 1);
+}
+
+/* Gemm (A x B', A a batch of vectors) and MatMul with a constant 2-D right operand. */
+static int op_fc(node_ctx *x, int gemm) {
+    if (need_io(x, 2, gemm ? 3 : 2)) return -1;
+    val *a = act_input(x, 0), *b = a ? param_input(x, 1) : NULL;
+    if (!b || no_pad(x, a)) return -1;
+    char sh[96];
+    int64_t ta = 0, tb = 0;
+    if (gemm && (attr_int(x, "transA", 0, 0, 1, &ta) || attr_int(x, "transB", 0, 0, 1, &tb))) return -1;
+    if (ta) return nfail(x, "transA = 1 would put the batch on the reduction axis");
+    if (b->s.rank != 2 || !known(&b->s))
+        return nfail(x, "weight shape %s: expected a known 2-D matrix", fmt(&b->s, sh, sizeof sh));
+    int64_t Cb = tb ? b->s.d[1] : b->s.d[0], K = tb ? b->s.d[0] : b->s.d[1];
+    if (!known(&a->s) || (a->s.rank != 1 && (gemm || a->s.rank != 2)))
+        return nfail(x, "input shape %s per sample: expected a vector%s", fmt(&a->s, sh, sizeof sh),
+                     gemm ? "" : " or T x C rows");
+    int64_t C = a->s.d[a->s.rank - 1];
+    if (C != Cb) return nfail(x, "input has %lld features, the weight expects %lld", (long long)C, (long long)Cb);
+    df_layer l = new_layer(a->s.rank == 1 ? DF_LAYER_FC : DF_LAYER_MATMUL);
+    shp os = a->s;
+    os.d[os.rank - 1] = K;
+    int32_t o[3];
+    if (set_input(&l, &a->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    l.K = o[0];
+    l.inputs[0] = a->src;
+    int32_t k = emit(x, &l, 0, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+/* Activation a combined with constant p: p must not enlarge a (numpy broadcasting, batch axis too). */
+static int param_fits(node_ctx *x, const val *a, const val *p) {
+    char s1[96], s2[96];
+    if (p->s.rank < 0) return 0;
+    int r = a->s.rank + 1, bad = p->s.rank > r;
+    for (int i = 0; !bad && i < p->s.rank; i++) {
+        int xi = r - p->s.rank + i;
+        int64_t pd = p->s.d[i];
+        if (pd < 0 || pd == 1) continue;
+        bad = xi == 0 || pd != a->s.d[xi - 1];
+    }
+    if (!bad) return 0;
+    return nfail(x, "constant operand of shape %s would broadcast the activation (per sample %s) to a larger shape",
+                 fmt(&p->s, s1, sizeof s1), fmt(&a->s, s2, sizeof s2));
+}
+
+/* Add, Sub, Mul, Div. */
+static int op_binary(node_ctx *x, int mul) {
+    if (need_io(x, 2, 2)) return -1;
+    val *a = input(x, 0), *b = a ? input(x, 1) : NULL;
+    if (!b) return -1;
+    /* an unclassified graph input meeting an activation is a constant (bias, scale); otherwise data */
+    if (a->kind == V_PEND && resolve(x, a, b->kind != V_ACT)) return -1;
+    if (b->kind == V_PEND && resolve(x, b, a->kind != V_ACT)) return -1;
+    char s1[96], s2[96];
+    if (a->kind != V_ACT && b->kind != V_ACT) { /* constant arithmetic */
+        val ov = *a;
+        ov.kind = V_PARAM;
+        ov.s.rank = -1;
+        ov.n_ival = -1;
+        return define(x, 0, &ov);
+    }
+    if (a->kind != V_ACT || b->kind != V_ACT) {
+        val *act = a->kind == V_ACT ? a : b, *p = a->kind == V_ACT ? b : a;
+        if (param_fits(x, act, p)) return -1;
+        val ov = act_val(act->src, &act->s);
+        memcpy(ov.pad, act->pad, sizeof ov.pad);
+        return define(x, 0, &ov);
+    }
+    if (no_pad(x, a) || no_pad(x, b)) return -1;
+    if (a->s.rank != b->s.rank || !known(&a->s) || !known(&b->s))
+        return nfail(x, "operand shapes %s and %s per sample: broadcasting across ranks is not supported",
+                     fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
+    shp os = a->s;
+    int same = 1;
+    for (int i = 0; i < a->s.rank; i++) {
+        int64_t da = a->s.d[i], db = b->s.d[i];
+        if (da != db && da != 1 && db != 1)
+            return nfail(x, "operand shapes %s and %s do not broadcast", fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
+        os.d[i] = da > db ? da : db;
+        same &= da == db;
+    }
+    if (a->src == b->src) { /* x * sigmoid(x) and the like: one tensor */
+        val ov = act_val(a->src, &os);
+        return define(x, 0, &ov);
+    }
+    if (!same) {
+        /* squeeze-excite gating x * s(x): the full-size operand passes (zoo.c, efficientnet_b0) */
+        const val *full = elems(&a->s) == elems(&os) ? a : elems(&b->s) == elems(&os) ? b : NULL;
+        if (!mul || !full)
+            return nfail(x, "operand shapes %s and %s: only a Mul may broadcast one activation over another (gating)",
+                         fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
+        val ov = act_val(full->src, &os);
+        return define(x, 0, &ov);
+    }
+    df_layer l = new_layer(DF_LAYER_ADD);
+    int32_t o[3];
+    if (dfshape(&os, o)) return nfail(x, "per-sample rank %d: elementwise layers take at most 3 dimensions", os.rank);
+    l.C = l.K = o[0];
+    l.Y = o[1];
+    l.X = o[2];
+    l.n_inputs = 2;
+    l.inputs[0] = a->src;
+    l.inputs[1] = b->src;
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+static int norm_axis(node_ctx *x, int64_t a, int rank, int64_t *out) {
+    if (a < -rank || a >= rank) return nfail(x, "axis %lld out of range for rank %d", (long long)a, rank);
+    *out = a < 0 ? a + rank : a;
+    return 0;
+}
+
+static int op_concat(node_ctx *x) {
+    if (need_io(x, 1, MAX_NODE_IO)) return -1;
+    if (x->n->n_in > DF_MAX_INPUTS)
+        return nfail(x, "%d inputs: the workload model concatenates at most %d", x->n->n_in, DF_MAX_INPUTS);
+    val *v[DF_MAX_INPUTS];
+    for (int k = 0; k < x->n->n_in; k++)
+        if (!(v[k] = act_input(x, k)) || no_pad(x, v[k])) return -1;
+    int r = v[0]->s.rank;
+    int64_t axis = 0;
+    attr a;
+    int rc = get_attr(x, "axis", &a);
+    if (rc < 0) return -1;
+    if (!rc || !a.has_i) return nfail(x, "attribute axis is required");
+    if (norm_axis(x, a.i, r + 1, &axis)) return -1;
+    int chan = r == 2 ? 1 : 0; /* the workload's channel axis per sample */
+    if (r < 1 || r > 3 || axis != chan + 1)
+        return nfail(x, "concatenation along axis %lld of rank %d: only the channel axis is supported", (long long)a.i, r + 1);
+    shp os = v[0]->s;
+    os.d[chan] = 0;
+    char s1[96], s2[96];
+    for (int k = 0; k < x->n->n_in; k++) {
+        if (v[k]->s.rank != r || !known(&v[k]->s))
+            return nfail(x, "input %d shape %s does not match input 0 (%s)", k, fmt(&v[k]->s, s1, sizeof s1),
+                         fmt(&v[0]->s, s2, sizeof s2));
+        for (int d = 0; d < r; d++)
+            if (d != chan && v[k]->s.d[d] != v[0]->s.d[d])
+                return nfail(x, "input %d shape %s does not match input 0 (%s)", k, fmt(&v[k]->s, s1, sizeof s1),
+                             fmt(&v[0]->s, s2, sizeof s2));
+        os.d[chan] += v[k]->s.d[chan];
+        if (v[k]->src < 0 && x->n->n_in > 1) return nfail(x, "concatenates the network input, which the workload model cannot");
+    }
+    if (x->n->n_in == 1) {
+        val ov = act_val(v[0]->src, &os);
+        return define(x, 0, &ov);
+    }
+    df_layer l = new_layer(DF_LAYER_CONCAT);
+    int32_t o[3];
+    if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    l.C = l.K = o[0];
+    l.Y = o[1];
+    l.X = o[2];
+    l.n_inputs = x->n->n_in;
+    for (int k = 0; k < x->n->n_in; k++) l.inputs[k] = v[k]->src;
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+/* Relu, Clip, BatchNormalization, Identity, Dropout, ...: output 0 is input 0; other outputs unused. */
+static int op_unary(node_ctx *x) {
+    if (need_io(x, 1, MAX_NODE_IO)) return -1;
+    val *in = input(x, 0);
+    if (!in) return -1;
+    val ov = *in;
+    return define(x, 0, &ov) || define_rest_dead(x, 1);
+}
+
+/* The activation of a shape op; a still unclassified graph input becomes the network input. */
+static val *shape_input(node_ctx *x) {
+    val *in = input(x, 0);
+    if (!in || resolve(x, in, 1) || no_pad(x, in)) return NULL;
+    return in;
+}
+
+static int define_shape(node_ctx *x, const val *in, const shp *os) {
+    val ov = *in;
+    if (in->kind == V_PARAM) ov.n_ival = -1;
+    ov.s = *os;
+    return define(x, 0, &ov);
+}
+
+static int op_flatten(node_ctx *x) {
+    if (need_io(x, 1, 1)) return -1;
+    val *in = shape_input(x);
+    if (!in) return -1;
+    int64_t axis = 0;
+    if (attr_int(x, "axis", 1, -MAX_RANK - 1, MAX_RANK + 1, &axis)) return -1;
+    if (in->kind == V_PARAM) {
+        shp os = {-1, {0}};
+        return define_shape(x, in, &os);
+    }
+    if (norm_axis(x, axis, in->s.rank + 1, &axis)) return -1;
+    if (axis != 1) return nfail(x, "axis %lld would fold per-sample dimensions into the batch (only axis 1)", (long long)axis);
+    int64_t e = elems(&in->s);
+    if (e < 0) return nfail(x, "input shape unknown");
+    shp os = {1, {e}};
+    return define_shape(x, in, &os);
+}
+
+/* Constant ints of input k (Reshape shape, Squeeze axes); 0 ok, 1 not constant, -1 error. */
+static int const_ints(node_ctx *x, int k, const int64_t **vals, int *n) {
+    val *v = param_input(x, k);
+    if (!v) return -1;
+    if (v->n_ival < 0) return 1;
+    *vals = x->c->pool + v->ival;
+    *n = v->n_ival;
+    return 0;
+}
+
+static int op_reshape(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    val *in = shape_input(x);
+    if (!in) return -1;
+    const int64_t *t;
+    int n;
+    int rc = const_ints(x, 1, &t, &n);
+    if (rc < 0) return -1;
+    if (in->kind == V_PARAM) {
+        shp os = {-1, {0}};
+        if (rc == 0 && n <= MAX_RANK) {
+            os.rank = (int8_t)n;
+            for (int i = 0; i < n; i++) os.d[i] = t[i] >= 0 ? t[i] : -1;
+        }
+        return define_shape(x, in, &os);
+    }
+    if (rc) return nfail(x, "the target shape is not a constant");
+    int64_t allowzero, e = elems(&in->s);
+    if (attr_int(x, "allowzero", 0, 0, 1, &allowzero)) return -1;
+    if (n < 1 || n - 1 > MAX_RANK) return nfail(x, "target rank %d not supported", n);
+    if (e < 0) return nfail(x, "input shape unknown");
+    shp os = {(int8_t)(n - 1), {0}};
+    int infer = -1;
+    int64_t prod = 1;
+    for (int j = 1; j < n; j++) {
+        int64_t d = t[j];
+        if (d == 0 && !allowzero) {
+            if (j - 1 >= in->s.rank) return nfail(x, "target dimension %d copies a dimension the input lacks", j);
+            d = in->s.d[j - 1];
+        }
+        if (d == -1) {
+            if (infer >= 0) return nfail(x, "more than one -1 in the target shape");
+            infer = j - 1;
+            continue;
+        }
+        if (d < 1) return nfail(x, "target dimension %d is %lld", j, (long long)t[j]);
+        if (d > MAX_DIM || prod > MAX_ELEMS / d) return nfail(x, "target shape too large");
+        os.d[j - 1] = d;
+        prod *= d;
+    }
+    char s1[96], s2[96];
+    if (infer >= 0) {
+        if (t[0] == -1) return nfail(x, "target shape with -1 for the batch and another dimension is ambiguous");
+        if (e % prod) return nfail(x, "cannot reshape %s per sample to the target", fmt(&in->s, s1, sizeof s1));
+        os.d[infer] = e / prod;
+        prod = e;
+    }
+    int batch_ok = (t[0] == 0 && !allowzero) || t[0] == -1 || (t[0] > 0 && t[0] == x->c->file_batch);
+    if (!batch_ok || prod != e)
+        return nfail(x, "reshape of %s per sample to a %lld x %s batch would move data across samples",
+                     fmt(&in->s, s1, sizeof s1), (long long)t[0], fmt(&os, s2, sizeof s2));
+    return define_shape(x, in, &os);
+}
+
+/* Squeeze / Unsqueeze on per-sample axes (never the batch axis 0). */
+static int op_squeeze(node_ctx *x, int unsq) {
+    if (need_io(x, 1, 2)) return -1;
+    val *in = shape_input(x);
+    if (!in) return -1;
+    int64_t ax[MAX_INTS];
+    int n = -1;
+    attr a;
+    int rc = get_attr(x, "axes", &a);
+    if (rc < 0) return -1;
+    if (rc && a.has_ints) {
+        if (a.ints_over) return nfail(x, "too many axes");
+        n = a.n_ints;
+        memcpy(ax, a.ints, (size_t)n * sizeof *ax);
+    } else if (x->n->n_in == 2 && x->n->in[1].n) {
+        const int64_t *t;
+        rc = const_ints(x, 1, &t, &n);
+        if (rc < 0) return -1;
+        if (rc) return nfail(x, "the axes are not a constant");
+        memcpy(ax, t, (size_t)n * sizeof *ax);
+    }
+    if (in->kind == V_PARAM) {
+        shp os = {-1, {0}};
+        return define_shape(x, in, &os);
+    }
+    if (!known(&in->s)) return nfail(x, "input shape unknown");
+    int r = in->s.rank + 1, ro = unsq ? r + (n > 0 ? n : 0) : r;
+    if (unsq && n < 1) return nfail(x, "axes are required");
+    if (ro > MAX_RANK + 1) return nfail(x, "output rank %d not supported", ro);
+    int mark[MAX_RANK + 2] = {0};
+    for (int k = 0; k < n; k++) {
+        int64_t v = 0;
+        if (norm_axis(x, ax[k], ro, &v)) return -1;
+        if (v == 0) return nfail(x, "axis 0 is the batch dimension");
+        if (mark[v]) return nfail(x, "axis %lld repeated", (long long)ax[k]);
+        if (!unsq && in->s.d[v - 1] != 1) return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)in->s.d[v - 1]);
+        mark[v] = 1;
+    }
+    shp os = {0, {0}};
+    for (int d = 1, j = 0; d < ro; d++) {
+        if (unsq) os.d[os.rank++] = mark[d] ? 1 : in->s.d[j++];
+        else if (!(n < 0 ? in->s.d[d - 1] == 1 : mark[d])) os.d[os.rank++] = in->s.d[d - 1];
+    }
+    return define_shape(x, in, &os);
+}
+
+/* Pad of the two spatial axes: kept on the value and folded into the window of the convolution or
+ * pooling that reads it (torch writes Pad + AveragePool for count_include_pad pooling). Any mode
+ * (constant, reflect, edge) costs the same. */
+static int op_pad(node_ctx *x) {
+    if (need_io(x, 1, 4)) return -1;
+    val *in = shape_input(x);
+    if (!in) return -1;
+    const int64_t *t = NULL;
+    int n = 0;
+    attr a;
+    int rc = get_attr(x, "pads", &a);
+    if (rc < 0) return -1;
+    if (rc && a.has_ints && !a.ints_over) { /* opset < 11 */
+        t = a.ints;
+        n = a.n_ints;
+    } else if ((rc = const_ints(x, 1, &t, &n)) != 0) {
+        return rc < 0 ? -1 : nfail(x, "the pads are not a constant");
+    }
+    if (in->kind == V_PARAM) {
+        shp os = {-1, {0}};
+        return define_shape(x, in, &os);
+    }
+    int r = in->s.rank + 1, zero = 1;
+    if (n != 2 * r) return nfail(x, "%d pads for rank %d", n, r);
+    for (int k = 0; k < n; k++) {
+        if (t[k] < 0) return nfail(x, "negative pad %lld (cropping) is not supported", (long long)t[k]);
+        if (t[k] > 65536) return nfail(x, "pad %lld too large", (long long)t[k]);
+        zero &= t[k] == 0;
+    }
+    val ov = *in;
+    if (zero) return define(x, 0, &ov);
+    if (r != 4 || t[0] || t[1] || t[4] || t[5])
+        return nfail(x, "only the two spatial axes of an N x C x H x W tensor may be padded");
+    ov.s.d[1] += t[2] + t[6];
+    ov.s.d[2] += t[3] + t[7];
+    ov.pad[0] += (int32_t)t[2];
+    ov.pad[1] += (int32_t)t[3];
+    ov.pad[2] += (int32_t)t[6];
+    ov.pad[3] += (int32_t)t[7];
+    return define(x, 0, &ov);
+}
+
+/* ReduceMean / ReduceMax over both spatial axes: a global pooling layer. */
+static int op_reduce(node_ctx *x) {
+    if (need_io(x, 1, 2)) return -1;
+    val *in = act_input(x, 0);
+    if (!in || no_pad(x, in)) return -1;
+    attr a;
+    int rc = get_attr(x, "axes", &a);
+    if (rc < 0) return -1;
+    const int64_t *t = NULL;
+    int n = 0;
+    if (rc && a.has_ints && !a.ints_over) {
+        t = a.ints;
+        n = a.n_ints;
+    } else if (x->n->n_in == 2 && x->n->in[1].n && (rc = const_ints(x, 1, &t, &n)) != 0) {
+        return rc < 0 ? -1 : nfail(x, "the axes are not a constant");
+    }
+    int64_t keep, ax[2] = {0, 0};
+    if (attr_int(x, "keepdims", 1, 0, 1, &keep)) return -1;
+    if (in->s.rank == 3 && n == 2 && !norm_axis(x, t[0], 4, &ax[0]) && !norm_axis(x, t[1], 4, &ax[1]) &&
+        ax[0] + ax[1] == 5 && ax[0] != ax[1]) {
+        df_layer l = new_layer(DF_LAYER_POOL);
+        int32_t o[3];
+        if (set_input(&l, &in->s)) return nfail(x, "tensor dimensions out of range");
+        l.K = l.C;
+        l.R = l.Y;
+        l.S = l.X;
+        l.inputs[0] = in->src;
+        shp os = keep ? (shp){3, {in->s.d[0], 1, 1}} : (shp){1, {in->s.d[0]}};
+        if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+        int32_t k = emit(x, &l, 0, o);
+        if (k < 0) return -1;
+        val ov = act_val(k, &os);
+        return define(x, 0, &ov);
+    }
+    if (x->c->err->code != DF_OK) return -1;
+    return nfail(x, "only a reduction over both spatial axes of an N x C x H x W tensor (global pooling) is supported");
+}
+
+static int op_constant(node_ctx *x) {
+    if (need_io(x, 0, 0)) return -1;
+    tensor t;
+    memset(&t, 0, sizeof t);
+    t.s.rank = -1;
+    t.n_vals = -1;
+    for (int k = 0; k < x->n->n_at; k++) {
+        attr a;
+        if (read_attr(x->c, x->n->at[k], &a)) return -1;
+        if (sveq(a.name, "value") && a.has_t) {
+            if (read_tensor(x->c, a.t, &t)) return -1;
+        } else if (sveq(a.name, "value_int") && a.has_i) {
+            t.s.rank = 0;
+            t.vals[0] = a.i;
+            t.n_vals = 1;
+        } else if (sveq(a.name, "value_ints") && !a.ints_over) {
+            t.s = (shp){1, {a.n_ints}};
+            memcpy(t.vals, a.ints, (size_t)a.n_ints * sizeof *a.ints);
+            t.n_vals = a.n_ints;
+        } else if (sveq(a.name, "value_float")) {
+            t.s.rank = 0;
+        }
+    }
+    val ov;
+    memset(&ov, 0, sizeof ov);
+    ov.hint = ov.ival = ov.root = -1;
+    if (set_param(x->c, &ov, &t)) return -1;
+    return define(x, 0, &ov);
+}
+
+typedef enum {
+    OP_CONV, OP_GEMM, OP_MATMUL, OP_POOL, OP_GPOOL, OP_ADD, OP_MUL, OP_CONCAT, OP_UNARY, OP_FLATTEN, OP_RESHAPE,
+    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE
+} op_kind;
+
+static const struct { const char *name; op_kind kind; } op_table[] = {
+    {"Conv", OP_CONV}, {"Gemm", OP_GEMM}, {"MatMul", OP_MATMUL},
+    {"MaxPool", OP_POOL}, {"AveragePool", OP_POOL}, {"GlobalAveragePool", OP_GPOOL}, {"GlobalMaxPool", OP_GPOOL},
+    {"Add", OP_ADD}, {"Sub", OP_ADD}, {"Mul", OP_MUL}, {"Div", OP_ADD}, {"Concat", OP_CONCAT},
+    {"Relu", OP_UNARY}, {"LeakyRelu", OP_UNARY}, {"PRelu", OP_UNARY}, {"Elu", OP_UNARY}, {"Selu", OP_UNARY},
+    {"Clip", OP_UNARY}, {"Sigmoid", OP_UNARY}, {"HardSigmoid", OP_UNARY}, {"HardSwish", OP_UNARY},
+    {"Tanh", OP_UNARY}, {"Softplus", OP_UNARY}, {"Softmax", OP_UNARY}, {"LogSoftmax", OP_UNARY},
+    {"BatchNormalization", OP_UNARY}, {"Identity", OP_UNARY}, {"Dropout", OP_UNARY},
+    {"Flatten", OP_FLATTEN}, {"Reshape", OP_RESHAPE}, {"Squeeze", OP_SQUEEZE}, {"Unsqueeze", OP_UNSQUEEZE},
+    {"Constant", OP_CONSTANT}, {"Pad", OP_PAD}, {"ReduceMean", OP_REDUCE}, {"ReduceMax", OP_REDUCE},
+};
+
+static int do_node(ctx *c, int32_t i) {
+    nd n;
+    node_ctx x = {c, &n, i, ""};
+    snprintf(x.ptr, sizeof x.ptr, "/graph/node/%d", i);
+    if (read_node(c, c->nodes[i], &n)) {
+        char m[sizeof c->err->msg];
+        snprintf(m, sizeof m, "%s", c->err->msg);
+        return df_err_set(c->err, DF_EINVAL, x.ptr, "node %d: %s", i, m);
+    }
+    if (reserve(c, n.n_out)) return -1;
+    int known_domain = n.domain.n == 0 || sveq(n.domain, "ai.onnx");
+    for (size_t k = 0; known_domain && k < sizeof op_table / sizeof op_table[0]; k++) {
+        if (!sveq(n.op, op_table[k].name)) continue;
+        switch (op_table[k].kind) {
+        case OP_CONV: return op_conv(&x);
+        case OP_GEMM: return op_fc(&x, 1);
+        case OP_MATMUL: return op_fc(&x, 0);
+        case OP_POOL: return op_pool(&x, 0);
+        case OP_GPOOL: return op_pool(&x, 1);
+        case OP_ADD: return op_binary(&x, 0);
+        case OP_MUL: return op_binary(&x, 1);
+        case OP_CONCAT: return op_concat(&x);
+        case OP_UNARY: return op_unary(&x);
+        case OP_FLATTEN: return op_flatten(&x);
+        case OP_RESHAPE: return op_reshape(&x);
+        case OP_SQUEEZE: return op_squeeze(&x, 0);
+        case OP_UNSQUEEZE: return op_squeeze(&x, 1);
+        case OP_CONSTANT: return op_constant(&x);
+        case OP_PAD: return op_pad(&x);
+        case OP_REDUCE: return op_reduce(&x);
+        }
+    }
+    char d[72], o[72];
+    return nfail(&x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, Gemm, "
+                 "MatMul, pooling, Add/Sub/Mul/Div, Concat, Pad, activations and shape-only ops)",
+                 n.domain.n ? show(n.domain, d, sizeof d) : "", n.domain.n ? ":" : "", show(n.op, o, sizeof o));
+}
+
+/* ---- graph and model -------------------------------------------------------------------------- */
+
+static int push_node(ctx *c, sv b) {
+    if (c->n_nodes >= DF_ONNX_MAX_NODES)
+        return df_err_set(c->err, DF_ELIMIT, "/graph/node", "the graph has more than %d nodes", DF_ONNX_MAX_NODES);
+    if (c->n_nodes == c->cap_nodes) {
+        int32_t cap = c->cap_nodes ? c->cap_nodes * 2 : 256;
+        sv *p = realloc(c->nodes, (size_t)cap * sizeof *p);
+        if (!p) return nomem(c);
+        c->nodes = p;
+        c->cap_nodes = cap;
+    }
+    c->nodes[c->n_nodes++] = b;
+    return 0;
+}
+
+static int push_hint(ctx *c, sv name, const shp *s) {
+    if (name.n == 0) return 0;
+    int32_t k = get(c, name);
+    if (k < 0) return -1;
+    if (c->vals[k].hint >= 0) return 0; /* the first one given wins */
+    if (c->n_hints == c->cap_hints) {
+        int32_t cap = c->cap_hints ? c->cap_hints * 2 : 64;
+        shp *h = realloc(c->hints, (size_t)cap * sizeof *h);
+        if (!h) return nomem(c);
+        c->hints = h;
+        c->cap_hints = cap;
+    }
+    c->hints[c->n_hints] = *s;
+    c->vals[k].hint = c->n_hints++;
+    return 0;
+}
+
+static int push_gin(ctx *c, sv name, const shp *s) {
+    if (c->n_gin == c->cap_gin) {
+        int32_t cap = c->cap_gin ? c->cap_gin * 2 : 64;
+        sv *g = realloc(c->gin, (size_t)cap * sizeof *g);
+        if (!g) return nomem(c);
+        c->gin = g;
+        shp *gs = realloc(c->gin_s, (size_t)cap * sizeof *gs);
+        if (!gs) return nomem(c);
+        c->gin_s = gs;
+        c->cap_gin = cap;
+    }
+    c->gin[c->n_gin] = name;
+    c->gin_s[c->n_gin++] = *s;
+    return 0;
+}
+
+static int read_graph(ctx *c, sv b, sv *gname) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc;
+    char nm[72];
+    while ((rc = next(c, &r, &f, "GraphProto")) > 0) {
+        switch (f.num) {
+        case 1:
+            if (want(c, &f, WT_LEN, "GraphProto.node") || push_node(c, f.b)) return -1;
+            break;
+        case 2:
+            if (want_name(c, &f, "GraphProto.name")) return -1;
+            *gname = f.b;
+            break;
+        case 5: {
+            tensor t;
+            if (want(c, &f, WT_LEN, "GraphProto.initializer") || read_tensor(c, f.b, &t)) return -1;
+            if (t.name.n == 0) break;
+            int32_t k = get(c, t.name);
+            if (k < 0) return -1;
+            if (c->vals[k].kind != V_UNDEF)
+                return fail(c, "/graph/initializer", "initializer '%s' is defined twice", show(t.name, nm, sizeof nm));
+            if (set_param(c, &c->vals[k], &t)) return -1;
+            break;
+        }
+        case 11:
+        case 12:
+        case 13: {
+            sv name;
+            shp s;
+            if (want(c, &f, WT_LEN, "GraphProto.input/output/value_info") || read_vinfo(c, f.b, &name, &s)) return -1;
+            if ((f.num == 11 ? push_gin(c, name, &s) : push_hint(c, name, &s))) return -1;
+            break;
+        }
+        default: break;
+        }
+    }
+    if (rc) return rc;
+    /* graph inputs that are not initializers: the network input or weights, decided by their use */
+    for (int32_t i = 0; i < c->n_gin; i++) {
+        if (c->gin[i].n == 0) continue;
+        int32_t k = get(c, c->gin[i]);
+        if (k < 0) return -1;
+        val *v = &c->vals[k];
+        if (v->kind == V_PARAM) continue;
+        if (v->kind != V_UNDEF) return fail(c, "/graph/input", "graph input '%s' is listed twice", show(c->gin[i], nm, sizeof nm));
+        v->kind = V_PEND;
+        v->root = k;
+        v->s = c->gin_s[i];
+    }
+    return 0;
+}
+
+/* OperatorSetIdProto {domain 1, version 2}: 1 when it names the default domain with a version. */
+static int read_opset(ctx *c, sv b, int *dflt) {
+    rd r = {b.p, b.p + b.n};
+    fld f;
+    int rc, is_default = 1, has_version = 0;
+    while ((rc = next(c, &r, &f, "OperatorSetIdProto")) > 0) {
+        if (f.num == 1) {
+            if (want_name(c, &f, "OperatorSetIdProto.domain")) return -1;
+            is_default = f.b.n == 0 || sveq(f.b, "ai.onnx");
+        } else if (f.num == 2) {
+            if (want(c, &f, WT_VARINT, "OperatorSetIdProto.version")) return -1;
+            has_version = (int64_t)f.v >= 1;
+        }
+    }
+    if (rc) return rc;
+    if (is_default && has_version) *dflt = 1;
+    return 0;
+}
+
+/* Finds the one graph of a ModelProto, checks the wire types of the other known fields and that the
+ * fields every model MUST have are there (ir_version, an opset_import of the default domain): a
+ * prefix of a model cut at a field boundary is not taken for a whole one. */
+static int read_model(ctx *c, const uint8_t *buf, size_t len, sv *graph) {
+    rd r = {buf, buf + len};
+    fld f;
+    int rc, n_graph = 0, has_ir = 0, has_opset = 0;
+    graph->p = buf;
+    graph->n = 0;
+    while ((rc = next(c, &r, &f, "ModelProto")) > 0) {
+        switch (f.num) {
+        case 1:
+            if (want(c, &f, WT_VARINT, "ModelProto.ir_version")) return -1;
+            has_ir = 1;
+            break;
+        case 5:
+            if (want(c, &f, WT_VARINT, "ModelProto")) return -1;
+            break;
+        case 2:
+        case 3:
+        case 4:
+        case 6:
+        case 14:
+        case 20:
+        case 25:
+            if (want(c, &f, WT_LEN, "ModelProto")) return -1;
+            break;
+        case 7:
+            if (want(c, &f, WT_LEN, "ModelProto.graph")) return -1;
+            *graph = f.b;
+            n_graph++;
+            break;
+        case 8:
+            if (want(c, &f, WT_LEN, "ModelProto.opset_import") || read_opset(c, f.b, &has_opset)) return -1;
+            break;
+        default: break;
+        }
+    }
+    if (rc) return rc;
+    if (n_graph != 1)
+        return fail(c, NULL, "not an ONNX model: %s", n_graph ? "more than one graph" : "no graph (ModelProto field 7)");
+    if (!has_ir) return fail(c, NULL, "not an ONNX model: no ir_version (ModelProto field 1; truncated?)");
+    if (!has_opset)
+        return fail(c, NULL, "not an ONNX model: no opset_import of the default domain (ModelProto field 8; truncated?)");
+    return 0;
+}
+
+int df_onnx_sniff(const uint8_t *buf, size_t len) {
+    if (!buf || len == 0 || len > DF_ONNX_MAX_BYTES) return 0;
+    ctx c;
+    df_err e;
+    memset(&c, 0, sizeof c);
+    c.base = buf;
+    c.err = &e;
+    sv g;
+    return read_model(&c, buf, len, &g) == 0;
+}
+
+static void ctx_free(ctx *c) {
+    free(c->nodes);
+    free(c->vals);
+    free(c->tab);
+    free(c->hints);
+    free(c->pool);
+    free(c->gin);
+    free(c->gin_s);
+    free(c->expect);
+}
+
+static int import(ctx *c, const uint8_t *buf, size_t len, const df_onnx_opts *opts) {
+    if (!buf || len == 0) return fail(c, NULL, "empty input: not an ONNX model");
+    if (len > DF_ONNX_MAX_BYTES)
+        return df_err_set(c->err, DF_ELIMIT, NULL, "the model has %zu bytes, at most %zu", len, DF_ONNX_MAX_BYTES);
+    sv graph, gname = {buf, 0};
+    if (read_model(c, buf, len, &graph) || read_graph(c, graph, &gname)) return -1;
+    if (c->n_nodes == 0) return fail(c, "/graph/node", "the graph has no nodes");
+    if (opts && opts->name) snprintf(c->w->name, sizeof c->w->name, "%s", opts->name);
+    else if (gname.n) show(gname, c->w->name, sizeof c->w->name);
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        if (do_node(c, i)) return -1;
+    if (c->w->n_layers == 0)
+        return fail(c, "/graph/node", "the model has no layer with a cost (Conv, Gemm, MatMul, pooling, Add, Concat)");
+    if (df_workload_validate(c->w, c->max_layers, c->err)) return -1;
+    for (int32_t k = 0; k < c->w->n_layers; k++) {
+        const df_layer *l = &c->w->layers[k];
+        const int32_t *o = c->expect + 3 * k;
+        if (l->K != o[0] || l->P != o[1] || l->Q != o[2]) {
+            char ptr[48];
+            snprintf(ptr, sizeof ptr, "/layers/%d", k);
+            return df_err_set(c->err, DF_EINVAL, ptr, "layer %d (%s): the model's output is %dx%dx%d but the workload "
+                              "derives %dx%dx%d", k, l->name, o[0], o[1], o[2], l->K, l->P, l->Q);
+        }
+    }
+    return 0;
+}
+
+int df_onnx_import(const uint8_t *buf, size_t len, const df_onnx_opts *opts, df_workload *out, df_err *err) {
+    df_err local;
+    if (!err) err = &local;
+    df_err_clear(err);
+    df_workload_init(out, "onnx");
+    ctx *c = calloc(1, sizeof *c);
+    if (!c) return df_err_set(err, DF_ENOMEM, NULL, "out of memory importing the ONNX model");
+    c->base = buf;
+    c->err = err;
+    if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
+        c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL; /* no entropy yet: the (ASLR) heap address */
+    c->seed ^= 1469598103934665603ULL;
+    c->w = out;
+    c->netin = -1;
+    c->file_batch = -1;
+    c->max_layers = opts && opts->max_layers > 0 ? opts->max_layers : DF_DEFAULT_MAX_LAYERS;
+    int rc = import(c, buf, len, opts);
+    ctx_free(c);
+    free(c);
+    if (rc) {
+        if (err->code == DF_OK) df_err_set(err, DF_EINVAL, NULL, "invalid ONNX model");
+        df_workload_free(out);
+        return err->code;
+    }
+    return DF_OK;
+}

@@ -1,0 +1,153 @@
+/* stream.c - the NDJSON line stream between a producer thread and an MHD content reader (stream.h). */
+#include "stream.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "http.h"
+
+/* a chunk handed to MHD at most (the reader is called again for the rest) */
+#define STREAM_CHUNK (64 * 1024)
+
+struct srv_stream {
+    pthread_mutex_t lock;
+    struct MHD_Connection *conn;
+    char *buf;              /* buffered bytes [off, len) */
+    size_t off, len, cap;
+    size_t sent;
+    int closed;             /* the producer is done */
+    int waiting;            /* the reader suspended the connection for lack of data */
+    int reader_gone;        /* the response was freed (done or client gone) */
+    atomic_int refs;
+    void *owner;
+    void (*owner_free)(void *owner);
+    void (*on_gone)(void *owner);
+};
+
+static void unref(srv_stream *st) {
+    if (atomic_fetch_sub(&st->refs, 1) != 1) return;
+    pthread_mutex_destroy(&st->lock);
+    free(st->buf);
+    void *owner = st->owner;
+    void (*owner_free)(void *) = st->owner_free;
+    free(st);
+    if (owner_free) owner_free(owner);
+}
+
+srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owner_free)(void *owner),
+                           void (*on_gone)(void *owner)) {
+    srv_stream *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st);
+        return NULL;
+    }
+    st->conn = conn;
+    st->owner = owner;
+    st->owner_free = owner_free;
+    st->on_gone = on_gone;
+    atomic_init(&st->refs, 2);
+    return st;
+}
+
+/* Resumes the connection if the reader is waiting; under the lock. */
+static void wake(srv_stream *st) {
+    if (!st->waiting) return;
+    st->waiting = 0;
+    MHD_resume_connection(st->conn);
+}
+
+int srv_stream_write(srv_stream *st, const char *line, size_t len) {
+    pthread_mutex_lock(&st->lock);
+    if (st->reader_gone) {
+        pthread_mutex_unlock(&st->lock);
+        return -1;
+    }
+    if (st->off > 0 && st->off == st->len) st->off = st->len = 0;
+    if (st->len + len + 1 > st->cap) {
+        size_t cap = st->cap ? st->cap : 4096;
+        while (cap < st->len + len + 1) cap *= 2;
+        char *b = realloc(st->buf, cap);
+        if (!b) {
+            pthread_mutex_unlock(&st->lock);
+            return -1;
+        }
+        st->buf = b;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, line, len);
+    st->buf[st->len + len] = '\n';
+    st->len += len + 1;
+    wake(st);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+void srv_stream_close(srv_stream *st) {
+    pthread_mutex_lock(&st->lock);
+    st->closed = 1;
+    if (!st->reader_gone) wake(st);
+    pthread_mutex_unlock(&st->lock);
+    unref(st);
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max) {
+    (void)pos;
+    srv_stream *st = cls;
+    pthread_mutex_lock(&st->lock);
+    if (st->len > st->off) {
+        size_t n = st->len - st->off;
+        if (n > max) n = max;
+        if (n > STREAM_CHUNK) n = STREAM_CHUNK;
+        memcpy(out, st->buf + st->off, n);
+        st->off += n;
+        st->sent += n;
+        pthread_mutex_unlock(&st->lock);
+        return (ssize_t)n;
+    }
+    if (st->closed) {
+        pthread_mutex_unlock(&st->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    /* nothing yet: suspend until the producer writes (returning 0 alone would busy-loop) */
+    st->waiting = 1;
+    MHD_suspend_connection(st->conn);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+static void reader_free(void *cls) {
+    srv_stream *st = cls;
+    pthread_mutex_lock(&st->lock);
+    st->reader_gone = 1;
+    st->waiting = 0;
+    int early = !st->closed;
+    pthread_mutex_unlock(&st->lock);
+    if (early && st->on_gone) st->on_gone(st->owner);
+    unref(st);
+}
+
+struct MHD_Response *srv_stream_response(srv_stream *st) {
+    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_CHUNK, reader, st, reader_free);
+}
+
+void srv_stream_abandon(srv_stream *st) { reader_free(st); }
+
+int srv_stream_gone(srv_stream *st) {
+    pthread_mutex_lock(&st->lock);
+    /* while waiting the connection is suspended: MHD neither watches nor frees it */
+    int gone = st->reader_gone || (st->waiting && srv_http_gone(st->conn));
+    pthread_mutex_unlock(&st->lock);
+    return gone;
+}
+
+size_t srv_stream_sent(srv_stream *st) {
+    pthread_mutex_lock(&st->lock);
+    size_t n = st->sent;
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}

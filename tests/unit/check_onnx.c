@@ -1,0 +1,804 @@
+/* check_onnx.c - Check suite "onnx": ONNX import (src/core/onnx.c) and base64 (src/core/base64.c).
+ *
+ * The fixtures in tests/fixtures/onnx/ are torchvision 0.14 networks exported by torch 1.13 without
+ * parameters (tests/fixtures/onnx/make_fixtures.py, dev time only). resnet18, mobilenet_v2, mnasnet1_0
+ * (global pool written as ReduceMean) and efficientnet_b0 (squeeze-excite) must import as the zoo's
+ * networks, layer for layer (same types, dims, windows and edges, so the same MACs); GoogLeNet is not in the zoo and is compared with the MACs of torchvision's definition counted
+ * by forward hooks on every Conv2d/Linear (make_fixtures.py --macs: 1498376192, torchvision's model
+ * table publishes 1.50 GFLOPS, counted as multiply-accumulates). Small models are built here with a
+ * protobuf writer to test operators, shapes, refusals and hostile input; every prefix of a fixture
+ * and random byte flips must be refused or imported cleanly. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnfuser/base64.h"
+#include "dnnfuser/onnx.h"
+#include "dnnfuser/zoo.h"
+
+#define FIXTURES "tests/fixtures/onnx/"
+
+static uint8_t *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    uint8_t *b = malloc((size_t)len + 1);
+    ck_assert(b != NULL);
+    ck_assert_int_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+static void import_ok(const uint8_t *b, size_t n, df_workload *w) {
+    df_err e;
+    int rc = df_onnx_import(b, n, NULL, w, &e);
+    ck_assert_msg(rc == DF_OK, "import failed: %s (at %s)", e.msg, e.pointer);
+}
+
+static void import_file(const char *name, df_workload *w) {
+    size_t n;
+    uint8_t *b = slurp(name, &n);
+    import_ok(b, n, w);
+    free(b);
+}
+
+/* ---- a protobuf writer for hand-made models -------------------------------------------------- */
+
+typedef struct { uint8_t *b; size_t n, cap; } pb;
+
+static void put(pb *p, const void *d, size_t n) {
+    if (p->n + n > p->cap) {
+        p->cap = (p->n + n) * 2 + 64;
+        p->b = realloc(p->b, p->cap);
+        ck_assert(p->b != NULL);
+    }
+    if (n) memcpy(p->b + p->n, d, n);
+    p->n += n;
+}
+
+static void varint(pb *p, uint64_t v) {
+    do {
+        uint8_t c = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) c |= 0x80;
+        put(p, &c, 1);
+    } while (v);
+}
+
+static void key(pb *p, int field, int wt) { varint(p, (uint64_t)field << 3 | (uint64_t)wt); }
+static void f_int(pb *p, int field, int64_t v) { key(p, field, 0); varint(p, (uint64_t)v); }
+static void f_bytes(pb *p, int field, const void *d, size_t n) { key(p, field, 2); varint(p, n); put(p, d, n); }
+static void f_str(pb *p, int field, const char *s) { f_bytes(p, field, s, strlen(s)); }
+static void f_msg(pb *p, int field, pb *sub) { f_bytes(p, field, sub->b, sub->n); free(sub->b); memset(sub, 0, sizeof *sub); }
+
+/* ValueInfoProto with a tensor type; dims < 0 written as a symbolic dim_param "N" */
+static void vinfo(pb *g, int field, const char *name, int rank, const int64_t *dims) {
+    pb shape = {0}, tt = {0}, type = {0}, vi = {0};
+    for (int i = 0; i < rank; i++) {
+        pb dim = {0};
+        if (dims[i] >= 0) f_int(&dim, 1, dims[i]);
+        else f_str(&dim, 2, "N");
+        f_msg(&shape, 1, &dim);
+    }
+    f_int(&tt, 1, 1);
+    f_msg(&tt, 2, &shape);
+    f_msg(&type, 1, &tt);
+    f_str(&vi, 1, name);
+    f_msg(&vi, 2, &type);
+    f_msg(g, field, &vi);
+}
+
+/* TensorProto initializer: dims only (no data), or a small int64 tensor when vals != NULL */
+static void initializer(pb *g, const char *name, int rank, const int64_t *dims, const int64_t *vals) {
+    pb t = {0};
+    for (int i = 0; i < rank; i++) f_int(&t, 1, dims[i]);
+    f_int(&t, 2, vals ? 7 : 1);
+    f_str(&t, 8, name);
+    if (vals) {
+        int64_t n = 1;
+        for (int i = 0; i < rank; i++) n *= dims[i];
+        uint8_t raw[8 * 16];
+        for (int64_t k = 0; k < n; k++)
+            for (int j = 0; j < 8; j++) raw[8 * k + j] = (uint8_t)((uint64_t)vals[k] >> (8 * j));
+        f_bytes(&t, 9, raw, (size_t)(8 * n));
+    }
+    f_msg(g, 5, &t);
+}
+
+typedef struct { const char *name; int64_t i; int n; int64_t ints[8]; const char *s; } at;
+#define A_I(nm, v) ((at){nm, v, -1, {0}, NULL})
+#define A_S(nm, v) ((at){nm, 0, -2, {0}, v})
+#define A_L(nm, n, ...) ((at){nm, 0, n, {__VA_ARGS__}, NULL})
+
+/* NodeProto: ins/outs NULL-terminated; attributes; domain NULL = default */
+static void node(pb *g, const char *name, const char *op, const char *domain, const char *const *ins,
+                 const char *const *outs, int n_at, const at *ats) {
+    pb nd = {0};
+    for (; ins && *ins; ins++) f_str(&nd, 1, *ins);
+    for (; outs && *outs; outs++) f_str(&nd, 2, *outs);
+    if (name) f_str(&nd, 3, name);
+    f_str(&nd, 4, op);
+    for (int k = 0; k < n_at; k++) {
+        pb a = {0};
+        f_str(&a, 1, ats[k].name);
+        if (ats[k].n == -1) {
+            f_int(&a, 3, ats[k].i);
+            f_int(&a, 20, 2);
+        } else if (ats[k].n == -2) {
+            f_str(&a, 4, ats[k].s);
+            f_int(&a, 20, 3);
+        } else {
+            pb packed = {0};
+            for (int j = 0; j < ats[k].n; j++) varint(&packed, (uint64_t)ats[k].ints[j]);
+            f_msg(&a, 8, &packed);
+            f_int(&a, 20, 7);
+        }
+        f_msg(&nd, 5, &a);
+    }
+    if (domain) f_str(&nd, 7, domain);
+    f_msg(g, 1, &nd);
+}
+
+/* ModelProto around a graph: ir_version 7, opset 13 */
+static pb model(pb *g) {
+    pb m = {0}, op = {0};
+    f_int(&m, 1, 7);
+    f_str(&m, 2, "check_onnx");
+    f_str(g, 2, "hand");
+    f_msg(&m, 7, g);
+    f_int(&op, 2, 13);
+    f_msg(&m, 8, &op);
+    return m;
+}
+
+#define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static int rc_of(pb *m, df_workload *w, df_err *e) {
+    int rc = df_onnx_import(m->b, m->n, NULL, w, e);
+    free(m->b);
+    memset(m, 0, sizeof *m);
+    return rc;
+}
+
+/* input x: 1 x C x H x W */
+static void input4(pb *g, const char *name, int64_t N, int64_t C, int64_t H, int64_t W) {
+    int64_t d[4] = {N, C, H, W};
+    vinfo(g, 11, name, 4, d);
+}
+
+/* a weight as a graph input (export_params=False) or as an initializer */
+static void weight(pb *g, const char *name, int rank, const int64_t *dims, int as_init) {
+    if (as_init) initializer(g, name, rank, dims, NULL);
+    else vinfo(g, 11, name, rank, dims);
+}
+
+/* ---- fixtures against the zoo ------------------------------------------------------------------- */
+
+static void same_as_zoo(const char *file, const char *zoo_name, int64_t macs, int32_t layers) {
+    df_workload w, z;
+    df_err e;
+    import_file(file, &w);
+    ck_assert_msg(df_zoo_build(zoo_name, NULL, &z, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_workload_macs(&w) == macs, "%s: %lld MACs imported, expected %lld", file,
+                  (long long)df_workload_macs(&w), (long long)macs);
+    ck_assert_msg(df_workload_macs(&w) == df_workload_macs(&z), "%s: %lld MACs imported, zoo %lld", file,
+                  (long long)df_workload_macs(&w), (long long)df_workload_macs(&z));
+    ck_assert_int_eq(w.n_layers, layers);
+    ck_assert_int_eq(w.n_layers, z.n_layers);
+    for (int32_t i = 0; i < w.n_layers; i++) {
+        const df_layer *a = &w.layers[i], *b = &z.layers[i];
+        ck_assert_msg(a->type == b->type && a->K == b->K && a->C == b->C && a->Y == b->Y && a->X == b->X &&
+                          a->R == b->R && a->S == b->S && a->stride == b->stride && a->pad == b->pad &&
+                          a->groups == b->groups && a->P == b->P && a->Q == b->Q && a->n_inputs == b->n_inputs,
+                      "%s layer %d (%s) differs from zoo layer %s", file, i, a->name, b->name);
+        /* add is commutative: torchvision writes x + conv(x) in one place, conv(x) + x in another */
+        int swap = a->type == DF_LAYER_ADD && a->n_inputs == 2 && a->inputs[0] == b->inputs[1] && a->inputs[1] == b->inputs[0];
+        for (int j = 0; j < a->n_inputs; j++)
+            ck_assert_msg(a->inputs[swap ? 1 - j : j] == b->inputs[j], "%s layer %d (%s) input %d: %d, zoo %d", file, i,
+                          a->name, j, a->inputs[j], b->inputs[j]);
+    }
+    df_workload_free(&w);
+    df_workload_free(&z);
+}
+
+START_TEST(test_resnet18_equals_zoo) {
+    same_as_zoo(FIXTURES "resnet18.onnx", "resnet18", 1814073344LL, 31);
+    df_workload w;
+    import_file(FIXTURES "resnet18.onnx", &w);
+    ck_assert_str_eq(w.layers[0].name, "conv1");
+    ck_assert_str_eq(w.layers[4].name, "layer1.0.add");
+    ck_assert_str_eq(w.layers[10].name, "layer2.0.downsample.0");
+    ck_assert_str_eq(w.layers[30].name, "fc");
+    ck_assert_int_eq(w.layers[30].type, DF_LAYER_FC);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_mobilenetv2_equals_zoo) {
+    same_as_zoo(FIXTURES "mobilenet_v2.onnx", "mobilenetv2", 300774272LL, 64);
+    df_workload w;
+    import_file(FIXTURES "mobilenet_v2.onnx", &w);
+    int dw = 0, add = 0;
+    for (int32_t i = 0; i < w.n_layers; i++) {
+        dw += w.layers[i].type == DF_LAYER_DWCONV;
+        add += w.layers[i].type == DF_LAYER_ADD;
+    }
+    ck_assert_int_eq(dw, 17);
+    ck_assert_int_eq(add, 10);
+    ck_assert_str_eq(w.layers[1].name, "features.1.conv.0.0");
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_mnasnet_efficientnet_equal_zoo) {
+    same_as_zoo(FIXTURES "mnasnet1_0.onnx", "mnasnet", 314415872LL, 64);
+    same_as_zoo(FIXTURES "efficientnet_b0.onnx", "efficientnet_b0", 385814752LL, 108);
+}
+END_TEST
+
+START_TEST(test_googlenet_matches_torchvision) {
+    df_workload w;
+    import_file(FIXTURES "googlenet.onnx", &w);
+    /* torchvision 0.14 googlenet(aux_logits=False, transform_input=False), forward hooks on 57 Conv2d +
+     * 1 Linear at 1x3x224x224: 1498376192 MACs (make_fixtures.py --macs); published: 1.50 GFLOPS */
+    ck_assert_int_eq(df_workload_macs(&w), 1498376192LL);
+    int n[DF_LAYER_TYPE_COUNT] = {0};
+    for (int32_t i = 0; i < w.n_layers; i++) n[w.layers[i].type]++;
+    ck_assert_int_eq(n[DF_LAYER_CONV], 57);
+    ck_assert_int_eq(n[DF_LAYER_FC], 1);
+    ck_assert_int_eq(n[DF_LAYER_POOL], 14);   /* 13 max pools (4 ceil_mode stem/stage pools, 9 branch pools) + avgpool */
+    ck_assert_int_eq(n[DF_LAYER_CONCAT], 9);  /* one per inception block */
+    ck_assert_int_eq(w.n_layers, 81);
+    /* ceil_mode 3x3/2 pools: 112 -> 56 and 56 -> 28 (floor mode would give 55 and 27) */
+    ck_assert_str_eq(w.layers[1].name, "maxpool1");
+    ck_assert_int_eq(w.layers[1].P, 56);
+    ck_assert_int_eq(w.layers[4].P, 28);
+    const df_layer *cat = &w.layers[78];
+    ck_assert_int_eq(cat->type, DF_LAYER_CONCAT);
+    ck_assert_int_eq(cat->n_inputs, 4);
+    ck_assert_int_eq(cat->K, 1024);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_names_and_limit) {
+    size_t n;
+    uint8_t *b = slurp(FIXTURES "resnet18.onnx", &n);
+    df_workload w;
+    df_err e;
+    df_onnx_opts o = {.name = "my-resnet", .max_layers = 10};
+    ck_assert_int_eq(df_onnx_import(b, n, &o, &w, &e), DF_ELIMIT);
+    ck_assert_msg(strstr(e.msg, "more than 10 layers") != NULL, "%s", e.msg);
+    o.max_layers = 31;
+    ck_assert_int_eq(df_onnx_import(b, n, &o, &w, &e), DF_OK);
+    ck_assert_str_eq(w.name, "my-resnet");
+    df_workload_free(&w);
+    ck_assert_int_eq(df_onnx_import(b, n, NULL, &w, &e), DF_OK);
+    ck_assert_str_eq(w.name, "torch_jit"); /* the graph's name */
+    df_workload_free(&w);
+    free(b);
+}
+END_TEST
+
+/* ---- hand-made models: operators and shapes ----------------------------------------------------- */
+
+/* x(8x16x16) -> depthwise 3x3 -> grouped 1x1 (2 groups, 16) -> SAME_UPPER 3x3 stride 2 (16) ->
+ * ceil-mode max pool 3/2 -> dilated 3x3 d2 -> Flatten of a global pool -> MatMul 16x10 */
+static pb ops_model(int weights_as_init, int64_t batch) {
+    pb g = {0};
+    input4(&g, "x", batch, 8, 16, 16);
+    int64_t wdw[4] = {8, 1, 3, 3}, wg[4] = {16, 4, 1, 1}, ws[4] = {16, 16, 3, 3}, wd[4] = {16, 16, 3, 3}, wm[2] = {16, 10};
+    weight(&g, "w_dw", 4, wdw, weights_as_init);
+    weight(&g, "w_g", 4, wg, weights_as_init);
+    weight(&g, "w_s", 4, ws, weights_as_init);
+    weight(&g, "w_d", 4, wd, weights_as_init);
+    weight(&g, "w_m", 2, wm, weights_as_init);
+    node(&g, "/dw/Conv", "Conv", NULL, IN("x", "w_dw"), IN("a"), 3,
+         (at[]){A_I("group", 8), A_L("pads", 4, 1, 1, 1, 1), A_L("kernel_shape", 2, 3, 3)});
+    node(&g, "/act/Relu", "Relu", NULL, IN("a"), IN("a2"), 0, NULL);
+    node(&g, "/grp/Conv", "Conv", NULL, IN("a2", "w_g"), IN("b"), 1, (at[]){A_I("group", 2)});
+    node(&g, "/same/Conv", "Conv", NULL, IN("b", "w_s"), IN("c"), 2,
+         (at[]){A_S("auto_pad", "SAME_UPPER"), A_L("strides", 2, 2, 2)});
+    node(&g, "/pool/MaxPool", "MaxPool", NULL, IN("c"), IN("d"), 3,
+         (at[]){A_L("kernel_shape", 2, 3, 3), A_L("strides", 2, 2, 2), A_I("ceil_mode", 1)});
+    node(&g, "/dil/Conv", "Conv", NULL, IN("d", "w_d"), IN("e"), 2,
+         (at[]){A_L("dilations", 2, 2, 2), A_L("pads", 4, 2, 2, 2, 2)});
+    node(&g, "/gap/GlobalAveragePool", "GlobalAveragePool", NULL, IN("e"), IN("f"), 0, NULL);
+    node(&g, "/Flatten", "Flatten", NULL, IN("f"), IN("f2"), 1, (at[]){A_I("axis", 1)});
+    node(&g, "/fc/MatMul", "MatMul", NULL, IN("f2", "w_m"), IN("y"), 0, NULL);
+    int64_t yd[2] = {batch, 10};
+    vinfo(&g, 12, "y", 2, yd);
+    return model(&g);
+}
+
+START_TEST(test_operators_and_shapes) {
+    pb m = ops_model(0, 1);
+    df_workload w;
+    import_ok(m.b, m.n, &w);
+    free(m.b);
+    ck_assert_int_eq(w.n_layers, 7);
+    const df_layer *L = w.layers;
+    ck_assert_int_eq(L[0].type, DF_LAYER_DWCONV);
+    ck_assert_int_eq(L[0].groups, 8);
+    ck_assert_str_eq(L[0].name, "dw");
+    ck_assert_int_eq(L[1].type, DF_LAYER_CONV);
+    ck_assert_int_eq(L[1].groups, 2);
+    ck_assert_int_eq(L[1].inputs[0], 0); /* through the Relu */
+    /* SAME_UPPER, stride 2 on 16: 8 outputs, pads (0, 1) -> one symmetric pad giving 8 */
+    ck_assert_int_eq(L[2].P, 8);
+    ck_assert_int_eq(L[2].Q, 8);
+    ck_assert_int_eq(L[2].stride, 2);
+    /* ceil-mode 3/2 on 8: ceil(5/2) + 1 = 4 (floor: 3) */
+    ck_assert_int_eq(L[3].type, DF_LAYER_POOL);
+    ck_assert_int_eq(L[3].P, 4);
+    /* dilation 2, pads 2 on 4: 4 outputs, 3x3 taps each: MACs 16*4*4*16*9 */
+    ck_assert_int_eq(L[4].P, 4);
+    ck_assert_int_eq(df_layer_macs(&L[4]), 16LL * 4 * 4 * 16 * 9);
+    ck_assert_int_eq(L[5].type, DF_LAYER_POOL);
+    ck_assert_int_eq(L[6].type, DF_LAYER_FC);
+    ck_assert_int_eq(L[6].C, 16);
+    ck_assert_int_eq(L[6].K, 10);
+    int64_t macs = 8LL * 16 * 16 * 9 + 16LL * 16 * 16 * 4 + 16LL * 8 * 8 * 16 * 9 + 16LL * 4 * 4 * 16 * 9 + 160;
+    ck_assert_int_eq(df_workload_macs(&w), macs);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_weights_as_inputs_or_initializers_and_batch) {
+    pb a = ops_model(0, 1), b = ops_model(1, 1), c = ops_model(0, -1), d = ops_model(1, 8);
+    df_workload wa, wb, wc, wd;
+    import_ok(a.b, a.n, &wa);
+    import_ok(b.b, b.n, &wb);
+    import_ok(c.b, c.n, &wc);
+    import_ok(d.b, d.n, &wd);
+    ck_assert_int_eq(wa.n_layers, wb.n_layers);
+    ck_assert_int_eq(wa.n_layers, wc.n_layers);
+    ck_assert_int_eq(wa.n_layers, wd.n_layers);
+    /* the workload is per sample: the file's batch (1, symbolic "N" or 8) does not matter */
+    ck_assert_mem_eq(wa.layers, wb.layers, (size_t)wa.n_layers * sizeof *wa.layers);
+    ck_assert_mem_eq(wa.layers, wc.layers, (size_t)wa.n_layers * sizeof *wa.layers);
+    ck_assert_mem_eq(wa.layers, wd.layers, (size_t)wa.n_layers * sizeof *wa.layers);
+    free(a.b), free(b.b), free(c.b), free(d.b);
+    df_workload_free(&wa), df_workload_free(&wb), df_workload_free(&wc), df_workload_free(&wd);
+}
+END_TEST
+
+/* Squeeze-excite as torchvision's efficientnet writes it, a residual Add, x * sigmoid(x), a bias Add,
+ * Concat, Reshape/Squeeze/Unsqueeze and a constant shape. */
+START_TEST(test_elementwise_se_concat_reshape) {
+    pb g = {0};
+    input4(&g, "x", 1, 8, 8, 8);
+    int64_t w1[4] = {8, 8, 3, 3}, wr[4] = {2, 8, 1, 1}, we[4] = {8, 2, 1, 1}, wp[4] = {8, 8, 1, 1}, bias[3] = {8, 1, 1};
+    int64_t shp_d[1] = {2}, shp_v[2] = {0, -1}, ax_d[1] = {2}, ax_v[2] = {2, 3}, fcw[2] = {16, 4};
+    weight(&g, "w1", 4, w1, 0);
+    weight(&g, "wr", 4, wr, 0);
+    weight(&g, "we", 4, we, 0);
+    weight(&g, "wp", 4, wp, 1);
+    weight(&g, "bias", 3, bias, 0);
+    weight(&g, "fcw", 2, fcw, 1);
+    initializer(&g, "shape", 1, shp_d, shp_v);
+    initializer(&g, "axes", 1, ax_d, ax_v);
+    node(&g, "/conv/Conv", "Conv", NULL, IN("x", "w1"), IN("a"), 1, (at[]){A_L("pads", 4, 1, 1, 1, 1)});
+    node(&g, "/silu/Sigmoid", "Sigmoid", NULL, IN("a"), IN("s"), 0, NULL);
+    node(&g, "/silu/Mul", "Mul", NULL, IN("a", "s"), IN("a2"), 0, NULL);          /* SiLU: one tensor */
+    node(&g, "/se/GlobalAveragePool", "GlobalAveragePool", NULL, IN("a2"), IN("p"), 0, NULL);
+    node(&g, "/se/fc1/Conv", "Conv", NULL, IN("p", "wr"), IN("r"), 0, NULL);
+    node(&g, "/se/fc2/Conv", "Conv", NULL, IN("r", "we"), IN("q"), 0, NULL);
+    node(&g, "/se/Sigmoid", "Sigmoid", NULL, IN("q"), IN("q2"), 0, NULL);
+    node(&g, "/se/Mul", "Mul", NULL, IN("q2", "a2"), IN("m"), 0, NULL);           /* gating: passes a2 */
+    node(&g, "/Add", "Add", NULL, IN("m", "bias"), IN("m2"), 0, NULL);            /* bias: no layer */
+    node(&g, "/proj/Conv", "Conv", NULL, IN("m2", "wp"), IN("pr"), 0, NULL);
+    node(&g, "/blk/Add", "Add", NULL, IN("pr", "x"), IN("res"), 0, NULL);         /* residual: add layer */
+    node(&g, "/cat/Concat", "Concat", NULL, IN("res", "a2"), IN("cat"), 1, (at[]){A_I("axis", 1)});
+    node(&g, "/pool/GlobalAveragePool", "GlobalAveragePool", NULL, IN("cat"), IN("g"), 0, NULL);
+    node(&g, "/Reshape", "Reshape", NULL, IN("g", "shape"), IN("flat"), 0, NULL);  /* [0, -1] -> 16 */
+    node(&g, "/Unsqueeze", "Unsqueeze", NULL, IN("flat", "axes"), IN("u"), 0, NULL);
+    node(&g, "/Squeeze", "Squeeze", NULL, IN("u", "axes"), IN("v"), 0, NULL);
+    node(&g, "/fc/Gemm", "Gemm", NULL, IN("v", "fcw"), IN("y"), 0, NULL);
+    pb m = model(&g);
+    df_workload w;
+    import_ok(m.b, m.n, &w);
+    free(m.b);
+    const char *names[] = {"conv", "se", "se.fc1", "se.fc2", "proj", "blk.add", "cat.concat", "pool", "fc"};
+    ck_assert_int_eq(w.n_layers, 9);
+    for (int i = 0; i < 9; i++) ck_assert_str_eq(w.layers[i].name, names[i]);
+    ck_assert_int_eq(w.layers[4].inputs[0], 0);  /* proj reads the conv, as zoo.c's efficientnet_b0 */
+    ck_assert_int_eq(w.layers[5].type, DF_LAYER_ADD);
+    ck_assert_int_eq(w.layers[5].inputs[1], -1); /* the network input as the skip */
+    ck_assert_int_eq(w.layers[6].type, DF_LAYER_CONCAT);
+    ck_assert_int_eq(w.layers[6].K, 16);
+    ck_assert_int_eq(w.layers[8].type, DF_LAYER_FC);
+    ck_assert_int_eq(w.layers[8].C, 16);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* Pad folded into the pooling that reads it (torch's count_include_pad AveragePool), a conv after an
+ * asymmetric Pad, ReduceMean over H and W as a global pool; a Pad read by an Add is refused. */
+START_TEST(test_pad_and_reduce) {
+    int64_t pads1[1] = {8}, pv1[8] = {0, 0, 1, 1, 0, 0, 1, 1}, pv2[8] = {0, 0, 0, 0, 0, 0, 1, 1};
+    int64_t w[4] = {8, 8, 3, 3}, fc[2] = {8, 5};
+    {
+        pb g = {0};
+        input4(&g, "x", 1, 8, 9, 9);
+        weight(&g, "w", 4, w, 0);
+        weight(&g, "fc", 2, fc, 0);
+        initializer(&g, "p1", 1, pads1, pv1);
+        initializer(&g, "p2", 1, pads1, pv2);
+        node(&g, "/pad/Pad", "Pad", NULL, IN("x", "p1"), IN("a"), 1, (at[]){A_S("mode", "constant")});
+        node(&g, "/pool/AveragePool", "AveragePool", NULL, IN("a"), IN("b"), 1, (at[]){A_L("kernel_shape", 2, 3, 3)});
+        node(&g, "/pad2/Pad", "Pad", NULL, IN("b", "p2"), IN("c"), 0, NULL);  /* 9x9 -> 10x10 */
+        node(&g, "/conv/Conv", "Conv", NULL, IN("c", "w"), IN("d"), 1, (at[]){A_L("strides", 2, 2, 2)});
+        node(&g, "/ReduceMean", "ReduceMean", NULL, IN("d"), IN("e"), 2, (at[]){A_L("axes", 2, -1, 2), A_I("keepdims", 0)});
+        node(&g, "/fc/Gemm", "Gemm", NULL, IN("e", "fc"), IN("y"), 0, NULL);
+        pb m = model(&g);
+        df_workload wl;
+        df_err e;
+        int rc = rc_of(&m, &wl, &e);
+        ck_assert_msg(rc == DF_OK, "%s", e.msg);
+        ck_assert_int_eq(wl.n_layers, 4);
+        ck_assert_int_eq(wl.layers[0].type, DF_LAYER_POOL);
+        ck_assert_int_eq(wl.layers[0].Y, 9);
+        ck_assert_int_eq(wl.layers[0].pad, 1);
+        ck_assert_int_eq(wl.layers[0].P, 9);
+        /* 3x3/2 on 9 padded to 10 (0 before, 1 after): 4 outputs; as one symmetric pad: 0 */
+        ck_assert_int_eq(wl.layers[1].Y, 9);
+        ck_assert_int_eq(wl.layers[1].P, 4);
+        ck_assert_int_eq(wl.layers[2].type, DF_LAYER_POOL);
+        ck_assert_int_eq(wl.layers[2].R, 4);
+        ck_assert_int_eq(wl.layers[3].C, 8);
+        df_workload_free(&wl);
+    }
+    /* a padded tensor read by a layer that has no window */
+    pb g = {0};
+    input4(&g, "x", 1, 8, 9, 9);
+    weight(&g, "w", 4, w, 0);
+    initializer(&g, "p1", 1, pads1, pv1);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("a"), 1, (at[]){A_L("pads", 4, 1, 1, 1, 1)});
+    node(&g, "p", "Pad", NULL, IN("a", "p1"), IN("b"), 0, NULL);
+    node(&g, "s", "Add", NULL, IN("b", "x"), IN("y"), 0, NULL);
+    pb m = model(&g);
+    df_workload wl;
+    df_err e;
+    ck_assert_int_eq(rc_of(&m, &wl, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "Pad that is not followed by a convolution or pooling"), "%s", e.msg);
+    /* a reduction over channels is not a pooling */
+    g = (pb){0};
+    input4(&g, "x", 1, 8, 9, 9);
+    weight(&g, "w", 4, w, 0);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    node(&g, "r", "ReduceMean", NULL, IN("a"), IN("y"), 1, (at[]){A_L("axes", 1, 1)});
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &wl, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "both spatial axes"), "%s", e.msg);
+}
+END_TEST
+
+START_TEST(test_value_info_checked) {
+    for (int good = 0; good < 2; good++) {
+        pb g = {0};
+        input4(&g, "x", 1, 3, 10, 10);
+        int64_t wd[4] = {4, 3, 3, 3}, vi[4] = {1, 4, good ? 8 : 10, 8};
+        weight(&g, "w", 4, wd, 0);
+        vinfo(&g, 13, "y", 4, vi);
+        node(&g, "c", "Conv", NULL, IN("x", "w"), IN("y"), 0, NULL);
+        pb m = model(&g);
+        df_workload w;
+        df_err e;
+        int rc = rc_of(&m, &w, &e);
+        if (good) {
+            ck_assert_msg(rc == DF_OK, "%s", e.msg);
+            ck_assert_str_eq(w.layers[0].name, "c");
+            df_workload_free(&w);
+        } else {
+            ck_assert_int_eq(rc, DF_EINVAL);
+            ck_assert_msg(strstr(e.msg, "4x10x8") && strstr(e.msg, "inferred 4x8x8"), "%s", e.msg);
+        }
+    }
+}
+END_TEST
+
+/* ---- refusals ----------------------------------------------------------------------------------- */
+
+/* x -> conv -> <op> (reading the conv's output once, or twice when two); returns the import status */
+static int one_op(const char *op, const char *domain, int two, int n_at, const at *ats, df_err *e) {
+    pb g = {0};
+    input4(&g, "x", 1, 4, 8, 8);
+    int64_t wd[4] = {4, 4, 1, 1};
+    weight(&g, "w", 4, wd, 0);
+    node(&g, "/c/Conv", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    node(&g, "my_op", op, domain, two ? IN("a", "a") : IN("a"), IN("b"), n_at, ats);
+    pb m = model(&g);
+    df_workload w;
+    int rc = rc_of(&m, &w, e);
+    if (rc == DF_OK) df_workload_free(&w);
+    return rc;
+}
+
+START_TEST(test_unsupported_operator_named) {
+    df_err e;
+    ck_assert_int_eq(one_op("NonMaxSuppression", NULL, 1, 0, NULL, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "node 1") && strstr(e.msg, "'my_op'") && strstr(e.msg, "NonMaxSuppression") &&
+                      strstr(e.msg, "unsupported operator"), "%s", e.msg);
+    ck_assert_str_eq(e.pointer, "/graph/node/1");
+    ck_assert_int_eq(one_op("Conv", "com.example", 1, 0, NULL, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "com.example:Conv"), "%s", e.msg);
+    ck_assert_int_eq(one_op("Einsum", NULL, 1, 0, NULL, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "Einsum"), "%s", e.msg);
+    /* supported ops with unsupported uses */
+    ck_assert_int_eq(one_op("Concat", NULL, 1, 1, (at[]){A_I("axis", 2)}, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "channel axis"), "%s", e.msg);
+    ck_assert_int_eq(one_op("MaxPool", NULL, 0, 2, (at[]){A_L("kernel_shape", 2, 2, 2), A_L("strides", 2, 2, 1)}, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "one stride"), "%s", e.msg);
+    ck_assert_int_eq(one_op("Flatten", NULL, 0, 1, (at[]){A_I("axis", 0)}, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "batch"), "%s", e.msg);
+    ck_assert_int_eq(one_op("Relu", NULL, 1, 0, NULL, &e), DF_OK); /* a second input is ignored by pass-through ops */
+}
+END_TEST
+
+START_TEST(test_refused_graphs) {
+    df_err e;
+    df_workload w;
+    /* symbolic spatial size */
+    pb g = {0};
+    int64_t xd[4] = {1, 3, -1, 8}, wd[4] = {4, 3, 3, 3};
+    vinfo(&g, 11, "x", 4, xd);
+    weight(&g, "w", 4, wd, 0);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("y"), 0, NULL);
+    pb m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "symbolic"), "%s", e.msg);
+    /* two network inputs */
+    g = (pb){0};
+    input4(&g, "x", 1, 4, 8, 8);
+    input4(&g, "z", 1, 4, 8, 8);
+    int64_t w4[4] = {4, 4, 1, 1};
+    weight(&g, "w", 4, w4, 0);
+    node(&g, "c1", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    node(&g, "c2", "Conv", NULL, IN("z", "w"), IN("b"), 0, NULL);
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "second network input"), "%s", e.msg);
+    /* an input used before it is produced */
+    g = (pb){0};
+    input4(&g, "x", 1, 4, 8, 8);
+    weight(&g, "w", 4, w4, 0);
+    node(&g, "r", "Relu", NULL, IN("later"), IN("a"), 0, NULL);
+    node(&g, "c", "Conv", NULL, IN("x", "w"), IN("later"), 0, NULL);
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "topological"), "%s", e.msg);
+    /* nothing to cost */
+    g = (pb){0};
+    input4(&g, "x", 1, 4, 8, 8);
+    node(&g, "r", "Relu", NULL, IN("x"), IN("a"), 0, NULL);
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "no layer"), "%s", e.msg);
+    /* a value defined twice */
+    g = (pb){0};
+    input4(&g, "x", 1, 4, 8, 8);
+    weight(&g, "w", 4, w4, 0);
+    node(&g, "c1", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    node(&g, "c2", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "already defined"), "%s", e.msg);
+    /* weight channels disagree with the input */
+    g = (pb){0};
+    input4(&g, "x", 1, 3, 8, 8);
+    weight(&g, "w", 4, w4, 0);
+    node(&g, "c1", "Conv", NULL, IN("x", "w"), IN("a"), 0, NULL);
+    m = model(&g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "inconsistent"), "%s", e.msg);
+}
+END_TEST
+
+/* ---- hostile bytes ------------------------------------------------------------------------------ */
+
+START_TEST(test_every_prefix_refused) {
+    const char *files[] = {FIXTURES "resnet18.onnx", FIXTURES "googlenet.onnx"};
+    for (size_t f = 0; f < 2; f++) {
+        size_t n;
+        uint8_t *b = slurp(files[f], &n);
+        for (size_t len = 0; len < n; len++) {
+            uint8_t *copy = malloc(len ? len : 1); /* exact size: a read past the end is caught by tools */
+            memcpy(copy, b, len);
+            df_workload w;
+            df_err e;
+            int rc = df_onnx_import(copy, len, NULL, &w, &e);
+            ck_assert_msg(rc != DF_OK, "%s: the %zu-byte prefix imported", files[f], len);
+            ck_assert_msg(e.msg[0] != '\0', "no message for the %zu-byte prefix", len);
+            ck_assert_int_eq(w.n_layers, 0);
+            ck_assert_int_eq(df_onnx_sniff(copy, len), 0);
+            free(copy);
+        }
+        ck_assert_int_eq(df_onnx_sniff(b, n), 1);
+        free(b);
+    }
+}
+END_TEST
+
+START_TEST(test_random_flips) {
+    const char *files[] = {FIXTURES "resnet18.onnx", FIXTURES "mobilenet_v2.onnx", FIXTURES "googlenet.onnx",
+                           FIXTURES "mnasnet1_0.onnx", FIXTURES "efficientnet_b0.onnx"};
+    df_rng r;
+    df_rng_seed(&r, 20240605);
+    int ok = 0, refused = 0;
+    for (size_t f = 0; f < 5; f++) {
+        size_t n;
+        uint8_t *b = slurp(files[f], &n);
+        uint8_t *copy = malloc(n);
+        for (int it = 0; it < 500; it++) {
+            memcpy(copy, b, n);
+            int flips = 1 + df_rng_range(&r, 8);
+            for (int k = 0; k < flips; k++) {
+                size_t pos = (size_t)df_rng_range(&r, (int32_t)n);
+                copy[pos] = df_rng_range(&r, 2) ? (uint8_t)df_rng_range(&r, 256) : (uint8_t)(copy[pos] ^ (1u << df_rng_range(&r, 8)));
+            }
+            df_workload w;
+            df_err e;
+            int rc = df_onnx_import(copy, n, NULL, &w, &e);
+            if (rc == DF_OK) {
+                ok++;
+                ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+                ck_assert(df_workload_macs(&w) > 0);
+            } else {
+                refused++;
+                ck_assert_msg(e.msg[0] != '\0', "refused without a message");
+                ck_assert_int_eq(w.n_layers, 0);
+            }
+            df_workload_free(&w);
+        }
+        free(copy);
+        free(b);
+    }
+    ck_assert(ok > 0 && refused > 0); /* both paths exercised */
+}
+END_TEST
+
+START_TEST(test_not_onnx) {
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_onnx_import(NULL, 0, NULL, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "empty"), "%s", e.msg);
+    ck_assert_int_eq(df_onnx_import((const uint8_t *)"", 0, NULL, &w, &e), DF_EINVAL);
+    df_workload_free(&w); /* safe after any return */
+    const char *texts[] = {"{\"layers\": [{\"type\": \"conv\"}]}", "hello world\n", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+                           "\x7f" "ELF\x02\x01\x01", "\n\x05hello", "\x08\x07"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t n = strlen(texts[i]) + (i == 2 ? 8 : 0);
+        ck_assert_int_eq(df_onnx_import((const uint8_t *)texts[i], n, NULL, &w, &e), DF_EINVAL);
+        ck_assert_msg(strstr(e.msg, "ONNX"), "%zu: %s", i, e.msg);
+        ck_assert_int_eq(df_onnx_sniff((const uint8_t *)texts[i], n), 0);
+    }
+    uint8_t zeros[64] = {0};
+    ck_assert_int_eq(df_onnx_import(zeros, sizeof zeros, NULL, &w, &e), DF_EINVAL);
+    /* varint of 11 bytes; a length beyond the end; wire type 3 (group) */
+    const uint8_t over[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    ck_assert_int_eq(df_onnx_import(over, sizeof over, NULL, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "overflow"), "%s", e.msg);
+    const uint8_t longlen[] = {0x3a, 0xff, 0xff, 0xff, 0xff, 0x07, 0x0a};
+    ck_assert_int_eq(df_onnx_import(longlen, sizeof longlen, NULL, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "claims"), "%s", e.msg);
+    const uint8_t group[] = {0x0b, 0x0c};
+    ck_assert_int_eq(df_onnx_import(group, sizeof group, NULL, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "wire type 3"), "%s", e.msg);
+    /* a model without opset_import, and one with two graphs */
+    pb g = {0}, m = {0};
+    f_int(&m, 1, 7);
+    f_msg(&m, 7, &g);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "opset_import"), "%s", e.msg);
+    g = (pb){0};
+    input4(&g, "x", 1, 3, 4, 4);
+    m = model(&g);
+    f_bytes(&m, 7, "", 0);
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "more than one graph"), "%s", e.msg);
+}
+END_TEST
+
+/* A node whose nested lengths lie: an attribute name claiming more bytes than its attribute holds. */
+START_TEST(test_nested_lengths) {
+    pb g = {0}, nd = {0}, a = {0};
+    input4(&g, "x", 1, 3, 4, 4);
+    int64_t wd[4] = {4, 3, 1, 1};
+    weight(&g, "w", 4, wd, 0);
+    f_str(&nd, 1, "x");
+    f_str(&nd, 1, "w");
+    f_str(&nd, 2, "y");
+    f_str(&nd, 4, "Conv");
+    uint8_t bad[] = {0x0a, 0x40, 'k'}; /* AttributeProto.name claiming 64 bytes, 1 present */
+    put(&a, bad, sizeof bad);
+    f_msg(&nd, 5, &a);
+    f_msg(&g, 1, &nd);
+    pb m = model(&g);
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "node 0") && strstr(e.msg, "claims 64 bytes"), "%s", e.msg);
+    ck_assert_str_eq(e.pointer, "/graph/node/0");
+}
+END_TEST
+
+/* ---- base64 ------------------------------------------------------------------------------------- */
+
+START_TEST(test_base64) {
+    uint8_t *o;
+    size_t n;
+    df_err e;
+    const struct { const char *in, *out; } ok[] = {
+        {"", ""}, {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"},
+        {"Zm9vYmFy", "foobar"}, {"Zm9vYg", "foob"}, {"Zm9v\r\nYmFy\n", "foobar"}, /* RFC 4648 section 10 */
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_int_eq(df_base64_decode(ok[i].in, strlen(ok[i].in), &o, &n, &e), DF_OK);
+        ck_assert_uint_eq(n, strlen(ok[i].out));
+        ck_assert(memcmp(o, ok[i].out, n) == 0);
+        free(o);
+    }
+    const char *bad[] = {"Zm9v!", "Zg==Zg==", "Z", "Zm9vY", "Zm-v"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(df_base64_decode(bad[i], strlen(bad[i]), &o, &n, &e), DF_EINVAL);
+        ck_assert(o == NULL);
+    }
+    /* a fixture survives the round trip through its base64 text */
+    size_t fn;
+    uint8_t *f = slurp(FIXTURES "resnet18.onnx", &fn);
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *t = malloc(fn / 3 * 4 + 8);
+    size_t k = 0;
+    for (size_t i = 0; i < fn; i += 3) {
+        uint32_t v = (uint32_t)f[i] << 16 | (i + 1 < fn ? (uint32_t)f[i + 1] << 8 : 0) | (i + 2 < fn ? f[i + 2] : 0);
+        t[k++] = al[v >> 18 & 63];
+        t[k++] = al[v >> 12 & 63];
+        t[k++] = i + 1 < fn ? al[v >> 6 & 63] : '=';
+        t[k++] = i + 2 < fn ? al[v & 63] : '=';
+    }
+    ck_assert_int_eq(df_base64_decode(t, k, &o, &n, &e), DF_OK);
+    ck_assert_uint_eq(n, fn);
+    ck_assert(memcmp(o, f, n) == 0);
+    free(o);
+    free(t);
+    free(f);
+}
+END_TEST
+
+static Suite *onnx_suite(void) {
+    Suite *s = suite_create("onnx");
+    TCase *tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_resnet18_equals_zoo);
+    tcase_add_test(tc, test_mobilenetv2_equals_zoo);
+    tcase_add_test(tc, test_mnasnet_efficientnet_equal_zoo);
+    tcase_add_test(tc, test_googlenet_matches_torchvision);
+    tcase_add_test(tc, test_names_and_limit);
+    tcase_add_test(tc, test_operators_and_shapes);
+    tcase_add_test(tc, test_weights_as_inputs_or_initializers_and_batch);
+    tcase_add_test(tc, test_elementwise_se_concat_reshape);
+    tcase_add_test(tc, test_pad_and_reduce);
+    tcase_add_test(tc, test_value_info_checked);
+    tcase_add_test(tc, test_unsupported_operator_named);
+    tcase_add_test(tc, test_refused_graphs);
+    tcase_add_test(tc, test_every_prefix_refused);
+    tcase_add_test(tc, test_random_flips);
+    tcase_add_test(tc, test_not_onnx);
+    tcase_add_test(tc, test_nested_lengths);
+    tcase_add_test(tc, test_base64);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(onnx_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,200 @@
+/* check_server_svg.c - unit tests of src/server/svgreply.c (format=svg): the query parameter, which
+ * batch bodies can be drawn (base + grid over budgets, one hardware) and the pictures drawn from real
+ * replies (srv_run_map + srv_map_reply), a failing grid item becoming a gap, the exact optimum
+ * series for a non-exact solver, and hostile workload names coming out escaped. */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/server/answer.h"
+#include "../../src/server/request.h"
+#include "../../src/server/svgreply.h"
+
+static const srv_req_limits LIM = {.max_layers = 4096, .max_batch = 4096, .max_batch_items = 16};
+
+static json_t *js(const char *text) {
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    ck_assert_msg(j != NULL, "test JSON: %s", e.text);
+    return j;
+}
+
+static int count(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+START_TEST(test_format_parameter) {
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_wanted(NULL, &f), 0);
+    ck_assert_int_eq(srv_svg_wanted("json", &f), 0);
+    ck_assert_int_eq(srv_svg_wanted("svg", &f), 1);
+    ck_assert_int_eq(srv_svg_wanted("png", &f), -1);
+    ck_assert_int_eq(f.kind, SRV_PROB_INVALID_REQUEST);
+    ck_assert(strstr(f.detail, "json or svg") != NULL);
+}
+END_TEST
+
+static srv_fail budgets_fail(const char *body, const char *pointer) {
+    json_t *j = js(body);
+    int64_t *b = NULL;
+    int32_t n = 0;
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_batch_budgets(j, &b, &n, &f), -1);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(f.kind, SRV_PROB_INVALID_REQUEST);
+    ck_assert_str_eq(f.pointer, pointer);
+    json_decref(j);
+    return f;
+}
+
+START_TEST(test_drawable_batches) {
+    budgets_fail("{\"requests\":[{\"workload\":\"resnet18\"}]}", "/requests");
+    budgets_fail("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"hardware\":[\"edge\"]}}", "/grid/budgets");
+    budgets_fail("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\"],\"hardware\":[\"edge\",\"cloud\"]}}",
+                 "/grid/hardware");
+    json_t *j = js("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\",65536,\"junk\"],\"hardware\":[\"edge\"]}}");
+    int64_t *b = NULL;
+    int32_t n = 0;
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_batch_budgets(j, &b, &n, &f), 0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(b[0], 1 << 20);
+    ck_assert_int_eq(b[1], 65536);
+    ck_assert_int_eq(b[2], 0); /* that item fails on its own; the picture leaves it out */
+    free(b);
+    json_decref(j);
+}
+END_TEST
+
+/* The /v1/map reply object for a request body, as the worker builds it. */
+static json_t *map_reply(const char *body, srv_map_req *r) {
+    json_t *j = js(body);
+    srv_fail f;
+    ck_assert_msg(srv_parse_map(j, "", &LIM, r, &f) == 0, "%s", f.detail);
+    json_decref(j);
+    srv_map_result res;
+    ck_assert_msg(srv_run_map(r, NULL, &res, &f) == 0, "%s", f.detail);
+    json_t *o = srv_map_reply(r, &res, 0, 0);
+    srv_map_result_free(&res);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
+START_TEST(test_map_picture) {
+    srv_map_req r;
+    json_t *o = map_reply("{\"workload\":{\"name\":\"<b>&amp;\",\"layers\":["
+                          "{\"name\":\"c<1>\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"
+                          "{\"name\":\"c'2\\\"\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}]},"
+                          "\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"exact\"}",
+                          &r);
+    char *body = NULL;
+    size_t len = 0;
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_map(&r, o, &body, &len, &f), 0);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_eq(len, strlen(body));
+    ck_assert(strncmp(body, "<?xml", 5) == 0 && strstr(body, "</svg>\n") != NULL);
+    ck_assert_int_eq(count(body, "class=\"group\""), (int)json_array_size(json_object_get(o, "groups")));
+    ck_assert(strstr(body, "id=\"budget\"") != NULL);
+    ck_assert(strstr(body, "&lt;b&gt;&amp;amp;") != NULL && strstr(body, "<b>") == NULL);
+    ck_assert(strstr(body, "c&lt;1&gt;") != NULL && strstr(body, "c&#39;2&quot;") != NULL);
+    ck_assert(strstr(body, "exact mapping") != NULL && strstr(body, "speedup") != NULL);
+    free(body);
+    json_decref(o);
+    srv_map_req_free(&r);
+}
+END_TEST
+
+/* Parses a grid batch and builds its {"results": [...]} as the worker does. */
+static json_t *batch_reply(const char *body, srv_batch_req *b, int64_t **budgets, int32_t *nb) {
+    json_t *j = js(body);
+    srv_fail f;
+    ck_assert_msg(srv_parse_batch(j, &LIM, b, &f) == 0, "%s", f.detail);
+    ck_assert_int_eq(srv_svg_batch_budgets(j, budgets, nb, &f), 0);
+    json_decref(j);
+    json_t *arr = json_array();
+    for (int32_t i = 0; i < b->n; i++) {
+        json_t *item;
+        if (b->fails[i].kind == SRV_PROB_NONE) {
+            srv_map_result res;
+            ck_assert_msg(srv_run_map(&b->items[i], NULL, &res, &f) == 0, "%s", f.detail);
+            item = srv_map_reply(&b->items[i], &res, 0, 0);
+            srv_map_result_free(&res);
+        } else {
+            item = srv_problem_json(&b->fails[i], NULL);
+        }
+        json_object_set_new(item, "index", json_integer(i));
+        json_array_append_new(arr, item);
+    }
+    return json_pack("{s:o}", "results", arr);
+}
+
+START_TEST(test_sweep_picture) {
+    /* solver ga: three series (layer-by-layer, the optimum solved here, ga); 1 KiB is too small */
+    srv_batch_req b;
+    int64_t *budgets;
+    int32_t nb;
+    json_t *o = batch_reply("{\"base\":{\"workload\":\"resnet18\",\"batch\":2,\"solver\":\"ga\",\"ga\":{\"population\":8,"
+                            "\"generations\":4}},\"grid\":{\"budgets\":[\"1KiB\",\"256KiB\",\"1MiB\",\"4MiB\"]}}",
+                            &b, &budgets, &nb);
+    char *body = NULL;
+    size_t len = 0;
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &body, &len, &f), 0);
+    ck_assert_int_eq(len, strlen(body));
+    ck_assert(strstr(body, "resnet18: latency and energy") != NULL);
+    ck_assert_int_eq(count(body, "class=\"series\""), 6);
+    ck_assert(strstr(body, "optimum (exact)") != NULL && strstr(body, ">ga<") != NULL);
+    ck_assert(strstr(body, "1 budget failed") != NULL);
+    ck_assert(strstr(body, "no feasible mapping") != NULL); /* the 1 KiB point is shaded */
+    /* the same reply draws the same bytes */
+    char *again = NULL;
+    size_t len2 = 0;
+    ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &again, &len2, &f), 0);
+    ck_assert(len == len2 && memcmp(body, again, len) == 0);
+    free(again);
+    free(body);
+    free(budgets);
+    json_decref(o);
+    srv_batch_req_free(&b);
+
+    /* solver exact: two series, the answers are the optimum */
+    o = batch_reply("{\"base\":{\"workload\":\"resnet18\",\"solver\":\"exact\"},\"grid\":{\"budgets\":[\"256KiB\",\"1MiB\"]}}",
+                    &b, &budgets, &nb);
+    ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &body, &len, &f), 0);
+    ck_assert_int_eq(count(body, "class=\"series\""), 4);
+    ck_assert(strstr(body, "failed") == NULL);
+    free(body);
+    free(budgets);
+    json_decref(o);
+    srv_batch_req_free(&b);
+}
+END_TEST
+
+static Suite *svg_suite(void) {
+    Suite *s = suite_create("server_svg");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_format_parameter);
+    tcase_add_test(tc, test_drawable_batches);
+    tcase_add_test(tc, test_map_picture);
+    tcase_add_test(tc, test_sweep_picture);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(svg_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,374 @@
+/* check_svg.c - Check suite "svg": the mapping and sweep pictures are well-formed XML (a small
+ * tag-balance and entity checker), hostile user text (<script>&"', control characters, invalid UTF-8)
+ * comes out escaped, the picture shows one band per fusion group and the budget line, gaps for
+ * infeasible sweep points, and the same input gives the same bytes. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "dnnfuser/svg.h"
+
+#define HOSTILE "<script>alert(1)</script>&\"'"
+
+/* ---- a small XML well-formedness check ---------------------------------------------------------- */
+
+/* 1 when text (character data or an attribute value) has no '<' and every '&' starts a known entity. */
+static int text_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '<') return 0;
+        if (s[i] != '&') continue;
+        static const char *const ents[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&apos;"};
+        int ok = 0;
+        for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++)
+            if (strncmp(s + i, ents[k], strlen(ents[k])) == 0) ok = 1;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* Checks tag balance, quoted attributes with clean values, clean character data, one root <svg>,
+ * nothing but whitespace after it. Returns NULL or a description of the first problem. */
+static const char *xml_problem(const char *doc) {
+    static char why[160];
+    const char *stack[64];
+    size_t depth = 0, roots = 0;
+    const char *p = doc;
+    if (strncmp(p, "<?xml ", 6) == 0) {
+        p = strstr(p, "?>");
+        if (!p) return "unterminated XML declaration";
+        p += 2;
+    }
+    while (*p) {
+        const char *lt = strchr(p, '<');
+        size_t tn = lt ? (size_t)(lt - p) : strlen(p);
+        if (!text_ok(p, tn)) {
+            snprintf(why, sizeof why, "bad character data near '%.40s'", p);
+            return why;
+        }
+        if (depth == 0)
+            for (size_t i = 0; i < tn; i++)
+                if (p[i] != ' ' && p[i] != '\n') return "text outside the root element";
+        if (!lt) break;
+        const char *q = lt + 1;
+        int closing = *q == '/';
+        if (closing) q++;
+        const char *name = q;
+        while (*q && (('a' <= *q && *q <= 'z') || ('A' <= *q && *q <= 'Z') || ('0' <= *q && *q <= '9') || *q == '-' ||
+                      *q == ':'))
+            q++;
+        size_t nl = (size_t)(q - name);
+        if (nl == 0) {
+            snprintf(why, sizeof why, "bad tag near '%.40s'", lt);
+            return why;
+        }
+        /* attributes: name="value" */
+        for (;;) {
+            while (*q == ' ' || *q == '\n') q++;
+            if (*q == '>' || (q[0] == '/' && q[1] == '>')) break;
+            if (closing || !*q) return "malformed tag";
+            while (*q && *q != '=' && *q != '>' && *q != ' ') q++;
+            if (q[0] != '=' || q[1] != '"') {
+                snprintf(why, sizeof why, "unquoted attribute near '%.40s'", lt);
+                return why;
+            }
+            const char *v = q + 2, *e = strchr(v, '"');
+            if (!e || !text_ok(v, (size_t)(e - v))) {
+                snprintf(why, sizeof why, "bad attribute value near '%.40s'", lt);
+                return why;
+            }
+            q = e + 1;
+        }
+        int self = *q == '/';
+        q += self ? 2 : 1;
+        if (closing) {
+            if (depth == 0 || strlen(stack[depth - 1]) < nl || strncmp(stack[depth - 1], name, nl) != 0 ||
+                !strchr(" >/\n", stack[depth - 1][nl])) {
+                snprintf(why, sizeof why, "mismatched </%.*s>", (int)nl, name);
+                return why;
+            }
+            depth--;
+        } else if (!self) {
+            if (depth == 0 && roots++ > 0) return "more than one root element";
+            if (depth == 0 && strncmp(name, "svg", 3) != 0) return "the root is not <svg>";
+            if (depth == 64) return "too deep";
+            stack[depth++] = name;
+        }
+        p = q;
+    }
+    if (depth) return "unclosed element";
+    if (roots != 1) return "no root element";
+    return NULL;
+}
+
+static int count(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* ---- fixtures ----------------------------------------------------------------------------------- */
+
+/* A chain of L convs named by name_of; hostile names when hostile != 0. */
+static void chain(df_workload *w, int32_t L, const char *wname, int hostile) {
+    df_workload_init(w, "x");
+    snprintf(w->name, sizeof w->name, "%s", wname);
+    int32_t C = 3;
+    for (int32_t i = 0; i < L; i++) {
+        int32_t K = 8 + 8 * (i % 3);
+        tu_conv(w, i - 1, C, 16, 16, K, 3, 1);
+        if (hostile) snprintf(w->layers[i].name, sizeof w->layers[i].name, "%s%d", i % 2 ? HOSTILE : "\x01\xff", i);
+        C = K;
+    }
+    df_err e;
+    ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "%s", e.msg);
+}
+
+static df_net *net_of(const df_workload *w, int64_t budget, int32_t N) {
+    df_hw h = tu_hw(8, 8, DF_DATAFLOW_WS, budget, 8, 16, 1);
+    snprintf(h.name, sizeof h.name, "%s", "hw<&>");
+    df_net *n;
+    df_err e;
+    ck_assert_int_eq(df_net_init(&n, w, &h, N, &e), DF_OK);
+    return n;
+}
+
+/* Groups of `len` layers (the last one shorter) at micro-batch m. */
+static void groups_of(df_mapping *m, int32_t L, int32_t len, int32_t mb) {
+    ck_assert_int_eq(df_mapping_init(m, 8), DF_OK);
+    for (int32_t i = 0; i < L; i += len) ck_assert_int_eq(df_mapping_push(m, i, i + len - 1 < L ? i + len - 1 : L - 1, mb), DF_OK);
+}
+
+static char *render_map(const df_net *n, const df_mapping *m, const char *solver, const df_metrics *base) {
+    df_svg_buf b;
+    df_svg_buf_init(&b);
+    df_svg_map_opts o = {.net = n, .map = m, .solver = solver, .objective = DF_OBJ_LATENCY, .baseline = base};
+    df_err e;
+    ck_assert_msg(df_svg_map(&o, &b, &e) == DF_OK, "%s", e.msg);
+    ck_assert(!b.oom && b.data && b.len == strlen(b.data));
+    return df_svg_buf_take(&b, NULL);
+}
+
+/* ---- the mapping picture ------------------------------------------------------------------------ */
+
+START_TEST(test_map_well_formed_bands_budget) {
+    df_workload w;
+    chain(&w, 10, "chain10", 0);
+    df_net *n = net_of(&w, 1 << 20, 4);
+    df_mapping m, base;
+    groups_of(&m, 10, 3, 2);
+    groups_of(&base, 10, 1, 1);
+    df_metrics bm;
+    df_err e;
+    ck_assert_int_eq(df_mapping_eval(n, &base, &bm, NULL, &e), DF_OK);
+    char *svg = render_map(n, &m, "exact", &bm);
+    const char *why = xml_problem(svg);
+    ck_assert_msg(why == NULL, "not well-formed: %s", why);
+    ck_assert_int_eq(count(svg, "class=\"group\""), m.n_groups);
+    ck_assert_int_eq(count(svg, "class=\"layer\""), 10);
+    ck_assert_int_eq(count(svg, "id=\"budget\""), 1);
+    ck_assert(strstr(svg, "budget 1 MiB") != NULL);
+    ck_assert(strstr(svg, "m=2") != NULL);
+    ck_assert(strstr(svg, "speedup") != NULL && strstr(svg, "layer-by-layer") != NULL);
+    ck_assert(strstr(svg, "INFEASIBLE") == NULL);
+    /* layer names under the axis for a small network */
+    ck_assert(strstr(svg, ">L9<") != NULL);
+    free(svg);
+    /* without a baseline: no gain in the title, still well-formed */
+    svg = render_map(n, &base, NULL, NULL);
+    ck_assert_msg(xml_problem(svg) == NULL, "%s", xml_problem(svg));
+    ck_assert_int_eq(count(svg, "class=\"group\""), 10);
+    ck_assert(strstr(svg, "speedup") == NULL);
+    free(svg);
+    df_mapping_free(&m);
+    df_mapping_free(&base);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_map_escapes_hostile_names) {
+    df_workload w;
+    chain(&w, 6, HOSTILE "\t\x7f", 1);
+    df_net *n = net_of(&w, 1 << 20, 2);
+    df_mapping m;
+    groups_of(&m, 6, 2, 1);
+    char *svg = render_map(n, &m, HOSTILE, NULL);
+    const char *why = xml_problem(svg);
+    ck_assert_msg(why == NULL, "not well-formed: %s", why);
+    ck_assert(strstr(svg, "<script") == NULL);
+    ck_assert(strstr(svg, "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;") != NULL);
+    ck_assert(strstr(svg, "hw&lt;&amp;&gt;") != NULL);
+    /* \x01 -> space, \xff -> U+FFFD */
+    ck_assert(strstr(svg, " \xEF\xBF\xBD" "0") != NULL);
+    ck_assert(strchr(svg, '\x01') == NULL && strchr(svg, '\x7f') == NULL && strchr(svg, '\t') == NULL);
+    free(svg);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_map_deterministic_and_sizes) {
+    /* 1 layer and 300 layers; rendering twice (also from a second net) gives the same bytes */
+    for (int t = 0; t < 2; t++) {
+        int32_t L = t ? 300 : 1;
+        df_workload w;
+        chain(&w, L, "net", 0);
+        df_net *n1 = net_of(&w, 1 << 20, 8), *n2 = net_of(&w, 1 << 20, 8);
+        df_mapping m;
+        groups_of(&m, L, 7, 4);
+        char *a = render_map(n1, &m, "exact", NULL), *b = render_map(n2, &m, "exact", NULL);
+        ck_assert_msg(xml_problem(a) == NULL, "%s", xml_problem(a));
+        ck_assert_int_eq(strlen(a), strlen(b));
+        ck_assert(memcmp(a, b, strlen(a)) == 0);
+        ck_assert_int_eq(count(a, "class=\"group\""), m.n_groups);
+        ck_assert_int_eq(count(a, "class=\"layer\""), L);
+        /* 300 layers: numbered ticks instead of names */
+        if (L == 300) ck_assert(strstr(a, ">L299<") == NULL && strstr(a, ">280<") != NULL);
+        free(a);
+        free(b);
+        df_mapping_free(&m);
+        df_net_free(n1);
+        df_net_free(n2);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+START_TEST(test_map_infeasible_and_errors) {
+    df_workload w;
+    chain(&w, 8, "tight", 0);
+    df_net *n = net_of(&w, 24 * 1024, 8);
+    df_mapping m;
+    groups_of(&m, 8, 8, 8); /* everything fused at micro-batch 8: far over 24 KiB */
+    char *svg = render_map(n, &m, "eval", NULL);
+    ck_assert_msg(xml_problem(svg) == NULL, "%s", xml_problem(svg));
+    ck_assert(strstr(svg, "INFEASIBLE") != NULL && strstr(svg, "OVER THE BUDGET") != NULL);
+    ck_assert(strstr(svg, "#e74c3c") != NULL);
+    free(svg);
+    /* a mapping that does not cover the net is refused with a message */
+    m.groups[0].last = 5;
+    df_svg_buf b;
+    df_svg_buf_init(&b);
+    df_svg_map_opts o = {.net = n, .map = &m};
+    df_err e;
+    ck_assert_int_eq(df_svg_map(&o, &b, &e), DF_EINVAL);
+    ck_assert(e.msg[0] != '\0');
+    df_svg_buf_free(&b);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* ---- the sweep picture -------------------------------------------------------------------------- */
+
+static char *render_sweep(const df_svg_sweep_opts *o) {
+    df_svg_buf b;
+    df_svg_buf_init(&b);
+    df_err e;
+    ck_assert_msg(df_svg_sweep(o, &b, &e) == DF_OK, "%s", e.msg);
+    size_t len = 0;
+    char *s = df_svg_buf_take(&b, &len);
+    ck_assert_int_eq(len, strlen(s));
+    ck_assert(b.data == NULL && b.len == 0);
+    return s;
+}
+
+START_TEST(test_sweep_gaps_and_escaping) {
+    /* 6 budgets given out of order; point 0 (the smallest) infeasible for all; the third series has a
+     * hole in the middle */
+    int64_t budgets[6] = {1 << 20, 1 << 14, 1 << 16, 1 << 18, 1 << 22, 1 << 24};
+    double l0[6] = {4e-3, NAN, 5e-3, 4.5e-3, 4e-3, 4e-3}, e0[6] = {9e6, NAN, 8e6, 8.5e6, 9e6, 9e6};
+    double l1[6] = {3e-3, NAN, 4.8e-3, 3.9e-3, 2.5e-3, 2.4e-3}, e1[6] = {7e6, NAN, 8e6, 7.5e6, 6e6, 6e6};
+    double l2[6] = {NAN, NAN, 4.9e-3, 4e-3, 2.6e-3, 2.4e-3}, e2[6] = {NAN, NAN, 8e6, 7.6e6, 6.1e6, 6e6};
+    df_svg_series ser[3] = {{"layer-by-layer", l0, e0}, {"optimum (exact)", l1, e1}, {HOSTILE, l2, e2}};
+    df_svg_sweep_opts o = {.title = "sweep " HOSTILE, .subtitle = "sub & title", .note = "a <note>",
+                           .n_points = 6, .budgets = budgets, .n_series = 3, .series = ser};
+    char *a = render_sweep(&o), *b = render_sweep(&o);
+    const char *why = xml_problem(a);
+    ck_assert_msg(why == NULL, "not well-formed: %s", why);
+    ck_assert(strcmp(a, b) == 0);
+    ck_assert(strstr(a, "<script") == NULL && strstr(a, "&lt;script&gt;") != NULL);
+    ck_assert(strstr(a, "a &lt;note&gt;") != NULL);
+    /* two panels x three series */
+    ck_assert_int_eq(count(a, "class=\"series\""), 6);
+    ck_assert_int_eq(count(a, "class=\"panel\""), 2);
+    /* series 2 is split by its gap at 1 MiB: one line before (64 KiB..256 KiB), one after (4..16 MiB);
+     * series 0 and 1 run unbroken from 64 KiB: four polylines per panel */
+    ck_assert_int_eq(count(a, "<polyline"), 8);
+    /* the budget where nothing is feasible is shaded */
+    ck_assert(strstr(a, "gap or shade") != NULL);
+    ck_assert(strstr(a, "best speedup over layer-by-layer") != NULL);
+    free(a);
+    free(b);
+    /* nothing feasible at all: still a picture, saying so */
+    double nan6[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+    df_svg_series none[1] = {{"layer-by-layer", nan6, nan6}};
+    df_svg_sweep_opts o2 = {.title = "empty", .n_points = 6, .budgets = budgets, .n_series = 1, .series = none};
+    a = render_sweep(&o2);
+    ck_assert_msg(xml_problem(a) == NULL, "%s", xml_problem(a));
+    ck_assert_int_eq(count(a, "no feasible point"), 2);
+    ck_assert_int_eq(count(a, "<polyline"), 0);
+    free(a);
+}
+END_TEST
+
+START_TEST(test_sweep_bad_options) {
+    int64_t budgets[2] = {1024, 0};
+    double v[2] = {1, 1};
+    df_svg_series s[1] = {{"a", v, v}};
+    df_svg_sweep_opts o = {.n_points = 2, .budgets = budgets, .n_series = 1, .series = s};
+    df_svg_buf b;
+    df_svg_buf_init(&b);
+    df_err e;
+    ck_assert_int_eq(df_svg_sweep(&o, &b, &e), DF_EINVAL); /* a zero budget */
+    budgets[1] = 2048;
+    o.n_series = 0;
+    ck_assert_int_eq(df_svg_sweep(&o, &b, &e), DF_EINVAL);
+    o.n_series = DF_SVG_MAX_SERIES + 1;
+    ck_assert_int_eq(df_svg_sweep(&o, &b, &e), DF_EINVAL);
+    o.n_series = 1;
+    o.n_points = 0;
+    ck_assert_int_eq(df_svg_sweep(&o, &b, &e), DF_EINVAL);
+    /* one point, one budget: fine */
+    o.n_points = 1;
+    ck_assert_int_eq(df_svg_sweep(&o, &b, &e), DF_OK);
+    ck_assert_msg(xml_problem(b.data) == NULL, "%s", xml_problem(b.data));
+    df_svg_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_checker_catches_bad_xml) {
+    /* the checker itself: it must reject what it is there to catch */
+    ck_assert(xml_problem("<svg><g></svg>") != NULL);
+    ck_assert(xml_problem("<svg><text>a<b</text></svg>") != NULL);
+    ck_assert(xml_problem("<svg><text>a & b</text></svg>") != NULL);
+    ck_assert(xml_problem("<svg x=\"<\"></svg>") != NULL);
+    ck_assert(xml_problem("<svg></svg><svg></svg>") != NULL);
+    ck_assert(xml_problem("<svg><g/><text>&amp;&lt;</text></svg>\n") == NULL);
+}
+END_TEST
+
+static Suite *svg_suite(void) {
+    Suite *s = suite_create("svg");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_checker_catches_bad_xml);
+    tcase_add_test(tc, test_map_well_formed_bands_budget);
+    tcase_add_test(tc, test_map_escapes_hostile_names);
+    tcase_add_test(tc, test_map_deterministic_and_sizes);
+    tcase_add_test(tc, test_map_infeasible_and_errors);
+    tcase_add_test(tc, test_sweep_gaps_and_escaping);
+    tcase_add_test(tc, test_sweep_bad_options);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(svg_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

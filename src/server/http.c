@@ -126,6 +126,7 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
     (void)kind;
     query_acc *q = cls;
     if (!key) return MHD_YES;
+    if (strcmp(key, "format") == 0) return MHD_YES; /* how to answer (?format=svg), not a request field */
     if (json_object_get(q->obj, key)) {
         srv_fail_set(q->f, SRV_PROB_INVALID_REQUEST, NULL, "query parameter %.60s is given twice", key);
         return MHD_NO;

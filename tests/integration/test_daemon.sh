@@ -486,6 +486,9 @@ req_onnx() {
 }
 metrics_of() { grep -o '"metrics":{[^}]*}' "$TMP/body"; }
 daemon_start o --workers 1
+req_onnx o '/v1/map?hardware=edge&budget=512KiB&batch=8&format=svg' "$FIX/resnet18.onnx"
+[ "$code" = 200 ] && grep -q '<svg' "$TMP/body" && grep -qi '^Content-Type: image/svg+xml' "$TMP/headers" \
+    && ok "an ONNX upload with ?format=svg answers the picture of its mapping" || not_ok "onnx + format=svg: $code $(head -c 160 "$TMP/body")"
 req_onnx o '/v1/map?hardware=edge&budget=512KiB&batch=8&objective=latency&solver=exact' "$FIX/resnet18.onnx"
 expect 200 "POST /v1/map with an application/onnx body (resnet18 exported without parameters)" \
     '"workload":\{"name":"onnx","layers":31,"macs":1814073344\}' '"batch":8' '"solver":"exact"' '"feasible":true'

@@ -2,7 +2,9 @@
 #
 #   make deps       install the Debian packages that are missing (apt-get; root or sudo)
 #   make            build the library, the CLI (build/dnnfuser) and, when present, the daemon
-#   make test       build and run every test: Check unit suites and integration scripts
+#   make test       build and run every test: Check unit suites and integration scripts, the same again
+#                   built with AddressSanitizer + UBSan (build-asan/)
+#   make asan       only the sanitizer pass of make test
 #   make bench      build and run the benchmarks in tests/bench/ (prints figures; not in CI)
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured, as in the GNU conventions
 #   make uninstall  remove exactly what install put there
@@ -29,7 +31,7 @@ LDFLAGS   ?=
 
 # Debian 12 packages the build and the tests need. `make deps` installs the missing ones.
 DEB_PKGS  := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
-             check libsystemd-dev curl nginx-light
+             check libsystemd-dev curl nginx-light clang libclang-rt-14-dev valgrind
 PKGS      := jansson openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -75,7 +77,8 @@ INTEG      := $(sort $(wildcard tests/integration/test_*.sh))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench weights install uninstall clean
+.PHONY: all deps test unit unit-bins integration bench weights install uninstall clean \
+        asan asan-build
 all: $(CLI) $(SERVER) $(TRAIN)
 
 $(BUILD)/src/server/%.o: src/server/%.c
@@ -130,9 +133,28 @@ unit: $(UNIT_BINS)
 integration: all
 	@BUILD=$(BUILD) bash tests/run.sh $(INTEG)
 
+unit-bins: $(UNIT_BINS)
+
+# --- hardening (issue #6): sanitizer build, fuzz targets, hostile-input storm ---------------------
+# The sanitizer pass rebuilds the whole tree in $(ASAN_BUILD)/ (a sub-make with its own BUILD, CC and
+# flags) and runs every unit suite and integration script against it; tests/run.sh gives those items
+# the sanitizer environment (items "asan:PATH") and fails an item on any report.
+ASAN_BUILD := build-asan
+ASAN_CC    ?= gcc
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
+ASAN_ITEMS := $(addprefix asan:,$(ASAN_UNIT_BINS) $(INTEG))
+
+asan-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	    LDFLAGS="$(SAN_FLAGS)" all unit-bins
+
+asan: asan-build
+	@bash tests/run.sh $(ASAN_ITEMS)
+
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS)
-	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG)
+test: all $(UNIT_BINS) asan-build
+	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(ASAN_ITEMS)
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; ./$$b; done
@@ -161,6 +183,6 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/dnnfuserd
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SERVER_OBJS:.o=.d) $(TRAIN_OBJS:.o=.d)

@@ -2,7 +2,12 @@
 #
 #   make deps       install the Debian packages that are missing (apt-get; root or sudo)
 #   make            build the library, the CLI (build/dnnfuser) and, when present, the daemon
-#   make test       build and run every test: Check unit suites and integration scripts
+#   make test       build and run every test: Check unit suites and integration scripts, the same again
+#                   built with AddressSanitizer + UBSan (build-asan/), and a short run
+#                   of every libFuzzer target (build-fuzz/, 20 s each, two at a time)
+#   make asan       only the sanitizer pass of make test
+#   make fuzz       run every fuzz target (tests/fuzz/) for FUZZ_SECONDS (default 60) each; new inputs
+#                   kept in build-fuzz/corpus/, crashes in build-fuzz/crashes/
 #   make bench      build and run the benchmarks in tests/bench/ (prints figures; not in CI)
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured, as in the GNU conventions
 #   make uninstall  remove exactly what install put there
@@ -29,7 +34,7 @@ LDFLAGS   ?=
 
 # Debian 12 packages the build and the tests need. `make deps` installs the missing ones.
 DEB_PKGS  := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
-             check libsystemd-dev curl nginx-light chromium systemd wrk
+             check libsystemd-dev curl nginx-light chromium systemd wrk clang libclang-rt-14-dev valgrind
 PKGS      := jansson openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -75,7 +80,8 @@ INTEG      := $(sort $(wildcard tests/integration/test_*.sh))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench weights install uninstall clean
+.PHONY: all deps test unit unit-bins integration bench weights install uninstall clean \
+        asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds
 all: $(CLI) $(SERVER) $(TRAIN)
 
 $(BUILD)/src/server/%.o: src/server/%.c
@@ -130,9 +136,66 @@ unit: $(UNIT_BINS)
 integration: all
 	@BUILD=$(BUILD) bash tests/run.sh $(INTEG)
 
+unit-bins: $(UNIT_BINS)
+
+# --- hardening (issue #6): sanitizer build, fuzz targets, hostile-input storm ---------------------
+# The sanitizer pass rebuilds the whole tree in $(ASAN_BUILD)/ (a sub-make with its own BUILD, CC and
+# flags) and runs every unit suite and integration script against it; tests/run.sh gives those items
+# the sanitizer environment (items "asan:PATH") and fails an item on any report.
+ASAN_BUILD := build-asan
+ASAN_CC    ?= gcc
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
+ASAN_ITEMS := $(addprefix asan:,$(ASAN_UNIT_BINS) $(INTEG))
+
+asan-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	    LDFLAGS="$(SAN_FLAGS)" all unit-bins
+
+asan: asan-build
+	@bash tests/run.sh $(ASAN_ITEMS)
+
+# libFuzzer targets tests/fuzz/fuzz_<name>.c, built with clang into $(FUZZ_BUILD)/fuzz/ against the
+# library and the request parsers compiled with coverage + ASan + UBSan. fuzz_onnx.c builds only once
+# the ONNX importer exists (include/dnnfuser/onnx.h).
+FUZZ_BUILD := build-fuzz
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+ifeq ($(wildcard include/dnnfuser/onnx.h),)
+FUZZ_SRCS  := $(filter-out tests/fuzz/fuzz_onnx.c,$(FUZZ_SRCS))
+endif
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SERVER_OBJS := $(BUILD)/src/server/request.o $(BUILD)/src/server/problem.o $(BUILD)/src/server/answer.o
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_SERVER_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-CC $<")
+	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) -Isrc/server -fsanitize=fuzzer -o $@ $< $(FUZZ_SERVER_OBJS) $(LIB) \
+	    $(LDFLAGS) $(LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" LDFLAGS="$(FUZZ_SAN)" fuzz-bins
+
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/run_fuzz.sh
+
+# Regenerates the small weights files that seed the weights target (tests/fuzz/mkweights.c).
+$(BUILD)/fuzz/mkweights: tests/fuzz/mkweights.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+
+fuzz-seeds: $(BUILD)/fuzz/mkweights
+	@mkdir -p tests/fuzz/corpus/fuzz_weights
+	./$(BUILD)/fuzz/mkweights tests/fuzz/corpus/fuzz_weights
+
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS)
-	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG)
+test: all $(UNIT_BINS) asan-build fuzz-build
+	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(ASAN_ITEMS) tests/fuzz/run_fuzz.sh
 
 BENCH_SCRIPTS := $(sort $(wildcard tests/bench/bench_*.sh))
 bench: all $(BENCH_BINS)
@@ -163,6 +226,6 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/dnnfuserd
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(SERVER_OBJS:.o=.d) $(TRAIN_OBJS:.o=.d)

@@ -338,8 +338,13 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
         char name[DF_GPT_NAME_MAX + 1];
         memcpy(name, q, DF_GPT_NAME_MAX);
         name[DF_GPT_NAME_MAX] = '\0';
-        if (memchr(q, 0, DF_GPT_NAME_MAX) == NULL)
+        const uint8_t *nul = memchr(q, 0, DF_GPT_NAME_MAX);
+        if (nul == NULL)
             return df_err_set(err, DF_EINVAL, NULL, "weights file tensor %d: name is not NUL-terminated", i);
+        for (const uint8_t *z = nul; z < q + DF_GPT_NAME_MAX; z++) // the format says NUL-padded: one spelling per file
+            if (*z != 0)
+                return df_err_set(err, DF_EINVAL, NULL, "weights file tensor %d: name is not NUL-padded (byte %d is %02x)",
+                                  i, (int)(z - q), *z);
         for (char *s = name; *s; s++)
             if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) *s = '?'; // printable in the message
         if (strcmp(name, w->name) != 0)

@@ -189,6 +189,8 @@ static void m_dims(uint8_t *b, size_t *len) { (void)len; put32(b + ENTRY(5) + 36
 static void m_ndim(uint8_t *b, size_t *len) { (void)len; put32(b + ENTRY(1) + 32, 2); }
 static void m_tcount(uint8_t *b, size_t *len) { (void)len; b[ENTRY(0) + 60] += 1; }
 static void m_name_unterminated(uint8_t *b, size_t *len) { (void)len; memset(b + ENTRY(2), 'x', 32); }
+/* found by tests/fuzz/fuzz_weights.c: garbage after the name's NUL was accepted */
+static void m_name_padding(uint8_t *b, size_t *len) { (void)len; b[ENTRY(8) + 27] = 0xFF; }
 static void m_norm_f(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM, 6); }
 static void m_norm_std(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM + 4 + 4 * 5 + 4 * 2, 0); }
 static void m_norm_nan(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM + 4 + 4, 0x7fc00000u); }
@@ -232,6 +234,7 @@ static const corruption CORRUPTIONS[] = {
     {"wrong ndim", m_ndim, 0, "\"in.b\" has shape"},
     {"wrong element count", m_tcount, 0, "\"in.w\" count is 41, its shape implies 40"},
     {"unterminated tensor name", m_name_unterminated, 0, "not NUL-terminated"},
+    {"garbage after a tensor name", m_name_padding, 1, "tensor 8: name is not NUL-padded (byte 27 is ff)"},
     {"normalisation F mismatch", m_norm_f, 0, "normalisation block has F = 6"},
     {"normalisation std 0", m_norm_std, 0, "feature 2 is invalid"},
     {"normalisation NaN mean", m_norm_nan, 0, "feature 1 is invalid"},

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         srv_map_result res;
         srv_fail f2;
         srv_fail_clear(&f2);
-        if (srv_run_map(&r, &res, &f2) == 0) {
+        if (srv_run_map(&r, NULL, &res, &f2) == 0) {
             FUZZ_CHECK(res.met.feasible);
             dump(srv_map_reply(&r, &res, 0.0, 0.0));
             srv_map_result_free(&res);

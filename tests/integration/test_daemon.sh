@@ -335,10 +335,10 @@ ms=$((($(date +%s%N) - t0) / 1000000))
     || not_ok "hang-up: curl rc $rc, next request $code after $ms ms"
 [ "$(metric d dnnfuser_client_gone_total)" -ge 1 ] && ok "the hang-up is counted (dnnfuser_client_gone_total)" \
     || not_ok "dnnfuser_client_gone_total not raised"
-# 16 decode slots, 128 transformer items (8 rounds of 72 steps, about a second): hang up once decoding
-# has begun, and the decode steps stop (the job is dropped at the next step boundary, not after its last item)
+# 16 decode slots, 128 transformer items of 16 candidates each (one item per round: 128 x 72 = 9,216
+# steps, seconds of decoding): hang up once decoding has begun, and the decode steps stop (the job is dropped at the next step boundary, not after its last item)
 budgets=$(for k in $(seq 1 32); do printf '"%dKiB",' $((256 + 32 * k)); done)
-grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
+grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8,\"candidates\":16},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
 curl -sS --max-time 20 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
     "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null &
 cpid=$!
@@ -352,8 +352,8 @@ sleep 0.2
 s1=$(metric d dnnfuser_decode_steps_total)
 sleep 0.3
 s2=$(metric d dnnfuser_decode_steps_total)
-[ "$s1" -gt 0 ] && [ "$s1" -lt 576 ] && [ "$s1" = "$s2" ] && [ "$(metric d dnnfuser_client_gone_total)" -ge 2 ] \
-    && ok "a batch whose client hung up stops decoding ($s1 of 576 steps, none after)" \
+[ "$s1" -gt 0 ] && [ "$s1" -lt 9216 ] && [ "$s1" = "$s2" ] && [ "$(metric d dnnfuser_client_gone_total)" -ge 2 ] \
+    && ok "a batch whose client hung up stops decoding ($s1 of 9216 steps, none after)" \
     || not_ok "decoding after hang-up: steps $s1 -> $s2, gone $(metric d dnnfuser_client_gone_total)"
 # --- NDJSON: a batch streamed one item per line, as each is done ------------------------------
 req d POST /v1/map/batch '{"base":{"workload":"resnet18","batch":4,"solver":"exact"},"grid":{"budgets":["256KiB","1MiB","4MiB"],"hardware":["edge","mobile"]}}' \

@@ -4,8 +4,11 @@
 #   make            build the library, the CLI (build/dnnfuser) and, when present, the daemon
 #   make test       build and run every test: Check unit suites and integration scripts, the same again
 #                   built with AddressSanitizer + UBSan (build-asan/), and a short run
-#                   of every libFuzzer target (build-fuzz/, 20 s each, two at a time)
+#                   of every libFuzzer target (build-fuzz/, 20 s each, two at a time); the short
+#                   hostile-input storm is tests/integration/test_storm.sh
 #   make asan       only the sanitizer pass of make test
+#   make stress     the long storm, 1,000 open connections, queue-full, SIGHUP under load, bad weights
+#   make check-leaks  the daemon's integration test under valgrind --leak-check=full (slow; not in test)
 #   make fuzz       run every fuzz target (tests/fuzz/) for FUZZ_SECONDS (default 60) each; new inputs
 #                   kept in build-fuzz/corpus/, crashes in build-fuzz/crashes/
 #   make bench      build and run the benchmarks in tests/bench/ (prints figures; not in CI)
@@ -81,7 +84,8 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test unit unit-bins integration bench weights install uninstall clean \
-        asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds
+        asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds \
+        stress check-leaks
 all: $(CLI) $(SERVER) $(TRAIN)
 
 $(BUILD)/src/server/%.o: src/server/%.c
@@ -193,8 +197,23 @@ fuzz-seeds: $(BUILD)/fuzz/mkweights
 	@mkdir -p tests/fuzz/corpus/fuzz_weights
 	./$(BUILD)/fuzz/mkweights tests/fuzz/corpus/fuzz_weights
 
+# The hostile-input load generator (plain C, no dependencies).
+STORM := $(BUILD)/stress/storm
+$(STORM): tests/stress/storm.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+stress: all $(STORM)
+	@BUILD=$(BUILD) bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
+
+# The daemon's integration test with the daemon under valgrind (minutes; not part of make test).
+check-leaks: all
+	@command -v valgrind >/dev/null || { echo "check-leaks: valgrind not installed (make deps)"; exit 1; }
+	@BUILD=$(BUILD) bash tests/run.sh tests/stress/check_leaks.sh
+
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS) asan-build fuzz-build
+test: all $(UNIT_BINS) $(STORM) asan-build fuzz-build
 	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(ASAN_ITEMS) tests/fuzz/run_fuzz.sh
 
 BENCH_SCRIPTS := $(sort $(wildcard tests/bench/bench_*.sh))

@@ -55,6 +55,9 @@ static const srv_conf_opt table[] = {
      SRV_CONFIG_PATH_MAX - 1, 1, 1, "FILE", "transformer weights file (default: the shipped weights in the binary); SIGHUP reloads"},
     {"decode-slots", "DNNFUSER_DECODE_SLOTS", SRV_CONF_INT, OFF(decode_slots), 0, "64", 16, 4096, 0, 1, "N",
      "transformer sequences decoded at once (KV-cache slots; a request of k candidates takes k)"},
+    {"weights-optional", "DNNFUSER_WEIGHTS_OPTIONAL", SRV_CONF_INT, OFF(weights_optional), 0, "0", 0, 1, 0, 1, "0|1",
+     "a --weights file that cannot be loaded at start: 0 refuses to start, 1 serves, answering transformer requests "
+     "with the exact solver (said in /readyz and /v1/info)"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, 0, 0, NULL, NULL},
 };
 

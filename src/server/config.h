@@ -35,6 +35,7 @@ typedef struct {
     int64_t log_level;                     /* srv_log_level */
     char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */
     int64_t decode_slots;                  /* transformer KV-cache slots (sequences decoded at once) */
+    int64_t weights_optional;              /* 1: a --weights file that cannot be loaded at start is not fatal */
 } srv_config;
 
 typedef enum { SRV_CONF_INT = 0, SRV_CONF_SIZE, SRV_CONF_STRING, SRV_CONF_LOGLEVEL } srv_conf_type;

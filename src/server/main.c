@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dnnfuser/common.h"
+#include "dnnfuser/mapper.h"
 #include "http.h"
 #include "notify.h"
 #include "routes.h"
@@ -147,6 +148,26 @@ int main(int argc, char **argv) {
     atomic_init(&s->draining, 0);
     atomic_init(&s->next_id, 0);
     int rc = 1;
+
+    /* A --weights file is checked here, before anything starts (the loop loads it again, off the loop):
+     * a file that cannot be loaded stops the start-up, or with weights-optional 1 is reported and the
+     * transformer requests are answered by the exact solver. The shipped weights are part of the binary. */
+    if (cfg.weights[0]) {
+        df_mapper *m = NULL;
+        df_err e;
+        if (df_mapper_load(&m, cfg.weights, 16, &e) != DF_OK) {
+            if (!cfg.weights_optional) {
+                srv_log(&s->log, SRV_LOG_ERROR, "startup_failed",
+                        "weights=%s error=\"%s\" hint=\"fix or remove --weights, or set weights-optional = 1 to serve with "
+                        "the exact solver\"", cfg.weights, e.msg);
+                goto out;
+            }
+            snprintf(s->weights_error, sizeof s->weights_error, "%s", e.msg);
+            srv_log(&s->log, SRV_LOG_WARN, "weights_unavailable", "weights=%s error=\"%s\" serving=exact-fallback",
+                    cfg.weights, e.msg);
+        }
+        df_mapper_free(m);
+    }
 
     if (srv_routes_init(s, err, sizeof err)) {
         srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"%s\"", err);

@@ -480,7 +480,12 @@ static int h_presets(srv *s, srv_req *r, srv_reply *out) {
 /* {"loaded": bool, "source", "config": {d, L, H, T, F, A}, "metadata", ...} of the weights in use. */
 static json_t *weights_json(srv *s) {
     srv_weights_info wi;
-    if (!srv_batcher_weights(s->batcher, &wi)) return json_pack("{s:b, s:I}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots);
+    if (!srv_batcher_weights(s->batcher, &wi)) {
+        if (s->weights_error[0]) /* weights-optional: none could be loaded at start */
+            return json_pack("{s:b, s:I, s:s, s:s}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots,
+                             "fallback", "exact", "error", s->weights_error);
+        return json_pack("{s:b, s:I}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots);
+    }
     return json_pack("{s:b, s:s, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:s, s:I, s:I, s:I}", "loaded", 1, "source",
                      wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T", (int)wi.cfg.T,
                      "F", (int)wi.cfg.F, "A", (int)wi.cfg.A, "metadata", wi.text, "train_steps", (json_int_t)wi.steps,
@@ -529,6 +534,13 @@ static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
         reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down");
     } else if (!srv_batcher_alive(s->batcher)) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running");
+    } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0}) && s->weights_error[0]) {
+        /* weights-optional: serving, with the exact solver in place of the transformer */
+        srv_reply_json(out, 200,
+                       json_pack("{s:s, s:s}", "status", "ready", "note",
+                                 "no transformer weights could be loaded: transformer requests are answered by the exact "
+                                 "solver (see /v1/info weights.error)"),
+                       r->id_str);
     } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0})) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the transformer weights are not loaded yet");
         out->retry_after = RETRY_AFTER_S;

@@ -37,6 +37,7 @@ typedef struct srv {
     atomic_uint_least64_t next_id;
     double t_start;              /* srv_now_ms() at start */
     char listen_addr[96];        /* "127.0.0.1:8080" once listening */
+    char weights_error[320];     /* set at start when --weights could not be loaded (weights-optional 1) */
     int port;
     /* built once at start, read-only afterwards */
     char *workloads_body;        /* GET /v1/workloads */

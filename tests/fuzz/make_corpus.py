@@ -138,4 +138,9 @@ bad_maps = {
 }
 for n, s in bad_maps.items():
     write("fuzz_mapping", "bad_" + n, bytes([1 << 2]) + s.encode())
+# ---- ONNX (protobuf ModelProto): tiny malformed ones; run_fuzz.sh adds tests/fixtures/onnx/*.onnx -------
+write("fuzz_onnx", "empty_graph", b"\x3a\x00")
+write("fuzz_onnx", "graph_one_empty_node", b"\x08\x07\x3a\x04\x0a\x02\x1a\x00")
+write("fuzz_onnx", "overlong_varint", b"\x08" + b"\xff" * 10 + b"\x01")
+write("fuzz_onnx", "graph_length_4G", b"\x3a\xff\xff\xff\xff\x0f")
 print("corpus written to", OUT)

@@ -212,9 +212,14 @@ check-leaks: all
 	@command -v valgrind >/dev/null || { echo "check-leaks: valgrind not installed (make deps)"; exit 1; }
 	@BUILD=$(BUILD) bash tests/run.sh tests/stress/check_leaks.sh
 
+# The short load and fault tests that make test runs too (make stress adds the 3 x 40,000 storm):
+# 1,000 open connections, queue-full flood, SIGHUP every 100 ms under load.
+SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh
+
 # Every test, one summary line at the end ("tests: N passed, M failed").
 test: all $(UNIT_BINS) $(STORM) asan-build fuzz-build
-	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(ASAN_ITEMS) tests/fuzz/run_fuzz.sh
+	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(SHORT_STRESS) $(ASAN_ITEMS) \
+	    tests/fuzz/run_fuzz.sh
 
 BENCH_SCRIPTS := $(sort $(wildcard tests/bench/bench_*.sh))
 bench: all $(BENCH_BINS)

@@ -147,6 +147,7 @@ unit-bins: $(UNIT_BINS)
 # flags) and runs every unit suite and integration script against it; tests/run.sh gives those items
 # the sanitizer environment (items "asan:PATH") and fails an item on any report.
 ASAN_BUILD := build-asan
+STORM      := $(BUILD)/stress/storm
 ASAN_CC    ?= gcc
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
@@ -156,7 +157,7 @@ asan-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	    LDFLAGS="$(SAN_FLAGS)" all unit-bins
 
-asan: asan-build
+asan: asan-build $(STORM)
 	@bash tests/run.sh $(ASAN_ITEMS)
 
 # libFuzzer targets tests/fuzz/fuzz_<name>.c, built with clang into $(FUZZ_BUILD)/fuzz/ against the
@@ -198,7 +199,6 @@ fuzz-seeds: $(BUILD)/fuzz/mkweights
 	./$(BUILD)/fuzz/mkweights tests/fuzz/corpus/fuzz_weights
 
 # The hostile-input load generator (plain C, no dependencies).
-STORM := $(BUILD)/stress/storm
 $(STORM): tests/stress/storm.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

@@ -320,18 +320,23 @@ static void try_swap(srv_batcher *b) {
                 (long long)b->generation);
 }
 
+/* No sequence is active: stop stepping, swap in loaded weights, admit what waited for them. */
+static void stop_stepping(srv_batcher *b) {
+    uv_idle_stop(&b->stepper);
+    b->stepping = 0;
+    try_swap(b);
+    dispatch(b);
+}
+
 /* The idle handle: one decode step of every active sequence per loop iteration. */
 static void step_cb(uv_idle_t *h) {
     srv_batcher *b = h->loop->data;
     /* a decoding job whose client hung up wastes at most this one step (one poll per job: ~1% of a step) */
     for (srv_job *j = b->a_head; j; j = j->a_next)
-            if (!j->gone && client_gone(b, j)) j->gone = 1;
+        if (!j->gone && client_gone(b, j)) j->gone = 1;
     dispatch(b); /* new jobs join at the step boundary; expired and gone ones leave */
     if (!b->a_head) {
-        uv_idle_stop(&b->stepper);
-        b->stepping = 0;
-        try_swap(b);
-        dispatch(b);
+        stop_stepping(b);
         arm_deadline_timer(b);
         maybe_finish(b);
         return;
@@ -374,12 +379,7 @@ static void step_cb(uv_idle_t *h) {
             if (j->next_item == j->n_items) start_cpu(b, j); /* the check before reply runs on a worker */
         }
     }
-    if (!b->a_head) {
-        uv_idle_stop(&b->stepper);
-        b->stepping = 0;
-        try_swap(b);
-        dispatch(b);
-    }
+    if (!b->a_head) stop_stepping(b);
     arm_deadline_timer(b);
     maybe_finish(b);
 }

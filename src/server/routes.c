@@ -342,23 +342,31 @@ static int format_svg(srv_req *r, srv_reply *out) {
 
 /* ---- POST handlers ----------------------------------------------------------------------------- */
 
-static int h_map(srv *s, srv_req *r, srv_reply *out) {
-    if (draining(s, r, out)) return SRV_ROUTE_REPLY;
+/* The common start of the POST map handlers: not draining, ?format, the body parsed (*root, *lim) and
+ * a new task of the kind. NULL when a reply was filled in. */
+static srv_task *begin_task(srv *s, srv_req *r, srv_reply *out, task_kind kind, json_t **root, srv_req_limits *lim) {
+    if (draining(s, r, out)) return NULL;
     int svg = format_svg(r, out);
-    if (svg < 0) return SRV_ROUTE_REPLY;
+    if (svg < 0) return NULL;
+    if (parse_body(s, r, out, root, lim)) return NULL;
+    srv_task *t = calloc(1, sizeof *t);
+    if (!t) {
+        json_decref(*root);
+        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
+        return NULL;
+    }
+    t->kind = kind;
+    t->svg = svg;
+    return t;
+}
+
+static int h_map(srv *s, srv_req *r, srv_reply *out) {
     json_t *root;
     srv_req_limits lim;
-    if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
-    srv_task *t = calloc(1, sizeof *t);
+    srv_task *t = begin_task(s, r, out, TASK_MAP, &root, &lim);
+    if (!t) return SRV_ROUTE_REPLY;
     srv_fail f;
     srv_fail_clear(&f);
-    if (!t) {
-        json_decref(root);
-        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return SRV_ROUTE_REPLY;
-    }
-    t->kind = TASK_MAP;
-    t->svg = svg;
     int rc = r->onnx ? srv_parse_map_onnx(root, (const uint8_t *)r->body, r->len, &lim, &t->map, &f)
                      : srv_parse_map(root, "", &lim, &t->map, &f);
     json_decref(root);
@@ -377,24 +385,14 @@ static int h_map(srv *s, srv_req *r, srv_reply *out) {
 }
 
 static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
-    if (draining(s, r, out)) return SRV_ROUTE_REPLY;
-    int svg = format_svg(r, out);
-    if (svg < 0) return SRV_ROUTE_REPLY;
     json_t *root;
     srv_req_limits lim;
-    if (parse_body(s, r, out, &root, &lim)) return SRV_ROUTE_REPLY;
-    srv_task *t = calloc(1, sizeof *t);
+    srv_task *t = begin_task(s, r, out, TASK_BATCH, &root, &lim);
+    if (!t) return SRV_ROUTE_REPLY;
     srv_fail f;
     srv_fail_clear(&f);
-    if (!t) {
-        json_decref(root);
-        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return SRV_ROUTE_REPLY;
-    }
-    t->kind = TASK_BATCH;
-    t->svg = svg;
     int rc = srv_parse_batch(root, &lim, &t->batch, &f);
-    if (rc == 0 && svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
+    if (rc == 0 && t->svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
     json_decref(root);
     if (rc) {
         srv_task_free(t);
@@ -407,7 +405,7 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);
-    if (!svg && wants_ndjson(r)) return submit_stream(s, r, t, out);
+    if (!t->svg && wants_ndjson(r)) return submit_stream(s, r, t, out);
     return submit(s, r, t, out);
 }
 

@@ -1,7 +1,10 @@
 # dnnfuser - top-level Makefile (plain GNU make, no generated build system).
 #
-#   make deps       install the Debian packages that are missing (apt-get; root or sudo)
+#   make deps GOALS install the Debian packages GOALS need that are missing (apt-get; root or sudo),
+#                   then make GOALS with their flags: `make deps all`, `make deps test`
 #   make            build the library, the CLI (build/dnnfuser) and, when present, the daemon
+#   make check      the quick loop: unit suites and the CLI integration test (under a minute)
+#   make check-fresh  the README's two commands in pristine Debian 12 roots (debootstrap; root; minutes)
 #   make test       build and run every test: Check unit suites and integration scripts, the same again
 #                   built with AddressSanitizer + UBSan (build-asan/), and a short run
 #                   of every libFuzzer target (build-fuzz/, 20 s each, two at a time); the short
@@ -35,30 +38,56 @@ override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -D_DEFAULT_SOURCE 
                    -Iinclude $(PKG_CFLAGS) -MMD -MP
 LDFLAGS   ?=
 
-# Debian 12 packages the build and the tests need. `make deps` installs the missing ones.
-DEB_PKGS  := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
-             check libsystemd-dev curl nginx-light chromium systemd wrk clang libclang-rt-14-dev valgrind
-PKGS      := jansson openblas
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-SERVER_PKGS := libmicrohttpd libuv
-SERVER_CFLAGS := $(shell pkg-config --cflags $(SERVER_PKGS) 2>/dev/null)
-SERVER_LIBS   := $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
-# systemd notify support when libsystemd is there (USE_SYSTEMD=no to build without)
-USE_SYSTEMD ?= $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes || echo no)
-ifeq ($(USE_SYSTEMD),yes)
-SERVER_CFLAGS += -DHAVE_LIBSYSTEMD $(shell pkg-config --cflags libsystemd)
-SERVER_LIBS   += $(shell pkg-config --libs libsystemd)
-endif
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
-LIBS      := $(PKG_LIBS) -lm
-
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
+
+# --- Debian 12 packages, by what needs them ---------------------------------------------------------
+# `make deps GOALS` installs the missing packages the GOALS given with it need, and only those:
+# building and running need RUN_PKGS (the README's run command, `make deps all`, installs nothing else);
+# the tests add TEST_PKGS (Check; curl for the integration scripts; nginx for the scale-out test;
+# chromium for the SVG rendering test; systemd for systemd-analyze; clang and its sanitizer runtime for
+# the libFuzzer targets; help2man for the man pages test_install checks); make install adds help2man;
+# make check-leaks adds valgrind, make bench adds wrk. `make deps` alone installs RUN_PKGS.
+RUN_PKGS   := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
+              libsystemd-dev
+TEST_PKGS  := check curl nginx-light chromium systemd clang libclang-rt-14-dev help2man
+TEST_GOALS := test check unit unit-bins integration asan asan-build fuzz fuzz-build fuzz-bins stress \
+              check-leaks bench
+DEB_PKGS   := $(RUN_PKGS) $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),$(TEST_PKGS)) \
+              $(if $(filter install,$(MAKECMDGOALS)),help2man) \
+              $(if $(filter check-leaks,$(MAKECMDGOALS)),valgrind) $(if $(filter bench,$(MAKECMDGOALS)),wrk curl)
+
+# --- build configuration: compiler and linker flags from pkg-config ---------------------------------
+# make reads the whole Makefile before it runs any recipe, so flags taken with $(shell pkg-config) at
+# parse time would come out empty in `make deps all` on a machine that lacks the -dev packages (issue
+# #10). Instead mk/config.sh writes them to $(CONFIG), which this Makefile includes; make remakes an
+# included file that is missing or older than its prerequisites and then restarts, reading the new
+# flags. With deps among the goals, $(CONFIG) depends on deps (first pass only: MAKE_RESTARTS is set
+# after the restart), so the packages are installed before the flags are taken. A missing library
+# stops the build with one line naming the package (mk/config.sh). The pkg-config directories are
+# prerequisites too: installing a -dev package by hand refreshes the flags.
+USE_SYSTEMD ?= yes
+CONFIG     := $(BUILD)/config.mk
+NOCONFIG_GOALS := deps clean uninstall check-fresh
+PC_DIRS    := $(wildcard /usr/lib/pkgconfig /usr/share/pkgconfig /usr/lib/$(shell uname -m)-linux-gnu/pkgconfig)
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(CONFIG)
+ifneq ($(CONFIG_USE_SYSTEMD),$(USE_SYSTEMD))
+$(CONFIG): config-changed
+endif
+endif
+.PHONY: config-changed
+$(CONFIG): mk/config.sh $(PC_DIRS) $(if $(MAKE_RESTARTS),,$(filter deps,$(MAKECMDGOALS)))
+	@mkdir -p $(dir $@)
+	$(Q)USE_SYSTEMD=$(USE_SYSTEMD) sh mk/config.sh $@
+$(CONFIG).flags: $(CONFIG)
+# Unit-test targets need Check; others build without it. Expanded when such a recipe runs.
+need_check = $(if $(CHECK_MISSING),$(error $(CHECK_MISSING)))
+LIBS      := $(PKG_LIBS) -lm
+
 
 # --- sources: one folder per module; data flows core <- solve, model <- server, cli, train -------
 CORE_SRCS  := $(sort $(wildcard src/core/*.c))
@@ -84,17 +113,17 @@ INTEG      := $(sort $(wildcard tests/integration/test_*.sh))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit unit-bins integration bench weights install uninstall clean \
+.PHONY: all deps man check check-fresh test unit unit-bins integration bench weights install uninstall clean \
         asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds \
         stress check-leaks
 all: $(CLI) $(SERVER) $(TRAIN)
 
-$(BUILD)/src/server/%.o: src/server/%.c
+$(BUILD)/src/server/%.o: src/server/%.c $(CONFIG).flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(CONFIG).flags
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -124,12 +153,12 @@ SERVER_LIB_OBJS := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJS))
 $(BUILD)/tests/check_server_%: tests/unit/check_server_%.c $(SERVER_LIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
-	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(SERVER_LIB_OBJS) $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(SERVER_LIBS) $(LIBS)
+	$(need_check)$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(SERVER_LIB_OBJS) $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(SERVER_LIBS) $(LIBS)
 
 $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
-	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+	$(need_check)$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
 $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -222,6 +251,16 @@ test: all $(UNIT_BINS) $(STORM) asan-build fuzz-build
 	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(SHORT_STRESS) $(ASAN_ITEMS) \
 	    tests/fuzz/run_fuzz.sh
 
+# The quick edit-compile-test loop (under a minute): every unit suite and the CLI integration script.
+check: all $(UNIT_BINS)
+	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) tests/integration/test_cli.sh
+
+# The pristine-root check (issue #10): the README's two commands, read from the README, each in a
+# fresh debootstrapped Debian 12 root with only git, make, ca-certificates and sudo (tests/fresh/run.sh;
+# root, minutes). FRESH=run or FRESH=test runs one of the two.
+check-fresh:
+	@bash tests/fresh/run.sh $(FRESH)
+
 BENCH_SCRIPTS := $(sort $(wildcard tests/bench/bench_*.sh))
 bench: all $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 ./$$b; done; \
@@ -237,18 +276,68 @@ deps:
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
 	echo "deps: installing$$missing"; \
-	SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	$$SUDO apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then \
+	  command -v sudo >/dev/null || { echo "deps: not root and no sudo: run 'make deps' as root"; exit 1; }; \
+	  SUDO=sudo; fi; \
+	log=$$(mktemp); \
+	if $$SUDO apt-get update -qq >$$log 2>&1 && \
+	   $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >>$$log 2>&1; \
+	then grep -E '^[0-9]+ upgraded|^Need to get|^After this operation' $$log | sed 's/^/deps: /'; rm -f $$log; \
+	else cat $$log; rm -f $$log; echo "deps: apt-get failed"; exit 1; fi
 
-install: all
-	$(INSTALL) -d $(DESTDIR)$(bindir)
+# --- install: what a packager expects, under PREFIX and DESTDIR (GNU directory variables) -----------
+# the two programs; their man pages, made from --help with help2man; the systemd units with ExecStart
+# and --config pointing at the installed paths; the example config (as sysconfdir's dnnfuserd.conf
+# when there is none yet, never over an existing one, and always under docdir); the REST contract
+# and the weights card under datadir. uninstall removes exactly these (the config in sysconfdir only
+# while it is still the example).
+sysconfdir ?= $(if $(filter /usr /usr/local,$(prefix)),/etc,$(prefix)/etc)
+mandir    ?= $(datadir)/man
+docdir    ?= $(datadir)/doc/dnnfuser
+systemdunitdir ?= $(prefix)/lib/systemd/system
+PKGDATADIR := $(datadir)/dnnfuser
+MANPAGES  := $(BUILD)/man/dnnfuser.1 $(if $(SERVER),$(BUILD)/man/dnnfuserd.8)
+UNITS     := $(if $(SERVER),systemd/dnnfuserd.service systemd/dnnfuserd@.service)
+
+$(BUILD)/man/dnnfuser.1: $(CLI)
+$(BUILD)/man/dnnfuserd.8: $(BUILD)/dnnfuserd
+$(BUILD)/man/%:
+	@command -v help2man >/dev/null || { echo "man: help2man not found: install the Debian package help2man (make deps install)"; exit 1; }
+	@mkdir -p $(dir $@)
+	$(Q)help2man --no-info --section=$(subst .,,$(suffix $@)) --name="$(if $(filter %.8,$@),layer-fusion mapping daemon (HTTP/JSON),layer-fusion mappings for DNN accelerators)" --output=$@ ./$<
+
+man: $(MANPAGES)
+
+install: all $(MANPAGES)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(docdir)
 	$(INSTALL_PROGRAM) $(CLI) $(DESTDIR)$(bindir)/dnnfuser
-	$(if $(SERVER),$(INSTALL_PROGRAM) $(SERVER) $(DESTDIR)$(bindir)/dnnfuserd)
+	$(INSTALL_DATA) $(BUILD)/man/dnnfuser.1 $(DESTDIR)$(mandir)/man1/dnnfuser.1
+	$(INSTALL_DATA) api/openapi.yaml $(DESTDIR)$(PKGDATADIR)/openapi.yaml
+	$(INSTALL_DATA) weights/README.md $(DESTDIR)$(PKGDATADIR)/weights-card.md
+ifneq ($(SERVER),)
+	$(INSTALL_PROGRAM) $(SERVER) $(DESTDIR)$(bindir)/dnnfuserd
+	$(INSTALL) -d $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysconfdir)/dnnfuser
+	$(INSTALL_DATA) $(BUILD)/man/dnnfuserd.8 $(DESTDIR)$(mandir)/man8/dnnfuserd.8
+	$(INSTALL_DATA) systemd/dnnfuserd.conf $(DESTDIR)$(docdir)/dnnfuserd.conf.example
+	[ -e $(DESTDIR)$(sysconfdir)/dnnfuser/dnnfuserd.conf ] || \
+	  $(INSTALL_DATA) systemd/dnnfuserd.conf $(DESTDIR)$(sysconfdir)/dnnfuser/dnnfuserd.conf
+	for u in $(UNITS); do \
+	  sed -e 's|/usr/local/bin/dnnfuserd|$(bindir)/dnnfuserd|g' -e 's|/etc/dnnfuser/|$(sysconfdir)/dnnfuser/|g' $$u \
+	    > $(DESTDIR)$(systemdunitdir)/$$(basename $$u).tmp && \
+	  chmod 644 $(DESTDIR)$(systemdunitdir)/$$(basename $$u).tmp && \
+	  mv $(DESTDIR)$(systemdunitdir)/$$(basename $$u).tmp $(DESTDIR)$(systemdunitdir)/$$(basename $$u); \
+	done
+endif
 
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/dnnfuser
-	rm -f $(DESTDIR)$(bindir)/dnnfuserd
+	rm -f $(DESTDIR)$(bindir)/dnnfuser $(DESTDIR)$(bindir)/dnnfuserd
+	rm -f $(DESTDIR)$(mandir)/man1/dnnfuser.1 $(DESTDIR)$(mandir)/man8/dnnfuserd.8
+	rm -f $(DESTDIR)$(PKGDATADIR)/openapi.yaml $(DESTDIR)$(PKGDATADIR)/weights-card.md
+	rm -f $(DESTDIR)$(docdir)/dnnfuserd.conf.example
+	rm -f $(DESTDIR)$(systemdunitdir)/dnnfuserd.service $(DESTDIR)$(systemdunitdir)/dnnfuserd@.service
+	if cmp -s systemd/dnnfuserd.conf $(DESTDIR)$(sysconfdir)/dnnfuser/dnnfuserd.conf; then \
+	  rm -f $(DESTDIR)$(sysconfdir)/dnnfuser/dnnfuserd.conf; fi
+	-rmdir $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/dnnfuser 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -116,7 +116,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 .PHONY: all deps man check check-fresh test unit unit-bins integration bench weights install uninstall clean \
         asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds \
         stress check-leaks
-all: $(CLI) $(SERVER) $(TRAIN)
+all: $(CLI) $(SERVER) $(TRAIN) $(BUILD)/layers.ok
 
 $(BUILD)/src/server/%.o: src/server/%.c $(CONFIG).flags
 	@mkdir -p $(dir $@)
@@ -131,21 +131,37 @@ $(BUILD)/%.o: %.c $(CONFIG).flags
 # The shipped weights are linked in (.incbin in src/model/embedded.c).
 $(BUILD)/src/model/embedded.o: weights/dnnfuser.weights
 
+# One archive per layer, linked top-down (DESIGN §1: core <- solve, model <- report <- server, cli,
+# train); mk/layers.sh fails the build on any upward or sideways call or include (issue #12). The
+# union archive $(LIB) is for the tests, fuzz targets and benchmarks.
+LAYER_LIBS := $(foreach l,report model solve core,$(if $(wildcard src/$(l)/*.c),$(BUILD)/libdf_$(l).a))
+$(BUILD)/libdf_core.a: $(CORE_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libdf_solve.a: $(SOLVE_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libdf_model.a: $(MODEL_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libdf_report.a: $(REPORT_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libdf_%.a:
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(CLI): $(CLI_OBJS) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
+$(BUILD)/layers.ok: mk/layers.sh $(LIB_OBJS) $(CLI_OBJS) $(SERVER_OBJS) $(TRAIN_OBJS) $(wildcard include/dnnfuser/*.h)
+	@$(if $(Q),echo "  LAYERS  $(BUILD)")
+	$(Q)sh mk/layers.sh $(BUILD) . && touch $@
 
-$(BUILD)/dnnfuserd: $(SERVER_OBJS) $(LIB)
+$(CLI): $(CLI_OBJS) $(LAYER_LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(SERVER_LIBS) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LAYER_LIBS) $(LIBS)
 
-$(BUILD)/dnnfuser-train: $(TRAIN_OBJS) $(LIB)
+$(BUILD)/dnnfuserd: $(SERVER_OBJS) $(LAYER_LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(TRAIN_OBJS) $(LIB) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LAYER_LIBS) $(SERVER_LIBS) $(LIBS)
+
+$(BUILD)/dnnfuser-train: $(TRAIN_OBJS) $(LAYER_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TRAIN_OBJS) $(LAYER_LIBS) $(LIBS)
 
 # Unit tests: tests/unit/check_<module>.c, one Check suite per module. A suite for a server module
 # (tests/unit/check_server_*.c) also links the server objects except main.

@@ -7,6 +7,7 @@
 #ifndef DNNFUSER_COMMON_H
 #define DNNFUSER_COMMON_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -50,5 +51,28 @@ void df_rng_seed(df_rng *r, uint64_t seed);
 uint64_t df_rng_next(df_rng *r);
 double df_rng_uniform(df_rng *r);             /* [0,1) */
 int32_t df_rng_range(df_rng *r, int32_t n);   /* [0,n) for n > 0 */
+
+/* Statistics of one solver run, and its one input: cancel. When cancel is set and reads nonzero the
+ * solver stops at its next check (exact: per layer of the DP; ga: per generation; repair: per move)
+ * and returns DF_ECANCELED, leaving out unspecified. The solvers clear every other field, so a stats
+ * struct must start zero-initialised (df_solve_stats st = {0}) or with cancel set. */
+typedef struct {
+    const atomic_int *cancel;   /* in: NULL = never cancelled */
+    int64_t groups_evaluated;   /* df_group_eval calls */
+    int32_t pareto_max;         /* edp only: largest Pareto front kept per prefix */
+    int exact;                  /* 1 when the answer is provably optimal */
+} df_solve_stats;
+
+/* Clears the statistics, keeping the cancel input (for the solvers). */
+static inline void df_solve_stats_reset(df_solve_stats *st) {
+    if (!st) return;
+    const atomic_int *c = st->cancel;
+    *st = (df_solve_stats){0};
+    st->cancel = c;
+}
+/* 1 when the run was cancelled (st may be NULL). */
+static inline int df_solve_cancelled(const df_solve_stats *st) {
+    return st && st->cancel && atomic_load_explicit((atomic_int *)st->cancel, memory_order_relaxed) != 0;
+}
 
 #endif

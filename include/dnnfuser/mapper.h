@@ -11,7 +11,7 @@
 #define DNNFUSER_MAPPER_H
 
 #include "dnnfuser/features.h"
-#include "dnnfuser/solve.h"
+#include "dnnfuser/cost.h"
 #include "dnnfuser/weights.h"
 
 typedef struct df_mapper df_mapper;

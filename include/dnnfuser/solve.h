@@ -5,8 +5,6 @@
 #ifndef DNNFUSER_SOLVE_H
 #define DNNFUSER_SOLVE_H
 
-#include <stdatomic.h>
-
 #include "dnnfuser/cost.h"
 
 typedef enum { DF_SOLVER_EXACT = 0, DF_SOLVER_GA, DF_SOLVER_LBL, DF_SOLVER_TRANSFORMER, DF_SOLVER_COUNT } df_solver;
@@ -21,16 +19,8 @@ typedef struct {
     uint64_t seed;        /* default 1 */
 } df_ga_params;
 
-/* Statistics of one solver run, and its one input: cancel. When cancel is set and reads nonzero the
- * solver stops at its next check (exact: per layer of the DP; ga: per generation; repair: per move)
- * and returns DF_ECANCELED, leaving out unspecified. The solvers clear every other field, so a stats
- * struct must start zero-initialised (df_solve_stats st = {0}) or with cancel set. */
-typedef struct {
-    const atomic_int *cancel;   /* in: NULL = never cancelled */
-    int64_t groups_evaluated;   /* df_group_eval calls */
-    int32_t pareto_max;         /* edp only: largest Pareto front kept per prefix */
-    int exact;                  /* 1 when the answer is provably optimal */
-} df_solve_stats;
+/* df_solve_stats (statistics of a run, and its cancel input) is in common.h: the model layer's
+ * transformer solver fills it too. */
 
 void df_ga_params_default(df_ga_params *p);
 
@@ -51,17 +41,5 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
 
 const char *df_solver_name(df_solver s);
 int df_solver_parse(const char *s, df_solver *out);
-
-/* Clears the statistics, keeping the cancel input (for the solvers). */
-static inline void df_solve_stats_reset(df_solve_stats *st) {
-    if (!st) return;
-    const atomic_int *c = st->cancel;
-    *st = (df_solve_stats){0};
-    st->cancel = c;
-}
-/* 1 when the run was cancelled (st may be NULL). */
-static inline int df_solve_cancelled(const df_solve_stats *st) {
-    return st && st->cancel && atomic_load_explicit((atomic_int *)st->cancel, memory_order_relaxed) != 0;
-}
 
 #endif

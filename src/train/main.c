@@ -12,6 +12,7 @@
 
 #include "dataset.h"
 #include "dnnfuser/mapper.h"
+#include "dnnfuser/solve.h"
 
 typedef struct {
     int32_t samples, steps, batch, threads, d, layers, heads, ctx, eval;

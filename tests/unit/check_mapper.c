@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "dnnfuser/mapper.h"
+#include "dnnfuser/solve.h"
 #include "dnnfuser/synth.h"
 #include "dnnfuser/zoo.h"
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# test_layers.sh - the build refuses code that breaks the one-way flow of DESIGN §1 (issue #12):
+# mk/layers.sh passes on the real tree, and fails, naming the culprit, on a copy of the tree with a
+# deliberately upward call (core calling the exact solver), a sideways call (model calling solve) and
+# an upward include (a core file including solve.h).
+set -uo pipefail
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+CC=${CC:-cc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() { echo "not ok - $1"; fail=$((fail + 1)); }
+
+if out=$(sh mk/layers.sh "$BUILD" . 2>&1); then ok "the tree as it is passes the layer check"
+else bad "the tree fails the layer check: $(head -3 <<<"$out")"; fi
+
+# a copy of the objects and sources, to spoil
+mkdir -p "$tmp/b" "$tmp/t"
+cp -r "$BUILD/src" "$tmp/b/"
+cp -r src include "$tmp/t/"
+printf '#include <stddef.h>\nint df_solve_lbl(const void *, int, void *, void *, void *);\nint bad_upward(void) { return df_solve_lbl(NULL, 0, NULL, NULL, NULL); }\n' >"$tmp/up.c"
+$CC -c -o "$tmp/b/src/core/zz_upward.o" "$tmp/up.c"
+out=$(sh mk/layers.sh "$tmp/b" "$tmp/t" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q 'zz_upward.o (core) uses df_solve_lbl, defined in solve' <<<"$out"; then ok "an upward call (core -> solve) fails the build, naming it"
+else bad "upward call not refused (exit $rc): $(head -2 <<<"$out")"; fi
+rm "$tmp/b/src/core/zz_upward.o"
+$CC -c -o "$tmp/b/src/model/zz_sideways.o" "$tmp/up.c"
+out=$(sh mk/layers.sh "$tmp/b" "$tmp/t" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q 'zz_sideways.o (model) uses df_solve_lbl, defined in solve: model may use only model core' <<<"$out"; then
+    ok "a sideways call (model -> solve) fails the build"
+else bad "sideways call not refused (exit $rc): $(head -2 <<<"$out")"; fi
+rm "$tmp/b/src/model/zz_sideways.o"
+f=$(ls "$tmp"/t/src/core/*.c | head -1)
+sed -i '1i #include "dnnfuser/solve.h"' "$f"
+out=$(sh mk/layers.sh "$tmp/b" "$tmp/t" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "$(basename "$f") (core) includes dnnfuser/solve.h (solve)" <<<"$out"; then ok "an upward include fails the build"
+else bad "upward include not refused (exit $rc): $(head -2 <<<"$out")"; fi
+
+echo "layers: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -47,13 +47,13 @@ endif
 # --- Debian 12 packages, by what needs them ---------------------------------------------------------
 # `make deps GOALS` installs the missing packages the GOALS given with it need, and only those:
 # building and running need RUN_PKGS (the README's run command, `make deps all`, installs nothing else);
-# the tests add TEST_PKGS (Check; curl for the integration scripts; nginx for the scale-out test;
+# the tests add TEST_PKGS (Check; libyaml for tests/tools/jsontool, the contract's schema check; curl for the integration scripts; nginx for the scale-out test;
 # chromium for the SVG rendering test; systemd for systemd-analyze; clang and its sanitizer runtime for
 # the libFuzzer targets; help2man for the man pages test_install checks); make install adds help2man;
 # make check-leaks adds valgrind, make bench adds wrk. `make deps` alone installs RUN_PKGS.
 RUN_PKGS   := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
               libsystemd-dev
-TEST_PKGS  := check curl nginx-light chromium systemd clang libclang-rt-14-dev help2man
+TEST_PKGS  := check libyaml-dev curl nginx-light chromium systemd clang libclang-rt-14-dev help2man
 TEST_GOALS := test check unit unit-bins integration asan asan-build fuzz fuzz-build fuzz-bins stress \
               check-leaks bench
 DEB_PKGS   := $(RUN_PKGS) $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),$(TEST_PKGS)) \
@@ -86,6 +86,7 @@ $(CONFIG): mk/config.sh $(PC_DIRS) $(if $(MAKE_RESTARTS),,$(filter deps,$(MAKECM
 $(CONFIG).flags: $(CONFIG)
 # Unit-test targets need Check; others build without it. Expanded when such a recipe runs.
 need_check = $(if $(CHECK_MISSING),$(error $(CHECK_MISSING)))
+need_yaml = $(if $(YAML_MISSING),$(error $(YAML_MISSING)))
 LIBS      := $(PKG_LIBS) -lm
 
 
@@ -183,10 +184,18 @@ $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB)
 unit: $(UNIT_BINS)
 	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS)
 
-integration: all
+integration: all $(TEST_TOOLS)
 	@BUILD=$(BUILD) bash tests/run.sh $(INTEG)
 
-unit-bins: $(UNIT_BINS)
+# Test helpers in C (the tests need no Python): tests/tools/jsontool (schema check against
+# api/openapi.yaml, JSON comparison). Built with the unit binaries, so the sanitizer build has them.
+TEST_TOOLS := $(BUILD)/tools/jsontool
+$(BUILD)/tools/jsontool: tests/tools/jsontool.c $(CONFIG).flags
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(need_yaml)$(Q)$(CC) $(CFLAGS) $(YAML_CFLAGS) -o $@ $< $(LDFLAGS) $(YAML_LIBS) $(LIBS)
+
+unit-bins: $(UNIT_BINS) $(TEST_TOOLS)
 
 # --- hardening (issue #6): sanitizer build, fuzz targets, hostile-input storm ---------------------
 # The sanitizer pass rebuilds the whole tree in $(ASAN_BUILD)/ (a sub-make with its own BUILD, CC and
@@ -264,12 +273,12 @@ check-leaks: all
 SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh
 
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS) $(STORM) asan-build fuzz-build
+test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) asan-build fuzz-build
 	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(SHORT_STRESS) $(ASAN_ITEMS) \
 	    tests/fuzz/run_fuzz.sh
 
 # The quick edit-compile-test loop (under a minute): every unit suite and the CLI integration script.
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(TEST_TOOLS)
 	@BUILD=$(BUILD) bash tests/run.sh $(UNIT_BINS) tests/integration/test_cli.sh
 
 # The pristine-root check (issue #10): the README's two commands, read from the README, each in a

@@ -3,8 +3,8 @@
 # dnnfuser builds against) to the file named by $1, from pkg-config, for the Makefile to include.
 #
 # Stops with one line naming the Debian package to install when a required library is missing: no
-# silent fallback (a link without -ljansson fails 300 times over, far from the cause). The Check
-# library is needed only by the unit tests: when it is missing the file says so (CHECK_MISSING) and
+# silent fallback (a link without -ljansson fails 300 times over, far from the cause). Check (unit
+# tests) and libyaml (tests/tools/jsontool) are needed only by the tests: when it is missing the file says so (CHECK_MISSING) and
 # only the targets that need it stop, with the same kind of line.
 #   USE_SYSTEMD=no   build dnnfuserd without sd_notify (the shipped units use Type=notify; the
 #                    default needs libsystemd-dev)
@@ -49,6 +49,13 @@ tmp="$out.tmp.$$"
         echo "CHECK_LIBS := $(pkg-config --libs check)"
     else
         echo "CHECK_MISSING := config: library check not found by pkg-config: install the Debian package check (make deps test)"
+    fi
+    if pkg-config --exists yaml-0.1; then
+        echo "YAML_MISSING :="
+        echo "YAML_CFLAGS := $(pkg-config --cflags yaml-0.1)"
+        echo "YAML_LIBS := $(pkg-config --libs yaml-0.1)"
+    else
+        echo "YAML_MISSING := config: library yaml-0.1 not found by pkg-config: install the Debian package libyaml-dev (make deps test)"
     fi
 } >"$tmp"
 # $out is always renewed (make compares its time with its prerequisites); $out.flags, which the

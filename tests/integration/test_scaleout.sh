@@ -150,6 +150,29 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 -H 'Content-Type: 
 [ "$code" = 200 ] && has '"feasible":true' && ok "POST /v1/map through nginx on 127.0.0.1:$NPORT" \
     || not_ok "POST /v1/map through nginx: $code"
 
+# --- nginx's own errors are problem+json (RFC 9457), like the daemon's ------------------------------
+# problem_check NAME WANT_CODE CURL_ARGS...: nginx answers WANT_CODE as application/problem+json
+problem_check() {
+    local name=$1 want=$2; shift 2
+    local out
+    out=$(curl -s -o "$TMP/pbody" -w '%{http_code} %{content_type}' --max-time 10 "$@") || out="curl-failed"
+    if [ "$out" = "$want application/problem+json" ] && grep -q "\"status\":$want," "$TMP/pbody"; then
+        ok "nginx's $want ($name) is a problem+json body"
+    else
+        not_ok "nginx's $name: '$out' $(head -c 120 "$TMP/pbody")"
+    fi
+}
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+problem_check "body over client_max_body_size" 413 -H 'Content-Type: application/json' --data-binary "@$TMP/big.json" \
+    "http://127.0.0.1:$NPORT/v1/map"
+problem_check "/metrics is not proxied" 404 "http://127.0.0.1:$NPORT/metrics"
+problem_check "request line too long" 414 "http://127.0.0.1:$NPORT/$(head -c 20000 /dev/zero | tr '\0' a)"
+problem_check "header too large" 400 -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "http://127.0.0.1:$NPORT/v1/info"
+# the daemon's own problems pass through untouched (proxy_intercept_errors off)
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$NPORT/v1/workloads/nosuchnet") || code=curl-failed
+[ "$code" = 404 ] && has 'unknown-workload' && ok "the daemon's own 404 passes through nginx unchanged" ||
+    not_ok "daemon 404 through nginx: $code $(head -c 120 "$TMP/body")"
+
 # --- bounded load; one instance hangs and is killed half-way ------------------------------------------------
 printf '%s' "$BODY" >"$TMP/map.json"
 per=$((REQUESTS / CLIENTS))
@@ -224,4 +247,7 @@ kill -0 "${DPID[a]}" 2>/dev/null && ok "the survivor is still running" || not_ok
 daemon_signal a TERM
 daemon_wait a 20
 [ "$rc" -eq 0 ] && ok "the survivor drains and exits 0" || not_ok "survivor exit status $rc"
+problem_check "no instance left" 502 "http://127.0.0.1:$NPORT/v1/info"
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 "http://127.0.0.1:$NPORT/v1/info" || true
+grep -qi '^Retry-After: 1' "$TMP/hdr" && ok "nginx's 502 says Retry-After" || not_ok "nginx's 502 has no Retry-After"
 finish scaleout

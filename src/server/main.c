@@ -30,6 +30,9 @@
 
 extern char **environ;
 
+/* Longest wait at exit for queued log lines to reach stderr. */
+#define LOG_FLUSH_MS 1000
+
 static void on_change(void *ctx, const srv_conf_opt *o, const char *old_value, const char *new_value, int applied) {
     srv *s = ctx;
     if (applied)
@@ -145,6 +148,10 @@ int main(int argc, char **argv) {
     int nl;
     srv_route_labels(labels, &nl);
     srv_metrics_init(&s->metrics, labels, nl);
+    /* from here on no thread waits for the reader of stderr: lines go through the logger's queue and
+     * its own thread (a full queue drops and counts them: dnnfuser_log_dropped_total) */
+    if (srv_log_start(&s->log, SRV_LOG_QUEUE_BYTES, &s->metrics.log_dropped))
+        srv_log(&s->log, SRV_LOG_WARN, "log_queue", "started=no reason=\"out of memory or threads\" mode=direct");
     atomic_init(&s->draining, 0);
     atomic_init(&s->next_id, 0);
     int rc = 1;
@@ -220,13 +227,16 @@ int main(int argc, char **argv) {
         srv_log(&s->log, SRV_LOG_INFO, "stopped", "uptime_s=%.3f requests=%llu", (srv_now_ms() - s->t_start) / 1e3,
                 (unsigned long long)atomic_load(&s->next_id));
     if (rc != 0) {
-        /* forced: threads may still run; leave without freeing what they use */
+        /* forced: threads may still run; leave without freeing what they use (a short flush: the log
+         * thread dies with the process) */
+        srv_log_flush(&s->log, LOG_FLUSH_MS);
         return rc;
     }
 out:
     if (s->http) srv_http_stop(s);
     if (s->batcher) srv_batcher_free(s->batcher);
     srv_routes_free(s);
+    srv_log_stop(&s->log, LOG_FLUSH_MS); /* a stuck stderr reader costs at most this at exit */
     free(s);
     return rc;
 }

@@ -14,6 +14,7 @@
  *   dnnfuser_decode_batch_size                      histogram (sequences per transformer decode step)
  *   dnnfuser_decode_steps_total                     counter (transformer decode steps)
  *   dnnfuser_answers_total{path}                    counter (map answers by the path that produced them)
+ *   dnnfuser_log_dropped_total                      counter (log lines dropped: the log's reader is too slow)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
  *
  * The struct lives inside the server (no globals). Route names are given at init. */
@@ -51,6 +52,7 @@ typedef struct {
     atomic_int_least64_t queue_depth, inflight;
     atomic_uint_least64_t expired_queued, expired_running, fallbacks;
     atomic_uint_least64_t client_gone, cancelled;
+    atomic_uint_least64_t log_dropped; /* counted by the logger (srv_log_start) */
 } srv_metrics;
 
 /* exact, ga, lbl, transformer, repaired, exact-fallback */

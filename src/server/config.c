@@ -166,17 +166,27 @@ static char *trim(char *s) {
     return s;
 }
 
-int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t errlen) {
+/* srv_config_load_file, also describing the file in *info (may be NULL). */
+static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info, char *err, size_t errlen) {
+    srv_conf_file_info dummy;
+    if (!info) info = &dummy;
+    memset(info, 0, sizeof *info);
+    info->ends_in_newline = 1;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "config %s: %s", path, strerror(errno));
         return -1;
     }
+    info->read = 1;
     char line[4096];
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         size_t len = strlen(line);
+        info->bytes += (int64_t)len;
+        info->ends_in_newline = len > 0 && line[len - 1] == '\n';
+        for (size_t i = 0; i < len && !info->text; i++)
+            if (!isspace((unsigned char)line[i])) info->text = 1;
         if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
             snprintf(err, errlen, "config %s line %d: line longer than %zu bytes", path, lineno, sizeof line - 2);
             rc = -1;
@@ -224,6 +234,8 @@ int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t er
             rc = -1;
             break;
         }
+        info->settings++;
+        info->last_line = lineno;
     }
     if (rc == 0 && ferror(f)) {
         snprintf(err, errlen, "config %s: read error", path);
@@ -231,6 +243,10 @@ int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t er
     }
     fclose(f);
     return rc;
+}
+
+int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t errlen) {
+    return load_file(cfg, path, NULL, err, errlen);
 }
 
 int srv_config_load_env(srv_config *cfg, char *const *env, char *err, size_t errlen) {
@@ -261,13 +277,17 @@ static void build_longopts(struct option *lo) {
     lo[k] = (struct option){NULL, 0, NULL, 0};
 }
 
-int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action, char *err,
-                    size_t errlen) {
+static int load_all(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action,
+                    srv_conf_file_info *info, char *err, size_t errlen) {
     struct option lo[N_OPTS + 4];
     build_longopts(lo);
     *action = SRV_CONF_RUN;
     srv_config_defaults(cfg);
     err[0] = '\0';
+    if (info) {
+        memset(info, 0, sizeof *info);
+        info->ends_in_newline = 1;
+    }
 
     /* pass 1: only --config (the file sits below env and flags); errors wait for pass 2 */
     const char *path = NULL;
@@ -285,7 +305,7 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, sr
             snprintf(err, errlen, "--config: %s", why);
             return -1;
         }
-        if (srv_config_load_file(cfg, cfg->config_path, err, errlen)) return -1;
+        if (load_file(cfg, cfg->config_path, info, err, errlen)) return -1;
     }
     if (srv_config_load_env(cfg, env, err, errlen)) return -1;
 
@@ -312,6 +332,33 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, sr
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action, char *err,
+                    size_t errlen) {
+    srv_conf_file_info info;
+    return load_all(cfg, argc, argv, env, action, &info, err, errlen);
+}
+
+int srv_config_load_reload(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_file_info *info,
+                           char *err, size_t errlen) {
+    srv_conf_action action;
+    if (load_all(cfg, argc, argv, env, &action, info, err, errlen)) return -1;
+    if (!info->read) return 0; /* no config file: environment and flags only */
+    const char *path = cfg->config_path;
+    if (!info->text) {
+        snprintf(err, errlen,
+                 "config %s is empty (%lld bytes, nothing but white space): being rewritten? An empty file would reset "
+                 "every setting to its default; to mean that, write a comment line", path, (long long)info->bytes);
+        return -1;
+    }
+    if (!info->ends_in_newline) {
+        snprintf(err, errlen,
+                 "config %s: the last line has no newline (%lld bytes): truncated or still being written? Every line "
+                 "must end with a newline", path, (long long)info->bytes);
         return -1;
     }
     return 0;

@@ -51,14 +51,22 @@ static void reload_weights(srv *s) {
         srv_log(&s->log, SRV_LOG_WARN, "weights_reload", "skipped=yes reason=closed");
 }
 
+/* SIGHUP: the whole file, environment and flags are read into a scratch copy and checked (a damaged
+ * or empty file is refused: srv_config_load_reload) before anything live changes; then the reloadable
+ * values are copied and published to the request threads as one snapshot (srv_limits_load). */
 static void reload(srv *s, int argc, char **argv) {
     srv_config fresh;
-    srv_conf_action action;
+    srv_conf_file_info info;
     char err[512];
-    if (srv_config_load(&fresh, argc, argv, environ, &action, err, sizeof err)) {
+    if (srv_config_load_reload(&fresh, argc, argv, environ, &info, err, sizeof err)) {
+        for (char *p = err; *p; p++)
+            if (*p == '"') *p = '\'';
         srv_log(&s->log, SRV_LOG_WARN, "reload_failed", "error=\"%s\" kept=previous", err);
         return;
     }
+    if (info.read && info.settings == 0)
+        srv_log(&s->log, SRV_LOG_WARN, "config_empty",
+                "config=%s settings=0 effect=\"every setting the file held returns to its default\"", fresh.config_path);
     int n = srv_config_apply_reload(&s->cfg, &fresh, on_change, s);
     srv_limits_load(&s->lim, &s->cfg);
     srv_batcher_set_depth(s->batcher, s->cfg.queue_depth);
@@ -196,6 +204,16 @@ int main(int argc, char **argv) {
         srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"cannot start the work loop (%d)\"", rc);
         rc = 1;
         goto out;
+    }
+    /* a file a SIGHUP would refuse (empty, last line without newline) is served at start, with a warning */
+    if (cfg.config_path[0]) {
+        srv_config again;
+        srv_conf_file_info info;
+        if (srv_config_load_reload(&again, argc, argv, environ, &info, err, sizeof err)) {
+            for (char *p = err; *p; p++)
+                if (*p == '"') *p = '\'';
+            srv_log(&s->log, SRV_LOG_WARN, "config_warning", "error=\"%s\" accepted=at_start reload=would_keep_previous", err);
+        }
     }
     /* the weights load off the loop; /readyz is 503 until they are in */
     srv_batcher_reload_weights(s->batcher, cfg.weights);

@@ -317,6 +317,58 @@ START_TEST(test_log_line_format) {
 }
 END_TEST
 
+/* SIGHUP's load on a file as it is being rewritten (issue 17 row 9): what it returns and why. */
+static int reload_with(const char *text, srv_config *c, srv_conf_file_info *info, char *err, size_t errlen) {
+    const char *path = tmpfile_with(text);
+    char env[128];
+    snprintf(env, sizeof env, "DNNFUSER_CONFIG=%s", path);
+    char *argv[] = {"dnnfuserd", NULL};
+    char *envp[] = {env, NULL};
+    err[0] = '\0';
+    int rc = srv_config_load_reload(c, 1, argv, envp, info, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(test_reload_refuses_damage) {
+    srv_config c;
+    srv_conf_file_info info;
+    char err[512];
+    /* a whole file: applied */
+    ck_assert_msg(reload_with("queue-depth = 7\ndeadline-ms = 30000\n", &c, &info, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(info.read, 1);
+    ck_assert_int_eq(info.settings, 2);
+    ck_assert_int_eq(c.deadline_ms, 30000);
+    /* cut mid-value: "deadline-ms = 30" of 30000 parses, but its line has no newline */
+    ck_assert_int_eq(reload_with("queue-depth = 7\ndeadline-ms = 30", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "no newline"));
+    ck_assert_int_eq(info.ends_in_newline, 0);
+    /* cut mid-key: an error of its own (unknown key), also refused */
+    ck_assert_int_eq(reload_with("queue-depth = 7\ndeadl", &c, &info, err, sizeof err), -1);
+    /* cut mid-value of a size: "1M" is not a size */
+    ck_assert_int_eq(reload_with("max-body = 1M", &c, &info, err, sizeof err), -1);
+    /* empty (truncated by `>` before being written again), or white space only: refused */
+    ck_assert_int_eq(reload_with("", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "empty"));
+    ck_assert_int_eq(reload_with(" \n\n\t\n", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "empty"));
+    /* a comment only: the explicit way to ask for the defaults, applied (main logs it at warn) */
+    ck_assert_msg(reload_with("# all defaults\n", &c, &info, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(info.settings, 0);
+    ck_assert_int_eq(c.deadline_ms, 10000);
+    /* a bad value anywhere: refused, with the line */
+    ck_assert_int_eq(reload_with("queue-depth = 7\nworkers = 0\n", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "line 2"));
+    /* no file at all: environment and flags only, fine */
+    char *argv[] = {"dnnfuserd", NULL};
+    ck_assert_int_eq(srv_config_load_reload(&c, 1, argv, NULL, &info, err, sizeof err), 0);
+    ck_assert_int_eq(info.read, 0);
+    /* a file that disappeared: refused */
+    char *envp[] = {"DNNFUSER_CONFIG=/nonexistent/dnnfuserd.conf", NULL};
+    ck_assert_int_eq(srv_config_load_reload(&c, 1, argv, envp, &info, err, sizeof err), -1);
+}
+END_TEST
+
 /* Reads everything a pipe holds now (its write end may stay open). */
 static size_t drain_pipe(int fd, char *buf, size_t cap) {
     size_t n = 0;
@@ -386,7 +438,10 @@ START_TEST(test_log_queue_stuck_reader) {
     ck_assert_ptr_nonnull(strstr(buf, " warn log_dropped lines="));
     ck_assert_ptr_nonnull(strstr(buf, " id=0 pad="));
     /* stuck again, then stop: bounded, and it gives up on what is left */
-    for (int i = 0; i < 5000; i++) srv_log(&lg, SRV_LOG_INFO, "request", "id=%d pad=%s", i, pad);
+    for (int round = 0; round < 50; round++) { /* paced, so the writer fills the pipe before the ring */
+        for (int i = 0; i < 100; i++) srv_log(&lg, SRV_LOG_INFO, "request", "id=%d pad=%s", i, pad);
+        usleep(1000);
+    }
     ck_assert_uint_gt(srv_log_stop(&lg, 100), 0);
     close(fds[0]);
     close(fds[1]);
@@ -410,6 +465,7 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, test_print_roundtrip);
     tcase_add_test(tc, test_log_levels);
     tcase_add_test(tc, test_log_line_format);
+    tcase_add_test(tc, test_reload_refuses_damage);
     tcase_add_test(tc, test_log_queue_delivers);
     tcase_add_test(tc, test_log_queue_stuck_reader);
     suite_add_tcase(s, tc);

@@ -47,6 +47,14 @@ static const srv_conf_opt table[] = {
      "SIZE", "memory pool per HTTP connection (headers and upload chunks)"},
     {"conn-timeout", "DNNFUSER_CONN_TIMEOUT", SRV_CONF_INT, OFF(conn_timeout), 0, "30", 0, 86400, 0, 1, "S",
      "close a connection idle for S seconds (0 = never)"},
+    {"per-ip-connections", "DNNFUSER_PER_IP_CONNECTIONS", SRV_CONF_INT, OFF(per_ip_connections), 0, "256", 0,
+     1000000, 0, 1, "N", "connections one client address may hold at once, more are refused (0 = no limit; behind a "
+     "proxy all clients share its address)"},
+    {"header-timeout", "DNNFUSER_HEADER_TIMEOUT", SRV_CONF_INT, OFF(header_timeout), 0, "10", 0, 3600, 0, 1, "S",
+     "a request's headers must arrive within S seconds of its first byte, else 408 and close; also the grace "
+     "before --min-body-rate applies (0 = off)"},
+    {"min-body-rate", "DNNFUSER_MIN_BODY_RATE", SRV_CONF_SIZE, OFF(min_body_rate), 0, "1KiB", 0, 1 * GIB, 0, 1, "SIZE",
+     "bytes per second a request body must average after the header-timeout grace, else 408 and close (0 = off)"},
     {"drain-timeout-ms", "DNNFUSER_DRAIN_TIMEOUT_MS", SRV_CONF_INT, OFF(drain_timeout_ms), 0, "30000", 0, 3600000,
      1, 1, "MS", "on SIGTERM, longest wait for in-flight requests to finish"},
     {"log-level", "DNNFUSER_LOG_LEVEL", SRV_CONF_LOGLEVEL, OFF(log_level), 0, "info", 0, SRV_LOG_LEVELS - 1, 1, 1,

@@ -31,6 +31,9 @@ typedef struct {
     int64_t deadline_ms;                   /* default per-request deadline; a request may lower it */
     int64_t conn_memory;                   /* MHD per-connection memory pool bytes */
     int64_t conn_timeout;                  /* seconds of inactivity before MHD closes a connection */
+    int64_t per_ip_connections;            /* connections per client address (0 = no limit) */
+    int64_t header_timeout;                /* seconds for a request's headers; also the body's grace (0 = off) */
+    int64_t min_body_rate;                 /* bytes per second a body must average after the grace (0 = off) */
     int64_t drain_timeout_ms;              /* SIGTERM: longest wait for in-flight requests */
     int64_t log_level;                     /* srv_log_level */
     char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */

@@ -184,6 +184,14 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
+static void queue_free(struct srv_log_queue *q) {
+    pthread_cond_destroy(&q->drained);
+    pthread_cond_destroy(&q->more);
+    pthread_mutex_destroy(&q->mu);
+    free(q->buf);
+    free(q);
+}
+
 int srv_log_start(srv_logger *lg, size_t queue_bytes, atomic_uint_least64_t *dropped) {
     if (lg->q) return 0;
     if (dropped) lg->dropped = dropped;
@@ -200,11 +208,7 @@ int srv_log_start(srv_logger *lg, size_t queue_bytes, atomic_uint_least64_t *dro
     lg->q = q;
     if (pthread_create(&q->thread, NULL, writer_main, lg) != 0) {
         lg->q = NULL;
-        pthread_cond_destroy(&q->drained);
-        pthread_cond_destroy(&q->more);
-        pthread_mutex_destroy(&q->mu);
-        free(q->buf);
-        free(q);
+        queue_free(q);
         return -1;
     }
     return 0;
@@ -247,10 +251,6 @@ size_t srv_log_stop(srv_logger *lg, int wait_ms) {
     if (left > 0) pthread_cancel(q->thread);
     pthread_join(q->thread, NULL);
     lg->q = NULL;
-    pthread_cond_destroy(&q->drained);
-    pthread_cond_destroy(&q->more);
-    pthread_mutex_destroy(&q->mu);
-    free(q->buf);
-    free(q);
+    queue_free(q);
     return left;
 }

@@ -115,8 +115,9 @@ int srv_config_set(srv_config *cfg, const srv_conf_opt *o, const char *value, ch
         return 0;
     }
     case SRV_CONF_SIZE: {
-        int64_t v;
-        if (df_parse_size(value, &v) != DF_OK) {
+        int64_t v = 0;
+        /* "0" (off, where the range allows it) is not a size to df_parse_size */
+        if (strcmp(value, "0") != 0 && df_parse_size(value, &v) != DF_OK) {
             snprintf(err, errlen, "'%s' is not a size (e.g. 1048576, 512KiB, 1MiB)", value);
             return -1;
         }

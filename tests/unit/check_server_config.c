@@ -330,6 +330,26 @@ static int reload_with(const char *text, srv_config *c, srv_conf_file_info *info
     return rc;
 }
 
+/* The connection guard's options (connguard.h): defaults, and 0 turns each off. */
+START_TEST(test_guard_options) {
+    srv_config c;
+    srv_config_defaults(&c);
+    ck_assert_int_eq(c.per_ip_connections, 256);
+    ck_assert_int_eq(c.header_timeout, 10);
+    ck_assert_int_eq(c.min_body_rate, 1024);
+    char err[256];
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("min-body-rate"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(c.min_body_rate, 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("min_body_rate"), "4KiB", err, sizeof err), 0);
+    ck_assert_int_eq(c.min_body_rate, 4096);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("header-timeout"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("per-ip-connections"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("per-ip-connections"), "-1", err, sizeof err), -1);
+    /* "0" stays refused where the range excludes it */
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("max-body"), "0", err, sizeof err), -1);
+}
+END_TEST
+
 START_TEST(test_reload_refuses_damage) {
     srv_config c;
     srv_conf_file_info info;
@@ -465,6 +485,7 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, test_print_roundtrip);
     tcase_add_test(tc, test_log_levels);
     tcase_add_test(tc, test_log_line_format);
+    tcase_add_test(tc, test_guard_options);
     tcase_add_test(tc, test_reload_refuses_damage);
     tcase_add_test(tc, test_log_queue_delivers);
     tcase_add_test(tc, test_log_queue_stuck_reader);

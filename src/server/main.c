@@ -122,6 +122,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dnnfuserd: %s\n", err);
         return 2;
     }
+    /* --help and --print-config leave in one write(2) (they are a few KiB), so a reader that stops at
+     * its first match (`dnnfuserd --help | grep -q ...` under pipefail) does not kill us with SIGPIPE */
+    static char outbuf[1 << 16];
+    if (action != SRV_CONF_RUN) setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     switch (action) {
     case SRV_CONF_HELP: srv_config_help(stdout, "dnnfuserd"); return 0;
     case SRV_CONF_VERSION: printf("dnnfuserd %s\n", DF_VERSION); return 0;

@@ -12,10 +12,10 @@ typedef enum { DF_SOLVER_EXACT = 0, DF_SOLVER_GA, DF_SOLVER_LBL, DF_SOLVER_TRANS
 typedef struct {
     int32_t population;   /* individuals per generation (default 64) */
     int32_t generations;  /* default 200 */
-    int32_t tournament;   /* tournament size (default 3) */
+    int32_t tournament;   /* tournament size (default 3; >= 1, clamped to population) */
     double crossover;     /* probability per child (default 0.9) */
     double mutation;      /* per-gene probability (default 1/L when <= 0) */
-    int32_t elites;       /* copied unchanged (default 2) */
+    int32_t elites;       /* copied unchanged (default 2; >= 0, clamped to population - 1) */
     uint64_t seed;        /* default 1 */
 } df_ga_params;
 

@@ -47,6 +47,14 @@ static const srv_conf_opt table[] = {
      "SIZE", "memory pool per HTTP connection (headers and upload chunks)"},
     {"conn-timeout", "DNNFUSER_CONN_TIMEOUT", SRV_CONF_INT, OFF(conn_timeout), 0, "30", 0, 86400, 0, 1, "S",
      "close a connection idle for S seconds (0 = never)"},
+    {"per-ip-connections", "DNNFUSER_PER_IP_CONNECTIONS", SRV_CONF_INT, OFF(per_ip_connections), 0, "256", 0,
+     1000000, 0, 1, "N", "connections one client address may hold at once, more are refused (0 = no limit; behind a "
+     "proxy all clients share its address)"},
+    {"header-timeout", "DNNFUSER_HEADER_TIMEOUT", SRV_CONF_INT, OFF(header_timeout), 0, "10", 0, 3600, 0, 1, "S",
+     "a request's headers must arrive within S seconds of its first byte, else 408 and close; also the grace "
+     "before --min-body-rate applies (0 = off)"},
+    {"min-body-rate", "DNNFUSER_MIN_BODY_RATE", SRV_CONF_SIZE, OFF(min_body_rate), 0, "1KiB", 0, 1 * GIB, 0, 1, "SIZE",
+     "bytes per second a request body must average after the header-timeout grace, else 408 and close (0 = off)"},
     {"drain-timeout-ms", "DNNFUSER_DRAIN_TIMEOUT_MS", SRV_CONF_INT, OFF(drain_timeout_ms), 0, "30000", 0, 3600000,
      1, 1, "MS", "on SIGTERM, longest wait for in-flight requests to finish"},
     {"log-level", "DNNFUSER_LOG_LEVEL", SRV_CONF_LOGLEVEL, OFF(log_level), 0, "info", 0, SRV_LOG_LEVELS - 1, 1, 1,
@@ -107,8 +115,9 @@ int srv_config_set(srv_config *cfg, const srv_conf_opt *o, const char *value, ch
         return 0;
     }
     case SRV_CONF_SIZE: {
-        int64_t v;
-        if (df_parse_size(value, &v) != DF_OK) {
+        int64_t v = 0;
+        /* "0" (off, where the range allows it) is not a size to df_parse_size */
+        if (strcmp(value, "0") != 0 && df_parse_size(value, &v) != DF_OK) {
             snprintf(err, errlen, "'%s' is not a size (e.g. 1048576, 512KiB, 1MiB)", value);
             return -1;
         }
@@ -166,17 +175,27 @@ static char *trim(char *s) {
     return s;
 }
 
-int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t errlen) {
+/* srv_config_load_file, also describing the file in *info (may be NULL). */
+static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info, char *err, size_t errlen) {
+    srv_conf_file_info dummy;
+    if (!info) info = &dummy;
+    memset(info, 0, sizeof *info);
+    info->ends_in_newline = 1;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "config %s: %s", path, strerror(errno));
         return -1;
     }
+    info->read = 1;
     char line[4096];
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         size_t len = strlen(line);
+        info->bytes += (int64_t)len;
+        info->ends_in_newline = len > 0 && line[len - 1] == '\n';
+        for (size_t i = 0; i < len && !info->text; i++)
+            if (!isspace((unsigned char)line[i])) info->text = 1;
         if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
             snprintf(err, errlen, "config %s line %d: line longer than %zu bytes", path, lineno, sizeof line - 2);
             rc = -1;
@@ -224,6 +243,8 @@ int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t er
             rc = -1;
             break;
         }
+        info->settings++;
+        info->last_line = lineno;
     }
     if (rc == 0 && ferror(f)) {
         snprintf(err, errlen, "config %s: read error", path);
@@ -231,6 +252,10 @@ int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t er
     }
     fclose(f);
     return rc;
+}
+
+int srv_config_load_file(srv_config *cfg, const char *path, char *err, size_t errlen) {
+    return load_file(cfg, path, NULL, err, errlen);
 }
 
 int srv_config_load_env(srv_config *cfg, char *const *env, char *err, size_t errlen) {
@@ -261,13 +286,17 @@ static void build_longopts(struct option *lo) {
     lo[k] = (struct option){NULL, 0, NULL, 0};
 }
 
-int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action, char *err,
-                    size_t errlen) {
+static int load_all(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action,
+                    srv_conf_file_info *info, char *err, size_t errlen) {
     struct option lo[N_OPTS + 4];
     build_longopts(lo);
     *action = SRV_CONF_RUN;
     srv_config_defaults(cfg);
     err[0] = '\0';
+    if (info) {
+        memset(info, 0, sizeof *info);
+        info->ends_in_newline = 1;
+    }
 
     /* pass 1: only --config (the file sits below env and flags); errors wait for pass 2 */
     const char *path = NULL;
@@ -285,7 +314,7 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, sr
             snprintf(err, errlen, "--config: %s", why);
             return -1;
         }
-        if (srv_config_load_file(cfg, cfg->config_path, err, errlen)) return -1;
+        if (load_file(cfg, cfg->config_path, info, err, errlen)) return -1;
     }
     if (srv_config_load_env(cfg, env, err, errlen)) return -1;
 
@@ -312,6 +341,33 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, sr
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action, char *err,
+                    size_t errlen) {
+    srv_conf_file_info info;
+    return load_all(cfg, argc, argv, env, action, &info, err, errlen);
+}
+
+int srv_config_load_reload(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_file_info *info,
+                           char *err, size_t errlen) {
+    srv_conf_action action;
+    if (load_all(cfg, argc, argv, env, &action, info, err, errlen)) return -1;
+    if (!info->read) return 0; /* no config file: environment and flags only */
+    const char *path = cfg->config_path;
+    if (!info->text) {
+        snprintf(err, errlen,
+                 "config %s is empty (%lld bytes, nothing but white space): being rewritten? An empty file would reset "
+                 "every setting to its default; to mean that, write a comment line", path, (long long)info->bytes);
+        return -1;
+    }
+    if (!info->ends_in_newline) {
+        snprintf(err, errlen,
+                 "config %s: the last line has no newline (%lld bytes): truncated or still being written? Every line "
+                 "must end with a newline", path, (long long)info->bytes);
         return -1;
     }
     return 0;

@@ -31,6 +31,9 @@ typedef struct {
     int64_t deadline_ms;                   /* default per-request deadline; a request may lower it */
     int64_t conn_memory;                   /* MHD per-connection memory pool bytes */
     int64_t conn_timeout;                  /* seconds of inactivity before MHD closes a connection */
+    int64_t per_ip_connections;            /* connections per client address (0 = no limit) */
+    int64_t header_timeout;                /* seconds for a request's headers; also the body's grace (0 = off) */
+    int64_t min_body_rate;                 /* bytes per second a body must average after the grace (0 = off) */
     int64_t drain_timeout_ms;              /* SIGTERM: longest wait for in-flight requests */
     int64_t log_level;                     /* srv_log_level */
     char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */
@@ -73,6 +76,27 @@ int srv_config_load_env(srv_config *cfg, char *const *env, char *err, size_t err
  * a one-line message in err. */
 int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_action *action, char *err,
                     size_t errlen);
+
+/* What a config file held (srv_config_load_reload). */
+typedef struct {
+    int read;             /* a config file was named and opened */
+    int text;             /* it has a character other than white space (a comment counts) */
+    int ends_in_newline;  /* its last line ends with '\n' (or the file is empty) */
+    int settings;         /* key = value lines */
+    int last_line;        /* line number of the last setting */
+    int64_t bytes;
+} srv_conf_file_info;
+
+/* SIGHUP's load: the whole of srv_config_load into cfg (a scratch copy: the live settings change only
+ * if this returns 0), then refuses a file that looks damaged rather than meant, since a reload that
+ * meets a file half rewritten must keep the previous settings:
+ *   - empty, or white space only (a file truncated by `>` before it is written again): applying it
+ *     would silently reset every setting to its default. A file holding only a comment is applied
+ *     (that is how to ask for the defaults).
+ *   - a last line without its newline (cut mid-value: "deadline-ms = 30" of "30000").
+ * Returns 0, or -1 with the reason in err; info describes the file either way. */
+int srv_config_load_reload(srv_config *cfg, int argc, char **argv, char *const *env, srv_conf_file_info *info,
+                           char *err, size_t errlen);
 
 /* Value of option o in cfg as text (what --print-config and the reload log show). */
 void srv_config_format(const srv_config *cfg, const srv_conf_opt *o, char *buf, size_t n);

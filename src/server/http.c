@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "connguard.h"
 #include "routes.h"
 
 #define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
@@ -24,7 +26,21 @@
 struct srv_http {
     struct MHD_Daemon *d;
     MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon; closed after MHD_stop_daemon */
+    srv_guard *guard;        /* per-address cap, progress timeouts, idle connections at the limit */
 };
+
+/* A request line with more query parameters than this, or whose parameters would take more than half
+ * the connection's memory pool (--conn-memory; about 64 bytes of bookkeeping each), is answered 431 at
+ * once (on_uri): MHD 0.9.75 runs out of pool for them, logs 431 and then leaves the connection hanging
+ * until the connection timeout (never, with --conn-timeout 0). */
+#define MAX_QUERY_PARAMS 256
+#define QUERY_PARAM_POOL_BYTES 64
+
+/* The guard's record of a connection (MHD's socket context, set by on_connection). */
+static srv_guard_conn *guard_conn(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? (srv_guard_conn *)ci->socket_context : NULL;
+}
 
 void srv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
 void srv_http_resume(void *conn) { MHD_resume_connection(conn); }
@@ -96,6 +112,11 @@ static void precheck(srv *s, srv_req *r) {
         return;
     }
     if (r->method != SRV_METHOD_POST) return;
+    if (atomic_load(&s->draining)) { /* known before the body: not worth reading it (nor a 100 Continue) */
+        srv_fail_set(&r->early, SRV_PROB_DRAINING, NULL, "the server is shutting down; retry on another instance");
+        r->early.retry_after = 1;
+        return;
+    }
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     /* an ONNX model as the raw body: POST /v1/map only (its other fields in the query string) */
     r->onnx = is_type(ct, "application/onnx") && strcmp(rt[r->route].path, "/v1/map") == 0;
@@ -202,7 +223,8 @@ static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
     }
     if (rep->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
     /* a body we did not read (413) or an unread remainder: do not keep the connection */
-    if (rep->status == 413 || rep->status == 411) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (rep->status == 413 || rep->status == 411 || r->at_once)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned int)rep->status, resp);
     MHD_destroy_response(resp);
     r->answered = 1;
@@ -214,6 +236,29 @@ static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
     srv_log(&s->log, lvl, "request", "id=%s method=%s path=%s status=%d ms=%.3f bytes=%zu", r->id_str, r->method_str,
             r->path, rep->status, secs * 1e3, rep->len);
     return ret;
+}
+
+/* The problem noted before the body (r->early). */
+static enum MHD_Result answer_early(srv *s, srv_req *r) {
+    srv_reply rep;
+    srv_reply_problem(&rep, &r->early, r->id_str);
+    if (r->early.kind == SRV_PROB_METHOD_NOT_ALLOWED) {
+        int n;
+        rep.allow = srv_routes(&n)[r->route].allow;
+    }
+    return queue_reply(s, r, &rep);
+}
+
+static int expects_continue(struct MHD_Connection *conn) {
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return e && strcasecmp(e, "100-continue") == 0;
+}
+
+/* A body follows the headers (Content-Length above 0, or chunked). */
+static int has_body(struct MHD_Connection *conn) {
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (te && *te) || (cl && strtoull(cl, NULL, 10) > 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -243,14 +288,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&s->metrics.inflight, 1);
         precheck(s, r);
         *con_cls = r;
-        return MHD_YES; /* never answer on the first call (PLATFORM.md pitfall 2) */
+        r->guard = guard_conn(conn);
+        srv_guard_headers_done(s->http->guard, r->guard, has_body(conn), r->t0);
+        /* A client that sent Expect: 100-continue waits for a 100 before its body. MHD sends it when
+         * the first call queues nothing, so a request already known to fail (413 by Content-Length, 415,
+         * 404, 405, 503 draining) is answered now, without the body (MHD then closes the connection; the
+         * reply says Connection: close). Otherwise: never answer on the first call (PLATFORM.md
+         * pitfall 2). */
+        if (r->early.kind != SRV_PROB_NONE && expects_continue(conn)) {
+            r->at_once = 1;
+            return answer_early(s, r);
+        }
+        return MHD_YES;
     }
     if (*upload_data_size) {
         append_body(s, r, upload_data, *upload_data_size);
+        srv_guard_body(s->http->guard, r->guard, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->answered) return MHD_YES;
+    srv_guard_busy(s->http->guard, r->guard);
     srv_reply rep;
     memset(&rep, 0, sizeof rep);
     if (r->task) {
@@ -258,14 +316,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         srv_task_reply(s, r->task, r->id_str, &rep);
         return queue_reply(s, r, &rep);
     }
-    if (r->early.kind != SRV_PROB_NONE) {
-        srv_reply_problem(&rep, &r->early, r->id_str);
-        if (r->early.kind == SRV_PROB_METHOD_NOT_ALLOWED) {
-            int n;
-            rep.allow = srv_routes(&n)[r->route].allow;
-        }
-        return queue_reply(s, r, &rep);
-    }
+    if (r->early.kind != SRV_PROB_NONE) return answer_early(s, r);
     int n;
     const srv_route *rt = srv_routes(&n);
     if (rt[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES; /* the task may already be done */
@@ -281,9 +332,74 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         srv_log(&s->log, SRV_LOG_DEBUG, "request_end", "id=%s code=%d answered=%d", r->id_str, (int)toe, r->answered);
     srv_task_free(r->task);
     free(r->body);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) srv_guard_idle(s->http->guard, r->guard, srv_now_ms());
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&s->metrics.inflight, 1);
+}
+
+/* Accept policy: the per-address connection cap. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len) {
+    srv *s = cls;
+    return srv_guard_accept(s->http->guard, addr, len) ? MHD_YES : MHD_NO;
+}
+
+/* Every connection MHD holds is known to the guard; TCP keepalive finds peers that vanished without a
+ * FIN (with --conn-timeout 0 nothing else would). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    srv *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int fd = fi ? fi->connect_fd : -1;
+        if (fd >= 0) {
+            int one = 1, idle = 60, intvl = 10, cnt = 6;
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+        }
+        const struct sockaddr *sa = ai ? ai->client_addr : NULL;
+        socklen_t sl = !sa ? 0 : sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                                            : (socklen_t)sizeof(struct sockaddr_in);
+        *socket_context = srv_guard_open(s->http->guard, fd, sa, sl, srv_now_ms());
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        srv_guard_close(s->http->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* The request line is in (before MHD parses its query into the connection's pool): one with more
+ * parameters than the pool can hold is answered 431 here, straight on the socket, and shut down, as
+ * MHD 0.9.75 would log 431 but send nothing and keep the socket (see MAX_QUERY_PARAMS). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    srv *s = cls;
+    if (!uri) return NULL;
+    const char *q = strchr(uri, '?');
+    if (!q) return NULL;
+    size_t params = 1, len = strlen(q);
+    for (const char *p = q; *p; p++) params += *p == '&';
+    if (params <= MAX_QUERY_PARAMS && params * QUERY_PARAM_POOL_BYTES + len <= (size_t)s->cfg.conn_memory / 2)
+        return NULL;
+    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!fi || fi->connect_fd == MHD_INVALID_SOCKET) return NULL;
+    char body[512], msg[1024];
+    int bl = snprintf(body, sizeof body,
+                      "{\"type\":\"https://dnnfuser.dev/problems/header-fields-too-large\",\"title\":\"Request header "
+                      "fields too large\",\"status\":431,\"detail\":\"the query has %zu parameters (%zu bytes); at most "
+                      "%d are accepted\"}", params, len, MAX_QUERY_PARAMS);
+    int ml = snprintf(msg, sizeof msg,
+                      "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/problem+json\r\n"
+                      "Connection: close\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+    if (ml > 0 && (size_t)ml < sizeof msg) {
+        ssize_t w = send(fi->connect_fd, msg, (size_t)ml, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w; /* best effort: the connection is closed either way */
+    }
+    shutdown(fi->connect_fd, SHUT_RDWR);
+    atomic_fetch_add(&s->metrics.conn_cut[SRV_CUT_QUERY_TOO_LARGE], 1);
+    srv_log(&s->log, SRV_LOG_INFO, "request_refused", "status=431 reason=query_too_large params=%zu bytes=%zu", params, len);
+    return NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -294,7 +410,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
     for (char *p = msg; *p; p++)
         if (*p == '"') *p = '\'';
-    srv_log(&s->log, SRV_LOG_WARN, "mhd", "msg=\"%s\"", msg);
+    /* a client that hangs up mid-request (or one the guard cut) is the client's event, not the server's */
+    srv_log_level lvl = strstr(msg, "closed by remote side") || strstr(msg, "detected connection closure")
+                            ? SRV_LOG_DEBUG : SRV_LOG_WARN;
+    srv_log(&s->log, lvl, "mhd", "msg=\"%s\"", msg);
 }
 
 /* Binds and listens ourselves, so the real port (also for --port 0) is known before any MHD thread
@@ -350,15 +469,28 @@ int srv_http_start(srv *s, char *err, size_t errlen) {
         return -1;
     }
     h->quiesced_fd = MHD_INVALID_SOCKET;
+    srv_guard_opts go = {.max_connections = s->cfg.max_connections,
+                         .per_ip = s->cfg.per_ip_connections,
+                         .header_timeout_ms = s->cfg.header_timeout * 1000,
+                         .min_body_rate = s->cfg.min_body_rate,
+                         .log = &s->log,
+                         .metrics = &s->metrics};
+    if (!(h->guard = srv_guard_new(&go)) || srv_guard_start(h->guard)) {
+        snprintf(err, errlen, "cannot start the connection guard");
+        srv_guard_free(h->guard);
+        free(h);
+        return -1;
+    }
     int family;
     int fd = listen_socket(s, &family, err, errlen);
     if (fd < 0) {
+        srv_guard_free(h->guard);
         free(h);
         return -1;
     }
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
     if (family == AF_INET6) flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem opts[12];
+    struct MHD_OptionItem opts[16];
     int k = 0;
     /* the logger first, or MHD prints its own warnings before it is set */
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s};
@@ -367,28 +499,38 @@ int srv_http_start(srv *s, char *err, size_t errlen) {
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->cfg.conn_memory, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)s->cfg.conn_timeout, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s};
     if (s->cfg.mhd_threads > 1) /* 1 would only print a warning (PLATFORM.md pitfall 7) */
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.mhd_threads, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    s->http = h; /* before MHD starts: its callbacks reach the guard through it */
+    h->d = MHD_start_daemon(flags, 0, on_accept, s, &on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot start libmicrohttpd on %s", s->listen_addr);
         close(fd);
+        s->http = NULL;
+        srv_guard_free(h->guard);
         free(h);
         return -1;
     }
-    s->http = h;
     return 0;
 }
 
 void srv_http_quiesce(srv *s) {
     if (!s->http || !s->http->d || s->http->quiesced_fd != MHD_INVALID_SOCKET) return;
     s->http->quiesced_fd = MHD_quiesce_daemon(s->http->d);
+    /* MHD no longer accepts, but the socket would still listen: new clients would complete their
+     * handshake into the backlog and hang. shutdown(2) stops the listening (new connections are
+     * refused, those waiting in the backlog reset) while the fd stays open until MHD_stop_daemon. */
+    if (s->http->quiesced_fd != MHD_INVALID_SOCKET) shutdown(s->http->quiesced_fd, SHUT_RDWR);
 }
 
 void srv_http_stop(srv *s) {
     if (!s->http) return;
+    srv_guard_stop(s->http->guard);
     if (s->http->d) MHD_stop_daemon(s->http->d);
+    srv_guard_free(s->http->guard); /* every connection is closed now */
     /* the quiesced socket must outlive the MHD threads (microhttpd.h, MHD_quiesce_daemon) */
     if (s->http->quiesced_fd != MHD_INVALID_SOCKET) close(s->http->quiesced_fd);
     free(s->http);

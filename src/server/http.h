@@ -53,6 +53,8 @@ typedef struct srv_req {
     size_t len, cap;
     struct srv_task *task;    /* submitted job, owned here; freed at completion */
     int answered;             /* a response was queued */
+    int at_once;              /* answered on the first call (Expect: 100-continue and an early error) */
+    struct srv_guard_conn *guard; /* the connection's record in the guard (connguard.h), may be NULL */
 } srv_req;
 
 /* Starts MHD on cfg's bind address and port; s->port and s->listen_addr get the real ones. */

@@ -30,6 +30,9 @@
 
 extern char **environ;
 
+/* Longest wait at exit for queued log lines to reach stderr. */
+#define LOG_FLUSH_MS 1000
+
 static void on_change(void *ctx, const srv_conf_opt *o, const char *old_value, const char *new_value, int applied) {
     srv *s = ctx;
     if (applied)
@@ -48,14 +51,22 @@ static void reload_weights(srv *s) {
         srv_log(&s->log, SRV_LOG_WARN, "weights_reload", "skipped=yes reason=closed");
 }
 
+/* SIGHUP: the whole file, environment and flags are read into a scratch copy and checked (a damaged
+ * or empty file is refused: srv_config_load_reload) before anything live changes; then the reloadable
+ * values are copied and published to the request threads as one snapshot (srv_limits_load). */
 static void reload(srv *s, int argc, char **argv) {
     srv_config fresh;
-    srv_conf_action action;
+    srv_conf_file_info info;
     char err[512];
-    if (srv_config_load(&fresh, argc, argv, environ, &action, err, sizeof err)) {
+    if (srv_config_load_reload(&fresh, argc, argv, environ, &info, err, sizeof err)) {
+        for (char *p = err; *p; p++)
+            if (*p == '"') *p = '\'';
         srv_log(&s->log, SRV_LOG_WARN, "reload_failed", "error=\"%s\" kept=previous", err);
         return;
     }
+    if (info.read && info.settings == 0)
+        srv_log(&s->log, SRV_LOG_WARN, "config_empty",
+                "config=%s settings=0 effect=\"every setting the file held returns to its default\"", fresh.config_path);
     int n = srv_config_apply_reload(&s->cfg, &fresh, on_change, s);
     srv_limits_load(&s->lim, &s->cfg);
     srv_batcher_set_depth(s->batcher, s->cfg.queue_depth);
@@ -111,6 +122,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dnnfuserd: %s\n", err);
         return 2;
     }
+    /* --help and --print-config leave in one write(2) (they are a few KiB), so a reader that stops at
+     * its first match (`dnnfuserd --help | grep -q ...` under pipefail) does not kill us with SIGPIPE */
+    static char outbuf[1 << 16];
+    if (action != SRV_CONF_RUN) setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     switch (action) {
     case SRV_CONF_HELP: srv_config_help(stdout, "dnnfuserd"); return 0;
     case SRV_CONF_VERSION: printf("dnnfuserd %s\n", DF_VERSION); return 0;
@@ -145,6 +160,10 @@ int main(int argc, char **argv) {
     int nl;
     srv_route_labels(labels, &nl);
     srv_metrics_init(&s->metrics, labels, nl);
+    /* from here on no thread waits for the reader of stderr: lines go through the logger's queue and
+     * its own thread (a full queue drops and counts them: dnnfuser_log_dropped_total) */
+    if (srv_log_start(&s->log, SRV_LOG_QUEUE_BYTES, &s->metrics.log_dropped))
+        srv_log(&s->log, SRV_LOG_WARN, "log_queue", "started=no reason=\"out of memory or threads\" mode=direct");
     atomic_init(&s->draining, 0);
     atomic_init(&s->next_id, 0);
     int rc = 1;
@@ -190,6 +209,16 @@ int main(int argc, char **argv) {
         rc = 1;
         goto out;
     }
+    /* a file a SIGHUP would refuse (empty, last line without newline) is served at start, with a warning */
+    if (cfg.config_path[0]) {
+        srv_config again;
+        srv_conf_file_info info;
+        if (srv_config_load_reload(&again, argc, argv, environ, &info, err, sizeof err)) {
+            for (char *p = err; *p; p++)
+                if (*p == '"') *p = '\'';
+            srv_log(&s->log, SRV_LOG_WARN, "config_warning", "error=\"%s\" accepted=at_start reload=would_keep_previous", err);
+        }
+    }
     /* the weights load off the loop; /readyz is 503 until they are in */
     srv_batcher_reload_weights(s->batcher, cfg.weights);
     if (srv_http_start(s, err, sizeof err)) {
@@ -220,13 +249,16 @@ int main(int argc, char **argv) {
         srv_log(&s->log, SRV_LOG_INFO, "stopped", "uptime_s=%.3f requests=%llu", (srv_now_ms() - s->t_start) / 1e3,
                 (unsigned long long)atomic_load(&s->next_id));
     if (rc != 0) {
-        /* forced: threads may still run; leave without freeing what they use */
+        /* forced: threads may still run; leave without freeing what they use (a short flush: the log
+         * thread dies with the process) */
+        srv_log_flush(&s->log, LOG_FLUSH_MS);
         return rc;
     }
 out:
     if (s->http) srv_http_stop(s);
     if (s->batcher) srv_batcher_free(s->batcher);
     srv_routes_free(s);
+    srv_log_stop(&s->log, LOG_FLUSH_MS); /* a stuck stderr reader costs at most this at exit */
     free(s);
     return rc;
 }

@@ -61,7 +61,13 @@ void srv_metrics_init(srv_metrics *m, const char *const *routes, int n) {
     atomic_init(&m->fallbacks, 0);
     atomic_init(&m->client_gone, 0);
     atomic_init(&m->cancelled, 0);
+    atomic_init(&m->log_dropped, 0);
+    atomic_init(&m->conn_refused_per_ip, 0);
+    for (int i = 0; i < SRV_CUTS; i++) atomic_init(&m->conn_cut[i], 0);
 }
+
+const char *const srv_cut_names[SRV_CUTS] = {"none", "header_timeout", "body_too_slow", "idle_at_limit",
+                                             "query_too_large"};
 
 const char *const srv_path_names[SRV_PATHS] = {"exact", "ga", "lbl", "transformer", "repaired", "exact-fallback"};
 
@@ -205,6 +211,18 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     for (int i = 0; i < SRV_PATHS; i++)
         bprintf(&b, "dnnfuser_answers_total{path=\"%s\"} %llu\n", srv_path_names[i],
                 (unsigned long long)atomic_load(&mm->answers[i]));
+    family(&b, "dnnfuser_log_dropped_total", "counter",
+           "Log lines dropped because the log queue was full (the reader of stderr is too slow).");
+    bprintf(&b, "dnnfuser_log_dropped_total %llu\n", (unsigned long long)atomic_load(&mm->log_dropped));
+    family(&b, "dnnfuser_connections_refused_total", "counter",
+           "Connections refused at accept, by reason (per_ip: over the per-address connection cap).");
+    bprintf(&b, "dnnfuser_connections_refused_total{reason=\"per_ip\"} %llu\n",
+            (unsigned long long)atomic_load(&mm->conn_refused_per_ip));
+    family(&b, "dnnfuser_connections_cut_total", "counter",
+           "Connections the daemon closed early, by reason (too slow, idle at the connection limit, query too large).");
+    for (int i = 1; i < SRV_CUTS; i++)
+        bprintf(&b, "dnnfuser_connections_cut_total{reason=\"%s\"} %llu\n", srv_cut_names[i],
+                (unsigned long long)atomic_load(&mm->conn_cut[i]));
     family(&b, "dnnfuser_build_info", "gauge", "Build information; the value is always 1.");
     bprintf(&b, "dnnfuser_build_info{version=\"%s\"} 1\n", version ? version : "");
     family(&b, "dnnfuser_uptime_seconds", "gauge", "Seconds since the daemon started.");

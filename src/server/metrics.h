@@ -14,6 +14,10 @@
  *   dnnfuser_decode_batch_size                      histogram (sequences per transformer decode step)
  *   dnnfuser_decode_steps_total                     counter (transformer decode steps)
  *   dnnfuser_answers_total{path}                    counter (map answers by the path that produced them)
+ *   dnnfuser_log_dropped_total                      counter (log lines dropped: the log's reader is too slow)
+ *   dnnfuser_connections_refused_total{reason}      counter (per_ip: over the per-address connection cap)
+ *   dnnfuser_connections_cut_total{reason}          counter (header_timeout, body_too_slow, idle_at_limit,
+ *                                                   query_too_large: see connguard.h and http.c)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
  *
  * The struct lives inside the server (no globals). Route names are given at init. */
@@ -27,6 +31,7 @@
 #define SRV_METRICS_MAX_ROUTES 16
 #define SRV_HIST_MAX_BUCKETS 24
 #define SRV_PATHS 6           /* answer paths, see srv_path_names */
+#define SRV_CUTS 5            /* connection cut reasons incl. none, see srv_cut_names */
 #define SRV_METRICS_CODES 13 /* the statuses the daemon answers, see metrics.c, plus "other" */
 
 typedef struct {
@@ -51,7 +56,13 @@ typedef struct {
     atomic_int_least64_t queue_depth, inflight;
     atomic_uint_least64_t expired_queued, expired_running, fallbacks;
     atomic_uint_least64_t client_gone, cancelled;
+    atomic_uint_least64_t log_dropped; /* counted by the logger (srv_log_start) */
+    atomic_uint_least64_t conn_refused_per_ip;
+    atomic_uint_least64_t conn_cut[SRV_CUTS]; /* by srv_cut_reason (connguard.h); [0] unused */
 } srv_metrics;
+
+/* none, header_timeout, body_too_slow, idle_at_limit, query_too_large (srv_cut_reason's order) */
+extern const char *const srv_cut_names[SRV_CUTS];
 
 /* exact, ga, lbl, transformer, repaired, exact-fallback */
 extern const char *const srv_path_names[SRV_PATHS];

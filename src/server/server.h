@@ -14,8 +14,11 @@
 #include "metrics.h"
 #include "request.h"
 
-/* Limits SIGHUP may change (config options marked reloadable). */
+/* Limits SIGHUP may change (config options marked reloadable). Published as one set: srv_limits_load
+ * bumps seq to odd, stores, bumps it to even (a sequence lock), and srv_limits_snapshot retries until
+ * it read them all under one even seq, so a request never mixes old and new limits. */
 typedef struct {
+    atomic_uint seq;
     atomic_int_least64_t max_body;
     atomic_int_least64_t max_layers;
     atomic_int_least64_t max_batch;

@@ -26,7 +26,8 @@
  * mapping at each layer's largest feasible candidate, then about half the population at random cut
  * densities (spread over (0, 1)) and the rest uniformly random.
  * Generation: elitism (the p->elites best are copied with their fitness), the rest are children of two
- * tournament winners (size p->tournament): two-point crossover over the layer axis with probability
+ * tournament winners (size p->tournament, clamped to the population; elites clamped to population - 1,
+ * so the defaults work for every population >= 2): two-point crossover over the layer axis with probability
  * p->crossover (both gene strings of the segment are exchanged, so groups move with their
  * micro-batch), then per-gene mutation with probability p->mutation (<= 0: 1/L): a cut flips; a
  * micro-batch gene moves one candidate up or down or, one time in four, is resampled in its domain.
@@ -98,18 +99,25 @@ static int check_params(const df_ga_params *p, df_err *err) {
         return df_err_set(err, DF_EINVAL, "/ga/population", "population = %d must be >= 2", p->population);
     if (p->generations < 1)
         return df_err_set(err, DF_EINVAL, "/ga/generations", "generations = %d must be >= 1", p->generations);
-    if (p->tournament < 1 || p->tournament > p->population)
-        return df_err_set(err, DF_EINVAL, "/ga/tournament", "tournament = %d out of range [1, population = %d]",
-                          p->tournament, p->population);
+    if (p->tournament < 1)
+        return df_err_set(err, DF_EINVAL, "/ga/tournament", "tournament = %d must be >= 1", p->tournament);
     if (!(p->crossover >= 0 && p->crossover <= 1))
         return df_err_set(err, DF_EINVAL, "/ga/crossover", "crossover = %g out of range [0, 1]", p->crossover);
     if (!(p->mutation <= 1))
         return df_err_set(err, DF_EINVAL, "/ga/mutation", "mutation = %g must be <= 1 (<= 0 means 1/layers)",
                           p->mutation);
-    if (p->elites < 0 || p->elites >= p->population)
-        return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d out of range [0, population = %d)", p->elites,
-                          p->population);
+    if (p->elites < 0)
+        return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d must be >= 0", p->elites);
     return DF_OK;
+}
+
+/* Tournament size and elite count are fractions of a population in all but name: the defaults (3 and
+ * 2) suit the default 64 but not the smallest population the API allows (2). So they are clamped to
+ * what the population can hold: a tournament draws at most `population` contestants, and at most
+ * population - 1 individuals are elites (every generation breeds at least one child). */
+static void clamp_params(df_ga_params *p) {
+    if (p->tournament > p->population) p->tournament = p->population;
+    if (p->elites > p->population - 1) p->elites = p->population - 1;
 }
 
 static int32_t tournament(const indiv *pop, int32_t n, int32_t k, df_rng *r) {
@@ -165,6 +173,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
     else df_ga_params_default(&p);
     int rc = check_params(&p, err);
     if (rc) return rc;
+    clamp_params(&p);
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
     if ((rc = df_net_check_budget(net, err))) return rc;
 

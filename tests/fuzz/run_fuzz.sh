@@ -3,7 +3,7 @@
 # time (one per core), and ends with "fuzz: N passed, M failed" (a target fails on any crash, leak,
 # sanitizer report or input slower than FUZZ_TIMEOUT seconds). Each run first replays the committed
 # seeds (tests/fuzz/corpus/<target>/) and every past crash kept as a regression input
-# (tests/fuzz/regress/<target>/), then mutates.
+# (tests/fuzz/regress/<target>/), then mutates; the JSON targets with tests/fuzz/request_keys.dict.
 #   make test   FUZZ_SECONDS=20: new inputs go to a temporary directory and are thrown away
 #   make fuzz   FUZZ_KEEP=1: new inputs are kept in $FUZZ_BUILD/corpus/<target>/ (a growing corpus
 #               across runs), crash inputs in $FUZZ_BUILD/crashes/<target>/; one stats line per run
@@ -49,8 +49,12 @@ run_one() {
     [ -d "tests/fuzz/regress/$t" ] && dirs+=("tests/fuzz/regress/$t")
     # the ONNX importer's own fixtures, when that branch is in
     [ "$t" = fuzz_onnx ] && [ -d tests/fixtures/onnx ] && dirs+=(tests/fixtures/onnx)
+    # the JSON targets get the dictionary of request keys (jansson is not instrumented: without it the
+    # fuzzer rarely spells a key)
+    local dict=()
+    case "$t" in fuzz_request | fuzz_workload | fuzz_mapping) dict=(-dict=tests/fuzz/request_keys.dict) ;; esac
     local rc=0
-    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 \
+    "$bin" "${dict[@]}" -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "${dirs[@]}" >"$TMP/$t.log" 2>&1 || rc=$?
     echo "$rc" >"$TMP/$t.rc"
 }

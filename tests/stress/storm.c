@@ -18,6 +18,11 @@
  * RSS; checks that valid requests are still answered; then completes the N requests (each must get its
  * answer) and closes them.
  *
+ * Slowloris mode (--slowloris N): N connections trickle the headers (or the body) of a request at
+ * --slow-rate bytes per second each for --slow-seconds; meanwhile /healthz is asked every 250 ms on a
+ * fresh connection from another loopback address (--probe-from, default 127.0.0.2); reports how many
+ * connections the daemon cut and the /healthz answer times.
+ *
  * Output: one line per kind (sent, as expected, unexpected with the first oddity), then
  *   storm-summary requests=... seconds=... unexpected=... hangs=... valid=... valid_bad=... peak_rss_kib=...
  * Exit status 0 when nothing was unexpected, 1 otherwise, 2 on bad usage or no daemon. */
@@ -839,18 +844,154 @@ static int hold(long n, double hold_s, long valid_n) {
     return 0;
 }
 
+/* ---- slowloris mode ----------------------------------------------------------------------------- */
+
+static const char *probe_from = "127.0.0.2";
+
+/* GET /healthz on a fresh connection; 0 when answered 200 within timeout ms. *ms: the time taken. */
+static int probe_healthz(double timeout, double *ms) {
+    double t0 = now_ms();
+    *ms = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = {(time_t)(timeout / 1e3), (suseconds_t)((long)timeout % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int ok = -1;
+    /* from another loopback address than the attackers' (127.0.0.1), as an honest client elsewhere */
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, probe_from, &src.sin_addr);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0 && connect(fd, (struct sockaddr *)&target, sizeof target) == 0) {
+        const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+            char b[512];
+            ssize_t n = read(fd, b, sizeof b - 1);
+            if (n > 12) {
+                b[n] = '\0';
+                if (!strncmp(b, "HTTP/1.1 200", 12)) ok = 0;
+            }
+        }
+    }
+    close(fd);
+    *ms = now_ms() - t0;
+    return ok;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Opens n connections that trickle a request at rate bytes per second each for secs seconds: the
+ * headers of a request that never ends (phase "headers"), or the body of a POST whose headers were
+ * sent at once (phase "body"). Meanwhile a fresh connection asks GET /healthz every 250 ms (5 s
+ * timeout each). Reports how many of the n the daemon cut (closed or answered) and when, and the
+ * /healthz answer times. Exit status 0 when every probe was answered. */
+static int slowloris(long n, double secs, double rate, const char *phase) {
+    int body = !strcmp(phase, "body");
+    char head[512];
+    int hl = body ? snprintf(head, sizeof head,
+                             "POST /v1/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 100000\r\n\r\n")
+                  : snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+    int *fd = malloc((size_t)n * sizeof *fd);
+    double *cut_at = calloc((size_t)n, sizeof *cut_at);
+    long *sent = calloc((size_t)n, sizeof *sent);
+    struct pollfd *pf = calloc((size_t)n, sizeof *pf);
+    double *probe = calloc(4096, sizeof *probe);
+    if (!fd || !cut_at || !sent || !pf || !probe) die("out of memory");
+    double t0 = now_ms();
+    long opened = 0;
+    for (long i = 0; i < n; i++) {
+        fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd[i] < 0) die("socket: %s", strerror(errno));
+        /* a blocking connect: the kernel completes it from the backlog even when the daemon does not
+         * accept; whether the daemon keeps it shows below */
+        if (connect(fd[i], (struct sockaddr *)&target, sizeof target) != 0) {
+            close(fd[i]);
+            fd[i] = -1;
+            continue;
+        }
+        fcntl(fd[i], F_SETFL, fcntl(fd[i], F_GETFL) | O_NONBLOCK);
+        if (body) { /* the whole header at once, then the body trickles */
+            ssize_t w = write(fd[i], head, (size_t)hl);
+            sent[i] = w > 0 ? w : 0;
+        }
+        opened++;
+    }
+    printf("slowloris: %ld of %ld connections opened in %.1f s (phase %s, %.1f bytes/s each)\n", opened, n,
+           (now_ms() - t0) / 1e3, phase, rate);
+    fflush(stdout);
+    double start = now_ms(), until = start + secs * 1e3, next_probe = start + 500, next_tick = start;
+    long n_probe = 0, probe_fail = 0;
+    while (now_ms() < until) {
+        double t = now_ms();
+        if (t >= next_tick) { /* one byte per connection every 1/rate s */
+            next_tick += 1e3 / rate;
+            for (long i = 0; i < n; i++) {
+                if (fd[i] < 0 || cut_at[i] > 0) continue;
+                char c = body ? ' ' : sent[i] < hl ? head[sent[i]] : 'a';
+                ssize_t w = send(fd[i], &c, 1, MSG_NOSIGNAL);
+                if (w == 1) sent[i]++;
+                else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) cut_at[i] = now_ms();
+            }
+        }
+        /* EOF, an answer (408, 431, ...) or a reset: the daemon is done with the connection */
+        for (long i = 0; i < n; i++) {
+            pf[i].fd = fd[i] >= 0 && cut_at[i] == 0 ? fd[i] : -1;
+            pf[i].events = POLLIN;
+            pf[i].revents = 0;
+        }
+        poll(pf, (nfds_t)n, 20);
+        for (long i = 0; i < n; i++)
+            if (pf[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) cut_at[i] = now_ms();
+        if (now_ms() >= next_probe && n_probe < 4096) {
+            double ms;
+            if (probe_healthz(5000, &ms)) probe_fail++;
+            probe[n_probe++] = ms;
+            next_probe = now_ms() + 250;
+        }
+    }
+    long cut = 0;
+    double first = 0, last = 0;
+    for (long i = 0; i < n; i++)
+        if (cut_at[i] > 0) {
+            if (!cut || cut_at[i] < first) first = cut_at[i];
+            if (cut_at[i] > last) last = cut_at[i];
+            cut++;
+        }
+    qsort(probe, (size_t)n_probe, sizeof *probe, cmp_double);
+    double med = n_probe ? probe[n_probe / 2] : 0, max = n_probe ? probe[n_probe - 1] : 0;
+    printf("slowloris: %ld connections cut by the daemon (first after %.1f s, last after %.1f s), %ld still open after "
+           "%.0f s\n", cut, cut ? (first - start) / 1e3 : 0.0, cut ? (last - start) / 1e3 : 0.0, opened - cut, secs);
+    printf("slowloris-summary opened=%ld cut=%ld probes=%ld probe_failed=%ld healthz_median_ms=%.1f healthz_max_ms=%.1f\n",
+           opened, cut, n_probe, probe_fail, med, max);
+    for (long i = 0; i < n; i++)
+        if (fd[i] >= 0) close(fd[i]);
+    free(fd);
+    free(cut_at);
+    free(sent);
+    free(pf);
+    free(probe);
+    return probe_fail ? 1 : 0;
+}
+
 /* ---- main --------------------------------------------------------------------------------------- */
 
 static void usage(void) {
     fprintf(stderr,
             "usage: storm --port N [--requests N] [--concurrency C] [--max-slow S] [--seconds S] [--timeout S]\n"
             "             [--pid PID] [--seed N] [--only KIND] [--valid-every N] [--list] [--quiet]\n"
-            "       storm --port N --hold N [--hold-seconds S] [--requests N] [--pid PID]\n");
+            "       storm --port N --hold N [--hold-seconds S] [--requests N] [--pid PID]\n"
+            "       storm --port N --slowloris N [--slow-seconds S] [--slow-rate BYTES_PER_S] [--slow-phase headers|body]\n"
+            "             [--probe-from ADDR (default 127.0.0.2)]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
-    long requests = 10000, hold_n = 0;
+    long requests = 10000, hold_n = 0, slow_n = 0;
+    double slow_s = 20, slow_rate = 1;
+    const char *slow_phase = "headers";
     int conc = 48, max_slow = 8, port = 0, list = 0;
     double seconds = 60, hold_s = 5;
     const char *only_name = NULL;
@@ -872,6 +1013,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--valid-every")) valid_every = atol(v), i++;
         else if (!strcmp(a, "--hold")) hold_n = atol(v), i++;
         else if (!strcmp(a, "--hold-seconds")) hold_s = atof(v), i++;
+        else if (!strcmp(a, "--slowloris")) slow_n = atol(v), i++;
+        else if (!strcmp(a, "--slow-seconds")) slow_s = atof(v), i++;
+        else if (!strcmp(a, "--slow-rate")) slow_rate = atof(v), i++;
+        else if (!strcmp(a, "--slow-phase")) slow_phase = v, i++;
+        else if (!strcmp(a, "--probe-from")) probe_from = v, i++;
         else usage();
     }
     signal(SIGPIPE, SIG_IGN);
@@ -887,6 +1033,11 @@ int main(int argc, char **argv) {
     target.sin_port = htons((uint16_t)port);
     target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (only_name && !(only = find_kind(only_name))) die("unknown kind %s (see --list)", only_name);
+    if (slow_n > 0) {
+        if (slow_rate <= 0 || slow_s <= 0 || slow_s > 600 || (strcmp(slow_phase, "headers") && strcmp(slow_phase, "body")))
+            usage();
+        return slowloris(slow_n, slow_s, slow_rate, slow_phase);
+    }
     double t0 = now_ms();
     if (hold_n > 0) {
         hold(hold_n, hold_s, requests ? requests : 20);

@@ -1,7 +1,10 @@
 /* check_server_config.c - unit tests of src/server/config.c: the option table, defaults, value
  * parsing and ranges, config files (comments, quotes, '_' keys, errors naming the line), the
- * environment twins, flag precedence, --help generation and the SIGHUP reload rules. */
+ * environment twins, flag precedence, --help generation and the SIGHUP reload rules; and the logger
+ * (log.c): levels, the line format, the queued mode with a stuck reader. */
 #include <check.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +317,157 @@ START_TEST(test_log_line_format) {
 }
 END_TEST
 
+/* SIGHUP's load on a file as it is being rewritten (issue 17 row 9): what it returns and why. */
+static int reload_with(const char *text, srv_config *c, srv_conf_file_info *info, char *err, size_t errlen) {
+    const char *path = tmpfile_with(text);
+    char env[128];
+    snprintf(env, sizeof env, "DNNFUSER_CONFIG=%s", path);
+    char *argv[] = {"dnnfuserd", NULL};
+    char *envp[] = {env, NULL};
+    err[0] = '\0';
+    int rc = srv_config_load_reload(c, 1, argv, envp, info, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+/* The connection guard's options (connguard.h): defaults, and 0 turns each off. */
+START_TEST(test_guard_options) {
+    srv_config c;
+    srv_config_defaults(&c);
+    ck_assert_int_eq(c.per_ip_connections, 256);
+    ck_assert_int_eq(c.header_timeout, 10);
+    ck_assert_int_eq(c.min_body_rate, 1024);
+    char err[256];
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("min-body-rate"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(c.min_body_rate, 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("min_body_rate"), "4KiB", err, sizeof err), 0);
+    ck_assert_int_eq(c.min_body_rate, 4096);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("header-timeout"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("per-ip-connections"), "0", err, sizeof err), 0);
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("per-ip-connections"), "-1", err, sizeof err), -1);
+    /* "0" stays refused where the range excludes it */
+    ck_assert_int_eq(srv_config_set(&c, srv_config_find("max-body"), "0", err, sizeof err), -1);
+}
+END_TEST
+
+START_TEST(test_reload_refuses_damage) {
+    srv_config c;
+    srv_conf_file_info info;
+    char err[512];
+    /* a whole file: applied */
+    ck_assert_msg(reload_with("queue-depth = 7\ndeadline-ms = 30000\n", &c, &info, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(info.read, 1);
+    ck_assert_int_eq(info.settings, 2);
+    ck_assert_int_eq(c.deadline_ms, 30000);
+    /* cut mid-value: "deadline-ms = 30" of 30000 parses, but its line has no newline */
+    ck_assert_int_eq(reload_with("queue-depth = 7\ndeadline-ms = 30", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "no newline"));
+    ck_assert_int_eq(info.ends_in_newline, 0);
+    /* cut mid-key: an error of its own (unknown key), also refused */
+    ck_assert_int_eq(reload_with("queue-depth = 7\ndeadl", &c, &info, err, sizeof err), -1);
+    /* cut mid-value of a size: "1M" is not a size */
+    ck_assert_int_eq(reload_with("max-body = 1M", &c, &info, err, sizeof err), -1);
+    /* empty (truncated by `>` before being written again), or white space only: refused */
+    ck_assert_int_eq(reload_with("", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "empty"));
+    ck_assert_int_eq(reload_with(" \n\n\t\n", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "empty"));
+    /* a comment only: the explicit way to ask for the defaults, applied (main logs it at warn) */
+    ck_assert_msg(reload_with("# all defaults\n", &c, &info, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(info.settings, 0);
+    ck_assert_int_eq(c.deadline_ms, 10000);
+    /* a bad value anywhere: refused, with the line */
+    ck_assert_int_eq(reload_with("queue-depth = 7\nworkers = 0\n", &c, &info, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "line 2"));
+    /* no file at all: environment and flags only, fine */
+    char *argv[] = {"dnnfuserd", NULL};
+    ck_assert_int_eq(srv_config_load_reload(&c, 1, argv, NULL, &info, err, sizeof err), 0);
+    ck_assert_int_eq(info.read, 0);
+    /* a file that disappeared: refused */
+    char *envp[] = {"DNNFUSER_CONFIG=/nonexistent/dnnfuserd.conf", NULL};
+    ck_assert_int_eq(srv_config_load_reload(&c, 1, argv, envp, &info, err, sizeof err), -1);
+}
+END_TEST
+
+/* Reads everything a pipe holds now (its write end may stay open). */
+static size_t drain_pipe(int fd, char *buf, size_t cap) {
+    size_t n = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (n < cap - 1 && poll(&p, 1, 200) > 0) {
+        ssize_t k = read(fd, buf + n, cap - 1 - n);
+        if (k <= 0) break;
+        n += (size_t)k;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static int count_lines(const char *s, const char *needle) {
+    int c = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++) c++;
+    return c;
+}
+
+/* Queued mode: every line arrives whole and in order through the writer thread. */
+START_TEST(test_log_queue_delivers) {
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    srv_logger lg;
+    srv_log_init(&lg, fds[1], SRV_LOG_INFO);
+    ck_assert_int_eq(srv_log_start(&lg, 64 * 1024, NULL), 0);
+    for (int i = 0; i < 200; i++) srv_log(&lg, SRV_LOG_INFO, "request", "id=%d", i);
+    ck_assert_uint_eq(srv_log_stop(&lg, 5000), 0);
+    static char buf[64 * 1024];
+    drain_pipe(fds[0], buf, sizeof buf);
+    ck_assert_int_eq(count_lines(buf, " info request id="), 200);
+    ck_assert_ptr_nonnull(strstr(buf, " id=0\n"));
+    ck_assert_ptr_nonnull(strstr(buf, " id=199\n"));
+    ck_assert(strstr(buf, " id=10\n") < strstr(buf, " id=11\n"));
+    ck_assert_uint_eq(srv_log_dropped(&lg), 0);
+    /* after stop: dropped and counted, nothing written */
+    srv_log(&lg, SRV_LOG_INFO, "late", "x=1");
+    ck_assert_uint_eq(srv_log_dropped(&lg), 1);
+    ck_assert_uint_eq(drain_pipe(fds[0], buf, sizeof buf), 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
+/* A pipe nobody reads (issue 17 row 3): srv_log must not block (a blocking write would hang this test
+ * past its timeout), the lines beyond the pipe and the ring are dropped and counted, and stop returns
+ * although the writer is stuck in write(2). Once the reader catches up the loss is reported. */
+START_TEST(test_log_queue_stuck_reader) {
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    srv_logger lg;
+    atomic_uint_least64_t dropped;
+    atomic_init(&dropped, 0);
+    srv_log_init(&lg, fds[1], SRV_LOG_INFO);
+    ck_assert_int_eq(srv_log_start(&lg, 8192, &dropped), 0);
+    char pad[200];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (int i = 0; i < 5000; i++) srv_log(&lg, SRV_LOG_INFO, "request", "id=%d pad=%s", i, pad); /* ~1.2 MB */
+    ck_assert_uint_gt(atomic_load(&dropped), 4000);
+    ck_assert_uint_eq(srv_log_dropped(&lg), atomic_load(&dropped));
+    /* the reader catches up: the writer drains the ring and says how many lines were lost */
+    static char buf[256 * 1024];
+    size_t n = 0;
+    for (int tries = 0; tries < 50 && !strstr(buf, "log_dropped"); tries++)
+        n += drain_pipe(fds[0], buf + n, sizeof buf - n);
+    ck_assert_ptr_nonnull(strstr(buf, " warn log_dropped lines="));
+    ck_assert_ptr_nonnull(strstr(buf, " id=0 pad="));
+    /* stuck again, then stop: bounded, and it gives up on what is left */
+    for (int round = 0; round < 50; round++) { /* paced, so the writer fills the pipe before the ring */
+        for (int i = 0; i < 100; i++) srv_log(&lg, SRV_LOG_INFO, "request", "id=%d pad=%s", i, pad);
+        usleep(1000);
+    }
+    ck_assert_uint_gt(srv_log_stop(&lg, 100), 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 static Suite *config_suite(void) {
     Suite *s = suite_create("server_config");
     TCase *tc = tcase_create("config");
@@ -331,6 +485,10 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, test_print_roundtrip);
     tcase_add_test(tc, test_log_levels);
     tcase_add_test(tc, test_log_line_format);
+    tcase_add_test(tc, test_guard_options);
+    tcase_add_test(tc, test_reload_refuses_damage);
+    tcase_add_test(tc, test_log_queue_delivers);
+    tcase_add_test(tc, test_log_queue_stuck_reader);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -42,6 +42,10 @@ START_TEST(test_render) {
     atomic_store(&m.queue_depth, 3);
     atomic_store(&m.inflight, 4);
     srv_hist_observe(&m.batch_size, 3);
+    atomic_store(&m.log_dropped, 5);
+    atomic_store(&m.conn_refused_per_ip, 6);
+    atomic_store(&m.conn_cut[1], 7); /* header_timeout */
+    atomic_store(&m.conn_cut[4], 8); /* query_too_large */
     size_t len = 0;
     char *t = srv_metrics_render(&m, "1.2.3", 12.5, &len);
     ck_assert_ptr_nonnull(t);
@@ -64,6 +68,13 @@ START_TEST(test_render) {
     ck_assert_ptr_nonnull(strstr(t, "dnnfuser_inflight 4\n"));
     ck_assert_ptr_nonnull(strstr(t, "dnnfuser_build_info{version=\"1.2.3\"} 1\n"));
     ck_assert_ptr_nonnull(strstr(t, "dnnfuser_uptime_seconds 12.500\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_log_dropped_total 5\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_connections_refused_total{reason=\"per_ip\"} 6\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_connections_cut_total{reason=\"header_timeout\"} 7\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_connections_cut_total{reason=\"body_too_slow\"} 0\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_connections_cut_total{reason=\"idle_at_limit\"} 0\n"));
+    ck_assert_ptr_nonnull(strstr(t, "dnnfuser_connections_cut_total{reason=\"query_too_large\"} 8\n"));
+    ck_assert_ptr_null(strstr(t, "reason=\"none\""));
     free(t);
 }
 END_TEST

@@ -139,7 +139,8 @@ typedef struct {
 } df_request_src;
 
 /* Reads and validates a map request: types first (REQUEST), then the library's domain checks, then
- * the net is bound and its budget checked (BUDGET names the layer). out is freed on failure. */
+ * the net is bound and its budget checked (BUDGET names the layer). out is freed on failure (on a
+ * BUDGET failure out->hw still holds the hardware that was too small). */
 int df_request_parse(const df_request_src *src, const df_request_limits *lim, df_request *out, df_fail *f);
 /* The query parameters of an application/onnx request (strings) as a request object: numbers for
  * batch, candidates, seq_len, seed, deadline_ms; "workload", "onnx" and "ga" refused. *out new ref. */
@@ -169,7 +170,9 @@ typedef struct {
     double deadline_ms;     /* smallest deadline_ms given anywhere, 0 = none */
     int grid;               /* made from base + grid */
 } df_batch_request;
-int df_batch_request_parse(const json_t *root, const df_request_limits *lim, df_batch_request *out, df_fail *f);
+/* bs (nullable): a workload resolved by the caller for every item (bs->workload; root and prefix unused). */
+int df_batch_request_parse(const json_t *root, const df_request_limits *lim, const df_request_src *bs,
+                           df_batch_request *out, df_fail *f);
 void df_batch_request_free(df_batch_request *r);
 
 /* Budgets written as a list: LO..HI (doubling, HI included), LO..HI:STEPS (log-spaced, both ends) or a
@@ -207,10 +210,10 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
  * -> exact. auto_why (nullable): auto's reason, kept in the note. */
 int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
                             double decode_ms, const char *auto_why, df_answer *a, df_fail *f);
-/* Offers cand (e.g. the answer of a smaller budget of the same sweep) to a checked answer: when it is
- * feasible on r's net and strictly better for the objective it replaces the answer (path "carried",
- * the note says why). Returns 1 when taken, 0 when not, -1 when out of memory. */
-int df_answer_offer(const df_request *r, const df_mapping *cand, const char *why, df_answer *a);
+/* Offers cand, the answer at the smaller budget cand_budget of the same sweep, to a checked answer:
+ * when it is feasible on r's net and strictly better for the objective it replaces the answer (path
+ * "carried", the note says so). Returns 1 when taken, 0 when not, -1 when out of memory. */
+int df_answer_offer(const df_request *r, const df_mapping *cand, int64_t cand_budget, df_answer *a);
 void df_answer_free(df_answer *a);
 
 /* ---- JSON -------------------------------------------------------------------------------------- */

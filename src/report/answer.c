@@ -158,7 +158,7 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
 int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel, df_answer *a, df_fail *f) {
     if (answer_init(a, f)) return -1;
     char why[sizeof a->note];
-    df_solver s = df_request_effective_solver(r, mp != NULL, why, sizeof why);
+    df_solver s = df_request_effective_solver(r, 1, why, sizeof why); /* the caller loads the mapper auto needs */
     df_err e;
     df_err_clear(&e);
     a->stats = (df_solve_stats){.cancel = cancel};
@@ -223,7 +223,7 @@ int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int d
     return check(r, cancel, a, 0, t1, f);
 }
 
-int df_answer_offer(const df_request *r, const df_mapping *cand, const char *why, df_answer *a) {
+int df_answer_offer(const df_request *r, const df_mapping *cand, int64_t cand_budget, df_answer *a) {
     if (!cand || cand->n_groups == 0) return 0;
     df_metrics m;
     df_err e;
@@ -240,6 +240,9 @@ int df_answer_offer(const df_request *r, const df_mapping *cand, const char *why
     free(a->gc);
     a->gc = gc;
     a->path = "carried";
+    char why[160], b[32];
+    snprintf(why, sizeof why, "the answer at the smaller budget %s of this sweep is better here; it is kept",
+             df_format_size(cand_budget, b, sizeof b));
     note_add(a, why);
     return 1;
 }

@@ -415,7 +415,9 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, base, out, f);
     if (build_model(root, base, src, lim, out, f) || build_hw(hv, json_object_get(root, "budget"), base, out, f) ||
         bind_net(out, base, 1, f)) {
+        df_hw hw = out->hw;
         df_request_free(out);
+        if (f->kind == DF_FAIL_BUDGET) out->hw = hw; /* what was too small (a sweep's row) */
         return -1;
     }
     if (!out->seed_given) out->seed = derive_seed(out);
@@ -426,9 +428,11 @@ int df_request_parse(const df_request_src *src, const df_request_limits *lim, df
     return parse_map(src->root, src->prefix, src, lim, out, f);
 }
 
-/* One item of a batch (no bytes, no resolved workload). */
-static int parse_item(const json_t *root, const char *prefix, const df_request_limits *lim, df_request *out, df_fail *f) {
-    df_request_src src = {.root = root, .prefix = prefix};
+/* One item of a batch (no bytes; the workload from the JSON, or the one the caller resolved). */
+static int parse_item(const json_t *root, const char *prefix, const df_request_limits *lim, const df_request_src *bs,
+                      df_request *out, df_fail *f) {
+    df_request_src src = {.root = root, .prefix = prefix, .workload = bs ? bs->workload : NULL,
+                          .workload_zoo = bs ? bs->workload_zoo : 0};
     return parse_map(root, prefix, &src, lim, out, f);
 }
 
@@ -587,7 +591,8 @@ static void sweep_order(df_batch_request *r, size_t nb) {
     }
 }
 
-static int batch_grid(const json_t *root, const df_request_limits *lim, df_batch_request *out, df_fail *f) {
+static int batch_grid(const json_t *root, const df_request_limits *lim, const df_request_src *bs, df_batch_request *out,
+                      df_fail *f) {
     const json_t *base = json_object_get(root, "base"), *grid = json_object_get(root, "grid");
     if (!json_is_object(base))
         return df_fail_set(f, DF_FAIL_REQUEST, "/base", "base must be a map request object, got %s",
@@ -623,7 +628,7 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, df_batch
                 continue;
             }
             df_fail *fk = &out->fails[k];
-            if (parse_item(item, "/base", lim, &out->items[k], fk) == 0) note_deadline(out, out->items[k].deadline_ms);
+            if (parse_item(item, "/base", lim, bs, &out->items[k], fk) == 0) note_deadline(out, out->items[k].deadline_ms);
             else {
                 char to[64];
                 if (nb) {
@@ -648,7 +653,8 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, df_batch
     return 0;
 }
 
-int df_batch_request_parse(const json_t *root, const df_request_limits *lim, df_batch_request *out, df_fail *f) {
+int df_batch_request_parse(const json_t *root, const df_request_limits *lim, const df_request_src *bs,
+                           df_batch_request *out, df_fail *f) {
     memset(out, 0, sizeof *out);
     df_fail_clear(f);
     if (!json_is_object(root)) return df_fail_set(f, DF_FAIL_REQUEST, "", "the body must be an object");
@@ -672,11 +678,11 @@ int df_batch_request_parse(const json_t *root, const df_request_limits *lim, df_
         for (size_t i = 0; rc == 0 && i < n; i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "/requests/%zu", i);
-            if (parse_item(json_array_get(reqs, i), prefix, lim, &out->items[i], &out->fails[i]) == 0)
+            if (parse_item(json_array_get(reqs, i), prefix, lim, bs, &out->items[i], &out->fails[i]) == 0)
                 note_deadline(out, out->items[i].deadline_ms);
         }
     } else if (json_object_get(root, "base") || json_object_get(root, "grid")) {
-        rc = batch_grid(root, lim, out, f);
+        rc = batch_grid(root, lim, bs, out, f);
         out->grid = 1;
     } else {
         return df_fail_set(f, DF_FAIL_REQUEST, "/requests",

@@ -136,7 +136,10 @@ int df_resolve_workload_spec(const char *spec, int32_t seq_len, int32_t max_laye
     if ((rc = read_file(spec, &buf, &n, err))) return rc;
     const char *base = strrchr(spec, '/');
     base = base ? base + 1 : spec;
-    if (df_onnx_sniff(buf, n) && !has_suffix(spec, ".json")) {
+    /* a ModelProto opens with ir_version (field 1, varint: byte 0x08): a cut or damaged model gets the
+     * importer's own message; anything else named .onnx is simply not ONNX */
+    int protobuf_like = n > 0 && buf[0] == 0x08;
+    if ((df_onnx_sniff(buf, n) || (protobuf_like && has_suffix(spec, ".onnx"))) && !has_suffix(spec, ".json")) {
         rc = df_resolve_onnx(buf, n, base, max_layers, out, err);
         if (rc) wrap_msg(err, spec, NULL);
     } else if (looks_json(buf, n) || has_suffix(spec, ".json")) {

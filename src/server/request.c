@@ -119,7 +119,7 @@ void srv_batch_req_free(srv_batch_req *r) {
 int srv_parse_batch(const json_t *root, const srv_req_limits *lim, srv_batch_req *out, srv_fail *f) {
     memset(out, 0, sizeof *out);
     df_fail af;
-    if (df_batch_request_parse(root, lim, &out->b, &af)) return done(-1, &af, f);
+    if (df_batch_request_parse(root, lim, NULL, &out->b, &af)) return done(-1, &af, f);
     out->fails = calloc((size_t)out->b.n, sizeof *out->fails);
     if (!out->fails) {
         df_batch_request_free(&out->b);

@@ -69,12 +69,7 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
                 : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
-    if (carry) {
-        char why[160], b[32];
-        snprintf(why, sizeof why, "the answer at the smaller budget %s of this sweep is better here; it is kept",
-                 df_format_size(carry_budget, b, sizeof b));
-        df_answer_offer(r, carry, why, &res);
-    }
+    if (carry) df_answer_offer(r, carry, carry_budget, &res);
     if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
     srv_metrics_answer(&s->metrics, res.path);

@@ -197,7 +197,7 @@ cat >"$TMP/mismatch.json" <<'EOF'
 ]}
 EOF
 expect_err 2 '/layers/1' "invalid workload file (channel mismatch) names the field" map -w "$TMP/mismatch.json"
-expect_err 2 'layer .*(needs|need)' "too-small budget names the layer and bytes" map -w resnet50 --buffer 1KiB
+expect_err 1 'layer .*(needs|need)' "too-small budget exits 1 (not 2: usage) naming the layer and bytes" map -w resnet50 --buffer 1KiB
 expect_err 2 'No such file|unable to open' "missing workload file" map -w "$TMP/nothere.json"
 expect_err 2 '' "bad --pes" map -w resnet18 --pes 0x4
 expect_err 2 '' "bad --dataflow" map -w resnet18 --dataflow diagonal
@@ -292,7 +292,8 @@ run map -w "$TMP/model" --batch 4 --solver lbl
 if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^model: 81 layers, 1.498 GMAC/sample'; then ok "an ONNX file without the .onnx suffix is detected by content"; else not_ok "ONNX detected by content (exit $rc)"; fi
 run map --json -w "$FIX/mobilenet_v2.onnx" --batch 2 --buffer 1MiB
 cp "$TMP/out" "$TMP/onnx.json"
-expect_ok "eval of a map --json answer of an ONNX workload" eval "$TMP/onnx.json"
+expect_err 2 'give it with -w' "eval of an ONNX answer without -w says to give the workload" eval "$TMP/onnx.json"
+expect_ok "eval -w MODEL of a map --json answer of an ONNX workload" eval -w "$FIX/mobilenet_v2.onnx" "$TMP/onnx.json"
 expect_ok "layers -w googlenet.onnx" layers -w "$FIX/googlenet.onnx"
 expect_err 2 "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize" "an unsupported ONNX operator is named with its node" map -w "$FIX/unsupported.onnx"
 head -c 4000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"

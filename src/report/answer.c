@@ -103,6 +103,27 @@ df_solver df_request_effective_solver(const df_request *r, int have_transformer,
     return df_answer_auto_pick(r, have_transformer, why, n);
 }
 
+/* One request decoded on mp with the request's sampling seed (the daemon's loop admits its decode
+ * items with the same seed, so both doors sample the same candidates). */
+static int decode(df_mapper *mp, const df_request *r, df_mapping *out, df_err *e) {
+    df_mapper_job *j;
+    int rc = df_mapper_admit(mp, r->net, r->obj, r->candidates > 0 ? r->candidates : 1, r->seed, NULL, &j, e);
+    if (rc) return rc;
+    df_mapper_job *done = NULL;
+    while (!done) {
+        int32_t fin = 0;
+        if ((rc = df_mapper_step(mp, &fin, e))) {
+            df_mapper_job_free(mp, j);
+            return rc;
+        }
+        for (df_mapper_job *d; (d = df_mapper_pop_done(mp));)
+            if (d == j) done = d;
+    }
+    rc = df_mapper_job_result(j, out, NULL, NULL, e);
+    df_mapper_job_free(mp, j);
+    return rc;
+}
+
 /* ---- the check before reply ------------------------------------------------------------------- */
 
 static void note_add(df_answer *a, const char *s) {
@@ -174,7 +195,7 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
             return df_fail_set(f, DF_FAIL_SOLVER, "/solver", "the transformer is not loaded here");
         }
         double d0 = now_ms();
-        rc = df_solve_transformer(mp, r->net, r->obj, r->candidates, &a->map, &a->stats, &e);
+        rc = decode(mp, r, &a->map, &e);
         /* the same check as a daemon answer decoded on its loop */
         if (rc == DF_OK || rc == DF_EINVAL) {
             df_mapping dec = a->map;

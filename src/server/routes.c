@@ -373,7 +373,7 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
     for (int32_t i = 0; i < n; i++) {
         if ((fails && fails[i].kind != SRV_PROB_NONE) || !srv_wants_decode(&reqs[i])) continue;
         t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
-                                         .decoded = &t->decoded[i]};
+                                         .seed = reqs[i].seed, .decoded = &t->decoded[i]};
     }
     t->job.items = t->items;
     t->job.n_items = n;

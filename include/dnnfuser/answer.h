@@ -197,8 +197,21 @@ typedef struct {
 /* What auto picks for r (DF_SOLVER_EXACT or DF_SOLVER_TRANSFORMER); why (nullable) gets the reason
  * with the predicted exact time. have_transformer 0: always exact. */
 df_solver df_answer_auto_pick(const df_request *r, int have_transformer, char *why, size_t n);
-/* The predicted wall time of df_solve_exact on net, in ms (features and fit: see answer.c). */
+/* What the exact solver's time depends on (see answer.c): L layers, R the mean reach of a group from
+ * its start at micro-batch 1 (probed at four starts), M the micro-batch candidates of the batch. */
+typedef struct {
+    double layers, reach, micro_batches;
+} df_exact_features;
+void df_answer_exact_features(const df_net *net, df_exact_features *x);
+/* The predicted wall time of df_solve_exact in ms: exp(C0) x L^CL x R^CR x M^CM (x4 for edp, which
+ * keeps Pareto fronts), the coefficients fitted by least squares on log t over the zoo x batch
+ * (1..64) x budget (128 KiB..16 MiB) grid, 378 points: R^2 0.96, measured / predicted within
+ * [0.57, 1.74] for 80% of them (all within [0.29, 3.13]). tests/bench/bench_auto.c (make bench) refits and prints them. */
 double df_answer_exact_predict_ms(const df_net *net, df_objective obj);
+#define DF_ANSWER_FIT_C0 (-10.659)
+#define DF_ANSWER_FIT_CL 1.160
+#define DF_ANSWER_FIT_CR 1.547
+#define DF_ANSWER_FIT_CM 0.652
 /* The solver r runs: its own, or auto's pick (why filled for auto, else ""). */
 df_solver df_request_effective_solver(const df_request *r, int have_transformer, char *why, size_t n);
 

@@ -16,7 +16,7 @@
 #define REPAIR_MOVES 1000
 /* auto: the exact solver when its predicted time is at most this (ms), and at most a tenth of the
  * request's deadline. The transformer decodes a zoo network in about 1-5 ms (bench_auto). */
-#define AUTO_EXACT_MS 25.0
+#define AUTO_EXACT_MS 10.0
 
 static double now_ms(void) {
     struct timespec ts;
@@ -52,13 +52,10 @@ static int lib_fail(df_fail *f, const char *what, const df_err *e) {
 
 /* The exact DP evaluates, for every start layer i, the groups [i, j] while some micro-batch fits, for
  * every micro-batch candidate: about L x R x M group evaluations (R: the mean reach of a group from its
- * start at micro-batch 1, M: the candidates of the batch), each costing O(group length) ~ R / 2.
- * R is probed here at four starts with micro-batch 1 (at most 4 R cheap evaluations). The time is
- * then t = C x L x R^2 x M, with C fitted by tests/bench/bench_auto.c over the zoo x batch x budget
- * grid (least squares on log t with the exponents fixed, printed as "fit: C = ..."). */
-#define EXACT_C_MS 2.2e-6
-
-double df_answer_exact_predict_ms(const df_net *net, df_objective obj) {
+ * start at micro-batch 1, M: the candidates of the batch), each costing O(group length). R is probed
+ * here at four starts with micro-batch 1 (at most 4 R cheap evaluations). The time is then modelled
+ * as a power law in L, R and M whose exponents are fitted (answer.h: DF_ANSWER_FIT_*). */
+void df_answer_exact_features(const df_net *net, df_exact_features *x) {
     int32_t L = df_net_layers(net), N = df_net_batch(net);
     int32_t mb[64], *mbp = N <= 64 ? mb : malloc((size_t)N * sizeof *mbp);
     int32_t M = mbp ? df_micro_batches(N, mbp) : N;
@@ -78,8 +75,16 @@ double df_answer_exact_predict_ms(const df_net *net, df_objective obj) {
         probes++;
     }
     double R = probes ? reach / probes : 1;
-    if (R < 1) R = 1;
-    double t = EXACT_C_MS * (double)L * R * R * (double)M;
+    x->layers = L;
+    x->reach = R < 1 ? 1 : R;
+    x->micro_batches = M;
+}
+
+double df_answer_exact_predict_ms(const df_net *net, df_objective obj) {
+    df_exact_features x;
+    df_answer_exact_features(net, &x);
+    double t = exp(DF_ANSWER_FIT_C0 + DF_ANSWER_FIT_CL * log(x.layers) + DF_ANSWER_FIT_CR * log(x.reach) +
+                   DF_ANSWER_FIT_CM * log(x.micro_batches));
     return obj == DF_OBJ_EDP ? t * 4 : t; /* edp keeps Pareto fronts: a few times the scalar DP */
 }
 

@@ -78,7 +78,7 @@ const char *df_suggest(const char *word, const char *const *names, int n) {
     }
     size_t len = strlen(word);
     int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-    return best && bd <= limit && bd > 0 ? best : NULL;
+    return best && bd <= limit && strcmp(word, best) != 0 ? best : NULL;
 }
 
 char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len) {

@@ -86,6 +86,36 @@ for w in $zoo; do
     done
 done
 
+# auto choosing the transformer (large exact work): still the same JSON from both doors
+for args in "bert_base 8 2MiB" "efficientnet_b0 32 16MiB"; do
+    set -- $args
+    "$CLI" map -w "$1" --batch "$2" --buffer "$3" --json >"$TMP/cli.json"
+    req a POST /v1/map "{\"workload\":\"$1\",\"batch\":$2,\"budget\":\"$3\"}"
+    cp "$TMP/body" "$TMP/daemon.json"
+    if grep -q '"note": "auto: transformer' "$TMP/cli.json" && d=$(same "$TMP/cli.json" "$TMP/daemon.json"); then
+        ok "$1 batch $2 $3: auto picks the transformer, and map --json = POST /v1/map"
+    else not_ok "$1 batch $2 $3 auto: ${d:-not the transformer path} $(grep -o '"note": "[^"]*' "$TMP/cli.json")"; fi
+done
+
+# monotone sweeps on the daemon: within a budget grid, a larger budget never answers worse (every zoo
+# network, the default solver and the transformer; resnet50 batch 8 edge was 4 MiB 292.083 ms ->
+# 8 MiB 293.887 ms before)
+for w in $zoo; do
+    for s in auto transformer; do
+        req a POST /v1/map/batch "{\"base\":{\"workload\":\"$w\",\"batch\":8,\"hardware\":\"edge\",\"solver\":\"$s\"},\"grid\":{\"budgets\":[\"16MiB\",\"256KiB\",\"512KiB\",\"1MiB\",\"2MiB\",\"4MiB\",\"8MiB\"]}}"
+        if r=$(python3 -c '
+import json, sys
+res = [x for x in json.load(open(sys.argv[1]))["results"] if "metrics" in x]
+res.sort(key=lambda x: x["hardware"]["buffer"])
+lat = [x["metrics"]["latency_cycles"] for x in res]
+bad = [(a["hardware"]["buffer"], b["hardware"]["buffer"]) for a, b in zip(res, res[1:]) if b["metrics"]["latency_cycles"] > a["metrics"]["latency_cycles"]]
+print(len(res), sum(x["path"] == "carried" for x in res), bad)
+sys.exit(1 if bad or len(res) < 4 else 0)' "$TMP/body"); then
+            ok "$w $s: the sweep is monotone over budgets (answers, carried: $r)"
+        else not_ok "$w $s: sweep not monotone: $r"; fi
+    done
+done
+
 # the same request twice with sampled candidates: the same answer (seed derived from the request)
 body='{"workload":"mobilenetv2","budget":"256KiB","batch":8,"solver":"transformer","candidates":8}'
 req a POST /v1/map "$body"

@@ -38,7 +38,8 @@ int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *df_status_name(int code);
 
-/* Parses a byte size: "524288", "512KiB", "512K", "4MiB", "4M", "1GiB", "1.5MiB", "64kB" (kB/MB = 1000-based).
+/* Parses a byte size: "524288", "512KiB", "512K", "512KB", "4MiB", "4M", "1GiB", "1.5MiB". Binary units
+ * only, case-insensitive: K = KB = KiB = 1024 bytes, M = MB = MiB = 2^20, G = GB = GiB = 2^30.
  * Returns DF_OK and stores in *out, or DF_EINVAL on garbage, negative, zero or overflow. */
 int df_parse_size(const char *s, int64_t *out);
 /* Formats bytes as e.g. "512 KiB", "1.50 MiB" into buf. Returns buf. */

@@ -53,9 +53,11 @@ int df_parse_size(const char *s, int64_t *out) {
     double v = strtod(s, &end);
     if (errno || end == s || !isfinite(v) || v <= 0) return DF_EINVAL;
     while (isspace((unsigned char)*end)) end++;
+    /* One rule for on-chip sizes: binary, as SRAM is sized. K, KB, KiB (any case) are all 1024 bytes;
+     * M, MB, MiB 2^20; G, GB, GiB 2^30 (a decimal kilobyte is never what a buffer size means). */
     static const struct { const char *suffix; double mult; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1e3}, {"m", 1048576.0},
-        {"mib", 1048576.0}, {"mb", 1e6}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1e9},
+        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1024.0}, {"m", 1048576.0},
+        {"mib", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1073741824.0},
     };
     size_t n = strlen(end);
     while (n > 0 && isspace((unsigned char)end[n - 1])) n--;

@@ -122,6 +122,17 @@ START_TEST(test_budgets) {
     ck_assert_int_eq(n, 3);
     ck_assert_int_eq(v[1], 512 * 1024);
     free(v);
+    /* one rule for sizes: binary, whatever the spelling */
+    static const char *const same[] = {"512KiB", "512KB", "512kb", "512k", "512K", "0.5MiB", "0.5mb", "524288"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        int64_t x = 0;
+        ck_assert_int_eq(df_parse_size(same[i], &x), DF_OK);
+        ck_assert_msg(x == 524288, "%s = %lld", same[i], (long long)x);
+    }
+    int64_t x;
+    ck_assert_int_eq(df_parse_size("512 kbit", &x), DF_EINVAL);
+    ck_assert_int_eq(df_parse_size("1.5KB", &x), DF_OK);
+    ck_assert_int_eq(x, 1536);
     ck_assert_int_eq(df_budgets_parse("1MiB..64KiB", 100, &v, &n, &e), DF_EINVAL);
     ck_assert_int_eq(df_budgets_parse("1KiB,,2KiB", 100, &v, &n, &e), DF_EINVAL);
     ck_assert_int_eq(df_budgets_parse("1KiB..1MiB:0", 100, &v, &n, &e), DF_EINVAL);

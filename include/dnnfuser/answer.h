@@ -17,6 +17,7 @@
  * order and each one is offered the answer of the next smaller budget (df_answer_offer), so a larger
  * budget never answers worse than a smaller one of the same sweep (path "carried").
  *
+ * "Did you mean" hints come from core (df_suggest, common.h), so every reader words them alike.
  * Failures are df_fail: a kind (the daemon maps it onto an HTTP problem, the CLI onto an exit code),
  * a one-line detail and the JSON pointer of the offending field. Nothing here knows HTTP or argv;
  * this layer calls core, solve and model only. */
@@ -27,6 +28,7 @@
 #include <stdatomic.h>
 
 #include "dnnfuser/cost.h"
+#include "dnnfuser/json.h"   /* df_json_kind: the JSON type names of every message */
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/solve.h"
 
@@ -62,14 +64,6 @@ int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *
 /* A library df_err as a failure (einval_kind for DF_EINVAL / DF_ENOTFOUND; DF_ELIMIT -> LIMIT,
  * DF_ENOMEM -> INTERNAL, DF_EINFEASIBLE -> BUDGET). Returns -1. */
 int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, const char *default_pointer);
-
-/* ---- names: "did you mean" --------------------------------------------------------------------- */
-
-/* The closest of names[0..n) to word (edit distance, case-insensitive) when it is close enough;
- * NULL otherwise. */
-const char *df_suggest(const char *word, const char *const *names, int n);
-/* Writes " (did you mean \"x\"?)" or "" into buf. Returns buf. */
-char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len);
 
 /* ---- workload resolution ----------------------------------------------------------------------- */
 

@@ -45,6 +45,12 @@ int df_parse_size(const char *s, int64_t *out);
 /* Formats bytes as e.g. "512 KiB", "1.50 MiB" into buf. Returns buf. */
 char *df_format_size(int64_t bytes, char *buf, size_t n);
 
+/* The closest of names[0..n) to word (edit distance, case-insensitive; a prefix of 3+ letters counts
+ * as close) when it is close enough for its length, NULL otherwise (also for the word itself). */
+const char *df_suggest(const char *word, const char *const *names, int n);
+/* Writes " (did you mean \"x\"?)" or "" into buf. Returns buf. */
+char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len);
+
 /* splitmix64: seeded, reentrant pseudo-random numbers (no global state). */
 typedef struct { uint64_t s; } df_rng;
 void df_rng_seed(df_rng *r, uint64_t seed);

@@ -95,3 +95,53 @@ uint64_t df_rng_next(df_rng *r) {
 double df_rng_uniform(df_rng *r) { return (double)(df_rng_next(r) >> 11) * 0x1.0p-53; }
 
 int32_t df_rng_range(df_rng *r, int32_t n) { return n <= 1 ? 0 : (int32_t)(df_rng_next(r) % (uint64_t)n); }
+
+/* ---- "did you mean": one suggestion rule for every name (fields, presets, zoo networks, solvers, flags) */
+
+/* Levenshtein distance, case-insensitive, of two short strings (longer ones: a large number). */
+static int distance(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63 || m > 63) return 1000;
+    int row[64];
+    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int up = row[j];
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = diag + cost;
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+const char *df_suggest(const char *word, const char *const *names, int n) {
+    if (!word || !*word) return NULL;
+    const char *best = NULL;
+    int bd = 1000;
+    for (int i = 0; i < n; i++) {
+        if (!names[i]) continue;
+        int d = distance(word, names[i]);
+        /* a prefix counts as close: "resnet" -> "resnet18" */
+        if (strlen(word) >= 3 && strncasecmp(word, names[i], strlen(word)) == 0) d = d < 2 ? d : 2;
+        if (d < bd) {
+            bd = d;
+            best = names[i];
+        }
+    }
+    size_t len = strlen(word);
+    int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    return best && bd <= limit && strcmp(word, best) != 0 ? best : NULL;
+}
+
+char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len) {
+    const char *s = df_suggest(word, names, n);
+    if (s) snprintf(buf, len, " (did you mean \"%s\"?)", s);
+    else if (len) buf[0] = '\0';
+    return buf;
+}

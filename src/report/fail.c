@@ -1,9 +1,7 @@
-/* fail.c - the failures of the answer layer (df_fail, see answer.h), the "did you mean" suggestions
- * every name lookup shares (fields, presets, zoo networks, solvers, CLI flags) and the request's
- * solver names (the df_solver ones plus "auto"). */
+/* fail.c - the failures of the answer layer (df_fail, see answer.h), the request's solver names (the
+ * df_solver ones plus "auto") and the CLI-sized request limits. */
 #include "dnnfuser/answer.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,54 +36,6 @@ int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, cons
         return -1;
     default: return df_fail_set(f, einval_kind, ptr, "%s", e->msg[0] ? e->msg : df_status_name(e->code));
     }
-}
-
-/* Levenshtein distance, case-insensitive, of two short strings (longer ones: a large number). */
-static int distance(const char *a, const char *b) {
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 63 || m > 63) return 1000;
-    int row[64];
-    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int up = row[j];
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int v = diag + cost;
-            if (up + 1 < v) v = up + 1;
-            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-            row[j] = v;
-            diag = up;
-        }
-    }
-    return row[m];
-}
-
-const char *df_suggest(const char *word, const char *const *names, int n) {
-    if (!word || !*word) return NULL;
-    const char *best = NULL;
-    int bd = 1000;
-    for (int i = 0; i < n; i++) {
-        if (!names[i]) continue;
-        int d = distance(word, names[i]);
-        /* a prefix counts as close: "resnet" -> "resnet18" */
-        if (strlen(word) >= 3 && strncasecmp(word, names[i], strlen(word)) == 0) d = d < 2 ? d : 2;
-        if (d < bd) {
-            bd = d;
-            best = names[i];
-        }
-    }
-    size_t len = strlen(word);
-    int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-    return best && bd <= limit && strcmp(word, best) != 0 ? best : NULL;
-}
-
-char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len) {
-    const char *s = df_suggest(word, names, n);
-    if (s) snprintf(buf, len, " (did you mean \"%s\"?)", s);
-    else if (len) buf[0] = '\0';
-    return buf;
 }
 
 const char *df_request_solver_name(int solver) {

@@ -43,19 +43,6 @@ static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
     else buf[n - 1] = '\0';
 }
 
-static const char *jtype(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "?";
-}
 
 static int check_keys(const json_t *obj, const char *const *known, const char *base, const char *what, df_fail *f) {
     const char *key;
@@ -94,7 +81,7 @@ static int opt_int(const json_t *obj, const char *key, const char *base, int64_t
     } else if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v) && fabs(json_real_value(v)) < 9e15) {
         x = (json_int_t)json_real_value(v); /* 8.0: JSON Schema's integer is a number with no fractional part */
     } else {
-        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "%s must be an integer, got %s", key, jtype(v));
+        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "%s must be an integer, got %s", key, df_json_kind(v));
     }
     if (x < lo || x > hi)
         return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "%s = %lld out of range [%lld, %lld]", key, (long long)x,
@@ -109,7 +96,7 @@ static int opt_string(const json_t *obj, const char *key, const char *base, cons
     if (!json_is_string(v)) {
         char ptr[sizeof f->pointer];
         ptr_key(ptr, sizeof ptr, base, key);
-        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "%s must be a string, got %s", key, jtype(v));
+        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "%s must be a string, got %s", key, df_json_kind(v));
     }
     *out = json_string_value(v);
     return 0;
@@ -122,7 +109,7 @@ static int opt_deadline(const json_t *obj, const char *base, double *out, df_fai
     char ptr[sizeof f->pointer];
     ptr_key(ptr, sizeof ptr, base, "deadline_ms");
     if (!json_is_number(v))
-        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "deadline_ms must be a number, got %s", jtype(v));
+        return df_fail_set(f, DF_FAIL_REQUEST, ptr, "deadline_ms must be a number, got %s", df_json_kind(v));
     double d = json_number_value(v);
     if (!(d > 0) || !isfinite(d) || d > 86400000.0)
         return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "deadline_ms = %g out of range (0, 86400000]", d);
@@ -159,7 +146,7 @@ static int build_workload(const json_t *wv, const char *base, const df_request_l
     }
     if (!json_is_object(wv))
         return df_fail_set(f, DF_FAIL_REQUEST, ptr,
-                           "workload must be a zoo name (see GET /v1/workloads) or a workload object, got %s", jtype(wv));
+                           "workload must be a zoo name (see GET /v1/workloads) or a workload object, got %s", df_json_kind(wv));
     if (df_workload_from_json(wv, ptr, lim->max_layers, &r->w, &e) != DF_OK)
         return df_fail_from_err(f, DF_FAIL_WORKLOAD, &e, ptr);
     r->have_w = 1;
@@ -197,7 +184,7 @@ static int build_model(const json_t *root, const char *base, const df_request_sr
     df_err_clear(&e);
     if (ov) {
         if (!json_is_string(ov))
-            return df_fail_set(f, DF_FAIL_REQUEST, ptr, "onnx must be a base64 string, got %s", jtype(ov));
+            return df_fail_set(f, DF_FAIL_REQUEST, ptr, "onnx must be a base64 string, got %s", df_json_kind(ov));
         if (df_base64_decode(json_string_value(ov), json_string_length(ov), &bytes, &len, &e) != DF_OK)
             return df_fail_from_err(f, DF_FAIL_WORKLOAD, &e, ptr);
         model = bytes;
@@ -226,7 +213,7 @@ static int build_hw(const json_t *hv, const json_t *bv, const char *base, df_req
     if (bv) {
         if (!json_is_integer(bv) && !json_is_string(bv))
             return df_fail_set(f, DF_FAIL_REQUEST, bptr,
-                                "budget must be bytes (an integer) or a size string like \"512KiB\", got %s", jtype(bv));
+                                "budget must be bytes (an integer) or a size string like \"512KiB\", got %s", df_json_kind(bv));
         if (df_json_size(bv, bptr, &budget, &e) != DF_OK) return df_fail_from_err(f, DF_FAIL_PARAMETER, &e, bptr);
         r->budget_given = 1;
     }
@@ -237,7 +224,7 @@ static int build_hw(const json_t *hv, const json_t *bv, const char *base, df_req
     else
         return df_fail_set(f, DF_FAIL_REQUEST, hptr,
                             "hardware must be a preset name (see GET /v1/hardware/presets) or an object, got %s",
-                            jtype(hv));
+                            df_json_kind(hv));
     if (!obj) return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
     if (budget > 0 && json_object_set_new(obj, "buffer", json_integer(budget))) {
         json_decref(obj);
@@ -301,7 +288,7 @@ static int parse_ga(const json_t *gv, const char *base, df_ga_params *ga, df_fai
     ptr_key(ptr, sizeof ptr, base, "ga");
     if (!json_is_object(gv))
         return df_fail_set(f, DF_FAIL_REQUEST, ptr, "ga must be an object {population, generations, seed}, got %s",
-                            jtype(gv));
+                            df_json_kind(gv));
     if (check_keys(gv, ga_keys, ptr, "ga", f)) return -1;
     int64_t pop = ga->population, gen = ga->generations, seed = (int64_t)ga->seed;
     if (opt_int(gv, "population", ptr, 2, GA_POP_MAX, &pop, f) || opt_int(gv, "generations", ptr, 1, GA_GEN_MAX, &gen, f) ||
@@ -371,7 +358,7 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
     df_fail_clear(f);
     const char *base = prefix ? prefix : "";
     if (!json_is_object(root))
-        return df_fail_set(f, DF_FAIL_REQUEST, base, "a map request must be an object, got %s", jtype(root));
+        return df_fail_set(f, DF_FAIL_REQUEST, base, "a map request must be an object, got %s", df_json_kind(root));
     if (check_keys(root, map_keys, base, "map request", f)) return -1;
     /* types and scalar values first (cheap), then the domain objects */
     if (parse_common(root, base, lim, out, f)) return -1;
@@ -497,7 +484,7 @@ int df_eval_request_parse(const json_t *root, const df_request_limits *lim, df_e
     if (!gv) return df_fail_set(f, DF_FAIL_REQUEST, "/groups", "missing required field groups");
     if (!json_is_array(gv))
         return df_fail_set(f, DF_FAIL_REQUEST, "/groups",
-                            "groups must be an array of {first, last, micro_batch}, got %s", jtype(gv));
+                            "groups must be an array of {first, last, micro_batch}, got %s", df_json_kind(gv));
     const json_t *hv = json_object_get(root, "hardware");
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, "", r, f);
     if (build_model(root, "", &(df_request_src){.root = root}, lim, r, f) || build_hw(hv, json_object_get(root, "budget"), "", r, f) ||
@@ -596,16 +583,16 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
     const json_t *base = json_object_get(root, "base"), *grid = json_object_get(root, "grid");
     if (!json_is_object(base))
         return df_fail_set(f, DF_FAIL_REQUEST, "/base", "base must be a map request object, got %s",
-                            base ? jtype(base) : "nothing");
+                            base ? df_json_kind(base) : "nothing");
     if (!json_is_object(grid))
         return df_fail_set(f, DF_FAIL_REQUEST, "/grid", "grid must be an object {budgets, hardware}, got %s",
-                            grid ? jtype(grid) : "nothing");
+                            grid ? df_json_kind(grid) : "nothing");
     if (check_keys(grid, grid_keys, "/grid", "grid", f)) return -1;
     const json_t *bl = json_object_get(grid, "budgets"), *hl = json_object_get(grid, "hardware");
     if (bl && !json_is_array(bl))
-        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/budgets", "grid budgets must be an array, got %s", jtype(bl));
+        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/budgets", "grid budgets must be an array, got %s", df_json_kind(bl));
     if (hl && !json_is_array(hl))
-        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/hardware", "grid hardware must be an array, got %s", jtype(hl));
+        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/hardware", "grid hardware must be an array, got %s", df_json_kind(hl));
     size_t nb = bl ? json_array_size(bl) : 0, nh = hl ? json_array_size(hl) : 0;
     if (nb == 0 && nh == 0)
         return df_fail_set(f, DF_FAIL_REQUEST, "/grid", "grid needs a non-empty budgets or hardware array");
@@ -668,7 +655,7 @@ int df_batch_request_parse(const json_t *root, const df_request_limits *lim, con
                             "give either requests or base + grid, not both");
     } else if (reqs) {
         if (!json_is_array(reqs))
-            return df_fail_set(f, DF_FAIL_REQUEST, "/requests", "requests must be an array, got %s", jtype(reqs));
+            return df_fail_set(f, DF_FAIL_REQUEST, "/requests", "requests must be an array, got %s", df_json_kind(reqs));
         size_t n = json_array_size(reqs);
         if (n == 0) return df_fail_set(f, DF_FAIL_PARAMETER, "/requests", "requests is empty");
         if (n > (size_t)lim->max_batch_items)

@@ -32,33 +32,6 @@ void srv_fail_from_answer(srv_fail *f, const df_fail *af) {
     f->need_bytes = af->need_bytes;
 }
 
-int srv_fail_from_df(srv_fail *f, srv_problem einval_kind, const df_err *e, const char *default_pointer) {
-    const char *ptr = e->pointer[0] ? e->pointer : default_pointer;
-    switch (e->code) {
-    case DF_ELIMIT: return srv_fail_set(f, SRV_PROB_LIMIT_EXCEEDED, ptr, "%s", e->msg);
-    case DF_ENOMEM: return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
-    case DF_EINFEASIBLE: srv_fail_set(f, SRV_PROB_BUDGET_TOO_SMALL, ptr, "%s", e->msg);
-        f->need_bytes = e->need_bytes;
-        f->layer = e->layer;
-        return -1;
-    default: return srv_fail_set(f, einval_kind, ptr, "%s", e->msg[0] ? e->msg : df_status_name(e->code));
-    }
-}
-
-static const char *jtype(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "?";
-}
-
 int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f) {
     *out = NULL;
     if (!body || len == 0) return srv_fail_set(f, SRV_PROB_MALFORMED_JSON, NULL, "empty body: expected a JSON object");
@@ -66,7 +39,7 @@ int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f) {
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) return srv_fail_set(f, SRV_PROB_MALFORMED_JSON, NULL, "line %d column %d: %s", je.line, je.column, je.text);
     if (!json_is_object(j)) {
-        srv_fail_set(f, SRV_PROB_INVALID_REQUEST, "", "the body must be a JSON object, got %s", jtype(j));
+        srv_fail_set(f, SRV_PROB_INVALID_REQUEST, "", "the body must be a JSON object, got %s", df_json_kind(j));
         json_decref(j);
         return -1;
     }

@@ -59,8 +59,5 @@ void srv_batch_req_free(srv_batch_req *r);
 
 /* The problem of an answer-layer failure (kind mapped onto the problem table, members copied). */
 void srv_fail_from_answer(srv_fail *f, const df_fail *af);
-/* Maps a df_err from the library onto a problem (kind chosen by the caller for DF_EINVAL /
- * DF_ENOTFOUND; DF_ELIMIT -> limit-exceeded, DF_ENOMEM -> internal). */
-int srv_fail_from_df(srv_fail *f, srv_problem einval_kind, const df_err *e, const char *default_pointer);
 
 #endif

@@ -63,9 +63,10 @@ int cmd_map(int argc, char **argv) {
     if (rc) return rc;
     df_solver eff = df_request_effective_solver(&req, 1, NULL, 0);
     if (o.weights && req.solver != DF_SOLVER_TRANSFORMER && req.solver != DF_SOLVER_AUTO) {
+        rc = cli_fail(CLI_EXIT_USAGE, "--weights applies to the transformer (and auto), not to --solver %s",
+                      df_request_solver_name(req.solver));
         df_request_free(&req);
-        return cli_fail(CLI_EXIT_USAGE, "--weights applies to the transformer (and auto), not to --solver %s",
-                        df_request_solver_name(req.solver));
+        return rc;
     }
     df_mapper *mp = NULL;
     if ((rc = cli_load_mapper(&o, eff == DF_SOLVER_TRANSFORMER, &mp))) {

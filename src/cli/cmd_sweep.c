@@ -32,17 +32,23 @@ static const char usage[] =
     "      --batch N             batch size [1]\n"
     "      --seq-len N           tokens per sample (bert_base) [128]\n"
     "      --objective OBJ       latency, energy, edp or dram [latency]\n"
-    "      --solver SOLVER       exact, ga, lbl or transformer [exact]\n"
-    "      --candidates K        transformer: decode K candidates, keep the best [1]\n"
-    "      --weights FILE        transformer: weights file [the shipped weights]\n"
-    "      --population N, --generations N, --seed N   ga knobs\n"
+    "      --solver SOLVER       auto, exact, ga, lbl or transformer [auto: exact when its predicted\n"
+    "                            time is small, else the transformer plus the check]\n"
+    "      --candidates K        transformer, auto: decode K candidates (1..16), keep the best [1]\n"
+    "      --weights FILE        transformer, auto: weights file [the shipped weights]\n"
+    "      --seed N              transformer, auto: sampling seed [derived from each point]; ga: seed\n"
+    "      --population N, --generations N   ga knobs\n"
     "      --progress            progress and ETA on stderr even when it is not a terminal\n"
     "      --svg FILE            also draw the sweep (needs --budgets, one hardware point): latency and\n"
     "                            energy against the budget for layer-by-layer, the exact optimum (run\n"
     "                            as well when --solver is not exact) and the --solver answer;\n"
     "                            infeasible budgets are gaps. The CSV on stdout is unchanged\n"
     "      --compare SOLVERS     with --svg: more series, e.g. transformer or transformer,ga\n"
-    "  -h, --help                show this help\n";
+    "  -h, --help                show this help\n"
+    "\n"
+    "Every point is checked before reply like a map answer, and a point is never worse than a smaller\n"
+    "budget of the same hardware (that answer is a candidate; path 'carried' in the last column).\n"
+    "Exit status: 0 done (too-small budgets are feasible=0 rows), 2 bad input, 3 the solver failed.\n";
 
 static const char csv_header[] =
     "workload,hw,dataflow,pes,budget_bytes,batch,objective,solver,feasible,groups,latency_cycles,energy_pj,"

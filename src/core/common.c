@@ -98,26 +98,27 @@ int32_t df_rng_range(df_rng *r, int32_t n) { return n <= 1 ? 0 : (int32_t)(df_rn
 
 /* ---- "did you mean": one suggestion rule for every name (fields, presets, zoo networks, solvers, flags) */
 
-/* Levenshtein distance, case-insensitive, of two short strings (longer ones: a large number). */
+/* Edit distance (Levenshtein with adjacent transpositions: optimal string alignment), case-insensitive,
+ * of two short strings (longer ones: a large number). */
 static int distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
-    if (n > 63 || m > 63) return 1000;
-    int row[64];
-    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
+    if (n > 31 || m > 31) return 1000;
+    int d[32][32];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
         for (size_t j = 1; j <= m; j++) {
-            int up = row[j];
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int v = diag + cost;
-            if (up + 1 < v) v = up + 1;
-            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
-            row[j] = v;
-            diag = up;
+            int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + (ai != bj);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            /* two neighbours swapped count as one edit ("mpa" -> "map") */
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) && tolower((unsigned char)a[i - 2]) == bj &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
         }
-    }
-    return row[m];
+    return d[n][m];
 }
 
 const char *df_suggest(const char *word, const char *const *names, int n) {

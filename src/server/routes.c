@@ -69,10 +69,11 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
                 : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
-    if (carry) df_answer_offer(r, carry, carry_budget, &res);
-    if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
+    /* counted by the path that solved it (a sweep's carry comes after) */
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
     srv_metrics_answer(&s->metrics, res.path);
+    if (carry) df_answer_offer(r, carry, carry_budget, &res);
+    if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
     json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");

@@ -108,6 +108,9 @@ int cli_load_workload(const char *spec, int32_t seq_len, df_workload *out, int *
  * source in messages (a file name, "--hw"), prefix is the JSON pointer of base. Returns 0 or 2. */
 int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, const cli_opts *o,
                      int64_t budget_override, df_hw *out);
+/* base (a preset name or a hardware object) with the --pes/--dataflow/--bw overrides of o on top: base
+ * itself (a new reference) when there are none, else a new object. NULL when out of memory. */
+json_t *cli_hw_overridden(const json_t *base, const cli_opts *o);
 /* Resolves a --hw spec: a preset name becomes a JSON string, a file its parsed document (*doc owns
  * the result, *base points into it, *prefix is its JSON pointer). Returns 0 or 2. */
 int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char **prefix);

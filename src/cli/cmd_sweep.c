@@ -172,23 +172,6 @@ static void point_label(const json_t *base, const char *fallback, size_t idx, in
     else snprintf(out, sizeof(hw_label), "%s", fallback);
 }
 
-/* A --hw-points entry with the --pes/--dataflow/--bw overrides on top (new reference). */
-static json_t *point_json(const cli_opts *o, const json_t *p) {
-    if (!o->have_pes && !o->have_dataflow && !o->have_bw) return json_incref((json_t *)p);
-    json_t *h = json_is_string(p) ? json_pack("{s:O}", "preset", p) : json_is_object(p) ? json_deep_copy(p) : NULL;
-    if (!h) return json_incref((json_t *)p); /* not a hardware: the parser says so */
-    if (o->have_pes) {
-        char pes[48];
-        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
-        json_object_del(h, "pe_rows");
-        json_object_del(h, "pe_cols");
-        json_object_set_new(h, "pes", json_string(pes));
-    }
-    if (o->have_dataflow) json_object_set_new(h, "dataflow", json_string(df_dataflow_name(o->dataflow)));
-    if (o->have_bw) json_object_set_new(h, "dram_bw", json_real(o->dram_bw));
-    return h;
-}
-
 /* The sweep as the API's grid request: {"base": the options' request, "grid": {budgets, hardware}};
  * labels[i] names item i's hardware. Returns 0 or an exit status. */
 static int grid_json(const cli_opts *o, json_t **out, hw_label **labels, int *n_items) {
@@ -226,7 +209,7 @@ static int grid_json(const cli_opts *o, json_t **out, hw_label **labels, int *n_
         }
         nh = json_array_size(doc);
         json_t *hl = json_array();
-        for (size_t h = 0; h < nh; h++) json_array_append_new(hl, point_json(o, json_array_get(doc, h)));
+        for (size_t h = 0; h < nh; h++) json_array_append_new(hl, cli_hw_overridden(json_array_get(doc, h), o));
         json_object_set_new(grid, "hardware", hl);
     }
     size_t n = nh * (nb ? nb : 1);

@@ -63,6 +63,27 @@ json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len) {
 /* Sets key to v (stolen) in obj; returns 0 or -1 on allocation failure. */
 static int put(json_t *obj, const char *key, json_t *v) { return v ? json_object_set_new(obj, key, v) : -1; }
 
+json_t *cli_hw_overridden(const json_t *base, const cli_opts *o) {
+    if (!o || (!o->have_pes && !o->have_dataflow && !o->have_bw)) return json_incref((json_t *)base);
+    json_t *h = json_is_string(base) ? json_pack("{s:O}", "preset", base) : json_is_object(base) ? json_deep_copy(base) : NULL;
+    if (!h) return json_is_string(base) || json_is_object(base) ? NULL : json_incref((json_t *)base);
+    int bad = 0;
+    if (o->have_pes) {
+        char pes[48];
+        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
+        json_object_del(h, "pe_rows");
+        json_object_del(h, "pe_cols");
+        bad |= put(h, "pes", json_string(pes));
+    }
+    if (o->have_dataflow) bad |= put(h, "dataflow", json_string(df_dataflow_name(o->dataflow)));
+    if (o->have_bw) bad |= put(h, "dram_bw", json_real(o->dram_bw));
+    if (bad) {
+        json_decref(h);
+        return NULL;
+    }
+    return h;
+}
+
 int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, const cli_opts *o,
                      int64_t budget_override, df_hw *out) {
     df_err e;
@@ -85,6 +106,9 @@ int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, 
         return cli_fail(CLI_EXIT_USAGE, "%s: hardware must be a preset name or an object%s%s", where,
                         prefix && *prefix ? " at " : "", prefix ? prefix : "");
     }
+    json_t *ov = obj ? cli_hw_overridden(obj, o) : NULL; /* an object: always a new one with overrides */
+    json_decref(obj);
+    obj = ov;
     if (!obj) return cli_fail(CLI_EXIT_USAGE, "out of memory");
     int bad = 0;
     if (o && o->have_buffer) {
@@ -95,15 +119,6 @@ int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, 
         json_object_del(obj, "buffer_bytes");
         bad |= put(obj, "buffer", json_integer(budget_override));
     }
-    if (o && o->have_pes) {
-        char pes[48];
-        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
-        json_object_del(obj, "pe_rows");
-        json_object_del(obj, "pe_cols");
-        bad |= put(obj, "pes", json_string(pes));
-    }
-    if (o && o->have_dataflow) bad |= put(obj, "dataflow", json_string(df_dataflow_name(o->dataflow)));
-    if (o && o->have_bw) bad |= put(obj, "dram_bw", json_real(o->dram_bw));
     if (bad) {
         json_decref(obj);
         return cli_fail(CLI_EXIT_USAGE, "out of memory");

@@ -9,35 +9,16 @@
 static int put(json_t *obj, const char *key, json_t *v) { return v ? json_object_set_new(obj, key, v) : -1; }
 
 /* The hardware member: the preset name as given, or an object with the --pes/--dataflow/--bw
- * overrides on top of the preset or file. Returns 0 or an exit status. */
+ * overrides on top of the preset or file (cli_hw_overridden). Returns 0 or an exit status. */
 static int hardware_json(const cli_opts *o, json_t **out) {
     json_t *doc;
     const json_t *base;
     const char *prefix;
     int rc = cli_hw_spec(o->hw ? o->hw : "edge", &doc, &base, &prefix);
     if (rc) return rc;
-    if (json_is_string(base) && !o->have_pes && !o->have_dataflow && !o->have_bw) {
-        *out = json_incref((json_t *)base);
-        json_decref(doc);
-        return 0;
-    }
-    json_t *h = json_is_string(base) ? json_pack("{s:O}", "preset", base) : json_deep_copy(base);
+    json_t *h = cli_hw_overridden(base, o);
     json_decref(doc);
     if (!h) return cli_fail(CLI_EXIT_USAGE, "out of memory");
-    int bad = 0;
-    if (o->have_pes) {
-        char pes[48];
-        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
-        json_object_del(h, "pe_rows");
-        json_object_del(h, "pe_cols");
-        bad |= put(h, "pes", json_string(pes));
-    }
-    if (o->have_dataflow) bad |= put(h, "dataflow", json_string(df_dataflow_name(o->dataflow)));
-    if (o->have_bw) bad |= put(h, "dram_bw", json_real(o->dram_bw));
-    if (bad) {
-        json_decref(h);
-        return cli_fail(CLI_EXIT_USAGE, "out of memory");
-    }
     *out = h;
     return 0;
 }

@@ -44,6 +44,7 @@ typedef struct srv_task {
     int32_t svg_n;
     srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
                              * the stream owns the task */
+    int32_t stream_next;    /* streamed: the first item (in solve order) not written yet */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -158,7 +159,7 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
 static void batch_stream(srv_task *t) {
     sweep_keep kp;
     keep_init(t, &kp);
-    for (int32_t k = 0; k < t->batch.n; k++) {
+    for (int32_t k = 0; k < t->batch.n; k++, t->stream_next = k) {
         if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) break;
         json_t *item = batch_item(t, k, &kp);
         if (!item) break;
@@ -232,6 +233,9 @@ static void stream_done(srv_job *j) {
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed; the items not listed were not solved",
                      t->deadline_ms);
         json_t *o = srv_problem_json(&f, NULL);
+        /* its index: the first item not answered (every line has one) */
+        if (o && t->stream_next < t->batch.n)
+            json_object_set_new(o, "index", json_integer(t->batch.b.order[t->stream_next]));
         char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
         json_decref(o);
         if (line) srv_stream_write(t->stream, line, strlen(line));

@@ -33,7 +33,17 @@ int df_resolve_zoo(const char *name, int32_t seq_len, const df_workload *zoo, in
     return rc;
 }
 
+/* A ModelProto opens with ir_version (field 1, varint: byte 0x08): bytes that do not, and do not
+ * sniff as a model either, are not ONNX at all (a PNG, a JSON text), which says more than the
+ * importer's protobuf field error would. A cut or damaged model gets the importer's own message. */
+static int protobuf_like(const uint8_t *buf, size_t len) { return len > 0 && buf[0] == 0x08; }
+
 int df_resolve_onnx(const uint8_t *buf, size_t len, const char *name, int32_t max_layers, df_workload *out, df_err *err) {
+    if (!protobuf_like(buf, len) && !df_onnx_sniff(buf, len)) {
+        int json = len > 0 && (buf[0] == '{' || buf[0] == '[');
+        return df_err_set(err, DF_EINVAL, NULL, "not an ONNX model (no ModelProto with a graph, an ir_version and an "
+                          "opset_import)%s", json ? "; it looks like JSON" : "");
+    }
     df_onnx_opts oo = {.name = name, .max_layers = max_layers};
     return df_onnx_import(buf, len, &oo, out, err);
 }
@@ -136,10 +146,7 @@ int df_resolve_workload_spec(const char *spec, int32_t seq_len, int32_t max_laye
     if ((rc = read_file(spec, &buf, &n, err))) return rc;
     const char *base = strrchr(spec, '/');
     base = base ? base + 1 : spec;
-    /* a ModelProto opens with ir_version (field 1, varint: byte 0x08): a cut or damaged model gets the
-     * importer's own message; anything else named .onnx is simply not ONNX */
-    int protobuf_like = n > 0 && buf[0] == 0x08;
-    if ((df_onnx_sniff(buf, n) || (protobuf_like && has_suffix(spec, ".onnx"))) && !has_suffix(spec, ".json")) {
+    if ((df_onnx_sniff(buf, n) || (protobuf_like(buf, n) && has_suffix(spec, ".onnx"))) && !has_suffix(spec, ".json")) {
         rc = df_resolve_onnx(buf, n, base, max_layers, out, err);
         if (rc) wrap_msg(err, spec, NULL);
     } else if (looks_json(buf, n) || has_suffix(spec, ".json")) {

@@ -512,6 +512,11 @@ problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, n
 head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
 req_onnx o /v1/map "$TMP/cut.onnx"
 problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'
+printf '\211PNG\r\n\032\n' >"$TMP/picture.png"
+req_onnx o /v1/map "$TMP/picture.png"
+problem 422 invalid-workload "a PNG as an application/onnx body is 'not an ONNX model', not a protobuf field error" 'not an ONNX model'
+req o POST /v1/map/batch '{"base":{"workload":"resnet18","batch":"two"},"grid":{"budgets":["1MiB","2MiB"]}}'
+problem 400 invalid-request "a batch whose base is invalid fails the whole call (not 200 with a problem per point)" '"pointer":"/base/batch"'
 req_onnx o '/v1/map?batch=eight' "$FIX/resnet18.onnx"
 problem 400 invalid-request "a non-integer batch in the query is a 400" 'query parameter batch must be an integer'
 req_onnx o '/v1/map?buget=1MiB' "$FIX/resnet18.onnx"

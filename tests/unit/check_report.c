@@ -86,6 +86,18 @@ START_TEST(test_request_from_workload) {
 }
 END_TEST
 
+START_TEST(test_not_onnx) {
+    df_workload w;
+    df_err e;
+    static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    ck_assert_int_eq(df_resolve_onnx(png, sizeof png, "x", 0, &w, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "not an ONNX model"));
+    static const uint8_t json[] = "{\"layers\": []}";
+    ck_assert_int_eq(df_resolve_onnx(json, sizeof json - 1, "x", 0, &w, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "looks like JSON"));
+}
+END_TEST
+
 START_TEST(test_refused_options) {
     df_request r;
     df_fail f;
@@ -341,6 +353,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_suggest);
     tcase_add_test(tc, test_request_from_workload);
     tcase_add_test(tc, test_refused_options);
+    tcase_add_test(tc, test_not_onnx);
     tcase_add_test(tc, test_budgets);
     tcase_add_test(tc, test_grid);
     tcase_add_test(tc, test_check_and_offer);

@@ -39,11 +39,18 @@ int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *df_status_name(int code);
 
-/* Parses a byte size: "524288", "512KiB", "512K", "4MiB", "4M", "1GiB", "1.5MiB", "64kB" (kB/MB = 1000-based).
+/* Parses a byte size: "524288", "512KiB", "512K", "512KB", "4MiB", "4M", "1GiB", "1.5MiB". Binary units
+ * only, case-insensitive: K = KB = KiB = 1024 bytes, M = MB = MiB = 2^20, G = GB = GiB = 2^30.
  * Returns DF_OK and stores in *out, or DF_EINVAL on garbage, negative, zero or overflow. */
 int df_parse_size(const char *s, int64_t *out);
 /* Formats bytes as e.g. "512 KiB", "1.50 MiB" into buf. Returns buf. */
 char *df_format_size(int64_t bytes, char *buf, size_t n);
+
+/* The closest of names[0..n) to word (edit distance, case-insensitive; a prefix of 3+ letters counts
+ * as close) when it is close enough for its length, NULL otherwise (also for the word itself). */
+const char *df_suggest(const char *word, const char *const *names, int n);
+/* Writes " (did you mean \"x\"?)" or "" into buf. Returns buf. */
+char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len);
 
 /* splitmix64: seeded, reentrant pseudo-random numbers (no global state). */
 typedef struct { uint64_t s; } df_rng;

@@ -32,6 +32,10 @@ json_t *df_metrics_to_json(const df_metrics *m);
  * "footprint_bytes","weights_resident","latency_cycles","energy_pj","dram_bytes"}] */
 json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group_cost *gc);
 
+/* "an object", "an array", "a string", "an integer", "a real number", "a boolean", "null": what a
+ * JSON value is, in the words of every "must be X, got Y" message (CLI and daemon alike). */
+const char *df_json_kind(const json_t *v);
+
 /* Size field: a JSON integer (bytes) or a string accepted by df_parse_size. */
 int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err);
 

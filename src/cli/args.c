@@ -124,14 +124,21 @@ static int apply(int c, const char *arg, cli_opts *o) {
             return cli_fail(CLI_EXIT_USAGE, "--objective: unknown objective '%s' (use latency, energy, edp or dram)", arg);
         o->have_objective = 1;
         return 0;
-    case OPT_SOLVER:
-        if (df_solver_parse(arg, &o->solver))
-            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s' (use exact, ga, lbl or transformer)", arg);
+    case OPT_SOLVER: {
+        static const char *const names[] = {"auto", "exact", "ga", "lbl", "transformer"};
+        char dym[96];
+        if (df_request_solver_parse(arg, &o->solver))
+            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s'%s (use auto, exact, ga, lbl or transformer)", arg,
+                            df_suggest_text(arg, names, 5, dym, sizeof dym));
+        o->have_solver = 1;
         return 0;
-    case OPT_CANDIDATES: return parse_i32("--candidates", arg, 1, 64, &o->candidates);
+    }
+    case OPT_CANDIDATES:
+        o->have_candidates = 1;
+        return parse_i32("--candidates", arg, 1, DF_MAX_CANDIDATES, &o->candidates);
     case OPT_WEIGHTS: o->weights = arg; return 0;
-    case OPT_POPULATION: return parse_i32("--population", arg, 2, 1000000, &o->ga.population);
-    case OPT_GENERATIONS: return parse_i32("--generations", arg, 1, 100000000, &o->ga.generations);
+    case OPT_POPULATION: o->have_ga = 1; return parse_i32("--population", arg, 2, 1000000, &o->ga.population);
+    case OPT_GENERATIONS: o->have_ga = 1; return parse_i32("--generations", arg, 1, 100000000, &o->ga.generations);
     case OPT_SEED: {
         char *end = NULL;
         errno = 0;
@@ -139,6 +146,7 @@ static int apply(int c, const char *arg, cli_opts *o) {
         if (!*arg || *arg == '-' || errno || *end)
             return cli_fail(CLI_EXIT_USAGE, "--seed: expected an unsigned integer, got '%s'", arg);
         o->ga.seed = (uint64_t)v;
+        o->have_seed = 1;
         return 0;
     }
     case OPT_JSON: o->json = 1; return 0;
@@ -181,7 +189,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o) {
     o->hw = "edge";
     o->batch = 1;
     o->objective = DF_OBJ_LATENCY;
-    o->solver = DF_SOLVER_EXACT;
+    o->solver = DF_SOLVER_AUTO;
+    o->candidates = 1;
     df_ga_params_default(&o->ga);
 
     struct option longopts[N_OPTS + 1];
@@ -207,6 +216,19 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o) {
                                 optopt, o->cmd);
             if (optopt >= 256) /* a flag given a value, e.g. --json=1 */
                 return cli_fail(CLI_EXIT_USAGE, "%s: option '%s' takes no value", o->cmd, seen);
+            {
+                const char *names[N_OPTS];
+                int k = 0;
+                for (size_t i = 0; i < n; i++) names[k++] = longopts[i].name;
+                const char *word = seen;
+                while (*word == '-') word++;
+                char bare[64];
+                snprintf(bare, sizeof bare, "%.*s", (int)strcspn(word, "="), word);
+                const char *dym = df_suggest(bare, names, k);
+                if (dym)
+                    return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (did you mean '--%s'? see 'dnnfuser %s --help')",
+                                    o->cmd, seen, dym, o->cmd);
+            }
             return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (see 'dnnfuser %s --help')", o->cmd, seen,
                             o->cmd);
         }

@@ -1,9 +1,10 @@
-/* cli.h - shared declarations of the dnnfuser command line: parsed options, loading of workloads
- * and hardware, running a solver next to the layer-by-layer baseline, and the human/JSON reports.
+/* cli.h - shared declarations of the dnnfuser command line: parsed options, the request they make
+ * (the API's request object, answered by the same library layer as the daemon: dnnfuser/answer.h),
+ * loading of workloads and hardware, and the human reports.
  *
  * Error convention: every function that can fail prints exactly one line "dnnfuser: ..." to stderr
- * and returns the exit status the command should end with (2 for bad input, 1 for an infeasible
- * evaluated mapping); 0 means success. Only main() exits. */
+ * and returns the exit status the command should end with (CLI_EXIT_*); 0 means success. Only
+ * main() exits. */
 #ifndef DNNFUSER_CLI_H
 #define DNNFUSER_CLI_H
 
@@ -19,10 +20,12 @@
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/svg.h"
+#include "dnnfuser/answer.h"
 
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_INFEASIBLE 1
-#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_INFEASIBLE 1   /* the budget is too small / the evaluated mapping overflows it */
+#define CLI_EXIT_USAGE 2        /* bad input: options, files, values */
+#define CLI_EXIT_FAILED 3       /* the solver failed (out of memory, internal error) */
 
 /* ---- args.c: options shared by the subcommands ------------------------------------------------- */
 
@@ -66,7 +69,8 @@ typedef struct {
     int32_t seq_len;            /* --seq-len (bert_base), 0 = default */
     int have_objective;
     df_objective objective;     /* --objective (default latency) */
-    df_solver solver;           /* --solver (default exact) */
+    int solver;                 /* --solver: a df_solver or DF_SOLVER_AUTO (the default) */
+    int have_solver, have_candidates, have_ga, have_seed;
     df_ga_params ga;            /* --population --generations --seed */
     int32_t candidates;         /* --candidates: transformer best-of-k (default 1) */
     const char *weights;        /* --weights FILE (default: the shipped weights linked in) */
@@ -104,6 +108,9 @@ int cli_load_workload(const char *spec, int32_t seq_len, df_workload *out, int *
  * source in messages (a file name, "--hw"), prefix is the JSON pointer of base. Returns 0 or 2. */
 int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, const cli_opts *o,
                      int64_t budget_override, df_hw *out);
+/* base (a preset name or a hardware object) with the --pes/--dataflow/--bw overrides of o on top: base
+ * itself (a new reference) when there are none, else a new object. NULL when out of memory. */
+json_t *cli_hw_overridden(const json_t *base, const cli_opts *o);
 /* Resolves a --hw spec: a preset name becomes a JSON string, a file its parsed document (*doc owns
  * the result, *base points into it, *prefix is its JSON pointer). Returns 0 or 2. */
 int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char **prefix);
@@ -115,6 +122,21 @@ int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check
                  int64_t *need);
 /* What the JSON report says about the workload: its zoo name, or the full object for a file. */
 json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len);
+
+/* ---- request.c: the options as the API's request, answered by the library ---------------------- */
+
+/* The request object of the options (hardware, budget, batch, objective, seq_len, solver, candidates,
+ * seed, ga) without the workload: exactly what a curl user would POST. *out is a new reference.
+ * Returns 0 or an exit status (message printed). */
+int cli_request_json(const cli_opts *o, json_t **out);
+/* The request of the options for the resolved workload w (zoo: a zoo network): parsed and checked by
+ * the library like a POST /v1/map body. Returns 0 or an exit status (message printed). */
+int cli_request(const cli_opts *o, const df_workload *w, int zoo, df_request *out);
+/* Prints a library failure ("dnnfuser: detail (--flag)") and returns its exit status: 1 for a budget
+ * too small, 3 for a solver failure, 2 otherwise. */
+int cli_fail_answer(const df_fail *f);
+/* The JSON pointer of a request field as the option that set it ("/budget" -> "--buffer"). */
+const char *cli_flag_of(const char *pointer);
 
 /* ---- run.c: solving and scoring --------------------------------------------------------------- */
 
@@ -133,9 +155,9 @@ void cli_solution_free(cli_solution *s);
  * `candidates` candidates. Returns a df status (err filled) - never prints. */
 int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
               int32_t candidates, cli_solution *out, df_err *err);
-/* Loads the transformer for --solver transformer or --compare transformer (--weights FILE or the
- * linked-in weights); *out stays NULL otherwise. Returns 0 or 2 after printing the reason. */
-int cli_load_mapper(const cli_opts *o, df_mapper **out);
+/* Loads the transformer (--weights FILE or the linked-in weights) when need is nonzero, or for
+ * --compare transformer; *out stays NULL otherwise. Returns 0 or 2 after printing the reason. */
+int cli_load_mapper(const cli_opts *o, int need, df_mapper **out);
 /* Scores a given mapping (copied into out). Returns a df status (err filled). */
 int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_err *err);
 double cli_now_ms(void);
@@ -149,6 +171,8 @@ typedef struct {
     df_objective objective;
     const cli_solution *sol;
     const cli_solution *base;   /* layer-by-layer; base->ok == 0 when unavailable */
+    const char *path;           /* which path answered (map), NULL for eval */
+    const char *note;           /* why (nullable) */
 } cli_report;
 
 void cli_print_report(FILE *f, const cli_report *r);

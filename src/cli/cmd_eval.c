@@ -6,14 +6,16 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: dnnfuser eval [--json] [--svg FILE] MAPPING.json\n"
+    "usage: dnnfuser eval [-w NAME|FILE] [--json] [--svg FILE] MAPPING.json\n"
     "\n"
     "Scores a given mapping with the cost model. The file holds one object:\n"
     "  {\"workload\": NAME | {workload object}, \"hardware\": PRESET | {hardware object},\n"
     "   \"batch\": N, \"budget\"?: SIZE, \"objective\"?: OBJ, \"seq_len\"?: N,\n"
     "   \"groups\": [{\"first\": I, \"last\": J, \"micro_batch\": M}, ...]}\n"
-    "A `dnnfuser map --json` answer is such a file.\n"
+    "A `dnnfuser map --json` answer (the API's reply) is such a file: its workload is a summary\n"
+    "{\"name\", \"layers\", \"macs\"}, found in the zoo by name; for a workload file give it with -w.\n"
     "\n"
+    "  -w, --workload NAME|FILE  the workload, in place of the file's\n"
     "      --objective OBJ   objective for the layer-by-layer comparison [the file's, else latency]\n"
     "      --json            print the result as one JSON object\n"
     "      --svg FILE        also write a picture of the mapping (bars over the budget in red)\n"
@@ -32,11 +34,30 @@ static int opt_int(const char *path, const json_t *doc, const char *key, int64_t
     return 0;
 }
 
-/* The workload member: a zoo name (or a file path) string, or a workload object. */
-static int eval_workload(const char *path, const json_t *doc, int32_t seq_len, df_workload *w, int *zoo) {
+/* The workload: -w, or the member: a zoo name (or a file path) string, a workload object, or the
+ * summary {"name", "layers", "macs"} of a map answer (a zoo network, checked against the summary). */
+static int eval_workload(const char *path, const json_t *doc, const char *given, int32_t seq_len, df_workload *w,
+                         int *zoo) {
     const json_t *wj = json_object_get(doc, "workload");
     *zoo = 0;
+    if (given) return cli_load_workload(given, seq_len, w, zoo);
     if (json_is_string(wj)) return cli_load_workload(json_string_value(wj), seq_len, w, zoo);
+    if (json_is_object(wj) && json_is_integer(json_object_get(wj, "layers")) && json_is_string(json_object_get(wj, "name"))) {
+        const char *name = json_string_value(json_object_get(wj, "name"));
+        df_err e;
+        if (df_resolve_zoo(name, seq_len, NULL, 0, w, &e) != DF_OK)
+            return cli_fail(CLI_EXIT_USAGE, "%s: the workload '%s' is a summary and not a zoo network: give it with -w FILE",
+                            path, name);
+        const json_t *mj = json_object_get(wj, "macs");
+        if (json_integer_value(json_object_get(wj, "layers")) != w->n_layers ||
+            (json_is_integer(mj) && json_integer_value(mj) != df_workload_macs(w))) {
+            df_workload_free(w);
+            return cli_fail(CLI_EXIT_USAGE, "%s: the workload summary '%s' does not match the zoo network (another "
+                            "seq_len?): give it with -w", path, name);
+        }
+        *zoo = 1;
+        return 0;
+    }
     if (!json_is_object(wj))
         return cli_fail(CLI_EXIT_USAGE, "%s: \"workload\" must be a zoo name or a workload object (at /workload)", path);
     df_err e;
@@ -46,7 +67,7 @@ static int eval_workload(const char *path, const json_t *doc, int32_t seq_len, d
 
 int cmd_eval(int argc, char **argv) {
     cli_opts o;
-    int rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_OBJECTIVE | CLI_O_SVG, &o);
+    int rc = cli_parse(argc, argv, CLI_O_WORKLOAD | CLI_O_JSON | CLI_O_OBJECTIVE | CLI_O_SVG, &o);
     if (rc) return rc;
     if (o.help) {
         fputs(usage, stdout);
@@ -92,7 +113,7 @@ int cmd_eval(int argc, char **argv) {
         goto out;
     }
 
-    if ((rc = eval_workload(path, doc, (int32_t)seq_len, &w, &zoo))) goto out;
+    if ((rc = eval_workload(path, doc, o.workload, (int32_t)seq_len, &w, &zoo))) goto out;
     have_w = 1;
     df_hw hw;
     if ((rc = cli_hw_from_base(json_object_get(doc, "hardware"), path, "/hardware", NULL, budget, &hw))) goto out;

@@ -1,6 +1,9 @@
 /* cmd_sweep.c - `dnnfuser sweep`: design-space exploration of one workload over on-chip budgets
  * and/or hardware points, one CSV row per point (solver answer, layer-by-layer baseline, speedup;
  * infeasible points as feasible=0 rows with the bytes they need). Progress with ETA on stderr.
+ * The sweep is the API's /v1/map/batch grid (base + budgets x hardware), expanded and answered by the
+ * library like the daemon's: each point checked before reply, and a point never worse than a smaller
+ * budget of its hardware row (that answer is a candidate; path "carried").
  * With --svg FILE, a budget sweep is also drawn (latency and energy against the budget): the
  * layer-by-layer baseline, the exact optimum (run as well when --solver is not exact), the --solver
  * answer, and the --compare solvers. */
@@ -29,102 +32,40 @@ static const char usage[] =
     "      --batch N             batch size [1]\n"
     "      --seq-len N           tokens per sample (bert_base) [128]\n"
     "      --objective OBJ       latency, energy, edp or dram [latency]\n"
-    "      --solver SOLVER       exact, ga, lbl or transformer [exact]\n"
-    "      --candidates K        transformer: decode K candidates, keep the best [1]\n"
-    "      --weights FILE        transformer: weights file [the shipped weights]\n"
-    "      --population N, --generations N, --seed N   ga knobs\n"
+    "      --solver SOLVER       auto, exact, ga, lbl or transformer [auto: exact when its predicted\n"
+    "                            time is small, else the transformer plus the check]\n"
+    "      --candidates K        transformer, auto: decode K candidates (1..16), keep the best [1]\n"
+    "      --weights FILE        transformer, auto: weights file [the shipped weights]\n"
+    "      --seed N              transformer, auto: sampling seed [derived from each point]; ga: seed\n"
+    "      --population N, --generations N   ga knobs\n"
     "      --progress            progress and ETA on stderr even when it is not a terminal\n"
     "      --svg FILE            also draw the sweep (needs --budgets, one hardware point): latency and\n"
     "                            energy against the budget for layer-by-layer, the exact optimum (run\n"
     "                            as well when --solver is not exact) and the --solver answer;\n"
     "                            infeasible budgets are gaps. The CSV on stdout is unchanged\n"
     "      --compare SOLVERS     with --svg: more series, e.g. transformer or transformer,ga\n"
-    "  -h, --help                show this help\n";
+    "  -h, --help                show this help\n"
+    "\n"
+    "Every point is checked before reply like a map answer, and a point is never worse than a smaller\n"
+    "budget of the same hardware (that answer is a candidate; path 'carried' in the last column).\n"
+    "Exit status: 0 done (too-small budgets are feasible=0 rows), 2 bad input, 3 the solver failed.\n";
 
 static const char csv_header[] =
     "workload,hw,dataflow,pes,budget_bytes,batch,objective,solver,feasible,groups,latency_cycles,energy_pj,"
-    "dram_bytes,peak_buffer_bytes,lbl_latency_cycles,lbl_energy_pj,lbl_dram_bytes,speedup,solve_ms,need_bytes\n";
-
-typedef struct {
-    int64_t *v;
-    int n, cap;
-} budget_list;
-
-static int push_budget(budget_list *b, int64_t v) {
-    if (b->n >= MAX_POINTS) return cli_fail(CLI_EXIT_USAGE, "--budgets: more than %d points", MAX_POINTS);
-    if (b->n == b->cap) {
-        int cap = b->cap ? b->cap * 2 : 16;
-        int64_t *nv = realloc(b->v, (size_t)cap * sizeof *nv);
-        if (!nv) return cli_fail(CLI_EXIT_USAGE, "out of memory");
-        b->v = nv;
-        b->cap = cap;
-    }
-    b->v[b->n++] = v;
-    return 0;
-}
-
-static int parse_size_part(const char *s, size_t len, int64_t *out) {
-    char buf[64];
-    if (len == 0 || len >= sizeof buf) return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return df_parse_size(buf, out) ? -1 : 0;
-}
-
-/* LO..HI[:STEPS] or a comma list of sizes. */
-static int parse_budgets(const char *s, budget_list *b) {
-    const char *dots = strstr(s, "..");
-    if (!dots) {
-        const char *p = s;
-        for (;;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            int64_t v;
-            if (parse_size_part(p, len, &v))
-                return cli_fail(CLI_EXIT_USAGE, "--budgets: invalid size '%.*s' in '%s'", (int)len, p, s);
-            int rc = push_budget(b, v);
-            if (rc) return rc;
-            if (!comma) return 0;
-            p = comma + 1;
-        }
-    }
-    const char *hi_s = dots + 2, *colon = strchr(hi_s, ':');
-    int64_t lo, hi, steps = 0;
-    if (parse_size_part(s, (size_t)(dots - s), &lo) ||
-        parse_size_part(hi_s, colon ? (size_t)(colon - hi_s) : strlen(hi_s), &hi))
-        return cli_fail(CLI_EXIT_USAGE, "--budgets: invalid range '%s' (use e.g. 64KiB..64MiB or 64KiB..64MiB:11)", s);
-    if (colon && cli_parse_i64("--budgets steps", colon + 1, 1, MAX_POINTS, &steps)) return CLI_EXIT_USAGE;
-    if (lo > hi) return cli_fail(CLI_EXIT_USAGE, "--budgets: range '%s' goes down (low end above high end)", s);
-    int rc = 0;
-    if (steps == 0) {
-        int64_t v = lo;
-        for (; v <= hi && !rc; v = v > hi / 2 ? hi + 1 : v * 2) rc = push_budget(b, v);
-        if (!rc && b->v[b->n - 1] != hi) rc = push_budget(b, hi);
-    } else if (steps == 1 || lo == hi) {
-        rc = push_budget(b, lo);
-    } else {
-        double ratio = log((double)hi / (double)lo);
-        for (int64_t i = 0; i < steps && !rc; i++) {
-            int64_t v = i == steps - 1 ? hi : llround((double)lo * exp(ratio * (double)i / (double)(steps - 1)));
-            if (b->n > 0 && v <= b->v[b->n - 1]) continue; /* too many steps for a narrow range */
-            rc = push_budget(b, v);
-        }
-    }
-    return rc;
-}
+    "dram_bytes,peak_buffer_bytes,lbl_latency_cycles,lbl_energy_pj,lbl_dram_bytes,speedup,solve_ms,need_bytes,path\n";
 
 /* One CSV field, quoted when needed. */
-static void csv_str(const char *s) {
+static void csv_str(FILE *f, const char *s) {
     if (!strpbrk(s, ",\"\n")) {
-        fputs(s, stdout);
+        fputs(s, f);
         return;
     }
-    putchar('"');
+    fputc('"', f);
     for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
     }
-    putchar('"');
+    fputc('"', f);
 }
 
 typedef char hw_label[32];
@@ -141,101 +82,70 @@ typedef struct {
 typedef struct {
     const cli_opts *o;
     const df_workload *w;
-    df_mapper *mp;      /* --solver transformer or --compare transformer */
+    df_mapper *mp;      /* loaded when some point (or --compare) needs the transformer */
     sweep_series *svg;  /* --svg: filled per point (NULL without --svg) */
     double t0;
     int tty;   /* stderr is a terminal: progress redraws one line */
     int show;  /* progress is on */
 } sweep_ctx;
 
-/* The --svg values of one feasible point: every series from the answers at hand, solving the ones
- * that are not (the exact optimum, --compare solvers). Returns 0 or an exit status. */
-static int svg_point(const sweep_ctx *c, const df_net *net, int idx, const cli_solution *sol, const cli_solution *base) {
+/* The --svg values of one answered point: the answer's own series, layer-by-layer from its baseline,
+ * solving the others (the exact optimum, --compare solvers). Returns 0 or an exit status. */
+static int svg_point(const sweep_ctx *c, const df_request *r, int idx, const df_answer *a) {
     const cli_opts *o = c->o;
     sweep_series *ss = c->svg;
     for (int s = 0; s < ss->n; s++) {
-        const cli_solution *use = NULL;
+        df_solver sv = ss->solver[s];
+        const df_metrics *m = NULL;
         cli_solution extra;
         cli_solution_init(&extra);
-        df_solver sv = ss->solver[s];
-        if (sv == DF_SOLVER_LBL) use = base;
-        else if (sv == o->solver) use = sol;
+        if (sv == DF_SOLVER_LBL) m = &a->base_met;
+        else if ((int)sv == o->solver) m = &a->met;
         else {
             df_err e;
-            if (cli_solve(net, sv, o->objective, &o->ga, c->mp, o->candidates, &extra, &e)) {
+            if (cli_solve(r->net, sv, r->obj, &r->ga, c->mp, r->candidates, &extra, &e)) {
                 cli_solution_free(&extra);
                 if (e.code == DF_EINFEASIBLE) continue;
                 return cli_fail_err(df_solver_name(sv), &e);
             }
-            use = &extra;
+            m = &extra.met;
         }
-        if (use->ok && use->met.feasible) {
-            ss->lat[s][idx] = use->met.latency_s;
-            ss->en[s][idx] = use->met.energy_pj;
+        if (m->feasible) {
+            ss->lat[s][idx] = m->latency_s;
+            ss->en[s][idx] = m->energy_pj;
         }
         cli_solution_free(&extra);
     }
     return 0;
 }
 
-/* Runs one point and prints its row. Returns 0 or an exit status. */
-static int run_point(const sweep_ctx *c, int idx, const df_hw *hw, const char *label) {
+/* The CSV row of item i (malloc'ed, with its newline): the answer, or a feasible=0 row with the bytes
+ * the point needs. */
+static char *csv_row(const sweep_ctx *c, const df_hw *hw, const char *label, const df_answer *a, int64_t need) {
     const cli_opts *o = c->o;
-    df_net *net = NULL;
-    df_err e;
-    if (df_net_init(&net, c->w, hw, o->batch, &e)) return cli_fail_err(NULL, &e);
-    cli_solution sol, base;
-    cli_solution_init(&sol);
-    cli_solution_init(&base);
-    int rc = 0;
-    int64_t need = 0;
-    int feasible = df_net_check_budget(net, &e) == DF_OK;
-    if (!feasible && e.code != DF_EINFEASIBLE) {
-        rc = cli_fail_err(NULL, &e);
-        goto out;
-    }
-    if (!feasible) need = e.need_bytes;
-    if (feasible && cli_solve(net, o->solver, o->objective, &o->ga, c->mp, o->candidates, &sol, &e)) {
-        if (e.code != DF_EINFEASIBLE) {
-            rc = cli_fail_err(df_solver_name(o->solver), &e);
-            goto out;
-        }
-        feasible = 0;
-        need = e.need_bytes;
-    }
-    if (feasible) {
-        int brc = o->solver == DF_SOLVER_LBL ? cli_score(net, &sol.map, &base, &e)
-                                             : cli_solve(net, DF_SOLVER_LBL, o->objective, NULL, NULL, 0, &base, &e);
-        if (brc) {
-            rc = cli_fail_err("layer-by-layer baseline", &e);
-            goto out;
-        }
-    }
-
-    if (c->show && c->tty) { /* the row may share the terminal: wipe the progress line first */
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
-    }
-    csv_str(c->w->name);
-    putchar(',');
-    csv_str(label);
-    printf(",%s,%dx%d,%lld,%d,%s,%s,%d,", df_dataflow_name(hw->dataflow), hw->pe_rows, hw->pe_cols,
-           (long long)hw->buffer_bytes, o->batch, df_objective_name(o->objective), df_solver_name(o->solver), feasible);
-    if (feasible) {
-        const df_metrics *m = &sol.met, *b = &base.met;
-        printf("%d,%.0f,%.1f,%.0f,%lld,%.0f,%.1f,%.0f,%.4f,%.3f,\n", sol.map.n_groups, m->latency_cycles, m->energy_pj,
-               m->dram_bytes, (long long)m->peak_bytes, b->latency_cycles, b->energy_pj, b->dram_bytes,
-               m->latency_cycles > 0 ? b->latency_cycles / m->latency_cycles : 0.0, sol.ms);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    csv_str(f, c->w->name);
+    fputc(',', f);
+    csv_str(f, label);
+    fprintf(f, ",%s,%dx%d,%lld,%d,%s,%s,%d,", df_dataflow_name(hw->dataflow), hw->pe_rows, hw->pe_cols,
+            (long long)hw->buffer_bytes, o->batch, df_objective_name(o->objective), df_request_solver_name(o->solver),
+            a != NULL);
+    if (a) {
+        const df_metrics *m = &a->met, *b = &a->base_met;
+        fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,%.0f,%.1f,%.0f,%.4f,%.3f,,%s\n", a->map.n_groups, m->latency_cycles,
+                m->energy_pj, m->dram_bytes, (long long)m->peak_bytes, b->latency_cycles, b->energy_pj, b->dram_bytes,
+                m->latency_cycles > 0 ? b->latency_cycles / m->latency_cycles : 0.0, a->solve_ms, a->path);
     } else {
-        printf("0,,,,,,,,,,%lld\n", (long long)need);
+        fprintf(f, "0,,,,,,,,,,%lld,\n", (long long)need);
     }
-    fflush(stdout);
-    if (feasible && c->svg) rc = svg_point(c, net, idx, &sol, &base);
-out:
-    cli_solution_free(&sol);
-    cli_solution_free(&base);
-    df_net_free(net);
-    return rc;
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 static void progress(const sweep_ctx *c, int i, int n, const df_hw *hw, const char *label) {
@@ -262,63 +172,69 @@ static void point_label(const json_t *base, const char *fallback, size_t idx, in
     else snprintf(out, sizeof(hw_label), "%s", fallback);
 }
 
-/* The hardware points: --hw-points entries (each at every budget, if any) or --hw at every budget. */
-static int build_points(const cli_opts *o, const budget_list *b, df_hw **out, hw_label **labels_out, int *n_out) {
-    json_t *doc = NULL;
-    const json_t *base = NULL;
-    const char *prefix = "", *where = "--hw";
-    int rc;
+/* The sweep as the API's grid request: {"base": the options' request, "grid": {budgets, hardware}};
+ * labels[i] names item i's hardware. Returns 0 or an exit status. */
+static int grid_json(const cli_opts *o, json_t **out, hw_label **labels, int *n_items) {
+    json_t *base = NULL, *grid = json_object(), *doc = NULL;
+    int rc = cli_request_json(o, &base);
+    if (rc) {
+        json_decref(grid);
+        return rc;
+    }
+    size_t nb = 0, nh = 1;
+    if (o->budgets) {
+        int64_t *v;
+        int32_t n;
+        df_err e;
+        if (df_budgets_parse(o->budgets, MAX_POINTS, &v, &n, &e)) {
+            json_decref(base);
+            json_decref(grid);
+            return cli_fail(CLI_EXIT_USAGE, "--budgets: %s", e.msg);
+        }
+        json_t *bl = json_array();
+        for (int32_t i = 0; i < n; i++) json_array_append_new(bl, json_integer(v[i]));
+        free(v);
+        json_object_set_new(grid, "budgets", bl);
+        nb = (size_t)n;
+    }
     if (o->hw_points) {
         doc = cli_load_json(o->hw_points);
-        if (!doc) return CLI_EXIT_USAGE;
-        if (!json_is_array(doc) || json_array_size(doc) == 0) {
+        if (!doc || !json_is_array(doc) || json_array_size(doc) == 0) {
+            json_decref(base);
+            json_decref(grid);
+            rc = doc ? cli_fail(CLI_EXIT_USAGE, "%s: expected a non-empty JSON array of hardware objects", o->hw_points)
+                     : CLI_EXIT_USAGE;
             json_decref(doc);
-            return cli_fail(CLI_EXIT_USAGE, "%s: expected a non-empty JSON array of hardware objects", o->hw_points);
+            return rc;
         }
-        where = o->hw_points;
-    } else if ((rc = cli_hw_spec(o->hw, &doc, &base, &prefix))) {
-        return rc;
-    } else if (!json_is_string(doc)) {
-        where = o->hw;
+        nh = json_array_size(doc);
+        json_t *hl = json_array();
+        for (size_t h = 0; h < nh; h++) json_array_append_new(hl, cli_hw_overridden(json_array_get(doc, h), o));
+        json_object_set_new(grid, "hardware", hl);
     }
-    size_t nh = o->hw_points ? json_array_size(doc) : 1;
-    size_t nb = b->n > 0 ? (size_t)b->n : 1;
-    if (nh * nb > MAX_POINTS) {
+    size_t n = nh * (nb ? nb : 1);
+    if (n > MAX_POINTS) {
+        json_decref(base);
+        json_decref(grid);
         json_decref(doc);
-        return cli_fail(CLI_EXIT_USAGE, "sweep: %zu points, the limit is %d", nh * nb, MAX_POINTS);
+        return cli_fail(CLI_EXIT_USAGE, "sweep: %zu points, the limit is %d", n, MAX_POINTS);
     }
-    df_hw *pts = calloc(nh * nb, sizeof *pts);
-    hw_label *labels = calloc(nh * nb, sizeof *labels);
-    if (!pts || !labels) {
-        free(pts);
-        free(labels);
+    *labels = calloc(n, sizeof **labels);
+    *out = json_pack("{s:o, s:o}", "base", base, "grid", grid);
+    if (!*labels || !*out) {
+        free(*labels);
+        json_decref(*out);
         json_decref(doc);
         return cli_fail(CLI_EXIT_USAGE, "out of memory");
     }
-    rc = 0;
-    for (size_t h = 0; h < nh && !rc; h++) {
-        char ptr[32];
-        const json_t *hb = base;
-        const char *pf = prefix;
-        if (o->hw_points) {
-            snprintf(ptr, sizeof ptr, "/%zu", h);
-            hb = json_array_get(doc, h);
-            pf = ptr;
-        }
-        for (size_t k = 0; k < nb && !rc; k++) {
-            rc = cli_hw_from_base(hb, where, pf, o, b->n > 0 ? b->v[k] : 0, &pts[h * nb + k]);
-            point_label(hb, "custom", h, o->hw_points != NULL, labels[h * nb + k]);
-        }
+    const json_t *hb = json_object_get(base, "hardware");
+    for (size_t i = 0; i < n; i++) {
+        size_t h = i / (nb ? nb : 1);
+        if (doc) point_label(json_array_get(doc, h), "custom", h, 1, (*labels)[i]);
+        else point_label(hb, "custom", 0, 0, (*labels)[i]);
     }
     json_decref(doc);
-    if (rc) {
-        free(pts);
-        free(labels);
-        return rc;
-    }
-    *out = pts;
-    *labels_out = labels;
-    *n_out = (int)(nh * nb);
+    *n_items = (int)n;
     return 0;
 }
 
@@ -347,7 +263,7 @@ static void series_label(const cli_opts *o, df_solver sv, char *buf, size_t n) {
         if (o->candidates > 1) snprintf(buf, n, "transformer (best of %d)", o->candidates);
         else snprintf(buf, n, "transformer");
         break;
-    default: snprintf(buf, n, "%s", df_solver_name(sv)); break;
+    default: snprintf(buf, n, "%s", df_request_solver_name((int)sv)); break;
     }
 }
 
@@ -357,7 +273,8 @@ static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
     memset(ss, 0, sizeof *ss);
     char name[48];
     /* a fixed order, so a solver keeps its colour from one picture to the next */
-    static const df_solver order[] = {DF_SOLVER_LBL, DF_SOLVER_EXACT, DF_SOLVER_TRANSFORMER, DF_SOLVER_GA};
+    static const df_solver order[] = {DF_SOLVER_LBL, DF_SOLVER_EXACT, (df_solver)DF_SOLVER_AUTO, DF_SOLVER_TRANSFORMER,
+                                      DF_SOLVER_GA};
     unsigned want = 1u << DF_SOLVER_LBL | 1u << DF_SOLVER_EXACT | 1u << o->solver | o->compare;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (!(want & (1u << order[i]))) continue;
@@ -377,10 +294,11 @@ static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
 }
 
 /* Draws the collected series into o->svg. */
-static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_hw *pts, int n, sweep_series *ss) {
+static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_batch_request *br, int n, sweep_series *ss) {
     int64_t *budgets = malloc((size_t)n * sizeof *budgets);
     if (!budgets) return cli_fail(CLI_EXIT_USAGE, "out of memory");
-    for (int i = 0; i < n; i++) budgets[i] = pts[i].buffer_bytes;
+    for (int i = 0; i < n; i++) budgets[i] = br->items[i].hw.buffer_bytes;
+    const df_hw *pts = &br->items[0].hw;
     df_svg_series ser[DF_SVG_MAX_SERIES];
     for (int s = 0; s < ss->n; s++) ser[s] = (df_svg_series){ss->name[s], ss->lat[s], ss->en[s]};
     char title[160], hws[256], sub[400];
@@ -396,6 +314,38 @@ static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_hw 
     int rc = df_svg_sweep(&so, &b, &e) != DF_OK ? cli_fail_err("--svg", &e) : cli_write_svg(o->svg, &b);
     df_svg_buf_free(&b);
     free(budgets);
+    return rc;
+}
+
+/* Solves item i of the sweep (carrying the answer of the next smaller budget of its row) and keeps
+ * its CSV row. Returns 0 or an exit status. */
+static int run_point(sweep_ctx *c, const df_batch_request *br, int32_t i, df_mapping *keep, char **row, const char *label) {
+    const df_fail *pf = &br->fails[i];
+    if (pf->kind == DF_FAIL_BUDGET) { /* a point too small: its row says how much it needs */
+        *row = csv_row(c, &br->items[i].hw, label, NULL, pf->need_bytes);
+        return *row ? 0 : cli_fail(CLI_EXIT_FAILED, "out of memory");
+    }
+    if (pf->kind != DF_FAIL_NONE) return cli_fail_answer(pf);
+    const df_request *r = &br->items[i];
+    if (!c->mp && df_request_effective_solver(r, 1, NULL, 0) == DF_SOLVER_TRANSFORMER) {
+        int rc = cli_load_mapper(c->o, 1, &c->mp);
+        if (rc) return rc;
+    }
+    df_answer a;
+    df_fail f;
+    if (df_answer_solve(r, c->mp, NULL, &a, &f)) {
+        if (f.kind != DF_FAIL_BUDGET) return cli_fail_answer(&f);
+        *row = csv_row(c, &r->hw, label, NULL, f.need_bytes);
+        return *row ? 0 : cli_fail(CLI_EXIT_FAILED, "out of memory");
+    }
+    int32_t from = br->carry[i];
+    if (from >= 0 && keep[from].n_groups > 0) df_answer_offer(r, &keep[from], br->items[from].hw.buffer_bytes, &a);
+    if (df_mapping_copy(&keep[i], &a.map) != DF_OK) keep[i].n_groups = 0;
+    int rc = 0;
+    *row = csv_row(c, &r->hw, label, &a, 0);
+    if (!*row) rc = cli_fail(CLI_EXIT_FAILED, "out of memory");
+    if (!rc && c->svg) rc = svg_point(c, r, i, &a);
+    df_answer_free(&a);
     return rc;
 }
 
@@ -418,53 +368,66 @@ int cmd_sweep(int argc, char **argv) {
         return cli_fail(CLI_EXIT_USAGE, "sweep: --svg draws a budget sweep: give --budgets with one hardware (--hw), not --hw-points");
     if (o.compare && !o.svg) return cli_fail(CLI_EXIT_USAGE, "sweep: --compare adds series to the --svg picture; give --svg FILE");
 
-    budget_list b = {0};
-    if (o.budgets && (rc = parse_budgets(o.budgets, &b))) {
-        free(b.v);
-        return rc;
-    }
-    df_hw *pts = NULL;
+    json_t *root = NULL;
     hw_label *labels = NULL;
     int n = 0;
-    rc = build_points(&o, &b, &pts, &labels, &n);
-    free(b.v);
-    if (rc) return rc;
+    if ((rc = grid_json(&o, &root, &labels, &n))) return rc;
     df_workload w;
-    if ((rc = cli_load_workload(o.workload, o.seq_len, &w, NULL))) {
-        free(pts);
+    int zoo = 0;
+    if ((rc = cli_load_workload(o.workload, o.seq_len, &w, &zoo))) {
+        json_decref(root);
+        free(labels);
+        return rc;
+    }
+    df_request_limits lim;
+    df_request_limits_default(&lim);
+    lim.max_batch_items = MAX_POINTS;
+    df_request_src bs = {.workload = &w, .workload_zoo = zoo};
+    df_batch_request br;
+    df_fail f;
+    rc = df_batch_request_parse(root, &lim, &bs, &br, &f);
+    json_decref(root);
+    if (rc) {
+        rc = cli_fail_answer(&f);
+        df_workload_free(&w);
         free(labels);
         return rc;
     }
     sweep_ctx c = {.o = &o, .w = &w, .t0 = cli_now_ms(), .tty = isatty(STDERR_FILENO)};
     c.show = c.tty || o.progress;
-    if ((rc = cli_load_mapper(&o, &c.mp))) {
-        df_workload_free(&w);
-        free(pts);
-        free(labels);
-        return rc;
-    }
     sweep_series ss;
-    if (o.svg && (rc = series_init(&o, n, &ss))) {
-        df_mapper_free(c.mp);
-        df_workload_free(&w);
-        free(pts);
-        free(labels);
-        return rc;
+    df_mapping *keep = calloc((size_t)n, sizeof *keep);
+    char **rows = calloc((size_t)n, sizeof *rows);
+    if (!keep || !rows) rc = cli_fail(CLI_EXIT_FAILED, "out of memory");
+    for (int i = 0; !rc && i < n; i++)
+        if (df_mapping_init(&keep[i], 8) != DF_OK) rc = cli_fail(CLI_EXIT_FAILED, "out of memory");
+    if (!rc) rc = cli_load_mapper(&o, 0, &c.mp); /* --compare transformer */
+    int have_svg = 0;
+    if (!rc && o.svg && !(rc = series_init(&o, n, &ss))) {
+        c.svg = &ss;
+        have_svg = 1;
     }
-    if (o.svg) c.svg = &ss;
-    fputs(csv_header, stdout);
-    for (int i = 0; i < n && !rc; i++) {
-        if (c.show) progress(&c, i, n, &pts[i], labels[i]);
-        rc = run_point(&c, i, &pts[i], labels[i]);
+    for (int k = 0; k < n && !rc; k++) {
+        int32_t i = br.order[k];
+        if (c.show) progress(&c, k, n, &br.items[i].hw, labels[i]);
+        rc = run_point(&c, &br, i, keep, &rows[i], labels[i]);
     }
-    if (c.show && !rc) progress(&c, n, n, &pts[n - 1], labels[n - 1]);
-    if (o.svg) {
-        if (!rc) rc = write_sweep_svg(&o, &w, pts, n, &ss);
+    if (c.show && !rc) progress(&c, n, n, &br.items[br.order[n - 1]].hw, labels[br.order[n - 1]]);
+    if (!rc) {
+        fputs(csv_header, stdout);
+        for (int i = 0; i < n; i++) fputs(rows[i], stdout);
+    }
+    if (have_svg) {
+        if (!rc) rc = write_sweep_svg(&o, &w, &br, n, &ss);
         series_free(&ss);
     }
+    for (int i = 0; keep && i < n; i++) df_mapping_free(&keep[i]);
+    for (int i = 0; rows && i < n; i++) free(rows[i]);
+    free(keep);
+    free(rows);
     df_mapper_free(c.mp);
+    df_batch_request_free(&br);
     df_workload_free(&w);
-    free(pts);
     free(labels);
     return rc;
 }

@@ -1,4 +1,5 @@
-/* load.c - turns what the user named into library objects: workloads (zoo name, JSON or ONNX file),
+/* load.c - turns what the user named into library objects: workloads (zoo name, JSON or ONNX file,
+ * resolved by the answer layer: df_resolve_workload_spec),
  * hardware (preset or JSON file, with the --buffer/--pes/--dataflow/--bw overrides applied through
  * the library's own hardware reader, so they are validated and energies follow the final buffer),
  * and the bound df_net with its budget check. */
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dnnfuser/onnx.h"
 
 json_t *cli_load_json(const char *path) {
     json_error_t je;
@@ -33,51 +33,12 @@ static int looks_like_file(const char *spec) {
     return stat(spec, &st) == 0 || strchr(spec, '/') != NULL || has_suffix(spec, ".json") || has_suffix(spec, ".onnx");
 }
 
-/* An ONNX model: a file named *.onnx, or any file (but *.json) whose bytes decode as a ModelProto.
- * Returns -1 when the file is not ONNX (read it as JSON), else 0 or the exit status (message printed). */
-static int load_onnx(const char *spec, df_workload *out) {
-    if (has_suffix(spec, ".json")) return -1;
-    FILE *f = fopen(spec, "rb");
-    if (!f) return has_suffix(spec, ".onnx") ? cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", spec, strerror(errno)) : -1;
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || cap > DF_ONNX_MAX_BYTES) break;
-        uint8_t *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) return cli_fail(CLI_EXIT_USAGE, "%s: out of memory reading the file", spec);
-    if (bad) {
-        free(buf);
-        return cli_fail(CLI_EXIT_USAGE, "%s: read error", spec);
-    }
-    if (!has_suffix(spec, ".onnx") && !df_onnx_sniff(buf, n)) {
-        free(buf);
-        return -1;
-    }
-    const char *base = strrchr(spec, '/');
-    df_onnx_opts oo = {.name = base ? base + 1 : spec, .max_layers = DF_DEFAULT_MAX_LAYERS};
-    df_err e;
-    df_err_clear(&e);
-    int rc = df_onnx_import(buf, n, &oo, out, &e);
-    free(buf);
-    return rc ? cli_fail_err(spec, &e) : 0;
-}
-
-static void zoo_names(char *buf, size_t n) {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int32_t i = 0; i < df_zoo_count() && len < n; i++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", df_zoo_name(i));
+/* " (did you mean \"edge\"?)" for a preset name, or "". */
+static const char *preset_dym(const char *name, char *buf, size_t n) {
+    const char *names[16];
+    int k = 0;
+    for (int32_t i = 0; i < df_hw_preset_count() && k < 16; i++) names[k++] = df_hw_preset_name(i);
+    return df_suggest_text(name, names, k, buf, n);
 }
 
 static void preset_names(char *buf, size_t n) {
@@ -88,40 +49,10 @@ static void preset_names(char *buf, size_t n) {
 }
 
 int cli_load_workload(const char *spec, int32_t seq_len, df_workload *out, int *zoo) {
-    if (zoo) *zoo = 0;
     if (!spec || !*spec) return cli_fail(CLI_EXIT_USAGE, "missing workload: use -w NAME|FILE (see 'dnnfuser zoo')");
     df_err e;
-    df_err_clear(&e);
-    df_zoo_opts zo = {.seq_len = seq_len};
-    int rc = df_zoo_build(spec, &zo, out, &e);
-    if (rc == DF_OK) {
-        if (zoo) *zoo = 1;
-        return 0;
-    }
-    if (rc != DF_ENOTFOUND) return cli_fail_err(spec, &e);
-    if (!looks_like_file(spec)) {
-        char names[512];
-        zoo_names(names, sizeof names);
-        return cli_fail(CLI_EXIT_USAGE, "unknown workload '%s': not a zoo network (%s) and not a readable file", spec, names);
-    }
-    if ((rc = load_onnx(spec, out)) >= 0) return rc;
-    json_t *doc = cli_load_json(spec);
-    if (!doc) return CLI_EXIT_USAGE;
-    const json_t *wj = doc;
-    const char *prefix = "";
-    if (json_is_object(doc) && !json_object_get(doc, "layers") && json_is_object(json_object_get(doc, "workload"))) {
-        wj = json_object_get(doc, "workload");
-        prefix = "/workload";
-    }
-    if (!json_is_object(wj)) {
-        json_decref(doc);
-        return cli_fail(CLI_EXIT_USAGE, "%s: not a workload (expected an object with \"layers\")", spec);
-    }
-    df_err_clear(&e);
-    rc = df_workload_from_json(wj, prefix, DF_DEFAULT_MAX_LAYERS, out, &e);
-    json_decref(doc);
-    if (rc) return cli_fail_err(spec, &e);
-    return 0;
+    if (df_resolve_workload_spec(spec, seq_len, DF_DEFAULT_MAX_LAYERS, out, zoo, &e) == DF_OK) return 0;
+    return cli_fail_err(NULL, &e);
 }
 
 json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len) {
@@ -131,6 +62,27 @@ json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len) {
 
 /* Sets key to v (stolen) in obj; returns 0 or -1 on allocation failure. */
 static int put(json_t *obj, const char *key, json_t *v) { return v ? json_object_set_new(obj, key, v) : -1; }
+
+json_t *cli_hw_overridden(const json_t *base, const cli_opts *o) {
+    if (!o || (!o->have_pes && !o->have_dataflow && !o->have_bw)) return json_incref((json_t *)base);
+    json_t *h = json_is_string(base) ? json_pack("{s:O}", "preset", base) : json_is_object(base) ? json_deep_copy(base) : NULL;
+    if (!h) return json_is_string(base) || json_is_object(base) ? NULL : json_incref((json_t *)base);
+    int bad = 0;
+    if (o->have_pes) {
+        char pes[48];
+        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
+        json_object_del(h, "pe_rows");
+        json_object_del(h, "pe_cols");
+        bad |= put(h, "pes", json_string(pes));
+    }
+    if (o->have_dataflow) bad |= put(h, "dataflow", json_string(df_dataflow_name(o->dataflow)));
+    if (o->have_bw) bad |= put(h, "dram_bw", json_real(o->dram_bw));
+    if (bad) {
+        json_decref(h);
+        return NULL;
+    }
+    return h;
+}
 
 int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, const cli_opts *o,
                      int64_t budget_override, df_hw *out) {
@@ -142,10 +94,10 @@ int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, 
     } else if (json_is_string(base)) {
         df_hw probe;
         if (df_hw_preset(json_string_value(base), &probe, &e)) {
-            char names[256];
+            char names[256], dym[96];
             preset_names(names, sizeof names);
-            return cli_fail(CLI_EXIT_USAGE, "%s: unknown hardware preset '%s' (known: %s)", where,
-                            json_string_value(base), names);
+            return cli_fail(CLI_EXIT_USAGE, "%s: unknown hardware preset '%s'%s (known: %s)", where,
+                            json_string_value(base), preset_dym(json_string_value(base), dym, sizeof dym), names);
         }
         obj = json_pack("{s:O}", "preset", base);
     } else if (json_is_object(base)) {
@@ -154,6 +106,9 @@ int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, 
         return cli_fail(CLI_EXIT_USAGE, "%s: hardware must be a preset name or an object%s%s", where,
                         prefix && *prefix ? " at " : "", prefix ? prefix : "");
     }
+    json_t *ov = obj ? cli_hw_overridden(obj, o) : NULL; /* an object: always a new one with overrides */
+    json_decref(obj);
+    obj = ov;
     if (!obj) return cli_fail(CLI_EXIT_USAGE, "out of memory");
     int bad = 0;
     if (o && o->have_buffer) {
@@ -164,15 +119,6 @@ int cli_hw_from_base(const json_t *base, const char *where, const char *prefix, 
         json_object_del(obj, "buffer_bytes");
         bad |= put(obj, "buffer", json_integer(budget_override));
     }
-    if (o && o->have_pes) {
-        char pes[48];
-        snprintf(pes, sizeof pes, "%dx%d", o->pe_rows, o->pe_cols);
-        json_object_del(obj, "pe_rows");
-        json_object_del(obj, "pe_cols");
-        bad |= put(obj, "pes", json_string(pes));
-    }
-    if (o && o->have_dataflow) bad |= put(obj, "dataflow", json_string(df_dataflow_name(o->dataflow)));
-    if (o && o->have_bw) bad |= put(obj, "dram_bw", json_real(o->dram_bw));
     if (bad) {
         json_decref(obj);
         return cli_fail(CLI_EXIT_USAGE, "out of memory");
@@ -196,9 +142,10 @@ int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char 
         return *doc ? 0 : cli_fail(CLI_EXIT_USAGE, "out of memory");
     }
     if (!looks_like_file(spec)) {
-        char names[256];
+        char names[256], dym[96];
         preset_names(names, sizeof names);
-        return cli_fail(CLI_EXIT_USAGE, "--hw: unknown hardware preset '%s' (known: %s) and not a readable file", spec, names);
+        return cli_fail(CLI_EXIT_USAGE, "--hw: unknown hardware preset '%s'%s (known: %s) and not a readable file", spec,
+                        preset_dym(spec, dym, sizeof dym), names);
     }
     *doc = cli_load_json(spec);
     if (!*doc) return CLI_EXIT_USAGE;

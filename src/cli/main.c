@@ -34,7 +34,9 @@ static void usage(FILE *f) {
             "  dnnfuser --version        print the version\n"
             "\n"
             "example: dnnfuser map -w resnet50 --hw edge --buffer 512KiB --batch 8\n"
-            "exit status: 0 ok, 1 infeasible mapping (eval), 2 bad input\n");
+            "\n"
+            "exit status: 0 ok; 1 infeasible: the budget is too small for some layer (map), or the\n"
+            "evaluated mapping overflows it (eval); 2 bad input (usage, options, files); 3 the solver failed\n");
 }
 
 int main(int argc, char **argv) {
@@ -60,9 +62,13 @@ int main(int argc, char **argv) {
             }
             return rc;
         }
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++) names[i] = commands[i].name;
+    char dym[96];
+    df_suggest_text(cmd, names, (int)N_COMMANDS, dym, sizeof dym);
     if (cmd[0] == '-')
         fprintf(stderr, "dnnfuser: unknown option '%s' (try 'dnnfuser --help')\n", cmd);
     else
-        fprintf(stderr, "dnnfuser: unknown command '%s' (try 'dnnfuser --help')\n", cmd);
+        fprintf(stderr, "dnnfuser: unknown command '%s'%s (try 'dnnfuser --help')\n", cmd, dym);
     return CLI_EXIT_USAGE;
 }

@@ -79,7 +79,9 @@ void cli_print_report(FILE *f, const cli_report *r) {
     fprintf(f, "%-13s %s\n", "feasible", m->feasible ? "yes" : "NO");
 
     /* gain over layer-by-layer */
-    if (r->base && r->base->ok) {
+    if (!m->feasible) {
+        fprintf(f, "%-13s no comparison: the mapping does not fit the budget\n", "vs lbl");
+    } else if (r->base && r->base->ok) {
         const df_metrics *b = &r->base->met;
         fprintf(f, "%-13s %.3fx speedup, ", "vs lbl", ratio(b->latency_cycles, m->latency_cycles));
         print_change(f, "energy", b->energy_pj, m->energy_pj);
@@ -93,9 +95,11 @@ void cli_print_report(FILE *f, const cli_report *r) {
     if (strcmp(r->solver, "eval") == 0) {
         fprintf(f, "%-13s evaluated in %.3f ms\n", "time", s->ms);
     } else {
-        fprintf(f, "%-13s %s in %.3f ms (%lld group evaluations%s)\n", "solve time", r->solver, s->ms,
-                (long long)s->stats.groups_evaluated, s->stats.exact ? ", optimal" : "");
+        fprintf(f, "%-13s %s in %.3f ms (%lld group evaluations%s)\n", "solve time", r->path ? r->path : r->solver,
+                s->ms, (long long)s->stats.groups_evaluated, s->stats.exact ? ", optimal" : "");
     }
+    if (r->path) fprintf(f, "%-13s %s%s%s%s\n", "answered by", r->path, r->note ? " (" : "", r->note ? r->note : "",
+                         r->note ? ")" : "");
 }
 
 /* A JSON number for a ratio, or null when undefined. */
@@ -117,7 +121,7 @@ json_t *cli_report_json(const cli_report *r) {
     bad |= json_object_set_new(o, "feasible", json_boolean(s->met.feasible));
     bad |= json_object_set_new(o, "groups", df_groups_to_json(r->net, &s->map, s->gc));
     bad |= json_object_set_new(o, "metrics", df_metrics_to_json(&s->met));
-    if (r->base && r->base->ok) {
+    if (r->base && r->base->ok && s->met.feasible) {
         const df_metrics *b = &r->base->met;
         bad |= json_object_set_new(o, "baseline", json_pack("{s:o,s:i}", "metrics", df_metrics_to_json(b),
                                                             "groups", (json_int_t)r->base->map.n_groups));
@@ -139,7 +143,7 @@ json_t *cli_report_json(const cli_report *r) {
 
 int cli_print_json(FILE *f, const json_t *j) {
     if (!j) return cli_fail(CLI_EXIT_USAGE, "out of memory building the JSON answer");
-    if (json_dumpf(j, f, JSON_INDENT(2)) != 0) return cli_fail(CLI_EXIT_USAGE, "cannot write the JSON answer");
+    if (json_dumpf(j, f, DF_ANSWER_JSON_PRETTY) != 0) return cli_fail(CLI_EXIT_USAGE, "cannot write the JSON answer");
     fputc('\n', f);
     return 0;
 }

@@ -73,9 +73,9 @@ int cli_score(const df_net *net, const df_mapping *map, cli_solution *out, df_er
     return rc;
 }
 
-int cli_load_mapper(const cli_opts *o, df_mapper **out) {
+int cli_load_mapper(const cli_opts *o, int need, df_mapper **out) {
     *out = NULL;
-    if (o->solver != DF_SOLVER_TRANSFORMER && !(o->compare & (1u << DF_SOLVER_TRANSFORMER))) return 0;
+    if (!need && !(o->compare & (1u << DF_SOLVER_TRANSFORMER))) return 0;
     df_err e;
     int32_t k = o->candidates > 0 ? o->candidates : 1;
     int rc = o->weights ? df_mapper_load(out, o->weights, k, &e) : df_mapper_load_embedded(out, k, &e);

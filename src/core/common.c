@@ -53,9 +53,11 @@ int df_parse_size(const char *s, int64_t *out) {
     double v = strtod(s, &end);
     if (errno || end == s || !isfinite(v) || v <= 0) return DF_EINVAL;
     while (isspace((unsigned char)*end)) end++;
+    /* One rule for on-chip sizes: binary, as SRAM is sized. K, KB, KiB (any case) are all 1024 bytes;
+     * M, MB, MiB 2^20; G, GB, GiB 2^30 (a decimal kilobyte is never what a buffer size means). */
     static const struct { const char *suffix; double mult; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1e3}, {"m", 1048576.0},
-        {"mib", 1048576.0}, {"mb", 1e6}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1e9},
+        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1024.0}, {"m", 1048576.0},
+        {"mib", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1073741824.0},
     };
     size_t n = strlen(end);
     while (n > 0 && isspace((unsigned char)end[n - 1])) n--;
@@ -93,3 +95,54 @@ uint64_t df_rng_next(df_rng *r) {
 double df_rng_uniform(df_rng *r) { return (double)(df_rng_next(r) >> 11) * 0x1.0p-53; }
 
 int32_t df_rng_range(df_rng *r, int32_t n) { return n <= 1 ? 0 : (int32_t)(df_rng_next(r) % (uint64_t)n); }
+
+/* ---- "did you mean": one suggestion rule for every name (fields, presets, zoo networks, solvers, flags) */
+
+/* Edit distance (Levenshtein with adjacent transpositions: optimal string alignment), case-insensitive,
+ * of two short strings (longer ones: a large number). */
+static int distance(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 31 || m > 31) return 1000;
+    int d[32][32];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + (ai != bj);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            /* two neighbours swapped count as one edit ("mpa" -> "map") */
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) && tolower((unsigned char)a[i - 2]) == bj &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *df_suggest(const char *word, const char *const *names, int n) {
+    if (!word || !*word) return NULL;
+    const char *best = NULL;
+    int bd = 1000;
+    for (int i = 0; i < n; i++) {
+        if (!names[i]) continue;
+        int d = distance(word, names[i]);
+        /* a prefix counts as close: "resnet" -> "resnet18" */
+        if (strlen(word) >= 3 && strncasecmp(word, names[i], strlen(word)) == 0) d = d < 2 ? d : 2;
+        if (d < bd) {
+            bd = d;
+            best = names[i];
+        }
+    }
+    size_t len = strlen(word);
+    int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    return best && bd <= limit && strcmp(word, best) != 0 ? best : NULL;
+}
+
+char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len) {
+    const char *s = df_suggest(word, names, n);
+    if (s) snprintf(buf, len, " (did you mean \"%s\"?)", s);
+    else if (len) buf[0] = '\0';
+    return buf;
+}

@@ -32,35 +32,18 @@ static void ptr_index(char *buf, size_t n, const char *base, const char *arr, si
     if (snprintf(buf, n, "%s/%s/%zu", nz(base), arr, i) >= (int)n) buf[n - 1] = '\0';
 }
 
-static const char *jtype(const json_t *v) {
+const char *df_json_kind(const json_t *v) {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
     case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a fractional number";
+    case JSON_REAL: return "a real number";
     case JSON_TRUE:
     case JSON_FALSE: return "a boolean";
     case JSON_NULL: return "null";
     }
     return "?";
-}
-
-/* Levenshtein distance of two short strings (for "did you mean" hints); capped inputs. */
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31) return 99;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++) d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
 }
 
 /* Rejects keys of obj not in known[] (NULL-terminated). `what` names the object in the message. */
@@ -75,12 +58,9 @@ static int check_keys(const json_t *obj, const char *const *known, const char *b
         if (ok) continue;
         char ptr[sizeof err->pointer];
         ptr_key(ptr, sizeof ptr, base, key);
-        const char *hint = NULL;
-        size_t best = 3;
-        for (const char *const *k = known; *k; k++) {
-            size_t d = edit_distance(key, *k);
-            if (d < best && d < strlen(*k)) { best = d; hint = *k; }
-        }
+        int n = 0;
+        while (known[n]) n++;
+        const char *hint = df_suggest(key, known, n);
         char list[200];
         size_t len = 0;
         list[0] = '\0';
@@ -100,7 +80,7 @@ static int get_int(const json_t *v, const char *ptr, const char *what, int64_t l
     if (!json_is_integer(v)) {
         if (json_is_real(v))
             return df_err_set(err, DF_EINVAL, ptr, "%s must be an integer, got %g", what, json_real_value(v));
-        return df_err_set(err, DF_EINVAL, ptr, "%s must be an integer, got %s", what, jtype(v));
+        return df_err_set(err, DF_EINVAL, ptr, "%s must be an integer, got %s", what, df_json_kind(v));
     }
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi)
@@ -120,7 +100,7 @@ static int get_int32(const json_t *v, const char *ptr, const char *what, int32_t
 /* A JSON number (integer or real), finite. */
 static int get_number(const json_t *v, const char *ptr, const char *what, double *out, df_err *err) {
     if (!json_is_number(v))
-        return df_err_set(err, DF_EINVAL, ptr, "%s must be a number, got %s", what, jtype(v));
+        return df_err_set(err, DF_EINVAL, ptr, "%s must be a number, got %s", what, df_json_kind(v));
     double x = json_number_value(v);
     if (!isfinite(x)) return df_err_set(err, DF_EINVAL, ptr, "%s must be a finite number", what);
     *out = x;
@@ -130,7 +110,7 @@ static int get_number(const json_t *v, const char *ptr, const char *what, double
 /* A JSON string without embedded NUL, 1..max_len bytes. */
 static int get_string(const json_t *v, const char *ptr, const char *what, size_t max_len, const char **out,
                       df_err *err) {
-    if (!json_is_string(v)) return df_err_set(err, DF_EINVAL, ptr, "%s must be a string, got %s", what, jtype(v));
+    if (!json_is_string(v)) return df_err_set(err, DF_EINVAL, ptr, "%s must be a string, got %s", what, df_json_kind(v));
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (strlen(s) != n) return df_err_set(err, DF_EINVAL, ptr, "%s must not contain NUL characters", what);
@@ -196,7 +176,7 @@ static int req_int(const json_t *lj, const char *key, const char *lptr, int32_t 
 static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *l, df_err *err) {
     memset(l, 0, sizeof *l);
     if (!json_is_object(lj))
-        return df_err_set(err, DF_EINVAL, lptr, "layer %d must be an object, got %s", i, jtype(lj));
+        return df_err_set(err, DF_EINVAL, lptr, "layer %d must be an object, got %s", i, df_json_kind(lj));
     char what[48], ptr[sizeof err->pointer];
     snprintf(what, sizeof what, "layer %d", i);
     int rc = check_keys(lj, layer_keys, lptr, what, err);
@@ -262,7 +242,7 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     ptr_key(ptr, sizeof ptr, lptr, "inputs");
     if (!json_is_array(iv))
         return df_err_set(err, DF_EINVAL, ptr, "layer %d field inputs must be an array of layer indices, got %s", i,
-                          jtype(iv));
+                          df_json_kind(iv));
     size_t n = json_array_size(iv);
     if (n < 1 || n > DF_MAX_INPUTS)
         return df_err_set(err, DF_EINVAL, ptr, "layer %d field inputs has %zu entries, 1 to %d allowed", i, n,
@@ -284,7 +264,7 @@ int df_workload_from_json(const json_t *j, const char *prefix, int32_t max_layer
     if (max_layers <= 0) max_layers = DF_DEFAULT_MAX_LAYERS;
     if (!json_is_object(j))
         return df_err_set(err, DF_EINVAL, prefix, "workload must be an object with \"layers\", got %s",
-                          j ? jtype(j) : "nothing");
+                          j ? df_json_kind(j) : "nothing");
     int rc = check_keys(j, workload_keys, prefix, "workload", err);
     if (rc) return rc;
     char ptr[sizeof err->pointer];
@@ -299,7 +279,7 @@ int df_workload_from_json(const json_t *j, const char *prefix, int32_t max_layer
     ptr_key(ptr, sizeof ptr, prefix, "layers");
     if (!lv) return df_err_set(err, DF_EINVAL, ptr, "workload: missing required field layers");
     if (!json_is_array(lv))
-        return df_err_set(err, DF_EINVAL, ptr, "workload field layers must be an array, got %s", jtype(lv));
+        return df_err_set(err, DF_EINVAL, ptr, "workload field layers must be an array, got %s", df_json_kind(lv));
     size_t n = json_array_size(lv);
     if (n == 0) return df_err_set(err, DF_EINVAL, ptr, "workload has no layers");
     if (n > (size_t)max_layers)  /* before any per-layer allocation or work */
@@ -378,7 +358,7 @@ int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err
         return df_err_set(err, DF_EINVAL, pointer, "size must be a whole number of bytes or a string like \"512KiB\", got %g",
                           json_real_value(v));
     return df_err_set(err, DF_EINVAL, pointer, "size must be an integer number of bytes or a string like \"512KiB\", got %s",
-                      v ? jtype(v) : "nothing");
+                      v ? df_json_kind(v) : "nothing");
 }
 
 static int same_hw(const df_hw *a, const df_hw *b) {
@@ -412,7 +392,7 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
                                   "hardware pes = %s must be a positive perfect square (or a string \"ROWSxCOLS\")", buf);
         } else {
             return df_err_set(err, DF_EINVAL, ptr, "hardware pes must be a string \"ROWSxCOLS\" or an integer, got %s",
-                              jtype(v));
+                              df_json_kind(v));
         }
     }
     if ((v = json_object_get(j, "pe_rows"))) {
@@ -473,7 +453,7 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
     }
     if (!json_is_object(j))
         return df_err_set(err, DF_EINVAL, prefix, "hardware must be a preset name or an object, got %s",
-                          j ? jtype(j) : "nothing");
+                          j ? df_json_kind(j) : "nothing");
     if ((rc = check_keys(j, hw_keys, prefix, "hardware", err))) return rc;
     const char *preset = "edge";
     const json_t *v;
@@ -499,7 +479,7 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
         ptr_key(eptr, sizeof eptr, prefix, "energy_pj");
         if (!json_is_object(v))
             return df_err_set(err, DF_EINVAL, eptr, "hardware energy_pj must be an object {mac, rf, noc, buf, dram}, got %s",
-                              jtype(v));
+                              df_json_kind(v));
         if ((rc = check_keys(v, energy_keys, eptr, "hardware energy_pj", err))) return rc;
         double *dst[] = {&h.energy.mac, &h.energy.rf, &h.energy.noc, &h.energy.buf, &h.energy.dram};
         for (size_t k = 0; energy_keys[k]; k++) {
@@ -565,14 +545,14 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
         return df_err_set(err, DF_EINVAL, prefix, "mapping needs a workload with layers and a batch >= 1 (got %d, %d)",
                           n_layers, batch);
     if (!json_is_object(j))
-        return df_err_set(err, DF_EINVAL, prefix, "mapping must be an object with \"groups\", got %s", j ? jtype(j) : "nothing");
+        return df_err_set(err, DF_EINVAL, prefix, "mapping must be an object with \"groups\", got %s", j ? df_json_kind(j) : "nothing");
     int rc = check_keys(j, mapping_keys, prefix, "mapping", err);
     if (rc) return rc;
     char gptr[sizeof err->pointer], ptr[sizeof err->pointer];
     ptr_key(gptr, sizeof gptr, prefix, "groups");
     const json_t *gv = json_object_get(j, "groups");
     if (!gv) return df_err_set(err, DF_EINVAL, gptr, "mapping: missing required field groups");
-    if (!json_is_array(gv)) return df_err_set(err, DF_EINVAL, gptr, "mapping groups must be an array, got %s", jtype(gv));
+    if (!json_is_array(gv)) return df_err_set(err, DF_EINVAL, gptr, "mapping groups must be an array, got %s", df_json_kind(gv));
     size_t n = json_array_size(gv);
     if (n == 0) return df_err_set(err, DF_EINVAL, gptr, "mapping has no groups: they must cover layers 0..%d", n_layers - 1);
     if (n > (size_t)n_layers)
@@ -585,7 +565,7 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
         ptr_index(base, sizeof base, prefix, "groups", i);
         snprintf(what, sizeof what, "group %zu", i);
         if (!json_is_object(g)) {
-            rc = df_err_set(err, DF_EINVAL, base, "group %zu must be an object {first, last, micro_batch}, got %s", i, jtype(g));
+            rc = df_err_set(err, DF_EINVAL, base, "group %zu must be an object {first, last, micro_batch}, got %s", i, df_json_kind(g));
             goto fail;
         }
         if ((rc = check_keys(g, group_keys, base, what, err))) goto fail;

@@ -249,7 +249,7 @@ static void dispatch(srv_batcher *b) {
             if (!can_admit) break;
             df_err e;
             df_err_clear(&e);
-            int rc = df_mapper_admit(b->mapper, it->net, it->obj, it->k, ++b->seed, it, &it->mjob, &e);
+            int rc = df_mapper_admit(b->mapper, it->net, it->obj, it->k, it->seed ? it->seed : ++b->seed, it, &it->mjob, &e);
             if (rc == DF_ELIMIT) { /* FIFO: later jobs wait for slots too */
                 can_admit = 0;
                 break;

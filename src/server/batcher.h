@@ -56,6 +56,7 @@ typedef struct {
     const df_net *net;         /* NULL: nothing to decode for this item (skipped) */
     df_objective obj;
     int32_t k;                 /* candidates */
+    uint64_t seed;             /* sampling seed of the request (0: the batcher's own counter) */
     df_mapping *decoded;       /* initialised by the submitter; receives the best candidate */
     /* set by the batcher: DF_OK with decoded filled, or why decoding did not happen (DF_EINVAL: longer
      * than the context; DF_EIO: no weights; DF_ENOMEM: the step failed) */

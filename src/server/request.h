@@ -1,6 +1,7 @@
-/* request.h - parsing and validating request bodies (runs on the HTTP threads, before anything is
- * queued): JSON text -> a ready-to-solve request with its df_net bound and its budget checked, or a
- * srv_fail naming the problem and the JSON pointer of the offending field.
+/* request.h - request bodies on the daemon's HTTP threads, before anything is queued: the body text
+ * -> JSON (400 malformed-json), then the answer layer (dnnfuser/answer.h: the same parser the CLI
+ * uses) -> a ready-to-solve request with its df_net bound and its budget checked, or a srv_fail
+ * naming the problem and the JSON pointer of the offending field:
  *
  *   400 invalid-request    wrong JSON type, unknown or missing field
  *   422 invalid-*          a value of the right type that the library rejects (df_err message)
@@ -13,49 +14,24 @@
 
 #include <jansson.h>
 
+#include "dnnfuser/answer.h"
 #include "dnnfuser/cost.h"
 #include "dnnfuser/solve.h"
 #include "problem.h"
 
-#define SRV_MAX_CANDIDATES 16
+#define SRV_MAX_CANDIDATES DF_MAX_CANDIDATES
 
-typedef struct {
-    int32_t max_layers;       /* layers per workload */
-    int32_t max_batch;        /* samples per request */
-    int32_t max_batch_items;  /* requests per /v1/map/batch */
-    const df_workload *zoo;   /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
-    int32_t n_zoo;
-} srv_req_limits;
-
-/* POST /v1/map (also one item of /v1/map/batch). */
-typedef struct {
-    df_workload w;          /* owned (have_w) */
-    int have_w;
-    df_hw hw;               /* with the budget applied */
-    int budget_given;
-    df_net *net;            /* owned; bound to w, hw, batch; budget checked */
-    int32_t batch;
-    df_objective obj;
-    df_solver solver;       /* default transformer */
-    int32_t candidates;     /* transformer: sequences decoded, best kept (1..SRV_MAX_CANDIDATES, default 1) */
-    df_ga_params ga;
-    int32_t seq_len;        /* 0 = zoo default */
-    double deadline_ms;     /* 0 = not given (the server default applies) */
-} srv_map_req;
-
-/* POST /v1/evaluate. */
-typedef struct {
-    srv_map_req base;       /* workload, hardware, budget, batch, objective; net NOT budget-checked */
-    df_mapping map;         /* structurally valid for the net */
-    int have_map;
-} srv_eval_req;
+typedef df_request_limits srv_req_limits;
+typedef df_request srv_map_req;      /* POST /v1/map (also one item of /v1/map/batch) */
+typedef df_eval_request srv_eval_req; /* POST /v1/evaluate */
 
 /* POST /v1/map/batch: n items; item i is valid when fails[i].kind == SRV_PROB_NONE. */
 typedef struct {
     int32_t n;
-    srv_map_req *items;
-    srv_fail *fails;
+    srv_map_req *items;     /* = b.items */
+    srv_fail *fails;        /* [n] the items' failures as problems */
     double deadline_ms;     /* smallest deadline_ms given anywhere, 0 = none */
+    df_batch_request b;     /* the parsed batch: solve order and monotone carries of a sweep */
 } srv_batch_req;
 
 /* Parses a body that must be one JSON object. 400 malformed-json (jansson's line, column and text in
@@ -66,8 +42,8 @@ int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f);
  * The workload is "workload" (zoo name or object) or "onnx" (an ONNX model as base64 text). */
 int srv_parse_map(const json_t *root, const char *prefix, const srv_req_limits *lim, srv_map_req *out, srv_fail *f);
 /* POST /v1/map with an application/onnx body: model[0..len) is the ONNX model, query an object of the
- * URL's query parameters as strings (the map request's other fields: batch, candidates, seq_len and
- * deadline_ms are converted to numbers; ga, workload and onnx are refused). */
+ * URL's query parameters as strings (the map request's other fields: batch, candidates, seq_len, seed
+ * and deadline_ms are converted to numbers; ga, workload and onnx are refused). */
 int srv_parse_map_onnx(const json_t *query, const uint8_t *model, size_t len, const srv_req_limits *lim,
                        srv_map_req *out, srv_fail *f);
 void srv_map_req_free(srv_map_req *r);
@@ -77,12 +53,11 @@ void srv_eval_req_free(srv_eval_req *r);
 
 /* Either {"requests": [...]} or {"base": {...}, "grid": {"budgets": [...], "hardware": [...]}} (the
  * cross product; pointers of grid-made items point into the grid). A failing item does not fail the
- * batch; only a malformed envelope or too many items does. */
+ * batch; a malformed envelope, an invalid base or too many items does. */
 int srv_parse_batch(const json_t *root, const srv_req_limits *lim, srv_batch_req *out, srv_fail *f);
 void srv_batch_req_free(srv_batch_req *r);
 
-/* Maps a df_err from the library onto a problem (kind chosen by the caller for DF_EINVAL /
- * DF_ENOTFOUND; DF_ELIMIT -> limit-exceeded, DF_ENOMEM -> internal). */
-int srv_fail_from_df(srv_fail *f, srv_problem einval_kind, const df_err *e, const char *default_pointer);
+/* The problem of an answer-layer failure (kind mapped onto the problem table, members copied). */
+void srv_fail_from_answer(srv_fail *f, const df_fail *af);
 
 #endif

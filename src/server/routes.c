@@ -15,7 +15,7 @@
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
 
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+#define JSON_FLAGS DF_ANSWER_JSON_FLAGS
 #define RETRY_AFTER_S 1
 
 /* ---- tasks: what a suspended request waits for -------------------------------------------------- */
@@ -44,6 +44,7 @@ typedef struct srv_task {
     int32_t svg_n;
     srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
                              * the stream owns the task */
+    int32_t stream_next;    /* streamed: the first item (in solve order) not written yet */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -59,66 +60,116 @@ void srv_task_free(srv_task *t) {
 }
 
 /* One map request (item idx of the task) -> its reply object, or NULL with *f set. A transformer item
- * was decoded on the loop: it gets the check before reply; the others are solved here. */
-static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, srv_fail *f) {
+ * was decoded on the loop: it gets the check before reply; the others are solved here. carry
+ * (nullable): the answer of the next smaller budget of the same sweep, offered to this one; keep
+ * (nullable) receives this answer's mapping. */
+static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, const df_mapping *carry,
+                       int64_t carry_budget, df_mapping *keep, srv_fail *f) {
     srv_map_result res;
     const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
     int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
                 : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
+    /* counted by the path that solved it (a sweep's carry comes after) */
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
     srv_metrics_answer(&s->metrics, res.path);
+    if (carry) df_answer_offer(r, carry, carry_budget, &res);
+    if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
     json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
     return o;
 }
 
-/* {"results": [...]}: each item a map reply or a problem object, both with "index". */
+/* The answers of a sweep kept for the monotone carry: keep[i] for item i (n_groups 0 = none). */
+typedef struct {
+    df_mapping *keep;
+    int32_t n;
+} sweep_keep;
+
+static void keep_free(sweep_keep *k) {
+    for (int32_t i = 0; i < k->n; i++) df_mapping_free(&k->keep[i]);
+    free(k->keep);
+}
+
+/* Item k of the solve order -> its reply or problem object (with "index"), NULL when out of memory. */
+static json_t *batch_item(srv_task *t, int32_t k, sweep_keep *kp) {
+    const df_batch_request *b = &t->batch.b;
+    int32_t i = b->order[k], c = b->carry[i];
+    srv_fail item_fail = t->batch.fails[i];
+    json_t *item = NULL;
+    if (item_fail.kind == SRV_PROB_NONE) {
+        const df_mapping *carry = c >= 0 && kp->keep && kp->keep[c].n_groups > 0 ? &kp->keep[c] : NULL;
+        item = map_one(t->s, &t->batch.items[i], t, i, carry, c >= 0 ? t->batch.items[c].hw.buffer_bytes : 0,
+                       kp->keep ? &kp->keep[i] : NULL, &item_fail);
+    }
+    if (!item) item = srv_problem_json(&item_fail, NULL);
+    if (item) json_object_set_new(item, "index", json_integer(i));
+    return item;
+}
+
+/* A sweep keeps every answer for the carry (mappings are small); a requests list needs none. */
+static void keep_init(srv_task *t, sweep_keep *kp) {
+    kp->keep = NULL;
+    kp->n = 0;
+    if (!t->batch.b.grid) return;
+    kp->keep = calloc((size_t)t->batch.n, sizeof *kp->keep);
+    for (; kp->keep && kp->n < t->batch.n; kp->n++)
+        if (df_mapping_init(&kp->keep[kp->n], 16) != DF_OK) break;
+}
+
+/* {"results": [...]}: each item a map reply or a problem object, both with "index", in index order
+ * (solved in the sweep's order: budgets ascending per hardware row). */
 static json_t *batch_all(srv_task *t, srv_fail *f) {
+    int32_t n = t->batch.n;
     json_t *out = json_object(), *arr = json_array();
-    if (!out || !arr || json_object_set(out, "results", arr)) {
+    json_t **slot = calloc((size_t)n, sizeof *slot);
+    if (!out || !arr || !slot || json_object_set(out, "results", arr)) {
         json_decref(out);
         json_decref(arr);
+        free(slot);
         srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
         return NULL;
     }
-    for (int32_t i = 0; i < t->batch.n; i++) {
-        srv_fail item_fail = t->batch.fails[i];
-        json_t *item = NULL;
-        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
-        if (!item) item = srv_problem_json(&item_fail, NULL);
-        if (item) json_object_set_new(item, "index", json_integer(i));
-        if (json_array_append_new(arr, item)) {
-            json_decref(arr);
-            json_decref(out);
-            srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
-            return NULL;
-        }
+    sweep_keep kp;
+    keep_init(t, &kp);
+    int bad = 0;
+    for (int32_t k = 0; k < n && !bad; k++) {
+        slot[t->batch.b.order[k]] = batch_item(t, k, &kp);
+        bad = !slot[t->batch.b.order[k]];
         /* past the deadline the whole reply is a 504: stop spending CPU on it */
         if (srv_now_ms() > t->job.deadline) break;
     }
+    keep_free(&kp);
+    for (int32_t i = 0; i < n; i++)
+        if (slot[i] && json_array_append_new(arr, slot[i])) bad = 1;
+    free(slot);
     json_decref(arr);
+    if (bad) {
+        json_decref(out);
+        srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+        return NULL;
+    }
     return out;
 }
 
-/* Streamed batch (worker thread): each item's reply or problem as one NDJSON line, in order, as soon
- * as it is done; stops when the client is gone or the deadline passed (stream_done says so). */
+/* Streamed batch (worker thread): each item's reply or problem as one NDJSON line (with its "index"),
+ * in the solve order, as soon as it is done; stops when the client is gone or the deadline passed
+ * (stream_done says so). */
 static void batch_stream(srv_task *t) {
-    for (int32_t i = 0; i < t->batch.n; i++) {
-        if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) return;
-        srv_fail item_fail = t->batch.fails[i];
-        json_t *item = NULL;
-        if (item_fail.kind == SRV_PROB_NONE) item = map_one(t->s, &t->batch.items[i], t, i, &item_fail);
-        if (!item) item = srv_problem_json(&item_fail, NULL);
-        if (!item) return;
-        json_object_set_new(item, "index", json_integer(i));
+    sweep_keep kp;
+    keep_init(t, &kp);
+    for (int32_t k = 0; k < t->batch.n; k++, t->stream_next = k) {
+        if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) break;
+        json_t *item = batch_item(t, k, &kp);
+        if (!item) break;
         char *line = json_dumps(item, JSON_FLAGS);
         json_decref(item);
         int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
         free(line);
-        if (rc) return;
+        if (rc) break;
     }
+    keep_free(&kp);
 }
 
 /* Worker thread: runs the task; leaves the serialised reply in t->body or the failure in t->fail. */
@@ -129,7 +180,7 @@ static void task_run(srv_job *j) {
         batch_stream(t);
         return;
     }
-    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, &t->fail) : batch_all(t, &t->fail);
+    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
     if (t->svg) { /* the rendering hook: the picture of the reply just built */
         if (t->kind == TASK_MAP) srv_svg_map(&t->map, out, &t->body, &t->len, &t->fail);
@@ -182,6 +233,9 @@ static void stream_done(srv_job *j) {
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed; the items not listed were not solved",
                      t->deadline_ms);
         json_t *o = srv_problem_json(&f, NULL);
+        /* its index: the first item not answered (every line has one) */
+        if (o && t->stream_next < t->batch.n)
+            json_object_set_new(o, "index", json_integer(t->batch.b.order[t->stream_next]));
         char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
         json_decref(o);
         if (line) srv_stream_write(t->stream, line, strlen(line));
@@ -314,7 +368,7 @@ static int draining(srv *s, srv_req *r, srv_reply *out) {
 static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fails, int32_t n) {
     int any = 0;
     for (int32_t i = 0; i < n; i++)
-        if ((!fails || fails[i].kind == SRV_PROB_NONE) && reqs[i].solver == DF_SOLVER_TRANSFORMER) any = 1;
+        if ((!fails || fails[i].kind == SRV_PROB_NONE) && srv_wants_decode(&reqs[i])) any = 1;
     if (!any) return 0;
     t->items = calloc((size_t)n, sizeof *t->items);
     t->decoded = calloc((size_t)n, sizeof *t->decoded);
@@ -322,9 +376,9 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
     for (; t->n_decoded < n; t->n_decoded++)
         if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) return -1;
     for (int32_t i = 0; i < n; i++) {
-        if ((fails && fails[i].kind != SRV_PROB_NONE) || reqs[i].solver != DF_SOLVER_TRANSFORMER) continue;
+        if ((fails && fails[i].kind != SRV_PROB_NONE) || !srv_wants_decode(&reqs[i])) continue;
         t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
-                                         .decoded = &t->decoded[i]};
+                                         .seed = reqs[i].seed, .decoded = &t->decoded[i]};
     }
     t->job.items = t->items;
     t->job.n_items = n;
@@ -495,7 +549,7 @@ static int h_info(srv *s, srv_req *r, srv_reply *out) {
     srv_limits_snapshot(&s->lim, &lim);
     json_t *j = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-        "s:{s:I, s:I}, s:[s,s,s,s], s:s, s:[s,s,s,s], s:f, s:s}",
+        "s:{s:I, s:I}, s:[s,s,s,s,s], s:s, s:[s,s,s,s], s:f, s:s}",
         "name", "dnnfuserd", "version", DF_VERSION, "build", "date", __DATE__ " " __TIME__, "compiler", __VERSION__,
         "libmicrohttpd", MHD_get_version(), "libuv", uv_version_string(), "jansson", JANSSON_VERSION, "systemd",
 #ifdef HAVE_LIBSYSTEMD
@@ -509,8 +563,8 @@ static int h_info(srv *s, srv_req *r, srv_reply *out) {
         (json_int_t)atomic_load(&s->lim.deadline_ms), "conn_memory_bytes", (json_int_t)s->cfg.conn_memory,
         "conn_timeout_s", (json_int_t)s->cfg.conn_timeout, "drain_timeout_ms",
         (json_int_t)atomic_load(&s->lim.drain_timeout_ms), "port", (json_int_t)s->port, "threads", "http",
-        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "transformer", "exact", "ga", "lbl",
-        "default_solver", "transformer", "objectives", "latency", "energy", "edp",
+        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "auto", "transformer", "exact", "ga", "lbl",
+        "default_solver", "auto", "objectives", "latency", "energy", "edp",
         "dram", "uptime_seconds", (srv_now_ms() - s->t_start) / 1e3, "listen", s->listen_addr);
     if (j) json_object_set_new(j, "weights", weights_json(s));
     srv_reply_json(out, 200, j, r->id_str);

@@ -126,7 +126,7 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
     const srv_map_req *first = NULL;
     for (int32_t i = 0; i < n && !first; i++)
         if (b->fails[i].kind == SRV_PROB_NONE) first = &b->items[i];
-    df_solver solver = first ? first->solver : DF_SOLVER_EXACT;
+    int solver = first ? first->solver : DF_SOLVER_EXACT;
     int n_series = solver == DF_SOLVER_EXACT || solver == DF_SOLVER_LBL ? 2 : 3;
     /* the points: the items whose budget parsed, in item order (the renderer sorts by budget) */
     double *vals = malloc((size_t)(n > 0 ? n : 1) * 2 * S_MAX * sizeof *vals);
@@ -171,7 +171,9 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
             EN(s_answer, k) = m.energy_pj;
         }
         const char *path = json_string_value(json_object_get(item, "path"));
-        if (path && strcmp(path, df_solver_name(solver)) != 0) {
+        int own = path && (strcmp(path, df_request_solver_name(solver)) == 0 ||
+                           (solver == DF_SOLVER_AUTO && (strcmp(path, "exact") == 0 || strcmp(path, "transformer") == 0)));
+        if (path && !own) {
             other_paths++;
             snprintf(other, sizeof other, "%s", path);
         }
@@ -195,7 +197,7 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
 
     df_svg_series ser[S_MAX];
     char sname[48];
-    snprintf(sname, sizeof sname, "%s", df_solver_name(solver));
+    snprintf(sname, sizeof sname, "%s", df_request_solver_name(solver));
     ser[S_LBL] = (df_svg_series){"layer-by-layer", &LAT(S_LBL, 0), &EN(S_LBL, 0)};
     ser[S_EXACT] = (df_svg_series){"optimum (exact)", &LAT(S_EXACT, 0), &EN(S_EXACT, 0)};
     ser[S_SOLVER] = (df_svg_series){sname, &LAT(S_SOLVER, 0), &EN(S_SOLVER, 0)};
@@ -208,7 +210,7 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
                  "%d budget%s" MIDDOT "solver %s",
                  hw->name, hw->pe_rows, hw->pe_cols, df_dataflow_name(hw->dataflow), hw->dram_bw, hw->clock_hz / 1e9,
                  elem_name(hw->elem_bytes), first->batch, df_objective_name(first->obj), np, np == 1 ? "" : "s",
-                 df_solver_name(solver));
+                 df_request_solver_name(solver));
     } else {
         snprintf(sub, sizeof sub, "no budget of the grid could be mapped");
     }
@@ -216,7 +218,7 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
     note[0] = '\0';
     if (other_paths)
         nl += (size_t)snprintf(note, sizeof note, "%d of the %s answers came by another path (e.g. %s)", other_paths,
-                               df_solver_name(solver), other);
+                               df_request_solver_name(solver), other);
     if (failed && nl < sizeof note)
         snprintf(note + nl, sizeof note - nl, "%s%d budget%s failed (see format=json for why)", nl ? MIDDOT : "",
                  failed, failed == 1 ? "" : "s");

@@ -197,7 +197,7 @@ cat >"$TMP/mismatch.json" <<'EOF'
 ]}
 EOF
 expect_err 2 '/layers/1' "invalid workload file (channel mismatch) names the field" map -w "$TMP/mismatch.json"
-expect_err 2 'layer .*(needs|need)' "too-small budget names the layer and bytes" map -w resnet50 --buffer 1KiB
+expect_err 1 'layer .*(needs|need)' "too-small budget exits 1 (not 2: usage) naming the layer and bytes" map -w resnet50 --buffer 1KiB
 expect_err 2 'No such file|unable to open' "missing workload file" map -w "$TMP/nothere.json"
 expect_err 2 '' "bad --pes" map -w resnet18 --pes 0x4
 expect_err 2 '' "bad --dataflow" map -w resnet18 --dataflow diagonal
@@ -292,7 +292,8 @@ run map -w "$TMP/model" --batch 4 --solver lbl
 if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q '^model: 81 layers, 1.498 GMAC/sample'; then ok "an ONNX file without the .onnx suffix is detected by content"; else not_ok "ONNX detected by content (exit $rc)"; fi
 run map --json -w "$FIX/mobilenet_v2.onnx" --batch 2 --buffer 1MiB
 cp "$TMP/out" "$TMP/onnx.json"
-expect_ok "eval of a map --json answer of an ONNX workload" eval "$TMP/onnx.json"
+expect_err 2 'give it with -w' "eval of an ONNX answer without -w says to give the workload" eval "$TMP/onnx.json"
+expect_ok "eval -w MODEL of a map --json answer of an ONNX workload" eval -w "$FIX/mobilenet_v2.onnx" "$TMP/onnx.json"
 expect_ok "layers -w googlenet.onnx" layers -w "$FIX/googlenet.onnx"
 expect_err 2 "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize" "an unsupported ONNX operator is named with its node" map -w "$FIX/unsupported.onnx"
 head -c 4000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
@@ -300,6 +301,43 @@ expect_err 2 'not a valid ONNX model' "a truncated ONNX file exits 2" map -w "$T
 printf 'not a model' >"$TMP/text.onnx"
 expect_err 2 'ONNX' "a .onnx file that is not ONNX exits 2" map -w "$TMP/text.onnx"
 expect_err 2 'cannot open' "a missing .onnx file exits 2" map -w "$TMP/missing.onnx"
+
+# --- issue 11: names, options, exit codes, units, the answer's path ------------------------------
+expect_err 2 'did you mean "map"' "an unknown command gets a did-you-mean" mpa -w resnet18
+expect_err 2 "did you mean '--buffer'" "an unknown flag gets a did-you-mean" map -w resnet18 --bufer 1MiB
+expect_err 2 'did you mean "exact"' "an unknown solver gets a did-you-mean" map -w resnet18 --solver exakt
+expect_err 2 'did you mean "resnet50"' "an unknown zoo name gets a did-you-mean" map -w resnt50
+expect_err 2 'did you mean "edge"' "an unknown preset gets a did-you-mean" map -w resnet18 --hw egde
+expect_err 2 'candidates.*not to exact' "--candidates with --solver exact is refused" map -w resnet18 --solver exact --candidates 4
+expect_err 2 'ga solver' "--population without --solver ga is refused" map -w resnet18 --population 8
+expect_err 2 'weights.*not to --solver lbl' "--weights with --solver lbl is refused" map -w resnet18 --solver lbl --weights x
+run --help
+if grep -q '1 infeasible' "$TMP/out" && grep -q '2 bad input' "$TMP/out"; then ok "--help documents the exit codes"; else not_ok "--help exit codes"; fi
+run map --help
+if grep -q 'Exit status: 0 answered, 1 the budget is too small' "$TMP/out" && grep -q 'auto' "$TMP/out"; then
+    ok "map --help: exit codes and auto"; else not_ok "map --help exit codes"; fi
+printf '\211PNG\r\n\032\n' >"$TMP/picture.onnx"
+expect_err 2 'not an ONNX model' "a PNG named .onnx is 'not an ONNX model'" map -w "$TMP/picture.onnx"
+cp "$TMP/picture.onnx" "$TMP/picture.png"
+expect_err 2 'neither JSON .* nor an ONNX model' "a PNG is 'neither JSON nor ONNX'" map -w "$TMP/picture.png"
+run eval "$TMP/over.json"
+if [ "$rc" -eq 1 ] && grep -q 'no comparison' "$TMP/out" && ! grep -q 'speedup' "$TMP/out"; then
+    ok "eval of an infeasible mapping makes no speedup claim"; else not_ok "eval infeasible speedup claim (exit $rc)"; fi
+for size in 512KB 512kb 512K 524288; do
+    run map -w resnet18 --buffer "$size" --json
+    grep -q '"buffer": 524288' "$TMP/out" || { not_ok "--buffer $size is not 524288 bytes"; continue; }
+    ok "--buffer $size = 524288 bytes (binary units)"
+done
+run map -w resnet18 --buffer 512KiB --batch 4
+if grep -q '^answered by   exact (auto: exact' "$TMP/out"; then ok "map says which path answered and why"; else not_ok "map: no 'answered by' line"; fi
+run map -w resnet18 --buffer 512KiB --batch 4 --json
+if grep -q '"solver": "auto"' "$TMP/out" && grep -q '"path": "exact"' "$TMP/out" && grep -q '"timings"' "$TMP/out" &&
+    ! grep -q '"solve_ms": [0-9.]*,$' <(sed -n '2,4p' "$TMP/out") && ! grep -Eq '[0-9]\.[0-9]{11,}' "$TMP/out"; then
+    ok "map --json: the API's shape (solver, path, timings), no float noise"; else not_ok "map --json shape"; fi
+run sweep -w resnet50 --batch 8 --budgets 2MiB,4MiB,8MiB --solver transformer
+if [ "$rc" -eq 0 ] && awk -F, 'NR > 2 && $11 > prev { bad = 1 } NR > 1 { prev = $11 } END { exit bad }' "$TMP/out" &&
+    head -1 "$TMP/out" | grep -q ',path$'; then
+    ok "sweep: latency never rises with the budget (resnet50 batch 8, transformer)"; else not_ok "sweep monotone"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,7 +18,7 @@ API="$HERE/../../api/openapi.yaml"
 
 # Bodies. SLOW keeps a worker busy for about half a second (a big genetic search on resnet50).
 MAP_R50='{"workload":"resnet50","hardware":"edge","budget":"512KiB","batch":4,"solver":"exact"}'
-MAP_SMALL='{"workload":"resnet18","budget":"256KiB","batch":2}'
+MAP_SMALL='{"workload":"resnet18","budget":"256KiB","batch":2,"solver":"transformer"}'
 SLOW=${SLOW:-'{"workload":"resnet50","solver":"ga","ga":{"population":256,"generations":500,"seed":1}}'}
 
 # required_of SCHEMA: the names in the one-line "required: [...]" of components/schemas/SCHEMA.
@@ -79,8 +79,8 @@ for _ in $(seq 1 100); do
 done
 expect 200 "GET /readyz (weights loaded)" '"status":"ready"'
 req a GET /v1/info
-expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["transformer","exact","ga","lbl"\]' \
-    '"default_solver":"transformer"' '"queue_depth":256' '"uptime_seconds":' \
+expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["auto","transformer","exact","ga","lbl"\]' \
+    '"default_solver":"auto"' '"queue_depth":256' '"uptime_seconds":' \
     '"weights":\{"loaded":true,"source":"embedded","config":\{"d":[0-9]+,"L":[0-9]+,"H":[0-9]+,"T":[0-9]+' \
     '"metadata":"[^"]+' '"decode_slots":64' '"generation":1'
 contract Info /v1/info
@@ -112,10 +112,14 @@ contract MapReply "/v1/map reply"
 contract Timings "/v1/map timings"
 contract Metrics "/v1/map metrics"
 req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4}'
-expect 200 "POST /v1/map without a solver: the transformer, feasible" '"feasible":true' '"solver":"transformer"' \
+expect 200 "POST /v1/map without a solver: auto, and the reply says which path answered and why" '"feasible":true' \
+    '"solver":"auto"' '"path":"(exact|transformer|repaired|exact-fallback)"' '"note":"auto: [a-z]+[^"]*predicted time' \
+    '"check_ms":' '"queue_ms":'
+req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4,"solver":"transformer"}'
+expect 200 "POST /v1/map solver transformer, feasible" '"feasible":true' '"solver":"transformer"' \
     '"path":"(transformer|repaired|exact-fallback)"' '"inference_ms":' '"check_ms":' '"queue_ms":'
 contract MapReply "/v1/map transformer reply"
-req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4,"candidates":4,"objective":"energy"}'
+req a POST /v1/map '{"workload":"resnet50","budget":"512KiB","batch":4,"candidates":4,"objective":"energy","solver":"transformer"}'
 expect 200 "POST /v1/map transformer with candidates 4" '"feasible":true' '"solver":"transformer"' '"objective":"energy"'
 req a POST /v1/map '{"workload":"bert_base","budget":"1MiB","batch":2,"solver":"transformer"}'
 expect 200 "POST /v1/map transformer on BERT" '"feasible":true' '"solver":"transformer"' '"name":"bert_base"' \
@@ -124,7 +128,7 @@ expect 200 "POST /v1/map transformer on BERT" '"feasible":true' '"solver":"trans
 {
     printf '{"workload":{"name":"long","layers":['
     for i in $(seq 0 299); do printf '%s{"type":"fc","K":32,"C":32}' "$([ "$i" -gt 0 ] && echo ,)"; done
-    printf ']},"batch":1,"budget":"64KiB"}'
+    printf ']},"batch":1,"budget":"64KiB","solver":"transformer"}'
 } >"$TMP/long.json"
 req a POST /v1/map "@$TMP/long.json"
 expect 200 "a 300-layer workload (longer than the context) falls back to exact with a note" '"feasible":true' \
@@ -141,7 +145,7 @@ expect 200 "POST /v1/map/batch (a failing item does not fail the call)" '"result
 contract BatchReply "/v1/map/batch reply"
 n=$(grep -o '"index":' "$TMP/body" | wc -l)
 [ "$n" -eq 3 ] && ok "batch answers every request in order" || not_ok "batch results: $n indexes"
-req a POST /v1/map/batch '{"base":{"workload":"resnet18","batch":2},"grid":{"budgets":["256KiB","1MiB"],"hardware":["edge","cloud"]}}'
+req a POST /v1/map/batch '{"base":{"workload":"resnet18","batch":2,"solver":"transformer"},"grid":{"budgets":["256KiB","1MiB"],"hardware":["edge","cloud"]}}'
 n=$(grep -o '"path":' "$TMP/body" | wc -l)
 # cloud is fp16: 256 KiB cannot hold resnet18's largest layer there, and that item says so
 [ "$code" = 200 ] && [ "$n" -eq 3 ] && has '"index":3' && has '"pointer":"/grid/budgets/0","layer":[0-9]+.*"index":2' \
@@ -149,7 +153,7 @@ n=$(grep -o '"path":' "$TMP/body" | wc -l)
     || not_ok "batch grid ($code, $n answers)"
 nt=$(grep -Eo '"path":"(transformer|repaired|exact-fallback)"' "$TMP/body" | wc -l)
 [ "$nt" -eq 3 ] && has '"inference_ms":[0-9.]+[1-9]' && ! has 'exact-fallback' \
-    && ok "batch items without a solver are decoded by the transformer (3 x path transformer/repaired)" \
+    && ok "transformer batch items are decoded by the transformer (3 x path transformer/repaired)" \
     || not_ok "batch transformer items: $(grep -Eo '"path":"[a-z-]+"' "$TMP/body" | tr '\n' ' ')"
 
 # --- evaluate ----------------------------------------------------------------------------------
@@ -338,7 +342,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 # 16 decode slots, 128 transformer items of 16 candidates each (one item per round: 128 x 72 = 9,216
 # steps, seconds of decoding): hang up once decoding has begun, and the decode steps stop (the job is dropped at the next step boundary, not after its last item)
 budgets=$(for k in $(seq 1 32); do printf '"%dKiB",' $((256 + 32 * k)); done)
-grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8,\"candidates\":16},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
+grid="{\"base\":{\"workload\":\"resnet50\",\"batch\":8,\"candidates\":16,\"solver\":\"transformer\"},\"grid\":{\"budgets\":[${budgets%,}],\"hardware\":[\"edge\",\"mobile\",\"cloud\",\"eyeriss\"]}}"
 curl -sS --max-time 20 -o /dev/null -H 'Content-Type: application/json' -d "$grid" \
     "http://127.0.0.1:${DPORT[d]}/v1/map/batch" 2>/dev/null &
 cpid=$!
@@ -460,11 +464,11 @@ problem 422 budget-too-small "format=svg errors stay problem details" '"need_byt
 req p POST '/v1/map?format=svg' '{"workload":{"name":"<script>x</script>","layers":[{"name":"a<&>\"","type":"conv","K":8,"C":3,"Y":16,"X":16,"R":3,"S":3,"pad":1}]},"solver":"exact"}'
 if [ "$code" = 200 ] && ! grep -q '<script' "$TMP/body" && grep -q '&lt;script&gt;x' "$TMP/body" && grep -q 'a&lt;&amp;&gt;&quot;' "$TMP/body"; then
     ok "hostile workload and layer names come out escaped"; else not_ok "svg escaping ($code)"; fi
-SWEEP='{"base":{"workload":"resnet18","batch":2,"hardware":"edge"},"grid":{"budgets":["8KiB","128KiB","512KiB","2MiB","8MiB"]}}'
+SWEEP='{"base":{"workload":"resnet18","batch":2,"hardware":"edge","solver":"transformer"},"grid":{"budgets":["8KiB","128KiB","512KiB","2MiB","8MiB"]}}'
 req p POST '/v1/map/batch?format=svg' "$SWEEP"
 if [ "$code" = 200 ] && [ "$(header Content-Type)" = image/svg+xml ] && tail -1 "$TMP/body" | grep -q '^</svg>$'; then
     ok "POST /v1/map/batch?format=svg answers the sweep picture"; else not_ok "batch format=svg ($code)"; fi
-# the default solver is the transformer: layer-by-layer, the optimum and the transformer, in 2 panels
+# solver transformer: layer-by-layer, the optimum and the transformer, in 2 panels
 if [ "$(grep -o 'class="series"' "$TMP/body" | wc -l)" -eq 6 ] && grep -q 'optimum (exact)' "$TMP/body" &&
     grep -q '>transformer<' "$TMP/body" && grep -q 'no feasible mapping' "$TMP/body" && grep -q '1 budget failed' "$TMP/body"; then
     ok "the sweep picture: 3 series, the 8 KiB budget (too small) a shaded gap"; else not_ok "sweep picture content"; fi
@@ -501,13 +505,18 @@ printf '{"onnx":"%s","hardware":"edge","budget":"1MiB","batch":4,"solver":"exact
 req o POST /v1/map "@$TMP/b64.json"
 expect 200 'POST /v1/map with the model as base64 in "onnx" (googlenet)' '"layers":81,"macs":1498376192' '"batch":4'
 req_onnx o /v1/map "$FIX/mobilenet_v2.onnx"
-expect 200 "an application/onnx body with no query takes the defaults (transformer, batch 1)" \
-    '"macs":300774272' '"solver":"transformer"' '"batch":1'
+expect 200 "an application/onnx body with no query takes the defaults (auto, batch 1)" \
+    '"macs":300774272' '"solver":"auto"' '"batch":1'
 req_onnx o /v1/map "$FIX/unsupported.onnx"
 problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize"
 head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
 req_onnx o /v1/map "$TMP/cut.onnx"
 problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'
+printf '\211PNG\r\n\032\n' >"$TMP/picture.png"
+req_onnx o /v1/map "$TMP/picture.png"
+problem 422 invalid-workload "a PNG as an application/onnx body is 'not an ONNX model', not a protobuf field error" 'not an ONNX model'
+req o POST /v1/map/batch '{"base":{"workload":"resnet18","batch":"two"},"grid":{"budgets":["1MiB","2MiB"]}}'
+problem 400 invalid-request "a batch whose base is invalid fails the whole call (not 200 with a problem per point)" '"pointer":"/base/batch"'
 req_onnx o '/v1/map?batch=eight' "$FIX/resnet18.onnx"
 problem 400 invalid-request "a non-integer batch in the query is a 400" 'query parameter batch must be an integer'
 req_onnx o '/v1/map?buget=1MiB' "$FIX/resnet18.onnx"

@@ -405,7 +405,7 @@ START_TEST(test_hw_overrides) {
     ck_assert_double_eq(h.noc_bw, 40);
     ck_assert_double_eq(h.clock_hz, 1e9);
     ck_assert_int_eq(h.elem_bytes, 4);
-    ck_assert_int_eq(h.buffer_bytes, 64000);
+    ck_assert_int_eq(h.buffer_bytes, 65536); /* sizes are binary: 64kB = 64 KiB */
     ck_assert_double_eq_tol(h.energy.mac, 4.6, 1e-12);
     /* overriding with the preset's own values keeps its name */
     h = hw_ok("{\"preset\": \"eyeriss\", \"pes\": \"12x14\", \"buffer\": \"108KiB\"}");
@@ -462,7 +462,7 @@ START_TEST(test_json_size) {
     df_err e;
     int64_t v = 0;
     struct { const char *text; int64_t want; } ok[] = {
-        {"524288", 524288}, {"\"512KiB\"", 524288}, {"\"512K\"", 524288}, {"\"64kB\"", 64000},
+        {"524288", 524288}, {"\"512KiB\"", 524288}, {"\"512K\"", 524288}, {"\"64kB\"", 65536},
         {"\"1.5MiB\"", 1572864}, {"\"4MiB\"", 4194304}, {"\"1GiB\"", 1073741824}, {"1", 1},
     };
     for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {

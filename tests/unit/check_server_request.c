@@ -77,13 +77,13 @@ START_TEST(test_map_ok) {
     ck_assert(r.deadline_ms == 2500);
     ck_assert_str_eq(r.w.name, "resnet18");
     srv_map_req_free(&r);
-    /* defaults: edge hardware, batch 1, latency, transformer with 1 candidate */
+    /* defaults: edge hardware, batch 1, latency, auto with 1 candidate */
     j = js("{\"workload\":" TINY "}");
     ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
     json_decref(j);
     ck_assert_int_eq(r.batch, 1);
     ck_assert_int_eq(r.obj, DF_OBJ_LATENCY);
-    ck_assert_int_eq(r.solver, DF_SOLVER_TRANSFORMER);
+    ck_assert_int_eq(r.solver, DF_SOLVER_AUTO);
     ck_assert_int_eq(r.candidates, 1);
     ck_assert_int_eq(r.w.n_layers, 3);
     srv_map_req_free(&r);
@@ -94,20 +94,23 @@ START_TEST(test_map_type_errors) {
     map_fails("{\"workload\":\"resnet18\",\"bogus\":1}", SRV_PROB_INVALID_REQUEST, "/bogus");
     map_fails("{\"workload\":\"resnet18\",\"batch\":\"4\"}", SRV_PROB_INVALID_REQUEST, "/batch");
     map_fails("{\"workload\":\"resnet18\",\"batch\":1.5}", SRV_PROB_INVALID_REQUEST, "/batch");
+    srv_fail f = map_fails("{\"workload\":\"resnet18\",\"bacth\":4}", SRV_PROB_INVALID_REQUEST, "/bacth");
+    ck_assert_msg(strstr(f.detail, "did you mean \"batch\"") != NULL, "%s", f.detail);
     map_fails("{\"workload\":5}", SRV_PROB_INVALID_REQUEST, "/workload");
     map_fails("{}", SRV_PROB_INVALID_REQUEST, "/workload");
     map_fails("{\"workload\":\"resnet18\",\"hardware\":7}", SRV_PROB_INVALID_REQUEST, "/hardware");
     map_fails("{\"workload\":\"resnet18\",\"budget\":true}", SRV_PROB_INVALID_REQUEST, "/budget");
     map_fails("{\"workload\":\"resnet18\",\"objective\":1}", SRV_PROB_INVALID_REQUEST, "/objective");
     map_fails("{\"workload\":\"resnet18\",\"solver\":[]}", SRV_PROB_INVALID_REQUEST, "/solver");
-    map_fails("{\"workload\":\"resnet18\",\"ga\":3}", SRV_PROB_INVALID_REQUEST, "/ga");
-    map_fails("{\"workload\":\"resnet18\",\"ga\":{\"pop\":3}}", SRV_PROB_INVALID_REQUEST, "/ga/pop");
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":3}", SRV_PROB_INVALID_REQUEST, "/ga");
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"pop\":3}}", SRV_PROB_INVALID_REQUEST, "/ga/pop");
     map_fails("{\"workload\":\"resnet18\",\"deadline_ms\":\"1\"}", SRV_PROB_INVALID_REQUEST, "/deadline_ms");
     map_fails("{\"workload\":\"resnet18\",\"seq_len\":null}", SRV_PROB_INVALID_REQUEST, "/seq_len");
 }
 END_TEST
 
 START_TEST(test_map_value_errors) {
+    srv_fail f;
     map_fails("{\"workload\":\"resnet18\",\"batch\":0}", SRV_PROB_INVALID_PARAMETER, "/batch");
     map_fails("{\"workload\":\"resnet18\",\"batch\":5000}", SRV_PROB_LIMIT_EXCEEDED, "/batch");
     map_fails("{\"workload\":\"nosuchnet\"}", SRV_PROB_INVALID_WORKLOAD, "/workload");
@@ -117,13 +120,27 @@ START_TEST(test_map_value_errors) {
     map_fails("{\"workload\":\"resnet18\",\"budget\":\"tiny\"}", SRV_PROB_INVALID_PARAMETER, "/budget");
     map_fails("{\"workload\":\"resnet18\",\"objective\":\"speed\"}", SRV_PROB_INVALID_PARAMETER, "/objective");
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"magic\"}", SRV_PROB_INVALID_PARAMETER, "/solver");
-    srv_fail f = map_fails("{\"workload\":\"resnet18\",\"candidates\":17}", SRV_PROB_INVALID_PARAMETER, "/candidates");
+    f = map_fails("{\"workload\":\"resnet18\",\"candidates\":17}", SRV_PROB_INVALID_PARAMETER, "/candidates");
     ck_assert_ptr_nonnull(strstr(f.detail, "out of range"));
     map_fails("{\"workload\":\"resnet18\",\"candidates\":0}", SRV_PROB_INVALID_PARAMETER, "/candidates");
     map_fails("{\"workload\":\"resnet18\",\"candidates\":\"4\"}", SRV_PROB_INVALID_REQUEST, "/candidates");
-    map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":1}}", SRV_PROB_INVALID_PARAMETER, "/ga/population");
-    map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":4096,\"generations\":100000}}", SRV_PROB_LIMIT_EXCEEDED,
-              "/ga");
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":1}}", SRV_PROB_INVALID_PARAMETER,
+              "/ga/population");
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":4096,\"generations\":100000}}",
+              SRV_PROB_LIMIT_EXCEEDED, "/ga");
+    /* options that do not apply to the solver are refused, not ignored */
+    f = map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":8}}", SRV_PROB_INVALID_PARAMETER, "/ga");
+    ck_assert_msg(strstr(f.detail, "ga solver") != NULL, "%s", f.detail);
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"exact\",\"candidates\":4}", SRV_PROB_INVALID_PARAMETER,
+              "/candidates");
+    map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"seed\":4}", SRV_PROB_INVALID_PARAMETER, "/seed");
+    /* did you mean, for zoo names, presets and solvers */
+    f = map_fails("{\"workload\":\"resnt50\"}", SRV_PROB_INVALID_WORKLOAD, "/workload");
+    ck_assert_msg(strstr(f.detail, "did you mean \"resnet50\"") != NULL, "%s", f.detail);
+    f = map_fails("{\"workload\":\"resnet18\",\"hardware\":\"egde\"}", SRV_PROB_INVALID_HARDWARE, "/hardware");
+    ck_assert_msg(strstr(f.detail, "did you mean \"edge\"") != NULL, "%s", f.detail);
+    f = map_fails("{\"workload\":\"resnet18\",\"solver\":\"exakt\"}", SRV_PROB_INVALID_PARAMETER, "/solver");
+    ck_assert_msg(strstr(f.detail, "did you mean \"exact\"") != NULL, "%s", f.detail);
     map_fails("{\"workload\":\"resnet18\",\"deadline_ms\":0}", SRV_PROB_INVALID_PARAMETER, "/deadline_ms");
     map_fails("{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":-1,\"C\":3,\"Y\":8,\"X\":8}]}}",
               SRV_PROB_INVALID_WORKLOAD, "/workload/layers/0/K");
@@ -164,9 +181,8 @@ START_TEST(test_run_map_checked) {
     for (int s = 0; s < 3; s++) {
         char text[1024];
         snprintf(text, sizeof text,
-                 "{\"workload\":" TINY ",\"budget\":\"256KiB\",\"batch\":4,\"solver\":\"%s\","
-                 "\"ga\":{\"population\":8,\"generations\":4}}",
-                 solvers[s]);
+                 "{\"workload\":" TINY ",\"budget\":\"256KiB\",\"batch\":4,\"solver\":\"%s\"%s}", solvers[s],
+                 s == 2 ? ",\"ga\":{\"population\":8,\"generations\":4}" : "");
         json_t *j = js(text);
         srv_map_req r;
         srv_fail f;
@@ -219,7 +235,7 @@ END_TEST
 /* The check before reply of decoded transformer answers: a poor start is repaired or replaced by
  * exact; an answer that could not be decoded (context too short) is exact with a note. */
 START_TEST(test_check_decoded) {
-    json_t *j = js("{\"workload\":" TINY ",\"budget\":\"64KiB\",\"batch\":4}");
+    json_t *j = js("{\"workload\":" TINY ",\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"transformer\"}");
     srv_map_req r;
     srv_fail f;
     ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
@@ -234,7 +250,7 @@ START_TEST(test_check_decoded) {
     srv_map_result res;
     ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
     ck_assert_str_eq(res.path, "transformer");
-    ck_assert_ptr_null(res.note);
+    ck_assert_str_eq(res.note, "");
     json_t *rep = srv_map_reply(&r, &res, 1.0, 5.0);
     ck_assert_ptr_nonnull(json_object_get(json_object_get(rep, "timings"), "inference_ms"));
     json_decref(rep);

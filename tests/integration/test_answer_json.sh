@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# test_answer_json.sh - one answer, whichever door (issue 11): for every zoo network and every solver,
+# `dnnfuser map --json` prints exactly the JSON that POST /v1/map answers for the same request, and
+# both validate against the MapReply schema of api/openapi.yaml (tests/integration/schema_check.py,
+# python3-yaml). Masked as volatile, and only those: the "timings" object (queue_ms, solve_ms,
+# check_ms, total_ms, inference_ms: wall-clock measurements); the key set of timings is still
+# compared. Also: the same request twice with candidates > 1 gives the same answer (the sampling seed
+# is derived from the request), on the daemon and on the CLI.
+# Usage: BUILD=build bash tests/integration/test_answer_json.sh   (about 20 s)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+API="$HERE/../../api/openapi.yaml"
+CLI=$BUILD/dnnfuser
+[ -x "$CLI" ] || { echo "answer_json: $CLI not found (run make first)" >&2; exit 1; }
+python3 -c 'import yaml' 2>/dev/null || { echo "answer_json: needs python3 and python3-yaml (Debian; make deps)" >&2; exit 1; }
+
+# same A.json B.json: equal once the timings' values are masked; prints the first difference
+same() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+def mask(d):
+    t = d.get("timings")
+    if isinstance(t, dict):
+        d["timings"] = {k: "<volatile>" for k in t}
+    return d
+a, b = (mask(json.load(open(p))) for p in sys.argv[1:3])
+if a == b:
+    sys.exit(0)
+def diff(x, y, p=""):
+    if type(x) != type(y):
+        return f"{p}: {json.dumps(x)[:80]} vs {json.dumps(y)[:80]}"
+    if isinstance(x, dict):
+        for k in sorted(set(x) | set(y)):
+            if k not in x or k not in y:
+                return f"{p}/{k}: only in {'CLI' if k in x else 'daemon'}"
+            d = diff(x[k], y[k], f"{p}/{k}")
+            if d:
+                return d
+    elif isinstance(x, list):
+        if len(x) != len(y):
+            return f"{p}: {len(x)} vs {len(y)} items"
+        for i, (u, v) in enumerate(zip(x, y)):
+            d = diff(u, v, f"{p}/{i}")
+            if d:
+                return d
+    elif x != y:
+        return f"{p}: {json.dumps(x)[:80]} vs {json.dumps(y)[:80]}"
+    return None
+print(diff(a, b))
+sys.exit(1)
+PY
+}
+
+daemon_start a --workers 2
+zoo=$("$CLI" zoo --json | python3 -c 'import json,sys; print(" ".join(w["name"] for w in json.load(sys.stdin)))')
+[ "$(echo "$zoo" | wc -w)" -ge 7 ] && ok "the zoo lists $(echo "$zoo" | wc -w) networks" || not_ok "zoo list: $zoo"
+for w in $zoo; do
+    for s in auto exact ga lbl transformer; do
+        args=(-w "$w" --hw edge --buffer 1MiB --batch 4 --solver "$s")
+        body="{\"workload\":\"$w\",\"hardware\":\"edge\",\"budget\":1048576,\"batch\":4,\"solver\":\"$s\""
+        if [ "$s" = ga ]; then
+            args+=(--population 12 --generations 8 --seed 3)
+            body="$body,\"ga\":{\"population\":12,\"generations\":8,\"seed\":3}"
+        fi
+        body="$body}"
+        rc=0
+        "$CLI" map "${args[@]}" --json >"$TMP/cli.json" 2>"$TMP/cli.err" || rc=$?
+        req a POST /v1/map "$body"
+        cp "$TMP/body" "$TMP/daemon.json"
+        if [ "$rc" -ne 0 ] || [ "$code" != 200 ]; then
+            not_ok "$w $s: cli exit $rc ($(head -c 200 "$TMP/cli.err")), daemon $code ($(head -c 200 "$TMP/body"))"
+            continue
+        fi
+        if d=$(same "$TMP/cli.json" "$TMP/daemon.json"); then
+            ok "$w $s: map --json = POST /v1/map (timings masked)"
+        else
+            not_ok "$w $s: map --json and POST /v1/map differ at $d"
+        fi
+        if v=$(python3 "$HERE/schema_check.py" "$API" MapReply "$TMP/cli.json" "$TMP/daemon.json"); then
+            ok "$w $s: both validate against MapReply"
+        else
+            not_ok "$w $s: schema: $(echo "$v" | head -3 | tr '\n' ' ')"
+        fi
+    done
+done
+
+# auto choosing the transformer (large exact work): still the same JSON from both doors
+for args in "bert_base 8 2MiB" "efficientnet_b0 32 16MiB"; do
+    set -- $args
+    "$CLI" map -w "$1" --batch "$2" --buffer "$3" --json >"$TMP/cli.json"
+    req a POST /v1/map "{\"workload\":\"$1\",\"batch\":$2,\"budget\":\"$3\"}"
+    cp "$TMP/body" "$TMP/daemon.json"
+    if grep -q '"note": "auto: transformer' "$TMP/cli.json" && d=$(same "$TMP/cli.json" "$TMP/daemon.json"); then
+        ok "$1 batch $2 $3: auto picks the transformer, and map --json = POST /v1/map"
+    else not_ok "$1 batch $2 $3 auto: ${d:-not the transformer path} $(grep -o '"note": "[^"]*' "$TMP/cli.json")"; fi
+done
+
+# monotone sweeps on the daemon: within a budget grid, a larger budget never answers worse (every zoo
+# network, the default solver and the transformer; resnet50 batch 8 edge was 4 MiB 292.083 ms ->
+# 8 MiB 293.887 ms before)
+for w in $zoo; do
+    for s in auto transformer; do
+        req a POST /v1/map/batch "{\"base\":{\"workload\":\"$w\",\"batch\":8,\"hardware\":\"edge\",\"solver\":\"$s\"},\"grid\":{\"budgets\":[\"16MiB\",\"256KiB\",\"512KiB\",\"1MiB\",\"2MiB\",\"4MiB\",\"8MiB\"]}}"
+        if r=$(python3 -c '
+import json, sys
+res = [x for x in json.load(open(sys.argv[1]))["results"] if "metrics" in x]
+res.sort(key=lambda x: x["hardware"]["buffer"])
+lat = [x["metrics"]["latency_cycles"] for x in res]
+bad = [(a["hardware"]["buffer"], b["hardware"]["buffer"]) for a, b in zip(res, res[1:]) if b["metrics"]["latency_cycles"] > a["metrics"]["latency_cycles"]]
+print(len(res), sum(x["path"] == "carried" for x in res), bad)
+sys.exit(1 if bad or len(res) < 4 else 0)' "$TMP/body"); then
+            ok "$w $s: the sweep is monotone over budgets (answers, carried: $r)"
+        else not_ok "$w $s: sweep not monotone: $r"; fi
+    done
+done
+
+# the same request twice with sampled candidates: the same answer (seed derived from the request)
+body='{"workload":"mobilenetv2","budget":"256KiB","batch":8,"solver":"transformer","candidates":8}'
+req a POST /v1/map "$body"
+cp "$TMP/body" "$TMP/r1.json"
+req a POST /v1/map "$body"
+cp "$TMP/body" "$TMP/r2.json"
+"$CLI" map -w mobilenetv2 --buffer 256KiB --batch 8 --solver transformer --candidates 8 --json >"$TMP/c1.json"
+if [ "$code" = 200 ] && same "$TMP/r1.json" "$TMP/r2.json" >/dev/null; then
+    ok "candidates 8: the same request twice gets the same answer"; else not_ok "candidates 8: two answers differ"; fi
+if same "$TMP/r1.json" "$TMP/c1.json" >/dev/null; then
+    ok "candidates 8: the CLI samples the same candidates as the daemon"; else not_ok "candidates 8: CLI and daemon differ: $(same "$TMP/r1.json" "$TMP/c1.json")"; fi
+req a POST /v1/map '{"workload":"mobilenetv2","budget":"256KiB","batch":8,"solver":"transformer","candidates":8,"seed":7}'
+has '"feasible":true' && ok "an explicit seed is taken" || not_ok "seed 7: $code"
+
+daemon_signal a TERM
+daemon_wait a 20
+finish answer_json

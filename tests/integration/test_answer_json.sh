@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # test_answer_json.sh - one answer, whichever door (issue 11): for every zoo network and every solver,
 # `dnnfuser map --json` prints exactly the JSON that POST /v1/map answers for the same request, and
-# both validate against the MapReply schema of api/openapi.yaml (tests/integration/schema_check.py,
-# python3-yaml). Masked as volatile, and only those: the "timings" object (queue_ms, solve_ms,
+# both validate against the MapReply schema of api/openapi.yaml (tests/tools/jsontool). Masked as volatile, and only those: the "timings" object (queue_ms, solve_ms,
 # check_ms, total_ms, inference_ms: wall-clock measurements); the key set of timings is still
 # compared. Also: the same request twice with candidates > 1 gives the same answer (the sampling seed
 # is derived from the request), on the daemon and on the CLI.
@@ -14,47 +13,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 API="$HERE/../../api/openapi.yaml"
 CLI=$BUILD/dnnfuser
 [ -x "$CLI" ] || { echo "answer_json: $CLI not found (run make first)" >&2; exit 1; }
-python3 -c 'import yaml' 2>/dev/null || { echo "answer_json: needs python3 and python3-yaml (Debian; make deps)" >&2; exit 1; }
+JT=$BUILD/tools/jsontool
+[ -x "$JT" ] || { echo "answer_json: $JT not found (make unit-bins)" >&2; exit 1; }
 
 # same A.json B.json: equal once the timings' values are masked; prints the first difference
-same() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-def mask(d):
-    t = d.get("timings")
-    if isinstance(t, dict):
-        d["timings"] = {k: "<volatile>" for k in t}
-    return d
-a, b = (mask(json.load(open(p))) for p in sys.argv[1:3])
-if a == b:
-    sys.exit(0)
-def diff(x, y, p=""):
-    if type(x) != type(y):
-        return f"{p}: {json.dumps(x)[:80]} vs {json.dumps(y)[:80]}"
-    if isinstance(x, dict):
-        for k in sorted(set(x) | set(y)):
-            if k not in x or k not in y:
-                return f"{p}/{k}: only in {'CLI' if k in x else 'daemon'}"
-            d = diff(x[k], y[k], f"{p}/{k}")
-            if d:
-                return d
-    elif isinstance(x, list):
-        if len(x) != len(y):
-            return f"{p}: {len(x)} vs {len(y)} items"
-        for i, (u, v) in enumerate(zip(x, y)):
-            d = diff(u, v, f"{p}/{i}")
-            if d:
-                return d
-    elif x != y:
-        return f"{p}: {json.dumps(x)[:80]} vs {json.dumps(y)[:80]}"
-    return None
-print(diff(a, b))
-sys.exit(1)
-PY
-}
+same() { "$JT" same "$1" "$2" timings; }
 
 daemon_start a --workers 2
-zoo=$("$CLI" zoo --json | python3 -c 'import json,sys; print(" ".join(w["name"] for w in json.load(sys.stdin)))')
+zoo=$("$CLI" zoo --json | "$JT" pluck name | tr '\n' ' ')
 [ "$(echo "$zoo" | wc -w)" -ge 7 ] && ok "the zoo lists $(echo "$zoo" | wc -w) networks" || not_ok "zoo list: $zoo"
 for w in $zoo; do
     for s in auto exact ga lbl transformer; do
@@ -78,7 +44,7 @@ for w in $zoo; do
         else
             not_ok "$w $s: map --json and POST /v1/map differ at $d"
         fi
-        if v=$(python3 "$HERE/schema_check.py" "$API" MapReply "$TMP/cli.json" "$TMP/daemon.json"); then
+        if v=$("$JT" schema "$API" MapReply "$TMP/cli.json" "$TMP/daemon.json"); then
             ok "$w $s: both validate against MapReply"
         else
             not_ok "$w $s: schema: $(echo "$v" | head -3 | tr '\n' ' ')"
@@ -103,14 +69,7 @@ done
 for w in $zoo; do
     for s in auto transformer; do
         req a POST /v1/map/batch "{\"base\":{\"workload\":\"$w\",\"batch\":8,\"hardware\":\"edge\",\"solver\":\"$s\"},\"grid\":{\"budgets\":[\"16MiB\",\"256KiB\",\"512KiB\",\"1MiB\",\"2MiB\",\"4MiB\",\"8MiB\"]}}"
-        if r=$(python3 -c '
-import json, sys
-res = [x for x in json.load(open(sys.argv[1]))["results"] if "metrics" in x]
-res.sort(key=lambda x: x["hardware"]["buffer"])
-lat = [x["metrics"]["latency_cycles"] for x in res]
-bad = [(a["hardware"]["buffer"], b["hardware"]["buffer"]) for a, b in zip(res, res[1:]) if b["metrics"]["latency_cycles"] > a["metrics"]["latency_cycles"]]
-print(len(res), sum(x["path"] == "carried" for x in res), bad)
-sys.exit(1 if bad or len(res) < 4 else 0)' "$TMP/body"); then
+        if r=$("$JT" monotone "$TMP/body"); then
             ok "$w $s: the sweep is monotone over budgets (answers, carried: $r)"
         else not_ok "$w $s: sweep not monotone: $r"; fi
     done

@@ -7,6 +7,9 @@
  *                                                      still compared); else prints the first
  *                                                      difference as a JSON pointer
  *   jsontool pluck KEY < array.json                    prints member KEY of each array element
+ *   jsontool monotone BATCH.json                       a /v1/map/batch reply's answered items, by
+ *                                                      hardware.buffer: latency never grows with it;
+ *                                                      prints "answers carried [pairs that grow]"
  *
  * The schema check covers the JSON Schema subset api/openapi.yaml uses: $ref, type (a name or a
  * list, "null"), nullable, enum, required, properties, additionalProperties (false or a schema),
@@ -360,13 +363,54 @@ static int cmd_pluck(int argc, char **argv) {
     return 0;
 }
 
+static int cmp_buffer(const void *a, const void *b) {
+    json_int_t x = json_integer_value(json_object_get(json_object_get(*(json_t *const *)a, "hardware"), "buffer"));
+    json_int_t y = json_integer_value(json_object_get(json_object_get(*(json_t *const *)b, "hardware"), "buffer"));
+    return (x > y) - (x < y);
+}
+
+static int cmd_monotone(int argc, char **argv) {
+    if (argc != 1) return 2;
+    json_t *doc = load_json(argv[0]);
+    json_t *res = json_object_get(doc, "results");
+    if (!json_is_array(res)) { json_decref(doc); return 2; }
+    json_t *items[1024];
+    size_t n = 0, i;
+    json_t *x;
+    int carried = 0, bad = 0;
+    json_array_foreach(res, i, x) {
+        if (json_object_get(x, "metrics") && n < 1024) items[n++] = x;
+    }
+    qsort(items, n, sizeof *items, cmp_buffer);
+    for (i = 0; i < n; i++) {
+        const char *path = json_string_value(json_object_get(items[i], "path"));
+        carried += path && !strcmp(path, "carried");
+    }
+    printf("%zu %d [", n, carried);
+    for (i = 1; i < n; i++) {
+        double a = json_number_value(json_object_get(json_object_get(items[i - 1], "metrics"), "latency_cycles"));
+        double b = json_number_value(json_object_get(json_object_get(items[i], "metrics"), "latency_cycles"));
+        if (b > a) {
+            printf("%s(%lld, %lld)", bad ? ", " : "",
+                   (long long)json_integer_value(json_object_get(json_object_get(items[i - 1], "hardware"), "buffer")),
+                   (long long)json_integer_value(json_object_get(json_object_get(items[i], "hardware"), "buffer")));
+            bad++;
+        }
+    }
+    printf("]\n");
+    json_decref(doc);
+    return bad || n < 4 ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     int rc = 2;
     if (argc >= 2 && !strcmp(argv[1], "schema")) rc = cmd_schema(argc - 2, argv + 2);
     else if (argc >= 2 && !strcmp(argv[1], "same")) rc = cmd_same(argc - 2, argv + 2);
     else if (argc >= 2 && !strcmp(argv[1], "pluck")) rc = cmd_pluck(argc - 2, argv + 2);
-    if (rc == 2 && (argc < 2 || (strcmp(argv[1], "schema") && strcmp(argv[1], "same") && strcmp(argv[1], "pluck"))))
+    else if (argc >= 2 && !strcmp(argv[1], "monotone")) rc = cmd_monotone(argc - 2, argv + 2);
+    if (rc == 2 && (argc < 2 || (strcmp(argv[1], "schema") && strcmp(argv[1], "same") && strcmp(argv[1], "pluck") &&
+                                 strcmp(argv[1], "monotone"))))
         fprintf(stderr, "usage: jsontool schema OPENAPI.yaml SCHEMA FILE.json... | same A.json B.json [KEY...] | "
-                        "pluck KEY < array.json\n");
+                        "pluck KEY < array.json | monotone BATCH.json\n");
     return rc;
 }

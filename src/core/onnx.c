@@ -1,5 +1,5 @@
-/* onnx.c - ONNX ModelProto -> workload (contract in include/dnnfuser/onnx.h): a bounds-checked
- * protobuf wire-format reader, the value table (name -> activation, weight or not-yet-classified
+/* onnx.c - ONNX ModelProto -> workload (contract in include/dnnfuser/onnx.h): the ONNX message readers
+ * on top of the protobuf wire reader (src/core/pb.c), the value table (name -> activation, weight or not-yet-classified
  * graph input, with shapes), per-operator shape inference and the layers it emits.
  *
  * Field numbers, from onnx/onnx.proto (checked against the upstream file, IR version 7):
@@ -12,14 +12,14 @@
  *                    data_location 14 (1 = external)
  *   ValueInfoProto   name 1, type 2;  TypeProto tensor_type 1;  TypeProto.Tensor elem_type 1, shape 2
  *   TensorShapeProto dim 1;  Dimension dim_value 1, dim_param 2
- * Wire format (protobuf encoding guide): key = field << 3 | wire type; 0 varint, 1 fixed64,
- * 2 length-delimited, 5 fixed32; 3/4 (groups) are never used by ONNX and are refused.
+ * The wire format itself (keys, varints, lengths, packed runs) is src/core/pb.c.
  *
  * Shapes: an activation's shape is kept per sample (the ONNX batch dimension 0 dropped); weights
  * and constants keep their full shape. A graph input that is not an initializer is either the
  * network input or a weight (export_params=False); it is classified by its first use: as the data
  * operand of a layer it is the network input, as a weight/bias/constant operand it is a weight. */
 #include "dnnfuser/onnx.h"
+#include "dnnfuser/pb.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -37,19 +37,13 @@
 #define MAX_DIM 2147483647LL  /* any dimension in the file */
 #define MAX_ELEMS (1LL << 40) /* any tensor */
 
-/* ---- protobuf wire format ----------------------------------------------------------------------- */
+/* ---- protobuf wire format (src/core/pb.c) ------------------------------------------------------ */
 
-typedef struct { const uint8_t *p; uint32_t n; } sv; /* a byte string inside the input */
+typedef df_pb_bytes sv;  /* a byte string inside the input */
+typedef df_pb_reader rd;
+typedef df_pb_field fld;
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-typedef struct { const uint8_t *p, *end; } rd;
-
-typedef struct {
-    uint32_t num, wt;
-    uint64_t v; /* wire types 0, 1, 5 */
-    sv b;       /* wire type 2 */
-} fld;
+enum { WT_VARINT = DF_PB_VARINT, WT_I64 = DF_PB_I64, WT_LEN = DF_PB_LEN, WT_I32 = DF_PB_I32 };
 
 typedef struct {
     int8_t rank;          /* -1 = unknown */
@@ -98,6 +92,7 @@ typedef struct {
 typedef struct {
     const uint8_t *base;
     df_err *err;
+    df_pb_doc pb;        /* the wire reader's view: base, "ONNX model", err */
     uint64_t seed;       /* hash key of this import (names chosen to collide cannot be precomputed) */
     sv *nodes;
     int32_t n_nodes, cap_nodes;
@@ -120,8 +115,6 @@ typedef struct {
     int32_t *expect;     /* [3 * layers]: the K, P, Q each emitted layer must derive */
     int32_t cap_expect;
 } ctx;
-
-static size_t off(const ctx *c, const uint8_t *p) { return (size_t)(p - c->base); }
 
 static int fail(ctx *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(ctx *c, const char *pointer, const char *fmt, ...) {
@@ -152,96 +145,16 @@ static int sveq(sv s, const char *lit) {
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-/* 0 ok, 1 truncated, 2 longer than 10 bytes or above 64 bits */
-static int rd_varint(rd *r, uint64_t *out) {
-    uint64_t v = 0;
-    for (int i = 0; i < 10; i++) {
-        if (r->p >= r->end) return 1;
-        uint8_t b = *r->p++;
-        if (i == 9 && b > 1) return 2;
-        v |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return 2;
-}
-
-/* Next field of the message in r: 1 = got one, 0 = end, <0 = malformed (err set; `what` names the
- * message being read). */
-static int next(ctx *c, rd *r, fld *f, const char *what) {
-    if (r->p >= r->end) return 0;
-    const uint8_t *at = r->p;
-    uint64_t key;
-    int rc = rd_varint(r, &key);
-    if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
-                        rc == 1 ? "truncated field key" : "field key varint overflows");
-    f->num = (uint32_t)(key >> 3);
-    f->wt = (uint32_t)(key & 7);
-    if ((key >> 3) == 0 || (key >> 3) > 536870911u)
-        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field number %llu is not valid", what, off(c, at),
-                    (unsigned long long)(key >> 3));
-    uint64_t len;
-    switch (f->wt) {
-    case WT_VARINT:
-        rc = rd_varint(r, &f->v);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
-                            rc == 1 ? "truncated varint" : "varint overflows 64 bits");
-        return 1;
-    case WT_I64:
-    case WT_I32: {
-        size_t n = f->wt == WT_I64 ? 8 : 4;
-        if ((size_t)(r->end - r->p) < n)
-            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated %zu-byte field", what, off(c, at), n);
-        f->v = 0;
-        for (size_t i = 0; i < n; i++) f->v |= (uint64_t)r->p[i] << (8 * i);
-        r->p += n;
-        return 1;
-    }
-    case WT_LEN:
-        rc = rd_varint(r, &len);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated length", what, off(c, at));
-        if (len > (uint64_t)(r->end - r->p))
-            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field %u claims %llu bytes, %zu are left", what,
-                        off(c, at), f->num, (unsigned long long)len, (size_t)(r->end - r->p));
-        f->b.p = r->p;
-        f->b.n = (uint32_t)len;
-        r->p += len;
-        return 1;
-    default:
-        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: wire type %u is not used by ONNX", what,
-                    off(c, at), f->wt);
-    }
-}
-
-static int want(ctx *c, const fld *f, uint32_t wt, const char *what) {
-    if (f->wt == wt) return 0;
-    return fail(c, NULL, "not a valid ONNX model: %s field %u has wire type %u, expected %u", what, f->num, f->wt, wt);
+/* The wire reader with this import's error context (pb.h). */
+static int next(ctx *c, rd *r, fld *f, const char *what) { return df_pb_next(&c->pb, r, f, what); }
+static int want(ctx *c, const fld *f, uint32_t wt, const char *what) { return df_pb_want(&c->pb, f, wt, what); }
+static int ints_field(ctx *c, const fld *f, int64_t *vals, int *n, int max, int *over, const char *what) {
+    return df_pb_ints(&c->pb, f, vals, n, max, over, what);
 }
 
 static int want_name(ctx *c, const fld *f, const char *what) {
     if (want(c, f, WT_LEN, what)) return -1;
     if (f->b.n > MAX_NAME) return fail(c, NULL, "%s: a name of %u bytes (at most %d)", what, f->b.n, MAX_NAME);
-    return 0;
-}
-
-/* Repeated int64: one varint (unpacked) or a packed run. Keeps up to `max`, counts the rest in *over. */
-static int ints_field(ctx *c, const fld *f, int64_t *vals, int *n, int max, int *over, const char *what) {
-    if (f->wt == WT_VARINT) {
-        if (*n < max) vals[(*n)++] = (int64_t)f->v;
-        else *over = 1;
-        return 0;
-    }
-    if (want(c, f, WT_LEN, what)) return -1;
-    rd r = {f->b.p, f->b.p + f->b.n};
-    while (r.p < r.end) {
-        uint64_t v;
-        int rc = rd_varint(&r, &v);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: bad packed varint", what, off(c, r.p));
-        if (*n < max) vals[(*n)++] = (int64_t)v;
-        else *over = 1;
-    }
     return 0;
 }
 
@@ -323,13 +236,6 @@ static int read_vinfo(ctx *c, sv b, sv *name, shp *s) {
     return rc;
 }
 
-static int64_t le(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-    if (n == 4) return (int64_t)(int32_t)(uint32_t)v;
-    return (int64_t)v;
-}
-
 /* TensorProto: name, dims, and its values when it is a small INT32/INT64 tensor stored inline. */
 static int read_tensor(ctx *c, sv b, tensor *t) {
     rd r = {b.p, b.p + b.n};
@@ -386,7 +292,7 @@ static int read_tensor(ctx *c, sv b, tensor *t) {
     int es = t->dtype == 7 ? 8 : 4;
     if (has_raw) {
         if ((int64_t)raw.n != count * es) return 0;
-        for (int64_t i = 0; i < count; i++) t->vals[i] = le(raw.p + i * es, es);
+        for (int64_t i = 0; i < count; i++) t->vals[i] = df_pb_le(raw.p + i * es, es);
         t->n_vals = (int)count;
     } else if (!typed_over && n_typed == count) {
         for (int i = 0; i < n_typed; i++) t->vals[i] = es == 4 ? (int64_t)(int32_t)typed[i] : typed[i];
@@ -1779,6 +1685,7 @@ int df_onnx_sniff(const uint8_t *buf, size_t len) {
     memset(&c, 0, sizeof c);
     c.base = buf;
     c.err = &e;
+    c.pb = (df_pb_doc){buf, "ONNX model", &e};
     sv g;
     return read_model(&c, buf, len, &g) == 0;
 }
@@ -1830,6 +1737,7 @@ int df_onnx_import(const uint8_t *buf, size_t len, const df_onnx_opts *opts, df_
     if (!c) return df_err_set(err, DF_ENOMEM, NULL, "out of memory importing the ONNX model");
     c->base = buf;
     c->err = err;
+    c->pb = (df_pb_doc){buf, "ONNX model", err};
     if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
         c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL; /* no entropy yet: the (ASLR) heap address */
     c->seed ^= 1469598103934665603ULL;

@@ -926,26 +926,50 @@ static int win_axis(node_ctx *x, const win *w, int a, int64_t in, int64_t *out, 
     }
 }
 
-/* Fills l's window (R, S, stride, pad) so the workload derives exactly P x Q from Y x X. */
-static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t Q, int64_t pref) {
-    if (w->s[0] != w->s[1])
-        return nfail(x, "strides %lldx%lld: the workload model has one stride for rows and columns",
-                     (long long)w->s[0], (long long)w->s[1]);
-    int64_t R = w->k[0], S = w->k[1], s = w->s[0], Y = l->Y, X = l->X, top = R > S ? R : S;
-    for (int64_t t = -1; t < top; t++) {
+/* Fills l's window (R, S, strides, pads) so the workload derives exactly P x Q from Y x X: one
+ * symmetric pad when one reproduces the ONNX output (the zoo's form), else per-side pads from the
+ * file's leading pads lead[2] (rows, cols) and whatever trailing pad gives the ONNX size (ceil_mode,
+ * SAME_* and asymmetric pads; a dilated window keeps its MACs with R x S taps). */
+static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t Q, const int64_t lead[2]) {
+    int64_t R = w->k[0], S = w->k[1], s = w->s[0], sx = w->s[1], Y = l->Y, X = l->X, top = R > S ? R : S;
+    int64_t pref = lead[0] == lead[1] ? lead[0] : -1;
+    l->R = (int32_t)R;
+    l->S = (int32_t)S;
+    l->stride = (int32_t)s;
+    l->stride_x = sx != s ? (int32_t)sx : 0;
+    for (int64_t t = -1; s == sx && t < top; t++) {
         int64_t p = t < 0 ? pref : t;
         if (p < 0 || (p >= R && p >= S && p > 0) || R > Y + 2 * p || S > X + 2 * p) continue;
         if ((Y + 2 * p - R) / s + 1 == P && (X + 2 * p - S) / s + 1 == Q) {
-            l->R = (int32_t)R;
-            l->S = (int32_t)S;
-            l->stride = (int32_t)s;
             l->pad = (int32_t)p;
             return 0;
         }
     }
-    return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, stride %lld, cannot be expressed "
-                 "with one symmetric pad", (long long)P, (long long)Q, (long long)Y, (long long)X, (long long)R,
-                 (long long)S, (long long)s);
+    /* per side: total pad T along an axis with (in + T - k) / stride + 1 == out, the smallest such T,
+     * the leading part as in the file (clipped below the kernel) */
+    const int64_t in[2] = {Y, X}, out[2] = {P, Q}, k[2] = {R, S}, st[2] = {s, sx};
+    int64_t pp[4];
+    for (int a = 0; a < 2; a++) {
+        int64_t T = (out[a] - 1) * st[a] + k[a] - in[a];
+        if (T < 0) T = 0;
+        int64_t b = lead[a] < T ? lead[a] : T;
+        if (b > k[a] - 1) b = k[a] - 1;
+        if (b < 0) b = 0;
+        int64_t e = T - b;
+        if (e > k[a] - 1 || (in[a] + T - k[a]) / st[a] + 1 != out[a])
+            return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, strides %lldx%lld, cannot be "
+                         "expressed with pads below the kernel", (long long)P, (long long)Q, (long long)Y, (long long)X,
+                         (long long)R, (long long)S, (long long)s, (long long)sx);
+        pp[2 * a] = b;
+        pp[2 * a + 1] = e;
+    }
+    l->pad = 0;
+    l->pad_t = (int32_t)pp[0];
+    l->pad_b = (int32_t)pp[1];
+    l->pad_l = (int32_t)pp[2];
+    l->pad_r = (int32_t)pp[3];
+    if (!(l->pad_t | l->pad_b | l->pad_l | l->pad_r)) l->pad = 0;
+    return 0;
 }
 
 /* ---- operators ---------------------------------------------------------------------------------- */
@@ -991,7 +1015,8 @@ static int op_conv(node_ctx *x) {
     l.K = o[0];
     l.groups = (int32_t)g;
     l.inputs[0] = in->src;
-    if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+    const int64_t lead[2] = {pb, pb2};
+    if (fit_window(x, &w, &l, P, Q, lead)) return -1;
     int32_t k = emit(x, &l, 0, o);
     if (k < 0) return -1;
     val ov = act_val(k, &os);
@@ -1019,7 +1044,8 @@ static int op_pool(node_ctx *x, int global) {
             return -1;
         pb += in->pad[0];
         pb2 += in->pad[1];
-        if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+        const int64_t lead[2] = {pb, pb2};
+        if (fit_window(x, &w, &l, P, Q, lead)) return -1;
         os = (shp){3, {in->s.d[0], P, Q}};
     }
     if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");

@@ -11,14 +11,19 @@
  *           products (attention heads). One input: weights K x (C/groups). Two inputs: the second input
  *           is the other activation operand (no weights) and must hold K*C/groups elements.
  *   pool    input C x Y x X, window R x S, output K = C channels x P x Q; no MACs, no weights.
- *   add     >= 2 inputs of identical shape C x Y x X; output K = C, P = Y, Q = X.
+ *   add     >= 2 inputs of identical shape C x Y x X; output K = C, P = Y, Q = X (an operand produced by
+ *           fc, matmul or one of the types below, which have no spatial layout, by element count).
  *   concat  >= 2 inputs with equal Y x X; C = sum of input channels; output K = C, P = Y, Q = X.
  * The types below move or transform data with few or no MACs; each is costed as vector work and data
  * movement (src/core/cost_ops.c, docs/COST_MODEL.md "Data-movement and vector layers"). `op` names
  * the operation within the type (df_layer_op; DF_OP_DEFAULT = the type's first):
- *   layout  transpose | reshape | shuffle | slice | split | gather: 1 input C x Y x X, output K x P x Q
- *           with P = out_y, Q = out_x (0: Y, X). transpose, reshape and shuffle (channel shuffle) keep the
- *           element count (K*P*Q == C*Y*X); slice, split and gather take a part (K*P*Q <= C*Y*X).
+ *   layout  transpose | reshape | shuffle | slice | split | gather | join: input C x Y x X, output
+ *           K x P x Q with P = out_y, Q = out_x (0: Y, X). transpose, reshape and shuffle (channel
+ *           shuffle) keep the element count (K*P*Q == C*Y*X); slice, split and gather take a part
+ *           (K*P*Q <= C*Y*X); join concatenates >= 1 inputs along any axis, C*Y*X being all their
+ *           elements, plus constant rows (a class token) when K*P*Q > C*Y*X. Every other type takes
+ *           one input. The input C x Y x X of layout, matmul, norm, softmax and eltwise (operand 0) need
+ *           only hold the producer's element count: a reshape between layers is free.
  *   resize  nearest | linear | cubic: 1 input C x Y x X, output K = C x out_y x out_x (both required).
  *   deconv  transposed convolution (ONNX ConvTranspose): input C x Y x X, kernel R x S, strides,
  *           pads cropped from the output; P = (Y-1)*stride + R - pt - pb (out_y, when given, in
@@ -68,6 +73,7 @@ typedef enum {
 typedef enum {
     DF_OP_DEFAULT = 0,
     DF_OP_TRANSPOSE, DF_OP_RESHAPE, DF_OP_SHUFFLE, DF_OP_SLICE, DF_OP_SPLIT, DF_OP_GATHER,    /* layout */
+    DF_OP_JOIN,
     DF_OP_NEAREST, DF_OP_LINEAR, DF_OP_CUBIC,                                                /* resize */
     DF_OP_LAYERNORM, DF_OP_GROUPNORM, DF_OP_INSTANCENORM,                                    /* norm */
     DF_OP_RELU, DF_OP_GELU, DF_OP_SIGMOID, DF_OP_SILU, DF_OP_TANH, DF_OP_HARDSWISH,          /* eltwise */

@@ -38,7 +38,7 @@ df_layer_type df_layer_type_feature(df_layer_type t) {
 }
 
 static const char *const op_names[DF_OP_COUNT] = {
-    "", "transpose", "reshape", "shuffle", "slice", "split", "gather", "nearest", "linear", "cubic",
+    "", "transpose", "reshape", "shuffle", "slice", "split", "gather", "join", "nearest", "linear", "cubic",
     "layernorm", "groupnorm", "instancenorm", "relu", "gelu", "sigmoid", "silu", "tanh", "hardswish",
     "mul", "add", "sub", "div",
 };
@@ -46,7 +46,7 @@ static const char *const op_names[DF_OP_COUNT] = {
 /* The ops each type takes: [first, last] (first is the default). */
 static int op_range(df_layer_type t, df_layer_op *first, df_layer_op *last) {
     switch (t) {
-    case DF_LAYER_LAYOUT: *first = DF_OP_TRANSPOSE; *last = DF_OP_GATHER; return 1;
+    case DF_LAYER_LAYOUT: *first = DF_OP_TRANSPOSE; *last = DF_OP_JOIN; return 1;
     case DF_LAYER_RESIZE: *first = DF_OP_NEAREST; *last = DF_OP_CUBIC; return 1;
     case DF_LAYER_NORM: *first = DF_OP_LAYERNORM; *last = DF_OP_INSTANCENORM; return 1;
     case DF_LAYER_ELTWISE: *first = DF_OP_RELU; *last = DF_OP_DIV; return 1;
@@ -72,7 +72,7 @@ int df_layer_op_parse(df_layer_type t, const char *s, df_layer_op *out) {
 
 const char *df_layer_type_ops(df_layer_type t) {
     switch (t) {
-    case DF_LAYER_LAYOUT: return "transpose, reshape, shuffle, slice, split, gather";
+    case DF_LAYER_LAYOUT: return "transpose, reshape, shuffle, slice, split, gather, join";
     case DF_LAYER_RESIZE: return "nearest, linear, cubic";
     case DF_LAYER_NORM: return "layernorm, groupnorm, instancenorm";
     case DF_LAYER_ELTWISE: return "relu, gelu, sigmoid, silu, tanh, hardswish, mul, add, sub, div";
@@ -279,6 +279,16 @@ static int check_window(df_workload *w, int32_t i, df_err *err) {
     return DF_OK;
 }
 
+/* 1 when producer p's output is a C x Y x X image whose shape a consumer must match exactly (conv,
+ * dwconv, pool, add, concat, deconv, resize, or the network input); 0 for fc, matmul and the vector
+ * types, whose C x Y x X is a view of rows (read by element count). */
+static int spatial_producer(const df_workload *w, int32_t p) {
+    if (p < 0) return 1;
+    df_layer_type t = w->layers[p].type;
+    return !(t == DF_LAYER_FC || t == DF_LAYER_MATMUL || t == DF_LAYER_LAYOUT || t == DF_LAYER_NORM ||
+             t == DF_LAYER_SOFTMAX || t == DF_LAYER_ELTWISE);
+}
+
 static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err) {
     df_layer *l = &w->layers[i];
     int rc;
@@ -311,7 +321,8 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     }
     int multi = l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT;
     if (multi && l->n_inputs < 2) return lerr(err, w, i, "inputs", "%s needs at least 2 inputs", df_layer_type_name(l->type));
-    if (!multi && l->type != DF_LAYER_MATMUL && l->type != DF_LAYER_ELTWISE && l->n_inputs != 1)
+    int join = l->type == DF_LAYER_LAYOUT && df_layer_op_of(l) == DF_OP_JOIN;
+    if (!multi && !join && l->type != DF_LAYER_MATMUL && l->type != DF_LAYER_ELTWISE && l->n_inputs != 1)
         return lerr(err, w, i, "inputs", "%s takes exactly 1 input, has %d", df_layer_type_name(l->type), l->n_inputs);
     if (l->type == DF_LAYER_MATMUL && l->n_inputs > 2)
         return lerr(err, w, i, "inputs", "matmul takes 1 or 2 inputs, has %d", l->n_inputs);
@@ -354,9 +365,10 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         int64_t out = (int64_t)l->K * (l->out_y ? l->out_y : l->Y) * (l->out_x ? l->out_x : l->X);
         df_layer_op op = df_layer_op_of(l);
         int keeps = op == DF_OP_TRANSPOSE || op == DF_OP_RESHAPE || op == DF_OP_SHUFFLE;
-        if (keeps ? out != in : out > in)
+        if (op == DF_OP_JOIN ? out < in : keeps ? out != in : out > in)
             return lerr(err, w, i, "K", "layout %s: output %lld elements, input %lld (%s)", df_layer_op_name(op),
-                        (long long)out, (long long)in, keeps ? "must be equal" : "a part cannot be larger");
+                        (long long)out, (long long)in,
+                        op == DF_OP_JOIN ? "a join cannot be smaller" : keeps ? "must be equal" : "a part cannot be larger");
         break;
     }
     case DF_LAYER_RESIZE:
@@ -408,7 +420,7 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     switch (l->type) {
     case DF_LAYER_FC: return check_operand(err, w, i, 0, want, 1, netin);
     case DF_LAYER_MATMUL:
-        if ((rc = check_operand(err, w, i, 0, want, 0, netin))) return rc;
+        if ((rc = check_operand(err, w, i, 0, want, 1, netin))) return rc; /* rows: any view of the elements */
         if (l->n_inputs == 2) {
             shape3 b = {(int64_t)l->K * (l->C / l->groups), 1, 1, 1};
             return check_operand(err, w, i, 1, b, 1, netin);
@@ -416,10 +428,13 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         return DF_OK;
     case DF_LAYER_ADD:
         for (int j = 0; j < l->n_inputs; j++)
-            if ((rc = check_operand(err, w, i, j, want, 0, netin))) return rc;
+            if ((rc = check_operand(err, w, i, j, want, !spatial_producer(w, l->inputs[j]), netin))) return rc;
         return DF_OK;
+    case DF_LAYER_NORM:
+    case DF_LAYER_SOFTMAX:
+        return check_operand(err, w, i, 0, want, 1, netin);
     case DF_LAYER_ELTWISE:
-        if ((rc = check_operand(err, w, i, 0, want, 0, netin))) return rc;
+        if ((rc = check_operand(err, w, i, 0, want, 1, netin))) return rc;
         for (int j = 1; j < l->n_inputs; j++) {
             /* the same shape, or one value per channel broadcast over the plane */
             shape3 s = out_shape(w, l->inputs[j], netin), chan = {l->C, 1, 1, 1};
@@ -442,7 +457,20 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         if (sum != l->C) return lerr(err, w, i, "C", "C = %d but the concatenated inputs have %lld channels", l->C, (long long)sum);
         return DF_OK;
     }
-    case DF_LAYER_LAYOUT: return check_operand(err, w, i, 0, want, 1, netin); /* a reshape reads any layout */
+    case DF_LAYER_LAYOUT: {
+        if (!join) return check_operand(err, w, i, 0, want, 1, netin); /* a reshape reads any layout */
+        int64_t sum = 0;
+        for (int j = 0; j < l->n_inputs; j++) {
+            shape3 s = out_shape(w, l->inputs[j], netin);
+            char f[24];
+            if (!s.known) return lerr(err, w, i, input_field(j, f), "a join cannot be the first reader of the network input");
+            sum += s.k * s.p * s.q;
+        }
+        if (sum != (int64_t)l->C * l->Y * l->X)
+            return lerr(err, w, i, "C", "join input C x Y x X = %lld elements but its inputs hold %lld",
+                        (long long)l->C * l->Y * l->X, (long long)sum);
+        return DF_OK;
+    }
     default: return check_operand(err, w, i, 0, want, 0, netin);
     }
 }

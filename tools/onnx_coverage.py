@@ -22,7 +22,9 @@ MAC counting convention (per sample, the export batch being 1), the one df_layer
   Gemm / MatMul  prod(output dims) * reduction length (weight or activation operand alike: Q.K^T and
                  attention.V count as MACs)
   everything else (pooling, element-wise, normalisation, softmax, resize, layout) 0 MACs: those are
-  costed as vector work and data movement, not MACs.
+  costed as vector work and data movement, not MACs. Only nodes that depend on the network input count:
+  a constant subgraph (shape arithmetic, attention masks, swin_v2's relative-position MLP on a fixed
+  table) is computed once, not per sample, and the importer folds it.
 """
 import argparse
 import json
@@ -44,15 +46,24 @@ def all_models():
 def build(name, kind):
     import torchvision.models as m
     if kind == "segmentation":
-        return m.segmentation.get_model(name, weights=None, weights_backbone=None, aux_loss=False)
+        return getattr(m.segmentation, name)(weights=None, weights_backbone=None, aux_loss=False)
     kw = {"weights": None}
     if name in ("googlenet", "inception_v3"):
         kw.update(aux_logits=False, init_weights=False)
     return m.get_model(name, **kw)
 
 
+def zero_symbolic(g, self):
+    """aten::zero (swin_v2's qkv_bias[length:2 * length].zero_()) has no ONNX symbolic in torch 1.13:
+    x * 0 is the same tensor of zeros."""
+    import torch
+    return g.op("Mul", self, g.op("Constant", value_t=torch.tensor(0.0)))
+
+
 def export(args):
     import torch
+    for op in OPSETS:
+        torch.onnx.register_custom_op_symbolic("aten::zero", zero_symbolic, op)
     os.makedirs(args.out, exist_ok=True)
     todo = [(n, k) for n, k in all_models() if not args.models or n in args.models]
     for name, kind in todo:
@@ -61,14 +72,15 @@ def export(args):
             continue
         t0 = time.time()
         try:
-            with torch.no_grad():
-                model = build(name, kind).eval()
-                size = 299 if name == "inception_v3" else 224
-                x = torch.randn(1, 3, size, size)
-                for op, path in zip(OPSETS, paths):
-                    torch.onnx.export(model, x, path + ".tmp", export_params=False, opset_version=op,
-                                      input_names=["input"], output_names=["output"], do_constant_folding=True)
-                    os.replace(path + ".tmp", path)
+            # not under torch.no_grad(): with gradients off, eval-mode nn.MultiheadAttention (vit_*) takes
+            # the fused aten::_native_multi_head_attention path, which has no ONNX export
+            model = build(name, kind).eval()
+            size = 299 if name == "inception_v3" else 224
+            x = torch.randn(1, 3, size, size)
+            for op, path in zip(OPSETS, paths):
+                torch.onnx.export(model, x, path + ".tmp", export_params=False, opset_version=op,
+                                  input_names=["input"], output_names=["output"], do_constant_folding=True)
+                os.replace(path + ".tmp", path)
             del model
             print(f"{name}: exported in {time.time() - t0:.1f} s", flush=True)
         except Exception as e:  # report and go on: the table marks a missing export
@@ -107,7 +119,11 @@ def count_macs(path):
         shapes[t.name] = list(t.dims)
     batch = shapes[g.input[0].name][0] if shapes.get(g.input[0].name) else 1
     total, unknown = 0, 0
+    live = {g.input[0].name}  # tensors computed from the network input (per sample)
     for n in g.node:
+        if not any(i in live for i in n.input):
+            continue  # a constant subgraph (shape arithmetic, masks, swin_v2's bias table): computed once
+        live.update(n.output)
         ins = [shapes.get(i) for i in n.input]
         out = shapes.get(n.output[0]) if n.output else None
         if n.op_type == "Conv":

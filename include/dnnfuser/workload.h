@@ -23,7 +23,9 @@
  *           (K*P*Q <= C*Y*X); join concatenates >= 1 inputs along any axis, C*Y*X being all their
  *           elements, plus constant rows (a class token) when K*P*Q > C*Y*X. Every other type takes
  *           one input. The input C x Y x X of layout, matmul, norm, softmax and eltwise (operand 0) need
- *           only hold the producer's element count: a reshape between layers is free.
+ *           only hold the producer's element count: a reshape between layers is free; so does any
+ *           layer's reading fc, matmul, layout, norm, softmax or eltwise, whose output is rows or a
+ *           reordering with no image shape of its own.
  *   resize  nearest | linear | cubic: 1 input C x Y x X, output K = C x out_y x out_x (both required).
  *   deconv  transposed convolution (ONNX ConvTranspose): input C x Y x X, kernel R x S, strides,
  *           pads cropped from the output; P = (Y-1)*stride + R - pt - pb (out_y, when given, in

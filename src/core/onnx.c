@@ -1278,10 +1278,12 @@ static int emit_eltwise(node_ctx *x, const val *in, df_layer_op op) {
     shp F, ps = ps_of(in);
     df_layer l = new_layer(DF_LAYER_ELTWISE);
     l.op = op;
-    if (full_of(x->c, in, &F) || rows_view(&ps, &l.C, &l.Y)) return nfail(x, "tensor dimensions out of range");
-    l.K = l.C;
+    int32_t o[3]; /* the producer's image view (C x H x W, or C x T tokens): a conv may read it */
+    if (full_of(x->c, in, &F) || view3(&ps, o)) return nfail(x, "tensor dimensions out of range");
+    l.C = l.K = o[0];
+    l.Y = o[1];
+    l.X = o[2];
     l.inputs[0] = in->src;
-    int32_t o[3] = {l.K, l.Y, 1};
     int32_t k = emit(x, &l, 1, o);
     if (k < 0) return -1;
     return def_act_full(x, 0, k, &F);
@@ -1762,8 +1764,30 @@ static int op_pad(node_ctx *x) {
     }
     val ov = *in;
     if (zero) return define(x, 0, &ov);
-    if (r != 4 || t[0] || t[1] || t[4] || t[5])
-        return nfail(x, "only the two spatial axes of an N x C x H x W tensor may be padded");
+    if (r != 4 || t[0] || t[1] || t[4] || t[5] || in->merged) {
+        /* padding of other axes (Swin's channels-last windows): a layout join of the input and zeros */
+        shp F, O;
+        if (in->kind != V_ACT || full_of(x->c, in, &F) || F.rank != r || !known(&F) || t[0] || t[r])
+            return nfail(x, "only the per-sample axes of an activation may be padded");
+        O = F;
+        for (int k = 0; k < r; k++) O.d[k] += t[k] + t[k + r];
+        val pv = act_val(-1, &O);
+        if (set_full(x, &pv, &O)) return -1;
+        df_layer l = new_layer(DF_LAYER_LAYOUT);
+        l.op = DF_OP_JOIN;
+        int32_t o[3];
+        int64_t e = elems(&F);
+        if (view3(&pv.s, o) || e > INT32_MAX) return nfail(x, "tensor dimensions out of range");
+        l.C = (int32_t)e;
+        l.K = o[0];
+        l.out_y = o[1];
+        l.out_x = o[2];
+        l.inputs[0] = in->src;
+        int32_t li = emit(x, &l, 1, o);
+        if (li < 0) return -1;
+        pv.src = li;
+        return define(x, 0, &pv);
+    }
     ov.s.d[1] += t[2] + t[6];
     ov.s.d[2] += t[3] + t[7];
     ov.pad[0] += (int32_t)t[2];
@@ -2511,8 +2535,27 @@ static int op_deconv(node_ctx *x) {
     return define(x, 0, &ov);
 }
 
-/* MatMul of two activations (attention: Q.K^T, scores.V): a matmul layer with the leading axes as
- * groups (heads, windows x heads), no weights. */
+/* A matmul layer of two activations: G independent (M x Kr) . (Kr x N) products (heads, windows x
+ * heads), no weights; the output's full shape is F. */
+static int emit_matmul2(node_ctx *x, const val *a, const val *b, int64_t G, int64_t M, int64_t Kr, int64_t N,
+                        const shp *F) {
+    if (G < 1 || M < 1 || Kr < 1 || N < 1 || G * Kr > INT32_MAX || G * N > INT32_MAX || M > INT32_MAX)
+        return nfail(x, "tensor dimensions out of range");
+    df_layer l = new_layer(DF_LAYER_MATMUL);
+    l.groups = (int32_t)G;
+    l.C = (int32_t)(G * Kr);
+    l.Y = (int32_t)M;
+    l.K = (int32_t)(G * N);
+    l.n_inputs = 2;
+    l.inputs[0] = a->src;
+    l.inputs[1] = b->src;
+    int32_t o[3] = {l.K, l.Y, 1};
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    return def_act_full(x, 0, k, F);
+}
+
+/* MatMul of two activations (attention: Q.K^T, scores.V): the leading axes are the groups. */
 static int op_matmul2(node_ctx *x, val *a, val *b) {
     if (no_pad(x, a) || no_pad(x, b)) return -1;
     shp pa = ps_of(a), pb = ps_of(b);
@@ -2528,28 +2571,56 @@ static int op_matmul2(node_ctx *x, val *a, val *b) {
     }
     int64_t M = pa.d[r - 2], Kr = pa.d[r - 1], N = pb.d[r - 1];
     if (pb.d[r - 2] != Kr) return nfail(x, "shapes %s and %s do not multiply", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
-    if (G * Kr > INT32_MAX || G * N > INT32_MAX || M > INT32_MAX) return nfail(x, "tensor dimensions out of range");
-    df_layer l = new_layer(DF_LAYER_MATMUL);
-    l.groups = (int32_t)G;
-    l.C = (int32_t)(G * Kr);
-    l.Y = (int32_t)M;
-    l.K = (int32_t)(G * N);
-    l.n_inputs = 2;
-    l.inputs[0] = a->src;
-    l.inputs[1] = b->src;
-    int32_t o[3] = {l.K, l.Y, 1};
-    int32_t k = emit(x, &l, 1, o);
-    if (k < 0) return -1;
     shp F;
     full_of(x->c, a, &F);
     F.d[F.rank - 1] = N;
-    return def_act_full(x, 0, k, &F);
+    return emit_matmul2(x, a, b, G, M, Kr, N, &F);
+}
+
+/* Einsum of two activations that is a batched matrix product (MaxViT's "bghid,bghjd->bghij" and
+ * "bghij,bghjd->bghid"): equal leading letters, one row letter per operand, one contracted letter. */
+static int op_einsum(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    shp Fa, Fb;
+    val *a = act_full(x, 0, &Fa), *b = a ? act_full(x, 1, &Fb) : NULL;
+    if (!b) return -1;
+    attr at;
+    int rc = get_attr(x, "equation", &at);
+    if (rc < 0) return -1;
+    char eq[3][MAX_RANK + 1];
+    int len[3] = {0, 0, 0}, part = 0, bad = !rc || !at.has_s;
+    for (uint32_t i = 0; !bad && i < at.s.n; i++) {
+        char ch = (char)at.s.p[i];
+        if (ch == ' ') continue;
+        if (ch == ',' && part == 0) part = 1;
+        else if (ch == '-' && part == 1 && i + 1 < at.s.n && at.s.p[i + 1] == '>') { part = 2; i++; }
+        else if (((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && len[part] < MAX_RANK) eq[part][len[part]++] = ch;
+        else bad = 1;
+    }
+    if (bad || part != 2 || len[0] != Fa.rank || len[1] != Fb.rank || len[0] != len[1] || len[2] != len[0] || len[0] < 2)
+        return nfail(x, "only a two-operand batched matrix product equation of equal ranks is supported");
+    int r = len[0];
+    for (int i = 0; i < r - 2; i++)
+        if (eq[0][i] != eq[1][i] || eq[0][i] != eq[2][i] || Fa.d[i] != Fb.d[i])
+            return nfail(x, "only equal leading (batch) axes are supported");
+    /* A: .. i k; B: .. k j or .. j k; out: .. i j */
+    char ai = eq[0][r - 2], ak = eq[0][r - 1], oi = eq[2][r - 2], oj = eq[2][r - 1];
+    int bt = eq[1][r - 1] == ak; /* B holds .. j k (a transposed K) */
+    char bk = bt ? eq[1][r - 1] : eq[1][r - 2], bj = bt ? eq[1][r - 2] : eq[1][r - 1];
+    if (ai != oi || bj != oj || bk != ak || ak == ai || bj == ak)
+        return nfail(x, "the equation is not a batched matrix product");
+    int64_t G = 1, M = Fa.d[r - 2], Kr = Fa.d[r - 1], N = bt ? Fb.d[r - 2] : Fb.d[r - 1];
+    if ((bt ? Fb.d[r - 1] : Fb.d[r - 2]) != Kr) return nfail(x, "operand shapes do not multiply");
+    for (int i = a->merged ? 0 : 1; i < r - 2; i++) G *= Fa.d[i];
+    shp F = Fa;
+    F.d[r - 1] = N;
+    return emit_matmul2(x, a, b, G, M, Kr, N, &F);
 }
 
 typedef enum {
     OP_CONV, OP_GEMM, OP_MATMUL, OP_POOL, OP_GPOOL, OP_ADD, OP_MUL, OP_CONCAT, OP_UNARY, OP_FLATTEN, OP_RESHAPE,
     OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE, OP_SHAPE, OP_TRANSPOSE, OP_SLICE, OP_SPLIT, OP_GATHER,
-    OP_SOFTMAX, OP_LAYERNORM, OP_ERF, OP_POW, OP_EXPAND, OP_RESIZE, OP_DECONV, OP_FOLD
+    OP_SOFTMAX, OP_LAYERNORM, OP_ERF, OP_POW, OP_EXPAND, OP_RESIZE, OP_DECONV, OP_EINSUM, OP_FOLD
 } op_kind;
 
 static const struct { const char *name; op_kind kind; } op_table[] = {
@@ -2565,7 +2636,7 @@ static const struct { const char *name; op_kind kind; } op_table[] = {
     {"Constant", OP_CONSTANT}, {"Pad", OP_PAD}, {"ReduceMean", OP_REDUCE}, {"ReduceMax", OP_REDUCE},
     {"ReduceL2", OP_REDUCE}, {"Shape", OP_SHAPE}, {"Transpose", OP_TRANSPOSE}, {"Slice", OP_SLICE},
     {"Split", OP_SPLIT}, {"Gather", OP_GATHER}, {"Erf", OP_ERF}, {"Pow", OP_POW}, {"Expand", OP_EXPAND},
-    {"Resize", OP_RESIZE}, {"Upsample", OP_RESIZE}, {"ConvTranspose", OP_DECONV},
+    {"Resize", OP_RESIZE}, {"Upsample", OP_RESIZE}, {"ConvTranspose", OP_DECONV}, {"Einsum", OP_EINSUM},
     /* computed on constants only (shape arithmetic, masks, index tables): folded, never costed */
     {"Size", OP_FOLD}, {"Range", OP_FOLD}, {"ConstantOfShape", OP_FOLD}, {"Equal", OP_FOLD}, {"Less", OP_FOLD},
     {"Greater", OP_FOLD}, {"Where", OP_FOLD}, {"Mod", OP_FOLD}, {"ScatterND", OP_FOLD}, {"Floor", OP_FOLD},
@@ -2645,6 +2716,7 @@ static int dispatch(node_ctx *x) {
         case OP_EXPAND: return op_expand(x);
         case OP_RESIZE: return op_resize(x);
         case OP_DECONV: return op_deconv(x);
+        case OP_EINSUM: return op_einsum(x);
         case OP_FOLD: return nfail(x, "%s of an activation is not supported (only on constants)", op_table[k].name);
         }
     }

@@ -471,7 +471,7 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
                         (long long)l->C * l->Y * l->X, (long long)sum);
         return DF_OK;
     }
-    default: return check_operand(err, w, i, 0, want, 0, netin);
+    default: return check_operand(err, w, i, 0, want, !spatial_producer(w, l->inputs[0]), netin);
     }
 }
 

@@ -30,6 +30,15 @@ int32_t df_nb_concat(df_netbuild *b, const char *name, const int32_t *ins, int32
 int32_t df_nb_matmul(df_netbuild *b, const char *name, int32_t in, int32_t K, int32_t groups);
 /* activation x activation: a is C x Y, other holds K*C/groups elements */
 int32_t df_nb_matmul2(df_netbuild *b, const char *name, int32_t a, int32_t other, int32_t K, int32_t groups);
+/* The data-movement and vector types (issue 16); each keeps its producer's element layout. */
+int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in);     /* layernorm over the channels */
+int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in);  /* over the channels of each row */
+/* eltwise op of in (and other, when >= 0, of the same shape: mul, add, ...); other = -2: none */
+int32_t df_nb_eltwise(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t other);
+/* layout op of in with output K x P x Q (a transpose or reshape keeps the elements; a slice takes some) */
+int32_t df_nb_layout(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t K, int32_t P, int32_t Q);
+/* layout join of n inputs (and constant rows, a class token) into K x P x Q */
+int32_t df_nb_join(df_netbuild *b, const char *name, const int32_t *ins, int32_t n, int32_t K, int32_t P, int32_t Q);
 /* Validates the whole workload (derives P, Q); returns the sticky error if any. */
 int df_nb_finish(df_netbuild *b, df_err *err);
 

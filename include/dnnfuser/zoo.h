@@ -1,17 +1,21 @@
 /* zoo.h - the built-in model zoo: exact layer shapes of the reference definitions (torchvision for
- * the CNNs at 224x224, the original BERT-base encoder), residual and branch edges included. */
+ * the CNNs and ViT-B/16 at 224x224, the original BERT-base encoder, GPT-2 small and a LLaMA-7B block at
+ * prefill or one decode step), residual and branch edges included. */
 #ifndef DNNFUSER_ZOO_H
 #define DNNFUSER_ZOO_H
 
 #include "dnnfuser/workload.h"
 
 typedef struct {
-    int32_t seq_len;   /* bert_base only: tokens per sample (default 128 when 0) */
+    int32_t seq_len;   /* bert_base, gpt2_small, llama7b_block: tokens per sample; *_decode: KV cache
+                          length (default 128 when 0) */
 } df_zoo_opts;
 
 int32_t df_zoo_count(void);
 const char *df_zoo_name(int32_t i);          /* "resnet18", "resnet50", "mobilenetv2", "mnasnet",
-                                                "vgg16", "efficientnet_b0", "bert_base" */
+                                                "vgg16", "efficientnet_b0", "bert_base", "vit_b_16",
+                                                "gpt2_small", "gpt2_small_decode", "llama7b_block",
+                                                "llama7b_block_decode" */
 const char *df_zoo_description(int32_t i);   /* one line: source definition and input size */
 /* Builds and validates the named network into an uninitialised *out. opts may be NULL.
  * Unknown name: DF_ENOTFOUND with the list of known names in err->msg. */

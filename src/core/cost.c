@@ -17,6 +17,7 @@
  *  [DESIGN]   shared/DESIGN.md §2: the exact group semantics implemented by df_group_eval.
  */
 #include "dnnfuser/cost.h"
+#include "cost_ops.h" /* issue 16: the data-movement and vector layer types, deconv */
 
 #include <math.h>
 #include <stdio.h>
@@ -48,6 +49,9 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
  * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
  * case with P = Q = 1; matmul maps its rows to P. */
 static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, int64_t in_total) {
+    df_layer eq; /* hooks (cost_ops.c): deconv as its direct-conv equivalent; the vector layer types */
+    if (df_ops_conv_equivalent(l, &eq)) { layer_figures(&eq, hw, f, in_total); df_ops_deconv_fixup(l, f); return; }
+    if (df_ops_figures(l, hw, f, in_total)) return;
     memset(f, 0, sizeof *f);
     double rows = hw->pe_rows, cols = hw->pe_cols, pes = rows * cols;
     f->macs = (double)df_layer_macs(l);
@@ -190,7 +194,7 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
              * activation matmul is needed whole by every output row. */
             int64_t rowsneed = l->R < l->Y ? l->R : l->Y;
             n->in_tile[(size_t)i * DF_MAX_INPUTS + j] =
-                (l->type == DF_LAYER_MATMUL && j == 1) ? op : (op * rowsneed + l->Y - 1) / l->Y;
+                ((l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j)) ? op : (op * rowsneed + l->Y - 1) / l->Y;
         }
         layer_figures(l, hw, &n->fig[i], in_total);
         n->out_tile[i] = (int64_t)l->K * l->Q;  /* one output row */

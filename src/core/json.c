@@ -141,7 +141,15 @@ static json_t *jreal(double x) { return isfinite(x) ? json_real(x) : json_null()
 
 static const char *const workload_keys[] = {"name", "layers", NULL};
 static const char *const layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                         "stride", "pad", "groups", "inputs", NULL};
+                                         "stride", "pad", "groups", "inputs",
+                                         /* issue 16: per-side windows, the data-movement types */
+                                         "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
+                                         NULL};
+/* the keys of a layer of a type that takes its output size (layout, resize, deconv): also P and Q */
+static const char *const sized_layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
+                                               "stride", "pad", "groups", "inputs",
+                                               "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
+                                               "P", "Q", NULL};
 
 static int layer_err(df_err *err, int32_t i, int rc) {
     if (err) err->layer = i;
@@ -173,13 +181,51 @@ static int req_int(const json_t *lj, const char *key, const char *lptr, int32_t 
     return DF_OK;
 }
 
+/* The fields issue 16 added (each optional; absent = the classic layer): op, stride_x, the per-side
+ * pads and, for layout/resize/deconv, the output size P x Q. Range rules are df_workload_validate's. */
+static int parse_layer_ext(const json_t *lj, int32_t i, const char *lptr, df_layer *l, df_err *err) {
+    int given, rc;
+    if ((rc = opt_int(lj, "stride_x", lptr, i, &l->stride_x, &given, err)) ||
+        (rc = opt_int(lj, "pad_top", lptr, i, &l->pad_t, &given, err)) ||
+        (rc = opt_int(lj, "pad_bottom", lptr, i, &l->pad_b, &given, err)) ||
+        (rc = opt_int(lj, "pad_left", lptr, i, &l->pad_l, &given, err)) ||
+        (rc = opt_int(lj, "pad_right", lptr, i, &l->pad_r, &given, err)))
+        return rc;
+    char ptr[sizeof err->pointer];
+    int sized = l->type == DF_LAYER_LAYOUT || l->type == DF_LAYER_RESIZE || l->type == DF_LAYER_DECONV;
+    for (int k = 0; k < 2; k++) {
+        const char *key = k ? "Q" : "P";
+        int32_t *dst = k ? &l->out_x : &l->out_y;
+        if (!sized || !json_object_get(lj, key)) continue;
+        ptr_key(ptr, sizeof ptr, lptr, key);
+        if ((rc = opt_int(lj, key, lptr, i, dst, &given, err))) return rc;
+        if (*dst < 1) return df_err_set(err, DF_EINVAL, ptr, "layer %d field %s must be >= 1, got %d", i, key, *dst);
+    }
+    const json_t *ov = json_object_get(lj, "op");
+    if (!ov) return DF_OK;
+    ptr_key(ptr, sizeof ptr, lptr, "op");
+    const char *os;
+    if ((rc = get_string(ov, ptr, "layer op", 32, &os, err))) return rc;
+    df_layer_op op;
+    if (df_layer_op_parse(l->type, os, &op)) {
+        const char *known = df_layer_type_ops(l->type);
+        return df_err_set(err, DF_EINVAL, ptr, "layer %d (%s): unknown op \"%.32s\" (%s%s)", i,
+                          df_layer_type_name(l->type), os, known[0] ? "known: " : "this type takes no op", known);
+    }
+    l->op = (int32_t)op;
+    return DF_OK;
+}
+
 static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *l, df_err *err) {
     memset(l, 0, sizeof *l);
     if (!json_is_object(lj))
         return df_err_set(err, DF_EINVAL, lptr, "layer %d must be an object, got %s", i, df_json_kind(lj));
     char what[48], ptr[sizeof err->pointer];
     snprintf(what, sizeof what, "layer %d", i);
-    int rc = check_keys(lj, layer_keys, lptr, what, err);
+    const json_t *tv0 = json_object_get(lj, "type");
+    const char *t0 = json_is_string(tv0) ? json_string_value(tv0) : "";
+    int sized = !strcmp(t0, "layout") || !strcmp(t0, "resize") || !strcmp(t0, "deconv");
+    int rc = check_keys(lj, sized ? sized_layer_keys : layer_keys, lptr, what, err);
     if (rc) return rc;
 
     const json_t *tv = json_object_get(lj, "type");
@@ -189,7 +235,8 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     if ((rc = get_string(tv, ptr, "layer type", 32, &ts, err))) return rc;
     if (df_layer_type_parse(ts, &l->type))
         return df_err_set(err, DF_EINVAL, ptr,
-                          "layer %d: unknown type \"%.32s\" (known: conv, dwconv, fc, matmul, pool, add, concat)", i, ts);
+                          "layer %d: unknown type \"%.32s\" (known: conv, dwconv, fc, matmul, pool, add, concat, "
+                          "layout, resize, deconv, norm, softmax, eltwise)", i, ts);
     const char *type = df_layer_type_name(l->type);
 
     const json_t *nv = json_object_get(lj, "name");
@@ -211,7 +258,7 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     if (l->type == DF_LAYER_FC) {
         if ((rc = opt_int(lj, "Y", lptr, i, &l->Y, &given, err)) || (rc = opt_int(lj, "X", lptr, i, &l->X, &given, err)))
             return rc;
-    } else if (l->type == DF_LAYER_MATMUL) {
+    } else if (l->type == DF_LAYER_MATMUL || (l->type >= DF_LAYER_TYPE_COUNT && l->type != DF_LAYER_DECONV)) {
         if ((rc = req_int(lj, "Y", lptr, i, type, &l->Y, err)) || (rc = opt_int(lj, "X", lptr, i, &l->X, &given, err)))
             return rc;
     } else {
@@ -232,6 +279,7 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
         (rc = opt_int(lj, "groups", lptr, i, &l->groups, &given, err)))
         return rc;
     if (!given && l->type == DF_LAYER_DWCONV) l->groups = l->C;
+    if ((rc = parse_layer_ext(lj, i, lptr, l, err))) return rc;
 
     const json_t *iv = json_object_get(lj, "inputs");
     if (!iv) {
@@ -316,13 +364,24 @@ json_t *df_workload_to_json(const df_workload *w) {
         if (json_array_append_new(arr, lo)) goto fail;  /* lo is owned by arr from here on (or freed) */
         json_t *in = json_array();
         if (put(lo, "inputs", in)) goto fail;           /* likewise `in` by lo */
+        int32_t pad4[4];
+        df_layer_pads(l, pad4);
         int bad = put(lo, "name", json_string(l->name)) | put(lo, "type", json_string(df_layer_type_name(l->type))) |
                   put(lo, "K", json_integer(l->K)) | put(lo, "C", json_integer(l->C)) |
                   put(lo, "Y", json_integer(l->Y)) | put(lo, "X", json_integer(l->X)) |
                   put(lo, "R", json_integer(l->R)) | put(lo, "S", json_integer(l->S)) |
-                  put(lo, "stride", json_integer(l->stride)) | put(lo, "pad", json_integer(l->pad)) |
+                  put(lo, "stride", json_integer(l->stride)) | put(lo, "pad", json_integer(df_layer_pads_symmetric(l) ? pad4[0] : 0)) |
                   put(lo, "groups", json_integer(l->groups));
         for (int32_t k = 0; k < l->n_inputs && k < DF_MAX_INPUTS; k++) bad |= json_array_append_new(in, json_integer(l->inputs[k]));
+        /* issue 16's fields, only where they say something (classic layers print as before) */
+        df_layer_op op = df_layer_op_of(l);
+        if (op != DF_OP_DEFAULT) bad |= put(lo, "op", json_string(df_layer_op_name(op)));
+        if (l->stride_x > 0 && l->stride_x != l->stride) bad |= put(lo, "stride_x", json_integer(l->stride_x));
+        if (!df_layer_pads_symmetric(l))
+            bad |= put(lo, "pad_top", json_integer(pad4[0])) | put(lo, "pad_bottom", json_integer(pad4[1])) |
+                   put(lo, "pad_left", json_integer(pad4[2])) | put(lo, "pad_right", json_integer(pad4[3]));
+        if (l->out_y) bad |= put(lo, "P", json_integer(l->out_y));
+        if (l->out_x) bad |= put(lo, "Q", json_integer(l->out_x));
         if (bad) goto fail;
     }
     if (put(o, "layers", arr)) { arr = NULL; goto fail; }

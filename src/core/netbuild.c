@@ -122,6 +122,52 @@ int32_t df_nb_matmul2(df_netbuild *b, const char *name, int32_t a, int32_t other
     return push(b, &l, name);
 }
 
+static int32_t vec(df_netbuild *b, const char *name, int32_t in, df_layer_type t, df_layer_op op) {
+    df_layer l = base(t, in);
+    take_input(b, &l, in);
+    l.K = l.C;
+    l.op = op;
+    return push(b, &l, name);
+}
+
+int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in) { return vec(b, name, in, DF_LAYER_NORM, DF_OP_LAYERNORM); }
+int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in) { return vec(b, name, in, DF_LAYER_SOFTMAX, DF_OP_DEFAULT); }
+
+int32_t df_nb_eltwise(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t other) {
+    df_layer l = base(DF_LAYER_ELTWISE, in);
+    take_input(b, &l, in);
+    l.K = l.C;
+    l.op = op;
+    if (other >= -1) { l.n_inputs = 2; l.inputs[1] = other; }
+    return push(b, &l, name);
+}
+
+int32_t df_nb_layout(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t K, int32_t P, int32_t Q) {
+    df_layer l = base(DF_LAYER_LAYOUT, in);
+    take_input(b, &l, in);
+    l.op = op;
+    l.K = K; l.out_y = P; l.out_x = Q;
+    return push(b, &l, name);
+}
+
+int32_t df_nb_join(df_netbuild *b, const char *name, const int32_t *ins, int32_t n, int32_t K, int32_t P, int32_t Q) {
+    df_layer l = base(DF_LAYER_LAYOUT, ins[0]);
+    if (n > DF_MAX_INPUTS) n = DF_MAX_INPUTS + 1; /* rejected by validation */
+    int64_t c = 0;
+    for (int32_t i = 0; i < n && i < DF_MAX_INPUTS; i++) {
+        int32_t k, y, x;
+        df_nb_shape(b, ins[i], &k, &y, &x);
+        l.inputs[i] = ins[i];
+        c += (int64_t)k * y * x;
+    }
+    l.op = DF_OP_JOIN;
+    l.n_inputs = n;
+    l.C = c > INT32_MAX ? INT32_MAX : (int32_t)c;
+    l.Y = l.X = 1;
+    l.K = K; l.out_y = P; l.out_x = Q;
+    return push(b, &l, name);
+}
+
 int df_nb_finish(df_netbuild *b, df_err *err) {
     if (!b->rc) b->rc = df_workload_validate(b->w, b->w->n_layers > 0 ? b->w->n_layers : 1, &b->err);
     if (b->rc && err) *err = b->err;

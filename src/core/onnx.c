@@ -1,5 +1,5 @@
-/* onnx.c - ONNX ModelProto -> workload (contract in include/dnnfuser/onnx.h): a bounds-checked
- * protobuf wire-format reader, the value table (name -> activation, weight or not-yet-classified
+/* onnx.c - ONNX ModelProto -> workload (contract in include/dnnfuser/onnx.h): the ONNX message readers
+ * on top of the protobuf wire reader (src/core/pb.c), the value table (name -> activation, weight or not-yet-classified
  * graph input, with shapes), per-operator shape inference and the layers it emits.
  *
  * Field numbers, from onnx/onnx.proto (checked against the upstream file, IR version 7):
@@ -12,14 +12,14 @@
  *                    data_location 14 (1 = external)
  *   ValueInfoProto   name 1, type 2;  TypeProto tensor_type 1;  TypeProto.Tensor elem_type 1, shape 2
  *   TensorShapeProto dim 1;  Dimension dim_value 1, dim_param 2
- * Wire format (protobuf encoding guide): key = field << 3 | wire type; 0 varint, 1 fixed64,
- * 2 length-delimited, 5 fixed32; 3/4 (groups) are never used by ONNX and are refused.
+ * The wire format itself (keys, varints, lengths, packed runs) is src/core/pb.c.
  *
  * Shapes: an activation's shape is kept per sample (the ONNX batch dimension 0 dropped); weights
  * and constants keep their full shape. A graph input that is not an initializer is either the
  * network input or a weight (export_params=False); it is classified by its first use: as the data
  * operand of a layer it is the network input, as a weight/bias/constant operand it is a weight. */
 #include "dnnfuser/onnx.h"
+#include "dnnfuser/pb.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -37,26 +37,23 @@
 #define MAX_DIM 2147483647LL  /* any dimension in the file */
 #define MAX_ELEMS (1LL << 40) /* any tensor */
 
-/* ---- protobuf wire format ----------------------------------------------------------------------- */
+/* ---- protobuf wire format (src/core/pb.c) ------------------------------------------------------ */
 
-typedef struct { const uint8_t *p; uint32_t n; } sv; /* a byte string inside the input */
+typedef df_pb_bytes sv;  /* a byte string inside the input */
+typedef df_pb_reader rd;
+typedef df_pb_field fld;
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-typedef struct { const uint8_t *p, *end; } rd;
-
-typedef struct {
-    uint32_t num, wt;
-    uint64_t v; /* wire types 0, 1, 5 */
-    sv b;       /* wire type 2 */
-} fld;
+enum { WT_VARINT = DF_PB_VARINT, WT_I64 = DF_PB_I64, WT_LEN = DF_PB_LEN, WT_I32 = DF_PB_I32 };
 
 typedef struct {
     int8_t rank;          /* -1 = unknown */
     int64_t d[MAX_RANK];  /* -1 = unknown or symbolic */
 } shp;
 
-enum { V_UNDEF = 0, V_PEND, V_PARAM, V_ACT, V_DEAD };
+/* V_STAT, V_CENT, V_GATE: pieces of a decomposed LayerNorm or GELU of activation src (issue 16),
+ * recognised as one layer when the pattern completes; V_BAD: output of a node that failed (its
+ * consumers are skipped silently, so one error lists every node that cannot be imported). */
+enum { V_UNDEF = 0, V_PEND, V_PARAM, V_ACT, V_DEAD, V_STAT, V_CENT, V_GATE, V_BAD };
 
 typedef struct {
     sv name;
@@ -70,6 +67,8 @@ typedef struct {
     int32_t pad[4];     /* V_ACT: zero padding (rows, cols before; rows, cols after) of an ONNX Pad that
                            src's output still needs; s is the padded shape. Folded into the next window. */
     shp s;              /* V_ACT: per-sample shape; V_PARAM and V_PEND: full shape */
+    int8_t merged;      /* V_ACT (batch-1 files): s is the full shape, the batch axis having moved or merged
+                           (attention's (T, B, E), Swin's B x windows) */
 } val;
 
 typedef struct {
@@ -98,6 +97,7 @@ typedef struct {
 typedef struct {
     const uint8_t *base;
     df_err *err;
+    df_pb_doc pb;        /* the wire reader's view: base, "ONNX model", err */
     uint64_t seed;       /* hash key of this import (names chosen to collide cannot be precomputed) */
     sv *nodes;
     int32_t n_nodes, cap_nodes;
@@ -119,9 +119,12 @@ typedef struct {
     int32_t max_layers;
     int32_t *expect;     /* [3 * layers]: the K, P, Q each emitted layer must derive */
     int32_t cap_expect;
+    int32_t gin_first;   /* value index of the first graph input that is not an initializer, -1 = none */
+    char why[256];       /* the reason part of the last node error (for the list of failed nodes) */
+    int32_t n_bad;       /* nodes that could not be imported */
+    df_err first[1];     /* the first one's error */
+    struct { int32_t node; char op[24], name[40], why[64]; } bad[8];
 } ctx;
-
-static size_t off(const ctx *c, const uint8_t *p) { return (size_t)(p - c->base); }
 
 static int fail(ctx *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(ctx *c, const char *pointer, const char *fmt, ...) {
@@ -152,96 +155,16 @@ static int sveq(sv s, const char *lit) {
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-/* 0 ok, 1 truncated, 2 longer than 10 bytes or above 64 bits */
-static int rd_varint(rd *r, uint64_t *out) {
-    uint64_t v = 0;
-    for (int i = 0; i < 10; i++) {
-        if (r->p >= r->end) return 1;
-        uint8_t b = *r->p++;
-        if (i == 9 && b > 1) return 2;
-        v |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return 2;
-}
-
-/* Next field of the message in r: 1 = got one, 0 = end, <0 = malformed (err set; `what` names the
- * message being read). */
-static int next(ctx *c, rd *r, fld *f, const char *what) {
-    if (r->p >= r->end) return 0;
-    const uint8_t *at = r->p;
-    uint64_t key;
-    int rc = rd_varint(r, &key);
-    if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
-                        rc == 1 ? "truncated field key" : "field key varint overflows");
-    f->num = (uint32_t)(key >> 3);
-    f->wt = (uint32_t)(key & 7);
-    if ((key >> 3) == 0 || (key >> 3) > 536870911u)
-        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field number %llu is not valid", what, off(c, at),
-                    (unsigned long long)(key >> 3));
-    uint64_t len;
-    switch (f->wt) {
-    case WT_VARINT:
-        rc = rd_varint(r, &f->v);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: %s", what, off(c, at),
-                            rc == 1 ? "truncated varint" : "varint overflows 64 bits");
-        return 1;
-    case WT_I64:
-    case WT_I32: {
-        size_t n = f->wt == WT_I64 ? 8 : 4;
-        if ((size_t)(r->end - r->p) < n)
-            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated %zu-byte field", what, off(c, at), n);
-        f->v = 0;
-        for (size_t i = 0; i < n; i++) f->v |= (uint64_t)r->p[i] << (8 * i);
-        r->p += n;
-        return 1;
-    }
-    case WT_LEN:
-        rc = rd_varint(r, &len);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: truncated length", what, off(c, at));
-        if (len > (uint64_t)(r->end - r->p))
-            return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: field %u claims %llu bytes, %zu are left", what,
-                        off(c, at), f->num, (unsigned long long)len, (size_t)(r->end - r->p));
-        f->b.p = r->p;
-        f->b.n = (uint32_t)len;
-        r->p += len;
-        return 1;
-    default:
-        return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: wire type %u is not used by ONNX", what,
-                    off(c, at), f->wt);
-    }
-}
-
-static int want(ctx *c, const fld *f, uint32_t wt, const char *what) {
-    if (f->wt == wt) return 0;
-    return fail(c, NULL, "not a valid ONNX model: %s field %u has wire type %u, expected %u", what, f->num, f->wt, wt);
+/* The wire reader with this import's error context (pb.h). */
+static int next(ctx *c, rd *r, fld *f, const char *what) { return df_pb_next(&c->pb, r, f, what); }
+static int want(ctx *c, const fld *f, uint32_t wt, const char *what) { return df_pb_want(&c->pb, f, wt, what); }
+static int ints_field(ctx *c, const fld *f, int64_t *vals, int *n, int max, int *over, const char *what) {
+    return df_pb_ints(&c->pb, f, vals, n, max, over, what);
 }
 
 static int want_name(ctx *c, const fld *f, const char *what) {
     if (want(c, f, WT_LEN, what)) return -1;
     if (f->b.n > MAX_NAME) return fail(c, NULL, "%s: a name of %u bytes (at most %d)", what, f->b.n, MAX_NAME);
-    return 0;
-}
-
-/* Repeated int64: one varint (unpacked) or a packed run. Keeps up to `max`, counts the rest in *over. */
-static int ints_field(ctx *c, const fld *f, int64_t *vals, int *n, int max, int *over, const char *what) {
-    if (f->wt == WT_VARINT) {
-        if (*n < max) vals[(*n)++] = (int64_t)f->v;
-        else *over = 1;
-        return 0;
-    }
-    if (want(c, f, WT_LEN, what)) return -1;
-    rd r = {f->b.p, f->b.p + f->b.n};
-    while (r.p < r.end) {
-        uint64_t v;
-        int rc = rd_varint(&r, &v);
-        if (rc) return fail(c, NULL, "not a valid ONNX model: %s, byte %zu: bad packed varint", what, off(c, r.p));
-        if (*n < max) vals[(*n)++] = (int64_t)v;
-        else *over = 1;
-    }
     return 0;
 }
 
@@ -323,13 +246,6 @@ static int read_vinfo(ctx *c, sv b, sv *name, shp *s) {
     return rc;
 }
 
-static int64_t le(const uint8_t *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-    if (n == 4) return (int64_t)(int32_t)(uint32_t)v;
-    return (int64_t)v;
-}
-
 /* TensorProto: name, dims, and its values when it is a small INT32/INT64 tensor stored inline. */
 static int read_tensor(ctx *c, sv b, tensor *t) {
     rd r = {b.p, b.p + b.n};
@@ -382,11 +298,31 @@ static int read_tensor(ctx *c, sv b, tensor *t) {
         t->s.d[i] = dims[i];
         count = dims[i] && count > MAX_ELEMS / dims[i] ? MAX_ELEMS + 1 : count * dims[i];
     }
+    if (!external && (t->dtype == 1 || t->dtype == 11) && has_raw && count <= MAX_INTS &&
+        (int64_t)raw.n == count * (t->dtype == 1 ? 4 : 8)) {
+        /* float constants (Resize scales, ConstantOfShape values) are kept when integral */
+        for (int64_t i = 0; i < count; i++) {
+            double d;
+            if (t->dtype == 1) {
+                uint32_t u = (uint32_t)df_pb_le(raw.p + i * 4, 4);
+                float fv;
+                memcpy(&fv, &u, sizeof fv);
+                d = fv;
+            } else {
+                uint64_t u = (uint64_t)df_pb_le(raw.p + i * 8, 8);
+                memcpy(&d, &u, sizeof d);
+            }
+            if (!(d >= -1e15 && d <= 1e15) || d != (double)(int64_t)d) return 0;
+            t->vals[i] = (int64_t)d;
+        }
+        t->n_vals = (int)count;
+        return 0;
+    }
     if (external || (t->dtype != 6 && t->dtype != 7) || count > MAX_INTS) return 0;
     int es = t->dtype == 7 ? 8 : 4;
     if (has_raw) {
         if ((int64_t)raw.n != count * es) return 0;
-        for (int64_t i = 0; i < count; i++) t->vals[i] = le(raw.p + i * es, es);
+        for (int64_t i = 0; i < count; i++) t->vals[i] = df_pb_le(raw.p + i * es, es);
         t->n_vals = (int)count;
     } else if (!typed_over && n_typed == count) {
         for (int i = 0; i < n_typed; i++) t->vals[i] = es == 4 ? (int64_t)(int32_t)typed[i] : typed[i];
@@ -647,6 +583,7 @@ static int nfail(node_ctx *x, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    snprintf(x->c->why, sizeof x->c->why, "%s", what);
     return df_err_set(x->c->err, DF_EINVAL, x->ptr, "node %d '%s' (%s): %s", x->i, show(x->n->name, nm, sizeof nm),
                       show(x->n->op, op, sizeof op), what);
 }
@@ -763,6 +700,12 @@ static int resolve(node_ctx *x, val *v, int as_data) {
 static val *act_input(node_ctx *x, int k) {
     val *v = input(x, k);
     if (!v || resolve(x, v, 1)) return NULL;
+    if (v->kind == V_STAT || v->kind == V_CENT || v->kind == V_GATE) {
+        char nm[72];
+        nfail(x, "input '%s' is part of a decomposed %s that does not complete (ReduceMean, Sub, Pow, Sqrt, Div: "
+              "LayerNorm; Erf, Add, Mul: GELU)", show(v->name, nm, sizeof nm), v->kind == V_GATE ? "GELU" : "LayerNorm");
+        return NULL;
+    }
     if (v->kind != V_ACT) {
         char nm[72];
         nfail(x, "data input '%s' is a constant or weight, not an activation", show(v->name, nm, sizeof nm));
@@ -804,11 +747,11 @@ static int define(node_ctx *x, int k, const val *tmpl) {
     if (v->kind != V_ACT || hint < 0) return 0;
     const shp *h = &c->hints[hint];
     if (h->rank < 0) return 0;
-    int bad = h->rank != v->s.rank + 1;
-    for (int d = 1; !bad && d < h->rank; d++) bad = h->d[d] >= 0 && h->d[d] != v->s.d[d - 1];
+    int off0 = v->merged ? 0 : 1, bad = h->rank != v->s.rank + off0;
+    for (int d = off0; !bad && d < h->rank; d++) bad = h->d[d] >= 0 && h->d[d] != v->s.d[d - off0];
     if (!bad) return 0;
-    shp hs = {(int8_t)(h->rank > 0 ? h->rank - 1 : 0), {0}};
-    for (int d = 1; d < h->rank; d++) hs.d[d - 1] = h->d[d];
+    shp hs = {(int8_t)(h->rank >= off0 ? h->rank - off0 : 0), {0}};
+    for (int d = off0; d < h->rank; d++) hs.d[d - off0] = h->d[d];
     return nfail(x, "the file gives output '%s' the per-sample shape %s, inferred %s", show(name, nm, sizeof nm),
                  h->rank > 0 ? fmt(&hs, a, sizeof a) : "scalar", fmt(&v->s, b, sizeof b));
 }
@@ -945,8 +888,118 @@ static df_layer new_layer(df_layer_type t) {
     memset(&l, 0, sizeof l);
     l.type = t;
     l.R = l.S = l.stride = l.groups = 1;
+    l.Y = l.X = 1;
     l.n_inputs = 1;
     return l;
+}
+
+/* ---- full shapes, views and constants (issue 16) ---------------------------------------------- */
+
+static int is_op(const node_ctx *x, const char *op) { return sveq(x->n->op, op); }
+static int const_ints(node_ctx *x, int k, const int64_t **vals, int *n);
+
+/* The file's batch is 1: the whole tensor is one sample, so ops may move or merge the batch axis. */
+static int batch1(const ctx *c) { return c->file_batch == 1; }
+
+/* Full ONNX shape of activation v: [batch] + per-sample shape, or s itself when merged. */
+static int full_of(const ctx *c, const val *v, shp *F) {
+    if (v->merged) {
+        *F = v->s;
+        return 0;
+    }
+    if (v->s.rank < 0 || v->s.rank + 1 > MAX_RANK) {
+        F->rank = -1;
+        return -1;
+    }
+    F->rank = (int8_t)(v->s.rank + 1);
+    F->d[0] = c->file_batch;
+    for (int i = 0; i < v->s.rank; i++) F->d[i + 1] = v->s.d[i];
+    return 0;
+}
+
+/* Stores full shape F on activation v (per sample when the batch is back at axis 0). */
+static int set_full(node_ctx *x, val *v, const shp *F) {
+    if (F->rank >= 1 && F->d[0] == x->c->file_batch) {
+        v->merged = 0;
+        v->s.rank = (int8_t)(F->rank - 1);
+        for (int i = 1; i < F->rank; i++) v->s.d[i - 1] = F->d[i];
+        return 0;
+    }
+    if (!batch1(x->c))
+    {
+        char sh[96];
+        return nfail(x, "the batch axis would move or merge with another (output %s): export the model with a fixed "
+                     "batch of 1", fmt(F, sh, sizeof sh));
+    }
+    v->merged = 1;
+    v->s = *F;
+    return 0;
+}
+
+/* Per-sample shape of activation v (its full shape when merged: the batch is 1). */
+static shp ps_of(const val *v) { return v->s; }
+
+/* The workload's K x P x Q (or C x Y x X) view of a per-sample shape: up to 3 axes as dfshape,
+ * more axes with the leading ones merged into channels ([g, C/g, H, W] -> C x H x W). */
+static int view3(const shp *s, int32_t o[3]) {
+    if (s->rank <= 3) return dfshape(s, o);
+    int64_t lead = 1;
+    for (int i = 0; i < s->rank - 2; i++) {
+        if (s->d[i] < 1 || lead > INT32_MAX / s->d[i]) return -1;
+        lead *= s->d[i];
+    }
+    shp t = {3, {lead, s->d[s->rank - 2], s->d[s->rank - 1]}};
+    return dfshape(&t, o);
+}
+
+/* Rows view for ops over the last axis (matmul, norm, softmax): C = last, Y = the product of the rest. */
+static int rows_view(const shp *s, int32_t *C, int32_t *Y) {
+    if (s->rank < 1) return -1;
+    int64_t r = 1;
+    for (int i = 0; i < s->rank - 1; i++) {
+        if (s->d[i] < 1 || r > INT32_MAX / s->d[i]) return -1;
+        r *= s->d[i];
+    }
+    if (s->d[s->rank - 1] < 1 || s->d[s->rank - 1] > INT32_MAX) return -1;
+    *C = (int32_t)s->d[s->rank - 1];
+    *Y = (int32_t)r;
+    return 0;
+}
+
+/* A still unclassified graph input is the network input when it is the graph's first non-initializer
+ * input and no network input was seen yet (exporters list the data first, the weights after). */
+static int pend_is_data(const ctx *c, const val *v) {
+    return v->kind == V_PEND && c->netin < 0 && v->root == c->gin_first;
+}
+
+/* Known constant values of v (V_PARAM with values): 1 and *p, *n set; 0 when unknown. */
+static int cvals(const ctx *c, const val *v, const int64_t **p, int *n) {
+    if (v->kind != V_PARAM || v->n_ival < 0) return 0;
+    *p = c->pool + v->ival;
+    *n = v->n_ival;
+    return 1;
+}
+
+/* Defines output k as a constant of shape s with values vals[n] (n < 0: values unknown). */
+static int def_const(node_ctx *x, int k, const shp *s, const int64_t *vals, int n) {
+    val ov;
+    memset(&ov, 0, sizeof ov);
+    ov.kind = V_PARAM;
+    ov.hint = ov.ival = ov.root = -1;
+    ov.n_ival = -1;
+    ov.s = *s;
+    if (n >= 0 && n <= MAX_INTS) {
+        if (push_ints(x->c, vals, n, &ov.ival)) return -1;
+        ov.n_ival = (int8_t)n;
+    }
+    return define(x, k, &ov);
+}
+
+/* Defines output k as an activation of per-sample-or-full shape F produced by layer src. */
+static int def_act_full(node_ctx *x, int k, int32_t src, const shp *F) {
+    val ov = act_val(src, &F[0]);
+    if (set_full(x, &ov, F)) return -1;
+    return define(x, k, &ov);
 }
 
 /* ---- windows (Conv, MaxPool, AveragePool) -------------------------------------------------------- */
@@ -1020,26 +1073,50 @@ static int win_axis(node_ctx *x, const win *w, int a, int64_t in, int64_t *out, 
     }
 }
 
-/* Fills l's window (R, S, stride, pad) so the workload derives exactly P x Q from Y x X. */
-static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t Q, int64_t pref) {
-    if (w->s[0] != w->s[1])
-        return nfail(x, "strides %lldx%lld: the workload model has one stride for rows and columns",
-                     (long long)w->s[0], (long long)w->s[1]);
-    int64_t R = w->k[0], S = w->k[1], s = w->s[0], Y = l->Y, X = l->X, top = R > S ? R : S;
-    for (int64_t t = -1; t < top; t++) {
+/* Fills l's window (R, S, strides, pads) so the workload derives exactly P x Q from Y x X: one
+ * symmetric pad when one reproduces the ONNX output (the zoo's form), else per-side pads from the
+ * file's leading pads lead[2] (rows, cols) and whatever trailing pad gives the ONNX size (ceil_mode,
+ * SAME_* and asymmetric pads; a dilated window keeps its MACs with R x S taps). */
+static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t Q, const int64_t lead[2]) {
+    int64_t R = w->k[0], S = w->k[1], s = w->s[0], sx = w->s[1], Y = l->Y, X = l->X, top = R > S ? R : S;
+    int64_t pref = lead[0] == lead[1] ? lead[0] : -1;
+    l->R = (int32_t)R;
+    l->S = (int32_t)S;
+    l->stride = (int32_t)s;
+    l->stride_x = sx != s ? (int32_t)sx : 0;
+    for (int64_t t = -1; s == sx && t < top; t++) {
         int64_t p = t < 0 ? pref : t;
         if (p < 0 || (p >= R && p >= S && p > 0) || R > Y + 2 * p || S > X + 2 * p) continue;
         if ((Y + 2 * p - R) / s + 1 == P && (X + 2 * p - S) / s + 1 == Q) {
-            l->R = (int32_t)R;
-            l->S = (int32_t)S;
-            l->stride = (int32_t)s;
             l->pad = (int32_t)p;
             return 0;
         }
     }
-    return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, stride %lld, cannot be expressed "
-                 "with one symmetric pad", (long long)P, (long long)Q, (long long)Y, (long long)X, (long long)R,
-                 (long long)S, (long long)s);
+    /* per side: total pad T along an axis with (in + T - k) / stride + 1 == out, the smallest such T,
+     * the leading part as in the file (clipped below the kernel) */
+    const int64_t in[2] = {Y, X}, out[2] = {P, Q}, k[2] = {R, S}, st[2] = {s, sx};
+    int64_t pp[4];
+    for (int a = 0; a < 2; a++) {
+        int64_t T = (out[a] - 1) * st[a] + k[a] - in[a];
+        if (T < 0) T = 0;
+        int64_t b = lead[a] < T ? lead[a] : T;
+        if (b > k[a] - 1) b = k[a] - 1;
+        if (b < 0) b = 0;
+        int64_t e = T - b;
+        if (e > k[a] - 1 || (in[a] + T - k[a]) / st[a] + 1 != out[a])
+            return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, strides %lldx%lld, cannot be "
+                         "expressed with pads below the kernel", (long long)P, (long long)Q, (long long)Y, (long long)X,
+                         (long long)R, (long long)S, (long long)s, (long long)sx);
+        pp[2 * a] = b;
+        pp[2 * a + 1] = e;
+    }
+    l->pad = 0;
+    l->pad_t = (int32_t)pp[0];
+    l->pad_b = (int32_t)pp[1];
+    l->pad_l = (int32_t)pp[2];
+    l->pad_r = (int32_t)pp[3];
+    if (!(l->pad_t | l->pad_b | l->pad_l | l->pad_r)) l->pad = 0;
+    return 0;
 }
 
 /* ---- operators ---------------------------------------------------------------------------------- */
@@ -1085,7 +1162,8 @@ static int op_conv(node_ctx *x) {
     l.K = o[0];
     l.groups = (int32_t)g;
     l.inputs[0] = in->src;
-    if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+    const int64_t lead[2] = {pb, pb2};
+    if (fit_window(x, &w, &l, P, Q, lead)) return -1;
     int32_t k = emit(x, &l, 0, o);
     if (k < 0) return -1;
     val ov = act_val(k, &os);
@@ -1113,7 +1191,8 @@ static int op_pool(node_ctx *x, int global) {
             return -1;
         pb += in->pad[0];
         pb2 += in->pad[1];
-        if (fit_window(x, &w, &l, P, Q, pb == pb2 ? pb : -1)) return -1;
+        const int64_t lead[2] = {pb, pb2};
+        if (fit_window(x, &w, &l, P, Q, lead)) return -1;
         os = (shp){3, {in->s.d[0], P, Q}};
     }
     if (dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
@@ -1124,8 +1203,17 @@ static int op_pool(node_ctx *x, int global) {
 }
 
 /* Gemm (A x B', A a batch of vectors) and MatMul with a constant 2-D right operand. */
+static int op_matmul2(node_ctx *x, val *a, val *b);
+
 static int op_fc(node_ctx *x, int gemm) {
     if (need_io(x, 2, gemm ? 3 : 2)) return -1;
+    if (!gemm) { /* two activations: attention's Q.K^T and scores.V */
+        val *a0 = input(x, 0), *b0 = a0 ? input(x, 1) : NULL;
+        if (!b0) return -1;
+        if (a0->kind == V_PEND && resolve(x, a0, pend_is_data(x->c, a0))) return -1;
+        if (b0->kind == V_PEND && resolve(x, b0, pend_is_data(x->c, b0))) return -1;
+        if (a0->kind == V_ACT && b0->kind == V_ACT) return op_matmul2(x, a0, b0);
+    }
     val *a = act_input(x, 0), *b = a ? param_input(x, 1) : NULL;
     if (!b || no_pad(x, a)) return -1;
     char sh[96];
@@ -1135,21 +1223,31 @@ static int op_fc(node_ctx *x, int gemm) {
     if (b->s.rank != 2 || !known(&b->s))
         return nfail(x, "weight shape %s: expected a known 2-D matrix", fmt(&b->s, sh, sizeof sh));
     int64_t Cb = tb ? b->s.d[1] : b->s.d[0], K = tb ? b->s.d[0] : b->s.d[1];
-    if (!known(&a->s) || (a->s.rank != 1 && (gemm || a->s.rank != 2)))
+    /* per sample a vector (fc), or rows x C (matmul): T x C tokens, H x W x C channels-last, and any
+     * shape once the batch axis has merged (batch-1 files) */
+    int rows = a->merged || (!gemm && a->s.rank >= 2);
+    if (!known(&a->s) || a->s.rank < 1 || (!rows && a->s.rank != 1) || (gemm && a->merged && a->s.rank != 2))
         return nfail(x, "input shape %s per sample: expected a vector%s", fmt(&a->s, sh, sizeof sh),
-                     gemm ? "" : " or T x C rows");
+                     gemm ? "" : " or rows x C");
     int64_t C = a->s.d[a->s.rank - 1];
     if (C != Cb) return nfail(x, "input has %lld features, the weight expects %lld", (long long)C, (long long)Cb);
-    df_layer l = new_layer(a->s.rank == 1 ? DF_LAYER_FC : DF_LAYER_MATMUL);
+    df_layer l = new_layer(rows ? DF_LAYER_MATMUL : DF_LAYER_FC);
     shp os = a->s;
     os.d[os.rank - 1] = K;
-    int32_t o[3];
-    if (set_input(&l, &a->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    int32_t o[3] = {0, 1, 1};
+    if (rows) {
+        if (rows_view(&a->s, &l.C, &l.Y) || K > INT32_MAX) return nfail(x, "tensor dimensions out of range");
+        o[0] = (int32_t)K;
+        o[1] = l.Y;
+    } else if (set_input(&l, &a->s) || dfshape(&os, o)) {
+        return nfail(x, "tensor dimensions out of range");
+    }
     l.K = o[0];
     l.inputs[0] = a->src;
     int32_t k = emit(x, &l, 0, o);
     if (k < 0) return -1;
     val ov = act_val(k, &os);
+    ov.merged = a->merged;
     return define(x, 0, &ov);
 }
 
@@ -1157,16 +1255,69 @@ static int op_fc(node_ctx *x, int gemm) {
 static int param_fits(node_ctx *x, const val *a, const val *p) {
     char s1[96], s2[96];
     if (p->s.rank < 0) return 0;
-    int r = a->s.rank + 1, bad = p->s.rank > r;
+    shp F;
+    if (full_of(x->c, a, &F)) return 0;
+    int r = F.rank, bad = p->s.rank > r;
     for (int i = 0; !bad && i < p->s.rank; i++) {
         int xi = r - p->s.rank + i;
         int64_t pd = p->s.d[i];
         if (pd < 0 || pd == 1) continue;
-        bad = xi == 0 || pd != a->s.d[xi - 1];
+        bad = (xi == 0 && !a->merged) || pd != F.d[xi];
     }
     if (!bad) return 0;
     return nfail(x, "constant operand of shape %s would broadcast the activation (per sample %s) to a larger shape",
                  fmt(&p->s, s1, sizeof s1), fmt(&a->s, s2, sizeof s2));
+}
+
+static int is_piece(const val *v) { return v->kind == V_STAT || v->kind == V_CENT || v->kind == V_GATE; }
+static int fold(node_ctx *x);
+static int emit_norm(node_ctx *x, const val *in, int64_t axis, int out);
+
+/* An eltwise layer of op over activation in (defines output 0 with in's shape). */
+static int emit_eltwise(node_ctx *x, const val *in, df_layer_op op) {
+    shp F, ps = ps_of(in);
+    df_layer l = new_layer(DF_LAYER_ELTWISE);
+    l.op = op;
+    int32_t o[3]; /* the producer's image view (C x H x W, or C x T tokens): a conv may read it */
+    if (full_of(x->c, in, &F) || view3(&ps, o)) return nfail(x, "tensor dimensions out of range");
+    l.C = l.K = o[0];
+    l.Y = o[1];
+    l.X = o[2];
+    l.inputs[0] = in->src;
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    return def_act_full(x, 0, k, &F);
+}
+
+/* The binary steps of a decomposed LayerNorm, (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) (and
+ * x / ||x|| of an L2 normalisation), and of GELU, x * (erf(x / sqrt 2) + 1) * 0.5, as torch exports them
+ * below opset 17 (docs/COST_MODEL.md): each piece is a value of kind V_STAT, V_CENT or V_GATE of the
+ * activation it derives from, and the step that completes the pattern emits the one layer. */
+static int op_pieces(node_ctx *x, val *a, val *b) {
+    int same = a->src == b->src, sub = is_op(x, "Sub"), add = is_op(x, "Add"), mul = is_op(x, "Mul"), div = is_op(x, "Div");
+    val *pa = is_piece(a) ? a : b, *o = pa == a ? b : a;
+    int oc = o->kind == V_PARAM;
+    val ov = *pa;
+    if (sub && a->kind == V_ACT && b->kind == V_STAT && same) {
+        ov = *a;
+        ov.kind = V_CENT;
+        return define(x, 0, &ov);
+    }
+    if (oc && (add || mul || (div && pa == a) || (sub && pa == a)) && pa->kind != V_CENT) return define(x, 0, &ov);
+    if (mul && a->kind == V_CENT && b->kind == V_CENT && same) {
+        ov.kind = V_STAT;
+        return define(x, 0, &ov);
+    }
+    if ((div || mul) && same && b->kind == V_STAT && (a->kind == V_CENT || (div && a->kind == V_ACT))) {
+        shp F;
+        if (full_of(x->c, a, &F)) return nfail(x, "input shape unknown");
+        return emit_norm(x, a, F.rank - 1, 0);
+    }
+    if (mul && same && pa->kind == V_GATE && o->kind == V_ACT) return emit_eltwise(x, o, DF_OP_GELU);
+    char n1[72], n2[72];
+    return nfail(x, "'%s' and '%s' do not continue a decomposed %s (ReduceMean, Sub, Pow, Sqrt, Div: LayerNorm; Erf, "
+                 "Add, Mul: GELU)", show(a->name, n1, sizeof n1), show(b->name, n2, sizeof n2),
+                 pa->kind == V_GATE ? "GELU" : "LayerNorm");
 }
 
 /* Add, Sub, Mul, Div. */
@@ -1175,52 +1326,51 @@ static int op_binary(node_ctx *x, int mul) {
     val *a = input(x, 0), *b = a ? input(x, 1) : NULL;
     if (!b) return -1;
     /* an unclassified graph input meeting an activation is a constant (bias, scale); otherwise data */
-    if (a->kind == V_PEND && resolve(x, a, b->kind != V_ACT)) return -1;
-    if (b->kind == V_PEND && resolve(x, b, a->kind != V_ACT)) return -1;
+    int aa = a->kind == V_ACT || is_piece(a), ba = b->kind == V_ACT || is_piece(b);
+    if (a->kind == V_PEND && resolve(x, a, !ba && pend_is_data(x->c, a))) return -1;
+    if (b->kind == V_PEND && resolve(x, b, !aa && pend_is_data(x->c, b))) return -1;
+    aa = a->kind == V_ACT || is_piece(a);
+    ba = b->kind == V_ACT || is_piece(b);
     char s1[96], s2[96];
-    if (a->kind != V_ACT && b->kind != V_ACT) { /* constant arithmetic */
-        val ov = *a;
-        ov.kind = V_PARAM;
-        ov.s.rank = -1;
-        ov.n_ival = -1;
-        return define(x, 0, &ov);
-    }
+    if (!aa && !ba) return fold(x); /* constant arithmetic (shapes, masks) */
+    if (is_piece(a) || is_piece(b)) return op_pieces(x, a, b);
     if (a->kind != V_ACT || b->kind != V_ACT) {
         val *act = a->kind == V_ACT ? a : b, *p = a->kind == V_ACT ? b : a;
         if (param_fits(x, act, p)) return -1;
         val ov = act_val(act->src, &act->s);
+        ov.merged = act->merged;
         memcpy(ov.pad, act->pad, sizeof ov.pad);
         return define(x, 0, &ov);
     }
     if (no_pad(x, a) || no_pad(x, b)) return -1;
-    if (a->s.rank != b->s.rank || !known(&a->s) || !known(&b->s))
+    shp Fa, Fb;
+    if (full_of(x->c, a, &Fa) || full_of(x->c, b, &Fb) || Fa.rank != Fb.rank || !known(&a->s) || !known(&b->s))
         return nfail(x, "operand shapes %s and %s per sample: broadcasting across ranks is not supported",
                      fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
-    shp os = a->s;
+    shp os = Fa;
     int same = 1;
-    for (int i = 0; i < a->s.rank; i++) {
-        int64_t da = a->s.d[i], db = b->s.d[i];
+    for (int i = 0; i < Fa.rank; i++) {
+        int64_t da = Fa.d[i], db = Fb.d[i];
         if (da != db && da != 1 && db != 1)
             return nfail(x, "operand shapes %s and %s do not broadcast", fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
         os.d[i] = da > db ? da : db;
         same &= da == db;
     }
-    if (a->src == b->src) { /* x * sigmoid(x) and the like: one tensor */
-        val ov = act_val(a->src, &os);
-        return define(x, 0, &ov);
-    }
+    if (a->src == b->src) /* x * sigmoid(x) and the like: one tensor */
+        return def_act_full(x, 0, a->src, &os);
     if (!same) {
         /* squeeze-excite gating x * s(x): the full-size operand passes (zoo.c, efficientnet_b0) */
-        const val *full = elems(&a->s) == elems(&os) ? a : elems(&b->s) == elems(&os) ? b : NULL;
+        const val *full = elems(&Fa) == elems(&os) ? a : elems(&Fb) == elems(&os) ? b : NULL;
         if (!mul || !full)
             return nfail(x, "operand shapes %s and %s: only a Mul may broadcast one activation over another (gating)",
                          fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
-        val ov = act_val(full->src, &os);
-        return define(x, 0, &ov);
+        return def_act_full(x, 0, full->src, &os);
     }
+    val ov = act_val(-1, &os);
+    if (set_full(x, &ov, &os)) return -1;
     df_layer l = new_layer(DF_LAYER_ADD);
     int32_t o[3];
-    if (dfshape(&os, o)) return nfail(x, "per-sample rank %d: elementwise layers take at most 3 dimensions", os.rank);
+    if (view3(&ov.s, o)) return nfail(x, "tensor dimensions out of range");
     l.C = l.K = o[0];
     l.Y = o[1];
     l.X = o[2];
@@ -1229,7 +1379,7 @@ static int op_binary(node_ctx *x, int mul) {
     l.inputs[1] = b->src;
     int32_t k = emit(x, &l, 1, o);
     if (k < 0) return -1;
-    val ov = act_val(k, &os);
+    ov.src = k;
     return define(x, 0, &ov);
 }
 
@@ -1239,37 +1389,90 @@ static int norm_axis(node_ctx *x, int64_t a, int rank, int64_t *out) {
     return 0;
 }
 
+/* Concat along any axis of activations and constants (a class token, Swin's roll and patch merging):
+ * a layout join layer over the activation inputs. */
+static int op_join(node_ctx *x, val **v, int n, int64_t axis_attr) {
+    shp F0 = {-1, {0}}, O = {-1, {0}};
+    int32_t src[DF_MAX_INPUTS];
+    int na = 0;
+    int64_t act_elems = 0;
+    char s1[96];
+    for (int k = 0; k < n; k++) {
+        shp F = v[k]->s;
+        if (v[k]->kind == V_ACT && full_of(x->c, v[k], &F)) return nfail(x, "input %d shape unknown", k);
+        if (!known(&F)) return nfail(x, "input %d shape %s is not known", k, fmt(&F, s1, sizeof s1));
+        if (k == 0) F0 = F;
+        int64_t axis = 0;
+        if (norm_axis(x, axis_attr, F0.rank, &axis)) return -1;
+        if (F.rank != F0.rank) return nfail(x, "input %d has rank %d, input 0 %d", k, F.rank, F0.rank);
+        if (k == 0) {
+            O = F;
+            O.d[axis] = 0;
+        }
+        for (int d = 0; d < F.rank; d++)
+            if (d != axis && F.d[d] != F0.d[d]) return nfail(x, "input %d shape %s does not match input 0", k, fmt(&F, s1, sizeof s1));
+        O.d[axis] += F.d[axis];
+        if (v[k]->kind != V_ACT) continue;
+        if (no_pad(x, v[k])) return -1;
+        if (na >= DF_MAX_INPUTS) return nfail(x, "more than %d activation inputs", DF_MAX_INPUTS);
+        src[na++] = v[k]->src;
+        act_elems += elems(&F);
+    }
+    val ov = act_val(-1, &O);
+    if (set_full(x, &ov, &O)) return -1;
+    if (na == 1 && act_elems == elems(&O)) return def_act_full(x, 0, src[0], &O);
+    df_layer l = new_layer(DF_LAYER_LAYOUT);
+    l.op = DF_OP_JOIN;
+    int32_t o[3];
+    if (view3(&ov.s, o) || act_elems > INT32_MAX) return nfail(x, "tensor dimensions out of range");
+    l.C = (int32_t)act_elems;
+    l.K = o[0];
+    l.out_y = o[1];
+    l.out_x = o[2];
+    l.n_inputs = na;
+    memcpy(l.inputs, src, (size_t)na * sizeof *src);
+    int32_t li = emit(x, &l, 1, o);
+    if (li < 0) return -1;
+    ov.src = li;
+    return define(x, 0, &ov);
+}
+
 static int op_concat(node_ctx *x) {
     if (need_io(x, 1, MAX_NODE_IO)) return -1;
     if (x->n->n_in > DF_MAX_INPUTS)
         return nfail(x, "%d inputs: the workload model concatenates at most %d", x->n->n_in, DF_MAX_INPUTS);
     val *v[DF_MAX_INPUTS];
-    for (int k = 0; k < x->n->n_in; k++)
-        if (!(v[k] = act_input(x, k)) || no_pad(x, v[k])) return -1;
-    int r = v[0]->s.rank;
-    int64_t axis = 0;
+    int acts = 0, classic = 1;
+    for (int k = 0; k < x->n->n_in; k++) {
+        if (!(v[k] = input(x, k))) return -1;
+        if (v[k]->kind == V_PEND && resolve(x, v[k], pend_is_data(x->c, v[k]))) return -1;
+        if (v[k]->kind == V_ACT) acts++;
+        else if (v[k]->kind != V_PARAM) return act_input(x, k) ? nfail(x, "input %d is not an activation", k) : -1;
+        classic &= v[k]->kind == V_ACT && !v[k]->merged;
+    }
+    if (!acts) return fold(x);
     attr a;
     int rc = get_attr(x, "axis", &a);
     if (rc < 0) return -1;
     if (!rc || !a.has_i) return nfail(x, "attribute axis is required");
-    if (norm_axis(x, a.i, r + 1, &axis)) return -1;
+    int r = v[0]->s.rank;
+    int64_t axis = 0;
     int chan = r == 2 ? 1 : 0; /* the workload's channel axis per sample */
-    if (r < 1 || r > 3 || axis != chan + 1)
-        return nfail(x, "concatenation along axis %lld of rank %d: only the channel axis is supported", (long long)a.i, r + 1);
+    if (classic && (r < 1 || r > 3 || norm_axis(x, a.i, r + 1, &axis) || axis != chan + 1)) classic = 0;
+    if (x->c->err->code != DF_OK) df_err_clear(x->c->err);
     shp os = v[0]->s;
     os.d[chan] = 0;
-    char s1[96], s2[96];
-    for (int k = 0; k < x->n->n_in; k++) {
-        if (v[k]->s.rank != r || !known(&v[k]->s))
-            return nfail(x, "input %d shape %s does not match input 0 (%s)", k, fmt(&v[k]->s, s1, sizeof s1),
-                         fmt(&v[0]->s, s2, sizeof s2));
-        for (int d = 0; d < r; d++)
-            if (d != chan && v[k]->s.d[d] != v[0]->s.d[d])
-                return nfail(x, "input %d shape %s does not match input 0 (%s)", k, fmt(&v[k]->s, s1, sizeof s1),
-                             fmt(&v[0]->s, s2, sizeof s2));
-        os.d[chan] += v[k]->s.d[chan];
-        if (v[k]->src < 0 && x->n->n_in > 1) return nfail(x, "concatenates the network input, which the workload model cannot");
+    for (int k = 0; classic && k < x->n->n_in; k++) {
+        if (v[k]->s.rank != r || !known(&v[k]->s) || (v[k]->src < 0 && x->n->n_in > 1)) classic = 0;
+        for (int d = 0; classic && d < r; d++)
+            if (d != chan && v[k]->s.d[d] != v[0]->s.d[d]) classic = 0;
+        /* the producer's K x P x Q must be the input's C x Y x X (not a row view of it) */
+        int32_t t[3];
+        const int32_t *e = v[k]->src >= 0 ? x->c->expect + 3 * v[k]->src : NULL;
+        if (classic && e && (dfshape(&v[k]->s, t) || e[0] != t[0] || e[1] != t[1] || e[2] != t[2])) classic = 0;
+        if (classic) os.d[chan] += v[k]->s.d[chan];
     }
+    if (!classic) return op_join(x, v, x->n->n_in, a.i);
     if (x->n->n_in == 1) {
         val ov = act_val(v[0]->src, &os);
         return define(x, 0, &ov);
@@ -1300,13 +1503,91 @@ static int op_unary(node_ctx *x) {
 /* The activation of a shape op; a still unclassified graph input becomes the network input. */
 static val *shape_input(node_ctx *x) {
     val *in = input(x, 0);
-    if (!in || resolve(x, in, 1) || no_pad(x, in)) return NULL;
+    if (!in || resolve(x, in, pend_is_data(x->c, in)) || no_pad(x, in)) return NULL;
     return in;
+}
+
+/* Batch-1 files: shape ops on the full shape (they may move the batch axis). 1 = handled (rc in *rc). */
+static int shape_b1(node_ctx *x, const val *in, int kind, int *rc) {
+    if (!batch1(x->c) || (in->kind != V_ACT && !is_piece(in))) return 0;
+    shp F, O = {0, {0}};
+    *rc = -1;
+    if (full_of(x->c, in, &F) || !known(&F)) return nfail(x, "input shape unknown"), 1;
+    int64_t e = elems(&F);
+    if (kind == 0) { /* Flatten */
+        int64_t axis, p = 1;
+        if (attr_int(x, "axis", 1, -MAX_RANK - 1, MAX_RANK + 1, &axis) || norm_axis(x, axis, F.rank + 1, &axis)) return 1;
+        for (int i = 0; i < axis; i++) p *= F.d[i];
+        O = (shp){2, {p, p ? e / p : 0}};
+    } else if (kind == 1) { /* Reshape */
+        const int64_t *t;
+        int n;
+        int r = const_ints(x, 1, &t, &n);
+        if (r) return (r > 0 ? nfail(x, "the target shape is not a constant") : -1), 1;
+        int64_t allowzero, prod = 1;
+        if (attr_int(x, "allowzero", 0, 0, 1, &allowzero)) return 1;
+        if (n < 1 || n > MAX_RANK) return nfail(x, "target rank %d not supported", n), 1;
+        int infer = -1;
+        O.rank = (int8_t)n;
+        for (int j = 0; j < n; j++) {
+            int64_t d = t[j];
+            if (d == 0 && !allowzero) {
+                if (j >= F.rank) return nfail(x, "target dimension %d copies a dimension the input lacks", j), 1;
+                d = F.d[j];
+            }
+            if (d == -1) {
+                if (infer >= 0) return nfail(x, "more than one -1 in the target shape"), 1;
+                infer = j;
+                continue;
+            }
+            if (d < 1 || d > MAX_DIM || prod > MAX_ELEMS / d) return nfail(x, "target dimension %d is %lld", j, (long long)t[j]), 1;
+            O.d[j] = d;
+            prod *= d;
+        }
+        if (infer >= 0) {
+            if (e % prod) return nfail(x, "cannot reshape %lld elements to the target", (long long)e), 1;
+            O.d[infer] = e / prod;
+            prod = e;
+        }
+        if (prod != e) return nfail(x, "reshape of %lld elements to %lld", (long long)e, (long long)prod), 1;
+    } else { /* Squeeze (2), Unsqueeze (3) */
+        int64_t ax[MAX_INTS];
+        int n = -1, unsq = kind == 3;
+        attr a;
+        int r = get_attr(x, "axes", &a);
+        if (r < 0) return 1;
+        if (r && a.has_ints && !a.ints_over) {
+            n = a.n_ints;
+            memcpy(ax, a.ints, (size_t)n * sizeof *ax);
+        } else if (x->n->n_in == 2 && x->n->in[1].n) {
+            const int64_t *t;
+            r = const_ints(x, 1, &t, &n);
+            if (r) return (r > 0 ? nfail(x, "the axes are not a constant") : -1), 1;
+            memcpy(ax, t, (size_t)n * sizeof *ax);
+        }
+        if (unsq && n < 1) return nfail(x, "axes are required"), 1;
+        int ro = unsq ? F.rank + n : F.rank, mark[MAX_RANK + MAX_INTS] = {0};
+        if (ro > MAX_RANK) return nfail(x, "output rank %d not supported", ro), 1;
+        for (int k = 0; k < n; k++) {
+            int64_t v = 0;
+            if (norm_axis(x, ax[k], ro, &v)) return 1;
+            if (!unsq && F.d[v] != 1) return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)F.d[v]), 1;
+            mark[v] = 1;
+        }
+        for (int d = 0, j = 0; d < ro; d++) {
+            if (unsq) O.d[O.rank++] = mark[d] ? 1 : F.d[j++];
+            else if (!(n < 0 ? F.d[d] == 1 : mark[d])) O.d[O.rank++] = F.d[d];
+        }
+    }
+    val ov = *in;
+    if (set_full(x, &ov, &O)) return 1;
+    *rc = define(x, 0, &ov);
+    return 1;
 }
 
 static int define_shape(node_ctx *x, const val *in, const shp *os) {
     val ov = *in;
-    if (in->kind == V_PARAM) ov.n_ival = -1;
+    if (in->kind == V_PARAM && (elems(os) < 0 || elems(os) != in->n_ival)) ov.n_ival = -1; /* values kept when they fit */
     ov.s = *os;
     return define(x, 0, &ov);
 }
@@ -1315,6 +1596,8 @@ static int op_flatten(node_ctx *x) {
     if (need_io(x, 1, 1)) return -1;
     val *in = shape_input(x);
     if (!in) return -1;
+    int rc;
+    if (shape_b1(x, in, 0, &rc)) return rc;
     int64_t axis = 0;
     if (attr_int(x, "axis", 1, -MAX_RANK - 1, MAX_RANK + 1, &axis)) return -1;
     if (in->kind == V_PARAM) {
@@ -1343,6 +1626,8 @@ static int op_reshape(node_ctx *x) {
     if (need_io(x, 2, 2)) return -1;
     val *in = shape_input(x);
     if (!in) return -1;
+    int b1rc;
+    if (shape_b1(x, in, 1, &b1rc)) return b1rc;
     const int64_t *t;
     int n;
     int rc = const_ints(x, 1, &t, &n);
@@ -1350,8 +1635,15 @@ static int op_reshape(node_ctx *x) {
     if (in->kind == V_PARAM) {
         shp os = {-1, {0}};
         if (rc == 0 && n <= MAX_RANK) {
+            int64_t e = elems(&in->s), prod = 1;
+            int infer = -1;
             os.rank = (int8_t)n;
-            for (int i = 0; i < n; i++) os.d[i] = t[i] >= 0 ? t[i] : -1;
+            for (int i = 0; i < n; i++) {
+                os.d[i] = t[i] == 0 && i < in->s.rank ? in->s.d[i] : t[i] >= 0 ? t[i] : -1;
+                if (os.d[i] < 0) infer = infer < 0 ? i : -2;
+                else prod *= os.d[i];
+            }
+            if (infer >= 0 && e >= 0 && prod > 0 && e % prod == 0) os.d[infer] = e / prod;
         }
         return define_shape(x, in, &os);
     }
@@ -1398,6 +1690,8 @@ static int op_squeeze(node_ctx *x, int unsq) {
     if (need_io(x, 1, 2)) return -1;
     val *in = shape_input(x);
     if (!in) return -1;
+    int b1rc;
+    if (shape_b1(x, in, unsq ? 3 : 2, &b1rc)) return b1rc;
     int64_t ax[MAX_INTS];
     int n = -1;
     attr a;
@@ -1470,8 +1764,30 @@ static int op_pad(node_ctx *x) {
     }
     val ov = *in;
     if (zero) return define(x, 0, &ov);
-    if (r != 4 || t[0] || t[1] || t[4] || t[5])
-        return nfail(x, "only the two spatial axes of an N x C x H x W tensor may be padded");
+    if (r != 4 || t[0] || t[1] || t[4] || t[5] || in->merged) {
+        /* padding of other axes (Swin's channels-last windows): a layout join of the input and zeros */
+        shp F, O;
+        if (in->kind != V_ACT || full_of(x->c, in, &F) || F.rank != r || !known(&F) || t[0] || t[r])
+            return nfail(x, "only the per-sample axes of an activation may be padded");
+        O = F;
+        for (int k = 0; k < r; k++) O.d[k] += t[k] + t[k + r];
+        val pv = act_val(-1, &O);
+        if (set_full(x, &pv, &O)) return -1;
+        df_layer l = new_layer(DF_LAYER_LAYOUT);
+        l.op = DF_OP_JOIN;
+        int32_t o[3];
+        int64_t e = elems(&F);
+        if (view3(&pv.s, o) || e > INT32_MAX) return nfail(x, "tensor dimensions out of range");
+        l.C = (int32_t)e;
+        l.K = o[0];
+        l.out_y = o[1];
+        l.out_x = o[2];
+        l.inputs[0] = in->src;
+        int32_t li = emit(x, &l, 1, o);
+        if (li < 0) return -1;
+        pv.src = li;
+        return define(x, 0, &pv);
+    }
     ov.s.d[1] += t[2] + t[6];
     ov.s.d[2] += t[3] + t[7];
     ov.pad[0] += (int32_t)t[2];
@@ -1484,8 +1800,10 @@ static int op_pad(node_ctx *x) {
 /* ReduceMean / ReduceMax over both spatial axes: a global pooling layer. */
 static int op_reduce(node_ctx *x) {
     if (need_io(x, 1, 2)) return -1;
-    val *in = act_input(x, 0);
-    if (!in || no_pad(x, in)) return -1;
+    val *in = input(x, 0);
+    if (!in) return -1;
+    if (in->kind == V_PEND && resolve(x, in, pend_is_data(x->c, in))) return -1;
+    if (in->kind == V_PARAM) return fold(x);
     attr a;
     int rc = get_attr(x, "axes", &a);
     if (rc < 0) return -1;
@@ -1499,6 +1817,16 @@ static int op_reduce(node_ctx *x) {
     }
     int64_t keep, ax[2] = {0, 0};
     if (attr_int(x, "keepdims", 1, 0, 1, &keep)) return -1;
+    /* a mean (or L2 norm) over the last axis, kept: a statistic of a decomposed LayerNorm */
+    shp F;
+    if ((in->kind == V_ACT || in->kind == V_STAT) && (is_op(x, "ReduceMean") || is_op(x, "ReduceL2")) && n == 1 &&
+        keep && !full_of(x->c, in, &F) && (t[0] == -1 || t[0] == F.rank - 1)) {
+        val ov = *in;
+        ov.kind = V_STAT;
+        if (ov.s.rank > 0) ov.s.d[ov.s.rank - 1] = 1;
+        return define(x, 0, &ov);
+    }
+    if (!(in = act_input(x, 0)) || no_pad(x, in)) return -1;
     if (in->s.rank == 3 && n == 2 && !norm_axis(x, t[0], 4, &ax[0]) && !norm_axis(x, t[1], 4, &ax[1]) &&
         ax[0] + ax[1] == 5 && ax[0] != ax[1]) {
         df_layer l = new_layer(DF_LAYER_POOL);
@@ -1549,9 +1877,750 @@ static int op_constant(node_ctx *x) {
     return define(x, 0, &ov);
 }
 
+
+/* ---- constant subgraphs (issue 16) ------------------------------------------------------------ */
+
+
+/* Numpy broadcast of two known shapes; -1 when they do not broadcast or are unknown. */
+static int bcast(const shp *a, const shp *b, shp *o) {
+    if (a->rank < 0 || b->rank < 0) return -1;
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    if (r > MAX_RANK) return -1;
+    o->rank = (int8_t)r;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->rank), ib = i - (r - b->rank);
+        int64_t da = ia >= 0 ? a->d[ia] : 1, db = ib >= 0 ? b->d[ib] : 1;
+        if (da != db && da != 1 && db != 1) return -1;
+        o->d[i] = da == 1 ? db : da;
+    }
+    return 0;
+}
+
+static int bin_int(const node_ctx *x, int64_t a, int64_t b, int64_t *o) {
+    if (is_op(x, "Add")) *o = a + b;
+    else if (is_op(x, "Sub")) *o = a - b;
+    else if (is_op(x, "Mul")) *o = a * b;
+    else if (is_op(x, "Div")) { if (!b) return -1; *o = a / b; }
+    else if (is_op(x, "Mod")) { if (!b) return -1; *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
+    else if (is_op(x, "Max")) *o = a > b ? a : b;
+    else if (is_op(x, "Min")) *o = a < b ? a : b;
+    else if (is_op(x, "Equal")) *o = a == b;
+    else if (is_op(x, "Less")) *o = a < b;
+    else if (is_op(x, "Greater")) *o = a > b;
+    else return -1;
+    return 0;
+}
+
+/* A node whose inputs are all constants computes a constant (Shape arithmetic, masks, index tables):
+ * its values are folded when small and known (ints, integral floats), else only its shape where that
+ * is simple; nothing is costed (it is computed once, not per sample). */
+static int fold(node_ctx *x) {
+    ctx *c = x->c;
+    const nd *n = x->n;
+    val *in[8] = {0};
+    const int64_t *v[8] = {0};
+    int nv[8] = {0}, known[8] = {0};
+    for (int k = 0; k < n->n_in && k < 8; k++) {
+        if (!n->in[k].n) continue;
+        if (!(in[k] = input(x, k))) return -1;
+        if (in[k]->kind == V_PEND && resolve(x, in[k], 0)) return -1;
+        known[k] = cvals(c, in[k], &v[k], &nv[k]);
+    }
+    shp us = {-1, {0}}, os = {-1, {0}};
+    int64_t out[MAX_INTS];
+    int no = -1;
+    const shp *s0 = in[0] ? &in[0]->s : &us;
+    if (is_op(x, "Identity") || is_op(x, "Cast") || is_op(x, "Floor") || is_op(x, "Ceil") || is_op(x, "Round") ||
+        is_op(x, "Neg") || is_op(x, "Abs") || is_op(x, "Sqrt") || is_op(x, "Exp") || is_op(x, "Log") ||
+        is_op(x, "Not") || is_op(x, "Sign") || is_op(x, "Relu") || is_op(x, "Clip") || is_op(x, "Sigmoid")) {
+        os = *s0;
+        if (known[0] && (is_op(x, "Identity") || is_op(x, "Cast") || is_op(x, "Floor") || is_op(x, "Ceil") ||
+                         is_op(x, "Round") || is_op(x, "Neg") || is_op(x, "Abs"))) {
+            no = nv[0];
+            for (int i = 0; i < no; i++) out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
+        }
+    } else if (n->n_in == 2 && in[0] && in[1] &&
+               (is_op(x, "Add") || is_op(x, "Sub") || is_op(x, "Mul") || is_op(x, "Div") || is_op(x, "Mod") ||
+                is_op(x, "Max") || is_op(x, "Min") || is_op(x, "Equal") || is_op(x, "Less") || is_op(x, "Greater"))) {
+        if (bcast(&in[0]->s, &in[1]->s, &os)) os.rank = -1;
+        if (known[0] && known[1] && (nv[0] == nv[1] || nv[0] == 1 || nv[1] == 1)) {
+            no = nv[0] > nv[1] ? nv[0] : nv[1];
+            for (int i = 0; i < no; i++)
+                if (bin_int(x, v[0][nv[0] == 1 ? 0 : i], v[1][nv[1] == 1 ? 0 : i], &out[i])) { no = -1; break; }
+        }
+    } else if (is_op(x, "Where") && n->n_in == 3 && in[0] && in[1] && in[2]) {
+        shp t;
+        if (bcast(&in[0]->s, &in[1]->s, &t) || bcast(&t, &in[2]->s, &os)) os.rank = -1;
+        if (known[0] && known[1] && known[2]) {
+            no = nv[0] > nv[1] ? nv[0] : nv[1];
+            if (nv[2] > no) no = nv[2];
+            for (int k = 0; k < 3; k++)
+                if (nv[k] != no && nv[k] != 1) no = -1;
+            for (int i = 0; i < no; i++)
+                out[i] = v[0][nv[0] == 1 ? 0 : i] ? v[1][nv[1] == 1 ? 0 : i] : v[2][nv[2] == 1 ? 0 : i];
+        }
+    } else if (is_op(x, "Shape") && in[0]) {
+        if (s0->rank >= 0) {
+            int64_t st = 0, en = s0->rank;
+            if (attr_int(x, "start", 0, -MAX_RANK, MAX_RANK, &st) || attr_int(x, "end", en, -MAX_RANK, MAX_RANK, &en))
+                return -1;
+            if (st < 0) st += s0->rank;
+            if (en < 0) en += s0->rank;
+            if (st < 0) st = 0;
+            if (en > s0->rank) en = s0->rank;
+            no = en > st ? (int)(en - st) : 0;
+            for (int i = 0; i < no; i++) out[i] = s0->d[st + i];
+            for (int i = 0; i < no; i++)
+                if (out[i] < 0) no = -1;
+            os = (shp){1, {en > st ? en - st : 0}};
+        }
+    } else if (is_op(x, "Gather") && in[0] && in[1]) {
+        int64_t axis;
+        if (attr_int(x, "axis", 0, -MAX_RANK, MAX_RANK, &axis)) return -1;
+        if (s0->rank >= 0 && in[1]->s.rank >= 0 && s0->rank - 1 + in[1]->s.rank <= MAX_RANK) {
+            if (axis < 0) axis += s0->rank;
+            if (axis >= 0 && axis < s0->rank) {
+                os.rank = 0;
+                for (int i = 0; i < axis; i++) os.d[os.rank++] = s0->d[i];
+                for (int i = 0; i < in[1]->s.rank; i++) os.d[os.rank++] = in[1]->s.d[i];
+                for (int i = (int)axis + 1; i < s0->rank; i++) os.d[os.rank++] = s0->d[i];
+            }
+        }
+        if (known[0] && known[1] && s0->rank == 1 && axis == 0) {
+            no = nv[1];
+            for (int i = 0; i < no; i++) {
+                int64_t j = v[1][i] < 0 ? v[1][i] + nv[0] : v[1][i];
+                if (j < 0 || j >= nv[0]) { no = -1; break; }
+                out[i] = v[0][j];
+            }
+        }
+    } else if ((is_op(x, "Unsqueeze") || is_op(x, "Squeeze")) && in[0]) {
+        if (known[0]) {
+            no = nv[0];
+            memcpy(out, v[0], (size_t)no * sizeof *out);
+        }
+        attr a;
+        int rc = get_attr(x, "axes", &a);
+        if (rc < 0) return -1;
+        const int64_t *ax = rc && a.has_ints && !a.ints_over ? a.ints : known[1] ? v[1] : NULL;
+        int nax = rc && a.has_ints && !a.ints_over ? a.n_ints : known[1] ? nv[1] : -1;
+        if (s0->rank >= 0 && nax >= 0) {
+            int unsq = is_op(x, "Unsqueeze"), r = unsq ? s0->rank + nax : s0->rank, mark[MAX_RANK + 8] = {0}, ok = r <= MAX_RANK;
+            for (int k = 0; ok && k < nax; k++) {
+                int64_t q = ax[k] < 0 ? ax[k] + (unsq ? r : s0->rank) : ax[k];
+                ok = q >= 0 && q < (unsq ? r : s0->rank);
+                if (ok) mark[q] = 1;
+            }
+            if (ok) {
+                os.rank = 0;
+                for (int d = 0, j = 0; d < r; d++) {
+                    if (unsq) os.d[os.rank++] = mark[d] ? 1 : s0->d[j++];
+                    else if (!mark[d]) os.d[os.rank++] = s0->d[d];
+                }
+            }
+        } else if (s0->rank >= 0 && !is_op(x, "Unsqueeze")) {
+            os.rank = 0;
+            for (int d = 0; d < s0->rank; d++)
+                if (s0->d[d] != 1) os.d[os.rank++] = s0->d[d];
+        }
+    } else if (is_op(x, "Concat")) {
+        int all = 1, rank = in[0] ? in[0]->s.rank : -1;
+        int64_t tot = 0;
+        no = 0;
+        for (int k = 0; k < n->n_in && k < 8; k++) {
+            if (!in[k]) continue;
+            all &= known[k] && no + nv[k] <= MAX_INTS;
+            if (all) { memcpy(out + no, v[k], (size_t)nv[k] * sizeof *out); no += nv[k]; }
+            if (in[k]->s.rank != 1) rank = -1;
+            else tot += in[k]->s.d[0];
+        }
+        if (!all || n->n_in > 8) no = -1;
+        if (rank == 1) os = (shp){1, {tot}};
+    } else if (is_op(x, "Slice") && in[0] && s0->rank >= 1 && known[1] && known[2] && nv[1] == nv[2] &&
+               (!in[3] || (known[3] && nv[3] == nv[1])) && (!in[4] || (known[4] && nv[4] == nv[1]))) {
+        int64_t b[MAX_RANK], st[MAX_RANK];
+        int ok = 1;
+        os = *s0;
+        for (int i = 0; i < s0->rank; i++) { b[i] = 0; st[i] = 1; }
+        for (int k = 0; ok && k < nv[1]; k++) {
+            int64_t axis = in[3] ? v[3][k] : k, step = in[4] ? v[4][k] : 1;
+            if (axis < 0) axis += s0->rank;
+            ok = axis >= 0 && axis < s0->rank && step != 0 && s0->d[axis] >= 0;
+            if (!ok) break;
+            int64_t d = s0->d[axis], bb = v[1][k], ee = v[2][k];
+            if (bb < 0) bb += d;
+            if (ee < 0) ee += d;
+            if (step > 0) {
+                bb = bb < 0 ? 0 : bb > d ? d : bb;
+                ee = ee < 0 ? 0 : ee > d ? d : ee;
+                os.d[axis] = ee > bb ? (ee - bb + step - 1) / step : 0;
+            } else {
+                bb = bb < 0 ? -1 : bb > d - 1 ? d - 1 : bb;
+                ee = ee < -1 ? -1 : ee > d - 1 ? d - 1 : ee;
+                os.d[axis] = bb > ee ? (bb - ee - step - 1) / -step : 0;
+            }
+            b[axis] = bb;
+            st[axis] = step;
+        }
+        if (!ok) os.rank = -1;
+        int64_t e = elems(&os);
+        if (ok && known[0] && e >= 0 && e <= MAX_INTS && elems(s0) == nv[0]) {
+            no = (int)e;
+            for (int i = 0; i < no; i++) { /* output index i -> input offset */
+                int64_t rem = i, offs = 0, stride = 1;
+                for (int d = s0->rank - 1; d >= 0; d--) {
+                    int64_t od = os.d[d] ? rem % os.d[d] : 0;
+                    rem = os.d[d] ? rem / os.d[d] : 0;
+                    offs += (b[d] + od * st[d]) * stride;
+                    stride *= s0->d[d];
+                }
+                out[i] = v[0][offs];
+            }
+        }
+    } else if (is_op(x, "Range") && known[0] && known[1] && known[2] && v[2][0]) {
+        int64_t cnt = (v[1][0] - v[0][0] + v[2][0] - (v[2][0] > 0 ? 1 : -1)) / v[2][0];
+        if (cnt < 0) cnt = 0;
+        os = (shp){1, {cnt}};
+        if (cnt <= MAX_INTS) {
+            no = (int)cnt;
+            for (int i = 0; i < no; i++) out[i] = v[0][0] + i * v[2][0];
+        }
+    } else if ((is_op(x, "ConstantOfShape") || is_op(x, "Expand")) && known[is_op(x, "Expand")]) {
+        int k = is_op(x, "Expand");
+        shp t = {(int8_t)(nv[k] <= MAX_RANK ? nv[k] : -1), {0}};
+        for (int i = 0; i < t.rank; i++) t.d[i] = v[k][i];
+        if (k == 0) os = t;
+        else if (bcast(s0, &t, &os)) os.rank = -1;
+        int64_t e = elems(&os), fill = 0;
+        int have = k ? known[0] && nv[0] == 1 : 1;
+        if (!k) {
+            attr a;
+            int rc = get_attr(x, "value", &a);
+            if (rc < 0) return -1;
+            if (rc && a.has_t) {
+                tensor tv;
+                if (read_tensor(c, a.t, &tv)) return -1;
+                have = tv.n_vals == 1;
+                fill = have ? tv.vals[0] : 0;
+            }
+        } else if (have) {
+            fill = v[0][0];
+        }
+        if (have && e >= 0 && e <= MAX_INTS) {
+            no = (int)e;
+            for (int i = 0; i < no; i++) out[i] = fill;
+        }
+    } else if (is_op(x, "Transpose") && in[0] && s0->rank >= 0) {
+        int64_t perm[MAX_RANK];
+        attr a;
+        int rc = get_attr(x, "perm", &a);
+        if (rc < 0) return -1;
+        os.rank = s0->rank;
+        for (int i = 0; i < s0->rank; i++) perm[i] = rc && a.n_ints == s0->rank ? a.ints[i] : s0->rank - 1 - i;
+        for (int i = 0; i < s0->rank; i++) os.d[i] = perm[i] >= 0 && perm[i] < s0->rank ? s0->d[perm[i]] : -1;
+        if (known[0] && elems(s0) == nv[0] && elems(&os) >= 0) {
+            no = nv[0];
+            int64_t istr[MAX_RANK], acc = 1;
+            for (int d = s0->rank - 1; d >= 0; d--) { istr[d] = acc; acc *= s0->d[d]; }
+            for (int i = 0; i < no; i++) {
+                int64_t rem = i, offs = 0;
+                for (int d = os.rank - 1; d >= 0; d--) {
+                    int64_t od = rem % os.d[d];
+                    rem /= os.d[d];
+                    offs += od * istr[perm[d]];
+                }
+                out[i] = v[0][offs];
+            }
+        }
+    }
+    if (def_const(x, 0, &os, out, no)) return -1;
+    for (int k = 1; k < n->n_out; k++)
+        if (def_const(x, k, &us, NULL, -1)) return -1;
+    return 0;
+}
+
+/* ---- data-movement and vector operators (issue 16) -------------------------------------------- */
+
+/* Emits a layout layer reading activation `in` whose output has full shape F (defines output k). */
+static int emit_layout(node_ctx *x, const val *in, df_layer_op op, const shp *F, int k) {
+    val ov = act_val(-1, F);
+    if (set_full(x, &ov, F)) return -1;
+    df_layer l = new_layer(DF_LAYER_LAYOUT);
+    l.op = op;
+    shp pin = ps_of(in);
+    int32_t vi[3], o[3];
+    if (view3(&pin, vi) || view3(&ov.s, o)) return nfail(x, "tensor dimensions out of range");
+    l.C = vi[0];
+    l.Y = vi[1];
+    l.X = vi[2];
+    l.K = o[0];
+    l.out_y = o[1];
+    l.out_x = o[2];
+    l.inputs[0] = in->src;
+    int32_t li = emit(x, &l, 1, o);
+    if (li < 0) return -1;
+    ov.src = li;
+    return define(x, k, &ov);
+}
+
+/* An activation input (or the network input) as a full shape; NULL on error. */
+static val *act_full(node_ctx *x, int k, shp *F) {
+    val *v = act_input(x, k);
+    if (!v || no_pad(x, v)) return NULL;
+    if (full_of(x->c, v, F) || !known(&v->s)) {
+        char sh[96];
+        nfail(x, "input shape %s is not known", fmt(&v->s, sh, sizeof sh));
+        return NULL;
+    }
+    return v;
+}
+
+static int op_shape(node_ctx *x) {
+    if (need_io(x, 1, 1)) return -1;
+    val *in = input(x, 0);
+    if (!in || resolve(x, in, pend_is_data(x->c, in) || in->kind == V_PEND)) return -1;
+    shp F = in->s;
+    if ((in->kind == V_ACT || in->kind == V_STAT || in->kind == V_CENT || in->kind == V_GATE) && full_of(x->c, in, &F))
+        F.rank = -1;
+    int64_t st = 0, en = F.rank > 0 ? F.rank : 0, v[MAX_INTS];
+    if (attr_int(x, "start", 0, -MAX_RANK, MAX_RANK, &st) || attr_int(x, "end", en, -MAX_RANK, MAX_RANK, &en)) return -1;
+    if (F.rank < 0) {
+        shp os = {1, {-1}};
+        return def_const(x, 0, &os, NULL, -1);
+    }
+    if (st < 0) st += F.rank;
+    if (en < 0) en += F.rank;
+    if (st < 0) st = 0;
+    if (en > F.rank) en = F.rank;
+    int n = en > st ? (int)(en - st) : 0, ok = 1;
+    for (int i = 0; i < n; i++) {
+        v[i] = F.d[st + i];
+        ok &= v[i] >= 0;
+    }
+    shp os = {1, {n}};
+    return def_const(x, 0, &os, v, ok ? n : -1);
+}
+
+/* Transpose of an activation: a layout layer (a channel shuffle when only leading per-sample axes move),
+ * nothing when only axes of size 1 move (the element order is unchanged). */
+static int op_transpose(node_ctx *x) {
+    if (need_io(x, 1, 1)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    int64_t perm[MAX_RANK];
+    int present;
+    if (attr_ints(x, "perm", F.rank, 0, 0, MAX_RANK - 1, perm, &present)) return -1;
+    if (!present)
+        for (int i = 0; i < F.rank; i++) perm[i] = F.rank - 1 - i;
+    int seen[MAX_RANK] = {0};
+    shp O = {F.rank, {0}};
+    for (int i = 0; i < F.rank; i++) {
+        if (perm[i] < 0 || perm[i] >= F.rank || seen[perm[i]]) return nfail(x, "perm is not a permutation");
+        seen[perm[i]] = 1;
+        O.d[i] = F.d[perm[i]];
+    }
+    int64_t last = -1;
+    int order_kept = 1;
+    for (int i = 0; i < F.rank; i++) {
+        if (F.d[perm[i]] == 1) continue;
+        if (perm[i] < last) order_kept = 0;
+        last = perm[i];
+    }
+    if (order_kept) return def_act_full(x, 0, in->src, &O);
+    int r = F.rank, shuffle = r >= 5 && perm[0] == 0 && perm[r - 1] == r - 1 && perm[r - 2] == r - 2;
+    return emit_layout(x, in, shuffle ? DF_OP_SHUFFLE : DF_OP_TRANSPOSE, &O, 0);
+}
+
+/* Slice of an activation (opset >= 10: starts, ends, axes, steps inputs; older: attributes). */
+static int op_slice(node_ctx *x) {
+    if (need_io(x, 1, 5)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    const int64_t *st = NULL, *en = NULL, *ax = NULL, *sp = NULL;
+    int ns = 0, ne = 0, na = -1, np = -1;
+    attr a1, a2, a3;
+    int r1 = get_attr(x, "starts", &a1), r2 = get_attr(x, "ends", &a2), r3 = get_attr(x, "axes", &a3);
+    if (r1 < 0 || r2 < 0 || r3 < 0) return -1;
+    if (r1 && r2) {
+        st = a1.ints; ns = a1.n_ints; en = a2.ints; ne = a2.n_ints;
+        if (r3) { ax = a3.ints; na = a3.n_ints; }
+    } else {
+        val *v[5] = {0};
+        for (int k = 1; k < x->n->n_in && k < 5; k++) {
+            if (!x->n->in[k].n) continue;
+            if (!(v[k] = param_input(x, k))) return -1;
+        }
+        if (!v[1] || !v[2] || !cvals(x->c, v[1], &st, &ns) || !cvals(x->c, v[2], &en, &ne) ||
+            (v[3] && !cvals(x->c, v[3], &ax, &na)) || (v[4] && !cvals(x->c, v[4], &sp, &np)))
+            return nfail(x, "starts, ends, axes and steps must be constants");
+    }
+    if (ns != ne || (na >= 0 && na != ns) || (np >= 0 && np != ns)) return nfail(x, "starts, ends, axes, steps disagree");
+    shp O = F;
+    for (int k = 0; k < ns; k++) {
+        int64_t axis = ax ? ax[k] : k, step = sp ? sp[k] : 1;
+        if (axis < 0) axis += F.rank;
+        if (axis < 0 || axis >= F.rank || step == 0) return nfail(x, "axis or step out of range");
+        int64_t d = F.d[axis], b = st[k], e = en[k];
+        if (b < 0) b += d;
+        if (e < 0) e += d;
+        if (step > 0) {
+            b = b < 0 ? 0 : b > d ? d : b;
+            e = e < 0 ? 0 : e > d ? d : e;
+            O.d[axis] = e > b ? (e - b + step - 1) / step : 0;
+        } else {
+            b = b < 0 ? -1 : b > d - 1 ? d - 1 : b;
+            e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
+            O.d[axis] = b > e ? (b - e - step - 1) / -step : 0;
+        }
+        if (O.d[axis] < 1) return nfail(x, "an empty slice");
+    }
+    if (elems(&O) == elems(&F)) return def_act_full(x, 0, in->src, &O);
+    return emit_layout(x, in, DF_OP_SLICE, &O, 0);
+}
+
+/* Split of an activation: one layout layer per output. */
+static int op_split(node_ctx *x) {
+    if (need_io(x, 1, 2)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    int64_t axis;
+    if (attr_int(x, "axis", 0, -MAX_RANK, MAX_RANK, &axis) || norm_axis(x, axis, F.rank, &axis)) return -1;
+    int64_t parts[MAX_INTS];
+    int n = x->n->n_out;
+    attr a;
+    int rc = get_attr(x, "split", &a);
+    if (rc < 0) return -1;
+    if (n > MAX_INTS) return nfail(x, "more than %d outputs", MAX_INTS);
+    if (rc && a.has_ints && !a.ints_over && a.n_ints == n) {
+        memcpy(parts, a.ints, (size_t)n * sizeof *parts);
+    } else if (x->n->n_in == 2 && x->n->in[1].n) {
+        const int64_t *p;
+        int np;
+        val *v = param_input(x, 1);
+        if (!v) return -1;
+        if (!cvals(x->c, v, &p, &np) || np != n) return nfail(x, "the split sizes are not a constant of %d entries", n);
+        memcpy(parts, p, (size_t)n * sizeof *parts);
+    } else {
+        if (F.d[axis] % n) return nfail(x, "dimension %lld does not split in %d equal parts", (long long)F.d[axis], n);
+        for (int k = 0; k < n; k++) parts[k] = F.d[axis] / n;
+    }
+    int64_t sum = 0;
+    for (int k = 0; k < n; k++) sum += parts[k];
+    if (sum != F.d[axis]) return nfail(x, "split sizes add up to %lld, the axis has %lld", (long long)sum, (long long)F.d[axis]);
+    for (int k = 0; k < n; k++) {
+        shp O = F;
+        O.d[axis] = parts[k];
+        if (n == 1) return def_act_full(x, 0, in->src, &O);
+        if (parts[k] < 1) return nfail(x, "an empty split");
+        if (emit_layout(x, in, DF_OP_SPLIT, &O, k)) return -1;
+    }
+    return 0;
+}
+
+/* Gather from an activation with constant indices (a class token x[:, 0], q/k/v of a packed projection). */
+static int op_gather(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    val *iv = param_input(x, 1);
+    if (!iv) return -1;
+    if (iv->s.rank < 0) return nfail(x, "indices of unknown shape");
+    int64_t axis;
+    if (attr_int(x, "axis", 0, -MAX_RANK, MAX_RANK, &axis) || norm_axis(x, axis, F.rank, &axis)) return -1;
+    if (F.rank - 1 + iv->s.rank > MAX_RANK) return nfail(x, "output rank too large");
+    shp O = {0, {0}};
+    for (int i = 0; i < axis; i++) O.d[O.rank++] = F.d[i];
+    for (int i = 0; i < iv->s.rank; i++) O.d[O.rank++] = iv->s.d[i];
+    for (int i = (int)axis + 1; i < F.rank; i++) O.d[O.rank++] = F.d[i];
+    if (!known(&O)) return nfail(x, "indices of unknown shape");
+    return emit_layout(x, in, DF_OP_GATHER, &O, 0);
+}
+
+/* Softmax / LogSoftmax over the last axis: a softmax layer (rows x the normalised axis). */
+static int op_softmax(node_ctx *x) {
+    if (need_io(x, 1, 1)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    int64_t axis;
+    if (attr_int(x, "axis", -1, -MAX_RANK, MAX_RANK, &axis) || norm_axis(x, axis, F.rank, &axis)) return -1;
+    int64_t tail = 1;
+    for (int i = (int)axis + 1; i < F.rank; i++) tail *= F.d[i];
+    if (tail != 1) return nfail(x, "softmax along axis %lld of rank %d: only the last axis is supported", (long long)axis, F.rank);
+    df_layer l = new_layer(DF_LAYER_SOFTMAX);
+    shp ps = ps_of(in);
+    if (rows_view(&ps, &l.C, &l.Y)) return nfail(x, "tensor dimensions out of range");
+    l.K = l.C;
+    l.inputs[0] = in->src;
+    int32_t o[3] = {l.K, l.Y, 1};
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    return def_act_full(x, 0, k, &F);
+}
+
+/* A norm layer over the trailing axes of in from axis `axis` of its full shape (the rows are the rest). */
+static int emit_norm(node_ctx *x, const val *in, int64_t axis, int out) {
+    shp F;
+    if (full_of(x->c, in, &F)) return nfail(x, "input shape unknown");
+    int64_t C = 1, Y = 1;
+    for (int i = 0; i < F.rank; i++) {
+        if (i >= axis) C *= F.d[i];
+        else if (i > 0 || in->merged) Y *= F.d[i];
+    }
+    if (axis < 1 && !in->merged) return nfail(x, "normalisation over the batch axis");
+    if (C < 1 || Y < 1 || C > INT32_MAX || Y > INT32_MAX) return nfail(x, "tensor dimensions out of range");
+    df_layer l = new_layer(DF_LAYER_NORM);
+    l.op = DF_OP_LAYERNORM;
+    l.C = l.K = (int32_t)C;
+    l.Y = (int32_t)Y;
+    l.inputs[0] = in->src;
+    int32_t o[3] = {l.K, l.Y, 1};
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    return def_act_full(x, out, k, &F);
+}
+
+/* LayerNormalization (opset 17): one norm layer; the mean and inverse std outputs are not modelled. */
+static int op_layernorm(node_ctx *x) {
+    if (need_io(x, 1, 3)) return -1;
+    shp F;
+    val *in = act_full(x, 0, &F);
+    if (!in) return -1;
+    for (int k = 1; k < x->n->n_in; k++)
+        if (x->n->in[k].n && !param_input(x, k)) return -1;
+    int64_t axis;
+    if (attr_int(x, "axis", -1, -MAX_RANK, MAX_RANK, &axis) || norm_axis(x, axis, F.rank, &axis)) return -1;
+    return emit_norm(x, in, axis, 0) || define_rest_dead(x, 1);
+}
+
+/* Erf of an activation: the first half of GELU, 0.5 x (1 + erf(x / sqrt 2)), completed by the Mul with x. */
+static int op_erf(node_ctx *x) {
+    if (need_io(x, 1, 1)) return -1;
+    val *in = act_input(x, 0);
+    if (!in || no_pad(x, in)) return -1;
+    val ov = *in;
+    ov.kind = V_GATE;
+    return define(x, 0, &ov);
+}
+
+/* Pow: (x - mean)^2 of a decomposed LayerNorm; anything else is refused. */
+static int op_pow(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    val *a = input(x, 0);
+    if (!a) return -1;
+    if (a->kind == V_CENT) {
+        val ov = *a;
+        ov.kind = V_STAT;
+        return define(x, 0, &ov);
+    }
+    if (a->kind == V_PARAM || (a->kind == V_PEND && !pend_is_data(x->c, a))) return fold(x);
+    return nfail(x, "Pow of an activation is supported only as the variance of a decomposed LayerNorm");
+}
+
+/* Expand: of a LayerNorm statistic (its broadcast), or one that does not enlarge the activation. */
+static int op_expand(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    val *in = input(x, 0);
+    if (!in) return -1;
+    if (in->kind == V_STAT) {
+        val ov = *in;
+        return define(x, 0, &ov);
+    }
+    shp F;
+    if (!(in = act_full(x, 0, &F))) return -1;
+    val *sv_ = param_input(x, 1);
+    const int64_t *t;
+    int n;
+    if (!sv_ || !cvals(x->c, sv_, &t, &n) || n > MAX_RANK) return nfail(x, "the target shape is not a constant");
+    shp T = {(int8_t)n, {0}}, O;
+    for (int i = 0; i < n; i++) T.d[i] = t[i];
+    if (bcast(&F, &T, &O) || elems(&O) != elems(&F)) return nfail(x, "Expand would enlarge an activation");
+    return def_act_full(x, 0, in->src, &O);
+}
+
+/* Resize / Upsample of an N x C x H x W activation: a resize layer (nearest, linear, cubic). */
+static int op_resize(node_ctx *x) {
+    if (need_io(x, 1, 4)) return -1;
+    val *in = act_input(x, 0);
+    if (!in || no_pad(x, in) || data_rank(x, in, 3, "only 2-D resizing (N x C x H x W) is supported")) return -1;
+    const int64_t *v = NULL;
+    int n = 0, sizes = 0;
+    int ksz = x->n->n_in == 4 ? 3 : -1, ksc = x->n->n_in >= 3 ? 2 : x->n->n_in == 2 ? 1 : -1;
+    for (int k = 1; k < x->n->n_in; k++) {
+        if (!x->n->in[k].n) continue;
+        val *p = param_input(x, k);
+        if (!p) return -1;
+        const int64_t *pv;
+        int pn;
+        if (!cvals(x->c, p, &pv, &pn) || pn == 0) continue;
+        if (k == ksz && pn == 4) { v = pv; n = pn; sizes = 1; }
+        else if (k == ksc && pn == 4 && !sizes) { v = pv; n = pn; }
+    }
+    attr a;
+    int rc = get_attr(x, "scales", &a);
+    if (rc < 0) return -1;
+    if (!v && rc) return nfail(x, "scales given as floats in an attribute are not supported");
+    if (!v || n != 4) return nfail(x, "the output size (sizes, or integral scales) is not a constant");
+    int64_t H = sizes ? v[2] : in->s.d[1] * v[2], W = sizes ? v[3] : in->s.d[2] * v[3];
+    if ((sizes ? v[1] != in->s.d[0] : v[1] != 1) || H < 1 || W < 1 || H > INT32_MAX || W > INT32_MAX)
+        return nfail(x, "resizing the channels, or an empty output, is not supported");
+    df_layer l = new_layer(DF_LAYER_RESIZE);
+    l.op = DF_OP_NEAREST;
+    rc = get_attr(x, "mode", &a);
+    if (rc < 0) return -1;
+    if (rc && a.has_s && (sveq(a.s, "linear") || sveq(a.s, "bilinear"))) l.op = DF_OP_LINEAR;
+    else if (rc && a.has_s && sveq(a.s, "cubic")) l.op = DF_OP_CUBIC;
+    int32_t o[3];
+    shp os = {3, {in->s.d[0], H, W}};
+    if (set_input(&l, &in->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    l.K = l.C;
+    l.out_y = o[1];
+    l.out_x = o[2];
+    l.inputs[0] = in->src;
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+/* ConvTranspose (2-D, no dilation): a deconv layer. */
+static int op_deconv(node_ctx *x) {
+    if (need_io(x, 2, 3)) return -1;
+    val *in = act_input(x, 0), *wt = in ? param_input(x, 1) : NULL;
+    if (!wt || no_pad(x, in)) return -1;
+    if (data_rank(x, in, 3, "only 2-D transposed convolution (N x C x H x W) is supported")) return -1;
+    char sh[96];
+    if (wt->s.rank != 4 || !known(&wt->s))
+        return nfail(x, "weight shape %s: expected a known C x K/group x kH x kW", fmt(&wt->s, sh, sizeof sh));
+    int64_t g, C = in->s.d[0];
+    if (attr_int(x, "group", 1, 1, 1 << 24, &g)) return -1;
+    if (wt->s.d[0] != C || C % g) return nfail(x, "weight %s does not fit %lld input channels", fmt(&wt->s, sh, sizeof sh), (long long)C);
+    int64_t K = wt->s.d[1] * g, st[2], dl[2], pd[4], op[2];
+    if (attr_ints(x, "strides", 2, 1, 1, 1024, st, NULL) || attr_ints(x, "dilations", 2, 1, 1, 1, dl, NULL) ||
+        attr_ints(x, "pads", 4, 0, 0, 65536, pd, NULL) || attr_ints(x, "output_padding", 2, 0, 0, 1024, op, NULL))
+        return -1;
+    attr a;
+    int rc = get_attr(x, "output_shape", &a);
+    if (rc < 0) return -1;
+    if (rc) return nfail(x, "output_shape is not supported (give pads)");
+    rc = get_attr(x, "auto_pad", &a);
+    if (rc < 0) return -1;
+    if (rc && a.has_s && a.s.n && !sveq(a.s, "NOTSET")) return nfail(x, "auto_pad is not supported");
+    int64_t P = st[0] * (in->s.d[1] - 1) + op[0] + wt->s.d[2] - pd[0] - pd[2];
+    int64_t Q = st[1] * (in->s.d[2] - 1) + op[1] + wt->s.d[3] - pd[1] - pd[3];
+    df_layer l = new_layer(DF_LAYER_DECONV);
+    shp os = {3, {K, P, Q}};
+    int32_t o[3];
+    if (set_input(&l, &in->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
+    l.K = o[0];
+    l.groups = (int32_t)g;
+    l.R = (int32_t)wt->s.d[2];
+    l.S = (int32_t)wt->s.d[3];
+    l.stride = (int32_t)st[0];
+    l.stride_x = st[1] != st[0] ? (int32_t)st[1] : 0;
+    l.pad_t = (int32_t)pd[0];
+    l.pad_l = (int32_t)pd[1];
+    l.pad_b = (int32_t)pd[2];
+    l.pad_r = (int32_t)pd[3];
+    if (op[0]) l.out_y = o[1];
+    if (op[1]) l.out_x = o[2];
+    l.inputs[0] = in->src;
+    int32_t k = emit(x, &l, 0, o);
+    if (k < 0) return -1;
+    val ov = act_val(k, &os);
+    return define(x, 0, &ov);
+}
+
+/* A matmul layer of two activations: G independent (M x Kr) . (Kr x N) products (heads, windows x
+ * heads), no weights; the output's full shape is F. */
+static int emit_matmul2(node_ctx *x, const val *a, const val *b, int64_t G, int64_t M, int64_t Kr, int64_t N,
+                        const shp *F) {
+    if (G < 1 || M < 1 || Kr < 1 || N < 1 || G * Kr > INT32_MAX || G * N > INT32_MAX || M > INT32_MAX)
+        return nfail(x, "tensor dimensions out of range");
+    df_layer l = new_layer(DF_LAYER_MATMUL);
+    l.groups = (int32_t)G;
+    l.C = (int32_t)(G * Kr);
+    l.Y = (int32_t)M;
+    l.K = (int32_t)(G * N);
+    l.n_inputs = 2;
+    l.inputs[0] = a->src;
+    l.inputs[1] = b->src;
+    int32_t o[3] = {l.K, l.Y, 1};
+    int32_t k = emit(x, &l, 1, o);
+    if (k < 0) return -1;
+    return def_act_full(x, 0, k, F);
+}
+
+/* MatMul of two activations (attention: Q.K^T, scores.V): the leading axes are the groups. */
+static int op_matmul2(node_ctx *x, val *a, val *b) {
+    if (no_pad(x, a) || no_pad(x, b)) return -1;
+    shp pa = ps_of(a), pb = ps_of(b);
+    char s1[96], s2[96];
+    if (a->merged != b->merged || pa.rank != pb.rank || pa.rank < 2 || !known(&pa) || !known(&pb))
+        return nfail(x, "activation x activation of shapes %s and %s: equal ranks >= 2 per sample only",
+                     fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
+    int r = pa.rank;
+    int64_t G = 1;
+    for (int i = 0; i < r - 2; i++) {
+        if (pa.d[i] != pb.d[i]) return nfail(x, "shapes %s and %s: broadcast batch axes are not supported", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
+        G *= pa.d[i];
+    }
+    int64_t M = pa.d[r - 2], Kr = pa.d[r - 1], N = pb.d[r - 1];
+    if (pb.d[r - 2] != Kr) return nfail(x, "shapes %s and %s do not multiply", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
+    shp F;
+    full_of(x->c, a, &F);
+    F.d[F.rank - 1] = N;
+    return emit_matmul2(x, a, b, G, M, Kr, N, &F);
+}
+
+/* Einsum of two activations that is a batched matrix product (MaxViT's "bghid,bghjd->bghij" and
+ * "bghij,bghjd->bghid"): equal leading letters, one row letter per operand, one contracted letter. */
+static int op_einsum(node_ctx *x) {
+    if (need_io(x, 2, 2)) return -1;
+    shp Fa, Fb;
+    val *a = act_full(x, 0, &Fa), *b = a ? act_full(x, 1, &Fb) : NULL;
+    if (!b) return -1;
+    attr at;
+    int rc = get_attr(x, "equation", &at);
+    if (rc < 0) return -1;
+    char eq[3][MAX_RANK + 1];
+    int len[3] = {0, 0, 0}, part = 0, bad = !rc || !at.has_s;
+    for (uint32_t i = 0; !bad && i < at.s.n; i++) {
+        char ch = (char)at.s.p[i];
+        if (ch == ' ') continue;
+        if (ch == ',' && part == 0) part = 1;
+        else if (ch == '-' && part == 1 && i + 1 < at.s.n && at.s.p[i + 1] == '>') { part = 2; i++; }
+        else if (((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && len[part] < MAX_RANK) eq[part][len[part]++] = ch;
+        else bad = 1;
+    }
+    if (bad || part != 2 || len[0] != Fa.rank || len[1] != Fb.rank || len[0] != len[1] || len[2] != len[0] || len[0] < 2)
+        return nfail(x, "only a two-operand batched matrix product equation of equal ranks is supported");
+    int r = len[0];
+    for (int i = 0; i < r - 2; i++)
+        if (eq[0][i] != eq[1][i] || eq[0][i] != eq[2][i] || Fa.d[i] != Fb.d[i])
+            return nfail(x, "only equal leading (batch) axes are supported");
+    /* A: .. i k; B: .. k j or .. j k; out: .. i j */
+    char ai = eq[0][r - 2], ak = eq[0][r - 1], oi = eq[2][r - 2], oj = eq[2][r - 1];
+    int bt = eq[1][r - 1] == ak; /* B holds .. j k (a transposed K) */
+    char bk = bt ? eq[1][r - 1] : eq[1][r - 2], bj = bt ? eq[1][r - 2] : eq[1][r - 1];
+    if (ai != oi || bj != oj || bk != ak || ak == ai || bj == ak)
+        return nfail(x, "the equation is not a batched matrix product");
+    int64_t G = 1, M = Fa.d[r - 2], Kr = Fa.d[r - 1], N = bt ? Fb.d[r - 2] : Fb.d[r - 1];
+    if ((bt ? Fb.d[r - 1] : Fb.d[r - 2]) != Kr) return nfail(x, "operand shapes do not multiply");
+    for (int i = a->merged ? 0 : 1; i < r - 2; i++) G *= Fa.d[i];
+    shp F = Fa;
+    F.d[r - 1] = N;
+    return emit_matmul2(x, a, b, G, M, Kr, N, &F);
+}
+
 typedef enum {
     OP_CONV, OP_GEMM, OP_MATMUL, OP_POOL, OP_GPOOL, OP_ADD, OP_MUL, OP_CONCAT, OP_UNARY, OP_FLATTEN, OP_RESHAPE,
-    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE
+    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE, OP_SHAPE, OP_TRANSPOSE, OP_SLICE, OP_SPLIT, OP_GATHER,
+    OP_SOFTMAX, OP_LAYERNORM, OP_ERF, OP_POW, OP_EXPAND, OP_RESIZE, OP_DECONV, OP_EINSUM, OP_FOLD
 } op_kind;
 
 static const struct { const char *name; op_kind kind; } op_table[] = {
@@ -1560,12 +2629,106 @@ static const struct { const char *name; op_kind kind; } op_table[] = {
     {"Add", OP_ADD}, {"Sub", OP_ADD}, {"Mul", OP_MUL}, {"Div", OP_ADD}, {"Concat", OP_CONCAT},
     {"Relu", OP_UNARY}, {"LeakyRelu", OP_UNARY}, {"PRelu", OP_UNARY}, {"Elu", OP_UNARY}, {"Selu", OP_UNARY},
     {"Clip", OP_UNARY}, {"Sigmoid", OP_UNARY}, {"HardSigmoid", OP_UNARY}, {"HardSwish", OP_UNARY},
-    {"Tanh", OP_UNARY}, {"Softplus", OP_UNARY}, {"Softmax", OP_UNARY}, {"LogSoftmax", OP_UNARY},
-    {"BatchNormalization", OP_UNARY}, {"Identity", OP_UNARY}, {"Dropout", OP_UNARY},
+    {"Tanh", OP_UNARY}, {"Softplus", OP_UNARY}, {"BatchNormalization", OP_UNARY}, {"Identity", OP_UNARY},
+    {"Dropout", OP_UNARY}, {"Cast", OP_UNARY}, {"Sqrt", OP_UNARY}, {"Reciprocal", OP_UNARY},
+    {"Softmax", OP_SOFTMAX}, {"LogSoftmax", OP_SOFTMAX}, {"LayerNormalization", OP_LAYERNORM},
     {"Flatten", OP_FLATTEN}, {"Reshape", OP_RESHAPE}, {"Squeeze", OP_SQUEEZE}, {"Unsqueeze", OP_UNSQUEEZE},
     {"Constant", OP_CONSTANT}, {"Pad", OP_PAD}, {"ReduceMean", OP_REDUCE}, {"ReduceMax", OP_REDUCE},
+    {"ReduceL2", OP_REDUCE}, {"Shape", OP_SHAPE}, {"Transpose", OP_TRANSPOSE}, {"Slice", OP_SLICE},
+    {"Split", OP_SPLIT}, {"Gather", OP_GATHER}, {"Erf", OP_ERF}, {"Pow", OP_POW}, {"Expand", OP_EXPAND},
+    {"Resize", OP_RESIZE}, {"Upsample", OP_RESIZE}, {"ConvTranspose", OP_DECONV}, {"Einsum", OP_EINSUM},
+    /* computed on constants only (shape arithmetic, masks, index tables): folded, never costed */
+    {"Size", OP_FOLD}, {"Range", OP_FOLD}, {"ConstantOfShape", OP_FOLD}, {"Equal", OP_FOLD}, {"Less", OP_FOLD},
+    {"Greater", OP_FOLD}, {"Where", OP_FOLD}, {"Mod", OP_FOLD}, {"ScatterND", OP_FOLD}, {"Floor", OP_FOLD},
+    {"Ceil", OP_FOLD}, {"Neg", OP_FOLD}, {"Abs", OP_FOLD}, {"Not", OP_FOLD}, {"Max", OP_FOLD}, {"Min", OP_FOLD},
+    {"Exp", OP_FOLD}, {"Log", OP_FOLD}, {"Round", OP_FOLD}, {"Sign", OP_FOLD},
 };
 
+/* 1 when every named input is a constant (or a graph input that is not the network input): the node
+ * computes a constant (fold). */
+static int all_const(node_ctx *x) {
+    int any = 0, layer = is_op(x, "Conv") || is_op(x, "ConvTranspose") || is_op(x, "Gemm") || is_op(x, "MatMul") ||
+                         is_op(x, "MaxPool") || is_op(x, "AveragePool");
+    for (int k = 0; k < x->n->n_in; k++) {
+        if (!x->n->in[k].n) continue;
+        int32_t j = find(x->c, x->n->in[k]);
+        if (j < 0) return 0;
+        const val *v = &x->c->vals[j];
+        /* a layer's data operand that is a graph input is data (a second network input is refused) */
+        int pend_const = v->kind == V_PEND && !pend_is_data(x->c, v) && !(layer && k == 0);
+        if (!(v->kind == V_PARAM || pend_const)) return 0;
+        any = 1;
+    }
+    return any;
+}
+
+static int any_bad(node_ctx *x) {
+    for (int k = 0; k < x->n->n_in; k++) {
+        int32_t j = x->n->in[k].n ? find(x->c, x->n->in[k]) : -1;
+        if (j >= 0 && x->c->vals[j].kind == V_BAD) return 1;
+    }
+    return 0;
+}
+
+/* The outputs of a node that failed (or reads a failed one): consumers are skipped, not refused again. */
+static void define_bad(node_ctx *x) {
+    for (int k = 0; k < x->n->n_out; k++) {
+        if (!x->n->out[k].n) continue;
+        int32_t j = get(x->c, x->n->out[k]);
+        if (j >= 0 && x->c->vals[j].kind == V_UNDEF) x->c->vals[j].kind = V_BAD;
+    }
+}
+
+static int dispatch(node_ctx *x) {
+    const nd *n = x->n;
+    int known_domain = n->domain.n == 0 || sveq(n->domain, "ai.onnx");
+    if (known_domain && !is_op(x, "Constant") && !is_op(x, "Reshape") && !is_op(x, "Flatten") && !is_op(x, "Pad") &&
+        all_const(x))
+        return fold(x);
+    for (size_t k = 0; known_domain && k < sizeof op_table / sizeof op_table[0]; k++) {
+        if (!sveq(n->op, op_table[k].name)) continue;
+        switch (op_table[k].kind) {
+        case OP_CONV: return op_conv(x);
+        case OP_GEMM: return op_fc(x, 1);
+        case OP_MATMUL: return op_fc(x, 0);
+        case OP_POOL: return op_pool(x, 0);
+        case OP_GPOOL: return op_pool(x, 1);
+        case OP_ADD: return op_binary(x, 0);
+        case OP_MUL: return op_binary(x, 1);
+        case OP_CONCAT: return op_concat(x);
+        case OP_UNARY: return op_unary(x);
+        case OP_FLATTEN: return op_flatten(x);
+        case OP_RESHAPE: return op_reshape(x);
+        case OP_SQUEEZE: return op_squeeze(x, 0);
+        case OP_UNSQUEEZE: return op_squeeze(x, 1);
+        case OP_CONSTANT: return op_constant(x);
+        case OP_PAD: return op_pad(x);
+        case OP_REDUCE: return op_reduce(x);
+        case OP_SHAPE: return op_shape(x);
+        case OP_TRANSPOSE: return op_transpose(x);
+        case OP_SLICE: return op_slice(x);
+        case OP_SPLIT: return op_split(x);
+        case OP_GATHER: return op_gather(x);
+        case OP_SOFTMAX: return op_softmax(x);
+        case OP_LAYERNORM: return op_layernorm(x);
+        case OP_ERF: return op_erf(x);
+        case OP_POW: return op_pow(x);
+        case OP_EXPAND: return op_expand(x);
+        case OP_RESIZE: return op_resize(x);
+        case OP_DECONV: return op_deconv(x);
+        case OP_EINSUM: return op_einsum(x);
+        case OP_FOLD: return nfail(x, "%s of an activation is not supported (only on constants)", op_table[k].name);
+        }
+    }
+    char d[72], o[72];
+    return nfail(x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, "
+                 "ConvTranspose, Gemm, MatMul, pooling, element-wise, Concat, Pad, Resize, Softmax, LayerNorm, layout and "
+                 "shape ops)", n->domain.n ? show(n->domain, d, sizeof d) : "", n->domain.n ? ":" : "",
+                 show(n->op, o, sizeof o));
+}
+
+/* One node. A node that cannot be imported is recorded (c->bad) and its outputs marked, so the import
+ * goes on and one error lists every such node; malformed input, limits and allocation failures stop. */
 static int do_node(ctx *c, int32_t i) {
     nd n;
     node_ctx x = {c, &n, i, ""};
@@ -1576,32 +2739,49 @@ static int do_node(ctx *c, int32_t i) {
         return df_err_set(c->err, DF_EINVAL, x.ptr, "node %d: %s", i, m);
     }
     if (reserve(c, n.n_out)) return -1;
-    int known_domain = n.domain.n == 0 || sveq(n.domain, "ai.onnx");
-    for (size_t k = 0; known_domain && k < sizeof op_table / sizeof op_table[0]; k++) {
-        if (!sveq(n.op, op_table[k].name)) continue;
-        switch (op_table[k].kind) {
-        case OP_CONV: return op_conv(&x);
-        case OP_GEMM: return op_fc(&x, 1);
-        case OP_MATMUL: return op_fc(&x, 0);
-        case OP_POOL: return op_pool(&x, 0);
-        case OP_GPOOL: return op_pool(&x, 1);
-        case OP_ADD: return op_binary(&x, 0);
-        case OP_MUL: return op_binary(&x, 1);
-        case OP_CONCAT: return op_concat(&x);
-        case OP_UNARY: return op_unary(&x);
-        case OP_FLATTEN: return op_flatten(&x);
-        case OP_RESHAPE: return op_reshape(&x);
-        case OP_SQUEEZE: return op_squeeze(&x, 0);
-        case OP_UNSQUEEZE: return op_squeeze(&x, 1);
-        case OP_CONSTANT: return op_constant(&x);
-        case OP_PAD: return op_pad(&x);
-        case OP_REDUCE: return op_reduce(&x);
-        }
+    if (any_bad(&x)) {
+        define_bad(&x);
+        return 0;
     }
-    char d[72], o[72];
-    return nfail(&x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, Gemm, "
-                 "MatMul, pooling, Add/Sub/Mul/Div, Concat, Pad, activations and shape-only ops)",
-                 n.domain.n ? show(n.domain, d, sizeof d) : "", n.domain.n ? ":" : "", show(n.op, o, sizeof o));
+    c->why[0] = '\0';
+    if (dispatch(&x) == 0) return 0;
+    if (c->err->code != DF_EINVAL) return -1;
+    if (c->n_bad == 0) *c->first = *c->err;
+    if (c->n_bad < (int32_t)(sizeof c->bad / sizeof c->bad[0])) {
+        __typeof__(c->bad[0]) *b = &c->bad[c->n_bad];
+        b->node = i;
+        show(n.op, b->op, sizeof b->op);
+        show(n.name, b->name, sizeof b->name);
+        snprintf(b->why, sizeof b->why, "%.63s", c->why[0] ? c->why : c->err->msg);
+    }
+    c->n_bad++;
+    df_err_clear(c->err);
+    define_bad(&x);
+    return 0;
+}
+
+/* The one error for every node that could not be imported: the first one's own message when it is
+ * alone; else a count and the first few (index, name, op, reason), capped to fit one message. */
+static int report_bad(ctx *c) {
+    if (c->n_bad == 1) {
+        *c->err = *c->first;
+        return -1;
+    }
+    char msg[sizeof c->err->msg];
+    size_t k = (size_t)snprintf(msg, sizeof msg, "%d nodes cannot be imported (none is costed as zero):", c->n_bad);
+    int shown = 0, kept = c->n_bad < 8 ? c->n_bad : 8;
+    for (int j = 0; j < kept; j++) {
+        char item[200];
+        int m = snprintf(item, sizeof item, "%s node %d '%.28s' (%s): %.60s", j ? ";" : "", c->bad[j].node, c->bad[j].name,
+                         c->bad[j].op, c->bad[j].why);
+        if (k + (size_t)m + 24 >= sizeof msg) break;
+        memcpy(msg + k, item, (size_t)m + 1);
+        k += (size_t)m;
+        shown++;
+    }
+    if (shown < c->n_bad) snprintf(msg + k, sizeof msg - k, "; and %d more", c->n_bad - shown);
+    df_err_set(c->err, DF_EINVAL, c->first->pointer, "%s", msg);
+    return -1;
 }
 
 /* ---- graph and model -------------------------------------------------------------------------- */
@@ -1702,6 +2882,7 @@ static int read_graph(ctx *c, sv b, sv *gname) {
         v->kind = V_PEND;
         v->root = k;
         v->s = c->gin_s[i];
+        if (c->gin_first < 0) c->gin_first = k;
     }
     return 0;
 }
@@ -1779,6 +2960,7 @@ int df_onnx_sniff(const uint8_t *buf, size_t len) {
     memset(&c, 0, sizeof c);
     c.base = buf;
     c.err = &e;
+    c.pb = (df_pb_doc){buf, "ONNX model", &e};
     sv g;
     return read_model(&c, buf, len, &g) == 0;
 }
@@ -1805,6 +2987,7 @@ static int import(ctx *c, const uint8_t *buf, size_t len, const df_onnx_opts *op
     else if (gname.n) show(gname, c->w->name, sizeof c->w->name);
     for (int32_t i = 0; i < c->n_nodes; i++)
         if (do_node(c, i)) return -1;
+    if (c->n_bad) return report_bad(c);
     if (c->w->n_layers == 0)
         return fail(c, "/graph/node", "the model has no layer with a cost (Conv, Gemm, MatMul, pooling, Add, Concat)");
     if (df_workload_validate(c->w, c->max_layers, c->err)) return -1;
@@ -1830,11 +3013,13 @@ int df_onnx_import(const uint8_t *buf, size_t len, const df_onnx_opts *opts, df_
     if (!c) return df_err_set(err, DF_ENOMEM, NULL, "out of memory importing the ONNX model");
     c->base = buf;
     c->err = err;
+    c->pb = (df_pb_doc){buf, "ONNX model", err};
     if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
         c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL; /* no entropy yet: the (ASLR) heap address */
     c->seed ^= 1469598103934665603ULL;
     c->w = out;
     c->netin = -1;
+    c->gin_first = -1;
     c->file_batch = -1;
     c->max_layers = opts && opts->max_layers > 0 ? opts->max_layers : DF_DEFAULT_MAX_LAYERS;
     int rc = import(c, buf, len, opts);

@@ -2,7 +2,9 @@
  * torchvision (resnet18/50 v1.5 with the stride on the 3x3 conv, vgg16 cfg "D", mobilenet_v2 width 1.0,
  * mnasnet1_0, efficientnet_b0 with squeeze-excite) at 224x224x3, and the BERT-base encoder (Devlin et
  * al. 2019: 12 layers, hidden 768, 12 heads, FFN 3072) at a chosen sequence length. BatchNorm,
- * activations, softmax and layernorm have no MACs and are not layers.
+ * activations, softmax and layernorm have no MACs and are not layers in these. The transformers added
+ * for issue 16 (vit_b_16, gpt2_small[_decode], llama7b_block[_decode]) keep layer-norm, softmax, GELU
+ * and the token layout as layers of their own (costed as data movement, src/core/cost_ops.c).
  *
  * Every conv/fc shape (K, C, R, stride, pad, groups, P, Q, in execution order) was compared with
  * torchvision 0.14's definitions through forward hooks: identical, so the MAC totals are exact.
@@ -243,6 +245,123 @@ static void bert_base(df_netbuild *b, const df_zoo_opts *o) {
     }
 }
 
+/* ---- transformers with their data-movement layers (issue 16) --------------------------------------
+ * Unlike bert_base, these keep the layers that move data with few MACs, as the ONNX importer emits
+ * them: layer-norm (norm), softmax, GELU/SiLU (eltwise), tokenisation and the class token (layout).
+ * One block, pre-LN as in ViT, GPT-2 and LLaMA: x = x + attn(norm(x)); x = x + mlp(norm(x)), the
+ * attention of T query rows over L keys as bert_base's (scores K = H*L channels x T rows, groups = H).
+ * For one decode step (T = 1) the KV cache of L tokens is the second operand of the score and
+ * context products; it enters as those matmuls' weight operand (K*C/groups = L*d elements, read from
+ * DRAM like weights: exact at batch 1, shared across the samples of a larger batch). */
+typedef struct {
+    int32_t d, heads, ff, keys; /* hidden size, heads, MLP width, keys attended (T, or L when decoding) */
+    int swiglu;                 /* LLaMA MLP: silu(gate) * up, down; else GELU MLP (fc1, fc2) */
+    int cache;                  /* decode: K and V are the cache (weight operand), not this step's k, v */
+} tblock;
+
+static int32_t transformer_block(df_netbuild *b, const char *p, int32_t x, const tblock *t) {
+    char n[DF_NAME_MAX];
+    int32_t d = t->d, H = t->heads, L = t->keys;
+    snprintf(n, sizeof n, "%s.ln_1", p);
+    int32_t h = df_nb_norm(b, n, x);
+    snprintf(n, sizeof n, "%s.attn.q", p);
+    int32_t q = df_nb_matmul(b, n, h, d, 1);
+    snprintf(n, sizeof n, "%s.attn.k", p);
+    int32_t k = df_nb_matmul(b, n, h, d, 1);
+    snprintf(n, sizeof n, "%s.attn.v", p);
+    int32_t v = df_nb_matmul(b, n, h, d, 1);
+    snprintf(n, sizeof n, "%s.attn.scores", p);
+    int32_t sc = t->cache ? df_nb_matmul(b, n, q, H * L, H) : df_nb_matmul2(b, n, q, k, H * L, H);
+    snprintf(n, sizeof n, "%s.attn.softmax", p);
+    sc = df_nb_softmax(b, n, sc);
+    snprintf(n, sizeof n, "%s.attn.context", p);
+    int32_t c = t->cache ? df_nb_matmul(b, n, sc, d, H) : df_nb_matmul2(b, n, sc, v, d, H);
+    snprintf(n, sizeof n, "%s.attn.out", p);
+    c = df_nb_matmul(b, n, c, d, 1);
+    snprintf(n, sizeof n, "%s.add_1", p);
+    int32_t a = df_nb_add(b, n, c, x);
+    snprintf(n, sizeof n, "%s.ln_2", p);
+    h = df_nb_norm(b, n, a);
+    int32_t m;
+    if (t->swiglu) {
+        snprintf(n, sizeof n, "%s.mlp.gate", p);
+        int32_t g = df_nb_matmul(b, n, h, t->ff, 1);
+        snprintf(n, sizeof n, "%s.mlp.up", p);
+        int32_t u = df_nb_matmul(b, n, h, t->ff, 1);
+        snprintf(n, sizeof n, "%s.mlp.silu", p);
+        g = df_nb_eltwise(b, n, g, DF_OP_SILU, -2);
+        snprintf(n, sizeof n, "%s.mlp.mul", p);
+        m = df_nb_eltwise(b, n, g, DF_OP_MUL, u);
+        snprintf(n, sizeof n, "%s.mlp.down", p);
+        m = df_nb_matmul(b, n, m, d, 1);
+    } else {
+        snprintf(n, sizeof n, "%s.mlp.fc1", p);
+        m = df_nb_matmul(b, n, h, t->ff, 1);
+        snprintf(n, sizeof n, "%s.mlp.gelu", p);
+        m = df_nb_eltwise(b, n, m, DF_OP_GELU, -2);
+        snprintf(n, sizeof n, "%s.mlp.fc2", p);
+        m = df_nb_matmul(b, n, m, d, 1);
+    }
+    snprintf(n, sizeof n, "%s.add_2", p);
+    return df_nb_add(b, n, m, a);
+}
+
+/* ViT-B/16 (Dosovitskiy et al. 2021; torchvision vit_b_16): 16x16 patches of 224x224x3 -> 196 tokens +
+ * the class token, 12 blocks of hidden 768, 12 heads, MLP 3072, head 1000 on the class token. */
+static void vit_b_16(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    int32_t x = df_nb_conv(b, "conv_proj", -1, 768, 16, 16, 0, 1);
+    x = df_nb_layout(b, "tokens", x, DF_OP_TRANSPOSE, 768, 196, 1); /* 768 x 14 x 14 -> 196 rows of 768 */
+    x = df_nb_join(b, "class_token", &x, 1, 768, 197, 1);
+    tblock t = {768, 12, 3072, 197, 0, 0};
+    char p[PREFIX_MAX];
+    for (int i = 0; i < 12; i++) {
+        snprintf(p, sizeof p, "encoder.layers.%d", i);
+        x = transformer_block(b, p, x, &t);
+    }
+    x = df_nb_norm(b, "encoder.ln", x);
+    x = df_nb_layout(b, "class_token_out", x, DF_OP_SLICE, 768, 1, 1);
+    df_nb_fc(b, "heads.head", x, 1000);
+}
+
+/* A decoder stack of n blocks at seq_len T: prefill (T query rows over T keys) or one decode step (1
+ * row over a KV cache of T). Input: the T (or 1) embedded tokens, d x rows; the token and position
+ * embeddings are a lookup, not a layer. */
+static void decoder(df_netbuild *b, int32_t T, int decode, int32_t d, int32_t H, int32_t ff, int swiglu, int32_t blocks,
+                    int32_t vocab) {
+    b->in_c = d;
+    b->in_y = decode ? 1 : T;
+    b->in_x = 1;
+    tblock t = {d, H, ff, T, swiglu, decode};
+    int32_t x = -1;
+    char p[PREFIX_MAX];
+    for (int i = 0; i < blocks; i++) {
+        snprintf(p, sizeof p, "h.%d", i);
+        x = transformer_block(b, p, x, &t);
+    }
+    if (vocab > 0) {
+        x = df_nb_norm(b, "ln_f", x);
+        df_nb_matmul(b, "lm_head", x, vocab, 1);
+    }
+}
+
+/* GPT-2 small (Radford et al. 2019; HF gpt2): 12 blocks, d 768, 12 heads, MLP 3072, vocab 50257. */
+static void gpt2_small(df_netbuild *b, const df_zoo_opts *o) {
+    decoder(b, o && o->seq_len > 0 ? o->seq_len : 128, 0, 768, 12, 3072, 0, 12, 50257);
+}
+static void gpt2_small_decode(df_netbuild *b, const df_zoo_opts *o) {
+    decoder(b, o && o->seq_len > 0 ? o->seq_len : 128, 1, 768, 12, 3072, 0, 12, 50257);
+}
+
+/* One LLaMA-7B decoder block (Touvron et al. 2023): d 4096, 32 heads, SwiGLU MLP 11008; RMSNorm as norm
+ * (one statistic fewer than layer-norm), rotary embeddings left out (element-wise, no MACs). */
+static void llama7b_block(df_netbuild *b, const df_zoo_opts *o) {
+    decoder(b, o && o->seq_len > 0 ? o->seq_len : 128, 0, 4096, 32, 11008, 1, 1, 0);
+}
+static void llama7b_block_decode(df_netbuild *b, const df_zoo_opts *o) {
+    decoder(b, o && o->seq_len > 0 ? o->seq_len : 128, 1, 4096, 32, 11008, 1, 1, 0);
+}
+
 static const struct {
     const char *name, *desc;
     builder build;
@@ -254,6 +373,15 @@ static const struct {
     {"vgg16", "VGG16 (configuration D), torchvision, 224x224x3", vgg16},
     {"efficientnet_b0", "EfficientNet-B0 with squeeze-excite, torchvision, 224x224x3", efficientnet_b0},
     {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base},
+    {"vit_b_16", "ViT-B/16, torchvision, 224x224x3 (197 tokens, 12 x 768, 12 heads, MLP 3072)", vit_b_16},
+    {"gpt2_small", "GPT-2 small decoder (12 x 768, 12 heads, vocab 50257), prefill of seq_len tokens (default 128)",
+     gpt2_small},
+    {"gpt2_small_decode", "GPT-2 small, one decode step over a KV cache of seq_len tokens (default 128)",
+     gpt2_small_decode},
+    {"llama7b_block", "one LLaMA-7B block (4096, 32 heads, SwiGLU 11008), prefill of seq_len tokens (default 128)",
+     llama7b_block},
+    {"llama7b_block_decode", "one LLaMA-7B block, one decode step over a KV cache of seq_len tokens (default 128)",
+     llama7b_block_decode},
 };
 #define ZOO_N ((int32_t)(sizeof zoo / sizeof zoo[0]))
 
@@ -278,7 +406,7 @@ int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df
         if (rc) df_workload_free(out);
         return rc;
     }
-    char list[256] = "";
+    char list[400] = "";
     for (int32_t i = 0; i < ZOO_N; i++) {
         strncat(list, zoo[i].name, sizeof list - strlen(list) - 1);
         if (i + 1 < ZOO_N) strncat(list, ", ", sizeof list - strlen(list) - 1);

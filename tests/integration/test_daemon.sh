@@ -508,7 +508,7 @@ req_onnx o /v1/map "$FIX/mobilenet_v2.onnx"
 expect 200 "an application/onnx body with no query takes the defaults (auto, batch 1)" \
     '"macs":300774272' '"solver":"auto"' '"batch":1'
 req_onnx o /v1/map "$FIX/unsupported.onnx"
-problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 2 '/up/Resize' \\(Resize\\): unsupported operator Resize"
+problem 422 invalid-workload "an unsupported ONNX operator is a 422 naming op, node and index" "node 1 '/up/DepthToSpace' \\(DepthToSpace\\): unsupported operator DepthToSpace"
 head -c 3000 "$FIX/resnet18.onnx" >"$TMP/cut.onnx"
 req_onnx o /v1/map "$TMP/cut.onnx"
 problem 422 invalid-workload "a truncated ONNX body is a 422" 'not a valid ONNX model'

@@ -260,8 +260,13 @@ START_TEST(test_workload_field_errors) {
            "/workload/layers/0/inputs", "array");
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": []}]}", 0, DF_EINVAL,
            "/workload/layers/0/inputs", "0 entries");
-    wl_err("{\"layers\": [{\"type\": \"add\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [-1,-1,-1,-1,-1,-1,-1,-1,-1]}]}",
-           0, DF_EINVAL, "/workload/layers/0/inputs", "9 entries");
+    {   /* DF_MAX_INPUTS (64) inputs at most: 65 are refused */
+        char big[1024];
+        int k = snprintf(big, sizeof big, "{\"layers\": [{\"type\": \"add\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [");
+        for (int j = 0; j <= DF_MAX_INPUTS; j++) k += snprintf(big + k, sizeof big - (size_t)k, "%s-1", j ? "," : "");
+        snprintf(big + k, sizeof big - (size_t)k, "]}]}");
+        wl_err(big, 0, DF_EINVAL, "/workload/layers/0/inputs", "65 entries");
+    }
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [\"input\"]}]}", 0,
            DF_EINVAL, "/workload/layers/0/inputs/0", "integer");
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnfuser/cost.h"
+#include "dnnfuser/json.h"
 #include "dnnfuser/workload.h"
 
 /* Appends a layer with every field given; in1 == -99 means a single input. Returns its index. */
@@ -191,7 +193,7 @@ START_TEST(test_copy_and_names) {
     df_workload_free(&c);
     df_workload_free(&c); /* idempotent */
     ck_assert_str_eq(df_layer_type_name(DF_LAYER_CONCAT), "concat");
-    ck_assert_str_eq(df_layer_type_name(DF_LAYER_TYPE_COUNT), "?");
+    ck_assert_str_eq(df_layer_type_name(DF_LAYER_NTYPES), "?");
     df_layer_type t;
     ck_assert_int_eq(df_layer_type_parse("dwconv", &t), DF_OK);
     ck_assert_int_eq(t, DF_LAYER_DWCONV);
@@ -424,6 +426,219 @@ START_TEST(test_layer_limits) {
 }
 END_TEST
 
+
+/* ---- issue 16: per-side windows, wide concat, the data-movement and vector types ---------------- */
+
+static df_layer *last(df_workload *w) { return &w->layers[w->n_layers - 1]; }
+
+/* expect_err that keeps the workload for the next case */
+static void refused(df_workload *w, int32_t layer, const char *ptr, const char *needle) {
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_EINVAL);
+    ck_assert_int_eq(e.layer, layer);
+    ck_assert_str_eq(e.pointer, ptr);
+    ck_assert_msg(strstr(e.msg, needle) != NULL, "message '%s' lacks '%s'", e.msg, needle);
+}
+
+static void valid(df_workload *w) {
+    df_err e;
+    ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
+}
+
+START_TEST(test_per_side_window) {
+    df_workload w;
+    df_workload_init(&w, "t");
+    /* inception_v3's 1x7 conv on 17x17, pads (0, 0, 3, 3): 17x17 out, 7 MACs per output per channel */
+    lay(&w, DF_LAYER_CONV, 192, 128, 18, 18, 1, 7, 1, 0, 1, -1, -99);
+    last(&w)->pad_l = last(&w)->pad_r = 3;
+    valid(&w);
+    ck_assert_int_eq(w.layers[0].P, 18);
+    ck_assert_int_eq(w.layers[0].Q, 18);
+    ck_assert_int_eq(df_layer_macs(&w.layers[0]), 192LL * 18 * 18 * 128 * 7);
+    ck_assert(!df_layer_pads_symmetric(&w.layers[0]));
+    /* ceil-mode pooling: 3x3 stride 2 on 18 is 8 rows; one extra bottom/right pad makes it 9 */
+    lay(&w, DF_LAYER_POOL, 192, 192, 18, 18, 3, 3, 2, 0, 1, 0, -99);
+    last(&w)->pad_b = last(&w)->pad_r = 1;
+    valid(&w);
+    ck_assert_int_eq(w.layers[1].P, 9);
+    /* unequal strides: rows 1, cols 2 */
+    lay(&w, DF_LAYER_CONV, 8, 192, 9, 9, 1, 3, 1, 0, 1, 1, -99);
+    last(&w)->stride_x = 2;
+    valid(&w);
+    ck_assert_int_eq(w.layers[2].P, 9);
+    ck_assert_int_eq(w.layers[2].Q, 4);
+    /* both pad and pad_* given; a side pad not below the kernel */
+    last(&w)->pad = 1;
+    last(&w)->pad_t = 1;
+    refused(&w, 2, "/layers/2/pad", "not both");
+    last(&w)->pad = 0;
+    refused(&w, 2, "/layers/2/pad_top", "not smaller than the kernel rows");
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_wide_concat) {
+    df_workload w;
+    df_workload_init(&w, "t");
+    int32_t ins[DF_MAX_INPUTS];
+    for (int j = 0; j < DF_MAX_INPUTS; j++) ins[j] = conv(&w, 32, 3, 8, 8, 3, 1, 1, -1);
+    df_layer l;
+    memset(&l, 0, sizeof l);
+    l.type = DF_LAYER_CONCAT;
+    l.K = l.C = 32 * DF_MAX_INPUTS;
+    l.Y = l.X = 8;
+    l.R = l.S = l.stride = l.groups = 1;
+    l.n_inputs = DF_MAX_INPUTS;
+    memcpy(l.inputs, ins, sizeof ins);
+    ck_assert_int_eq(df_workload_add(&w, &l, NULL), DF_OK);
+    valid(&w);
+    ck_assert_int_eq(DF_MAX_INPUTS, 64); /* densenet201 concatenates 49 */
+    last(&w)->n_inputs = DF_MAX_INPUTS + 1;
+    refused(&w, DF_MAX_INPUTS, "/layers/64/inputs", "needs 1 to 64 inputs");
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_vector_types) {
+    df_workload w;
+    df_workload_init(&w, "t");
+    /* ViT-like: 768 x 197 tokens; norm, softmax of 12 x 197 scores, gelu, a transpose and a slice */
+    lay(&w, DF_LAYER_NORM, 768, 768, 197, 1, 1, 1, 1, 0, 1, -1, -99);
+    lay(&w, DF_LAYER_ELTWISE, 768, 768, 197, 1, 1, 1, 1, 0, 1, 0, -99);
+    last(&w)->op = DF_OP_GELU;
+    lay(&w, DF_LAYER_LAYOUT, 197, 768, 197, 1, 1, 1, 1, 0, 1, 1, -99);
+    last(&w)->out_y = 768; /* transpose: 197 channels x 768 rows */
+    lay(&w, DF_LAYER_LAYOUT, 768, 768, 197, 1, 1, 1, 1, 0, 1, 1, -99);
+    last(&w)->op = DF_OP_SLICE;
+    last(&w)->out_y = 1; /* the class token */
+    lay(&w, DF_LAYER_SOFTMAX, 768, 768, 197, 1, 1, 1, 1, 0, 1, 0, -99);
+    valid(&w);
+    ck_assert_int_eq(df_layer_op_of(&w.layers[0]), DF_OP_LAYERNORM);
+    ck_assert_str_eq(df_layer_op_name(df_layer_op_of(&w.layers[1])), "gelu");
+    ck_assert_int_eq(w.layers[2].P, 768);
+    ck_assert_int_eq(df_layer_out_elems(&w.layers[3]), 768);
+    for (int i = 0; i < w.n_layers; i++) ck_assert_int_eq(df_layer_macs(&w.layers[i]), 0);
+    ck_assert_int_eq(df_layer_weight_elems(&w.layers[0]), 2 * 768);
+    ck_assert_int_eq(df_layer_weight_elems(&w.layers[4]), 0);
+    ck_assert_int_eq(df_layer_type_feature(DF_LAYER_NORM), DF_LAYER_POOL);
+    ck_assert_int_eq(df_layer_type_feature(DF_LAYER_DECONV), DF_LAYER_CONV);
+    ck_assert_int_eq(df_layer_type_feature(DF_LAYER_ELTWISE), DF_LAYER_ADD);
+    df_layer_type t;
+    ck_assert_int_eq(df_layer_type_parse("softmax", &t), DF_OK);
+    ck_assert_int_eq(t, DF_LAYER_SOFTMAX);
+    df_layer_op op;
+    ck_assert_int_eq(df_layer_op_parse(DF_LAYER_LAYOUT, "shuffle", &op), DF_OK);
+    ck_assert_int_eq(df_layer_op_parse(DF_LAYER_LAYOUT, "gelu", &op), DF_EINVAL); /* another type's op */
+    /* a transpose must keep every element; a slice cannot grow; gelu is not a layout op */
+    w.layers[2].out_y = 700;
+    refused(&w, 2, "/layers/2/K", "must be equal");
+    w.layers[2].out_y = 768;
+    w.layers[3].out_y = 300;
+    refused(&w, 3, "/layers/3/K", "cannot be larger");
+    w.layers[3].out_y = 1;
+    w.layers[3].op = DF_OP_GELU;
+    refused(&w, 3, "/layers/3/op", "not one of layout's");
+    w.layers[3].op = DF_OP_SLICE;
+    w.layers[4].out_y = 3;
+    refused(&w, 4, "/layers/4/P", "derives its output size");
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_resize_deconv) {
+    df_workload w;
+    df_workload_init(&w, "t");
+    lay(&w, DF_LAYER_RESIZE, 21, 21, 28, 28, 1, 1, 1, 0, 1, -1, -99);
+    refused(&w, 0, "/layers/0/P", "needs the output size");
+    last(&w)->out_y = last(&w)->out_x = 224;
+    last(&w)->op = DF_OP_LINEAR;
+    valid(&w);
+    ck_assert_int_eq(df_layer_out_elems(&w.layers[0]), 21 * 224 * 224);
+    /* ConvTranspose 4x4 stride 2 pads 1: 224 -> 448; MACs C*Y*X*(K/g)*R*S */
+    lay(&w, DF_LAYER_DECONV, 8, 21, 224, 224, 4, 4, 2, 1, 1, 0, -99);
+    valid(&w);
+    ck_assert_int_eq(w.layers[1].P, 448);
+    ck_assert_int_eq(df_layer_macs(&w.layers[1]), 21LL * 224 * 224 * 8 * 16);
+    ck_assert_int_eq(df_layer_weight_elems(&w.layers[1]), 21LL * 8 * 16);
+    last(&w)->out_y = 449; /* output_padding 1 < stride */
+    valid(&w);
+    ck_assert_int_eq(w.layers[1].P, 449);
+    last(&w)->out_y = 450;
+    refused(&w, 1, "/layers/1/P", "output_padding");
+    df_workload_free(&w);
+}
+END_TEST
+
+/* The new types read from JSON, written back identically, and costed: never zero when they move data. */
+START_TEST(test_vector_types_json_and_cost) {
+    const char *txt =
+        "{\"name\": \"vec\", \"layers\": ["
+        "{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 32, \"X\": 32, \"R\": 1, \"S\": 7, \"pad_left\": 3, \"pad_right\": 3},"
+        "{\"type\": \"deconv\", \"K\": 8, \"C\": 16, \"Y\": 32, \"X\": 32, \"R\": 4, \"stride\": 2, \"pad\": 1, \"P\": 65},"
+        "{\"type\": \"resize\", \"op\": \"linear\", \"K\": 8, \"C\": 8, \"Y\": 65, \"X\": 64, \"P\": 130, \"Q\": 128},"
+        "{\"type\": \"layout\", \"op\": \"shuffle\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128},"
+        "{\"type\": \"norm\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128},"
+        "{\"type\": \"softmax\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128},"
+        "{\"type\": \"eltwise\", \"op\": \"mul\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128, \"inputs\": [5, 4]}]}";
+    json_error_t je;
+    json_t *j = json_loads(txt, 0, &je);
+    ck_assert_msg(j != NULL, "%s", je.text);
+    df_workload w;
+    df_err e;
+    ck_assert_msg(df_workload_from_json(j, "", 0, &w, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
+    json_decref(j);
+    ck_assert_int_eq(w.layers[0].Q, 32);
+    ck_assert_int_eq(w.layers[1].P, 65);
+    ck_assert_int_eq(w.layers[1].Q, 64);
+    ck_assert_int_eq(df_layer_op_of(&w.layers[2]), DF_OP_LINEAR);
+    ck_assert_int_eq(df_layer_op_of(&w.layers[3]), DF_OP_SHUFFLE);
+    ck_assert_int_eq(df_layer_op_of(&w.layers[6]), DF_OP_MUL);
+    /* round trip */
+    json_t *back = df_workload_to_json(&w);
+    df_workload w2;
+    ck_assert_msg(df_workload_from_json(back, "", 0, &w2, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
+    json_decref(back);
+    ck_assert_int_eq(w2.n_layers, w.n_layers);
+    for (int i = 0; i < w.n_layers; i++) {
+        ck_assert_int_eq(w2.layers[i].type, w.layers[i].type);
+        ck_assert_int_eq(df_layer_op_of(&w2.layers[i]), df_layer_op_of(&w.layers[i]));
+        ck_assert_int_eq(w2.layers[i].P, w.layers[i].P);
+        ck_assert_int_eq(w2.layers[i].Q, w.layers[i].Q);
+        ck_assert_int_eq(df_layer_macs(&w2.layers[i]), df_layer_macs(&w.layers[i]));
+    }
+    /* an op on a type without ops, P on a conv */
+    j = json_loads("{\"layers\": [{\"type\": \"conv\", \"op\": \"relu\", \"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, &je);
+    ck_assert_int_eq(df_workload_from_json(j, "", 0, &w2, &e), DF_EINVAL);
+    ck_assert_str_eq(e.pointer, "/layers/0/op");
+    json_decref(j);
+    df_workload_free(&w2);
+    /* cost: every layer alone moves data through DRAM and takes cycles */
+    df_hw hw;
+    ck_assert_int_eq(df_hw_preset("edge", &hw, NULL), DF_OK);
+    hw.buffer_bytes = 64 << 20;
+    df_net *n = NULL;
+    ck_assert_msg(df_net_init(&n, &w, &hw, 2, &e) == DF_OK, "%s", e.msg);
+    for (int i = 0; i < w.n_layers; i++) {
+        df_group_cost g;
+        df_group_eval(n, i, i, 1, &g);
+        const df_layer_figures *f = df_net_layer_figures(n, i);
+        ck_assert_msg(g.feasible, "layer %d", i);
+        ck_assert_msg(g.latency_cycles > 0 && g.dram_bytes > 0 && g.energy_pj > 0 && f->compute_cycles > 0,
+                      "layer %d (%s) costed as zero", i, df_layer_type_name(w.layers[i].type));
+        ck_assert_msg(f->macs == (double)df_layer_macs(&w.layers[i]), "layer %d", i);
+        ck_assert_int_eq(f->out_elems, df_layer_out_elems(&w.layers[i]));
+    }
+    /* fusing the chain keeps the intermediates on chip: less DRAM than layer by layer */
+    df_group_cost all, one;
+    df_group_eval(n, 2, 6, 1, &all);
+    double lbl = 0;
+    for (int i = 2; i <= 6; i++) { df_group_eval(n, i, i, 1, &one); lbl += one.dram_bytes; }
+    ck_assert(all.feasible && all.dram_bytes < lbl);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *workload_suite(void) {
     Suite *s = suite_create("workload");
     TCase *tc = tcase_create("core");
@@ -441,6 +656,11 @@ static Suite *workload_suite(void) {
     tcase_add_test(tc, test_shape_mismatch);
     tcase_add_test(tc, test_type_rules);
     tcase_add_test(tc, test_layer_limits);
+    tcase_add_test(tc, test_per_side_window);
+    tcase_add_test(tc, test_wide_concat);
+    tcase_add_test(tc, test_vector_types);
+    tcase_add_test(tc, test_resize_deconv);
+    tcase_add_test(tc, test_vector_types_json_and_cost);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -226,7 +226,8 @@ START_TEST(test_efficientnet_se) {
 }
 END_TEST
 
-/* Names are non-empty and unique; the CNNs other than EfficientNet have one output, the last layer. */
+/* Names are non-empty and unique; the CNNs other than EfficientNet have one output, the last layer; a
+ * decode step also outputs each block's new k and v (appended to the KV cache). */
 START_TEST(test_names_and_outputs) {
     for (int32_t n = 0; n < df_zoo_count(); n++) {
         df_workload w;
@@ -238,8 +239,12 @@ START_TEST(test_names_and_outputs) {
                               w.layers[i].name);
         }
         if (strcmp(w.name, "efficientnet_b0") != 0) {
-            for (int32_t i = 0; i + 1 < w.n_layers; i++)
-                ck_assert_msg(count_consumers(&w, i) > 0, "%s: %s has no consumer", w.name, w.layers[i].name);
+            for (int32_t i = 0; i + 1 < w.n_layers; i++) {
+                size_t nl = strlen(w.layers[i].name);
+                int cache = strstr(w.name, "_decode") && nl > 7 &&
+                            (!strcmp(w.layers[i].name + nl - 7, ".attn.k") || !strcmp(w.layers[i].name + nl - 7, ".attn.v"));
+                ck_assert_msg(count_consumers(&w, i) > 0 || cache, "%s: %s has no consumer", w.name, w.layers[i].name);
+            }
         }
         ck_assert_int_eq(count_consumers(&w, w.n_layers - 1), 0);
         df_workload_free(&w);
@@ -352,9 +357,10 @@ START_TEST(test_unknown_and_catalog) {
     ck_assert_int_eq(df_zoo_build("ResNet50", NULL, &w, NULL), DF_ENOTFOUND);
     df_zoo_opts bad = {.seq_len = 5000};
     ck_assert_int_eq(df_zoo_build("nope", &bad, &w, &e), DF_ENOTFOUND); /* the name is checked first */
-    ck_assert_int_eq(df_zoo_count(), 7);
+    ck_assert_int_eq(df_zoo_count(), 12);
     static const char *const names[] = {"resnet18", "resnet50", "mobilenetv2", "mnasnet", "vgg16", "efficientnet_b0",
-                                        "bert_base"};
+                                        "bert_base", "vit_b_16", "gpt2_small", "gpt2_small_decode", "llama7b_block",
+                                        "llama7b_block_decode"};
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         ck_assert_str_eq(df_zoo_name(i), names[i]);
         build_ok(df_zoo_name(i), NULL, &w);
@@ -363,9 +369,100 @@ START_TEST(test_unknown_and_catalog) {
         ck_assert_ptr_nonnull(df_zoo_description(i));
         df_workload_free(&w);
     }
-    ck_assert_ptr_null(df_zoo_name(7));
+    ck_assert_ptr_null(df_zoo_name(12));
     ck_assert_ptr_null(df_zoo_name(-1));
-    ck_assert_ptr_null(df_zoo_description(7));
+    ck_assert_ptr_null(df_zoo_description(12));
+}
+END_TEST
+
+
+/* ---- transformers (issue 16): MACs in closed form from the reference definitions, checked against
+ * published figures; weight counts against the published parameter counts ---------------------- */
+
+static int64_t weights_of(const df_workload *w) {
+    int64_t s = 0;
+    for (int32_t i = 0; i < w->n_layers; i++) s += df_layer_weight_elems(&w->layers[i]);
+    return s;
+}
+
+static int count_type(const df_workload *w, df_layer_type t) {
+    int n = 0;
+    for (int32_t i = 0; i < w->n_layers; i++) n += w->layers[i].type == t;
+    return n;
+}
+
+/* MACs of one pre-LN block: q, k, v, out (4 T d^2), scores and context (2 T L d), MLP (2 or 3 T d ff) */
+static int64_t block_macs(int64_t T, int64_t L, int64_t d, int64_t ff, int mats) {
+    return 4 * T * d * d + 2 * T * L * d + mats * T * d * ff;
+}
+
+START_TEST(test_vit_b_16) {
+    df_workload w;
+    build_ok("vit_b_16", NULL, &w);
+    /* patch embedding 768 x 3 x 16 x 16 over 14 x 14, 12 blocks of 197 tokens, head 768 x 1000 */
+    int64_t macs = 768LL * 3 * 16 * 16 * 196 + 12 * block_macs(197, 197, 768, 3072, 2) + 768 * 1000;
+    ck_assert_int_eq(df_workload_macs(&w), macs);
+    ck_assert_int_eq(macs, 17563828224LL); /* = the vit_b_16 ONNX export's count (docs/onnx_coverage.md) */
+    /* torchvision's ViT_B_16_Weights: 17.56 GFLOPS (multiply-accumulates), 86,567,656 parameters:
+     * the matmul/conv/fc weights and the 2 x 768 of each of the 25 layer-norms here; biases (and the
+     * class token and position embedding, 197 x 768 + 768) are not costed weights */
+    ck_assert(fabs(macs / 1e9 - 17.56) < 0.005 * 17.56);
+    int64_t biases = 768 + 12 * (3 * 768 + 768 + 3072 + 768) + 1000, embed = 197 * 768 + 768;
+    ck_assert_int_eq(weights_of(&w) + biases + embed, 86567656LL);
+    ck_assert_int_eq(count_type(&w, DF_LAYER_NORM), 25);
+    ck_assert_int_eq(count_type(&w, DF_LAYER_SOFTMAX), 12);
+    ck_assert_int_eq(count_type(&w, DF_LAYER_ELTWISE), 12);
+    ck_assert_int_eq(count_type(&w, DF_LAYER_LAYOUT), 3); /* tokens, class token in, class token out */
+    ck_assert_int_eq(w.layers[w.n_layers - 1].C, 768);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_gpt2_small) {
+    df_workload w;
+    for (int32_t T = 1; T <= 1024; T *= 8) {
+        df_zoo_opts o = {.seq_len = T};
+        build_ok("gpt2_small", &o, &w);
+        int64_t macs = 12 * block_macs(T, T, 768, 3072, 2) + (int64_t)T * 768 * 50257;
+        ck_assert_int_eq(df_workload_macs(&w), macs);
+        /* HF gpt2: 124,439,808 parameters = these weights (lm_head tied to wte) + wpe (1024 x 768) +
+         * the biases of c_attn, c_proj, c_fc, c_proj (12 x 9 x 768) */
+        ck_assert_int_eq(weights_of(&w) + 1024 * 768 + 12 * 9 * 768, 124439808LL);
+        df_workload_free(&w);
+        build_ok("gpt2_small_decode", &o, &w);
+        /* one token over a cache of T: the matmul weights once, plus 2 T d per block for the cache */
+        int64_t dec = 12 * (12LL * 768 * 768 + 2LL * T * 768) + 768LL * 50257;
+        ck_assert_int_eq(df_workload_macs(&w), dec);
+        ck_assert_int_eq(w.layers[0].Y, 1);
+        df_workload_free(&w);
+    }
+    /* Kaplan et al. 2020 (eq. 2.2): forward ~ 2N + 2 n_layer n_ctx d FLOPs per token, N = 12 n_layer d^2
+     * non-embedding parameters; with the full (unmasked) T x T products counted that is N + 2 n_layer T d
+     * MACs per token (plus the lm_head's d x vocab) */
+    df_zoo_opts o = {.seq_len = 1024};
+    build_ok("gpt2_small", &o, &w);
+    double per_token = (double)df_workload_macs(&w) / 1024, N = 12.0 * 12 * 768 * 768;
+    ck_assert(fabs(per_token - (N + 2.0 * 12 * 1024 * 768 + 768.0 * 50257)) < 1);
+    df_workload_free(&w);
+}
+END_TEST
+
+START_TEST(test_llama7b_block) {
+    df_workload w;
+    df_zoo_opts o = {.seq_len = 2048};
+    build_ok("llama7b_block", &o, &w);
+    ck_assert_int_eq(df_workload_macs(&w), block_macs(2048, 2048, 4096, 11008, 3));
+    /* LLaMA-7B: 6,738,415,616 parameters = 32 blocks (4 d^2 + 3 d ff + 2 norms of d) + embeddings and
+     * lm_head (2 x 32000 x 4096) + the final norm; our norm counts 2 d (gain and bias) where RMSNorm has d */
+    int64_t block = weights_of(&w) - 2 * 4096;
+    ck_assert_int_eq(32 * block + 2LL * 32000 * 4096 + 4096, 6738415616LL);
+    ck_assert_int_eq(count_type(&w, DF_LAYER_ELTWISE), 2); /* silu, gate * up */
+    df_workload_free(&w);
+    build_ok("llama7b_block_decode", &o, &w);
+    ck_assert_int_eq(df_workload_macs(&w), 4LL * 4096 * 4096 + 2LL * 2048 * 4096 + 3LL * 4096 * 11008);
+    /* the KV cache (2 x 2048 x 4096) is read as the weight operand of scores and context */
+    ck_assert_int_eq(weights_of(&w) - 2 * 2 * 4096 - (4LL * 4096 * 4096 + 3LL * 4096 * 11008), 2LL * 2048 * 4096);
+    df_workload_free(&w);
 }
 END_TEST
 
@@ -382,6 +479,9 @@ static Suite *zoo_suite(void) {
     tcase_add_test(tc, test_bert_edges);
     tcase_add_test(tc, test_bert_seq_len_bounds);
     tcase_add_test(tc, test_unknown_and_catalog);
+    tcase_add_test(tc, test_vit_b_16);
+    tcase_add_test(tc, test_gpt2_small);
+    tcase_add_test(tc, test_llama7b_block);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -249,41 +249,51 @@ static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, 
 
 #define STACK_LAYERS 512
 
-/* The one group scoring ([DESIGN] §2). per_layer (nullable) receives, for each layer of the group,
- * the bytes live on chip while it runs under the same resident/streamed decision; their max is
- * out->footprint_bytes. Returns DF_OK, DF_EINVAL (bad range) or DF_ENOMEM (long group, no memory). */
-static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out,
-                      df_layer_footprint *per_layer) {
-    memset(out, 0, sizeof *out);
-    int32_t len = last - first + 1;
-    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) { out->footprint_bytes = INT64_MAX; return DF_EINVAL; }
-    /* Per-layer accumulators over the group (index l - first): live held activations (difference
-     * array), streamed tiles, DRAM elements per sample. */
+/* Per-layer accumulators of one group (index l - first), filled by pass_liveness. */
+typedef struct {
+    int64_t *live;   /* [len+1] difference array of held activations (per sample) */
+    int64_t *tile;   /* [len] streamed tiles live while the layer runs (per sample) */
+    double *dram;    /* [len] DRAM activation elements per sample */
+    double wsum;     /* group weight elements */
+    void *heap;      /* owned when the group is longer than the stack arrays */
     int64_t st_live[STACK_LAYERS + 1], st_tile[STACK_LAYERS];
     double st_dram[STACK_LAYERS];
-    int64_t *live = st_live, *tile = st_tile;
-    double *dram = st_dram;
-    void *heap = NULL;
+} group_scratch;
+
+static int scratch_init(group_scratch *s, int32_t len) {
+    s->heap = NULL;
+    s->wsum = 0;
     if (len > STACK_LAYERS) {
-        heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
-        if (!heap) { out->footprint_bytes = INT64_MAX; return DF_ENOMEM; }
-        live = heap;
-        tile = live + len + 1;
-        dram = (double *)(tile + len);
-    } else {
-        memset(live, 0, (size_t)(len + 1) * sizeof *live);
-        memset(tile, 0, (size_t)len * sizeof *tile);
-        memset(dram, 0, (size_t)len * sizeof *dram);
+        s->heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
+        if (!s->heap) return DF_ENOMEM;
+        s->live = s->heap;
+        s->tile = s->live + len + 1;
+        s->dram = (double *)(s->tile + len);
+        return DF_OK;
     }
+    s->live = s->st_live;
+    s->tile = s->st_tile;
+    s->dram = s->st_dram;
+    memset(s->live, 0, (size_t)(len + 1) * sizeof *s->live);
+    memset(s->tile, 0, (size_t)len * sizeof *s->tile);
+    memset(s->dram, 0, (size_t)len * sizeof *s->dram);
+    return DF_OK;
+}
+
+/* Pass 1, liveness ([DESIGN] §2): for every tensor the group touches, where it lives on chip (held
+ * from producer or first consumer to its last consumer in the group, as a difference array; or
+ * streamed through a tile) and how often it crosses DRAM (once per sample). */
+static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_scratch *s) {
     const df_layer *ly = n->w.layers;
-    double wsum = 0;
+    int64_t *live = s->live, *tile = s->tile;
+    double *dram = s->dram;
     for (int32_t i = first; i <= last; i++) {
         const df_layer *l = &ly[i];
         int32_t k = i - first;
-        wsum += (double)n->fig[i].weight_elems;
-        /* Output tensor of i ([DESIGN] §2): held on chip from i to its last consumer inside the group;
-         * written to DRAM once per sample if consumed after the group or a network output; when not
-         * held it streams out through a one-row tile. */
+        s->wsum += (double)n->fig[i].weight_elems;
+        /* Output tensor of i: held on chip from i to its last consumer inside the group; written to
+         * DRAM once per sample if consumed after the group or a network output; when not held it
+         * streams out through a one-row tile. */
         int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
         int32_t last_in = -1, external = (lo == hi);
         for (int32_t c = lo; c < hi; c++) {
@@ -318,46 +328,58 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
             else tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
         }
     }
-    /* Peak footprint ([DESIGN] §2): activations x m, plus either all group weights (resident) or the
-     * current layer's weight tile (streamed). */
+}
+
+static int64_t bytes_i64(double b) { return b > 9.0e18 ? INT64_MAX : (int64_t)b; }
+
+/* Pass 2, peak and residency ([DESIGN] §2): activations x m, plus either all group weights
+ * (resident, when they fit with the activation peak) or the current layer's weight tile (streamed).
+ * Fills the footprint fields of out and, when per_layer is given, each layer's live bytes. */
+static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
+                           df_group_cost *out, df_layer_footprint *per_layer) {
+    int32_t len = last - first + 1;
     double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
     int64_t run = 0, peak_act = -1, peak_stream = -1;
     int32_t peak_act_l = first, peak_stream_l = first;
     for (int32_t k = 0; k < len; k++) {
-        run += live[k];
-        int64_t act = run + tile[k];
+        run += s->live[k];
+        int64_t act = run + s->tile[k];
         if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
-        int64_t s = (int64_t)m * act + n->w_tile[first + k];
-        if (s > peak_stream) { peak_stream = s; peak_stream_l = first + k; }
+        int64_t st = (int64_t)m * act + n->w_tile[first + k];
+        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
     }
-    double res_bytes = (wsum + (double)m * peak_act) * eb;
+    double res_bytes = (s->wsum + (double)m * peak_act) * eb;
     int resident = res_bytes <= budget;
     double fp = resident ? res_bytes : (double)peak_stream * eb;
     out->weights_resident = resident;
     out->micro_batch = m;
     out->n_micro = (n->N + m - 1) / m;
-    out->footprint_bytes = fp > 9.0e18 ? INT64_MAX : (int64_t)fp;
+    out->footprint_bytes = bytes_i64(fp);
     out->peak_layer = resident ? peak_act_l : peak_stream_l;
     out->feasible = fp <= budget;
-    if (per_layer) {
-        run = 0;
-        for (int32_t k = 0; k < len; k++) {
-            run += live[k];
-            double act = (double)m * (double)(run + tile[k]) * eb;
-            double wb = (resident ? wsum : (double)n->w_tile[first + k]) * eb;
-            per_layer[k].weight_bytes = wb > 9.0e18 ? INT64_MAX : (int64_t)wb;
-            per_layer[k].bytes = act + wb > 9.0e18 ? INT64_MAX : (int64_t)(act + wb);
-        }
+    if (!per_layer) return;
+    run = 0;
+    for (int32_t k = 0; k < len; k++) {
+        run += s->live[k];
+        double act = (double)m * (double)(run + s->tile[k]) * eb;
+        double wb = (resident ? s->wsum : (double)n->w_tile[first + k]) * eb;
+        per_layer[k].weight_bytes = bytes_i64(wb);
+        per_layer[k].bytes = bytes_i64(act + wb);
     }
-    /* Latency: micro-batches run the group's layers in turn ([DNNF] §3); the last micro-batch may be
-     * partial. Resident weights are loaded with the first micro-batch only, streamed ones with every
-     * micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+}
+
+/* Pass 3, latency and energy: micro-batches run the group's layers in turn ([DNNF] §3); the last
+ * micro-batch may be partial. Resident weights are loaded with the first micro-batch only, streamed
+ * ones with every micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
+                             df_group_cost *out) {
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    int resident = out->weights_resident;
     double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0;
     const df_energy *e = &n->hw.energy;
     for (int32_t i = first; i <= last; i++) {
         const df_layer_figures *f = &n->fig[i];
-        double W = (double)f->weight_elems, dps = dram[i - first];
+        double W = (double)f->weight_elems, dps = s->dram[i - first];
         double loads = resident ? 1 : nmb;
         if (nmb == 1) {
             lat += step_cycles(n, i, lastsz, dps, W);
@@ -376,15 +398,33 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
     }
     out->latency_cycles = lat;
     out->energy_pj = energy;
-    out->dram_bytes = dram_el * eb;
+    out->dram_bytes = dram_el * n->hw.elem_bytes;
     out->compute_cycles = compute;
     out->macs = macs;
-    free(heap);
+}
+
+/* The one group scoring ([DESIGN] §2) as three passes: liveness, peak/residency, latency/energy.
+ * per_layer (nullable) receives, for each layer of the group, the bytes live on chip while it runs
+ * under the same resident/streamed decision; their max is out->footprint_bytes. Returns DF_OK,
+ * DF_EINVAL (bad range) or DF_ENOMEM (long group, no memory); on error out says infeasible with
+ * footprint_bytes = INT64_MAX, so a caller that ignores the code still never accepts the group. */
+static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out,
+                      df_layer_footprint *per_layer) {
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    int32_t len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
+    group_scratch s;
+    if (scratch_init(&s, len) != DF_OK) return DF_ENOMEM;
+    pass_liveness(n, first, last, &s);
+    pass_footprint(n, first, last, m, &s, out, per_layer);
+    pass_time_energy(n, first, last, m, &s, out);
+    free(s.heap);
     return DF_OK;
 }
 
-void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
-    (void)group_eval(n, first, last, m, out, NULL);
+int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+    return group_eval(n, first, last, m, out, NULL);
 }
 
 int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
@@ -415,7 +455,7 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     int32_t worst = -1;
     for (int32_t i = 0; i < n->L; i++) {
         df_group_cost g;
-        df_group_eval(n, i, i, 1, &g);
+        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         if (!g.feasible && g.footprint_bytes > need) { need = g.footprint_bytes; worst = i; }
     }
     if (worst < 0) return DF_OK;
@@ -428,6 +468,13 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     return DF_EINFEASIBLE;
 }
 
+/* Names group g in err's pointer ("/groups/<g>"): formatted on failure only, never on the success
+ * path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
+static int at_group(df_err *err, int32_t g, int rc) {
+    if (err) snprintf(err->pointer, sizeof err->pointer, "/groups/%d", (int)g);
+    return rc;
+}
+
 int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_group_cost *per_group, df_err *err) {
     df_err_clear(err);
     memset(mt, 0, sizeof *mt);
@@ -436,17 +483,19 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
     mt->feasible = 1;
     for (int32_t g = 0; g < map->n_groups; g++) {
         const df_group *gr = &map->groups[g];
-        char ptr[48];
-        snprintf(ptr, sizeof ptr, "/groups/%d", g);
         if (gr->first != next)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d starts at layer %d, expected %d (groups must be "
-                              "contiguous and cover every layer in order)", g, gr->first, next);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d starts at layer %d, expected %d (groups "
+                                               "must be contiguous and cover every layer in order)", g, gr->first, next));
         if (gr->last < gr->first || gr->last >= n->L)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d: last = %d out of range [%d, %d]", g, gr->last, gr->first, n->L - 1);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: last = %d out of range [%d, %d]", g,
+                                               gr->last, gr->first, n->L - 1));
         if (gr->micro_batch < 1 || gr->micro_batch > n->N)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d: micro_batch = %d out of range [1, %d]", g, gr->micro_batch, n->N);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]",
+                                               g, gr->micro_batch, n->N));
         df_group_cost gc;
-        df_group_eval(n, gr->first, gr->last, gr->micro_batch, &gc);
+        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, NULL) != DF_OK)
+            return df_err_set(err, DF_ENOMEM, NULL, "out of memory scoring group %d (%d layers)", g,
+                              gr->last - gr->first + 1);
         if (per_group) per_group[g] = gc;
         mt->feasible &= gc.feasible;
         mt->latency_cycles += gc.latency_cycles;

@@ -34,7 +34,10 @@ typedef struct {
     double macs;
     double compute_cycles;  /* PE-array cycles from the dataflow's spatial unrolling */
     double utilization;     /* macs / (compute_cycles * PEs) */
-    double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws: per pass) */
+    double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws and
+                                      rs: per micro-batch, as the PEs keep them for all its samples) */
+    double passes;          /* processing passes (per micro-batch for ws/rs, per sample for os) */
+    double active_pes;      /* PEs busy in a full pass */
     int64_t weight_elems, out_elems;
 } df_layer_figures;
 

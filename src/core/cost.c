@@ -36,7 +36,8 @@ struct df_net {
     int32_t *cons_off;      /* [L+2] CSR offsets of consumers per tensor (tensor L = network input) */
     int32_t *cons;          /* ascending consumer layer indices, each layer at most once per tensor */
     double *noc_ps;         /* [L] buffer<->array elements per sample */
-    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws weights, [NVDLA]) */
+    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws/rs weights: stationary) */
+    struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
     double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
 };
 
@@ -44,78 +45,191 @@ static inline int32_t tensor_of(const df_net *n, int32_t producer) { return prod
 
 static double ceil_div(double a, double b) { return ceil(a / b); }
 
-/* Per-sample compute cycles and buffer<->array traffic of one layer on the PE array.
+/* How one layer runs on the array as processing passes ([EYE17] §IV "processing pass"; [MAESTRO]
+ * §4.3 steady state): npass passes, each computing c1 cycles and moving w1 weights, x1 inputs,
+ * p1 psums read back and o1 psums/outputs written (elements). per_sample = 0: a pass processes every
+ * sample of the micro-batch, so c1, x1, p1, o1 are per sample and w1 is per pass; per_sample = 1: the
+ * passes repeat for every sample and all figures are per pass. streamed: elementwise layers without
+ * passes. ct: input channels one pass consumes (the streamed input's line buffer holds only these,
+ * the psums of the output row stay in the buffer). */
+typedef struct df_pass_plan_s {
+    double npass, c1, w1, x1, p1, o1, ct;
+    int per_sample, streamed;
+} df_pass_plan;
+
+/* Smallest padded work ceil(n / (x k)) x k over tile sizes k in [1, kmax] for x parallel units, the
+ * largest such k on ties: the tile a PE holds in its scratchpad, chosen so that no pass runs half
+ * empty when a smaller tile divides the work evenly (Eyeriss picks p = 16 filters for AlexNet CONV1's
+ * 96 = 2 sets x 16 x 3 passes although 20 would fit, [EYE17] Table IV). */
+static double best_tile(double n, double x, double kmax, double *k_out) {
+    double best = INFINITY, bk = 1;
+    kmax = fmax(1, fmin(kmax, ceil_div(n, x)));
+    for (double k = 1; k <= kmax; k++) {
+        double w = ceil_div(n, x * k) * k;
+        if (w <= best) { best = w; bk = k; }
+    }
+    *k_out = bk;
+    return best;
+}
+
+/* Row-stationary pass tiling ([EYERISS] §V, [EYE17] §IV): a logical PE set of R filter rows x E
+ * ofmap rows; each PE runs 1-D convolutions (S weights over Q outputs) for p filters x q channels
+ * held in its scratchpads (p q S <= filter spad, q S <= ifmap spad, p <= psum spad). The set is placed
+ * on the physical array as it is when it fits, folded into segments stacked vertically when it is too
+ * wide but the segments fit (CONV2's 5 x 27 as 5 x 14 + 5 x 13), else strip-mined into sets of e
+ * ofmap rows (CONV1's 11 x 55 as 11 x 7); filter rows beyond the array height fold over time. The
+ * sets on the array are split into r sets over channels (psums accumulated down the columns) and t
+ * sets over filters (ifmaps multicast to them). One processing pass: every set runs its p x q tile,
+ * for all samples of the micro-batch (weights reused across them, [EYE17] parameter n). */
+static void rs_plan(const df_layer *l, const df_hw *hw, double G, double Kg, double Cg, df_layer_figures *f,
+                    df_pass_plan *pp) {
+    double rows = hw->pe_rows, cols = hw->pe_cols;
+    double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
+    double rf_w = hw->rf_w > 0 ? hw->rf_w : 224, rf_in = hw->rf_in > 0 ? hw->rf_in : 12;
+    double rf_out = hw->rf_out > 0 ? hw->rf_out : 24;
+    double rfold = ceil_div(R, rows), Rr = ceil_div(R, rfold);
+    double e, strips = 1, sets;
+    if (P <= cols) {
+        e = P;
+        sets = floor(rows / Rr) * floor(cols / P);
+    } else if (Rr * ceil_div(P, cols) <= rows) {
+        e = P;
+        sets = floor(rows / (Rr * ceil_div(P, cols)));
+    } else {
+        double best = -1;
+        e = 1;
+        for (double c = 1; c <= cols; c++) { /* most busy PEs per pass, the widest set on ties */
+            double u = P / (ceil_div(P, c) * c) * c * floor(cols / c);
+            if (u >= best) { best = u; e = c; }
+        }
+        sets = floor(rows / Rr) * floor(cols / e);
+        strips = ceil_div(P, e);
+    }
+    double qmax = fmax(1, floor(rf_in / S));
+    double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
+    double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));     /* columns the windows touch */
+    double Wt = (double)f->weight_elems, out = (double)f->out_elems;
+    /* The split r x t and the tiles p, q: fewest cycles, then (as Eyeriss's mapper optimises energy,
+     * [EYERISS] §VI) the least buffer<->array traffic: ifmaps re-sent per filter pass, psums written
+     * and read back per channel pass. */
+    double best = INFINITY, best_tr = INFINITY, br = 1, bq = 1, bp = 1, rmax = fmin(sets, Cg);
+    for (double r0 = 1; r0 <= rmax;) {
+        /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
+        double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
+        double wc = best_tile(Cg, r, qmax, &q);
+        double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
+        double wk = best_tile(Kg, t, pmax, &p);
+        double cyc = wc / r * wk / t; /* passes x p x q per unit of Q S, one sample */
+        double tr = Cg * ceil_div(Kg, p * t) * ty * tx + out / G * (2 * ceil_div(Cg, q * r) - 1);
+        if (cyc < best * (1 - 1e-12) || (cyc <= best * (1 + 1e-12) && tr < best_tr)) {
+            best = fmin(best, cyc); best_tr = tr; br = r; bq = q; bp = p;
+        }
+        r0 = r + 1;
+    }
+    double r = br, t = floor(sets / br), q = bq, p = bp;
+    double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
+    pp->per_sample = 0;
+    pp->npass = G * nf * nc * strips * rfold;
+    pp->c1 = p * q * Q * S;  /* MACs of one PE in one pass, one per cycle */
+    f->compute_cycles = pp->npass * pp->c1;
+    f->active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
+    /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the spads
+     * keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q channels,
+     * multicast to the t filter sets, re-sent for each filter pass. Psums: written per channel pass
+     * and row fold, read back for all but the first. */
+    f->noc_w = Wt * strips;
+    f->noc_in = G * Cg * nf * strips * ty * tx;
+    f->noc_out = out * (2 * nc * rfold - 1);
+    pp->w1 = f->noc_w / pp->npass;
+    pp->x1 = f->noc_in / pp->npass;
+    pp->o1 = out * nc * rfold / pp->npass;
+    pp->p1 = out * (nc * rfold - 1) / pp->npass;
+    pp->ct = fmin(Cg, q * r);
+}
+
+/* Per-sample compute cycles, buffer<->array traffic and the processing-pass tiling of one layer.
  * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
  * case with P = Q = 1; matmul maps its rows to P. */
-static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, int64_t in_total) {
+static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, df_pass_plan *pp,
+                          int64_t in_total) {
     memset(f, 0, sizeof *f);
+    memset(pp, 0, sizeof *pp);
     double rows = hw->pe_rows, cols = hw->pe_cols, pes = rows * cols;
     f->macs = (double)df_layer_macs(l);
     f->weight_elems = df_layer_weight_elems(l);
     f->out_elems = df_layer_out_elems(l);
     if (l->type == DF_LAYER_POOL || l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT) {
         /* No MACs: elementwise work on the array, one op per PE per cycle ([PRED] §2 treats
-         * non-MAC layers as data movement plus a vector op per element). */
+         * non-MAC layers as data movement plus a vector op per element); streamed, no passes. */
         double ops = l->type == DF_LAYER_POOL ? (double)f->out_elems * l->R * l->S
                    : l->type == DF_LAYER_ADD ? (double)f->out_elems * (l->n_inputs - 1) : 0.0;
         f->compute_cycles = ceil_div(ops, pes);
         f->noc_in = (double)in_total;
         f->noc_out = (double)f->out_elems;
-        f->utilization = 0;
+        f->active_pes = fmin(pes, ops);
+        pp->streamed = 1;
+        pp->ct = l->C;
         return;
     }
     double G = (l->type == DF_LAYER_FC) ? 1 : l->groups;
     double Kg = l->K / G, Cg = l->C / G;
     double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
-    double Wt = (double)f->weight_elems;
+    double Wt = (double)f->weight_elems, out = (double)f->out_elems;
     switch (hw->dataflow) {
     case DF_DATAFLOW_WS: {
-        /* [NVDLA]/[MAESTRO] KC-P: K on columns, C on rows; weights stay in the PEs while all outputs
-         * of the micro-batch stream past (temporal reuse over N*P*Q); inputs are multicast along a
-         * row to the K columns; psums are reduced spatially down the C rows. */
+        /* [NVDLA]/[MAESTRO] KC-P: K on columns, C on rows; one pass holds one cols x rows fold of the
+         * weights in the PEs while all outputs of the micro-batch stream past (temporal reuse over
+         * N*P*Q); inputs are multicast along a row to the K columns; psums are reduced spatially down
+         * the C rows and read back for every further C fold. */
         double kf = ceil_div(Kg, cols), cf = ceil_div(Cg, rows);
-        f->compute_cycles = G * kf * cf * P * Q * R * S;
+        pp->per_sample = 0;
+        pp->npass = G * kf * cf;
+        pp->c1 = P * Q * R * S;
+        f->compute_cycles = pp->npass * pp->c1;
+        f->active_pes = fmin(Kg, cols) * fmin(Cg, rows);
         f->noc_w = Wt;                                /* once per micro-batch (stationary) */
         /* re-read for every K fold; along a row the R x S window slides, so each output row reads
          * R x ((Q-1) stride + S) inputs per channel, not R x S per output (matches MAESTRO's KC-P
          * within 0.1% on stride-1 layers, docs/maestro/README.md) */
         f->noc_in = G * kf * Cg * P * R * fmin((Q - 1) * st + S, Q * S); /* stride > S skips columns */
-        f->noc_out = (double)f->out_elems * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
+        f->noc_out = out * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
+        pp->w1 = Wt / pp->npass;
+        pp->x1 = f->noc_in / pp->npass;
+        pp->o1 = out * cf / pp->npass;
+        pp->p1 = out * (cf - 1) / pp->npass;
+        pp->ct = fmin(Cg, rows);
         break;
     }
     case DF_DATAFLOW_OS: {
         /* [SDN]/[MAESTRO] YX-P: output rows x cols on the PE grid, each PE accumulates one output;
-         * weights broadcast to all PEs; the input patch of a tile is read once per output channel and
-         * forwarded between neighbouring PEs ([SDN] §6). */
+         * one pass = one output tile of one output channel, per sample: its filter broadcast to all
+         * PEs, the input patch of the tile read once and forwarded between neighbouring PEs ([SDN] §6),
+         * the finished outputs written once. */
         double tp = ceil_div(P, rows), tq = ceil_div(Q, cols);
         /* the input patch a tile touches: with stride > kernel the skipped rows/cols are not read
          * (docs/maestro/README.md, difference 6) */
         double tr = fmin(P, rows), tc = fmin(Q, cols);
         double ph = fmin((tr - 1) * st + R, tr * R), pw = fmin((tc - 1) * st + S, tc * S);
-        f->compute_cycles = tp * tq * l->K * Cg * R * S;
+        pp->per_sample = 1;
+        pp->npass = tp * tq * l->K;
+        pp->c1 = Cg * R * S;
+        f->compute_cycles = pp->npass * pp->c1;
+        f->active_pes = tr * tc;
         f->noc_w = Wt * tp * tq;                      /* per sample: one broadcast per output tile */
         f->noc_in = l->K * Cg * tp * tq * ph * pw;
-        f->noc_out = (double)f->out_elems;
+        f->noc_out = out;
+        pp->w1 = f->noc_w / pp->npass;
+        pp->x1 = f->noc_in / pp->npass;
+        pp->o1 = out / pp->npass;
+        pp->ct = Cg;
         break;
     }
     case DF_DATAFLOW_RS:
-    default: {
-        /* [EYERISS] §V: a PE set of R filter rows x P output rows; each PE runs a 1-D convolution of S
-         * weights over Q outputs. Sets are replicated vertically over input channels (psums add up the
-         * column) and horizontally over filters (inputs are multicast), folded when R or P exceed the
-         * array. */
-        double rrep = R <= rows ? floor(rows / R) : 1, rfold = ceil_div(R, rows);
-        double crep = P <= cols ? floor(cols / P) : 1, cfold = ceil_div(P, cols);
-        f->compute_cycles = G * ceil_div(Kg, crep) * ceil_div(Cg, rrep) * rfold * cfold * Q * S;
-        f->noc_w = Wt * cfold;                        /* per sample, once per column fold */
-        /* only the input extent the windows touch (strided 1x1 convs skip pixels, docs/maestro) */
-        double ty = fmin((double)l->Y, fmin((P - 1) * st + R, P * R));
-        double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));
-        f->noc_in = G * Cg * ty * tx * ceil_div(Kg, crep);
-        f->noc_out = (double)f->out_elems * (2 * ceil_div(Cg, rrep) - 1);
+    default:
+        rs_plan(l, hw, G, Kg, Cg, f, pp);
         break;
     }
-    }
+    f->passes = pp->npass;
     f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
 }
 
@@ -142,8 +256,9 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     n->e_sample = calloc((size_t)L, sizeof *n->e_sample);
     n->noc_ps = calloc((size_t)L, sizeof *n->noc_ps);
     n->noc_mb = calloc((size_t)L, sizeof *n->noc_mb);
+    n->plan = calloc((size_t)L, sizeof *n->plan);
     if (!n->fig || !n->out_elems || !n->w_tile || !n->in_tile || !n->out_tile || !n->cons_off || !n->e_sample ||
-        !n->noc_ps || !n->noc_mb) {
+        !n->noc_ps || !n->noc_mb || !n->plan) {
         df_net_free(n);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
@@ -182,27 +297,32 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     for (int32_t i = 0; i < L; i++) {
         const df_layer *l = &ly[i];
         int64_t in_total = 0;
+        for (int j = 0; j < l->n_inputs; j++) in_total += n->out_elems[tensor_of(n, l->inputs[j])];
+        layer_figures(l, hw, &n->fig[i], &n->plan[i], in_total);
         for (int j = 0; j < l->n_inputs; j++) {
             int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
-            in_total += op;
-            /* A streamed operand needs the input rows of one output row on chip (a line buffer of
-             * min(Y, R) rows, [DESIGN] "current tile"); the second operand of an activation x
+            /* A streamed operand needs on chip the input rows of one output row (a line buffer of
+             * min(Y, R) rows, [DESIGN] "current tile"), and of those only the channels the current
+             * pass consumes: the output row's psums stay in the buffer while the channel tiles pass
+             * ([EYE17] §IV: psums kept in the global buffer across processing passes), so a layer a
+             * chip runs with channel tiling fits its buffer. The second operand of an activation x
              * activation matmul is needed whole by every output row. */
             int64_t rowsneed = l->R < l->Y ? l->R : l->Y;
+            double chan = l->C > 0 ? fmin(1.0, n->plan[i].ct / (double)l->C) : 1.0;
             n->in_tile[(size_t)i * DF_MAX_INPUTS + j] =
-                (l->type == DF_LAYER_MATMUL && j == 1) ? op : (op * rowsneed + l->Y - 1) / l->Y;
+                (l->type == DF_LAYER_MATMUL && j == 1) ? op : (int64_t)ceil((double)op * rowsneed / l->Y * chan);
         }
-        layer_figures(l, hw, &n->fig[i], in_total);
         n->out_tile[i] = (int64_t)l->K * l->Q;  /* one output row */
         /* Streaming weights keeps one array pass resident: PEs x R x S elements ([DESIGN]). */
         int64_t pass = (int64_t)n->pes * l->R * l->S;
         n->w_tile[i] = n->fig[i].weight_elems < pass ? n->fig[i].weight_elems : pass;
         /* [PRED] §2: energy = sum over levels of accesses x unit energy. Per MAC: one multiply-add and
          * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III).
-         * Array traffic crosses the NoC once and the buffer once. ws weight traffic is per
-         * micro-batch and is added in group scoring. */
+         * Array traffic crosses the NoC once and the buffer once. ws and rs weight traffic is per
+         * micro-batch (the PEs keep a pass's weights for all its samples) and is added in group
+         * scoring. */
         const df_layer_figures *f = &n->fig[i];
-        int per_mb = hw->dataflow == DF_DATAFLOW_WS;
+        int per_mb = !n->plan[i].per_sample && !n->plan[i].streamed;
         n->noc_ps[i] = f->noc_in + f->noc_out + (per_mb ? 0 : f->noc_w);
         n->noc_mb[i] = per_mb ? f->noc_w : 0;
         n->e_sample[i] = f->macs * (e->mac + 3 * e->rf) + n->noc_ps[i] * (e->noc + e->buf);
@@ -224,6 +344,7 @@ void df_net_free(df_net *n) {
     free(n->e_sample);
     free(n->noc_ps);
     free(n->noc_mb);
+    free(n->plan);
     free(n);
 }
 
@@ -235,16 +356,49 @@ const df_layer_figures *df_net_layer_figures(const df_net *n, int32_t i) {
     return (i >= 0 && i < n->L) ? &n->fig[i] : NULL;
 }
 
-/* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: with double buffering a step takes
- * the max of compute, DRAM and NoC delays). dram_ps: DRAM elements per sample; wload: weight elements
- * loaded from DRAM with this micro-batch. */
+/* Cycles to deliver elems elements over a network of bw bytes/cycle ([MAESTRO] §4.3 and its NoC model:
+ * delay = hop latency + ceil(data / bandwidth)). Without the ceil: the per-pass figures are averages
+ * over a layer's passes (fractional), and a step that is convex in the micro-batch keeps the exact
+ * solver's balanced-split argument true (exact.c; checked by brute force in check_exact.c). */
+static double deliver(const df_hw *hw, double elems, double bw) {
+    return elems > 0 ? hw->noc_hops + elems * hw->elem_bytes / bw : 0;
+}
+
+/* Array time of layer i for a micro-batch of s samples: its processing passes, each taking
+ * max(ingress, compute, egress) with double-buffered scratchpads, the first pass's ingress and the
+ * last pass's egress not overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes).
+ * With separate filter / ifmap / psum networks ([EYE17] §V) ingress is the slower of the filter and
+ * ifmap deliveries and egress (psums out and back in) has its own network; otherwise all share noc_bw.
+ * Elementwise layers stream: max(compute, traffic / noc_bw) ([PRED] §2). */
+static double array_cycles(const df_net *n, int32_t i, double s) {
+    const df_pass_plan *pp = &n->plan[i];
+    const df_hw *hw = &n->hw;
+    if (pp->streamed)
+        return fmax(s * n->fig[i].compute_cycles, s * n->noc_ps[i] * hw->elem_bytes / hw->noc_bw);
+    double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
+    double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
+    double in_t, out_t, steady;
+    if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
+        double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
+        double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
+        double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
+        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
+        out_t = deliver(hw, ps + o, bw_out);
+        steady = fmax(fmax(in_t, c), out_t);
+    } else {
+        in_t = deliver(hw, w + x, hw->noc_bw);
+        out_t = deliver(hw, ps + o, hw->noc_bw);
+        steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
+    }
+    return in_t + (np - 1) * steady + c + out_t;
+}
+
+/* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: the global buffer double-buffers
+ * DRAM against the array, so a step takes the max of the array time and the DRAM delay). dram_ps:
+ * DRAM elements per sample; wload: weight elements loaded from DRAM with this micro-batch. */
 static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, double wload) {
-    double eb = n->hw.elem_bytes;
-    double comp = s * n->fig[i].compute_cycles;
-    double dram = (s * dram_ps + wload) * eb / n->hw.dram_bw;
-    double noc = (s * n->noc_ps[i] + n->noc_mb[i]) * eb / n->hw.noc_bw;
-    double m = comp > dram ? comp : dram;
-    return m > noc ? m : noc;
+    double dram = (s * dram_ps + wload) * n->hw.elem_bytes / n->hw.dram_bw;
+    return fmax(array_cycles(n, i, s), dram);
 }
 
 #define STACK_LAYERS 512

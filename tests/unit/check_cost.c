@@ -3,8 +3,11 @@
  * budget errors, mapping structure errors) and the speed-independent invariants. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include "dnnfuser/json.h"
+#include "dnnfuser/zoo.h"
 
 /* Chain: conv0 (3x8x8 -> 4x8x8, 3x3) -> conv1 (4x8x8 -> 8x8x8, 1x1). elem 1 byte. */
 static void chain2(df_workload *w) {
@@ -163,9 +166,96 @@ START_TEST(test_latency_is_max_of_compute_dram_noc) {
     ck_assert_double_eq(g.latency_cycles, 2304);
     ck_assert_double_eq(g.compute_cycles, 64);
     df_net_free(n);
+    /* Compute-bound: one pass (one 16x16 weight fold); its ingress (256 weights + 1024 inputs) and
+     * egress (1024 outputs) are not overlapped with anything, at 1e6 B/cycle and no hop latency. */
     n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1e6, 1e6, 1), 1);
     df_group_eval(n, 0, 0, 1, &g);
-    ck_assert_double_eq(g.latency_cycles, 64);
+    ck_assert_double_eq_tol(g.latency_cycles, 64 + (256 + 1024) / 1e6 + 1024 / 1e6, 1e-9);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* Row-stationary pass tiling on a layer small enough to follow by hand: 12x14 array, conv 4 -> 16
+ * channels, 8x8, 3x3 pad 1. The 3 x 8 PE set fits 4 times (4 x 3 rows, 8 of 14 columns); every split
+ * r x t of the 4 sets does the work in the ideal 4 passes-worth, and the least traffic (all tie) keeps
+ * the first: r = 1 channel set, t = 4 filter sets, q = 4 channels and p = 4 filters per PE: one pass.
+ * Each input is sent once although 16 filters use it (spad + multicast reuse, [EYE17]). */
+START_TEST(test_rs_pass_tiling_by_hand) {
+    df_workload w;
+    df_workload_init(&w, "one");
+    tu_conv(&w, -1, 4, 8, 8, 16, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_hw h = tu_hw(12, 14, DF_DATAFLOW_RS, 1 << 20, 1e6, 24, 2);
+    h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 8;
+    h.noc_hops = 1;
+    df_net *n = mknet(&w, h, 1);
+    const df_layer_figures *f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->passes, 1);
+    ck_assert_double_eq(f->compute_cycles, 4 * 4 * 8 * 3);  /* p q Q S */
+    ck_assert_double_eq(f->active_pes, 4 * 3 * 8);
+    ck_assert_double_eq(f->noc_w, 16 * 4 * 9);
+    ck_assert_double_eq(f->noc_in, 4 * 8 * 8);              /* once, not once per filter */
+    ck_assert_double_eq(f->noc_out, 16 * 64);               /* one channel pass: written once */
+    /* one pass, nothing to overlap: ingress max(filters 1 + 576 x 2 / 8, ifmaps 1 + 256 x 2 / 8) = 145,
+     * compute 384, egress 1 + 1024 x 2 / 8 = 257 (MAESTRO delay = hops + data / bandwidth) */
+    df_group_cost g;
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 145 + 384 + 257, 1e-9);
+    df_net_free(n);
+    /* one shared network of 24 B/cycle instead: ingress 1 + (576 + 256) x 2 / 24, egress 1 + 2048 / 24 */
+    h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 0;
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 1 + 832 * 2 / 24.0 + 384 + 1 + 2048 / 24.0, 1e-9);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+static void load_alexnet(df_workload *w) {
+    json_error_t je;
+    json_t *j = json_load_file("docs/eyeriss/alexnet.json", 0, &je);
+    ck_assert_msg(j != NULL, "docs/eyeriss/alexnet.json: %s (run from the repository root)", je.text);
+    df_err e;
+    ck_assert_int_eq(df_workload_from_json(j, "", 0, w, &e), DF_OK);
+    json_decref(j);
+}
+
+/* The mapping rules place AlexNet's CONV layers on Eyeriss's array as the chip does: its published
+ * active PEs (JSSC 2017 Table V: 154, 135, 156, 156, 156) follow from the set shapes (11 x 7 strips
+ * x 2, 5 x 27 folded into 10 x 14, 4 x (3 x 13)); no constant is taken from the table. */
+START_TEST(test_eyeriss_alexnet_active_pes) {
+    df_workload w;
+    load_alexnet(&w);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    df_net *n = mknet(&w, h, 4);
+    const int32_t conv[] = {0, 2, 4, 5, 6};
+    const double active[] = {154, 135, 156, 156, 156};
+    for (int k = 0; k < 5; k++) {
+        const df_layer_figures *f = df_net_layer_figures(n, conv[k]);
+        ck_assert_msg(f->active_pes == active[k], "layer %d: %g active PEs", conv[k], f->active_pes);
+        ck_assert(f->compute_cycles * f->active_pes >= f->macs);  /* never faster than the busy PEs */
+        ck_assert(f->compute_cycles * f->active_pes <= 1.06 * f->macs);
+    }
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* A layer a real chip ran is feasible on its description: Eyeriss ran VGG-16 (N = 3) with 108 KB of
+ * global buffer ([EYE17]); channel tiling with the output row's psums in the buffer makes every layer
+ * fit at micro-batch 1. */
+START_TEST(test_vgg16_fits_eyeriss) {
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_zoo_build("vgg16", NULL, &w, &e), DF_OK);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    df_net *n = mknet(&w, h, 3);
+    ck_assert_msg(df_net_check_budget(n, &e) == DF_OK, "%s", e.msg);
     df_net_free(n);
     df_workload_free(&w);
 }
@@ -316,6 +406,9 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_output_consumed_inside_and_after);
     tcase_add_test(tc, test_compute_cycles_per_dataflow);
     tcase_add_test(tc, test_latency_is_max_of_compute_dram_noc);
+    tcase_add_test(tc, test_rs_pass_tiling_by_hand);
+    tcase_add_test(tc, test_eyeriss_alexnet_active_pes);
+    tcase_add_test(tc, test_vgg16_fits_eyeriss);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

@@ -24,7 +24,7 @@ static void check_preset(const char *name, int32_t rows, int32_t cols, df_datafl
     ck_assert_double_eq(h.noc_bw, noc_bw);
     ck_assert_double_eq(h.clock_hz, clock);
     ck_assert_int_eq(h.elem_bytes, eb);
-    df_energy de = df_energy_default(eb, buf);
+    df_energy de = df_hw_energy_default(&h);
     ck_assert_double_eq(h.energy.mac, de.mac);
     ck_assert_double_eq(h.energy.rf, de.rf);
     ck_assert_double_eq(h.energy.noc, de.noc);
@@ -44,7 +44,24 @@ START_TEST(test_presets) {
     check_preset("edge", 16, 16, DF_DATAFLOW_WS, 512 * 1024, 16, 64, 500e6, 1);
     check_preset("mobile", 32, 32, DF_DATAFLOW_WS, 2 * 1024 * 1024, 32, 128, 1e9, 1);
     check_preset("cloud", 128, 128, DF_DATAFLOW_WS, 32LL * 1024 * 1024, 256, 1024, 1e9, 2);
-    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 8, 32, 200e6, 2);
+    /* [EYE17]: 64-bit link at 60 MHz = 2.4 B per 200 MHz cycle; three 8-byte networks */
+    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 2.4, 24, 200e6, 2);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    ck_assert_int_eq(h.tech_nm, 65);
+    ck_assert_double_eq(h.noc_bw_w, 8);
+    ck_assert_double_eq(h.noc_bw_in, 8);
+    ck_assert_double_eq(h.noc_bw_out, 8);
+    ck_assert_double_eq(h.noc_hops, 1);
+    /* 65 nm: the ISCA 2016 Table IV ratios to a 16-bit MAC of 0.85 pJ x 1.78 */
+    ck_assert_double_eq_tol(h.energy.mac, (0.8 + 0.06) * (65.0 / 45) / 0.81, 1e-12);
+    ck_assert_double_eq_tol(h.energy.rf / h.energy.mac, 1, 1e-12);
+    ck_assert_double_eq_tol(h.energy.noc / h.energy.mac, 2, 1e-12);
+    ck_assert_double_eq_tol(h.energy.buf / h.energy.mac, 6, 1e-12);
+    ck_assert_double_eq_tol(h.energy.dram / h.energy.mac, 200, 1e-12);
+    ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
+    ck_assert_int_eq(h.tech_nm, 45);
+    ck_assert(h.noc_bw_w == 0 && h.noc_bw_in == 0 && h.noc_bw_out == 0);  /* share noc_bw */
 }
 END_TEST
 
@@ -156,6 +173,16 @@ static void m_e_rf(df_hw *h) { h->energy.rf = NAN; }
 static void m_e_noc(df_hw *h) { h->energy.noc = INFINITY; }
 static void m_e_buf(df_hw *h) { h->energy.buf = -1; }
 static void m_e_dram(df_hw *h) { h->energy.dram = -INFINITY; }
+static void m_e_static(df_hw *h) { h->energy.stat = -1; }
+static void m_noc_w(df_hw *h) { h->noc_bw_w = -1; }
+static void m_noc_in(df_hw *h) { h->noc_bw_in = NAN; }
+static void m_noc_out(df_hw *h) { h->noc_bw_out = 2e6; }
+static void m_hops(df_hw *h) { h->noc_hops = -1; }
+static void m_hops_big(df_hw *h) { h->noc_hops = 1e9; }
+static void m_tech(df_hw *h) { h->tech_nm = 28; }
+static void m_rf_w(df_hw *h) { h->rf_w = -1; }
+static void m_rf_in(df_hw *h) { h->rf_in = 1 << 21; }
+static void m_rf_out(df_hw *h) { h->rf_out = -7; }
 
 static const hw_case hw_cases[] = {
     {"/hardware/pe_rows", "pe_rows", m_rows0},
@@ -186,6 +213,16 @@ static const hw_case hw_cases[] = {
     {"/hardware/energy_pj/noc", "noc", m_e_noc},
     {"/hardware/energy_pj/buf", "buf", m_e_buf},
     {"/hardware/energy_pj/dram", "dram", m_e_dram},
+    {"/hardware/energy_pj/static", "static", m_e_static},
+    {"/hardware/noc_bw_w", "noc_bw_w", m_noc_w},
+    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in},
+    {"/hardware/noc_bw_out", "noc_bw_out", m_noc_out},
+    {"/hardware/noc_hops", "noc_hops", m_hops},
+    {"/hardware/noc_hops", "noc_hops", m_hops_big},
+    {"/hardware/tech_nm", "tech_nm", m_tech},
+    {"/hardware/rf_w", "rf_w", m_rf_w},
+    {"/hardware/rf_in", "rf_in", m_rf_in},
+    {"/hardware/rf_out", "rf_out", m_rf_out},
 };
 
 START_TEST(test_validate_fields) {
@@ -208,7 +245,7 @@ START_TEST(test_validate_bounds_ok) {
     ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
     h.pe_rows = 1; h.pe_cols = 1; h.buffer_bytes = 1;
     h.dram_bw = 1e6; h.noc_bw = 0.001; h.clock_hz = 1e11; h.elem_bytes = 4;
-    h.energy = (df_energy){0, 0, 0, 0, 0};
+    h.energy = (df_energy){0, 0, 0, 0, 0, 0};
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
     h.pe_rows = 4096; h.pe_cols = 256; h.buffer_bytes = 1LL << 40;  /* exactly 2^20 PEs, 1 TiB */
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);

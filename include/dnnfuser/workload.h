@@ -41,6 +41,9 @@ typedef struct {
     int32_t n_inputs;
     int32_t inputs[DF_MAX_INPUTS]; /* producer indices; -1 = network input */
     int32_t P, Q;                  /* derived: output rows, cols */
+    double density;                /* optional: fraction of non-zero input activations, (0, 1]; 0 = unset
+                                    * (dense). Used by the cost model for zero gating and run-length
+                                    * coded DRAM traffic (docs/COST_MODEL.md). */
 } df_layer;
 
 typedef struct {

@@ -38,6 +38,7 @@ struct df_net {
     double *noc_ps;         /* [L] buffer<->array elements per sample */
     double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws/rs weights: stationary) */
     struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
+    double *rlc;            /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
     double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
 };
 
@@ -72,6 +73,40 @@ static double best_tile(double n, double x, double kmax, double *k_out) {
     return best;
 }
 
+/* Cycles to deliver elems elements over a network of bw bytes/cycle ([MAESTRO] §4.3 and its NoC model:
+ * delay = hop latency + ceil(data / bandwidth)). Without the ceil: the per-pass figures are averages
+ * over a layer's passes (fractional), and a step that is convex in the micro-batch keeps the exact
+ * solver's balanced-split argument true (exact.c; checked by brute force in check_exact.c). */
+static double deliver(const df_hw *hw, double elems, double bw) {
+    return elems > 0 ? hw->noc_hops + elems * hw->elem_bytes / bw : 0;
+}
+
+/* Array time of a pass plan for s samples: its processing passes, each taking max(ingress, compute,
+ * egress) with double-buffered scratchpads, the first pass's ingress and the last pass's egress not
+ * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes, §VI: "it takes time to load
+ * data from the GLB into the PE array to ramp up each processing pass"). With separate filter /
+ * ifmap / psum networks ([EYE17] §V-B: filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit)
+ * ingress is the slower of the filter and ifmap deliveries and egress (psums out and back in) has
+ * its own network; otherwise all share noc_bw. */
+static double plan_cycles(const df_hw *hw, const df_pass_plan *pp, double s) {
+    double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
+    double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
+    double in_t, out_t, steady;
+    if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
+        double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
+        double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
+        double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
+        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
+        out_t = deliver(hw, ps + o, bw_out);
+        steady = fmax(fmax(in_t, c), out_t);
+    } else {
+        in_t = deliver(hw, w + x, hw->noc_bw);
+        out_t = deliver(hw, ps + o, hw->noc_bw);
+        steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
+    }
+    return in_t + (np - 1) * steady + c + out_t;
+}
+
 /* Row-stationary pass tiling ([EYERISS] §V, [EYE17] §IV): a logical PE set of R filter rows x E
  * ofmap rows; each PE runs 1-D convolutions (S weights over Q outputs) for p filters x q channels
  * held in its scratchpads (p q S <= filter spad, q S <= ifmap spad, p <= psum spad). The set is placed
@@ -80,78 +115,86 @@ static double best_tile(double n, double x, double kmax, double *k_out) {
  * ofmap rows (CONV1's 11 x 55 as 11 x 7); filter rows beyond the array height fold over time. The
  * sets on the array are split into r sets over channels (psums accumulated down the columns) and t
  * sets over filters (ifmaps multicast to them). One processing pass: every set runs its p x q tile,
- * for all samples of the micro-batch (weights reused across them, [EYE17] parameter n). */
-static void rs_plan(const df_layer *l, const df_hw *hw, double G, double Kg, double Cg, df_layer_figures *f,
-                    df_pass_plan *pp) {
+ * for all samples of the micro-batch (weights reused across them, [EYE17] parameter n); the split is
+ * chosen for the net's batch. */
+static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, double Kg, double Cg,
+                    df_layer_figures *f, df_pass_plan *pp) {
     double rows = hw->pe_rows, cols = hw->pe_cols;
     double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
     double rf_w = hw->rf_w > 0 ? hw->rf_w : 224, rf_in = hw->rf_in > 0 ? hw->rf_in : 12;
     double rf_out = hw->rf_out > 0 ? hw->rf_out : 24;
     double rfold = ceil_div(R, rows), Rr = ceil_div(R, rfold);
-    double e, strips = 1, sets;
+    /* Placements of the set: as it is, folded, or (too wide for the folding) strip-mined to e ofmap
+     * rows, every e with the most busy PEs per pass being a candidate (Eyeriss picks the strip width
+     * by optimisation, [EYE17] §IV-A; CONV1: 7). */
+    double cand_e[64], cand_sets[64], cand_strips[64];
+    int ncand = 0;
     if (P <= cols) {
-        e = P;
-        sets = floor(rows / Rr) * floor(cols / P);
+        cand_e[0] = P, cand_sets[0] = floor(rows / Rr) * floor(cols / P), cand_strips[0] = 1, ncand = 1;
     } else if (Rr * ceil_div(P, cols) <= rows) {
-        e = P;
-        sets = floor(rows / (Rr * ceil_div(P, cols)));
+        cand_e[0] = P, cand_sets[0] = floor(rows / (Rr * ceil_div(P, cols))), cand_strips[0] = 1, ncand = 1;
     } else {
-        double best = -1;
-        e = 1;
-        for (double c = 1; c <= cols; c++) { /* most busy PEs per pass, the widest set on ties */
-            double u = P / (ceil_div(P, c) * c) * c * floor(cols / c);
-            if (u >= best) { best = u; e = c; }
-        }
-        sets = floor(rows / Rr) * floor(cols / e);
-        strips = ceil_div(P, e);
+        double most = -1;
+        for (double c = 1; c <= cols; c++) most = fmax(most, P / (ceil_div(P, c) * c) * c * floor(cols / c));
+        for (double c = cols; c >= 1 && ncand < 64; c--)
+            if (P / (ceil_div(P, c) * c) * c * floor(cols / c) >= most * (1 - 1e-12))
+                cand_e[ncand] = c, cand_sets[ncand] = floor(rows / Rr) * floor(cols / c),
+                cand_strips[ncand++] = ceil_div(P, c);
     }
     double qmax = fmax(1, floor(rf_in / S));
-    double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
     double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));     /* columns the windows touch */
     double Wt = (double)f->weight_elems, out = (double)f->out_elems;
-    /* The split r x t and the tiles p, q: fewest cycles, then (as Eyeriss's mapper optimises energy,
-     * [EYERISS] §VI) the least buffer<->array traffic: ifmaps re-sent per filter pass, psums written
-     * and read back per channel pass. */
-    double best = INFINITY, best_tr = INFINITY, br = 1, bq = 1, bp = 1, rmax = fmin(sets, Cg);
-    for (double r0 = 1; r0 <= rmax;) {
-        /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
-        double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
-        double wc = best_tile(Cg, r, qmax, &q);
-        double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
-        double wk = best_tile(Kg, t, pmax, &p);
-        double cyc = wc / r * wk / t; /* passes x p x q per unit of Q S, one sample */
-        double tr = Cg * ceil_div(Kg, p * t) * ty * tx + out / G * (2 * ceil_div(Cg, q * r) - 1);
-        if (cyc < best * (1 - 1e-12) || (cyc <= best * (1 + 1e-12) && tr < best_tr)) {
-            best = fmin(best, cyc); best_tr = tr; br = r; bq = q; bp = p;
+    /* The split r x t and the tiles p, q: the shortest array time for the batch (the mapping is
+     * chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's mapper
+     * optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
+    double best = INFINITY, best_tr = INFINITY;
+    df_layer_figures cf = *f;
+    df_pass_plan cp;
+    for (int ci = 0; ci < ncand; ci++) {
+        double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
+        double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
+        double rmax = fmin(sets, Cg);
+        for (double r0 = 1; r0 <= rmax;) {
+            /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
+            double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
+            best_tile(Cg, r, qmax, &q);
+            double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
+            best_tile(Kg, t, pmax, &p);
+            double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
+            memset(&cp, 0, sizeof cp);
+            cp.npass = G * nf * nc * strips * rfold;
+            cp.c1 = p * q * Q * S;  /* MACs of one PE in one pass, one per cycle */
+            cf.compute_cycles = cp.npass * cp.c1;
+            cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
+            /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
+             * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
+             * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
+             * channel pass and row fold, read back for all but the first. */
+            cf.noc_w = Wt * strips;
+            cf.noc_in = G * Cg * nf * strips * ty * tx;
+            cf.noc_out = out * (2 * nc * rfold - 1);
+            cp.w1 = cf.noc_w / cp.npass;
+            cp.x1 = cf.noc_in / cp.npass;
+            cp.o1 = out * nc * rfold / cp.npass;
+            cp.p1 = out * (nc * rfold - 1) / cp.npass;
+            cp.ct = fmin(Cg, q * r);
+            double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
+            if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
+                best = fmin(best, tm);
+                best_tr = tr;
+                *f = cf;
+                *pp = cp;
+            }
+            r0 = r + 1;
         }
-        r0 = r + 1;
     }
-    double r = br, t = floor(sets / br), q = bq, p = bp;
-    double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
-    pp->per_sample = 0;
-    pp->npass = G * nf * nc * strips * rfold;
-    pp->c1 = p * q * Q * S;  /* MACs of one PE in one pass, one per cycle */
-    f->compute_cycles = pp->npass * pp->c1;
-    f->active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
-    /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the spads
-     * keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q channels,
-     * multicast to the t filter sets, re-sent for each filter pass. Psums: written per channel pass
-     * and row fold, read back for all but the first. */
-    f->noc_w = Wt * strips;
-    f->noc_in = G * Cg * nf * strips * ty * tx;
-    f->noc_out = out * (2 * nc * rfold - 1);
-    pp->w1 = f->noc_w / pp->npass;
-    pp->x1 = f->noc_in / pp->npass;
-    pp->o1 = out * nc * rfold / pp->npass;
-    pp->p1 = out * (nc * rfold - 1) / pp->npass;
-    pp->ct = fmin(Cg, q * r);
 }
 
 /* Per-sample compute cycles, buffer<->array traffic and the processing-pass tiling of one layer.
  * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
  * case with P = Q = 1; matmul maps its rows to P. */
-static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, df_pass_plan *pp,
-                          int64_t in_total) {
+static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_layer_figures *f,
+                          df_pass_plan *pp, int64_t in_total) {
     memset(f, 0, sizeof *f);
     memset(pp, 0, sizeof *pp);
     double rows = hw->pe_rows, cols = hw->pe_cols, pes = rows * cols;
@@ -226,7 +269,7 @@ static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *
     }
     case DF_DATAFLOW_RS:
     default:
-        rs_plan(l, hw, G, Kg, Cg, f, pp);
+        rs_plan(l, hw, batch, G, Kg, Cg, f, pp);
         break;
     }
     f->passes = pp->npass;
@@ -257,8 +300,9 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     n->noc_ps = calloc((size_t)L, sizeof *n->noc_ps);
     n->noc_mb = calloc((size_t)L, sizeof *n->noc_mb);
     n->plan = calloc((size_t)L, sizeof *n->plan);
+    n->rlc = calloc((size_t)L + 1, sizeof *n->rlc);
     if (!n->fig || !n->out_elems || !n->w_tile || !n->in_tile || !n->out_tile || !n->cons_off || !n->e_sample ||
-        !n->noc_ps || !n->noc_mb || !n->plan) {
+        !n->noc_ps || !n->noc_mb || !n->plan || !n->rlc) {
         df_net_free(n);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
@@ -293,12 +337,22 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
             n->cons[n->cons_off[t] + fill[t]++] = i;  /* i ascending: lists come out sorted */
         }
     free(fill);
+    /* Run-length coding of activations in DRAM ([EYE17] §V-C: a 64-bit word holds three pairs of a
+     * 5-bit zero run and a 16-bit value): a tensor of non-zero density d takes min(1, d x 64/3 / 16)
+     * of its dense size; dense data is sent uncoded. A tensor's density is the one its first consumer
+     * declares (layer field density, the fraction of non-zero input activations); unset = dense. */
+    for (int32_t t = 0; t <= L; t++) {
+        n->rlc[t] = 1;
+        int32_t c = n->cons_off[t] < n->cons_off[t + 1] ? n->cons[n->cons_off[t]] : -1;
+        double d = c >= 0 ? ly[c].density : 0;
+        if (d > 0 && d < 1) n->rlc[t] = fmin(1.0, d * (64.0 / 3.0) / 16.0);
+    }
     const df_energy *e = &hw->energy;
     for (int32_t i = 0; i < L; i++) {
         const df_layer *l = &ly[i];
         int64_t in_total = 0;
         for (int j = 0; j < l->n_inputs; j++) in_total += n->out_elems[tensor_of(n, l->inputs[j])];
-        layer_figures(l, hw, &n->fig[i], &n->plan[i], in_total);
+        layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
         for (int j = 0; j < l->n_inputs; j++) {
             int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
             /* A streamed operand needs on chip the input rows of one output row (a line buffer of
@@ -317,7 +371,9 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         int64_t pass = (int64_t)n->pes * l->R * l->S;
         n->w_tile[i] = n->fig[i].weight_elems < pass ? n->fig[i].weight_elems : pass;
         /* [PRED] §2: energy = sum over levels of accesses x unit energy. Per MAC: one multiply-add and
-         * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III).
+         * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III). With an
+         * input density d < 1, zero gating skips the filter read, the psum update and the MAC of
+         * every zero input; the input read that detects the zero remains ([EYE17] §V-C).
          * Array traffic crosses the NoC once and the buffer once. ws and rs weight traffic is per
          * micro-batch (the PEs keep a pass's weights for all its samples) and is added in group
          * scoring. */
@@ -325,7 +381,8 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         int per_mb = !n->plan[i].per_sample && !n->plan[i].streamed;
         n->noc_ps[i] = f->noc_in + f->noc_out + (per_mb ? 0 : f->noc_w);
         n->noc_mb[i] = per_mb ? f->noc_w : 0;
-        n->e_sample[i] = f->macs * (e->mac + 3 * e->rf) + n->noc_ps[i] * (e->noc + e->buf);
+        double d = l->density > 0 && l->density <= 1 ? l->density : 1;
+        n->e_sample[i] = f->macs * (d * (e->mac + 2 * e->rf) + e->rf) + n->noc_ps[i] * (e->noc + e->buf);
     }
     *out = n;
     return DF_OK;
@@ -345,6 +402,7 @@ void df_net_free(df_net *n) {
     free(n->noc_ps);
     free(n->noc_mb);
     free(n->plan);
+    free(n->rlc);
     free(n);
 }
 
@@ -356,41 +414,14 @@ const df_layer_figures *df_net_layer_figures(const df_net *n, int32_t i) {
     return (i >= 0 && i < n->L) ? &n->fig[i] : NULL;
 }
 
-/* Cycles to deliver elems elements over a network of bw bytes/cycle ([MAESTRO] §4.3 and its NoC model:
- * delay = hop latency + ceil(data / bandwidth)). Without the ceil: the per-pass figures are averages
- * over a layer's passes (fractional), and a step that is convex in the micro-batch keeps the exact
- * solver's balanced-split argument true (exact.c; checked by brute force in check_exact.c). */
-static double deliver(const df_hw *hw, double elems, double bw) {
-    return elems > 0 ? hw->noc_hops + elems * hw->elem_bytes / bw : 0;
-}
-
-/* Array time of layer i for a micro-batch of s samples: its processing passes, each taking
- * max(ingress, compute, egress) with double-buffered scratchpads, the first pass's ingress and the
- * last pass's egress not overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes).
- * With separate filter / ifmap / psum networks ([EYE17] §V) ingress is the slower of the filter and
- * ifmap deliveries and egress (psums out and back in) has its own network; otherwise all share noc_bw.
- * Elementwise layers stream: max(compute, traffic / noc_bw) ([PRED] §2). */
+/* Array time of layer i for a micro-batch of s samples (plan_cycles); elementwise layers stream:
+ * max(compute, traffic / noc_bw) ([PRED] §2). */
 static double array_cycles(const df_net *n, int32_t i, double s) {
     const df_pass_plan *pp = &n->plan[i];
     const df_hw *hw = &n->hw;
     if (pp->streamed)
         return fmax(s * n->fig[i].compute_cycles, s * n->noc_ps[i] * hw->elem_bytes / hw->noc_bw);
-    double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
-    double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
-    double in_t, out_t, steady;
-    if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
-        double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
-        double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
-        double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
-        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
-        out_t = deliver(hw, ps + o, bw_out);
-        steady = fmax(fmax(in_t, c), out_t);
-    } else {
-        in_t = deliver(hw, w + x, hw->noc_bw);
-        out_t = deliver(hw, ps + o, hw->noc_bw);
-        steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
-    }
-    return in_t + (np - 1) * steady + c + out_t;
+    return plan_cycles(hw, pp, s);
 }
 
 /* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: the global buffer double-buffers
@@ -456,7 +487,7 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
         }
         if (last_in >= 0) { live[k] += n->out_elems[t]; live[last_in - first + 1] -= n->out_elems[t]; }
         else tile[k] += n->out_tile[i];
-        if (external) dram[k] += (double)n->out_elems[t];
+        if (external) dram[k] += (double)n->out_elems[t] * n->rlc[t];
         /* Input tensors produced before the group (or the network input): read from DRAM once per
          * sample at their first consumer in the group; held until the last consumer in the group when
          * used more than once, else streamed through a tile. */
@@ -477,7 +508,7 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
                 c1 = cc;
             }
             if (c0 != i) continue;  /* accounted at its first consumer */
-            dram[k] += (double)n->out_elems[t];
+            dram[k] += (double)n->out_elems[t] * n->rlc[t];
             if (c1 > c0) { live[k] += n->out_elems[t]; live[c1 - first + 1] -= n->out_elems[t]; }
             else tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
         }
@@ -550,8 +581,9 @@ static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32
         /* DRAM transfers also fill or drain the global buffer once ([PRED] §2). */
         energy += n->N * n->e_sample[i] + nmb * n->noc_mb[i] * (e->noc + e->buf) + d * (e->dram + e->buf);
     }
+    /* clock and static energy per cycle ([PRED] §2: a per-cycle term next to the access counts) */
     out->latency_cycles = lat;
-    out->energy_pj = energy;
+    out->energy_pj = energy + e->stat * lat;
     out->dram_bytes = dram_el * n->hw.elem_bytes;
     out->compute_cycles = compute;
     out->macs = macs;

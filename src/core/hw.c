@@ -24,9 +24,9 @@
  * [EYE17] Y.-H. Chen, T. Krishna, J. Emer, V. Sze, "Eyeriss: An Energy-Efficient Reconfigurable
  *        Accelerator for Deep Convolutional Neural Networks", IEEE JSSC 52(1), 2017, and ISSCC 2016
  *        14.5: 65 nm, 12 x 14 PEs, 108 KB global buffer, 16-bit fixed point, per-PE scratchpads of
- *        224 filter weights, 12 ifmap values and 24 psums; separate 64-bit filter, ifmap and psum
- *        delivery networks with single-cycle multicast; 64-bit off-chip link; measured at 200 MHz core
- *        and 60 MHz link clock (docs/eyeriss/README.md).
+ *        224 filter weights, 12 ifmap values and 24 psums; separate filter (64-bit), ifmap (16-bit) and
+ *        psum (64-bit, in and out) networks with single-cycle multicast; 64-bit off-chip link; Table V
+ *        measured at 200 MHz core and 60 MHz link clock (docs/eyeriss/README.md).
  * [DEN]  R. Dennard et al., "Design of ion-implanted MOSFETs with very small physical dimensions",
  *        IEEE JSSC 9(5), 1974: constant-field scaling, switching energy ~ C V^2, C ~ feature size. */
 
@@ -111,9 +111,10 @@ static const preset_def presets[] = {
     {"cloud", 128, 128, DF_DATAFLOW_WS, 32LL << 20, 256, 1024, 1e9, 2, 45, 0, 0, 0, 1},
     /* [EYE17]: 168 PEs in 12 rows x 14 columns, row-stationary, 108 KB global buffer, 16-bit fixed
      * point, 65 nm, 200 MHz core clock. DRAM: the 64-bit link at the measured 60 MHz link clock =
-     * 480 MB/s = 2.4 bytes per 200 MHz core cycle. NoC: three 64-bit (8-byte) networks, for filters,
-     * ifmaps and psums (noc_bw = their sum), delivering in one cycle (multicast in a single cycle). */
-    {"eyeriss", 12, 14, DF_DATAFLOW_RS, 108LL << 10, 2.4, 24, 200e6, 2, 65, 8, 8, 8, 1},
+     * 480 MB/s = 2.4 bytes per 200 MHz core cycle. NoC ([EYE17] §V-B): separate input networks for
+     * filters (64-bit data bus, 8 B/cycle) and ifmaps (16-bit, 2 B/cycle), psums in and out over 64-bit
+     * buses (8 B/cycle); noc_bw = their sum; single-cycle multicast delivery (one hop). */
+    {"eyeriss", 12, 14, DF_DATAFLOW_RS, 108LL << 10, 2.4, 18, 200e6, 2, 65, 8, 2, 8, 1},
 };
 #define N_PRESETS ((int32_t)(sizeof presets / sizeof presets[0]))
 

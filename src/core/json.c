@@ -161,7 +161,7 @@ static json_t *jreal(double x) { return isfinite(x) ? json_real(x) : json_null()
 
 static const char *const workload_keys[] = {"name", "layers", NULL};
 static const char *const layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                         "stride", "pad", "groups", "inputs", NULL};
+                                         "stride", "pad", "groups", "inputs", "density", NULL};
 
 static int layer_err(df_err *err, int32_t i, int rc) {
     if (err) err->layer = i;
@@ -252,6 +252,15 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
         (rc = opt_int(lj, "groups", lptr, i, &l->groups, &given, err)))
         return rc;
     if (!given && l->type == DF_LAYER_DWCONV) l->groups = l->C;
+    const json_t *dv = json_object_get(lj, "density");
+    if (dv) {  /* optional fraction of non-zero input activations */
+        ptr_key(ptr, sizeof ptr, lptr, "density");
+        snprintf(what, sizeof what, "layer %d density", i);
+        if ((rc = get_number(dv, ptr, what, &l->density, err))) return rc;
+        if (!(l->density > 0 && l->density <= 1))
+            return df_err_set(err, DF_EINVAL, ptr, "layer %d density = %g must be in (0, 1] (fraction of non-zero "
+                              "input activations)", i, l->density);
+    }
 
     const json_t *iv = json_object_get(lj, "inputs");
     if (!iv) {
@@ -342,6 +351,7 @@ json_t *df_workload_to_json(const df_workload *w) {
                   put(lo, "R", json_integer(l->R)) | put(lo, "S", json_integer(l->S)) |
                   put(lo, "stride", json_integer(l->stride)) | put(lo, "pad", json_integer(l->pad)) |
                   put(lo, "groups", json_integer(l->groups));
+        if (l->density > 0) bad |= put(lo, "density", json_real(l->density));
         for (int32_t k = 0; k < l->n_inputs && k < DF_MAX_INPUTS; k++) bad |= json_array_append_new(in, json_integer(l->inputs[k]));
         if (bad) goto fail;
     }

@@ -44,13 +44,13 @@ START_TEST(test_presets) {
     check_preset("edge", 16, 16, DF_DATAFLOW_WS, 512 * 1024, 16, 64, 500e6, 1);
     check_preset("mobile", 32, 32, DF_DATAFLOW_WS, 2 * 1024 * 1024, 32, 128, 1e9, 1);
     check_preset("cloud", 128, 128, DF_DATAFLOW_WS, 32LL * 1024 * 1024, 256, 1024, 1e9, 2);
-    /* [EYE17]: 64-bit link at 60 MHz = 2.4 B per 200 MHz cycle; three 8-byte networks */
-    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 2.4, 24, 200e6, 2);
+    /* [EYE17]: 64-bit link at 60 MHz = 2.4 B per 200 MHz cycle; filter and psum buses 64-bit, ifmap 16-bit */
+    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 2.4, 18, 200e6, 2);
     df_hw h;
     ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
     ck_assert_int_eq(h.tech_nm, 65);
     ck_assert_double_eq(h.noc_bw_w, 8);
-    ck_assert_double_eq(h.noc_bw_in, 8);
+    ck_assert_double_eq(h.noc_bw_in, 2);
     ck_assert_double_eq(h.noc_bw_out, 8);
     ck_assert_double_eq(h.noc_hops, 1);
     /* 65 nm: the ISCA 2016 Table IV ratios to a 16-bit MAC of 0.85 pJ x 1.78 */

@@ -261,6 +261,72 @@ START_TEST(test_vgg16_fits_eyeriss) {
 }
 END_TEST
 
+/* Activation density d (fraction of non-zero inputs): zero gating keeps per MAC only the input read
+ * that detects the zero, so MAC energy = macs x (d (mac + 2 rf) + rf); DRAM activations are run-length
+ * coded at min(1, d x 64/3 / 16) of their size (JSSC 2017 §IV-B, §V-C). A static energy per cycle adds
+ * stat x latency. */
+START_TEST(test_density_and_static_energy) {
+    df_workload w;
+    chain2(&w);
+    df_hw h = tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1);
+    df_net *n = mknet(&w, h, 1);
+    df_group_cost dense, sparse, stat;
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &dense), DF_OK);
+    df_net_free(n);
+    w.layers[1].density = 0.3;  /* conv1 reads a 30%-dense tensor (conv0's output) */
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
+    const df_layer_figures *f = df_net_layer_figures(n, 1);
+    /* mac = rf = 1 pJ in tu_hw: mac + 3 rf = 4 -> 0.3 x (1 + 2) + 1 = 1.9 pJ per MAC */
+    double dram_in = 256.0;  /* conv1's input 4x8x8, 1 byte each; its output has no declared density */
+    ck_assert_double_eq_tol(dense.dram_bytes - sparse.dram_bytes, dram_in * (1 - 0.3 * 4 / 3), 1e-9);
+    ck_assert_double_eq_tol(dense.energy_pj - sparse.energy_pj,
+                            f->macs * (4 - 1.9) + dram_in * (1 - 0.4) * (200 + 6), 1e-6);
+    df_net_free(n);
+    w.layers[1].density = 0.9;  /* 4/3 x 0.9 > 1: sent uncoded, only the gating remains */
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
+    ck_assert_double_eq(sparse.dram_bytes, dense.dram_bytes);
+    df_net_free(n);
+    w.layers[1].density = 0;
+    h.energy.stat = 2.5;
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &stat), DF_OK);
+    ck_assert_double_eq_tol(stat.energy_pj - dense.energy_pj, 2.5 * dense.latency_cycles, 1e-6);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* The density field in workload JSON: optional, (0, 1], written back when set. */
+START_TEST(test_density_json) {
+    const char *bad[] = {"0", "-0.5", "1.5", "\"x\""};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char txt[256];
+        snprintf(txt, sizeof txt, "{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
+                                  "\"R\": 3, \"density\": %s}]}", bad[k]);
+        json_t *j = json_loads(txt, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        df_workload w;
+        df_err e;
+        ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_EINVAL);
+        ck_assert_str_eq(e.pointer, "/layers/0/density");
+        json_decref(j);
+    }
+    json_t *j = json_loads("{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
+                           "\"R\": 3, \"density\": 0.25}]}", 0, NULL);
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_OK);
+    json_decref(j);
+    ck_assert_double_eq(w.layers[0].density, 0.25);
+    json_t *o = df_workload_to_json(&w);
+    ck_assert_double_eq(json_real_value(json_object_get(json_array_get(json_object_get(o, "layers"), 0), "density")), 0.25);
+    json_decref(o);
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_budget_too_small_names_layer) {
     df_workload w;
     chain2(&w);
@@ -409,6 +475,8 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_rs_pass_tiling_by_hand);
     tcase_add_test(tc, test_eyeriss_alexnet_active_pes);
     tcase_add_test(tc, test_vgg16_fits_eyeriss);
+    tcase_add_test(tc, test_density_and_static_energy);
+    tcase_add_test(tc, test_density_json);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

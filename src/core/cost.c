@@ -12,6 +12,10 @@
  *             grid, inputs forwarded between neighbouring PEs (our `os`).
  *  [EYERISS]  Chen, Emer, Sze, "Eyeriss", ISCA 2016, §V: row-stationary, filter rows on PE rows,
  *             output rows on PE columns, psums accumulated vertically, replication of PE sets (`rs`).
+ *  [EYE17]    Chen, Krishna, Emer, Sze, "Eyeriss: An Energy-Efficient Reconfigurable Accelerator for
+ *             Deep Convolutional Neural Networks", IEEE JSSC 52(1), 2017: §IV-A PE-set mapping
+ *             (strip mining, segments), p/q/r/t and processing passes, §IV-B run-length coding, §V-B
+ *             NoC, §V-C scratchpads and zero gating, §VI measured AlexNet (docs/eyeriss/).
  *  [DNNF]     Kao, Huang, Krishna, "DNNFuser", arXiv 2201.11218, §3: fused layer groups processed one
  *             micro-batch at a time with intermediate activations staged on chip.
  *  [DESIGN]   shared/DESIGN.md §2: the exact group semantics implemented by df_group_eval.
@@ -467,7 +471,8 @@ static int scratch_init(group_scratch *s, int32_t len) {
 
 /* Pass 1, liveness ([DESIGN] §2): for every tensor the group touches, where it lives on chip (held
  * from producer or first consumer to its last consumer in the group, as a difference array; or
- * streamed through a tile) and how often it crosses DRAM (once per sample). */
+ * streamed through a tile) and how often it crosses DRAM (once per sample, run-length coded when its
+ * density is given, [EYE17] §IV-B). */
 static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_scratch *s) {
     const df_layer *ly = n->w.layers;
     int64_t *live = s->live, *tile = s->tile;

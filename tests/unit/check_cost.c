@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "dnnfuser/json.h"
+#include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
 
 /* Chain: conv0 (3x8x8 -> 4x8x8, 3x3) -> conv1 (4x8x8 -> 8x8x8, 1x1). elem 1 byte. */
@@ -327,6 +328,69 @@ START_TEST(test_density_json) {
 }
 END_TEST
 
+/* The model against the chip: Eyeriss AlexNet CONV1-5, batch 4 (JSSC 2017 Table V, read from
+ * docs/eyeriss/table5.csv), with the layer-by-layer mapping a user gets (lbl solver) on the eyeriss
+ * preset and the published ifmap densities (docs/eyeriss/alexnet.json). The bounds are what the model
+ * reaches today (docs/eyeriss/README.md), a guard against regressions, not the issue's targets
+ * (latency <= 5% per layer, 3% total; DRAM and energy 15%), which it does not meet: see the README. */
+START_TEST(test_eyeriss_alexnet_vs_chip) {
+    FILE *fp = fopen("docs/eyeriss/table5.csv", "r");
+    ck_assert_msg(fp != NULL, "docs/eyeriss/table5.csv (run from the repository root)");
+    char line[512], name[6][16];
+    double mw[6], ms[6], dram[6];
+    int nrow = 0, header = 0;
+    while (fgets(line, sizeof line, fp) && nrow < 6) {
+        if (line[0] == '#') continue;
+        if (!header++) continue;
+        double macs, pes, zeros, buf;
+        ck_assert_int_eq(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf", name[nrow], &mw[nrow], &ms[nrow], &macs, &pes,
+                                &zeros, &buf, &dram[nrow]), 8);
+        nrow++;
+    }
+    fclose(fp);
+    ck_assert_int_eq(nrow, 6);
+    ck_assert_str_eq(name[5], "total");
+    df_workload w;
+    load_alexnet(&w);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    df_net *n = mknet(&w, h, 4);
+    df_mapping m;
+    df_mapping_init(&m, 8);
+    df_err e;
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_OK);
+    df_group_cost gc[8];
+    df_metrics mt;
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, gc, &e), DF_OK);
+    ck_assert(mt.feasible);
+    double lat = 0, chip_lat = 0, dr = 0, mabs = 0;
+    for (int k = 0; k < 5; k++) {
+        int32_t g = -1;
+        for (int32_t i = 0; i < m.n_groups; i++)
+            if (strcmp(w.layers[m.groups[i].first].name, name[k]) == 0) g = i;
+        ck_assert_int_ge(g, 0);
+        double ms_model = gc[g].latency_cycles / h.clock_hz * 1e3;
+        double err = (ms_model - ms[k]) / ms[k];
+        ck_assert_msg(fabs(err) < 0.35, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
+        double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
+        double chip_pj = mw[k] * 1e-3 * ms[k] * 1e-3 * 1e12;
+        ck_assert_msg(onchip < chip_pj && onchip > 0.25 * chip_pj, "%s energy %.3g pJ vs chip %.3g", name[k], onchip, chip_pj);
+        mabs += fabs(err) / 5;
+        lat += ms_model;
+        chip_lat += ms[k];
+        dr += gc[g].dram_bytes / 1e6;
+    }
+    ck_assert_double_eq_tol(chip_lat, ms[5], 1e-9);  /* the rows sum to the published total */
+    ck_assert_msg(mabs < 0.15, "latency mean abs error %.1f%%", mabs * 100);
+    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.10, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
+    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.30, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_budget_too_small_names_layer) {
     df_workload w;
     chain2(&w);
@@ -477,6 +541,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_vgg16_fits_eyeriss);
     tcase_add_test(tc, test_density_and_static_energy);
     tcase_add_test(tc, test_density_json);
+    tcase_add_test(tc, test_eyeriss_alexnet_vs_chip);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

@@ -157,18 +157,27 @@ int df_hw_preset(const char *name, df_hw *out, df_err *err) {
 
 #define MAX_DIM 4096
 #define MAX_BUFFER (1LL << 40)
+/* Bounds chosen so that no metric can overflow a double: the largest workload (4096 layers of at most
+ * 1e15 MACs each, batch 65536) moves under 1e26 elements, so cycles <= 4e26 / MIN_BW, seconds <=
+ * cycles / MIN_CLOCK and energy <= 1e26 x MAX_ENERGY_PJ + cycles x MAX_ENERGY_PJ stay finite, and so
+ * does their product (EDP, < 1e70). */
+#define MIN_BW 1e-3
 #define MAX_BW 1e6
+#define MIN_CLOCK 1.0
 #define MAX_CLOCK 1e11
+#define MAX_ENERGY_PJ 1e6
 #define MAX_HOPS 4096
 #define MAX_RF (1 << 20)
 
-static int bad_double(df_err *err, const char *field, const char *what, double v, double max) {
+static int bad_double(df_err *err, const char *field, const char *what, double v, double min, double max) {
     char ptr[64];
     snprintf(ptr, sizeof ptr, "/hardware/%s", field);
     if (!isfinite(v))
         return df_err_set(err, DF_EINVAL, ptr, "hardware %s (%s) = %g is not a finite number", field, what, v);
-    return df_err_set(err, DF_EINVAL, ptr, "hardware %s (%s) = %g out of range (0, %g]", field, what, v, max);
+    return df_err_set(err, DF_EINVAL, ptr, "hardware %s (%s) = %g out of range [%g, %g]", field, what, v, min, max);
 }
+
+static int out_of(double v, double min, double max) { return !isfinite(v) || v < min || v > max; }
 
 int df_hw_validate(const df_hw *hw, df_err *err) {
     df_err_clear(err);
@@ -189,21 +198,20 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
         return df_err_set(err, DF_EINVAL, "/hardware/buffer",
                           "hardware buffer (global buffer bytes) = %lld out of range [1, %lld]",
                           (long long)hw->buffer_bytes, (long long)MAX_BUFFER);
-    if (!isfinite(hw->dram_bw) || hw->dram_bw <= 0 || hw->dram_bw > MAX_BW)
-        return bad_double(err, "dram_bw", "bytes/cycle", hw->dram_bw, MAX_BW);
-    if (!isfinite(hw->noc_bw) || hw->noc_bw <= 0 || hw->noc_bw > MAX_BW)
-        return bad_double(err, "noc_bw", "bytes/cycle", hw->noc_bw, MAX_BW);
-    if (!isfinite(hw->clock_hz) || hw->clock_hz <= 0 || hw->clock_hz > MAX_CLOCK)
-        return bad_double(err, "clock_hz", "Hz", hw->clock_hz, MAX_CLOCK);
+    if (out_of(hw->dram_bw, MIN_BW, MAX_BW)) return bad_double(err, "dram_bw", "bytes/cycle", hw->dram_bw, MIN_BW, MAX_BW);
+    if (out_of(hw->noc_bw, MIN_BW, MAX_BW)) return bad_double(err, "noc_bw", "bytes/cycle", hw->noc_bw, MIN_BW, MAX_BW);
+    if (out_of(hw->clock_hz, MIN_CLOCK, MAX_CLOCK))
+        return bad_double(err, "clock_hz", "Hz", hw->clock_hz, MIN_CLOCK, MAX_CLOCK);
     const struct { const char *name; double v; } bws[] = {
         {"noc_bw_w", hw->noc_bw_w}, {"noc_bw_in", hw->noc_bw_in}, {"noc_bw_out", hw->noc_bw_out},
     };
     for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++)
-        if (!isfinite(bws[i].v) || bws[i].v < 0 || bws[i].v > MAX_BW) {
+        if (bws[i].v != 0 && out_of(bws[i].v, MIN_BW, MAX_BW)) {
             char ptr[64];
             snprintf(ptr, sizeof ptr, "/hardware/%s", bws[i].name);
-            return df_err_set(err, DF_EINVAL, ptr, "hardware %s = %g out of range [0, %g] bytes/cycle (0 = share noc_bw)",
-                              bws[i].name, bws[i].v, MAX_BW);
+            return df_err_set(err, DF_EINVAL, ptr,
+                              "hardware %s = %g must be 0 (share noc_bw) or in [%g, %g] bytes/cycle", bws[i].name,
+                              bws[i].v, MIN_BW, MAX_BW);
         }
     if (!isfinite(hw->noc_hops) || hw->noc_hops < 0 || hw->noc_hops > MAX_HOPS)
         return df_err_set(err, DF_EINVAL, "/hardware/noc_hops", "hardware noc_hops = %g out of range [0, %d] cycles",
@@ -226,11 +234,11 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
         {"buf", hw->energy.buf}, {"dram", hw->energy.dram}, {"static", hw->energy.stat},
     };
     for (size_t i = 0; i < sizeof en / sizeof en[0]; i++) {
-        if (!isfinite(en[i].v) || en[i].v < 0) {
+        if (out_of(en[i].v, 0, MAX_ENERGY_PJ)) {
             char ptr[64];
             snprintf(ptr, sizeof ptr, "/hardware/energy_pj/%s", en[i].name);
-            return df_err_set(err, DF_EINVAL, ptr, "hardware energy_pj.%s = %g must be a finite number >= 0 (pJ)",
-                              en[i].name, en[i].v);
+            return df_err_set(err, DF_EINVAL, ptr, "hardware energy_pj.%s = %g must be a finite number in [0, %g] (pJ)",
+                              en[i].name, en[i].v, MAX_ENERGY_PJ);
         }
     }
     return DF_OK;

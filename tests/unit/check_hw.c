@@ -1,11 +1,16 @@
-/* check_hw.c - unit tests of src/core/hw.c: presets, default energies, validation of every field,
- * dataflow names and PE-array parsing. */
+/* check_hw.c - unit tests of src/core/hw.c: presets, default energies, validation of every field
+ * (bounded so that no metric can overflow), dataflow names and PE-array parsing. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "dnnfuser/hw.h"
+#include "dnnfuser/json.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/zoo.h"
 
 #define EPS 1e-12
 
@@ -239,6 +244,96 @@ START_TEST(test_validate_fields) {
 }
 END_TEST
 
+/* No metric can overflow: a bandwidth or clock of 1e-308 or an energy of 1e308 is a 422-style input
+ * error naming the field (also through the JSON reader); at the extreme accepted values a large
+ * network at the largest batch still gives finite metrics. */
+static void m_dram_tiny(df_hw *h) { h->dram_bw = 1e-308; }
+static void m_noc_tiny(df_hw *h) { h->noc_bw = 1e-308; }
+static void m_clock_tiny(df_hw *h) { h->clock_hz = 1e-308; }
+static void m_noc_in_tiny(df_hw *h) { h->noc_bw_in = 1e-308; }
+static void m_e_mac_huge(df_hw *h) { h->energy.mac = 1e308; }
+static void m_e_rf_huge(df_hw *h) { h->energy.rf = 1e308; }
+static void m_e_noc_huge(df_hw *h) { h->energy.noc = 1e308; }
+static void m_e_buf_huge(df_hw *h) { h->energy.buf = 1e308; }
+static void m_e_dram_huge(df_hw *h) { h->energy.dram = 1e308; }
+static void m_e_static_huge(df_hw *h) { h->energy.stat = 1e308; }
+
+static const hw_case overflow_cases[] = {
+    {"/hardware/dram_bw", "dram_bw", m_dram_tiny},
+    {"/hardware/noc_bw", "noc_bw", m_noc_tiny},
+    {"/hardware/clock_hz", "clock_hz", m_clock_tiny},
+    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in_tiny},
+    {"/hardware/energy_pj/mac", "energy_pj.mac", m_e_mac_huge},
+    {"/hardware/energy_pj/rf", "energy_pj.rf", m_e_rf_huge},
+    {"/hardware/energy_pj/noc", "energy_pj.noc", m_e_noc_huge},
+    {"/hardware/energy_pj/buf", "energy_pj.buf", m_e_buf_huge},
+    {"/hardware/energy_pj/dram", "energy_pj.dram", m_e_dram_huge},
+    {"/hardware/energy_pj/static", "energy_pj.static", m_e_static_huge},
+};
+
+START_TEST(test_overflow_values_rejected) {
+    const hw_case *c = &overflow_cases[_i];
+    df_hw h;
+    df_err e;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    c->mutate(&h);
+    ck_assert_int_eq(df_hw_validate(&h, &e), DF_EINVAL);
+    ck_assert_str_eq(e.pointer, c->pointer);
+    ck_assert_msg(strstr(e.msg, c->needle) != NULL, "message '%s' lacks '%s'", e.msg, c->needle);
+}
+END_TEST
+
+START_TEST(test_overflow_json_rejected) {
+    const char *docs[][2] = {
+        {"{\"dram_bw\": 1e-308}", "/hardware/dram_bw"},
+        {"{\"noc_bw\": 1e-308}", "/hardware/noc_bw"},
+        {"{\"clock_hz\": 1e-308}", "/hardware/clock_hz"},
+        {"{\"energy_pj\": {\"dram\": 1e308}}", "/hardware/energy_pj/dram"},
+        {"{\"energy_pj\": {\"mac\": 1e308}}", "/hardware/energy_pj/mac"},
+    };
+    for (size_t k = 0; k < sizeof docs / sizeof docs[0]; k++) {
+        json_t *j = json_loads(docs[k][0], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        df_hw h;
+        df_err e;
+        ck_assert_int_eq(df_hw_from_json(j, "/hardware", &h, &e), DF_EINVAL);
+        ck_assert_str_eq(e.pointer, docs[k][1]);
+        json_decref(j);
+    }
+}
+END_TEST
+
+START_TEST(test_extreme_accepted_values_stay_finite) {
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_zoo_build("vgg16", NULL, &w, &e), DF_OK);
+    for (int d = 0; d < DF_DATAFLOW_COUNT; d++) {
+        df_hw h;
+        ck_assert_int_eq(df_hw_preset("cloud", &h, NULL), DF_OK);
+        h.dataflow = (df_dataflow)d;
+        h.dram_bw = h.noc_bw = 1e-3;
+        h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 1e-3;
+        h.clock_hz = 1;
+        h.noc_hops = 4096;
+        h.energy = (df_energy){1e6, 1e6, 1e6, 1e6, 1e6, 1e6};
+        ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
+        df_net *n;
+        ck_assert_int_eq(df_net_init(&n, &w, &h, DF_MAX_BATCH, &e), DF_OK);
+        df_mapping m;
+        df_mapping_init(&m, 32);
+        ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_EDP, &m, NULL, &e), DF_OK);
+        df_metrics mt;
+        ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+        ck_assert(isfinite(mt.latency_cycles) && isfinite(mt.latency_s) && isfinite(mt.energy_pj));
+        ck_assert(isfinite(mt.edp) && isfinite(mt.dram_bytes) && isfinite(mt.throughput_sps));
+        ck_assert(mt.latency_s > 0 && mt.edp > 0);
+        df_mapping_free(&m);
+        df_net_free(n);
+    }
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_validate_bounds_ok) {
     df_hw h;
     df_err e;
@@ -326,6 +421,9 @@ static Suite *hw_suite(void) {
     tcase_add_test(tc, test_energy_monotonic);
     tcase_add_loop_test(tc, test_validate_fields, 0, (int)(sizeof hw_cases / sizeof hw_cases[0]));
     tcase_add_test(tc, test_validate_bounds_ok);
+    tcase_add_loop_test(tc, test_overflow_values_rejected, 0, (int)(sizeof overflow_cases / sizeof overflow_cases[0]));
+    tcase_add_test(tc, test_overflow_json_rejected);
+    tcase_add_test(tc, test_extreme_accepted_values_stay_finite);
     tcase_add_test(tc, test_dataflow_names);
     tcase_add_test(tc, test_parse_pes_ok);
     tcase_add_test(tc, test_parse_pes_bad);

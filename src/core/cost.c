@@ -215,7 +215,9 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
         f->noc_out = (double)f->out_elems;
         f->active_pes = fmin(pes, ops);
         pp->streamed = 1;
-        pp->ct = l->C;
+        /* pool and add work per channel: a pass takes at most one channel per PE, so their line
+         * buffer holds PEs channels at a time (the output row stays in the buffer) */
+        pp->ct = l->type == DF_LAYER_CONCAT ? l->C : fmin(l->C, pes);
         return;
     }
     double G = (l->type == DF_LAYER_FC) ? 1 : l->groups;

@@ -248,17 +248,20 @@ END_TEST
 
 /* A layer a real chip ran is feasible on its description: Eyeriss ran VGG-16 (N = 3) with 108 KB of
  * global buffer ([EYE17]); channel tiling with the output row's psums in the buffer makes every layer
- * fit at micro-batch 1. */
+ * fit at micro-batch 1 (also the CNNs of the zoo, whose global average pool reads 7 x 7 x 2048). */
 START_TEST(test_vgg16_fits_eyeriss) {
-    df_workload w;
-    df_err e;
-    ck_assert_int_eq(df_zoo_build("vgg16", NULL, &w, &e), DF_OK);
-    df_hw h;
-    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
-    df_net *n = mknet(&w, h, 3);
-    ck_assert_msg(df_net_check_budget(n, &e) == DF_OK, "%s", e.msg);
-    df_net_free(n);
-    df_workload_free(&w);
+    const char *nets[] = {"vgg16", "resnet18", "resnet50", "mobilenetv2", "mnasnet"};
+    for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) {
+        df_workload w;
+        df_err e;
+        ck_assert_int_eq(df_zoo_build(nets[k], NULL, &w, &e), DF_OK);
+        df_hw h;
+        ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+        df_net *n = mknet(&w, h, 3);
+        ck_assert_msg(df_net_check_budget(n, &e) == DF_OK, "%s: %s", nets[k], e.msg);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
 }
 END_TEST
 

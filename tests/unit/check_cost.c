@@ -19,6 +19,14 @@ static void chain2(df_workload *w) {
     ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
 }
 
+/* One conv layer reading the network input: C -> K channels, Y x Y, R x R, stride 1, pad R/2. */
+static void one_conv(df_workload *w, int32_t C, int32_t Y, int32_t K, int32_t R) {
+    df_workload_init(w, "one");
+    tu_conv(w, -1, C, Y, Y, K, R, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+}
+
 static df_net *mknet(const df_workload *w, df_hw h, int32_t N) {
     df_net *n;
     df_err e;
@@ -127,10 +135,7 @@ END_TEST
 START_TEST(test_compute_cycles_per_dataflow) {
     /* One conv: C=32, K=48, 16x16 input, 3x3, pad 1 -> P=Q=16, on a 8x8 array. */
     df_workload w;
-    df_workload_init(&w, "one");
-    tu_conv(&w, -1, 32, 16, 16, 48, 3, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    one_conv(&w, 32, 16, 48, 3);
     double macs = 48.0 * 32 * 16 * 16 * 9;
     df_net *n = mknet(&w, tu_hw(8, 8, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 1);
     const df_layer_figures *f = df_net_layer_figures(n, 0);
@@ -155,10 +160,7 @@ END_TEST
 
 START_TEST(test_latency_is_max_of_compute_dram_noc) {
     df_workload w;
-    df_workload_init(&w, "one");
-    tu_conv(&w, -1, 16, 8, 8, 16, 1, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    one_conv(&w, 16, 8, 16, 1);
     /* compute: 16x16 array, ceil(16/16)^2 * 64 = 64 cycles/sample; DRAM: (1024 + 1024) B/sample +
      * 256 B weights at 1 B/cycle -> 2304 cycles for one sample: DRAM-bound. */
     df_net *n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 1e6, 1), 1);
@@ -184,10 +186,7 @@ END_TEST
  * Each input is sent once although 16 filters use it (spad + multicast reuse, [EYE17]). */
 START_TEST(test_rs_pass_tiling_by_hand) {
     df_workload w;
-    df_workload_init(&w, "one");
-    tu_conv(&w, -1, 4, 8, 8, 16, 3, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    one_conv(&w, 4, 8, 16, 3);
     df_hw h = tu_hw(12, 14, DF_DATAFLOW_RS, 1 << 20, 1e6, 24, 2);
     h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 8;
     h.noc_hops = 1;

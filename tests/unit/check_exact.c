@@ -210,7 +210,14 @@ END_TEST
 /* calloc interposed for this test binary (glibc exports __libc_calloc): fails requests above
  * calloc_fail_above bytes while it is non-zero. Only the cost model's scratch for groups longer than
  * 512 layers asks for that much. Not under AddressSanitizer, which owns the allocator. */
-#if !defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#if !defined(UNDER_ASAN)
 extern void *__libc_calloc(size_t n, size_t size);
 static size_t calloc_fail_above;
 void *calloc(size_t n, size_t size) {
@@ -220,7 +227,7 @@ void *calloc(size_t n, size_t size) {
 #endif
 
 START_TEST(test_oom_is_an_error_not_infeasible) {
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(UNDER_ASAN)
     enum { L = 700 };
     df_workload w;
     df_workload_init(&w, "long");

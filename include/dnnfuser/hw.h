@@ -55,7 +55,8 @@ int df_hw_preset(const char *name, df_hw *out, df_err *err);
 int32_t df_hw_preset_count(void);
 const char *df_hw_preset_name(int32_t i);
 
-/* Range checks on every field; err->pointer is "/hardware/<field>". */
+/* Range checks on every field, bounded so that no metric can overflow (docs/COST_MODEL.md, "Hardware
+ * fields"); err->pointer is "/hardware/<field>". */
 int df_hw_validate(const df_hw *hw, df_err *err);
 
 const char *df_dataflow_name(df_dataflow d);

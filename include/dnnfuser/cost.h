@@ -34,7 +34,10 @@ typedef struct {
     double macs;
     double compute_cycles;  /* PE-array cycles from the dataflow's spatial unrolling */
     double utilization;     /* macs / (compute_cycles * PEs) */
-    double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws: per pass) */
+    double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws and
+                                      rs: per micro-batch, as the PEs keep them for all its samples) */
+    double passes;          /* processing passes (per micro-batch for ws/rs, per sample for os) */
+    double active_pes;      /* PEs busy in a full pass */
     int64_t weight_elems, out_elems;
 } df_layer_figures;
 
@@ -81,12 +84,17 @@ int32_t df_net_batch(const df_net *net);
 int32_t df_net_layers(const df_net *net);
 const df_layer_figures *df_net_layer_figures(const df_net *net, int32_t layer);
 
-/* Scores layers first..last fused with micro-batch m. Never fails: infeasible groups get
- * feasible = 0 and footprint_bytes set (latency etc. are still filled in for diagnostics). */
-void df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
+/* Scores layers first..last fused with micro-batch m. An infeasible group is not an error: it gets
+ * feasible = 0 and footprint_bytes set (latency etc. are still filled in for diagnostics), and the
+ * call returns DF_OK. Returns DF_EINVAL for a range outside the net or m outside [1, N], DF_ENOMEM
+ * when a group longer than 512 layers finds no scratch memory; on either error out has feasible = 0
+ * and footprint_bytes = INT64_MAX, so a caller that ignores the code never accepts the group, but a
+ * solver must propagate it (an out-of-memory is not an answer about the budget). */
+int df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
 
 /* The smallest footprint any mapping can have: the largest single-layer footprint at m = 1.
- * Returns DF_OK when within the budget, else DF_EINFEASIBLE with err naming the layer and bytes. */
+ * Returns DF_OK when within the budget, else DF_EINFEASIBLE with err naming the layer and bytes
+ * (DF_ENOMEM if scoring ran out of memory). */
 int df_net_check_budget(const df_net *net, df_err *err);
 
 /* Validates the mapping's structure (coverage, order, micro-batch range) and scores it.

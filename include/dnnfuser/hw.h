@@ -20,6 +20,7 @@ typedef struct {
     double noc;   /* one element crossing the array network (buffer <-> PE) */
     double buf;   /* global buffer read or write */
     double dram;  /* DRAM read or write */
+    double stat;  /* clock and static energy per cycle of the whole chip ("static" in JSON); 0 = none */
 } df_energy;
 
 typedef struct {
@@ -28,23 +29,34 @@ typedef struct {
     df_dataflow dataflow;
     int64_t buffer_bytes;   /* global buffer = the budget for fused activations and weights */
     double dram_bw;         /* bytes per cycle */
-    double noc_bw;          /* bytes per cycle, global buffer <-> PE array */
+    double noc_bw;          /* bytes per cycle, global buffer <-> PE array (shared by all data types) */
+    /* Optional separate delivery networks, bytes per cycle (Eyeriss has one each for filters, ifmaps
+     * and psums); 0 = the type shares noc_bw with the others. */
+    double noc_bw_w, noc_bw_in, noc_bw_out;
+    double noc_hops;        /* cycles of delivery latency per transfer (MAESTRO: hops x 1 cycle) */
     double clock_hz;
     int32_t elem_bytes;     /* 1 = int8, 2 = fp16/int16, 4 = fp32 */
+    int32_t tech_nm;        /* technology of the default energies: 45 or 65 */
+    /* PE scratchpad entries used by the row-stationary pass tiling (filter weights, ifmap values,
+     * psums per PE); 0 = Eyeriss's 224 / 12 / 24 (JSSC 2017 Table I). */
+    int32_t rf_w, rf_in, rf_out;
     df_energy energy;
 } df_hw;
 
 #define DF_HW_MAX_PES (1 << 20)
 
-/* Default energies for an element size and buffer size (sources cited in hw.c). */
+/* Default energies for an element size and buffer size at 45 nm (sources cited in hw.c). */
 df_energy df_energy_default(int32_t elem_bytes, int64_t buffer_bytes);
+/* Default energies for hw's technology (tech_nm), element size and buffer size. */
+df_energy df_hw_energy_default(const df_hw *hw);
 
 /* Presets: "edge", "mobile", "cloud", "eyeriss". */
 int df_hw_preset(const char *name, df_hw *out, df_err *err);
 int32_t df_hw_preset_count(void);
 const char *df_hw_preset_name(int32_t i);
 
-/* Range checks on every field; err->pointer is "/hardware/<field>". */
+/* Range checks on every field, bounded so that no metric can overflow (docs/COST_MODEL.md, "Hardware
+ * fields"); err->pointer is "/hardware/<field>". */
 int df_hw_validate(const df_hw *hw, df_err *err);
 
 const char *df_dataflow_name(df_dataflow d);

@@ -95,6 +95,9 @@ typedef struct {
     int32_t pad_t, pad_b, pad_l, pad_r; /* per-side zero padding; all 0 = `pad` on every side */
     int32_t out_y, out_x;          /* layout, resize, deconv: requested output rows, cols (0 = default) */
     int32_t op;                    /* df_layer_op; DF_OP_DEFAULT for the classic types */
+    double density;                /* optional: fraction of non-zero input activations, (0, 1]; 0 = unset
+                                    * (dense). Used by the cost model for zero gating and run-length
+                                    * coded DRAM traffic (docs/COST_MODEL.md). */
 } df_layer;
 
 typedef struct {

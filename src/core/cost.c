@@ -12,6 +12,10 @@
  *             grid, inputs forwarded between neighbouring PEs (our `os`).
  *  [EYERISS]  Chen, Emer, Sze, "Eyeriss", ISCA 2016, §V: row-stationary, filter rows on PE rows,
  *             output rows on PE columns, psums accumulated vertically, replication of PE sets (`rs`).
+ *  [EYE17]    Chen, Krishna, Emer, Sze, "Eyeriss: An Energy-Efficient Reconfigurable Accelerator for
+ *             Deep Convolutional Neural Networks", IEEE JSSC 52(1), 2017: §IV-A PE-set mapping
+ *             (strip mining, segments), p/q/r/t and processing passes, §IV-B run-length coding, §V-B
+ *             NoC, §V-C scratchpads and zero gating, §VI measured AlexNet (docs/eyeriss/).
  *  [DNNF]     Kao, Huang, Krishna, "DNNFuser", arXiv 2201.11218, §3: fused layer groups processed one
  *             micro-batch at a time with intermediate activations staged on chip.
  *  [DESIGN]   shared/DESIGN.md §2: the exact group semantics implemented by df_group_eval.
@@ -37,7 +41,9 @@ struct df_net {
     int32_t *cons_off;      /* [L+2] CSR offsets of consumers per tensor (tensor L = network input) */
     int32_t *cons;          /* ascending consumer layer indices, each layer at most once per tensor */
     double *noc_ps;         /* [L] buffer<->array elements per sample */
-    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws weights, [NVDLA]) */
+    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws/rs weights: stationary) */
+    struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
+    double *rlc;            /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
     double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
 };
 
@@ -45,81 +51,246 @@ static inline int32_t tensor_of(const df_net *n, int32_t producer) { return prod
 
 static double ceil_div(double a, double b) { return ceil(a / b); }
 
-/* Per-sample compute cycles and buffer<->array traffic of one layer on the PE array.
+/* How one layer runs on the array as processing passes ([EYE17] §IV "processing pass"; [MAESTRO]
+ * §4.3 steady state): npass passes, each computing c1 cycles and moving w1 weights, x1 inputs,
+ * p1 psums read back and o1 psums/outputs written (elements). per_sample = 0: a pass processes every
+ * sample of the micro-batch, so c1, x1, p1, o1 are per sample and w1 is per pass; per_sample = 1: the
+ * passes repeat for every sample and all figures are per pass. streamed: elementwise layers without
+ * passes. ct: input channels one pass consumes (the streamed input's line buffer holds only these,
+ * the psums of the output row stay in the buffer). */
+typedef struct df_pass_plan_s {
+    double npass, c1, w1, x1, p1, o1, ct;
+    int per_sample, streamed;
+} df_pass_plan;
+
+/* Smallest padded work ceil(n / (x k)) x k over tile sizes k in [1, kmax] for x parallel units, the
+ * largest such k on ties: the tile a PE holds in its scratchpad, chosen so that no pass runs half
+ * empty when a smaller tile divides the work evenly (Eyeriss picks p = 16 filters for AlexNet CONV1's
+ * 96 = 2 sets x 16 x 3 passes although 20 would fit, [EYE17] Table IV). */
+static double best_tile(double n, double x, double kmax, double *k_out) {
+    double best = INFINITY, bk = 1;
+    kmax = fmax(1, fmin(kmax, ceil_div(n, x)));
+    for (double k = 1; k <= kmax; k++) {
+        double w = ceil_div(n, x * k) * k;
+        if (w <= best) { best = w; bk = k; }
+    }
+    *k_out = bk;
+    return best;
+}
+
+/* Cycles to deliver elems elements over a network of bw bytes/cycle ([MAESTRO] §4.3 and its NoC model:
+ * delay = hop latency + ceil(data / bandwidth)). Without the ceil: the per-pass figures are averages
+ * over a layer's passes (fractional), and a step that is convex in the micro-batch keeps the exact
+ * solver's balanced-split argument true (exact.c; checked by brute force in check_exact.c). */
+static double deliver(const df_hw *hw, double elems, double bw) {
+    return elems > 0 ? hw->noc_hops + elems * hw->elem_bytes / bw : 0;
+}
+
+/* Array time of a pass plan for s samples: its processing passes, each taking max(ingress, compute,
+ * egress) with double-buffered scratchpads, the first pass's ingress and the last pass's egress not
+ * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes, §VI: "it takes time to load
+ * data from the GLB into the PE array to ramp up each processing pass"). With separate filter /
+ * ifmap / psum networks ([EYE17] §V-B: filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit)
+ * ingress is the slower of the filter and ifmap deliveries and egress (psums out and back in) has
+ * its own network; otherwise all share noc_bw. */
+static double plan_cycles(const df_hw *hw, const df_pass_plan *pp, double s) {
+    double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
+    double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
+    double in_t, out_t, steady;
+    if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
+        double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
+        double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
+        double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
+        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
+        out_t = deliver(hw, ps + o, bw_out);
+        steady = fmax(fmax(in_t, c), out_t);
+    } else {
+        in_t = deliver(hw, w + x, hw->noc_bw);
+        out_t = deliver(hw, ps + o, hw->noc_bw);
+        steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
+    }
+    return in_t + (np - 1) * steady + c + out_t;
+}
+
+/* Row-stationary pass tiling ([EYERISS] §V, [EYE17] §IV): a logical PE set of R filter rows x E
+ * ofmap rows; each PE runs 1-D convolutions (S weights over Q outputs) for p filters x q channels
+ * held in its scratchpads (p q S <= filter spad, q S <= ifmap spad, p <= psum spad). The set is placed
+ * on the physical array as it is when it fits, folded into segments stacked vertically when it is too
+ * wide but the segments fit (CONV2's 5 x 27 as 5 x 14 + 5 x 13), else strip-mined into sets of e
+ * ofmap rows (CONV1's 11 x 55 as 11 x 7); filter rows beyond the array height fold over time. The
+ * sets on the array are split into r sets over channels (psums accumulated down the columns) and t
+ * sets over filters (ifmaps multicast to them). One processing pass: every set runs its p x q tile,
+ * for all samples of the micro-batch (weights reused across them, [EYE17] parameter n); the split is
+ * chosen for the net's batch. */
+static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, double Kg, double Cg,
+                    df_layer_figures *f, df_pass_plan *pp) {
+    double rows = hw->pe_rows, cols = hw->pe_cols;
+    double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
+    double rf_w = hw->rf_w > 0 ? hw->rf_w : 224, rf_in = hw->rf_in > 0 ? hw->rf_in : 12;
+    double rf_out = hw->rf_out > 0 ? hw->rf_out : 24;
+    double rfold = ceil_div(R, rows), Rr = ceil_div(R, rfold);
+    /* Placements of the set: as it is, folded, or (too wide for the folding) strip-mined to e ofmap
+     * rows, every e with the most busy PEs per pass being a candidate (Eyeriss picks the strip width
+     * by optimisation, [EYE17] §IV-A; CONV1: 7). */
+    double cand_e[64], cand_sets[64], cand_strips[64];
+    int ncand = 0;
+    if (P <= cols) {
+        cand_e[0] = P, cand_sets[0] = floor(rows / Rr) * floor(cols / P), cand_strips[0] = 1, ncand = 1;
+    } else if (Rr * ceil_div(P, cols) <= rows) {
+        cand_e[0] = P, cand_sets[0] = floor(rows / (Rr * ceil_div(P, cols))), cand_strips[0] = 1, ncand = 1;
+    } else {
+        double most = -1;
+        for (double c = 1; c <= cols; c++) most = fmax(most, P / (ceil_div(P, c) * c) * c * floor(cols / c));
+        for (double c = cols; c >= 1 && ncand < 64; c--)
+            if (P / (ceil_div(P, c) * c) * c * floor(cols / c) >= most * (1 - 1e-12))
+                cand_e[ncand] = c, cand_sets[ncand] = floor(rows / Rr) * floor(cols / c),
+                cand_strips[ncand++] = ceil_div(P, c);
+    }
+    double qmax = fmax(1, floor(rf_in / S));
+    double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));     /* columns the windows touch */
+    double Wt = (double)f->weight_elems, out = (double)f->out_elems;
+    /* The split r x t and the tiles p, q: the shortest array time for the batch (the mapping is
+     * chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's mapper
+     * optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
+    double best = INFINITY, best_tr = INFINITY;
+    df_layer_figures cf = *f;
+    df_pass_plan cp;
+    for (int ci = 0; ci < ncand; ci++) {
+        double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
+        double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
+        double rmax = fmin(sets, Cg);
+        for (double r0 = 1; r0 <= rmax;) {
+            /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
+            double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
+            best_tile(Cg, r, qmax, &q);
+            double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
+            best_tile(Kg, t, pmax, &p);
+            double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
+            memset(&cp, 0, sizeof cp);
+            cp.npass = G * nf * nc * strips * rfold;
+            cp.c1 = p * q * Q * S;  /* MACs of one PE in one pass, one per cycle */
+            cf.compute_cycles = cp.npass * cp.c1;
+            cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
+            /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
+             * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
+             * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
+             * channel pass and row fold, read back for all but the first. */
+            cf.noc_w = Wt * strips;
+            cf.noc_in = G * Cg * nf * strips * ty * tx;
+            cf.noc_out = out * (2 * nc * rfold - 1);
+            cp.w1 = cf.noc_w / cp.npass;
+            cp.x1 = cf.noc_in / cp.npass;
+            cp.o1 = out * nc * rfold / cp.npass;
+            cp.p1 = out * (nc * rfold - 1) / cp.npass;
+            cp.ct = fmin(Cg, q * r);
+            double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
+            if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
+                best = fmin(best, tm);
+                best_tr = tr;
+                *f = cf;
+                *pp = cp;
+            }
+            r0 = r + 1;
+        }
+    }
+}
+
+/* Per-sample compute cycles, buffer<->array traffic and the processing-pass tiling of one layer.
  * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
  * case with P = Q = 1; matmul maps its rows to P. */
-static void layer_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, int64_t in_total) {
+static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_layer_figures *f,
+                          df_pass_plan *pp, int64_t in_total) {
     df_layer eq; /* hooks (cost_ops.c): deconv as its direct-conv equivalent; the vector layer types */
-    if (df_ops_conv_equivalent(l, &eq)) { layer_figures(&eq, hw, f, in_total); df_ops_deconv_fixup(l, f); return; }
-    if (df_ops_figures(l, hw, f, in_total)) return;
+    if (df_ops_conv_equivalent(l, &eq)) {
+        layer_figures(&eq, hw, batch, f, pp, in_total);
+        df_ops_deconv_fixup(l, f);
+        return;
+    }
+    if (df_ops_figures(l, hw, f, in_total)) { /* data movement and vector work: streamed, no passes */
+        memset(pp, 0, sizeof *pp);
+        pp->streamed = 1;
+        return;
+    }
     memset(f, 0, sizeof *f);
+    memset(pp, 0, sizeof *pp);
     double rows = hw->pe_rows, cols = hw->pe_cols, pes = rows * cols;
     f->macs = (double)df_layer_macs(l);
     f->weight_elems = df_layer_weight_elems(l);
     f->out_elems = df_layer_out_elems(l);
     if (l->type == DF_LAYER_POOL || l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT) {
         /* No MACs: elementwise work on the array, one op per PE per cycle ([PRED] §2 treats
-         * non-MAC layers as data movement plus a vector op per element). */
+         * non-MAC layers as data movement plus a vector op per element); streamed, no passes. */
         double ops = l->type == DF_LAYER_POOL ? (double)f->out_elems * l->R * l->S
                    : l->type == DF_LAYER_ADD ? (double)f->out_elems * (l->n_inputs - 1) : 0.0;
         f->compute_cycles = ceil_div(ops, pes);
         f->noc_in = (double)in_total;
         f->noc_out = (double)f->out_elems;
-        f->utilization = 0;
+        f->active_pes = fmin(pes, ops);
+        pp->streamed = 1;
+        /* pool and add work per channel: a pass takes at most one channel per PE, so their line
+         * buffer holds PEs channels at a time (the output row stays in the buffer) */
+        pp->ct = l->type == DF_LAYER_CONCAT ? l->C : fmin(l->C, pes);
         return;
     }
     double G = (l->type == DF_LAYER_FC) ? 1 : l->groups;
     double Kg = l->K / G, Cg = l->C / G;
     double P = l->P, Q = l->Q, R = l->R, S = l->S, st = l->stride;
-    double Wt = (double)f->weight_elems;
+    double Wt = (double)f->weight_elems, out = (double)f->out_elems;
     switch (hw->dataflow) {
     case DF_DATAFLOW_WS: {
-        /* [NVDLA]/[MAESTRO] KC-P: K on columns, C on rows; weights stay in the PEs while all outputs
-         * of the micro-batch stream past (temporal reuse over N*P*Q); inputs are multicast along a
-         * row to the K columns; psums are reduced spatially down the C rows. */
+        /* [NVDLA]/[MAESTRO] KC-P: K on columns, C on rows; one pass holds one cols x rows fold of the
+         * weights in the PEs while all outputs of the micro-batch stream past (temporal reuse over
+         * N*P*Q); inputs are multicast along a row to the K columns; psums are reduced spatially down
+         * the C rows and read back for every further C fold. */
         double kf = ceil_div(Kg, cols), cf = ceil_div(Cg, rows);
-        f->compute_cycles = G * kf * cf * P * Q * R * S;
+        pp->per_sample = 0;
+        pp->npass = G * kf * cf;
+        pp->c1 = P * Q * R * S;
+        f->compute_cycles = pp->npass * pp->c1;
+        f->active_pes = fmin(Kg, cols) * fmin(Cg, rows);
         f->noc_w = Wt;                                /* once per micro-batch (stationary) */
         /* re-read for every K fold; along a row the R x S window slides, so each output row reads
          * R x ((Q-1) stride + S) inputs per channel, not R x S per output (matches MAESTRO's KC-P
          * within 0.1% on stride-1 layers, docs/maestro/README.md) */
         f->noc_in = G * kf * Cg * P * R * fmin((Q - 1) * st + S, Q * S); /* stride > S skips columns */
-        f->noc_out = (double)f->out_elems * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
+        f->noc_out = out * (2 * cf - 1); /* write, plus read-modify-write per extra C fold */
+        pp->w1 = Wt / pp->npass;
+        pp->x1 = f->noc_in / pp->npass;
+        pp->o1 = out * cf / pp->npass;
+        pp->p1 = out * (cf - 1) / pp->npass;
+        pp->ct = fmin(Cg, rows);
         break;
     }
     case DF_DATAFLOW_OS: {
         /* [SDN]/[MAESTRO] YX-P: output rows x cols on the PE grid, each PE accumulates one output;
-         * weights broadcast to all PEs; the input patch of a tile is read once per output channel and
-         * forwarded between neighbouring PEs ([SDN] §6). */
+         * one pass = one output tile of one output channel, per sample: its filter broadcast to all
+         * PEs, the input patch of the tile read once and forwarded between neighbouring PEs ([SDN] §6),
+         * the finished outputs written once. */
         double tp = ceil_div(P, rows), tq = ceil_div(Q, cols);
         /* the input patch a tile touches: with stride > kernel the skipped rows/cols are not read
          * (docs/maestro/README.md, difference 6) */
         double tr = fmin(P, rows), tc = fmin(Q, cols);
         double ph = fmin((tr - 1) * st + R, tr * R), pw = fmin((tc - 1) * st + S, tc * S);
-        f->compute_cycles = tp * tq * l->K * Cg * R * S;
+        pp->per_sample = 1;
+        pp->npass = tp * tq * l->K;
+        pp->c1 = Cg * R * S;
+        f->compute_cycles = pp->npass * pp->c1;
+        f->active_pes = tr * tc;
         f->noc_w = Wt * tp * tq;                      /* per sample: one broadcast per output tile */
         f->noc_in = l->K * Cg * tp * tq * ph * pw;
-        f->noc_out = (double)f->out_elems;
+        f->noc_out = out;
+        pp->w1 = f->noc_w / pp->npass;
+        pp->x1 = f->noc_in / pp->npass;
+        pp->o1 = out / pp->npass;
+        pp->ct = Cg;
         break;
     }
     case DF_DATAFLOW_RS:
-    default: {
-        /* [EYERISS] §V: a PE set of R filter rows x P output rows; each PE runs a 1-D convolution of S
-         * weights over Q outputs. Sets are replicated vertically over input channels (psums add up the
-         * column) and horizontally over filters (inputs are multicast), folded when R or P exceed the
-         * array. */
-        double rrep = R <= rows ? floor(rows / R) : 1, rfold = ceil_div(R, rows);
-        double crep = P <= cols ? floor(cols / P) : 1, cfold = ceil_div(P, cols);
-        f->compute_cycles = G * ceil_div(Kg, crep) * ceil_div(Cg, rrep) * rfold * cfold * Q * S;
-        f->noc_w = Wt * cfold;                        /* per sample, once per column fold */
-        /* only the input extent the windows touch (strided 1x1 convs skip pixels, docs/maestro) */
-        double ty = fmin((double)l->Y, fmin((P - 1) * st + R, P * R));
-        double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));
-        f->noc_in = G * Cg * ty * tx * ceil_div(Kg, crep);
-        f->noc_out = (double)f->out_elems * (2 * ceil_div(Cg, rrep) - 1);
+    default:
+        rs_plan(l, hw, batch, G, Kg, Cg, f, pp);
         break;
     }
-    }
+    f->passes = pp->npass;
     f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
 }
 
@@ -146,8 +317,10 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     n->e_sample = calloc((size_t)L, sizeof *n->e_sample);
     n->noc_ps = calloc((size_t)L, sizeof *n->noc_ps);
     n->noc_mb = calloc((size_t)L, sizeof *n->noc_mb);
+    n->plan = calloc((size_t)L, sizeof *n->plan);
+    n->rlc = calloc((size_t)L + 1, sizeof *n->rlc);
     if (!n->fig || !n->out_elems || !n->w_tile || !n->in_tile || !n->out_tile || !n->cons_off || !n->e_sample ||
-        !n->noc_ps || !n->noc_mb) {
+        !n->noc_ps || !n->noc_mb || !n->plan || !n->rlc) {
         df_net_free(n);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
@@ -182,34 +355,54 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
             n->cons[n->cons_off[t] + fill[t]++] = i;  /* i ascending: lists come out sorted */
         }
     free(fill);
+    /* Run-length coding of activations in DRAM ([EYE17] §V-C: a 64-bit word holds three pairs of a
+     * 5-bit zero run and a 16-bit value): a tensor of non-zero density d takes min(1, d x 64/3 / 16)
+     * of its dense size; dense data is sent uncoded. A tensor's density is the one its first consumer
+     * declares (layer field density, the fraction of non-zero input activations); unset = dense. */
+    for (int32_t t = 0; t <= L; t++) {
+        n->rlc[t] = 1;
+        int32_t c = n->cons_off[t] < n->cons_off[t + 1] ? n->cons[n->cons_off[t]] : -1;
+        double d = c >= 0 ? ly[c].density : 0;
+        if (d > 0 && d < 1) n->rlc[t] = fmin(1.0, d * (64.0 / 3.0) / 16.0);
+    }
     const df_energy *e = &hw->energy;
     for (int32_t i = 0; i < L; i++) {
         const df_layer *l = &ly[i];
         int64_t in_total = 0;
+        for (int j = 0; j < l->n_inputs; j++) in_total += n->out_elems[tensor_of(n, l->inputs[j])];
+        layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
         for (int j = 0; j < l->n_inputs; j++) {
             int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
-            in_total += op;
-            /* A streamed operand needs the input rows of one output row on chip (a line buffer of
-             * min(Y, R) rows, [DESIGN] "current tile"); the second operand of an activation x
+            /* A streamed operand needs on chip the input rows of one output row (a line buffer of
+             * min(Y, R) rows, [DESIGN] "current tile"), and of those only the channels the current
+             * pass consumes: the output row's psums stay in the buffer while the channel tiles pass
+             * ([EYE17] §IV: psums kept in the global buffer across processing passes), so a layer a
+             * chip runs with channel tiling fits its buffer. The second operand of an activation x
              * activation matmul is needed whole by every output row. */
             int64_t rowsneed = l->R < l->Y ? l->R : l->Y;
+            double chan = l->C > 0 ? fmin(1.0, n->plan[i].ct / (double)l->C) : 1.0;
             n->in_tile[(size_t)i * DF_MAX_INPUTS + j] =
-                ((l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j)) ? op : (op * rowsneed + l->Y - 1) / l->Y;
+                ((l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j))
+                    ? op
+                    : (int64_t)ceil((double)op * rowsneed / l->Y * chan);
         }
-        layer_figures(l, hw, &n->fig[i], in_total);
         n->out_tile[i] = (int64_t)l->K * l->Q;  /* one output row */
         /* Streaming weights keeps one array pass resident: PEs x R x S elements ([DESIGN]). */
         int64_t pass = (int64_t)n->pes * l->R * l->S;
         n->w_tile[i] = n->fig[i].weight_elems < pass ? n->fig[i].weight_elems : pass;
         /* [PRED] §2: energy = sum over levels of accesses x unit energy. Per MAC: one multiply-add and
-         * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III).
-         * Array traffic crosses the NoC once and the buffer once. ws weight traffic is per
-         * micro-batch and is added in group scoring. */
+         * three register-file accesses (two operand reads, one psum update) ([EYERISS] §III). With an
+         * input density d < 1, zero gating skips the filter read, the psum update and the MAC of
+         * every zero input; the input read that detects the zero remains ([EYE17] §V-C).
+         * Array traffic crosses the NoC once and the buffer once. ws and rs weight traffic is per
+         * micro-batch (the PEs keep a pass's weights for all its samples) and is added in group
+         * scoring. */
         const df_layer_figures *f = &n->fig[i];
-        int per_mb = hw->dataflow == DF_DATAFLOW_WS;
+        int per_mb = !n->plan[i].per_sample && !n->plan[i].streamed;
         n->noc_ps[i] = f->noc_in + f->noc_out + (per_mb ? 0 : f->noc_w);
         n->noc_mb[i] = per_mb ? f->noc_w : 0;
-        n->e_sample[i] = f->macs * (e->mac + 3 * e->rf) + n->noc_ps[i] * (e->noc + e->buf);
+        double d = l->density > 0 && l->density <= 1 ? l->density : 1;
+        n->e_sample[i] = f->macs * (d * (e->mac + 2 * e->rf) + e->rf) + n->noc_ps[i] * (e->noc + e->buf);
     }
     *out = n;
     return DF_OK;
@@ -228,6 +421,8 @@ void df_net_free(df_net *n) {
     free(n->e_sample);
     free(n->noc_ps);
     free(n->noc_mb);
+    free(n->plan);
+    free(n->rlc);
     free(n);
 }
 
@@ -239,55 +434,72 @@ const df_layer_figures *df_net_layer_figures(const df_net *n, int32_t i) {
     return (i >= 0 && i < n->L) ? &n->fig[i] : NULL;
 }
 
-/* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: with double buffering a step takes
- * the max of compute, DRAM and NoC delays). dram_ps: DRAM elements per sample; wload: weight elements
- * loaded from DRAM with this micro-batch. */
+/* Array time of layer i for a micro-batch of s samples (plan_cycles); elementwise layers stream:
+ * max(compute, traffic / noc_bw) ([PRED] §2). */
+static double array_cycles(const df_net *n, int32_t i, double s) {
+    const df_pass_plan *pp = &n->plan[i];
+    const df_hw *hw = &n->hw;
+    if (pp->streamed)
+        return fmax(s * n->fig[i].compute_cycles, s * n->noc_ps[i] * hw->elem_bytes / hw->noc_bw);
+    return plan_cycles(hw, pp, s);
+}
+
+/* One layer step for a micro-batch of s samples ([MAESTRO] §4.3: the global buffer double-buffers
+ * DRAM against the array, so a step takes the max of the array time and the DRAM delay). dram_ps:
+ * DRAM elements per sample; wload: weight elements loaded from DRAM with this micro-batch. */
 static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, double wload) {
-    double eb = n->hw.elem_bytes;
-    double comp = s * n->fig[i].compute_cycles;
-    double dram = (s * dram_ps + wload) * eb / n->hw.dram_bw;
-    double noc = (s * n->noc_ps[i] + n->noc_mb[i]) * eb / n->hw.noc_bw;
-    double m = comp > dram ? comp : dram;
-    return m > noc ? m : noc;
+    double dram = (s * dram_ps + wload) * n->hw.elem_bytes / n->hw.dram_bw;
+    return fmax(array_cycles(n, i, s), dram);
 }
 
 #define STACK_LAYERS 512
 
-/* The one group scoring ([DESIGN] §2). per_layer (nullable) receives, for each layer of the group,
- * the bytes live on chip while it runs under the same resident/streamed decision; their max is
- * out->footprint_bytes. Returns DF_OK, DF_EINVAL (bad range) or DF_ENOMEM (long group, no memory). */
-static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out,
-                      df_layer_footprint *per_layer) {
-    memset(out, 0, sizeof *out);
-    int32_t len = last - first + 1;
-    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) { out->footprint_bytes = INT64_MAX; return DF_EINVAL; }
-    /* Per-layer accumulators over the group (index l - first): live held activations (difference
-     * array), streamed tiles, DRAM elements per sample. */
+/* Per-layer accumulators of one group (index l - first), filled by pass_liveness. */
+typedef struct {
+    int64_t *live;   /* [len+1] difference array of held activations (per sample) */
+    int64_t *tile;   /* [len] streamed tiles live while the layer runs (per sample) */
+    double *dram;    /* [len] DRAM activation elements per sample */
+    double wsum;     /* group weight elements */
+    void *heap;      /* owned when the group is longer than the stack arrays */
     int64_t st_live[STACK_LAYERS + 1], st_tile[STACK_LAYERS];
     double st_dram[STACK_LAYERS];
-    int64_t *live = st_live, *tile = st_tile;
-    double *dram = st_dram;
-    void *heap = NULL;
+} group_scratch;
+
+static int scratch_init(group_scratch *s, int32_t len) {
+    s->heap = NULL;
+    s->wsum = 0;
     if (len > STACK_LAYERS) {
-        heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
-        if (!heap) { out->footprint_bytes = INT64_MAX; return DF_ENOMEM; }
-        live = heap;
-        tile = live + len + 1;
-        dram = (double *)(tile + len);
-    } else {
-        memset(live, 0, (size_t)(len + 1) * sizeof *live);
-        memset(tile, 0, (size_t)len * sizeof *tile);
-        memset(dram, 0, (size_t)len * sizeof *dram);
+        s->heap = calloc((size_t)len * 3 + 1, sizeof(int64_t));
+        if (!s->heap) return DF_ENOMEM;
+        s->live = s->heap;
+        s->tile = s->live + len + 1;
+        s->dram = (double *)(s->tile + len);
+        return DF_OK;
     }
+    s->live = s->st_live;
+    s->tile = s->st_tile;
+    s->dram = s->st_dram;
+    memset(s->live, 0, (size_t)(len + 1) * sizeof *s->live);
+    memset(s->tile, 0, (size_t)len * sizeof *s->tile);
+    memset(s->dram, 0, (size_t)len * sizeof *s->dram);
+    return DF_OK;
+}
+
+/* Pass 1, liveness ([DESIGN] §2): for every tensor the group touches, where it lives on chip (held
+ * from producer or first consumer to its last consumer in the group, as a difference array; or
+ * streamed through a tile) and how often it crosses DRAM (once per sample, run-length coded when its
+ * density is given, [EYE17] §IV-B). */
+static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_scratch *s) {
     const df_layer *ly = n->w.layers;
-    double wsum = 0;
+    int64_t *live = s->live, *tile = s->tile;
+    double *dram = s->dram;
     for (int32_t i = first; i <= last; i++) {
         const df_layer *l = &ly[i];
         int32_t k = i - first;
-        wsum += (double)n->fig[i].weight_elems;
-        /* Output tensor of i ([DESIGN] §2): held on chip from i to its last consumer inside the group;
-         * written to DRAM once per sample if consumed after the group or a network output; when not
-         * held it streams out through a one-row tile. */
+        s->wsum += (double)n->fig[i].weight_elems;
+        /* Output tensor of i: held on chip from i to its last consumer inside the group; written to
+         * DRAM once per sample if consumed after the group or a network output; when not held it
+         * streams out through a one-row tile. */
         int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
         int32_t last_in = -1, external = (lo == hi);
         for (int32_t c = lo; c < hi; c++) {
@@ -296,7 +508,7 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
         }
         if (last_in >= 0) { live[k] += n->out_elems[t]; live[last_in - first + 1] -= n->out_elems[t]; }
         else tile[k] += n->out_tile[i];
-        if (external) dram[k] += (double)n->out_elems[t];
+        if (external) dram[k] += (double)n->out_elems[t] * n->rlc[t];
         /* Input tensors produced before the group (or the network input): read from DRAM once per
          * sample at their first consumer in the group; held until the last consumer in the group when
          * used more than once, else streamed through a tile. */
@@ -317,51 +529,63 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
                 c1 = cc;
             }
             if (c0 != i) continue;  /* accounted at its first consumer */
-            dram[k] += (double)n->out_elems[t];
+            dram[k] += (double)n->out_elems[t] * n->rlc[t];
             if (c1 > c0) { live[k] += n->out_elems[t]; live[c1 - first + 1] -= n->out_elems[t]; }
             else tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
         }
     }
-    /* Peak footprint ([DESIGN] §2): activations x m, plus either all group weights (resident) or the
-     * current layer's weight tile (streamed). */
+}
+
+static int64_t bytes_i64(double b) { return b > 9.0e18 ? INT64_MAX : (int64_t)b; }
+
+/* Pass 2, peak and residency ([DESIGN] §2): activations x m, plus either all group weights
+ * (resident, when they fit with the activation peak) or the current layer's weight tile (streamed).
+ * Fills the footprint fields of out and, when per_layer is given, each layer's live bytes. */
+static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
+                           df_group_cost *out, df_layer_footprint *per_layer) {
+    int32_t len = last - first + 1;
     double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
     int64_t run = 0, peak_act = -1, peak_stream = -1;
     int32_t peak_act_l = first, peak_stream_l = first;
     for (int32_t k = 0; k < len; k++) {
-        run += live[k];
-        int64_t act = run + tile[k];
+        run += s->live[k];
+        int64_t act = run + s->tile[k];
         if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
-        int64_t s = (int64_t)m * act + n->w_tile[first + k];
-        if (s > peak_stream) { peak_stream = s; peak_stream_l = first + k; }
+        int64_t st = (int64_t)m * act + n->w_tile[first + k];
+        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
     }
-    double res_bytes = (wsum + (double)m * peak_act) * eb;
+    double res_bytes = (s->wsum + (double)m * peak_act) * eb;
     int resident = res_bytes <= budget;
     double fp = resident ? res_bytes : (double)peak_stream * eb;
     out->weights_resident = resident;
     out->micro_batch = m;
     out->n_micro = (n->N + m - 1) / m;
-    out->footprint_bytes = fp > 9.0e18 ? INT64_MAX : (int64_t)fp;
+    out->footprint_bytes = bytes_i64(fp);
     out->peak_layer = resident ? peak_act_l : peak_stream_l;
     out->feasible = fp <= budget;
-    if (per_layer) {
-        run = 0;
-        for (int32_t k = 0; k < len; k++) {
-            run += live[k];
-            double act = (double)m * (double)(run + tile[k]) * eb;
-            double wb = (resident ? wsum : (double)n->w_tile[first + k]) * eb;
-            per_layer[k].weight_bytes = wb > 9.0e18 ? INT64_MAX : (int64_t)wb;
-            per_layer[k].bytes = act + wb > 9.0e18 ? INT64_MAX : (int64_t)(act + wb);
-        }
+    if (!per_layer) return;
+    run = 0;
+    for (int32_t k = 0; k < len; k++) {
+        run += s->live[k];
+        double act = (double)m * (double)(run + s->tile[k]) * eb;
+        double wb = (resident ? s->wsum : (double)n->w_tile[first + k]) * eb;
+        per_layer[k].weight_bytes = bytes_i64(wb);
+        per_layer[k].bytes = bytes_i64(act + wb);
     }
-    /* Latency: micro-batches run the group's layers in turn ([DNNF] §3); the last micro-batch may be
-     * partial. Resident weights are loaded with the first micro-batch only, streamed ones with every
-     * micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+}
+
+/* Pass 3, latency and energy: micro-batches run the group's layers in turn ([DNNF] §3); the last
+ * micro-batch may be partial. Resident weights are loaded with the first micro-batch only, streamed
+ * ones with every micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
+                             df_group_cost *out) {
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    int resident = out->weights_resident;
     double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0;
     const df_energy *e = &n->hw.energy;
     for (int32_t i = first; i <= last; i++) {
         const df_layer_figures *f = &n->fig[i];
-        double W = (double)f->weight_elems, dps = dram[i - first];
+        double W = (double)f->weight_elems, dps = s->dram[i - first];
         double loads = resident ? 1 : nmb;
         if (nmb == 1) {
             lat += step_cycles(n, i, lastsz, dps, W);
@@ -378,17 +602,36 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
         /* DRAM transfers also fill or drain the global buffer once ([PRED] §2). */
         energy += n->N * n->e_sample[i] + nmb * n->noc_mb[i] * (e->noc + e->buf) + d * (e->dram + e->buf);
     }
+    /* clock and static energy per cycle ([PRED] §2: a per-cycle term next to the access counts) */
     out->latency_cycles = lat;
-    out->energy_pj = energy;
-    out->dram_bytes = dram_el * eb;
+    out->energy_pj = energy + e->stat * lat;
+    out->dram_bytes = dram_el * n->hw.elem_bytes;
     out->compute_cycles = compute;
     out->macs = macs;
-    free(heap);
+}
+
+/* The one group scoring ([DESIGN] §2) as three passes: liveness, peak/residency, latency/energy.
+ * per_layer (nullable) receives, for each layer of the group, the bytes live on chip while it runs
+ * under the same resident/streamed decision; their max is out->footprint_bytes. Returns DF_OK,
+ * DF_EINVAL (bad range) or DF_ENOMEM (long group, no memory); on error out says infeasible with
+ * footprint_bytes = INT64_MAX, so a caller that ignores the code still never accepts the group. */
+static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out,
+                      df_layer_footprint *per_layer) {
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    int32_t len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
+    group_scratch s;
+    if (scratch_init(&s, len) != DF_OK) return DF_ENOMEM;
+    pass_liveness(n, first, last, &s);
+    pass_footprint(n, first, last, m, &s, out, per_layer);
+    pass_time_energy(n, first, last, m, &s, out);
+    free(s.heap);
     return DF_OK;
 }
 
-void df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
-    (void)group_eval(n, first, last, m, out, NULL);
+int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+    return group_eval(n, first, last, m, out, NULL);
 }
 
 int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
@@ -419,7 +662,7 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     int32_t worst = -1;
     for (int32_t i = 0; i < n->L; i++) {
         df_group_cost g;
-        df_group_eval(n, i, i, 1, &g);
+        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         if (!g.feasible && g.footprint_bytes > need) { need = g.footprint_bytes; worst = i; }
     }
     if (worst < 0) return DF_OK;
@@ -432,6 +675,13 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     return DF_EINFEASIBLE;
 }
 
+/* Names group g in err's pointer ("/groups/<g>"): formatted on failure only, never on the success
+ * path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
+static int at_group(df_err *err, int32_t g, int rc) {
+    if (err) snprintf(err->pointer, sizeof err->pointer, "/groups/%d", (int)g);
+    return rc;
+}
+
 int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_group_cost *per_group, df_err *err) {
     df_err_clear(err);
     memset(mt, 0, sizeof *mt);
@@ -440,17 +690,19 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
     mt->feasible = 1;
     for (int32_t g = 0; g < map->n_groups; g++) {
         const df_group *gr = &map->groups[g];
-        char ptr[48];
-        snprintf(ptr, sizeof ptr, "/groups/%d", g);
         if (gr->first != next)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d starts at layer %d, expected %d (groups must be "
-                              "contiguous and cover every layer in order)", g, gr->first, next);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d starts at layer %d, expected %d (groups "
+                                               "must be contiguous and cover every layer in order)", g, gr->first, next));
         if (gr->last < gr->first || gr->last >= n->L)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d: last = %d out of range [%d, %d]", g, gr->last, gr->first, n->L - 1);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: last = %d out of range [%d, %d]", g,
+                                               gr->last, gr->first, n->L - 1));
         if (gr->micro_batch < 1 || gr->micro_batch > n->N)
-            return df_err_set(err, DF_EINVAL, ptr, "group %d: micro_batch = %d out of range [1, %d]", g, gr->micro_batch, n->N);
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]",
+                                               g, gr->micro_batch, n->N));
         df_group_cost gc;
-        df_group_eval(n, gr->first, gr->last, gr->micro_batch, &gc);
+        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, NULL) != DF_OK)
+            return df_err_set(err, DF_ENOMEM, NULL, "out of memory scoring group %d (%d layers)", g,
+                              gr->last - gr->first + 1);
         if (per_group) per_group[g] = gc;
         mt->feasible &= gc.feasible;
         mt->latency_cycles += gc.latency_cycles;

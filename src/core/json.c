@@ -141,13 +141,13 @@ static json_t *jreal(double x) { return isfinite(x) ? json_real(x) : json_null()
 
 static const char *const workload_keys[] = {"name", "layers", NULL};
 static const char *const layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                         "stride", "pad", "groups", "inputs",
+                                         "stride", "pad", "groups", "inputs", "density",
                                          /* issue 16: per-side windows, the data-movement types */
                                          "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
                                          NULL};
 /* the keys of a layer of a type that takes its output size (layout, resize, deconv): also P and Q */
 static const char *const sized_layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                               "stride", "pad", "groups", "inputs",
+                                               "stride", "pad", "groups", "inputs", "density",
                                                "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
                                                "P", "Q", NULL};
 
@@ -280,6 +280,15 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
         return rc;
     if (!given && l->type == DF_LAYER_DWCONV) l->groups = l->C;
     if ((rc = parse_layer_ext(lj, i, lptr, l, err))) return rc;
+    const json_t *dv = json_object_get(lj, "density");
+    if (dv) {  /* optional fraction of non-zero input activations */
+        ptr_key(ptr, sizeof ptr, lptr, "density");
+        snprintf(what, sizeof what, "layer %d density", i);
+        if ((rc = get_number(dv, ptr, what, &l->density, err))) return rc;
+        if (!(l->density > 0 && l->density <= 1))
+            return df_err_set(err, DF_EINVAL, ptr, "layer %d density = %g must be in (0, 1] (fraction of non-zero "
+                              "input activations)", i, l->density);
+    }
 
     const json_t *iv = json_object_get(lj, "inputs");
     if (!iv) {
@@ -372,6 +381,7 @@ json_t *df_workload_to_json(const df_workload *w) {
                   put(lo, "R", json_integer(l->R)) | put(lo, "S", json_integer(l->S)) |
                   put(lo, "stride", json_integer(l->stride)) | put(lo, "pad", json_integer(df_layer_pads_symmetric(l) ? pad4[0] : 0)) |
                   put(lo, "groups", json_integer(l->groups));
+        if (l->density > 0) bad |= put(lo, "density", json_real(l->density));
         for (int32_t k = 0; k < l->n_inputs && k < DF_MAX_INPUTS; k++) bad |= json_array_append_new(in, json_integer(l->inputs[k]));
         /* issue 16's fields, only where they say something (classic layers print as before) */
         df_layer_op op = df_layer_op_of(l);
@@ -395,8 +405,9 @@ fail:
 /* ---- hardware --------------------------------------------------------------------------------- */
 
 static const char *const hw_keys[] = {"preset", "pes", "pe_rows", "pe_cols", "dataflow", "buffer", "dram_bw",
-                                      "noc_bw", "clock_hz", "elem_bytes", "energy_pj", NULL};
-static const char *const energy_keys[] = {"mac", "rf", "noc", "buf", "dram", NULL};
+                                      "noc_bw", "noc_bw_w", "noc_bw_in", "noc_bw_out", "noc_hops", "clock_hz",
+                                      "elem_bytes", "tech_nm", "rf_w", "rf_in", "rf_out", "energy_pj", NULL};
+static const char *const energy_keys[] = {"mac", "rf", "noc", "buf", "dram", "static", NULL};
 
 int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err) {
     pointer = nz(pointer);
@@ -425,7 +436,9 @@ static int same_hw(const df_hw *a, const df_hw *b) {
            a->buffer_bytes == b->buffer_bytes && a->dram_bw == b->dram_bw && a->noc_bw == b->noc_bw &&
            a->clock_hz == b->clock_hz && a->elem_bytes == b->elem_bytes && a->energy.mac == b->energy.mac &&
            a->energy.rf == b->energy.rf && a->energy.noc == b->energy.noc && a->energy.buf == b->energy.buf &&
-           a->energy.dram == b->energy.dram;
+           a->energy.dram == b->energy.dram && a->energy.stat == b->energy.stat && a->noc_bw_w == b->noc_bw_w &&
+           a->noc_bw_in == b->noc_bw_in && a->noc_bw_out == b->noc_bw_out && a->noc_hops == b->noc_hops &&
+           a->tech_nm == b->tech_nm && a->rf_w == b->rf_w && a->rf_in == b->rf_in && a->rf_out == b->rf_out;
 }
 
 static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err, int *pes_given) {
@@ -482,6 +495,8 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
     }
     static const struct { const char *key; size_t off; } nums[] = {
         {"dram_bw", offsetof(df_hw, dram_bw)}, {"noc_bw", offsetof(df_hw, noc_bw)}, {"clock_hz", offsetof(df_hw, clock_hz)},
+        {"noc_bw_w", offsetof(df_hw, noc_bw_w)}, {"noc_bw_in", offsetof(df_hw, noc_bw_in)},
+        {"noc_bw_out", offsetof(df_hw, noc_bw_out)}, {"noc_hops", offsetof(df_hw, noc_hops)},
     };
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
         if (!(v = json_object_get(j, nums[k].key))) continue;
@@ -490,9 +505,16 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
         snprintf(what, sizeof what, "hardware %s", nums[k].key);
         if ((rc = get_number(v, ptr, what, (double *)((char *)h + nums[k].off), err))) return rc;
     }
-    if ((v = json_object_get(j, "elem_bytes"))) {
-        ptr_key(ptr, sizeof ptr, prefix, "elem_bytes");
-        if ((rc = get_int32(v, ptr, "hardware elem_bytes", &h->elem_bytes, err))) return rc;
+    static const struct { const char *key; size_t off; } ints[] = {
+        {"elem_bytes", offsetof(df_hw, elem_bytes)}, {"tech_nm", offsetof(df_hw, tech_nm)},
+        {"rf_w", offsetof(df_hw, rf_w)}, {"rf_in", offsetof(df_hw, rf_in)}, {"rf_out", offsetof(df_hw, rf_out)},
+    };
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
+        if (!(v = json_object_get(j, ints[k].key))) continue;
+        char what[48];
+        ptr_key(ptr, sizeof ptr, prefix, ints[k].key);
+        snprintf(what, sizeof what, "hardware %s", ints[k].key);
+        if ((rc = get_int32(v, ptr, what, (int32_t *)((char *)h + ints[k].off), err))) return rc;
     }
     return DF_OK;
 }
@@ -531,16 +553,16 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
     if ((rc = hw_fields(j, prefix, &h, err, &pes_given))) return rc;
 
     /* energies: the given ones as they are, the others recomputed for the final element size and buffer */
-    df_energy def = df_energy_default(h.elem_bytes, h.buffer_bytes);
+    df_energy def = df_hw_energy_default(&h);
     h.energy = def;
     if ((v = json_object_get(j, "energy_pj"))) {
         char eptr[sizeof err->pointer];
         ptr_key(eptr, sizeof eptr, prefix, "energy_pj");
         if (!json_is_object(v))
-            return df_err_set(err, DF_EINVAL, eptr, "hardware energy_pj must be an object {mac, rf, noc, buf, dram}, got %s",
+            return df_err_set(err, DF_EINVAL, eptr, "hardware energy_pj must be an object {mac, rf, noc, buf, dram, static}, got %s",
                               df_json_kind(v));
         if ((rc = check_keys(v, energy_keys, eptr, "hardware energy_pj", err))) return rc;
-        double *dst[] = {&h.energy.mac, &h.energy.rf, &h.energy.noc, &h.energy.buf, &h.energy.dram};
+        double *dst[] = {&h.energy.mac, &h.energy.rf, &h.energy.noc, &h.energy.buf, &h.energy.dram, &h.energy.stat};
         for (size_t k = 0; energy_keys[k]; k++) {
             const json_t *e = json_object_get(v, energy_keys[k]);
             if (!e) continue;
@@ -573,12 +595,16 @@ json_t *df_hw_to_json(const df_hw *hw) {
     int bad = (is_preset ? put(o, "preset", json_string(hw->name)) : 0) | put(o, "pe_rows", json_integer(hw->pe_rows)) |
               put(o, "pe_cols", json_integer(hw->pe_cols)) | put(o, "dataflow", json_string(df_dataflow_name(hw->dataflow))) |
               put(o, "buffer", json_integer(hw->buffer_bytes)) | put(o, "dram_bw", jreal(hw->dram_bw)) |
-              put(o, "noc_bw", jreal(hw->noc_bw)) | put(o, "clock_hz", jreal(hw->clock_hz)) |
-              put(o, "elem_bytes", json_integer(hw->elem_bytes)) | put(o, "energy_pj", e);
+              put(o, "noc_bw", jreal(hw->noc_bw)) | put(o, "noc_bw_w", jreal(hw->noc_bw_w)) |
+              put(o, "noc_bw_in", jreal(hw->noc_bw_in)) | put(o, "noc_bw_out", jreal(hw->noc_bw_out)) |
+              put(o, "noc_hops", jreal(hw->noc_hops)) | put(o, "clock_hz", jreal(hw->clock_hz)) |
+              put(o, "elem_bytes", json_integer(hw->elem_bytes)) | put(o, "tech_nm", json_integer(hw->tech_nm)) |
+              put(o, "rf_w", json_integer(hw->rf_w)) | put(o, "rf_in", json_integer(hw->rf_in)) |
+              put(o, "rf_out", json_integer(hw->rf_out)) | put(o, "energy_pj", e);
     if (!bad)
         bad = put(e, "mac", jreal(hw->energy.mac)) | put(e, "rf", jreal(hw->energy.rf)) |
               put(e, "noc", jreal(hw->energy.noc)) | put(e, "buf", jreal(hw->energy.buf)) |
-              put(e, "dram", jreal(hw->energy.dram));
+              put(e, "dram", jreal(hw->energy.dram)) | put(e, "static", jreal(hw->energy.stat));
     if (bad) {
         json_decref(o);
         return NULL;

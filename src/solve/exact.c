@@ -13,7 +13,8 @@
  * per-layer step max(compute, DRAM, NoC) is convex in the micro-batch size and the footprint grows
  * with it, so the balanced split (the smallest m with that count) is never worse. The brute-force
  * test in tests/unit/check_exact.c enumerates every m to confirm it. Footprints grow with m and with
- * the group's end, so both loops stop at the first infeasible size. */
+ * the group's end, so both loops stop at the first infeasible size. An error from the group scoring
+ * (out of memory) ends the search with that error: it is never read as "infeasible". */
 #include "dnnfuser/solve.h"
 
 #include <stdlib.h>
@@ -69,8 +70,14 @@ static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;
-                df_group_eval(net, i, j, mb[k], &g);
+                int grc = df_group_eval(net, i, j, mb[k], &g);
                 if (st) st->groups_evaluated++;
+                if (grc != DF_OK) { /* an error, not "infeasible": never stop the search silently */
+                    free(dp);
+                    free(mb);
+                    return df_err_set(err, grc, NULL, "%s scoring layers %d..%d at micro-batch %d",
+                                      grc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j, (int)mb[k]);
+                }
                 if (!g.feasible) break;
                 any = 1;
                 double p, s;
@@ -161,7 +168,7 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
             int any = 0;
             for (int32_t k = 0; k < nm; k++) {
                 df_group_cost g;
-                df_group_eval(net, i, j, mb[k], &g);
+                if ((rc = df_group_eval(net, i, j, mb[k], &g)) != DF_OK) goto done; /* an error, not "infeasible" */
                 if (st) st->groups_evaluated++;
                 if (!g.feasible) break;
                 any = 1;
@@ -200,6 +207,7 @@ done:
     free(mb);
     if (rc == DF_ENOMEM) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     if (rc == DF_ECANCELED) return df_err_set(err, DF_ECANCELED, NULL, "cancelled");
+    if (rc == DF_EINVAL) return df_err_set(err, DF_EINVAL, NULL, "internal error: a group outside the net");
     return rc;
 }
 

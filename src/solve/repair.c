@@ -13,13 +13,16 @@ typedef struct {
     int32_t N;
     df_mapping cand;
     int64_t evals;
+    int oom;          /* the cost model ran out of memory: an error to report, not an infeasible move */
 } rctx;
 
-/* Objective of a mapping, +inf when infeasible or malformed. */
+/* Objective of a mapping, +inf when infeasible or malformed (an out-of-memory sets c->oom). */
 static double score(rctx *c, const df_mapping *m) {
     df_metrics mt;
     c->evals += m->n_groups;
-    if (df_mapping_eval(c->net, m, &mt, NULL, NULL) || !mt.feasible) return INFINITY;
+    int rc = df_mapping_eval(c->net, m, &mt, NULL, NULL);
+    if (rc == DF_ENOMEM) c->oom = 1;
+    if (rc || !mt.feasible) return INFINITY;
     return df_objective_value(c->obj, &mt);
 }
 
@@ -39,13 +42,13 @@ static int32_t mb_step(int32_t N, int32_t m, int dir) {
     return m;
 }
 
-/* Largest feasible micro-batch of group [f, l], 0 if none. */
-static int32_t best_fit_mb(const df_net *net, int32_t f, int32_t l) {
-    int32_t N = df_net_batch(net), best = 0;
+/* Largest feasible micro-batch of group [f, l], 0 if none (or out of memory: c->oom). */
+static int32_t best_fit_mb(rctx *c, int32_t f, int32_t l) {
+    int32_t N = df_net_batch(c->net), best = 0;
     for (int32_t k = N; k >= 1; k--) {
         int32_t m = (N + k - 1) / k;
         df_group_cost g;
-        df_group_eval(net, f, l, m, &g);
+        if (df_group_eval(c->net, f, l, m, &g) == DF_ENOMEM) { c->oom = 1; return 0; }
         if (!g.feasible) break;
         best = m;
     }
@@ -60,7 +63,8 @@ static int make_feasible(rctx *c, df_mapping *m) {
         int32_t f = m->groups[g].first, l = m->groups[g].last;
         while (f <= l) {
             int32_t e = l, mb = 0;
-            while (e >= f && !(mb = best_fit_mb(c->net, f, e))) e--;
+            while (e >= f && !(mb = best_fit_mb(c, f, e)) && !c->oom) e--;
+            if (c->oom) return DF_ENOMEM;
             if (e < f) return DF_EINFEASIBLE;
             int32_t want = m->groups[g].micro_batch;
             if (df_mapping_push(o, f, e, want <= mb ? want : mb)) return DF_ENOMEM;
@@ -72,6 +76,7 @@ static int make_feasible(rctx *c, df_mapping *m) {
 
 static int try_move(rctx *c, df_mapping *m, double *cur) {
     double v = score(c, &c->cand);
+    if (c->oom) return -1;
     if (v < *cur * (1 - 1e-12)) {
         *cur = v;
         return df_mapping_copy(m, &c->cand) ? -1 : 1;
@@ -89,10 +94,12 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
     df_metrics mt;
     if ((rc = df_mapping_eval(net, map, &mt, NULL, err))) goto done;
     if (!mt.feasible && (rc = make_feasible(&c, map))) {
+        if (rc == DF_ENOMEM) goto oom;
         df_err_set(err, rc, "/groups", "could not make the mapping feasible");
         goto done;
     }
     double cur = score(&c, map);
+    if (c.oom) goto oom;
     for (int32_t moves = 0; moves < max_moves;) {
         if (df_solve_cancelled(st)) { /* map is still feasible and no worse than it came */
             rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled after %d moves", (int)moves);

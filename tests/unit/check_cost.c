@@ -3,14 +3,26 @@
  * budget errors, mapping structure errors) and the speed-independent invariants. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include "dnnfuser/json.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/zoo.h"
 
 /* Chain: conv0 (3x8x8 -> 4x8x8, 3x3) -> conv1 (4x8x8 -> 8x8x8, 1x1). elem 1 byte. */
 static void chain2(df_workload *w) {
     df_workload_init(w, "chain2");
     tu_conv(w, -1, 3, 8, 8, 4, 3, 1);
     tu_conv(w, 0, 4, 8, 8, 8, 1, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+}
+
+/* One conv layer reading the network input: C -> K channels, Y x Y, R x R, stride 1, pad R/2. */
+static void one_conv(df_workload *w, int32_t C, int32_t Y, int32_t K, int32_t R) {
+    df_workload_init(w, "one");
+    tu_conv(w, -1, C, Y, Y, K, R, 1);
     df_err e;
     ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
 }
@@ -123,10 +135,7 @@ END_TEST
 START_TEST(test_compute_cycles_per_dataflow) {
     /* One conv: C=32, K=48, 16x16 input, 3x3, pad 1 -> P=Q=16, on a 8x8 array. */
     df_workload w;
-    df_workload_init(&w, "one");
-    tu_conv(&w, -1, 32, 16, 16, 48, 3, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    one_conv(&w, 32, 16, 48, 3);
     double macs = 48.0 * 32 * 16 * 16 * 9;
     df_net *n = mknet(&w, tu_hw(8, 8, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1), 1);
     const df_layer_figures *f = df_net_layer_figures(n, 0);
@@ -151,10 +160,7 @@ END_TEST
 
 START_TEST(test_latency_is_max_of_compute_dram_noc) {
     df_workload w;
-    df_workload_init(&w, "one");
-    tu_conv(&w, -1, 16, 8, 8, 16, 1, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    one_conv(&w, 16, 8, 16, 1);
     /* compute: 16x16 array, ceil(16/16)^2 * 64 = 64 cycles/sample; DRAM: (1024 + 1024) B/sample +
      * 256 B weights at 1 B/cycle -> 2304 cycles for one sample: DRAM-bound. */
     df_net *n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1, 1e6, 1), 1);
@@ -163,9 +169,225 @@ START_TEST(test_latency_is_max_of_compute_dram_noc) {
     ck_assert_double_eq(g.latency_cycles, 2304);
     ck_assert_double_eq(g.compute_cycles, 64);
     df_net_free(n);
+    /* Compute-bound: one pass (one 16x16 weight fold); its ingress (256 weights + 1024 inputs) and
+     * egress (1024 outputs) are not overlapped with anything, at 1e6 B/cycle and no hop latency. */
     n = mknet(&w, tu_hw(16, 16, DF_DATAFLOW_WS, 1 << 20, 1e6, 1e6, 1), 1);
     df_group_eval(n, 0, 0, 1, &g);
-    ck_assert_double_eq(g.latency_cycles, 64);
+    ck_assert_double_eq_tol(g.latency_cycles, 64 + (256 + 1024) / 1e6 + 1024 / 1e6, 1e-9);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* Row-stationary pass tiling on a layer small enough to follow by hand: 12x14 array, conv 4 -> 16
+ * channels, 8x8, 3x3 pad 1. The 3 x 8 PE set fits 4 times (4 x 3 rows, 8 of 14 columns); every split
+ * r x t of the 4 sets does the work in the ideal 4 passes-worth, and the least traffic (all tie) keeps
+ * the first: r = 1 channel set, t = 4 filter sets, q = 4 channels and p = 4 filters per PE: one pass.
+ * Each input is sent once although 16 filters use it (spad + multicast reuse, [EYE17]). */
+START_TEST(test_rs_pass_tiling_by_hand) {
+    df_workload w;
+    one_conv(&w, 4, 8, 16, 3);
+    df_hw h = tu_hw(12, 14, DF_DATAFLOW_RS, 1 << 20, 1e6, 24, 2);
+    h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 8;
+    h.noc_hops = 1;
+    df_net *n = mknet(&w, h, 1);
+    const df_layer_figures *f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->passes, 1);
+    ck_assert_double_eq(f->compute_cycles, 4 * 4 * 8 * 3);  /* p q Q S */
+    ck_assert_double_eq(f->active_pes, 4 * 3 * 8);
+    ck_assert_double_eq(f->noc_w, 16 * 4 * 9);
+    ck_assert_double_eq(f->noc_in, 4 * 8 * 8);              /* once, not once per filter */
+    ck_assert_double_eq(f->noc_out, 16 * 64);               /* one channel pass: written once */
+    /* one pass, nothing to overlap: ingress max(filters 1 + 576 x 2 / 8, ifmaps 1 + 256 x 2 / 8) = 145,
+     * compute 384, egress 1 + 1024 x 2 / 8 = 257 (MAESTRO delay = hops + data / bandwidth) */
+    df_group_cost g;
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 145 + 384 + 257, 1e-9);
+    df_net_free(n);
+    /* one shared network of 24 B/cycle instead: ingress 1 + (576 + 256) x 2 / 24, egress 1 + 2048 / 24 */
+    h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 0;
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 1 + 832 * 2 / 24.0 + 384 + 1 + 2048 / 24.0, 1e-9);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+static void load_alexnet(df_workload *w) {
+    json_error_t je;
+    json_t *j = json_load_file("docs/eyeriss/alexnet.json", 0, &je);
+    ck_assert_msg(j != NULL, "docs/eyeriss/alexnet.json: %s (run from the repository root)", je.text);
+    df_err e;
+    ck_assert_int_eq(df_workload_from_json(j, "", 0, w, &e), DF_OK);
+    json_decref(j);
+}
+
+/* The mapping rules place AlexNet's CONV layers on Eyeriss's array as the chip does: its published
+ * active PEs (JSSC 2017 Table V: 154, 135, 156, 156, 156) follow from the set shapes (11 x 7 strips
+ * x 2, 5 x 27 folded into 10 x 14, 4 x (3 x 13)); no constant is taken from the table. */
+START_TEST(test_eyeriss_alexnet_active_pes) {
+    df_workload w;
+    load_alexnet(&w);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    df_net *n = mknet(&w, h, 4);
+    const int32_t conv[] = {0, 2, 4, 5, 6};
+    const double active[] = {154, 135, 156, 156, 156};
+    for (int k = 0; k < 5; k++) {
+        const df_layer_figures *f = df_net_layer_figures(n, conv[k]);
+        ck_assert_msg(f->active_pes == active[k], "layer %d: %g active PEs", conv[k], f->active_pes);
+        ck_assert(f->compute_cycles * f->active_pes >= f->macs);  /* never faster than the busy PEs */
+        ck_assert(f->compute_cycles * f->active_pes <= 1.06 * f->macs);
+    }
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* A layer a real chip ran is feasible on its description: Eyeriss ran VGG-16 (N = 3) with 108 KB of
+ * global buffer ([EYE17]); channel tiling with the output row's psums in the buffer makes every layer
+ * fit at micro-batch 1 (also the CNNs of the zoo, whose global average pool reads 7 x 7 x 2048). */
+START_TEST(test_vgg16_fits_eyeriss) {
+    const char *nets[] = {"vgg16", "resnet18", "resnet50", "mobilenetv2", "mnasnet"};
+    for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) {
+        df_workload w;
+        df_err e;
+        ck_assert_int_eq(df_zoo_build(nets[k], NULL, &w, &e), DF_OK);
+        df_hw h;
+        ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+        df_net *n = mknet(&w, h, 3);
+        ck_assert_msg(df_net_check_budget(n, &e) == DF_OK, "%s: %s", nets[k], e.msg);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+/* Activation density d (fraction of non-zero inputs): zero gating keeps per MAC only the input read
+ * that detects the zero, so MAC energy = macs x (d (mac + 2 rf) + rf); DRAM activations are run-length
+ * coded at min(1, d x 64/3 / 16) of their size (JSSC 2017 §IV-B, §V-C). A static energy per cycle adds
+ * stat x latency. */
+START_TEST(test_density_and_static_energy) {
+    df_workload w;
+    chain2(&w);
+    df_hw h = tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 20, 8, 16, 1);
+    df_net *n = mknet(&w, h, 1);
+    df_group_cost dense, sparse, stat;
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &dense), DF_OK);
+    df_net_free(n);
+    w.layers[1].density = 0.3;  /* conv1 reads a 30%-dense tensor (conv0's output) */
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
+    const df_layer_figures *f = df_net_layer_figures(n, 1);
+    /* mac = rf = 1 pJ in tu_hw: mac + 3 rf = 4 -> 0.3 x (1 + 2) + 1 = 1.9 pJ per MAC */
+    double dram_in = 256.0;  /* conv1's input 4x8x8, 1 byte each; its output has no declared density */
+    ck_assert_double_eq_tol(dense.dram_bytes - sparse.dram_bytes, dram_in * (1 - 0.3 * 4 / 3), 1e-9);
+    ck_assert_double_eq_tol(dense.energy_pj - sparse.energy_pj,
+                            f->macs * (4 - 1.9) + dram_in * (1 - 0.4) * (200 + 6), 1e-6);
+    df_net_free(n);
+    w.layers[1].density = 0.9;  /* 4/3 x 0.9 > 1: sent uncoded, only the gating remains */
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
+    ck_assert_double_eq(sparse.dram_bytes, dense.dram_bytes);
+    df_net_free(n);
+    w.layers[1].density = 0;
+    h.energy.stat = 2.5;
+    n = mknet(&w, h, 1);
+    ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &stat), DF_OK);
+    ck_assert_double_eq_tol(stat.energy_pj - dense.energy_pj, 2.5 * dense.latency_cycles, 1e-6);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* The density field in workload JSON: optional, (0, 1], written back when set. */
+START_TEST(test_density_json) {
+    const char *bad[] = {"0", "-0.5", "1.5", "\"x\""};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char txt[256];
+        snprintf(txt, sizeof txt, "{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
+                                  "\"R\": 3, \"density\": %s}]}", bad[k]);
+        json_t *j = json_loads(txt, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        df_workload w;
+        df_err e;
+        ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_EINVAL);
+        ck_assert_str_eq(e.pointer, "/layers/0/density");
+        json_decref(j);
+    }
+    json_t *j = json_loads("{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
+                           "\"R\": 3, \"density\": 0.25}]}", 0, NULL);
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_OK);
+    json_decref(j);
+    ck_assert_double_eq(w.layers[0].density, 0.25);
+    json_t *o = df_workload_to_json(&w);
+    ck_assert_double_eq(json_real_value(json_object_get(json_array_get(json_object_get(o, "layers"), 0), "density")), 0.25);
+    json_decref(o);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* The model against the chip: Eyeriss AlexNet CONV1-5, batch 4 (JSSC 2017 Table V, read from
+ * docs/eyeriss/table5.csv), with the layer-by-layer mapping a user gets (lbl solver) on the eyeriss
+ * preset and the published ifmap densities (docs/eyeriss/alexnet.json). The bounds are what the model
+ * reaches today (docs/eyeriss/README.md), a guard against regressions, not the issue's targets
+ * (latency <= 5% per layer, 3% total; DRAM and energy 15%), which it does not meet: see the README. */
+START_TEST(test_eyeriss_alexnet_vs_chip) {
+    FILE *fp = fopen("docs/eyeriss/table5.csv", "r");
+    ck_assert_msg(fp != NULL, "docs/eyeriss/table5.csv (run from the repository root)");
+    char line[512], name[6][16];
+    double mw[6], ms[6], dram[6];
+    int nrow = 0, header = 0;
+    while (fgets(line, sizeof line, fp) && nrow < 6) {
+        if (line[0] == '#') continue;
+        if (!header++) continue;
+        double macs, pes, zeros, buf;
+        ck_assert_int_eq(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf", name[nrow], &mw[nrow], &ms[nrow], &macs, &pes,
+                                &zeros, &buf, &dram[nrow]), 8);
+        nrow++;
+    }
+    fclose(fp);
+    ck_assert_int_eq(nrow, 6);
+    ck_assert_str_eq(name[5], "total");
+    df_workload w;
+    load_alexnet(&w);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    df_net *n = mknet(&w, h, 4);
+    df_mapping m;
+    df_mapping_init(&m, 8);
+    df_err e;
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_OK);
+    df_group_cost gc[8];
+    df_metrics mt;
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, gc, &e), DF_OK);
+    ck_assert(mt.feasible);
+    double lat = 0, chip_lat = 0, dr = 0, mabs = 0;
+    for (int k = 0; k < 5; k++) {
+        int32_t g = -1;
+        for (int32_t i = 0; i < m.n_groups; i++)
+            if (strcmp(w.layers[m.groups[i].first].name, name[k]) == 0) g = i;
+        ck_assert_int_ge(g, 0);
+        double ms_model = gc[g].latency_cycles / h.clock_hz * 1e3;
+        double err = (ms_model - ms[k]) / ms[k];
+        ck_assert_msg(fabs(err) < 0.35, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
+        double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
+        double chip_pj = mw[k] * 1e-3 * ms[k] * 1e-3 * 1e12;
+        ck_assert_msg(onchip < chip_pj && onchip > 0.25 * chip_pj, "%s energy %.3g pJ vs chip %.3g", name[k], onchip, chip_pj);
+        mabs += fabs(err) / 5;
+        lat += ms_model;
+        chip_lat += ms[k];
+        dr += gc[g].dram_bytes / 1e6;
+    }
+    ck_assert_double_eq_tol(chip_lat, ms[5], 1e-9);  /* the rows sum to the published total */
+    ck_assert_msg(mabs < 0.15, "latency mean abs error %.1f%%", mabs * 100);
+    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.10, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
+    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.30, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
+    df_mapping_free(&m);
     df_net_free(n);
     df_workload_free(&w);
 }
@@ -316,6 +538,12 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_output_consumed_inside_and_after);
     tcase_add_test(tc, test_compute_cycles_per_dataflow);
     tcase_add_test(tc, test_latency_is_max_of_compute_dram_noc);
+    tcase_add_test(tc, test_rs_pass_tiling_by_hand);
+    tcase_add_test(tc, test_eyeriss_alexnet_active_pes);
+    tcase_add_test(tc, test_vgg16_fits_eyeriss);
+    tcase_add_test(tc, test_density_and_static_energy);
+    tcase_add_test(tc, test_density_json);
+    tcase_add_test(tc, test_eyeriss_alexnet_vs_chip);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

@@ -2,7 +2,8 @@
  * enumerates every partition into contiguous groups and every micro-batch 1..N per group (not only the
  * solver's ceil(N/k) candidates), scores each mapping with df_mapping_eval, and must never beat the
  * solver, for all four objectives, on random chains and residual DAGs, three dataflows, and budgets
- * from tight to generous. Also: lbl is the best singleton mapping, exact <= lbl, budget errors. */
+ * from tight to generous. Also: lbl is the best singleton mapping, exact <= lbl, budget errors, and an
+ * out-of-memory in the group scoring comes back as DF_ENOMEM (never as "infeasible"). */
 #include "testutil.h"
 
 #include <math.h>
@@ -128,7 +129,6 @@ START_TEST(test_fusion_helps_when_dram_bound) {
      * so exact must strictly beat layer-by-layer on DRAM bytes and on latency. */
     df_workload w;
     df_net *n = tu_chain3_net(&w);
-    df_err e;
     df_mapping m;
     df_mapping_init(&m, 4);
     double ex = solved_value(n, DF_OBJ_DRAM, 0, &m);
@@ -207,6 +207,69 @@ START_TEST(test_cancel_flag) {
 }
 END_TEST
 
+/* calloc interposed for this test binary (glibc exports __libc_calloc): fails requests above
+ * calloc_fail_above bytes while it is non-zero. Only the cost model's scratch for groups longer than
+ * 512 layers asks for that much. Not under AddressSanitizer, which owns the allocator. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#if !defined(UNDER_ASAN)
+extern void *__libc_calloc(size_t n, size_t size);
+static size_t calloc_fail_above;
+void *calloc(size_t n, size_t size) {
+    if (calloc_fail_above && size && n > calloc_fail_above / size) return NULL;
+    return __libc_calloc(n, size);
+}
+#endif
+
+START_TEST(test_oom_is_an_error_not_infeasible) {
+#if !defined(UNDER_ASAN)
+    enum { L = 700 };
+    df_workload w;
+    df_workload_init(&w, "long");
+    for (int32_t i = 0; i < L; i++) tu_layer(&w, DF_LAYER_CONV, i - 1, -2, 2, 2, 2, 2, 1, 1, 0, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(&w, 0, &e), DF_OK);
+    df_hw h = tu_hw(4, 4, DF_DATAFLOW_WS, 1 << 30, 64, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 2, &e), DF_OK);
+    df_mapping m, all;
+    df_mapping_init(&m, 4);
+    df_mapping_init(&all, 1);
+    df_mapping_push(&all, 0, L - 1, 1);
+    df_group_cost g;
+    df_metrics mt;
+    /* with memory: the whole chain is one feasible group */
+    ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_OK);
+    ck_assert(g.feasible);
+    calloc_fail_above = 12000;  /* a 513-layer group needs 513 x 24 bytes */
+    ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_ENOMEM);
+    ck_assert(!g.feasible);
+    ck_assert_int_eq(g.footprint_bytes, INT64_MAX);
+    ck_assert_int_eq(df_group_eval(n, 0, 511, 1, &g), DF_OK);  /* short groups need no heap */
+    ck_assert_int_eq(df_mapping_eval(n, &all, &mt, NULL, &e), DF_ENOMEM);
+    ck_assert_int_eq(e.code, DF_ENOMEM);
+    for (int obj = 0; obj < DF_OBJ_COUNT; obj++) {
+        ck_assert_int_eq(df_solve_exact(n, (df_objective)obj, &m, NULL, &e), DF_ENOMEM);
+        ck_assert_msg(strstr(e.msg, "out of memory"), "%s", e.msg);
+    }
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_OK);  /* singletons: no heap */
+    ck_assert_int_eq(df_repair(n, DF_OBJ_LATENCY, &all, 10, NULL, &e), DF_ENOMEM);
+    calloc_fail_above = 0;
+    ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_OK);
+    ck_assert_int_eq(df_group_eval(n, 0, L, 1, &g), DF_EINVAL);
+    df_mapping_free(&m);
+    df_mapping_free(&all);
+    df_net_free(n);
+    df_workload_free(&w);
+#endif
+}
+END_TEST
+
 static Suite *exact_suite(void) {
     Suite *s = suite_create("exact");
     TCase *tc = tcase_create("core");
@@ -217,6 +280,7 @@ static Suite *exact_suite(void) {
     tcase_add_test(tc, test_infeasible_budget_reported_by_solvers);
     tcase_add_test(tc, test_solver_names);
     tcase_add_test(tc, test_cancel_flag);
+    tcase_add_test(tc, test_oom_is_an_error_not_infeasible);
     suite_add_tcase(s, tc);
     return s;
 }

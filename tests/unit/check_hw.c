@@ -1,11 +1,16 @@
-/* check_hw.c - unit tests of src/core/hw.c: presets, default energies, validation of every field,
- * dataflow names and PE-array parsing. */
+/* check_hw.c - unit tests of src/core/hw.c: presets, default energies, validation of every field
+ * (bounded so that no metric can overflow), dataflow names and PE-array parsing. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "dnnfuser/hw.h"
+#include "dnnfuser/json.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/zoo.h"
 
 #define EPS 1e-12
 
@@ -24,7 +29,7 @@ static void check_preset(const char *name, int32_t rows, int32_t cols, df_datafl
     ck_assert_double_eq(h.noc_bw, noc_bw);
     ck_assert_double_eq(h.clock_hz, clock);
     ck_assert_int_eq(h.elem_bytes, eb);
-    df_energy de = df_energy_default(eb, buf);
+    df_energy de = df_hw_energy_default(&h);
     ck_assert_double_eq(h.energy.mac, de.mac);
     ck_assert_double_eq(h.energy.rf, de.rf);
     ck_assert_double_eq(h.energy.noc, de.noc);
@@ -44,7 +49,24 @@ START_TEST(test_presets) {
     check_preset("edge", 16, 16, DF_DATAFLOW_WS, 512 * 1024, 16, 64, 500e6, 1);
     check_preset("mobile", 32, 32, DF_DATAFLOW_WS, 2 * 1024 * 1024, 32, 128, 1e9, 1);
     check_preset("cloud", 128, 128, DF_DATAFLOW_WS, 32LL * 1024 * 1024, 256, 1024, 1e9, 2);
-    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 8, 32, 200e6, 2);
+    /* [EYE17]: 64-bit link at 60 MHz = 2.4 B per 200 MHz cycle; filter and psum buses 64-bit, ifmap 16-bit */
+    check_preset("eyeriss", 12, 14, DF_DATAFLOW_RS, 108 * 1024, 2.4, 18, 200e6, 2);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    ck_assert_int_eq(h.tech_nm, 65);
+    ck_assert_double_eq(h.noc_bw_w, 8);
+    ck_assert_double_eq(h.noc_bw_in, 2);
+    ck_assert_double_eq(h.noc_bw_out, 8);
+    ck_assert_double_eq(h.noc_hops, 1);
+    /* 65 nm: the ISCA 2016 Table IV ratios to a 16-bit MAC of 0.85 pJ x 1.78 */
+    ck_assert_double_eq_tol(h.energy.mac, (0.8 + 0.06) * (65.0 / 45) / 0.81, 1e-12);
+    ck_assert_double_eq_tol(h.energy.rf / h.energy.mac, 1, 1e-12);
+    ck_assert_double_eq_tol(h.energy.noc / h.energy.mac, 2, 1e-12);
+    ck_assert_double_eq_tol(h.energy.buf / h.energy.mac, 6, 1e-12);
+    ck_assert_double_eq_tol(h.energy.dram / h.energy.mac, 200, 1e-12);
+    ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
+    ck_assert_int_eq(h.tech_nm, 45);
+    ck_assert(h.noc_bw_w == 0 && h.noc_bw_in == 0 && h.noc_bw_out == 0);  /* share noc_bw */
 }
 END_TEST
 
@@ -156,6 +178,28 @@ static void m_e_rf(df_hw *h) { h->energy.rf = NAN; }
 static void m_e_noc(df_hw *h) { h->energy.noc = INFINITY; }
 static void m_e_buf(df_hw *h) { h->energy.buf = -1; }
 static void m_e_dram(df_hw *h) { h->energy.dram = -INFINITY; }
+static void m_e_static(df_hw *h) { h->energy.stat = -1; }
+static void m_noc_w(df_hw *h) { h->noc_bw_w = -1; }
+static void m_noc_in(df_hw *h) { h->noc_bw_in = NAN; }
+static void m_noc_out(df_hw *h) { h->noc_bw_out = 2e6; }
+static void m_hops(df_hw *h) { h->noc_hops = -1; }
+static void m_hops_big(df_hw *h) { h->noc_hops = 1e9; }
+static void m_tech(df_hw *h) { h->tech_nm = 28; }
+static void m_rf_w(df_hw *h) { h->rf_w = -1; }
+static void m_rf_in(df_hw *h) { h->rf_in = 1 << 21; }
+static void m_rf_out(df_hw *h) { h->rf_out = -7; }
+
+/* values that would overflow a metric (cycles, seconds, energy, EDP) */
+static void m_dram_tiny(df_hw *h) { h->dram_bw = 1e-308; }
+static void m_noc_tiny(df_hw *h) { h->noc_bw = 1e-308; }
+static void m_clock_tiny(df_hw *h) { h->clock_hz = 1e-308; }
+static void m_noc_in_tiny(df_hw *h) { h->noc_bw_in = 1e-308; }
+static void m_e_mac_huge(df_hw *h) { h->energy.mac = 1e308; }
+static void m_e_rf_huge(df_hw *h) { h->energy.rf = 1e308; }
+static void m_e_noc_huge(df_hw *h) { h->energy.noc = 1e308; }
+static void m_e_buf_huge(df_hw *h) { h->energy.buf = 1e308; }
+static void m_e_dram_huge(df_hw *h) { h->energy.dram = 1e308; }
+static void m_e_static_huge(df_hw *h) { h->energy.stat = 1e308; }
 
 static const hw_case hw_cases[] = {
     {"/hardware/pe_rows", "pe_rows", m_rows0},
@@ -186,6 +230,26 @@ static const hw_case hw_cases[] = {
     {"/hardware/energy_pj/noc", "noc", m_e_noc},
     {"/hardware/energy_pj/buf", "buf", m_e_buf},
     {"/hardware/energy_pj/dram", "dram", m_e_dram},
+    {"/hardware/energy_pj/static", "static", m_e_static},
+    {"/hardware/noc_bw_w", "noc_bw_w", m_noc_w},
+    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in},
+    {"/hardware/noc_bw_out", "noc_bw_out", m_noc_out},
+    {"/hardware/noc_hops", "noc_hops", m_hops},
+    {"/hardware/noc_hops", "noc_hops", m_hops_big},
+    {"/hardware/tech_nm", "tech_nm", m_tech},
+    {"/hardware/rf_w", "rf_w", m_rf_w},
+    {"/hardware/rf_in", "rf_in", m_rf_in},
+    {"/hardware/rf_out", "rf_out", m_rf_out},
+    {"/hardware/dram_bw", "dram_bw", m_dram_tiny},
+    {"/hardware/noc_bw", "noc_bw", m_noc_tiny},
+    {"/hardware/clock_hz", "clock_hz", m_clock_tiny},
+    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in_tiny},
+    {"/hardware/energy_pj/mac", "energy_pj.mac", m_e_mac_huge},
+    {"/hardware/energy_pj/rf", "energy_pj.rf", m_e_rf_huge},
+    {"/hardware/energy_pj/noc", "energy_pj.noc", m_e_noc_huge},
+    {"/hardware/energy_pj/buf", "energy_pj.buf", m_e_buf_huge},
+    {"/hardware/energy_pj/dram", "energy_pj.dram", m_e_dram_huge},
+    {"/hardware/energy_pj/static", "energy_pj.static", m_e_static_huge},
 };
 
 START_TEST(test_validate_fields) {
@@ -202,13 +266,67 @@ START_TEST(test_validate_fields) {
 }
 END_TEST
 
+/* No metric can overflow: a bandwidth or clock of 1e-308 or an energy of 1e308 is a 422-style input
+ * error naming the field (the hw_cases above, and here through the JSON reader); at the extreme
+ * accepted values a large network at the largest batch still gives finite metrics. */
+START_TEST(test_overflow_json_rejected) {
+    const char *docs[][2] = {
+        {"{\"dram_bw\": 1e-308}", "/hardware/dram_bw"},
+        {"{\"noc_bw\": 1e-308}", "/hardware/noc_bw"},
+        {"{\"clock_hz\": 1e-308}", "/hardware/clock_hz"},
+        {"{\"energy_pj\": {\"dram\": 1e308}}", "/hardware/energy_pj/dram"},
+        {"{\"energy_pj\": {\"mac\": 1e308}}", "/hardware/energy_pj/mac"},
+    };
+    for (size_t k = 0; k < sizeof docs / sizeof docs[0]; k++) {
+        json_t *j = json_loads(docs[k][0], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        df_hw h;
+        df_err e;
+        ck_assert_int_eq(df_hw_from_json(j, "/hardware", &h, &e), DF_EINVAL);
+        ck_assert_str_eq(e.pointer, docs[k][1]);
+        json_decref(j);
+    }
+}
+END_TEST
+
+START_TEST(test_extreme_accepted_values_stay_finite) {
+    df_workload w;
+    df_err e;
+    ck_assert_int_eq(df_zoo_build("vgg16", NULL, &w, &e), DF_OK);
+    for (int d = 0; d < DF_DATAFLOW_COUNT; d++) {
+        df_hw h;
+        ck_assert_int_eq(df_hw_preset("cloud", &h, NULL), DF_OK);
+        h.dataflow = (df_dataflow)d;
+        h.dram_bw = h.noc_bw = 1e-3;
+        h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 1e-3;
+        h.clock_hz = 1;
+        h.noc_hops = 4096;
+        h.energy = (df_energy){1e6, 1e6, 1e6, 1e6, 1e6, 1e6};
+        ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
+        df_net *n;
+        ck_assert_int_eq(df_net_init(&n, &w, &h, DF_MAX_BATCH, &e), DF_OK);
+        df_mapping m;
+        df_mapping_init(&m, 32);
+        ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_EDP, &m, NULL, &e), DF_OK);
+        df_metrics mt;
+        ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+        ck_assert(isfinite(mt.latency_cycles) && isfinite(mt.latency_s) && isfinite(mt.energy_pj));
+        ck_assert(isfinite(mt.edp) && isfinite(mt.dram_bytes) && isfinite(mt.throughput_sps));
+        ck_assert(mt.latency_s > 0 && mt.edp > 0);
+        df_mapping_free(&m);
+        df_net_free(n);
+    }
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_validate_bounds_ok) {
     df_hw h;
     df_err e;
     ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
     h.pe_rows = 1; h.pe_cols = 1; h.buffer_bytes = 1;
     h.dram_bw = 1e6; h.noc_bw = 0.001; h.clock_hz = 1e11; h.elem_bytes = 4;
-    h.energy = (df_energy){0, 0, 0, 0, 0};
+    h.energy = (df_energy){0, 0, 0, 0, 0, 0};
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
     h.pe_rows = 4096; h.pe_cols = 256; h.buffer_bytes = 1LL << 40;  /* exactly 2^20 PEs, 1 TiB */
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
@@ -289,6 +407,8 @@ static Suite *hw_suite(void) {
     tcase_add_test(tc, test_energy_monotonic);
     tcase_add_loop_test(tc, test_validate_fields, 0, (int)(sizeof hw_cases / sizeof hw_cases[0]));
     tcase_add_test(tc, test_validate_bounds_ok);
+    tcase_add_test(tc, test_overflow_json_rejected);
+    tcase_add_test(tc, test_extreme_accepted_values_stay_finite);
     tcase_add_test(tc, test_dataflow_names);
     tcase_add_test(tc, test_parse_pes_ok);
     tcase_add_test(tc, test_parse_pes_bad);

@@ -349,7 +349,7 @@ START_TEST(test_hw_presets_and_round_trip) {
     }
     /* a hand-made description with odd energies survives exactly */
     df_hw h = tu_hw(7, 9, DF_DATAFLOW_OS, 123457, 3.25, 17.5, 4), r;
-    h.energy = (df_energy){0.1, 0.3, 0.7, 1.0 / 3.0, 1234.5678};
+    h.energy = (df_energy){0.1, 0.3, 0.7, 1.0 / 3.0, 1234.5678, 0};
     h.clock_hz = 733.3e6;
     json_t *j = df_hw_to_json(&h);
     df_err e;

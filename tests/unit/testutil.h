@@ -36,7 +36,7 @@ static inline df_hw tu_hw(int32_t rows, int32_t cols, df_dataflow d, int64_t buf
     snprintf(h.name, sizeof h.name, "test");
     h.pe_rows = rows; h.pe_cols = cols; h.dataflow = d; h.buffer_bytes = buffer;
     h.dram_bw = dram_bw; h.noc_bw = noc_bw; h.clock_hz = 1e9; h.elem_bytes = eb;
-    h.energy = (df_energy){1.0, 1.0, 2.0, 6.0, 200.0};
+    h.energy = (df_energy){1.0, 1.0, 2.0, 6.0, 200.0, 0.0};
     return h;
 }
 

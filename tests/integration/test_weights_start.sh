@@ -41,7 +41,7 @@ req w GET /readyz
 req w GET /v1/info
 [ "$code" = 200 ] && has '"weights":\{"loaded":false' && has '"fallback":"exact"' && has '"error":"[^"]*checksum mismatch' \
     && ok "/v1/info: weights loaded false, fallback exact, the error" || not_ok "/v1/info weights"
-req w POST /v1/map '{"workload":"resnet18","budget":"256KiB","batch":2}'
+req w POST /v1/map '{"workload":"resnet18","budget":"256KiB","batch":2,"solver":"transformer"}'
 [ "$code" = 200 ] && has '"solver":"transformer"' && has '"path":"exact-fallback"' && has '"feasible":true' \
     && ok "a transformer request is answered by the exact solver (path exact-fallback)" || not_ok "POST /v1/map $code"
 DNNFUSER_WEIGHTS_OPTIONAL=1 daemon_start e --weights "$TMP/nope.weights"

@@ -81,6 +81,35 @@ void df_attention_backward(float *dqkv, float *scratch, const float *dout, const
                            int B, int T, int C, int NH);
 
 /* ---------------------------------------------------------------------------------------------- */
+/* inference kernels (the KV-cache decode step). Each is compiled once per ISA (avx512f, avx2, baseline
+ * x86-64) and chosen at load time; every clone gives bit-identical results. Each has a reference twin
+ * it is tested against (check_nn). */
+
+/* out (N,C) = layernorm(inp (N,C)) * w (C) + b (C), no saved statistics; out may alias inp. Equals
+ * df_layernorm_forward up to the order of the mean/variance sums (vectorised when C % 16 == 0). */
+void df_layernorm_infer(float *out, const float *inp, const float *w, const float *b, int N, int C);
+/* out (n) = gelu(inp (n)), 16 at a time; bit for bit df_gelu_forward (the tanh form through the
+ * Cephes exp: max abs error against df_gelu_exact measured in check_nn). out may alias inp. */
+void df_gelu_infer(float *out, const float *inp, int n);
+/* out (n) = gelu(inp (n)) in double with libm tanh: the exact-math reference. */
+void df_gelu_exact(float *out, const float *inp, int n);
+/* out (n) = a (n) + b (n), vectorised; out may alias a or b */
+void df_residual_infer(float *out, const float *a, const float *b, int n);
+
+/* Attention of ONE new position over a KV cache (decode). Keys are stored blocked so the scores of 16
+ * positions are one vector: position t's key channel c lives at kb[(t/16)*C*16 + c*16 + t%16]
+ * (df_attention_key_store writes it); values are plain rows v (ctx, C). */
+#define DF_ATT_BLOCK 16
+#define DF_ATT_MAX_HS 1024 /* head size limit of the naive reference */
+/* kb (ceil(T/16), C, 16): stores key k (C) of position t */
+void df_attention_key_store(float *kb, int t, const float *k, int C);
+/* out (C): per head h (hs = C/NH), softmax_t(q_h . k_t,h / sqrt(hs)) v_t,h over t < ctx; q (C),
+ * kb blocked keys, v (ctx, C). One pass with an online softmax per block of 16 positions. */
+void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C, int NH);
+/* The same from plain key rows k (ctx, C), two passes, in double: the reference. */
+void df_attention_step_naive(float *out, const float *q, const float *k, const float *v, int ctx, int C, int NH);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* softmax cross-entropy over A actions with an action mask */
 
 /* Row i of logits (N,A): actions with mask[i*A+a] == 0 get logit -inf (probability 0); mask NULL =

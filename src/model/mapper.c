@@ -150,6 +150,7 @@ const df_gpt_config *df_mapper_config(const df_mapper *m) { return &m->model.cfg
 const df_train_meta *df_mapper_meta(const df_mapper *m) { return &m->meta; }
 int32_t df_mapper_free_slots(const df_mapper *m) { return m->max_seqs - m->active; }
 int32_t df_mapper_active(const df_mapper *m) { return m->active; }
+void df_mapper_set_exact_math(df_mapper *m, int exact) { df_gpt_infer_set_exact(m->ctx, exact); }
 void *df_mapper_job_user(const df_mapper_job *j) { return j->user; }
 int32_t df_mapper_job_steps(const df_mapper_job *j) { return j->steps; }
 

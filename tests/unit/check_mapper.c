@@ -1,12 +1,14 @@
 /* check_mapper.c - Check suite "mapper": batched masked decoding with a randomly initialised model.
  * Every answer is feasible; a job decoded alongside others gives exactly the mapping it gives alone
  * (KV-cache slots are isolated, joining between steps is safe); best-of-k is never worse than greedy;
- * slot accounting, cancellation and the context limit behave. */
+ * slot accounting, cancellation and the context limit behave; with the shipped weights the fast
+ * kernels decide exactly as the exact-math model on a fixed set of requests. */
 #include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include "dnnfuser/mapper.h"
+#include "dnnfuser/sampler.h"
 #include "dnnfuser/synth.h"
 #include "dnnfuser/zoo.h"
 
@@ -174,6 +176,84 @@ START_TEST(test_embedded_weights_decode_zoo) {
 }
 END_TEST
 
+/* The fast kernels (vectorised layernorm and GELU, fused attention with an online softmax) take the
+ * same greedy decisions as the exact-math model (reference kernels in double) with the shipped
+ * weights, on a fixed set: every zoo network x 2 presets x 2 budgets x 2 objectives, and 60 sampled
+ * requests from the training and both held-out splits. */
+static int same_mapping(const df_mapping *a, const df_mapping *b) {
+    if (a->n_groups != b->n_groups) return 0;
+    for (int32_t g = 0; g < a->n_groups; g++)
+        if (a->groups[g].first != b->groups[g].first || a->groups[g].last != b->groups[g].last ||
+            a->groups[g].micro_batch != b->groups[g].micro_batch)
+            return 0;
+    return 1;
+}
+
+static void decide_both(df_mapper *fast, df_mapper *exact, const df_net *n, df_objective o, const char *what,
+                        int *count) {
+    df_mapping a, b;
+    df_err e;
+    df_mapping_init(&a, 16);
+    df_mapping_init(&b, 16);
+    int ra = df_solve_transformer(fast, n, o, 1, &a, NULL, &e);
+    int rb = df_solve_transformer(exact, n, o, 1, &b, NULL, &e);
+    ck_assert_int_eq(ra, rb);
+    if (ra == DF_OK) {
+        ck_assert_msg(same_mapping(&a, &b), "%s: fast kernels decide differently from the exact-math model", what);
+        (*count)++;
+    }
+    df_mapping_free(&a);
+    df_mapping_free(&b);
+}
+
+START_TEST(test_fast_kernels_decide_as_exact_math) {
+    df_mapper *fast, *exact;
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&fast, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_load_embedded(&exact, 4, &e) == DF_OK, "%s", e.msg);
+    df_mapper_set_exact_math(exact, 1);
+    const char *presets[] = {"edge", "cloud"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    int count = 0;
+    for (int32_t z = 0; z < df_zoo_count(); z++)
+        for (int p = 0; p < 2; p++)
+            for (int bu = 0; bu < 2; bu++)
+                for (int o = 0; o < 2; o++) {
+                    df_workload w;
+                    df_hw h;
+                    df_net *n;
+                    ck_assert_int_eq(df_zoo_build(df_zoo_name(z), NULL, &w, &e), DF_OK);
+                    ck_assert_int_eq(df_hw_preset(presets[p], &h, &e), DF_OK);
+                    h.buffer_bytes = budgets[bu];
+                    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
+                    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
+                    char what[96];
+                    snprintf(what, sizeof what, "%s %s %lld B %s", df_zoo_name(z), presets[p], (long long)budgets[bu],
+                             o ? "energy" : "latency");
+                    decide_both(fast, exact, n, o ? DF_OBJ_ENERGY : DF_OBJ_LATENCY, what, &count);
+                    df_net_free(n);
+                    df_workload_free(&w);
+                }
+    df_rng r;
+    df_rng_seed(&r, 2027);
+    for (int i = 0; i < 60; i++) {
+        df_request_sample q;
+        ck_assert_int_eq(df_sample_request(&r, (df_split)(i % DF_SPLIT_COUNT), 192, &q, &e), DF_OK);
+        df_net *n;
+        ck_assert_int_eq(df_net_init(&n, &q.w, &q.hw, q.batch, &e), DF_OK);
+        char what[64];
+        snprintf(what, sizeof what, "sampled request %d", i);
+        decide_both(fast, exact, n, q.obj, what, &count);
+        df_net_free(n);
+        df_workload_free(&q.w);
+    }
+    ck_assert_int_ge(count, 100);
+    printf("  fast kernels vs exact-math model: %d of %d greedy mappings identical\n", count, count);
+    df_mapper_free(fast);
+    df_mapper_free(exact);
+}
+END_TEST
+
 static Suite *mapper_suite(void) {
     Suite *s = suite_create("mapper");
     TCase *tc = tcase_create("core");
@@ -182,6 +262,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_slots_cancel_and_limits);
     tcase_add_test(tc, test_feature_mismatch_refused);
     tcase_add_test(tc, test_embedded_weights_decode_zoo);
+    tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
     suite_add_tcase(s, tc);
     return s;
 }

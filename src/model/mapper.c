@@ -219,13 +219,9 @@ static int choose(const float *logits, const uint8_t *mask, int greedy, df_rng *
 
 static void finish_candidate(df_mapper *m, df_mapper_job *j, int32_t c) {
     cand_t *cd = &j->cand[c];
-    df_mapping map;
-    df_err e;
-    df_metrics mt;
-    if (df_mapping_init(&map, 16) == DF_OK && df_sched_actions_to_mapping(&j->ep, cd->actions, &map, &e) == DF_OK &&
-        df_mapping_eval(j->net, &map, &mt, NULL, &e) == DF_OK && mt.feasible)
-        cd->value = df_objective_value(j->obj, &mt);
-    df_mapping_free(&map);
+    df_metrics mt; /* from the group costs the decode computed: no re-evaluation, no allocation */
+    df_sched_metrics(&j->ep, &cd->s, &mt);
+    if (mt.feasible) cd->value = df_objective_value(j->obj, &mt);
     int32_t s = cd->slot;
     m->slots[s].job = NULL;
     df_gpt_infer_reset_slot(m->ctx, s);
@@ -247,7 +243,7 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
         slot_t *sl = &m->slots[s];
         if (!sl->job) continue;
         cand_t *cd = &sl->job->cand[sl->cand];
-        df_sched_observe(&sl->job->ep, &cd->s, &m->x[(size_t)n * DF_FEATURES], &m->mask[(size_t)n * DF_ACTIONS]);
+        df_sched_observe_step(&sl->job->ep, &cd->s, &m->x[(size_t)n * DF_FEATURES], &m->mask[(size_t)n * DF_ACTIONS]);
         m->step_slot[n] = s;
         m->step_pos[n] = cd->s.t;
         n++;

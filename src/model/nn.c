@@ -577,10 +577,14 @@ void df_attention_key_store(float *kb, int t, const float *k, int C) {
     for (int c = 0; c < C; c++) blk[(size_t)c * DF_ATT_BLOCK] = k[c];
 }
 
-/* One head over one block of up to 16 positions, online softmax (Milakov & Gimelshein, arXiv
- * 1805.02867; FlashAttention, Dao et al., arXiv 2205.14135, section 3.1): scores of the block at once
- * (vectorised over the 16 positions thanks to the blocked key layout), one rescale of the running
- * sum and output per block, then p . V. */
+/* One head at a time over tiles of up to 64 positions (4 key blocks), online softmax across tiles
+ * (Milakov & Gimelshein, arXiv 1805.02867; FlashAttention, Dao et al., arXiv 2205.14135, section 3.1):
+ * the tile's scores (one vector per block of 16 positions, thanks to the blocked key layout; the
+ * blocks are independent chains), one max and one exp per tile, one rescale of the running sum and
+ * output per tile, then p . V with four accumulator chains. A context of up to 64 positions (every
+ * network up to 64 layers, and the first 64 layers of any) is a single tile: no rescale at all. */
+#define ATT_TILE_BLOCKS 4
+
 DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C,
                                  int NH) {
     // out (C), q (C), kb blocked keys (ceil(ctx/16), C, 16), v (ctx, C); per head h (hs = C/NH channels):
@@ -588,53 +592,62 @@ DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, co
     const int hs = C / NH;
     const float scale = 1.0f / sqrtf((float)hs);
     const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16sf ninf = splat16(-INFINITY);
+    const int tile = ATT_TILE_BLOCKS * DF_ATT_BLOCK;
     for (int h = 0; h < NH; h++) {
         const float *qh = q + (size_t)h * hs;
         float *oh = out + (size_t)h * hs;
         float mrun = -INFINITY, lrun = 0.0f;
         memset(oh, 0, (size_t)hs * sizeof *oh);
-        for (int t0 = 0; t0 < ctx; t0 += DF_ATT_BLOCK) {
-            int nb = ctx - t0 < DF_ATT_BLOCK ? ctx - t0 : DF_ATT_BLOCK;
-            const float *kblk = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
-            // scores of the block: four independent accumulator chains over the head's channels
-            v16sf s0 = splat16(0.0f), s1 = s0, s2 = s0, s3 = s0;
-            int i = 0;
-            for (; i + 4 <= hs; i += 4) {
-                s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-                s1 += load16(kblk + (size_t)(i + 1) * DF_ATT_BLOCK) * qh[i + 1];
-                s2 += load16(kblk + (size_t)(i + 2) * DF_ATT_BLOCK) * qh[i + 2];
-                s3 += load16(kblk + (size_t)(i + 3) * DF_ATT_BLOCK) * qh[i + 3];
+        for (int t0 = 0; t0 < ctx; t0 += tile) {
+            int nt = ctx - t0 < tile ? ctx - t0 : tile;          // positions in this tile
+            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;  // key blocks in this tile
+            v16sf sc[ATT_TILE_BLOCKS];
+            // scores: block b of the tile, two chains each over the head's channels
+            for (int bb = 0; bb < nblk; bb++) {
+                const float *kblk =
+                    kb + (size_t)(t0 / DF_ATT_BLOCK + bb) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+                v16sf s0 = splat16(0.0f), s1 = s0;
+                int i = 0;
+                for (; i + 2 <= hs; i += 2) {
+                    s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
+                    s1 += load16(kblk + (size_t)(i + 1) * DF_ATT_BLOCK) * qh[i + 1];
+                }
+                if (i < hs) s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
+                v16sf sb = (s0 + s1) * scale;
+                v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
+                sc[bb] = select16(&valid, &sb, &ninf); // positions past ctx hold unwritten memory
             }
-            for (; i < hs; i++) s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-            s0 = (s0 + s1) + (s2 + s3);
-            v16sf s = s0 * scale;
-            v16si valid = lane < splat16((float)nb);
-            v16sf ninf = splat16(-INFINITY);
-            s = select16(&valid, &s, &ninf); // positions past ctx hold unwritten memory
-            float bm = hmax16(&s);
-            float mnew = bm > mrun ? bm : mrun;
-            v16sf sm = s - mnew;
-            v16sf p = exp16(&sm); // -inf clamps to -88.38, whose exp4 is exactly 0
-            float pa[DF_ATT_BLOCK];
-            store16(pa, p);
+            v16sf mx = sc[0];
+            for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);
+            float tm = hmax16(&mx);
+            float mnew = tm > mrun ? tm : mrun;
             float corr = mrun == -INFINITY ? 0.0f : expf(mrun - mnew);
-            lrun = lrun * corr + hsum16(&p);
+            float pa[ATT_TILE_BLOCKS * DF_ATT_BLOCK];
+            v16sf psum = splat16(0.0f);
+            for (int bb = 0; bb < nblk; bb++) {
+                v16sf sm = sc[bb] - mnew;
+                v16sf pb = exp16(&sm); // -inf clamps to -88.38, whose exp4 is exactly 0
+                psum += pb;
+                store16(pa + bb * DF_ATT_BLOCK, pb);
+            }
+            lrun = lrun * corr + hsum16(&psum);
             mrun = mnew;
+            const float *vb = v + (size_t)t0 * C + (size_t)h * hs;
             if (hs % (2 * V16) == 0) {
-                // out_h += p . V_block, 32 channels at a time, even and odd positions in separate chains
-                const float *vb = v + (size_t)t0 * C + (size_t)h * hs;
+                // out_h += p . V_tile, 32 channels at a time, even and odd positions in separate chains
                 for (int c = 0; c < hs; c += 2 * V16) {
                     v16sf a0 = load16(oh + c) * corr, a1 = load16(oh + c + V16) * corr;
                     v16sf b0 = splat16(0.0f), b1 = b0;
                     int j = 0;
-                    for (; j + 2 <= nb; j += 2) {
+                    for (; j + 2 <= nt; j += 2) {
                         const float *v0 = vb + (size_t)j * C + c, *v1 = v0 + C;
                         a0 += load16(v0) * pa[j];
                         a1 += load16(v0 + V16) * pa[j];
                         b0 += load16(v1) * pa[j + 1];
                         b1 += load16(v1 + V16) * pa[j + 1];
                     }
-                    if (j < nb) {
+                    if (j < nt) {
                         const float *v0 = vb + (size_t)j * C + c;
                         a0 += load16(v0) * pa[j];
                         a1 += load16(v0 + V16) * pa[j];
@@ -645,13 +658,13 @@ DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, co
             } else if (hs % V16 == 0) {
                 for (int c = 0; c < hs; c += V16) {
                     v16sf acc = load16(oh + c) * corr;
-                    for (int j = 0; j < nb; j++) acc += load16(v + (size_t)(t0 + j) * C + h * hs + c) * pa[j];
+                    for (int j = 0; j < nt; j++) acc += load16(vb + (size_t)j * C + c) * pa[j];
                     store16(oh + c, acc);
                 }
             } else {
                 for (int c = 0; c < hs; c++) {
                     float acc = oh[c] * corr;
-                    for (int j = 0; j < nb; j++) acc += pa[j] * v[(size_t)(t0 + j) * C + h * hs + c];
+                    for (int j = 0; j < nt; j++) acc += pa[j] * vb[(size_t)j * C + c];
                     oh[c] = acc;
                 }
             }

@@ -200,6 +200,7 @@ static int build_effnet_v2_s(df_workload *w, df_err *e) {
     static const int32_t st[6][5] = {{1, 1, 1, 24, 2},  {1, 4, 2, 48, 4},  {1, 4, 2, 64, 4},
                                      {0, 4, 2, 128, 6}, {0, 6, 1, 160, 9}, {0, 6, 2, 256, 15}};
     df_netbuild b;
+    df_workload_init(w, "efficientnet_v2_s");
     df_nb_init(&b, w, 3, 384, 384);
     int32_t x = df_nb_conv(&b, "stem", -1, 24, 3, 2, 1, 1);
     for (int s = 0; s < 6; s++)
@@ -214,6 +215,7 @@ static int build_effnet_v2_s(df_workload *w, df_err *e) {
 static int build_resnet152(df_workload *w, df_err *e) {
     static const int32_t reps[4] = {3, 8, 36, 3}, width[4] = {64, 128, 256, 512};
     df_netbuild b;
+    df_workload_init(w, "resnet152");
     df_nb_init(&b, w, 3, 224, 224);
     int32_t x = df_nb_conv(&b, "conv1", -1, 64, 7, 2, 3, 1);
     x = df_nb_pool(&b, "maxpool", x, 3, 2, 1);
@@ -234,6 +236,7 @@ static int build_resnet152(df_workload *w, df_err *e) {
 /* a 400-layer chain of 3x3 convs at 28x28 with widths cycling 64..256, a residual every 4 layers */
 static int build_deep_chain(df_workload *w, df_err *e) {
     df_netbuild b;
+    df_workload_init(w, "deep_chain_400");
     df_nb_init(&b, w, 64, 28, 28);
     int32_t x = df_nb_conv(&b, "in", -1, 64, 3, 1, 1, 1), skip = x;
     for (int i = 1; i < 400; i++) {

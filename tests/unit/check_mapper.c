@@ -258,6 +258,7 @@ START_TEST(test_embedded_weights_decode_zoo) {
     /* a 300-layer network (longer than the 192-position context): decoded by sliding, feasible, and
      * close to the exact optimum (the bench measures 1.000-1.01 on 208-400 layer networks) */
     df_netbuild b;
+    df_workload_init(&w, "chain300");
     df_nb_init(&b, &w, 64, 1, 1);
     int32_t x = -1;
     for (int i = 0; i < 300; i++) x = df_nb_fc(&b, "fc", x, 32 + 32 * (i % 7));

@@ -18,6 +18,10 @@
 
 #define SRV_CONFIG_PATH 1024
 #define SRV_MAX_DECODERS 64
+/* decode loops when opts.decode_loops is 0: 0 = one per core; a build can fix it (-D, benchmarks) */
+#ifndef SRV_DECODE_LOOPS_DEFAULT
+#define SRV_DECODE_LOOPS_DEFAULT 0
+#endif
 
 /* One decode loop: a thread with its own mapper. The inbox and outbox are shared with the libuv loop
  * under lock; the mapper is used by the thread only, and swapped by the loop only while the loop has
@@ -736,7 +740,7 @@ static void loop_main(void *arg) {
 
 /* Allocates and starts the decode loops (idle until the weights are in). */
 static int start_decoders(srv_batcher *b) {
-    int n = b->o.decode_loops;
+    int n = b->o.decode_loops > 0 ? b->o.decode_loops : SRV_DECODE_LOOPS_DEFAULT;
     if (n <= 0) n = (int)uv_available_parallelism();
     if (n < 1) n = 1;
     if (n > SRV_MAX_DECODERS) n = SRV_MAX_DECODERS;

@@ -420,9 +420,12 @@ float df_grad_clip(float *g, size_t n, double norm, float max_norm) {
  * x86-64 (PLATFORM.md section 6: -march=native alone gave 1.23-1.39x). The build is ISO C11, so
  * gcc does not contract a * b + c into an FMA (-ffp-contract=off): every clone performs the same
  * float operations in the same order and gives bit-identical results. Clang (fuzz builds) and other
- * targets get the baseline body (so does -DDF_NO_CLONES, to test it on a wide machine). */
+ * targets get the baseline body (so does -DDF_NO_CLONES, to test it on a wide machine), and so do
+ * ThreadSanitizer builds: the ifunc resolvers run during relocation, before the TSan runtime is up,
+ * and crashed there (measured with gcc 12). */
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(DF_NO_CLONES)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(DF_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__)
 #define DF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DF_CLONES

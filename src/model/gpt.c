@@ -442,6 +442,7 @@ struct df_gpt_infer {
     const df_gpt *m;
     int max_seqs;
     int exact;        /* 1: the exact-math reference kernels (df_gpt_infer_set_exact) */
+    int m1_sgemm;     /* one-row products through sgemm (df_blas_small_kernel) */
     int32_t Tb;       /* cfg.T rounded up to whole key blocks (DF_ATT_BLOCK) */
     int32_t *len;     /* (max_seqs) positions cached per slot */
     uint32_t *mark;   /* (max_seqs) step stamp, to refuse a slot used twice in one step */
@@ -485,6 +486,7 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
     c->m = m;
     c->max_seqs = max_seqs;
     c->Tb = (int32_t)Tb;
+    c->m1_sgemm = df_blas_small_kernel();
     c->len = calloc(S, sizeof *c->len);
     c->mark = calloc(S, sizeof *c->mark);
     c->kcache = malloc(cache * sizeof(float));
@@ -547,12 +549,12 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
                               s, (int)pos[i], (int)c->len[s], T);
     }
     const df_gpt_params *p = &m->params;
-    const int ex = c->exact;
+    const int ex = c->exact, m1 = c->m1_sgemm;
     // K: (slot, layer) blocks of Tb x d, blocked by 16 positions; V: (slot, layer) rows of T x d
     const size_t kslot = (size_t)L * c->Tb * d, klayer = (size_t)c->Tb * d;
     const size_t vslot = (size_t)L * T * d, vlayer = (size_t)T * d;
 
-    df_linear_forward(c->res, x, p->w_in, p->b_in, n, F, d);
+    df_linear_forward_ex(c->res, x, p->w_in, p->b_in, n, F, d, m1);
     for (int i = 0; i < n; i++)
         df_residual_infer(c->res + (size_t)i * d, c->res + (size_t)i * d, p->wpe + (size_t)pos[i] * d, d);
 
@@ -560,7 +562,7 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
         // res (n,d) -> ln (n,d) -> qkv (n,3d)
         if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
         else df_layernorm_infer(c->ln, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
-        df_linear_forward(c->qkv, c->ln, p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d, 3 * d);
+        df_linear_forward_ex(c->qkv, c->ln, p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d, 3 * d, m1);
         for (int i = 0; i < n; i++) {
             // append this position's key and value, then attend over positions 0..pos: atty (d)
             const float *q = c->qkv + (size_t)i * 3 * d;
@@ -581,21 +583,21 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
             }
         }
         // attention projection into ln (free now), added to the residual stream
-        df_linear_forward(c->ln, c->atty, p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d);
+        df_linear_forward_ex(c->ln, c->atty, p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d, m1);
         df_residual_infer(c->res, c->res, c->ln, n * d);
         // MLP: res -> ln (n,d) -> fch (n,4d) -> gelu -> atty (n,d), added to the residual stream
         if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
         else df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
-        df_linear_forward(c->fch, c->ln, p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d);
+        df_linear_forward_ex(c->fch, c->ln, p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d, m1);
         if (ex) df_gelu_exact(c->fch, c->fch, n * 4 * d);
         else df_gelu_infer(c->fch, c->fch, n * 4 * d);
-        df_linear_forward(c->atty, c->fch, p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d, n, 4 * d,
-                          d);
+        df_linear_forward_ex(c->atty, c->fch, p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d, n,
+                             4 * d, d, m1);
         df_residual_infer(c->res, c->res, c->atty, n * d);
     }
     if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
     else df_layernorm_infer(c->ln, c->res, p->lnfw, p->lnfb, n, d);
-    df_linear_forward(logits, c->ln, p->w_head, p->b_head, n, d, A);
+    df_linear_forward_ex(logits, c->ln, p->w_head, p->b_head, n, d, A, m1);
     for (int i = 0; i < n; i++) c->len[slot[i]] = pos[i] + 1;
     return DF_OK;
 }

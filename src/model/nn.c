@@ -83,7 +83,18 @@ void df_vexp(float *y, const float *x, int n) {
 /* ---------------------------------------------------------------------------------------------- */
 /* linear */
 
+int df_blas_small_kernel(void) {
+    const char *core = openblas_get_corename();
+    return core && (!strcmp(core, "SkylakeX") || !strcmp(core, "Cooperlake") || !strcmp(core, "SapphireRapids") ||
+                    !strcmp(core, "skylakex") || !strcmp(core, "cooperlake") || !strcmp(core, "sapphirerapids"));
+}
+
 void df_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT) {
+    df_linear_forward_ex(out, inp, w, b, N, IN, OUT, 0);
+}
+
+void df_linear_forward_ex(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT,
+                          int m1_sgemm) {
     // out is (N,OUT), inp is (N,IN), w is (IN,OUT) row-major, b is (OUT) or NULL
     if (N <= 0 || OUT <= 0) return;
     if (IN <= 0) { // empty product: out = b
@@ -99,7 +110,7 @@ void df_linear_forward(float *out, const float *inp, const float *w, const float
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OUT, b, (size_t)OUT * sizeof *out);
         beta = 1.0f;
     }
-    if (N == 1) {
+    if (N == 1 && !m1_sgemm) {
         // one row: y (OUT) = w^T (OUT,IN) . x (IN); sgemv beats sgemm's M=1 path on AVX2-only kernels
         cblas_sgemv(CblasRowMajor, CblasTrans, IN, OUT, 1.0f, w, OUT, inp, 1, beta, out, 1);
     } else {

@@ -128,6 +128,8 @@ START_TEST(test_linear_cblas_vs_naive) {
         df_linear_forward_naive(o2, inp, w, b, N, IN, OUT);
         df_linear_forward(o3, inp, w, NULL, N, IN, OUT);
         df_linear_forward_naive(o4, inp, w, NULL, N, IN, OUT);
+        float *o5 = zeros((size_t)N * OUT); /* one rows through sgemm (df_linear_forward_ex) */
+        df_linear_forward_ex(o5, inp, w, b, N, IN, OUT, 1);
         double maxd = 0.0;
         for (int i = 0; i < N * OUT; i++) {
             /* bound: float accumulation error of IN products of magnitude <= 1 */
@@ -135,10 +137,11 @@ START_TEST(test_linear_cblas_vs_naive) {
             ck_assert_msg(fabs(o1[i] - o2[i]) <= tol, "shape %dx%dx%d elem %d: cblas %.7g naive %.7g", N, IN, OUT, i,
                           o1[i], o2[i]);
             ck_assert_msg(fabs(o3[i] - o4[i]) <= tol, "shape %dx%dx%d (no bias) elem %d", N, IN, OUT, i);
+            ck_assert_msg(fabs(o5[i] - o2[i]) <= tol, "shape %dx%dx%d (m1 sgemm) elem %d", N, IN, OUT, i);
             maxd = fmax(maxd, fabs(o1[i] - o2[i]));
         }
         printf("  linear %3dx%3dx%3d cblas vs naive max |diff| %.2e\n", N, IN, OUT, maxd);
-        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4);
+        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4); free(o5);
     }
 }
 END_TEST

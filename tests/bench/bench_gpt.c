@@ -1,6 +1,6 @@
 /* bench_gpt.c - the decode loop's figures on the SHIPPED model (weights/dnnfuser.weights, or argv[1]):
  *
- *  1. decode efficiency per batch size (1, 4, 16, 32, 64 sequences): one df_gpt_infer_step over a
+ *  1. decode efficiency per batch size (1, 4, 8, 16, 32, 64 sequences): one df_gpt_infer_step over a
  *     ResNet-50-long sequence (72 positions, KV cache), its FLOP rate, next to plain cblas_sgemm calls of
  *     the same shapes (the step's matrix products alone) and next to the machine's FMA register peak,
  *     all three measured in the same run, alternating (decode, sgemm, peak) sample by sample;
@@ -233,8 +233,8 @@ int main(int argc, char **argv) {
     fill(ga, (size_t)MAXS * 4 * cfg.d, &r);
 
     /* 1. decode efficiency */
-    const int batches[] = {1, 4, 16, 32, 64};
-    enum { NB = 5, ROUNDS = 9 };
+    const int batches[] = {1, 4, 8, 16, 32, 64};
+    enum { NB = 6, ROUNDS = 9 };
     double t_dec[NB][ROUNDS], t_mm[NB][ROUNDS], peak[NB * ROUNDS];
     int np = 0;
     for (int rd = 0; rd < ROUNDS; rd++)

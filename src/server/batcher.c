@@ -18,10 +18,11 @@
 
 #define SRV_CONFIG_PATH 1024
 #define SRV_MAX_DECODERS 64
-/* Sequences a decode loop steps at once (more only when a single request needs more): bench_gpt's
- * mappings/s vs decode batch is flat from 4 to 32 rows on an idle machine (2,822 / 2,663 / 2,679 per
- * core at 4 / 16 / 32) and falls 3-4x beyond 4-8 rows when other processes share the caches (the KV
- * cache of 16 rows no longer fits L2 beside the weights). 0 = no cap (every free slot). */
+/* Sequences a decode loop steps at once (more only when a single request needs more). bench_gpt's
+ * mappings/s per core vs decode batch is flat from 4 to 32 rows and lower at 64 (idle machine: 2,822 /
+ * 2,663 / 2,679 / 2,501 at 4 / 16 / 32 / 64), so small steps cost nothing; the daemon with 64 clients
+ * and 2 loops gave 547 vs 410 ResNet-50 mappings/s with this cap and without (medians of 3 alternating
+ * rounds, loaded machine). 0 = no cap (every free slot). */
 #ifndef SRV_DECODE_STEP_ROWS
 #define SRV_DECODE_STEP_ROWS 8
 #endif

@@ -281,7 +281,7 @@ int main(int argc, char **argv) {
     for (int rd = 0; rd < MROUNDS; rd++)
         for (int bi = 0; bi < NB; bi++) {
             int n = batches[bi];
-            if (n == 1) { /* single requests: p50/p99 from many, the round's median into t_map */
+            if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
                 double sum = 0; /* the round's rate from the total time, like the other batch sizes */
                 for (int k = 0; k < SINGLE; k++) sum += single[ns++] = map_batch(mps[0], nets, 1);
                 t_map[bi][rd] = sum / SINGLE;

@@ -37,6 +37,12 @@ typedef struct {
     int32_t n_groups;
     int32_t prev_action;           /* -1 before layer 0 */
     df_group_cost cur;             /* cost of [gstart, t-1] at gm */
+    /* sums over the closed groups [0, gstart-1], in group order (df_sched_metrics) */
+    double closed_latency, closed_energy, closed_dram;
+    /* df_sched_observe_step's evaluation of [gstart, t] at gm (joining layer t), reused by
+     * df_sched_apply; valid while join_t1 == t + 1 */
+    df_group_cost join;
+    int32_t join_t1;
 } df_sched;
 
 int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err *err);
@@ -46,8 +52,16 @@ void df_sched_begin(df_sched *s);
 /* Features of layer s->t given the partial schedule (x: [DF_FEATURES], raw, not normalised) and the
  * mask of allowed actions (mask: [DF_ACTIONS], 1 = allowed). Requires s->t < ep->L. */
 void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask);
+/* The same, and keeps the evaluation of the open group extended by layer s->t in s so that
+ * df_sched_apply does not evaluate it again: one group evaluation per decoded layer (the decode loop). */
+void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask);
 /* Applies an allowed action to layer s->t and advances. DF_EINVAL if the action is not allowed. */
 int df_sched_apply(const df_episode *ep, df_sched *s, int action);
+/* Metrics of a finished schedule (s->t == L) from the group costs the decode already computed, summed
+ * in group order exactly as df_mapping_eval does (latency, energy, DRAM bytes, latency_s, edp and
+ * feasible are filled; the rest is zero): the objective of a decoded candidate without re-evaluating
+ * the mapping. */
+void df_sched_metrics(const df_episode *ep, const df_sched *s, df_metrics *mt);
 /* Appends the groups of a finished schedule (s->t == L) to an empty mapping. */
 int df_sched_actions_to_mapping(const df_episode *ep, const int32_t *actions, df_mapping *out, df_err *err);
 /* Teacher actions for a mapping: each group's micro-batch is mapped to the valid slot with the

@@ -194,7 +194,8 @@ df_adamw_opts df_adamw_defaults(void);
 typedef struct df_gpt_infer df_gpt_infer;
 
 /* One context for up to max_seqs concurrent sequences (cache slots 0..max_seqs-1), each up to cfg.T
- * positions. All memory is allocated here: K and V caches (max_seqs, L, T, d) each, plus row buffers. */
+ * positions. All memory is allocated here: K and V caches (max_seqs, L, T, d) each (K blocked by 16
+ * positions for the fused attention step, nn.h), plus row buffers. */
 int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err *err);
 void df_gpt_infer_free(df_gpt_infer *ctx);
 /* One step: for i in 0..n_active-1, sequence slot[i] receives input x[i] (F floats) at position pos[i],
@@ -209,6 +210,10 @@ void df_gpt_infer_reset_slot(df_gpt_infer *ctx, int slot);
 /* Positions cached in a slot (-1 for an out-of-range slot). */
 int df_gpt_infer_slot_len(const df_gpt_infer *ctx, int slot);
 int df_gpt_infer_max_seqs(const df_gpt_infer *ctx);
+/* 1: later steps use the exact-math reference kernels (layernorm as in training, GELU with libm tanh
+ * in double, attention in double from plain key rows: nn.h) instead of the vectorised ones; for tests
+ * that decisions do not depend on the fast kernels. 0 (the default): the fast kernels. */
+void df_gpt_infer_set_exact(df_gpt_infer *ctx, int exact);
 
 /* Forward floating-point operations of one inference row at position pos (context ctx = pos+1), an
  * M x N x K product counted as 2MNK: 2 N_matmul + 4 L d ctx (N_matmul = weights of the matrices; the

@@ -6,7 +6,12 @@
  * active sequence by one layer with one GEMM per weight matrix; jobs may be admitted or cancelled
  * between steps. Candidate 0 is greedy (masked argmax); candidates 1..k-1 sample the masked softmax
  * (seeded, temperature 1). A finished job's answer is the candidate the cost model scores best. Every
- * decoded mapping is feasible by construction. One thread at a time per mapper. */
+ * decoded mapping is feasible by construction. One thread at a time per mapper.
+ *
+ * Any length: a workload longer than the model's context T is decoded by sliding the context: when a
+ * sequence has filled its T positions, its KV cache is emptied and the rows of its last `window`
+ * layers are fed again (positions 0..window-1) before decoding goes on; the partial schedule is
+ * carried by the schedule features. Each slide costs `window` extra steps for that sequence. */
 #ifndef DNNFUSER_MAPPER_H
 #define DNNFUSER_MAPPER_H
 
@@ -31,11 +36,17 @@ const df_gpt_config *df_mapper_config(const df_mapper *m);
 const df_train_meta *df_mapper_meta(const df_mapper *m);
 int32_t df_mapper_free_slots(const df_mapper *m);
 int32_t df_mapper_active(const df_mapper *m);   /* sequences being decoded */
+/* 1: decode with the exact-math reference kernels (df_gpt_infer_set_exact), for tests and for
+ * measuring the fast kernels' effect on decisions; 0 (default): the fast kernels. */
+void df_mapper_set_exact_math(df_mapper *m, int exact);
 
-/* Admits a request decoded as k candidates (1 <= k <= max_seqs). net must stay valid until the job is
- * freed. DF_ELIMIT when fewer than k slots are free (retry after a step), DF_EINVAL when the workload
- * has more layers than the model's context or k is out of range, DF_EINFEASIBLE (err names the layer)
- * when the budget is too small. */
+/* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default T/4; 0 =
+ * chunks that carry only the partial schedule (no replay). Set between jobs. */
+int32_t df_mapper_set_window(df_mapper *m, int32_t window);
+
+/* Admits a request decoded as k candidates (1 <= k <= max_seqs), any number of layers. net must stay
+ * valid until the job is freed. DF_ELIMIT when fewer than k slots are free (retry after a step),
+ * DF_EINVAL when k is out of range, DF_EINFEASIBLE (err names the layer) when the budget is too small. */
 int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
                     df_mapper_job **job, df_err *err);
 /* One decode step for all active sequences. *finished (nullable) gets the number of jobs that

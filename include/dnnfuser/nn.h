@@ -31,6 +31,14 @@ void df_vexp(float *y, const float *x, int n);
 
 /* out (N,OUT) = inp (N,IN) . w (IN,OUT) + b (OUT); b may be NULL. N == 1 uses cblas_sgemv. */
 void df_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT);
+/* The same with the one-row path chosen by the caller: m1_sgemm = 1 sends N == 1 to cblas_sgemm too. */
+void df_linear_forward_ex(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT,
+                          int m1_sgemm);
+/* 1 when the OpenBLAS core in use has the small-matrix sgemm kernel (SkylakeX, Cooperlake,
+ * SapphireRapids; PLATFORM.md section 2), where a one-row product is faster through sgemm than sgemv
+ * (measured at the shipped model's shapes, 64..256 wide: 2.8 vs 3.3 us for one step's six products);
+ * 0 otherwise (AVX2-only kernels: sgemm M=1 falls to 7-9 GFLOP/s, sgemv stays at 51-59). */
+int df_blas_small_kernel(void);
 /* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
 void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
                              int OUT);
@@ -79,6 +87,35 @@ void df_attention_forward(float *out, float *att, const float *qkv, int B, int T
 /* dqkv (B,T,3C) += gradient from dout (B,T,C), the forward's qkv and att. scratch: (T,T) floats. */
 void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
                            int B, int T, int C, int NH);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* inference kernels (the KV-cache decode step). Each is compiled once per ISA (avx512f, avx2, baseline
+ * x86-64) and chosen at load time; every clone gives bit-identical results. Each has a reference twin
+ * it is tested against (check_nn). */
+
+/* out (N,C) = layernorm(inp (N,C)) * w (C) + b (C), no saved statistics; out may alias inp. Equals
+ * df_layernorm_forward up to the order of the mean/variance sums (vectorised when C % 16 == 0). */
+void df_layernorm_infer(float *out, const float *inp, const float *w, const float *b, int N, int C);
+/* out (n) = gelu(inp (n)), 16 at a time; bit for bit df_gelu_forward (the tanh form through the
+ * Cephes exp: max abs error against df_gelu_exact measured in check_nn). out may alias inp. */
+void df_gelu_infer(float *out, const float *inp, int n);
+/* out (n) = gelu(inp (n)) in double with libm tanh: the exact-math reference. */
+void df_gelu_exact(float *out, const float *inp, int n);
+/* out (n) = a (n) + b (n), vectorised; out may alias a or b */
+void df_residual_infer(float *out, const float *a, const float *b, int n);
+
+/* Attention of ONE new position over a KV cache (decode). Keys are stored blocked so the scores of 16
+ * positions are one vector: position t's key channel c lives at kb[(t/16)*C*16 + c*16 + t%16]
+ * (df_attention_key_store writes it); values are plain rows v (ctx, C). */
+#define DF_ATT_BLOCK 16
+#define DF_ATT_MAX_HS 1024 /* head size limit of the naive reference */
+/* kb (ceil(T/16), C, 16): stores key k (C) of position t */
+void df_attention_key_store(float *kb, int t, const float *k, int C);
+/* out (C): per head h (hs = C/NH), softmax_t(q_h . k_t,h / sqrt(hs)) v_t,h over t < ctx; q (C),
+ * kb blocked keys, v (ctx, C). One pass with an online softmax per block of 16 positions. */
+void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C, int NH);
+/* The same from plain key rows k (ctx, C), two passes, in double: the reference. */
+void df_attention_step_naive(float *out, const float *q, const float *k, const float *v, int ctx, int C, int NH);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* softmax cross-entropy over A actions with an action mask */

@@ -145,13 +145,14 @@ static double rel(double now, double before, double scale) {
     return d > 16 ? 16 : d < -16 ? -16 : d;
 }
 
-void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask) {
+/* features and mask of layer s->t; *contp receives the evaluation of [gstart, t] at gm (zeroed at t = 0) */
+static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask, df_group_cost *contp) {
     int32_t t = s->t;
     memcpy(x, &ep->static_feat[(size_t)t * DF_FEATURES], DF_FEATURES * sizeof *x);
-    df_group_cost cont;
-    memset(&cont, 0, sizeof cont);
-    if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, &cont);
-    for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, &cont);
+    memset(contp, 0, sizeof *contp);
+    if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, contp);
+    const df_group_cost cont = *contp;
+    for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, contp);
     double budget = (double)df_net_hw(ep->net)->buffer_bytes;
     float *d = x + STATIC_FEATURES;
     int i = 0;
@@ -171,15 +172,34 @@ void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t
     /* i == DF_FEATURES - STATIC_FEATURES */
 }
 
+void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask) {
+    df_group_cost cont;
+    observe(ep, s, x, mask, &cont);
+}
+
+void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask) {
+    observe(ep, s, x, mask, &s->join);
+    s->join_t1 = s->t + 1;
+}
+
 int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
     if (s->t >= ep->L) return DF_EINVAL;
     df_group_cost cont;
     memset(&cont, 0, sizeof cont);
-    if (action == 0 && s->t > 0) df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
+    if (action == 0 && s->t > 0) {
+        if (s->join_t1 == s->t + 1) cont = s->join; /* observed this step: the same evaluation */
+        else df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
+    }
+    s->join_t1 = 0;
     if (!action_allowed(ep, s, action, &cont)) return DF_EINVAL;
     if (action == 0) {
         s->cur = cont;
     } else {
+        if (s->t > 0) { /* the open group closes: add it in group order (df_mapping_eval's sums) */
+            s->closed_latency += s->cur.latency_cycles;
+            s->closed_energy += s->cur.energy_pj;
+            s->closed_dram += s->cur.dram_bytes;
+        }
         s->n_groups++;
         s->gstart = s->t;
         s->gm = ep->slot_m[action - 1];
@@ -188,6 +208,18 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
     s->prev_action = action;
     s->t++;
     return DF_OK;
+}
+
+void df_sched_metrics(const df_episode *ep, const df_sched *s, df_metrics *mt) {
+    memset(mt, 0, sizeof *mt);
+    if (s->t != ep->L || ep->L < 1) return;
+    /* 0 + g0 + g1 + ... in group order, as df_mapping_eval accumulates */
+    mt->latency_cycles = s->closed_latency + s->cur.latency_cycles;
+    mt->energy_pj = s->closed_energy + s->cur.energy_pj;
+    mt->dram_bytes = s->closed_dram + s->cur.dram_bytes;
+    mt->feasible = s->cur.feasible; /* closed groups were feasible when chosen (the mask) */
+    mt->latency_s = mt->latency_cycles / df_net_hw(ep->net)->clock_hz;
+    mt->edp = mt->energy_pj * mt->latency_s;
 }
 
 int df_sched_actions_to_mapping(const df_episode *ep, const int32_t *actions, df_mapping *out, df_err *err) {

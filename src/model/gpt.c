@@ -438,61 +438,23 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 /* ---------------------------------------------------------------------------------------------- */
 /* inference with a KV cache */
 
-/* y (n) += a * x (n). Written with 4-wide vector types (GCC/Clang vector extensions, SSE on any
- * x86-64) because the build's -O2 does not auto-vectorise loops of unknown length, and cblas
- * sgemv/saxpy calls cost more than the work at these sizes (n = head size). */
-typedef float df_v4sf __attribute__((vector_size(16)));
-
-static inline void axpy(float *restrict y, float a, const float *restrict x, int n) {
-    int i = 0;
-    df_v4sf va = {a, a, a, a};
-    for (; i + 8 <= n; i += 8) {
-        df_v4sf y0, y1, x0, x1;
-        memcpy(&y0, y + i, 16);
-        memcpy(&y1, y + i + 4, 16);
-        memcpy(&x0, x + i, 16);
-        memcpy(&x1, x + i + 4, 16);
-        y0 += va * x0;
-        y1 += va * x1;
-        memcpy(y + i, &y0, 16);
-        memcpy(y + i + 4, &y1, 16);
-    }
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-/* x (n) . y (n), same vector types, two accumulators */
-static inline float dot(const float *restrict x, const float *restrict y, int n) {
-    int i = 0;
-    df_v4sf a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
-    for (; i + 8 <= n; i += 8) {
-        df_v4sf x0, x1, y0, y1;
-        memcpy(&x0, x + i, 16);
-        memcpy(&x1, x + i + 4, 16);
-        memcpy(&y0, y + i, 16);
-        memcpy(&y1, y + i + 4, 16);
-        a0 += x0 * y0;
-        a1 += x1 * y1;
-    }
-    a0 += a1;
-    float s = (a0[0] + a0[1]) + (a0[2] + a0[3]);
-    for (; i < n; i++) s += x[i] * y[i];
-    return s;
-}
-
 struct df_gpt_infer {
     const df_gpt *m;
     int max_seqs;
+    int exact;        /* 1: the exact-math reference kernels (df_gpt_infer_set_exact) */
+    int m1_sgemm;     /* one-row products through sgemm (df_blas_small_kernel) */
+    int32_t Tb;       /* cfg.T rounded up to whole key blocks (DF_ATT_BLOCK) */
     int32_t *len;     /* (max_seqs) positions cached per slot */
     uint32_t *mark;   /* (max_seqs) step stamp, to refuse a slot used twice in one step */
     uint32_t stamp;
-    float *kcache;    /* (max_seqs, L, T, d) keys */
+    float *kcache;    /* (max_seqs, L, Tb/16, d, 16) keys, blocked for df_attention_step */
     float *vcache;    /* (max_seqs, L, T, d) values */
     float *res;       /* (max_seqs, d) residual stream */
     float *ln;        /* (max_seqs, d) layernorm output */
     float *qkv;       /* (max_seqs, 3d) */
     float *atty;      /* (max_seqs, d) attention output, then the MLP branch output */
     float *fch;       /* (max_seqs, 4d) */
-    float *att;       /* (H, T) one row's attention scores, per head */
+    float *krow;      /* (T, d) plain key rows of one slot (exact path) */
 };
 
 void df_gpt_infer_free(df_gpt_infer *c) {
@@ -506,7 +468,7 @@ void df_gpt_infer_free(df_gpt_infer *c) {
     free(c->qkv);
     free(c->atty);
     free(c->fch);
-    free(c->att);
+    free(c->krow);
     free(c);
 }
 
@@ -517,11 +479,14 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
     if (!m || !m->params_memory) return df_err_set(err, DF_EINVAL, NULL, "infer_init: model not loaded");
     if (max_seqs < 1 || max_seqs > 65536)
         return df_err_set(err, DF_EINVAL, NULL, "infer_init: max_seqs = %d out of range [1, 65536]", max_seqs);
-    size_t S = (size_t)max_seqs, d = (size_t)m->cfg.d, cache = S * (size_t)m->cfg.L * (size_t)m->cfg.T * d;
+    size_t Tb = ((size_t)m->cfg.T + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK * DF_ATT_BLOCK;
+    size_t S = (size_t)max_seqs, d = (size_t)m->cfg.d, cache = S * (size_t)m->cfg.L * Tb * d;
     df_gpt_infer *c = calloc(1, sizeof *c);
     if (!c) return df_err_set(err, DF_ENOMEM, NULL, "infer_init: out of memory");
     c->m = m;
     c->max_seqs = max_seqs;
+    c->Tb = (int32_t)Tb;
+    c->m1_sgemm = df_blas_small_kernel();
     c->len = calloc(S, sizeof *c->len);
     c->mark = calloc(S, sizeof *c->mark);
     c->kcache = malloc(cache * sizeof(float));
@@ -531,9 +496,9 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
     c->qkv = malloc(S * 3 * d * sizeof(float));
     c->atty = malloc(S * d * sizeof(float));
     c->fch = malloc(S * 4 * d * sizeof(float));
-    c->att = malloc((size_t)m->cfg.H * (size_t)m->cfg.T * sizeof(float));
+    c->krow = malloc((size_t)m->cfg.T * d * sizeof(float));
     if (!c->len || !c->mark || !c->kcache || !c->vcache || !c->res || !c->ln || !c->qkv || !c->atty || !c->fch ||
-        !c->att) {
+        !c->krow) {
         df_gpt_infer_free(c);
         return df_err_set(err, DF_ENOMEM, NULL, "infer_init: cannot allocate a KV cache of 2 x %zu floats", cache);
     }
@@ -551,6 +516,10 @@ int df_gpt_infer_slot_len(const df_gpt_infer *c, int slot) {
 
 int df_gpt_infer_max_seqs(const df_gpt_infer *c) { return c ? c->max_seqs : 0; }
 
+void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
+    if (c) c->exact = exact != 0;
+}
+
 int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t *pos, const float *x,
                       float *logits, df_err *err) {
     df_err_clear(err);
@@ -561,8 +530,6 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
     if (!slot || !pos || !x || !logits) return df_err_set(err, DF_EINVAL, NULL, "infer_step: NULL argument");
     const df_gpt *m = c->m;
     const int F = m->cfg.F, A = m->cfg.A, d = m->cfg.d, L = m->cfg.L, H = m->cfg.H, T = m->cfg.T;
-    const int hs = d / H;
-    const float scale = 1.0f / sqrtf((float)hs);
     // validate everything before touching state
     if (++c->stamp == 0) { // wrapped: clear stale marks
         memset(c->mark, 0, (size_t)c->max_seqs * sizeof *c->mark);
@@ -582,60 +549,55 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
                               s, (int)pos[i], (int)c->len[s], T);
     }
     const df_gpt_params *p = &m->params;
-    const size_t slot_stride = (size_t)L * T * d, layer_stride = (size_t)T * d;
+    const int ex = c->exact, m1 = c->m1_sgemm;
+    // K: (slot, layer) blocks of Tb x d, blocked by 16 positions; V: (slot, layer) rows of T x d
+    const size_t kslot = (size_t)L * c->Tb * d, klayer = (size_t)c->Tb * d;
+    const size_t vslot = (size_t)L * T * d, vlayer = (size_t)T * d;
 
-    df_linear_forward(c->res, x, p->w_in, p->b_in, n, F, d);
+    df_linear_forward_ex(c->res, x, p->w_in, p->b_in, n, F, d, m1);
     for (int i = 0; i < n; i++)
-        df_residual_forward(c->res + (size_t)i * d, c->res + (size_t)i * d, p->wpe + (size_t)pos[i] * d, d);
+        df_residual_infer(c->res + (size_t)i * d, c->res + (size_t)i * d, p->wpe + (size_t)pos[i] * d, d);
 
     for (int l = 0; l < L; l++) {
-        df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
-        df_linear_forward(c->qkv, c->ln, p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d, 3 * d);
+        // res (n,d) -> ln (n,d) -> qkv (n,3d)
+        if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
+        else df_layernorm_infer(c->ln, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
+        df_linear_forward_ex(c->qkv, c->ln, p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d, 3 * d, m1);
         for (int i = 0; i < n; i++) {
-            // append this position's key and value, then attend over positions 0..pos; K and V rows are
-            // read once each, front to back (streaming), for all heads together
+            // append this position's key and value, then attend over positions 0..pos: atty (d)
             const float *q = c->qkv + (size_t)i * 3 * d;
-            size_t base = (size_t)slot[i] * slot_stride + (size_t)l * layer_stride;
-            float *kc = c->kcache + base, *vc = c->vcache + base;
+            float *kb = c->kcache + (size_t)slot[i] * kslot + (size_t)l * klayer;
+            float *vc = c->vcache + (size_t)slot[i] * vslot + (size_t)l * vlayer;
             int ctx = pos[i] + 1;
-            memcpy(kc + (size_t)pos[i] * d, q + d, (size_t)d * sizeof(float));
+            df_attention_key_store(kb, pos[i], q + d, d);
             memcpy(vc + (size_t)pos[i] * d, q + 2 * d, (size_t)d * sizeof(float));
-            float *att = c->att; // (H, T)
-            for (int t = 0; t < ctx; t++) {
-                const float *krow = kc + (size_t)t * d;
-                for (int h = 0; h < H; h++)
-                    att[(size_t)h * T + t] = scale * dot(q + (size_t)h * hs, krow + (size_t)h * hs, hs);
-            }
-            for (int h = 0; h < H; h++) { // softmax over 0..pos; the 1/sum is folded into the weights
-                float *a = att + (size_t)h * T;
-                float maxv = a[0];
-                for (int t = 1; t < ctx; t++) if (a[t] > maxv) maxv = a[t];
-                for (int t = 0; t < ctx; t++) a[t] -= maxv;
-                df_vexp(a, a, ctx);
-                float sum = 0.0f;
-                for (int t = 0; t < ctx; t++) sum += a[t];
-                float inv = 1.0f / sum;
-                for (int t = 0; t < ctx; t++) a[t] *= inv;
-            }
-            float *y = c->atty + (size_t)i * d; // y_h (hs) = sum_t att_h[t] V_h[t]
-            memset(y, 0, (size_t)d * sizeof(float));
-            for (int t = 0; t < ctx; t++) {
-                const float *vrow = vc + (size_t)t * d;
-                for (int h = 0; h < H; h++) axpy(y + (size_t)h * hs, att[(size_t)h * T + t], vrow + (size_t)h * hs, hs);
+            float *y = c->atty + (size_t)i * d;
+            if (ex) {
+                for (int t = 0; t < ctx; t++) // un-block the keys for the reference
+                    for (int k = 0; k < d; k++)
+                        c->krow[(size_t)t * d + k] =
+                            kb[(size_t)(t / DF_ATT_BLOCK) * d * DF_ATT_BLOCK + (size_t)k * DF_ATT_BLOCK + t % DF_ATT_BLOCK];
+                df_attention_step_naive(y, q, c->krow, vc, ctx, d, H);
+            } else {
+                df_attention_step(y, q, kb, vc, ctx, d, H);
             }
         }
         // attention projection into ln (free now), added to the residual stream
-        df_linear_forward(c->ln, c->atty, p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d);
-        df_residual_forward(c->res, c->res, c->ln, n * d);
-        df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
-        df_linear_forward(c->fch, c->ln, p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d);
-        df_gelu_forward(c->fch, c->fch, n * 4 * d);
-        df_linear_forward(c->atty, c->fch, p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d, n, 4 * d,
-                          d);
-        df_residual_forward(c->res, c->res, c->atty, n * d);
+        df_linear_forward_ex(c->ln, c->atty, p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d, m1);
+        df_residual_infer(c->res, c->res, c->ln, n * d);
+        // MLP: res -> ln (n,d) -> fch (n,4d) -> gelu -> atty (n,d), added to the residual stream
+        if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
+        else df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
+        df_linear_forward_ex(c->fch, c->ln, p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d, m1);
+        if (ex) df_gelu_exact(c->fch, c->fch, n * 4 * d);
+        else df_gelu_infer(c->fch, c->fch, n * 4 * d);
+        df_linear_forward_ex(c->atty, c->fch, p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d, n,
+                             4 * d, d, m1);
+        df_residual_infer(c->res, c->res, c->atty, n * d);
     }
-    df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
-    df_linear_forward(logits, c->ln, p->w_head, p->b_head, n, d, A);
+    if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
+    else df_layernorm_infer(c->ln, c->res, p->lnfw, p->lnfb, n, d);
+    df_linear_forward_ex(logits, c->ln, p->w_head, p->b_head, n, d, A, m1);
     for (int i = 0; i < n; i++) c->len[slot[i]] = pos[i] + 1;
     return DF_OK;
 }

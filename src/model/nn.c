@@ -83,7 +83,18 @@ void df_vexp(float *y, const float *x, int n) {
 /* ---------------------------------------------------------------------------------------------- */
 /* linear */
 
+int df_blas_small_kernel(void) {
+    const char *core = openblas_get_corename();
+    return core && (!strcmp(core, "SkylakeX") || !strcmp(core, "Cooperlake") || !strcmp(core, "SapphireRapids") ||
+                    !strcmp(core, "skylakex") || !strcmp(core, "cooperlake") || !strcmp(core, "sapphirerapids"));
+}
+
 void df_linear_forward(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT) {
+    df_linear_forward_ex(out, inp, w, b, N, IN, OUT, 0);
+}
+
+void df_linear_forward_ex(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT,
+                          int m1_sgemm) {
     // out is (N,OUT), inp is (N,IN), w is (IN,OUT) row-major, b is (OUT) or NULL
     if (N <= 0 || OUT <= 0) return;
     if (IN <= 0) { // empty product: out = b
@@ -99,7 +110,7 @@ void df_linear_forward(float *out, const float *inp, const float *w, const float
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OUT, b, (size_t)OUT * sizeof *out);
         beta = 1.0f;
     }
-    if (N == 1) {
+    if (N == 1 && !m1_sgemm) {
         // one row: y (OUT) = w^T (OUT,IN) . x (IN); sgemv beats sgemm's M=1 path on AVX2-only kernels
         cblas_sgemv(CblasRowMajor, CblasTrans, IN, OUT, 1.0f, w, OUT, inp, 1, beta, out, 1);
     } else {
@@ -409,4 +420,297 @@ float df_grad_clip(float *g, size_t n, double norm, float max_norm) {
     float s = (float)(max_norm / norm);
     for (size_t i = 0; i < n; i++) g[i] *= s;
     return s;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* inference kernels: vectorised, compiled per ISA and dispatched at run time
+ *
+ * 16-float vectors (GCC vector extensions): one zmm register in the avx512f clone, two ymm in the
+ * avx2 clone, four xmm in the baseline x86-64 one. target_clones makes gcc emit one body per ISA and
+ * an ifunc resolver that picks the widest the CPU has at load time, so one binary runs on any
+ * x86-64 (PLATFORM.md section 6: -march=native alone gave 1.23-1.39x). The build is ISO C11, so
+ * gcc does not contract a * b + c into an FMA (-ffp-contract=off): every clone performs the same
+ * float operations in the same order and gives bit-identical results. Clang (fuzz builds) and other
+ * targets get the baseline body (so does -DDF_NO_CLONES, to test it on a wide machine), and so do
+ * ThreadSanitizer builds: the ifunc resolvers run during relocation, before the TSan runtime is up,
+ * and crashed there (measured with gcc 12). */
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(DF_NO_CLONES) && \
+    !defined(__SANITIZE_THREAD__)
+#define DF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DF_CLONES
+#endif
+
+#if defined(__clang__)
+#define SHUF16(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#else
+#define SHUF16(v, ...) __builtin_shuffle(v, (v16si){__VA_ARGS__})
+#endif
+
+/* the helpers below are always inlined, so no 64-byte vector ever crosses a call (no ABI question) */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v16sf __attribute__((vector_size(64)));
+typedef int32_t v16si __attribute__((vector_size(64)));
+#define V16 16
+
+static inline __attribute__((always_inline)) v16sf load16(const float *p) {
+    v16sf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+#define store16(p, v) do { v16sf st16_ = (v); memcpy((p), &st16_, sizeof st16_); } while (0)
+/* a in every lane (scalar-vector arithmetic broadcasts; a compound literal of 16 copies made gcc
+ * insert lane by lane) */
+static inline __attribute__((always_inline)) v16sf splat16(float a) { return (v16sf){0} + a; }
+/* lanes of *a where mask (all ones) is set, else of *b (pointers: no 64-byte vector argument) */
+static inline __attribute__((always_inline)) v16sf select16(const v16si *mask, const v16sf *a, const v16sf *b) {
+    v16si ia, ib;
+    memcpy(&ia, a, sizeof ia);
+    memcpy(&ib, b, sizeof ib);
+    v16si r = (*mask & ia) | (~*mask & ib);
+    v16sf out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+/* sum and max of the 16 lanes as a tree of shuffles (a fixed order, so every clone gives the same
+ * float; a scalar loop over the lanes stalls on store forwarding) */
+#define H8 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7
+#define H4 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11
+#define H2 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13
+#define H1 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14
+static inline __attribute__((always_inline)) float hsum16(const v16sf *pv) {
+    v16sf v = *pv;
+    v += SHUF16(v, H8);
+    v += SHUF16(v, H4);
+    v += SHUF16(v, H2);
+    v += SHUF16(v, H1);
+    return v[0];
+}
+static inline __attribute__((always_inline)) v16sf vmax16(const v16sf *a, const v16sf *b) {
+    v16si gt = *a > *b;
+    return select16(&gt, a, b);
+}
+static inline __attribute__((always_inline)) float hmax16(const v16sf *pv) {
+    v16sf v = *pv, w;
+    w = SHUF16(v, H8);
+    v = vmax16(&v, &w);
+    w = SHUF16(v, H4);
+    v = vmax16(&v, &w);
+    w = SHUF16(v, H2);
+    v = vmax16(&v, &w);
+    w = SHUF16(v, H1);
+    v = vmax16(&v, &w);
+    return v[0];
+}
+
+/* exp4 (above) 16 lanes wide: the same operations in the same order, so lane for lane the same bits
+ * as df_vexp (relative error below 3e-7 over [-87, 88], measured in check_nn) */
+static inline __attribute__((always_inline)) v16sf exp16(const v16sf *px) {
+    const v16sf vhi = splat16(88.3762626647949f), vlo = splat16(-88.3762626647949f);
+    v16sf x = *px;
+    v16si below = x < vhi;
+    x = select16(&below, &x, &vhi); // NaN becomes hi
+    v16si above = x > vlo;
+    x = select16(&above, &x, &vlo);
+    v16sf fx = x * 1.44269504088896341f + 0.5f;
+    v16si n = __builtin_convertvector(fx, v16si);
+    v16sf fn = __builtin_convertvector(n, v16sf);
+    n += (fn > fx);
+    fn = __builtin_convertvector(n, v16sf);
+    x -= fn * 0.693359375f;
+    x -= fn * -2.12194440e-4f;
+    v16sf z = x * x;
+    v16sf y = x * 1.9875691500e-4f + 1.3981999507e-3f;
+    y = y * x + 8.3334519073e-3f;
+    y = y * x + 4.1665795894e-2f;
+    y = y * x + 1.6666665459e-1f;
+    y = y * x + 5.0000001201e-1f;
+    y = y * z + x + 1.0f;
+    v16si bits = (n + 127) << 23;
+    v16sf scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+DF_CLONES void df_layernorm_infer(float *out, const float *inp, const float *w, const float *b, int N, int C) {
+    // out (N,C), inp (N,C), w (C), b (C); out may alias inp
+    if (C % V16) {
+        df_layernorm_forward(out, NULL, NULL, inp, w, b, N, C);
+        return;
+    }
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        v16sf acc = splat16(0.0f);
+        for (int i = 0; i < C; i += V16) acc += load16(x + i);
+        float m = hsum16(&acc) / C;
+        v16sf vm = splat16(m);
+        acc = splat16(0.0f);
+        for (int i = 0; i < C; i += V16) {
+            v16sf xs = load16(x + i) - vm;
+            acc += xs * xs;
+        }
+        float s = 1.0f / sqrtf(hsum16(&acc) / C + DF_LN_EPS);
+        v16sf vs = splat16(s);
+        for (int i = 0; i < C; i += V16) store16(o + i, (load16(x + i) - vm) * vs * load16(w + i) + load16(b + i));
+    }
+}
+
+DF_CLONES void df_gelu_infer(float *out, const float *inp, int n) {
+    // out (n), inp (n); out may alias inp. Per element the operations of df_gelu_forward, 16 at a time.
+    const float k = -2.0f * GELU_SCALE;
+    int i = 0;
+    for (; i + V16 <= n; i += V16) {
+        v16sf x = load16(inp + i);
+        v16sf arg = k * (x + 0.044715f * x * x * x);
+        v16sf e = exp16(&arg);
+        store16(out + i, x / (1.0f + e));
+    }
+    if (i < n) df_gelu_forward(out + i, inp + i, n - i);
+}
+
+DF_CLONES void df_residual_infer(float *out, const float *a, const float *b, int n) {
+    // out (n) = a (n) + b (n); out may alias a or b
+    int i = 0;
+    for (; i + V16 <= n; i += V16) store16(out + i, load16(a + i) + load16(b + i));
+    for (; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void df_gelu_exact(float *out, const float *inp, int n) {
+    // out (n), inp (n): the tanh form in double with libm tanh
+    for (int i = 0; i < n; i++) {
+        double x = inp[i];
+        out[i] = (float)(0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
+    }
+}
+
+void df_attention_key_store(float *kb, int t, const float *k, int C) {
+    // kb: blocked key cache (ceil(T/16), C, 16); k (C) is position t's key
+    float *blk = kb + (size_t)(t / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + t % DF_ATT_BLOCK;
+    for (int c = 0; c < C; c++) blk[(size_t)c * DF_ATT_BLOCK] = k[c];
+}
+
+/* One head at a time over tiles of up to 64 positions (4 key blocks), online softmax across tiles
+ * (Milakov & Gimelshein, arXiv 1805.02867; FlashAttention, Dao et al., arXiv 2205.14135, section 3.1):
+ * the tile's scores (one vector per block of 16 positions, thanks to the blocked key layout; the
+ * blocks are independent chains), one max and one exp per tile, one rescale of the running sum and
+ * output per tile, then p . V with four accumulator chains. A context of up to 64 positions (every
+ * network up to 64 layers, and the first 64 layers of any) is a single tile: no rescale at all. */
+#define ATT_TILE_BLOCKS 4
+
+DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C,
+                                 int NH) {
+    // out (C), q (C), kb blocked keys (ceil(ctx/16), C, 16), v (ctx, C); per head h (hs = C/NH channels):
+    // out_h = softmax_t(q_h . k_t,h / sqrt(hs)) . v_t,h over t < ctx
+    const int hs = C / NH;
+    const float scale = 1.0f / sqrtf((float)hs);
+    const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16sf ninf = splat16(-INFINITY);
+    const int tile = ATT_TILE_BLOCKS * DF_ATT_BLOCK;
+    for (int h = 0; h < NH; h++) {
+        const float *qh = q + (size_t)h * hs;
+        float *oh = out + (size_t)h * hs;
+        float mrun = -INFINITY, lrun = 0.0f;
+        memset(oh, 0, (size_t)hs * sizeof *oh);
+        for (int t0 = 0; t0 < ctx; t0 += tile) {
+            int nt = ctx - t0 < tile ? ctx - t0 : tile;          // positions in this tile
+            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;  // key blocks in this tile
+            v16sf sc[ATT_TILE_BLOCKS];
+            // scores: block b of the tile, two chains each over the head's channels
+            for (int bb = 0; bb < nblk; bb++) {
+                const float *kblk =
+                    kb + (size_t)(t0 / DF_ATT_BLOCK + bb) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+                v16sf s0 = splat16(0.0f), s1 = s0;
+                int i = 0;
+                for (; i + 2 <= hs; i += 2) {
+                    s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
+                    s1 += load16(kblk + (size_t)(i + 1) * DF_ATT_BLOCK) * qh[i + 1];
+                }
+                if (i < hs) s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
+                v16sf sb = (s0 + s1) * scale;
+                v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
+                sc[bb] = select16(&valid, &sb, &ninf); // positions past ctx hold unwritten memory
+            }
+            v16sf mx = sc[0];
+            for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);
+            float tm = hmax16(&mx);
+            float mnew = tm > mrun ? tm : mrun;
+            float corr = mrun == -INFINITY ? 0.0f : expf(mrun - mnew);
+            float pa[ATT_TILE_BLOCKS * DF_ATT_BLOCK];
+            v16sf psum = splat16(0.0f);
+            for (int bb = 0; bb < nblk; bb++) {
+                v16sf sm = sc[bb] - mnew;
+                v16sf pb = exp16(&sm); // -inf clamps to -88.38, whose exp4 is exactly 0
+                psum += pb;
+                store16(pa + bb * DF_ATT_BLOCK, pb);
+            }
+            lrun = lrun * corr + hsum16(&psum);
+            mrun = mnew;
+            const float *vb = v + (size_t)t0 * C + (size_t)h * hs;
+            if (hs % (2 * V16) == 0) {
+                // out_h += p . V_tile, 32 channels at a time, even and odd positions in separate chains
+                for (int c = 0; c < hs; c += 2 * V16) {
+                    v16sf a0 = load16(oh + c) * corr, a1 = load16(oh + c + V16) * corr;
+                    v16sf b0 = splat16(0.0f), b1 = b0;
+                    int j = 0;
+                    for (; j + 2 <= nt; j += 2) {
+                        const float *v0 = vb + (size_t)j * C + c, *v1 = v0 + C;
+                        a0 += load16(v0) * pa[j];
+                        a1 += load16(v0 + V16) * pa[j];
+                        b0 += load16(v1) * pa[j + 1];
+                        b1 += load16(v1 + V16) * pa[j + 1];
+                    }
+                    if (j < nt) {
+                        const float *v0 = vb + (size_t)j * C + c;
+                        a0 += load16(v0) * pa[j];
+                        a1 += load16(v0 + V16) * pa[j];
+                    }
+                    store16(oh + c, a0 + b0);
+                    store16(oh + c + V16, a1 + b1);
+                }
+            } else if (hs % V16 == 0) {
+                for (int c = 0; c < hs; c += V16) {
+                    v16sf acc = load16(oh + c) * corr;
+                    for (int j = 0; j < nt; j++) acc += load16(vb + (size_t)j * C + c) * pa[j];
+                    store16(oh + c, acc);
+                }
+            } else {
+                for (int c = 0; c < hs; c++) {
+                    float acc = oh[c] * corr;
+                    for (int j = 0; j < nt; j++) acc += pa[j] * vb[(size_t)j * C + c];
+                    oh[c] = acc;
+                }
+            }
+        }
+        float inv = 1.0f / lrun;
+        int c = 0;
+        for (; c + V16 <= hs; c += V16) store16(oh + c, load16(oh + c) * inv);
+        for (; c < hs; c++) oh[c] *= inv;
+    }
+}
+
+void df_attention_step_naive(float *out, const float *q, const float *k, const float *v, int ctx, int C, int NH) {
+    // out (C), q (C), k (ctx, C), v (ctx, C): the definition, two passes, scores and softmax in double
+    const int hs = C / NH;
+    double scale = 1.0 / sqrt((double)hs);
+    for (int h = 0; h < NH; h++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (int t = 0; t < ctx; t++) {
+            double s = 0.0;
+            for (int i = 0; i < hs; i++) s += (double)q[h * hs + i] * k[(size_t)t * C + h * hs + i];
+            if (s * scale > mx) mx = s * scale;
+        }
+        for (int i = 0; i < hs; i++) out[h * hs + i] = 0.0f;
+        double acc[DF_ATT_MAX_HS];
+        for (int i = 0; i < hs && i < DF_ATT_MAX_HS; i++) acc[i] = 0.0;
+        for (int t = 0; t < ctx; t++) {
+            double s = 0.0;
+            for (int i = 0; i < hs; i++) s += (double)q[h * hs + i] * k[(size_t)t * C + h * hs + i];
+            double p = exp(s * scale - mx);
+            sum += p;
+            for (int i = 0; i < hs && i < DF_ATT_MAX_HS; i++) acc[i] += p * v[(size_t)t * C + h * hs + i];
+        }
+        for (int i = 0; i < hs && i < DF_ATT_MAX_HS; i++) out[h * hs + i] = (float)(acc[i] / sum);
+    }
 }

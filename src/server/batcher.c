@@ -1,10 +1,13 @@
 /* batcher.c - the bounded job queue, the libuv loop thread that drains it, the worker dispatch, the
- * transformer decoding on the loop (continuous batching), the weights load/swap and the deadlines
- * (see batcher.h for the picture and the rules). All libuv calls except uv_async_send
- * happen on the loop thread; uv_async_send is only called under the lock while the queue is open, so
- * the async handle is never used after it is closed (PLATFORM.md pitfall 8). */
+ * decode loops (one thread and one df_mapper each: continuous batching on every core), the weights
+ * load/swap and the deadlines (see batcher.h for the picture and the rules). All libuv calls except
+ * uv_async_send happen on the loop thread. The wake handle is only sent to under the lock while the
+ * queue is open; the decoded handle only by a decode loop holding items, and the decode loops are
+ * joined (idle) before it is closed: no async handle is used after it is closed (PLATFORM.md
+ * pitfall 8). */
 #include "batcher.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,11 +17,47 @@
 #include "clock.h"
 
 #define SRV_CONFIG_PATH 1024
+#define SRV_MAX_DECODERS 64
+/* Sequences a decode loop steps at once (more only when a single request needs more). bench_gpt's
+ * mappings/s per core vs decode batch is flat from 4 to 32 rows and lower at 64 (idle machine: 2,822 /
+ * 2,663 / 2,679 / 2,501 at 4 / 16 / 32 / 64), so small steps cost nothing; the daemon with 64 clients
+ * and 2 loops gave 547 vs 410 ResNet-50 mappings/s with this cap and without (medians of 3 alternating
+ * rounds, loaded machine). 0 = no cap (every free slot). */
+#ifndef SRV_DECODE_STEP_ROWS
+#define SRV_DECODE_STEP_ROWS 8
+#endif
+/* decode loops when opts.decode_loops is 0: 0 = one per core; a build can fix it (-D, benchmarks) */
+#ifndef SRV_DECODE_LOOPS_DEFAULT
+#define SRV_DECODE_LOOPS_DEFAULT 0
+#endif
+
+/* One decode loop: a thread with its own mapper. The inbox and outbox are shared with the libuv loop
+ * under lock; the mapper is used by the thread only, and swapped by the loop only while the loop has
+ * no item out with this decoder (the thread then holds none: it reads the pointer under lock). */
+typedef struct {
+    struct srv_batcher *b;
+    int index;
+    uv_thread_t thread;
+    int started;
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    /* under lock */
+    srv_decode_item *in_head, *in_tail; /* handed out, not admitted yet */
+    srv_decode_item *out_head, *out_tail; /* back to the loop (decoded, refused or cancelled) */
+    df_mapper *mapper;
+    int stop;
+    /* the decode thread only */
+    srv_decode_item *owned;             /* admitted in the mapper */
+    /* the libuv loop only */
+    int32_t free_slots;                 /* slots not promised to an item */
+    int32_t held;                       /* items out with this decoder */
+} srv_decoder;
 
 struct srv_batcher {
     srv_batcher_opts o;
     uv_loop_t loop;
     uv_async_t wake;
+    uv_async_t decoded;           /* a decode loop handed items back */
     uv_timer_t deadline_timer;
     uv_timer_t heartbeat_timer;
     uv_timer_t watch_timer;       /* every watch_ms: gone clients, running jobs past their deadline */
@@ -46,10 +85,11 @@ struct srv_batcher {
     srv_job *r_head;              /* on the worker pool (linked by r_next) */
     int running;
     int finishing;                /* handles are being closed */
-    uv_idle_t stepper;            /* active while sequences are: one decode step per iteration */
-    int stepping;
-    df_mapper *mapper;            /* in use */
-    df_mapper *next_mapper;       /* loaded, swapped in once no sequence is active */
+    int n_dec;                    /* decode loops */
+    srv_decoder *dec;             /* [n_dec] */
+    int have_mapper;              /* every decode loop has weights */
+    df_mapper **next_mappers;     /* [n_dec] loaded, swapped in once no decode loop holds an item */
+    int have_next;
     char next_source[SRV_CONFIG_PATH];
     int64_t generation;
     uint64_t seed;
@@ -58,7 +98,8 @@ struct srv_batcher {
     int load_failed;              /* the last load failed (with no mapper: transformer jobs go exact) */
     uv_work_t load_work;
     char load_path[SRV_CONFIG_PATH];
-    df_mapper *load_result;
+    df_mapper **load_result;      /* [n_dec], all or none */
+    int load_ok;
     df_err load_err;
 };
 
@@ -148,8 +189,6 @@ static void start_cpu(srv_batcher *b, srv_job *j) {
     b->r_head = j;
 }
 
-static void step_cb(uv_idle_t *h);
-
 static void active_remove(srv_batcher *b, srv_job *j) {
     for (srv_job **pp = &b->a_head; *pp; pp = &(*pp)->a_next)
         if (*pp == j) {
@@ -171,15 +210,18 @@ static void pending_remove(srv_batcher *b, srv_job *j) {
     j->next = NULL;
 }
 
-/* Frees a job's decodes in flight (their slots are free at once) and takes it off the decoding list. */
-static void drop_decodes(srv_batcher *b, srv_job *j) {
+/* Raises the cancel flag of a job's items out with decode loops (each frees them at its next step and
+ * hands them back). Returns 1 while some are out: the job is marked dropping and answered when the
+ * last comes back; 0 when none is out (the job left the decoding list). */
+static int drop_decodes(srv_batcher *b, srv_job *j) {
     for (int32_t i = 0; i < j->n_items; i++)
-        if (j->items[i].mjob) {
-            df_mapper_job_free(b->mapper, j->items[i].mjob);
-            j->items[i].mjob = NULL;
-        }
-    j->in_flight = 0;
+        if (j->items[i].decoder >= 0) atomic_store(&j->items[i].cancel, 1);
+    if (j->in_flight > 0) {
+        j->dropping = 1;
+        return 1;
+    }
     if (j->active) active_remove(b, j);
+    return 0;
 }
 
 /* Answers a job that leaves before run(): its client is gone, or its deadline passed. */
@@ -206,23 +248,161 @@ static void started(srv_batcher *b, srv_job *j, double now) {
     if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (now - j->t_submit) / 1e3);
 }
 
-/* Drops gone and expired jobs (waiting or decoding), admits decode items in queue order while the
- * mapper has slots, hands decoded jobs to the pool and starts CPU jobs while workers are free. */
+/* ---------------------------------------------------------------------------------------------- */
+/* decode loops */
+
+static void out_push(srv_decode_item **head, srv_decode_item **tail, srv_decode_item *it) {
+    it->d_next = NULL;
+    if (*tail) (*tail)->d_next = it;
+    else *head = it;
+    *tail = it;
+}
+
+/* removes it from the decode thread's owned list */
+static void owned_remove(srv_decoder *d, srv_decode_item *it) {
+    for (srv_decode_item **pp = &d->owned; *pp; pp = &(*pp)->d_next)
+        if (*pp == it) {
+            *pp = it->d_next;
+            break;
+        }
+    it->d_next = NULL;
+}
+
+/* The decode thread: admit what was handed out, drop cancelled items, one step of every active
+ * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
+ * (set at start): the pthread build locks its buffers when several threads call it. */
+static void decoder_main(void *arg) {
+    srv_decoder *d = arg;
+    srv_batcher *b = d->b;
+    for (;;) {
+        uv_mutex_lock(&d->lock);
+        while (!d->stop && !d->in_head && !d->owned) uv_cond_wait(&d->cond, &d->lock);
+        if (d->stop && !d->in_head && !d->owned) {
+            uv_mutex_unlock(&d->lock);
+            break;
+        }
+        srv_decode_item *in = d->in_head;
+        d->in_head = d->in_tail = NULL;
+        df_mapper *mp = d->mapper;
+        uv_mutex_unlock(&d->lock);
+
+        srv_decode_item *out = NULL, *out_tail = NULL;
+        df_err e;
+        for (srv_decode_item *it = in, *nx; it; it = nx) { /* new sequences join at the step boundary */
+            nx = it->d_next;
+            df_err_clear(&e);
+            int rc = mp ? df_mapper_admit(mp, it->net, it->obj, it->k, it->seed, it, &it->mjob, &e) : DF_EIO;
+            if (rc != DF_OK) { /* refused (budget too small, ...): run() answers with the reason */
+                it->status = rc;
+                it->mjob = NULL;
+                it->t_decoded = srv_now_ms();
+                out_push(&out, &out_tail, it);
+                continue;
+            }
+            it->d_next = d->owned;
+            d->owned = it;
+        }
+        for (srv_decode_item *it = d->owned, *nx; it; it = nx) { /* the loop dropped these */
+            nx = it->d_next;
+            if (!atomic_load(&it->cancel)) continue;
+            owned_remove(d, it);
+            df_mapper_job_free(mp, it->mjob);
+            it->mjob = NULL;
+            it->status = DF_EINVAL;
+            it->t_decoded = srv_now_ms();
+            out_push(&out, &out_tail, it);
+        }
+        if (d->owned && mp && df_mapper_active(mp) > 0) {
+            if (b->o.metrics) {
+                srv_hist_observe(&b->o.metrics->decode_batch, (double)df_mapper_active(mp));
+                atomic_fetch_add(&b->o.metrics->decode_steps, 1);
+            }
+            df_err_clear(&e);
+            if (df_mapper_step(mp, NULL, &e) != DF_OK) {
+                /* the library failed (out of memory): every item here goes to the exact fallback */
+                if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "loop=%d error=\"%s\"", d->index, e.msg);
+                while (d->owned) {
+                    srv_decode_item *it = d->owned;
+                    d->owned = it->d_next;
+                    df_mapper_job_free(mp, it->mjob);
+                    it->mjob = NULL;
+                    it->status = e.code ? e.code : DF_ENOMEM;
+                    it->t_decoded = srv_now_ms();
+                    out_push(&out, &out_tail, it);
+                }
+            }
+            df_mapper_job *mj;
+            while (mp && (mj = df_mapper_pop_done(mp)) != NULL) {
+                srv_decode_item *it = df_mapper_job_user(mj);
+                df_err_clear(&e);
+                it->status = df_mapper_job_result(mj, it->decoded, NULL, NULL, &e);
+                df_mapper_job_free(mp, mj);
+                it->mjob = NULL;
+                it->t_decoded = srv_now_ms();
+                owned_remove(d, it);
+                out_push(&out, &out_tail, it);
+            }
+        }
+        if (out) { /* the mapper is not touched again before the next lock: a swap may follow */
+            uv_mutex_lock(&d->lock);
+            if (d->out_tail) d->out_tail->d_next = out;
+            else d->out_head = out;
+            d->out_tail = out_tail;
+            uv_mutex_unlock(&d->lock);
+            uv_async_send(&b->decoded);
+        }
+    }
+}
+
+/* The loop: hands item it to the decode loop with the most free slots, within the rows a loop steps at
+ * once (SRV_DECODE_STEP_ROWS; an idle loop takes any k that fits). 0, or -1 when none can take it. */
+static int hand_out(srv_batcher *b, srv_decode_item *it) {
+    int best = -1;
+    for (int i = 0; i < b->n_dec; i++) {
+        const srv_decoder *d = &b->dec[i];
+        int32_t busy = b->o.decode_slots - d->free_slots;
+        if (d->free_slots < it->k || (SRV_DECODE_STEP_ROWS > 0 && busy > 0 && busy + it->k > SRV_DECODE_STEP_ROWS))
+            continue;
+        if (best < 0 || d->free_slots > b->dec[best].free_slots) best = i;
+    }
+    if (best < 0) return -1;
+    srv_decoder *d = &b->dec[best];
+    d->free_slots -= it->k;
+    d->held++;
+    it->decoder = best;
+    if (!it->seed) it->seed = ++b->seed; /* a request's own seed (report layer) wins */
+    atomic_store(&it->cancel, 0);
+    uv_mutex_lock(&d->lock);
+    out_push(&d->in_head, &d->in_tail, it);
+    uv_cond_signal(&d->cond);
+    uv_mutex_unlock(&d->lock);
+    return 0;
+}
+
+static int decoders_idle(const srv_batcher *b) {
+    for (int i = 0; i < b->n_dec; i++)
+        if (b->dec[i].held) return 0;
+    return 1;
+}
+
+/* Drops gone and expired jobs (waiting or decoding), hands decode items out in queue order while a
+ * decode loop has the slots, hands decoded jobs to the pool and starts CPU jobs while workers are free. */
 static void dispatch(srv_batcher *b) {
     double now = srv_now_ms();
     int64_t left = 0;
     for (srv_job *j = b->a_head, *nx; j; j = nx) { /* decoding: gone or past the deadline */
         nx = j->a_next;
-        if (now < j->deadline && !j->gone) continue;
-        drop_decodes(b, j);
+        if (j->dropping || (now < j->deadline && !j->gone)) continue;
         if (j->next_item < j->n_items) { /* items still waiting: it is on the pending list too */
             pending_remove(b, j);
+            j->next_item = j->n_items;
             left++;
         }
-        drop(b, j, now);
+        if (!drop_decodes(b, j)) drop(b, j, now);
     }
-    int can_admit = b->mapper && !b->next_mapper && !b->finishing;
-    int no_weights = !b->mapper && !b->next_mapper && !b->loading && b->load_failed;
+    int can_admit = b->have_mapper && !b->have_next && !b->finishing;
+    int no_weights = !b->have_mapper && !b->have_next && !b->loading && b->load_failed;
+    int32_t max_k = b->o.decode_slots;
     srv_job **pp = &b->p_head, *prev = NULL;
     while (*pp) {
         srv_job *j = *pp;
@@ -230,9 +410,9 @@ static void dispatch(srv_batcher *b) {
             *pp = j->next;
             if (b->p_tail == j) b->p_tail = prev;
             j->next = NULL;
+            j->next_item = j->n_items;
             left++;
-            drop_decodes(b, j);
-            drop(b, j, now);
+            if (!drop_decodes(b, j)) drop(b, j, now);
             continue;
         }
         while (j->next_item < j->n_items) {
@@ -246,17 +426,17 @@ static void dispatch(srv_batcher *b) {
                 j->next_item++;
                 continue;
             }
+            if (it->k < 1 || it->k > max_k) { /* no decode loop can ever take it (df_mapper_admit's error) */
+                it->status = DF_EINVAL;
+                j->next_item++;
+                continue;
+            }
             if (!can_admit) break;
-            df_err e;
-            df_err_clear(&e);
-            int rc = df_mapper_admit(b->mapper, it->net, it->obj, it->k, it->seed ? it->seed : ++b->seed, it, &it->mjob, &e);
-            if (rc == DF_ELIMIT) { /* FIFO: later jobs wait for slots too */
+            if (hand_out(b, it)) { /* FIFO: later jobs wait for slots too */
                 can_admit = 0;
                 break;
             }
             j->next_item++;
-            it->status = rc;
-            if (rc != DF_OK) continue; /* too long for the context: run() solves it exactly */
             it->t_start = now;
             j->in_flight++;
             started(b, j, now);
@@ -266,7 +446,7 @@ static void dispatch(srv_batcher *b) {
                 b->a_head = j;
             }
         }
-        /* leaves the queue once every item is admitted: to the pool when nothing is decoding (a job
+        /* leaves the queue once every item is handed out: to the pool when nothing is decoding (a job
          * that decoded goes at once, a plain one when a worker is free), else when its last item ends */
         int take = j->next_item == j->n_items && (j->in_flight > 0 || j->t_start || b->running < b->o.workers);
         if (!take) {
@@ -284,23 +464,30 @@ static void dispatch(srv_batcher *b) {
         }
     }
     leave_queue(b, left);
-    if (b->a_head && !b->stepping && !b->finishing) {
-        uv_idle_start(&b->stepper, step_cb);
-        b->stepping = 1;
-    }
 }
 
 static void start_load(srv_batcher *b);
 
-/* Swaps in loaded weights once no sequence uses the old ones. */
+/* Swaps in loaded weights once no decode loop holds an item. */
 static void try_swap(srv_batcher *b) {
-    if (!b->next_mapper || b->a_head) return;
-    df_mapper_free(b->mapper);
-    b->mapper = b->next_mapper;
-    b->next_mapper = NULL;
+    if (!b->have_next || !decoders_idle(b)) return;
+    for (int i = 0; i < b->n_dec; i++) {
+        srv_decoder *d = &b->dec[i];
+        uv_mutex_lock(&d->lock);
+        df_mapper *old = d->mapper;
+        d->mapper = b->next_mappers[i];
+        uv_mutex_unlock(&d->lock);
+        b->next_mappers[i] = NULL;
+        df_mapper_free(old);
+        d->free_slots = df_mapper_free_slots(d->mapper);
+    }
+    b->have_next = 0;
+    b->have_mapper = 1;
     b->generation++;
-    const df_gpt_config *c = df_mapper_config(b->mapper);
-    const df_train_meta *meta = df_mapper_meta(b->mapper);
+    const df_gpt_config *c = df_mapper_config(b->dec[0].mapper);
+    const df_train_meta *meta = df_mapper_meta(b->dec[0].mapper);
+    int32_t slots = 0;
+    for (int i = 0; i < b->n_dec; i++) slots += b->dec[i].free_slots;
     uv_mutex_lock(&b->lock);
     memset(&b->info, 0, sizeof b->info);
     b->info.cfg = *c;
@@ -309,109 +496,95 @@ static void try_swap(srv_batcher *b) {
         snprintf(b->info.text, sizeof b->info.text, "%s", meta->text);
         b->info.steps = meta->steps;
     }
-    b->info.slots = df_mapper_free_slots(b->mapper);
+    b->info.slots = b->dec[0].free_slots; /* per decode loop, as configured (decode_slots) */
+    b->info.decode_loops = b->n_dec;
     b->info.generation = b->generation;
     b->have_info = 1;
     uv_mutex_unlock(&b->lock);
     atomic_store(&b->ready, 1);
     if (b->o.log)
-        srv_log(b->o.log, SRV_LOG_INFO, "weights_reload", "ok=yes source=%s d=%d L=%d H=%d T=%d slots=%d generation=%lld",
-                b->next_source, (int)c->d, (int)c->L, (int)c->H, (int)c->T, (int)df_mapper_free_slots(b->mapper),
-                (long long)b->generation);
+        srv_log(b->o.log, SRV_LOG_INFO, "weights_reload",
+                "ok=yes source=%s d=%d L=%d H=%d T=%d slots=%d decode_loops=%d generation=%lld", b->next_source,
+                (int)c->d, (int)c->L, (int)c->H, (int)c->T, (int)slots, b->n_dec, (long long)b->generation);
 }
 
-/* No sequence is active: stop stepping, swap in loaded weights, admit what waited for them. */
-static void stop_stepping(srv_batcher *b) {
-    uv_idle_stop(&b->stepper);
-    b->stepping = 0;
+/* The decoded handle: items back from the decode loops. */
+static void on_decoded(uv_async_t *a) {
+    srv_batcher *b = a->loop->data;
+    double now = srv_now_ms();
+    for (int i = 0; i < b->n_dec; i++) {
+        srv_decoder *d = &b->dec[i];
+        uv_mutex_lock(&d->lock);
+        srv_decode_item *it = d->out_head;
+        d->out_head = d->out_tail = NULL;
+        uv_mutex_unlock(&d->lock);
+        for (srv_decode_item *nx; it; it = nx) {
+            nx = it->d_next;
+            it->d_next = NULL;
+            it->decoder = -1;
+            d->free_slots += it->k;
+            d->held--;
+            srv_job *j = it->job;
+            if (--j->in_flight > 0) continue;
+            active_remove(b, j);
+            if (j->dropping) { /* every item is back: answer the drop */
+                j->dropping = 0;
+                drop(b, j, now);
+            } else if (j->next_item == j->n_items) {
+                start_cpu(b, j); /* the check before reply runs on a worker */
+            }
+        }
+    }
     try_swap(b);
     dispatch(b);
-}
-
-/* The idle handle: one decode step of every active sequence per loop iteration. */
-static void step_cb(uv_idle_t *h) {
-    srv_batcher *b = h->loop->data;
-    /* a decoding job whose client hung up wastes at most this one step (one poll per job: ~1% of a step) */
-    for (srv_job *j = b->a_head; j; j = j->a_next)
-        if (!j->gone && client_gone(b, j)) j->gone = 1;
-    dispatch(b); /* new jobs join at the step boundary; expired and gone ones leave */
-    if (!b->a_head) {
-        stop_stepping(b);
-        arm_deadline_timer(b);
-        maybe_finish(b);
-        return;
-    }
-    if (b->o.metrics) {
-        srv_hist_observe(&b->o.metrics->decode_batch, (double)df_mapper_active(b->mapper));
-        atomic_fetch_add(&b->o.metrics->decode_steps, 1);
-    }
-    df_err e;
-    df_err_clear(&e);
-    int32_t fin = 0;
-    if (df_mapper_step(b->mapper, &fin, &e) != DF_OK) {
-        /* the library failed (out of memory): every item decoding goes to the exact fallback */
-        if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "error=\"%s\"", e.msg);
-        double now = srv_now_ms();
-        while (b->a_head) {
-            srv_job *j = b->a_head;
-            for (int32_t i = 0; i < j->n_items; i++)
-                if (j->items[i].mjob) {
-                    j->items[i].status = e.code ? e.code : DF_ENOMEM;
-                    j->items[i].t_decoded = now;
-                }
-            drop_decodes(b, j);
-            if (j->next_item == j->n_items) start_cpu(b, j);
-        }
-    }
-    df_mapper_job *mj;
-    while ((mj = df_mapper_pop_done(b->mapper)) != NULL) {
-        srv_decode_item *it = df_mapper_job_user(mj);
-        srv_job *j = it->job;
-        double v;
-        int32_t idx;
-        df_err_clear(&e);
-        it->status = df_mapper_job_result(mj, it->decoded, &v, &idx, &e);
-        df_mapper_job_free(b->mapper, mj);
-        it->mjob = NULL;
-        it->t_decoded = srv_now_ms();
-        if (--j->in_flight == 0) {
-            active_remove(b, j);
-            if (j->next_item == j->n_items) start_cpu(b, j); /* the check before reply runs on a worker */
-        }
-    }
-    if (!b->a_head) stop_stepping(b);
     arm_deadline_timer(b);
     maybe_finish(b);
+}
+
+static void free_mappers(df_mapper **m, int n) {
+    for (int i = 0; i < n; i++) {
+        df_mapper_free(m[i]);
+        m[i] = NULL;
+    }
 }
 
 static void load_work_cb(uv_work_t *w) {
     srv_batcher *b = w->data;
     df_err_clear(&b->load_err);
-    b->load_result = NULL;
-    if (b->load_path[0]) df_mapper_load(&b->load_result, b->load_path, b->o.decode_slots, &b->load_err);
-    else df_mapper_load_embedded(&b->load_result, b->o.decode_slots, &b->load_err);
+    b->load_ok = 1;
+    for (int i = 0; i < b->n_dec && b->load_ok; i++) {
+        b->load_result[i] = NULL;
+        int rc = b->load_path[0] ? df_mapper_load(&b->load_result[i], b->load_path, b->o.decode_slots, &b->load_err)
+                                 : df_mapper_load_embedded(&b->load_result[i], b->o.decode_slots, &b->load_err);
+        if (rc) b->load_ok = 0;
+    }
+    if (!b->load_ok) free_mappers(b->load_result, b->n_dec);
 }
 
 static void after_load_cb(uv_work_t *w, int status) {
     srv_batcher *b = w->data;
     b->loading = 0;
-    b->load_failed = status != 0 || !b->load_result;
+    b->load_failed = status != 0 || !b->load_ok;
     if (b->load_failed) {
+        free_mappers(b->load_result, b->n_dec);
         if (b->o.log)
             srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=\"%s\" kept=%s",
                     b->load_path[0] ? b->load_path : "embedded", status ? "cancelled" : b->load_err.msg,
-                    b->mapper ? "previous" : "none");
+                    b->have_mapper ? "previous" : "none");
     } else if (b->finishing) {
-        df_mapper_free(b->load_result);
+        free_mappers(b->load_result, b->n_dec);
     } else {
-        df_mapper_free(b->next_mapper);
-        b->next_mapper = b->load_result;
+        free_mappers(b->next_mappers, b->n_dec);
+        for (int i = 0; i < b->n_dec; i++) {
+            b->next_mappers[i] = b->load_result[i];
+            b->load_result[i] = NULL;
+        }
+        b->have_next = 1;
         snprintf(b->next_source, sizeof b->next_source, "%s", b->load_path[0] ? b->load_path : "embedded");
-        if (b->next_mapper && b->a_head && b->o.log)
+        if (!decoders_idle(b) && b->o.log)
             srv_log(b->o.log, SRV_LOG_INFO, "weights_reload", "loaded=yes swap=after_active active_jobs=yes");
         try_swap(b);
     }
-    b->load_result = NULL;
     start_load(b); /* a request that came in meanwhile */
     dispatch(b);
     arm_deadline_timer(b);
@@ -459,7 +632,7 @@ static void arm_deadline_timer(srv_batcher *b) {
     for (srv_job *j = b->p_head; j; j = j->next)
         if (j->deadline < first) first = j->deadline;
     for (srv_job *j = b->a_head; j; j = j->a_next)
-        if (j->deadline < first) first = j->deadline;
+        if (j->deadline < first && !j->dropping) first = j->deadline; /* a dropping job waits for its items */
     for (srv_job *j = b->r_head; j; j = j->r_next)
         if (j->deadline < first && !atomic_load(&j->cancel)) first = j->deadline;
     if (first == INFINITY) {
@@ -516,33 +689,104 @@ static void on_wake(uv_async_t *a) {
 }
 
 /* After close: once nothing is queued or running, close the handles so uv_run returns. */
+/* Stops and joins the decode threads (they hold no item: the caller checked) and frees their mappers. */
+static void stop_decoders(srv_batcher *b) {
+    for (int i = 0; i < b->n_dec; i++) {
+        srv_decoder *d = &b->dec[i];
+        if (!d->started) continue;
+        uv_mutex_lock(&d->lock);
+        d->stop = 1;
+        uv_cond_signal(&d->cond);
+        uv_mutex_unlock(&d->lock);
+        uv_thread_join(&d->thread);
+        d->started = 0;
+    }
+}
+
+static void free_decoders(srv_batcher *b) {
+    if (!b->dec) return;
+    stop_decoders(b);
+    for (int i = 0; i < b->n_dec; i++) {
+        df_mapper_free(b->dec[i].mapper);
+        b->dec[i].mapper = NULL;
+        uv_cond_destroy(&b->dec[i].cond);
+        uv_mutex_destroy(&b->dec[i].lock);
+    }
+    if (b->next_mappers) free_mappers(b->next_mappers, b->n_dec);
+    if (b->load_result) free_mappers(b->load_result, b->n_dec);
+    free(b->dec);
+    free(b->next_mappers);
+    free(b->load_result);
+    b->dec = NULL;
+    b->next_mappers = b->load_result = NULL;
+    b->n_dec = 0;
+}
+
+/* After close: once nothing is queued, decoding or running, stop the decode loops (so nothing sends to
+ * the decoded handle any more) and close the handles so uv_run returns. */
 static void maybe_finish(srv_batcher *b) {
-    if (b->finishing || b->running > 0 || b->p_head || b->a_head || b->loading) return;
+    if (b->finishing || b->running > 0 || b->p_head || b->a_head || b->loading || !decoders_idle(b)) return;
     uv_mutex_lock(&b->lock);
     int done = b->closed && !b->in_head;
     uv_mutex_unlock(&b->lock);
     if (!done) return;
     b->finishing = 1;
+    stop_decoders(b);
     uv_close((uv_handle_t *)&b->wake, NULL);
+    uv_close((uv_handle_t *)&b->decoded, NULL);
     uv_close((uv_handle_t *)&b->deadline_timer, NULL);
     uv_close((uv_handle_t *)&b->watch_timer, NULL);
-    if (b->stepping) uv_idle_stop(&b->stepper);
-    uv_close((uv_handle_t *)&b->stepper, NULL);
     if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
 }
 
 static void loop_main(void *arg) {
     srv_batcher *b = arg;
-    if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld", b->o.workers,
-                          (long long)atomic_load(&b->depth));
+    if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld decode_loops=%d", b->o.workers,
+                          (long long)atomic_load(&b->depth), b->n_dec);
     uv_run(&b->loop, UV_RUN_DEFAULT);
-    df_mapper_free(b->mapper);
-    df_mapper_free(b->next_mapper);
-    b->mapper = b->next_mapper = NULL;
+    free_decoders(b);
+    b->have_mapper = b->have_next = 0;
     atomic_store(&b->ready, 0);
     atomic_store(&b->alive, 0);
     atomic_store(&b->done, 1);
     if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_stop", "%s", "");
+}
+
+/* Allocates and starts the decode loops (idle until the weights are in). */
+static int start_decoders(srv_batcher *b) {
+    int n = b->o.decode_loops > 0 ? b->o.decode_loops : SRV_DECODE_LOOPS_DEFAULT;
+    if (n <= 0) n = (int)uv_available_parallelism();
+    if (n < 1) n = 1;
+    if (n > SRV_MAX_DECODERS) n = SRV_MAX_DECODERS;
+    b->dec = calloc((size_t)n, sizeof *b->dec);
+    b->next_mappers = calloc((size_t)n, sizeof *b->next_mappers);
+    b->load_result = calloc((size_t)n, sizeof *b->load_result);
+    if (!b->dec || !b->next_mappers || !b->load_result) {
+        free(b->dec);
+        free(b->next_mappers);
+        free(b->load_result);
+        b->dec = NULL;
+        return SRV_BATCH_ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        srv_decoder *d = &b->dec[i];
+        d->b = b;
+        d->index = i;
+        int rc = uv_mutex_init(&d->lock);
+        if (rc == 0 && (rc = uv_cond_init(&d->cond)) != 0) uv_mutex_destroy(&d->lock);
+        if (rc) {
+            b->n_dec = i;
+            free_decoders(b);
+            return rc;
+        }
+        b->n_dec = i + 1;
+        if ((rc = uv_thread_create(&d->thread, decoder_main, d))) {
+            free_decoders(b);
+            return rc;
+        }
+        d->started = 1;
+    }
+    return 0;
 }
 
 int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
@@ -556,6 +800,9 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
     atomic_init(&b->done, 0);
     atomic_init(&b->ready, 0);
     if (b->o.decode_slots < 1) b->o.decode_slots = 64;
+    /* one BLAS thread per decode loop: parallelism comes from the loops (PLATFORM.md section 6: two
+     * OpenBLAS threads on an M = 1 product are 4-8x slower than one) */
+    openblas_set_num_threads(1);
     int rc = uv_loop_init(&b->loop);
     if (rc) {
         free(b);
@@ -567,25 +814,28 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
         free(b);
         return rc;
     }
-    /* handles are initialised here and used only by the loop thread from now on */
+    /* handles are initialised here and used only by the loop thread from now on (decoded is also sent
+     * to by the decode loops) */
     uv_async_init(&b->loop, &b->wake, on_wake);
+    uv_async_init(&b->loop, &b->decoded, on_decoded);
     uv_timer_init(&b->loop, &b->deadline_timer);
     uv_timer_init(&b->loop, &b->watch_timer);
     if (b->o.watch_ms == 0) b->o.watch_ms = 50;
     uv_timer_start(&b->watch_timer, watch_cb, b->o.watch_ms, b->o.watch_ms);
-    uv_idle_init(&b->loop, &b->stepper);
     if (o->heartbeat && o->heartbeat_ms > 0) {
         uv_timer_init(&b->loop, &b->heartbeat_timer);
         uv_timer_start(&b->heartbeat_timer, heartbeat_cb, 0, o->heartbeat_ms);
         b->have_heartbeat = 1;
     }
+    rc = start_decoders(b);
     atomic_store(&b->alive, 1);
-    if ((rc = uv_thread_create(&b->thread, loop_main, b))) {
+    if (rc || (rc = uv_thread_create(&b->thread, loop_main, b))) {
         atomic_store(&b->alive, 0);
+        free_decoders(b);
         uv_close((uv_handle_t *)&b->wake, NULL);
+        uv_close((uv_handle_t *)&b->decoded, NULL);
         uv_close((uv_handle_t *)&b->deadline_timer, NULL);
         uv_close((uv_handle_t *)&b->watch_timer, NULL);
-        uv_close((uv_handle_t *)&b->stepper, NULL);
         if (b->have_heartbeat) uv_close((uv_handle_t *)&b->heartbeat_timer, NULL);
         uv_run(&b->loop, UV_RUN_DEFAULT);
         uv_loop_close(&b->loop);
@@ -602,11 +852,14 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
     j->outcome = SRV_JOB_PENDING;
     j->t_submit = srv_now_ms();
     j->t_start = j->t_end = 0;
-    j->next_item = j->in_flight = j->active = j->gone = 0;
+    j->next_item = j->in_flight = j->active = j->gone = j->dropping = 0;
     atomic_init(&j->cancel, 0);
     for (int32_t i = 0; i < j->n_items; i++) {
         j->items[i].job = j;
         j->items[i].mjob = NULL;
+        j->items[i].decoder = -1;
+        j->items[i].d_next = NULL;
+        atomic_init(&j->items[i].cancel, 0);
         j->items[i].status = DF_OK;
         j->items[i].t_start = j->items[i].t_decoded = 0;
     }

@@ -15,20 +15,24 @@
  * srv_batcher_close stops intake (SRV_BATCH_CLOSED), lets queued and running jobs finish, resumes
  * them all, closes the handles and ends the loop; srv_batcher_join waits for that and frees.
  *
- * Transformer work (a job's decode items) is decoded ON the loop thread, which owns the one df_mapper: on
- * every wake and step items are admitted (df_mapper_admit) in queue order while the mapper has free slots
- * (a batch job's items one after another; the job leaves the queue when its last item is admitted);
- * a uv_idle handle, active while sequences are, runs one df_mapper_step per loop iteration (new jobs
- * join at step boundaries; I/O and timers run between steps). A finished job's best candidate is
- * copied into item->decoded; when a job's last item is done it goes to the worker pool, where run() does
- * the check before reply. An item longer than the model's context (admit: DF_EINVAL) is left for run()
- * with status DF_EINVAL. A job decoding at its deadline is cancelled (df_mapper_job_free of its items)
- * and answered EXPIRED_RUNNING. Every watch_ms the loop asks ops.gone for each waiting, decoding and
- * running job: a waiting or decoding job whose client hung up is dropped at once (GONE, its slots freed:
- * at most one step wasted); a running one gets job->cancel raised, as does a running job past its
- * deadline, so the solver stops at its next check. Weights are loaded off the loop (uv_queue_work) at start and on
- * srv_batcher_reload_weights, and swapped in on the loop once no sequence is active (admissions wait
- * meanwhile); a file that fails to load keeps the old weights. Nothing here knows about HTTP: the
+ * Transformer work (a job's decode items) is decoded by N decode loops (decode_loops, one per core by
+ * default), each a thread owning its df_mapper (its own copy of the weights, its KV-cache slots) and
+ * calling OpenBLAS single-threaded. The libuv loop keeps every job's bookkeeping: on every wake items
+ * are handed out in queue order to the decode loop with the most free slots while one has k free (a
+ * batch job's items one after another, possibly to several loops; the job leaves the queue when its
+ * last item is handed out). A decode loop admits what it received at its next step boundary, steps
+ * every active sequence with one GEMM per weight matrix (df_mapper_step), and hands finished items
+ * back through a uv_async; it sleeps on a condition variable while it has nothing. A finished job's
+ * best candidate is copied into item->decoded; when a job's last item is back it goes to the worker
+ * pool, where run() does the check before reply. An item the mapper refuses keeps the refusal in
+ * item->status for run(). A job decoding at its deadline, or whose client hung up, has its items'
+ * cancel flags raised: each decode loop frees them at its next step (their slots free at once) and
+ * hands them back, and the job is answered (EXPIRED_RUNNING / GONE) once all are back. Every watch_ms
+ * the loop asks ops.gone for each waiting, decoding and running job; a running one gets job->cancel
+ * raised, as does a running job past its deadline, so the solver stops at its next check. Weights are
+ * loaded off the loop (uv_queue_work, one mapper per decode loop) at start and on
+ * srv_batcher_reload_weights, and swapped in on the loop once no decode loop holds an item (hand-outs
+ * wait meanwhile); a file that fails to load keeps the old weights. Nothing here knows about HTTP: the
  * connection is an opaque pointer handed to ops.suspend / ops.resume. */
 #ifndef DNNFUSER_SERVER_BATCHER_H
 #define DNNFUSER_SERVER_BATCHER_H
@@ -52,19 +56,22 @@ typedef enum {
 typedef struct srv_job srv_job;
 
 /* One transformer decode of a job (a map request has one, a batch request one per transformer item). */
-typedef struct {
+typedef struct srv_decode_item {
     const df_net *net;         /* NULL: nothing to decode for this item (skipped) */
     df_objective obj;
     int32_t k;                 /* candidates */
-    uint64_t seed;             /* sampling seed of the request (0: the batcher's own counter) */
+    uint64_t seed;             /* sampling seed of the request (0: the batcher's own counter, at hand-out) */
     df_mapping *decoded;       /* initialised by the submitter; receives the best candidate */
     /* set by the batcher: DF_OK with decoded filled, or why decoding did not happen (DF_EINVAL: longer
      * than the context; DF_EIO: no weights; DF_ENOMEM: the step failed) */
     int status;
     double t_start, t_decoded; /* admitted / finished (srv_now_ms) */
     /* private */
-    df_mapper_job *mjob;
+    df_mapper_job *mjob;       /* the decode loop's job (touched by that loop only) */
     srv_job *job;
+    int32_t decoder;           /* decode loop holding it, -1 when none */
+    atomic_int cancel;         /* raised by the loop: the decode loop drops it at its next step */
+    struct srv_decode_item *d_next; /* a decode loop's inbox / owned / outbox list */
 } srv_decode_item;
 
 struct srv_job {
@@ -87,6 +94,7 @@ struct srv_job {
     int32_t in_flight;         /* items decoding now */
     int active;                /* on the decoding list */
     int gone;                  /* ops.gone said so */
+    int dropping;              /* leaving (gone / deadline): waits for its items to come back */
     srv_job *next;             /* inbox / pending list */
     srv_job *a_next;           /* decoding list */
     srv_job *r_next;           /* running list */
@@ -103,7 +111,8 @@ typedef struct {
     void (*heartbeat)(void *ctx); /* systemd watchdog ping from the loop (NULL = none) */
     void *heartbeat_ctx;
     uint64_t heartbeat_ms;
-    int32_t decode_slots;         /* mapper sequences (KV-cache slots) */
+    int32_t decode_slots;         /* mapper sequences (KV-cache slots) per decode loop */
+    int32_t decode_loops;         /* decode threads; 0 = one per core (uv_available_parallelism) */
     srv_metrics *metrics;         /* queue_wait, solve, batch_size, queue_depth, expired_*, decode_* (nullable) */
     const srv_logger *log;        /* nullable */
 } srv_batcher_opts;
@@ -130,7 +139,8 @@ typedef struct {
     char source[1024];          /* file path or "embedded" */
     char text[DF_WEIGHTS_TEXT_MAX + 1];
     uint64_t steps;
-    int32_t slots;
+    int32_t slots;              /* KV-cache slots per decode loop */
+    int32_t decode_loops;       /* decode threads, each with `slots` slots */
     int64_t generation;         /* 1 for the first weights, +1 per swap */
 } srv_weights_info;
 int srv_batcher_weights(srv_batcher *b, srv_weights_info *info);

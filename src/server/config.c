@@ -62,7 +62,9 @@ static const srv_conf_opt table[] = {
     {"weights", "DNNFUSER_WEIGHTS", SRV_CONF_STRING, OFF(weights), SRV_CONFIG_PATH_MAX, "", 0,
      SRV_CONFIG_PATH_MAX - 1, 1, 1, "FILE", "transformer weights file (default: the shipped weights in the binary); SIGHUP reloads"},
     {"decode-slots", "DNNFUSER_DECODE_SLOTS", SRV_CONF_INT, OFF(decode_slots), 0, "64", 16, 4096, 0, 1, "N",
-     "transformer sequences decoded at once (KV-cache slots; a request of k candidates takes k)"},
+     "transformer sequences decoded at once per decode loop (KV-cache slots; a request of k candidates takes k)"},
+    {"decode-loops", "DNNFUSER_DECODE_LOOPS", SRV_CONF_INT, OFF(decode_loops), 0, "0", 0, 64, 0, 1, "N",
+     "transformer decode threads, each with its own decode-slots (0 = one per core)"},
     {"weights-optional", "DNNFUSER_WEIGHTS_OPTIONAL", SRV_CONF_INT, OFF(weights_optional), 0, "0", 0, 1, 0, 1, "0|1",
      "a --weights file that cannot be loaded at start: 0 refuses to start, 1 serves, answering transformer requests "
      "with the exact solver (said in /readyz and /v1/info)"},

@@ -37,7 +37,8 @@ typedef struct {
     int64_t drain_timeout_ms;              /* SIGTERM: longest wait for in-flight requests */
     int64_t log_level;                     /* srv_log_level */
     char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */
-    int64_t decode_slots;                  /* transformer KV-cache slots (sequences decoded at once) */
+    int64_t decode_slots;                  /* transformer KV-cache slots (sequences decoded at once) per decode loop */
+    int64_t decode_loops;                  /* decode threads; 0 = one per core */
     int64_t weights_optional;              /* 1: a --weights file that cannot be loaded at start is not fatal */
 } srv_config;
 

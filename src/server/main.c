@@ -201,6 +201,7 @@ int main(int argc, char **argv) {
         .heartbeat = srv_notify_watchdog,
         .heartbeat_ms = srv_notify_watchdog_ms(),
         .decode_slots = (int32_t)cfg.decode_slots,
+        .decode_loops = (int32_t)cfg.decode_loops,
         .metrics = &s->metrics,
         .log = &s->log,
     };

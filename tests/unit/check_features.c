@@ -1,11 +1,14 @@
 /* check_features.c - Check suite "features": the transformer's action space and feasibility mask.
  * Random decoding through the mask always yields a feasible mapping (feasible by construction, no
  * dead ends); the exact solver's answers become teacher actions that the mask allows at every step
- * and that round-trip to the same mapping when every micro-batch has a slot; features are finite. */
+ * and that round-trip to the same mapping when every micro-batch has a slot; features are finite; the
+ * decode loop's cached observation equals the plain one, and the decode's own group sums equal
+ * df_mapping_eval of the decoded mapping bit for bit. */
 #include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "dnnfuser/features.h"
 #include "dnnfuser/solve.h"
 
@@ -54,7 +57,15 @@ START_TEST(test_random_decoding_always_feasible) {
         float x[DF_FEATURES];
         uint8_t mask[DF_ACTIONS];
         while (s.t < ep.L) {
-            df_sched_observe(&ep, &s, x, mask);
+            if (c % 2) { /* the decode loop's form keeps the open group's evaluation: same features and mask */
+                float x2[DF_FEATURES];
+                uint8_t mask2[DF_ACTIONS];
+                df_sched_observe(&ep, &s, x2, mask2);
+                df_sched_observe_step(&ep, &s, x, mask);
+                ck_assert(memcmp(x, x2, sizeof x) == 0 && memcmp(mask, mask2, sizeof mask) == 0);
+            } else {
+                df_sched_observe(&ep, &s, x, mask);
+            }
             for (int i = 0; i < DF_FEATURES; i++) ck_assert_msg(isfinite(x[i]), "feature %d not finite", i);
             int allowed[DF_ACTIONS], na = 0;
             for (int a = 0; a < DF_ACTIONS; a++)
@@ -78,6 +89,14 @@ START_TEST(test_random_decoding_always_feasible) {
         df_err e;
         ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
         ck_assert(mt.feasible);
+        /* the decode's own sums are the mapping's metrics, bit for bit */
+        df_metrics ms;
+        df_sched_metrics(&ep, &s, &ms);
+        ck_assert(ms.feasible);
+        ck_assert(ms.latency_cycles == mt.latency_cycles && ms.energy_pj == mt.energy_pj &&
+                  ms.dram_bytes == mt.dram_bytes && ms.latency_s == mt.latency_s && ms.edp == mt.edp);
+        for (int o = 0; o < DF_OBJ_COUNT; o++)
+            ck_assert(df_objective_value((df_objective)o, &ms) == df_objective_value((df_objective)o, &mt));
         decoded++;
         df_mapping_free(&m);
         df_episode_free(&ep);
@@ -129,7 +148,15 @@ START_TEST(test_teacher_actions_allowed_and_round_trip) {
         float x[DF_FEATURES];
         uint8_t mask[DF_ACTIONS];
         while (s.t < ep.L) {
-            df_sched_observe(&ep, &s, x, mask);
+            if (c % 2) { /* the decode loop's form keeps the open group's evaluation: same features and mask */
+                float x2[DF_FEATURES];
+                uint8_t mask2[DF_ACTIONS];
+                df_sched_observe(&ep, &s, x2, mask2);
+                df_sched_observe_step(&ep, &s, x, mask);
+                ck_assert(memcmp(x, x2, sizeof x) == 0 && memcmp(mask, mask2, sizeof mask) == 0);
+            } else {
+                df_sched_observe(&ep, &s, x, mask);
+            }
             ck_assert_msg(mask[actions[s.t]], "teacher action %d masked at layer %d", actions[s.t], s.t);
             ck_assert_int_eq(df_sched_apply(&ep, &s, actions[s.t]), DF_OK);
         }

@@ -331,6 +331,47 @@ START_TEST(test_infer_single_sequence) {
 }
 END_TEST
 
+/* The vector kernels (d = 64, head size 32: the paths the shipped model takes, 40 positions over
+ * three key blocks), fast and exact-math, against the training forward, batched in one step */
+START_TEST(test_infer_wide_fast_and_exact) {
+    const df_gpt_config W = {.F = 5, .A = 4, .d = 64, .L = 2, .H = 2, .T = 40};
+    df_gpt m;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&m, &W, 5, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 6);
+    for (size_t j = 0; j < m.num_params; j++) m.params_memory[j] += (float)(0.1 * (2.0 * df_rng_uniform(&r) - 1.0));
+    const int B = 2;
+    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+    float *x = malloc((size_t)B * W.T * W.F * sizeof(float));
+    ck_assert_ptr_nonnull(x);
+    for (int i = 0; i < B * W.T * W.F; i++) x[i] = (float)(2.0 * df_rng_uniform(&r) - 1.0);
+    ck_assert_int_eq(df_gpt_forward(&m, x, NULL, NULL, B, W.T, NULL, &e), DF_OK);
+    for (int exact = 0; exact <= 1; exact++) {
+        df_gpt_infer *ctx;
+        ck_assert_int_eq(df_gpt_infer_init(&ctx, &m, B, &e), DF_OK);
+        df_gpt_infer_set_exact(ctx, exact);
+        double worst = 0.0;
+        for (int32_t t = 0; t < W.T; t++) {
+            int32_t slot[2] = {1, 0}, pos[2] = {t, t};
+            float xin[2 * 5], logits[2 * 4];
+            memcpy(xin, x + ((size_t)0 * W.T + t) * W.F, 5 * sizeof(float));
+            memcpy(xin + 5, x + ((size_t)1 * W.T + t) * W.F, 5 * sizeof(float));
+            ck_assert_int_eq(df_gpt_infer_step(ctx, 2, slot, pos, xin, logits, &e), DF_OK);
+            for (int b = 0; b < 2; b++) {
+                double dd = max_diff(logits + b * 4, m.acts.logits + ((size_t)b * W.T + t) * W.A, W.A);
+                ck_assert_msg(dd <= INFER_TOL, "%s: seq %d pos %d max |diff| %.3g", exact ? "exact" : "fast", b, t, dd);
+                worst = fmax(worst, dd);
+            }
+        }
+        printf("  infer d=64 (%s kernels) vs training forward: max |diff| %.2e\n", exact ? "exact-math" : "fast", worst);
+        df_gpt_infer_free(ctx);
+    }
+    free(x);
+    df_gpt_free(&m);
+}
+END_TEST
+
 /* Sequences 0..4 of the fixture run batched through a 4-slot context:
  *   seq 0: 6 positions, slot 2, from step 0
  *   seq 1: 4 positions, slot 0, from step 0 (then slot 0 is reset)
@@ -459,6 +500,7 @@ static Suite *gpt_suite(void) {
     tcase_add_test(tc, test_infer_single_sequence);
     tcase_add_test(tc, test_infer_batched_join_leave_reuse);
     tcase_add_test(tc, test_infer_rewind);
+    tcase_add_test(tc, test_infer_wide_fast_and_exact);
     tcase_add_test(tc, test_infer_invalid_steps);
     suite_add_tcase(s, tc);
     return s;

@@ -8,7 +8,10 @@
  * element must also satisfy |a - n| <= 1e-3 + 2e-2 |n|. Measured errors are printed.
  * Also: the cblas linear against its naive twin on several shapes including M = 1 (sgemv path),
  * attention against a direct triple-loop reference, AdamW two steps against hand-computed values,
- * gradient clipping, and the vector exp against double-precision exp. */
+ * gradient clipping, and the vector exp against double-precision exp. The inference kernels against
+ * their reference twins: the fused attention step against the two-pass double reference, the
+ * vector layernorm against the training one, the vector GELU bit for bit against the training one and
+ * within a stated bound of the exact tanh form. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -125,6 +128,8 @@ START_TEST(test_linear_cblas_vs_naive) {
         df_linear_forward_naive(o2, inp, w, b, N, IN, OUT);
         df_linear_forward(o3, inp, w, NULL, N, IN, OUT);
         df_linear_forward_naive(o4, inp, w, NULL, N, IN, OUT);
+        float *o5 = zeros((size_t)N * OUT); /* one rows through sgemm (df_linear_forward_ex) */
+        df_linear_forward_ex(o5, inp, w, b, N, IN, OUT, 1);
         double maxd = 0.0;
         for (int i = 0; i < N * OUT; i++) {
             /* bound: float accumulation error of IN products of magnitude <= 1 */
@@ -132,10 +137,11 @@ START_TEST(test_linear_cblas_vs_naive) {
             ck_assert_msg(fabs(o1[i] - o2[i]) <= tol, "shape %dx%dx%d elem %d: cblas %.7g naive %.7g", N, IN, OUT, i,
                           o1[i], o2[i]);
             ck_assert_msg(fabs(o3[i] - o4[i]) <= tol, "shape %dx%dx%d (no bias) elem %d", N, IN, OUT, i);
+            ck_assert_msg(fabs(o5[i] - o2[i]) <= tol, "shape %dx%dx%d (m1 sgemm) elem %d", N, IN, OUT, i);
             maxd = fmax(maxd, fabs(o1[i] - o2[i]));
         }
         printf("  linear %3dx%3dx%3d cblas vs naive max |diff| %.2e\n", N, IN, OUT, maxd);
-        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4);
+        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4); free(o5);
     }
 }
 END_TEST
@@ -460,6 +466,99 @@ START_TEST(test_grad_clip) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------------- */
+/* inference kernels against their reference twins */
+
+/* the fused KV-cache attention step (blocked keys, online softmax) against the two-pass double
+ * reference, for head sizes on each code path (32: paired vectors, 16: one vector, 4: scalar) and
+ * contexts across block boundaries */
+START_TEST(test_attention_step_vs_naive) {
+    df_rng r;
+    df_rng_seed(&r, 11);
+    const int shapes[3][2] = {{64, 2}, {48, 3}, {12, 3}}; /* C, NH */
+    const int ctxs[] = {1, 2, 15, 16, 17, 31, 33, 72, 192};
+    double worst = 0.0;
+    for (int sh = 0; sh < 3; sh++) {
+        int C = shapes[sh][0], NH = shapes[sh][1], T = 192;
+        float *k = rand_vec(&r, (size_t)T * C, 2.0f), *v = rand_vec(&r, (size_t)T * C, 1.0f);
+        float *q = rand_vec(&r, (size_t)C, 2.0f);
+        float *kb = malloc((size_t)(T + DF_ATT_BLOCK) * C * sizeof *kb);
+        ck_assert_ptr_nonnull(kb);
+        for (size_t i = 0; i < (size_t)(T + DF_ATT_BLOCK) * C; i++) kb[i] = NAN; /* unwritten lanes never read */
+        for (int t = 0; t < T; t++) df_attention_key_store(kb, t, k + (size_t)t * C, C);
+        float *vv = malloc((size_t)(T + DF_ATT_BLOCK) * C * sizeof *vv);
+        ck_assert_ptr_nonnull(vv);
+        for (size_t i = 0; i < (size_t)(T + DF_ATT_BLOCK) * C; i++) vv[i] = NAN;
+        memcpy(vv, v, (size_t)T * C * sizeof *vv);
+        float out[64], ref[64];
+        for (size_t ci = 0; ci < sizeof ctxs / sizeof ctxs[0]; ci++) {
+            int ctx = ctxs[ci];
+            df_attention_step(out, q, kb, vv, ctx, C, NH);
+            df_attention_step_naive(ref, q, k, v, ctx, C, NH);
+            for (int i = 0; i < C; i++) {
+                ck_assert_msg(isfinite(out[i]), "C %d ctx %d: out[%d] not finite", C, ctx, i);
+                double e = fabs(out[i] - ref[i]);
+                worst = fmax(worst, e);
+                ck_assert_msg(e <= 2e-6 + 2e-6 * fabs(ref[i]), "C %d NH %d ctx %d out[%d] %.8g ref %.8g", C, NH, ctx, i,
+                              out[i], ref[i]);
+            }
+        }
+        free(k); free(v); free(q); free(kb); free(vv);
+    }
+    printf("  attention step vs naive: max |diff| %.2e\n", worst);
+}
+END_TEST
+
+START_TEST(test_layernorm_infer_vs_forward) {
+    df_rng r;
+    df_rng_seed(&r, 12);
+    const int Cs[] = {64, 16, 12};
+    for (size_t k = 0; k < 3; k++) {
+        int N = 5, C = Cs[k];
+        float *x = rand_vec(&r, (size_t)N * C, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f), *b = rand_vec(&r, (size_t)C, 1.0f);
+        float *o1 = zeros((size_t)N * C), *o2 = zeros((size_t)N * C);
+        for (int i = 0; i < C; i++) x[i] += 100.0f; /* a row with a large mean */
+        df_layernorm_forward(o1, NULL, NULL, x, w, b, N, C);
+        df_layernorm_infer(o2, x, w, b, N, C);
+        for (int i = 0; i < N * C; i++) ck_assert_msg(fabs(o1[i] - o2[i]) <= 1e-5, "C %d [%d]: %g vs %g", C, i, o1[i], o2[i]);
+        df_layernorm_infer(x, x, w, b, N, C); /* in place */
+        ck_assert(memcmp(x, o2, (size_t)N * C * sizeof *x) == 0);
+        free(x); free(w); free(b); free(o1); free(o2);
+    }
+}
+END_TEST
+
+/* GELU: the vector kernel is bit for bit the training one (every length 0..40 for the tail), and
+ * both are within GELU_EXACT_TOL of the exact tanh form computed in double */
+#define GELU_EXACT_TOL 1e-6 /* max |gelu - exact| over [-12, 12], absolute (|gelu'| <= 1.13) */
+START_TEST(test_gelu_infer) {
+    enum { N = 24001 };
+    float *x = malloc(N * sizeof *x), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *c = malloc(N * sizeof *c);
+    ck_assert(x && a && b && c);
+    for (int i = 0; i < N; i++) x[i] = -12.0f + 24.0f * i / (N - 1);
+    df_gelu_forward(a, x, N);
+    df_gelu_infer(b, x, N);
+    df_gelu_exact(c, x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof a[i]) == 0, "gelu_infer(%g) = %.9g, gelu_forward %.9g", x[i], b[i], a[i]);
+        worst = fmax(worst, fabs((double)b[i] - c[i]));
+    }
+    printf("  gelu (Cephes exp, sigmoid form) vs exact tanh form in double: max abs error %.2e over [-12, 12]\n", worst);
+    ck_assert_msg(worst <= GELU_EXACT_TOL, "gelu error %.3e", worst);
+    for (int n = 0; n <= 40; n++) {
+        df_gelu_forward(a, x + 3000, n);
+        df_gelu_infer(b, x + 3000, n);
+        ck_assert(n == 0 || memcmp(a, b, (size_t)n * sizeof *a) == 0);
+    }
+    float r1[33], r2[33];
+    df_residual_infer(r1, x, x + 100, 33);
+    for (int i = 0; i < 33; i++) r2[i] = x[i] + x[100 + i];
+    ck_assert(memcmp(r1, r2, sizeof r1) == 0);
+    free(x); free(a); free(b); free(c);
+}
+END_TEST
+
 static Suite *nn_suite(void) {
     Suite *s = suite_create("nn");
     TCase *tc = tcase_create("core");
@@ -475,6 +574,9 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_adamw_hand_computed);
     tcase_add_test(tc, test_vexp);
     tcase_add_test(tc, test_grad_clip);
+    tcase_add_test(tc, test_attention_step_vs_naive);
+    tcase_add_test(tc, test_layernorm_infer_vs_forward);
+    tcase_add_test(tc, test_gelu_infer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,7 +2,10 @@
  * suspended before it is visible and resumed exactly once; the queue bound (jobs waiting, not
  * running) refuses with SRV_BATCH_FULL; a job still queued at its deadline is never run
  * (EXPIRED_QUEUED); a run that ends past the deadline is EXPIRED_RUNNING; close drains queued and
- * running jobs, then refuses (SRV_BATCH_CLOSED). */
+ * running jobs, then refuses (SRV_BATCH_CLOSED). Decoding with the shipped weights on 1 and 2 decode
+ * loops: every item decodes to the mapping df_solve_transformer gives alone (k = 1), batch jobs spread
+ * over the loops, a decoding job past its deadline or whose client left is answered once and its slots
+ * come back, refused items keep the mapper's reason, and a weights reload swaps while serving. */
 #include <check.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,6 +14,8 @@
 
 #include "../../src/server/batcher.h"
 #include "../../src/server/clock.h"
+#include "dnnfuser/netbuild.h"
+#include "dnnfuser/zoo.h"
 
 typedef struct {
     srv_job job;             /* first */
@@ -161,15 +166,210 @@ START_TEST(test_close_drains) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------------- */
+/* decoding on the decode loops */
+
+typedef struct {
+    srv_job job;             /* first */
+    atomic_int suspended, resumed, ran, gone;
+    srv_decode_item items[4];
+    df_mapping maps[4];
+} djob;
+
+static void dj_suspend(void *conn) { atomic_fetch_add(&((djob *)conn)->suspended, 1); }
+static void dj_resume(void *conn) {
+    djob *f = conn;
+    ck_assert_int_eq(atomic_load(&f->suspended), 1);
+    atomic_fetch_add(&f->resumed, 1);
+}
+static int dj_gone(void *conn) { return atomic_load(&((djob *)conn)->gone); }
+static void dj_run(srv_job *j) { atomic_fetch_add(&((djob *)j)->ran, 1); }
+
+static void dj_init(djob *f, df_net **nets, int n, int32_t k, double deadline_in_ms) {
+    memset(f, 0, sizeof *f);
+    f->job.run = dj_run;
+    f->job.conn = f;
+    f->job.deadline = srv_now_ms() + deadline_in_ms;
+    for (int i = 0; i < n; i++) {
+        df_mapping_init(&f->maps[i], 16);
+        f->items[i] = (srv_decode_item){.net = nets[i], .obj = DF_OBJ_LATENCY, .k = k, .decoded = &f->maps[i]};
+    }
+    f->job.items = f->items;
+    f->job.n_items = n;
+}
+
+static void dj_free(djob *f) {
+    for (int i = 0; i < f->job.n_items; i++) df_mapping_free(&f->maps[i]);
+}
+
+static void dj_wait(djob *f, int ms) {
+    double until = srv_now_ms() + ms;
+    while (!atomic_load(&f->resumed) && srv_now_ms() < until) sleep_ms(1);
+    ck_assert_msg(atomic_load(&f->resumed) == 1, "decode job resumed once (got %d)", atomic_load(&f->resumed));
+}
+
+static srv_batcher *start_decoding(int loops, int32_t slots, srv_metrics *m) {
+    srv_batcher_opts o = {.workers = 2, .queue_depth = 256, .suspend = dj_suspend, .resume = dj_resume,
+                          .gone = dj_gone, .watch_ms = 5, .decode_slots = slots, .decode_loops = loops, .metrics = m};
+    srv_batcher *b;
+    ck_assert_int_eq(srv_batcher_start(&b, &o), SRV_BATCH_OK);
+    ck_assert_int_eq(srv_batcher_reload_weights(b, ""), 0);
+    srv_weights_info wi;
+    double until = srv_now_ms() + 10000;
+    while (!srv_batcher_weights(b, &wi) && srv_now_ms() < until) sleep_ms(2);
+    ck_assert_int_eq(srv_batcher_weights(b, &wi), 1);
+    ck_assert_int_eq(wi.slots, slots);
+    ck_assert_int_eq(wi.decode_loops, loops);
+    return b;
+}
+
+static df_net *zoo_net(const char *name, int64_t budget) {
+    df_workload w;
+    df_hw h;
+    df_err e;
+    df_net *n;
+    ck_assert_int_eq(df_zoo_build(name, NULL, &w, &e), DF_OK);
+    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+    h.buffer_bytes = budget;
+    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
+    df_workload_free(&w);
+    return n;
+}
+
+static int same_map(const df_mapping *a, const df_mapping *b) {
+    if (a->n_groups != b->n_groups) return 0;
+    for (int32_t g = 0; g < a->n_groups; g++)
+        if (a->groups[g].last != b->groups[g].last || a->groups[g].micro_batch != b->groups[g].micro_batch) return 0;
+    return 1;
+}
+
+START_TEST(test_decode_loops_answer_as_alone) {
+    static const char *const labels[] = {"x"};
+    enum { NJ = 24 };
+    const char *names[3] = {"resnet50", "mobilenetv2", "resnet18"};
+    df_net *nets[NJ * 2];
+    df_mapping ref[NJ * 2];
+    df_mapper *alone;
+    df_err e;
+    ck_assert_int_eq(df_mapper_load_embedded(&alone, 4, &e), DF_OK);
+    for (int i = 0; i < NJ * 2; i++) {
+        nets[i] = zoo_net(names[i % 3], (int64_t)(128 << 10) * (1 + i % 11));
+        df_mapping_init(&ref[i], 16);
+        ck_assert_int_eq(df_solve_transformer(alone, nets[i], DF_OBJ_LATENCY, 1, &ref[i], NULL, &e), DF_OK);
+    }
+    for (int loops = 1; loops <= 2; loops++) {
+        srv_metrics m;
+        srv_metrics_init(&m, labels, 1);
+        srv_batcher *b = start_decoding(loops, 16, &m);
+        djob f[NJ];
+        for (int i = 0; i < NJ; i++) { /* every third job is a batch of two items */
+            dj_init(&f[i], &nets[2 * i], i % 3 == 0 ? 2 : 1, 1, 20000);
+            ck_assert_int_eq(srv_batcher_submit(b, &f[i].job), SRV_BATCH_OK);
+        }
+        for (int i = 0; i < NJ; i++) {
+            dj_wait(&f[i], 20000);
+            ck_assert_int_eq(f[i].job.outcome, SRV_JOB_DONE);
+            ck_assert_int_eq(atomic_load(&f[i].ran), 1);
+            for (int k = 0; k < f[i].job.n_items; k++) {
+                ck_assert_int_eq(f[i].items[k].status, DF_OK);
+                ck_assert_msg(same_map(&f[i].maps[k], &ref[2 * i + k]), "loops %d job %d item %d differs from alone",
+                              loops, i, k);
+                ck_assert(f[i].items[k].t_decoded >= f[i].items[k].t_start);
+            }
+            dj_free(&f[i]);
+        }
+        ck_assert_int_ge((int)atomic_load(&m.decode_steps), 72);
+        srv_batcher_join(b);
+        srv_batcher_free(b);
+    }
+    for (int i = 0; i < NJ * 2; i++) {
+        df_mapping_free(&ref[i]);
+        df_net_free(nets[i]);
+    }
+    df_mapper_free(alone);
+}
+END_TEST
+
+/* a 2,000-layer chain decodes for long enough to be dropped mid-way */
+static df_net *long_net(void) {
+    df_workload w;
+    df_netbuild nb;
+    df_err e;
+    df_workload_init(&w, "chain2000");
+    df_nb_init(&nb, &w, 64, 1, 1);
+    int32_t x = -1;
+    for (int i = 0; i < 2000; i++) x = df_nb_fc(&nb, "fc", x, 64);
+    ck_assert_int_eq(df_nb_finish(&nb, &e), DF_OK);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, &w, &h, 4, &e), DF_OK);
+    df_workload_free(&w);
+    return n;
+}
+
+START_TEST(test_decode_dropped_and_refused) {
+    srv_batcher *b = start_decoding(2, 16, NULL);
+    df_net *ln = long_net();
+    df_net *nets[4] = {ln, ln, ln, ln};
+    /* past its deadline while decoding: answered once, EXPIRED_RUNNING, never run */
+    djob late, left, tiny, after;
+    dj_init(&late, nets, 2, 8, 30);
+    ck_assert_int_eq(srv_batcher_submit(b, &late.job), SRV_BATCH_OK);
+    /* the client hangs up while decoding: GONE */
+    dj_init(&left, nets, 1, 16, 60000);
+    ck_assert_int_eq(srv_batcher_submit(b, &left.job), SRV_BATCH_OK);
+    sleep_ms(20);
+    atomic_store(&left.gone, 1);
+    dj_wait(&late, 10000);
+    dj_wait(&left, 10000);
+    ck_assert_int_eq(late.job.outcome, SRV_JOB_EXPIRED_RUNNING);
+    ck_assert_int_eq(left.job.outcome, SRV_JOB_GONE);
+    ck_assert_int_eq(atomic_load(&late.ran) + atomic_load(&left.ran), 0);
+    /* refused by the mapper (budget too small): the item comes back with the reason and the job runs */
+    df_net *small = zoo_net("resnet50", 1024);
+    dj_init(&tiny, &small, 1, 1, 10000);
+    ck_assert_int_eq(srv_batcher_submit(b, &tiny.job), SRV_BATCH_OK);
+    dj_wait(&tiny, 10000);
+    ck_assert_int_eq(tiny.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(tiny.items[0].status, DF_EINFEASIBLE);
+    ck_assert_int_eq(atomic_load(&tiny.ran), 1);
+    /* every slot came back: a job taking all 16 slots of a loop decodes, after a weights reload */
+    ck_assert_int_eq(srv_batcher_reload_weights(b, ""), 0);
+    df_net *r50 = zoo_net("resnet50", 512 << 10);
+    dj_init(&after, &r50, 1, 16, 20000);
+    ck_assert_int_eq(srv_batcher_submit(b, &after.job), SRV_BATCH_OK);
+    dj_wait(&after, 20000);
+    ck_assert_int_eq(after.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(after.items[0].status, DF_OK);
+    srv_weights_info wi;
+    double until = srv_now_ms() + 10000;
+    while ((!srv_batcher_weights(b, &wi) || wi.generation < 2) && srv_now_ms() < until) sleep_ms(2);
+    ck_assert_int_eq((int)wi.generation, 2);
+    srv_batcher_join(b);
+    srv_batcher_free(b);
+    dj_free(&late);
+    dj_free(&left);
+    dj_free(&tiny);
+    dj_free(&after);
+    df_net_free(ln);
+    df_net_free(small);
+    df_net_free(r50);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
     Suite *s = suite_create("server_batcher");
     TCase *tc = tcase_create("batcher");
-    tcase_set_timeout(tc, 30);
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_runs_all);
     tcase_add_test(tc, test_queue_full);
     tcase_add_test(tc, test_deadline_queued);
     tcase_add_test(tc, test_deadline_running);
     tcase_add_test(tc, test_close_drains);
+    tcase_add_test(tc, test_decode_loops_answer_as_alone);
+    tcase_add_test(tc, test_decode_dropped_and_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Evaluate ONE DeFiNES schedule point and print one CSV row (dev-time tool, never run by make test).
+
+Owns: driving an external DeFiNES checkout (KULeuven-MICAS/DeFiNES, passed with --defines) through its own
+stage pipeline for one (workload, accelerator, tile, overlap mode) and reducing its per-layer results to
+totals: energy (pJ), latency (cycles, sum over layers of DeFiNES's latency_total1, as its artifact plots do),
+DRAM traffic (bytes: element moves at the DRAM level times their precision, plus DRAM legs of the
+data-copy actions of the caching modes) and the wall-clock solve time of the point.
+Nothing from DeFiNES is copied here; it is imported from the checkout at run time.
+
+Usage: defines_point.py --defines DIR --hw NAME --wl NAME --tilex X --tiley Y --mode {1,2,3} [--lpf N]
+  mode 1 = fully recompute, 2 = H-cached V-recompute, 3 = fully cached (DeFiNES main.py --dfmode digits).
+  lbl (layer-by-layer) = a tile equal to the whole output feature map (one tile, nothing to overlap).
+Output (stdout, one line, no header):
+  workload,hardware,schedule,energy_pj,latency_cycles,dram_bytes,solve_seconds,lpf,tilex,tiley,mode,stack_cuts
+"""
+import argparse
+import logging
+import os
+import sys
+import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--defines", required=True, help="path of a DeFiNES checkout")
+    p.add_argument("--hw", required=True, help="accelerator module under inputs/HW, e.g. Meta_prototype_DF")
+    p.add_argument("--wl", required=True, help="workload module, e.g. workload_fsrcnn")
+    p.add_argument("--wl-dir", default=None,
+                   help="folder under inputs/WL holding the workload (default: --hw without a _DF suffix)")
+    p.add_argument("--tilex", type=int, required=True)
+    p.add_argument("--tiley", type=int, required=True)
+    p.add_argument("--mode", choices=("1", "2", "3"), required=True)
+    p.add_argument("--lpf", type=int, default=6, help="DeFiNES loma_lpf_limit (its artifact: 8; its main.py: 6)")
+    p.add_argument("--label", default=None, help="schedule label (default: df(X,Y,modename))")
+    p.add_argument("--cut-every-layer", action="store_true",
+                   help="make every layer its own stack (feature maps between stacks go through DRAM); with a "
+                        "whole-tensor tile this is strict layer-by-layer, dnnfuser's lbl")
+    return p.parse_args()
+
+
+MODES = {"1": (False, False, "recompute"), "2": (True, False, "cache_rows"), "3": (True, True, "cache_all")}
+
+
+def dram_bytes(results, dram_name="dram"):
+    """Bytes moved to/from the memory level named dram_name, over all layers and tiles."""
+    from classes.depthfirst.data_copy_layer import DataCopyLayer
+    bits = 0
+    for total, (_cuts, per_tile) in results:
+        for (cme, _info), repeat in per_tile:
+            if isinstance(total, DataCopyLayer):
+                for act in cme.data_copy_actions:
+                    # data_amount is in bits; one read or one write per DRAM leg of the copy chain
+                    legs = sum(1 for mem in act.data_copy_mem_chain if mem[0].name == dram_name)
+                    bits += act.data_amount * legs * repeat
+                continue
+            core = cme.accelerator.get_core(cme.layer.core_allocation)
+            for op, levels in cme.mapping.unit_mem_data_movement.items():
+                mem_op = cme.layer.memory_operand_links[op]
+                if core.get_memory_hierarchy_dict()[mem_op][len(levels) - 1].name != dram_name:
+                    continue
+                top = levels[-1]
+                n, pr = top.data_elem_move_count, top.data_precision
+                bits += (n.rd_out_to_low * pr.rd_out_to_low + n.wr_in_by_low * pr.wr_in_by_low +
+                         n.rd_out_to_high * pr.rd_out_to_high + n.wr_in_by_high * pr.wr_in_by_high) * repeat
+    return bits / 8
+
+
+def main():
+    a = parse_args()
+    root = os.path.abspath(a.defines)
+    sys.path.insert(0, root)
+    os.chdir(root)  # DeFiNES resolves its inputs.* modules relative to its checkout
+    logging.basicConfig(level=logging.WARNING)
+    logging.disable(logging.INFO)  # its modules force DEBUG on their own loggers; keep only warnings
+    from classes.stages import (MainStage, WorkloadAndAcceleratorParserStage, DfStackCutIfWeightsOverflowStage,
+                                DepthFirstStage, SpatialMappingConversionStage, RemoveExtraInfoStage,
+                                MinimalEnergyStage, LomaStage, ZigZagCostModelStage)
+    wl_dir = a.wl_dir or (a.hw[:-3] if a.hw.endswith("_DF") else a.hw)
+    hcache, vcache, modename = MODES[a.mode]
+    label = a.label or f"df({a.tilex},{a.tiley},{modename})"
+    t0 = time.monotonic()
+    cut_stage = DfStackCutIfWeightsOverflowStage
+    if a.cut_every_layer:
+        from classes.stages.Stage import Stage
+        from classes.workload.layer_node import InputLayerNode
+
+        class CutEveryLayerStage(Stage):
+            """Stack cut after every computing layer (same yield shape as DeFiNES's own cut stage)."""
+            def __init__(self, list_of_callables, *, accelerator, workload, **kwargs):
+                super().__init__(list_of_callables, **kwargs)
+                self.accelerator, self.workload = accelerator, workload
+
+            def run(self):
+                cuts = [n.id for n in self.workload.topological_sort() if not isinstance(n, InputLayerNode)]
+                sub = self.list_of_callables[0](self.list_of_callables[1:], accelerator=self.accelerator,
+                                                workload=self.workload, df_stack_cuts=cuts, **self.kwargs)
+                for cme, extra in sub.run():
+                    yield cme, (cuts, extra)
+        cut_stage = CutEveryLayerStage
+    results = MainStage([
+        WorkloadAndAcceleratorParserStage, cut_stage, DepthFirstStage,
+        SpatialMappingConversionStage, RemoveExtraInfoStage, MinimalEnergyStage, LomaStage, ZigZagCostModelStage],
+        accelerator_path=f"inputs.HW.{a.hw}", workload_path=f"inputs.WL.{wl_dir}.{a.wl}",
+        loma_lpf_limit=a.lpf, df_tilesize_x=a.tilex, df_tilesize_y=a.tiley,
+        df_horizontal_caching=hcache, df_vertical_caching=vcache).run()
+    secs = time.monotonic() - t0
+    energy = sum(t.energy_total for t, _ in results)
+    latency = sum(t.latency_total1 for t, _ in results)
+    cuts = results[0][1][0] if results else []
+    wl = a.wl.replace("workload_", "")
+    print(f"{wl},{a.hw},\"{label}\",{energy:.6g},{latency:.0f},{dram_bytes(results):.0f},{secs:.1f},"
+          f"{a.lpf},{a.tilex},{a.tiley},{a.mode},\"{' '.join(str(c) for c in cuts)}\"")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,14 +5,15 @@ Owns: driving an external DeFiNES checkout (KULeuven-MICAS/DeFiNES, passed with 
 stage pipeline for one (workload, accelerator, tile, overlap mode) and reducing its per-layer results to
 totals: energy (pJ), latency (cycles, sum over layers of DeFiNES's latency_total1, as its artifact plots do),
 DRAM traffic (bytes: element moves at the DRAM level times their precision, plus DRAM legs of the
-data-copy actions of the caching modes) and the wall-clock solve time of the point.
+data-copy actions of the caching modes), the wall-clock solve time of the point and its CPU time
+(the machine may be shared: CPU time is the load-independent figure).
 Nothing from DeFiNES is copied here; it is imported from the checkout at run time.
 
 Usage: defines_point.py --defines DIR --hw NAME --wl NAME --tilex X --tiley Y --mode {1,2,3} [--lpf N]
   mode 1 = fully recompute, 2 = H-cached V-recompute, 3 = fully cached (DeFiNES main.py --dfmode digits).
   lbl (layer-by-layer) = a tile equal to the whole output feature map (one tile, nothing to overlap).
 Output (stdout, one line, no header):
-  workload,hardware,schedule,energy_pj,latency_cycles,dram_bytes,solve_seconds,lpf,tilex,tiley,mode,stack_cuts
+  workload,hardware,schedule,energy_pj,latency_cycles,dram_bytes,solve_seconds,cpu_seconds,lpf,tilex,tiley,mode,stack_cuts
 """
 import argparse
 import logging
@@ -79,7 +80,7 @@ def main():
     wl_dir = a.wl_dir or (a.hw[:-3] if a.hw.endswith("_DF") else a.hw)
     hcache, vcache, modename = MODES[a.mode]
     label = a.label or f"df({a.tilex},{a.tiley},{modename})"
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     cut_stage = DfStackCutIfWeightsOverflowStage
     if a.cut_every_layer:
         from classes.stages.Stage import Stage
@@ -104,12 +105,12 @@ def main():
         accelerator_path=f"inputs.HW.{a.hw}", workload_path=f"inputs.WL.{wl_dir}.{a.wl}",
         loma_lpf_limit=a.lpf, df_tilesize_x=a.tilex, df_tilesize_y=a.tiley,
         df_horizontal_caching=hcache, df_vertical_caching=vcache).run()
-    secs = time.monotonic() - t0
+    secs, cpu = time.monotonic() - t0, time.process_time() - c0
     energy = sum(t.energy_total for t, _ in results)
     latency = sum(t.latency_total1 for t, _ in results)
     cuts = results[0][1][0] if results else []
     wl = a.wl.replace("workload_", "")
-    print(f"{wl},{a.hw},\"{label}\",{energy:.6g},{latency:.0f},{dram_bytes(results):.0f},{secs:.1f},"
+    print(f"{wl},{a.hw},\"{label}\",{energy:.6g},{latency:.0f},{dram_bytes(results):.0f},{secs:.1f},{cpu:.1f},"
           f"{a.lpf},{a.tilex},{a.tiley},{a.mode},\"{' '.join(str(c) for c in cuts)}\"")
 
 

@@ -22,7 +22,7 @@ py=${PYTHON:-/usr/bin/python3}
     { echo "run_defines.sh: $py lacks numpy/networkx/sympy (apt-get install python3-numpy python3-networkx python3-sympy)" >&2; exit 2; }
 
 log=$out.log
-echo "workload,hardware,schedule,energy_pj,latency_cycles,dram_bytes,solve_seconds,lpf,tilex,tiley,mode,stack_cuts" > "$out"
+echo "workload,hardware,schedule,energy_pj,latency_cycles,dram_bytes,solve_seconds,cpu_seconds,lpf,tilex,tiley,mode,stack_cuts" > "$out"
 : > "$log"
 study_start=$(date +%s)
 fails=0

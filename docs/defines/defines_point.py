@@ -34,6 +34,7 @@ def parse_args():
     p.add_argument("--mode", choices=("1", "2", "3"), required=True)
     p.add_argument("--lpf", type=int, default=6, help="DeFiNES loma_lpf_limit (its artifact: 8; its main.py: 6)")
     p.add_argument("--label", default=None, help="schedule label (default: df(X,Y,modename))")
+    p.add_argument("--breakdown", action="store_true", help="also print DRAM bytes per layer/operand on stderr")
     p.add_argument("--cut-every-layer", action="store_true",
                    help="make every layer its own stack (feature maps between stacks go through DRAM); with a "
                         "whole-tensor tile this is strict layer-by-layer, dnnfuser's lbl")
@@ -43,8 +44,9 @@ def parse_args():
 MODES = {"1": (False, False, "recompute"), "2": (True, False, "cache_rows"), "3": (True, True, "cache_all")}
 
 
-def dram_bytes(results, dram_name="dram"):
-    """Bytes moved to/from the memory level named dram_name, over all layers and tiles."""
+def dram_bytes(results, dram_name="dram", breakdown=None):
+    """Bytes moved to/from the memory level named dram_name, over all layers and tiles.
+    breakdown, if a dict, receives bytes per (layer, operand, direction)."""
     from classes.depthfirst.data_copy_layer import DataCopyLayer
     bits = 0
     for total, (_cuts, per_tile) in results:
@@ -54,6 +56,9 @@ def dram_bytes(results, dram_name="dram"):
                     # data_amount is in bits; one read or one write per DRAM leg of the copy chain
                     legs = sum(1 for mem in act.data_copy_mem_chain if mem[0].name == dram_name)
                     bits += act.data_amount * legs * repeat
+                    if breakdown is not None and legs:
+                        key = (str(total.id), "copy", "")
+                        breakdown[key] = breakdown.get(key, 0) + act.data_amount * legs * repeat / 8
                 continue
             core = cme.accelerator.get_core(cme.layer.core_allocation)
             for op, levels in cme.mapping.unit_mem_data_movement.items():
@@ -62,8 +67,12 @@ def dram_bytes(results, dram_name="dram"):
                     continue
                 top = levels[-1]
                 n, pr = top.data_elem_move_count, top.data_precision
-                bits += (n.rd_out_to_low * pr.rd_out_to_low + n.wr_in_by_low * pr.wr_in_by_low +
-                         n.rd_out_to_high * pr.rd_out_to_high + n.wr_in_by_high * pr.wr_in_by_high) * repeat
+                for d in ("rd_out_to_low", "wr_in_by_low", "rd_out_to_high", "wr_in_by_high"):
+                    b = getattr(n, d) * getattr(pr, d) * repeat
+                    bits += b
+                    if breakdown is not None and b:
+                        key = (str(cme.layer.id), op, d)
+                        breakdown[key] = breakdown.get(key, 0) + b / 8
     return bits / 8
 
 
@@ -110,6 +119,11 @@ def main():
     latency = sum(t.latency_total1 for t, _ in results)
     cuts = results[0][1][0] if results else []
     wl = a.wl.replace("workload_", "")
+    if a.breakdown:
+        bd = {}
+        dram_bytes(results, breakdown=bd)
+        for (lid, op, d), b in sorted(bd.items()):
+            print(f"dram layer {lid} {op} {d}: {b:.0f} bytes", file=sys.stderr)
     print(f"{wl},{a.hw},\"{label}\",{energy:.6g},{latency:.0f},{dram_bytes(results):.0f},{secs:.1f},{cpu:.1f},"
           f"{a.lpf},{a.tilex},{a.tiley},{a.mode},\"{' '.join(str(c) for c in cuts)}\"")
 

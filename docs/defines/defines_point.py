@@ -35,6 +35,9 @@ def parse_args():
     p.add_argument("--lpf", type=int, default=6, help="DeFiNES loma_lpf_limit (its artifact: 8; its main.py: 6)")
     p.add_argument("--label", default=None, help="schedule label (default: df(X,Y,modename))")
     p.add_argument("--breakdown", action="store_true", help="also print DRAM bytes per layer/operand on stderr")
+    p.add_argument("--each-layer-alone", action="store_true",
+                   help="lbl by construction: evaluate every layer as a one-layer workload (its inputs read from "
+                        "DRAM, its output written to DRAM, whole-tensor tile) and sum; tile/mode are ignored")
     p.add_argument("--cut-every-layer", action="store_true",
                    help="make every layer its own stack (feature maps between stacks go through DRAM); with a "
                         "whole-tensor tile this is strict layer-by-layer, dnnfuser's lbl")
@@ -53,8 +56,15 @@ def dram_bytes(results, dram_name="dram", breakdown=None):
         for (cme, _info), repeat in per_tile:
             if isinstance(total, DataCopyLayer):
                 for act in cme.data_copy_actions:
-                    # data_amount is in bits; one read or one write per DRAM leg of the copy chain
-                    legs = sum(1 for mem in act.data_copy_mem_chain if mem[0].name == dram_name)
+                    # data_amount is in bits. Like DeFiNES's own copy energy (DataCopyAction.calc_energy_and_
+                    # latency), walk the chain hop by hop until the destination: each hop is one read at the
+                    # sender and one write at the receiver; a copy whose source is its destination moves nothing.
+                    legs = 0
+                    chain = act.data_copy_mem_chain
+                    for i, (mem, _port) in enumerate(chain[:-1]):
+                        if mem == act.data_dest_mem:
+                            break
+                        legs += (mem.name == dram_name) + (chain[i + 1][0].name == dram_name)
                     bits += act.data_amount * legs * repeat
                     if breakdown is not None and legs:
                         key = (str(total.id), "copy", "")
@@ -76,6 +86,45 @@ def dram_bytes(results, dram_name="dram", breakdown=None):
     return bits / 8
 
 
+def implied_input(layer):
+    """(IX, IY) the layer reads: (O-1)*stride + (F-1)*dilation + 1 from its equation_relations."""
+    import re
+    d = layer["loop_dim_size"]
+    st = {"x": (1, 1), "y": (1, 1)}
+    for rel in layer.get("equation_relations", []):
+        m = re.fullmatch(r"\s*i([xy])\s*=\s*(\d+)\s*\*\s*o[xy]\s*\+\s*(\d+)\s*\*\s*f[xy]\s*", rel)
+        if m:
+            st[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    ix = (d["OX"] - 1) * st["x"][0] + (d.get("FX", 1) - 1) * st["x"][1] + 1
+    iy = (d["OY"] - 1) * st["y"][0] + (d.get("FY", 1) - 1) * st["y"][1] + 1
+    return ix, iy
+
+
+def one_layer_workloads(wl):
+    """One DeFiNES workload dict per computing layer: an input node shaped as what the layer reads, and the
+    layer with every activation operand sourced from it (an add reads both operands from DRAM)."""
+    import copy
+    out = []
+    for lid, layer in wl.items():
+        if layer["equation"] == "input":
+            continue
+        layer = copy.deepcopy(layer)
+        ix, iy = implied_input(layer)
+        d = layer["loop_dim_size"]
+        ch = d.get("C", d.get("G"))
+        first = next(v for v in wl.values() if v["equation"] == "input")
+        inp = {"equation": "input", "loop_dim_size": {"B": 1, "K": ch, "OY": iy, "OX": ix},
+               "precision": 8, "core_allocation": first["core_allocation"],
+               "memory_operand_links": first["memory_operand_links"]}
+        layer["operand_source"] = {op: ([-1] if src else []) for op, src in layer["operand_source"].items()}
+        for op, mapping in layer.get("operand_source_dimension_mapping", {}).items():
+            for dim in ("C", "G"):
+                if dim in mapping:
+                    mapping[dim] = "K"  # the input node's channel loop
+        out.append((lid, {-1: inp, lid: layer}))
+    return out
+
+
 def main():
     a = parse_args()
     root = os.path.abspath(a.defines)
@@ -90,6 +139,37 @@ def main():
     hcache, vcache, modename = MODES[a.mode]
     label = a.label or f"df({a.tilex},{a.tiley},{modename})"
     t0, c0 = time.monotonic(), time.process_time()
+    if a.each_layer_alone:
+        import importlib
+        from classes.stages.Stage import Stage
+        from classes.stages.MainInputParserStages import parse_accelerator_from_path
+        from classes.workload.dnn_workload import DNNWorkload
+
+        class GivenWorkloadStage(Stage):
+            """Like DeFiNES's parser stage, but with a workload dict given in memory."""
+            def __init__(self, list_of_callables, *, accelerator_path, workload_dict, **kwargs):
+                super().__init__(list_of_callables, **kwargs)
+                self.accelerator_path, self.workload_dict = accelerator_path, workload_dict
+
+            def run(self):
+                sub = self.list_of_callables[0](self.list_of_callables[1:],
+                                                accelerator=parse_accelerator_from_path(self.accelerator_path),
+                                                workload=DNNWorkload(self.workload_dict), **self.kwargs)
+                yield from sub.run()
+
+        wl = importlib.import_module(f"inputs.WL.{wl_dir}.{a.wl}").workload
+        t0, c0 = time.monotonic(), time.process_time()
+        results = []
+        for lid, one in one_layer_workloads(wl):
+            results += MainStage([
+                GivenWorkloadStage, DfStackCutIfWeightsOverflowStage, DepthFirstStage,
+                SpatialMappingConversionStage, RemoveExtraInfoStage, MinimalEnergyStage, LomaStage,
+                ZigZagCostModelStage],
+                accelerator_path=f"inputs.HW.{a.hw}", workload_dict=one, loma_lpf_limit=a.lpf,
+                df_tilesize_x=100000, df_tilesize_y=100000,
+                df_horizontal_caching=False, df_vertical_caching=False).run()
+        report(a, results, time.monotonic() - t0, time.process_time() - c0, label if a.label else "lbl")
+        return
     cut_stage = DfStackCutIfWeightsOverflowStage
     if a.cut_every_layer:
         from classes.stages.Stage import Stage
@@ -114,7 +194,10 @@ def main():
         accelerator_path=f"inputs.HW.{a.hw}", workload_path=f"inputs.WL.{wl_dir}.{a.wl}",
         loma_lpf_limit=a.lpf, df_tilesize_x=a.tilex, df_tilesize_y=a.tiley,
         df_horizontal_caching=hcache, df_vertical_caching=vcache).run()
-    secs, cpu = time.monotonic() - t0, time.process_time() - c0
+    report(a, results, time.monotonic() - t0, time.process_time() - c0, label)
+
+
+def report(a, results, secs, cpu, label):
     energy = sum(t.energy_total for t, _ in results)
     latency = sum(t.latency_total1 for t, _ in results)
     cuts = results[0][1][0] if results else []

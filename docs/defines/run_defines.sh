@@ -32,7 +32,10 @@ while read -r hw wl tx ty mode label extra; do
     if [ -n "${ONLY:-}" ] && ! grep -qE "$ONLY" <<<"$line"; then continue; fi
     args=(--defines "$defines" --hw "$hw" --wl "workload_$wl" --tilex "$tx" --tiley "$ty" --mode "$mode" --lpf "$lpf")
     [ "$label" != "-" ] && args+=(--label "$label")
-    [ "${extra:-}" = "cut_every_layer" ] && args+=(--cut-every-layer)
+    case "${extra:-}" in
+        each_layer_alone) args+=(--each-layer-alone) ;;
+        cut_every_layer) args+=(--cut-every-layer) ;;
+    esac
     t0=$(date +%s)
     if row=$(timeout "$timeout_s" nice -n 19 "$py" "$here/defines_point.py" "${args[@]}" 2>>"$log"); then
         echo "$row" >> "$out"

@@ -125,6 +125,25 @@ def one_layer_workloads(wl):
     return out
 
 
+def fixed_cuts_stage(cuts_of):
+    """A DeFiNES stage that cuts the stacks after the layer ids cuts_of(workload) returns, in place of its
+    DfStackCutIfWeightsOverflowStage (same yield shape: (cme, (cuts, extra)))."""
+    from classes.stages.Stage import Stage
+
+    class FixedCutsStage(Stage):
+        def __init__(self, list_of_callables, *, accelerator, workload, **kwargs):
+            super().__init__(list_of_callables, **kwargs)
+            self.accelerator, self.workload = accelerator, workload
+
+        def run(self):
+            cuts = cuts_of(self.workload)
+            sub = self.list_of_callables[0](self.list_of_callables[1:], accelerator=self.accelerator,
+                                            workload=self.workload, df_stack_cuts=cuts, **self.kwargs)
+            for cme, extra in sub.run():
+                yield cme, (cuts, extra)
+    return FixedCutsStage
+
+
 def main():
     a = parse_args()
     root = os.path.abspath(a.defines)
@@ -158,11 +177,10 @@ def main():
                 yield from sub.run()
 
         wl = importlib.import_module(f"inputs.WL.{wl_dir}.{a.wl}").workload
-        t0, c0 = time.monotonic(), time.process_time()
         results = []
         for lid, one in one_layer_workloads(wl):
             results += MainStage([
-                GivenWorkloadStage, DfStackCutIfWeightsOverflowStage, DepthFirstStage,
+                GivenWorkloadStage, fixed_cuts_stage(lambda w: []), DepthFirstStage,
                 SpatialMappingConversionStage, RemoveExtraInfoStage, MinimalEnergyStage, LomaStage,
                 ZigZagCostModelStage],
                 accelerator_path=f"inputs.HW.{a.hw}", workload_dict=one, loma_lpf_limit=a.lpf,
@@ -172,22 +190,9 @@ def main():
         return
     cut_stage = DfStackCutIfWeightsOverflowStage
     if a.cut_every_layer:
-        from classes.stages.Stage import Stage
         from classes.workload.layer_node import InputLayerNode
-
-        class CutEveryLayerStage(Stage):
-            """Stack cut after every computing layer (same yield shape as DeFiNES's own cut stage)."""
-            def __init__(self, list_of_callables, *, accelerator, workload, **kwargs):
-                super().__init__(list_of_callables, **kwargs)
-                self.accelerator, self.workload = accelerator, workload
-
-            def run(self):
-                cuts = [n.id for n in self.workload.topological_sort() if not isinstance(n, InputLayerNode)]
-                sub = self.list_of_callables[0](self.list_of_callables[1:], accelerator=self.accelerator,
-                                                workload=self.workload, df_stack_cuts=cuts, **self.kwargs)
-                for cme, extra in sub.run():
-                    yield cme, (cuts, extra)
-        cut_stage = CutEveryLayerStage
+        cut_stage = fixed_cuts_stage(
+            lambda w: [n.id for n in w.topological_sort() if not isinstance(n, InputLayerNode)])
     results = MainStage([
         WorkloadAndAcceleratorParserStage, cut_stage, DepthFirstStage,
         SpatialMappingConversionStage, RemoveExtraInfoStage, MinimalEnergyStage, LomaStage, ZigZagCostModelStage],

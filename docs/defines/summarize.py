@@ -31,6 +31,9 @@ def main():
         for r in sorted(rs, key=lambda r: (r["mode"], -int(r["tilex"]) * int(r["tiley"]) if r["schedule"] != "lbl" else -1e18)):
             line(r)
         df = [r for r in rs if r["schedule"] != "lbl"]
+        if not df:
+            print("\nOnly lbl was run here.\n")
+            continue
         be = min(df, key=lambda r: r["energy_pj"])
         bl = min(df, key=lambda r: r["latency_cycles"])
         bd = min(df, key=lambda r: r["dram_bytes"])

@@ -1,0 +1,346 @@
+/* tile.c - depth-first tile geometry (see tile.h): back-propagates a tile of a fusion group's last
+ * layer through the group, row intervals and column intervals separately, and counts per layer the
+ * regions computed (recomputed halos included), the overlap caches and the reads of inputs produced
+ * outside the group, for each overlap mode. Pure counting: no cost model, no budget. */
+#include "dnnfuser/tile.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const overlap_names[DF_OVERLAP_COUNT] = {"recompute", "cache_rows", "cache_all"};
+
+const char *df_overlap_name(df_overlap o) { return (o >= 0 && o < DF_OVERLAP_COUNT) ? overlap_names[o] : "?"; }
+
+int df_overlap_parse(const char *s, df_overlap *out) {
+    for (int i = 0; s && i < DF_OVERLAP_COUNT; i++)
+        if (!strcmp(s, overlap_names[i])) { *out = (df_overlap)i; return DF_OK; }
+    return DF_EINVAL;
+}
+
+typedef struct { int32_t lo, hi; } iv; /* [lo, hi); empty when lo >= hi */
+
+static int32_t iv_len(iv v) { return v.hi > v.lo ? v.hi - v.lo : 0; }
+static iv iv_hull(iv a, iv b) {
+    if (iv_len(a) == 0) return b;
+    if (iv_len(b) == 0) return a;
+    return (iv){a.lo < b.lo ? a.lo : b.lo, a.hi > b.hi ? a.hi : b.hi};
+}
+static iv iv_clip(iv v, int32_t n) {
+    if (v.lo < 0) v.lo = 0;
+    if (v.hi > n) v.hi = n;
+    if (v.hi < v.lo) v.hi = v.lo;
+    return v;
+}
+static int32_t floor_div(int64_t a, int32_t b) { return (int32_t)(a >= 0 ? a / b : -((-a + b - 1) / b)); }
+
+/* Sum of lengths, length of the union (intervals in tile order; merged as they come, sorted or not
+ * by lo), largest length, largest overlap of consecutive intervals. */
+typedef struct { int64_t sum, uni; int32_t max, max_overlap; } iv_stats;
+static int cmp_lo(const void *a, const void *b) {
+    const iv *x = a, *y = b;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+static iv_stats stats_of(const iv *v, int32_t n, iv *scratch) {
+    iv_stats s = {0, 0, 0, 0};
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t len = iv_len(v[i]);
+        s.sum += len;
+        if (len > s.max) s.max = len;
+        if (i + 1 < n && iv_len(v[i + 1]) && len) {
+            int32_t ov = v[i].hi - v[i + 1].lo;
+            if (ov > len) ov = len;
+            if (ov > s.max_overlap) s.max_overlap = ov;
+        }
+        if (len) scratch[m++] = v[i];
+    }
+    qsort(scratch, (size_t)m, sizeof *scratch, cmp_lo);
+    int32_t end = INT_MIN;
+    for (int32_t i = 0; i < m; i++) {
+        int32_t lo = scratch[i].lo > end ? scratch[i].lo : end;
+        if (scratch[i].hi > lo) s.uni += scratch[i].hi - lo;
+        if (scratch[i].hi > end) end = scratch[i].hi;
+    }
+    return s;
+}
+
+/* Makes the intervals x[0..n) (in tile order) cover [0, ext): the first starts at 0, the last ends at
+ * ext, a gap between two goes to the earlier one; when none is needed, tile t takes an even share. So
+ * each layer computes all of its output over the tiles, as layer-by-layer does, and a whole-tensor
+ * tile is exactly the plain fusion of the rest of the cost model. */
+static void fill_cover(iv *x, int32_t n, int32_t ext) {
+    int any = 0;
+    for (int32_t t = 0; t < n; t++) any |= iv_len(x[t]) > 0;
+    if (!any) {
+        for (int32_t t = 0; t < n; t++) x[t] = (iv){(int32_t)((int64_t)t * ext / n), (int32_t)((int64_t)(t + 1) * ext / n)};
+        return;
+    }
+    int32_t end = 0; /* covered so far: [0, end) */
+    for (int32_t t = 0; t < n; t++) {
+        if (iv_len(x[t]) == 0) { x[t] = (iv){end, end}; continue; }
+        if (x[t].lo > end) {
+            /* a gap before this tile: the previous non-empty tile takes it, or this one if first */
+            int32_t k = t - 1;
+            while (k >= 0 && iv_len(x[k]) == 0) k--;
+            if (k >= 0) x[k].hi = x[t].lo;
+            else x[t].lo = 0;
+        }
+        if (x[t].hi > end) end = x[t].hi;
+    }
+    for (int32_t t = n - 1; t >= 0; t--)
+        if (iv_len(x[t])) { if (x[t].hi < ext) x[t].hi = ext; break; }
+}
+
+/* How consumer l reads input j, along one axis (rows: axis 0, columns: axis 1). */
+typedef enum { MAP_WINDOW, MAP_DECONV, MAP_RESIZE, MAP_SAME, MAP_WHOLE } map_kind;
+
+static map_kind map_of(const df_layer *l, int32_t j, const df_layer *prod) {
+    switch (l->type) {
+    case DF_LAYER_CONV:
+    case DF_LAYER_DWCONV:
+    case DF_LAYER_POOL: return MAP_WINDOW;
+    case DF_LAYER_DECONV: return MAP_DECONV;
+    case DF_LAYER_RESIZE: return MAP_RESIZE;
+    case DF_LAYER_MATMUL:
+        if (j > 0) return MAP_WHOLE; /* the other activation operand (keys, values) is read whole */
+        break;
+    case DF_LAYER_NORM: {
+        df_layer_op op = df_layer_op_of(l);
+        if (op == DF_OP_GROUPNORM || op == DF_OP_INSTANCENORM) return MAP_WHOLE; /* statistics over the plane */
+        break;
+    }
+    case DF_LAYER_FC:
+    case DF_LAYER_LAYOUT: return MAP_WHOLE;
+    default: break;
+    }
+    /* position-wise: the operand must have the consumer's plane (or be a broadcast 1 x 1) */
+    (void)prod;
+    return MAP_SAME;
+}
+
+/* The region of input j (a tensor of n_in rows/cols) that outputs [a, b) of l need, along `axis`. */
+static iv map_interval(const df_layer *l, int32_t j, const df_layer *prod, int axis, iv out, int32_t n_in,
+                       int32_t n_out, int *whole) {
+    if (iv_len(out) == 0) return (iv){0, 0};
+    int32_t pads[4];
+    df_layer_pads(l, pads);
+    int32_t stride = axis ? df_layer_stride_x(l) : l->stride, k = axis ? l->S : l->R, pad = axis ? pads[2] : pads[0];
+    if (stride < 1) stride = 1;
+    iv r;
+    switch (map_of(l, j, prod)) {
+    case MAP_WINDOW:
+        r = (iv){(int32_t)((int64_t)out.lo * stride - pad), (int32_t)((int64_t)(out.hi - 1) * stride - pad + k)};
+        return iv_clip(r, n_in);
+    case MAP_DECONV:
+        /* output o = i*stride - pad + t, 0 <= t < k: i in [ceil((a + pad - k + 1)/s), floor((b - 1 + pad)/s)] */
+        r.lo = -floor_div(-((int64_t)out.lo + pad - k + 1), stride);
+        r.hi = floor_div((int64_t)out.hi - 1 + pad, stride) + 1;
+        return iv_clip(r, n_in);
+    case MAP_RESIZE: {
+        df_layer_op op = df_layer_op_of(l);
+        int32_t m = op == DF_OP_CUBIC ? 2 : op == DF_OP_LINEAR ? 1 : 0;
+        r.lo = (int32_t)((int64_t)out.lo * n_in / n_out) - m;
+        r.hi = (int32_t)(((int64_t)out.hi * n_in + n_out - 1) / n_out) + m;
+        return iv_clip(r, n_in);
+    }
+    case MAP_SAME:
+        if (n_in == n_out) return out;
+        if (n_in == 1) return (iv){0, 1}; /* a broadcast operand (squeeze-excite gate) */
+        break;                            /* a plane that does not line up: read it whole */
+    case MAP_WHOLE: break;
+    }
+    *whole = 1;
+    return (iv){0, n_in};
+}
+
+/* Input plane of l's operand j: the producer's output plane, or l's own input plane for the network
+ * input. */
+static void in_plane(const df_workload *w, const df_layer *l, int32_t j, int32_t *rows, int32_t *cols, int64_t *ch) {
+    int32_t p = l->inputs[j];
+    if (p >= 0) {
+        *rows = w->layers[p].P;
+        *cols = w->layers[p].Q;
+        *ch = w->layers[p].K;
+    } else {
+        *rows = l->Y;
+        *cols = l->X;
+        *ch = l->C;
+    }
+}
+
+void df_tile_plan_free(df_tile_plan *plan) {
+    if (!plan) return;
+    free(plan->layer);
+    free(plan->input);
+    plan->layer = NULL;
+    plan->input = NULL;
+    plan->n_layers = plan->n_inputs = 0;
+}
+
+/* Sum of elements read, largest region and overlap cache of one tensor (rows r, columns c of
+ * channels ch) under mode: every tile reads its whole region (recompute), the left overlap is kept
+ * (cache_rows), or both overlaps are (cache_all). */
+static void region_counts(df_overlap mode, iv_stats rs, iv_stats cs, int64_t ch, int64_t *read, int64_t *cache) {
+    switch (mode) {
+    case DF_OVERLAP_RECOMPUTE:
+        *read = rs.sum * cs.sum * ch;
+        *cache = 0;
+        break;
+    case DF_OVERLAP_CACHE_ROWS:
+        *read = rs.sum * cs.uni * ch;
+        *cache = (int64_t)rs.max * cs.max_overlap * ch;
+        break;
+    default:
+        *read = rs.uni * cs.uni * ch;
+        *cache = ((int64_t)rs.max * cs.max_overlap + (int64_t)rs.max_overlap * cs.uni) * ch;
+        break;
+    }
+}
+
+int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
+                       df_overlap mode, df_tile_plan *plan, df_err *err) {
+    if (!plan) return df_err_set(err, DF_EINVAL, NULL, "tile plan: no plan");
+    memset(plan, 0, sizeof *plan);
+    if (!w || first < 0 || last < first || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 ||
+        mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group %d..%d, tile %dx%d)", first, last,
+                          rows, cols);
+    const df_layer *L = &w->layers[last];
+    int32_t n = last - first + 1;
+    if (rows > L->P) rows = L->P;
+    if (cols > L->Q) cols = L->Q;
+    int32_t ty_n = (L->P + rows - 1) / rows, tx_n = (L->Q + cols - 1) / cols;
+    plan->rows = rows;
+    plan->cols = cols;
+    plan->tiles_y = ty_n;
+    plan->tiles_x = tx_n;
+    plan->n_layers = n;
+
+    /* the tensors read from outside, in order of first use */
+    int32_t n_ext = 0, cap = 0;
+    for (int32_t i = first; i <= last; i++) cap += w->layers[i].n_inputs;
+    plan->layer = calloc((size_t)n, sizeof *plan->layer);
+    plan->input = calloc((size_t)(cap ? cap : 1), sizeof *plan->input);
+    int32_t *slot = malloc(sizeof *slot * (size_t)(cap ? cap : 1)); /* per (layer, input): ext index or -1 */
+    /* intervals: per layer of the group, then per outside tensor, ty_n row intervals then tx_n
+     * column intervals; then a sort scratch */
+    int32_t per = ty_n + tx_n, tmax = ty_n > tx_n ? ty_n : tx_n;
+    iv *v = malloc(sizeof *v * ((size_t)(n + cap) * per + per + tmax));
+    if (!plan->layer || !plan->input || !slot || !v) {
+        free(slot);
+        free(v);
+        df_tile_plan_free(plan);
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
+    }
+    for (int32_t i = first, k = 0; i <= last; i++)
+        for (int32_t j = 0; j < w->layers[i].n_inputs; j++, k++) {
+            int32_t p = w->layers[i].inputs[j], e = -1;
+            slot[k] = -1;
+            if (p >= first) continue;
+            for (int32_t q = 0; q < n_ext; q++)
+                if (plan->input[q].producer == p) e = q;
+            if (e < 0) {
+                e = n_ext++;
+                plan->input[e].producer = p;
+                plan->input[e].first_use = i;
+                plan->input[e].elems = p >= 0 ? df_layer_out_elems(&w->layers[p])
+                                              : (int64_t)w->layers[i].C * w->layers[i].Y * w->layers[i].X;
+            }
+            plan->input[e].last_use = i;
+            slot[k] = e;
+        }
+    plan->n_inputs = n_ext;
+    iv *ext = v + (size_t)n * per, *map_tmp = ext + (size_t)cap * per, *scratch = map_tmp + per;
+    for (size_t i = 0; i < (size_t)(n + cap) * per; i++) v[i] = (iv){0, 0};
+
+    for (int32_t ty = 0; ty < ty_n; ty++)
+        v[(size_t)(n - 1) * per + ty] = (iv){ty * rows, ty * rows + rows > L->P ? L->P : ty * rows + rows};
+    for (int32_t tx = 0; tx < tx_n; tx++)
+        v[(size_t)(n - 1) * per + ty_n + tx] = (iv){tx * cols, tx * cols + cols > L->Q ? L->Q : tx * cols + cols};
+
+    /* slot offsets of each layer's inputs (slot[] is in layer order) */
+    int32_t kbase = cap;
+    for (int32_t li = n - 1; li >= 0; li--) {
+        int32_t idx = first + li;
+        const df_layer *l = &w->layers[idx];
+        kbase -= l->n_inputs;
+        iv *r = v + (size_t)li * per, *c = r + ty_n;
+        df_tile_layer *tl = &plan->layer[li];
+        /* every output is produced whole across the tiles (fill_cover): what its consumers in the
+         * group need, the rest given to the nearest tile; no consumer in the group: an even share */
+        fill_cover(r, ty_n, l->P);
+        fill_cover(c, tx_n, l->Q);
+        iv_stats rs = stats_of(r, ty_n, scratch), cs = stats_of(c, tx_n, scratch);
+        int64_t K = l->K, read;
+        tl->max_rows = rs.max;
+        tl->max_cols = cs.max;
+        tl->max_out_elems = (int64_t)rs.max * cs.max * K;
+        tl->out_elems = (int64_t)l->P * l->Q * K;
+        region_counts(mode, rs, cs, K, &read, &tl->cache_elems);
+        tl->computed_elems = read;
+        tl->reused_elems = rs.sum * cs.sum * K - read;
+        /* its inputs: hull into the producers' regions, inside the group or outside */
+        for (int32_t j = 0; j < l->n_inputs; j++) {
+            int32_t p = l->inputs[j];
+            const df_layer *prod = p >= 0 ? &w->layers[p] : NULL;
+            int32_t in_r, in_c;
+            int64_t ch;
+            in_plane(w, l, j, &in_r, &in_c, &ch);
+            int whole = 0;
+            iv *er = map_tmp, *ec = map_tmp + ty_n;
+            for (int32_t t = 0; t < ty_n; t++) er[t] = map_interval(l, j, prod, 0, r[t], in_r, l->P, &whole);
+            for (int32_t t = 0; t < tx_n; t++) ec[t] = map_interval(l, j, prod, 1, c[t], in_c, l->Q, &whole);
+            if (whole) tl->whole_input = 1;
+            iv *pr = p >= first ? v + (size_t)(p - first) * per : ext + (size_t)slot[kbase + j] * per, *pc = pr + ty_n;
+            for (int32_t t = 0; t < ty_n; t++) pr[t] = iv_hull(pr[t], er[t]);
+            for (int32_t t = 0; t < tx_n; t++) pc[t] = iv_hull(pc[t], ec[t]);
+        }
+    }
+    for (int32_t e = 0; e < n_ext; e++) {
+        df_tile_input *in = &plan->input[e];
+        iv *er = ext + (size_t)e * per, *ec = er + ty_n;
+        int32_t pr = in->producer >= 0 ? w->layers[in->producer].P : w->layers[in->first_use].Y;
+        int32_t pc = in->producer >= 0 ? w->layers[in->producer].Q : w->layers[in->first_use].X;
+        /* read whole over the tiles, like the plain group does (a strided reader's skipped rows too) */
+        fill_cover(er, ty_n, pr);
+        fill_cover(ec, tx_n, pc);
+        iv_stats rs = stats_of(er, ty_n, scratch), cs = stats_of(ec, tx_n, scratch);
+        int64_t plane = (int64_t)pr * pc;
+        int64_t ch = plane > 0 ? in->elems / plane : 1;
+        in->max_elems = (int64_t)rs.max * cs.max * ch;
+        region_counts(mode, rs, cs, ch, &in->read_elems, &in->cache_elems);
+    }
+    free(slot);
+    free(v);
+    return DF_OK;
+}
+
+static int cmp_desc(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x < y) - (x > y);
+}
+
+int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out) {
+    if (n < 1 || max_out < 1 || !out) return 0;
+    /* every divisor and power of two of n (at most 2*sqrt(n) + 31 values), largest first */
+    int32_t cap = 64;
+    int32_t all[64], m = 0;
+    for (int64_t d = 1; d * d <= n && m < cap - 2; d++)
+        if (n % d == 0) {
+            all[m++] = (int32_t)d;
+            if (d * d != n) all[m++] = (int32_t)(n / d);
+        }
+    for (int64_t p = 1; p < n && m < cap; p *= 2) all[m++] = (int32_t)p;
+    qsort(all, (size_t)m, sizeof *all, cmp_desc);
+    int32_t u = 0;
+    for (int32_t i = 0; i < m; i++)
+        if (u == 0 || all[i] != all[u - 1]) all[u++] = all[i];
+    if (u <= max_out) {
+        memcpy(out, all, sizeof *out * (size_t)u);
+        return u;
+    }
+    /* keep max_out spread over the sorted list, always n and the smallest */
+    for (int32_t i = 0; i < max_out; i++) out[i] = all[max_out > 1 ? (int64_t)i * (u - 1) / (max_out - 1) : 0];
+    return max_out;
+}

@@ -606,6 +606,7 @@ START_TEST(test_vector_types_json_and_cost) {
         ck_assert_int_eq(w2.layers[i].Q, w.layers[i].Q);
         ck_assert_int_eq(df_layer_macs(&w2.layers[i]), df_layer_macs(&w.layers[i]));
     }
+    df_workload_free(&w2);
     /* an op on a type without ops, P on a conv */
     j = json_loads("{\"layers\": [{\"type\": \"conv\", \"op\": \"relu\", \"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, &je);
     ck_assert_int_eq(df_workload_from_json(j, "", 0, &w2, &e), DF_EINVAL);

@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #define DF_VERSION "0.1.0"
@@ -38,6 +39,12 @@ void df_err_clear(df_err *err);
 int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char *df_status_name(int code);
+
+/* The one formatter of every failure record (df_err here, df_fail in the answer layer, the daemon's
+ * problems): copies pointer ("" when NULL) into ptr_dst and the printf-style message into msg_dst,
+ * both truncated to their sizes and always terminated. */
+void df_record_vset(char *ptr_dst, size_t ptr_size, char *msg_dst, size_t msg_size, const char *pointer,
+                    const char *fmt, va_list ap);
 
 /* Parses a byte size: "524288", "512KiB", "512K", "512KB", "4MiB", "4M", "1GiB", "1.5MiB". Binary units
  * only, case-insensitive: K = KB = KiB = 1024 bytes, M = MB = MiB = 2^20, G = GB = GiB = 2^30.

@@ -22,12 +22,17 @@ void df_err_clear(df_err *err) {
 int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) {
     if (!err) return code;
     err->code = code;
-    snprintf(err->pointer, sizeof err->pointer, "%s", pointer ? pointer : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, pointer, fmt, ap);
     va_end(ap);
     return code;
+}
+
+void df_record_vset(char *ptr_dst, size_t ptr_size, char *msg_dst, size_t msg_size, const char *pointer,
+                    const char *fmt, va_list ap) {
+    snprintf(ptr_dst, ptr_size, "%s", pointer ? pointer : "");
+    vsnprintf(msg_dst, msg_size, fmt, ap);
 }
 
 const char *df_status_name(int code) {

@@ -15,10 +15,9 @@ void df_fail_clear(df_fail *f) {
 int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...) {
     if (!f) return -1;
     f->kind = kind;
-    snprintf(f->pointer, sizeof f->pointer, "%s", pointer ? pointer : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->detail, sizeof f->detail, fmt, ap);
+    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
     va_end(ap);
     return -1;
 }

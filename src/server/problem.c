@@ -50,10 +50,9 @@ void srv_fail_clear(srv_fail *f) {
 int srv_fail_set(srv_fail *f, srv_problem kind, const char *pointer, const char *fmt, ...) {
     if (!f) return -1;
     f->kind = kind;
-    snprintf(f->pointer, sizeof f->pointer, "%s", pointer ? pointer : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(f->detail, sizeof f->detail, fmt, ap);
+    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -32,7 +32,7 @@ if [ "$(id -u)" != 0 ]; then echo "fresh: needs root (debootstrap, chroot, mount
 case "$which" in run|test|both) ;; *) echo "usage: $0 [run|test|both]" >&2; exit 2 ;; esac
 
 # --- the README's two commands: the indented code lines of its "## The two commands" section -----
-mapfile -t CMDS < <(awk '/^## /{sec=($0 ~ /^## The two commands/)} sec && /^    [^ ]/{sub(/^    /,""); print}' "$SRC/README.md")
+mapfile -t CMDS < <(bash "$SRC/tests/tools/readme_commands.sh" "$SRC/README.md")
 if [ "${#CMDS[@]}" -ne 2 ]; then
     not_ok "README's two-commands section has ${#CMDS[@]} command lines, want 2"; finish
 fi

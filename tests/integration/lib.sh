@@ -11,6 +11,8 @@
 #   ok DESC / not_ok DESC / check DESC CMD...   TAP-ish lines "ok - ..." / "not ok - ..."
 #   has REGEX [FILE]              grep -Eq in $TMP/body (or FILE)
 #   header NAME                   a response header's value from $TMP/headers
+#   need_storm                    sets STORM to the load generator (tests/stress/storm.c: the plain
+#                                 build's under the sanitizer pass) or stops the script naming the target
 #   finish SUITE                  prints "SUITE: N passed, M failed"; exit status 1 when M > 0
 # DAEMON_PREFIX (e.g. "valgrind --error-exitcode=99") runs the daemon under a tool; its pid is still
 # the daemon's. Everything started here is killed by pid in the EXIT trap, and $TMP is removed.
@@ -24,6 +26,15 @@ if [ ! -x "$DAEMON" ]; then
     echo "daemon: $DAEMON not found (run make first)" >&2
     exit 1
 fi
+need_storm() {
+    STORM=${STORM:-$BUILD/stress/storm}
+    # the sanitizer build's daemon is exercised too; the load generator itself is the plain one
+    [ -x "$STORM" ] || STORM=build/stress/storm
+    if [ ! -x "$STORM" ]; then
+        echo "storm: $STORM not found (make $BUILD/stress/storm)" >&2
+        exit 1
+    fi
+}
 TMP=$(mktemp -d)
 declare -A DPID=() DPORT=() DLOG=()
 BGPIDS=()

@@ -14,12 +14,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-STORM=${STORM:-$BUILD/stress/storm}
-[ -x "$STORM" ] || STORM=build/stress/storm
-if [ ! -x "$STORM" ]; then
-    echo "storm: $STORM not found (make $BUILD/stress/storm)" >&2
-    exit 1
-fi
+need_storm
 export OPENBLAS_NUM_THREADS=1
 now_ms() { date +%s%3N; }
 field() { sed -nE "s/.* $1=([0-9.]+).*/\1/p" <<<"$2"; }

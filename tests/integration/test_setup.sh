@@ -15,7 +15,7 @@ ok() { echo "ok - $1"; pass=$((pass + 1)); }
 bad() { echo "not ok - $1"; fail=$((fail + 1)); }
 
 # --- the README's two commands -------------------------------------------------------------------
-mapfile -t CMDS < <(awk '/^## /{sec=($0 ~ /^## The two commands/)} sec && /^    [^ ]/{sub(/^    /,""); print}' README.md)
+mapfile -t CMDS < <(bash tests/tools/readme_commands.sh README.md)
 [ "${#CMDS[@]}" -eq 2 ] && ok "README's two-commands section has two command lines" || bad "README has ${#CMDS[@]} command lines there"
 ci=$(grep -vE '^\s*(#|$|set |cd )' .ci/run | head -1)
 [ "$ci" = "${CMDS[1]:-}" ] && ok ".ci/run first runs exactly the README's test command ($ci)" ||

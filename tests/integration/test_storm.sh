@@ -10,13 +10,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-STORM=${STORM:-$BUILD/stress/storm}
-# the sanitizer build's daemon is exercised too; the load generator itself is the plain one
-[ -x "$STORM" ] || STORM=build/stress/storm
-if [ ! -x "$STORM" ]; then
-    echo "storm: $STORM not found (make $BUILD/stress/storm)" >&2
-    exit 1
-fi
+need_storm
 N=${STORM_REQUESTS:-10000}
 export OPENBLAS_NUM_THREADS=1
 

@@ -9,7 +9,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
 . "$HERE/../integration/lib.sh"
-STORM=${STORM:-$BUILD/stress/storm}
+need_storm
 N=${HOLD_CONNECTIONS:-1000}
 export OPENBLAS_NUM_THREADS=1
 

@@ -7,7 +7,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
 . "$HERE/../integration/lib.sh"
-STORM=${STORM:-$BUILD/stress/storm}
+need_storm
 export OPENBLAS_NUM_THREADS=1
 
 daemon_start q --workers 1 --queue-depth 4

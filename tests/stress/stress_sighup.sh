@@ -8,7 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
 . "$HERE/../integration/lib.sh"
-STORM=${STORM:-$BUILD/stress/storm}
+need_storm
 export OPENBLAS_NUM_THREADS=1
 
 cp "$HERE/../../weights/dnnfuser.weights" "$TMP/w.weights"

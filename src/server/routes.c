@@ -581,6 +581,18 @@ static int h_healthz(srv *s, srv_req *r, srv_reply *out) {
     return SRV_ROUTE_REPLY;
 }
 
+static const char livez_body[] = "{\"status\":\"live\"}";
+
+/* Liveness (restart me or not): the HTTP thread answers and the work loop's thread runs (or it was
+ * stopped on purpose: draining). Never about load or weights: that is /readyz. */
+static int h_livez(srv *s, srv_req *r, srv_reply *out) {
+    if (!atomic_load(&s->draining) && !srv_batcher_alive(s->batcher))
+        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running: restart the daemon");
+    else
+        reply_persistent(out, livez_body, sizeof livez_body - 1);
+    return SRV_ROUTE_REPLY;
+}
+
 static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
     if (atomic_load(&s->draining)) {
         reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down");
@@ -631,6 +643,7 @@ static const srv_route routes[] = {
     {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets},
     {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info},
     {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz},
+    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez},
     {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz},
     {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics},
 };

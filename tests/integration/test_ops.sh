@@ -55,7 +55,9 @@ else not_ok "log line: $line"; fi
 
 # --- /livez ------------------------------------------------------------------------------------
 req a GET /livez
-[ "$code" = 200 ] && has '"status":"live"' && ok "/livez 200" || not_ok "/livez $code"
+JT=$BUILD/tools/jsontool
+[ "$code" = 200 ] && has '"status":"live"' && { [ ! -x "$JT" ] || "$JT" schema "$HERE/../../api/openapi.yaml" Health "$TMP/body"; } \
+    && ok "/livez 200, a Health object" || not_ok "/livez $code"
 req a HEAD /livez
 [ "$code" = 200 ] && ok "HEAD /livez 200" || not_ok "HEAD /livez $code"
 

@@ -64,8 +64,8 @@ drain=$(sed -nE 's/^drain-timeout-ms = ([0-9]+)$/\1/p' "$TMP/k8s.print")
 [ -n "$grace" ] && [ -n "$prestop" ] && [ -n "$drain" ] && [ $((grace * 1000)) -gt $((prestop * 1000 + drain)) ] \
     && ok "deploy/k8s: terminationGracePeriodSeconds $grace > preStop ${prestop}s + drain ${drain} ms" \
     || not_ok "deploy/k8s: grace '$grace' vs preStop '$prestop' s + drain '$drain' ms"
-grep -q 'path: /healthz' "$K8S" && grep -q 'path: /readyz' "$K8S" && ok "deploy/k8s: liveness /healthz, readiness /readyz" \
-    || not_ok "deploy/k8s: probes are not /healthz and /readyz"
+grep -q 'path: /livez' "$K8S" && grep -q 'path: /readyz' "$K8S" && ok "deploy/k8s: liveness /livez, readiness /readyz" \
+    || not_ok "deploy/k8s: probes are not /livez and /readyz"
 
 # --- two instances ---------------------------------------------------------------------------------
 daemon_start a --workers 2 --mhd-threads 2

@@ -540,8 +540,8 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
             putf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#555\"/>", xc, MAP_PB, xc,
                  MAP_PB + (named ? 4 : 2));
             if (!named) continue;
-            putf(out, "<text class=\"lname\" transform=\"translate(%.2f %.1f) rotate(-55)\" text-anchor=\"end\">", xc + 3,
-                 MAP_PB + 10);
+            putf(out, "<text class=\"lname\" transform=\"translate(%.2f %.1f) rotate(-55)\" text-anchor=\"end\">",
+                 xc + 3, MAP_PB + 10);
             put_esc(out, w->layers[i].name, 24);
             puts_(out, "</text>\n");
         }
@@ -562,8 +562,9 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         }
     }
     if (names && name_step > 1)
-        snprintf(line, sizeof line, "layer (execution order, %d layers; every %d%s name shown, hover a bar for the others)",
-                 L, name_step, name_step == 2 ? "nd" : name_step == 3 ? "rd" : "th");
+        snprintf(line, sizeof line,
+                 "layer (execution order, %d layers; every %d%s name shown, hover a bar for the others)", L,
+                 name_step, name_step == 2 ? "nd" : name_step == 3 ? "rd" : "th");
     else
         snprintf(line, sizeof line, "layer (execution order, %d layer%s)%s", L, L == 1 ? "" : "s",
                  names ? "" : "; hover a bar for its name and footprint");
@@ -696,8 +697,10 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
         double rel = 100.0 * (mx - mn) / mx;
         snprintf(buf, sizeof buf, "the %s values span %.*f%% (%s .. %s); the axis does not start at 0", label,
                  rel < 1 ? 2 : 1, rel, lo_s, hi_s);
-        text(b, SW_PR - 8, top + 16, "class=\"span\" text-anchor=\"end\" font-size=\"12\" fill=\"#8a4b00\" stroke=\"#fff\" "
-             "stroke-width=\"3\" paint-order=\"stroke\"", buf, 0);
+        text(b, SW_PR - 8, top + 16,
+             "class=\"span\" text-anchor=\"end\" font-size=\"12\" fill=\"#8a4b00\" stroke=\"#fff\" "
+             "stroke-width=\"3\" paint-order=\"stroke\"",
+             buf, 0);
     }
     /* vertical grid at the x ticks is drawn by the caller; the lines: */
     int markers = n <= 80;
@@ -770,8 +773,9 @@ static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa
     double x = ax_map(xa, (double)o->budgets[k]);
     char bs[32], line[200];
     df_format_size(o->budgets[k], bs, sizeof bs);
-    snprintf(line, sizeof line, "knee %s: %.0f%% of the latency gain of the sweep reached; more memory buys the last %.0f%%",
-             bs, 100 - KNEE_TOL * 100, KNEE_TOL * 100);
+    snprintf(line, sizeof line,
+             "knee %s: %.0f%% of the latency gain of the sweep reached; more memory buys the last %.0f%%", bs,
+             100 - KNEE_TOL * 100, KNEE_TOL * 100);
     puts_(b, "<g id=\"knee\">");
     title(b, line);
     putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "

@@ -36,7 +36,8 @@ extern char **environ;
 static void on_change(void *ctx, const srv_conf_opt *o, const char *old_value, const char *new_value, int applied) {
     srv *s = ctx;
     if (applied)
-        srv_log(&s->log, SRV_LOG_INFO, "config_change", "key=%s old=%s new=%s", o->name, SRV_LOGV(old_value), SRV_LOGV(new_value));
+        srv_log(&s->log, SRV_LOG_INFO, "config_change", "key=%s old=%s new=%s", o->name, SRV_LOGV(old_value),
+                SRV_LOGV(new_value));
     else
         srv_log(&s->log, SRV_LOG_WARN, "config_change", "key=%s old=%s new=%s applied=no reason=restart_required",
                 o->name, SRV_LOGV(old_value), SRV_LOGV(new_value));

@@ -242,8 +242,8 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
         {SRV_PROC_VSIZE, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", 0},
         {SRV_PROC_FDS, "process_open_fds", "gauge", "Number of open file descriptors.", 0},
         {SRV_PROC_MAXFDS, "process_max_fds", "gauge", "Maximum number of open file descriptors.", 0},
-        {SRV_PROC_START, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
-         2},
+        {SRV_PROC_START, "process_start_time_seconds", "gauge",
+         "Start time of the process since unix epoch in seconds.", 2},
     };
     const double pv[] = {ps.cpu_seconds, ps.resident_bytes, ps.virtual_bytes, ps.open_fds, ps.max_fds,
                          ps.start_time_seconds};

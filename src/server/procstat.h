@@ -17,7 +17,10 @@ typedef struct {
     unsigned have; /* bit i: field i above was read */
 } srv_procstat;
 
-enum { SRV_PROC_CPU = 1, SRV_PROC_RSS = 2, SRV_PROC_VSIZE = 4, SRV_PROC_FDS = 8, SRV_PROC_MAXFDS = 16, SRV_PROC_START = 32 };
+enum {
+    SRV_PROC_CPU = 1, SRV_PROC_RSS = 2, SRV_PROC_VSIZE = 4, SRV_PROC_FDS = 8, SRV_PROC_MAXFDS = 16,
+    SRV_PROC_START = 32
+};
 
 /* Reads what it can of the calling process; returns p->have (0 = nothing could be read). */
 unsigned srv_procstat_read(srv_procstat *p);

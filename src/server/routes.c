@@ -200,7 +200,7 @@ static void task_run(srv_job *j) {
     }
     json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
-    if (t->svg) { /* the rendering hook: the picture of the reply just built */
+    if (t->svg) { /* the rendering hook: the picture of the answers just kept (svg_keep) */
         if (t->kind == TASK_MAP) srv_svg_map(&t->map, &t->svg_answer, &t->body, &t->len, &t->fail);
         else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
         json_decref(out);

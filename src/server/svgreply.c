@@ -138,8 +138,8 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
             EN(s_answer, k) = p->answer.energy_pj;
         }
         const char *path = p->path;
-        int own = path[0] && (strcmp(path, df_request_solver_name(solver)) == 0 ||
-                              (solver == DF_SOLVER_AUTO && (strcmp(path, "exact") == 0 || strcmp(path, "transformer") == 0)));
+        int auto_own = solver == DF_SOLVER_AUTO && (strcmp(path, "exact") == 0 || strcmp(path, "transformer") == 0);
+        int own = path[0] && (strcmp(path, df_request_solver_name(solver)) == 0 || auto_own);
         if (path[0] && !own) {
             other_paths++;
             snprintf(other, sizeof other, "%s", path);

@@ -764,9 +764,10 @@ int32_t df_svg_knee(int32_t n, const int64_t *budgets, const double *values, dou
 }
 
 /* The knee of the optimum's latency (series 1, else 0): a dashed line through both panels at that
- * budget and a label saying what it means. */
+ * budget (label 0: drawn under the panels' lines and texts) and a label saying what it means
+ * (label 1: drawn over them). */
 static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa, double t1, double b1, double t2,
-                       double b2) {
+                       double b2, int label) {
     int32_t s = o->n_series > 1 ? 1 : 0;
     int32_t k = df_svg_knee(o->n_points, o->budgets, o->series[s].latency_s, KNEE_TOL);
     if (k < 0) return;
@@ -776,13 +777,17 @@ static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa
     snprintf(line, sizeof line,
              "knee %s: %.0f%% of the latency gain of the sweep reached; more memory buys the last %.0f%%", bs,
              100 - KNEE_TOL * 100, KNEE_TOL * 100);
-    puts_(b, "<g id=\"knee\">");
-    title(b, line);
-    putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
-            "stroke-dasharray=\"4 3\"/>", x, t1, x, b1);
-    putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
-            "stroke-dasharray=\"4 3\"/>\n", x, t2, x, b2);
+    if (!label) {
+        puts_(b, "<g id=\"knee\">");
+        title(b, line);
+        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+                "stroke-dasharray=\"4 3\"/>", x, t1, x, b1);
+        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+                "stroke-dasharray=\"4 3\"/></g>\n", x, t2, x, b2);
+        return;
+    }
     int right = x + 8 + text_width(line, 12) < SW_PR;
+    puts_(b, "<g id=\"knee-label\">");
     text(b, right ? x + 6 : x - 6, t1 + 34,
          right ? "text-anchor=\"start\" font-size=\"12\" font-weight=\"bold\" fill=\"#2e7d32\" stroke=\"#fff\" "
                  "stroke-width=\"3\" paint-order=\"stroke\""
@@ -938,9 +943,10 @@ int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err) {
          "on-chip budget (log scale; ticks below the panels mark the budgets run)", 0);
     puts_(out, "</g>\n");
 
+    if (!o->no_knee) sweep_knee(out, o, &xa, t1, b1, t2, b2, 0);
     sweep_panel(out, o, ord, &xa, t1, b1, 0, "latency");
     sweep_panel(out, o, ord, &xa, t2, b2, 1, "energy");
-    if (!o->no_knee) sweep_knee(out, o, &xa, t1, b1, t2, b2);
+    if (!o->no_knee) sweep_knee(out, o, &xa, t1, b1, t2, b2, 1);
     puts_(out, "</svg>\n");
     free(ord);
     if (out->oom) return df_err_set(err, DF_ENOMEM, NULL, "out of memory rendering the SVG");

@@ -150,6 +150,15 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 -H 'Content-Type: 
 [ "$code" = 200 ] && has '"feasible":true' && ok "POST /v1/map through nginx on 127.0.0.1:$NPORT" \
     || not_ok "POST /v1/map through nginx: $code"
 
+# one request id end to end: nginx's own $request_id when the client sent none, the client's otherwise
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 "http://127.0.0.1:$NPORT/v1/info" || true
+rid=$(sed -nE 's/^X-Request-Id: ([^\r]*)\r?$/\1/ip' "$TMP/hdr" | head -1)
+[[ "$rid" =~ ^[0-9a-f]{32}$ ]] && ok "through nginx a request gets nginx's request id ($rid)" \
+    || not_ok "request id through nginx: '$rid'"
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 -H 'X-Request-Id: client-7.a' "http://127.0.0.1:$NPORT/v1/info" || true
+rid=$(sed -nE 's/^X-Request-Id: ([^\r]*)\r?$/\1/ip' "$TMP/hdr" | head -1)
+[ "$rid" = client-7.a ] && ok "a client's X-Request-Id passes nginx and comes back" || not_ok "client id through nginx: '$rid'"
+
 # --- nginx's own errors are problem+json (RFC 9457), like the daemon's ------------------------------
 # problem_check NAME WANT_CODE CURL_ARGS...: nginx answers WANT_CODE as application/problem+json
 problem_check() {

@@ -5,13 +5,18 @@
  * is XML-escaped, invalid UTF-8 and control characters replaced, so the output is well-formed XML
  * whatever a client sends.
  *
- *   df_svg_map    one mapping: layers along x, fusion groups as coloured bands labelled with their
- *                 micro-batch, a bar per layer of the bytes live on chip (weights and activations,
- *                 linear y axis in bytes, right axis in % of the budget) against a horizontal budget
- *                 line; the gain over layer-by-layer (speedup, DRAM) in the title.
+ *   df_svg_map    one mapping: layers along x (named under the axis when the names fit, every 2nd
+ *                 when they fit only so, numbered otherwise), fusion groups as coloured bands
+ *                 labelled with their micro-batch and latency (a time, or a share of the total where
+ *                 a time does not fit), a bar per layer of the bytes live on chip (weights and
+ *                 activations, linear y axis in bytes from 0, right axis in % of the budget) against a
+ *                 horizontal budget line; the gain over layer-by-layer (speedup, DRAM) in the title.
  *   df_svg_sweep  a budget sweep: on-chip budget on a log x axis, two panels (latency, energy),
  *                 one line per series; a missing (infeasible) point is a gap in its line, and budgets
- *                 where no series has a point are shaded. */
+ *                 where no series has a point are shaded. The knee of the optimum (series 1, else 0)
+ *                 is marked (df_svg_knee). A linear y axis spans at least 5% of its largest value and,
+ *                 when it does not start at 0, the panel says how far the values really move (a 0.2%
+ *                 change is a small step labelled "span 0.20%", not a cliff). */
 #ifndef DNNFUSER_SVG_H
 #define DNNFUSER_SVG_H
 
@@ -59,7 +64,14 @@ typedef struct {
     const int64_t *budgets;       /* [n_points] bytes > 0, any order (drawn sorted) */
     int32_t n_series;             /* 1..DF_SVG_MAX_SERIES */
     const df_svg_series *series;
+    int no_knee;                  /* 1: do not mark the knee */
 } df_svg_sweep_opts;
+
+/* The knee of one series: the index of the smallest budget from which every larger budget's value
+ * is within tol (e.g. 0.1) of the series' whole range above its best (smallest) value: 90% of what
+ * more on-chip memory can gain is reached there. -1 when fewer than 3 points have values, or the
+ * values move by less than 0.5% (no knee worth marking). values: NaN or <= 0 = no point. */
+int32_t df_svg_knee(int32_t n, const int64_t *budgets, const double *values, double tol);
 
 /* Replaces out's content with the sweep picture. DF_EINVAL on bad options, DF_ENOMEM. */
 int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err);

@@ -3,6 +3,7 @@
  * 2 when the file is malformed. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -17,7 +18,7 @@ static const char usage[] =
     "\n"
     "  -w, --workload NAME|FILE  the workload, in place of the file's\n"
     "      --objective OBJ   objective for the layer-by-layer comparison [the file's, else latency]\n"
-    "      --json            print the result as one JSON object\n"
+    "      --json            print the API's answer: the JSON POST /v1/evaluate replies for the same request\n"
     "      --svg FILE        also write a picture of the mapping (bars over the budget in red)\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -62,6 +63,49 @@ static int eval_workload(const char *path, const json_t *doc, const char *given,
         return cli_fail(CLI_EXIT_USAGE, "%s: \"workload\" must be a zoo name or a workload object (at /workload)", path);
     df_err e;
     if (df_workload_from_json(wj, "/workload", DF_DEFAULT_MAX_LAYERS, w, &e)) return cli_fail_err(path, &e);
+    return 0;
+}
+
+/* --json: the API's /v1/evaluate reply, made by the library from the request the daemon would get:
+ * the file's fields, with the workload as this command resolved it (-w or a map answer's summary:
+ * the zoo name, or the workload object) and the objective of --objective. */
+static int eval_json(const json_t *doc, const char *given, const df_workload *w, int zoo,
+                     df_objective obj) {
+    static const char *const keep[] = {"hardware", "budget", "batch", "seq_len", "groups", NULL};
+    json_t *req = json_object();
+    if (!req) return cli_fail(CLI_EXIT_FAILED, "out of memory");
+    for (int i = 0; keep[i]; i++) {
+        json_t *v = json_object_get(doc, keep[i]);
+        if (v) json_object_set(req, keep[i], v);
+    }
+    const json_t *wj = json_object_get(doc, "workload");
+    json_t *wv;
+    if (zoo) /* by name, as the daemon would be asked */
+        wv = json_string(given ? given : json_is_string(wj) ? json_string_value(wj)
+                                                             : json_string_value(json_object_get(wj, "name")));
+    else if (!given && json_is_object(wj))
+        wv = json_incref((json_t *)wj);
+    else /* a workload or ONNX file: its layers */
+        wv = df_workload_to_json(w);
+    json_object_set_new(req, "workload", wv);
+    json_object_set_new(req, "objective", json_string(df_objective_name(obj)));
+    df_request_limits lim;
+    df_request_limits_default(&lim);
+    df_eval_request ev;
+    df_fail f;
+    if (df_eval_request_parse(req, &lim, &ev, &f)) {
+        json_decref(req);
+        return cli_fail_answer(&f);
+    }
+    json_decref(req);
+    json_t *j = df_eval_json(&ev, &f);
+    df_eval_request_free(&ev);
+    if (!j) return cli_fail_answer(&f);
+    char *text = df_answer_dumps(j, 1);
+    json_decref(j);
+    if (!text) return cli_fail(CLI_EXIT_FAILED, "out of memory building the JSON answer");
+    printf("%s\n", text);
+    free(text);
     return 0;
 }
 
@@ -140,10 +184,7 @@ int cmd_eval(int argc, char **argv) {
     ref = cli_workload_ref(&w, zoo, (int32_t)seq_len);
     cli_report r = {.net = net, .workload_ref = ref, .solver = "eval", .objective = obj, .sol = &sol, .base = &base};
     if (o.json) {
-        json_t *j = cli_report_json(&r);
-        rc = cli_print_json(stdout, j);
-        json_decref(j);
-        if (rc) goto out;
+        if ((rc = eval_json(doc, o.workload, &w, zoo, obj))) goto out;
     } else {
         cli_print_report(stdout, &r);
     }

@@ -177,6 +177,41 @@ static char *trim(char *s) {
     return s;
 }
 
+/* The closing quote of a quoted value val[0..vl) is itself escaped ("a\\"): no closing quote. */
+static int escaped_quote_at_end(const char *val, size_t vl) {
+    size_t bs = 0;
+    for (size_t i = vl - 1; i > 1 && val[i - 1] == '\\'; i--) bs++;
+    return bs % 2 == 1;
+}
+
+/* In place: \" -> " and \\ -> \ (a quoted value's escapes); other backslashes stay. */
+static void unescape(char *s) {
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
+        *w++ = *p;
+    }
+    *w = '\0';
+}
+
+/* A value as srv_config_print writes it: bare, or in double quotes (with \" and \\) when it holds
+ * a '#', a '"', a backslash or leading/trailing blanks, which the reader would otherwise change. */
+static void print_value(FILE *f, const char *v) {
+    size_t n = strlen(v);
+    int quote = n > 0 && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]));
+    for (const char *p = v; *p && !quote; p++) quote = *p == '#' || *p == '"' || *p == '\\';
+    if (!quote) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 /* srv_config_load_file, also describing the file in *info (may be NULL). */
 static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info, char *err, size_t errlen) {
     srv_conf_file_info dummy;
@@ -203,10 +238,12 @@ static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info
             rc = -1;
             break;
         }
-        /* a '#' starts a comment unless it is inside double quotes */
+        /* a '#' starts a comment unless it is inside double quotes (where a backslash escapes '"' and
+         * itself: srv_config_print writes such values so they read back) */
         int quoted = 0;
         for (char *p = line; *p; p++) {
-            if (*p == '"') quoted = !quoted;
+            if (quoted && *p == '\\' && p[1]) p++;
+            else if (*p == '"') quoted = !quoted;
             else if (*p == '#' && !quoted) {
                 *p = '\0';
                 break;
@@ -223,9 +260,10 @@ static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
         size_t vl = strlen(val);
-        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"' && !escaped_quote_at_end(val, vl)) {
             val[vl - 1] = '\0';
             val++;
+            unescape(val);
         }
         const srv_conf_opt *o = srv_config_find(key);
         if (!*key) {
@@ -403,7 +441,9 @@ void srv_config_print(FILE *f, const srv_config *cfg) {
     for (size_t i = 0; i < N_OPTS; i++) {
         char v[SRV_CONFIG_PATH_MAX + 8];
         srv_config_format(cfg, &table[i], v, sizeof v);
-        fprintf(f, "%s%s = %s\n", table[i].in_file ? "" : "# ", table[i].name, v);
+        fprintf(f, "%s%s = ", table[i].in_file ? "" : "# ", table[i].name);
+        print_value(f, v);
+        fputc('\n', f);
     }
 }
 

@@ -21,7 +21,7 @@
 #include "connguard.h"
 #include "routes.h"
 
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10)) /* as every answer (DF_ANSWER_JSON_FLAGS): one precision */
 
 struct srv_http {
     struct MHD_Daemon *d;
@@ -233,8 +233,10 @@ static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
     srv_routes(&n);
     srv_metrics_request(&s->metrics, r->route >= 0 ? r->route : n, rep->status, secs);
     srv_log_level lvl = rep->status >= 500 ? SRV_LOG_WARN : rep->status >= 400 ? SRV_LOG_INFO : SRV_LOG_DEBUG;
-    srv_log(&s->log, lvl, "request", "id=%s method=%s path=%s status=%d ms=%.3f bytes=%zu", r->id_str, r->method_str,
-            r->path, rep->status, secs * 1e3, rep->len);
+    char qid[SRV_REQID_MAX + 8], qm[48], qp[2 * sizeof r->path];
+    srv_log(&s->log, lvl, "request", "id=%s method=%s path=%s status=%d ms=%.3f bytes=%zu",
+            srv_log_value(r->id_str, qid, sizeof qid), srv_log_value(r->method_str, qm, sizeof qm),
+            srv_log_value(r->path, qp, sizeof qp), rep->status, secs * 1e3, rep->len);
     return ret;
 }
 
@@ -274,11 +276,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->t0 = srv_now_ms();
         r->id = atomic_fetch_add(&s->next_id, 1) + 1;
-        snprintf(r->id_str, sizeof r->id_str, "%llu", (unsigned long long)r->id);
+        srv_reqid_make(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), s->instance, r->id,
+                       r->id_str, sizeof r->id_str);
         r->url = url;
         snprintf(r->path, sizeof r->path, "%s", url ? url : "");
-        for (char *p = r->path; *p; p++) /* the access log is one line of printable text */
-            if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) *p = '?';
+        for (char *p = r->path; *p; p++) /* printable ASCII (the 404 detail is JSON); the log quotes it */
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
         snprintf(r->method_str, sizeof r->method_str, "%s", method ? method : "?");
         for (char *p = r->method_str; *p; p++)
             if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) *p = '?';
@@ -328,8 +331,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     srv *s = cls;
     srv_req *r = *con_cls;
     if (!r) return;
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        srv_log(&s->log, SRV_LOG_DEBUG, "request_end", "id=%s code=%d answered=%d", r->id_str, (int)toe, r->answered);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        char qid[SRV_REQID_MAX + 8];
+        srv_log(&s->log, SRV_LOG_DEBUG, "request_end", "id=%s code=%d answered=%d",
+                srv_log_value(r->id_str, qid, sizeof qid), (int)toe, r->answered);
+    }
     srv_task_free(r->task);
     free(r->body);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) srv_guard_idle(s->http->guard, r->guard, srv_now_ms());
@@ -408,12 +414,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-    for (char *p = msg; *p; p++)
-        if (*p == '"') *p = '\'';
     /* a client that hangs up mid-request (or one the guard cut) is the client's event, not the server's */
     srv_log_level lvl = strstr(msg, "closed by remote side") || strstr(msg, "detected connection closure")
                             ? SRV_LOG_DEBUG : SRV_LOG_WARN;
-    srv_log(&s->log, lvl, "mhd", "msg=\"%s\"", msg);
+    char q[SRV_LOG_VALUE_MAX];
+    srv_log(&s->log, lvl, "mhd", "msg=%s", srv_log_value(msg, q, sizeof q));
 }
 
 /* Binds and listens ourselves, so the real port (also for --port 0) is known before any MHD thread

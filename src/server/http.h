@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "problem.h"
+#include "reqid.h"
 #include "server.h"
 
 struct MHD_Connection;
@@ -40,7 +41,7 @@ typedef struct srv_req {
     srv *s;
     struct MHD_Connection *conn;
     uint64_t id;
-    char id_str[24];
+    char id_str[SRV_REQID_MAX + 1]; /* the client's X-Request-Id when valid, else made (reqid.h) */
     int route;                /* index in the route table, -1 = no such path */
     int method;               /* SRV_METHOD_* */
     char method_str[16];

@@ -1,7 +1,7 @@
 /* log.c - the event logger: formats "<time> <level> <event> key=value ..." into a stack buffer, then
  * either writes it with one write(2) (before srv_log_start) or appends it to a bounded byte ring that
  * the logger's own thread writes out, so no request, loop or signal thread ever waits for the log's
- * reader. Values that may contain spaces are the caller's to quote. See log.h. */
+ * reader. Values from outside are quoted logfmt-style by srv_log_value. See log.h. */
 #include "log.h"
 
 #include <errno.h>
@@ -48,6 +48,49 @@ int srv_log_enabled(const srv_logger *lg, srv_log_level level) {
 }
 
 uint64_t srv_log_dropped(const srv_logger *lg) { return atomic_load(((srv_logger *)lg)->dropped); }
+
+const char *srv_log_value(const char *s, char *buf, size_t n) {
+    if (n < 8) {
+        if (n) buf[0] = '\0';
+        return buf;
+    }
+    if (!s) s = "";
+    int bare = *s != '\0';
+    for (const unsigned char *p = (const unsigned char *)s; *p && bare; p++)
+        bare = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '=' && *p != '\\';
+    size_t len = strlen(s);
+    if (bare && len < n) {
+        memcpy(buf, s, len + 1);
+        return buf;
+    }
+    /* room: the quotes, "..." and the NUL are kept back */
+    size_t k = 0, room = n - 6;
+    buf[k++] = '"';
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        char esc[5];
+        size_t m;
+        if (*p == '"' || *p == '\\') m = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+        else if (*p == '\n') m = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r') m = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t') m = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else if (*p < 0x20 || *p >= 0x7f) m = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
+        else {
+            esc[0] = (char)*p;
+            m = 1;
+        }
+        if (k + m > room) break;
+        memcpy(buf + k, esc, m);
+        k += m;
+    }
+    if (*p) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k++] = '"';
+    buf[k] = '\0';
+    return buf;
+}
 
 const char *srv_log_level_name(srv_log_level l) {
     return (l >= 0 && l < SRV_LOG_LEVELS) ? level_names[l] : "?";

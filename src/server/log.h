@@ -53,9 +53,20 @@ uint64_t srv_log_dropped(const srv_logger *lg);
 void srv_log_set_level(srv_logger *lg, srv_log_level level);
 int srv_log_enabled(const srv_logger *lg, srv_log_level level);
 
-/* fmt continues the line after the event name: key=value pairs separated by spaces. */
+/* fmt continues the line after the event name: key=value pairs separated by spaces (logfmt). A value
+ * that comes from outside (a path, a client's text, an error message) goes through srv_log_value. */
 void srv_log(const srv_logger *lg, srv_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* s (nullable) as one logfmt value in buf[n] (n >= 8): bare when it is non-empty printable ASCII
+ * without space, '"', '=' or backslash; else in double quotes, with '"' and backslash escaped by a
+ * backslash, newline/CR/tab as \n \r \t and any other byte outside printable ASCII as \xNN, so a
+ * value can never end early or forge another field. A value too long for buf is cut (inside the
+ * quotes) and ends in "...". Returns buf, for use as a %s argument. */
+#define SRV_LOG_VALUE_MAX 600
+const char *srv_log_value(const char *s, char *buf, size_t n);
+/* srv_log_value into a buffer of the calling statement (for lines off the hot path). */
+#define SRV_LOGV(s) srv_log_value((s), (char[SRV_LOG_VALUE_MAX]){0}, SRV_LOG_VALUE_MAX)
 
 const char *srv_log_level_name(srv_log_level l);
 /* "error", "warn" (or "warning"), "info", "debug" -> 0 and *out, else -1. */

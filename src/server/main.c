@@ -36,17 +36,18 @@ extern char **environ;
 static void on_change(void *ctx, const srv_conf_opt *o, const char *old_value, const char *new_value, int applied) {
     srv *s = ctx;
     if (applied)
-        srv_log(&s->log, SRV_LOG_INFO, "config_change", "key=%s old=%s new=%s", o->name, old_value, new_value);
+        srv_log(&s->log, SRV_LOG_INFO, "config_change", "key=%s old=%s new=%s", o->name, SRV_LOGV(old_value),
+                SRV_LOGV(new_value));
     else
         srv_log(&s->log, SRV_LOG_WARN, "config_change", "key=%s old=%s new=%s applied=no reason=restart_required",
-                o->name, old_value, new_value);
+                o->name, SRV_LOGV(old_value), SRV_LOGV(new_value));
 }
 
 /* SIGHUP: the loop loads the weights (--weights, else the shipped ones) off the loop thread and swaps
  * them in between decode steps once no sequence is active; a bad file keeps the old weights. */
 static void reload_weights(srv *s) {
     const char *path = s->cfg.weights;
-    srv_log(&s->log, SRV_LOG_INFO, "weights_reload", "requested=yes source=%s", path[0] ? path : "embedded");
+    srv_log(&s->log, SRV_LOG_INFO, "weights_reload", "requested=yes source=%s", SRV_LOGV(path[0] ? path : "embedded"));
     if (srv_batcher_reload_weights(s->batcher, path))
         srv_log(&s->log, SRV_LOG_WARN, "weights_reload", "skipped=yes reason=closed");
 }
@@ -59,20 +60,20 @@ static void reload(srv *s, int argc, char **argv) {
     srv_conf_file_info info;
     char err[512];
     if (srv_config_load_reload(&fresh, argc, argv, environ, &info, err, sizeof err)) {
-        for (char *p = err; *p; p++)
-            if (*p == '"') *p = '\'';
-        srv_log(&s->log, SRV_LOG_WARN, "reload_failed", "error=\"%s\" kept=previous", err);
+        srv_log(&s->log, SRV_LOG_WARN, "reload_failed", "error=%s kept=previous", SRV_LOGV(err));
         return;
     }
     if (info.read && info.settings == 0)
         srv_log(&s->log, SRV_LOG_WARN, "config_empty",
-                "config=%s settings=0 effect=\"every setting the file held returns to its default\"", fresh.config_path);
+                "config=%s settings=0 effect=\"every setting the file held returns to its default\"",
+                SRV_LOGV(fresh.config_path));
     int n = srv_config_apply_reload(&s->cfg, &fresh, on_change, s);
     srv_limits_load(&s->lim, &s->cfg);
     srv_batcher_set_depth(s->batcher, s->cfg.queue_depth);
     srv_log_set_level(&s->log, (srv_log_level)s->cfg.log_level);
     reload_weights(s);
-    srv_log(&s->log, SRV_LOG_INFO, "reload", "applied=%d config=%s", n, s->cfg.config_path[0] ? s->cfg.config_path : "-");
+    srv_log(&s->log, SRV_LOG_INFO, "reload", "applied=%d config=%s", n,
+            SRV_LOGV(s->cfg.config_path[0] ? s->cfg.config_path : "-"));
 }
 
 /* Waits up to ms for a signal in set; returns it, or 0 on timeout. */
@@ -166,6 +167,7 @@ int main(int argc, char **argv) {
         srv_log(&s->log, SRV_LOG_WARN, "log_queue", "started=no reason=\"out of memory or threads\" mode=direct");
     atomic_init(&s->draining, 0);
     atomic_init(&s->next_id, 0);
+    srv_reqid_instance(s->instance);
     int rc = 1;
 
     /* A --weights file is checked here, before anything starts (the loop loads it again, off the loop):
@@ -177,19 +179,19 @@ int main(int argc, char **argv) {
         if (df_mapper_load(&m, cfg.weights, 16, &e) != DF_OK) {
             if (!cfg.weights_optional) {
                 srv_log(&s->log, SRV_LOG_ERROR, "startup_failed",
-                        "weights=%s error=\"%s\" hint=\"fix or remove --weights, or set weights-optional = 1 to serve with "
-                        "the exact solver\"", cfg.weights, e.msg);
+                        "weights=%s error=%s hint=\"fix or remove --weights, or set weights-optional = 1 to serve with "
+                        "the exact solver\"", SRV_LOGV(cfg.weights), SRV_LOGV(e.msg));
                 goto out;
             }
             snprintf(s->weights_error, sizeof s->weights_error, "%s", e.msg);
-            srv_log(&s->log, SRV_LOG_WARN, "weights_unavailable", "weights=%s error=\"%s\" serving=exact-fallback",
-                    cfg.weights, e.msg);
+            srv_log(&s->log, SRV_LOG_WARN, "weights_unavailable", "weights=%s error=%s serving=exact-fallback",
+                    SRV_LOGV(cfg.weights), SRV_LOGV(e.msg));
         }
         df_mapper_free(m);
     }
 
     if (srv_routes_init(s, err, sizeof err)) {
-        srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"%s\"", err);
+        srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=%s", SRV_LOGV(err));
         goto out;
     }
     srv_batcher_opts bo = {
@@ -215,15 +217,14 @@ int main(int argc, char **argv) {
         srv_config again;
         srv_conf_file_info info;
         if (srv_config_load_reload(&again, argc, argv, environ, &info, err, sizeof err)) {
-            for (char *p = err; *p; p++)
-                if (*p == '"') *p = '\'';
-            srv_log(&s->log, SRV_LOG_WARN, "config_warning", "error=\"%s\" accepted=at_start reload=would_keep_previous", err);
+            srv_log(&s->log, SRV_LOG_WARN, "config_warning", "error=%s accepted=at_start reload=would_keep_previous",
+                    SRV_LOGV(err));
         }
     }
     /* the weights load off the loop; /readyz is 503 until they are in */
     srv_batcher_reload_weights(s->batcher, cfg.weights);
     if (srv_http_start(s, err, sizeof err)) {
-        srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"%s\"", err);
+        srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=%s", SRV_LOGV(err));
         rc = 1;
         goto out;
     }

@@ -3,6 +3,7 @@
  * (seconds), _total counters, cumulative buckets in increasing le order ending with +Inf == _count,
  * one HELP and one TYPE line per metric family before its samples. */
 #include "metrics.h"
+#include "procstat.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -227,6 +228,30 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     bprintf(&b, "dnnfuser_build_info{version=\"%s\"} 1\n", version ? version : "");
     family(&b, "dnnfuser_uptime_seconds", "gauge", "Seconds since the daemon started.");
     bprintf(&b, "dnnfuser_uptime_seconds %.3f\n", uptime_s);
+
+    /* the process collector of the Prometheus client libraries (procstat.h) */
+    srv_procstat ps;
+    srv_procstat_read(&ps);
+    static const struct {
+        unsigned bit;
+        const char *name, *type, *help;
+        int decimals;
+    } pm[] = {
+        {SRV_PROC_CPU, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", 2},
+        {SRV_PROC_RSS, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", 0},
+        {SRV_PROC_VSIZE, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", 0},
+        {SRV_PROC_FDS, "process_open_fds", "gauge", "Number of open file descriptors.", 0},
+        {SRV_PROC_MAXFDS, "process_max_fds", "gauge", "Maximum number of open file descriptors.", 0},
+        {SRV_PROC_START, "process_start_time_seconds", "gauge",
+         "Start time of the process since unix epoch in seconds.", 2},
+    };
+    const double pv[] = {ps.cpu_seconds, ps.resident_bytes, ps.virtual_bytes, ps.open_fds, ps.max_fds,
+                         ps.start_time_seconds};
+    for (size_t i = 0; i < sizeof pm / sizeof pm[0]; i++) {
+        if (!(ps.have & pm[i].bit)) continue;
+        family(&b, pm[i].name, pm[i].type, pm[i].help);
+        bprintf(&b, "%s %.*f\n", pm[i].name, pm[i].decimals, pv[i]);
+    }
 
     if (b.oom) {
         free(b.p);

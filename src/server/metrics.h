@@ -19,6 +19,8 @@
  *   dnnfuser_connections_cut_total{reason}          counter (header_timeout, body_too_slow, idle_at_limit,
  *                                                   query_too_large: see connguard.h and http.c)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
+ *   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+ *   process_open_fds, process_max_fds, process_start_time_seconds   (procstat.h, read at render time)
  *
  * The struct lives inside the server (no globals). Route names are given at init. */
 #ifndef DNNFUSER_SERVER_METRICS_H

@@ -39,7 +39,9 @@ typedef struct srv_task {
     srv_decode_item *items;
     df_mapping *decoded;
     int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
-    int svg;                /* ?format=svg: the reply is drawn (svgreply.h) */
+    int svg;                /* ?format=svg: the reply is drawn (svgreply.h) from the answers: */
+    srv_map_result svg_answer; /* map: the answer */
+    df_sweep_point *svg_pts;   /* batch: [batch.n] each item's point (answered 0 = failed) */
     int64_t *svg_budgets;   /* batch: the grid's budgets, item order */
     int32_t svg_n;
     srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
@@ -55,8 +57,23 @@ void srv_task_free(srv_task *t) {
     free(t->decoded);
     free(t->items);
     free(t->svg_budgets);
+    free(t->svg_pts);
+    srv_map_result_free(&t->svg_answer);
     free(t->body);
     free(t);
+}
+
+/* ?format=svg: what the picture is drawn from, kept from item idx's answer: the answer itself (map;
+ * res is moved) or the item's sweep point (batch, with the exact optimum when the picture shows it;
+ * out of memory leaves the point unanswered: a gap). */
+static void svg_keep(srv_task *t, int32_t idx, const srv_map_req *r, srv_map_result *res) {
+    if (t->kind == TASK_MAP) {
+        t->svg_answer = *res;
+        memset(res, 0, sizeof *res);
+    } else if (t->svg_pts && idx < t->batch.n &&
+               df_sweep_point_of(r, res, srv_svg_want_optimum(&t->batch), &t->job.cancel, &t->svg_pts[idx]) != DF_OK) {
+        t->svg_pts[idx].answered = 0;
+    }
 }
 
 /* One map request (item idx of the task) -> its reply object, or NULL with *f set. A transformer item
@@ -76,6 +93,7 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     if (carry) df_answer_offer(r, carry, carry_budget, &res);
     if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
     json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
+    if (o && t->svg) svg_keep(t, idx, r, &res);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
     return o;
@@ -182,9 +200,9 @@ static void task_run(srv_job *j) {
     }
     json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_all(t, &t->fail);
     if (!out) return;
-    if (t->svg) { /* the rendering hook: the picture of the reply just built */
-        if (t->kind == TASK_MAP) srv_svg_map(&t->map, out, &t->body, &t->len, &t->fail);
-        else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, out, &t->body, &t->len, &t->fail);
+    if (t->svg) { /* the rendering hook: the picture of the answers just kept (svg_keep) */
+        if (t->kind == TASK_MAP) srv_svg_map(&t->map, &t->svg_answer, &t->body, &t->len, &t->fail);
+        else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
         json_decref(out);
         return;
     }
@@ -447,6 +465,8 @@ static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
     srv_fail_clear(&f);
     int rc = srv_parse_batch(root, &lim, &t->batch, &f);
     if (rc == 0 && t->svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
+    if (rc == 0 && t->svg && !(t->svg_pts = calloc((size_t)(t->batch.n > 0 ? t->batch.n : 1), sizeof *t->svg_pts)))
+        rc = srv_fail_set(&f, SRV_PROB_INTERNAL, NULL, "out of memory");
     json_decref(root);
     if (rc) {
         srv_task_free(t);
@@ -581,6 +601,18 @@ static int h_healthz(srv *s, srv_req *r, srv_reply *out) {
     return SRV_ROUTE_REPLY;
 }
 
+static const char livez_body[] = "{\"status\":\"live\"}";
+
+/* Liveness (restart me or not): the HTTP thread answers and the work loop's thread runs (or it was
+ * stopped on purpose: draining). Never about load or weights: that is /readyz. */
+static int h_livez(srv *s, srv_req *r, srv_reply *out) {
+    if (!atomic_load(&s->draining) && !srv_batcher_alive(s->batcher))
+        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running: restart the daemon");
+    else
+        reply_persistent(out, livez_body, sizeof livez_body - 1);
+    return SRV_ROUTE_REPLY;
+}
+
 static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
     if (atomic_load(&s->draining)) {
         reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down");
@@ -631,6 +663,7 @@ static const srv_route routes[] = {
     {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets},
     {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info},
     {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz},
+    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez},
     {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz},
     {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics},
 };

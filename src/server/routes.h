@@ -4,7 +4,8 @@
  *   POST /v1/map/batch         many map requests (queued, one job) -> {"results": [...]}
  *   POST /v1/evaluate          cost model only (answered inline)
  *   GET  /v1/workloads         zoo catalog          GET /v1/workloads/{name}?seq_len=N
- *   GET  /v1/hardware/presets  GET /v1/info         GET /healthz   GET /readyz   GET /metrics
+ *   GET  /v1/hardware/presets  GET /v1/info         GET /healthz   GET /livez   GET /readyz
+ *   GET  /metrics
  *
  * A handler either fills a srv_reply (SRV_ROUTE_REPLY) or submits a task to the batcher and returns
  * SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply via srv_task_reply. */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "reqid.h"
 #include "request.h"
 
 /* Limits SIGHUP may change (config options marked reloadable). Published as one set: srv_limits_load
@@ -38,6 +39,7 @@ typedef struct srv {
     srv_http *http;
     atomic_int draining;         /* SIGTERM received: readyz 503, new jobs 503 */
     atomic_uint_least64_t next_id;
+    char instance[SRV_REQID_INSTANCE]; /* random at start: the prefix of the request ids we make */
     double t_start;              /* srv_now_ms() at start */
     char listen_addr[96];        /* "127.0.0.1:8080" once listening */
     char weights_error[320];     /* set at start when --weights could not be loaded (weights-optional 1) */

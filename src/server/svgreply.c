@@ -1,5 +1,5 @@
 /* svgreply.c - format=svg for /v1/map and /v1/map/batch (see svgreply.h): the query parameter, the
- * check that a batch is a drawable budget sweep, and the pictures drawn from the JSON replies. */
+ * check that a batch is a drawable budget sweep, and the pictures drawn from the answer structs. */
 #include "svgreply.h"
 
 #include <math.h>
@@ -46,29 +46,9 @@ int srv_svg_batch_budgets(const json_t *root, int64_t **budgets, int32_t *n, srv
     return 0;
 }
 
-static double num(const json_t *o, const char *key) {
-    const json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* The metrics members a picture uses, from a df_metrics_to_json object. */
-static int metrics_of(const json_t *mj, df_metrics *m) {
-    memset(m, 0, sizeof *m);
-    if (!json_is_object(mj)) return -1;
-    m->feasible = json_is_true(json_object_get(mj, "feasible"));
-    m->latency_cycles = num(mj, "latency_cycles");
-    m->latency_s = num(mj, "latency_s");
-    m->energy_pj = num(mj, "energy_pj");
-    m->dram_bytes = num(mj, "dram_bytes");
-    return isfinite(m->latency_cycles) && isfinite(m->latency_s) && isfinite(m->energy_pj) && isfinite(m->dram_bytes)
-               ? 0 : -1;
-}
-
 /* "transformer", or "transformer (repaired)" when the answer took another path. */
-static void solver_label(const json_t *reply, char *buf, size_t n) {
-    const char *s = json_string_value(json_object_get(reply, "solver"));
-    const char *p = json_string_value(json_object_get(reply, "path"));
-    if (!s) s = "?";
+static void solver_label(const df_answer *a, char *buf, size_t n) {
+    const char *s = a->solver ? a->solver : "?", *p = a->path;
     if (p && strcmp(p, s) != 0) snprintf(buf, n, "%s (%s)", s, p);
     else snprintf(buf, n, "%s", s);
 }
@@ -82,35 +62,18 @@ static int take(df_svg_buf *b, char **body, size_t *len, int rc, const df_err *e
     return 0;
 }
 
-int srv_svg_map(const srv_map_req *r, const json_t *reply, char **body, size_t *len, srv_fail *f) {
+int srv_svg_map(const srv_map_req *r, const df_answer *a, char **body, size_t *len, srv_fail *f) {
     *body = NULL;
     *len = 0;
-    const json_t *groups = json_object_get(reply, "groups");
-    if (!json_is_array(groups)) return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "the reply has no groups to draw");
-    df_mapping map;
-    if (df_mapping_init(&map, (int32_t)json_array_size(groups) + 1) != DF_OK)
-        return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
-    size_t i;
-    const json_t *g;
-    json_array_foreach((json_t *)groups, i, g) {
-        if (df_mapping_push(&map, (int32_t)json_integer_value(json_object_get(g, "first")),
-                            (int32_t)json_integer_value(json_object_get(g, "last")),
-                            (int32_t)json_integer_value(json_object_get(g, "micro_batch"))) != DF_OK) {
-            df_mapping_free(&map);
-            return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
-        }
-    }
-    df_metrics base;
-    int have_base = metrics_of(json_object_get(json_object_get(reply, "baseline"), "metrics"), &base) == 0;
     char label[96];
-    solver_label(reply, label, sizeof label);
-    df_svg_map_opts o = {.net = r->net, .map = &map, .solver = label, .objective = r->obj,
-                         .baseline = have_base ? &base : NULL};
+    solver_label(a, label, sizeof label);
+    /* a map answer always has its layer-by-layer baseline (the budget was checked) */
+    df_svg_map_opts o = {.net = r->net, .map = &a->map, .solver = label, .objective = r->obj,
+                         .baseline = &a->base_met};
     df_svg_buf b;
     df_svg_buf_init(&b);
     df_err e;
     int rc = df_svg_map(&o, &b, &e);
-    df_mapping_free(&map);
     return take(&b, body, len, rc, &e, f);
 }
 
@@ -118,14 +81,24 @@ static const char *elem_name(int32_t eb) { return eb == 1 ? "int8" : eb == 2 ? "
 
 enum { S_LBL = 0, S_EXACT, S_SOLVER, S_MAX };
 
-int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budgets, const json_t *reply, char **body,
-                  size_t *len, srv_fail *f) {
+/* The solver of the batch: its first valid item's (all items share the base). */
+static const srv_map_req *first_item(const srv_batch_req *b) {
+    for (int32_t i = 0; i < b->n; i++)
+        if (b->fails[i].kind == SRV_PROB_NONE) return &b->items[i];
+    return NULL;
+}
+
+int srv_svg_want_optimum(const srv_batch_req *b) {
+    const srv_map_req *first = first_item(b);
+    return (first ? first->solver : DF_SOLVER_EXACT) != DF_SOLVER_EXACT;
+}
+
+int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budgets, const df_sweep_point *pts,
+                  char **body, size_t *len, srv_fail *f) {
     *body = NULL;
     *len = 0;
     int32_t n = b->n;
-    const srv_map_req *first = NULL;
-    for (int32_t i = 0; i < n && !first; i++)
-        if (b->fails[i].kind == SRV_PROB_NONE) first = &b->items[i];
+    const srv_map_req *first = first_item(b);
     int solver = first ? first->solver : DF_SOLVER_EXACT;
     int n_series = solver == DF_SOLVER_EXACT || solver == DF_SOLVER_LBL ? 2 : 3;
     /* the points: the items whose budget parsed, in item order (the renderer sorts by budget) */
@@ -150,47 +123,30 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
     /* paths other than the solver's own (e.g. exact-fallback), counted for the note */
     int other_paths = 0, failed = 0, answered = 0;
     char other[48] = "";
-    const json_t *results = json_object_get(reply, "results");
-    size_t j;
-    const json_t *item;
-    json_array_foreach((json_t *)results, j, item) {
-        json_int_t idx = json_integer_value(json_object_get(item, "index"));
-        if (idx < 0 || idx >= n || slot[idx] < 0) continue;
+    for (int32_t idx = 0; idx < n; idx++) {
+        const df_sweep_point *p = &pts[idx];
+        if (!p->answered || slot[idx] < 0) continue;
         int32_t k = slot[idx];
-        df_metrics m, bm;
-        if (metrics_of(json_object_get(item, "metrics"), &m) != 0) continue; /* a problem object */
         answered++;
-        const srv_map_req *r = &b->items[idx];
-        if (metrics_of(json_object_get(json_object_get(item, "baseline"), "metrics"), &bm) == 0 && bm.feasible) {
-            LAT(S_LBL, k) = bm.latency_s;
-            EN(S_LBL, k) = bm.energy_pj;
+        if (p->lbl.feasible) {
+            LAT(S_LBL, k) = p->lbl.latency_s;
+            EN(S_LBL, k) = p->lbl.energy_pj;
         }
         int s_answer = solver == DF_SOLVER_EXACT ? S_EXACT : solver == DF_SOLVER_LBL ? -1 : S_SOLVER;
-        if (s_answer >= 0 && m.feasible) {
-            LAT(s_answer, k) = m.latency_s;
-            EN(s_answer, k) = m.energy_pj;
+        if (s_answer >= 0 && p->answer.feasible) {
+            LAT(s_answer, k) = p->answer.latency_s;
+            EN(s_answer, k) = p->answer.energy_pj;
         }
-        const char *path = json_string_value(json_object_get(item, "path"));
-        int own = path && (strcmp(path, df_request_solver_name(solver)) == 0 ||
-                           (solver == DF_SOLVER_AUTO && (strcmp(path, "exact") == 0 || strcmp(path, "transformer") == 0)));
-        if (path && !own) {
+        const char *path = p->path;
+        int auto_own = solver == DF_SOLVER_AUTO && (strcmp(path, "exact") == 0 || strcmp(path, "transformer") == 0);
+        int own = path[0] && (strcmp(path, df_request_solver_name(solver)) == 0 || auto_own);
+        if (path[0] && !own) {
             other_paths++;
             snprintf(other, sizeof other, "%s", path);
         }
-        if (solver != DF_SOLVER_EXACT && r->net) {
-            /* the optimum for the same request */
-            df_mapping em;
-            df_metrics emt;
-            df_err e;
-            df_err_clear(&e);
-            if (df_mapping_init(&em, 16) == DF_OK) {
-                if (df_solve_exact(r->net, r->obj, &em, NULL, &e) == DF_OK &&
-                    df_mapping_eval(r->net, &em, &emt, NULL, &e) == DF_OK && emt.feasible) {
-                    LAT(S_EXACT, k) = emt.latency_s;
-                    EN(S_EXACT, k) = emt.energy_pj;
-                }
-                df_mapping_free(&em);
-            }
+        if (solver != DF_SOLVER_EXACT && p->have_optimum) { /* the optimum for the same request */
+            LAT(S_EXACT, k) = p->optimum.latency_s;
+            EN(S_EXACT, k) = p->optimum.energy_pj;
         }
     }
     failed = n - answered;

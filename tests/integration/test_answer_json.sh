@@ -3,7 +3,7 @@
 # `dnnfuser map --json` prints exactly the JSON that POST /v1/map answers for the same request, and
 # both validate against the MapReply schema of api/openapi.yaml (tests/tools/jsontool). Masked as volatile, and only those: the "timings" object (queue_ms, solve_ms,
 # check_ms, total_ms, inference_ms: wall-clock measurements); the key set of timings is still
-# compared. Also: the same request twice with candidates > 1 gives the same answer (the sampling seed
+# compared. `dnnfuser eval --json` against POST /v1/evaluate the same way. Also: the same request twice with candidates > 1 gives the same answer (the sampling seed
 # is derived from the request), on the daemon and on the CLI.
 # Usage: BUILD=build bash tests/integration/test_answer_json.sh   (about 20 s)
 set -euo pipefail
@@ -52,6 +52,29 @@ for w in $zoo; do
     done
 done
 
+# eval: `dnnfuser eval --json` prints exactly what POST /v1/evaluate answers for the same request
+# (issue 11 item 7): every zoo network, the groups of its map answer, at the budget it was solved for
+# (feasible) and at 64 KiB (over the budget: feasible false, overflow named, no gain)
+for w in $zoo; do
+    req a POST /v1/map "{\"workload\":\"$w\",\"hardware\":\"edge\",\"budget\":1048576,\"batch\":4,\"solver\":\"exact\"}"
+    groups=$(grep -o '"groups":\[[^]]*\]' "$TMP/body" | head -1)
+    for budget in 1048576 65536; do
+        echo "{\"workload\":\"$w\",\"hardware\":\"edge\",\"budget\":$budget,\"batch\":4,${groups}}" >"$TMP/eval.json"
+        rc=0
+        "$CLI" eval --json "$TMP/eval.json" >"$TMP/cli.json" 2>"$TMP/cli.err" || rc=$?
+        req a POST /v1/evaluate "@$TMP/eval.json"
+        cp "$TMP/body" "$TMP/daemon.json"
+        want=0
+        [ "$budget" = 65536 ] && want=1
+        if [ "$rc" -ne "$want" ] || [ "$code" != 200 ]; then
+            not_ok "eval $w $budget: cli exit $rc (want $want; $(head -c 200 "$TMP/cli.err")), daemon $code"
+        elif d=$(same "$TMP/cli.json" "$TMP/daemon.json") && v=$("$JT" schema "$API" EvaluateReply "$TMP/cli.json"); then
+            ok "eval $w budget $budget: eval --json = POST /v1/evaluate, valid EvaluateReply (exit $rc)"
+        else
+            not_ok "eval $w $budget: eval --json and POST /v1/evaluate differ at ${d:-?} ${v:-}"
+        fi
+    done
+done
 # auto choosing the transformer (large exact work): still the same JSON from both doors
 for args in "bert_base 8 2MiB" "efficientnet_b0 32 16MiB"; do
     set -- $args

@@ -64,8 +64,8 @@ drain=$(sed -nE 's/^drain-timeout-ms = ([0-9]+)$/\1/p' "$TMP/k8s.print")
 [ -n "$grace" ] && [ -n "$prestop" ] && [ -n "$drain" ] && [ $((grace * 1000)) -gt $((prestop * 1000 + drain)) ] \
     && ok "deploy/k8s: terminationGracePeriodSeconds $grace > preStop ${prestop}s + drain ${drain} ms" \
     || not_ok "deploy/k8s: grace '$grace' vs preStop '$prestop' s + drain '$drain' ms"
-grep -q 'path: /healthz' "$K8S" && grep -q 'path: /readyz' "$K8S" && ok "deploy/k8s: liveness /healthz, readiness /readyz" \
-    || not_ok "deploy/k8s: probes are not /healthz and /readyz"
+grep -q 'path: /livez' "$K8S" && grep -q 'path: /readyz' "$K8S" && ok "deploy/k8s: liveness /livez, readiness /readyz" \
+    || not_ok "deploy/k8s: probes are not /livez and /readyz"
 
 # --- two instances ---------------------------------------------------------------------------------
 daemon_start a --workers 2 --mhd-threads 2
@@ -149,6 +149,15 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 10 -H 'Content-Type: 
     "http://127.0.0.1:$NPORT/v1/map") || code="curl-failed"
 [ "$code" = 200 ] && has '"feasible":true' && ok "POST /v1/map through nginx on 127.0.0.1:$NPORT" \
     || not_ok "POST /v1/map through nginx: $code"
+
+# one request id end to end: nginx's own $request_id when the client sent none, the client's otherwise
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 "http://127.0.0.1:$NPORT/v1/info" || true
+rid=$(sed -nE 's/^X-Request-Id: ([^\r]*)\r?$/\1/ip' "$TMP/hdr" | head -1)
+[[ "$rid" =~ ^[0-9a-f]{32}$ ]] && ok "through nginx a request gets nginx's request id ($rid)" \
+    || not_ok "request id through nginx: '$rid'"
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 -H 'X-Request-Id: client-7.a' "http://127.0.0.1:$NPORT/v1/info" || true
+rid=$(sed -nE 's/^X-Request-Id: ([^\r]*)\r?$/\1/ip' "$TMP/hdr" | head -1)
+[ "$rid" = client-7.a ] && ok "a client's X-Request-Id passes nginx and comes back" || not_ok "client id through nginx: '$rid'"
 
 # --- nginx's own errors are problem+json (RFC 9457), like the daemon's ------------------------------
 # problem_check NAME WANT_CODE CURL_ARGS...: nginx answers WANT_CODE as application/problem+json

@@ -70,6 +70,24 @@ names="map_resnet50 map_bert map_hostile sweep_resnet50"
 for n in blank $names; do shot "$n"; done
 blank=$(stat -c %s "$TMP/blank.png" 2>/dev/null || echo 0)
 
+# --- what the pictures say (issue #11 item 8) ----------------------------------------------------
+# resnet50 (72 layers) has room for every layer name, bert_base (120) for every 2nd; every group's
+# latency is in its tooltip; the sweep marks its knee and says the span of an axis not from 0
+n=$(grep -c 'class="lname"' "$TMP/map_resnet50.svg" || true)
+[ "$n" = 72 ] && ok "map_resnet50: all 72 layer names under the axis" || not_ok "map_resnet50: $n layer names"
+n=$(grep -c 'class="lname"' "$TMP/map_bert.svg" || true)
+[ "$n" = 60 ] && grep -q 'every 2nd name shown' "$TMP/map_bert.svg" && ok "map_bert: every 2nd of 120 names" \
+    || not_ok "map_bert: $n layer names"
+g=$(grep -c 'class="group"' "$TMP/map_resnet50.svg" || true)
+t=$(grep -o 'latency [0-9.]* [a-zµ]*s ([0-9.]*% of the total)' "$TMP/map_resnet50.svg" | wc -l)
+[ "$g" -gt 0 ] && [ "$t" = "$g" ] && ok "map_resnet50: each of the $g groups states its latency and share" \
+    || not_ok "map_resnet50: $t of $g groups state their latency"
+grep -q '<g id="knee">' "$TMP/sweep_resnet50.svg" && grep -q 'knee [0-9.]* [KM]iB: 90% of the latency gain' "$TMP/sweep_resnet50.svg" \
+    && ok "sweep_resnet50: the knee is marked ($(grep -o 'knee [0-9.]* [KM]iB' "$TMP/sweep_resnet50.svg" | head -1))" \
+    || not_ok "sweep_resnet50: no knee"
+grep -q 'values span [0-9.]*% (' "$TMP/sweep_resnet50.svg" && ok "sweep_resnet50: an axis not from 0 says its span" \
+    || not_ok "sweep_resnet50: no span"
+
 # --- PNG header and size -----------------------------------------------------------------------
 for n in $names; do
     [ -s "$TMP/$n.png" ] || continue
@@ -103,7 +121,7 @@ window.addEventListener("load", function () {
     c.width = img.naturalWidth; c.height = img.naturalHeight;
     var x = c.getContext("2d");
     x.drawImage(img, 0, 0);
-    var d = x.getImageData(0, 0, c.width, c.height).data, seen = {}, colours = 0, nonwhite = 0, red = 0, blue = 0, orange = 0;
+    var d = x.getImageData(0, 0, c.width, c.height).data, seen = {}, colours = 0, nonwhite = 0, red = 0, blue = 0, orange = 0, green = 0;
     for (var k = 0; k < d.length; k += 4) {
       var key = (d[k] << 16) | (d[k + 1] << 8) | d[k + 2];
       if (!seen[key]) { seen[key] = 1; colours++; }
@@ -111,9 +129,10 @@ window.addEventListener("load", function () {
       if (near(d, k, [0xc0, 0x39, 0x2b])) red++;
       if (near(d, k, [0x1f, 0x77, 0xb4])) blue++;
       if (near(d, k, [0xff, 0x7f, 0x0e])) orange++;
+      if (near(d, k, [0x2e, 0x7d, 0x32])) green++;
     }
     lines.push("@@ PNG " + img.dataset.name + " colours=" + colours + " nonwhite_permille=" +
-               Math.round(1000 * nonwhite / (c.width * c.height)) + " red=" + red + " blue=" + blue + " orange=" + orange + " @@");
+               Math.round(1000 * nonwhite / (c.width * c.height)) + " red=" + red + " blue=" + blue + " orange=" + orange + " green=" + green + " @@");
   });
   document.querySelectorAll("script.svg").forEach(function (s) {
     var bytes = Uint8Array.from(atob(s.textContent), function (ch) { return ch.charCodeAt(0); });
@@ -142,7 +161,9 @@ for n in $names; do
             if [ "$red" -ge 200 ]; then ok "$n: the budget line (red) is drawn ($red px)"; else not_ok "$n: budget red $red px"; fi ;;
         sweep_*) blue=$(field "$n" PNG blue); orange=$(field "$n" PNG orange)
             if [ "$blue" -ge 200 ] && [ "$orange" -ge 200 ]; then ok "$n: the optimum (blue, $blue px) and transformer (orange, $orange px) lines are drawn"
-            else not_ok "$n: blue $blue px, orange $orange px"; fi ;;
+            else not_ok "$n: blue $blue px, orange $orange px"; fi
+            green=$(field "$n" PNG green)
+            if [ "$green" -ge 150 ]; then ok "$n: the knee (green) is marked ($green px)"; else not_ok "$n: knee green $green px"; fi ;;
     esac
     err=$(field "$n" SVG parsererror); scripts=$(field "$n" SVG script); root=$(field "$n" SVG root)
     if [ "$err" = 0 ] && [ "$scripts" = 0 ] && [ "$root" = svg ]; then ok "$n: the SVG parses as XML (no parsererror, no script element)"

@@ -1,7 +1,8 @@
 /* check_server_config.c - unit tests of src/server/config.c: the option table, defaults, value
  * parsing and ranges, config files (comments, quotes, '_' keys, errors naming the line), the
- * environment twins, flag precedence, --help generation and the SIGHUP reload rules; and the logger
- * (log.c): levels, the line format, the queued mode with a stuck reader. */
+ * environment twins, flag precedence, --help generation and the SIGHUP reload rules; the logger
+ * (log.c): levels, the line format, logfmt quoting, the queued mode with a stuck reader; and the
+ * request ids (reqid.c). */
 #include <check.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 
 #include "../../src/server/config.h"
 #include "../../src/server/log.h"
+#include "../../src/server/reqid.h"
 
 /* Writes text to a fresh temporary file; returns its path (static buffer). */
 static const char *tmpfile_with(const char *text) {
@@ -280,6 +282,100 @@ START_TEST(test_print_roundtrip) {
 }
 END_TEST
 
+/* --print-config reads back whatever a value holds: '#' (a comment otherwise), quotes, backslashes,
+ * blanks at the ends (issue #11 item 7: a '#' in a value was lost). */
+START_TEST(test_print_roundtrip_specials) {
+    static const char *const vals[] = {"/srv/w#1.bin", "/a \"b\" #c", "/x\\y\\", " lead", "trail ", "\"", "#", "\\\""};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        srv_config c, d;
+        srv_config_defaults(&c);
+        snprintf(c.weights, sizeof c.weights, "%s", vals[k]);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        srv_config_print(f, &c);
+        fclose(f);
+        const char *path = tmpfile_with(buf);
+        srv_config_defaults(&d);
+        char err[512] = "";
+        ck_assert_msg(srv_config_load_file(&d, path, err, sizeof err) == 0, "%s: %s", vals[k], err);
+        ck_assert_msg(strcmp(d.weights, vals[k]) == 0, "value [%s] read back as [%s] from:\n%s", vals[k], d.weights, buf);
+        free(buf);
+        unlink(path);
+    }
+    /* a hand-written file keeps its meaning: bare value, trailing comment */
+    srv_config d;
+    srv_config_defaults(&d);
+    const char *path = tmpfile_with("weights = /w.bin # the shipped ones\nbind = \"127.0.0.1\"\n");
+    char err[512] = "";
+    ck_assert_msg(srv_config_load_file(&d, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(d.weights, "/w.bin");
+    ck_assert_str_eq(d.bind, "127.0.0.1");
+    unlink(path);
+}
+END_TEST
+
+/* logfmt values: a quote, space or '=' in a client's text can never start another field. */
+START_TEST(test_log_value_quoting) {
+    char b[64];
+    ck_assert_str_eq(srv_log_value("/v1/map", b, sizeof b), "/v1/map");
+    ck_assert_str_eq(srv_log_value("", b, sizeof b), "\"\"");
+    ck_assert_str_eq(srv_log_value(NULL, b, sizeof b), "\"\"");
+    ck_assert_str_eq(srv_log_value("/a\" status=200", b, sizeof b), "\"/a\\\" status=200\"");
+    ck_assert_str_eq(srv_log_value("a=b", b, sizeof b), "\"a=b\"");
+    ck_assert_str_eq(srv_log_value("x\\\n\x01\xff", b, sizeof b), "\"x\\\\\\n\\x01\\xff\"");
+    /* cut inside the quotes */
+    char small[16];
+    srv_log_value("a b c d e f g h i j k", small, sizeof small);
+    ck_assert_uint_lt(strlen(small), sizeof small);
+    ck_assert_int_eq(small[0], '"');
+    ck_assert_int_eq(small[strlen(small) - 1], '"');
+    ck_assert_ptr_nonnull(strstr(small, "...\""));
+    /* through the logger: a logfmt reader sees exactly the fields we wrote */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    srv_logger lg;
+    srv_log_init(&lg, fds[1], SRV_LOG_INFO);
+    char q[128];
+    srv_log(&lg, SRV_LOG_INFO, "request", "id=1 path=%s status=404", srv_log_value("/x\" status=200 y=\"", q, sizeof q));
+    close(fds[1]);
+    char buf[512] = {0};
+    ck_assert_int_gt((int)read(fds[0], buf, sizeof buf - 1), 0);
+    close(fds[0]);
+    ck_assert_ptr_nonnull(strstr(buf, " path=\"/x\\\" status=200 y=\\\"\" status=404\n"));
+    /* outside the quoted value there is one status= field only */
+    const char *p = strstr(buf, "path=") + 5;
+    ck_assert_int_eq(*p, '"');
+    for (p++; *p && *p != '"'; p++)
+        if (*p == '\\') p++;
+    ck_assert_str_eq(p, "\" status=404\n");
+}
+END_TEST
+
+START_TEST(test_request_ids) {
+    char inst[SRV_REQID_INSTANCE], inst2[SRV_REQID_INSTANCE], out[SRV_REQID_MAX + 1];
+    srv_reqid_instance(inst);
+    srv_reqid_instance(inst2);
+    ck_assert_uint_eq(strlen(inst), 16);
+    ck_assert_str_ne(inst, inst2); /* 64 random bits */
+    ck_assert_int_eq(srv_reqid_make("abc-123_X.y:z", inst, 7, out, sizeof out), 1);
+    ck_assert_str_eq(out, "abc-123_X.y:z");
+    static const char *const bad[] = {NULL, "", "a b", "a\"b", "a\nb", "caf\xc3\xa9", "a;b", "<x>",
+                                      "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ck_assert_int_eq(srv_reqid_make(bad[k], inst, 7, out, sizeof out), 0);
+        char want[64];
+        snprintf(want, sizeof want, "%s-7", inst);
+        ck_assert_str_eq(out, want);
+    }
+    char id64[SRV_REQID_MAX + 1];
+    memset(id64, 'a', SRV_REQID_MAX);
+    id64[SRV_REQID_MAX] = '\0';
+    ck_assert(srv_reqid_valid(id64));
+    ck_assert(srv_reqid_valid("YWJj+/=="));
+}
+END_TEST
+
 START_TEST(test_log_levels) {
     srv_log_level l;
     ck_assert_int_eq(srv_log_level_parse("WARNING", &l), 0);
@@ -483,6 +579,9 @@ static Suite *config_suite(void) {
     tcase_add_test(tc, test_help_generated);
     tcase_add_test(tc, test_reload_rules);
     tcase_add_test(tc, test_print_roundtrip);
+    tcase_add_test(tc, test_print_roundtrip_specials);
+    tcase_add_test(tc, test_log_value_quoting);
+    tcase_add_test(tc, test_request_ids);
     tcase_add_test(tc, test_log_levels);
     tcase_add_test(tc, test_log_line_format);
     tcase_add_test(tc, test_guard_options);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../src/server/metrics.h"
+#include "../../src/server/procstat.h"
 
 static const char *const routes[] = {"map", "healthz", "unmatched"};
 
@@ -122,12 +123,45 @@ START_TEST(test_format_rules) {
 }
 END_TEST
 
+/* The process_* collector: /proc/PID/stat parsed past a comm holding spaces and ')', and the
+ * families in the exposition with this process's own figures. */
+START_TEST(test_process_metrics) {
+    double ut, st, start, vs, rss;
+    const char *line = "4242 (dnn fuser) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 5 0 "
+                       "123456 987654321 2048 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+    ck_assert_int_eq(srv_procstat_parse_stat(line, &ut, &st, &start, &vs, &rss), 0);
+    ck_assert(ut == 250 && st == 75 && start == 123456 && vs == 987654321 && rss == 2048);
+    ck_assert_int_eq(srv_procstat_parse_stat("4242 (short) S 1 2 3", &ut, &st, &start, &vs, &rss), -1);
+    ck_assert_int_eq(srv_procstat_parse_stat("no parenthesis", &ut, &st, &start, &vs, &rss), -1);
+    srv_procstat ps;
+    unsigned have = srv_procstat_read(&ps);
+    ck_assert_uint_eq(have, SRV_PROC_CPU | SRV_PROC_RSS | SRV_PROC_VSIZE | SRV_PROC_FDS | SRV_PROC_MAXFDS | SRV_PROC_START);
+    ck_assert(ps.resident_bytes > 1e5 && ps.virtual_bytes >= ps.resident_bytes && ps.open_fds >= 3);
+    ck_assert(ps.start_time_seconds > 1.6e9 && ps.cpu_seconds >= 0);
+    static const char *const labels[] = {"map", "unmatched"};
+    srv_metrics m;
+    srv_metrics_init(&m, labels, 2);
+    char *t = srv_metrics_render(&m, "1", 1, NULL);
+    ck_assert_ptr_nonnull(t);
+    static const char *const fam[] = {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                                      "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+                                      "process_start_time_seconds"};
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "# TYPE %s %s\n%s ", fam[i], i == 0 ? "counter" : "gauge", fam[i]);
+        ck_assert_msg(strstr(t, want) != NULL, "no %s", fam[i]);
+    }
+    free(t);
+}
+END_TEST
+
 static Suite *metrics_suite(void) {
     Suite *s = suite_create("server_metrics");
     TCase *tc = tcase_create("metrics");
     tcase_add_test(tc, test_histogram);
     tcase_add_test(tc, test_render);
     tcase_add_test(tc, test_format_rules);
+    tcase_add_test(tc, test_process_metrics);
     suite_add_tcase(s, tc);
     return s;
 }

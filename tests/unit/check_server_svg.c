@@ -1,7 +1,8 @@
 /* check_server_svg.c - unit tests of src/server/svgreply.c (format=svg): the query parameter, which
  * batch bodies can be drawn (base + grid over budgets, one hardware) and the pictures drawn from real
- * replies (srv_run_map + srv_map_reply), a failing grid item becoming a gap, the exact optimum
- * series for a non-exact solver, and hostile workload names coming out escaped. */
+ * answers (srv_run_map, df_sweep_point_of: no JSON reply is read back), a failing grid item becoming
+ * a gap, the exact optimum series for a non-exact solver, and hostile workload names coming out
+ * escaped. */
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -72,68 +73,59 @@ START_TEST(test_drawable_batches) {
 }
 END_TEST
 
-/* The /v1/map reply object for a request body, as the worker builds it. */
-static json_t *map_reply(const char *body, srv_map_req *r) {
+/* The answer for a request body, as the worker makes it. */
+static void map_answer(const char *body, srv_map_req *r, srv_map_result *res) {
     json_t *j = js(body);
     srv_fail f;
     ck_assert_msg(srv_parse_map(j, "", &LIM, r, &f) == 0, "%s", f.detail);
     json_decref(j);
-    srv_map_result res;
-    ck_assert_msg(srv_run_map(r, NULL, &res, &f) == 0, "%s", f.detail);
-    json_t *o = srv_map_reply(r, &res, 0, 0);
-    srv_map_result_free(&res);
-    ck_assert_ptr_nonnull(o);
-    return o;
+    ck_assert_msg(srv_run_map(r, NULL, res, &f) == 0, "%s", f.detail);
 }
 
 START_TEST(test_map_picture) {
     srv_map_req r;
-    json_t *o = map_reply("{\"workload\":{\"name\":\"<b>&amp;\",\"layers\":["
-                          "{\"name\":\"c<1>\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"
-                          "{\"name\":\"c'2\\\"\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}]},"
-                          "\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"exact\"}",
-                          &r);
+    srv_map_result res;
+    map_answer("{\"workload\":{\"name\":\"<b>&amp;\",\"layers\":["
+               "{\"name\":\"c<1>\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"
+               "{\"name\":\"c'2\\\"\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}]},"
+               "\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"exact\"}",
+               &r, &res);
     char *body = NULL;
     size_t len = 0;
     srv_fail f;
     srv_fail_clear(&f);
-    ck_assert_int_eq(srv_svg_map(&r, o, &body, &len, &f), 0);
+    ck_assert_int_eq(srv_svg_map(&r, &res, &body, &len, &f), 0);
     ck_assert_ptr_nonnull(body);
     ck_assert_int_eq(len, strlen(body));
     ck_assert(strncmp(body, "<?xml", 5) == 0 && strstr(body, "</svg>\n") != NULL);
-    ck_assert_int_eq(count(body, "class=\"group\""), (int)json_array_size(json_object_get(o, "groups")));
+    ck_assert_int_eq(count(body, "class=\"group\""), res.map.n_groups);
     ck_assert(strstr(body, "id=\"budget\"") != NULL);
     ck_assert(strstr(body, "&lt;b&gt;&amp;amp;") != NULL && strstr(body, "<b>") == NULL);
     ck_assert(strstr(body, "c&lt;1&gt;") != NULL && strstr(body, "c&#39;2&quot;") != NULL);
     ck_assert(strstr(body, "exact mapping") != NULL && strstr(body, "speedup") != NULL);
     free(body);
-    json_decref(o);
+    srv_map_result_free(&res);
     srv_map_req_free(&r);
 }
 END_TEST
 
-/* Parses a grid batch and builds its {"results": [...]} as the worker does. */
-static json_t *batch_reply(const char *body, srv_batch_req *b, int64_t **budgets, int32_t *nb) {
+/* Parses a grid batch and makes each item's sweep point from its answer, as the worker does. */
+static df_sweep_point *batch_points(const char *body, srv_batch_req *b, int64_t **budgets, int32_t *nb) {
     json_t *j = js(body);
     srv_fail f;
     ck_assert_msg(srv_parse_batch(j, &LIM, b, &f) == 0, "%s", f.detail);
     ck_assert_int_eq(srv_svg_batch_budgets(j, budgets, nb, &f), 0);
     json_decref(j);
-    json_t *arr = json_array();
+    df_sweep_point *pts = calloc((size_t)b->n, sizeof *pts);
+    ck_assert_ptr_nonnull(pts);
     for (int32_t i = 0; i < b->n; i++) {
-        json_t *item;
-        if (b->fails[i].kind == SRV_PROB_NONE) {
-            srv_map_result res;
-            ck_assert_msg(srv_run_map(&b->items[i], NULL, &res, &f) == 0, "%s", f.detail);
-            item = srv_map_reply(&b->items[i], &res, 0, 0);
-            srv_map_result_free(&res);
-        } else {
-            item = srv_problem_json(&b->fails[i], NULL);
-        }
-        json_object_set_new(item, "index", json_integer(i));
-        json_array_append_new(arr, item);
+        if (b->fails[i].kind != SRV_PROB_NONE) continue;
+        srv_map_result res;
+        ck_assert_msg(srv_run_map(&b->items[i], NULL, &res, &f) == 0, "%s", f.detail);
+        ck_assert_int_eq(df_sweep_point_of(&b->items[i], &res, srv_svg_want_optimum(b), NULL, &pts[i]), DF_OK);
+        srv_map_result_free(&res);
     }
-    return json_pack("{s:o}", "results", arr);
+    return pts;
 }
 
 START_TEST(test_sweep_picture) {
@@ -141,9 +133,12 @@ START_TEST(test_sweep_picture) {
     srv_batch_req b;
     int64_t *budgets;
     int32_t nb;
-    json_t *o = batch_reply("{\"base\":{\"workload\":\"resnet18\",\"batch\":2,\"solver\":\"ga\",\"ga\":{\"population\":8,"
-                            "\"generations\":4}},\"grid\":{\"budgets\":[\"1KiB\",\"256KiB\",\"1MiB\",\"4MiB\"]}}",
-                            &b, &budgets, &nb);
+    df_sweep_point *o = batch_points("{\"base\":{\"workload\":\"resnet18\",\"batch\":2,\"solver\":\"ga\",\"ga\":{"
+                                     "\"population\":8,\"generations\":4}},\"grid\":{\"budgets\":[\"1KiB\",\"256KiB\","
+                                     "\"1MiB\",\"4MiB\"]}}",
+                                     &b, &budgets, &nb);
+    ck_assert(srv_svg_want_optimum(&b));
+    ck_assert(o[2].have_optimum && o[2].optimum.latency_s <= o[2].answer.latency_s * (1 + 1e-9));
     char *body = NULL;
     size_t len = 0;
     srv_fail f;
@@ -163,18 +158,19 @@ START_TEST(test_sweep_picture) {
     free(again);
     free(body);
     free(budgets);
-    json_decref(o);
+    free(o);
     srv_batch_req_free(&b);
 
     /* solver exact: two series, the answers are the optimum */
-    o = batch_reply("{\"base\":{\"workload\":\"resnet18\",\"solver\":\"exact\"},\"grid\":{\"budgets\":[\"256KiB\",\"1MiB\"]}}",
-                    &b, &budgets, &nb);
+    o = batch_points("{\"base\":{\"workload\":\"resnet18\",\"solver\":\"exact\"},\"grid\":{\"budgets\":[\"256KiB\",\"1MiB\"]}}",
+                     &b, &budgets, &nb);
+    ck_assert(!srv_svg_want_optimum(&b) && !o[0].have_optimum);
     ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &body, &len, &f), 0);
     ck_assert_int_eq(count(body, "class=\"series\""), 4);
     ck_assert(strstr(body, "failed") == NULL);
     free(body);
     free(budgets);
-    json_decref(o);
+    free(o);
     srv_batch_req_free(&b);
 }
 END_TEST

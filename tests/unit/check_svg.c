@@ -315,6 +315,116 @@ START_TEST(test_sweep_gaps_and_escaping) {
 }
 END_TEST
 
+/* issue #11 item 8: layer names when they fit (all, every 2nd, else numbers), group latency in the
+ * bands (a time or a share, the tooltip always) */
+START_TEST(test_map_names_and_group_latency) {
+    static const struct {
+        int32_t L;
+        int names;
+    } cases[] = {{20, 20}, {72, 72}, {120, 60}, {300, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        df_workload w;
+        chain(&w, cases[c].L, "net", 0);
+        df_net *n = net_of(&w, 1 << 20, 8);
+        df_mapping m;
+        groups_of(&m, cases[c].L, 10, 4);
+        char *a = render_map(n, &m, "exact", NULL);
+        ck_assert_msg(xml_problem(a) == NULL, "%s", xml_problem(a));
+        ck_assert_msg(count(a, "class=\"lname\"") == cases[c].names, "%d layers: %d names, want %d", cases[c].L,
+                      count(a, "class=\"lname\""), cases[c].names);
+        if (cases[c].names == cases[c].L / 2) ck_assert(strstr(a, "every 2nd name shown") != NULL);
+        /* every group's tooltip says its latency and share; bands wide enough carry it as text */
+        ck_assert_int_eq(count(a, "(of the total)") + count(a, "% of the total)"), m.n_groups);
+        if (cases[c].L <= 120) ck_assert_int_ge(count(a, "class=\"glat\""), m.n_groups - 1);
+        free(a);
+        df_mapping_free(&m);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+}
+END_TEST
+
+/* issue #11 item 8: the knee is marked where 90% of the latency gain is reached; none for a flat line */
+START_TEST(test_sweep_knee) {
+    int64_t budgets[6] = {1 << 16, 1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21};
+    double lat[6] = {10e-3, 8e-3, 5e-3, 4.1e-3, 4.05e-3, 4e-3}, en[6] = {1e6, 1e6, 1e6, 1e6, 1e6, 1e6};
+    /* gain 6 ms; within 0.6 ms of the best from 512 KiB (4.1 ms) on */
+    ck_assert_int_eq(df_svg_knee(6, budgets, lat, 0.1), 3);
+    /* given out of order: the same budget */
+    int64_t b2[6] = {1 << 21, 1 << 16, 1 << 19, 1 << 17, 1 << 20, 1 << 18};
+    double l2[6] = {4e-3, 10e-3, 4.1e-3, 8e-3, 4.05e-3, 5e-3};
+    ck_assert_int_eq(df_svg_knee(6, b2, l2, 0.1), 2);
+    /* a later point that climbs back out of the band moves the knee past it */
+    double l3[6] = {10e-3, 4.1e-3, 6e-3, 4.1e-3, 4.05e-3, 4e-3};
+    ck_assert_int_eq(df_svg_knee(6, budgets, l3, 0.1), 3);
+    double flat[6] = {4e-3, 4e-3, 4.001e-3, 4e-3, 4e-3, 4e-3};
+    ck_assert_int_eq(df_svg_knee(6, budgets, flat, 0.1), -1);
+    ck_assert_int_eq(df_svg_knee(2, budgets, lat, 0.1), -1);
+    df_svg_series ser[2] = {{"layer-by-layer", lat, en}, {"optimum (exact)", lat, en}};
+    df_svg_sweep_opts o = {.title = "t", .n_points = 6, .budgets = budgets, .n_series = 2, .series = ser};
+    char *a = render_sweep(&o);
+    ck_assert_msg(xml_problem(a) == NULL, "%s", xml_problem(a));
+    ck_assert_int_eq(count(a, "<g id=\"knee\">"), 1);
+    ck_assert(strstr(a, "knee 512 KiB: 90% of the latency gain") != NULL);
+    free(a);
+    o.no_knee = 1;
+    a = render_sweep(&o);
+    ck_assert_int_eq(count(a, "id=\"knee\""), 0);
+    free(a);
+    ser[1].latency_s = flat;
+    o.no_knee = 0;
+    a = render_sweep(&o);
+    ck_assert_int_eq(count(a, "id=\"knee\""), 0);
+    free(a);
+}
+END_TEST
+
+/* The y pixels of the points of the first polyline of the panel with the given id. */
+static int polyline_ys(const char *svg, const char *panel, double *ys, int max) {
+    char key[64];
+    snprintf(key, sizeof key, "id=\"%s\"", panel);
+    const char *p = strstr(svg, key);
+    ck_assert_ptr_nonnull(p);
+    p = strstr(p, "points=\"");
+    ck_assert_ptr_nonnull(p);
+    p += 8;
+    int n = 0;
+    while (*p && *p != '"' && n < max) {
+        double x, y;
+        int used = 0;
+        if (sscanf(p, "%lf,%lf%n", &x, &y, &used) != 2) break;
+        ys[n++] = y;
+        p += used;
+        while (*p == ' ') p++;
+    }
+    return n;
+}
+
+/* issue #11 item 8: a 0.2% range is a small step with its span said, not a cliff over the panel */
+START_TEST(test_sweep_small_range_not_a_cliff) {
+    int64_t budgets[4] = {1 << 18, 1 << 19, 1 << 20, 1 << 21};
+    double lat[4] = {100.2e-3, 100.1e-3, 100.0e-3, 100.0e-3}, en[4] = {5e6, 5e6, 5e6, 5e6};
+    df_svg_series ser[1] = {{"optimum (exact)", lat, en}};
+    df_svg_sweep_opts o = {.title = "t", .n_points = 4, .budgets = budgets, .n_series = 1, .series = ser};
+    char *a = render_sweep(&o);
+    ck_assert_msg(xml_problem(a) == NULL, "%s", xml_problem(a));
+    double ys[8];
+    ck_assert_int_eq(polyline_ys(a, "latency", ys, 8), 4);
+    /* the latency panel is 282 px high: the 0.2% step takes well under a tenth of it */
+    ck_assert_msg(fabs(ys[0] - ys[3]) < 28.2, "the 0.2%% step spans %.1f px", fabs(ys[0] - ys[3]));
+    ck_assert(fabs(ys[0] - ys[3]) > 1); /* but it is visible */
+    ck_assert(strstr(a, "the latency values span 0.20% (100.000 ms .. 100.200 ms); the axis does not start at 0") != NULL);
+    free(a);
+    /* a wide range keeps its full height and says its span too */
+    double wide[4] = {200e-3, 150e-3, 110e-3, 100e-3};
+    ser[0].latency_s = wide;
+    a = render_sweep(&o);
+    ck_assert_int_eq(polyline_ys(a, "latency", ys, 8), 4);
+    ck_assert(fabs(ys[0] - ys[3]) > 200);
+    free(a);
+}
+END_TEST
+
 START_TEST(test_sweep_bad_options) {
     int64_t budgets[2] = {1024, 0};
     double v[2] = {1, 1};
@@ -361,6 +471,9 @@ static Suite *svg_suite(void) {
     tcase_add_test(tc, test_map_infeasible_and_errors);
     tcase_add_test(tc, test_sweep_gaps_and_escaping);
     tcase_add_test(tc, test_sweep_bad_options);
+    tcase_add_test(tc, test_map_names_and_group_latency);
+    tcase_add_test(tc, test_sweep_knee);
+    tcase_add_test(tc, test_sweep_small_range_not_a_cliff);
     suite_add_tcase(s, tc);
     return s;
 }

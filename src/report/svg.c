@@ -236,7 +236,11 @@ static void fmt_tick(double v, double step, const char *unit_name, char *buf, si
 #define MAP_PR 1112.0 /* plot right (the % axis is outside) */
 #define MAP_PT 118.0
 #define MAP_PB 590.0
-#define NAMES_MAX_LAYERS 48 /* up to this many layers, each gets its name under the axis */
+/* Layer names under the axis are rotated by 55 degrees: neighbours need NAME_PITCH px apart (the
+ * 11 px line height over sin 55) to not overlap. Names are shown for every k-th layer with k the
+ * smallest step that gives that pitch, up to NAME_STEP_MAX (every 2nd); beyond it, numbered ticks. */
+#define NAME_PITCH 13.5
+#define NAME_STEP_MAX 2
 
 static const char *const band_fill[6] = {"#dbe8f5", "#fde4cc", "#dcefd7", "#ebdff2", "#fbe0e6", "#ece7da"};
 
@@ -322,7 +326,7 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
 
 /* Legend row: swatches and what they mean. */
 static void map_legend(df_svg_buf *b, int over, int clipped) {
-    static const char *const lab[] = {"fusion group (m = micro-batch)", "weights on chip",
+    static const char *const lab[] = {"fusion group (m = micro-batch; its latency below)", "weights on chip",
                                       "activations on chip (" TIMES " m)", "on-chip budget", "over the budget",
                                       "cut at 4" TIMES " the budget"};
     double x = MAP_PL, y = 98, gap = 20;
@@ -351,6 +355,15 @@ static void map_legend(df_svg_buf *b, int over, int clipped) {
         text(b, x + 16, y, NULL, lab[5], 0);
     }
     puts_(b, "</g>\n");
+}
+
+/* A group's latency in seconds, and its share of the mapping's latency in percent. */
+static double group_seconds(const df_group_cost *g, const df_hw *hw) {
+    return hw->clock_hz > 0 ? g->latency_cycles / hw->clock_hz : 0;
+}
+
+static double group_share(const df_group_cost *g, const df_metrics *m) {
+    return m->latency_cycles > 0 ? 100.0 * g->latency_cycles / m->latency_cycles : 0;
 }
 
 int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
@@ -397,7 +410,10 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     double step = nice_step(maxv * 1.06 / bu.div, 7) * bu.div;
     lin_axis ya = {0, ceil(maxv * 1.06 / step) * step, MAP_PT, MAP_PB};
 
-    int names = L <= NAMES_MAX_LAYERS;
+    double slot = (MAP_PR - MAP_PL) / L;
+    int name_step = (int)ceil(NAME_PITCH / slot - 1e-9);
+    if (name_step < 1) name_step = 1;
+    int names = name_step <= NAME_STEP_MAX;
     int H = names ? 790 : 680;
     char line[512], s1[32], s2[32];
     snprintf(line, sizeof line, "%s: %s fusion mapping", w->name, o->solver && *o->solver ? o->solver : "the");
@@ -406,7 +422,6 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     map_subtitles(out, o, &met, over);
     map_legend(out, over, clipped);
 
-    double slot = (MAP_PR - MAP_PL) / L;
     /* fusion groups: bands with their micro-batch */
     puts_(out, "<g id=\"groups\">\n");
     for (int32_t g = 0; g < G; g++) {
@@ -414,10 +429,13 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         double x0 = MAP_PL + gr->first * slot, x1 = MAP_PL + (gr->last + 1) * slot;
         putf(out, "<rect class=\"group\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\">", x0, MAP_PT,
              x1 - x0, MAP_PB - MAP_PT, band_fill[g % 6]);
-        snprintf(line, sizeof line, "group %d: layers %d..%d (%s .. %s), micro-batch %d, footprint %s, weights %s%s",
-                 g, gr->first, gr->last, w->layers[gr->first].name, w->layers[gr->last].name, gr->micro_batch,
-                 df_format_size(gc[g].footprint_bytes, s1, sizeof s1), gc[g].weights_resident ? "resident" : "streamed",
-                 gc[g].feasible ? "" : ", OVER THE BUDGET");
+        fmt_seconds(group_seconds(&gc[g], hw), s2, sizeof s2);
+        snprintf(line, sizeof line,
+                 "group %d: layers %d..%d (%s .. %s), micro-batch %d, latency %s (%.1f%% of the total), footprint %s, "
+                 "weights %s%s",
+                 g, gr->first, gr->last, w->layers[gr->first].name, w->layers[gr->last].name, gr->micro_batch, s2,
+                 group_share(&gc[g], &met), df_format_size(gc[g].footprint_bytes, s1, sizeof s1),
+                 gc[g].weights_resident ? "resident" : "streamed", gc[g].feasible ? "" : ", OVER THE BUDGET");
         title(out, line);
         puts_(out, "</rect>\n");
     }
@@ -479,7 +497,8 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     }
     puts_(out, "</g>\n");
 
-    /* the groups' micro-batch, on top of the bars (white halo) */
+    /* the groups' micro-batch and latency, on top of the bars (white halo): the latency as a time
+     * where it fits, else as a share of the total, else left to the tooltip */
     puts_(out, "<g id=\"micro-batches\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\" stroke=\"#fff\" "
                "stroke-width=\"3\" paint-order=\"stroke\">\n");
     for (int32_t g = 0; g < G; g++) {
@@ -489,6 +508,17 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         snprintf(lab, sizeof lab, "m=%d", gr->micro_batch);
         if (gw < text_width(lab, 11) + 4) snprintf(lab, sizeof lab, "%d", gr->micro_batch);
         if (gw >= text_width(lab, 11) + 2) text(out, (x0 + x1) / 2, MAP_PT + 14, NULL, lab, 0);
+    }
+    puts_(out, "</g>\n");
+    puts_(out, "<g id=\"group-latency\" font-size=\"10\" text-anchor=\"middle\" fill=\"#1a3d6e\" stroke=\"#fff\" "
+               "stroke-width=\"3\" paint-order=\"stroke\">\n");
+    for (int32_t g = 0; g < G; g++) {
+        const df_group *gr = &map->groups[g];
+        double x0 = MAP_PL + gr->first * slot, x1 = MAP_PL + (gr->last + 1) * slot, gw = x1 - x0;
+        char lab[32];
+        fmt_seconds(group_seconds(&gc[g], hw), lab, sizeof lab);
+        if (gw < text_width(lab, 10) + 6) snprintf(lab, sizeof lab, "%.0f%%", group_share(&gc[g], &met));
+        if (gw >= text_width(lab, 10) + 6) text(out, (x0 + x1) / 2, MAP_PT + 27, "class=\"glat\"", lab, 0);
     }
     puts_(out, "</g>\n");
 
@@ -503,12 +533,15 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
 
     /* x axis: every layer's name for small networks, numbered ticks otherwise */
     puts_(out, "<g id=\"xaxis\" font-size=\"10\">\n");
-    if (names) {
+    if (names) { /* every layer ticked, every name_step-th named */
         for (int32_t i = 0; i < L; i++) {
             double xc = MAP_PL + (i + 0.5) * slot;
+            int named = i % name_step == 0;
             putf(out, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#555\"/>", xc, MAP_PB, xc,
-                 MAP_PB + 4);
-            putf(out, "<text transform=\"translate(%.2f %.1f) rotate(-55)\" text-anchor=\"end\">", xc + 3, MAP_PB + 10);
+                 MAP_PB + (named ? 4 : 2));
+            if (!named) continue;
+            putf(out, "<text class=\"lname\" transform=\"translate(%.2f %.1f) rotate(-55)\" text-anchor=\"end\">",
+                 xc + 3, MAP_PB + 10);
             put_esc(out, w->layers[i].name, 24);
             puts_(out, "</text>\n");
         }
@@ -528,8 +561,13 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
                  MAP_PB + 18, i);
         }
     }
-    snprintf(line, sizeof line, "layer (execution order, %d layer%s)%s", L, L == 1 ? "" : "s",
-             names ? "" : "; hover a bar for its name and footprint");
+    if (names && name_step > 1)
+        snprintf(line, sizeof line,
+                 "layer (execution order, %d layers; every %d%s name shown, hover a bar for the others)", L,
+                 name_step, name_step == 2 ? "nd" : name_step == 3 ? "rd" : "th");
+    else
+        snprintf(line, sizeof line, "layer (execution order, %d layer%s)%s", L, L == 1 ? "" : "s",
+                 names ? "" : "; hover a bar for its name and footprint");
     text(out, (MAP_PL + MAP_PR) / 2, H - 14, "text-anchor=\"middle\" font-size=\"13\"", line, 0);
     puts_(out, "</g>\n</svg>\n");
 
@@ -552,6 +590,10 @@ static const char *const series_color[DF_SVG_MAX_SERIES] = {"#7f7f7f", "#1f77b4"
 /* later series are drawn thinner on top, so identical lines still show both colours */
 static const double series_width[DF_SVG_MAX_SERIES] = {2.0, 4.0, 2.0, 1.6, 1.4, 1.2};
 static const double series_radius[DF_SVG_MAX_SERIES] = {3.0, 5.0, 3.2, 2.6, 2.4, 2.2};
+
+#define MIN_REL_RANGE 0.05 /* a linear y axis spans at least 5% of its largest value */
+#define KNEE_TOL 0.1        /* the knee: 90% of the sweep's latency gain reached */
+#define KNEE_MIN_GAIN 0.005 /* no knee when the latency moves by less than 0.5% over the sweep */
 
 typedef struct {
     int64_t budget;
@@ -622,7 +664,10 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
                 text(b, SW_PL - 6, y + 4, "text-anchor=\"end\" font-size=\"11\"", tick, 0);
             }
     } else {
+        /* the axis covers at least MIN_REL_RANGE of the largest value, so a change of a fraction of a
+         * percent stays a small step on the picture instead of a cliff from top to bottom */
         double pad = (mx - mn) * 0.08;
+        if (mx - mn + 2 * pad < MIN_REL_RANGE * mx) pad = (MIN_REL_RANGE * mx - (mx - mn)) / 2;
         if (pad <= 0) pad = mx * 0.05;
         double step = nice_step((mx - mn + 2 * pad) / u.div, 6) * u.div;
         ya.lo = floor((mn - pad) / step) * step;
@@ -640,6 +685,23 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
     putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">", (top + bot) / 2);
     put_esc(b, buf, 0);
     puts_(b, "</text>\n");
+    if (!ya.log && ya.lo > 0) { /* an axis not from 0 says how far the values really move */
+        char lo_s[32], hi_s[32];
+        if (energy) {
+            fmt_energy(mn, lo_s, sizeof lo_s);
+            fmt_energy(mx, hi_s, sizeof hi_s);
+        } else {
+            fmt_seconds(mn, lo_s, sizeof lo_s);
+            fmt_seconds(mx, hi_s, sizeof hi_s);
+        }
+        double rel = 100.0 * (mx - mn) / mx;
+        snprintf(buf, sizeof buf, "the %s values span %.*f%% (%s .. %s); the axis does not start at 0", label,
+                 rel < 1 ? 2 : 1, rel, lo_s, hi_s);
+        text(b, SW_PR - 8, top + 16,
+             "class=\"span\" text-anchor=\"end\" font-size=\"12\" fill=\"#8a4b00\" stroke=\"#fff\" "
+             "stroke-width=\"3\" paint-order=\"stroke\"",
+             buf, 0);
+    }
     /* vertical grid at the x ticks is drawn by the caller; the lines: */
     int markers = n <= 80;
     for (int32_t s = 0; s < o->n_series; s++) {
@@ -673,6 +735,65 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
         }
         puts_(b, "</g>\n");
     }
+    puts_(b, "</g>\n");
+}
+
+int32_t df_svg_knee(int32_t n, const int64_t *budgets, const double *values, double tol) {
+    if (n < 3 || !budgets || !values) return -1;
+    double best = INFINITY, worst = 0;
+    int32_t have_n = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (have(values[i]) && budgets[i] > 0) {
+            have_n++;
+            if (values[i] < best) best = values[i];
+            if (values[i] > worst) worst = values[i];
+        }
+    if (have_n < 3 || !(worst > best * (1 + KNEE_MIN_GAIN))) return -1; /* nothing worth a knee */
+    /* the smallest budget from which every larger budget's value is within tol of the sweep's gain */
+    double near = best + tol * (worst - best);
+    int32_t knee = -1;
+    for (int32_t i = 0; i < n; i++) {
+        if (!have(values[i]) || budgets[i] <= 0 || values[i] > near) continue;
+        if (knee >= 0 && budgets[i] >= budgets[knee]) continue;
+        int all = 1;
+        for (int32_t j = 0; j < n && all; j++)
+            if (budgets[j] > budgets[i] && have(values[j]) && values[j] > near) all = 0;
+        if (all) knee = i;
+    }
+    return knee;
+}
+
+/* The knee of the optimum's latency (series 1, else 0): a dashed line through both panels at that
+ * budget (label 0: drawn under the panels' lines and texts) and a label saying what it means
+ * (label 1: drawn over them). */
+static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa, double t1, double b1, double t2,
+                       double b2, int label) {
+    int32_t s = o->n_series > 1 ? 1 : 0;
+    int32_t k = df_svg_knee(o->n_points, o->budgets, o->series[s].latency_s, KNEE_TOL);
+    if (k < 0) return;
+    double x = ax_map(xa, (double)o->budgets[k]);
+    char bs[32], line[200];
+    df_format_size(o->budgets[k], bs, sizeof bs);
+    snprintf(line, sizeof line,
+             "knee %s: %.0f%% of the latency gain of the sweep reached; more memory buys the last %.0f%%", bs,
+             100 - KNEE_TOL * 100, KNEE_TOL * 100);
+    if (!label) {
+        puts_(b, "<g id=\"knee\">");
+        title(b, line);
+        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+                "stroke-dasharray=\"4 3\"/>", x, t1, x, b1);
+        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+                "stroke-dasharray=\"4 3\"/></g>\n", x, t2, x, b2);
+        return;
+    }
+    int right = x + 8 + text_width(line, 12) < SW_PR;
+    puts_(b, "<g id=\"knee-label\">");
+    text(b, right ? x + 6 : x - 6, t1 + 34,
+         right ? "text-anchor=\"start\" font-size=\"12\" font-weight=\"bold\" fill=\"#2e7d32\" stroke=\"#fff\" "
+                 "stroke-width=\"3\" paint-order=\"stroke\""
+               : "text-anchor=\"end\" font-size=\"12\" font-weight=\"bold\" fill=\"#2e7d32\" stroke=\"#fff\" "
+                 "stroke-width=\"3\" paint-order=\"stroke\"",
+         line, 0);
     puts_(b, "</g>\n");
 }
 
@@ -822,8 +943,10 @@ int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err) {
          "on-chip budget (log scale; ticks below the panels mark the budgets run)", 0);
     puts_(out, "</g>\n");
 
+    if (!o->no_knee) sweep_knee(out, o, &xa, t1, b1, t2, b2, 0);
     sweep_panel(out, o, ord, &xa, t1, b1, 0, "latency");
     sweep_panel(out, o, ord, &xa, t2, b2, 1, "energy");
+    if (!o->no_knee) sweep_knee(out, o, &xa, t1, b1, t2, b2, 1);
     puts_(out, "</svg>\n");
     free(ord);
     if (out->oom) return df_err_set(err, DF_ENOMEM, NULL, "out of memory rendering the SVG");

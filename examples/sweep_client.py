@@ -75,8 +75,9 @@ def main():
     ap.add_argument("--solver", default=None, help="auto, exact, ga, lbl or transformer [the daemon's default: auto]")
     ap.add_argument("--budgets", default=None,
                     help="comma list of sizes, e.g. 64KiB,1MiB [32KiB, 64KiB, ... 32MiB]")
-    ap.add_argument("--within", type=float, default=5.0, metavar="PCT",
-                    help="knee: smallest budget within PCT%% of the best latency [%(default)s]")
+    ap.add_argument("--gain", type=float, default=90.0, metavar="PCT",
+                    help="knee: smallest budget from which every larger one has PCT%% of the sweep's latency "
+                         "gain (the SVG's knee) [%(default)s]")
     ap.add_argument("--svg", metavar="FILE", help="also save the sweep picture (?format=svg)")
     a = ap.parse_args()
 
@@ -109,13 +110,22 @@ def main():
                m["dram_bytes"] / 1e6, gain.get("latency_x") or 0.0, item["path"]))
 
     if rows:
-        # The knee: the smallest budget whose latency is within --within percent (default 5%) of the
-        # best latency of the whole sweep (best = the lowest latency at any budget tried). Past it,
-        # more on-chip memory buys less than that.
-        best = min(r[2] for r in rows)
-        knee = min((r for r in rows if r[2] <= best * (1 + a.within / 100)), key=lambda r: r[0])
-        print("\nbest latency %.3f ms; knee (smallest budget within %g%% of it): %s at %.3f ms"
-              % (best, a.within, knee[1], knee[2]))
+        # The knee, defined as the SVG picture's (df_svg_knee in src/report/svg.c): the smallest budget from
+        # which every larger budget has at least --gain percent (default 90%) of the sweep's latency gain
+        # (worst - best); none when the latency moves by less than 0.5% over the sweep.
+        best, worst = min(r[2] for r in rows), max(r[2] for r in rows)
+        near = best + (1 - a.gain / 100) * (worst - best)
+        knee = None
+        if len(rows) >= 3 and worst > best * 1.005:
+            for r in sorted(rows, key=lambda r: r[0]):
+                if r[2] <= near and all(q[2] <= near for q in rows if q[0] > r[0]):
+                    knee = r
+                    break
+        if knee:
+            print("\nbest latency %.3f ms; knee (%g%% of the sweep's gain from here on): %s at %.3f ms"
+                  % (best, a.gain, knee[1], knee[2]))
+        else:
+            print("\nbest latency %.3f ms; no knee (the latency moves by less than 0.5%% over the sweep)" % best)
     for i, (_, detail, where) in enumerate(errors):
         print("error %d (%s): %s" % (i + 1, ", ".join(where), detail), file=sys.stderr if not rows else sys.stdout)
     if not rows:

@@ -60,7 +60,10 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
  * the psums of the output row stay in the buffer). */
 typedef struct df_pass_plan_s {
     double npass, c1, w1, x1, p1, o1, ct;
+    double win;  /* w_ramp: input elements of every PE's first window, needed before the first MAC */
     int per_sample, streamed;
+    int w_ramp;  /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
+                  * spad), so every pass first waits for its weights ([EYE17] §VI ramp-up) */
 } df_pass_plan;
 
 /* Smallest padded work ceil(n / (x k)) x k over tile sizes k in [1, kmax] for x parallel units, the
@@ -88,28 +91,45 @@ static double deliver(const df_hw *hw, double elems, double bw) {
 
 /* Array time of a pass plan for s samples: its processing passes, each taking max(ingress, compute,
  * egress) with double-buffered scratchpads, the first pass's ingress and the last pass's egress not
- * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes, §VI: "it takes time to load
- * data from the GLB into the PE array to ramp up each processing pass"). With separate filter /
- * ifmap / psum networks ([EYE17] §V-B: filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit)
- * ingress is the slower of the filter and ifmap deliveries and egress (psums out and back in) has
- * its own network; otherwise all share noc_bw. */
+ * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes). With separate networks
+ * ([EYE17] §V-B: a filter GIN, an ifmap GIN and a psum GIN from the buffer to the array and the GON
+ * back, filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit) ingress is the slowest of the
+ * filter, ifmap and psum-read-back deliveries and egress (psums/outputs written) has the GON to
+ * itself; otherwise all share noc_bw (psums in and out counted as egress, as before).
+ * Ramp-up ([EYE17] §VI: "it takes time to load data from the GLB into the PE array to ramp up each
+ * processing pass"): a PE interleaves all p x q filter rows of its pass on every ifmap value
+ * ([EYE17] Fig. 6, §IV-A), so it cannot start a pass before that pass's filters are in its filter
+ * spad, nor before its first ifmap window is; when the spad cannot also hold the next pass's filters
+ * (w_ramp) those deliveries are paid in every pass, the filter and ifmap GINs working in parallel.
+ * Ifmaps and psums then stream through the PE FIFOs during the pass ([EYE17] §V-C), as above. */
 static double plan_cycles(const df_hw *hw, const df_pass_plan *pp, double s) {
     double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
     double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
-    double in_t, out_t, steady;
+    double in_t, out_t, steady, ramp = 0;
     if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
         double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
         double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
         double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
-        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
-        out_t = deliver(hw, ps + o, bw_out);
+        double wt = deliver(hw, w, bw_w), rest = fmax(deliver(hw, x, bw_in), deliver(hw, ps, bw_out));
+        if (pp->w_ramp) {
+            ramp = fmax(wt, deliver(hw, pp->win, bw_in));
+            in_t = rest;
+        } else {
+            in_t = fmax(wt, rest);
+        }
+        out_t = deliver(hw, o, bw_out);
         steady = fmax(fmax(in_t, c), out_t);
+    } else if (pp->w_ramp) {
+        ramp = deliver(hw, w + pp->win, hw->noc_bw);
+        in_t = deliver(hw, x, hw->noc_bw);
+        out_t = deliver(hw, ps + o, hw->noc_bw);
+        steady = fmax(c, deliver(hw, x + ps + o, hw->noc_bw));
     } else {
         in_t = deliver(hw, w + x, hw->noc_bw);
         out_t = deliver(hw, ps + o, hw->noc_bw);
         steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
     }
-    return in_t + (np - 1) * steady + c + out_t;
+    return np * ramp + in_t + (np - 1) * steady + c + out_t;
 }
 
 /* Row-stationary pass tiling ([EYERISS] §V, [EYE17] §IV): a logical PE set of R filter rows x E
@@ -183,6 +203,11 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
             cp.o1 = out * nc * rfold / cp.npass;
             cp.p1 = out * (nc * rfold - 1) / cp.npass;
             cp.ct = fmin(Cg, q * r);
+            /* the filter spad holds p q S weights; with less than twice that it cannot take the next
+             * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
+             * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
+            cp.w_ramp = 2 * p * q * S > rf_w;
+            cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
             double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
             if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
                 best = fmin(best, tm);

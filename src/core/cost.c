@@ -319,6 +319,18 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
     f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
 }
 
+/* Whether two layers get the same figures and pass plan from layer_figures: every field it reads
+ * (all but the name, the producers and the density) and the same total input elements. */
+static int same_figures(const df_layer *a, const df_layer *b, int64_t in_a, int64_t in_b) {
+    return in_a == in_b && a->type == b->type && a->K == b->K && a->C == b->C && a->Y == b->Y && a->X == b->X &&
+           a->R == b->R && a->S == b->S && a->stride == b->stride && a->pad == b->pad && a->groups == b->groups &&
+           a->n_inputs == b->n_inputs && a->P == b->P && a->Q == b->Q && a->stride_x == b->stride_x &&
+           a->pad_t == b->pad_t && a->pad_b == b->pad_b && a->pad_l == b->pad_l && a->pad_r == b->pad_r &&
+           a->out_y == b->out_y && a->out_x == b->out_x && a->op == b->op;
+}
+
+#define FIG_CACHE 32 /* distinct layer shapes remembered by df_net_init (repeated blocks reuse them) */
+
 int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t batch, df_err *err) {
     *out = NULL;
     df_err_clear(err);
@@ -391,11 +403,29 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         if (d > 0 && d < 1) n->rlc[t] = fmin(1.0, d * (64.0 / 3.0) / 16.0);
     }
     const df_energy *e = &hw->energy;
+    /* Networks repeat their blocks: a layer shaped like one of the last FIG_CACHE distinct shapes takes
+     * its figures instead of searching its pass plan again (the rs search is most of this function's
+     * time, and the daemon binds a net per request; tests/bench/bench_netinit.c). */
+    int32_t seen[FIG_CACHE];
+    int64_t seen_in[FIG_CACHE];
+    int nseen = 0, next_seen = 0;
     for (int32_t i = 0; i < L; i++) {
         const df_layer *l = &ly[i];
         int64_t in_total = 0;
         for (int j = 0; j < l->n_inputs; j++) in_total += n->out_elems[tensor_of(n, l->inputs[j])];
-        layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
+        int hit = -1;
+        for (int k = 0; k < nseen && hit < 0; k++)
+            if (same_figures(l, &ly[seen[k]], in_total, seen_in[k])) hit = seen[k];
+        if (hit >= 0) {
+            n->fig[i] = n->fig[hit];
+            n->plan[i] = n->plan[hit];
+        } else {
+            layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
+            seen[next_seen] = i;
+            seen_in[next_seen] = in_total;
+            next_seen = (next_seen + 1) % FIG_CACHE;
+            if (nseen < FIG_CACHE) nseen++;
+        }
         for (int j = 0; j < l->n_inputs; j++) {
             int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
             /* A streamed operand needs on chip the input rows of one output row (a line buffer of

@@ -250,6 +250,52 @@ START_TEST(test_rs_ramp_and_psum_networks) {
 }
 END_TEST
 
+/* df_net_init reuses the figures of an earlier layer of the same shape (repeated blocks): every conv
+ * and one-operand fc / matmul layer of ResNet-50 and BERT-base gets exactly the figures it gets alone, on a preset of each
+ * dataflow family (rs on cloud and eyeriss, ws on edge). */
+START_TEST(test_net_init_shape_reuse) {
+    const char *nets[] = {"resnet50", "bert_base"};
+    const char *presets[] = {"cloud", "eyeriss", "edge"};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t b = 0; b < 3; b++) {
+            df_workload w;
+            df_err e;
+            ck_assert_int_eq(df_zoo_build(nets[a], NULL, &w, &e), DF_OK);
+            df_hw h;
+            ck_assert_int_eq(df_hw_preset(presets[b], &h, NULL), DF_OK);
+            if (b == 0) h.dataflow = DF_DATAFLOW_RS;
+            df_net *n = mknet(&w, h, 4);
+            int checked = 0;
+            for (int32_t i = 0; i < w.n_layers; i++) {
+                const df_layer *l = &w.layers[i];
+                if ((l->type != DF_LAYER_CONV && l->type != DF_LAYER_FC && l->type != DF_LAYER_MATMUL) || l->n_inputs != 1)
+                    continue;
+                df_workload one;
+                df_workload_init(&one, "one");
+                df_layer c = *l;
+                c.inputs[0] = -1;
+                ck_assert_int_eq(df_workload_add(&one, &c, &e), DF_OK);
+                ck_assert_int_eq(df_workload_validate(&one, 0, &e), DF_OK);
+                df_net *n1 = mknet(&one, h, 4);
+                const df_layer_figures *f = df_net_layer_figures(n, i), *f1 = df_net_layer_figures(n1, 0);
+                ck_assert_msg(f->compute_cycles == f1->compute_cycles && f->noc_w == f1->noc_w && f->noc_in == f1->noc_in &&
+                              f->noc_out == f1->noc_out && f->passes == f1->passes && f->active_pes == f1->active_pes,
+                              "%s layer %d (%s) on %s", nets[a], i, l->name, presets[b]);
+                df_group_cost g, g1;
+                ck_assert_int_eq(df_group_eval(n, i, i, 4, &g), DF_OK);
+                ck_assert_int_eq(df_group_eval(n1, 0, 0, 4, &g1), DF_OK);
+                ck_assert_double_eq_tol(g.latency_cycles, g1.latency_cycles, 1e-9 * g1.latency_cycles);
+                df_net_free(n1);
+                df_workload_free(&one);
+                checked++;
+            }
+            ck_assert_int_gt(checked, 20);
+            df_net_free(n);
+            df_workload_free(&w);
+        }
+}
+END_TEST
+
 static void load_alexnet(df_workload *w) {
     json_error_t je;
     json_t *j = json_load_file("docs/eyeriss/alexnet.json", 0, &je);
@@ -584,6 +630,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_latency_is_max_of_compute_dram_noc);
     tcase_add_test(tc, test_rs_pass_tiling_by_hand);
     tcase_add_test(tc, test_rs_ramp_and_psum_networks);
+    tcase_add_test(tc, test_net_init_shape_reuse);
     tcase_add_test(tc, test_eyeriss_alexnet_active_pes);
     tcase_add_test(tc, test_vgg16_fits_eyeriss);
     tcase_add_test(tc, test_density_and_static_energy);

@@ -31,7 +31,8 @@ typedef struct {
     double dram_bw;         /* bytes per cycle */
     double noc_bw;          /* bytes per cycle, global buffer <-> PE array (shared by all data types) */
     /* Optional separate delivery networks, bytes per cycle (Eyeriss has one each for filters, ifmaps
-     * and psums); 0 = the type shares noc_bw with the others. */
+     * and psums into the array and one out; noc_bw_out is the width of each of the two psum networks,
+     * read-back in and write-out in parallel); 0 = the type shares noc_bw with the others. */
     double noc_bw_w, noc_bw_in, noc_bw_out;
     double noc_hops;        /* cycles of delivery latency per transfer (MAESTRO: hops x 1 cycle) */
     double clock_hz;

@@ -60,7 +60,10 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
  * the psums of the output row stay in the buffer). */
 typedef struct df_pass_plan_s {
     double npass, c1, w1, x1, p1, o1, ct;
+    double win;  /* w_ramp: input elements of every PE's first window, needed before the first MAC */
     int per_sample, streamed;
+    int w_ramp;  /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
+                  * spad), so every pass first waits for its weights ([EYE17] §VI ramp-up) */
 } df_pass_plan;
 
 /* Smallest padded work ceil(n / (x k)) x k over tile sizes k in [1, kmax] for x parallel units, the
@@ -88,28 +91,45 @@ static double deliver(const df_hw *hw, double elems, double bw) {
 
 /* Array time of a pass plan for s samples: its processing passes, each taking max(ingress, compute,
  * egress) with double-buffered scratchpads, the first pass's ingress and the last pass's egress not
- * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes, §VI: "it takes time to load
- * data from the GLB into the PE array to ramp up each processing pass"). With separate filter /
- * ifmap / psum networks ([EYE17] §V-B: filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit)
- * ingress is the slower of the filter and ifmap deliveries and egress (psums out and back in) has
- * its own network; otherwise all share noc_bw. */
+ * overlapped ([MAESTRO] §4.3 steady state; [EYE17] §IV processing passes). With separate networks
+ * ([EYE17] §V-B: a filter GIN, an ifmap GIN and a psum GIN from the buffer to the array and the GON
+ * back, filter and psum GINs and the GON 64-bit, ifmap GIN 16-bit) ingress is the slowest of the
+ * filter, ifmap and psum-read-back deliveries and egress (psums/outputs written) has the GON to
+ * itself; otherwise all share noc_bw (psums in and out counted as egress, as before).
+ * Ramp-up ([EYE17] §VI: "it takes time to load data from the GLB into the PE array to ramp up each
+ * processing pass"): a PE interleaves all p x q filter rows of its pass on every ifmap value
+ * ([EYE17] Fig. 6, §IV-A), so it cannot start a pass before that pass's filters are in its filter
+ * spad, nor before its first ifmap window is; when the spad cannot also hold the next pass's filters
+ * (w_ramp) those deliveries are paid in every pass, the filter and ifmap GINs working in parallel.
+ * Ifmaps and psums then stream through the PE FIFOs during the pass ([EYE17] §V-C), as above. */
 static double plan_cycles(const df_hw *hw, const df_pass_plan *pp, double s) {
     double np = pp->per_sample ? pp->npass * s : pp->npass, k = pp->per_sample ? 1 : s;
     double c = pp->c1 * k, w = pp->w1, x = pp->x1 * k, ps = pp->p1 * k, o = pp->o1 * k;
-    double in_t, out_t, steady;
+    double in_t, out_t, steady, ramp = 0;
     if (hw->noc_bw_w > 0 || hw->noc_bw_in > 0 || hw->noc_bw_out > 0) {
         double bw_w = hw->noc_bw_w > 0 ? hw->noc_bw_w : hw->noc_bw;
         double bw_in = hw->noc_bw_in > 0 ? hw->noc_bw_in : hw->noc_bw;
         double bw_out = hw->noc_bw_out > 0 ? hw->noc_bw_out : hw->noc_bw;
-        in_t = fmax(deliver(hw, w, bw_w), deliver(hw, x, bw_in));
-        out_t = deliver(hw, ps + o, bw_out);
+        double wt = deliver(hw, w, bw_w), rest = fmax(deliver(hw, x, bw_in), deliver(hw, ps, bw_out));
+        if (pp->w_ramp) {
+            ramp = fmax(wt, deliver(hw, pp->win, bw_in));
+            in_t = rest;
+        } else {
+            in_t = fmax(wt, rest);
+        }
+        out_t = deliver(hw, o, bw_out);
         steady = fmax(fmax(in_t, c), out_t);
+    } else if (pp->w_ramp) {
+        ramp = deliver(hw, w + pp->win, hw->noc_bw);
+        in_t = deliver(hw, x, hw->noc_bw);
+        out_t = deliver(hw, ps + o, hw->noc_bw);
+        steady = fmax(c, deliver(hw, x + ps + o, hw->noc_bw));
     } else {
         in_t = deliver(hw, w + x, hw->noc_bw);
         out_t = deliver(hw, ps + o, hw->noc_bw);
         steady = fmax(c, deliver(hw, w + x + ps + o, hw->noc_bw));
     }
-    return in_t + (np - 1) * steady + c + out_t;
+    return np * ramp + in_t + (np - 1) * steady + c + out_t;
 }
 
 /* Row-stationary pass tiling ([EYERISS] §V, [EYE17] §IV): a logical PE set of R filter rows x E
@@ -183,6 +203,11 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
             cp.o1 = out * nc * rfold / cp.npass;
             cp.p1 = out * (nc * rfold - 1) / cp.npass;
             cp.ct = fmin(Cg, q * r);
+            /* the filter spad holds p q S weights; with less than twice that it cannot take the next
+             * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
+             * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
+            cp.w_ramp = 2 * p * q * S > rf_w;
+            cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
             double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
             if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
                 best = fmin(best, tm);
@@ -294,6 +319,18 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
     f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
 }
 
+/* Whether two layers get the same figures and pass plan from layer_figures: every field it reads
+ * (all but the name, the producers and the density) and the same total input elements. */
+static int same_figures(const df_layer *a, const df_layer *b, int64_t in_a, int64_t in_b) {
+    return in_a == in_b && a->type == b->type && a->K == b->K && a->C == b->C && a->Y == b->Y && a->X == b->X &&
+           a->R == b->R && a->S == b->S && a->stride == b->stride && a->pad == b->pad && a->groups == b->groups &&
+           a->n_inputs == b->n_inputs && a->P == b->P && a->Q == b->Q && a->stride_x == b->stride_x &&
+           a->pad_t == b->pad_t && a->pad_b == b->pad_b && a->pad_l == b->pad_l && a->pad_r == b->pad_r &&
+           a->out_y == b->out_y && a->out_x == b->out_x && a->op == b->op;
+}
+
+#define FIG_CACHE 32 /* distinct layer shapes remembered by df_net_init (repeated blocks reuse them) */
+
 int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t batch, df_err *err) {
     *out = NULL;
     df_err_clear(err);
@@ -366,11 +403,29 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         if (d > 0 && d < 1) n->rlc[t] = fmin(1.0, d * (64.0 / 3.0) / 16.0);
     }
     const df_energy *e = &hw->energy;
+    /* Networks repeat their blocks: a layer shaped like one of the last FIG_CACHE distinct shapes takes
+     * its figures instead of searching its pass plan again (the rs search is most of this function's
+     * time, and the daemon binds a net per request; tests/bench/bench_netinit.c). */
+    int32_t seen[FIG_CACHE];
+    int64_t seen_in[FIG_CACHE];
+    int nseen = 0, next_seen = 0;
     for (int32_t i = 0; i < L; i++) {
         const df_layer *l = &ly[i];
         int64_t in_total = 0;
         for (int j = 0; j < l->n_inputs; j++) in_total += n->out_elems[tensor_of(n, l->inputs[j])];
-        layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
+        int hit = -1;
+        for (int k = 0; k < nseen && hit < 0; k++)
+            if (same_figures(l, &ly[seen[k]], in_total, seen_in[k])) hit = seen[k];
+        if (hit >= 0) {
+            n->fig[i] = n->fig[hit];
+            n->plan[i] = n->plan[hit];
+        } else {
+            layer_figures(l, hw, batch, &n->fig[i], &n->plan[i], in_total);
+            seen[next_seen] = i;
+            seen_in[next_seen] = in_total;
+            next_seen = (next_seen + 1) % FIG_CACHE;
+            if (nseen < FIG_CACHE) nseen++;
+        }
         for (int j = 0; j < l->n_inputs; j++) {
             int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
             /* A streamed operand needs on chip the input rows of one output row (a line buffer of

@@ -112,8 +112,9 @@ static const preset_def presets[] = {
     /* [EYE17]: 168 PEs in 12 rows x 14 columns, row-stationary, 108 KB global buffer, 16-bit fixed
      * point, 65 nm, 200 MHz core clock. DRAM: the 64-bit link at the measured 60 MHz link clock =
      * 480 MB/s = 2.4 bytes per 200 MHz core cycle. NoC ([EYE17] §V-B): separate input networks for
-     * filters (64-bit data bus, 8 B/cycle) and ifmaps (16-bit, 2 B/cycle), psums in and out over 64-bit
-     * buses (8 B/cycle); noc_bw = their sum; single-cycle multicast delivery (one hop). */
+     * filters (64-bit data bus, 8 B/cycle) and ifmaps (16-bit, 2 B/cycle), psums in on the psum GIN and
+     * out on the GON, 64-bit each (8 B/cycle, noc_bw_out); noc_bw = their sum; single-cycle multicast
+     * delivery (one hop). */
     {"eyeriss", 12, 14, DF_DATAFLOW_RS, 108LL << 10, 2.4, 18, 200e6, 2, 65, 8, 2, 8, 1},
 };
 #define N_PRESETS ((int32_t)(sizeof presets / sizeof presets[0]))

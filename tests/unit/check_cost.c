@@ -214,6 +214,88 @@ START_TEST(test_rs_pass_tiling_by_hand) {
 }
 END_TEST
 
+/* Processing passes with separate psum networks and per-pass ramp-up, by hand ([EYE17] §V-B, §VI):
+ * a 3 x 8 array holds one 3 x 8 PE set (r = t = 1); conv 8 -> 4 channels, 8x8, 3x3 pad 1; ifmap spad 3
+ * (q = 1), psum spad 4 (p = 4): 8 channel passes of c1 = p q Q S = 96 cycles, each moving w1 = 36
+ * weights, x1 = 64 inputs, p1 = 224 psums read back and o1 = 256 written (averages over the passes).
+ * Every network 1 element/cycle, hop latency 1: ingress max(1 + 64, 1 + 224) = 225 (the psum read-back
+ * has its own GIN), egress 1 + 256 = 257 on the GON, steady max(225, 96, 257) = 257. With a filter spad
+ * of 24 the next pass's 12 weights per PE fit beside the current ones: 225 + 7 x 257 + 96 + 257.
+ * With 12 they do not: every pass first waits max(filters 1 + 36, first window 1 + 8 rows x 3) = 37. */
+START_TEST(test_rs_ramp_and_psum_networks) {
+    df_workload w;
+    one_conv(&w, 8, 8, 4, 3);
+    df_hw h = tu_hw(3, 8, DF_DATAFLOW_RS, 1 << 20, 1e6, 2, 2);
+    h.noc_bw_w = h.noc_bw_in = h.noc_bw_out = 2;
+    h.noc_hops = 1;
+    h.rf_in = 3;
+    h.rf_out = 4;
+    h.rf_w = 24;
+    df_net *n = mknet(&w, h, 1);
+    const df_layer_figures *f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->passes, 8);
+    ck_assert_double_eq(f->compute_cycles, 8 * 96);
+    df_group_cost g;
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 225 + 7 * 257 + 96 + 257, 1e-9);
+    df_net_free(n);
+    h.rf_w = 12;
+    n = mknet(&w, h, 1);
+    f = df_net_layer_figures(n, 0);
+    ck_assert_double_eq(f->passes, 8);
+    ck_assert_int_eq(df_group_eval(n, 0, 0, 1, &g), DF_OK);
+    ck_assert_double_eq_tol(g.latency_cycles, 8 * 37 + 225 + 7 * 257 + 96 + 257, 1e-9);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* df_net_init reuses the figures of an earlier layer of the same shape (repeated blocks): every conv
+ * and one-operand fc / matmul layer of ResNet-50 and BERT-base gets exactly the figures it gets alone, on a preset of each
+ * dataflow family (rs on cloud and eyeriss, ws on edge). */
+START_TEST(test_net_init_shape_reuse) {
+    const char *nets[] = {"resnet50", "bert_base"};
+    const char *presets[] = {"cloud", "eyeriss", "edge"};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t b = 0; b < 3; b++) {
+            df_workload w;
+            df_err e;
+            ck_assert_int_eq(df_zoo_build(nets[a], NULL, &w, &e), DF_OK);
+            df_hw h;
+            ck_assert_int_eq(df_hw_preset(presets[b], &h, NULL), DF_OK);
+            if (b == 0) h.dataflow = DF_DATAFLOW_RS;
+            df_net *n = mknet(&w, h, 4);
+            int checked = 0;
+            for (int32_t i = 0; i < w.n_layers; i++) {
+                const df_layer *l = &w.layers[i];
+                if ((l->type != DF_LAYER_CONV && l->type != DF_LAYER_FC && l->type != DF_LAYER_MATMUL) || l->n_inputs != 1)
+                    continue;
+                df_workload one;
+                df_workload_init(&one, "one");
+                df_layer c = *l;
+                c.inputs[0] = -1;
+                ck_assert_int_eq(df_workload_add(&one, &c, &e), DF_OK);
+                ck_assert_int_eq(df_workload_validate(&one, 0, &e), DF_OK);
+                df_net *n1 = mknet(&one, h, 4);
+                const df_layer_figures *f = df_net_layer_figures(n, i), *f1 = df_net_layer_figures(n1, 0);
+                ck_assert_msg(f->compute_cycles == f1->compute_cycles && f->noc_w == f1->noc_w && f->noc_in == f1->noc_in &&
+                              f->noc_out == f1->noc_out && f->passes == f1->passes && f->active_pes == f1->active_pes,
+                              "%s layer %d (%s) on %s", nets[a], i, l->name, presets[b]);
+                df_group_cost g, g1;
+                ck_assert_int_eq(df_group_eval(n, i, i, 4, &g), DF_OK);
+                ck_assert_int_eq(df_group_eval(n1, 0, 0, 4, &g1), DF_OK);
+                ck_assert_double_eq_tol(g.latency_cycles, g1.latency_cycles, 1e-9 * g1.latency_cycles);
+                df_net_free(n1);
+                df_workload_free(&one);
+                checked++;
+            }
+            ck_assert_int_gt(checked, 20);
+            df_net_free(n);
+            df_workload_free(&w);
+        }
+}
+END_TEST
+
 static void load_alexnet(df_workload *w) {
     json_error_t je;
     json_t *j = json_load_file("docs/eyeriss/alexnet.json", 0, &je);
@@ -332,21 +414,26 @@ END_TEST
 
 /* The model against the chip: Eyeriss AlexNet CONV1-5, batch 4 (JSSC 2017 Table V, read from
  * docs/eyeriss/table5.csv), with the layer-by-layer mapping a user gets (lbl solver) on the eyeriss
- * preset and the published ifmap densities (docs/eyeriss/alexnet.json). The bounds are what the model
+ * preset and the published ifmap densities (docs/eyeriss/alexnet.json). Latency is compared with the
+ * table's processing latency (DRAM traffic fully overlapped, [EYE17] §VI-A: the model's step is
+ * max(array, DRAM)); the chip's energy is its power x total latency. The bounds are what the model
  * reaches today (docs/eyeriss/README.md), a guard against regressions, not the issue's targets
  * (latency <= 5% per layer, 3% total; DRAM and energy 15%), which it does not meet: see the README. */
 START_TEST(test_eyeriss_alexnet_vs_chip) {
     FILE *fp = fopen("docs/eyeriss/table5.csv", "r");
     ck_assert_msg(fp != NULL, "docs/eyeriss/table5.csv (run from the repository root)");
     char line[512], name[6][16];
-    double mw[6], ms[6], dram[6];
+    double mw[6], tot_ms[6], ms[6], dram[6];
     int nrow = 0, header = 0;
     while (fgets(line, sizeof line, fp) && nrow < 6) {
         if (line[0] == '#') continue;
-        if (!header++) continue;
+        if (!header++) {
+            ck_assert_ptr_nonnull(strstr(line, "total_latency_ms,processing_latency_ms"));
+            continue;
+        }
         double macs, pes, zeros, buf;
-        ck_assert_int_eq(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf", name[nrow], &mw[nrow], &ms[nrow], &macs, &pes,
-                                &zeros, &buf, &dram[nrow]), 8);
+        ck_assert_int_eq(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", name[nrow], &mw[nrow], &tot_ms[nrow],
+                                &ms[nrow], &macs, &pes, &zeros, &buf, &dram[nrow]), 9);
         nrow++;
     }
     fclose(fp);
@@ -365,7 +452,7 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
     df_metrics mt;
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, gc, &e), DF_OK);
     ck_assert(mt.feasible);
-    double lat = 0, chip_lat = 0, dr = 0, mabs = 0;
+    double lat = 0, chip_lat = 0, chip_tot = 0, dr = 0, mabs = 0;
     for (int k = 0; k < 5; k++) {
         int32_t g = -1;
         for (int32_t i = 0; i < m.n_groups; i++)
@@ -373,19 +460,22 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
         ck_assert_int_ge(g, 0);
         double ms_model = gc[g].latency_cycles / h.clock_hz * 1e3;
         double err = (ms_model - ms[k]) / ms[k];
-        ck_assert_msg(fabs(err) < 0.35, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        ck_assert_msg(fabs(err) < 0.20, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
         /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
         double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
-        double chip_pj = mw[k] * 1e-3 * ms[k] * 1e-3 * 1e12;
+        double chip_pj = mw[k] * 1e-3 * tot_ms[k] * 1e-3 * 1e12;
         ck_assert_msg(onchip < chip_pj && onchip > 0.25 * chip_pj, "%s energy %.3g pJ vs chip %.3g", name[k], onchip, chip_pj);
+        ck_assert(ms[k] < tot_ms[k]);  /* processing latency excludes the DRAM stalls */
         mabs += fabs(err) / 5;
         lat += ms_model;
         chip_lat += ms[k];
+        chip_tot += tot_ms[k];
         dr += gc[g].dram_bytes / 1e6;
     }
-    ck_assert_double_eq_tol(chip_lat, ms[5], 1e-9);  /* the rows sum to the published total */
-    ck_assert_msg(mabs < 0.15, "latency mean abs error %.1f%%", mabs * 100);
-    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.10, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
+    ck_assert_double_eq_tol(chip_tot, tot_ms[5], 1e-9);  /* the rows sum to the published total */
+    ck_assert_double_eq_tol(chip_lat, ms[5], 0.51);       /* processing: 103.0 vs the printed 103.5 */
+    ck_assert_msg(mabs < 0.10, "latency mean abs error %.1f%%", mabs * 100);
+    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.12, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
     ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.30, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
     df_mapping_free(&m);
     df_net_free(n);
@@ -539,6 +629,8 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_compute_cycles_per_dataflow);
     tcase_add_test(tc, test_latency_is_max_of_compute_dram_noc);
     tcase_add_test(tc, test_rs_pass_tiling_by_hand);
+    tcase_add_test(tc, test_rs_ramp_and_psum_networks);
+    tcase_add_test(tc, test_net_init_shape_reuse);
     tcase_add_test(tc, test_eyeriss_alexnet_active_pes);
     tcase_add_test(tc, test_vgg16_fits_eyeriss);
     tcase_add_test(tc, test_density_and_static_energy);

@@ -39,6 +39,8 @@ int32_t df_mapper_active(const df_mapper *m);   /* sequences being decoded */
 /* 1: decode with the exact-math reference kernels (df_gpt_infer_set_exact), for tests and for
  * measuring the fast kernels' effect on decisions; 0 (default): the fast kernels. */
 void df_mapper_set_exact_math(df_mapper *m, int exact);
+/* df_gpt_infer_set_packed on the mapper's decode context (benchmarks measure both paths). */
+int df_mapper_set_packed(df_mapper *m, int on);
 
 /* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default T/4; 0 =
  * chunks that carry only the partial schedule (no replay). Set between jobs. */

@@ -276,30 +276,48 @@ int main(int argc, char **argv) {
     df_net *nets[MAXS];
     for (int i = 0; i < MAXS; i++) nets[i] = resnet50(i);
     enum { MROUNDS = 7, SINGLE = 40 };
-    double t_map[NB][MROUNDS], single[MROUNDS * SINGLE];
+    /* path 0: the default products (packed where the CPU has avx512f), path 1: cblas; alternating */
+    int paths = df_mapper_set_packed(mps[0], 1) ? 2 : 1;
+    double t_map[2][NB][MROUNDS], single[2][MROUNDS * SINGLE];
     int ns = 0;
     for (int rd = 0; rd < MROUNDS; rd++)
-        for (int bi = 0; bi < NB; bi++) {
-            int n = batches[bi];
-            if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
-                double sum = 0; /* the round's rate from the total time, like the other batch sizes */
-                for (int k = 0; k < SINGLE; k++) sum += single[ns++] = map_batch(mps[0], nets, 1);
-                t_map[bi][rd] = sum / SINGLE;
-            } else {
-                double acc = 0; /* 64 mappings per sample whatever the batch (see section 1) */
-                for (int rep = 0; rep < 64 / n; rep++) acc += map_batch(mps[0], nets, n);
-                t_map[bi][rd] = acc / (64 / n);
+        for (int bi = 0; bi < NB; bi++)
+            for (int pa = 0; pa < paths; pa++) {
+                int n = batches[bi];
+                if (paths == 2) df_mapper_set_packed(mps[0], pa == 0);
+                if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
+                    double sum = 0; /* the round's rate from the total time, like the other batch sizes */
+                    for (int k = 0; k < SINGLE; k++) sum += single[pa][ns + k] = map_batch(mps[0], nets, 1);
+                    t_map[pa][bi][rd] = sum / SINGLE;
+                    if (pa == paths - 1) ns += SINGLE;
+                } else {
+                    double acc = 0; /* 64 mappings per sample whatever the batch (see section 1) */
+                    for (int rep = 0; rep < 64 / n; rep++) acc += map_batch(mps[0], nets, n);
+                    t_map[pa][bi][rd] = acc / (64 / n);
+                }
             }
-        }
+    df_mapper_set_packed(mps[0], 1);
     printf("\n2. ResNet-50 mappings/s vs decode batch size (edge, batch 8, budgets 128 KiB..2 MiB, greedy, one thread;\n"
-           "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode)\n", MROUNDS);
-    printf("%6s %12s %14s\n", "batch", "mappings/s", "ms per batch");
+           "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode); %s\n", MROUNDS,
+           paths == 2 ? "products packed (df_linear_infer, the default here) and through cblas, alternating"
+                      : "products through cblas (no avx512f: nothing packed)");
+    printf("%6s %12s %14s", "batch", "mappings/s", "ms per batch");
+    if (paths == 2) printf(" | %12s %8s", "cblas map/s", "packed/");
+    printf("\n");
     for (int bi = 0; bi < NB; bi++) {
-        double t = median(t_map[bi], MROUNDS);
-        printf("%6d %12.0f %14.3f\n", batches[bi], batches[bi] / t, t * 1e3);
+        double t = median(t_map[0][bi], MROUNDS);
+        printf("%6d %12.0f %14.3f", batches[bi], batches[bi] / t, t * 1e3);
+        if (paths == 2) {
+            double t1 = median(t_map[1][bi], MROUNDS);
+            printf(" | %12.0f %7.2fx", batches[bi] / t1, t1 / t);
+        }
+        printf("\n");
     }
-    double p50 = pct(single, ns, 0.5), p99 = pct(single, ns, 0.99);
-    printf("   single request (batch 1): p50 %.3f ms, p99 %.3f ms over %d requests\n", p50 * 1e3, p99 * 1e3, ns);
+    for (int pa = 0; pa < paths; pa++) {
+        double p50 = pct(single[pa], ns, 0.5), p99 = pct(single[pa], ns, 0.99);
+        printf("   single request (batch 1)%s: p50 %.3f ms, p99 %.3f ms over %d requests\n",
+               paths == 1 ? "" : pa == 0 ? ", packed" : ", cblas ", p50 * 1e3, p99 * 1e3, ns);
+    }
 
     /* 3. every core: one mapper per thread, at the daemon's rows per step (8) and at 32 */
     enum { TROUNDS = 5 };

@@ -731,20 +731,38 @@ DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, co
             int nt = ctx - t0 < tile ? ctx - t0 : tile;          // positions in this tile
             int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;  // key blocks in this tile
             v16sf sc[ATT_TILE_BLOCKS];
-            // scores: block b of the tile, two chains each over the head's channels
+            // scores: block b of the tile, two chains each over the head's channels (even, odd), the
+            // tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and
+            // is masked out, so nothing past the cache is read)
+            const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+            const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
+            const float *k0 = kt, *k1 = nblk > 1 ? kt + bs : kt, *k2 = nblk > 2 ? kt + 2 * bs : kt,
+                        *k3 = nblk > 3 ? kt + 3 * bs : kt;
+            v16sf s00 = splat16(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            int i = 0;
+            for (; i + 2 <= hs; i += 2) {
+                const size_t o0 = (size_t)i * DF_ATT_BLOCK, o1 = o0 + DF_ATT_BLOCK;
+                s00 += load16(k0 + o0) * qh[i];
+                s01 += load16(k0 + o1) * qh[i + 1];
+                s10 += load16(k1 + o0) * qh[i];
+                s11 += load16(k1 + o1) * qh[i + 1];
+                s20 += load16(k2 + o0) * qh[i];
+                s21 += load16(k2 + o1) * qh[i + 1];
+                s30 += load16(k3 + o0) * qh[i];
+                s31 += load16(k3 + o1) * qh[i + 1];
+            }
+            if (i < hs) {
+                const size_t o0 = (size_t)i * DF_ATT_BLOCK;
+                s00 += load16(k0 + o0) * qh[i];
+                s10 += load16(k1 + o0) * qh[i];
+                s20 += load16(k2 + o0) * qh[i];
+                s30 += load16(k3 + o0) * qh[i];
+            }
+            v16sf sbs[ATT_TILE_BLOCKS] = {(s00 + s01) * scale, (s10 + s11) * scale, (s20 + s21) * scale,
+                                          (s30 + s31) * scale};
             for (int bb = 0; bb < nblk; bb++) {
-                const float *kblk =
-                    kb + (size_t)(t0 / DF_ATT_BLOCK + bb) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
-                v16sf s0 = splat16(0.0f), s1 = s0;
-                int i = 0;
-                for (; i + 2 <= hs; i += 2) {
-                    s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-                    s1 += load16(kblk + (size_t)(i + 1) * DF_ATT_BLOCK) * qh[i + 1];
-                }
-                if (i < hs) s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-                v16sf sb = (s0 + s1) * scale;
                 v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
-                sc[bb] = select16(&valid, &sb, &ninf); // positions past ctx hold unwritten memory
+                sc[bb] = select16(&valid, &sbs[bb], &ninf); // positions past ctx hold unwritten memory
             }
             v16sf mx = sc[0];
             for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);

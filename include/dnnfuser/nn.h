@@ -41,8 +41,9 @@ void df_linear_forward_ex(float *out, const float *inp, const float *w, const fl
 int df_blas_small_kernel(void);
 /* Packed decode products (AVX-512 machines): w (IN,OUT) re-laid once as panels of 64 columns, then of
  * 16, each panel contiguous over IN, so a product streams its weights in one sequential pass (the
- * one-row product of a decode step is bound by reading the weights: 1.3-1.5x cblas at N = 1, about
- * the same at N >= 4; tests/bench/bench_gpt). Columns past the last whole 16 are read from w itself.
+ * one-row product of a decode step is bound by reading the weights: the step's products 1.3-1.5x
+ * cblas at N = 1, a whole single-request mapping 1.15x, about the same as cblas at N >= 4;
+ * tests/bench/bench_gpt section 2 alternates both). Columns past the last whole 16 are read from w.
  * df_linear_packed_ok(): 1 when the CPU has avx512f (else the caller keeps cblas).
  * df_linear_pack_floats(IN, OUT): floats the packed copy needs; df_linear_pack fills wp from w.
  * df_linear_infer: out (N,OUT) = inp (N,IN) . w (IN,OUT) + b (OUT) (b may be NULL), per output the

@@ -42,7 +42,13 @@ typedef struct df_mapper_job df_mapper_job;
  * list) --df_mapper_pop_done--> DF_JOB_TAKEN. df_mapper_job_free is allowed in every state (while
  * DECODING it cancels). The job's answer (df_mapper_job_result) is its best FINISHED candidate; with
  * none, DF_EINFEASIBLE naming the first dead end. */
-typedef enum { DF_CAND_DECODING, DF_CAND_REPLAYING, DF_CAND_FINISHED, DF_CAND_DEAD_END, DF_CAND_CANCELLED } df_cand_state;
+typedef enum {
+    DF_CAND_DECODING,
+    DF_CAND_REPLAYING,
+    DF_CAND_FINISHED,
+    DF_CAND_DEAD_END,
+    DF_CAND_CANCELLED
+} df_cand_state;
 typedef enum { DF_JOB_DECODING, DF_JOB_DONE, DF_JOB_TAKEN } df_job_state;
 
 /* Loads and validates a weights file; the model must match this build's features (F = DF_FEATURES,
@@ -76,8 +82,9 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
                     df_mapper_job **job, df_err *err);
 /* One decode step for all active sequences. *finished (nullable) gets the number of jobs that
  * completed in this step (pop them with df_mapper_pop_done). A dead end is not an error of the step
- * (see the lifecycle above); an error (a bad argument inside the model) leaves every state as it was
- * before the step. */
+ * (see the lifecycle above). An error (a bad argument inside the model, which checks every row before
+ * it touches the KV cache) decides nothing: every row stays DECODING or REPLAYING, a context slid in
+ * this step is replayed from its start, and the step may be retried. */
 int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err);
 /* Completed jobs, oldest first; NULL when none. */
 df_mapper_job *df_mapper_pop_done(df_mapper *m);

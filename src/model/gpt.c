@@ -632,12 +632,14 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
             }
         }
         // attention projection into ln (free now), added to the residual stream
-        infer_linear(c, c->ln, c->atty, c->pproj[l], p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d);
+        infer_linear(c, c->ln, c->atty, c->pproj[l], p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d,
+                     d);
         df_residual_infer(c->res, c->res, c->ln, n * d);
         // MLP: res -> ln (n,d) -> fch (n,4d) -> gelu -> atty (n,d), added to the residual stream
         if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
         else df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
-        infer_linear(c, c->fch, c->ln, c->pfc[l], p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d);
+        infer_linear(c, c->fch, c->ln, c->pfc[l], p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d,
+                     4 * d);
         if (ex) df_gelu_exact(c->fch, c->fch, n * 4 * d);
         else df_gelu_infer(c->fch, c->fch, n * 4 * d);
         infer_linear(c, c->atty, c->fch, c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d,

@@ -364,8 +364,9 @@ int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value,
             best = c;
     }
     if (best < 0 && dead >= 0)
-        return df_err_set(err, DF_EINFEASIBLE, NULL, "no feasible candidate: candidate %d reached a dead end at layer %d",
-                          dead, j->cand[dead].dead_layer);
+        return df_err_set(err, DF_EINFEASIBLE, NULL,
+                          "no feasible candidate: candidate %d reached a dead end at layer %d", dead,
+                          j->cand[dead].dead_layer);
     if (best < 0) return df_err_set(err, DF_EINFEASIBLE, NULL, "no feasible candidate");
     if (value) *value = j->cand[best].value;
     if (index) *index = best;

@@ -211,7 +211,8 @@ DF_AVX512 void df_linear_infer(float *out, const float *inp, const float *wp, co
         for (int n = 0; n < N; n++) {
             __m512 acc = b ? _mm512_loadu_ps(b + c) : _mm512_setzero_ps();
             const float *x = inp + (size_t)n * IN;
-            for (int i = 0; i < IN; i++) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(p + (size_t)i * 16), acc);
+            for (int i = 0; i < IN; i++)
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(p + (size_t)i * 16), acc);
             _mm512_storeu_ps(out + (size_t)n * OUT + c, acc);
         }
     }

@@ -348,8 +348,8 @@ int main(int argc, char **argv) {
     printf("\n3. one mapper per thread (medians of %d alternating rounds of 128 mappings per thread)\n", TROUNDS);
     for (int bi = 0; bi < 2; bi++) {
         double a1 = median(agg[bi][0], TROUNDS), a2 = median(agg[bi][1], TROUNDS);
-        printf("   batch %2d: 1 thread %8.0f ResNet-50 mappings/s;  2 threads %8.0f mappings/s (x%.2f); per CPU-second of a "
-               "thread %.0f (1 thread) and %.0f (2 threads): 2 cores would give %.0f\n", tbs[bi], a1, a2, a2 / a1,
+        printf("   batch %2d: 1 thread %8.0f ResNet-50 mappings/s;  2 threads %8.0f mappings/s (x%.2f); per CPU-second"
+               " of a thread %.0f (1 thread) and %.0f (2 threads): 2 cores would give %.0f\n", tbs[bi], a1, a2, a2 / a1,
                median(pc[bi][0], TROUNDS), median(pc[bi][1], TROUNDS), 2 * median(pc[bi][1], TROUNDS));
     }
     for (int i = 0; i < MAXS; i++) df_net_free(nets[i]);

@@ -92,8 +92,8 @@ int main(int argc, char **argv) {
     const int64_t budgets[3] = {256 << 10, 2 << 20, 16 << 20};
     const int32_t nbatch[3] = {1, 8, 32};
     printf("solver race on %s, edge, latency, one thread; CPU ms per mapping, medians of %d alternating rounds\n"
-           "(exact, transformer alone, transformer in a batch of %d); ex/tfB wall = the same ratio in wall-clock time;\n"
-           "quality = transformer cost / exact cost\n", path, ROUNDS, COPIES);
+           "(exact, transformer alone, transformer in a batch of %d); ex/tfB wall = the same ratio in wall-clock\n"
+           "time; quality = transformer cost / exact cost\n", path, ROUNDS, COPIES);
     printf("%-20s %7s %5s | %9s %9s %9s | %8s %8s %8s | %8s\n", "network", "budget", "batch", "exact", "tf1", "tfB",
            "ex/tf1", "ex/tfB", "wall", "quality");
     int slow = 0, slow10 = 0, all = 0, all10 = 0;
@@ -129,7 +129,8 @@ int main(int argc, char **argv) {
                 double me = median(te, ROUNDS), m1 = median(t1, ROUNDS), mb = median(tb, ROUNDS), q = vt / ve;
                 double wr = median(we, ROUNDS) / median(wb, ROUNDS);
                 printf("%-20s %6lldK %5d | %9.3f %9.3f %9.3f | %8.1f %8.1f %8.1f | %8.4f\n", name,
-                       (long long)(budgets[bu] >> 10), nbatch[ba], me * 1e3, m1 * 1e3, mb * 1e3, me / m1, me / mb, wr, q);
+                       (long long)(budgets[bu] >> 10), nbatch[ba], me * 1e3, m1 * 1e3, mb * 1e3, me / m1, me / mb, wr,
+                       q);
                 all++;
                 all10 += me / mb >= 10;
                 if (me >= 5e-3) {
@@ -147,8 +148,8 @@ int main(int argc, char **argv) {
            "(in %d of all %d); quality geomean %.4f, worst %.3f over %d\n", slow, all, slow10, slow, all10, all,
            qn ? exp(qlog / qn) : NAN, qworst, qn);
 
-    printf("\nGA at its defaults vs the transformer alone, edge, 512 KiB, batch 8, latency (CPU ms per mapping, medians "
-           "of %d alternating rounds; wall = the ratio in wall-clock time)\n", ROUNDS);
+    printf("\nGA at its defaults vs the transformer alone, edge, 512 KiB, batch 8, latency (CPU ms per mapping,"
+           " medians of %d alternating rounds; wall = the ratio in wall-clock time)\n", ROUNDS);
     df_ga_params gp;
     df_ga_params_default(&gp);
     double worst_ratio = INFINITY;

@@ -202,7 +202,7 @@ void df_gpt_infer_free(df_gpt_infer *ctx);
  * and logits[i] (A floats, raw, unmasked) is its prediction there. Slots must be distinct within a
  * step; pos[i] must be <= the slot's current length (pos == length appends; pos < length rewinds the
  * slot to pos, dropping later positions) and < cfg.T. Everything is validated before any state
- * changes. One BLAS call per weight matrix for all n_active rows; no allocation. */
+ * changes. One product per weight matrix for all n_active rows; no allocation. */
 int df_gpt_infer_step(df_gpt_infer *ctx, int n_active, const int32_t *slot, const int32_t *pos, const float *x,
                       float *logits, df_err *err);
 /* Empties a slot (length 0) so a new sequence can use it. Out-of-range slots are ignored. */
@@ -212,8 +212,13 @@ int df_gpt_infer_slot_len(const df_gpt_infer *ctx, int slot);
 int df_gpt_infer_max_seqs(const df_gpt_infer *ctx);
 /* 1: later steps use the exact-math reference kernels (layernorm as in training, GELU with libm tanh
  * in double, attention in double from plain key rows: nn.h) instead of the vectorised ones; for tests
- * that decisions do not depend on the fast kernels. 0 (the default): the fast kernels. */
+ * that decisions do not depend on the fast kernels (the exact path's products go through cblas).
+ * 0 (the default): the fast kernels. */
 void df_gpt_infer_set_exact(df_gpt_infer *ctx, int exact);
+/* 1 (default where the CPU has avx512f): the matrix products through df_linear_infer on weights packed
+ * at init; 0: through cblas (the previous path, kept to measure against). Returns the state set (0
+ * when the weights could not be packed). */
+int df_gpt_infer_set_packed(df_gpt_infer *ctx, int on);
 
 /* Forward floating-point operations of one inference row at position pos (context ctx = pos+1), an
  * M x N x K product counted as 2MNK: 2 N_matmul + 4 L d ctx (N_matmul = weights of the matrices; the

@@ -22,6 +22,35 @@
 typedef struct df_mapper df_mapper;
 typedef struct df_mapper_job df_mapper_job;
 
+/* Lifecycles (llama.cpp's slot_state is the model). A candidate is one sequence of a job:
+ *
+ *   df_mapper_admit
+ *         |
+ *         v          context full, layers left            the window's rows fed again
+ *   DF_CAND_DECODING ----------------------------> DF_CAND_REPLAYING -----------------> DF_CAND_DECODING
+ *      |    |    |
+ *      |    |    +-- its last layer decided --------> DF_CAND_FINISHED   value = the cost model's objective
+ *      |    +------- no action allowed at a layer ---> DF_CAND_DEAD_END   value = INFINITY, dead_layer
+ *      +------------ its job freed before the end ---> DF_CAND_CANCELLED
+ *
+ * A KV-cache slot is bound to a candidate exactly while it is DECODING or REPLAYING (a slot is free
+ * or bound, nothing else); the three other states are terminal and hold no slot. After every
+ * df_mapper_step each row of the step is in one of the four states DECODING, REPLAYING, FINISHED,
+ * DEAD_END: a dead end ends that row only, the other rows (and the job's other candidates) go on.
+ *
+ * A job:  admit -> DF_JOB_DECODING --(no candidate DECODING or REPLAYING)--> DF_JOB_DONE (on the done
+ * list) --df_mapper_pop_done--> DF_JOB_TAKEN. df_mapper_job_free is allowed in every state (while
+ * DECODING it cancels). The job's answer (df_mapper_job_result) is its best FINISHED candidate; with
+ * none, DF_EINFEASIBLE naming the first dead end. */
+typedef enum {
+    DF_CAND_DECODING,
+    DF_CAND_REPLAYING,
+    DF_CAND_FINISHED,
+    DF_CAND_DEAD_END,
+    DF_CAND_CANCELLED
+} df_cand_state;
+typedef enum { DF_JOB_DECODING, DF_JOB_DONE, DF_JOB_TAKEN } df_job_state;
+
 /* Loads and validates a weights file; the model must match this build's features (F = DF_FEATURES,
  * A = DF_ACTIONS). max_seqs = concurrent sequences (KV-cache slots). */
 int df_mapper_load(df_mapper **out, const char *path, int32_t max_seqs, df_err *err);
@@ -39,6 +68,8 @@ int32_t df_mapper_active(const df_mapper *m);   /* sequences being decoded */
 /* 1: decode with the exact-math reference kernels (df_gpt_infer_set_exact), for tests and for
  * measuring the fast kernels' effect on decisions; 0 (default): the fast kernels. */
 void df_mapper_set_exact_math(df_mapper *m, int exact);
+/* df_gpt_infer_set_packed on the mapper's decode context (benchmarks measure both paths). */
+int df_mapper_set_packed(df_mapper *m, int on);
 
 /* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default T/4; 0 =
  * chunks that carry only the partial schedule (no replay). Set between jobs. */
@@ -50,7 +81,10 @@ int32_t df_mapper_set_window(df_mapper *m, int32_t window);
 int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
                     df_mapper_job **job, df_err *err);
 /* One decode step for all active sequences. *finished (nullable) gets the number of jobs that
- * completed in this step (pop them with df_mapper_pop_done). */
+ * completed in this step (pop them with df_mapper_pop_done). A dead end is not an error of the step
+ * (see the lifecycle above). An error (a bad argument inside the model, which checks every row before
+ * it touches the KV cache) decides nothing: every row stays DECODING or REPLAYING, a context slid in
+ * this step is replayed from its start, and the step may be retried. */
 int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err);
 /* Completed jobs, oldest first; NULL when none. */
 df_mapper_job *df_mapper_pop_done(df_mapper *m);
@@ -58,6 +92,13 @@ df_mapper_job *df_mapper_pop_done(df_mapper *m);
 int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value, int32_t *index, df_err *err);
 void *df_mapper_job_user(const df_mapper_job *j);
 int32_t df_mapper_job_steps(const df_mapper_job *j);
+df_job_state df_mapper_job_state(const df_mapper_job *j);
+/* Candidate c's state; *dead_layer (nullable) gets the layer of its dead end (-1 if none). An index
+ * out of range reads as DF_CAND_CANCELLED. */
+df_cand_state df_mapper_cand_state(const df_mapper_job *j, int32_t c, int32_t *dead_layer);
+/* Tests only: candidate c meets a dead end at `layer` (as if no action were allowed there; the mask
+ * makes a real one unreachable). layer -1 clears it. */
+void df_mapper_job_fault(df_mapper_job *j, int32_t c, int32_t layer);
 /* Releases a job: an unfinished one is cancelled (its slots freed at once). */
 void df_mapper_job_free(df_mapper *m, df_mapper_job *j);
 

@@ -39,6 +39,21 @@ void df_linear_forward_ex(float *out, const float *inp, const float *w, const fl
  * (measured at the shipped model's shapes, 64..256 wide: 2.8 vs 3.3 us for one step's six products);
  * 0 otherwise (AVX2-only kernels: sgemm M=1 falls to 7-9 GFLOP/s, sgemv stays at 51-59). */
 int df_blas_small_kernel(void);
+/* Packed decode products (AVX-512 machines): w (IN,OUT) re-laid once as panels of 64 columns, then of
+ * 16, each panel contiguous over IN, so a product streams its weights in one sequential pass (the
+ * one-row product of a decode step is bound by reading the weights: the step's products 1.3-1.5x
+ * cblas at N = 1, a whole single-request mapping 1.15x, about the same as cblas at N >= 4;
+ * tests/bench/bench_gpt section 2 alternates both). Columns past the last whole 16 are read from w.
+ * df_linear_packed_ok(): 1 when the CPU has avx512f (else the caller keeps cblas).
+ * df_linear_pack_floats(IN, OUT): floats the packed copy needs; df_linear_pack fills wp from w.
+ * df_linear_infer: out (N,OUT) = inp (N,IN) . w (IN,OUT) + b (OUT) (b may be NULL), per output the
+ * bias then the IN products in order with fused multiply-adds (so a row's result does not depend on
+ * N or on the other rows). Equals df_linear_forward to float rounding (check_nn). */
+int df_linear_packed_ok(void);
+size_t df_linear_pack_floats(int IN, int OUT);
+void df_linear_pack(float *wp, const float *w, int IN, int OUT);
+void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N, int IN,
+                     int OUT);
 /* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
 void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
                              int OUT);

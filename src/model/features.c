@@ -52,17 +52,38 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
     const df_workload *w = df_net_workload(net);
     const df_hw *hw = df_net_hw(net);
     double budget = (double)hw->buffer_bytes, eb = hw->elem_bytes;
+    /* per layer the footprint of [t, t] at m = 1 (one of the slots' evaluations) and of [t, t+1] at
+     * m = 1 (the next layer's [t'-1, t']): each evaluated once */
+    double *fp1 = malloc((size_t)L * 2 * sizeof *fp1);
+    if (!fp1) {
+        df_episode_free(ep);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
     for (int32_t t = 0; t < L; t++) {
         LBL(ep, t, 0) = LBL(ep, t, 1) = LBL(ep, t, 2) = INFINITY;
+        int have1 = 0;
         for (int k = 0; k < DF_MB_SLOTS; k++) {
             if (!ep->slot_m[k]) continue;
             df_group_cost g;
             df_group_eval(net, t, t, ep->slot_m[k], &g);
+            if (ep->slot_m[k] == 1) {
+                fp1[2 * t] = g.footprint_bytes;
+                have1 = 1;
+            }
             if (!g.feasible) continue;
             if (ep->slot_m[k] > ep->max_single_m[t]) ep->max_single_m[t] = ep->slot_m[k];
             if (g.latency_cycles < LBL(ep, t, 0)) LBL(ep, t, 0) = g.latency_cycles;
             if (g.energy_pj < LBL(ep, t, 1)) LBL(ep, t, 1) = g.energy_pj;
             if (g.dram_bytes < LBL(ep, t, 2)) LBL(ep, t, 2) = g.dram_bytes;
+        }
+        df_group_cost g1;
+        if (!have1) {
+            df_group_eval(net, t, t, 1, &g1);
+            fp1[2 * t] = g1.footprint_bytes;
+        }
+        if (t + 1 < L) {
+            df_group_eval(net, t, t + 1, 1, &g1);
+            fp1[2 * t + 1] = g1.footprint_bytes;
         }
     }
     /* consumers: last consumer index and count per layer output */
@@ -70,6 +91,7 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
     if (!last_cons || !ncons) {
         free(last_cons);
         free(ncons);
+        free(fp1);
         df_episode_free(ep);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
@@ -108,24 +130,21 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
         x[i++] = lg(hw->dram_bw); x[i++] = lg(hw->noc_bw); x[i++] = (float)eb;
         for (int k = 0; k < DF_OBJ_COUNT; k++) x[i++] = (int)obj == k;
         /* cost-model hints */
-        df_group_cost g1;
-        df_group_eval(net, t, t, 1, &g1);
-        x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8);
+        x[i++] = clampf(lg(fp1[2 * t] / budget), -24, 8);
         x[i++] = ep->max_single_m[t] ? lg((double)ep->max_single_m[t] / N) : -16;
         double dram_cyc = (in_el + f->out_elems) * eb / hw->dram_bw;
         x[i++] = lg(1 + f->compute_cycles); x[i++] = lg(1 + dram_cyc);
         x[i++] = lg(1 + f->compute_cycles) - lg(1 + dram_cyc);
         x[i++] = clampf(lg((f->weight_elems * eb + 1) / budget), -24, 16);
         x[i++] = clampf(lg(f->out_elems * eb / budget), -24, 16);
-        if (t > 0) { df_group_eval(net, t - 1, t, 1, &g1); x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8); }
-        else x[i++] = 8;
-        if (t + 1 < L) { df_group_eval(net, t, t + 1, 1, &g1); x[i++] = clampf(lg(g1.footprint_bytes / budget), -24, 8); }
-        else x[i++] = 8;
+        x[i++] = t > 0 ? clampf(lg(fp1[2 * (t - 1) + 1] / budget), -24, 8) : 8;
+        x[i++] = t + 1 < L ? clampf(lg(fp1[2 * t + 1] / budget), -24, 8) : 8;
         x[i++] = isfinite(LBL(ep, t, 0)) ? lg(1 + LBL(ep, t, 0)) : 0;
         x[i++] = isfinite(LBL(ep, t, 1)) ? lg(1 + LBL(ep, t, 1)) : 0;
     }
     free(last_cons);
     free(ncons);
+    free(fp1);
     return DF_OK;
 }
 

@@ -455,6 +455,10 @@ struct df_gpt_infer {
     float *atty;      /* (max_seqs, d) attention output, then the MLP branch output */
     float *fch;       /* (max_seqs, 4d) */
     float *krow;      /* (T, d) plain key rows of one slot (exact path) */
+    int use_packed;   /* 1: the packed products when packed != NULL (df_gpt_infer_set_packed) */
+    float *packed;    /* every weight matrix re-laid by df_linear_pack (NULL: cblas), pointed into by: */
+    const float *pw_in, *pw_head, *pqkv[DF_GPT_MAX_L], *pproj[DF_GPT_MAX_L], *pfc[DF_GPT_MAX_L],
+        *pfcproj[DF_GPT_MAX_L];
 };
 
 void df_gpt_infer_free(df_gpt_infer *c) {
@@ -469,7 +473,32 @@ void df_gpt_infer_free(df_gpt_infer *c) {
     free(c->atty);
     free(c->fch);
     free(c->krow);
+    free(c->packed);
     free(c);
+}
+
+/* Re-lays every weight matrix for df_linear_infer (AVX-512 machines); elsewhere nothing (cblas). */
+static int infer_pack(df_gpt_infer *c) {
+    const df_gpt_config *g = &c->m->cfg;
+    const df_gpt_params *p = &c->m->params;
+    const int d = g->d;
+    if (!df_linear_packed_ok()) return DF_OK;
+    size_t n = df_linear_pack_floats(g->F, d) + df_linear_pack_floats(d, g->A) +
+               (size_t)g->L * (df_linear_pack_floats(d, 3 * d) + df_linear_pack_floats(d, d) +
+                               df_linear_pack_floats(d, 4 * d) + df_linear_pack_floats(4 * d, d));
+    float *q = c->packed = malloc((n ? n : 1) * sizeof(float));
+    if (!q) return DF_ENOMEM;
+#define PACK(dst, w, IN, OUT) (df_linear_pack(q, (w), (IN), (OUT)), (dst) = q, q += df_linear_pack_floats((IN), (OUT)))
+    PACK(c->pw_in, p->w_in, g->F, d);
+    PACK(c->pw_head, p->w_head, d, g->A);
+    for (int l = 0; l < g->L; l++) {
+        PACK(c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
+        PACK(c->pproj[l], p->attprojw + (size_t)l * d * d, d, d);
+        PACK(c->pfc[l], p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
+        PACK(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
+    }
+#undef PACK
+    return DF_OK;
 }
 
 int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err *err) {
@@ -502,6 +531,11 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
         df_gpt_infer_free(c);
         return df_err_set(err, DF_ENOMEM, NULL, "infer_init: cannot allocate a KV cache of 2 x %zu floats", cache);
     }
+    if (infer_pack(c)) {
+        df_gpt_infer_free(c);
+        return df_err_set(err, DF_ENOMEM, NULL, "infer_init: cannot allocate the packed weights");
+    }
+    c->use_packed = c->packed != NULL;
     *ctx = c;
     return DF_OK;
 }
@@ -516,8 +550,22 @@ int df_gpt_infer_slot_len(const df_gpt_infer *c, int slot) {
 
 int df_gpt_infer_max_seqs(const df_gpt_infer *c) { return c ? c->max_seqs : 0; }
 
+int df_gpt_infer_set_packed(df_gpt_infer *c, int on) {
+    if (!c) return 0;
+    c->use_packed = on && c->packed;
+    return c->use_packed;
+}
+
 void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
     if (c) c->exact = exact != 0;
+}
+
+/* out (n,OUT) = inp (n,IN) . w + b: the packed kernel when the weights were packed (and not in exact
+ * mode), else cblas */
+static void infer_linear(const df_gpt_infer *c, float *out, const float *inp, const float *packed, const float *w,
+                         const float *b, int n, int IN, int OUT) {
+    if (packed && c->use_packed && !c->exact) df_linear_infer(out, inp, packed, w, b, n, IN, OUT);
+    else df_linear_forward_ex(out, inp, w, b, n, IN, OUT, c->m1_sgemm);
 }
 
 int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t *pos, const float *x,
@@ -549,12 +597,12 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
                               s, (int)pos[i], (int)c->len[s], T);
     }
     const df_gpt_params *p = &m->params;
-    const int ex = c->exact, m1 = c->m1_sgemm;
+    const int ex = c->exact;
     // K: (slot, layer) blocks of Tb x d, blocked by 16 positions; V: (slot, layer) rows of T x d
     const size_t kslot = (size_t)L * c->Tb * d, klayer = (size_t)c->Tb * d;
     const size_t vslot = (size_t)L * T * d, vlayer = (size_t)T * d;
 
-    df_linear_forward_ex(c->res, x, p->w_in, p->b_in, n, F, d, m1);
+    infer_linear(c, c->res, x, c->pw_in, p->w_in, p->b_in, n, F, d);
     for (int i = 0; i < n; i++)
         df_residual_infer(c->res + (size_t)i * d, c->res + (size_t)i * d, p->wpe + (size_t)pos[i] * d, d);
 
@@ -562,7 +610,8 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
         // res (n,d) -> ln (n,d) -> qkv (n,3d)
         if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
         else df_layernorm_infer(c->ln, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
-        df_linear_forward_ex(c->qkv, c->ln, p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d, 3 * d, m1);
+        infer_linear(c, c->qkv, c->ln, c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d,
+                     3 * d);
         for (int i = 0; i < n; i++) {
             // append this position's key and value, then attend over positions 0..pos: atty (d)
             const float *q = c->qkv + (size_t)i * 3 * d;
@@ -583,21 +632,23 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
             }
         }
         // attention projection into ln (free now), added to the residual stream
-        df_linear_forward_ex(c->ln, c->atty, p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d, d, m1);
+        infer_linear(c, c->ln, c->atty, c->pproj[l], p->attprojw + (size_t)l * d * d, p->attprojb + (size_t)l * d, n, d,
+                     d);
         df_residual_infer(c->res, c->res, c->ln, n * d);
         // MLP: res -> ln (n,d) -> fch (n,4d) -> gelu -> atty (n,d), added to the residual stream
         if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
         else df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
-        df_linear_forward_ex(c->fch, c->ln, p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d, 4 * d, m1);
+        infer_linear(c, c->fch, c->ln, c->pfc[l], p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d,
+                     4 * d);
         if (ex) df_gelu_exact(c->fch, c->fch, n * 4 * d);
         else df_gelu_infer(c->fch, c->fch, n * 4 * d);
-        df_linear_forward_ex(c->atty, c->fch, p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d, n,
-                             4 * d, d, m1);
+        infer_linear(c, c->atty, c->fch, c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d,
+                     n, 4 * d, d);
         df_residual_infer(c->res, c->res, c->atty, n * d);
     }
     if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
     else df_layernorm_infer(c->ln, c->res, p->lnfw, p->lnfb, n, d);
-    df_linear_forward_ex(logits, c->ln, p->w_head, p->b_head, n, d, A, m1);
+    infer_linear(c, logits, c->ln, c->pw_head, p->w_head, p->b_head, n, d, A);
     for (int i = 0; i < n; i++) c->len[slot[i]] = pos[i] + 1;
     return DF_OK;
 }

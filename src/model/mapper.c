@@ -13,19 +13,22 @@
 #include <string.h>
 
 typedef struct {
-    df_mapper_job *job;  /* NULL = free slot */
+    df_mapper_job *job;  /* NULL = free slot; else bound to candidate `cand` of job (DECODING/REPLAYING) */
     int32_t cand;        /* candidate index within the job */
 } slot_t;
 
 typedef struct {
+    df_cand_state state; /* mapper.h: the lifecycle; holds `slot` exactly while DECODING or REPLAYING */
     df_sched s;
     int32_t *actions;    /* [L] */
     float *xs;           /* [L, F] normalised input rows fed so far (replayed when the context slides) */
-    int32_t slot;        /* -1 once finished */
+    int32_t slot;        /* -1 in every terminal state */
     int32_t pos;         /* next position in the slot's context */
     int32_t replay;      /* rows still to replay before decoding resumes */
     int32_t replay_src;  /* layer whose row is replayed next */
     double value;        /* objective value of the finished mapping (INFINITY if none) */
+    int32_t dead_layer;  /* DEAD_END: the layer no action was allowed at (else -1) */
+    int32_t fault_at;    /* tests (df_mapper_job_fault): treat this layer as a dead end (else -1) */
 } cand_t;
 
 struct df_mapper_job {
@@ -36,8 +39,8 @@ struct df_mapper_job {
     cand_t *cand;
     df_rng rng;
     void *user;
-    int done, in_done_list;
-    df_mapper_job *next_done;
+    df_job_state state;       /* mapper.h: DECODING -> DONE (on the done list) -> TAKEN */
+    df_mapper_job *next_done; /* the done list (state DONE) */
 };
 
 struct df_mapper {
@@ -114,16 +117,23 @@ int df_mapper_load(df_mapper **out, const char *path, int32_t max_seqs, df_err *
     return df_mapper_from_model(out, &model, &norm, &meta, max_seqs, err);
 }
 
-static void job_release(df_mapper *m, df_mapper_job *j) {
-    for (int32_t c = 0; c < j->k; c++) {
-        int32_t s = j->cand[c].slot;
-        if (s >= 0) {
-            m->slots[s].job = NULL;
-            df_gpt_infer_reset_slot(m->ctx, s);
-            j->cand[c].slot = -1;
-            m->active--;
-        }
+/* gives candidate c's slot back (it leaves DECODING or REPLAYING for `to`) */
+static void cand_leave(df_mapper *m, df_mapper_job *j, int32_t c, df_cand_state to) {
+    cand_t *cd = &j->cand[c];
+    if (cd->slot >= 0) {
+        m->slots[cd->slot].job = NULL;
+        df_gpt_infer_reset_slot(m->ctx, cd->slot);
+        cd->slot = -1;
+        m->active--;
     }
+    cd->state = to;
+}
+
+/* cancels the candidates still decoding (a job freed before it is done) */
+static void job_release(df_mapper *m, df_mapper_job *j) {
+    for (int32_t c = 0; c < j->k; c++)
+        if (j->cand[c].state == DF_CAND_DECODING || j->cand[c].state == DF_CAND_REPLAYING)
+            cand_leave(m, j, c, DF_CAND_CANCELLED);
 }
 
 static void job_destroy(df_mapper_job *j) {
@@ -145,7 +155,7 @@ void df_mapper_free(df_mapper *m) {
             if (m->slots[s].job) {
                 df_mapper_job *j = m->slots[s].job;
                 job_release(m, j);
-                if (!j->in_done_list) job_destroy(j);
+                if (j->state != DF_JOB_DONE) job_destroy(j); /* DONE ones are freed from the list below */
             }
     while (m->done_head) {
         df_mapper_job *j = m->done_head;
@@ -170,6 +180,7 @@ const df_train_meta *df_mapper_meta(const df_mapper *m) { return &m->meta; }
 int32_t df_mapper_free_slots(const df_mapper *m) { return m->max_seqs - m->active; }
 int32_t df_mapper_active(const df_mapper *m) { return m->active; }
 void df_mapper_set_exact_math(df_mapper *m, int exact) { df_gpt_infer_set_exact(m->ctx, exact); }
+int df_mapper_set_packed(df_mapper *m, int on) { return df_gpt_infer_set_packed(m->ctx, on); }
 int32_t df_mapper_set_window(df_mapper *m, int32_t window) {
     int32_t T = m->model.cfg.T;
     m->window = window < 0 ? 0 : window > T - 1 ? T - 1 : window;
@@ -177,6 +188,15 @@ int32_t df_mapper_set_window(df_mapper *m, int32_t window) {
 }
 void *df_mapper_job_user(const df_mapper_job *j) { return j->user; }
 int32_t df_mapper_job_steps(const df_mapper_job *j) { return j->steps; }
+df_job_state df_mapper_job_state(const df_mapper_job *j) { return j->state; }
+df_cand_state df_mapper_cand_state(const df_mapper_job *j, int32_t c, int32_t *dead_layer) {
+    if (c < 0 || c >= j->k) return DF_CAND_CANCELLED;
+    if (dead_layer) *dead_layer = j->cand[c].dead_layer;
+    return j->cand[c].state;
+}
+void df_mapper_job_fault(df_mapper_job *j, int32_t c, int32_t layer) {
+    if (c >= 0 && c < j->k) j->cand[c].fault_at = layer;
+}
 
 int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
                     df_mapper_job **job, df_err *err) {
@@ -195,6 +215,7 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     j->obj = obj;
     j->k = j->remaining = k;
     j->user = user;
+    j->state = DF_JOB_DECODING;
     df_rng_seed(&j->rng, seed);
     j->cand = calloc((size_t)k, sizeof *j->cand);
     if (!j->cand || (rc = df_episode_init(&j->ep, net, obj, err))) {
@@ -204,6 +225,7 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     for (int32_t c = 0; c < k; c++) {
         j->cand[c].slot = -1;
         j->cand[c].value = INFINITY;
+        j->cand[c].dead_layer = j->cand[c].fault_at = -1;
         df_sched_begin(&j->cand[c].s);
         j->cand[c].actions = malloc((size_t)L * sizeof *j->cand[c].actions);
         j->cand[c].xs = malloc((size_t)L * DF_FEATURES * sizeof *j->cand[c].xs);
@@ -217,6 +239,7 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
         m->slots[s] = (slot_t){j, c};
         df_gpt_infer_reset_slot(m->ctx, s);
         j->cand[c].slot = s;
+        j->cand[c].state = DF_CAND_DECODING;
         j->cand[c].pos = j->cand[c].replay = j->cand[c].replay_src = 0;
         m->active++;
     }
@@ -241,23 +264,25 @@ static int choose(const float *logits, const uint8_t *mask, int greedy, df_rng *
     return best;
 }
 
-static void finish_candidate(df_mapper *m, df_mapper_job *j, int32_t c) {
+/* candidate c leaves decoding for FINISHED (scored by the cost model) or DEAD_END (INFINITY); the job
+ * is DONE when it was the last one decoding. Returns 1 when the job became DONE. */
+static int end_candidate(df_mapper *m, df_mapper_job *j, int32_t c, df_cand_state to) {
     cand_t *cd = &j->cand[c];
-    df_metrics mt; /* from the group costs the decode computed: no re-evaluation, no allocation */
-    df_sched_metrics(&j->ep, &cd->s, &mt);
-    if (mt.feasible) cd->value = df_objective_value(j->obj, &mt);
-    int32_t s = cd->slot;
-    m->slots[s].job = NULL;
-    df_gpt_infer_reset_slot(m->ctx, s);
-    cd->slot = -1;
-    m->active--;
-    if (--j->remaining == 0) {
-        j->done = 1;
-        j->in_done_list = 1;
-        if (m->done_tail) m->done_tail->next_done = j;
-        else m->done_head = j;
-        m->done_tail = j;
+    if (to == DF_CAND_FINISHED) {
+        df_metrics mt; /* from the group costs the decode computed: no re-evaluation, no allocation */
+        df_sched_metrics(&j->ep, &cd->s, &mt);
+        if (mt.feasible) cd->value = df_objective_value(j->obj, &mt);
+    } else {
+        cd->value = INFINITY;
+        cd->dead_layer = cd->s.t;
     }
+    cand_leave(m, j, c, to);
+    if (--j->remaining > 0) return 0;
+    j->state = DF_JOB_DONE;
+    if (m->done_tail) m->done_tail->next_done = j;
+    else m->done_head = j;
+    m->done_tail = j;
+    return 1;
 }
 
 int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
@@ -274,6 +299,7 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
             cd->pos = 0;
             cd->replay = w;
             cd->replay_src = cd->s.t - w;
+            if (w > 0) cd->state = DF_CAND_REPLAYING;
         }
         float *x = &m->x[(size_t)n * DF_FEATURES];
         if (cd->replay > 0) {
@@ -302,16 +328,17 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
         if (!m->decide[i]) { /* a replayed row: nothing to decide */
             cd->replay--;
             cd->replay_src++;
+            if (cd->replay == 0) cd->state = DF_CAND_DECODING;
             continue;
         }
-        int a = choose(&m->logits[(size_t)i * DF_ACTIONS], &m->mask[(size_t)i * DF_ACTIONS], c == 0, &j->rng);
+        int a = cd->s.t == cd->fault_at
+                    ? -1
+                    : choose(&m->logits[(size_t)i * DF_ACTIONS], &m->mask[(size_t)i * DF_ACTIONS], c == 0, &j->rng);
         cd->actions[cd->s.t] = a;
-        if (a < 0 || df_sched_apply(&j->ep, &cd->s, a))
-            return df_err_set(err, DF_EINVAL, NULL, "decoder reached a dead end at layer %d", cd->s.t);
-        if (cd->s.t == j->ep.L) {
-            int was = j->done;
-            finish_candidate(m, j, c);
-            if (j->done && !was && finished) (*finished)++;
+        if (a < 0 || df_sched_apply(&j->ep, &cd->s, a)) { /* a dead end: this row ends, the others go on */
+            if (end_candidate(m, j, c, DF_CAND_DEAD_END) && finished) (*finished)++;
+        } else if (cd->s.t == j->ep.L) {
+            if (end_candidate(m, j, c, DF_CAND_FINISHED) && finished) (*finished)++;
         }
     }
     return DF_OK;
@@ -323,15 +350,23 @@ df_mapper_job *df_mapper_pop_done(df_mapper *m) {
     m->done_head = j->next_done;
     if (!m->done_head) m->done_tail = NULL;
     j->next_done = NULL;
-    j->in_done_list = 0;
+    j->state = DF_JOB_TAKEN;
     return j;
 }
 
 int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value, int32_t *index, df_err *err) {
-    if (!j->done) return df_err_set(err, DF_EINVAL, NULL, "job not finished");
-    int32_t best = -1;
-    for (int32_t c = 0; c < j->k; c++)
-        if (isfinite(j->cand[c].value) && (best < 0 || j->cand[c].value < j->cand[best].value)) best = c;
+    if (j->state == DF_JOB_DECODING) return df_err_set(err, DF_EINVAL, NULL, "job not finished");
+    int32_t best = -1, dead = -1;
+    for (int32_t c = 0; c < j->k; c++) {
+        if (j->cand[c].state == DF_CAND_DEAD_END && dead < 0) dead = c;
+        if (j->cand[c].state == DF_CAND_FINISHED && isfinite(j->cand[c].value) &&
+            (best < 0 || j->cand[c].value < j->cand[best].value))
+            best = c;
+    }
+    if (best < 0 && dead >= 0)
+        return df_err_set(err, DF_EINFEASIBLE, NULL,
+                          "no feasible candidate: candidate %d reached a dead end at layer %d", dead,
+                          j->cand[dead].dead_layer);
     if (best < 0) return df_err_set(err, DF_EINFEASIBLE, NULL, "no feasible candidate");
     if (value) *value = j->cand[best].value;
     if (index) *index = best;
@@ -340,7 +375,7 @@ int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value,
 
 void df_mapper_job_free(df_mapper *m, df_mapper_job *j) {
     if (!j) return;
-    if (j->in_done_list) {
+    if (j->state == DF_JOB_DONE) {
         /* unlink from the done list */
         df_mapper_job **pp = &m->done_head, *prev = NULL;
         while (*pp && *pp != j) { prev = *pp; pp = &(*pp)->next_done; }
@@ -359,7 +394,7 @@ int df_solve_transformer(df_mapper *m, const df_net *net, df_objective obj, int3
     df_mapper_job *j;
     int rc = df_mapper_admit(m, net, obj, k, 0x5eed, NULL, &j, err);
     if (rc) return rc;
-    while (!j->done)
+    while (j->state == DF_JOB_DECODING)
         if ((rc = df_mapper_step(m, NULL, err))) { df_mapper_job_free(m, j); return rc; }
     rc = df_mapper_job_result(j, out, NULL, NULL, err);
     df_mapper_job_free(m, j); /* also unlinks it from the done list */

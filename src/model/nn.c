@@ -118,6 +118,121 @@ void df_linear_forward_ex(float *out, const float *inp, const float *w, const fl
     }
 }
 
+/* packed products: panels of 64 columns (4 vectors), then of 16, each contiguous over IN */
+size_t df_linear_pack_floats(int IN, int OUT) { return (size_t)IN * (size_t)(OUT / 16 * 16); }
+
+void df_linear_pack(float *wp, const float *w, int IN, int OUT) {
+    // wp (df_linear_pack_floats) <- w (IN,OUT)
+    int c = 0;
+    for (; c + 64 <= OUT; c += 64)
+        for (int i = 0; i < IN; i++, wp += 64) memcpy(wp, w + (size_t)i * OUT + c, 64 * sizeof *wp);
+    for (; c + 16 <= OUT; c += 16)
+        for (int i = 0; i < IN; i++, wp += 16) memcpy(wp, w + (size_t)i * OUT + c, 16 * sizeof *wp);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define DF_AVX512 __attribute__((target("avx512f")))
+
+int df_linear_packed_ok(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+/* out rows n..n+3 (or row n), columns c..c+63 = bias + the IN products with panel p (IN, 64), in order;
+ * named accumulators (arrays of vectors stay in memory at -O2) */
+#define FMA4(x, a0, a1, a2, a3)                                                                                  \
+    do {                                                                                                         \
+        __m512 xv_ = _mm512_set1_ps(x);                                                                          \
+        a0 = _mm512_fmadd_ps(xv_, w0, a0);                                                                       \
+        a1 = _mm512_fmadd_ps(xv_, w1, a1);                                                                       \
+        a2 = _mm512_fmadd_ps(xv_, w2, a2);                                                                       \
+        a3 = _mm512_fmadd_ps(xv_, w3, a3);                                                                       \
+    } while (0)
+#define STORE4(o, a0, a1, a2, a3)                                                                                \
+    do {                                                                                                         \
+        _mm512_storeu_ps((o), a0);                                                                               \
+        _mm512_storeu_ps((o) + 16, a1);                                                                          \
+        _mm512_storeu_ps((o) + 32, a2);                                                                          \
+        _mm512_storeu_ps((o) + 48, a3);                                                                          \
+    } while (0)
+
+static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float *out, const float *inp,
+                                                                          const float *p, const float *b, int IN,
+                                                                          int OUT) {
+    // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64), b (64) or NULL
+    __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
+    __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
+    __m512 a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
+    __m512 a20 = b0, a21 = b1, a22 = b2, a23 = b3, a30 = b0, a31 = b1, a32 = b2, a33 = b3;
+    const float *x0 = inp, *x1 = x0 + IN, *x2 = x1 + IN, *x3 = x2 + IN;
+    for (int i = 0; i < IN; i++) {
+        const float *pi = p + (size_t)i * 64;
+        __m512 w0 = _mm512_loadu_ps(pi), w1 = _mm512_loadu_ps(pi + 16), w2 = _mm512_loadu_ps(pi + 32),
+               w3 = _mm512_loadu_ps(pi + 48);
+        FMA4(x0[i], a00, a01, a02, a03);
+        FMA4(x1[i], a10, a11, a12, a13);
+        FMA4(x2[i], a20, a21, a22, a23);
+        FMA4(x3[i], a30, a31, a32, a33);
+    }
+    STORE4(out, a00, a01, a02, a03);
+    STORE4(out + OUT, a10, a11, a12, a13);
+    STORE4(out + 2 * (size_t)OUT, a20, a21, a22, a23);
+    STORE4(out + 3 * (size_t)OUT, a30, a31, a32, a33);
+}
+
+static inline __attribute__((always_inline)) DF_AVX512 void panel64_row1(float *out, const float *x, const float *p,
+                                                                         const float *b, int IN) {
+    // out (64) at the panel's columns, x (IN), p (IN, 64), b (64) or NULL
+    __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
+    __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
+    for (int i = 0; i < IN; i++) {
+        const float *pi = p + (size_t)i * 64;
+        __m512 w0 = _mm512_loadu_ps(pi), w1 = _mm512_loadu_ps(pi + 16), w2 = _mm512_loadu_ps(pi + 32),
+               w3 = _mm512_loadu_ps(pi + 48);
+        FMA4(x[i], a0, a1, a2, a3);
+    }
+    STORE4(out, a0, a1, a2, a3);
+}
+
+DF_AVX512 void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N,
+                               int IN, int OUT) {
+    // out (N,OUT) = inp (N,IN) . w (IN,OUT) + b (OUT); wp = df_linear_pack(w)
+    int c = 0;
+    const float *p = wp;
+    for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) {
+        const float *bc = b ? b + c : NULL;
+        int n = 0;
+        for (; n + 4 <= N; n += 4)
+            panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
+        for (; n < N; n++) panel64_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN);
+    }
+    for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
+        for (int n = 0; n < N; n++) {
+            __m512 acc = b ? _mm512_loadu_ps(b + c) : _mm512_setzero_ps();
+            const float *x = inp + (size_t)n * IN;
+            for (int i = 0; i < IN; i++)
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), _mm512_loadu_ps(p + (size_t)i * 16), acc);
+            _mm512_storeu_ps(out + (size_t)n * OUT + c, acc);
+        }
+    }
+    for (; c < OUT; c++) // the last OUT % 16 columns, from w
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * IN;
+            float acc = b ? b[c] : 0.0f;
+            for (int i = 0; i < IN; i++) acc = __builtin_fmaf(x[i], w[(size_t)i * OUT + c], acc);
+            out[(size_t)n * OUT + c] = acc;
+        }
+}
+#else
+int df_linear_packed_ok(void) { return 0; }
+void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N, int IN,
+                     int OUT) {
+    (void)wp;
+    df_linear_forward(out, inp, w, b, N, IN, OUT);
+}
+#endif
+
 void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
                              int OUT) {
     // out is (N,OUT), inp is (N,IN), w is (IN,OUT), b is (OUT) or NULL
@@ -617,20 +732,38 @@ DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, co
             int nt = ctx - t0 < tile ? ctx - t0 : tile;          // positions in this tile
             int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;  // key blocks in this tile
             v16sf sc[ATT_TILE_BLOCKS];
-            // scores: block b of the tile, two chains each over the head's channels
+            // scores: block b of the tile, two chains each over the head's channels (even, odd), the
+            // tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and
+            // is masked out, so nothing past the cache is read)
+            const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+            const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
+            const float *k0 = kt, *k1 = nblk > 1 ? kt + bs : kt, *k2 = nblk > 2 ? kt + 2 * bs : kt,
+                        *k3 = nblk > 3 ? kt + 3 * bs : kt;
+            v16sf s00 = splat16(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            int i = 0;
+            for (; i + 2 <= hs; i += 2) {
+                const size_t o0 = (size_t)i * DF_ATT_BLOCK, o1 = o0 + DF_ATT_BLOCK;
+                s00 += load16(k0 + o0) * qh[i];
+                s01 += load16(k0 + o1) * qh[i + 1];
+                s10 += load16(k1 + o0) * qh[i];
+                s11 += load16(k1 + o1) * qh[i + 1];
+                s20 += load16(k2 + o0) * qh[i];
+                s21 += load16(k2 + o1) * qh[i + 1];
+                s30 += load16(k3 + o0) * qh[i];
+                s31 += load16(k3 + o1) * qh[i + 1];
+            }
+            if (i < hs) {
+                const size_t o0 = (size_t)i * DF_ATT_BLOCK;
+                s00 += load16(k0 + o0) * qh[i];
+                s10 += load16(k1 + o0) * qh[i];
+                s20 += load16(k2 + o0) * qh[i];
+                s30 += load16(k3 + o0) * qh[i];
+            }
+            v16sf sbs[ATT_TILE_BLOCKS] = {(s00 + s01) * scale, (s10 + s11) * scale, (s20 + s21) * scale,
+                                          (s30 + s31) * scale};
             for (int bb = 0; bb < nblk; bb++) {
-                const float *kblk =
-                    kb + (size_t)(t0 / DF_ATT_BLOCK + bb) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
-                v16sf s0 = splat16(0.0f), s1 = s0;
-                int i = 0;
-                for (; i + 2 <= hs; i += 2) {
-                    s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-                    s1 += load16(kblk + (size_t)(i + 1) * DF_ATT_BLOCK) * qh[i + 1];
-                }
-                if (i < hs) s0 += load16(kblk + (size_t)i * DF_ATT_BLOCK) * qh[i];
-                v16sf sb = (s0 + s1) * scale;
                 v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
-                sc[bb] = select16(&valid, &sb, &ninf); // positions past ctx hold unwritten memory
+                sc[bb] = select16(&valid, &sbs[bb], &ninf); // positions past ctx hold unwritten memory
             }
             v16sf mx = sc[0];
             for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);

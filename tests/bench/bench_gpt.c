@@ -159,49 +159,64 @@ static df_net *resnet50(int i) {
     return n;
 }
 
-/* decodes B requests (greedy) in one continuous batch; returns the seconds it took */
-static double map_batch(df_mapper *mp, df_net **nets, int B) {
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* decodes B requests (greedy) in one continuous batch; returns the seconds it took (*cpu, nullable:
+ * the thread's CPU seconds, which preemptions on a shared machine do not inflate) */
+static double map_batch_cpu(df_mapper *mp, df_net **nets, int B, double *cpu) {
     df_mapper_job *jobs[64];
     df_err e;
-    double t0 = now_s();
+    double c0 = cpu ? cpu_s() : 0, t0 = now_s();
     for (int i = 0; i < B; i++)
         if (df_mapper_admit(mp, nets[i], DF_OBJ_LATENCY, 1, (uint64_t)i, NULL, &jobs[i], &e)) die("admit", &e);
     while (df_mapper_active(mp) > 0)
         if (df_mapper_step(mp, NULL, &e)) die("step", &e);
     double dt = now_s() - t0;
+    if (cpu) *cpu = cpu_s() - c0;
     for (int i = 0; i < B; i++) df_mapper_job_free(mp, jobs[i]);
     return dt;
 }
+
+static double map_batch(df_mapper *mp, df_net **nets, int B) { return map_batch_cpu(mp, nets, B, NULL); }
 
 typedef struct {
     df_mapper *mp;
     df_net **nets;
     int B, rounds;
-    double seconds;
+    double seconds, cpu;
 } thread_arg;
 
 static void *map_thread(void *p) {
     thread_arg *a = p;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (int r = 0; r < a->rounds; r++) map_batch(a->mp, a->nets, a->B);
     a->seconds = now_s() - t0;
+    a->cpu = cpu_s() - c0;
     return NULL;
 }
 
-/* T threads, each with its own mapper, each decoding `rounds` batches of B; aggregate mappings/s */
-static double threads_sample(df_mapper **mps, df_net **nets, int T, int B, int rounds) {
+/* T threads, each with its own mapper, each decoding `rounds` batches of B; aggregate mappings/s
+ * (*per_cpu: mappings per CPU-second of one thread, the mean over the threads) */
+static double threads_sample(df_mapper **mps, df_net **nets, int T, int B, int rounds, double *per_cpu) {
     pthread_t th[2];
     thread_arg a[2];
     double t0 = now_s();
     for (int t = 0; t < T; t++) {
-        a[t] = (thread_arg){mps[t], nets, B, rounds, 0};
+        a[t] = (thread_arg){mps[t], nets, B, rounds, 0, 0};
         if (pthread_create(&th[t], NULL, map_thread, &a[t])) {
             fprintf(stderr, "bench_gpt: pthread_create failed\n");
             exit(1);
         }
     }
     for (int t = 0; t < T; t++) pthread_join(th[t], NULL);
-    return (double)T * B * rounds / (now_s() - t0);
+    double w = now_s() - t0, c = 0;
+    for (int t = 0; t < T; t++) c += a[t].cpu;
+    *per_cpu = (double)T * B * rounds / c;
+    return (double)T * B * rounds / w;
 }
 
 int main(int argc, char **argv) {
@@ -276,43 +291,66 @@ int main(int argc, char **argv) {
     df_net *nets[MAXS];
     for (int i = 0; i < MAXS; i++) nets[i] = resnet50(i);
     enum { MROUNDS = 7, SINGLE = 40 };
-    double t_map[NB][MROUNDS], single[MROUNDS * SINGLE];
+    /* path 0: the default products (packed where the CPU has avx512f), path 1: cblas; alternating */
+    int paths = df_mapper_set_packed(mps[0], 1) ? 2 : 1;
+    double t_map[2][NB][MROUNDS], single[2][MROUNDS * SINGLE], single_cpu[2][MROUNDS * SINGLE];
     int ns = 0;
     for (int rd = 0; rd < MROUNDS; rd++)
-        for (int bi = 0; bi < NB; bi++) {
-            int n = batches[bi];
-            if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
-                double sum = 0; /* the round's rate from the total time, like the other batch sizes */
-                for (int k = 0; k < SINGLE; k++) sum += single[ns++] = map_batch(mps[0], nets, 1);
-                t_map[bi][rd] = sum / SINGLE;
-            } else {
-                double acc = 0; /* 64 mappings per sample whatever the batch (see section 1) */
-                for (int rep = 0; rep < 64 / n; rep++) acc += map_batch(mps[0], nets, n);
-                t_map[bi][rd] = acc / (64 / n);
+        for (int bi = 0; bi < NB; bi++)
+            for (int pa = 0; pa < paths; pa++) {
+                int n = batches[bi];
+                if (paths == 2) df_mapper_set_packed(mps[0], pa == 0);
+                if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
+                    double sum = 0; /* the round's rate from the total time, like the other batch sizes */
+                    for (int k = 0; k < SINGLE; k++) /* the 16 budgets in turn */
+                        sum += single[pa][ns + k] = map_batch_cpu(mps[0], nets + k % 16, 1, &single_cpu[pa][ns + k]);
+                    t_map[pa][bi][rd] = sum / SINGLE;
+                    if (pa == paths - 1) ns += SINGLE;
+                } else {
+                    double acc = 0; /* 64 mappings per sample whatever the batch (see section 1) */
+                    for (int rep = 0; rep < 64 / n; rep++) acc += map_batch(mps[0], nets, n);
+                    t_map[pa][bi][rd] = acc / (64 / n);
+                }
             }
-        }
+    df_mapper_set_packed(mps[0], 1);
     printf("\n2. ResNet-50 mappings/s vs decode batch size (edge, batch 8, budgets 128 KiB..2 MiB, greedy, one thread;\n"
-           "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode)\n", MROUNDS);
-    printf("%6s %12s %14s\n", "batch", "mappings/s", "ms per batch");
+           "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode); %s\n", MROUNDS,
+           paths == 2 ? "products packed (df_linear_infer, the default here) and through cblas, alternating"
+                      : "products through cblas (no avx512f: nothing packed)");
+    printf("%6s %12s %14s", "batch", "mappings/s", "ms per batch");
+    if (paths == 2) printf(" | %12s %8s", "cblas map/s", "packed/");
+    printf("\n");
     for (int bi = 0; bi < NB; bi++) {
-        double t = median(t_map[bi], MROUNDS);
-        printf("%6d %12.0f %14.3f\n", batches[bi], batches[bi] / t, t * 1e3);
+        double t = median(t_map[0][bi], MROUNDS);
+        printf("%6d %12.0f %14.3f", batches[bi], batches[bi] / t, t * 1e3);
+        if (paths == 2) {
+            double t1 = median(t_map[1][bi], MROUNDS);
+            printf(" | %12.0f %7.2fx", batches[bi] / t1, t1 / t);
+        }
+        printf("\n");
     }
-    double p50 = pct(single, ns, 0.5), p99 = pct(single, ns, 0.99);
-    printf("   single request (batch 1): p50 %.3f ms, p99 %.3f ms over %d requests\n", p50 * 1e3, p99 * 1e3, ns);
+    for (int pa = 0; pa < paths; pa++) {
+        double p50 = pct(single[pa], ns, 0.5), p99 = pct(single[pa], ns, 0.99);
+        double c50 = pct(single_cpu[pa], ns, 0.5), c99 = pct(single_cpu[pa], ns, 0.99);
+        printf("   single request (batch 1)%s: p50 %.3f ms, p99 %.3f ms; CPU time p50 %.3f ms, p99 %.3f ms; over %d "
+               "requests\n", paths == 1 ? "" : pa == 0 ? ", packed" : ", cblas ", p50 * 1e3, p99 * 1e3, c50 * 1e3,
+               c99 * 1e3, ns);
+    }
 
     /* 3. every core: one mapper per thread, at the daemon's rows per step (8) and at 32 */
     enum { TROUNDS = 5 };
     const int tbs[2] = {8, 32};
-    double agg[2][2][TROUNDS]; /* [batch][threads - 1][round] */
+    double agg[2][2][TROUNDS], pc[2][2][TROUNDS]; /* [batch][threads - 1][round] */
     for (int rd = 0; rd < TROUNDS; rd++)
         for (int bi = 0; bi < 2; bi++)
-            for (int t = 1; t <= 2; t++) agg[bi][t - 1][rd] = threads_sample(mps, nets, t, tbs[bi], 32 / tbs[bi] * 4);
+            for (int t = 1; t <= 2; t++)
+                agg[bi][t - 1][rd] = threads_sample(mps, nets, t, tbs[bi], 32 / tbs[bi] * 4, &pc[bi][t - 1][rd]);
     printf("\n3. one mapper per thread (medians of %d alternating rounds of 128 mappings per thread)\n", TROUNDS);
     for (int bi = 0; bi < 2; bi++) {
         double a1 = median(agg[bi][0], TROUNDS), a2 = median(agg[bi][1], TROUNDS);
-        printf("   batch %2d: 1 thread %8.0f ResNet-50 mappings/s;  2 threads %8.0f mappings/s (x%.2f)\n", tbs[bi], a1, a2,
-               a2 / a1);
+        printf("   batch %2d: 1 thread %8.0f ResNet-50 mappings/s;  2 threads %8.0f mappings/s (x%.2f); per CPU-second"
+               " of a thread %.0f (1 thread) and %.0f (2 threads): 2 cores would give %.0f\n", tbs[bi], a1, a2, a2 / a1,
+               median(pc[bi][0], TROUNDS), median(pc[bi][1], TROUNDS), 2 * median(pc[bi][1], TROUNDS));
     }
     for (int i = 0; i < MAXS; i++) df_net_free(nets[i]);
     for (int t = 0; t < 2; t++) df_mapper_free(mps[t]);

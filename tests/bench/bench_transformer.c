@@ -16,6 +16,7 @@
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/netbuild.h"
 #include "dnnfuser/sampler.h"
+#include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
 
 static double value(const df_net *n, const df_mapping *m, df_objective o) {

@@ -129,6 +129,112 @@ START_TEST(test_slots_cancel_and_limits) {
 }
 END_TEST
 
+static int same_mapping(const df_mapping *a, const df_mapping *b);
+
+/* Lifecycles (mapper.h): states after admit, through a slide (REPLAYING), at the end and after pop;
+ * a dead end (forced with df_mapper_job_fault) ends that row only: the step succeeds, the slot comes
+ * back at once, the job's other candidates and the other jobs in the batch decode exactly as without
+ * it, the job's answer is its best finished candidate; with every candidate dead the answer names the
+ * dead end. */
+START_TEST(test_lifecycle_and_dead_end) {
+    df_rng r;
+    df_rng_seed(&r, 31);
+    req q;
+    for (make_req(&q, &r, 8); df_net_layers(q.net) < 12; make_req(&q, &r, 8)) free_req(&q);
+    df_mapper *m = tiny_mapper(8, 8);
+    df_mapper_set_window(m, 3);
+    df_err e;
+    df_mapping ref, ref3, got;
+    df_mapping_init(&ref, 8);
+    df_mapping_init(&ref3, 8);
+    df_mapping_init(&got, 8);
+    double v3;
+    int32_t i3;
+    /* references: greedy alone, and best of 3 (candidates 1 and 2 sampled) */
+    ck_assert_int_eq(df_solve_transformer(m, q.net, DF_OBJ_LATENCY, 1, &ref, NULL, &e), DF_OK);
+    df_mapper_job *j3;
+    ck_assert_int_eq(df_mapper_admit(m, q.net, DF_OBJ_LATENCY, 3, 5, NULL, &j3, &e), DF_OK);
+    while (df_mapper_active(m) > 0) ck_assert_int_eq(df_mapper_step(m, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_job_result(j3, &ref3, &v3, &i3, &e), DF_OK);
+    df_mapper_job_free(m, j3);
+
+    /* a: greedy, no fault; b: 3 candidates, candidate 1 dead at layer 4 (index 1 must not answer);
+     * c: 1 candidate, dead at layer 6 */
+    df_mapper_job *a, *b, *c;
+    ck_assert_int_eq(df_mapper_admit(m, q.net, DF_OBJ_LATENCY, 1, 1, NULL, &a, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_admit(m, q.net, DF_OBJ_LATENCY, 3, 5, NULL, &b, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_admit(m, q.net, DF_OBJ_LATENCY, 1, 9, NULL, &c, &e), DF_OK);
+    df_mapper_job_fault(b, 1, 4);
+    df_mapper_job_fault(c, 0, 6);
+    ck_assert_int_eq(df_mapper_job_state(a), DF_JOB_DECODING);
+    ck_assert_int_eq(df_mapper_cand_state(b, 1, NULL), DF_CAND_DECODING);
+    ck_assert_int_eq(df_mapper_free_slots(m), 3);
+    int replaying = 0, dead_seen_b = 0, dead_seen_c = 0;
+    int32_t done_jobs = 0;
+    while (df_mapper_active(m) > 0) {
+        int32_t fin = 0;
+        ck_assert_int_eq(df_mapper_step(m, &fin, &e), DF_OK);
+        done_jobs += fin;
+        replaying |= df_mapper_cand_state(a, 0, NULL) == DF_CAND_REPLAYING;
+        int32_t dl;
+        if (!dead_seen_b && df_mapper_cand_state(b, 1, &dl) == DF_CAND_DEAD_END) {
+            dead_seen_b = 1;
+            ck_assert_int_eq(dl, 4);
+            ck_assert_int_eq(df_mapper_cand_state(b, 0, NULL) != DF_CAND_DEAD_END, 1);
+        }
+        if (!dead_seen_c && df_mapper_cand_state(c, 0, &dl) == DF_CAND_DEAD_END) {
+            dead_seen_c = 1;
+            ck_assert_int_eq(dl, 6);
+            ck_assert_int_eq(df_mapper_job_state(c), DF_JOB_DONE); /* its only candidate: done at once */
+        }
+        /* every row in a defined state, every slot accounted for */
+        int32_t holding = 0;
+        df_mapper_job *js[3] = {a, b, c};
+        for (int k = 0; k < 3; k++)
+            for (int32_t cc = 0; cc < (k == 1 ? 3 : 1); cc++) {
+                df_cand_state st = df_mapper_cand_state(js[k], cc, NULL);
+                ck_assert(st == DF_CAND_DECODING || st == DF_CAND_REPLAYING || st == DF_CAND_FINISHED ||
+                          st == DF_CAND_DEAD_END);
+                holding += st == DF_CAND_DECODING || st == DF_CAND_REPLAYING;
+            }
+        ck_assert_int_eq(holding, df_mapper_active(m));
+        ck_assert_int_eq(df_mapper_free_slots(m), 8 - holding);
+    }
+    ck_assert(replaying); /* the net is longer than the context of 8: the slide went through REPLAYING */
+    ck_assert(dead_seen_b && dead_seen_c);
+    ck_assert_int_eq(done_jobs, 3);
+    ck_assert_int_eq(df_mapper_cand_state(a, 0, NULL), DF_CAND_FINISHED);
+    double va;
+    ck_assert_int_eq(df_mapper_job_result(a, &got, &va, NULL, &e), DF_OK);
+    ck_assert(same_mapping(&got, &ref)); /* the dead rows changed nothing for the others */
+    double vb;
+    int32_t ib;
+    ck_assert_int_eq(df_mapper_job_result(b, &got, &vb, &ib, &e), DF_OK);
+    ck_assert_int_ne(ib, 1);
+    ck_assert(vb <= va); /* candidate 0 (greedy, as a) is still in */
+    if (i3 == 0) ck_assert(same_mapping(&got, &ref3) && vb == v3); /* (the sampled ones draw in step order) */
+    ck_assert_int_eq(df_mapper_job_result(c, &got, NULL, NULL, &e), DF_EINFEASIBLE);
+    ck_assert_msg(strstr(e.msg, "dead end at layer 6") != NULL, "%s", e.msg);
+    /* the done list holds the three, oldest completion first; popped jobs are TAKEN */
+    df_mapper_job *p;
+    int popped = 0;
+    while ((p = df_mapper_pop_done(m)) != NULL) {
+        ck_assert_int_eq(df_mapper_job_state(p), DF_JOB_TAKEN);
+        popped++;
+    }
+    ck_assert_int_eq(popped, 3);
+    df_mapper_job_free(m, a);
+    df_mapper_job_free(m, b);
+    df_mapper_job_free(m, c);
+    ck_assert_int_eq(df_mapper_free_slots(m), 8);
+    df_mapping_free(&ref);
+    df_mapping_free(&ref3);
+    df_mapping_free(&got);
+    df_mapper_free(m);
+    free_req(&q);
+}
+END_TEST
+
 /* Any length: with a context of 8 positions, workloads of up to 60 layers decode to feasible mappings
  * for windows 0 (chunks), 3 and 7; each slide costs `window` replay steps; a long job decoded among
  * others (sliding at different steps) gives exactly its mapping alone; a workload that fits the
@@ -370,6 +476,7 @@ static Suite *mapper_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_alone_equals_batched_and_feasible);
     tcase_add_test(tc, test_slots_cancel_and_limits);
+    tcase_add_test(tc, test_lifecycle_and_dead_end);
     tcase_add_test(tc, test_longer_than_context);
     tcase_add_test(tc, test_feature_mismatch_refused);
     tcase_add_test(tc, test_embedded_weights_decode_zoo);

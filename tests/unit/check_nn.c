@@ -146,6 +146,46 @@ START_TEST(test_linear_cblas_vs_naive) {
 }
 END_TEST
 
+/* The packed decode product (df_linear_infer) against the naive loops, at every row remainder of its
+ * 4-row blocks, with and without bias, over 64- and 16-column panels and a ragged tail (OUT % 16);
+ * and a row's result independent of the other rows in the call (row 0 alone == row 0 of N). On a CPU
+ * without avx512f df_linear_infer is df_linear_forward, tested the same way. */
+START_TEST(test_linear_packed_vs_naive) {
+    df_rng r;
+    df_rng_seed(&r, 3);
+    const int shapes[][3] = {{1, 82, 64}, {2, 64, 192}, {3, 64, 17}, {4, 256, 64}, {5, 64, 256}, {7, 5, 80},
+                             {8, 64, 64}, {9, 17, 15}, {13, 64, 192}, {64, 64, 256}, {1, 1, 1}, {6, 3, 33}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int N = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
+        float *inp = rand_vec(&r, (size_t)N * IN, 1.0f), *w = rand_vec(&r, (size_t)IN * OUT, 1.0f);
+        float *b = rand_vec(&r, (size_t)OUT, 1.0f);
+        float *wp = zeros(df_linear_pack_floats(IN, OUT) + 1);
+        df_linear_pack(wp, w, IN, OUT);
+        float *o1 = zeros((size_t)N * OUT), *o2 = zeros((size_t)N * OUT), *o3 = zeros((size_t)N * OUT);
+        float *o4 = zeros((size_t)N * OUT), *o5 = zeros((size_t)OUT);
+        df_linear_infer(o1, inp, wp, w, b, N, IN, OUT);
+        df_linear_forward_naive(o2, inp, w, b, N, IN, OUT);
+        df_linear_infer(o3, inp, wp, w, NULL, N, IN, OUT);
+        df_linear_forward_naive(o4, inp, w, NULL, N, IN, OUT);
+        df_linear_infer(o5, inp, wp, w, b, 1, IN, OUT);
+        double maxd = 0.0;
+        for (int i = 0; i < N * OUT; i++) {
+            double tol = 1e-6 * (IN + 1) + 1e-6 * fabs(o2[i]);
+            ck_assert_msg(fabs(o1[i] - o2[i]) <= tol, "shape %dx%dx%d elem %d: packed %.7g naive %.7g", N, IN, OUT, i,
+                          o1[i], o2[i]);
+            ck_assert_msg(fabs(o3[i] - o4[i]) <= tol, "shape %dx%dx%d (no bias) elem %d", N, IN, OUT, i);
+            maxd = fmax(maxd, fabs(o1[i] - o2[i]));
+        }
+        if (df_linear_packed_ok())
+            ck_assert_msg(memcmp(o5, o1, (size_t)OUT * sizeof *o5) == 0, "shape %dx%dx%d: row 0 alone differs", N,
+                          IN, OUT);
+        printf("  linear %3dx%3dx%3d packed vs naive max |diff| %.2e%s\n", N, IN, OUT, maxd,
+               df_linear_packed_ok() ? "" : " (no avx512f: cblas)");
+        free(inp); free(w); free(b); free(wp); free(o1); free(o2); free(o3); free(o4); free(o5);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------------------- */
 /* layernorm */
 
@@ -565,6 +605,7 @@ static Suite *nn_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_linear_grad);
     tcase_add_test(tc, test_linear_cblas_vs_naive);
+    tcase_add_test(tc, test_linear_packed_vs_naive);
     tcase_add_test(tc, test_layernorm_grad);
     tcase_add_test(tc, test_gelu_grad);
     tcase_add_test(tc, test_residual_grad);

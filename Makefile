@@ -203,6 +203,7 @@ unit-bins: $(UNIT_BINS) $(TEST_TOOLS)
 # the sanitizer environment (items "asan:PATH") and fails an item on any report.
 ASAN_BUILD := build-asan
 STORM      := $(BUILD)/stress/storm
+SLOWREAD   := $(BUILD)/stress/slowread
 ASAN_CC    ?= gcc
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
@@ -260,7 +261,13 @@ $(STORM): tests/stress/storm.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-stress: all $(STORM)
+# The slow-reader client (memory, deadlines and /healthz under large batches; plain C).
+$(SLOWREAD): tests/stress/slowread.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+stress: all $(STORM) $(SLOWREAD)
 	@BUILD=$(BUILD) bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
 
 # The daemon's integration test with the daemon under valgrind (minutes; not part of make test).
@@ -273,7 +280,7 @@ check-leaks: all
 SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh
 
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) asan-build fuzz-build
+test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) $(SLOWREAD) asan-build fuzz-build
 	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(SHORT_STRESS) $(ASAN_ITEMS) \
 	    tests/fuzz/run_fuzz.sh
 

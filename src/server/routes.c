@@ -75,7 +75,7 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     srv_metrics_answer(&s->metrics, res.path);
     if (carry) df_answer_offer(r, carry, carry_budget, &res);
     if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
-    json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
+    json_t *o = srv_map_reply(r, &res, t->job.queue_ms, srv_now_ms() - t->t_arrival);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
     return o;
@@ -215,11 +215,11 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the client closed the connection; the work was dropped");
     else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
-                     t->deadline_ms, t->job.t_end - t->job.t_submit);
+                     t->deadline_ms, t->job.queue_ms);
     else
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
                      "the deadline of %.0f ms passed while solving (queued %.0f ms, solved %.0f ms)", t->deadline_ms,
-                     t->job.t_start - t->job.t_submit, t->job.t_end - t->job.t_start);
+                     t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
     srv_reply_problem(out, &f, request_id);
 }
 

@@ -658,7 +658,7 @@ static void heartbeat_cb(uv_timer_t *t) {
 static void on_wake(uv_async_t *a) {
     srv_batcher *b = a->loop->data;
     uv_mutex_lock(&b->lock);
-    srv_job *head = b->in_head, *tail = b->in_tail;
+    srv_job *head = b->in_head;
     b->in_head = b->in_tail = NULL;
     uv_mutex_unlock(&b->lock);
     /* coalesced wake-ups: take everything that arrived (PLATFORM.md pitfall 8) */
@@ -666,9 +666,23 @@ static void on_wake(uv_async_t *a) {
     for (srv_job *j = head; j; j = j->next) n++;
     if (n > 0) {
         if (b->o.metrics) srv_hist_observe(&b->o.metrics->batch_size, (double)n);
-        if (b->q_tail) b->q_tail->next = head;
-        else b->q_head = head;
-        b->q_tail = tail;
+        /* resubmitted jobs (a later stage of admitted work) go to the front of the queue, in order; the
+         * others to its end */
+        srv_job **ins = &b->q_head;
+        for (srv_job *j = head, *nx; j; j = nx) {
+            nx = j->next;
+            if (j->resubmit) {
+                j->next = *ins;
+                *ins = j;
+                if (!j->next) b->q_tail = j;
+                ins = &j->next;
+            } else {
+                j->next = NULL;
+                if (b->q_tail) b->q_tail->next = j;
+                else b->q_head = j;
+                b->q_tail = j;
+            }
+        }
     }
     start_load(b);
     dispatch(b);
@@ -857,15 +871,21 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
         uv_mutex_unlock(&b->lock);
         return SRV_BATCH_CLOSED;
     }
-    if (b->waiting >= atomic_load(&b->depth)) {
+    if (!j->resubmit && b->waiting >= atomic_load(&b->depth)) {
         uv_mutex_unlock(&b->lock);
         return SRV_BATCH_FULL;
     }
     /* suspend BEFORE the job becomes visible to the loop (PLATFORM.md pitfall 3) */
     if (j->conn) b->o.suspend(j->conn);
-    if (b->in_tail) b->in_tail->next = j;
-    else b->in_head = j;
-    b->in_tail = j;
+    if (j->resubmit) { /* the front of the inbox: on_wake puts it at the front of the queue */
+        j->next = b->in_head;
+        b->in_head = j;
+        if (!b->in_tail) b->in_tail = j;
+    } else {
+        if (b->in_tail) b->in_tail->next = j;
+        else b->in_head = j;
+        b->in_tail = j;
+    }
     b->waiting++;
     if (b->o.metrics) atomic_fetch_add(&b->o.metrics->queue_depth, 1);
     uv_async_send(&b->wake);

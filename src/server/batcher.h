@@ -106,6 +106,9 @@ struct srv_job {
     void (*on_done)(srv_job *j); /* nullable: called on the loop instead of ops.resume when the job ends */
     int (*gone_fn)(srv_job *j);  /* nullable: asked instead of ops.gone(conn) (a streamed reply) */
     double deadline;           /* absolute, srv_now_ms() clock */
+    int resubmit;              /* a later stage of a job admitted before (validated, now to be solved): it
+                                * goes ahead of new jobs and is not refused for the depth (at most one per
+                                * worker at a time, as each comes from a finished run) */
     srv_decode_item *items;    /* decoded on the loop (in order, as slots free) before run() */
     int32_t n_items;           /* 0: a plain CPU job */
     /* raised by the batcher when the deadline passes or the client goes away while run() works;

@@ -37,6 +37,14 @@ static const srv_conf_opt table[] = {
      "largest batch size (samples) in a request"},
     {"max-batch-items", "DNNFUSER_MAX_BATCH_ITEMS", SRV_CONF_INT, OFF(max_batch_items), 0, "256", 1, 65536, 1, 1,
      "N", "most requests in one /v1/map/batch call (after grid expansion)"},
+    {"max-batch-layers", "DNNFUSER_MAX_BATCH_LAYERS", SRV_CONF_INT, OFF(max_batch_layers), 0, "262144", 0, 16777216,
+     1, 1, "N", "most items x layers in one /v1/map/batch call (its validation binds every item; 422 above; 0 = no limit)"},
+    {"max-reply-bytes", "DNNFUSER_MAX_REPLY_BYTES", SRV_CONF_SIZE, OFF(max_reply_bytes), 0, "64MiB", 64 * KIB, 4 * GIB,
+     1, 1, "SIZE", "largest reply body, checked while it is built (413 reply-too-large above; NDJSON streams are "
+     "not bound by it)"},
+    {"memory-budget", "DNNFUSER_MEMORY_BUDGET", SRV_CONF_SIZE, OFF(memory_budget), 0, "512MiB", 0, 64 * GIB, 1, 1,
+     "SIZE", "bytes of replies being built or waiting for slow readers; past it new work is answered 503 with "
+     "Retry-After (0 = no budget)"},
     {"max-connections", "DNNFUSER_MAX_CONNECTIONS", SRV_CONF_INT, OFF(max_connections), 0, "1024", 1, 1000000, 0,
      1, "N", "concurrent HTTP connections (suspended ones count)"},
     {"queue-depth", "DNNFUSER_QUEUE_DEPTH", SRV_CONF_INT, OFF(queue_depth), 0, "256", 1, 1000000, 1, 1, "N",

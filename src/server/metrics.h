@@ -18,6 +18,8 @@
  *   dnnfuser_connections_refused_total{reason}      counter (per_ip: over the per-address connection cap)
  *   dnnfuser_connections_cut_total{reason}          counter (header_timeout, body_too_slow, idle_at_limit,
  *                                                   query_too_large: see connguard.h and http.c)
+ *   dnnfuser_memory_inflight_bytes, _budget_bytes   gauges (reply bytes built or unread; membudget.h)
+ *   dnnfuser_memory_refused_total, _trims_total     counters (work refused for the budget; heap trims)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
  *
  * The struct lives inside the server (no globals). Route names are given at init. */
@@ -59,6 +61,7 @@ typedef struct {
     atomic_uint_least64_t log_dropped; /* counted by the logger (srv_log_start) */
     atomic_uint_least64_t conn_refused_per_ip;
     atomic_uint_least64_t conn_cut[SRV_CUTS]; /* by srv_cut_reason (connguard.h); [0] unused */
+    const struct srv_mem_s *mem;              /* nullable: the memory budget's gauges (membudget.h) */
 } srv_metrics;
 
 /* none, header_timeout, body_too_slow, idle_at_limit, query_too_large (srv_cut_reason's order) */

@@ -268,7 +268,7 @@ $(SLOWREAD): tests/stress/slowread.c
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 stress: all $(STORM) $(SLOWREAD)
-	@BUILD=$(BUILD) bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
+	@BUILD=$(BUILD) SLOW_CLIENTS=300 bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
 
 # The daemon's integration test with the daemon under valgrind (minutes; not part of make test).
 check-leaks: all
@@ -276,8 +276,10 @@ check-leaks: all
 	@BUILD=$(BUILD) bash tests/run.sh tests/stress/check_leaks.sh
 
 # The short load and fault tests that make test runs too (make stress adds the 3 x 40,000 storm):
-# 1,000 open connections, queue-full flood, SIGHUP every 100 ms under load.
-SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh
+# 1,000 open connections, queue-full flood, SIGHUP every 100 ms under load, slow readers and large batches
+# (40 clients; make stress: 300).
+SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh \
+                tests/stress/stress_memory.sh
 
 # Every test, one summary line at the end ("tests: N passed, M failed").
 test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) $(SLOWREAD) asan-build fuzz-build

@@ -43,7 +43,7 @@ static const srv_conf_opt table[] = {
      1, 1, "SIZE", "largest reply body, checked while it is built (413 reply-too-large above; NDJSON streams are "
      "not bound by it)"},
     {"memory-budget", "DNNFUSER_MEMORY_BUDGET", SRV_CONF_SIZE, OFF(memory_budget), 0, "512MiB", 0, 64 * GIB, 1, 1,
-     "SIZE", "bytes of replies being built or waiting for slow readers; past it new work is answered 503 with "
+     "SIZE", "bytes of parsed requests and of replies being built or unread by slow clients; past it new work is 503 with "
      "Retry-After (0 = no budget)"},
     {"max-connections", "DNNFUSER_MAX_CONNECTIONS", SRV_CONF_INT, OFF(max_connections), 0, "1024", 1, 1000000, 0,
      1, "N", "concurrent HTTP connections (suspended ones count)"},

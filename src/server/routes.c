@@ -568,6 +568,11 @@ static int task_parse_body(srv_task *t) {
     else
         for (int32_t i = 0; i < t->batch.n; i++) layers += t->batch.items[i].w.n_layers;
     int64_t est = layers * PARSED_BYTES_PER_LAYER + (int64_t)t->body_len * PARSED_BYTES_PER_BODY_BYTE;
+    int64_t budget = atomic_load(&t->s->mem.budget);
+    if (budget > 0 && est > budget) /* would never fit: not worth a retry */
+        return srv_fail_set(f, SRV_PROB_LIMIT_EXCEEDED, NULL,
+                            "the request needs about %lld bytes once parsed, more than --memory-budget (%lld bytes)",
+                            (long long)est, (long long)budget);
     if (srv_mem_charge(&t->s->mem, est)) {
         srv_fail_set(f, SRV_PROB_OVERLOADED, NULL,
                      "the server's memory budget is reached (this request needs about %lld bytes); retry later",

@@ -26,6 +26,8 @@
 #define INLINE_PARSE_BYTES (16 * 1024)
 /* an NDJSON stream holds at most this many unread bytes; the producer waits past it (stream.h) */
 #define STREAM_CAP_BYTES (1024 * 1024)
+/* ... and gives up when the client read nothing for this long (the stream ends with a problem line) */
+#define STREAM_STALL_MS 2000.0
 /* the parsed request charged to the memory budget while it waits and is solved: per layer of every
  * item (a bound df_net and its workload: measured ~470 bytes per ResNet-50 layer, ~1.5 KB per layer of a
  * 4,096-layer chain) plus the JSON tree
@@ -269,6 +271,20 @@ static void batch_stream(srv_task *t) {
         /* waits while the client has STREAM_CAP_BYTES unread (a slow reader slows the producer) */
         int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
         free(line);
+        if (rc == -2) { /* the client stopped reading: end the stream (past the cap) with a problem line */
+            srv_fail f;
+            srv_fail_clear(&f);
+            srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                         "the client read nothing for %.0f ms with %d bytes unread; the items not listed were not "
+                         "solved", STREAM_STALL_MS, STREAM_CAP_BYTES);
+            json_t *o = srv_problem_json(&f, NULL);
+            if (o) json_object_set_new(o, "index", json_integer(t->batch.b.order[k]));
+            char *last = o ? json_dumps(o, JSON_FLAGS) : NULL;
+            json_decref(o);
+            if (last) srv_stream_write_last(t->stream, last, strlen(last));
+            free(last);
+            t->stream_next = t->batch.n; /* nothing more to say in stream_done */
+        }
         if (rc) break;
     }
     keep_free(&kp);
@@ -362,7 +378,7 @@ static void stream_done(srv_job *j) {
             json_object_set_new(o, "index", json_integer(t->batch.b.order[t->stream_next]));
         char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
         json_decref(o);
-        if (line) srv_stream_write(t->stream, line, strlen(line));
+        if (line) srv_stream_write_last(t->stream, line, strlen(line)); /* the loop thread: never waits */
         free(line);
     }
     srv_stream_close(t->stream);
@@ -442,7 +458,7 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     srv_stream *st = t->stream;
-    srv_stream_set_cap(st, STREAM_CAP_BYTES, &t->job.cancel);
+    srv_stream_set_cap(st, STREAM_CAP_BYTES, STREAM_STALL_MS, &t->job.cancel);
     int rc = srv_batcher_submit(s->batcher, &t->job);
     if (rc != SRV_BATCH_OK) {
         srv_stream_abandon(st);

@@ -18,6 +18,7 @@ struct srv_stream {
     pthread_mutex_t lock;
     pthread_cond_t drained; /* the reader took bytes (or left): a waiting producer looks again */
     size_t limit;           /* unread bytes the producer may queue (0 = no cap) */
+    double stall_ms;        /* a producer at the cap gives up when the reader took nothing for this long */
     const atomic_int *cancel; /* nullable: a waiting producer gives up when raised */
     struct MHD_Connection *conn;
     char *buf;              /* buffered bytes [off, len) */
@@ -71,17 +72,36 @@ static void wake(srv_stream *st) {
     MHD_resume_connection(st->conn);
 }
 
-void srv_stream_set_cap(srv_stream *st, size_t cap, const atomic_int *cancel) {
+void srv_stream_set_cap(srv_stream *st, size_t cap, double stall_ms, const atomic_int *cancel) {
     pthread_mutex_lock(&st->lock);
     st->limit = cap;
+    st->stall_ms = stall_ms;
     st->cancel = cancel;
     pthread_mutex_unlock(&st->lock);
 }
 
-int srv_stream_write(srv_stream *st, const char *line, size_t len) {
+static double mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int append(srv_stream *st, const char *line, size_t len, int capped) {
     pthread_mutex_lock(&st->lock);
-    /* a slow reader: wait (50 ms at a time, for the cancel flag) until it has read below the cap */
-    while (st->limit && !st->reader_gone && st->len - st->off >= st->limit && !(st->cancel && atomic_load(st->cancel))) {
+    /* a slow reader: wait (50 ms at a time, for the cancel flag) until it has read below the cap, or
+     * give up when it took nothing for stall_ms (the worker is not held by a reader that does not read) */
+    size_t seen = st->sent;
+    double since = mono_ms();
+    int stalled = 0;
+    while (capped && st->limit && !st->reader_gone && st->len - st->off >= st->limit &&
+           !(st->cancel && atomic_load(st->cancel))) {
+        if (st->sent != seen) {
+            seen = st->sent;
+            since = mono_ms();
+        } else if (st->stall_ms > 0 && mono_ms() - since >= st->stall_ms) {
+            stalled = 1;
+            break;
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000L;
@@ -91,9 +111,9 @@ int srv_stream_write(srv_stream *st, const char *line, size_t len) {
         }
         pthread_cond_timedwait(&st->drained, &st->lock, &ts);
     }
-    if (st->reader_gone || (st->limit && st->len - st->off >= st->limit)) {
+    if (st->reader_gone || (capped && st->limit && st->len - st->off >= st->limit)) {
         pthread_mutex_unlock(&st->lock);
-        return -1;
+        return stalled ? -2 : -1;
     }
     if (st->off > 0 && (st->off == st->len || st->off >= st->len / 2)) { /* compact: the buffer stays ~2 x cap */
         memmove(st->buf, st->buf + st->off, st->len - st->off);
@@ -118,6 +138,10 @@ int srv_stream_write(srv_stream *st, const char *line, size_t len) {
     pthread_mutex_unlock(&st->lock);
     return 0;
 }
+
+int srv_stream_write(srv_stream *st, const char *line, size_t len) { return append(st, line, len, 1); }
+
+int srv_stream_write_last(srv_stream *st, const char *line, size_t len) { return append(st, line, len, 0); }
 
 void srv_stream_close(srv_stream *st) {
     pthread_mutex_lock(&st->lock);

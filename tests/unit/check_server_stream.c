@@ -37,7 +37,7 @@ START_TEST(test_cap_waits_then_cancel) {
     ck_assert_ptr_nonnull(st);
     atomic_int cancel;
     atomic_init(&cancel, 0);
-    srv_stream_set_cap(st, 4096, &cancel);
+    srv_stream_set_cap(st, 4096, 0, &cancel);
     char line[1000];
     memset(line, 'x', sizeof line);
     int ok = 0;
@@ -60,6 +60,27 @@ START_TEST(test_cap_waits_then_cancel) {
 }
 END_TEST
 
+/* a reader that takes nothing for stall_ms: the producer gives up (-2) after about that long, and the
+ * last line goes in regardless of the cap */
+START_TEST(test_stall) {
+    freed = 0;
+    srv_stream *st = srv_stream_new(NULL, &freed, owner_free, NULL);
+    srv_stream_set_cap(st, 2048, 300, NULL);
+    char line[1100];
+    memset(line, 'z', sizeof line);
+    ck_assert_int_eq(srv_stream_write(st, line, sizeof line), 0);
+    ck_assert_int_eq(srv_stream_write(st, line, sizeof line), 0); /* 2,202 bytes unread: at the cap */
+    double t0 = srv_now_ms();
+    ck_assert_int_eq(srv_stream_write(st, line, sizeof line), -2);
+    double waited = srv_now_ms() - t0;
+    ck_assert_msg(waited >= 250 && waited < 1500, "gave up after %.0f ms for a 300 ms stall", waited);
+    ck_assert_int_eq(srv_stream_write_last(st, "{\"last\":1}", 10), 0);
+    srv_stream_abandon(st);
+    srv_stream_close(st);
+    ck_assert_int_eq(freed, 1);
+}
+END_TEST
+
 START_TEST(test_no_cap_grows) {
     freed = 0;
     srv_stream *st = srv_stream_new(NULL, &freed, owner_free, NULL);
@@ -76,6 +97,7 @@ static Suite *stream_suite(void) {
     Suite *s = suite_create("server_stream");
     TCase *tc = tcase_create("stream");
     tcase_add_test(tc, test_cap_waits_then_cancel);
+    tcase_add_test(tc, test_stall);
     tcase_add_test(tc, test_no_cap_grows);
     suite_add_tcase(s, tc);
     return s;

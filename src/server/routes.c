@@ -76,6 +76,8 @@ typedef struct srv_task {
     srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
                              * the stream owns the task */
     int32_t stream_next;    /* streamed: the first item (in solve order) not written yet */
+    int stream_ran;         /* streamed: batch_stream ended (the parsed batch is freed; stream_stop says where) */
+    int32_t stream_stop;    /* the index of the first item not written, -1 when all were */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -195,8 +197,9 @@ static void batch_all(srv_task *t, srv_fail *f) {
         if (!slot[i]) {
             srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
             bad = 1;
-        } else if (len[i] = strlen(slot[i]), charge(t, len[i] + 1, f)) {
-            bad = 1;
+        } else {
+            len[i] = strlen(slot[i]);
+            bad = charge(t, len[i] + 1, f) != 0; /* its text and a comma */
         }
         /* past the deadline the whole reply is a 504: stop spending CPU on it */
         if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) break;
@@ -259,6 +262,8 @@ static json_t *batch_svg_json(srv_task *t, srv_fail *f) {
 /* Streamed batch (worker thread): each item's reply or problem as one NDJSON line (with its "index"),
  * in the solve order, as soon as it is done; stops when the client is gone or the deadline passed
  * (stream_done says so). */
+static void free_parsed(srv_task *t);
+
 static void batch_stream(srv_task *t) {
     sweep_keep kp;
     keep_init(t, &kp);
@@ -288,6 +293,10 @@ static void batch_stream(srv_task *t) {
         if (rc) break;
     }
     keep_free(&kp);
+    /* the stream may be read for long after this: keep only where it stopped, free the parsed batch */
+    t->stream_stop = t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
+    t->stream_ran = 1;
+    free_parsed(t);
 }
 
 /* Once the reply is built the parsed request is not needed: freed (and its charge released) now, not
@@ -374,8 +383,9 @@ static void stream_done(srv_job *j) {
                      t->deadline_ms);
         json_t *o = srv_problem_json(&f, NULL);
         /* its index: the first item not answered (every line has one) */
-        if (o && t->stream_next < t->batch.n)
-            json_object_set_new(o, "index", json_integer(t->batch.b.order[t->stream_next]));
+        int32_t idx = t->stream_ran ? t->stream_stop
+                      : t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
+        if (o && idx >= 0) json_object_set_new(o, "index", json_integer(idx));
         char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
         json_decref(o);
         if (line) srv_stream_write_last(t->stream, line, strlen(line)); /* the loop thread: never waits */

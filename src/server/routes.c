@@ -365,6 +365,10 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
     else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
                      t->deadline_ms, t->job.queue_ms);
+    else if (t->stage == TASK_PARSE)
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                     "the deadline of %.0f ms passed while the request was validated (queued %.0f ms, validated %.0f ms)",
+                     t->deadline_ms, t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
     else
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
                      "the deadline of %.0f ms passed while solving (queued %.0f ms, solved %.0f ms)", t->deadline_ms,

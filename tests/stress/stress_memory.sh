@@ -9,6 +9,10 @@
 #   3. two concurrent 4,096-layer grids whose every item fails validation, with the layer limit off and
 #      a 3 s deadline: validated on the workers, so /healthz stays fast (was 3.9-9.8 s), /readyz stays 200
 #      while busy, and both are answered 504 by about the deadline.
+#   4. one queue bound for every solver: with the only worker held by a long exact job and queue-depth 4,
+#      of 20 concurrent transformer maps with a 2 s deadline at most 4 + 2 are admitted (was 66 of 100:
+#      decoded jobs went to libuv's unbounded queue), queue_depth reads at most 4, /readyz stays 200,
+#      the admitted ones are answered 504 by ~2 s (was 8.2 s), and a job that waits says so in queue_ms.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
@@ -82,4 +86,48 @@ echo "# $out"
 daemon_signal v TERM
 daemon_wait v 30
 [ "$rc" -eq 0 ] && ok "exit 0 on SIGTERM" || not_ok "exit status $rc"
+
+# 4. transformer jobs under the one bound
+L=""
+for i in $(seq 1 2000); do L="$L{\"type\":\"fc\",\"K\":64,\"C\":64},"; done
+printf '{"workload":{"name":"chain","layers":[%s]},"budget":"1MiB","solver":"exact","deadline_ms":4000}' "${L%,}" \
+    >"$TMP/long.json"
+daemon_start t --workers 1 --queue-depth 4 --per-ip-connections 0
+for _ in $(seq 1 100); do req t GET /readyz; [ "$code" = 200 ] && break; sleep 0.05; done
+curl -s -o /dev/null --max-time 30 -H 'Content-Type: application/json' --data-binary "@$TMP/long.json" \
+    "http://127.0.0.1:${DPORT[t]}/v1/map" &
+BGPIDS+=($!)
+sleep 0.5
+TR='{"workload":"mobilenetv2","budget":"512KiB","batch":2,"solver":"transformer","deadline_ms":2000}'
+pids=()
+for i in $(seq 1 20); do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 20 -H 'Content-Type: application/json' -d "$TR" \
+        "http://127.0.0.1:${DPORT[t]}/v1/map" >"$TMP/t.$i" &
+    pids+=($!)
+done
+sleep 0.7
+qd=$(metric t dnnfuser_queue_depth)
+req t GET /readyz
+ready=$code
+wait "${pids[@]}" || true
+n503=$(cat "$TMP"/t.* | grep -c '^503 ' || true)
+n504=$(cat "$TMP"/t.* | grep -c '^504 ' || true)
+slow=$(cat "$TMP"/t.* | awk '$1 == 504 && $2 > s {s = $2} END {print s + 0}')
+echo "# 20 transformer maps, queue-depth 4, worker held: 503=$n503 504=$n504 slowest 504 ${slow} s, queue_depth $qd"
+[ "$n503" -ge 14 ] && [ $((n503 + n504)) -eq 20 ] && ok "at most 6 of 20 admitted ($((20 - n503))), the rest 503" \
+    || not_ok "admitted $((20 - n503)) of 20 with queue-depth 4 (503=$n503 504=$n504)"
+[ "$qd" -ge 1 ] && [ "$qd" -le 4 ] && ok "queue_depth $qd while they wait (decoded ones count)" || not_ok "queue_depth $qd"
+[ "$ready" = 200 ] && ok "/readyz 200 while merely busy" || not_ok "/readyz $ready while busy"
+awk -v s="$slow" 'BEGIN {exit !(s < 3.5)}' && ok "a 2 s deadline answered 504 by ${slow} s" || not_ok "504 after $slow s"
+# a transformer job that waits behind the long one is answered after it, with its wait in queue_ms
+curl -s -o /dev/null --max-time 30 -H 'Content-Type: application/json' --data-binary "@$TMP/long.json" \
+    "http://127.0.0.1:${DPORT[t]}/v1/map" &
+BGPIDS+=($!)
+sleep 0.5
+req t POST /v1/map '{"workload":"mobilenetv2","budget":"512KiB","batch":2,"solver":"transformer","deadline_ms":20000}'
+qms=$(sed -nE 's/.*"queue_ms":([0-9.]+).*/\1/p' "$TMP/body")
+[ "$code" = 200 ] && awk -v q="${qms:-0}" 'BEGIN {exit !(q > 1000)}' && ok "timings.queue_ms $qms for a wait behind a long job (was under 0.1 ms)" \
+    || not_ok "queue_ms ${qms:-?} (status $code)"
+daemon_signal t TERM
+daemon_wait t 30
 finish stress-memory

@@ -48,7 +48,7 @@ static const srv_conf_opt table[] = {
     {"max-connections", "DNNFUSER_MAX_CONNECTIONS", SRV_CONF_INT, OFF(max_connections), 0, "1024", 1, 1000000, 0,
      1, "N", "concurrent HTTP connections (suspended ones count)"},
     {"queue-depth", "DNNFUSER_QUEUE_DEPTH", SRV_CONF_INT, OFF(queue_depth), 0, "256", 1, 1000000, 1, 1, "N",
-     "jobs waiting for a worker; beyond it 503 with Retry-After"},
+     "jobs admitted and not yet on a worker (waiting, decoding or decoded); beyond it 503 with Retry-After"},
     {"deadline-ms", "DNNFUSER_DEADLINE_MS", SRV_CONF_INT, OFF(deadline_ms), 0, "10000", 1, 3600000, 1, 1, "MS",
      "default per-request deadline (a request may lower it with deadline_ms); 504 past it"},
     {"conn-memory", "DNNFUSER_CONN_MEMORY", SRV_CONF_SIZE, OFF(conn_memory), 0, "64KiB", 8 * KIB, 16 * MIB, 0, 1,

@@ -190,7 +190,7 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_decode_batch_size", "histogram", "Sequences advanced per transformer decode step.");
     hist_samples(&b, "dnnfuser_decode_batch_size", "", &m->decode_batch);
 
-    family(&b, "dnnfuser_queue_depth", "gauge", "Jobs waiting for a worker.");
+    family(&b, "dnnfuser_queue_depth", "gauge", "Jobs admitted and not yet on a worker (waiting, decoding or decoded).");
     bprintf(&b, "dnnfuser_queue_depth %lld\n", (long long)atomic_load(&mm->queue_depth));
     family(&b, "dnnfuser_inflight", "gauge", "Requests received and not yet completed.");
     bprintf(&b, "dnnfuser_inflight %lld\n", (long long)atomic_load(&mm->inflight));

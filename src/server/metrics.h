@@ -6,7 +6,7 @@
  *   dnnfuser_queue_wait_seconds                     histogram (submitted -> taken by a worker / expired)
  *   dnnfuser_solve_seconds                          histogram (worker run time of one job)
  *   dnnfuser_batch_size                             histogram (jobs taken per loop wake-up)
- *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs waiting; requests being served)
+ *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs admitted, not on a worker; requests being served)
  *   dnnfuser_deadline_exceeded_total{stage}         counter (queued | running)
  *   dnnfuser_check_fallback_total                   counter (answers replaced by the exact solver)
  *   dnnfuser_client_gone_total                      counter (requests dropped: the client hung up first)

@@ -203,6 +203,7 @@ unit-bins: $(UNIT_BINS) $(TEST_TOOLS)
 # the sanitizer environment (items "asan:PATH") and fails an item on any report.
 ASAN_BUILD := build-asan
 STORM      := $(BUILD)/stress/storm
+SLOWREAD   := $(BUILD)/stress/slowread
 ASAN_CC    ?= gcc
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
@@ -260,8 +261,14 @@ $(STORM): tests/stress/storm.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-stress: all $(STORM)
-	@BUILD=$(BUILD) bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
+# The slow-reader client (memory, deadlines and /healthz under large batches; plain C).
+$(SLOWREAD): tests/stress/slowread.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+stress: all $(STORM) $(SLOWREAD)
+	@BUILD=$(BUILD) SLOW_CLIENTS=300 bash tests/run.sh $(sort $(wildcard tests/stress/stress_*.sh)) tests/integration/test_weights_start.sh
 
 # The daemon's integration test with the daemon under valgrind (minutes; not part of make test).
 check-leaks: all
@@ -269,11 +276,13 @@ check-leaks: all
 	@BUILD=$(BUILD) bash tests/run.sh tests/stress/check_leaks.sh
 
 # The short load and fault tests that make test runs too (make stress adds the 3 x 40,000 storm):
-# 1,000 open connections, queue-full flood, SIGHUP every 100 ms under load.
-SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh
+# 1,000 open connections, queue-full flood, SIGHUP every 100 ms under load, slow readers and large batches
+# (40 clients; make stress: 300).
+SHORT_STRESS := tests/stress/stress_conns.sh tests/stress/stress_queue.sh tests/stress/stress_sighup.sh \
+                tests/stress/stress_memory.sh
 
 # Every test, one summary line at the end ("tests: N passed, M failed").
-test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) asan-build fuzz-build
+test: all $(UNIT_BINS) $(TEST_TOOLS) $(STORM) $(SLOWREAD) asan-build fuzz-build
 	@BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash tests/run.sh $(UNIT_BINS) $(INTEG) $(SHORT_STRESS) $(ASAN_ITEMS) \
 	    tests/fuzz/run_fuzz.sh
 

@@ -94,6 +94,8 @@ typedef struct {
     int32_t max_batch_items;  /* requests per batch / sweep */
     const df_workload *zoo;   /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
     int32_t n_zoo;
+    int64_t max_batch_layers; /* a batch's items x layers (the work its validation binds), 0 = no limit */
+    const atomic_int *cancel; /* nullable: raised (deadline), a batch's validation stops at its next item */
 } df_request_limits;
 
 /* CLI-sized limits: DF_DEFAULT_MAX_LAYERS, DF_MAX_BATCH, 100000 items, no prebuilt zoo. */

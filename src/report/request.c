@@ -601,6 +601,13 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
         return df_fail_set(f, DF_FAIL_LIMIT, "/grid",
                             "the grid expands to %zu x %zu requests, the limit is %d", nh ? nh : 1, nb ? nb : 1,
                             lim->max_batch_items);
+    const json_t *bw = json_object_get(base, "workload"), *bl_layers = json_object_get(bw, "layers");
+    if (lim->max_batch_layers > 0 && json_is_array(bl_layers) &&
+        (int64_t)n * (int64_t)json_array_size(bl_layers) > lim->max_batch_layers)
+        return df_fail_set(f, DF_FAIL_LIMIT, "/grid",
+                           "the grid expands to %zu requests of %zu layers (%lld layer-items), the limit is %lld", n,
+                           json_array_size(bl_layers), (long long)n * (long long)json_array_size(bl_layers),
+                           (long long)lim->max_batch_layers);
     if (batch_alloc(out, n, f)) return -1;
     size_t k = 0;
     for (size_t h = 0; h < (nh ? nh : 1); h++)
@@ -615,6 +622,11 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
                 continue;
             }
             df_fail *fk = &out->fails[k];
+            if (lim->cancel && atomic_load(lim->cancel)) {
+                json_decref(item);
+                return df_fail_set(f, DF_FAIL_DEADLINE, NULL, "the deadline passed while the batch was validated (%zu of %zu items)",
+                                   k, n);
+            }
             if (parse_item(item, "/base", lim, bs, &out->items[k], fk) == 0) note_deadline(out, out->items[k].deadline_ms);
             else {
                 char to[64];
@@ -635,6 +647,13 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
                 }
             }
             json_decref(item);
+            /* the first item says how many layers the base has: the whole grid binds n times that */
+            if (k == 0 && lim->max_batch_layers > 0 && out->items[0].have_w &&
+                (int64_t)n * out->items[0].w.n_layers > lim->max_batch_layers)
+                return df_fail_set(f, DF_FAIL_LIMIT, "/grid",
+                                   "the grid expands to %zu requests of %d layers (%lld layer-items), the limit is %lld",
+                                   n, (int)out->items[0].w.n_layers, (long long)n * out->items[0].w.n_layers,
+                                   (long long)lim->max_batch_layers);
         }
     sweep_order(out, nb ? nb : 1);
     return 0;
@@ -662,11 +681,20 @@ int df_batch_request_parse(const json_t *root, const df_request_limits *lim, con
             return df_fail_set(f, DF_FAIL_LIMIT, "/requests", "%zu requests, the limit is %d", n,
                                 lim->max_batch_items);
         rc = batch_alloc(out, n, f);
+        int64_t layers = 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "/requests/%zu", i);
-            if (parse_item(json_array_get(reqs, i), prefix, lim, bs, &out->items[i], &out->fails[i]) == 0)
+            if (lim->cancel && atomic_load(lim->cancel))
+                rc = df_fail_set(f, DF_FAIL_DEADLINE, NULL,
+                                 "the deadline passed while the batch was validated (%zu of %zu items)", i, n);
+            else if (parse_item(json_array_get(reqs, i), prefix, lim, bs, &out->items[i], &out->fails[i]) == 0)
                 note_deadline(out, out->items[i].deadline_ms);
+            if (rc == 0 && out->items[i].have_w) layers += out->items[i].w.n_layers;
+            if (rc == 0 && lim->max_batch_layers > 0 && layers > lim->max_batch_layers)
+                rc = df_fail_set(f, DF_FAIL_LIMIT, "/requests",
+                                 "the requests have more than %lld layers in all (%zu requests so far)",
+                                 (long long)lim->max_batch_layers, i + 1);
         }
     } else if (json_object_get(root, "base") || json_object_get(root, "grid")) {
         rc = batch_grid(root, lim, bs, out, f);

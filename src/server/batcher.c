@@ -80,9 +80,9 @@ struct srv_batcher {
     atomic_int ready;             /* a mapper is loaded */
 
     /* loop thread only */
-    srv_job *p_head, *p_tail;     /* pending: taken from the inbox, waiting for a worker or a slot */
-    srv_job *a_head;              /* with items decoding in the mapper (linked by a_next) */
-    srv_job *r_head;              /* on the worker pool (linked by r_next) */
+    srv_job *q_head, *q_tail;     /* the queue: taken from the inbox, QUEUED / DECODING / CANCELLED, in
+                                   * submission order (linked by next) */
+    srv_job *r_head;              /* RUNNING on the worker pool (linked by r_next) */
     int running;
     int finishing;                /* handles are being closed */
     int n_dec;                    /* decode loops */
@@ -127,12 +127,19 @@ static void finish(srv_batcher *b, srv_job *j) {
     if (conn) b->o.resume(conn);
 }
 
+/* Leaves QUEUED at now: the wait is added to queue_ms (and observed once the job leaves the queue). */
+static void unqueue_time(srv_job *j, double now) {
+    if (j->state == SRV_JS_QUEUED && now > j->t_queued) j->queue_ms += now - j->t_queued;
+}
+
 static void expire_queued(srv_batcher *b, srv_job *j, double now) {
+    unqueue_time(j, now);
     j->outcome = SRV_JOB_EXPIRED_QUEUED;
+    j->state = SRV_JS_DONE;
     j->t_start = j->t_end = now;
     if (b->o.metrics) {
         atomic_fetch_add(&b->o.metrics->expired_queued, 1);
-        srv_hist_observe(&b->o.metrics->queue_wait, (now - j->t_submit) / 1e3);
+        srv_hist_observe(&b->o.metrics->queue_wait, j->queue_ms / 1e3);
     }
     finish(b, j);
 }
@@ -168,19 +175,40 @@ static void after_work_cb(uv_work_t *w, int status) {
     } else {
         j->outcome = SRV_JOB_DONE;
     }
+    j->state = SRV_JS_DONE;
     finish(b, j);
     dispatch(b);
     arm_deadline_timer(b);
     maybe_finish(b);
 }
 
-/* Hands a job to the worker pool (no worker bound: the caller decides). */
-static void start_cpu(srv_batcher *b, srv_job *j) {
+static void started(srv_batcher *b, srv_job *j, double now);
+
+/* Takes j out of the queue (it is on it: QUEUED, DECODING or CANCELLED); prev is its predecessor or
+ * NULL when unknown (then it is searched). The queue bound counts one job less. */
+static void queue_remove(srv_batcher *b, srv_job *j, srv_job *prev) {
+    if (!prev && b->q_head != j)
+        for (prev = b->q_head; prev && prev->next != j; prev = prev->next) {}
+    if (prev) prev->next = j->next;
+    else b->q_head = j->next;
+    if (b->q_tail == j) b->q_tail = prev;
+    j->next = NULL;
+    leave_queue(b, 1);
+}
+
+/* QUEUED -> RUNNING: hands a job (out of the queue) to the worker pool; the caller checked that a
+ * worker is free, so libuv's own queue never holds a job of ours. */
+static void start_cpu(srv_batcher *b, srv_job *j, double now) {
+    unqueue_time(j, now);
+    started(b, j, now);
+    if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, j->queue_ms / 1e3);
+    j->state = SRV_JS_RUNNING;
     j->work.data = j;
     if (uv_queue_work(&b->loop, &j->work, work_cb, after_work_cb) != 0) {
         /* cannot happen with a valid loop; answer rather than lose the job */
         j->t_end = srv_now_ms();
         j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        j->state = SRV_JS_DONE;
         finish(b, j);
         return;
     }
@@ -189,43 +217,24 @@ static void start_cpu(srv_batcher *b, srv_job *j) {
     b->r_head = j;
 }
 
-static void active_remove(srv_batcher *b, srv_job *j) {
-    for (srv_job **pp = &b->a_head; *pp; pp = &(*pp)->a_next)
-        if (*pp == j) {
-            *pp = j->a_next;
-            break;
-        }
-    j->a_next = NULL;
-    j->active = 0;
-}
-
-static void pending_remove(srv_batcher *b, srv_job *j) {
-    srv_job *prev = NULL;
-    for (srv_job **pp = &b->p_head; *pp; prev = *pp, pp = &(*pp)->next)
-        if (*pp == j) {
-            *pp = j->next;
-            if (b->p_tail == j) b->p_tail = prev;
-            break;
-        }
-    j->next = NULL;
-}
-
 /* Raises the cancel flag of a job's items out with decode loops (each frees them at its next step and
- * hands them back). Returns 1 while some are out: the job is marked dropping and answered when the
- * last comes back; 0 when none is out (the job left the decoding list). */
-static int drop_decodes(srv_batcher *b, srv_job *j) {
+ * hands them back). Returns 1 while some are out: the job is CANCELLED and answered when the last
+ * comes back; 0 when none is out. */
+static int drop_decodes(srv_job *j) {
     for (int32_t i = 0; i < j->n_items; i++)
         if (j->items[i].decoder >= 0) atomic_store(&j->items[i].cancel, 1);
+    j->next_item = j->n_items; /* nothing more is handed out */
     if (j->in_flight > 0) {
-        j->dropping = 1;
+        j->state = SRV_JS_CANCELLED;
         return 1;
     }
-    if (j->active) active_remove(b, j);
     return 0;
 }
 
-/* Answers a job that leaves before run(): its client is gone, or its deadline passed. */
+/* Answers a job that leaves before run() (out of the queue): its client is gone, or its deadline passed. */
 static void drop(srv_batcher *b, srv_job *j, double now) {
+    unqueue_time(j, now);
+    j->state = SRV_JS_DONE;
     if (j->gone) {
         j->outcome = SRV_JOB_GONE;
         j->t_end = now;
@@ -243,9 +252,8 @@ static void drop(srv_batcher *b, srv_job *j, double now) {
 }
 
 static void started(srv_batcher *b, srv_job *j, double now) {
-    if (j->t_start) return;
-    j->t_start = now;
-    if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, (now - j->t_submit) / 1e3);
+    (void)b;
+    if (!j->t_start) j->t_start = now;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -385,34 +393,29 @@ static int decoders_idle(const srv_batcher *b) {
     return 1;
 }
 
-/* Drops gone and expired jobs (waiting or decoding), hands decode items out in queue order while a
- * decode loop has the slots, hands decoded jobs to the pool and starts CPU jobs while workers are free. */
+/* One pass over the queue in order: answers gone and expired jobs (a decoding one is CANCELLED and
+ * answered when its items are back), hands decode items out while a decode loop has the slots (FIFO:
+ * once one cannot be placed, later items wait too), and starts jobs with nothing (more) to decode on
+ * the free workers. */
 static void dispatch(srv_batcher *b) {
     double now = srv_now_ms();
-    int64_t left = 0;
-    for (srv_job *j = b->a_head, *nx; j; j = nx) { /* decoding: gone or past the deadline */
-        nx = j->a_next;
-        if (j->dropping || (now < j->deadline && !j->gone)) continue;
-        if (j->next_item < j->n_items) { /* items still waiting: it is on the pending list too */
-            pending_remove(b, j);
-            j->next_item = j->n_items;
-            left++;
-        }
-        if (!drop_decodes(b, j)) drop(b, j, now);
-    }
     int can_admit = b->have_mapper && !b->have_next && !b->finishing;
     int no_weights = !b->have_mapper && !b->have_next && !b->loading && b->load_failed;
     int32_t max_k = b->o.decode_slots;
-    srv_job **pp = &b->p_head, *prev = NULL;
-    while (*pp) {
-        srv_job *j = *pp;
+    srv_job *prev = NULL;
+    for (srv_job *j = b->q_head, *nx; j; j = nx) {
+        nx = j->next;
+        if (j->state == SRV_JS_CANCELLED) { /* waits for its items */
+            prev = j;
+            continue;
+        }
         if (now >= j->deadline || j->gone) {
-            *pp = j->next;
-            if (b->p_tail == j) b->p_tail = prev;
-            j->next = NULL;
-            j->next_item = j->n_items;
-            left++;
-            if (!drop_decodes(b, j)) drop(b, j, now);
+            if (drop_decodes(j)) {
+                prev = j;
+                continue;
+            }
+            queue_remove(b, j, prev);
+            drop(b, j, now);
             continue;
         }
         while (j->next_item < j->n_items) {
@@ -440,30 +443,19 @@ static void dispatch(srv_batcher *b) {
             it->t_start = now;
             j->in_flight++;
             started(b, j, now);
-            if (!j->active) {
-                j->active = 1;
-                j->a_next = b->a_head;
-                b->a_head = j;
+            if (j->state == SRV_JS_QUEUED) {
+                unqueue_time(j, now);
+                j->state = SRV_JS_DECODING;
             }
         }
-        /* leaves the queue once every item is handed out: to the pool when nothing is decoding (a job
-         * that decoded goes at once, a plain one when a worker is free), else when its last item ends */
-        int take = j->next_item == j->n_items && (j->in_flight > 0 || j->t_start || b->running < b->o.workers);
-        if (!take) {
-            prev = j;
-            pp = &j->next;
+        /* nothing (more) to decode and nothing decoding: it waits for a worker, in queue order */
+        if (j->next_item == j->n_items && j->in_flight == 0 && b->running < b->o.workers) {
+            queue_remove(b, j, prev);
+            start_cpu(b, j, now);
             continue;
         }
-        *pp = j->next;
-        if (b->p_tail == j) b->p_tail = prev;
-        j->next = NULL;
-        left++;
-        if (j->in_flight == 0) {
-            started(b, j, now);
-            start_cpu(b, j);
-        }
+        prev = j;
     }
-    leave_queue(b, left);
 }
 
 static void start_load(srv_batcher *b);
@@ -526,12 +518,12 @@ static void on_decoded(uv_async_t *a) {
             d->held--;
             srv_job *j = it->job;
             if (--j->in_flight > 0) continue;
-            active_remove(b, j);
-            if (j->dropping) { /* every item is back: answer the drop */
-                j->dropping = 0;
+            if (j->state == SRV_JS_CANCELLED) { /* every item is back: answer the drop */
+                queue_remove(b, j, NULL);
                 drop(b, j, now);
-            } else if (j->next_item == j->n_items) {
-                start_cpu(b, j); /* the check before reply runs on a worker */
+            } else if (j->state == SRV_JS_DECODING) { /* decoded (so far): waits in the queue again */
+                j->state = SRV_JS_QUEUED;
+                j->t_queued = now;
             }
         }
     }
@@ -629,10 +621,8 @@ static void deadline_cb(uv_timer_t *t) {
 static void arm_deadline_timer(srv_batcher *b) {
     if (b->finishing) return;
     double first = INFINITY;
-    for (srv_job *j = b->p_head; j; j = j->next)
-        if (j->deadline < first) first = j->deadline;
-    for (srv_job *j = b->a_head; j; j = j->a_next)
-        if (j->deadline < first && !j->dropping) first = j->deadline; /* a dropping job waits for its items */
+    for (srv_job *j = b->q_head; j; j = j->next) /* a cancelled job waits for its items */
+        if (j->deadline < first && j->state != SRV_JS_CANCELLED) first = j->deadline;
     for (srv_job *j = b->r_head; j; j = j->r_next)
         if (j->deadline < first && !atomic_load(&j->cancel)) first = j->deadline;
     if (first == INFINITY) {
@@ -647,11 +637,9 @@ static void arm_deadline_timer(srv_batcher *b) {
 /* Every watch_ms: asks whether the clients of waiting, decoding and running jobs are still there. */
 static void watch_cb(uv_timer_t *t) {
     srv_batcher *b = t->loop->data;
-    if (!b->p_head && !b->a_head && !b->r_head) return;
+    if (!b->q_head && !b->r_head) return;
     int any = 0;
-    for (srv_job *j = b->p_head; j; j = j->next)
-        if (!j->gone && client_gone(b, j)) any = j->gone = 1;
-    for (srv_job *j = b->a_head; j; j = j->a_next)
+    for (srv_job *j = b->q_head; j; j = j->next)
         if (!j->gone && client_gone(b, j)) any = j->gone = 1;
     for (srv_job *j = b->r_head; j; j = j->r_next)
         if (!j->gone && client_gone(b, j)) any = j->gone = 1;
@@ -670,7 +658,7 @@ static void heartbeat_cb(uv_timer_t *t) {
 static void on_wake(uv_async_t *a) {
     srv_batcher *b = a->loop->data;
     uv_mutex_lock(&b->lock);
-    srv_job *head = b->in_head, *tail = b->in_tail;
+    srv_job *head = b->in_head;
     b->in_head = b->in_tail = NULL;
     uv_mutex_unlock(&b->lock);
     /* coalesced wake-ups: take everything that arrived (PLATFORM.md pitfall 8) */
@@ -678,9 +666,23 @@ static void on_wake(uv_async_t *a) {
     for (srv_job *j = head; j; j = j->next) n++;
     if (n > 0) {
         if (b->o.metrics) srv_hist_observe(&b->o.metrics->batch_size, (double)n);
-        if (b->p_tail) b->p_tail->next = head;
-        else b->p_head = head;
-        b->p_tail = tail;
+        /* resubmitted jobs (a later stage of admitted work) go to the front of the queue, in order; the
+         * others to its end */
+        srv_job **ins = &b->q_head;
+        for (srv_job *j = head, *nx; j; j = nx) {
+            nx = j->next;
+            if (j->resubmit) {
+                j->next = *ins;
+                *ins = j;
+                if (!j->next) b->q_tail = j;
+                ins = &j->next;
+            } else {
+                j->next = NULL;
+                if (b->q_tail) b->q_tail->next = j;
+                else b->q_head = j;
+                b->q_tail = j;
+            }
+        }
     }
     start_load(b);
     dispatch(b);
@@ -725,7 +727,7 @@ static void free_decoders(srv_batcher *b) {
 /* After close: once nothing is queued, decoding or running, stop the decode loops (so nothing sends to
  * the decoded handle any more) and close the handles so uv_run returns. */
 static void maybe_finish(srv_batcher *b) {
-    if (b->finishing || b->running > 0 || b->p_head || b->a_head || b->loading || !decoders_idle(b)) return;
+    if (b->finishing || b->running > 0 || b->q_head || b->loading || !decoders_idle(b)) return;
     uv_mutex_lock(&b->lock);
     int done = b->closed && !b->in_head;
     uv_mutex_unlock(&b->lock);
@@ -848,11 +850,12 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
 }
 
 int srv_batcher_submit(srv_batcher *b, srv_job *j) {
-    j->next = j->a_next = j->r_next = NULL;
+    j->next = j->r_next = NULL;
     j->outcome = SRV_JOB_PENDING;
-    j->t_submit = srv_now_ms();
-    j->t_start = j->t_end = 0;
-    j->next_item = j->in_flight = j->active = j->gone = j->dropping = 0;
+    j->state = SRV_JS_QUEUED;
+    j->t_submit = j->t_queued = srv_now_ms();
+    j->t_start = j->t_end = j->queue_ms = 0;
+    j->next_item = j->in_flight = j->gone = 0;
     atomic_init(&j->cancel, 0);
     for (int32_t i = 0; i < j->n_items; i++) {
         j->items[i].job = j;
@@ -868,15 +871,21 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
         uv_mutex_unlock(&b->lock);
         return SRV_BATCH_CLOSED;
     }
-    if (b->waiting >= atomic_load(&b->depth)) {
+    if (!j->resubmit && b->waiting >= atomic_load(&b->depth)) {
         uv_mutex_unlock(&b->lock);
         return SRV_BATCH_FULL;
     }
     /* suspend BEFORE the job becomes visible to the loop (PLATFORM.md pitfall 3) */
     if (j->conn) b->o.suspend(j->conn);
-    if (b->in_tail) b->in_tail->next = j;
-    else b->in_head = j;
-    b->in_tail = j;
+    if (j->resubmit) { /* the front of the inbox: on_wake puts it at the front of the queue */
+        j->next = b->in_head;
+        b->in_head = j;
+        if (!b->in_tail) b->in_tail = j;
+    } else {
+        if (b->in_tail) b->in_tail->next = j;
+        else b->in_head = j;
+        b->in_tail = j;
+    }
     b->waiting++;
     if (b->o.metrics) atomic_fetch_add(&b->o.metrics->queue_depth, 1);
     uv_async_send(&b->wake);

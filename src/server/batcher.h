@@ -9,8 +9,10 @@
  *                                      after_work: past deadline? -> 504
  *                                        ops.resume(conn) -- the job is not touched again (pitfall 4)
  *
- * The queue is bounded (jobs waiting for a worker, not the running ones): submit refuses with
- * SRV_BATCH_FULL beyond the depth. A queued job still waiting at its deadline is resumed with
+ * The queue is bounded (every admitted job not yet on a worker: plain jobs waiting, transformer jobs
+ * waiting for slots, decoding or decoded and waiting for a worker; see srv_job_state): submit refuses
+ * with SRV_BATCH_FULL beyond the depth. Decoded jobs wait in the queue for a free worker (never in
+ * libuv's own unbounded pool queue), so their deadline still applies there. A queued job still waiting at its deadline is resumed with
  * outcome EXPIRED_QUEUED and never run; a job whose run ends after its deadline gets EXPIRED_RUNNING.
  * srv_batcher_close stops intake (SRV_BATCH_CLOSED), lets queued and running jobs finish, resumes
  * them all, closes the handles and ends the loop; srv_batcher_join waits for that and frees.
@@ -19,12 +21,12 @@
  * default), each a thread owning its df_mapper (its own copy of the weights, its KV-cache slots) and
  * calling OpenBLAS single-threaded. The libuv loop keeps every job's bookkeeping: on every wake items
  * are handed out in queue order to the decode loop with the most free slots while one has k free (a
- * batch job's items one after another, possibly to several loops; the job leaves the queue when its
- * last item is handed out). A decode loop admits what it received at its next step boundary, steps
+ * batch job's items one after another, possibly to several loops; the job stays in the queue while
+ * it decodes). A decode loop admits what it received at its next step boundary, steps
  * every active sequence with one GEMM per weight matrix (df_mapper_step), and hands finished items
  * back through a uv_async; it sleeps on a condition variable while it has nothing. A finished job's
- * best candidate is copied into item->decoded; when a job's last item is back it goes to the worker
- * pool, where run() does the check before reply. An item the mapper refuses keeps the refusal in
+ * best candidate is copied into item->decoded; when a job's last item is back it is QUEUED again and
+ * goes to the worker pool, in queue order, once a worker is free; there run() does the check before reply. An item the mapper refuses keeps the refusal in
  * item->status for run(). A job decoding at its deadline, or whose client hung up, has its items'
  * cancel flags raised: each decode loop frees them at its next step (their slots free at once) and
  * hands them back, and the job is answered (EXPIRED_RUNNING / GONE) once all are back. Every watch_ms
@@ -52,6 +54,29 @@ typedef enum {
     SRV_JOB_EXPIRED_RUNNING, /* the deadline passed while decoding or running: result discarded */
     SRV_JOB_GONE,            /* the client closed its connection: the work was dropped */
 } srv_job_outcome;
+
+/* Where a job is in its life (the loop thread's view; srv_job.state). Every admitted job is in the
+ * queue (one list, submission order) until a worker takes it, so the queue bound covers transformer
+ * jobs before, during and after decoding:
+ *
+ *   submit --> QUEUED --an item handed out--> DECODING --last item back--> QUEUED (decoded)
+ *                |  \                            |                          |
+ *                |   \--no items / all decoded, a worker free ------------------------> RUNNING --run() returns--> DONE
+ *                |                               |                          |                |
+ *                |  deadline / client gone       | deadline / client gone   | deadline/gone  | deadline / gone:
+ *                v                               v                          v                | cancel raised,
+ *              DONE (EXPIRED_QUEUED / GONE)   CANCELLED --last item back--> DONE            | DONE (EXPIRED_RUNNING / GONE)
+ *                                              (item cancel flags raised)   (EXPIRED_RUNNING / GONE)
+ *
+ * QUEUED, DECODING and CANCELLED count against queue_depth (srv_batcher_waiting); RUNNING takes one of
+ * `workers`. DONE: the job was handed back (ops.resume / on_done) and is never touched again. */
+typedef enum {
+    SRV_JS_QUEUED = 0,      /* admitted; waiting for decode slots, or (decoded or plain) for a worker */
+    SRV_JS_DECODING,        /* items out with the decode loops (more may wait to be handed out) */
+    SRV_JS_RUNNING,         /* run() on a worker */
+    SRV_JS_DONE,             /* answered: outcome says how */
+    SRV_JS_CANCELLED,       /* left while decoding: waits for its items to come back, then DONE */
+} srv_job_state;
 
 typedef struct srv_job srv_job;
 
@@ -81,22 +106,25 @@ struct srv_job {
     void (*on_done)(srv_job *j); /* nullable: called on the loop instead of ops.resume when the job ends */
     int (*gone_fn)(srv_job *j);  /* nullable: asked instead of ops.gone(conn) (a streamed reply) */
     double deadline;           /* absolute, srv_now_ms() clock */
+    int resubmit;              /* a later stage of a job admitted before (validated, now to be solved): it
+                                * goes ahead of new jobs and is not refused for the depth (at most one per
+                                * worker at a time, as each comes from a finished run) */
     srv_decode_item *items;    /* decoded on the loop (in order, as slots free) before run() */
     int32_t n_items;           /* 0: a plain CPU job */
     /* raised by the batcher when the deadline passes or the client goes away while run() works;
      * run() hands it to the solvers (df_solve_stats.cancel) */
     atomic_int cancel;
     /* set by the batcher (readable by the submitter after resume) */
-    double t_submit, t_start, t_end;
+    double t_submit, t_start, t_end; /* admitted, first work (decode or run), run() returned */
+    double queue_ms;           /* time spent QUEUED (before decoding, and decoded waiting for a worker) */
     srv_job_outcome outcome;
+    srv_job_state state;
     /* private */
-    int32_t next_item;         /* first item not admitted yet */
+    double t_queued;           /* entered QUEUED last */
+    int32_t next_item;         /* first item not handed out yet */
     int32_t in_flight;         /* items decoding now */
-    int active;                /* on the decoding list */
-    int gone;                  /* ops.gone said so */
-    int dropping;              /* leaving (gone / deadline): waits for its items to come back */
-    srv_job *next;             /* inbox / pending list */
-    srv_job *a_next;           /* decoding list */
+    int gone;                  /* why it leaves early: ops.gone said so (else the deadline) */
+    srv_job *next;             /* inbox / queue */
     srv_job *r_next;           /* running list */
     uv_work_t work;
 };
@@ -127,7 +155,7 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o);
  * ops.resume(conn); on refusal nothing happened. */
 int srv_batcher_submit(srv_batcher *b, srv_job *j);
 void srv_batcher_set_depth(srv_batcher *b, int64_t depth);  /* SIGHUP: new queue bound */
-int64_t srv_batcher_waiting(srv_batcher *b);                /* jobs waiting now */
+int64_t srv_batcher_waiting(srv_batcher *b);                /* jobs admitted and not on a worker now */
 int64_t srv_batcher_depth(srv_batcher *b);                  /* the bound */
 int srv_batcher_alive(srv_batcher *b);                      /* loop running and not closed */
 /* Any thread: load weights from path ("" or NULL = the shipped ones) off the loop and swap them in

@@ -26,8 +26,11 @@ typedef struct {
     int64_t max_layers;                    /* layers per workload */
     int64_t max_batch;                     /* samples per request ("batch") */
     int64_t max_batch_items;               /* requests in one /v1/map/batch call */
+    int64_t max_batch_layers;              /* items x layers in one /v1/map/batch call (0 = no limit) */
+    int64_t max_reply_bytes;               /* largest reply body (413 reply-too-large above) */
+    int64_t memory_budget;                 /* reply bytes in flight (built or unread); 503 past it (0 = none) */
     int64_t max_connections;
-    int64_t queue_depth;                   /* jobs waiting for a worker (503 above) */
+    int64_t queue_depth;                   /* jobs admitted and not on a worker (503 above) */
     int64_t deadline_ms;                   /* default per-request deadline; a request may lower it */
     int64_t conn_memory;                   /* MHD per-connection memory pool bytes */
     int64_t conn_timeout;                  /* seconds of inactivity before MHD closes a connection */

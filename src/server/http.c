@@ -204,11 +204,41 @@ static void append_body(srv *s, srv_req *r, const char *data, size_t n) {
     r->len += n;
 }
 
+/* A body charged to the memory budget: freed and released when MHD is done with the response (the
+ * client read it, or left). */
+typedef struct {
+    srv_mem *mem;
+    int64_t n;
+    char *body;
+} charged_body;
+
+static void charged_free(void *cls) {
+    charged_body *c = cls;
+    free(c->body);
+    srv_mem_release(c->mem, c->n);
+    free(c);
+}
+
+static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
+    charged_body *c = malloc(sizeof *c);
+    struct MHD_Response *resp = c ? MHD_create_response_from_buffer_with_free_callback_cls(rep->len, rep->body,
+                                                                                          charged_free, c)
+                                  : NULL;
+    if (c && !resp) free(c);
+    if (!resp) {
+        srv_mem_release(&s->mem, rep->mem_charge);
+        return NULL;
+    }
+    *c = (charged_body){&s->mem, rep->mem_charge, rep->body};
+    return resp;
+}
+
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
     struct MHD_Response *resp = rep->response ? rep->response
-                                               : MHD_create_response_from_buffer(rep->len, rep->body,
-                                                                                 rep->persistent ? MHD_RESPMEM_PERSISTENT
-                                                                                                 : MHD_RESPMEM_MUST_FREE);
+                                : rep->mem_charge > 0 ? charged_response(s, rep)
+                                : MHD_create_response_from_buffer(rep->len, rep->body,
+                                                                  rep->persistent ? MHD_RESPMEM_PERSISTENT
+                                                                                  : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         if (!rep->persistent) free(rep->body);
         return MHD_NO;
@@ -315,8 +345,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     srv_reply rep;
     memset(&rep, 0, sizeof rep);
     if (r->task) {
-        /* resumed: the batcher is done with the task */
-        srv_task_reply(s, r->task, r->id_str, &rep);
+        /* resumed: the batcher is done with the task (or its validation: then it is solved next) */
+        if (srv_task_resumed(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES;
         return queue_reply(s, r, &rep);
     }
     if (r->early.kind != SRV_PROB_NONE) return answer_early(s, r);

@@ -33,6 +33,7 @@ typedef struct {
     const char *allow;         /* 405: the Allow header */
     int persistent;            /* body is static or outlives the response: not freed */
     struct MHD_Response *response; /* prebuilt (a streamed body): queued as is, body/len unused */
+    int64_t mem_charge;        /* bytes of body charged to s->mem: released when MHD frees the response */
 } srv_reply;
 
 enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };

@@ -70,6 +70,7 @@ static void reload(srv *s, int argc, char **argv) {
     int n = srv_config_apply_reload(&s->cfg, &fresh, on_change, s);
     srv_limits_load(&s->lim, &s->cfg);
     srv_batcher_set_depth(s->batcher, s->cfg.queue_depth);
+    srv_mem_set_budget(&s->mem, s->cfg.memory_budget);
     srv_log_set_level(&s->log, (srv_log_level)s->cfg.log_level);
     reload_weights(s);
     srv_log(&s->log, SRV_LOG_INFO, "reload", "applied=%d config=%s", n,
@@ -161,6 +162,8 @@ int main(int argc, char **argv) {
     int nl;
     srv_route_labels(labels, &nl);
     srv_metrics_init(&s->metrics, labels, nl);
+    srv_mem_init(&s->mem, cfg.memory_budget);
+    s->metrics.mem = &s->mem;
     /* from here on no thread waits for the reader of stderr: lines go through the logger's queue and
      * its own thread (a full queue drops and counts them: dnnfuser_log_dropped_total) */
     if (srv_log_start(&s->log, SRV_LOG_QUEUE_BYTES, &s->metrics.log_dropped))

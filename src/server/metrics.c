@@ -5,6 +5,8 @@
 #include "metrics.h"
 #include "procstat.h"
 
+#include "membudget.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,10 +191,21 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_decode_batch_size", "histogram", "Sequences advanced per transformer decode step.");
     hist_samples(&b, "dnnfuser_decode_batch_size", "", &m->decode_batch);
 
-    family(&b, "dnnfuser_queue_depth", "gauge", "Jobs waiting for a worker.");
+    family(&b, "dnnfuser_queue_depth", "gauge", "Jobs admitted and not yet on a worker (waiting, decoding or decoded).");
     bprintf(&b, "dnnfuser_queue_depth %lld\n", (long long)atomic_load(&mm->queue_depth));
     family(&b, "dnnfuser_inflight", "gauge", "Requests received and not yet completed.");
     bprintf(&b, "dnnfuser_inflight %lld\n", (long long)atomic_load(&mm->inflight));
+    if (m->mem) { /* the memory budget (membudget.h) */
+        srv_mem *mem = (srv_mem *)m->mem;
+        family(&b, "dnnfuser_memory_inflight_bytes", "gauge", "Reply bytes being built or not yet read by their clients.");
+        bprintf(&b, "dnnfuser_memory_inflight_bytes %lld\n", (long long)atomic_load(&mem->used));
+        family(&b, "dnnfuser_memory_budget_bytes", "gauge", "The memory budget for replies in flight (0 = none).");
+        bprintf(&b, "dnnfuser_memory_budget_bytes %lld\n", (long long)atomic_load(&mem->budget));
+        family(&b, "dnnfuser_memory_refused_total", "counter", "Requests answered 503 for the memory budget.");
+        bprintf(&b, "dnnfuser_memory_refused_total %llu\n", (unsigned long long)atomic_load(&mem->refused));
+        family(&b, "dnnfuser_memory_trims_total", "counter", "Heap trims (malloc_trim) after a burst.");
+        bprintf(&b, "dnnfuser_memory_trims_total %llu\n", (unsigned long long)atomic_load(&mem->trims));
+    }
     family(&b, "dnnfuser_deadline_exceeded_total", "counter", "Jobs answered 504, by the stage they were in.");
     bprintf(&b, "dnnfuser_deadline_exceeded_total{stage=\"queued\"} %llu\n",
             (unsigned long long)atomic_load(&mm->expired_queued));

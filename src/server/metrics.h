@@ -6,7 +6,7 @@
  *   dnnfuser_queue_wait_seconds                     histogram (submitted -> taken by a worker / expired)
  *   dnnfuser_solve_seconds                          histogram (worker run time of one job)
  *   dnnfuser_batch_size                             histogram (jobs taken per loop wake-up)
- *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs waiting; requests being served)
+ *   dnnfuser_queue_depth, dnnfuser_inflight         gauges (jobs admitted, not on a worker; requests being served)
  *   dnnfuser_deadline_exceeded_total{stage}         counter (queued | running)
  *   dnnfuser_check_fallback_total                   counter (answers replaced by the exact solver)
  *   dnnfuser_client_gone_total                      counter (requests dropped: the client hung up first)
@@ -18,6 +18,8 @@
  *   dnnfuser_connections_refused_total{reason}      counter (per_ip: over the per-address connection cap)
  *   dnnfuser_connections_cut_total{reason}          counter (header_timeout, body_too_slow, idle_at_limit,
  *                                                   query_too_large: see connguard.h and http.c)
+ *   dnnfuser_memory_inflight_bytes, _budget_bytes   gauges (reply bytes built or unread; membudget.h)
+ *   dnnfuser_memory_refused_total, _trims_total     counters (work refused for the budget; heap trims)
  *   dnnfuser_build_info{version} 1, dnnfuser_uptime_seconds
  *   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
  *   process_open_fds, process_max_fds, process_start_time_seconds   (procstat.h, read at render time)
@@ -61,6 +63,7 @@ typedef struct {
     atomic_uint_least64_t log_dropped; /* counted by the logger (srv_log_start) */
     atomic_uint_least64_t conn_refused_per_ip;
     atomic_uint_least64_t conn_cut[SRV_CUTS]; /* by srv_cut_reason (connguard.h); [0] unused */
+    const struct srv_mem_s *mem;              /* nullable: the memory budget's gauges (membudget.h) */
 } srv_metrics;
 
 /* none, header_timeout, body_too_slow, idle_at_limit, query_too_large (srv_cut_reason's order) */

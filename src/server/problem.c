@@ -30,6 +30,8 @@ static const srv_problem_info table[SRV_PROB_COUNT] = {
     [SRV_PROB_NOT_READY] = {503, "not-ready", "Not ready"},
     [SRV_PROB_DEADLINE] = {504, "deadline-exceeded", "Deadline exceeded"},
     [SRV_PROB_INTERNAL] = {500, "internal", "Internal error"},
+    [SRV_PROB_REPLY_TOO_LARGE] = {413, "reply-too-large", "Reply too large"},
+    [SRV_PROB_OVERLOADED] = {503, "overloaded", "Memory budget reached"},
 };
 
 const srv_problem_info *srv_problem_get(srv_problem p) {

@@ -38,6 +38,8 @@ typedef enum {
     SRV_PROB_NOT_READY,           /* 503: /readyz while not ready */
     SRV_PROB_DEADLINE,            /* 504 */
     SRV_PROB_INTERNAL,            /* 500 */
+    SRV_PROB_REPLY_TOO_LARGE,     /* 413: the reply passed --max-reply-bytes while it was built */
+    SRV_PROB_OVERLOADED,          /* 503 + Retry-After: --memory-budget reached */
     SRV_PROB_COUNT
 } srv_problem;
 

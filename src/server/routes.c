@@ -1,6 +1,9 @@
 /* routes.c - the endpoints (see routes.h): the route table, the GET handlers, the POST handlers that
- * validate and submit tasks, and the task bodies that run on the worker pool (for a transformer
- * request, after the loop decoded it: the check before reply). */
+ * submit tasks, and the task bodies that run on the worker pool: a batch (or a large or ONNX map body)
+ * is first parsed and validated there (stage PARSE, under the request's deadline, off the HTTP
+ * threads), then solved (stage SOLVE; for a transformer request after the loop decoded it: the check
+ * before reply). Replies are serialised item by item as they finish, charged to the memory budget
+ * (membudget.h) and bounded by --max-reply-bytes. */
 #include "routes.h"
 
 #include <microhttpd.h>
@@ -10,6 +13,7 @@
 
 #include "answer.h"
 #include "clock.h"
+#include "membudget.h"
 #include "stream.h"
 #include "svgreply.h"
 #include "dnnfuser/json.h"
@@ -17,15 +21,41 @@
 
 #define JSON_FLAGS DF_ANSWER_JSON_FLAGS
 #define RETRY_AFTER_S 1
+/* a POST /v1/map JSON body up to this size is parsed on the HTTP thread (one bind: a few ms at most);
+ * larger ones, ONNX bodies and every /v1/map/batch are parsed and validated on a worker */
+#define INLINE_PARSE_BYTES (16 * 1024)
+/* an NDJSON stream holds at most this many unread bytes; the producer waits past it (stream.h) */
+#define STREAM_CAP_BYTES (1024 * 1024)
+/* ... and gives up when the client read nothing for this long (the stream ends with a problem line) */
+#define STREAM_STALL_MS 2000.0
+/* the parsed request charged to the memory budget while it waits and is solved: per layer of every
+ * item (a bound df_net and its workload: measured ~470 bytes per ResNet-50 layer, ~1.5 KB per layer of a
+ * 4,096-layer chain) plus the JSON tree
+ * of the body while it is parsed */
+#define PARSED_BYTES_PER_LAYER 1536
+#define PARSED_BYTES_PER_BODY_BYTE 4
 
 /* ---- tasks: what a suspended request waits for -------------------------------------------------- */
 
 typedef enum { TASK_MAP = 0, TASK_BATCH } task_kind;
+typedef enum { TASK_SOLVE = 0, TASK_PARSE } task_stage;
 
 typedef struct srv_task {
     srv_job job;            /* first member: the batcher's view */
     srv *s;
     task_kind kind;
+    task_stage stage;       /* PARSE: run() validates the body; SOLVE: run() answers */
+    /* the body, for the PARSE stage (borrowed from the srv_req, which outlives the task's parse) */
+    const char *body_in;
+    size_t body_len;
+    int onnx;
+    json_t *query;          /* application/onnx: the query parameters (read on the HTTP thread) */
+    int ndjson;             /* Accept: application/x-ndjson */
+    srv_req_limits lim;
+    double parse_queue_ms;  /* the PARSE stage's time queued (added to timings.queue_ms) */
+    int64_t max_reply;      /* --max-reply-bytes when the request came */
+    int64_t charged;        /* bytes charged to s->mem (the reply so far) */
+    int64_t parse_charge;   /* bytes charged to s->mem for the parsed request (released once solved) */
     srv_map_req map;
     srv_batch_req batch;
     double t_arrival;       /* request arrival (srv_now_ms) */
@@ -37,6 +67,7 @@ typedef struct srv_task {
     /* transformer requests: one decode item per request (a map task has 1, a batch task one per item,
      * net NULL for the items that are not transformer ones); decoded[i] receives item i's answer */
     srv_decode_item *items;
+    int32_t n_items;        /* items [n_items] (0: nothing to decode); handed to the job when it is solved */
     df_mapping *decoded;
     int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
     int svg;                /* ?format=svg: the reply is drawn (svgreply.h) from the answers: */
@@ -47,10 +78,15 @@ typedef struct srv_task {
     srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
                              * the stream owns the task */
     int32_t stream_next;    /* streamed: the first item (in solve order) not written yet */
+    int stream_ran;         /* streamed: batch_stream ended (the parsed batch is freed; stream_stop says where) */
+    int32_t stream_stop;    /* the index of the first item not written, -1 when all were */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
     if (!t) return;
+    if (t->charged) srv_mem_release(&t->s->mem, t->charged);
+    if (t->parse_charge) srv_mem_release(&t->s->mem, t->parse_charge);
+    json_decref(t->query);
     srv_map_req_free(&t->map);
     srv_batch_req_free(&t->batch);
     for (int32_t i = 0; i < t->n_decoded; i++) df_mapping_free(&t->decoded[i]);
@@ -92,7 +128,7 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     srv_metrics_answer(&s->metrics, res.path);
     if (carry) df_answer_offer(r, carry, carry_budget, &res);
     if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
-    json_t *o = srv_map_reply(r, &res, t->job.t_start - t->job.t_submit, srv_now_ms() - t->t_arrival);
+    json_t *o = srv_map_reply(r, &res, t->job.queue_ms + t->parse_queue_ms, srv_now_ms() - t->t_arrival);
     if (o && t->svg) svg_keep(t, idx, r, &res);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -136,33 +172,103 @@ static void keep_init(srv_task *t, sweep_keep *kp) {
         if (df_mapping_init(&kp->keep[kp->n], 16) != DF_OK) break;
 }
 
+/* Charges n more reply bytes to the task (its --max-reply-bytes, then the memory budget). 0, or -1
+ * with *f set: 413 reply-too-large, 503 overloaded (Retry-After). */
+static int charge(srv_task *t, size_t n, srv_fail *f) {
+    if (t->max_reply > 0 && t->charged + (int64_t)n > t->max_reply) {
+        srv_fail_set(f, SRV_PROB_REPLY_TOO_LARGE, NULL,
+                     "the reply passed --max-reply-bytes (%lld bytes) while it was built; ask for fewer items or "
+                     "stream them (Accept: application/x-ndjson)", (long long)t->max_reply);
+        return -1;
+    }
+    if (srv_mem_charge(&t->s->mem, (int64_t)n)) {
+        srv_fail_set(f, SRV_PROB_OVERLOADED, NULL, "the server's memory budget for replies in flight is reached; retry later");
+        f->retry_after = RETRY_AFTER_S;
+        return -1;
+    }
+    t->charged += (int64_t)n;
+    return 0;
+}
+
 /* {"results": [...]}: each item a map reply or a problem object, both with "index", in index order
- * (solved in the sweep's order: budgets ascending per hardware row). */
-static json_t *batch_all(srv_task *t, srv_fail *f) {
+ * (solved in the sweep's order: budgets ascending per hardware row). Each item is serialised as soon as
+ * it is solved and its JSON freed; the text is charged to the budget (stopping at the first refusal)
+ * and joined at the end into t->body. */
+static void batch_all(srv_task *t, srv_fail *f) {
     int32_t n = t->batch.n;
-    json_t *out = json_object(), *arr = json_array();
-    json_t **slot = calloc((size_t)n, sizeof *slot);
-    if (!out || !arr || !slot || json_object_set(out, "results", arr)) {
-        json_decref(out);
-        json_decref(arr);
+    char **slot = calloc((size_t)n, sizeof *slot);
+    size_t *len = calloc((size_t)n, sizeof *len);
+    if (!slot || !len) {
         free(slot);
+        free(len);
         srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
-        return NULL;
+        return;
     }
     sweep_keep kp;
     keep_init(t, &kp);
     int bad = 0;
     for (int32_t k = 0; k < n && !bad; k++) {
-        slot[t->batch.b.order[k]] = batch_item(t, k, &kp);
-        bad = !slot[t->batch.b.order[k]];
+        int32_t i = t->batch.b.order[k];
+        json_t *item = batch_item(t, k, &kp);
+        slot[i] = item ? json_dumps(item, JSON_FLAGS) : NULL;
+        json_decref(item);
+        if (!slot[i]) {
+            srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+            bad = 1;
+        } else {
+            len[i] = strlen(slot[i]);
+            bad = charge(t, len[i] + 1, f) != 0; /* its text and a comma */
+        }
         /* past the deadline the whole reply is a 504: stop spending CPU on it */
+        if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) break;
+    }
+    keep_free(&kp);
+    size_t total = sizeof "{\"results\":[]}";
+    for (int32_t i = 0; i < n; i++) total += slot[i] ? len[i] + 1 : 0;
+    char *body = bad ? NULL : malloc(total);
+    if (!bad && !body) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+    size_t o = 0;
+    if (body) {
+        memcpy(body, "{\"results\":[", 12);
+        o = 12;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        if (body && slot[i]) {
+            if (o > 12) body[o++] = ',';
+            memcpy(body + o, slot[i], len[i]);
+            o += len[i];
+        }
+        free(slot[i]);
+    }
+    free(slot);
+    free(len);
+    if (!body) return;
+    memcpy(body + o, "]}", 3);
+    t->body = body;
+    t->len = o + 2;
+}
+
+/* The batch reply as one JSON tree, for the SVG picture (a sweep over budgets of one hardware: at
+ * most --max-batch-items small items). NULL with *f set. */
+static json_t *batch_svg_json(srv_task *t, srv_fail *f) {
+    json_t *out = json_object(), *arr = json_array();
+    if (!out || !arr || json_object_set(out, "results", arr)) {
+        json_decref(out);
+        json_decref(arr);
+        srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+        return NULL;
+    }
+    json_decref(arr);
+    for (int32_t i = 0; i < t->batch.n; i++) json_array_append_new(arr, json_null());
+    sweep_keep kp;
+    keep_init(t, &kp);
+    int bad = 0;
+    for (int32_t k = 0; k < t->batch.n && !bad; k++) {
+        json_t *item = batch_item(t, k, &kp);
+        bad = !item || json_array_set_new(arr, (size_t)t->batch.b.order[k], item);
         if (srv_now_ms() > t->job.deadline) break;
     }
     keep_free(&kp);
-    for (int32_t i = 0; i < n; i++)
-        if (slot[i] && json_array_append_new(arr, slot[i])) bad = 1;
-    free(slot);
-    json_decref(arr);
     if (bad) {
         json_decref(out);
         srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -174,6 +280,8 @@ static json_t *batch_all(srv_task *t, srv_fail *f) {
 /* Streamed batch (worker thread): each item's reply or problem as one NDJSON line (with its "index"),
  * in the solve order, as soon as it is done; stops when the client is gone or the deadline passed
  * (stream_done says so). */
+static void free_parsed(srv_task *t);
+
 static void batch_stream(srv_task *t) {
     sweep_keep kp;
     keep_init(t, &kp);
@@ -183,11 +291,39 @@ static void batch_stream(srv_task *t) {
         if (!item) break;
         char *line = json_dumps(item, JSON_FLAGS);
         json_decref(item);
+        /* waits while the client has STREAM_CAP_BYTES unread (a slow reader slows the producer) */
         int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
         free(line);
+        if (rc == -2) { /* the client stopped reading: end the stream (past the cap) with a problem line */
+            srv_fail f;
+            srv_fail_clear(&f);
+            srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                         "the client read nothing for %.0f ms with %d bytes unread; the items not listed were not "
+                         "solved", STREAM_STALL_MS, STREAM_CAP_BYTES);
+            json_t *o = srv_problem_json(&f, NULL);
+            if (o) json_object_set_new(o, "index", json_integer(t->batch.b.order[k]));
+            char *last = o ? json_dumps(o, JSON_FLAGS) : NULL;
+            json_decref(o);
+            if (last) srv_stream_write_last(t->stream, last, strlen(last));
+            free(last);
+            t->stream_next = t->batch.n; /* nothing more to say in stream_done */
+        }
         if (rc) break;
     }
     keep_free(&kp);
+    /* the stream may be read for long after this: keep only where it stopped, free the parsed batch */
+    t->stream_stop = t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
+    t->stream_ran = 1;
+    free_parsed(t);
+}
+
+/* Once the reply is built the parsed request is not needed: freed (and its charge released) now, not
+ * when a slow reader has finished reading. */
+static void free_parsed(srv_task *t) {
+    srv_map_req_free(&t->map);
+    srv_batch_req_free(&t->batch);
+    if (t->parse_charge) srv_mem_release(&t->s->mem, t->parse_charge);
+    t->parse_charge = 0;
 }
 
 /* Worker thread: runs the task; leaves the serialised reply in t->body or the failure in t->fail. */
@@ -198,18 +334,29 @@ static void task_run(srv_job *j) {
         batch_stream(t);
         return;
     }
-    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_all(t, &t->fail);
+    if (t->kind == TASK_BATCH && !t->svg) {
+        batch_all(t, &t->fail);
+        free_parsed(t);
+        return;
+    }
+    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_svg_json(t, &t->fail);
     if (!out) return;
     if (t->svg) { /* the rendering hook: the picture of the answers just kept (svg_keep) */
         if (t->kind == TASK_MAP) srv_svg_map(&t->map, &t->svg_answer, &t->body, &t->len, &t->fail);
         else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
         json_decref(out);
-        return;
+    } else {
+        t->body = json_dumps(out, JSON_FLAGS);
+        json_decref(out);
+        if (t->body) t->len = strlen(t->body);
+        else srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
     }
-    t->body = json_dumps(out, JSON_FLAGS);
-    json_decref(out);
-    if (t->body) t->len = strlen(t->body);
-    else srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+    if (t->body && charge(t, t->len, &t->fail)) {
+        free(t->body);
+        t->body = NULL;
+        t->len = 0;
+    }
+    free_parsed(t);
 }
 
 void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out) {
@@ -222,9 +369,11 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
         }
         out->status = 200;
         out->content_type = t->svg ? SRV_SVG_CONTENT_TYPE : NULL;
-        out->body = t->body; /* ownership passes to the response */
+        out->body = t->body; /* ownership passes to the response, and so does its memory charge */
         out->len = t->len;
+        out->mem_charge = t->charged;
         t->body = NULL;
+        t->charged = 0;
         return;
     }
     srv_fail f;
@@ -233,11 +382,15 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the client closed the connection; the work was dropped");
     else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
-                     t->deadline_ms, t->job.t_end - t->job.t_submit);
+                     t->deadline_ms, t->job.queue_ms);
+    else if (t->stage == TASK_PARSE)
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                     "the deadline of %.0f ms passed while the request was validated (queued %.0f ms, validated %.0f ms)",
+                     t->deadline_ms, t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
     else
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
                      "the deadline of %.0f ms passed while solving (queued %.0f ms, solved %.0f ms)", t->deadline_ms,
-                     t->job.t_start - t->job.t_submit, t->job.t_end - t->job.t_start);
+                     t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
     srv_reply_problem(out, &f, request_id);
 }
 
@@ -252,11 +405,12 @@ static void stream_done(srv_job *j) {
                      t->deadline_ms);
         json_t *o = srv_problem_json(&f, NULL);
         /* its index: the first item not answered (every line has one) */
-        if (o && t->stream_next < t->batch.n)
-            json_object_set_new(o, "index", json_integer(t->batch.b.order[t->stream_next]));
+        int32_t idx = t->stream_ran ? t->stream_stop
+                      : t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
+        if (o && idx >= 0) json_object_set_new(o, "index", json_integer(idx));
         char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
         json_decref(o);
-        if (line) srv_stream_write(t->stream, line, strlen(line));
+        if (line) srv_stream_write_last(t->stream, line, strlen(line)); /* the loop thread: never waits */
         free(line);
     }
     srv_stream_close(t->stream);
@@ -275,7 +429,7 @@ static void reply_fail(srv_reply *out, srv_problem kind, const char *pointer, co
     srv_fail f;
     srv_fail_clear(&f);
     srv_fail_set(&f, kind, pointer, "%s", detail);
-    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING) f.retry_after = RETRY_AFTER_S;
+    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING || kind == SRV_PROB_OVERLOADED) f.retry_after = RETRY_AFTER_S;
     srv_reply_problem(out, &f, request_id);
     if (f.retry_after) out->retry_after = f.retry_after;
 }
@@ -308,7 +462,6 @@ static int reply_refused(srv *s, srv_req *r, int rc, srv_reply *out) {
 static int submit(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->s = s;
     t->t_arrival = r->t0;
-    t->job.run = task_run;
     t->job.conn = r->conn;
     t->job.deadline = r->t0 + t->deadline_ms;
     r->task = t;
@@ -337,6 +490,7 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
         return SRV_ROUTE_REPLY;
     }
     srv_stream *st = t->stream;
+    srv_stream_set_cap(st, STREAM_CAP_BYTES, STREAM_STALL_MS, &t->job.cancel);
     int rc = srv_batcher_submit(s->batcher, &t->job);
     if (rc != SRV_BATCH_OK) {
         srv_stream_abandon(st);
@@ -384,22 +538,37 @@ static int draining(srv *s, srv_req *r, srv_reply *out) {
 /* Gives the task one decode item per request (n of them, reqs[i] valid when ok[i]); only transformer
  * requests get a net. Returns 0, or -1 when out of memory. */
 static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fails, int32_t n) {
+    /* auto's choice probes the network (a few group evaluations: long for thousands of layers): once per
+     * item, and stopped by the deadline (t->lim.cancel) */
+    char *wants = calloc((size_t)n, 1);
+    if (!wants) return srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory"), -1;
     int any = 0;
-    for (int32_t i = 0; i < n; i++)
-        if ((!fails || fails[i].kind == SRV_PROB_NONE) && srv_wants_decode(&reqs[i])) any = 1;
-    if (!any) return 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (t->lim.cancel && atomic_load(t->lim.cancel)) {
+            free(wants);
+            return srv_fail_set(&t->fail, SRV_PROB_DEADLINE, NULL,
+                                "the deadline of %.0f ms passed while the request was validated", t->deadline_ms), -1;
+        }
+        wants[i] = (!fails || fails[i].kind == SRV_PROB_NONE) && srv_wants_decode(&reqs[i]);
+        any |= wants[i];
+    }
+    if (!any) {
+        free(wants);
+        return 0;
+    }
     t->items = calloc((size_t)n, sizeof *t->items);
     t->decoded = calloc((size_t)n, sizeof *t->decoded);
-    if (!t->items || !t->decoded) return -1;
-    for (; t->n_decoded < n; t->n_decoded++)
-        if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) return -1;
-    for (int32_t i = 0; i < n; i++) {
-        if ((fails && fails[i].kind != SRV_PROB_NONE) || !srv_wants_decode(&reqs[i])) continue;
+    int bad = !t->items || !t->decoded;
+    for (; !bad && t->n_decoded < n; t->n_decoded++)
+        if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) bad = 1;
+    for (int32_t i = 0; !bad && i < n; i++) {
+        if (!wants[i]) continue;
         t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
                                          .seed = reqs[i].seed, .decoded = &t->decoded[i]};
     }
-    t->job.items = t->items;
-    t->job.n_items = n;
+    free(wants);
+    if (bad) return srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory"), -1;
+    t->n_items = n;
     return 0;
 }
 
@@ -414,74 +583,138 @@ static int format_svg(srv_req *r, srv_reply *out) {
 
 /* ---- POST handlers ----------------------------------------------------------------------------- */
 
-/* The common start of the POST map handlers: not draining, ?format, the body parsed (*root, *lim) and
- * a new task of the kind. NULL when a reply was filled in. */
-static srv_task *begin_task(srv *s, srv_req *r, srv_reply *out, task_kind kind, json_t **root, srv_req_limits *lim) {
-    if (draining(s, r, out)) return NULL;
+/* The request body -> the task's request (t->map or t->batch, its decode items, the effective
+ * deadline). On the HTTP thread for a small map body, else in the PARSE stage on a worker, where
+ * t->lim.cancel (the job's cancel flag, raised at the deadline) stops a batch's validation. 0, or -1
+ * with t->fail set. */
+static int task_parse_body(srv_task *t) {
+    srv_fail *f = &t->fail;
+    srv_fail_clear(f);
+    json_t *root = NULL;
+    if (t->onnx) {
+        root = t->query; /* its other fields are the query parameters */
+        t->query = NULL;
+    } else if (srv_parse_body(t->body_in, t->body_len, &root, f)) {
+        return -1;
+    }
+    int rc;
+    if (t->kind == TASK_MAP) {
+        rc = t->onnx ? srv_parse_map_onnx(root, (const uint8_t *)t->body_in, t->body_len, &t->lim, &t->map, f)
+                     : srv_parse_map(root, "", &t->lim, &t->map, f);
+    } else {
+        rc = srv_parse_batch(root, &t->lim, &t->batch, f);
+        if (rc == 0 && t->svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, f);
+        if (rc == 0 && t->svg && !(t->svg_pts = calloc((size_t)(t->batch.n > 0 ? t->batch.n : 1), sizeof *t->svg_pts)))
+            rc = srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
+    }
+    json_decref(root);
+    if (rc) return -1;
+    t->deadline_ms = effective_deadline(t->s, t->kind == TASK_MAP ? t->map.deadline_ms : t->batch.deadline_ms);
+    int drc = t->kind == TASK_MAP ? decode_items(t, &t->map, NULL, 1)
+                                  : decode_items(t, t->batch.items, t->batch.fails, t->batch.n);
+    if (drc) return -1;
+    int64_t layers = 0;
+    if (t->kind == TASK_MAP) layers = t->map.w.n_layers;
+    else
+        for (int32_t i = 0; i < t->batch.n; i++) layers += t->batch.items[i].w.n_layers;
+    int64_t est = layers * PARSED_BYTES_PER_LAYER + (int64_t)t->body_len * PARSED_BYTES_PER_BODY_BYTE;
+    int64_t budget = atomic_load(&t->s->mem.budget);
+    if (budget > 0 && est > budget) /* would never fit: not worth a retry */
+        return srv_fail_set(f, SRV_PROB_LIMIT_EXCEEDED, NULL,
+                            "the request needs about %lld bytes once parsed, more than --memory-budget (%lld bytes)",
+                            (long long)est, (long long)budget);
+    if (srv_mem_charge(&t->s->mem, est)) {
+        srv_fail_set(f, SRV_PROB_OVERLOADED, NULL,
+                     "the server's memory budget is reached (this request needs about %lld bytes); retry later",
+                     (long long)est);
+        f->retry_after = RETRY_AFTER_S;
+        return -1;
+    }
+    t->parse_charge = est;
+    return 0;
+}
+
+/* Worker thread, stage PARSE: the body parsed and validated (the result or t->fail read on resume). */
+static void task_parse_run(srv_job *j) { task_parse_body((srv_task *)j); }
+
+/* Stage SOLVE: the parsed task goes to the batcher (its decode items with it), streamed or not. */
+static int solve(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
+    t->stage = TASK_SOLVE;
+    t->job.run = task_run;
+    t->job.items = t->items;
+    t->job.n_items = t->items ? t->n_items : 0;
+    t->lim.cancel = NULL;
+    if (t->ndjson) return submit_stream(s, r, t, out);
+    return submit(s, r, t, out);
+}
+
+int srv_task_resumed(srv *s, srv_req *r, srv_reply *out) {
+    srv_task *t = r->task;
+    if (t->stage != TASK_PARSE || t->job.outcome != SRV_JOB_DONE || t->fail.kind != SRV_PROB_NONE) {
+        srv_task_reply(s, t, r->id_str, out);
+        return SRV_ROUTE_REPLY;
+    }
+    t->parse_queue_ms = t->job.queue_ms;
+    t->job.resubmit = 1; /* admitted already: ahead of new work, not refused for the depth */
+    r->task = NULL; /* submit takes it again (or the stream does) */
+    return solve(s, r, t, out);
+}
+
+/* POST /v1/map and /v1/map/batch: not draining, ?format, the memory budget, then the body parsed here
+ * (a small map body) or in a PARSE job on a worker, under the deadline. */
+static int post_task(srv *s, srv_req *r, srv_reply *out, task_kind kind) {
+    if (draining(s, r, out)) return SRV_ROUTE_REPLY;
     int svg = format_svg(r, out);
-    if (svg < 0) return NULL;
-    if (parse_body(s, r, out, root, lim)) return NULL;
+    if (svg < 0) return SRV_ROUTE_REPLY;
+    if (!srv_mem_admit(&s->mem)) {
+        char d[160];
+        snprintf(d, sizeof d, "the memory budget for replies in flight (%lld bytes) is reached; retry later",
+                 (long long)atomic_load(&s->mem.budget));
+        reply_fail(out, SRV_PROB_OVERLOADED, NULL, r->id_str, d);
+        return SRV_ROUTE_REPLY;
+    }
     srv_task *t = calloc(1, sizeof *t);
     if (!t) {
-        json_decref(*root);
         reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return NULL;
+        return SRV_ROUTE_REPLY;
     }
+    t->s = s;
     t->kind = kind;
     t->svg = svg;
-    return t;
-}
-
-static int h_map(srv *s, srv_req *r, srv_reply *out) {
-    json_t *root;
-    srv_req_limits lim;
-    srv_task *t = begin_task(s, r, out, TASK_MAP, &root, &lim);
-    if (!t) return SRV_ROUTE_REPLY;
-    srv_fail f;
-    srv_fail_clear(&f);
-    int rc = r->onnx ? srv_parse_map_onnx(root, (const uint8_t *)r->body, r->len, &lim, &t->map, &f)
-                     : srv_parse_map(root, "", &lim, &t->map, &f);
-    json_decref(root);
-    if (rc) {
-        srv_task_free(t);
-        srv_reply_problem(out, &f, r->id_str);
-        return SRV_ROUTE_REPLY;
+    t->onnx = r->onnx;
+    t->body_in = r->body;
+    t->body_len = r->len;
+    t->ndjson = kind == TASK_BATCH && !svg && wants_ndjson(r);
+    srv_limits_snapshot(&s->lim, &t->lim);
+    t->lim.zoo = s->zoo;
+    t->lim.n_zoo = s->n_zoo;
+    t->max_reply = atomic_load(&s->lim.max_reply_bytes);
+    if (r->onnx) {
+        srv_fail f;
+        if (!(t->query = srv_http_query(r, &f))) {
+            srv_task_free(t);
+            srv_reply_problem(out, &f, r->id_str);
+            return SRV_ROUTE_REPLY;
+        }
     }
-    if (decode_items(t, &t->map, NULL, 1)) { /* transformer: decoded on the loop, checked on a worker */
-        srv_task_free(t);
-        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return SRV_ROUTE_REPLY;
+    if (kind == TASK_MAP && !r->onnx && r->len <= INLINE_PARSE_BYTES) {
+        if (task_parse_body(t)) {
+            srv_reply_problem(out, &t->fail, r->id_str);
+            srv_task_free(t);
+            return SRV_ROUTE_REPLY;
+        }
+        return solve(s, r, t, out);
     }
-    t->deadline_ms = effective_deadline(s, t->map.deadline_ms);
+    t->stage = TASK_PARSE;
+    t->lim.cancel = &t->job.cancel;
+    t->deadline_ms = effective_deadline(s, 0);
+    t->job.run = task_parse_run;
     return submit(s, r, t, out);
 }
 
-static int h_map_batch(srv *s, srv_req *r, srv_reply *out) {
-    json_t *root;
-    srv_req_limits lim;
-    srv_task *t = begin_task(s, r, out, TASK_BATCH, &root, &lim);
-    if (!t) return SRV_ROUTE_REPLY;
-    srv_fail f;
-    srv_fail_clear(&f);
-    int rc = srv_parse_batch(root, &lim, &t->batch, &f);
-    if (rc == 0 && t->svg) rc = srv_svg_batch_budgets(root, &t->svg_budgets, &t->svg_n, &f);
-    if (rc == 0 && t->svg && !(t->svg_pts = calloc((size_t)(t->batch.n > 0 ? t->batch.n : 1), sizeof *t->svg_pts)))
-        rc = srv_fail_set(&f, SRV_PROB_INTERNAL, NULL, "out of memory");
-    json_decref(root);
-    if (rc) {
-        srv_task_free(t);
-        srv_reply_problem(out, &f, r->id_str);
-        return SRV_ROUTE_REPLY;
-    }
-    if (decode_items(t, t->batch.items, t->batch.fails, t->batch.n)) {
-        srv_task_free(t);
-        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return SRV_ROUTE_REPLY;
-    }
-    t->deadline_ms = effective_deadline(s, t->batch.deadline_ms);
-    if (!t->svg && wants_ndjson(r)) return submit_stream(s, r, t, out);
-    return submit(s, r, t, out);
-}
+static int h_map(srv *s, srv_req *r, srv_reply *out) { return post_task(s, r, out, TASK_MAP); }
+
+static int h_map_batch(srv *s, srv_req *r, srv_reply *out) { return post_task(s, r, out, TASK_BATCH); }
 
 static int h_evaluate(srv *s, srv_req *r, srv_reply *out) {
     json_t *root;
@@ -628,10 +861,7 @@ static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
     } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0})) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the transformer weights are not loaded yet");
         out->retry_after = RETRY_AFTER_S;
-    } else if (srv_batcher_waiting(s->batcher) >= srv_batcher_depth(s->batcher)) {
-        reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the queue is saturated");
-        out->retry_after = RETRY_AFTER_S;
-    } else {
+    } else { /* merely busy is still ready: a full queue answers 503 + Retry-After on the request path */
         reply_persistent(out, readyz_body, sizeof readyz_body - 1);
     }
     return SRV_ROUTE_REPLY;

@@ -40,6 +40,9 @@ void srv_routes_free(srv *s);
 
 /* The reply of a finished task (504 when it expired); called on the resumed connection. */
 void srv_task_reply(srv *s, struct srv_task *t, const char *request_id, srv_reply *out);
+/* The connection resumed with r->task: fills out (SRV_ROUTE_REPLY), or, when the task's validation
+ * (run on a worker) succeeded, submits its solve (SRV_ROUTE_SUSPENDED, or a reply on refusal). */
+int srv_task_resumed(srv *s, srv_req *r, srv_reply *out);
 void srv_task_free(struct srv_task *t);
 
 #endif

@@ -10,6 +10,8 @@ void srv_limits_load(srv_limits *lim, const srv_config *cfg) {
     atomic_store_explicit(&lim->max_layers, cfg->max_layers, memory_order_relaxed);
     atomic_store_explicit(&lim->max_batch, cfg->max_batch, memory_order_relaxed);
     atomic_store_explicit(&lim->max_batch_items, cfg->max_batch_items, memory_order_relaxed);
+    atomic_store_explicit(&lim->max_batch_layers, cfg->max_batch_layers, memory_order_relaxed);
+    atomic_store_explicit(&lim->max_reply_bytes, cfg->max_reply_bytes, memory_order_relaxed);
     atomic_store_explicit(&lim->deadline_ms, cfg->deadline_ms, memory_order_relaxed);
     atomic_store_explicit(&lim->drain_timeout_ms, cfg->drain_timeout_ms, memory_order_relaxed);
     atomic_fetch_add_explicit(&lim->seq, 1, memory_order_release); /* even: published */
@@ -23,6 +25,7 @@ void srv_limits_snapshot(const srv_limits *lim, srv_req_limits *out) {
         out->max_layers = (int32_t)atomic_load_explicit(&l->max_layers, memory_order_relaxed);
         out->max_batch = (int32_t)atomic_load_explicit(&l->max_batch, memory_order_relaxed);
         out->max_batch_items = (int32_t)atomic_load_explicit(&l->max_batch_items, memory_order_relaxed);
+        out->max_batch_layers = atomic_load_explicit(&l->max_batch_layers, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&l->seq, memory_order_relaxed) == a) return;
     }

@@ -11,6 +11,7 @@
 #include "batcher.h"
 #include "config.h"
 #include "log.h"
+#include "membudget.h"
 #include "metrics.h"
 #include "reqid.h"
 #include "request.h"
@@ -24,6 +25,8 @@ typedef struct {
     atomic_int_least64_t max_layers;
     atomic_int_least64_t max_batch;
     atomic_int_least64_t max_batch_items;
+    atomic_int_least64_t max_batch_layers;
+    atomic_int_least64_t max_reply_bytes;
     atomic_int_least64_t deadline_ms;
     atomic_int_least64_t drain_timeout_ms;
 } srv_limits;
@@ -35,6 +38,7 @@ typedef struct srv {
     srv_limits lim;
     srv_logger log;
     srv_metrics metrics;
+    srv_mem mem;                 /* in-flight reply bytes against --memory-budget (membudget.h) */
     srv_batcher *batcher;
     srv_http *http;
     atomic_int draining;         /* SIGTERM received: readyz 503, new jobs 503 */

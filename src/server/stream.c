@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -15,6 +16,10 @@
 
 struct srv_stream {
     pthread_mutex_t lock;
+    pthread_cond_t drained; /* the reader took bytes (or left): a waiting producer looks again */
+    size_t limit;           /* unread bytes the producer may queue (0 = no cap) */
+    double stall_ms;        /* a producer at the cap gives up when the reader took nothing for this long */
+    const atomic_int *cancel; /* nullable: a waiting producer gives up when raised */
     struct MHD_Connection *conn;
     char *buf;              /* buffered bytes [off, len) */
     size_t off, len, cap;
@@ -31,6 +36,7 @@ struct srv_stream {
 static void unref(srv_stream *st) {
     if (atomic_fetch_sub(&st->refs, 1) != 1) return;
     pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->drained);
     free(st->buf);
     void *owner = st->owner;
     void (*owner_free)(void *) = st->owner_free;
@@ -43,6 +49,11 @@ srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owne
     srv_stream *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st);
+        return NULL;
+    }
+    if (pthread_cond_init(&st->drained, NULL) != 0) {
+        pthread_mutex_destroy(&st->lock);
         free(st);
         return NULL;
     }
@@ -61,13 +72,54 @@ static void wake(srv_stream *st) {
     MHD_resume_connection(st->conn);
 }
 
-int srv_stream_write(srv_stream *st, const char *line, size_t len) {
+void srv_stream_set_cap(srv_stream *st, size_t cap, double stall_ms, const atomic_int *cancel) {
     pthread_mutex_lock(&st->lock);
-    if (st->reader_gone) {
-        pthread_mutex_unlock(&st->lock);
-        return -1;
+    st->limit = cap;
+    st->stall_ms = stall_ms;
+    st->cancel = cancel;
+    pthread_mutex_unlock(&st->lock);
+}
+
+static double mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int append(srv_stream *st, const char *line, size_t len, int capped) {
+    pthread_mutex_lock(&st->lock);
+    /* a slow reader: wait (50 ms at a time, for the cancel flag) until it has read below the cap, or
+     * give up when it took nothing for stall_ms (the worker is not held by a reader that does not read) */
+    size_t seen = st->sent;
+    double since = mono_ms();
+    int stalled = 0;
+    while (capped && st->limit && !st->reader_gone && st->len - st->off >= st->limit &&
+           !(st->cancel && atomic_load(st->cancel))) {
+        if (st->sent != seen) {
+            seen = st->sent;
+            since = mono_ms();
+        } else if (st->stall_ms > 0 && mono_ms() - since >= st->stall_ms) {
+            stalled = 1;
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&st->drained, &st->lock, &ts);
     }
-    if (st->off > 0 && st->off == st->len) st->off = st->len = 0;
+    if (st->reader_gone || (capped && st->limit && st->len - st->off >= st->limit)) {
+        pthread_mutex_unlock(&st->lock);
+        return stalled ? -2 : -1;
+    }
+    if (st->off > 0 && (st->off == st->len || st->off >= st->len / 2)) { /* compact: the buffer stays ~2 x cap */
+        memmove(st->buf, st->buf + st->off, st->len - st->off);
+        st->len -= st->off;
+        st->off = 0;
+    }
     if (st->len + len + 1 > st->cap) {
         size_t cap = st->cap ? st->cap : 4096;
         while (cap < st->len + len + 1) cap *= 2;
@@ -86,6 +138,10 @@ int srv_stream_write(srv_stream *st, const char *line, size_t len) {
     pthread_mutex_unlock(&st->lock);
     return 0;
 }
+
+int srv_stream_write(srv_stream *st, const char *line, size_t len) { return append(st, line, len, 1); }
+
+int srv_stream_write_last(srv_stream *st, const char *line, size_t len) { return append(st, line, len, 0); }
 
 void srv_stream_close(srv_stream *st) {
     pthread_mutex_lock(&st->lock);
@@ -106,6 +162,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max) {
         memcpy(out, st->buf + st->off, n);
         st->off += n;
         st->sent += n;
+        pthread_cond_signal(&st->drained);
         pthread_mutex_unlock(&st->lock);
         return (ssize_t)n;
     }
@@ -125,6 +182,7 @@ static void reader_free(void *cls) {
     pthread_mutex_lock(&st->lock);
     st->reader_gone = 1;
     st->waiting = 0;
+    pthread_cond_signal(&st->drained);
     int early = !st->closed;
     pthread_mutex_unlock(&st->lock);
     if (early && st->on_gone) st->on_gone(st->owner);

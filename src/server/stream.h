@@ -15,6 +15,7 @@
 #ifndef DNNFUSER_SERVER_STREAM_H
 #define DNNFUSER_SERVER_STREAM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct MHD_Connection;
@@ -25,8 +26,15 @@ typedef struct srv_stream srv_stream;
 /* NULL when out of memory. on_gone (nullable) is called once if the response ends before close. */
 srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owner_free)(void *owner),
                            void (*on_gone)(void *owner));
-/* Appends one line (a '\n' is added). Returns 0, or -1 when the client is gone or memory ran out. */
+/* Caps the bytes queued and not yet read: past cap a write waits for the reader (suspending the
+ * producer: a slow reader slows the work, never grows the buffer), until cancel (nullable) is raised or
+ * the reader took nothing for stall_ms (0 = wait for cancel only). */
+void srv_stream_set_cap(srv_stream *st, size_t cap, double stall_ms, const atomic_int *cancel);
+/* Appends one line (a '\n' is added), first waiting while the cap is reached. Returns 0; -1 when the
+ * client is gone, cancel was raised while waiting, or memory ran out; -2 when the reader stalled. */
 int srv_stream_write(srv_stream *st, const char *line, size_t len);
+/* The same without the cap and never waiting (the last line of a stream; the loop thread may call it). */
+int srv_stream_write_last(srv_stream *st, const char *line, size_t len);
 /* The producer is done: the reader drains what is buffered and ends the response. Drops its reference. */
 void srv_stream_close(srv_stream *st);
 /* The chunked response reading from st (MHD_SIZE_UNKNOWN), or NULL; then call srv_stream_abandon. */

@@ -208,8 +208,8 @@ static void dj_wait(djob *f, int ms) {
     ck_assert_msg(atomic_load(&f->resumed) == 1, "decode job resumed once (got %d)", atomic_load(&f->resumed));
 }
 
-static srv_batcher *start_decoding(int loops, int32_t slots, srv_metrics *m) {
-    srv_batcher_opts o = {.workers = 2, .queue_depth = 256, .suspend = dj_suspend, .resume = dj_resume,
+static srv_batcher *start_decoding_wd(int loops, int32_t slots, int workers, int64_t depth, srv_metrics *m) {
+    srv_batcher_opts o = {.workers = workers, .queue_depth = depth, .suspend = dj_suspend, .resume = dj_resume,
                           .gone = dj_gone, .watch_ms = 5, .decode_slots = slots, .decode_loops = loops, .metrics = m};
     srv_batcher *b;
     ck_assert_int_eq(srv_batcher_start(&b, &o), SRV_BATCH_OK);
@@ -221,6 +221,10 @@ static srv_batcher *start_decoding(int loops, int32_t slots, srv_metrics *m) {
     ck_assert_int_eq(wi.slots, slots);
     ck_assert_int_eq(wi.decode_loops, loops);
     return b;
+}
+
+static srv_batcher *start_decoding(int loops, int32_t slots, srv_metrics *m) {
+    return start_decoding_wd(loops, slots, 2, 256, m);
 }
 
 static df_net *zoo_net(const char *name, int64_t budget) {
@@ -359,6 +363,58 @@ START_TEST(test_decode_dropped_and_refused) {
 }
 END_TEST
 
+static void dj_block(srv_job *j) {
+    sleep_ms(1500);
+    atomic_fetch_add(&((djob *)j)->ran, 1);
+}
+
+/* Issue #17 row 5: one bound for every job. With the only worker held by a long job and queue-depth 4,
+ * transformer jobs stay in the queue while they decode and after (waiting for the worker): 4 are
+ * admitted, not more; queue_depth says 4; their 600 ms deadline is met in the queue (504 at ~600 ms, not
+ * when the worker frees at 1.5 s) and queue_ms tells the wait. */
+START_TEST(test_decode_one_bound) {
+    static const char *const labels[] = {"x"};
+    srv_metrics m;
+    srv_metrics_init(&m, labels, 1);
+    srv_batcher *b = start_decoding_wd(1, 16, 1, 4, &m);
+    df_net *net = zoo_net("resnet18", 512 << 10);
+    djob blocker;
+    dj_init(&blocker, NULL, 0, 1, 20000);
+    blocker.job.run = dj_block;
+    ck_assert_int_eq(srv_batcher_submit(b, &blocker.job), SRV_BATCH_OK);
+    double until = srv_now_ms() + 2000;
+    while (srv_batcher_waiting(b) > 0 && srv_now_ms() < until) sleep_ms(1);
+    enum { NJ = 12 };
+    djob f[NJ];
+    int admitted[NJ], n_ok = 0;
+    double t0 = srv_now_ms();
+    for (int i = 0; i < NJ; i++) {
+        dj_init(&f[i], &net, 1, 1, 600);
+        admitted[i] = srv_batcher_submit(b, &f[i].job) == SRV_BATCH_OK;
+        n_ok += admitted[i];
+        sleep_ms(20); /* time for the admitted ones to decode */
+    }
+    ck_assert_msg(n_ok == 4, "%d of %d admitted with queue-depth 4", n_ok, NJ);
+    ck_assert_int_eq((int)srv_batcher_waiting(b), 4);
+    ck_assert_int_eq((int)atomic_load(&m.queue_depth), 4);
+    for (int i = 0; i < NJ; i++) {
+        if (!admitted[i]) continue;
+        dj_wait(&f[i], 5000);
+        ck_assert_int_eq(f[i].job.outcome, SRV_JOB_EXPIRED_RUNNING); /* decoded, never run */
+        ck_assert_int_eq(atomic_load(&f[i].ran), 0);
+        ck_assert_msg(f[i].job.t_end - t0 < 1100, "answered %.0f ms after submission", f[i].job.t_end - t0);
+        ck_assert_msg(f[i].job.queue_ms >= 300, "queue_ms %.0f for a wait of about 600 ms", f[i].job.queue_ms);
+    }
+    dj_wait(&blocker, 5000);
+    ck_assert_int_eq(blocker.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq((int)srv_batcher_waiting(b), 0);
+    srv_batcher_join(b);
+    srv_batcher_free(b);
+    for (int i = 0; i < NJ; i++) dj_free(&f[i]);
+    df_net_free(net);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
     Suite *s = suite_create("server_batcher");
     TCase *tc = tcase_create("batcher");
@@ -370,6 +426,7 @@ static Suite *batcher_suite(void) {
     tcase_add_test(tc, test_close_drains);
     tcase_add_test(tc, test_decode_loops_answer_as_alone);
     tcase_add_test(tc, test_decode_dropped_and_refused);
+    tcase_add_test(tc, test_decode_one_bound);
     suite_add_tcase(s, tc);
     return s;
 }

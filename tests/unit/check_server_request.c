@@ -403,6 +403,39 @@ START_TEST(test_batch_grid) {
 }
 END_TEST
 
+/* issue #17 rows 2 and 4: a batch's items x layers are bounded before anything is bound (grid: the
+ * base's layers times the points; requests: the running sum), and a raised cancel flag (the deadline)
+ * stops the validation at the next item with a 504 problem. */
+START_TEST(test_batch_layers_and_cancel) {
+    srv_req_limits lim = LIM;
+    lim.max_batch_layers = 5; /* TINY has 3 layers */
+    srv_batch_req b;
+    srv_fail f;
+    json_t *j = js("{\"base\":{\"workload\":" TINY "},\"grid\":{\"budgets\":[\"64KiB\",\"128KiB\"]}}");
+    ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1); /* 2 x 3 > 5 */
+    ck_assert_int_eq(f.kind, SRV_PROB_LIMIT_EXCEEDED);
+    ck_assert_str_eq(f.pointer, "/grid");
+    json_decref(j);
+    j = js("{\"requests\":[{\"workload\":" TINY "},{\"workload\":" TINY "}]}");
+    ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1);
+    ck_assert_int_eq(f.kind, SRV_PROB_LIMIT_EXCEEDED);
+    ck_assert_str_eq(f.pointer, "/requests");
+    lim.max_batch_layers = 6; /* exactly: accepted */
+    ck_assert_msg(srv_parse_batch(j, &lim, &b, &f) == 0, "%s", f.detail);
+    srv_batch_req_free(&b);
+    atomic_int cancel;
+    atomic_init(&cancel, 1);
+    lim.cancel = &cancel;
+    ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1);
+    ck_assert_int_eq(f.kind, SRV_PROB_DEADLINE);
+    json_decref(j);
+    j = js("{\"base\":{\"workload\":" TINY "},\"grid\":{\"budgets\":[\"64KiB\",\"128KiB\"]}}");
+    ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1);
+    ck_assert_int_eq(f.kind, SRV_PROB_DEADLINE);
+    json_decref(j);
+}
+END_TEST
+
 static Suite *request_suite(void) {
     Suite *s = suite_create("server_request");
     TCase *tc = tcase_create("request");
@@ -418,6 +451,7 @@ static Suite *request_suite(void) {
     tcase_add_test(tc, test_evaluate);
     tcase_add_test(tc, test_batch_requests);
     tcase_add_test(tc, test_batch_grid);
+    tcase_add_test(tc, test_batch_layers_and_cancel);
     tcase_add_test(tc, test_run_map_cancelled);
     suite_add_tcase(s, tc);
     return s;

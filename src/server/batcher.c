@@ -328,7 +328,7 @@ static void decoder_main(void *arg) {
             df_err_clear(&e);
             if (df_mapper_step(mp, NULL, &e) != DF_OK) {
                 /* the library failed (out of memory): every item here goes to the exact fallback */
-                if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "loop=%d error=\"%s\"", d->index, e.msg);
+                if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "loop=%d error=%s", d->index, SRV_LOGV(e.msg));
                 while (d->owned) {
                     srv_decode_item *it = d->owned;
                     d->owned = it->d_next;
@@ -560,8 +560,8 @@ static void after_load_cb(uv_work_t *w, int status) {
     if (b->load_failed) {
         free_mappers(b->load_result, b->n_dec);
         if (b->o.log)
-            srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=\"%s\" kept=%s",
-                    b->load_path[0] ? b->load_path : "embedded", status ? "cancelled" : b->load_err.msg,
+            srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=%s kept=%s",
+                    SRV_LOGV(b->load_path[0] ? b->load_path : "embedded"), SRV_LOGV(status ? "cancelled" : b->load_err.msg),
                     b->have_mapper ? "previous" : "none");
     } else if (b->finishing) {
         free_mappers(b->load_result, b->n_dec);

@@ -61,6 +61,8 @@ typedef struct {
     int32_t first_use, last_use;  /* its first and last consumer in the group (layer indices) */
     int64_t read_elems;           /* elements read from DRAM over all tiles (halo re-reads included) */
     int64_t max_elems;            /* largest region held for one tile */
+    int32_t max_rows, max_cols;   /* largest row / column extent of that region */
+    int64_t reused_elems;         /* elements of its tile regions taken from the cache instead of DRAM */
     int64_t cache_elems;          /* overlap kept between tiles (cache modes) */
     int64_t elems;                /* the whole tensor, per sample */
 } df_tile_input;
@@ -86,5 +88,10 @@ void df_tile_plan_free(df_tile_plan *plan);
  * powers of two below it, at most max_out of them, largest first, keeping the spread (n, n/2-ish,
  * ..., 1) when there are more. Returns the count written to out. */
 int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out);
+
+/* Rows (axis 0) or columns (axis 1) of l's first input an interior tile of out_len output rows or
+ * columns of l needs (the receptive field above, clipped to l's input plane; the whole input for a
+ * layer without spatial locality). The cost model sizes a tile's dataflow figures with it. */
+int32_t df_tile_in_extent(const df_layer *l, int axis, int32_t out_len);
 
 #endif

@@ -608,6 +608,8 @@ static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32
     out->dram_bytes = dram_el * n->hw.elem_bytes;
     out->compute_cycles = compute;
     out->macs = macs;
+    out->layer_macs = macs;
+    out->tiles_y = out->tiles_x = 1;
 }
 
 /* The one group scoring ([DESIGN] §2) as three passes: liveness, peak/residency, latency/energy.
@@ -634,6 +636,306 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
     return group_eval(n, first, last, m, out, NULL);
 }
 
+/* ---- Depth-first tiles (issue 14; docs/COST_MODEL.md "Depth-first tiles") ------------------------
+ * A tiled group runs its layers tile by tile (tile.h: the geometry). Sources, besides those above:
+ *  [ALW]  Alwani, Chen, Ferdman, Milder, "Fused-Layer CNN Accelerators", MICRO 2016: §3 (a tile's
+ *         pyramid through the fused layers; recomputing or reusing the overlap), §4 (the on-chip
+ *         buffers of one pyramid and the reuse buffers; weights kept on chip for all pyramids).
+ *  [DFN]  Mei, Goetschalckx, Symons, Verhelst, "DeFiNES", HPCA 2023: §III-A (tile back-propagation),
+ *         §III-B (the three overlap modes and their caches), §IV (per tile type and layer the
+ *         single-layer cost model run on the tile's shape, plus the data-copy actions of the caches;
+ *         each operand in the lowest memory level it fits, DRAM otherwise).
+ * What is per tile: the dataflow figures of the largest tile of each layer (layer_figures on the
+ * tile's shape, so a small tile under-fills the array as the dataflow says) times the tile-equivalents
+ * a sample computes (computed elements / largest tile, recomputed halos included), never better per
+ * output element than the whole layer (a tile does not make the array more efficient). Every call of
+ * the pass plan pays its first ingress and last egress: the per-tile fill and drain. */
+
+typedef struct {
+    df_layer_figures f;   /* the largest tile of the layer */
+    df_pass_plan pp;
+    double n_eq;          /* tile-equivalents per sample: computed_elems / max_out_elems */
+    double rho;           /* computed_elems / out_elems: >= 1, the recompute factor */
+    double noc1;          /* buffer<->array elements of one tile (streamed layers' delivery time) */
+    double noc_ps;        /* buffer<->array elements per sample over all tiles */
+    double noc_mb;        /* per micro-batch: stationary weights, delivered again for every tile */
+    double e_ps;          /* energy per sample independent of m: MACs, RF, NoC, cache copies */
+    double dram_ps;       /* DRAM activation elements per sample */
+    double W, macs_ps, compute_ps;
+} tl_layer;
+
+struct df_tiled {
+    int32_t first, last, len, tiles, tiles_y, tiles_x;
+    int64_t *live;        /* [len+1] difference array of tile regions held for later layers (per sample) */
+    int64_t *tile;        /* [len] streamed rows live while the layer runs */
+    int64_t cache;        /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
+    double wsum;
+    tl_layer *ly;         /* [len] */
+};
+
+void df_tiled_free(df_tiled *t) {
+    if (!t) return;
+    free(t->live);
+    free(t->tile);
+    free(t->ly);
+    free(t);
+}
+
+static void tile_extent(const df_net *n, const df_group *g, int32_t *rows, int32_t *cols) {
+    const df_layer *L = &n->w.layers[g->last];
+    *rows = g->tile_rows <= 0 || g->tile_rows >= L->P ? L->P : g->tile_rows;
+    *cols = g->tile_cols <= 0 || g->tile_cols >= L->Q ? L->Q : g->tile_cols;
+}
+
+int df_group_is_whole(const df_net *n, const df_group *g) {
+    int32_t r, c;
+    tile_extent(n, g, &r, &c);
+    return r == n->w.layers[g->last].P && c == n->w.layers[g->last].Q;
+}
+
+/* Dataflow figures of layer i on one tile of rows x cols outputs: the layer reshaped to the tile
+ * (its input the tile's receptive field, tile.h) and run through layer_figures ([DFN] §IV: the
+ * single-layer model on each tile type). */
+static void tile_figures(const df_net *n, int32_t i, int32_t rows, int32_t cols, df_layer_figures *f,
+                         df_pass_plan *pp) {
+    const df_layer *l = &n->w.layers[i];
+    if (rows >= l->P && cols >= l->Q) {
+        *f = n->fig[i];
+        *pp = n->plan[i];
+        return;
+    }
+    df_layer lt = *l;
+    lt.P = rows;
+    lt.Q = cols;
+    lt.Y = df_tile_in_extent(l, 0, rows);
+    lt.X = df_tile_in_extent(l, 1, cols);
+    if (lt.out_y) lt.out_y = lt.P;
+    if (lt.out_x) lt.out_x = lt.Q;
+    double scale = (double)lt.Y * lt.X / ((double)l->Y * l->X);
+    int64_t in_total = 0;
+    for (int j = 0; j < l->n_inputs; j++) {
+        int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
+        int whole = (l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j);
+        in_total += whole ? op : (int64_t)ceil((double)op * scale);
+    }
+    layer_figures(&lt, &n->hw, n->N, f, pp, in_total);
+}
+
+int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
+    *out = NULL;
+    int32_t first = g->first, last = g->last, len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || g->tile_rows < 0 || g->tile_cols < 0 || g->overlap < 0 ||
+        g->overlap >= DF_OVERLAP_COUNT)
+        return DF_EINVAL;
+    int32_t rows, cols;
+    tile_extent(n, g, &rows, &cols);
+    df_tile_plan tp;
+    int rc = df_tile_plan_group(&n->w, first, last, rows, cols, (df_overlap)g->overlap, &tp, NULL);
+    if (rc) { df_tile_plan_free(&tp); return rc; }
+    df_tiled *t = calloc(1, sizeof *t);
+    if (t) {
+        t->live = calloc((size_t)len + 1, sizeof *t->live);
+        t->tile = calloc((size_t)len, sizeof *t->tile);
+        t->ly = calloc((size_t)len, sizeof *t->ly);
+    }
+    if (!t || !t->live || !t->tile || !t->ly) {
+        df_tiled_free(t);
+        df_tile_plan_free(&tp);
+        return DF_ENOMEM;
+    }
+    t->first = first;
+    t->last = last;
+    t->len = len;
+    t->tiles_y = tp.tiles_y;
+    t->tiles_x = tp.tiles_x;
+    t->tiles = tp.tiles_y * tp.tiles_x;
+    const df_layer *ly = n->w.layers;
+    const df_energy *e = &n->hw.energy;
+    for (int32_t k = 0; k < len; k++) {
+        int32_t i = first + k;
+        const df_layer *l = &ly[i];
+        const df_tile_layer *tl = &tp.layer[k];
+        tl_layer *x = &t->ly[k];
+        x->W = (double)n->fig[i].weight_elems;
+        t->wsum += x->W;
+        /* Its output, as in pass_liveness but one tile's region: held to its last consumer in the
+         * group ([ALW] §4: the pyramid's intermediate buffers), else streamed out one row of the tile
+         * at a time; written to DRAM once when read after the group ([DFN] §IV: every output tile is
+         * written once, only overlaps are recomputed). */
+        int32_t lo = n->cons_off[i], hi = n->cons_off[i + 1], last_in = -1, external = lo == hi;
+        for (int32_t c = lo; c < hi; c++) {
+            if (n->cons[c] <= last) last_in = n->cons[c];
+            else external = 1;
+        }
+        if (last_in >= 0) { t->live[k] += tl->max_out_elems; t->live[last_in - first + 1] -= tl->max_out_elems; }
+        else {
+            int64_t row = (int64_t)l->K * tl->max_cols;
+            t->tile[k] += row < tl->max_out_elems ? row : tl->max_out_elems;
+        }
+        if (external) x->dram_ps += (double)n->out_elems[i] * n->rlc[i];
+        t->cache += tl->cache_elems;
+        /* Time and energy figures of its tiles. */
+        tile_figures(n, i, tl->max_rows, tl->max_cols, &x->f, &x->pp);
+        x->rho = tl->out_elems > 0 ? (double)tl->computed_elems / (double)tl->out_elems : 1;
+        x->n_eq = tl->max_out_elems > 0 ? (double)tl->computed_elems / (double)tl->max_out_elems : 1;
+        if (x->rho < 1) x->rho = 1;
+        int per_mb = !x->pp.per_sample && !x->pp.streamed;
+        x->noc1 = x->f.noc_in + x->f.noc_out + (per_mb ? 0 : x->f.noc_w);
+        x->noc_ps = fmax(x->n_eq * x->noc1, x->rho * n->noc_ps[i]);
+        x->noc_mb = fmax(x->n_eq * (per_mb ? x->f.noc_w : 0), n->noc_mb[i]);
+        /* MAC and RF energy of the whole layer (e_sample less its array traffic) times the recompute
+         * factor; array traffic x (NoC + buffer) ([PRED] §2); a cached element is written to the
+         * buffer once and read back instead of recomputed ([DFN] §IV data-copy actions). */
+        double e_mac = n->e_sample[i] - n->noc_ps[i] * (e->noc + e->buf);
+        x->e_ps = x->rho * e_mac + x->noc_ps * (e->noc + e->buf) + 2.0 * (double)tl->reused_elems * e->buf;
+        x->macs_ps = x->rho * n->fig[i].macs;
+        x->compute_ps = fmax(x->n_eq * x->f.compute_cycles, x->rho * n->fig[i].compute_cycles);
+    }
+    /* Tensors read from outside: each tile's region read at its first consumer in the group, halo
+     * re-reads included in recompute ([ALW] §3, [DFN] §III-B); held to the last consumer when read by
+     * two or more group layers, else streamed through a line buffer of the tile's width (the rule of
+     * pass_liveness: min(R, rows) input rows of the channels one pass consumes). */
+    for (int32_t q = 0; q < tp.n_inputs; q++) {
+        const df_tile_input *in = &tp.input[q];
+        int32_t k0 = in->first_use - first, tn = tensor_of(n, in->producer);
+        tl_layer *x = &t->ly[k0];
+        x->dram_ps += (double)in->read_elems * n->rlc[tn];
+        x->e_ps += 2.0 * (double)in->reused_elems * e->buf;
+        t->cache += in->cache_elems;
+        if (in->last_use > in->first_use) {
+            t->live[k0] += in->max_elems;
+            t->live[in->last_use - first + 1] -= in->max_elems;
+            continue;
+        }
+        const df_layer *l = &ly[in->first_use];
+        int32_t j = 0;
+        while (j < l->n_inputs && l->inputs[j] != in->producer) j++;
+        int whole = j >= l->n_inputs || (l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j);
+        int64_t need = in->max_elems;
+        if (!whole && in->max_rows > 0) {
+            int64_t rowsneed = l->R < in->max_rows ? l->R : in->max_rows;
+            double chan = l->C > 0 ? fmin(1.0, n->plan[in->first_use].ct / (double)l->C) : 1.0;
+            need = (int64_t)ceil((double)in->max_elems * rowsneed / in->max_rows * chan);
+        }
+        t->tile[k0] += need;
+    }
+    df_tile_plan_free(&tp);
+    *out = t;
+    return DF_OK;
+}
+
+/* Array cycles of layer i's tiles for a micro-batch of s samples: n_eq tiles of the largest tile's
+ * pass plan (array_cycles on the tile's plan), never below the whole layer's cycles per output
+ * element times the elements computed. */
+static double tiled_array_cycles(const df_net *n, int32_t i, const tl_layer *x, double s) {
+    double tt = x->pp.streamed ? fmax(s * x->f.compute_cycles, s * x->noc1 * n->hw.elem_bytes / n->hw.noc_bw)
+                               : plan_cycles(&n->hw, &x->pp, s);
+    return fmax(x->n_eq * tt, x->rho * array_cycles(n, i, s));
+}
+
+static double tiled_step(const df_net *n, int32_t i, const tl_layer *x, double s, double wload) {
+    double dram = (s * x->dram_ps + wload) * n->hw.elem_bytes / n->hw.dram_bw;
+    return fmax(tiled_array_cycles(n, i, x, s), dram);
+}
+
+static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out,
+                      df_layer_footprint *per_layer) {
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    if (m < 1 || m > n->N) return DF_EINVAL;
+    int32_t first = t->first, len = t->len;
+    /* Footprint ([DESIGN] §2 with tile regions): m x (held regions + streamed rows + the caches) plus
+     * resident group weights ([ALW] §4: weights stay on chip for every pyramid) or the layer's weight
+     * tile, then fetched again for every tile. */
+    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
+    int64_t run = 0, peak_act = -1, peak_stream = -1;
+    int32_t peak_act_l = first, peak_stream_l = first;
+    for (int32_t k = 0; k < len; k++) {
+        run += t->live[k];
+        int64_t act = run + t->tile[k] + t->cache;
+        if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
+        int64_t st = (int64_t)m * act + n->w_tile[first + k];
+        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
+    }
+    double res_bytes = (t->wsum + (double)m * peak_act) * eb;
+    int resident = res_bytes <= budget;
+    double fp = resident ? res_bytes : (double)peak_stream * eb;
+    out->weights_resident = resident;
+    out->micro_batch = m;
+    out->n_micro = (n->N + m - 1) / m;
+    out->footprint_bytes = bytes_i64(fp);
+    out->peak_layer = resident ? peak_act_l : peak_stream_l;
+    out->feasible = fp <= budget;
+    out->tiles_y = t->tiles_y;
+    out->tiles_x = t->tiles_x;
+    if (per_layer) {
+        run = 0;
+        for (int32_t k = 0; k < len; k++) {
+            run += t->live[k];
+            double act = (double)m * (double)(run + t->tile[k] + t->cache) * eb;
+            double wb = (resident ? t->wsum : (double)n->w_tile[first + k]) * eb;
+            per_layer[k].weight_bytes = bytes_i64(wb);
+            per_layer[k].bytes = bytes_i64(act + wb);
+        }
+    }
+    /* Latency and energy as pass_time_energy, per layer over all its tiles of a micro-batch. */
+    int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0, lmacs = 0;
+    const df_energy *e = &n->hw.energy;
+    for (int32_t k = 0; k < len; k++) {
+        int32_t i = first + k;
+        const tl_layer *x = &t->ly[k];
+        double W = x->W, Wt = W * t->tiles; /* streamed weights: fetched for every tile */
+        if (nmb == 1) {
+            lat += tiled_step(n, i, x, lastsz, resident ? W : Wt);
+        } else if (resident) {
+            lat += tiled_step(n, i, x, m, W) + (nmb - 2) * tiled_step(n, i, x, m, 0) + tiled_step(n, i, x, lastsz, 0);
+        } else {
+            lat += (nmb - 1) * tiled_step(n, i, x, m, Wt) + tiled_step(n, i, x, lastsz, Wt);
+        }
+        double d = n->N * x->dram_ps + (resident ? W : nmb * Wt);
+        dram_el += d;
+        compute += n->N * x->compute_ps;
+        macs += n->N * x->macs_ps;
+        lmacs += n->N * n->fig[i].macs;
+        energy += n->N * x->e_ps + nmb * x->noc_mb * (e->noc + e->buf) + d * (e->dram + e->buf);
+    }
+    out->latency_cycles = lat;
+    out->energy_pj = energy + e->stat * lat;
+    out->dram_bytes = dram_el * eb;
+    out->compute_cycles = compute;
+    out->macs = macs;
+    out->layer_macs = lmacs;
+    return DF_OK;
+}
+
+int df_tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out) {
+    return tiled_cost(n, t, m, out, NULL);
+}
+
+static int group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *out, df_layer_footprint *per_layer) {
+    if (g->tile_rows < 0 || g->tile_cols < 0 || g->overlap < 0 || g->overlap >= DF_OVERLAP_COUNT ||
+        g->first < 0 || g->last >= n->L || g->last < g->first) {
+        memset(out, 0, sizeof *out);
+        out->footprint_bytes = INT64_MAX;
+        return DF_EINVAL;
+    }
+    if (df_group_is_whole(n, g)) return group_eval(n, g->first, g->last, g->micro_batch, out, per_layer);
+    df_tiled *t;
+    int rc = df_tiled_prepare(n, g, &t);
+    if (rc == DF_OK) rc = tiled_cost(n, t, g->micro_batch, out, per_layer);
+    else {
+        memset(out, 0, sizeof *out);
+        out->footprint_bytes = INT64_MAX;
+    }
+    df_tiled_free(t);
+    return rc;
+}
+
+int df_group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *out) {
+    return group_eval_tiled(n, g, out, NULL);
+}
+
 int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
     df_err_clear(err);
     int32_t next = 0;
@@ -647,7 +949,13 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
                               "(see df_mapping_eval)", g, gr->first, gr->last, gr->micro_batch);
         }
         df_group_cost gc;
-        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, per_layer + gr->first) != DF_OK)
+        if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
+            char ptr[48];
+            snprintf(ptr, sizeof ptr, "/groups/%d", g);
+            return df_err_set(err, DF_EINVAL, ptr, "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g,
+                              gr->tile_rows, gr->tile_cols, gr->overlap);
+        }
+        if (group_eval_tiled(n, gr, &gc, per_layer + gr->first) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         next = gr->last + 1;
     }
@@ -699,8 +1007,14 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
         if (gr->micro_batch < 1 || gr->micro_batch > n->N)
             return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]",
                                                g, gr->micro_batch, n->N));
+        if (gr->tile_rows < 0 || gr->tile_cols < 0)
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: tile %d x %d must be >= 0 (0 = whole)",
+                                               g, gr->tile_rows, gr->tile_cols));
+        if (gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT)
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: overlap = %d is not a mode", g,
+                                               gr->overlap));
         df_group_cost gc;
-        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, NULL) != DF_OK)
+        if (group_eval_tiled(n, gr, &gc, NULL) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory scoring group %d (%d layers)", g,
                               gr->last - gr->first + 1);
         if (per_group) per_group[g] = gc;
@@ -774,13 +1088,19 @@ int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m) {
         map->groups = g;
         map->cap = cap;
     }
-    map->groups[map->n_groups++] = (df_group){first, last, m};
+    map->groups[map->n_groups++] = (df_group){.first = first, .last = last, .micro_batch = m};
+    return DF_OK;
+}
+
+int df_mapping_push_group(df_mapping *map, const df_group *g) {
+    if (df_mapping_push(map, g->first, g->last, g->micro_batch)) return DF_ENOMEM;
+    map->groups[map->n_groups - 1] = *g;
     return DF_OK;
 }
 
 int df_mapping_copy(df_mapping *dst, const df_mapping *src) {
     dst->n_groups = 0;
     for (int32_t i = 0; i < src->n_groups; i++)
-        if (df_mapping_push(dst, src->groups[i].first, src->groups[i].last, src->groups[i].micro_batch)) return DF_ENOMEM;
+        if (df_mapping_push_group(dst, &src->groups[i])) return DF_ENOMEM;
     return DF_OK;
 }

@@ -309,7 +309,10 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
         int64_t plane = (int64_t)pr * pc;
         int64_t ch = plane > 0 ? in->elems / plane : 1;
         in->max_elems = (int64_t)rs.max * cs.max * ch;
+        in->max_rows = rs.max;
+        in->max_cols = cs.max;
         region_counts(mode, rs, cs, ch, &in->read_elems, &in->cache_elems);
+        in->reused_elems = rs.sum * cs.sum * ch - in->read_elems;
     }
     free(slot);
     free(v);
@@ -343,4 +346,15 @@ int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out) {
     /* keep max_out spread over the sorted list, always n and the smallest */
     for (int32_t i = 0; i < max_out; i++) out[i] = all[max_out > 1 ? (int64_t)i * (u - 1) / (max_out - 1) : 0];
     return max_out;
+}
+
+int32_t df_tile_in_extent(const df_layer *l, int axis, int32_t out_len) {
+    int32_t n_out = axis ? l->Q : l->P, n_in = axis ? l->X : l->Y;
+    if (out_len > n_out) out_len = n_out;
+    if (out_len < 1) out_len = 1;
+    /* an interior tile: centred in the output, so borders clip it only when it spans them */
+    int32_t a = (n_out - out_len) / 2;
+    int whole = 0;
+    iv r = map_interval(l, 0, NULL, axis, (iv){a, a + out_len}, n_in, n_out, &whole);
+    return whole ? n_in : iv_len(r) > 0 ? iv_len(r) : 1;
 }

@@ -100,7 +100,7 @@ static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_
             rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         } else {
             int32_t g = n;
-            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = (df_group){dp[j].from, j - 1, dp[j].m};
+            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = (df_group){.first = dp[j].from, .last = j - 1, .micro_batch = dp[j].m};
         }
     }
     free(dp);
@@ -196,7 +196,7 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
     if ((rc = reserve_groups(out, n))) goto done;
     for (int32_t j = L, q = best, g = n; j > 0;) {
         const pt *p = &fr[j].v[q];
-        out->groups[--g] = (df_group){p->from, j - 1, p->m};
+        out->groups[--g] = (df_group){.first = p->from, .last = j - 1, .micro_batch = p->m};
         q = p->idx;
         j = p->from;
     }

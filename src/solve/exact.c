@@ -14,7 +14,18 @@
  * with it, so the balanced split (the smallest m with that count) is never worse. The brute-force
  * test in tests/unit/check_exact.c enumerates every m to confirm it. Footprints grow with m and with
  * the group's end, so both loops stop at the first infeasible size. An error from the group scoring
- * (out of memory) ends the search with that error: it is never read as "infeasible". */
+ * (out of memory) ends the search with that error: it is never read as "infeasible".
+ *
+ * Depth-first space (df_solve_exact_in with DF_SPACE_DEPTH_FIRST, issue 14): each group [i, j] is
+ * also scored with every tile option of df_tile_options (tile x overlap mode) at every micro-batch
+ * candidate; the DP is unchanged, its cells remember the whole group form. Only two facts of the
+ * model cut the search, both proven from its formulas (cost.c): (1) for one form, the footprint
+ * grows with m (m x activations plus weights, resident or streamed), so the micro-batch loop stops
+ * at the first misfit; (2) a whole-tensor group that does not fit does not fit extended either, so
+ * whole forms stop at the first misfit end. Tiled forms are never cut by group length (a longer group
+ * with a smaller tile can fit where a shorter one does not), and nothing else is pruned: the
+ * balanced-split argument holds for tiled steps too (max of convex steps), and check_exact.c
+ * compares with brute force over every m, tile option and mode. */
 #include "dnnfuser/solve.h"
 
 #include <stdlib.h>
@@ -23,6 +34,35 @@
 #define FRONT_CAP 4096
 
 static const char *const solver_names[DF_SOLVER_COUNT] = {"exact", "ga", "lbl", "transformer"};
+static const char *const space_names[DF_SPACE_COUNT] = {"batch", "depth_first"};
+
+const char *df_space_name(df_space s) { return (s >= 0 && s < DF_SPACE_COUNT) ? space_names[s] : "?"; }
+
+int df_space_parse(const char *s, df_space *out) {
+    for (int i = 0; i < DF_SPACE_COUNT; i++)
+        if (s && strcmp(s, space_names[i]) == 0) { *out = (df_space)i; return DF_OK; }
+    return DF_EINVAL;
+}
+
+int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out) {
+    if (last < 0 || last >= df_net_layers(net)) return 0;
+    const df_layer *l = &df_net_workload(net)->layers[last];
+    int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES], n = 0;
+    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES), nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
+    for (int32_t a = 0; a < nr; a++)
+        for (int32_t b = 0; b < nc; b++) {
+            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
+            if (full_h && full_w) continue; /* the whole tensor: the batch-only form */
+            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
+                /* one column of tiles: no left neighbour, cache_rows keeps nothing (tile.c region_counts) */
+                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
+                /* one row of tiles: no row above, cache_all keeps what cache_rows keeps */
+                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
+                out[n++] = (df_tile_option){rc[a], cc[b], o};
+            }
+        }
+    return n;
+}
 
 const char *df_solver_name(df_solver s) { return (s >= 0 && s < DF_SOLVER_COUNT) ? solver_names[s] : "?"; }
 
@@ -40,7 +80,7 @@ static void group_values(df_objective obj, const df_group_cost *g, double *prima
     }
 }
 
-typedef struct { double p, s; int32_t from, m; } cell;
+typedef struct { double p, s; int32_t from; df_group g; } cell;
 
 /* Sets out to n placeholder groups (filled back to front by the caller). */
 static int reserve_groups(df_mapping *out, int32_t n) {
@@ -50,67 +90,132 @@ static int reserve_groups(df_mapping *out, int32_t n) {
     return DF_OK;
 }
 
-static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_mapping *out, df_solve_stats *st,
-                        df_err *err) {
+/* One scored form of a group: its layers, micro-batch, tile and mode, and its cost. */
+typedef struct { df_group g; df_group_cost c; } form;
+
+typedef struct {
+    const df_net *net;
+    df_space space;
+    const int32_t *mb;
+    int32_t nm;
+    form *f;                  /* [nm x (1 + DF_MAX_TILE_OPTIONS)] */
+    df_solve_stats *st;
+} forms_ctx;
+
+static int forms_init(forms_ctx *c, const df_net *net, df_space space, int32_t *mb, df_solve_stats *st) {
+    c->net = net;
+    c->space = space;
+    c->mb = mb;
+    c->nm = df_micro_batches(df_net_batch(net), mb);
+    c->st = st;
+    c->f = malloc((size_t)c->nm * (space == DF_SPACE_DEPTH_FIRST ? 1 + DF_MAX_TILE_OPTIONS : 1) * sizeof *c->f);
+    return c->f ? DF_OK : DF_ENOMEM;
+}
+
+/* Every feasible form of group [i, j] into c->f (*n of them): the whole tensor at each micro-batch
+ * candidate while *whole_alive, then (depth-first space) each tile option at each candidate. Clears
+ * *whole_alive when no whole form fits (then none fits for a longer group either). Returns DF_OK or
+ * the scoring's error (never read as "infeasible"). */
+static int group_forms(forms_ctx *c, int32_t i, int32_t j, int *whole_alive, int32_t *n) {
+    *n = 0;
+    if (*whole_alive) {
+        int any = 0;
+        for (int32_t k = 0; k < c->nm; k++) {
+            form *x = &c->f[*n];
+            int rc = df_group_eval(c->net, i, j, c->mb[k], &x->c);
+            if (c->st) c->st->groups_evaluated++;
+            if (rc != DF_OK) return rc;
+            if (!x->c.feasible) break;
+            any = 1;
+            x->g = (df_group){.first = i, .last = j, .micro_batch = c->mb[k]};
+            (*n)++;
+        }
+        if (!any) *whole_alive = 0;
+    }
+    if (c->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
+    df_tile_option opt[DF_MAX_TILE_OPTIONS];
+    int32_t no = df_tile_options(c->net, j, opt);
+    for (int32_t o = 0; o < no; o++) {
+        df_group g = {.first = i, .last = j, .micro_batch = 1, .tile_rows = opt[o].rows, .tile_cols = opt[o].cols,
+                      .overlap = opt[o].overlap};
+        df_tiled *t;
+        int rc = df_tiled_prepare(c->net, &g, &t);
+        if (rc != DF_OK) { df_tiled_free(t); return rc; }
+        for (int32_t k = 0; k < c->nm; k++) {
+            form *x = &c->f[*n];
+            rc = df_tiled_cost(c->net, t, c->mb[k], &x->c);
+            if (c->st) c->st->groups_evaluated++;
+            if (rc != DF_OK) { df_tiled_free(t); return rc; }
+            if (!x->c.feasible) break;
+            x->g = g;
+            x->g.micro_batch = c->mb[k];
+            (*n)++;
+        }
+        df_tiled_free(t);
+    }
+    return DF_OK;
+}
+
+static int solve_scalar(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,
+                        df_solve_stats *st, df_err *err) {
     int32_t L = df_net_layers(net), N = df_net_batch(net);
     cell *dp = malloc((size_t)(L + 1) * sizeof *dp);
     int32_t *mb = malloc((size_t)N * sizeof *mb);
-    if (!dp || !mb) { free(dp); free(mb); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
-    int32_t nm = df_micro_batches(N, mb);
-    for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, 0};
+    forms_ctx fc = {0};
+    if (!dp || !mb || forms_init(&fc, net, space, mb, st)) {
+        free(dp); free(mb); free(fc.f);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, {0}};
     dp[0].from = 0;
-    for (int32_t i = 0; i < L; i++) {
+    int rc = DF_OK;
+    for (int32_t i = 0; i < L && rc == DF_OK; i++) {
         if (dp[i].from < 0) continue;
+        int whole_alive = 1;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
             if (df_solve_cancelled(st)) { /* checked per group: one row can be long (L^2 evaluations) */
-                free(dp);
-                free(mb);
-                return df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
+                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
+                break;
             }
-            int any = 0;
-            for (int32_t k = 0; k < nm; k++) {
-                df_group_cost g;
-                int grc = df_group_eval(net, i, j, mb[k], &g);
-                if (st) st->groups_evaluated++;
-                if (grc != DF_OK) { /* an error, not "infeasible": never stop the search silently */
-                    free(dp);
-                    free(mb);
-                    return df_err_set(err, grc, NULL, "%s scoring layers %d..%d at micro-batch %d",
-                                      grc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j, (int)mb[k]);
-                }
-                if (!g.feasible) break;
-                any = 1;
+            int32_t n;
+            int grc = group_forms(&fc, i, j, &whole_alive, &n);
+            if (grc != DF_OK) { /* an error, not "infeasible": never stop the search silently */
+                rc = df_err_set(err, grc, NULL, "%s scoring layers %d..%d",
+                                grc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j);
+                break;
+            }
+            for (int32_t k = 0; k < n; k++) {
                 double p, s;
-                group_values(obj, &g, &p, &s);
+                group_values(obj, &fc.f[k].c, &p, &s);
                 p += dp[i].p;
                 s += dp[i].s;
                 cell *c = &dp[j + 1];
-                if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, mb[k]};
+                if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, fc.f[k].g};
             }
-            if (!any) break;
+            if (!whole_alive && space != DF_SPACE_DEPTH_FIRST) break;
         }
     }
-    int rc = DF_OK;
-    if (dp[L].from < 0) {
+    if (rc == DF_OK && dp[L].from < 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
-    } else {
+    } else if (rc == DF_OK) {
         int32_t n = 0;
         for (int32_t j = L; j > 0; j = dp[j].from) n++;
         if (reserve_groups(out, n)) {
             rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         } else {
             int32_t g = n;
-            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = (df_group){.first = dp[j].from, .last = j - 1, .micro_batch = dp[j].m};
+            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = dp[j].g;
         }
     }
     free(dp);
     free(mb);
+    free(fc.f);
     return rc;
 }
 
 /* ---- EDP: Pareto fronts of (latency, energy) per prefix ---------------------------------------- */
 
-typedef struct { double lat, en; int32_t from, idx, m; } pt;
+typedef struct { double lat, en; int32_t from, idx; df_group g; } pt;
 typedef struct { pt *v; int32_t n, cap; } ptvec;
 
 static int ptvec_push(ptvec *a, pt p) {
@@ -148,38 +253,35 @@ static int pareto(ptvec *a) {
     return 1;
 }
 
-static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solve_stats *st, df_err *err) {
+static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mapping *out, df_solve_stats *st,
+                     df_err *err) {
     int32_t L = df_net_layers(net), N = df_net_batch(net);
     ptvec *fr = calloc((size_t)L + 1, sizeof *fr);
     int32_t *mb = malloc((size_t)N * sizeof *mb);
+    forms_ctx fc = {0};
     int rc = DF_OK;
-    if (!fr || !mb) { rc = DF_ENOMEM; goto done; }
-    int32_t nm = df_micro_batches(N, mb);
-    if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, 0}))) goto done;
+    if (!fr || !mb || forms_init(&fc, net, space, mb, st)) { rc = DF_ENOMEM; goto done; }
+    if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, {0}}))) goto done;
     for (int32_t i = 0; i < L; i++) {
         if (i > 0 && pareto(&fr[i]) && st) st->exact = 0;
         if (st && fr[i].n > st->pareto_max) st->pareto_max = fr[i].n;
         if (fr[i].n == 0) continue;
+        int whole_alive = 1;
         for (int32_t j = i; j < L && j - i < maxlen; j++) {
             if (df_solve_cancelled(st)) {
                 rc = DF_ECANCELED;
                 goto done;
             }
-            int any = 0;
-            for (int32_t k = 0; k < nm; k++) {
-                df_group_cost g;
-                if ((rc = df_group_eval(net, i, j, mb[k], &g)) != DF_OK) goto done; /* an error, not "infeasible" */
-                if (st) st->groups_evaluated++;
-                if (!g.feasible) break;
-                any = 1;
+            int32_t n;
+            if ((rc = group_forms(&fc, i, j, &whole_alive, &n)) != DF_OK) goto done; /* an error, not "infeasible" */
+            for (int32_t k = 0; k < n; k++)
                 for (int32_t q = 0; q < fr[i].n; q++)
-                    if ((rc = ptvec_push(&fr[j + 1], (pt){fr[i].v[q].lat + g.latency_cycles,
-                                                          fr[i].v[q].en + g.energy_pj, i, q, mb[k]})))
+                    if ((rc = ptvec_push(&fr[j + 1], (pt){fr[i].v[q].lat + fc.f[k].c.latency_cycles,
+                                                          fr[i].v[q].en + fc.f[k].c.energy_pj, i, q, fc.f[k].g})))
                         goto done;
-            }
             /* keep candidate lists bounded while they accumulate */
             if (fr[j + 1].n > 8 * FRONT_CAP && pareto(&fr[j + 1]) && st) st->exact = 0;
-            if (!any) break;
+            if (!whole_alive && space != DF_SPACE_DEPTH_FIRST) break;
         }
     }
     if (pareto(&fr[L]) && st) st->exact = 0;
@@ -196,7 +298,7 @@ static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solv
     if ((rc = reserve_groups(out, n))) goto done;
     for (int32_t j = L, q = best, g = n; j > 0;) {
         const pt *p = &fr[j].v[q];
-        out->groups[--g] = (df_group){.first = p->from, .last = j - 1, .micro_batch = p->m};
+        out->groups[--g] = p->g;
         q = p->idx;
         j = p->from;
     }
@@ -205,29 +307,42 @@ done:
         for (int32_t j = 0; j <= L; j++) free(fr[j].v);
     free(fr);
     free(mb);
+    free(fc.f);
     if (rc == DF_ENOMEM) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     if (rc == DF_ECANCELED) return df_err_set(err, DF_ECANCELED, NULL, "cancelled");
     if (rc == DF_EINVAL) return df_err_set(err, DF_EINVAL, NULL, "internal error: a group outside the net");
     return rc;
 }
 
-static int solve(const df_net *net, df_objective obj, int32_t maxlen, df_mapping *out, df_solve_stats *st, df_err *err) {
+static int solve(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,
+                 df_solve_stats *st, df_err *err) {
     df_err_clear(err);
     df_solve_stats_reset(st);
     if (st) st->exact = 1;
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
-    int rc = df_net_check_budget(net, err);
+    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set(err, DF_EINVAL, "/space", "unknown map-space");
+    /* Batch-only: a layer that does not fit alone at micro-batch 1 makes every mapping infeasible, and
+     * the answer names it. Depth-first: a layer may fit in tiles, so the search decides; when it finds
+     * nothing the same message names the layer that does not fit whole. */
+    int rc = space == DF_SPACE_BATCH ? df_net_check_budget(net, err) : DF_OK;
     if (rc) return rc;
-    if (obj == DF_OBJ_EDP) return solve_edp(net, maxlen, out, st, err);
-    return solve_scalar(net, obj, maxlen, out, st, err);
+    rc = obj == DF_OBJ_EDP ? solve_edp(net, space, maxlen, out, st, err) : solve_scalar(net, obj, space, maxlen, out, st, err);
+    if (rc == DF_EINFEASIBLE && space != DF_SPACE_BATCH && df_net_check_budget(net, err) == DF_OK)
+        df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
+    return rc;
 }
 
 int df_solve_exact(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *st, df_err *err) {
-    return solve(net, obj, df_net_layers(net), out, st, err);
+    return solve(net, obj, DF_SPACE_BATCH, df_net_layers(net), out, st, err);
+}
+
+int df_solve_exact_in(const df_net *net, df_objective obj, df_space space, df_mapping *out, df_solve_stats *st,
+                      df_err *err) {
+    return solve(net, obj, space, df_net_layers(net), out, st, err);
 }
 
 int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *st, df_err *err) {
-    int rc = solve(net, obj, 1, out, st, err);
+    int rc = solve(net, obj, DF_SPACE_BATCH, 1, out, st, err);
     if (st) st->exact = 0;
     return rc;
 }

@@ -84,6 +84,20 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
                        df_overlap mode, df_tile_plan *plan, df_err *err);
 void df_tile_plan_free(df_tile_plan *plan);
 
+/* Every group ending at layer `last` at once (the exact solver's inner loop): a layer's regions do not
+ * depend on where the group starts, only the tensors read from outside do. df_tile_suffix_plan runs
+ * the backward pass once; df_tile_suffix_layer(s, l) is then layer l's df_tile_layer in every group
+ * [first, last] with first <= l, and df_tile_suffix_inputs(s, first, &in) lists the outside inputs of
+ * group [first, last] (valid until the next call; -1 when out of memory), exactly as
+ * df_tile_plan_group would (which is built on these). */
+typedef struct df_tile_suffix df_tile_suffix;
+int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                        df_tile_suffix **out, df_err *err);
+const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer);
+void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x);
+int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs);
+void df_tile_suffix_free(df_tile_suffix *s);
+
 /* Tile sizes offered for an output extent n (rows P or columns Q): n itself, its divisors and the
  * powers of two below it, at most max_out of them, largest first, keeping the spread (n, n/2-ish,
  * ..., 1) when there are more. Returns the count written to out. */

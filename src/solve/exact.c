@@ -93,123 +93,144 @@ static int reserve_groups(df_mapping *out, int32_t n) {
 /* One scored form of a group: its layers, micro-batch, tile and mode, and its cost. */
 typedef struct { df_group g; df_group_cost c; } form;
 
+/* The DP visits, for each group end j in order, every feasible form of every group [i, j] whose
+ * prefix i is reachable: whole forms (i ascending, micro-batches ascending), then in the depth-first
+ * space each tile option (in df_tile_options order), i ascending, micro-batches ascending. A prefix
+ * is final when visited (pull order), so the scalar DP and the Pareto fronts read settled values. */
+typedef int (*form_fn)(void *dp, int32_t i, int32_t j, const form *f);
+typedef int (*reach_fn)(void *dp, int32_t i);
+
 typedef struct {
     const df_net *net;
     df_space space;
-    const int32_t *mb;
-    int32_t nm;
-    form *f;                  /* [nm x (1 + DF_MAX_TILE_OPTIONS)] */
+    int32_t maxlen, nm;
+    int32_t *mb;              /* [N] candidates ascending */
+    uint8_t *whole_dead;      /* [L]: no whole form [i, j'] fits for j' >= the last j tried */
     df_solve_stats *st;
-} forms_ctx;
+    df_err *err;
+} walk;
 
-static int forms_init(forms_ctx *c, const df_net *net, df_space space, int32_t *mb, df_solve_stats *st) {
-    c->net = net;
-    c->space = space;
-    c->mb = mb;
-    c->nm = df_micro_batches(df_net_batch(net), mb);
-    c->st = st;
-    c->f = malloc((size_t)c->nm * (space == DF_SPACE_DEPTH_FIRST ? 1 + DF_MAX_TILE_OPTIONS : 1) * sizeof *c->f);
-    return c->f ? DF_OK : DF_ENOMEM;
+static int walk_init(walk *w, const df_net *net, df_space space, int32_t maxlen, df_solve_stats *st, df_err *err) {
+    memset(w, 0, sizeof *w);
+    w->net = net;
+    w->space = space;
+    w->maxlen = maxlen;
+    w->st = st;
+    w->err = err;
+    w->mb = malloc((size_t)df_net_batch(net) * sizeof *w->mb);
+    w->whole_dead = calloc((size_t)df_net_layers(net), 1);
+    if (!w->mb || !w->whole_dead) return DF_ENOMEM;
+    w->nm = df_micro_batches(df_net_batch(net), w->mb);
+    return DF_OK;
 }
 
-/* Every feasible form of group [i, j] into c->f (*n of them): the whole tensor at each micro-batch
- * candidate while *whole_alive, then (depth-first space) each tile option at each candidate. Clears
- * *whole_alive when no whole form fits (then none fits for a longer group either). Returns DF_OK or
- * the scoring's error (never read as "infeasible"). */
-static int group_forms(forms_ctx *c, int32_t i, int32_t j, int *whole_alive, int32_t *n) {
-    *n = 0;
-    if (*whole_alive) {
+static void walk_free(walk *w) {
+    free(w->mb);
+    free(w->whole_dead);
+}
+
+static int scoring_error(walk *w, int rc, int32_t i, int32_t j) {
+    return df_err_set(w->err, rc, NULL, "%s scoring layers %d..%d", rc == DF_ENOMEM ? "out of memory" : "internal error",
+                      (int)i, (int)j);
+}
+
+/* The forms of every group ending at j. Returns DF_OK, DF_ECANCELED or a scoring error (set in err). */
+static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take) {
+    const df_net *net = w->net;
+    int32_t lo = j - w->maxlen + 1 > 0 ? j - w->maxlen + 1 : 0;
+    if (df_solve_cancelled(w->st))
+        return df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+    form f;
+    for (int32_t i = lo; i <= j; i++) {
+        if (w->whole_dead[i] || !reach(dp, i)) continue;
         int any = 0;
-        for (int32_t k = 0; k < c->nm; k++) {
-            form *x = &c->f[*n];
-            int rc = df_group_eval(c->net, i, j, c->mb[k], &x->c);
-            if (c->st) c->st->groups_evaluated++;
-            if (rc != DF_OK) return rc;
-            if (!x->c.feasible) break;
+        for (int32_t k = 0; k < w->nm; k++) {
+            int rc = df_group_eval(net, i, j, w->mb[k], &f.c);
+            if (w->st) w->st->groups_evaluated++;
+            if (rc != DF_OK) return scoring_error(w, rc, i, j); /* an error, not "infeasible" */
+            if (!f.c.feasible) break;
             any = 1;
-            x->g = (df_group){.first = i, .last = j, .micro_batch = c->mb[k]};
-            (*n)++;
+            f.g = (df_group){.first = i, .last = j, .micro_batch = w->mb[k]};
+            if ((rc = take(dp, i, j, &f))) return rc;
         }
-        if (!any) *whole_alive = 0;
+        if (!any) w->whole_dead[i] = 1; /* footprints grow with the group's end (cost.c) */
     }
-    if (c->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
+    if (w->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
-    int32_t no = df_tile_options(c->net, j, opt);
+    int32_t no = df_tile_options(net, j, opt);
     for (int32_t o = 0; o < no; o++) {
-        df_group g = {.first = i, .last = j, .micro_batch = 1, .tile_rows = opt[o].rows, .tile_cols = opt[o].cols,
-                      .overlap = opt[o].overlap};
-        df_tiled *t;
-        int rc = df_tiled_prepare(c->net, &g, &t);
-        if (rc != DF_OK) { df_tiled_free(t); return rc; }
-        for (int32_t k = 0; k < c->nm; k++) {
-            form *x = &c->f[*n];
-            rc = df_tiled_cost(c->net, t, c->mb[k], &x->c);
-            if (c->st) c->st->groups_evaluated++;
-            if (rc != DF_OK) { df_tiled_free(t); return rc; }
-            if (!x->c.feasible) break;
-            x->g = g;
-            x->g.micro_batch = c->mb[k];
-            (*n)++;
+        if (df_solve_cancelled(w->st))
+            return df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+        df_tiled_row *r;
+        int rc = df_tiled_row_prepare(net, j, opt[o].rows, opt[o].cols, opt[o].overlap, w->mb, w->nm, &r);
+        if (rc != DF_OK) { df_tiled_row_free(r); return scoring_error(w, rc, 0, j); }
+        for (int32_t i = lo; i <= j && rc == DF_OK; i++) {
+            if (!reach(dp, i)) continue;
+            if ((rc = df_tiled_row_group(net, r, i)) != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+            for (int32_t k = 0; k < w->nm; k++) {
+                rc = df_tiled_row_cost(net, r, k, &f.c);
+                if (w->st) w->st->groups_evaluated++;
+                if (rc != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+                if (!f.c.feasible) break; /* footprints grow with m */
+                f.g = (df_group){.first = i, .last = j, .micro_batch = w->mb[k], .tile_rows = opt[o].rows,
+                                 .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                if ((rc = take(dp, i, j, &f))) break;
+            }
         }
-        df_tiled_free(t);
+        df_tiled_row_free(r);
+        if (rc) return rc;
     }
+    return DF_OK;
+}
+
+/* ---- scalar objectives ------------------------------------------------------------------------- */
+
+typedef struct {
+    cell *c;
+    df_objective obj;
+} scalar_dp;
+
+static int scalar_reach(void *dp, int32_t i) { return ((scalar_dp *)dp)->c[i].from >= 0; }
+
+static int scalar_take(void *dp, int32_t i, int32_t j, const form *f) {
+    scalar_dp *d = dp;
+    double p, s;
+    group_values(d->obj, &f->c, &p, &s);
+    p += d->c[i].p;
+    s += d->c[i].s;
+    cell *c = &d->c[j + 1];
+    if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, f->g};
     return DF_OK;
 }
 
 static int solve_scalar(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,
                         df_solve_stats *st, df_err *err) {
-    int32_t L = df_net_layers(net), N = df_net_batch(net);
-    cell *dp = malloc((size_t)(L + 1) * sizeof *dp);
-    int32_t *mb = malloc((size_t)N * sizeof *mb);
-    forms_ctx fc = {0};
-    if (!dp || !mb || forms_init(&fc, net, space, mb, st)) {
-        free(dp); free(mb); free(fc.f);
+    int32_t L = df_net_layers(net);
+    scalar_dp d = {.c = malloc((size_t)(L + 1) * sizeof *d.c), .obj = obj};
+    walk w = {0};
+    if (!d.c || walk_init(&w, net, space, maxlen, st, err)) {
+        free(d.c);
+        walk_free(&w);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
-    for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, {0}};
-    dp[0].from = 0;
+    for (int32_t j = 0; j <= L; j++) d.c[j] = (cell){0, 0, -1, {0}};
+    d.c[0].from = 0;
     int rc = DF_OK;
-    for (int32_t i = 0; i < L && rc == DF_OK; i++) {
-        if (dp[i].from < 0) continue;
-        int whole_alive = 1;
-        for (int32_t j = i; j < L && j - i < maxlen; j++) {
-            if (df_solve_cancelled(st)) { /* checked per group: one row can be long (L^2 evaluations) */
-                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
-                break;
-            }
-            int32_t n;
-            int grc = group_forms(&fc, i, j, &whole_alive, &n);
-            if (grc != DF_OK) { /* an error, not "infeasible": never stop the search silently */
-                rc = df_err_set(err, grc, NULL, "%s scoring layers %d..%d",
-                                grc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j);
-                break;
-            }
-            for (int32_t k = 0; k < n; k++) {
-                double p, s;
-                group_values(obj, &fc.f[k].c, &p, &s);
-                p += dp[i].p;
-                s += dp[i].s;
-                cell *c = &dp[j + 1];
-                if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, fc.f[k].g};
-            }
-            if (!whole_alive && space != DF_SPACE_DEPTH_FIRST) break;
-        }
-    }
-    if (rc == DF_OK && dp[L].from < 0) {
+    for (int32_t j = 0; j < L && rc == DF_OK; j++) rc = walk_end(&w, j, &d, scalar_reach, scalar_take);
+    if (rc == DF_OK && d.c[L].from < 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
     } else if (rc == DF_OK) {
         int32_t n = 0;
-        for (int32_t j = L; j > 0; j = dp[j].from) n++;
+        for (int32_t j = L; j > 0; j = d.c[j].from) n++;
         if (reserve_groups(out, n)) {
             rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         } else {
             int32_t g = n;
-            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = dp[j].g;
+            for (int32_t j = L; j > 0; j = d.c[j].from) out->groups[--g] = d.c[j].g;
         }
     }
-    free(dp);
-    free(mb);
-    free(fc.f);
+    free(d.c);
+    walk_free(&w);
     return rc;
 }
 
@@ -253,65 +274,63 @@ static int pareto(ptvec *a) {
     return 1;
 }
 
+typedef struct {
+    ptvec *fr;
+    df_solve_stats *st;
+} edp_dp;
+
+static int edp_reach(void *dp, int32_t i) { return ((edp_dp *)dp)->fr[i].n > 0; }
+
+static int edp_take(void *dp, int32_t i, int32_t j, const form *f) {
+    edp_dp *d = dp;
+    const ptvec *a = &d->fr[i];
+    for (int32_t q = 0; q < a->n; q++)
+        if (ptvec_push(&d->fr[j + 1], (pt){a->v[q].lat + f->c.latency_cycles, a->v[q].en + f->c.energy_pj, i, q, f->g}))
+            return DF_ENOMEM;
+    /* keep candidate lists bounded while they accumulate */
+    if (d->fr[j + 1].n > 8 * FRONT_CAP && pareto(&d->fr[j + 1]) && d->st) d->st->exact = 0;
+    return DF_OK;
+}
+
 static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mapping *out, df_solve_stats *st,
                      df_err *err) {
-    int32_t L = df_net_layers(net), N = df_net_batch(net);
-    ptvec *fr = calloc((size_t)L + 1, sizeof *fr);
-    int32_t *mb = malloc((size_t)N * sizeof *mb);
-    forms_ctx fc = {0};
+    int32_t L = df_net_layers(net);
+    edp_dp d = {.fr = calloc((size_t)L + 1, sizeof *d.fr), .st = st};
+    walk w = {0};
     int rc = DF_OK;
-    if (!fr || !mb || forms_init(&fc, net, space, mb, st)) { rc = DF_ENOMEM; goto done; }
-    if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, {0}}))) goto done;
-    for (int32_t i = 0; i < L; i++) {
-        if (i > 0 && pareto(&fr[i]) && st) st->exact = 0;
-        if (st && fr[i].n > st->pareto_max) st->pareto_max = fr[i].n;
-        if (fr[i].n == 0) continue;
-        int whole_alive = 1;
-        for (int32_t j = i; j < L && j - i < maxlen; j++) {
-            if (df_solve_cancelled(st)) {
-                rc = DF_ECANCELED;
-                goto done;
-            }
-            int32_t n;
-            if ((rc = group_forms(&fc, i, j, &whole_alive, &n)) != DF_OK) goto done; /* an error, not "infeasible" */
-            for (int32_t k = 0; k < n; k++)
-                for (int32_t q = 0; q < fr[i].n; q++)
-                    if ((rc = ptvec_push(&fr[j + 1], (pt){fr[i].v[q].lat + fc.f[k].c.latency_cycles,
-                                                          fr[i].v[q].en + fc.f[k].c.energy_pj, i, q, fc.f[k].g})))
-                        goto done;
-            /* keep candidate lists bounded while they accumulate */
-            if (fr[j + 1].n > 8 * FRONT_CAP && pareto(&fr[j + 1]) && st) st->exact = 0;
-            if (!whole_alive && space != DF_SPACE_DEPTH_FIRST) break;
-        }
+    if (!d.fr || walk_init(&w, net, space, maxlen, st, err)) { rc = DF_ENOMEM; goto done; }
+    if ((rc = ptvec_push(&d.fr[0], (pt){0, 0, -1, -1, {0}}))) goto done;
+    for (int32_t j = 0; j < L; j++) {
+        /* front j is complete (every group ending before j was visited): thin it once, before use */
+        if (j > 0 && pareto(&d.fr[j]) && st) st->exact = 0;
+        if (st && d.fr[j].n > st->pareto_max) st->pareto_max = d.fr[j].n;
+        if ((rc = walk_end(&w, j, &d, edp_reach, edp_take)) != DF_OK) goto done;
     }
-    if (pareto(&fr[L]) && st) st->exact = 0;
-    if (fr[L].n == 0) {
+    if (pareto(&d.fr[L]) && st) st->exact = 0;
+    if (d.fr[L].n == 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
         goto done;
     }
     int32_t best = 0;
-    for (int32_t q = 1; q < fr[L].n; q++)
-        if (fr[L].v[q].lat * fr[L].v[q].en < fr[L].v[best].lat * fr[L].v[best].en) best = q;
+    for (int32_t q = 1; q < d.fr[L].n; q++)
+        if (d.fr[L].v[q].lat * d.fr[L].v[q].en < d.fr[L].v[best].lat * d.fr[L].v[best].en) best = q;
     /* walk back through the parents: count, then fill back to front */
     int32_t n = 0;
-    for (int32_t j = L, q = best; j > 0;) { const pt *p = &fr[j].v[q]; n++; q = p->idx; j = p->from; }
+    for (int32_t j = L, q = best; j > 0;) { const pt *p = &d.fr[j].v[q]; n++; q = p->idx; j = p->from; }
     if ((rc = reserve_groups(out, n))) goto done;
     for (int32_t j = L, q = best, g = n; j > 0;) {
-        const pt *p = &fr[j].v[q];
+        const pt *p = &d.fr[j].v[q];
         out->groups[--g] = p->g;
         q = p->idx;
         j = p->from;
     }
 done:
-    if (fr)
-        for (int32_t j = 0; j <= L; j++) free(fr[j].v);
-    free(fr);
-    free(mb);
-    free(fc.f);
+    if (d.fr)
+        for (int32_t j = 0; j <= L; j++) free(d.fr[j].v);
+    free(d.fr);
+    walk_free(&w);
     if (rc == DF_ENOMEM) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
-    if (rc == DF_ECANCELED) return df_err_set(err, DF_ECANCELED, NULL, "cancelled");
-    if (rc == DF_EINVAL) return df_err_set(err, DF_EINVAL, NULL, "internal error: a group outside the net");
-    return rc;
+    return rc; /* DF_ECANCELED and scoring errors carry their message from walk_end */
 }
 
 static int solve(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,

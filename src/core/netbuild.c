@@ -67,13 +67,6 @@ int32_t df_nb_deconv(df_netbuild *b, const char *name, int32_t in, int32_t K, in
     return push(b, &l, name);
 }
 
-int32_t df_nb_resize(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t P, int32_t Q) {
-    df_layer l = base(DF_LAYER_RESIZE, in);
-    take_input(b, &l, in);
-    l.K = l.C; l.op = op; l.out_y = P; l.out_x = Q;
-    return push(b, &l, name);
-}
-
 int32_t df_nb_pool(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad) {
     df_layer l = base(DF_LAYER_POOL, in);
     take_input(b, &l, in);

@@ -67,6 +67,7 @@ typedef struct {
     int status;        /* 0 solved, 1 infeasible, 2 capped */
     df_metrics mt;
     double solve_s;    /* median over reps */
+    int64_t need;      /* infeasible: the smallest budget the solver names (df_err.need_bytes), or 0 */
     df_mapping map;
 } result;
 
@@ -76,6 +77,7 @@ static void solve(const df_net *n, df_objective obj, int space, int reps, double
     if (reps > 64) reps = 64;
     df_mapping_init(&r->map, 64);
     r->status = 0;
+    r->need = 0;
     for (int k = 0; k < reps; k++) {
         df_solve_stats st = {0};
         st.cancel = &g_cancel;
@@ -87,7 +89,7 @@ static void solve(const df_net *n, df_objective obj, int space, int reps, double
                            : df_solve_exact_in(n, obj, (df_space)space, &r->map, &st, &e);
         t[k] = now_s() - t0;
         alarm(0);
-        if (rc == DF_EINFEASIBLE) { r->status = 1; r->solve_s = t[k]; return; }
+        if (rc == DF_EINFEASIBLE) { r->status = 1; r->solve_s = t[k]; r->need = e.need_bytes; return; }
         if (rc == DF_ECANCELED) { r->status = 2; r->solve_s = t[k]; return; }
         if (rc) die("solve", &e);
     }
@@ -190,7 +192,7 @@ int main(int argc, char **argv) {
     const char *hw = "edge";
     int32_t batch = 1;
     int reps = 5;
-    double cap = 120;
+    double cap = 60;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) { fprintf(stderr, "bench_dfgain: %s needs a value\n", a); return 2; }
@@ -213,7 +215,7 @@ int main(int argc, char **argv) {
     int nn = split(nets_s, nets, 16), nb = split(budgets_s, budgets, 16), no = split(objs_s, objs, 4);
     printf("network,hardware,budget_bytes,batch,objective,batch_status,batch_energy_pj,batch_dram_bytes,"
            "batch_latency_cycles,batch_solve_ms,df_status,df_energy_pj,df_dram_bytes,df_latency_cycles,df_solve_ms,"
-           "energy_df_over_batch,dram_df_over_batch,df_groups,df_mapping\n");
+           "energy_df_over_batch,dram_df_over_batch,df_groups,df_mapping,batch_need_bytes,df_need_bytes\n");
     for (int a = 0; a < nn; a++)
         for (int b = 0; b < nb; b++) {
             int64_t buffer;
@@ -232,12 +234,12 @@ int main(int argc, char **argv) {
                     snprintf(er, sizeof er, "%.4f", rd.mt.energy_pj / rb.mt.energy_pj);
                     snprintf(dr, sizeof dr, "%.4f", rd.mt.dram_bytes / rb.mt.dram_bytes);
                 }
-                printf("%s,%s,%lld,%d,%s,%s,%.6g,%.6g,%.6g,%.4g,%s,%.6g,%.6g,%.6g,%.4g,%s,%s,%d,\"%s\"\n", nets[a], hw,
+                printf("%s,%s,%lld,%d,%s,%s,%.6g,%.6g,%.6g,%.4g,%s,%.6g,%.6g,%.6g,%.4g,%s,%s,%d,\"%s\",%lld,%lld\n", nets[a], hw,
                        (long long)buffer, batch, objs[o], status_name(rb.status), rb.status ? 0 : rb.mt.energy_pj,
                        rb.status ? 0 : rb.mt.dram_bytes, rb.status ? 0 : rb.mt.latency_cycles, rb.solve_s * 1e3,
                        status_name(rd.status), rd.status ? 0 : rd.mt.energy_pj, rd.status ? 0 : rd.mt.dram_bytes,
                        rd.status ? 0 : rd.mt.latency_cycles, rd.solve_s * 1e3, er, dr,
-                       rd.status ? 0 : rd.map.n_groups, desc);
+                       rd.status ? 0 : rd.map.n_groups, desc, (long long)rb.need, (long long)rd.need);
                 fflush(stdout);
                 df_mapping_free(&rb.map);
                 df_mapping_free(&rd.map);

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "dnnfuser/base64.h"
+#include "dnnfuser/cost.h"
+#include "dnnfuser/hw.h"
 #include "dnnfuser/onnx.h"
 #include "dnnfuser/zoo.h"
 
@@ -801,6 +803,9 @@ START_TEST(test_models_of_today) {
         {"inception_v3.onnx", 120, 5713216096LL, 94, 11, 0, 0, 0, 0},
         {"convnext_tiny.onnx", 163, 4455531264LL, 4, 0, 44, 23, 18, 36},      /* decomposed LN, Erf GELU */
         {"convnext_tiny_op17.onnx", 163, 4455531264LL, 4, 0, 44, 23, 18, 36}, /* LayerNormalization */
+        /* segmentation (torchvision.models.segmentation, 21 classes, aux_loss off) */
+        {"lraspp_mobilenet_v3_large.onnx", 88, 379281312LL, 51, 0, 0, 0, 0, 0},
+        {"deeplabv3_mobilenet_v3_large_op17.onnx", 92, 1882169120LL, 55, 1, 0, 0, 0, 0},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         char path[128];
@@ -858,6 +863,37 @@ START_TEST(test_models_of_today) {
     ck_assert_int_eq(n_op(&w, DF_OP_GELU), 18);
     df_workload_free(&w);
     df_workload_free(&w17);
+    /* segmentation heads: bilinear Resize of the 21 class maps back to the 224 x 224 input (from 28 x 28,
+     * LR-ASPP; from 14 x 14, DeepLabV3 with its dilated output stride 16), LR-ASPP's upsampling of the
+     * high-level branch to the 28 x 28 low-level one; DeepLabV3's ASPP pooling branch (global pool, 1x1
+     * conv, Resize to 14 x 14) concatenated with four convolutions */
+    static const char *const seg[] = {"lraspp_mobilenet_v3_large.onnx", "deeplabv3_mobilenet_v3_large_op17.onnx"};
+    static const int32_t inner[] = {28, 14};
+    for (int k = 0; k < 2; k++) {
+        char path[128];
+        snprintf(path, sizeof path, FIXTURES "%s", seg[k]);
+        import_file(path, &w);
+        const df_layer *out = &w.layers[w.n_layers - 1];
+        ck_assert_int_eq(out->type, DF_LAYER_RESIZE);
+        ck_assert_int_eq(df_layer_op_of(out), DF_OP_LINEAR);
+        ck_assert(out->K == 21 && out->P == 224 && out->Q == 224 && out->Y == (k ? 14 : 28)); /* stride 8 or 16 */
+        ck_assert_int_eq(n_type(&w, DF_LAYER_RESIZE), 2);
+        int found = 0;
+        for (int32_t i = 0; i + 1 < w.n_layers; i++)
+            if (w.layers[i].type == DF_LAYER_RESIZE) found = w.layers[i].P == inner[k] && w.layers[i].Q == inner[k];
+        ck_assert_msg(found, "%s: the inner resize is not %dx%d", seg[k], inner[k], inner[k]);
+        if (k == 1) {
+            for (int32_t i = 0; i < w.n_layers; i++)
+                if (w.layers[i].type == DF_LAYER_CONCAT) ck_assert_int_eq(w.layers[i].n_inputs, 5);
+        }
+        df_hw h;
+        df_net *n = NULL;
+        df_err e;
+        ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+        ck_assert_msg(df_net_init(&n, &w, &h, 1, &e) == DF_OK, "%s: %s", seg[k], e.msg);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
 }
 END_TEST
 

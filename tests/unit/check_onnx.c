@@ -806,6 +806,8 @@ START_TEST(test_models_of_today) {
         /* segmentation (torchvision.models.segmentation, 21 classes, aux_loss off) */
         {"lraspp_mobilenet_v3_large.onnx", 88, 379281312LL, 51, 0, 0, 0, 0, 0},
         {"deeplabv3_mobilenet_v3_large_op17.onnx", 92, 1882169120LL, 55, 1, 0, 0, 0, 0},
+        /* torchvision's nn.MultiheadAttention export (opset 17): packed in-projection, three Slices */
+        {"vit_b_16_op17.onnx", 234, 17563828224LL, 1, 0, 87, 25, 12, 72},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         char path[128];
@@ -863,6 +865,25 @@ START_TEST(test_models_of_today) {
     ck_assert_int_eq(n_op(&w, DF_OP_GELU), 18);
     df_workload_free(&w);
     df_workload_free(&w17);
+    /* ViT-B/16: the zoo's vit_b_16 MACs exactly; per block Q.K^T and attention.V are products of two
+     * activations (no weights), 12 heads of 197 keys; GELU is one layer */
+    df_workload z;
+    df_err ez;
+    import_file(FIXTURES "vit_b_16_op17.onnx", &w);
+    ck_assert_int_eq(df_zoo_build("vit_b_16", NULL, &z, &ez), DF_OK);
+    ck_assert_int_eq(df_workload_macs(&w), df_workload_macs(&z));
+    int two = 0;
+    for (int32_t i = 0; i < w.n_layers; i++) {
+        const df_layer *l = &w.layers[i];
+        if (l->type != DF_LAYER_MATMUL || l->n_inputs != 2) continue;
+        two++;
+        ck_assert_int_eq(df_layer_weight_elems(l), 0);
+        ck_assert_int_eq(df_layer_macs(l), 197LL * 197 * 768);
+    }
+    ck_assert_int_eq(two, 24);
+    ck_assert_int_eq(n_op(&w, DF_OP_GELU), 12);
+    df_workload_free(&z);
+    df_workload_free(&w);
     /* segmentation heads: bilinear Resize of the 21 class maps back to the 224 x 224 input (from 28 x 28,
      * LR-ASPP; from 14 x 14, DeepLabV3 with its dilated output stride 16), LR-ASPP's upsampling of the
      * high-level branch to the 28 x 28 low-level one; DeepLabV3's ASPP pooling branch (global pool, 1x1

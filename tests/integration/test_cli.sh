@@ -129,9 +129,9 @@ expect_err 2 'candidates' "--candidates 0 is refused" map -w resnet18 --solver t
 # --- zoo --------------------------------------------------------------------------------------
 expect_ok "zoo" zoo
 n=$(tail -n +2 "$TMP/out" | grep -c .)
-if [ "$n" -eq 12 ]; then ok "zoo lists 12 networks"; else not_ok "zoo lists $n networks"; fi
+if [ "$n" -eq 18 ]; then ok "zoo lists 18 networks"; else not_ok "zoo lists $n networks"; fi
 run zoo --json
-if [ "$rc" -eq 0 ] && [ "$(grep -c '"name"' "$TMP/out")" -eq 12 ] && grep -q '"macs"' "$TMP/out" && grep -q '"layers"' "$TMP/out"; then
+if [ "$rc" -eq 0 ] && [ "$(grep -c '"name"' "$TMP/out")" -eq 18 ] && grep -q '"macs"' "$TMP/out" && grep -q '"layers"' "$TMP/out"; then
     ok "zoo --json"; else not_ok "zoo --json"; fi
 expect_ok "zoo resnet18 --json" zoo resnet18 --json
 cp "$TMP/out" "$TMP/resnet18.json"

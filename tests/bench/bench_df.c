@@ -91,13 +91,17 @@ static void gain_point(const char *wname, int64_t budget) {
 }
 
 int main(int argc, char **argv) {
-    /* optional: the networks of the gain table (default resnet18, mobilenetv2 and the 512x512 ones
-     * when the zoo has them) */
-    printf("exact solve time, edge, medians of %d alternating runs (ms)\n", REPS);
-    printf("%-22s %6s %8s %5s %-8s %10s %12s %6s  %s\n", "network", "layers", "KiB", "batch", "obj", "batch-only",
-           "depth-first", "tiled", "depth-first / batch-only");
-    time_point("resnet50", 512 * 1024, 8, DF_OBJ_LATENCY);
-    for (int32_t z = 0; z < df_zoo_count(); z++) time_point(df_zoo_name(z), 512 * 1024, 8, DF_OBJ_LATENCY);
+    /* optional: --gains (the gain table only), then the networks of the gain table (default
+     * resnet18, mobilenetv2 and the 512x512 ones when the zoo has them) */
+    int gains_only = argc > 1 && strcmp(argv[1], "--gains") == 0;
+    if (gains_only) argc--, argv++;
+    if (!gains_only) printf("exact solve time, edge, medians of %d alternating runs (ms)\n", REPS);
+    if (!gains_only) {
+        printf("%-22s %6s %8s %5s %-8s %10s %12s %6s  %s\n", "network", "layers", "KiB", "batch", "obj", "batch-only",
+               "depth-first", "tiled", "depth-first / batch-only");
+        time_point("resnet50", 512 * 1024, 8, DF_OBJ_LATENCY);
+        for (int32_t z = 0; z < df_zoo_count(); z++) time_point(df_zoo_name(z), 512 * 1024, 8, DF_OBJ_LATENCY);
+    }
 
     printf("\nbatch 1, edge: best depth-first vs best batch-only (exact on both; energy uJ, DRAM MB)\n");
     printf("%-18s %6s  %12s %12s %7s  %10s %10s %7s %3s %3s %8s\n", "network", "KiB", "E batch", "E depth", "ratio",

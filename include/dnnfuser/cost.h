@@ -10,6 +10,7 @@
 
 #include "dnnfuser/workload.h"
 #include "dnnfuser/hw.h"
+#include "dnnfuser/tile.h"
 
 #define DF_MAX_BATCH 65536
 
@@ -21,7 +22,15 @@ typedef enum {
     DF_OBJ_COUNT
 } df_objective;
 
-typedef struct { int32_t first, last, micro_batch; } df_group;
+/* A fusion group: layers first..last, micro-batches of micro_batch samples, and (depth-first fusion,
+ * issue 14) a spatial tile of layer last's output, tile_rows x tile_cols (0 = the whole extent; values
+ * at or above the output's P, Q are the whole extent too), its halos handled by `overlap` (a
+ * df_overlap). A whole tile is today's batch-only fusion, exactly (the same code scores it). */
+typedef struct {
+    int32_t first, last, micro_batch;
+    int32_t tile_rows, tile_cols;   /* 0 = whole */
+    int32_t overlap;                /* df_overlap; ignored for a whole tile */
+} df_group;
 
 typedef struct {
     int32_t n_groups;
@@ -52,7 +61,9 @@ typedef struct {
     double energy_pj;
     double dram_bytes;
     double compute_cycles;  /* sum of pure compute cycles */
-    double macs;
+    double macs;            /* MACs done (a tiled group's recomputed halos included) */
+    int32_t tiles_y, tiles_x; /* tiles per sample of the last layer's output (1 x 1: whole) */
+    double layer_macs;      /* the group's layer MACs once (macs / layer_macs: the recompute factor) */
 } df_group_cost;
 
 /* What is live on chip while one layer of a fused group runs, for the group's micro-batch m
@@ -92,6 +103,33 @@ const df_layer_figures *df_net_layer_figures(const df_net *net, int32_t layer);
  * solver must propagate it (an out-of-memory is not an answer about the budget). */
 int df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
 
+/* Scores a group with its tile and overlap (docs/COST_MODEL.md "Depth-first tiles"). A whole tile
+ * (tile_rows, tile_cols 0 or >= the last layer's P, Q) is df_group_eval exactly. Errors as
+ * df_group_eval, plus DF_EINVAL for a negative tile or an unknown overlap. */
+int df_group_eval_tiled(const df_net *net, const df_group *g, df_group_cost *out);
+/* 1 when g's tile is the whole output of its last layer (g must be in range). */
+int df_group_is_whole(const df_net *net, const df_group *g);
+
+/* A tiled group prepared once and scored for several micro-batches (the solvers' inner loop):
+ * df_tiled_prepare does everything that does not depend on m (the tile plan, the per-tile dataflow
+ * figures), df_tiled_cost is then df_group_eval_tiled for that m. Opaque; release with df_tiled_free
+ * (also after a failed prepare). */
+typedef struct df_tiled df_tiled;
+int df_tiled_prepare(const df_net *net, const df_group *g, df_tiled **out);
+int df_tiled_cost(const df_net *net, const df_tiled *t, int32_t m, df_group_cost *out);
+void df_tiled_free(df_tiled *t);
+
+/* Every group [first, last] for one tile option at once (the exact solver's inner loop; the same
+ * numbers as df_group_eval_tiled, computed once per row where they do not depend on first): prepare
+ * for `last`, the option and the micro-batch candidates mb[0..nm) (kept by pointer); then
+ * df_tiled_row_group(first) selects a group and df_tiled_row_cost(q) scores it at mb[q] (an
+ * infeasible form gets its feasibility and footprint only: the solvers drop it). */
+typedef struct df_tiled_row df_tiled_row;
+int df_tiled_row_prepare(const df_net *net, int32_t last, int32_t rows, int32_t cols, int32_t overlap,
+                         const int32_t *mb, int32_t nm, df_tiled_row **out);
+int df_tiled_row_group(const df_net *net, df_tiled_row *r, int32_t first);
+int df_tiled_row_cost(const df_net *net, const df_tiled_row *r, int32_t q, df_group_cost *out);
+void df_tiled_row_free(df_tiled_row *r);
 /* The smallest footprint any mapping can have: the largest single-layer footprint at m = 1.
  * Returns DF_OK when within the budget, else DF_EINFEASIBLE with err naming the layer and bytes
  * (DF_ENOMEM if scoring ran out of memory). */
@@ -121,7 +159,8 @@ int df_objective_parse(const char *s, df_objective *out);
 /* Mapping storage. */
 int df_mapping_init(df_mapping *map, int32_t cap);
 void df_mapping_free(df_mapping *map);
-int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m);
+int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m); /* whole tile */
+int df_mapping_push_group(df_mapping *map, const df_group *g);
 int df_mapping_copy(df_mapping *dst, const df_mapping *src);
 
 #endif

@@ -19,6 +19,24 @@ typedef struct {
     uint64_t seed;        /* default 1 */
 } df_ga_params;
 
+/* The map-spaces the exact solver searches: DF_SPACE_BATCH, groups x micro-batch (DNNFuser's space,
+ * what the transformer and its teacher know); DF_SPACE_DEPTH_FIRST, that plus a spatial tile and an
+ * overlap mode per group (issue 14), the tiles from df_tile_options. */
+typedef enum { DF_SPACE_BATCH = 0, DF_SPACE_DEPTH_FIRST, DF_SPACE_COUNT } df_space;
+const char *df_space_name(df_space s);              /* "batch", "depth_first" */
+int df_space_parse(const char *s, df_space *out);
+
+/* The tiles offered for a group ending at layer `last`: every pair of df_tile_candidates of its P
+ * (DF_TILE_ROW_CANDIDATES) and Q (DF_TILE_COL_CANDIDATES) but the whole tensor, each with each
+ * overlap mode, less the modes that are the same schedule (cache_rows is recompute when a tile spans
+ * the width; cache_all is cache_rows when it spans the height). Returns the count (0 for a 1 x 1
+ * output); out holds DF_MAX_TILE_OPTIONS. */
+#define DF_TILE_ROW_CANDIDATES 6
+#define DF_TILE_COL_CANDIDATES 3
+#define DF_MAX_TILE_OPTIONS (DF_TILE_ROW_CANDIDATES * DF_TILE_COL_CANDIDATES * DF_OVERLAP_COUNT)
+typedef struct { int32_t rows, cols, overlap; } df_tile_option;
+int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out);
+
 /* df_solve_stats (statistics of a run, and its cancel input) is in common.h: the model layer's
  * transformer solver fills it too. */
 
@@ -26,6 +44,9 @@ void df_ga_params_default(df_ga_params *p);
 
 /* out must be initialised (df_mapping_init); it is overwritten. stats may be NULL. */
 int df_solve_exact(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
+/* The exact solver over a chosen map-space (df_solve_exact is DF_SPACE_BATCH). */
+int df_solve_exact_in(const df_net *net, df_objective obj, df_space space, df_mapping *out, df_solve_stats *stats,
+                      df_err *err);
 int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out,
                 df_solve_stats *stats, df_err *err);

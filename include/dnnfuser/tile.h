@@ -61,6 +61,8 @@ typedef struct {
     int32_t first_use, last_use;  /* its first and last consumer in the group (layer indices) */
     int64_t read_elems;           /* elements read from DRAM over all tiles (halo re-reads included) */
     int64_t max_elems;            /* largest region held for one tile */
+    int32_t max_rows, max_cols;   /* largest row / column extent of that region */
+    int64_t reused_elems;         /* elements of its tile regions taken from the cache instead of DRAM */
     int64_t cache_elems;          /* overlap kept between tiles (cache modes) */
     int64_t elems;                /* the whole tensor, per sample */
 } df_tile_input;
@@ -82,9 +84,28 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
                        df_overlap mode, df_tile_plan *plan, df_err *err);
 void df_tile_plan_free(df_tile_plan *plan);
 
+/* Every group ending at layer `last` at once (the exact solver's inner loop): a layer's regions do not
+ * depend on where the group starts, only the tensors read from outside do. df_tile_suffix_plan runs
+ * the backward pass once; df_tile_suffix_layer(s, l) is then layer l's df_tile_layer in every group
+ * [first, last] with first <= l, and df_tile_suffix_inputs(s, first, &in) lists the outside inputs of
+ * group [first, last] (valid until the next call; -1 when out of memory), exactly as
+ * df_tile_plan_group would (which is built on these). */
+typedef struct df_tile_suffix df_tile_suffix;
+int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                        df_tile_suffix **out, df_err *err);
+const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer);
+void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x);
+int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs);
+void df_tile_suffix_free(df_tile_suffix *s);
+
 /* Tile sizes offered for an output extent n (rows P or columns Q): n itself, its divisors and the
  * powers of two below it, at most max_out of them, largest first, keeping the spread (n, n/2-ish,
  * ..., 1) when there are more. Returns the count written to out. */
 int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out);
+
+/* Rows (axis 0) or columns (axis 1) of l's first input an interior tile of out_len output rows or
+ * columns of l needs (the receptive field above, clipped to l's input plane; the whole input for a
+ * layer without spatial locality). The cost model sizes a tile's dataflow figures with it. */
+int32_t df_tile_in_extent(const df_layer *l, int axis, int32_t out_len);
 
 #endif

@@ -53,17 +53,26 @@ void cli_print_report(FILE *f, const cli_report *r) {
         int len = (int)strlen(label);
         if (len > lw) lw = len;
     }
-    fprintf(f, "\n%4s  %-*s %6s %6s %12s %14s %8s  %-9s %8s\n", "group", lw, "layers", "n", "mb", "footprint",
-            "bytes", "budget", "weights", "latency");
+    fprintf(f, "\n%4s  %-*s %6s %6s %12s %14s %8s  %-9s %8s  %s\n", "group", lw, "layers", "n", "mb", "footprint",
+            "bytes", "budget", "weights", "latency", "tile");
     for (int32_t g = 0; g < s->map.n_groups; g++) {
         const df_group *gr = &s->map.groups[g];
         const df_group_cost *gc = &s->gc[g];
         group_label(w, gr, label, sizeof label);
         double share = s->met.latency_cycles > 0 ? 100.0 * gc->latency_cycles / s->met.latency_cycles : 0;
         double used = hw->buffer_bytes > 0 ? 100.0 * (double)gc->footprint_bytes / (double)hw->buffer_bytes : 0;
-        fprintf(f, "%5d  %-*s %6d %6d %12s %14lld %7.1f%%  %-9s %7.1f%%%s\n", g, lw, label, gr->last - gr->first + 1,
-                gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1), (long long)gc->footprint_bytes,
-                used, gc->weights_resident ? "resident" : "streamed", share, gc->feasible ? "" : "  OVER BUDGET");
+        /* the depth-first tile: "whole", or rows x cols of the last output and the overlap mode */
+        char tile[64] = "whole";
+        if (gc->tiles_y * gc->tiles_x > 1) {
+            const df_layer *lo = &w->layers[gr->last];
+            snprintf(tile, sizeof tile, "%dx%d %s", gr->tile_rows > 0 && gr->tile_rows < lo->P ? gr->tile_rows : lo->P,
+                     gr->tile_cols > 0 && gr->tile_cols < lo->Q ? gr->tile_cols : lo->Q,
+                     df_overlap_name((df_overlap)gr->overlap));
+        }
+        fprintf(f, "%5d  %-*s %6d %6d %12s %14lld %7.1f%%  %-9s %7.1f%%  %s%s\n", g, lw, label,
+                gr->last - gr->first + 1, gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1),
+                (long long)gc->footprint_bytes, used, gc->weights_resident ? "resident" : "streamed", share, tile,
+                gc->feasible ? "" : "  OVER BUDGET");
     }
 
     /* metrics */

@@ -608,6 +608,8 @@ static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32
     out->dram_bytes = dram_el * n->hw.elem_bytes;
     out->compute_cycles = compute;
     out->macs = macs;
+    out->layer_macs = macs;
+    out->tiles_y = out->tiles_x = 1;
 }
 
 /* The one group scoring ([DESIGN] §2) as three passes: liveness, peak/residency, latency/energy.
@@ -634,6 +636,432 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
     return group_eval(n, first, last, m, out, NULL);
 }
 
+/* ---- Depth-first tiles (issue 14; docs/COST_MODEL.md "Depth-first tiles") ------------------------
+ * A tiled group runs its layers tile by tile (tile.h: the geometry). Sources, besides those above:
+ *  [ALW]  Alwani, Chen, Ferdman, Milder, "Fused-Layer CNN Accelerators", MICRO 2016: §3 (a tile's
+ *         pyramid through the fused layers; recomputing or reusing the overlap), §4 (the on-chip
+ *         buffers of one pyramid and the reuse buffers; weights kept on chip for all pyramids).
+ *  [DFN]  Mei, Goetschalckx, Symons, Verhelst, "DeFiNES", HPCA 2023: §III-A (tile back-propagation),
+ *         §III-B (the three overlap modes and their caches), §IV (per tile type and layer the
+ *         single-layer cost model run on the tile's shape, plus the data-copy actions of the caches;
+ *         each operand in the lowest memory level it fits, DRAM otherwise).
+ * What is per tile: the dataflow figures of the largest tile of each layer (layer_figures on the
+ * tile's shape, so a small tile under-fills the array as the dataflow says) times the tile-equivalents
+ * a sample computes (computed elements / largest tile, recomputed halos included), never better per
+ * output element than the whole layer (a tile does not make the array more efficient). Every call of
+ * the pass plan pays its first ingress and last egress: the per-tile fill and drain. */
+
+typedef struct {
+    df_layer_figures f;   /* the largest tile of the layer */
+    df_pass_plan pp;
+    double n_eq;          /* tile-equivalents per sample: computed_elems / max_out_elems */
+    double rho;           /* computed_elems / out_elems: >= 1, the recompute factor */
+    double noc1;          /* buffer<->array elements of one tile (streamed layers' delivery time) */
+    double noc_ps;        /* buffer<->array elements per sample over all tiles */
+    double noc_mb;        /* per micro-batch: stationary weights, delivered again for every tile */
+    double e_ps;          /* energy per sample independent of m and of outside inputs: MACs, RF, NoC, caches */
+    double dram_out;      /* DRAM elements per sample of its output when read after the group */
+    double W, macs_ps, compute_ps;
+    int32_t last_in;      /* its last consumer in the group, -1 = none (streamed out) */
+    int64_t held, stream, cache; /* one tile's region held / one row streamed out / its overlap cache */
+} tl_layer;
+
+/* A tiled group [first, last]: the per-layer figures that do not depend on first (ly, owned or a
+ * row's), and what does (outside reads, liveness). */
+struct df_tiled {
+    int32_t first, last, len, tiles, tiles_y, tiles_x;
+    int64_t *live;        /* [len+1] difference array of tile regions held for later layers (per sample) */
+    int64_t *tile;        /* [len] streamed rows and line buffers live while the layer runs */
+    int64_t cache;        /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
+    double wsum;
+    double *dram_ps;      /* [len] DRAM activation elements per sample */
+    double *e_ps;         /* [len] energy per sample independent of m */
+    const tl_layer *ly;   /* [len]: layer first + k */
+    tl_layer *own;        /* ly when prepared alone */
+};
+
+void df_tiled_free(df_tiled *t) {
+    if (!t) return;
+    free(t->live);
+    free(t->tile);
+    free(t->dram_ps);
+    free(t->e_ps);
+    free(t->own);
+    free(t);
+}
+
+static df_tiled *tiled_alloc(int32_t len) {
+    df_tiled *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->live = calloc((size_t)len + 1, sizeof *t->live);
+    t->tile = calloc((size_t)len, sizeof *t->tile);
+    t->dram_ps = calloc((size_t)len, sizeof *t->dram_ps);
+    t->e_ps = calloc((size_t)len, sizeof *t->e_ps);
+    if (!t->live || !t->tile || !t->dram_ps || !t->e_ps) {
+        df_tiled_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void tile_extent(const df_net *n, const df_group *g, int32_t *rows, int32_t *cols) {
+    const df_layer *L = &n->w.layers[g->last];
+    *rows = g->tile_rows <= 0 || g->tile_rows >= L->P ? L->P : g->tile_rows;
+    *cols = g->tile_cols <= 0 || g->tile_cols >= L->Q ? L->Q : g->tile_cols;
+}
+
+int df_group_is_whole(const df_net *n, const df_group *g) {
+    int32_t r, c;
+    tile_extent(n, g, &r, &c);
+    return r == n->w.layers[g->last].P && c == n->w.layers[g->last].Q;
+}
+
+/* Dataflow figures of layer i on one tile of rows x cols outputs: the layer reshaped to the tile
+ * (its input the tile's receptive field, tile.h) and run through layer_figures ([DFN] §IV: the
+ * single-layer model on each tile type). */
+static void tile_figures(const df_net *n, int32_t i, int32_t rows, int32_t cols, df_layer_figures *f,
+                         df_pass_plan *pp) {
+    const df_layer *l = &n->w.layers[i];
+    if (rows >= l->P && cols >= l->Q) {
+        *f = n->fig[i];
+        *pp = n->plan[i];
+        return;
+    }
+    df_layer lt = *l;
+    lt.P = rows;
+    lt.Q = cols;
+    lt.Y = df_tile_in_extent(l, 0, rows);
+    lt.X = df_tile_in_extent(l, 1, cols);
+    if (lt.out_y) lt.out_y = lt.P;
+    if (lt.out_x) lt.out_x = lt.Q;
+    double scale = (double)lt.Y * lt.X / ((double)l->Y * l->X);
+    int64_t in_total = 0;
+    for (int j = 0; j < l->n_inputs; j++) {
+        int64_t op = n->out_elems[tensor_of(n, l->inputs[j])];
+        int whole = (l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j);
+        in_total += whole ? op : (int64_t)ceil((double)op * scale);
+    }
+    layer_figures(&lt, &n->hw, n->N, f, pp, in_total);
+}
+
+/* Layer i of a tiled group ending at `last`, from its tile regions tl: everything that does not
+ * depend on where the group starts. */
+static void tl_base(const df_net *n, int32_t i, int32_t last, const df_tile_layer *tl, tl_layer *x) {
+    const df_layer *l = &n->w.layers[i];
+    const df_energy *e = &n->hw.energy;
+    memset(x, 0, sizeof *x);
+    x->W = (double)n->fig[i].weight_elems;
+    /* Its output, as in pass_liveness but one tile's region: held to its last consumer in the
+     * group ([ALW] §4: the pyramid's intermediate buffers), else streamed out one row of the tile
+     * at a time; written to DRAM once when read after the group ([DFN] §IV: every output tile is
+     * written once, only overlaps are recomputed). */
+    int32_t lo = n->cons_off[i], hi = n->cons_off[i + 1], external = lo == hi;
+    x->last_in = -1;
+    for (int32_t c = lo; c < hi; c++) {
+        if (n->cons[c] <= last) x->last_in = n->cons[c];
+        else external = 1;
+    }
+    x->held = tl->max_out_elems;
+    int64_t row = (int64_t)l->K * tl->max_cols;
+    x->stream = row < tl->max_out_elems ? row : tl->max_out_elems;
+    x->dram_out = external ? (double)n->out_elems[i] * n->rlc[i] : 0;
+    x->cache = tl->cache_elems;
+    /* Time and energy figures of its tiles. */
+    tile_figures(n, i, tl->max_rows, tl->max_cols, &x->f, &x->pp);
+    x->rho = tl->out_elems > 0 ? (double)tl->computed_elems / (double)tl->out_elems : 1;
+    x->n_eq = tl->max_out_elems > 0 ? (double)tl->computed_elems / (double)tl->max_out_elems : 1;
+    if (x->rho < 1) x->rho = 1;
+    int per_mb = !x->pp.per_sample && !x->pp.streamed;
+    x->noc1 = x->f.noc_in + x->f.noc_out + (per_mb ? 0 : x->f.noc_w);
+    x->noc_ps = fmax(x->n_eq * x->noc1, x->rho * n->noc_ps[i]);
+    x->noc_mb = fmax(x->n_eq * (per_mb ? x->f.noc_w : 0), n->noc_mb[i]);
+    /* MAC and RF energy of the whole layer (e_sample less its array traffic) times the recompute
+     * factor; array traffic x (NoC + buffer) ([PRED] §2); a cached element is written to the
+     * buffer once and read back instead of recomputed ([DFN] §IV data-copy actions). */
+    double e_mac = n->e_sample[i] - n->noc_ps[i] * (e->noc + e->buf);
+    x->e_ps = x->rho * e_mac + x->noc_ps * (e->noc + e->buf) + 2.0 * (double)tl->reused_elems * e->buf;
+    x->macs_ps = x->rho * n->fig[i].macs;
+    x->compute_ps = fmax(x->n_eq * x->f.compute_cycles, x->rho * n->fig[i].compute_cycles);
+}
+
+/* Liveness, caches and outside reads of group [t->first, t->last] over the per-layer figures t->ly
+ * and the group's outside inputs. */
+static void tiled_assemble(const df_net *n, df_tiled *t, const df_tile_input *inputs, int32_t n_inputs) {
+    int32_t first = t->first, len = t->len;
+    const df_layer *ly = n->w.layers;
+    const df_energy *e = &n->hw.energy;
+    memset(t->live, 0, sizeof *t->live * ((size_t)len + 1));
+    memset(t->tile, 0, sizeof *t->tile * (size_t)len);
+    t->cache = 0;
+    t->wsum = 0;
+    for (int32_t k = 0; k < len; k++) {
+        const tl_layer *x = &t->ly[k];
+        t->wsum += x->W;
+        if (x->last_in >= 0) { t->live[k] += x->held; t->live[x->last_in - first + 1] -= x->held; }
+        else t->tile[k] += x->stream;
+        t->cache += x->cache;
+        t->dram_ps[k] = x->dram_out;
+        t->e_ps[k] = x->e_ps;
+    }
+    /* Tensors read from outside: each tile's region read at its first consumer in the group, halo
+     * re-reads included in recompute ([ALW] §3, [DFN] §III-B); held to the last consumer when read by
+     * two or more group layers, else streamed through a line buffer of the tile's width (the rule of
+     * pass_liveness: min(R, rows) input rows of the channels one pass consumes). */
+    for (int32_t q = 0; q < n_inputs; q++) {
+        const df_tile_input *in = &inputs[q];
+        int32_t k0 = in->first_use - first, tn = tensor_of(n, in->producer);
+        t->dram_ps[k0] += (double)in->read_elems * n->rlc[tn];
+        t->e_ps[k0] += 2.0 * (double)in->reused_elems * e->buf;
+        t->cache += in->cache_elems;
+        if (in->last_use > in->first_use) {
+            t->live[k0] += in->max_elems;
+            t->live[in->last_use - first + 1] -= in->max_elems;
+            continue;
+        }
+        const df_layer *l = &ly[in->first_use];
+        int32_t j = 0;
+        while (j < l->n_inputs && l->inputs[j] != in->producer) j++;
+        int whole = j >= l->n_inputs || (l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j);
+        int64_t need = in->max_elems;
+        if (!whole && in->max_rows > 0) {
+            int64_t rowsneed = l->R < in->max_rows ? l->R : in->max_rows;
+            double chan = l->C > 0 ? fmin(1.0, n->plan[in->first_use].ct / (double)l->C) : 1.0;
+            need = (int64_t)ceil((double)in->max_elems * rowsneed / in->max_rows * chan);
+        }
+        t->tile[k0] += need;
+    }
+}
+
+static int tiled_args_ok(const df_net *n, const df_group *g) {
+    return g->first >= 0 && g->last < n->L && g->last >= g->first && g->tile_rows >= 0 && g->tile_cols >= 0 &&
+           g->overlap >= 0 && g->overlap < DF_OVERLAP_COUNT;
+}
+
+int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
+    *out = NULL;
+    if (!tiled_args_ok(n, g)) return DF_EINVAL;
+    int32_t first = g->first, last = g->last, len = last - first + 1, rows, cols;
+    tile_extent(n, g, &rows, &cols);
+    df_tile_plan tp;
+    int rc = df_tile_plan_group(&n->w, first, last, rows, cols, (df_overlap)g->overlap, &tp, NULL);
+    if (rc) { df_tile_plan_free(&tp); return rc; }
+    df_tiled *t = tiled_alloc(len);
+    if (t) t->own = calloc((size_t)len, sizeof *t->own);
+    if (!t || !t->own) {
+        df_tiled_free(t);
+        df_tile_plan_free(&tp);
+        return DF_ENOMEM;
+    }
+    t->first = first;
+    t->last = last;
+    t->len = len;
+    t->tiles_y = tp.tiles_y;
+    t->tiles_x = tp.tiles_x;
+    t->tiles = tp.tiles_y * tp.tiles_x;
+    for (int32_t k = 0; k < len; k++) tl_base(n, first + k, last, &tp.layer[k], &t->own[k]);
+    t->ly = t->own;
+    tiled_assemble(n, t, tp.input, tp.n_inputs);
+    df_tile_plan_free(&tp);
+    *out = t;
+    return DF_OK;
+}
+
+/* Array cycles of layer i's tiles for a micro-batch of s samples: n_eq tiles of the largest tile's
+ * pass plan (array_cycles on the tile's plan), never below the whole layer's cycles per output
+ * element times the elements computed. */
+static double tiled_array_cycles(const df_net *n, int32_t i, const tl_layer *x, double s) {
+    double tt = x->pp.streamed ? fmax(s * x->f.compute_cycles, s * x->noc1 * n->hw.elem_bytes / n->hw.noc_bw)
+                               : plan_cycles(&n->hw, &x->pp, s);
+    return fmax(x->n_eq * tt, x->rho * array_cycles(n, i, s));
+}
+
+/* One layer step ([MAESTRO] §4.3 as step_cycles) from its array cycles ac (no NaN here: a plain max). */
+static inline double tiled_step(const df_net *n, double ac, double dram_ps, double s, double wload) {
+    double dram = (s * dram_ps + wload) * n->hw.elem_bytes / n->hw.dram_bw;
+    return ac > dram ? ac : dram;
+}
+
+/* The group's cost at micro-batch m. acm, acl (nullable, [len]): tiled_array_cycles of each layer at
+ * m and at the last micro-batch's size, when the caller has them. */
+static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out,
+                      df_layer_footprint *per_layer, const double *acm, const double *acl, int fit_only) {
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    if (m < 1 || m > n->N) return DF_EINVAL;
+    int32_t first = t->first, len = t->len;
+    /* Footprint ([DESIGN] §2 with tile regions): m x (held regions + streamed rows + the caches) plus
+     * resident group weights ([ALW] §4: weights stay on chip for every pyramid) or the layer's weight
+     * tile, then fetched again for every tile. */
+    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
+    int64_t run = 0, peak_act = -1, peak_stream = -1;
+    int32_t peak_act_l = first, peak_stream_l = first;
+    for (int32_t k = 0; k < len; k++) {
+        run += t->live[k];
+        int64_t act = run + t->tile[k] + t->cache;
+        if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
+        int64_t st = (int64_t)m * act + n->w_tile[first + k];
+        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
+    }
+    double res_bytes = (t->wsum + (double)m * peak_act) * eb;
+    int resident = res_bytes <= budget;
+    double fp = resident ? res_bytes : (double)peak_stream * eb;
+    out->weights_resident = resident;
+    out->micro_batch = m;
+    out->n_micro = (n->N + m - 1) / m;
+    out->footprint_bytes = bytes_i64(fp);
+    out->peak_layer = resident ? peak_act_l : peak_stream_l;
+    out->feasible = fp <= budget;
+    out->tiles_y = t->tiles_y;
+    out->tiles_x = t->tiles_x;
+    if (per_layer) {
+        run = 0;
+        for (int32_t k = 0; k < len; k++) {
+            run += t->live[k];
+            double act = (double)m * (double)(run + t->tile[k] + t->cache) * eb;
+            double wb = (resident ? t->wsum : (double)n->w_tile[first + k]) * eb;
+            per_layer[k].weight_bytes = bytes_i64(wb);
+            per_layer[k].bytes = bytes_i64(act + wb);
+        }
+    }
+    if (fit_only && !out->feasible) return DF_OK; /* the solvers drop it: latency etc. stay 0 */
+    /* Latency and energy as pass_time_energy, per layer over all its tiles of a micro-batch. */
+    int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0, lmacs = 0;
+    const df_energy *e = &n->hw.energy;
+    for (int32_t k = 0; k < len; k++) {
+        int32_t i = first + k;
+        const tl_layer *x = &t->ly[k];
+        double W = x->W, Wt = W * t->tiles, dps = t->dram_ps[k]; /* streamed weights: fetched for every tile */
+        double am = acm ? acm[k] : tiled_array_cycles(n, i, x, m);
+        double al = acl ? acl[k] : lastsz == m ? am : tiled_array_cycles(n, i, x, lastsz);
+        if (nmb == 1) {
+            lat += tiled_step(n, al, dps, lastsz, resident ? W : Wt);
+        } else if (resident) {
+            lat += tiled_step(n, am, dps, m, W) + (nmb - 2) * tiled_step(n, am, dps, m, 0) + tiled_step(n, al, dps, lastsz, 0);
+        } else {
+            lat += (nmb - 1) * tiled_step(n, am, dps, m, Wt) + tiled_step(n, al, dps, lastsz, Wt);
+        }
+        double d = n->N * dps + (resident ? W : nmb * Wt);
+        dram_el += d;
+        compute += n->N * x->compute_ps;
+        macs += n->N * x->macs_ps;
+        lmacs += n->N * n->fig[i].macs;
+        energy += n->N * t->e_ps[k] + nmb * x->noc_mb * (e->noc + e->buf) + d * (e->dram + e->buf);
+    }
+    out->latency_cycles = lat;
+    out->energy_pj = energy + e->stat * lat;
+    out->dram_bytes = dram_el * eb;
+    out->compute_cycles = compute;
+    out->macs = macs;
+    out->layer_macs = lmacs;
+    return DF_OK;
+}
+
+int df_tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out) {
+    return tiled_cost(n, t, m, out, NULL, NULL, NULL, 0);
+}
+
+/* ---- every group ending at one layer, one tile option (the exact solver's inner loop) ---------- */
+
+struct df_tiled_row {
+    int32_t last, nm;
+    const int32_t *mb;
+    df_tile_suffix *geo;  /* the regions, shared by every first */
+    tl_layer *base;       /* [last + 1] per-layer figures, shared by every first */
+    double *acyc;         /* [nm][2][last + 1]: tiled_array_cycles at mb[q] and at its last micro-batch */
+    df_tiled *t;          /* the group of the last df_tiled_row_group (arrays for last + 1 layers) */
+};
+
+void df_tiled_row_free(df_tiled_row *r) {
+    if (!r) return;
+    df_tile_suffix_free(r->geo);
+    free(r->base);
+    free(r->acyc);
+    df_tiled_free(r->t);
+    free(r);
+}
+
+int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t cols, int32_t overlap,
+                         const int32_t *mb, int32_t nm, df_tiled_row **out) {
+    *out = NULL;
+    df_group g = {.first = 0, .last = last, .micro_batch = 1, .tile_rows = rows, .tile_cols = cols, .overlap = overlap};
+    if (last < 0 || !tiled_args_ok(n, &g) || nm < 1) return DF_EINVAL;
+    int32_t r0, c0;
+    tile_extent(n, &g, &r0, &c0);
+    df_tiled_row *r = calloc(1, sizeof *r);
+    if (!r) return DF_ENOMEM;
+    r->last = last;
+    r->mb = mb;
+    r->nm = nm;
+    int rc = df_tile_suffix_plan(&n->w, last, r0, c0, (df_overlap)overlap, &r->geo, NULL);
+    if (rc) { df_tiled_row_free(r); return rc; }
+    size_t L1 = (size_t)last + 1;
+    r->base = calloc(L1, sizeof *r->base);
+    r->acyc = malloc(sizeof *r->acyc * (size_t)nm * 2 * L1);
+    r->t = tiled_alloc(last + 1);
+    if (!r->base || !r->acyc || !r->t) { df_tiled_row_free(r); return DF_ENOMEM; }
+    df_tile_suffix_shape(r->geo, &r->t->tiles_y, &r->t->tiles_x);
+    r->t->tiles = r->t->tiles_y * r->t->tiles_x;
+    r->t->last = last;
+    for (int32_t i = 0; i <= last; i++) tl_base(n, i, last, df_tile_suffix_layer(r->geo, i), &r->base[i]);
+    for (int32_t q = 0; q < nm; q++) {
+        int32_t m = mb[q], nmb = (n->N + m - 1) / m, lastsz = n->N - (nmb - 1) * m;
+        double *am = r->acyc + (size_t)q * 2 * L1, *al = am + L1;
+        for (int32_t i = 0; i <= last; i++) {
+            am[i] = tiled_array_cycles(n, i, &r->base[i], m);
+            al[i] = lastsz == m ? am[i] : tiled_array_cycles(n, i, &r->base[i], lastsz);
+        }
+    }
+    *out = r;
+    return DF_OK;
+}
+
+int df_tiled_row_group(const df_net *n, df_tiled_row *r, int32_t first) {
+    if (first < 0 || first > r->last) return DF_EINVAL;
+    df_tiled *t = r->t;
+    t->first = first;
+    t->len = r->last - first + 1;
+    t->ly = r->base + first;
+    const df_tile_input *in;
+    int32_t n_in = df_tile_suffix_inputs(r->geo, first, &in);
+    if (n_in < 0) return DF_ENOMEM;
+    tiled_assemble(n, t, in, n_in);
+    return DF_OK;
+}
+
+int df_tiled_row_cost(const df_net *n, const df_tiled_row *r, int32_t q, df_group_cost *out) {
+    if (q < 0 || q >= r->nm) {
+        memset(out, 0, sizeof *out);
+        out->footprint_bytes = INT64_MAX;
+        return DF_EINVAL;
+    }
+    size_t L1 = (size_t)r->last + 1;
+    const double *am = r->acyc + (size_t)q * 2 * L1, *al = am + L1;
+    return tiled_cost(n, r->t, r->mb[q], out, NULL, am + r->t->first, al + r->t->first, 1);
+}
+
+static int group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *out, df_layer_footprint *per_layer) {
+    if (!tiled_args_ok(n, g)) {
+        memset(out, 0, sizeof *out);
+        out->footprint_bytes = INT64_MAX;
+        return DF_EINVAL;
+    }
+    if (df_group_is_whole(n, g)) return group_eval(n, g->first, g->last, g->micro_batch, out, per_layer);
+    df_tiled *t;
+    int rc = df_tiled_prepare(n, g, &t);
+    if (rc == DF_OK) rc = tiled_cost(n, t, g->micro_batch, out, per_layer, NULL, NULL, 0);
+    else {
+        memset(out, 0, sizeof *out);
+        out->footprint_bytes = INT64_MAX;
+    }
+    df_tiled_free(t);
+    return rc;
+}
+
+int df_group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *out) {
+    return group_eval_tiled(n, g, out, NULL);
+}
+
 int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
     df_err_clear(err);
     int32_t next = 0;
@@ -647,7 +1075,13 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
                               "(see df_mapping_eval)", g, gr->first, gr->last, gr->micro_batch);
         }
         df_group_cost gc;
-        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, per_layer + gr->first) != DF_OK)
+        if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
+            char ptr[48];
+            snprintf(ptr, sizeof ptr, "/groups/%d", g);
+            return df_err_set(err, DF_EINVAL, ptr, "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g,
+                              gr->tile_rows, gr->tile_cols, gr->overlap);
+        }
+        if (group_eval_tiled(n, gr, &gc, per_layer + gr->first) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         next = gr->last + 1;
     }
@@ -699,8 +1133,14 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
         if (gr->micro_batch < 1 || gr->micro_batch > n->N)
             return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]",
                                                g, gr->micro_batch, n->N));
+        if (gr->tile_rows < 0 || gr->tile_cols < 0)
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: tile %d x %d must be >= 0 (0 = whole)",
+                                               g, gr->tile_rows, gr->tile_cols));
+        if (gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT)
+            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: overlap = %d is not a mode", g,
+                                               gr->overlap));
         df_group_cost gc;
-        if (group_eval(n, gr->first, gr->last, gr->micro_batch, &gc, NULL) != DF_OK)
+        if (group_eval_tiled(n, gr, &gc, NULL) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory scoring group %d (%d layers)", g,
                               gr->last - gr->first + 1);
         if (per_group) per_group[g] = gc;
@@ -774,13 +1214,19 @@ int df_mapping_push(df_mapping *map, int32_t first, int32_t last, int32_t m) {
         map->groups = g;
         map->cap = cap;
     }
-    map->groups[map->n_groups++] = (df_group){first, last, m};
+    map->groups[map->n_groups++] = (df_group){.first = first, .last = last, .micro_batch = m};
+    return DF_OK;
+}
+
+int df_mapping_push_group(df_mapping *map, const df_group *g) {
+    if (df_mapping_push(map, g->first, g->last, g->micro_batch)) return DF_ENOMEM;
+    map->groups[map->n_groups - 1] = *g;
     return DF_OK;
 }
 
 int df_mapping_copy(df_mapping *dst, const df_mapping *src) {
     dst->n_groups = 0;
     for (int32_t i = 0; i < src->n_groups; i++)
-        if (df_mapping_push(dst, src->groups[i].first, src->groups[i].last, src->groups[i].micro_batch)) return DF_ENOMEM;
+        if (df_mapping_push_group(dst, &src->groups[i])) return DF_ENOMEM;
     return DF_OK;
 }

@@ -617,9 +617,49 @@ json_t *df_hw_to_json(const df_hw *hw) {
 static const char *const mapping_keys[] = {"groups", NULL};
 /* A group object may also carry the read-only figures df_groups_to_json writes, so an answer's groups
  * can be sent back for evaluation; they are ignored. */
-static const char *const group_keys[] = {"first", "last", "micro_batch", "first_name", "last_name",
-                                         "footprint_bytes", "weights_resident", "latency_cycles", "energy_pj",
-                                         "dram_bytes", NULL};
+static const char *const group_keys[] = {"first", "last", "micro_batch", "tile", "overlap", "first_name",
+                                         "last_name", "footprint_bytes", "weights_resident", "latency_cycles",
+                                         "energy_pj", "dram_bytes", "tiles", "recompute", NULL};
+static const char *const tile_keys[] = {"rows", "cols", NULL};
+
+/* A group's optional depth-first fields (issue 14): "tile": {"rows", "cols"} (each optional, 0 or
+ * absent = the whole extent of the last layer's output) and "overlap" (a df_overlap name, default
+ * recompute). */
+static int group_tile_from_json(const json_t *g, const char *base, size_t i, df_group *out, df_err *err) {
+    char ptr[sizeof err->pointer], what[64];
+    const json_t *t = json_object_get(g, "tile");
+    if (t) {
+        ptr_key(ptr, sizeof ptr, base, "tile");
+        if (!json_is_object(t))
+            return df_err_set(err, DF_EINVAL, ptr, "group %zu tile must be an object {rows, cols}, got %s", i,
+                              df_json_kind(t));
+        snprintf(what, sizeof what, "group %zu tile", i);
+        int rc = check_keys(t, tile_keys, ptr, what, err);
+        if (rc) return rc;
+        for (int k = 0; k < 2; k++) {
+            const char *key = k ? "cols" : "rows";
+            const json_t *v = json_object_get(t, key);
+            if (!v) continue;
+            char p2[sizeof err->pointer];
+            ptr_key(p2, sizeof p2, ptr, key);
+            snprintf(what, sizeof what, "group %zu tile %s", i, key);
+            int64_t x;
+            if ((rc = get_int(v, p2, what, 0, 1 << 20, &x, err))) return rc;
+            if (k) out->tile_cols = (int32_t)x;
+            else out->tile_rows = (int32_t)x;
+        }
+    }
+    const json_t *o = json_object_get(g, "overlap");
+    if (o) {
+        ptr_key(ptr, sizeof ptr, base, "overlap");
+        df_overlap m;
+        if (!json_is_string(o) || df_overlap_parse(json_string_value(o), &m) != DF_OK)
+            return df_err_set(err, DF_EINVAL, ptr, "group %zu overlap must be \"recompute\", \"cache_rows\" or "
+                              "\"cache_all\", got %s", i, json_is_string(o) ? json_string_value(o) : df_json_kind(o));
+        out->overlap = (int32_t)m;
+    }
+    return DF_OK;
+}
 
 int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, int32_t batch, df_mapping *out,
                          df_err *err) {
@@ -685,7 +725,9 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
             rc = df_err_set(err, DF_EINVAL, ptr, "group %zu micro_batch = %d out of range [1, %d] (the batch)", i, m, batch);
             goto fail;
         }
-        if (df_mapping_push(out, first, last, m)) {
+        df_group gr = {.first = first, .last = last, .micro_batch = m};
+        if ((rc = group_tile_from_json(g, base, i, &gr, err))) goto fail;
+        if (df_mapping_push_group(out, &gr)) {
             rc = df_err_set(err, DF_ENOMEM, base, "out of memory reading the mapping");
             goto fail;
         }
@@ -704,11 +746,20 @@ fail:
     return rc;
 }
 
-static json_t *group_json(const df_group *g) {
+/* A group as stored: the tile when one is given (rows x cols as given, 0 = whole), the overlap when
+ * not the default; rows, cols (nullable) the effective tile the answer writes instead. */
+static json_t *group_json(const df_group *g, const int32_t *rc) {
     json_t *o = json_object();
     if (!o) return NULL;
-    if (put(o, "first", json_integer(g->first)) | put(o, "last", json_integer(g->last)) |
-        put(o, "micro_batch", json_integer(g->micro_batch))) {
+    int bad = put(o, "first", json_integer(g->first)) | put(o, "last", json_integer(g->last)) |
+              put(o, "micro_batch", json_integer(g->micro_batch));
+    if (!bad && (rc || g->tile_rows || g->tile_cols)) {
+        json_t *t = json_object();
+        bad = !t || put(o, "tile", t) || put(t, "rows", json_integer(rc ? rc[0] : g->tile_rows)) |
+                                             put(t, "cols", json_integer(rc ? rc[1] : g->tile_cols));
+    }
+    if (!bad && (rc || g->overlap)) bad = put(o, "overlap", json_string(df_overlap_name((df_overlap)g->overlap)));
+    if (bad) {
         json_decref(o);
         return NULL;
     }
@@ -720,7 +771,7 @@ json_t *df_mapping_to_json(const df_mapping *m) {
     json_t *o = json_object(), *arr = json_array();
     if (!o || !arr) goto fail;
     for (int32_t i = 0; i < m->n_groups; i++)
-        if (json_array_append_new(arr, group_json(&m->groups[i]))) goto fail;
+        if (json_array_append_new(arr, group_json(&m->groups[i], NULL))) goto fail;
     if (put(o, "groups", arr)) { arr = NULL; goto fail; }
     return o;
 fail:
@@ -756,15 +807,20 @@ json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group
         if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) goto fail;
         df_group_cost c;
         if (gc) c = gc[i];
-        else df_group_eval(net, g->first, g->last, g->micro_batch, &c);
-        json_t *o = group_json(g);
+        else df_group_eval_tiled(net, g, &c);
+        const df_layer *last = &w->layers[g->last];
+        int32_t rc[2] = {g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P,
+                         g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q};
+        json_t *o = group_json(g, rc);
         if (json_array_append_new(arr, o)) goto fail;
         if (put(o, "first_name", json_string(w->layers[g->first].name)) |
             put(o, "last_name", json_string(w->layers[g->last].name)) |
             put(o, "footprint_bytes", json_integer(c.footprint_bytes)) |
             put(o, "weights_resident", json_boolean(c.weights_resident)) |
             put(o, "latency_cycles", jreal(c.latency_cycles)) | put(o, "energy_pj", jreal(c.energy_pj)) |
-            put(o, "dram_bytes", jreal(c.dram_bytes)))
+            put(o, "dram_bytes", jreal(c.dram_bytes)) |
+            put(o, "tiles", json_integer((json_int_t)c.tiles_y * c.tiles_x)) |
+            put(o, "recompute", jreal(c.layer_macs > 0 ? c.macs / c.layer_macs : 1)))
             goto fail;
     }
     return arr;

@@ -43,7 +43,7 @@ static int cmp_lo(const void *a, const void *b) {
 }
 static iv_stats stats_of(const iv *v, int32_t n, iv *scratch) {
     iv_stats s = {0, 0, 0, 0};
-    int32_t m = 0;
+    int32_t m = 0, sorted = 1;
     for (int32_t i = 0; i < n; i++) {
         int32_t len = iv_len(v[i]);
         s.sum += len;
@@ -53,9 +53,12 @@ static iv_stats stats_of(const iv *v, int32_t n, iv *scratch) {
             if (ov > len) ov = len;
             if (ov > s.max_overlap) s.max_overlap = ov;
         }
-        if (len) scratch[m++] = v[i];
+        if (len) {
+            if (m && v[i].lo < scratch[m - 1].lo) sorted = 0;
+            scratch[m++] = v[i];
+        }
     }
-    qsort(scratch, (size_t)m, sizeof *scratch, cmp_lo);
+    if (!sorted) qsort(scratch, (size_t)m, sizeof *scratch, cmp_lo); /* tiles in order are almost always sorted */
     int32_t end = INT_MIN;
     for (int32_t i = 0; i < m; i++) {
         int32_t lo = scratch[i].lo > end ? scratch[i].lo : end;
@@ -198,75 +201,88 @@ static void region_counts(df_overlap mode, iv_stats rs, iv_stats cs, int64_t ch,
     }
 }
 
-int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
-                       df_overlap mode, df_tile_plan *plan, df_err *err) {
-    if (!plan) return df_err_set(err, DF_EINVAL, NULL, "tile plan: no plan");
-    memset(plan, 0, sizeof *plan);
-    if (!w || first < 0 || last < first || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 ||
-        mode >= DF_OVERLAP_COUNT)
-        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group %d..%d, tile %dx%d)", first, last,
-                          rows, cols);
+/* ---- every group ending at one layer ------------------------------------------------------------
+ * A layer's regions depend only on its consumers between it and the group's last layer (fill_cover
+ * makes every output whole), never on where the group starts. So one backward pass over layers
+ * last..0 gives the regions of every layer for all groups [first, last] at once; only the tensors
+ * read from outside depend on first: the hull of what their consumers in [first, last] need, kept per
+ * (consumer, input) here. df_tile_plan_group is this with one first. */
+struct df_tile_suffix {
+    const df_workload *w;
+    int32_t last, ty_n, tx_n, per, tmax;
+    df_overlap mode;
+    df_tile_layer *layer;   /* [last + 1] */
+    int32_t *slot0;         /* [last + 2]: first input slot of each layer */
+    iv *need;               /* [slots x per]: intervals layer c needs of its input j (rows then columns) */
+    iv *ext;                /* [slots x per]: hulls of the outside inputs of one first */
+    iv *scratch;            /* [tmax] */
+    df_tile_input *in;      /* [slots] */
+    df_tile_input *memo;    /* [slots]: an outside input first read through this slot (its consumers are
+                             * then the same whatever first is), once computed */
+    uint8_t *memo_ok;       /* [slots] */
+};
+
+void df_tile_suffix_free(df_tile_suffix *s) {
+    if (!s) return;
+    free(s->layer);
+    free(s->slot0);
+    free(s->need);
+    free(s->ext);
+    free(s->scratch);
+    free(s->in);
+    free(s->memo);
+    free(s->memo_ok);
+    free(s);
+}
+
+int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                        df_tile_suffix **out, df_err *err) {
+    *out = NULL;
+    if (!w || last < 0 || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
     const df_layer *L = &w->layers[last];
-    int32_t n = last - first + 1;
     if (rows > L->P) rows = L->P;
     if (cols > L->Q) cols = L->Q;
-    int32_t ty_n = (L->P + rows - 1) / rows, tx_n = (L->Q + cols - 1) / cols;
-    plan->rows = rows;
-    plan->cols = cols;
-    plan->tiles_y = ty_n;
-    plan->tiles_x = tx_n;
-    plan->n_layers = n;
-
-    /* the tensors read from outside, in order of first use */
-    int32_t n_ext = 0, cap = 0;
-    for (int32_t i = first; i <= last; i++) cap += w->layers[i].n_inputs;
-    plan->layer = calloc((size_t)n, sizeof *plan->layer);
-    plan->input = calloc((size_t)(cap ? cap : 1), sizeof *plan->input);
-    int32_t *slot = malloc(sizeof *slot * (size_t)(cap ? cap : 1)); /* per (layer, input): ext index or -1 */
-    /* intervals: per layer of the group, then per outside tensor, ty_n row intervals then tx_n
-     * column intervals; then a sort scratch */
-    int32_t per = ty_n + tx_n, tmax = ty_n > tx_n ? ty_n : tx_n;
-    iv *v = malloc(sizeof *v * ((size_t)(n + cap) * per + per + tmax));
-    if (!plan->layer || !plan->input || !slot || !v) {
-        free(slot);
+    int32_t ty_n = (L->P + rows - 1) / rows, tx_n = (L->Q + cols - 1) / cols, n = last + 1;
+    int32_t per = ty_n + tx_n, tmax = ty_n > tx_n ? ty_n : tx_n, slots = 0;
+    for (int32_t i = 0; i <= last; i++) slots += w->layers[i].n_inputs;
+    df_tile_suffix *s = calloc(1, sizeof *s);
+    iv *v = NULL;
+    if (s) {
+        s->layer = calloc((size_t)n, sizeof *s->layer);
+        s->slot0 = calloc((size_t)n + 1, sizeof *s->slot0);
+        s->need = malloc(sizeof *s->need * (size_t)(slots ? slots : 1) * per);
+        s->ext = malloc(sizeof *s->ext * (size_t)(slots ? slots : 1) * per);
+        s->scratch = malloc(sizeof *s->scratch * (size_t)(per + tmax));
+        s->in = calloc((size_t)(slots ? slots : 1), sizeof *s->in);
+        s->memo = malloc(sizeof *s->memo * (size_t)(slots ? slots : 1));
+        s->memo_ok = calloc((size_t)(slots ? slots : 1), 1);
+        v = malloc(sizeof *v * (size_t)n * per);
+    }
+    if (!s || !s->layer || !s->slot0 || !s->need || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok ||
+        !v) {
         free(v);
-        df_tile_plan_free(plan);
+        df_tile_suffix_free(s);
         return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
     }
-    for (int32_t i = first, k = 0; i <= last; i++)
-        for (int32_t j = 0; j < w->layers[i].n_inputs; j++, k++) {
-            int32_t p = w->layers[i].inputs[j], e = -1;
-            slot[k] = -1;
-            if (p >= first) continue;
-            for (int32_t q = 0; q < n_ext; q++)
-                if (plan->input[q].producer == p) e = q;
-            if (e < 0) {
-                e = n_ext++;
-                plan->input[e].producer = p;
-                plan->input[e].first_use = i;
-                plan->input[e].elems = p >= 0 ? df_layer_out_elems(&w->layers[p])
-                                              : (int64_t)w->layers[i].C * w->layers[i].Y * w->layers[i].X;
-            }
-            plan->input[e].last_use = i;
-            slot[k] = e;
-        }
-    plan->n_inputs = n_ext;
-    iv *ext = v + (size_t)n * per, *map_tmp = ext + (size_t)cap * per, *scratch = map_tmp + per;
-    for (size_t i = 0; i < (size_t)(n + cap) * per; i++) v[i] = (iv){0, 0};
-
+    s->w = w;
+    s->last = last;
+    s->ty_n = ty_n;
+    s->tx_n = tx_n;
+    s->per = per;
+    s->tmax = tmax;
+    s->mode = mode;
+    for (int32_t i = 0; i <= last; i++) s->slot0[i + 1] = s->slot0[i] + w->layers[i].n_inputs;
+    for (size_t i = 0; i < (size_t)n * per; i++) v[i] = (iv){0, 0};
     for (int32_t ty = 0; ty < ty_n; ty++)
-        v[(size_t)(n - 1) * per + ty] = (iv){ty * rows, ty * rows + rows > L->P ? L->P : ty * rows + rows};
+        v[(size_t)last * per + ty] = (iv){ty * rows, ty * rows + rows > L->P ? L->P : ty * rows + rows};
     for (int32_t tx = 0; tx < tx_n; tx++)
-        v[(size_t)(n - 1) * per + ty_n + tx] = (iv){tx * cols, tx * cols + cols > L->Q ? L->Q : tx * cols + cols};
-
-    /* slot offsets of each layer's inputs (slot[] is in layer order) */
-    int32_t kbase = cap;
-    for (int32_t li = n - 1; li >= 0; li--) {
-        int32_t idx = first + li;
-        const df_layer *l = &w->layers[idx];
-        kbase -= l->n_inputs;
+        v[(size_t)last * per + ty_n + tx] = (iv){tx * cols, tx * cols + cols > L->Q ? L->Q : tx * cols + cols};
+    iv *scratch = s->scratch + per;
+    for (int32_t li = last; li >= 0; li--) {
+        const df_layer *l = &w->layers[li];
         iv *r = v + (size_t)li * per, *c = r + ty_n;
-        df_tile_layer *tl = &plan->layer[li];
+        df_tile_layer *tl = &s->layer[li];
         /* every output is produced whole across the tiles (fill_cover): what its consumers in the
          * group need, the rest given to the nearest tile; no consumer in the group: an even share */
         fill_cover(r, ty_n, l->P);
@@ -280,7 +296,7 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
         region_counts(mode, rs, cs, K, &read, &tl->cache_elems);
         tl->computed_elems = read;
         tl->reused_elems = rs.sum * cs.sum * K - read;
-        /* its inputs: hull into the producers' regions, inside the group or outside */
+        /* its inputs: what it needs of each, hulled into the producer's regions */
         for (int32_t j = 0; j < l->n_inputs; j++) {
             int32_t p = l->inputs[j];
             const df_layer *prod = p >= 0 ? &w->layers[p] : NULL;
@@ -288,31 +304,124 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
             int64_t ch;
             in_plane(w, l, j, &in_r, &in_c, &ch);
             int whole = 0;
-            iv *er = map_tmp, *ec = map_tmp + ty_n;
+            iv *er = s->need + (size_t)(s->slot0[li] + j) * per, *ec = er + ty_n;
             for (int32_t t = 0; t < ty_n; t++) er[t] = map_interval(l, j, prod, 0, r[t], in_r, l->P, &whole);
             for (int32_t t = 0; t < tx_n; t++) ec[t] = map_interval(l, j, prod, 1, c[t], in_c, l->Q, &whole);
             if (whole) tl->whole_input = 1;
-            iv *pr = p >= first ? v + (size_t)(p - first) * per : ext + (size_t)slot[kbase + j] * per, *pc = pr + ty_n;
+            if (p < 0) continue;
+            iv *pr = v + (size_t)p * per, *pc = pr + ty_n;
             for (int32_t t = 0; t < ty_n; t++) pr[t] = iv_hull(pr[t], er[t]);
             for (int32_t t = 0; t < tx_n; t++) pc[t] = iv_hull(pc[t], ec[t]);
         }
     }
+    free(v);
+    *out = s;
+    return DF_OK;
+}
+
+const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer) {
+    return layer >= 0 && layer <= s->last ? &s->layer[layer] : NULL;
+}
+
+void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x) {
+    *tiles_y = s->ty_n;
+    *tiles_x = s->tx_n;
+}
+
+int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs) {
+    const df_workload *w = s->w;
+    int32_t per = s->per, ty_n = s->ty_n, tx_n = s->tx_n, n_ext = 0;
+    df_tile_input *in = s->in;
+    int32_t key[DF_MAX_INPUTS * 64], *keys = key; /* the slot each outside input is first read through */
+    if (first < 0) first = 0;
+    int32_t cap = s->slot0[s->last + 1] - s->slot0[first];
+    if (cap > (int32_t)(sizeof key / sizeof *key) && !(keys = malloc(sizeof *keys * (size_t)cap))) {
+        *inputs = in;
+        return -1;
+    }
+    for (int32_t i = first; i <= s->last; i++)
+        for (int32_t j = 0; j < w->layers[i].n_inputs; j++) {
+            int32_t p = w->layers[i].inputs[j], e = -1;
+            if (p >= first) continue;
+            for (int32_t q = 0; q < n_ext; q++)
+                if (in[q].producer == p) e = q;
+            if (e < 0) {
+                e = n_ext++;
+                keys[e] = s->slot0[i] + j;
+                if (s->memo_ok[keys[e]]) { in[e] = s->memo[keys[e]]; continue; }
+                memset(&in[e], 0, sizeof in[e]);
+                in[e].producer = p;
+                in[e].first_use = i;
+                in[e].elems = p >= 0 ? df_layer_out_elems(&w->layers[p])
+                                     : (int64_t)w->layers[i].C * w->layers[i].Y * w->layers[i].X;
+                for (int32_t t = 0; t < per; t++) s->ext[(size_t)e * per + t] = (iv){0, 0};
+            } else if (s->memo_ok[keys[e]]) {
+                continue;
+            }
+            in[e].last_use = i;
+            const iv *nd = s->need + (size_t)(s->slot0[i] + j) * per;
+            iv *x = s->ext + (size_t)e * per;
+            for (int32_t t = 0; t < per; t++) x[t] = iv_hull(x[t], nd[t]);
+        }
     for (int32_t e = 0; e < n_ext; e++) {
-        df_tile_input *in = &plan->input[e];
-        iv *er = ext + (size_t)e * per, *ec = er + ty_n;
-        int32_t pr = in->producer >= 0 ? w->layers[in->producer].P : w->layers[in->first_use].Y;
-        int32_t pc = in->producer >= 0 ? w->layers[in->producer].Q : w->layers[in->first_use].X;
+        if (s->memo_ok[keys[e]]) continue;
+        df_tile_input *x = &in[e];
+        iv *er = s->ext + (size_t)e * per, *ec = er + ty_n;
+        int32_t pr = x->producer >= 0 ? w->layers[x->producer].P : w->layers[x->first_use].Y;
+        int32_t pc = x->producer >= 0 ? w->layers[x->producer].Q : w->layers[x->first_use].X;
         /* read whole over the tiles, like the plain group does (a strided reader's skipped rows too) */
         fill_cover(er, ty_n, pr);
         fill_cover(ec, tx_n, pc);
-        iv_stats rs = stats_of(er, ty_n, scratch), cs = stats_of(ec, tx_n, scratch);
+        iv_stats rs = stats_of(er, ty_n, s->scratch + per), cs = stats_of(ec, tx_n, s->scratch + per);
         int64_t plane = (int64_t)pr * pc;
-        int64_t ch = plane > 0 ? in->elems / plane : 1;
-        in->max_elems = (int64_t)rs.max * cs.max * ch;
-        region_counts(mode, rs, cs, ch, &in->read_elems, &in->cache_elems);
+        int64_t ch = plane > 0 ? x->elems / plane : 1;
+        x->max_elems = (int64_t)rs.max * cs.max * ch;
+        x->max_rows = rs.max;
+        x->max_cols = cs.max;
+        region_counts(s->mode, rs, cs, ch, &x->read_elems, &x->cache_elems);
+        x->reused_elems = rs.sum * cs.sum * ch - x->read_elems;
+        s->memo[keys[e]] = *x;
+        s->memo_ok[keys[e]] = 1;
     }
-    free(slot);
-    free(v);
+    if (keys != key) free(keys);
+    *inputs = in;
+    return n_ext;
+}
+
+int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
+                       df_overlap mode, df_tile_plan *plan, df_err *err) {
+    if (!plan) return df_err_set(err, DF_EINVAL, NULL, "tile plan: no plan");
+    memset(plan, 0, sizeof *plan);
+    if (!w || first < 0 || last < first || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 ||
+        mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group %d..%d, tile %dx%d)", first, last,
+                          rows, cols);
+    df_tile_suffix *s;
+    int rc = df_tile_suffix_plan(w, last, rows, cols, mode, &s, err);
+    if (rc) return rc;
+    const df_tile_input *in;
+    int32_t n = last - first + 1, n_ext = df_tile_suffix_inputs(s, first, &in);
+    if (n_ext < 0) {
+        df_tile_suffix_free(s);
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers)", n);
+    }
+    plan->layer = malloc(sizeof *plan->layer * (size_t)n);
+    plan->input = malloc(sizeof *plan->input * (size_t)(n_ext ? n_ext : 1));
+    if (!plan->layer || !plan->input) {
+        df_tile_suffix_free(s);
+        df_tile_plan_free(plan);
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers)", n);
+    }
+    const df_layer *L = &w->layers[last];
+    plan->rows = rows > L->P ? L->P : rows;
+    plan->cols = cols > L->Q ? L->Q : cols;
+    plan->tiles_y = s->ty_n;
+    plan->tiles_x = s->tx_n;
+    plan->n_layers = n;
+    plan->n_inputs = n_ext;
+    memcpy(plan->layer, s->layer + first, sizeof *plan->layer * (size_t)n);
+    memcpy(plan->input, in, sizeof *plan->input * (size_t)n_ext);
+    df_tile_suffix_free(s);
     return DF_OK;
 }
 
@@ -343,4 +452,15 @@ int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out) {
     /* keep max_out spread over the sorted list, always n and the smallest */
     for (int32_t i = 0; i < max_out; i++) out[i] = all[max_out > 1 ? (int64_t)i * (u - 1) / (max_out - 1) : 0];
     return max_out;
+}
+
+int32_t df_tile_in_extent(const df_layer *l, int axis, int32_t out_len) {
+    int32_t n_out = axis ? l->Q : l->P, n_in = axis ? l->X : l->Y;
+    if (out_len > n_out) out_len = n_out;
+    if (out_len < 1) out_len = 1;
+    /* an interior tile: centred in the output, so borders clip it only when it spans them */
+    int32_t a = (n_out - out_len) / 2;
+    int whole = 0;
+    iv r = map_interval(l, 0, NULL, axis, (iv){a, a + out_len}, n_in, n_out, &whole);
+    return whole ? n_in : iv_len(r) > 0 ? iv_len(r) : 1;
 }

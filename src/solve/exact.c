@@ -14,7 +14,18 @@
  * with it, so the balanced split (the smallest m with that count) is never worse. The brute-force
  * test in tests/unit/check_exact.c enumerates every m to confirm it. Footprints grow with m and with
  * the group's end, so both loops stop at the first infeasible size. An error from the group scoring
- * (out of memory) ends the search with that error: it is never read as "infeasible". */
+ * (out of memory) ends the search with that error: it is never read as "infeasible".
+ *
+ * Depth-first space (df_solve_exact_in with DF_SPACE_DEPTH_FIRST, issue 14): each group [i, j] is
+ * also scored with every tile option of df_tile_options (tile x overlap mode) at every micro-batch
+ * candidate; the DP is unchanged, its cells remember the whole group form. Only two facts of the
+ * model cut the search, both proven from its formulas (cost.c): (1) for one form, the footprint
+ * grows with m (m x activations plus weights, resident or streamed), so the micro-batch loop stops
+ * at the first misfit; (2) a whole-tensor group that does not fit does not fit extended either, so
+ * whole forms stop at the first misfit end. Tiled forms are never cut by group length (a longer group
+ * with a smaller tile can fit where a shorter one does not), and nothing else is pruned: the
+ * balanced-split argument holds for tiled steps too (max of convex steps), and check_exact.c
+ * compares with brute force over every m, tile option and mode. */
 #include "dnnfuser/solve.h"
 
 #include <stdlib.h>
@@ -23,6 +34,35 @@
 #define FRONT_CAP 4096
 
 static const char *const solver_names[DF_SOLVER_COUNT] = {"exact", "ga", "lbl", "transformer"};
+static const char *const space_names[DF_SPACE_COUNT] = {"batch", "depth_first"};
+
+const char *df_space_name(df_space s) { return (s >= 0 && s < DF_SPACE_COUNT) ? space_names[s] : "?"; }
+
+int df_space_parse(const char *s, df_space *out) {
+    for (int i = 0; i < DF_SPACE_COUNT; i++)
+        if (s && strcmp(s, space_names[i]) == 0) { *out = (df_space)i; return DF_OK; }
+    return DF_EINVAL;
+}
+
+int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out) {
+    if (last < 0 || last >= df_net_layers(net)) return 0;
+    const df_layer *l = &df_net_workload(net)->layers[last];
+    int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES], n = 0;
+    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES), nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
+    for (int32_t a = 0; a < nr; a++)
+        for (int32_t b = 0; b < nc; b++) {
+            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
+            if (full_h && full_w) continue; /* the whole tensor: the batch-only form */
+            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
+                /* one column of tiles: no left neighbour, cache_rows keeps nothing (tile.c region_counts) */
+                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
+                /* one row of tiles: no row above, cache_all keeps what cache_rows keeps */
+                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
+                out[n++] = (df_tile_option){rc[a], cc[b], o};
+            }
+        }
+    return n;
+}
 
 const char *df_solver_name(df_solver s) { return (s >= 0 && s < DF_SOLVER_COUNT) ? solver_names[s] : "?"; }
 
@@ -40,7 +80,7 @@ static void group_values(df_objective obj, const df_group_cost *g, double *prima
     }
 }
 
-typedef struct { double p, s; int32_t from, m; } cell;
+typedef struct { double p, s; int32_t from; df_group g; } cell;
 
 /* Sets out to n placeholder groups (filled back to front by the caller). */
 static int reserve_groups(df_mapping *out, int32_t n) {
@@ -50,67 +90,153 @@ static int reserve_groups(df_mapping *out, int32_t n) {
     return DF_OK;
 }
 
-static int solve_scalar(const df_net *net, df_objective obj, int32_t maxlen, df_mapping *out, df_solve_stats *st,
-                        df_err *err) {
-    int32_t L = df_net_layers(net), N = df_net_batch(net);
-    cell *dp = malloc((size_t)(L + 1) * sizeof *dp);
-    int32_t *mb = malloc((size_t)N * sizeof *mb);
-    if (!dp || !mb) { free(dp); free(mb); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
-    int32_t nm = df_micro_batches(N, mb);
-    for (int32_t j = 0; j <= L; j++) dp[j] = (cell){0, 0, -1, 0};
-    dp[0].from = 0;
-    for (int32_t i = 0; i < L; i++) {
-        if (dp[i].from < 0) continue;
-        for (int32_t j = i; j < L && j - i < maxlen; j++) {
-            if (df_solve_cancelled(st)) { /* checked per group: one row can be long (L^2 evaluations) */
-                free(dp);
-                free(mb);
-                return df_err_set(err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)i, (int)L);
-            }
-            int any = 0;
-            for (int32_t k = 0; k < nm; k++) {
-                df_group_cost g;
-                int grc = df_group_eval(net, i, j, mb[k], &g);
-                if (st) st->groups_evaluated++;
-                if (grc != DF_OK) { /* an error, not "infeasible": never stop the search silently */
-                    free(dp);
-                    free(mb);
-                    return df_err_set(err, grc, NULL, "%s scoring layers %d..%d at micro-batch %d",
-                                      grc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j, (int)mb[k]);
-                }
-                if (!g.feasible) break;
-                any = 1;
-                double p, s;
-                group_values(obj, &g, &p, &s);
-                p += dp[i].p;
-                s += dp[i].s;
-                cell *c = &dp[j + 1];
-                if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, mb[k]};
-            }
-            if (!any) break;
+/* One scored form of a group: its layers, micro-batch, tile and mode, and its cost. */
+typedef struct { df_group g; df_group_cost c; } form;
+
+/* The DP visits, for each group end j in order, every feasible form of every group [i, j] whose
+ * prefix i is reachable: whole forms (i ascending, micro-batches ascending), then in the depth-first
+ * space each tile option (in df_tile_options order), i ascending, micro-batches ascending. A prefix
+ * is final when visited (pull order), so the scalar DP and the Pareto fronts read settled values. */
+typedef int (*form_fn)(void *dp, int32_t i, int32_t j, const form *f);
+typedef int (*reach_fn)(void *dp, int32_t i);
+
+typedef struct {
+    const df_net *net;
+    df_space space;
+    int32_t maxlen, nm;
+    int32_t *mb;              /* [N] candidates ascending */
+    uint8_t *whole_dead;      /* [L]: no whole form [i, j'] fits for j' >= the last j tried */
+    df_solve_stats *st;
+    df_err *err;
+} walk;
+
+static int walk_init(walk *w, const df_net *net, df_space space, int32_t maxlen, df_solve_stats *st, df_err *err) {
+    memset(w, 0, sizeof *w);
+    w->net = net;
+    w->space = space;
+    w->maxlen = maxlen;
+    w->st = st;
+    w->err = err;
+    w->mb = malloc((size_t)df_net_batch(net) * sizeof *w->mb);
+    w->whole_dead = calloc((size_t)df_net_layers(net), 1);
+    if (!w->mb || !w->whole_dead) return DF_ENOMEM;
+    w->nm = df_micro_batches(df_net_batch(net), w->mb);
+    return DF_OK;
+}
+
+static void walk_free(walk *w) {
+    free(w->mb);
+    free(w->whole_dead);
+}
+
+static int scoring_error(walk *w, int rc, int32_t i, int32_t j) {
+    return df_err_set(w->err, rc, NULL, "%s scoring layers %d..%d", rc == DF_ENOMEM ? "out of memory" : "internal error",
+                      (int)i, (int)j);
+}
+
+/* The forms of every group ending at j. Returns DF_OK, DF_ECANCELED or a scoring error (set in err). */
+static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take) {
+    const df_net *net = w->net;
+    int32_t lo = j - w->maxlen + 1 > 0 ? j - w->maxlen + 1 : 0;
+    if (df_solve_cancelled(w->st))
+        return df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+    form f;
+    for (int32_t i = lo; i <= j; i++) {
+        if (w->whole_dead[i] || !reach(dp, i)) continue;
+        int any = 0;
+        for (int32_t k = 0; k < w->nm; k++) {
+            int rc = df_group_eval(net, i, j, w->mb[k], &f.c);
+            if (w->st) w->st->groups_evaluated++;
+            if (rc != DF_OK) return scoring_error(w, rc, i, j); /* an error, not "infeasible" */
+            if (!f.c.feasible) break;
+            any = 1;
+            f.g = (df_group){.first = i, .last = j, .micro_batch = w->mb[k]};
+            if ((rc = take(dp, i, j, &f))) return rc;
         }
+        if (!any) w->whole_dead[i] = 1; /* footprints grow with the group's end (cost.c) */
     }
+    if (w->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
+    df_tile_option opt[DF_MAX_TILE_OPTIONS];
+    int32_t no = df_tile_options(net, j, opt);
+    for (int32_t o = 0; o < no; o++) {
+        if (df_solve_cancelled(w->st))
+            return df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+        df_tiled_row *r;
+        int rc = df_tiled_row_prepare(net, j, opt[o].rows, opt[o].cols, opt[o].overlap, w->mb, w->nm, &r);
+        if (rc != DF_OK) { df_tiled_row_free(r); return scoring_error(w, rc, 0, j); }
+        for (int32_t i = lo; i <= j && rc == DF_OK; i++) {
+            if (!reach(dp, i)) continue;
+            if ((rc = df_tiled_row_group(net, r, i)) != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+            for (int32_t k = 0; k < w->nm; k++) {
+                rc = df_tiled_row_cost(net, r, k, &f.c);
+                if (w->st) w->st->groups_evaluated++;
+                if (rc != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+                if (!f.c.feasible) break; /* footprints grow with m */
+                f.g = (df_group){.first = i, .last = j, .micro_batch = w->mb[k], .tile_rows = opt[o].rows,
+                                 .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                if ((rc = take(dp, i, j, &f))) break;
+            }
+        }
+        df_tiled_row_free(r);
+        if (rc) return rc;
+    }
+    return DF_OK;
+}
+
+/* ---- scalar objectives ------------------------------------------------------------------------- */
+
+typedef struct {
+    cell *c;
+    df_objective obj;
+} scalar_dp;
+
+static int scalar_reach(void *dp, int32_t i) { return ((scalar_dp *)dp)->c[i].from >= 0; }
+
+static int scalar_take(void *dp, int32_t i, int32_t j, const form *f) {
+    scalar_dp *d = dp;
+    double p, s;
+    group_values(d->obj, &f->c, &p, &s);
+    p += d->c[i].p;
+    s += d->c[i].s;
+    cell *c = &d->c[j + 1];
+    if (c->from < 0 || p < c->p || (p == c->p && s < c->s)) *c = (cell){p, s, i, f->g};
+    return DF_OK;
+}
+
+static int solve_scalar(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,
+                        df_solve_stats *st, df_err *err) {
+    int32_t L = df_net_layers(net);
+    scalar_dp d = {.c = malloc((size_t)(L + 1) * sizeof *d.c), .obj = obj};
+    walk w = {0};
+    if (!d.c || walk_init(&w, net, space, maxlen, st, err)) {
+        free(d.c);
+        walk_free(&w);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
+    for (int32_t j = 0; j <= L; j++) d.c[j] = (cell){0, 0, -1, {0}};
+    d.c[0].from = 0;
     int rc = DF_OK;
-    if (dp[L].from < 0) {
+    for (int32_t j = 0; j < L && rc == DF_OK; j++) rc = walk_end(&w, j, &d, scalar_reach, scalar_take);
+    if (rc == DF_OK && d.c[L].from < 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
-    } else {
+    } else if (rc == DF_OK) {
         int32_t n = 0;
-        for (int32_t j = L; j > 0; j = dp[j].from) n++;
+        for (int32_t j = L; j > 0; j = d.c[j].from) n++;
         if (reserve_groups(out, n)) {
             rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         } else {
             int32_t g = n;
-            for (int32_t j = L; j > 0; j = dp[j].from) out->groups[--g] = (df_group){dp[j].from, j - 1, dp[j].m};
+            for (int32_t j = L; j > 0; j = d.c[j].from) out->groups[--g] = d.c[j].g;
         }
     }
-    free(dp);
-    free(mb);
+    free(d.c);
+    walk_free(&w);
     return rc;
 }
 
 /* ---- EDP: Pareto fronts of (latency, energy) per prefix ---------------------------------------- */
 
-typedef struct { double lat, en; int32_t from, idx, m; } pt;
+typedef struct { double lat, en; int32_t from, idx; df_group g; } pt;
 typedef struct { pt *v; int32_t n, cap; } ptvec;
 
 static int ptvec_push(ptvec *a, pt p) {
@@ -148,86 +274,94 @@ static int pareto(ptvec *a) {
     return 1;
 }
 
-static int solve_edp(const df_net *net, int32_t maxlen, df_mapping *out, df_solve_stats *st, df_err *err) {
-    int32_t L = df_net_layers(net), N = df_net_batch(net);
-    ptvec *fr = calloc((size_t)L + 1, sizeof *fr);
-    int32_t *mb = malloc((size_t)N * sizeof *mb);
+typedef struct {
+    ptvec *fr;
+    df_solve_stats *st;
+} edp_dp;
+
+static int edp_reach(void *dp, int32_t i) { return ((edp_dp *)dp)->fr[i].n > 0; }
+
+static int edp_take(void *dp, int32_t i, int32_t j, const form *f) {
+    edp_dp *d = dp;
+    const ptvec *a = &d->fr[i];
+    for (int32_t q = 0; q < a->n; q++)
+        if (ptvec_push(&d->fr[j + 1], (pt){a->v[q].lat + f->c.latency_cycles, a->v[q].en + f->c.energy_pj, i, q, f->g}))
+            return DF_ENOMEM;
+    /* keep candidate lists bounded while they accumulate */
+    if (d->fr[j + 1].n > 8 * FRONT_CAP && pareto(&d->fr[j + 1]) && d->st) d->st->exact = 0;
+    return DF_OK;
+}
+
+static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mapping *out, df_solve_stats *st,
+                     df_err *err) {
+    int32_t L = df_net_layers(net);
+    edp_dp d = {.fr = calloc((size_t)L + 1, sizeof *d.fr), .st = st};
+    walk w = {0};
     int rc = DF_OK;
-    if (!fr || !mb) { rc = DF_ENOMEM; goto done; }
-    int32_t nm = df_micro_batches(N, mb);
-    if ((rc = ptvec_push(&fr[0], (pt){0, 0, -1, -1, 0}))) goto done;
-    for (int32_t i = 0; i < L; i++) {
-        if (i > 0 && pareto(&fr[i]) && st) st->exact = 0;
-        if (st && fr[i].n > st->pareto_max) st->pareto_max = fr[i].n;
-        if (fr[i].n == 0) continue;
-        for (int32_t j = i; j < L && j - i < maxlen; j++) {
-            if (df_solve_cancelled(st)) {
-                rc = DF_ECANCELED;
-                goto done;
-            }
-            int any = 0;
-            for (int32_t k = 0; k < nm; k++) {
-                df_group_cost g;
-                if ((rc = df_group_eval(net, i, j, mb[k], &g)) != DF_OK) goto done; /* an error, not "infeasible" */
-                if (st) st->groups_evaluated++;
-                if (!g.feasible) break;
-                any = 1;
-                for (int32_t q = 0; q < fr[i].n; q++)
-                    if ((rc = ptvec_push(&fr[j + 1], (pt){fr[i].v[q].lat + g.latency_cycles,
-                                                          fr[i].v[q].en + g.energy_pj, i, q, mb[k]})))
-                        goto done;
-            }
-            /* keep candidate lists bounded while they accumulate */
-            if (fr[j + 1].n > 8 * FRONT_CAP && pareto(&fr[j + 1]) && st) st->exact = 0;
-            if (!any) break;
-        }
+    if (!d.fr || walk_init(&w, net, space, maxlen, st, err)) { rc = DF_ENOMEM; goto done; }
+    if ((rc = ptvec_push(&d.fr[0], (pt){0, 0, -1, -1, {0}}))) goto done;
+    for (int32_t j = 0; j < L; j++) {
+        /* front j is complete (every group ending before j was visited): thin it once, before use */
+        if (j > 0 && pareto(&d.fr[j]) && st) st->exact = 0;
+        if (st && d.fr[j].n > st->pareto_max) st->pareto_max = d.fr[j].n;
+        if ((rc = walk_end(&w, j, &d, edp_reach, edp_take)) != DF_OK) goto done;
     }
-    if (pareto(&fr[L]) && st) st->exact = 0;
-    if (fr[L].n == 0) {
+    if (pareto(&d.fr[L]) && st) st->exact = 0;
+    if (d.fr[L].n == 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
         goto done;
     }
     int32_t best = 0;
-    for (int32_t q = 1; q < fr[L].n; q++)
-        if (fr[L].v[q].lat * fr[L].v[q].en < fr[L].v[best].lat * fr[L].v[best].en) best = q;
+    for (int32_t q = 1; q < d.fr[L].n; q++)
+        if (d.fr[L].v[q].lat * d.fr[L].v[q].en < d.fr[L].v[best].lat * d.fr[L].v[best].en) best = q;
     /* walk back through the parents: count, then fill back to front */
     int32_t n = 0;
-    for (int32_t j = L, q = best; j > 0;) { const pt *p = &fr[j].v[q]; n++; q = p->idx; j = p->from; }
+    for (int32_t j = L, q = best; j > 0;) { const pt *p = &d.fr[j].v[q]; n++; q = p->idx; j = p->from; }
     if ((rc = reserve_groups(out, n))) goto done;
     for (int32_t j = L, q = best, g = n; j > 0;) {
-        const pt *p = &fr[j].v[q];
-        out->groups[--g] = (df_group){p->from, j - 1, p->m};
+        const pt *p = &d.fr[j].v[q];
+        out->groups[--g] = p->g;
         q = p->idx;
         j = p->from;
     }
 done:
-    if (fr)
-        for (int32_t j = 0; j <= L; j++) free(fr[j].v);
-    free(fr);
-    free(mb);
+    if (d.fr)
+        for (int32_t j = 0; j <= L; j++) free(d.fr[j].v);
+    free(d.fr);
+    walk_free(&w);
     if (rc == DF_ENOMEM) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
-    if (rc == DF_ECANCELED) return df_err_set(err, DF_ECANCELED, NULL, "cancelled");
-    if (rc == DF_EINVAL) return df_err_set(err, DF_EINVAL, NULL, "internal error: a group outside the net");
-    return rc;
+    return rc; /* DF_ECANCELED and scoring errors carry their message from walk_end */
 }
 
-static int solve(const df_net *net, df_objective obj, int32_t maxlen, df_mapping *out, df_solve_stats *st, df_err *err) {
+static int solve(const df_net *net, df_objective obj, df_space space, int32_t maxlen, df_mapping *out,
+                 df_solve_stats *st, df_err *err) {
     df_err_clear(err);
     df_solve_stats_reset(st);
     if (st) st->exact = 1;
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
-    int rc = df_net_check_budget(net, err);
+    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set(err, DF_EINVAL, "/space", "unknown map-space");
+    /* Batch-only: a layer that does not fit alone at micro-batch 1 makes every mapping infeasible, and
+     * the answer names it. Depth-first: a layer may fit in tiles, so the search decides; when it finds
+     * nothing the same message names the layer that does not fit whole. */
+    int rc = space == DF_SPACE_BATCH ? df_net_check_budget(net, err) : DF_OK;
     if (rc) return rc;
-    if (obj == DF_OBJ_EDP) return solve_edp(net, maxlen, out, st, err);
-    return solve_scalar(net, obj, maxlen, out, st, err);
+    rc = obj == DF_OBJ_EDP ? solve_edp(net, space, maxlen, out, st, err) : solve_scalar(net, obj, space, maxlen, out, st, err);
+    if (rc == DF_EINFEASIBLE && space != DF_SPACE_BATCH && df_net_check_budget(net, err) == DF_OK)
+        df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
+    return rc;
 }
 
 int df_solve_exact(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *st, df_err *err) {
-    return solve(net, obj, df_net_layers(net), out, st, err);
+    return solve(net, obj, DF_SPACE_BATCH, df_net_layers(net), out, st, err);
+}
+
+int df_solve_exact_in(const df_net *net, df_objective obj, df_space space, df_mapping *out, df_solve_stats *st,
+                      df_err *err) {
+    return solve(net, obj, space, df_net_layers(net), out, st, err);
 }
 
 int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *st, df_err *err) {
-    int rc = solve(net, obj, 1, out, st, err);
+    int rc = solve(net, obj, DF_SPACE_BATCH, 1, out, st, err);
     if (st) st->exact = 0;
     return rc;
 }

@@ -72,7 +72,7 @@ static int better(const indiv *a, const indiv *b) {
 static void decode(const indiv *x, int32_t L, const int32_t *mbv, df_mapping *map) {
     map->n_groups = 0;
     for (int32_t i = 0; i < L; i++) {
-        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){i, i, mbv[x->mb[i]]};
+        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){.first = i, .last = i, .micro_batch = mbv[x->mb[i]]};
         else map->groups[map->n_groups - 1].last = i;
     }
 }

@@ -425,9 +425,9 @@ START_TEST(test_mapping_eval_structure) {
     df_mapping_push(&m, 2, 2, 1);
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL); /* gap */
     ck_assert_str_eq(e.pointer, "/groups/1");
-    m.groups[1] = (df_group){1, 1, 5};
+    m.groups[1] = (df_group){.first = 1, .last = 1, .micro_batch = 5};
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL); /* micro_batch > N */
-    m.groups[1] = (df_group){1, 1, 3};
+    m.groups[1] = (df_group){.first = 1, .last = 1, .micro_batch = 3};
     df_group_cost gc[2];
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, gc, &e), DF_OK);
     ck_assert(mt.feasible);

@@ -118,6 +118,205 @@ static void check_random(uint64_t seed, int dag) {
     ck_assert(visited > 1000); /* the enumeration really ran */
 }
 
+/* ---- depth-first space (issue 14) ---------------------------------------------------------------
+ * Brute force over every partition into contiguous groups, every micro-batch 1..N per group (not only
+ * the solver's candidates), the whole tensor and every tile option of df_tile_options with each of its
+ * modes. Group forms are scored once with df_group_eval / df_group_eval_tiled (not the solver's
+ * prepared path) and combined in every way; the best combination is re-scored with df_mapping_eval. */
+
+typedef struct { df_group g; double lat, en, dram; } bf_form;
+
+typedef struct {
+    const df_net *net;
+    df_objective obj;
+    int32_t L;
+    bf_form *forms;          /* per (i, j): a list */
+    int32_t *off, *cnt;      /* [L*L] */
+    int32_t path[16];        /* chosen form index per depth */
+    double best;
+    int32_t best_path[16], best_n;
+    int64_t visited;
+} bf_df;
+
+static void bf_rec(bf_df *b, int32_t start, int32_t depth, double lat, double en, double dram) {
+    if (start == b->L) {
+        double v = b->obj == DF_OBJ_LATENCY ? lat : b->obj == DF_OBJ_ENERGY ? en : b->obj == DF_OBJ_DRAM ? dram
+                                                                                                   : en * (lat / df_net_hw(b->net)->clock_hz);
+        b->visited++;
+        if (v < b->best) {
+            b->best = v;
+            b->best_n = depth;
+            memcpy(b->best_path, b->path, sizeof b->path);
+        }
+        return;
+    }
+    for (int32_t end = start; end < b->L; end++) {
+        int32_t k = start * b->L + end;
+        for (int32_t q = 0; q < b->cnt[k]; q++) {
+            const bf_form *f = &b->forms[b->off[k] + q];
+            b->path[depth] = b->off[k] + q;
+            bf_rec(b, end + 1, depth + 1, lat + f->lat, en + f->en, dram + f->dram);
+        }
+    }
+}
+
+/* The best objective value over the depth-first space (INFINITY when nothing fits); *forms_out the
+ * number of feasible group forms seen. */
+static double brute_df(const df_net *n, df_objective obj, int64_t *visited, int64_t *forms_out) {
+    int32_t L = df_net_layers(n), N = df_net_batch(n);
+    bf_df b = {.net = n, .obj = obj, .L = L, .best = INFINITY};
+    b.off = calloc((size_t)L * L, sizeof *b.off);
+    b.cnt = calloc((size_t)L * L, sizeof *b.cnt);
+    int32_t cap = L * L * N * (1 + DF_MAX_TILE_OPTIONS), used = 0;
+    b.forms = malloc((size_t)cap * sizeof *b.forms);
+    ck_assert(b.off && b.cnt && b.forms);
+    for (int32_t i = 0; i < L; i++)
+        for (int32_t j = i; j < L; j++) {
+            df_tile_option opt[DF_MAX_TILE_OPTIONS + 1];
+            int32_t no = df_tile_options(n, j, opt + 1);
+            opt[0] = (df_tile_option){0, 0, 0}; /* the whole tensor */
+            b.off[i * L + j] = used;
+            for (int32_t o = 0; o <= no; o++)
+                for (int32_t m = 1; m <= N; m++) {
+                    df_group g = {.first = i, .last = j, .micro_batch = m, .tile_rows = opt[o].rows,
+                                  .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                    df_group_cost c;
+                    ck_assert_int_eq(df_group_eval_tiled(n, &g, &c), DF_OK);
+                    if (!c.feasible) continue;
+                    b.forms[used++] = (bf_form){g, c.latency_cycles, c.energy_pj, c.dram_bytes};
+                    b.cnt[i * L + j]++;
+                }
+        }
+    if (forms_out) *forms_out += used;
+    bf_rec(&b, 0, 0, 0, 0, 0);
+    if (isfinite(b.best)) { /* the best combination, scored as a mapping */
+        df_mapping m;
+        df_mapping_init(&m, b.best_n);
+        for (int32_t d = 0; d < b.best_n; d++) df_mapping_push_group(&m, &b.forms[b.best_path[d]].g);
+        df_metrics mt;
+        df_err e;
+        ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+        ck_assert(mt.feasible);
+        double v = df_objective_value(obj, &mt);
+        ck_assert_msg(fabs(v - b.best) <= 1e-9 * fabs(v), "brute sum %.17g, mapping %.17g", b.best, v);
+        b.best = v;
+        df_mapping_free(&m);
+    }
+    if (visited) *visited += b.visited;
+    free(b.off);
+    free(b.cnt);
+    free(b.forms);
+    return b.best;
+}
+
+/* A small random network for the depth-first brute force: L layers on a 6x6 or 8x8 plane (tile
+ * candidates with divisors and powers of two), 1x1 and 3x3 convs, a stride-2 conv or pool, depthwise
+ * convs, and (dag) residual adds. */
+static void small_df_workload(df_workload *w, df_rng *r, int32_t L, int dag) {
+    df_workload_init(w, "df");
+    int32_t C = 2 + df_rng_range(r, 6), Y = df_rng_range(r, 2) ? 8 : 6, prev = -1;
+    while (w->n_layers < L) {
+        int32_t i = w->n_layers, choice = df_rng_range(r, 10);
+        if (dag && choice < 3 && i >= 1 && L - i >= 2) {
+            int32_t c1 = tu_conv(w, prev, C, Y, Y, C, 3, 1);
+            prev = tu_layer(w, DF_LAYER_ADD, c1, prev, C, C, Y, Y, 1, 1, 0, 1);
+        } else if (choice == 3 && Y >= 4) {
+            prev = tu_layer(w, DF_LAYER_POOL, prev, -2, C, C, Y, Y, 2, 2, 0, 1);
+            Y /= 2;
+        } else if (choice == 4) {
+            prev = tu_layer(w, DF_LAYER_DWCONV, prev, -2, C, C, Y, Y, 3, 1, 1, C);
+        } else {
+            int32_t K = 2 + df_rng_range(r, 15), R = df_rng_range(r, 2) ? 3 : 1;
+            int32_t st = (Y >= 6 && df_rng_range(r, 5) == 0) ? 2 : 1;
+            prev = tu_conv(w, prev, C, Y, Y, K, R, st);
+            C = K;
+            Y = (Y + 2 * (R / 2) - R) / st + 1;
+        }
+    }
+    df_err e;
+    ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "random workload invalid: %s", e.msg);
+}
+
+static void check_random_df(uint64_t seed, int dag) {
+    df_rng r;
+    df_rng_seed(&r, seed);
+    int64_t visited = 0, forms = 0;
+    int cases = 0, tiled_wins = 0, both_infeasible = 0;
+    for (int t = 0; t < 6; t++) {
+        df_workload w;
+        int32_t L = 3 + df_rng_range(&r, 2);
+        int32_t N = L == 3 ? 1 + df_rng_range(&r, 3) : 1 + df_rng_range(&r, 2);
+        small_df_workload(&w, &r, L, dag);
+        L = w.n_layers;
+        df_dataflow d = (df_dataflow)df_rng_range(&r, 3);
+        df_hw h = tu_hw(2 + df_rng_range(&r, 7), 2 + df_rng_range(&r, 7), d, 0, 0.25 + df_rng_range(&r, 8),
+                        1 + df_rng_range(&r, 16), 1 + df_rng_range(&r, 2));
+        h.noc_hops = df_rng_range(&r, 3);
+        int64_t need = min_need(&w, h, N);
+        double factors[] = {0.3, 0.6, 1.0, 1.7, 6.0};
+        for (int f = 0; f < 5; f++) {
+            h.buffer_bytes = (int64_t)(need * factors[f]);
+            if (h.buffer_bytes < 1) h.buffer_bytes = 1;
+            df_net *n;
+            df_err e;
+            ck_assert_int_eq(df_net_init(&n, &w, &h, N, &e), DF_OK);
+            for (int o = 0; o < DF_OBJ_COUNT; o++) {
+                double bf = brute_df(n, (df_objective)o, &visited, &forms);
+                df_mapping m;
+                df_mapping_init(&m, 4);
+                df_solve_stats st = {0};
+                int rc = df_solve_exact_in(n, (df_objective)o, DF_SPACE_DEPTH_FIRST, &m, &st, &e);
+                if (!isfinite(bf)) {
+                    ck_assert_msg(rc == DF_EINFEASIBLE, "seed %llu case %d: brute finds nothing, exact rc %d",
+                                  (unsigned long long)seed, t, rc);
+                    both_infeasible++;
+                } else {
+                    ck_assert_msg(rc == DF_OK, "seed %llu case %d x%.1f %s: exact failed (%s), brute %.17g",
+                                  (unsigned long long)seed, t, factors[f], df_objective_name((df_objective)o), e.msg, bf);
+                    ck_assert(st.exact);
+                    df_metrics mt;
+                    ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+                    ck_assert(mt.feasible);
+                    double ex = df_objective_value((df_objective)o, &mt);
+                    ck_assert_msg(fabs(ex - bf) <= 1e-9 * fabs(bf),
+                                  "seed %llu case %d (L %d N %d) budget x%.1f obj %s: exact %.17g brute %.17g",
+                                  (unsigned long long)seed, t, L, N, factors[f], df_objective_name((df_objective)o), ex,
+                                  bf);
+                    /* never worse than the batch-only optimum */
+                    df_mapping mb;
+                    df_mapping_init(&mb, 4);
+                    if (df_solve_exact(n, (df_objective)o, &mb, NULL, &e) == DF_OK) {
+                        df_metrics mtb;
+                        ck_assert_int_eq(df_mapping_eval(n, &mb, &mtb, NULL, &e), DF_OK);
+                        double vb = df_objective_value((df_objective)o, &mtb);
+                        ck_assert(ex <= vb * (1 + 1e-12));
+                        tiled_wins += ex < vb * (1 - 1e-9);
+                    } else {
+                        tiled_wins++;
+                    }
+                    df_mapping_free(&mb);
+                }
+                df_mapping_free(&m);
+                cases++;
+            }
+            df_net_free(n);
+        }
+        df_workload_free(&w);
+    }
+    ck_assert_int_eq(cases, 6 * 5 * DF_OBJ_COUNT);
+    ck_assert(visited > 10000 && forms > 1000); /* the enumeration really ran */
+    ck_assert(tiled_wins > 5);                  /* and tiles mattered */
+    fprintf(stderr, "depth-first brute force (seed %llu, %s): %d cases, %lld mappings, %lld group forms, %d where tiles win, "
+            "%d infeasible in both\n", (unsigned long long)seed, dag ? "dags" : "chains", cases, (long long)visited,
+            (long long)forms, tiled_wins, both_infeasible);
+}
+
+START_TEST(test_exact_depth_first_matches_brute_force_chains) { check_random_df(31, 0); }
+END_TEST
+
+START_TEST(test_exact_depth_first_matches_brute_force_dags) { check_random_df(47, 1); }
+END_TEST
+
 START_TEST(test_exact_matches_brute_force_chains) { check_random(11, 0); }
 END_TEST
 
@@ -276,6 +475,8 @@ static Suite *exact_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_exact_matches_brute_force_chains);
     tcase_add_test(tc, test_exact_matches_brute_force_dags);
+    tcase_add_test(tc, test_exact_depth_first_matches_brute_force_chains);
+    tcase_add_test(tc, test_exact_depth_first_matches_brute_force_dags);
     tcase_add_test(tc, test_fusion_helps_when_dram_bound);
     tcase_add_test(tc, test_infeasible_budget_reported_by_solvers);
     tcase_add_test(tc, test_solver_names);

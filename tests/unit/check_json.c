@@ -531,6 +531,40 @@ START_TEST(test_mapping_round_trip) {
 }
 END_TEST
 
+/* Depth-first fields (issue 14): tile {rows, cols} and overlap read, written back as given, and
+ * refused with a pointer when malformed. */
+START_TEST(test_mapping_tiles) {
+    json_t *j = J("{\"groups\": [{\"first\": 0, \"last\": 1, \"micro_batch\": 2, \"tile\": {\"rows\": 8, \"cols\": 4},"
+                  " \"overlap\": \"cache_all\"}, {\"first\": 2, \"last\": 3, \"micro_batch\": 1, \"tile\": {\"rows\": 3}}]}");
+    df_mapping m, m2;
+    df_err e;
+    ck_assert_int_eq(df_mapping_from_json(j, "", 4, 8, &m, &e), DF_OK);
+    ck_assert_int_eq(m.groups[0].tile_rows, 8);
+    ck_assert_int_eq(m.groups[0].tile_cols, 4);
+    ck_assert_int_eq(m.groups[0].overlap, DF_OVERLAP_CACHE_ALL);
+    ck_assert_int_eq(m.groups[1].tile_rows, 3);
+    ck_assert_int_eq(m.groups[1].tile_cols, 0);
+    ck_assert_int_eq(m.groups[1].overlap, DF_OVERLAP_RECOMPUTE);
+    json_t *out = df_mapping_to_json(&m);
+    ck_assert_int_eq(df_mapping_from_json(out, "", 4, 8, &m2, &e), DF_OK);
+    ck_assert_mem_eq(m.groups, m2.groups, 2 * sizeof *m.groups);
+    df_mapping_free(&m);
+    df_mapping_free(&m2);
+    json_decref(out);
+    json_decref(j);
+    map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 1, \"tile\": 4}]}", 4, 8,
+            "/mapping/groups/0/tile", "{rows, cols}");
+    map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 1, \"tile\": {\"rows\": -1}}]}", 4, 8,
+            "/mapping/groups/0/tile/rows", "tile rows");
+    map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 1, \"tile\": {\"row\": 2}}]}", 4, 8,
+            "/mapping/groups/0/tile/row", "did you mean \"rows\"");
+    map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 1, \"overlap\": \"cache\"}]}", 4, 8,
+            "/mapping/groups/0/overlap", "cache_rows");
+    map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 1, \"overlap\": 2}]}", 4, 8,
+            "/mapping/groups/0/overlap", "got an integer");
+}
+END_TEST
+
 START_TEST(test_mapping_errors) {
     const char *g3 = "{\"first\": 0, \"last\": 1, \"micro_batch\": 2}";
     char buf[512];
@@ -743,6 +777,7 @@ static Suite *json_suite(void) {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_workload_defaults);
+    tcase_add_test(tc, test_mapping_tiles);
     tcase_add_test(tc, test_workload_round_trip);
     tcase_add_test(tc, test_workload_type_errors);
     tcase_add_test(tc, test_workload_field_errors);

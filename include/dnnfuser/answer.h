@@ -117,6 +117,7 @@ typedef struct {
     double deadline_ms;     /* 0 = not given */
     uint64_t seed;          /* transformer sampling seed (candidates > 1): given, or derived from the request */
     int seed_given;
+    df_space space;         /* "space": batch (the default) or depth_first (exact, ga, auto -> exact) */
 } df_request;
 
 /* Where a map request comes from: the JSON object (root, with prefix the pointer of the object in

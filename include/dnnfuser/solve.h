@@ -50,6 +50,10 @@ int df_solve_exact_in(const df_net *net, df_objective obj, df_space space, df_ma
 int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out,
                 df_solve_stats *stats, df_err *err);
+/* The genetic search over a map-space (df_solve_ga: batch). Depth-first: a third gene per layer, the
+ * tile of a group starting there (see ga.c). */
+int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df_ga_params *p, df_mapping *out,
+                   df_solve_stats *stats, df_err *err);
 
 /* Local search from a given mapping (the check-before-reply repair of DESIGN.md §3): repeatedly tries
  * moving a group boundary by one layer, merging two adjacent groups, splitting a group in two, and
@@ -59,6 +63,10 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_m
  * map is improved in place; never returns a worse or infeasible mapping (DF_EINFEASIBLE only when the
  * budget is too small for any mapping). */
 int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *stats, df_err *err);
+/* The same over a map-space: in the depth-first space it also tries each group's other tiles and
+ * overlap modes (df_tile_options and the whole tensor) and may make a group feasible by tiling it. */
+int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t max_moves,
+                 df_solve_stats *stats, df_err *err);
 
 const char *df_solver_name(df_solver s);
 int df_solver_parse(const char *s, df_solver *out);

@@ -15,7 +15,7 @@
 enum {
     OPT_HW = 256, OPT_BUFFER, OPT_PES, OPT_DATAFLOW, OPT_BW, OPT_BATCH, OPT_SEQ_LEN, OPT_OBJECTIVE,
     OPT_SOLVER, OPT_CANDIDATES, OPT_WEIGHTS, OPT_POPULATION, OPT_GENERATIONS, OPT_SEED, OPT_JSON, OPT_BUDGETS, OPT_HW_POINTS,
-    OPT_PROGRESS, OPT_SVG, OPT_COMPARE,
+    OPT_PROGRESS, OPT_SVG, OPT_COMPARE, OPT_SPACE,
 };
 
 typedef struct {
@@ -35,6 +35,7 @@ static const opt_entry all_opts[] = {
     {{"objective", required_argument, NULL, OPT_OBJECTIVE}, CLI_O_OBJECTIVE},
     {{"solver", required_argument, NULL, OPT_SOLVER}, CLI_O_SOLVER},
     {{"candidates", required_argument, NULL, OPT_CANDIDATES}, CLI_O_SOLVER},
+    {{"space", required_argument, NULL, OPT_SPACE}, CLI_O_SOLVER},
     {{"weights", required_argument, NULL, OPT_WEIGHTS}, CLI_O_SOLVER},
     {{"population", required_argument, NULL, OPT_POPULATION}, CLI_O_GA},
     {{"generations", required_argument, NULL, OPT_GENERATIONS}, CLI_O_GA},
@@ -123,6 +124,11 @@ static int apply(int c, const char *arg, cli_opts *o) {
         if (df_objective_parse(arg, &o->objective))
             return cli_fail(CLI_EXIT_USAGE, "--objective: unknown objective '%s' (use latency, energy, edp or dram)", arg);
         o->have_objective = 1;
+        return 0;
+    case OPT_SPACE:
+        if (df_space_parse(arg, &o->space))
+            return cli_fail(CLI_EXIT_USAGE, "--space: unknown map-space '%s' (use batch or depth_first)", arg);
+        o->have_space = 1;
         return 0;
     case OPT_SOLVER: {
         static const char *const names[] = {"auto", "exact", "ga", "lbl", "transformer"};

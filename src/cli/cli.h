@@ -70,7 +70,8 @@ typedef struct {
     int have_objective;
     df_objective objective;     /* --objective (default latency) */
     int solver;                 /* --solver: a df_solver or DF_SOLVER_AUTO (the default) */
-    int have_solver, have_candidates, have_ga, have_seed;
+    int have_solver, have_candidates, have_ga, have_seed, have_space;
+    df_space space;             /* --space: batch (default) or depth_first */
     df_ga_params ga;            /* --population --generations --seed */
     int32_t candidates;         /* --candidates: transformer best-of-k (default 1) */
     const char *weights;        /* --weights FILE (default: the shipped weights linked in) */

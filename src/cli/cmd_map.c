@@ -27,6 +27,8 @@ static const char usage[] =
     "      --solver SOLVER       auto, exact, ga, lbl or transformer [auto: exact when its predicted\n"
     "                            time is small, else the transformer plus the check]\n"
     "      --candidates K        transformer, auto: decode K candidates (1..16), keep the best [1]\n"
+    "      --space SPACE         batch (groups x micro-batch) or depth_first (also a spatial tile and\n"
+    "                            an overlap mode per group; exact, ga, auto -> exact) [batch]\n"
     "      --seed N              transformer, auto: sampling seed [derived from the request];\n"
     "                            ga: random seed [1]\n"
     "      --weights FILE        transformer, auto: weights file [the shipped weights]\n"

@@ -39,6 +39,7 @@ int cli_request_json(const cli_opts *o, json_t **out) {
     if (o->seq_len) bad |= put(r, "seq_len", json_integer(o->seq_len));
     if (o->have_solver) bad |= put(r, "solver", json_string(df_request_solver_name(o->solver)));
     if (o->have_candidates) bad |= put(r, "candidates", json_integer(o->candidates));
+    if (o->have_space) bad |= put(r, "space", json_string(df_space_name(o->space)));
     /* --seed seeds the ga, or the transformer's sampling */
     if (o->have_seed && o->solver != DF_SOLVER_GA) bad |= put(r, "seed", json_integer((json_int_t)o->ga.seed));
     if (o->have_ga || (o->have_seed && o->solver == DF_SOLVER_GA))
@@ -69,7 +70,7 @@ const char *cli_flag_of(const char *pointer) {
     static const struct { const char *ptr, *flag; } map[] = {
         {"/budget", "--buffer"}, {"/hardware/pes", "--pes"}, {"/hardware/dataflow", "--dataflow"},
         {"/hardware/dram_bw", "--bw"}, {"/hardware", "--hw"}, {"/batch", "--batch"}, {"/objective", "--objective"},
-        {"/seq_len", "--seq-len"}, {"/solver", "--solver"}, {"/candidates", "--candidates"}, {"/seed", "--seed"},
+        {"/seq_len", "--seq-len"}, {"/solver", "--solver"}, {"/space", "--space"}, {"/candidates", "--candidates"}, {"/seed", "--seed"},
         {"/ga", "--population/--generations/--seed"}, {"/workload", "-w"},
     };
     for (size_t i = 0; pointer && i < sizeof map / sizeof map[0]; i++) {

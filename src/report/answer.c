@@ -105,6 +105,10 @@ df_solver df_answer_auto_pick(const df_request *r, int have_transformer, char *w
 df_solver df_request_effective_solver(const df_request *r, int have_transformer, char *why, size_t n) {
     if (why && n) why[0] = '\0';
     if (r->solver != DF_SOLVER_AUTO) return (df_solver)r->solver;
+    if (r->space == DF_SPACE_DEPTH_FIRST) {
+        if (why) snprintf(why, n, "auto: exact over the depth-first space (the transformer knows only batch splitting)");
+        return DF_SOLVER_EXACT;
+    }
     return df_answer_auto_pick(r, have_transformer, why, n);
 }
 
@@ -152,7 +156,7 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
     double v = ok ? df_objective_value(r->obj, &a->met) : INFINITY;
     int bad = !ok || !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
     if (bad && try_repair && ok) {
-        if (df_repair(r->net, r->obj, &a->map, REPAIR_MOVES, &st, &e) == DF_OK &&
+        if (df_repair_in(r->net, r->obj, r->space, &a->map, REPAIR_MOVES, &st, &e) == DF_OK &&
             df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) == DF_OK) {
             v = df_objective_value(r->obj, &a->met);
             bad = !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
@@ -161,7 +165,7 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
         }
     }
     if (bad) {
-        if (df_solve_exact(r->net, r->obj, &a->map, &st, &e) != DF_OK ||
+        if (df_solve_exact_in(r->net, r->obj, r->space, &a->map, &st, &e) != DF_OK ||
             df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) != DF_OK) {
             df_answer_free(a);
             return lib_fail(f, "exact fallback", &e);
@@ -191,9 +195,9 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
     double t0 = now_ms();
     int rc;
     switch (s) {
-    case DF_SOLVER_EXACT: rc = df_solve_exact(r->net, r->obj, &a->map, &a->stats, &e); break;
+    case DF_SOLVER_EXACT: rc = df_solve_exact_in(r->net, r->obj, r->space, &a->map, &a->stats, &e); break;
     case DF_SOLVER_LBL: rc = df_solve_lbl(r->net, r->obj, &a->map, &a->stats, &e); break;
-    case DF_SOLVER_GA: rc = df_solve_ga(r->net, r->obj, &r->ga, &a->map, &a->stats, &e); break;
+    case DF_SOLVER_GA: rc = df_solve_ga_in(r->net, r->obj, r->space, &r->ga, &a->map, &a->stats, &e); break;
     case DF_SOLVER_TRANSFORMER:
         if (!mp) {
             df_answer_free(a);
@@ -241,7 +245,7 @@ int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int d
     df_err e;
     df_err_clear(&e);
     df_solve_stats st = {.cancel = cancel};
-    if (df_solve_exact(r->net, r->obj, &a->map, &st, &e) != DF_OK) {
+    if (df_solve_exact_in(r->net, r->obj, r->space, &a->map, &st, &e) != DF_OK) {
         df_answer_free(a);
         return lib_fail(f, "exact fallback", &e);
     }

@@ -59,7 +59,7 @@ json_t *df_answer_json(const df_request *r, const df_answer *a, double queue_ms,
               put(o, "solver", json_string(df_request_solver_name(r->solver))) |
               put(o, "path", json_string(a->path)) | put(o, "workload", df_workload_summary_json(&r->w)) |
               put(o, "hardware", df_hw_to_json(df_net_hw(r->net))) | put(o, "batch", json_integer(r->batch)) |
-              put(o, "objective", json_string(df_objective_name(r->obj))) |
+              put(o, "objective", json_string(df_objective_name(r->obj))) | put(o, "space", json_string(df_space_name(r->space))) |
               put(o, "groups", df_groups_to_json(r->net, &a->map, a->gc)) | put(o, "metrics", df_metrics_to_json(&a->met)) |
               put(o, "baseline", baseline_json(&a->base_met, a->base.n_groups)) |
               put(o, "gain", gain_json(&a->base_met, &a->met));

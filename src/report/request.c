@@ -24,7 +24,7 @@
 #define GA_WORK_MAX 2000000LL
 
 static const char *const map_keys[] = {"workload", "hardware", "budget", "batch", "objective", "solver",
-                                       "seq_len", "ga", "deadline_ms", "candidates", "seed", "onnx", NULL};
+                                       "seq_len", "ga", "deadline_ms", "candidates", "seed", "onnx", "space", NULL};
 static const char *const eval_keys[] = {"workload", "hardware", "budget", "batch", "objective", "seq_len",
                                         "groups", "onnx", NULL};
 static const char *const ga_keys[] = {"population", "generations", "seed", NULL};
@@ -374,6 +374,19 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
             return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown solver \"%.40s\"%s (known: auto, transformer, exact, ga, lbl)",
                                s, df_suggest_text(s, names, 5, dym, sizeof dym));
         }
+    }
+    /* the map-space (issue 14): depth-first tiles are searched by exact and ga; auto then answers
+     * exactly; the transformer and lbl know only batch splitting */
+    s = NULL;
+    if (opt_string(root, "space", base, &s, f)) return -1;
+    out->space = DF_SPACE_BATCH;
+    if (s) {
+        ptr_key(ptr, sizeof ptr, base, "space");
+        if (df_space_parse(s, &out->space) != DF_OK)
+            return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown space \"%.40s\" (known: batch, depth_first)", s);
+        if (out->space == DF_SPACE_DEPTH_FIRST && (out->solver == DF_SOLVER_TRANSFORMER || out->solver == DF_SOLVER_LBL))
+            return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "space depth_first applies to the exact, ga and auto solvers, not to %s",
+                               df_request_solver_name(out->solver));
     }
     int sampling = out->solver == DF_SOLVER_AUTO || out->solver == DF_SOLVER_TRANSFORMER;
     /* options that do not apply to the solver are refused, not ignored */

@@ -32,7 +32,14 @@
  * micro-batch), then per-gene mutation with probability p->mutation (<= 0: 1/L): a cut flips; a
  * micro-batch gene moves one candidate up or down or, one time in four, is resampled in its domain.
  * Randomness is a df_rng seeded with p->seed; ranks break ties by position, so a seed fixes the answer.
- * The answer is the best feasible individual ever evaluated. All arrays are allocated once. */
+ * The answer is the best feasible individual ever evaluated. All arrays are allocated once.
+ *
+ * Depth-first space (df_solve_ga_in, issue 14): a third gene per layer, tl[i], the tile of a group
+ * starting at i: 0 = the whole tensor, k = option k - 1 of df_tile_options of the group's last layer,
+ * read modulo that layer's option count + 1 (so every value is some form of any group). Gene domains
+ * and the per-layer seeds then take every form of a layer alone; tl[i] moves with the segments of a
+ * crossover and mutates with the per-gene probability: one step, or (one time in two) resampled.
+ * The batch space draws no random numbers for tl, so its answers are the ones before this gene. */
 #include "dnnfuser/solve.h"
 
 #include <math.h>
@@ -47,6 +54,7 @@ void df_ga_params_default(df_ga_params *p) {
 typedef struct {
     uint16_t *cut;  /* [L] 0/1 */
     uint16_t *mb;   /* [L] candidate index; at most about 2 sqrt(N) <= 512 candidates for N <= 65536 */
+    uint16_t *tl;   /* [L] tile gene (depth-first space; 0 = whole) */
     int feasible;
     double value;   /* objective value (feasible) */
     double over;    /* sum over groups of max(0, footprint - budget) / budget (infeasible) */
@@ -57,6 +65,8 @@ typedef struct {
     df_objective obj;
     int32_t L, nm;
     const int32_t *mbv;    /* [nm] candidates ascending */
+    const df_tile_option *opt; /* [L x DF_MAX_TILE_OPTIONS] tile options per last layer (depth-first) */
+    const int32_t *nopt;   /* [L] their counts; NULL in the batch space */
     df_mapping map;        /* scratch, capacity L: pushes never reallocate */
     df_group_cost *gc;     /* [L] scratch */
     double budget;
@@ -69,16 +79,27 @@ static int better(const indiv *a, const indiv *b) {
     return a->feasible ? a->value < b->value : a->over < b->over;
 }
 
-static void decode(const indiv *x, int32_t L, const int32_t *mbv, df_mapping *map) {
+static void decode(const indiv *x, const ctx_t *c, df_mapping *map) {
+    int32_t L = c->L;
     map->n_groups = 0;
     for (int32_t i = 0; i < L; i++) {
-        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){.first = i, .last = i, .micro_batch = mbv[x->mb[i]]};
+        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){.first = i, .last = i, .micro_batch = c->mbv[x->mb[i]]};
         else map->groups[map->n_groups - 1].last = i;
+    }
+    if (!c->nopt) return;
+    for (int32_t g = 0; g < map->n_groups; g++) {
+        df_group *gr = &map->groups[g];
+        int32_t k = x->tl[gr->first] % (c->nopt[gr->last] + 1);
+        if (k == 0) continue;
+        const df_tile_option *o = &c->opt[(size_t)gr->last * DF_MAX_TILE_OPTIONS + k - 1];
+        gr->tile_rows = o->rows;
+        gr->tile_cols = o->cols;
+        gr->overlap = o->overlap;
     }
 }
 
 static void evaluate(ctx_t *c, indiv *x) {
-    decode(x, c->L, c->mbv, &c->map);
+    decode(x, c, &c->map);
     df_metrics mt;
     x->feasible = 0;
     x->value = INFINITY;
@@ -162,10 +183,16 @@ static double group_score(df_objective obj, const df_group_cost *g) {
 static void copy_genes(indiv *dst, const indiv *src, int32_t L) {
     memcpy(dst->cut, src->cut, (size_t)L * sizeof *dst->cut);
     memcpy(dst->mb, src->mb, (size_t)L * sizeof *dst->mb);
+    memcpy(dst->tl, src->tl, (size_t)L * sizeof *dst->tl);
 }
 
 int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_mapping *out, df_solve_stats *st,
                 df_err *err) {
+    return df_solve_ga_in(net, obj, DF_SPACE_BATCH, pp, out, st, err);
+}
+
+int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df_ga_params *pp, df_mapping *out,
+                   df_solve_stats *st, df_err *err) {
     df_err_clear(err);
     df_solve_stats_reset(st);
     df_ga_params p;
@@ -175,7 +202,9 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
     if (rc) return rc;
     clamp_params(&p);
     if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
-    if ((rc = df_net_check_budget(net, err))) return rc;
+    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set(err, DF_EINVAL, "/space", "unknown map-space");
+    int df = space == DF_SPACE_DEPTH_FIRST;
+    if (!df && (rc = df_net_check_budget(net, err))) return rc; /* depth-first: tiles may fit */
 
     int32_t L = df_net_layers(net), N = df_net_batch(net), P = p.population;
     double mut = p.mutation > 0 ? p.mutation : 1.0 / L;
@@ -185,22 +214,34 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
     c.gc = malloc((size_t)L * sizeof *c.gc);
     indiv *pop = calloc((size_t)P, sizeof *pop), *nxt = calloc((size_t)P, sizeof *nxt);
     indiv *tmp = calloc((size_t)P, sizeof *tmp);
-    /* gene storage: 2P individuals + the best-ever, each cut[L] followed by mb[L] */
-    uint16_t *genes = calloc((size_t)(2 * (size_t)P + 1) * 2 * (size_t)L, sizeof *genes);
-    if (!mbv || !top || !c.gc || !pop || !nxt || !tmp || !genes || df_mapping_init(&c.map, L)) {
+    /* gene storage: 2P individuals + the best-ever, each cut[L], mb[L], tl[L] */
+    uint16_t *genes = calloc((size_t)(2 * (size_t)P + 1) * 3 * (size_t)L, sizeof *genes);
+    df_tile_option *opt = df ? malloc(sizeof *opt * (size_t)L * DF_MAX_TILE_OPTIONS) : NULL;
+    int32_t *nopt = df ? calloc((size_t)L, sizeof *nopt) : NULL;
+    uint16_t *lbl_tl = df ? calloc((size_t)L, sizeof *lbl_tl) : NULL;
+    if (!mbv || !top || !c.gc || !pop || !nxt || !tmp || !genes || df_mapping_init(&c.map, L) ||
+        (df && (!opt || !nopt || !lbl_tl))) {
         rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         goto done;
     }
     c.nm = df_micro_batches(N, mbv);
     c.mbv = mbv;
-    for (int32_t n = 0; n < P; n++) {
-        pop[n].cut = genes + (size_t)n * 2 * L;
-        pop[n].mb = pop[n].cut + L;
-        nxt[n].cut = genes + (size_t)(P + n) * 2 * L;
-        nxt[n].mb = nxt[n].cut + L;
+    if (df) {
+        for (int32_t i = 0; i < L; i++) nopt[i] = df_tile_options(net, i, opt + (size_t)i * DF_MAX_TILE_OPTIONS);
+        c.opt = opt;
+        c.nopt = nopt;
     }
-    indiv best = {.cut = genes + (size_t)2 * P * 2 * L, .value = INFINITY};
+    for (int32_t n = 0; n < P; n++) {
+        pop[n].cut = genes + (size_t)n * 3 * L;
+        pop[n].mb = pop[n].cut + L;
+        pop[n].tl = pop[n].mb + L;
+        nxt[n].cut = genes + (size_t)(P + n) * 3 * L;
+        nxt[n].mb = nxt[n].cut + L;
+        nxt[n].tl = nxt[n].mb + L;
+    }
+    indiv best = {.cut = genes + (size_t)2 * P * 3 * L, .value = INFINITY};
     best.mb = best.cut + L;
+    best.tl = best.mb + L;
 
     /* Gene domains and the layer-by-layer seeds: per layer, the largest candidate at which it fits
      * alone (footprints grow with m, so stop at the first misfit) and the best-scoring one. */
@@ -217,6 +258,21 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
             double s = group_score(obj, &g);
             if (s < sbest) { sbest = s; arg = q; }
         }
+        /* depth-first: every tile of the layer alone too (k = tile gene) */
+        for (int32_t k = 1; df && k <= nopt[i]; k++) {
+            const df_tile_option *o = &opt[(size_t)i * DF_MAX_TILE_OPTIONS + k - 1];
+            for (int32_t q = 0; q < c.nm; q++) {
+                df_group g = {.first = i, .last = i, .micro_batch = mbv[q], .tile_rows = o->rows, .tile_cols = o->cols,
+                              .overlap = o->overlap}, *gp = &g;
+                df_group_cost gc;
+                df_group_eval_tiled(net, gp, &gc);
+                c.evals++;
+                if (!gc.feasible) break;
+                if (q > hi) hi = q;
+                double s = group_score(obj, &gc);
+                if (s < sbest) { sbest = s; arg = q; lbl_tl[i] = (uint16_t)k; }
+            }
+        }
         top[i] = (uint16_t)hi;
         lbl_best[i] = (uint16_t)arg;
     }
@@ -228,6 +284,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
             for (int32_t i = 0; i < L; i++) {
                 x->cut[i] = 1;
                 x->mb[i] = n == 0 ? 0 : n == 1 ? lbl_best[i] : top[i];
+                x->tl[i] = df && n == 1 ? lbl_tl[i] : 0;
             }
             continue;
         }
@@ -236,6 +293,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
         for (int32_t i = 0; i < L; i++) {
             x->cut[i] = i == 0 || df_rng_uniform(&r) < density;
             x->mb[i] = (uint16_t)df_rng_range(&r, top[i] + 1);
+            if (df) x->tl[i] = (uint16_t)df_rng_range(&r, DF_MAX_TILE_OPTIONS + 1);
         }
     }
     for (int32_t n = 0; n < P; n++) evaluate(&c, &pop[n]);
@@ -273,6 +331,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
                 if (lo > hi) { int32_t t = lo; lo = hi; hi = t; }
                 memcpy(x->cut + lo, b->cut + lo, (size_t)(hi - lo + 1) * sizeof *x->cut);
                 memcpy(x->mb + lo, b->mb + lo, (size_t)(hi - lo + 1) * sizeof *x->mb);
+                memcpy(x->tl + lo, b->tl + lo, (size_t)(hi - lo + 1) * sizeof *x->tl);
                 x->cut[0] = 1;
                 changed = 1;
             }
@@ -297,6 +356,12 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
                     x->mb[i] = (uint16_t)(v < 0 ? 0 : v > top[i] ? top[i] : v);
                     changed = 1;
                 }
+                if (df && df_rng_uniform(&r) < mut) {
+                    int32_t v = df_rng_range(&r, 2) ? df_rng_range(&r, DF_MAX_TILE_OPTIONS + 1)
+                                                    : x->tl[i] + (df_rng_range(&r, 2) ? 1 : -1);
+                    x->tl[i] = (uint16_t)(v < 0 ? DF_MAX_TILE_OPTIONS : v > DF_MAX_TILE_OPTIONS ? 0 : v);
+                    changed = 1;
+                }
             }
             if (changed) {
                 evaluate(&c, x);
@@ -314,7 +379,7 @@ int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *pp, df_
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "genetic search found no feasible mapping");
         goto done;
     }
-    decode(&best, L, mbv, &c.map);
+    decode(&best, &c, &c.map);
     if (df_mapping_copy(out, &c.map)) {
         rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         goto done;
@@ -329,5 +394,8 @@ done:
     free(nxt);
     free(tmp);
     free(genes);
+    free(opt);
+    free(nopt);
+    free(lbl_tl);
     return rc;
 }

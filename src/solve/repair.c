@@ -1,6 +1,9 @@
 /* repair.c - local search that makes a mapping feasible and improves it (see df_repair in solve.h):
  * the "repair" path of the check before every reply. Moves are scored with df_mapping_eval, so the
- * cost model's one feasibility rule decides, as everywhere. */
+ * cost model's one feasibility rule decides, as everywhere. In the depth-first space (df_repair_in)
+ * a group's tile and overlap mode are moves too (every option of df_tile_options and the whole
+ * tensor, at the group's micro-batch), groups keep their tiles through the other moves, and a group
+ * that fits no micro-batch whole may be made feasible by a tile. */
 #include "dnnfuser/solve.h"
 
 #include <math.h>
@@ -10,6 +13,7 @@
 typedef struct {
     const df_net *net;
     df_objective obj;
+    df_space space;
     int32_t N;
     df_mapping cand;
     int64_t evals;
@@ -55,19 +59,46 @@ static int32_t best_fit_mb(rctx *c, int32_t f, int32_t l) {
     return best;
 }
 
-/* Makes every group feasible: lower its micro-batch, else split it into feasible prefixes. */
+/* Depth-first: the first tile option of group [f, l] feasible at micro-batch 1 (0 if none). */
+static int tiled_fit(rctx *c, int32_t f, int32_t l, df_group *out) {
+    df_tile_option opt[DF_MAX_TILE_OPTIONS];
+    int32_t no = df_tile_options(c->net, l, opt);
+    for (int32_t o = 0; o < no; o++) {
+        df_group g = {.first = f, .last = l, .micro_batch = 1, .tile_rows = opt[o].rows, .tile_cols = opt[o].cols,
+                      .overlap = opt[o].overlap};
+        df_group_cost gc;
+        if (df_group_eval_tiled(c->net, &g, &gc) == DF_ENOMEM) { c->oom = 1; return 0; }
+        if (gc.feasible) { *out = g; return 1; }
+    }
+    return 0;
+}
+
+/* Makes every group feasible: lower its micro-batch, else split it into feasible prefixes (in the
+ * depth-first space a prefix may also be made feasible by a tile). A group that already fits keeps
+ * its form. */
 static int make_feasible(rctx *c, df_mapping *m) {
     df_mapping *o = &c->cand;
     o->n_groups = 0;
     for (int32_t g = 0; g < m->n_groups; g++) {
-        int32_t f = m->groups[g].first, l = m->groups[g].last;
+        df_group gc0 = m->groups[g];
+        df_group_cost cur;
+        if (df_group_eval_tiled(c->net, &gc0, &cur) == DF_ENOMEM) return DF_ENOMEM;
+        if (cur.feasible) {
+            if (df_mapping_push_group(o, &gc0)) return DF_ENOMEM;
+            continue;
+        }
+        int32_t f = gc0.first, l = gc0.last;
         while (f <= l) {
             int32_t e = l, mb = 0;
-            while (e >= f && !(mb = best_fit_mb(c, f, e)) && !c->oom) e--;
+            df_group tg;
+            int tiled = 0;
+            while (e >= f && !(mb = best_fit_mb(c, f, e)) && !c->oom &&
+                   !(c->space == DF_SPACE_DEPTH_FIRST && (tiled = tiled_fit(c, f, e, &tg))) && !c->oom)
+                e--;
             if (c->oom) return DF_ENOMEM;
             if (e < f) return DF_EINFEASIBLE;
-            int32_t want = m->groups[g].micro_batch;
-            if (df_mapping_push(o, f, e, want <= mb ? want : mb)) return DF_ENOMEM;
+            int32_t want = gc0.micro_batch;
+            if (tiled ? df_mapping_push_group(o, &tg) : df_mapping_push(o, f, e, want <= mb ? want : mb)) return DF_ENOMEM;
             f = e + 1;
         }
     }
@@ -85,11 +116,16 @@ static int try_move(rctx *c, df_mapping *m, double *cur) {
 }
 
 int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *st, df_err *err) {
+    return df_repair_in(net, obj, DF_SPACE_BATCH, map, max_moves, st, err);
+}
+
+int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t max_moves,
+                 df_solve_stats *st, df_err *err) {
     df_err_clear(err);
     df_solve_stats_reset(st);
-    int rc = df_net_check_budget(net, err);
+    int rc = space == DF_SPACE_BATCH ? df_net_check_budget(net, err) : DF_OK; /* tiles may fit what whole does not */
     if (rc) return rc;
-    rctx c = {.net = net, .obj = obj, .N = df_net_batch(net)};
+    rctx c = {.net = net, .obj = obj, .space = space, .N = df_net_batch(net)};
     if (df_mapping_init(&c.cand, map->n_groups + 2)) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     df_metrics mt;
     if ((rc = df_mapping_eval(net, map, &mt, NULL, err))) goto done;
@@ -116,6 +152,20 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
                 c.cand.groups[g].micro_batch = nm;
                 if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
             }
+            /* depth-first: another tile or overlap mode (the whole tensor first) at this micro-batch */
+            if (space == DF_SPACE_DEPTH_FIRST && !improved) {
+                df_tile_option opt[DF_MAX_TILE_OPTIONS + 1];
+                int32_t no = df_tile_options(net, gr.last, opt + 1);
+                opt[0] = (df_tile_option){0, 0, 0};
+                for (int32_t o = 0; o <= no && !improved; o++) {
+                    if (opt[o].rows == gr.tile_rows && opt[o].cols == gr.tile_cols && opt[o].overlap == gr.overlap) continue;
+                    df_mapping_copy(&c.cand, map);
+                    c.cand.groups[g].tile_rows = opt[o].rows;
+                    c.cand.groups[g].tile_cols = opt[o].cols;
+                    c.cand.groups[g].overlap = opt[o].overlap;
+                    if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
+                }
+            }
             if (g + 1 < map->n_groups) {
                 df_group nx = map->groups[g + 1];
                 /* boundary one layer left / right */
@@ -137,8 +187,14 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
                     for (int32_t h = 0; h < map->n_groups; h++) {
                         if (h == g + 1) continue;
                         df_group x = map->groups[h];
-                        if (h == g) { x.last = nx.last; x.micro_batch = which ? nx.micro_batch : gr.micro_batch; }
-                        if (df_mapping_push(&c.cand, x.first, x.last, x.micro_batch)) goto oom;
+                        if (h == g) { /* the merged group ends where nx did: it takes nx's tile */
+                            x.last = nx.last;
+                            x.micro_batch = which ? nx.micro_batch : gr.micro_batch;
+                            x.tile_rows = nx.tile_rows;
+                            x.tile_cols = nx.tile_cols;
+                            x.overlap = nx.overlap;
+                        }
+                        if (df_mapping_push_group(&c.cand, &x)) goto oom;
                     }
                     if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
                 }
@@ -148,10 +204,11 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
                 c.cand.n_groups = 0;
                 for (int32_t h = 0; h < map->n_groups; h++) {
                     df_group x = map->groups[h];
-                    if (h == g) {
-                        if (df_mapping_push(&c.cand, x.first, s - 1, x.micro_batch) ||
-                            df_mapping_push(&c.cand, s, x.last, x.micro_batch)) goto oom;
-                    } else if (df_mapping_push(&c.cand, x.first, x.last, x.micro_batch)) goto oom;
+                    if (h == g) { /* the first half gets the whole tensor, the second keeps the tile */
+                        if (df_mapping_push(&c.cand, x.first, s - 1, x.micro_batch)) goto oom;
+                        x.first = s;
+                        if (df_mapping_push_group(&c.cand, &x)) goto oom;
+                    } else if (df_mapping_push_group(&c.cand, &x)) goto oom;
                 }
                 if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
             }

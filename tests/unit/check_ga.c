@@ -452,11 +452,55 @@ START_TEST(test_population_two_clamps) {
 }
 END_TEST
 
+/* Four 32-channel 3x3 convs on 64x64 at batch 1 (DRAM-bound, 4 B/cycle): 5 KiB holds every layer
+ * alone in tiles but not every layer whole. */
+static df_net *df_chain4(df_workload *w, int64_t budget) {
+    df_workload_init(w, "chain4");
+    tu_conv(w, -1, 32, 64, 64, 32, 3, 1);
+    for (int i = 0; i < 3; i++) tu_conv(w, i, 32, 64, 64, 32, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, budget, 4, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
+    return n;
+}
+
+/* Depth-first space (issue 14): where no layer fits whole, the tile genes find a feasible mapping,
+ * never better than the exact depth-first optimum; the batch space is refused as before. */
+START_TEST(test_depth_first_space) {
+    df_workload w;
+    df_net *n = df_chain4(&w, 5 << 10);
+    df_err e;
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    df_ga_params p;
+    df_ga_params_default(&p);
+    p.generations = 40;
+    ck_assert_int_eq(df_solve_ga(n, DF_OBJ_DRAM, &p, &m, NULL, &e), DF_EINFEASIBLE);
+    ck_assert_int_eq(df_solve_ga_in(n, DF_OBJ_DRAM, DF_SPACE_DEPTH_FIRST, &p, &m, NULL, &e), DF_OK);
+    df_metrics mg, mx;
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mg, NULL, &e), DF_OK);
+    ck_assert(mg.feasible);
+    int tiled = 0;
+    for (int32_t g = 0; g < m.n_groups; g++) tiled += !df_group_is_whole(n, &m.groups[g]);
+    ck_assert(tiled > 0);
+    ck_assert_int_eq(df_solve_exact_in(n, DF_OBJ_DRAM, DF_SPACE_DEPTH_FIRST, &m, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_eval(n, &m, &mx, NULL, &e), DF_OK);
+    ck_assert(mx.dram_bytes <= mg.dram_bytes * (1 + 1e-12));
+    ck_assert_int_eq(df_solve_ga_in(n, DF_OBJ_DRAM, DF_SPACE_COUNT, &p, &m, NULL, &e), DF_EINVAL);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *ga_suite(void) {
     Suite *s = suite_create("ga");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_depth_first_space);
     tcase_add_test(tc, test_feasible_well_formed);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_never_worse_than_lbl);
@@ -471,6 +515,7 @@ static Suite *ga_suite(void) {
     suite_add_tcase(s, tc);
     return s;
 }
+
 
 int main(void) {
     SRunner *sr = srunner_create(ga_suite());

@@ -104,16 +104,79 @@ START_TEST(test_cancel_keeps_a_feasible_mapping) {
 }
 END_TEST
 
+/* Four 32-channel 3x3 convs on 64x64 at batch 1 (DRAM-bound, 4 B/cycle): 5 KiB holds every layer
+ * alone in tiles but not every layer whole. */
+static df_net *df_chain4(df_workload *w, int64_t budget) {
+    df_workload_init(w, "chain4");
+    tu_conv(w, -1, 32, 64, 64, 32, 3, 1);
+    for (int i = 0; i < 3; i++) tu_conv(w, i, 32, 64, 64, 32, 3, 1);
+    df_err e;
+    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
+    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, budget, 4, 64, 1);
+    df_net *n;
+    ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
+    return n;
+}
+
+/* Depth-first space: a layer-by-layer mapping that does not fit whole is made feasible with tiles and
+ * then improved by the moves (tiles, modes, boundaries); the batch repair reports the budget. */
+START_TEST(test_depth_first_repair) {
+    df_workload w;
+    df_net *n = df_chain4(&w, 5 << 10);
+    df_err e;
+    df_mapping m;
+    df_mapping_init(&m, 4);
+    for (int32_t i = 0; i < 4; i++) df_mapping_push(&m, i, i, 1);
+    df_metrics a, b;
+    ck_assert_int_eq(df_mapping_eval(n, &m, &a, NULL, &e), DF_OK);
+    ck_assert(!a.feasible);
+    ck_assert_int_eq(df_repair(n, DF_OBJ_ENERGY, &m, 100, NULL, &e), DF_EINFEASIBLE);
+    /* no moves: only made feasible (by tiles); then the moves improve on that */
+    df_mapping c;
+    df_mapping_init(&c, 4);
+    df_mapping_copy(&c, &m);
+    ck_assert_int_eq(df_repair_in(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &c, 0, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_repair_in(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &m, 100, NULL, &e), DF_OK);
+    df_metrics d;
+    ck_assert_int_eq(df_mapping_eval(n, &c, &d, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_eval(n, &m, &b, NULL, &e), DF_OK);
+    ck_assert(d.feasible && b.feasible);
+    ck_assert(b.energy_pj <= d.energy_pj);
+    /* from a poor feasible tiling (1-column tiles) the tile moves find a better one */
+    for (int32_t g = 0; g < c.n_groups; g++) {
+        c.groups[g] = (df_group){.first = g, .last = g, .micro_batch = 1, .tile_rows = 0, .tile_cols = 1};
+    }
+    c.n_groups = 4;
+    ck_assert_int_eq(df_mapping_eval(n, &c, &d, NULL, &e), DF_OK);
+    ck_assert(d.feasible);
+    ck_assert_int_eq(df_repair_in(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &c, 100, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_eval(n, &c, &b, NULL, &e), DF_OK);
+    ck_assert(b.feasible && b.energy_pj < d.energy_pj);
+    int moved = 0;
+    for (int32_t g = 0; g < c.n_groups; g++) moved += c.groups[g].tile_cols != 1;
+    ck_assert(moved > 0);
+    int tiled = 0;
+    for (int32_t g = 0; g < m.n_groups; g++) tiled += !df_group_is_whole(n, &m.groups[g]);
+    ck_assert(tiled > 0);
+    df_mapping_free(&c);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *repair_suite(void) {
     Suite *s = suite_create("repair");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_random_starts);
+    tcase_add_test(tc, test_depth_first_repair);
     tcase_add_test(tc, test_improves_layer_by_layer_when_dram_bound);
     tcase_add_test(tc, test_cancel_keeps_a_feasible_mapping);
     suite_add_tcase(s, tc);
     return s;
 }
+
 
 int main(void) {
     SRunner *sr = srunner_create(repair_suite());

@@ -1,0 +1,113 @@
+/* bench_df.c - the depth-first map-space (issue 14): the exact solver's time per zoo network on both
+ * spaces (batch-only and depth-first, alternating runs, medians), the issue's target point (ResNet-50,
+ * batch 8, edge, 512 KiB), and at batch 1 the energy and DRAM of the best depth-first mapping against
+ * the best batch-only one (exact on both spaces; the energy objective for energy, the dram objective
+ * for DRAM) at 64 KiB, 256 KiB and 1 MiB. Not a test: it asserts nothing, it measures. Bounded: a
+ * network whose depth-first solve takes over 2 s is timed once. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/zoo.h"
+
+/* The hardware as a request builds it: the preset with the budget as its buffer and the energies of
+ * that buffer size. */
+static df_net *make_net(const char *wname, int64_t budget, int32_t batch) {
+    df_workload w;
+    df_hw hw;
+    df_err e;
+    df_net *n = NULL;
+    if (df_zoo_build(wname, NULL, &w, &e) || df_hw_preset("edge", &hw, &e)) {
+        fprintf(stderr, "bench: %s\n", e.msg);
+        exit(1);
+    }
+    hw.buffer_bytes = budget;
+    hw.energy = df_hw_energy_default(&hw);
+    if (df_net_init(&n, &w, &hw, batch, &e)) { fprintf(stderr, "bench: %s\n", e.msg); exit(1); }
+    df_workload_free(&w);
+    return n;
+}
+
+/* One exact solve: ms, value (INFINITY when infeasible), groups tiled. */
+static double solve_once(const df_net *n, df_objective obj, df_space sp, double *value, int *tiled) {
+    df_mapping m;
+    df_mapping_init(&m, 16);
+    df_err e;
+    double t0 = now_s();
+    int rc = df_solve_exact_in(n, obj, sp, &m, NULL, &e);
+    double ms = (now_s() - t0) * 1e3;
+    *value = INFINITY;
+    if (tiled) *tiled = 0;
+    if (rc == DF_OK) {
+        df_metrics mt;
+        if (df_mapping_eval(n, &m, &mt, NULL, &e) == DF_OK && mt.feasible) *value = df_objective_value(obj, &mt);
+        for (int32_t g = 0; tiled && g < m.n_groups; g++) *tiled += !df_group_is_whole(n, &m.groups[g]);
+    }
+    df_mapping_free(&m);
+    return ms;
+}
+
+#define REPS 5
+
+static void time_point(const char *wname, int64_t budget, int32_t batch, df_objective obj) {
+    df_net *n = make_net(wname, budget, batch);
+    double tb[REPS], td[REPS], vb = 0, vd = 0;
+    int tiled = 0, reps = REPS;
+    for (int r = 0; r < reps; r++) { /* alternating: batch, depth-first */
+        tb[r] = solve_once(n, obj, DF_SPACE_BATCH, &vb, NULL);
+        td[r] = solve_once(n, obj, DF_SPACE_DEPTH_FIRST, &vd, &tiled);
+        if (r == 0 && td[0] > 2000) reps = 1;
+    }
+    double gain = isfinite(vb) && isfinite(vd) ? vd / vb : NAN;
+    printf("%-22s %6d %8lld %5d %-8s %10.3f %12.2f %8d   %s\n", wname, df_net_layers(n), (long long)budget / 1024, batch,
+           df_objective_name(obj), median(tb, reps), median(td, reps), tiled,
+           isfinite(gain) ? "" : !isfinite(vb) && isfinite(vd) ? "batch-only infeasible" : "");
+    if (isfinite(gain)) printf("%-22s %58s depth-first / batch-only %s: %.4f\n", "", "", df_objective_name(obj), gain);
+    df_net_free(n);
+}
+
+static void gain_point(const char *wname, int64_t budget) {
+    df_net *n = make_net(wname, budget, 1);
+    double eb, ed, db, dd;
+    int te, tdr;
+    double ms = solve_once(n, DF_OBJ_ENERGY, DF_SPACE_BATCH, &eb, NULL);
+    ms += solve_once(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &ed, &te);
+    ms += solve_once(n, DF_OBJ_DRAM, DF_SPACE_BATCH, &db, NULL);
+    ms += solve_once(n, DF_OBJ_DRAM, DF_SPACE_DEPTH_FIRST, &dd, &tdr);
+    char b1[32], b2[32], b3[32], b4[32];
+    snprintf(b1, sizeof b1, isfinite(eb) ? "%.1f" : "infeasible", eb / 1e6);
+    snprintf(b2, sizeof b2, isfinite(ed) ? "%.1f" : "infeasible", ed / 1e6);
+    snprintf(b3, sizeof b3, isfinite(db) ? "%.3f" : "infeasible", db / 1e6);
+    snprintf(b4, sizeof b4, isfinite(dd) ? "%.3f" : "infeasible", dd / 1e6);
+    printf("%-18s %6lld  %12s %12s %7s  %10s %10s %7s %3d %3d %8.0f\n", wname, (long long)budget / 1024, b1, b2,
+           isfinite(eb) && isfinite(ed) ? (snprintf(b1, sizeof b1, "%.3f", ed / eb), b1) : "-", b3, b4,
+           isfinite(db) && isfinite(dd) ? (snprintf(b3, sizeof b3, "%.3f", dd / db), b3) : "-", te, tdr, ms);
+    df_net_free(n);
+}
+
+int main(int argc, char **argv) {
+    /* optional: the networks of the gain table (default resnet18, mobilenetv2 and the 512x512 ones
+     * when the zoo has them) */
+    printf("exact solve time, edge, medians of %d alternating runs (ms)\n", REPS);
+    printf("%-22s %6s %8s %5s %-8s %10s %12s %8s\n", "network", "layers", "KiB", "batch", "obj", "batch-only",
+           "depth-first", "tiled");
+    time_point("resnet50", 512 * 1024, 8, DF_OBJ_LATENCY);
+    for (int32_t z = 0; z < df_zoo_count(); z++) time_point(df_zoo_name(z), 512 * 1024, 8, DF_OBJ_LATENCY);
+
+    printf("\nbatch 1, edge: best depth-first vs best batch-only (exact on both; energy uJ, DRAM MB)\n");
+    printf("%-18s %6s  %12s %12s %7s  %10s %10s %7s %3s %3s %8s\n", "network", "KiB", "E batch", "E depth", "ratio",
+           "DRAM batch", "DRAM depth", "ratio", "tE", "tD", "ms");
+    const char *def[] = {"resnet18", "mobilenetv2", "resnet18_512", "mobilenetv2_512", "fsrcnn", "unet", NULL};
+    const char *const *nets = argc > 1 ? (const char *const *)argv + 1 : def;
+    int64_t budgets[] = {64 * 1024, 256 * 1024, 1024 * 1024};
+    for (int k = 0; nets[k]; k++) {
+        int known = 0;
+        for (int32_t z = 0; z < df_zoo_count(); z++) known |= strcmp(df_zoo_name(z), nets[k]) == 0;
+        if (!known) continue;
+        for (int b = 0; b < 3; b++) gain_point(nets[k], budgets[b]);
+    }
+    return 0;
+}

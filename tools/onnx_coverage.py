@@ -5,16 +5,17 @@ DEV-TIME ONLY (CI never runs Python). Needs Debian 12's python3-torch (1.13), py
 (0.14) and python3-onnx (1.12). Run from the repository root after `make`:
 
     /usr/bin/python3 tools/onnx_coverage.py export [--out DIR] [MODEL ...]   # default DIR /tmp/onnx_coverage
-    /usr/bin/python3 tools/onnx_coverage.py table  [--out DIR] [--md docs/onnx_coverage.md]
+    /usr/bin/python3 tools/onnx_coverage.py table  [--out DIR] [--md docs/onnx_coverage.md] [MODEL ...]
 
 export: every torchvision.models classification model (list_models) and every segmentation model
 (FCN, DeepLabV3, LR-ASPP), random weights (weights=None), eval mode, input 1x3x224x224 (inception_v3
 1x3x299x299), exported WITHOUT parameters (export_params=False: weights become graph inputs carrying
 only their shapes) at opset 13 and opset 17, to DIR/<model>.op<N>.onnx. Nothing goes into the repo.
 
-table: for each file, an independent count of multiply-accumulates from onnx's shape inference
+table: for each file (of the MODELs given, else all), an independent count of multiply-accumulates from onnx's shape inference
 (onnx.shape_inference.infer_shapes with data propagation), then `build/dnnfuser layers --json -w FILE`
 (import + cost model) and `build/dnnfuser map -w FILE` (import + solve); writes the Markdown table.
+The independent count is cached in DIR/<model>.op<N>.onnx.ref.json (it depends on the file only).
 
 MAC counting convention (per sample, the export batch being 1), the one df_layer_macs uses:
   Conv           N*K*P*Q * (C/group) * kH * kW     (bias, dilation, padding add nothing)
@@ -305,6 +306,18 @@ def count_macs(path):
     return total // max(batch, 1), n_nodes, unknown
 
 
+def cached_count(path):
+    """count_macs(path), kept next to the export in PATH.ref.json (the count depends on the file only)."""
+    cache = path + ".ref.json"
+    if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(path):
+        with open(cache) as f:
+            return tuple(json.load(f))
+    r = count_macs(path)
+    with open(cache, "w") as f:
+        json.dump(list(r), f)
+    return r
+
+
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     return p.returncode, p.stdout, p.stderr
@@ -313,6 +326,8 @@ def run(cmd):
 def table(args):
     rows = []
     for name, kind in all_models():
+        if args.models and name not in args.models:
+            continue
         for op in OPSETS:
             path = os.path.join(args.out, f"{name}.op{op}.onnx")
             if not os.path.exists(path):
@@ -320,7 +335,7 @@ def table(args):
                 continue
             size = os.path.getsize(path)
             try:
-                ref, nodes, unk = count_macs(path)
+                ref, nodes, unk = cached_count(path)
                 ref_s = str(ref) if not unk else f"{ref}+? ({unk} unknown)"
             except Exception as e:
                 ref, nodes, ref_s = None, None, f"error: {e}"
@@ -373,7 +388,7 @@ def main():
     ap.add_argument("--md", default="docs/onnx_coverage.md")
     ap.add_argument("--cli", default="build/dnnfuser")
     ap.add_argument("--force", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     export(args) if args.cmd == "export" else table(args)
 
 

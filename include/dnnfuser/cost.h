@@ -122,13 +122,21 @@ void df_tiled_free(df_tiled *t);
 /* Every group [first, last] for one tile option at once (the exact solver's inner loop; the same
  * numbers as df_group_eval_tiled, computed once per row where they do not depend on first): prepare
  * for `last`, the option and the micro-batch candidates mb[0..nm) (kept by pointer); then
- * df_tiled_row_group(first) selects a group and df_tiled_row_cost(q) scores it at mb[q] (an
+ * axes (nullable): the per-axis passes of df_tile_axes_new(df_net_workload(net), last), shared by
+ * the rows of one last (free them after the rows); like (nullable): a row of the same last and mb
+ * already prepared, whose figures are reused where a layer's tile shape is the same (numbers
+ * unchanged); df_tiled_row_group(first) selects a group and df_tiled_row_cost(q) scores it at mb[q] (an
  * infeasible form gets its feasibility and footprint only: the solvers drop it). */
 typedef struct df_tiled_row df_tiled_row;
 int df_tiled_row_prepare(const df_net *net, int32_t last, int32_t rows, int32_t cols, int32_t overlap,
-                         const int32_t *mb, int32_t nm, df_tiled_row **out);
+                         const int32_t *mb, int32_t nm, df_tile_axes *axes, const df_tiled_row *like,
+                         df_tiled_row **out);
 int df_tiled_row_group(const df_net *net, df_tiled_row *r, int32_t first);
 int df_tiled_row_cost(const df_net *net, const df_tiled_row *r, int32_t q, df_group_cost *out);
+/* A lower bound on the objective (latency, energy or dram; 0 for edp) of group [first, last] of the row
+ * at every micro-batch, from the terms of the cost that do not depend on first or m (cost.c says why
+ * each is a bound); the exact solver skips groups whose bound cannot beat its incumbent. */
+double df_tiled_row_bound(const df_tiled_row *r, int32_t first, df_objective obj);
 void df_tiled_row_free(df_tiled_row *r);
 /* The smallest footprint any mapping can have: the largest single-layer footprint at m = 1.
  * Returns DF_OK when within the budget, else DF_EINFEASIBLE with err naming the layer and bytes

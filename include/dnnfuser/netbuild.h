@@ -39,6 +39,10 @@ int32_t df_nb_eltwise(df_netbuild *b, const char *name, int32_t in, df_layer_op 
 int32_t df_nb_layout(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t K, int32_t P, int32_t Q);
 /* layout join of n inputs (and constant rows, a class token) into K x P x Q */
 int32_t df_nb_join(df_netbuild *b, const char *name, const int32_t *ins, int32_t n, int32_t K, int32_t P, int32_t Q);
+/* transposed convolution (ONNX ConvTranspose): K x P x Q with P = (Y-1)*stride + R - 2*pad (+ out_y
+ * in [P, P + stride - 1] when > 0: output_padding), Q likewise; groups 1 */
+int32_t df_nb_deconv(df_netbuild *b, const char *name, int32_t in, int32_t K, int32_t R, int32_t stride, int32_t pad,
+                     int32_t out_y, int32_t out_x);
 /* Validates the whole workload (derives P, Q); returns the sticky error if any. */
 int df_nb_finish(df_netbuild *b, df_err *err);
 

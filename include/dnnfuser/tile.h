@@ -93,6 +93,14 @@ void df_tile_plan_free(df_tile_plan *plan);
 typedef struct df_tile_suffix df_tile_suffix;
 int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
                         df_tile_suffix **out, df_err *err);
+/* Rows and columns are independent: df_tile_axes keeps the per-axis passes of the groups ending at
+ * `last`, so every tile option with the same rows (or columns) and every mode share them. A suffix
+ * planned in it (df_tile_suffix_plan_in) borrows it: free the suffixes first. */
+typedef struct df_tile_axes df_tile_axes;
+int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out);
+void df_tile_axes_free(df_tile_axes *x);
+int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **out,
+                           df_err *err);
 const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer);
 void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x);
 int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs);

@@ -15,7 +15,7 @@ static const char usage[] =
 static int list(int json) {
     json_t *arr = json ? json_array() : NULL;
     if (json && !arr) return cli_fail(CLI_EXIT_USAGE, "out of memory");
-    if (!json) printf("%-16s %7s %9s  %s\n", "name", "layers", "GMACs", "description");
+    if (!json) printf("%-20s %7s %9s  %s\n", "name", "layers", "GMACs", "description");
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         df_workload w;
         df_err e;
@@ -29,7 +29,7 @@ static int list(int json) {
                                                  (int)w.n_layers, "macs", (json_int_t)macs, "description",
                                                  df_zoo_description(i) ? df_zoo_description(i) : ""));
         } else {
-            printf("%-16s %7d %9.3f  %s\n", df_zoo_name(i), w.n_layers, (double)macs / 1e9,
+            printf("%-20s %7d %9.3f  %s\n", df_zoo_name(i), w.n_layers, (double)macs / 1e9,
                    df_zoo_description(i) ? df_zoo_description(i) : "");
         }
         df_workload_free(&w);

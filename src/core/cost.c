@@ -663,6 +663,7 @@ typedef struct {
     double dram_out;      /* DRAM elements per sample of its output when read after the group */
     double W, macs_ps, compute_ps;
     int32_t last_in;      /* its last consumer in the group, -1 = none (streamed out) */
+    int32_t fr, fc;       /* the tile shape f and pp were computed for */
     int64_t held, stream, cache; /* one tile's region held / one row streamed out / its overlap cache */
 } tl_layer;
 
@@ -746,7 +747,8 @@ static void tile_figures(const df_net *n, int32_t i, int32_t rows, int32_t cols,
 
 /* Layer i of a tiled group ending at `last`, from its tile regions tl: everything that does not
  * depend on where the group starts. */
-static void tl_base(const df_net *n, int32_t i, int32_t last, const df_tile_layer *tl, tl_layer *x) {
+static void tl_base(const df_net *n, int32_t i, int32_t last, const df_tile_layer *tl, const tl_layer *like,
+                    tl_layer *x) {
     const df_layer *l = &n->w.layers[i];
     const df_energy *e = &n->hw.energy;
     memset(x, 0, sizeof *x);
@@ -767,7 +769,14 @@ static void tl_base(const df_net *n, int32_t i, int32_t last, const df_tile_laye
     x->dram_out = external ? (double)n->out_elems[i] * n->rlc[i] : 0;
     x->cache = tl->cache_elems;
     /* Time and energy figures of its tiles. */
-    tile_figures(n, i, tl->max_rows, tl->max_cols, &x->f, &x->pp);
+    x->fr = tl->max_rows;
+    x->fc = tl->max_cols;
+    if (like && like->fr == x->fr && like->fc == x->fc) { /* the same tile shape: the same figures */
+        x->f = like->f;
+        x->pp = like->pp;
+    } else {
+        tile_figures(n, i, tl->max_rows, tl->max_cols, &x->f, &x->pp);
+    }
     x->rho = tl->out_elems > 0 ? (double)tl->computed_elems / (double)tl->out_elems : 1;
     x->n_eq = tl->max_out_elems > 0 ? (double)tl->computed_elems / (double)tl->max_out_elems : 1;
     if (x->rho < 1) x->rho = 1;
@@ -858,7 +867,7 @@ int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
     t->tiles_y = tp.tiles_y;
     t->tiles_x = tp.tiles_x;
     t->tiles = tp.tiles_y * tp.tiles_x;
-    for (int32_t k = 0; k < len; k++) tl_base(n, first + k, last, &tp.layer[k], &t->own[k]);
+    for (int32_t k = 0; k < len; k++) tl_base(n, first + k, last, &tp.layer[k], NULL, &t->own[k]);
     t->ly = t->own;
     tiled_assemble(n, t, tp.input, tp.n_inputs);
     df_tile_plan_free(&tp);
@@ -869,10 +878,13 @@ int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
 /* Array cycles of layer i's tiles for a micro-batch of s samples: n_eq tiles of the largest tile's
  * pass plan (array_cycles on the tile's plan), never below the whole layer's cycles per output
  * element times the elements computed. */
+static double tile_cycles(const df_net *n, const tl_layer *x, double s) {
+    return x->pp.streamed ? fmax(s * x->f.compute_cycles, s * x->noc1 * n->hw.elem_bytes / n->hw.noc_bw)
+                          : plan_cycles(&n->hw, &x->pp, s);
+}
+
 static double tiled_array_cycles(const df_net *n, int32_t i, const tl_layer *x, double s) {
-    double tt = x->pp.streamed ? fmax(s * x->f.compute_cycles, s * x->noc1 * n->hw.elem_bytes / n->hw.noc_bw)
-                               : plan_cycles(&n->hw, &x->pp, s);
-    return fmax(x->n_eq * tt, x->rho * array_cycles(n, i, s));
+    return fmax(x->n_eq * tile_cycles(n, x, s), x->rho * array_cycles(n, i, s));
 }
 
 /* One layer step ([MAESTRO] §4.3 as step_cycles) from its array cycles ac (no NaN here: a plain max). */
@@ -969,6 +981,8 @@ struct df_tiled_row {
     df_tile_suffix *geo;  /* the regions, shared by every first */
     tl_layer *base;       /* [last + 1] per-layer figures, shared by every first */
     double *acyc;         /* [nm][2][last + 1]: tiled_array_cycles at mb[q] and at its last micro-batch */
+    double *tt, *wh;      /* the same layout: its two terms, one tile's cycles and the whole layer's */
+    double *lb;           /* [3][last + 2]: suffix sums of per-layer lower bounds (latency, energy, dram) */
     df_tiled *t;          /* the group of the last df_tiled_row_group (arrays for last + 1 layers) */
 };
 
@@ -977,12 +991,16 @@ void df_tiled_row_free(df_tiled_row *r) {
     df_tile_suffix_free(r->geo);
     free(r->base);
     free(r->acyc);
+    free(r->tt);
+    free(r->wh);
+    free(r->lb);
     df_tiled_free(r->t);
     free(r);
 }
 
 int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t cols, int32_t overlap,
-                         const int32_t *mb, int32_t nm, df_tiled_row **out) {
+                         const int32_t *mb, int32_t nm, df_tile_axes *axes, const df_tiled_row *like,
+                         df_tiled_row **out) {
     *out = NULL;
     df_group g = {.first = 0, .last = last, .micro_batch = 1, .tile_rows = rows, .tile_cols = cols, .overlap = overlap};
     if (last < 0 || !tiled_args_ok(n, &g) || nm < 1) return DF_EINVAL;
@@ -993,27 +1011,81 @@ int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t co
     r->last = last;
     r->mb = mb;
     r->nm = nm;
-    int rc = df_tile_suffix_plan(&n->w, last, r0, c0, (df_overlap)overlap, &r->geo, NULL);
+    int rc = axes ? df_tile_suffix_plan_in(axes, r0, c0, (df_overlap)overlap, &r->geo, NULL)
+                  : df_tile_suffix_plan(&n->w, last, r0, c0, (df_overlap)overlap, &r->geo, NULL);
     if (rc) { df_tiled_row_free(r); return rc; }
     size_t L1 = (size_t)last + 1;
     r->base = calloc(L1, sizeof *r->base);
     r->acyc = malloc(sizeof *r->acyc * (size_t)nm * 2 * L1);
+    r->tt = malloc(sizeof *r->tt * (size_t)nm * 2 * L1);
+    r->wh = malloc(sizeof *r->wh * (size_t)nm * 2 * L1);
+    r->lb = calloc(3 * (L1 + 1), sizeof *r->lb);
     r->t = tiled_alloc(last + 1);
-    if (!r->base || !r->acyc || !r->t) { df_tiled_row_free(r); return DF_ENOMEM; }
+    if (!r->base || !r->acyc || !r->tt || !r->wh || !r->lb || !r->t) { df_tiled_row_free(r); return DF_ENOMEM; }
+    if (like && (like->last != last || like->nm != nm || like->mb != mb)) like = NULL; /* not a sibling */
     df_tile_suffix_shape(r->geo, &r->t->tiles_y, &r->t->tiles_x);
     r->t->tiles = r->t->tiles_y * r->t->tiles_x;
     r->t->last = last;
-    for (int32_t i = 0; i <= last; i++) tl_base(n, i, last, df_tile_suffix_layer(r->geo, i), &r->base[i]);
+    /* a sibling row (same last, another mode or tile): its figures where a layer's tile shape is the
+     * same, and its whole-layer cycles always (tiled_array_cycles term by term, the same values) */
+    for (int32_t i = 0; i <= last; i++)
+        tl_base(n, i, last, df_tile_suffix_layer(r->geo, i), like ? &like->base[i] : NULL, &r->base[i]);
     for (int32_t q = 0; q < nm; q++) {
         int32_t m = mb[q], nmb = (n->N + m - 1) / m, lastsz = n->N - (nmb - 1) * m;
-        double *am = r->acyc + (size_t)q * 2 * L1, *al = am + L1;
+        size_t o = (size_t)q * 2 * L1;
+        double *am = r->acyc + o, *al = am + L1, *tm = r->tt + o, *tl = tm + L1, *wm = r->wh + o, *wl = wm + L1;
         for (int32_t i = 0; i <= last; i++) {
-            am[i] = tiled_array_cycles(n, i, &r->base[i], m);
-            al[i] = lastsz == m ? am[i] : tiled_array_cycles(n, i, &r->base[i], lastsz);
+            const tl_layer *x = &r->base[i];
+            int same = like && like->base[i].fr == x->fr && like->base[i].fc == x->fc;
+            if (like) {
+                wm[i] = like->wh[o + (size_t)i];
+                wl[i] = like->wh[o + L1 + (size_t)i];
+            } else {
+                wm[i] = array_cycles(n, i, m);
+                wl[i] = lastsz == m ? wm[i] : array_cycles(n, i, lastsz);
+            }
+            if (same) {
+                tm[i] = like->tt[o + (size_t)i];
+                tl[i] = like->tt[o + L1 + (size_t)i];
+            } else {
+                tm[i] = tile_cycles(n, x, m);
+                tl[i] = lastsz == m ? tm[i] : tile_cycles(n, x, lastsz);
+            }
+            am[i] = fmax(x->n_eq * tm[i], x->rho * wm[i]);
+            al[i] = lastsz == m ? am[i] : fmax(x->n_eq * tl[i], x->rho * wl[i]);
         }
+    }
+    /* Lower bounds of every group [first, last] of this row, whatever first and m, term by term of
+     * tiled_cost: a layer's steps over the micro-batches take at least its array cycles for all N
+     * samples at once (tiled_array_cycles is superadditive in s: plan_cycles is a sum and max of
+     * affine terms with non-negative intercepts, and so is the streamed form); its energy at least
+     * N x its per-sample energy without outside reads, its stationary weights delivered once, its
+     * weights and outputs through DRAM once, and the static energy of that latency; its DRAM at least
+     * its weights once and its outputs. Outside reads, re-fetched weights, more micro-batches only add. */
+    const df_energy *e = &n->hw.energy;
+    const double *aN = r->acyc + (size_t)(nm - 1) * 2 * L1; /* mb[nm - 1] = N: one micro-batch */
+    int have_N = mb[nm - 1] == n->N;
+    double *lbl = r->lb, *lbe = lbl + L1 + 1, *lbd = lbe + L1 + 1;
+    for (int32_t i = last; i >= 0; i--) {
+        const tl_layer *x = &r->base[i];
+        double lat = have_N ? aN[i] : 0, d = n->N * x->dram_out + x->W;
+        lbl[i] = lbl[i + 1] + lat;
+        lbe[i] = lbe[i + 1] + n->N * x->e_ps + x->noc_mb * (e->noc + e->buf) + d * (e->dram + e->buf) + e->stat * lat;
+        lbd[i] = lbd[i + 1] + d * n->hw.elem_bytes;
     }
     *out = r;
     return DF_OK;
+}
+
+double df_tiled_row_bound(const df_tiled_row *r, int32_t first, df_objective obj) {
+    if (first < 0 || first > r->last) return 0;
+    size_t L1 = (size_t)r->last + 1;
+    switch (obj) {
+    case DF_OBJ_LATENCY: return r->lb[first];
+    case DF_OBJ_ENERGY: return r->lb[L1 + 1 + first];
+    case DF_OBJ_DRAM: return r->lb[2 * (L1 + 1) + first];
+    default: return 0;
+    }
 }
 
 int df_tiled_row_group(const df_net *n, df_tiled_row *r, int32_t first) {

@@ -59,6 +59,14 @@ int32_t df_nb_dwconv(df_netbuild *b, const char *name, int32_t in, int32_t R, in
     return push(b, &l, name);
 }
 
+int32_t df_nb_deconv(df_netbuild *b, const char *name, int32_t in, int32_t K, int32_t R, int32_t stride, int32_t pad,
+                     int32_t out_y, int32_t out_x) {
+    df_layer l = base(DF_LAYER_DECONV, in);
+    take_input(b, &l, in);
+    l.K = K; l.R = l.S = R; l.stride = stride; l.pad = pad; l.out_y = out_y; l.out_x = out_x;
+    return push(b, &l, name);
+}
+
 int32_t df_nb_pool(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad) {
     df_layer l = base(DF_LAYER_POOL, in);
     take_input(b, &l, in);

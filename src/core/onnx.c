@@ -1320,7 +1320,9 @@ static int op_pieces(node_ctx *x, val *a, val *b) {
                  pa->kind == V_GATE ? "GELU" : "LayerNorm");
 }
 
-/* Add, Sub, Mul, Div. */
+static int binary_acts(node_ctx *x, val *a, val *b, int mul);
+
+/* Add, Sub, Mul, Div (and Max, Min, Mod, comparisons with an activation operand). */
 static int op_binary(node_ctx *x, int mul) {
     if (need_io(x, 2, 2)) return -1;
     val *a = input(x, 0), *b = a ? input(x, 1) : NULL;
@@ -1331,7 +1333,6 @@ static int op_binary(node_ctx *x, int mul) {
     if (b->kind == V_PEND && resolve(x, b, !aa && pend_is_data(x->c, b))) return -1;
     aa = a->kind == V_ACT || is_piece(a);
     ba = b->kind == V_ACT || is_piece(b);
-    char s1[96], s2[96];
     if (!aa && !ba) return fold(x); /* constant arithmetic (shapes, masks) */
     if (is_piece(a) || is_piece(b)) return op_pieces(x, a, b);
     if (a->kind != V_ACT || b->kind != V_ACT) {
@@ -1342,6 +1343,13 @@ static int op_binary(node_ctx *x, int mul) {
         memcpy(ov.pad, act->pad, sizeof ov.pad);
         return define(x, 0, &ov);
     }
+    return binary_acts(x, a, b, mul);
+}
+
+/* Two activations a and b combined element-wise (Add, Sub, Mul, Div, Max, Min, a Where's two branches):
+ * one `add` layer of both, or the full-size operand when one broadcasts over the other (gating). */
+static int binary_acts(node_ctx *x, val *a, val *b, int mul) {
+    char s1[96], s2[96];
     if (no_pad(x, a) || no_pad(x, b)) return -1;
     shp Fa, Fb;
     if (full_of(x->c, a, &Fa) || full_of(x->c, b, &Fb) || Fa.rank != Fb.rank || !known(&a->s) || !known(&b->s))
@@ -1381,6 +1389,46 @@ static int op_binary(node_ctx *x, int mul) {
     if (k < 0) return -1;
     ov.src = k;
     return define(x, 0, &ov);
+}
+
+/* Where(cond, a, b) with an activation among its operands (a causal or padding mask applied to attention
+ * scores, masked_fill): a select, costed as element-wise work. One activation with constant others (the
+ * masked fill) passes, like an activation times a constant; two different activations (the branches, or a
+ * data-dependent condition and one branch) are one element-wise layer of both, as op_binary's. */
+static int op_where(node_ctx *x) {
+    if (need_io(x, 3, 3)) return -1;
+    val *v[3];
+    int acts = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!(v[k] = input(x, k))) return -1;
+        acts += v[k]->kind == V_ACT || is_piece(v[k]);
+    }
+    for (int k = 0; k < 3; k++) /* a graph input next to an activation is a constant (mask, fill value) */
+        if (v[k]->kind == V_PEND && resolve(x, v[k], !acts && pend_is_data(x->c, v[k]))) return -1;
+    val *act[3];
+    int na = 0;
+    for (int k = 0; k < 3; k++) {
+        if (is_piece(v[k])) {
+            char nm[72];
+            return nfail(x, "input '%s' is part of a decomposed LayerNorm or GELU that does not complete",
+                         show(v[k]->name, nm, sizeof nm));
+        }
+        if (v[k]->kind != V_ACT) continue;
+        int dup = 0;
+        for (int j = 0; j < na; j++) dup |= act[j]->src == v[k]->src;
+        if (!dup) act[na++] = v[k];
+    }
+    if (!na) return fold(x); /* constants only (folded masks) */
+    if (na > 2) return nfail(x, "Where of three different activations is not supported");
+    for (int k = 0; k < 3; k++)
+        if (v[k]->kind != V_ACT && param_fits(x, act[0], v[k])) return -1;
+    if (na == 1) {
+        val ov = act_val(act[0]->src, &act[0]->s);
+        ov.merged = act[0]->merged;
+        memcpy(ov.pad, act[0]->pad, sizeof ov.pad);
+        return define(x, 0, &ov);
+    }
+    return binary_acts(x, act[0], act[1], 0);
 }
 
 static int norm_axis(node_ctx *x, int64_t a, int rank, int64_t *out) {
@@ -2717,7 +2765,16 @@ static int dispatch(node_ctx *x) {
         case OP_RESIZE: return op_resize(x);
         case OP_DECONV: return op_deconv(x);
         case OP_EINSUM: return op_einsum(x);
-        case OP_FOLD: return nfail(x, "%s of an activation is not supported (only on constants)", op_table[k].name);
+        case OP_FOLD:
+            /* with an activation operand: element-wise work like the other unary and binary ops */
+            if (is_op(x, "Where")) return op_where(x);
+            if (is_op(x, "Max") || is_op(x, "Min") || is_op(x, "Mod") || is_op(x, "Equal") || is_op(x, "Less") ||
+                is_op(x, "Greater"))
+                return op_binary(x, 0);
+            if (is_op(x, "Neg") || is_op(x, "Abs") || is_op(x, "Exp") || is_op(x, "Log") || is_op(x, "Floor") ||
+                is_op(x, "Ceil") || is_op(x, "Round") || is_op(x, "Sign") || is_op(x, "Not"))
+                return op_unary(x);
+            return nfail(x, "%s of an activation is not supported (only on constants)", op_table[k].name);
         }
     }
     char d[72], o[72];

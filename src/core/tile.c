@@ -123,15 +123,27 @@ static map_kind map_of(const df_layer *l, int32_t j, const df_layer *prod) {
 }
 
 /* The region of input j (a tensor of n_in rows/cols) that outputs [a, b) of l need, along `axis`. */
-static iv map_interval(const df_layer *l, int32_t j, const df_layer *prod, int axis, iv out, int32_t n_in,
-                       int32_t n_out, int *whole) {
-    if (iv_len(out) == 0) return (iv){0, 0};
+/* How outputs [a, b) of l map to input j along one axis, with the layer's constants taken once. */
+typedef struct { map_kind kind; int32_t stride, k, pad, m, n_in, n_out; } axis_map;
+
+static axis_map axis_map_of(const df_layer *l, int32_t j, const df_layer *prod, int axis, int32_t n_in, int32_t n_out) {
     int32_t pads[4];
     df_layer_pads(l, pads);
-    int32_t stride = axis ? df_layer_stride_x(l) : l->stride, k = axis ? l->S : l->R, pad = axis ? pads[2] : pads[0];
-    if (stride < 1) stride = 1;
+    axis_map a = {map_of(l, j, prod), axis ? df_layer_stride_x(l) : l->stride, axis ? l->S : l->R,
+                  axis ? pads[2] : pads[0], 0, n_in, n_out};
+    if (a.stride < 1) a.stride = 1;
+    if (a.kind == MAP_RESIZE) {
+        df_layer_op op = df_layer_op_of(l);
+        a.m = op == DF_OP_CUBIC ? 2 : op == DF_OP_LINEAR ? 1 : 0;
+    }
+    return a;
+}
+
+static iv map_apply(const axis_map *a, iv out, int *whole) {
+    if (iv_len(out) == 0) return (iv){0, 0};
+    int32_t stride = a->stride, k = a->k, pad = a->pad, n_in = a->n_in, n_out = a->n_out;
     iv r;
-    switch (map_of(l, j, prod)) {
+    switch (a->kind) {
     case MAP_WINDOW:
         r = (iv){(int32_t)((int64_t)out.lo * stride - pad), (int32_t)((int64_t)(out.hi - 1) * stride - pad + k)};
         return iv_clip(r, n_in);
@@ -140,13 +152,10 @@ static iv map_interval(const df_layer *l, int32_t j, const df_layer *prod, int a
         r.lo = -floor_div(-((int64_t)out.lo + pad - k + 1), stride);
         r.hi = floor_div((int64_t)out.hi - 1 + pad, stride) + 1;
         return iv_clip(r, n_in);
-    case MAP_RESIZE: {
-        df_layer_op op = df_layer_op_of(l);
-        int32_t m = op == DF_OP_CUBIC ? 2 : op == DF_OP_LINEAR ? 1 : 0;
-        r.lo = (int32_t)((int64_t)out.lo * n_in / n_out) - m;
-        r.hi = (int32_t)(((int64_t)out.hi * n_in + n_out - 1) / n_out) + m;
+    case MAP_RESIZE:
+        r.lo = (int32_t)((int64_t)out.lo * n_in / n_out) - a->m;
+        r.hi = (int32_t)(((int64_t)out.hi * n_in + n_out - 1) / n_out) + a->m;
         return iv_clip(r, n_in);
-    }
     case MAP_SAME:
         if (n_in == n_out) return out;
         if (n_in == 1) return (iv){0, 1}; /* a broadcast operand (squeeze-excite gate) */
@@ -155,6 +164,13 @@ static iv map_interval(const df_layer *l, int32_t j, const df_layer *prod, int a
     }
     *whole = 1;
     return (iv){0, n_in};
+}
+
+/* The region of input j (a tensor of n_in rows/cols) that outputs [a, b) of l need, along `axis`. */
+static iv map_interval(const df_layer *l, int32_t j, const df_layer *prod, int axis, iv out, int32_t n_in,
+                       int32_t n_out, int *whole) {
+    axis_map a = axis_map_of(l, j, prod, axis, n_in, n_out);
+    return map_apply(&a, out, whole);
 }
 
 /* Input plane of l's operand j: the producer's output plane, or l's own input plane for the network
@@ -206,96 +222,93 @@ static void region_counts(df_overlap mode, iv_stats rs, iv_stats cs, int64_t ch,
  * makes every output whole), never on where the group starts. So one backward pass over layers
  * last..0 gives the regions of every layer for all groups [first, last] at once; only the tensors
  * read from outside depend on first: the hull of what their consumers in [first, last] need, kept per
- * (consumer, input) here. df_tile_plan_group is this with one first. */
-struct df_tile_suffix {
+ * (consumer, input) here. Rows and columns are independent, so each axis has its own pass, shared by
+ * every tile with that many rows (or columns) and every mode (df_tile_axes). df_tile_plan_group is
+ * all this with one first. */
+
+typedef struct {
+    int32_t size, n_t;      /* tile rows (or columns) of the last layer; tiles along the axis */
+    iv *v;                  /* [(last + 1) x n_t] each layer's intervals */
+    iv_stats *st;           /* [last + 1] */
+    iv *need;               /* [slots x n_t] what layer c needs of its input j */
+    uint8_t *whole;         /* [last + 1] some input read whole */
+} axis_pass;
+
+#define AXES_CAP 16
+
+struct df_tile_axes {
     const df_workload *w;
-    int32_t last, ty_n, tx_n, per, tmax;
-    df_overlap mode;
-    df_tile_layer *layer;   /* [last + 1] */
+    int32_t last, slots;
     int32_t *slot0;         /* [last + 2]: first input slot of each layer */
-    iv *need;               /* [slots x per]: intervals layer c needs of its input j (rows then columns) */
-    iv *ext;                /* [slots x per]: hulls of the outside inputs of one first */
-    iv *scratch;            /* [tmax] */
-    df_tile_input *in;      /* [slots] */
-    df_tile_input *memo;    /* [slots]: an outside input first read through this slot (its consumers are
-                             * then the same whatever first is), once computed */
-    uint8_t *memo_ok;       /* [slots] */
+    axis_pass pass[2][AXES_CAP];
+    int32_t n[2];
 };
 
-void df_tile_suffix_free(df_tile_suffix *s) {
-    if (!s) return;
-    free(s->layer);
-    free(s->slot0);
-    free(s->need);
-    free(s->ext);
-    free(s->scratch);
-    free(s->in);
-    free(s->memo);
-    free(s->memo_ok);
-    free(s);
+static void axis_free(axis_pass *a) {
+    free(a->v);
+    free(a->st);
+    free(a->need);
+    free(a->whole);
 }
 
-int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
-                        df_tile_suffix **out, df_err *err) {
+void df_tile_axes_free(df_tile_axes *x) {
+    if (!x) return;
+    for (int a = 0; a < 2; a++)
+        for (int32_t k = 0; k < x->n[a]; k++) axis_free(&x->pass[a][k]);
+    free(x->slot0);
+    free(x);
+}
+
+int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out) {
     *out = NULL;
-    if (!w || last < 0 || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
-        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
-    const df_layer *L = &w->layers[last];
-    if (rows > L->P) rows = L->P;
-    if (cols > L->Q) cols = L->Q;
-    int32_t ty_n = (L->P + rows - 1) / rows, tx_n = (L->Q + cols - 1) / cols, n = last + 1;
-    int32_t per = ty_n + tx_n, tmax = ty_n > tx_n ? ty_n : tx_n, slots = 0;
-    for (int32_t i = 0; i <= last; i++) slots += w->layers[i].n_inputs;
-    df_tile_suffix *s = calloc(1, sizeof *s);
-    iv *v = NULL;
-    if (s) {
-        s->layer = calloc((size_t)n, sizeof *s->layer);
-        s->slot0 = calloc((size_t)n + 1, sizeof *s->slot0);
-        s->need = malloc(sizeof *s->need * (size_t)(slots ? slots : 1) * per);
-        s->ext = malloc(sizeof *s->ext * (size_t)(slots ? slots : 1) * per);
-        s->scratch = malloc(sizeof *s->scratch * (size_t)(per + tmax));
-        s->in = calloc((size_t)(slots ? slots : 1), sizeof *s->in);
-        s->memo = malloc(sizeof *s->memo * (size_t)(slots ? slots : 1));
-        s->memo_ok = calloc((size_t)(slots ? slots : 1), 1);
-        v = malloc(sizeof *v * (size_t)n * per);
+    if (!w || last < 0 || last >= w->n_layers) return DF_EINVAL;
+    df_tile_axes *x = calloc(1, sizeof *x);
+    if (!x || !(x->slot0 = calloc((size_t)last + 2, sizeof *x->slot0))) {
+        free(x);
+        return DF_ENOMEM;
     }
-    if (!s || !s->layer || !s->slot0 || !s->need || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok ||
-        !v) {
-        free(v);
-        df_tile_suffix_free(s);
-        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
+    x->w = w;
+    x->last = last;
+    for (int32_t i = 0; i <= last; i++) x->slot0[i + 1] = x->slot0[i] + w->layers[i].n_inputs;
+    x->slots = x->slot0[last + 1];
+    *out = x;
+    return DF_OK;
+}
+
+/* The pass of one axis for a tile of `size` rows (axis 0) or columns (axis 1) of the last layer. */
+static const axis_pass *axes_get(df_tile_axes *x, int axis, int32_t size) {
+    const df_workload *w = x->w;
+    const df_layer *L = &w->layers[x->last];
+    int32_t ext = axis ? L->Q : L->P;
+    if (size > ext) size = ext;
+    for (int32_t k = 0; k < x->n[axis]; k++)
+        if (x->pass[axis][k].size == size) return &x->pass[axis][k];
+    if (x->n[axis] == AXES_CAP) return NULL;
+    axis_pass *a = &x->pass[axis][x->n[axis]];
+    memset(a, 0, sizeof *a);
+    int32_t n_t = (ext + size - 1) / size, n = x->last + 1;
+    a->size = size;
+    a->n_t = n_t;
+    a->v = malloc(sizeof *a->v * (size_t)n * n_t);
+    a->st = malloc(sizeof *a->st * (size_t)n);
+    a->need = malloc(sizeof *a->need * (size_t)(x->slots ? x->slots : 1) * n_t);
+    a->whole = calloc((size_t)n, 1);
+    iv *scratch = malloc(sizeof *scratch * (size_t)n_t);
+    if (!a->v || !a->st || !a->need || !a->whole || !scratch) {
+        free(scratch);
+        axis_free(a);
+        return NULL;
     }
-    s->w = w;
-    s->last = last;
-    s->ty_n = ty_n;
-    s->tx_n = tx_n;
-    s->per = per;
-    s->tmax = tmax;
-    s->mode = mode;
-    for (int32_t i = 0; i <= last; i++) s->slot0[i + 1] = s->slot0[i] + w->layers[i].n_inputs;
-    for (size_t i = 0; i < (size_t)n * per; i++) v[i] = (iv){0, 0};
-    for (int32_t ty = 0; ty < ty_n; ty++)
-        v[(size_t)last * per + ty] = (iv){ty * rows, ty * rows + rows > L->P ? L->P : ty * rows + rows};
-    for (int32_t tx = 0; tx < tx_n; tx++)
-        v[(size_t)last * per + ty_n + tx] = (iv){tx * cols, tx * cols + cols > L->Q ? L->Q : tx * cols + cols};
-    iv *scratch = s->scratch + per;
-    for (int32_t li = last; li >= 0; li--) {
+    for (size_t i = 0; i < (size_t)n * n_t; i++) a->v[i] = (iv){0, 0};
+    for (int32_t t = 0; t < n_t; t++)
+        a->v[(size_t)x->last * n_t + t] = (iv){t * size, t * size + size > ext ? ext : t * size + size};
+    for (int32_t li = x->last; li >= 0; li--) {
         const df_layer *l = &w->layers[li];
-        iv *r = v + (size_t)li * per, *c = r + ty_n;
-        df_tile_layer *tl = &s->layer[li];
+        iv *r = a->v + (size_t)li * n_t;
         /* every output is produced whole across the tiles (fill_cover): what its consumers in the
          * group need, the rest given to the nearest tile; no consumer in the group: an even share */
-        fill_cover(r, ty_n, l->P);
-        fill_cover(c, tx_n, l->Q);
-        iv_stats rs = stats_of(r, ty_n, scratch), cs = stats_of(c, tx_n, scratch);
-        int64_t K = l->K, read;
-        tl->max_rows = rs.max;
-        tl->max_cols = cs.max;
-        tl->max_out_elems = (int64_t)rs.max * cs.max * K;
-        tl->out_elems = (int64_t)l->P * l->Q * K;
-        region_counts(mode, rs, cs, K, &read, &tl->cache_elems);
-        tl->computed_elems = read;
-        tl->reused_elems = rs.sum * cs.sum * K - read;
+        fill_cover(r, n_t, axis ? l->Q : l->P);
+        a->st[li] = stats_of(r, n_t, scratch);
         /* its inputs: what it needs of each, hulled into the producer's regions */
         for (int32_t j = 0; j < l->n_inputs; j++) {
             int32_t p = l->inputs[j];
@@ -304,18 +317,101 @@ int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_
             int64_t ch;
             in_plane(w, l, j, &in_r, &in_c, &ch);
             int whole = 0;
-            iv *er = s->need + (size_t)(s->slot0[li] + j) * per, *ec = er + ty_n;
-            for (int32_t t = 0; t < ty_n; t++) er[t] = map_interval(l, j, prod, 0, r[t], in_r, l->P, &whole);
-            for (int32_t t = 0; t < tx_n; t++) ec[t] = map_interval(l, j, prod, 1, c[t], in_c, l->Q, &whole);
-            if (whole) tl->whole_input = 1;
+            iv *nd = a->need + (size_t)(x->slot0[li] + j) * n_t;
+            axis_map am = axis_map_of(l, j, prod, axis, axis ? in_c : in_r, axis ? l->Q : l->P);
+            for (int32_t t = 0; t < n_t; t++) nd[t] = map_apply(&am, r[t], &whole);
+            if (whole) a->whole[li] = 1;
             if (p < 0) continue;
-            iv *pr = v + (size_t)p * per, *pc = pr + ty_n;
-            for (int32_t t = 0; t < ty_n; t++) pr[t] = iv_hull(pr[t], er[t]);
-            for (int32_t t = 0; t < tx_n; t++) pc[t] = iv_hull(pc[t], ec[t]);
+            iv *pr = a->v + (size_t)p * n_t;
+            for (int32_t t = 0; t < n_t; t++) pr[t] = iv_hull(pr[t], nd[t]);
         }
     }
-    free(v);
+    free(scratch);
+    x->n[axis]++;
+    return a;
+}
+
+struct df_tile_suffix {
+    const df_workload *w;
+    df_tile_axes *axes, *own; /* own: made by df_tile_suffix_plan for itself */
+    const axis_pass *ra, *ca;
+    int32_t last;
+    df_overlap mode;
+    df_tile_layer *layer;   /* [last + 1] */
+    iv *ext;                /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
+    iv *scratch;            /* [max tiles] */
+    df_tile_input *in;      /* [slots] */
+    df_tile_input *memo;    /* [slots]: an outside input first read through this slot (its consumers are
+                             * then the same whatever first is), once computed */
+    uint8_t *memo_ok;       /* [slots] */
+};
+
+void df_tile_suffix_free(df_tile_suffix *s) {
+    if (!s) return;
+    df_tile_axes_free(s->own);
+    free(s->layer);
+    free(s->ext);
+    free(s->scratch);
+    free(s->in);
+    free(s->memo);
+    free(s->memo_ok);
+    free(s);
+}
+
+int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **out,
+                           df_err *err) {
+    *out = NULL;
+    if (!axes || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (tile %dx%d)", rows, cols);
+    const df_workload *w = axes->w;
+    int32_t last = axes->last, n = last + 1, slots = axes->slots;
+    df_tile_suffix *s = calloc(1, sizeof *s);
+    if (!s) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+    s->w = w;
+    s->axes = axes;
+    s->last = last;
+    s->mode = mode;
+    s->ra = axes_get(axes, 0, rows);
+    s->ca = axes_get(axes, 1, cols);
+    int32_t per = s->ra && s->ca ? s->ra->n_t + s->ca->n_t : 1;
+    s->layer = calloc((size_t)n, sizeof *s->layer);
+    s->ext = malloc(sizeof *s->ext * (size_t)(slots ? slots : 1) * per);
+    s->scratch = malloc(sizeof *s->scratch * (size_t)per);
+    s->in = calloc((size_t)(slots ? slots : 1), sizeof *s->in);
+    s->memo = malloc(sizeof *s->memo * (size_t)(slots ? slots : 1));
+    s->memo_ok = calloc((size_t)(slots ? slots : 1), 1);
+    if (!s->ra || !s->ca || !s->layer || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok) {
+        df_tile_suffix_free(s);
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
+    }
+    for (int32_t li = 0; li <= last; li++) {
+        const df_layer *l = &w->layers[li];
+        df_tile_layer *tl = &s->layer[li];
+        iv_stats rs = s->ra->st[li], cs = s->ca->st[li];
+        int64_t K = l->K, read;
+        tl->max_rows = rs.max;
+        tl->max_cols = cs.max;
+        tl->max_out_elems = (int64_t)rs.max * cs.max * K;
+        tl->out_elems = (int64_t)l->P * l->Q * K;
+        region_counts(mode, rs, cs, K, &read, &tl->cache_elems);
+        tl->computed_elems = read;
+        tl->reused_elems = rs.sum * cs.sum * K - read;
+        tl->whole_input = s->ra->whole[li] | s->ca->whole[li];
+    }
     *out = s;
+    return DF_OK;
+}
+
+int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                        df_tile_suffix **out, df_err *err) {
+    *out = NULL;
+    df_tile_axes *ax;
+    if (!w || last < 0 || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
+    if (df_tile_axes_new(w, last, &ax)) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+    int rc = df_tile_suffix_plan_in(ax, rows, cols, mode, out, err);
+    if (rc) { df_tile_axes_free(ax); return rc; }
+    (*out)->own = ax;
     return DF_OK;
 }
 
@@ -324,17 +420,18 @@ const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer
 }
 
 void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x) {
-    *tiles_y = s->ty_n;
-    *tiles_x = s->tx_n;
+    *tiles_y = s->ra->n_t;
+    *tiles_x = s->ca->n_t;
 }
 
 int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs) {
     const df_workload *w = s->w;
-    int32_t per = s->per, ty_n = s->ty_n, tx_n = s->tx_n, n_ext = 0;
+    const int32_t *slot0 = s->axes->slot0;
+    int32_t ty_n = s->ra->n_t, tx_n = s->ca->n_t, per = ty_n + tx_n, n_ext = 0;
     df_tile_input *in = s->in;
     int32_t key[DF_MAX_INPUTS * 64], *keys = key; /* the slot each outside input is first read through */
     if (first < 0) first = 0;
-    int32_t cap = s->slot0[s->last + 1] - s->slot0[first];
+    int32_t cap = slot0[s->last + 1] - slot0[first];
     if (cap > (int32_t)(sizeof key / sizeof *key) && !(keys = malloc(sizeof *keys * (size_t)cap))) {
         *inputs = in;
         return -1;
@@ -347,7 +444,7 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
                 if (in[q].producer == p) e = q;
             if (e < 0) {
                 e = n_ext++;
-                keys[e] = s->slot0[i] + j;
+                keys[e] = slot0[i] + j;
                 if (s->memo_ok[keys[e]]) { in[e] = s->memo[keys[e]]; continue; }
                 memset(&in[e], 0, sizeof in[e]);
                 in[e].producer = p;
@@ -359,9 +456,10 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
                 continue;
             }
             in[e].last_use = i;
-            const iv *nd = s->need + (size_t)(s->slot0[i] + j) * per;
+            const iv *nr = s->ra->need + (size_t)(slot0[i] + j) * ty_n, *nc = s->ca->need + (size_t)(slot0[i] + j) * tx_n;
             iv *x = s->ext + (size_t)e * per;
-            for (int32_t t = 0; t < per; t++) x[t] = iv_hull(x[t], nd[t]);
+            for (int32_t t = 0; t < ty_n; t++) x[t] = iv_hull(x[t], nr[t]);
+            for (int32_t t = 0; t < tx_n; t++) x[ty_n + t] = iv_hull(x[ty_n + t], nc[t]);
         }
     for (int32_t e = 0; e < n_ext; e++) {
         if (s->memo_ok[keys[e]]) continue;
@@ -372,7 +470,7 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
         /* read whole over the tiles, like the plain group does (a strided reader's skipped rows too) */
         fill_cover(er, ty_n, pr);
         fill_cover(ec, tx_n, pc);
-        iv_stats rs = stats_of(er, ty_n, s->scratch + per), cs = stats_of(ec, tx_n, s->scratch + per);
+        iv_stats rs = stats_of(er, ty_n, s->scratch), cs = stats_of(ec, tx_n, s->scratch);
         int64_t plane = (int64_t)pr * pc;
         int64_t ch = plane > 0 ? x->elems / plane : 1;
         x->max_elems = (int64_t)rs.max * cs.max * ch;
@@ -415,8 +513,7 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
     const df_layer *L = &w->layers[last];
     plan->rows = rows > L->P ? L->P : rows;
     plan->cols = cols > L->Q ? L->Q : cols;
-    plan->tiles_y = s->ty_n;
-    plan->tiles_x = s->tx_n;
+    df_tile_suffix_shape(s, &plan->tiles_y, &plan->tiles_x);
     plan->n_layers = n;
     plan->n_inputs = n_ext;
     memcpy(plan->layer, s->layer + first, sizeof *plan->layer * (size_t)n);

@@ -4,7 +4,10 @@
  * al. 2019: 12 layers, hidden 768, 12 heads, FFN 3072) at a chosen sequence length. BatchNorm,
  * activations, softmax and layernorm have no MACs and are not layers in these. The transformers added
  * for issue 16 (vit_b_16, gpt2_small[_decode], llama7b_block[_decode]) keep layer-norm, softmax, GELU
- * and the token layout as layers of their own (costed as data movement, src/core/cost_ops.c).
+ * and the token layout as layers of their own (costed as data movement, src/core/cost_ops.c). The
+ * networks for spatial (depth-first) fusion (issue 14): resnet18 and mobilenetv2 at 512x512, FSRCNN
+ * (x2, 960x540 -> 1920x1080, and DeFiNES's variant), a U-Net at 512x512, the YOLOv5s backbone at
+ * 640x640; their counts were checked with tools/zoo_reference.py (docs/zoo_reference.md).
  *
  * Every conv/fc shape (K, C, R, stride, pad, groups, P, Q, in execution order) was compared with
  * torchvision 0.14's definitions through forward hooks: identical, so the MAC totals are exact.
@@ -362,26 +365,176 @@ static void llama7b_block_decode(df_netbuild *b, const df_zoo_opts *o) {
     decoder(b, o && o->seq_len > 0 ? o->seq_len : 128, 1, 4096, 32, 11008, 1, 1, 0);
 }
 
+/* ---- workloads where spatial (depth-first) fusion matters (issue 14 item 5) ----------------------
+ * Large activations and few weights: a layer's whole output does not fit a small buffer, so the
+ * interesting mappings cut each tensor into tiles and fuse layers over them. Every MAC total below was
+ * checked at development time against an independent count (PyTorch forward hooks on every Conv2d,
+ * ConvTranspose2d and Linear of the reference modules at the same input; hand formulas for FSRCNN):
+ * tests/unit/check_zoo.c holds the numbers. */
+
+static void resnet18_512(df_netbuild *b, const df_zoo_opts *o) { resnet18(b, o); }     /* input 3x512x512 */
+static void mobilenetv2_512(df_netbuild *b, const df_zoo_opts *o) { mobilenetv2(b, o); } /* input 3x512x512 */
+
+/* FSRCNN(d = 56, s = 12, m = 4), Dong, Loy, Tang, "Accelerating the Super-Resolution Convolutional
+ * Neural Network", ECCV 2016, §3.1 and Table 1: feature extraction 5x5 conv to d, shrinking 1x1 to s,
+ * m mapping 3x3 convs s -> s, expanding 1x1 to d, deconvolution 9x9 with stride n (the upscaling factor)
+ * to 1 channel (the Y of YCbCr). Here n = 2 on a 960x540 luminance image: 1920x1080 out. Padding "same"
+ * on every conv and the deconv cropped by 4 with output_padding 1 (PyTorch ConvTranspose2d(56, 1, 9, 2,
+ * padding=4, output_padding=1)), so every layer but the last is 960x540. PReLU: no MACs, not a layer.
+ * The first seven layers are DeFiNES's FSRCNN (docs/defines/workloads.md) layer for layer (K, C, kernel,
+ * stride) except for its padding: see fsrcnn_defines. */
+static void fsrcnn_body(df_netbuild *b, int32_t pad) {
+    int32_t x = df_nb_conv(b, "feature", -1, 56, 5, 1, pad ? 2 : 0, 1);
+    x = df_nb_conv(b, "shrink", x, 12, 1, 1, 0, 1);
+    char n[DF_NAME_MAX];
+    for (int i = 0; i < 4; i++) {
+        snprintf(n, sizeof n, "map.%d", i);
+        x = df_nb_conv(b, n, x, 12, 3, 1, pad ? 1 : 0, 1);
+    }
+    df_nb_conv(b, "expand", x, 56, 1, 1, 0, 1);
+}
+
+static void fsrcnn(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    fsrcnn_body(b, 1);
+    int32_t in_y = b->in_y, in_x = b->in_x;
+    df_nb_deconv(b, "deconv", b->w->n_layers - 1, 1, 9, 2, 4, 2 * in_y, 2 * in_x);
+}
+
+/* DeFiNES's FSRCNN exactly (its inputs/WL/<hw>/workload_fsrcnn.py, tabulated in docs/defines/workloads.md):
+ * the same body without padding, so shapes grow backwards from the 960x540 output (input 974x554), and
+ * a 3x3 conv to 16 channels in place of the deconvolution (a x4 sub-pixel shuffle would follow; DeFiNES
+ * has no deconv layer). 8,362,594,208 MACs; the workload of the DeFiNES comparison (docs/defines/). */
+static void fsrcnn_defines(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    fsrcnn_body(b, 0);
+    df_nb_conv(b, "subpixel", b->w->n_layers - 1, 16, 3, 1, 0, 1);
+}
+
+/* U-Net (Ronneberger, Fischer, Brox, MICCAI 2015, Fig. 1) at 512x512x3: four levels of two 3x3 convs
+ * (64, 128, 256, 512 channels) with 2x2 max-pool down, a 1024-channel bottom, four levels up, each a
+ * 2x2 stride-2 up-convolution halving the channels, concatenated with the skip of the same level
+ * (skip first), then two 3x3 convs; a final 1x1 conv to 2 classes. As in the common PyTorch
+ * implementations (and unlike the paper's unpadded 572 -> 388) the 3x3 convs are padded, so the skips
+ * need no crop and the output is 512x512. BatchNorm and ReLU: no MACs, not layers. */
+static int32_t double_conv(df_netbuild *b, const char *p, int32_t x, int32_t K) {
+    char n[DF_NAME_MAX];
+    snprintf(n, sizeof n, "%s.conv1", p);
+    x = df_nb_conv(b, n, x, K, 3, 1, 1, 1);
+    snprintf(n, sizeof n, "%s.conv2", p);
+    return df_nb_conv(b, n, x, K, 3, 1, 1, 1);
+}
+
+static void unet(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    char p[PREFIX_MAX], n[DF_NAME_MAX];
+    int32_t skip[4];
+    int32_t x = double_conv(b, "inc", -1, 64);
+    for (int i = 0; i < 4; i++) {
+        skip[i] = x;
+        snprintf(p, sizeof p, "down%d", i + 1);
+        snprintf(n, sizeof n, "%s.pool", p);
+        x = df_nb_pool(b, n, x, 2, 2, 0);
+        x = double_conv(b, p, x, 128 << i);
+    }
+    for (int i = 0; i < 4; i++) {
+        int32_t K = 512 >> i;
+        snprintf(p, sizeof p, "up%d", i + 1);
+        snprintf(n, sizeof n, "%s.up", p);
+        x = df_nb_deconv(b, n, x, K, 2, 2, 0, 0, 0);
+        snprintf(n, sizeof n, "%s.cat", p);
+        int32_t ins[2] = {skip[3 - i], x};
+        x = df_nb_concat(b, n, ins, 2);
+        x = double_conv(b, p, x, K);
+    }
+    df_nb_conv(b, "outc", x, 2, 1, 1, 0, 1);
+}
+
+/* YOLOv5s backbone (Ultralytics YOLOv5 v6.0+, models/yolov5s.yaml: depth 0.33, width 0.50) at 640x640x3:
+ * Conv(6x6, s2, p2) 32; Conv(3x3, s2) 64; C3 x1; Conv s2 128; C3 x2; Conv s2 256; C3 x3; Conv s2 512;
+ * C3 x1; SPPF(5). "Conv" is conv + BN + SiLU (only the conv is a layer), padding k/2. A C3 block
+ * (CSP bottleneck with 3 convs) of c channels: cv1 and cv2 are 1x1 convs to c/2 of the block input,
+ * n bottlenecks on cv1 (1x1 c/2 -> c/2, 3x3 c/2 -> c/2, residual add), concat(bottlenecks, cv2), cv3 1x1
+ * to c. SPPF: cv1 1x1 to c/2, three chained 5x5 stride-1 max-pools (pad 2), concat(cv1, pool1, pool2,
+ * pool3), cv2 1x1 to c. Outputs P3/8 (model.4), P4/16 (model.6) and P5/32 (model.9) feed the neck,
+ * which is not included: the one network output is model.9 (512 x 20 x 20). Names follow the module
+ * paths ("model.4.m.1.cv2"). */
+static int32_t yolo_conv(df_netbuild *b, const char *name, int32_t x, int32_t K, int32_t R, int32_t stride) {
+    return df_nb_conv(b, name, x, K, R, stride, R / 2, 1);
+}
+
+static int32_t c3(df_netbuild *b, const char *p, int32_t x, int32_t c, int32_t nb) {
+    char n[DF_NAME_MAX];
+    int32_t h = c / 2;
+    snprintf(n, sizeof n, "%s.cv1", p);
+    int32_t y = yolo_conv(b, n, x, h, 1, 1);
+    for (int32_t k = 0; k < nb; k++) {
+        snprintf(n, sizeof n, "%s.m.%d.cv1", p, (int)k);
+        int32_t t = yolo_conv(b, n, y, h, 1, 1);
+        snprintf(n, sizeof n, "%s.m.%d.cv2", p, (int)k);
+        t = yolo_conv(b, n, t, h, 3, 1);
+        snprintf(n, sizeof n, "%s.m.%d.add", p, (int)k);
+        y = df_nb_add(b, n, t, y);
+    }
+    snprintf(n, sizeof n, "%s.cv2", p);
+    int32_t z = yolo_conv(b, n, x, h, 1, 1);
+    snprintf(n, sizeof n, "%s.cat", p);
+    int32_t ins[2] = {y, z};
+    y = df_nb_concat(b, n, ins, 2);
+    snprintf(n, sizeof n, "%s.cv3", p);
+    return yolo_conv(b, n, y, c, 1, 1);
+}
+
+static void yolov5s_backbone(df_netbuild *b, const df_zoo_opts *o) {
+    (void)o;
+    int32_t x = df_nb_conv(b, "model.0", -1, 32, 6, 2, 2, 1);
+    x = yolo_conv(b, "model.1", x, 64, 3, 2);
+    x = c3(b, "model.2", x, 64, 1);
+    x = yolo_conv(b, "model.3", x, 128, 3, 2);
+    x = c3(b, "model.4", x, 128, 2);
+    x = yolo_conv(b, "model.5", x, 256, 3, 2);
+    x = c3(b, "model.6", x, 256, 3);
+    x = yolo_conv(b, "model.7", x, 512, 3, 2);
+    x = c3(b, "model.8", x, 512, 1);
+    int32_t ins[4];
+    ins[0] = yolo_conv(b, "model.9.cv1", x, 256, 1, 1);
+    ins[1] = df_nb_pool(b, "model.9.m.0", ins[0], 5, 1, 2);
+    ins[2] = df_nb_pool(b, "model.9.m.1", ins[1], 5, 1, 2);
+    ins[3] = df_nb_pool(b, "model.9.m.2", ins[2], 5, 1, 2);
+    x = df_nb_concat(b, "model.9.cat", ins, 4);
+    yolo_conv(b, "model.9.cv2", x, 512, 1, 1);
+}
+
 static const struct {
     const char *name, *desc;
     builder build;
+    int32_t in_c, in_y, in_x; /* network input (the transformers set their own) */
 } zoo[] = {
-    {"resnet18", "ResNet-18, torchvision, 224x224x3", resnet18},
-    {"resnet50", "ResNet-50 v1.5, torchvision, 224x224x3", resnet50},
-    {"mobilenetv2", "MobileNetV2 width 1.0, torchvision, 224x224x3", mobilenetv2},
-    {"mnasnet", "MnasNet-1.0 (mnasnet1_0), torchvision, 224x224x3", mnasnet},
-    {"vgg16", "VGG16 (configuration D), torchvision, 224x224x3", vgg16},
-    {"efficientnet_b0", "EfficientNet-B0 with squeeze-excite, torchvision, 224x224x3", efficientnet_b0},
-    {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base},
-    {"vit_b_16", "ViT-B/16, torchvision, 224x224x3 (197 tokens, 12 x 768, 12 heads, MLP 3072)", vit_b_16},
+    {"resnet18", "ResNet-18, torchvision, 224x224x3", resnet18, 3, 224, 224},
+    {"resnet50", "ResNet-50 v1.5, torchvision, 224x224x3", resnet50, 3, 224, 224},
+    {"mobilenetv2", "MobileNetV2 width 1.0, torchvision, 224x224x3", mobilenetv2, 3, 224, 224},
+    {"mnasnet", "MnasNet-1.0 (mnasnet1_0), torchvision, 224x224x3", mnasnet, 3, 224, 224},
+    {"vgg16", "VGG16 (configuration D), torchvision, 224x224x3", vgg16, 3, 224, 224},
+    {"efficientnet_b0", "EfficientNet-B0 with squeeze-excite, torchvision, 224x224x3", efficientnet_b0, 3, 224, 224},
+    {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base, 3, 224, 224},
+    {"vit_b_16", "ViT-B/16, torchvision, 224x224x3 (197 tokens, 12 x 768, 12 heads, MLP 3072)", vit_b_16, 3, 224, 224},
     {"gpt2_small", "GPT-2 small decoder (12 x 768, 12 heads, vocab 50257), prefill of seq_len tokens (default 128)",
-     gpt2_small},
+     gpt2_small, 3, 224, 224},
     {"gpt2_small_decode", "GPT-2 small, one decode step over a KV cache of seq_len tokens (default 128)",
-     gpt2_small_decode},
+     gpt2_small_decode, 3, 224, 224},
     {"llama7b_block", "one LLaMA-7B block (4096, 32 heads, SwiGLU 11008), prefill of seq_len tokens (default 128)",
-     llama7b_block},
+     llama7b_block, 3, 224, 224},
     {"llama7b_block_decode", "one LLaMA-7B block, one decode step over a KV cache of seq_len tokens (default 128)",
-     llama7b_block_decode},
+     llama7b_block_decode, 3, 224, 224},
+    {"resnet18_512", "ResNet-18, torchvision, 512x512x3", resnet18_512, 3, 512, 512},
+    {"mobilenetv2_512", "MobileNetV2 width 1.0, torchvision, 512x512x3", mobilenetv2_512, 3, 512, 512},
+    {"fsrcnn", "FSRCNN(56, 12, 4) x2 super-resolution, 960x540 -> 1920x1080 luminance (deconv 9x9)", fsrcnn, 1, 540,
+     960},
+    {"fsrcnn_defines", "FSRCNN as DeFiNES defines it: unpadded, 974x554 -> 16 x 960x540 (3x3 conv, no deconv)",
+     fsrcnn_defines, 1, 554, 974},
+    {"unet", "U-Net (64..1024, 2x2 up-convs, padded 3x3), 512x512x3 -> 2 classes", unet, 3, 512, 512},
+    {"yolov5s_backbone", "YOLOv5s v6 backbone (CSP C3 blocks + SPPF), 640x640x3 -> 512 x 20x20", yolov5s_backbone, 3,
+     640, 640},
 };
 #define ZOO_N ((int32_t)(sizeof zoo / sizeof zoo[0]))
 
@@ -399,14 +552,14 @@ int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df
                               opts->seq_len);
         df_workload_init(out, zoo[i].name);
         df_netbuild b;
-        df_nb_init(&b, out, 3, 224, 224);
+        df_nb_init(&b, out, zoo[i].in_c, zoo[i].in_y, zoo[i].in_x);
         zoo[i].build(&b, opts);
         int rc = df_nb_finish(&b, err);
         if (!rc) rc = df_workload_validate(out, 0, err); /* also enforces the default layer limit */
         if (rc) df_workload_free(out);
         return rc;
     }
-    char list[400] = "";
+    char list[512] = "";
     for (int32_t i = 0; i < ZOO_N; i++) {
         strncat(list, zoo[i].name, sizeof list - strlen(list) - 1);
         if (i + 1 < ZOO_N) strncat(list, ", ", sizeof list - strlen(list) - 1);

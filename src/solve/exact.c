@@ -99,6 +99,8 @@ typedef struct { df_group g; df_group_cost c; } form;
  * is final when visited (pull order), so the scalar DP and the Pareto fronts read settled values. */
 typedef int (*form_fn)(void *dp, int32_t i, int32_t j, const form *f);
 typedef int (*reach_fn)(void *dp, int32_t i);
+/* 1 when no form of row r's group [i, j] can improve the DP (nullable: never) */
+typedef int (*hopeless_fn)(void *dp, int32_t i, int32_t j, const df_tiled_row *r);
 
 typedef struct {
     const df_net *net;
@@ -135,7 +137,7 @@ static int scoring_error(walk *w, int rc, int32_t i, int32_t j) {
 }
 
 /* The forms of every group ending at j. Returns DF_OK, DF_ECANCELED or a scoring error (set in err). */
-static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take) {
+static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take, hopeless_fn hopeless) {
     const df_net *net = w->net;
     int32_t lo = j - w->maxlen + 1 > 0 ? j - w->maxlen + 1 : 0;
     if (df_solve_cancelled(w->st))
@@ -158,14 +160,22 @@ static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take) 
     if (w->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
     int32_t no = df_tile_options(net, j, opt);
-    for (int32_t o = 0; o < no; o++) {
-        if (df_solve_cancelled(w->st))
-            return df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+    df_tile_axes *axes = NULL; /* rows and columns are independent: one pass per size, shared by the options */
+    if (no > 0 && df_tile_axes_new(df_net_workload(net), j, &axes) != DF_OK) return scoring_error(w, DF_ENOMEM, 0, j);
+    int rc = DF_OK;
+    df_tiled_row *prev = NULL; /* the previous option's row: same last, figures reused where shapes agree */
+    for (int32_t o = 0; o < no && rc == DF_OK; o++) {
+        if (df_solve_cancelled(w->st)) {
+            rc = df_err_set(w->err, DF_ECANCELED, NULL, "cancelled at layer %d of %d", (int)j, (int)df_net_layers(net));
+            break;
+        }
         df_tiled_row *r;
-        int rc = df_tiled_row_prepare(net, j, opt[o].rows, opt[o].cols, opt[o].overlap, w->mb, w->nm, &r);
-        if (rc != DF_OK) { df_tiled_row_free(r); return scoring_error(w, rc, 0, j); }
+        rc = df_tiled_row_prepare(net, j, opt[o].rows, opt[o].cols, opt[o].overlap, w->mb, w->nm, axes, prev, &r);
+        df_tiled_row_free(prev);
+        prev = NULL;
+        if (rc != DF_OK) { df_tiled_row_free(r); rc = scoring_error(w, rc, 0, j); break; }
         for (int32_t i = lo; i <= j && rc == DF_OK; i++) {
-            if (!reach(dp, i)) continue;
+            if (!reach(dp, i) || (hopeless && hopeless(dp, i, j, r))) continue;
             if ((rc = df_tiled_row_group(net, r, i)) != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
             for (int32_t k = 0; k < w->nm; k++) {
                 rc = df_tiled_row_cost(net, r, k, &f.c);
@@ -177,10 +187,11 @@ static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take) 
                 if ((rc = take(dp, i, j, &f))) break;
             }
         }
-        df_tiled_row_free(r);
-        if (rc) return rc;
+        prev = r;
     }
-    return DF_OK;
+    df_tiled_row_free(prev);
+    df_tile_axes_free(axes);
+    return rc;
 }
 
 /* ---- scalar objectives ------------------------------------------------------------------------- */
@@ -191,6 +202,17 @@ typedef struct {
 } scalar_dp;
 
 static int scalar_reach(void *dp, int32_t i) { return ((scalar_dp *)dp)->c[i].from >= 0; }
+
+/* Bound test of the depth-first rows: the prefix's value plus a lower bound of the group's cost
+ * (df_tiled_row_bound) above the incumbent of j + 1 means no form of the group improves or ties it.
+ * The bound is shaded by 1e-9 (rounding of a sum in another order), so a form that improves or ties
+ * is never skipped: the DP's answer, ties included, is the one without the test. */
+static int scalar_hopeless(void *dp, int32_t i, int32_t j, const df_tiled_row *r) {
+    scalar_dp *d = dp;
+    const cell *c = &d->c[j + 1];
+    if (c->from < 0) return 0;
+    return d->c[i].p + df_tiled_row_bound(r, i, d->obj) * (1 - 1e-9) > c->p;
+}
 
 static int scalar_take(void *dp, int32_t i, int32_t j, const form *f) {
     scalar_dp *d = dp;
@@ -216,7 +238,7 @@ static int solve_scalar(const df_net *net, df_objective obj, df_space space, int
     for (int32_t j = 0; j <= L; j++) d.c[j] = (cell){0, 0, -1, {0}};
     d.c[0].from = 0;
     int rc = DF_OK;
-    for (int32_t j = 0; j < L && rc == DF_OK; j++) rc = walk_end(&w, j, &d, scalar_reach, scalar_take);
+    for (int32_t j = 0; j < L && rc == DF_OK; j++) rc = walk_end(&w, j, &d, scalar_reach, scalar_take, scalar_hopeless);
     if (rc == DF_OK && d.c[L].from < 0) {
         rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
     } else if (rc == DF_OK) {
@@ -304,7 +326,7 @@ static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mappi
         /* front j is complete (every group ending before j was visited): thin it once, before use */
         if (j > 0 && pareto(&d.fr[j]) && st) st->exact = 0;
         if (st && d.fr[j].n > st->pareto_max) st->pareto_max = d.fr[j].n;
-        if ((rc = walk_end(&w, j, &d, edp_reach, edp_take)) != DF_OK) goto done;
+        if ((rc = walk_end(&w, j, &d, edp_reach, edp_take, NULL)) != DF_OK) goto done;
     }
     if (pareto(&d.fr[L]) && st) st->exact = 0;
     if (d.fr[L].n == 0) {

@@ -62,10 +62,11 @@ static void time_point(const char *wname, int64_t budget, int32_t batch, df_obje
         if (r == 0 && td[0] > 2000) reps = 1;
     }
     double gain = isfinite(vb) && isfinite(vd) ? vd / vb : NAN;
-    printf("%-22s %6d %8lld %5d %-8s %10.3f %12.2f %8d   %s\n", wname, df_net_layers(n), (long long)budget / 1024, batch,
-           df_objective_name(obj), median(tb, reps), median(td, reps), tiled,
-           isfinite(gain) ? "" : !isfinite(vb) && isfinite(vd) ? "batch-only infeasible" : "");
-    if (isfinite(gain)) printf("%-22s %58s depth-first / batch-only %s: %.4f\n", "", "", df_objective_name(obj), gain);
+    char g[64];
+    if (isfinite(gain)) snprintf(g, sizeof g, "%.4f", gain);
+    else snprintf(g, sizeof g, "%s", !isfinite(vb) && isfinite(vd) ? "batch-only infeasible" : "both infeasible");
+    printf("%-22s %6d %8lld %5d %-8s %10.3f %12.2f %6d  %s\n", wname, df_net_layers(n), (long long)budget / 1024, batch,
+           df_objective_name(obj), median(tb, reps), median(td, reps), tiled, g);
     df_net_free(n);
 }
 
@@ -77,25 +78,30 @@ static void gain_point(const char *wname, int64_t budget) {
     ms += solve_once(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &ed, &te);
     ms += solve_once(n, DF_OBJ_DRAM, DF_SPACE_BATCH, &db, NULL);
     ms += solve_once(n, DF_OBJ_DRAM, DF_SPACE_DEPTH_FIRST, &dd, &tdr);
-    char b1[32], b2[32], b3[32], b4[32];
+    char b1[32], b2[32], b3[32], b4[32], r1[16] = "-", r2[16] = "-";
     snprintf(b1, sizeof b1, isfinite(eb) ? "%.1f" : "infeasible", eb / 1e6);
     snprintf(b2, sizeof b2, isfinite(ed) ? "%.1f" : "infeasible", ed / 1e6);
     snprintf(b3, sizeof b3, isfinite(db) ? "%.3f" : "infeasible", db / 1e6);
     snprintf(b4, sizeof b4, isfinite(dd) ? "%.3f" : "infeasible", dd / 1e6);
-    printf("%-18s %6lld  %12s %12s %7s  %10s %10s %7s %3d %3d %8.0f\n", wname, (long long)budget / 1024, b1, b2,
-           isfinite(eb) && isfinite(ed) ? (snprintf(b1, sizeof b1, "%.3f", ed / eb), b1) : "-", b3, b4,
-           isfinite(db) && isfinite(dd) ? (snprintf(b3, sizeof b3, "%.3f", dd / db), b3) : "-", te, tdr, ms);
+    if (isfinite(eb) && isfinite(ed)) snprintf(r1, sizeof r1, "%.3f", ed / eb);
+    if (isfinite(db) && isfinite(dd)) snprintf(r2, sizeof r2, "%.3f", dd / db);
+    printf("%-18s %6lld  %12s %12s %7s  %10s %10s %7s %3d %3d %8.0f\n", wname, (long long)budget / 1024, b1, b2, r1, b3,
+           b4, r2, te, tdr, ms);
     df_net_free(n);
 }
 
 int main(int argc, char **argv) {
-    /* optional: the networks of the gain table (default resnet18, mobilenetv2 and the 512x512 ones
-     * when the zoo has them) */
-    printf("exact solve time, edge, medians of %d alternating runs (ms)\n", REPS);
-    printf("%-22s %6s %8s %5s %-8s %10s %12s %8s\n", "network", "layers", "KiB", "batch", "obj", "batch-only",
-           "depth-first", "tiled");
-    time_point("resnet50", 512 * 1024, 8, DF_OBJ_LATENCY);
-    for (int32_t z = 0; z < df_zoo_count(); z++) time_point(df_zoo_name(z), 512 * 1024, 8, DF_OBJ_LATENCY);
+    /* optional: --gains (the gain table only), then the networks of the gain table (default
+     * resnet18, mobilenetv2 and the 512x512 ones when the zoo has them) */
+    int gains_only = argc > 1 && strcmp(argv[1], "--gains") == 0;
+    if (gains_only) argc--, argv++;
+    if (!gains_only) printf("exact solve time, edge, medians of %d alternating runs (ms)\n", REPS);
+    if (!gains_only) {
+        printf("%-22s %6s %8s %5s %-8s %10s %12s %6s  %s\n", "network", "layers", "KiB", "batch", "obj", "batch-only",
+               "depth-first", "tiled", "depth-first / batch-only");
+        time_point("resnet50", 512 * 1024, 8, DF_OBJ_LATENCY);
+        for (int32_t z = 0; z < df_zoo_count(); z++) time_point(df_zoo_name(z), 512 * 1024, 8, DF_OBJ_LATENCY);
+    }
 
     printf("\nbatch 1, edge: best depth-first vs best batch-only (exact on both; energy uJ, DRAM MB)\n");
     printf("%-18s %6s  %12s %12s %7s  %10s %10s %7s %3s %3s %8s\n", "network", "KiB", "E batch", "E depth", "ratio",

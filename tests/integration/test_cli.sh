@@ -129,9 +129,9 @@ expect_err 2 'candidates' "--candidates 0 is refused" map -w resnet18 --solver t
 # --- zoo --------------------------------------------------------------------------------------
 expect_ok "zoo" zoo
 n=$(tail -n +2 "$TMP/out" | grep -c .)
-if [ "$n" -eq 12 ]; then ok "zoo lists 12 networks"; else not_ok "zoo lists $n networks"; fi
+if [ "$n" -eq 18 ]; then ok "zoo lists 18 networks"; else not_ok "zoo lists $n networks"; fi
 run zoo --json
-if [ "$rc" -eq 0 ] && [ "$(grep -c '"name"' "$TMP/out")" -eq 12 ] && grep -q '"macs"' "$TMP/out" && grep -q '"layers"' "$TMP/out"; then
+if [ "$rc" -eq 0 ] && [ "$(grep -c '"name"' "$TMP/out")" -eq 18 ] && grep -q '"macs"' "$TMP/out" && grep -q '"layers"' "$TMP/out"; then
     ok "zoo --json"; else not_ok "zoo --json"; fi
 expect_ok "zoo resnet18 --json" zoo resnet18 --json
 cp "$TMP/out" "$TMP/resnet18.json"
@@ -369,6 +369,23 @@ run sweep -w resnet50 --batch 8 --budgets 2MiB,4MiB,8MiB --solver transformer
 if [ "$rc" -eq 0 ] && awk -F, 'NR > 2 && $11 > prev { bad = 1 } NR > 1 { prev = $11 } END { exit bad }' "$TMP/out" &&
     head -1 "$TMP/out" | grep -q ',path,space,tiled_groups,recompute,tiles$'; then
     ok "sweep: latency never rises with the budget (resnet50 batch 8, transformer)"; else not_ok "sweep monotone"; fi
+
+# --- depth-first space (issue 14) -------------------------------------------------------------
+expect_ok "map --space depth_first (resnet18 batch 1, 256KiB, energy)" map -w resnet18 --hw edge --buffer 256KiB \
+    --batch 1 --objective energy --space depth_first --json
+cp "$TMP/out" "$TMP/df.json"
+if grep -q '"space": "depth_first"' "$TMP/df.json" && grep -q '"overlap": "cache' "$TMP/df.json" &&
+    grep -Eq '"tiles": [2-9]|"tiles": [1-9][0-9]' "$TMP/df.json"; then
+    ok "depth-first answer: tiled groups with an overlap mode"; else not_ok "depth-first answer has no tiled group"; fi
+expect_ok "map --space batch (same point)" map -w resnet18 --hw edge --buffer 256KiB --batch 1 --objective energy
+de=$(awk '/^energy/ { print $2; exit }' "$TMP/out")
+expect_ok "eval of the depth-first answer" eval -w resnet18 "$TMP/df.json"
+ee=$(awk '/^energy/ { print $2; exit }' "$TMP/out")
+if [ -n "$de" ] && [ -n "$ee" ] && awk -v a="$ee" -v b="$de" 'BEGIN { exit !(a < b) }' && grep -q 'cache_' "$TMP/out"; then
+    ok "eval reads the tiles back: depth-first energy $ee uJ < batch-only $de uJ"; else not_ok "eval of tiles ($ee vs $de)"; fi
+expect_err 2 'space depth_first applies' "--space depth_first refused with the transformer" \
+    map -w resnet18 --buffer 256KiB --space depth_first --solver transformer
+expect_err 2 'unknown map-space' "--space typo" map -w resnet18 --space deep
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

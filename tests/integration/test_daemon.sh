@@ -167,6 +167,12 @@ req a POST /v1/evaluate "{\"workload\":\"resnet18\",\"budget\":\"64KiB\",\"batch
 expect 200 "POST /v1/evaluate infeasible mapping is 200 feasible=false naming the group" '"feasible":false' \
     '"overflow":\{"group":0' '"peak_layer_name":"' '"budget_bytes":65536'
 contract Overflow "/v1/evaluate overflow" 
+# depth-first groups (issue 14): a tile and an overlap mode are read and echoed with their figures
+req a POST /v1/evaluate "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"batch\":1,\"groups\":[{\"first\":0,\"last\":4,\"micro_batch\":1,\"tile\":{\"rows\":8,\"cols\":14},\"overlap\":\"cache_rows\"},{\"first\":5,\"last\":$((L18 - 1)),\"micro_batch\":1}]}"
+expect 200 "POST /v1/evaluate with a tiled group" '"tile":\{"rows":8,"cols":14\}' '"overlap":"cache_rows"' '"tiles":28'
+contract Group "/v1/evaluate tiled group"
+req a POST /v1/evaluate '{"workload":"resnet18","groups":[{"first":0,"last":30,"micro_batch":1,"overlap":"cache"}]}'
+problem 422 invalid-mapping "evaluate with an unknown overlap mode is 422" '"pointer":"/groups/0/overlap"'
 req a POST /v1/evaluate '{"workload":"resnet18","groups":[{"first":0,"last":0,"micro_batch":1}]}'
 problem 422 invalid-mapping "evaluate with groups not covering the net is 422" '"pointer":"/groups'
 # a large body (~150 KB: 3000 layers) arrives in several upload callbacks and is accumulated

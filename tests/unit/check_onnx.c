@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "dnnfuser/base64.h"
+#include "dnnfuser/cost.h"
+#include "dnnfuser/hw.h"
 #include "dnnfuser/onnx.h"
 #include "dnnfuser/zoo.h"
 
@@ -801,6 +803,11 @@ START_TEST(test_models_of_today) {
         {"inception_v3.onnx", 120, 5713216096LL, 94, 11, 0, 0, 0, 0},
         {"convnext_tiny.onnx", 163, 4455531264LL, 4, 0, 44, 23, 18, 36},      /* decomposed LN, Erf GELU */
         {"convnext_tiny_op17.onnx", 163, 4455531264LL, 4, 0, 44, 23, 18, 36}, /* LayerNormalization */
+        /* segmentation (torchvision.models.segmentation, 21 classes, aux_loss off) */
+        {"lraspp_mobilenet_v3_large.onnx", 88, 379281312LL, 51, 0, 0, 0, 0, 0},
+        {"deeplabv3_mobilenet_v3_large_op17.onnx", 92, 1882169120LL, 55, 1, 0, 0, 0, 0},
+        /* torchvision's nn.MultiheadAttention export (opset 17): packed in-projection, three Slices */
+        {"vit_b_16_op17.onnx", 234, 17563828224LL, 1, 0, 87, 25, 12, 72},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         char path[128];
@@ -858,6 +865,56 @@ START_TEST(test_models_of_today) {
     ck_assert_int_eq(n_op(&w, DF_OP_GELU), 18);
     df_workload_free(&w);
     df_workload_free(&w17);
+    /* ViT-B/16: the zoo's vit_b_16 MACs exactly; per block Q.K^T and attention.V are products of two
+     * activations (no weights), 12 heads of 197 keys; GELU is one layer */
+    df_workload z;
+    df_err ez;
+    import_file(FIXTURES "vit_b_16_op17.onnx", &w);
+    ck_assert_int_eq(df_zoo_build("vit_b_16", NULL, &z, &ez), DF_OK);
+    ck_assert_int_eq(df_workload_macs(&w), df_workload_macs(&z));
+    int two = 0;
+    for (int32_t i = 0; i < w.n_layers; i++) {
+        const df_layer *l = &w.layers[i];
+        if (l->type != DF_LAYER_MATMUL || l->n_inputs != 2) continue;
+        two++;
+        ck_assert_int_eq(df_layer_weight_elems(l), 0);
+        ck_assert_int_eq(df_layer_macs(l), 197LL * 197 * 768);
+    }
+    ck_assert_int_eq(two, 24);
+    ck_assert_int_eq(n_op(&w, DF_OP_GELU), 12);
+    df_workload_free(&z);
+    df_workload_free(&w);
+    /* segmentation heads: bilinear Resize of the 21 class maps back to the 224 x 224 input (from 28 x 28,
+     * LR-ASPP; from 14 x 14, DeepLabV3 with its dilated output stride 16), LR-ASPP's upsampling of the
+     * high-level branch to the 28 x 28 low-level one; DeepLabV3's ASPP pooling branch (global pool, 1x1
+     * conv, Resize to 14 x 14) concatenated with four convolutions */
+    static const char *const seg[] = {"lraspp_mobilenet_v3_large.onnx", "deeplabv3_mobilenet_v3_large_op17.onnx"};
+    static const int32_t inner[] = {28, 14};
+    for (int k = 0; k < 2; k++) {
+        char path[128];
+        snprintf(path, sizeof path, FIXTURES "%s", seg[k]);
+        import_file(path, &w);
+        const df_layer *out = &w.layers[w.n_layers - 1];
+        ck_assert_int_eq(out->type, DF_LAYER_RESIZE);
+        ck_assert_int_eq(df_layer_op_of(out), DF_OP_LINEAR);
+        ck_assert(out->K == 21 && out->P == 224 && out->Q == 224 && out->Y == (k ? 14 : 28)); /* stride 8 or 16 */
+        ck_assert_int_eq(n_type(&w, DF_LAYER_RESIZE), 2);
+        int found = 0;
+        for (int32_t i = 0; i + 1 < w.n_layers; i++)
+            if (w.layers[i].type == DF_LAYER_RESIZE) found = w.layers[i].P == inner[k] && w.layers[i].Q == inner[k];
+        ck_assert_msg(found, "%s: the inner resize is not %dx%d", seg[k], inner[k], inner[k]);
+        if (k == 1) {
+            for (int32_t i = 0; i < w.n_layers; i++)
+                if (w.layers[i].type == DF_LAYER_CONCAT) ck_assert_int_eq(w.layers[i].n_inputs, 5);
+        }
+        df_hw h;
+        df_net *n = NULL;
+        df_err e;
+        ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+        ck_assert_msg(df_net_init(&n, &w, &h, 1, &e) == DF_OK, "%s: %s", seg[k], e.msg);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
 }
 END_TEST
 
@@ -1024,6 +1081,101 @@ START_TEST(test_every_unsupported_node_listed) {
 }
 END_TEST
 
+/* Where on activations (a causal mask on attention scores, masked_fill), and the ops that fold on
+ * constants (Max, Neg, Exp...) applied to an activation: element-wise work, not a refusal. */
+START_TEST(test_where_and_elementwise_on_activations) {
+    pb g = {0};
+    int64_t xd[3] = {1, 4, 8}, w8[2] = {8, 8}, m44[2] = {4, 4};
+    vinfo(&g, 11, "x", 3, xd);
+    weight(&g, "wq", 2, w8, 0);
+    weight(&g, "wk", 2, w8, 0);
+    weight(&g, "mask", 2, m44, 0); /* a constant causal mask, 4 x 4 (as a graph input: classified constant) */
+    scalar(&g, "ninf");
+    scalar(&g, "lo");
+    node(&g, "/q/MatMul", "MatMul", NULL, IN("x", "wq"), IN("q"), 0, NULL);
+    node(&g, "/k/MatMul", "MatMul", NULL, IN("x", "wk"), IN("k"), 0, NULL);
+    node(&g, "/Transpose", "Transpose", NULL, IN("k"), IN("kt"), 1, (at[]){A_L("perm", 3, 0, 2, 1)});
+    node(&g, "/MatMul", "MatMul", NULL, IN("q", "kt"), IN("s"), 0, NULL);                /* 4 x 4 scores */
+    node(&g, "/Where", "Where", NULL, IN("mask", "s", "ninf"), IN("sm"), 0, NULL);     /* masked fill: passes */
+    node(&g, "/Max", "Max", NULL, IN("sm", "lo"), IN("sc"), 0, NULL);                   /* clamp: passes */
+    node(&g, "/Neg", "Neg", NULL, IN("sc"), IN("sn"), 0, NULL);                         /* passes */
+    node(&g, "/Exp", "Exp", NULL, IN("sn"), IN("se"), 0, NULL);                         /* passes */
+    node(&g, "/Softmax", "Softmax", NULL, IN("se"), IN("p"), 1, (at[]){A_I("axis", -1)});
+    node(&g, "/MatMul_1", "MatMul", NULL, IN("p", "q"), IN("c"), 0, NULL);             /* 4 x 8 */
+    node(&g, "/Where_1", "Where", NULL, IN("mask", "c", "q"), IN("y"), 0, NULL);       /* no: 4x4 mask vs 4x8 */
+    pb m = model(&g);
+    df_workload w;
+    df_err e;
+    /* a 4 x 4 constant would broadcast... it does not here (4 x 8 branches need a 4 x 8 or smaller mask) */
+    ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
+    ck_assert_msg(strstr(e.msg, "node 10") && strstr(e.msg, "broadcast"), "%s", e.msg);
+    /* the same with a mask that fits: the two branches c and q are one element-wise (add) layer */
+    g = (pb){0};
+    int64_t m48[2] = {4, 8};
+    vinfo(&g, 11, "x", 3, xd);
+    weight(&g, "wq", 2, w8, 0);
+    weight(&g, "wk", 2, w8, 0);
+    weight(&g, "mask", 2, m44, 0);
+    weight(&g, "mask8", 2, m48, 0);
+    scalar(&g, "ninf");
+    scalar(&g, "lo");
+    node(&g, "/q/MatMul", "MatMul", NULL, IN("x", "wq"), IN("q"), 0, NULL);
+    node(&g, "/k/MatMul", "MatMul", NULL, IN("x", "wk"), IN("k"), 0, NULL);
+    node(&g, "/Transpose", "Transpose", NULL, IN("k"), IN("kt"), 1, (at[]){A_L("perm", 3, 0, 2, 1)});
+    node(&g, "/MatMul", "MatMul", NULL, IN("q", "kt"), IN("s"), 0, NULL);
+    node(&g, "/Where", "Where", NULL, IN("mask", "s", "ninf"), IN("sm"), 0, NULL);
+    node(&g, "/Max", "Max", NULL, IN("sm", "lo"), IN("sc"), 0, NULL);
+    node(&g, "/Neg", "Neg", NULL, IN("sc"), IN("sn"), 0, NULL);
+    node(&g, "/Exp", "Exp", NULL, IN("sn"), IN("se"), 0, NULL);
+    node(&g, "/Softmax", "Softmax", NULL, IN("se"), IN("p"), 1, (at[]){A_I("axis", -1)});
+    node(&g, "/MatMul_1", "MatMul", NULL, IN("p", "q"), IN("c"), 0, NULL);
+    node(&g, "/Where_1", "Where", NULL, IN("mask8", "c", "q"), IN("y"), 0, NULL);
+    m = model(&g);
+    ck_assert_msg(rc_of(&m, &w, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
+    static const df_layer_type types[] = {DF_LAYER_MATMUL, DF_LAYER_MATMUL, DF_LAYER_LAYOUT, DF_LAYER_MATMUL,
+                                          DF_LAYER_SOFTMAX, DF_LAYER_MATMUL, DF_LAYER_ADD};
+    ck_assert_int_eq(w.n_layers, 7);
+    for (int i = 0; i < 7; i++) ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
+    ck_assert_int_eq(w.layers[4].inputs[0], 3);   /* the softmax reads the scores through Where, Max, Neg, Exp */
+    ck_assert_int_eq(w.layers[6].n_inputs, 2);
+    ck_assert_int_eq(w.layers[6].inputs[0], 5);   /* context */
+    ck_assert_int_eq(w.layers[6].inputs[1], 0);   /* q */
+    ck_assert_int_eq(df_layer_out_elems(&w.layers[6]), 4 * 8);
+    ck_assert_int_eq(df_workload_macs(&w), 2 * 4 * 8 * 8 + 2 * 4 * 4 * 8);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* The fuzz seeds of the issue-16 operators (tests/fuzz/make_onnx_seeds.py: tiny torch modules exported at
+ * opset 13 and 17) import, both opsets alike, with the MACs counted by hand from the modules. */
+START_TEST(test_operator_seeds) {
+    static const struct { const char *name; int32_t layers; int64_t macs; } seeds[] = {
+        /* qkv 4*8*24 + scores and context 2 * (2 heads * 4*4*4) + proj 4*8*8 + fc, fc2 2 * 4*8*16 */
+        {"attention", 17, 768 + 256 + 256 + 1024},
+        {"shuffle_split", 9, 4 * 64 * 9 + 8 * 64 * 8},             /* dw 3x3 on 4 channels, 1x1 8 -> 8 */
+        {"resize_deconv_pad", 6, 4 * 16 * 27 + 4 * 16 * 4 * 9},    /* conv 3 -> 4 at 4x4, deconv C Y X K R S */
+        {"shape_subgraph", 5, 4 * 64 * 27 + 4 * 5},                /* conv at 8x8, fc on the class token */
+        {"einsum", 4, 4 * 8 * 8 + 2 * 4 * 4 * 8},
+        {"activations", 4, 8 * 64 * 27 + 2 * 8 + 8 * 2},           /* conv, SE reduce and expand */
+    };
+    for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+        df_workload w[2];
+        for (int o = 0; o < 2; o++) {
+            char path[128];
+            snprintf(path, sizeof path, "tests/fuzz/corpus/fuzz_onnx/op%d_%s.onnx", o ? 17 : 13, seeds[k].name);
+            import_file(path, &w[o]);
+            ck_assert_msg(w[o].n_layers == seeds[k].layers, "%s: %d layers", path, w[o].n_layers);
+            ck_assert_msg(df_workload_macs(&w[o]) == seeds[k].macs, "%s: %lld MACs", path, (long long)df_workload_macs(&w[o]));
+        }
+        for (int32_t i = 0; i < w[0].n_layers; i++)
+            ck_assert_msg(w[0].layers[i].type == w[1].layers[i].type && w[0].layers[i].K == w[1].layers[i].K,
+                          "%s layer %d differs between opsets", seeds[k].name, i);
+        df_workload_free(&w[0]);
+        df_workload_free(&w[1]);
+    }
+}
+END_TEST
+
 static Suite *onnx_suite(void) {
     Suite *s = suite_create("onnx");
     TCase *tc = tcase_create("import");
@@ -1049,6 +1201,8 @@ static Suite *onnx_suite(void) {
     tcase_add_test(tc, test_attention_layernorm_gelu);
     tcase_add_test(tc, test_shape_folding_resize_deconv);
     tcase_add_test(tc, test_every_unsupported_node_listed);
+    tcase_add_test(tc, test_where_and_elementwise_on_activations);
+    tcase_add_test(tc, test_operator_seeds);
     suite_add_tcase(s, tc);
     return s;
 }

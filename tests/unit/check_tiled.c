@@ -209,6 +209,63 @@ START_TEST(test_bad_tile_fields) {
 }
 END_TEST
 
+/* The exact solver's row path (df_tiled_row: shared geometry per axis, sibling rows, memoised outside
+ * inputs, precomputed cycles) gives bit for bit what df_group_eval_tiled gives, for every group end,
+ * start, tile option and micro-batch of random chains and DAGs; its bound is below every form. */
+START_TEST(test_rows_equal_one_shot) {
+    df_rng r;
+    df_rng_seed(&r, 77);
+    int64_t compared = 0;
+    for (int c = 0; c < 12; c++) {
+        df_workload w;
+        df_workload_init(&w, "r");
+        tu_random_workload(&w, &r, 7, c % 2);
+        df_hw h = tu_hw(4 + c, 8, (df_dataflow)(c % 3), (int64_t)(4 + 8 * c) << 10, 2, 16, 1);
+        df_net *n;
+        df_err e;
+        ck_assert_int_eq(df_net_init(&n, &w, &h, 1 + c % 4, &e), DF_OK);
+        int32_t N = df_net_batch(n), mb[8], nm = df_micro_batches(N, mb);
+        for (int32_t j = 0; j < w.n_layers; j++) {
+            df_tile_option opt[DF_MAX_TILE_OPTIONS];
+            int32_t no = df_tile_options(n, j, opt);
+            df_tile_axes *ax;
+            ck_assert_int_eq(df_tile_axes_new(&w, j, &ax), DF_OK);
+            df_tiled_row *prev = NULL;
+            for (int32_t o = 0; o < no; o++) {
+                df_tiled_row *row;
+                ck_assert_int_eq(df_tiled_row_prepare(n, j, opt[o].rows, opt[o].cols, opt[o].overlap, mb, nm, ax, prev, &row),
+                                 DF_OK);
+                df_tiled_row_free(prev);
+                prev = row;
+                for (int32_t i = 0; i <= j; i++) {
+                    ck_assert_int_eq(df_tiled_row_group(n, row, i), DF_OK);
+                    for (int32_t q = 0; q < nm; q++) {
+                        df_group g = {.first = i, .last = j, .micro_batch = mb[q], .tile_rows = opt[o].rows,
+                                      .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                        df_group_cost a, b;
+                        ck_assert_int_eq(df_group_eval_tiled(n, &g, &a), DF_OK);
+                        ck_assert_int_eq(df_tiled_row_cost(n, row, q, &b), DF_OK);
+                        ck_assert_int_eq(a.feasible, b.feasible);
+                        ck_assert_int_eq(a.footprint_bytes, b.footprint_bytes);
+                        if (!a.feasible) continue; /* the row path stops at feasibility */
+                        same_cost(&a, &b);
+                        ck_assert(df_tiled_row_bound(row, i, DF_OBJ_LATENCY) <= a.latency_cycles * (1 + 1e-12));
+                        ck_assert(df_tiled_row_bound(row, i, DF_OBJ_ENERGY) <= a.energy_pj * (1 + 1e-12));
+                        ck_assert(df_tiled_row_bound(row, i, DF_OBJ_DRAM) <= a.dram_bytes * (1 + 1e-12));
+                        compared++;
+                    }
+                }
+            }
+            df_tiled_row_free(prev);
+            df_tile_axes_free(ax);
+        }
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert(compared > 1000);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("tiled");
     TCase *t = tcase_create("core");
@@ -217,6 +274,7 @@ int main(void) {
     tcase_add_test(t, test_tiles_fit_and_save_dram);
     tcase_add_test(t, test_tiled_footprints);
     tcase_add_test(t, test_bad_tile_fields);
+    tcase_add_test(t, test_rows_equal_one_shot);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

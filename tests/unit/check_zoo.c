@@ -357,10 +357,11 @@ START_TEST(test_unknown_and_catalog) {
     ck_assert_int_eq(df_zoo_build("ResNet50", NULL, &w, NULL), DF_ENOTFOUND);
     df_zoo_opts bad = {.seq_len = 5000};
     ck_assert_int_eq(df_zoo_build("nope", &bad, &w, &e), DF_ENOTFOUND); /* the name is checked first */
-    ck_assert_int_eq(df_zoo_count(), 12);
+    ck_assert_int_eq(df_zoo_count(), 18);
     static const char *const names[] = {"resnet18", "resnet50", "mobilenetv2", "mnasnet", "vgg16", "efficientnet_b0",
                                         "bert_base", "vit_b_16", "gpt2_small", "gpt2_small_decode", "llama7b_block",
-                                        "llama7b_block_decode"};
+                                        "llama7b_block_decode", "resnet18_512", "mobilenetv2_512", "fsrcnn",
+                                        "fsrcnn_defines", "unet", "yolov5s_backbone"};
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         ck_assert_str_eq(df_zoo_name(i), names[i]);
         build_ok(df_zoo_name(i), NULL, &w);
@@ -369,9 +370,9 @@ START_TEST(test_unknown_and_catalog) {
         ck_assert_ptr_nonnull(df_zoo_description(i));
         df_workload_free(&w);
     }
-    ck_assert_ptr_null(df_zoo_name(12));
+    ck_assert_ptr_null(df_zoo_name(18));
     ck_assert_ptr_null(df_zoo_name(-1));
-    ck_assert_ptr_null(df_zoo_description(12));
+    ck_assert_ptr_null(df_zoo_description(18));
 }
 END_TEST
 
@@ -466,6 +467,209 @@ START_TEST(test_llama7b_block) {
 }
 END_TEST
 
+/* ---- spatial-fusion workloads (issue 14 item 5). The independent counts: tools/zoo_reference.py
+ * (PyTorch 1.13 / torchvision 0.14 forward hooks on every Conv2d, ConvTranspose2d, Linear at the same
+ * input; every such layer's K, C, kernel, stride, pad, groups, P, Q and MACs equal ours, in order;
+ * table in docs/zoo_reference.md) and, below, closed forms by hand. ------------------------------- */
+
+static const struct {
+    const char *name;
+    int64_t macs;                 /* = tools/zoo_reference.py's torch count (fsrcnn_defines: DeFiNES's) */
+    int32_t layers, mac_layers;   /* all layers; those with MACs (= the hooked torch modules) */
+    int32_t in_c, in_y, in_x;     /* network input */
+    int32_t out_k, out_p, out_q;  /* the last layer's output */
+} spatial[] = {
+    {"resnet18_512", 9475444736LL, 31, 21, 3, 512, 512, 1000, 1, 1},
+    {"mobilenetv2_512", 1565984768LL, 64, 53, 3, 512, 512, 1000, 1, 1},
+    {"fsrcnn", 6461337600LL, 8, 8, 1, 540, 960, 1, 1080, 1920},
+    {"fsrcnn_defines", 8362594208LL, 8, 8, 1, 554, 974, 16, 540, 960},
+    {"unet", 192686325760LL, 31, 23, 3, 512, 512, 2, 512, 512},
+    {"yolov5s_backbone", 5177344000LL, 48, 33, 3, 640, 640, 512, 20, 20},
+};
+
+START_TEST(test_spatial_macs_and_shapes) {
+    for (size_t i = 0; i < sizeof spatial / sizeof spatial[0]; i++) {
+        df_workload w;
+        build_ok(spatial[i].name, NULL, &w);
+        ck_assert_msg(df_workload_macs(&w) == spatial[i].macs, "%s: %lld MACs, expected %lld", spatial[i].name,
+                      (long long)df_workload_macs(&w), (long long)spatial[i].macs);
+        ck_assert_msg(w.n_layers == spatial[i].layers, "%s: %d layers", spatial[i].name, w.n_layers);
+        int32_t with_macs = 0;
+        for (int32_t j = 0; j < w.n_layers; j++) with_macs += df_layer_macs(&w.layers[j]) > 0;
+        ck_assert_msg(with_macs == spatial[i].mac_layers, "%s: %d MAC layers", spatial[i].name, with_macs);
+        const df_layer *f = &w.layers[0], *l = &w.layers[w.n_layers - 1];
+        ck_assert_int_eq(f->inputs[0], -1);
+        ck_assert_int_eq(f->C, spatial[i].in_c);
+        ck_assert_int_eq(f->Y, spatial[i].in_y);
+        ck_assert_int_eq(f->X, spatial[i].in_x);
+        ck_assert_int_eq(l->K, spatial[i].out_k);
+        ck_assert_int_eq(l->P, spatial[i].out_p);
+        ck_assert_int_eq(l->Q, spatial[i].out_q);
+        df_workload_free(&w);
+    }
+    /* the 512 variants are the 224 networks' layers at another input: same names, types and edges */
+    static const char *const pairs[2][2] = {{"resnet18", "resnet18_512"}, {"mobilenetv2", "mobilenetv2_512"}};
+    for (int p = 0; p < 2; p++) {
+        df_workload a, b;
+        build_ok(pairs[p][0], NULL, &a);
+        build_ok(pairs[p][1], NULL, &b);
+        ck_assert_int_eq(a.n_layers, b.n_layers);
+        for (int32_t j = 0; j < a.n_layers; j++) {
+            ck_assert_str_eq(a.layers[j].name, b.layers[j].name);
+            ck_assert_int_eq(a.layers[j].type, b.layers[j].type);
+            ck_assert_int_eq(a.layers[j].K, b.layers[j].K);
+            ck_assert_int_eq(a.layers[j].n_inputs, b.layers[j].n_inputs);
+            for (int k = 0; k < a.layers[j].n_inputs; k++) ck_assert_int_eq(a.layers[j].inputs[k], b.layers[j].inputs[k]);
+        }
+        ck_assert_str_eq(b.name, pairs[p][1]);
+        df_workload_free(&a);
+        df_workload_free(&b);
+    }
+    df_workload w;
+    build_ok("resnet18_512", NULL, &w);
+    ck_assert_int_eq(w.layers[find(&w, "layer4.1.add")].P, 16);     /* 512 / 32 */
+    ck_assert_int_eq(w.layers[find(&w, "avgpool")].R, 16);
+    df_workload_free(&w);
+    build_ok("mobilenetv2_512", NULL, &w);
+    ck_assert_int_eq(w.layers[find(&w, "features.18")].P, 16);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* FSRCNN by hand (Dong et al. 2016, Table 1 with d = 56, s = 12, m = 4, n = 2): per low-resolution
+ * pixel 5*5*56 + 56*12 + 4 * 3*3*12*12 + 12*56, and the 9x9 deconv scatters 56 * 81 per input pixel. */
+START_TEST(test_fsrcnn) {
+    df_workload w;
+    build_ok("fsrcnn", NULL, &w);
+    int64_t px = 960 * 540, per = 25 * 56 + 56 * 12 + 4 * 9 * 12 * 12 + 12 * 56 + 56 * 81;
+    ck_assert_int_eq(df_workload_macs(&w), per * px);
+    static const char *const names[] = {"feature", "shrink", "map.0", "map.1", "map.2", "map.3", "expand", "deconv"};
+    static const int32_t K[] = {56, 12, 12, 12, 12, 12, 56, 1}, R[] = {5, 1, 3, 3, 3, 3, 1, 9};
+    for (int32_t i = 0; i < 8; i++) {
+        const df_layer *l = &w.layers[i];
+        ck_assert_str_eq(l->name, names[i]);
+        ck_assert_int_eq(l->inputs[0], i - 1);
+        ck_assert_int_eq(l->K, K[i]);
+        ck_assert_int_eq(l->R, R[i]);
+        ck_assert_int_eq(l->type, i == 7 ? DF_LAYER_DECONV : DF_LAYER_CONV);
+        if (i < 7) ck_assert(l->P == 540 && l->Q == 960); /* "same" padding: the low-resolution plane */
+    }
+    const df_layer *d = &w.layers[7];
+    ck_assert(d->stride == 2 && d->pad == 4 && d->Y == 540 && d->X == 960 && d->P == 1080 && d->Q == 1920);
+    ck_assert_int_eq(df_layer_weight_elems(d), 56 * 81);
+    df_workload_free(&w);
+    /* DeFiNES's FSRCNN (docs/defines/workloads.md): the same layers unpadded, each layer's MACs as it lists them */
+    build_ok("fsrcnn_defines", NULL, &w);
+    static const int64_t dm[] = {746900000LL, 358512000LL, 687481344LL, 683557056LL,
+                                 679643136LL, 675739584LL, 350383488LL, 4180377600LL};
+    static const int32_t dp[] = {550, 550, 548, 546, 544, 542, 542, 540}, dq[] = {970, 970, 968, 966, 964, 962, 962, 960};
+    for (int32_t i = 0; i < 8; i++) {
+        const df_layer *l = &w.layers[i];
+        ck_assert_msg(df_layer_macs(l) == dm[i], "fsrcnn_defines layer %d: %lld MACs", i, (long long)df_layer_macs(l));
+        ck_assert(l->P == dp[i] && l->Q == dq[i] && l->pad == 0 && l->type == DF_LAYER_CONV);
+        if (i < 7) ck_assert_str_eq(l->name, names[i]);
+    }
+    ck_assert_int_eq(w.layers[7].K, 16);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* U-Net by hand: level i (0..3) of the encoder at side s_i = 512 >> i has convs (C_i -> 64 << i) and
+ * (64 << i -> 64 << i), the bottom at 32 has 512 -> 1024 -> 1024; decoder level i (from the bottom) has
+ * a 2x2 up-conv (2K -> K from side s/2), convs 2K -> K and K -> K at side s; outc 64 -> 2 at 512. */
+START_TEST(test_unet) {
+    df_workload w;
+    build_ok("unet", NULL, &w);
+    int64_t macs = 0;
+    for (int i = 0; i <= 4; i++) {
+        int64_t s = 512 >> i, K = 64 << i, C = i ? K / 2 : 3;
+        macs += s * s * 9 * (C * K + K * K);
+    }
+    for (int i = 0; i < 4; i++) {
+        int64_t K = 512 >> i, s = 64 << i; /* output side of level i */
+        macs += (2 * K) * (s / 2) * (s / 2) * K * 4 + s * s * 9 * (2 * K * K + K * K);
+    }
+    macs += 512LL * 512 * 64 * 2;
+    ck_assert_int_eq(df_workload_macs(&w), macs);
+    static const char *const skips[] = {"down3.conv2", "down2.conv2", "down1.conv2", "inc.conv2"};
+    for (int i = 0; i < 4; i++) {
+        char p[8];
+        snprintf(p, sizeof p, "up%d", i + 1);
+        int32_t up = findp(&w, p, "up"), cat = findp(&w, p, "cat"), c1 = findp(&w, p, "conv1"), sk = find(&w, skips[i]);
+        ck_assert(up >= 0 && cat >= 0 && c1 >= 0 && sk >= 0);
+        const df_layer *u = &w.layers[up], *c = &w.layers[cat];
+        ck_assert_int_eq(u->type, DF_LAYER_DECONV);
+        ck_assert(u->R == 2 && u->stride == 2 && u->K * 2 == u->C && u->P == 2 * u->Y && u->Q == 2 * u->X);
+        ck_assert_int_eq(c->type, DF_LAYER_CONCAT);
+        ck_assert_int_eq(c->n_inputs, 2);
+        ck_assert_int_eq(c->inputs[0], sk); /* the skip first, as torch.cat([skip, up]) */
+        ck_assert_int_eq(c->inputs[1], up);
+        ck_assert_int_eq(c->K, 2 * u->K);
+        ck_assert_int_eq(c->P, w.layers[sk].P);
+        ck_assert_int_eq(w.layers[c1].inputs[0], cat);
+        ck_assert_int_eq(count_consumers(&w, sk), 2); /* the next pool and the concat: live across the U */
+    }
+    ck_assert_int_eq(w.layers[find(&w, "down4.conv2")].K, 1024);
+    ck_assert_int_eq(w.layers[find(&w, "down4.conv2")].P, 32);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* YOLOv5s backbone: C3 blocks (cv1 -> bottlenecks with residual adds, cv2 on the block input, concat,
+ * cv3), the stride-8/16/32 feature maps the neck takes, SPPF's chained pools and 4-way concat. */
+START_TEST(test_yolov5s_backbone) {
+    df_workload w;
+    build_ok("yolov5s_backbone", NULL, &w);
+    static const struct { const char *p; int32_t c, n, side; } blocks[] = {
+        {"model.2", 64, 1, 160}, {"model.4", 128, 2, 80}, {"model.6", 256, 3, 40}, {"model.8", 512, 1, 20}};
+    int adds = 0;
+    for (int b = 0; b < 4; b++) {
+        const char *p = blocks[b].p;
+        int32_t cv1 = findp(&w, p, "cv1"), cv2 = findp(&w, p, "cv2"), cat = findp(&w, p, "cat"), cv3 = findp(&w, p, "cv3");
+        ck_assert(cv1 >= 0 && cv2 >= 0 && cat >= 0 && cv3 >= 0);
+        ck_assert_int_eq(w.layers[cv1].inputs[0], w.layers[cv2].inputs[0]);
+        ck_assert_int_eq(w.layers[cv1].K, blocks[b].c / 2);
+        int32_t y = cv1;
+        for (int k = 0; k < blocks[b].n; k++) {
+            char m[24];
+            snprintf(m, sizeof m, "m.%d.add", k);
+            int32_t add = findp(&w, p, m);
+            snprintf(m, sizeof m, "m.%d.cv1", k);
+            int32_t mc1 = findp(&w, p, m);
+            snprintf(m, sizeof m, "m.%d.cv2", k);
+            int32_t mc2 = findp(&w, p, m);
+            ck_assert(add >= 0 && mc1 >= 0 && mc2 >= 0);
+            ck_assert_int_eq(w.layers[mc1].inputs[0], y);
+            ck_assert_int_eq(w.layers[mc2].R, 3);
+            ck_assert_int_eq(w.layers[add].inputs[0], mc2);
+            ck_assert_int_eq(w.layers[add].inputs[1], y);
+            y = add;
+            adds++;
+        }
+        ck_assert_int_eq(w.layers[cat].inputs[0], y);
+        ck_assert_int_eq(w.layers[cat].inputs[1], cv2);
+        ck_assert_int_eq(w.layers[cv3].inputs[0], cat);
+        ck_assert_int_eq(w.layers[cv3].K, blocks[b].c);
+        ck_assert_int_eq(w.layers[cv3].P, blocks[b].side);
+        ck_assert_int_eq(w.layers[cv3].Q, blocks[b].side);
+    }
+    ck_assert_int_eq(adds, 7);
+    const df_layer *stem = &w.layers[find(&w, "model.0")];
+    ck_assert(stem->R == 6 && stem->stride == 2 && stem->pad == 2 && stem->P == 320 && stem->K == 32);
+    int32_t cv1 = find(&w, "model.9.cv1"), cat = find(&w, "model.9.cat");
+    ck_assert(cv1 >= 0 && cat >= 0);
+    ck_assert_int_eq(w.layers[cat].n_inputs, 4);
+    ck_assert_int_eq(w.layers[cat].inputs[0], cv1);
+    for (int k = 0; k < 3; k++) {
+        const df_layer *m = &w.layers[w.layers[cat].inputs[k + 1]];
+        ck_assert(m->type == DF_LAYER_POOL && m->R == 5 && m->stride == 1 && m->pad == 2 && m->P == 20);
+        ck_assert_int_eq(m->inputs[0], w.layers[cat].inputs[k]);
+    }
+    ck_assert_int_eq(w.layers[cat].K, 1024);
+    df_workload_free(&w);
+}
+END_TEST
+
 static Suite *zoo_suite(void) {
     Suite *s = suite_create("zoo");
     TCase *tc = tcase_create("core");
@@ -482,6 +686,10 @@ static Suite *zoo_suite(void) {
     tcase_add_test(tc, test_vit_b_16);
     tcase_add_test(tc, test_gpt2_small);
     tcase_add_test(tc, test_llama7b_block);
+    tcase_add_test(tc, test_spatial_macs_and_shapes);
+    tcase_add_test(tc, test_fsrcnn);
+    tcase_add_test(tc, test_unet);
+    tcase_add_test(tc, test_yolov5s_backbone);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -427,7 +427,7 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
                                   o->map->n_groups, o->map->n_groups == 1 ? "" : "s", df_format_size(m->peak_bytes, s1, sizeof s1),
                                   hw->buffer_bytes > 0 ? 100.0 * (double)m->peak_bytes / (double)hw->buffer_bytes : 0.0,
                                   s2, s3, s4);
-    if (o->baseline && len < sizeof line) {
+    if (o->baseline && o->baseline->latency_cycles > 0 && len < sizeof line) { /* none: no layer-by-layer fits */
         fmt_seconds(o->baseline->latency_s, s2, sizeof s2);
         fmt_bytes(o->baseline->dram_bytes, s4, sizeof s4);
         snprintf(line + len, sizeof line - len, " (layer-by-layer: %s, DRAM %s)", s2, s4);

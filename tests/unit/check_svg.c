@@ -510,6 +510,13 @@ START_TEST(test_map_depth_first_tiles) {
     ck_assert_int_gt(saved, 0);
     ck_assert_int_eq(count(svg, "class=\"untiled\""), saved);
     free(svg);
+    /* a depth-first answer where no layer-by-layer mapping fits has an empty baseline: no gain, no
+     * "layer-by-layer:" figures */
+    df_metrics none;
+    memset(&none, 0, sizeof none);
+    svg = render_map(n, &m, "exact", &none);
+    ck_assert(strstr(svg, "layer-by-layer") == NULL && strstr(svg, "speedup") == NULL);
+    free(svg);
     /* the same groups untiled: nothing of the above */
     svg = render_map(n, &um, "exact", NULL);
     ck_assert(strstr(svg, "depth-first") == NULL && strstr(svg, "tile-grid") == NULL &&

@@ -355,6 +355,12 @@ if [ -n "$de" ] && [ -n "$ee" ] && awk -v a="$ee" -v b="$de" 'BEGIN { exit !(a <
 expect_err 2 'space depth_first applies' "--space depth_first refused with the transformer" \
     map -w resnet18 --buffer 256KiB --space depth_first --solver transformer
 expect_err 2 'unknown map-space' "--space typo" map -w resnet18 --space deep
+# a budget only tiles can meet (fsrcnn's deconv needs 141 KiB whole): batch-only names the layer,
+# depth-first answers with no layer-by-layer baseline
+expect_err 1 'deconv' "fsrcnn 64KiB batch-only: too small" map -w fsrcnn --buffer 64KiB
+expect_ok "fsrcnn 64KiB depth-first answers" map -w fsrcnn --buffer 64KiB --space depth_first --json
+if grep -q '"baseline": null' "$TMP/out" && grep -q '"gain": null' "$TMP/out" && grep -q '"feasible": true' "$TMP/out"; then
+    ok "only tiles fit: feasible, baseline and gain null"; else not_ok "only-tiles answer"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -166,7 +166,13 @@ static char *csv_row(const sweep_ctx *c, const df_hw *hw, const char *label, con
     fprintf(f, ",%s,%dx%d,%lld,%d,%s,%s,%d,", df_dataflow_name(hw->dataflow), hw->pe_rows, hw->pe_cols,
             (long long)hw->buffer_bytes, o->batch, df_objective_name(o->objective), df_request_solver_name(o->solver),
             a != NULL);
-    if (a) {
+    if (a && !a->have_base) { /* depth-first, only tiles fit: no layer-by-layer columns */
+        const df_metrics *m = &a->met;
+        fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,,,,,%.3f,,%s,%s", a->map.n_groups, m->latency_cycles, m->energy_pj,
+                m->dram_bytes, (long long)m->peak_bytes, a->solve_ms, a->path, df_space_name(o->space));
+        csv_tiles(f, c->w, a);
+        fputc('\n', f);
+    } else if (a) {
         const df_metrics *m = &a->met, *b = &a->base_met;
         fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,%.0f,%.1f,%.0f,%.4f,%.3f,,%s,%s", a->map.n_groups, m->latency_cycles,
                 m->energy_pj, m->dram_bytes, (long long)m->peak_bytes, b->latency_cycles, b->energy_pj, b->dram_bytes,

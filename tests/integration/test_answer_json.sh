@@ -75,6 +75,19 @@ for w in $zoo; do
         fi
     done
 done
+
+# depth-first space (issue 14): tiled answers, and one where only tiles fit (baseline null), from both
+# doors, identical and valid
+for args in "resnet18 1 256KiB energy" "fsrcnn 1 64KiB energy" "mobilenetv2 2 512KiB latency"; do
+    set -- $args
+    "$CLI" map -w "$1" --batch "$2" --buffer "$3" --objective "$4" --space depth_first --json >"$TMP/cli.json"
+    req a POST /v1/map "{\"workload\":\"$1\",\"batch\":$2,\"budget\":\"$3\",\"objective\":\"$4\",\"space\":\"depth_first\"}"
+    cp "$TMP/body" "$TMP/daemon.json"
+    if d=$(same "$TMP/cli.json" "$TMP/daemon.json") && v=$("$JT" schema "$API" MapReply "$TMP/cli.json" "$TMP/daemon.json"); then
+        ok "$1 batch $2 $3 depth_first: map --json = POST /v1/map, both valid MapReply"
+    else not_ok "$1 $3 depth_first: ${d:-} $(echo "${v:-}" | head -2 | tr '\n' ' ')"; fi
+done
+
 # auto choosing the transformer (large exact work): still the same JSON from both doors
 for args in "bert_base 8 2MiB" "efficientnet_b0 32 16MiB"; do
     set -- $args

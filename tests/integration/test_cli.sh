@@ -179,6 +179,9 @@ if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q ',path,space,tiled_groups,rec
                       ($25 == "" ? 0 : split($25, t, " ")) != $23 || $24 < 1) bad = 1; if ($23 > 0) tiled++ }
          END { exit bad || !tiled }' "$TMP/out"; then
     ok "sweep --space depth_first: tiles per group in the CSV"; else not_ok "sweep depth-first CSV"; fi
+run sweep -w fsrcnn --budgets 64KiB --space depth_first --objective energy
+if [ "$rc" -eq 0 ] && awk -F, 'NR == 2 { exit !(NF == 25 && $9 == 1 && $15 == "" && $22 == "depth_first" && $23 > 0 && $25 ~ /:/) }' "$TMP/out"; then
+    ok "sweep: a point only tiles can meet (no layer-by-layer) still has its tiles"; else not_ok "sweep no-baseline tiles row"; fi
 run sweep -w resnet18 --budgets 1KiB,256KiB --batch 2
 if [ "$rc" -eq 0 ] && awk -F, 'NR > 1 { if (NF != 25 || $22 != "batch" || $23 > 0 || $25 != "") bad = 1 } END { exit bad }' "$TMP/out"; then
     ok "sweep: batch space rows (and a feasible=0 row) keep 25 columns, no tiles"; else not_ok "sweep batch-space tile columns"; fi
@@ -386,6 +389,12 @@ if [ -n "$de" ] && [ -n "$ee" ] && awk -v a="$ee" -v b="$de" 'BEGIN { exit !(a <
 expect_err 2 'space depth_first applies' "--space depth_first refused with the transformer" \
     map -w resnet18 --buffer 256KiB --space depth_first --solver transformer
 expect_err 2 'unknown map-space' "--space typo" map -w resnet18 --space deep
+# a budget only tiles can meet (fsrcnn's deconv needs 141 KiB whole): batch-only names the layer,
+# depth-first answers with no layer-by-layer baseline
+expect_err 1 'deconv' "fsrcnn 64KiB batch-only: too small" map -w fsrcnn --buffer 64KiB
+expect_ok "fsrcnn 64KiB depth-first answers" map -w fsrcnn --buffer 64KiB --space depth_first --json
+if grep -q '"baseline": null' "$TMP/out" && grep -q '"gain": null' "$TMP/out" && grep -q '"feasible": true' "$TMP/out"; then
+    ok "only tiles fit: feasible, baseline and gain null"; else not_ok "only-tiles answer"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -187,6 +187,7 @@ typedef struct {
     df_group_cost *gc;      /* [map.n_groups] */
     df_mapping base;        /* layer-by-layer baseline */
     df_metrics base_met;
+    int have_base;          /* 0: some layer does not fit alone whole (depth-first space only); base empty */
     double solve_ms, check_ms;
     df_solve_stats stats;   /* of the solver run (groups evaluated, optimal) */
 } df_answer;

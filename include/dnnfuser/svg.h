@@ -11,6 +11,10 @@
  *                 a time does not fit), a bar per layer of the bytes live on chip (weights and
  *                 activations, linear y axis in bytes from 0, right axis in % of the budget) against a
  *                 horizontal budget line; the gain over layer-by-layer (speedup, DRAM) in the title.
+ *                 A depth-first (tiled) group also gets, in a strip at the top of its band, a glyph
+ *                 of the tile grid of its last output, "tile RxC, overlap" and the extra MACs of its
+ *                 recomputed halos (the cost model's macs / layer_macs); its bars are the bytes live
+ *                 under tiling (df_mapping_footprints), with the untiled footprint as a dashed outline.
  *   df_svg_sweep  a budget sweep: on-chip budget on a log x axis, two panels (latency, energy),
  *                 one line per series; a missing (infeasible) point is a gap in its line, and budgets
  *                 where no series has a point are shaded. The knee of the optimum (series 1, else 0)

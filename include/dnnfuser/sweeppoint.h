@@ -19,8 +19,9 @@ typedef struct {
     char path[24];       /* the answer's path ("exact", "transformer", "repaired", ...) */
 } df_sweep_point;
 
-/* Fills p from a checked answer of r. want_optimum: also the exact optimum (solved on r's net unless
- * the answer already is the exact solver's; an infeasible or cancelled solve leaves have_optimum 0).
+/* Fills p from a checked answer of r. want_optimum: also the exact optimum (solved on r's net, over
+ * r's map-space, unless the answer already is the exact solver's; an infeasible or cancelled solve
+ * leaves have_optimum 0).
  * cancel (nullable) is polled by the solver. Returns DF_OK, or DF_ENOMEM. */
 int df_sweep_point_of(const df_request *r, const df_answer *a, int want_optimum, const atomic_int *cancel,
                       df_sweep_point *p);

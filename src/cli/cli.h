@@ -156,6 +156,9 @@ void cli_solution_free(cli_solution *s);
  * `candidates` candidates. Returns a df status (err filled) - never prints. */
 int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
               int32_t candidates, cli_solution *out, df_err *err);
+/* The same over a map-space (cli_solve: DF_SPACE_BATCH); exact and ga search it, the others ignore it. */
+int cli_solve_in(const df_net *net, df_solver solver, df_space space, df_objective obj, const df_ga_params *ga,
+                 df_mapper *mp, int32_t candidates, cli_solution *out, df_err *err);
 /* Loads the transformer (--weights FILE or the linked-in weights) when need is nonzero, or for
  * --compare transformer; *out stays NULL otherwise. Returns 0 or 2 after printing the reason. */
 int cli_load_mapper(const cli_opts *o, int need, df_mapper **out);

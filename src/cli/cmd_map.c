@@ -97,7 +97,7 @@ int cmd_map(int argc, char **argv) {
     cli_solution_init(&base);
     df_err e;
     if (!rc && (!o.json || o.svg)) {
-        if (cli_score(req.net, &a.map, &sol, &e) || cli_score(req.net, &a.base, &base, &e)) {
+        if (cli_score(req.net, &a.map, &sol, &e) || (a.have_base && cli_score(req.net, &a.base, &base, &e))) {
             rc = cli_fail(CLI_EXIT_FAILED, "scoring the answer: %s", e.msg);
         } else {
             sol.ms = a.solve_ms;

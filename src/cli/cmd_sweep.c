@@ -6,7 +6,9 @@
  * budget of its hardware row (that answer is a candidate; path "carried").
  * With --svg FILE, a budget sweep is also drawn (latency and energy against the budget): the
  * layer-by-layer baseline, the exact optimum (run as well when --solver is not exact), the --solver
- * answer, and the --compare solvers. */
+ * answer, and the --compare solvers; with --space depth_first the optimum is the depth-first one and
+ * the batch-only optimum is drawn too (the depth-first gain at each budget). A depth-first answer's
+ * tiles are in the last CSV columns. */
 #include "cli.h"
 
 #include <math.h>
@@ -44,15 +46,20 @@ static const char usage[] =
     "                            as well when --solver is not exact) and the --solver answer;\n"
     "                            infeasible budgets are gaps. The CSV on stdout is unchanged\n"
     "      --compare SOLVERS     with --svg: more series, e.g. transformer or transformer,ga\n"
+    "      --space SPACE         batch or depth_first: also a spatial tile and overlap per group (exact,\n"
+    "                            ga, auto -> exact); --svg then also draws the batch-only optimum [batch]\n"
     "  -h, --help                show this help\n"
     "\n"
     "Every point is checked before reply like a map answer, and a point is never worse than a smaller\n"
-    "budget of the same hardware (that answer is a candidate; path 'carried' in the last column).\n"
+    "budget of the same hardware (that answer is a candidate; path 'carried'). The last columns: the\n"
+    "map-space, the tiled groups, the recompute factor (MACs done / layer MACs) and each tiled group as\n"
+    "FIRST-LAST:ROWSxCOLS:OVERLAP, space-separated.\n"
     "Exit status: 0 done (too-small budgets are feasible=0 rows), 2 bad input, 3 the solver failed.\n";
 
 static const char csv_header[] =
     "workload,hw,dataflow,pes,budget_bytes,batch,objective,solver,feasible,groups,latency_cycles,energy_pj,"
-    "dram_bytes,peak_buffer_bytes,lbl_latency_cycles,lbl_energy_pj,lbl_dram_bytes,speedup,solve_ms,need_bytes,path\n";
+    "dram_bytes,peak_buffer_bytes,lbl_latency_cycles,lbl_energy_pj,lbl_dram_bytes,speedup,solve_ms,need_bytes,path,"
+    "space,tiled_groups,recompute,tiles\n";
 
 /* One CSV field, quoted when needed. */
 static void csv_str(FILE *f, const char *s) {
@@ -70,10 +77,12 @@ static void csv_str(FILE *f, const char *s) {
 
 typedef char hw_label[32];
 
-/* The --svg series: which solver each one shows, and its values per point (NaN = infeasible). */
+/* The --svg series: which solver each one shows over which map-space, and its values per point
+ * (NaN = infeasible). */
 typedef struct {
     int n;
     df_solver solver[DF_SVG_MAX_SERIES];
+    df_space space[DF_SVG_MAX_SERIES];
     char name[DF_SVG_MAX_SERIES][48];
     double *lat[DF_SVG_MAX_SERIES];   /* [points] seconds */
     double *en[DF_SVG_MAX_SERIES];    /* [points] pJ */
@@ -100,10 +109,10 @@ static int svg_point(const sweep_ctx *c, const df_request *r, int idx, const df_
         cli_solution extra;
         cli_solution_init(&extra);
         if (sv == DF_SOLVER_LBL) m = &a->base_met;
-        else if ((int)sv == o->solver) m = &a->met;
+        else if ((int)sv == o->solver && ss->space[s] == r->space) m = &a->met;
         else {
             df_err e;
-            if (cli_solve(r->net, sv, r->obj, &r->ga, c->mp, r->candidates, &extra, &e)) {
+            if (cli_solve_in(r->net, sv, ss->space[s], r->obj, &r->ga, c->mp, r->candidates, &extra, &e)) {
                 cli_solution_free(&extra);
                 if (e.code == DF_EINFEASIBLE) continue;
                 return cli_fail_err(df_solver_name(sv), &e);
@@ -117,6 +126,30 @@ static int svg_point(const sweep_ctx *c, const df_request *r, int idx, const df_
         cli_solution_free(&extra);
     }
     return 0;
+}
+
+/* The depth-first columns of an answer: tiled groups, recompute factor (MACs done / layer MACs, the
+ * cost model's group figures) and each tiled group as FIRST-LAST:ROWSxCOLS:OVERLAP (the effective
+ * tile of its last output), space-separated. */
+static void csv_tiles(FILE *f, const df_workload *w, const df_answer *a) {
+    int tiled = 0;
+    double macs = 0, layer_macs = 0;
+    for (int32_t g = 0; g < a->map.n_groups; g++) {
+        tiled += (int64_t)a->gc[g].tiles_y * a->gc[g].tiles_x > 1;
+        macs += a->gc[g].macs;
+        layer_macs += a->gc[g].layer_macs;
+    }
+    fprintf(f, ",%d,%.4f,", tiled, layer_macs > 0 ? macs / layer_macs : 1.0);
+    int first = 1;
+    for (int32_t g = 0; g < a->map.n_groups; g++) {
+        const df_group *gr = &a->map.groups[g];
+        if ((int64_t)a->gc[g].tiles_y * a->gc[g].tiles_x <= 1) continue;
+        const df_layer *l = &w->layers[gr->last];
+        fprintf(f, "%s%d-%d:%dx%d:%s", first ? "" : " ", gr->first, gr->last,
+                gr->tile_rows > 0 && gr->tile_rows < l->P ? gr->tile_rows : l->P,
+                gr->tile_cols > 0 && gr->tile_cols < l->Q ? gr->tile_cols : l->Q, df_overlap_name((df_overlap)gr->overlap));
+        first = 0;
+    }
 }
 
 /* The CSV row of item i (malloc'ed, with its newline): the answer, or a feasible=0 row with the bytes
@@ -133,13 +166,22 @@ static char *csv_row(const sweep_ctx *c, const df_hw *hw, const char *label, con
     fprintf(f, ",%s,%dx%d,%lld,%d,%s,%s,%d,", df_dataflow_name(hw->dataflow), hw->pe_rows, hw->pe_cols,
             (long long)hw->buffer_bytes, o->batch, df_objective_name(o->objective), df_request_solver_name(o->solver),
             a != NULL);
-    if (a) {
+    if (a && !a->have_base) { /* depth-first, only tiles fit: no layer-by-layer columns */
+        const df_metrics *m = &a->met;
+        fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,,,,,%.3f,,%s,%s", a->map.n_groups, m->latency_cycles, m->energy_pj,
+                m->dram_bytes, (long long)m->peak_bytes, a->solve_ms, a->path, df_space_name(o->space));
+        csv_tiles(f, c->w, a);
+        fputc('\n', f);
+    } else if (a) {
         const df_metrics *m = &a->met, *b = &a->base_met;
-        fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,%.0f,%.1f,%.0f,%.4f,%.3f,,%s\n", a->map.n_groups, m->latency_cycles,
+        fprintf(f, "%d,%.0f,%.1f,%.0f,%lld,%.0f,%.1f,%.0f,%.4f,%.3f,,%s,%s", a->map.n_groups, m->latency_cycles,
                 m->energy_pj, m->dram_bytes, (long long)m->peak_bytes, b->latency_cycles, b->energy_pj, b->dram_bytes,
-                m->latency_cycles > 0 ? b->latency_cycles / m->latency_cycles : 0.0, a->solve_ms, a->path);
+                m->latency_cycles > 0 ? b->latency_cycles / m->latency_cycles : 0.0, a->solve_ms, a->path,
+                df_space_name(o->space));
+        csv_tiles(f, c->w, a);
+        fputc('\n', f);
     } else {
-        fprintf(f, "0,,,,,,,,,,%lld,\n", (long long)need);
+        fprintf(f, "0,,,,,,,,,,%lld,,%s,,,\n", (long long)need, df_space_name(o->space));
     }
     if (fclose(f) != 0) {
         free(buf);
@@ -246,29 +288,35 @@ static void series_free(sweep_series *ss) {
     ss->n = 0;
 }
 
-static void series_add(sweep_series *ss, df_solver sv, const char *name) {
+static void series_add(sweep_series *ss, df_solver sv, df_space sp, const char *name) {
     for (int s = 0; s < ss->n; s++)
-        if (ss->solver[s] == sv) return;
+        if (ss->solver[s] == sv && ss->space[s] == sp) return;
     if (ss->n == DF_SVG_MAX_SERIES) return;
     ss->solver[ss->n] = sv;
+    ss->space[ss->n] = sp;
     snprintf(ss->name[ss->n], sizeof ss->name[0], "%s", name);
     ss->n++;
 }
 
-static void series_label(const cli_opts *o, df_solver sv, char *buf, size_t n) {
+static void series_label(const cli_opts *o, df_solver sv, df_space sp, char *buf, size_t n) {
+    int df = sp == DF_SPACE_DEPTH_FIRST;
     switch (sv) {
     case DF_SOLVER_LBL: snprintf(buf, n, "layer-by-layer"); break;
-    case DF_SOLVER_EXACT: snprintf(buf, n, "optimum (exact)"); break;
+    case DF_SOLVER_EXACT:
+        if (o->space == DF_SPACE_DEPTH_FIRST) snprintf(buf, n, df ? "optimum (exact, depth-first)" : "batch-only optimum (exact)");
+        else snprintf(buf, n, "optimum (exact)");
+        break;
     case DF_SOLVER_TRANSFORMER:
         if (o->candidates > 1) snprintf(buf, n, "transformer (best of %d)", o->candidates);
         else snprintf(buf, n, "transformer");
         break;
-    default: snprintf(buf, n, "%s", df_request_solver_name((int)sv)); break;
+    default: snprintf(buf, n, "%s%s", df_request_solver_name((int)sv), df ? " (depth-first)" : ""); break;
     }
 }
 
-/* Layer-by-layer, the exact optimum, then the --solver answer and the --compare solvers (transformer
- * before ga). Values start as NaN (no point). */
+/* Layer-by-layer, the exact optimum (over --space; with depth_first the batch-only optimum after it),
+ * then the --solver answer and the --compare solvers (transformer before ga; exact and ga over
+ * --space, the transformer knows only batch splitting). Values start as NaN (no point). */
 static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
     memset(ss, 0, sizeof *ss);
     char name[48];
@@ -278,8 +326,13 @@ static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
     unsigned want = 1u << DF_SOLVER_LBL | 1u << DF_SOLVER_EXACT | 1u << o->solver | o->compare;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (!(want & (1u << order[i]))) continue;
-        series_label(o, order[i], name, sizeof name);
-        series_add(ss, order[i], name);
+        df_space sp = order[i] == DF_SOLVER_LBL || order[i] == DF_SOLVER_TRANSFORMER ? DF_SPACE_BATCH : o->space;
+        series_label(o, order[i], sp, name, sizeof name);
+        series_add(ss, order[i], sp, name);
+        if (order[i] == DF_SOLVER_EXACT && sp == DF_SPACE_DEPTH_FIRST) { /* the depth-first gain */
+            series_label(o, order[i], DF_SPACE_BATCH, name, sizeof name);
+            series_add(ss, order[i], DF_SPACE_BATCH, name);
+        }
     }
     for (int s = 0; s < ss->n; s++) {
         ss->lat[s] = malloc((size_t)n_points * sizeof(double));
@@ -304,8 +357,9 @@ static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_bat
     char title[160], hws[256], sub[400];
     snprintf(title, sizeof title, "%s: latency and energy against the on-chip budget", w->name);
     cli_hw_summary(&pts[0], hws, sizeof hws);
-    snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budget%s", hws, o->batch,
-             df_objective_name(o->objective), n, n == 1 ? "" : "s");
+    snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budget%s%s", hws, o->batch,
+             df_objective_name(o->objective), n, n == 1 ? "" : "s",
+             o->space == DF_SPACE_DEPTH_FIRST ? " \xC2\xB7 depth-first space" : "");
     df_svg_sweep_opts so = {.title = title, .subtitle = sub, .n_points = n, .budgets = budgets, .n_series = ss->n,
                             .series = ser};
     df_svg_buf b;

@@ -53,26 +53,39 @@ void cli_print_report(FILE *f, const cli_report *r) {
         int len = (int)strlen(label);
         if (len > lw) lw = len;
     }
-    fprintf(f, "\n%4s  %-*s %6s %6s %12s %14s %8s  %-9s %8s  %s\n", "group", lw, "layers", "n", "mb", "footprint",
-            "bytes", "budget", "weights", "latency", "tile");
+    /* depth-first columns only when some group is tiled: the tile of its last output (rows x cols, and
+     * how many per sample), the overlap mode, the extra MACs of recomputed halos */
+    int tiled = 0;
+    double macs = 0, layer_macs = 0;
+    for (int32_t g = 0; g < s->map.n_groups; g++) {
+        tiled += s->gc[g].tiles_y * s->gc[g].tiles_x > 1;
+        macs += s->gc[g].macs;
+        layer_macs += s->gc[g].layer_macs;
+    }
+    fprintf(f, "\n%4s  %-*s %6s %6s %12s %14s %8s  %-9s %8s", "group", lw, "layers", "n", "mb", "footprint", "bytes",
+            "budget", "weights", "latency");
+    if (tiled) fprintf(f, "  %-14s %-10s %9s", "tile (tiles)", "overlap", "recompute");
+    fputc('\n', f);
     for (int32_t g = 0; g < s->map.n_groups; g++) {
         const df_group *gr = &s->map.groups[g];
         const df_group_cost *gc = &s->gc[g];
         group_label(w, gr, label, sizeof label);
         double share = s->met.latency_cycles > 0 ? 100.0 * gc->latency_cycles / s->met.latency_cycles : 0;
         double used = hw->buffer_bytes > 0 ? 100.0 * (double)gc->footprint_bytes / (double)hw->buffer_bytes : 0;
-        /* the depth-first tile: "whole", or rows x cols of the last output and the overlap mode */
-        char tile[64] = "whole";
-        if (gc->tiles_y * gc->tiles_x > 1) {
+        fprintf(f, "%5d  %-*s %6d %6d %12s %14lld %7.1f%%  %-9s %7.1f%%", g, lw, label, gr->last - gr->first + 1,
+                gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1), (long long)gc->footprint_bytes, used,
+                gc->weights_resident ? "resident" : "streamed", share);
+        if (tiled && gc->tiles_y * gc->tiles_x > 1) {
             const df_layer *lo = &w->layers[gr->last];
-            snprintf(tile, sizeof tile, "%dx%d %s", gr->tile_rows > 0 && gr->tile_rows < lo->P ? gr->tile_rows : lo->P,
-                     gr->tile_cols > 0 && gr->tile_cols < lo->Q ? gr->tile_cols : lo->Q,
-                     df_overlap_name((df_overlap)gr->overlap));
+            char tile[48], rc[16];
+            snprintf(tile, sizeof tile, "%dx%d (%d)", gr->tile_rows > 0 && gr->tile_rows < lo->P ? gr->tile_rows : lo->P,
+                     gr->tile_cols > 0 && gr->tile_cols < lo->Q ? gr->tile_cols : lo->Q, gc->tiles_y * gc->tiles_x);
+            snprintf(rc, sizeof rc, "+%.1f%%", gc->layer_macs > 0 ? 100.0 * (gc->macs / gc->layer_macs - 1) : 0.0);
+            fprintf(f, "  %-14s %-10s %9s", tile, df_overlap_name((df_overlap)gr->overlap), rc);
+        } else if (tiled) {
+            fprintf(f, "  %-14s %-10s %9s", "whole", "-", "-");
         }
-        fprintf(f, "%5d  %-*s %6d %6d %12s %14lld %7.1f%%  %-9s %7.1f%%  %s%s\n", g, lw, label,
-                gr->last - gr->first + 1, gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1),
-                (long long)gc->footprint_bytes, used, gc->weights_resident ? "resident" : "streamed", share, tile,
-                gc->feasible ? "" : "  OVER BUDGET");
+        fprintf(f, "%s\n", gc->feasible ? "" : "  OVER BUDGET");
     }
 
     /* metrics */
@@ -85,6 +98,9 @@ void cli_print_report(FILE *f, const cli_report *r) {
             df_format_size(hw->buffer_bytes, b2, sizeof b2),
             hw->buffer_bytes > 0 ? 100.0 * (double)m->peak_bytes / (double)hw->buffer_bytes : 0);
     fprintf(f, "%-13s %.1f%%\n", "utilization", m->utilization * 100.0);
+    if (tiled)
+        fprintf(f, "%-13s %d of %d groups tiled, +%.1f%% MACs from recomputed halos\n", "depth-first", tiled,
+                s->map.n_groups, layer_macs > 0 ? 100.0 * (macs / layer_macs - 1) : 0.0);
     fprintf(f, "%-13s %s\n", "feasible", m->feasible ? "yes" : "NO");
 
     /* gain over layer-by-layer */

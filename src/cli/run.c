@@ -35,18 +35,23 @@ static int score(const df_net *net, cli_solution *s, df_err *err) {
 
 int cli_solve(const df_net *net, df_solver solver, df_objective obj, const df_ga_params *ga, df_mapper *mp,
               int32_t candidates, cli_solution *out, df_err *err) {
+    return cli_solve_in(net, solver, DF_SPACE_BATCH, obj, ga, mp, candidates, out, err);
+}
+
+int cli_solve_in(const df_net *net, df_solver solver, df_space space, df_objective obj, const df_ga_params *ga,
+                 df_mapper *mp, int32_t candidates, cli_solution *out, df_err *err) {
     cli_solution_free(out);
     df_err_clear(err);
     if (df_mapping_init(&out->map, 16)) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     double t0 = cli_now_ms();
     int rc;
     switch (solver) {
-    case DF_SOLVER_EXACT: rc = df_solve_exact(net, obj, &out->map, &out->stats, err); break;
+    case DF_SOLVER_EXACT: rc = df_solve_exact_in(net, obj, space, &out->map, &out->stats, err); break;
     case DF_SOLVER_LBL: rc = df_solve_lbl(net, obj, &out->map, &out->stats, err); break;
     case DF_SOLVER_GA: {
         df_ga_params def;
         if (!ga) df_ga_params_default(&def);
-        rc = df_solve_ga(net, obj, ga ? ga : &def, &out->map, &out->stats, err);
+        rc = df_solve_ga_in(net, obj, space, ga ? ga : &def, &out->map, &out->stats, err);
         break;
     }
     case DF_SOLVER_TRANSFORMER:

@@ -147,12 +147,18 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
     df_err_clear(&e);
     df_solve_stats st = {.cancel = cancel};
     int ok = a->map.n_groups > 0 && df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) == DF_OK;
-    if (df_solve_lbl(r->net, r->obj, &a->base, NULL, &e) != DF_OK ||
-        df_mapping_eval(r->net, &a->base, &a->base_met, NULL, &e) != DF_OK) {
+    int lrc = df_solve_lbl(r->net, r->obj, &a->base, NULL, &e);
+    a->have_base = 1;
+    if (lrc == DF_EINFEASIBLE && r->space != DF_SPACE_BATCH) { /* only tiles fit: no baseline to compare with */
+        a->have_base = 0;
+        a->base.n_groups = 0;
+        memset(&a->base_met, 0, sizeof a->base_met);
+        df_err_clear(&e);
+    } else if (lrc != DF_OK || df_mapping_eval(r->net, &a->base, &a->base_met, NULL, &e) != DF_OK) {
         df_answer_free(a);
         return lib_fail(f, "layer-by-layer baseline", &e);
     }
-    double vb = df_objective_value(r->obj, &a->base_met);
+    double vb = a->have_base ? df_objective_value(r->obj, &a->base_met) : INFINITY;
     double v = ok ? df_objective_value(r->obj, &a->met) : INFINITY;
     int bad = !ok || !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
     if (bad && try_repair && ok) {

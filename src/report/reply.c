@@ -61,8 +61,8 @@ json_t *df_answer_json(const df_request *r, const df_answer *a, double queue_ms,
               put(o, "hardware", df_hw_to_json(df_net_hw(r->net))) | put(o, "batch", json_integer(r->batch)) |
               put(o, "objective", json_string(df_objective_name(r->obj))) | put(o, "space", json_string(df_space_name(r->space))) |
               put(o, "groups", df_groups_to_json(r->net, &a->map, a->gc)) | put(o, "metrics", df_metrics_to_json(&a->met)) |
-              put(o, "baseline", baseline_json(&a->base_met, a->base.n_groups)) |
-              put(o, "gain", gain_json(&a->base_met, &a->met));
+              put(o, "baseline", a->have_base ? baseline_json(&a->base_met, a->base.n_groups) : json_null()) |
+              put(o, "gain", a->have_base ? gain_json(&a->base_met, &a->met) : json_null());
     if (a->note[0]) bad |= put(o, "note", json_string(a->note));
     if (a->solver && strcmp(a->solver, "transformer") == 0) bad |= put(t, "inference_ms", jms(a->solve_ms));
     bad |= put(t, "queue_ms", jms(queue_ms)) | put(t, "solve_ms", jms(a->solve_ms)) | put(t, "check_ms", jms(a->check_ms)) |

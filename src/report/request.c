@@ -413,8 +413,9 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
     const json_t *hv = json_object_get(root, "hardware");
     /* a hardware of the wrong JSON type is a 400 before any workload is built */
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, base, out, f);
+    /* depth-first: a layer that does not fit whole may fit in tiles, the solver decides */
     if (build_model(root, base, src, lim, out, f) || build_hw(hv, json_object_get(root, "budget"), base, out, f) ||
-        bind_net(out, base, 1, f)) {
+        bind_net(out, base, out->space == DF_SPACE_BATCH, f)) {
         df_hw hw = out->hw;
         df_request_free(out);
         if (f->kind == DF_FAIL_BUDGET) out->hw = hw; /* what was too small (a sweep's row) */

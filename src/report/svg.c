@@ -259,10 +259,114 @@ static double lin_y(const lin_axis *a, double v) {
     return a->bot - (v - a->y0) / (a->y1 - a->y0) * (a->bot - a->top);
 }
 
+/* ---- depth-first tiles (issue 14) -------------------------------------------------------------- */
+
+/* With a tiled group the strip at the top of the plot (above the bytes axis) holds, under the
+ * micro-batch and latency rows, the tile rows: "tile RxC, overlap" and the recomputed MACs, next to a
+ * glyph of the tile grid. */
+#define STRIP_ROW_TILE 40.0   /* baseline of "tile RxC, overlap" below MAP_PT */
+#define STRIP_ROW_RECOMP 52.0 /* baseline of "+x% MACs recomputed" */
+#define STRIP_TILED 60.0      /* the bytes axis starts this far below MAP_PT when a group is tiled */
+#define GLYPH_W 30.0          /* the tile glyph's largest box */
+#define GLYPH_H 22.0
+#define GLYPH_MIN 6.0
+
+/* 1 when the group runs in more than one tile per sample (the cost model's figure). */
+static int group_tiled(const df_group_cost *g) { return (int64_t)g->tiles_y * g->tiles_x > 1; }
+
+/* The effective tile of g's last output (0 or more than the extent = the whole extent), as the
+ * replies write it. */
+static void group_tile(const df_workload *w, const df_group *g, int32_t *rows, int32_t *cols) {
+    const df_layer *l = &w->layers[g->last];
+    *rows = g->tile_rows > 0 && g->tile_rows < l->P ? g->tile_rows : l->P;
+    *cols = g->tile_cols > 0 && g->tile_cols < l->Q ? g->tile_cols : l->Q;
+}
+
+/* Extra MACs from recomputed halos, in percent of the group's layer MACs (the cost model's macs and
+ * layer_macs, df_group_cost; 0 for a whole tile). */
+static double recompute_pct(const df_group_cost *g) {
+    return g->layer_macs > 0 && g->macs > g->layer_macs ? 100.0 * (g->macs / g->layer_macs - 1.0) : 0;
+}
+
+/* The recomputed MACs in three lengths (form 0 longest). */
+static void fmt_recompute(double pct, int form, char *buf, size_t n) {
+    if (pct < 0.05) snprintf(buf, n, "%s", form == 0 ? "no MACs recomputed" : form == 1 ? "+0% MACs" : "+0%");
+    else if (form == 0) snprintf(buf, n, "+%.1f%% MACs recomputed", pct);
+    else if (form == 1) snprintf(buf, n, "+%.1f%% MACs", pct);
+    else snprintf(buf, n, "+%.0f%%", pct);
+}
+
+/* The glyph of a tiled group: its last output as a box (aspect kept within maxw x GLYPH_H, maxw at
+ * most GLYPH_W), the tile grid in it where the lines are at least 2.5 px apart, and the first tile
+ * filled. *w_out gets the glyph's width (and nothing is drawn when draw is 0). */
+static void tile_glyph(df_svg_buf *b, double x, double y, double maxw, const df_layer *l, int32_t rows, int32_t cols,
+                       const df_group_cost *gc, int draw, double *w_out) {
+    double P = l->P > 0 ? l->P : 1, Q = l->Q > 0 ? l->Q : 1, s = fmin(maxw / Q, GLYPH_H / P);
+    double gw = fmin(maxw, fmax(GLYPH_MIN, Q * s)), gh = fmin(GLYPH_H, fmax(GLYPH_MIN, P * s));
+    *w_out = gw;
+    if (!draw) return;
+    double y0 = y + (GLYPH_H - gh) / 2;
+    putf(b, "<g class=\"tile-grid\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
+            "stroke=\"#1a3d6e\" stroke-width=\"1\"/>", x, y0, gw, gh);
+    double tw = gw * cols / Q, th = gh * rows / P; /* one tile; the last row/column of tiles may be smaller */
+    putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#1a3d6e\" fill-opacity=\"0.75\" "
+            "stroke=\"none\"/>", x, y0,
+         fmin(fmax(2, tw), gw), fmin(fmax(2, th), gh));
+    if (gc->tiles_y > 1 && th >= 2.5) {
+        puts_(b, "<path fill=\"none\" stroke=\"#1a3d6e\" stroke-width=\"0.6\" d=\"");
+        for (int32_t k = 1; k < gc->tiles_y; k++) putf(b, "M%.1f %.1fh%.1f", x, y0 + th * k, gw);
+        puts_(b, "\"/>");
+    }
+    if (gc->tiles_x > 1 && tw >= 2.5) {
+        puts_(b, "<path fill=\"none\" stroke=\"#1a3d6e\" stroke-width=\"0.6\" d=\"");
+        for (int32_t k = 1; k < gc->tiles_x; k++) putf(b, "M%.1f %.1fv%.1f", x + tw * k, y0, gh);
+        puts_(b, "\"/>");
+    }
+    puts_(b, "</g>");
+}
+
+/* The tile rows of one tiled group's band [x0, x1): the glyph and beside it "tile RxC, overlap" and
+ * the recomputed MACs, each in the longest form that fits; without the glyph when only so the tile
+ * text fits; the glyph alone (narrowed to the band) when no text does. */
+static void group_tiles(df_svg_buf *b, const df_workload *w, const df_group *g, const df_group_cost *gc, double x0,
+                        double x1) {
+    int32_t rows, cols;
+    group_tile(w, g, &rows, &cols);
+    const df_layer *l = &w->layers[g->last];
+    const char *mode = df_overlap_name((df_overlap)g->overlap);
+    char t[3][64], r[3][40];
+    snprintf(t[0], sizeof t[0], "tile %d" TIMES "%d, %s", rows, cols, mode);
+    snprintf(t[1], sizeof t[1], "%d" TIMES "%d %s", rows, cols, mode);
+    snprintf(t[2], sizeof t[2], "%d" TIMES "%d", rows, cols);
+    double pct = recompute_pct(gc), room = x1 - x0 - 6, gwid;
+    for (int k = 0; k < 3; k++) fmt_recompute(pct, k, r[k], sizeof r[k]);
+    tile_glyph(b, 0, 0, GLYPH_W, l, rows, cols, gc, 0, &gwid);
+    double gy = MAP_PT + STRIP_ROW_TILE - 10;
+    for (int with_glyph = 1; with_glyph >= 0; with_glyph--) {
+        double lead = with_glyph ? gwid + 4 : 0, avail = room - lead;
+        int kt = 0, kr = 0;
+        while (kt < 3 && text_width(t[kt], 10) > avail) kt++;
+        while (kr < 3 && text_width(r[kr], 10) > avail) kr++;
+        if (kt == 3) continue;
+        double tw = fmax(text_width(t[kt], 10), kr < 3 ? text_width(r[kr], 10) : 0);
+        double bx = (x0 + x1) / 2 - (lead + tw) / 2;
+        if (with_glyph) tile_glyph(b, bx, gy, GLYPH_W, l, rows, cols, gc, 1, &gwid);
+        text(b, bx + lead, MAP_PT + STRIP_ROW_TILE, "class=\"tile\"", t[kt], 0);
+        if (kr < 3) text(b, bx + lead, MAP_PT + STRIP_ROW_RECOMP, "class=\"recompute\"", r[kr], 0);
+        return;
+    }
+    /* no text fits: the glyph alone, narrowed to the band when need be */
+    double maxw = fmin(GLYPH_W, room);
+    if (maxw < GLYPH_MIN) return;
+    tile_glyph(b, 0, 0, maxw, l, rows, cols, gc, 0, &gwid);
+    tile_glyph(b, (x0 + x1) / 2 - gwid / 2, gy, maxw, l, rows, cols, gc, 1, &gwid);
+}
+
 /* The title: "[INFEASIBLE: ]workload · solver mapping: gain". The workload name is the user's: it is
  * cut (and the font made smaller) so the gain always fits the width. */
-static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload *w, const df_metrics *m) {
-    char tail[200] = "";
+static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload *w, const df_metrics *m,
+                      int tiled, double recomp) {
+    char tail[260] = "";
     const df_metrics *base = o->baseline;
     if (base && base->latency_cycles > 0 && m->latency_cycles > 0) {
         double sp = base->latency_cycles / m->latency_cycles;
@@ -275,12 +379,19 @@ static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload
         }
         snprintf(tail, sizeof tail, ": %.2f" TIMES " speedup, %s layer-by-layer", sp, dram);
     }
+    if (tiled && recomp >= 0.05) { /* depth-first: what recomputed halos cost over the whole mapping */
+        size_t tl = strlen(tail);
+        char rc[40];
+        fmt_recompute(recomp, 0, rc, sizeof rc);
+        snprintf(tail + tl, sizeof tail - tl, "%s%s", tl ? ", " : ": ", rc);
+    }
     const char *solver = o->solver && *o->solver ? o->solver : "fusion";
     const char *bad = m->feasible ? "" : "INFEASIBLE: ";
     size_t name_cp = cp_count(w->name), solver_cp = cp_count(solver);
     if (name_cp > 40) name_cp = 40;
     if (solver_cp > 24) solver_cp = 24;
-    size_t fixed = cp_count(bad) + 3 + solver_cp + 8 + cp_count(tail);
+    const char *kind = tiled ? " depth-first mapping" : " mapping";
+    size_t fixed = cp_count(bad) + 3 + solver_cp + cp_count(kind) + cp_count(tail);
     double size = 18, avail = MAP_W - 48;
     if (0.62 * size * (double)(fixed + name_cp) > avail) size = avail / (0.62 * (double)(fixed + name_cp));
     if (size < 13) {
@@ -293,7 +404,7 @@ static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload
     put_esc(b, w->name, name_cp);
     puts_(b, MIDDOT);
     put_esc(b, solver, 24);
-    puts_(b, " mapping");
+    puts_(b, kind);
     put_esc(b, tail, 0);
     puts_(b, "</text>\n");
 }
@@ -316,7 +427,7 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
                                   o->map->n_groups, o->map->n_groups == 1 ? "" : "s", df_format_size(m->peak_bytes, s1, sizeof s1),
                                   hw->buffer_bytes > 0 ? 100.0 * (double)m->peak_bytes / (double)hw->buffer_bytes : 0.0,
                                   s2, s3, s4);
-    if (o->baseline && len < sizeof line) {
+    if (o->baseline && o->baseline->latency_cycles > 0 && len < sizeof line) { /* none: no layer-by-layer fits */
         fmt_seconds(o->baseline->latency_s, s2, sizeof s2);
         fmt_bytes(o->baseline->dram_bytes, s4, sizeof s4);
         snprintf(line + len, sizeof line - len, " (layer-by-layer: %s, DRAM %s)", s2, s4);
@@ -325,16 +436,18 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
 }
 
 /* Legend row: swatches and what they mean. */
-static void map_legend(df_svg_buf *b, int over, int clipped) {
+static void map_legend(df_svg_buf *b, int over, int clipped, int tiled) {
     static const char *const lab[] = {"fusion group (m = micro-batch; its latency below)", "weights on chip",
                                       "activations on chip (" TIMES " m)", "on-chip budget", "over the budget",
-                                      "cut at 4" TIMES " the budget"};
+                                      "cut at 4" TIMES " the budget", "fusion group (m, latency, tile below)",
+                                      "untiled"};
     double x = MAP_PL, y = 98, gap = 20;
     putf(b, "<g font-size=\"12\">\n");
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\"/><rect x=\"%.1f\" y=\"%.1f\" "
             "width=\"14\" height=\"12\" fill=\"%s\"/>\n", x, y - 10, band_fill[0], x + 14, y - 10, band_fill[1]);
-    text(b, x + 34, y, NULL, lab[0], 0);
-    x += 34 + text_width(lab[0], 12) + gap;
+    const char *lg = tiled ? lab[6] : lab[0];
+    text(b, x + 34, y, NULL, lg, 0);
+    x += 34 + text_width(lg, 12) + gap;
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#34568b\"/>\n", x, y - 10);
     text(b, x + 18, y, NULL, lab[1], 0);
     x += 18 + text_width(lab[1], 12) + gap;
@@ -345,6 +458,12 @@ static void map_legend(df_svg_buf *b, int over, int clipped) {
             "stroke-dasharray=\"7 4\"/>\n", x, y - 4, x + 28, y - 4);
     text(b, x + 34, y, NULL, lab[3], 0);
     x += 34 + text_width(lab[3], 12) + gap;
+    if (tiled) { /* the dashed outline over a tiled group's bars: its footprint with the whole tensor */
+        putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"#333\" "
+                "stroke-dasharray=\"3 2\"/>\n", x + 0.5, y - 9.5);
+        text(b, x + 18, y, NULL, lab[7], 0);
+        x += 18 + text_width(lab[7], 12) + gap;
+    }
     if (over) {
         putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#e74c3c\"/>\n", x, y - 10);
         text(b, x + 18, y, NULL, lab[4], 0);
@@ -378,22 +497,36 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     int32_t L = df_net_layers(net), G = map->n_groups;
     df_metrics met;
     df_group_cost *gc = calloc((size_t)(G > 0 ? G : 1), sizeof *gc);
-    df_layer_footprint *fp = calloc((size_t)L, sizeof *fp);
+    /* fp: the bytes live per layer as the mapping runs (a tiled group's: one tile's regions, halos and
+     * caches, the cost model's df_mapping_footprints); whole: the same with every group untiled */
+    df_layer_footprint *fp = calloc((size_t)L, sizeof *fp), *whole = calloc((size_t)L, sizeof *whole);
     int32_t *grp = calloc((size_t)L, sizeof *grp);
-    if (!gc || !fp || !grp) {
-        free(gc);
-        free(fp);
-        free(grp);
-        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
-    }
-    int rc = df_mapping_eval(net, map, &met, gc, err);
+    df_mapping untiled = {0};
+    int rc = !gc || !fp || !whole || !grp ? df_err_set(err, DF_ENOMEM, NULL, "out of memory") : DF_OK;
+    if (rc == DF_OK) rc = df_mapping_eval(net, map, &met, gc, err);
     if (rc == DF_OK) rc = df_mapping_footprints(net, map, fp, err);
+    int tiled = 0;
+    double macs = 0, layer_macs = 0;
+    for (int32_t g = 0; rc == DF_OK && g < G; g++) {
+        tiled += group_tiled(&gc[g]);
+        macs += gc[g].macs;
+        layer_macs += gc[g].layer_macs;
+    }
+    if (rc == DF_OK && tiled) {
+        if (df_mapping_copy(&untiled, map) != DF_OK) rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        for (int32_t g = 0; rc == DF_OK && g < G; g++) untiled.groups[g].tile_rows = untiled.groups[g].tile_cols = 0;
+        if (rc == DF_OK) rc = df_mapping_footprints(net, &untiled, whole, err);
+    }
+    df_mapping_free(&untiled);
     if (rc != DF_OK) {
         free(gc);
         free(fp);
+        free(whole);
         free(grp);
         return rc;
     }
+    /* extra MACs of the recomputed halos over the whole mapping, in percent of its layer MACs */
+    double recomp = layer_macs > 0 && macs > layer_macs ? 100.0 * (macs / layer_macs - 1.0) : 0;
     for (int32_t g = 0; g < G; g++)
         for (int32_t i = map->groups[g].first; i <= map->groups[g].last; i++) grp[i] = g;
 
@@ -408,19 +541,20 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     if (clipped) maxv = 4 * budget;
     unit bu = byte_unit(maxv);
     double step = nice_step(maxv * 1.06 / bu.div, 7) * bu.div;
-    lin_axis ya = {0, ceil(maxv * 1.06 / step) * step, MAP_PT, MAP_PB};
+    /* a tiled group's tile rows take a strip above the bytes axis */
+    lin_axis ya = {0, ceil(maxv * 1.06 / step) * step, MAP_PT + (tiled ? STRIP_TILED : 0), MAP_PB};
 
     double slot = (MAP_PR - MAP_PL) / L;
     int name_step = (int)ceil(NAME_PITCH / slot - 1e-9);
     if (name_step < 1) name_step = 1;
     int names = name_step <= NAME_STEP_MAX;
     int H = names ? 790 : 680;
-    char line[512], s1[32], s2[32];
+    char line[1024], s1[32], s2[32];
     snprintf(line, sizeof line, "%s: %s fusion mapping", w->name, o->solver && *o->solver ? o->solver : "the");
     doc_open(out, MAP_W, H, line);
-    map_title(out, o, w, &met);
+    map_title(out, o, w, &met, tiled, recomp);
     map_subtitles(out, o, &met, over);
-    map_legend(out, over, clipped);
+    map_legend(out, over, clipped, tiled);
 
     /* fusion groups: bands with their micro-batch */
     puts_(out, "<g id=\"groups\">\n");
@@ -436,6 +570,19 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
                  g, gr->first, gr->last, w->layers[gr->first].name, w->layers[gr->last].name, gr->micro_batch, s2,
                  group_share(&gc[g], &met), df_format_size(gc[g].footprint_bytes, s1, sizeof s1),
                  gc[g].weights_resident ? "resident" : "streamed", gc[g].feasible ? "" : ", OVER THE BUDGET");
+        if (group_tiled(&gc[g])) { /* depth-first: the tile, how many, the halos */
+            int32_t tr, tc;
+            size_t len = strlen(line);
+            char rc_s[40];
+            group_tile(w, gr, &tr, &tc);
+            fmt_recompute(recompute_pct(&gc[g]), 0, rc_s, sizeof rc_s);
+            snprintf(line + len, sizeof line - len,
+                     "; depth-first: tile %d" TIMES "%d of %s's %d" TIMES "%d output, %d" TIMES "%d = %lld tiles per "
+                     "sample, overlap %s, %s (recompute factor %.4f)",
+                     tr, tc, w->layers[gr->last].name, w->layers[gr->last].P, w->layers[gr->last].Q, gc[g].tiles_y,
+                     gc[g].tiles_x, (long long)gc[g].tiles_y * gc[g].tiles_x, df_overlap_name((df_overlap)gr->overlap),
+                     rc_s, gc[g].layer_macs > 0 ? gc[g].macs / gc[g].layer_macs : 1.0);
+        }
         title(out, line);
         puts_(out, "</rect>\n");
     }
@@ -467,7 +614,8 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
               "%% of the on-chip budget</text>\n", MAP_W - 22, (MAP_PT + MAP_PB) / 2);
     puts_(out, "</g>\n");
 
-    /* one bar per layer: weights (dark) below activations (light); red over the budget */
+    /* one bar per layer: weights (dark) below activations (light); red over the budget; in a tiled
+     * group a dashed outline behind it up to the layer's footprint with the whole tensor */
     double bw = slot * 0.72;
     if (bw > 36) bw = 36;
     if (bw < 1) bw = slot < 1 ? slot : 1;
@@ -482,9 +630,26 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
                  i, w->layers[i].name, df_layer_type_name(w->layers[i].type), df_format_size(fp[i].bytes, s1, sizeof s1),
                  df_format_size(fp[i].weight_bytes, s2, sizeof s2), act, grp[i], gr->micro_batch,
                  bad ? ", OVER THE BUDGET" : "");
+        int in_tiled = group_tiled(&gc[grp[i]]);
+        if (in_tiled) {
+            int32_t tr, tc;
+            size_t len = strlen(line);
+            group_tile(w, gr, &tr, &tc);
+            snprintf(line + len, sizeof line - len, "; tile %d" TIMES "%d %s: the activations are one tile's regions, "
+                     "halos and caches; untiled %s", tr, tc, df_overlap_name((df_overlap)gr->overlap),
+                     df_format_size(whole[i].bytes, s1, sizeof s1));
+        }
         double yb = lin_y(&ya, 0), yw = lin_y(&ya, wb), yt = lin_y(&ya, tot);
         puts_(out, "<g class=\"layer\">");
         title(out, line);
+        if (in_tiled && whole[i].bytes > fp[i].bytes) { /* open at the top when above the axis */
+            double yu = lin_y(&ya, (double)whole[i].bytes), xl = xc - bw / 2 - 0.5;
+            double xr = xl + bw + 1;
+            putf(out, "<path class=\"untiled\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"3 2\" "
+                      "d=\"M%.2f %.2fV%.2f", xl, yb, yu);
+            if ((double)whole[i].bytes > ya.y1) putf(out, "M%.2f %.2fV%.2f\"/>", xr, yu, yb);
+            else putf(out, "H%.2fV%.2f\"/>", xr, yb);
+        }
         if (yb - yw > 0)
             putf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", xc - bw / 2, yw, bw,
                  yb - yw, bad ? "#a93226" : "#34568b");
@@ -492,7 +657,7 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
             putf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", xc - bw / 2, yt, bw,
                  yw - yt, bad ? "#e74c3c" : "#8db4e2");
         if (clipped && tot > ya.y1) /* clipped: a marker above the plot */
-            putf(out, "<path d=\"M%.2f %.1fl%.2f -7l%.2f 7z\" fill=\"#a93226\"/>", xc - 4, MAP_PT - 2, 4.0, 4.0);
+            putf(out, "<path d=\"M%.2f %.1fl%.2f -7l%.2f 7z\" fill=\"#a93226\"/>", xc - 4, ya.top - 2, 4.0, 4.0);
         puts_(out, "</g>\n");
     }
     puts_(out, "</g>\n");
@@ -521,6 +686,17 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         if (gw >= text_width(lab, 10) + 6) text(out, (x0 + x1) / 2, MAP_PT + 27, "class=\"glat\"", lab, 0);
     }
     puts_(out, "</g>\n");
+    if (tiled) { /* the tile rows: headed in the left margin, a glyph and labels per tiled group */
+        puts_(out, "<g id=\"tiles\" font-size=\"10\" fill=\"#1a3d6e\" stroke=\"#fff\" stroke-width=\"3\" "
+                   "paint-order=\"stroke\">\n");
+        text(out, MAP_PL - 6, MAP_PT + STRIP_ROW_TILE, "text-anchor=\"end\" fill=\"#555\"", "tile, overlap", 0);
+        text(out, MAP_PL - 6, MAP_PT + STRIP_ROW_RECOMP, "text-anchor=\"end\" fill=\"#555\"", "halo recompute", 0);
+        for (int32_t g = 0; g < G; g++)
+            if (group_tiled(&gc[g]))
+                group_tiles(out, w, &map->groups[g], &gc[g], MAP_PL + map->groups[g].first * slot,
+                            MAP_PL + (map->groups[g].last + 1) * slot);
+        puts_(out, "</g>\n");
+    }
 
     /* the budget line */
     double yB = lin_y(&ya, budget);
@@ -573,6 +749,7 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
 
     free(gc);
     free(fp);
+    free(whole);
     free(grp);
     if (out->oom) return df_err_set(err, DF_ENOMEM, NULL, "out of memory rendering the SVG");
     return DF_OK;

@@ -155,7 +155,10 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
     char sname[48];
     snprintf(sname, sizeof sname, "%s", df_request_solver_name(solver));
     ser[S_LBL] = (df_svg_series){"layer-by-layer", &LAT(S_LBL, 0), &EN(S_LBL, 0)};
-    ser[S_EXACT] = (df_svg_series){"optimum (exact)", &LAT(S_EXACT, 0), &EN(S_EXACT, 0)};
+    /* the optimum over the request's map-space (df_sweep_point_of solves it there) */
+    int depth_first = first && first->space == DF_SPACE_DEPTH_FIRST;
+    ser[S_EXACT] = (df_svg_series){depth_first ? "optimum (exact, depth-first)" : "optimum (exact)", &LAT(S_EXACT, 0),
+                                   &EN(S_EXACT, 0)};
     ser[S_SOLVER] = (df_svg_series){sname, &LAT(S_SOLVER, 0), &EN(S_SOLVER, 0)};
     char title[160], sub[400], note[200];
     snprintf(title, sizeof title, "%s: latency and energy against the on-chip budget", first ? first->w.name : "sweep");
@@ -163,10 +166,10 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
         const df_hw *hw = df_net_hw(first->net);
         snprintf(sub, sizeof sub,
                  "%s: %dx%d PEs %s, %g B/cycle DRAM, %.2f GHz, %s" MIDDOT "batch %d" MIDDOT "objective %s" MIDDOT
-                 "%d budget%s" MIDDOT "solver %s",
+                 "%d budget%s" MIDDOT "solver %s%s",
                  hw->name, hw->pe_rows, hw->pe_cols, df_dataflow_name(hw->dataflow), hw->dram_bw, hw->clock_hz / 1e9,
                  elem_name(hw->elem_bytes), first->batch, df_objective_name(first->obj), np, np == 1 ? "" : "s",
-                 df_request_solver_name(solver));
+                 df_request_solver_name(solver), depth_first ? MIDDOT "depth-first space" : "");
     } else {
         snprintf(sub, sizeof sub, "no budget of the grid could be mapped");
     }

@@ -75,6 +75,19 @@ for w in $zoo; do
         fi
     done
 done
+
+# depth-first space (issue 14): tiled answers, and one where only tiles fit (baseline null), from both
+# doors, identical and valid
+for args in "resnet18 1 256KiB energy" "fsrcnn 1 64KiB energy" "mobilenetv2 2 512KiB latency"; do
+    set -- $args
+    "$CLI" map -w "$1" --batch "$2" --buffer "$3" --objective "$4" --space depth_first --json >"$TMP/cli.json"
+    req a POST /v1/map "{\"workload\":\"$1\",\"batch\":$2,\"budget\":\"$3\",\"objective\":\"$4\",\"space\":\"depth_first\"}"
+    cp "$TMP/body" "$TMP/daemon.json"
+    if d=$(same "$TMP/cli.json" "$TMP/daemon.json") && v=$("$JT" schema "$API" MapReply "$TMP/cli.json" "$TMP/daemon.json"); then
+        ok "$1 batch $2 $3 depth_first: map --json = POST /v1/map, both valid MapReply"
+    else not_ok "$1 $3 depth_first: ${d:-} $(echo "${v:-}" | head -2 | tr '\n' ' ')"; fi
+done
+
 # auto choosing the transformer (large exact work): still the same JSON from both doors
 for args in "bert_base 8 2MiB" "efficientnet_b0 32 16MiB"; do
     set -- $args
@@ -111,6 +124,28 @@ if same "$TMP/r1.json" "$TMP/c1.json" >/dev/null; then
     ok "candidates 8: the CLI samples the same candidates as the daemon"; else not_ok "candidates 8: CLI and daemon differ: $(same "$TMP/r1.json" "$TMP/c1.json")"; fi
 req a POST /v1/map '{"workload":"mobilenetv2","budget":"256KiB","batch":8,"solver":"transformer","candidates":8,"seed":7}'
 has '"feasible":true' && ok "an explicit seed is taken" || not_ok "seed 7: $code"
+
+# depth-first (issue 14): map --json = POST /v1/map with "space": "depth_first" (tiles in the groups);
+# a depth-first budget grid on /v1/map/batch validates against BatchReply and carries, per point, the
+# same tiled groups (first-last:rows x cols:overlap) as `dnnfuser sweep --space depth_first`'s tiles
+"$CLI" map -w resnet18 --buffer 256KiB --space depth_first --json >"$TMP/cli.json"
+req a POST /v1/map '{"workload":"resnet18","budget":"256KiB","space":"depth_first"}'
+if [ "$code" = 200 ] && d=$(same "$TMP/cli.json" "$TMP/body") && grep -q '"overlap"' "$TMP/body" &&
+    "$JT" schema "$API" MapReply "$TMP/cli.json" "$TMP/body" >/dev/null; then
+    ok "depth-first: map --json = POST /v1/map, tiles in the groups, MapReply valid"
+else not_ok "depth-first map: $code ${d:-}"; fi
+req a POST /v1/map/batch '{"base":{"workload":"resnet18","space":"depth_first"},"grid":{"budgets":["64KiB","256KiB","2MiB"]}}'
+cp "$TMP/body" "$TMP/batch_df.json"
+# the tiled groups of each result, one line per result (compact or indented JSON alike)
+tr -d ' \n' <"$TMP/batch_df.json" | sed 's/^{"results":\[//; s/},{"feasible"/}\n{"feasible"/g' |
+    grep -o '"first":[0-9]*,"last":[0-9]*,"micro_batch":[0-9]*,"tile":{"rows":[0-9]*,"cols":[0-9]*},"overlap":"[a-z_]*"[^}]*"tiles":[0-9]*\|^{"feasible"' |
+    awk -F'[:,{}"]+' '/^{"feasible"/ { if (n++) print line; line = ""; next }
+        { t = $NF; if (t > 1) line = line (line == "" ? "" : " ") $3 "-" $5 ":" $10 "x" $12 ":" $14 } END { print line }' >"$TMP/daemon_tiles"
+"$CLI" sweep -w resnet18 --budgets 64KiB,256KiB,2MiB --space depth_first | awk -F, 'NR > 1 { print $25 }' >"$TMP/cli_tiles"
+if [ "$code" = 200 ] && "$JT" schema "$API" BatchReply "$TMP/batch_df.json" >/dev/null && [ "$(wc -l <"$TMP/cli_tiles")" = 3 ] &&
+    grep -q . "$TMP/cli_tiles" && cmp -s "$TMP/daemon_tiles" "$TMP/cli_tiles"; then
+    ok "depth-first: /v1/map/batch carries each point's tiles, as the sweep CSV ($(grep -c : "$TMP/cli_tiles") points tiled)"
+else not_ok "depth-first batch: $code, daemon '$(tr '\n' '|' <"$TMP/daemon_tiles")' cli '$(tr '\n' '|' <"$TMP/cli_tiles")'"; fi
 
 daemon_signal a TERM
 daemon_wait a 20

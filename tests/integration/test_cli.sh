@@ -171,6 +171,28 @@ run sweep -w resnet18 --budgets 1KiB,4MiB
 if [ "$rc" -eq 0 ] && awk -F, 'NR == 2 { exit !($9 == 0 && $20 > 1024) }' "$TMP/out" &&
     awk -F, 'NR == 3 { exit !($9 == 1) }' "$TMP/out"; then
     ok "sweep: a too-small budget is a feasible=0 row with need_bytes"; else not_ok "sweep infeasible row"; fi
+# depth-first (issue 14): the last columns say the space, how many groups are tiled, the recompute
+# factor and each tiled group as FIRST-LAST:ROWSxCOLS:OVERLAP (as many as tiled_groups)
+run sweep -w resnet18 --budgets 64KiB,256KiB,2MiB --space depth_first
+if [ "$rc" -eq 0 ] && head -1 "$TMP/out" | grep -q ',path,space,tiled_groups,recompute,tiles$' &&
+    awk -F, 'NR > 1 { if (NF != 25 || $22 != "depth_first" || $25 !~ /^([0-9]+-[0-9]+:[0-9]+x[0-9]+:(recompute|cache_rows|cache_all)( |$))*$/ ||
+                      ($25 == "" ? 0 : split($25, t, " ")) != $23 || $24 < 1) bad = 1; if ($23 > 0) tiled++ }
+         END { exit bad || !tiled }' "$TMP/out"; then
+    ok "sweep --space depth_first: tiles per group in the CSV"; else not_ok "sweep depth-first CSV"; fi
+run sweep -w fsrcnn --budgets 64KiB --space depth_first --objective energy
+if [ "$rc" -eq 0 ] && awk -F, 'NR == 2 { exit !(NF == 25 && $9 == 1 && $15 == "" && $22 == "depth_first" && $23 > 0 && $25 ~ /:/) }' "$TMP/out"; then
+    ok "sweep: a point only tiles can meet (no layer-by-layer) still has its tiles"; else not_ok "sweep no-baseline tiles row"; fi
+run sweep -w resnet18 --budgets 1KiB,256KiB --batch 2
+if [ "$rc" -eq 0 ] && awk -F, 'NR > 1 { if (NF != 25 || $22 != "batch" || $23 > 0 || $25 != "") bad = 1 } END { exit bad }' "$TMP/out"; then
+    ok "sweep: batch space rows (and a feasible=0 row) keep 25 columns, no tiles"; else not_ok "sweep batch-space tile columns"; fi
+run map -w resnet18 --buffer 256KiB --space depth_first
+if [ "$rc" -eq 0 ] && grep -Eq '^group +layers .*tile \(tiles\) +overlap +recompute$' "$TMP/out" &&
+    grep -Eq '^ +[0-9]+ .* [0-9]+x[0-9]+ \([0-9]+\) +(recompute|cache_rows|cache_all) +\+[0-9.]+%$' "$TMP/out" &&
+    grep -Eq '^depth-first +[0-9]+ of [0-9]+ groups tiled, \+[0-9.]+% MACs from recomputed halos$' "$TMP/out"; then
+    ok "map --space depth_first: tile, overlap and recompute columns and the summary"; else not_ok "map depth-first table"; fi
+run map -w resnet18 --buffer 256KiB --batch 4
+if [ "$rc" -eq 0 ] && ! grep -q 'tile (tiles)' "$TMP/out" && ! grep -q '^depth-first' "$TMP/out"; then
+    ok "map (batch space): no tile columns"; else not_ok "map batch table has tile columns"; fi
 cat >"$TMP/points.json" <<'EOF'
 ["edge", {"preset": "mobile", "dataflow": "os"}, {"pes": "8x8", "dataflow": "rs", "buffer": "1MiB"}]
 EOF
@@ -267,6 +289,18 @@ if wellformed "$TMP/sweep.svg" && [ "$(grep -o 'class="series"' "$TMP/sweep.svg"
     grep -q '>transformer<' "$TMP/sweep.svg" && grep -q '>ga<' "$TMP/sweep.svg"; then
     ok "sweep --svg: 4 series (lbl, exact, transformer, ga) in 2 panels"; else not_ok "sweep --svg series"; fi
 if grep -q 'no feasible mapping' "$TMP/sweep.svg"; then ok "sweep --svg: the too-small 16 KiB budget is shaded"; else not_ok "sweep --svg infeasible shading"; fi
+expect_ok "sweep --svg --space depth_first --compare transformer" sweep -w resnet18 --budgets 64KiB..1MiB:3 \
+    --space depth_first --compare transformer --svg "$TMP/sweep_df.svg"
+if wellformed "$TMP/sweep_df.svg" && grep -q '>optimum (exact, depth-first)<' "$TMP/sweep_df.svg" &&
+    grep -q '>batch-only optimum (exact)<' "$TMP/sweep_df.svg" && grep -q '>transformer<' "$TMP/sweep_df.svg" &&
+    grep -q 'depth-first space' "$TMP/sweep_df.svg"; then
+    ok "sweep --svg --space depth_first: the depth-first and batch-only optima"; else not_ok "sweep --svg depth-first series"; fi
+expect_ok "map --svg --space depth_first" map -w resnet18 --buffer 256KiB --space depth_first --svg "$TMP/map_df.svg"
+ntiled=$(awk '$1 == "depth-first" { print $2 }' "$TMP/out")
+if wellformed "$TMP/map_df.svg" && grep -q 'depth-first mapping' "$TMP/map_df.svg" &&
+    [ "$(grep -o 'class="tile-grid"' "$TMP/map_df.svg" | wc -l)" -eq "${ntiled:-0}" ] && [ "${ntiled:-0}" -gt 0 ] &&
+    grep -Eq '>tile [0-9]+×[0-9]+, (recompute|cache_rows|cache_all)<' "$TMP/map_df.svg"; then
+    ok "map --svg --space depth_first: a tile glyph and label per tiled group ($ntiled)"; else not_ok "map --svg depth-first tiles"; fi
 run eval "$TMP/over.json" --svg "$TMP/over.svg"
 if [ "$rc" -eq 1 ] && wellformed "$TMP/over.svg" && grep -q 'INFEASIBLE' "$TMP/over.svg" && grep -q 'given mapping' "$TMP/over.svg"; then
     ok "eval --svg draws an infeasible mapping (and still exits 1)"; else not_ok "eval --svg (exit $rc)"; fi
@@ -336,7 +370,7 @@ if grep -q '"solver": "auto"' "$TMP/out" && grep -q '"path": "exact"' "$TMP/out"
     ok "map --json: the API's shape (solver, path, timings), no float noise"; else not_ok "map --json shape"; fi
 run sweep -w resnet50 --batch 8 --budgets 2MiB,4MiB,8MiB --solver transformer
 if [ "$rc" -eq 0 ] && awk -F, 'NR > 2 && $11 > prev { bad = 1 } NR > 1 { prev = $11 } END { exit bad }' "$TMP/out" &&
-    head -1 "$TMP/out" | grep -q ',path$'; then
+    head -1 "$TMP/out" | grep -q ',path,space,tiled_groups,recompute,tiles$'; then
     ok "sweep: latency never rises with the budget (resnet50 batch 8, transformer)"; else not_ok "sweep monotone"; fi
 
 # --- depth-first space (issue 14) -------------------------------------------------------------
@@ -355,6 +389,12 @@ if [ -n "$de" ] && [ -n "$ee" ] && awk -v a="$ee" -v b="$de" 'BEGIN { exit !(a <
 expect_err 2 'space depth_first applies' "--space depth_first refused with the transformer" \
     map -w resnet18 --buffer 256KiB --space depth_first --solver transformer
 expect_err 2 'unknown map-space' "--space typo" map -w resnet18 --space deep
+# a budget only tiles can meet (fsrcnn's deconv needs 141 KiB whole): batch-only names the layer,
+# depth-first answers with no layer-by-layer baseline
+expect_err 1 'deconv' "fsrcnn 64KiB batch-only: too small" map -w fsrcnn --buffer 64KiB
+expect_ok "fsrcnn 64KiB depth-first answers" map -w fsrcnn --buffer 64KiB --space depth_first --json
+if grep -q '"baseline": null' "$TMP/out" && grep -q '"gain": null' "$TMP/out" && grep -q '"feasible": true' "$TMP/out"; then
+    ok "only tiles fit: feasible, baseline and gain null"; else not_ok "only-tiles answer"; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

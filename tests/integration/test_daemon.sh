@@ -171,6 +171,10 @@ contract Overflow "/v1/evaluate overflow"
 req a POST /v1/evaluate "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"batch\":1,\"groups\":[{\"first\":0,\"last\":4,\"micro_batch\":1,\"tile\":{\"rows\":8,\"cols\":14},\"overlap\":\"cache_rows\"},{\"first\":5,\"last\":$((L18 - 1)),\"micro_batch\":1}]}"
 expect 200 "POST /v1/evaluate with a tiled group" '"tile":\{"rows":8,"cols":14\}' '"overlap":"cache_rows"' '"tiles":28'
 contract Group "/v1/evaluate tiled group"
+req a POST /v1/map '{"workload":"fsrcnn","budget":"64KiB","space":"depth_first","objective":"energy"}'
+expect 200 "POST /v1/map depth_first where only tiles fit (fsrcnn, 64 KiB)" '"space":"depth_first"' '"baseline":null' \
+    '"feasible":true' '"overlap":"cache_'
+contract MapReply "/v1/map depth-first reply"
 req a POST /v1/evaluate '{"workload":"resnet18","groups":[{"first":0,"last":30,"micro_batch":1,"overlap":"cache"}]}'
 problem 422 invalid-mapping "evaluate with an unknown overlap mode is 422" '"pointer":"/groups/0/overlap"'
 req a POST /v1/evaluate '{"workload":"resnet18","groups":[{"first":0,"last":0,"micro_batch":1}]}'

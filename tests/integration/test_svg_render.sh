@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_svg_render.sh - the --svg pictures render in a real browser. Headless Chromium screenshots
-# (1200x800) the map pictures of resnet50, bert_base (120 layers) and a one-layer workload with
-# hostile names, and a resnet50 budget sweep; then every PNG is checked: a PNG of 1200x800, well
+# (1200x800) the map pictures of resnet50, bert_base (120 layers), a one-layer workload with hostile
+# names and a depth-first resnet18 at batch 1 (issue 14: tiles in the group bands, the recompute
+# share), and a resnet50 budget sweep; then every PNG is checked: a PNG of 1200x800, well
 # above the size of a blank page's screenshot, and decoded (by Chromium itself: a canvas over the PNG
 # as a data URL) to many colours, a fair share of non-white pixels, and the budget line's red (map)
 # or the optimum's blue and the transformer's orange (sweep). The same page parses each SVG with
@@ -62,11 +63,16 @@ EOF
 "$BIN" map -w resnet50 --hw edge --buffer 512KiB --batch 8 --svg "$TMP/map_resnet50.svg" >/dev/null
 "$BIN" map -w bert_base --hw edge --buffer 2MiB --batch 8 --svg "$TMP/map_bert.svg" >/dev/null
 "$BIN" map -w "$TMP/hostile.json" --hw edge --buffer 1MiB --batch 4 --svg "$TMP/map_hostile.svg" >/dev/null
+"$BIN" map -w resnet18 --hw edge --buffer 256KiB --space depth_first --svg "$TMP/map_df.svg" >"$TMP/map_df.txt"
+# the same mapping with every halo recomputed (a non-zero recompute share to show)
+"$BIN" map -w resnet18 --hw edge --buffer 256KiB --space depth_first --json >"$TMP/map_df.json"
+sed 's/"cache_all"/"recompute"/g; s/"cache_rows"/"recompute"/g' "$TMP/map_df.json" >"$TMP/map_dfr.json"
+"$BIN" eval "$TMP/map_dfr.json" --svg "$TMP/map_dfr.svg" >"$TMP/map_dfr.txt"
 "$BIN" sweep -w resnet50 --hw edge --batch 8 --budgets 32KiB..16MiB:12 --solver transformer \
     --svg "$TMP/sweep_resnet50.svg" >/dev/null
 printf '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="800"><rect width="1200" height="800" fill="#fff"/></svg>\n' \
     >"$TMP/blank.svg"
-names="map_resnet50 map_bert map_hostile sweep_resnet50"
+names="map_resnet50 map_bert map_hostile map_df map_dfr sweep_resnet50"
 for n in blank $names; do shot "$n"; done
 blank=$(stat -c %s "$TMP/blank.png" 2>/dev/null || echo 0)
 
@@ -87,6 +93,30 @@ grep -q '<g id="knee">' "$TMP/sweep_resnet50.svg" && grep -q 'knee [0-9.]* [KM]i
     || not_ok "sweep_resnet50: no knee"
 grep -q 'values span [0-9.]*% (' "$TMP/sweep_resnet50.svg" && ok "sweep_resnet50: an axis not from 0 says its span" \
     || not_ok "sweep_resnet50: no span"
+
+# depth-first: every tiled group of the table has its glyph and tile label in its band (the longest
+# form that fits: "tile RxC, mode" in the wide ones); each group's recomputed MACs are the table's
+# (the cost model's group figures) in its tooltip, and shown in the bands wide enough; the title
+# gives the mapping's share
+for n in map_df map_dfr; do
+    ntiled=$(awk '$1 == "depth-first" { print $2 }' "$TMP/$n.txt")
+    glyphs=$(grep -o 'class="tile-grid"' "$TMP/$n.svg" | wc -l)
+    labels=$(grep -o 'class="tile"' "$TMP/$n.svg" | wc -l)
+    full=$(grep -Eo '>tile [0-9]+×[0-9]+, (recompute|cache_rows|cache_all)<' "$TMP/$n.svg" | wc -l)
+    if [ "${ntiled:-0}" -gt 0 ] && [ "$glyphs" = "$ntiled" ] && [ "$labels" = "$ntiled" ] && [ "$full" -ge 1 ] &&
+        grep -q 'depth-first mapping' "$TMP/$n.svg"; then
+        ok "$n: $ntiled tiled groups, each with its tile glyph and label ($full in full)"
+    else not_ok "$n: $glyphs glyphs, $labels labels ($full in full) for ${ntiled:-0} tiled groups"; fi
+done
+want=$(awk '$1 == "depth-first" { print $7 }' "$TMP/map_dfr.txt")
+shares=$(awk '$1 ~ /^[0-9]+$/ && $NF ~ /^\+[0-9.]+%$/ && $NF != "+0.0%" { print $NF }' "$TMP/map_dfr.txt")
+miss=0
+for sh in $shares; do grep -q "overlap recompute, $sh MACs recomputed (recompute factor" "$TMP/map_dfr.svg" || miss=$((miss + 1)); done
+shown=$(grep -Eo 'class="recompute">\+[0-9.]+% MACs recomputed<' "$TMP/map_dfr.svg" | wc -l)
+if [ -n "$shares" ] && [ "$miss" = 0 ] && [ "$shown" -ge 1 ] && grep -q ", $want MACs recomputed</text>" "$TMP/map_dfr.svg"; then
+    ok "map_dfr: the recompute share of each group ($(echo $shares)) and of the mapping ($want) as in the table, $shown in full in the bands"
+else not_ok "map_dfr: recompute shares '$(echo $shares)' ($miss missing, $shown shown), total '$want'"; fi
+grep -q 'class="untiled"' "$TMP/map_df.svg" && ok "map_df: the untiled footprints are outlined" || not_ok "map_df: no untiled outline"
 
 # --- PNG header and size -----------------------------------------------------------------------
 for n in $names; do

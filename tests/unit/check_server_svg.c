@@ -175,6 +175,57 @@ START_TEST(test_sweep_picture) {
 }
 END_TEST
 
+/* issue 14: a depth-first request: the map picture draws the tiles; a ga sweep's optimum is the
+ * exact one over the depth-first space (never worse than the ga answer, better than the batch-only
+ * optimum where tiles pay) and says so */
+START_TEST(test_depth_first_pictures) {
+    srv_map_req r;
+    srv_map_result res;
+    map_answer("{\"workload\":\"resnet18\",\"budget\":\"64KiB\",\"solver\":\"exact\",\"space\":\"depth_first\"}", &r,
+               &res);
+    char *body = NULL;
+    size_t len = 0;
+    srv_fail f;
+    srv_fail_clear(&f);
+    ck_assert_int_eq(srv_svg_map(&r, &res, &body, &len, &f), 0);
+    ck_assert(strstr(body, "exact depth-first mapping") != NULL);
+    ck_assert_int_gt(count(body, "class=\"tile-grid\""), 0);
+    ck_assert(strstr(body, "tiles per sample") != NULL);
+    free(body);
+    srv_map_result_free(&res);
+    srv_map_req_free(&r);
+
+    srv_batch_req b;
+    int64_t *budgets;
+    int32_t nb;
+    df_sweep_point *o = batch_points("{\"base\":{\"workload\":\"resnet18\",\"solver\":\"ga\",\"space\":\"depth_first\","
+                                     "\"ga\":{\"population\":8,\"generations\":4}},\"grid\":{\"budgets\":[\"64KiB\","
+                                     "\"256KiB\"]}}",
+                                     &b, &budgets, &nb);
+    ck_assert(srv_svg_want_optimum(&b));
+    int better = 0;
+    for (int32_t i = 0; i < b.n; i++) {
+        ck_assert(o[i].have_optimum && o[i].optimum.latency_s <= o[i].answer.latency_s * (1 + 1e-9));
+        df_mapping em;
+        df_metrics bm;
+        df_err e;
+        ck_assert_int_eq(df_mapping_init(&em, 8), DF_OK);
+        ck_assert_int_eq(df_solve_exact(b.items[i].net, b.items[i].obj, &em, NULL, &e), DF_OK);
+        ck_assert_int_eq(df_mapping_eval(b.items[i].net, &em, &bm, NULL, &e), DF_OK);
+        ck_assert(o[i].optimum.latency_s <= bm.latency_s * (1 + 1e-9));
+        better += o[i].optimum.latency_s < bm.latency_s * (1 - 1e-6);
+        df_mapping_free(&em);
+    }
+    ck_assert_int_gt(better, 0);
+    ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &body, &len, &f), 0);
+    ck_assert(strstr(body, "optimum (exact, depth-first)") != NULL && strstr(body, "depth-first space") != NULL);
+    free(body);
+    free(budgets);
+    free(o);
+    srv_batch_req_free(&b);
+}
+END_TEST
+
 static Suite *svg_suite(void) {
     Suite *s = suite_create("server_svg");
     TCase *tc = tcase_create("core");
@@ -183,6 +234,7 @@ static Suite *svg_suite(void) {
     tcase_add_test(tc, test_drawable_batches);
     tcase_add_test(tc, test_map_picture);
     tcase_add_test(tc, test_sweep_picture);
+    tcase_add_test(tc, test_depth_first_pictures);
     suite_add_tcase(s, tc);
     return s;
 }

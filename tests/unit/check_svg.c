@@ -1,7 +1,8 @@
 /* check_svg.c - Check suite "svg": the mapping and sweep pictures are well-formed XML (a small
  * tag-balance and entity checker), hostile user text (<script>&"', control characters, invalid UTF-8)
  * comes out escaped, the picture shows one band per fusion group and the budget line, gaps for
- * infeasible sweep points, and the same input gives the same bytes. */
+ * infeasible sweep points, a depth-first mapping's tiles and recompute share, and the same input gives
+ * the same bytes. */
 #include "testutil.h"
 
 #include <math.h>
@@ -450,6 +451,111 @@ START_TEST(test_sweep_bad_options) {
 }
 END_TEST
 
+/* issue 14 item 4: a depth-first mapping shows each tiled group's tile (glyph and "tile RxC, mode"),
+ * the extra MACs of recomputed halos from the cost model's group figures, the bars as the bytes live
+ * under tiling (df_mapping_footprints) with the untiled footprint outlined; a batch-only mapping shows
+ * none of it; a band too narrow for text keeps the glyph */
+START_TEST(test_map_depth_first_tiles) {
+    df_workload w;
+    chain(&w, 10, "df10", 0);
+    df_net *n = net_of(&w, 1 << 20, 1);
+    df_mapping m;
+    ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
+    df_group g0 = {.first = 0, .last = 4, .micro_batch = 1, .tile_rows = 4, .tile_cols = 0,
+                   .overlap = DF_OVERLAP_RECOMPUTE};
+    df_group g1 = {.first = 5, .last = 9, .micro_batch = 1, .tile_rows = 4, .tile_cols = 8,
+                   .overlap = DF_OVERLAP_CACHE_ALL};
+    ck_assert_int_eq(df_mapping_push_group(&m, &g0), DF_OK);
+    ck_assert_int_eq(df_mapping_push_group(&m, &g1), DF_OK);
+    df_group_cost c0, c1;
+    ck_assert_int_eq(df_group_eval_tiled(n, &g0, &c0), DF_OK);
+    ck_assert_int_eq(df_group_eval_tiled(n, &g1, &c1), DF_OK);
+    ck_assert_int_eq(c0.tiles_y * c0.tiles_x, 4);
+    ck_assert_int_eq(c1.tiles_y * c1.tiles_x, 8);
+    ck_assert(c0.macs > c0.layer_macs * 1.001); /* 3x3 halos recomputed over 4 row bands */
+    char *svg = render_map(n, &m, "exact", NULL);
+    const char *why = xml_problem(svg);
+    ck_assert_msg(why == NULL, "not well-formed: %s", why);
+    ck_assert(strstr(svg, "exact depth-first mapping") != NULL);
+    ck_assert_int_eq(count(svg, "class=\"tile-grid\""), 2);
+    ck_assert(strstr(svg, ">tile 4\xC3\x97" "16, recompute<") != NULL);
+    ck_assert(strstr(svg, ">tile 4\xC3\x97" "8, cache_all<") != NULL);
+    /* the recompute share is the cost model's: (macs / layer_macs - 1) of the group */
+    char want[96];
+    snprintf(want, sizeof want, ">+%.1f%% MACs recomputed<", 100.0 * (c0.macs / c0.layer_macs - 1));
+    ck_assert_msg(strstr(svg, want) != NULL, "no %s", want);
+    ck_assert(strstr(svg, ">no MACs recomputed<") != NULL);
+    snprintf(want, sizeof want, "%d\xC3\x97" "%d = %d tiles per sample, overlap recompute", c0.tiles_y, c0.tiles_x,
+             c0.tiles_y * c0.tiles_x);
+    ck_assert_msg(strstr(svg, want) != NULL, "no %s", want);
+    /* the bars are the tiled footprints; each tiled layer's tooltip names its untiled bytes, and the
+     * outline is drawn where tiling saves bytes */
+    df_layer_footprint fp[10], wh[10];
+    df_mapping um;
+    df_err e;
+    ck_assert_int_eq(df_mapping_footprints(n, &m, fp, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_init(&um, 4), DF_OK);
+    ck_assert_int_eq(df_mapping_push(&um, 0, 4, 1), DF_OK);
+    ck_assert_int_eq(df_mapping_push(&um, 5, 9, 1), DF_OK);
+    ck_assert_int_eq(df_mapping_footprints(n, &um, wh, &e), DF_OK);
+    int saved = 0;
+    for (int i = 0; i < 10; i++) {
+        char b1[32], b2[32], line[200];
+        snprintf(line, sizeof line, "L%d (conv): %s live", i, df_format_size(fp[i].bytes, b1, sizeof b1));
+        ck_assert_msg(strstr(svg, line) != NULL, "no %s", line);
+        snprintf(line, sizeof line, "halos and caches; untiled %s", df_format_size(wh[i].bytes, b2, sizeof b2));
+        ck_assert_msg(strstr(svg, line) != NULL, "no %s", line);
+        saved += wh[i].bytes > fp[i].bytes;
+    }
+    ck_assert_int_gt(saved, 0);
+    ck_assert_int_eq(count(svg, "class=\"untiled\""), saved);
+    free(svg);
+    /* a depth-first answer where no layer-by-layer mapping fits has an empty baseline: no gain, no
+     * "layer-by-layer:" figures */
+    df_metrics none;
+    memset(&none, 0, sizeof none);
+    svg = render_map(n, &m, "exact", &none);
+    ck_assert(strstr(svg, "layer-by-layer") == NULL && strstr(svg, "speedup") == NULL);
+    free(svg);
+    /* the same groups untiled: nothing of the above */
+    svg = render_map(n, &um, "exact", NULL);
+    ck_assert(strstr(svg, "depth-first") == NULL && strstr(svg, "tile-grid") == NULL &&
+              strstr(svg, "id=\"tiles\"") == NULL && strstr(svg, "untiled") == NULL);
+    free(svg);
+    df_mapping_free(&um);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+    /* 300 layers, a tiled one-layer group (4 px wide): the glyph, no text */
+    chain(&w, 300, "long", 0);
+    n = net_of(&w, 1 << 20, 1);
+    groups_of(&m, 300, 1, 1);
+    m.groups[7].tile_rows = 2;
+    svg = render_map(n, &m, "exact", NULL);
+    ck_assert_msg(xml_problem(svg) == NULL, "%s", xml_problem(svg));
+    ck_assert_int_eq(count(svg, "class=\"tile-grid\""), 0); /* 3.4 px: not even the glyph fits */
+    ck_assert_int_eq(count(svg, "class=\"tile\""), 0);
+    ck_assert(strstr(svg, "tiles per sample") != NULL); /* the tooltip still says it */
+    free(svg);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+    /* 100 layers (10 px slots), a tiled 2-layer group: room for the glyph only */
+    chain(&w, 100, "mid", 0);
+    n = net_of(&w, 1 << 20, 1);
+    groups_of(&m, 100, 2, 1);
+    m.groups[3].tile_rows = 2;
+    svg = render_map(n, &m, "exact", NULL);
+    ck_assert_msg(xml_problem(svg) == NULL, "%s", xml_problem(svg));
+    ck_assert_int_eq(count(svg, "class=\"tile-grid\""), 1);
+    ck_assert_int_eq(count(svg, "class=\"tile\""), 0);
+    free(svg);
+    df_mapping_free(&m);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_checker_catches_bad_xml) {
     /* the checker itself: it must reject what it is there to catch */
     ck_assert(xml_problem("<svg><g></svg>") != NULL);
@@ -474,6 +580,7 @@ static Suite *svg_suite(void) {
     tcase_add_test(tc, test_map_names_and_group_latency);
     tcase_add_test(tc, test_sweep_knee);
     tcase_add_test(tc, test_sweep_small_range_not_a_cliff);
+    tcase_add_test(tc, test_map_depth_first_tiles);
     suite_add_tcase(s, tc);
     return s;
 }

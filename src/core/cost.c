@@ -1070,7 +1070,7 @@ int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t co
                   : df_tile_suffix_plan(&n->w, last, r0, c0, (df_overlap)overlap, &r->geo, NULL);
     if (rc) { df_tiled_row_free(r); return rc; }
     size_t L1 = (size_t)last + 1;
-    r->base = calloc(L1, sizeof *r->base);
+    r->base = malloc(L1 * sizeof *r->base); /* every entry written by tl_base */
     r->acyc = malloc(sizeof *r->acyc * (size_t)nm * 2 * L1);
     r->tt = malloc(sizeof *r->tt * (size_t)nm * 2 * L1);
     r->wh = malloc(sizeof *r->wh * (size_t)nm * 2 * L1);

@@ -240,6 +240,9 @@ struct df_tile_axes {
     const df_workload *w;
     int32_t last, slots;
     int32_t *slot0;         /* [last + 2]: first input slot of each layer */
+    int32_t *cross0, *cross; /* CSR: for each first, the input slots (c, j) with producer < first <= c, in
+                              * slot order: the outside reads of group [first, last] */
+    int32_t *cross_c;        /* their consumers c */
     axis_pass pass[2][AXES_CAP];
     int32_t n[2];
 };
@@ -256,6 +259,9 @@ void df_tile_axes_free(df_tile_axes *x) {
     for (int a = 0; a < 2; a++)
         for (int32_t k = 0; k < x->n[a]; k++) axis_free(&x->pass[a][k]);
     free(x->slot0);
+    free(x->cross0);
+    free(x->cross);
+    free(x->cross_c);
     free(x);
 }
 
@@ -271,6 +277,37 @@ int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out) {
     x->last = last;
     for (int32_t i = 0; i <= last; i++) x->slot0[i + 1] = x->slot0[i] + w->layers[i].n_inputs;
     x->slots = x->slot0[last + 1];
+    /* slot (c, j) reading producer p is an outside read of every group starting in (p, c] */
+    int64_t total = 0;
+    for (int32_t c = 0; c <= last; c++)
+        for (int32_t j = 0; j < w->layers[c].n_inputs; j++) total += c - (w->layers[c].inputs[j] < 0 ? -1 : w->layers[c].inputs[j]);
+    x->cross0 = calloc((size_t)last + 2, sizeof *x->cross0);
+    x->cross = malloc(sizeof *x->cross * (size_t)(total ? total : 1));
+    x->cross_c = malloc(sizeof *x->cross_c * (size_t)(total ? total : 1));
+    if (!x->cross0 || !x->cross || !x->cross_c) {
+        df_tile_axes_free(x);
+        return DF_ENOMEM;
+    }
+    for (int32_t c = 0; c <= last; c++)
+        for (int32_t j = 0; j < w->layers[c].n_inputs; j++) {
+            int32_t p = w->layers[c].inputs[j];
+            for (int32_t f = p + 1 > 0 ? p + 1 : 0; f <= c; f++) x->cross0[f + 1]++;
+        }
+    for (int32_t f = 0; f <= last; f++) x->cross0[f + 1] += x->cross0[f];
+    int32_t *fill = calloc((size_t)last + 1, sizeof *fill);
+    if (!fill) {
+        df_tile_axes_free(x);
+        return DF_ENOMEM;
+    }
+    for (int32_t c = 0; c <= last; c++) /* c, then j ascending: each list comes out in slot order */
+        for (int32_t j = 0; j < w->layers[c].n_inputs; j++) {
+            int32_t p = w->layers[c].inputs[j];
+            for (int32_t f = p + 1 > 0 ? p + 1 : 0; f <= c; f++) {
+                x->cross_c[x->cross0[f] + fill[f]] = c;
+                x->cross[x->cross0[f] + fill[f]++] = x->slot0[c] + j;
+            }
+        }
+    free(fill);
     *out = x;
     return DF_OK;
 }
@@ -374,10 +411,10 @@ int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_ov
     s->ra = axes_get(axes, 0, rows);
     s->ca = axes_get(axes, 1, cols);
     int32_t per = s->ra && s->ca ? s->ra->n_t + s->ca->n_t : 1;
-    s->layer = calloc((size_t)n, sizeof *s->layer);
+    s->layer = malloc(sizeof *s->layer * (size_t)n); /* every field of every layer written below */
     s->ext = malloc(sizeof *s->ext * (size_t)(slots ? slots : 1) * per);
     s->scratch = malloc(sizeof *s->scratch * (size_t)per);
-    s->in = calloc((size_t)(slots ? slots : 1), sizeof *s->in);
+    s->in = malloc(sizeof *s->in * (size_t)(slots ? slots : 1)); /* entries set when listed */
     s->memo = malloc(sizeof *s->memo * (size_t)(slots ? slots : 1));
     s->memo_ok = calloc((size_t)(slots ? slots : 1), 1);
     if (!s->ra || !s->ca || !s->layer || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok) {
@@ -436,10 +473,11 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
         *inputs = in;
         return -1;
     }
-    for (int32_t i = first; i <= s->last; i++)
-        for (int32_t j = 0; j < w->layers[i].n_inputs; j++) {
+    const df_tile_axes *ax = s->axes;
+    for (int32_t x0 = ax->cross0[first]; x0 < ax->cross0[first + 1]; x0++) {
+        int32_t sl = ax->cross[x0], i = ax->cross_c[x0], j = sl - slot0[i]; /* slot sl of consumer i */
+        {
             int32_t p = w->layers[i].inputs[j], e = -1;
-            if (p >= first) continue;
             for (int32_t q = 0; q < n_ext; q++)
                 if (in[q].producer == p) e = q;
             if (e < 0) {
@@ -461,6 +499,7 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
             for (int32_t t = 0; t < ty_n; t++) x[t] = iv_hull(x[t], nr[t]);
             for (int32_t t = 0; t < tx_n; t++) x[ty_n + t] = iv_hull(x[ty_n + t], nc[t]);
         }
+    }
     for (int32_t e = 0; e < n_ext; e++) {
         if (s->memo_ok[keys[e]]) continue;
         df_tile_input *x = &in[e];

@@ -18,14 +18,19 @@
  *
  * Depth-first space (df_solve_exact_in with DF_SPACE_DEPTH_FIRST, issue 14): each group [i, j] is
  * also scored with every tile option of df_tile_options (tile x overlap mode) at every micro-batch
- * candidate; the DP is unchanged, its cells remember the whole group form. Only two facts of the
- * model cut the search, both proven from its formulas (cost.c): (1) for one form, the footprint
- * grows with m (m x activations plus weights, resident or streamed), so the micro-batch loop stops
- * at the first misfit; (2) a whole-tensor group that does not fit does not fit extended either, so
- * whole forms stop at the first misfit end. Tiled forms are never cut by group length (a longer group
- * with a smaller tile can fit where a shorter one does not), and nothing else is pruned: the
- * balanced-split argument holds for tiled steps too (max of convex steps), and check_exact.c
- * compares with brute force over every m, tile option and mode. */
+ * candidate; the cells remember the whole group form. The program runs in pull order (for each end j,
+ * every start i, whose prefix is then final), so all groups ending at j with one tile option are one
+ * df_tiled_row: a layer's tile regions do not depend on where its group starts. What cuts the search
+ * is proven from the model's formulas (cost.c), never assumed: (1) for one form the footprint grows
+ * with m (m x activations plus weights, resident or streamed), so the micro-batch loop stops at the
+ * first misfit; (2) a whole-tensor group that does not fit does not fit extended either, so whole
+ * forms of a start stop at the first misfit end; (3) a tiled group is skipped when its prefix's value
+ * plus a lower bound of every form of it (df_tiled_row_bound) is above the incumbent of j + 1, the
+ * bound shaded by 1e-9 so that a form that improves or ties is never skipped (the answer, ties
+ * included, is the one without the test). Tiled groups are never cut by length (a longer group with
+ * a smaller tile can fit where a shorter one does not); the balanced-split argument holds for tiled
+ * steps too (max of convex steps). check_exact.c compares with brute force over every m, tile option
+ * and mode; check_tiled.c checks the row path against df_group_eval_tiled bit for bit. */
 #include "dnnfuser/solve.h"
 
 #include <stdlib.h>

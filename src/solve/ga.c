@@ -39,7 +39,10 @@
  * read modulo that layer's option count + 1 (so every value is some form of any group). Gene domains
  * and the per-layer seeds then take every form of a layer alone; tl[i] moves with the segments of a
  * crossover and mutates with the per-gene probability: one step, or (one time in two) resampled.
- * The batch space draws no random numbers for tl, so its answers are the ones before this gene. */
+ * The batch space draws no random numbers for tl, so its answers are the ones before this gene. In
+ * the depth-first space the micro-batch domain (the largest m at which layer i fits alone in some
+ * form) is a heuristic bound, not the proven one above: a tiled group's region at its first layer is
+ * not always one of that layer's single-layer forms. The exact solver is the optimum; this is a search. */
 #include "dnnfuser/solve.h"
 
 #include <math.h>

@@ -593,23 +593,24 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
 
 static int64_t bytes_i64(double b) { return b > 9.0e18 ? INT64_MAX : (int64_t)b; }
 
-/* Pass 2, peak and residency ([DESIGN] §2): activations x m, plus either all group weights
- * (resident, when they fit with the activation peak) or the current layer's weight tile (streamed).
+/* The footprint rule shared by whole and tiled groups ([DESIGN] §2): per layer k of the group (len
+ * layers from first) m x (running sum of live[] + tile[k] + cache) activations, plus all group weights
+ * wsum when they fit beside the activation peak (resident) or else the layer's weight tile (streamed).
  * Fills the footprint fields of out and, when per_layer is given, each layer's live bytes. */
-static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
-                           df_group_cost *out, df_layer_footprint *per_layer) {
-    int32_t len = last - first + 1;
+static void footprint_of(const df_net *n, int32_t first, int32_t len, int32_t m, const int64_t *live,
+                         const int64_t *tile, int64_t cache, double wsum, df_group_cost *out,
+                         df_layer_footprint *per_layer) {
     double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
     int64_t run = 0, peak_act = -1, peak_stream = -1;
     int32_t peak_act_l = first, peak_stream_l = first;
     for (int32_t k = 0; k < len; k++) {
-        run += s->live[k];
-        int64_t act = run + s->tile[k];
+        run += live[k];
+        int64_t act = run + tile[k] + cache;
         if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
         int64_t st = (int64_t)m * act + n->w_tile[first + k];
         if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
     }
-    double res_bytes = (s->wsum + (double)m * peak_act) * eb;
+    double res_bytes = (wsum + (double)m * peak_act) * eb;
     int resident = res_bytes <= budget;
     double fp = resident ? res_bytes : (double)peak_stream * eb;
     out->weights_resident = resident;
@@ -621,12 +622,20 @@ static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t
     if (!per_layer) return;
     run = 0;
     for (int32_t k = 0; k < len; k++) {
-        run += s->live[k];
-        double act = (double)m * (double)(run + s->tile[k]) * eb;
-        double wb = (resident ? s->wsum : (double)n->w_tile[first + k]) * eb;
+        run += live[k];
+        double act = (double)m * (double)(run + tile[k] + cache) * eb;
+        double wb = (resident ? wsum : (double)n->w_tile[first + k]) * eb;
         per_layer[k].weight_bytes = bytes_i64(wb);
         per_layer[k].bytes = bytes_i64(act + wb);
     }
+}
+
+/* Pass 2, peak and residency ([DESIGN] §2): activations x m, plus either all group weights
+ * (resident, when they fit with the activation peak) or the current layer's weight tile (streamed).
+ * Fills the footprint fields of out and, when per_layer is given, each layer's live bytes. */
+static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
+                           df_group_cost *out, df_layer_footprint *per_layer) {
+    footprint_of(n, first, last - first + 1, m, s->live, s->tile, 0, s->wsum, out, per_layer);
 }
 
 /* Pass 3, latency and energy: micro-batches run the group's layers in turn ([DNNF] §3); the last
@@ -959,37 +968,11 @@ static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_co
     /* Footprint ([DESIGN] §2 with tile regions): m x (held regions + streamed rows + the caches) plus
      * resident group weights ([ALW] §4: weights stay on chip for every pyramid) or the layer's weight
      * tile, then fetched again for every tile. */
-    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
-    int64_t run = 0, peak_act = -1, peak_stream = -1;
-    int32_t peak_act_l = first, peak_stream_l = first;
-    for (int32_t k = 0; k < len; k++) {
-        run += t->live[k];
-        int64_t act = run + t->tile[k] + t->cache;
-        if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
-        int64_t st = (int64_t)m * act + n->w_tile[first + k];
-        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
-    }
-    double res_bytes = (t->wsum + (double)m * peak_act) * eb;
-    int resident = res_bytes <= budget;
-    double fp = resident ? res_bytes : (double)peak_stream * eb;
-    out->weights_resident = resident;
-    out->micro_batch = m;
-    out->n_micro = (n->N + m - 1) / m;
-    out->footprint_bytes = bytes_i64(fp);
-    out->peak_layer = resident ? peak_act_l : peak_stream_l;
-    out->feasible = fp <= budget;
+    footprint_of(n, first, len, m, t->live, t->tile, t->cache, t->wsum, out, per_layer);
+    double eb = n->hw.elem_bytes;
+    int resident = out->weights_resident;
     out->tiles_y = t->tiles_y;
     out->tiles_x = t->tiles_x;
-    if (per_layer) {
-        run = 0;
-        for (int32_t k = 0; k < len; k++) {
-            run += t->live[k];
-            double act = (double)m * (double)(run + t->tile[k] + t->cache) * eb;
-            double wb = (resident ? t->wsum : (double)n->w_tile[first + k]) * eb;
-            per_layer[k].weight_bytes = bytes_i64(wb);
-            per_layer[k].bytes = bytes_i64(act + wb);
-        }
-    }
     if (fit_only && !out->feasible) return DF_OK; /* the solvers drop it: latency etc. stay 0 */
     /* Latency and energy as pass_time_energy, per layer over all its tiles of a micro-batch. */
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;

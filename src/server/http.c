@@ -21,6 +21,9 @@
 #include "connguard.h"
 #include "routes.h"
 
+/* a streamed reply's reader is handed to MHD as is: its end of stream must be MHD's */
+_Static_assert(SRV_REPLY_READ_END == MHD_CONTENT_READER_END_OF_STREAM, "SRV_REPLY_READ_END is MHD's end of stream");
+
 #define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10)) /* as every answer (DF_ANSWER_JSON_FLAGS): one precision */
 
 struct srv_http {
@@ -55,6 +58,16 @@ int srv_http_gone(void *conn) {
     if (poll(&p, 1, 0) <= 0) return 0;
     return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
+
+const char *srv_http_header(const srv_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *srv_http_arg(const srv_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *srv_http_lib_version(void) { return MHD_get_version(); }
 
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
     memset(out, 0, sizeof *out);
@@ -234,13 +247,15 @@ static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp = rep->response ? rep->response
+    struct MHD_Response *resp = rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block, rep->read,
+                                                                              rep->read_cls, rep->read_done)
                                 : rep->mem_charge > 0 ? charged_response(s, rep)
                                 : MHD_create_response_from_buffer(rep->len, rep->body,
                                                                   rep->persistent ? MHD_RESPMEM_PERSISTENT
                                                                                   : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
-        if (!rep->persistent) free(rep->body);
+        if (rep->read) rep->read_done(rep->read_cls);
+        else if (!rep->persistent) free(rep->body);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type ? rep->content_type : "application/json");

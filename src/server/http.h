@@ -14,13 +14,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "problem.h"
 #include "reqid.h"
 #include "server.h"
 
 struct MHD_Connection;
-struct MHD_Response;
 struct srv_task;
 
 /* A response to queue. body is malloc'ed (ownership passes to MHD) or NULL for an empty body. */
@@ -32,9 +32,18 @@ typedef struct {
     int retry_after;           /* seconds; 0 = no Retry-After header */
     const char *allow;         /* 405: the Allow header */
     int persistent;            /* body is static or outlives the response: not freed */
-    struct MHD_Response *response; /* prebuilt (a streamed body): queued as is, body/len unused */
+    /* a streamed body (chunked, length unknown): read is called for the bytes (body/len unused) and
+     * returns how many it wrote (at most max), 0 when it has none yet (it suspended the connection),
+     * or SRV_REPLY_READ_END; read_done(read_cls) when the response is freed, or at once when none
+     * could be made */
+    ssize_t (*read)(void *cls, uint64_t pos, char *out, size_t max);
+    void (*read_done)(void *cls);
+    void *read_cls;
+    size_t read_block;         /* the most read is asked for at once */
     int64_t mem_charge;        /* bytes of body charged to s->mem: released when MHD frees the response */
 } srv_reply;
+
+#define SRV_REPLY_READ_END ((ssize_t)-1) /* srv_reply.read: the end of the body */
 
 enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };
 
@@ -71,6 +80,12 @@ void srv_http_suspend(void *conn);
 void srv_http_resume(void *conn);
 /* 1 when the client of a suspended connection has closed or reset it (any thread). */
 int srv_http_gone(void *conn);
+
+/* A request header's value (NULL when absent); a query parameter's value (NULL when absent). */
+const char *srv_http_header(const srv_req *r, const char *name);
+const char *srv_http_arg(const srv_req *r, const char *name);
+/* The HTTP library's version (GET /v1/info). */
+const char *srv_http_lib_version(void);
 
 /* The URL's query parameters as a JSON object of strings (an application/onnx request's fields).
  * NULL with *f set: 400 for a repeated parameter, 500 out of memory. */

@@ -887,37 +887,23 @@ static int h_metrics(srv *s, srv_req *r, srv_reply *out) {
 
 #define GET_HEAD (SRV_METHOD_GET | SRV_METHOD_HEAD)
 static const srv_route routes[] = {
-    {"/v1/map", 0, SRV_METHOD_POST, "POST", "map", h_map},
-    {"/v1/map/batch", 0, SRV_METHOD_POST, "POST", "map_batch", h_map_batch},
-    {"/v1/evaluate", 0, SRV_METHOD_POST, "POST", "evaluate", h_evaluate},
-    {"/v1/workloads", 0, GET_HEAD, "GET, HEAD", "workloads", h_workloads},
-    {"/v1/workloads/", 1, GET_HEAD, "GET, HEAD", "workload", h_workload},
-    {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets},
-    {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info},
-    {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz},
-    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez},
-    {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz},
-    {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics},
+    {"/v1/map", 0, SRV_METHOD_POST, "POST", "map", h_map, 1},
+    {"/v1/map/batch", 0, SRV_METHOD_POST, "POST", "map_batch", h_map_batch, 0},
+    {"/v1/evaluate", 0, SRV_METHOD_POST, "POST", "evaluate", h_evaluate, 0},
+    {"/v1/workloads", 0, GET_HEAD, "GET, HEAD", "workloads", h_workloads, 0},
+    {"/v1/workloads/", 1, GET_HEAD, "GET, HEAD", "workload", h_workload, 0},
+    {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets, 0},
+    {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info, 0},
+    {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz, 0},
+    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez, 0},
+    {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz, 0},
+    {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics, 0},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
-const srv_route *srv_routes(int *n) {
-    *n = N_ROUTES;
-    return routes;
-}
+static const srv_http_table table = {routes, N_ROUTES, srv_task_resumed, srv_task_free};
 
-int srv_route_match(const char *path) {
-    if (!path) return -1;
-    for (int i = 0; i < N_ROUTES; i++) {
-        size_t n = strlen(routes[i].path);
-        if (!routes[i].prefix) {
-            if (strcmp(path, routes[i].path) == 0) return i;
-        } else if (strncmp(path, routes[i].path, n) == 0 && path[n] && !strchr(path + n, '/')) {
-            return i;
-        }
-    }
-    return -1;
-}
+const srv_http_table *srv_routes_table(void) { return &table; }
 
 void srv_route_labels(const char **labels, int *n) {
     for (int i = 0; i < N_ROUTES; i++) labels[i] = routes[i].label;

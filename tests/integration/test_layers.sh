@@ -3,7 +3,8 @@
 # mk/layers.sh passes on the real tree, and fails, naming the culprit, on a copy of the tree with a
 # deliberately upward call (core calling the exact solver), a sideways call (model calling solve) and
 # an upward include (a core file including solve.h); and libmicrohttpd outside src/server/http.c (an
-# include of microhttpd.h in routes.c, a call of an MHD_ function from another server object).
+# include of microhttpd.h in routes.c, a call of an MHD_ function from another server object); and an
+# include cycle among the server's modules (http.c including routes.h again, as before issue #12).
 set -uo pipefail
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -55,6 +56,13 @@ if [ $rc -ne 0 ] && grep -q "zz_mhd.o calls MHD_get_version: only src/server/htt
     ok "an MHD_ call from a server object other than http.o fails the build"
 else bad "an MHD_ call outside http.c not refused (exit $rc): $(head -2 <<<"$out")"; fi
 rm "$tmp/b/src/server/zz_mhd.o"
+cp "$tmp/t/src/server/http.c" "$tmp/http.c.orig"
+sed -i '1i #include "routes.h"' "$tmp/t/src/server/http.c"
+out=$(sh mk/layers.sh "$tmp/b" "$tmp/t" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q "src/server modules include each other in a loop: .*http" <<<"$out" && grep -q "routes" <<<"$out"; then
+    ok "an include cycle among the server's modules (http <-> routes) fails the build, naming them"
+else bad "the http <-> routes include cycle not refused (exit $rc): $(head -2 <<<"$out")"; fi
+cp "$tmp/http.c.orig" "$tmp/t/src/server/http.c"
 out=$(sh mk/layers.sh "$tmp/b" "$tmp/t" 2>&1) && ok "the restored copy passes again" || bad "the restored copy fails: $(head -2 <<<"$out")"
 
 echo "layers: $pass passed, $fail failed"

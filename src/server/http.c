@@ -23,7 +23,6 @@
 /* a streamed reply's reader is handed to MHD as is: its end of stream must be MHD's */
 _Static_assert(SRV_REPLY_READ_END == MHD_CONTENT_READER_END_OF_STREAM, "SRV_REPLY_READ_END is MHD's end of stream");
 
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10)) /* as every answer (DF_ANSWER_JSON_FLAGS): one precision */
 
 struct srv_http {
     struct MHD_Daemon *d;
@@ -83,30 +82,6 @@ const char *srv_http_arg(const srv_req *r, const char *name) {
 }
 
 const char *srv_http_lib_version(void) { return MHD_get_version(); }
-
-void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
-    memset(out, 0, sizeof *out);
-    out->status = srv_problem_status(f->kind);
-    out->content_type = "application/problem+json";
-    out->body = srv_problem_body(f, request_id, &out->len);
-    out->retry_after = f->retry_after;
-}
-
-void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id) {
-    memset(out, 0, sizeof *out);
-    char *b = j ? json_dumps(j, JSON_FLAGS) : NULL;
-    json_decref(j);
-    if (!b) {
-        srv_fail f;
-        srv_fail_clear(&f);
-        srv_fail_set(&f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
-        srv_reply_problem(out, &f, request_id);
-        return;
-    }
-    out->status = status;
-    out->body = b;
-    out->len = strlen(b);
-}
 
 static int method_of(const char *m) {
     if (strcmp(m, MHD_HTTP_METHOD_GET) == 0) return SRV_METHOD_GET;

@@ -18,36 +18,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "problem.h"
+#include "reply.h"
 #include "reqid.h"
 #include "server.h"
 
 struct MHD_Connection;
 struct srv_task;
-
-/* A response to queue. body is malloc'ed (ownership passes to MHD) or NULL for an empty body. */
-typedef struct {
-    int status;
-    char *body;
-    size_t len;
-    const char *content_type;  /* NULL = application/json */
-    int retry_after;           /* seconds; 0 = no Retry-After header */
-    const char *allow;         /* 405: the Allow header */
-    int persistent;            /* body is static or outlives the response: not freed */
-    /* a streamed body (chunked, length unknown): read is called for the bytes (body/len unused) and
-     * returns how many it wrote (at most max), 0 when it has none yet (it suspended the connection),
-     * or SRV_REPLY_READ_END; read_done(read_cls) when the response is freed, or at once when none
-     * could be made */
-    ssize_t (*read)(void *cls, uint64_t pos, char *out, size_t max);
-    void (*read_done)(void *cls);
-    void *read_cls;
-    size_t read_block;         /* the most read is asked for at once */
-    int64_t mem_charge;        /* bytes of body charged to s->mem: released when MHD frees the response */
-} srv_reply;
-
-#define SRV_REPLY_READ_END ((ssize_t)-1) /* srv_reply.read: the end of the body */
 
 enum { SRV_METHOD_OTHER = 0, SRV_METHOD_GET = 1, SRV_METHOD_HEAD = 2, SRV_METHOD_POST = 4 };
 
@@ -107,7 +85,7 @@ void srv_http_quiesce(srv *s);
 /* Stops MHD (no connection may be suspended) and closes the listening socket. */
 void srv_http_stop(srv *s);
 
-/* Batcher connection ops. */
+/* Connection ops, registered by callers that must not know HTTP (the batcher, srv_stream_conn). */
 void srv_http_suspend(void *conn);
 void srv_http_resume(void *conn);
 /* 1 when the client of a suspended connection has closed or reset it (any thread). */
@@ -122,10 +100,5 @@ const char *srv_http_lib_version(void);
 /* The URL's query parameters as a JSON object of strings (an application/onnx request's fields).
  * NULL with *f set: 400 for a repeated parameter, 500 out of memory. */
 json_t *srv_http_query(srv_req *r, srv_fail *f);
-
-/* Problem reply helper: fills out with the problem body (content type application/problem+json). */
-void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id);
-/* JSON reply helper: serialises and decrefs j (NULL j -> 500 problem). */
-void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id);
 
 #endif

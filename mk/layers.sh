@@ -126,7 +126,8 @@ for f in "$root"/src/server/*.[ch]; do
     done
 done | sort -u >"$tmp/edges"
 if ! tsort "$tmp/edges" >/dev/null 2>"$tmp/loop"; then
-    echo "layers: src/server modules include each other in a loop: $(sed -n 's/^tsort: //p' "$tmp/loop" | grep -v 'input contains' | tr '\n' ' ')"
+    loop=$(sed -n 's/^tsort: //p' "$tmp/loop" | grep -v 'input contains' | tr '\n' ' ')
+    echo "layers: src/server modules include each other in a loop: $loop"
     bad=1
 fi
 exit $bad

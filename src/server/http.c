@@ -236,8 +236,8 @@ static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp = rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block, rep->read,
-                                                                              rep->read_cls, rep->read_done)
+    struct MHD_Response *resp = rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block,
+                                                                              rep->read, rep->read_cls, rep->read_done)
                                 : rep->mem_charge > 0 ? charged_response(s, rep)
                                 : MHD_create_response_from_buffer(rep->len, rep->body,
                                                                   rep->persistent ? MHD_RESPMEM_PERSISTENT
@@ -349,7 +349,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return queue_reply(s, r, &rep);
     }
     if (r->early.kind != SRV_PROB_NONE) return answer_early(s, r);
-    if (s->http->tab->routes[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES; /* the task may already be done */
+    /* suspended: the task may already be done */
+    if (s->http->tab->routes[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES;
     return queue_reply(s, r, &rep);
 }
 

@@ -4,12 +4,16 @@
 #     core  <-  solve, model  <-  report  <-  server, cli, train
 #
 # A layer may use its own code and the layers below it, never one above or beside it (solve and
-# model are siblings: neither knows the other). Two checks, both fatal:
+# model are siblings: neither knows the other). Four checks, all fatal:
 #   links:    every symbol an object of layer L leaves undefined that some object of the tree defines
 #             must be defined in L or below (nm over $BUILD/src/<layer>/*.o);
 #   includes: every #include "dnnfuser/x.h" or "x.h" in src/<layer>/ and include/dnnfuser/ must name
 #             a header of the same layer or below. A public header's layer is the folder of its
-#             source (include/dnnfuser/x.h <-> src/<layer>/x.c), or the table below.
+#             source (include/dnnfuser/x.h <-> src/<layer>/x.c), or the table below;
+#   http:     only src/server/http.c includes <microhttpd.h> or calls an MHD_ function (the server's
+#             other files reach HTTP through the callbacks and table http.h takes: issue #12);
+#   cycles:   the server's modules (src/server/x.c + x.h = module x) include each other without a
+#             loop: a lower module is told of a higher one's events by callbacks it registers.
 # usage: mk/layers.sh BUILD [SRCROOT]   (exit 1 and one line per violation)
 set -eu
 build=$1
@@ -96,4 +100,34 @@ for f in "$root"/include/dnnfuser/*.h; do
     [ -n "$hl" ] || { echo "layers: $f belongs to no layer (no src/<layer>/$(basename "${f%.h}").c; add it to mk/layers.sh)"; bad=1; continue; }
     check_includes "$f" "$hl"
 done
+# --- the HTTP library: http.c only -------------------------------------------------------------
+for f in "$root"/src/*/*.[ch] "$root"/include/dnnfuser/*.h; do
+    [ -e "$f" ] || continue
+    [ "$f" = "$root/src/server/http.c" ] && continue
+    if grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]microhttpd\.h[>"]' "$f"; then
+        echo "layers: $f includes microhttpd.h: only src/server/http.c may (the rest goes through http.h)"
+        bad=1
+    fi
+done
+for o in "$build"/src/*/*.o; do
+    [ -e "$o" ] || continue
+    [ "$o" = "$build/src/server/http.o" ] && continue
+    for sym in $(nm -u "$o" 2>/dev/null | awk '$NF ~ /^MHD_/ {print $NF}'); do
+        echo "layers: $o calls $sym: only src/server/http.c may use libmicrohttpd"
+        bad=1
+    done
+done
+# --- no include cycle among the server's modules -------------------------------------------------
+for f in "$root"/src/server/*.[ch]; do
+    [ -e "$f" ] || continue
+    m=$(basename "$f"); m=${m%.*}
+    for h in $(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"/]+)\.h".*/\1/p' "$f"); do
+        [ -e "$root/src/server/$h.h" ] && [ "$h" != "$m" ] && echo "$h $m"
+    done
+done | sort -u >"$tmp/edges"
+if ! tsort "$tmp/edges" >/dev/null 2>"$tmp/loop"; then
+    loop=$(sed -n 's/^tsort: //p' "$tmp/loop" | grep -v 'input contains' | tr '\n' ' ')
+    echo "layers: src/server modules include each other in a loop: $loop"
+    bad=1
+fi
 exit $bad

@@ -19,15 +19,32 @@
 
 #include "clock.h"
 #include "connguard.h"
-#include "routes.h"
 
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10)) /* as every answer (DF_ANSWER_JSON_FLAGS): one precision */
+/* a streamed reply's reader is handed to MHD as is: its end of stream must be MHD's */
+_Static_assert(SRV_REPLY_READ_END == MHD_CONTENT_READER_END_OF_STREAM, "SRV_REPLY_READ_END is MHD's end of stream");
+
 
 struct srv_http {
     struct MHD_Daemon *d;
     MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon; closed after MHD_stop_daemon */
     srv_guard *guard;        /* per-address cap, progress timeouts, idle connections at the limit */
+    const srv_http_table *tab; /* what to serve: the caller's (srv_http_start) */
 };
+
+/* Route index for a URL path (query string excluded by MHD), or -1. */
+static int route_match(const srv_http_table *t, const char *path) {
+    if (!path) return -1;
+    for (int i = 0; i < t->n; i++) {
+        const srv_route *rt = &t->routes[i];
+        size_t n = strlen(rt->path);
+        if (!rt->prefix) {
+            if (strcmp(path, rt->path) == 0) return i;
+        } else if (strncmp(path, rt->path, n) == 0 && path[n] && !strchr(path + n, '/')) {
+            return i;
+        }
+    }
+    return -1;
+}
 
 /* A request line with more query parameters than this, or whose parameters would take more than half
  * the connection's memory pool (--conn-memory; about 64 bytes of bookkeeping each), is answered 431 at
@@ -56,29 +73,15 @@ int srv_http_gone(void *conn) {
     return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
-    memset(out, 0, sizeof *out);
-    out->status = srv_problem_status(f->kind);
-    out->content_type = "application/problem+json";
-    out->body = srv_problem_body(f, request_id, &out->len);
-    out->retry_after = f->retry_after;
+const char *srv_http_header(const srv_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id) {
-    memset(out, 0, sizeof *out);
-    char *b = j ? json_dumps(j, JSON_FLAGS) : NULL;
-    json_decref(j);
-    if (!b) {
-        srv_fail f;
-        srv_fail_clear(&f);
-        srv_fail_set(&f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
-        srv_reply_problem(out, &f, request_id);
-        return;
-    }
-    out->status = status;
-    out->body = b;
-    out->len = strlen(b);
+const char *srv_http_arg(const srv_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+
+const char *srv_http_lib_version(void) { return MHD_get_version(); }
 
 static int method_of(const char *m) {
     if (strcmp(m, MHD_HTTP_METHOD_GET) == 0) return SRV_METHOD_GET;
@@ -100,8 +103,7 @@ static int is_type(const char *ct, const char *want) {
 
 /* Checks done on the first call, before any body byte (the answer itself waits: pitfall 2). */
 static void precheck(srv *s, srv_req *r) {
-    int n;
-    const srv_route *rt = srv_routes(&n);
+    const srv_route *rt = s->http->tab->routes;
     if (r->route < 0) {
         srv_fail_set(&r->early, SRV_PROB_NOT_FOUND, NULL, "no route for %.200s", r->path);
         return;
@@ -118,8 +120,8 @@ static void precheck(srv *s, srv_req *r) {
         return;
     }
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    /* an ONNX model as the raw body: POST /v1/map only (its other fields in the query string) */
-    r->onnx = is_type(ct, "application/onnx") && strcmp(rt[r->route].path, "/v1/map") == 0;
+    /* an ONNX model as the raw body: the routes that say so (its other fields in the query string) */
+    r->onnx = is_type(ct, "application/onnx") && rt[r->route].onnx;
     if (!r->onnx && !is_type(ct, "application/json")) {
         srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL,
                      "Content-Type must be application/json (or application/onnx on /v1/map), got %.80s", ct ? ct : "none");
@@ -234,13 +236,15 @@ static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp = rep->response ? rep->response
+    struct MHD_Response *resp = rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block,
+                                                                              rep->read, rep->read_cls, rep->read_done)
                                 : rep->mem_charge > 0 ? charged_response(s, rep)
                                 : MHD_create_response_from_buffer(rep->len, rep->body,
                                                                   rep->persistent ? MHD_RESPMEM_PERSISTENT
                                                                                   : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
-        if (!rep->persistent) free(rep->body);
+        if (rep->read) rep->read_done(rep->read_cls);
+        else if (!rep->persistent) free(rep->body);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type ? rep->content_type : "application/json");
@@ -259,9 +263,7 @@ static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
     MHD_destroy_response(resp);
     r->answered = 1;
     double secs = (srv_now_ms() - r->t0) / 1e3;
-    int n;
-    srv_routes(&n);
-    srv_metrics_request(&s->metrics, r->route >= 0 ? r->route : n, rep->status, secs);
+    srv_metrics_request(&s->metrics, r->route >= 0 ? r->route : s->http->tab->n, rep->status, secs);
     srv_log_level lvl = rep->status >= 500 ? SRV_LOG_WARN : rep->status >= 400 ? SRV_LOG_INFO : SRV_LOG_DEBUG;
     char qid[SRV_REQID_MAX + 8], qm[48], qp[2 * sizeof r->path];
     srv_log(&s->log, lvl, "request", "id=%s method=%s path=%s status=%d ms=%.3f bytes=%zu",
@@ -274,10 +276,7 @@ static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
 static enum MHD_Result answer_early(srv *s, srv_req *r) {
     srv_reply rep;
     srv_reply_problem(&rep, &r->early, r->id_str);
-    if (r->early.kind == SRV_PROB_METHOD_NOT_ALLOWED) {
-        int n;
-        rep.allow = srv_routes(&n)[r->route].allow;
-    }
+    if (r->early.kind == SRV_PROB_METHOD_NOT_ALLOWED) rep.allow = s->http->tab->routes[r->route].allow;
     return queue_reply(s, r, &rep);
 }
 
@@ -316,7 +315,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         for (char *p = r->method_str; *p; p++)
             if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) *p = '?';
         r->method = method_of(method ? method : "");
-        r->route = srv_route_match(url);
+        r->route = route_match(s->http->tab, url);
         srv_fail_clear(&r->early);
         atomic_fetch_add(&s->metrics.inflight, 1);
         precheck(s, r);
@@ -346,13 +345,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     memset(&rep, 0, sizeof rep);
     if (r->task) {
         /* resumed: the batcher is done with the task (or its validation: then it is solved next) */
-        if (srv_task_resumed(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES;
+        if (s->http->tab->resumed(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES;
         return queue_reply(s, r, &rep);
     }
     if (r->early.kind != SRV_PROB_NONE) return answer_early(s, r);
-    int n;
-    const srv_route *rt = srv_routes(&n);
-    if (rt[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES; /* the task may already be done */
+    /* suspended: the task may already be done */
+    if (s->http->tab->routes[r->route].fn(s, r, &rep) == SRV_ROUTE_SUSPENDED) return MHD_YES;
     return queue_reply(s, r, &rep);
 }
 
@@ -366,7 +364,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         srv_log(&s->log, SRV_LOG_DEBUG, "request_end", "id=%s code=%d answered=%d",
                 srv_log_value(r->id_str, qid, sizeof qid), (int)toe, r->answered);
     }
-    srv_task_free(r->task);
+    if (r->task) s->http->tab->task_free(r->task);
     free(r->body);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) srv_guard_idle(s->http->guard, r->guard, srv_now_ms());
     free(r);
@@ -497,12 +495,13 @@ static int listen_socket(srv *s, int *family, char *err, size_t errlen) {
     return fd;
 }
 
-int srv_http_start(srv *s, char *err, size_t errlen) {
+int srv_http_start(srv *s, const srv_http_table *table, char *err, size_t errlen) {
     srv_http *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    h->tab = table;
     h->quiesced_fd = MHD_INVALID_SOCKET;
     srv_guard_opts go = {.max_connections = s->cfg.max_connections,
                          .per_ip = s->cfg.per_ip_connections,

@@ -226,7 +226,7 @@ int main(int argc, char **argv) {
     }
     /* the weights load off the loop; /readyz is 503 until they are in */
     srv_batcher_reload_weights(s->batcher, cfg.weights);
-    if (srv_http_start(s, err, sizeof err)) {
+    if (srv_http_start(s, srv_routes_table(), err, sizeof err)) {
         srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=%s", SRV_LOGV(err));
         rc = 1;
         goto out;

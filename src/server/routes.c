@@ -6,7 +6,6 @@
  * (membudget.h) and bounded by --max-reply-bytes. */
 #include "routes.h"
 
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -20,6 +19,8 @@
 #include "dnnfuser/zoo.h"
 
 #define JSON_FLAGS DF_ANSWER_JSON_FLAGS
+/* a stream is handed to the HTTP layer as a reply's reader (srv_reply.read) */
+_Static_assert(SRV_STREAM_END == SRV_REPLY_READ_END, "the stream ends a body as the HTTP layer expects");
 #define RETRY_AFTER_S 1
 /* a POST /v1/map JSON body up to this size is parsed on the HTTP thread (one bind: a few ms at most);
  * larger ones, ONNX bodies and every /v1/map/batch are parsed and validated on a worker */
@@ -483,7 +484,10 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->job.on_done = stream_done;
     t->job.gone_fn = stream_client_gone;
     t->job.deadline = r->t0 + t->deadline_ms;
-    t->stream = srv_stream_new(r->conn, t, stream_free, stream_gone);
+    /* the stream is told of the connection (and of hang-ups) through the HTTP layer's ops */
+    srv_stream_conn sc = {.suspend = srv_http_suspend, .resume = srv_http_resume, .hung_up = srv_http_gone,
+                          .conn = r->conn};
+    t->stream = srv_stream_new(&sc, t, stream_free, stream_gone);
     if (!t->stream) {
         srv_task_free(t);
         reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
@@ -497,22 +501,20 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
         srv_stream_close(st); /* the last reference: frees t */
         return reply_refused(s, r, rc, out);
     }
-    /* t stays alive: the response's reference is ours until MHD takes the response */
-    struct MHD_Response *resp = srv_stream_response(st);
-    if (!resp) {
-        srv_stream_abandon(st); /* cancels the job; its end frees t */
-        reply_fail(out, SRV_PROB_INTERNAL, NULL, r->id_str, "out of memory");
-        return SRV_ROUTE_REPLY;
-    }
+    /* t stays alive: the response's reference goes to the HTTP layer with the reader (which, when no
+     * response can be made, drops it at once: that cancels the job, whose end frees t) */
     out->status = 200;
-    out->response = resp;
+    out->read = srv_stream_read;
+    out->read_done = srv_stream_reader_done;
+    out->read_cls = st;
+    out->read_block = SRV_STREAM_BLOCK;
     out->content_type = "application/x-ndjson";
     return SRV_ROUTE_REPLY;
 }
 
 /* Accept: application/x-ndjson (the batch reply streamed one item per line). */
 static int wants_ndjson(srv_req *r) {
-    const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    const char *a = srv_http_header(r, "Accept");
     return a && strstr(a, "application/x-ndjson") != NULL;
 }
 
@@ -576,7 +578,7 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
 static int format_svg(srv_req *r, srv_reply *out) {
     srv_fail f;
     srv_fail_clear(&f);
-    int svg = srv_svg_wanted(MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "format"), &f);
+    int svg = srv_svg_wanted(srv_http_arg(r, "format"), &f);
     if (svg < 0) srv_reply_problem(out, &f, r->id_str);
     return svg;
 }
@@ -748,7 +750,7 @@ static int h_workload(srv *s, srv_req *r, srv_reply *out) {
     (void)s;
     const char *name = r->url + strlen("/v1/workloads/");
     df_zoo_opts zo = {0};
-    const char *sl = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "seq_len");
+    const char *sl = srv_http_arg(r, "seq_len");
     if (sl) {
         char *end;
         long v = strtol(sl, &end, 10);
@@ -804,7 +806,7 @@ static int h_info(srv *s, srv_req *r, srv_reply *out) {
         "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
         "s:{s:I, s:I}, s:[s,s,s,s,s], s:s, s:[s,s,s,s], s:f, s:s}",
         "name", "dnnfuserd", "version", DF_VERSION, "build", "date", __DATE__ " " __TIME__, "compiler", __VERSION__,
-        "libmicrohttpd", MHD_get_version(), "libuv", uv_version_string(), "jansson", JANSSON_VERSION, "systemd",
+        "libmicrohttpd", srv_http_lib_version(), "libuv", uv_version_string(), "jansson", JANSSON_VERSION, "systemd",
 #ifdef HAVE_LIBSYSTEMD
         1,
 #else
@@ -885,37 +887,23 @@ static int h_metrics(srv *s, srv_req *r, srv_reply *out) {
 
 #define GET_HEAD (SRV_METHOD_GET | SRV_METHOD_HEAD)
 static const srv_route routes[] = {
-    {"/v1/map", 0, SRV_METHOD_POST, "POST", "map", h_map},
-    {"/v1/map/batch", 0, SRV_METHOD_POST, "POST", "map_batch", h_map_batch},
-    {"/v1/evaluate", 0, SRV_METHOD_POST, "POST", "evaluate", h_evaluate},
-    {"/v1/workloads", 0, GET_HEAD, "GET, HEAD", "workloads", h_workloads},
-    {"/v1/workloads/", 1, GET_HEAD, "GET, HEAD", "workload", h_workload},
-    {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets},
-    {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info},
-    {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz},
-    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez},
-    {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz},
-    {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics},
+    {"/v1/map", 0, SRV_METHOD_POST, "POST", "map", h_map, 1},
+    {"/v1/map/batch", 0, SRV_METHOD_POST, "POST", "map_batch", h_map_batch, 0},
+    {"/v1/evaluate", 0, SRV_METHOD_POST, "POST", "evaluate", h_evaluate, 0},
+    {"/v1/workloads", 0, GET_HEAD, "GET, HEAD", "workloads", h_workloads, 0},
+    {"/v1/workloads/", 1, GET_HEAD, "GET, HEAD", "workload", h_workload, 0},
+    {"/v1/hardware/presets", 0, GET_HEAD, "GET, HEAD", "hardware_presets", h_presets, 0},
+    {"/v1/info", 0, GET_HEAD, "GET, HEAD", "info", h_info, 0},
+    {"/healthz", 0, GET_HEAD, "GET, HEAD", "healthz", h_healthz, 0},
+    {"/livez", 0, GET_HEAD, "GET, HEAD", "livez", h_livez, 0},
+    {"/readyz", 0, GET_HEAD, "GET, HEAD", "readyz", h_readyz, 0},
+    {"/metrics", 0, GET_HEAD, "GET, HEAD", "metrics", h_metrics, 0},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
-const srv_route *srv_routes(int *n) {
-    *n = N_ROUTES;
-    return routes;
-}
+static const srv_http_table table = {routes, N_ROUTES, srv_task_resumed, srv_task_free};
 
-int srv_route_match(const char *path) {
-    if (!path) return -1;
-    for (int i = 0; i < N_ROUTES; i++) {
-        size_t n = strlen(routes[i].path);
-        if (!routes[i].prefix) {
-            if (strcmp(path, routes[i].path) == 0) return i;
-        } else if (strncmp(path, routes[i].path, n) == 0 && path[n] && !strchr(path + n, '/')) {
-            return i;
-        }
-    }
-    return -1;
-}
+const srv_http_table *srv_routes_table(void) { return &table; }
 
 void srv_route_labels(const char **labels, int *n) {
     for (int i = 0; i < N_ROUTES; i++) labels[i] = routes[i].label;

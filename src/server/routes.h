@@ -7,30 +7,17 @@
  *   GET  /v1/hardware/presets  GET /v1/info         GET /healthz   GET /livez   GET /readyz
  *   GET  /metrics
  *
- * A handler either fills a srv_reply (SRV_ROUTE_REPLY) or submits a task to the batcher and returns
- * SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply via srv_task_reply. */
+ * The table is handed to the HTTP layer at start (srv_routes_table -> srv_http_start; http.c includes
+ * no routes.h): a handler either fills a srv_reply (SRV_ROUTE_REPLY) or submits a task to the batcher
+ * and returns SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply (the table's
+ * resumed = srv_task_resumed). */
 #ifndef DNNFUSER_SERVER_ROUTES_H
 #define DNNFUSER_SERVER_ROUTES_H
 
 #include "http.h"
 
-enum { SRV_ROUTE_REPLY = 0, SRV_ROUTE_SUSPENDED = 1 };
-
-typedef int (*srv_route_fn)(srv *s, srv_req *r, srv_reply *out);
-
-typedef struct {
-    const char *path;    /* exact path, or a prefix when prefix = 1 (then at least one more char) */
-    int prefix;
-    int methods;         /* SRV_METHOD_* bits; GET routes also answer HEAD */
-    const char *allow;   /* Allow header for 405 */
-    const char *label;   /* metrics route label */
-    srv_route_fn fn;
-} srv_route;
-
-/* The table; *n gets its length. Metrics label of index n is "unmatched". */
-const srv_route *srv_routes(int *n);
-/* Route index for a URL path (query string excluded by MHD), or -1. */
-int srv_route_match(const char *path);
+/* What the daemon serves: the route table and the task callbacks, for srv_http_start. */
+const srv_http_table *srv_routes_table(void);
 /* Labels for srv_metrics_init: the routes' labels then "unmatched" (n + 1 entries). */
 void srv_route_labels(const char **labels, int *n);
 

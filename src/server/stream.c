@@ -1,7 +1,8 @@
-/* stream.c - the NDJSON line stream between a producer thread and an MHD content reader (stream.h). */
+/* stream.c - the NDJSON line stream between a producer thread and a response's content reader
+ * (stream.h). It knows no HTTP library: the connection is suspended, resumed and asked whether its
+ * client hung up through the ops its creator registered (srv_stream_conn). */
 #include "stream.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -9,10 +10,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "http.h"
-
-/* a chunk handed to MHD at most (the reader is called again for the rest) */
-#define STREAM_CHUNK (64 * 1024)
+/* a chunk handed to the reader at most (it is called again for the rest) */
+#define STREAM_CHUNK SRV_STREAM_BLOCK
 
 struct srv_stream {
     pthread_mutex_t lock;
@@ -20,7 +19,7 @@ struct srv_stream {
     size_t limit;           /* unread bytes the producer may queue (0 = no cap) */
     double stall_ms;        /* a producer at the cap gives up when the reader took nothing for this long */
     const atomic_int *cancel; /* nullable: a waiting producer gives up when raised */
-    struct MHD_Connection *conn;
+    srv_stream_conn conn;   /* the creator's connection ops: suspend, resume, hung up */
     char *buf;              /* buffered bytes [off, len) */
     size_t off, len, cap;
     size_t sent;
@@ -44,7 +43,7 @@ static void unref(srv_stream *st) {
     if (owner_free) owner_free(owner);
 }
 
-srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owner_free)(void *owner),
+srv_stream *srv_stream_new(const srv_stream_conn *conn, void *owner, void (*owner_free)(void *owner),
                            void (*on_gone)(void *owner)) {
     srv_stream *st = calloc(1, sizeof *st);
     if (!st) return NULL;
@@ -57,7 +56,7 @@ srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owne
         free(st);
         return NULL;
     }
-    st->conn = conn;
+    st->conn = *conn;
     st->owner = owner;
     st->owner_free = owner_free;
     st->on_gone = on_gone;
@@ -69,7 +68,7 @@ srv_stream *srv_stream_new(struct MHD_Connection *conn, void *owner, void (*owne
 static void wake(srv_stream *st) {
     if (!st->waiting) return;
     st->waiting = 0;
-    MHD_resume_connection(st->conn);
+    st->conn.resume(st->conn.conn);
 }
 
 void srv_stream_set_cap(srv_stream *st, size_t cap, double stall_ms, const atomic_int *cancel) {
@@ -151,7 +150,7 @@ void srv_stream_close(srv_stream *st) {
     unref(st);
 }
 
-static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max) {
+ssize_t srv_stream_read(void *cls, uint64_t pos, char *out, size_t max) {
     (void)pos;
     srv_stream *st = cls;
     pthread_mutex_lock(&st->lock);
@@ -168,16 +167,16 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max) {
     }
     if (st->closed) {
         pthread_mutex_unlock(&st->lock);
-        return MHD_CONTENT_READER_END_OF_STREAM;
+        return SRV_STREAM_END;
     }
     /* nothing yet: suspend until the producer writes (returning 0 alone would busy-loop) */
     st->waiting = 1;
-    MHD_suspend_connection(st->conn);
+    st->conn.suspend(st->conn.conn);
     pthread_mutex_unlock(&st->lock);
     return 0;
 }
 
-static void reader_free(void *cls) {
+void srv_stream_reader_done(void *cls) {
     srv_stream *st = cls;
     pthread_mutex_lock(&st->lock);
     st->reader_gone = 1;
@@ -189,16 +188,12 @@ static void reader_free(void *cls) {
     unref(st);
 }
 
-struct MHD_Response *srv_stream_response(srv_stream *st) {
-    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_CHUNK, reader, st, reader_free);
-}
-
-void srv_stream_abandon(srv_stream *st) { reader_free(st); }
+void srv_stream_abandon(srv_stream *st) { srv_stream_reader_done(st); }
 
 int srv_stream_gone(srv_stream *st) {
     pthread_mutex_lock(&st->lock);
     /* while waiting the connection is suspended: MHD neither watches nor frees it */
-    int gone = st->reader_gone || (st->waiting && srv_http_gone(st->conn));
+    int gone = st->reader_gone || (st->waiting && st->conn.hung_up(st->conn.conn));
     pthread_mutex_unlock(&st->lock);
     return gone;
 }

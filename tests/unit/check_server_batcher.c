@@ -113,12 +113,14 @@ END_TEST
 START_TEST(test_deadline_queued) {
     srv_batcher *b = start(1, 8, NULL);
     fake a, late;
-    fake_init(&a, 300, 10000);
+    /* a holds the only worker for 1.5 s; late (50 ms deadline) must be answered at its deadline, long
+     * before a finishes: the 1 s wait leaves room for a loaded machine without blurring the two */
+    fake_init(&a, 1500, 10000);
     fake_init(&late, 0, 50);
     ck_assert_int_eq(srv_batcher_submit(b, &a.job), SRV_BATCH_OK);
     while (!atomic_load(&a.started)) sleep_ms(1);
     ck_assert_int_eq(srv_batcher_submit(b, &late.job), SRV_BATCH_OK);
-    wait_resumed(&late, 250); /* answered at its deadline, long before a finishes */
+    wait_resumed(&late, 1000);
     ck_assert_int_eq(late.job.outcome, SRV_JOB_EXPIRED_QUEUED);
     ck_assert_int_eq(atomic_load(&late.ran), 0);
     ck_assert_int_eq(atomic_load(&a.resumed), 0);

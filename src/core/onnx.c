@@ -1945,12 +1945,14 @@ static int bcast(const shp *a, const shp *b, shp *o) {
     return 0;
 }
 
+/* One element of a folded binary op; -1 (not folded) on division by zero or int64 overflow. */
 static int bin_int(const node_ctx *x, int64_t a, int64_t b, int64_t *o) {
-    if (is_op(x, "Add")) *o = a + b;
-    else if (is_op(x, "Sub")) *o = a - b;
-    else if (is_op(x, "Mul")) *o = a * b;
-    else if (is_op(x, "Div")) { if (!b) return -1; *o = a / b; }
-    else if (is_op(x, "Mod")) { if (!b) return -1; *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
+    if (is_op(x, "Add")) return __builtin_add_overflow(a, b, o) ? -1 : 0;
+    if (is_op(x, "Sub")) return __builtin_sub_overflow(a, b, o) ? -1 : 0;
+    if (is_op(x, "Mul")) return __builtin_mul_overflow(a, b, o) ? -1 : 0;
+    if ((is_op(x, "Div") || is_op(x, "Mod")) && (!b || (a == INT64_MIN && b == -1))) return -1;
+    if (is_op(x, "Div")) *o = a / b;
+    else if (is_op(x, "Mod")) { *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
     else if (is_op(x, "Max")) *o = a > b ? a : b;
     else if (is_op(x, "Min")) *o = a < b ? a : b;
     else if (is_op(x, "Equal")) *o = a == b;
@@ -1986,7 +1988,10 @@ static int fold(node_ctx *x) {
         if (known[0] && (is_op(x, "Identity") || is_op(x, "Cast") || is_op(x, "Floor") || is_op(x, "Ceil") ||
                          is_op(x, "Round") || is_op(x, "Neg") || is_op(x, "Abs"))) {
             no = nv[0];
-            for (int i = 0; i < no; i++) out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
+            for (int i = 0; i < no; i++) {
+                if (v[0][i] == INT64_MIN && (is_op(x, "Neg") || is_op(x, "Abs"))) { no = -1; break; } /* no -INT64_MIN */
+                out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
+            }
         }
     } else if (n->n_in == 2 && in[0] && in[1] &&
                (is_op(x, "Add") || is_op(x, "Sub") || is_op(x, "Mul") || is_op(x, "Div") || is_op(x, "Mod") ||

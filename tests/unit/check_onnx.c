@@ -1178,8 +1178,9 @@ START_TEST(test_operator_seeds) {
 END_TEST
 
 /* Found by fuzz_onnx from the operator seeds (tests/fuzz/regress/fuzz_onnx/): a Reshape of a constant to
- * dimensions whose product overflows int64, and Slice steps near INT64_MIN/MAX (on a constant being
- * folded, and on an activation); all bounded now: imported or refused with a message, never UB. */
+ * dimensions whose product overflows int64, folded shape arithmetic that overflows, and Slice steps near
+ * INT64_MIN/MAX (on a constant being folded, and on an activation); all bounded now: imported or
+ * refused with a message, never UB (the asan pass runs this under UBSan). */
 START_TEST(test_overflowing_shapes_bounded) {
     int64_t one[1] = {1}, three[1] = {3}, wd[1] = {4};
     pb g = {0};
@@ -1193,6 +1194,26 @@ START_TEST(test_overflowing_shapes_bounded) {
     pb m = model(&g);
     int rc = rc_of(&m, &w, &e);
     ck_assert_msg(rc == DF_EINVAL && e.msg[0], "rc %d: %s", rc, e.msg);
+    /* folded shape arithmetic that overflows int64 (Mul, Add, Neg of INT64_MIN, INT64_MIN / -1): not folded,
+     * so the Reshape target is not a constant */
+    static const struct { const char *op; int64_t k; } ar[] = {
+        {"Mul", -70368744177665LL * 1024}, {"Add", INT64_MAX}, {"Sub", INT64_MIN}, {"Div", -1}, {"Neg", 0}};
+    for (int k = 0; k < 5; k++) {
+        g = (pb){0};
+        input4(&g, "x", 1, 4, 8, 8);
+        initializer(&g, "kk", 1, one, &ar[k].k);
+        initializer(&g, "mn", 1, one, (int64_t[]){INT64_MIN});
+        node(&g, "/Shape", "Shape", NULL, IN("x"), IN("sh"), 0, NULL);
+        if (!strcmp(ar[k].op, "Neg")) node(&g, "/Neg", "Neg", NULL, IN("mn"), IN("t"), 0, NULL);
+        else if (!strcmp(ar[k].op, "Div")) node(&g, "/Div", "Div", NULL, IN("mn", "kk"), IN("t"), 0, NULL);
+        else node(&g, "/Op", ar[k].op, NULL, IN("sh", "kk"), IN("t0"), 0, NULL);
+        if (!strcmp(ar[k].op, "Mul")) node(&g, "/Op2", "Mul", NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        else if (strcmp(ar[k].op, "Neg") && strcmp(ar[k].op, "Div")) node(&g, "/Op2", ar[k].op, NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        node(&g, "/Reshape", "Reshape", NULL, IN("x", "t"), IN("z"), 0, NULL);
+        m = model(&g);
+        rc = rc_of(&m, &w, &e);
+        ck_assert_msg(rc == DF_EINVAL && e.msg[0], "%s: rc %d: %s", ar[k].op, rc, e.msg);
+    }
     static const int64_t steps[] = {INT64_MIN, -INT64_MAX, INT64_MAX};
     for (int k = 0; k < 3; k++) {
         g = (pb){0};

@@ -331,7 +331,7 @@ def table(args):
         for op in OPSETS:
             path = os.path.join(args.out, f"{name}.op{op}.onnx")
             if not os.path.exists(path):
-                rows.append((name, kind, op, None, None, None, None, None, "not exported"))
+                rows.append((name, kind, op, None, None, None, None, None, "not exported (run `export " + name + "`)"))
                 continue
             size = os.path.getsize(path)
             try:

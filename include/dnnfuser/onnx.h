@@ -21,6 +21,12 @@
  *                                    Tanh Softplus Softmax LogSoftmax BatchNormalization Identity
  *                                    Dropout Flatten Reshape Squeeze Unsqueeze Constant, and an
  *                                    elementwise op with a constant operand (bias, scale)
+ *   Where with activation operands   a masked fill (one activation, constant others: a causal or
+ *                                    padding mask on attention scores) passes it; two different
+ *                                    activations become an add layer of both
+ *   Max Min Mod Equal Less Greater   with an activation operand: as Add/Sub/Mul/Div above; Neg Abs
+ *     Neg Abs Exp Log ...            Exp Log Floor Ceil Round Sign Not of an activation pass it
+ *   (on constants only, every op above and Shape, Range, ConstantOfShape, Expand, ... are folded)
  * Anything else is refused with its op_type, node name and node index (err->pointer
  * "/graph/node/<i>"), never costed as zero. Output sizes come from our own shape inference (ONNX
  * semantics); value_info and graph-output shapes, when complete, must agree with it. Windowed layers

@@ -1686,12 +1686,13 @@ static int op_reshape(node_ctx *x) {
             int64_t e = elems(&in->s), prod = 1;
             int infer = -1;
             os.rank = (int8_t)n;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n && os.rank >= 0; i++) {
                 os.d[i] = t[i] == 0 && i < in->s.rank ? in->s.d[i] : t[i] >= 0 ? t[i] : -1;
                 if (os.d[i] < 0) infer = infer < 0 ? i : -2;
+                else if (os.d[i] > MAX_DIM || (os.d[i] > 0 && prod > MAX_ELEMS / os.d[i])) os.rank = -1; /* bounded */
                 else prod *= os.d[i];
             }
-            if (infer >= 0 && e >= 0 && prod > 0 && e % prod == 0) os.d[infer] = e / prod;
+            if (os.rank >= 0 && infer >= 0 && e >= 0 && prod > 0 && e % prod == 0) os.d[infer] = e / prod;
         }
         return define_shape(x, in, &os);
     }
@@ -1944,12 +1945,14 @@ static int bcast(const shp *a, const shp *b, shp *o) {
     return 0;
 }
 
+/* One element of a folded binary op; -1 (not folded) on division by zero or int64 overflow. */
 static int bin_int(const node_ctx *x, int64_t a, int64_t b, int64_t *o) {
-    if (is_op(x, "Add")) *o = a + b;
-    else if (is_op(x, "Sub")) *o = a - b;
-    else if (is_op(x, "Mul")) *o = a * b;
-    else if (is_op(x, "Div")) { if (!b) return -1; *o = a / b; }
-    else if (is_op(x, "Mod")) { if (!b) return -1; *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
+    if (is_op(x, "Add")) return __builtin_add_overflow(a, b, o) ? -1 : 0;
+    if (is_op(x, "Sub")) return __builtin_sub_overflow(a, b, o) ? -1 : 0;
+    if (is_op(x, "Mul")) return __builtin_mul_overflow(a, b, o) ? -1 : 0;
+    if ((is_op(x, "Div") || is_op(x, "Mod")) && (!b || (a == INT64_MIN && b == -1))) return -1;
+    if (is_op(x, "Div")) *o = a / b;
+    else if (is_op(x, "Mod")) { *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
     else if (is_op(x, "Max")) *o = a > b ? a : b;
     else if (is_op(x, "Min")) *o = a < b ? a : b;
     else if (is_op(x, "Equal")) *o = a == b;
@@ -1985,7 +1988,10 @@ static int fold(node_ctx *x) {
         if (known[0] && (is_op(x, "Identity") || is_op(x, "Cast") || is_op(x, "Floor") || is_op(x, "Ceil") ||
                          is_op(x, "Round") || is_op(x, "Neg") || is_op(x, "Abs"))) {
             no = nv[0];
-            for (int i = 0; i < no; i++) out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
+            for (int i = 0; i < no; i++) {
+                if (v[0][i] == INT64_MIN && (is_op(x, "Neg") || is_op(x, "Abs"))) { no = -1; break; } /* no -INT64_MIN */
+                out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
+            }
         }
     } else if (n->n_in == 2 && in[0] && in[1] &&
                (is_op(x, "Add") || is_op(x, "Sub") || is_op(x, "Mul") || is_op(x, "Div") || is_op(x, "Mod") ||
@@ -2093,7 +2099,7 @@ static int fold(node_ctx *x) {
         for (int k = 0; ok && k < nv[1]; k++) {
             int64_t axis = in[3] ? v[3][k] : k, step = in[4] ? v[4][k] : 1;
             if (axis < 0) axis += s0->rank;
-            ok = axis >= 0 && axis < s0->rank && step != 0 && s0->d[axis] >= 0;
+            ok = axis >= 0 && axis < s0->rank && step != 0 && step >= -MAX_DIM && step <= MAX_DIM && s0->d[axis] >= 0;
             if (!ok) break;
             int64_t d = s0->d[axis], bb = v[1][k], ee = v[2][k];
             if (bb < 0) bb += d;
@@ -2125,7 +2131,8 @@ static int fold(node_ctx *x) {
                 out[i] = v[0][offs];
             }
         }
-    } else if (is_op(x, "Range") && known[0] && known[1] && known[2] && v[2][0]) {
+    } else if (is_op(x, "Range") && known[0] && known[1] && known[2] && v[2][0] && llabs(v[0][0]) <= (1LL << 52) &&
+               llabs(v[1][0]) <= (1LL << 52) && llabs(v[2][0]) <= (1LL << 52)) { /* bounded: no overflow below */
         int64_t cnt = (v[1][0] - v[0][0] + v[2][0] - (v[2][0] > 0 ? 1 : -1)) / v[2][0];
         if (cnt < 0) cnt = 0;
         os = (shp){1, {cnt}};
@@ -2309,7 +2316,8 @@ static int op_slice(node_ctx *x) {
     for (int k = 0; k < ns; k++) {
         int64_t axis = ax ? ax[k] : k, step = sp ? sp[k] : 1;
         if (axis < 0) axis += F.rank;
-        if (axis < 0 || axis >= F.rank || step == 0) return nfail(x, "axis or step out of range");
+        if (axis < 0 || axis >= F.rank || step == 0 || step < -MAX_DIM || step > MAX_DIM) /* bounded arithmetic */
+            return nfail(x, "axis or step out of range");
         int64_t d = F.d[axis], b = st[k], e = en[k];
         if (b < 0) b += d;
         if (e < 0) e += d;

@@ -23,6 +23,10 @@ daemon_start a --workers 2
 zoo=$("$CLI" zoo --json | "$JT" pluck name | tr '\n' ' ')
 [ "$(echo "$zoo" | wc -w)" -ge 7 ] && ok "the zoo lists $(echo "$zoo" | wc -w) networks" || not_ok "zoo list: $zoo"
 for w in $zoo; do
+    # the workload JSON of every zoo network (what a client may post back) is a valid Workload
+    "$CLI" zoo "$w" --json >"$TMP/wl.json"
+    if v=$("$JT" schema "$API" Workload "$TMP/wl.json"); then ok "$w: zoo --json validates against Workload"
+    else not_ok "$w: zoo --json: $(echo "$v" | head -3 | tr '\n' ' ')"; fi
     for s in auto exact ga lbl transformer; do
         args=(-w "$w" --hw edge --buffer 1MiB --batch 4 --solver "$s")
         body="{\"workload\":\"$w\",\"hardware\":\"edge\",\"budget\":1048576,\"batch\":4,\"solver\":\"$s\""

@@ -9,6 +9,7 @@
  * protobuf writer to test operators, shapes, refusals and hostile input; every prefix of a fixture
  * and random byte flips must be refused or imported cleanly. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1176,6 +1177,74 @@ START_TEST(test_operator_seeds) {
 }
 END_TEST
 
+/* Found by fuzz_onnx from the operator seeds (tests/fuzz/regress/fuzz_onnx/): a Reshape of a constant to
+ * dimensions whose product overflows int64, folded shape arithmetic that overflows, and Slice steps near
+ * INT64_MIN/MAX (on a constant being folded, and on an activation); all bounded now: imported or
+ * refused with a message, never UB (the asan pass runs this under UBSan). */
+START_TEST(test_overflowing_shapes_bounded) {
+    int64_t one[1] = {1}, three[1] = {3}, wd[1] = {4};
+    pb g = {0};
+    df_workload w;
+    df_err e;
+    input4(&g, "x", 1, 4, 8, 8);
+    weight(&g, "c", 1, wd, 1);
+    initializer(&g, "big", 1, three, (int64_t[]){107545983170710LL, 4503599627370497LL, 3});
+    node(&g, "/Reshape", "Reshape", NULL, IN("c", "big"), IN("cr"), 0, NULL);
+    node(&g, "/Add", "Add", NULL, IN("x", "cr"), IN("y"), 0, NULL);
+    pb m = model(&g);
+    int rc = rc_of(&m, &w, &e);
+    ck_assert_msg(rc == DF_EINVAL && e.msg[0], "rc %d: %s", rc, e.msg);
+    /* folded shape arithmetic that overflows int64 (Mul, Add, Neg of INT64_MIN, INT64_MIN / -1): not folded,
+     * so the Reshape target is not a constant */
+    static const struct { const char *op; int64_t k; } ar[] = {
+        {"Mul", -70368744177665LL * 1024}, {"Add", INT64_MAX}, {"Sub", INT64_MIN}, {"Div", -1}, {"Neg", 0}};
+    for (int k = 0; k < 5; k++) {
+        g = (pb){0};
+        input4(&g, "x", 1, 4, 8, 8);
+        initializer(&g, "kk", 1, one, &ar[k].k);
+        initializer(&g, "mn", 1, one, (int64_t[]){INT64_MIN});
+        node(&g, "/Shape", "Shape", NULL, IN("x"), IN("sh"), 0, NULL);
+        if (!strcmp(ar[k].op, "Neg")) node(&g, "/Neg", "Neg", NULL, IN("mn"), IN("t"), 0, NULL);
+        else if (!strcmp(ar[k].op, "Div")) node(&g, "/Div", "Div", NULL, IN("mn", "kk"), IN("t"), 0, NULL);
+        else node(&g, "/Op", ar[k].op, NULL, IN("sh", "kk"), IN("t0"), 0, NULL);
+        if (!strcmp(ar[k].op, "Mul")) node(&g, "/Op2", "Mul", NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        else if (strcmp(ar[k].op, "Neg") && strcmp(ar[k].op, "Div")) node(&g, "/Op2", ar[k].op, NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        node(&g, "/Reshape", "Reshape", NULL, IN("x", "t"), IN("z"), 0, NULL);
+        m = model(&g);
+        rc = rc_of(&m, &w, &e);
+        ck_assert_msg(rc == DF_EINVAL && e.msg[0], "%s: rc %d: %s", ar[k].op, rc, e.msg);
+    }
+    static const int64_t steps[] = {INT64_MIN, -INT64_MAX, INT64_MAX};
+    for (int k = 0; k < 3; k++) {
+        g = (pb){0};
+        input4(&g, "x", 1, 4, 8, 8);
+        initializer(&g, "s0", 1, one, (int64_t[]){4});
+        initializer(&g, "e0", 1, one, (int64_t[]){-9223372036854775807LL});
+        initializer(&g, "a0", 1, one, (int64_t[]){1});
+        initializer(&g, "st", 1, one, &steps[k]);
+        node(&g, "/Slice", "Slice", NULL, IN("x", "s0", "e0", "a0", "st"), IN("y"), 0, NULL);
+        m = model(&g);
+        rc = rc_of(&m, &w, &e);
+        ck_assert_msg(rc == DF_EINVAL && strstr(e.msg, "step out of range"), "step %lld: rc %d: %s", (long long)steps[k], rc,
+                      e.msg);
+        /* the same Slice on a constant (Shape of x) is folded, or left unknown: never UB */
+        g = (pb){0};
+        input4(&g, "x", 1, 4, 8, 8);
+        initializer(&g, "s0", 1, one, (int64_t[]){4});
+        initializer(&g, "e0", 1, one, (int64_t[]){-9223372036854775807LL});
+        initializer(&g, "a0", 1, one, (int64_t[]){0});
+        initializer(&g, "st", 1, one, &steps[k]);
+        node(&g, "/Shape", "Shape", NULL, IN("x"), IN("sh"), 0, NULL);
+        node(&g, "/Slice", "Slice", NULL, IN("sh", "s0", "e0", "a0", "st"), IN("y"), 0, NULL);
+        node(&g, "/Reshape", "Reshape", NULL, IN("x", "y"), IN("z"), 0, NULL);
+        m = model(&g);
+        rc = rc_of(&m, &w, &e);
+        if (rc == DF_OK) df_workload_free(&w);
+        else ck_assert_msg(e.msg[0] != '\0', "step %lld: no message", (long long)steps[k]);
+    }
+}
+END_TEST
+
 static Suite *onnx_suite(void) {
     Suite *s = suite_create("onnx");
     TCase *tc = tcase_create("import");
@@ -1203,6 +1272,7 @@ static Suite *onnx_suite(void) {
     tcase_add_test(tc, test_every_unsupported_node_listed);
     tcase_add_test(tc, test_where_and_elementwise_on_activations);
     tcase_add_test(tc, test_operator_seeds);
+    tcase_add_test(tc, test_overflowing_shapes_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

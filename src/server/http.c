@@ -21,7 +21,7 @@
 #include "connguard.h"
 #include "routes.h"
 
-#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10)) /* as every answer (DF_ANSWER_JSON_FLAGS): one precision */
+#include "dnnfuser/jsonout.h" /* df_json_dumps: json_dumps(COMPACT | REAL_PRECISION(10)), the answers' one precision */
 
 struct srv_http {
     struct MHD_Daemon *d;
@@ -66,7 +66,7 @@ void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id
 
 void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id) {
     memset(out, 0, sizeof *out);
-    char *b = j ? json_dumps(j, JSON_FLAGS) : NULL;
+    char *b = j ? df_json_dumps(j) : NULL;
     json_decref(j);
     if (!b) {
         srv_fail f;

@@ -128,10 +128,10 @@ typedef struct {
     int bad;
 } out_buf;
 
-static char *reserve(out_buf *o, size_t k) {
+static char *reserve(out_buf *o, size_t k) { /* room for k more bytes and a NUL */
     if (o->bad) return NULL;
     if (o->n + k + 1 > o->cap) {
-        size_t c = o->cap ? o->cap : 1024;
+        size_t c = o->cap ? o->cap : 16384; /* a ResNet-50 reply is about 12 KB */
         while (o->n + k + 1 > c) c *= 2;
         char *nb = realloc(o->b, c);
         if (!nb) {

@@ -24,6 +24,7 @@
 #include "cost_ops.h" /* issue 16: the data-movement and vector layer types, deconv */
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ struct df_net {
     struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
     double *rlc;            /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
     double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
+    atomic_int budget_fits; /* 1 once df_net_check_budget found every layer fitting alone (the net never
+                             * changes after df_net_init: a request checked it at parse, admission and
+                             * in the baseline solve, L evaluations each) */
 };
 
 static inline int32_t tensor_of(const df_net *n, int32_t producer) { return producer < 0 ? n->L : producer; }
@@ -1202,14 +1206,19 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
 
 int df_net_check_budget(const df_net *n, df_err *err) {
     df_err_clear(err);
+    if (atomic_load_explicit(&n->budget_fits, memory_order_acquire)) return DF_OK;
     int64_t need = 0;
     int32_t worst = -1;
     for (int32_t i = 0; i < n->L; i++) {
         df_group_cost g;
-        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK) return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); /* not cached */
         if (!g.feasible && g.footprint_bytes > need) { need = g.footprint_bytes; worst = i; }
     }
-    if (worst < 0) return DF_OK;
+    if (worst < 0) {
+        /* a cache in the (heap, never const-defined) net: every caller computes the same value */
+        atomic_store_explicit(&((df_net *)n)->budget_fits, 1, memory_order_release);
+        return DF_OK;
+    }
     char b1[32], b2[32];
     df_err_set(err, DF_EINFEASIBLE, "/budget",
                "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",

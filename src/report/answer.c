@@ -146,7 +146,16 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
     df_err e;
     df_err_clear(&e);
     df_solve_stats st = {.cancel = cancel};
-    int ok = a->map.n_groups > 0 && df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) == DF_OK;
+    /* the first score fills the per-group costs the reply shows; they are scored again only when the
+     * mapping changes below (repair, exact fallback): one evaluation per request in the common case */
+    free(a->gc);
+    a->gc = calloc((size_t)(a->map.n_groups > 0 ? a->map.n_groups : 1), sizeof *a->gc);
+    if (!a->gc) {
+        df_answer_free(a);
+        return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
+    }
+    int ok = a->map.n_groups > 0 && df_mapping_eval(r->net, &a->map, &a->met, a->gc, &e) == DF_OK;
+    int changed = 0;
     int lrc = df_solve_lbl(r->net, r->obj, &a->base, NULL, &e);
     a->have_base = 1;
     if (lrc == DF_EINFEASIBLE && r->space != DF_SPACE_BATCH) { /* only tiles fit: no baseline to compare with */
@@ -166,6 +175,7 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
             df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) == DF_OK) {
             v = df_objective_value(r->obj, &a->met);
             bad = !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
+            changed = 1;
             a->path = "repaired";
             note_add(a, "the first answer was worse than layer-by-layer; repaired by local search");
         }
@@ -176,16 +186,19 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
             df_answer_free(a);
             return lib_fail(f, "exact fallback", &e);
         }
+        changed = 1;
         if (strcmp(a->path, "exact") != 0) { /* an exact answer is never worse: nothing to fall back to */
             a->path = "exact-fallback";
             note_add(a, "the answer was infeasible or worse than layer-by-layer; solved exactly");
         }
     }
-    free(a->gc);
-    a->gc = calloc((size_t)a->map.n_groups, sizeof *a->gc);
-    if (!a->gc || df_mapping_eval(r->net, &a->map, &a->met, a->gc, &e) != DF_OK) {
-        df_answer_free(a);
-        return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
+    if (changed) {
+        free(a->gc);
+        a->gc = calloc((size_t)a->map.n_groups, sizeof *a->gc);
+        if (!a->gc || df_mapping_eval(r->net, &a->map, &a->met, a->gc, &e) != DF_OK) {
+            df_answer_free(a);
+            return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
+        }
     }
     a->check_ms = now_ms() - t1;
     return 0;

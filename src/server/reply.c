@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dnnfuser/answer.h"
+#include "dnnfuser/jsonout.h"
 
 void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id) {
     memset(out, 0, sizeof *out);
@@ -15,7 +16,7 @@ void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id
 
 void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id) {
     memset(out, 0, sizeof *out);
-    char *b = j ? json_dumps(j, DF_ANSWER_JSON_FLAGS) : NULL; /* as every answer: one precision */
+    char *b = j ? df_json_dumps(j) : NULL; /* json_dumps(DF_ANSWER_JSON_FLAGS) byte for byte: one precision */
     json_decref(j);
     if (!b) {
         srv_fail f;

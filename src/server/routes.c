@@ -16,9 +16,9 @@
 #include "stream.h"
 #include "svgreply.h"
 #include "dnnfuser/json.h"
+#include "dnnfuser/jsonout.h" /* df_json_dumps: json_dumps(DF_ANSWER_JSON_FLAGS) byte for byte */
 #include "dnnfuser/zoo.h"
 
-#define JSON_FLAGS DF_ANSWER_JSON_FLAGS
 /* a stream is handed to the HTTP layer as a reply's reader (srv_reply.read) */
 _Static_assert(SRV_STREAM_END == SRV_REPLY_READ_END, "the stream ends a body as the HTTP layer expects");
 #define RETRY_AFTER_S 1
@@ -211,7 +211,7 @@ static void batch_all(srv_task *t, srv_fail *f) {
     for (int32_t k = 0; k < n && !bad; k++) {
         int32_t i = t->batch.b.order[k];
         json_t *item = batch_item(t, k, &kp);
-        slot[i] = item ? json_dumps(item, JSON_FLAGS) : NULL;
+        slot[i] = item ? df_json_dumps(item) : NULL;
         json_decref(item);
         if (!slot[i]) {
             srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -290,7 +290,7 @@ static void batch_stream(srv_task *t) {
         if (srv_now_ms() > t->job.deadline || atomic_load(&t->job.cancel)) break;
         json_t *item = batch_item(t, k, &kp);
         if (!item) break;
-        char *line = json_dumps(item, JSON_FLAGS);
+        char *line = df_json_dumps(item);
         json_decref(item);
         /* waits while the client has STREAM_CAP_BYTES unread (a slow reader slows the producer) */
         int rc = line ? srv_stream_write(t->stream, line, strlen(line)) : -1;
@@ -303,7 +303,7 @@ static void batch_stream(srv_task *t) {
                          "solved", STREAM_STALL_MS, STREAM_CAP_BYTES);
             json_t *o = srv_problem_json(&f, NULL);
             if (o) json_object_set_new(o, "index", json_integer(t->batch.b.order[k]));
-            char *last = o ? json_dumps(o, JSON_FLAGS) : NULL;
+            char *last = o ? df_json_dumps(o) : NULL;
             json_decref(o);
             if (last) srv_stream_write_last(t->stream, last, strlen(last));
             free(last);
@@ -347,7 +347,7 @@ static void task_run(srv_job *j) {
         else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
         json_decref(out);
     } else {
-        t->body = json_dumps(out, JSON_FLAGS);
+        t->body = df_json_dumps(out);
         json_decref(out);
         if (t->body) t->len = strlen(t->body);
         else srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -409,7 +409,7 @@ static void stream_done(srv_job *j) {
         int32_t idx = t->stream_ran ? t->stream_stop
                       : t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
         if (o && idx >= 0) json_object_set_new(o, "index", json_integer(idx));
-        char *line = o ? json_dumps(o, JSON_FLAGS) : NULL;
+        char *line = o ? df_json_dumps(o) : NULL;
         json_decref(o);
         if (line) srv_stream_write_last(t->stream, line, strlen(line)); /* the loop thread: never waits */
         free(line);
@@ -943,8 +943,8 @@ int srv_routes_init(srv *s, char *err, size_t errlen) {
         }
         if (json_array_append_new(pl, df_hw_to_json(&hw))) goto oom;
     }
-    s->workloads_body = json_dumps(wl, JSON_FLAGS);
-    s->presets_body = json_dumps(pl, JSON_FLAGS);
+    s->workloads_body = df_json_dumps(wl);
+    s->presets_body = df_json_dumps(pl);
     json_decref(wl);
     json_decref(pl);
     wl = pl = NULL;

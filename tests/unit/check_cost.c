@@ -494,9 +494,19 @@ START_TEST(test_budget_too_small_names_layer) {
     ck_assert_int_eq(e.need_bytes, 212);
     ck_assert_ptr_nonnull(strstr(e.msg, "L0"));
     ck_assert_ptr_nonnull(strstr(e.msg, "212 B"));
+    /* asked again (the daemon asks at parse, admission and in the baseline): the same answer, named again */
+    strcpy(e.msg, "stale");
+    e.layer = -7;
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_EINFEASIBLE);
+    ck_assert_int_eq(e.layer, 0);
+    ck_assert_int_eq(e.need_bytes, 212);
+    ck_assert_ptr_nonnull(strstr(e.msg, "212 B"));
     df_net_free(n);
     n = mknet(&w, tu_hw(4, 4, DF_DATAFLOW_WS, 212, 8, 16, 1), 1);
     ck_assert_int_eq(df_net_check_budget(n, &e), DF_OK);
+    strcpy(e.msg, "stale"); /* the remembered answer clears the error as the first one did */
+    ck_assert_int_eq(df_net_check_budget(n, &e), DF_OK);
+    ck_assert_str_eq(e.msg, "");
     df_net_free(n);
     df_workload_free(&w);
 }

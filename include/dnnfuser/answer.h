@@ -28,7 +28,7 @@
 #include <stdatomic.h>
 
 #include "dnnfuser/cost.h"
-#include "dnnfuser/json.h"   /* df_json_kind: the JSON type names of every message */
+#include "dnnfuser/json.h" /* df_json_kind: the JSON type names of every message */
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/solve.h"
 
@@ -36,23 +36,23 @@
 
 typedef enum {
     DF_FAIL_NONE = 0,
-    DF_FAIL_REQUEST,    /* wrong JSON type, unknown or missing field (HTTP 400) */
-    DF_FAIL_WORKLOAD,   /* the workload is unknown or invalid (422) */
-    DF_FAIL_HARDWARE,   /* 422 */
-    DF_FAIL_MAPPING,    /* evaluate: the groups do not form a mapping (422) */
-    DF_FAIL_PARAMETER,  /* a value of the right type out of range / an unknown name (422) */
-    DF_FAIL_BUDGET,     /* the budget cannot hold some layer alone: layer, layer_name, need_bytes (422) */
-    DF_FAIL_SOLVER,     /* the solver is not available here (422) */
-    DF_FAIL_LIMIT,      /* max layers, batch, items (422) */
-    DF_FAIL_DEADLINE,   /* the deadline passed while solving (504) */
-    DF_FAIL_INTERNAL,   /* the library failed unexpectedly, out of memory (500) */
+    DF_FAIL_REQUEST,   /* wrong JSON type, unknown or missing field (HTTP 400) */
+    DF_FAIL_WORKLOAD,  /* the workload is unknown or invalid (422) */
+    DF_FAIL_HARDWARE,  /* 422 */
+    DF_FAIL_MAPPING,   /* evaluate: the groups do not form a mapping (422) */
+    DF_FAIL_PARAMETER, /* a value of the right type out of range / an unknown name (422) */
+    DF_FAIL_BUDGET,    /* the budget cannot hold some layer alone: layer, layer_name, need_bytes (422) */
+    DF_FAIL_SOLVER,    /* the solver is not available here (422) */
+    DF_FAIL_LIMIT,     /* max layers, batch, items (422) */
+    DF_FAIL_DEADLINE,  /* the deadline passed while solving (504) */
+    DF_FAIL_INTERNAL,  /* the library failed unexpectedly, out of memory (500) */
 } df_fail_kind;
 
 typedef struct {
-    df_fail_kind kind;  /* DF_FAIL_NONE = no failure */
+    df_fail_kind kind; /* DF_FAIL_NONE = no failure */
     char detail[400];
-    char pointer[128];  /* JSON pointer into the request ("" = none) */
-    int32_t layer;      /* budget: the layer that does not fit alone (-1 = none) */
+    char pointer[128]; /* JSON pointer into the request ("" = none) */
+    int32_t layer;     /* budget: the layer that does not fit alone (-1 = none) */
     char layer_name[64];
     int64_t need_bytes;
 } df_fail;
@@ -72,7 +72,8 @@ int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, cons
 int df_resolve_zoo(const char *name, int32_t seq_len, const df_workload *zoo, int32_t n_zoo, df_workload *out,
                    df_err *err);
 /* An ONNX model's bytes (named `name` in replies). */
-int df_resolve_onnx(const uint8_t *buf, size_t len, const char *name, int32_t max_layers, df_workload *out, df_err *err);
+int df_resolve_onnx(const uint8_t *buf, size_t len, const char *name, int32_t max_layers, df_workload *out,
+                    df_err *err);
 /* What a person names on a command line: a zoo name, a workload JSON file ({"layers": ...}, or any
  * object with a "workload" object, e.g. a saved request), or an ONNX file (by suffix or content).
  * *zoo (nullable) is 1 for a zoo network. A file that is neither says so ("not JSON, not ONNX"). */
@@ -89,10 +90,10 @@ const char *df_request_solver_name(int solver);
 int df_request_solver_parse(const char *s, int *out);
 
 typedef struct {
-    int32_t max_layers;       /* layers per workload */
-    int32_t max_batch;        /* samples per request */
-    int32_t max_batch_items;  /* requests per batch / sweep */
-    const df_workload *zoo;   /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
+    int32_t max_layers;      /* layers per workload */
+    int32_t max_batch;       /* samples per request */
+    int32_t max_batch_items; /* requests per batch / sweep */
+    const df_workload *zoo;  /* prebuilt zoo networks (default options, df_zoo_name order) or NULL */
     int32_t n_zoo;
     int64_t max_batch_layers; /* a batch's items x layers (the work its validation binds), 0 = no limit */
     const atomic_int *cancel; /* nullable: raised (deadline), a batch's validation stops at its next item */
@@ -102,24 +103,24 @@ typedef struct {
 void df_request_limits_default(df_request_limits *l);
 
 typedef struct {
-    df_workload w;          /* owned (have_w) */
+    df_workload w; /* owned (have_w) */
     int have_w;
-    int from_zoo;           /* the workload was a zoo name */
-    df_hw hw;               /* with the budget applied */
+    int from_zoo; /* the workload was a zoo name */
+    df_hw hw;     /* with the budget applied */
     int budget_given;
-    df_net *net;            /* owned; bound to w, hw, batch; budget checked (map requests) */
+    df_net *net; /* owned; bound to w, hw, batch; budget checked (map requests) */
     int32_t batch;
     df_objective obj;
-    int solver;             /* df_solver or DF_SOLVER_AUTO (the default) */
-    int32_t candidates;     /* transformer: sequences decoded, best kept (1..DF_MAX_CANDIDATES, default 1) */
+    int solver;         /* df_solver or DF_SOLVER_AUTO (the default) */
+    int32_t candidates; /* transformer: sequences decoded, best kept (1..DF_MAX_CANDIDATES, default 1) */
     int candidates_given;
     df_ga_params ga;
     int ga_given;
-    int32_t seq_len;        /* 0 = zoo default */
-    double deadline_ms;     /* 0 = not given */
-    uint64_t seed;          /* transformer sampling seed (candidates > 1): given, or derived from the request */
+    int32_t seq_len;    /* 0 = zoo default */
+    double deadline_ms; /* 0 = not given */
+    uint64_t seed;      /* transformer sampling seed (candidates > 1): given, or derived from the request */
     int seed_given;
-    df_space space;         /* "space": batch (the default) or depth_first (exact, ga, auto -> exact) */
+    df_space space; /* "space": batch (the default) or depth_first (exact, ga, auto -> exact) */
 } df_request;
 
 /* Where a map request comes from: the JSON object (root, with prefix the pointer of the object in
@@ -128,11 +129,11 @@ typedef struct {
 typedef struct {
     const json_t *root;
     const char *prefix;
-    const uint8_t *onnx;    /* nullable */
+    const uint8_t *onnx; /* nullable */
     size_t onnx_len;
-    const char *onnx_name;  /* name of the ONNX workload ["onnx"] */
+    const char *onnx_name;       /* name of the ONNX workload ["onnx"] */
     const df_workload *workload; /* nullable: copied */
-    int workload_zoo;       /* the given workload is a zoo network (for the reply) */
+    int workload_zoo;            /* the given workload is a zoo network (for the reply) */
 } df_request_src;
 
 /* Reads and validates a map request: types first (REQUEST), then the library's domain checks, then
@@ -146,8 +147,8 @@ void df_request_free(df_request *r);
 
 /* POST /v1/evaluate: workload, hardware, budget, batch, objective and the groups to score. */
 typedef struct {
-    df_request base;        /* net NOT budget-checked */
-    df_mapping map;         /* structurally valid for the net */
+    df_request base; /* net NOT budget-checked */
+    df_mapping map;  /* structurally valid for the net */
     int have_map;
 } df_eval_request;
 int df_eval_request_parse(const json_t *root, const df_request_limits *lim, df_eval_request *out, df_fail *f);
@@ -161,11 +162,11 @@ typedef struct {
     int32_t n;
     df_request *items;
     df_fail *fails;
-    int32_t *order;         /* [n] the solve order: by hardware row, then budget ascending */
-    int32_t *carry;         /* [n] the item whose answer item i is offered (the next smaller budget of
+    int32_t *order;     /* [n] the solve order: by hardware row, then budget ascending */
+    int32_t *carry;     /* [n] the item whose answer item i is offered (the next smaller budget of
                              * its row, solved before it), -1 = none */
-    double deadline_ms;     /* smallest deadline_ms given anywhere, 0 = none */
-    int grid;               /* made from base + grid */
+    double deadline_ms; /* smallest deadline_ms given anywhere, 0 = none */
+    int grid;           /* made from base + grid */
 } df_batch_request;
 /* bs (nullable): a workload resolved by the caller for every item (bs->workload; root and prefix unused). */
 int df_batch_request_parse(const json_t *root, const df_request_limits *lim, const df_request_src *bs,
@@ -179,17 +180,17 @@ int df_budgets_parse(const char *s, int32_t max, int64_t **out, int32_t *n, df_e
 /* ---- answers ----------------------------------------------------------------------------------- */
 
 typedef struct {
-    const char *solver;     /* the solver that produced the first answer ("exact", "transformer", ...) */
-    const char *path;       /* "exact", "ga", "lbl", "transformer", "repaired", "exact-fallback", "carried" */
-    char note[320];         /* why the path is what it is ("" = nothing to say) */
+    const char *solver; /* the solver that produced the first answer ("exact", "transformer", ...) */
+    const char *path;   /* "exact", "ga", "lbl", "transformer", "repaired", "exact-fallback", "carried" */
+    char note[320];     /* why the path is what it is ("" = nothing to say) */
     df_mapping map;
     df_metrics met;
-    df_group_cost *gc;      /* [map.n_groups] */
-    df_mapping base;        /* layer-by-layer baseline */
+    df_group_cost *gc; /* [map.n_groups] */
+    df_mapping base;   /* layer-by-layer baseline */
     df_metrics base_met;
-    int have_base;          /* 0: some layer does not fit alone whole (depth-first space only); base empty */
+    int have_base; /* 0: some layer does not fit alone whole (depth-first space only); base empty */
     double solve_ms, check_ms;
-    df_solve_stats stats;   /* of the solver run (groups evaluated, optimal) */
+    df_solve_stats stats; /* of the solver run (groups evaluated, optimal) */
 } df_answer;
 
 /* What auto picks for r (DF_SOLVER_EXACT or DF_SOLVER_TRANSFORMER); why (nullable) gets the reason

@@ -26,18 +26,17 @@ enum df_status {
 };
 
 typedef struct {
-    int code;             /* one of enum df_status */
-    char msg[320];        /* human-readable, one line, names the layer/field */
-    char pointer[128];    /* JSON pointer of the offending field, "" if none */
-    int32_t layer;        /* offending layer index, -1 if none */
-    int64_t need_bytes;   /* DF_EINFEASIBLE: smallest on-chip bytes that would make it feasible */
+    int code;           /* one of enum df_status */
+    char msg[320];      /* human-readable, one line, names the layer/field */
+    char pointer[128];  /* JSON pointer of the offending field, "" if none */
+    int32_t layer;      /* offending layer index, -1 if none */
+    int64_t need_bytes; /* DF_EINFEASIBLE: smallest on-chip bytes that would make it feasible */
 } df_err;
 
 /* Clears err (code DF_OK, empty strings, layer -1). err may be NULL everywhere. */
 void df_err_clear(df_err *err);
 /* Sets code, pointer (may be NULL) and a printf-style message; returns code for `return df_err_set(...)`. */
-int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *df_status_name(int code);
 
 /* The one formatter of every failure record (df_err here, df_fail in the answer layer, the daemon's
@@ -60,21 +59,23 @@ const char *df_suggest(const char *word, const char *const *names, int n);
 char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len);
 
 /* splitmix64: seeded, reentrant pseudo-random numbers (no global state). */
-typedef struct { uint64_t s; } df_rng;
+typedef struct {
+    uint64_t s;
+} df_rng;
 void df_rng_seed(df_rng *r, uint64_t seed);
 uint64_t df_rng_next(df_rng *r);
-double df_rng_uniform(df_rng *r);             /* [0,1) */
-int32_t df_rng_range(df_rng *r, int32_t n);   /* [0,n) for n > 0 */
+double df_rng_uniform(df_rng *r);           /* [0,1) */
+int32_t df_rng_range(df_rng *r, int32_t n); /* [0,n) for n > 0 */
 
 /* Statistics of one solver run, and its one input: cancel. When cancel is set and reads nonzero the
  * solver stops at its next check (exact: per layer of the DP; ga: per generation; repair: per move)
  * and returns DF_ECANCELED, leaving out unspecified. The solvers clear every other field, so a stats
  * struct must start zero-initialised (df_solve_stats st = {0}) or with cancel set. */
 typedef struct {
-    const atomic_int *cancel;   /* in: NULL = never cancelled */
-    int64_t groups_evaluated;   /* df_group_eval calls */
-    int32_t pareto_max;         /* edp only: largest Pareto front kept per prefix */
-    int exact;                  /* 1 when the answer is provably optimal */
+    const atomic_int *cancel; /* in: NULL = never cancelled */
+    int64_t groups_evaluated; /* df_group_eval calls */
+    int32_t pareto_max;       /* edp only: largest Pareto front kept per prefix */
+    int exact;                /* 1 when the answer is provably optimal */
 } df_solve_stats;
 
 /* Clears the statistics, keeping the cancel input (for the solvers). */

@@ -14,13 +14,7 @@
 
 #define DF_MAX_BATCH 65536
 
-typedef enum {
-    DF_OBJ_LATENCY = 0,
-    DF_OBJ_ENERGY,
-    DF_OBJ_EDP,
-    DF_OBJ_DRAM,
-    DF_OBJ_COUNT
-} df_objective;
+typedef enum { DF_OBJ_LATENCY = 0, DF_OBJ_ENERGY, DF_OBJ_EDP, DF_OBJ_DRAM, DF_OBJ_COUNT } df_objective;
 
 /* A fusion group: layers first..last, micro-batches of micro_batch samples, and (depth-first fusion,
  * issue 14) a spatial tile of layer last's output, tile_rows x tile_cols (0 = the whole extent; values
@@ -28,42 +22,42 @@ typedef enum {
  * df_overlap). A whole tile is today's batch-only fusion, exactly (the same code scores it). */
 typedef struct {
     int32_t first, last, micro_batch;
-    int32_t tile_rows, tile_cols;   /* 0 = whole */
-    int32_t overlap;                /* df_overlap; ignored for a whole tile */
+    int32_t tile_rows, tile_cols; /* 0 = whole */
+    int32_t overlap;              /* df_overlap; ignored for a whole tile */
 } df_group;
 
 typedef struct {
     int32_t n_groups;
     int32_t cap;
-    df_group *groups;     /* contiguous, in order, covering layers 0..L-1 */
+    df_group *groups; /* contiguous, in order, covering layers 0..L-1 */
 } df_mapping;
 
 /* Per-layer single-layer figures for one sample (what MAESTRO reports for one layer). */
 typedef struct {
     double macs;
-    double compute_cycles;  /* PE-array cycles from the dataflow's spatial unrolling */
-    double utilization;     /* macs / (compute_cycles * PEs) */
+    double compute_cycles;         /* PE-array cycles from the dataflow's spatial unrolling */
+    double utilization;            /* macs / (compute_cycles * PEs) */
     double noc_w, noc_in, noc_out; /* buffer <-> array element transfers per sample (weights for ws and
                                       rs: per micro-batch, as the PEs keep them for all its samples) */
-    double passes;          /* processing passes (per micro-batch for ws/rs, per sample for os) */
-    double active_pes;      /* PEs busy in a full pass */
+    double passes;                 /* processing passes (per micro-batch for ws/rs, per sample for os) */
+    double active_pes;             /* PEs busy in a full pass */
     int64_t weight_elems, out_elems;
 } df_layer_figures;
 
 typedef struct {
     int feasible;
-    int weights_resident;   /* 1: group weights loaded once; 0: streamed once per micro-batch */
+    int weights_resident; /* 1: group weights loaded once; 0: streamed once per micro-batch */
     int32_t micro_batch;
-    int32_t n_micro;        /* ceil(N / micro_batch) */
-    int64_t footprint_bytes;/* peak on-chip bytes */
-    int32_t peak_layer;     /* layer at which the peak occurs */
+    int32_t n_micro;         /* ceil(N / micro_batch) */
+    int64_t footprint_bytes; /* peak on-chip bytes */
+    int32_t peak_layer;      /* layer at which the peak occurs */
     double latency_cycles;
     double energy_pj;
     double dram_bytes;
-    double compute_cycles;  /* sum of pure compute cycles */
-    double macs;            /* MACs done (a tiled group's recomputed halos included) */
+    double compute_cycles;    /* sum of pure compute cycles */
+    double macs;              /* MACs done (a tiled group's recomputed halos included) */
     int32_t tiles_y, tiles_x; /* tiles per sample of the last layer's output (1 x 1: whole) */
-    double layer_macs;      /* the group's layer MACs once (macs / layer_macs: the recompute factor) */
+    double layer_macs;        /* the group's layer MACs once (macs / layer_macs: the recompute factor) */
 } df_group_cost;
 
 /* What is live on chip while one layer of a fused group runs, for the group's micro-batch m
@@ -71,8 +65,8 @@ typedef struct {
  * group's resident weights or this layer's streamed weight tile. The group's footprint_bytes is the
  * largest bytes over its layers. */
 typedef struct {
-    int64_t bytes;          /* everything live: weight_bytes + m x activations */
-    int64_t weight_bytes;   /* resident group weights, or this layer's weight tile when streamed */
+    int64_t bytes;        /* everything live: weight_bytes + m x activations */
+    int64_t weight_bytes; /* resident group weights, or this layer's weight tile when streamed */
 } df_layer_footprint;
 
 typedef struct {
@@ -146,8 +140,8 @@ int df_net_check_budget(const df_net *net, df_err *err);
 /* Validates the mapping's structure (coverage, order, micro-batch range) and scores it.
  * per_group (nullable) receives map->n_groups entries. An infeasible but well-formed mapping returns
  * DF_OK with metrics->feasible = 0; structural errors return DF_EINVAL. */
-int df_mapping_eval(const df_net *net, const df_mapping *map, df_metrics *metrics,
-                    df_group_cost *per_group, df_err *err);
+int df_mapping_eval(const df_net *net, const df_mapping *map, df_metrics *metrics, df_group_cost *per_group,
+                    df_err *err);
 
 /* The micro-batch candidates every solver uses: the distinct ceil(N/k), k = 1..N, ascending (for a
  * fixed group and micro-batch count the balanced split dominates; see exact.c). out must hold N

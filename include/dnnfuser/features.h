@@ -25,18 +25,18 @@ typedef struct {
     const df_net *net;
     df_objective obj;
     int32_t L, N;
-    int32_t slot_m[DF_MB_SLOTS];   /* micro-batch of each slot, 0 = invalid for this N */
-    int32_t *max_single_m;         /* [L] largest feasible micro-batch of the layer alone */
-    double *lbl_cost;              /* [L] best single-layer objective value (layer-by-layer) */
-    float *static_feat;            /* [L, DF_FEATURES] with the dynamic part zeroed */
+    int32_t slot_m[DF_MB_SLOTS]; /* micro-batch of each slot, 0 = invalid for this N */
+    int32_t *max_single_m;       /* [L] largest feasible micro-batch of the layer alone */
+    double *lbl_cost;            /* [L] best single-layer objective value (layer-by-layer) */
+    float *static_feat;          /* [L, DF_FEATURES] with the dynamic part zeroed */
 } df_episode;
 
 typedef struct {
-    int32_t t;                     /* next layer to decide */
-    int32_t gstart, gm;            /* current group start and micro-batch (gm 0 before layer 0) */
+    int32_t t;          /* next layer to decide */
+    int32_t gstart, gm; /* current group start and micro-batch (gm 0 before layer 0) */
     int32_t n_groups;
-    int32_t prev_action;           /* -1 before layer 0 */
-    df_group_cost cur;             /* cost of [gstart, t-1] at gm */
+    int32_t prev_action; /* -1 before layer 0 */
+    df_group_cost cur;   /* cost of [gstart, t-1] at gm */
     /* sums over the closed groups [0, gstart-1], in group order (df_sched_metrics) */
     double closed_latency, closed_energy, closed_dram;
     /* df_sched_observe_step's evaluation of [gstart, t] at gm (joining layer t), reused by

@@ -58,25 +58,25 @@ typedef struct {
 
 /* Views into the one parameter (or gradient) buffer, in file order. */
 typedef struct {
-    float *w_in;      /* (F, d)    input projection */
-    float *b_in;      /* (d) */
-    float *wpe;       /* (T, d)    learned position embedding */
-    float *ln1w;      /* (L, d) */
-    float *ln1b;      /* (L, d) */
-    float *qkvw;      /* (L, d, 3d) */
-    float *qkvb;      /* (L, 3d) */
-    float *attprojw;  /* (L, d, d) */
-    float *attprojb;  /* (L, d) */
-    float *ln2w;      /* (L, d) */
-    float *ln2b;      /* (L, d) */
-    float *fcw;       /* (L, d, 4d) */
-    float *fcb;       /* (L, 4d) */
-    float *fcprojw;   /* (L, 4d, d) */
-    float *fcprojb;   /* (L, d) */
-    float *lnfw;      /* (d) */
-    float *lnfb;      /* (d) */
-    float *w_head;    /* (d, A)    action head */
-    float *b_head;    /* (A) */
+    float *w_in;     /* (F, d)    input projection */
+    float *b_in;     /* (d) */
+    float *wpe;      /* (T, d)    learned position embedding */
+    float *ln1w;     /* (L, d) */
+    float *ln1b;     /* (L, d) */
+    float *qkvw;     /* (L, d, 3d) */
+    float *qkvb;     /* (L, 3d) */
+    float *attprojw; /* (L, d, d) */
+    float *attprojb; /* (L, d) */
+    float *ln2w;     /* (L, d) */
+    float *ln2b;     /* (L, d) */
+    float *fcw;      /* (L, d, 4d) */
+    float *fcb;      /* (L, 4d) */
+    float *fcprojw;  /* (L, 4d, d) */
+    float *fcprojb;  /* (L, d) */
+    float *lnfw;     /* (d) */
+    float *lnfb;     /* (d) */
+    float *w_head;   /* (d, A)    action head */
+    float *b_head;   /* (A) */
 } df_gpt_params;
 
 typedef struct {
@@ -135,20 +135,20 @@ typedef struct {
     df_gpt_tensor tensors[DF_GPT_NUM_TENSORS];
     size_t num_params;
     df_gpt_params params;
-    float *params_memory;   /* (num_params) */
+    float *params_memory; /* (num_params) */
     /* training state: NULL until df_gpt_train_alloc */
     df_gpt_params grads;
-    float *grads_memory;    /* (num_params) */
-    float *m_memory;        /* (num_params) AdamW first moment */
-    float *v_memory;        /* (num_params) AdamW second moment */
-    int64_t step;           /* AdamW steps taken */
-    int maxB;               /* activations sized for (maxB, cfg.T) */
+    float *grads_memory; /* (num_params) */
+    float *m_memory;     /* (num_params) AdamW first moment */
+    float *v_memory;     /* (num_params) AdamW second moment */
+    int64_t step;        /* AdamW steps taken */
+    int maxB;            /* activations sized for (maxB, cfg.T) */
     df_gpt_acts acts;
     float *acts_memory;
-    int32_t *targets;       /* (maxB, T) copy of the last forward's targets */
-    int last_B, last_T;     /* dims of the last forward, 0 if none */
-    int last_n_targets;     /* positions with a target in the last forward */
-    int have_targets;       /* last forward had targets (backward allowed) */
+    int32_t *targets;   /* (maxB, T) copy of the last forward's targets */
+    int last_B, last_T; /* dims of the last forward, 0 if none */
+    int last_n_targets; /* positions with a target in the last forward */
+    int have_targets;   /* last forward had targets (backward allowed) */
 } df_gpt;
 
 /* Checks every field against the ranges above, d % H == 0, and the parameter count limit. */
@@ -176,8 +176,8 @@ int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err);
  * applied to the softmax only (m->acts.logits stays raw). Every target must be < A and allowed, else
  * DF_EINVAL naming the position. *loss (may be NULL) gets the mean loss over positions with a target.
  * 1 <= B <= maxB, 1 <= T <= cfg.T. */
-int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T,
-                   float *loss, df_err *err);
+int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T, float *loss,
+                   df_err *err);
 /* Accumulates (+=) the gradient of the last forward's mean loss into m->grads. */
 int df_gpt_backward(df_gpt *m, df_err *err);
 void df_gpt_zero_grad(df_gpt *m);

@@ -15,29 +15,29 @@ typedef enum {
 /* Energy per access, in picojoules. mac is per multiply-accumulate; the others are per element
  * (one element = elem_bytes bytes) moved at that level. Defaults: see df_energy_default() in hw.c. */
 typedef struct {
-    double mac;   /* one MAC in the datapath */
-    double rf;    /* PE register file / scratchpad access */
-    double noc;   /* one element crossing the array network (buffer <-> PE) */
-    double buf;   /* global buffer read or write */
-    double dram;  /* DRAM read or write */
-    double stat;  /* clock and static energy per cycle of the whole chip ("static" in JSON); 0 = none */
+    double mac;  /* one MAC in the datapath */
+    double rf;   /* PE register file / scratchpad access */
+    double noc;  /* one element crossing the array network (buffer <-> PE) */
+    double buf;  /* global buffer read or write */
+    double dram; /* DRAM read or write */
+    double stat; /* clock and static energy per cycle of the whole chip ("static" in JSON); 0 = none */
 } df_energy;
 
 typedef struct {
     char name[32];
     int32_t pe_rows, pe_cols;
     df_dataflow dataflow;
-    int64_t buffer_bytes;   /* global buffer = the budget for fused activations and weights */
-    double dram_bw;         /* bytes per cycle */
-    double noc_bw;          /* bytes per cycle, global buffer <-> PE array (shared by all data types) */
+    int64_t buffer_bytes; /* global buffer = the budget for fused activations and weights */
+    double dram_bw;       /* bytes per cycle */
+    double noc_bw;        /* bytes per cycle, global buffer <-> PE array (shared by all data types) */
     /* Optional separate delivery networks, bytes per cycle (Eyeriss has one each for filters, ifmaps
      * and psums into the array and one out; noc_bw_out is the width of each of the two psum networks,
      * read-back in and write-out in parallel); 0 = the type shares noc_bw with the others. */
     double noc_bw_w, noc_bw_in, noc_bw_out;
-    double noc_hops;        /* cycles of delivery latency per transfer (MAESTRO: hops x 1 cycle) */
+    double noc_hops; /* cycles of delivery latency per transfer (MAESTRO: hops x 1 cycle) */
     double clock_hz;
-    int32_t elem_bytes;     /* 1 = int8, 2 = fp16/int16, 4 = fp32 */
-    int32_t tech_nm;        /* technology of the default energies: 45 or 65 */
+    int32_t elem_bytes; /* 1 = int8, 2 = fp16/int16, 4 = fp32 */
+    int32_t tech_nm;    /* technology of the default energies: 45 or 65 */
     /* PE scratchpad entries used by the row-stationary pass tiling (filter weights, ifmap values,
      * psums per PE); 0 = Eyeriss's 224 / 12 / 24 (JSSC 2017 Table I). */
     int32_t rf_w, rf_in, rf_out;

@@ -23,8 +23,8 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
 json_t *df_hw_to_json(const df_hw *hw);
 
 /* Mapping: {"groups": [{"first","last","micro_batch"}]}; structure is checked against n_layers/batch. */
-int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, int32_t batch,
-                         df_mapping *out, df_err *err);
+int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, int32_t batch, df_mapping *out,
+                         df_err *err);
 json_t *df_mapping_to_json(const df_mapping *m);
 
 json_t *df_metrics_to_json(const df_metrics *m);

@@ -64,7 +64,7 @@ void df_mapper_free(df_mapper *m);
 const df_gpt_config *df_mapper_config(const df_mapper *m);
 const df_train_meta *df_mapper_meta(const df_mapper *m);
 int32_t df_mapper_free_slots(const df_mapper *m);
-int32_t df_mapper_active(const df_mapper *m);   /* sequences being decoded */
+int32_t df_mapper_active(const df_mapper *m); /* sequences being decoded */
 /* 1: decode with the exact-math reference kernels (df_gpt_infer_set_exact), for tests and for
  * measuring the fast kernels' effect on decisions; 0 (default): the fast kernels. */
 void df_mapper_set_exact_math(df_mapper *m, int exact);

@@ -11,7 +11,7 @@ typedef struct {
     df_workload *w;
     int rc;
     df_err err;
-    int32_t in_c, in_y, in_x;   /* network input shape (producer -1) */
+    int32_t in_c, in_y, in_x; /* network input shape (producer -1) */
 } df_netbuild;
 
 void df_nb_init(df_netbuild *b, df_workload *w, int32_t in_c, int32_t in_y, int32_t in_x);
@@ -22,7 +22,7 @@ int32_t df_nb_conv(df_netbuild *b, const char *name, int32_t in, int32_t K, int3
                    int32_t groups);
 int32_t df_nb_dwconv(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad);
 int32_t df_nb_pool(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad);
-int32_t df_nb_gpool(df_netbuild *b, const char *name, int32_t in);   /* global average pool */
+int32_t df_nb_gpool(df_netbuild *b, const char *name, int32_t in); /* global average pool */
 int32_t df_nb_fc(df_netbuild *b, const char *name, int32_t in, int32_t K);
 int32_t df_nb_add(df_netbuild *b, const char *name, int32_t a, int32_t c);
 int32_t df_nb_concat(df_netbuild *b, const char *name, const int32_t *ins, int32_t n);
@@ -31,8 +31,8 @@ int32_t df_nb_matmul(df_netbuild *b, const char *name, int32_t in, int32_t K, in
 /* activation x activation: a is C x Y, other holds K*C/groups elements */
 int32_t df_nb_matmul2(df_netbuild *b, const char *name, int32_t a, int32_t other, int32_t K, int32_t groups);
 /* The data-movement and vector types (issue 16); each keeps its producer's element layout. */
-int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in);     /* layernorm over the channels */
-int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in);  /* over the channels of each row */
+int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in);    /* layernorm over the channels */
+int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in); /* over the channels of each row */
 /* eltwise op of in (and other, when >= 0, of the same shape: mul, add, ...); other = -2: none */
 int32_t df_nb_eltwise(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t other);
 /* layout op of in with output K x P x Q (a transpose or reshape keeps the elements; a slice takes some) */

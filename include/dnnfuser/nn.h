@@ -55,12 +55,11 @@ void df_linear_pack(float *wp, const float *w, int IN, int OUT);
 void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N, int IN,
                      int OUT);
 /* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
-void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
-                             int OUT);
+void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT);
 /* dinp (N,IN) += dout (N,OUT) . w^T;  dw (IN,OUT) += inp^T . dout;  db (OUT) += sum over rows of dout.
  * Any of dinp, dw, db may be NULL (not wanted). */
-void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
-                        int N, int IN, int OUT);
+void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int N,
+                        int IN, int OUT);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* layer normalisation over the last dimension (eps 1e-5) */
@@ -69,8 +68,8 @@ void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, co
 
 /* out (N,C) = (inp (N,C) - mean) * rstd * w (C) + b (C); saves mean (N) and rstd (N) for backward
  * (either may be NULL at inference). */
-void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
-                          int N, int C);
+void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int N,
+                          int C);
 /* dinp (N,C) +=, dw (C) +=, db (C) += ; from dout (N,C), the forward's inp, w and saved mean/rstd. */
 void df_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                            const float *mean, const float *rstd, int N, int C);
@@ -100,8 +99,8 @@ void df_residual_backward(float *da, float *db, const float *dout, int n);
  * probabilities (row t is zero beyond column t). Q.K^T and att.V are one cblas_sgemm each per (b, h). */
 void df_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
 /* dqkv (B,T,3C) += gradient from dout (B,T,C), the forward's qkv and att. scratch: (T,T) floats. */
-void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
-                           int B, int T, int C, int NH);
+void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att, int B,
+                           int T, int C, int NH);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* inference kernels (the KV-cache decode step). Each is compiled once per ISA (avx512f, avx2, baseline
@@ -141,8 +140,8 @@ void df_attention_step_naive(float *out, const float *q, const float *k, const f
  * with a target (0 if there is none) and stores their number in *n_targets (may be NULL).
  * Precondition (checked by the callers that take user data, e.g. df_gpt_forward): every target is
  * < A and allowed by the mask; otherwise that row's loss is +inf. */
-float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets,
-                      const uint8_t *mask, int N, int A, int *n_targets);
+float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets, const uint8_t *mask,
+                      int N, int A, int *n_targets);
 /* dlogits (N,A) += (probs - onehot(target)) / n_targets at rows with a target: the gradient of the
  * mean loss returned by df_xent_forward. Masked actions have probability 0 and get 0. */
 void df_xent_backward(float *dlogits, const float *probs, const int32_t *targets, int N, int A, int n_targets);

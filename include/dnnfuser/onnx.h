@@ -41,8 +41,8 @@
 #define DF_ONNX_MAX_NODES 65536
 
 typedef struct {
-    const char *name;    /* workload name; NULL = the graph's name, or "onnx" */
-    int32_t max_layers;  /* 0 = DF_DEFAULT_MAX_LAYERS; more layers -> DF_ELIMIT */
+    const char *name;   /* workload name; NULL = the graph's name, or "onnx" */
+    int32_t max_layers; /* 0 = DF_DEFAULT_MAX_LAYERS; more layers -> DF_ELIMIT */
 } df_onnx_opts;
 
 /* Decodes buf[0..len) and builds the validated workload into an uninitialised *out (always

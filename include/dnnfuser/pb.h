@@ -18,13 +18,18 @@
 
 enum { DF_PB_VARINT = 0, DF_PB_I64 = 1, DF_PB_LEN = 2, DF_PB_I32 = 5 };
 
-typedef struct { const uint8_t *p; uint32_t n; } df_pb_bytes;   /* a byte range inside the input */
-typedef struct { const uint8_t *p, *end; } df_pb_reader;         /* the fields of one message: [p, end) */
+typedef struct {
+    const uint8_t *p;
+    uint32_t n;
+} df_pb_bytes; /* a byte range inside the input */
+typedef struct {
+    const uint8_t *p, *end;
+} df_pb_reader; /* the fields of one message: [p, end) */
 
 typedef struct {
-    uint32_t num, wt;   /* field number, wire type */
-    uint64_t v;         /* wire types 0, 1, 5 */
-    df_pb_bytes b;      /* wire type 2 */
+    uint32_t num, wt; /* field number, wire type */
+    uint64_t v;       /* wire types 0, 1, 5 */
+    df_pb_bytes b;    /* wire type 2 */
 } df_pb_field;
 
 /* What error messages say: the input's first byte (offsets are counted from it), its kind, and where

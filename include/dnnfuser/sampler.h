@@ -23,7 +23,7 @@ typedef struct {
     df_hw hw;
     int32_t batch;
     df_objective obj;
-    char source[64];    /* e.g. "zoo:resnet50" or "synth:2" */
+    char source[64]; /* e.g. "zoo:resnet50" or "synth:2" */
 } df_request_sample;
 
 /* Draws one feasible request of the split (deterministic for the rng state). max_layers bounds the

@@ -10,20 +10,20 @@
 typedef enum { DF_SOLVER_EXACT = 0, DF_SOLVER_GA, DF_SOLVER_LBL, DF_SOLVER_TRANSFORMER, DF_SOLVER_COUNT } df_solver;
 
 typedef struct {
-    int32_t population;   /* individuals per generation (default 64) */
-    int32_t generations;  /* default 200 */
-    int32_t tournament;   /* tournament size (default 3; >= 1, clamped to population) */
-    double crossover;     /* probability per child (default 0.9) */
-    double mutation;      /* per-gene probability (default 1/L when <= 0) */
-    int32_t elites;       /* copied unchanged (default 2; >= 0, clamped to population - 1) */
-    uint64_t seed;        /* default 1 */
+    int32_t population;  /* individuals per generation (default 64) */
+    int32_t generations; /* default 200 */
+    int32_t tournament;  /* tournament size (default 3; >= 1, clamped to population) */
+    double crossover;    /* probability per child (default 0.9) */
+    double mutation;     /* per-gene probability (default 1/L when <= 0) */
+    int32_t elites;      /* copied unchanged (default 2; >= 0, clamped to population - 1) */
+    uint64_t seed;       /* default 1 */
 } df_ga_params;
 
 /* The map-spaces the exact solver searches: DF_SPACE_BATCH, groups x micro-batch (DNNFuser's space,
  * what the transformer and its teacher know); DF_SPACE_DEPTH_FIRST, that plus a spatial tile and an
  * overlap mode per group (issue 14), the tiles from df_tile_options. */
 typedef enum { DF_SPACE_BATCH = 0, DF_SPACE_DEPTH_FIRST, DF_SPACE_COUNT } df_space;
-const char *df_space_name(df_space s);              /* "batch", "depth_first" */
+const char *df_space_name(df_space s); /* "batch", "depth_first" */
 int df_space_parse(const char *s, df_space *out);
 
 /* The tiles offered for a group ending at layer `last`: every pair of df_tile_candidates of its P
@@ -34,7 +34,9 @@ int df_space_parse(const char *s, df_space *out);
 #define DF_TILE_ROW_CANDIDATES 6
 #define DF_TILE_COL_CANDIDATES 3
 #define DF_MAX_TILE_OPTIONS (DF_TILE_ROW_CANDIDATES * DF_TILE_COL_CANDIDATES * DF_OVERLAP_COUNT)
-typedef struct { int32_t rows, cols, overlap; } df_tile_option;
+typedef struct {
+    int32_t rows, cols, overlap;
+} df_tile_option;
 int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out);
 
 /* df_solve_stats (statistics of a run, and its cancel input) is in common.h: the model layer's
@@ -48,8 +50,8 @@ int df_solve_exact(const df_net *net, df_objective obj, df_mapping *out, df_solv
 int df_solve_exact_in(const df_net *net, df_objective obj, df_space space, df_mapping *out, df_solve_stats *stats,
                       df_err *err);
 int df_solve_lbl(const df_net *net, df_objective obj, df_mapping *out, df_solve_stats *stats, df_err *err);
-int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out,
-                df_solve_stats *stats, df_err *err);
+int df_solve_ga(const df_net *net, df_objective obj, const df_ga_params *p, df_mapping *out, df_solve_stats *stats,
+                df_err *err);
 /* The genetic search over a map-space (df_solve_ga: batch). Depth-first: a third gene per layer, the
  * tile of a group starting there (see ga.c). */
 int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df_ga_params *p, df_mapping *out,
@@ -62,7 +64,8 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
  * first made feasible by splitting overflowing groups down to the largest feasible micro-batch.
  * map is improved in place; never returns a worse or infeasible mapping (DF_EINFEASIBLE only when the
  * budget is too small for any mapping). */
-int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *stats, df_err *err);
+int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *stats,
+              df_err *err);
 /* The same over a map-space: in the depth-first space it also tries each group's other tiles and
  * overlap modes (df_tile_options and the whole tensor) and may make a group feasible by tiling it. */
 int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t max_moves,

@@ -30,7 +30,7 @@
 typedef struct {
     char *data;
     size_t len, cap;
-    int oom;            /* an append failed; the renderers then return DF_ENOMEM */
+    int oom; /* an append failed; the renderers then return DF_ENOMEM */
 } df_svg_buf;
 
 void df_svg_buf_init(df_svg_buf *b);
@@ -41,9 +41,9 @@ char *df_svg_buf_take(df_svg_buf *b, size_t *len);
 typedef struct {
     const df_net *net;
     const df_mapping *map;
-    const char *solver;           /* who produced the mapping, for the title, e.g. "exact" (nullable) */
+    const char *solver; /* who produced the mapping, for the title, e.g. "exact" (nullable) */
     df_objective objective;
-    const df_metrics *baseline;   /* layer-by-layer metrics for the gain in the title (nullable) */
+    const df_metrics *baseline; /* layer-by-layer metrics for the gain in the title (nullable) */
 } df_svg_map_opts;
 
 /* Replaces out's content with the picture of o->map. DF_EINVAL when the mapping does not fit the net
@@ -55,20 +55,20 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err);
 /* One line of a sweep. Series are drawn in order with a fixed style: 0 grey dashed (pass the
  * layer-by-layer baseline first), 1 blue (the optimum), 2 orange, 3 green, 4 purple, 5 brown. */
 typedef struct {
-    const char *name;             /* legend text */
-    const double *latency_s;      /* [n_points] seconds; NaN (or <= 0) = no point: a gap */
-    const double *energy_pj;      /* [n_points] picojoules; NaN (or <= 0) = no point */
+    const char *name;        /* legend text */
+    const double *latency_s; /* [n_points] seconds; NaN (or <= 0) = no point: a gap */
+    const double *energy_pj; /* [n_points] picojoules; NaN (or <= 0) = no point */
 } df_svg_series;
 
 typedef struct {
-    const char *title;            /* e.g. "resnet50 budget sweep" */
-    const char *subtitle;         /* e.g. hardware, batch, objective (nullable) */
-    const char *note;             /* a last line under the legend (nullable) */
-    int32_t n_points;             /* >= 1 */
-    const int64_t *budgets;       /* [n_points] bytes > 0, any order (drawn sorted) */
-    int32_t n_series;             /* 1..DF_SVG_MAX_SERIES */
+    const char *title;      /* e.g. "resnet50 budget sweep" */
+    const char *subtitle;   /* e.g. hardware, batch, objective (nullable) */
+    const char *note;       /* a last line under the legend (nullable) */
+    int32_t n_points;       /* >= 1 */
+    const int64_t *budgets; /* [n_points] bytes > 0, any order (drawn sorted) */
+    int32_t n_series;       /* 1..DF_SVG_MAX_SERIES */
     const df_svg_series *series;
-    int no_knee;                  /* 1: do not mark the knee */
+    int no_knee; /* 1: do not mark the knee */
 } df_svg_sweep_opts;
 
 /* The knee of one series: the index of the smallest budget from which every larger budget's value

@@ -11,12 +11,12 @@
 #include "dnnfuser/answer.h"
 
 typedef struct {
-    int answered;        /* 0: the point failed (a problem instead of an answer) */
-    df_metrics answer;   /* the checked answer */
-    df_metrics lbl;      /* its layer-by-layer baseline */
-    df_metrics optimum;  /* the exact optimum; have_optimum 0 when not asked for or not found */
+    int answered;       /* 0: the point failed (a problem instead of an answer) */
+    df_metrics answer;  /* the checked answer */
+    df_metrics lbl;     /* its layer-by-layer baseline */
+    df_metrics optimum; /* the exact optimum; have_optimum 0 when not asked for or not found */
     int have_optimum;
-    char path[24];       /* the answer's path ("exact", "transformer", "repaired", ...) */
+    char path[24]; /* the answer's path ("exact", "transformer", "repaired", ...) */
 } df_sweep_point;
 
 /* Fills p from a checked answer of r. want_optimum: also the exact optimum (solved on r's net, over

@@ -39,49 +39,49 @@
 
 typedef enum { DF_OVERLAP_RECOMPUTE = 0, DF_OVERLAP_CACHE_ROWS, DF_OVERLAP_CACHE_ALL, DF_OVERLAP_COUNT } df_overlap;
 
-const char *df_overlap_name(df_overlap o);          /* "recompute", "cache_rows", "cache_all" */
+const char *df_overlap_name(df_overlap o);            /* "recompute", "cache_rows", "cache_all" */
 int df_overlap_parse(const char *s, df_overlap *out); /* DF_OK or DF_EINVAL */
 
 /* One layer of the group (index l - first). Elements are per sample (x channels). */
 typedef struct {
-    int32_t max_rows, max_cols;   /* largest output region of one tile (halo included) */
-    int64_t max_out_elems;        /* largest output region of one tile x K: live while it is made and read */
-    int64_t computed_elems;       /* output elements computed over all tiles, recomputed halos included */
-    int64_t out_elems;            /* K x P x Q: computed_elems / out_elems is the recompute factor */
-    int64_t cache_elems;          /* overlap of this layer's output kept between tiles (0 in recompute) */
-    int64_t reused_elems;         /* elements of its tile regions taken from that cache instead of being
+    int32_t max_rows, max_cols; /* largest output region of one tile (halo included) */
+    int64_t max_out_elems;      /* largest output region of one tile x K: live while it is made and read */
+    int64_t computed_elems;     /* output elements computed over all tiles, recomputed halos included */
+    int64_t out_elems;          /* K x P x Q: computed_elems / out_elems is the recompute factor */
+    int64_t cache_elems;        /* overlap of this layer's output kept between tiles (0 in recompute) */
+    int64_t reused_elems;       /* elements of its tile regions taken from that cache instead of being
                                    * computed again (regions summed over tiles - computed_elems) */
-    int32_t whole_input;          /* 1: an input is needed whole in every tile (fc, layout, ...) */
+    int32_t whole_input;        /* 1: an input is needed whole in every tile (fc, layout, ...) */
 } df_tile_layer;
 
 /* A tensor the group reads from outside (an earlier group's output or the network input): the
  * hull of what its consumers in the group need, read once per tile for all of them. */
 typedef struct {
-    int32_t producer;             /* layer index < first, or -1 (the network input) */
-    int32_t first_use, last_use;  /* its first and last consumer in the group (layer indices) */
-    int64_t read_elems;           /* elements read from DRAM over all tiles (halo re-reads included) */
-    int64_t max_elems;            /* largest region held for one tile */
-    int32_t max_rows, max_cols;   /* largest row / column extent of that region */
-    int64_t reused_elems;         /* elements of its tile regions taken from the cache instead of DRAM */
-    int64_t cache_elems;          /* overlap kept between tiles (cache modes) */
-    int64_t elems;                /* the whole tensor, per sample */
+    int32_t producer;            /* layer index < first, or -1 (the network input) */
+    int32_t first_use, last_use; /* its first and last consumer in the group (layer indices) */
+    int64_t read_elems;          /* elements read from DRAM over all tiles (halo re-reads included) */
+    int64_t max_elems;           /* largest region held for one tile */
+    int32_t max_rows, max_cols;  /* largest row / column extent of that region */
+    int64_t reused_elems;        /* elements of its tile regions taken from the cache instead of DRAM */
+    int64_t cache_elems;         /* overlap kept between tiles (cache modes) */
+    int64_t elems;               /* the whole tensor, per sample */
 } df_tile_input;
 
 typedef struct {
-    int32_t rows, cols;           /* the tile of the last layer's output, as asked (clipped to P, Q) */
-    int32_t tiles_y, tiles_x;     /* tiles per sample: tiles_y x tiles_x */
-    int32_t n_layers;             /* last - first + 1 */
-    df_tile_layer *layer;         /* [n_layers] */
-    int32_t n_inputs;             /* distinct tensors read from outside the group */
-    df_tile_input *input;         /* [n_inputs], in order of first use */
+    int32_t rows, cols;       /* the tile of the last layer's output, as asked (clipped to P, Q) */
+    int32_t tiles_y, tiles_x; /* tiles per sample: tiles_y x tiles_x */
+    int32_t n_layers;         /* last - first + 1 */
+    df_tile_layer *layer;     /* [n_layers] */
+    int32_t n_inputs;         /* distinct tensors read from outside the group */
+    df_tile_input *input;     /* [n_inputs], in order of first use */
 } df_tile_plan;
 
 /* Plans group [first, last] of a validated workload with tile rows x cols of layer last's output
  * (rows, cols >= 1; values above P, Q are clipped) and overlap mode `mode`. The plan's arrays are
  * allocated here: release them with df_tile_plan_free (also after an error). DF_EINVAL on bad
  * arguments, DF_ENOMEM when memory cannot be had (never "infeasible": the plan has no budget). */
-int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
-                       df_overlap mode, df_tile_plan *plan, df_err *err);
+int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                       df_tile_plan *plan, df_err *err);
 void df_tile_plan_free(df_tile_plan *plan);
 
 /* Every group ending at layer `last` at once (the exact solver's inner loop): a layer's regions do not

@@ -68,34 +68,51 @@ typedef enum {
     DF_LAYER_NORM,
     DF_LAYER_SOFTMAX,
     DF_LAYER_ELTWISE,
-    DF_LAYER_NTYPES   /* every type */
+    DF_LAYER_NTYPES /* every type */
 } df_layer_type;
 
 /* The operation within a type (layout, resize, norm, eltwise); DF_OP_DEFAULT picks the type's first. */
 typedef enum {
     DF_OP_DEFAULT = 0,
-    DF_OP_TRANSPOSE, DF_OP_RESHAPE, DF_OP_SHUFFLE, DF_OP_SLICE, DF_OP_SPLIT, DF_OP_GATHER,    /* layout */
+    DF_OP_TRANSPOSE,
+    DF_OP_RESHAPE,
+    DF_OP_SHUFFLE,
+    DF_OP_SLICE,
+    DF_OP_SPLIT,
+    DF_OP_GATHER, /* layout */
     DF_OP_JOIN,
-    DF_OP_NEAREST, DF_OP_LINEAR, DF_OP_CUBIC,                                                /* resize */
-    DF_OP_LAYERNORM, DF_OP_GROUPNORM, DF_OP_INSTANCENORM,                                    /* norm */
-    DF_OP_RELU, DF_OP_GELU, DF_OP_SIGMOID, DF_OP_SILU, DF_OP_TANH, DF_OP_HARDSWISH,          /* eltwise */
-    DF_OP_MUL, DF_OP_ADD, DF_OP_SUB, DF_OP_DIV,
+    DF_OP_NEAREST,
+    DF_OP_LINEAR,
+    DF_OP_CUBIC, /* resize */
+    DF_OP_LAYERNORM,
+    DF_OP_GROUPNORM,
+    DF_OP_INSTANCENORM, /* norm */
+    DF_OP_RELU,
+    DF_OP_GELU,
+    DF_OP_SIGMOID,
+    DF_OP_SILU,
+    DF_OP_TANH,
+    DF_OP_HARDSWISH, /* eltwise */
+    DF_OP_MUL,
+    DF_OP_ADD,
+    DF_OP_SUB,
+    DF_OP_DIV,
     DF_OP_COUNT
 } df_layer_op;
 
 typedef struct {
     char name[DF_NAME_MAX];
     df_layer_type type;
-    int32_t K, C, Y, X, R, S;     /* out channels, in channels, in rows, in cols, kernel rows, cols */
+    int32_t K, C, Y, X, R, S; /* out channels, in channels, in rows, in cols, kernel rows, cols */
     int32_t stride, pad, groups;
     int32_t n_inputs;
-    int32_t inputs[DF_MAX_INPUTS]; /* producer indices; -1 = network input */
-    int32_t P, Q;                  /* derived: output rows, cols */
-    int32_t stride_x;              /* column stride; 0 = stride (square) */
+    int32_t inputs[DF_MAX_INPUTS];      /* producer indices; -1 = network input */
+    int32_t P, Q;                       /* derived: output rows, cols */
+    int32_t stride_x;                   /* column stride; 0 = stride (square) */
     int32_t pad_t, pad_b, pad_l, pad_r; /* per-side zero padding; all 0 = `pad` on every side */
-    int32_t out_y, out_x;          /* layout, resize, deconv: requested output rows, cols (0 = default) */
-    int32_t op;                    /* df_layer_op; DF_OP_DEFAULT for the classic types */
-    double density;                /* optional: fraction of non-zero input activations, (0, 1]; 0 = unset
+    int32_t out_y, out_x;               /* layout, resize, deconv: requested output rows, cols (0 = default) */
+    int32_t op;                         /* df_layer_op; DF_OP_DEFAULT for the classic types */
+    double density;                     /* optional: fraction of non-zero input activations, (0, 1]; 0 = unset
                                     * (dense). Used by the cost model for zero gating and run-length
                                     * coded DRAM traffic (docs/COST_MODEL.md). */
 } df_layer;
@@ -104,7 +121,7 @@ typedef struct {
     char name[64];
     int32_t n_layers;
     int32_t cap;
-    df_layer *layers;              /* [n_layers], topological order */
+    df_layer *layers; /* [n_layers], topological order */
 } df_workload;
 
 /* Lifecycle. init makes an empty workload; free releases the layer array (w itself is caller-owned). */
@@ -123,9 +140,9 @@ int df_workload_validate(df_workload *w, int32_t max_layers, df_err *err);
 /* Per-sample figures of a validated layer. */
 int64_t df_layer_macs(const df_layer *l);
 int64_t df_layer_weight_elems(const df_layer *l);
-int64_t df_layer_out_elems(const df_layer *l);   /* K*P*Q */
-int64_t df_layer_in_elems(const df_layer *l);    /* C*Y*X: the (first) input operand */
-int64_t df_workload_macs(const df_workload *w);  /* sum over layers, per sample */
+int64_t df_layer_out_elems(const df_layer *l);  /* K*P*Q */
+int64_t df_layer_in_elems(const df_layer *l);   /* C*Y*X: the (first) input operand */
+int64_t df_workload_macs(const df_workload *w); /* sum over layers, per sample */
 
 const char *df_layer_type_name(df_layer_type t);
 int df_layer_type_parse(const char *s, df_layer_type *out); /* DF_OK or DF_EINVAL; any of the NTYPES */

@@ -13,14 +13,32 @@
 #include <string.h>
 
 enum {
-    OPT_HW = 256, OPT_BUFFER, OPT_PES, OPT_DATAFLOW, OPT_BW, OPT_BATCH, OPT_SEQ_LEN, OPT_OBJECTIVE,
-    OPT_SOLVER, OPT_CANDIDATES, OPT_WEIGHTS, OPT_POPULATION, OPT_GENERATIONS, OPT_SEED, OPT_JSON, OPT_BUDGETS, OPT_HW_POINTS,
-    OPT_PROGRESS, OPT_SVG, OPT_COMPARE, OPT_SPACE,
+    OPT_HW = 256,
+    OPT_BUFFER,
+    OPT_PES,
+    OPT_DATAFLOW,
+    OPT_BW,
+    OPT_BATCH,
+    OPT_SEQ_LEN,
+    OPT_OBJECTIVE,
+    OPT_SOLVER,
+    OPT_CANDIDATES,
+    OPT_WEIGHTS,
+    OPT_POPULATION,
+    OPT_GENERATIONS,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_BUDGETS,
+    OPT_HW_POINTS,
+    OPT_PROGRESS,
+    OPT_SVG,
+    OPT_COMPARE,
+    OPT_SPACE,
 };
 
 typedef struct {
     struct option opt;
-    unsigned mask;   /* 0: always accepted */
+    unsigned mask; /* 0: always accepted */
 } opt_entry;
 
 static const opt_entry all_opts[] = {
@@ -63,8 +81,7 @@ int cli_fail(int code, const char *fmt, ...) {
 int cli_fail_err(const char *ctx, const df_err *err) {
     const char *msg = err && err->msg[0] ? err->msg : df_status_name(err ? err->code : DF_EINVAL);
     const char *ptr = err ? err->pointer : "";
-    if (ptr[0])
-        return cli_fail(CLI_EXIT_USAGE, "%s%s%s (at %s)", ctx ? ctx : "", ctx ? ": " : "", msg, ptr);
+    if (ptr[0]) return cli_fail(CLI_EXIT_USAGE, "%s%s%s (at %s)", ctx ? ctx : "", ctx ? ": " : "", msg, ptr);
     return cli_fail(CLI_EXIT_USAGE, "%s%s%s", ctx ? ctx : "", ctx ? ": " : "", msg);
 }
 
@@ -73,8 +90,8 @@ int cli_parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_
     errno = 0;
     long long v = s && *s ? strtoll(s, &end, 10) : 0;
     if (!s || !*s || errno || *end || v < lo || v > hi)
-        return cli_fail(CLI_EXIT_USAGE, "%s: expected an integer in [%" PRId64 ", %" PRId64 "], got '%s'",
-                        opt, lo, hi, s ? s : "");
+        return cli_fail(CLI_EXIT_USAGE, "%s: expected an integer in [%" PRId64 ", %" PRId64 "], got '%s'", opt, lo, hi,
+                        s ? s : "");
     *out = v;
     return 0;
 }
@@ -116,13 +133,12 @@ static int apply(int c, const char *arg, cli_opts *o) {
         o->have_bw = 1;
         return 0;
     }
-    case OPT_BATCH:
-        o->have_batch = 1;
-        return parse_i32("--batch", arg, 1, DF_MAX_BATCH, &o->batch);
+    case OPT_BATCH: o->have_batch = 1; return parse_i32("--batch", arg, 1, DF_MAX_BATCH, &o->batch);
     case OPT_SEQ_LEN: return parse_i32("--seq-len", arg, 1, 1 << 16, &o->seq_len);
     case OPT_OBJECTIVE:
         if (df_objective_parse(arg, &o->objective))
-            return cli_fail(CLI_EXIT_USAGE, "--objective: unknown objective '%s' (use latency, energy, edp or dram)", arg);
+            return cli_fail(CLI_EXIT_USAGE, "--objective: unknown objective '%s' (use latency, energy, edp or dram)",
+                            arg);
         o->have_objective = 1;
         return 0;
     case OPT_SPACE:
@@ -134,8 +150,8 @@ static int apply(int c, const char *arg, cli_opts *o) {
         static const char *const names[] = {"auto", "exact", "ga", "lbl", "transformer"};
         char dym[96];
         if (df_request_solver_parse(arg, &o->solver))
-            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s'%s (use auto, exact, ga, lbl or transformer)", arg,
-                            df_suggest_text(arg, names, 5, dym, sizeof dym));
+            return cli_fail(CLI_EXIT_USAGE, "--solver: unknown solver '%s'%s (use auto, exact, ga, lbl or transformer)",
+                            arg, df_suggest_text(arg, names, 5, dym, sizeof dym));
         o->have_solver = 1;
         return 0;
     }
@@ -174,11 +190,13 @@ static int apply(int c, const char *arg, cli_opts *o) {
             char name[32];
             df_solver sv;
             if (len == 0 || len >= sizeof name)
-                return cli_fail(CLI_EXIT_USAGE, "--compare: expected solver names, e.g. transformer or transformer,ga; got '%s'", arg);
+                return cli_fail(CLI_EXIT_USAGE,
+                                "--compare: expected solver names, e.g. transformer or transformer,ga; got '%s'", arg);
             memcpy(name, p, len);
             name[len] = '\0';
             if (df_solver_parse(name, &sv))
-                return cli_fail(CLI_EXIT_USAGE, "--compare: unknown solver '%s' (use exact, ga, lbl or transformer)", name);
+                return cli_fail(CLI_EXIT_USAGE, "--compare: unknown solver '%s' (use exact, ga, lbl or transformer)",
+                                name);
             o->compare |= 1u << sv;
             if (!comma) return 0;
             p = comma + 1;
@@ -218,8 +236,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o) {
         }
         if (c == '?') {
             if (optopt > 0 && optopt < 256)
-                return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '-%c' (see 'dnnfuser %s --help')", o->cmd,
-                                optopt, o->cmd);
+                return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '-%c' (see 'dnnfuser %s --help')", o->cmd, optopt,
+                                o->cmd);
             if (optopt >= 256) /* a flag given a value, e.g. --json=1 */
                 return cli_fail(CLI_EXIT_USAGE, "%s: option '%s' takes no value", o->cmd, seen);
             {
@@ -232,11 +250,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o) {
                 snprintf(bare, sizeof bare, "%.*s", (int)strcspn(word, "="), word);
                 const char *dym = df_suggest(bare, names, k);
                 if (dym)
-                    return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (did you mean '--%s'? see 'dnnfuser %s --help')",
-                                    o->cmd, seen, dym, o->cmd);
+                    return cli_fail(CLI_EXIT_USAGE,
+                                    "%s: unknown option '%s' (did you mean '--%s'? see 'dnnfuser %s --help')", o->cmd,
+                                    seen, dym, o->cmd);
             }
-            return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (see 'dnnfuser %s --help')", o->cmd, seen,
-                            o->cmd);
+            return cli_fail(CLI_EXIT_USAGE, "%s: unknown option '%s' (see 'dnnfuser %s --help')", o->cmd, seen, o->cmd);
         }
         int rc = apply(c, optarg, o);
         if (rc) return rc;

@@ -23,9 +23,9 @@
 #include "dnnfuser/answer.h"
 
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_INFEASIBLE 1   /* the budget is too small / the evaluated mapping overflows it */
-#define CLI_EXIT_USAGE 2        /* bad input: options, files, values */
-#define CLI_EXIT_FAILED 3       /* the solver failed (out of memory, internal error) */
+#define CLI_EXIT_INFEASIBLE 1 /* the budget is too small / the evaluated mapping overflows it */
+#define CLI_EXIT_USAGE 2      /* bad input: options, files, values */
+#define CLI_EXIT_FAILED 3     /* the solver failed (out of memory, internal error) */
 
 /* ---- args.c: options shared by the subcommands ------------------------------------------------- */
 
@@ -41,7 +41,7 @@ enum {
     CLI_O_SEQ_LEN = 1u << 7,
     CLI_O_OBJECTIVE = 1u << 8,
     CLI_O_SOLVER = 1u << 9,
-    CLI_O_GA = 1u << 10,      /* --population --generations --seed */
+    CLI_O_GA = 1u << 10, /* --population --generations --seed */
     CLI_O_JSON = 1u << 11,
     CLI_O_BUDGETS = 1u << 12,
     CLI_O_HW_POINTS = 1u << 13,
@@ -53,36 +53,36 @@ enum {
 #define CLI_O_HWSET (CLI_O_HW | CLI_O_BUFFER | CLI_O_PES | CLI_O_DATAFLOW | CLI_O_BW)
 
 typedef struct {
-    const char *cmd;            /* subcommand name, for messages */
-    const char *workload;       /* -w NAME|FILE */
-    const char *hw;             /* --hw PRESET|FILE (default "edge") */
+    const char *cmd;      /* subcommand name, for messages */
+    const char *workload; /* -w NAME|FILE */
+    const char *hw;       /* --hw PRESET|FILE (default "edge") */
     int have_buffer;
-    int64_t buffer;             /* --buffer: overrides the hardware's buffer_bytes */
+    int64_t buffer; /* --buffer: overrides the hardware's buffer_bytes */
     int have_pes;
-    int32_t pe_rows, pe_cols;   /* --pes RxC */
+    int32_t pe_rows, pe_cols; /* --pes RxC */
     int have_dataflow;
-    df_dataflow dataflow;       /* --dataflow */
+    df_dataflow dataflow; /* --dataflow */
     int have_bw;
-    double dram_bw;             /* --bw bytes/cycle */
+    double dram_bw; /* --bw bytes/cycle */
     int have_batch;
-    int32_t batch;              /* --batch (default 1) */
-    int32_t seq_len;            /* --seq-len (bert_base), 0 = default */
+    int32_t batch;   /* --batch (default 1) */
+    int32_t seq_len; /* --seq-len (bert_base), 0 = default */
     int have_objective;
-    df_objective objective;     /* --objective (default latency) */
-    int solver;                 /* --solver: a df_solver or DF_SOLVER_AUTO (the default) */
+    df_objective objective; /* --objective (default latency) */
+    int solver;             /* --solver: a df_solver or DF_SOLVER_AUTO (the default) */
     int have_solver, have_candidates, have_ga, have_seed, have_space;
-    df_space space;             /* --space: batch (default) or depth_first */
-    df_ga_params ga;            /* --population --generations --seed */
-    int32_t candidates;         /* --candidates: transformer best-of-k (default 1) */
-    const char *weights;        /* --weights FILE (default: the shipped weights linked in) */
-    int json;                   /* --json */
-    int progress;               /* --progress */
-    const char *svg;            /* --svg FILE: also write a picture (map, eval: the mapping; sweep: the curves) */
-    unsigned compare;           /* --compare SOLVER[,SOLVER]: bit (1u << df_solver) per extra sweep series */
-    const char *budgets;        /* --budgets */
-    const char *hw_points;      /* --hw-points FILE */
-    int help;                   /* -h / --help */
-    int n_pos;                  /* positional arguments left after the options */
+    df_space space;        /* --space: batch (default) or depth_first */
+    df_ga_params ga;       /* --population --generations --seed */
+    int32_t candidates;    /* --candidates: transformer best-of-k (default 1) */
+    const char *weights;   /* --weights FILE (default: the shipped weights linked in) */
+    int json;              /* --json */
+    int progress;          /* --progress */
+    const char *svg;       /* --svg FILE: also write a picture (map, eval: the mapping; sweep: the curves) */
+    unsigned compare;      /* --compare SOLVER[,SOLVER]: bit (1u << df_solver) per extra sweep series */
+    const char *budgets;   /* --budgets */
+    const char *hw_points; /* --hw-points FILE */
+    int help;              /* -h / --help */
+    int n_pos;             /* positional arguments left after the options */
     char **pos;
 } cli_opts;
 
@@ -119,8 +119,7 @@ int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char 
 int cli_load_hw(const cli_opts *o, df_hw *out);
 /* df_net_init plus df_net_check_budget (skipped when check_budget is 0). On a too-small budget
  * prints the layer and bytes and returns 2; need (nullable) receives err.need_bytes. */
-int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check_budget, df_net **net,
-                 int64_t *need);
+int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check_budget, df_net **net, int64_t *need);
 /* What the JSON report says about the workload: its zoo name, or the full object for a file. */
 json_t *cli_workload_ref(const df_workload *w, int zoo, int32_t seq_len);
 
@@ -144,10 +143,10 @@ const char *cli_flag_of(const char *pointer);
 typedef struct {
     df_mapping map;
     df_metrics met;
-    df_group_cost *gc;      /* [map.n_groups] */
+    df_group_cost *gc; /* [map.n_groups] */
     df_solve_stats stats;
-    double ms;              /* wall time of the solver (or the evaluation) */
-    int ok;                 /* 1 when map/met/gc hold an answer */
+    double ms; /* wall time of the solver (or the evaluation) */
+    int ok;    /* 1 when map/met/gc hold an answer */
 } cli_solution;
 
 void cli_solution_init(cli_solution *s);
@@ -170,13 +169,13 @@ double cli_now_ms(void);
 
 typedef struct {
     const df_net *net;
-    json_t *workload_ref;       /* borrowed: cli_workload_ref() */
-    const char *solver;         /* solver name ("eval" for a given mapping) */
+    json_t *workload_ref; /* borrowed: cli_workload_ref() */
+    const char *solver;   /* solver name ("eval" for a given mapping) */
     df_objective objective;
     const cli_solution *sol;
-    const cli_solution *base;   /* layer-by-layer; base->ok == 0 when unavailable */
-    const char *path;           /* which path answered (map), NULL for eval */
-    const char *note;           /* why (nullable) */
+    const cli_solution *base; /* layer-by-layer; base->ok == 0 when unavailable */
+    const char *path;         /* which path answered (map), NULL for eval */
+    const char *note;         /* why (nullable) */
 } cli_report;
 
 void cli_print_report(FILE *f, const cli_report *r);

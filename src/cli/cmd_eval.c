@@ -46,24 +46,29 @@ static int eval_workload(const char *path, const json_t *doc, const char *given,
     *zoo = 0;
     if (given) return cli_load_workload(given, seq_len, w, zoo);
     if (json_is_string(wj)) return cli_load_workload(json_string_value(wj), seq_len, w, zoo);
-    if (json_is_object(wj) && json_is_integer(json_object_get(wj, "layers")) && json_is_string(json_object_get(wj, "name"))) {
+    if (json_is_object(wj) && json_is_integer(json_object_get(wj, "layers")) &&
+        json_is_string(json_object_get(wj, "name"))) {
         const char *name = json_string_value(json_object_get(wj, "name"));
         df_err e;
         if (df_resolve_zoo(name, seq_len, NULL, 0, w, &e) != DF_OK)
-            return cli_fail(CLI_EXIT_USAGE, "%s: the workload '%s' is a summary and not a zoo network: give it with -w FILE",
-                            path, name);
+            return cli_fail(CLI_EXIT_USAGE,
+                            "%s: the workload '%s' is a summary and not a zoo network: give it with -w FILE", path,
+                            name);
         const json_t *mj = json_object_get(wj, "macs");
         if (json_integer_value(json_object_get(wj, "layers")) != w->n_layers ||
             (json_is_integer(mj) && json_integer_value(mj) != df_workload_macs(w))) {
             df_workload_free(w);
-            return cli_fail(CLI_EXIT_USAGE, "%s: the workload summary '%s' does not match the zoo network (another "
-                            "seq_len?): give it with -w", path, name);
+            return cli_fail(CLI_EXIT_USAGE,
+                            "%s: the workload summary '%s' does not match the zoo network (another "
+                            "seq_len?): give it with -w",
+                            path, name);
         }
         *zoo = 1;
         return 0;
     }
     if (!json_is_object(wj))
-        return cli_fail(CLI_EXIT_USAGE, "%s: \"workload\" must be a zoo name or a workload object (at /workload)", path);
+        return cli_fail(CLI_EXIT_USAGE, "%s: \"workload\" must be a zoo name or a workload object (at /workload)",
+                        path);
     df_err e;
     if (df_workload_from_json(wj, "/workload", DF_DEFAULT_MAX_LAYERS, w, &e)) return cli_fail_err(path, &e);
     return 0;
@@ -72,8 +77,7 @@ static int eval_workload(const char *path, const json_t *doc, const char *given,
 /* --json: the API's /v1/evaluate reply, made by the library from the request the daemon would get:
  * the file's fields, with the workload as this command resolved it (-w or a map answer's summary:
  * the zoo name, or the workload object) and the objective of --objective. */
-static int eval_json(const json_t *doc, const char *given, const df_workload *w, int zoo,
-                     df_objective obj) {
+static int eval_json(const json_t *doc, const char *given, const df_workload *w, int zoo, df_objective obj) {
     static const char *const keep[] = {"hardware", "budget", "batch", "seq_len", "groups", NULL};
     json_t *req = json_object();
     if (!req) return cli_fail(CLI_EXIT_FAILED, "out of memory");
@@ -84,8 +88,9 @@ static int eval_json(const json_t *doc, const char *given, const df_workload *w,
     const json_t *wj = json_object_get(doc, "workload");
     json_t *wv;
     if (zoo) /* by name, as the daemon would be asked */
-        wv = json_string(given ? given : json_is_string(wj) ? json_string_value(wj)
-                                                             : json_string_value(json_object_get(wj, "name")));
+        wv = json_string(given                ? given
+                         : json_is_string(wj) ? json_string_value(wj)
+                                              : json_string_value(json_object_get(wj, "name")));
     else if (!given && json_is_object(wj))
         wv = json_incref((json_t *)wj);
     else /* a workload or ONNX file: its layers */
@@ -137,7 +142,8 @@ int cmd_eval(int argc, char **argv) {
     df_err_clear(&e);
 
     if (!json_is_object(doc)) {
-        rc = cli_fail(CLI_EXIT_USAGE, "%s: expected a JSON object with \"workload\", \"hardware\", \"batch\" and \"groups\"", path);
+        rc = cli_fail(CLI_EXIT_USAGE,
+                      "%s: expected a JSON object with \"workload\", \"hardware\", \"batch\" and \"groups\"", path);
         goto out;
     }
     int64_t batch = 1, seq_len = 0, budget = 0;

@@ -20,12 +20,12 @@ static const char usage[] =
     "  -h, --help                show this help\n";
 
 static json_t *layer_json(int32_t i, const df_layer *l, const df_layer_figures *f) {
-    return json_pack("{s:i,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:f,s:f,s:f,s:f,s:f}",
-                     "index", (int)i, "name", l->name, "type", df_layer_type_name(l->type), "K", (int)l->K, "C",
-                     (int)l->C, "Y", (int)l->Y, "X", (int)l->X, "R", (int)l->R, "S", (int)l->S, "stride",
-                     (int)l->stride, "pad", (int)l->pad, "groups", (int)l->groups, "P", (int)l->P, "Q", (int)l->Q,
-                     "macs", (json_int_t)f->macs, "compute_cycles", f->compute_cycles, "utilization",
-                     f->utilization, "noc_w", f->noc_w, "noc_in", f->noc_in, "noc_out", f->noc_out);
+    return json_pack("{s:i,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:f,s:f,s:f,s:f,s:f}", "index",
+                     (int)i, "name", l->name, "type", df_layer_type_name(l->type), "K", (int)l->K, "C", (int)l->C, "Y",
+                     (int)l->Y, "X", (int)l->X, "R", (int)l->R, "S", (int)l->S, "stride", (int)l->stride, "pad",
+                     (int)l->pad, "groups", (int)l->groups, "P", (int)l->P, "Q", (int)l->Q, "macs", (json_int_t)f->macs,
+                     "compute_cycles", f->compute_cycles, "utilization", f->utilization, "noc_w", f->noc_w, "noc_in",
+                     f->noc_in, "noc_out", f->noc_out);
 }
 
 int cmd_layers(int argc, char **argv) {
@@ -65,8 +65,8 @@ int cmd_layers(int argc, char **argv) {
         for (int32_t i = 0; i < w.n_layers; i++) {
             const df_layer *l = &w.layers[i];
             const df_layer_figures *f = df_net_layer_figures(net, i);
-            printf("%5d  %-28s %-7s %5d %5d %4d %4d %2d %2d %2d %4d %4d %13.0f %12.0f %5.1f%% %12.0f %12.0f %12.0f\n", i,
-                   l->name, df_layer_type_name(l->type), l->K, l->C, l->Y, l->X, l->R, l->S, l->stride, l->P, l->Q,
+            printf("%5d  %-28s %-7s %5d %5d %4d %4d %2d %2d %2d %4d %4d %13.0f %12.0f %5.1f%% %12.0f %12.0f %12.0f\n",
+                   i, l->name, df_layer_type_name(l->type), l->K, l->C, l->Y, l->X, l->R, l->S, l->stride, l->P, l->Q,
                    f->macs, f->compute_cycles, f->utilization * 100, f->noc_w, f->noc_in, f->noc_out);
             macs += f->macs;
             cyc += f->compute_cycles;

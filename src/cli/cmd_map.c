@@ -87,8 +87,10 @@ int cmd_map(int argc, char **argv) {
         json_t *j = df_answer_json(&req, &a, 0, cli_now_ms() - t0);
         char *text = df_answer_dumps(j, 1);
         json_decref(j);
-        if (!text) rc = cli_fail(CLI_EXIT_FAILED, "out of memory building the JSON answer");
-        else printf("%s\n", text);
+        if (!text)
+            rc = cli_fail(CLI_EXIT_FAILED, "out of memory building the JSON answer");
+        else
+            printf("%s\n", text);
         free(text);
     }
     /* the human report (and the picture) read the answer through the printer's view */
@@ -102,8 +104,13 @@ int cmd_map(int argc, char **argv) {
         } else {
             sol.ms = a.solve_ms;
             sol.stats = a.stats;
-            cli_report r = {.net = req.net, .workload_ref = NULL, .solver = df_request_solver_name(req.solver),
-                            .objective = req.obj, .sol = &sol, .base = &base, .path = a.path,
+            cli_report r = {.net = req.net,
+                            .workload_ref = NULL,
+                            .solver = df_request_solver_name(req.solver),
+                            .objective = req.obj,
+                            .sol = &sol,
+                            .base = &base,
+                            .path = a.path,
                             .note = a.note[0] ? a.note : NULL};
             if (!o.json) cli_print_report(stdout, &r);
             if (o.svg) rc = cli_write_map_svg(o.svg, &r);

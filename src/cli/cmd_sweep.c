@@ -84,18 +84,18 @@ typedef struct {
     df_solver solver[DF_SVG_MAX_SERIES];
     df_space space[DF_SVG_MAX_SERIES];
     char name[DF_SVG_MAX_SERIES][48];
-    double *lat[DF_SVG_MAX_SERIES];   /* [points] seconds */
-    double *en[DF_SVG_MAX_SERIES];    /* [points] pJ */
+    double *lat[DF_SVG_MAX_SERIES]; /* [points] seconds */
+    double *en[DF_SVG_MAX_SERIES];  /* [points] pJ */
 } sweep_series;
 
 typedef struct {
     const cli_opts *o;
     const df_workload *w;
-    df_mapper *mp;      /* loaded when some point (or --compare) needs the transformer */
-    sweep_series *svg;  /* --svg: filled per point (NULL without --svg) */
+    df_mapper *mp;     /* loaded when some point (or --compare) needs the transformer */
+    sweep_series *svg; /* --svg: filled per point (NULL without --svg) */
     double t0;
-    int tty;   /* stderr is a terminal: progress redraws one line */
-    int show;  /* progress is on */
+    int tty;  /* stderr is a terminal: progress redraws one line */
+    int show; /* progress is on */
 } sweep_ctx;
 
 /* The --svg values of one answered point: the answer's own series, layer-by-layer from its baseline,
@@ -108,8 +108,10 @@ static int svg_point(const sweep_ctx *c, const df_request *r, int idx, const df_
         const df_metrics *m = NULL;
         cli_solution extra;
         cli_solution_init(&extra);
-        if (sv == DF_SOLVER_LBL) m = &a->base_met;
-        else if ((int)sv == o->solver && ss->space[s] == r->space) m = &a->met;
+        if (sv == DF_SOLVER_LBL)
+            m = &a->base_met;
+        else if ((int)sv == o->solver && ss->space[s] == r->space)
+            m = &a->met;
         else {
             df_err e;
             if (cli_solve_in(r->net, sv, ss->space[s], r->obj, &r->ga, c->mp, r->candidates, &extra, &e)) {
@@ -147,7 +149,8 @@ static void csv_tiles(FILE *f, const df_workload *w, const df_answer *a) {
         const df_layer *l = &w->layers[gr->last];
         fprintf(f, "%s%d-%d:%dx%d:%s", first ? "" : " ", gr->first, gr->last,
                 gr->tile_rows > 0 && gr->tile_rows < l->P ? gr->tile_rows : l->P,
-                gr->tile_cols > 0 && gr->tile_cols < l->Q ? gr->tile_cols : l->Q, df_overlap_name((df_overlap)gr->overlap));
+                gr->tile_cols > 0 && gr->tile_cols < l->Q ? gr->tile_cols : l->Q,
+                df_overlap_name((df_overlap)gr->overlap));
         first = 0;
     }
 }
@@ -198,8 +201,10 @@ static void progress(const sweep_ctx *c, int i, int n, const df_hw *hw, const ch
         fflush(stderr);
         return;
     }
-    if (i == 0) snprintf(eta, sizeof eta, "?");
-    else snprintf(eta, sizeof eta, "%.1fs", el / i * (n - i));
+    if (i == 0)
+        snprintf(eta, sizeof eta, "?");
+    else
+        snprintf(eta, sizeof eta, "%.1fs", el / i * (n - i));
     fprintf(stderr, "%s[%d/%d] %s on %s %s %dx%d, %s budget, elapsed %.1fs, ETA %s%s", c->tty ? "\r\033[K" : "", i, n,
             c->w->name, label, df_dataflow_name(hw->dataflow), hw->pe_rows, hw->pe_cols,
             df_format_size(hw->buffer_bytes, b, sizeof b), el, eta, c->tty ? "" : "\n");
@@ -209,9 +214,12 @@ static void progress(const sweep_ctx *c, int i, int n, const df_hw *hw, const ch
 /* The name a point goes by in the CSV: its preset, or its position in --hw-points. */
 static void point_label(const json_t *base, const char *fallback, size_t idx, int numbered, hw_label out) {
     const json_t *p = json_is_object(base) ? json_object_get(base, "preset") : base;
-    if (json_is_string(p)) snprintf(out, sizeof(hw_label), "%s", json_string_value(p));
-    else if (numbered) snprintf(out, sizeof(hw_label), "point%zu", idx);
-    else snprintf(out, sizeof(hw_label), "%s", fallback);
+    if (json_is_string(p))
+        snprintf(out, sizeof(hw_label), "%s", json_string_value(p));
+    else if (numbered)
+        snprintf(out, sizeof(hw_label), "point%zu", idx);
+    else
+        snprintf(out, sizeof(hw_label), "%s", fallback);
 }
 
 /* The sweep as the API's grid request: {"base": the options' request, "grid": {budgets, hardware}};
@@ -272,8 +280,10 @@ static int grid_json(const cli_opts *o, json_t **out, hw_label **labels, int *n_
     const json_t *hb = json_object_get(base, "hardware");
     for (size_t i = 0; i < n; i++) {
         size_t h = i / (nb ? nb : 1);
-        if (doc) point_label(json_array_get(doc, h), "custom", h, 1, (*labels)[i]);
-        else point_label(hb, "custom", 0, 0, (*labels)[i]);
+        if (doc)
+            point_label(json_array_get(doc, h), "custom", h, 1, (*labels)[i]);
+        else
+            point_label(hb, "custom", 0, 0, (*labels)[i]);
     }
     json_decref(doc);
     *n_items = (int)n;
@@ -303,12 +313,16 @@ static void series_label(const cli_opts *o, df_solver sv, df_space sp, char *buf
     switch (sv) {
     case DF_SOLVER_LBL: snprintf(buf, n, "layer-by-layer"); break;
     case DF_SOLVER_EXACT:
-        if (o->space == DF_SPACE_DEPTH_FIRST) snprintf(buf, n, df ? "optimum (exact, depth-first)" : "batch-only optimum (exact)");
-        else snprintf(buf, n, "optimum (exact)");
+        if (o->space == DF_SPACE_DEPTH_FIRST)
+            snprintf(buf, n, df ? "optimum (exact, depth-first)" : "batch-only optimum (exact)");
+        else
+            snprintf(buf, n, "optimum (exact)");
         break;
     case DF_SOLVER_TRANSFORMER:
-        if (o->candidates > 1) snprintf(buf, n, "transformer (best of %d)", o->candidates);
-        else snprintf(buf, n, "transformer");
+        if (o->candidates > 1)
+            snprintf(buf, n, "transformer (best of %d)", o->candidates);
+        else
+            snprintf(buf, n, "transformer");
         break;
     default: snprintf(buf, n, "%s%s", df_request_solver_name((int)sv), df ? " (depth-first)" : ""); break;
     }
@@ -347,7 +361,8 @@ static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
 }
 
 /* Draws the collected series into o->svg. */
-static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_batch_request *br, int n, sweep_series *ss) {
+static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_batch_request *br, int n,
+                           sweep_series *ss) {
     int64_t *budgets = malloc((size_t)n * sizeof *budgets);
     if (!budgets) return cli_fail(CLI_EXIT_USAGE, "out of memory");
     for (int i = 0; i < n; i++) budgets[i] = br->items[i].hw.buffer_bytes;
@@ -360,8 +375,8 @@ static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_bat
     snprintf(sub, sizeof sub, "%s \xC2\xB7 batch %d \xC2\xB7 objective %s \xC2\xB7 %d budget%s%s", hws, o->batch,
              df_objective_name(o->objective), n, n == 1 ? "" : "s",
              o->space == DF_SPACE_DEPTH_FIRST ? " \xC2\xB7 depth-first space" : "");
-    df_svg_sweep_opts so = {.title = title, .subtitle = sub, .n_points = n, .budgets = budgets, .n_series = ss->n,
-                            .series = ser};
+    df_svg_sweep_opts so = {
+        .title = title, .subtitle = sub, .n_points = n, .budgets = budgets, .n_series = ss->n, .series = ser};
     df_svg_buf b;
     df_svg_buf_init(&b);
     df_err e;
@@ -373,7 +388,8 @@ static int write_sweep_svg(const cli_opts *o, const df_workload *w, const df_bat
 
 /* Solves item i of the sweep (carrying the answer of the next smaller budget of its row) and keeps
  * its CSV row. Returns 0 or an exit status. */
-static int run_point(sweep_ctx *c, const df_batch_request *br, int32_t i, df_mapping *keep, char **row, const char *label) {
+static int run_point(sweep_ctx *c, const df_batch_request *br, int32_t i, df_mapping *keep, char **row,
+                     const char *label) {
     const df_fail *pf = &br->fails[i];
     if (pf->kind == DF_FAIL_BUDGET) { /* a point too small: its row says how much it needs */
         *row = csv_row(c, &br->items[i].hw, label, NULL, pf->need_bytes);
@@ -416,11 +432,15 @@ int cmd_sweep(int argc, char **argv) {
     }
     if (o.n_pos > 0) return cli_fail(CLI_EXIT_USAGE, "sweep: unexpected argument '%s'", o.pos[0]);
     if (!o.workload) return cli_fail(CLI_EXIT_USAGE, "sweep: missing -w NAME|FILE (see 'dnnfuser sweep --help')");
-    if (!o.budgets && !o.hw_points) return cli_fail(CLI_EXIT_USAGE, "sweep: give --budgets LIST and/or --hw-points FILE");
-    if (o.budgets && o.have_buffer) return cli_fail(CLI_EXIT_USAGE, "sweep: use either --buffer or --budgets, not both");
+    if (!o.budgets && !o.hw_points)
+        return cli_fail(CLI_EXIT_USAGE, "sweep: give --budgets LIST and/or --hw-points FILE");
+    if (o.budgets && o.have_buffer)
+        return cli_fail(CLI_EXIT_USAGE, "sweep: use either --buffer or --budgets, not both");
     if (o.svg && (!o.budgets || o.hw_points))
-        return cli_fail(CLI_EXIT_USAGE, "sweep: --svg draws a budget sweep: give --budgets with one hardware (--hw), not --hw-points");
-    if (o.compare && !o.svg) return cli_fail(CLI_EXIT_USAGE, "sweep: --compare adds series to the --svg picture; give --svg FILE");
+        return cli_fail(CLI_EXIT_USAGE,
+                        "sweep: --svg draws a budget sweep: give --budgets with one hardware (--hw), not --hw-points");
+    if (o.compare && !o.svg)
+        return cli_fail(CLI_EXIT_USAGE, "sweep: --compare adds series to the --svg picture; give --svg FILE");
 
     json_t *root = NULL;
     hw_label *labels = NULL;

@@ -2,15 +2,14 @@
  * (as a table, or with --json as the workload JSON the other commands accept). */
 #include "cli.h"
 
-static const char usage[] =
-    "usage: dnnfuser zoo [NAME] [--json] [--seq-len N]\n"
-    "\n"
-    "Without NAME lists the built-in networks (name, layers, GMACs per sample, description);\n"
-    "with NAME shows its layers; --json prints the list, or the workload JSON of NAME.\n"
-    "\n"
-    "      --seq-len N   tokens per sample for bert_base [128]\n"
-    "      --json        JSON output\n"
-    "  -h, --help        show this help\n";
+static const char usage[] = "usage: dnnfuser zoo [NAME] [--json] [--seq-len N]\n"
+                            "\n"
+                            "Without NAME lists the built-in networks (name, layers, GMACs per sample, description);\n"
+                            "with NAME shows its layers; --json prints the list, or the workload JSON of NAME.\n"
+                            "\n"
+                            "      --seq-len N   tokens per sample for bert_base [128]\n"
+                            "      --json        JSON output\n"
+                            "  -h, --help        show this help\n";
 
 static int list(int json) {
     json_t *arr = json ? json_array() : NULL;
@@ -25,8 +24,8 @@ static int list(int json) {
         }
         int64_t macs = df_workload_macs(&w);
         if (json) {
-            json_array_append_new(arr, json_pack("{s:s,s:i,s:I,s:s}", "name", df_zoo_name(i), "layers",
-                                                 (int)w.n_layers, "macs", (json_int_t)macs, "description",
+            json_array_append_new(arr, json_pack("{s:s,s:i,s:I,s:s}", "name", df_zoo_name(i), "layers", (int)w.n_layers,
+                                                 "macs", (json_int_t)macs, "description",
                                                  df_zoo_description(i) ? df_zoo_description(i) : ""));
         } else {
             printf("%-20s %7d %9.3f  %s\n", df_zoo_name(i), w.n_layers, (double)macs / 1e9,
@@ -57,8 +56,8 @@ static int show(const char *name, int32_t seq_len, int json) {
         json_decref(j);
     } else {
         printf("%s: %d layers, %.3f GMAC/sample\n\n", w.name, w.n_layers, (double)df_workload_macs(&w) / 1e9);
-        printf("%5s  %-28s %-7s %5s %5s %4s %4s %2s %2s %2s %2s %5s %4s %4s %13s  %s\n", "index", "name", "type", "K", "C",
-               "Y", "X", "R", "S", "st", "pd", "grp", "P", "Q", "MACs", "inputs");
+        printf("%5s  %-28s %-7s %5s %5s %4s %4s %2s %2s %2s %2s %5s %4s %4s %13s  %s\n", "index", "name", "type", "K",
+               "C", "Y", "X", "R", "S", "st", "pd", "grp", "P", "Q", "MACs", "inputs");
         for (int32_t i = 0; i < w.n_layers; i++) {
             const df_layer *l = &w.layers[i];
             printf("%5d  %-28s %-7s %5d %5d %4d %4d %2d %2d %2d %2d %5d %4d %4d %13lld  ", i, l->name,

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-
 json_t *cli_load_json(const char *path) {
     json_error_t je;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -65,7 +64,9 @@ static int put(json_t *obj, const char *key, json_t *v) { return v ? json_object
 
 json_t *cli_hw_overridden(const json_t *base, const cli_opts *o) {
     if (!o || (!o->have_pes && !o->have_dataflow && !o->have_bw)) return json_incref((json_t *)base);
-    json_t *h = json_is_string(base) ? json_pack("{s:O}", "preset", base) : json_is_object(base) ? json_deep_copy(base) : NULL;
+    json_t *h = json_is_string(base)   ? json_pack("{s:O}", "preset", base)
+                : json_is_object(base) ? json_deep_copy(base)
+                                       : NULL;
     if (!h) return json_is_string(base) || json_is_object(base) ? NULL : json_incref((json_t *)base);
     int bad = 0;
     if (o->have_pes) {
@@ -144,13 +145,13 @@ int cli_hw_spec(const char *spec, json_t **doc, const json_t **base, const char 
     if (!looks_like_file(spec)) {
         char names[256], dym[96];
         preset_names(names, sizeof names);
-        return cli_fail(CLI_EXIT_USAGE, "--hw: unknown hardware preset '%s'%s (known: %s) and not a readable file", spec,
-                        preset_dym(spec, dym, sizeof dym), names);
+        return cli_fail(CLI_EXIT_USAGE, "--hw: unknown hardware preset '%s'%s (known: %s) and not a readable file",
+                        spec, preset_dym(spec, dym, sizeof dym), names);
     }
     *doc = cli_load_json(spec);
     if (!*doc) return CLI_EXIT_USAGE;
     *base = *doc;
-    if (json_is_object(*doc) && json_object_get(*doc, "hardware")) {  /* e.g. a `map --json` answer */
+    if (json_is_object(*doc) && json_object_get(*doc, "hardware")) { /* e.g. a `map --json` answer */
         *base = json_object_get(*doc, "hardware");
         *prefix = "/hardware";
     }
@@ -169,8 +170,7 @@ int cli_load_hw(const cli_opts *o, df_hw *out) {
     return rc;
 }
 
-int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check_budget, df_net **net,
-                 int64_t *need) {
+int cli_make_net(const df_workload *w, const df_hw *hw, int32_t batch, int check_budget, df_net **net, int64_t *need) {
     df_err e;
     df_err_clear(&e);
     *net = NULL;

@@ -20,23 +20,21 @@ static const command commands[] = {
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: dnnfuser COMMAND [options]\n"
-            "\n"
-            "Layer fusion for DNN accelerators: which layers to fuse, and with which micro-batch, so a\n"
-            "network runs fastest (or with least energy / DRAM traffic) within an on-chip memory budget.\n"
-            "\n"
-            "commands:\n");
+    fprintf(f, "usage: dnnfuser COMMAND [options]\n"
+               "\n"
+               "Layer fusion for DNN accelerators: which layers to fuse, and with which micro-batch, so a\n"
+               "network runs fastest (or with least energy / DRAM traffic) within an on-chip memory budget.\n"
+               "\n"
+               "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\n"
-            "  dnnfuser COMMAND --help   options of a command\n"
-            "  dnnfuser --version        print the version\n"
-            "\n"
-            "example: dnnfuser map -w resnet50 --hw edge --buffer 512KiB --batch 8\n"
-            "\n"
-            "exit status: 0 ok; 1 infeasible: the budget is too small for some layer (map), or the\n"
-            "evaluated mapping overflows it (eval); 2 bad input (usage, options, files); 3 the solver failed\n");
+    fprintf(f, "\n"
+               "  dnnfuser COMMAND --help   options of a command\n"
+               "  dnnfuser --version        print the version\n"
+               "\n"
+               "example: dnnfuser map -w resnet50 --hw edge --buffer 512KiB --batch 8\n"
+               "\n"
+               "exit status: 0 ok; 1 infeasible: the budget is too small for some layer (map), or the\n"
+               "evaluated mapping overflows it (eval); 2 bad input (usage, options, files); 3 the solver failed\n");
 }
 
 int main(int argc, char **argv) {

@@ -22,17 +22,24 @@ void cli_hw_summary(const df_hw *hw, char *buf, size_t n) {
 
 /* "conv1 .. layer1.0.conv3", shortened to fit width (keeps both ends readable). */
 static void group_label(const df_workload *w, const df_group *g, char *buf, size_t n) {
-    if (g->first == g->last) snprintf(buf, n, "%s", w->layers[g->first].name);
-    else snprintf(buf, n, "%s .. %s", w->layers[g->first].name, w->layers[g->last].name);
+    if (g->first == g->last)
+        snprintf(buf, n, "%s", w->layers[g->first].name);
+    else
+        snprintf(buf, n, "%s .. %s", w->layers[g->first].name, w->layers[g->last].name);
 }
 
 static double ratio(double base, double v) { return v > 0 && base > 0 ? base / v : 0; }
 
 static void print_change(FILE *f, const char *what, double base, double v) {
-    if (base <= 0) { fprintf(f, "%s n/a", what); return; }
+    if (base <= 0) {
+        fprintf(f, "%s n/a", what);
+        return;
+    }
     double pct = (1.0 - v / base) * 100.0;
-    if (fabs(pct) < 0.05) fprintf(f, "%s unchanged", what);
-    else fprintf(f, "%s %.1f%% %s", what, fabs(pct), pct > 0 ? "lower" : "higher");
+    if (fabs(pct) < 0.05)
+        fprintf(f, "%s unchanged", what);
+    else
+        fprintf(f, "%s %.1f%% %s", what, fabs(pct), pct > 0 ? "lower" : "higher");
 }
 
 void cli_print_report(FILE *f, const cli_report *r) {
@@ -73,12 +80,13 @@ void cli_print_report(FILE *f, const cli_report *r) {
         double share = s->met.latency_cycles > 0 ? 100.0 * gc->latency_cycles / s->met.latency_cycles : 0;
         double used = hw->buffer_bytes > 0 ? 100.0 * (double)gc->footprint_bytes / (double)hw->buffer_bytes : 0;
         fprintf(f, "%5d  %-*s %6d %6d %12s %14lld %7.1f%%  %-9s %7.1f%%", g, lw, label, gr->last - gr->first + 1,
-                gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1), (long long)gc->footprint_bytes, used,
-                gc->weights_resident ? "resident" : "streamed", share);
+                gr->micro_batch, df_format_size(gc->footprint_bytes, b1, sizeof b1), (long long)gc->footprint_bytes,
+                used, gc->weights_resident ? "resident" : "streamed", share);
         if (tiled && gc->tiles_y * gc->tiles_x > 1) {
             const df_layer *lo = &w->layers[gr->last];
             char tile[48], rc[16];
-            snprintf(tile, sizeof tile, "%dx%d (%d)", gr->tile_rows > 0 && gr->tile_rows < lo->P ? gr->tile_rows : lo->P,
+            snprintf(tile, sizeof tile, "%dx%d (%d)",
+                     gr->tile_rows > 0 && gr->tile_rows < lo->P ? gr->tile_rows : lo->P,
                      gr->tile_cols > 0 && gr->tile_cols < lo->Q ? gr->tile_cols : lo->Q, gc->tiles_y * gc->tiles_x);
             snprintf(rc, sizeof rc, "+%.1f%%", gc->layer_macs > 0 ? 100.0 * (gc->macs / gc->layer_macs - 1) : 0.0);
             fprintf(f, "  %-14s %-10s %9s", tile, df_overlap_name((df_overlap)gr->overlap), rc);
@@ -123,8 +131,9 @@ void cli_print_report(FILE *f, const cli_report *r) {
         fprintf(f, "%-13s %s in %.3f ms (%lld group evaluations%s)\n", "solve time", r->path ? r->path : r->solver,
                 s->ms, (long long)s->stats.groups_evaluated, s->stats.exact ? ", optimal" : "");
     }
-    if (r->path) fprintf(f, "%-13s %s%s%s%s\n", "answered by", r->path, r->note ? " (" : "", r->note ? r->note : "",
-                         r->note ? ")" : "");
+    if (r->path)
+        fprintf(f, "%-13s %s%s%s%s\n", "answered by", r->path, r->note ? " (" : "", r->note ? r->note : "",
+                r->note ? ")" : "");
 }
 
 /* A JSON number for a ratio, or null when undefined. */
@@ -148,12 +157,14 @@ json_t *cli_report_json(const cli_report *r) {
     bad |= json_object_set_new(o, "metrics", df_metrics_to_json(&s->met));
     if (r->base && r->base->ok && s->met.feasible) {
         const df_metrics *b = &r->base->met;
-        bad |= json_object_set_new(o, "baseline", json_pack("{s:o,s:i}", "metrics", df_metrics_to_json(b),
-                                                            "groups", (json_int_t)r->base->map.n_groups));
-        bad |= json_object_set_new(o, "gain", json_pack("{s:o,s:o,s:o}",
-                                                        "latency_x", ratio_json(b->latency_cycles, s->met.latency_cycles),
-                                                        "energy_x", ratio_json(b->energy_pj, s->met.energy_pj),
-                                                        "dram_x", ratio_json(b->dram_bytes, s->met.dram_bytes)));
+        bad |= json_object_set_new(
+            o, "baseline",
+            json_pack("{s:o,s:i}", "metrics", df_metrics_to_json(b), "groups", (json_int_t)r->base->map.n_groups));
+        bad |= json_object_set_new(o, "gain",
+                                   json_pack("{s:o,s:o,s:o}", "latency_x",
+                                             ratio_json(b->latency_cycles, s->met.latency_cycles), "energy_x",
+                                             ratio_json(b->energy_pj, s->met.energy_pj), "dram_x",
+                                             ratio_json(b->dram_bytes, s->met.dram_bytes)));
     } else {
         bad |= json_object_set_new(o, "baseline", json_null());
         bad |= json_object_set_new(o, "gain", json_null());

@@ -43,8 +43,9 @@ int cli_request_json(const cli_opts *o, json_t **out) {
     /* --seed seeds the ga, or the transformer's sampling */
     if (o->have_seed && o->solver != DF_SOLVER_GA) bad |= put(r, "seed", json_integer((json_int_t)o->ga.seed));
     if (o->have_ga || (o->have_seed && o->solver == DF_SOLVER_GA))
-        bad |= put(r, "ga", json_pack("{s:i, s:i, s:I}", "population", (int)o->ga.population, "generations",
-                                      (int)o->ga.generations, "seed", (json_int_t)o->ga.seed));
+        bad |= put(r, "ga",
+                   json_pack("{s:i, s:i, s:I}", "population", (int)o->ga.population, "generations",
+                             (int)o->ga.generations, "seed", (json_int_t)o->ga.seed));
     if (bad) {
         json_decref(r);
         return cli_fail(CLI_EXIT_USAGE, "out of memory");
@@ -67,11 +68,23 @@ int cli_request(const cli_opts *o, const df_workload *w, int zoo, df_request *ou
 }
 
 const char *cli_flag_of(const char *pointer) {
-    static const struct { const char *ptr, *flag; } map[] = {
-        {"/budget", "--buffer"}, {"/hardware/pes", "--pes"}, {"/hardware/dataflow", "--dataflow"},
-        {"/hardware/dram_bw", "--bw"}, {"/hardware", "--hw"}, {"/batch", "--batch"}, {"/objective", "--objective"},
-        {"/seq_len", "--seq-len"}, {"/solver", "--solver"}, {"/space", "--space"}, {"/candidates", "--candidates"}, {"/seed", "--seed"},
-        {"/ga", "--population/--generations/--seed"}, {"/workload", "-w"},
+    static const struct {
+        const char *ptr, *flag;
+    } map[] = {
+        {"/budget", "--buffer"},
+        {"/hardware/pes", "--pes"},
+        {"/hardware/dataflow", "--dataflow"},
+        {"/hardware/dram_bw", "--bw"},
+        {"/hardware", "--hw"},
+        {"/batch", "--batch"},
+        {"/objective", "--objective"},
+        {"/seq_len", "--seq-len"},
+        {"/solver", "--solver"},
+        {"/space", "--space"},
+        {"/candidates", "--candidates"},
+        {"/seed", "--seed"},
+        {"/ga", "--population/--generations/--seed"},
+        {"/workload", "-w"},
     };
     for (size_t i = 0; pointer && i < sizeof map / sizeof map[0]; i++) {
         size_t n = strlen(map[i].ptr);
@@ -81,7 +94,7 @@ const char *cli_flag_of(const char *pointer) {
 }
 
 int cli_fail_answer(const df_fail *f) {
-    int code = f->kind == DF_FAIL_BUDGET ? CLI_EXIT_INFEASIBLE
+    int code = f->kind == DF_FAIL_BUDGET                                    ? CLI_EXIT_INFEASIBLE
                : f->kind == DF_FAIL_INTERNAL || f->kind == DF_FAIL_DEADLINE ? CLI_EXIT_FAILED
                                                                             : CLI_EXIT_USAGE;
     const char *flag = cli_flag_of(f->pointer);

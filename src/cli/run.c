@@ -12,9 +12,7 @@ double cli_now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-void cli_solution_init(cli_solution *s) {
-    memset(s, 0, sizeof *s);
-}
+void cli_solution_init(cli_solution *s) { memset(s, 0, sizeof *s); }
 
 void cli_solution_free(cli_solution *s) {
     if (!s) return;
@@ -58,9 +56,7 @@ int cli_solve_in(const df_net *net, df_solver solver, df_space space, df_objecti
         rc = mp ? df_solve_transformer(mp, net, obj, candidates > 0 ? candidates : 1, &out->map, &out->stats, err)
                 : df_err_set(err, DF_EINVAL, "/solver", "the transformer is not loaded");
         break;
-    default:
-        rc = df_err_set(err, DF_EINVAL, "/solver", "unknown solver");
-        break;
+    default: rc = df_err_set(err, DF_EINVAL, "/solver", "unknown solver"); break;
     }
     out->ms = cli_now_ms() - t0;
     if (rc) return rc;

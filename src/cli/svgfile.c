@@ -20,12 +20,17 @@ int cli_write_map_svg(const char *path, const cli_report *r) {
     df_svg_buf b;
     df_svg_buf_init(&b);
     const char *who = strcmp(r->solver, "eval") == 0 ? "given" : r->solver;
-    df_svg_map_opts so = {.net = r->net, .map = &r->sol->map, .solver = who, .objective = r->objective,
+    df_svg_map_opts so = {.net = r->net,
+                          .map = &r->sol->map,
+                          .solver = who,
+                          .objective = r->objective,
                           .baseline = r->base && r->base->ok ? &r->base->met : NULL};
     df_err e;
     int rc = df_svg_map(&so, &b, &e);
-    if (rc != DF_OK) rc = cli_fail_err("--svg", &e);
-    else rc = cli_write_svg(path, &b);
+    if (rc != DF_OK)
+        rc = cli_fail_err("--svg", &e);
+    else
+        rc = cli_write_svg(path, &b);
     df_svg_buf_free(&b);
     return rc;
 }

@@ -60,9 +60,21 @@ int df_parse_size(const char *s, int64_t *out) {
     while (isspace((unsigned char)*end)) end++;
     /* One rule for on-chip sizes: binary, as SRAM is sized. K, KB, KiB (any case) are all 1024 bytes;
      * M, MB, MiB 2^20; G, GB, GiB 2^30 (a decimal kilobyte is never what a buffer size means). */
-    static const struct { const char *suffix; double mult; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kib", 1024.0}, {"kb", 1024.0}, {"m", 1048576.0},
-        {"mib", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1073741824.0},
+    static const struct {
+        const char *suffix;
+        double mult;
+    } units[] = {
+        {"", 1},
+        {"b", 1},
+        {"k", 1024.0},
+        {"kib", 1024.0},
+        {"kb", 1024.0},
+        {"m", 1048576.0},
+        {"mib", 1048576.0},
+        {"mb", 1048576.0},
+        {"g", 1073741824.0},
+        {"gib", 1073741824.0},
+        {"gb", 1073741824.0},
     };
     size_t n = strlen(end);
     while (n > 0 && isspace((unsigned char)end[n - 1])) n--;
@@ -78,12 +90,18 @@ int df_parse_size(const char *s, int64_t *out) {
 }
 
 char *df_format_size(int64_t bytes, char *buf, size_t n) {
-    if (bytes >= 1073741824LL && bytes % 1073741824LL == 0) snprintf(buf, n, "%lld GiB", (long long)(bytes >> 30));
-    else if (bytes >= 1048576 && bytes % 1048576 == 0) snprintf(buf, n, "%lld MiB", (long long)(bytes >> 20));
-    else if (bytes >= 1048576) snprintf(buf, n, "%.2f MiB", bytes / 1048576.0);
-    else if (bytes >= 1024 && bytes % 1024 == 0) snprintf(buf, n, "%lld KiB", (long long)(bytes >> 10));
-    else if (bytes >= 1024) snprintf(buf, n, "%.1f KiB", bytes / 1024.0);
-    else snprintf(buf, n, "%lld B", (long long)bytes);
+    if (bytes >= 1073741824LL && bytes % 1073741824LL == 0)
+        snprintf(buf, n, "%lld GiB", (long long)(bytes >> 30));
+    else if (bytes >= 1048576 && bytes % 1048576 == 0)
+        snprintf(buf, n, "%lld MiB", (long long)(bytes >> 20));
+    else if (bytes >= 1048576)
+        snprintf(buf, n, "%.2f MiB", bytes / 1048576.0);
+    else if (bytes >= 1024 && bytes % 1024 == 0)
+        snprintf(buf, n, "%lld KiB", (long long)(bytes >> 10));
+    else if (bytes >= 1024)
+        snprintf(buf, n, "%.1f KiB", bytes / 1024.0);
+    else
+        snprintf(buf, n, "%lld B", (long long)bytes);
     return buf;
 }
 
@@ -147,7 +165,9 @@ const char *df_suggest(const char *word, const char *const *names, int n) {
 
 char *df_suggest_text(const char *word, const char *const *names, int n, char *buf, size_t len) {
     const char *s = df_suggest(word, names, n);
-    if (s) snprintf(buf, len, " (did you mean \"%s\"?)", s);
-    else if (len) buf[0] = '\0';
+    if (s)
+        snprintf(buf, len, " (did you mean \"%s\"?)", s);
+    else if (len)
+        buf[0] = '\0';
     return buf;
 }

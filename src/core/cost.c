@@ -34,19 +34,19 @@ struct df_net {
     df_hw hw;
     int32_t N, L;
     double pes;
-    df_layer_figures *fig;  /* [L] */
-    int64_t *out_elems;     /* [L+1] per-sample output elements; [L] = network input tensor */
-    int64_t *w_tile;        /* [L] weight elements that must be on chip when weights stream */
-    int64_t *in_tile;       /* [L*DF_MAX_INPUTS] per-sample elements of a streamed input operand */
-    int64_t *out_tile;      /* [L] per-sample elements of a streamed output (one output row) */
-    int32_t *cons_off;      /* [L+2] CSR offsets of consumers per tensor (tensor L = network input) */
-    int32_t *cons;          /* ascending consumer layer indices, each layer at most once per tensor */
-    double *noc_ps;         /* [L] buffer<->array elements per sample */
-    double *noc_mb;         /* [L] buffer<->array elements per micro-batch (ws/rs weights: stationary) */
+    df_layer_figures *fig;       /* [L] */
+    int64_t *out_elems;          /* [L+1] per-sample output elements; [L] = network input tensor */
+    int64_t *w_tile;             /* [L] weight elements that must be on chip when weights stream */
+    int64_t *in_tile;            /* [L*DF_MAX_INPUTS] per-sample elements of a streamed input operand */
+    int64_t *out_tile;           /* [L] per-sample elements of a streamed output (one output row) */
+    int32_t *cons_off;           /* [L+2] CSR offsets of consumers per tensor (tensor L = network input) */
+    int32_t *cons;               /* ascending consumer layer indices, each layer at most once per tensor */
+    double *noc_ps;              /* [L] buffer<->array elements per sample */
+    double *noc_mb;              /* [L] buffer<->array elements per micro-batch (ws/rs weights: stationary) */
     struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
-    double *rlc;            /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
-    double *e_sample;       /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
-    atomic_int budget_fits; /* 1 once df_net_check_budget found every layer fitting alone (the net never
+    double *rlc;                 /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
+    double *e_sample;            /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
+    atomic_int budget_fits;      /* 1 once df_net_check_budget found every layer fitting alone (the net never
                              * changes after df_net_init: a request checked it at parse, admission and
                              * in the baseline solve, L evaluations each) */
 };
@@ -64,9 +64,9 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
  * the psums of the output row stay in the buffer). */
 typedef struct df_pass_plan_s {
     double npass, c1, w1, x1, p1, o1, ct;
-    double win;  /* w_ramp: input elements of every PE's first window, needed before the first MAC */
+    double win; /* w_ramp: input elements of every PE's first window, needed before the first MAC */
     int per_sample, streamed;
-    int w_ramp;  /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
+    int w_ramp; /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
                   * spad), so every pass first waits for its weights ([EYE17] §VI ramp-up) */
 } df_pass_plan;
 
@@ -79,7 +79,10 @@ static double best_tile(double n, double x, double kmax, double *k_out) {
     kmax = fmax(1, fmin(kmax, ceil_div(n, x)));
     for (double k = 1; k <= kmax; k++) {
         double w = ceil_div(n, x * k) * k;
-        if (w <= best) { best = w; bk = k; }
+        if (w <= best) {
+            best = w;
+            bk = k;
+        }
     }
     *k_out = bk;
     return best;
@@ -171,7 +174,7 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
                 cand_strips[ncand++] = ceil_div(P, c);
     }
     double qmax = fmax(1, floor(rf_in / S));
-    double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S));     /* columns the windows touch */
+    double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S)); /* columns the windows touch */
     double Wt = (double)f->weight_elems, out = (double)f->out_elems;
     /* The split r x t and the tiles p, q: the shortest array time for the batch (the mapping is
      * chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's mapper
@@ -192,7 +195,7 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
             double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
             memset(&cp, 0, sizeof cp);
             cp.npass = G * nf * nc * strips * rfold;
-            cp.c1 = p * q * Q * S;  /* MACs of one PE in one pass, one per cycle */
+            cp.c1 = p * q * Q * S; /* MACs of one PE in one pass, one per cycle */
             cf.compute_cycles = cp.npass * cp.c1;
             cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
             /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
@@ -227,8 +230,8 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
 /* Per-sample compute cycles, buffer<->array traffic and the processing-pass tiling of one layer.
  * Conv-like loop nest per group g: K/G x C/G x P x Q x R x S ([MAESTRO] §3 notation). fc is the 1x1
  * case with P = Q = 1; matmul maps its rows to P. */
-static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_layer_figures *f,
-                          df_pass_plan *pp, int64_t in_total) {
+static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_layer_figures *f, df_pass_plan *pp,
+                          int64_t in_total) {
     df_layer eq; /* hooks (cost_ops.c): deconv as its direct-conv equivalent; the vector layer types */
     if (df_ops_conv_equivalent(l, &eq)) {
         layer_figures(&eq, hw, batch, f, pp, in_total);
@@ -249,8 +252,9 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
     if (l->type == DF_LAYER_POOL || l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT) {
         /* No MACs: elementwise work on the array, one op per PE per cycle ([PRED] §2 treats
          * non-MAC layers as data movement plus a vector op per element); streamed, no passes. */
-        double ops = l->type == DF_LAYER_POOL ? (double)f->out_elems * l->R * l->S
-                   : l->type == DF_LAYER_ADD ? (double)f->out_elems * (l->n_inputs - 1) : 0.0;
+        double ops = l->type == DF_LAYER_POOL  ? (double)f->out_elems * l->R * l->S
+                     : l->type == DF_LAYER_ADD ? (double)f->out_elems * (l->n_inputs - 1)
+                                               : 0.0;
         f->compute_cycles = ceil_div(ops, pes);
         f->noc_in = (double)in_total;
         f->noc_out = (double)f->out_elems;
@@ -277,7 +281,7 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
         pp->c1 = P * Q * R * S;
         f->compute_cycles = pp->npass * pp->c1;
         f->active_pes = fmin(Kg, cols) * fmin(Cg, rows);
-        f->noc_w = Wt;                                /* once per micro-batch (stationary) */
+        f->noc_w = Wt; /* once per micro-batch (stationary) */
         /* re-read for every K fold; along a row the R x S window slides, so each output row reads
          * R x ((Q-1) stride + S) inputs per channel, not R x S per output (matches MAESTRO's KC-P
          * within 0.1% on stride-1 layers, docs/maestro/README.md) */
@@ -305,7 +309,7 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
         pp->c1 = Cg * R * S;
         f->compute_cycles = pp->npass * pp->c1;
         f->active_pes = tr * tc;
-        f->noc_w = Wt * tp * tq;                      /* per sample: one broadcast per output tile */
+        f->noc_w = Wt * tp * tq; /* per sample: one broadcast per output tile */
         f->noc_in = l->K * Cg * tp * tq * ph * pw;
         f->noc_out = out;
         pp->w1 = f->noc_w / pp->npass;
@@ -315,9 +319,7 @@ static void layer_figures(const df_layer *l, const df_hw *hw, int32_t batch, df_
         break;
     }
     case DF_DATAFLOW_RS:
-    default:
-        rs_plan(l, hw, batch, G, Kg, Cg, f, pp);
-        break;
+    default: rs_plan(l, hw, batch, G, Kg, Cg, f, pp); break;
     }
     f->passes = pp->npass;
     f->utilization = f->compute_cycles > 0 ? f->macs / (f->compute_cycles * pes) : 0;
@@ -348,7 +350,10 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     n->N = batch;
     n->hw = *hw;
     n->pes = (double)hw->pe_rows * hw->pe_cols;
-    if (df_workload_copy(&n->w, w, err)) { free(n); return DF_ENOMEM; }
+    if (df_workload_copy(&n->w, w, err)) {
+        free(n);
+        return DF_ENOMEM;
+    }
     n->fig = calloc((size_t)L, sizeof *n->fig);
     n->out_elems = calloc((size_t)L + 1, sizeof *n->out_elems);
     n->w_tile = calloc((size_t)L, sizeof *n->w_tile);
@@ -371,7 +376,8 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         for (int j = 0; j < ly[i].n_inputs; j++)
             if (ly[i].inputs[j] < 0) {
                 n->out_elems[L] = (j == 1 && ly[i].type == DF_LAYER_MATMUL)
-                                      ? (int64_t)ly[i].K * (ly[i].C / ly[i].groups) : df_layer_in_elems(&ly[i]);
+                                      ? (int64_t)ly[i].K * (ly[i].C / ly[i].groups)
+                                      : df_layer_in_elems(&ly[i]);
                 break;
             }
     for (int32_t i = 0; i < L; i++) n->out_elems[i] = df_layer_out_elems(&ly[i]);
@@ -381,19 +387,26 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
         for (int j = 0; j < ly[i].n_inputs; j++) {
             int dup = 0;
             for (int k = 0; k < j; k++) dup |= ly[i].inputs[k] == ly[i].inputs[j];
-            if (!dup) { n->cons_off[tensor_of(n, ly[i].inputs[j]) + 1]++; total++; }
+            if (!dup) {
+                n->cons_off[tensor_of(n, ly[i].inputs[j]) + 1]++;
+                total++;
+            }
         }
     for (int32_t t = 0; t <= L; t++) n->cons_off[t + 1] += n->cons_off[t];
     n->cons = malloc((size_t)(total ? total : 1) * sizeof *n->cons);
     int32_t *fill = calloc((size_t)L + 1, sizeof *fill);
-    if (!n->cons || !fill) { free(fill); df_net_free(n); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
+    if (!n->cons || !fill) {
+        free(fill);
+        df_net_free(n);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
     for (int32_t i = 0; i < L; i++)
         for (int j = 0; j < ly[i].n_inputs; j++) {
             int dup = 0;
             for (int k = 0; k < j; k++) dup |= ly[i].inputs[k] == ly[i].inputs[j];
             if (dup) continue;
             int32_t t = tensor_of(n, ly[i].inputs[j]);
-            n->cons[n->cons_off[t] + fill[t]++] = i;  /* i ascending: lists come out sorted */
+            n->cons[n->cons_off[t] + fill[t]++] = i; /* i ascending: lists come out sorted */
         }
     free(fill);
     /* Run-length coding of activations in DRAM ([EYE17] §V-C: a 64-bit word holds three pairs of a
@@ -445,7 +458,7 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
                     ? op
                     : (int64_t)ceil((double)op * rowsneed / l->Y * chan);
         }
-        n->out_tile[i] = (int64_t)l->K * l->Q;  /* one output row */
+        n->out_tile[i] = (int64_t)l->K * l->Q; /* one output row */
         /* Streaming weights keeps one array pass resident: PEs x R x S elements ([DESIGN]). */
         int64_t pass = (int64_t)n->pes * l->R * l->S;
         n->w_tile[i] = n->fig[i].weight_elems < pass ? n->fig[i].weight_elems : pass;
@@ -498,8 +511,7 @@ const df_layer_figures *df_net_layer_figures(const df_net *n, int32_t i) {
 static double array_cycles(const df_net *n, int32_t i, double s) {
     const df_pass_plan *pp = &n->plan[i];
     const df_hw *hw = &n->hw;
-    if (pp->streamed)
-        return fmax(s * n->fig[i].compute_cycles, s * n->noc_ps[i] * hw->elem_bytes / hw->noc_bw);
+    if (pp->streamed) return fmax(s * n->fig[i].compute_cycles, s * n->noc_ps[i] * hw->elem_bytes / hw->noc_bw);
     return plan_cycles(hw, pp, s);
 }
 
@@ -515,11 +527,11 @@ static double step_cycles(const df_net *n, int32_t i, double s, double dram_ps, 
 
 /* Per-layer accumulators of one group (index l - first), filled by pass_liveness. */
 typedef struct {
-    int64_t *live;   /* [len+1] difference array of held activations (per sample) */
-    int64_t *tile;   /* [len] streamed tiles live while the layer runs (per sample) */
-    double *dram;    /* [len] DRAM activation elements per sample */
-    double wsum;     /* group weight elements */
-    void *heap;      /* owned when the group is longer than the stack arrays */
+    int64_t *live; /* [len+1] difference array of held activations (per sample) */
+    int64_t *tile; /* [len] streamed tiles live while the layer runs (per sample) */
+    double *dram;  /* [len] DRAM activation elements per sample */
+    double wsum;   /* group weight elements */
+    void *heap;    /* owned when the group is longer than the stack arrays */
     int64_t st_live[STACK_LAYERS + 1], st_tile[STACK_LAYERS];
     double st_dram[STACK_LAYERS];
 } group_scratch;
@@ -562,11 +574,16 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
         int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
         int32_t last_in = -1, external = (lo == hi);
         for (int32_t c = lo; c < hi; c++) {
-            if (n->cons[c] <= last) last_in = n->cons[c];
-            else external = 1;
+            if (n->cons[c] <= last)
+                last_in = n->cons[c];
+            else
+                external = 1;
         }
-        if (last_in >= 0) { live[k] += n->out_elems[t]; live[last_in - first + 1] -= n->out_elems[t]; }
-        else tile[k] += n->out_tile[i];
+        if (last_in >= 0) {
+            live[k] += n->out_elems[t];
+            live[last_in - first + 1] -= n->out_elems[t];
+        } else
+            tile[k] += n->out_tile[i];
         if (external) dram[k] += (double)n->out_elems[t] * n->rlc[t];
         /* Input tensors produced before the group (or the network input): read from DRAM once per
          * sample at their first consumer in the group; held until the last consumer in the group when
@@ -587,10 +604,13 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
                 if (c0 < 0) c0 = cc;
                 c1 = cc;
             }
-            if (c0 != i) continue;  /* accounted at its first consumer */
+            if (c0 != i) continue; /* accounted at its first consumer */
             dram[k] += (double)n->out_elems[t] * n->rlc[t];
-            if (c1 > c0) { live[k] += n->out_elems[t]; live[c1 - first + 1] -= n->out_elems[t]; }
-            else tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
+            if (c1 > c0) {
+                live[k] += n->out_elems[t];
+                live[c1 - first + 1] -= n->out_elems[t];
+            } else
+                tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
         }
     }
 }
@@ -610,9 +630,15 @@ static void footprint_of(const df_net *n, int32_t first, int32_t len, int32_t m,
     for (int32_t k = 0; k < len; k++) {
         run += live[k];
         int64_t act = run + tile[k] + cache;
-        if (act > peak_act) { peak_act = act; peak_act_l = first + k; }
+        if (act > peak_act) {
+            peak_act = act;
+            peak_act_l = first + k;
+        }
         int64_t st = (int64_t)m * act + n->w_tile[first + k];
-        if (st > peak_stream) { peak_stream = st; peak_stream_l = first + k; }
+        if (st > peak_stream) {
+            peak_stream = st;
+            peak_stream_l = first + k;
+        }
     }
     double res_bytes = (wsum + (double)m * peak_act) * eb;
     int resident = res_bytes <= budget;
@@ -720,18 +746,18 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
  * the pass plan pays its first ingress and last egress: the per-tile fill and drain. */
 
 typedef struct {
-    df_layer_figures f;   /* the largest tile of the layer */
+    df_layer_figures f; /* the largest tile of the layer */
     df_pass_plan pp;
-    double n_eq;          /* tile-equivalents per sample: computed_elems / max_out_elems */
-    double rho;           /* computed_elems / out_elems: >= 1, the recompute factor */
-    double noc1;          /* buffer<->array elements of one tile (streamed layers' delivery time) */
-    double noc_ps;        /* buffer<->array elements per sample over all tiles */
-    double noc_mb;        /* per micro-batch: stationary weights, delivered again for every tile */
-    double e_ps;          /* energy per sample independent of m and of outside inputs: MACs, RF, NoC, caches */
-    double dram_out;      /* DRAM elements per sample of its output when read after the group */
+    double n_eq;     /* tile-equivalents per sample: computed_elems / max_out_elems */
+    double rho;      /* computed_elems / out_elems: >= 1, the recompute factor */
+    double noc1;     /* buffer<->array elements of one tile (streamed layers' delivery time) */
+    double noc_ps;   /* buffer<->array elements per sample over all tiles */
+    double noc_mb;   /* per micro-batch: stationary weights, delivered again for every tile */
+    double e_ps;     /* energy per sample independent of m and of outside inputs: MACs, RF, NoC, caches */
+    double dram_out; /* DRAM elements per sample of its output when read after the group */
     double W, macs_ps, compute_ps;
-    int32_t last_in;      /* its last consumer in the group, -1 = none (streamed out) */
-    int32_t fr, fc;       /* the tile shape f and pp were computed for */
+    int32_t last_in;             /* its last consumer in the group, -1 = none (streamed out) */
+    int32_t fr, fc;              /* the tile shape f and pp were computed for */
     int64_t held, stream, cache; /* one tile's region held / one row streamed out / its overlap cache */
 } tl_layer;
 
@@ -739,14 +765,14 @@ typedef struct {
  * row's), and what does (outside reads, liveness). */
 struct df_tiled {
     int32_t first, last, len, tiles, tiles_y, tiles_x;
-    int64_t *live;        /* [len+1] difference array of tile regions held for later layers (per sample) */
-    int64_t *tile;        /* [len] streamed rows and line buffers live while the layer runs */
-    int64_t cache;        /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
+    int64_t *live; /* [len+1] difference array of tile regions held for later layers (per sample) */
+    int64_t *tile; /* [len] streamed rows and line buffers live while the layer runs */
+    int64_t cache; /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
     double wsum;
-    double *dram_ps;      /* [len] DRAM activation elements per sample */
-    double *e_ps;         /* [len] energy per sample independent of m */
-    const tl_layer *ly;   /* [len]: layer first + k */
-    tl_layer *own;        /* ly when prepared alone */
+    double *dram_ps;    /* [len] DRAM activation elements per sample */
+    double *e_ps;       /* [len] energy per sample independent of m */
+    const tl_layer *ly; /* [len]: layer first + k */
+    tl_layer *own;      /* ly when prepared alone */
 };
 
 void df_tiled_free(df_tiled *t) {
@@ -828,8 +854,10 @@ static void tl_base(const df_net *n, int32_t i, int32_t last, const df_tile_laye
     int32_t lo = n->cons_off[i], hi = n->cons_off[i + 1], external = lo == hi;
     x->last_in = -1;
     for (int32_t c = lo; c < hi; c++) {
-        if (n->cons[c] <= last) x->last_in = n->cons[c];
-        else external = 1;
+        if (n->cons[c] <= last)
+            x->last_in = n->cons[c];
+        else
+            external = 1;
     }
     x->held = tl->max_out_elems;
     int64_t row = (int64_t)l->K * tl->max_cols;
@@ -874,8 +902,11 @@ static void tiled_assemble(const df_net *n, df_tiled *t, const df_tile_input *in
     for (int32_t k = 0; k < len; k++) {
         const tl_layer *x = &t->ly[k];
         t->wsum += x->W;
-        if (x->last_in >= 0) { t->live[k] += x->held; t->live[x->last_in - first + 1] -= x->held; }
-        else t->tile[k] += x->stream;
+        if (x->last_in >= 0) {
+            t->live[k] += x->held;
+            t->live[x->last_in - first + 1] -= x->held;
+        } else
+            t->tile[k] += x->stream;
         t->cache += x->cache;
         t->dram_ps[k] = x->dram_out;
         t->e_ps[k] = x->e_ps;
@@ -921,7 +952,10 @@ int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
     tile_extent(n, g, &rows, &cols);
     df_tile_plan tp;
     int rc = df_tile_plan_group(&n->w, first, last, rows, cols, (df_overlap)g->overlap, &tp, NULL);
-    if (rc) { df_tile_plan_free(&tp); return rc; }
+    if (rc) {
+        df_tile_plan_free(&tp);
+        return rc;
+    }
     df_tiled *t = tiled_alloc(len);
     if (t) t->own = calloc((size_t)len, sizeof *t->own);
     if (!t || !t->own) {
@@ -963,8 +997,8 @@ static inline double tiled_step(const df_net *n, double ac, double dram_ps, doub
 
 /* The group's cost at micro-batch m. acm, acl (nullable, [len]): tiled_array_cycles of each layer at
  * m and at the last micro-batch's size, when the caller has them. */
-static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out,
-                      df_layer_footprint *per_layer, const double *acm, const double *acl, int fit_only) {
+static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *out, df_layer_footprint *per_layer,
+                      const double *acm, const double *acl, int fit_only) {
     memset(out, 0, sizeof *out);
     out->footprint_bytes = INT64_MAX;
     if (m < 1 || m > n->N) return DF_EINVAL;
@@ -991,7 +1025,8 @@ static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_co
         if (nmb == 1) {
             lat += tiled_step(n, al, dps, lastsz, resident ? W : Wt);
         } else if (resident) {
-            lat += tiled_step(n, am, dps, m, W) + (nmb - 2) * tiled_step(n, am, dps, m, 0) + tiled_step(n, al, dps, lastsz, 0);
+            lat += tiled_step(n, am, dps, m, W) + (nmb - 2) * tiled_step(n, am, dps, m, 0) +
+                   tiled_step(n, al, dps, lastsz, 0);
         } else {
             lat += (nmb - 1) * tiled_step(n, am, dps, m, Wt) + tiled_step(n, al, dps, lastsz, Wt);
         }
@@ -1020,12 +1055,12 @@ int df_tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_cost *
 struct df_tiled_row {
     int32_t last, nm;
     const int32_t *mb;
-    df_tile_suffix *geo;  /* the regions, shared by every first */
-    tl_layer *base;       /* [last + 1] per-layer figures, shared by every first */
-    double *acyc;         /* [nm][2][last + 1]: tiled_array_cycles at mb[q] and at its last micro-batch */
-    double *tt, *wh;      /* the same layout: its two terms, one tile's cycles and the whole layer's */
-    double *lb;           /* [3][last + 2]: suffix sums of per-layer lower bounds (latency, energy, dram) */
-    df_tiled *t;          /* the group of the last df_tiled_row_group (arrays for last + 1 layers) */
+    df_tile_suffix *geo; /* the regions, shared by every first */
+    tl_layer *base;      /* [last + 1] per-layer figures, shared by every first */
+    double *acyc;        /* [nm][2][last + 1]: tiled_array_cycles at mb[q] and at its last micro-batch */
+    double *tt, *wh;     /* the same layout: its two terms, one tile's cycles and the whole layer's */
+    double *lb;          /* [3][last + 2]: suffix sums of per-layer lower bounds (latency, energy, dram) */
+    df_tiled *t;         /* the group of the last df_tiled_row_group (arrays for last + 1 layers) */
 };
 
 void df_tiled_row_free(df_tiled_row *r) {
@@ -1040,9 +1075,8 @@ void df_tiled_row_free(df_tiled_row *r) {
     free(r);
 }
 
-int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t cols, int32_t overlap,
-                         const int32_t *mb, int32_t nm, df_tile_axes *axes, const df_tiled_row *like,
-                         df_tiled_row **out) {
+int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t cols, int32_t overlap, const int32_t *mb,
+                         int32_t nm, df_tile_axes *axes, const df_tiled_row *like, df_tiled_row **out) {
     *out = NULL;
     df_group g = {.first = 0, .last = last, .micro_batch = 1, .tile_rows = rows, .tile_cols = cols, .overlap = overlap};
     if (last < 0 || !tiled_args_ok(n, &g) || nm < 1) return DF_EINVAL;
@@ -1055,7 +1089,10 @@ int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t co
     r->nm = nm;
     int rc = axes ? df_tile_suffix_plan_in(axes, r0, c0, (df_overlap)overlap, &r->geo, NULL)
                   : df_tile_suffix_plan(&n->w, last, r0, c0, (df_overlap)overlap, &r->geo, NULL);
-    if (rc) { df_tiled_row_free(r); return rc; }
+    if (rc) {
+        df_tiled_row_free(r);
+        return rc;
+    }
     size_t L1 = (size_t)last + 1;
     r->base = malloc(L1 * sizeof *r->base); /* every entry written by tl_base */
     r->acyc = malloc(sizeof *r->acyc * (size_t)nm * 2 * L1);
@@ -1063,7 +1100,10 @@ int df_tiled_row_prepare(const df_net *n, int32_t last, int32_t rows, int32_t co
     r->wh = malloc(sizeof *r->wh * (size_t)nm * 2 * L1);
     r->lb = calloc(3 * (L1 + 1), sizeof *r->lb);
     r->t = tiled_alloc(last + 1);
-    if (!r->base || !r->acyc || !r->tt || !r->wh || !r->lb || !r->t) { df_tiled_row_free(r); return DF_ENOMEM; }
+    if (!r->base || !r->acyc || !r->tt || !r->wh || !r->lb || !r->t) {
+        df_tiled_row_free(r);
+        return DF_ENOMEM;
+    }
     if (like && (like->last != last || like->nm != nm || like->mb != mb)) like = NULL; /* not a sibling */
     df_tile_suffix_shape(r->geo, &r->t->tiles_y, &r->t->tiles_x);
     r->t->tiles = r->t->tiles_y * r->t->tiles_x;
@@ -1163,7 +1203,8 @@ static int group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *o
     if (df_group_is_whole(n, g)) return group_eval(n, g->first, g->last, g->micro_batch, out, per_layer);
     df_tiled *t;
     int rc = df_tiled_prepare(n, g, &t);
-    if (rc == DF_OK) rc = tiled_cost(n, t, g->micro_batch, out, per_layer, NULL, NULL, 0);
+    if (rc == DF_OK)
+        rc = tiled_cost(n, t, g->micro_batch, out, per_layer, NULL, NULL, 0);
     else {
         memset(out, 0, sizeof *out);
         out->footprint_bytes = INT64_MAX;
@@ -1185,8 +1226,10 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
             gr->micro_batch > n->N) {
             char ptr[48];
             snprintf(ptr, sizeof ptr, "/groups/%d", g);
-            return df_err_set(err, DF_EINVAL, ptr, "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
-                              "(see df_mapping_eval)", g, gr->first, gr->last, gr->micro_batch);
+            return df_err_set(err, DF_EINVAL, ptr,
+                              "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
+                              "(see df_mapping_eval)",
+                              g, gr->first, gr->last, gr->micro_batch);
         }
         df_group_cost gc;
         if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
@@ -1211,8 +1254,12 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     int32_t worst = -1;
     for (int32_t i = 0; i < n->L; i++) {
         df_group_cost g;
-        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK) return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); /* not cached */
-        if (!g.feasible && g.footprint_bytes > need) { need = g.footprint_bytes; worst = i; }
+        if (group_eval(n, i, i, 1, &g, NULL) != DF_OK)
+            return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); /* not cached */
+        if (!g.feasible && g.footprint_bytes > need) {
+            need = g.footprint_bytes;
+            worst = i;
+        }
     }
     if (worst < 0) {
         /* a cache in the (heap, never const-defined) net: every caller computes the same value */
@@ -1224,7 +1271,10 @@ int df_net_check_budget(const df_net *n, df_err *err) {
                "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
                df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
                df_format_size(need, b2, sizeof b2));
-    if (err) { err->layer = worst; err->need_bytes = need; }
+    if (err) {
+        err->layer = worst;
+        err->need_bytes = need;
+    }
     return DF_EINFEASIBLE;
 }
 
@@ -1244,20 +1294,26 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
     for (int32_t g = 0; g < map->n_groups; g++) {
         const df_group *gr = &map->groups[g];
         if (gr->first != next)
-            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d starts at layer %d, expected %d (groups "
-                                               "must be contiguous and cover every layer in order)", g, gr->first, next));
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL,
+                                       "group %d starts at layer %d, expected %d (groups "
+                                       "must be contiguous and cover every layer in order)",
+                                       g, gr->first, next));
         if (gr->last < gr->first || gr->last >= n->L)
-            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: last = %d out of range [%d, %d]", g,
-                                               gr->last, gr->first, n->L - 1));
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL, "group %d: last = %d out of range [%d, %d]", g, gr->last,
+                                       gr->first, n->L - 1));
         if (gr->micro_batch < 1 || gr->micro_batch > n->N)
-            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]",
-                                               g, gr->micro_batch, n->N));
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL, "group %d: micro_batch = %d out of range [1, %d]", g,
+                                       gr->micro_batch, n->N));
         if (gr->tile_rows < 0 || gr->tile_cols < 0)
-            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: tile %d x %d must be >= 0 (0 = whole)",
-                                               g, gr->tile_rows, gr->tile_cols));
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL, "group %d: tile %d x %d must be >= 0 (0 = whole)", g,
+                                       gr->tile_rows, gr->tile_cols));
         if (gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT)
-            return at_group(err, g, df_err_set(err, DF_EINVAL, NULL, "group %d: overlap = %d is not a mode", g,
-                                               gr->overlap));
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL, "group %d: overlap = %d is not a mode", g, gr->overlap));
         df_group_cost gc;
         if (group_eval_tiled(n, gr, &gc, NULL) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory scoring group %d (%d layers)", g,
@@ -1273,7 +1329,8 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
         next = gr->last + 1;
     }
     if (next != n->L)
-        return df_err_set(err, DF_EINVAL, "/groups", "groups end at layer %d but the workload has %d layers", next - 1, n->L);
+        return df_err_set(err, DF_EINVAL, "/groups", "groups end at layer %d but the workload has %d layers", next - 1,
+                          n->L);
     mt->latency_s = mt->latency_cycles / n->hw.clock_hz;
     mt->throughput_sps = mt->latency_s > 0 ? n->N / mt->latency_s : 0;
     mt->edp = mt->energy_pj * mt->latency_s;
@@ -1306,7 +1363,10 @@ const char *df_objective_name(df_objective o) { return (o >= 0 && o < DF_OBJ_COU
 
 int df_objective_parse(const char *s, df_objective *out) {
     for (int i = 0; i < DF_OBJ_COUNT; i++)
-        if (s && strcmp(s, obj_names[i]) == 0) { *out = (df_objective)i; return DF_OK; }
+        if (s && strcmp(s, obj_names[i]) == 0) {
+            *out = (df_objective)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
@@ -1314,7 +1374,10 @@ int df_mapping_init(df_mapping *map, int32_t cap) {
     map->n_groups = 0;
     map->cap = cap > 0 ? cap : 8;
     map->groups = malloc((size_t)map->cap * sizeof *map->groups);
-    if (!map->groups) { map->cap = 0; return DF_ENOMEM; }
+    if (!map->groups) {
+        map->cap = 0;
+        return DF_ENOMEM;
+    }
     return DF_OK;
 }
 

@@ -26,20 +26,20 @@ double df_ops_per_elem(const df_layer *l) {
     case DF_LAYER_LAYOUT: return 1; /* one move per element [PRED] */
     case DF_LAYER_RESIZE:
         switch (df_layer_op_of(l)) {
-        case DF_OP_LINEAR: return 4;   /* 2 x 2 taps [ONNX] */
-        case DF_OP_CUBIC: return 16;   /* 4 x 4 taps */
+        case DF_OP_LINEAR: return 4; /* 2 x 2 taps [ONNX] */
+        case DF_OP_CUBIC: return 16; /* 4 x 4 taps */
         default: return 1;
         }
-    case DF_LAYER_NORM: return 5;      /* [LN] */
-    case DF_LAYER_SOFTMAX: return 4;   /* [SOFTMAX] */
+    case DF_LAYER_NORM: return 5;    /* [LN] */
+    case DF_LAYER_SOFTMAX: return 4; /* [SOFTMAX] */
     case DF_LAYER_ELTWISE:
         switch (df_layer_op_of(l)) {
         case DF_OP_RELU: return 1;
-        case DF_OP_GELU: return 8;     /* [GELU] */
+        case DF_OP_GELU: return 8; /* [GELU] */
         case DF_OP_SIGMOID:
-        case DF_OP_TANH: return 4;     /* exp, add, divide (tanh: the same through sigmoid) */
-        case DF_OP_SILU: return 5;     /* x * sigmoid(x) */
-        case DF_OP_HARDSWISH: return 3;/* x * relu6(x + 3) / 6 */
+        case DF_OP_TANH: return 4;                             /* exp, add, divide (tanh: the same through sigmoid) */
+        case DF_OP_SILU: return 5;                             /* x * sigmoid(x) */
+        case DF_OP_HARDSWISH: return 3;                        /* x * relu6(x + 3) / 6 */
         default: return l->n_inputs > 1 ? l->n_inputs - 1 : 1; /* mul, add, sub, div: one per extra operand */
         }
     default: return 0;
@@ -67,7 +67,7 @@ int df_ops_figures(const df_layer *l, const df_hw *hw, df_layer_figures *f, int6
 int df_ops_conv_equivalent(const df_layer *l, df_layer *eq) {
     if (l->type != DF_LAYER_DECONV) return 0;
     *eq = *l;
-    eq->type = DF_LAYER_CONV;                         /* [DECONV] §4 */
+    eq->type = DF_LAYER_CONV; /* [DECONV] §4 */
     eq->stride = eq->stride_x = 1;
     eq->pad = eq->pad_t = eq->pad_b = eq->pad_l = eq->pad_r = 0;
     eq->out_y = eq->out_x = 0;

@@ -30,11 +30,11 @@
  * [DEN]  R. Dennard et al., "Design of ion-implanted MOSFETs with very small physical dimensions",
  *        IEEE JSSC 9(5), 1974: constant-field scaling, switching energy ~ C V^2, C ~ feature size. */
 
-#define SMALL_BUF (64LL << 10)   /* at or below: 2.5 pJ/byte ([HOR] 32 KB: 20 pJ / 8 bytes) */
-#define LARGE_BUF (1LL << 20)    /* at or above: 12.5 pJ/byte ([HOR] 1 MB: 100 pJ / 8 bytes) */
+#define SMALL_BUF (64LL << 10) /* at or below: 2.5 pJ/byte ([HOR] 32 KB: 20 pJ / 8 bytes) */
+#define LARGE_BUF (1LL << 20)  /* at or above: 12.5 pJ/byte ([HOR] 1 MB: 100 pJ / 8 bytes) */
 #define SMALL_BUF_PJ_PER_BYTE 2.5
 #define LARGE_BUF_PJ_PER_BYTE 12.5
-#define DRAM_PJ_PER_BYTE 160.0   /* [HOR] DRAM 1.3 nJ per 64-bit access (lower end) / 8 bytes = 162.5 */
+#define DRAM_PJ_PER_BYTE 160.0 /* [HOR] DRAM 1.3 nJ per 64-bit access (lower end) / 8 bytes = 162.5 */
 
 /* Global-buffer SRAM energy per byte: flat below 64 KiB and above 1 MiB, and in between interpolated
  * linearly in log(energy) over log(size) (a power law, as the [HOR] 8 KB -> 32 KB -> 1 MB figures grow
@@ -50,17 +50,17 @@ df_energy df_energy_default(int32_t elem_bytes, int64_t buffer_bytes) {
     df_energy e;
     memset(&e, 0, sizeof e);
     if (elem_bytes <= 1)
-        e.mac = 0.2 + 0.03;   /* [HOR] 8-bit integer mult 0.2 pJ + add 0.03 pJ */
+        e.mac = 0.2 + 0.03; /* [HOR] 8-bit integer mult 0.2 pJ + add 0.03 pJ */
     else if (elem_bytes == 2)
-        e.mac = 1.1 + 0.4;    /* [HOR] 16-bit FP mult 1.1 pJ + add 0.4 pJ */
+        e.mac = 1.1 + 0.4; /* [HOR] 16-bit FP mult 1.1 pJ + add 0.4 pJ */
     else
-        e.mac = 3.7 + 0.9;    /* [HOR] 32-bit FP mult 3.7 pJ + add 0.9 pJ */
-    e.rf = 1.0 * e.mac;       /* [EYE] RF access 1x a MAC */
-    e.noc = 2.0 * e.mac;      /* [EYE] inter-PE / array NoC transfer 2x a MAC */
+        e.mac = 3.7 + 0.9; /* [HOR] 32-bit FP mult 3.7 pJ + add 0.9 pJ */
+    e.rf = 1.0 * e.mac;    /* [EYE] RF access 1x a MAC */
+    e.noc = 2.0 * e.mac;   /* [EYE] inter-PE / array NoC transfer 2x a MAC */
     double eb = elem_bytes > 0 ? (double)elem_bytes : 1.0;
-    e.buf = eb * buf_pj_per_byte(buffer_bytes);  /* [HOR] SRAM read energy by capacity */
-    e.dram = eb * DRAM_PJ_PER_BYTE;              /* [HOR] DRAM access */
-    e.stat = 0;               /* no clock/static figure published for these generic presets */
+    e.buf = eb * buf_pj_per_byte(buffer_bytes); /* [HOR] SRAM read energy by capacity */
+    e.dram = eb * DRAM_PJ_PER_BYTE;             /* [HOR] DRAM access */
+    e.stat = 0;                                 /* no clock/static figure published for these generic presets */
     return e;
 }
 
@@ -77,13 +77,13 @@ static df_energy energy_65nm(int32_t elem_bytes) {
     memset(&e, 0, sizeof e);
     double bits = 8.0 * (elem_bytes > 0 ? elem_bytes : 1);
     double mult45 = 0.2 * (bits / 8) * (bits / 8), add45 = 0.03 * bits / 8; /* [HOR] int, 45 nm */
-    double scale = (65.0 / 45.0) * (1.0 / 0.9) * (1.0 / 0.9);                 /* [DEN] C V^2 */
+    double scale = (65.0 / 45.0) * (1.0 / 0.9) * (1.0 / 0.9);               /* [DEN] C V^2 */
     e.mac = (mult45 + add45) * scale;
-    e.rf = 1.0 * e.mac;    /* [EYE] Table IV */
-    e.noc = 2.0 * e.mac;   /* [EYE] Table IV */
-    e.buf = 6.0 * e.mac;   /* [EYE] Table IV */
-    e.dram = 200.0 * e.mac;/* [EYE] Table IV */
-    e.stat = 0;            /* [EYE17] publishes total chip power only, no clock/static split */
+    e.rf = 1.0 * e.mac;     /* [EYE] Table IV */
+    e.noc = 2.0 * e.mac;    /* [EYE] Table IV */
+    e.buf = 6.0 * e.mac;    /* [EYE] Table IV */
+    e.dram = 200.0 * e.mac; /* [EYE] Table IV */
+    e.stat = 0;             /* [EYE17] publishes total chip power only, no clock/static split */
     return e;
 }
 
@@ -199,12 +199,18 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
         return df_err_set(err, DF_EINVAL, "/hardware/buffer",
                           "hardware buffer (global buffer bytes) = %lld out of range [1, %lld]",
                           (long long)hw->buffer_bytes, (long long)MAX_BUFFER);
-    if (out_of(hw->dram_bw, MIN_BW, MAX_BW)) return bad_double(err, "dram_bw", "bytes/cycle", hw->dram_bw, MIN_BW, MAX_BW);
+    if (out_of(hw->dram_bw, MIN_BW, MAX_BW))
+        return bad_double(err, "dram_bw", "bytes/cycle", hw->dram_bw, MIN_BW, MAX_BW);
     if (out_of(hw->noc_bw, MIN_BW, MAX_BW)) return bad_double(err, "noc_bw", "bytes/cycle", hw->noc_bw, MIN_BW, MAX_BW);
     if (out_of(hw->clock_hz, MIN_CLOCK, MAX_CLOCK))
         return bad_double(err, "clock_hz", "Hz", hw->clock_hz, MIN_CLOCK, MAX_CLOCK);
-    const struct { const char *name; double v; } bws[] = {
-        {"noc_bw_w", hw->noc_bw_w}, {"noc_bw_in", hw->noc_bw_in}, {"noc_bw_out", hw->noc_bw_out},
+    const struct {
+        const char *name;
+        double v;
+    } bws[] = {
+        {"noc_bw_w", hw->noc_bw_w},
+        {"noc_bw_in", hw->noc_bw_in},
+        {"noc_bw_out", hw->noc_bw_out},
     };
     for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++)
         if (bws[i].v != 0 && out_of(bws[i].v, MIN_BW, MAX_BW)) {
@@ -219,7 +225,10 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
                           hw->noc_hops, MAX_HOPS);
     if (hw->tech_nm != 0 && hw->tech_nm != 45 && hw->tech_nm != 65)
         return df_err_set(err, DF_EINVAL, "/hardware/tech_nm", "hardware tech_nm = %d must be 45 or 65", hw->tech_nm);
-    const struct { const char *name; int32_t v; } rfs[] = {{"rf_w", hw->rf_w}, {"rf_in", hw->rf_in}, {"rf_out", hw->rf_out}};
+    const struct {
+        const char *name;
+        int32_t v;
+    } rfs[] = {{"rf_w", hw->rf_w}, {"rf_in", hw->rf_in}, {"rf_out", hw->rf_out}};
     for (size_t i = 0; i < sizeof rfs / sizeof rfs[0]; i++)
         if (rfs[i].v < 0 || rfs[i].v > MAX_RF) {
             char ptr[64];
@@ -230,8 +239,11 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
     if (hw->elem_bytes != 1 && hw->elem_bytes != 2 && hw->elem_bytes != 4)
         return df_err_set(err, DF_EINVAL, "/hardware/elem_bytes", "hardware elem_bytes = %d must be 1, 2 or 4",
                           hw->elem_bytes);
-    const struct { const char *name; double v; } en[] = {
-        {"mac", hw->energy.mac}, {"rf", hw->energy.rf}, {"noc", hw->energy.noc},
+    const struct {
+        const char *name;
+        double v;
+    } en[] = {
+        {"mac", hw->energy.mac}, {"rf", hw->energy.rf},     {"noc", hw->energy.noc},
         {"buf", hw->energy.buf}, {"dram", hw->energy.dram}, {"static", hw->energy.stat},
     };
     for (size_t i = 0; i < sizeof en / sizeof en[0]; i++) {
@@ -249,13 +261,14 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
 
 static const char *const dataflow_names[DF_DATAFLOW_COUNT] = {"ws", "os", "rs"};
 
-const char *df_dataflow_name(df_dataflow d) {
-    return ((int)d >= 0 && d < DF_DATAFLOW_COUNT) ? dataflow_names[d] : "?";
-}
+const char *df_dataflow_name(df_dataflow d) { return ((int)d >= 0 && d < DF_DATAFLOW_COUNT) ? dataflow_names[d] : "?"; }
 
 int df_dataflow_parse(const char *s, df_dataflow *out) {
     for (int i = 0; s && i < DF_DATAFLOW_COUNT; i++)
-        if (strcmp(s, dataflow_names[i]) == 0) { *out = (df_dataflow)i; return DF_OK; }
+        if (strcmp(s, dataflow_names[i]) == 0) {
+            *out = (df_dataflow)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 

@@ -20,9 +20,14 @@ static const char *nz(const char *s) { return s ? s : ""; }
 static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
     size_t len = (size_t)snprintf(buf, n, "%s/", nz(base));
     for (const char *k = key; *k && len + 3 < n; k++) {
-        if (*k == '~') { buf[len++] = '~'; buf[len++] = '0'; }
-        else if (*k == '/') { buf[len++] = '~'; buf[len++] = '1'; }
-        else buf[len++] = *k;
+        if (*k == '~') {
+            buf[len++] = '~';
+            buf[len++] = '0';
+        } else if (*k == '/') {
+            buf[len++] = '~';
+            buf[len++] = '1';
+        } else
+            buf[len++] = *k;
     }
     if (len < n) buf[len] = '\0';
 }
@@ -47,14 +52,16 @@ const char *df_json_kind(const json_t *v) {
 }
 
 /* Rejects keys of obj not in known[] (NULL-terminated). `what` names the object in the message. */
-static int check_keys(const json_t *obj, const char *const *known, const char *base, const char *what,
-                      df_err *err) {
+static int check_keys(const json_t *obj, const char *const *known, const char *base, const char *what, df_err *err) {
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
         int ok = 0;
         for (const char *const *k = known; *k; k++)
-            if (strcmp(key, *k) == 0) { ok = 1; break; }
+            if (strcmp(key, *k) == 0) {
+                ok = 1;
+                break;
+            }
         if (ok) continue;
         char ptr[sizeof err->pointer];
         ptr_key(ptr, sizeof ptr, base, key);
@@ -84,8 +91,8 @@ static int get_int(const json_t *v, const char *ptr, const char *what, int64_t l
     }
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi)
-        return df_err_set(err, DF_EINVAL, ptr, "%s = %lld out of range [%lld, %lld]", what, (long long)x,
-                          (long long)lo, (long long)hi);
+        return df_err_set(err, DF_EINVAL, ptr, "%s = %lld out of range [%lld, %lld]", what, (long long)x, (long long)lo,
+                          (long long)hi);
     *out = (int64_t)x;
     return DF_OK;
 }
@@ -110,7 +117,8 @@ static int get_number(const json_t *v, const char *ptr, const char *what, double
 /* A JSON string without embedded NUL, 1..max_len bytes. */
 static int get_string(const json_t *v, const char *ptr, const char *what, size_t max_len, const char **out,
                       df_err *err) {
-    if (!json_is_string(v)) return df_err_set(err, DF_EINVAL, ptr, "%s must be a string, got %s", what, df_json_kind(v));
+    if (!json_is_string(v))
+        return df_err_set(err, DF_EINVAL, ptr, "%s must be a string, got %s", what, df_json_kind(v));
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (strlen(s) != n) return df_err_set(err, DF_EINVAL, ptr, "%s must not contain NUL characters", what);
@@ -140,16 +148,14 @@ static json_t *jreal(double x) { return isfinite(x) ? json_real(x) : json_null()
 /* ---- workload --------------------------------------------------------------------------------- */
 
 static const char *const workload_keys[] = {"name", "layers", NULL};
-static const char *const layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                         "stride", "pad", "groups", "inputs", "density",
+static const char *const layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S", "stride", "pad", "groups",
+                                         "inputs", "density",
                                          /* issue 16: per-side windows, the data-movement types */
-                                         "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
-                                         NULL};
+                                         "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right", NULL};
 /* the keys of a layer of a type that takes its output size (layout, resize, deconv): also P and Q */
-static const char *const sized_layer_keys[] = {"name", "type", "K", "C", "Y", "X", "R", "S",
-                                               "stride", "pad", "groups", "inputs", "density",
-                                               "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right",
-                                               "P", "Q", NULL};
+static const char *const sized_layer_keys[] = {
+    "name",   "type",    "K",  "C",        "Y",       "X",          "R",        "S",         "stride", "pad", "groups",
+    "inputs", "density", "op", "stride_x", "pad_top", "pad_bottom", "pad_left", "pad_right", "P",      "Q",   NULL};
 
 static int layer_err(df_err *err, int32_t i, int rc) {
     if (err) err->layer = i;
@@ -236,7 +242,8 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     if (df_layer_type_parse(ts, &l->type))
         return df_err_set(err, DF_EINVAL, ptr,
                           "layer %d: unknown type \"%.32s\" (known: conv, dwconv, fc, matmul, pool, add, concat, "
-                          "layout, resize, deconv, norm, softmax, eltwise)", i, ts);
+                          "layout, resize, deconv, norm, softmax, eltwise)",
+                          i, ts);
     const char *type = df_layer_type_name(l->type);
 
     const json_t *nv = json_object_get(lj, "name");
@@ -256,7 +263,8 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     /* Y, X: required, except fc (flattened input: 1 x 1) and matmul (X = 1) */
     l->Y = l->X = 1;
     if (l->type == DF_LAYER_FC) {
-        if ((rc = opt_int(lj, "Y", lptr, i, &l->Y, &given, err)) || (rc = opt_int(lj, "X", lptr, i, &l->X, &given, err)))
+        if ((rc = opt_int(lj, "Y", lptr, i, &l->Y, &given, err)) ||
+            (rc = opt_int(lj, "X", lptr, i, &l->X, &given, err)))
             return rc;
     } else if (l->type == DF_LAYER_MATMUL || (l->type >= DF_LAYER_TYPE_COUNT && l->type != DF_LAYER_DECONV)) {
         if ((rc = req_int(lj, "Y", lptr, i, type, &l->Y, err)) || (rc = opt_int(lj, "X", lptr, i, &l->X, &given, err)))
@@ -267,7 +275,8 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     }
     /* kernel: R = S = 1 when both are absent; when only one is given the kernel is square */
     l->R = l->S = 1;
-    if ((rc = opt_int(lj, "R", lptr, i, &l->R, &r_given, err)) || (rc = opt_int(lj, "S", lptr, i, &l->S, &s_given, err)))
+    if ((rc = opt_int(lj, "R", lptr, i, &l->R, &r_given, err)) ||
+        (rc = opt_int(lj, "S", lptr, i, &l->S, &s_given, err)))
         return rc;
     if (r_given && !s_given) l->S = l->R;
     if (s_given && !r_given) l->R = l->S;
@@ -281,19 +290,21 @@ static int parse_layer(const json_t *lj, int32_t i, const char *lptr, df_layer *
     if (!given && l->type == DF_LAYER_DWCONV) l->groups = l->C;
     if ((rc = parse_layer_ext(lj, i, lptr, l, err))) return rc;
     const json_t *dv = json_object_get(lj, "density");
-    if (dv) {  /* optional fraction of non-zero input activations */
+    if (dv) { /* optional fraction of non-zero input activations */
         ptr_key(ptr, sizeof ptr, lptr, "density");
         snprintf(what, sizeof what, "layer %d density", i);
         if ((rc = get_number(dv, ptr, what, &l->density, err))) return rc;
         if (!(l->density > 0 && l->density <= 1))
-            return df_err_set(err, DF_EINVAL, ptr, "layer %d density = %g must be in (0, 1] (fraction of non-zero "
-                              "input activations)", i, l->density);
+            return df_err_set(err, DF_EINVAL, ptr,
+                              "layer %d density = %g must be in (0, 1] (fraction of non-zero "
+                              "input activations)",
+                              i, l->density);
     }
 
     const json_t *iv = json_object_get(lj, "inputs");
     if (!iv) {
         l->n_inputs = 1;
-        l->inputs[0] = i - 1;  /* the previous layer, or -1 (the network input) for layer 0 */
+        l->inputs[0] = i - 1; /* the previous layer, or -1 (the network input) for layer 0 */
         return DF_OK;
     }
     ptr_key(ptr, sizeof ptr, lptr, "inputs");
@@ -339,7 +350,7 @@ int df_workload_from_json(const json_t *j, const char *prefix, int32_t max_layer
         return df_err_set(err, DF_EINVAL, ptr, "workload field layers must be an array, got %s", df_json_kind(lv));
     size_t n = json_array_size(lv);
     if (n == 0) return df_err_set(err, DF_EINVAL, ptr, "workload has no layers");
-    if (n > (size_t)max_layers)  /* before any per-layer allocation or work */
+    if (n > (size_t)max_layers) /* before any per-layer allocation or work */
         return df_err_set(err, DF_ELIMIT, ptr, "workload has %zu layers, the limit is %d", n, max_layers);
     out->layers = calloc(n, sizeof *out->layers);
     if (!out->layers) return df_err_set(err, DF_ENOMEM, ptr, "out of memory reading %zu layers", n);
@@ -370,19 +381,21 @@ json_t *df_workload_to_json(const df_workload *w) {
     for (int32_t i = 0; i < w->n_layers; i++) {
         const df_layer *l = &w->layers[i];
         json_t *lo = json_object();
-        if (json_array_append_new(arr, lo)) goto fail;  /* lo is owned by arr from here on (or freed) */
+        if (json_array_append_new(arr, lo)) goto fail; /* lo is owned by arr from here on (or freed) */
         json_t *in = json_array();
-        if (put(lo, "inputs", in)) goto fail;           /* likewise `in` by lo */
+        if (put(lo, "inputs", in)) goto fail; /* likewise `in` by lo */
         int32_t pad4[4];
         df_layer_pads(l, pad4);
         int bad = put(lo, "name", json_string(l->name)) | put(lo, "type", json_string(df_layer_type_name(l->type))) |
                   put(lo, "K", json_integer(l->K)) | put(lo, "C", json_integer(l->C)) |
                   put(lo, "Y", json_integer(l->Y)) | put(lo, "X", json_integer(l->X)) |
                   put(lo, "R", json_integer(l->R)) | put(lo, "S", json_integer(l->S)) |
-                  put(lo, "stride", json_integer(l->stride)) | put(lo, "pad", json_integer(df_layer_pads_symmetric(l) ? pad4[0] : 0)) |
+                  put(lo, "stride", json_integer(l->stride)) |
+                  put(lo, "pad", json_integer(df_layer_pads_symmetric(l) ? pad4[0] : 0)) |
                   put(lo, "groups", json_integer(l->groups));
         if (l->density > 0) bad |= put(lo, "density", json_real(l->density));
-        for (int32_t k = 0; k < l->n_inputs && k < DF_MAX_INPUTS; k++) bad |= json_array_append_new(in, json_integer(l->inputs[k]));
+        for (int32_t k = 0; k < l->n_inputs && k < DF_MAX_INPUTS; k++)
+            bad |= json_array_append_new(in, json_integer(l->inputs[k]));
         /* issue 16's fields, only where they say something (classic layers print as before) */
         df_layer_op op = df_layer_op_of(l);
         if (op != DF_OP_DEFAULT) bad |= put(lo, "op", json_string(df_layer_op_name(op)));
@@ -394,7 +407,10 @@ json_t *df_workload_to_json(const df_workload *w) {
         if (l->out_x) bad |= put(lo, "Q", json_integer(l->out_x));
         if (bad) goto fail;
     }
-    if (put(o, "layers", arr)) { arr = NULL; goto fail; }
+    if (put(o, "layers", arr)) {
+        arr = NULL;
+        goto fail;
+    }
     return o;
 fail:
     json_decref(arr);
@@ -404,9 +420,10 @@ fail:
 
 /* ---- hardware --------------------------------------------------------------------------------- */
 
-static const char *const hw_keys[] = {"preset", "pes", "pe_rows", "pe_cols", "dataflow", "buffer", "dram_bw",
-                                      "noc_bw", "noc_bw_w", "noc_bw_in", "noc_bw_out", "noc_hops", "clock_hz",
-                                      "elem_bytes", "tech_nm", "rf_w", "rf_in", "rf_out", "energy_pj", NULL};
+static const char *const hw_keys[] = {"preset",     "pes",      "pe_rows",  "pe_cols",    "dataflow",
+                                      "buffer",     "dram_bw",  "noc_bw",   "noc_bw_w",   "noc_bw_in",
+                                      "noc_bw_out", "noc_hops", "clock_hz", "elem_bytes", "tech_nm",
+                                      "rf_w",       "rf_in",    "rf_out",   "energy_pj",  NULL};
 static const char *const energy_keys[] = {"mac", "rf", "noc", "buf", "dram", "static", NULL};
 
 int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err) {
@@ -425,9 +442,11 @@ int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err
         return DF_OK;
     }
     if (json_is_real(v))
-        return df_err_set(err, DF_EINVAL, pointer, "size must be a whole number of bytes or a string like \"512KiB\", got %g",
+        return df_err_set(err, DF_EINVAL, pointer,
+                          "size must be a whole number of bytes or a string like \"512KiB\", got %g",
                           json_real_value(v));
-    return df_err_set(err, DF_EINVAL, pointer, "size must be an integer number of bytes or a string like \"512KiB\", got %s",
+    return df_err_set(err, DF_EINVAL, pointer,
+                      "size must be an integer number of bytes or a string like \"512KiB\", got %s",
                       v ? df_json_kind(v) : "nothing");
 }
 
@@ -455,13 +474,15 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
             if (df_parse_pes(json_string_value(v), &h->pe_rows, &h->pe_cols))
                 return df_err_set(err, DF_EINVAL, ptr,
                                   "hardware pes \"%.32s\" is not a PE array: use \"ROWSxCOLS\" (e.g. \"16x16\") or a "
-                                  "perfect square count", json_string_value(v));
+                                  "perfect square count",
+                                  json_string_value(v));
         } else if (json_is_integer(v)) {
             char buf[32];
             snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
             if (df_parse_pes(buf, &h->pe_rows, &h->pe_cols))
                 return df_err_set(err, DF_EINVAL, ptr,
-                                  "hardware pes = %s must be a positive perfect square (or a string \"ROWSxCOLS\")", buf);
+                                  "hardware pes = %s must be a positive perfect square (or a string \"ROWSxCOLS\")",
+                                  buf);
         } else {
             return df_err_set(err, DF_EINVAL, ptr, "hardware pes must be a string \"ROWSxCOLS\" or an integer, got %s",
                               df_json_kind(v));
@@ -485,18 +506,23 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
     if ((v = json_object_get(j, "buffer"))) {
         ptr_key(ptr, sizeof ptr, prefix, "buffer");
         if ((rc = df_json_size(v, ptr, &h->buffer_bytes, err))) {
-            if (err) {  /* name the field in the message too */
+            if (err) { /* name the field in the message too */
                 char msg[sizeof err->msg];
-                if (snprintf(msg, sizeof msg, "hardware buffer: %s", err->msg) >= (int)sizeof msg) msg[sizeof msg - 1] = '\0';
+                if (snprintf(msg, sizeof msg, "hardware buffer: %s", err->msg) >= (int)sizeof msg)
+                    msg[sizeof msg - 1] = '\0';
                 memcpy(err->msg, msg, sizeof msg);
             }
             return rc;
         }
     }
-    static const struct { const char *key; size_t off; } nums[] = {
-        {"dram_bw", offsetof(df_hw, dram_bw)}, {"noc_bw", offsetof(df_hw, noc_bw)}, {"clock_hz", offsetof(df_hw, clock_hz)},
-        {"noc_bw_w", offsetof(df_hw, noc_bw_w)}, {"noc_bw_in", offsetof(df_hw, noc_bw_in)},
-        {"noc_bw_out", offsetof(df_hw, noc_bw_out)}, {"noc_hops", offsetof(df_hw, noc_hops)},
+    static const struct {
+        const char *key;
+        size_t off;
+    } nums[] = {
+        {"dram_bw", offsetof(df_hw, dram_bw)},     {"noc_bw", offsetof(df_hw, noc_bw)},
+        {"clock_hz", offsetof(df_hw, clock_hz)},   {"noc_bw_w", offsetof(df_hw, noc_bw_w)},
+        {"noc_bw_in", offsetof(df_hw, noc_bw_in)}, {"noc_bw_out", offsetof(df_hw, noc_bw_out)},
+        {"noc_hops", offsetof(df_hw, noc_hops)},
     };
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
         if (!(v = json_object_get(j, nums[k].key))) continue;
@@ -505,9 +531,15 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
         snprintf(what, sizeof what, "hardware %s", nums[k].key);
         if ((rc = get_number(v, ptr, what, (double *)((char *)h + nums[k].off), err))) return rc;
     }
-    static const struct { const char *key; size_t off; } ints[] = {
-        {"elem_bytes", offsetof(df_hw, elem_bytes)}, {"tech_nm", offsetof(df_hw, tech_nm)},
-        {"rf_w", offsetof(df_hw, rf_w)}, {"rf_in", offsetof(df_hw, rf_in)}, {"rf_out", offsetof(df_hw, rf_out)},
+    static const struct {
+        const char *key;
+        size_t off;
+    } ints[] = {
+        {"elem_bytes", offsetof(df_hw, elem_bytes)},
+        {"tech_nm", offsetof(df_hw, tech_nm)},
+        {"rf_w", offsetof(df_hw, rf_w)},
+        {"rf_in", offsetof(df_hw, rf_in)},
+        {"rf_out", offsetof(df_hw, rf_out)},
     };
     for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
         if (!(v = json_object_get(j, ints[k].key))) continue;
@@ -559,7 +591,8 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
         char eptr[sizeof err->pointer];
         ptr_key(eptr, sizeof eptr, prefix, "energy_pj");
         if (!json_is_object(v))
-            return df_err_set(err, DF_EINVAL, eptr, "hardware energy_pj must be an object {mac, rf, noc, buf, dram, static}, got %s",
+            return df_err_set(err, DF_EINVAL, eptr,
+                              "hardware energy_pj must be an object {mac, rf, noc, buf, dram, static}, got %s",
                               df_json_kind(v));
         if ((rc = check_keys(v, energy_keys, eptr, "hardware energy_pj", err))) return rc;
         double *dst[] = {&h.energy.mac, &h.energy.rf, &h.energy.noc, &h.energy.buf, &h.energy.dram, &h.energy.stat};
@@ -575,7 +608,8 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
     /* the name says what it is: the preset's own name when nothing differs from it, else "custom" */
     snprintf(h.name, sizeof h.name, "%s", same_hw(&h, &base) ? base.name : "custom");
     if ((rc = df_hw_validate(&h, err))) {
-        if (err && pes_given && (strcmp(err->pointer, "/hardware/pe_rows") == 0 || strcmp(err->pointer, "/hardware/pe_cols") == 0))
+        if (err && pes_given &&
+            (strcmp(err->pointer, "/hardware/pe_rows") == 0 || strcmp(err->pointer, "/hardware/pe_cols") == 0))
             snprintf(err->pointer, sizeof err->pointer, "/hardware/pes");
         reprefix(err, "/hardware", prefix);
         return rc;
@@ -593,7 +627,8 @@ json_t *df_hw_to_json(const df_hw *hw) {
         if (strcmp(hw->name, df_hw_preset_name(i)) == 0) is_preset = 1;
     json_t *e = json_object();
     int bad = (is_preset ? put(o, "preset", json_string(hw->name)) : 0) | put(o, "pe_rows", json_integer(hw->pe_rows)) |
-              put(o, "pe_cols", json_integer(hw->pe_cols)) | put(o, "dataflow", json_string(df_dataflow_name(hw->dataflow))) |
+              put(o, "pe_cols", json_integer(hw->pe_cols)) |
+              put(o, "dataflow", json_string(df_dataflow_name(hw->dataflow))) |
               put(o, "buffer", json_integer(hw->buffer_bytes)) | put(o, "dram_bw", jreal(hw->dram_bw)) |
               put(o, "noc_bw", jreal(hw->noc_bw)) | put(o, "noc_bw_w", jreal(hw->noc_bw_w)) |
               put(o, "noc_bw_in", jreal(hw->noc_bw_in)) | put(o, "noc_bw_out", jreal(hw->noc_bw_out)) |
@@ -617,9 +652,21 @@ json_t *df_hw_to_json(const df_hw *hw) {
 static const char *const mapping_keys[] = {"groups", NULL};
 /* A group object may also carry the read-only figures df_groups_to_json writes, so an answer's groups
  * can be sent back for evaluation; they are ignored. */
-static const char *const group_keys[] = {"first", "last", "micro_batch", "tile", "overlap", "first_name",
-                                         "last_name", "footprint_bytes", "weights_resident", "latency_cycles",
-                                         "energy_pj", "dram_bytes", "tiles", "recompute", NULL};
+static const char *const group_keys[] = {"first",
+                                         "last",
+                                         "micro_batch",
+                                         "tile",
+                                         "overlap",
+                                         "first_name",
+                                         "last_name",
+                                         "footprint_bytes",
+                                         "weights_resident",
+                                         "latency_cycles",
+                                         "energy_pj",
+                                         "dram_bytes",
+                                         "tiles",
+                                         "recompute",
+                                         NULL};
 static const char *const tile_keys[] = {"rows", "cols", NULL};
 
 /* A group's optional depth-first fields (issue 14): "tile": {"rows", "cols"} (each optional, 0 or
@@ -645,8 +692,10 @@ static int group_tile_from_json(const json_t *g, const char *base, size_t i, df_
             snprintf(what, sizeof what, "group %zu tile %s", i, key);
             int64_t x;
             if ((rc = get_int(v, p2, what, 0, 1 << 20, &x, err))) return rc;
-            if (k) out->tile_cols = (int32_t)x;
-            else out->tile_rows = (int32_t)x;
+            if (k)
+                out->tile_cols = (int32_t)x;
+            else
+                out->tile_rows = (int32_t)x;
         }
     }
     const json_t *o = json_object_get(g, "overlap");
@@ -654,8 +703,10 @@ static int group_tile_from_json(const json_t *g, const char *base, size_t i, df_
         ptr_key(ptr, sizeof ptr, base, "overlap");
         df_overlap m;
         if (!json_is_string(o) || df_overlap_parse(json_string_value(o), &m) != DF_OK)
-            return df_err_set(err, DF_EINVAL, ptr, "group %zu overlap must be \"recompute\", \"cache_rows\" or "
-                              "\"cache_all\", got %s", i, json_is_string(o) ? json_string_value(o) : df_json_kind(o));
+            return df_err_set(err, DF_EINVAL, ptr,
+                              "group %zu overlap must be \"recompute\", \"cache_rows\" or "
+                              "\"cache_all\", got %s",
+                              i, json_is_string(o) ? json_string_value(o) : df_json_kind(o));
         out->overlap = (int32_t)m;
     }
     return DF_OK;
@@ -670,18 +721,22 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
         return df_err_set(err, DF_EINVAL, prefix, "mapping needs a workload with layers and a batch >= 1 (got %d, %d)",
                           n_layers, batch);
     if (!json_is_object(j))
-        return df_err_set(err, DF_EINVAL, prefix, "mapping must be an object with \"groups\", got %s", j ? df_json_kind(j) : "nothing");
+        return df_err_set(err, DF_EINVAL, prefix, "mapping must be an object with \"groups\", got %s",
+                          j ? df_json_kind(j) : "nothing");
     int rc = check_keys(j, mapping_keys, prefix, "mapping", err);
     if (rc) return rc;
     char gptr[sizeof err->pointer], ptr[sizeof err->pointer];
     ptr_key(gptr, sizeof gptr, prefix, "groups");
     const json_t *gv = json_object_get(j, "groups");
     if (!gv) return df_err_set(err, DF_EINVAL, gptr, "mapping: missing required field groups");
-    if (!json_is_array(gv)) return df_err_set(err, DF_EINVAL, gptr, "mapping groups must be an array, got %s", df_json_kind(gv));
+    if (!json_is_array(gv))
+        return df_err_set(err, DF_EINVAL, gptr, "mapping groups must be an array, got %s", df_json_kind(gv));
     size_t n = json_array_size(gv);
-    if (n == 0) return df_err_set(err, DF_EINVAL, gptr, "mapping has no groups: they must cover layers 0..%d", n_layers - 1);
+    if (n == 0)
+        return df_err_set(err, DF_EINVAL, gptr, "mapping has no groups: they must cover layers 0..%d", n_layers - 1);
     if (n > (size_t)n_layers)
-        return df_err_set(err, DF_EINVAL, gptr, "mapping has %zu groups but the workload has only %d layers", n, n_layers);
+        return df_err_set(err, DF_EINVAL, gptr, "mapping has %zu groups but the workload has only %d layers", n,
+                          n_layers);
     if (df_mapping_init(out, (int32_t)n)) return df_err_set(err, DF_ENOMEM, gptr, "out of memory reading the mapping");
     int32_t next = 0;
     for (size_t i = 0; i < n; i++) {
@@ -690,7 +745,8 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
         ptr_index(base, sizeof base, prefix, "groups", i);
         snprintf(what, sizeof what, "group %zu", i);
         if (!json_is_object(g)) {
-            rc = df_err_set(err, DF_EINVAL, base, "group %zu must be an object {first, last, micro_batch}, got %s", i, df_json_kind(g));
+            rc = df_err_set(err, DF_EINVAL, base, "group %zu must be an object {first, last, micro_batch}, got %s", i,
+                            df_json_kind(g));
             goto fail;
         }
         if ((rc = check_keys(g, group_keys, base, what, err))) goto fail;
@@ -710,19 +766,23 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
         int32_t first = (int32_t)val[0], last = (int32_t)val[1], m = (int32_t)val[2];
         if (first != next) {
             ptr_key(ptr, sizeof ptr, base, "first");
-            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu starts at layer %d but must start at layer %d (%s)", i, first,
-                            next, i == 0 ? "groups cover the layers from 0" : first > next ? "a gap after the previous group"
-                                                                                         : "it overlaps the previous group");
+            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu starts at layer %d but must start at layer %d (%s)", i,
+                            first, next,
+                            i == 0         ? "groups cover the layers from 0"
+                            : first > next ? "a gap after the previous group"
+                                           : "it overlaps the previous group");
             goto fail;
         }
         if (last < first || last >= n_layers) {
             ptr_key(ptr, sizeof ptr, base, "last");
-            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu last = %d out of range [%d, %d]", i, last, first, n_layers - 1);
+            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu last = %d out of range [%d, %d]", i, last, first,
+                            n_layers - 1);
             goto fail;
         }
         if (m < 1 || m > batch) {
             ptr_key(ptr, sizeof ptr, base, "micro_batch");
-            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu micro_batch = %d out of range [1, %d] (the batch)", i, m, batch);
+            rc = df_err_set(err, DF_EINVAL, ptr, "group %zu micro_batch = %d out of range [1, %d] (the batch)", i, m,
+                            batch);
             goto fail;
         }
         df_group gr = {.first = first, .last = last, .micro_batch = m};
@@ -755,8 +815,9 @@ static json_t *group_json(const df_group *g, const int32_t *rc) {
               put(o, "micro_batch", json_integer(g->micro_batch));
     if (!bad && (rc || g->tile_rows || g->tile_cols)) {
         json_t *t = json_object();
-        bad = !t || put(o, "tile", t) || put(t, "rows", json_integer(rc ? rc[0] : g->tile_rows)) |
-                                             put(t, "cols", json_integer(rc ? rc[1] : g->tile_cols));
+        bad = !t || put(o, "tile", t) ||
+              put(t, "rows", json_integer(rc ? rc[0] : g->tile_rows)) |
+                  put(t, "cols", json_integer(rc ? rc[1] : g->tile_cols));
     }
     if (!bad && (rc || g->overlap)) bad = put(o, "overlap", json_string(df_overlap_name((df_overlap)g->overlap)));
     if (bad) {
@@ -772,7 +833,10 @@ json_t *df_mapping_to_json(const df_mapping *m) {
     if (!o || !arr) goto fail;
     for (int32_t i = 0; i < m->n_groups; i++)
         if (json_array_append_new(arr, group_json(&m->groups[i], NULL))) goto fail;
-    if (put(o, "groups", arr)) { arr = NULL; goto fail; }
+    if (put(o, "groups", arr)) {
+        arr = NULL;
+        goto fail;
+    }
     return o;
 fail:
     json_decref(arr);
@@ -806,8 +870,10 @@ json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group
         const df_group *g = &m->groups[i];
         if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) goto fail;
         df_group_cost c;
-        if (gc) c = gc[i];
-        else df_group_eval_tiled(net, g, &c);
+        if (gc)
+            c = gc[i];
+        else
+            df_group_eval_tiled(net, g, &c);
         const df_layer *last = &w->layers[g->last];
         int32_t rc[2] = {g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P,
                          g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q};

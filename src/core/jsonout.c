@@ -89,7 +89,7 @@ int df_json_real_text(double v, char *buf) {
     put_uint(dig, d); /* exactly 10 digits */
     int nd = DF_JSON_REAL_DIGITS;
     while (nd > 1 && dig[nd - 1] == '0') nd--; /* %g drops trailing zeros */
-    if (x < -4 || x >= DF_JSON_REAL_DIGITS) { /* %e style */
+    if (x < -4 || x >= DF_JSON_REAL_DIGITS) {  /* %e style */
         *p++ = dig[0];
         if (nd > 1) {
             *p++ = '.';
@@ -230,8 +230,10 @@ static void put_value(out_buf *o, const json_t *j, int depth) {
         char *p = reserve(o, 32);
         if (!p) return;
         int n = df_json_real_text(json_real_value(j), p);
-        if (n < 0) o->bad = 1;
-        else o->n += (size_t)n;
+        if (n < 0)
+            o->bad = 1;
+        else
+            o->n += (size_t)n;
         break;
     }
     case JSON_TRUE: put(o, "true", 4); break;

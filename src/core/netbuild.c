@@ -15,9 +15,16 @@ void df_nb_init(df_netbuild *b, df_workload *w, int32_t in_c, int32_t in_y, int3
 }
 
 void df_nb_shape(const df_netbuild *b, int32_t p, int32_t *k, int32_t *y, int32_t *x) {
-    if (p < 0 || p >= b->w->n_layers) { *k = b->in_c; *y = b->in_y; *x = b->in_x; return; }
+    if (p < 0 || p >= b->w->n_layers) {
+        *k = b->in_c;
+        *y = b->in_y;
+        *x = b->in_x;
+        return;
+    }
     const df_layer *l = &b->w->layers[p];
-    *k = l->K; *y = l->P; *x = l->Q;
+    *k = l->K;
+    *y = l->P;
+    *x = l->Q;
 }
 
 /* Appends l after checking it in place: validation of the prefix derives this layer's P/Q. */
@@ -40,22 +47,28 @@ static df_layer base(df_layer_type t, int32_t in) {
     return l;
 }
 
-static void take_input(df_netbuild *b, df_layer *l, int32_t in) {
-    df_nb_shape(b, in, &l->C, &l->Y, &l->X);
-}
+static void take_input(df_netbuild *b, df_layer *l, int32_t in) { df_nb_shape(b, in, &l->C, &l->Y, &l->X); }
 
 int32_t df_nb_conv(df_netbuild *b, const char *name, int32_t in, int32_t K, int32_t R, int32_t stride, int32_t pad,
                    int32_t groups) {
     df_layer l = base(DF_LAYER_CONV, in);
     take_input(b, &l, in);
-    l.K = K; l.R = l.S = R; l.stride = stride; l.pad = pad < 0 ? R / 2 : pad; l.groups = groups;
+    l.K = K;
+    l.R = l.S = R;
+    l.stride = stride;
+    l.pad = pad < 0 ? R / 2 : pad;
+    l.groups = groups;
     return push(b, &l, name);
 }
 
 int32_t df_nb_dwconv(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad) {
     df_layer l = base(DF_LAYER_DWCONV, in);
     take_input(b, &l, in);
-    l.K = l.C; l.groups = l.C; l.R = l.S = R; l.stride = stride; l.pad = pad < 0 ? R / 2 : pad;
+    l.K = l.C;
+    l.groups = l.C;
+    l.R = l.S = R;
+    l.stride = stride;
+    l.pad = pad < 0 ? R / 2 : pad;
     return push(b, &l, name);
 }
 
@@ -63,21 +76,32 @@ int32_t df_nb_deconv(df_netbuild *b, const char *name, int32_t in, int32_t K, in
                      int32_t out_y, int32_t out_x) {
     df_layer l = base(DF_LAYER_DECONV, in);
     take_input(b, &l, in);
-    l.K = K; l.R = l.S = R; l.stride = stride; l.pad = pad; l.out_y = out_y; l.out_x = out_x;
+    l.K = K;
+    l.R = l.S = R;
+    l.stride = stride;
+    l.pad = pad;
+    l.out_y = out_y;
+    l.out_x = out_x;
     return push(b, &l, name);
 }
 
 int32_t df_nb_pool(df_netbuild *b, const char *name, int32_t in, int32_t R, int32_t stride, int32_t pad) {
     df_layer l = base(DF_LAYER_POOL, in);
     take_input(b, &l, in);
-    l.K = l.C; l.R = l.S = R; l.stride = stride; l.pad = pad < 0 ? 0 : pad;
+    l.K = l.C;
+    l.R = l.S = R;
+    l.stride = stride;
+    l.pad = pad < 0 ? 0 : pad;
     return push(b, &l, name);
 }
 
 int32_t df_nb_gpool(df_netbuild *b, const char *name, int32_t in) {
     df_layer l = base(DF_LAYER_POOL, in);
     take_input(b, &l, in);
-    l.K = l.C; l.R = l.Y; l.S = l.X; l.stride = 1;
+    l.K = l.C;
+    l.R = l.Y;
+    l.S = l.X;
+    l.stride = 1;
     return push(b, &l, name);
 }
 
@@ -85,14 +109,18 @@ int32_t df_nb_fc(df_netbuild *b, const char *name, int32_t in, int32_t K) {
     df_layer l = base(DF_LAYER_FC, in);
     int32_t k, y, x;
     df_nb_shape(b, in, &k, &y, &x);
-    l.C = k * y * x; l.Y = l.X = 1; l.K = K;
+    l.C = k * y * x;
+    l.Y = l.X = 1;
+    l.K = K;
     return push(b, &l, name);
 }
 
 int32_t df_nb_add(df_netbuild *b, const char *name, int32_t a, int32_t c) {
     df_layer l = base(DF_LAYER_ADD, a);
     take_input(b, &l, a);
-    l.K = l.C; l.n_inputs = 2; l.inputs[1] = c;
+    l.K = l.C;
+    l.n_inputs = 2;
+    l.inputs[1] = c;
     return push(b, &l, name);
 }
 
@@ -116,7 +144,11 @@ int32_t df_nb_matmul(df_netbuild *b, const char *name, int32_t in, int32_t K, in
     df_layer l = base(DF_LAYER_MATMUL, in);
     int32_t k, y, x;
     df_nb_shape(b, in, &k, &y, &x);
-    l.C = k; l.Y = y * x; l.X = 1; l.K = K; l.groups = groups;
+    l.C = k;
+    l.Y = y * x;
+    l.X = 1;
+    l.K = K;
+    l.groups = groups;
     return push(b, &l, name);
 }
 
@@ -124,7 +156,11 @@ int32_t df_nb_matmul2(df_netbuild *b, const char *name, int32_t a, int32_t other
     df_layer l = base(DF_LAYER_MATMUL, a);
     int32_t k, y, x;
     df_nb_shape(b, a, &k, &y, &x);
-    l.C = k; l.Y = y * x; l.X = 1; l.K = K; l.groups = groups;
+    l.C = k;
+    l.Y = y * x;
+    l.X = 1;
+    l.K = K;
+    l.groups = groups;
     l.n_inputs = 2;
     l.inputs[1] = other;
     return push(b, &l, name);
@@ -138,15 +174,22 @@ static int32_t vec(df_netbuild *b, const char *name, int32_t in, df_layer_type t
     return push(b, &l, name);
 }
 
-int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in) { return vec(b, name, in, DF_LAYER_NORM, DF_OP_LAYERNORM); }
-int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in) { return vec(b, name, in, DF_LAYER_SOFTMAX, DF_OP_DEFAULT); }
+int32_t df_nb_norm(df_netbuild *b, const char *name, int32_t in) {
+    return vec(b, name, in, DF_LAYER_NORM, DF_OP_LAYERNORM);
+}
+int32_t df_nb_softmax(df_netbuild *b, const char *name, int32_t in) {
+    return vec(b, name, in, DF_LAYER_SOFTMAX, DF_OP_DEFAULT);
+}
 
 int32_t df_nb_eltwise(df_netbuild *b, const char *name, int32_t in, df_layer_op op, int32_t other) {
     df_layer l = base(DF_LAYER_ELTWISE, in);
     take_input(b, &l, in);
     l.K = l.C;
     l.op = op;
-    if (other >= -1) { l.n_inputs = 2; l.inputs[1] = other; }
+    if (other >= -1) {
+        l.n_inputs = 2;
+        l.inputs[1] = other;
+    }
     return push(b, &l, name);
 }
 
@@ -154,7 +197,9 @@ int32_t df_nb_layout(df_netbuild *b, const char *name, int32_t in, df_layer_op o
     df_layer l = base(DF_LAYER_LAYOUT, in);
     take_input(b, &l, in);
     l.op = op;
-    l.K = K; l.out_y = P; l.out_x = Q;
+    l.K = K;
+    l.out_y = P;
+    l.out_x = Q;
     return push(b, &l, name);
 }
 
@@ -172,7 +217,9 @@ int32_t df_nb_join(df_netbuild *b, const char *name, const int32_t *ins, int32_t
     l.n_inputs = n;
     l.C = c > INT32_MAX ? INT32_MAX : (int32_t)c;
     l.Y = l.X = 1;
-    l.K = K; l.out_y = P; l.out_x = Q;
+    l.K = K;
+    l.out_y = P;
+    l.out_x = Q;
     return push(b, &l, name);
 }
 

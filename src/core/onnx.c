@@ -28,26 +28,26 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define MAX_RANK 8            /* larger ranks are kept as "unknown shape" */
-#define MAX_INTS 16           /* attribute int lists and constant int tensors we keep */
-#define MAX_NODE_IO 4096      /* inputs + outputs of one node */
+#define MAX_RANK 8       /* larger ranks are kept as "unknown shape" */
+#define MAX_INTS 16      /* attribute int lists and constant int tensors we keep */
+#define MAX_NODE_IO 4096 /* inputs + outputs of one node */
 #define MAX_NODE_ATTRS 256
 #define MAX_NAME 4096         /* bytes of any name */
-#define MAX_VALUES (1 << 18)   /* named values (about 30 MB of table at most) */
+#define MAX_VALUES (1 << 18)  /* named values (about 30 MB of table at most) */
 #define MAX_DIM 2147483647LL  /* any dimension in the file */
 #define MAX_ELEMS (1LL << 40) /* any tensor */
 
 /* ---- protobuf wire format (src/core/pb.c) ------------------------------------------------------ */
 
-typedef df_pb_bytes sv;  /* a byte string inside the input */
+typedef df_pb_bytes sv; /* a byte string inside the input */
 typedef df_pb_reader rd;
 typedef df_pb_field fld;
 
 enum { WT_VARINT = DF_PB_VARINT, WT_I64 = DF_PB_I64, WT_LEN = DF_PB_LEN, WT_I32 = DF_PB_I32 };
 
 typedef struct {
-    int8_t rank;          /* -1 = unknown */
-    int64_t d[MAX_RANK];  /* -1 = unknown or symbolic */
+    int8_t rank;         /* -1 = unknown */
+    int64_t d[MAX_RANK]; /* -1 = unknown or symbolic */
 } shp;
 
 /* V_STAT, V_CENT, V_GATE: pieces of a decomposed LayerNorm or GELU of activation src (issue 16),
@@ -57,24 +57,24 @@ enum { V_UNDEF = 0, V_PEND, V_PARAM, V_ACT, V_DEAD, V_STAT, V_CENT, V_GATE, V_BA
 
 typedef struct {
     sv name;
-    uint8_t kind;       /* V_* */
-    int8_t n_ival;      /* V_PARAM: constant int values kept (-1 = not known) */
-    int32_t src;        /* V_ACT: producing layer, -1 = the network input */
-    int32_t root;       /* V_PEND: value index of the graph input it derives from */
-    int32_t hint;       /* index in hints (value_info or graph output shape), -1 = none */
-    int32_t ival;       /* V_PARAM: first index in the int pool */
-    int32_t node;       /* defining node, -1 = graph input or initializer */
-    int32_t pad[4];     /* V_ACT: zero padding (rows, cols before; rows, cols after) of an ONNX Pad that
+    uint8_t kind;   /* V_* */
+    int8_t n_ival;  /* V_PARAM: constant int values kept (-1 = not known) */
+    int32_t src;    /* V_ACT: producing layer, -1 = the network input */
+    int32_t root;   /* V_PEND: value index of the graph input it derives from */
+    int32_t hint;   /* index in hints (value_info or graph output shape), -1 = none */
+    int32_t ival;   /* V_PARAM: first index in the int pool */
+    int32_t node;   /* defining node, -1 = graph input or initializer */
+    int32_t pad[4]; /* V_ACT: zero padding (rows, cols before; rows, cols after) of an ONNX Pad that
                            src's output still needs; s is the padded shape. Folded into the next window. */
-    shp s;              /* V_ACT: per-sample shape; V_PARAM and V_PEND: full shape */
-    int8_t merged;      /* V_ACT (batch-1 files): s is the full shape, the batch axis having moved or merged
+    shp s;          /* V_ACT: per-sample shape; V_PARAM and V_PEND: full shape */
+    int8_t merged;  /* V_ACT (batch-1 files): s is the full shape, the batch axis having moved or merged
                            (attention's (T, B, E), Swin's B x windows) */
 } val;
 
 typedef struct {
     sv name, op, domain;
     int n_in, n_out, n_at;
-    sv *in, *out, *at;  /* scratch buffers of the ctx; at[] are AttributeProto bytes */
+    sv *in, *out, *at; /* scratch buffers of the ctx; at[] are AttributeProto bytes */
 } nd;
 
 typedef struct {
@@ -90,40 +90,43 @@ typedef struct {
     sv name;
     int64_t dtype;
     shp s;
-    int n_vals;          /* -1 = values not known (weights, external data, too many) */
+    int n_vals; /* -1 = values not known (weights, external data, too many) */
     int64_t vals[MAX_INTS];
 } tensor;
 
 typedef struct {
     const uint8_t *base;
     df_err *err;
-    df_pb_doc pb;        /* the wire reader's view: base, "ONNX model", err */
-    uint64_t seed;       /* hash key of this import (names chosen to collide cannot be precomputed) */
+    df_pb_doc pb;  /* the wire reader's view: base, "ONNX model", err */
+    uint64_t seed; /* hash key of this import (names chosen to collide cannot be precomputed) */
     sv *nodes;
     int32_t n_nodes, cap_nodes;
     val *vals;
     int32_t n_vals, cap_vals;
-    int32_t *tab;        /* open addressing: value index + 1, 0 = empty */
+    int32_t *tab; /* open addressing: value index + 1, 0 = empty */
     uint32_t tab_cap;
     shp *hints;
     int32_t n_hints, cap_hints;
-    int64_t *pool;       /* constant ints */
+    int64_t *pool; /* constant ints */
     int32_t n_pool, cap_pool;
-    sv *gin;             /* graph inputs (names), classified after the initializers are known */
+    sv *gin; /* graph inputs (names), classified after the initializers are known */
     shp *gin_s;
     int32_t n_gin, cap_gin;
     sv scratch_in[MAX_NODE_IO], scratch_out[MAX_NODE_IO], scratch_at[MAX_NODE_ATTRS];
-    int32_t netin;       /* value index of the network input, -1 = none yet */
-    int64_t file_batch;  /* the network input's dimension 0 in the file, -1 = symbolic */
+    int32_t netin;      /* value index of the network input, -1 = none yet */
+    int64_t file_batch; /* the network input's dimension 0 in the file, -1 = symbolic */
     df_workload *w;
     int32_t max_layers;
-    int32_t *expect;     /* [3 * layers]: the K, P, Q each emitted layer must derive */
+    int32_t *expect; /* [3 * layers]: the K, P, Q each emitted layer must derive */
     int32_t cap_expect;
-    int32_t gin_first;   /* value index of the first graph input that is not an initializer, -1 = none */
-    char why[256];       /* the reason part of the last node error (for the list of failed nodes) */
-    int32_t n_bad;       /* nodes that could not be imported */
-    df_err first[1];     /* the first one's error */
-    struct { int32_t node; char op[24], name[40], why[64]; } bad[8];
+    int32_t gin_first; /* value index of the first graph input that is not an initializer, -1 = none */
+    char why[256];     /* the reason part of the last node error (for the list of failed nodes) */
+    int32_t n_bad;     /* nodes that could not be imported */
+    df_err first[1];   /* the first one's error */
+    struct {
+        int32_t node;
+        char op[24], name[40], why[64];
+    } bad[8];
 } ctx;
 
 static int fail(ctx *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -145,7 +148,10 @@ static const char *show(sv s, char *buf, size_t n) {
         uint8_t ch = s.p[i];
         buf[k++] = (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\'' && ch != '\\') ? (char)ch : '?';
     }
-    if (s.n > lim && k + 4 < n) { memcpy(buf + k, "...", 3); k += 3; }
+    if (s.n > lim && k + 4 < n) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
     buf[k] = '\0';
     return buf;
 }
@@ -389,8 +395,10 @@ static int read_node(ctx *c, sv b, nd *n) {
             if (want_name(c, &f, f.num == 1 ? "NodeProto.input" : "NodeProto.output")) return -1;
             if (n->n_in + n->n_out >= MAX_NODE_IO)
                 return fail(c, NULL, "a node with more than %d inputs and outputs", MAX_NODE_IO);
-            if (f.num == 1) n->in[n->n_in++] = f.b;
-            else n->out[n->n_out++] = f.b;
+            if (f.num == 1)
+                n->in[n->n_in++] = f.b;
+            else
+                n->out[n->n_out++] = f.b;
             break;
         case 3:
             if (want_name(c, &f, "NodeProto.name")) return -1;
@@ -543,8 +551,10 @@ static const char *fmt(const shp *s, char *buf, size_t n) {
     size_t k = 0;
     buf[0] = '\0';
     for (int i = 0; i < s->rank && k < n; i++) {
-        if (s->d[i] >= 0) k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "x" : "", (long long)s->d[i]);
-        else k += (size_t)snprintf(buf + k, n - k, "%s?", i ? "x" : "");
+        if (s->d[i] >= 0)
+            k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "x" : "", (long long)s->d[i]);
+        else
+            k += (size_t)snprintf(buf + k, n - k, "%s?", i ? "x" : "");
     }
     return buf;
 }
@@ -556,8 +566,15 @@ static int dfshape(const shp *s, int32_t o[3]) {
     switch (s->rank) {
     case 0: break;
     case 1: t[0] = s->d[0]; break;
-    case 2: t[0] = s->d[1]; t[1] = s->d[0]; break;
-    case 3: t[0] = s->d[0]; t[1] = s->d[1]; t[2] = s->d[2]; break;
+    case 2:
+        t[0] = s->d[1];
+        t[1] = s->d[0];
+        break;
+    case 3:
+        t[0] = s->d[0];
+        t[1] = s->d[1];
+        t[2] = s->d[2];
+        break;
     default: return -1;
     }
     for (int i = 0; i < 3; i++) {
@@ -572,8 +589,8 @@ static int dfshape(const shp *s, int32_t o[3]) {
 typedef struct {
     ctx *c;
     const nd *n;
-    int32_t i;     /* node index */
-    char ptr[40];  /* /graph/node/<i> */
+    int32_t i;    /* node index */
+    char ptr[40]; /* /graph/node/<i> */
 } node_ctx;
 
 static int nfail(node_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -608,8 +625,9 @@ static int attr_int(node_ctx *x, const char *name, int64_t dflt, int64_t lo, int
     *out = dflt;
     if (rc == 0) return 0;
     if (!a.has_i) return nfail(x, "attribute %s must be an integer", name);
-    if (a.i < lo || a.i > hi) return nfail(x, "attribute %s = %lld out of range [%lld, %lld]", name, (long long)a.i,
-                                           (long long)lo, (long long)hi);
+    if (a.i < lo || a.i > hi)
+        return nfail(x, "attribute %s = %lld out of range [%lld, %lld]", name, (long long)a.i, (long long)lo,
+                     (long long)hi);
     *out = a.i;
     return 0;
 }
@@ -624,8 +642,8 @@ static int attr_ints(node_ctx *x, const char *name, int n, int64_t dflt, int64_t
     for (int k = 0; k < n; k++) out[k] = dflt;
     if (rc == 0) return 0;
     if (a.ints_over || a.n_ints != n)
-        return nfail(x, "attribute %s has %s%d entries, expected %d (2-D windows only)", name, a.ints_over ? "over " : "",
-                     a.n_ints, n);
+        return nfail(x, "attribute %s has %s%d entries, expected %d (2-D windows only)", name,
+                     a.ints_over ? "over " : "", a.n_ints, n);
     for (int k = 0; k < n; k++) {
         if (a.ints[k] < lo || a.ints[k] > hi)
             return nfail(x, "attribute %s[%d] = %lld out of range [%lld, %lld]", name, k, (long long)a.ints[k],
@@ -644,8 +662,10 @@ static val *input(node_ctx *x, int k) {
     }
     int32_t j = find(x->c, x->n->in[k]);
     if (j < 0 || x->c->vals[j].kind == V_UNDEF) {
-        nfail(x, "input '%s' is not produced by an earlier node, an initializer or a graph input (nodes must be "
-              "in topological order)", show(x->n->in[k], nm, sizeof nm));
+        nfail(x,
+              "input '%s' is not produced by an earlier node, an initializer or a graph input (nodes must be "
+              "in topological order)",
+              show(x->n->in[k], nm, sizeof nm));
         return NULL;
     }
     val *v = &x->c->vals[j];
@@ -674,7 +694,8 @@ static int resolve(node_ctx *x, val *v, int as_data) {
             shp ps = {(int8_t)(root->s.rank - 1), {0}};
             for (int k = 1; k < root->s.rank; k++) {
                 if (root->s.d[k] < 1)
-                    return nfail(x, "network input '%s' (%s) has a symbolic or zero dimension %d: export it with a fixed "
+                    return nfail(x,
+                                 "network input '%s' (%s) has a symbolic or zero dimension %d: export it with a fixed "
                                  "input size (only the batch dimension 0 may be symbolic)",
                                  show(root->name, nm, sizeof nm), fmt(&root->s, sh, sizeof sh), k);
                 ps.d[k - 1] = root->s.d[k];
@@ -702,8 +723,10 @@ static val *act_input(node_ctx *x, int k) {
     if (!v || resolve(x, v, 1)) return NULL;
     if (v->kind == V_STAT || v->kind == V_CENT || v->kind == V_GATE) {
         char nm[72];
-        nfail(x, "input '%s' is part of a decomposed %s that does not complete (ReduceMean, Sub, Pow, Sqrt, Div: "
-              "LayerNorm; Erf, Add, Mul: GELU)", show(v->name, nm, sizeof nm), v->kind == V_GATE ? "GELU" : "LayerNorm");
+        nfail(x,
+              "input '%s' is part of a decomposed %s that does not complete (ReduceMean, Sub, Pow, Sqrt, Div: "
+              "LayerNorm; Erf, Add, Mul: GELU)",
+              show(v->name, nm, sizeof nm), v->kind == V_GATE ? "GELU" : "LayerNorm");
         return NULL;
     }
     if (v->kind != V_ACT) {
@@ -720,8 +743,10 @@ static val *param_input(node_ctx *x, int k) {
     if (!v || resolve(x, v, 0)) return NULL;
     if (v->kind != V_PARAM) {
         char nm[72];
-        nfail(x, "input '%s' is an activation where a weight or constant is expected (products of two activations "
-              "are not supported)", show(v->name, nm, sizeof nm));
+        nfail(x,
+              "input '%s' is an activation where a weight or constant is expected (products of two activations "
+              "are not supported)",
+              show(v->name, nm, sizeof nm));
         return NULL;
     }
     return v;
@@ -856,7 +881,8 @@ static void layer_name(const node_ctx *x, int functional, char out[DF_NAME_MAX])
 static int32_t emit(node_ctx *x, df_layer *l, int functional, const int32_t o[3]) {
     ctx *c = x->c;
     if (c->w->n_layers >= c->max_layers) {
-        df_err_set(c->err, DF_ELIMIT, x->ptr, "the model has more than %d layers (node %d), the limit", c->max_layers, x->i);
+        df_err_set(c->err, DF_ELIMIT, x->ptr, "the model has more than %d layers (node %d), the limit", c->max_layers,
+                   x->i);
         return -1;
     }
     if (c->w->n_layers >= c->cap_expect) {
@@ -925,11 +951,12 @@ static int set_full(node_ctx *x, val *v, const shp *F) {
         for (int i = 1; i < F->rank; i++) v->s.d[i - 1] = F->d[i];
         return 0;
     }
-    if (!batch1(x->c))
-    {
+    if (!batch1(x->c)) {
         char sh[96];
-        return nfail(x, "the batch axis would move or merge with another (output %s): export the model with a fixed "
-                     "batch of 1", fmt(F, sh, sizeof sh));
+        return nfail(x,
+                     "the batch axis would move or merge with another (output %s): export the model with a fixed "
+                     "batch of 1",
+                     fmt(F, sh, sizeof sh));
     }
     v->merged = 1;
     v->s = *F;
@@ -1006,7 +1033,10 @@ static int def_act_full(node_ctx *x, int k, int32_t src, const shp *F) {
 
 enum { PAD_NOTSET = 0, PAD_VALID, PAD_SAME_UPPER, PAD_SAME_LOWER };
 
-typedef struct { int64_t k[2], s[2], d[2], p[4]; int ceil, autopad; } win;
+typedef struct {
+    int64_t k[2], s[2], d[2], p[4];
+    int ceil, autopad;
+} win;
 
 /* kernel_shape (kh, kw > 0: must agree when given; 0: required), strides, dilations, pads, auto_pad,
  * ceil_mode. */
@@ -1032,12 +1062,16 @@ static int read_win(node_ctx *x, int64_t kh, int64_t kw, win *w) {
     if (rc < 0) return -1;
     w->autopad = PAD_NOTSET;
     if (rc && a.has_s) {
-        if (sveq(a.s, "VALID")) w->autopad = PAD_VALID;
-        else if (sveq(a.s, "SAME_UPPER")) w->autopad = PAD_SAME_UPPER;
-        else if (sveq(a.s, "SAME_LOWER")) w->autopad = PAD_SAME_LOWER;
+        if (sveq(a.s, "VALID"))
+            w->autopad = PAD_VALID;
+        else if (sveq(a.s, "SAME_UPPER"))
+            w->autopad = PAD_SAME_UPPER;
+        else if (sveq(a.s, "SAME_LOWER"))
+            w->autopad = PAD_SAME_LOWER;
         else if (!sveq(a.s, "NOTSET") && a.s.n) {
             char s[72];
-            return nfail(x, "auto_pad '%s' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", show(a.s, s, sizeof s));
+            return nfail(x, "auto_pad '%s' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER",
+                         show(a.s, s, sizeof s));
         }
     }
     return 0;
@@ -1062,8 +1096,9 @@ static int win_axis(node_ctx *x, const win *w, int a, int64_t in, int64_t *out, 
     }
     default: {
         int64_t num = in + w->p[a] + w->p[a + 2] - ek;
-        if (num < 0) return nfail(x, "window %lld larger than the padded input %lld", (long long)ek,
-                                  (long long)(in + w->p[a] + w->p[a + 2]));
+        if (num < 0)
+            return nfail(x, "window %lld larger than the padded input %lld", (long long)ek,
+                         (long long)(in + w->p[a] + w->p[a + 2]));
         *out = w->ceil ? (num + s - 1) / s + 1 : num / s + 1;
         /* ceil_mode: a last window starting in the trailing padding is dropped (PyTorch, onnxruntime) */
         if (w->ceil && (*out - 1) * s >= in + w->p[a]) (*out)--;
@@ -1104,9 +1139,11 @@ static int fit_window(node_ctx *x, const win *w, df_layer *l, int64_t P, int64_t
         if (b < 0) b = 0;
         int64_t e = T - b;
         if (e > k[a] - 1 || (in[a] + T - k[a]) / st[a] + 1 != out[a])
-            return nfail(x, "output %lldx%lld from input %lldx%lld with a %lldx%lld window, strides %lldx%lld, cannot be "
-                         "expressed with pads below the kernel", (long long)P, (long long)Q, (long long)Y, (long long)X,
-                         (long long)R, (long long)S, (long long)s, (long long)sx);
+            return nfail(x,
+                         "output %lldx%lld from input %lldx%lld with a %lldx%lld window, strides %lldx%lld, cannot be "
+                         "expressed with pads below the kernel",
+                         (long long)P, (long long)Q, (long long)Y, (long long)X, (long long)R, (long long)S,
+                         (long long)s, (long long)sx);
         pp[2 * a] = b;
         pp[2 * a + 1] = e;
     }
@@ -1187,7 +1224,8 @@ static int op_pool(node_ctx *x, int global) {
     } else {
         win w;
         int64_t P, Q, pb, pb2;
-        if (read_win(x, 0, 0, &w) || win_axis(x, &w, 0, in->s.d[1], &P, &pb) || win_axis(x, &w, 1, in->s.d[2], &Q, &pb2))
+        if (read_win(x, 0, 0, &w) || win_axis(x, &w, 0, in->s.d[1], &P, &pb) ||
+            win_axis(x, &w, 1, in->s.d[2], &Q, &pb2))
             return -1;
         pb += in->pad[0];
         pb2 += in->pad[1];
@@ -1294,7 +1332,8 @@ static int emit_eltwise(node_ctx *x, const val *in, df_layer_op op) {
  * below opset 17 (docs/COST_MODEL.md): each piece is a value of kind V_STAT, V_CENT or V_GATE of the
  * activation it derives from, and the step that completes the pattern emits the one layer. */
 static int op_pieces(node_ctx *x, val *a, val *b) {
-    int same = a->src == b->src, sub = is_op(x, "Sub"), add = is_op(x, "Add"), mul = is_op(x, "Mul"), div = is_op(x, "Div");
+    int same = a->src == b->src, sub = is_op(x, "Sub"), add = is_op(x, "Add"), mul = is_op(x, "Mul"),
+        div = is_op(x, "Div");
     val *pa = is_piece(a) ? a : b, *o = pa == a ? b : a;
     int oc = o->kind == V_PARAM;
     val ov = *pa;
@@ -1315,9 +1354,10 @@ static int op_pieces(node_ctx *x, val *a, val *b) {
     }
     if (mul && same && pa->kind == V_GATE && o->kind == V_ACT) return emit_eltwise(x, o, DF_OP_GELU);
     char n1[72], n2[72];
-    return nfail(x, "'%s' and '%s' do not continue a decomposed %s (ReduceMean, Sub, Pow, Sqrt, Div: LayerNorm; Erf, "
-                 "Add, Mul: GELU)", show(a->name, n1, sizeof n1), show(b->name, n2, sizeof n2),
-                 pa->kind == V_GATE ? "GELU" : "LayerNorm");
+    return nfail(x,
+                 "'%s' and '%s' do not continue a decomposed %s (ReduceMean, Sub, Pow, Sqrt, Div: LayerNorm; Erf, "
+                 "Add, Mul: GELU)",
+                 show(a->name, n1, sizeof n1), show(b->name, n2, sizeof n2), pa->kind == V_GATE ? "GELU" : "LayerNorm");
 }
 
 static int binary_acts(node_ctx *x, val *a, val *b, int mul);
@@ -1360,7 +1400,8 @@ static int binary_acts(node_ctx *x, val *a, val *b, int mul) {
     for (int i = 0; i < Fa.rank; i++) {
         int64_t da = Fa.d[i], db = Fb.d[i];
         if (da != db && da != 1 && db != 1)
-            return nfail(x, "operand shapes %s and %s do not broadcast", fmt(&a->s, s1, sizeof s1), fmt(&b->s, s2, sizeof s2));
+            return nfail(x, "operand shapes %s and %s do not broadcast", fmt(&a->s, s1, sizeof s1),
+                         fmt(&b->s, s2, sizeof s2));
         os.d[i] = da > db ? da : db;
         same &= da == db;
     }
@@ -1458,7 +1499,8 @@ static int op_join(node_ctx *x, val **v, int n, int64_t axis_attr) {
             O.d[axis] = 0;
         }
         for (int d = 0; d < F.rank; d++)
-            if (d != axis && F.d[d] != F0.d[d]) return nfail(x, "input %d shape %s does not match input 0", k, fmt(&F, s1, sizeof s1));
+            if (d != axis && F.d[d] != F0.d[d])
+                return nfail(x, "input %d shape %s does not match input 0", k, fmt(&F, s1, sizeof s1));
         O.d[axis] += F.d[axis];
         if (v[k]->kind != V_ACT) continue;
         if (no_pad(x, v[k])) return -1;
@@ -1494,8 +1536,10 @@ static int op_concat(node_ctx *x) {
     for (int k = 0; k < x->n->n_in; k++) {
         if (!(v[k] = input(x, k))) return -1;
         if (v[k]->kind == V_PEND && resolve(x, v[k], pend_is_data(x->c, v[k]))) return -1;
-        if (v[k]->kind == V_ACT) acts++;
-        else if (v[k]->kind != V_PARAM) return act_input(x, k) ? nfail(x, "input %d is not an activation", k) : -1;
+        if (v[k]->kind == V_ACT)
+            acts++;
+        else if (v[k]->kind != V_PARAM)
+            return act_input(x, k) ? nfail(x, "input %d is not an activation", k) : -1;
         classic &= v[k]->kind == V_ACT && !v[k]->merged;
     }
     if (!acts) return fold(x);
@@ -1564,7 +1608,8 @@ static int shape_b1(node_ctx *x, const val *in, int kind, int *rc) {
     int64_t e = elems(&F);
     if (kind == 0) { /* Flatten */
         int64_t axis, p = 1;
-        if (attr_int(x, "axis", 1, -MAX_RANK - 1, MAX_RANK + 1, &axis) || norm_axis(x, axis, F.rank + 1, &axis)) return 1;
+        if (attr_int(x, "axis", 1, -MAX_RANK - 1, MAX_RANK + 1, &axis) || norm_axis(x, axis, F.rank + 1, &axis))
+            return 1;
         for (int i = 0; i < axis; i++) p *= F.d[i];
         O = (shp){2, {p, p ? e / p : 0}};
     } else if (kind == 1) { /* Reshape */
@@ -1588,7 +1633,8 @@ static int shape_b1(node_ctx *x, const val *in, int kind, int *rc) {
                 infer = j;
                 continue;
             }
-            if (d < 1 || d > MAX_DIM || prod > MAX_ELEMS / d) return nfail(x, "target dimension %d is %lld", j, (long long)t[j]), 1;
+            if (d < 1 || d > MAX_DIM || prod > MAX_ELEMS / d)
+                return nfail(x, "target dimension %d is %lld", j, (long long)t[j]), 1;
             O.d[j] = d;
             prod *= d;
         }
@@ -1619,12 +1665,15 @@ static int shape_b1(node_ctx *x, const val *in, int kind, int *rc) {
         for (int k = 0; k < n; k++) {
             int64_t v = 0;
             if (norm_axis(x, ax[k], ro, &v)) return 1;
-            if (!unsq && F.d[v] != 1) return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)F.d[v]), 1;
+            if (!unsq && F.d[v] != 1)
+                return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)F.d[v]), 1;
             mark[v] = 1;
         }
         for (int d = 0, j = 0; d < ro; d++) {
-            if (unsq) O.d[O.rank++] = mark[d] ? 1 : F.d[j++];
-            else if (!(n < 0 ? F.d[d] == 1 : mark[d])) O.d[O.rank++] = F.d[d];
+            if (unsq)
+                O.d[O.rank++] = mark[d] ? 1 : F.d[j++];
+            else if (!(n < 0 ? F.d[d] == 1 : mark[d]))
+                O.d[O.rank++] = F.d[d];
         }
     }
     val ov = *in;
@@ -1635,7 +1684,8 @@ static int shape_b1(node_ctx *x, const val *in, int kind, int *rc) {
 
 static int define_shape(node_ctx *x, const val *in, const shp *os) {
     val ov = *in;
-    if (in->kind == V_PARAM && (elems(os) < 0 || elems(os) != in->n_ival)) ov.n_ival = -1; /* values kept when they fit */
+    if (in->kind == V_PARAM && (elems(os) < 0 || elems(os) != in->n_ival))
+        ov.n_ival = -1; /* values kept when they fit */
     ov.s = *os;
     return define(x, 0, &ov);
 }
@@ -1653,7 +1703,8 @@ static int op_flatten(node_ctx *x) {
         return define_shape(x, in, &os);
     }
     if (norm_axis(x, axis, in->s.rank + 1, &axis)) return -1;
-    if (axis != 1) return nfail(x, "axis %lld would fold per-sample dimensions into the batch (only axis 1)", (long long)axis);
+    if (axis != 1)
+        return nfail(x, "axis %lld would fold per-sample dimensions into the batch (only axis 1)", (long long)axis);
     int64_t e = elems(&in->s);
     if (e < 0) return nfail(x, "input shape unknown");
     shp os = {1, {e}};
@@ -1688,9 +1739,12 @@ static int op_reshape(node_ctx *x) {
             os.rank = (int8_t)n;
             for (int i = 0; i < n && os.rank >= 0; i++) {
                 os.d[i] = t[i] == 0 && i < in->s.rank ? in->s.d[i] : t[i] >= 0 ? t[i] : -1;
-                if (os.d[i] < 0) infer = infer < 0 ? i : -2;
-                else if (os.d[i] > MAX_DIM || (os.d[i] > 0 && prod > MAX_ELEMS / os.d[i])) os.rank = -1; /* bounded */
-                else prod *= os.d[i];
+                if (os.d[i] < 0)
+                    infer = infer < 0 ? i : -2;
+                else if (os.d[i] > MAX_DIM || (os.d[i] > 0 && prod > MAX_ELEMS / os.d[i]))
+                    os.rank = -1; /* bounded */
+                else
+                    prod *= os.d[i];
             }
             if (os.rank >= 0 && infer >= 0 && e >= 0 && prod > 0 && e % prod == 0) os.d[infer] = e / prod;
         }
@@ -1771,13 +1825,16 @@ static int op_squeeze(node_ctx *x, int unsq) {
         if (norm_axis(x, ax[k], ro, &v)) return -1;
         if (v == 0) return nfail(x, "axis 0 is the batch dimension");
         if (mark[v]) return nfail(x, "axis %lld repeated", (long long)ax[k]);
-        if (!unsq && in->s.d[v - 1] != 1) return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)in->s.d[v - 1]);
+        if (!unsq && in->s.d[v - 1] != 1)
+            return nfail(x, "dimension %lld is %lld, not 1", (long long)v, (long long)in->s.d[v - 1]);
         mark[v] = 1;
     }
     shp os = {0, {0}};
     for (int d = 1, j = 0; d < ro; d++) {
-        if (unsq) os.d[os.rank++] = mark[d] ? 1 : in->s.d[j++];
-        else if (!(n < 0 ? in->s.d[d - 1] == 1 : mark[d])) os.d[os.rank++] = in->s.d[d - 1];
+        if (unsq)
+            os.d[os.rank++] = mark[d] ? 1 : in->s.d[j++];
+        else if (!(n < 0 ? in->s.d[d - 1] == 1 : mark[d]))
+            os.d[os.rank++] = in->s.d[d - 1];
     }
     return define_shape(x, in, &os);
 }
@@ -1926,9 +1983,7 @@ static int op_constant(node_ctx *x) {
     return define(x, 0, &ov);
 }
 
-
 /* ---- constant subgraphs (issue 16) ------------------------------------------------------------ */
-
 
 /* Numpy broadcast of two known shapes; -1 when they do not broadcast or are unknown. */
 static int bcast(const shp *a, const shp *b, shp *o) {
@@ -1951,14 +2006,23 @@ static int bin_int(const node_ctx *x, int64_t a, int64_t b, int64_t *o) {
     if (is_op(x, "Sub")) return __builtin_sub_overflow(a, b, o) ? -1 : 0;
     if (is_op(x, "Mul")) return __builtin_mul_overflow(a, b, o) ? -1 : 0;
     if ((is_op(x, "Div") || is_op(x, "Mod")) && (!b || (a == INT64_MIN && b == -1))) return -1;
-    if (is_op(x, "Div")) *o = a / b;
-    else if (is_op(x, "Mod")) { *o = a % b; if (*o && ((*o < 0) != (b < 0))) *o += b; }
-    else if (is_op(x, "Max")) *o = a > b ? a : b;
-    else if (is_op(x, "Min")) *o = a < b ? a : b;
-    else if (is_op(x, "Equal")) *o = a == b;
-    else if (is_op(x, "Less")) *o = a < b;
-    else if (is_op(x, "Greater")) *o = a > b;
-    else return -1;
+    if (is_op(x, "Div"))
+        *o = a / b;
+    else if (is_op(x, "Mod")) {
+        *o = a % b;
+        if (*o && ((*o < 0) != (b < 0))) *o += b;
+    } else if (is_op(x, "Max"))
+        *o = a > b ? a : b;
+    else if (is_op(x, "Min"))
+        *o = a < b ? a : b;
+    else if (is_op(x, "Equal"))
+        *o = a == b;
+    else if (is_op(x, "Less"))
+        *o = a < b;
+    else if (is_op(x, "Greater"))
+        *o = a > b;
+    else
+        return -1;
     return 0;
 }
 
@@ -1989,7 +2053,10 @@ static int fold(node_ctx *x) {
                          is_op(x, "Round") || is_op(x, "Neg") || is_op(x, "Abs"))) {
             no = nv[0];
             for (int i = 0; i < no; i++) {
-                if (v[0][i] == INT64_MIN && (is_op(x, "Neg") || is_op(x, "Abs"))) { no = -1; break; } /* no -INT64_MIN */
+                if (v[0][i] == INT64_MIN && (is_op(x, "Neg") || is_op(x, "Abs"))) {
+                    no = -1;
+                    break;
+                } /* no -INT64_MIN */
                 out[i] = is_op(x, "Neg") ? -v[0][i] : is_op(x, "Abs") && v[0][i] < 0 ? -v[0][i] : v[0][i];
             }
         }
@@ -2000,7 +2067,10 @@ static int fold(node_ctx *x) {
         if (known[0] && known[1] && (nv[0] == nv[1] || nv[0] == 1 || nv[1] == 1)) {
             no = nv[0] > nv[1] ? nv[0] : nv[1];
             for (int i = 0; i < no; i++)
-                if (bin_int(x, v[0][nv[0] == 1 ? 0 : i], v[1][nv[1] == 1 ? 0 : i], &out[i])) { no = -1; break; }
+                if (bin_int(x, v[0][nv[0] == 1 ? 0 : i], v[1][nv[1] == 1 ? 0 : i], &out[i])) {
+                    no = -1;
+                    break;
+                }
         }
     } else if (is_op(x, "Where") && n->n_in == 3 && in[0] && in[1] && in[2]) {
         shp t;
@@ -2044,7 +2114,10 @@ static int fold(node_ctx *x) {
             no = nv[1];
             for (int i = 0; i < no; i++) {
                 int64_t j = v[1][i] < 0 ? v[1][i] + nv[0] : v[1][i];
-                if (j < 0 || j >= nv[0]) { no = -1; break; }
+                if (j < 0 || j >= nv[0]) {
+                    no = -1;
+                    break;
+                }
                 out[i] = v[0][j];
             }
         }
@@ -2059,7 +2132,8 @@ static int fold(node_ctx *x) {
         const int64_t *ax = rc && a.has_ints && !a.ints_over ? a.ints : known[1] ? v[1] : NULL;
         int nax = rc && a.has_ints && !a.ints_over ? a.n_ints : known[1] ? nv[1] : -1;
         if (s0->rank >= 0 && nax >= 0) {
-            int unsq = is_op(x, "Unsqueeze"), r = unsq ? s0->rank + nax : s0->rank, mark[MAX_RANK + 8] = {0}, ok = r <= MAX_RANK;
+            int unsq = is_op(x, "Unsqueeze"), r = unsq ? s0->rank + nax : s0->rank, mark[MAX_RANK + 8] = {0},
+                ok = r <= MAX_RANK;
             for (int k = 0; ok && k < nax; k++) {
                 int64_t q = ax[k] < 0 ? ax[k] + (unsq ? r : s0->rank) : ax[k];
                 ok = q >= 0 && q < (unsq ? r : s0->rank);
@@ -2068,8 +2142,10 @@ static int fold(node_ctx *x) {
             if (ok) {
                 os.rank = 0;
                 for (int d = 0, j = 0; d < r; d++) {
-                    if (unsq) os.d[os.rank++] = mark[d] ? 1 : s0->d[j++];
-                    else if (!mark[d]) os.d[os.rank++] = s0->d[d];
+                    if (unsq)
+                        os.d[os.rank++] = mark[d] ? 1 : s0->d[j++];
+                    else if (!mark[d])
+                        os.d[os.rank++] = s0->d[d];
                 }
             }
         } else if (s0->rank >= 0 && !is_op(x, "Unsqueeze")) {
@@ -2084,9 +2160,14 @@ static int fold(node_ctx *x) {
         for (int k = 0; k < n->n_in && k < 8; k++) {
             if (!in[k]) continue;
             all &= known[k] && no + nv[k] <= MAX_INTS;
-            if (all) { memcpy(out + no, v[k], (size_t)nv[k] * sizeof *out); no += nv[k]; }
-            if (in[k]->s.rank != 1) rank = -1;
-            else tot += in[k]->s.d[0];
+            if (all) {
+                memcpy(out + no, v[k], (size_t)nv[k] * sizeof *out);
+                no += nv[k];
+            }
+            if (in[k]->s.rank != 1)
+                rank = -1;
+            else
+                tot += in[k]->s.d[0];
         }
         if (!all || n->n_in > 8) no = -1;
         if (rank == 1) os = (shp){1, {tot}};
@@ -2095,7 +2176,10 @@ static int fold(node_ctx *x) {
         int64_t b[MAX_RANK], st[MAX_RANK];
         int ok = 1;
         os = *s0;
-        for (int i = 0; i < s0->rank; i++) { b[i] = 0; st[i] = 1; }
+        for (int i = 0; i < s0->rank; i++) {
+            b[i] = 0;
+            st[i] = 1;
+        }
         for (int k = 0; ok && k < nv[1]; k++) {
             int64_t axis = in[3] ? v[3][k] : k, step = in[4] ? v[4][k] : 1;
             if (axis < 0) axis += s0->rank;
@@ -2144,8 +2228,10 @@ static int fold(node_ctx *x) {
         int k = is_op(x, "Expand");
         shp t = {(int8_t)(nv[k] <= MAX_RANK ? nv[k] : -1), {0}};
         for (int i = 0; i < t.rank; i++) t.d[i] = v[k][i];
-        if (k == 0) os = t;
-        else if (bcast(s0, &t, &os)) os.rank = -1;
+        if (k == 0)
+            os = t;
+        else if (bcast(s0, &t, &os))
+            os.rank = -1;
         int64_t e = elems(&os), fill = 0;
         int have = k ? known[0] && nv[0] == 1 : 1;
         if (!k) {
@@ -2176,7 +2262,10 @@ static int fold(node_ctx *x) {
         if (known[0] && elems(s0) == nv[0] && elems(&os) >= 0) {
             no = nv[0];
             int64_t istr[MAX_RANK], acc = 1;
-            for (int d = s0->rank - 1; d >= 0; d--) { istr[d] = acc; acc *= s0->d[d]; }
+            for (int d = s0->rank - 1; d >= 0; d--) {
+                istr[d] = acc;
+                acc *= s0->d[d];
+            }
             for (int i = 0; i < no; i++) {
                 int64_t rem = i, offs = 0;
                 for (int d = os.rank - 1; d >= 0; d--) {
@@ -2238,7 +2327,8 @@ static int op_shape(node_ctx *x) {
     if ((in->kind == V_ACT || in->kind == V_STAT || in->kind == V_CENT || in->kind == V_GATE) && full_of(x->c, in, &F))
         F.rank = -1;
     int64_t st = 0, en = F.rank > 0 ? F.rank : 0, v[MAX_INTS];
-    if (attr_int(x, "start", 0, -MAX_RANK, MAX_RANK, &st) || attr_int(x, "end", en, -MAX_RANK, MAX_RANK, &en)) return -1;
+    if (attr_int(x, "start", 0, -MAX_RANK, MAX_RANK, &st) || attr_int(x, "end", en, -MAX_RANK, MAX_RANK, &en))
+        return -1;
     if (F.rank < 0) {
         shp os = {1, {-1}};
         return def_const(x, 0, &os, NULL, -1);
@@ -2299,8 +2389,14 @@ static int op_slice(node_ctx *x) {
     int r1 = get_attr(x, "starts", &a1), r2 = get_attr(x, "ends", &a2), r3 = get_attr(x, "axes", &a3);
     if (r1 < 0 || r2 < 0 || r3 < 0) return -1;
     if (r1 && r2) {
-        st = a1.ints; ns = a1.n_ints; en = a2.ints; ne = a2.n_ints;
-        if (r3) { ax = a3.ints; na = a3.n_ints; }
+        st = a1.ints;
+        ns = a1.n_ints;
+        en = a2.ints;
+        ne = a2.n_ints;
+        if (r3) {
+            ax = a3.ints;
+            na = a3.n_ints;
+        }
     } else {
         val *v[5] = {0};
         for (int k = 1; k < x->n->n_in && k < 5; k++) {
@@ -2311,7 +2407,8 @@ static int op_slice(node_ctx *x) {
             (v[3] && !cvals(x->c, v[3], &ax, &na)) || (v[4] && !cvals(x->c, v[4], &sp, &np)))
             return nfail(x, "starts, ends, axes and steps must be constants");
     }
-    if (ns != ne || (na >= 0 && na != ns) || (np >= 0 && np != ns)) return nfail(x, "starts, ends, axes, steps disagree");
+    if (ns != ne || (na >= 0 && na != ns) || (np >= 0 && np != ns))
+        return nfail(x, "starts, ends, axes, steps disagree");
     shp O = F;
     for (int k = 0; k < ns; k++) {
         int64_t axis = ax ? ax[k] : k, step = sp ? sp[k] : 1;
@@ -2365,7 +2462,8 @@ static int op_split(node_ctx *x) {
     }
     int64_t sum = 0;
     for (int k = 0; k < n; k++) sum += parts[k];
-    if (sum != F.d[axis]) return nfail(x, "split sizes add up to %lld, the axis has %lld", (long long)sum, (long long)F.d[axis]);
+    if (sum != F.d[axis])
+        return nfail(x, "split sizes add up to %lld, the axis has %lld", (long long)sum, (long long)F.d[axis]);
     for (int k = 0; k < n; k++) {
         shp O = F;
         O.d[axis] = parts[k];
@@ -2406,7 +2504,8 @@ static int op_softmax(node_ctx *x) {
     if (attr_int(x, "axis", -1, -MAX_RANK, MAX_RANK, &axis) || norm_axis(x, axis, F.rank, &axis)) return -1;
     int64_t tail = 1;
     for (int i = (int)axis + 1; i < F.rank; i++) tail *= F.d[i];
-    if (tail != 1) return nfail(x, "softmax along axis %lld of rank %d: only the last axis is supported", (long long)axis, F.rank);
+    if (tail != 1)
+        return nfail(x, "softmax along axis %lld of rank %d: only the last axis is supported", (long long)axis, F.rank);
     df_layer l = new_layer(DF_LAYER_SOFTMAX);
     shp ps = ps_of(in);
     if (rows_view(&ps, &l.C, &l.Y)) return nfail(x, "tensor dimensions out of range");
@@ -2424,8 +2523,10 @@ static int emit_norm(node_ctx *x, const val *in, int64_t axis, int out) {
     if (full_of(x->c, in, &F)) return nfail(x, "input shape unknown");
     int64_t C = 1, Y = 1;
     for (int i = 0; i < F.rank; i++) {
-        if (i >= axis) C *= F.d[i];
-        else if (i > 0 || in->merged) Y *= F.d[i];
+        if (i >= axis)
+            C *= F.d[i];
+        else if (i > 0 || in->merged)
+            Y *= F.d[i];
     }
     if (axis < 1 && !in->merged) return nfail(x, "normalisation over the batch axis");
     if (C < 1 || Y < 1 || C > INT32_MAX || Y > INT32_MAX) return nfail(x, "tensor dimensions out of range");
@@ -2513,8 +2614,14 @@ static int op_resize(node_ctx *x) {
         const int64_t *pv;
         int pn;
         if (!cvals(x->c, p, &pv, &pn) || pn == 0) continue;
-        if (k == ksz && pn == 4) { v = pv; n = pn; sizes = 1; }
-        else if (k == ksc && pn == 4 && !sizes) { v = pv; n = pn; }
+        if (k == ksz && pn == 4) {
+            v = pv;
+            n = pn;
+            sizes = 1;
+        } else if (k == ksc && pn == 4 && !sizes) {
+            v = pv;
+            n = pn;
+        }
     }
     attr a;
     int rc = get_attr(x, "scales", &a);
@@ -2528,8 +2635,10 @@ static int op_resize(node_ctx *x) {
     l.op = DF_OP_NEAREST;
     rc = get_attr(x, "mode", &a);
     if (rc < 0) return -1;
-    if (rc && a.has_s && (sveq(a.s, "linear") || sveq(a.s, "bilinear"))) l.op = DF_OP_LINEAR;
-    else if (rc && a.has_s && sveq(a.s, "cubic")) l.op = DF_OP_CUBIC;
+    if (rc && a.has_s && (sveq(a.s, "linear") || sveq(a.s, "bilinear")))
+        l.op = DF_OP_LINEAR;
+    else if (rc && a.has_s && sveq(a.s, "cubic"))
+        l.op = DF_OP_CUBIC;
     int32_t o[3];
     shp os = {3, {in->s.d[0], H, W}};
     if (set_input(&l, &in->s) || dfshape(&os, o)) return nfail(x, "tensor dimensions out of range");
@@ -2554,7 +2663,8 @@ static int op_deconv(node_ctx *x) {
         return nfail(x, "weight shape %s: expected a known C x K/group x kH x kW", fmt(&wt->s, sh, sizeof sh));
     int64_t g, C = in->s.d[0];
     if (attr_int(x, "group", 1, 1, 1 << 24, &g)) return -1;
-    if (wt->s.d[0] != C || C % g) return nfail(x, "weight %s does not fit %lld input channels", fmt(&wt->s, sh, sizeof sh), (long long)C);
+    if (wt->s.d[0] != C || C % g)
+        return nfail(x, "weight %s does not fit %lld input channels", fmt(&wt->s, sh, sizeof sh), (long long)C);
     int64_t K = wt->s.d[1] * g, st[2], dl[2], pd[4], op[2];
     if (attr_ints(x, "strides", 2, 1, 1, 1024, st, NULL) || attr_ints(x, "dilations", 2, 1, 1, 1, dl, NULL) ||
         attr_ints(x, "pads", 4, 0, 0, 65536, pd, NULL) || attr_ints(x, "output_padding", 2, 0, 0, 1024, op, NULL))
@@ -2622,11 +2732,14 @@ static int op_matmul2(node_ctx *x, val *a, val *b) {
     int r = pa.rank;
     int64_t G = 1;
     for (int i = 0; i < r - 2; i++) {
-        if (pa.d[i] != pb.d[i]) return nfail(x, "shapes %s and %s: broadcast batch axes are not supported", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
+        if (pa.d[i] != pb.d[i])
+            return nfail(x, "shapes %s and %s: broadcast batch axes are not supported", fmt(&pa, s1, sizeof s1),
+                         fmt(&pb, s2, sizeof s2));
         G *= pa.d[i];
     }
     int64_t M = pa.d[r - 2], Kr = pa.d[r - 1], N = pb.d[r - 1];
-    if (pb.d[r - 2] != Kr) return nfail(x, "shapes %s and %s do not multiply", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
+    if (pb.d[r - 2] != Kr)
+        return nfail(x, "shapes %s and %s do not multiply", fmt(&pa, s1, sizeof s1), fmt(&pb, s2, sizeof s2));
     shp F;
     full_of(x->c, a, &F);
     F.d[F.rank - 1] = N;
@@ -2648,12 +2761,18 @@ static int op_einsum(node_ctx *x) {
     for (uint32_t i = 0; !bad && i < at.s.n; i++) {
         char ch = (char)at.s.p[i];
         if (ch == ' ') continue;
-        if (ch == ',' && part == 0) part = 1;
-        else if (ch == '-' && part == 1 && i + 1 < at.s.n && at.s.p[i + 1] == '>') { part = 2; i++; }
-        else if (((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && len[part] < MAX_RANK) eq[part][len[part]++] = ch;
-        else bad = 1;
+        if (ch == ',' && part == 0)
+            part = 1;
+        else if (ch == '-' && part == 1 && i + 1 < at.s.n && at.s.p[i + 1] == '>') {
+            part = 2;
+            i++;
+        } else if (((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) && len[part] < MAX_RANK)
+            eq[part][len[part]++] = ch;
+        else
+            bad = 1;
     }
-    if (bad || part != 2 || len[0] != Fa.rank || len[1] != Fb.rank || len[0] != len[1] || len[2] != len[0] || len[0] < 2)
+    if (bad || part != 2 || len[0] != Fa.rank || len[1] != Fb.rank || len[0] != len[1] || len[2] != len[0] ||
+        len[0] < 2)
         return nfail(x, "only a two-operand batched matrix product equation of equal ranks is supported");
     int r = len[0];
     for (int i = 0; i < r - 2; i++)
@@ -2674,30 +2793,116 @@ static int op_einsum(node_ctx *x) {
 }
 
 typedef enum {
-    OP_CONV, OP_GEMM, OP_MATMUL, OP_POOL, OP_GPOOL, OP_ADD, OP_MUL, OP_CONCAT, OP_UNARY, OP_FLATTEN, OP_RESHAPE,
-    OP_SQUEEZE, OP_UNSQUEEZE, OP_CONSTANT, OP_PAD, OP_REDUCE, OP_SHAPE, OP_TRANSPOSE, OP_SLICE, OP_SPLIT, OP_GATHER,
-    OP_SOFTMAX, OP_LAYERNORM, OP_ERF, OP_POW, OP_EXPAND, OP_RESIZE, OP_DECONV, OP_EINSUM, OP_FOLD
+    OP_CONV,
+    OP_GEMM,
+    OP_MATMUL,
+    OP_POOL,
+    OP_GPOOL,
+    OP_ADD,
+    OP_MUL,
+    OP_CONCAT,
+    OP_UNARY,
+    OP_FLATTEN,
+    OP_RESHAPE,
+    OP_SQUEEZE,
+    OP_UNSQUEEZE,
+    OP_CONSTANT,
+    OP_PAD,
+    OP_REDUCE,
+    OP_SHAPE,
+    OP_TRANSPOSE,
+    OP_SLICE,
+    OP_SPLIT,
+    OP_GATHER,
+    OP_SOFTMAX,
+    OP_LAYERNORM,
+    OP_ERF,
+    OP_POW,
+    OP_EXPAND,
+    OP_RESIZE,
+    OP_DECONV,
+    OP_EINSUM,
+    OP_FOLD
 } op_kind;
 
-static const struct { const char *name; op_kind kind; } op_table[] = {
-    {"Conv", OP_CONV}, {"Gemm", OP_GEMM}, {"MatMul", OP_MATMUL},
-    {"MaxPool", OP_POOL}, {"AveragePool", OP_POOL}, {"GlobalAveragePool", OP_GPOOL}, {"GlobalMaxPool", OP_GPOOL},
-    {"Add", OP_ADD}, {"Sub", OP_ADD}, {"Mul", OP_MUL}, {"Div", OP_ADD}, {"Concat", OP_CONCAT},
-    {"Relu", OP_UNARY}, {"LeakyRelu", OP_UNARY}, {"PRelu", OP_UNARY}, {"Elu", OP_UNARY}, {"Selu", OP_UNARY},
-    {"Clip", OP_UNARY}, {"Sigmoid", OP_UNARY}, {"HardSigmoid", OP_UNARY}, {"HardSwish", OP_UNARY},
-    {"Tanh", OP_UNARY}, {"Softplus", OP_UNARY}, {"BatchNormalization", OP_UNARY}, {"Identity", OP_UNARY},
-    {"Dropout", OP_UNARY}, {"Cast", OP_UNARY}, {"Sqrt", OP_UNARY}, {"Reciprocal", OP_UNARY},
-    {"Softmax", OP_SOFTMAX}, {"LogSoftmax", OP_SOFTMAX}, {"LayerNormalization", OP_LAYERNORM},
-    {"Flatten", OP_FLATTEN}, {"Reshape", OP_RESHAPE}, {"Squeeze", OP_SQUEEZE}, {"Unsqueeze", OP_UNSQUEEZE},
-    {"Constant", OP_CONSTANT}, {"Pad", OP_PAD}, {"ReduceMean", OP_REDUCE}, {"ReduceMax", OP_REDUCE},
-    {"ReduceL2", OP_REDUCE}, {"Shape", OP_SHAPE}, {"Transpose", OP_TRANSPOSE}, {"Slice", OP_SLICE},
-    {"Split", OP_SPLIT}, {"Gather", OP_GATHER}, {"Erf", OP_ERF}, {"Pow", OP_POW}, {"Expand", OP_EXPAND},
-    {"Resize", OP_RESIZE}, {"Upsample", OP_RESIZE}, {"ConvTranspose", OP_DECONV}, {"Einsum", OP_EINSUM},
+static const struct {
+    const char *name;
+    op_kind kind;
+} op_table[] = {
+    {"Conv", OP_CONV},
+    {"Gemm", OP_GEMM},
+    {"MatMul", OP_MATMUL},
+    {"MaxPool", OP_POOL},
+    {"AveragePool", OP_POOL},
+    {"GlobalAveragePool", OP_GPOOL},
+    {"GlobalMaxPool", OP_GPOOL},
+    {"Add", OP_ADD},
+    {"Sub", OP_ADD},
+    {"Mul", OP_MUL},
+    {"Div", OP_ADD},
+    {"Concat", OP_CONCAT},
+    {"Relu", OP_UNARY},
+    {"LeakyRelu", OP_UNARY},
+    {"PRelu", OP_UNARY},
+    {"Elu", OP_UNARY},
+    {"Selu", OP_UNARY},
+    {"Clip", OP_UNARY},
+    {"Sigmoid", OP_UNARY},
+    {"HardSigmoid", OP_UNARY},
+    {"HardSwish", OP_UNARY},
+    {"Tanh", OP_UNARY},
+    {"Softplus", OP_UNARY},
+    {"BatchNormalization", OP_UNARY},
+    {"Identity", OP_UNARY},
+    {"Dropout", OP_UNARY},
+    {"Cast", OP_UNARY},
+    {"Sqrt", OP_UNARY},
+    {"Reciprocal", OP_UNARY},
+    {"Softmax", OP_SOFTMAX},
+    {"LogSoftmax", OP_SOFTMAX},
+    {"LayerNormalization", OP_LAYERNORM},
+    {"Flatten", OP_FLATTEN},
+    {"Reshape", OP_RESHAPE},
+    {"Squeeze", OP_SQUEEZE},
+    {"Unsqueeze", OP_UNSQUEEZE},
+    {"Constant", OP_CONSTANT},
+    {"Pad", OP_PAD},
+    {"ReduceMean", OP_REDUCE},
+    {"ReduceMax", OP_REDUCE},
+    {"ReduceL2", OP_REDUCE},
+    {"Shape", OP_SHAPE},
+    {"Transpose", OP_TRANSPOSE},
+    {"Slice", OP_SLICE},
+    {"Split", OP_SPLIT},
+    {"Gather", OP_GATHER},
+    {"Erf", OP_ERF},
+    {"Pow", OP_POW},
+    {"Expand", OP_EXPAND},
+    {"Resize", OP_RESIZE},
+    {"Upsample", OP_RESIZE},
+    {"ConvTranspose", OP_DECONV},
+    {"Einsum", OP_EINSUM},
     /* computed on constants only (shape arithmetic, masks, index tables): folded, never costed */
-    {"Size", OP_FOLD}, {"Range", OP_FOLD}, {"ConstantOfShape", OP_FOLD}, {"Equal", OP_FOLD}, {"Less", OP_FOLD},
-    {"Greater", OP_FOLD}, {"Where", OP_FOLD}, {"Mod", OP_FOLD}, {"ScatterND", OP_FOLD}, {"Floor", OP_FOLD},
-    {"Ceil", OP_FOLD}, {"Neg", OP_FOLD}, {"Abs", OP_FOLD}, {"Not", OP_FOLD}, {"Max", OP_FOLD}, {"Min", OP_FOLD},
-    {"Exp", OP_FOLD}, {"Log", OP_FOLD}, {"Round", OP_FOLD}, {"Sign", OP_FOLD},
+    {"Size", OP_FOLD},
+    {"Range", OP_FOLD},
+    {"ConstantOfShape", OP_FOLD},
+    {"Equal", OP_FOLD},
+    {"Less", OP_FOLD},
+    {"Greater", OP_FOLD},
+    {"Where", OP_FOLD},
+    {"Mod", OP_FOLD},
+    {"ScatterND", OP_FOLD},
+    {"Floor", OP_FOLD},
+    {"Ceil", OP_FOLD},
+    {"Neg", OP_FOLD},
+    {"Abs", OP_FOLD},
+    {"Not", OP_FOLD},
+    {"Max", OP_FOLD},
+    {"Min", OP_FOLD},
+    {"Exp", OP_FOLD},
+    {"Log", OP_FOLD},
+    {"Round", OP_FOLD},
+    {"Sign", OP_FOLD},
 };
 
 /* 1 when every named input is a constant (or a graph input that is not the network input): the node
@@ -2786,10 +2991,12 @@ static int dispatch(node_ctx *x) {
         }
     }
     char d[72], o[72];
-    return nfail(x, "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, "
-                 "ConvTranspose, Gemm, MatMul, pooling, element-wise, Concat, Pad, Resize, Softmax, LayerNorm, layout and "
-                 "shape ops)", n->domain.n ? show(n->domain, d, sizeof d) : "", n->domain.n ? ":" : "",
-                 show(n->op, o, sizeof o));
+    return nfail(
+        x,
+        "unsupported operator %s%s%s, refused rather than costed as zero (the importer takes Conv, "
+        "ConvTranspose, Gemm, MatMul, pooling, element-wise, Concat, Pad, Resize, Softmax, LayerNorm, layout and "
+        "shape ops)",
+        n->domain.n ? show(n->domain, d, sizeof d) : "", n->domain.n ? ":" : "", show(n->op, o, sizeof o));
 }
 
 /* One node. A node that cannot be imported is recorded (c->bad) and its outputs marked, so the import
@@ -2837,8 +3044,8 @@ static int report_bad(ctx *c) {
     int shown = 0, kept = c->n_bad < 8 ? c->n_bad : 8;
     for (int j = 0; j < kept; j++) {
         char item[200];
-        int m = snprintf(item, sizeof item, "%s node %d '%.28s' (%s): %.60s", j ? ";" : "", c->bad[j].node, c->bad[j].name,
-                         c->bad[j].op, c->bad[j].why);
+        int m = snprintf(item, sizeof item, "%s node %d '%.28s' (%s): %.60s", j ? ";" : "", c->bad[j].node,
+                         c->bad[j].name, c->bad[j].op, c->bad[j].why);
         if (k + (size_t)m + 24 >= sizeof msg) break;
         memcpy(msg + k, item, (size_t)m + 1);
         k += (size_t)m;
@@ -2943,7 +3150,8 @@ static int read_graph(ctx *c, sv b, sv *gname) {
         if (k < 0) return -1;
         val *v = &c->vals[k];
         if (v->kind == V_PARAM) continue;
-        if (v->kind != V_UNDEF) return fail(c, "/graph/input", "graph input '%s' is listed twice", show(c->gin[i], nm, sizeof nm));
+        if (v->kind != V_UNDEF)
+            return fail(c, "/graph/input", "graph input '%s' is listed twice", show(c->gin[i], nm, sizeof nm));
         v->kind = V_PEND;
         v->root = k;
         v->s = c->gin_s[i];
@@ -3011,10 +3219,12 @@ static int read_model(ctx *c, const uint8_t *buf, size_t len, sv *graph) {
     }
     if (rc) return rc;
     if (n_graph != 1)
-        return fail(c, NULL, "not an ONNX model: %s", n_graph ? "more than one graph" : "no graph (ModelProto field 7)");
+        return fail(c, NULL, "not an ONNX model: %s",
+                    n_graph ? "more than one graph" : "no graph (ModelProto field 7)");
     if (!has_ir) return fail(c, NULL, "not an ONNX model: no ir_version (ModelProto field 1; truncated?)");
     if (!has_opset)
-        return fail(c, NULL, "not an ONNX model: no opset_import of the default domain (ModelProto field 8; truncated?)");
+        return fail(c, NULL,
+                    "not an ONNX model: no opset_import of the default domain (ModelProto field 8; truncated?)");
     return 0;
 }
 
@@ -3048,8 +3258,10 @@ static int import(ctx *c, const uint8_t *buf, size_t len, const df_onnx_opts *op
     sv graph, gname = {buf, 0};
     if (read_model(c, buf, len, &graph) || read_graph(c, graph, &gname)) return -1;
     if (c->n_nodes == 0) return fail(c, "/graph/node", "the graph has no nodes");
-    if (opts && opts->name) snprintf(c->w->name, sizeof c->w->name, "%s", opts->name);
-    else if (gname.n) show(gname, c->w->name, sizeof c->w->name);
+    if (opts && opts->name)
+        snprintf(c->w->name, sizeof c->w->name, "%s", opts->name);
+    else if (gname.n)
+        show(gname, c->w->name, sizeof c->w->name);
     for (int32_t i = 0; i < c->n_nodes; i++)
         if (do_node(c, i)) return -1;
     if (c->n_bad) return report_bad(c);
@@ -3062,8 +3274,10 @@ static int import(ctx *c, const uint8_t *buf, size_t len, const df_onnx_opts *op
         if (l->K != o[0] || l->P != o[1] || l->Q != o[2]) {
             char ptr[48];
             snprintf(ptr, sizeof ptr, "/layers/%d", k);
-            return df_err_set(c->err, DF_EINVAL, ptr, "layer %d (%s): the model's output is %dx%dx%d but the workload "
-                              "derives %dx%dx%d", k, l->name, o[0], o[1], o[2], l->K, l->P, l->Q);
+            return df_err_set(c->err, DF_EINVAL, ptr,
+                              "layer %d (%s): the model's output is %dx%dx%d but the workload "
+                              "derives %dx%dx%d",
+                              k, l->name, o[0], o[1], o[2], l->K, l->P, l->Q);
         }
     }
     return 0;

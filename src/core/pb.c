@@ -40,8 +40,9 @@ int df_pb_next(const df_pb_doc *d, df_pb_reader *r, df_pb_field *f, const char *
     const uint8_t *at = r->p;
     uint64_t key, len;
     int rc = df_pb_varint(r, &key);
-    if (rc) return pb_fail(d, "not a valid %s: %s, byte %zu: %s", d->doc, what, off(d, at),
-                           rc == 1 ? "truncated field key" : "field key varint overflows");
+    if (rc)
+        return pb_fail(d, "not a valid %s: %s, byte %zu: %s", d->doc, what, off(d, at),
+                       rc == 1 ? "truncated field key" : "field key varint overflows");
     f->num = (uint32_t)(key >> 3);
     f->wt = (uint32_t)(key & 7);
     if ((key >> 3) == 0 || (key >> 3) > FIELD_MAX)
@@ -50,8 +51,9 @@ int df_pb_next(const df_pb_doc *d, df_pb_reader *r, df_pb_field *f, const char *
     switch (f->wt) {
     case DF_PB_VARINT:
         rc = df_pb_varint(r, &f->v);
-        if (rc) return pb_fail(d, "not a valid %s: %s, byte %zu: %s", d->doc, what, off(d, at),
-                               rc == 1 ? "truncated varint" : "varint overflows 64 bits");
+        if (rc)
+            return pb_fail(d, "not a valid %s: %s, byte %zu: %s", d->doc, what, off(d, at),
+                           rc == 1 ? "truncated varint" : "varint overflows 64 bits");
         return 1;
     case DF_PB_I64:
     case DF_PB_I32: {
@@ -74,8 +76,10 @@ int df_pb_next(const df_pb_doc *d, df_pb_reader *r, df_pb_field *f, const char *
         r->p += len;
         return 1;
     default:
-        return pb_fail(d, "not a valid %s: %s, byte %zu: wire type %u is not supported (3 and 4, groups, are "
-                       "deprecated)", d->doc, what, off(d, at), f->wt);
+        return pb_fail(d,
+                       "not a valid %s: %s, byte %zu: wire type %u is not supported (3 and 4, groups, are "
+                       "deprecated)",
+                       d->doc, what, off(d, at), f->wt);
     }
 }
 
@@ -86,8 +90,10 @@ int df_pb_want(const df_pb_doc *d, const df_pb_field *f, uint32_t wt, const char
 
 int df_pb_ints(const df_pb_doc *d, const df_pb_field *f, int64_t *vals, int *n, int max, int *over, const char *what) {
     if (f->wt == DF_PB_VARINT) {
-        if (*n < max) vals[(*n)++] = (int64_t)f->v;
-        else *over = 1;
+        if (*n < max)
+            vals[(*n)++] = (int64_t)f->v;
+        else
+            *over = 1;
         return 0;
     }
     if (df_pb_want(d, f, DF_PB_LEN, what)) return -1;
@@ -96,8 +102,10 @@ int df_pb_ints(const df_pb_doc *d, const df_pb_field *f, int64_t *vals, int *n, 
         uint64_t v;
         if (df_pb_varint(&r, &v))
             return pb_fail(d, "not a valid %s: %s, byte %zu: bad packed varint", d->doc, what, off(d, r.p));
-        if (*n < max) vals[(*n)++] = (int64_t)v;
-        else *over = 1;
+        if (*n < max)
+            vals[(*n)++] = (int64_t)v;
+        else
+            *over = 1;
     }
     return 0;
 }

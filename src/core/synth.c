@@ -8,14 +8,18 @@
 #include "dnnfuser/netbuild.h"
 
 static int32_t pick(df_rng *r, const int32_t *v, int32_t n) { return v[df_rng_range(r, n)]; }
-static int32_t round8(double v) { int32_t x = (int32_t)(v / 8 + 0.5) * 8; return x < 8 ? 8 : x; }
+static int32_t round8(double v) {
+    int32_t x = (int32_t)(v / 8 + 0.5) * 8;
+    return x < 8 ? 8 : x;
+}
 
 static void resnet(df_rng *r, df_netbuild *b) {
     static const int32_t res[] = {32, 64, 96, 128, 160, 224};
     int32_t y = pick(r, res, 6), c = round8(16 + df_rng_range(r, 6) * 8);
     int bottleneck = df_rng_range(r, 2);
     char nm[DF_NAME_MAX];
-    b->in_c = 3; b->in_y = b->in_x = y;
+    b->in_c = 3;
+    b->in_y = b->in_x = y;
     int32_t x = df_nb_conv(b, "stem", -1, c, y >= 128 ? 7 : 3, y >= 128 ? 2 : 1, -1, 1);
     if (y >= 128) x = df_nb_pool(b, "stem.pool", x, 3, 2, 1);
     int32_t stages = 2 + df_rng_range(r, 3);
@@ -53,7 +57,8 @@ static void mobile(df_rng *r, df_netbuild *b) {
     int32_t y = pick(r, res, 6), c = round8(16 + df_rng_range(r, 3) * 8);
     int se = df_rng_range(r, 2);
     char nm[DF_NAME_MAX];
-    b->in_c = 3; b->in_y = b->in_x = y;
+    b->in_c = 3;
+    b->in_y = b->in_x = y;
     int32_t x = df_nb_conv(b, "stem", -1, c, 3, 2, 1, 1);
     int32_t stages = 3 + df_rng_range(r, 4);
     for (int32_t s = 0; s < stages; s++) {
@@ -95,7 +100,8 @@ static void vgg(df_rng *r, df_netbuild *b) {
     static const int32_t res[] = {32, 64, 96, 128, 224};
     int32_t y = pick(r, res, 5), c = round8(16 + df_rng_range(r, 7) * 8);
     char nm[DF_NAME_MAX];
-    b->in_c = 3; b->in_y = b->in_x = y;
+    b->in_c = 3;
+    b->in_y = b->in_x = y;
     int32_t x = -1, stages = 2 + df_rng_range(r, 4);
     for (int32_t s = 0; s < stages && y >= 4; s++) {
         int32_t convs = 1 + df_rng_range(r, 3), w = c << (s < 3 ? s : 3);
@@ -120,7 +126,9 @@ static void transformer(df_rng *r, df_netbuild *b) {
     while (d % H) H /= 2;
     int32_t ff = d * (2 + 2 * df_rng_range(r, 2)), layers = 1 + df_rng_range(r, 4);
     char nm[DF_NAME_MAX];
-    b->in_c = d; b->in_y = T; b->in_x = 1;
+    b->in_c = d;
+    b->in_y = T;
+    b->in_x = 1;
     /* the network input is C = d channels x T rows; a first matmul reads it */
     int32_t x = -1;
     for (int32_t i = 0; i < layers; i++) {
@@ -163,7 +171,10 @@ int df_synth_network(df_rng *r, int kind, int32_t max_layers, df_workload *out, 
         default: transformer(r, &b); break;
         }
         int rc = df_nb_finish(&b, err);
-        if (rc) { df_workload_free(out); return rc; }
+        if (rc) {
+            df_workload_free(out);
+            return rc;
+        }
         if (max_layers <= 0 || out->n_layers <= max_layers) return DF_OK;
         df_workload_free(out);
     }

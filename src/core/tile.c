@@ -14,11 +14,16 @@ const char *df_overlap_name(df_overlap o) { return (o >= 0 && o < DF_OVERLAP_COU
 
 int df_overlap_parse(const char *s, df_overlap *out) {
     for (int i = 0; s && i < DF_OVERLAP_COUNT; i++)
-        if (!strcmp(s, overlap_names[i])) { *out = (df_overlap)i; return DF_OK; }
+        if (!strcmp(s, overlap_names[i])) {
+            *out = (df_overlap)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
-typedef struct { int32_t lo, hi; } iv; /* [lo, hi); empty when lo >= hi */
+typedef struct {
+    int32_t lo, hi;
+} iv; /* [lo, hi); empty when lo >= hi */
 
 static int32_t iv_len(iv v) { return v.hi > v.lo ? v.hi - v.lo : 0; }
 static iv iv_hull(iv a, iv b) {
@@ -36,7 +41,10 @@ static int32_t floor_div(int64_t a, int32_t b) { return (int32_t)(a >= 0 ? a / b
 
 /* Sum of lengths, length of the union (intervals in tile order; merged as they come, sorted or not
  * by lo), largest length, largest overlap of consecutive intervals. */
-typedef struct { int64_t sum, uni; int32_t max, max_overlap; } iv_stats;
+typedef struct {
+    int64_t sum, uni;
+    int32_t max, max_overlap;
+} iv_stats;
 static int cmp_lo(const void *a, const void *b) {
     const iv *x = a, *y = b;
     return (x->lo > y->lo) - (x->lo < y->lo);
@@ -76,23 +84,32 @@ static void fill_cover(iv *x, int32_t n, int32_t ext) {
     int any = 0;
     for (int32_t t = 0; t < n; t++) any |= iv_len(x[t]) > 0;
     if (!any) {
-        for (int32_t t = 0; t < n; t++) x[t] = (iv){(int32_t)((int64_t)t * ext / n), (int32_t)((int64_t)(t + 1) * ext / n)};
+        for (int32_t t = 0; t < n; t++)
+            x[t] = (iv){(int32_t)((int64_t)t * ext / n), (int32_t)((int64_t)(t + 1) * ext / n)};
         return;
     }
     int32_t end = 0; /* covered so far: [0, end) */
     for (int32_t t = 0; t < n; t++) {
-        if (iv_len(x[t]) == 0) { x[t] = (iv){end, end}; continue; }
+        if (iv_len(x[t]) == 0) {
+            x[t] = (iv){end, end};
+            continue;
+        }
         if (x[t].lo > end) {
             /* a gap before this tile: the previous non-empty tile takes it, or this one if first */
             int32_t k = t - 1;
             while (k >= 0 && iv_len(x[k]) == 0) k--;
-            if (k >= 0) x[k].hi = x[t].lo;
-            else x[t].lo = 0;
+            if (k >= 0)
+                x[k].hi = x[t].lo;
+            else
+                x[t].lo = 0;
         }
         if (x[t].hi > end) end = x[t].hi;
     }
     for (int32_t t = n - 1; t >= 0; t--)
-        if (iv_len(x[t])) { if (x[t].hi < ext) x[t].hi = ext; break; }
+        if (iv_len(x[t])) {
+            if (x[t].hi < ext) x[t].hi = ext;
+            break;
+        }
 }
 
 /* How consumer l reads input j, along one axis (rows: axis 0, columns: axis 1). */
@@ -124,13 +141,21 @@ static map_kind map_of(const df_layer *l, int32_t j, const df_layer *prod) {
 
 /* The region of input j (a tensor of n_in rows/cols) that outputs [a, b) of l need, along `axis`. */
 /* How outputs [a, b) of l map to input j along one axis, with the layer's constants taken once. */
-typedef struct { map_kind kind; int32_t stride, k, pad, m, n_in, n_out; } axis_map;
+typedef struct {
+    map_kind kind;
+    int32_t stride, k, pad, m, n_in, n_out;
+} axis_map;
 
 static axis_map axis_map_of(const df_layer *l, int32_t j, const df_layer *prod, int axis, int32_t n_in, int32_t n_out) {
     int32_t pads[4];
     df_layer_pads(l, pads);
-    axis_map a = {map_of(l, j, prod), axis ? df_layer_stride_x(l) : l->stride, axis ? l->S : l->R,
-                  axis ? pads[2] : pads[0], 0, n_in, n_out};
+    axis_map a = {map_of(l, j, prod),
+                  axis ? df_layer_stride_x(l) : l->stride,
+                  axis ? l->S : l->R,
+                  axis ? pads[2] : pads[0],
+                  0,
+                  n_in,
+                  n_out};
     if (a.stride < 1) a.stride = 1;
     if (a.kind == MAP_RESIZE) {
         df_layer_op op = df_layer_op_of(l);
@@ -227,11 +252,11 @@ static void region_counts(df_overlap mode, iv_stats rs, iv_stats cs, int64_t ch,
  * all this with one first. */
 
 typedef struct {
-    int32_t size, n_t;      /* tile rows (or columns) of the last layer; tiles along the axis */
-    iv *v;                  /* [(last + 1) x n_t] each layer's intervals */
-    iv_stats *st;           /* [last + 1] */
-    iv *need;               /* [slots x n_t] what layer c needs of its input j */
-    uint8_t *whole;         /* [last + 1] some input read whole */
+    int32_t size, n_t; /* tile rows (or columns) of the last layer; tiles along the axis */
+    iv *v;             /* [(last + 1) x n_t] each layer's intervals */
+    iv_stats *st;      /* [last + 1] */
+    iv *need;          /* [slots x n_t] what layer c needs of its input j */
+    uint8_t *whole;    /* [last + 1] some input read whole */
 } axis_pass;
 
 #define AXES_CAP 16
@@ -239,7 +264,7 @@ typedef struct {
 struct df_tile_axes {
     const df_workload *w;
     int32_t last, slots;
-    int32_t *slot0;         /* [last + 2]: first input slot of each layer */
+    int32_t *slot0;          /* [last + 2]: first input slot of each layer */
     int32_t *cross0, *cross; /* CSR: for each first, the input slots (c, j) with producer < first <= c, in
                               * slot order: the outside reads of group [first, last] */
     int32_t *cross_c;        /* their consumers c */
@@ -280,7 +305,8 @@ int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out) {
     /* slot (c, j) reading producer p is an outside read of every group starting in (p, c] */
     int64_t total = 0;
     for (int32_t c = 0; c <= last; c++)
-        for (int32_t j = 0; j < w->layers[c].n_inputs; j++) total += c - (w->layers[c].inputs[j] < 0 ? -1 : w->layers[c].inputs[j]);
+        for (int32_t j = 0; j < w->layers[c].n_inputs; j++)
+            total += c - (w->layers[c].inputs[j] < 0 ? -1 : w->layers[c].inputs[j]);
     x->cross0 = calloc((size_t)last + 2, sizeof *x->cross0);
     x->cross = malloc(sizeof *x->cross * (size_t)(total ? total : 1));
     x->cross_c = malloc(sizeof *x->cross_c * (size_t)(total ? total : 1));
@@ -374,13 +400,13 @@ struct df_tile_suffix {
     const axis_pass *ra, *ca;
     int32_t last;
     df_overlap mode;
-    df_tile_layer *layer;   /* [last + 1] */
-    iv *ext;                /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
-    iv *scratch;            /* [max tiles] */
-    df_tile_input *in;      /* [slots] */
-    df_tile_input *memo;    /* [slots]: an outside input first read through this slot (its consumers are
+    df_tile_layer *layer; /* [last + 1] */
+    iv *ext;              /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
+    iv *scratch;          /* [max tiles] */
+    df_tile_input *in;    /* [slots] */
+    df_tile_input *memo;  /* [slots]: an outside input first read through this slot (its consumers are
                              * then the same whatever first is), once computed */
-    uint8_t *memo_ok;       /* [slots] */
+    uint8_t *memo_ok;     /* [slots] */
 };
 
 void df_tile_suffix_free(df_tile_suffix *s) {
@@ -447,7 +473,10 @@ int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_
         return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
     if (df_tile_axes_new(w, last, &ax)) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
     int rc = df_tile_suffix_plan_in(ax, rows, cols, mode, out, err);
-    if (rc) { df_tile_axes_free(ax); return rc; }
+    if (rc) {
+        df_tile_axes_free(ax);
+        return rc;
+    }
     (*out)->own = ax;
     return DF_OK;
 }
@@ -483,7 +512,10 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
             if (e < 0) {
                 e = n_ext++;
                 keys[e] = slot0[i] + j;
-                if (s->memo_ok[keys[e]]) { in[e] = s->memo[keys[e]]; continue; }
+                if (s->memo_ok[keys[e]]) {
+                    in[e] = s->memo[keys[e]];
+                    continue;
+                }
                 memset(&in[e], 0, sizeof in[e]);
                 in[e].producer = p;
                 in[e].first_use = i;
@@ -494,7 +526,8 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
                 continue;
             }
             in[e].last_use = i;
-            const iv *nr = s->ra->need + (size_t)(slot0[i] + j) * ty_n, *nc = s->ca->need + (size_t)(slot0[i] + j) * tx_n;
+            const iv *nr = s->ra->need + (size_t)(slot0[i] + j) * ty_n,
+                     *nc = s->ca->need + (size_t)(slot0[i] + j) * tx_n;
             iv *x = s->ext + (size_t)e * per;
             for (int32_t t = 0; t < ty_n; t++) x[t] = iv_hull(x[t], nr[t]);
             for (int32_t t = 0; t < tx_n; t++) x[ty_n + t] = iv_hull(x[ty_n + t], nc[t]);
@@ -525,8 +558,8 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
     return n_ext;
 }
 
-int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
-                       df_overlap mode, df_tile_plan *plan, df_err *err) {
+int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                       df_tile_plan *plan, df_err *err) {
     if (!plan) return df_err_set(err, DF_EINVAL, NULL, "tile plan: no plan");
     memset(plan, 0, sizeof *plan);
     if (!w || first < 0 || last < first || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 ||

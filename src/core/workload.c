@@ -7,21 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DIM_MAX (1 << 24)           /* any single dimension */
-#define ELEMS_MAX (1LL << 40)       /* any tensor (per sample) */
+#define DIM_MAX (1 << 24)     /* any single dimension */
+#define ELEMS_MAX (1LL << 40) /* any tensor (per sample) */
 
 static const char *const type_names[DF_LAYER_NTYPES] = {
-    "conv", "dwconv", "fc", "matmul", "pool", "add", "concat",
-    "layout", "resize", "deconv", "norm", "softmax", "eltwise",
+    "conv",   "dwconv", "fc",     "matmul", "pool",    "add",     "concat",
+    "layout", "resize", "deconv", "norm",   "softmax", "eltwise",
 };
 
-const char *df_layer_type_name(df_layer_type t) {
-    return (t >= 0 && t < DF_LAYER_NTYPES) ? type_names[t] : "?";
-}
+const char *df_layer_type_name(df_layer_type t) { return (t >= 0 && t < DF_LAYER_NTYPES) ? type_names[t] : "?"; }
 
 int df_layer_type_parse(const char *s, df_layer_type *out) {
     for (int i = 0; i < DF_LAYER_NTYPES; i++)
-        if (s && strcmp(s, type_names[i]) == 0) { *out = (df_layer_type)i; return DF_OK; }
+        if (s && strcmp(s, type_names[i]) == 0) {
+            *out = (df_layer_type)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
@@ -38,18 +39,30 @@ df_layer_type df_layer_type_feature(df_layer_type t) {
 }
 
 static const char *const op_names[DF_OP_COUNT] = {
-    "", "transpose", "reshape", "shuffle", "slice", "split", "gather", "join", "nearest", "linear", "cubic",
-    "layernorm", "groupnorm", "instancenorm", "relu", "gelu", "sigmoid", "silu", "tanh", "hardswish",
-    "mul", "add", "sub", "div",
+    "",        "transpose", "reshape", "shuffle",   "slice",     "split",        "gather", "join",
+    "nearest", "linear",    "cubic",   "layernorm", "groupnorm", "instancenorm", "relu",   "gelu",
+    "sigmoid", "silu",      "tanh",    "hardswish", "mul",       "add",          "sub",    "div",
 };
 
 /* The ops each type takes: [first, last] (first is the default). */
 static int op_range(df_layer_type t, df_layer_op *first, df_layer_op *last) {
     switch (t) {
-    case DF_LAYER_LAYOUT: *first = DF_OP_TRANSPOSE; *last = DF_OP_JOIN; return 1;
-    case DF_LAYER_RESIZE: *first = DF_OP_NEAREST; *last = DF_OP_CUBIC; return 1;
-    case DF_LAYER_NORM: *first = DF_OP_LAYERNORM; *last = DF_OP_INSTANCENORM; return 1;
-    case DF_LAYER_ELTWISE: *first = DF_OP_RELU; *last = DF_OP_DIV; return 1;
+    case DF_LAYER_LAYOUT:
+        *first = DF_OP_TRANSPOSE;
+        *last = DF_OP_JOIN;
+        return 1;
+    case DF_LAYER_RESIZE:
+        *first = DF_OP_NEAREST;
+        *last = DF_OP_CUBIC;
+        return 1;
+    case DF_LAYER_NORM:
+        *first = DF_OP_LAYERNORM;
+        *last = DF_OP_INSTANCENORM;
+        return 1;
+    case DF_LAYER_ELTWISE:
+        *first = DF_OP_RELU;
+        *last = DF_OP_DIV;
+        return 1;
     default: *first = *last = DF_OP_DEFAULT; return 0;
     }
 }
@@ -66,7 +79,10 @@ int df_layer_op_parse(df_layer_type t, const char *s, df_layer_op *out) {
     df_layer_op a, b;
     if (!s || !op_range(t, &a, &b)) return DF_EINVAL;
     for (int i = a; i <= (int)b; i++)
-        if (strcmp(s, op_names[i]) == 0) { *out = (df_layer_op)i; return DF_OK; }
+        if (strcmp(s, op_names[i]) == 0) {
+            *out = (df_layer_op)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
@@ -82,7 +98,10 @@ const char *df_layer_type_ops(df_layer_type t) {
 
 void df_layer_pads(const df_layer *l, int32_t pads[4]) {
     if (l->pad_t | l->pad_b | l->pad_l | l->pad_r) {
-        pads[0] = l->pad_t; pads[1] = l->pad_b; pads[2] = l->pad_l; pads[3] = l->pad_r;
+        pads[0] = l->pad_t;
+        pads[1] = l->pad_b;
+        pads[2] = l->pad_l;
+        pads[3] = l->pad_r;
     } else {
         pads[0] = pads[1] = pads[2] = pads[3] = l->pad;
     }
@@ -134,8 +153,7 @@ int df_workload_copy(df_workload *dst, const df_workload *src, df_err *err) {
 int64_t df_layer_macs(const df_layer *l) {
     switch (l->type) {
     case DF_LAYER_CONV:
-    case DF_LAYER_DWCONV:
-        return (int64_t)l->K * l->P * l->Q * (l->C / l->groups) * l->R * l->S;
+    case DF_LAYER_DWCONV: return (int64_t)l->K * l->P * l->Q * (l->C / l->groups) * l->R * l->S;
     case DF_LAYER_FC: return (int64_t)l->K * l->C;
     case DF_LAYER_MATMUL: return (int64_t)l->K * l->Y * (l->C / l->groups);
     case DF_LAYER_DECONV: return (int64_t)l->C * l->Y * l->X * (l->K / l->groups) * l->R * l->S;
@@ -182,8 +200,7 @@ static int lerr(df_err *err, const df_workload *w, int32_t i, const char *field,
 }
 
 static int check_dim(df_err *err, const df_workload *w, int32_t i, const char *field, int32_t v, int32_t min) {
-    if (v < min || v > DIM_MAX)
-        return lerr(err, w, i, field, "%s = %d out of range [%d, %d]", field, v, min, DIM_MAX);
+    if (v < min || v > DIM_MAX) return lerr(err, w, i, field, "%s = %d out of range [%d, %d]", field, v, min, DIM_MAX);
     return DF_OK;
 }
 
@@ -195,7 +212,10 @@ static const char *input_field(int j, char buf[24]) {
 }
 
 /* Output shape of a validated producer, or the network-input shape (netin) for p == -1. */
-typedef struct { int64_t k, p, q; int known; } shape3;
+typedef struct {
+    int64_t k, p, q;
+    int known;
+} shape3;
 
 static shape3 out_shape(const df_workload *w, int32_t p, const shape3 *netin) {
     if (p < 0) return *netin;
@@ -208,20 +228,25 @@ static int check_operand(df_err *err, const df_workload *w, int32_t i, int which
                          shape3 *netin) {
     int32_t p = w->layers[i].inputs[which];
     char f[24];
-    if (p < 0 && !netin->known) { *netin = want; netin->known = 1; return DF_OK; }
+    if (p < 0 && !netin->known) {
+        *netin = want;
+        netin->known = 1;
+        return DF_OK;
+    }
     shape3 s = out_shape(w, p, netin);
     const char *src = p < 0 ? "the network input" : w->layers[p].name;
     if (flatten) {
         if (s.k * s.p * s.q != want.k * want.p * want.q)
-            return lerr(err, w, i, input_field(which, f), "expects %lld input elements but %s produces %lld (%lldx%lldx%lld)",
-                        (long long)(want.k * want.p * want.q), src, (long long)(s.k * s.p * s.q),
-                        (long long)s.k, (long long)s.p, (long long)s.q);
+            return lerr(err, w, i, input_field(which, f),
+                        "expects %lld input elements but %s produces %lld (%lldx%lldx%lld)",
+                        (long long)(want.k * want.p * want.q), src, (long long)(s.k * s.p * s.q), (long long)s.k,
+                        (long long)s.p, (long long)s.q);
         return DF_OK;
     }
     if (s.k != want.k || s.p != want.p || s.q != want.q)
-        return lerr(err, w, i, input_field(which, f), "input shape %lldx%lldx%lld (CxYxX) does not match %s output %lldx%lldx%lld",
-                    (long long)want.k, (long long)want.p, (long long)want.q, src, (long long)s.k,
-                    (long long)s.p, (long long)s.q);
+        return lerr(err, w, i, input_field(which, f),
+                    "input shape %lldx%lldx%lld (CxYxX) does not match %s output %lldx%lldx%lld", (long long)want.k,
+                    (long long)want.p, (long long)want.q, src, (long long)s.k, (long long)s.p, (long long)s.q);
     return DF_OK;
 }
 
@@ -247,8 +272,8 @@ static int check_window(df_workload *w, int32_t i, df_err *err) {
         /* ONNX ConvTranspose: out = stride*(in-1) + kernel - pads (+ output_padding < stride) */
         int64_t P = (int64_t)(l->Y - 1) * l->stride + l->R - ty, Q = (int64_t)(l->X - 1) * sx + l->S - tx;
         if (p[0] >= l->R || p[1] >= l->R || p[2] >= l->S || p[3] >= l->S)
-            return lerr(err, w, i, "pad", "deconv pads (%d, %d, %d, %d) must be smaller than the kernel %dx%d", p[0], p[1],
-                        p[2], p[3], l->R, l->S);
+            return lerr(err, w, i, "pad", "deconv pads (%d, %d, %d, %d) must be smaller than the kernel %dx%d", p[0],
+                        p[1], p[2], p[3], l->R, l->S);
         if (l->out_y && (l->out_y < P || l->out_y >= P + l->stride))
             return lerr(err, w, i, "P", "deconv output rows %d not in [%lld, %lld] (output_padding below the stride)",
                         l->out_y, (long long)P, (long long)P + l->stride - 1);
@@ -298,7 +323,8 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         (rc = check_dim(err, w, i, "R", l->R, 1)) || (rc = check_dim(err, w, i, "S", l->S, 1)) ||
         (rc = check_dim(err, w, i, "groups", l->groups, 1)))
         return rc;
-    if (l->stride < 1 || l->stride > 1024) return lerr(err, w, i, "stride", "stride = %d out of range [1, 1024]", l->stride);
+    if (l->stride < 1 || l->stride > 1024)
+        return lerr(err, w, i, "stride", "stride = %d out of range [1, 1024]", l->stride);
     if (l->pad < 0 || l->pad > 65536) return lerr(err, w, i, "pad", "pad = %d out of range [0, 65536]", l->pad);
     if (l->n_inputs < 1 || l->n_inputs > DF_MAX_INPUTS)
         return lerr(err, w, i, "inputs", "needs 1 to %d inputs, has %d", DF_MAX_INPUTS, l->n_inputs);
@@ -306,10 +332,13 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         int32_t p = l->inputs[j];
         char f[24];
         if (p < -1)
-            return lerr(err, w, i, input_field(j, f), "input %d does not name a layer (use -1 for the network input)", p);
+            return lerr(err, w, i, input_field(j, f), "input %d does not name a layer (use -1 for the network input)",
+                        p);
         if (p >= i)
-            return lerr(err, w, i, input_field(j, f), "input %d is not an earlier layer (layers must be in topological order; "
-                        "forward references and cycles are not allowed)", p);
+            return lerr(err, w, i, input_field(j, f),
+                        "input %d is not an earlier layer (layers must be in topological order; "
+                        "forward references and cycles are not allowed)",
+                        p);
     }
     df_layer_op lo, hi;
     if (op_range(l->type, &lo, &hi)) {
@@ -320,7 +349,8 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         return lerr(err, w, i, "op", "%s takes no op", df_layer_type_name(l->type));
     }
     int multi = l->type == DF_LAYER_ADD || l->type == DF_LAYER_CONCAT;
-    if (multi && l->n_inputs < 2) return lerr(err, w, i, "inputs", "%s needs at least 2 inputs", df_layer_type_name(l->type));
+    if (multi && l->n_inputs < 2)
+        return lerr(err, w, i, "inputs", "%s needs at least 2 inputs", df_layer_type_name(l->type));
     int join = l->type == DF_LAYER_LAYOUT && df_layer_op_of(l) == DF_OP_JOIN;
     if (!multi && !join && l->type != DF_LAYER_MATMUL && l->type != DF_LAYER_ELTWISE && l->n_inputs != 1)
         return lerr(err, w, i, "inputs", "%s takes exactly 1 input, has %d", df_layer_type_name(l->type), l->n_inputs);
@@ -330,7 +360,12 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
                    l->type == DF_LAYER_DECONV;
     if (!windowed && (l->R != 1 || l->S != 1 || l->stride != 1 || l->pad != 0 || l->stride_x > 1 ||
                       (l->pad_t | l->pad_b | l->pad_l | l->pad_r)))
-        return lerr(err, w, i, l->R != 1 ? "R" : l->S != 1 ? "S" : l->stride != 1 ? "stride" : l->stride_x > 1 ? "stride_x" : "pad",
+        return lerr(err, w, i,
+                    l->R != 1         ? "R"
+                    : l->S != 1       ? "S"
+                    : l->stride != 1  ? "stride"
+                    : l->stride_x > 1 ? "stride_x"
+                                      : "pad",
                     "%s takes no window: R, S, stride must be 1 and pad 0", df_layer_type_name(l->type));
     int sized = l->type == DF_LAYER_LAYOUT || l->type == DF_LAYER_RESIZE || l->type == DF_LAYER_DECONV;
     if (!sized && (l->out_y || l->out_x))
@@ -347,11 +382,13 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
             return lerr(err, w, i, "groups", "groups = %d must divide C = %d and K = %d", l->groups, l->C, l->K);
         break;
     case DF_LAYER_DWCONV:
-        if (l->groups != l->C) return lerr(err, w, i, "groups", "dwconv needs groups == C (%d), has %d", l->C, l->groups);
+        if (l->groups != l->C)
+            return lerr(err, w, i, "groups", "dwconv needs groups == C (%d), has %d", l->C, l->groups);
         if (l->K % l->C) return lerr(err, w, i, "K", "dwconv needs K (%d) a multiple of C (%d)", l->K, l->C);
         break;
     case DF_LAYER_FC:
-        if (l->Y != 1 || l->X != 1) return lerr(err, w, i, l->Y != 1 ? "Y" : "X", "fc takes a flattened input: Y and X must be 1");
+        if (l->Y != 1 || l->X != 1)
+            return lerr(err, w, i, l->Y != 1 ? "Y" : "X", "fc takes a flattened input: Y and X must be 1");
         if (l->groups != 1) return lerr(err, w, i, "groups", "fc takes no groups");
         break;
     case DF_LAYER_MATMUL:
@@ -368,11 +405,14 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         if (op == DF_OP_JOIN ? out < in : keeps ? out != in : out > in)
             return lerr(err, w, i, "K", "layout %s: output %lld elements, input %lld (%s)", df_layer_op_name(op),
                         (long long)out, (long long)in,
-                        op == DF_OP_JOIN ? "a join cannot be smaller" : keeps ? "must be equal" : "a part cannot be larger");
+                        op == DF_OP_JOIN ? "a join cannot be smaller"
+                        : keeps          ? "must be equal"
+                                         : "a part cannot be larger");
         break;
     }
     case DF_LAYER_RESIZE:
-        if (!l->out_y || !l->out_x) return lerr(err, w, i, l->out_y ? "Q" : "P", "resize needs the output size P and Q");
+        if (!l->out_y || !l->out_x)
+            return lerr(err, w, i, l->out_y ? "Q" : "P", "resize needs the output size P and Q");
         /* fall through */
     case DF_LAYER_POOL:
     case DF_LAYER_ADD:
@@ -380,8 +420,11 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     case DF_LAYER_NORM:
     case DF_LAYER_SOFTMAX:
     case DF_LAYER_ELTWISE:
-        if (l->K != l->C) return lerr(err, w, i, "K", "%s keeps channels: K (%d) must equal C (%d)", df_layer_type_name(l->type), l->K, l->C);
-        if (l->groups != 1 && !(l->type == DF_LAYER_NORM && df_layer_op_of(l) == DF_OP_GROUPNORM && l->C % l->groups == 0))
+        if (l->K != l->C)
+            return lerr(err, w, i, "K", "%s keeps channels: K (%d) must equal C (%d)", df_layer_type_name(l->type),
+                        l->K, l->C);
+        if (l->groups != 1 &&
+            !(l->type == DF_LAYER_NORM && df_layer_op_of(l) == DF_OP_GROUPNORM && l->C % l->groups == 0))
             return lerr(err, w, i, "groups", "%s takes no groups", df_layer_type_name(l->type));
         break;
     default: break;
@@ -390,12 +433,14 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     if (l->type == DF_LAYER_FC) {
         l->P = l->Q = 1;
     } else if (l->type == DF_LAYER_MATMUL) {
-        l->P = l->Y; l->Q = 1;
+        l->P = l->Y;
+        l->Q = 1;
     } else if (l->type == DF_LAYER_LAYOUT || l->type == DF_LAYER_RESIZE) {
         l->P = l->out_y ? l->out_y : l->Y;
         l->Q = l->out_x ? l->out_x : l->X;
     } else if (!windowed) {
-        l->P = l->Y; l->Q = l->X;
+        l->P = l->Y;
+        l->Q = l->X;
     }
     /* Sizes in double first: with every dimension up to DIM_MAX the int64 products of df_layer_*()
      * could overflow (undefined behaviour) before any bound check. Same formulas as df_layer_*(). */
@@ -403,9 +448,15 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     double in = (double)l->C * l->Y * l->X, out = (double)l->K * l->P * l->Q, wts = 0, macs = 0;
     switch (l->type) {
     case DF_LAYER_CONV:
-    case DF_LAYER_DWCONV: wts = (double)l->K * cg * l->R * l->S; macs = out * cg * l->R * l->S; break;
+    case DF_LAYER_DWCONV:
+        wts = (double)l->K * cg * l->R * l->S;
+        macs = out * cg * l->R * l->S;
+        break;
     case DF_LAYER_FC: wts = macs = (double)l->K * l->C; break;
-    case DF_LAYER_MATMUL: wts = l->n_inputs == 1 ? (double)l->K * cg : 0; macs = (double)l->K * l->Y * cg; break;
+    case DF_LAYER_MATMUL:
+        wts = l->n_inputs == 1 ? (double)l->K * cg : 0;
+        macs = (double)l->K * l->Y * cg;
+        break;
     case DF_LAYER_DECONV:
         wts = (double)l->C * (l->K / l->groups) * l->R * l->S;
         macs = in * (l->K / l->groups) * l->R * l->S;
@@ -413,8 +464,10 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
     default: break;
     }
     if (in > (double)ELEMS_MAX || out > (double)ELEMS_MAX || wts > (double)ELEMS_MAX || macs > 1e15)
-        return lerr(err, w, i, "K", "tensor sizes overflow the supported range (input %.0f, output %.0f, weights %.0f "
-                    "elements, %.0f MACs; at most %lld elements and 1e15 MACs)", in, out, wts, macs, (long long)ELEMS_MAX);
+        return lerr(err, w, i, "K",
+                    "tensor sizes overflow the supported range (input %.0f, output %.0f, weights %.0f "
+                    "elements, %.0f MACs; at most %lld elements and 1e15 MACs)",
+                    in, out, wts, macs, (long long)ELEMS_MAX);
     /* agreement with producers */
     shape3 want = {l->C, l->Y, l->X, 1};
     switch (l->type) {
@@ -431,8 +484,7 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
             if ((rc = check_operand(err, w, i, j, want, !spatial_producer(w, l->inputs[j]), netin))) return rc;
         return DF_OK;
     case DF_LAYER_NORM:
-    case DF_LAYER_SOFTMAX:
-        return check_operand(err, w, i, 0, want, 1, netin);
+    case DF_LAYER_SOFTMAX: return check_operand(err, w, i, 0, want, 1, netin);
     case DF_LAYER_ELTWISE:
         if ((rc = check_operand(err, w, i, 0, want, 1, netin))) return rc;
         for (int j = 1; j < l->n_inputs; j++) {
@@ -450,11 +502,12 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
             if (p < 0) return lerr(err, w, i, input_field(j, f), "concat cannot take the network input directly");
             const df_layer *s = &w->layers[p];
             if (s->P != l->Y || s->Q != l->X)
-                return lerr(err, w, i, input_field(j, f), "concat input %s is %dx%d, expected %dx%d (YxX)", s->name, s->P,
-                            s->Q, l->Y, l->X);
+                return lerr(err, w, i, input_field(j, f), "concat input %s is %dx%d, expected %dx%d (YxX)", s->name,
+                            s->P, s->Q, l->Y, l->X);
             sum += s->K;
         }
-        if (sum != l->C) return lerr(err, w, i, "C", "C = %d but the concatenated inputs have %lld channels", l->C, (long long)sum);
+        if (sum != l->C)
+            return lerr(err, w, i, "C", "C = %d but the concatenated inputs have %lld channels", l->C, (long long)sum);
         return DF_OK;
     }
     case DF_LAYER_LAYOUT: {
@@ -463,7 +516,8 @@ static int validate_layer(df_workload *w, int32_t i, shape3 *netin, df_err *err)
         for (int j = 0; j < l->n_inputs; j++) {
             shape3 s = out_shape(w, l->inputs[j], netin);
             char f[24];
-            if (!s.known) return lerr(err, w, i, input_field(j, f), "a join cannot be the first reader of the network input");
+            if (!s.known)
+                return lerr(err, w, i, input_field(j, f), "a join cannot be the first reader of the network input");
             sum += s.k * s.p * s.q;
         }
         if (sum != (int64_t)l->C * l->Y * l->X)
@@ -480,7 +534,8 @@ int df_workload_validate(df_workload *w, int32_t max_layers, df_err *err) {
     if (max_layers <= 0) max_layers = DF_DEFAULT_MAX_LAYERS;
     if (w->n_layers < 1) return df_err_set(err, DF_EINVAL, "/layers", "workload has no layers");
     if (w->n_layers > max_layers)
-        return df_err_set(err, DF_ELIMIT, "/layers", "workload has %d layers, the limit is %d", w->n_layers, max_layers);
+        return df_err_set(err, DF_ELIMIT, "/layers", "workload has %d layers, the limit is %d", w->n_layers,
+                          max_layers);
     shape3 netin = {0, 0, 0, 0};
     for (int32_t i = 0; i < w->n_layers; i++) {
         int rc = validate_layer(w, i, &netin, err);

@@ -137,13 +137,15 @@ static int32_t inverted(df_netbuild *b, const char *p, int32_t x, int32_t out, i
     return y;
 }
 
-typedef struct { int32_t expand, out, repeats, stride, R; } ir_stage;
+typedef struct {
+    int32_t expand, out, repeats, stride, R;
+} ir_stage;
 
 /* Appends the stages' blocks. Names: with first_stage < 0 blocks are numbered flat from first_index
  * ("features.<i>", torchvision mobilenet_v2); otherwise per stage ("<top>.<first_stage + s>.<k>",
  * torchvision mnasnet "layers.8.0" and efficientnet "features.1.0"). */
-static int32_t ir_stages(df_netbuild *b, int32_t x, const ir_stage *st, int n, int se, const char *top,
-                         int first_stage, int first_index) {
+static int32_t ir_stages(df_netbuild *b, int32_t x, const ir_stage *st, int n, int se, const char *top, int first_stage,
+                         int first_index) {
     char p[PREFIX_MAX];
     int idx = first_index;
     for (int s = 0; s < n; s++)
@@ -160,8 +162,8 @@ static int32_t ir_stages(df_netbuild *b, int32_t x, const ir_stage *st, int n, i
 static void mobilenetv2(df_netbuild *b, const df_zoo_opts *o) {
     (void)o;
     /* torchvision inverted_residual_setting (t, c, n, s), all 3x3 */
-    static const ir_stage st[] = {{1, 16, 1, 1, 3},  {6, 24, 2, 2, 3},  {6, 32, 3, 2, 3}, {6, 64, 4, 2, 3},
-                                  {6, 96, 3, 1, 3},  {6, 160, 3, 2, 3}, {6, 320, 1, 1, 3}};
+    static const ir_stage st[] = {{1, 16, 1, 1, 3}, {6, 24, 2, 2, 3},  {6, 32, 3, 2, 3}, {6, 64, 4, 2, 3},
+                                  {6, 96, 3, 1, 3}, {6, 160, 3, 2, 3}, {6, 320, 1, 1, 3}};
     int32_t x = df_nb_conv(b, "features.0", -1, 32, 3, 2, 1, 1);
     x = ir_stages(b, x, st, 7, 0, "features", -1, 1);
     x = df_nb_conv(b, "features.18", x, 1280, 1, 1, 0, 1);
@@ -372,7 +374,7 @@ static void llama7b_block_decode(df_netbuild *b, const df_zoo_opts *o) {
  * ConvTranspose2d and Linear of the reference modules at the same input; hand formulas for FSRCNN):
  * tests/unit/check_zoo.c holds the numbers. */
 
-static void resnet18_512(df_netbuild *b, const df_zoo_opts *o) { resnet18(b, o); }     /* input 3x512x512 */
+static void resnet18_512(df_netbuild *b, const df_zoo_opts *o) { resnet18(b, o); }       /* input 3x512x512 */
 static void mobilenetv2_512(df_netbuild *b, const df_zoo_opts *o) { mobilenetv2(b, o); } /* input 3x512x512 */
 
 /* FSRCNN(d = 56, s = 12, m = 4), Dong, Loy, Tang, "Accelerating the Super-Resolution Convolutional
@@ -516,7 +518,8 @@ static const struct {
     {"mnasnet", "MnasNet-1.0 (mnasnet1_0), torchvision, 224x224x3", mnasnet, 3, 224, 224},
     {"vgg16", "VGG16 (configuration D), torchvision, 224x224x3", vgg16, 3, 224, 224},
     {"efficientnet_b0", "EfficientNet-B0 with squeeze-excite, torchvision, 224x224x3", efficientnet_b0, 3, 224, 224},
-    {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base, 3, 224, 224},
+    {"bert_base", "BERT-base encoder (12 x 768, 12 heads, FFN 3072), seq_len tokens (default 128)", bert_base, 3, 224,
+     224},
     {"vit_b_16", "ViT-B/16, torchvision, 224x224x3 (197 tokens, 12 x 768, 12 heads, MLP 3072)", vit_b_16, 3, 224, 224},
     {"gpt2_small", "GPT-2 small decoder (12 x 768, 12 heads, vocab 50257), prefill of seq_len tokens (default 128)",
      gpt2_small, 3, 224, 224},
@@ -564,5 +567,6 @@ int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df
         strncat(list, zoo[i].name, sizeof list - strlen(list) - 1);
         if (i + 1 < ZOO_N) strncat(list, ", ", sizeof list - strlen(list) - 1);
     }
-    return df_err_set(err, DF_ENOTFOUND, "/workload", "unknown workload '%s' (known: %s)", name ? name : "(null)", list);
+    return df_err_set(err, DF_ENOTFOUND, "/workload", "unknown workload '%s' (known: %s)", name ? name : "(null)",
+                      list);
 }

@@ -25,7 +25,7 @@ void df_episode_free(df_episode *ep) {
 }
 
 /* lbl_cost holds, per layer, [latency, energy, dram] of its best single-layer group. */
-#define LBL(ep, t, k) ((ep)->lbl_cost[(size_t)(t) * 3 + (k)])
+#define LBL(ep, t, k) ((ep)->lbl_cost[(size_t)(t)*3 + (k)])
 
 int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err *err) {
     df_err_clear(err);
@@ -99,7 +99,10 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
     for (int32_t t = 0; t < L; t++)
         for (int j = 0; j < w->layers[t].n_inputs; j++) {
             int32_t p = w->layers[t].inputs[j];
-            if (p >= 0) { last_cons[p] = t; ncons[p]++; }
+            if (p >= 0) {
+                last_cons[p] = t;
+                ncons[p]++;
+            }
         }
     for (int32_t t = 0; t < L; t++) {
         const df_layer *l = &w->layers[t];
@@ -107,8 +110,14 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
         float *x = &ep->static_feat[(size_t)t * DF_FEATURES];
         int i = 0;
         for (int k = 0; k < DF_LAYER_TYPE_COUNT; k++) x[i++] = (int)l->type == k;
-        x[i++] = lg(l->K); x[i++] = lg(l->C); x[i++] = lg(l->Y); x[i++] = lg(l->X);
-        x[i++] = (float)l->R; x[i++] = (float)l->S; x[i++] = (float)l->stride; x[i++] = lg(l->groups);
+        x[i++] = lg(l->K);
+        x[i++] = lg(l->C);
+        x[i++] = lg(l->Y);
+        x[i++] = lg(l->X);
+        x[i++] = (float)l->R;
+        x[i++] = (float)l->S;
+        x[i++] = (float)l->stride;
+        x[i++] = lg(l->groups);
         double in_el = 0;
         int32_t maxdist = 0;
         int skip_in = 0;
@@ -119,21 +128,35 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
             if (dist > maxdist) maxdist = dist;
             if (dist > 1 && t > 0) skip_in = 1;
         }
-        x[i++] = lg(1 + f->macs); x[i++] = lg(1 + f->weight_elems * eb);
-        x[i++] = lg(f->out_elems * eb); x[i++] = lg(in_el * eb);
-        x[i++] = (float)l->n_inputs; x[i++] = (float)skip_in; x[i++] = lg(1 + maxdist);
-        x[i++] = last_cons[t] > t + 1; x[i++] = last_cons[t] > t ? lg(1 + last_cons[t] - t) : 0;
-        x[i++] = (float)ncons[t]; x[i++] = last_cons[t] < 0;
-        x[i++] = (float)t / L; x[i++] = (float)(L - 1 - t) / L; x[i++] = lg(L);
-        x[i++] = lg(budget); x[i++] = lg(N); x[i++] = lg(hw->pe_rows); x[i++] = lg(hw->pe_cols);
+        x[i++] = lg(1 + f->macs);
+        x[i++] = lg(1 + f->weight_elems * eb);
+        x[i++] = lg(f->out_elems * eb);
+        x[i++] = lg(in_el * eb);
+        x[i++] = (float)l->n_inputs;
+        x[i++] = (float)skip_in;
+        x[i++] = lg(1 + maxdist);
+        x[i++] = last_cons[t] > t + 1;
+        x[i++] = last_cons[t] > t ? lg(1 + last_cons[t] - t) : 0;
+        x[i++] = (float)ncons[t];
+        x[i++] = last_cons[t] < 0;
+        x[i++] = (float)t / L;
+        x[i++] = (float)(L - 1 - t) / L;
+        x[i++] = lg(L);
+        x[i++] = lg(budget);
+        x[i++] = lg(N);
+        x[i++] = lg(hw->pe_rows);
+        x[i++] = lg(hw->pe_cols);
         for (int k = 0; k < DF_DATAFLOW_COUNT; k++) x[i++] = (int)hw->dataflow == k;
-        x[i++] = lg(hw->dram_bw); x[i++] = lg(hw->noc_bw); x[i++] = (float)eb;
+        x[i++] = lg(hw->dram_bw);
+        x[i++] = lg(hw->noc_bw);
+        x[i++] = (float)eb;
         for (int k = 0; k < DF_OBJ_COUNT; k++) x[i++] = (int)obj == k;
         /* cost-model hints */
         x[i++] = clampf(lg(fp1[2 * t] / budget), -24, 8);
         x[i++] = ep->max_single_m[t] ? lg((double)ep->max_single_m[t] / N) : -16;
         double dram_cyc = (in_el + f->out_elems) * eb / hw->dram_bw;
-        x[i++] = lg(1 + f->compute_cycles); x[i++] = lg(1 + dram_cyc);
+        x[i++] = lg(1 + f->compute_cycles);
+        x[i++] = lg(1 + dram_cyc);
         x[i++] = lg(1 + f->compute_cycles) - lg(1 + dram_cyc);
         x[i++] = clampf(lg((f->weight_elems * eb + 1) / budget), -24, 16);
         x[i++] = clampf(lg(f->out_elems * eb / budget), -24, 16);
@@ -206,8 +229,10 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
     df_group_cost cont;
     memset(&cont, 0, sizeof cont);
     if (action == 0 && s->t > 0) {
-        if (s->join_t1 == s->t + 1) cont = s->join; /* observed this step: the same evaluation */
-        else df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
+        if (s->join_t1 == s->t + 1)
+            cont = s->join; /* observed this step: the same evaluation */
+        else
+            df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
     }
     s->join_t1 = 0;
     if (!action_allowed(ep, s, action, &cont)) return DF_EINVAL;
@@ -265,7 +290,8 @@ int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *
             return df_err_set(err, DF_EINVAL, "/groups", "mapping does not cover the layers in order");
         int best = -1;
         for (int k = 0; k < DF_MB_SLOTS; k++)
-            if (ep->slot_m[k] && ep->slot_m[k] <= gr->micro_batch && (best < 0 || ep->slot_m[k] > ep->slot_m[best])) best = k;
+            if (ep->slot_m[k] && ep->slot_m[k] <= gr->micro_batch && (best < 0 || ep->slot_m[k] > ep->slot_m[best]))
+                best = k;
         if (best < 0) return df_err_set(err, DF_EINVAL, "/groups", "no micro-batch slot for group %d", g);
         actions[gr->first] = 1 + best;
         for (int32_t t = gr->first + 1; t <= gr->last; t++) actions[t] = 0;

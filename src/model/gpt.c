@@ -96,8 +96,8 @@ size_t df_gpt_tensor_table(const df_gpt_config *c, df_gpt_tensor out[DF_GPT_NUM_
 /* points each view of p at its tensor in memory (malloc_and_point_parameters) */
 static void point_params(df_gpt_params *p, float *memory, const df_gpt_tensor *tab) {
     float **ptrs[DF_GPT_NUM_TENSORS] = {
-        &p->w_in, &p->b_in, &p->wpe, &p->ln1w, &p->ln1b, &p->qkvw, &p->qkvb, &p->attprojw, &p->attprojb,
-        &p->ln2w, &p->ln2b, &p->fcw, &p->fcb, &p->fcprojw, &p->fcprojb, &p->lnfw, &p->lnfb, &p->w_head, &p->b_head,
+        &p->w_in, &p->b_in, &p->wpe, &p->ln1w,    &p->ln1b,    &p->qkvw, &p->qkvb, &p->attprojw, &p->attprojb, &p->ln2w,
+        &p->ln2b, &p->fcw,  &p->fcb, &p->fcprojw, &p->fcprojb, &p->lnfw, &p->lnfb, &p->w_head,   &p->b_head,
     };
     for (int i = 0; i < DF_GPT_NUM_TENSORS; i++) *ptrs[i] = memory ? memory + tab[i].offset : NULL;
 }
@@ -175,34 +175,34 @@ static void fill_in_activation_sizes(size_t *s, const df_gpt_config *c, size_t B
     size_t d = (size_t)c->d, L = (size_t)c->L, H = (size_t)c->H, A = (size_t)c->A, F = (size_t)c->F;
     size_t N = B * T;
     size_t i = 0;
-    s[i++] = N * F;          // inp
-    s[i++] = N * d;          // encoded
-    s[i++] = L * N * d;      // ln1
-    s[i++] = L * N;          // ln1_mean
-    s[i++] = L * N;          // ln1_rstd
-    s[i++] = L * N * 3 * d;  // qkv
-    s[i++] = L * N * d;      // atty
+    s[i++] = N * F;             // inp
+    s[i++] = N * d;             // encoded
+    s[i++] = L * N * d;         // ln1
+    s[i++] = L * N;             // ln1_mean
+    s[i++] = L * N;             // ln1_rstd
+    s[i++] = L * N * 3 * d;     // qkv
+    s[i++] = L * N * d;         // atty
     s[i++] = L * B * H * T * T; // att
-    s[i++] = L * N * d;      // residual2
-    s[i++] = L * N * d;      // ln2
-    s[i++] = L * N;          // ln2_mean
-    s[i++] = L * N;          // ln2_rstd
-    s[i++] = L * N * 4 * d;  // fch
-    s[i++] = L * N * 4 * d;  // fch_gelu
-    s[i++] = L * N * d;      // residual3
-    s[i++] = N * d;          // lnf
-    s[i++] = N;              // lnf_mean
-    s[i++] = N;              // lnf_rstd
-    s[i++] = N * A;          // logits
-    s[i++] = N * A;          // probs
-    s[i++] = N;              // losses
-    s[i++] = N * A;          // dlogits
-    s[i++] = N * d;          // dresidual
-    s[i++] = N * d;          // dbuf
-    s[i++] = N * 3 * d;      // dqkv
-    s[i++] = N * 4 * d;      // dfch
-    s[i++] = N * 4 * d;      // dfch_gelu
-    s[i++] = T * T;          // datt
+    s[i++] = L * N * d;         // residual2
+    s[i++] = L * N * d;         // ln2
+    s[i++] = L * N;             // ln2_mean
+    s[i++] = L * N;             // ln2_rstd
+    s[i++] = L * N * 4 * d;     // fch
+    s[i++] = L * N * 4 * d;     // fch_gelu
+    s[i++] = L * N * d;         // residual3
+    s[i++] = N * d;             // lnf
+    s[i++] = N;                 // lnf_mean
+    s[i++] = N;                 // lnf_rstd
+    s[i++] = N * A;             // logits
+    s[i++] = N * A;             // probs
+    s[i++] = N;                 // losses
+    s[i++] = N * A;             // dlogits
+    s[i++] = N * d;             // dresidual
+    s[i++] = N * d;             // dbuf
+    s[i++] = N * 3 * d;         // dqkv
+    s[i++] = N * 4 * d;         // dfch
+    s[i++] = N * 4 * d;         // dfch_gelu
+    s[i++] = T * T;             // datt
 }
 
 int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err) {
@@ -217,7 +217,8 @@ int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err) {
         return df_err_set(err, DF_EINVAL, NULL, "train_alloc: maxB = %d out of range [1, %d]", maxB, 1 << 20);
     // the kernels take int element counts; the widest is the MLP activation (B*T, 4d)
     if ((uint64_t)maxB * (uint64_t)m->cfg.T * 4u * (uint64_t)m->cfg.d > (uint64_t)INT32_MAX ||
-        (uint64_t)maxB * (uint64_t)m->cfg.T * (uint64_t)(m->cfg.A > m->cfg.F ? m->cfg.A : m->cfg.F) > (uint64_t)INT32_MAX)
+        (uint64_t)maxB * (uint64_t)m->cfg.T * (uint64_t)(m->cfg.A > m->cfg.F ? m->cfg.A : m->cfg.F) >
+            (uint64_t)INT32_MAX)
         return df_err_set(err, DF_ELIMIT, NULL, "train_alloc: maxB = %d with T = %d and d = %d is too large", maxB,
                           (int)m->cfg.T, (int)m->cfg.d);
     size_t sizes[DF_GPT_NUM_ACTS];
@@ -254,10 +255,10 @@ static void point_acts(df_gpt *m, int B, int T) {
     fill_in_activation_sizes(s, &m->cfg, (size_t)B, (size_t)T);
     df_gpt_acts *a = &m->acts;
     float **ptrs[DF_GPT_NUM_ACTS] = {
-        &a->inp, &a->encoded, &a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv, &a->atty, &a->att, &a->residual2,
-        &a->ln2, &a->ln2_mean, &a->ln2_rstd, &a->fch, &a->fch_gelu, &a->residual3, &a->lnf, &a->lnf_mean,
-        &a->lnf_rstd, &a->logits, &a->probs, &a->losses, &a->dlogits, &a->dresidual, &a->dbuf, &a->dqkv, &a->dfch,
-        &a->dfch_gelu, &a->datt,
+        &a->inp,       &a->encoded,   &a->ln1,      &a->ln1_mean, &a->ln1_rstd, &a->qkv,       &a->atty,
+        &a->att,       &a->residual2, &a->ln2,      &a->ln2_mean, &a->ln2_rstd, &a->fch,       &a->fch_gelu,
+        &a->residual3, &a->lnf,       &a->lnf_mean, &a->lnf_rstd, &a->logits,   &a->probs,     &a->losses,
+        &a->dlogits,   &a->dresidual, &a->dbuf,     &a->dqkv,     &a->dfch,     &a->dfch_gelu, &a->datt,
     };
     float *p = m->acts_memory;
     for (int i = 0; i < DF_GPT_NUM_ACTS; i++) {
@@ -266,8 +267,8 @@ static void point_acts(df_gpt *m, int B, int T) {
     }
 }
 
-int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T,
-                   float *loss, df_err *err) {
+int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T, float *loss,
+                   df_err *err) {
     df_err_clear(err);
     if (!m || !m->acts_memory) return df_err_set(err, DF_EINVAL, NULL, "forward: call df_gpt_train_alloc first");
     if (!x) return df_err_set(err, DF_EINVAL, NULL, "forward: no input");
@@ -280,8 +281,9 @@ int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint
         for (int i = 0; i < N; i++) {
             int32_t tg = targets[i];
             if (tg < -1 || tg >= A)
-                return df_err_set(err, DF_EINVAL, NULL, "forward: target at batch %d position %d is %d, not in [-1, %d)",
-                                  i / T, i % T, (int)tg, A);
+                return df_err_set(err, DF_EINVAL, NULL,
+                                  "forward: target at batch %d position %d is %d, not in [-1, %d)", i / T, i % T,
+                                  (int)tg, A);
             if (tg >= 0 && mask && !mask[(size_t)i * A + tg])
                 return df_err_set(err, DF_EINVAL, NULL,
                                   "forward: target action %d at batch %d position %d is not allowed by the mask",
@@ -305,7 +307,8 @@ int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint
     const float *residual = a->encoded;
     for (int l = 0; l < L; l++) {
         size_t Nd = (size_t)N * d;
-        float *l_ln1 = a->ln1 + l * Nd, *l_ln1_mean = a->ln1_mean + (size_t)l * N, *l_ln1_rstd = a->ln1_rstd + (size_t)l * N;
+        float *l_ln1 = a->ln1 + l * Nd, *l_ln1_mean = a->ln1_mean + (size_t)l * N,
+              *l_ln1_rstd = a->ln1_rstd + (size_t)l * N;
         float *l_qkv = a->qkv + l * Nd * 3, *l_atty = a->atty + l * Nd;
         float *l_att = a->att + (size_t)l * B * H * T * T;
         float *l_residual2 = a->residual2 + l * Nd, *l_ln2 = a->ln2 + l * Nd;
@@ -441,24 +444,23 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 struct df_gpt_infer {
     const df_gpt *m;
     int max_seqs;
-    int exact;        /* 1: the exact-math reference kernels (df_gpt_infer_set_exact) */
-    int m1_sgemm;     /* one-row products through sgemm (df_blas_small_kernel) */
-    int32_t Tb;       /* cfg.T rounded up to whole key blocks (DF_ATT_BLOCK) */
-    int32_t *len;     /* (max_seqs) positions cached per slot */
-    uint32_t *mark;   /* (max_seqs) step stamp, to refuse a slot used twice in one step */
+    int exact;      /* 1: the exact-math reference kernels (df_gpt_infer_set_exact) */
+    int m1_sgemm;   /* one-row products through sgemm (df_blas_small_kernel) */
+    int32_t Tb;     /* cfg.T rounded up to whole key blocks (DF_ATT_BLOCK) */
+    int32_t *len;   /* (max_seqs) positions cached per slot */
+    uint32_t *mark; /* (max_seqs) step stamp, to refuse a slot used twice in one step */
     uint32_t stamp;
-    float *kcache;    /* (max_seqs, L, Tb/16, d, 16) keys, blocked for df_attention_step */
-    float *vcache;    /* (max_seqs, L, T, d) values */
-    float *res;       /* (max_seqs, d) residual stream */
-    float *ln;        /* (max_seqs, d) layernorm output */
-    float *qkv;       /* (max_seqs, 3d) */
-    float *atty;      /* (max_seqs, d) attention output, then the MLP branch output */
-    float *fch;       /* (max_seqs, 4d) */
-    float *krow;      /* (T, d) plain key rows of one slot (exact path) */
-    int use_packed;   /* 1: the packed products when packed != NULL (df_gpt_infer_set_packed) */
-    float *packed;    /* every weight matrix re-laid by df_linear_pack (NULL: cblas), pointed into by: */
-    const float *pw_in, *pw_head, *pqkv[DF_GPT_MAX_L], *pproj[DF_GPT_MAX_L], *pfc[DF_GPT_MAX_L],
-        *pfcproj[DF_GPT_MAX_L];
+    float *kcache;  /* (max_seqs, L, Tb/16, d, 16) keys, blocked for df_attention_step */
+    float *vcache;  /* (max_seqs, L, T, d) values */
+    float *res;     /* (max_seqs, d) residual stream */
+    float *ln;      /* (max_seqs, d) layernorm output */
+    float *qkv;     /* (max_seqs, 3d) */
+    float *atty;    /* (max_seqs, d) attention output, then the MLP branch output */
+    float *fch;     /* (max_seqs, 4d) */
+    float *krow;    /* (T, d) plain key rows of one slot (exact path) */
+    int use_packed; /* 1: the packed products when packed != NULL (df_gpt_infer_set_packed) */
+    float *packed;  /* every weight matrix re-laid by df_linear_pack (NULL: cblas), pointed into by: */
+    const float *pw_in, *pw_head, *pqkv[DF_GPT_MAX_L], *pproj[DF_GPT_MAX_L], *pfc[DF_GPT_MAX_L], *pfcproj[DF_GPT_MAX_L];
 };
 
 void df_gpt_infer_free(df_gpt_infer *c) {
@@ -564,12 +566,14 @@ void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
  * mode), else cblas */
 static void infer_linear(const df_gpt_infer *c, float *out, const float *inp, const float *packed, const float *w,
                          const float *b, int n, int IN, int OUT) {
-    if (packed && c->use_packed && !c->exact) df_linear_infer(out, inp, packed, w, b, n, IN, OUT);
-    else df_linear_forward_ex(out, inp, w, b, n, IN, OUT, c->m1_sgemm);
+    if (packed && c->use_packed && !c->exact)
+        df_linear_infer(out, inp, packed, w, b, n, IN, OUT);
+    else
+        df_linear_forward_ex(out, inp, w, b, n, IN, OUT, c->m1_sgemm);
 }
 
-int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t *pos, const float *x,
-                      float *logits, df_err *err) {
+int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t *pos, const float *x, float *logits,
+                      df_err *err) {
     df_err_clear(err);
     if (!c) return df_err_set(err, DF_EINVAL, NULL, "infer_step: no context");
     if (n < 0 || n > c->max_seqs)
@@ -608,8 +612,10 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
 
     for (int l = 0; l < L; l++) {
         // res (n,d) -> ln (n,d) -> qkv (n,3d)
-        if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
-        else df_layernorm_infer(c->ln, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
+        if (ex)
+            df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
+        else
+            df_layernorm_infer(c->ln, c->res, p->ln1w + (size_t)l * d, p->ln1b + (size_t)l * d, n, d);
         infer_linear(c, c->qkv, c->ln, c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, p->qkvb + (size_t)l * 3 * d, n, d,
                      3 * d);
         for (int i = 0; i < n; i++) {
@@ -624,8 +630,8 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
             if (ex) {
                 for (int t = 0; t < ctx; t++) // un-block the keys for the reference
                     for (int k = 0; k < d; k++)
-                        c->krow[(size_t)t * d + k] =
-                            kb[(size_t)(t / DF_ATT_BLOCK) * d * DF_ATT_BLOCK + (size_t)k * DF_ATT_BLOCK + t % DF_ATT_BLOCK];
+                        c->krow[(size_t)t * d + k] = kb[(size_t)(t / DF_ATT_BLOCK) * d * DF_ATT_BLOCK +
+                                                        (size_t)k * DF_ATT_BLOCK + t % DF_ATT_BLOCK];
                 df_attention_step_naive(y, q, c->krow, vc, ctx, d, H);
             } else {
                 df_attention_step(y, q, kb, vc, ctx, d, H);
@@ -636,18 +642,24 @@ int df_gpt_infer_step(df_gpt_infer *c, int n, const int32_t *slot, const int32_t
                      d);
         df_residual_infer(c->res, c->res, c->ln, n * d);
         // MLP: res -> ln (n,d) -> fch (n,4d) -> gelu -> atty (n,d), added to the residual stream
-        if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
-        else df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
+        if (ex)
+            df_layernorm_forward(c->ln, NULL, NULL, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
+        else
+            df_layernorm_infer(c->ln, c->res, p->ln2w + (size_t)l * d, p->ln2b + (size_t)l * d, n, d);
         infer_linear(c, c->fch, c->ln, c->pfc[l], p->fcw + (size_t)l * d * 4 * d, p->fcb + (size_t)l * 4 * d, n, d,
                      4 * d);
-        if (ex) df_gelu_exact(c->fch, c->fch, n * 4 * d);
-        else df_gelu_infer(c->fch, c->fch, n * 4 * d);
+        if (ex)
+            df_gelu_exact(c->fch, c->fch, n * 4 * d);
+        else
+            df_gelu_infer(c->fch, c->fch, n * 4 * d);
         infer_linear(c, c->atty, c->fch, c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, p->fcprojb + (size_t)l * d,
                      n, 4 * d, d);
         df_residual_infer(c->res, c->res, c->atty, n * d);
     }
-    if (ex) df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
-    else df_layernorm_infer(c->ln, c->res, p->lnfw, p->lnfb, n, d);
+    if (ex)
+        df_layernorm_forward(c->ln, NULL, NULL, c->res, p->lnfw, p->lnfb, n, d);
+    else
+        df_layernorm_infer(c->ln, c->res, p->lnfw, p->lnfb, n, d);
     infer_linear(c, logits, c->ln, c->pw_head, p->w_head, p->b_head, n, d, A);
     for (int i = 0; i < n; i++) c->len[slot[i]] = pos[i] + 1;
     return DF_OK;

@@ -13,22 +13,22 @@
 #include <string.h>
 
 typedef struct {
-    df_mapper_job *job;  /* NULL = free slot; else bound to candidate `cand` of job (DECODING/REPLAYING) */
-    int32_t cand;        /* candidate index within the job */
+    df_mapper_job *job; /* NULL = free slot; else bound to candidate `cand` of job (DECODING/REPLAYING) */
+    int32_t cand;       /* candidate index within the job */
 } slot_t;
 
 typedef struct {
     df_cand_state state; /* mapper.h: the lifecycle; holds `slot` exactly while DECODING or REPLAYING */
     df_sched s;
-    int32_t *actions;    /* [L] */
-    float *xs;           /* [L, F] normalised input rows fed so far (replayed when the context slides) */
-    int32_t slot;        /* -1 in every terminal state */
-    int32_t pos;         /* next position in the slot's context */
-    int32_t replay;      /* rows still to replay before decoding resumes */
-    int32_t replay_src;  /* layer whose row is replayed next */
-    double value;        /* objective value of the finished mapping (INFINITY if none) */
-    int32_t dead_layer;  /* DEAD_END: the layer no action was allowed at (else -1) */
-    int32_t fault_at;    /* tests (df_mapper_job_fault): treat this layer as a dead end (else -1) */
+    int32_t *actions;   /* [L] */
+    float *xs;          /* [L, F] normalised input rows fed so far (replayed when the context slides) */
+    int32_t slot;       /* -1 in every terminal state */
+    int32_t pos;        /* next position in the slot's context */
+    int32_t replay;     /* rows still to replay before decoding resumes */
+    int32_t replay_src; /* layer whose row is replayed next */
+    double value;       /* objective value of the finished mapping (INFINITY if none) */
+    int32_t dead_layer; /* DEAD_END: the layer no action was allowed at (else -1) */
+    int32_t fault_at;   /* tests (df_mapper_job_fault): treat this layer as a dead end (else -1) */
 } cand_t;
 
 struct df_mapper_job {
@@ -49,14 +49,14 @@ struct df_mapper {
     df_train_meta meta;
     df_gpt_infer *ctx;
     int32_t max_seqs, active;
-    int32_t window;        /* rows replayed when a context slides (df_mapper_set_window) */
-    slot_t *slots;         /* [max_seqs] */
-    int32_t *step_slot;    /* [max_seqs] */
-    int32_t *step_pos;     /* [max_seqs] */
-    float *x;              /* [max_seqs, F] */
-    float *logits;         /* [max_seqs, A] */
-    uint8_t *mask;         /* [max_seqs, A] */
-    uint8_t *decide;       /* [max_seqs] row takes a decision this step (0: a replay row) */
+    int32_t window;     /* rows replayed when a context slides (df_mapper_set_window) */
+    slot_t *slots;      /* [max_seqs] */
+    int32_t *step_slot; /* [max_seqs] */
+    int32_t *step_pos;  /* [max_seqs] */
+    float *x;           /* [max_seqs, F] */
+    float *logits;      /* [max_seqs, A] */
+    uint8_t *mask;      /* [max_seqs, A] */
+    uint8_t *decide;    /* [max_seqs] row takes a decision this step (0: a replay row) */
     df_mapper_job *done_head, *done_tail;
 };
 
@@ -79,7 +79,8 @@ int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, 
     if (c->F != DF_FEATURES || c->A != DF_ACTIONS || m->norm.F != DF_FEATURES) {
         rc = df_err_set(err, DF_EINVAL, NULL,
                         "weights expect %d features and %d actions, this build has %d and %d "
-                        "(HINT: retrain with `make weights`)", c->F, c->A, DF_FEATURES, DF_ACTIONS);
+                        "(HINT: retrain with `make weights`)",
+                        c->F, c->A, DF_FEATURES, DF_ACTIONS);
         df_mapper_free(m);
         return rc;
     }
@@ -91,7 +92,10 @@ int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, 
     m->max_seqs = max_seqs;
     m->window = c->T / 4; /* bench_transformer: on 208-400 layer networks every window measured the same
                            * quality (greedy / exact geomean 1.0018); T/4 keeps some history for 25% more steps */
-    if ((rc = df_gpt_infer_init(&m->ctx, &m->model, max_seqs, err))) { df_mapper_free(m); return rc; }
+    if ((rc = df_gpt_infer_init(&m->ctx, &m->model, max_seqs, err))) {
+        df_mapper_free(m);
+        return rc;
+    }
     m->slots = calloc((size_t)max_seqs, sizeof *m->slots);
     m->step_slot = calloc((size_t)max_seqs, sizeof *m->step_slot);
     m->step_pos = calloc((size_t)max_seqs, sizeof *m->step_pos);
@@ -279,8 +283,10 @@ static int end_candidate(df_mapper *m, df_mapper_job *j, int32_t c, df_cand_stat
     cand_leave(m, j, c, to);
     if (--j->remaining > 0) return 0;
     j->state = DF_JOB_DONE;
-    if (m->done_tail) m->done_tail->next_done = j;
-    else m->done_head = j;
+    if (m->done_tail)
+        m->done_tail->next_done = j;
+    else
+        m->done_head = j;
     m->done_tail = j;
     return 1;
 }
@@ -378,7 +384,10 @@ void df_mapper_job_free(df_mapper *m, df_mapper_job *j) {
     if (j->state == DF_JOB_DONE) {
         /* unlink from the done list */
         df_mapper_job **pp = &m->done_head, *prev = NULL;
-        while (*pp && *pp != j) { prev = *pp; pp = &(*pp)->next_done; }
+        while (*pp && *pp != j) {
+            prev = *pp;
+            pp = &(*pp)->next_done;
+        }
         if (*pp) {
             *pp = j->next_done;
             if (m->done_tail == j) m->done_tail = prev;
@@ -395,7 +404,10 @@ int df_solve_transformer(df_mapper *m, const df_net *net, df_objective obj, int3
     int rc = df_mapper_admit(m, net, obj, k, 0x5eed, NULL, &j, err);
     if (rc) return rc;
     while (j->state == DF_JOB_DECODING)
-        if ((rc = df_mapper_step(m, NULL, err))) { df_mapper_job_free(m, j); return rc; }
+        if ((rc = df_mapper_step(m, NULL, err))) {
+            df_mapper_job_free(m, j);
+            return rc;
+        }
     rc = df_mapper_job_result(j, out, NULL, NULL, err);
     df_mapper_job_free(m, j); /* also unlinks it from the done list */
     return rc;

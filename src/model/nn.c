@@ -100,8 +100,10 @@ void df_linear_forward_ex(float *out, const float *inp, const float *w, const fl
     if (IN <= 0) { // empty product: out = b
         for (int n = 0; n < N; n++) {
             float *o = out + (size_t)n * OUT;
-            if (b) memcpy(o, b, (size_t)OUT * sizeof *o);
-            else memset(o, 0, (size_t)OUT * sizeof *o);
+            if (b)
+                memcpy(o, b, (size_t)OUT * sizeof *o);
+            else
+                memset(o, 0, (size_t)OUT * sizeof *o);
         }
         return;
     }
@@ -141,25 +143,24 @@ int df_linear_packed_ok(void) {
 
 /* out rows n..n+3 (or row n), columns c..c+63 = bias + the IN products with panel p (IN, 64), in order;
  * named accumulators (arrays of vectors stay in memory at -O2) */
-#define FMA4(x, a0, a1, a2, a3)                                                                                  \
-    do {                                                                                                         \
-        __m512 xv_ = _mm512_set1_ps(x);                                                                          \
-        a0 = _mm512_fmadd_ps(xv_, w0, a0);                                                                       \
-        a1 = _mm512_fmadd_ps(xv_, w1, a1);                                                                       \
-        a2 = _mm512_fmadd_ps(xv_, w2, a2);                                                                       \
-        a3 = _mm512_fmadd_ps(xv_, w3, a3);                                                                       \
+#define FMA4(x, a0, a1, a2, a3)            \
+    do {                                   \
+        __m512 xv_ = _mm512_set1_ps(x);    \
+        a0 = _mm512_fmadd_ps(xv_, w0, a0); \
+        a1 = _mm512_fmadd_ps(xv_, w1, a1); \
+        a2 = _mm512_fmadd_ps(xv_, w2, a2); \
+        a3 = _mm512_fmadd_ps(xv_, w3, a3); \
     } while (0)
-#define STORE4(o, a0, a1, a2, a3)                                                                                \
-    do {                                                                                                         \
-        _mm512_storeu_ps((o), a0);                                                                               \
-        _mm512_storeu_ps((o) + 16, a1);                                                                          \
-        _mm512_storeu_ps((o) + 32, a2);                                                                          \
-        _mm512_storeu_ps((o) + 48, a3);                                                                          \
+#define STORE4(o, a0, a1, a2, a3)       \
+    do {                                \
+        _mm512_storeu_ps((o), a0);      \
+        _mm512_storeu_ps((o) + 16, a1); \
+        _mm512_storeu_ps((o) + 32, a2); \
+        _mm512_storeu_ps((o) + 48, a3); \
     } while (0)
 
-static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float *out, const float *inp,
-                                                                          const float *p, const float *b, int IN,
-                                                                          int OUT) {
+static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float *out, const float *inp, const float *p,
+                                                                          const float *b, int IN, int OUT) {
     // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64), b (64) or NULL
     __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
     __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
@@ -203,8 +204,7 @@ DF_AVX512 void df_linear_infer(float *out, const float *inp, const float *wp, co
     for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) {
         const float *bc = b ? b + c : NULL;
         int n = 0;
-        for (; n + 4 <= N; n += 4)
-            panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
+        for (; n + 4 <= N; n += 4) panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
         for (; n < N; n++) panel64_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN);
     }
     for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
@@ -233,8 +233,7 @@ void df_linear_infer(float *out, const float *inp, const float *wp, const float 
 }
 #endif
 
-void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN,
-                             int OUT) {
+void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT) {
     // out is (N,OUT), inp is (N,IN), w is (IN,OUT), b is (OUT) or NULL
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * IN;
@@ -246,16 +245,14 @@ void df_linear_forward_naive(float *out, const float *inp, const float *w, const
     }
 }
 
-void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
-                        int N, int IN, int OUT) {
+void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w, int N,
+                        int IN, int OUT) {
     // dinp (N,IN) += dout (N,OUT) . w^T (OUT,IN)
     // dw (IN,OUT) += inp^T (IN,N) . dout (N,OUT)
     // db (OUT) += sum_n dout[n]
     if (N <= 0 || IN <= 0 || OUT <= 0) return;
-    if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, IN, OUT, 1.0f, dout, OUT, w, OUT, 1.0f, dinp, IN);
-    if (dw)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, IN, OUT, N, 1.0f, inp, IN, dout, OUT, 1.0f, dw, OUT);
+    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, IN, OUT, 1.0f, dout, OUT, w, OUT, 1.0f, dinp, IN);
+    if (dw) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, IN, OUT, N, 1.0f, inp, IN, dout, OUT, 1.0f, dw, OUT);
     if (db) {
         for (int n = 0; n < N; n++) {
             const float *d = dout + (size_t)n * OUT;
@@ -267,8 +264,8 @@ void df_linear_backward(float *dinp, float *dw, float *db, const float *dout, co
 /* ---------------------------------------------------------------------------------------------- */
 /* layernorm */
 
-void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
-                          int N, int C) {
+void df_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int N,
+                          int C) {
     // out (N,C), mean (N), rstd (N), inp (N,C), w (C), b (C); mean/rstd may be NULL
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
@@ -388,12 +385,12 @@ void df_attention_forward(float *out, float *att, const float *qkv, int B, int T
             const float *v = q + 2 * (size_t)C;
             float *a = att + ((size_t)b * NH + h) * T * T; // (T,T)
             // a = scale * q . k^T (the upper triangle is computed and then discarded)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, (int)C3, k, (int)C3, 0.0f, a,
-                        T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, (int)C3, k, (int)C3, 0.0f, a, T);
             for (int t = 0; t < T; t++) { // causal softmax of row t over columns 0..t
                 float *row = a + (size_t)t * T;
                 float maxv = row[0];
-                for (int t2 = 1; t2 <= t; t2++) if (row[t2] > maxv) maxv = row[t2];
+                for (int t2 = 1; t2 <= t; t2++)
+                    if (row[t2] > maxv) maxv = row[t2];
                 for (int t2 = 0; t2 <= t; t2++) row[t2] -= maxv;
                 df_vexp(row, row, t + 1);
                 float sum = 0.0f;
@@ -409,8 +406,8 @@ void df_attention_forward(float *out, float *att, const float *qkv, int B, int T
     }
 }
 
-void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att,
-                           int B, int T, int C, int NH) {
+void df_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *att, int B,
+                           int T, int C, int NH) {
     // dqkv (B,T,3C) +=, scratch (T,T), dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T)
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
@@ -425,12 +422,10 @@ void df_attention_backward(float *dqkv, float *scratch, const float *dout, const
             float *dv = dq + 2 * (size_t)C;
             const float *a = att + ((size_t)b * NH + h) * T * T;
             const float *dout_h = dout + (size_t)b * T * C + (size_t)h * hs; // (T,hs), row stride C
-            float *da = scratch;                                              // (T,T)
+            float *da = scratch;                                             // (T,T)
             // da = dout_h . v^T ;  dv += a^T . dout_h
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_h, C, v, (int)C3, 0.0f, da,
-                        T);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dout_h, C, 1.0f, dv,
-                        (int)C3);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_h, C, v, (int)C3, 0.0f, da, T);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dout_h, C, 1.0f, dv, (int)C3);
             // softmax backward in place: dpre[t2] = a[t2] (da[t2] - sum_t3 a[t3] da[t3]), times the q.k scale
             for (int t = 0; t < T; t++) {
                 const float *arow = a + (size_t)t * T;
@@ -443,8 +438,7 @@ void df_attention_backward(float *dqkv, float *scratch, const float *dout, const
             // dq += dpre . k ;  dk += dpre^T . q
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, k, (int)C3, 1.0f, dq,
                         (int)C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, q, (int)C3, 1.0f, dk,
-                        (int)C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, q, (int)C3, 1.0f, dk, (int)C3);
         }
     }
 }
@@ -452,8 +446,8 @@ void df_attention_backward(float *dqkv, float *scratch, const float *dout, const
 /* ---------------------------------------------------------------------------------------------- */
 /* masked softmax cross-entropy */
 
-float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets,
-                      const uint8_t *mask, int N, int A, int *n_targets) {
+float df_xent_forward(float *probs, float *losses, const float *logits, const int32_t *targets, const uint8_t *mask,
+                      int N, int A, int *n_targets) {
     // probs (N,A), losses (N), logits (N,A), targets (N) (-1 = none), mask (N,A) or NULL
     double total = 0.0;
     int count = 0;
@@ -479,8 +473,10 @@ float df_xent_forward(float *probs, float *losses, const float *logits, const in
         float li = 0.0f;
         if (tg >= 0) {
             // -log p[tg] = log(sum) - (z[tg] - maxv), without rounding p[tg] first
-            if (tg < A && (!mk || mk[tg]) && maxv != -INFINITY) li = logf(sum) - (z[tg] - maxv);
-            else li = INFINITY;
+            if (tg < A && (!mk || mk[tg]) && maxv != -INFINITY)
+                li = logf(sum) - (z[tg] - maxv);
+            else
+                li = INFINITY;
             total += li;
             count++;
         }
@@ -574,7 +570,11 @@ static inline __attribute__((always_inline)) v16sf load16(const float *p) {
     memcpy(&v, p, sizeof v);
     return v;
 }
-#define store16(p, v) do { v16sf st16_ = (v); memcpy((p), &st16_, sizeof st16_); } while (0)
+#define store16(p, v)                      \
+    do {                                   \
+        v16sf st16_ = (v);                 \
+        memcpy((p), &st16_, sizeof st16_); \
+    } while (0)
 /* a in every lane (scalar-vector arithmetic broadcasts; a compound literal of 16 copies made gcc
  * insert lane by lane) */
 static inline __attribute__((always_inline)) v16sf splat16(float a) { return (v16sf){0} + a; }
@@ -714,8 +714,7 @@ void df_attention_key_store(float *kb, int t, const float *k, int C) {
  * network up to 64 layers, and the first 64 layers of any) is a single tile: no rescale at all. */
 #define ATT_TILE_BLOCKS 4
 
-DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C,
-                                 int NH) {
+DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C, int NH) {
     // out (C), q (C), kb blocked keys (ceil(ctx/16), C, 16), v (ctx, C); per head h (hs = C/NH channels):
     // out_h = softmax_t(q_h . k_t,h / sqrt(hs)) . v_t,h over t < ctx
     const int hs = C / NH;
@@ -729,8 +728,8 @@ DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, co
         float mrun = -INFINITY, lrun = 0.0f;
         memset(oh, 0, (size_t)hs * sizeof *oh);
         for (int t0 = 0; t0 < ctx; t0 += tile) {
-            int nt = ctx - t0 < tile ? ctx - t0 : tile;          // positions in this tile
-            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;  // key blocks in this tile
+            int nt = ctx - t0 < tile ? ctx - t0 : tile;        // positions in this tile
+            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK; // key blocks in this tile
             v16sf sc[ATT_TILE_BLOCKS];
             // scores: block b of the tile, two chains each over the head's channels (even, odd), the
             // tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and

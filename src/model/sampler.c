@@ -16,7 +16,9 @@ const char *df_split_name(df_split s) {
     return (s >= 0 && s < DF_SPLIT_COUNT) ? n[s] : "?";
 }
 
-static double log_uniform(df_rng *r, double lo, double hi) { return exp(log(lo) + df_rng_uniform(r) * (log(hi) - log(lo))); }
+static double log_uniform(df_rng *r, double lo, double hi) {
+    return exp(log(lo) + df_rng_uniform(r) * (log(hi) - log(lo)));
+}
 
 static int in_band(int64_t b) { return b >= DF_BAND_LO && b < DF_BAND_HI; }
 
@@ -40,7 +42,8 @@ int df_sample_request(df_rng *r, df_split split, int32_t max_layers, df_request_
     for (int attempt = 0; attempt < 100; attempt++) {
         int rc;
         if (split == DF_SPLIT_HELDOUT_NET || df_rng_range(r, 2)) {
-            const char *name = split == DF_SPLIT_HELDOUT_NET ? heldout_zoo[df_rng_range(r, 2)] : train_zoo[df_rng_range(r, 5)];
+            const char *name =
+                split == DF_SPLIT_HELDOUT_NET ? heldout_zoo[df_rng_range(r, 2)] : train_zoo[df_rng_range(r, 5)];
             df_zoo_opts o = {.seq_len = 32 << df_rng_range(r, 4)};
             rc = df_zoo_build(name, &o, &out->w, err);
             snprintf(out->source, sizeof out->source, "zoo:%s", name);
@@ -50,7 +53,10 @@ int df_sample_request(df_rng *r, df_split split, int32_t max_layers, df_request_
             snprintf(out->source, sizeof out->source, "synth:%d", kind);
         }
         if (rc) return rc;
-        if (max_layers > 0 && out->w.n_layers > max_layers) { df_workload_free(&out->w); continue; }
+        if (max_layers > 0 && out->w.n_layers > max_layers) {
+            df_workload_free(&out->w);
+            continue;
+        }
         random_hw(r, &out->hw);
         df_energy e = df_energy_default(out->hw.elem_bytes, DF_BUDGET_MAX);
         out->batch = batches[df_rng_range(r, 11)];
@@ -60,13 +66,17 @@ int df_sample_request(df_rng *r, df_split split, int32_t max_layers, df_request_
         out->hw.buffer_bytes = 1;
         out->hw.energy = e;
         df_net *n;
-        if ((rc = df_net_init(&n, &out->w, &out->hw, out->batch, err))) { df_workload_free(&out->w); return rc; }
+        if ((rc = df_net_init(&n, &out->w, &out->hw, out->batch, err))) {
+            df_workload_free(&out->w);
+            return rc;
+        }
         df_err need;
         df_net_check_budget(n, &need);
         df_net_free(n);
         for (int k = 0; k < 50; k++) {
-            int64_t b = split == DF_SPLIT_HELDOUT_BAND ? (int64_t)log_uniform(r, (double)DF_BAND_LO, (double)DF_BAND_HI - 1)
-                                                      : (int64_t)log_uniform(r, (double)DF_BUDGET_MIN, (double)DF_BUDGET_MAX);
+            int64_t b = split == DF_SPLIT_HELDOUT_BAND
+                            ? (int64_t)log_uniform(r, (double)DF_BAND_LO, (double)DF_BAND_HI - 1)
+                            : (int64_t)log_uniform(r, (double)DF_BUDGET_MIN, (double)DF_BUDGET_MAX);
             if (b < need.need_bytes) continue;
             if (split == DF_SPLIT_TRAIN && in_band(b)) continue;
             out->hw.buffer_bytes = b;

@@ -117,13 +117,26 @@ static long utf8_invalid_at(const uint8_t *s, size_t n) {
     while (i < n) {
         uint8_t c = s[i];
         if (c == 0) return (long)i;
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
         int len;
         uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-        else return (long)i;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+            min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+            min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else
+            return (long)i;
         if (i + (size_t)len > n) return (long)i;
         for (int k = 1; k < len; k++) {
             if ((s[i + k] & 0xC0) != 0x80) return (long)(i + k);
@@ -153,11 +166,13 @@ int df_weights_serialize(const df_gpt *model, const df_feature_norm *norm, const
     if (norm)
         for (int32_t j = 0; j < c->F; j++)
             if (!isfinite(norm->mean[j]) || !(norm->std[j] > 0.0f) || !isfinite(norm->std[j]))
-                return df_err_set(err, DF_EINVAL, NULL, "save weights: normalisation feature %d invalid (mean %g, std %g)",
-                                  (int)j, norm->mean[j], norm->std[j]);
+                return df_err_set(err, DF_EINVAL, NULL,
+                                  "save weights: normalisation feature %d invalid (mean %g, std %g)", (int)j,
+                                  norm->mean[j], norm->std[j]);
     size_t text_len = meta ? strnlen(meta->text, sizeof meta->text) : 0;
     if (text_len > DF_WEIGHTS_TEXT_MAX)
-        return df_err_set(err, DF_EINVAL, NULL, "save weights: metadata text longer than %d bytes", DF_WEIGHTS_TEXT_MAX);
+        return df_err_set(err, DF_EINVAL, NULL, "save weights: metadata text longer than %d bytes",
+                          DF_WEIGHTS_TEXT_MAX);
     if (meta && utf8_invalid_at((const uint8_t *)meta->text, text_len) >= 0)
         return df_err_set(err, DF_EINVAL, NULL, "save weights: metadata text is not valid UTF-8");
 
@@ -221,9 +236,18 @@ int df_weights_save(const char *path, const df_gpt *model, const df_feature_norm
     int e = errno;
     free(buf);
     int bad = wrote != len;
-    if (fflush(f) != 0) { bad = 1; e = errno; }
-    if (!bad && fsync(fileno(f)) != 0) { bad = 1; e = errno; }
-    if (fclose(f) != 0 && !bad) { bad = 1; e = errno; }
+    if (fflush(f) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && fsync(fileno(f)) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
     if (bad) {
         unlink(tmp);
         return df_err_set(err, DF_EIO, NULL, "cannot write %s: %s", tmp, strerror(e));
@@ -303,10 +327,11 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
     if (!(q = take(&c, 4, "endian marker", err))) return DF_EINVAL;
     uint32_t endian = get_u32(q);
     if (endian != DF_WEIGHTS_ENDIAN)
-        return df_err_set(err, DF_EINVAL, NULL,
-                          "weights file endian marker is 0x%08x, expected 0x%08x (not a little-endian dnnfuser file, or "
-                          "corrupt)",
-                          endian, DF_WEIGHTS_ENDIAN);
+        return df_err_set(
+            err, DF_EINVAL, NULL,
+            "weights file endian marker is 0x%08x, expected 0x%08x (not a little-endian dnnfuser file, or "
+            "corrupt)",
+            endian, DF_WEIGHTS_ENDIAN);
 
     // model config
     if (!(q = take(&c, 24, "model config", err))) return DF_EINVAL;
@@ -329,8 +354,8 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
     if (!(q = take(&c, 4, "tensor count", err))) return DF_EINVAL;
     uint32_t n_tensors = get_u32(q);
     if (n_tensors != DF_GPT_NUM_TENSORS)
-        return df_err_set(err, DF_EINVAL, NULL, "weights file tensor count is %u, the model config implies %d", n_tensors,
-                          DF_GPT_NUM_TENSORS);
+        return df_err_set(err, DF_EINVAL, NULL, "weights file tensor count is %u, the model config implies %d",
+                          n_tensors, DF_GPT_NUM_TENSORS);
     uint64_t expect_offset = 0;
     for (int i = 0; i < DF_GPT_NUM_TENSORS; i++) {
         if (!(q = take(&c, DF_WEIGHTS_TENSOR_ENTRY, "tensor table", err))) return DF_EINVAL;
@@ -343,8 +368,9 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
             return df_err_set(err, DF_EINVAL, NULL, "weights file tensor %d: name is not NUL-terminated", i);
         for (const uint8_t *z = nul; z < q + DF_GPT_NAME_MAX; z++) // the format says NUL-padded: one spelling per file
             if (*z != 0)
-                return df_err_set(err, DF_EINVAL, NULL, "weights file tensor %d: name is not NUL-padded (byte %d is %02x)",
-                                  i, (int)(z - q), *z);
+                return df_err_set(err, DF_EINVAL, NULL,
+                                  "weights file tensor %d: name is not NUL-padded (byte %d is %02x)", i, (int)(z - q),
+                                  *z);
         for (char *s = name; *s; s++)
             if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) *s = '?'; // printable in the message
         if (strcmp(name, w->name) != 0)
@@ -368,10 +394,11 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
             return df_err_set(err, DF_EINVAL, NULL, "weights file tensor \"%s\" count is %llu, its shape implies %llu",
                               w->name, (unsigned long long)count, (unsigned long long)w->count);
         if (offset != expect_offset)
-            return df_err_set(err, DF_EINVAL, NULL,
-                              "weights file tensor \"%s\" offset is %llu, expected %llu (tensors are contiguous in table "
-                              "order)",
-                              w->name, (unsigned long long)offset, (unsigned long long)expect_offset);
+            return df_err_set(
+                err, DF_EINVAL, NULL,
+                "weights file tensor \"%s\" offset is %llu, expected %llu (tensors are contiguous in table "
+                "order)",
+                w->name, (unsigned long long)offset, (unsigned long long)expect_offset);
         expect_offset += count * 4;
     }
 
@@ -412,7 +439,8 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
             return df_err_set(err, DF_EINVAL, NULL,
                               "weights file truncated: %zu bytes, the header implies %llu (%zu parameters + checksum)",
                               len, (unsigned long long)(header_end + need), num_params);
-        return df_err_set(err, DF_EINVAL, NULL, "weights file has %llu trailing bytes: %zu bytes, the header implies %llu",
+        return df_err_set(err, DF_EINVAL, NULL,
+                          "weights file has %llu trailing bytes: %zu bytes, the header implies %llu",
                           (unsigned long long)(c.left - need), len, (unsigned long long)(header_end + need));
     }
     uint64_t stored = get_u64(buf + len - 8), computed = df_fnv1a64(buf, len - 8);
@@ -426,8 +454,8 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
         if (!isfinite(v)) {
             int t = 0;
             while (t + 1 < DF_GPT_NUM_TENSORS && want[t + 1].offset <= i) t++;
-            return df_err_set(err, DF_EINVAL, NULL, "weights file tensor \"%s\" element %zu is not finite", want[t].name,
-                              i - want[t].offset);
+            return df_err_set(err, DF_EINVAL, NULL, "weights file tensor \"%s\" element %zu is not finite",
+                              want[t].name, i - want[t].offset);
         }
     }
 

@@ -98,7 +98,9 @@ df_solver df_answer_auto_pick(const df_request *r, int have_transformer, char *w
                      have_transformer ? "" : " (no transformer here)");
         return DF_SOLVER_EXACT;
     }
-    if (why) snprintf(why, n, "auto: transformer + check, the exact solver's predicted time %.3g ms is above %.3g ms", p, lim);
+    if (why)
+        snprintf(why, n, "auto: transformer + check, the exact solver's predicted time %.3g ms is above %.3g ms", p,
+                 lim);
     return DF_SOLVER_TRANSFORMER;
 }
 
@@ -106,7 +108,8 @@ df_solver df_request_effective_solver(const df_request *r, int have_transformer,
     if (why && n) why[0] = '\0';
     if (r->solver != DF_SOLVER_AUTO) return (df_solver)r->solver;
     if (r->space == DF_SPACE_DEPTH_FIRST) {
-        if (why) snprintf(why, n, "auto: exact over the depth-first space (the transformer knows only batch splitting)");
+        if (why)
+            snprintf(why, n, "auto: exact over the depth-first space (the transformer knows only batch splitting)");
         return DF_SOLVER_EXACT;
     }
     return df_answer_auto_pick(r, have_transformer, why, n);

@@ -41,7 +41,8 @@ static json_t *gain_json(const df_metrics *bm, const df_metrics *m) {
     json_t *o = json_object();
     if (!o) return NULL;
     if (put(o, "latency_x", ratio(bm->latency_cycles, m->latency_cycles)) |
-        put(o, "energy_x", ratio(bm->energy_pj, m->energy_pj)) | put(o, "dram_x", ratio(bm->dram_bytes, m->dram_bytes))) {
+        put(o, "energy_x", ratio(bm->energy_pj, m->energy_pj)) |
+        put(o, "dram_x", ratio(bm->dram_bytes, m->dram_bytes))) {
         json_decref(o);
         return NULL;
     }
@@ -55,18 +56,19 @@ json_t *df_answer_json(const df_request *r, const df_answer *a, double queue_ms,
         json_decref(t);
         return NULL;
     }
-    int bad = put(o, "feasible", json_boolean(a->met.feasible)) |
-              put(o, "solver", json_string(df_request_solver_name(r->solver))) |
-              put(o, "path", json_string(a->path)) | put(o, "workload", df_workload_summary_json(&r->w)) |
-              put(o, "hardware", df_hw_to_json(df_net_hw(r->net))) | put(o, "batch", json_integer(r->batch)) |
-              put(o, "objective", json_string(df_objective_name(r->obj))) | put(o, "space", json_string(df_space_name(r->space))) |
-              put(o, "groups", df_groups_to_json(r->net, &a->map, a->gc)) | put(o, "metrics", df_metrics_to_json(&a->met)) |
-              put(o, "baseline", a->have_base ? baseline_json(&a->base_met, a->base.n_groups) : json_null()) |
-              put(o, "gain", a->have_base ? gain_json(&a->base_met, &a->met) : json_null());
+    int bad =
+        put(o, "feasible", json_boolean(a->met.feasible)) |
+        put(o, "solver", json_string(df_request_solver_name(r->solver))) | put(o, "path", json_string(a->path)) |
+        put(o, "workload", df_workload_summary_json(&r->w)) | put(o, "hardware", df_hw_to_json(df_net_hw(r->net))) |
+        put(o, "batch", json_integer(r->batch)) | put(o, "objective", json_string(df_objective_name(r->obj))) |
+        put(o, "space", json_string(df_space_name(r->space))) |
+        put(o, "groups", df_groups_to_json(r->net, &a->map, a->gc)) | put(o, "metrics", df_metrics_to_json(&a->met)) |
+        put(o, "baseline", a->have_base ? baseline_json(&a->base_met, a->base.n_groups) : json_null()) |
+        put(o, "gain", a->have_base ? gain_json(&a->base_met, &a->met) : json_null());
     if (a->note[0]) bad |= put(o, "note", json_string(a->note));
     if (a->solver && strcmp(a->solver, "transformer") == 0) bad |= put(t, "inference_ms", jms(a->solve_ms));
-    bad |= put(t, "queue_ms", jms(queue_ms)) | put(t, "solve_ms", jms(a->solve_ms)) | put(t, "check_ms", jms(a->check_ms)) |
-           put(t, "total_ms", jms(total_ms));
+    bad |= put(t, "queue_ms", jms(queue_ms)) | put(t, "solve_ms", jms(a->solve_ms)) |
+           put(t, "check_ms", jms(a->check_ms)) | put(t, "total_ms", jms(total_ms));
     bad |= put(o, "timings", t);
     if (bad) {
         json_decref(o);
@@ -128,7 +130,8 @@ json_t *df_eval_json(const df_eval_request *r, df_fail *f) {
     for (int32_t g = 0; !bad && g < r->map.n_groups; g++)
         bad |= put(json_array_get(groups, (size_t)g), "feasible", json_boolean(gc[g].feasible));
     if (!bad) {
-        bad |= put(o, "feasible", json_boolean(met.feasible)) | put(o, "workload", df_workload_summary_json(&r->base.w)) |
+        bad |= put(o, "feasible", json_boolean(met.feasible)) |
+               put(o, "workload", df_workload_summary_json(&r->base.w)) |
                put(o, "hardware", df_hw_to_json(df_net_hw(net))) | put(o, "batch", json_integer(r->base.batch)) |
                put(o, "objective", json_string(df_objective_name(r->base.obj))) |
                put(o, "metrics", df_metrics_to_json(&met)) | put(o, "groups", groups);

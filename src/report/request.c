@@ -23,10 +23,11 @@
 /* population x generations: about 5 s of one worker on resnet50 (the deadline cancels a longer run) */
 #define GA_WORK_MAX 2000000LL
 
-static const char *const map_keys[] = {"workload", "hardware", "budget", "batch", "objective", "solver",
-                                       "seq_len", "ga", "deadline_ms", "candidates", "seed", "onnx", "space", NULL};
-static const char *const eval_keys[] = {"workload", "hardware", "budget", "batch", "objective", "seq_len",
-                                        "groups", "onnx", NULL};
+static const char *const map_keys[] = {"workload", "hardware", "budget", "batch",       "objective",
+                                       "solver",   "seq_len",  "ga",     "deadline_ms", "candidates",
+                                       "seed",     "onnx",     "space",  NULL};
+static const char *const eval_keys[] = {"workload", "hardware", "budget", "batch", "objective",
+                                        "seq_len",  "groups",   "onnx",   NULL};
 static const char *const ga_keys[] = {"population", "generations", "seed", NULL};
 static const char *const batch_keys[] = {"requests", "base", "grid", "deadline_ms", NULL};
 static const char *const grid_keys[] = {"budgets", "hardware", NULL};
@@ -35,14 +36,20 @@ static const char *const grid_keys[] = {"budgets", "hardware", NULL};
 static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
     size_t len = (size_t)snprintf(buf, n, "%s/", base);
     for (const char *k = key; *k && len + 3 < n; k++) {
-        if (*k == '~') { buf[len++] = '~'; buf[len++] = '0'; }
-        else if (*k == '/') { buf[len++] = '~'; buf[len++] = '1'; }
-        else buf[len++] = *k;
+        if (*k == '~') {
+            buf[len++] = '~';
+            buf[len++] = '0';
+        } else if (*k == '/') {
+            buf[len++] = '~';
+            buf[len++] = '1';
+        } else
+            buf[len++] = *k;
     }
-    if (len < n) buf[len] = '\0';
-    else buf[n - 1] = '\0';
+    if (len < n)
+        buf[len] = '\0';
+    else
+        buf[n - 1] = '\0';
 }
-
 
 static int check_keys(const json_t *obj, const char *const *known, const char *base, const char *what, df_fail *f) {
     const char *key;
@@ -85,7 +92,7 @@ static int opt_int(const json_t *obj, const char *key, const char *base, int64_t
     }
     if (x < lo || x > hi)
         return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "%s = %lld out of range [%lld, %lld]", key, (long long)x,
-                            (long long)lo, (long long)hi);
+                           (long long)lo, (long long)hi);
     *out = x;
     return 0;
 }
@@ -146,7 +153,8 @@ static int build_workload(const json_t *wv, const char *base, const df_request_l
     }
     if (!json_is_object(wv))
         return df_fail_set(f, DF_FAIL_REQUEST, ptr,
-                           "workload must be a zoo name (see GET /v1/workloads) or a workload object, got %s", df_json_kind(wv));
+                           "workload must be a zoo name (see GET /v1/workloads) or a workload object, got %s",
+                           df_json_kind(wv));
     if (df_workload_from_json(wv, ptr, lim->max_layers, &r->w, &e) != DF_OK)
         return df_fail_from_err(f, DF_FAIL_WORKLOAD, &e, ptr);
     r->have_w = 1;
@@ -213,18 +221,22 @@ static int build_hw(const json_t *hv, const json_t *bv, const char *base, df_req
     if (bv) {
         if (!json_is_integer(bv) && !json_is_string(bv))
             return df_fail_set(f, DF_FAIL_REQUEST, bptr,
-                                "budget must be bytes (an integer) or a size string like \"512KiB\", got %s", df_json_kind(bv));
+                               "budget must be bytes (an integer) or a size string like \"512KiB\", got %s",
+                               df_json_kind(bv));
         if (df_json_size(bv, bptr, &budget, &e) != DF_OK) return df_fail_from_err(f, DF_FAIL_PARAMETER, &e, bptr);
         r->budget_given = 1;
     }
     json_t *obj;
-    if (!hv) obj = json_pack("{s:s}", "preset", "edge");
-    else if (json_is_string(hv)) obj = json_pack("{s:O}", "preset", hv);
-    else if (json_is_object(hv)) obj = json_deep_copy(hv);
+    if (!hv)
+        obj = json_pack("{s:s}", "preset", "edge");
+    else if (json_is_string(hv))
+        obj = json_pack("{s:O}", "preset", hv);
+    else if (json_is_object(hv))
+        obj = json_deep_copy(hv);
     else
         return df_fail_set(f, DF_FAIL_REQUEST, hptr,
-                            "hardware must be a preset name (see GET /v1/hardware/presets) or an object, got %s",
-                            df_json_kind(hv));
+                           "hardware must be a preset name (see GET /v1/hardware/presets) or an object, got %s",
+                           df_json_kind(hv));
     if (!obj) return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
     if (budget > 0 && json_object_set_new(obj, "buffer", json_integer(budget))) {
         json_decref(obj);
@@ -263,8 +275,8 @@ static int parse_common(const json_t *root, const char *base, const df_request_l
     if (opt_int(root, "batch", base, 1, DF_MAX_BATCH, &v, f)) return -1;
     if (v > lim->max_batch) {
         ptr_key(ptr, sizeof ptr, base, "batch");
-        return df_fail_set(f, DF_FAIL_LIMIT, ptr, "batch = %lld is above this server's limit of %d",
-                            (long long)v, lim->max_batch);
+        return df_fail_set(f, DF_FAIL_LIMIT, ptr, "batch = %lld is above this server's limit of %d", (long long)v,
+                           lim->max_batch);
     }
     r->batch = (int32_t)v;
     v = 0;
@@ -275,8 +287,8 @@ static int parse_common(const json_t *root, const char *base, const df_request_l
     r->obj = DF_OBJ_LATENCY;
     if (s && df_objective_parse(s, &r->obj) != DF_OK) {
         ptr_key(ptr, sizeof ptr, base, "objective");
-        return df_fail_set(f, DF_FAIL_PARAMETER, ptr,
-                            "unknown objective \"%.40s\" (known: latency, energy, edp, dram)", s);
+        return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown objective \"%.40s\" (known: latency, energy, edp, dram)",
+                           s);
     }
     return 0;
 }
@@ -288,16 +300,16 @@ static int parse_ga(const json_t *gv, const char *base, df_ga_params *ga, df_fai
     ptr_key(ptr, sizeof ptr, base, "ga");
     if (!json_is_object(gv))
         return df_fail_set(f, DF_FAIL_REQUEST, ptr, "ga must be an object {population, generations, seed}, got %s",
-                            df_json_kind(gv));
+                           df_json_kind(gv));
     if (check_keys(gv, ga_keys, ptr, "ga", f)) return -1;
     int64_t pop = ga->population, gen = ga->generations, seed = (int64_t)ga->seed;
-    if (opt_int(gv, "population", ptr, 2, GA_POP_MAX, &pop, f) || opt_int(gv, "generations", ptr, 1, GA_GEN_MAX, &gen, f) ||
-        opt_int(gv, "seed", ptr, 0, INT64_MAX, &seed, f))
+    if (opt_int(gv, "population", ptr, 2, GA_POP_MAX, &pop, f) ||
+        opt_int(gv, "generations", ptr, 1, GA_GEN_MAX, &gen, f) || opt_int(gv, "seed", ptr, 0, INT64_MAX, &seed, f))
         return -1;
     if (pop * gen > GA_WORK_MAX)
         return df_fail_set(f, DF_FAIL_LIMIT, ptr,
-                            "ga population x generations = %lld is above this server's limit of %lld", (long long)(pop * gen),
-                            GA_WORK_MAX);
+                           "ga population x generations = %lld is above this server's limit of %lld",
+                           (long long)(pop * gen), GA_WORK_MAX);
     ga->population = (int32_t)pop;
     ga->generations = (int32_t)gen;
     ga->seed = (uint64_t)seed;
@@ -339,14 +351,16 @@ static uint64_t derive_seed(const df_request *r) {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (int32_t i = 0; i < r->w.n_layers; i++) {
         const df_layer *l = &r->w.layers[i];
-        int32_t dims[] = {(int32_t)l->type, l->K, l->C, l->Y, l->X, l->R, l->S, l->stride, l->pad, l->groups, l->n_inputs};
+        int32_t dims[] = {(int32_t)l->type, l->K,   l->C,      l->Y,       l->X, l->R, l->S,
+                          l->stride,        l->pad, l->groups, l->n_inputs};
         h = fnv(h, dims, sizeof dims);
         h = fnv(h, l->inputs, (size_t)l->n_inputs * sizeof l->inputs[0]);
     }
     const df_hw *w = &r->hw;
-    double hv[] = {w->dram_bw, w->noc_bw, w->clock_hz, w->energy.mac, w->energy.rf, w->energy.noc, w->energy.buf,
-                   w->energy.dram};
-    int64_t iv[] = {w->pe_rows, w->pe_cols, w->dataflow, w->buffer_bytes, w->elem_bytes, r->batch, r->obj, r->candidates};
+    double hv[] = {w->dram_bw,   w->noc_bw,     w->clock_hz,   w->energy.mac,
+                   w->energy.rf, w->energy.noc, w->energy.buf, w->energy.dram};
+    int64_t iv[] = {w->pe_rows,    w->pe_cols, w->dataflow, w->buffer_bytes,
+                    w->elem_bytes, r->batch,   r->obj,      r->candidates};
     h = fnv(h, hv, sizeof hv);
     h = fnv(h, iv, sizeof iv);
     return h;
@@ -371,8 +385,9 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
         if (df_request_solver_parse(s, &out->solver) != DF_OK) {
             static const char *const names[] = {"auto", "transformer", "exact", "ga", "lbl"};
             char dym[96];
-            return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown solver \"%.40s\"%s (known: auto, transformer, exact, ga, lbl)",
-                               s, df_suggest_text(s, names, 5, dym, sizeof dym));
+            return df_fail_set(f, DF_FAIL_PARAMETER, ptr,
+                               "unknown solver \"%.40s\"%s (known: auto, transformer, exact, ga, lbl)", s,
+                               df_suggest_text(s, names, 5, dym, sizeof dym));
         }
     }
     /* the map-space (issue 14): depth-first tiles are searched by exact and ga; auto then answers
@@ -384,13 +399,18 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
         ptr_key(ptr, sizeof ptr, base, "space");
         if (df_space_parse(s, &out->space) != DF_OK)
             return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown space \"%.40s\" (known: batch, depth_first)", s);
-        if (out->space == DF_SPACE_DEPTH_FIRST && (out->solver == DF_SOLVER_TRANSFORMER || out->solver == DF_SOLVER_LBL))
-            return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "space depth_first applies to the exact, ga and auto solvers, not to %s",
+        if (out->space == DF_SPACE_DEPTH_FIRST &&
+            (out->solver == DF_SOLVER_TRANSFORMER || out->solver == DF_SOLVER_LBL))
+            return df_fail_set(f, DF_FAIL_PARAMETER, ptr,
+                               "space depth_first applies to the exact, ga and auto solvers, not to %s",
                                df_request_solver_name(out->solver));
     }
     int sampling = out->solver == DF_SOLVER_AUTO || out->solver == DF_SOLVER_TRANSFORMER;
     /* options that do not apply to the solver are refused, not ignored */
-    static const struct { const char *key; int ga; } only[] = {{"candidates", 0}, {"seed", 0}, {"ga", 1}};
+    static const struct {
+        const char *key;
+        int ga;
+    } only[] = {{"candidates", 0}, {"seed", 0}, {"ga", 1}};
     for (size_t i = 0; i < sizeof only / sizeof only[0]; i++) {
         if (!json_object_get(root, only[i].key)) continue;
         if (only[i].ga ? out->solver == DF_SOLVER_GA : sampling) continue;
@@ -432,7 +452,9 @@ int df_request_parse(const df_request_src *src, const df_request_limits *lim, df
 /* One item of a batch (no bytes; the workload from the JSON, or the one the caller resolved). */
 static int parse_item(const json_t *root, const char *prefix, const df_request_limits *lim, const df_request_src *bs,
                       df_request *out, df_fail *f) {
-    df_request_src src = {.root = root, .prefix = prefix, .workload = bs ? bs->workload : NULL,
+    df_request_src src = {.root = root,
+                          .prefix = prefix,
+                          .workload = bs ? bs->workload : NULL,
                           .workload_zoo = bs ? bs->workload_zoo : 0};
     return parse_map(root, prefix, &src, lim, out, f);
 }
@@ -498,11 +520,11 @@ int df_eval_request_parse(const json_t *root, const df_request_limits *lim, df_e
     if (!gv) return df_fail_set(f, DF_FAIL_REQUEST, "/groups", "missing required field groups");
     if (!json_is_array(gv))
         return df_fail_set(f, DF_FAIL_REQUEST, "/groups",
-                            "groups must be an array of {first, last, micro_batch}, got %s", df_json_kind(gv));
+                           "groups must be an array of {first, last, micro_batch}, got %s", df_json_kind(gv));
     const json_t *hv = json_object_get(root, "hardware");
     if (hv && !json_is_string(hv) && !json_is_object(hv)) return build_hw(hv, NULL, "", r, f);
-    if (build_model(root, "", &(df_request_src){.root = root}, lim, r, f) || build_hw(hv, json_object_get(root, "budget"), "", r, f) ||
-        bind_net(r, "", 0, f))
+    if (build_model(root, "", &(df_request_src){.root = root}, lim, r, f) ||
+        build_hw(hv, json_object_get(root, "budget"), "", r, f) || bind_net(r, "", 0, f))
         goto fail;
     /* the mapping reader is strict about keys: hand it just the groups (pointers stay /groups/...) */
     json_t *mj = json_pack("{s:O}", "groups", gv);
@@ -540,7 +562,8 @@ static int batch_alloc(df_batch_request *r, size_t n, df_fail *f) {
     r->fails = calloc(n, sizeof *r->fails);
     r->order = calloc(n, sizeof *r->order);
     r->carry = calloc(n, sizeof *r->carry);
-    if (!r->items || !r->fails || !r->order || !r->carry) return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
+    if (!r->items || !r->fails || !r->order || !r->carry)
+        return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
     r->n = (int32_t)n;
     for (size_t i = 0; i < n; i++) {
         df_fail_clear(&r->fails[i]);
@@ -597,24 +620,25 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
     const json_t *base = json_object_get(root, "base"), *grid = json_object_get(root, "grid");
     if (!json_is_object(base))
         return df_fail_set(f, DF_FAIL_REQUEST, "/base", "base must be a map request object, got %s",
-                            base ? df_json_kind(base) : "nothing");
+                           base ? df_json_kind(base) : "nothing");
     if (!json_is_object(grid))
         return df_fail_set(f, DF_FAIL_REQUEST, "/grid", "grid must be an object {budgets, hardware}, got %s",
-                            grid ? df_json_kind(grid) : "nothing");
+                           grid ? df_json_kind(grid) : "nothing");
     if (check_keys(grid, grid_keys, "/grid", "grid", f)) return -1;
     const json_t *bl = json_object_get(grid, "budgets"), *hl = json_object_get(grid, "hardware");
     if (bl && !json_is_array(bl))
-        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/budgets", "grid budgets must be an array, got %s", df_json_kind(bl));
+        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/budgets", "grid budgets must be an array, got %s",
+                           df_json_kind(bl));
     if (hl && !json_is_array(hl))
-        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/hardware", "grid hardware must be an array, got %s", df_json_kind(hl));
+        return df_fail_set(f, DF_FAIL_REQUEST, "/grid/hardware", "grid hardware must be an array, got %s",
+                           df_json_kind(hl));
     size_t nb = bl ? json_array_size(bl) : 0, nh = hl ? json_array_size(hl) : 0;
     if (nb == 0 && nh == 0)
         return df_fail_set(f, DF_FAIL_REQUEST, "/grid", "grid needs a non-empty budgets or hardware array");
     size_t n = (nb ? nb : 1) * (nh ? nh : 1);
     if ((nb && n / nb != (nh ? nh : 1)) || n > (size_t)lim->max_batch_items)
-        return df_fail_set(f, DF_FAIL_LIMIT, "/grid",
-                            "the grid expands to %zu x %zu requests, the limit is %d", nh ? nh : 1, nb ? nb : 1,
-                            lim->max_batch_items);
+        return df_fail_set(f, DF_FAIL_LIMIT, "/grid", "the grid expands to %zu x %zu requests, the limit is %d",
+                           nh ? nh : 1, nb ? nb : 1, lim->max_batch_items);
     const json_t *bw = json_object_get(base, "workload"), *bl_layers = json_object_get(bw, "layers");
     if (lim->max_batch_layers > 0 && json_is_array(bl_layers) &&
         (int64_t)n * (int64_t)json_array_size(bl_layers) > lim->max_batch_layers)
@@ -638,10 +662,11 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
             df_fail *fk = &out->fails[k];
             if (lim->cancel && atomic_load(lim->cancel)) {
                 json_decref(item);
-                return df_fail_set(f, DF_FAIL_DEADLINE, NULL, "the deadline passed while the batch was validated (%zu of %zu items)",
-                                   k, n);
+                return df_fail_set(f, DF_FAIL_DEADLINE, NULL,
+                                   "the deadline passed while the batch was validated (%zu of %zu items)", k, n);
             }
-            if (parse_item(item, "/base", lim, bs, &out->items[k], fk) == 0) note_deadline(out, out->items[k].deadline_ms);
+            if (parse_item(item, "/base", lim, bs, &out->items[k], fk) == 0)
+                note_deadline(out, out->items[k].deadline_ms);
             else {
                 char to[64];
                 if (nb) {
@@ -664,10 +689,11 @@ static int batch_grid(const json_t *root, const df_request_limits *lim, const df
             /* the first item says how many layers the base has: the whole grid binds n times that */
             if (k == 0 && lim->max_batch_layers > 0 && out->items[0].have_w &&
                 (int64_t)n * out->items[0].w.n_layers > lim->max_batch_layers)
-                return df_fail_set(f, DF_FAIL_LIMIT, "/grid",
-                                   "the grid expands to %zu requests of %d layers (%lld layer-items), the limit is %lld",
-                                   n, (int)out->items[0].w.n_layers, (long long)n * out->items[0].w.n_layers,
-                                   (long long)lim->max_batch_layers);
+                return df_fail_set(
+                    f, DF_FAIL_LIMIT, "/grid",
+                    "the grid expands to %zu requests of %d layers (%lld layer-items), the limit is %lld", n,
+                    (int)out->items[0].w.n_layers, (long long)n * out->items[0].w.n_layers,
+                    (long long)lim->max_batch_layers);
         }
     sweep_order(out, nb ? nb : 1);
     return 0;
@@ -684,16 +710,15 @@ int df_batch_request_parse(const json_t *root, const df_request_limits *lim, con
     const json_t *reqs = json_object_get(root, "requests");
     int rc;
     if (reqs && (json_object_get(root, "base") || json_object_get(root, "grid"))) {
-        return df_fail_set(f, DF_FAIL_REQUEST, "/requests",
-                            "give either requests or base + grid, not both");
+        return df_fail_set(f, DF_FAIL_REQUEST, "/requests", "give either requests or base + grid, not both");
     } else if (reqs) {
         if (!json_is_array(reqs))
-            return df_fail_set(f, DF_FAIL_REQUEST, "/requests", "requests must be an array, got %s", df_json_kind(reqs));
+            return df_fail_set(f, DF_FAIL_REQUEST, "/requests", "requests must be an array, got %s",
+                               df_json_kind(reqs));
         size_t n = json_array_size(reqs);
         if (n == 0) return df_fail_set(f, DF_FAIL_PARAMETER, "/requests", "requests is empty");
         if (n > (size_t)lim->max_batch_items)
-            return df_fail_set(f, DF_FAIL_LIMIT, "/requests", "%zu requests, the limit is %d", n,
-                                lim->max_batch_items);
+            return df_fail_set(f, DF_FAIL_LIMIT, "/requests", "%zu requests, the limit is %d", n, lim->max_batch_items);
         rc = batch_alloc(out, n, f);
         int64_t layers = 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -715,7 +740,7 @@ int df_batch_request_parse(const json_t *root, const df_request_limits *lim, con
         out->grid = 1;
     } else {
         return df_fail_set(f, DF_FAIL_REQUEST, "/requests",
-                            "missing requests (an array of map requests) or base + grid");
+                           "missing requests (an array of map requests) or base + grid");
     }
     if (rc) {
         df_batch_request_free(out);
@@ -772,8 +797,10 @@ int df_budgets_parse(const char *s, int32_t max, int64_t **out, int32_t *n_out, 
         const char *hi_s = dots + 2, *colon = strchr(hi_s, ':');
         int64_t lo, hi, steps = 0;
         char *end = NULL;
-        if (size_part(s, (size_t)(dots - s), &lo) || size_part(hi_s, colon ? (size_t)(colon - hi_s) : strlen(hi_s), &hi))
-            return df_err_set(err, DF_EINVAL, NULL, "invalid range '%.100s' (use e.g. 64KiB..64MiB or 64KiB..64MiB:11)", s);
+        if (size_part(s, (size_t)(dots - s), &lo) ||
+            size_part(hi_s, colon ? (size_t)(colon - hi_s) : strlen(hi_s), &hi))
+            return df_err_set(err, DF_EINVAL, NULL, "invalid range '%.100s' (use e.g. 64KiB..64MiB or 64KiB..64MiB:11)",
+                              s);
         if (colon) {
             errno = 0;
             steps = strtoll(colon + 1, &end, 10);
@@ -782,7 +809,8 @@ int df_budgets_parse(const char *s, int32_t max, int64_t **out, int32_t *n_out, 
         }
         if (lo > hi) return df_err_set(err, DF_EINVAL, NULL, "range '%.100s' goes down (low end above high end)", s);
         if (steps == 0) {
-            for (int64_t x = lo; x <= hi && !rc; x = x > hi / 2 ? hi + 1 : x * 2) rc = push_budget(&v, &n, &cap, max, x, err);
+            for (int64_t x = lo; x <= hi && !rc; x = x > hi / 2 ? hi + 1 : x * 2)
+                rc = push_budget(&v, &n, &cap, max, x, err);
             if (!rc && v[n - 1] != hi) rc = push_budget(&v, &n, &cap, max, hi, err);
         } else if (steps == 1 || lo == hi) {
             rc = push_budget(&v, &n, &cap, max, lo, err);

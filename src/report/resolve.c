@@ -38,11 +38,14 @@ int df_resolve_zoo(const char *name, int32_t seq_len, const df_workload *zoo, in
  * importer's protobuf field error would. A cut or damaged model gets the importer's own message. */
 static int protobuf_like(const uint8_t *buf, size_t len) { return len > 0 && buf[0] == 0x08; }
 
-int df_resolve_onnx(const uint8_t *buf, size_t len, const char *name, int32_t max_layers, df_workload *out, df_err *err) {
+int df_resolve_onnx(const uint8_t *buf, size_t len, const char *name, int32_t max_layers, df_workload *out,
+                    df_err *err) {
     if (!protobuf_like(buf, len) && !df_onnx_sniff(buf, len)) {
         int json = len > 0 && (buf[0] == '{' || buf[0] == '[');
-        return df_err_set(err, DF_EINVAL, NULL, "not an ONNX model (no ModelProto with a graph, an ir_version and an "
-                          "opset_import)%s", json ? "; it looks like JSON" : "");
+        return df_err_set(err, DF_EINVAL, NULL,
+                          "not an ONNX model (no ModelProto with a graph, an ir_version and an "
+                          "opset_import)%s",
+                          json ? "; it looks like JSON" : "");
     }
     df_onnx_opts oo = {.name = name, .max_layers = max_layers};
     return df_onnx_import(buf, len, &oo, out, err);

@@ -122,8 +122,10 @@ static void put_esc(df_svg_buf *b, const char *s, size_t max_cp) {
         case '\'': puts_(b, "&#39;"); break;
         case 0x100: puts_(b, REPLACEMENT); break;
         default:
-            if (*p < 0x20 || *p == 0x7F) put(b, " ", 1);
-            else put(b, (const char *)p, (size_t)l);
+            if (*p < 0x20 || *p == 0x7F)
+                put(b, " ", 1);
+            else
+                put(b, (const char *)p, (size_t)l);
         }
         p += l ? l : 1;
     }
@@ -161,26 +163,40 @@ static void doc_open(df_svg_buf *b, int w, int h, const char *doc_title) {
 /* ---- units and ticks --------------------------------------------------------------------------- */
 
 static void fmt_seconds(double s, char *buf, size_t n) {
-    if (!(s > 0) || !isfinite(s)) snprintf(buf, n, "-");
-    else if (s >= 1) snprintf(buf, n, "%.3f s", s);
-    else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
-    else snprintf(buf, n, "%.3f " MICRO "s", s * 1e6);
+    if (!(s > 0) || !isfinite(s))
+        snprintf(buf, n, "-");
+    else if (s >= 1)
+        snprintf(buf, n, "%.3f s", s);
+    else if (s >= 1e-3)
+        snprintf(buf, n, "%.3f ms", s * 1e3);
+    else
+        snprintf(buf, n, "%.3f " MICRO "s", s * 1e6);
 }
 
 static void fmt_energy(double pj, char *buf, size_t n) {
-    if (!(pj > 0) || !isfinite(pj)) snprintf(buf, n, "-");
-    else if (pj >= 1e12) snprintf(buf, n, "%.3f J", pj / 1e12);
-    else if (pj >= 1e9) snprintf(buf, n, "%.3f mJ", pj / 1e9);
-    else if (pj >= 1e6) snprintf(buf, n, "%.3f " MICRO "J", pj / 1e6);
-    else if (pj >= 1e3) snprintf(buf, n, "%.3f nJ", pj / 1e3);
-    else snprintf(buf, n, "%.1f pJ", pj);
+    if (!(pj > 0) || !isfinite(pj))
+        snprintf(buf, n, "-");
+    else if (pj >= 1e12)
+        snprintf(buf, n, "%.3f J", pj / 1e12);
+    else if (pj >= 1e9)
+        snprintf(buf, n, "%.3f mJ", pj / 1e9);
+    else if (pj >= 1e6)
+        snprintf(buf, n, "%.3f " MICRO "J", pj / 1e6);
+    else if (pj >= 1e3)
+        snprintf(buf, n, "%.3f nJ", pj / 1e3);
+    else
+        snprintf(buf, n, "%.1f pJ", pj);
 }
 
 static void fmt_bytes(double v, char *buf, size_t n) {
-    if (v >= 1e9) snprintf(buf, n, "%.1f GB", v / 1e9);
-    else if (v >= 1e6) snprintf(buf, n, "%.1f MB", v / 1e6);
-    else if (v >= 1e3) snprintf(buf, n, "%.1f kB", v / 1e3);
-    else snprintf(buf, n, "%.0f B", v);
+    if (v >= 1e9)
+        snprintf(buf, n, "%.1f GB", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, n, "%.1f MB", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, n, "%.1f kB", v / 1e3);
+    else
+        snprintf(buf, n, "%.0f B", v);
 }
 
 /* A "nice" step (1, 2 or 5 x 10^k) giving at most max_ticks intervals over span. */
@@ -244,9 +260,7 @@ static void fmt_tick(double v, double step, const char *unit_name, char *buf, si
 
 static const char *const band_fill[6] = {"#dbe8f5", "#fde4cc", "#dcefd7", "#ebdff2", "#fbe0e6", "#ece7da"};
 
-static const char *elem_name(int32_t eb) {
-    return eb == 1 ? "int8" : eb == 2 ? "fp16" : eb == 4 ? "fp32" : "elements";
-}
+static const char *elem_name(int32_t eb) { return eb == 1 ? "int8" : eb == 2 ? "fp16" : eb == 4 ? "fp32" : "elements"; }
 
 typedef struct {
     double y0, y1;   /* data range (bytes) */
@@ -290,10 +304,14 @@ static double recompute_pct(const df_group_cost *g) {
 
 /* The recomputed MACs in three lengths (form 0 longest). */
 static void fmt_recompute(double pct, int form, char *buf, size_t n) {
-    if (pct < 0.05) snprintf(buf, n, "%s", form == 0 ? "no MACs recomputed" : form == 1 ? "+0% MACs" : "+0%");
-    else if (form == 0) snprintf(buf, n, "+%.1f%% MACs recomputed", pct);
-    else if (form == 1) snprintf(buf, n, "+%.1f%% MACs", pct);
-    else snprintf(buf, n, "+%.0f%%", pct);
+    if (pct < 0.05)
+        snprintf(buf, n, "%s", form == 0 ? "no MACs recomputed" : form == 1 ? "+0% MACs" : "+0%");
+    else if (form == 0)
+        snprintf(buf, n, "+%.1f%% MACs recomputed", pct);
+    else if (form == 1)
+        snprintf(buf, n, "+%.1f%% MACs", pct);
+    else
+        snprintf(buf, n, "+%.0f%%", pct);
 }
 
 /* The glyph of a tiled group: its last output as a box (aspect kept within maxw x GLYPH_H, maxw at
@@ -306,12 +324,15 @@ static void tile_glyph(df_svg_buf *b, double x, double y, double maxw, const df_
     *w_out = gw;
     if (!draw) return;
     double y0 = y + (GLYPH_H - gh) / 2;
-    putf(b, "<g class=\"tile-grid\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
-            "stroke=\"#1a3d6e\" stroke-width=\"1\"/>", x, y0, gw, gh);
+    putf(b,
+         "<g class=\"tile-grid\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
+         "stroke=\"#1a3d6e\" stroke-width=\"1\"/>",
+         x, y0, gw, gh);
     double tw = gw * cols / Q, th = gh * rows / P; /* one tile; the last row/column of tiles may be smaller */
-    putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#1a3d6e\" fill-opacity=\"0.75\" "
-            "stroke=\"none\"/>", x, y0,
-         fmin(fmax(2, tw), gw), fmin(fmax(2, th), gh));
+    putf(b,
+         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#1a3d6e\" fill-opacity=\"0.75\" "
+         "stroke=\"none\"/>",
+         x, y0, fmin(fmax(2, tw), gw), fmin(fmax(2, th), gh));
     if (gc->tiles_y > 1 && th >= 2.5) {
         puts_(b, "<path fill=\"none\" stroke=\"#1a3d6e\" stroke-width=\"0.6\" d=\"");
         for (int32_t k = 1; k < gc->tiles_y; k++) putf(b, "M%.1f %.1fh%.1f", x, y0 + th * k, gw);
@@ -364,18 +385,21 @@ static void group_tiles(df_svg_buf *b, const df_workload *w, const df_group *g, 
 
 /* The title: "[INFEASIBLE: ]workload · solver mapping: gain". The workload name is the user's: it is
  * cut (and the font made smaller) so the gain always fits the width. */
-static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload *w, const df_metrics *m,
-                      int tiled, double recomp) {
+static void map_title(df_svg_buf *b, const df_svg_map_opts *o, const df_workload *w, const df_metrics *m, int tiled,
+                      double recomp) {
     char tail[260] = "";
     const df_metrics *base = o->baseline;
     if (base && base->latency_cycles > 0 && m->latency_cycles > 0) {
         double sp = base->latency_cycles / m->latency_cycles;
         char dram[80];
-        if (base->dram_bytes <= 0) snprintf(dram, sizeof dram, "DRAM traffic n/a");
+        if (base->dram_bytes <= 0)
+            snprintf(dram, sizeof dram, "DRAM traffic n/a");
         else {
             double red = (1.0 - m->dram_bytes / base->dram_bytes) * 100.0;
-            if (fabs(red) < 0.05) snprintf(dram, sizeof dram, "the same DRAM traffic as");
-            else snprintf(dram, sizeof dram, "%.1f%% %s DRAM traffic than", fabs(red), red > 0 ? "less" : "more");
+            if (fabs(red) < 0.05)
+                snprintf(dram, sizeof dram, "the same DRAM traffic as");
+            else
+                snprintf(dram, sizeof dram, "%.1f%% %s DRAM traffic than", fabs(red), red > 0 ? "less" : "more");
         }
         snprintf(tail, sizeof tail, ": %.2f" TIMES " speedup, %s layer-by-layer", sp, dram);
     }
@@ -422,11 +446,11 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
     fmt_seconds(m->latency_s, s2, sizeof s2);
     fmt_energy(m->energy_pj, s3, sizeof s3);
     fmt_bytes(m->dram_bytes, s4, sizeof s4);
-    size_t len = (size_t)snprintf(line, sizeof line, "%d group%s" MIDDOT "peak %s (%.1f%% of the budget)" MIDDOT
-                                  "latency %s" MIDDOT "energy %s" MIDDOT "DRAM %s",
-                                  o->map->n_groups, o->map->n_groups == 1 ? "" : "s", df_format_size(m->peak_bytes, s1, sizeof s1),
-                                  hw->buffer_bytes > 0 ? 100.0 * (double)m->peak_bytes / (double)hw->buffer_bytes : 0.0,
-                                  s2, s3, s4);
+    size_t len = (size_t)snprintf(
+        line, sizeof line,
+        "%d group%s" MIDDOT "peak %s (%.1f%% of the budget)" MIDDOT "latency %s" MIDDOT "energy %s" MIDDOT "DRAM %s",
+        o->map->n_groups, o->map->n_groups == 1 ? "" : "s", df_format_size(m->peak_bytes, s1, sizeof s1),
+        hw->buffer_bytes > 0 ? 100.0 * (double)m->peak_bytes / (double)hw->buffer_bytes : 0.0, s2, s3, s4);
     if (o->baseline && o->baseline->latency_cycles > 0 && len < sizeof line) { /* none: no layer-by-layer fits */
         fmt_seconds(o->baseline->latency_s, s2, sizeof s2);
         fmt_bytes(o->baseline->dram_bytes, s4, sizeof s4);
@@ -437,14 +461,20 @@ static void map_subtitles(df_svg_buf *b, const df_svg_map_opts *o, const df_metr
 
 /* Legend row: swatches and what they mean. */
 static void map_legend(df_svg_buf *b, int over, int clipped, int tiled) {
-    static const char *const lab[] = {"fusion group (m = micro-batch; its latency below)", "weights on chip",
-                                      "activations on chip (" TIMES " m)", "on-chip budget", "over the budget",
-                                      "cut at 4" TIMES " the budget", "fusion group (m, latency, tile below)",
+    static const char *const lab[] = {"fusion group (m = micro-batch; its latency below)",
+                                      "weights on chip",
+                                      "activations on chip (" TIMES " m)",
+                                      "on-chip budget",
+                                      "over the budget",
+                                      "cut at 4" TIMES " the budget",
+                                      "fusion group (m, latency, tile below)",
                                       "untiled"};
     double x = MAP_PL, y = 98, gap = 20;
     putf(b, "<g font-size=\"12\">\n");
-    putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\"/><rect x=\"%.1f\" y=\"%.1f\" "
-            "width=\"14\" height=\"12\" fill=\"%s\"/>\n", x, y - 10, band_fill[0], x + 14, y - 10, band_fill[1]);
+    putf(b,
+         "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"12\" fill=\"%s\"/><rect x=\"%.1f\" y=\"%.1f\" "
+         "width=\"14\" height=\"12\" fill=\"%s\"/>\n",
+         x, y - 10, band_fill[0], x + 14, y - 10, band_fill[1]);
     const char *lg = tiled ? lab[6] : lab[0];
     text(b, x + 34, y, NULL, lg, 0);
     x += 34 + text_width(lg, 12) + gap;
@@ -454,13 +484,17 @@ static void map_legend(df_svg_buf *b, int over, int clipped, int tiled) {
     putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#8db4e2\"/>\n", x, y - 10);
     text(b, x + 18, y, NULL, lab[2], 0);
     x += 18 + text_width(lab[2], 12) + gap;
-    putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\" "
-            "stroke-dasharray=\"7 4\"/>\n", x, y - 4, x + 28, y - 4);
+    putf(b,
+         "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\" "
+         "stroke-dasharray=\"7 4\"/>\n",
+         x, y - 4, x + 28, y - 4);
     text(b, x + 34, y, NULL, lab[3], 0);
     x += 34 + text_width(lab[3], 12) + gap;
     if (tiled) { /* the dashed outline over a tiled group's bars: its footprint with the whole tensor */
-        putf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"#333\" "
-                "stroke-dasharray=\"3 2\"/>\n", x + 0.5, y - 9.5);
+        putf(b,
+             "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"#333\" "
+             "stroke-dasharray=\"3 2\"/>\n",
+             x + 0.5, y - 9.5);
         text(b, x + 18, y, NULL, lab[7], 0);
         x += 18 + text_width(lab[7], 12) + gap;
     }
@@ -601,17 +635,25 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     if (pstep < 5) pstep = 5;
     for (double p = 0; p <= top_pct + 1e-9; p += pstep) {
         double y = lin_y(&ya, p / 100 * budget);
-        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PR, y, MAP_PR + 4, y);
+        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PR, y, MAP_PR + 4,
+             y);
         snprintf(s1, sizeof s1, "%.0f%%", p);
         text(out, MAP_PR + 7, y + 4, NULL, s1, 0);
     }
-    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PL, MAP_PT, MAP_PL, MAP_PB);
-    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PR, MAP_PT, MAP_PR, MAP_PB);
-    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PL, MAP_PB, MAP_PR, MAP_PB);
-    putf(out, "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">"
-              "bytes live on chip while the layer runs (linear)</text>\n", (MAP_PT + MAP_PB) / 2);
-    putf(out, "<text transform=\"translate(%d %.1f) rotate(90)\" text-anchor=\"middle\" font-size=\"13\">"
-              "%% of the on-chip budget</text>\n", MAP_W - 22, (MAP_PT + MAP_PB) / 2);
+    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PL, MAP_PT, MAP_PL,
+         MAP_PB);
+    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PR, MAP_PT, MAP_PR,
+         MAP_PB);
+    putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>\n", MAP_PL, MAP_PB, MAP_PR,
+         MAP_PB);
+    putf(out,
+         "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">"
+         "bytes live on chip while the layer runs (linear)</text>\n",
+         (MAP_PT + MAP_PB) / 2);
+    putf(out,
+         "<text transform=\"translate(%d %.1f) rotate(90)\" text-anchor=\"middle\" font-size=\"13\">"
+         "%% of the on-chip budget</text>\n",
+         MAP_W - 22, (MAP_PT + MAP_PB) / 2);
     puts_(out, "</g>\n");
 
     /* one bar per layer: weights (dark) below activations (light); red over the budget; in a tiled
@@ -626,8 +668,9 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         const df_group *gr = &map->groups[grp[i]];
         char act[32];
         df_format_size(fp[i].bytes - fp[i].weight_bytes, act, sizeof act);
-        snprintf(line, sizeof line, "layer %d %s (%s): %s live = weights %s + activations %s; group %d, micro-batch %d%s",
-                 i, w->layers[i].name, df_layer_type_name(w->layers[i].type), df_format_size(fp[i].bytes, s1, sizeof s1),
+        snprintf(line, sizeof line,
+                 "layer %d %s (%s): %s live = weights %s + activations %s; group %d, micro-batch %d%s", i,
+                 w->layers[i].name, df_layer_type_name(w->layers[i].type), df_format_size(fp[i].bytes, s1, sizeof s1),
                  df_format_size(fp[i].weight_bytes, s2, sizeof s2), act, grp[i], gr->micro_batch,
                  bad ? ", OVER THE BUDGET" : "");
         int in_tiled = group_tiled(&gc[grp[i]]);
@@ -635,9 +678,10 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
             int32_t tr, tc;
             size_t len = strlen(line);
             group_tile(w, gr, &tr, &tc);
-            snprintf(line + len, sizeof line - len, "; tile %d" TIMES "%d %s: the activations are one tile's regions, "
-                     "halos and caches; untiled %s", tr, tc, df_overlap_name((df_overlap)gr->overlap),
-                     df_format_size(whole[i].bytes, s1, sizeof s1));
+            snprintf(line + len, sizeof line - len,
+                     "; tile %d" TIMES "%d %s: the activations are one tile's regions, "
+                     "halos and caches; untiled %s",
+                     tr, tc, df_overlap_name((df_overlap)gr->overlap), df_format_size(whole[i].bytes, s1, sizeof s1));
         }
         double yb = lin_y(&ya, 0), yw = lin_y(&ya, wb), yt = lin_y(&ya, tot);
         puts_(out, "<g class=\"layer\">");
@@ -645,10 +689,14 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
         if (in_tiled && whole[i].bytes > fp[i].bytes) { /* open at the top when above the axis */
             double yu = lin_y(&ya, (double)whole[i].bytes), xl = xc - bw / 2 - 0.5;
             double xr = xl + bw + 1;
-            putf(out, "<path class=\"untiled\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"3 2\" "
-                      "d=\"M%.2f %.2fV%.2f", xl, yb, yu);
-            if ((double)whole[i].bytes > ya.y1) putf(out, "M%.2f %.2fV%.2f\"/>", xr, yu, yb);
-            else putf(out, "H%.2fV%.2f\"/>", xr, yb);
+            putf(out,
+                 "<path class=\"untiled\" fill=\"none\" stroke=\"#333\" stroke-dasharray=\"3 2\" "
+                 "d=\"M%.2f %.2fV%.2f",
+                 xl, yb, yu);
+            if ((double)whole[i].bytes > ya.y1)
+                putf(out, "M%.2f %.2fV%.2f\"/>", xr, yu, yb);
+            else
+                putf(out, "H%.2fV%.2f\"/>", xr, yb);
         }
         if (yb - yw > 0)
             putf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", xc - bw / 2, yw, bw,
@@ -700,12 +748,15 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
 
     /* the budget line */
     double yB = lin_y(&ya, budget);
-    putf(out, "<line id=\"budget\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#c0392b\" stroke-width=\"2\" "
-              "stroke-dasharray=\"7 4\"/>\n", MAP_PL, yB, MAP_PR, yB);
+    putf(out,
+         "<line id=\"budget\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#c0392b\" stroke-width=\"2\" "
+         "stroke-dasharray=\"7 4\"/>\n",
+         MAP_PL, yB, MAP_PR, yB);
     snprintf(line, sizeof line, "budget %s", df_format_size(hw->buffer_bytes, s1, sizeof s1));
     text(out, MAP_PR - 6, yB - 6,
          "text-anchor=\"end\" font-size=\"12\" font-weight=\"bold\" fill=\"#c0392b\" stroke=\"#fff\" "
-         "stroke-width=\"3\" paint-order=\"stroke\"", line, 0);
+         "stroke-width=\"3\" paint-order=\"stroke\"",
+         line, 0);
 
     /* x axis: every layer's name for small networks, numbered ticks otherwise */
     puts_(out, "<g id=\"xaxis\" font-size=\"10\">\n");
@@ -739,8 +790,10 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
     }
     if (names && name_step > 1)
         snprintf(line, sizeof line,
-                 "layer (execution order, %d layers; every %d%s name shown, hover a bar for the others)", L,
-                 name_step, name_step == 2 ? "nd" : name_step == 3 ? "rd" : "th");
+                 "layer (execution order, %d layers; every %d%s name shown, hover a bar for the others)", L, name_step,
+                 name_step == 2   ? "nd"
+                 : name_step == 3 ? "rd"
+                                  : "th");
     else
         snprintf(line, sizeof line, "layer (execution order, %d layer%s)%s", L, L == 1 ? "" : "s",
                  names ? "" : "; hover a bar for its name and footprint");
@@ -763,12 +816,12 @@ int df_svg_map(const df_svg_map_opts *o, df_svg_buf *out, df_err *err) {
 #define SW_PR 1160.0
 
 static const char *const series_color[DF_SVG_MAX_SERIES] = {"#7f7f7f", "#1f77b4", "#ff7f0e",
-                                                           "#2ca02c", "#9467bd", "#8c564b"};
+                                                            "#2ca02c", "#9467bd", "#8c564b"};
 /* later series are drawn thinner on top, so identical lines still show both colours */
 static const double series_width[DF_SVG_MAX_SERIES] = {2.0, 4.0, 2.0, 1.6, 1.4, 1.2};
 static const double series_radius[DF_SVG_MAX_SERIES] = {3.0, 5.0, 3.2, 2.6, 2.4, 2.2};
 
-#define MIN_REL_RANGE 0.05 /* a linear y axis spans at least 5% of its largest value */
+#define MIN_REL_RANGE 0.05  /* a linear y axis spans at least 5% of its largest value */
 #define KNEE_TOL 0.1        /* the knee: 90% of the sweep's latency gain reached */
 #define KNEE_MIN_GAIN 0.005 /* no knee when the latency moves by less than 0.5% over the sweep */
 
@@ -784,8 +837,8 @@ static int cmp_pt(const void *a, const void *b) {
 }
 
 typedef struct {
-    double lo, hi;       /* data range (log10 for log axes) */
-    double p0, p1;       /* pixel range */
+    double lo, hi; /* data range (log10 for log axes) */
+    double p0, p1; /* pixel range */
     int log;
 } axis;
 
@@ -815,7 +868,8 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
     if (!(mx > 0)) {
         text(b, (SW_PL + SW_PR) / 2, (top + bot) / 2, "text-anchor=\"middle\" font-size=\"14\" fill=\"#888\"",
              "no feasible point", 0);
-        putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">", (top + bot) / 2);
+        putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">",
+             (top + bot) / 2);
         put_esc(b, label, 0);
         puts_(b, "</text>\n</g>\n");
         return;
@@ -834,8 +888,10 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
                 double v = mult[m] * pow(10, k), t = log10(v);
                 if (t < ya.lo || t > ya.hi) continue;
                 double y = ax_map(&ya, v);
-                putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>\n",
-                     SW_PL, y, SW_PR, y);
+                putf(
+                    b,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>\n",
+                    SW_PL, y, SW_PR, y);
                 double tv = v / u.div;
                 snprintf(tick, sizeof tick, tv >= 1 ? "%.0f %s" : tv >= 0.01 ? "%.2g %s" : "%.1e %s", tv, u.name);
                 text(b, SW_PL - 6, y + 4, "text-anchor=\"end\" font-size=\"11\"", tick, 0);
@@ -858,8 +914,12 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
             text(b, SW_PL - 6, y + 4, "text-anchor=\"end\" font-size=\"11\"", tick, 0);
         }
     }
-    snprintf(buf, sizeof buf, "%s (%s%s)", label, u.name, ya.log ? ", log scale" : ya.lo > 0 ? ", axis not from 0" : "");
-    putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">", (top + bot) / 2);
+    snprintf(buf, sizeof buf, "%s (%s%s)", label, u.name,
+             ya.log      ? ", log scale"
+             : ya.lo > 0 ? ", axis not from 0"
+                         : "");
+    putf(b, "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">",
+         (top + bot) / 2);
     put_esc(b, buf, 0);
     puts_(b, "</text>\n");
     if (!ya.log && ya.lo > 0) { /* an axis not from 0 says how far the values really move */
@@ -890,8 +950,8 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
             int32_t k0 = k;
             while (k < n && have(v[ord[k].idx])) k++;
             if (k - k0 >= 2) {
-                putf(b, "<polyline fill=\"none\" stroke-width=\"%.1f\" stroke-linejoin=\"round\"%s points=\"", series_width[s],
-                     s == 0 ? " stroke-dasharray=\"8 5\"" : "");
+                putf(b, "<polyline fill=\"none\" stroke-width=\"%.1f\" stroke-linejoin=\"round\"%s points=\"",
+                     series_width[s], s == 0 ? " stroke-dasharray=\"8 5\"" : "");
                 for (int32_t j = k0; j < k; j++)
                     putf(b, "%s%.1f,%.1f", j > k0 ? " " : "", ax_map(xa, (double)ord[j].budget),
                          ax_map(&ya, v[ord[j].idx]));
@@ -900,10 +960,12 @@ static void sweep_panel(df_svg_buf *b, const df_svg_sweep_opts *o, const pt_orde
             for (int32_t j = k0; j < k && (markers || k - k0 == 1); j++) {
                 char bs[32];
                 double val = v[ord[j].idx];
-                if (energy) fmt_energy(val, tick, sizeof tick);
-                else fmt_seconds(val, tick, sizeof tick);
-                putf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" stroke=\"none\">", ax_map(xa, (double)ord[j].budget),
-                     ax_map(&ya, val), series_radius[s]);
+                if (energy)
+                    fmt_energy(val, tick, sizeof tick);
+                else
+                    fmt_seconds(val, tick, sizeof tick);
+                putf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" stroke=\"none\">",
+                     ax_map(xa, (double)ord[j].budget), ax_map(&ya, val), series_radius[s]);
                 snprintf(buf, sizeof buf, "%s at %s: %s", o->series[s].name ? o->series[s].name : "?",
                          df_format_size(ord[j].budget, bs, sizeof bs), tick);
                 title(b, buf);
@@ -957,10 +1019,14 @@ static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa
     if (!label) {
         puts_(b, "<g id=\"knee\">");
         title(b, line);
-        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
-                "stroke-dasharray=\"4 3\"/>", x, t1, x, b1);
-        putf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
-                "stroke-dasharray=\"4 3\"/></g>\n", x, t2, x, b2);
+        putf(b,
+             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+             "stroke-dasharray=\"4 3\"/>",
+             x, t1, x, b1);
+        putf(b,
+             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#2e7d32\" stroke-width=\"1.5\" "
+             "stroke-dasharray=\"4 3\"/></g>\n",
+             x, t2, x, b2);
         return;
     }
     int right = x + 8 + text_width(line, 12) < SW_PR;
@@ -976,8 +1042,7 @@ static void sweep_knee(df_svg_buf *b, const df_svg_sweep_opts *o, const axis *xa
 
 int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err) {
     df_err_clear(err);
-    if (!o || o->n_points < 1 || !o->budgets)
-        return df_err_set(err, DF_EINVAL, NULL, "svg sweep: no points");
+    if (!o || o->n_points < 1 || !o->budgets) return df_err_set(err, DF_EINVAL, NULL, "svg sweep: no points");
     if (o->n_series < 1 || o->n_series > DF_SVG_MAX_SERIES || !o->series)
         return df_err_set(err, DF_EINVAL, NULL, "svg sweep: %d series (1..%d)", o->n_series, DF_SVG_MAX_SERIES);
     for (int32_t s = 0; s < o->n_series; s++)
@@ -1027,13 +1092,15 @@ int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err) {
             k1++;
         }
         double xl = k == 0 ? SW_PL : (ax_map(&xa, (double)ord[k - 1].budget) + ax_map(&xa, (double)ord[k].budget)) / 2;
-        double xr = k1 == n - 1 ? SW_PR
-                                : (ax_map(&xa, (double)ord[k1].budget) + ax_map(&xa, (double)ord[k1 + 1].budget)) / 2;
-        putf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                  "height=\"%.1f\"/>\n", xl, t1, xr - xl, b1 - t1, xl, t2, xr - xl, b2 - t2);
+        double xr =
+            k1 == n - 1 ? SW_PR : (ax_map(&xa, (double)ord[k1].budget) + ax_map(&xa, (double)ord[k1 + 1].budget)) / 2;
+        putf(out,
+             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+             "height=\"%.1f\"/>\n",
+             xl, t1, xr - xl, b1 - t1, xl, t2, xr - xl, b2 - t2);
         if (xr - xl >= 70)
-            text(out, (xl + xr) / 2, t1 + 16, "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\" fill-opacity=\"1\"",
-                 "no feasible mapping", 0);
+            text(out, (xl + xr) / 2, t1 + 16,
+                 "text-anchor=\"middle\" font-size=\"11\" fill=\"#666\" fill-opacity=\"1\"", "no feasible mapping", 0);
         shaded = 1;
         k = k1;
     }
@@ -1104,10 +1171,10 @@ int df_svg_sweep(const df_svg_sweep_opts *o, df_svg_buf *out, df_err *err) {
     for (int p = p0; p <= p1; p++) {
         if (p < 0 || p > 62 || p % every) continue;
         double x = ax_map(&xa, ldexp(1.0, p));
-        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>", x, t1,
-             x, b1);
-        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>\n", x,
-             t2, x, b2);
+        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>", x,
+             t1, x, b1);
+        putf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-opacity=\"0.08\"/>\n",
+             x, t2, x, b2);
         text(out, x, b2 + 18, "text-anchor=\"middle\"", df_format_size((int64_t)1 << p, tick, sizeof tick), 0);
     }
     for (int32_t k = 0; k < n; k++) {

@@ -26,8 +26,8 @@ int df_sweep_point_of(const df_request *r, const df_answer *a, int want_optimum,
     df_err_clear(&e);
     df_metrics m;
     df_solve_stats st = {.cancel = cancel};
-    if (df_solve_exact_in(r->net, r->obj, r->space, &em, &st, &e) == DF_OK && df_mapping_eval(r->net, &em, &m, NULL, &e) == DF_OK &&
-        m.feasible) {
+    if (df_solve_exact_in(r->net, r->obj, r->space, &em, &st, &e) == DF_OK &&
+        df_mapping_eval(r->net, &em, &m, NULL, &e) == DF_OK && m.feasible) {
         p->optimum = m;
         p->have_optimum = 1;
     }

@@ -9,8 +9,10 @@ int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *
     df_fail af;
     int rc = srv_wants_decode(r) ? df_answer_check_decoded(r, cancel, DF_EIO, NULL, 0, NULL, res, &af)
                                  : df_answer_solve(r, NULL, cancel, res, &af);
-    if (rc) srv_fail_from_answer(f, &af);
-    else srv_fail_clear(f);
+    if (rc)
+        srv_fail_from_answer(f, &af);
+    else
+        srv_fail_clear(f);
     return rc;
 }
 
@@ -20,8 +22,10 @@ int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode
     df_request_effective_solver(r, 1, why, sizeof why);
     df_fail af;
     int rc = df_answer_check_decoded(r, cancel, decode_status, decoded, decode_ms, why, res, &af);
-    if (rc) srv_fail_from_answer(f, &af);
-    else srv_fail_clear(f);
+    if (rc)
+        srv_fail_from_answer(f, &af);
+    else
+        srv_fail_clear(f);
     return rc;
 }
 

@@ -42,63 +42,63 @@ typedef struct {
     uv_mutex_t lock;
     uv_cond_t cond;
     /* under lock */
-    srv_decode_item *in_head, *in_tail; /* handed out, not admitted yet */
+    srv_decode_item *in_head, *in_tail;   /* handed out, not admitted yet */
     srv_decode_item *out_head, *out_tail; /* back to the loop (decoded, refused or cancelled) */
     df_mapper *mapper;
     int stop;
     /* the decode thread only */
-    srv_decode_item *owned;             /* admitted in the mapper */
+    srv_decode_item *owned; /* admitted in the mapper */
     /* the libuv loop only */
-    int32_t free_slots;                 /* slots not promised to an item */
-    int32_t held;                       /* items out with this decoder */
+    int32_t free_slots; /* slots not promised to an item */
+    int32_t held;       /* items out with this decoder */
 } srv_decoder;
 
 struct srv_batcher {
     srv_batcher_opts o;
     uv_loop_t loop;
     uv_async_t wake;
-    uv_async_t decoded;           /* a decode loop handed items back */
+    uv_async_t decoded; /* a decode loop handed items back */
     uv_timer_t deadline_timer;
     uv_timer_t heartbeat_timer;
-    uv_timer_t watch_timer;       /* every watch_ms: gone clients, running jobs past their deadline */
+    uv_timer_t watch_timer; /* every watch_ms: gone clients, running jobs past their deadline */
     uv_thread_t thread;
     int have_heartbeat;
 
     /* shared with submitters, under lock */
     uv_mutex_t lock;
-    srv_job *in_head, *in_tail;   /* the inbox */
-    int64_t waiting;              /* inbox + pending: what the depth bounds */
+    srv_job *in_head, *in_tail; /* the inbox */
+    int64_t waiting;            /* inbox + pending: what the depth bounds */
     int closed;
-    atomic_int_least64_t depth;   /* the bound (reloadable) */
-    atomic_int alive;             /* loop running and intake open */
-    atomic_int done;              /* uv_run has returned */
+    atomic_int_least64_t depth; /* the bound (reloadable) */
+    atomic_int alive;           /* loop running and intake open */
+    atomic_int done;            /* uv_run has returned */
     int joined;
-    int reload_req;               /* a weights load was asked for (req_path) */
+    int reload_req; /* a weights load was asked for (req_path) */
     char req_path[SRV_CONFIG_PATH];
-    srv_weights_info info;        /* the weights in use (have_info) */
+    srv_weights_info info; /* the weights in use (have_info) */
     int have_info;
-    atomic_int ready;             /* a mapper is loaded */
+    atomic_int ready; /* a mapper is loaded */
 
     /* loop thread only */
-    srv_job *q_head, *q_tail;     /* the queue: taken from the inbox, QUEUED / DECODING / CANCELLED, in
+    srv_job *q_head, *q_tail; /* the queue: taken from the inbox, QUEUED / DECODING / CANCELLED, in
                                    * submission order (linked by next) */
-    srv_job *r_head;              /* RUNNING on the worker pool (linked by r_next) */
+    srv_job *r_head;          /* RUNNING on the worker pool (linked by r_next) */
     int running;
-    int finishing;                /* handles are being closed */
-    int n_dec;                    /* decode loops */
-    srv_decoder *dec;             /* [n_dec] */
-    int have_mapper;              /* every decode loop has weights */
-    df_mapper **next_mappers;     /* [n_dec] loaded, swapped in once no decode loop holds an item */
+    int finishing;            /* handles are being closed */
+    int n_dec;                /* decode loops */
+    srv_decoder *dec;         /* [n_dec] */
+    int have_mapper;          /* every decode loop has weights */
+    df_mapper **next_mappers; /* [n_dec] loaded, swapped in once no decode loop holds an item */
     int have_next;
     char next_source[SRV_CONFIG_PATH];
     int64_t generation;
     uint64_t seed;
     /* the load in flight (a worker writes load_*; the loop reads them in after_load) */
     int loading;
-    int load_failed;              /* the last load failed (with no mapper: transformer jobs go exact) */
+    int load_failed; /* the last load failed (with no mapper: transformer jobs go exact) */
     uv_work_t load_work;
     char load_path[SRV_CONFIG_PATH];
-    df_mapper **load_result;      /* [n_dec], all or none */
+    df_mapper **load_result; /* [n_dec], all or none */
     int load_ok;
     df_err load_err;
 };
@@ -189,8 +189,10 @@ static void started(srv_batcher *b, srv_job *j, double now);
 static void queue_remove(srv_batcher *b, srv_job *j, srv_job *prev) {
     if (!prev && b->q_head != j)
         for (prev = b->q_head; prev && prev->next != j; prev = prev->next) {}
-    if (prev) prev->next = j->next;
-    else b->q_head = j->next;
+    if (prev)
+        prev->next = j->next;
+    else
+        b->q_head = j->next;
     if (b->q_tail == j) b->q_tail = prev;
     j->next = NULL;
     leave_queue(b, 1);
@@ -261,8 +263,10 @@ static void started(srv_batcher *b, srv_job *j, double now) {
 
 static void out_push(srv_decode_item **head, srv_decode_item **tail, srv_decode_item *it) {
     it->d_next = NULL;
-    if (*tail) (*tail)->d_next = it;
-    else *head = it;
+    if (*tail)
+        (*tail)->d_next = it;
+    else
+        *head = it;
     *tail = it;
 }
 
@@ -328,7 +332,8 @@ static void decoder_main(void *arg) {
             df_err_clear(&e);
             if (df_mapper_step(mp, NULL, &e) != DF_OK) {
                 /* the library failed (out of memory): every item here goes to the exact fallback */
-                if (b->o.log) srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "loop=%d error=%s", d->index, SRV_LOGV(e.msg));
+                if (b->o.log)
+                    srv_log(b->o.log, SRV_LOG_ERROR, "decode_failed", "loop=%d error=%s", d->index, SRV_LOGV(e.msg));
                 while (d->owned) {
                     srv_decode_item *it = d->owned;
                     d->owned = it->d_next;
@@ -353,8 +358,10 @@ static void decoder_main(void *arg) {
         }
         if (out) { /* the mapper is not touched again before the next lock: a swap may follow */
             uv_mutex_lock(&d->lock);
-            if (d->out_tail) d->out_tail->d_next = out;
-            else d->out_head = out;
+            if (d->out_tail)
+                d->out_tail->d_next = out;
+            else
+                d->out_head = out;
             d->out_tail = out_tail;
             uv_mutex_unlock(&d->lock);
             uv_async_send(&b->decoded);
@@ -561,8 +568,8 @@ static void after_load_cb(uv_work_t *w, int status) {
         free_mappers(b->load_result, b->n_dec);
         if (b->o.log)
             srv_log(b->o.log, SRV_LOG_ERROR, "weights_reload", "ok=no source=%s error=%s kept=%s",
-                    SRV_LOGV(b->load_path[0] ? b->load_path : "embedded"), SRV_LOGV(status ? "cancelled" : b->load_err.msg),
-                    b->have_mapper ? "previous" : "none");
+                    SRV_LOGV(b->load_path[0] ? b->load_path : "embedded"),
+                    SRV_LOGV(status ? "cancelled" : b->load_err.msg), b->have_mapper ? "previous" : "none");
     } else if (b->finishing) {
         free_mappers(b->load_result, b->n_dec);
     } else {
@@ -678,8 +685,10 @@ static void on_wake(uv_async_t *a) {
                 ins = &j->next;
             } else {
                 j->next = NULL;
-                if (b->q_tail) b->q_tail->next = j;
-                else b->q_head = j;
+                if (b->q_tail)
+                    b->q_tail->next = j;
+                else
+                    b->q_head = j;
                 b->q_tail = j;
             }
         }
@@ -743,8 +752,9 @@ static void maybe_finish(srv_batcher *b) {
 
 static void loop_main(void *arg) {
     srv_batcher *b = arg;
-    if (b->o.log) srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld decode_loops=%d", b->o.workers,
-                          (long long)atomic_load(&b->depth), b->n_dec);
+    if (b->o.log)
+        srv_log(b->o.log, SRV_LOG_DEBUG, "loop_start", "workers=%d depth=%lld decode_loops=%d", b->o.workers,
+                (long long)atomic_load(&b->depth), b->n_dec);
     uv_run(&b->loop, UV_RUN_DEFAULT);
     free_decoders(b);
     b->have_mapper = b->have_next = 0;
@@ -882,8 +892,10 @@ int srv_batcher_submit(srv_batcher *b, srv_job *j) {
         b->in_head = j;
         if (!b->in_tail) b->in_tail = j;
     } else {
-        if (b->in_tail) b->in_tail->next = j;
-        else b->in_head = j;
+        if (b->in_tail)
+            b->in_tail->next = j;
+        else
+            b->in_head = j;
         b->in_tail = j;
     }
     b->waiting++;

@@ -71,61 +71,61 @@ typedef enum {
  * QUEUED, DECODING and CANCELLED count against queue_depth (srv_batcher_waiting); RUNNING takes one of
  * `workers`. DONE: the job was handed back (ops.resume / on_done) and is never touched again. */
 typedef enum {
-    SRV_JS_QUEUED = 0,      /* admitted; waiting for decode slots, or (decoded or plain) for a worker */
-    SRV_JS_DECODING,        /* items out with the decode loops (more may wait to be handed out) */
-    SRV_JS_RUNNING,         /* run() on a worker */
-    SRV_JS_DONE,             /* answered: outcome says how */
-    SRV_JS_CANCELLED,       /* left while decoding: waits for its items to come back, then DONE */
+    SRV_JS_QUEUED = 0, /* admitted; waiting for decode slots, or (decoded or plain) for a worker */
+    SRV_JS_DECODING,   /* items out with the decode loops (more may wait to be handed out) */
+    SRV_JS_RUNNING,    /* run() on a worker */
+    SRV_JS_DONE,       /* answered: outcome says how */
+    SRV_JS_CANCELLED,  /* left while decoding: waits for its items to come back, then DONE */
 } srv_job_state;
 
 typedef struct srv_job srv_job;
 
 /* One transformer decode of a job (a map request has one, a batch request one per transformer item). */
 typedef struct srv_decode_item {
-    const df_net *net;         /* NULL: nothing to decode for this item (skipped) */
+    const df_net *net; /* NULL: nothing to decode for this item (skipped) */
     df_objective obj;
-    int32_t k;                 /* candidates */
-    uint64_t seed;             /* sampling seed of the request (0: the batcher's own counter, at hand-out) */
-    df_mapping *decoded;       /* initialised by the submitter; receives the best candidate */
+    int32_t k;           /* candidates */
+    uint64_t seed;       /* sampling seed of the request (0: the batcher's own counter, at hand-out) */
+    df_mapping *decoded; /* initialised by the submitter; receives the best candidate */
     /* set by the batcher: DF_OK with decoded filled, or why decoding did not happen (DF_EINVAL: longer
      * than the context; DF_EIO: no weights; DF_ENOMEM: the step failed) */
     int status;
     double t_start, t_decoded; /* admitted / finished (srv_now_ms) */
     /* private */
-    df_mapper_job *mjob;       /* the decode loop's job (touched by that loop only) */
+    df_mapper_job *mjob; /* the decode loop's job (touched by that loop only) */
     srv_job *job;
-    int32_t decoder;           /* decode loop holding it, -1 when none */
-    atomic_int cancel;         /* raised by the loop: the decode loop drops it at its next step */
+    int32_t decoder;                /* decode loop holding it, -1 when none */
+    atomic_int cancel;              /* raised by the loop: the decode loop drops it at its next step */
     struct srv_decode_item *d_next; /* a decode loop's inbox / owned / outbox list */
 } srv_decode_item;
 
 struct srv_job {
     /* set by the submitter */
-    void (*run)(srv_job *j);   /* on a worker thread; writes its result into the enclosing struct */
-    void *conn;                /* opaque, handed to ops.suspend / ops.resume / ops.gone; NULL: none */
+    void (*run)(srv_job *j);     /* on a worker thread; writes its result into the enclosing struct */
+    void *conn;                  /* opaque, handed to ops.suspend / ops.resume / ops.gone; NULL: none */
     void (*on_done)(srv_job *j); /* nullable: called on the loop instead of ops.resume when the job ends */
     int (*gone_fn)(srv_job *j);  /* nullable: asked instead of ops.gone(conn) (a streamed reply) */
-    double deadline;           /* absolute, srv_now_ms() clock */
-    int resubmit;              /* a later stage of a job admitted before (validated, now to be solved): it
+    double deadline;             /* absolute, srv_now_ms() clock */
+    int resubmit;                /* a later stage of a job admitted before (validated, now to be solved): it
                                 * goes ahead of new jobs and is not refused for the depth (at most one per
                                 * worker at a time, as each comes from a finished run) */
-    srv_decode_item *items;    /* decoded on the loop (in order, as slots free) before run() */
-    int32_t n_items;           /* 0: a plain CPU job */
+    srv_decode_item *items;      /* decoded on the loop (in order, as slots free) before run() */
+    int32_t n_items;             /* 0: a plain CPU job */
     /* raised by the batcher when the deadline passes or the client goes away while run() works;
      * run() hands it to the solvers (df_solve_stats.cancel) */
     atomic_int cancel;
     /* set by the batcher (readable by the submitter after resume) */
     double t_submit, t_start, t_end; /* admitted, first work (decode or run), run() returned */
-    double queue_ms;           /* time spent QUEUED (before decoding, and decoded waiting for a worker) */
+    double queue_ms;                 /* time spent QUEUED (before decoding, and decoded waiting for a worker) */
     srv_job_outcome outcome;
     srv_job_state state;
     /* private */
-    double t_queued;           /* entered QUEUED last */
-    int32_t next_item;         /* first item not handed out yet */
-    int32_t in_flight;         /* items decoding now */
-    int gone;                  /* why it leaves early: ops.gone said so (else the deadline) */
-    srv_job *next;             /* inbox / queue */
-    srv_job *r_next;           /* running list */
+    double t_queued;   /* entered QUEUED last */
+    int32_t next_item; /* first item not handed out yet */
+    int32_t in_flight; /* items decoding now */
+    int gone;          /* why it leaves early: ops.gone said so (else the deadline) */
+    srv_job *next;     /* inbox / queue */
+    srv_job *r_next;   /* running list */
     uv_work_t work;
 };
 
@@ -139,10 +139,10 @@ typedef struct {
     void (*heartbeat)(void *ctx); /* systemd watchdog ping from the loop (NULL = none) */
     void *heartbeat_ctx;
     uint64_t heartbeat_ms;
-    int32_t decode_slots;         /* mapper sequences (KV-cache slots) per decode loop */
-    int32_t decode_loops;         /* decode threads; 0 = one per core (uv_available_parallelism) */
-    srv_metrics *metrics;         /* queue_wait, solve, batch_size, queue_depth, expired_*, decode_* (nullable) */
-    const srv_logger *log;        /* nullable */
+    int32_t decode_slots;  /* mapper sequences (KV-cache slots) per decode loop */
+    int32_t decode_loops;  /* decode threads; 0 = one per core (uv_available_parallelism) */
+    srv_metrics *metrics;  /* queue_wait, solve, batch_size, queue_depth, expired_*, decode_* (nullable) */
+    const srv_logger *log; /* nullable */
 } srv_batcher_opts;
 
 typedef struct srv_batcher srv_batcher;
@@ -154,28 +154,28 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o);
 /* Any thread. On SRV_BATCH_OK the connection was suspended and the job belongs to the batcher until
  * ops.resume(conn); on refusal nothing happened. */
 int srv_batcher_submit(srv_batcher *b, srv_job *j);
-void srv_batcher_set_depth(srv_batcher *b, int64_t depth);  /* SIGHUP: new queue bound */
-int64_t srv_batcher_waiting(srv_batcher *b);                /* jobs admitted and not on a worker now */
-int64_t srv_batcher_depth(srv_batcher *b);                  /* the bound */
-int srv_batcher_alive(srv_batcher *b);                      /* loop running and not closed */
+void srv_batcher_set_depth(srv_batcher *b, int64_t depth); /* SIGHUP: new queue bound */
+int64_t srv_batcher_waiting(srv_batcher *b);               /* jobs admitted and not on a worker now */
+int64_t srv_batcher_depth(srv_batcher *b);                 /* the bound */
+int srv_batcher_alive(srv_batcher *b);                     /* loop running and not closed */
 /* Any thread: load weights from path ("" or NULL = the shipped ones) off the loop and swap them in
  * once no sequence is active. Returns 0 when requested (the outcome is logged). */
 int srv_batcher_reload_weights(srv_batcher *b, const char *path);
 /* The loaded weights: 1 and *info filled, or 0 when none is loaded yet. */
 typedef struct {
     df_gpt_config cfg;
-    char source[1024];          /* file path or "embedded" */
+    char source[1024]; /* file path or "embedded" */
     char text[DF_WEIGHTS_TEXT_MAX + 1];
     uint64_t steps;
-    int32_t slots;              /* KV-cache slots per decode loop */
-    int32_t decode_loops;       /* decode threads, each with `slots` slots */
-    int64_t generation;         /* 1 for the first weights, +1 per swap */
+    int32_t slots;        /* KV-cache slots per decode loop */
+    int32_t decode_loops; /* decode threads, each with `slots` slots */
+    int64_t generation;   /* 1 for the first weights, +1 per swap */
 } srv_weights_info;
 int srv_batcher_weights(srv_batcher *b, srv_weights_info *info);
-void srv_batcher_close(srv_batcher *b);                     /* any thread; idempotent */
-int srv_batcher_done(srv_batcher *b);                       /* the loop has ended (after close) */
+void srv_batcher_close(srv_batcher *b); /* any thread; idempotent */
+int srv_batcher_done(srv_batcher *b);   /* the loop has ended (after close) */
 /* Waits for the loop thread to end (closing first). b stays readable (submit refuses) until freed. */
 void srv_batcher_join(srv_batcher *b);
-void srv_batcher_free(srv_batcher *b);                      /* after join */
+void srv_batcher_free(srv_batcher *b); /* after join */
 
 #endif

@@ -21,8 +21,8 @@
 static const srv_conf_opt table[] = {
     {"config", "DNNFUSER_CONFIG", SRV_CONF_STRING, OFF(config_path), SRV_CONFIG_PATH_MAX, "", 0,
      SRV_CONFIG_PATH_MAX - 1, 0, 0, "FILE", "read settings from FILE (lines 'key = value', '#' comments)"},
-    {"bind", "DNNFUSER_BIND", SRV_CONF_STRING, OFF(bind), SRV_BIND_MAX, "127.0.0.1", 1, SRV_BIND_MAX - 1, 0, 1,
-     "ADDR", "IPv4 or IPv6 address to listen on"},
+    {"bind", "DNNFUSER_BIND", SRV_CONF_STRING, OFF(bind), SRV_BIND_MAX, "127.0.0.1", 1, SRV_BIND_MAX - 1, 0, 1, "ADDR",
+     "IPv4 or IPv6 address to listen on"},
     {"port", "DNNFUSER_PORT", SRV_CONF_INT, OFF(port), 0, "8080", 0, 65535, 0, 1, "N",
      "TCP port; 0 picks a free port (printed in the 'listening on' log line)"},
     {"mhd-threads", "DNNFUSER_MHD_THREADS", SRV_CONF_INT, OFF(mhd_threads), 0, "2", 1, 64, 0, 1, "N",
@@ -35,18 +35,21 @@ static const srv_conf_opt table[] = {
      "most layers in a workload (422 above)"},
     {"max-batch", "DNNFUSER_MAX_BATCH", SRV_CONF_INT, OFF(max_batch), 0, "4096", 1, 65536, 1, 1, "N",
      "largest batch size (samples) in a request"},
-    {"max-batch-items", "DNNFUSER_MAX_BATCH_ITEMS", SRV_CONF_INT, OFF(max_batch_items), 0, "256", 1, 65536, 1, 1,
-     "N", "most requests in one /v1/map/batch call (after grid expansion)"},
-    {"max-batch-layers", "DNNFUSER_MAX_BATCH_LAYERS", SRV_CONF_INT, OFF(max_batch_layers), 0, "262144", 0, 16777216,
-     1, 1, "N", "most items x layers in one /v1/map/batch call (its validation binds every item; 422 above; 0 = no limit)"},
+    {"max-batch-items", "DNNFUSER_MAX_BATCH_ITEMS", SRV_CONF_INT, OFF(max_batch_items), 0, "256", 1, 65536, 1, 1, "N",
+     "most requests in one /v1/map/batch call (after grid expansion)"},
+    {"max-batch-layers", "DNNFUSER_MAX_BATCH_LAYERS", SRV_CONF_INT, OFF(max_batch_layers), 0, "262144", 0, 16777216, 1,
+     1, "N",
+     "most items x layers in one /v1/map/batch call (its validation binds every item; 422 above; 0 = no limit)"},
     {"max-reply-bytes", "DNNFUSER_MAX_REPLY_BYTES", SRV_CONF_SIZE, OFF(max_reply_bytes), 0, "64MiB", 64 * KIB, 4 * GIB,
-     1, 1, "SIZE", "largest reply body, checked while it is built (413 reply-too-large above; NDJSON streams are "
+     1, 1, "SIZE",
+     "largest reply body, checked while it is built (413 reply-too-large above; NDJSON streams are "
      "not bound by it)"},
     {"memory-budget", "DNNFUSER_MEMORY_BUDGET", SRV_CONF_SIZE, OFF(memory_budget), 0, "512MiB", 0, 64 * GIB, 1, 1,
-     "SIZE", "bytes of parsed requests and of replies being built or unread by slow clients; past it new work is 503 with "
+     "SIZE",
+     "bytes of parsed requests and of replies being built or unread by slow clients; past it new work is 503 with "
      "Retry-After (0 = no budget)"},
-    {"max-connections", "DNNFUSER_MAX_CONNECTIONS", SRV_CONF_INT, OFF(max_connections), 0, "1024", 1, 1000000, 0,
-     1, "N", "concurrent HTTP connections (suspended ones count)"},
+    {"max-connections", "DNNFUSER_MAX_CONNECTIONS", SRV_CONF_INT, OFF(max_connections), 0, "1024", 1, 1000000, 0, 1,
+     "N", "concurrent HTTP connections (suspended ones count)"},
     {"queue-depth", "DNNFUSER_QUEUE_DEPTH", SRV_CONF_INT, OFF(queue_depth), 0, "256", 1, 1000000, 1, 1, "N",
      "jobs admitted and not yet on a worker (waiting, decoding or decoded); beyond it 503 with Retry-After"},
     {"deadline-ms", "DNNFUSER_DEADLINE_MS", SRV_CONF_INT, OFF(deadline_ms), 0, "10000", 1, 3600000, 1, 1, "MS",
@@ -55,20 +58,21 @@ static const srv_conf_opt table[] = {
      "SIZE", "memory pool per HTTP connection (headers and upload chunks)"},
     {"conn-timeout", "DNNFUSER_CONN_TIMEOUT", SRV_CONF_INT, OFF(conn_timeout), 0, "30", 0, 86400, 0, 1, "S",
      "close a connection idle for S seconds (0 = never)"},
-    {"per-ip-connections", "DNNFUSER_PER_IP_CONNECTIONS", SRV_CONF_INT, OFF(per_ip_connections), 0, "256", 0,
-     1000000, 0, 1, "N", "connections one client address may hold at once, more are refused (0 = no limit; behind a "
+    {"per-ip-connections", "DNNFUSER_PER_IP_CONNECTIONS", SRV_CONF_INT, OFF(per_ip_connections), 0, "256", 0, 1000000,
+     0, 1, "N",
+     "connections one client address may hold at once, more are refused (0 = no limit; behind a "
      "proxy all clients share its address)"},
     {"header-timeout", "DNNFUSER_HEADER_TIMEOUT", SRV_CONF_INT, OFF(header_timeout), 0, "10", 0, 3600, 0, 1, "S",
      "a request's headers must arrive within S seconds of its first byte, else 408 and close; also the grace "
      "before --min-body-rate applies (0 = off)"},
     {"min-body-rate", "DNNFUSER_MIN_BODY_RATE", SRV_CONF_SIZE, OFF(min_body_rate), 0, "1KiB", 0, 1 * GIB, 0, 1, "SIZE",
      "bytes per second a request body must average after the header-timeout grace, else 408 and close (0 = off)"},
-    {"drain-timeout-ms", "DNNFUSER_DRAIN_TIMEOUT_MS", SRV_CONF_INT, OFF(drain_timeout_ms), 0, "30000", 0, 3600000,
-     1, 1, "MS", "on SIGTERM, longest wait for in-flight requests to finish"},
+    {"drain-timeout-ms", "DNNFUSER_DRAIN_TIMEOUT_MS", SRV_CONF_INT, OFF(drain_timeout_ms), 0, "30000", 0, 3600000, 1, 1,
+     "MS", "on SIGTERM, longest wait for in-flight requests to finish"},
     {"log-level", "DNNFUSER_LOG_LEVEL", SRV_CONF_LOGLEVEL, OFF(log_level), 0, "info", 0, SRV_LOG_LEVELS - 1, 1, 1,
      "LEVEL", "error, warn, info or debug"},
-    {"weights", "DNNFUSER_WEIGHTS", SRV_CONF_STRING, OFF(weights), SRV_CONFIG_PATH_MAX, "", 0,
-     SRV_CONFIG_PATH_MAX - 1, 1, 1, "FILE", "transformer weights file (default: the shipped weights in the binary); SIGHUP reloads"},
+    {"weights", "DNNFUSER_WEIGHTS", SRV_CONF_STRING, OFF(weights), SRV_CONFIG_PATH_MAX, "", 0, SRV_CONFIG_PATH_MAX - 1,
+     1, 1, "FILE", "transformer weights file (default: the shipped weights in the binary); SIGHUP reloads"},
     {"decode-slots", "DNNFUSER_DECODE_SLOTS", SRV_CONF_INT, OFF(decode_slots), 0, "64", 16, 4096, 0, 1, "N",
      "transformer sequences decoded at once per decode loop (KV-cache slots; a request of k candidates takes k)"},
     {"decode-loops", "DNNFUSER_DECODE_LOOPS", SRV_CONF_INT, OFF(decode_loops), 0, "0", 0, 64, 0, 1, "N",
@@ -250,8 +254,10 @@ static int load_file(srv_config *cfg, const char *path, srv_conf_file_info *info
          * itself: srv_config_print writes such values so they read back) */
         int quoted = 0;
         for (char *p = line; *p; p++) {
-            if (quoted && *p == '\\' && p[1]) p++;
-            else if (*p == '"') quoted = !quoted;
+            if (quoted && *p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                quoted = !quoted;
             else if (*p == '#' && !quoted) {
                 *p = '\0';
                 break;
@@ -327,7 +333,8 @@ enum { FLAG_HELP = 'h', FLAG_VERSION = 'V', FLAG_BASE = 1000, FLAG_PRINT = 2000 
 
 static void build_longopts(struct option *lo) {
     size_t k = 0;
-    for (size_t i = 0; i < N_OPTS; i++) lo[k++] = (struct option){table[i].name, required_argument, NULL, FLAG_BASE + (int)i};
+    for (size_t i = 0; i < N_OPTS; i++)
+        lo[k++] = (struct option){table[i].name, required_argument, NULL, FLAG_BASE + (int)i};
     lo[k++] = (struct option){"help", no_argument, NULL, FLAG_HELP};
     lo[k++] = (struct option){"version", no_argument, NULL, FLAG_VERSION};
     lo[k++] = (struct option){"print-config", no_argument, NULL, FLAG_PRINT};
@@ -369,9 +376,12 @@ static int load_all(srv_config *cfg, int argc, char **argv, char *const *env, sr
     /* pass 2: every flag, in order */
     optind = 0;
     while ((c = getopt_long(argc, argv, ":hV", lo, NULL)) != -1) {
-        if (c == FLAG_HELP) *action = SRV_CONF_HELP;
-        else if (c == FLAG_VERSION) *action = SRV_CONF_VERSION;
-        else if (c == FLAG_PRINT) *action = SRV_CONF_PRINT;
+        if (c == FLAG_HELP)
+            *action = SRV_CONF_HELP;
+        else if (c == FLAG_VERSION)
+            *action = SRV_CONF_VERSION;
+        else if (c == FLAG_PRINT)
+            *action = SRV_CONF_PRINT;
         else if (c >= FLAG_BASE && c < FLAG_BASE + (int)N_OPTS) {
             const srv_conf_opt *o = &table[c - FLAG_BASE];
             char why[256];
@@ -409,13 +419,15 @@ int srv_config_load_reload(srv_config *cfg, int argc, char **argv, char *const *
     if (!info->text) {
         snprintf(err, errlen,
                  "config %s is empty (%lld bytes, nothing but white space): being rewritten? An empty file would reset "
-                 "every setting to its default; to mean that, write a comment line", path, (long long)info->bytes);
+                 "every setting to its default; to mean that, write a comment line",
+                 path, (long long)info->bytes);
         return -1;
     }
     if (!info->ends_in_newline) {
         snprintf(err, errlen,
                  "config %s: the last line has no newline (%lld bytes): truncated or still being written? Every line "
-                 "must end with a newline", path, (long long)info->bytes);
+                 "must end with a newline",
+                 path, (long long)info->bytes);
         return -1;
     }
     return 0;
@@ -464,8 +476,10 @@ int srv_config_apply_reload(srv_config *live, const srv_config *fresh, srv_confi
         srv_config_format(fresh, o, b, sizeof b);
         if (strcmp(a, b) == 0) continue;
         if (o->reloadable) {
-            if (o->type == SRV_CONF_STRING) memcpy((char *)live + o->offset, (const char *)fresh + o->offset, o->size);
-            else *int_field(live, o) = *cint_field(fresh, o);
+            if (o->type == SRV_CONF_STRING)
+                memcpy((char *)live + o->offset, (const char *)fresh + o->offset, o->size);
+            else
+                *int_field(live, o) = *cint_field(fresh, o);
             applied++;
         }
         if (cb) cb(ctx, o, a, b, o->reloadable);

@@ -30,33 +30,33 @@ typedef struct {
     int64_t max_reply_bytes;               /* largest reply body (413 reply-too-large above) */
     int64_t memory_budget;                 /* reply bytes in flight (built or unread); 503 past it (0 = none) */
     int64_t max_connections;
-    int64_t queue_depth;                   /* jobs admitted and not on a worker (503 above) */
-    int64_t deadline_ms;                   /* default per-request deadline; a request may lower it */
-    int64_t conn_memory;                   /* MHD per-connection memory pool bytes */
-    int64_t conn_timeout;                  /* seconds of inactivity before MHD closes a connection */
-    int64_t per_ip_connections;            /* connections per client address (0 = no limit) */
-    int64_t header_timeout;                /* seconds for a request's headers; also the body's grace (0 = off) */
-    int64_t min_body_rate;                 /* bytes per second a body must average after the grace (0 = off) */
-    int64_t drain_timeout_ms;              /* SIGTERM: longest wait for in-flight requests */
-    int64_t log_level;                     /* srv_log_level */
-    char weights[SRV_CONFIG_PATH_MAX];     /* transformer weights file; "" = the shipped (embedded) ones */
-    int64_t decode_slots;                  /* transformer KV-cache slots (sequences decoded at once) per decode loop */
-    int64_t decode_loops;                  /* decode threads; 0 = one per core */
-    int64_t weights_optional;              /* 1: a --weights file that cannot be loaded at start is not fatal */
+    int64_t queue_depth;               /* jobs admitted and not on a worker (503 above) */
+    int64_t deadline_ms;               /* default per-request deadline; a request may lower it */
+    int64_t conn_memory;               /* MHD per-connection memory pool bytes */
+    int64_t conn_timeout;              /* seconds of inactivity before MHD closes a connection */
+    int64_t per_ip_connections;        /* connections per client address (0 = no limit) */
+    int64_t header_timeout;            /* seconds for a request's headers; also the body's grace (0 = off) */
+    int64_t min_body_rate;             /* bytes per second a body must average after the grace (0 = off) */
+    int64_t drain_timeout_ms;          /* SIGTERM: longest wait for in-flight requests */
+    int64_t log_level;                 /* srv_log_level */
+    char weights[SRV_CONFIG_PATH_MAX]; /* transformer weights file; "" = the shipped (embedded) ones */
+    int64_t decode_slots;              /* transformer KV-cache slots (sequences decoded at once) per decode loop */
+    int64_t decode_loops;              /* decode threads; 0 = one per core */
+    int64_t weights_optional;          /* 1: a --weights file that cannot be loaded at start is not fatal */
 } srv_config;
 
 typedef enum { SRV_CONF_INT = 0, SRV_CONF_SIZE, SRV_CONF_STRING, SRV_CONF_LOGLEVEL } srv_conf_type;
 
 typedef struct {
-    const char *name;   /* flag "--name" and file key "name" (or name_with_underscores) */
-    const char *env;    /* environment twin */
+    const char *name; /* flag "--name" and file key "name" (or name_with_underscores) */
+    const char *env;  /* environment twin */
     srv_conf_type type;
-    size_t offset;      /* into srv_config */
-    size_t size;        /* STRING: buffer bytes */
-    const char *def;    /* default as text, parsed like user input */
-    int64_t min, max;   /* INT/SIZE range; STRING: max length */
-    int reloadable;     /* SIGHUP applies a new value */
-    int in_file;        /* may appear in the config file */
+    size_t offset;    /* into srv_config */
+    size_t size;      /* STRING: buffer bytes */
+    const char *def;  /* default as text, parsed like user input */
+    int64_t min, max; /* INT/SIZE range; STRING: max length */
+    int reloadable;   /* SIGHUP applies a new value */
+    int in_file;      /* may appear in the config file */
     const char *metavar;
     const char *help;
 } srv_conf_opt;
@@ -83,11 +83,11 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *const *env, sr
 
 /* What a config file held (srv_config_load_reload). */
 typedef struct {
-    int read;             /* a config file was named and opened */
-    int text;             /* it has a character other than white space (a comment counts) */
-    int ends_in_newline;  /* its last line ends with '\n' (or the file is empty) */
-    int settings;         /* key = value lines */
-    int last_line;        /* line number of the last setting */
+    int read;            /* a config file was named and opened */
+    int text;            /* it has a character other than white space (a comment counts) */
+    int ends_in_newline; /* its last line ends with '\n' (or the file is empty) */
+    int settings;        /* key = value lines */
+    int last_line;       /* line number of the last setting */
     int64_t bytes;
 } srv_conf_file_info;
 
@@ -109,8 +109,8 @@ void srv_config_print(FILE *f, const srv_config *cfg);
 
 /* SIGHUP: copies the reloadable options of fresh into live and calls cb for every option whose value
  * differs (applied = 1 when copied, 0 when it needs a restart). Returns the number applied. */
-typedef void (*srv_config_change_fn)(void *ctx, const srv_conf_opt *o, const char *old_value,
-                                     const char *new_value, int applied);
+typedef void (*srv_config_change_fn)(void *ctx, const srv_conf_opt *o, const char *old_value, const char *new_value,
+                                     int applied);
 int srv_config_apply_reload(srv_config *live, const srv_config *fresh, srv_config_change_fn cb, void *ctx);
 
 #endif

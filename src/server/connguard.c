@@ -29,10 +29,10 @@ struct srv_guard_conn {
     int key_len;
     char addr[INET6_ADDRSTRLEN];
     srv_guard_phase phase;
-    double t_phase;       /* when the phase began */
-    uint64_t body_bytes;  /* body bytes of the current request */
-    uint64_t idle_rx;     /* TCP bytes received when the connection went idle */
-    int cut;              /* already shut down: wait for MHD to close it */
+    double t_phase;      /* when the phase began */
+    uint64_t body_bytes; /* body bytes of the current request */
+    uint64_t idle_rx;    /* TCP bytes received when the connection went idle */
+    int cut;             /* already shut down: wait for MHD to close it */
 };
 
 typedef struct addr_count {
@@ -54,7 +54,7 @@ struct srv_guard {
     char refused_addr[INET6_ADDRSTRLEN];
     pthread_t thread;
     int started, stop;
-    char reply[512];  /* the 408 response */
+    char reply[512]; /* the 408 response */
     size_t reply_len;
 };
 
@@ -131,7 +131,8 @@ srv_guard *srv_guard_new(const srv_guard_opts *o) {
     g->o = *o;
     int k = snprintf(g->reply, sizeof g->reply,
                      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json\r\nConnection: close\r\n"
-                     "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s", sizeof timeout_body - 1, timeout_body);
+                     "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+                     sizeof timeout_body - 1, timeout_body);
     g->reply_len = k > 0 && (size_t)k < sizeof g->reply ? (size_t)k : 0;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->wake, NULL);
@@ -184,8 +185,10 @@ srv_guard_conn *srv_guard_open(srv_guard *g, int fd, const struct sockaddr *addr
     pthread_mutex_lock(&g->mu);
     if (c->key_len) {
         addr_count *a = find_count(g, c->key, c->key_len, 1);
-        if (a) a->n++;
-        else c->key_len = 0; /* out of memory: not counted */
+        if (a)
+            a->n++;
+        else
+            c->key_len = 0; /* out of memory: not counted */
     }
     c->next = g->head;
     if (g->head) g->head->prev = c;
@@ -198,8 +201,10 @@ srv_guard_conn *srv_guard_open(srv_guard *g, int fd, const struct sockaddr *addr
 void srv_guard_close(srv_guard *g, srv_guard_conn *c) {
     if (!g || !c) return;
     pthread_mutex_lock(&g->mu);
-    if (c->prev) c->prev->next = c->next;
-    else g->head = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
     if (c->next) c->next->prev = c->prev;
     g->n--;
     if (c->key_len) drop_count(g, c->key, c->key_len);

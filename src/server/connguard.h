@@ -35,12 +35,12 @@
 #define SRV_GUARD_SWEEP_MS 250
 
 typedef struct {
-    int64_t max_connections;    /* the daemon's limit (idle connections are closed near it) */
-    int64_t per_ip;             /* connections per client address; 0 = no limit */
-    int64_t header_timeout_ms;  /* 0 = no header timeout and no body grace */
-    int64_t min_body_rate;      /* bytes per second; 0 = no body rate check */
-    srv_logger *log;            /* may be NULL */
-    srv_metrics *metrics;       /* may be NULL */
+    int64_t max_connections;   /* the daemon's limit (idle connections are closed near it) */
+    int64_t per_ip;            /* connections per client address; 0 = no limit */
+    int64_t header_timeout_ms; /* 0 = no header timeout and no body grace */
+    int64_t min_body_rate;     /* bytes per second; 0 = no body rate check */
+    srv_logger *log;           /* may be NULL */
+    srv_metrics *metrics;      /* may be NULL */
 } srv_guard_opts;
 
 typedef enum { SRV_GUARD_HEADERS = 0, SRV_GUARD_BODY, SRV_GUARD_BUSY, SRV_GUARD_IDLE } srv_guard_phase;

@@ -23,11 +23,10 @@
 /* a streamed reply's reader is handed to MHD as is: its end of stream must be MHD's */
 _Static_assert(SRV_REPLY_READ_END == MHD_CONTENT_READER_END_OF_STREAM, "SRV_REPLY_READ_END is MHD's end of stream");
 
-
 struct srv_http {
     struct MHD_Daemon *d;
-    MHD_socket quiesced_fd;  /* returned by MHD_quiesce_daemon; closed after MHD_stop_daemon */
-    srv_guard *guard;        /* per-address cap, progress timeouts, idle connections at the limit */
+    MHD_socket quiesced_fd;    /* returned by MHD_quiesce_daemon; closed after MHD_stop_daemon */
+    srv_guard *guard;          /* per-address cap, progress timeouts, idle connections at the limit */
     const srv_http_table *tab; /* what to serve: the caller's (srv_http_start) */
 };
 
@@ -109,8 +108,8 @@ static void precheck(srv *s, srv_req *r) {
         return;
     }
     if (!(rt[r->route].methods & r->method)) {
-        srv_fail_set(&r->early, SRV_PROB_METHOD_NOT_ALLOWED, NULL, "%s is not allowed on %s (allowed: %s)", r->method_str,
-                     rt[r->route].path, rt[r->route].allow);
+        srv_fail_set(&r->early, SRV_PROB_METHOD_NOT_ALLOWED, NULL, "%s is not allowed on %s (allowed: %s)",
+                     r->method_str, rt[r->route].path, rt[r->route].allow);
         return;
     }
     if (r->method != SRV_METHOD_POST) return;
@@ -124,7 +123,8 @@ static void precheck(srv *s, srv_req *r) {
     r->onnx = is_type(ct, "application/onnx") && rt[r->route].onnx;
     if (!r->onnx && !is_type(ct, "application/json")) {
         srv_fail_set(&r->early, SRV_PROB_UNSUPPORTED_MEDIA, NULL,
-                     "Content-Type must be application/json (or application/onnx on /v1/map), got %.80s", ct ? ct : "none");
+                     "Content-Type must be application/json (or application/onnx on /v1/map), got %.80s",
+                     ct ? ct : "none");
         return;
     }
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -143,7 +143,10 @@ static void precheck(srv *s, srv_req *r) {
     }
 }
 
-typedef struct { json_t *obj; srv_fail *f; } query_acc;
+typedef struct {
+    json_t *obj;
+    srv_fail *f;
+} query_acc;
 
 static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
     (void)kind;
@@ -223,9 +226,8 @@ static void charged_free(void *cls) {
 
 static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
     charged_body *c = malloc(sizeof *c);
-    struct MHD_Response *resp = c ? MHD_create_response_from_buffer_with_free_callback_cls(rep->len, rep->body,
-                                                                                          charged_free, c)
-                                  : NULL;
+    struct MHD_Response *resp =
+        c ? MHD_create_response_from_buffer_with_free_callback_cls(rep->len, rep->body, charged_free, c) : NULL;
     if (c && !resp) free(c);
     if (!resp) {
         srv_mem_release(&s->mem, rep->mem_charge);
@@ -236,18 +238,22 @@ static struct MHD_Response *charged_response(srv *s, srv_reply *rep) {
 }
 
 static enum MHD_Result queue_reply(srv *s, srv_req *r, srv_reply *rep) {
-    struct MHD_Response *resp = rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block,
-                                                                              rep->read, rep->read_cls, rep->read_done)
-                                : rep->mem_charge > 0 ? charged_response(s, rep)
-                                : MHD_create_response_from_buffer(rep->len, rep->body,
-                                                                  rep->persistent ? MHD_RESPMEM_PERSISTENT
-                                                                                  : MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp =
+        rep->read ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, rep->read_block, rep->read, rep->read_cls,
+                                                      rep->read_done)
+        : rep->mem_charge > 0
+            ? charged_response(s, rep)
+            : MHD_create_response_from_buffer(rep->len, rep->body,
+                                              rep->persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
     if (!resp) {
-        if (rep->read) rep->read_done(rep->read_cls);
-        else if (!rep->persistent) free(rep->body);
+        if (rep->read)
+            rep->read_done(rep->read_cls);
+        else if (!rep->persistent)
+            free(rep->body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type ? rep->content_type : "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rep->content_type ? rep->content_type : "application/json");
     MHD_add_response_header(resp, "X-Request-Id", r->id_str);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (rep->retry_after > 0) {
@@ -395,8 +401,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
         }
         const struct sockaddr *sa = ai ? ai->client_addr : NULL;
-        socklen_t sl = !sa ? 0 : sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
-                                                            : (socklen_t)sizeof(struct sockaddr_in);
+        socklen_t sl = !sa                         ? 0
+                       : sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                                   : (socklen_t)sizeof(struct sockaddr_in);
         *socket_context = srv_guard_open(s->http->guard, fd, sa, sl, srv_now_ms());
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         srv_guard_close(s->http->guard, *socket_context);
@@ -419,20 +426,24 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!fi || fi->connect_fd == MHD_INVALID_SOCKET) return NULL;
     char body[512], msg[1024];
-    int bl = snprintf(body, sizeof body,
-                      "{\"type\":\"https://dnnfuser.dev/problems/header-fields-too-large\",\"title\":\"Request header "
-                      "fields too large\",\"status\":431,\"detail\":\"the query has %zu parameters (%zu bytes); at most "
-                      "%d are accepted\"}", params, len, MAX_QUERY_PARAMS);
+    int bl =
+        snprintf(body, sizeof body,
+                 "{\"type\":\"https://dnnfuser.dev/problems/header-fields-too-large\",\"title\":\"Request header "
+                 "fields too large\",\"status\":431,\"detail\":\"the query has %zu parameters (%zu bytes); at most "
+                 "%d are accepted\"}",
+                 params, len, MAX_QUERY_PARAMS);
     int ml = snprintf(msg, sizeof msg,
                       "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/problem+json\r\n"
-                      "Connection: close\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+                      "Connection: close\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n%s",
+                      bl, body);
     if (ml > 0 && (size_t)ml < sizeof msg) {
         ssize_t w = send(fi->connect_fd, msg, (size_t)ml, MSG_DONTWAIT | MSG_NOSIGNAL);
         (void)w; /* best effort: the connection is closed either way */
     }
     shutdown(fi->connect_fd, SHUT_RDWR);
     atomic_fetch_add(&s->metrics.conn_cut[SRV_CUT_QUERY_TOO_LARGE], 1);
-    srv_log(&s->log, SRV_LOG_INFO, "request_refused", "status=431 reason=query_too_large params=%zu bytes=%zu", params, len);
+    srv_log(&s->log, SRV_LOG_INFO, "request_refused", "status=431 reason=query_too_large params=%zu bytes=%zu", params,
+            len);
     return NULL;
 }
 
@@ -444,7 +455,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
     /* a client that hangs up mid-request (or one the guard cut) is the client's event, not the server's */
     srv_log_level lvl = strstr(msg, "closed by remote side") || strstr(msg, "detected connection closure")
-                            ? SRV_LOG_DEBUG : SRV_LOG_WARN;
+                            ? SRV_LOG_DEBUG
+                            : SRV_LOG_WARN;
     char q[SRV_LOG_VALUE_MAX];
     srv_log(&s->log, lvl, "mhd", "msg=%s", srv_log_value(msg, q, sizeof q));
 }
@@ -479,7 +491,8 @@ static int listen_socket(srv *s, int *family, char *err, size_t errlen) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
-        snprintf(err, errlen, "cannot listen on %s port %lld: %s", s->cfg.bind, (long long)s->cfg.port, strerror(errno));
+        snprintf(err, errlen, "cannot listen on %s port %lld: %s", s->cfg.bind, (long long)s->cfg.port,
+                 strerror(errno));
         close(fd);
         return -1;
     }
@@ -490,8 +503,10 @@ static int listen_socket(srv *s, int *family, char *err, size_t errlen) {
         return -1;
     }
     s->port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
-    if (ss.ss_family == AF_INET6) snprintf(s->listen_addr, sizeof s->listen_addr, "[%s]:%d", s->cfg.bind, s->port);
-    else snprintf(s->listen_addr, sizeof s->listen_addr, "%s:%d", s->cfg.bind, s->port);
+    if (ss.ss_family == AF_INET6)
+        snprintf(s->listen_addr, sizeof s->listen_addr, "[%s]:%d", s->cfg.bind, s->port);
+    else
+        snprintf(s->listen_addr, sizeof s->listen_addr, "%s:%d", s->cfg.bind, s->port);
     return fd;
 }
 

@@ -34,19 +34,19 @@ typedef struct srv_req {
     struct MHD_Connection *conn;
     uint64_t id;
     char id_str[SRV_REQID_MAX + 1]; /* the client's X-Request-Id when valid, else made (reqid.h) */
-    int route;                /* index in the route table, -1 = no such path */
-    int method;               /* SRV_METHOD_* */
+    int route;                      /* index in the route table, -1 = no such path */
+    int method;                     /* SRV_METHOD_* */
     char method_str[16];
-    char path[256];           /* URL path (truncated for logging) */
-    const char *url;          /* MHD's copy, valid for the request's life */
-    double t0;                /* srv_now_ms() at the first call */
-    srv_fail early;           /* found before the body: 405, 411, 413, 415 */
-    int onnx;                 /* POST /v1/map with Content-Type application/onnx: the body is a model */
+    char path[256];  /* URL path (truncated for logging) */
+    const char *url; /* MHD's copy, valid for the request's life */
+    double t0;       /* srv_now_ms() at the first call */
+    srv_fail early;  /* found before the body: 405, 411, 413, 415 */
+    int onnx;        /* POST /v1/map with Content-Type application/onnx: the body is a model */
     char *body;
     size_t len, cap;
-    struct srv_task *task;    /* submitted job, owned here; freed at completion */
-    int answered;             /* a response was queued */
-    int at_once;              /* answered on the first call (Expect: 100-continue and an early error) */
+    struct srv_task *task;        /* submitted job, owned here; freed at completion */
+    int answered;                 /* a response was queued */
+    int at_once;                  /* answered on the first call (Expect: 100-continue and an early error) */
     struct srv_guard_conn *guard; /* the connection's record in the guard (connguard.h), may be NULL */
 } srv_req;
 
@@ -59,13 +59,13 @@ enum { SRV_ROUTE_REPLY = 0, SRV_ROUTE_SUSPENDED = 1 };
 typedef int (*srv_route_fn)(srv *s, srv_req *r, srv_reply *out);
 
 typedef struct {
-    const char *path;    /* exact path, or a prefix when prefix = 1 (then at least one more char, no '/') */
+    const char *path; /* exact path, or a prefix when prefix = 1 (then at least one more char, no '/') */
     int prefix;
-    int methods;         /* SRV_METHOD_* bits; GET routes also answer HEAD */
-    const char *allow;   /* Allow header for 405 */
-    const char *label;   /* metrics route label */
+    int methods;       /* SRV_METHOD_* bits; GET routes also answer HEAD */
+    const char *allow; /* Allow header for 405 */
+    const char *label; /* metrics route label */
     srv_route_fn fn;
-    int onnx;            /* a POST body may also be application/onnx (else application/json only) */
+    int onnx; /* a POST body may also be application/onnx (else application/json only) */
 } srv_route;
 
 typedef struct {

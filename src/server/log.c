@@ -23,12 +23,12 @@ static const char *const level_names[SRV_LOG_LEVELS] = {"error", "warn", "info",
  * are never overwritten. */
 struct srv_log_queue {
     pthread_mutex_t mu;
-    pthread_cond_t more;     /* writer: bytes queued or stop */
-    pthread_cond_t drained;  /* srv_log_stop: the ring is empty */
+    pthread_cond_t more;    /* writer: bytes queued or stop */
+    pthread_cond_t drained; /* srv_log_stop: the ring is empty */
     char *buf;
     size_t cap, head, used;
     int stop, writing;
-    uint64_t reported;       /* drops already reported in a log_dropped line */
+    uint64_t reported; /* drops already reported in a log_dropped line */
     pthread_t thread;
 };
 
@@ -70,11 +70,16 @@ const char *srv_log_value(const char *s, char *buf, size_t n) {
     for (; *p; p++) {
         char esc[5];
         size_t m;
-        if (*p == '"' || *p == '\\') m = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
-        else if (*p == '\n') m = (size_t)snprintf(esc, sizeof esc, "\\n");
-        else if (*p == '\r') m = (size_t)snprintf(esc, sizeof esc, "\\r");
-        else if (*p == '\t') m = (size_t)snprintf(esc, sizeof esc, "\\t");
-        else if (*p < 0x20 || *p >= 0x7f) m = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
+        if (*p == '"' || *p == '\\')
+            m = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+        else if (*p == '\n')
+            m = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r')
+            m = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t')
+            m = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else if (*p < 0x20 || *p >= 0x7f)
+            m = (size_t)snprintf(esc, sizeof esc, "\\x%02x", *p);
         else {
             esc[0] = (char)*p;
             m = 1;
@@ -92,9 +97,7 @@ const char *srv_log_value(const char *s, char *buf, size_t n) {
     return buf;
 }
 
-const char *srv_log_level_name(srv_log_level l) {
-    return (l >= 0 && l < SRV_LOG_LEVELS) ? level_names[l] : "?";
-}
+const char *srv_log_level_name(srv_log_level l) { return (l >= 0 && l < SRV_LOG_LEVELS) ? level_names[l] : "?"; }
 
 int srv_log_level_parse(const char *s, srv_log_level *out) {
     if (!s) return -1;
@@ -122,7 +125,8 @@ static void write_all(int fd, const char *p, size_t n) {
 }
 
 /* Formats one line (with its newline) into line[LINE_MAX_BYTES]; returns its length. */
-__attribute__((format(printf, 4, 0))) static size_t format_line(char *line, srv_log_level level, const char *event, const char *fmt, va_list ap) {
+__attribute__((format(printf, 4, 0))) static size_t format_line(char *line, srv_log_level level, const char *event,
+                                                                const char *fmt, va_list ap) {
     const size_t cap = LINE_MAX_BYTES;
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -174,12 +178,15 @@ void srv_log(const srv_logger *clg, srv_log_level level, const char *event, cons
     va_start(ap, fmt);
     size_t n = format_line(line, level, event, fmt, ap);
     va_end(ap);
-    if (lg->q) enqueue(lg, line, n);
-    else write_all(lg->fd, line, n);
+    if (lg->q)
+        enqueue(lg, line, n);
+    else
+        write_all(lg->fd, line, n);
 }
 
 /* format_line with the arguments inline. */
-__attribute__((format(printf, 4, 5))) static size_t format_linef(char *line, srv_log_level level, const char *event, const char *fmt, ...) {
+__attribute__((format(printf, 4, 5))) static size_t format_linef(char *line, srv_log_level level, const char *event,
+                                                                 const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     size_t n = format_line(line, level, event, fmt, ap);

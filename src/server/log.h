@@ -30,12 +30,12 @@ typedef enum { SRV_LOG_ERROR = 0, SRV_LOG_WARN, SRV_LOG_INFO, SRV_LOG_DEBUG, SRV
 struct srv_log_queue;
 
 typedef struct {
-    atomic_int level;                /* srv_log_level */
-    int fd;                          /* where lines go (2 = stderr) */
-    struct srv_log_queue *q;         /* NULL: write at once (before start) */
-    atomic_int stopped;              /* after srv_log_stop: lines are dropped */
+    atomic_int level;        /* srv_log_level */
+    int fd;                  /* where lines go (2 = stderr) */
+    struct srv_log_queue *q; /* NULL: write at once (before start) */
+    atomic_int stopped;      /* after srv_log_stop: lines are dropped */
     atomic_uint_least64_t own_dropped;
-    atomic_uint_least64_t *dropped;  /* where drops are counted (own_dropped unless given) */
+    atomic_uint_least64_t *dropped; /* where drops are counted (own_dropped unless given) */
 } srv_logger;
 
 void srv_log_init(srv_logger *lg, int fd, srv_log_level level);

@@ -190,7 +190,8 @@ int main(int argc, char **argv) {
             if (!cfg.weights_optional) {
                 srv_log(&s->log, SRV_LOG_ERROR, "startup_failed",
                         "weights=%s error=%s hint=\"fix or remove --weights, or set weights-optional = 1 to serve with "
-                        "the exact solver\"", SRV_LOGV(cfg.weights), SRV_LOGV(e.msg));
+                        "the exact solver\"",
+                        SRV_LOGV(cfg.weights), SRV_LOGV(e.msg));
                 goto out;
             }
             snprintf(s->weights_error, sizeof s->weights_error, "%s", e.msg);
@@ -238,7 +239,8 @@ int main(int argc, char **argv) {
         rc = 1;
         goto out;
     }
-    srv_log(&s->log, SRV_LOG_INFO, "listening", "on %s version=%s mhd_threads=%lld workers=%lld queue_depth=%lld "
+    srv_log(&s->log, SRV_LOG_INFO, "listening",
+            "on %s version=%s mhd_threads=%lld workers=%lld queue_depth=%lld "
             "deadline_ms=%lld max_body=%lld watchdog_ms=%llu pid=%ld",
             s->listen_addr, DF_VERSION, (long long)cfg.mhd_threads, (long long)cfg.workers, (long long)cfg.queue_depth,
             (long long)cfg.deadline_ms, (long long)cfg.max_body, (unsigned long long)bo.heartbeat_ms, (long)getpid());

@@ -15,9 +15,9 @@
 #define SRV_MEM_TRIM_BYTES (32LL << 20)
 
 typedef struct srv_mem_s {
-    atomic_int_least64_t budget;   /* bytes; 0 = no budget (SIGHUP may change it) */
-    atomic_int_least64_t used;     /* charged now */
-    atomic_int_least64_t high;     /* most charged since the last trim */
+    atomic_int_least64_t budget; /* bytes; 0 = no budget (SIGHUP may change it) */
+    atomic_int_least64_t used;   /* charged now */
+    atomic_int_least64_t high;   /* most charged since the last trim */
     atomic_int trimming;
     atomic_uint_least64_t refused; /* work refused or failed for the budget */
     atomic_uint_least64_t trims;

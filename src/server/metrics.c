@@ -14,7 +14,7 @@
 
 /* request latency around the 10 s default deadline; solver runs up to ~100 ms for big nets */
 static const double duration_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                         0.25,   0.5,   1,      2.5,   5,    10,   30};
+                                         0.25,   0.5,   1,      2.5,   5,    10,    30};
 static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 static const int codes[SRV_METRICS_CODES - 1] = {200, 400, 404, 405, 408, 411, 413, 415, 422, 500, 503, 504};
 
@@ -191,13 +191,15 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_decode_batch_size", "histogram", "Sequences advanced per transformer decode step.");
     hist_samples(&b, "dnnfuser_decode_batch_size", "", &m->decode_batch);
 
-    family(&b, "dnnfuser_queue_depth", "gauge", "Jobs admitted and not yet on a worker (waiting, decoding or decoded).");
+    family(&b, "dnnfuser_queue_depth", "gauge",
+           "Jobs admitted and not yet on a worker (waiting, decoding or decoded).");
     bprintf(&b, "dnnfuser_queue_depth %lld\n", (long long)atomic_load(&mm->queue_depth));
     family(&b, "dnnfuser_inflight", "gauge", "Requests received and not yet completed.");
     bprintf(&b, "dnnfuser_inflight %lld\n", (long long)atomic_load(&mm->inflight));
     if (m->mem) { /* the memory budget (membudget.h) */
         srv_mem *mem = (srv_mem *)m->mem;
-        family(&b, "dnnfuser_memory_inflight_bytes", "gauge", "Reply bytes being built or not yet read by their clients.");
+        family(&b, "dnnfuser_memory_inflight_bytes", "gauge",
+               "Reply bytes being built or not yet read by their clients.");
         bprintf(&b, "dnnfuser_memory_inflight_bytes %lld\n", (long long)atomic_load(&mem->used));
         family(&b, "dnnfuser_memory_budget_bytes", "gauge", "The memory budget for replies in flight (0 = none).");
         bprintf(&b, "dnnfuser_memory_budget_bytes %lld\n", (long long)atomic_load(&mem->budget));
@@ -214,12 +216,14 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
     family(&b, "dnnfuser_check_fallback_total", "counter",
            "Answers the check before reply replaced with the exact solver's.");
     bprintf(&b, "dnnfuser_check_fallback_total %llu\n", (unsigned long long)atomic_load(&mm->fallbacks));
-    family(&b, "dnnfuser_client_gone_total", "counter", "Requests dropped because the client closed its connection first.");
+    family(&b, "dnnfuser_client_gone_total", "counter",
+           "Requests dropped because the client closed its connection first.");
     bprintf(&b, "dnnfuser_client_gone_total %llu\n", (unsigned long long)atomic_load(&mm->client_gone));
     family(&b, "dnnfuser_solver_cancelled_total", "counter",
            "Running solvers told to stop (deadline passed or client gone).");
     bprintf(&b, "dnnfuser_solver_cancelled_total %llu\n", (unsigned long long)atomic_load(&mm->cancelled));
-    family(&b, "dnnfuser_decode_steps_total", "counter", "Transformer decode steps (one layer of every active sequence).");
+    family(&b, "dnnfuser_decode_steps_total", "counter",
+           "Transformer decode steps (one layer of every active sequence).");
     bprintf(&b, "dnnfuser_decode_steps_total %llu\n", (unsigned long long)atomic_load(&mm->decode_steps));
     family(&b, "dnnfuser_answers_total", "counter", "Map answers by the path that produced them.");
     for (int i = 0; i < SRV_PATHS; i++)
@@ -258,8 +262,8 @@ char *srv_metrics_render(const srv_metrics *m, const char *version, double uptim
         {SRV_PROC_START, "process_start_time_seconds", "gauge",
          "Start time of the process since unix epoch in seconds.", 2},
     };
-    const double pv[] = {ps.cpu_seconds, ps.resident_bytes, ps.virtual_bytes, ps.open_fds, ps.max_fds,
-                         ps.start_time_seconds};
+    const double pv[] = {ps.cpu_seconds, ps.resident_bytes, ps.virtual_bytes,
+                         ps.open_fds,    ps.max_fds,        ps.start_time_seconds};
     for (size_t i = 0; i < sizeof pm / sizeof pm[0]; i++) {
         if (!(ps.have & pm[i].bit)) continue;
         family(&b, pm[i].name, pm[i].type, pm[i].help);

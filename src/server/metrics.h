@@ -34,15 +34,15 @@
 
 #define SRV_METRICS_MAX_ROUTES 16
 #define SRV_HIST_MAX_BUCKETS 24
-#define SRV_PATHS 6           /* answer paths, see srv_path_names */
-#define SRV_CUTS 5            /* connection cut reasons incl. none, see srv_cut_names */
+#define SRV_PATHS 6          /* answer paths, see srv_path_names */
+#define SRV_CUTS 5           /* connection cut reasons incl. none, see srv_cut_names */
 #define SRV_METRICS_CODES 13 /* the statuses the daemon answers, see metrics.c, plus "other" */
 
 typedef struct {
-    const double *bounds;                                /* le upper bounds, ascending */
-    int n;                                               /* number of bounds (+Inf is implicit) */
+    const double *bounds;                                   /* le upper bounds, ascending */
+    int n;                                                  /* number of bounds (+Inf is implicit) */
     atomic_uint_least64_t counts[SRV_HIST_MAX_BUCKETS + 1]; /* per bucket, not cumulative; [n] = above all */
-    atomic_uint_least64_t sum_micro;                     /* sum of observations x 1e6 */
+    atomic_uint_least64_t sum_micro;                        /* sum of observations x 1e6 */
 } srv_hist;
 
 void srv_hist_init(srv_hist *h, const double *bounds, int n);

@@ -8,8 +8,10 @@
 
 static void send2(const char *state, const char *status) {
     char msg[320];
-    if (status) snprintf(msg, sizeof msg, "%s\nSTATUS=%s", state, status);
-    else snprintf(msg, sizeof msg, "%s", state);
+    if (status)
+        snprintf(msg, sizeof msg, "%s\nSTATUS=%s", state, status);
+    else
+        snprintf(msg, sizeof msg, "%s", state);
     sd_notify(0, msg);
 }
 

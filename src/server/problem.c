@@ -104,7 +104,8 @@ char *srv_problem_body(const srv_fail *f, const char *request_id, size_t *len) {
     json_decref(o);
     if (!s) {
         /* last resort, no allocation-heavy path: a fixed body */
-        static const char fixed[] = "{\"type\":\"" SRV_PROBLEM_BASE "internal\",\"title\":\"Internal error\",\"status\":500}";
+        static const char fixed[] =
+            "{\"type\":\"" SRV_PROBLEM_BASE "internal\",\"title\":\"Internal error\",\"status\":500}";
         s = strdup(fixed);
     }
     if (len) *len = s ? strlen(s) : 0;

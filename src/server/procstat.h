@@ -18,7 +18,11 @@ typedef struct {
 } srv_procstat;
 
 enum {
-    SRV_PROC_CPU = 1, SRV_PROC_RSS = 2, SRV_PROC_VSIZE = 4, SRV_PROC_FDS = 8, SRV_PROC_MAXFDS = 16,
+    SRV_PROC_CPU = 1,
+    SRV_PROC_RSS = 2,
+    SRV_PROC_VSIZE = 4,
+    SRV_PROC_FDS = 8,
+    SRV_PROC_MAXFDS = 16,
     SRV_PROC_START = 32
 };
 

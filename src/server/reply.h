@@ -18,10 +18,10 @@ typedef struct {
     int status;
     char *body;
     size_t len;
-    const char *content_type;  /* NULL = application/json */
-    int retry_after;           /* seconds; 0 = no Retry-After header */
-    const char *allow;         /* 405: the Allow header */
-    int persistent;            /* body is static or outlives the response: not freed */
+    const char *content_type; /* NULL = application/json */
+    int retry_after;          /* seconds; 0 = no Retry-After header */
+    const char *allow;        /* 405: the Allow header */
+    int persistent;           /* body is static or outlives the response: not freed */
     /* a streamed body (chunked, length unknown): read is called for the bytes (body/len unused) and
      * returns how many it wrote (at most max), 0 when it has none yet (it suspended the connection),
      * or SRV_REPLY_READ_END; read_done(read_cls) when the response is freed, or at once when none
@@ -29,8 +29,8 @@ typedef struct {
     ssize_t (*read)(void *cls, uint64_t pos, char *out, size_t max);
     void (*read_done)(void *cls);
     void *read_cls;
-    size_t read_block;         /* the most read is asked for at once */
-    int64_t mem_charge;        /* bytes of body charged to s->mem: released when the response is freed */
+    size_t read_block;  /* the most read is asked for at once */
+    int64_t mem_charge; /* bytes of body charged to s->mem: released when the response is freed */
 } srv_reply;
 
 /* Fills out with the problem body of f (content type application/problem+json, f's Retry-After). */

@@ -49,8 +49,10 @@ int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f) {
 
 /* Returns rc after turning af into *f on failure. */
 static int done(int rc, const df_fail *af, srv_fail *f) {
-    if (rc) srv_fail_from_answer(f, af);
-    else srv_fail_clear(f);
+    if (rc)
+        srv_fail_from_answer(f, af);
+    else
+        srv_fail_clear(f);
     return rc;
 }
 

@@ -22,16 +22,16 @@
 #define SRV_MAX_CANDIDATES DF_MAX_CANDIDATES
 
 typedef df_request_limits srv_req_limits;
-typedef df_request srv_map_req;      /* POST /v1/map (also one item of /v1/map/batch) */
+typedef df_request srv_map_req;       /* POST /v1/map (also one item of /v1/map/batch) */
 typedef df_eval_request srv_eval_req; /* POST /v1/evaluate */
 
 /* POST /v1/map/batch: n items; item i is valid when fails[i].kind == SRV_PROB_NONE. */
 typedef struct {
     int32_t n;
-    srv_map_req *items;     /* = b.items */
-    srv_fail *fails;        /* [n] the items' failures as problems */
-    double deadline_ms;     /* smallest deadline_ms given anywhere, 0 = none */
-    df_batch_request b;     /* the parsed batch: solve order and monotone carries of a sweep */
+    srv_map_req *items; /* = b.items */
+    srv_fail *fails;    /* [n] the items' failures as problems */
+    double deadline_ms; /* smallest deadline_ms given anywhere, 0 = none */
+    df_batch_request b; /* the parsed batch: solve order and monotone carries of a sweep */
 } srv_batch_req;
 
 /* Parses a body that must be one JSON object. 400 malformed-json (jansson's line, column and text in

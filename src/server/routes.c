@@ -42,45 +42,45 @@ typedef enum { TASK_MAP = 0, TASK_BATCH } task_kind;
 typedef enum { TASK_SOLVE = 0, TASK_PARSE } task_stage;
 
 typedef struct srv_task {
-    srv_job job;            /* first member: the batcher's view */
+    srv_job job; /* first member: the batcher's view */
     srv *s;
     task_kind kind;
-    task_stage stage;       /* PARSE: run() validates the body; SOLVE: run() answers */
+    task_stage stage; /* PARSE: run() validates the body; SOLVE: run() answers */
     /* the body, for the PARSE stage (borrowed from the srv_req, which outlives the task's parse) */
     const char *body_in;
     size_t body_len;
     int onnx;
-    json_t *query;          /* application/onnx: the query parameters (read on the HTTP thread) */
-    int ndjson;             /* Accept: application/x-ndjson */
+    json_t *query; /* application/onnx: the query parameters (read on the HTTP thread) */
+    int ndjson;    /* Accept: application/x-ndjson */
     srv_req_limits lim;
-    double parse_queue_ms;  /* the PARSE stage's time queued (added to timings.queue_ms) */
-    int64_t max_reply;      /* --max-reply-bytes when the request came */
-    int64_t charged;        /* bytes charged to s->mem (the reply so far) */
-    int64_t parse_charge;   /* bytes charged to s->mem for the parsed request (released once solved) */
+    double parse_queue_ms; /* the PARSE stage's time queued (added to timings.queue_ms) */
+    int64_t max_reply;     /* --max-reply-bytes when the request came */
+    int64_t charged;       /* bytes charged to s->mem (the reply so far) */
+    int64_t parse_charge;  /* bytes charged to s->mem for the parsed request (released once solved) */
     srv_map_req map;
     srv_batch_req batch;
-    double t_arrival;       /* request arrival (srv_now_ms) */
-    double deadline_ms;     /* the effective deadline, relative to arrival */
+    double t_arrival;   /* request arrival (srv_now_ms) */
+    double deadline_ms; /* the effective deadline, relative to arrival */
     /* the result, written by the worker: a body, or a failure rendered on the HTTP thread */
     char *body;
     size_t len;
-    srv_fail fail;          /* kind != NONE: the request failed */
+    srv_fail fail; /* kind != NONE: the request failed */
     /* transformer requests: one decode item per request (a map task has 1, a batch task one per item,
      * net NULL for the items that are not transformer ones); decoded[i] receives item i's answer */
     srv_decode_item *items;
-    int32_t n_items;        /* items [n_items] (0: nothing to decode); handed to the job when it is solved */
+    int32_t n_items; /* items [n_items] (0: nothing to decode); handed to the job when it is solved */
     df_mapping *decoded;
-    int32_t n_decoded;      /* decoded[0..n_decoded) initialised */
-    int svg;                /* ?format=svg: the reply is drawn (svgreply.h) from the answers: */
+    int32_t n_decoded;         /* decoded[0..n_decoded) initialised */
+    int svg;                   /* ?format=svg: the reply is drawn (svgreply.h) from the answers: */
     srv_map_result svg_answer; /* map: the answer */
     df_sweep_point *svg_pts;   /* batch: [batch.n] each item's point (answered 0 = failed) */
-    int64_t *svg_budgets;   /* batch: the grid's budgets, item order */
+    int64_t *svg_budgets;      /* batch: the grid's budgets, item order */
     int32_t svg_n;
-    srv_stream *stream;     /* Accept: application/x-ndjson: one line per batch item, as they are done;
+    srv_stream *stream;  /* Accept: application/x-ndjson: one line per batch item, as they are done;
                              * the stream owns the task */
-    int32_t stream_next;    /* streamed: the first item (in solve order) not written yet */
-    int stream_ran;         /* streamed: batch_stream ended (the parsed batch is freed; stream_stop says where) */
-    int32_t stream_stop;    /* the index of the first item not written, -1 when all were */
+    int32_t stream_next; /* streamed: the first item (in solve order) not written yet */
+    int stream_ran;      /* streamed: batch_stream ended (the parsed batch is freed; stream_stop says where) */
+    int32_t stream_stop; /* the index of the first item not written, -1 when all were */
 } srv_task;
 
 void srv_task_free(srv_task *t) {
@@ -121,8 +121,9 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
                        int64_t carry_budget, df_mapping *keep, srv_fail *f) {
     srv_map_result res;
     const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
-    int rc = it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
-                : srv_run_map(r, &t->job.cancel, &res, f);
+    int rc =
+        it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
+           : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
     /* counted by the path that solved it (a sweep's carry comes after) */
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);
@@ -179,11 +180,13 @@ static int charge(srv_task *t, size_t n, srv_fail *f) {
     if (t->max_reply > 0 && t->charged + (int64_t)n > t->max_reply) {
         srv_fail_set(f, SRV_PROB_REPLY_TOO_LARGE, NULL,
                      "the reply passed --max-reply-bytes (%lld bytes) while it was built; ask for fewer items or "
-                     "stream them (Accept: application/x-ndjson)", (long long)t->max_reply);
+                     "stream them (Accept: application/x-ndjson)",
+                     (long long)t->max_reply);
         return -1;
     }
     if (srv_mem_charge(&t->s->mem, (int64_t)n)) {
-        srv_fail_set(f, SRV_PROB_OVERLOADED, NULL, "the server's memory budget for replies in flight is reached; retry later");
+        srv_fail_set(f, SRV_PROB_OVERLOADED, NULL,
+                     "the server's memory budget for replies in flight is reached; retry later");
         f->retry_after = RETRY_AFTER_S;
         return -1;
     }
@@ -300,7 +303,8 @@ static void batch_stream(srv_task *t) {
             srv_fail_clear(&f);
             srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
                          "the client read nothing for %.0f ms with %d bytes unread; the items not listed were not "
-                         "solved", STREAM_STALL_MS, STREAM_CAP_BYTES);
+                         "solved",
+                         STREAM_STALL_MS, STREAM_CAP_BYTES);
             json_t *o = srv_problem_json(&f, NULL);
             if (o) json_object_set_new(o, "index", json_integer(t->batch.b.order[k]));
             char *last = o ? df_json_dumps(o) : NULL;
@@ -340,17 +344,22 @@ static void task_run(srv_job *j) {
         free_parsed(t);
         return;
     }
-    json_t *out = t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_svg_json(t, &t->fail);
+    json_t *out =
+        t->kind == TASK_MAP ? map_one(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail) : batch_svg_json(t, &t->fail);
     if (!out) return;
     if (t->svg) { /* the rendering hook: the picture of the answers just kept (svg_keep) */
-        if (t->kind == TASK_MAP) srv_svg_map(&t->map, &t->svg_answer, &t->body, &t->len, &t->fail);
-        else srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
+        if (t->kind == TASK_MAP)
+            srv_svg_map(&t->map, &t->svg_answer, &t->body, &t->len, &t->fail);
+        else
+            srv_svg_batch(&t->batch, t->svg_budgets, t->svg_n, t->svg_pts, &t->body, &t->len, &t->fail);
         json_decref(out);
     } else {
         t->body = df_json_dumps(out);
         json_decref(out);
-        if (t->body) t->len = strlen(t->body);
-        else srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
+        if (t->body)
+            t->len = strlen(t->body);
+        else
+            srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
     }
     if (t->body && charge(t, t->len, &t->fail)) {
         free(t->body);
@@ -382,12 +391,14 @@ void srv_task_reply(srv *s, srv_task *t, const char *request_id, srv_reply *out)
     if (t->job.outcome == SRV_JOB_GONE)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the client closed the connection; the work was dropped");
     else if (t->job.outcome == SRV_JOB_EXPIRED_QUEUED)
-        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed while the request was queued (%.0f ms)",
-                     t->deadline_ms, t->job.queue_ms);
-    else if (t->stage == TASK_PARSE)
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
-                     "the deadline of %.0f ms passed while the request was validated (queued %.0f ms, validated %.0f ms)",
-                     t->deadline_ms, t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
+                     "the deadline of %.0f ms passed while the request was queued (%.0f ms)", t->deadline_ms,
+                     t->job.queue_ms);
+    else if (t->stage == TASK_PARSE)
+        srv_fail_set(
+            &f, SRV_PROB_DEADLINE, NULL,
+            "the deadline of %.0f ms passed while the request was validated (queued %.0f ms, validated %.0f ms)",
+            t->deadline_ms, t->job.queue_ms, t->job.t_end - t->job.t_submit - t->job.queue_ms);
     else
         srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
                      "the deadline of %.0f ms passed while solving (queued %.0f ms, solved %.0f ms)", t->deadline_ms,
@@ -402,12 +413,13 @@ static void stream_done(srv_job *j) {
     if (j->outcome == SRV_JOB_EXPIRED_QUEUED || j->outcome == SRV_JOB_EXPIRED_RUNNING) {
         srv_fail f;
         srv_fail_clear(&f);
-        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL, "the deadline of %.0f ms passed; the items not listed were not solved",
-                     t->deadline_ms);
+        srv_fail_set(&f, SRV_PROB_DEADLINE, NULL,
+                     "the deadline of %.0f ms passed; the items not listed were not solved", t->deadline_ms);
         json_t *o = srv_problem_json(&f, NULL);
         /* its index: the first item not answered (every line has one) */
-        int32_t idx = t->stream_ran ? t->stream_stop
-                      : t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next] : -1;
+        int32_t idx = t->stream_ran                 ? t->stream_stop
+                      : t->stream_next < t->batch.n ? t->batch.b.order[t->stream_next]
+                                                    : -1;
         if (o && idx >= 0) json_object_set_new(o, "index", json_integer(idx));
         char *line = o ? df_json_dumps(o) : NULL;
         json_decref(o);
@@ -426,11 +438,13 @@ static int stream_client_gone(srv_job *j) { return srv_stream_gone(((srv_task *)
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-static void reply_fail(srv_reply *out, srv_problem kind, const char *pointer, const char *request_id, const char *detail) {
+static void reply_fail(srv_reply *out, srv_problem kind, const char *pointer, const char *request_id,
+                       const char *detail) {
     srv_fail f;
     srv_fail_clear(&f);
     srv_fail_set(&f, kind, pointer, "%s", detail);
-    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING || kind == SRV_PROB_OVERLOADED) f.retry_after = RETRY_AFTER_S;
+    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING || kind == SRV_PROB_OVERLOADED)
+        f.retry_after = RETRY_AFTER_S;
     srv_reply_problem(out, &f, request_id);
     if (f.retry_after) out->retry_after = f.retry_after;
 }
@@ -451,7 +465,8 @@ static double effective_deadline(srv *s, double asked) {
 static int reply_refused(srv *s, srv_req *r, int rc, srv_reply *out) {
     if (rc == SRV_BATCH_FULL) {
         char d[128];
-        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later", (long long)srv_batcher_depth(s->batcher));
+        snprintf(d, sizeof d, "the queue is full (%lld jobs waiting); retry later",
+                 (long long)srv_batcher_depth(s->batcher));
         reply_fail(out, SRV_PROB_QUEUE_FULL, NULL, r->id_str, d);
     } else {
         reply_fail(out, SRV_PROB_DRAINING, NULL, r->id_str, "the server is shutting down; retry on another instance");
@@ -485,8 +500,8 @@ static int submit_stream(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->job.gone_fn = stream_client_gone;
     t->job.deadline = r->t0 + t->deadline_ms;
     /* the stream is told of the connection (and of hang-ups) through the HTTP layer's ops */
-    srv_stream_conn sc = {.suspend = srv_http_suspend, .resume = srv_http_resume, .hung_up = srv_http_gone,
-                          .conn = r->conn};
+    srv_stream_conn sc = {
+        .suspend = srv_http_suspend, .resume = srv_http_resume, .hung_up = srv_http_gone, .conn = r->conn};
     t->stream = srv_stream_new(&sc, t, stream_free, stream_gone);
     if (!t->stream) {
         srv_task_free(t);
@@ -549,7 +564,8 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
         if (t->lim.cancel && atomic_load(t->lim.cancel)) {
             free(wants);
             return srv_fail_set(&t->fail, SRV_PROB_DEADLINE, NULL,
-                                "the deadline of %.0f ms passed while the request was validated", t->deadline_ms), -1;
+                                "the deadline of %.0f ms passed while the request was validated", t->deadline_ms),
+                   -1;
         }
         wants[i] = (!fails || fails[i].kind == SRV_PROB_NONE) && srv_wants_decode(&reqs[i]);
         any |= wants[i];
@@ -565,8 +581,11 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
         if (df_mapping_init(&t->decoded[t->n_decoded], 16) != DF_OK) bad = 1;
     for (int32_t i = 0; !bad && i < n; i++) {
         if (!wants[i]) continue;
-        t->items[i] = (srv_decode_item){.net = reqs[i].net, .obj = reqs[i].obj, .k = reqs[i].candidates,
-                                         .seed = reqs[i].seed, .decoded = &t->decoded[i]};
+        t->items[i] = (srv_decode_item){.net = reqs[i].net,
+                                        .obj = reqs[i].obj,
+                                        .k = reqs[i].candidates,
+                                        .seed = reqs[i].seed,
+                                        .decoded = &t->decoded[i]};
     }
     free(wants);
     if (bad) return srv_fail_set(&t->fail, SRV_PROB_INTERNAL, NULL, "out of memory"), -1;
@@ -616,7 +635,8 @@ static int task_parse_body(srv_task *t) {
                                   : decode_items(t, t->batch.items, t->batch.fails, t->batch.n);
     if (drc) return -1;
     int64_t layers = 0;
-    if (t->kind == TASK_MAP) layers = t->map.w.n_layers;
+    if (t->kind == TASK_MAP)
+        layers = t->map.w.n_layers;
     else
         for (int32_t i = 0; i < t->batch.n; i++) layers += t->batch.items[i].w.n_layers;
     int64_t est = layers * PARSED_BYTES_PER_LAYER + (int64_t)t->body_len * PARSED_BYTES_PER_BODY_BYTE;
@@ -658,7 +678,7 @@ int srv_task_resumed(srv *s, srv_req *r, srv_reply *out) {
     }
     t->parse_queue_ms = t->job.queue_ms;
     t->job.resubmit = 1; /* admitted already: ahead of new work, not refused for the depth */
-    r->task = NULL; /* submit takes it again (or the stream does) */
+    r->task = NULL;      /* submit takes it again (or the stream does) */
     return solve(s, r, t, out);
 }
 
@@ -733,8 +753,10 @@ static int h_evaluate(srv *s, srv_req *r, srv_reply *out) {
     }
     json_t *j = srv_eval_reply(&ev, &f);
     srv_eval_req_free(&ev);
-    if (!j) srv_reply_problem(out, &f, r->id_str);
-    else srv_reply_json(out, 200, j, r->id_str);
+    if (!j)
+        srv_reply_problem(out, &f, r->id_str);
+    else
+        srv_reply_json(out, 200, j, r->id_str);
     return SRV_ROUTE_REPLY;
 }
 
@@ -794,9 +816,10 @@ static json_t *weights_json(srv *s) {
         return json_pack("{s:b, s:I}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots);
     }
     return json_pack("{s:b, s:s, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:s, s:I, s:I, s:I}", "loaded", 1, "source",
-                     wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T", (int)wi.cfg.T,
-                     "F", (int)wi.cfg.F, "A", (int)wi.cfg.A, "metadata", wi.text, "train_steps", (json_int_t)wi.steps,
-                     "decode_slots", (json_int_t)wi.slots, "generation", (json_int_t)wi.generation);
+                     wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T",
+                     (int)wi.cfg.T, "F", (int)wi.cfg.F, "A", (int)wi.cfg.A, "metadata", wi.text, "train_steps",
+                     (json_int_t)wi.steps, "decode_slots", (json_int_t)wi.slots, "generation",
+                     (json_int_t)wi.generation);
 }
 
 static int h_info(srv *s, srv_req *r, srv_reply *out) {
@@ -818,9 +841,9 @@ static int h_info(srv *s, srv_req *r, srv_reply *out) {
         (json_int_t)atomic_load(&s->lim.deadline_ms), "conn_memory_bytes", (json_int_t)s->cfg.conn_memory,
         "conn_timeout_s", (json_int_t)s->cfg.conn_timeout, "drain_timeout_ms",
         (json_int_t)atomic_load(&s->lim.drain_timeout_ms), "port", (json_int_t)s->port, "threads", "http",
-        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "auto", "transformer", "exact", "ga", "lbl",
-        "default_solver", "auto", "objectives", "latency", "energy", "edp",
-        "dram", "uptime_seconds", (srv_now_ms() - s->t_start) / 1e3, "listen", s->listen_addr);
+        (json_int_t)s->cfg.mhd_threads, "workers", (json_int_t)s->cfg.workers, "solvers", "auto", "transformer",
+        "exact", "ga", "lbl", "default_solver", "auto", "objectives", "latency", "energy", "edp", "dram",
+        "uptime_seconds", (srv_now_ms() - s->t_start) / 1e3, "listen", s->listen_addr);
     if (j) json_object_set_new(j, "weights", weights_json(s));
     srv_reply_json(out, 200, j, r->id_str);
     return SRV_ROUTE_REPLY;
@@ -855,11 +878,12 @@ static int h_readyz(srv *s, srv_req *r, srv_reply *out) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the work loop is not running");
     } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0}) && s->weights_error[0]) {
         /* weights-optional: serving, with the exact solver in place of the transformer */
-        srv_reply_json(out, 200,
-                       json_pack("{s:s, s:s}", "status", "ready", "note",
-                                 "no transformer weights could be loaded: transformer requests are answered by the exact "
-                                 "solver (see /v1/info weights.error)"),
-                       r->id_str);
+        srv_reply_json(
+            out, 200,
+            json_pack("{s:s, s:s}", "status", "ready", "note",
+                      "no transformer weights could be loaded: transformer requests are answered by the exact "
+                      "solver (see /v1/info weights.error)"),
+            r->id_str);
     } else if (!srv_batcher_weights(s->batcher, &(srv_weights_info){0})) {
         reply_fail(out, SRV_PROB_NOT_READY, NULL, r->id_str, "the transformer weights are not loaded yet");
         out->retry_after = RETRY_AFTER_S;

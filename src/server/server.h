@@ -34,27 +34,27 @@ typedef struct {
 typedef struct srv_http srv_http;
 
 typedef struct srv {
-    srv_config cfg;              /* settings at start (reloadable ones are mirrored in lim) */
+    srv_config cfg; /* settings at start (reloadable ones are mirrored in lim) */
     srv_limits lim;
     srv_logger log;
     srv_metrics metrics;
-    srv_mem mem;                 /* in-flight reply bytes against --memory-budget (membudget.h) */
+    srv_mem mem; /* in-flight reply bytes against --memory-budget (membudget.h) */
     srv_batcher *batcher;
     srv_http *http;
-    atomic_int draining;         /* SIGTERM received: readyz 503, new jobs 503 */
+    atomic_int draining; /* SIGTERM received: readyz 503, new jobs 503 */
     atomic_uint_least64_t next_id;
     char instance[SRV_REQID_INSTANCE]; /* random at start: the prefix of the request ids we make */
-    double t_start;              /* srv_now_ms() at start */
-    char listen_addr[96];        /* "127.0.0.1:8080" once listening */
-    char weights_error[320];     /* set at start when --weights could not be loaded (weights-optional 1) */
+    double t_start;                    /* srv_now_ms() at start */
+    char listen_addr[96];              /* "127.0.0.1:8080" once listening */
+    char weights_error[320];           /* set at start when --weights could not be loaded (weights-optional 1) */
     int port;
     /* built once at start, read-only afterwards */
-    char *workloads_body;        /* GET /v1/workloads */
+    char *workloads_body; /* GET /v1/workloads */
     size_t workloads_len;
-    char *presets_body;          /* GET /v1/hardware/presets */
+    char *presets_body; /* GET /v1/hardware/presets */
     size_t presets_len;
-    df_workload *zoo;            /* every zoo network at its default options, in df_zoo_name order: a */
-    int32_t n_zoo;               /* request naming one copies it (0.4 us) instead of building it (~0.3 ms) */
+    df_workload *zoo; /* every zoo network at its default options, in df_zoo_name order: a */
+    int32_t n_zoo;    /* request naming one copies it (0.4 us) instead of building it (~0.3 ms) */
 } srv;
 
 /* Copies cfg's limits into the atomics (start and SIGHUP). */

@@ -15,17 +15,17 @@
 
 struct srv_stream {
     pthread_mutex_t lock;
-    pthread_cond_t drained; /* the reader took bytes (or left): a waiting producer looks again */
-    size_t limit;           /* unread bytes the producer may queue (0 = no cap) */
-    double stall_ms;        /* a producer at the cap gives up when the reader took nothing for this long */
+    pthread_cond_t drained;   /* the reader took bytes (or left): a waiting producer looks again */
+    size_t limit;             /* unread bytes the producer may queue (0 = no cap) */
+    double stall_ms;          /* a producer at the cap gives up when the reader took nothing for this long */
     const atomic_int *cancel; /* nullable: a waiting producer gives up when raised */
-    srv_stream_conn conn;   /* the creator's connection ops: suspend, resume, hung up */
-    char *buf;              /* buffered bytes [off, len) */
+    srv_stream_conn conn;     /* the creator's connection ops: suspend, resume, hung up */
+    char *buf;                /* buffered bytes [off, len) */
     size_t off, len, cap;
     size_t sent;
-    int closed;             /* the producer is done */
-    int waiting;            /* the reader suspended the connection for lack of data */
-    int reader_gone;        /* the response was freed (done or client gone) */
+    int closed;      /* the producer is done */
+    int waiting;     /* the reader suspended the connection for lack of data */
+    int reader_gone; /* the response was freed (done or client gone) */
     atomic_int refs;
     void *owner;
     void (*owner_free)(void *owner);

@@ -14,7 +14,8 @@
 int srv_svg_wanted(const char *format, srv_fail *f) {
     if (!format || strcmp(format, "json") == 0) return 0;
     if (strcmp(format, "svg") == 0) return 1;
-    srv_fail_set(f, SRV_PROB_INVALID_REQUEST, NULL, "query parameter format must be json or svg, got \"%.40s\"", format);
+    srv_fail_set(f, SRV_PROB_INVALID_REQUEST, NULL, "query parameter format must be json or svg, got \"%.40s\"",
+                 format);
     return -1;
 }
 
@@ -32,7 +33,8 @@ int srv_svg_batch_budgets(const json_t *root, int64_t **budgets, int32_t *n, srv
     if (json_is_array(hl) && json_array_size(hl) > 1)
         return srv_fail_set(f, SRV_PROB_INVALID_REQUEST, "/grid/hardware",
                             "format=svg draws one hardware point: grid hardware has %zu entries (send one sweep per "
-                            "hardware, or format=json)", json_array_size(hl));
+                            "hardware, or format=json)",
+                            json_array_size(hl));
     size_t nb = json_array_size(bl);
     int64_t *v = calloc(nb, sizeof *v);
     if (!v) return srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory");
@@ -49,8 +51,10 @@ int srv_svg_batch_budgets(const json_t *root, int64_t **budgets, int32_t *n, srv
 /* "transformer", or "transformer (repaired)" when the answer took another path. */
 static void solver_label(const df_answer *a, char *buf, size_t n) {
     const char *s = a->solver ? a->solver : "?", *p = a->path;
-    if (p && strcmp(p, s) != 0) snprintf(buf, n, "%s (%s)", s, p);
-    else snprintf(buf, n, "%s", s);
+    if (p && strcmp(p, s) != 0)
+        snprintf(buf, n, "%s (%s)", s, p);
+    else
+        snprintf(buf, n, "%s", s);
 }
 
 static int take(df_svg_buf *b, char **body, size_t *len, int rc, const df_err *e, srv_fail *f) {
@@ -68,8 +72,7 @@ int srv_svg_map(const srv_map_req *r, const df_answer *a, char **body, size_t *l
     char label[96];
     solver_label(a, label, sizeof label);
     /* a map answer always has its layer-by-layer baseline (the budget was checked) */
-    df_svg_map_opts o = {.net = r->net, .map = &a->map, .solver = label, .objective = r->obj,
-                         .baseline = &a->base_met};
+    df_svg_map_opts o = {.net = r->net, .map = &a->map, .solver = label, .objective = r->obj, .baseline = &a->base_met};
     df_svg_buf b;
     df_svg_buf_init(&b);
     df_err e;
@@ -118,8 +121,8 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
         slot[i] = bi > 0 ? np : -1;
         if (bi > 0) bud[np++] = bi;
     }
-#define LAT(s, k) vals[((s) * 2) * n + (k)]
-#define EN(s, k) vals[((s) * 2 + 1) * n + (k)]
+#define LAT(s, k) vals[((s)*2) * n + (k)]
+#define EN(s, k) vals[((s)*2 + 1) * n + (k)]
     /* paths other than the solver's own (e.g. exact-fallback), counted for the note */
     int other_paths = 0, failed = 0, answered = 0;
     char other[48] = "";
@@ -181,8 +184,13 @@ int srv_svg_batch(const srv_batch_req *b, const int64_t *budgets, int32_t n_budg
     if (failed && nl < sizeof note)
         snprintf(note + nl, sizeof note - nl, "%s%d budget%s failed (see format=json for why)", nl ? MIDDOT : "",
                  failed, failed == 1 ? "" : "s");
-    df_svg_sweep_opts o = {.title = title, .subtitle = sub, .note = note[0] ? note : NULL, .n_points = np,
-                           .budgets = bud, .n_series = n_series, .series = ser};
+    df_svg_sweep_opts o = {.title = title,
+                           .subtitle = sub,
+                           .note = note[0] ? note : NULL,
+                           .n_points = np,
+                           .budgets = bud,
+                           .n_series = n_series,
+                           .series = ser};
     df_svg_buf sb;
     df_svg_buf_init(&sb);
     df_err e;

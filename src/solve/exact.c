@@ -45,7 +45,10 @@ const char *df_space_name(df_space s) { return (s >= 0 && s < DF_SPACE_COUNT) ? 
 
 int df_space_parse(const char *s, df_space *out) {
     for (int i = 0; i < DF_SPACE_COUNT; i++)
-        if (s && strcmp(s, space_names[i]) == 0) { *out = (df_space)i; return DF_OK; }
+        if (s && strcmp(s, space_names[i]) == 0) {
+            *out = (df_space)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
@@ -53,7 +56,8 @@ int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out) {
     if (last < 0 || last >= df_net_layers(net)) return 0;
     const df_layer *l = &df_net_workload(net)->layers[last];
     int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES], n = 0;
-    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES), nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
+    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES),
+            nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
     for (int32_t a = 0; a < nr; a++)
         for (int32_t b = 0; b < nc; b++) {
             int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
@@ -73,19 +77,35 @@ const char *df_solver_name(df_solver s) { return (s >= 0 && s < DF_SOLVER_COUNT)
 
 int df_solver_parse(const char *s, df_solver *out) {
     for (int i = 0; i < DF_SOLVER_COUNT; i++)
-        if (s && strcmp(s, solver_names[i]) == 0) { *out = (df_solver)i; return DF_OK; }
+        if (s && strcmp(s, solver_names[i]) == 0) {
+            *out = (df_solver)i;
+            return DF_OK;
+        }
     return DF_EINVAL;
 }
 
 static void group_values(df_objective obj, const df_group_cost *g, double *primary, double *secondary) {
     switch (obj) {
-    case DF_OBJ_ENERGY: *primary = g->energy_pj; *secondary = g->latency_cycles; break;
-    case DF_OBJ_DRAM: *primary = g->dram_bytes; *secondary = g->latency_cycles; break;
-    default: *primary = g->latency_cycles; *secondary = g->energy_pj; break;
+    case DF_OBJ_ENERGY:
+        *primary = g->energy_pj;
+        *secondary = g->latency_cycles;
+        break;
+    case DF_OBJ_DRAM:
+        *primary = g->dram_bytes;
+        *secondary = g->latency_cycles;
+        break;
+    default:
+        *primary = g->latency_cycles;
+        *secondary = g->energy_pj;
+        break;
     }
 }
 
-typedef struct { double p, s; int32_t from; df_group g; } cell;
+typedef struct {
+    double p, s;
+    int32_t from;
+    df_group g;
+} cell;
 
 /* Sets out to n placeholder groups (filled back to front by the caller). */
 static int reserve_groups(df_mapping *out, int32_t n) {
@@ -96,7 +116,10 @@ static int reserve_groups(df_mapping *out, int32_t n) {
 }
 
 /* One scored form of a group: its layers, micro-batch, tile and mode, and its cost. */
-typedef struct { df_group g; df_group_cost c; } form;
+typedef struct {
+    df_group g;
+    df_group_cost c;
+} form;
 
 /* The DP visits, for each group end j in order, every feasible form of every group [i, j] whose
  * prefix i is reachable: whole forms (i ascending, micro-batches ascending), then in the depth-first
@@ -111,8 +134,8 @@ typedef struct {
     const df_net *net;
     df_space space;
     int32_t maxlen, nm;
-    int32_t *mb;              /* [N] candidates ascending */
-    uint8_t *whole_dead;      /* [L]: no whole form [i, j'] fits for j' >= the last j tried */
+    int32_t *mb;         /* [N] candidates ascending */
+    uint8_t *whole_dead; /* [L]: no whole form [i, j'] fits for j' >= the last j tried */
     df_solve_stats *st;
     df_err *err;
 } walk;
@@ -137,8 +160,8 @@ static void walk_free(walk *w) {
 }
 
 static int scoring_error(walk *w, int rc, int32_t i, int32_t j) {
-    return df_err_set(w->err, rc, NULL, "%s scoring layers %d..%d", rc == DF_ENOMEM ? "out of memory" : "internal error",
-                      (int)i, (int)j);
+    return df_err_set(w->err, rc, NULL, "%s scoring layers %d..%d",
+                      rc == DF_ENOMEM ? "out of memory" : "internal error", (int)i, (int)j);
 }
 
 /* The forms of every group ending at j. Returns DF_OK, DF_ECANCELED or a scoring error (set in err). */
@@ -178,17 +201,31 @@ static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take, 
         rc = df_tiled_row_prepare(net, j, opt[o].rows, opt[o].cols, opt[o].overlap, w->mb, w->nm, axes, prev, &r);
         df_tiled_row_free(prev);
         prev = NULL;
-        if (rc != DF_OK) { df_tiled_row_free(r); rc = scoring_error(w, rc, 0, j); break; }
+        if (rc != DF_OK) {
+            df_tiled_row_free(r);
+            rc = scoring_error(w, rc, 0, j);
+            break;
+        }
         for (int32_t i = lo; i <= j && rc == DF_OK; i++) {
             if (!reach(dp, i) || (hopeless && hopeless(dp, i, j, r))) continue;
-            if ((rc = df_tiled_row_group(net, r, i)) != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+            if ((rc = df_tiled_row_group(net, r, i)) != DF_OK) {
+                rc = scoring_error(w, rc, i, j);
+                break;
+            }
             for (int32_t k = 0; k < w->nm; k++) {
                 rc = df_tiled_row_cost(net, r, k, &f.c);
                 if (w->st) w->st->groups_evaluated++;
-                if (rc != DF_OK) { rc = scoring_error(w, rc, i, j); break; }
+                if (rc != DF_OK) {
+                    rc = scoring_error(w, rc, i, j);
+                    break;
+                }
                 if (!f.c.feasible) break; /* footprints grow with m */
-                f.g = (df_group){.first = i, .last = j, .micro_batch = w->mb[k], .tile_rows = opt[o].rows,
-                                 .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                f.g = (df_group){.first = i,
+                                 .last = j,
+                                 .micro_batch = w->mb[k],
+                                 .tile_rows = opt[o].rows,
+                                 .tile_cols = opt[o].cols,
+                                 .overlap = opt[o].overlap};
                 if ((rc = take(dp, i, j, &f))) break;
             }
         }
@@ -263,8 +300,15 @@ static int solve_scalar(const df_net *net, df_objective obj, df_space space, int
 
 /* ---- EDP: Pareto fronts of (latency, energy) per prefix ---------------------------------------- */
 
-typedef struct { double lat, en; int32_t from, idx; df_group g; } pt;
-typedef struct { pt *v; int32_t n, cap; } ptvec;
+typedef struct {
+    double lat, en;
+    int32_t from, idx;
+    df_group g;
+} pt;
+typedef struct {
+    pt *v;
+    int32_t n, cap;
+} ptvec;
 
 static int ptvec_push(ptvec *a, pt p) {
     if (a->n == a->cap) {
@@ -325,7 +369,10 @@ static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mappi
     edp_dp d = {.fr = calloc((size_t)L + 1, sizeof *d.fr), .st = st};
     walk w = {0};
     int rc = DF_OK;
-    if (!d.fr || walk_init(&w, net, space, maxlen, st, err)) { rc = DF_ENOMEM; goto done; }
+    if (!d.fr || walk_init(&w, net, space, maxlen, st, err)) {
+        rc = DF_ENOMEM;
+        goto done;
+    }
     if ((rc = ptvec_push(&d.fr[0], (pt){0, 0, -1, -1, {0}}))) goto done;
     for (int32_t j = 0; j < L; j++) {
         /* front j is complete (every group ending before j was visited): thin it once, before use */
@@ -343,7 +390,12 @@ static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mappi
         if (d.fr[L].v[q].lat * d.fr[L].v[q].en < d.fr[L].v[best].lat * d.fr[L].v[best].en) best = q;
     /* walk back through the parents: count, then fill back to front */
     int32_t n = 0;
-    for (int32_t j = L, q = best; j > 0;) { const pt *p = &d.fr[j].v[q]; n++; q = p->idx; j = p->from; }
+    for (int32_t j = L, q = best; j > 0;) {
+        const pt *p = &d.fr[j].v[q];
+        n++;
+        q = p->idx;
+        j = p->from;
+    }
     if ((rc = reserve_groups(out, n))) goto done;
     for (int32_t j = L, q = best, g = n; j > 0;) {
         const pt *p = &d.fr[j].v[q];
@@ -372,7 +424,8 @@ static int solve(const df_net *net, df_objective obj, df_space space, int32_t ma
      * nothing the same message names the layer that does not fit whole. */
     int rc = space == DF_SPACE_BATCH ? df_net_check_budget(net, err) : DF_OK;
     if (rc) return rc;
-    rc = obj == DF_OBJ_EDP ? solve_edp(net, space, maxlen, out, st, err) : solve_scalar(net, obj, space, maxlen, out, st, err);
+    rc = obj == DF_OBJ_EDP ? solve_edp(net, space, maxlen, out, st, err)
+                           : solve_scalar(net, obj, space, maxlen, out, st, err);
     if (rc == DF_EINFEASIBLE && space != DF_SPACE_BATCH && df_net_check_budget(net, err) == DF_OK)
         df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
     return rc;

@@ -50,30 +50,30 @@
 #include <string.h>
 
 void df_ga_params_default(df_ga_params *p) {
-    *p = (df_ga_params){.population = 64, .generations = 200, .tournament = 3, .crossover = 0.9,
-                        .mutation = 0, .elites = 2, .seed = 1};
+    *p = (df_ga_params){
+        .population = 64, .generations = 200, .tournament = 3, .crossover = 0.9, .mutation = 0, .elites = 2, .seed = 1};
 }
 
 typedef struct {
-    uint16_t *cut;  /* [L] 0/1 */
-    uint16_t *mb;   /* [L] candidate index; at most about 2 sqrt(N) <= 512 candidates for N <= 65536 */
-    uint16_t *tl;   /* [L] tile gene (depth-first space; 0 = whole) */
+    uint16_t *cut; /* [L] 0/1 */
+    uint16_t *mb;  /* [L] candidate index; at most about 2 sqrt(N) <= 512 candidates for N <= 65536 */
+    uint16_t *tl;  /* [L] tile gene (depth-first space; 0 = whole) */
     int feasible;
-    double value;   /* objective value (feasible) */
-    double over;    /* sum over groups of max(0, footprint - budget) / budget (infeasible) */
+    double value; /* objective value (feasible) */
+    double over;  /* sum over groups of max(0, footprint - budget) / budget (infeasible) */
 } indiv;
 
 typedef struct {
     const df_net *net;
     df_objective obj;
     int32_t L, nm;
-    const int32_t *mbv;    /* [nm] candidates ascending */
+    const int32_t *mbv;        /* [nm] candidates ascending */
     const df_tile_option *opt; /* [L x DF_MAX_TILE_OPTIONS] tile options per last layer (depth-first) */
-    const int32_t *nopt;   /* [L] their counts; NULL in the batch space */
-    df_mapping map;        /* scratch, capacity L: pushes never reallocate */
-    df_group_cost *gc;     /* [L] scratch */
+    const int32_t *nopt;       /* [L] their counts; NULL in the batch space */
+    df_mapping map;            /* scratch, capacity L: pushes never reallocate */
+    df_group_cost *gc;         /* [L] scratch */
     double budget;
-    int64_t evals;         /* df_group_eval calls */
+    int64_t evals; /* df_group_eval calls */
 } ctx_t;
 
 /* 1 when a ranks strictly before b. */
@@ -86,8 +86,10 @@ static void decode(const indiv *x, const ctx_t *c, df_mapping *map) {
     int32_t L = c->L;
     map->n_groups = 0;
     for (int32_t i = 0; i < L; i++) {
-        if (i == 0 || x->cut[i]) map->groups[map->n_groups++] = (df_group){.first = i, .last = i, .micro_batch = c->mbv[x->mb[i]]};
-        else map->groups[map->n_groups - 1].last = i;
+        if (i == 0 || x->cut[i])
+            map->groups[map->n_groups++] = (df_group){.first = i, .last = i, .micro_batch = c->mbv[x->mb[i]]};
+        else
+            map->groups[map->n_groups - 1].last = i;
     }
     if (!c->nopt) return;
     for (int32_t g = 0; g < map->n_groups; g++) {
@@ -130,8 +132,7 @@ static int check_params(const df_ga_params *p, df_err *err) {
     if (!(p->mutation <= 1))
         return df_err_set(err, DF_EINVAL, "/ga/mutation", "mutation = %g must be <= 1 (<= 0 means 1/layers)",
                           p->mutation);
-    if (p->elites < 0)
-        return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d must be >= 0", p->elites);
+    if (p->elites < 0) return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d must be >= 0", p->elites);
     return DF_OK;
 }
 
@@ -199,8 +200,10 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
     df_err_clear(err);
     df_solve_stats_reset(st);
     df_ga_params p;
-    if (pp) p = *pp;
-    else df_ga_params_default(&p);
+    if (pp)
+        p = *pp;
+    else
+        df_ga_params_default(&p);
     int rc = check_params(&p, err);
     if (rc) return rc;
     clamp_params(&p);
@@ -259,21 +262,33 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
             if (!g.feasible) break;
             hi = q;
             double s = group_score(obj, &g);
-            if (s < sbest) { sbest = s; arg = q; }
+            if (s < sbest) {
+                sbest = s;
+                arg = q;
+            }
         }
         /* depth-first: every tile of the layer alone too (k = tile gene) */
         for (int32_t k = 1; df && k <= nopt[i]; k++) {
             const df_tile_option *o = &opt[(size_t)i * DF_MAX_TILE_OPTIONS + k - 1];
             for (int32_t q = 0; q < c.nm; q++) {
-                df_group g = {.first = i, .last = i, .micro_batch = mbv[q], .tile_rows = o->rows, .tile_cols = o->cols,
-                              .overlap = o->overlap}, *gp = &g;
+                df_group g = {.first = i,
+                              .last = i,
+                              .micro_batch = mbv[q],
+                              .tile_rows = o->rows,
+                              .tile_cols = o->cols,
+                              .overlap = o->overlap},
+                         *gp = &g;
                 df_group_cost gc;
                 df_group_eval_tiled(net, gp, &gc);
                 c.evals++;
                 if (!gc.feasible) break;
                 if (q > hi) hi = q;
                 double s = group_score(obj, &gc);
-                if (s < sbest) { sbest = s; arg = q; lbl_tl[i] = (uint16_t)k; }
+                if (s < sbest) {
+                    sbest = s;
+                    arg = q;
+                    lbl_tl[i] = (uint16_t)k;
+                }
             }
         }
         top[i] = (uint16_t)hi;
@@ -321,7 +336,8 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
         }
         for (int32_t n = p.elites; n < P; n++) {
             if (df_solve_cancelled(st)) { /* per child too: a generation of a big population can be long */
-                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled in generation %d of %d", (int)gen, (int)p.generations);
+                rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled in generation %d of %d", (int)gen,
+                                (int)p.generations);
                 goto done;
             }
             indiv *x = &nxt[n];
@@ -331,7 +347,11 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
             int changed = 0;
             if (a != b && df_rng_uniform(&r) < p.crossover) { /* two-point crossover, segment lo..hi from b */
                 int32_t lo = df_rng_range(&r, L), hi = df_rng_range(&r, L);
-                if (lo > hi) { int32_t t = lo; lo = hi; hi = t; }
+                if (lo > hi) {
+                    int32_t t = lo;
+                    lo = hi;
+                    hi = t;
+                }
                 memcpy(x->cut + lo, b->cut + lo, (size_t)(hi - lo + 1) * sizeof *x->cut);
                 memcpy(x->mb + lo, b->mb + lo, (size_t)(hi - lo + 1) * sizeof *x->mb);
                 memcpy(x->tl + lo, b->tl + lo, (size_t)(hi - lo + 1) * sizeof *x->tl);
@@ -346,16 +366,20 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
                     if (df_rng_range(&r, 2)) {
                         int32_t s = i - 1;
                         while (s > 0 && !x->cut[s]) s--;
-                        if (x->cut[i]) x->mb[s] = x->mb[s] < x->mb[i] ? x->mb[s] : x->mb[i];
-                        else x->mb[i] = x->mb[s] < top[i] ? x->mb[s] : top[i];
+                        if (x->cut[i])
+                            x->mb[s] = x->mb[s] < x->mb[i] ? x->mb[s] : x->mb[i];
+                        else
+                            x->mb[i] = x->mb[s] < top[i] ? x->mb[s] : top[i];
                     }
                     x->cut[i] ^= 1;
                     changed = 1;
                 }
                 if (df_rng_uniform(&r) < mut) {
                     int32_t v;
-                    if (df_rng_range(&r, 4) == 0) v = df_rng_range(&r, top[i] + 1);
-                    else v = x->mb[i] + (df_rng_range(&r, 2) ? 1 : -1);
+                    if (df_rng_range(&r, 4) == 0)
+                        v = df_rng_range(&r, top[i] + 1);
+                    else
+                        v = x->mb[i] + (df_rng_range(&r, 2) ? 1 : -1);
                     x->mb[i] = (uint16_t)(v < 0 ? 0 : v > top[i] ? top[i] : v);
                     changed = 1;
                 }

@@ -17,7 +17,7 @@ typedef struct {
     int32_t N;
     df_mapping cand;
     int64_t evals;
-    int oom;          /* the cost model ran out of memory: an error to report, not an infeasible move */
+    int oom; /* the cost model ran out of memory: an error to report, not an infeasible move */
 } rctx;
 
 /* Objective of a mapping, +inf when infeasible or malformed (an out-of-memory sets c->oom). */
@@ -52,7 +52,10 @@ static int32_t best_fit_mb(rctx *c, int32_t f, int32_t l) {
     for (int32_t k = N; k >= 1; k--) {
         int32_t m = (N + k - 1) / k;
         df_group_cost g;
-        if (df_group_eval(c->net, f, l, m, &g) == DF_ENOMEM) { c->oom = 1; return 0; }
+        if (df_group_eval(c->net, f, l, m, &g) == DF_ENOMEM) {
+            c->oom = 1;
+            return 0;
+        }
         if (!g.feasible) break;
         best = m;
     }
@@ -64,11 +67,21 @@ static int tiled_fit(rctx *c, int32_t f, int32_t l, df_group *out) {
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
     int32_t no = df_tile_options(c->net, l, opt);
     for (int32_t o = 0; o < no; o++) {
-        df_group g = {.first = f, .last = l, .micro_batch = 1, .tile_rows = opt[o].rows, .tile_cols = opt[o].cols,
+        df_group g = {.first = f,
+                      .last = l,
+                      .micro_batch = 1,
+                      .tile_rows = opt[o].rows,
+                      .tile_cols = opt[o].cols,
                       .overlap = opt[o].overlap};
         df_group_cost gc;
-        if (df_group_eval_tiled(c->net, &g, &gc) == DF_ENOMEM) { c->oom = 1; return 0; }
-        if (gc.feasible) { *out = g; return 1; }
+        if (df_group_eval_tiled(c->net, &g, &gc) == DF_ENOMEM) {
+            c->oom = 1;
+            return 0;
+        }
+        if (gc.feasible) {
+            *out = g;
+            return 1;
+        }
     }
     return 0;
 }
@@ -98,7 +111,8 @@ static int make_feasible(rctx *c, df_mapping *m) {
             if (c->oom) return DF_ENOMEM;
             if (e < f) return DF_EINFEASIBLE;
             int32_t want = gc0.micro_batch;
-            if (tiled ? df_mapping_push_group(o, &tg) : df_mapping_push(o, f, e, want <= mb ? want : mb)) return DF_ENOMEM;
+            if (tiled ? df_mapping_push_group(o, &tg) : df_mapping_push(o, f, e, want <= mb ? want : mb))
+                return DF_ENOMEM;
             f = e + 1;
         }
     }
@@ -115,7 +129,8 @@ static int try_move(rctx *c, df_mapping *m, double *cur) {
     return 0;
 }
 
-int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *st, df_err *err) {
+int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_moves, df_solve_stats *st,
+              df_err *err) {
     return df_repair_in(net, obj, DF_SPACE_BATCH, map, max_moves, st, err);
 }
 
@@ -158,7 +173,8 @@ int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping
                 int32_t no = df_tile_options(net, gr.last, opt + 1);
                 opt[0] = (df_tile_option){0, 0, 0};
                 for (int32_t o = 0; o <= no && !improved; o++) {
-                    if (opt[o].rows == gr.tile_rows && opt[o].cols == gr.tile_cols && opt[o].overlap == gr.overlap) continue;
+                    if (opt[o].rows == gr.tile_rows && opt[o].cols == gr.tile_cols && opt[o].overlap == gr.overlap)
+                        continue;
                     df_mapping_copy(&c.cand, map);
                     c.cand.groups[g].tile_rows = opt[o].rows;
                     c.cand.groups[g].tile_cols = opt[o].cols;
@@ -208,7 +224,8 @@ int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping
                         if (df_mapping_push(&c.cand, x.first, s - 1, x.micro_batch)) goto oom;
                         x.first = s;
                         if (df_mapping_push_group(&c.cand, &x)) goto oom;
-                    } else if (df_mapping_push_group(&c.cand, &x)) goto oom;
+                    } else if (df_mapping_push_group(&c.cand, &x))
+                        goto oom;
                 }
                 if ((improved = try_move(&c, map, &cur)) < 0) goto oom;
             }

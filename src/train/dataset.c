@@ -60,7 +60,10 @@ static int make_sample(const job *jb, int32_t i, sample *s) {
     s->x = malloc((size_t)L * DF_FEATURES * sizeof *s->x);
     s->mask = malloc((size_t)L * DF_ACTIONS);
     s->target = malloc((size_t)L * sizeof *s->target);
-    if (!actions || !s->x || !s->mask || !s->target) { rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory"); goto out; }
+    if (!actions || !s->x || !s->mask || !s->target) {
+        rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
     if ((rc = df_mapping_to_actions(&ep, &m, actions, err))) goto out;
     df_sched sc;
     df_sched_begin(&sc);
@@ -108,7 +111,11 @@ int df_dataset_generate(df_dataset *ds, df_split split, int32_t n, uint64_t seed
     job jb = {.split = split, .n = n, .max_layers = max_layers, .seed = seed};
     jb.out = calloc((size_t)n, sizeof *jb.out);
     pthread_t *tid = calloc((size_t)threads, sizeof *tid);
-    if (!jb.out || !tid) { free(jb.out); free(tid); return df_err_set(err, DF_ENOMEM, NULL, "out of memory"); }
+    if (!jb.out || !tid) {
+        free(jb.out);
+        free(tid);
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    }
     pthread_mutex_init(&jb.mu, NULL);
     int started = 0;
     for (int t = 0; t < threads; t++)
@@ -128,11 +135,15 @@ int df_dataset_generate(df_dataset *ds, df_split split, int32_t n, uint64_t seed
     free(tid);
     int rc = DF_OK;
     for (int32_t i = 0; i < n && !rc; i++)
-        if (jb.out[i].rc) { rc = jb.out[i].rc; if (err) *err = jb.out[i].err; }
+        if (jb.out[i].rc) {
+            rc = jb.out[i].rc;
+            if (err) *err = jb.out[i].err;
+        }
     if (!rc) {
         ds->n = n;
         ds->off = malloc(((size_t)n + 1) * sizeof *ds->off);
-        if (!ds->off) rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        if (!ds->off)
+            rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         else {
             ds->off[0] = 0;
             for (int32_t i = 0; i < n; i++) ds->off[i + 1] = ds->off[i] + jb.out[i].len;
@@ -150,7 +161,11 @@ int df_dataset_generate(df_dataset *ds, df_split split, int32_t n, uint64_t seed
             ds->solve_s += s->solve_s;
         }
     }
-    for (int32_t i = 0; i < n; i++) { free(jb.out[i].x); free(jb.out[i].mask); free(jb.out[i].target); }
+    for (int32_t i = 0; i < n; i++) {
+        free(jb.out[i].x);
+        free(jb.out[i].mask);
+        free(jb.out[i].target);
+    }
     free(jb.out);
     if (rc) df_dataset_free(ds);
     return rc;

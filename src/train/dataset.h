@@ -8,13 +8,13 @@
 #include "dnnfuser/sampler.h"
 
 typedef struct {
-    int32_t n;          /* sequences */
-    int64_t rows;       /* total layers over all sequences */
-    int64_t *off;       /* [n + 1] */
-    float *x;           /* [rows, DF_FEATURES] raw features */
-    uint8_t *mask;      /* [rows, DF_ACTIONS] */
-    int32_t *target;    /* [rows] teacher action */
-    double solve_s;     /* exact-solver seconds spent */
+    int32_t n;       /* sequences */
+    int64_t rows;    /* total layers over all sequences */
+    int64_t *off;    /* [n + 1] */
+    float *x;        /* [rows, DF_FEATURES] raw features */
+    uint8_t *mask;   /* [rows, DF_ACTIONS] */
+    int32_t *target; /* [rows] teacher action */
+    double solve_s;  /* exact-solver seconds spent */
 } df_dataset;
 
 /* Generates n sequences of the split with `threads` worker threads. Sample i depends only on

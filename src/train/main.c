@@ -35,26 +35,25 @@ static void progress(int32_t done, int32_t total, void *ctx) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: dnnfuser-train [options]\n"
-            "  --samples N     teacher trajectories (default 30000)\n"
-            "  --steps N       optimiser steps (default 6000)\n"
-            "  --batch N       sequences per step (default 16)\n"
-            "  --lr X          peak learning rate (default 1e-3)\n"
-            "  --d N --layers N --heads N --ctx N   model size (default 128, 4, 4, 192)\n"
-            "  --threads N     data-generation threads (default 2)\n"
-            "  --eval N        held-out requests per split for the final report (default 100)\n"
-            "  --seed N        dataset and initialisation seed (default 2026)\n"
-            "  --out PATH      weights file (default weights/dnnfuser.weights)\n");
+    fprintf(f, "usage: dnnfuser-train [options]\n"
+               "  --samples N     teacher trajectories (default 30000)\n"
+               "  --steps N       optimiser steps (default 6000)\n"
+               "  --batch N       sequences per step (default 16)\n"
+               "  --lr X          peak learning rate (default 1e-3)\n"
+               "  --d N --layers N --heads N --ctx N   model size (default 128, 4, 4, 192)\n"
+               "  --threads N     data-generation threads (default 2)\n"
+               "  --eval N        held-out requests per split for the final report (default 100)\n"
+               "  --seed N        dataset and initialisation seed (default 2026)\n"
+               "  --out PATH      weights file (default weights/dnnfuser.weights)\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
     *o = (opts){30000, 6000, 16, 2, 128, 4, 4, 192, 100, 1e-3f, 2026, "weights/dnnfuser.weights"};
-    static const struct option lo[] = {
-        {"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'}, {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'},
-        {"d", 1, 0, 'd'},       {"layers", 1, 0, 'L'}, {"heads", 1, 0, 'H'}, {"ctx", 1, 0, 'T'},
-        {"threads", 1, 0, 'j'}, {"eval", 1, 0, 'e'}, {"seed", 1, 0, 'S'}, {"out", 1, 0, 'o'},
-        {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    static const struct option lo[] = {{"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'}, {"batch", 1, 0, 'b'},
+                                       {"lr", 1, 0, 'l'},      {"d", 1, 0, 'd'},     {"layers", 1, 0, 'L'},
+                                       {"heads", 1, 0, 'H'},   {"ctx", 1, 0, 'T'},   {"threads", 1, 0, 'j'},
+                                       {"eval", 1, 0, 'e'},    {"seed", 1, 0, 'S'},  {"out", 1, 0, 'o'},
+                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
         char *end = NULL;
@@ -70,13 +69,25 @@ static int parse(int argc, char **argv, opts *o) {
         case 'T': o->ctx = (int32_t)v; break;
         case 'j': o->threads = (int32_t)v; break;
         case 'e': o->eval = (int32_t)v; break;
-        case 'S': o->seed = (uint64_t)strtoull(optarg, &end, 10); bad = *end != 0; break;
-        case 'l': o->lr = strtof(optarg, &end); bad = *end || !(o->lr > 0 && o->lr < 1); break;
-        case 'o': o->out = optarg; bad = 0; break;
+        case 'S':
+            o->seed = (uint64_t)strtoull(optarg, &end, 10);
+            bad = *end != 0;
+            break;
+        case 'l':
+            o->lr = strtof(optarg, &end);
+            bad = *end || !(o->lr > 0 && o->lr < 1);
+            break;
+        case 'o':
+            o->out = optarg;
+            bad = 0;
+            break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
-        if (bad) { fprintf(stderr, "dnnfuser-train: bad value '%s' for --%s\n", optarg, lo[li].name); return 2; }
+        if (bad) {
+            fprintf(stderr, "dnnfuser-train: bad value '%s' for --%s\n", optarg, lo[li].name);
+            return 2;
+        }
     }
     return 0;
 }
@@ -92,7 +103,10 @@ static void evaluate(df_mapper *mp, df_split split, int32_t n, uint64_t seed, in
         df_err e;
         if (df_sample_request(&r, split, ctx, &q, &e)) continue;
         df_net *net;
-        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) { df_workload_free(&q.w); continue; }
+        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) {
+            df_workload_free(&q.w);
+            continue;
+        }
         df_mapping ex, t1, t4;
         df_mapping_init(&ex, 16);
         df_mapping_init(&t1, 16);
@@ -154,7 +168,10 @@ int main(int argc, char **argv) {
     int32_t *tg = malloc(B * T * sizeof *tg);
     uint8_t *mk = malloc(B * T * DF_ACTIONS);
     int32_t *pick = malloc(B * sizeof *pick);
-    if (!x || !tg || !mk || !pick) { fprintf(stderr, "dnnfuser-train: out of memory\n"); return 1; }
+    if (!x || !tg || !mk || !pick) {
+        fprintf(stderr, "dnnfuser-train: out of memory\n");
+        return 1;
+    }
     df_rng r;
     df_rng_seed(&r, o.seed ^ 0x7a11ULL);
     df_adamw_opts ao = df_adamw_defaults();

@@ -22,8 +22,9 @@ static const char *const budgets[] = {"256KiB", "2MiB", "16MiB"};
 
 static int request(const char *net, int32_t batch, const char *budget, const char *solver, df_request *r) {
     char body[512];
-    snprintf(body, sizeof body, "{\"workload\":\"%s\",\"hardware\":\"edge\",\"budget\":\"%s\",\"batch\":%d,\"solver\":\"%s\"%s}",
-             net, budget, batch, solver, strcmp(solver, "ga") == 0 ? ",\"ga\":{\"population\":32,\"generations\":40}" : "");
+    snprintf(body, sizeof body,
+             "{\"workload\":\"%s\",\"hardware\":\"edge\",\"budget\":\"%s\",\"batch\":%d,\"solver\":\"%s\"%s}", net,
+             budget, batch, solver, strcmp(solver, "ga") == 0 ? ",\"ga\":{\"population\":32,\"generations\":40}" : "");
     json_error_t je;
     json_t *root = json_loads(body, 0, &je);
     df_request_limits lim;
@@ -111,13 +112,15 @@ static void fit_predictor(void) {
         }
     }
     printf("\nexact-time predictor log t[ms] = C0 + CL log L + CR log R + CM log M, %d settings (batch 1..64, budget "
-           "128KiB..16MiB, median of %d runs):\n", n, ROUNDS);
+           "128KiB..16MiB, median of %d runs):\n",
+           n, ROUNDS);
     for (int f = 0; f < 2; f++) {
         const double *c = f ? built : b;
         double r2 = st > 0 ? 1 - ss[f] / st : 0;
         double p10 = pct(ratio[f], n, 0.1), p90 = pct(ratio[f], n, 0.9), lo = ratio[f][0], hi = ratio[f][n - 1];
         printf("  %-9s C0 %7.3f  CL %5.3f  CR %5.3f  CM %5.3f | R^2 %.3f | measured/predicted 10%%-90%% [%.2f, %.2f], "
-               "all [%.2f, %.2f]\n", f ? "built in" : "this fit", c[0], c[1], c[2], c[3], r2, p10, p90, lo, hi);
+               "all [%.2f, %.2f]\n",
+               f ? "built in" : "this fit", c[0], c[1], c[2], c[3], r2, p10, p90, lo, hi);
     }
 }
 
@@ -180,7 +183,8 @@ int main(void) {
                 for (int s = 0; s < N_SOLVERS; s++) df_request_free(&r[s]);
             }
     printf("\n%d settings: total median time auto %.1f ms, exact %.1f ms, transformer %.1f ms; auto above the optimum "
-           "in %d\n", rows, auto_t, exact_t, trans_t, auto_worse);
+           "in %d\n",
+           rows, auto_t, exact_t, trans_t, auto_worse);
     fit_predictor();
     df_mapper_free(mp);
     return 0;

@@ -22,7 +22,10 @@ static df_net *make_net(const char *wname, const char *preset, int64_t budget, i
         exit(1);
     }
     if (budget > 0) hw.buffer_bytes = budget;
-    if (df_net_init(&n, &w, &hw, batch, &e)) { fprintf(stderr, "bench: %s\n", e.msg); exit(1); }
+    if (df_net_init(&n, &w, &hw, batch, &e)) {
+        fprintf(stderr, "bench: %s\n", e.msg);
+        exit(1);
+    }
     df_workload_free(&w);
     return n;
 }
@@ -39,7 +42,10 @@ static void bench_eval(void) {
     df_mapping m;
     df_mapping_init(&m, 64);
     df_err e;
-    if (df_solve_exact(n, DF_OBJ_LATENCY, &m, NULL, &e)) { fprintf(stderr, "bench: %s\n", e.msg); exit(1); }
+    if (df_solve_exact(n, DF_OBJ_LATENCY, &m, NULL, &e)) {
+        fprintf(stderr, "bench: %s\n", e.msg);
+        exit(1);
+    }
     enum { SAMPLES = 9, REPS = 20000 };
     double t[SAMPLES];
     volatile double sink = 0;
@@ -70,7 +76,8 @@ static void bench_eval(void) {
         t[s] = (now_s() - t0) / REPS;
     }
     med = median(t, SAMPLES);
-    printf("cost model: fixed ResNet-50 mapping (%d groups of 3 layers, micro-batch 2): %.2f us/eval (median of %d x %d)\n",
+    printf("cost model: fixed ResNet-50 mapping (%d groups of 3 layers, micro-batch 2): %.2f us/eval (median of %d x "
+           "%d)\n",
            f.n_groups, med * 1e6, SAMPLES, REPS);
     df_mapping_free(&f);
     (void)sink;
@@ -81,8 +88,8 @@ static void bench_eval(void) {
 static void bench_solvers(void) {
     printf("\nsolvers per zoo network (edge preset, 512KiB budget, batch 8, objective latency; "
            "GA defaults: population 64, generations 200, seed 1)\n");
-    printf("%-16s %6s %10s %12s %9s %10s %9s %9s\n", "network", "layers", "exact ms", "group evals", "groups",
-           "ga ms", "ga/exact", "lbl/exact");
+    printf("%-16s %6s %10s %12s %9s %10s %9s %9s\n", "network", "layers", "exact ms", "group evals", "groups", "ga ms",
+           "ga/exact", "lbl/exact");
     df_ga_params gp;
     df_ga_params_default(&gp);
     for (int32_t z = 0; z < df_zoo_count(); z++) {
@@ -113,8 +120,8 @@ static void bench_solvers(void) {
         df_solve_lbl(n, DF_OBJ_LATENCY, &l, NULL, &e);
         double ve = value_of(n, &m, DF_OBJ_LATENCY);
         printf("%-16s %6d %10.2f %12lld %9d %10.1f %9.4f %9.3f\n", name, df_net_layers(n), median(te, 5) * 1e3,
-               (long long)st.groups_evaluated, m.n_groups, median(tg, 3) * 1e3,
-               value_of(n, &g, DF_OBJ_LATENCY) / ve, value_of(n, &l, DF_OBJ_LATENCY) / ve);
+               (long long)st.groups_evaluated, m.n_groups, median(tg, 3) * 1e3, value_of(n, &g, DF_OBJ_LATENCY) / ve,
+               value_of(n, &l, DF_OBJ_LATENCY) / ve);
     next:
         df_mapping_free(&m);
         df_mapping_free(&g);
@@ -125,8 +132,8 @@ static void bench_solvers(void) {
 
 static void bench_gain(void) {
     printf("\nexact vs layer-by-layer, ResNet-50 on edge (16x16 ws, 16 B/cycle DRAM, int8)\n");
-    printf("%-8s %6s %8s %10s %10s %10s %10s %10s\n", "budget", "batch", "groups", "speedup", "energy x",
-           "dram x", "exact ms", "lbl ms");
+    printf("%-8s %6s %8s %10s %10s %10s %10s %10s\n", "budget", "batch", "groups", "speedup", "energy x", "dram x",
+           "exact ms", "lbl ms");
     int64_t budgets[] = {128 * 1024, 512 * 1024, 2 * 1024 * 1024};
     int32_t batches[] = {1, 8};
     for (int b = 0; b < 3; b++)

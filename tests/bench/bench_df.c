@@ -26,7 +26,10 @@ static df_net *make_net(const char *wname, int64_t budget, int32_t batch) {
     }
     hw.buffer_bytes = budget;
     hw.energy = df_hw_energy_default(&hw);
-    if (df_net_init(&n, &w, &hw, batch, &e)) { fprintf(stderr, "bench: %s\n", e.msg); exit(1); }
+    if (df_net_init(&n, &w, &hw, batch, &e)) {
+        fprintf(stderr, "bench: %s\n", e.msg);
+        exit(1);
+    }
     df_workload_free(&w);
     return n;
 }
@@ -63,8 +66,10 @@ static void time_point(const char *wname, int64_t budget, int32_t batch, df_obje
     }
     double gain = isfinite(vb) && isfinite(vd) ? vd / vb : NAN;
     char g[64];
-    if (isfinite(gain)) snprintf(g, sizeof g, "%.4f", gain);
-    else snprintf(g, sizeof g, "%s", !isfinite(vb) && isfinite(vd) ? "batch-only infeasible" : "both infeasible");
+    if (isfinite(gain))
+        snprintf(g, sizeof g, "%.4f", gain);
+    else
+        snprintf(g, sizeof g, "%s", !isfinite(vb) && isfinite(vd) ? "batch-only infeasible" : "both infeasible");
     printf("%-22s %6d %8lld %5d %-8s %10.3f %12.2f %6d  %s\n", wname, df_net_layers(n), (long long)budget / 1024, batch,
            df_objective_name(obj), median(tb, reps), median(td, reps), tiled, g);
     df_net_free(n);

@@ -64,10 +64,10 @@ static df_net *make_net(const char *wl, const char *hw_spec, int64_t buffer, int
 }
 
 typedef struct {
-    int status;        /* 0 solved, 1 infeasible, 2 capped */
+    int status; /* 0 solved, 1 infeasible, 2 capped */
     df_metrics mt;
-    double solve_s;    /* median over reps */
-    int64_t need;      /* infeasible: the smallest budget the solver names (df_err.need_bytes), or 0 */
+    double solve_s; /* median over reps */
+    int64_t need;   /* infeasible: the smallest budget the solver names (df_err.need_bytes), or 0 */
     df_mapping map;
 } result;
 
@@ -89,8 +89,17 @@ static void solve(const df_net *n, df_objective obj, int space, int reps, double
                            : df_solve_exact_in(n, obj, (df_space)space, &r->map, &st, &e);
         t[k] = now_s() - t0;
         alarm(0);
-        if (rc == DF_EINFEASIBLE) { r->status = 1; r->solve_s = t[k]; r->need = e.need_bytes; return; }
-        if (rc == DF_ECANCELED) { r->status = 2; r->solve_s = t[k]; return; }
+        if (rc == DF_EINFEASIBLE) {
+            r->status = 1;
+            r->solve_s = t[k];
+            r->need = e.need_bytes;
+            return;
+        }
+        if (rc == DF_ECANCELED) {
+            r->status = 2;
+            r->solve_s = t[k];
+            return;
+        }
         if (rc) die("solve", &e);
     }
     r->solve_s = median(t, reps);
@@ -139,24 +148,41 @@ static int point(int argc, char **argv) {
     double cap = 600;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) { fprintf(stderr, "bench_dfgain: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "-w")) wl = v;
-        else if (!strcmp(a, "--hw")) hw = v;
-        else if (!strcmp(a, "--space")) space_s = v;
-        else if (!strcmp(a, "--objective")) obj_s = v;
-        else if (!strcmp(a, "--mapping")) out = v;
-        else if (!strcmp(a, "--buffer")) { if (df_parse_size(v, &buffer)) { fprintf(stderr, "bad --buffer\n"); return 2; } }
-        else if (!strcmp(a, "--batch")) batch = atoi(v);
-        else if (!strcmp(a, "--reps")) reps = atoi(v);
-        else if (!strcmp(a, "--cap")) cap = atof(v);
-        else { fprintf(stderr, "bench_dfgain: unknown option %s\n", a); return 2; }
+        if (!v) {
+            fprintf(stderr, "bench_dfgain: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "-w"))
+            wl = v;
+        else if (!strcmp(a, "--hw"))
+            hw = v;
+        else if (!strcmp(a, "--space"))
+            space_s = v;
+        else if (!strcmp(a, "--objective"))
+            obj_s = v;
+        else if (!strcmp(a, "--mapping"))
+            out = v;
+        else if (!strcmp(a, "--buffer")) {
+            if (df_parse_size(v, &buffer)) {
+                fprintf(stderr, "bad --buffer\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--batch"))
+            batch = atoi(v);
+        else if (!strcmp(a, "--reps"))
+            reps = atoi(v);
+        else if (!strcmp(a, "--cap"))
+            cap = atof(v);
+        else {
+            fprintf(stderr, "bench_dfgain: unknown option %s\n", a);
+            return 2;
+        }
         i++;
     }
     df_objective obj;
     df_space sp = DF_SPACE_BATCH;
     int space = -1;
-    if (!wl || df_objective_parse(obj_s, &obj) ||
-        (strcmp(space_s, "lbl") && df_space_parse(space_s, &sp))) {
+    if (!wl || df_objective_parse(obj_s, &obj) || (strcmp(space_s, "lbl") && df_space_parse(space_s, &sp))) {
         fprintf(stderr, "usage: bench_dfgain --point -w WL [--hw HW] [--buffer B] [--batch N] [--objective OBJ]\n"
                         "       [--space lbl|batch|depth_first] [--reps N] [--cap S] [--mapping FILE]\n");
         return 2;
@@ -168,8 +194,8 @@ static int point(int argc, char **argv) {
     char desc[4096] = "";
     if (r.status == 0) describe(n, &r.map, desc, sizeof desc);
     printf("%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%d,\"%s\"\n", space_s, obj_s, status_name(r.status),
-           r.status ? 0 : r.mt.energy_pj, r.status ? 0 : r.mt.latency_cycles, r.status ? 0 : r.mt.dram_bytes,
-           r.solve_s, r.status ? 0 : r.map.n_groups, desc);
+           r.status ? 0 : r.mt.energy_pj, r.status ? 0 : r.mt.latency_cycles, r.status ? 0 : r.mt.dram_bytes, r.solve_s,
+           r.status ? 0 : r.map.n_groups, desc);
     if (out && r.status == 0) write_mapping(n, &r.map, obj, out);
     df_mapping_free(&r.map);
     df_net_free(n);
@@ -195,14 +221,24 @@ int main(int argc, char **argv) {
     double cap = 60;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) { fprintf(stderr, "bench_dfgain: %s needs a value\n", a); return 2; }
-        if (!strcmp(a, "--nets")) snprintf(nets_s, sizeof nets_s, "%s", v);
-        else if (!strcmp(a, "--budgets")) snprintf(budgets_s, sizeof budgets_s, "%s", v);
-        else if (!strcmp(a, "--objectives")) snprintf(objs_s, sizeof objs_s, "%s", v);
-        else if (!strcmp(a, "--hw")) hw = v;
-        else if (!strcmp(a, "--batch")) batch = atoi(v);
-        else if (!strcmp(a, "--reps")) reps = atoi(v);
-        else if (!strcmp(a, "--cap")) cap = atof(v);
+        if (!v) {
+            fprintf(stderr, "bench_dfgain: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "--nets"))
+            snprintf(nets_s, sizeof nets_s, "%s", v);
+        else if (!strcmp(a, "--budgets"))
+            snprintf(budgets_s, sizeof budgets_s, "%s", v);
+        else if (!strcmp(a, "--objectives"))
+            snprintf(objs_s, sizeof objs_s, "%s", v);
+        else if (!strcmp(a, "--hw"))
+            hw = v;
+        else if (!strcmp(a, "--batch"))
+            batch = atoi(v);
+        else if (!strcmp(a, "--reps"))
+            reps = atoi(v);
+        else if (!strcmp(a, "--cap"))
+            cap = atof(v);
         else {
             fprintf(stderr, "usage: bench_dfgain [--nets a,b] [--budgets 64KiB,...] [--objectives energy,dram]\n"
                             "       [--hw PRESET|FILE] [--batch N] [--reps N] [--cap S]\n"
@@ -219,11 +255,17 @@ int main(int argc, char **argv) {
     for (int a = 0; a < nn; a++)
         for (int b = 0; b < nb; b++) {
             int64_t buffer;
-            if (df_parse_size(budgets[b], &buffer)) { fprintf(stderr, "bad budget %s\n", budgets[b]); return 2; }
+            if (df_parse_size(budgets[b], &buffer)) {
+                fprintf(stderr, "bad budget %s\n", budgets[b]);
+                return 2;
+            }
             df_net *n = make_net(nets[a], hw, buffer, batch);
             for (int o = 0; o < no; o++) {
                 df_objective obj;
-                if (df_objective_parse(objs[o], &obj)) { fprintf(stderr, "bad objective %s\n", objs[o]); return 2; }
+                if (df_objective_parse(objs[o], &obj)) {
+                    fprintf(stderr, "bad objective %s\n", objs[o]);
+                    return 2;
+                }
                 result rb, rd;
                 solve(n, obj, DF_SPACE_BATCH, reps, cap, &rb);
                 solve(n, obj, DF_SPACE_DEPTH_FIRST, reps, cap, &rd);
@@ -234,12 +276,13 @@ int main(int argc, char **argv) {
                     snprintf(er, sizeof er, "%.4f", rd.mt.energy_pj / rb.mt.energy_pj);
                     snprintf(dr, sizeof dr, "%.4f", rd.mt.dram_bytes / rb.mt.dram_bytes);
                 }
-                printf("%s,%s,%lld,%d,%s,%s,%.6g,%.6g,%.6g,%.4g,%s,%.6g,%.6g,%.6g,%.4g,%s,%s,%d,\"%s\",%lld,%lld\n", nets[a], hw,
-                       (long long)buffer, batch, objs[o], status_name(rb.status), rb.status ? 0 : rb.mt.energy_pj,
-                       rb.status ? 0 : rb.mt.dram_bytes, rb.status ? 0 : rb.mt.latency_cycles, rb.solve_s * 1e3,
-                       status_name(rd.status), rd.status ? 0 : rd.mt.energy_pj, rd.status ? 0 : rd.mt.dram_bytes,
-                       rd.status ? 0 : rd.mt.latency_cycles, rd.solve_s * 1e3, er, dr,
-                       rd.status ? 0 : rd.map.n_groups, desc, (long long)rb.need, (long long)rd.need);
+                printf("%s,%s,%lld,%d,%s,%s,%.6g,%.6g,%.6g,%.4g,%s,%.6g,%.6g,%.6g,%.4g,%s,%s,%d,\"%s\",%lld,%lld\n",
+                       nets[a], hw, (long long)buffer, batch, objs[o], status_name(rb.status),
+                       rb.status ? 0 : rb.mt.energy_pj, rb.status ? 0 : rb.mt.dram_bytes,
+                       rb.status ? 0 : rb.mt.latency_cycles, rb.solve_s * 1e3, status_name(rd.status),
+                       rd.status ? 0 : rd.mt.energy_pj, rd.status ? 0 : rd.mt.dram_bytes,
+                       rd.status ? 0 : rd.mt.latency_cycles, rd.solve_s * 1e3, er, dr, rd.status ? 0 : rd.map.n_groups,
+                       desc, (long long)rb.need, (long long)rd.need);
                 fflush(stdout);
                 df_mapping_free(&rb.map);
                 df_mapping_free(&rd.map);

@@ -47,18 +47,27 @@ static void fill(float *v, size_t n, df_rng *r) {
 
 #if defined(__x86_64__)
 /* 12 named accumulators (an array would live in memory at -O2 and measure store forwarding) */
-#define PEAK_BODY(FMA, T, SET, RED)                                                                          \
-    T a = SET(0.999999f), b = SET(1e-7f);                                                                    \
-    T c0 = SET(0), c1 = SET(1), c2 = SET(2), c3 = SET(3), c4 = SET(4), c5 = SET(5);                          \
-    T c6 = SET(6), c7 = SET(7), c8 = SET(8), c9 = SET(9), c10 = SET(10), c11 = SET(11);                      \
-    double t0 = now_s();                                                                                     \
-    for (long it = 0; it < iters; it++) {                                                                    \
-        c0 = FMA(c0, a, b); c1 = FMA(c1, a, b); c2 = FMA(c2, a, b); c3 = FMA(c3, a, b);                      \
-        c4 = FMA(c4, a, b); c5 = FMA(c5, a, b); c6 = FMA(c6, a, b); c7 = FMA(c7, a, b);                      \
-        c8 = FMA(c8, a, b); c9 = FMA(c9, a, b); c10 = FMA(c10, a, b); c11 = FMA(c11, a, b);                  \
-    }                                                                                                        \
-    double dt = now_s() - t0;                                                                                \
-    T s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;                                       \
+#define PEAK_BODY(FMA, T, SET, RED)                                                     \
+    T a = SET(0.999999f), b = SET(1e-7f);                                               \
+    T c0 = SET(0), c1 = SET(1), c2 = SET(2), c3 = SET(3), c4 = SET(4), c5 = SET(5);     \
+    T c6 = SET(6), c7 = SET(7), c8 = SET(8), c9 = SET(9), c10 = SET(10), c11 = SET(11); \
+    double t0 = now_s();                                                                \
+    for (long it = 0; it < iters; it++) {                                               \
+        c0 = FMA(c0, a, b);                                                             \
+        c1 = FMA(c1, a, b);                                                             \
+        c2 = FMA(c2, a, b);                                                             \
+        c3 = FMA(c3, a, b);                                                             \
+        c4 = FMA(c4, a, b);                                                             \
+        c5 = FMA(c5, a, b);                                                             \
+        c6 = FMA(c6, a, b);                                                             \
+        c7 = FMA(c7, a, b);                                                             \
+        c8 = FMA(c8, a, b);                                                             \
+        c9 = FMA(c9, a, b);                                                             \
+        c10 = FMA(c10, a, b);                                                           \
+        c11 = FMA(c11, a, b);                                                           \
+    }                                                                                   \
+    double dt = now_s() - t0;                                                           \
+    T s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;                  \
     if (RED(s) == 12345.678f) puts("");
 
 __attribute__((target("avx512f"))) static float red512(__m512 v) { return _mm512_reduce_add_ps(v); }
@@ -229,8 +238,8 @@ int main(int argc, char **argv) {
     if (df_weights_load(path, &m, &norm, &meta, &e)) die(path, &e);
     const df_gpt_config cfg = m.cfg;
     printf("gpt bench on %s: F=%d A=%d d=%d L=%d H=%d T=%d, %zu parameters; OpenBLAS %s, 1 thread per caller; "
-           "FMA peak kernel %s\n", path, cfg.F, cfg.A, cfg.d, cfg.L, cfg.H, cfg.T, m.num_params,
-           openblas_get_corename(), peak_isa());
+           "FMA peak kernel %s\n",
+           path, cfg.F, cfg.A, cfg.d, cfg.L, cfg.H, cfg.T, m.num_params, openblas_get_corename(), peak_isa());
 
     df_net *probe = resnet50(0);
     const int P = df_net_layers(probe); /* a ResNet-50 decode: one position per layer */
@@ -243,7 +252,8 @@ int main(int argc, char **argv) {
     float *x = malloc((size_t)MAXS * P * cfg.F * sizeof(float));
     float *xrow = malloc((size_t)MAXS * cfg.F * sizeof(float));
     float *logits = malloc((size_t)MAXS * cfg.A * sizeof(float));
-    float *ga = malloc((size_t)MAXS * 4 * cfg.d * sizeof(float)), *gc = malloc((size_t)MAXS * 4 * cfg.d * sizeof(float));
+    float *ga = malloc((size_t)MAXS * 4 * cfg.d * sizeof(float)),
+          *gc = malloc((size_t)MAXS * 4 * cfg.d * sizeof(float));
     if (!x || !xrow || !logits || !ga || !gc) return 1;
     fill(x, (size_t)MAXS * P * cfg.F, &r);
     fill(ga, (size_t)MAXS * 4 * cfg.d, &r);
@@ -268,9 +278,10 @@ int main(int argc, char **argv) {
     double mm_row = 2.0 * ((double)cfg.F * cfg.d + cfg.L * 12.0 * cfg.d * cfg.d + (double)cfg.d * cfg.A);
     double fl_row = 0; /* mean FLOP per row per step over the P positions (matrix products + attention) */
     for (int p = 0; p < P; p++) fl_row += df_gpt_infer_flops(&cfg, p) / P;
-    printf("\n1. decode efficiency: one step = n rows at positions 0..%d (a ResNet-50 decode, KV cache); medians of %d\n"
-           "   alternating samples (decode, sgemm, peak); FMA register peak %.1f GFLOP/s on one core (same run)\n",
-           P - 1, ROUNDS, pk * 1e-9);
+    printf(
+        "\n1. decode efficiency: one step = n rows at positions 0..%d (a ResNet-50 decode, KV cache); medians of %d\n"
+        "   alternating samples (decode, sgemm, peak); FMA register peak %.1f GFLOP/s on one core (same run)\n",
+        P - 1, ROUNDS, pk * 1e-9);
     printf("%6s %10s %8s %9s | %10s %9s | %8s %8s %9s\n", "batch", "step [us]", "us/row", "GFLOP/s", "sgemm [us]",
            "GFLOP/s", "/sgemm", "/peak", "sgemm/pk");
     for (int bi = 0; bi < NB; bi++) {
@@ -300,7 +311,7 @@ int main(int argc, char **argv) {
             for (int pa = 0; pa < paths; pa++) {
                 int n = batches[bi];
                 if (paths == 2) df_mapper_set_packed(mps[0], pa == 0);
-                if (n == 1) { /* single requests: p50/p99 from each, the round total into t_map */
+                if (n == 1) {       /* single requests: p50/p99 from each, the round total into t_map */
                     double sum = 0; /* the round's rate from the total time, like the other batch sizes */
                     for (int k = 0; k < SINGLE; k++) /* the 16 budgets in turn */
                         sum += single[pa][ns + k] = map_batch_cpu(mps[0], nets + k % 16, 1, &single_cpu[pa][ns + k]);
@@ -313,10 +324,12 @@ int main(int argc, char **argv) {
                 }
             }
     df_mapper_set_packed(mps[0], 1);
-    printf("\n2. ResNet-50 mappings/s vs decode batch size (edge, batch 8, budgets 128 KiB..2 MiB, greedy, one thread;\n"
-           "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode); %s\n", MROUNDS,
-           paths == 2 ? "products packed (df_linear_infer, the default here) and through cblas, alternating"
-                      : "products through cblas (no avx512f: nothing packed)");
+    printf(
+        "\n2. ResNet-50 mappings/s vs decode batch size (edge, batch 8, budgets 128 KiB..2 MiB, greedy, one thread;\n"
+        "   medians of %d alternating rounds; the whole mapper: features, mask, cost model, decode); %s\n",
+        MROUNDS,
+        paths == 2 ? "products packed (df_linear_infer, the default here) and through cblas, alternating"
+                   : "products through cblas (no avx512f: nothing packed)");
     printf("%6s %12s %14s", "batch", "mappings/s", "ms per batch");
     if (paths == 2) printf(" | %12s %8s", "cblas map/s", "packed/");
     printf("\n");
@@ -333,8 +346,11 @@ int main(int argc, char **argv) {
         double p50 = pct(single[pa], ns, 0.5), p99 = pct(single[pa], ns, 0.99);
         double c50 = pct(single_cpu[pa], ns, 0.5), c99 = pct(single_cpu[pa], ns, 0.99);
         printf("   single request (batch 1)%s: p50 %.3f ms, p99 %.3f ms; CPU time p50 %.3f ms, p99 %.3f ms; over %d "
-               "requests\n", paths == 1 ? "" : pa == 0 ? ", packed" : ", cblas ", p50 * 1e3, p99 * 1e3, c50 * 1e3,
-               c99 * 1e3, ns);
+               "requests\n",
+               paths == 1 ? ""
+               : pa == 0  ? ", packed"
+                          : ", cblas ",
+               p50 * 1e3, p99 * 1e3, c50 * 1e3, c99 * 1e3, ns);
     }
 
     /* 3. every core: one mapper per thread, at the daemon's rows per step (8) and at 32 */
@@ -349,8 +365,9 @@ int main(int argc, char **argv) {
     for (int bi = 0; bi < 2; bi++) {
         double a1 = median(agg[bi][0], TROUNDS), a2 = median(agg[bi][1], TROUNDS);
         printf("   batch %2d: 1 thread %8.0f ResNet-50 mappings/s;  2 threads %8.0f mappings/s (x%.2f); per CPU-second"
-               " of a thread %.0f (1 thread) and %.0f (2 threads): 2 cores would give %.0f\n", tbs[bi], a1, a2, a2 / a1,
-               median(pc[bi][0], TROUNDS), median(pc[bi][1], TROUNDS), 2 * median(pc[bi][1], TROUNDS));
+               " of a thread %.0f (1 thread) and %.0f (2 threads): 2 cores would give %.0f\n",
+               tbs[bi], a1, a2, a2 / a1, median(pc[bi][0], TROUNDS), median(pc[bi][1], TROUNDS),
+               2 * median(pc[bi][1], TROUNDS));
     }
     for (int i = 0; i < MAXS; i++) df_net_free(nets[i]);
     for (int t = 0; t < 2; t++) df_mapper_free(mps[t]);

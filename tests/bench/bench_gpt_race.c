@@ -37,7 +37,9 @@ static double cpu_s(void) {
 }
 
 /* a timer reading both clocks */
-typedef struct { double w, c; } stamp;
+typedef struct {
+    double w, c;
+} stamp;
 static stamp stamp_now(void) { return (stamp){now_s(), cpu_s()}; }
 static void since(stamp t0, double *wall, double *cpu) {
     *wall = now_s() - t0.w;
@@ -96,7 +98,8 @@ int main(int argc, char **argv) {
     const int32_t nbatch[3] = {1, 8, 32};
     printf("solver race on %s, edge, latency, one thread; CPU ms per mapping, medians of %d alternating rounds\n"
            "(exact, transformer alone, transformer in a batch of %d); ex/tfB wall = the same ratio in wall-clock\n"
-           "time; quality = transformer cost / exact cost\n", path, ROUNDS, COPIES);
+           "time; quality = transformer cost / exact cost\n",
+           path, ROUNDS, COPIES);
     printf("%-20s %7s %5s | %9s %9s %9s | %8s %8s %8s | %8s\n", "network", "budget", "batch", "exact", "tf1", "tfB",
            "ex/tf1", "ex/tfB", "wall", "quality");
     int slow = 0, slow10 = 0, all = 0, all10 = 0;
@@ -114,11 +117,17 @@ int main(int argc, char **argv) {
                 int ok = 1;
                 for (int r = 0; r < ROUNDS && ok; r++) {
                     stamp t0 = stamp_now();
-                    if (df_solve_exact(n, DF_OBJ_LATENCY, &a, NULL, &e)) { ok = 0; break; }
+                    if (df_solve_exact(n, DF_OBJ_LATENCY, &a, NULL, &e)) {
+                        ok = 0;
+                        break;
+                    }
                     since(t0, &we[r], &te[r]);
                     ve = value(n, &a);
                     t0 = stamp_now();
-                    if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) { ok = 0; break; }
+                    if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) {
+                        ok = 0;
+                        break;
+                    }
                     since(t0, &w1[r], &t1[r]);
                     vt = value(n, &a);
                     tb[r] = batched(mp, n, &wb[r]);
@@ -148,11 +157,12 @@ int main(int argc, char **argv) {
                 df_net_free(n);
             }
     printf("exact >= 5 ms in %d of %d settings; the batched transformer >= 10x faster in %d of those %d "
-           "(in %d of all %d); quality geomean %.4f, worst %.3f over %d\n", slow, all, slow10, slow, all10, all,
-           qn ? exp(qlog / qn) : NAN, qworst, qn);
+           "(in %d of all %d); quality geomean %.4f, worst %.3f over %d\n",
+           slow, all, slow10, slow, all10, all, qn ? exp(qlog / qn) : NAN, qworst, qn);
 
     printf("\nGA at its defaults vs the transformer alone, edge, 512 KiB, batch 8, latency (CPU ms per mapping,"
-           " medians of %d alternating rounds; wall = the ratio in wall-clock time)\n", ROUNDS);
+           " medians of %d alternating rounds; wall = the ratio in wall-clock time)\n",
+           ROUNDS);
     df_ga_params gp;
     df_ga_params_default(&gp);
     double worst_ratio = INFINITY;
@@ -163,11 +173,17 @@ int main(int argc, char **argv) {
         int ok = 1;
         for (int r = 0; r < ROUNDS && ok; r++) {
             stamp t0 = stamp_now();
-            if (df_solve_ga(n, DF_OBJ_LATENCY, &gp, &a, NULL, &e)) { ok = 0; break; }
+            if (df_solve_ga(n, DF_OBJ_LATENCY, &gp, &a, NULL, &e)) {
+                ok = 0;
+                break;
+            }
             since(t0, &wg[r], &tg[r]);
             vg = value(n, &a);
             t0 = stamp_now();
-            if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) { ok = 0; break; }
+            if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) {
+                ok = 0;
+                break;
+            }
             since(t0, &wt[r], &tt[r]);
             vt = value(n, &a);
         }
@@ -179,7 +195,8 @@ int main(int argc, char **argv) {
         double mg = median(tg, ROUNDS), mt = median(tt, ROUNDS);
         double wr = median(wg, ROUNDS) / median(wt, ROUNDS);
         printf("  %-20s GA %9.2f ms (cost x%.4f of the transformer's)  transformer %7.3f ms  GA / transformer %6.0fx"
-               " (wall %.0fx)\n", df_zoo_name(z), mg * 1e3, vg / vt, mt * 1e3, mg / mt, wr);
+               " (wall %.0fx)\n",
+               df_zoo_name(z), mg * 1e3, vg / vt, mt * 1e3, mg / mt, wr);
         if (mg / mt < worst_ratio) worst_ratio = mg / mt;
         df_net_free(n);
     }

@@ -53,8 +53,8 @@ int main(void) {
         }
     for (int c = 0; c < NCF; c++) {
         printf("df_net_init: %s (%d layers) on %s, %s, batch %d: %.1f us (median of %d x %d)\n", cf[c].net,
-               cf[c].w.n_layers, cf[c].preset, df_dataflow_name(cf[c].df), cf[c].batch,
-               median(t[c], SAMPLES) * 1e6, SAMPLES, REPS);
+               cf[c].w.n_layers, cf[c].preset, df_dataflow_name(cf[c].df), cf[c].batch, median(t[c], SAMPLES) * 1e6,
+               SAMPLES, REPS);
         df_workload_free(&cf[c].w);
     }
     return 0;

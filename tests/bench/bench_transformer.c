@@ -25,7 +25,10 @@ static double value(const df_net *n, const df_mapping *m, df_objective o) {
     return df_objective_value(o, &mt);
 }
 
-typedef struct { double lg, worst; int opt, better, feasible, n; } agg;
+typedef struct {
+    double lg, worst;
+    int opt, better, feasible, n;
+} agg;
 
 static void add(agg *a, double v, double ex, double lbl) {
     double r = v / ex;
@@ -52,10 +55,16 @@ static void quality(df_mapper *mp, df_split split, df_objective obj, int n, uint
     for (int i = 0; i < n; i++) {
         df_request_sample q;
         df_err e;
-        if (df_sample_request(&r, split, T, &q, &e)) { fprintf(stderr, "sample: %s\n", e.msg); continue; }
+        if (df_sample_request(&r, split, T, &q, &e)) {
+            fprintf(stderr, "sample: %s\n", e.msg);
+            continue;
+        }
         q.obj = obj;
         df_net *net;
-        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) { df_workload_free(&q.w); continue; }
+        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) {
+            df_workload_free(&q.w);
+            continue;
+        }
         df_mapping ex, l, t1, t4;
         df_mapping_init(&ex, 16);
         df_mapping_init(&l, 16);
@@ -111,7 +120,8 @@ static void speed(df_mapper *mp) {
         t[i] = now_s() - t0;
     }
     printf("\nspeed (one thread, OPENBLAS_NUM_THREADS=1)\n  ResNet-50 single request (edge, 512 KiB, batch 8, greedy): "
-           "p50 %.3f ms, p99 %.3f ms over %d runs\n", pct(t, REPS, 0.5) * 1e3, pct(t, REPS, 0.99) * 1e3, REPS);
+           "p50 %.3f ms, p99 %.3f ms over %d runs\n",
+           pct(t, REPS, 0.5) * 1e3, pct(t, REPS, 0.99) * 1e3, REPS);
     /* mappings/s by batch size: medians of alternating rounds (each round runs every size once) */
     enum { NSIZES = 5, ROUNDS = 5 };
     int32_t sizes[NSIZES] = {1, 8, 32, 64, 128};
@@ -132,13 +142,14 @@ static void speed(df_mapper *mp) {
     for (int s = 0; s < NSIZES; s++) {
         int32_t B = sizes[s] <= maxs ? sizes[s] : maxs;
         double med = median(bt[s], ROUNDS);
-        printf("  batch %3d: %8.1f ResNet-50 mappings/s (%.2f ms per batch of %d, median of %d alternating rounds)\n", B,
-               B / med, med * 1e3, B, ROUNDS);
+        printf("  batch %3d: %8.1f ResNet-50 mappings/s (%.2f ms per batch of %d, median of %d alternating rounds)\n",
+               B, B / med, med * 1e3, B, ROUNDS);
     }
     for (int32_t i = 0; i < 128; i++) df_net_free(nets[i]);
     df_mapping_free(&m);
     df_net_free(n);
-    printf("\ntime per mapping, edge 512 KiB, batch 8, latency (medians of 3): transformer greedy vs GA (defaults) vs exact\n");
+    printf("\ntime per mapping, edge 512 KiB, batch 8, latency (medians of 3): transformer greedy vs GA (defaults) vs "
+           "exact\n");
     df_ga_params gp;
     df_ga_params_default(&gp);
     for (int32_t z = 0; z < df_zoo_count(); z++) {
@@ -149,7 +160,10 @@ static void speed(df_mapper *mp) {
         double tt[3], tg[3], te[3], vt = 0, vg = 0, ve = 0;
         for (int r = 0; r < 3; r++) {
             double t0 = now_s();
-            if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) { tt[r] = NAN; break; }
+            if (df_solve_transformer(mp, n, DF_OBJ_LATENCY, 1, &a, NULL, &e)) {
+                tt[r] = NAN;
+                break;
+            }
             tt[r] = now_s() - t0;
             vt = value(n, &a, DF_OBJ_LATENCY);
             t0 = now_s();
@@ -161,9 +175,11 @@ static void speed(df_mapper *mp) {
             te[r] = now_s() - t0;
             ve = value(n, &a, DF_OBJ_LATENCY);
         }
-        if (isnan(tt[0])) printf("  %-16s transformer: %s\n", df_zoo_name(z), e.msg);
+        if (isnan(tt[0]))
+            printf("  %-16s transformer: %s\n", df_zoo_name(z), e.msg);
         else
-            printf("  %-16s transformer %8.3f ms (cost x%.4f)  GA %8.2f ms (x%.4f, %.0fx slower)  exact %8.2f ms (%.1fx slower)\n",
+            printf("  %-16s transformer %8.3f ms (cost x%.4f)  GA %8.2f ms (x%.4f, %.0fx slower)  exact %8.2f ms "
+                   "(%.1fx slower)\n",
                    df_zoo_name(z), pct(tt, 3, .5) * 1e3, vt / ve, pct(tg, 3, .5) * 1e3, vg / ve,
                    pct(tg, 3, .5) / pct(tt, 3, .5), pct(te, 3, .5) * 1e3, pct(te, 3, .5) / pct(tt, 3, .5));
         df_mapping_free(&a);
@@ -260,14 +276,17 @@ static void long_networks(df_mapper *mp) {
     const int64_t budgets[4] = {1 << 20, 4 << 20, 16 << 20, 64 << 20};
     const int32_t windows[4] = {0, T / 4, T / 2, 3 * T / 4};
     printf("\nnetworks longer than the context (T = %d), edge preset, batch 8, latency; greedy cost / exact cost\n"
-           "(time per mapping in ms, one thread) for sliding windows %d (chunks), %d (default), %d, %d:\n", T,
-           windows[0], windows[1], windows[2], windows[3]);
+           "(time per mapping in ms, one thread) for sliding windows %d (chunks), %d (default), %d, %d:\n",
+           T, windows[0], windows[1], windows[2], windows[3]);
     double lg[4] = {0, 0, 0, 0}, worst[4] = {1, 1, 1, 1};
     int cnt = 0;
     for (int k = 0; k < 3; k++) {
         df_workload w;
         df_err e;
-        if (build[k](&w, &e)) { printf("  %s: %s\n", names[k], e.msg); continue; }
+        if (build[k](&w, &e)) {
+            printf("  %s: %s\n", names[k], e.msg);
+            continue;
+        }
         for (int bu = 0; bu < 4; bu++) {
             df_hw hw;
             df_net *n;
@@ -283,7 +302,8 @@ static void long_networks(df_mapper *mp) {
             int rc = df_solve_exact(n, DF_OBJ_LATENCY, &ex, NULL, &e);
             double te = now_s() - t0;
             if (rc || df_solve_lbl(n, DF_OBJ_LATENCY, &l, NULL, &e)) {
-                printf("  %-18s %4d layers %6lld KiB: %s\n", names[k], w.n_layers, (long long)(budgets[bu] >> 10), e.msg);
+                printf("  %-18s %4d layers %6lld KiB: %s\n", names[k], w.n_layers, (long long)(budgets[bu] >> 10),
+                       e.msg);
                 df_net_free(n);
                 continue;
             }

@@ -21,12 +21,14 @@
 
 static const char tiny_json[] =
     "{\"name\":\"tiny\",\"layers\":[{\"name\":\"conv1\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,"
-    "\"pad\":1},{\"name\":\"conv2\",\"type\":\"conv\",\"K\":32,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"stride\":2,\"pad\":1},"
+    "\"pad\":1},{\"name\":\"conv2\",\"type\":\"conv\",\"K\":32,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"stride\":2,\"pad\":"
+    "1},"
     "{\"name\":\"pool\",\"type\":\"pool\",\"K\":32,\"C\":32,\"Y\":16,\"X\":16,\"R\":2,\"stride\":2},"
     "{\"name\":\"fc\",\"type\":\"fc\",\"K\":10,\"C\":2048}]}";
 /* examples/resnet_block.json: a residual block (a DAG with a skip) */
 static const char block_json[] =
-    "{\"name\":\"block\",\"layers\":[{\"name\":\"stem\",\"type\":\"conv\",\"K\":64,\"C\":3,\"Y\":56,\"X\":56,\"R\":3,\"pad\":1},"
+    "{\"name\":\"block\",\"layers\":[{\"name\":\"stem\",\"type\":\"conv\",\"K\":64,\"C\":3,\"Y\":56,\"X\":56,\"R\":3,"
+    "\"pad\":1},"
     "{\"name\":\"a\",\"type\":\"conv\",\"K\":64,\"C\":64,\"Y\":56,\"X\":56,\"R\":3,\"pad\":1},"
     "{\"name\":\"b\",\"type\":\"conv\",\"K\":64,\"C\":64,\"Y\":56,\"X\":56,\"R\":3,\"pad\":1},"
     "{\"name\":\"add\",\"type\":\"add\",\"K\":64,\"C\":64,\"Y\":56,\"X\":56,\"inputs\":[0,2]},"
@@ -106,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                memcmp(m2.groups, ev.map.groups, (size_t)m2.n_groups * sizeof *m2.groups) == 0);
     json_decref(back);
     /* repair from this mapping (budget-checked nets only, as in the daemon) */
-    if (df_net_check_budget(ev.base.net, &e) == DF_OK && df_repair(ev.base.net, ev.base.obj, &m2, 50, NULL, &e) == DF_OK) {
+    if (df_net_check_budget(ev.base.net, &e) == DF_OK &&
+        df_repair(ev.base.net, ev.base.obj, &m2, 50, NULL, &e) == DF_OK) {
         df_metrics met;
         FUZZ_CHECK(df_mapping_eval(ev.base.net, &m2, &met, NULL, &e) == DF_OK);
         FUZZ_CHECK(met.feasible);

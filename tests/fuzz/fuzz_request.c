@@ -79,8 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         srv_fail f2;
         srv_fail_clear(&f2);
         json_t *j = srv_eval_reply(&ev, &f2);
-        if (j) dump(j);
-        else render_fail(&f2);
+        if (j)
+            dump(j);
+        else
+            render_fail(&f2);
         srv_eval_req_free(&ev);
     } else {
         render_fail(&f);
@@ -91,8 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (srv_parse_batch(root, &lim, &b, &f) == 0) {
         FUZZ_CHECK(b.n >= 1 && b.n <= lim.max_batch_items);
         for (int32_t i = 0; i < b.n; i++) {
-            if (b.fails[i].kind != SRV_PROB_NONE) render_fail(&b.fails[i]);
-            else FUZZ_CHECK(b.items[i].net != NULL);
+            if (b.fails[i].kind != SRV_PROB_NONE)
+                render_fail(&b.fails[i]);
+            else
+                FUZZ_CHECK(b.items[i].net != NULL);
         }
         srv_batch_req_free(&b);
     } else {

@@ -26,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     static const char js[] =
         "{\"name\":\"tiny\",\"layers\":[{\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"pad\":1},"
         "{\"type\":\"conv\",\"K\":32,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"stride\":2,\"pad\":1},"
-        "{\"type\":\"pool\",\"K\":32,\"C\":32,\"Y\":16,\"X\":16,\"R\":2,\"stride\":2},{\"type\":\"fc\",\"K\":10,\"C\":2048}]}";
+        "{\"type\":\"pool\",\"K\":32,\"C\":32,\"Y\":16,\"X\":16,\"R\":2,\"stride\":2},{\"type\":\"fc\",\"K\":10,\"C\":"
+        "2048}]}";
     json_t *j = json_loads(js, 0, NULL);
     df_err e;
     df_hw hw;

@@ -49,7 +49,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     int bad = 0;
-    bad |= write_seed(argv[1], "mapper_model", (df_gpt_config){DF_FEATURES, DF_ACTIONS, 8, 1, 2, 8}, 0, "seed: tiny mapper");
+    bad |= write_seed(argv[1], "mapper_model", (df_gpt_config){DF_FEATURES, DF_ACTIONS, 8, 1, 2, 8}, 0,
+                      "seed: tiny mapper");
     bad |= write_seed(argv[1], "mapper_model_fixsum", (df_gpt_config){DF_FEATURES, DF_ACTIONS, 8, 1, 2, 8}, 1, "");
     bad |= write_seed(argv[1], "minimal_model", (df_gpt_config){2, 2, 2, 1, 1, 2}, 1, "m\xc3\xa9ta");
     return bad;

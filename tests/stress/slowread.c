@@ -47,8 +47,8 @@ static long rss_kib(int pid) {
 
 typedef struct {
     int fd;
-    size_t off;        /* request bytes sent */
-    int status;        /* 0 until the status line is in */
+    size_t off; /* request bytes sent */
+    int status; /* 0 until the status line is in */
     int retry_after;
     char head[512];
     size_t hlen;
@@ -102,24 +102,37 @@ int main(int argc, char **argv) {
     const char *path = "/v1/map/batch", *body_file = NULL, *accept = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--port")) port = atoi(v);
-        else if (!strcmp(k, "--pid")) pid = atoi(v);
-        else if (!strcmp(k, "--clients")) n = atoi(v);
-        else if (!strcmp(k, "--read-bytes")) read_bytes = atol(v);
-        else if (!strcmp(k, "--read-ms")) read_ms = atol(v);
-        else if (!strcmp(k, "--seconds")) seconds = atof(v);
-        else if (!strcmp(k, "--after")) after = atof(v);
-        else if (!strcmp(k, "--path")) path = v;
-        else if (!strcmp(k, "--body")) body_file = v;
-        else if (!strcmp(k, "--accept")) accept = v;
+        if (!strcmp(k, "--port"))
+            port = atoi(v);
+        else if (!strcmp(k, "--pid"))
+            pid = atoi(v);
+        else if (!strcmp(k, "--clients"))
+            n = atoi(v);
+        else if (!strcmp(k, "--read-bytes"))
+            read_bytes = atol(v);
+        else if (!strcmp(k, "--read-ms"))
+            read_ms = atol(v);
+        else if (!strcmp(k, "--seconds"))
+            seconds = atof(v);
+        else if (!strcmp(k, "--after"))
+            after = atof(v);
+        else if (!strcmp(k, "--path"))
+            path = v;
+        else if (!strcmp(k, "--body"))
+            body_file = v;
+        else if (!strcmp(k, "--accept"))
+            accept = v;
         else {
             fprintf(stderr, "slowread: unknown option %s\n", k);
             return 2;
         }
     }
-    if (!port || !body_file || n < 1 || n > MAX_CLIENTS || read_bytes < 1 || seconds <= 0 || seconds > 600 || after > 60) {
-        fprintf(stderr, "usage: slowread --port P --body FILE [--clients N<=%d] [--pid PID] [--path P] [--accept T]\n"
-                        "       [--read-bytes B] [--read-ms MS] [--seconds S] [--after S]\n", MAX_CLIENTS);
+    if (!port || !body_file || n < 1 || n > MAX_CLIENTS || read_bytes < 1 || seconds <= 0 || seconds > 600 ||
+        after > 60) {
+        fprintf(stderr,
+                "usage: slowread --port P --body FILE [--clients N<=%d] [--pid PID] [--path P] [--accept T]\n"
+                "       [--read-bytes B] [--read-ms MS] [--seconds S] [--after S]\n",
+                MAX_CLIENTS);
         return 2;
     }
     FILE *bf = fopen(body_file, "rb");
@@ -134,8 +147,8 @@ int main(int argc, char **argv) {
     if (!req) return 2;
     int hl = snprintf(req, 1024,
                       "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n%s%s%s"
-                      "Content-Length: %ld\r\nConnection: close\r\n\r\n", path, accept ? "Accept: " : "",
-                      accept ? accept : "", accept ? "\r\n" : "", blen);
+                      "Content-Length: %ld\r\nConnection: close\r\n\r\n",
+                      path, accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "", blen);
     if (fread(req + hl, 1, (size_t)blen, bf) != (size_t)blen) return 2;
     fclose(bf);
     size_t rlen = (size_t)hl + (size_t)blen;
@@ -177,8 +190,10 @@ int main(int argc, char **argv) {
             if (c->done || !pf[i].revents) continue;
             if (c->off < rlen) {
                 ssize_t w = send(c->fd, req + c->off, rlen - c->off, MSG_NOSIGNAL);
-                if (w > 0) c->off += (size_t)w;
-                else if (w < 0 && errno != EAGAIN) c->done = 1;
+                if (w > 0)
+                    c->off += (size_t)w;
+                else if (w < 0 && errno != EAGAIN)
+                    c->done = 1;
                 continue;
             }
             char b[65536];
@@ -205,8 +220,10 @@ int main(int argc, char **argv) {
         }
         if (t >= next_probe) {
             double ms = probe();
-            if (ms < 0) hz_fail++;
-            else if (ms > hz_max) hz_max = ms;
+            if (ms < 0)
+                hz_fail++;
+            else if (ms > hz_max)
+                hz_max = ms;
             hz_n++;
             next_probe = now_ms() + 250;
         }
@@ -220,12 +237,18 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         client *c = &cs[i];
         if (c->fd >= 0) close(c->fd);
-        if (c->status == 200) s200++;
-        else if (c->status == 503) s503++;
-        else if (c->status == 413) s413++;
-        else if (c->status == 504) s504++;
-        else if (c->status) other++;
-        else none++;
+        if (c->status == 200)
+            s200++;
+        else if (c->status == 503)
+            s503++;
+        else if (c->status == 413)
+            s413++;
+        else if (c->status == 504)
+            s504++;
+        else if (c->status)
+            other++;
+        else
+            none++;
         ra += c->retry_after;
     }
     double end_after = now_ms() + after * 1e3;
@@ -238,8 +261,8 @@ int main(int argc, char **argv) {
     }
     printf("slowread clients=%d status200=%ld status503=%ld status413=%ld status504=%ld other=%ld noanswer=%ld "
            "retry_after=%ld healthz_max_ms=%.0f healthz_n=%ld healthz_fail=%ld peak_rss_kib=%ld after_rss_kib=%ld "
-           "first_ms=%.0f last_ms=%.0f\n", n, s200, s503, s413, s504, other, none, ra, hz_max, hz_n, hz_fail, peak,
-           after_rss, first, last);
+           "first_ms=%.0f last_ms=%.0f\n",
+           n, s200, s503, s413, s504, other, none, ra, hz_max, hz_n, hz_fail, peak, after_rss, first, last);
     free(cs);
     free(pf);
     free(req);

@@ -126,8 +126,12 @@ static void post(buf *b, const char *path, const char *ctype, const char *body, 
     b_fmt(b, "Content-Length: %zu\r\n\r\n", blen);
     b_put(b, body, blen);
 }
-static void post_json(buf *b, const char *path, const char *body) { post(b, path, "application/json", body, strlen(body)); }
-static void get(buf *b, const char *path) { b_fmt(b, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path); }
+static void post_json(buf *b, const char *path, const char *body) {
+    post(b, path, "application/json", body, strlen(body));
+}
+static void get(buf *b, const char *path) {
+    b_fmt(b, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+}
 
 static const char MAP_EXACT[] = "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"batch\":2,\"solver\":\"exact\"}";
 static const char MAP_TRANSFORMER[] = "{\"workload\":\"mobilenetv2\",\"budget\":\"512KiB\",\"batch\":2}";
@@ -135,17 +139,18 @@ static const char EVALUATE[] =
     "{\"workload\":\"resnet18\",\"budget\":\"2MiB\",\"batch\":2,\"groups\":[{\"first\":0,\"last\":9,\"micro_batch\":1},"
     "{\"first\":10,\"last\":30,\"micro_batch\":2}]}";
 /* a request that keeps a worker busy for a while (queue-full and mid-wait kinds) */
-static const char MAP_SLOW[] = "{\"workload\":\"resnet50\",\"solver\":\"ga\",\"ga\":{\"population\":64,\"generations\":60,\"seed\":1}}";
+static const char MAP_SLOW[] =
+    "{\"workload\":\"resnet50\",\"solver\":\"ga\",\"ga\":{\"population\":64,\"generations\":60,\"seed\":1}}";
 
 enum { EXPECT_NONE = 0, EXPECT_4XX = 4, EXPECT_200_OR_503 = 1 };
 enum { VALID_NONE = 0, VALID_EXACT, VALID_FEASIBLE };
 
 typedef struct {
     const char *name;
-    int weight;        /* relative frequency among the hostile kinds; 0 = only on request (--only) */
-    int expect;        /* an exact status, EXPECT_4XX, EXPECT_200_OR_503, or EXPECT_NONE (we disconnect) */
-    int valid;         /* VALID_*: compared with the reference answer */
-    int pace_bytes;    /* > 0: send this many bytes every pace_ms (a slow client) */
+    int weight;     /* relative frequency among the hostile kinds; 0 = only on request (--only) */
+    int expect;     /* an exact status, EXPECT_4XX, EXPECT_200_OR_503, or EXPECT_NONE (we disconnect) */
+    int valid;      /* VALID_*: compared with the reference answer */
+    int pace_bytes; /* > 0: send this many bytes every pace_ms (a slow client) */
     int pace_ms;
     long abort_after;  /* >= 0: reset the connection after this many bytes were sent */
     int abort_on_sent; /* reset the connection once everything was sent (before the answer) */
@@ -153,7 +158,7 @@ typedef struct {
     /* results */
     long sent, ok, bad;
     char first_bad[200];
-    buf ref;           /* valid kinds: the reference answer body, normalised */
+    buf ref; /* valid kinds: the reference answer body, normalised */
 } kind;
 
 static kind kinds[64];
@@ -173,7 +178,8 @@ static kind *add_kind(const char *name, int weight, int expect) {
 /* A workload of n small fc layers: {"workload":{"layers":[{"type":"fc","K":1,"C":1},...]}} */
 static void many_layers(buf *body, long n) {
     b_str(body, "{\"workload\":{\"name\":\"many\",\"layers\":[");
-    for (long i = 0; i < n; i++) b_str(body, i ? ",{\"type\":\"fc\",\"K\":1,\"C\":1}" : "{\"type\":\"fc\",\"K\":1,\"C\":1}");
+    for (long i = 0; i < n; i++)
+        b_str(body, i ? ",{\"type\":\"fc\",\"K\":1,\"C\":1}" : "{\"type\":\"fc\",\"K\":1,\"C\":1}");
     b_str(body, "]},\"budget\":\"1MiB\"}");
 }
 
@@ -246,10 +252,12 @@ static void build_kinds(void) {
     post_json(&k->req, "/v1/map", "{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":-4,\"C\":3,\"Y\":8,\"X\":8}]}}");
     k = add_kind("zero_dim", 40, 422);
     post_json(&k->req, "/v1/evaluate",
-              "{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":8,\"C\":0,\"Y\":8,\"X\":8}]},\"groups\":[{\"first\":0,\"last\":0,\"micro_batch\":1}]}");
+              "{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":8,\"C\":0,\"Y\":8,\"X\":8}]},\"groups\":[{\"first\":"
+              "0,\"last\":0,\"micro_batch\":1}]}");
     k = add_kind("huge_dims", 30, 422);
     post_json(&k->req, "/v1/map",
-              "{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":16777216,\"C\":16777216,\"Y\":16777216,\"X\":16777216,\"R\":3}]}}");
+              "{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":16777216,\"C\":16777216,\"Y\":16777216,\"X\":"
+              "16777216,\"R\":3}]}}");
     k = add_kind("int32_overflow_dim", 20, 422);
     post_json(&k->req, "/v1/map", "{\"workload\":{\"layers\":[{\"type\":\"fc\",\"K\":4294967297,\"C\":1}]}}");
     k = add_kind("batch_zero", 20, 422);
@@ -262,9 +270,11 @@ static void build_kinds(void) {
     post_json(&k->req, "/v1/map", "{\"workload\":\"resnet18\",\"budget\":\"NaNKiB\"}");
     k = add_kind("forward_reference", 20, 422);
     post_json(&k->req, "/v1/map",
-              "{\"workload\":{\"layers\":[{\"type\":\"fc\",\"K\":4,\"C\":4,\"inputs\":[1]},{\"type\":\"fc\",\"K\":4,\"C\":4}]}}");
+              "{\"workload\":{\"layers\":[{\"type\":\"fc\",\"K\":4,\"C\":4,\"inputs\":[1]},{\"type\":\"fc\",\"K\":4,"
+              "\"C\":4}]}}");
     k = add_kind("mapping_gap", 20, 422);
-    post_json(&k->req, "/v1/evaluate", "{\"workload\":\"resnet18\",\"groups\":[{\"first\":0,\"last\":0,\"micro_batch\":1}]}");
+    post_json(&k->req, "/v1/evaluate",
+              "{\"workload\":\"resnet18\",\"groups\":[{\"first\":0,\"last\":0,\"micro_batch\":1}]}");
     k = add_kind("layers_over_limit", 10, 422); /* 5000 layers (~125 KB): under max-body, over max-layers */
     body.len = 0;
     many_layers(&body, 5000);
@@ -276,7 +286,8 @@ static void build_kinds(void) {
     b_str(&body, "]}}");
     post(&k->req, "/v1/map/batch", "application/json", body.p, body.len);
     k = add_kind("ga_work_over_limit", 10, 422);
-    post_json(&k->req, "/v1/map", "{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":4096,\"generations\":100000}}");
+    post_json(&k->req, "/v1/map",
+              "{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":4096,\"generations\":100000}}");
 
     /* bodies over the limit: 413 */
     k = add_kind("layers_1e6_content_length", 2, 413); /* 25 MB */
@@ -286,7 +297,9 @@ static void build_kinds(void) {
     k = add_kind("body_2MB_content_length", 5, 413);
     body.len = 0;
     b_str(&body, "{\"workload\":\"");
-    while (body.len < 2 * 1024 * 1024) b_str(&body, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    while (body.len < 2 * 1024 * 1024)
+        b_str(&body, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     b_str(&body, "\"}");
     post(&k->req, "/v1/map", "application/json", body.p, body.len);
     k = add_kind("body_2MB_chunked", 5, 413);
@@ -301,7 +314,8 @@ static void build_kinds(void) {
     b_str(&k->req, "0\r\n\r\n");
     /* says 10 GB (413 by Content-Length, answered once the body is in): sends 100 bytes and resets */
     k = add_kind("content_length_10GB_reset", 10, EXPECT_NONE);
-    b_str(&k->req, "POST /v1/map HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n");
+    b_str(&k->req, "POST /v1/map HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                   "10000000000\r\n\r\n");
     k->abort_after = (long)k->req.len + 100;
     for (int i = 0; i < 200; i++) b_str(&k->req, "[");
 
@@ -313,7 +327,8 @@ static void build_kinds(void) {
     k = add_kind("json_lookalike_type", 20, 415);
     post(&k->req, "/v1/map", "application/jsonp", MAP_EXACT, sizeof MAP_EXACT - 1);
     k = add_kind("missing_content_length", 40, 411);
-    b_str(&k->req, "POST /v1/map HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n");
+    b_str(&k->req,
+          "POST /v1/map HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n");
     k = add_kind("bad_method", 20, 405);
     b_str(&k->req, "DELETE /v1/map HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     k = add_kind("unknown_route", 20, 404);
@@ -384,8 +399,10 @@ static void normalise(const char *body, size_t len, buf *out) {
     const char *p = t + 12;
     int depth = 1;
     while (p < body + len && depth > 0) {
-        if (*p == '{') depth++;
-        else if (*p == '}') depth--;
+        if (*p == '{')
+            depth++;
+        else if (*p == '}')
+            depth--;
         p++;
     }
     b_put(out, body, (size_t)(t - body));
@@ -400,11 +417,11 @@ typedef struct {
     int state;
     int fd;
     kind *k;
-    size_t off;        /* bytes of k->req sent */
-    double next_send;  /* paced clients */
+    size_t off;       /* bytes of k->req sent */
+    double next_send; /* paced clients */
     double deadline;
     buf in;
-    int held;          /* hold mode: partial request sent, waiting */
+    int held; /* hold mode: partial request sent, waiting */
 } conn;
 
 static struct sockaddr_in target;
@@ -453,7 +470,8 @@ static void close_conn(conn *c, int reset) {
 }
 
 /* Parses the answer in c->in: 1 complete (status, body), 0 need more. */
-static int parse_answer(const buf *in, int *status, const char **body, size_t *blen, int eof, char *hdrs_out, size_t hn) {
+static int parse_answer(const buf *in, int *status, const char **body, size_t *blen, int eof, char *hdrs_out,
+                        size_t hn) {
     if (in->len < 12) return 0;
     const char *end = memmem(in->p, in->len, "\r\n\r\n", 4);
     if (!end) return 0;
@@ -492,10 +510,12 @@ static void finish(conn *c, int eof) {
     }
     int good;
     if (status == 503) n_503++;
-    if (k->expect == EXPECT_4XX) good = status >= 400 && status < 500;
+    if (k->expect == EXPECT_4XX)
+        good = status >= 400 && status < 500;
     else if (k->expect == EXPECT_200_OR_503) {
         good = status == 200 || (status == 503 && strcasestr(hdrs, "\r\nRetry-After: ") != NULL);
-    } else good = status == k->expect;
+    } else
+        good = status == k->expect;
     if (!good) {
         note_bad(k, "status %d, body %.120s", status, body);
         if (k->valid) n_valid_bad++;
@@ -580,8 +600,10 @@ static int step(conn *c, short ev, double t) {
                 continue;
             }
             if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                if (k->expect == EXPECT_NONE) k->ok++;
-                else finish(c, 1);
+                if (k->expect == EXPECT_NONE)
+                    k->ok++;
+                else
+                    finish(c, 1);
                 close_conn(c, 0);
                 return 1;
             }
@@ -589,11 +611,12 @@ static int step(conn *c, short ev, double t) {
         }
     }
     if (t > c->deadline && !c->held) {
-        if (k->expect == EXPECT_NONE) k->ok++;
+        if (k->expect == EXPECT_NONE)
+            k->ok++;
         else {
             n_hangs++;
-            note_bad(k, "no answer within %.0f s (%zu of %zu bytes sent, %zu received)", (c->deadline - t + timeout_ms) / 1e3,
-                     c->off, k->req.len, c->in.len);
+            note_bad(k, "no answer within %.0f s (%zu of %zu bytes sent, %zu received)",
+                     (c->deadline - t + timeout_ms) / 1e3, c->off, k->req.len, c->in.len);
         }
         close_conn(c, 1);
         return 1;
@@ -804,7 +827,8 @@ static int hold(long n, double hold_s, long valid_n) {
         if (cs[i].state != C_FREE && cs[i].off == (size_t)cs[i].held) partial++;
     }
     long held_rss = read_rss_kib(pid_to_watch);
-    printf("hold: %ld connections open, %ld with a partial request in, after %.1f s; daemon VmRSS %ld KiB (before %ld KiB, "
+    printf("hold: %ld connections open, %ld with a partial request in, after %.1f s; daemon VmRSS %ld KiB (before %ld "
+           "KiB, "
            "+%.1f KiB per connection)\n",
            open, partial, hold_s, held_rss, rest, open ? (double)(held_rss - rest) / (double)open : 0.0);
     /* valid requests while they are held */
@@ -837,8 +861,8 @@ static int hold(long n, double hold_s, long valid_n) {
             n_hangs++;
             close_conn(&cs[i], 1);
         }
-    printf("hold: completed the %ld held requests in %.1f s: %ld answered 200, %ld unexpected\n", n, (now_ms() - t1) / 1e3,
-           k->ok, k->bad);
+    printf("hold: completed the %ld held requests in %.1f s: %ld answered 200, %ld unexpected\n", n,
+           (now_ms() - t1) / 1e3, k->ok, k->bad);
     free(cs);
     free(pf);
     return 0;
@@ -861,7 +885,8 @@ static int probe_healthz(double timeout, double *ms) {
     /* from another loopback address than the attackers' (127.0.0.1), as an honest client elsewhere */
     struct sockaddr_in src = {.sin_family = AF_INET};
     inet_pton(AF_INET, probe_from, &src.sin_addr);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0 && connect(fd, (struct sockaddr *)&target, sizeof target) == 0) {
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0 &&
+        connect(fd, (struct sockaddr *)&target, sizeof target) == 0) {
         const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
             char b[512];
@@ -932,8 +957,10 @@ static int slowloris(long n, double secs, double rate, const char *phase) {
                 if (fd[i] < 0 || cut_at[i] > 0) continue;
                 char c = body ? ' ' : sent[i] < hl ? head[sent[i]] : 'a';
                 ssize_t w = send(fd[i], &c, 1, MSG_NOSIGNAL);
-                if (w == 1) sent[i]++;
-                else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) cut_at[i] = now_ms();
+                if (w == 1)
+                    sent[i]++;
+                else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                    cut_at[i] = now_ms();
             }
         }
         /* EOF, an answer (408, 431, ...) or a reset: the daemon is done with the connection */
@@ -963,9 +990,11 @@ static int slowloris(long n, double secs, double rate, const char *phase) {
     qsort(probe, (size_t)n_probe, sizeof *probe, cmp_double);
     double med = n_probe ? probe[n_probe / 2] : 0, max = n_probe ? probe[n_probe - 1] : 0;
     printf("slowloris: %ld connections cut by the daemon (first after %.1f s, last after %.1f s), %ld still open after "
-           "%.0f s\n", cut, cut ? (first - start) / 1e3 : 0.0, cut ? (last - start) / 1e3 : 0.0, opened - cut, secs);
-    printf("slowloris-summary opened=%ld cut=%ld probes=%ld probe_failed=%ld healthz_median_ms=%.1f healthz_max_ms=%.1f\n",
-           opened, cut, n_probe, probe_fail, med, max);
+           "%.0f s\n",
+           cut, cut ? (first - start) / 1e3 : 0.0, cut ? (last - start) / 1e3 : 0.0, opened - cut, secs);
+    printf(
+        "slowloris-summary opened=%ld cut=%ld probes=%ld probe_failed=%ld healthz_median_ms=%.1f healthz_max_ms=%.1f\n",
+        opened, cut, n_probe, probe_fail, med, max);
     for (long i = 0; i < n; i++)
         if (fd[i] >= 0) close(fd[i]);
     free(fd);
@@ -979,12 +1008,13 @@ static int slowloris(long n, double secs, double rate, const char *phase) {
 /* ---- main --------------------------------------------------------------------------------------- */
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: storm --port N [--requests N] [--concurrency C] [--max-slow S] [--seconds S] [--timeout S]\n"
-            "             [--pid PID] [--seed N] [--only KIND] [--valid-every N] [--list] [--quiet]\n"
-            "       storm --port N --hold N [--hold-seconds S] [--requests N] [--pid PID]\n"
-            "       storm --port N --slowloris N [--slow-seconds S] [--slow-rate BYTES_PER_S] [--slow-phase headers|body]\n"
-            "             [--probe-from ADDR (default 127.0.0.2)]\n");
+    fprintf(
+        stderr,
+        "usage: storm --port N [--requests N] [--concurrency C] [--max-slow S] [--seconds S] [--timeout S]\n"
+        "             [--pid PID] [--seed N] [--only KIND] [--valid-every N] [--list] [--quiet]\n"
+        "       storm --port N --hold N [--hold-seconds S] [--requests N] [--pid PID]\n"
+        "       storm --port N --slowloris N [--slow-seconds S] [--slow-rate BYTES_PER_S] [--slow-phase headers|body]\n"
+        "             [--probe-from ADDR (default 127.0.0.2)]\n");
     exit(2);
 }
 
@@ -998,33 +1028,55 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--list")) list = 1;
-        else if (!strcmp(a, "--quiet")) quiet = 1;
-        else if (!v) usage();
-        else if (!strcmp(a, "--port")) port = atoi(v), i++;
-        else if (!strcmp(a, "--requests")) requests = atol(v), i++;
-        else if (!strcmp(a, "--concurrency")) conc = atoi(v), i++;
-        else if (!strcmp(a, "--max-slow")) max_slow = atoi(v), i++;
-        else if (!strcmp(a, "--seconds")) seconds = atof(v), i++;
-        else if (!strcmp(a, "--timeout")) timeout_ms = atof(v) * 1e3, i++;
-        else if (!strcmp(a, "--pid")) pid_to_watch = atoi(v), i++;
-        else if (!strcmp(a, "--seed")) rng_state = strtoull(v, NULL, 10), i++;
-        else if (!strcmp(a, "--only")) only_name = v, i++;
-        else if (!strcmp(a, "--valid-every")) valid_every = atol(v), i++;
-        else if (!strcmp(a, "--hold")) hold_n = atol(v), i++;
-        else if (!strcmp(a, "--hold-seconds")) hold_s = atof(v), i++;
-        else if (!strcmp(a, "--slowloris")) slow_n = atol(v), i++;
-        else if (!strcmp(a, "--slow-seconds")) slow_s = atof(v), i++;
-        else if (!strcmp(a, "--slow-rate")) slow_rate = atof(v), i++;
-        else if (!strcmp(a, "--slow-phase")) slow_phase = v, i++;
-        else if (!strcmp(a, "--probe-from")) probe_from = v, i++;
-        else usage();
+        if (!strcmp(a, "--list"))
+            list = 1;
+        else if (!strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (!v)
+            usage();
+        else if (!strcmp(a, "--port"))
+            port = atoi(v), i++;
+        else if (!strcmp(a, "--requests"))
+            requests = atol(v), i++;
+        else if (!strcmp(a, "--concurrency"))
+            conc = atoi(v), i++;
+        else if (!strcmp(a, "--max-slow"))
+            max_slow = atoi(v), i++;
+        else if (!strcmp(a, "--seconds"))
+            seconds = atof(v), i++;
+        else if (!strcmp(a, "--timeout"))
+            timeout_ms = atof(v) * 1e3, i++;
+        else if (!strcmp(a, "--pid"))
+            pid_to_watch = atoi(v), i++;
+        else if (!strcmp(a, "--seed"))
+            rng_state = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--only"))
+            only_name = v, i++;
+        else if (!strcmp(a, "--valid-every"))
+            valid_every = atol(v), i++;
+        else if (!strcmp(a, "--hold"))
+            hold_n = atol(v), i++;
+        else if (!strcmp(a, "--hold-seconds"))
+            hold_s = atof(v), i++;
+        else if (!strcmp(a, "--slowloris"))
+            slow_n = atol(v), i++;
+        else if (!strcmp(a, "--slow-seconds"))
+            slow_s = atof(v), i++;
+        else if (!strcmp(a, "--slow-rate"))
+            slow_rate = atof(v), i++;
+        else if (!strcmp(a, "--slow-phase"))
+            slow_phase = v, i++;
+        else if (!strcmp(a, "--probe-from"))
+            probe_from = v, i++;
+        else
+            usage();
     }
     signal(SIGPIPE, SIG_IGN);
     build_kinds();
     if (list) {
         for (int i = 0; i < n_kinds; i++)
-            printf("%-28s weight %3d expect %d bytes %zu\n", kinds[i].name, kinds[i].weight, kinds[i].expect, kinds[i].req.len);
+            printf("%-28s weight %3d expect %d bytes %zu\n", kinds[i].name, kinds[i].weight, kinds[i].expect,
+                   kinds[i].req.len);
         return 0;
     }
     if (port <= 0 || port > 65535 || conc < 1 || requests < 0) usage();
@@ -1034,7 +1086,8 @@ int main(int argc, char **argv) {
     target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (only_name && !(only = find_kind(only_name))) die("unknown kind %s (see --list)", only_name);
     if (slow_n > 0) {
-        if (slow_rate <= 0 || slow_s <= 0 || slow_s > 600 || (strcmp(slow_phase, "headers") && strcmp(slow_phase, "body")))
+        if (slow_rate <= 0 || slow_s <= 0 || slow_s > 600 ||
+            (strcmp(slow_phase, "headers") && strcmp(slow_phase, "body")))
             usage();
         return slowloris(slow_n, slow_s, slow_rate, slow_phase);
     }

@@ -29,8 +29,7 @@
  * YAML -> jansson */
 
 static json_t *plain_scalar(const char *s, size_t n) {
-    if (n == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
-        return json_null();
+    if (n == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) return json_null();
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) return json_true();
     if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) return json_false();
     char *end;
@@ -56,7 +55,10 @@ static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth
         json_t *a = json_array();
         for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
             json_t *v = yaml_node_json(doc, yaml_document_get_node(doc, *it), depth + 1);
-            if (!v) { json_decref(a); return NULL; }
+            if (!v) {
+                json_decref(a);
+                return NULL;
+            }
             json_array_append_new(a, v);
         }
         return a;
@@ -65,9 +67,15 @@ static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth
         json_t *o = json_object();
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
             yaml_node_t *k = yaml_document_get_node(doc, p->key);
-            if (!k || k->type != YAML_SCALAR_NODE) { json_decref(o); return NULL; }
+            if (!k || k->type != YAML_SCALAR_NODE) {
+                json_decref(o);
+                return NULL;
+            }
             json_t *v = yaml_node_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
-            if (!v) { json_decref(o); return NULL; }
+            if (!v) {
+                json_decref(o);
+                return NULL;
+            }
             json_object_set_new(o, (const char *)k->data.scalar.value, v);
         }
         return o;
@@ -78,7 +86,10 @@ static json_t *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth
 
 static json_t *load_yaml(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "jsontool: %s: %s\n", path, strerror(errno)); return NULL; }
+    if (!f) {
+        fprintf(stderr, "jsontool: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
     yaml_parser_t p;
     yaml_document_t doc;
     json_t *out = NULL;
@@ -108,10 +119,10 @@ static json_t *load_json(const char *path) {
  * schema check */
 
 typedef struct {
-    json_t *root;  /* the whole contract, for $ref */
+    json_t *root; /* the whole contract, for $ref */
     const char *file;
-    int errors;    /* violations printed */
-    int quiet;     /* > 0 inside an anyOf trial: count, do not print */
+    int errors; /* violations printed */
+    int quiet;  /* > 0 inside an anyOf trial: count, do not print */
 } checker;
 
 __attribute__((format(printf, 3, 4))) static void violation(checker *c, const char *ptr, const char *fmt, ...) {
@@ -190,7 +201,10 @@ static void check(checker *c, json_t *schema, json_t *v, const char *ptr) {
                 }
             }
         }
-        if (!ok) { violation(c, ptr, "not of type %s", names); return; }
+        if (!ok) {
+            violation(c, ptr, "not of type %s", names);
+            return;
+        }
     }
     json_t *en = json_object_get(s, "enum");
     if (json_is_array(en)) {
@@ -234,9 +248,12 @@ static void check(checker *c, json_t *schema, json_t *v, const char *ptr) {
         json_object_foreach(v, k, x) {
             snprintf(sub_ptr, sizeof sub_ptr, "%s/%s", ptr, k);
             json_t *ps = json_object_get(props, k);
-            if (ps) check(c, ps, x, sub_ptr);
-            else if (json_is_false(addl)) violation(c, sub_ptr, "field not in the schema");
-            else if (json_is_object(addl)) check(c, addl, x, sub_ptr);
+            if (ps)
+                check(c, ps, x, sub_ptr);
+            else if (json_is_false(addl))
+                violation(c, sub_ptr, "field not in the schema");
+            else if (json_is_object(addl))
+                check(c, addl, x, sub_ptr);
         }
     }
     if (json_is_array(v)) {
@@ -260,11 +277,18 @@ static int cmd_schema(int argc, char **argv) {
     if (!root) return 2;
     json_t *schemas = json_object_get(json_object_get(root, "components"), "schemas");
     json_t *schema = json_object_get(schemas, argv[1]);
-    if (!schema) { fprintf(stderr, "jsontool: %s: no schema %s\n", argv[0], argv[1]); json_decref(root); return 2; }
+    if (!schema) {
+        fprintf(stderr, "jsontool: %s: no schema %s\n", argv[0], argv[1]);
+        json_decref(root);
+        return 2;
+    }
     int bad = 0;
     for (int i = 2; i < argc; i++) {
         json_t *doc = load_json(argv[i]);
-        if (!doc) { bad = 2; continue; }
+        if (!doc) {
+            bad = 2;
+            continue;
+        }
         checker c = {root, argv[i], 0, 0};
         check(&c, schema, doc, "");
         if (c.errors && !bad) bad = 1;
@@ -283,7 +307,8 @@ static void mask(json_t *v, char **keys, int n) {
         json_t *x;
         json_object_foreach(v, k, x) {
             int masked = 0;
-            for (int i = 0; i < n; i++) if (!strcmp(k, keys[i])) masked = 1;
+            for (int i = 0; i < n; i++)
+                if (!strcmp(k, keys[i])) masked = 1;
             if (masked && json_is_object(x)) {
                 const char *kk;
                 json_t *xx;
@@ -311,11 +336,17 @@ static int diff(json_t *a, json_t *b, const char *ptr) {
         json_object_foreach(a, k, x) {
             snprintf(sub, sizeof sub, "%s/%s", ptr, k);
             json_t *y = json_object_get(b, k);
-            if (!y) { printf("%s: only in the first\n", sub); return 1; }
+            if (!y) {
+                printf("%s: only in the first\n", sub);
+                return 1;
+            }
             if (diff(x, y, sub)) return 1;
         }
         json_object_foreach(b, k, x) {
-            if (!json_object_get(a, k)) { printf("%s/%s: only in the second\n", ptr, k); return 1; }
+            if (!json_object_get(a, k)) {
+                printf("%s/%s: only in the second\n", ptr, k);
+                return 1;
+            }
         }
     } else if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
         for (size_t i = 0; i < json_array_size(a); i++) {
@@ -347,12 +378,16 @@ static int cmd_same(int argc, char **argv) {
 static int cmd_pluck(int argc, char **argv) {
     if (argc != 1) return 2;
     json_t *a = load_json("-");
-    if (!json_is_array(a)) { json_decref(a); return 2; }
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return 2;
+    }
     size_t i;
     json_t *x;
     json_array_foreach(a, i, x) {
         json_t *v = json_object_get(x, argv[0]);
-        if (json_is_string(v)) puts(json_string_value(v));
+        if (json_is_string(v))
+            puts(json_string_value(v));
         else if (v) {
             char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             puts(d ? d : "");
@@ -373,7 +408,10 @@ static int cmd_monotone(int argc, char **argv) {
     if (argc != 1) return 2;
     json_t *doc = load_json(argv[0]);
     json_t *res = json_object_get(doc, "results");
-    if (!json_is_array(res)) { json_decref(doc); return 2; }
+    if (!json_is_array(res)) {
+        json_decref(doc);
+        return 2;
+    }
     json_t *items[1024];
     size_t n = 0, i;
     json_t *x;
@@ -404,10 +442,14 @@ static int cmd_monotone(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     int rc = 2;
-    if (argc >= 2 && !strcmp(argv[1], "schema")) rc = cmd_schema(argc - 2, argv + 2);
-    else if (argc >= 2 && !strcmp(argv[1], "same")) rc = cmd_same(argc - 2, argv + 2);
-    else if (argc >= 2 && !strcmp(argv[1], "pluck")) rc = cmd_pluck(argc - 2, argv + 2);
-    else if (argc >= 2 && !strcmp(argv[1], "monotone")) rc = cmd_monotone(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "schema"))
+        rc = cmd_schema(argc - 2, argv + 2);
+    else if (argc >= 2 && !strcmp(argv[1], "same"))
+        rc = cmd_same(argc - 2, argv + 2);
+    else if (argc >= 2 && !strcmp(argv[1], "pluck"))
+        rc = cmd_pluck(argc - 2, argv + 2);
+    else if (argc >= 2 && !strcmp(argv[1], "monotone"))
+        rc = cmd_monotone(argc - 2, argv + 2);
     if (rc == 2 && (argc < 2 || (strcmp(argv[1], "schema") && strcmp(argv[1], "same") && strcmp(argv[1], "pluck") &&
                                  strcmp(argv[1], "monotone"))))
         fprintf(stderr, "usage: jsontool schema OPENAPI.yaml SCHEMA FILE.json... | same A.json B.json [KEY...] | "

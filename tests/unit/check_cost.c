@@ -193,11 +193,11 @@ START_TEST(test_rs_pass_tiling_by_hand) {
     df_net *n = mknet(&w, h, 1);
     const df_layer_figures *f = df_net_layer_figures(n, 0);
     ck_assert_double_eq(f->passes, 1);
-    ck_assert_double_eq(f->compute_cycles, 4 * 4 * 8 * 3);  /* p q Q S */
+    ck_assert_double_eq(f->compute_cycles, 4 * 4 * 8 * 3); /* p q Q S */
     ck_assert_double_eq(f->active_pes, 4 * 3 * 8);
     ck_assert_double_eq(f->noc_w, 16 * 4 * 9);
-    ck_assert_double_eq(f->noc_in, 4 * 8 * 8);              /* once, not once per filter */
-    ck_assert_double_eq(f->noc_out, 16 * 64);               /* one channel pass: written once */
+    ck_assert_double_eq(f->noc_in, 4 * 8 * 8); /* once, not once per filter */
+    ck_assert_double_eq(f->noc_out, 16 * 64);  /* one channel pass: written once */
     /* one pass, nothing to overlap: ingress max(filters 1 + 576 x 2 / 8, ifmaps 1 + 256 x 2 / 8) = 145,
      * compute 384, egress 1 + 1024 x 2 / 8 = 257 (MAESTRO delay = hops + data / bandwidth) */
     df_group_cost g;
@@ -268,7 +268,8 @@ START_TEST(test_net_init_shape_reuse) {
             int checked = 0;
             for (int32_t i = 0; i < w.n_layers; i++) {
                 const df_layer *l = &w.layers[i];
-                if ((l->type != DF_LAYER_CONV && l->type != DF_LAYER_FC && l->type != DF_LAYER_MATMUL) || l->n_inputs != 1)
+                if ((l->type != DF_LAYER_CONV && l->type != DF_LAYER_FC && l->type != DF_LAYER_MATMUL) ||
+                    l->n_inputs != 1)
                     continue;
                 df_workload one;
                 df_workload_init(&one, "one");
@@ -278,8 +279,9 @@ START_TEST(test_net_init_shape_reuse) {
                 ck_assert_int_eq(df_workload_validate(&one, 0, &e), DF_OK);
                 df_net *n1 = mknet(&one, h, 4);
                 const df_layer_figures *f = df_net_layer_figures(n, i), *f1 = df_net_layer_figures(n1, 0);
-                ck_assert_msg(f->compute_cycles == f1->compute_cycles && f->noc_w == f1->noc_w && f->noc_in == f1->noc_in &&
-                              f->noc_out == f1->noc_out && f->passes == f1->passes && f->active_pes == f1->active_pes,
+                ck_assert_msg(f->compute_cycles == f1->compute_cycles && f->noc_w == f1->noc_w &&
+                                  f->noc_in == f1->noc_in && f->noc_out == f1->noc_out && f->passes == f1->passes &&
+                                  f->active_pes == f1->active_pes,
                               "%s layer %d (%s) on %s", nets[a], i, l->name, presets[b]);
                 df_group_cost g, g1;
                 ck_assert_int_eq(df_group_eval(n, i, i, 4, &g), DF_OK);
@@ -319,7 +321,7 @@ START_TEST(test_eyeriss_alexnet_active_pes) {
     for (int k = 0; k < 5; k++) {
         const df_layer_figures *f = df_net_layer_figures(n, conv[k]);
         ck_assert_msg(f->active_pes == active[k], "layer %d: %g active PEs", conv[k], f->active_pes);
-        ck_assert(f->compute_cycles * f->active_pes >= f->macs);  /* never faster than the busy PEs */
+        ck_assert(f->compute_cycles * f->active_pes >= f->macs); /* never faster than the busy PEs */
         ck_assert(f->compute_cycles * f->active_pes <= 1.06 * f->macs);
     }
     df_net_free(n);
@@ -358,17 +360,17 @@ START_TEST(test_density_and_static_energy) {
     df_group_cost dense, sparse, stat;
     ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &dense), DF_OK);
     df_net_free(n);
-    w.layers[1].density = 0.3;  /* conv1 reads a 30%-dense tensor (conv0's output) */
+    w.layers[1].density = 0.3; /* conv1 reads a 30%-dense tensor (conv0's output) */
     n = mknet(&w, h, 1);
     ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
     const df_layer_figures *f = df_net_layer_figures(n, 1);
     /* mac = rf = 1 pJ in tu_hw: mac + 3 rf = 4 -> 0.3 x (1 + 2) + 1 = 1.9 pJ per MAC */
-    double dram_in = 256.0;  /* conv1's input 4x8x8, 1 byte each; its output has no declared density */
+    double dram_in = 256.0; /* conv1's input 4x8x8, 1 byte each; its output has no declared density */
     ck_assert_double_eq_tol(dense.dram_bytes - sparse.dram_bytes, dram_in * (1 - 0.3 * 4 / 3), 1e-9);
-    ck_assert_double_eq_tol(dense.energy_pj - sparse.energy_pj,
-                            f->macs * (4 - 1.9) + dram_in * (1 - 0.4) * (200 + 6), 1e-6);
+    ck_assert_double_eq_tol(dense.energy_pj - sparse.energy_pj, f->macs * (4 - 1.9) + dram_in * (1 - 0.4) * (200 + 6),
+                            1e-6);
     df_net_free(n);
-    w.layers[1].density = 0.9;  /* 4/3 x 0.9 > 1: sent uncoded, only the gating remains */
+    w.layers[1].density = 0.9; /* 4/3 x 0.9 > 1: sent uncoded, only the gating remains */
     n = mknet(&w, h, 1);
     ck_assert_int_eq(df_group_eval(n, 1, 1, 1, &sparse), DF_OK);
     ck_assert_double_eq(sparse.dram_bytes, dense.dram_bytes);
@@ -388,8 +390,10 @@ START_TEST(test_density_json) {
     const char *bad[] = {"0", "-0.5", "1.5", "\"x\""};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char txt[256];
-        snprintf(txt, sizeof txt, "{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
-                                  "\"R\": 3, \"density\": %s}]}", bad[k]);
+        snprintf(txt, sizeof txt,
+                 "{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
+                 "\"R\": 3, \"density\": %s}]}",
+                 bad[k]);
         json_t *j = json_loads(txt, 0, NULL);
         ck_assert_ptr_nonnull(j);
         df_workload w;
@@ -399,14 +403,16 @@ START_TEST(test_density_json) {
         json_decref(j);
     }
     json_t *j = json_loads("{\"layers\": [{\"type\": \"conv\", \"K\": 4, \"C\": 3, \"Y\": 8, \"X\": 8, "
-                           "\"R\": 3, \"density\": 0.25}]}", 0, NULL);
+                           "\"R\": 3, \"density\": 0.25}]}",
+                           0, NULL);
     df_workload w;
     df_err e;
     ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_OK);
     json_decref(j);
     ck_assert_double_eq(w.layers[0].density, 0.25);
     json_t *o = df_workload_to_json(&w);
-    ck_assert_double_eq(json_real_value(json_object_get(json_array_get(json_object_get(o, "layers"), 0), "density")), 0.25);
+    ck_assert_double_eq(json_real_value(json_object_get(json_array_get(json_object_get(o, "layers"), 0), "density")),
+                        0.25);
     json_decref(o);
     df_workload_free(&w);
 }
@@ -433,7 +439,8 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
         }
         double macs, pes, zeros, buf;
         ck_assert_int_eq(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", name[nrow], &mw[nrow], &tot_ms[nrow],
-                                &ms[nrow], &macs, &pes, &zeros, &buf, &dram[nrow]), 9);
+                                &ms[nrow], &macs, &pes, &zeros, &buf, &dram[nrow]),
+                         9);
         nrow++;
     }
     fclose(fp);
@@ -464,16 +471,17 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
         /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
         double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
         double chip_pj = mw[k] * 1e-3 * tot_ms[k] * 1e-3 * 1e12;
-        ck_assert_msg(onchip < chip_pj && onchip > 0.25 * chip_pj, "%s energy %.3g pJ vs chip %.3g", name[k], onchip, chip_pj);
-        ck_assert(ms[k] < tot_ms[k]);  /* processing latency excludes the DRAM stalls */
+        ck_assert_msg(onchip < chip_pj && onchip > 0.25 * chip_pj, "%s energy %.3g pJ vs chip %.3g", name[k], onchip,
+                      chip_pj);
+        ck_assert(ms[k] < tot_ms[k]); /* processing latency excludes the DRAM stalls */
         mabs += fabs(err) / 5;
         lat += ms_model;
         chip_lat += ms[k];
         chip_tot += tot_ms[k];
         dr += gc[g].dram_bytes / 1e6;
     }
-    ck_assert_double_eq_tol(chip_tot, tot_ms[5], 1e-9);  /* the rows sum to the published total */
-    ck_assert_double_eq_tol(chip_lat, ms[5], 0.51);       /* processing: 103.0 vs the printed 103.5 */
+    ck_assert_double_eq_tol(chip_tot, tot_ms[5], 1e-9); /* the rows sum to the published total */
+    ck_assert_double_eq_tol(chip_lat, ms[5], 0.51);     /* processing: 103.0 vs the printed 103.5 */
     ck_assert_msg(mabs < 0.10, "latency mean abs error %.1f%%", mabs * 100);
     ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.12, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
     ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.30, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);

@@ -100,8 +100,8 @@ static void check_random(uint64_t seed, int dag) {
                 double ex = solved_value(n, (df_objective)o, 0, &m);
                 double bf = brute_best(n, (df_objective)o, 0, &visited);
                 ck_assert_msg(fabs(ex - bf) <= 1e-9 * fabs(bf),
-                              "seed %llu case %d budget x%.1f obj %s: exact %.17g brute %.17g", (unsigned long long)seed,
-                              t, factors[f], df_objective_name((df_objective)o), ex, bf);
+                              "seed %llu case %d budget x%.1f obj %s: exact %.17g brute %.17g",
+                              (unsigned long long)seed, t, factors[f], df_objective_name((df_objective)o), ex, bf);
                 double lb = solved_value(n, (df_objective)o, 1, &m);
                 double lbf = brute_best(n, (df_objective)o, 1, &visited);
                 ck_assert_msg(fabs(lb - lbf) <= 1e-9 * fabs(lbf), "lbl %.17g brute %.17g", lb, lbf);
@@ -124,15 +124,18 @@ static void check_random(uint64_t seed, int dag) {
  * modes. Group forms are scored once with df_group_eval / df_group_eval_tiled (not the solver's
  * prepared path) and combined in every way; the best combination is re-scored with df_mapping_eval. */
 
-typedef struct { df_group g; double lat, en, dram; } bf_form;
+typedef struct {
+    df_group g;
+    double lat, en, dram;
+} bf_form;
 
 typedef struct {
     const df_net *net;
     df_objective obj;
     int32_t L;
-    bf_form *forms;          /* per (i, j): a list */
-    int32_t *off, *cnt;      /* [L*L] */
-    int32_t path[16];        /* chosen form index per depth */
+    bf_form *forms;     /* per (i, j): a list */
+    int32_t *off, *cnt; /* [L*L] */
+    int32_t path[16];   /* chosen form index per depth */
     double best;
     int32_t best_path[16], best_n;
     int64_t visited;
@@ -140,8 +143,10 @@ typedef struct {
 
 static void bf_rec(bf_df *b, int32_t start, int32_t depth, double lat, double en, double dram) {
     if (start == b->L) {
-        double v = b->obj == DF_OBJ_LATENCY ? lat : b->obj == DF_OBJ_ENERGY ? en : b->obj == DF_OBJ_DRAM ? dram
-                                                                                                   : en * (lat / df_net_hw(b->net)->clock_hz);
+        double v = b->obj == DF_OBJ_LATENCY  ? lat
+                   : b->obj == DF_OBJ_ENERGY ? en
+                   : b->obj == DF_OBJ_DRAM   ? dram
+                                             : en * (lat / df_net_hw(b->net)->clock_hz);
         b->visited++;
         if (v < b->best) {
             b->best = v;
@@ -178,8 +183,12 @@ static double brute_df(const df_net *n, df_objective obj, int64_t *visited, int6
             b.off[i * L + j] = used;
             for (int32_t o = 0; o <= no; o++)
                 for (int32_t m = 1; m <= N; m++) {
-                    df_group g = {.first = i, .last = j, .micro_batch = m, .tile_rows = opt[o].rows,
-                                  .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                    df_group g = {.first = i,
+                                  .last = j,
+                                  .micro_batch = m,
+                                  .tile_rows = opt[o].rows,
+                                  .tile_cols = opt[o].cols,
+                                  .overlap = opt[o].overlap};
                     df_group_cost c;
                     ck_assert_int_eq(df_group_eval_tiled(n, &g, &c), DF_OK);
                     if (!c.feasible) continue;
@@ -272,7 +281,8 @@ static void check_random_df(uint64_t seed, int dag) {
                     both_infeasible++;
                 } else {
                     ck_assert_msg(rc == DF_OK, "seed %llu case %d x%.1f %s: exact failed (%s), brute %.17g",
-                                  (unsigned long long)seed, t, factors[f], df_objective_name((df_objective)o), e.msg, bf);
+                                  (unsigned long long)seed, t, factors[f], df_objective_name((df_objective)o), e.msg,
+                                  bf);
                     ck_assert(st.exact);
                     df_metrics mt;
                     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
@@ -306,9 +316,11 @@ static void check_random_df(uint64_t seed, int dag) {
     ck_assert_int_eq(cases, 6 * 5 * DF_OBJ_COUNT);
     ck_assert(visited > 10000 && forms > 1000); /* the enumeration really ran */
     ck_assert(tiled_wins > 5);                  /* and tiles mattered */
-    fprintf(stderr, "depth-first brute force (seed %llu, %s): %d cases, %lld mappings, %lld group forms, %d where tiles win, "
-            "%d infeasible in both\n", (unsigned long long)seed, dag ? "dags" : "chains", cases, (long long)visited,
-            (long long)forms, tiled_wins, both_infeasible);
+    fprintf(stderr,
+            "depth-first brute force (seed %llu, %s): %d cases, %lld mappings, %lld group forms, %d where tiles win, "
+            "%d infeasible in both\n",
+            (unsigned long long)seed, dag ? "dags" : "chains", cases, (long long)visited, (long long)forms, tiled_wins,
+            both_infeasible);
 }
 
 START_TEST(test_exact_depth_first_matches_brute_force_chains) { check_random_df(31, 0); }
@@ -445,18 +457,18 @@ START_TEST(test_oom_is_an_error_not_infeasible) {
     /* with memory: the whole chain is one feasible group */
     ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_OK);
     ck_assert(g.feasible);
-    calloc_fail_above = 12000;  /* a 513-layer group needs 513 x 24 bytes */
+    calloc_fail_above = 12000; /* a 513-layer group needs 513 x 24 bytes */
     ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_ENOMEM);
     ck_assert(!g.feasible);
     ck_assert_int_eq(g.footprint_bytes, INT64_MAX);
-    ck_assert_int_eq(df_group_eval(n, 0, 511, 1, &g), DF_OK);  /* short groups need no heap */
+    ck_assert_int_eq(df_group_eval(n, 0, 511, 1, &g), DF_OK); /* short groups need no heap */
     ck_assert_int_eq(df_mapping_eval(n, &all, &mt, NULL, &e), DF_ENOMEM);
     ck_assert_int_eq(e.code, DF_ENOMEM);
     for (int obj = 0; obj < DF_OBJ_COUNT; obj++) {
         ck_assert_int_eq(df_solve_exact(n, (df_objective)obj, &m, NULL, &e), DF_ENOMEM);
         ck_assert_msg(strstr(e.msg, "out of memory"), "%s", e.msg);
     }
-    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_OK);  /* singletons: no heap */
+    ck_assert_int_eq(df_solve_lbl(n, DF_OBJ_LATENCY, &m, NULL, &e), DF_OK); /* singletons: no heap */
     ck_assert_int_eq(df_repair(n, DF_OBJ_LATENCY, &all, 10, NULL, &e), DF_ENOMEM);
     calloc_fail_above = 0;
     ck_assert_int_eq(df_group_eval(n, 0, L - 1, 1, &g), DF_OK);

@@ -74,8 +74,9 @@ START_TEST(test_random_decoding_always_feasible) {
                 df_group_cost g1;
                 df_group_eval(n, s.t, s.t, 1, &g1);
                 ck_abort_msg("dead end at layer %d of %d: N %d, largest single-layer m %d, budget %lld, "
-                             "footprint at m=1 %lld", s.t, ep.L, N, ep.max_single_m[s.t],
-                             (long long)df_net_hw(n)->buffer_bytes, (long long)g1.footprint_bytes);
+                             "footprint at m=1 %lld",
+                             s.t, ep.L, N, ep.max_single_m[s.t], (long long)df_net_hw(n)->buffer_bytes,
+                             (long long)g1.footprint_bytes);
             }
             if (s.t == 0) ck_assert(!mask[0]);
             int a = allowed[df_rng_range(&r, na)];
@@ -116,9 +117,9 @@ START_TEST(test_disallowed_action_refused) {
     ck_assert_int_eq(df_episode_init(&ep, n, DF_OBJ_LATENCY, NULL), DF_OK);
     df_sched s;
     df_sched_begin(&s);
-    ck_assert_int_eq(df_sched_apply(&ep, &s, 0), DF_EINVAL);            /* layer 0 cannot join */
-    ck_assert_int_eq(df_sched_apply(&ep, &s, DF_ACTIONS), DF_EINVAL);   /* out of range */
-    ck_assert_int_eq(df_sched_apply(&ep, &s, 1 + 5), DF_EINVAL);        /* slot n_micro 6: duplicate of m = 1 */
+    ck_assert_int_eq(df_sched_apply(&ep, &s, 0), DF_EINVAL);          /* layer 0 cannot join */
+    ck_assert_int_eq(df_sched_apply(&ep, &s, DF_ACTIONS), DF_EINVAL); /* out of range */
+    ck_assert_int_eq(df_sched_apply(&ep, &s, 1 + 5), DF_EINVAL);      /* slot n_micro 6: duplicate of m = 1 */
     ck_assert_int_eq(s.t, 0);
     df_episode_free(&ep);
     df_net_free(n);

@@ -27,14 +27,14 @@ static void chain6(df_workload *w) {
  * head: the skip tensors 0 and 4 stay live across their blocks. */
 static void resdag(df_workload *w) {
     df_workload_init(w, "resdag");
-    tu_conv(w, -1, 3, 32, 32, 16, 3, 1);                    /* 0 */
-    tu_conv(w, 0, 16, 32, 32, 16, 3, 1);                    /* 1 */
-    tu_conv(w, 1, 16, 32, 32, 16, 3, 1);                    /* 2 */
+    tu_conv(w, -1, 3, 32, 32, 16, 3, 1);                         /* 0 */
+    tu_conv(w, 0, 16, 32, 32, 16, 3, 1);                         /* 1 */
+    tu_conv(w, 1, 16, 32, 32, 16, 3, 1);                         /* 2 */
     tu_layer(w, DF_LAYER_ADD, 2, 0, 16, 16, 32, 32, 1, 1, 0, 1); /* 3 = 2 + 0 */
-    tu_conv(w, 3, 16, 32, 32, 32, 3, 2);                    /* 4 */
-    tu_conv(w, 4, 32, 16, 16, 32, 3, 1);                    /* 5 */
+    tu_conv(w, 3, 16, 32, 32, 32, 3, 2);                         /* 4 */
+    tu_conv(w, 4, 32, 16, 16, 32, 3, 1);                         /* 5 */
     tu_layer(w, DF_LAYER_ADD, 5, 4, 32, 32, 16, 16, 1, 1, 0, 1); /* 6 = 5 + 4 */
-    tu_conv(w, 6, 32, 16, 16, 64, 1, 1);                    /* 7 */
+    tu_conv(w, 6, 32, 16, 16, 64, 1, 1);                         /* 7 */
     df_err e;
     ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "resdag: %s", e.msg);
 }
@@ -116,8 +116,10 @@ END_TEST
 START_TEST(test_feasible_well_formed) {
     for (int k = 0; k < 2; k++) {
         df_workload w;
-        if (k) resdag(&w);
-        else chain6(&w);
+        if (k)
+            resdag(&w);
+        else
+            chain6(&w);
         int64_t budgets[] = {16 << 10, 32 << 10, 64 << 10};
         for (int b = 0; b < 3; b++) {
             df_net *n = edge_net(&w, budgets[b], 8);
@@ -184,9 +186,12 @@ START_TEST(test_never_worse_than_lbl) {
     tiny.mutation = 1;
     for (int c = 0; c < 8; c++) {
         df_workload w;
-        if (c < 2) chain6(&w);
-        else if (c < 4) resdag(&w);
-        else tu_random_workload(&w, &r, 8 + df_rng_range(&r, 12), c & 1);
+        if (c < 2)
+            chain6(&w);
+        else if (c < 4)
+            resdag(&w);
+        else
+            tu_random_workload(&w, &r, 8 + df_rng_range(&r, 12), c & 1);
         int64_t budget = (int64_t)(8 << 10) << df_rng_range(&r, 5);
         df_net *n = edge_net(&w, budget, 1 + df_rng_range(&r, 16));
         df_err e;
@@ -207,7 +212,8 @@ START_TEST(test_never_worse_than_lbl) {
             const df_ga_params *ps[] = {NULL, &tiny};
             for (int q = 0; q < 2; q++) {
                 double v = ga_value(n, obj, ps[q], NULL);
-                ck_assert_msg(v <= seed1 * (1 + 1e-12), "%s: ga %g > m=1 layer-by-layer %g", df_objective_name(obj), v, seed1);
+                ck_assert_msg(v <= seed1 * (1 + 1e-12), "%s: ga %g > m=1 layer-by-layer %g", df_objective_name(obj), v,
+                              seed1);
                 if (obj != DF_OBJ_EDP)
                     ck_assert_msg(v <= lbl * (1 + 1e-12), "%s: ga %g > lbl %g", df_objective_name(obj), v, lbl);
             }
@@ -227,8 +233,10 @@ START_TEST(test_reaches_exact_on_chain_and_dag) {
     p.generations = 300;
     for (int k = 0; k < 2; k++) {
         df_workload w;
-        if (k) resdag(&w);
-        else chain6(&w);
+        if (k)
+            resdag(&w);
+        else
+            chain6(&w);
         int64_t budgets[] = {16 << 10, 32 << 10, 64 << 10};
         int32_t batches[] = {4, 8};
         for (int b = 0; b < 3; b++)
@@ -370,7 +378,12 @@ START_TEST(test_bad_params) {
     chain6(&w);
     df_net *n = edge_net(&w, 1024, 4); /* infeasible too: parameters are checked first */
     df_ga_params p;
-#define BAD(field, v, ptr) do { df_ga_params_default(&p); p.field = (v); expect_einval(n, &p, ptr); } while (0)
+#define BAD(field, v, ptr)         \
+    do {                           \
+        df_ga_params_default(&p);  \
+        p.field = (v);             \
+        expect_einval(n, &p, ptr); \
+    } while (0)
     BAD(population, 1, "/ga/population");
     BAD(population, -5, "/ga/population");
     BAD(generations, 0, "/ga/generations");
@@ -515,7 +528,6 @@ static Suite *ga_suite(void) {
     suite_add_tcase(s, tc);
     return s;
 }
-
 
 int main(void) {
     SRunner *sr = srunner_create(ga_suite());

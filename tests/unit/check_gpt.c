@@ -18,8 +18,8 @@
 #include "dnnfuser/gpt.h"
 #include "dnnfuser/nn.h"
 
-#define GPT_GRAD_TOL 5e-3  /* relative L2 error per tensor (float32 forward, step 1e-2) */
-#define INFER_TOL 1e-4     /* max |logit difference| inference vs training forward */
+#define GPT_GRAD_TOL 5e-3 /* relative L2 error per tensor (float32 forward, step 1e-2) */
+#define INFER_TOL 1e-4    /* max |logit difference| inference vs training forward */
 #define OVERFIT_STEPS 150
 #define OVERFIT_LOSS 0.05f
 
@@ -41,8 +41,7 @@ static void spread_params(df_gpt *m, uint64_t seed) {
     }
 }
 
-static void random_batch(df_rng *r, const df_gpt_config *c, int B, int T, float *x, int32_t *targets,
-                         uint8_t *mask) {
+static void random_batch(df_rng *r, const df_gpt_config *c, int B, int T, float *x, int32_t *targets, uint8_t *mask) {
     for (int i = 0; i < B * T * c->F; i++) x[i] = (float)(2.0 * df_rng_uniform(r) - 1.0);
     for (int i = 0; i < B * T; i++) {
         for (int a = 0; a < c->A; a++) mask[i * c->A + a] = df_rng_range(r, 4) != 0;
@@ -191,8 +190,8 @@ START_TEST(test_whole_model_grad) {
             n2 += num * num;
         }
         double rel = sqrt(diff2) / fmax(fmax(sqrt(a2), sqrt(n2)), 1e-6);
-        printf("  gpt grad %-12s %2d of %5zu elements, rel L2 error %.2e (|g| %.2e)\n", t->name, samples, t->count,
-               rel, sqrt(a2 / samples));
+        printf("  gpt grad %-12s %2d of %5zu elements, rel L2 error %.2e (|g| %.2e)\n", t->name, samples, t->count, rel,
+               sqrt(a2 / samples));
         ck_assert_msg(a2 > 0.0, "%s: sampled gradient is all zero", t->name);
         ck_assert_msg(rel < GPT_GRAD_TOL, "%s: relative error %.3e", t->name, rel);
         worst = fmax(worst, rel);
@@ -269,8 +268,8 @@ END_TEST
 
 typedef struct {
     df_gpt m;
-    float *x;      /* (B,T,F) */
-    float *ref;    /* (B,T,A) training-forward logits */
+    float *x;   /* (B,T,F) */
+    float *ref; /* (B,T,A) training-forward logits */
     int B, T;
 } infer_fixture;
 
@@ -364,7 +363,8 @@ START_TEST(test_infer_wide_fast_and_exact) {
                 worst = fmax(worst, dd);
             }
         }
-        printf("  infer d=64 (%s kernels) vs training forward: max |diff| %.2e\n", exact ? "exact-math" : "fast", worst);
+        printf("  infer d=64 (%s kernels) vs training forward: max |diff| %.2e\n", exact ? "exact-math" : "fast",
+               worst);
         df_gpt_infer_free(ctx);
     }
     free(x);

@@ -66,7 +66,7 @@ START_TEST(test_presets) {
     ck_assert_double_eq_tol(h.energy.dram / h.energy.mac, 200, 1e-12);
     ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
     ck_assert_int_eq(h.tech_nm, 45);
-    ck_assert(h.noc_bw_w == 0 && h.noc_bw_in == 0 && h.noc_bw_out == 0);  /* share noc_bw */
+    ck_assert(h.noc_bw_w == 0 && h.noc_bw_in == 0 && h.noc_bw_out == 0); /* share noc_bw */
 }
 END_TEST
 
@@ -131,7 +131,8 @@ START_TEST(test_energy_monotonic) {
     /* strictly increasing in element bytes, every field */
     int64_t sizes[] = {4096, 108 * 1024, 512 * 1024, 4 << 20};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        df_energy a = df_energy_default(1, sizes[k]), b = df_energy_default(2, sizes[k]), c = df_energy_default(4, sizes[k]);
+        df_energy a = df_energy_default(1, sizes[k]), b = df_energy_default(2, sizes[k]),
+                  c = df_energy_default(4, sizes[k]);
         ck_assert(a.mac < b.mac && b.mac < c.mac);
         ck_assert(a.rf < b.rf && b.rf < c.rf);
         ck_assert(a.noc < b.noc && b.noc < c.noc);
@@ -146,7 +147,7 @@ END_TEST
 /* One mutation of a valid edge preset and what validation must say about it. */
 typedef struct {
     const char *pointer;
-    const char *needle;  /* the message names the field */
+    const char *needle; /* the message names the field */
     void (*mutate)(df_hw *);
 } hw_case;
 
@@ -155,7 +156,10 @@ static void m_rows_neg(df_hw *h) { h->pe_rows = -3; }
 static void m_rows_big(df_hw *h) { h->pe_rows = 4097; }
 static void m_cols0(df_hw *h) { h->pe_cols = 0; }
 static void m_cols_big(df_hw *h) { h->pe_cols = 5000; }
-static void m_pes_product(df_hw *h) { h->pe_rows = 2048; h->pe_cols = 1024; }
+static void m_pes_product(df_hw *h) {
+    h->pe_rows = 2048;
+    h->pe_cols = 1024;
+}
 static void m_dataflow(df_hw *h) { h->dataflow = DF_DATAFLOW_COUNT; }
 static void m_dataflow_neg(df_hw *h) { h->dataflow = (df_dataflow)-1; }
 static void m_buf0(df_hw *h) { h->buffer_bytes = 0; }
@@ -324,11 +328,18 @@ START_TEST(test_validate_bounds_ok) {
     df_hw h;
     df_err e;
     ck_assert_int_eq(df_hw_preset("edge", &h, NULL), DF_OK);
-    h.pe_rows = 1; h.pe_cols = 1; h.buffer_bytes = 1;
-    h.dram_bw = 1e6; h.noc_bw = 0.001; h.clock_hz = 1e11; h.elem_bytes = 4;
+    h.pe_rows = 1;
+    h.pe_cols = 1;
+    h.buffer_bytes = 1;
+    h.dram_bw = 1e6;
+    h.noc_bw = 0.001;
+    h.clock_hz = 1e11;
+    h.elem_bytes = 4;
     h.energy = (df_energy){0, 0, 0, 0, 0, 0};
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
-    h.pe_rows = 4096; h.pe_cols = 256; h.buffer_bytes = 1LL << 40;  /* exactly 2^20 PEs, 1 TiB */
+    h.pe_rows = 4096;
+    h.pe_cols = 256;
+    h.buffer_bytes = 1LL << 40; /* exactly 2^20 PEs, 1 TiB */
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_OK);
     h.pe_cols = 257;
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_EINVAL);
@@ -351,7 +362,7 @@ START_TEST(test_dataflow_names) {
     ck_assert_int_eq(df_dataflow_parse("", &d), DF_EINVAL);
     ck_assert_int_eq(df_dataflow_parse("ws ", &d), DF_EINVAL);
     ck_assert_int_eq(df_dataflow_parse(NULL, &d), DF_EINVAL);
-    ck_assert_int_eq(d, DF_DATAFLOW_RS);  /* untouched on failure */
+    ck_assert_int_eq(d, DF_DATAFLOW_RS); /* untouched on failure */
 }
 END_TEST
 
@@ -383,9 +394,9 @@ END_TEST
 
 START_TEST(test_parse_pes_bad) {
     static const char *const bad[] = {
-        "", "0", "0x16", "16x0", "-16", "-4x4", "4x-4", "+16", "255", "168", "2", "abc", "16x", "x16", "16x16x",
-        "16x16 ", " 16x16", "16 x 16", "16*16", "16x16junk", "256k", "16.0x16", "1e2", "99999999999", "4x99999999999",
-        "2147483648", "16xx16",
+        "",      "0",         "0x16", "16x0",    "-16", "-4x4",        "4x-4",          "+16",        "255",
+        "168",   "2",         "abc",  "16x",     "x16", "16x16x",      "16x16 ",        " 16x16",     "16 x 16",
+        "16*16", "16x16junk", "256k", "16.0x16", "1e2", "99999999999", "4x99999999999", "2147483648", "16xx16",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         int32_t r = -7, c = -7;

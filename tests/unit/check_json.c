@@ -65,7 +65,7 @@ static void wl_err(const char *text, int32_t max_layers, int rc, const char *ptr
     ck_assert_int_eq(e.code, rc);
     ck_assert_msg(strcmp(e.pointer, ptr) == 0, "%s: pointer '%s', expected '%s' (%s)", text, e.pointer, ptr, e.msg);
     ck_assert_msg(strstr(e.msg, needle) != NULL, "%s: message '%s' lacks '%s'", text, e.msg, needle);
-    ck_assert_ptr_null(w.layers);  /* nothing left allocated */
+    ck_assert_ptr_null(w.layers); /* nothing left allocated */
     ck_assert_int_eq(w.n_layers, 0);
 }
 
@@ -116,7 +116,8 @@ static void map_err(const char *text, int32_t n_layers, int32_t batch, const cha
 static const char *const dag_text =
     "{\"name\": \"dag\", \"layers\": ["
     "{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 32, \"X\": 32, \"R\": 3, \"pad\": 1},"
-    "{\"name\": \"dw\", \"type\": \"dwconv\", \"K\": 16, \"C\": 16, \"Y\": 32, \"X\": 32, \"R\": 3, \"S\": 3, \"stride\": 2, \"pad\": 1},"
+    "{\"name\": \"dw\", \"type\": \"dwconv\", \"K\": 16, \"C\": 16, \"Y\": 32, \"X\": 32, \"R\": 3, \"S\": 3, "
+    "\"stride\": 2, \"pad\": 1},"
     "{\"type\": \"conv\", \"K\": 16, \"C\": 16, \"Y\": 16, \"X\": 16},"
     "{\"type\": \"add\", \"K\": 16, \"C\": 16, \"Y\": 16, \"X\": 16, \"inputs\": [2, 1]},"
     "{\"type\": \"concat\", \"K\": 32, \"C\": 32, \"Y\": 16, \"X\": 16, \"inputs\": [3, 1]},"
@@ -135,12 +136,12 @@ START_TEST(test_workload_defaults) {
     ck_assert_int_eq(l[0].n_inputs, 1);
     ck_assert_int_eq(l[0].inputs[0], -1);
     ck_assert_int_eq(l[0].R, 3);
-    ck_assert_int_eq(l[0].S, 3);  /* only R given: square kernel */
+    ck_assert_int_eq(l[0].S, 3); /* only R given: square kernel */
     ck_assert_int_eq(l[0].stride, 1);
     ck_assert_int_eq(l[0].groups, 1);
     ck_assert_int_eq(l[0].P, 32);
     ck_assert_str_eq(l[1].name, "dw");
-    ck_assert_int_eq(l[1].groups, 16);  /* dwconv: groups = C when absent */
+    ck_assert_int_eq(l[1].groups, 16); /* dwconv: groups = C when absent */
     ck_assert_int_eq(l[1].inputs[0], 0);
     ck_assert_int_eq(l[1].P, 16);
     ck_assert_int_eq(l[2].R, 1);
@@ -153,7 +154,7 @@ START_TEST(test_workload_defaults) {
     ck_assert_int_eq(l[6].Y, 1);
     ck_assert_int_eq(l[6].X, 1);
     ck_assert_int_eq(df_layer_macs(&l[6]), 64 * 2048);
-    ck_assert_int_eq(l[7].X, 1);  /* matmul: X = 1 */
+    ck_assert_int_eq(l[7].X, 1); /* matmul: X = 1 */
     ck_assert_int_eq(l[7].P, 1);
     ck_assert_str_eq(l[7].name, "L7");
     df_workload_free(&w);
@@ -242,27 +243,34 @@ START_TEST(test_workload_field_errors) {
            "/workload/layers/0/a~1b~0c", "unknown field");
     wl_err("{\"layers\": [{\"type\": \"conv3d\", \"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL,
            "/workload/layers/0/type", "conv3d");
-    wl_err("{\"layers\": [{\"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/type", "missing");
-    wl_err("{\"layers\": [{\"type\": \"conv\", \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/K", "missing");
-    wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/X", "missing");
-    wl_err("{\"layers\": [{\"type\": \"matmul\", \"K\": 3, \"C\": 3}]}", 0, DF_EINVAL, "/workload/layers/0/Y", "missing");
+    wl_err("{\"layers\": [{\"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/type",
+           "missing");
+    wl_err("{\"layers\": [{\"type\": \"conv\", \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/K",
+           "missing");
+    wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/X",
+           "missing");
+    wl_err("{\"layers\": [{\"type\": \"matmul\", \"K\": 3, \"C\": 3}]}", 0, DF_EINVAL, "/workload/layers/0/Y",
+           "missing");
     wl_err("{\"layers\": [{\"type\": \"conv\", \"name\": \"\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL,
            "/workload/layers/0/name", "empty");
     /* 47 characters fit, 48 do not */
     df_workload w;
     wl_ok("{\"layers\": [{\"type\": \"conv\", \"name\": \"abcdefghijabcdefghijabcdefghijabcdefghijabcdefg\","
-          "\"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8}]}", &w);
+          "\"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8}]}",
+          &w);
     ck_assert_int_eq(strlen(w.layers[0].name), 47);
     df_workload_free(&w);
     wl_err("{\"layers\": [{\"type\": \"conv\", \"name\": \"abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh\","
-           "\"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL, "/workload/layers/0/name", "48 bytes");
+           "\"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8}]}",
+           0, DF_EINVAL, "/workload/layers/0/name", "48 bytes");
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": -1}]}", 0, DF_EINVAL,
            "/workload/layers/0/inputs", "array");
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": []}]}", 0, DF_EINVAL,
            "/workload/layers/0/inputs", "0 entries");
-    {   /* DF_MAX_INPUTS (64) inputs at most: 65 are refused */
+    { /* DF_MAX_INPUTS (64) inputs at most: 65 are refused */
         char big[1024];
-        int k = snprintf(big, sizeof big, "{\"layers\": [{\"type\": \"add\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [");
+        int k = snprintf(big, sizeof big,
+                         "{\"layers\": [{\"type\": \"add\", \"K\": 3, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [");
         for (int j = 0; j <= DF_MAX_INPUTS; j++) k += snprintf(big + k, sizeof big - (size_t)k, "%s-1", j ? "," : "");
         snprintf(big + k, sizeof big - (size_t)k, "]}]}");
         wl_err(big, 0, DF_EINVAL, "/workload/layers/0/inputs", "65 entries");
@@ -284,14 +292,14 @@ START_TEST(test_workload_validation_prefixed) {
     ck_assert_ptr_null(w.layers);
     json_decref(j);
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 8, \"X\": 8},"
-           "{\"type\": \"conv\", \"K\": 8, \"C\": 32, \"Y\": 8, \"X\": 8}]}", 0, DF_EINVAL,
-           "/workload/layers/1/inputs/0", "does not match");
-    wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [0]}]}", 0, DF_EINVAL,
-           "/workload/layers/0/inputs/0", "earlier");
+           "{\"type\": \"conv\", \"K\": 8, \"C\": 32, \"Y\": 8, \"X\": 8}]}",
+           0, DF_EINVAL, "/workload/layers/1/inputs/0", "does not match");
+    wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 8, \"X\": 8, \"inputs\": [0]}]}", 0,
+           DF_EINVAL, "/workload/layers/0/inputs/0", "earlier");
     wl_err("{\"layers\": [{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 8, \"X\": 8, \"R\": 11}]}", 0, DF_EINVAL,
            "/workload/layers/0/R", "R = 11");
-    wl_err("{\"layers\": [{\"type\": \"dwconv\", \"K\": 16, \"C\": 16, \"Y\": 8, \"X\": 8, \"groups\": 4}]}", 0, DF_EINVAL,
-           "/workload/layers/0/groups", "groups == C");
+    wl_err("{\"layers\": [{\"type\": \"dwconv\", \"K\": 16, \"C\": 16, \"Y\": 8, \"X\": 8, \"groups\": 4}]}", 0,
+           DF_EINVAL, "/workload/layers/0/groups", "groups == C");
     /* prefix "" gives bare pointers */
     j = J("{\"layers\": [{\"type\": \"conv\", \"K\": -4, \"C\": 3, \"Y\": 8, \"X\": 8}]}");
     ck_assert_int_eq(df_workload_from_json(j, "", 0, &w, &e), DF_EINVAL);
@@ -466,9 +474,12 @@ END_TEST
 START_TEST(test_json_size) {
     df_err e;
     int64_t v = 0;
-    struct { const char *text; int64_t want; } ok[] = {
-        {"524288", 524288}, {"\"512KiB\"", 524288}, {"\"512K\"", 524288}, {"\"64kB\"", 65536},
-        {"\"1.5MiB\"", 1572864}, {"\"4MiB\"", 4194304}, {"\"1GiB\"", 1073741824}, {"1", 1},
+    struct {
+        const char *text;
+        int64_t want;
+    } ok[] = {
+        {"524288", 524288},      {"\"512KiB\"", 524288}, {"\"512K\"", 524288},     {"\"64kB\"", 65536},
+        {"\"1.5MiB\"", 1572864}, {"\"4MiB\"", 4194304},  {"\"1GiB\"", 1073741824}, {"1", 1},
     };
     for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
         json_t *j = json_loads(ok[k].text, JSON_DECODE_ANY, NULL);
@@ -477,8 +488,8 @@ START_TEST(test_json_size) {
         ck_assert_int_eq(v, ok[k].want);
         json_decref(j);
     }
-    const char *bad[] = {"0", "-1", "3.5", "\"\"", "\"0\"", "\"-4KiB\"", "\"abc\"", "\"12 parsecs\"", "true", "null",
-                         "[]", "{}", "\"1.3\""};
+    const char *bad[] = {"0",    "-1",   "3.5", "\"\"", "\"0\"",  "\"-4KiB\"", "\"abc\"", "\"12 parsecs\"",
+                         "true", "null", "[]",  "{}",   "\"1.3\""};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         json_t *j = json_loads(bad[k], JSON_DECODE_ANY, NULL);
         ck_assert_ptr_nonnull(j);
@@ -534,8 +545,9 @@ END_TEST
 /* Depth-first fields (issue 14): tile {rows, cols} and overlap read, written back as given, and
  * refused with a pointer when malformed. */
 START_TEST(test_mapping_tiles) {
-    json_t *j = J("{\"groups\": [{\"first\": 0, \"last\": 1, \"micro_batch\": 2, \"tile\": {\"rows\": 8, \"cols\": 4},"
-                  " \"overlap\": \"cache_all\"}, {\"first\": 2, \"last\": 3, \"micro_batch\": 1, \"tile\": {\"rows\": 3}}]}");
+    json_t *j =
+        J("{\"groups\": [{\"first\": 0, \"last\": 1, \"micro_batch\": 2, \"tile\": {\"rows\": 8, \"cols\": 4},"
+          " \"overlap\": \"cache_all\"}, {\"first\": 2, \"last\": 3, \"micro_batch\": 1, \"tile\": {\"rows\": 3}}]}");
     df_mapping m, m2;
     df_err e;
     ck_assert_int_eq(df_mapping_from_json(j, "", 4, 8, &m, &e), DF_OK);
@@ -579,12 +591,14 @@ START_TEST(test_mapping_errors) {
     map_err(buf, 4, 8, "/mapping/groups/1/first", "gap");
     snprintf(buf, sizeof buf, "{\"groups\": [%s, {\"first\": 1, \"last\": 3, \"micro_batch\": 1}]}", g3);
     map_err(buf, 4, 8, "/mapping/groups/1/first", "overlaps");
-    map_err("{\"groups\": [{\"first\": 1, \"last\": 3, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/first", "layer 0");
+    map_err("{\"groups\": [{\"first\": 1, \"last\": 3, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/first",
+            "layer 0");
     snprintf(buf, sizeof buf, "{\"groups\": [%s, {\"first\": 2, \"last\": 2, \"micro_batch\": 1}]}", g3);
     map_err(buf, 4, 8, "/mapping/groups/1/last", "covers layers 0..2");
     snprintf(buf, sizeof buf, "{\"groups\": [%s, {\"first\": 2, \"last\": 4, \"micro_batch\": 1}]}", g3);
     map_err(buf, 4, 8, "/mapping/groups/1/last", "last = 4");
-    map_err("{\"groups\": [{\"first\": 0, \"last\": -1, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/last", "last = -1");
+    map_err("{\"groups\": [{\"first\": 0, \"last\": -1, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/last",
+            "last = -1");
     /* micro-batch range */
     map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"micro_batch\": 0}]}", 4, 8, "/mapping/groups/0/micro_batch",
             "micro_batch = 0");
@@ -595,7 +609,8 @@ START_TEST(test_mapping_errors) {
     map_err("{\"groups\": [{\"first\": 0, \"last\": 3}]}", 4, 8, "/mapping/groups/0/micro_batch", "missing");
     map_err("{\"groups\": [{\"first\": 0, \"last\": 3, \"microbatch\": 1}]}", 4, 8, "/mapping/groups/0/microbatch",
             "did you mean \"micro_batch\"");
-    map_err("{\"groups\": [{\"first\": \"0\", \"last\": 3, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/first", "integer");
+    map_err("{\"groups\": [{\"first\": \"0\", \"last\": 3, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/first",
+            "integer");
     map_err("{\"groups\": [{\"first\": 0, \"last\": 4294967296, \"micro_batch\": 1}]}", 4, 8, "/mapping/groups/0/last",
             "out of range");
     /* more groups than layers is caught before reading them */
@@ -608,9 +623,17 @@ END_TEST
 static void load_file_workload(const char *file, df_workload *w);
 
 START_TEST(test_metrics_json) {
-    df_metrics m = {.feasible = 1, .latency_cycles = 1000, .latency_s = 2e-6, .throughput_sps = 4e6,
-                    .energy_pj = 55.5, .dram_bytes = 4096, .edp = 55.5 * 2e-6, .peak_bytes = 123456,
-                    .macs = 9e9, .compute_cycles = 900, .utilization = 0.75};
+    df_metrics m = {.feasible = 1,
+                    .latency_cycles = 1000,
+                    .latency_s = 2e-6,
+                    .throughput_sps = 4e6,
+                    .energy_pj = 55.5,
+                    .dram_bytes = 4096,
+                    .edp = 55.5 * 2e-6,
+                    .peak_bytes = 123456,
+                    .macs = 9e9,
+                    .compute_cycles = 900,
+                    .utilization = 0.75};
     json_t *j = df_metrics_to_json(&m);
     ck_assert_ptr_nonnull(j);
     ck_assert_int_eq(json_object_size(j), 10);
@@ -734,7 +757,7 @@ START_TEST(test_example_tiny) {
     df_workload w;
     load_file_workload("tiny_workload.json", &w);
     ck_assert_int_eq(w.n_layers, 4);
-    for (int32_t i = 1; i < 4; i++) {  /* a chain */
+    for (int32_t i = 1; i < 4; i++) { /* a chain */
         ck_assert_int_eq(w.layers[i].n_inputs, 1);
         ck_assert_int_eq(w.layers[i].inputs[0], i - 1);
     }
@@ -757,7 +780,7 @@ START_TEST(test_example_resnet_block) {
     ck_assert_int_eq(add->type, DF_LAYER_ADD);
     ck_assert_int_eq(add->n_inputs, 2);
     ck_assert_int_eq(add->inputs[0], 1);
-    ck_assert_int_eq(add->inputs[1], -1);  /* the shortcut */
+    ck_assert_int_eq(add->inputs[1], -1); /* the shortcut */
     ck_assert_int_eq(add->P, 56);
     ck_assert_int_eq(df_workload_macs(&w), 2LL * 64 * 56 * 56 * 64 * 9);
     /* it maps on the eyeriss example hardware */

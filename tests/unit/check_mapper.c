@@ -28,7 +28,10 @@ static df_mapper *tiny_mapper(int32_t max_seqs, int32_t T) {
     return m;
 }
 
-typedef struct { df_workload w; df_net *net; } req;
+typedef struct {
+    df_workload w;
+    df_net *net;
+} req;
 
 static void make_req(req *q, df_rng *r, int32_t N) {
     df_err e;
@@ -68,8 +71,11 @@ START_TEST(test_alone_equals_batched_and_feasible) {
     int admitted = 0, finished = 0, steps = 0;
     while (finished < 2 * NQ) {
         if (admitted < NQ && steps % 3 == 0) {
-            ck_assert_int_eq(df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 1, 1, &jobs[admitted], &jobs[admitted], &e), DF_OK);
-            ck_assert_int_eq(df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 3, 99, &extra[admitted], &extra[admitted], &e), DF_OK);
+            ck_assert_int_eq(
+                df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 1, 1, &jobs[admitted], &jobs[admitted], &e), DF_OK);
+            ck_assert_int_eq(
+                df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 3, 99, &extra[admitted], &extra[admitted], &e),
+                DF_OK);
             admitted++;
         }
         int32_t fin;
@@ -211,7 +217,7 @@ START_TEST(test_lifecycle_and_dead_end) {
     int32_t ib;
     ck_assert_int_eq(df_mapper_job_result(b, &got, &vb, &ib, &e), DF_OK);
     ck_assert_int_ne(ib, 1);
-    ck_assert(vb <= va); /* candidate 0 (greedy, as a) is still in */
+    ck_assert(vb <= va);                                           /* candidate 0 (greedy, as a) is still in */
     if (i3 == 0) ck_assert(same_mapping(&got, &ref3) && vb == v3); /* (the sampled ones draw in step order) */
     ck_assert_int_eq(df_mapper_job_result(c, &got, NULL, NULL, &e), DF_EINFEASIBLE);
     ck_assert_msg(strstr(e.msg, "dead end at layer 6") != NULL, "%s", e.msg);
@@ -274,12 +280,14 @@ START_TEST(test_longer_than_context) {
             int32_t steps = decode_steps(m, q[i].net, &map);
             /* slides happen when T positions are full: after T layers, then every T - w layers */
             int32_t slides = L > T ? 1 + (L - T - 1) / (T - w) : 0;
-            ck_assert_msg(steps == L + slides * w, "L %d window %d: %d steps, expected %d", L, w, steps, L + slides * w);
+            ck_assert_msg(steps == L + slides * w, "L %d window %d: %d steps, expected %d", L, w, steps,
+                          L + slides * w);
             df_metrics mt;
             df_err e;
             ck_assert_int_eq(df_mapping_eval(q[i].net, &map, &mt, NULL, &e), DF_OK);
             ck_assert(mt.feasible);
-            if (wi == 0) df_mapping_copy(&first, &map);
+            if (wi == 0)
+                df_mapping_copy(&first, &map);
             else if (L <= T) /* fits: the window never matters */
                 for (int32_t g = 0; g < map.n_groups; g++) ck_assert_int_eq(map.groups[g].last, first.groups[g].last);
             df_mapping_free(&map);
@@ -299,7 +307,8 @@ START_TEST(test_longer_than_context) {
     int admitted = 0, steps = 0;
     while (admitted < NQ || df_mapper_active(m) > 0) {
         if (admitted < NQ && steps % 2 == 0) {
-            ck_assert_int_eq(df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 1, 1, NULL, &jobs[admitted], &e), DF_OK);
+            ck_assert_int_eq(df_mapper_admit(m, q[admitted].net, DF_OBJ_LATENCY, 1, 1, NULL, &jobs[admitted], &e),
+                             DF_OK);
             admitted++;
         }
         ck_assert_int_eq(df_mapper_step(m, NULL, &e), DF_OK);
@@ -381,7 +390,8 @@ START_TEST(test_embedded_weights_decode_zoo) {
     ck_assert_int_eq(df_mapping_eval(n, &map, &mt, NULL, &e), DF_OK);
     ck_assert_int_eq(df_mapping_eval(n, &ex, &mx, NULL, &e), DF_OK);
     ck_assert(mt.feasible);
-    printf("  300-layer chain, shipped weights: transformer / exact latency %.4f\n", mt.latency_cycles / mx.latency_cycles);
+    printf("  300-layer chain, shipped weights: transformer / exact latency %.4f\n",
+           mt.latency_cycles / mx.latency_cycles);
     ck_assert(mt.latency_cycles <= 1.05 * mx.latency_cycles);
     df_mapping_free(&ex);
     df_mapping_free(&map);

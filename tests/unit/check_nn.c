@@ -107,7 +107,14 @@ START_TEST(test_linear_grad) {
         grad_check("linear dinp", c.inp, dinp, (size_t)c.N * c.IN, 1e-2, lin_J, &c);
         grad_check("linear dw", c.w, dw, (size_t)c.IN * c.OUT, 1e-2, lin_J, &c);
         grad_check("linear db", c.b, db, (size_t)c.OUT, 1e-2, lin_J, &c);
-        free(c.inp); free(c.w); free(c.b); free(c.out); free(c.r); free(dinp); free(dw); free(db);
+        free(c.inp);
+        free(c.w);
+        free(c.b);
+        free(c.out);
+        free(c.r);
+        free(dinp);
+        free(dw);
+        free(db);
     }
 }
 END_TEST
@@ -116,8 +123,8 @@ START_TEST(test_linear_cblas_vs_naive) {
     df_rng r;
     df_rng_seed(&r, 2);
     /* N, IN, OUT: M = 1 (sgemv), tiny, odd, the model's shapes at small and large batch */
-    const int shapes[][3] = {{1, 7, 5}, {1, 128, 384}, {1, 512, 128}, {2, 3, 1}, {3, 5, 7}, {8, 128, 128},
-                             {33, 17, 65}, {64, 128, 512}, {64, 256, 768}, {5, 1, 4}};
+    const int shapes[][3] = {{1, 7, 5},     {1, 128, 384}, {1, 512, 128},  {2, 3, 1},      {3, 5, 7},
+                             {8, 128, 128}, {33, 17, 65},  {64, 128, 512}, {64, 256, 768}, {5, 1, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int N = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
         float *inp = rand_vec(&r, (size_t)N * IN, 1.0f), *w = rand_vec(&r, (size_t)IN * OUT, 1.0f);
@@ -141,7 +148,14 @@ START_TEST(test_linear_cblas_vs_naive) {
             maxd = fmax(maxd, fabs(o1[i] - o2[i]));
         }
         printf("  linear %3dx%3dx%3d cblas vs naive max |diff| %.2e\n", N, IN, OUT, maxd);
-        free(inp); free(w); free(b); free(o1); free(o2); free(o3); free(o4); free(o5);
+        free(inp);
+        free(w);
+        free(b);
+        free(o1);
+        free(o2);
+        free(o3);
+        free(o4);
+        free(o5);
     }
 }
 END_TEST
@@ -153,8 +167,8 @@ END_TEST
 START_TEST(test_linear_packed_vs_naive) {
     df_rng r;
     df_rng_seed(&r, 3);
-    const int shapes[][3] = {{1, 82, 64}, {2, 64, 192}, {3, 64, 17}, {4, 256, 64}, {5, 64, 256}, {7, 5, 80},
-                             {8, 64, 64}, {9, 17, 15}, {13, 64, 192}, {64, 64, 256}, {1, 1, 1}, {6, 3, 33}};
+    const int shapes[][3] = {{1, 82, 64}, {2, 64, 192}, {3, 64, 17},   {4, 256, 64},  {5, 64, 256}, {7, 5, 80},
+                             {8, 64, 64}, {9, 17, 15},  {13, 64, 192}, {64, 64, 256}, {1, 1, 1},    {6, 3, 33}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int N = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
         float *inp = rand_vec(&r, (size_t)N * IN, 1.0f), *w = rand_vec(&r, (size_t)IN * OUT, 1.0f);
@@ -177,11 +191,19 @@ START_TEST(test_linear_packed_vs_naive) {
             maxd = fmax(maxd, fabs(o1[i] - o2[i]));
         }
         if (df_linear_packed_ok())
-            ck_assert_msg(memcmp(o5, o1, (size_t)OUT * sizeof *o5) == 0, "shape %dx%dx%d: row 0 alone differs", N,
-                          IN, OUT);
+            ck_assert_msg(memcmp(o5, o1, (size_t)OUT * sizeof *o5) == 0, "shape %dx%dx%d: row 0 alone differs", N, IN,
+                          OUT);
         printf("  linear %3dx%3dx%3d packed vs naive max |diff| %.2e%s\n", N, IN, OUT, maxd,
                df_linear_packed_ok() ? "" : " (no avx512f: cblas)");
-        free(inp); free(w); free(b); free(wp); free(o1); free(o2); free(o3); free(o4); free(o5);
+        free(inp);
+        free(w);
+        free(b);
+        free(wp);
+        free(o1);
+        free(o2);
+        free(o3);
+        free(o4);
+        free(o5);
     }
 }
 END_TEST
@@ -226,8 +248,16 @@ START_TEST(test_layernorm_grad) {
     grad_check("layernorm dinp", c.inp, dinp, n, 1e-3, ln_J, &c);
     grad_check("layernorm dw", c.w, dw, (size_t)c.C, 1e-2, ln_J, &c);
     grad_check("layernorm db", c.b, db, (size_t)c.C, 1e-2, ln_J, &c);
-    free(c.inp); free(c.w); free(c.b); free(c.out); free(c.mean); free(c.rstd); free(c.r);
-    free(dinp); free(dw); free(db);
+    free(c.inp);
+    free(c.w);
+    free(c.b);
+    free(c.out);
+    free(c.mean);
+    free(c.rstd);
+    free(c.r);
+    free(dinp);
+    free(dw);
+    free(db);
 }
 END_TEST
 
@@ -268,7 +298,10 @@ START_TEST(test_gelu_grad) {
     ck_assert(fabs(y[0] - (-0.158808)) < 1e-5 && y[1] == 0.0f && fabs(y[2] - 0.841192) < 1e-5);
     df_gelu_backward(dinp, c.inp, c.r, c.n);
     grad_check("gelu dinp", c.inp, dinp, (size_t)c.n, 1e-3, gelu_J, &c);
-    free(c.inp); free(c.out); free(c.r); free(dinp);
+    free(c.inp);
+    free(c.out);
+    free(c.r);
+    free(dinp);
 }
 END_TEST
 
@@ -286,7 +319,12 @@ START_TEST(test_residual_grad) {
     df_residual_backward(da, db, c.r, c.n);
     grad_check("residual da", c.inp, da, (size_t)c.n, 1e-2, residual_J, &c);
     grad_check("residual db", c.inp2, db, (size_t)c.n, 1e-2, residual_J, &c);
-    free(c.inp); free(c.inp2); free(c.out); free(c.r); free(da); free(db);
+    free(c.inp);
+    free(c.inp2);
+    free(c.out);
+    free(c.r);
+    free(da);
+    free(db);
 }
 END_TEST
 
@@ -323,7 +361,12 @@ START_TEST(test_attention_grad) {
         att_J(&c);
         df_attention_backward(dqkv, scratch, c.r, c.qkv, c.att, c.B, c.T, c.C, c.NH);
         grad_check("attention dqkv", c.qkv, dqkv, nqkv, 1e-3, att_J, &c);
-        free(c.qkv); free(c.out); free(c.att); free(c.r); free(dqkv); free(scratch);
+        free(c.qkv);
+        free(c.out);
+        free(c.att);
+        free(c.r);
+        free(dqkv);
+        free(scratch);
     }
 }
 END_TEST
@@ -355,11 +398,14 @@ START_TEST(test_attention_reference) {
                 }
                 for (int i = 0; i < hs; i++) {
                     double y = 0.0;
-                    for (int u = 0; u <= t; u++) y += s[u] / sum * qkv[((size_t)b * T + u) * 3 * C + 2 * C + h * hs + i];
+                    for (int u = 0; u <= t; u++)
+                        y += s[u] / sum * qkv[((size_t)b * T + u) * 3 * C + 2 * C + h * hs + i];
                     ck_assert(fabs(out[((size_t)b * T + t) * C + h * hs + i] - y) < 1e-5);
                 }
             }
-    free(qkv); free(out); free(att);
+    free(qkv);
+    free(out);
+    free(att);
 }
 END_TEST
 
@@ -392,8 +438,8 @@ START_TEST(test_xent_grad) {
     c.mask = malloc(n);
     for (size_t i = 0; i < n; i++) c.mask[i] = df_rng_range(&r, 3) != 0;
     for (int i = 0; i < c.N; i++) {
-        c.mask[(size_t)i * c.A + (size_t)(i % c.A)] = 1; // at least one allowed per row
-        c.targets[i] = (i == 2 || i == 5) ? -1 : i % c.A;    // two positions without a target
+        c.mask[(size_t)i * c.A + (size_t)(i % c.A)] = 1;  // at least one allowed per row
+        c.targets[i] = (i == 2 || i == 5) ? -1 : i % c.A; // two positions without a target
     }
     c.mask[(size_t)6 * c.A + 6 % c.A] = 1;
     int nt = 0;
@@ -412,8 +458,10 @@ START_TEST(test_xent_grad) {
             z += exp(c.logits[(size_t)i * c.A + a]);
         }
         ck_assert(fabs(psum - 1.0) < 1e-6);
-        if (c.targets[i] >= 0) want += log(z) - c.logits[(size_t)i * c.A + c.targets[i]];
-        else ck_assert(c.losses[i] == 0.0f);
+        if (c.targets[i] >= 0)
+            want += log(z) - c.logits[(size_t)i * c.A + c.targets[i]];
+        else
+            ck_assert(c.losses[i] == 0.0f);
     }
     want /= nt;
     ck_assert_msg(fabs(loss - want) < 1e-5, "loss %g, want %g", loss, want);
@@ -436,7 +484,12 @@ START_TEST(test_xent_grad) {
     df_xent_forward(c.probs, c.losses, c.logits, c.targets, c.mask, c.N, c.A, NULL);
     ck_assert(isinf(c.losses[0]));
     for (int a = 0; a < c.A; a++) ck_assert(c.probs[a] == 0.0f);
-    free(c.logits); free(c.probs); free(c.losses); free(c.targets); free(c.mask); free(dlogits);
+    free(c.logits);
+    free(c.probs);
+    free(c.losses);
+    free(c.targets);
+    free(c.mask);
+    free(dlogits);
 }
 END_TEST
 
@@ -543,7 +596,11 @@ START_TEST(test_attention_step_vs_naive) {
                               out[i], ref[i]);
             }
         }
-        free(k); free(v); free(q); free(kb); free(vv);
+        free(k);
+        free(v);
+        free(q);
+        free(kb);
+        free(vv);
     }
     printf("  attention step vs naive: max |diff| %.2e\n", worst);
 }
@@ -555,15 +612,21 @@ START_TEST(test_layernorm_infer_vs_forward) {
     const int Cs[] = {64, 16, 12};
     for (size_t k = 0; k < 3; k++) {
         int N = 5, C = Cs[k];
-        float *x = rand_vec(&r, (size_t)N * C, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f), *b = rand_vec(&r, (size_t)C, 1.0f);
+        float *x = rand_vec(&r, (size_t)N * C, 3.0f), *w = rand_vec(&r, (size_t)C, 1.0f),
+              *b = rand_vec(&r, (size_t)C, 1.0f);
         float *o1 = zeros((size_t)N * C), *o2 = zeros((size_t)N * C);
         for (int i = 0; i < C; i++) x[i] += 100.0f; /* a row with a large mean */
         df_layernorm_forward(o1, NULL, NULL, x, w, b, N, C);
         df_layernorm_infer(o2, x, w, b, N, C);
-        for (int i = 0; i < N * C; i++) ck_assert_msg(fabs(o1[i] - o2[i]) <= 1e-5, "C %d [%d]: %g vs %g", C, i, o1[i], o2[i]);
+        for (int i = 0; i < N * C; i++)
+            ck_assert_msg(fabs(o1[i] - o2[i]) <= 1e-5, "C %d [%d]: %g vs %g", C, i, o1[i], o2[i]);
         df_layernorm_infer(x, x, w, b, N, C); /* in place */
         ck_assert(memcmp(x, o2, (size_t)N * C * sizeof *x) == 0);
-        free(x); free(w); free(b); free(o1); free(o2);
+        free(x);
+        free(w);
+        free(b);
+        free(o1);
+        free(o2);
     }
 }
 END_TEST
@@ -573,7 +636,8 @@ END_TEST
 #define GELU_EXACT_TOL 1e-6 /* max |gelu - exact| over [-12, 12], absolute (|gelu'| <= 1.13) */
 START_TEST(test_gelu_infer) {
     enum { N = 24001 };
-    float *x = malloc(N * sizeof *x), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *c = malloc(N * sizeof *c);
+    float *x = malloc(N * sizeof *x), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b),
+          *c = malloc(N * sizeof *c);
     ck_assert(x && a && b && c);
     for (int i = 0; i < N; i++) x[i] = -12.0f + 24.0f * i / (N - 1);
     df_gelu_forward(a, x, N);
@@ -581,10 +645,12 @@ START_TEST(test_gelu_infer) {
     df_gelu_exact(c, x, N);
     double worst = 0.0;
     for (int i = 0; i < N; i++) {
-        ck_assert_msg(memcmp(&a[i], &b[i], sizeof a[i]) == 0, "gelu_infer(%g) = %.9g, gelu_forward %.9g", x[i], b[i], a[i]);
+        ck_assert_msg(memcmp(&a[i], &b[i], sizeof a[i]) == 0, "gelu_infer(%g) = %.9g, gelu_forward %.9g", x[i], b[i],
+                      a[i]);
         worst = fmax(worst, fabs((double)b[i] - c[i]));
     }
-    printf("  gelu (Cephes exp, sigmoid form) vs exact tanh form in double: max abs error %.2e over [-12, 12]\n", worst);
+    printf("  gelu (Cephes exp, sigmoid form) vs exact tanh form in double: max abs error %.2e over [-12, 12]\n",
+           worst);
     ck_assert_msg(worst <= GELU_EXACT_TOL, "gelu error %.3e", worst);
     for (int n = 0; n <= 40; n++) {
         df_gelu_forward(a, x + 3000, n);
@@ -595,7 +661,10 @@ START_TEST(test_gelu_infer) {
     df_residual_infer(r1, x, x + 100, 33);
     for (int i = 0; i < 33; i++) r2[i] = x[i] + x[100 + i];
     ck_assert(memcmp(r1, r2, sizeof r1) == 0);
-    free(x); free(a); free(b); free(c);
+    free(x);
+    free(a);
+    free(b);
+    free(c);
 }
 END_TEST
 

@@ -51,7 +51,10 @@ static void import_file(const char *name, df_workload *w) {
 
 /* ---- a protobuf writer for hand-made models -------------------------------------------------- */
 
-typedef struct { uint8_t *b; size_t n, cap; } pb;
+typedef struct {
+    uint8_t *b;
+    size_t n, cap;
+} pb;
 
 static void put(pb *p, const void *d, size_t n) {
     if (p->n + n > p->cap) {
@@ -73,18 +76,31 @@ static void varint(pb *p, uint64_t v) {
 }
 
 static void key(pb *p, int field, int wt) { varint(p, (uint64_t)field << 3 | (uint64_t)wt); }
-static void f_int(pb *p, int field, int64_t v) { key(p, field, 0); varint(p, (uint64_t)v); }
-static void f_bytes(pb *p, int field, const void *d, size_t n) { key(p, field, 2); varint(p, n); put(p, d, n); }
+static void f_int(pb *p, int field, int64_t v) {
+    key(p, field, 0);
+    varint(p, (uint64_t)v);
+}
+static void f_bytes(pb *p, int field, const void *d, size_t n) {
+    key(p, field, 2);
+    varint(p, n);
+    put(p, d, n);
+}
 static void f_str(pb *p, int field, const char *s) { f_bytes(p, field, s, strlen(s)); }
-static void f_msg(pb *p, int field, pb *sub) { f_bytes(p, field, sub->b, sub->n); free(sub->b); memset(sub, 0, sizeof *sub); }
+static void f_msg(pb *p, int field, pb *sub) {
+    f_bytes(p, field, sub->b, sub->n);
+    free(sub->b);
+    memset(sub, 0, sizeof *sub);
+}
 
 /* ValueInfoProto with a tensor type; dims < 0 written as a symbolic dim_param "N" */
 static void vinfo(pb *g, int field, const char *name, int rank, const int64_t *dims) {
     pb shape = {0}, tt = {0}, type = {0}, vi = {0};
     for (int i = 0; i < rank; i++) {
         pb dim = {0};
-        if (dims[i] >= 0) f_int(&dim, 1, dims[i]);
-        else f_str(&dim, 2, "N");
+        if (dims[i] >= 0)
+            f_int(&dim, 1, dims[i]);
+        else
+            f_str(&dim, 2, "N");
         f_msg(&shape, 1, &dim);
     }
     f_int(&tt, 1, 1);
@@ -112,7 +128,13 @@ static void initializer(pb *g, const char *name, int rank, const int64_t *dims, 
     f_msg(g, 5, &t);
 }
 
-typedef struct { const char *name; int64_t i; int n; int64_t ints[8]; const char *s; } at;
+typedef struct {
+    const char *name;
+    int64_t i;
+    int n;
+    int64_t ints[8];
+    const char *s;
+} at;
 #define A_I(nm, v) ((at){nm, v, -1, {0}, NULL})
 #define A_S(nm, v) ((at){nm, 0, -2, {0}, v})
 #define A_L(nm, n, ...) ((at){nm, 0, n, {__VA_ARGS__}, NULL})
@@ -175,8 +197,10 @@ static void input4(pb *g, const char *name, int64_t N, int64_t C, int64_t H, int
 
 /* a weight as a graph input (export_params=False) or as an initializer */
 static void weight(pb *g, const char *name, int rank, const int64_t *dims, int as_init) {
-    if (as_init) initializer(g, name, rank, dims, NULL);
-    else vinfo(g, 11, name, rank, dims);
+    if (as_init)
+        initializer(g, name, rank, dims, NULL);
+    else
+        vinfo(g, 11, name, rank, dims);
 }
 
 /* ---- fixtures against the zoo ------------------------------------------------------------------- */
@@ -199,7 +223,8 @@ static void same_as_zoo(const char *file, const char *zoo_name, int64_t macs, in
                           a->groups == b->groups && a->P == b->P && a->Q == b->Q && a->n_inputs == b->n_inputs,
                       "%s layer %d (%s) differs from zoo layer %s", file, i, a->name, b->name);
         /* add is commutative: torchvision writes x + conv(x) in one place, conv(x) + x in another */
-        int swap = a->type == DF_LAYER_ADD && a->n_inputs == 2 && a->inputs[0] == b->inputs[1] && a->inputs[1] == b->inputs[0];
+        int swap =
+            a->type == DF_LAYER_ADD && a->n_inputs == 2 && a->inputs[0] == b->inputs[1] && a->inputs[1] == b->inputs[0];
         for (int j = 0; j < a->n_inputs; j++)
             ck_assert_msg(a->inputs[swap ? 1 - j : j] == b->inputs[j], "%s layer %d (%s) input %d: %d, zoo %d", file, i,
                           a->name, j, a->inputs[j], b->inputs[j]);
@@ -253,8 +278,8 @@ START_TEST(test_googlenet_matches_torchvision) {
     for (int32_t i = 0; i < w.n_layers; i++) n[w.layers[i].type]++;
     ck_assert_int_eq(n[DF_LAYER_CONV], 57);
     ck_assert_int_eq(n[DF_LAYER_FC], 1);
-    ck_assert_int_eq(n[DF_LAYER_POOL], 14);   /* 13 max pools (4 ceil_mode stem/stage pools, 9 branch pools) + avgpool */
-    ck_assert_int_eq(n[DF_LAYER_CONCAT], 9);  /* one per inception block */
+    ck_assert_int_eq(n[DF_LAYER_POOL], 14);  /* 13 max pools (4 ceil_mode stem/stage pools, 9 branch pools) + avgpool */
+    ck_assert_int_eq(n[DF_LAYER_CONCAT], 9); /* one per inception block */
     ck_assert_int_eq(w.n_layers, 81);
     /* ceil_mode 3x3/2 pools: 112 -> 56 and 56 -> 28 (floor mode would give 55 and 27) */
     ck_assert_str_eq(w.layers[1].name, "maxpool1");
@@ -294,7 +319,8 @@ END_TEST
 static pb ops_model(int weights_as_init, int64_t batch) {
     pb g = {0};
     input4(&g, "x", batch, 8, 16, 16);
-    int64_t wdw[4] = {8, 1, 3, 3}, wg[4] = {16, 4, 1, 1}, ws[4] = {16, 16, 3, 3}, wd[4] = {16, 16, 3, 3}, wm[2] = {16, 10};
+    int64_t wdw[4] = {8, 1, 3, 3}, wg[4] = {16, 4, 1, 1}, ws[4] = {16, 16, 3, 3}, wd[4] = {16, 16, 3, 3},
+            wm[2] = {16, 10};
     weight(&g, "w_dw", 4, wdw, weights_as_init);
     weight(&g, "w_g", 4, wg, weights_as_init);
     weight(&g, "w_s", 4, ws, weights_as_init);
@@ -387,18 +413,18 @@ START_TEST(test_elementwise_se_concat_reshape) {
     initializer(&g, "axes", 1, ax_d, ax_v);
     node(&g, "/conv/Conv", "Conv", NULL, IN("x", "w1"), IN("a"), 1, (at[]){A_L("pads", 4, 1, 1, 1, 1)});
     node(&g, "/silu/Sigmoid", "Sigmoid", NULL, IN("a"), IN("s"), 0, NULL);
-    node(&g, "/silu/Mul", "Mul", NULL, IN("a", "s"), IN("a2"), 0, NULL);          /* SiLU: one tensor */
+    node(&g, "/silu/Mul", "Mul", NULL, IN("a", "s"), IN("a2"), 0, NULL); /* SiLU: one tensor */
     node(&g, "/se/GlobalAveragePool", "GlobalAveragePool", NULL, IN("a2"), IN("p"), 0, NULL);
     node(&g, "/se/fc1/Conv", "Conv", NULL, IN("p", "wr"), IN("r"), 0, NULL);
     node(&g, "/se/fc2/Conv", "Conv", NULL, IN("r", "we"), IN("q"), 0, NULL);
     node(&g, "/se/Sigmoid", "Sigmoid", NULL, IN("q"), IN("q2"), 0, NULL);
-    node(&g, "/se/Mul", "Mul", NULL, IN("q2", "a2"), IN("m"), 0, NULL);           /* gating: passes a2 */
-    node(&g, "/Add", "Add", NULL, IN("m", "bias"), IN("m2"), 0, NULL);            /* bias: no layer */
+    node(&g, "/se/Mul", "Mul", NULL, IN("q2", "a2"), IN("m"), 0, NULL); /* gating: passes a2 */
+    node(&g, "/Add", "Add", NULL, IN("m", "bias"), IN("m2"), 0, NULL);  /* bias: no layer */
     node(&g, "/proj/Conv", "Conv", NULL, IN("m2", "wp"), IN("pr"), 0, NULL);
-    node(&g, "/blk/Add", "Add", NULL, IN("pr", "x"), IN("res"), 0, NULL);         /* residual: add layer */
+    node(&g, "/blk/Add", "Add", NULL, IN("pr", "x"), IN("res"), 0, NULL); /* residual: add layer */
     node(&g, "/cat/Concat", "Concat", NULL, IN("res", "a2"), IN("cat"), 1, (at[]){A_I("axis", 1)});
     node(&g, "/pool/GlobalAveragePool", "GlobalAveragePool", NULL, IN("cat"), IN("g"), 0, NULL);
-    node(&g, "/Reshape", "Reshape", NULL, IN("g", "shape"), IN("flat"), 0, NULL);  /* [0, -1] -> 16 */
+    node(&g, "/Reshape", "Reshape", NULL, IN("g", "shape"), IN("flat"), 0, NULL); /* [0, -1] -> 16 */
     node(&g, "/Unsqueeze", "Unsqueeze", NULL, IN("flat", "axes"), IN("u"), 0, NULL);
     node(&g, "/Squeeze", "Squeeze", NULL, IN("u", "axes"), IN("v"), 0, NULL);
     node(&g, "/fc/Gemm", "Gemm", NULL, IN("v", "fcw"), IN("y"), 0, NULL);
@@ -409,7 +435,7 @@ START_TEST(test_elementwise_se_concat_reshape) {
     const char *names[] = {"conv", "se", "se.fc1", "se.fc2", "proj", "blk.add", "cat.concat", "pool", "fc"};
     ck_assert_int_eq(w.n_layers, 9);
     for (int i = 0; i < 9; i++) ck_assert_str_eq(w.layers[i].name, names[i]);
-    ck_assert_int_eq(w.layers[4].inputs[0], 0);  /* proj reads the conv, as zoo.c's efficientnet_b0 */
+    ck_assert_int_eq(w.layers[4].inputs[0], 0); /* proj reads the conv, as zoo.c's efficientnet_b0 */
     ck_assert_int_eq(w.layers[5].type, DF_LAYER_ADD);
     ck_assert_int_eq(w.layers[5].inputs[1], -1); /* the network input as the skip */
     ck_assert_int_eq(w.layers[6].type, DF_LAYER_CONCAT);
@@ -434,9 +460,10 @@ START_TEST(test_pad_and_reduce) {
         initializer(&g, "p2", 1, pads1, pv2);
         node(&g, "/pad/Pad", "Pad", NULL, IN("x", "p1"), IN("a"), 1, (at[]){A_S("mode", "constant")});
         node(&g, "/pool/AveragePool", "AveragePool", NULL, IN("a"), IN("b"), 1, (at[]){A_L("kernel_shape", 2, 3, 3)});
-        node(&g, "/pad2/Pad", "Pad", NULL, IN("b", "p2"), IN("c"), 0, NULL);  /* 9x9 -> 10x10 */
+        node(&g, "/pad2/Pad", "Pad", NULL, IN("b", "p2"), IN("c"), 0, NULL); /* 9x9 -> 10x10 */
         node(&g, "/conv/Conv", "Conv", NULL, IN("c", "w"), IN("d"), 1, (at[]){A_L("strides", 2, 2, 2)});
-        node(&g, "/ReduceMean", "ReduceMean", NULL, IN("d"), IN("e"), 2, (at[]){A_L("axes", 2, -1, 2), A_I("keepdims", 0)});
+        node(&g, "/ReduceMean", "ReduceMean", NULL, IN("d"), IN("e"), 2,
+             (at[]){A_L("axes", 2, -1, 2), A_I("keepdims", 0)});
         node(&g, "/fc/Gemm", "Gemm", NULL, IN("e", "fc"), IN("y"), 0, NULL);
         pb m = model(&g);
         df_workload wl;
@@ -526,7 +553,8 @@ START_TEST(test_unsupported_operator_named) {
     df_err e;
     ck_assert_int_eq(one_op("NonMaxSuppression", NULL, 1, 0, NULL, &e), DF_EINVAL);
     ck_assert_msg(strstr(e.msg, "node 1") && strstr(e.msg, "'my_op'") && strstr(e.msg, "NonMaxSuppression") &&
-                      strstr(e.msg, "unsupported operator"), "%s", e.msg);
+                      strstr(e.msg, "unsupported operator"),
+                  "%s", e.msg);
     ck_assert_str_eq(e.pointer, "/graph/node/1");
     ck_assert_int_eq(one_op("Conv", "com.example", 1, 0, NULL, &e), DF_EINVAL);
     ck_assert_msg(strstr(e.msg, "com.example:Conv"), "%s", e.msg);
@@ -536,7 +564,8 @@ START_TEST(test_unsupported_operator_named) {
     /* a concatenation along rows is a layout join now (issue 16) */
     ck_assert_int_eq(one_op("Concat", NULL, 1, 1, (at[]){A_I("axis", 2)}, &e), DF_OK);
     /* unequal strides are a column stride now (issue 16) */
-    ck_assert_int_eq(one_op("MaxPool", NULL, 0, 2, (at[]){A_L("kernel_shape", 2, 2, 2), A_L("strides", 2, 2, 1)}, &e), DF_OK);
+    ck_assert_int_eq(one_op("MaxPool", NULL, 0, 2, (at[]){A_L("kernel_shape", 2, 2, 2), A_L("strides", 2, 2, 1)}, &e),
+                     DF_OK);
     /* a file of batch 1 is one sample: Flatten(axis 0) keeps it (a symbolic batch: test_batch_axis_moves) */
     ck_assert_int_eq(one_op("Flatten", NULL, 0, 1, (at[]){A_I("axis", 0)}, &e), DF_OK);
     ck_assert_int_eq(one_op("Relu", NULL, 1, 0, NULL, &e), DF_OK); /* a second input is ignored by pass-through ops */
@@ -628,9 +657,10 @@ START_TEST(test_every_prefix_refused) {
 END_TEST
 
 START_TEST(test_random_flips) {
-    const char *files[] = {FIXTURES "resnet18.onnx", FIXTURES "mobilenet_v2.onnx", FIXTURES "googlenet.onnx",
-                           FIXTURES "mnasnet1_0.onnx", FIXTURES "efficientnet_b0.onnx",
-                           FIXTURES "shufflenet_v2_x0_5.onnx", FIXTURES "convnext_tiny.onnx"};
+    const char *files[] = {FIXTURES "resnet18.onnx",        FIXTURES "mobilenet_v2.onnx",
+                           FIXTURES "googlenet.onnx",       FIXTURES "mnasnet1_0.onnx",
+                           FIXTURES "efficientnet_b0.onnx", FIXTURES "shufflenet_v2_x0_5.onnx",
+                           FIXTURES "convnext_tiny.onnx"};
     df_rng r;
     df_rng_seed(&r, 20240605);
     int ok = 0, refused = 0;
@@ -643,7 +673,8 @@ START_TEST(test_random_flips) {
             int flips = 1 + df_rng_range(&r, 8);
             for (int k = 0; k < flips; k++) {
                 size_t pos = (size_t)df_rng_range(&r, (int32_t)n);
-                copy[pos] = df_rng_range(&r, 2) ? (uint8_t)df_rng_range(&r, 256) : (uint8_t)(copy[pos] ^ (1u << df_rng_range(&r, 8)));
+                copy[pos] = df_rng_range(&r, 2) ? (uint8_t)df_rng_range(&r, 256)
+                                                : (uint8_t)(copy[pos] ^ (1u << df_rng_range(&r, 8)));
             }
             df_workload w;
             df_err e;
@@ -673,8 +704,13 @@ START_TEST(test_not_onnx) {
     ck_assert_msg(strstr(e.msg, "empty"), "%s", e.msg);
     ck_assert_int_eq(df_onnx_import((const uint8_t *)"", 0, NULL, &w, &e), DF_EINVAL);
     df_workload_free(&w); /* safe after any return */
-    const char *texts[] = {"{\"layers\": [{\"type\": \"conv\"}]}", "hello world\n", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
-                           "\x7f" "ELF\x02\x01\x01", "\n\x05hello", "\x08\x07"};
+    const char *texts[] = {"{\"layers\": [{\"type\": \"conv\"}]}",
+                           "hello world\n",
+                           "\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+                           "\x7f"
+                           "ELF\x02\x01\x01",
+                           "\n\x05hello",
+                           "\x08\x07"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         size_t n = strlen(texts[i]) + (i == 2 ? 8 : 0);
         ck_assert_int_eq(df_onnx_import((const uint8_t *)texts[i], n, NULL, &w, &e), DF_EINVAL);
@@ -737,9 +773,18 @@ START_TEST(test_base64) {
     uint8_t *o;
     size_t n;
     df_err e;
-    const struct { const char *in, *out; } ok[] = {
-        {"", ""}, {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"},
-        {"Zm9vYmFy", "foobar"}, {"Zm9vYg", "foob"}, {"Zm9v\r\nYmFy\n", "foobar"}, /* RFC 4648 section 10 */
+    const struct {
+        const char *in, *out;
+    } ok[] = {
+        {"", ""},
+        {"Zg==", "f"},
+        {"Zm8=", "fo"},
+        {"Zm9v", "foo"},
+        {"Zm9vYg==", "foob"},
+        {"Zm9vYmE=", "fooba"},
+        {"Zm9vYmFy", "foobar"},
+        {"Zm9vYg", "foob"},
+        {"Zm9v\r\nYmFy\n", "foobar"}, /* RFC 4648 section 10 */
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         ck_assert_int_eq(df_base64_decode(ok[i].in, strlen(ok[i].in), &o, &n, &e), DF_OK);
@@ -773,7 +818,6 @@ START_TEST(test_base64) {
     free(f);
 }
 END_TEST
-
 
 /* ---- issue 16: the models people bring today -------------------------------------------------- */
 
@@ -816,7 +860,8 @@ START_TEST(test_models_of_today) {
         df_workload w;
         import_file(path, &w);
         ck_assert_msg(w.n_layers == want[k].layers, "%s: %d layers", want[k].file, w.n_layers);
-        ck_assert_msg(df_workload_macs(&w) == want[k].macs, "%s: %lld MACs", want[k].file, (long long)df_workload_macs(&w));
+        ck_assert_msg(df_workload_macs(&w) == want[k].macs, "%s: %lld MACs", want[k].file,
+                      (long long)df_workload_macs(&w));
         ck_assert_int_eq(n_type(&w, DF_LAYER_CONV), want[k].conv);
         ck_assert_int_eq(n_type(&w, DF_LAYER_CONCAT), want[k].concat);
         ck_assert_int_eq(n_type(&w, DF_LAYER_LAYOUT), want[k].layout);
@@ -961,18 +1006,19 @@ START_TEST(test_attention_layernorm_gelu) {
     df_workload w;
     df_err e;
     ck_assert_msg(rc_of(&m, &w, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
-    static const df_layer_type types[] = {DF_LAYER_NORM, DF_LAYER_MATMUL, DF_LAYER_MATMUL, DF_LAYER_LAYOUT,
-                                          DF_LAYER_MATMUL, DF_LAYER_SOFTMAX, DF_LAYER_MATMUL, DF_LAYER_MATMUL,
-                                          DF_LAYER_ELTWISE};
+    static const df_layer_type types[] = {DF_LAYER_NORM,   DF_LAYER_MATMUL, DF_LAYER_MATMUL,
+                                          DF_LAYER_LAYOUT, DF_LAYER_MATMUL, DF_LAYER_SOFTMAX,
+                                          DF_LAYER_MATMUL, DF_LAYER_MATMUL, DF_LAYER_ELTWISE};
     ck_assert_int_eq(w.n_layers, 9);
-    for (int i = 0; i < 9; i++) ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
     const df_layer *sc = &w.layers[4], *cx = &w.layers[6];
-    ck_assert_int_eq(sc->n_inputs, 2);     /* both operands are activations: no weights */
+    ck_assert_int_eq(sc->n_inputs, 2); /* both operands are activations: no weights */
     ck_assert_int_eq(df_layer_weight_elems(sc), 0);
     ck_assert_int_eq(df_layer_macs(sc), 4 * 4 * 8);
     ck_assert_int_eq(df_layer_macs(cx), 4 * 8 * 4);
-    ck_assert_int_eq(cx->inputs[0], 5);    /* the softmax */
-    ck_assert_int_eq(cx->inputs[1], 1);    /* v = q */
+    ck_assert_int_eq(cx->inputs[0], 5); /* the softmax */
+    ck_assert_int_eq(cx->inputs[1], 1); /* v = q */
     ck_assert_int_eq(w.layers[0].inputs[0], -1);
     ck_assert_int_eq(w.layers[1].inputs[0], 0); /* the Mul by gamma passes */
     ck_assert_int_eq(df_layer_op_of(&w.layers[8]), DF_OP_GELU);
@@ -1008,7 +1054,8 @@ START_TEST(test_shape_folding_resize_deconv) {
     node(&g, "/up/Resize", "Resize", NULL, IN("a", "", "", "sizes"), IN("r"), 1, (at[]){A_S("mode", "linear")});
     node(&g, "/d/ConvTranspose", "ConvTranspose", NULL, IN("r", "wt"), IN("dc"), 2,
          (at[]){A_I("group", 2), A_L("strides", 2, 2, 2)});
-    node(&g, "/p/MaxPool", "MaxPool", NULL, IN("dc"), IN("pp"), 2, (at[]){A_L("kernel_shape", 2, 2, 2), A_L("strides", 2, 2, 2)});
+    node(&g, "/p/MaxPool", "MaxPool", NULL, IN("dc"), IN("pp"), 2,
+         (at[]){A_L("kernel_shape", 2, 2, 2), A_L("strides", 2, 2, 2)});
     node(&g, "/Slice_1", "Slice", NULL, IN("pp", "st", "en", "one_ax"), IN("half"), 0, NULL);
     node(&g, "/Shape_1", "Shape", NULL, IN("half"), IN("sh"), 0, NULL);
     node(&g, "/Gather", "Gather", NULL, IN("sh", "i0"), IN("b"), 1, (at[]){A_I("axis", 0)});
@@ -1018,10 +1065,11 @@ START_TEST(test_shape_folding_resize_deconv) {
     node(&g, "/fc/MatMul", "MatMul", NULL, IN("flat", "wf"), IN("y"), 0, NULL);
     m = model(&g);
     ck_assert_msg(rc_of(&m, &w, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
-    static const df_layer_type types[] = {DF_LAYER_CONV, DF_LAYER_RESIZE, DF_LAYER_DECONV, DF_LAYER_POOL,
-                                          DF_LAYER_LAYOUT, DF_LAYER_FC};
+    static const df_layer_type types[] = {DF_LAYER_CONV, DF_LAYER_RESIZE, DF_LAYER_DECONV,
+                                          DF_LAYER_POOL, DF_LAYER_LAYOUT, DF_LAYER_FC};
     ck_assert_int_eq(w.n_layers, 6);
-    for (int i = 0; i < 6; i++) ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
     ck_assert_int_eq(w.layers[1].P, 16);
     ck_assert_int_eq(df_layer_op_of(&w.layers[1]), DF_OP_LINEAR);
     ck_assert_int_eq(w.layers[2].P, 32);
@@ -1061,7 +1109,8 @@ START_TEST(test_every_unsupported_node_listed) {
     df_err e;
     ck_assert_int_eq(rc_of(&m, &w, &e), DF_EINVAL);
     ck_assert_msg(strstr(e.msg, "2 nodes cannot be imported") && strstr(e.msg, "node 1 '/nms' (NonMaxSuppression)") &&
-                      strstr(e.msg, "node 3 '/topk' (TopK)") && !strstr(e.msg, "node 2"), "%s", e.msg);
+                      strstr(e.msg, "node 3 '/topk' (TopK)") && !strstr(e.msg, "node 2"),
+                  "%s", e.msg);
     ck_assert_str_eq(e.pointer, "/graph/node/1");
     ck_assert_int_eq(w.n_layers, 0);
     /* 40 of them: a readable count */
@@ -1096,14 +1145,14 @@ START_TEST(test_where_and_elementwise_on_activations) {
     node(&g, "/q/MatMul", "MatMul", NULL, IN("x", "wq"), IN("q"), 0, NULL);
     node(&g, "/k/MatMul", "MatMul", NULL, IN("x", "wk"), IN("k"), 0, NULL);
     node(&g, "/Transpose", "Transpose", NULL, IN("k"), IN("kt"), 1, (at[]){A_L("perm", 3, 0, 2, 1)});
-    node(&g, "/MatMul", "MatMul", NULL, IN("q", "kt"), IN("s"), 0, NULL);                /* 4 x 4 scores */
-    node(&g, "/Where", "Where", NULL, IN("mask", "s", "ninf"), IN("sm"), 0, NULL);     /* masked fill: passes */
-    node(&g, "/Max", "Max", NULL, IN("sm", "lo"), IN("sc"), 0, NULL);                   /* clamp: passes */
-    node(&g, "/Neg", "Neg", NULL, IN("sc"), IN("sn"), 0, NULL);                         /* passes */
-    node(&g, "/Exp", "Exp", NULL, IN("sn"), IN("se"), 0, NULL);                         /* passes */
+    node(&g, "/MatMul", "MatMul", NULL, IN("q", "kt"), IN("s"), 0, NULL);          /* 4 x 4 scores */
+    node(&g, "/Where", "Where", NULL, IN("mask", "s", "ninf"), IN("sm"), 0, NULL); /* masked fill: passes */
+    node(&g, "/Max", "Max", NULL, IN("sm", "lo"), IN("sc"), 0, NULL);              /* clamp: passes */
+    node(&g, "/Neg", "Neg", NULL, IN("sc"), IN("sn"), 0, NULL);                    /* passes */
+    node(&g, "/Exp", "Exp", NULL, IN("sn"), IN("se"), 0, NULL);                    /* passes */
     node(&g, "/Softmax", "Softmax", NULL, IN("se"), IN("p"), 1, (at[]){A_I("axis", -1)});
-    node(&g, "/MatMul_1", "MatMul", NULL, IN("p", "q"), IN("c"), 0, NULL);             /* 4 x 8 */
-    node(&g, "/Where_1", "Where", NULL, IN("mask", "c", "q"), IN("y"), 0, NULL);       /* no: 4x4 mask vs 4x8 */
+    node(&g, "/MatMul_1", "MatMul", NULL, IN("p", "q"), IN("c"), 0, NULL);       /* 4 x 8 */
+    node(&g, "/Where_1", "Where", NULL, IN("mask", "c", "q"), IN("y"), 0, NULL); /* no: 4x4 mask vs 4x8 */
     pb m = model(&g);
     df_workload w;
     df_err e;
@@ -1133,14 +1182,15 @@ START_TEST(test_where_and_elementwise_on_activations) {
     node(&g, "/Where_1", "Where", NULL, IN("mask8", "c", "q"), IN("y"), 0, NULL);
     m = model(&g);
     ck_assert_msg(rc_of(&m, &w, &e) == DF_OK, "%s (at %s)", e.msg, e.pointer);
-    static const df_layer_type types[] = {DF_LAYER_MATMUL, DF_LAYER_MATMUL, DF_LAYER_LAYOUT, DF_LAYER_MATMUL,
+    static const df_layer_type types[] = {DF_LAYER_MATMUL,  DF_LAYER_MATMUL, DF_LAYER_LAYOUT, DF_LAYER_MATMUL,
                                           DF_LAYER_SOFTMAX, DF_LAYER_MATMUL, DF_LAYER_ADD};
     ck_assert_int_eq(w.n_layers, 7);
-    for (int i = 0; i < 7; i++) ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
-    ck_assert_int_eq(w.layers[4].inputs[0], 3);   /* the softmax reads the scores through Where, Max, Neg, Exp */
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(w.layers[i].type == types[i], "layer %d is %s", i, df_layer_type_name(w.layers[i].type));
+    ck_assert_int_eq(w.layers[4].inputs[0], 3); /* the softmax reads the scores through Where, Max, Neg, Exp */
     ck_assert_int_eq(w.layers[6].n_inputs, 2);
-    ck_assert_int_eq(w.layers[6].inputs[0], 5);   /* context */
-    ck_assert_int_eq(w.layers[6].inputs[1], 0);   /* q */
+    ck_assert_int_eq(w.layers[6].inputs[0], 5); /* context */
+    ck_assert_int_eq(w.layers[6].inputs[1], 0); /* q */
     ck_assert_int_eq(df_layer_out_elems(&w.layers[6]), 4 * 8);
     ck_assert_int_eq(df_workload_macs(&w), 2 * 4 * 8 * 8 + 2 * 4 * 4 * 8);
     df_workload_free(&w);
@@ -1150,14 +1200,18 @@ END_TEST
 /* The fuzz seeds of the issue-16 operators (tests/fuzz/make_onnx_seeds.py: tiny torch modules exported at
  * opset 13 and 17) import, both opsets alike, with the MACs counted by hand from the modules. */
 START_TEST(test_operator_seeds) {
-    static const struct { const char *name; int32_t layers; int64_t macs; } seeds[] = {
+    static const struct {
+        const char *name;
+        int32_t layers;
+        int64_t macs;
+    } seeds[] = {
         /* qkv 4*8*24 + scores and context 2 * (2 heads * 4*4*4) + proj 4*8*8 + fc, fc2 2 * 4*8*16 */
         {"attention", 17, 768 + 256 + 256 + 1024},
-        {"shuffle_split", 9, 4 * 64 * 9 + 8 * 64 * 8},             /* dw 3x3 on 4 channels, 1x1 8 -> 8 */
-        {"resize_deconv_pad", 6, 4 * 16 * 27 + 4 * 16 * 4 * 9},    /* conv 3 -> 4 at 4x4, deconv C Y X K R S */
-        {"shape_subgraph", 5, 4 * 64 * 27 + 4 * 5},                /* conv at 8x8, fc on the class token */
+        {"shuffle_split", 9, 4 * 64 * 9 + 8 * 64 * 8},          /* dw 3x3 on 4 channels, 1x1 8 -> 8 */
+        {"resize_deconv_pad", 6, 4 * 16 * 27 + 4 * 16 * 4 * 9}, /* conv 3 -> 4 at 4x4, deconv C Y X K R S */
+        {"shape_subgraph", 5, 4 * 64 * 27 + 4 * 5},             /* conv at 8x8, fc on the class token */
         {"einsum", 4, 4 * 8 * 8 + 2 * 4 * 4 * 8},
-        {"activations", 4, 8 * 64 * 27 + 2 * 8 + 8 * 2},           /* conv, SE reduce and expand */
+        {"activations", 4, 8 * 64 * 27 + 2 * 8 + 8 * 2}, /* conv, SE reduce and expand */
     };
     for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
         df_workload w[2];
@@ -1166,7 +1220,8 @@ START_TEST(test_operator_seeds) {
             snprintf(path, sizeof path, "tests/fuzz/corpus/fuzz_onnx/op%d_%s.onnx", o ? 17 : 13, seeds[k].name);
             import_file(path, &w[o]);
             ck_assert_msg(w[o].n_layers == seeds[k].layers, "%s: %d layers", path, w[o].n_layers);
-            ck_assert_msg(df_workload_macs(&w[o]) == seeds[k].macs, "%s: %lld MACs", path, (long long)df_workload_macs(&w[o]));
+            ck_assert_msg(df_workload_macs(&w[o]) == seeds[k].macs, "%s: %lld MACs", path,
+                          (long long)df_workload_macs(&w[o]));
         }
         for (int32_t i = 0; i < w[0].n_layers; i++)
             ck_assert_msg(w[0].layers[i].type == w[1].layers[i].type && w[0].layers[i].K == w[1].layers[i].K,
@@ -1196,19 +1251,26 @@ START_TEST(test_overflowing_shapes_bounded) {
     ck_assert_msg(rc == DF_EINVAL && e.msg[0], "rc %d: %s", rc, e.msg);
     /* folded shape arithmetic that overflows int64 (Mul, Add, Neg of INT64_MIN, INT64_MIN / -1): not folded,
      * so the Reshape target is not a constant */
-    static const struct { const char *op; int64_t k; } ar[] = {
-        {"Mul", -70368744177665LL * 1024}, {"Add", INT64_MAX}, {"Sub", INT64_MIN}, {"Div", -1}, {"Neg", 0}};
+    static const struct {
+        const char *op;
+        int64_t k;
+    } ar[] = {{"Mul", -70368744177665LL * 1024}, {"Add", INT64_MAX}, {"Sub", INT64_MIN}, {"Div", -1}, {"Neg", 0}};
     for (int k = 0; k < 5; k++) {
         g = (pb){0};
         input4(&g, "x", 1, 4, 8, 8);
         initializer(&g, "kk", 1, one, &ar[k].k);
         initializer(&g, "mn", 1, one, (int64_t[]){INT64_MIN});
         node(&g, "/Shape", "Shape", NULL, IN("x"), IN("sh"), 0, NULL);
-        if (!strcmp(ar[k].op, "Neg")) node(&g, "/Neg", "Neg", NULL, IN("mn"), IN("t"), 0, NULL);
-        else if (!strcmp(ar[k].op, "Div")) node(&g, "/Div", "Div", NULL, IN("mn", "kk"), IN("t"), 0, NULL);
-        else node(&g, "/Op", ar[k].op, NULL, IN("sh", "kk"), IN("t0"), 0, NULL);
-        if (!strcmp(ar[k].op, "Mul")) node(&g, "/Op2", "Mul", NULL, IN("t0", "kk"), IN("t"), 0, NULL);
-        else if (strcmp(ar[k].op, "Neg") && strcmp(ar[k].op, "Div")) node(&g, "/Op2", ar[k].op, NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        if (!strcmp(ar[k].op, "Neg"))
+            node(&g, "/Neg", "Neg", NULL, IN("mn"), IN("t"), 0, NULL);
+        else if (!strcmp(ar[k].op, "Div"))
+            node(&g, "/Div", "Div", NULL, IN("mn", "kk"), IN("t"), 0, NULL);
+        else
+            node(&g, "/Op", ar[k].op, NULL, IN("sh", "kk"), IN("t0"), 0, NULL);
+        if (!strcmp(ar[k].op, "Mul"))
+            node(&g, "/Op2", "Mul", NULL, IN("t0", "kk"), IN("t"), 0, NULL);
+        else if (strcmp(ar[k].op, "Neg") && strcmp(ar[k].op, "Div"))
+            node(&g, "/Op2", ar[k].op, NULL, IN("t0", "kk"), IN("t"), 0, NULL);
         node(&g, "/Reshape", "Reshape", NULL, IN("x", "t"), IN("z"), 0, NULL);
         m = model(&g);
         rc = rc_of(&m, &w, &e);
@@ -1225,8 +1287,8 @@ START_TEST(test_overflowing_shapes_bounded) {
         node(&g, "/Slice", "Slice", NULL, IN("x", "s0", "e0", "a0", "st"), IN("y"), 0, NULL);
         m = model(&g);
         rc = rc_of(&m, &w, &e);
-        ck_assert_msg(rc == DF_EINVAL && strstr(e.msg, "step out of range"), "step %lld: rc %d: %s", (long long)steps[k], rc,
-                      e.msg);
+        ck_assert_msg(rc == DF_EINVAL && strstr(e.msg, "step out of range"), "step %lld: rc %d: %s",
+                      (long long)steps[k], rc, e.msg);
         /* the same Slice on a constant (Shape of x) is folded, or left unknown: never UB */
         g = (pb){0};
         input4(&g, "x", 1, 4, 8, 8);
@@ -1239,8 +1301,10 @@ START_TEST(test_overflowing_shapes_bounded) {
         node(&g, "/Reshape", "Reshape", NULL, IN("x", "y"), IN("z"), 0, NULL);
         m = model(&g);
         rc = rc_of(&m, &w, &e);
-        if (rc == DF_OK) df_workload_free(&w);
-        else ck_assert_msg(e.msg[0] != '\0', "step %lld: no message", (long long)steps[k]);
+        if (rc == DF_OK)
+            df_workload_free(&w);
+        else
+            ck_assert_msg(e.msg[0] != '\0', "step %lld: no message", (long long)steps[k]);
     }
 }
 END_TEST

@@ -37,8 +37,10 @@ START_TEST(test_random_starts) {
         df_mapping_init(&ex, 8);
         for (int32_t i = 0; i < w.n_layers; i++) {
             int32_t mb = 1 + df_rng_range(&r, N);
-            if (i == 0 || df_rng_range(&r, 3) == 0) df_mapping_push(&m, i, i, mb);
-            else m.groups[m.n_groups - 1].last = i;
+            if (i == 0 || df_rng_range(&r, 3) == 0)
+                df_mapping_push(&m, i, i, mb);
+            else
+                m.groups[m.n_groups - 1].last = i;
         }
         int f0, f1;
         double v0 = value(n, &m, o, &f0);
@@ -176,7 +178,6 @@ static Suite *repair_suite(void) {
     suite_add_tcase(s, tc);
     return s;
 }
-
 
 int main(void) {
     SRunner *sr = srunner_create(repair_suite());

@@ -196,7 +196,8 @@ END_TEST
 START_TEST(test_check_and_offer) {
     df_request r;
     df_fail f;
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":8,\"solver\":\"transformer\"}", &r, &f), 0);
+    ck_assert_int_eq(
+        parse("{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":8,\"solver\":\"transformer\"}", &r, &f), 0);
     /* a decoded answer worse than layer-by-layer (everything in one group, streamed) is not sent as is */
     df_mapping m;
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
@@ -249,7 +250,8 @@ START_TEST(test_auto) {
     ck_assert_int_eq(df_answer_auto_pick(&r, 0, why, sizeof why), DF_SOLVER_EXACT); /* no transformer */
     df_request_free(&r);
     /* a tight deadline moves the line */
-    ck_assert_int_eq(parse("{\"workload\":\"mobilenetv2\",\"budget\":\"2MiB\",\"batch\":8,\"deadline_ms\":5}", &r, &f), 0);
+    ck_assert_int_eq(parse("{\"workload\":\"mobilenetv2\",\"budget\":\"2MiB\",\"batch\":8,\"deadline_ms\":5}", &r, &f),
+                     0);
     ck_assert_int_eq(df_answer_auto_pick(&r, 1, why, sizeof why), DF_SOLVER_TRANSFORMER);
     df_request_free(&r);
     /* solved without a mapper, auto never needs one when it picks exact */
@@ -285,8 +287,10 @@ END_TEST
 static void sweep(const char *net, int32_t batch, const char *solver, const char *budgets, df_mapper *mp, double *lat,
                   int64_t *bud, int *n_out) {
     char text[512];
-    snprintf(text, sizeof text, "{\"base\":{\"workload\":\"%s\",\"batch\":%d,\"hardware\":\"edge\",\"solver\":\"%s\"},"
-             "\"grid\":{\"budgets\":[%s]}}", net, batch, solver, budgets);
+    snprintf(text, sizeof text,
+             "{\"base\":{\"workload\":\"%s\",\"batch\":%d,\"hardware\":\"edge\",\"solver\":\"%s\"},"
+             "\"grid\":{\"budgets\":[%s]}}",
+             net, batch, solver, budgets);
     json_t *j = js(text);
     df_request_limits lim;
     df_request_limits_default(&lim);
@@ -334,8 +338,8 @@ START_TEST(test_monotone_sweeps) {
             ck_assert_msg(n >= 5, "%s: only %d feasible budgets", df_zoo_name(z), n);
             for (int i = 1; i < n; i++) {
                 ck_assert_msg(bud[i] > bud[i - 1], "%s: budgets not ascending", df_zoo_name(z));
-                ck_assert_msg(lat[i] <= lat[i - 1], "%s %s: %lld B -> %.0f cycles, %lld B -> %.0f cycles", df_zoo_name(z),
-                              solvers[s], (long long)bud[i - 1], lat[i - 1], (long long)bud[i], lat[i]);
+                ck_assert_msg(lat[i] <= lat[i - 1], "%s %s: %lld B -> %.0f cycles, %lld B -> %.0f cycles",
+                              df_zoo_name(z), solvers[s], (long long)bud[i - 1], lat[i - 1], (long long)bud[i], lat[i]);
             }
         }
     double lat[4];

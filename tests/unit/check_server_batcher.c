@@ -18,7 +18,7 @@
 #include "dnnfuser/zoo.h"
 
 typedef struct {
-    srv_job job;             /* first */
+    srv_job job; /* first */
     atomic_int suspended, resumed, started, ran;
     int sleep_ms;
 } fake;
@@ -56,8 +56,8 @@ static void wait_resumed(fake *f, int ms) {
 }
 
 static srv_batcher *start(int workers, int depth, srv_metrics *m) {
-    srv_batcher_opts o = {.workers = workers, .queue_depth = depth, .suspend = fake_suspend, .resume = fake_resume,
-                          .metrics = m};
+    srv_batcher_opts o = {
+        .workers = workers, .queue_depth = depth, .suspend = fake_suspend, .resume = fake_resume, .metrics = m};
     srv_batcher *b;
     ck_assert_int_eq(srv_batcher_start(&b, &o), SRV_BATCH_OK);
     return b;
@@ -172,7 +172,7 @@ END_TEST
 /* decoding on the decode loops */
 
 typedef struct {
-    srv_job job;             /* first */
+    srv_job job; /* first */
     atomic_int suspended, resumed, ran, gone;
     srv_decode_item items[4];
     df_mapping maps[4];
@@ -211,8 +211,15 @@ static void dj_wait(djob *f, int ms) {
 }
 
 static srv_batcher *start_decoding_wd(int loops, int32_t slots, int workers, int64_t depth, srv_metrics *m) {
-    srv_batcher_opts o = {.workers = workers, .queue_depth = depth, .suspend = dj_suspend, .resume = dj_resume,
-                          .gone = dj_gone, .watch_ms = 5, .decode_slots = slots, .decode_loops = loops, .metrics = m};
+    srv_batcher_opts o = {.workers = workers,
+                          .queue_depth = depth,
+                          .suspend = dj_suspend,
+                          .resume = dj_resume,
+                          .gone = dj_gone,
+                          .watch_ms = 5,
+                          .decode_slots = slots,
+                          .decode_loops = loops,
+                          .metrics = m};
     srv_batcher *b;
     ck_assert_int_eq(srv_batcher_start(&b, &o), SRV_BATCH_OK);
     ck_assert_int_eq(srv_batcher_reload_weights(b, ""), 0);

@@ -173,9 +173,9 @@ START_TEST(test_precedence) {
     char err[512] = "";
     ck_assert_msg(srv_config_load(&c, 4, argv, env, &a, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(a, SRV_CONF_RUN);
-    ck_assert_int_eq(c.port, 3333);       /* flag */
-    ck_assert_int_eq(c.queue_depth, 22);  /* env over file */
-    ck_assert_int_eq(c.workers, 3);       /* file over default */
+    ck_assert_int_eq(c.port, 3333);      /* flag */
+    ck_assert_int_eq(c.queue_depth, 22); /* env over file */
+    ck_assert_int_eq(c.workers, 3);      /* file over default */
     ck_assert_str_eq(c.config_path, path);
     /* the config path may come from the environment too */
     char envcfg[128];
@@ -248,9 +248,9 @@ START_TEST(test_reload_rules) {
     srv_config live, fresh;
     srv_config_defaults(&live);
     srv_config_defaults(&fresh);
-    fresh.queue_depth = 5;   /* reloadable */
-    fresh.deadline_ms = 50;  /* reloadable */
-    fresh.port = 1;          /* needs a restart */
+    fresh.queue_depth = 5;  /* reloadable */
+    fresh.deadline_ms = 50; /* reloadable */
+    fresh.port = 1;         /* needs a restart */
     changes = applied_changes = 0;
     ck_assert_int_eq(srv_config_apply_reload(&live, &fresh, count_change, NULL), 2);
     ck_assert_int_eq(changes, 3);
@@ -299,7 +299,8 @@ START_TEST(test_print_roundtrip_specials) {
         srv_config_defaults(&d);
         char err[512] = "";
         ck_assert_msg(srv_config_load_file(&d, path, err, sizeof err) == 0, "%s: %s", vals[k], err);
-        ck_assert_msg(strcmp(d.weights, vals[k]) == 0, "value [%s] read back as [%s] from:\n%s", vals[k], d.weights, buf);
+        ck_assert_msg(strcmp(d.weights, vals[k]) == 0, "value [%s] read back as [%s] from:\n%s", vals[k], d.weights,
+                      buf);
         free(buf);
         unlink(path);
     }
@@ -337,7 +338,8 @@ START_TEST(test_log_value_quoting) {
     srv_logger lg;
     srv_log_init(&lg, fds[1], SRV_LOG_INFO);
     char q[128];
-    srv_log(&lg, SRV_LOG_INFO, "request", "id=1 path=%s status=404", srv_log_value("/x\" status=200 y=\"", q, sizeof q));
+    srv_log(&lg, SRV_LOG_INFO, "request", "id=1 path=%s status=404",
+            srv_log_value("/x\" status=200 y=\"", q, sizeof q));
     close(fds[1]);
     char buf[512] = {0};
     ck_assert_int_gt((int)read(fds[0], buf, sizeof buf - 1), 0);
@@ -360,8 +362,10 @@ START_TEST(test_request_ids) {
     ck_assert_str_ne(inst, inst2); /* 64 random bits */
     ck_assert_int_eq(srv_reqid_make("abc-123_X.y:z", inst, 7, out, sizeof out), 1);
     ck_assert_str_eq(out, "abc-123_X.y:z");
-    static const char *const bad[] = {NULL, "", "a b", "a\"b", "a\nb", "caf\xc3\xa9", "a;b", "<x>",
-                                      "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    static const char *const bad[] = {
+        NULL,   "",     "a b",
+        "a\"b", "a\nb", "caf\xc3\xa9",
+        "a;b",  "<x>",  "0123456789012345678901234567890123456789012345678901234567890123456789"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ck_assert_int_eq(srv_reqid_make(bad[k], inst, 7, out, sizeof out), 0);
         char want[64];

@@ -162,8 +162,8 @@ START_TEST(test_idle_closed_near_limit) {
     ck_assert_int_eq(srv_guard_sweep(g, 60000), 0); /* 6 of 8: room left, idle connections stay */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[6]), 0);
     c[6] = srv_guard_open(g, sp[6][0], SA(a), 60000); /* near the limit */
-    srv_guard_headers_done(g, c[6], 0, 60000);          /* busy: never closed */
-    srv_guard_idle(g, c[5], 59500);                     /* idle for only 0.6 s: kept */
+    srv_guard_headers_done(g, c[6], 0, 60000);        /* busy: never closed */
+    srv_guard_idle(g, c[5], 59500);                   /* idle for only 0.6 s: kept */
     ck_assert_int_eq(srv_guard_sweep(g, 60100), 5);
     char buf[64];
     ck_assert_uint_eq(read_all(sp[0][1], buf, sizeof buf), 0); /* closed without a reply */

@@ -102,7 +102,8 @@ START_TEST(test_format_rules) {
             strncat(seen, key, sizeof seen - strlen(seen) - 1);
             last_bucket = 0;
         } else if (line[0] != '#') {
-            ck_assert_msg(strncmp(line, family, strlen(family)) == 0, "sample '%s' outside its family %s", line, family);
+            ck_assert_msg(strncmp(line, family, strlen(family)) == 0, "sample '%s' outside its family %s", line,
+                          family);
             ck_assert_ptr_null(strchr(line, ':')); /* colons are for recording rules */
             if (strstr(line, "_bucket{")) {
                 /* one series = the same labels before le=; its buckets never decrease */
@@ -135,7 +136,8 @@ START_TEST(test_process_metrics) {
     ck_assert_int_eq(srv_procstat_parse_stat("no parenthesis", &ut, &st, &start, &vs, &rss), -1);
     srv_procstat ps;
     unsigned have = srv_procstat_read(&ps);
-    ck_assert_uint_eq(have, SRV_PROC_CPU | SRV_PROC_RSS | SRV_PROC_VSIZE | SRV_PROC_FDS | SRV_PROC_MAXFDS | SRV_PROC_START);
+    ck_assert_uint_eq(have,
+                      SRV_PROC_CPU | SRV_PROC_RSS | SRV_PROC_VSIZE | SRV_PROC_FDS | SRV_PROC_MAXFDS | SRV_PROC_START);
     ck_assert(ps.resident_bytes > 1e5 && ps.virtual_bytes >= ps.resident_bytes && ps.open_fds >= 3);
     ck_assert(ps.start_time_seconds > 1.6e9 && ps.cpu_seconds >= 0);
     static const char *const labels[] = {"map", "unmatched"};
@@ -143,8 +145,11 @@ START_TEST(test_process_metrics) {
     srv_metrics_init(&m, labels, 2);
     char *t = srv_metrics_render(&m, "1", 1, NULL);
     ck_assert_ptr_nonnull(t);
-    static const char *const fam[] = {"process_cpu_seconds_total", "process_resident_memory_bytes",
-                                      "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+    static const char *const fam[] = {"process_cpu_seconds_total",
+                                      "process_resident_memory_bytes",
+                                      "process_virtual_memory_bytes",
+                                      "process_open_fds",
+                                      "process_max_fds",
                                       "process_start_time_seconds"};
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         char want[96];

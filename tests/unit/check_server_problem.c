@@ -32,14 +32,22 @@ static const struct {
     int status;
     const char *slug;
 } expected[] = {
-    {SRV_PROB_MALFORMED_JSON, 400, "malformed-json"},   {SRV_PROB_INVALID_REQUEST, 400, "invalid-request"},
-    {SRV_PROB_NOT_FOUND, 404, "not-found"},             {SRV_PROB_UNKNOWN_WORKLOAD, 404, "unknown-workload"},
-    {SRV_PROB_METHOD_NOT_ALLOWED, 405, "method-not-allowed"}, {SRV_PROB_LENGTH_REQUIRED, 411, "length-required"},
-    {SRV_PROB_BODY_TOO_LARGE, 413, "body-too-large"},   {SRV_PROB_UNSUPPORTED_MEDIA, 415, "unsupported-media-type"},
-    {SRV_PROB_INVALID_WORKLOAD, 422, "invalid-workload"}, {SRV_PROB_INVALID_HARDWARE, 422, "invalid-hardware"},
-    {SRV_PROB_BUDGET_TOO_SMALL, 422, "budget-too-small"}, {SRV_PROB_SOLVER_UNAVAILABLE, 422, "solver-unavailable"},
-    {SRV_PROB_QUEUE_FULL, 503, "queue-full"},           {SRV_PROB_DRAINING, 503, "draining"},
-    {SRV_PROB_DEADLINE, 504, "deadline-exceeded"},      {SRV_PROB_INTERNAL, 500, "internal"},
+    {SRV_PROB_MALFORMED_JSON, 400, "malformed-json"},
+    {SRV_PROB_INVALID_REQUEST, 400, "invalid-request"},
+    {SRV_PROB_NOT_FOUND, 404, "not-found"},
+    {SRV_PROB_UNKNOWN_WORKLOAD, 404, "unknown-workload"},
+    {SRV_PROB_METHOD_NOT_ALLOWED, 405, "method-not-allowed"},
+    {SRV_PROB_LENGTH_REQUIRED, 411, "length-required"},
+    {SRV_PROB_BODY_TOO_LARGE, 413, "body-too-large"},
+    {SRV_PROB_UNSUPPORTED_MEDIA, 415, "unsupported-media-type"},
+    {SRV_PROB_INVALID_WORKLOAD, 422, "invalid-workload"},
+    {SRV_PROB_INVALID_HARDWARE, 422, "invalid-hardware"},
+    {SRV_PROB_BUDGET_TOO_SMALL, 422, "budget-too-small"},
+    {SRV_PROB_SOLVER_UNAVAILABLE, 422, "solver-unavailable"},
+    {SRV_PROB_QUEUE_FULL, 503, "queue-full"},
+    {SRV_PROB_DRAINING, 503, "draining"},
+    {SRV_PROB_DEADLINE, 504, "deadline-exceeded"},
+    {SRV_PROB_INTERNAL, 500, "internal"},
 };
 
 START_TEST(test_statuses) {

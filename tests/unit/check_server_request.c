@@ -12,10 +12,10 @@
 
 static const srv_req_limits LIM = {.max_layers = 4096, .max_batch = 4096, .max_batch_items = 16};
 
-#define TINY                                                                                                           \
-    "{\"name\":\"tiny\",\"layers\":["                                                                                   \
-    "{\"name\":\"c1\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"                \
-    "{\"name\":\"c2\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"               \
+#define TINY                                                                                             \
+    "{\"name\":\"tiny\",\"layers\":["                                                                    \
+    "{\"name\":\"c1\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"  \
+    "{\"name\":\"c2\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}," \
     "{\"name\":\"c3\",\"type\":\"conv\",\"K\":32,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1,\"stride\":2}]}"
 
 static json_t *js(const char *text) {
@@ -34,7 +34,8 @@ static srv_fail map_fails(const char *text, srv_problem kind, const char *pointe
     json_decref(j);
     ck_assert_msg(rc == -1, "accepted: %s", text);
     ck_assert_msg(f.kind == kind, "%s: kind %d, want %d (%s)", text, f.kind, kind, f.detail);
-    ck_assert_msg(strcmp(f.pointer, pointer) == 0, "%s: pointer '%s', want '%s' (%s)", text, f.pointer, pointer, f.detail);
+    ck_assert_msg(strcmp(f.pointer, pointer) == 0, "%s: pointer '%s', want '%s' (%s)", text, f.pointer, pointer,
+                  f.detail);
     ck_assert_ptr_null(r.net);
     return f;
 }
@@ -180,9 +181,8 @@ START_TEST(test_run_map_checked) {
     static const char *const solvers[] = {"exact", "lbl", "ga"};
     for (int s = 0; s < 3; s++) {
         char text[1024];
-        snprintf(text, sizeof text,
-                 "{\"workload\":" TINY ",\"budget\":\"256KiB\",\"batch\":4,\"solver\":\"%s\"%s}", solvers[s],
-                 s == 2 ? ",\"ga\":{\"population\":8,\"generations\":4}" : "");
+        snprintf(text, sizeof text, "{\"workload\":" TINY ",\"budget\":\"256KiB\",\"batch\":4,\"solver\":\"%s\"%s}",
+                 solvers[s], s == 2 ? ",\"ga\":{\"population\":8,\"generations\":4}" : "");
         json_t *j = js(text);
         srv_map_req r;
         srv_fail f;
@@ -197,8 +197,8 @@ START_TEST(test_run_map_checked) {
         ck_assert_int_eq(res.base.n_groups, 3);
         json_t *rep = srv_map_reply(&r, &res, 1.0, 2.0);
         ck_assert_ptr_nonnull(rep);
-        static const char *const req[] = {"feasible", "solver", "path",    "workload", "hardware", "batch", "objective",
-                                          "groups",   "metrics", "baseline", "gain",    "timings"};
+        static const char *const req[] = {"feasible",  "solver", "path",    "workload", "hardware", "batch",
+                                          "objective", "groups", "metrics", "baseline", "gain",     "timings"};
         for (size_t k = 0; k < sizeof req / sizeof req[0]; k++)
             ck_assert_msg(json_object_get(rep, req[k]) != NULL, "reply has %s", req[k]);
         ck_assert_str_eq(json_string_value(json_object_get(rep, "solver")), solvers[s]);

@@ -73,7 +73,7 @@ START_TEST(test_cap_waits_then_cancel) {
     double waited = srv_now_ms() - t0;
     pthread_join(th, NULL);
     ck_assert_msg(waited >= 150 && waited < 1000, "waited %.0f ms for a cancel raised at 200 ms", waited);
-    srv_stream_abandon(st); /* the response's reference */
+    srv_stream_abandon(st);                                        /* the response's reference */
     ck_assert_int_eq(srv_stream_write(st, line, sizeof line), -1); /* the reader is gone */
     ck_assert_int_eq(freed, 0);
     srv_stream_close(st); /* the producer's: the last */

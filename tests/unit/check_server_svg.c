@@ -56,9 +56,11 @@ static srv_fail budgets_fail(const char *body, const char *pointer) {
 START_TEST(test_drawable_batches) {
     budgets_fail("{\"requests\":[{\"workload\":\"resnet18\"}]}", "/requests");
     budgets_fail("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"hardware\":[\"edge\"]}}", "/grid/budgets");
-    budgets_fail("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\"],\"hardware\":[\"edge\",\"cloud\"]}}",
-                 "/grid/hardware");
-    json_t *j = js("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\",65536,\"junk\"],\"hardware\":[\"edge\"]}}");
+    budgets_fail(
+        "{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\"],\"hardware\":[\"edge\",\"cloud\"]}}",
+        "/grid/hardware");
+    json_t *j = js("{\"base\":{\"workload\":\"resnet18\"},\"grid\":{\"budgets\":[\"1MiB\",65536,\"junk\"],\"hardware\":"
+                   "[\"edge\"]}}");
     int64_t *b = NULL;
     int32_t n = 0;
     srv_fail f;
@@ -85,11 +87,12 @@ static void map_answer(const char *body, srv_map_req *r, srv_map_result *res) {
 START_TEST(test_map_picture) {
     srv_map_req r;
     srv_map_result res;
-    map_answer("{\"workload\":{\"name\":\"<b>&amp;\",\"layers\":["
-               "{\"name\":\"c<1>\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"
-               "{\"name\":\"c'2\\\"\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}]},"
-               "\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"exact\"}",
-               &r, &res);
+    map_answer(
+        "{\"workload\":{\"name\":\"<b>&amp;\",\"layers\":["
+        "{\"name\":\"c<1>\",\"type\":\"conv\",\"K\":16,\"C\":3,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1},"
+        "{\"name\":\"c'2\\\"\",\"type\":\"conv\",\"K\":16,\"C\":16,\"Y\":32,\"X\":32,\"R\":3,\"S\":3,\"pad\":1}]},"
+        "\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"exact\"}",
+        &r, &res);
     char *body = NULL;
     size_t len = 0;
     srv_fail f;
@@ -162,8 +165,9 @@ START_TEST(test_sweep_picture) {
     srv_batch_req_free(&b);
 
     /* solver exact: two series, the answers are the optimum */
-    o = batch_points("{\"base\":{\"workload\":\"resnet18\",\"solver\":\"exact\"},\"grid\":{\"budgets\":[\"256KiB\",\"1MiB\"]}}",
-                     &b, &budgets, &nb);
+    o = batch_points(
+        "{\"base\":{\"workload\":\"resnet18\",\"solver\":\"exact\"},\"grid\":{\"budgets\":[\"256KiB\",\"1MiB\"]}}", &b,
+        &budgets, &nb);
     ck_assert(!srv_svg_want_optimum(&b) && !o[0].have_optimum);
     ck_assert_int_eq(srv_svg_batch(&b, budgets, nb, o, &body, &len, &f), 0);
     ck_assert_int_eq(count(body, "class=\"series\""), 4);

@@ -137,7 +137,8 @@ static df_net *net_of(const df_workload *w, int64_t budget, int32_t N) {
 /* Groups of `len` layers (the last one shorter) at micro-batch m. */
 static void groups_of(df_mapping *m, int32_t L, int32_t len, int32_t mb) {
     ck_assert_int_eq(df_mapping_init(m, 8), DF_OK);
-    for (int32_t i = 0; i < L; i += len) ck_assert_int_eq(df_mapping_push(m, i, i + len - 1 < L ? i + len - 1 : L - 1, mb), DF_OK);
+    for (int32_t i = 0; i < L; i += len)
+        ck_assert_int_eq(df_mapping_push(m, i, i + len - 1 < L ? i + len - 1 : L - 1, mb), DF_OK);
 }
 
 static char *render_map(const df_net *n, const df_mapping *m, const char *solver, const df_metrics *base) {
@@ -201,7 +202,8 @@ START_TEST(test_map_escapes_hostile_names) {
     ck_assert(strstr(svg, "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;") != NULL);
     ck_assert(strstr(svg, "hw&lt;&amp;&gt;") != NULL);
     /* \x01 -> space, \xff -> U+FFFD */
-    ck_assert(strstr(svg, " \xEF\xBF\xBD" "0") != NULL);
+    ck_assert(strstr(svg, " \xEF\xBF\xBD"
+                          "0") != NULL);
     ck_assert(strchr(svg, '\x01') == NULL && strchr(svg, '\x7f') == NULL && strchr(svg, '\t') == NULL);
     free(svg);
     df_mapping_free(&m);
@@ -285,8 +287,13 @@ START_TEST(test_sweep_gaps_and_escaping) {
     double l1[6] = {3e-3, NAN, 4.8e-3, 3.9e-3, 2.5e-3, 2.4e-3}, e1[6] = {7e6, NAN, 8e6, 7.5e6, 6e6, 6e6};
     double l2[6] = {NAN, NAN, 4.9e-3, 4e-3, 2.6e-3, 2.4e-3}, e2[6] = {NAN, NAN, 8e6, 7.6e6, 6.1e6, 6e6};
     df_svg_series ser[3] = {{"layer-by-layer", l0, e0}, {"optimum (exact)", l1, e1}, {HOSTILE, l2, e2}};
-    df_svg_sweep_opts o = {.title = "sweep " HOSTILE, .subtitle = "sub & title", .note = "a <note>",
-                           .n_points = 6, .budgets = budgets, .n_series = 3, .series = ser};
+    df_svg_sweep_opts o = {.title = "sweep " HOSTILE,
+                           .subtitle = "sub & title",
+                           .note = "a <note>",
+                           .n_points = 6,
+                           .budgets = budgets,
+                           .n_series = 3,
+                           .series = ser};
     char *a = render_sweep(&o), *b = render_sweep(&o);
     const char *why = xml_problem(a);
     ck_assert_msg(why == NULL, "not well-formed: %s", why);
@@ -414,7 +421,8 @@ START_TEST(test_sweep_small_range_not_a_cliff) {
     /* the latency panel is 282 px high: the 0.2% step takes well under a tenth of it */
     ck_assert_msg(fabs(ys[0] - ys[3]) < 28.2, "the 0.2%% step spans %.1f px", fabs(ys[0] - ys[3]));
     ck_assert(fabs(ys[0] - ys[3]) > 1); /* but it is visible */
-    ck_assert(strstr(a, "the latency values span 0.20% (100.000 ms .. 100.200 ms); the axis does not start at 0") != NULL);
+    ck_assert(strstr(a, "the latency values span 0.20% (100.000 ms .. 100.200 ms); the axis does not start at 0") !=
+              NULL);
     free(a);
     /* a wide range keeps its full height and says its span too */
     double wide[4] = {200e-3, 150e-3, 110e-3, 100e-3};
@@ -461,10 +469,10 @@ START_TEST(test_map_depth_first_tiles) {
     df_net *n = net_of(&w, 1 << 20, 1);
     df_mapping m;
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
-    df_group g0 = {.first = 0, .last = 4, .micro_batch = 1, .tile_rows = 4, .tile_cols = 0,
-                   .overlap = DF_OVERLAP_RECOMPUTE};
-    df_group g1 = {.first = 5, .last = 9, .micro_batch = 1, .tile_rows = 4, .tile_cols = 8,
-                   .overlap = DF_OVERLAP_CACHE_ALL};
+    df_group g0 = {
+        .first = 0, .last = 4, .micro_batch = 1, .tile_rows = 4, .tile_cols = 0, .overlap = DF_OVERLAP_RECOMPUTE};
+    df_group g1 = {
+        .first = 5, .last = 9, .micro_batch = 1, .tile_rows = 4, .tile_cols = 8, .overlap = DF_OVERLAP_CACHE_ALL};
     ck_assert_int_eq(df_mapping_push_group(&m, &g0), DF_OK);
     ck_assert_int_eq(df_mapping_push_group(&m, &g1), DF_OK);
     df_group_cost c0, c1;
@@ -478,15 +486,19 @@ START_TEST(test_map_depth_first_tiles) {
     ck_assert_msg(why == NULL, "not well-formed: %s", why);
     ck_assert(strstr(svg, "exact depth-first mapping") != NULL);
     ck_assert_int_eq(count(svg, "class=\"tile-grid\""), 2);
-    ck_assert(strstr(svg, ">tile 4\xC3\x97" "16, recompute<") != NULL);
-    ck_assert(strstr(svg, ">tile 4\xC3\x97" "8, cache_all<") != NULL);
+    ck_assert(strstr(svg, ">tile 4\xC3\x97"
+                          "16, recompute<") != NULL);
+    ck_assert(strstr(svg, ">tile 4\xC3\x97"
+                          "8, cache_all<") != NULL);
     /* the recompute share is the cost model's: (macs / layer_macs - 1) of the group */
     char want[96];
     snprintf(want, sizeof want, ">+%.1f%% MACs recomputed<", 100.0 * (c0.macs / c0.layer_macs - 1));
     ck_assert_msg(strstr(svg, want) != NULL, "no %s", want);
     ck_assert(strstr(svg, ">no MACs recomputed<") != NULL);
-    snprintf(want, sizeof want, "%d\xC3\x97" "%d = %d tiles per sample, overlap recompute", c0.tiles_y, c0.tiles_x,
-             c0.tiles_y * c0.tiles_x);
+    snprintf(want, sizeof want,
+             "%d\xC3\x97"
+             "%d = %d tiles per sample, overlap recompute",
+             c0.tiles_y, c0.tiles_x, c0.tiles_y * c0.tiles_x);
     ck_assert_msg(strstr(svg, want) != NULL, "no %s", want);
     /* the bars are the tiled footprints; each tiled layer's tooltip names its untiled bytes, and the
      * outline is drawn where tiling saves bytes */

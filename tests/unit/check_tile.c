@@ -115,27 +115,39 @@ END_TEST
  * positions of its consumers in the group (window dependencies spelled out); per layer the bounding
  * box of a tile's marks is its region, and the coverage rule of tile.h (every output produced over the
  * tiles; a gap goes to the earlier tile) is applied before the layer's own inputs are marked. */
-typedef struct { int32_t lo, hi; } biv;
+typedef struct {
+    int32_t lo, hi;
+} biv;
 
 static void cover(biv *x, int32_t n, int32_t ext) {
     int any = 0;
     for (int32_t t = 0; t < n; t++) any |= x[t].hi > x[t].lo;
     if (!any) {
-        for (int32_t t = 0; t < n; t++) x[t] = (biv){(int32_t)((int64_t)t * ext / n), (int32_t)((int64_t)(t + 1) * ext / n)};
+        for (int32_t t = 0; t < n; t++)
+            x[t] = (biv){(int32_t)((int64_t)t * ext / n), (int32_t)((int64_t)(t + 1) * ext / n)};
         return;
     }
     int32_t end = 0;
     for (int32_t t = 0; t < n; t++) {
-        if (x[t].hi <= x[t].lo) { x[t] = (biv){end, end}; continue; }
+        if (x[t].hi <= x[t].lo) {
+            x[t] = (biv){end, end};
+            continue;
+        }
         if (x[t].lo > end) {
             int32_t k = t - 1;
             while (k >= 0 && x[k].hi <= x[k].lo) k--;
-            if (k >= 0) x[k].hi = x[t].lo; else x[t].lo = 0;
+            if (k >= 0)
+                x[k].hi = x[t].lo;
+            else
+                x[t].lo = 0;
         }
         if (x[t].hi > end) end = x[t].hi;
     }
     for (int32_t t = n - 1; t >= 0; t--)
-        if (x[t].hi > x[t].lo) { if (x[t].hi < ext) x[t].hi = ext; break; }
+        if (x[t].hi > x[t].lo) {
+            if (x[t].hi < ext) x[t].hi = ext;
+            break;
+        }
 }
 
 /* marks in producer p's grid every position output (y, x) of l reads */

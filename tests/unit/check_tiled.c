@@ -39,7 +39,8 @@ START_TEST(test_whole_tile_is_batch_fusion_on_the_zoo) {
             df_mapping_init(&a, L);
             df_mapping_init(&b, L);
             int32_t step = shape == 0 ? 1 : shape == 1 ? 3 : L;
-            for (int32_t i = 0; i < L; i += step) df_mapping_push(&a, i, i + step - 1 < L ? i + step - 1 : L - 1, 1 + (i % 2));
+            for (int32_t i = 0; i < L; i += step)
+                df_mapping_push(&a, i, i + step - 1 < L ? i + step - 1 : L - 1, 1 + (i % 2));
             df_metrics ma, mb;
             df_group_cost *ga = calloc((size_t)a.n_groups, sizeof *ga), *gb = calloc((size_t)a.n_groups, sizeof *gb);
             df_layer_footprint *fa = calloc((size_t)L, sizeof *fa), *fb = calloc((size_t)L, sizeof *fb);
@@ -109,11 +110,15 @@ START_TEST(test_tiles_fit_and_save_dram) {
             /* weights resident: input read once (+ halo rows in recompute), output written once */
             double io = 2.0 * 32 * 64 * 64, wts = 4.0 * 32 * 32 * 9;
             ck_assert(band.weights_resident);
-            if (o == DF_OVERLAP_CACHE_ALL) ck_assert(fabs(band.dram_bytes - (io + wts)) < 0.5);
-            else ck_assert(band.dram_bytes > io + wts);
+            if (o == DF_OVERLAP_CACHE_ALL)
+                ck_assert(fabs(band.dram_bytes - (io + wts)) < 0.5);
+            else
+                ck_assert(band.dram_bytes > io + wts);
             /* recompute and cache_rows on full-width bands recompute the halo rows, cache_all does not */
-            if (o == DF_OVERLAP_CACHE_ALL) ck_assert(band.macs == band.layer_macs);
-            else ck_assert(band.macs > band.layer_macs);
+            if (o == DF_OVERLAP_CACHE_ALL)
+                ck_assert(band.macs == band.layer_macs);
+            else
+                ck_assert(band.macs > band.layer_macs);
             /* the best layer-by-layer mapping moves every feature map through DRAM */
             df_mapping lbl;
             df_mapping_init(&lbl, 4);
@@ -233,15 +238,20 @@ START_TEST(test_rows_equal_one_shot) {
             df_tiled_row *prev = NULL;
             for (int32_t o = 0; o < no; o++) {
                 df_tiled_row *row;
-                ck_assert_int_eq(df_tiled_row_prepare(n, j, opt[o].rows, opt[o].cols, opt[o].overlap, mb, nm, ax, prev, &row),
-                                 DF_OK);
+                ck_assert_int_eq(
+                    df_tiled_row_prepare(n, j, opt[o].rows, opt[o].cols, opt[o].overlap, mb, nm, ax, prev, &row),
+                    DF_OK);
                 df_tiled_row_free(prev);
                 prev = row;
                 for (int32_t i = 0; i <= j; i++) {
                     ck_assert_int_eq(df_tiled_row_group(n, row, i), DF_OK);
                     for (int32_t q = 0; q < nm; q++) {
-                        df_group g = {.first = i, .last = j, .micro_batch = mb[q], .tile_rows = opt[o].rows,
-                                      .tile_cols = opt[o].cols, .overlap = opt[o].overlap};
+                        df_group g = {.first = i,
+                                      .last = j,
+                                      .micro_batch = mb[q],
+                                      .tile_rows = opt[o].rows,
+                                      .tile_cols = opt[o].cols,
+                                      .overlap = opt[o].overlap};
                         df_group_cost a, b;
                         ck_assert_int_eq(df_group_eval_tiled(n, &g, &a), DF_OK);
                         ck_assert_int_eq(df_tiled_row_cost(n, row, q, &b), DF_OK);

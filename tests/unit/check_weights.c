@@ -35,7 +35,8 @@ static const df_gpt_config TINY = {.F = 5, .A = 4, .d = 8, .L = 2, .H = 2, .T = 
 #define OFF_META (OFF_NORM + 4 + 8 * 5)
 #define OFF_TEXT (OFF_META + 20)
 
-static const char *TEXT = "train: zoo+synthetic, held out: mnasnet, efficientnet_b0, budgets [768 KiB, 1.5 MiB) \xc2\xb5";
+static const char *TEXT =
+    "train: zoo+synthetic, held out: mnasnet, efficientnet_b0, budgets [768 KiB, 1.5 MiB) \xc2\xb5";
 
 typedef struct {
     df_gpt m;
@@ -157,48 +158,162 @@ typedef struct {
     const char *expect;                      /* phrase the error message must contain */
 } corruption;
 
-static void m_empty(uint8_t *b, size_t *len) { (void)b; *len = 0; }
-static void m_trunc_magic(uint8_t *b, size_t *len) { (void)b; *len = 5; }
-static void m_trunc_version(uint8_t *b, size_t *len) { (void)b; *len = 10; }
-static void m_trunc_endian(uint8_t *b, size_t *len) { (void)b; *len = 14; }
-static void m_trunc_config(uint8_t *b, size_t *len) { (void)b; *len = 30; }
-static void m_trunc_count(uint8_t *b, size_t *len) { (void)b; *len = 42; }
-static void m_trunc_table(uint8_t *b, size_t *len) { (void)b; *len = ENTRY(7) + 20; }
-static void m_trunc_norm(uint8_t *b, size_t *len) { (void)b; *len = OFF_NORM + 9; }
-static void m_trunc_meta(uint8_t *b, size_t *len) { (void)b; *len = OFF_META + 12; }
-static void m_trunc_text(uint8_t *b, size_t *len) { (void)b; *len = OFF_TEXT + 10; }
-static void m_trunc_data(uint8_t *b, size_t *len) { (void)b; *len -= 1000; }
-static void m_trunc_checksum(uint8_t *b, size_t *len) { (void)b; *len -= 1; }
-static void m_trailing(uint8_t *b, size_t *len) { memset(b + *len, 0xAB, 16); *len += 16; }
-static void m_magic(uint8_t *b, size_t *len) { (void)len; memcpy(b, "GGUF\3\0\0\0", 8); }
-static void m_version(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_VERSION, 2); }
-static void m_endian(uint8_t *b, size_t *len) { (void)len; b[12] = 1; b[13] = 2; b[14] = 3; b[15] = 4; }
+static void m_empty(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 0;
+}
+static void m_trunc_magic(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 5;
+}
+static void m_trunc_version(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 10;
+}
+static void m_trunc_endian(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 14;
+}
+static void m_trunc_config(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 30;
+}
+static void m_trunc_count(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = 42;
+}
+static void m_trunc_table(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = ENTRY(7) + 20;
+}
+static void m_trunc_norm(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = OFF_NORM + 9;
+}
+static void m_trunc_meta(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = OFF_META + 12;
+}
+static void m_trunc_text(uint8_t *b, size_t *len) {
+    (void)b;
+    *len = OFF_TEXT + 10;
+}
+static void m_trunc_data(uint8_t *b, size_t *len) {
+    (void)b;
+    *len -= 1000;
+}
+static void m_trunc_checksum(uint8_t *b, size_t *len) {
+    (void)b;
+    *len -= 1;
+}
+static void m_trailing(uint8_t *b, size_t *len) {
+    memset(b + *len, 0xAB, 16);
+    *len += 16;
+}
+static void m_magic(uint8_t *b, size_t *len) {
+    (void)len;
+    memcpy(b, "GGUF\3\0\0\0", 8);
+}
+static void m_version(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_VERSION, 2);
+}
+static void m_endian(uint8_t *b, size_t *len) {
+    (void)len;
+    b[12] = 1;
+    b[13] = 2;
+    b[14] = 3;
+    b[15] = 4;
+}
 static void m_flip_data(uint8_t *b, size_t *len) { b[*len - 8 - 4 * 100 + 2] ^= 0x10; }
-static void m_flip_seed(uint8_t *b, size_t *len) { (void)len; b[OFF_META + 3] ^= 0x01; }
-static void m_flip_text(uint8_t *b, size_t *len) { (void)len; b[OFF_TEXT + 2] ^= 0x01; } /* 'a' -> '`' */
-static void m_flip_name(uint8_t *b, size_t *len) { (void)len; b[ENTRY(5) + 1] ^= 0x20; } /* "qkv.w" -> "qKv.w" */
-static void m_huge_d(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_D, 1u << 30); }
-static void m_zero_h(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_H, 0); }
-static void m_h_not_divisor(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_H, 3); }
-static void m_negative_f(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_F, 0xFFFFFFFFu); }
-static void m_other_t(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_T, 5); }
-static void m_count_low(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_COUNT, DF_GPT_NUM_TENSORS - 1); }
-static void m_count_huge(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_COUNT, 0xFFFFFFFFu); }
-static void m_offset(uint8_t *b, size_t *len) { (void)len; b[ENTRY(3) + 52] += 4; }
-static void m_dims(uint8_t *b, size_t *len) { (void)len; put32(b + ENTRY(5) + 36 + 8, 4 * 8); }
-static void m_ndim(uint8_t *b, size_t *len) { (void)len; put32(b + ENTRY(1) + 32, 2); }
-static void m_tcount(uint8_t *b, size_t *len) { (void)len; b[ENTRY(0) + 60] += 1; }
-static void m_name_unterminated(uint8_t *b, size_t *len) { (void)len; memset(b + ENTRY(2), 'x', 32); }
+static void m_flip_seed(uint8_t *b, size_t *len) {
+    (void)len;
+    b[OFF_META + 3] ^= 0x01;
+}
+static void m_flip_text(uint8_t *b, size_t *len) {
+    (void)len;
+    b[OFF_TEXT + 2] ^= 0x01;
+} /* 'a' -> '`' */
+static void m_flip_name(uint8_t *b, size_t *len) {
+    (void)len;
+    b[ENTRY(5) + 1] ^= 0x20;
+} /* "qkv.w" -> "qKv.w" */
+static void m_huge_d(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_D, 1u << 30);
+}
+static void m_zero_h(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_H, 0);
+}
+static void m_h_not_divisor(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_H, 3);
+}
+static void m_negative_f(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_F, 0xFFFFFFFFu);
+}
+static void m_other_t(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_T, 5);
+}
+static void m_count_low(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_COUNT, DF_GPT_NUM_TENSORS - 1);
+}
+static void m_count_huge(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_COUNT, 0xFFFFFFFFu);
+}
+static void m_offset(uint8_t *b, size_t *len) {
+    (void)len;
+    b[ENTRY(3) + 52] += 4;
+}
+static void m_dims(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + ENTRY(5) + 36 + 8, 4 * 8);
+}
+static void m_ndim(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + ENTRY(1) + 32, 2);
+}
+static void m_tcount(uint8_t *b, size_t *len) {
+    (void)len;
+    b[ENTRY(0) + 60] += 1;
+}
+static void m_name_unterminated(uint8_t *b, size_t *len) {
+    (void)len;
+    memset(b + ENTRY(2), 'x', 32);
+}
 /* found by tests/fuzz/fuzz_weights.c: garbage after the name's NUL was accepted */
-static void m_name_padding(uint8_t *b, size_t *len) { (void)len; b[ENTRY(8) + 27] = 0xFF; }
-static void m_norm_f(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM, 6); }
-static void m_norm_std(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM + 4 + 4 * 5 + 4 * 2, 0); }
-static void m_norm_nan(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_NORM + 4 + 4, 0x7fc00000u); }
-static void m_text_len(uint8_t *b, size_t *len) { (void)len; put32(b + OFF_META + 16, 5000); }
-static void m_text_utf8(uint8_t *b, size_t *len) { (void)len; b[OFF_TEXT + 4] = 0xFF; }
+static void m_name_padding(uint8_t *b, size_t *len) {
+    (void)len;
+    b[ENTRY(8) + 27] = 0xFF;
+}
+static void m_norm_f(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_NORM, 6);
+}
+static void m_norm_std(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_NORM + 4 + 4 * 5 + 4 * 2, 0);
+}
+static void m_norm_nan(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_NORM + 4 + 4, 0x7fc00000u);
+}
+static void m_text_len(uint8_t *b, size_t *len) {
+    (void)len;
+    put32(b + OFF_META + 16, 5000);
+}
+static void m_text_utf8(uint8_t *b, size_t *len) {
+    (void)len;
+    b[OFF_TEXT + 4] = 0xFF;
+}
 static void m_data_nan(uint8_t *b, size_t *len) {
     size_t head = *len - 8 - 4 * (size_t)get32(b + ENTRY(DF_GPT_NUM_TENSORS - 1) + 60); /* last tensor: head.b */
-    put32(b + head, 0x7f800000u); /* +inf in head.b[0] */
+    put32(b + head, 0x7f800000u);                                                       /* +inf in head.b[0] */
 }
 
 static const corruption CORRUPTIONS[] = {
@@ -226,7 +341,8 @@ static const corruption CORRUPTIONS[] = {
     {"H = 0", m_zero_h, 0, "H (heads) = 0 out of range"},
     {"d % H != 0", m_h_not_divisor, 0, "d = 8 is not a multiple of H = 3"},
     {"negative F", m_negative_f, 0, "F (input features) = -1 out of range"},
-    {"config T disagrees with table", m_other_t, 0, "\"wpe\" has shape [6, 8] (ndim 2), the model config implies [5, 8]"},
+    {"config T disagrees with table", m_other_t, 0,
+     "\"wpe\" has shape [6, 8] (ndim 2), the model config implies [5, 8]"},
     {"tensor count mismatch", m_count_low, 0, "tensor count is 18, the model config implies 19"},
     {"huge tensor count", m_count_huge, 0, "tensor count is 4294967295"},
     {"wrong offset", m_offset, 0, "\"ln1.w\" offset is"},

@@ -16,11 +16,21 @@ static int32_t lay(df_workload *w, df_layer_type t, int32_t K, int32_t C, int32_
     memset(&l, 0, sizeof l);
     snprintf(l.name, sizeof l.name, "L%d", w->n_layers);
     l.type = t;
-    l.K = K; l.C = C; l.Y = Y; l.X = X; l.R = R; l.S = S;
-    l.stride = stride; l.pad = pad; l.groups = groups;
+    l.K = K;
+    l.C = C;
+    l.Y = Y;
+    l.X = X;
+    l.R = R;
+    l.S = S;
+    l.stride = stride;
+    l.pad = pad;
+    l.groups = groups;
     l.n_inputs = 1;
     l.inputs[0] = in0;
-    if (in1 != -99) { l.inputs[1] = in1; l.n_inputs = 2; }
+    if (in1 != -99) {
+        l.inputs[1] = in1;
+        l.n_inputs = 2;
+    }
     ck_assert_int_eq(df_workload_add(w, &l, NULL), DF_OK);
     return w->n_layers - 1;
 }
@@ -71,10 +81,10 @@ END_TEST
 START_TEST(test_conv_shapes) {
     df_workload w;
     df_workload_init(&w, "shapes");
-    conv(&w, 16, 3, 32, 30, 3, 1, 1, -1);   /* same padding: 32x30 */
-    conv(&w, 32, 16, 32, 30, 3, 2, 1, 0);   /* (32+2-3)/2+1 = 16, (30+2-3)/2+1 = 15 */
-    conv(&w, 8, 32, 16, 15, 1, 1, 0, 1);    /* 1x1 */
-    lay(&w, DF_LAYER_CONV, 8, 8, 16, 15, 3, 1, 1, 0, 1, 2, -99); /* 3x1 kernel, no pad: 14x15 */
+    conv(&w, 16, 3, 32, 30, 3, 1, 1, -1);                         /* same padding: 32x30 */
+    conv(&w, 32, 16, 32, 30, 3, 2, 1, 0);                         /* (32+2-3)/2+1 = 16, (30+2-3)/2+1 = 15 */
+    conv(&w, 8, 32, 16, 15, 1, 1, 0, 1);                          /* 1x1 */
+    lay(&w, DF_LAYER_CONV, 8, 8, 16, 15, 3, 1, 1, 0, 1, 2, -99);  /* 3x1 kernel, no pad: 14x15 */
     lay(&w, DF_LAYER_CONV, 16, 8, 14, 15, 3, 3, 1, 1, 4, 3, -99); /* grouped conv, 4 groups */
     expect_ok(&w);
     ck_assert_int_eq(w.layers[0].P, 32);
@@ -116,9 +126,9 @@ START_TEST(test_pool_fc_counts) {
     df_workload w;
     df_workload_init(&w, "head");
     conv(&w, 32, 3, 16, 16, 3, 1, 1, -1);
-    lay(&w, DF_LAYER_POOL, 32, 32, 16, 16, 2, 2, 2, 0, 1, 0, -99);   /* 8x8 */
-    lay(&w, DF_LAYER_POOL, 32, 32, 8, 8, 3, 3, 2, 1, 1, 1, -99);     /* (8+2-3)/2+1 = 4 */
-    lay(&w, DF_LAYER_FC, 10, 512, 1, 1, 1, 1, 1, 0, 1, 2, -99);      /* 32*4*4 flattened */
+    lay(&w, DF_LAYER_POOL, 32, 32, 16, 16, 2, 2, 2, 0, 1, 0, -99); /* 8x8 */
+    lay(&w, DF_LAYER_POOL, 32, 32, 8, 8, 3, 3, 2, 1, 1, 1, -99);   /* (8+2-3)/2+1 = 4 */
+    lay(&w, DF_LAYER_FC, 10, 512, 1, 1, 1, 1, 1, 0, 1, 2, -99);    /* 32*4*4 flattened */
     expect_ok(&w);
     ck_assert_int_eq(w.layers[1].P, 8);
     ck_assert_int_eq(w.layers[2].P, 4);
@@ -142,7 +152,7 @@ START_TEST(test_matmul_counts) {
     df_workload_init(&w, "attn");
     lay(&w, DF_LAYER_MATMUL, 768, 768, 128, 1, 1, 1, 1, 0, 1, -1, -99); /* Q projection */
     lay(&w, DF_LAYER_MATMUL, 768, 768, 128, 1, 1, 1, 1, 0, 1, -1, -99); /* K projection */
-    lay(&w, DF_LAYER_MATMUL, 1536, 768, 128, 1, 1, 1, 1, 0, 12, 0, 1); /* scores: 12 x 128 x 128 */
+    lay(&w, DF_LAYER_MATMUL, 1536, 768, 128, 1, 1, 1, 1, 0, 12, 0, 1);  /* scores: 12 x 128 x 128 */
     lay(&w, DF_LAYER_MATMUL, 3072, 1536, 128, 1, 1, 1, 1, 0, 1, 2, -99);
     expect_ok(&w);
     ck_assert_int_eq(w.layers[0].P, 128);
@@ -160,11 +170,11 @@ END_TEST
 START_TEST(test_add_concat_counts) {
     df_workload w;
     df_workload_init(&w, "dag");
-    conv(&w, 16, 16, 8, 8, 3, 1, 1, -1);                               /* 0 */
-    conv(&w, 16, 16, 8, 8, 3, 1, 1, 0);                                /* 1 */
-    lay(&w, DF_LAYER_ADD, 16, 16, 8, 8, 1, 1, 1, 0, 1, 1, -1);         /* 2: residual with the input */
-    conv(&w, 24, 16, 8, 8, 1, 1, 0, 2);                                /* 3 */
-    lay(&w, DF_LAYER_CONCAT, 40, 40, 8, 8, 1, 1, 1, 0, 1, 0, 3);       /* 4: 16 + 24 */
+    conv(&w, 16, 16, 8, 8, 3, 1, 1, -1);                         /* 0 */
+    conv(&w, 16, 16, 8, 8, 3, 1, 1, 0);                          /* 1 */
+    lay(&w, DF_LAYER_ADD, 16, 16, 8, 8, 1, 1, 1, 0, 1, 1, -1);   /* 2: residual with the input */
+    conv(&w, 24, 16, 8, 8, 1, 1, 0, 2);                          /* 3 */
+    lay(&w, DF_LAYER_CONCAT, 40, 40, 8, 8, 1, 1, 1, 0, 1, 0, 3); /* 4: 16 + 24 */
     expect_ok(&w);
     ck_assert_int_eq(w.layers[2].P, 8);
     ck_assert_int_eq(w.layers[2].Q, 8);
@@ -206,16 +216,36 @@ END_TEST
 
 START_TEST(test_bad_dims) {
     df_workload w;
-    df_workload_init(&w, "x"); conv(&w, 0, 3, 8, 8, 3, 1, 1, -1); expect_err(&w, 0, "/layers/0/K", "K = 0");
-    df_workload_init(&w, "x"); conv(&w, 8, -3, 8, 8, 3, 1, 1, -1); expect_err(&w, 0, "/layers/0/C", "C = -3");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 1 << 25, 8, 3, 1, 1, -1); expect_err(&w, 0, "/layers/0/Y", "Y = 33554432");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 0, 3, 1, 1, -1); expect_err(&w, 0, "/layers/0/X", "X = 0");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 8, 0, 1, 0, -1); expect_err(&w, 0, "/layers/0/R", "R = 0");
-    df_workload_init(&w, "x"); lay(&w, DF_LAYER_CONV, 8, 3, 8, 8, 3, -1, 1, 1, 1, -1, -99); expect_err(&w, 0, "/layers/0/S", "S = -1");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 8, 3, 0, 1, -1); expect_err(&w, 0, "/layers/0/stride", "stride = 0");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 8, 3, 2000, 1, -1); expect_err(&w, 0, "/layers/0/stride", "stride = 2000");
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 8, 3, 1, -1, -1); expect_err(&w, 0, "/layers/0/pad", "pad = -1");
-    df_workload_init(&w, "x"); lay(&w, DF_LAYER_CONV, 8, 3, 8, 8, 3, 3, 1, 1, 0, -1, -99); expect_err(&w, 0, "/layers/0/groups", "groups = 0");
+    df_workload_init(&w, "x");
+    conv(&w, 0, 3, 8, 8, 3, 1, 1, -1);
+    expect_err(&w, 0, "/layers/0/K", "K = 0");
+    df_workload_init(&w, "x");
+    conv(&w, 8, -3, 8, 8, 3, 1, 1, -1);
+    expect_err(&w, 0, "/layers/0/C", "C = -3");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 1 << 25, 8, 3, 1, 1, -1);
+    expect_err(&w, 0, "/layers/0/Y", "Y = 33554432");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 0, 3, 1, 1, -1);
+    expect_err(&w, 0, "/layers/0/X", "X = 0");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 8, 0, 1, 0, -1);
+    expect_err(&w, 0, "/layers/0/R", "R = 0");
+    df_workload_init(&w, "x");
+    lay(&w, DF_LAYER_CONV, 8, 3, 8, 8, 3, -1, 1, 1, 1, -1, -99);
+    expect_err(&w, 0, "/layers/0/S", "S = -1");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 8, 3, 0, 1, -1);
+    expect_err(&w, 0, "/layers/0/stride", "stride = 0");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 8, 3, 2000, 1, -1);
+    expect_err(&w, 0, "/layers/0/stride", "stride = 2000");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 8, 3, 1, -1, -1);
+    expect_err(&w, 0, "/layers/0/pad", "pad = -1");
+    df_workload_init(&w, "x");
+    lay(&w, DF_LAYER_CONV, 8, 3, 8, 8, 3, 3, 1, 1, 0, -1, -99);
+    expect_err(&w, 0, "/layers/0/groups", "groups = 0");
     /* a later layer: the index is reported */
     df_workload_init(&w, "x");
     conv(&w, 8, 3, 8, 8, 3, 1, 1, -1);
@@ -252,7 +282,9 @@ END_TEST
 
 START_TEST(test_kernel_too_large) {
     df_workload w;
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 4, 4, 7, 1, 1, -1); expect_err(&w, 0, "/layers/0/R", "R = 7");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 4, 4, 7, 1, 1, -1);
+    expect_err(&w, 0, "/layers/0/R", "R = 7");
     df_workload_init(&w, "x");
     lay(&w, DF_LAYER_CONV, 8, 3, 8, 4, 3, 7, 1, 1, 1, -1, -99);
     expect_err(&w, 0, "/layers/0/S", "S = 7");
@@ -265,7 +297,9 @@ START_TEST(test_kernel_too_large) {
     expect_ok(&w);
     ck_assert_int_eq(w.layers[0].P, 1);
     df_workload_free(&w);
-    df_workload_init(&w, "x"); conv(&w, 8, 3, 8, 8, 3, 1, 3, -1); expect_err(&w, 0, "/layers/0/pad", "pad = 3");
+    df_workload_init(&w, "x");
+    conv(&w, 8, 3, 8, 8, 3, 1, 3, -1);
+    expect_err(&w, 0, "/layers/0/pad", "pad = 3");
 }
 END_TEST
 
@@ -426,7 +460,6 @@ START_TEST(test_layer_limits) {
 }
 END_TEST
 
-
 /* ---- issue 16: per-side windows, wide concat, the data-movement and vector types ---------------- */
 
 static df_layer *last(df_workload *w) { return &w->layers[w->n_layers - 1]; }
@@ -573,8 +606,10 @@ END_TEST
 START_TEST(test_vector_types_json_and_cost) {
     const char *txt =
         "{\"name\": \"vec\", \"layers\": ["
-        "{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 32, \"X\": 32, \"R\": 1, \"S\": 7, \"pad_left\": 3, \"pad_right\": 3},"
-        "{\"type\": \"deconv\", \"K\": 8, \"C\": 16, \"Y\": 32, \"X\": 32, \"R\": 4, \"stride\": 2, \"pad\": 1, \"P\": 65},"
+        "{\"type\": \"conv\", \"K\": 16, \"C\": 3, \"Y\": 32, \"X\": 32, \"R\": 1, \"S\": 7, \"pad_left\": 3, "
+        "\"pad_right\": 3},"
+        "{\"type\": \"deconv\", \"K\": 8, \"C\": 16, \"Y\": 32, \"X\": 32, \"R\": 4, \"stride\": 2, \"pad\": 1, \"P\": "
+        "65},"
         "{\"type\": \"resize\", \"op\": \"linear\", \"K\": 8, \"C\": 8, \"Y\": 65, \"X\": 64, \"P\": 130, \"Q\": 128},"
         "{\"type\": \"layout\", \"op\": \"shuffle\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128},"
         "{\"type\": \"norm\", \"K\": 8, \"C\": 8, \"Y\": 130, \"X\": 128},"
@@ -608,7 +643,8 @@ START_TEST(test_vector_types_json_and_cost) {
     }
     df_workload_free(&w2);
     /* an op on a type without ops, P on a conv */
-    j = json_loads("{\"layers\": [{\"type\": \"conv\", \"op\": \"relu\", \"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0, &je);
+    j = json_loads("{\"layers\": [{\"type\": \"conv\", \"op\": \"relu\", \"K\": 8, \"C\": 3, \"Y\": 8, \"X\": 8}]}", 0,
+                   &je);
     ck_assert_int_eq(df_workload_from_json(j, "", 0, &w2, &e), DF_EINVAL);
     ck_assert_str_eq(e.pointer, "/layers/0/op");
     json_decref(j);
@@ -633,7 +669,10 @@ START_TEST(test_vector_types_json_and_cost) {
     df_group_cost all, one;
     df_group_eval(n, 2, 6, 1, &all);
     double lbl = 0;
-    for (int i = 2; i <= 6; i++) { df_group_eval(n, i, i, 1, &one); lbl += one.dram_bytes; }
+    for (int i = 2; i <= 6; i++) {
+        df_group_eval(n, i, i, 1, &one);
+        lbl += one.dram_bytes;
+    }
     ck_assert(all.feasible && all.dram_bytes < lbl);
     df_net_free(n);
     df_workload_free(&w);

@@ -13,8 +13,8 @@
 
 static const struct {
     const char *name;
-    int64_t macs;       /* exact, from the reference layer shapes (= torchvision forward hooks) */
-    double published;   /* GMAC, as published */
+    int64_t macs;     /* exact, from the reference layer shapes (= torchvision forward hooks) */
+    double published; /* GMAC, as published */
     int32_t layers;
 } want[] = {
     {"resnet18", 1814073344LL, 1.814, 31},   {"resnet50", 4089184256LL, 4.089, 72},
@@ -105,8 +105,10 @@ END_TEST
 /* Every add of both ResNets: 2 inputs, the block's last conv first, then the shortcut, which is the
  * downsample conv (reading the block input) when the block has one, else the block input itself. */
 START_TEST(test_resnet_every_add) {
-    static const struct { const char *net, *last; int adds, downsamples; } nets[] = {
-        {"resnet18", "conv2", 8, 3}, {"resnet50", "conv3", 16, 4}};
+    static const struct {
+        const char *net, *last;
+        int adds, downsamples;
+    } nets[] = {{"resnet18", "conv2", 8, 3}, {"resnet50", "conv3", 16, 4}};
     for (int n = 0; n < 2; n++) {
         df_workload w;
         build_ok(nets[n].net, NULL, &w);
@@ -141,8 +143,10 @@ END_TEST
 
 /* Inverted-residual adds (mobilenetv2, mnasnet, efficientnet_b0): add(project, block input). */
 START_TEST(test_inverted_residual_adds) {
-    static const struct { const char *net; int adds; } nets[] = {
-        {"mobilenetv2", 10}, {"mnasnet", 10}, {"efficientnet_b0", 9}};
+    static const struct {
+        const char *net;
+        int adds;
+    } nets[] = {{"mobilenetv2", 10}, {"mnasnet", 10}, {"efficientnet_b0", 9}};
     for (int n = 0; n < 3; n++) {
         df_workload w;
         build_ok(nets[n].net, NULL, &w);
@@ -168,13 +172,13 @@ START_TEST(test_inverted_residual_adds) {
     df_workload w;
     build_ok("mnasnet", NULL, &w);
     ck_assert_int_eq(w.layers[find(&w, "layers.3")].type, DF_LAYER_DWCONV);
-    ck_assert_int_eq(w.layers[find(&w, "layers.8.0.expand")].K, 48);     /* 16 * 3 */
+    ck_assert_int_eq(w.layers[find(&w, "layers.8.0.expand")].K, 48); /* 16 * 3 */
     ck_assert_int_eq(w.layers[find(&w, "layers.9.0.dw")].R, 5);
     ck_assert_int_eq(w.layers[find(&w, "layers.9.0.dw")].P, 28);
     ck_assert_int_eq(w.layers[find(&w, "layers.14")].K, 1280);
     df_workload_free(&w);
     build_ok("mobilenetv2", NULL, &w);
-    ck_assert_int_eq(find(&w, "features.1.expand"), -1);                 /* t = 1: no expansion */
+    ck_assert_int_eq(find(&w, "features.1.expand"), -1); /* t = 1: no expansion */
     ck_assert_int_eq(w.layers[find(&w, "features.17.project")].K, 320);
     ck_assert_int_eq(w.layers[find(&w, "features.18")].P, 7);
     df_workload_free(&w);
@@ -192,8 +196,8 @@ START_TEST(test_efficientnet_se) {
         if (!strstr(l->name, ".se.pool")) continue;
         se++;
         char blk[DF_NAME_MAX], base[DF_NAME_MAX];
-        block_of(l->name, blk, sizeof blk);   /* "<block>.se" */
-        block_of(blk, base, sizeof base);     /* "<block>" */
+        block_of(l->name, blk, sizeof blk); /* "<block>.se" */
+        block_of(blk, base, sizeof base);   /* "<block>" */
         int32_t dw = findp(&w, base, "dw"), red = findp(&w, base, "se.reduce"), ex = findp(&w, base, "se.expand");
         int32_t proj = findp(&w, base, "project"), first = findp(&w, base, "expand");
         if (first < 0) first = dw;
@@ -211,17 +215,17 @@ START_TEST(test_efficientnet_se) {
         ck_assert_int_eq(w.layers[ex].K, w.layers[dw].K);
         ck_assert_int_eq(w.layers[proj].inputs[0], dw);
         ck_assert_int_eq(count_consumers(&w, ex), 0);
-        ck_assert_int_eq(count_consumers(&w, dw), 2);  /* se.pool and project */
+        ck_assert_int_eq(count_consumers(&w, dw), 2); /* se.pool and project */
     }
     ck_assert_int_eq(se, 16);
-    ck_assert_int_eq(w.layers[find(&w, "features.1.0.se.reduce")].K, 8);   /* 32 / 4 */
-    ck_assert_int_eq(w.layers[find(&w, "features.2.0.se.reduce")].K, 4);   /* 16 / 4 */
-    ck_assert_int_eq(w.layers[find(&w, "features.6.0.se.reduce")].K, 28);  /* 112 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.1.0.se.reduce")].K, 8);  /* 32 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.2.0.se.reduce")].K, 4);  /* 16 / 4 */
+    ck_assert_int_eq(w.layers[find(&w, "features.6.0.se.reduce")].K, 28); /* 112 / 4 */
     ck_assert_int_eq(w.layers[find(&w, "features.7.0.se.expand")].K, 1152);
     ck_assert_int_eq(w.layers[find(&w, "features.8")].K, 1280);
     int outputs = 0;
     for (int32_t i = 0; i < w.n_layers; i++) outputs += count_consumers(&w, i) == 0;
-    ck_assert_int_eq(outputs, 17);  /* 16 SE branches + classifier */
+    ck_assert_int_eq(outputs, 17); /* 16 SE branches + classifier */
     df_workload_free(&w);
 }
 END_TEST
@@ -241,8 +245,9 @@ START_TEST(test_names_and_outputs) {
         if (strcmp(w.name, "efficientnet_b0") != 0) {
             for (int32_t i = 0; i + 1 < w.n_layers; i++) {
                 size_t nl = strlen(w.layers[i].name);
-                int cache = strstr(w.name, "_decode") && nl > 7 &&
-                            (!strcmp(w.layers[i].name + nl - 7, ".attn.k") || !strcmp(w.layers[i].name + nl - 7, ".attn.v"));
+                int cache =
+                    strstr(w.name, "_decode") && nl > 7 &&
+                    (!strcmp(w.layers[i].name + nl - 7, ".attn.k") || !strcmp(w.layers[i].name + nl - 7, ".attn.v"));
                 ck_assert_msg(count_consumers(&w, i) > 0 || cache, "%s: %s has no consumer", w.name, w.layers[i].name);
             }
         }
@@ -289,7 +294,8 @@ START_TEST(test_bert_edges) {
         int32_t s = findp(&w, p, "attn.scores"), c = findp(&w, p, "attn.context"), out = findp(&w, p, "attn.out");
         int32_t a1 = findp(&w, p, "add1"), up = findp(&w, p, "ffn.up"), dn = findp(&w, p, "ffn.down");
         int32_t a2 = findp(&w, p, "add2");
-        ck_assert(q >= 0 && k >= 0 && v >= 0 && s >= 0 && c >= 0 && out >= 0 && a1 >= 0 && up >= 0 && dn >= 0 && a2 >= 0);
+        ck_assert(q >= 0 && k >= 0 && v >= 0 && s >= 0 && c >= 0 && out >= 0 && a1 >= 0 && up >= 0 && dn >= 0 &&
+                  a2 >= 0);
         ck_assert_int_eq(w.layers[q].inputs[0], x);
         ck_assert_int_eq(w.layers[k].inputs[0], x);
         ck_assert_int_eq(w.layers[v].inputs[0], x);
@@ -358,10 +364,10 @@ START_TEST(test_unknown_and_catalog) {
     df_zoo_opts bad = {.seq_len = 5000};
     ck_assert_int_eq(df_zoo_build("nope", &bad, &w, &e), DF_ENOTFOUND); /* the name is checked first */
     ck_assert_int_eq(df_zoo_count(), 18);
-    static const char *const names[] = {"resnet18", "resnet50", "mobilenetv2", "mnasnet", "vgg16", "efficientnet_b0",
-                                        "bert_base", "vit_b_16", "gpt2_small", "gpt2_small_decode", "llama7b_block",
-                                        "llama7b_block_decode", "resnet18_512", "mobilenetv2_512", "fsrcnn",
-                                        "fsrcnn_defines", "unet", "yolov5s_backbone"};
+    static const char *const names[] = {
+        "resnet18",     "resnet50",        "mobilenetv2", "mnasnet",           "vgg16",         "efficientnet_b0",
+        "bert_base",    "vit_b_16",        "gpt2_small",  "gpt2_small_decode", "llama7b_block", "llama7b_block_decode",
+        "resnet18_512", "mobilenetv2_512", "fsrcnn",      "fsrcnn_defines",    "unet",          "yolov5s_backbone"};
     for (int32_t i = 0; i < df_zoo_count(); i++) {
         ck_assert_str_eq(df_zoo_name(i), names[i]);
         build_ok(df_zoo_name(i), NULL, &w);
@@ -375,7 +381,6 @@ START_TEST(test_unknown_and_catalog) {
     ck_assert_ptr_null(df_zoo_description(18));
 }
 END_TEST
-
 
 /* ---- transformers (issue 16): MACs in closed form from the reference definitions, checked against
  * published figures; weight counts against the published parameter counts ---------------------- */
@@ -474,10 +479,10 @@ END_TEST
 
 static const struct {
     const char *name;
-    int64_t macs;                 /* = tools/zoo_reference.py's torch count (fsrcnn_defines: DeFiNES's) */
-    int32_t layers, mac_layers;   /* all layers; those with MACs (= the hooked torch modules) */
-    int32_t in_c, in_y, in_x;     /* network input */
-    int32_t out_k, out_p, out_q;  /* the last layer's output */
+    int64_t macs;                /* = tools/zoo_reference.py's torch count (fsrcnn_defines: DeFiNES's) */
+    int32_t layers, mac_layers;  /* all layers; those with MACs (= the hooked torch modules) */
+    int32_t in_c, in_y, in_x;    /* network input */
+    int32_t out_k, out_p, out_q; /* the last layer's output */
 } spatial[] = {
     {"resnet18_512", 9475444736LL, 31, 21, 3, 512, 512, 1000, 1, 1},
     {"mobilenetv2_512", 1565984768LL, 64, 53, 3, 512, 512, 1000, 1, 1},
@@ -519,7 +524,8 @@ START_TEST(test_spatial_macs_and_shapes) {
             ck_assert_int_eq(a.layers[j].type, b.layers[j].type);
             ck_assert_int_eq(a.layers[j].K, b.layers[j].K);
             ck_assert_int_eq(a.layers[j].n_inputs, b.layers[j].n_inputs);
-            for (int k = 0; k < a.layers[j].n_inputs; k++) ck_assert_int_eq(a.layers[j].inputs[k], b.layers[j].inputs[k]);
+            for (int k = 0; k < a.layers[j].n_inputs; k++)
+                ck_assert_int_eq(a.layers[j].inputs[k], b.layers[j].inputs[k]);
         }
         ck_assert_str_eq(b.name, pairs[p][1]);
         df_workload_free(&a);
@@ -527,7 +533,7 @@ START_TEST(test_spatial_macs_and_shapes) {
     }
     df_workload w;
     build_ok("resnet18_512", NULL, &w);
-    ck_assert_int_eq(w.layers[find(&w, "layer4.1.add")].P, 16);     /* 512 / 32 */
+    ck_assert_int_eq(w.layers[find(&w, "layer4.1.add")].P, 16); /* 512 / 32 */
     ck_assert_int_eq(w.layers[find(&w, "avgpool")].R, 16);
     df_workload_free(&w);
     build_ok("mobilenetv2_512", NULL, &w);
@@ -562,7 +568,8 @@ START_TEST(test_fsrcnn) {
     build_ok("fsrcnn_defines", NULL, &w);
     static const int64_t dm[] = {746900000LL, 358512000LL, 687481344LL, 683557056LL,
                                  679643136LL, 675739584LL, 350383488LL, 4180377600LL};
-    static const int32_t dp[] = {550, 550, 548, 546, 544, 542, 542, 540}, dq[] = {970, 970, 968, 966, 964, 962, 962, 960};
+    static const int32_t dp[] = {550, 550, 548, 546, 544, 542, 542, 540},
+                         dq[] = {970, 970, 968, 966, 964, 962, 962, 960};
     for (int32_t i = 0; i < 8; i++) {
         const df_layer *l = &w.layers[i];
         ck_assert_msg(df_layer_macs(l) == dm[i], "fsrcnn_defines layer %d: %lld MACs", i, (long long)df_layer_macs(l));
@@ -620,12 +627,15 @@ END_TEST
 START_TEST(test_yolov5s_backbone) {
     df_workload w;
     build_ok("yolov5s_backbone", NULL, &w);
-    static const struct { const char *p; int32_t c, n, side; } blocks[] = {
-        {"model.2", 64, 1, 160}, {"model.4", 128, 2, 80}, {"model.6", 256, 3, 40}, {"model.8", 512, 1, 20}};
+    static const struct {
+        const char *p;
+        int32_t c, n, side;
+    } blocks[] = {{"model.2", 64, 1, 160}, {"model.4", 128, 2, 80}, {"model.6", 256, 3, 40}, {"model.8", 512, 1, 20}};
     int adds = 0;
     for (int b = 0; b < 4; b++) {
         const char *p = blocks[b].p;
-        int32_t cv1 = findp(&w, p, "cv1"), cv2 = findp(&w, p, "cv2"), cat = findp(&w, p, "cat"), cv3 = findp(&w, p, "cv3");
+        int32_t cv1 = findp(&w, p, "cv1"), cv2 = findp(&w, p, "cv2"), cat = findp(&w, p, "cat"),
+                cv3 = findp(&w, p, "cv3");
         ck_assert(cv1 >= 0 && cv2 >= 0 && cat >= 0 && cv3 >= 0);
         ck_assert_int_eq(w.layers[cv1].inputs[0], w.layers[cv2].inputs[0]);
         ck_assert_int_eq(w.layers[cv1].K, blocks[b].c / 2);

@@ -14,11 +14,21 @@ static inline int32_t tu_layer(df_workload *w, df_layer_type t, int32_t in0, int
     memset(&l, 0, sizeof l);
     snprintf(l.name, sizeof l.name, "L%d", w->n_layers);
     l.type = t;
-    l.K = K; l.C = C; l.Y = Y; l.X = X; l.R = R; l.S = R;
-    l.stride = stride; l.pad = pad; l.groups = groups;
+    l.K = K;
+    l.C = C;
+    l.Y = Y;
+    l.X = X;
+    l.R = R;
+    l.S = R;
+    l.stride = stride;
+    l.pad = pad;
+    l.groups = groups;
     l.inputs[0] = in0;
     l.n_inputs = 1;
-    if (in1 != -2) { l.inputs[1] = in1; l.n_inputs = 2; }
+    if (in1 != -2) {
+        l.inputs[1] = in1;
+        l.n_inputs = 2;
+    }
     ck_assert_int_eq(df_workload_add(w, &l, NULL), DF_OK);
     return w->n_layers - 1;
 }
@@ -34,8 +44,14 @@ static inline df_hw tu_hw(int32_t rows, int32_t cols, df_dataflow d, int64_t buf
     df_hw h;
     memset(&h, 0, sizeof h);
     snprintf(h.name, sizeof h.name, "test");
-    h.pe_rows = rows; h.pe_cols = cols; h.dataflow = d; h.buffer_bytes = buffer;
-    h.dram_bw = dram_bw; h.noc_bw = noc_bw; h.clock_hz = 1e9; h.elem_bytes = eb;
+    h.pe_rows = rows;
+    h.pe_cols = cols;
+    h.dataflow = d;
+    h.buffer_bytes = buffer;
+    h.dram_bw = dram_bw;
+    h.noc_bw = noc_bw;
+    h.clock_hz = 1e9;
+    h.elem_bytes = eb;
     h.energy = (df_energy){1.0, 1.0, 2.0, 6.0, 200.0, 0.0};
     return h;
 }

@@ -61,10 +61,13 @@ int main(void) {
         if (sscanf(line, "%15[^,],%lf,%lf,%lf", name, &mw, &tot, &chip[k]) == 4) k++;
     }
     if (fp) fclose(fp);
-    if (k != 5) { fprintf(stderr, "chip_mapping: docs/eyeriss/table5.csv\n"); return 1; }
+    if (k != 5) {
+        fprintf(stderr, "chip_mapping: docs/eyeriss/table5.csv\n");
+        return 1;
+    }
     /* e, r, t, p, q, n per layer */
-    const double m[5][6] = {{7, 1, 2, 16, 1, 1}, {27, 1, 1, 16, 2, 1}, {13, 1, 4, 16, 4, 4}, {13, 2, 2, 16, 3, 4},
-                            {13, 2, 2, 16, 3, 4}};
+    const double m[5][6] = {
+        {7, 1, 2, 16, 1, 1}, {27, 1, 1, 16, 2, 1}, {13, 1, 4, 16, 4, 4}, {13, 2, 2, 16, 3, 4}, {13, 2, 2, 16, 3, 4}};
     const int idx[5] = {0, 2, 4, 5, 6};
     double tot = 0, tchip = 0, mabs = 0;
     for (k = 0; k < 5; k++) {
@@ -72,8 +75,8 @@ int main(void) {
         tot += v;
         tchip += chip[k];
         mabs += fabs(v / chip[k] - 1) / 5;
-        printf("%s: model on the chip's mapping %.2f ms, chip %.1f ms, error %+.1f%%\n", w.layers[idx[k]].name, v, chip[k],
-               (v / chip[k] - 1) * 100);
+        printf("%s: model on the chip's mapping %.2f ms, chip %.1f ms, error %+.1f%%\n", w.layers[idx[k]].name, v,
+               chip[k], (v / chip[k] - 1) * 100);
     }
     printf("total %.2f ms vs %.1f ms (rows' sum): %+.1f%%, vs 103.5 ms (total row): %+.1f%%; mean abs %.1f%%\n", tot,
            tchip, (tot / tchip - 1) * 100, (tot / 103.5 - 1) * 100, mabs * 100);

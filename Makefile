@@ -49,11 +49,12 @@ endif
 # building and running need RUN_PKGS (the README's run command, `make deps all`, installs nothing else);
 # the tests add TEST_PKGS (Check; libyaml for tests/tools/jsontool, the contract's schema check; curl for the integration scripts; nginx for the scale-out test;
 # chromium for the SVG rendering test; systemd for systemd-analyze; clang and its sanitizer runtime for
-# the libFuzzer targets; help2man for the man pages test_install checks); make install adds help2man;
+# the libFuzzer targets; help2man for the man pages test_install checks; clang-format for test_format.sh);
+# make install adds help2man;
 # make check-leaks adds valgrind, make bench adds wrk. `make deps` alone installs RUN_PKGS.
 RUN_PKGS   := build-essential pkg-config libjansson-dev libmicrohttpd-dev libuv1-dev libopenblas-dev \
               libsystemd-dev
-TEST_PKGS  := check libyaml-dev curl nginx-light chromium systemd clang libclang-rt-14-dev help2man
+TEST_PKGS  := check libyaml-dev curl nginx-light chromium systemd clang libclang-rt-14-dev help2man clang-format
 TEST_GOALS := test check unit unit-bins integration asan asan-build fuzz fuzz-build fuzz-bins stress \
               check-leaks bench
 DEB_PKGS   := $(RUN_PKGS) $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),$(TEST_PKGS)) \

@@ -33,7 +33,7 @@ done
 ok "make deps all installs the build and run packages ($run)"
 extra=""; for p in check curl nginx-light chromium clang valgrind wrk help2man; do [[ " $run " == *" $p "* ]] && extra="$extra $p"; done
 [ -z "$extra" ] && ok "make deps all installs no test-only package" || bad "make deps all installs test-only packages:$extra"
-miss=""; for p in check curl nginx-light chromium systemd clang libclang-rt-14-dev help2man; do [[ " $tst " == *" $p "* ]] || miss="$miss $p"; done
+miss=""; for p in check curl nginx-light chromium systemd clang libclang-rt-14-dev help2man clang-format; do [[ " $tst " == *" $p "* ]] || miss="$miss $p"; done
 [ -z "$miss" ] && ok "make deps test adds the test packages" || bad "make deps test lacks$miss"
 [[ " $tst " != *" valgrind "* && " $tst " != *" wrk "* ]] && ok "make deps test installs neither valgrind nor wrk" || bad "make deps test: $tst"
 [[ " $leaks " == *" valgrind "* ]] && [[ " $bench " == *" wrk "* ]] && ok "valgrind with check-leaks, wrk with bench" ||

@@ -36,6 +36,11 @@ json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group
  * JSON value is, in the words of every "must be X, got Y" message (CLI and daemon alike). */
 const char *df_json_kind(const json_t *v);
 
+/* Writes the JSON pointer base + "/" + key into buf (n bytes), the key escaped as RFC 6901 requires
+ * ('~' -> "~0", '/' -> "~1"); base NULL is ""; a pointer longer than buf is truncated, always
+ * terminated. The one writer of field pointers for every reader of request JSON. */
+void df_json_pointer_key(char *buf, size_t n, const char *base, const char *key);
+
 /* Size field: a JSON integer (bytes) or a string accepted by df_parse_size. */
 int df_json_size(const json_t *v, const char *pointer, int64_t *out, df_err *err);
 

@@ -16,8 +16,8 @@
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
-/* base + "/" + key, with the key escaped as RFC 6901 requires ('~' -> "~0", '/' -> "~1"). */
-static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
+/* base + "/" + key, with the key escaped as RFC 6901 requires ('~' -> "~0", '/' -> "~1"); see json.h. */
+void df_json_pointer_key(char *buf, size_t n, const char *base, const char *key) {
     size_t len = (size_t)snprintf(buf, n, "%s/", nz(base));
     for (const char *k = key; *k && len + 3 < n; k++) {
         if (*k == '~') {
@@ -29,8 +29,12 @@ static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
         } else
             buf[len++] = *k;
     }
-    if (len < n) buf[len] = '\0';
+    if (len < n)
+        buf[len] = '\0';
+    else
+        buf[n - 1] = '\0';
 }
+static void ptr_key(char *buf, size_t n, const char *base, const char *key) { df_json_pointer_key(buf, n, base, key); }
 
 /* base + "/" + arr + "/" + i; a pointer longer than the buffer is truncated (it stays a useful hint). */
 static void ptr_index(char *buf, size_t n, const char *base, const char *arr, size_t i) {

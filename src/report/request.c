@@ -32,24 +32,8 @@ static const char *const ga_keys[] = {"population", "generations", "seed", NULL}
 static const char *const batch_keys[] = {"requests", "base", "grid", "deadline_ms", NULL};
 static const char *const grid_keys[] = {"budgets", "hardware", NULL};
 
-/* JSON pointer of key under base; '~' and '/' escaped as RFC 6901 says. */
-static void ptr_key(char *buf, size_t n, const char *base, const char *key) {
-    size_t len = (size_t)snprintf(buf, n, "%s/", base);
-    for (const char *k = key; *k && len + 3 < n; k++) {
-        if (*k == '~') {
-            buf[len++] = '~';
-            buf[len++] = '0';
-        } else if (*k == '/') {
-            buf[len++] = '~';
-            buf[len++] = '1';
-        } else
-            buf[len++] = *k;
-    }
-    if (len < n)
-        buf[len] = '\0';
-    else
-        buf[n - 1] = '\0';
-}
+/* JSON pointer of key under base (core's one RFC 6901 writer). */
+static void ptr_key(char *buf, size_t n, const char *base, const char *key) { df_json_pointer_key(buf, n, base, key); }
 
 static int check_keys(const json_t *obj, const char *const *known, const char *base, const char *what, df_fail *f) {
     const char *key;

@@ -106,25 +106,11 @@ START_TEST(test_cancel_keeps_a_feasible_mapping) {
 }
 END_TEST
 
-/* Four 32-channel 3x3 convs on 64x64 at batch 1 (DRAM-bound, 4 B/cycle): 5 KiB holds every layer
- * alone in tiles but not every layer whole. */
-static df_net *df_chain4(df_workload *w, int64_t budget) {
-    df_workload_init(w, "chain4");
-    tu_conv(w, -1, 32, 64, 64, 32, 3, 1);
-    for (int i = 0; i < 3; i++) tu_conv(w, i, 32, 64, 64, 32, 3, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, budget, 4, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
-    return n;
-}
-
 /* Depth-first space: a layer-by-layer mapping that does not fit whole is made feasible with tiles and
  * then improved by the moves (tiles, modes, boundaries); the batch repair reports the budget. */
 START_TEST(test_depth_first_repair) {
     df_workload w;
-    df_net *n = df_chain4(&w, 5 << 10);
+    df_net *n = tu_df_chain4(&w, 5 << 10);
     df_err e;
     df_mapping m;
     df_mapping_init(&m, 4);

@@ -2026,6 +2026,27 @@ static int bin_int(const node_ctx *x, int64_t a, int64_t b, int64_t *o) {
     return 0;
 }
 
+/* ONNX Slice on one axis of extent d (operator spec, Slice-13): begin b and end e, negative ones counted
+ * from the end, clamped to [0, d] for step > 0 and to [-1, d - 1] for step < 0; *b receives the clamped
+ * begin. Returns the number of elements taken. step != 0 and |step| bounded by the callers. */
+static int64_t slice_extent(int64_t d, int64_t *b, int64_t e, int64_t step) {
+    int64_t bb = *b;
+    if (bb < 0) bb += d;
+    if (e < 0) e += d;
+    int64_t n;
+    if (step > 0) {
+        bb = bb < 0 ? 0 : bb > d ? d : bb;
+        e = e < 0 ? 0 : e > d ? d : e;
+        n = e > bb ? (e - bb + step - 1) / step : 0;
+    } else {
+        bb = bb < 0 ? -1 : bb > d - 1 ? d - 1 : bb;
+        e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
+        n = bb > e ? (bb - e - step - 1) / -step : 0;
+    }
+    *b = bb;
+    return n;
+}
+
 /* A node whose inputs are all constants computes a constant (Shape arithmetic, masks, index tables):
  * its values are folded when small and known (ints, integral floats), else only its shape where that
  * is simple; nothing is costed (it is computed once, not per sample). */
@@ -2185,18 +2206,8 @@ static int fold(node_ctx *x) {
             if (axis < 0) axis += s0->rank;
             ok = axis >= 0 && axis < s0->rank && step != 0 && step >= -MAX_DIM && step <= MAX_DIM && s0->d[axis] >= 0;
             if (!ok) break;
-            int64_t d = s0->d[axis], bb = v[1][k], ee = v[2][k];
-            if (bb < 0) bb += d;
-            if (ee < 0) ee += d;
-            if (step > 0) {
-                bb = bb < 0 ? 0 : bb > d ? d : bb;
-                ee = ee < 0 ? 0 : ee > d ? d : ee;
-                os.d[axis] = ee > bb ? (ee - bb + step - 1) / step : 0;
-            } else {
-                bb = bb < 0 ? -1 : bb > d - 1 ? d - 1 : bb;
-                ee = ee < -1 ? -1 : ee > d - 1 ? d - 1 : ee;
-                os.d[axis] = bb > ee ? (bb - ee - step - 1) / -step : 0;
-            }
+            int64_t bb = v[1][k];
+            os.d[axis] = slice_extent(s0->d[axis], &bb, v[2][k], step);
             b[axis] = bb;
             st[axis] = step;
         }
@@ -2415,18 +2426,8 @@ static int op_slice(node_ctx *x) {
         if (axis < 0) axis += F.rank;
         if (axis < 0 || axis >= F.rank || step == 0 || step < -MAX_DIM || step > MAX_DIM) /* bounded arithmetic */
             return nfail(x, "axis or step out of range");
-        int64_t d = F.d[axis], b = st[k], e = en[k];
-        if (b < 0) b += d;
-        if (e < 0) e += d;
-        if (step > 0) {
-            b = b < 0 ? 0 : b > d ? d : b;
-            e = e < 0 ? 0 : e > d ? d : e;
-            O.d[axis] = e > b ? (e - b + step - 1) / step : 0;
-        } else {
-            b = b < 0 ? -1 : b > d - 1 ? d - 1 : b;
-            e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
-            O.d[axis] = b > e ? (b - e - step - 1) / -step : 0;
-        }
+        int64_t b = st[k];
+        O.d[axis] = slice_extent(F.d[axis], &b, en[k], step);
         if (O.d[axis] < 1) return nfail(x, "an empty slice");
     }
     if (elems(&O) == elems(&F)) return def_act_full(x, 0, in->src, &O);

@@ -469,7 +469,7 @@ END_TEST
  * never better than the exact depth-first optimum; the batch space is refused as before. */
 START_TEST(test_depth_first_space) {
     df_workload w;
-    df_net *n = tu_df_chain4(&w, 5 << 10);
+    df_net *n = tu_df_chain4(&w, 5 << 10, DF_DATAFLOW_WS);
     df_err e;
     df_mapping m;
     df_mapping_init(&m, 4);

@@ -110,7 +110,7 @@ END_TEST
  * then improved by the moves (tiles, modes, boundaries); the batch repair reports the budget. */
 START_TEST(test_depth_first_repair) {
     df_workload w;
-    df_net *n = tu_df_chain4(&w, 5 << 10);
+    df_net *n = tu_df_chain4(&w, 5 << 10, DF_DATAFLOW_WS);
     df_err e;
     df_mapping m;
     df_mapping_init(&m, 4);

@@ -80,24 +80,10 @@ START_TEST(test_whole_tile_is_batch_fusion_on_the_zoo) {
 }
 END_TEST
 
-/* Four 32-channel 3x3 convs on 64x64 at batch 1 with 128 KiB: fused whole they do not fit (a 128 KiB
- * feature map), in row bands they do, and then only the first input and the last output cross DRAM. */
-static df_net *chain4(df_workload *w, int64_t budget, df_dataflow d) {
-    df_workload_init(w, "chain4");
-    tu_conv(w, -1, 32, 64, 64, 32, 3, 1);
-    for (int i = 0; i < 3; i++) tu_conv(w, i, 32, 64, 64, 32, 3, 1);
-    df_err e;
-    ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, d, budget, 4, 64, 1);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
-    return n;
-}
-
 START_TEST(test_tiles_fit_and_save_dram) {
     for (int d = 0; d < 3; d++) {
         df_workload w;
-        df_net *n = chain4(&w, 128 << 10, (df_dataflow)d);
+        df_net *n = tu_df_chain4(&w, 128 << 10, (df_dataflow)d);
         df_group_cost whole, band;
         ck_assert_int_eq(df_group_eval(n, 0, 3, 1, &whole), DF_OK);
         ck_assert(!whole.feasible);
@@ -182,7 +168,7 @@ END_TEST
 
 START_TEST(test_bad_tile_fields) {
     df_workload w;
-    df_net *n = chain4(&w, 1 << 20, DF_DATAFLOW_WS);
+    df_net *n = tu_df_chain4(&w, 1 << 20, DF_DATAFLOW_WS);
     df_mapping m;
     df_mapping_init(&m, 2);
     df_group g = {.first = 0, .last = 3, .micro_batch = 1, .tile_rows = -1};

@@ -71,15 +71,16 @@ static inline df_net *tu_chain3_net(df_workload *w) {
     return n;
 }
 
-/* Depth-first fixtures (check_ga, check_repair): four 32-channel 3x3 convs on 64x64 at batch 1 (DRAM-bound, 4 B/cycle): 5 KiB holds every layer
- * alone in tiles but not every layer whole. */
-static inline df_net *tu_df_chain4(df_workload *w, int64_t budget) {
+/* Depth-first fixture (check_ga, check_repair, check_tiled): four 32-channel 3x3 convs on 64x64 at
+ * batch 1 (DRAM-bound, 4 B/cycle) on a 16x16 array of dataflow d. Each feature map is 128 KiB: 5 KiB
+ * holds every layer alone in tiles but not whole; 128 KiB fits them fused in row bands, not whole. */
+static inline df_net *tu_df_chain4(df_workload *w, int64_t budget, df_dataflow d) {
     df_workload_init(w, "chain4");
     tu_conv(w, -1, 32, 64, 64, 32, 3, 1);
     for (int i = 0; i < 3; i++) tu_conv(w, i, 32, 64, 64, 32, 3, 1);
     df_err e;
     ck_assert_int_eq(df_workload_validate(w, 0, &e), DF_OK);
-    df_hw h = tu_hw(16, 16, DF_DATAFLOW_WS, budget, 4, 64, 1);
+    df_hw h = tu_hw(16, 16, d, budget, 4, 64, 1);
     df_net *n;
     ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
     return n;

@@ -80,7 +80,8 @@ typedef struct {
 typedef struct df_net df_net;
 
 /* Binds w (validated), hw (validated) and batch N >= 1. w and hw are copied; the net is immutable
- * afterwards and may be shared across threads for reading. */
+ * afterwards and may be shared across threads for reading (its one memo, df_net_check_budget's
+ * "every layer fits", is an atomic set once and derived from the immutable fields). */
 int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t batch, df_err *err);
 void df_net_free(df_net *net);
 const df_workload *df_net_workload(const df_net *net);

@@ -46,9 +46,9 @@ struct df_net {
     struct df_pass_plan_s *plan; /* [L] processing passes of each layer */
     double *rlc;                 /* [L+1] DRAM size of each tensor relative to dense (run-length coding) */
     double *e_sample;            /* [L] energy per sample independent of grouping: MAC + RF + NoC + buffer */
-    atomic_int budget_fits;      /* 1 once df_net_check_budget found every layer fitting alone (the net never
-                             * changes after df_net_init: a request checked it at parse, admission and
-                             * in the baseline solve, L evaluations each) */
+    /* 1 once df_net_check_budget found every layer fitting alone: derived from the fields above, which
+     * never change after df_net_init (a request asks at parse, admission and in the baseline solve) */
+    atomic_int budget_fits;
 };
 
 static inline int32_t tensor_of(const df_net *n, int32_t producer) { return producer < 0 ? n->L : producer; }

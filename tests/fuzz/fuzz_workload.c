@@ -66,7 +66,8 @@ static void exercise_net(const df_workload *w, const df_hw *hw, int32_t batch) {
             free(actions);
             df_episode_free(&ep);
         }
-        df_mapping lbl;
+        df_mapping lbl; /* solve.h: the output mapping must be initialised (it is overwritten) */
+        FUZZ_CHECK(df_mapping_init(&lbl, 4) == DF_OK);
         if (df_solve_lbl(net, DF_OBJ_ENERGY, &lbl, NULL, &e) == DF_OK) {
             df_metrics met;
             df_group_cost *gc = calloc((size_t)lbl.n_groups, sizeof *gc);
@@ -78,8 +79,8 @@ static void exercise_net(const df_workload *w, const df_hw *hw, int32_t batch) {
             json_decref(g);
             json_decref(mj);
             free(gc);
-            df_mapping_free(&lbl);
         }
+        df_mapping_free(&lbl);
     }
     df_net_free(net);
 }

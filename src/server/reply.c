@@ -29,3 +29,12 @@ void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_i
     out->body = b;
     out->len = strlen(b);
 }
+
+void srv_reply_fail(srv_reply *out, srv_problem kind, const char *pointer, const char *request_id, const char *detail) {
+    srv_fail f;
+    srv_fail_clear(&f);
+    srv_fail_set(&f, kind, pointer, "%s", detail);
+    if (kind == SRV_PROB_QUEUE_FULL || kind == SRV_PROB_DRAINING || kind == SRV_PROB_OVERLOADED)
+        f.retry_after = SRV_RETRY_AFTER_S;
+    srv_reply_problem(out, &f, request_id);
+}

@@ -1,6 +1,6 @@
 /* reply.h - a reply as the handlers build it and the HTTP layer queues it (http.c turns it into a
- * libmicrohttpd response): status, body or streamed reader, headers of note. Pure data and two
- * builders (a problem, a JSON tree): no HTTP library, no connection. */
+ * libmicrohttpd response): status, body or streamed reader, headers of note. Pure data and three
+ * builders (a problem, a kind and its detail, a JSON tree): no HTTP library, no connection. */
 #ifndef DNNFUSER_SERVER_REPLY_H
 #define DNNFUSER_SERVER_REPLY_H
 
@@ -12,6 +12,7 @@
 #include "problem.h"
 
 #define SRV_REPLY_READ_END ((ssize_t)-1) /* srv_reply.read: the end of the body */
+#define SRV_RETRY_AFTER_S 1              /* seconds: what a 503 asks a client to wait */
 
 /* A response to queue. body is malloc'ed (ownership passes to the HTTP layer) or NULL for an empty body. */
 typedef struct {
@@ -38,5 +39,8 @@ void srv_reply_problem(srv_reply *out, const srv_fail *f, const char *request_id
 /* Fills out with j serialised (the answers' precision) and decrefs j; NULL j or out of memory -> a 500
  * problem. */
 void srv_reply_json(srv_reply *out, int status, json_t *j, const char *request_id);
+/* Fills out with a problem of kind (detail as given, pointer nullable); a queue-full, draining or
+ * overloaded one says Retry-After: SRV_RETRY_AFTER_S. */
+void srv_reply_fail(srv_reply *out, srv_problem kind, const char *pointer, const char *request_id, const char *detail);
 
 #endif

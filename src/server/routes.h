@@ -9,8 +9,8 @@
  *
  * The table is handed to the HTTP layer at start (srv_routes_table -> srv_http_start; http.c includes
  * no routes.h): a handler either fills a srv_reply (SRV_ROUTE_REPLY) or submits a task to the batcher
- * and returns SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply (the table's
- * resumed = srv_task_resumed). */
+ * and returns SRV_ROUTE_SUSPENDED; the resumed connection then takes the task's reply (task.h; the
+ * table's resumed = srv_task_resumed, task_free = srv_task_free). */
 #ifndef DNNFUSER_SERVER_ROUTES_H
 #define DNNFUSER_SERVER_ROUTES_H
 
@@ -24,12 +24,5 @@ void srv_route_labels(const char **labels, int *n);
 /* Builds the immutable catalog bodies (zoo, presets) into s. */
 int srv_routes_init(srv *s, char *err, size_t errlen);
 void srv_routes_free(srv *s);
-
-/* The reply of a finished task (504 when it expired); called on the resumed connection. */
-void srv_task_reply(srv *s, struct srv_task *t, const char *request_id, srv_reply *out);
-/* The connection resumed with r->task: fills out (SRV_ROUTE_REPLY), or, when the task's validation
- * (run on a worker) succeeded, submits its solve (SRV_ROUTE_SUSPENDED, or a reply on refusal). */
-int srv_task_resumed(srv *s, srv_req *r, srv_reply *out);
-void srv_task_free(struct srv_task *t);
 
 #endif

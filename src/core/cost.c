@@ -64,7 +64,9 @@ static double ceil_div(double a, double b) { return ceil(a / b); }
  * the psums of the output row stay in the buffer). */
 typedef struct df_pass_plan_s {
     double npass, c1, w1, x1, p1, o1, ct;
-    double win; /* w_ramp: input elements of every PE's first window, needed before the first MAC */
+    double win;    /* w_ramp: input elements of every PE's first window, needed before the first MAC */
+    double reread; /* input elements per sample read from DRAM again, beyond the first read, when the
+                    * layer streams its input from DRAM (rs: the ifmap per filter pass, rs_plan) */
     int per_sample, streamed;
     int w_ramp; /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
                   * spad), so every pass first waits for its weights ([EYE17] §VI ramp-up) */
@@ -215,6 +217,18 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
              * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
             cp.w_ramp = 2 * p * q * S > rf_w;
             cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
+            /* DRAM re-reads of the pass order ([EYE17] §IV-A: "n x q x r 2-D ifmaps and n x m 2-D psums
+             * have to be stored in the GLB" during a pass). Passes run strip by strip, and within a
+             * strip filter pass by filter pass (the filters stay in the spads for the pass, the ifmaps
+             * are re-sent to the array for each filter pass, noc_in above). The ifmaps come from DRAM
+             * once only if the strip's ifmap rows of all Cg channels of the group stay in the buffer
+             * beside the psums of a pass (n = every sample of the micro-batch, the plan's batch: the
+             * split is chosen for it); otherwise the strip's rows are read again from DRAM for every
+             * further filter pass. Charged by the group evaluation when the layer's input streams
+             * from DRAM (pass_liveness); the buffer is the hardware's whole buffer (nothing fitted). */
+            double ebuf = (double)hw->buffer_bytes / hw->elem_bytes;
+            double hold = batch * (Cg * ty * (double)l->X + fmin(Kg, p * t) * e * Q);
+            cp.reread = G * strips * (nf - 1) * fmin(Cg * ty * (double)l->X, fmax(0, hold - ebuf) / batch);
             double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
             if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
                 best = fmin(best, tm);
@@ -609,8 +623,11 @@ static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_sc
             if (c1 > c0) {
                 live[k] += n->out_elems[t];
                 live[c1 - first + 1] -= n->out_elems[t];
-            } else
+            } else {
                 tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
+                /* streamed from DRAM through a line buffer: the re-reads its pass order needs (rs_plan) */
+                if (j == 0) dram[k] += n->plan[i].reread * n->rlc[t];
+            }
         }
     }
 }
@@ -931,6 +948,8 @@ static void tiled_assemble(const df_net *n, df_tiled *t, const df_tile_input *in
         while (j < l->n_inputs && l->inputs[j] != in->producer) j++;
         int whole = j >= l->n_inputs || (l->type == DF_LAYER_MATMUL && j == 1) || df_ops_whole_operand(l, j);
         int64_t need = in->max_elems;
+        /* streamed from DRAM: the re-reads of each tile's pass order (rs_plan, as pass_liveness) */
+        if (j == 0 && !whole) t->dram_ps[k0] += t->ly[k0].n_eq * t->ly[k0].pp.reread * n->rlc[tn];
         if (!whole && in->max_rows > 0) {
             int64_t rowsneed = l->R < in->max_rows ? l->R : in->max_rows;
             double chan = l->C > 0 ? fmin(1.0, n->plan[in->first_use].ct / (double)l->C) : 1.0;

@@ -341,7 +341,8 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     *out = NULL;
     df_err_clear(err);
     if (batch < 1 || batch > DF_MAX_BATCH)
-        return df_err_set_field(err, DF_EINVAL, DF_FIELD_BATCH, NULL, "batch = %d out of range [1, %d]", batch, DF_MAX_BATCH);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_BATCH, NULL, "batch = %d out of range [1, %d]", batch,
+                                DF_MAX_BATCH);
     if (w->n_layers < 1) return df_err_set_field(err, DF_EINVAL, DF_FIELD_LAYERS, NULL, "workload has no layers");
     df_net *n = calloc(1, sizeof *n);
     if (!n) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
@@ -1227,23 +1228,25 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
             char gi[16];
             snprintf(gi, sizeof gi, "%d", g);
             return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
-                              "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
-                              "(see df_mapping_eval)",
-                              g, gr->first, gr->last, gr->micro_batch);
+                                    "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
+                                    "(see df_mapping_eval)",
+                                    g, gr->first, gr->last, gr->micro_batch);
         }
         df_group_cost gc;
         if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
             char gi[16];
             snprintf(gi, sizeof gi, "%d", g);
-            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi, "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g,
-                              gr->tile_rows, gr->tile_cols, gr->overlap);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
+                                    "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g, gr->tile_rows,
+                                    gr->tile_cols, gr->overlap);
         }
         if (group_eval_tiled(n, gr, &gc, per_layer + gr->first) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         next = gr->last + 1;
     }
     if (next != n->L || map->n_groups < 1)
-        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "the groups do not cover the %d layers of the workload", n->L);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                "the groups do not cover the %d layers of the workload", n->L);
     return DF_OK;
 }
 
@@ -1268,9 +1271,9 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     }
     char b1[32], b2[32];
     df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL,
-               "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
-               df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
-               df_format_size(need, b2, sizeof b2));
+                     "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
+                     df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
+                     df_format_size(need, b2, sizeof b2));
     if (err) {
         err->layer = worst;
         err->need_bytes = need;
@@ -1331,8 +1334,8 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
         next = gr->last + 1;
     }
     if (next != n->L)
-        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "groups end at layer %d but the workload has %d layers", next - 1,
-                          n->L);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                "groups end at layer %d but the workload has %d layers", next - 1, n->L);
     mt->latency_s = mt->latency_cycles / n->hw.clock_hz;
     mt->throughput_sps = mt->latency_s > 0 ? n->N / mt->latency_s : 0;
     mt->edp = mt->energy_pj * mt->latency_s;

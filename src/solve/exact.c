@@ -417,8 +417,10 @@ static int solve(const df_net *net, df_objective obj, df_space space, int32_t ma
     df_err_clear(err);
     df_solve_stats_reset(st);
     if (st) st->exact = 1;
-    if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set_field(err, DF_EINVAL, DF_FIELD_OBJECTIVE, NULL, "unknown objective");
-    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set_field(err, DF_EINVAL, DF_FIELD_SPACE, NULL, "unknown map-space");
+    if (obj < 0 || obj >= DF_OBJ_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_OBJECTIVE, NULL, "unknown objective");
+    if (space < 0 || space >= DF_SPACE_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_SPACE, NULL, "unknown map-space");
     /* Batch-only: a layer that does not fit alone at micro-batch 1 makes every mapping infeasible, and
      * the answer names it. Depth-first: a layer may fit in tiles, so the search decides; when it finds
      * nothing the same message names the layer that does not fit whole. */

@@ -64,6 +64,10 @@ int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *
 /* A library df_err as a failure (einval_kind for DF_EINVAL / DF_ENOTFOUND; DF_ELIMIT -> LIMIT,
  * DF_ENOMEM -> INTERNAL, DF_EINFEASIBLE -> BUDGET). Returns -1. */
 int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, const char *default_pointer);
+/* The REST JSON pointer of a library error: its pointer when a schema reader set one, else its field
+ * (df_field) named as the request spells it ("/budget", "/ga/population", "/groups/3"), else "".
+ * Writes into buf and returns it. */
+const char *df_err_pointer(const df_err *e, char *buf, size_t n);
 
 /* ---- workload resolution ----------------------------------------------------------------------- */
 

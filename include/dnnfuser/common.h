@@ -2,7 +2,10 @@
  *
  * Functions return an int status (DF_OK or a negative DF_E* code) and fill a caller-owned
  * df_err with a human message and, for input errors, a JSON pointer to the offending field
- * (RFC 6901, e.g. "/layers/3/K") so the daemon can answer with a precise problem detail.
+ * (RFC 6901, e.g. "/layers/3/K") so the daemon can answer with a precise problem detail. A pointer is
+ * written only by the schema readers (json.c, workload.c, onnx.c, hw.c's hardware-document checks);
+ * core/solve/model name a request field by id (df_field) instead, and the layer that knows the request's
+ * schema turns it into its own name: report (df_err_pointer: the REST pointer), cli (the flag).
  * Nothing here exits; only main() does. */
 #ifndef DNNFUSER_COMMON_H
 #define DNNFUSER_COMMON_H
@@ -25,18 +28,42 @@ enum df_status {
     DF_ECANCELED = -7,   /* the caller cancelled the work (df_solve_stats.cancel) */
 };
 
+/* The request field a library error is about, when it is not a position inside a document. */
+typedef enum {
+    DF_FIELD_NONE = 0,
+    DF_FIELD_BUDGET,     /* the on-chip budget (REST /budget, CLI --buffer) */
+    DF_FIELD_BATCH,      /* /batch, --batch */
+    DF_FIELD_CANDIDATES, /* /candidates, --candidates */
+    DF_FIELD_SEQ_LEN,    /* /seq_len, --seq-len */
+    DF_FIELD_WORKLOAD,   /* /workload, -w */
+    DF_FIELD_LAYERS,     /* the workload's layer list (/layers) */
+    DF_FIELD_OBJECTIVE,  /* /objective, --objective */
+    DF_FIELD_SPACE,      /* /space, --space */
+    DF_FIELD_GA,         /* /ga/<sub>: sub names the knob (population, generations, ...) */
+    DF_FIELD_GROUPS,     /* the mapping's groups, /groups/<sub>: sub is the group index or "" */
+    DF_FIELD_COUNT
+} df_field;
+
 typedef struct {
     int code;           /* one of enum df_status */
     char msg[320];      /* human-readable, one line, names the layer/field */
-    char pointer[128];  /* JSON pointer of the offending field, "" if none */
+    char pointer[128];  /* JSON pointer of the offending field (schema readers only), "" if none */
+    int field;          /* df_field the error is about (library layers), DF_FIELD_NONE if none */
+    char sub[32];       /* within field: GA knob or group index, "" if the whole field */
     int32_t layer;      /* offending layer index, -1 if none */
     int64_t need_bytes; /* DF_EINFEASIBLE: smallest on-chip bytes that would make it feasible */
 } df_err;
 
-/* Clears err (code DF_OK, empty strings, layer -1). err may be NULL everywhere. */
+/* Clears err (code DF_OK, empty strings, field none, layer -1). err may be NULL everywhere. */
 void df_err_clear(df_err *err);
 /* Sets code, pointer (may be NULL) and a printf-style message; returns code for `return df_err_set(...)`. */
 int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Like df_err_set for a library error about a request field: sets code, field and sub (may be NULL),
+ * clears the pointer; returns code. */
+int df_err_set_field(df_err *err, int code, int field, const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Names the field an error (already set) is about, replacing any pointer: for a caller that adds where. */
+void df_err_at(df_err *err, int field, const char *sub);
 const char *df_status_name(int code);
 
 /* The one formatter of every failure record (df_err here, df_fail in the answer layer, the daemon's

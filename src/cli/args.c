@@ -80,7 +80,11 @@ int cli_fail(int code, const char *fmt, ...) {
 
 int cli_fail_err(const char *ctx, const df_err *err) {
     const char *msg = err && err->msg[0] ? err->msg : df_status_name(err ? err->code : DF_EINVAL);
-    const char *ptr = err ? err->pointer : "";
+    char buf[sizeof err->pointer] = "";
+    const char *ptr = err ? df_err_pointer(err, buf, sizeof buf) : buf;
+    /* a library error about a request field names the option that set it; a document position stays one */
+    const char *flag = err && err->field != DF_FIELD_NONE ? cli_flag_of(ptr) : NULL;
+    if (flag) return cli_fail(CLI_EXIT_USAGE, "%s%s%s: %s", ctx ? ctx : "", ctx ? ": " : "", flag, msg);
     if (ptr[0]) return cli_fail(CLI_EXIT_USAGE, "%s%s%s (at %s)", ctx ? ctx : "", ctx ? ": " : "", msg, ptr);
     return cli_fail(CLI_EXIT_USAGE, "%s%s%s", ctx ? ctx : "", ctx ? ": " : "", msg);
 }

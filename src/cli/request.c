@@ -83,6 +83,8 @@ const char *cli_flag_of(const char *pointer) {
         {"/space", "--space"},
         {"/candidates", "--candidates"},
         {"/seed", "--seed"},
+        {"/ga/population", "--population"},
+        {"/ga/generations", "--generations"},
         {"/ga", "--population/--generations/--seed"},
         {"/workload", "-w"},
     };

@@ -15,6 +15,8 @@ void df_err_clear(df_err *err) {
     err->code = DF_OK;
     err->msg[0] = '\0';
     err->pointer[0] = '\0';
+    err->field = DF_FIELD_NONE;
+    err->sub[0] = '\0';
     err->layer = -1;
     err->need_bytes = 0;
 }
@@ -26,7 +28,27 @@ int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
     va_start(ap, fmt);
     df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, pointer, fmt, ap);
     va_end(ap);
+    err->field = DF_FIELD_NONE;
+    err->sub[0] = '\0';
     return code;
+}
+
+int df_err_set_field(df_err *err, int code, int field, const char *sub, const char *fmt, ...) {
+    if (!err) return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, NULL, fmt, ap);
+    va_end(ap);
+    df_err_at(err, field, sub);
+    return code;
+}
+
+void df_err_at(df_err *err, int field, const char *sub) {
+    if (!err) return;
+    err->pointer[0] = '\0';
+    err->field = field;
+    snprintf(err->sub, sizeof err->sub, "%s", sub ? sub : "");
 }
 
 void df_record_vset(char *ptr_dst, size_t ptr_size, char *msg_dst, size_t msg_size, const char *pointer,

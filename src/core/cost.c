@@ -355,8 +355,9 @@ int df_net_init(df_net **out, const df_workload *w, const df_hw *hw, int32_t bat
     *out = NULL;
     df_err_clear(err);
     if (batch < 1 || batch > DF_MAX_BATCH)
-        return df_err_set(err, DF_EINVAL, "/batch", "batch = %d out of range [1, %d]", batch, DF_MAX_BATCH);
-    if (w->n_layers < 1) return df_err_set(err, DF_EINVAL, "/layers", "workload has no layers");
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_BATCH, NULL, "batch = %d out of range [1, %d]", batch,
+                                DF_MAX_BATCH);
+    if (w->n_layers < 1) return df_err_set_field(err, DF_EINVAL, DF_FIELD_LAYERS, NULL, "workload has no layers");
     df_net *n = calloc(1, sizeof *n);
     if (!n) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     int32_t L = w->n_layers;
@@ -1243,26 +1244,28 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
         const df_group *gr = &map->groups[g];
         if (gr->first != next || gr->last < gr->first || gr->last >= n->L || gr->micro_batch < 1 ||
             gr->micro_batch > n->N) {
-            char ptr[48];
-            snprintf(ptr, sizeof ptr, "/groups/%d", g);
-            return df_err_set(err, DF_EINVAL, ptr,
-                              "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
-                              "(see df_mapping_eval)",
-                              g, gr->first, gr->last, gr->micro_batch);
+            char gi[16];
+            snprintf(gi, sizeof gi, "%d", g);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
+                                    "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
+                                    "(see df_mapping_eval)",
+                                    g, gr->first, gr->last, gr->micro_batch);
         }
         df_group_cost gc;
         if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
-            char ptr[48];
-            snprintf(ptr, sizeof ptr, "/groups/%d", g);
-            return df_err_set(err, DF_EINVAL, ptr, "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g,
-                              gr->tile_rows, gr->tile_cols, gr->overlap);
+            char gi[16];
+            snprintf(gi, sizeof gi, "%d", g);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
+                                    "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g, gr->tile_rows,
+                                    gr->tile_cols, gr->overlap);
         }
         if (group_eval_tiled(n, gr, &gc, per_layer + gr->first) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         next = gr->last + 1;
     }
     if (next != n->L || map->n_groups < 1)
-        return df_err_set(err, DF_EINVAL, "/groups", "the groups do not cover the %d layers of the workload", n->L);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                "the groups do not cover the %d layers of the workload", n->L);
     return DF_OK;
 }
 
@@ -1286,10 +1289,10 @@ int df_net_check_budget(const df_net *n, df_err *err) {
         return DF_OK;
     }
     char b1[32], b2[32];
-    df_err_set(err, DF_EINFEASIBLE, "/budget",
-               "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
-               df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
-               df_format_size(need, b2, sizeof b2));
+    df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL,
+                     "budget %s too small: layer %d (%s) needs at least %s on chip even alone at micro-batch 1",
+                     df_format_size(n->hw.buffer_bytes, b1, sizeof b1), worst, n->w.layers[worst].name,
+                     df_format_size(need, b2, sizeof b2));
     if (err) {
         err->layer = worst;
         err->need_bytes = need;
@@ -1297,17 +1300,19 @@ int df_net_check_budget(const df_net *n, df_err *err) {
     return DF_EINFEASIBLE;
 }
 
-/* Names group g in err's pointer ("/groups/<g>"): formatted on failure only, never on the success
- * path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
+/* Names group g as the field of err (DF_FIELD_GROUPS, sub "<g>"): formatted on failure only, never on
+ * the success path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
 static int at_group(df_err *err, int32_t g, int rc) {
-    if (err) snprintf(err->pointer, sizeof err->pointer, "/groups/%d", (int)g);
+    char gi[16];
+    snprintf(gi, sizeof gi, "%d", (int)g);
+    df_err_at(err, DF_FIELD_GROUPS, gi);
     return rc;
 }
 
 int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_group_cost *per_group, df_err *err) {
     df_err_clear(err);
     memset(mt, 0, sizeof *mt);
-    if (map->n_groups < 1) return df_err_set(err, DF_EINVAL, "/groups", "mapping has no groups");
+    if (map->n_groups < 1) return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "mapping has no groups");
     int32_t next = 0;
     mt->feasible = 1;
     for (int32_t g = 0; g < map->n_groups; g++) {
@@ -1348,8 +1353,8 @@ int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_g
         next = gr->last + 1;
     }
     if (next != n->L)
-        return df_err_set(err, DF_EINVAL, "/groups", "groups end at layer %d but the workload has %d layers", next - 1,
-                          n->L);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                "groups end at layer %d but the workload has %d layers", next - 1, n->L);
     mt->latency_s = mt->latency_cycles / n->hw.clock_hz;
     mt->throughput_sps = mt->latency_s > 0 ? n->N / mt->latency_s : 0;
     mt->edp = mt->energy_pj * mt->latency_s;

@@ -551,8 +551,8 @@ int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df
     for (int32_t i = 0; i < ZOO_N; i++) {
         if (!name || strcmp(name, zoo[i].name) != 0) continue;
         if (opts && (opts->seq_len < 0 || opts->seq_len > 4096))
-            return df_err_set(err, DF_EINVAL, "/seq_len", "seq_len = %d out of range [1, 4096] (0 = default 128)",
-                              opts->seq_len);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_SEQ_LEN, NULL,
+                                    "seq_len = %d out of range [1, 4096] (0 = default 128)", opts->seq_len);
         df_workload_init(out, zoo[i].name);
         df_netbuild b;
         df_nb_init(&b, out, zoo[i].in_c, zoo[i].in_y, zoo[i].in_x);
@@ -567,6 +567,6 @@ int df_zoo_build(const char *name, const df_zoo_opts *opts, df_workload *out, df
         strncat(list, zoo[i].name, sizeof list - strlen(list) - 1);
         if (i + 1 < ZOO_N) strncat(list, ", ", sizeof list - strlen(list) - 1);
     }
-    return df_err_set(err, DF_ENOTFOUND, "/workload", "unknown workload '%s' (known: %s)", name ? name : "(null)",
-                      list);
+    return df_err_set_field(err, DF_ENOTFOUND, DF_FIELD_WORKLOAD, NULL, "unknown workload '%s' (known: %s)",
+                            name ? name : "(null)", list);
 }

@@ -287,16 +287,19 @@ int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *
     for (int32_t g = 0; g < map->n_groups; g++) {
         const df_group *gr = &map->groups[g];
         if (gr->first != next || gr->last < gr->first || gr->last >= ep->L)
-            return df_err_set(err, DF_EINVAL, "/groups", "mapping does not cover the layers in order");
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                    "mapping does not cover the layers in order");
         int best = -1;
         for (int k = 0; k < DF_MB_SLOTS; k++)
             if (ep->slot_m[k] && ep->slot_m[k] <= gr->micro_batch && (best < 0 || ep->slot_m[k] > ep->slot_m[best]))
                 best = k;
-        if (best < 0) return df_err_set(err, DF_EINVAL, "/groups", "no micro-batch slot for group %d", g);
+        if (best < 0)
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "no micro-batch slot for group %d", g);
         actions[gr->first] = 1 + best;
         for (int32_t t = gr->first + 1; t <= gr->last; t++) actions[t] = 0;
         next = gr->last + 1;
     }
-    if (next != ep->L) return df_err_set(err, DF_EINVAL, "/groups", "mapping does not cover every layer");
+    if (next != ep->L)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "mapping does not cover every layer");
     return DF_OK;
 }

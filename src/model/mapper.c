@@ -208,7 +208,8 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     df_err_clear(err);
     int32_t L = df_net_layers(net);
     if (k < 1 || k > m->max_seqs)
-        return df_err_set(err, DF_EINVAL, "/candidates", "candidates = %d out of range [1, %d]", k, m->max_seqs);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_CANDIDATES, NULL, "candidates = %d out of range [1, %d]", k,
+                                m->max_seqs);
     int rc = df_net_check_budget(net, err);
     if (rc) return rc;
     if (df_mapper_free_slots(m) < k)

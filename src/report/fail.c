@@ -1,6 +1,7 @@
 /* fail.c - the failures of the answer layer (df_fail, see answer.h), the request's solver names (the
  * df_solver ones plus "auto") and the CLI-sized request limits. */
 #include "dnnfuser/answer.h"
+#include "dnnfuser/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +23,27 @@ int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *
     return -1;
 }
 
+const char *df_err_pointer(const df_err *e, char *buf, size_t n) {
+    /* the request's name of each df_field (index = field) */
+    static const char *const names[DF_FIELD_COUNT] = {
+        [DF_FIELD_BUDGET] = "/budget",       [DF_FIELD_BATCH] = "/batch",       [DF_FIELD_CANDIDATES] = "/candidates",
+        [DF_FIELD_SEQ_LEN] = "/seq_len",     [DF_FIELD_WORKLOAD] = "/workload", [DF_FIELD_LAYERS] = "/layers",
+        [DF_FIELD_OBJECTIVE] = "/objective", [DF_FIELD_SPACE] = "/space",       [DF_FIELD_GA] = "/ga",
+        [DF_FIELD_GROUPS] = "/groups",
+    };
+    const char *base = e->field > DF_FIELD_NONE && e->field < DF_FIELD_COUNT ? names[e->field] : NULL;
+    if (e->pointer[0] || !base)
+        snprintf(buf, n, "%s", e->pointer);
+    else if (e->sub[0])
+        df_json_pointer_key(buf, n, base, e->sub);
+    else
+        snprintf(buf, n, "%s", base);
+    return buf;
+}
+
 int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, const char *default_pointer) {
-    const char *ptr = e->pointer[0] ? e->pointer : default_pointer;
+    char buf[sizeof e->pointer];
+    const char *ptr = df_err_pointer(e, buf, sizeof buf)[0] ? buf : default_pointer;
     switch (e->code) {
     case DF_ELIMIT: return df_fail_set(f, DF_FAIL_LIMIT, ptr, "%s", e->msg);
     case DF_ENOMEM: return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");

@@ -282,7 +282,7 @@ static int solve_scalar(const df_net *net, df_objective obj, df_space space, int
     int rc = DF_OK;
     for (int32_t j = 0; j < L && rc == DF_OK; j++) rc = walk_end(&w, j, &d, scalar_reach, scalar_take, scalar_hopeless);
     if (rc == DF_OK && d.c[L].from < 0) {
-        rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
+        rc = df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL, "no feasible mapping within the budget");
     } else if (rc == DF_OK) {
         int32_t n = 0;
         for (int32_t j = L; j > 0; j = d.c[j].from) n++;
@@ -382,7 +382,7 @@ static int solve_edp(const df_net *net, df_space space, int32_t maxlen, df_mappi
     }
     if (pareto(&d.fr[L]) && st) st->exact = 0;
     if (d.fr[L].n == 0) {
-        rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
+        rc = df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL, "no feasible mapping within the budget");
         goto done;
     }
     int32_t best = 0;
@@ -417,8 +417,10 @@ static int solve(const df_net *net, df_objective obj, df_space space, int32_t ma
     df_err_clear(err);
     df_solve_stats_reset(st);
     if (st) st->exact = 1;
-    if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
-    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set(err, DF_EINVAL, "/space", "unknown map-space");
+    if (obj < 0 || obj >= DF_OBJ_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_OBJECTIVE, NULL, "unknown objective");
+    if (space < 0 || space >= DF_SPACE_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_SPACE, NULL, "unknown map-space");
     /* Batch-only: a layer that does not fit alone at micro-batch 1 makes every mapping infeasible, and
      * the answer names it. Depth-first: a layer may fit in tiles, so the search decides; when it finds
      * nothing the same message names the layer that does not fit whole. */
@@ -427,7 +429,7 @@ static int solve(const df_net *net, df_objective obj, df_space space, int32_t ma
     rc = obj == DF_OBJ_EDP ? solve_edp(net, space, maxlen, out, st, err)
                            : solve_scalar(net, obj, space, maxlen, out, st, err);
     if (rc == DF_EINFEASIBLE && space != DF_SPACE_BATCH && df_net_check_budget(net, err) == DF_OK)
-        df_err_set(err, DF_EINFEASIBLE, "/budget", "no feasible mapping within the budget");
+        df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL, "no feasible mapping within the budget");
     return rc;
 }
 

@@ -122,17 +122,22 @@ static void evaluate(ctx_t *c, indiv *x) {
 
 static int check_params(const df_ga_params *p, df_err *err) {
     if (p->population < 2)
-        return df_err_set(err, DF_EINVAL, "/ga/population", "population = %d must be >= 2", p->population);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "population", "population = %d must be >= 2",
+                                p->population);
     if (p->generations < 1)
-        return df_err_set(err, DF_EINVAL, "/ga/generations", "generations = %d must be >= 1", p->generations);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "generations", "generations = %d must be >= 1",
+                                p->generations);
     if (p->tournament < 1)
-        return df_err_set(err, DF_EINVAL, "/ga/tournament", "tournament = %d must be >= 1", p->tournament);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "tournament", "tournament = %d must be >= 1",
+                                p->tournament);
     if (!(p->crossover >= 0 && p->crossover <= 1))
-        return df_err_set(err, DF_EINVAL, "/ga/crossover", "crossover = %g out of range [0, 1]", p->crossover);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "crossover", "crossover = %g out of range [0, 1]",
+                                p->crossover);
     if (!(p->mutation <= 1))
-        return df_err_set(err, DF_EINVAL, "/ga/mutation", "mutation = %g must be <= 1 (<= 0 means 1/layers)",
-                          p->mutation);
-    if (p->elites < 0) return df_err_set(err, DF_EINVAL, "/ga/elites", "elites = %d must be >= 0", p->elites);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "mutation",
+                                "mutation = %g must be <= 1 (<= 0 means 1/layers)", p->mutation);
+    if (p->elites < 0)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_GA, "elites", "elites = %d must be >= 0", p->elites);
     return DF_OK;
 }
 
@@ -207,8 +212,10 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
     int rc = check_params(&p, err);
     if (rc) return rc;
     clamp_params(&p);
-    if (obj < 0 || obj >= DF_OBJ_COUNT) return df_err_set(err, DF_EINVAL, "/objective", "unknown objective");
-    if (space < 0 || space >= DF_SPACE_COUNT) return df_err_set(err, DF_EINVAL, "/space", "unknown map-space");
+    if (obj < 0 || obj >= DF_OBJ_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_OBJECTIVE, NULL, "unknown objective");
+    if (space < 0 || space >= DF_SPACE_COUNT)
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_SPACE, NULL, "unknown map-space");
     int df = space == DF_SPACE_DEPTH_FIRST;
     if (!df && (rc = df_net_check_budget(net, err))) return rc; /* depth-first: tiles may fit */
 
@@ -403,7 +410,7 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
         nxt = t;
     }
     if (!best.feasible) { /* cannot happen: the m = 1 layer-by-layer seed is feasible */
-        rc = df_err_set(err, DF_EINFEASIBLE, "/budget", "genetic search found no feasible mapping");
+        rc = df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL, "genetic search found no feasible mapping");
         goto done;
     }
     decode(&best, &c, &c.map);

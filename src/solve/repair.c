@@ -146,7 +146,7 @@ int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping
     if ((rc = df_mapping_eval(net, map, &mt, NULL, err))) goto done;
     if (!mt.feasible && (rc = make_feasible(&c, map))) {
         if (rc == DF_ENOMEM) goto oom;
-        df_err_set(err, rc, "/groups", "could not make the mapping feasible");
+        df_err_set_field(err, rc, DF_FIELD_GROUPS, NULL, "could not make the mapping feasible");
         goto done;
     }
     double cur = score(&c, map);
@@ -234,7 +234,9 @@ int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping
         moves++;
     }
     if (st) st->groups_evaluated = c.evals;
-    rc = isfinite(cur) ? DF_OK : df_err_set(err, DF_EINFEASIBLE, "/groups", "repair found no feasible mapping");
+    rc = isfinite(cur)
+             ? DF_OK
+             : df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_GROUPS, NULL, "repair found no feasible mapping");
     goto done;
 oom:
     rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");

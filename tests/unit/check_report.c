@@ -352,6 +352,37 @@ START_TEST(test_monotone_sweeps) {
 }
 END_TEST
 
+/* A library error names its field by id; report spells today's REST pointer, a schema reader's
+ * pointer wins, and df_fail_from_err carries it (issue 12 item 1). */
+START_TEST(test_field_pointer) {
+    df_err e;
+    char buf[128];
+    df_err_clear(&e);
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "");
+    ck_assert_int_eq(df_err_set_field(&e, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL, "too small %d", 1), DF_EINFEASIBLE);
+    ck_assert_str_eq(e.pointer, "");
+    ck_assert_str_eq(e.msg, "too small 1");
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/budget");
+    df_err_set_field(&e, DF_EINVAL, DF_FIELD_GA, "population", "x");
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/ga/population");
+    df_err_at(&e, DF_FIELD_GROUPS, "3");
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/groups/3");
+    df_fail f;
+    df_fail_clear(&f);
+    df_fail_from_err(&f, DF_FAIL_MAPPING, &e, "/other");
+    ck_assert_str_eq(f.pointer, "/groups/3");
+    df_err_set(&e, DF_EINVAL, "/layers/2/K", "bad K");
+    ck_assert_int_eq(e.field, DF_FIELD_NONE);
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/layers/2/K");
+    const char *want[] = {"",        "/budget",    "/batch", "/candidates", "/seq_len", "/workload",
+                          "/layers", "/objective", "/space", "/ga",         "/groups"};
+    for (int k = 0; k < DF_FIELD_COUNT; k++) {
+        df_err_set_field(&e, DF_EINVAL, k, NULL, "x");
+        ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), want[k]);
+    }
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("answer");
@@ -365,6 +396,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_check_and_offer);
     tcase_add_test(tc, test_auto);
     tcase_add_test(tc, test_monotone_sweeps);
+    tcase_add_test(tc, test_field_pointer);
     suite_add_tcase(s, tc);
     return s;
 }

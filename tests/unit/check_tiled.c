@@ -176,7 +176,8 @@ START_TEST(test_bad_tile_fields) {
     df_metrics mt;
     df_err e;
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL);
-    ck_assert_str_eq(e.pointer, "/groups/0");
+    ck_assert_int_eq(e.field, DF_FIELD_GROUPS);
+    ck_assert_str_eq(e.sub, "0");
     m.groups[0].tile_rows = 4;
     m.groups[0].overlap = DF_OVERLAP_COUNT;
     ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_EINVAL);

@@ -244,6 +244,9 @@ json_t *df_workload_summary_json(const df_workload *w);
  * metrics, baseline, gain, timings {queue_ms, solve_ms, check_ms, total_ms, inference_ms?}
  * (timings rounded to the microsecond). queue_ms and total_ms are the caller's. NULL when out of memory. */
 json_t *df_answer_json(const df_request *r, const df_answer *a, double queue_ms, double total_ms);
+/* The same reply's compact text written directly, byte for byte df_json_dumps(df_answer_json(...))
+ * without the tree (the daemon's path); malloc'd, *len (nullable) its length; NULL when out of memory. */
+char *df_answer_text(const df_request *r, const df_answer *a, double queue_ms, double total_ms, size_t *len);
 /* The /v1/evaluate reply (feasible false + "overflow" naming the first group over the budget). */
 json_t *df_eval_json(const df_eval_request *r, df_fail *f);
 /* Text of j with the answer flags (pretty: indented, for people), malloc'ed. */

@@ -122,11 +122,7 @@ int df_json_real_text(double v, char *buf) {
 
 /* ---- the tree --------------------------------------------------------------------------------- */
 
-typedef struct {
-    char *b;
-    size_t n, cap;
-    int bad;
-} out_buf;
+typedef df_jsonbuf out_buf;
 
 static char *reserve(out_buf *o, size_t k) { /* room for k more bytes and a NUL */
     if (o->bad) return NULL;
@@ -253,4 +249,62 @@ char *df_json_dumps(const json_t *j) {
         return NULL;
     }
     return o.b;
+}
+
+/* ---- the buffer, for writers that skip the tree ------------------------------------------------ */
+
+void df_jb_raw(df_jsonbuf *o, const char *s, size_t k) { put(o, s, k); }
+
+void df_jb_str(df_jsonbuf *o, const char *s) {
+    if (!s) {
+        o->bad = 1; /* json_string(NULL) fails */
+        return;
+    }
+    put_string(o, s, strlen(s));
+}
+
+void df_jb_int(df_jsonbuf *o, int64_t v) {
+    char *p = reserve(o, 24);
+    if (!p) return;
+    int n = 0;
+    if (v < 0) p[n++] = '-';
+    n += put_uint(p + n, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    o->n += (size_t)n;
+}
+
+void df_jb_real(df_jsonbuf *o, double v) {
+    char *p = reserve(o, 32);
+    if (!p) return;
+    int n = df_json_real_text(v, p);
+    if (n < 0)
+        o->bad = 1; /* json_real of a value that is not finite fails */
+    else
+        o->n += (size_t)n;
+}
+
+void df_jb_real_or_null(df_jsonbuf *o, double v) {
+    if (isfinite(v))
+        df_jb_real(o, v);
+    else
+        put(o, "null", 4);
+}
+
+void df_jb_bool(df_jsonbuf *o, int v) {
+    if (v)
+        put(o, "true", 4);
+    else
+        put(o, "false", 5);
+}
+
+char *df_jb_finish(df_jsonbuf *o, size_t *len) {
+    if (!o->bad && reserve(o, 0)) o->b[o->n] = '\0';
+    if (o->bad) {
+        free(o->b);
+        o->b = NULL;
+        return NULL;
+    }
+    if (len) *len = o->n;
+    char *b = o->b;
+    o->b = NULL;
+    return b;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dnnfuser/json.h"
+#include "dnnfuser/jsonout.h"
 
 /* Sets key to v (stolen); returns nonzero on failure (v NULL included). */
 static int put(json_t *o, const char *key, json_t *v) { return v ? json_object_set_new(o, key, v) : -1; }
@@ -75,6 +76,230 @@ json_t *df_answer_json(const df_request *r, const df_answer *a, double queue_ms,
         return NULL;
     }
     return o;
+}
+
+/* ---- the /v1/map answer written directly ----------------------------------------------------------
+ * The same bytes as df_json_dumps(df_answer_json(...)) (tests/unit/check_reply.c compares them over the
+ * zoo x solvers x budgets) without building the tree: the daemon's per-request path. Key order and
+ * number formatting follow df_answer_json and core/json.c's df_hw_to_json, df_groups_to_json and
+ * df_metrics_to_json (jreal: null when not finite). */
+
+#define K(o, lit) df_jb_raw((o), lit, sizeof(lit) - 1)
+
+static void w_hw(df_jsonbuf *o, const df_hw *hw) {
+    if (!hw) {
+        o->bad = 1;
+        return;
+    }
+    int is_preset = 0;
+    for (int32_t i = 0; i < df_hw_preset_count(); i++)
+        if (strcmp(hw->name, df_hw_preset_name(i)) == 0) is_preset = 1;
+    K(o, "{");
+    if (is_preset) {
+        K(o, "\"preset\":");
+        df_jb_str(o, hw->name);
+        K(o, ",");
+    }
+    K(o, "\"pe_rows\":");
+    df_jb_int(o, hw->pe_rows);
+    K(o, ",\"pe_cols\":");
+    df_jb_int(o, hw->pe_cols);
+    K(o, ",\"dataflow\":");
+    df_jb_str(o, df_dataflow_name(hw->dataflow));
+    K(o, ",\"buffer\":");
+    df_jb_int(o, hw->buffer_bytes);
+    K(o, ",\"dram_bw\":");
+    df_jb_real_or_null(o, hw->dram_bw);
+    K(o, ",\"noc_bw\":");
+    df_jb_real_or_null(o, hw->noc_bw);
+    K(o, ",\"noc_bw_w\":");
+    df_jb_real_or_null(o, hw->noc_bw_w);
+    K(o, ",\"noc_bw_in\":");
+    df_jb_real_or_null(o, hw->noc_bw_in);
+    K(o, ",\"noc_bw_out\":");
+    df_jb_real_or_null(o, hw->noc_bw_out);
+    K(o, ",\"noc_hops\":");
+    df_jb_real_or_null(o, hw->noc_hops);
+    K(o, ",\"clock_hz\":");
+    df_jb_real_or_null(o, hw->clock_hz);
+    K(o, ",\"elem_bytes\":");
+    df_jb_int(o, hw->elem_bytes);
+    K(o, ",\"tech_nm\":");
+    df_jb_int(o, hw->tech_nm);
+    K(o, ",\"rf_w\":");
+    df_jb_int(o, hw->rf_w);
+    K(o, ",\"rf_in\":");
+    df_jb_int(o, hw->rf_in);
+    K(o, ",\"rf_out\":");
+    df_jb_int(o, hw->rf_out);
+    K(o, ",\"energy_pj\":{\"mac\":");
+    df_jb_real_or_null(o, hw->energy.mac);
+    K(o, ",\"rf\":");
+    df_jb_real_or_null(o, hw->energy.rf);
+    K(o, ",\"noc\":");
+    df_jb_real_or_null(o, hw->energy.noc);
+    K(o, ",\"buf\":");
+    df_jb_real_or_null(o, hw->energy.buf);
+    K(o, ",\"dram\":");
+    df_jb_real_or_null(o, hw->energy.dram);
+    K(o, ",\"static\":");
+    df_jb_real_or_null(o, hw->energy.stat);
+    K(o, "}}");
+}
+
+static void w_metrics(df_jsonbuf *o, const df_metrics *m) {
+    K(o, "{\"feasible\":");
+    df_jb_bool(o, m->feasible);
+    K(o, ",\"latency_cycles\":");
+    df_jb_real_or_null(o, m->latency_cycles);
+    K(o, ",\"latency_s\":");
+    df_jb_real_or_null(o, m->latency_s);
+    K(o, ",\"throughput_sps\":");
+    df_jb_real_or_null(o, m->throughput_sps);
+    K(o, ",\"energy_pj\":");
+    df_jb_real_or_null(o, m->energy_pj);
+    K(o, ",\"dram_bytes\":");
+    df_jb_real_or_null(o, m->dram_bytes);
+    K(o, ",\"edp\":");
+    df_jb_real_or_null(o, m->edp);
+    K(o, ",\"peak_buffer_bytes\":");
+    df_jb_int(o, m->peak_bytes);
+    K(o, ",\"macs\":");
+    df_jb_real_or_null(o, m->macs);
+    K(o, ",\"utilization\":");
+    df_jb_real_or_null(o, m->utilization);
+    K(o, "}");
+}
+
+static void w_groups(df_jsonbuf *o, const df_net *net, const df_mapping *m, const df_group_cost *gc) {
+    const df_workload *w = df_net_workload(net);
+    K(o, "[");
+    for (int32_t i = 0; i < m->n_groups && !o->bad; i++) {
+        const df_group *g = &m->groups[i];
+        if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) {
+            o->bad = 1;
+            return;
+        }
+        df_group_cost c;
+        if (gc)
+            c = gc[i];
+        else
+            df_group_eval_tiled(net, g, &c);
+        const df_layer *last = &w->layers[g->last];
+        if (i) K(o, ",");
+        K(o, "{\"first\":");
+        df_jb_int(o, g->first);
+        K(o, ",\"last\":");
+        df_jb_int(o, g->last);
+        K(o, ",\"micro_batch\":");
+        df_jb_int(o, g->micro_batch);
+        K(o, ",\"tile\":{\"rows\":");
+        df_jb_int(o, g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P);
+        K(o, ",\"cols\":");
+        df_jb_int(o, g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q);
+        K(o, "},\"overlap\":");
+        df_jb_str(o, df_overlap_name((df_overlap)g->overlap));
+        K(o, ",\"first_name\":");
+        df_jb_str(o, w->layers[g->first].name);
+        K(o, ",\"last_name\":");
+        df_jb_str(o, w->layers[g->last].name);
+        K(o, ",\"footprint_bytes\":");
+        df_jb_int(o, c.footprint_bytes);
+        K(o, ",\"weights_resident\":");
+        df_jb_bool(o, c.weights_resident);
+        K(o, ",\"latency_cycles\":");
+        df_jb_real_or_null(o, c.latency_cycles);
+        K(o, ",\"energy_pj\":");
+        df_jb_real_or_null(o, c.energy_pj);
+        K(o, ",\"dram_bytes\":");
+        df_jb_real_or_null(o, c.dram_bytes);
+        K(o, ",\"tiles\":");
+        df_jb_int(o, (int64_t)c.tiles_y * c.tiles_x);
+        K(o, ",\"recompute\":");
+        df_jb_real_or_null(o, c.layer_macs > 0 ? c.macs / c.layer_macs : 1);
+        K(o, "}");
+    }
+    K(o, "]");
+}
+
+static void w_ratio(df_jsonbuf *o, double base, double v) {
+    if (v > 0 && isfinite(base / v))
+        df_jb_real(o, base / v);
+    else
+        K(o, "null");
+}
+
+static void w_ms(df_jsonbuf *o, double x) { /* jms */
+    if (isfinite(x))
+        df_jb_real(o, round(x * 1e3) / 1e3);
+    else
+        K(o, "null");
+}
+
+char *df_answer_text(const df_request *r, const df_answer *a, double queue_ms, double total_ms, size_t *len) {
+    df_jsonbuf o = {0};
+    K(&o, "{\"feasible\":");
+    df_jb_bool(&o, a->met.feasible);
+    K(&o, ",\"solver\":");
+    df_jb_str(&o, df_request_solver_name(r->solver));
+    K(&o, ",\"path\":");
+    df_jb_str(&o, a->path);
+    K(&o, ",\"workload\":{\"name\":");
+    df_jb_str(&o, r->w.name);
+    K(&o, ",\"layers\":");
+    df_jb_int(&o, r->w.n_layers);
+    K(&o, ",\"macs\":");
+    df_jb_int(&o, df_workload_macs(&r->w));
+    K(&o, "},\"hardware\":");
+    w_hw(&o, df_net_hw(r->net));
+    K(&o, ",\"batch\":");
+    df_jb_int(&o, r->batch);
+    K(&o, ",\"objective\":");
+    df_jb_str(&o, df_objective_name(r->obj));
+    K(&o, ",\"space\":");
+    df_jb_str(&o, df_space_name(r->space));
+    K(&o, ",\"groups\":");
+    if (r->net)
+        w_groups(&o, r->net, &a->map, a->gc);
+    else
+        o.bad = 1;
+    K(&o, ",\"metrics\":");
+    w_metrics(&o, &a->met);
+    if (a->have_base) {
+        K(&o, ",\"baseline\":{\"metrics\":");
+        w_metrics(&o, &a->base_met);
+        K(&o, ",\"groups\":");
+        df_jb_int(&o, a->base.n_groups);
+        K(&o, "},\"gain\":{\"latency_x\":");
+        w_ratio(&o, a->base_met.latency_cycles, a->met.latency_cycles);
+        K(&o, ",\"energy_x\":");
+        w_ratio(&o, a->base_met.energy_pj, a->met.energy_pj);
+        K(&o, ",\"dram_x\":");
+        w_ratio(&o, a->base_met.dram_bytes, a->met.dram_bytes);
+        K(&o, "}");
+    } else {
+        K(&o, ",\"baseline\":null,\"gain\":null");
+    }
+    if (a->note[0]) {
+        K(&o, ",\"note\":");
+        df_jb_str(&o, a->note);
+    }
+    K(&o, ",\"timings\":{");
+    if (a->solver && strcmp(a->solver, "transformer") == 0) {
+        K(&o, "\"inference_ms\":");
+        w_ms(&o, a->solve_ms);
+        K(&o, ",");
+    }
+    K(&o, "\"queue_ms\":");
+    w_ms(&o, queue_ms);
+    K(&o, ",\"solve_ms\":");
+    w_ms(&o, a->solve_ms);
+    K(&o, ",\"check_ms\":");
+    w_ms(&o, a->check_ms);
+    K(&o, ",\"total_ms\":");
+    w_ms(&o, total_ms);
+    K(&o, "}}");
+    return df_jb_finish(&o, len);
 }
 
 /* The first group over the budget, or null. */

@@ -112,8 +112,17 @@ static void svg_keep(srv_task *t, int32_t idx, const srv_map_req *r, srv_map_res
  * was decoded on the loop: it gets the check before reply; the others are solved here. carry
  * (nullable): the answer of the next smaller budget of the same sweep, offered to this one; keep
  * (nullable) receives this answer's mapping. */
+static json_t *map_one_x(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, const df_mapping *carry,
+                         int64_t carry_budget, df_mapping *keep, srv_fail *f, char **text, size_t *text_len);
 static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, const df_mapping *carry,
                        int64_t carry_budget, df_mapping *keep, srv_fail *f) {
+    return map_one_x(s, r, t, idx, carry, carry_budget, keep, f, NULL, NULL);
+}
+
+/* map_one; with text non-NULL the reply is written as text directly (df_answer_text, the same bytes
+ * as the tree's dump) into *text and the tree is not built: returns a non-NULL token, not a tree. */
+static json_t *map_one_x(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, const df_mapping *carry,
+                         int64_t carry_budget, df_mapping *keep, srv_fail *f, char **text, size_t *text_len) {
     srv_map_result res;
     const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
     int rc =
@@ -125,7 +134,13 @@ static json_t *map_one(srv *s, const srv_map_req *r, srv_task *t, int32_t idx, c
     srv_metrics_answer(&s->metrics, res.path);
     if (carry) df_answer_offer(r, carry, carry_budget, &res);
     if (keep && df_mapping_copy(keep, &res.map) != DF_OK) keep->n_groups = 0;
-    json_t *o = srv_map_reply(r, &res, t->job.queue_ms + t->parse_queue_ms, srv_now_ms() - t->t_arrival);
+    json_t *o;
+    if (text) {
+        *text = df_answer_text(r, &res, t->job.queue_ms + t->parse_queue_ms, srv_now_ms() - t->t_arrival, text_len);
+        o = *text ? json_null() : NULL; /* json_null is a static singleton: nothing to free */
+    } else {
+        o = srv_map_reply(r, &res, t->job.queue_ms + t->parse_queue_ms, srv_now_ms() - t->t_arrival);
+    }
     if (o && t->svg) svg_keep(t, idx, r, &res);
     srv_map_result_free(&res);
     if (!o) srv_fail_set(f, SRV_PROB_INTERNAL, NULL, "out of memory building the reply");
@@ -336,6 +351,16 @@ static void task_run(srv_job *j) {
     }
     if (t->kind == SRV_TASK_BATCH && !t->svg) {
         batch_all(t, &t->fail);
+        free_parsed(t);
+        return;
+    }
+    if (t->kind == SRV_TASK_MAP && !t->svg) { /* the common case: the answer's text without a tree */
+        if (!map_one_x(t->s, &t->map, t, 0, NULL, 0, NULL, &t->fail, &t->body, &t->len)) return;
+        if (charge(t, t->len, &t->fail)) {
+            free(t->body);
+            t->body = NULL;
+            t->len = 0;
+        }
         free_parsed(t);
         return;
     }

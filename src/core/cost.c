@@ -1237,6 +1237,15 @@ int df_group_eval_tiled(const df_net *n, const df_group *g, df_group_cost *out) 
     return group_eval_tiled(n, g, out, NULL);
 }
 
+/* Names group g as the field of err (DF_FIELD_GROUPS, sub "<g>"): formatted on failure only, never on
+ * the success path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
+static int at_group(df_err *err, int32_t g, int rc) {
+    char gi[16];
+    snprintf(gi, sizeof gi, "%d", (int)g);
+    df_err_at(err, DF_FIELD_GROUPS, gi);
+    return rc;
+}
+
 int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footprint *per_layer, df_err *err) {
     df_err_clear(err);
     int32_t next = 0;
@@ -1244,20 +1253,18 @@ int df_mapping_footprints(const df_net *n, const df_mapping *map, df_layer_footp
         const df_group *gr = &map->groups[g];
         if (gr->first != next || gr->last < gr->first || gr->last >= n->L || gr->micro_batch < 1 ||
             gr->micro_batch > n->N) {
-            char gi[16];
-            snprintf(gi, sizeof gi, "%d", g);
-            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
-                                    "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
-                                    "(see df_mapping_eval)",
-                                    g, gr->first, gr->last, gr->micro_batch);
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL,
+                                       "group %d (layers %d..%d, micro-batch %d) is not a valid group here "
+                                       "(see df_mapping_eval)",
+                                       g, gr->first, gr->last, gr->micro_batch));
         }
         df_group_cost gc;
         if (gr->tile_rows < 0 || gr->tile_cols < 0 || gr->overlap < 0 || gr->overlap >= DF_OVERLAP_COUNT) {
-            char gi[16];
-            snprintf(gi, sizeof gi, "%d", g);
-            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, gi,
-                                    "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g, gr->tile_rows,
-                                    gr->tile_cols, gr->overlap);
+            return at_group(err, g,
+                            df_err_set(err, DF_EINVAL, NULL,
+                                       "group %d: bad tile %dx%d or overlap %d (see df_mapping_eval)", g, gr->tile_rows,
+                                       gr->tile_cols, gr->overlap));
         }
         if (group_eval_tiled(n, gr, &gc, per_layer + gr->first) != DF_OK)
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
@@ -1298,15 +1305,6 @@ int df_net_check_budget(const df_net *n, df_err *err) {
         err->need_bytes = need;
     }
     return DF_EINFEASIBLE;
-}
-
-/* Names group g as the field of err (DF_FIELD_GROUPS, sub "<g>"): formatted on failure only, never on
- * the success path (PLATFORM.md: formatting a pointer per group was half the evaluation time). */
-static int at_group(df_err *err, int32_t g, int rc) {
-    char gi[16];
-    snprintf(gi, sizeof gi, "%d", (int)g);
-    df_err_at(err, DF_FIELD_GROUPS, gi);
-    return rc;
 }
 
 int df_mapping_eval(const df_net *n, const df_mapping *map, df_metrics *mt, df_group_cost *per_group, df_err *err) {

@@ -52,71 +52,84 @@ trap 'rm -rf "$tmp"' EXIT
 bad=0
 
 # --- links -------------------------------------------------------------------------------------
-for l in $layers; do
-    set -- "$build"/src/$l/*.o
-    [ -e "$1" ] || continue
-    nm -g --defined-only "$@" 2>/dev/null | awk 'NF >= 3 {print $3}' | sort -u >"$tmp/def.$l"
-    for o in "$@"; do
-        nm -u "$o" 2>/dev/null | awk -v o="$o" '{print o, $NF}'
-    done >"$tmp/undef.$l"
-done
-for l in $layers; do
-    [ -e "$tmp/undef.$l" ] || continue
-    ok=$(allowed "$l")
-    for x in $layers; do
-        [ -e "$tmp/def.$x" ] || continue
-        case " $ok " in *" $x "*) continue ;; esac
-        # undefined in l, defined in a layer l may not use
-        awk -v x="$x" -v l="$l" -v ok="$ok" 'NR == FNR {d[$1] = 1; next}
-            ($2 in d) {printf "layers: %s (%s) uses %s, defined in %s: %s may use only %s\n", $1, l, $2, x, l, ok; n++}
-            END {exit n > 0}' "$tmp/def.$x" "$tmp/undef.$l" || bad=1
-    done
-done
+# one nm over every object (nm -A names the object on each line): a fork per object made the check
+# take seconds on every build
+set -- "$build"/src/*/*.o
+if [ -e "$1" ]; then
+    nm -A -g --defined-only "$@" 2>/dev/null | awk 'NF >= 3 { f = $1; sub(/:[^:]*$/, "", f); print f, $NF }' >"$tmp/def"
+    nm -A -u "$@" 2>/dev/null | awk '{print $1, $NF}' >"$tmp/undef"
+fi
+[ -e "$tmp/def" ] || : >"$tmp/def"
+[ -e "$tmp/undef" ] || : >"$tmp/undef"
+# "path/src/<layer>/x.o:" -> layer; a symbol used in layer l and defined in layer x that l may not use
+awk -v rules="core:core solve:solve,core model:model,core report:report,solve,model,core server:server,report,solve,model,core cli:cli,report,solve,model,core train:train,report,solve,model,core" '
+    function layer(f,   n, a) { sub(/:$/, "", f); n = split(f, a, "/"); return a[n - 1] }
+    function obj(f) { sub(/:$/, "", f); return f }
+    BEGIN { n = split(rules, r, " "); for (i = 1; i <= n; i++) { split(r[i], kv, ":"); ok[kv[1]] = kv[2] } }
+    NR == FNR { l = layer($1); if ((l in ok) && index(" " defl[$2] " ", " " l " ") == 0) defl[$2] = defl[$2] " " l; next }
+    {
+        l = layer($1); s = $2
+        if (!(l in ok) || !(s in defl)) next
+        m = split(defl[s], xs, " ")
+        for (j = 1; j <= m; j++)
+            if (index("," ok[l] ",", "," xs[j] ",") == 0) {
+                printf "layers: %s (%s) uses %s, defined in %s: %s may use only %s\n", obj($1), l, s, xs[j], l, ok[l]
+                bad = 1
+            }
+    }
+    END { exit bad }' "$tmp/def" "$tmp/undef" | awk '{ gsub(/,/, " ", $NF); print }' >"$tmp/links"
+[ -s "$tmp/links" ] && { cat "$tmp/links"; bad=1; }
 
 # --- includes ----------------------------------------------------------------------------------
-check_includes() { # FILE LAYER
-    f=$1 l=$2 ok=$(allowed "$2")
-    for h in $(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"(dnnfuser\/)?([^"]+)".*/\2/p' "$f"); do
-        case $h in */*) continue ;; esac
-        # a private header beside the file (src/<layer>/x.h) belongs to its folder
-        if [ -e "$(dirname "$f")/$h" ] && [ "$(dirname "$f")" != "$root/include/dnnfuser" ]; then continue; fi
-        [ -e "$root/include/dnnfuser/$h" ] || continue
-        hl=$(header_layer "$h")
-        if [ -z "$hl" ]; then
-            echo "layers: $f includes dnnfuser/$h, which belongs to no layer (no src/<layer>/${h%.h}.c; add it to mk/layers.sh)"
-            bad=1; continue
-        fi
-        case " $ok " in *" $hl "*) ;; *)
-            echo "layers: $f ($l) includes dnnfuser/$h ($hl): $l may use only $ok"; bad=1 ;;
-        esac
-    done
-}
-for l in $layers; do
-    for f in "$root"/src/$l/*.[ch]; do [ -e "$f" ] && check_includes "$f" "$l"; done
-done
+# every public header's layer once ("NAME.h LAYER", empty layer = none), the private headers beside
+# the sources, and every quoted include of the tree from one grep; one awk judges them all
 for f in "$root"/include/dnnfuser/*.h; do
-    [ -e "$f" ] || continue
-    hl=$(header_layer "$(basename "$f")")
-    [ -n "$hl" ] || { echo "layers: $f belongs to no layer (no src/<layer>/$(basename "${f%.h}").c; add it to mk/layers.sh)"; bad=1; continue; }
-    check_includes "$f" "$hl"
-done
+    [ -e "$f" ] && echo "$(basename "$f") $(header_layer "$(basename "$f")")"
+done >"$tmp/hl"
+ls "$root"/src/*/*.h 2>/dev/null >"$tmp/private" || :
+for l in $layers; do for f in "$root"/src/$l/*.[ch]; do [ -e "$f" ] && echo "$f $l"; done; done >"$tmp/files"
+while read -r h hl; do [ -n "$hl" ] && echo "$root/include/dnnfuser/$h $hl"; done <"$tmp/hl" >>"$tmp/files"
+# shellcheck disable=SC2046
+grep -HE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' $(awk '{print $1}' "$tmp/files") /dev/null 2>/dev/null |
+    sed -nE 's/^([^:]+):[[:space:]]*#[[:space:]]*include[[:space:]]*"(dnnfuser\/)?([^"]+)".*/\1 \3/p' >"$tmp/incs" || :
+awk -v pub="$root/include/dnnfuser" -v rules="core:core solve:solve,core model:model,core report:report,solve,model,core server:server,report,solve,model,core cli:cli,report,solve,model,core train:train,report,solve,model,core" '
+    function dir(f) { sub(/\/[^\/]*$/, "", f); return f }
+    BEGIN { n = split(rules, r, " "); for (i = 1; i <= n; i++) { split(r[i], kv, ":"); ok[kv[1]] = kv[2] } }
+    FILENAME == ARGV[1] { known[$1] = 1; hl[$1] = $2; next }
+    FILENAME == ARGV[2] { priv[$1] = 1; next }
+    FILENAME == ARGV[3] { fl[$1] = $2; next }
+    {
+        f = $1; h = $2
+        if (h ~ /\//) next
+        if (dir(f) != pub && ((dir(f) "/" h) in priv)) next
+        if (!(h in known)) next
+        l = fl[f]
+        if (hl[h] == "") {
+            printf "layers: %s includes dnnfuser/%s, which belongs to no layer (no src/<layer>/%s.c; add it to mk/layers.sh)\n", f, h, substr(h, 1, length(h) - 2)
+            bad = 1; next
+        }
+        if (index("," ok[l] ",", "," hl[h] ",") == 0) {
+            list = ok[l]; gsub(/,/, " ", list)
+            printf "layers: %s (%s) includes dnnfuser/%s (%s): %s may use only %s\n", f, l, h, hl[h], l, list
+            bad = 1
+        }
+    }
+    END { exit bad }' "$tmp/hl" "$tmp/private" "$tmp/files" "$tmp/incs" || bad=1
+while read -r h hl; do
+    [ -n "$hl" ] || { echo "layers: $root/include/dnnfuser/$h belongs to no layer (no src/<layer>/${h%.h}.c; add it to mk/layers.sh)"; bad=1; }
+done <"$tmp/hl"
 # --- the HTTP library: http.c only -------------------------------------------------------------
-for f in "$root"/src/*/*.[ch] "$root"/include/dnnfuser/*.h; do
-    [ -e "$f" ] || continue
+for f in $(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]microhttpd\.h[>"]' \
+        "$root"/src/*/*.[ch] "$root"/include/dnnfuser/*.h 2>/dev/null); do
     [ "$f" = "$root/src/server/http.c" ] && continue
-    if grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]microhttpd\.h[>"]' "$f"; then
-        echo "layers: $f includes microhttpd.h: only src/server/http.c may (the rest goes through http.h)"
-        bad=1
-    fi
+    echo "layers: $f includes microhttpd.h: only src/server/http.c may (the rest goes through http.h)"
+    bad=1
 done
-for o in "$build"/src/*/*.o; do
-    [ -e "$o" ] || continue
-    [ "$o" = "$build/src/server/http.o" ] && continue
-    for sym in $(nm -u "$o" 2>/dev/null | awk '$NF ~ /^MHD_/ {print $NF}'); do
-        echo "layers: $o calls $sym: only src/server/http.c may use libmicrohttpd"
-        bad=1
-    done
-done
+# MHD_ symbols left undefined by any server object but http.o (from the one nm run above)
+awk -v skip="$build/src/server/http.o" '{ o = $1; sub(/:$/, "", o) }
+    o != skip && $2 ~ /^MHD_/ { printf "layers: %s calls %s: only src/server/http.c may use libmicrohttpd\n", o, $2 }' \
+    "$tmp/undef" >"$tmp/mhd"
+[ -s "$tmp/mhd" ] && { cat "$tmp/mhd"; bad=1; }
 # --- no include cycle among the server's modules -------------------------------------------------
 for f in "$root"/src/server/*.[ch]; do
     [ -e "$f" ] || continue

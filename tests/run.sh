@@ -9,12 +9,13 @@
 # hid it (a report from the daemon under an integration script, a forked Check child).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-passed=0; failed=0; bad=()
+passed=0; failed=0; bad=(); times=()
 for item in "$@"; do
     t=$item
     san=""
     case "$item" in asan:*) t=${item#asan:}; san=$(mktemp -d) ;; esac
     echo "== $item"
+    t0=$(date +%s.%N)
     if [ -n "$san" ]; then
         # detect_leaks: LSan at every instrumented process's exit; halt_on_error with
         # -fno-sanitize-recover=all: the first report ends the process. OpenBLAS runs single-threaded
@@ -57,12 +58,16 @@ for item in "$@"; do
         fi
         rm -rf "$san"
     fi
+    # wall time per item, so the suite's 15-minute budget can be kept (summary at the end)
+    times+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%7.1f", b - a }') s  $item")
     if [ $rc -ne 0 ]; then
         bad+=("$item")
         # a crash or non-zero exit with no failure counted still counts as one failure
         if ! printf '%s\n' "$out" | grep -qE 'Failures: [1-9]|Errors: [1-9]| [1-9][0-9]* failed'; then failed=$((failed + 1)); fi
     fi
 done
+echo "== wall time per item, slowest first:"
+printf '%s\n' "${times[@]}" | sort -rn | head -15
 [ ${#bad[@]} -eq 0 ] || echo "failing: ${bad[*]}"
 echo "tests: $passed passed, $failed failed"
 [ $failed -eq 0 ] && [ ${#bad[@]} -eq 0 ]

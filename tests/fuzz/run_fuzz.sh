@@ -4,7 +4,7 @@
 # sanitizer report or input slower than FUZZ_TIMEOUT seconds). Each run first replays the committed
 # seeds (tests/fuzz/corpus/<target>/) and every past crash kept as a regression input
 # (tests/fuzz/regress/<target>/), then mutates; the JSON targets with tests/fuzz/request_keys.dict.
-#   make test   FUZZ_SECONDS=20: new inputs go to a temporary directory and are thrown away
+#   make test   FUZZ_SECONDS=12: new inputs go to a temporary directory and are thrown away
 #   make fuzz   FUZZ_KEEP=1: new inputs are kept in $FUZZ_BUILD/corpus/<target>/ (a growing corpus
 #               across runs), crash inputs in $FUZZ_BUILD/crashes/<target>/; one stats line per run
 #               is appended to $FUZZ_BUILD/fuzz-stats.log
@@ -13,7 +13,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-12}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-25}
 FUZZ_KEEP=${FUZZ_KEEP:-0}
 FUZZ_JOBS=${FUZZ_JOBS:-2}

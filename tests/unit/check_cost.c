@@ -467,7 +467,12 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
         ck_assert_int_ge(g, 0);
         double ms_model = gc[g].latency_cycles / h.clock_hz * 1e3;
         double err = (ms_model - ms[k]) / ms[k];
-        ck_assert_msg(fabs(err) < 0.20, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        ck_assert_msg(fabs(err) < 0.16, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        /* DRAM per layer: images per pass n chosen by least DRAM (rs_plan) puts CONV2 on the chip's
+         * n = 1 (+10.2%, was +39.3% with n = 4); CONV5 +33.1% (its ofmap's density is not published) */
+        double derr = (gc[g].dram_bytes / 1e6 - dram[k]) / dram[k];
+        ck_assert_msg(fabs(derr) < (k == 4 ? 0.34 : 0.24), "%s DRAM %.2f MB vs chip %.1f MB", name[k],
+                      gc[g].dram_bytes / 1e6, dram[k]);
         /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
         double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
         double chip_pj = mw[k] * 1e-3 * tot_ms[k] * 1e-3 * 1e12;
@@ -483,11 +488,12 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
     }
     ck_assert_double_eq_tol(chip_tot, tot_ms[5], 1e-9); /* the rows sum to the published total */
     ck_assert_double_eq_tol(chip_lat, ms[5], 0.51);     /* processing: 103.0 vs the printed 103.5 */
-    ck_assert_msg(mabs < 0.10, "latency mean abs error %.1f%%", mabs * 100);
-    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.12, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
-    /* with the per-pass ifmap re-reads (rs_plan): +5.5% total, 21.6% mean abs per layer */
-    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.10, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
-    ck_assert_msg(dmabs < 0.25, "DRAM mean abs error %.1f%%", dmabs * 100);
+    /* today: latency 7.2% mean abs per layer, -8.1% total (vs 103.5 ms) */
+    ck_assert_msg(mabs < 0.075, "latency mean abs error %.1f%%", mabs * 100);
+    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.09, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
+    /* with the per-pass ifmap re-reads and n by least DRAM (rs_plan): -0.7% total, 14.9% mean abs */
+    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.03, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
+    ck_assert_msg(dmabs < 0.155, "DRAM mean abs error %.1f%%", dmabs * 100);
     df_mapping_free(&m);
     df_net_free(n);
     df_workload_free(&w);

@@ -523,6 +523,31 @@ START_TEST(test_rs_ifmap_reread_per_filter_pass) {
 }
 END_TEST
 
+/* Images per pass n by least DRAM (rs_plan, [EYE17] §IV-A, Table III): the layer above at batch 2 with
+ * a 3100-byte buffer. n = 2 images per pass hold 2 x 1600 elements, 100 more than the buffer, so 50
+ * ifmaps per sample would be read again for the second filter pass; n = 1 holds 1600, and its 432
+ * filters stay beside them (2032 <= 3100), so n = 1 is chosen and DRAM is the compulsory traffic:
+ * 2 x (64 in + 3072 out) + 432 weights (resident: 432 + 2 x (24 + 384) line-buffer elements fit). */
+START_TEST(test_rs_images_per_pass_by_dram) {
+    df_workload w;
+    one_conv(&w, 1, 8, 48, 3);
+    df_net *n = mknet(&w, tu_hw(3, 8, DF_DATAFLOW_RS, 3100, 8, 16, 1), 2);
+    df_group_cost g;
+    df_group_eval(n, 0, 0, 2, &g);
+    ck_assert(g.feasible && g.weights_resident);
+    ck_assert_double_eq(g.dram_bytes, 2 * (64 + 3072) + 432);
+    df_net_free(n);
+    /* a buffer the filters do not fit beside one image's pass (1600 + 432 > 1700): n = 1 would read
+     * them twice (+432), n = 2 re-reads min(64, (3200 - 1700) / 2) = 64 ifmaps per sample (+128) */
+    n = mknet(&w, tu_hw(3, 8, DF_DATAFLOW_RS, 1700, 8, 16, 1), 2);
+    df_group_eval(n, 0, 0, 2, &g);
+    ck_assert(g.feasible);
+    ck_assert_double_eq(g.dram_bytes, 2 * (64 + 3072) + 432 + 128);
+    df_net_free(n);
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_budget_too_small_names_layer) {
     df_workload w;
     chain2(&w);
@@ -688,6 +713,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_density_and_static_energy);
     tcase_add_test(tc, test_density_json);
     tcase_add_test(tc, test_eyeriss_alexnet_vs_chip);
+    tcase_add_test(tc, test_rs_images_per_pass_by_dram);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

@@ -243,10 +243,10 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
                  * strip filter pass by filter pass (the filters stay in the spads for the pass, the ifmaps
                  * are re-sent to the array for each filter pass, noc_in above). The ifmaps come from DRAM
                  * once only if the strip's ifmap rows of all Cg channels of the group stay in the buffer
-                 * beside the psums of a pass (n = every sample of the micro-batch, the plan's batch: the
-                 * split is chosen for it); otherwise the strip's rows are read again from DRAM for every
-                 * further filter pass. Charged by the group evaluation when the layer's input streams
-                 * from DRAM (pass_liveness); the buffer is the hardware's whole buffer (nothing fitted). */
+                 * beside the psums of a pass, for nb images per pass (the batch or 1, above); otherwise
+                 * the strip's rows are read again from DRAM for every further filter pass. Charged by
+                 * the group evaluation when the layer's input streams from DRAM (pass_liveness); the
+                 * buffer is the hardware's whole buffer (nothing fitted). */
                 double hold = nb * (Cg * ty * (double)l->X + fmin(Kg, p * t) * e * Q);
                 cp.reread = G * strips * (nf - 1) * fmin(Cg * ty * (double)l->X, fmax(0, hold - ebuf) / nb);
                 /* n = 1: the plan's figures are per pass of one sample (plan_cycles, per_sample) */

@@ -68,8 +68,10 @@ typedef struct df_pass_plan_s {
     double reread; /* input elements per sample read from DRAM again, beyond the first read, when the
                     * layer streams its input from DRAM (rs: the ifmap per filter pass, rs_plan) */
     int per_sample, streamed;
-    int w_ramp; /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
+    int w_ramp;    /* 1: the PEs cannot hold the next pass's weights while computing (rs: 2 p q S > filter
                   * spad), so every pass first waits for its weights ([EYE17] §VI ramp-up) */
+    int w_dram_ps; /* 1: the passes run one sample at a time (rs n = 1, [EYE17] §IV-A), so weights that do
+                    * not stay in the buffer are read from DRAM again for every sample, not per micro-batch */
 } df_pass_plan;
 
 /* Smallest padded work ceil(n / (x k)) x k over tile sizes k in [1, kmax] for x parallel units, the
@@ -178,67 +180,98 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
     double qmax = fmax(1, floor(rf_in / S));
     double tx = fmin((double)l->X, fmin((Q - 1) * st + S, Q * S)); /* columns the windows touch */
     double Wt = (double)f->weight_elems, out = (double)f->out_elems;
-    /* The split r x t and the tiles p, q: the shortest array time for the batch (the mapping is
-     * chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's mapper
-     * optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
-    double best = INFINITY, best_tr = INFINITY;
-    df_layer_figures cf = *f;
-    df_pass_plan cp;
-    for (int ci = 0; ci < ncand; ci++) {
-        double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
-        double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
-        double rmax = fmin(sets, Cg);
-        for (double r0 = 1; r0 <= rmax;) {
-            /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
-            double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
-            best_tile(Cg, r, qmax, &q);
-            double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
-            best_tile(Kg, t, pmax, &p);
-            double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
-            memset(&cp, 0, sizeof cp);
-            cp.npass = G * nf * nc * strips * rfold;
-            cp.c1 = p * q * Q * S; /* MACs of one PE in one pass, one per cycle */
-            cf.compute_cycles = cp.npass * cp.c1;
-            cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
-            /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
-             * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
-             * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
-             * channel pass and row fold, read back for all but the first. */
-            cf.noc_w = Wt * strips;
-            cf.noc_in = G * Cg * nf * strips * ty * tx;
-            cf.noc_out = out * (2 * nc * rfold - 1);
-            cp.w1 = cf.noc_w / cp.npass;
-            cp.x1 = cf.noc_in / cp.npass;
-            cp.o1 = out * nc * rfold / cp.npass;
-            cp.p1 = out * (nc * rfold - 1) / cp.npass;
-            cp.ct = fmin(Cg, q * r);
-            /* the filter spad holds p q S weights; with less than twice that it cannot take the next
-             * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
-             * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
-            cp.w_ramp = 2 * p * q * S > rf_w;
-            cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
-            /* DRAM re-reads of the pass order ([EYE17] §IV-A: "n x q x r 2-D ifmaps and n x m 2-D psums
-             * have to be stored in the GLB" during a pass). Passes run strip by strip, and within a
-             * strip filter pass by filter pass (the filters stay in the spads for the pass, the ifmaps
-             * are re-sent to the array for each filter pass, noc_in above). The ifmaps come from DRAM
-             * once only if the strip's ifmap rows of all Cg channels of the group stay in the buffer
-             * beside the psums of a pass (n = every sample of the micro-batch, the plan's batch: the
-             * split is chosen for it); otherwise the strip's rows are read again from DRAM for every
-             * further filter pass. Charged by the group evaluation when the layer's input streams
-             * from DRAM (pass_liveness); the buffer is the hardware's whole buffer (nothing fitted). */
-            double ebuf = (double)hw->buffer_bytes / hw->elem_bytes;
-            double hold = batch * (Cg * ty * (double)l->X + fmin(Kg, p * t) * e * Q);
-            cp.reread = G * strips * (nf - 1) * fmin(Cg * ty * (double)l->X, fmax(0, hold - ebuf) / batch);
-            double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / batch + cf.noc_in + cf.noc_out;
-            if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
-                best = fmin(best, tm);
-                best_tr = tr;
-                *f = cf;
-                *pp = cp;
+    /* Images per pass n ([EYE17] §IV-A, Table III: the chip runs CONV1-2 with n = 1, CONV3-5 with
+     * n = 4 = N): n = the whole batch (weights reused across the samples of a pass) or n = 1 (the
+     * passes repeat per sample, per_sample = 1). For each n the fastest plan as below; between the two,
+     * the one of least DRAM traffic (Eyeriss's mapper minimises the energy of the whole system,
+     * [EYE17] §IV-A, and a DRAM access costs 200x a MAC against 6x for the buffer, [EYERISS] Table IV,
+     * so DRAM decides), ties to the faster. A plan's DRAM beyond the compulsory once-per-sample
+     * tensors: the ifmap re-reads of its pass order (reread below, run-length coded as the input) and,
+     * with n = 1, its filters once per sample when they do not stay in the buffer beside the pass's
+     * working set (hold below). */
+    double ebuf = (double)hw->buffer_bytes / hw->elem_bytes, Wt0 = (double)f->weight_elems;
+    double din = l->density > 0 && l->density < 1 ? fmin(1.0, l->density * (64.0 / 3.0) / 16.0) : 1;
+    double best_dram = INFINITY, best_tm = INFINITY;
+    df_layer_figures f0 = *f, fbest = *f;
+    df_pass_plan pbest;
+    memset(&pbest, 0, sizeof pbest);
+    for (int ni = 0; ni < (batch > 1 ? 2 : 1); ni++) {
+        double nb = ni == 0 ? batch : 1;
+        double best = INFINITY, best_tr = INFINITY;
+        df_layer_figures cf = f0, fn = f0;
+        df_pass_plan cp, pn;
+        double hn = 0; /* the working set of the fastest plan's pass (elements) */
+        memset(&pn, 0, sizeof pn);
+        /* The split r x t and the tiles p, q: the shortest array time for n images per pass (the
+         * mapping is chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's
+         * mapper optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
+        for (int ci = 0; ci < ncand; ci++) {
+            double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
+            double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
+            double rmax = fmin(sets, Cg);
+            for (double r0 = 1; r0 <= rmax;) {
+                /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
+                double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
+                best_tile(Cg, r, qmax, &q);
+                double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
+                best_tile(Kg, t, pmax, &p);
+                double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
+                memset(&cp, 0, sizeof cp);
+                cp.npass = G * nf * nc * strips * rfold;
+                cp.c1 = p * q * Q * S; /* MACs of one PE in one pass, one per cycle */
+                cf.compute_cycles = cp.npass * cp.c1;
+                cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
+                /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
+                 * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
+                 * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
+                 * channel pass and row fold, read back for all but the first. */
+                cf.noc_w = Wt * strips;
+                cf.noc_in = G * Cg * nf * strips * ty * tx;
+                cf.noc_out = out * (2 * nc * rfold - 1);
+                cp.w1 = cf.noc_w / cp.npass;
+                cp.x1 = cf.noc_in / cp.npass;
+                cp.o1 = out * nc * rfold / cp.npass;
+                cp.p1 = out * (nc * rfold - 1) / cp.npass;
+                cp.ct = fmin(Cg, q * r);
+                /* the filter spad holds p q S weights; with less than twice that it cannot take the next
+                 * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
+                 * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
+                cp.w_ramp = 2 * p * q * S > rf_w;
+                cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
+                /* DRAM re-reads of the pass order ([EYE17] §IV-A: "n x q x r 2-D ifmaps and n x m 2-D psums
+                 * have to be stored in the GLB" during a pass). Passes run strip by strip, and within a
+                 * strip filter pass by filter pass (the filters stay in the spads for the pass, the ifmaps
+                 * are re-sent to the array for each filter pass, noc_in above). The ifmaps come from DRAM
+                 * once only if the strip's ifmap rows of all Cg channels of the group stay in the buffer
+                 * beside the psums of a pass, for nb images per pass (the batch or 1, above); otherwise
+                 * the strip's rows are read again from DRAM for every further filter pass. Charged by
+                 * the group evaluation when the layer's input streams from DRAM (pass_liveness); the
+                 * buffer is the hardware's whole buffer (nothing fitted). */
+                double hold = nb * (Cg * ty * (double)l->X + fmin(Kg, p * t) * e * Q);
+                cp.reread = G * strips * (nf - 1) * fmin(Cg * ty * (double)l->X, fmax(0, hold - ebuf) / nb);
+                /* n = 1: the plan's figures are per pass of one sample (plan_cycles, per_sample) */
+                cp.per_sample = cp.w_dram_ps = nb < batch;
+                double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / nb + cf.noc_in + cf.noc_out;
+                if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
+                    best = fmin(best, tm);
+                    best_tr = tr;
+                    fn = cf;
+                    pn = cp;
+                    hn = hold;
+                }
+                r0 = r + 1;
             }
-            r0 = r + 1;
+        }
+        double dram = batch * pn.reread * din + (pn.w_dram_ps && Wt0 + hn > ebuf ? batch : 1) * Wt0;
+        if (dram < best_dram * (1 - 1e-9) || (dram <= best_dram * (1 + 1e-9) && best < best_tm)) {
+            best_dram = fmin(best_dram, dram);
+            best_tm = best;
+            fbest = fn;
+            pbest = pn;
         }
     }
+    *f = fbest;
+    *pp = pbest;
 }
 
 /* Per-sample compute cycles, buffer<->array traffic and the processing-pass tiling of one layer.
@@ -698,14 +731,17 @@ static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32
     for (int32_t i = first; i <= last; i++) {
         const df_layer_figures *f = &n->fig[i];
         double W = (double)f->weight_elems, dps = s->dram[i - first];
-        double loads = resident ? 1 : nmb;
+        /* streamed weights with one-sample passes (rs n = 1): read again for every sample ([EYE17]
+         * §IV-A: a pass's filters serve its n images only) */
+        int wps = !resident && n->plan[i].w_dram_ps;
+        double loads = resident ? 1 : wps ? n->N : nmb, Wm = wps ? W * m : W, Wl = wps ? W * lastsz : W;
         if (nmb == 1) {
-            lat += step_cycles(n, i, lastsz, dps, W);
+            lat += step_cycles(n, i, lastsz, dps, Wl);
         } else if (resident) {
             lat += step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) +
                    step_cycles(n, i, lastsz, dps, 0);
         } else {
-            lat += (nmb - 1) * step_cycles(n, i, m, dps, W) + step_cycles(n, i, lastsz, dps, W);
+            lat += (nmb - 1) * step_cycles(n, i, m, dps, Wm) + step_cycles(n, i, lastsz, dps, Wl);
         }
         double d = n->N * dps + loads * W;
         dram_el += d;
@@ -1040,17 +1076,20 @@ static int tiled_cost(const df_net *n, const df_tiled *t, int32_t m, df_group_co
         int32_t i = first + k;
         const tl_layer *x = &t->ly[k];
         double W = x->W, Wt = W * t->tiles, dps = t->dram_ps[k]; /* streamed weights: fetched for every tile */
+        /* and, with one-sample passes (rs n = 1), for every sample (as pass_time_energy) */
+        int wps = x->pp.w_dram_ps;
+        double Wm = wps ? Wt * m : Wt, Wl = wps ? Wt * lastsz : Wt;
         double am = acm ? acm[k] : tiled_array_cycles(n, i, x, m);
         double al = acl ? acl[k] : lastsz == m ? am : tiled_array_cycles(n, i, x, lastsz);
         if (nmb == 1) {
-            lat += tiled_step(n, al, dps, lastsz, resident ? W : Wt);
+            lat += tiled_step(n, al, dps, lastsz, resident ? W : Wl);
         } else if (resident) {
             lat += tiled_step(n, am, dps, m, W) + (nmb - 2) * tiled_step(n, am, dps, m, 0) +
                    tiled_step(n, al, dps, lastsz, 0);
         } else {
-            lat += (nmb - 1) * tiled_step(n, am, dps, m, Wt) + tiled_step(n, al, dps, lastsz, Wt);
+            lat += (nmb - 1) * tiled_step(n, am, dps, m, Wm) + tiled_step(n, al, dps, lastsz, Wl);
         }
-        double d = n->N * dps + (resident ? W : nmb * Wt);
+        double d = n->N * dps + (resident ? W : wps ? n->N * Wt : nmb * Wt);
         dram_el += d;
         compute += n->N * x->compute_ps;
         macs += n->N * x->macs_ps;

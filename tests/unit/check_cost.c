@@ -467,7 +467,12 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
         ck_assert_int_ge(g, 0);
         double ms_model = gc[g].latency_cycles / h.clock_hz * 1e3;
         double err = (ms_model - ms[k]) / ms[k];
-        ck_assert_msg(fabs(err) < 0.20, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        ck_assert_msg(fabs(err) < 0.16, "%s latency %.2f ms vs chip %.1f ms", name[k], ms_model, ms[k]);
+        /* DRAM per layer: images per pass n chosen by least DRAM (rs_plan) puts CONV2 on the chip's
+         * n = 1 (+10.2%, was +39.3% with n = 4); CONV5 +33.1% (its ofmap's density is not published) */
+        double derr = (gc[g].dram_bytes / 1e6 - dram[k]) / dram[k];
+        ck_assert_msg(fabs(derr) < (k == 4 ? 0.34 : 0.24), "%s DRAM %.2f MB vs chip %.1f MB", name[k],
+                      gc[g].dram_bytes / 1e6, dram[k]);
         /* on-chip energy (chip power x latency excludes DRAM) is below the chip's: no clock network */
         double onchip = gc[g].energy_pj - gc[g].dram_bytes / h.elem_bytes * h.energy.dram;
         double chip_pj = mw[k] * 1e-3 * tot_ms[k] * 1e-3 * 1e12;
@@ -483,11 +488,12 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
     }
     ck_assert_double_eq_tol(chip_tot, tot_ms[5], 1e-9); /* the rows sum to the published total */
     ck_assert_double_eq_tol(chip_lat, ms[5], 0.51);     /* processing: 103.0 vs the printed 103.5 */
-    ck_assert_msg(mabs < 0.10, "latency mean abs error %.1f%%", mabs * 100);
-    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.12, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
-    /* with the per-pass ifmap re-reads (rs_plan): +5.5% total, 21.6% mean abs per layer */
-    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.10, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
-    ck_assert_msg(dmabs < 0.25, "DRAM mean abs error %.1f%%", dmabs * 100);
+    /* today: latency 7.2% mean abs per layer, -8.1% total (vs 103.5 ms) */
+    ck_assert_msg(mabs < 0.075, "latency mean abs error %.1f%%", mabs * 100);
+    ck_assert_msg(fabs(lat - ms[5]) / ms[5] < 0.09, "total latency %.1f ms vs chip %.1f", lat, ms[5]);
+    /* with the per-pass ifmap re-reads and n by least DRAM (rs_plan): -0.7% total, 14.9% mean abs */
+    ck_assert_msg(fabs(dr - dram[5]) / dram[5] < 0.03, "total DRAM %.2f MB vs chip %.1f", dr, dram[5]);
+    ck_assert_msg(dmabs < 0.155, "DRAM mean abs error %.1f%%", dmabs * 100);
     df_mapping_free(&m);
     df_net_free(n);
     df_workload_free(&w);
@@ -513,6 +519,31 @@ START_TEST(test_rs_ifmap_reread_per_filter_pass) {
     ck_assert_double_eq(gs.dram_bytes, 64 + 3072 + 432 + 40);
     df_net_free(big);
     df_net_free(small);
+    df_workload_free(&w);
+}
+END_TEST
+
+/* Images per pass n by least DRAM (rs_plan, [EYE17] §IV-A, Table III): the layer above at batch 2 with
+ * a 3100-byte buffer. n = 2 images per pass hold 2 x 1600 elements, 100 more than the buffer, so 50
+ * ifmaps per sample would be read again for the second filter pass; n = 1 holds 1600, and its 432
+ * filters stay beside them (2032 <= 3100), so n = 1 is chosen and DRAM is the compulsory traffic:
+ * 2 x (64 in + 3072 out) + 432 weights (resident: 432 + 2 x (24 + 384) line-buffer elements fit). */
+START_TEST(test_rs_images_per_pass_by_dram) {
+    df_workload w;
+    one_conv(&w, 1, 8, 48, 3);
+    df_net *n = mknet(&w, tu_hw(3, 8, DF_DATAFLOW_RS, 3100, 8, 16, 1), 2);
+    df_group_cost g;
+    df_group_eval(n, 0, 0, 2, &g);
+    ck_assert(g.feasible && g.weights_resident);
+    ck_assert_double_eq(g.dram_bytes, 2 * (64 + 3072) + 432);
+    df_net_free(n);
+    /* a buffer the filters do not fit beside one image's pass (1600 + 432 > 1700): n = 1 would read
+     * them twice (+432), n = 2 re-reads min(64, (3200 - 1700) / 2) = 64 ifmaps per sample (+128) */
+    n = mknet(&w, tu_hw(3, 8, DF_DATAFLOW_RS, 1700, 8, 16, 1), 2);
+    df_group_eval(n, 0, 0, 2, &g);
+    ck_assert(g.feasible);
+    ck_assert_double_eq(g.dram_bytes, 2 * (64 + 3072) + 432 + 128);
+    df_net_free(n);
     df_workload_free(&w);
 }
 END_TEST
@@ -682,6 +713,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_density_and_static_energy);
     tcase_add_test(tc, test_density_json);
     tcase_add_test(tc, test_eyeriss_alexnet_vs_chip);
+    tcase_add_test(tc, test_rs_images_per_pass_by_dram);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);

@@ -62,6 +62,9 @@ int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
  * clears the pointer; returns code. */
 int df_err_set_field(df_err *err, int code, int field, const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The one body of both: sets code, pointer (may be NULL), field, sub (may be NULL) and the message. */
+int df_err_vset(df_err *err, int code, const char *pointer, int field, const char *sub, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 /* Names the field an error (already set) is about, replacing any pointer: for a caller that adds where. */
 void df_err_at(df_err *err, int field, const char *sub);
 const char *df_status_name(int code);

@@ -29,13 +29,13 @@ const char *df_err_pointer(const df_err *e, char *buf, size_t n) {
         [DF_FIELD_BUDGET] = "/budget",       [DF_FIELD_BATCH] = "/batch",       [DF_FIELD_CANDIDATES] = "/candidates",
         [DF_FIELD_SEQ_LEN] = "/seq_len",     [DF_FIELD_WORKLOAD] = "/workload", [DF_FIELD_LAYERS] = "/layers",
         [DF_FIELD_OBJECTIVE] = "/objective", [DF_FIELD_SPACE] = "/space",       [DF_FIELD_GA] = "/ga",
-        [DF_FIELD_GROUPS] = "/groups",
+        [DF_FIELD_GROUPS] = "/groups",       [DF_FIELD_HARDWARE] = "/hardware",
     };
     const char *base = e->field > DF_FIELD_NONE && e->field < DF_FIELD_COUNT ? names[e->field] : NULL;
     if (e->pointer[0] || !base)
         snprintf(buf, n, "%s", e->pointer);
-    else if (e->sub[0])
-        df_json_pointer_key(buf, n, base, e->sub);
+    else if (e->sub[0]) /* sub is a path inside the field: its tokens are the pointer's */
+        snprintf(buf, n, "%s/%s", base, e->sub);
     else
         snprintf(buf, n, "%s", base);
     return buf;

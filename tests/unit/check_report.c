@@ -366,8 +366,11 @@ START_TEST(test_field_pointer) {
     df_err_set(&e, DF_EINVAL, "/layers/2/K", "bad K");
     ck_assert_int_eq(e.field, DF_FIELD_NONE);
     ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/layers/2/K");
+    df_err_set_field(&e, DF_EINVAL, DF_FIELD_HARDWARE, "energy_pj/mac", "x"); /* a path: not escaped */
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/hardware/energy_pj/mac");
     const char *want[] = {"",        "/budget",    "/batch", "/candidates", "/seq_len", "/workload",
-                          "/layers", "/objective", "/space", "/ga",         "/groups"};
+                          "/layers", "/objective", "/space", "/ga",         "/groups",  "/hardware"};
+    ck_assert_int_eq((int)(sizeof want / sizeof want[0]), DF_FIELD_COUNT);
     for (int k = 0; k < DF_FIELD_COUNT; k++) {
         df_err_set_field(&e, DF_EINVAL, k, NULL, "x");
         ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), want[k]);

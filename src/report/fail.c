@@ -1,5 +1,6 @@
-/* fail.c - the failures of the answer layer (df_fail, see answer.h), the request's solver names (the
- * df_solver ones plus "auto") and the CLI-sized request limits. */
+/* fail.c - the failure record (df_fail, see answer.h: the answer layer's, and the payload of the
+ * daemon's problems, srv_fail), the REST pointer of a library error's field id (df_err_pointer), the
+ * request's solver names (the df_solver ones plus "auto") and the CLI-sized request limits. */
 #include "dnnfuser/answer.h"
 #include "dnnfuser/json.h"
 
@@ -13,12 +14,17 @@ void df_fail_clear(df_fail *f) {
     f->layer = -1;
 }
 
-int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...) {
+int df_fail_vset(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, va_list ap) {
     if (!f) return -1;
     f->kind = kind;
+    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
+    return -1;
+}
+
+int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
+    df_fail_vset(f, kind, pointer, fmt, ap);
     va_end(ap);
     return -1;
 }

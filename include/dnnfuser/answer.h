@@ -61,6 +61,9 @@ void df_fail_clear(df_fail *f);
 /* Sets kind, pointer (nullable) and a printf detail; returns -1 for `return df_fail_set(...)`. */
 int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with a va_list (for a caller's own setter, the daemon's srv_fail_set). */
+int df_fail_vset(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* A library df_err as a failure (einval_kind for DF_EINVAL / DF_ENOTFOUND; DF_ELIMIT -> LIMIT,
  * DF_ENOMEM -> INTERNAL, DF_EINFEASIBLE -> BUDGET). Returns -1. */
 int df_fail_from_err(df_fail *f, df_fail_kind einval_kind, const df_err *e, const char *default_pointer);

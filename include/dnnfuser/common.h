@@ -3,9 +3,10 @@
  * Functions return an int status (DF_OK or a negative DF_E* code) and fill a caller-owned
  * df_err with a human message and, for input errors, a JSON pointer to the offending field
  * (RFC 6901, e.g. "/layers/3/K") so the daemon can answer with a precise problem detail. A pointer is
- * written only by the schema readers (json.c, workload.c, onnx.c, hw.c's hardware-document checks);
- * core/solve/model name a request field by id (df_field) instead, and the layer that knows the request's
- * schema turns it into its own name: report (df_err_pointer: the REST pointer), cli (the flag).
+ * written only by the schema readers (json.c, workload.c, onnx.c); core/solve/model name a request
+ * field by id (df_field + sub) instead, and the layer that knows the request's schema turns it into its
+ * own name: json.c (a hardware object's position in its document), report (df_err_pointer: the REST
+ * pointer), cli (the flag).
  * Nothing here exits; only main() does. */
 #ifndef DNNFUSER_COMMON_H
 #define DNNFUSER_COMMON_H
@@ -41,6 +42,7 @@ typedef enum {
     DF_FIELD_SPACE,      /* /space, --space */
     DF_FIELD_GA,         /* /ga/<sub>: sub names the knob (population, generations, ...) */
     DF_FIELD_GROUPS,     /* the mapping's groups, /groups/<sub>: sub is the group index or "" */
+    DF_FIELD_HARDWARE,   /* /hardware/<sub>: sub is the field's path in the hardware object ("energy_pj/mac") */
     DF_FIELD_COUNT
 } df_field;
 
@@ -49,7 +51,8 @@ typedef struct {
     char msg[320];      /* human-readable, one line, names the layer/field */
     char pointer[128];  /* JSON pointer of the offending field (schema readers only), "" if none */
     int field;          /* df_field the error is about (library layers), DF_FIELD_NONE if none */
-    char sub[32];       /* within field: GA knob or group index, "" if the whole field */
+    char sub[32];       /* within field: its path, tokens joined by '/' (GA knob, group index, hardware
+                         * field), "" if the whole field */
     int32_t layer;      /* offending layer index, -1 if none */
     int64_t need_bytes; /* DF_EINFEASIBLE: smallest on-chip bytes that would make it feasible */
 } df_err;
@@ -62,6 +65,9 @@ int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...)
  * clears the pointer; returns code. */
 int df_err_set_field(df_err *err, int code, int field, const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The one body of both: sets code, pointer (may be NULL), field, sub (may be NULL) and the message. */
+int df_err_vset(df_err *err, int code, const char *pointer, int field, const char *sub, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 /* Names the field an error (already set) is about, replacing any pointer: for a caller that adds where. */
 void df_err_at(df_err *err, int field, const char *sub);
 const char *df_status_name(int code);

@@ -57,7 +57,9 @@ int32_t df_hw_preset_count(void);
 const char *df_hw_preset_name(int32_t i);
 
 /* Range checks on every field, bounded so that no metric can overflow (docs/COST_MODEL.md, "Hardware
- * fields"); err->pointer is "/hardware/<field>". */
+ * fields"). An error names the field by id: err->field = DF_FIELD_HARDWARE and err->sub its path in the
+ * hardware object ("pe_rows", "energy_pj/mac"); err->pointer stays "" (the JSON reader, which knows where
+ * the object sits, turns it into its pointer). */
 int df_hw_validate(const df_hw *hw, df_err *err);
 
 const char *df_dataflow_name(df_dataflow d);

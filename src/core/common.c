@@ -21,26 +21,28 @@ void df_err_clear(df_err *err) {
     err->need_bytes = 0;
 }
 
-int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) {
+int df_err_vset(df_err *err, int code, const char *pointer, int field, const char *sub, const char *fmt, va_list ap) {
     if (!err) return code;
     err->code = code;
+    df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, pointer, fmt, ap);
+    err->field = field;
+    snprintf(err->sub, sizeof err->sub, "%s", sub ? sub : "");
+    return code;
+}
+
+int df_err_set(df_err *err, int code, const char *pointer, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, pointer, fmt, ap);
+    df_err_vset(err, code, pointer, DF_FIELD_NONE, NULL, fmt, ap);
     va_end(ap);
-    err->field = DF_FIELD_NONE;
-    err->sub[0] = '\0';
     return code;
 }
 
 int df_err_set_field(df_err *err, int code, int field, const char *sub, const char *fmt, ...) {
-    if (!err) return code;
-    err->code = code;
     va_list ap;
     va_start(ap, fmt);
-    df_record_vset(err->pointer, sizeof err->pointer, err->msg, sizeof err->msg, NULL, fmt, ap);
+    df_err_vset(err, code, NULL, field, sub, fmt, ap);
     va_end(ap);
-    df_err_at(err, field, sub);
     return code;
 }
 

@@ -171,11 +171,11 @@ int df_hw_preset(const char *name, df_hw *out, df_err *err) {
 #define MAX_RF (1 << 20)
 
 static int bad_double(df_err *err, const char *field, const char *what, double v, double min, double max) {
-    char ptr[64];
-    snprintf(ptr, sizeof ptr, "/hardware/%s", field);
     if (!isfinite(v))
-        return df_err_set(err, DF_EINVAL, ptr, "hardware %s (%s) = %g is not a finite number", field, what, v);
-    return df_err_set(err, DF_EINVAL, ptr, "hardware %s (%s) = %g out of range [%g, %g]", field, what, v, min, max);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, field,
+                                "hardware %s (%s) = %g is not a finite number", field, what, v);
+    return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, field, "hardware %s (%s) = %g out of range [%g, %g]",
+                            field, what, v, min, max);
 }
 
 static int out_of(double v, double min, double max) { return !isfinite(v) || v < min || v > max; }
@@ -183,22 +183,22 @@ static int out_of(double v, double min, double max) { return !isfinite(v) || v <
 int df_hw_validate(const df_hw *hw, df_err *err) {
     df_err_clear(err);
     if (hw->pe_rows < 1 || hw->pe_rows > MAX_DIM)
-        return df_err_set(err, DF_EINVAL, "/hardware/pe_rows", "hardware pe_rows = %d out of range [1, %d]",
-                          hw->pe_rows, MAX_DIM);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "pe_rows",
+                                "hardware pe_rows = %d out of range [1, %d]", hw->pe_rows, MAX_DIM);
     if (hw->pe_cols < 1 || hw->pe_cols > MAX_DIM)
-        return df_err_set(err, DF_EINVAL, "/hardware/pe_cols", "hardware pe_cols = %d out of range [1, %d]",
-                          hw->pe_cols, MAX_DIM);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "pe_cols",
+                                "hardware pe_cols = %d out of range [1, %d]", hw->pe_cols, MAX_DIM);
     if ((int64_t)hw->pe_rows * hw->pe_cols > DF_HW_MAX_PES)
-        return df_err_set(err, DF_EINVAL, "/hardware/pe_cols",
-                          "hardware pe_rows x pe_cols = %dx%d = %lld PEs exceeds the maximum of %d", hw->pe_rows,
-                          hw->pe_cols, (long long)hw->pe_rows * hw->pe_cols, DF_HW_MAX_PES);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "pe_cols",
+                                "hardware pe_rows x pe_cols = %dx%d = %lld PEs exceeds the maximum of %d", hw->pe_rows,
+                                hw->pe_cols, (long long)hw->pe_rows * hw->pe_cols, DF_HW_MAX_PES);
     if ((int)hw->dataflow < 0 || hw->dataflow >= DF_DATAFLOW_COUNT)
-        return df_err_set(err, DF_EINVAL, "/hardware/dataflow", "hardware dataflow = %d is not one of ws, os, rs",
-                          (int)hw->dataflow);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "dataflow",
+                                "hardware dataflow = %d is not one of ws, os, rs", (int)hw->dataflow);
     if (hw->buffer_bytes < 1 || hw->buffer_bytes > MAX_BUFFER)
-        return df_err_set(err, DF_EINVAL, "/hardware/buffer",
-                          "hardware buffer (global buffer bytes) = %lld out of range [1, %lld]",
-                          (long long)hw->buffer_bytes, (long long)MAX_BUFFER);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "buffer",
+                                "hardware buffer (global buffer bytes) = %lld out of range [1, %lld]",
+                                (long long)hw->buffer_bytes, (long long)MAX_BUFFER);
     if (out_of(hw->dram_bw, MIN_BW, MAX_BW))
         return bad_double(err, "dram_bw", "bytes/cycle", hw->dram_bw, MIN_BW, MAX_BW);
     if (out_of(hw->noc_bw, MIN_BW, MAX_BW)) return bad_double(err, "noc_bw", "bytes/cycle", hw->noc_bw, MIN_BW, MAX_BW);
@@ -214,31 +214,29 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
     };
     for (size_t i = 0; i < sizeof bws / sizeof bws[0]; i++)
         if (bws[i].v != 0 && out_of(bws[i].v, MIN_BW, MAX_BW)) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/hardware/%s", bws[i].name);
-            return df_err_set(err, DF_EINVAL, ptr,
-                              "hardware %s = %g must be 0 (share noc_bw) or in [%g, %g] bytes/cycle", bws[i].name,
-                              bws[i].v, MIN_BW, MAX_BW);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, bws[i].name,
+                                    "hardware %s = %g must be 0 (share noc_bw) or in [%g, %g] bytes/cycle", bws[i].name,
+                                    bws[i].v, MIN_BW, MAX_BW);
         }
     if (!isfinite(hw->noc_hops) || hw->noc_hops < 0 || hw->noc_hops > MAX_HOPS)
-        return df_err_set(err, DF_EINVAL, "/hardware/noc_hops", "hardware noc_hops = %g out of range [0, %d] cycles",
-                          hw->noc_hops, MAX_HOPS);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "noc_hops",
+                                "hardware noc_hops = %g out of range [0, %d] cycles", hw->noc_hops, MAX_HOPS);
     if (hw->tech_nm != 0 && hw->tech_nm != 45 && hw->tech_nm != 65)
-        return df_err_set(err, DF_EINVAL, "/hardware/tech_nm", "hardware tech_nm = %d must be 45 or 65", hw->tech_nm);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "tech_nm", "hardware tech_nm = %d must be 45 or 65",
+                                hw->tech_nm);
     const struct {
         const char *name;
         int32_t v;
     } rfs[] = {{"rf_w", hw->rf_w}, {"rf_in", hw->rf_in}, {"rf_out", hw->rf_out}};
     for (size_t i = 0; i < sizeof rfs / sizeof rfs[0]; i++)
         if (rfs[i].v < 0 || rfs[i].v > MAX_RF) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/hardware/%s", rfs[i].name);
-            return df_err_set(err, DF_EINVAL, ptr, "hardware %s = %d out of range [0, %d] entries (0 = Eyeriss's)",
-                              rfs[i].name, rfs[i].v, MAX_RF);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, rfs[i].name,
+                                    "hardware %s = %d out of range [0, %d] entries (0 = Eyeriss's)", rfs[i].name,
+                                    rfs[i].v, MAX_RF);
         }
     if (hw->elem_bytes != 1 && hw->elem_bytes != 2 && hw->elem_bytes != 4)
-        return df_err_set(err, DF_EINVAL, "/hardware/elem_bytes", "hardware elem_bytes = %d must be 1, 2 or 4",
-                          hw->elem_bytes);
+        return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, "elem_bytes",
+                                "hardware elem_bytes = %d must be 1, 2 or 4", hw->elem_bytes);
     const struct {
         const char *name;
         double v;
@@ -248,10 +246,11 @@ int df_hw_validate(const df_hw *hw, df_err *err) {
     };
     for (size_t i = 0; i < sizeof en / sizeof en[0]; i++) {
         if (out_of(en[i].v, 0, MAX_ENERGY_PJ)) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/hardware/energy_pj/%s", en[i].name);
-            return df_err_set(err, DF_EINVAL, ptr, "hardware energy_pj.%s = %g must be a finite number in [0, %g] (pJ)",
-                              en[i].name, en[i].v, MAX_ENERGY_PJ);
+            char sub[32];
+            snprintf(sub, sizeof sub, "energy_pj/%s", en[i].name);
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_HARDWARE, sub,
+                                    "hardware energy_pj.%s = %g must be a finite number in [0, %g] (pJ)", en[i].name,
+                                    en[i].v, MAX_ENERGY_PJ);
         }
     }
     return DF_OK;

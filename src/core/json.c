@@ -555,6 +555,22 @@ static int hw_fields(const json_t *j, const char *prefix, df_hw *h, df_err *err,
     return DF_OK;
 }
 
+/* A df_hw_validate error names the hardware field by id (DF_FIELD_HARDWARE, sub = its path in the
+ * object); the reader knows where that object sits (prefix) and makes it the pointer of a schema reader's
+ * error. pes_given: the document set the array by "pes", which pe_rows/pe_cols errors point to. */
+static int hw_pointer(df_err *err, const char *prefix, int pes_given, int rc) {
+    if (!err || err->field != DF_FIELD_HARDWARE) return rc;
+    const char *sub = err->sub;
+    if (pes_given && (strcmp(sub, "pe_rows") == 0 || strcmp(sub, "pe_cols") == 0)) sub = "pes";
+    char ptr[sizeof err->pointer];
+    if (snprintf(ptr, sizeof ptr, "%s%s%s", nz(prefix), sub[0] ? "/" : "", sub) >= (int)sizeof ptr)
+        ptr[sizeof ptr - 1] = '\0';
+    memcpy(err->pointer, ptr, sizeof ptr);
+    err->field = DF_FIELD_NONE;
+    err->sub[0] = '\0';
+    return rc;
+}
+
 int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err) {
     df_err_clear(err);
     prefix = nz(prefix);
@@ -565,8 +581,7 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
             if (err) snprintf(err->pointer, sizeof err->pointer, "%s", prefix);
             return rc;
         }
-        if ((rc = df_hw_validate(out, err))) reprefix(err, "/hardware", prefix);
-        return rc;
+        return hw_pointer(err, prefix, 0, df_hw_validate(out, err));
     }
     if (!json_is_object(j))
         return df_err_set(err, DF_EINVAL, prefix, "hardware must be a preset name or an object, got %s",
@@ -611,13 +626,7 @@ int df_hw_from_json(const json_t *j, const char *prefix, df_hw *out, df_err *err
     }
     /* the name says what it is: the preset's own name when nothing differs from it, else "custom" */
     snprintf(h.name, sizeof h.name, "%s", same_hw(&h, &base) ? base.name : "custom");
-    if ((rc = df_hw_validate(&h, err))) {
-        if (err && pes_given &&
-            (strcmp(err->pointer, "/hardware/pe_rows") == 0 || strcmp(err->pointer, "/hardware/pe_cols") == 0))
-            snprintf(err->pointer, sizeof err->pointer, "/hardware/pes");
-        reprefix(err, "/hardware", prefix);
-        return rc;
-    }
+    if ((rc = df_hw_validate(&h, err))) return hw_pointer(err, prefix, pes_given, rc);
     *out = h;
     return DF_OK;
 }

@@ -1,5 +1,6 @@
-/* fail.c - the failures of the answer layer (df_fail, see answer.h), the request's solver names (the
- * df_solver ones plus "auto") and the CLI-sized request limits. */
+/* fail.c - the failure record (df_fail, see answer.h: the answer layer's, and the payload of the
+ * daemon's problems, srv_fail), the REST pointer of a library error's field id (df_err_pointer), the
+ * request's solver names (the df_solver ones plus "auto") and the CLI-sized request limits. */
 #include "dnnfuser/answer.h"
 #include "dnnfuser/json.h"
 
@@ -13,12 +14,17 @@ void df_fail_clear(df_fail *f) {
     f->layer = -1;
 }
 
-int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...) {
+int df_fail_vset(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, va_list ap) {
     if (!f) return -1;
     f->kind = kind;
+    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
+    return -1;
+}
+
+int df_fail_set(df_fail *f, df_fail_kind kind, const char *pointer, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
+    df_fail_vset(f, kind, pointer, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -29,13 +35,13 @@ const char *df_err_pointer(const df_err *e, char *buf, size_t n) {
         [DF_FIELD_BUDGET] = "/budget",       [DF_FIELD_BATCH] = "/batch",       [DF_FIELD_CANDIDATES] = "/candidates",
         [DF_FIELD_SEQ_LEN] = "/seq_len",     [DF_FIELD_WORKLOAD] = "/workload", [DF_FIELD_LAYERS] = "/layers",
         [DF_FIELD_OBJECTIVE] = "/objective", [DF_FIELD_SPACE] = "/space",       [DF_FIELD_GA] = "/ga",
-        [DF_FIELD_GROUPS] = "/groups",
+        [DF_FIELD_GROUPS] = "/groups",       [DF_FIELD_HARDWARE] = "/hardware",
     };
     const char *base = e->field > DF_FIELD_NONE && e->field < DF_FIELD_COUNT ? names[e->field] : NULL;
     if (e->pointer[0] || !base)
         snprintf(buf, n, "%s", e->pointer);
-    else if (e->sub[0])
-        df_json_pointer_key(buf, n, base, e->sub);
+    else if (e->sub[0]) /* sub is a path inside the field: its tokens are the pointer's */
+        snprintf(buf, n, "%s/%s", base, e->sub);
     else
         snprintf(buf, n, "%s", base);
     return buf;

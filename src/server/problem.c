@@ -45,8 +45,9 @@ int srv_problem_status(srv_problem p) {
 }
 
 void srv_fail_clear(srv_fail *f) {
-    memset(f, 0, sizeof *f);
-    f->layer = -1;
+    f->kind = SRV_PROB_NONE;
+    df_fail_clear(&f->why);
+    f->retry_after = 0;
 }
 
 int srv_fail_set(srv_fail *f, srv_problem kind, const char *pointer, const char *fmt, ...) {
@@ -54,7 +55,7 @@ int srv_fail_set(srv_fail *f, srv_problem kind, const char *pointer, const char 
     f->kind = kind;
     va_list ap;
     va_start(ap, fmt);
-    df_record_vset(f->pointer, sizeof f->pointer, f->detail, sizeof f->detail, pointer, fmt, ap);
+    df_fail_vset(&f->why, DF_FAIL_NONE, pointer, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -70,7 +71,7 @@ json_t *srv_problem_json(const srv_fail *f, const char *request_id) {
     bad |= json_object_set_new(o, "title", json_string(info->title));
     bad |= json_object_set_new(o, "status", json_integer(info->status));
     /* json_string refuses invalid UTF-8 (a detail may quote client bytes): fall back to the title */
-    json_t *d = json_string(f->detail[0] ? f->detail : info->title);
+    json_t *d = json_string(f->why.detail[0] ? f->why.detail : info->title);
     bad |= json_object_set_new(o, "detail", d ? d : json_string(info->title));
     if (request_id) {
         char inst[96];
@@ -78,17 +79,17 @@ json_t *srv_problem_json(const srv_fail *f, const char *request_id) {
         bad |= json_object_set_new(o, "instance", json_string(inst));
         bad |= json_object_set_new(o, "request_id", json_string(request_id));
     }
-    if (f->pointer[0]) {
-        json_t *p = json_string(f->pointer);
+    if (f->why.pointer[0]) {
+        json_t *p = json_string(f->why.pointer);
         if (p) bad |= json_object_set_new(o, "pointer", p);
     }
     if (f->kind == SRV_PROB_BUDGET_TOO_SMALL) {
-        if (f->layer >= 0) {
-            bad |= json_object_set_new(o, "layer", json_integer(f->layer));
-            json_t *n = json_string(f->layer_name);
+        if (f->why.layer >= 0) {
+            bad |= json_object_set_new(o, "layer", json_integer(f->why.layer));
+            json_t *n = json_string(f->why.layer_name);
             if (n) bad |= json_object_set_new(o, "layer_name", n);
         }
-        bad |= json_object_set_new(o, "need_bytes", json_integer(f->need_bytes));
+        bad |= json_object_set_new(o, "need_bytes", json_integer(f->why.need_bytes));
     }
     if (f->retry_after > 0) bad |= json_object_set_new(o, "retry_after_seconds", json_integer(f->retry_after));
     if (bad) {

@@ -5,14 +5,15 @@
  *    "request_id", "pointer"?, ...extension members (layer, layer_name, need_bytes, index)}
  *
  * srv_fail carries a problem from where it is found (request parsing, the batcher) to where it is
- * rendered, with the optional members. */
+ * rendered: its HTTP kind, and the answer layer's failure record (df_fail, report/fail.c) for the detail,
+ * pointer and the optional members. */
 #ifndef DNNFUSER_SERVER_PROBLEM_H
 #define DNNFUSER_SERVER_PROBLEM_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "dnnfuser/common.h"
+#include "dnnfuser/answer.h"
 
 #define SRV_PROBLEM_BASE "https://dnnfuser.dev/problems/"
 
@@ -54,12 +55,9 @@ int srv_problem_status(srv_problem p);                  /* 500 for unknown */
 
 typedef struct {
     srv_problem kind; /* SRV_PROB_NONE = no failure */
-    char detail[400];
-    char pointer[128]; /* JSON pointer into the request body, "" = none (df_err size) */
-    int32_t layer;     /* budget-too-small: offending layer (-1 = none) */
-    char layer_name[64];
-    int64_t need_bytes;
-    int retry_after; /* seconds, 503 only (0 = none) */
+    df_fail why;      /* detail, pointer, layer, layer_name, need_bytes; why.kind is the answer layer's
+                       * kind when the failure came from it (srv_fail_from_answer), else DF_FAIL_NONE */
+    int retry_after;  /* seconds, 503 only (0 = none) */
 } srv_fail;
 
 void srv_fail_clear(srv_fail *f);

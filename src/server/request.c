@@ -25,11 +25,7 @@ void srv_fail_from_answer(srv_fail *f, const df_fail *af) {
     srv_fail_clear(f);
     if (af->kind == DF_FAIL_NONE) return;
     f->kind = (size_t)af->kind < sizeof kinds / sizeof kinds[0] ? kinds[af->kind] : SRV_PROB_INTERNAL;
-    snprintf(f->detail, sizeof f->detail, "%s", af->detail);
-    snprintf(f->pointer, sizeof f->pointer, "%s", af->pointer);
-    f->layer = af->layer;
-    snprintf(f->layer_name, sizeof f->layer_name, "%s", af->layer_name);
-    f->need_bytes = af->need_bytes;
+    f->why = *af;
 }
 
 int srv_parse_body(const char *body, size_t len, json_t **out, srv_fail *f) {

@@ -146,7 +146,7 @@ END_TEST
 
 /* One mutation of a valid edge preset and what validation must say about it. */
 typedef struct {
-    const char *pointer;
+    const char *sub;    /* the field's path in the hardware object (err.sub of DF_FIELD_HARDWARE) */
     const char *needle; /* the message names the field */
     void (*mutate)(df_hw *);
 } hw_case;
@@ -206,54 +206,54 @@ static void m_e_dram_huge(df_hw *h) { h->energy.dram = 1e308; }
 static void m_e_static_huge(df_hw *h) { h->energy.stat = 1e308; }
 
 static const hw_case hw_cases[] = {
-    {"/hardware/pe_rows", "pe_rows", m_rows0},
-    {"/hardware/pe_rows", "pe_rows", m_rows_neg},
-    {"/hardware/pe_rows", "4096", m_rows_big},
-    {"/hardware/pe_cols", "pe_cols", m_cols0},
-    {"/hardware/pe_cols", "pe_cols", m_cols_big},
-    {"/hardware/pe_cols", "PEs", m_pes_product},
-    {"/hardware/dataflow", "dataflow", m_dataflow},
-    {"/hardware/dataflow", "dataflow", m_dataflow_neg},
-    {"/hardware/buffer", "buffer", m_buf0},
-    {"/hardware/buffer", "buffer", m_buf_neg},
-    {"/hardware/buffer", "1099511627776", m_buf_big},
-    {"/hardware/dram_bw", "dram_bw", m_dram0},
-    {"/hardware/dram_bw", "dram_bw", m_dram_nan},
-    {"/hardware/dram_bw", "dram_bw", m_dram_inf},
-    {"/hardware/dram_bw", "dram_bw", m_dram_big},
-    {"/hardware/noc_bw", "noc_bw", m_noc_neg},
-    {"/hardware/noc_bw", "noc_bw", m_noc_nan},
-    {"/hardware/clock_hz", "clock_hz", m_clock0},
-    {"/hardware/clock_hz", "clock_hz", m_clock_big},
-    {"/hardware/clock_hz", "clock_hz", m_clock_inf},
-    {"/hardware/elem_bytes", "elem_bytes = 3", m_eb3},
-    {"/hardware/elem_bytes", "elem_bytes", m_eb0},
-    {"/hardware/elem_bytes", "elem_bytes", m_eb8},
-    {"/hardware/energy_pj/mac", "mac", m_e_mac},
-    {"/hardware/energy_pj/rf", "rf", m_e_rf},
-    {"/hardware/energy_pj/noc", "noc", m_e_noc},
-    {"/hardware/energy_pj/buf", "buf", m_e_buf},
-    {"/hardware/energy_pj/dram", "dram", m_e_dram},
-    {"/hardware/energy_pj/static", "static", m_e_static},
-    {"/hardware/noc_bw_w", "noc_bw_w", m_noc_w},
-    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in},
-    {"/hardware/noc_bw_out", "noc_bw_out", m_noc_out},
-    {"/hardware/noc_hops", "noc_hops", m_hops},
-    {"/hardware/noc_hops", "noc_hops", m_hops_big},
-    {"/hardware/tech_nm", "tech_nm", m_tech},
-    {"/hardware/rf_w", "rf_w", m_rf_w},
-    {"/hardware/rf_in", "rf_in", m_rf_in},
-    {"/hardware/rf_out", "rf_out", m_rf_out},
-    {"/hardware/dram_bw", "dram_bw", m_dram_tiny},
-    {"/hardware/noc_bw", "noc_bw", m_noc_tiny},
-    {"/hardware/clock_hz", "clock_hz", m_clock_tiny},
-    {"/hardware/noc_bw_in", "noc_bw_in", m_noc_in_tiny},
-    {"/hardware/energy_pj/mac", "energy_pj.mac", m_e_mac_huge},
-    {"/hardware/energy_pj/rf", "energy_pj.rf", m_e_rf_huge},
-    {"/hardware/energy_pj/noc", "energy_pj.noc", m_e_noc_huge},
-    {"/hardware/energy_pj/buf", "energy_pj.buf", m_e_buf_huge},
-    {"/hardware/energy_pj/dram", "energy_pj.dram", m_e_dram_huge},
-    {"/hardware/energy_pj/static", "energy_pj.static", m_e_static_huge},
+    {"pe_rows", "pe_rows", m_rows0},
+    {"pe_rows", "pe_rows", m_rows_neg},
+    {"pe_rows", "4096", m_rows_big},
+    {"pe_cols", "pe_cols", m_cols0},
+    {"pe_cols", "pe_cols", m_cols_big},
+    {"pe_cols", "PEs", m_pes_product},
+    {"dataflow", "dataflow", m_dataflow},
+    {"dataflow", "dataflow", m_dataflow_neg},
+    {"buffer", "buffer", m_buf0},
+    {"buffer", "buffer", m_buf_neg},
+    {"buffer", "1099511627776", m_buf_big},
+    {"dram_bw", "dram_bw", m_dram0},
+    {"dram_bw", "dram_bw", m_dram_nan},
+    {"dram_bw", "dram_bw", m_dram_inf},
+    {"dram_bw", "dram_bw", m_dram_big},
+    {"noc_bw", "noc_bw", m_noc_neg},
+    {"noc_bw", "noc_bw", m_noc_nan},
+    {"clock_hz", "clock_hz", m_clock0},
+    {"clock_hz", "clock_hz", m_clock_big},
+    {"clock_hz", "clock_hz", m_clock_inf},
+    {"elem_bytes", "elem_bytes = 3", m_eb3},
+    {"elem_bytes", "elem_bytes", m_eb0},
+    {"elem_bytes", "elem_bytes", m_eb8},
+    {"energy_pj/mac", "mac", m_e_mac},
+    {"energy_pj/rf", "rf", m_e_rf},
+    {"energy_pj/noc", "noc", m_e_noc},
+    {"energy_pj/buf", "buf", m_e_buf},
+    {"energy_pj/dram", "dram", m_e_dram},
+    {"energy_pj/static", "static", m_e_static},
+    {"noc_bw_w", "noc_bw_w", m_noc_w},
+    {"noc_bw_in", "noc_bw_in", m_noc_in},
+    {"noc_bw_out", "noc_bw_out", m_noc_out},
+    {"noc_hops", "noc_hops", m_hops},
+    {"noc_hops", "noc_hops", m_hops_big},
+    {"tech_nm", "tech_nm", m_tech},
+    {"rf_w", "rf_w", m_rf_w},
+    {"rf_in", "rf_in", m_rf_in},
+    {"rf_out", "rf_out", m_rf_out},
+    {"dram_bw", "dram_bw", m_dram_tiny},
+    {"noc_bw", "noc_bw", m_noc_tiny},
+    {"clock_hz", "clock_hz", m_clock_tiny},
+    {"noc_bw_in", "noc_bw_in", m_noc_in_tiny},
+    {"energy_pj/mac", "energy_pj.mac", m_e_mac_huge},
+    {"energy_pj/rf", "energy_pj.rf", m_e_rf_huge},
+    {"energy_pj/noc", "energy_pj.noc", m_e_noc_huge},
+    {"energy_pj/buf", "energy_pj.buf", m_e_buf_huge},
+    {"energy_pj/dram", "energy_pj.dram", m_e_dram_huge},
+    {"energy_pj/static", "energy_pj.static", m_e_static_huge},
 };
 
 START_TEST(test_validate_fields) {
@@ -265,7 +265,9 @@ START_TEST(test_validate_fields) {
     c->mutate(&h);
     ck_assert_int_eq(df_hw_validate(&h, &e), DF_EINVAL);
     ck_assert_int_eq(e.code, DF_EINVAL);
-    ck_assert_str_eq(e.pointer, c->pointer);
+    ck_assert_int_eq(e.field, DF_FIELD_HARDWARE);
+    ck_assert_str_eq(e.sub, c->sub);
+    ck_assert_str_eq(e.pointer, ""); /* a library error names the field by id; the JSON reader points */
     ck_assert_msg(strstr(e.msg, c->needle) != NULL, "case %d: message '%s' lacks '%s'", _i, e.msg, c->needle);
 }
 END_TEST
@@ -288,6 +290,31 @@ START_TEST(test_overflow_json_rejected) {
         df_err e;
         ck_assert_int_eq(df_hw_from_json(j, "/hardware", &h, &e), DF_EINVAL);
         ck_assert_str_eq(e.pointer, docs[k][1]);
+        json_decref(j);
+    }
+}
+END_TEST
+
+/* The reader turns a validation error's field id into the pointer of where the hardware object sits
+ * (a grid's /grid/hardware/N), and a pe_rows/pe_cols error into "pes" when the document said pes. */
+START_TEST(test_json_points_where_the_object_sits) {
+    const char *docs[][3] = {
+        {"{\"pes\": \"5000x1\"}", "/grid/hardware/1", "/grid/hardware/1/pes"},
+        {"{\"pe_rows\": 5000}", "/grid/hardware/1", "/grid/hardware/1/pe_rows"},
+        {"{\"pes\": \"2048x1024\"}", "/hardware", "/hardware/pes"},
+        {"{\"pe_rows\": 2048, \"pe_cols\": 1024}", "/hardware", "/hardware/pe_cols"},
+        {"{\"energy_pj\": {\"mac\": -1}}", "/grid/hardware/0", "/grid/hardware/0/energy_pj/mac"},
+        {"{\"tech_nm\": 28}", "", "/tech_nm"},
+    };
+    for (size_t k = 0; k < sizeof docs / sizeof docs[0]; k++) {
+        json_t *j = json_loads(docs[k][0], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        df_hw h;
+        df_err e;
+        ck_assert_int_eq(df_hw_from_json(j, docs[k][1], &h, &e), DF_EINVAL);
+        ck_assert_str_eq(e.pointer, docs[k][2]);
+        ck_assert_int_eq(e.field, DF_FIELD_NONE);
+        ck_assert_str_eq(e.sub, "");
         json_decref(j);
     }
 }
@@ -419,6 +446,7 @@ static Suite *hw_suite(void) {
     tcase_add_loop_test(tc, test_validate_fields, 0, (int)(sizeof hw_cases / sizeof hw_cases[0]));
     tcase_add_test(tc, test_validate_bounds_ok);
     tcase_add_test(tc, test_overflow_json_rejected);
+    tcase_add_test(tc, test_json_points_where_the_object_sits);
     tcase_add_test(tc, test_extreme_accepted_values_stay_finite);
     tcase_add_test(tc, test_dataflow_names);
     tcase_add_test(tc, test_parse_pes_ok);

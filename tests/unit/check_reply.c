@@ -12,18 +12,7 @@
 #include "dnnfuser/jsonout.h"
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/zoo.h"
-
-static int parse(const char *text, df_request *r, df_fail *f) {
-    json_error_t e;
-    json_t *j = json_loads(text, 0, &e);
-    ck_assert_msg(j != NULL, "test JSON: %s", e.text);
-    df_request_limits lim;
-    df_request_limits_default(&lim);
-    df_request_src src = {.root = j, .prefix = ""};
-    int rc = df_request_parse(&src, &lim, r, f);
-    json_decref(j);
-    return rc;
-}
+#include "testutil.h"
 
 /* Compares both writers on one answer; returns 1. */
 static int same(const df_request *r, const df_answer *a, double q, double t, const char *what) {
@@ -51,7 +40,7 @@ static int same(const df_request *r, const df_answer *a, double q, double t, con
 static int check_one(const char *text, df_mapper *mp, double q, double t) {
     df_request r;
     df_fail f;
-    if (parse(text, &r, &f) != 0) return 0; /* e.g. a budget no layer fits: no answer to write */
+    if (tu_parse(text, &r, &f) != 0) return 0; /* e.g. a budget no layer fits: no answer to write */
     df_answer a;
     int n = 0;
     if (df_answer_solve(&r, mp, NULL, &a, &f) == 0) {
@@ -100,7 +89,7 @@ END_TEST
 START_TEST(test_edges) {
     df_request r;
     df_fail f;
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"solver\":\"exact\"}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"solver\":\"exact\"}", &r, &f), 0);
     df_answer a;
     ck_assert_msg(df_answer_solve(&r, NULL, NULL, &a, &f) == 0, "%s", f.detail);
     snprintf(a.note, sizeof a.note, "a \"quoted\"\tnote\\ with \x01 control");

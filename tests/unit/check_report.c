@@ -11,23 +11,13 @@
 #include "dnnfuser/answer.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
+#include "testutil.h"
 
 static json_t *js(const char *text) {
     json_error_t e;
     json_t *j = json_loads(text, 0, &e);
     ck_assert_msg(j != NULL, "test JSON: %s", e.text);
     return j;
-}
-
-/* Parses text as a map request; returns 0 or -1 with f filled. */
-static int parse(const char *text, df_request *r, df_fail *f) {
-    json_t *j = js(text);
-    df_request_limits lim;
-    df_request_limits_default(&lim);
-    df_request_src src = {.root = j, .prefix = ""};
-    int rc = df_request_parse(&src, &lim, r, f);
-    json_decref(j);
-    return rc;
 }
 
 START_TEST(test_suggest) {
@@ -70,10 +60,10 @@ START_TEST(test_request_from_workload) {
     df_request_free(&r);
     json_decref(j);
     /* another batch: another seed; a given seed is taken */
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"batch\":4}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"batch\":4}", &r, &f), 0);
     ck_assert(r.seed != seed);
     df_request_free(&r);
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"seed\":42}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"seed\":42}", &r, &f), 0);
     ck_assert(r.seed == 42 && r.seed_given);
     df_request_free(&r);
     /* a workload given twice */
@@ -101,16 +91,17 @@ END_TEST
 START_TEST(test_refused_options) {
     df_request r;
     df_fail f;
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"solver\":\"exact\",\"candidates\":2}", &r, &f), -1);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"solver\":\"exact\",\"candidates\":2}", &r, &f), -1);
     ck_assert_int_eq(f.kind, DF_FAIL_PARAMETER);
     ck_assert_str_eq(f.pointer, "/candidates");
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"solver\":\"lbl\",\"ga\":{}}", &r, &f), -1);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"solver\":\"lbl\",\"ga\":{}}", &r, &f), -1);
     ck_assert_str_eq(f.pointer, "/ga");
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"solver\":\"auto\",\"candidates\":4,\"seed\":1}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"solver\":\"auto\",\"candidates\":4,\"seed\":1}", &r, &f),
+                     0);
     df_request_free(&r);
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":4}}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":4}}", &r, &f), 0);
     df_request_free(&r);
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":1024}", &r, &f), -1);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"budget\":1024}", &r, &f), -1);
     ck_assert_int_eq(f.kind, DF_FAIL_BUDGET);
     ck_assert_int_eq(r.hw.buffer_bytes, 1024); /* the hardware that was too small is kept */
     ck_assert_int_gt(f.need_bytes, 1024);
@@ -197,7 +188,8 @@ START_TEST(test_check_and_offer) {
     df_request r;
     df_fail f;
     ck_assert_int_eq(
-        parse("{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":8,\"solver\":\"transformer\"}", &r, &f), 0);
+        tu_parse("{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":8,\"solver\":\"transformer\"}", &r, &f),
+        0);
     /* a decoded answer worse than layer-by-layer (everything in one group, streamed) is not sent as is */
     df_mapping m;
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
@@ -239,23 +231,23 @@ START_TEST(test_auto) {
     df_request r;
     df_fail f;
     char why[200];
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":\"256KiB\"}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"budget\":\"256KiB\"}", &r, &f), 0);
     ck_assert_int_eq(df_answer_auto_pick(&r, 1, why, sizeof why), DF_SOLVER_EXACT);
     ck_assert_ptr_nonnull(strstr(why, "predicted time"));
     double small = df_answer_exact_predict_ms(r.net, r.obj);
     df_request_free(&r);
-    ck_assert_int_eq(parse("{\"workload\":\"efficientnet_b0\",\"budget\":\"16MiB\",\"batch\":32}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"efficientnet_b0\",\"budget\":\"16MiB\",\"batch\":32}", &r, &f), 0);
     ck_assert_int_eq(df_answer_auto_pick(&r, 1, why, sizeof why), DF_SOLVER_TRANSFORMER);
     ck_assert(df_answer_exact_predict_ms(r.net, r.obj) > 10 * small);
     ck_assert_int_eq(df_answer_auto_pick(&r, 0, why, sizeof why), DF_SOLVER_EXACT); /* no transformer */
     df_request_free(&r);
     /* a tight deadline moves the line */
-    ck_assert_int_eq(parse("{\"workload\":\"mobilenetv2\",\"budget\":\"2MiB\",\"batch\":8,\"deadline_ms\":5}", &r, &f),
-                     0);
+    ck_assert_int_eq(
+        tu_parse("{\"workload\":\"mobilenetv2\",\"budget\":\"2MiB\",\"batch\":8,\"deadline_ms\":5}", &r, &f), 0);
     ck_assert_int_eq(df_answer_auto_pick(&r, 1, why, sizeof why), DF_SOLVER_TRANSFORMER);
     df_request_free(&r);
     /* solved without a mapper, auto never needs one when it picks exact */
-    ck_assert_int_eq(parse("{\"workload\":\"resnet18\",\"budget\":\"256KiB\"}", &r, &f), 0);
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"budget\":\"256KiB\"}", &r, &f), 0);
     df_answer a;
     ck_assert_msg(df_answer_solve(&r, NULL, NULL, &a, &f) == 0, "%s", f.detail);
     ck_assert_str_eq(a.path, "exact");
@@ -374,8 +366,11 @@ START_TEST(test_field_pointer) {
     df_err_set(&e, DF_EINVAL, "/layers/2/K", "bad K");
     ck_assert_int_eq(e.field, DF_FIELD_NONE);
     ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/layers/2/K");
+    df_err_set_field(&e, DF_EINVAL, DF_FIELD_HARDWARE, "energy_pj/mac", "x"); /* a path: not escaped */
+    ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), "/hardware/energy_pj/mac");
     const char *want[] = {"",        "/budget",    "/batch", "/candidates", "/seq_len", "/workload",
-                          "/layers", "/objective", "/space", "/ga",         "/groups"};
+                          "/layers", "/objective", "/space", "/ga",         "/groups",  "/hardware"};
+    ck_assert_int_eq((int)(sizeof want / sizeof want[0]), DF_FIELD_COUNT);
     for (int k = 0; k < DF_FIELD_COUNT; k++) {
         df_err_set_field(&e, DF_EINVAL, k, NULL, "x");
         ck_assert_str_eq(df_err_pointer(&e, buf, sizeof buf), want[k]);

@@ -59,7 +59,7 @@ END_TEST
 START_TEST(test_body_members) {
     srv_fail f;
     srv_fail_clear(&f);
-    ck_assert_int_eq(f.layer, -1);
+    ck_assert_int_eq(f.why.layer, -1);
     ck_assert_int_eq(srv_fail_set(&f, SRV_PROB_INVALID_WORKLOAD, "/workload/layers/3/K", "layer 3: K = %d", -1), -1);
     json_t *o = srv_problem_json(&f, "42");
     ck_assert_ptr_nonnull(o);
@@ -79,9 +79,9 @@ START_TEST(test_budget_members) {
     srv_fail f;
     srv_fail_clear(&f);
     srv_fail_set(&f, SRV_PROB_BUDGET_TOO_SMALL, "/budget", "budget too small");
-    f.layer = 5;
-    snprintf(f.layer_name, sizeof f.layer_name, "conv1");
-    f.need_bytes = 123456;
+    f.why.layer = 5;
+    snprintf(f.why.layer_name, sizeof f.why.layer_name, "conv1");
+    f.why.need_bytes = 123456;
     size_t len;
     char *s = srv_problem_body(&f, NULL, &len);
     ck_assert_ptr_nonnull(s);

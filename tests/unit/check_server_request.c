@@ -33,9 +33,9 @@ static srv_fail map_fails(const char *text, srv_problem kind, const char *pointe
     int rc = srv_parse_map(j, "", &LIM, &r, &f);
     json_decref(j);
     ck_assert_msg(rc == -1, "accepted: %s", text);
-    ck_assert_msg(f.kind == kind, "%s: kind %d, want %d (%s)", text, f.kind, kind, f.detail);
-    ck_assert_msg(strcmp(f.pointer, pointer) == 0, "%s: pointer '%s', want '%s' (%s)", text, f.pointer, pointer,
-                  f.detail);
+    ck_assert_msg(f.kind == kind, "%s: kind %d, want %d (%s)", text, f.kind, kind, f.why.detail);
+    ck_assert_msg(strcmp(f.why.pointer, pointer) == 0, "%s: pointer '%s', want '%s' (%s)", text, f.why.pointer, pointer,
+                  f.why.detail);
     ck_assert_ptr_null(r.net);
     return f;
 }
@@ -48,7 +48,7 @@ START_TEST(test_body) {
     ck_assert_int_eq(f.kind, SRV_PROB_MALFORMED_JSON);
     ck_assert_int_eq(srv_parse_body("{\n \"a\": 1,,}", 12, &j, &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_MALFORMED_JSON);
-    ck_assert_msg(strstr(f.detail, "line 2 column") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "line 2 column") != NULL, "%s", f.why.detail);
     ck_assert_int_eq(srv_parse_body("{\"a\":1,\"a\":2}", 13, &j, &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_MALFORMED_JSON);
     ck_assert_int_eq(srv_parse_body("[1]", 3, &j, &f), -1);
@@ -65,7 +65,7 @@ START_TEST(test_map_ok) {
                    "\"deadline_ms\":2500}");
     srv_map_req r;
     srv_fail f;
-    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     ck_assert_ptr_nonnull(r.net);
     ck_assert_int_eq(r.batch, 4);
@@ -80,7 +80,7 @@ START_TEST(test_map_ok) {
     srv_map_req_free(&r);
     /* defaults: edge hardware, batch 1, latency, auto with 1 candidate */
     j = js("{\"workload\":" TINY "}");
-    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     ck_assert_int_eq(r.batch, 1);
     ck_assert_int_eq(r.obj, DF_OBJ_LATENCY);
@@ -96,7 +96,7 @@ START_TEST(test_map_type_errors) {
     map_fails("{\"workload\":\"resnet18\",\"batch\":\"4\"}", SRV_PROB_INVALID_REQUEST, "/batch");
     map_fails("{\"workload\":\"resnet18\",\"batch\":1.5}", SRV_PROB_INVALID_REQUEST, "/batch");
     srv_fail f = map_fails("{\"workload\":\"resnet18\",\"bacth\":4}", SRV_PROB_INVALID_REQUEST, "/bacth");
-    ck_assert_msg(strstr(f.detail, "did you mean \"batch\"") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "did you mean \"batch\"") != NULL, "%s", f.why.detail);
     map_fails("{\"workload\":5}", SRV_PROB_INVALID_REQUEST, "/workload");
     map_fails("{}", SRV_PROB_INVALID_REQUEST, "/workload");
     map_fails("{\"workload\":\"resnet18\",\"hardware\":7}", SRV_PROB_INVALID_REQUEST, "/hardware");
@@ -122,7 +122,7 @@ START_TEST(test_map_value_errors) {
     map_fails("{\"workload\":\"resnet18\",\"objective\":\"speed\"}", SRV_PROB_INVALID_PARAMETER, "/objective");
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"magic\"}", SRV_PROB_INVALID_PARAMETER, "/solver");
     f = map_fails("{\"workload\":\"resnet18\",\"candidates\":17}", SRV_PROB_INVALID_PARAMETER, "/candidates");
-    ck_assert_ptr_nonnull(strstr(f.detail, "out of range"));
+    ck_assert_ptr_nonnull(strstr(f.why.detail, "out of range"));
     map_fails("{\"workload\":\"resnet18\",\"candidates\":0}", SRV_PROB_INVALID_PARAMETER, "/candidates");
     map_fails("{\"workload\":\"resnet18\",\"candidates\":\"4\"}", SRV_PROB_INVALID_REQUEST, "/candidates");
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"ga\":{\"population\":1}}", SRV_PROB_INVALID_PARAMETER,
@@ -131,17 +131,17 @@ START_TEST(test_map_value_errors) {
               SRV_PROB_LIMIT_EXCEEDED, "/ga");
     /* options that do not apply to the solver are refused, not ignored */
     f = map_fails("{\"workload\":\"resnet18\",\"ga\":{\"population\":8}}", SRV_PROB_INVALID_PARAMETER, "/ga");
-    ck_assert_msg(strstr(f.detail, "ga solver") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "ga solver") != NULL, "%s", f.why.detail);
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"exact\",\"candidates\":4}", SRV_PROB_INVALID_PARAMETER,
               "/candidates");
     map_fails("{\"workload\":\"resnet18\",\"solver\":\"ga\",\"seed\":4}", SRV_PROB_INVALID_PARAMETER, "/seed");
     /* did you mean, for zoo names, presets and solvers */
     f = map_fails("{\"workload\":\"resnt50\"}", SRV_PROB_INVALID_WORKLOAD, "/workload");
-    ck_assert_msg(strstr(f.detail, "did you mean \"resnet50\"") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "did you mean \"resnet50\"") != NULL, "%s", f.why.detail);
     f = map_fails("{\"workload\":\"resnet18\",\"hardware\":\"egde\"}", SRV_PROB_INVALID_HARDWARE, "/hardware");
-    ck_assert_msg(strstr(f.detail, "did you mean \"edge\"") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "did you mean \"edge\"") != NULL, "%s", f.why.detail);
     f = map_fails("{\"workload\":\"resnet18\",\"solver\":\"exakt\"}", SRV_PROB_INVALID_PARAMETER, "/solver");
-    ck_assert_msg(strstr(f.detail, "did you mean \"exact\"") != NULL, "%s", f.detail);
+    ck_assert_msg(strstr(f.why.detail, "did you mean \"exact\"") != NULL, "%s", f.why.detail);
     map_fails("{\"workload\":\"resnet18\",\"deadline_ms\":0}", SRV_PROB_INVALID_PARAMETER, "/deadline_ms");
     map_fails("{\"workload\":{\"layers\":[{\"type\":\"conv\",\"K\":-1,\"C\":3,\"Y\":8,\"X\":8}]}}",
               SRV_PROB_INVALID_WORKLOAD, "/workload/layers/0/K");
@@ -151,10 +151,10 @@ END_TEST
 
 START_TEST(test_budget_too_small) {
     srv_fail f = map_fails("{\"workload\":\"resnet50\",\"budget\":1024}", SRV_PROB_BUDGET_TOO_SMALL, "/budget");
-    ck_assert_int_ge(f.layer, 0);
-    ck_assert_str_ne(f.layer_name, "");
-    ck_assert_int_gt(f.need_bytes, 1024);
-    ck_assert_msg(strstr(f.detail, f.layer_name) != NULL, "%s", f.detail);
+    ck_assert_int_ge(f.why.layer, 0);
+    ck_assert_str_ne(f.why.layer_name, "");
+    ck_assert_int_gt(f.why.need_bytes, 1024);
+    ck_assert_msg(strstr(f.why.detail, f.why.layer_name) != NULL, "%s", f.why.detail);
     /* without a budget the hardware's buffer is what is too small */
     map_fails("{\"workload\":\"resnet50\",\"hardware\":{\"buffer\":1024}}", SRV_PROB_BUDGET_TOO_SMALL, "/hardware");
 }
@@ -172,7 +172,7 @@ START_TEST(test_layer_limit) {
     j = js("{\"workload\":" TINY "}");
     ck_assert_int_eq(srv_parse_map(j, "", &small, &r, &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_LIMIT_EXCEEDED);
-    ck_assert_str_eq(f.pointer, "/workload/layers");
+    ck_assert_str_eq(f.why.pointer, "/workload/layers");
     json_decref(j);
 }
 END_TEST
@@ -186,10 +186,10 @@ START_TEST(test_run_map_checked) {
         json_t *j = js(text);
         srv_map_req r;
         srv_fail f;
-        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
         json_decref(j);
         srv_map_result res;
-        ck_assert_msg(srv_run_map(&r, NULL, &res, &f) == 0, "%s", f.detail);
+        ck_assert_msg(srv_run_map(&r, NULL, &res, &f) == 0, "%s", f.why.detail);
         ck_assert(res.met.feasible);
         ck_assert(res.path != NULL);
         /* never worse than layer-by-layer */
@@ -221,7 +221,7 @@ START_TEST(test_run_map_cancelled) {
         json_t *j = js(text);
         srv_map_req r;
         srv_fail f;
-        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
         json_decref(j);
         atomic_int cancel = 1;
         srv_map_result res;
@@ -238,7 +238,7 @@ START_TEST(test_check_decoded) {
     json_t *j = js("{\"workload\":" TINY ",\"budget\":\"64KiB\",\"batch\":4,\"solver\":\"transformer\"}");
     srv_map_req r;
     srv_fail f;
-    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     ck_assert_int_eq(r.solver, DF_SOLVER_TRANSFORMER);
     /* the exact answer passes unchanged: path transformer */
@@ -248,7 +248,7 @@ START_TEST(test_check_decoded) {
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
     ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
     srv_map_result res;
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_str_eq(res.path, "transformer");
     ck_assert_str_eq(res.note, "");
     json_t *rep = srv_map_reply(&r, &res, 1.0, 5.0);
@@ -258,13 +258,13 @@ START_TEST(test_check_decoded) {
     /* one group of everything at micro-batch 4: over the budget -> repaired or exact-fallback, feasible */
     m.n_groups = 0;
     ck_assert_int_eq(df_mapping_push(&m, 0, r.w.n_layers - 1, 4), DF_OK);
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_msg(strcmp(res.path, "repaired") == 0 || strcmp(res.path, "exact-fallback") == 0, "%s", res.path);
     ck_assert(res.met.feasible);
     ck_assert(df_objective_value(r.obj, &res.met) <= df_objective_value(r.obj, &res.base_met) * (1 + 1e-9));
     srv_map_result_free(&res);
     /* not decoded: exact with a note */
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_check_decoded(&r, NULL, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_str_eq(res.path, "exact-fallback");
     ck_assert_ptr_nonnull(strstr(res.note, "context"));
     ck_assert(res.met.feasible);
@@ -279,7 +279,7 @@ START_TEST(test_evaluate) {
     srv_fail f;
     json_t *j = js("{\"workload\":" TINY ",\"budget\":\"64KiB\",\"batch\":2,"
                    "\"groups\":[{\"first\":0,\"last\":2,\"micro_batch\":2}]}");
-    ck_assert_msg(srv_parse_evaluate(j, &LIM, &ev, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_evaluate(j, &LIM, &ev, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     json_t *rep = srv_eval_reply(&ev, &f);
     ck_assert_ptr_nonnull(rep);
@@ -301,11 +301,11 @@ START_TEST(test_evaluate) {
            "\"groups\":[{\"first\":0,\"last\":1,\"micro_batch\":8}]}");
     ck_assert_int_eq(srv_parse_evaluate(j, &LIM, &ev, &f), -1); /* does not cover the layers */
     ck_assert_int_eq(f.kind, SRV_PROB_INVALID_MAPPING);
-    ck_assert_msg(strncmp(f.pointer, "/groups", 7) == 0, "%s", f.pointer);
+    ck_assert_msg(strncmp(f.why.pointer, "/groups", 7) == 0, "%s", f.why.pointer);
     json_decref(j);
     j = js("{\"workload\":" TINY ",\"budget\":\"16KiB\",\"batch\":8,"
            "\"groups\":[{\"first\":0,\"last\":2,\"micro_batch\":8}]}");
-    ck_assert_msg(srv_parse_evaluate(j, &LIM, &ev, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_evaluate(j, &LIM, &ev, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     rep = srv_eval_reply(&ev, &f);
     ck_assert_ptr_nonnull(rep);
@@ -317,7 +317,7 @@ START_TEST(test_evaluate) {
     j = js("{\"workload\":" TINY "}");
     ck_assert_int_eq(srv_parse_evaluate(j, &LIM, &ev, &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_INVALID_REQUEST);
-    ck_assert_str_eq(f.pointer, "/groups");
+    ck_assert_str_eq(f.why.pointer, "/groups");
     json_decref(j);
     j = js("{\"workload\":" TINY ",\"groups\":{}}");
     ck_assert_int_eq(srv_parse_evaluate(j, &LIM, &ev, &f), -1);
@@ -331,12 +331,12 @@ START_TEST(test_batch_requests) {
                    "{\"workload\":" TINY ",\"deadline_ms\":300}],\"deadline_ms\":500}");
     srv_batch_req b;
     srv_fail f;
-    ck_assert_msg(srv_parse_batch(j, &LIM, &b, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_batch(j, &LIM, &b, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     ck_assert_int_eq(b.n, 3);
     ck_assert_int_eq(b.fails[0].kind, SRV_PROB_NONE);
     ck_assert_int_eq(b.fails[1].kind, SRV_PROB_INVALID_REQUEST);
-    ck_assert_str_eq(b.fails[1].pointer, "/requests/1/batch");
+    ck_assert_str_eq(b.fails[1].why.pointer, "/requests/1/batch");
     ck_assert_int_eq(b.fails[2].kind, SRV_PROB_NONE);
     ck_assert(b.deadline_ms == 300);
     srv_batch_req_free(&b);
@@ -350,7 +350,7 @@ START_TEST(test_batch_requests) {
     json_decref(j);
     j = js("{\"reqs\":[]}");
     ck_assert_int_eq(srv_parse_batch(j, &LIM, &b, &f), -1);
-    ck_assert_str_eq(f.pointer, "/reqs");
+    ck_assert_str_eq(f.why.pointer, "/reqs");
     json_decref(j);
     /* 17 > max_batch_items = 16 */
     char text[2048] = "{\"requests\":[";
@@ -368,14 +368,14 @@ START_TEST(test_batch_grid) {
                    "\"grid\":{\"budgets\":[\"64KiB\",\"oops\",262144],\"hardware\":[\"edge\",\"cloud\"]}}");
     srv_batch_req b;
     srv_fail f;
-    ck_assert_msg(srv_parse_batch(j, &LIM, &b, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_batch(j, &LIM, &b, &f) == 0, "%s", f.why.detail);
     json_decref(j);
     ck_assert_int_eq(b.n, 6);
     /* order: hardware-major, budgets inner */
     ck_assert_int_eq(b.fails[0].kind, SRV_PROB_NONE);
     ck_assert_int_eq(b.items[0].hw.buffer_bytes, 64 * 1024);
     ck_assert_int_eq(b.fails[1].kind, SRV_PROB_INVALID_PARAMETER);
-    ck_assert_str_eq(b.fails[1].pointer, "/grid/budgets/1");
+    ck_assert_str_eq(b.fails[1].why.pointer, "/grid/budgets/1");
     ck_assert_int_eq(b.fails[4].kind, SRV_PROB_INVALID_PARAMETER);
     ck_assert_int_eq(b.fails[5].kind, SRV_PROB_NONE);
     ck_assert_int_eq(b.items[5].hw.buffer_bytes, 262144);
@@ -386,7 +386,7 @@ START_TEST(test_batch_grid) {
     ck_assert_int_eq(srv_parse_batch(j, &LIM, &b, &f), 0);
     ck_assert_int_eq(b.n, 2);
     ck_assert_int_eq(b.fails[1].kind, SRV_PROB_INVALID_HARDWARE);
-    ck_assert_str_eq(b.fails[1].pointer, "/grid/hardware/1");
+    ck_assert_str_eq(b.fails[1].why.pointer, "/grid/hardware/1");
     srv_batch_req_free(&b);
     json_decref(j);
 
@@ -414,14 +414,14 @@ START_TEST(test_batch_layers_and_cancel) {
     json_t *j = js("{\"base\":{\"workload\":" TINY "},\"grid\":{\"budgets\":[\"64KiB\",\"128KiB\"]}}");
     ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1); /* 2 x 3 > 5 */
     ck_assert_int_eq(f.kind, SRV_PROB_LIMIT_EXCEEDED);
-    ck_assert_str_eq(f.pointer, "/grid");
+    ck_assert_str_eq(f.why.pointer, "/grid");
     json_decref(j);
     j = js("{\"requests\":[{\"workload\":" TINY "},{\"workload\":" TINY "}]}");
     ck_assert_int_eq(srv_parse_batch(j, &lim, &b, &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_LIMIT_EXCEEDED);
-    ck_assert_str_eq(f.pointer, "/requests");
+    ck_assert_str_eq(f.why.pointer, "/requests");
     lim.max_batch_layers = 6; /* exactly: accepted */
-    ck_assert_msg(srv_parse_batch(j, &lim, &b, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_batch(j, &lim, &b, &f) == 0, "%s", f.why.detail);
     srv_batch_req_free(&b);
     atomic_int cancel;
     atomic_init(&cancel, 1);

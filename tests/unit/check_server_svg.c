@@ -35,7 +35,7 @@ START_TEST(test_format_parameter) {
     ck_assert_int_eq(srv_svg_wanted("svg", &f), 1);
     ck_assert_int_eq(srv_svg_wanted("png", &f), -1);
     ck_assert_int_eq(f.kind, SRV_PROB_INVALID_REQUEST);
-    ck_assert(strstr(f.detail, "json or svg") != NULL);
+    ck_assert(strstr(f.why.detail, "json or svg") != NULL);
 }
 END_TEST
 
@@ -48,7 +48,7 @@ static srv_fail budgets_fail(const char *body, const char *pointer) {
     ck_assert_int_eq(srv_svg_batch_budgets(j, &b, &n, &f), -1);
     ck_assert_ptr_null(b);
     ck_assert_int_eq(f.kind, SRV_PROB_INVALID_REQUEST);
-    ck_assert_str_eq(f.pointer, pointer);
+    ck_assert_str_eq(f.why.pointer, pointer);
     json_decref(j);
     return f;
 }
@@ -79,9 +79,9 @@ END_TEST
 static void map_answer(const char *body, srv_map_req *r, srv_map_result *res) {
     json_t *j = js(body);
     srv_fail f;
-    ck_assert_msg(srv_parse_map(j, "", &LIM, r, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_map(j, "", &LIM, r, &f) == 0, "%s", f.why.detail);
     json_decref(j);
-    ck_assert_msg(srv_run_map(r, NULL, res, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_run_map(r, NULL, res, &f) == 0, "%s", f.why.detail);
 }
 
 START_TEST(test_map_picture) {
@@ -116,7 +116,7 @@ END_TEST
 static df_sweep_point *batch_points(const char *body, srv_batch_req *b, int64_t **budgets, int32_t *nb) {
     json_t *j = js(body);
     srv_fail f;
-    ck_assert_msg(srv_parse_batch(j, &LIM, b, &f) == 0, "%s", f.detail);
+    ck_assert_msg(srv_parse_batch(j, &LIM, b, &f) == 0, "%s", f.why.detail);
     ck_assert_int_eq(srv_svg_batch_budgets(j, budgets, nb, &f), 0);
     json_decref(j);
     df_sweep_point *pts = calloc((size_t)b->n, sizeof *pts);
@@ -124,7 +124,7 @@ static df_sweep_point *batch_points(const char *body, srv_batch_req *b, int64_t 
     for (int32_t i = 0; i < b->n; i++) {
         if (b->fails[i].kind != SRV_PROB_NONE) continue;
         srv_map_result res;
-        ck_assert_msg(srv_run_map(&b->items[i], NULL, &res, &f) == 0, "%s", f.detail);
+        ck_assert_msg(srv_run_map(&b->items[i], NULL, &res, &f) == 0, "%s", f.why.detail);
         ck_assert_int_eq(df_sweep_point_of(&b->items[i], &res, srv_svg_want_optimum(b), NULL, &pts[i]), DF_OK);
         srv_map_result_free(&res);
     }

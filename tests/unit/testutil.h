@@ -1,11 +1,13 @@
 /* testutil.h - helpers shared by the Check suites: build small workloads and hardware by hand,
- * and random realistic chains/DAGs for property tests. Header-only, test code only. */
+ * random realistic chains/DAGs for property tests, and parse a map request from JSON text.
+ * Header-only, test code only. */
 #ifndef DNNFUSER_TESTUTIL_H
 #define DNNFUSER_TESTUTIL_H
 
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include "dnnfuser/answer.h"
 #include "dnnfuser/cost.h"
 
 static inline int32_t tu_layer(df_workload *w, df_layer_type t, int32_t in0, int32_t in1, int32_t K, int32_t C,
@@ -113,6 +115,20 @@ static inline void tu_random_workload(df_workload *w, df_rng *r, int32_t L, int 
     }
     df_err e;
     ck_assert_msg(df_workload_validate(w, 0, &e) == DF_OK, "random workload invalid: %s", e.msg);
+}
+
+/* Parses text (a JSON map request, which must be valid JSON) as the daemon does, under the default
+ * limits; returns 0, or -1 with f filled (check_report, check_reply). */
+static inline int tu_parse(const char *text, df_request *r, df_fail *f) {
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    ck_assert_msg(j != NULL, "test JSON: %s", e.text);
+    df_request_limits lim;
+    df_request_limits_default(&lim);
+    df_request_src src = {.root = j, .prefix = ""};
+    int rc = df_request_parse(&src, &lim, r, f);
+    json_decref(j);
+    return rc;
 }
 
 #endif

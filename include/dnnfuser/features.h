@@ -9,15 +9,39 @@
  * budget, batch, objective and cost-model hints). Schedule: the partial mapping decided so far; the
  * mask it produces allows exactly the actions that keep the partial mapping feasible (df_group_eval),
  * so a greedy or sampled decode is feasible by construction, and never reaches a dead end once
- * df_net_check_budget has passed (a new group at the smallest micro-batch always fits). */
+ * df_net_check_budget has passed (a new group at the smallest micro-batch always fits).
+ *
+ * Depth-first layout (DF_LAYOUT_DEPTH_FIRST, weights.h; docs/depth_first_results.md "Depth-first
+ * action layout"): the same per-layer actions, plus one "close" decision per group when it ends, a
+ * joint choice over DF_CLOSE_SLOTS: slot 0 = the whole tensor (the batch-only group), slot 1+i = the
+ * i-th of df_close_options(last) (tile x overlap mode, df_tile_options' list exactly). The model's
+ * outputs are [DF_ACTIONS | DF_CLOSE_SLOTS]: a token's first DF_ACTIONS logits decide its layer; its
+ * last DF_CLOSE_SLOTS logits close the group that ends just before it (when it starts a group) and, at
+ * the last layer, the final group. Masks: a slot closes [first, last] at m only if df_group_eval_tiled
+ * of that option is feasible; "join" only if the extended group has at least one feasible close slot;
+ * "start with m" only if the layer alone at m has one. So every decoded mapping is feasible. */
 #ifndef DNNFUSER_FEATURES_H
 #define DNNFUSER_FEATURES_H
 
 #include "dnnfuser/cost.h"
+#include "dnnfuser/weights.h"
 
 #define DF_MB_SLOTS 16
 #define DF_ACTIONS (1 + DF_MB_SLOTS)
 #define DF_FEATURES 82
+/* depth-first layout: df_tile_options' candidate counts (solve.h DF_TILE_ROW/COL_CANDIDATES; the model
+ * layer cannot include solve.h, check_features asserts the two lists agree) */
+#define DF_CLOSE_ROW_CANDIDATES 6
+#define DF_CLOSE_COL_CANDIDATES 3
+#define DF_CLOSE_MAX_OPTIONS (DF_CLOSE_ROW_CANDIDATES * DF_CLOSE_COL_CANDIDATES * DF_OVERLAP_COUNT)
+#define DF_CLOSE_SLOTS (1 + DF_CLOSE_MAX_OPTIONS)
+#define DF_DF_OUTPUTS (DF_ACTIONS + DF_CLOSE_SLOTS)
+
+typedef struct {
+    int32_t rows, cols, overlap;
+} df_close_option;
+/* The tiles of a group ending at `last`: df_tile_options (solve/exact.c) exactly. Returns the count. */
+int32_t df_close_options(const df_net *net, int32_t last, df_close_option *out);
 
 extern const int32_t df_slot_nmicro[DF_MB_SLOTS];
 
@@ -29,6 +53,10 @@ typedef struct {
     int32_t *max_single_m;       /* [L] largest feasible micro-batch of the layer alone */
     double *lbl_cost;            /* [L] best single-layer objective value (layer-by-layer) */
     float *static_feat;          /* [L, DF_FEATURES] with the dynamic part zeroed */
+    int layout;                  /* df_action_layout */
+    uint32_t *start_ok;          /* depth-first: [L] slots k (bit k) whose layer alone has a feasible close */
+    int32_t *n_opts;             /* depth-first: [L] df_close_options(t) count */
+    df_close_option *opts;       /* depth-first: [L, DF_CLOSE_MAX_OPTIONS] */
 } df_episode;
 
 typedef struct {
@@ -43,9 +71,16 @@ typedef struct {
      * df_sched_apply; valid while join_t1 == t + 1 */
     df_group_cost join;
     int32_t join_t1;
+    /* depth-first layout: the open group [gstart, t-1] at gm is closed by df_sched_close; opt[] are its
+     * close slots' costs (opt_ok: feasible), jopt[] those of [gstart, t] (valid while join_t1 == t + 1) */
+    int open;
+    df_group_cost opt[DF_CLOSE_SLOTS], jopt[DF_CLOSE_SLOTS];
+    uint8_t opt_ok[DF_CLOSE_SLOTS], jopt_ok[DF_CLOSE_SLOTS];
 } df_sched;
 
 int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err *err);
+/* The same for an action layout (df_action_layout); df_episode_init is DF_LAYOUT_BATCH. */
+int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, int layout, df_err *err);
 void df_episode_free(df_episode *ep);
 
 void df_sched_begin(df_sched *s);
@@ -57,6 +92,14 @@ void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t
 void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask);
 /* Applies an allowed action to layer s->t and advances. DF_EINVAL if the action is not allowed. */
 int df_sched_apply(const df_episode *ep, df_sched *s, int action);
+/* Depth-first layout. The close mask (DF_CLOSE_SLOTS) of the open group [gstart, t-1]: returns 1 when a
+ * group is open (and fills mask), 0 when none (mask all 0). df_sched_close closes it with slot c
+ * (DF_EINVAL if c is masked or nothing is open); a start action requires it closed (t > 0), and a
+ * schedule is finished when t == L and the last group is closed. */
+int df_sched_close_mask(const df_episode *ep, const df_sched *s, uint8_t *mask);
+int df_sched_close(const df_episode *ep, df_sched *s, int c);
+/* The group a close slot names: [first, last] at m with slot c's tile (c = 0: whole). */
+void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m, int c, df_group *out);
 /* Metrics of a finished schedule (s->t == L) from the group costs the decode already computed, summed
  * in group order exactly as df_mapping_eval does (latency, energy, DRAM bytes, latency_s, edp and
  * feasible are filled; the rest is zero): the objective of a decoded candidate without re-evaluating
@@ -64,8 +107,15 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action);
 void df_sched_metrics(const df_episode *ep, const df_sched *s, df_metrics *mt);
 /* Appends the groups of a finished schedule (s->t == L) to an empty mapping. */
 int df_sched_actions_to_mapping(const df_episode *ep, const int32_t *actions, df_mapping *out, df_err *err);
+/* Depth-first layout: closes[t] is the close slot of the group whose last layer is t (others ignored). */
+int df_sched_actions_to_mapping_df(const df_episode *ep, const int32_t *actions, const int32_t *closes, df_mapping *out,
+                                   df_err *err);
 /* Teacher actions for a mapping: each group's micro-batch is mapped to the valid slot with the
  * largest micro-batch not above it (identical when the slot set contains it). */
 int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *actions, df_err *err);
+/* The same, and closes[t] (the close slot of the group ending at t, -1 elsewhere) for a depth-first
+ * mapping; DF_EINVAL if a group's tile is not one of df_close_options of its last layer. */
+int df_mapping_to_actions_df(const df_episode *ep, const df_mapping *map, int32_t *actions, int32_t *closes,
+                             df_err *err);
 
 #endif

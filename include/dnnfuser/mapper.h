@@ -63,6 +63,8 @@ int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, 
 void df_mapper_free(df_mapper *m);
 const df_gpt_config *df_mapper_config(const df_mapper *m);
 const df_train_meta *df_mapper_meta(const df_mapper *m);
+/* The weights' action layout (df_action_layout): what the mapper decodes. */
+int df_mapper_layout(const df_mapper *m);
 int32_t df_mapper_free_slots(const df_mapper *m);
 int32_t df_mapper_active(const df_mapper *m); /* sequences being decoded */
 /* 1: decode with the exact-math reference kernels (df_gpt_infer_set_exact), for tests and for

@@ -4,8 +4,9 @@
  *
  *   offset  bytes        field
  *   0       8            magic "DNNFUSR1"
- *   8       4            u32 version (DF_WEIGHTS_VERSION)
+ *   8       4            u32 version (1 or 2, DF_WEIGHTS_VERSION_LAYOUT)
  *   12      4            u32 endian marker 0x01020304 (bytes 04 03 02 01)
+ *   (16     4            version 2 only: u32 action layout, df_action_layout; every later offset is +4)
  *   16      24           i32 F, A, d, L, H, T (df_gpt_config)
  *   40      4            u32 tensor count n (must be DF_GPT_NUM_TENSORS)
  *   44      68 n         tensor table, per tensor: char name[32] (NUL-padded), u32 ndim, u32 dims[4],
@@ -20,7 +21,9 @@
  * checks, in order and before trusting anything: size, magic, version (the message names both and
  * gives a HINT), endian marker, the config's ranges, the tensor count, each tensor's name, shape,
  * count and offset against what the config implies, the normalisation and metadata blocks, the exact
- * file size, the checksum, and finally that every parameter is finite. Any failure returns a df_err
+ * file size, the checksum, and finally that every parameter is finite. Version 1 has no layout field and
+ * is the batch-only layout (the shipped weights): the writer emits version 1 whenever the layout is
+ * DF_LAYOUT_BATCH, so such a file is byte-identical to what it was before the field existed. Any failure returns a df_err
  * with one clear line; nothing is allocated or changed on failure. */
 #ifndef DNNFUSER_WEIGHTS_H
 #define DNNFUSER_WEIGHTS_H
@@ -32,7 +35,8 @@
 #include "dnnfuser/gpt.h"
 
 #define DF_WEIGHTS_MAGIC "DNNFUSR1"
-#define DF_WEIGHTS_VERSION 1u
+#define DF_WEIGHTS_VERSION 1u        /* batch layout, no layout field */
+#define DF_WEIGHTS_VERSION_LAYOUT 2u /* a u32 action layout after the endian marker */
 #define DF_WEIGHTS_ENDIAN 0x01020304u
 #define DF_WEIGHTS_TEXT_MAX 1024
 #define DF_WEIGHTS_TENSOR_ENTRY 68 /* bytes per tensor-table entry */
@@ -45,10 +49,16 @@ typedef struct {
     float *std;  /* (F), every entry > 0 */
 } df_feature_norm;
 
+/* What the model's outputs mean (features.h): DF_LAYOUT_BATCH, A = DF_ACTIONS (join / start with a
+ * micro-batch slot); DF_LAYOUT_DEPTH_FIRST, A = DF_ACTIONS + DF_CLOSE_SLOTS (the same, then the close
+ * decision of a group: whole or one of df_tile_options). */
+typedef enum { DF_LAYOUT_BATCH = 0, DF_LAYOUT_DEPTH_FIRST = 1, DF_LAYOUT_COUNT } df_action_layout;
+
 typedef struct {
     uint64_t dataset_seed;
     uint64_t steps;
     char text[DF_WEIGHTS_TEXT_MAX + 1]; /* UTF-8, NUL-terminated, at most DF_WEIGHTS_TEXT_MAX bytes */
+    uint32_t layout;                    /* df_action_layout (header field; 0 in a version-1 file) */
 } df_train_meta;
 
 /* Identity normalisation (mean 0, std 1) for F features. */

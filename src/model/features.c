@@ -21,14 +21,107 @@ void df_episode_free(df_episode *ep) {
     free(ep->max_single_m);
     free(ep->lbl_cost);
     free(ep->static_feat);
+    free(ep->start_ok);
+    free(ep->n_opts);
+    free(ep->opts);
     memset(ep, 0, sizeof *ep);
 }
 
 /* lbl_cost holds, per layer, [latency, energy, dram] of its best single-layer group. */
 #define LBL(ep, t, k) ((ep)->lbl_cost[(size_t)(t)*3 + (k)])
 
+int32_t df_close_options(const df_net *net, int32_t last, df_close_option *out) {
+    /* df_tile_options (solve/exact.c) line for line; check_features compares the two lists */
+    if (last < 0 || last >= df_net_layers(net)) return 0;
+    const df_layer *l = &df_net_workload(net)->layers[last];
+    int32_t rc[DF_CLOSE_ROW_CANDIDATES], cc[DF_CLOSE_COL_CANDIDATES], n = 0;
+    int32_t nr = df_tile_candidates(l->P, rc, DF_CLOSE_ROW_CANDIDATES),
+            nc = df_tile_candidates(l->Q, cc, DF_CLOSE_COL_CANDIDATES);
+    for (int32_t a = 0; a < nr; a++)
+        for (int32_t b = 0; b < nc; b++) {
+            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
+            if (full_h && full_w) continue; /* the whole tensor is slot 0 */
+            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
+                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
+                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
+                out[n++] = (df_close_option){rc[a], cc[b], o};
+            }
+        }
+    return n;
+}
+
+void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m, int c, df_group *out) {
+    memset(out, 0, sizeof *out);
+    out->first = first;
+    out->last = last;
+    out->micro_batch = m;
+    if (c > 0 && ep->opts && c <= ep->n_opts[last]) {
+        const df_close_option *o = &ep->opts[(size_t)last * DF_CLOSE_MAX_OPTIONS + c - 1];
+        out->tile_rows = o->rows;
+        out->tile_cols = o->cols;
+        out->overlap = o->overlap;
+    }
+}
+
+/* the close slots of [first, last] at m: cost and feasibility of each (slot 0 by df_group_eval, the
+ * tiles by df_group_eval_tiled, the cost model's rule); returns 1 if any is feasible */
+static int eval_slots(const df_episode *ep, int32_t first, int32_t last, int32_t m, df_group_cost *cost, uint8_t *ok) {
+    int any = 0;
+    memset(ok, 0, DF_CLOSE_SLOTS);
+    for (int c = 0; c <= ep->n_opts[last]; c++) {
+        df_group g;
+        df_close_group(ep, first, last, m, c, &g);
+        if (c == 0 ? df_group_eval(ep->net, first, last, m, &cost[c]) : df_group_eval_tiled(ep->net, &g, &cost[c]))
+            continue;
+        ok[c] = (uint8_t)(cost[c].feasible != 0);
+        any |= ok[c];
+    }
+    return any;
+}
+
+/* depth-first layout: the options per layer and the slots whose layer alone has a feasible close */
+static int episode_init_df(df_episode *ep, df_err *err) {
+    int32_t L = ep->L;
+    ep->start_ok = calloc((size_t)L, sizeof *ep->start_ok);
+    ep->n_opts = calloc((size_t)L, sizeof *ep->n_opts);
+    ep->opts = calloc((size_t)L * DF_CLOSE_MAX_OPTIONS, sizeof *ep->opts);
+    if (!ep->start_ok || !ep->n_opts || !ep->opts) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    for (int32_t t = 0; t < L; t++) {
+        ep->n_opts[t] = df_close_options(ep->net, t, &ep->opts[(size_t)t * DF_CLOSE_MAX_OPTIONS]);
+        uint32_t want = 0;
+        for (int k = 0; k < DF_MB_SLOTS; k++) {
+            if (!ep->slot_m[k]) continue;
+            df_group_cost g;
+            if (df_group_eval(ep->net, t, t, ep->slot_m[k], &g) == DF_OK && g.feasible)
+                ep->start_ok[t] |= 1u << k;
+            else
+                want |= 1u << k;
+        }
+        for (int c = 1; c <= ep->n_opts[t] && want; c++) {
+            df_group g;
+            df_close_group(ep, t, t, 1, c, &g);
+            df_tiled *tp;
+            if (df_tiled_prepare(ep->net, &g, &tp) != DF_OK) continue;
+            for (int k = 0; k < DF_MB_SLOTS; k++) {
+                df_group_cost gc;
+                if ((want >> k & 1u) && df_tiled_cost(ep->net, tp, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
+                    ep->start_ok[t] |= 1u << k;
+                    want &= ~(1u << k);
+                }
+            }
+            df_tiled_free(tp);
+        }
+    }
+    return DF_OK;
+}
+
 int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err *err) {
+    return df_episode_init_layout(ep, net, obj, DF_LAYOUT_BATCH, err);
+}
+
+int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, int layout, df_err *err) {
     df_err_clear(err);
+    if (layout < 0 || layout >= DF_LAYOUT_COUNT) return df_err_set(err, DF_EINVAL, NULL, "unknown layout %d", layout);
     memset(ep, 0, sizeof *ep);
     ep->net = net;
     ep->obj = obj;
@@ -168,6 +261,14 @@ int df_episode_init(df_episode *ep, const df_net *net, df_objective obj, df_err 
     free(last_cons);
     free(ncons);
     free(fp1);
+    ep->layout = layout;
+    if (layout == DF_LAYOUT_DEPTH_FIRST) {
+        int rc = episode_init_df(ep, err);
+        if (rc) {
+            df_episode_free(ep);
+            return rc;
+        }
+    }
     return DF_OK;
 }
 
@@ -176,10 +277,14 @@ void df_sched_begin(df_sched *s) {
     s->prev_action = -1;
 }
 
-static int action_allowed(const df_episode *ep, const df_sched *s, int a, df_group_cost *cont) {
-    if (a == 0) return s->t > 0 && cont->feasible;
+/* join_any: depth-first layout, [gstart, t] at gm has a feasible close slot */
+static int action_allowed(const df_episode *ep, const df_sched *s, int a, const df_group_cost *cont, int join_any) {
+    int df = ep->layout == DF_LAYOUT_DEPTH_FIRST;
+    if (a == 0) return s->t > 0 && (df ? join_any && s->open : cont->feasible);
     int k = a - 1;
-    return k >= 0 && k < DF_MB_SLOTS && ep->slot_m[k] > 0 && ep->slot_m[k] <= ep->max_single_m[s->t];
+    if (k < 0 || k >= DF_MB_SLOTS || ep->slot_m[k] <= 0) return 0;
+    if (df) return (ep->start_ok[s->t] >> k & 1u) && !s->open;
+    return ep->slot_m[k] <= ep->max_single_m[s->t];
 }
 
 static double rel(double now, double before, double scale) {
@@ -187,14 +292,31 @@ static double rel(double now, double before, double scale) {
     return d > 16 ? 16 : d < -16 ? -16 : d;
 }
 
-/* features and mask of layer s->t; *contp receives the evaluation of [gstart, t] at gm (zeroed at t = 0) */
-static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask, df_group_cost *contp) {
+/* features and mask of layer s->t; *contp receives the evaluation of [gstart, t] at gm (zeroed at t = 0);
+ * depth-first layout: jopt/jok the close slots of [gstart, t] at gm. The mask is taken as if the open
+ * group were closed first (a start closes it). */
+static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask, df_group_cost *contp,
+                    df_group_cost *jopt, uint8_t *jok) {
     int32_t t = s->t;
     memcpy(x, &ep->static_feat[(size_t)t * DF_FEATURES], DF_FEATURES * sizeof *x);
     memset(contp, 0, sizeof *contp);
-    if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, contp);
+    int join_any = 0;
+    if (ep->layout == DF_LAYOUT_DEPTH_FIRST) {
+        memset(jok, 0, DF_CLOSE_SLOTS);
+        if (t > 0 && s->open) {
+            join_any = eval_slots(ep, s->gstart, t, s->gm, jopt, jok);
+            *contp = jopt[0];
+        }
+        df_sched open = *s;
+        for (int a = 0; a < DF_ACTIONS; a++) {
+            open.open = a == 0 ? s->open : 0;
+            mask[a] = (uint8_t)action_allowed(ep, &open, a, contp, join_any);
+        }
+    } else {
+        if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, contp);
+        for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, contp, 0);
+    }
     const df_group_cost cont = *contp;
-    for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, contp);
     double budget = (double)df_net_hw(ep->net)->buffer_bytes;
     float *d = x + STATIC_FEATURES;
     int i = 0;
@@ -215,17 +337,73 @@ static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *
 }
 
 void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask) {
-    df_group_cost cont;
-    observe(ep, s, x, mask, &cont);
+    df_group_cost cont, *jopt = NULL;
+    uint8_t jok[DF_CLOSE_SLOTS];
+    if (ep->layout == DF_LAYOUT_DEPTH_FIRST && !(jopt = malloc(DF_CLOSE_SLOTS * sizeof *jopt))) {
+        /* no memory for the probe: nothing allowed (a dead end, never an infeasible answer) */
+        memset(x, 0, DF_FEATURES * sizeof *x);
+        memset(mask, 0, DF_ACTIONS);
+        return;
+    }
+    observe(ep, s, x, mask, &cont, jopt, jok);
+    free(jopt);
 }
 
 void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask) {
-    observe(ep, s, x, mask, &s->join);
+    observe(ep, s, x, mask, &s->join, s->jopt, s->jopt_ok);
     s->join_t1 = s->t + 1;
+}
+
+int df_sched_close_mask(const df_episode *ep, const df_sched *s, uint8_t *mask) {
+    (void)ep;
+    if (!s->open) {
+        memset(mask, 0, DF_CLOSE_SLOTS);
+        return 0;
+    }
+    memcpy(mask, s->opt_ok, DF_CLOSE_SLOTS);
+    return 1;
+}
+
+int df_sched_close(const df_episode *ep, df_sched *s, int c) {
+    if (ep->layout != DF_LAYOUT_DEPTH_FIRST || !s->open || c < 0 || c >= DF_CLOSE_SLOTS || !s->opt_ok[c])
+        return DF_EINVAL;
+    /* added in group order (df_mapping_eval's sums) */
+    s->closed_latency += s->opt[c].latency_cycles;
+    s->closed_energy += s->opt[c].energy_pj;
+    s->closed_dram += s->opt[c].dram_bytes;
+    s->open = 0;
+    return DF_OK;
+}
+
+static int sched_apply_df(const df_episode *ep, df_sched *s, int action) {
+    int32_t t = s->t;
+    if (action == 0) {
+        if (s->join_t1 != t + 1 && t > 0 && s->open) eval_slots(ep, s->gstart, t, s->gm, s->jopt, s->jopt_ok);
+        int any = 0;
+        for (int c = 0; c < DF_CLOSE_SLOTS && t > 0 && s->open; c++) any |= s->jopt_ok[c];
+        s->join_t1 = 0;
+        if (!action_allowed(ep, s, 0, NULL, any)) return DF_EINVAL;
+        memcpy(s->opt, s->jopt, sizeof s->opt);
+        memcpy(s->opt_ok, s->jopt_ok, sizeof s->opt_ok);
+        s->cur = s->opt[0];
+    } else {
+        s->join_t1 = 0;
+        if (!action_allowed(ep, s, action, NULL, 0)) return DF_EINVAL;
+        s->n_groups++;
+        s->gstart = t;
+        s->gm = ep->slot_m[action - 1];
+        eval_slots(ep, t, t, s->gm, s->opt, s->opt_ok);
+        s->cur = s->opt[0];
+        s->open = 1;
+    }
+    s->prev_action = action;
+    s->t++;
+    return DF_OK;
 }
 
 int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
     if (s->t >= ep->L) return DF_EINVAL;
+    if (ep->layout == DF_LAYOUT_DEPTH_FIRST) return sched_apply_df(ep, s, action);
     df_group_cost cont;
     memset(&cont, 0, sizeof cont);
     if (action == 0 && s->t > 0) {
@@ -235,7 +413,7 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
             df_group_eval(ep->net, s->gstart, s->t, s->gm, &cont);
     }
     s->join_t1 = 0;
-    if (!action_allowed(ep, s, action, &cont)) return DF_EINVAL;
+    if (!action_allowed(ep, s, action, &cont, 0)) return DF_EINVAL;
     if (action == 0) {
         s->cur = cont;
     } else {
@@ -257,6 +435,16 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action) {
 void df_sched_metrics(const df_episode *ep, const df_sched *s, df_metrics *mt) {
     memset(mt, 0, sizeof *mt);
     if (s->t != ep->L || ep->L < 1) return;
+    if (ep->layout == DF_LAYOUT_DEPTH_FIRST) { /* every group closed, each added by df_sched_close */
+        if (s->open) return;
+        mt->latency_cycles = s->closed_latency;
+        mt->energy_pj = s->closed_energy;
+        mt->dram_bytes = s->closed_dram;
+        mt->feasible = 1;
+        mt->latency_s = mt->latency_cycles / df_net_hw(ep->net)->clock_hz;
+        mt->edp = mt->energy_pj * mt->latency_s;
+        return;
+    }
     /* 0 + g0 + g1 + ... in group order, as df_mapping_eval accumulates */
     mt->latency_cycles = s->closed_latency + s->cur.latency_cycles;
     mt->energy_pj = s->closed_energy + s->cur.energy_pj;
@@ -301,5 +489,41 @@ int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *
     }
     if (next != ep->L)
         return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL, "mapping does not cover every layer");
+    return DF_OK;
+}
+
+int df_sched_actions_to_mapping_df(const df_episode *ep, const int32_t *actions, const int32_t *closes, df_mapping *out,
+                                   df_err *err) {
+    int rc = df_sched_actions_to_mapping(ep, actions, out, err);
+    if (rc) return rc;
+    for (int32_t g = 0; g < out->n_groups; g++) {
+        df_group *gr = &out->groups[g];
+        int c = closes[gr->last];
+        if (c < 0 || c > ep->n_opts[gr->last])
+            return df_err_set(err, DF_EINVAL, NULL, "invalid close slot %d for the group ending at layer %d", c,
+                              gr->last);
+        df_close_group(ep, gr->first, gr->last, gr->micro_batch, c, gr);
+    }
+    return DF_OK;
+}
+
+int df_mapping_to_actions_df(const df_episode *ep, const df_mapping *map, int32_t *actions, int32_t *closes,
+                             df_err *err) {
+    int rc = df_mapping_to_actions(ep, map, actions, err);
+    if (rc) return rc;
+    for (int32_t t = 0; t < ep->L; t++) closes[t] = -1;
+    for (int32_t g = 0; g < map->n_groups; g++) {
+        const df_group *gr = &map->groups[g];
+        int found = df_group_is_whole(ep->net, gr) ? 0 : -1;
+        for (int c = 1; found < 0 && c <= ep->n_opts[gr->last]; c++) {
+            const df_close_option *o = &ep->opts[(size_t)gr->last * DF_CLOSE_MAX_OPTIONS + c - 1];
+            if (o->rows == gr->tile_rows && o->cols == gr->tile_cols && o->overlap == gr->overlap) found = c;
+        }
+        if (found < 0)
+            return df_err_set_field(err, DF_EINVAL, DF_FIELD_GROUPS, NULL,
+                                    "group %d's tile %dx%d is not one of the close options", g, gr->tile_rows,
+                                    gr->tile_cols);
+        closes[gr->last] = found;
+    }
     return DF_OK;
 }

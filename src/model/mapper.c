@@ -21,6 +21,7 @@ typedef struct {
     df_cand_state state; /* mapper.h: the lifecycle; holds `slot` exactly while DECODING or REPLAYING */
     df_sched s;
     int32_t *actions;   /* [L] */
+    int32_t *closes;    /* [L] depth-first layout: close slot of the group ending at each layer */
     float *xs;          /* [L, F] normalised input rows fed so far (replayed when the context slides) */
     int32_t slot;       /* -1 in every terminal state */
     int32_t pos;        /* next position in the slot's context */
@@ -50,11 +51,14 @@ struct df_mapper {
     df_gpt_infer *ctx;
     int32_t max_seqs, active;
     int32_t window;     /* rows replayed when a context slides (df_mapper_set_window) */
+    int layout;         /* df_action_layout of the weights (meta) */
+    int32_t A;          /* model outputs per row: DF_ACTIONS, or DF_DF_OUTPUTS (depth-first) */
     slot_t *slots;      /* [max_seqs] */
     int32_t *step_slot; /* [max_seqs] */
     int32_t *step_pos;  /* [max_seqs] */
     float *x;           /* [max_seqs, F] */
     float *logits;      /* [max_seqs, A] */
+    uint8_t *cmask;     /* [DF_CLOSE_SLOTS] depth-first close mask (one decision at a time) */
     uint8_t *mask;      /* [max_seqs, A] */
     uint8_t *decide;    /* [max_seqs] row takes a decision this step (0: a replay row) */
     df_mapper_job *done_head, *done_tail;
@@ -76,11 +80,13 @@ int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, 
     if (meta) m->meta = *meta;
     int rc;
     const df_gpt_config *c = &m->model.cfg;
-    if (c->F != DF_FEATURES || c->A != DF_ACTIONS || m->norm.F != DF_FEATURES) {
+    m->layout = (int)m->meta.layout;
+    m->A = m->layout == DF_LAYOUT_DEPTH_FIRST ? DF_DF_OUTPUTS : DF_ACTIONS;
+    if (c->F != DF_FEATURES || c->A != m->A || m->norm.F != DF_FEATURES) {
         rc = df_err_set(err, DF_EINVAL, NULL,
-                        "weights expect %d features and %d actions, this build has %d and %d "
+                        "weights expect %d features and %d actions, this build has %d and %d for the %s layout "
                         "(HINT: retrain with `make weights`)",
-                        c->F, c->A, DF_FEATURES, DF_ACTIONS);
+                        c->F, c->A, DF_FEATURES, m->A, m->layout == DF_LAYOUT_DEPTH_FIRST ? "depth_first" : "batch");
         df_mapper_free(m);
         return rc;
     }
@@ -100,10 +106,11 @@ int df_mapper_from_model(df_mapper **out, df_gpt *model, df_feature_norm *norm, 
     m->step_slot = calloc((size_t)max_seqs, sizeof *m->step_slot);
     m->step_pos = calloc((size_t)max_seqs, sizeof *m->step_pos);
     m->x = calloc((size_t)max_seqs * DF_FEATURES, sizeof *m->x);
-    m->logits = calloc((size_t)max_seqs * DF_ACTIONS, sizeof *m->logits);
+    m->logits = calloc((size_t)max_seqs * m->A, sizeof *m->logits);
+    m->cmask = calloc(DF_CLOSE_SLOTS, 1);
     m->mask = calloc((size_t)max_seqs * DF_ACTIONS, 1);
     m->decide = calloc((size_t)max_seqs, 1);
-    if (!m->slots || !m->step_slot || !m->step_pos || !m->x || !m->logits || !m->mask || !m->decide) {
+    if (!m->slots || !m->step_slot || !m->step_pos || !m->x || !m->logits || !m->mask || !m->decide || !m->cmask) {
         df_mapper_free(m);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
@@ -145,6 +152,7 @@ static void job_destroy(df_mapper_job *j) {
     if (j->cand)
         for (int32_t c = 0; c < j->k; c++) {
             free(j->cand[c].actions);
+            free(j->cand[c].closes);
             free(j->cand[c].xs);
         }
     free(j->cand);
@@ -176,11 +184,13 @@ void df_mapper_free(df_mapper *m) {
     free(m->logits);
     free(m->mask);
     free(m->decide);
+    free(m->cmask);
     free(m);
 }
 
 const df_gpt_config *df_mapper_config(const df_mapper *m) { return &m->model.cfg; }
 const df_train_meta *df_mapper_meta(const df_mapper *m) { return &m->meta; }
+int df_mapper_layout(const df_mapper *m) { return m->layout; }
 int32_t df_mapper_free_slots(const df_mapper *m) { return m->max_seqs - m->active; }
 int32_t df_mapper_active(const df_mapper *m) { return m->active; }
 void df_mapper_set_exact_math(df_mapper *m, int exact) { df_gpt_infer_set_exact(m->ctx, exact); }
@@ -210,7 +220,8 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     if (k < 1 || k > m->max_seqs)
         return df_err_set_field(err, DF_EINVAL, DF_FIELD_CANDIDATES, NULL, "candidates = %d out of range [1, %d]", k,
                                 m->max_seqs);
-    int rc = df_net_check_budget(net, err);
+    /* batch layout: the smallest footprint must fit; depth-first: checked per layer below (a tile may fit) */
+    int rc = m->layout == DF_LAYOUT_DEPTH_FIRST ? DF_OK : df_net_check_budget(net, err);
     if (rc) return rc;
     if (df_mapper_free_slots(m) < k)
         return df_err_set(err, DF_ELIMIT, NULL, "%d decode slots free, %d needed", df_mapper_free_slots(m), k);
@@ -223,10 +234,18 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     j->state = DF_JOB_DECODING;
     df_rng_seed(&j->rng, seed);
     j->cand = calloc((size_t)k, sizeof *j->cand);
-    if (!j->cand || (rc = df_episode_init(&j->ep, net, obj, err))) {
+    if (!j->cand || (rc = df_episode_init_layout(&j->ep, net, obj, m->layout, err))) {
         job_destroy(j);
         return rc ? rc : df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
+    if (m->layout == DF_LAYOUT_DEPTH_FIRST)
+        for (int32_t t = 0; t < L; t++)
+            if (!j->ep.start_ok[t]) { /* no micro-batch and tile of this layer alone fits: no mapping does */
+                job_destroy(j);
+                return df_err_set_field(err, DF_EINFEASIBLE, DF_FIELD_BUDGET, NULL,
+                                        "layer %d fits the %lld-byte buffer in no micro-batch and tile", t,
+                                        (long long)df_net_hw(net)->buffer_bytes);
+            }
     for (int32_t c = 0; c < k; c++) {
         j->cand[c].slot = -1;
         j->cand[c].value = INFINITY;
@@ -234,7 +253,8 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
         df_sched_begin(&j->cand[c].s);
         j->cand[c].actions = malloc((size_t)L * sizeof *j->cand[c].actions);
         j->cand[c].xs = malloc((size_t)L * DF_FEATURES * sizeof *j->cand[c].xs);
-        if (!j->cand[c].actions || !j->cand[c].xs) {
+        if (m->layout == DF_LAYOUT_DEPTH_FIRST) j->cand[c].closes = malloc((size_t)L * sizeof *j->cand[c].closes);
+        if (!j->cand[c].actions || !j->cand[c].xs || (m->layout == DF_LAYOUT_DEPTH_FIRST && !j->cand[c].closes)) {
             job_destroy(j);
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         }
@@ -252,16 +272,16 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     return DF_OK;
 }
 
-/* Masked argmax (greedy) or a sample of the masked softmax. */
-static int choose(const float *logits, const uint8_t *mask, int greedy, df_rng *r) {
+/* Masked argmax (greedy) or a sample of the masked softmax over n outputs. */
+static int choose(const float *logits, const uint8_t *mask, int n, int greedy, df_rng *r) {
     int best = -1;
-    for (int a = 0; a < DF_ACTIONS; a++)
+    for (int a = 0; a < n; a++)
         if (mask[a] && (best < 0 || logits[a] > logits[best])) best = a;
     if (greedy || best < 0) return best;
-    double z = 0, p[DF_ACTIONS];
-    for (int a = 0; a < DF_ACTIONS; a++) z += p[a] = mask[a] ? exp((double)logits[a] - logits[best]) : 0;
+    double z = 0, p[DF_CLOSE_SLOTS > DF_ACTIONS ? DF_CLOSE_SLOTS : DF_ACTIONS];
+    for (int a = 0; a < n; a++) z += p[a] = mask[a] ? exp((double)logits[a] - logits[best]) : 0;
     double u = df_rng_uniform(r) * z;
-    for (int a = 0; a < DF_ACTIONS; a++) {
+    for (int a = 0; a < n; a++) {
         if (!mask[a]) continue;
         if (u < p[a]) return a;
         u -= p[a];
@@ -290,6 +310,17 @@ static int end_candidate(df_mapper *m, df_mapper_job *j, int32_t c, df_cand_stat
         m->done_head = j;
     m->done_tail = j;
     return 1;
+}
+
+/* depth-first layout: closes candidate c's open group (last layer `last`) with a slot chosen from the
+ * close logits under the cost model's mask; 1 = nothing feasible (never after an allowed action) */
+static int close_group(df_mapper *m, df_mapper_job *j, int32_t c, const float *lg, int32_t last) {
+    cand_t *cd = &j->cand[c];
+    if (!df_sched_close_mask(&j->ep, &cd->s, m->cmask)) return 1;
+    int k = choose(lg + DF_ACTIONS, m->cmask, DF_CLOSE_SLOTS, c == 0, &j->rng);
+    if (k < 0 || df_sched_close(&j->ep, &cd->s, k)) return 1;
+    cd->closes[last] = k;
+    return 0;
 }
 
 int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
@@ -338,11 +369,17 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
             if (cd->replay == 0) cd->state = DF_CAND_DECODING;
             continue;
         }
-        int a = cd->s.t == cd->fault_at
-                    ? -1
-                    : choose(&m->logits[(size_t)i * DF_ACTIONS], &m->mask[(size_t)i * DF_ACTIONS], c == 0, &j->rng);
+        const float *lg = &m->logits[(size_t)i * m->A];
+        int a =
+            cd->s.t == cd->fault_at ? -1 : choose(lg, &m->mask[(size_t)i * DF_ACTIONS], DF_ACTIONS, c == 0, &j->rng);
         cd->actions[cd->s.t] = a;
-        if (a < 0 || df_sched_apply(&j->ep, &cd->s, a)) { /* a dead end: this row ends, the others go on */
+        int bad = a < 0;
+        if (!bad && m->layout == DF_LAYOUT_DEPTH_FIRST && a > 0 && cd->s.t > 0)
+            bad = close_group(m, j, c, lg, cd->s.t - 1); /* a start closes the open group first */
+        if (!bad) bad = df_sched_apply(&j->ep, &cd->s, a) != DF_OK;
+        if (!bad && m->layout == DF_LAYOUT_DEPTH_FIRST && cd->s.t == j->ep.L)
+            bad = close_group(m, j, c, lg, cd->s.t - 1); /* the last group closes at the last layer */
+        if (bad) {                                       /* a dead end: this row ends, the others go on */
             if (end_candidate(m, j, c, DF_CAND_DEAD_END) && finished) (*finished)++;
         } else if (cd->s.t == j->ep.L) {
             if (end_candidate(m, j, c, DF_CAND_FINISHED) && finished) (*finished)++;
@@ -377,6 +414,8 @@ int df_mapper_job_result(const df_mapper_job *j, df_mapping *out, double *value,
     if (best < 0) return df_err_set(err, DF_EINFEASIBLE, NULL, "no feasible candidate");
     if (value) *value = j->cand[best].value;
     if (index) *index = best;
+    if (j->ep.layout == DF_LAYOUT_DEPTH_FIRST)
+        return df_sched_actions_to_mapping_df(&j->ep, j->cand[best].actions, j->cand[best].closes, out, err);
     return df_sched_actions_to_mapping(&j->ep, j->cand[best].actions, out, err);
 }
 

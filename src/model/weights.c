@@ -176,15 +176,21 @@ int df_weights_serialize(const df_gpt *model, const df_feature_norm *norm, const
     if (meta && utf8_invalid_at((const uint8_t *)meta->text, text_len) >= 0)
         return df_err_set(err, DF_EINVAL, NULL, "save weights: metadata text is not valid UTF-8");
 
-    size_t header = DF_WEIGHTS_FIXED_HEADER + (size_t)DF_GPT_NUM_TENSORS * DF_WEIGHTS_TENSOR_ENTRY + 4 +
+    uint32_t layout = meta ? meta->layout : DF_LAYOUT_BATCH;
+    if (layout >= DF_LAYOUT_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "save weights: unknown action layout %u", layout);
+    size_t extra = layout != DF_LAYOUT_BATCH ? 4 : 0; /* version 2's layout field */
+    size_t header = DF_WEIGHTS_FIXED_HEADER + extra + (size_t)DF_GPT_NUM_TENSORS * DF_WEIGHTS_TENSOR_ENTRY + 4 +
                     8 * (size_t)c->F + 20 + text_len;
     size_t total = header + 4 * model->num_params + 8;
     uint8_t *b = calloc(total, 1);
     if (!b) return df_err_set(err, DF_ENOMEM, NULL, "save weights: cannot allocate %zu bytes", total);
     uint8_t *p = b;
     memcpy(p, DF_WEIGHTS_MAGIC, 8);
-    put_u32(p + 8, DF_WEIGHTS_VERSION);
+    put_u32(p + 8, extra ? DF_WEIGHTS_VERSION_LAYOUT : DF_WEIGHTS_VERSION);
     put_u32(p + 12, DF_WEIGHTS_ENDIAN);
+    if (extra) put_u32(p + 16, layout);
+    p += extra;
     const int32_t cf[6] = {c->F, c->A, c->d, c->L, c->H, c->T};
     for (int i = 0; i < 6; i++) put_u32(p + 16 + 4 * i, (uint32_t)cf[i]);
     put_u32(p + 40, DF_GPT_NUM_TENSORS);
@@ -319,11 +325,11 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
     }
     if (!(q = take(&c, 4, "version", err))) return DF_EINVAL;
     uint32_t version = get_u32(q);
-    if (version != DF_WEIGHTS_VERSION)
+    if (version != DF_WEIGHTS_VERSION && version != DF_WEIGHTS_VERSION_LAYOUT)
         return df_err_set(err, DF_EINVAL, NULL,
-                          "weights file version %u is not supported, this build reads version %u. HINT: regenerate the "
-                          "weights with `make weights`",
-                          version, DF_WEIGHTS_VERSION);
+                          "weights file version %u is not supported, this build reads versions %u and %u. HINT: "
+                          "regenerate the weights with `make weights`",
+                          version, DF_WEIGHTS_VERSION, DF_WEIGHTS_VERSION_LAYOUT);
     if (!(q = take(&c, 4, "endian marker", err))) return DF_EINVAL;
     uint32_t endian = get_u32(q);
     if (endian != DF_WEIGHTS_ENDIAN)
@@ -332,6 +338,16 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
             "weights file endian marker is 0x%08x, expected 0x%08x (not a little-endian dnnfuser file, or "
             "corrupt)",
             endian, DF_WEIGHTS_ENDIAN);
+    uint32_t layout = DF_LAYOUT_BATCH;
+    if (version == DF_WEIGHTS_VERSION_LAYOUT) {
+        if (!(q = take(&c, 4, "action layout", err))) return DF_EINVAL;
+        layout = get_u32(q);
+        if (layout >= DF_LAYOUT_COUNT)
+            return df_err_set(err, DF_EINVAL, NULL,
+                              "weights file action layout %u is unknown, this build knows 0 (batch) and 1 "
+                              "(depth_first)",
+                              layout);
+    }
 
     // model config
     if (!(q = take(&c, 24, "model config", err))) return DF_EINVAL;
@@ -479,6 +495,7 @@ int df_weights_load_buffer(const uint8_t *buf, size_t len, df_gpt *model, df_fea
         memset(meta, 0, sizeof *meta);
         meta->dataset_seed = seed;
         meta->steps = steps;
+        meta->layout = layout;
         memcpy(meta->text, text, text_len);
         meta->text[text_len] = '\0';
     }

@@ -177,6 +177,187 @@ START_TEST(test_teacher_actions_allowed_and_round_trip) {
 }
 END_TEST
 
+/* ---- depth-first layout ---------------------------------------------------------------------- */
+
+START_TEST(test_close_options_are_tile_options) {
+    _Static_assert(DF_CLOSE_ROW_CANDIDATES == DF_TILE_ROW_CANDIDATES, "row candidates out of sync");
+    _Static_assert(DF_CLOSE_COL_CANDIDATES == DF_TILE_COL_CANDIDATES, "column candidates out of sync");
+    _Static_assert(DF_CLOSE_MAX_OPTIONS == DF_MAX_TILE_OPTIONS, "option count out of sync");
+    df_rng r;
+    df_rng_seed(&r, 18);
+    int64_t compared = 0;
+    for (int c = 0; c < 20; c++) {
+        df_workload w;
+        df_net *n = random_net(&r, &w, 1 + df_rng_range(&r, 8), 2.0);
+        for (int32_t t = 0; t < df_net_layers(n); t++) {
+            df_tile_option a[DF_MAX_TILE_OPTIONS];
+            df_close_option b[DF_CLOSE_MAX_OPTIONS];
+            int32_t na = df_tile_options(n, t, a), nb = df_close_options(n, t, b);
+            ck_assert_int_eq(na, nb);
+            for (int32_t i = 0; i < na; i++) {
+                ck_assert(a[i].rows == b[i].rows && a[i].cols == b[i].cols && a[i].overlap == b[i].overlap);
+                compared++;
+            }
+        }
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert_int_gt(compared, 100);
+}
+END_TEST
+
+/* closes the open group ending at `last` with a random allowed slot (or the teacher's, checked allowed) */
+static void df_close_one(const df_episode *ep, df_rng *r, const int32_t *t_close, int32_t *closes, int32_t last,
+                         df_sched *s) {
+    uint8_t cmask[DF_CLOSE_SLOTS];
+    ck_assert_int_eq(df_sched_close_mask(ep, s, cmask), 1);
+    if (s->t < ep->L) ck_assert_int_eq(df_sched_apply(ep, s, 1), DF_EINVAL); /* a start needs it closed */
+    int ok[DF_CLOSE_SLOTS], nc = 0;
+    for (int c = 0; c < DF_CLOSE_SLOTS; c++)
+        if (cmask[c]) ok[nc++] = c;
+    ck_assert_msg(nc > 0, "no close slot for the group ending at %d", last);
+    int c = t_close ? t_close[last] : ok[df_rng_range(r, nc)];
+    ck_assert_msg(cmask[c], "close slot %d masked for the group ending at %d", c, last);
+    ck_assert_int_eq(df_sched_close(ep, s, c), DF_OK);
+    ck_assert_int_eq(df_sched_close(ep, s, c), DF_EINVAL); /* closed once */
+    ck_assert_int_eq(df_sched_close_mask(ep, s, cmask), 0);
+    closes[last] = c;
+}
+
+/* one depth-first schedule: random allowed actions and close slots (or `teacher` ones, checked allowed) */
+static void df_decode(const df_episode *ep, df_rng *r, int cached, const int32_t *t_act, const int32_t *t_close,
+                      int32_t *actions, int32_t *closes, df_sched *s) {
+    df_sched_begin(s);
+    float x[DF_FEATURES];
+    uint8_t mask[DF_ACTIONS];
+    while (s->t < ep->L) {
+        if (cached) {
+            float x2[DF_FEATURES];
+            uint8_t mask2[DF_ACTIONS];
+            df_sched_observe(ep, s, x2, mask2);
+            df_sched_observe_step(ep, s, x, mask);
+            ck_assert(memcmp(x, x2, sizeof x) == 0 && memcmp(mask, mask2, sizeof mask) == 0);
+        } else {
+            df_sched_observe(ep, s, x, mask);
+        }
+        for (int i = 0; i < DF_FEATURES; i++) ck_assert_msg(isfinite(x[i]), "feature %d not finite", i);
+        int allowed[DF_ACTIONS], na = 0;
+        for (int a = 0; a < DF_ACTIONS; a++)
+            if (mask[a]) allowed[na++] = a;
+        ck_assert_msg(na > 0, "dead end at layer %d of %d", s->t, ep->L);
+        int a = t_act ? t_act[s->t] : allowed[df_rng_range(r, na)];
+        ck_assert_msg(mask[a], "action %d masked at layer %d", a, s->t);
+        actions[s->t] = a;
+        if (a > 0 && s->t > 0) { /* a start closes the open group */
+            df_close_one(ep, r, t_close, closes, s->t - 1, s);
+            ck_assert_int_eq(df_sched_apply(ep, s, a), DF_OK);
+        } else {
+            ck_assert_int_eq(df_sched_apply(ep, s, a), DF_OK);
+        }
+        if (s->t == ep->L) df_close_one(ep, r, t_close, closes, ep->L - 1, s); /* the final group */
+    }
+}
+
+START_TEST(test_df_random_decoding_always_feasible) {
+    df_rng r;
+    df_rng_seed(&r, 1814);
+    int decoded = 0, tiled = 0, below_batch = 0;
+    for (int c = 0; c < 48; c++) {
+        df_workload w;
+        int32_t N = 1 + df_rng_range(&r, 40);
+        /* budgets from below the batch space's minimum (only tiles fit) to 6x it */
+        df_net *n = random_net(&r, &w, N, 0.3 + 5.7 * df_rng_uniform(&r));
+        df_episode ep;
+        ck_assert_int_eq(df_episode_init_layout(&ep, n, (df_objective)(c % DF_OBJ_COUNT), DF_LAYOUT_DEPTH_FIRST, NULL),
+                         DF_OK);
+        int startable = 1;
+        for (int32_t t = 0; t < ep.L; t++) startable &= ep.start_ok[t] != 0;
+        if (!startable) { /* no mapping of the space fits: the exact solver agrees */
+            df_mapping m;
+            df_mapping_init(&m, 8);
+            ck_assert_int_eq(df_solve_exact_in(n, ep.obj, DF_SPACE_DEPTH_FIRST, &m, NULL, NULL), DF_EINFEASIBLE);
+            df_mapping_free(&m);
+            df_episode_free(&ep);
+            df_net_free(n);
+            df_workload_free(&w);
+            continue;
+        }
+        below_batch += df_net_check_budget(n, NULL) != DF_OK;
+        df_sched s;
+        int32_t actions[64], closes[64];
+        df_decode(&ep, &r, c % 2, NULL, NULL, actions, closes, &s);
+        df_mapping m;
+        df_mapping_init(&m, 8);
+        df_err e;
+        ck_assert_int_eq(df_sched_actions_to_mapping_df(&ep, actions, closes, &m, &e), DF_OK);
+        for (int32_t g = 0; g < m.n_groups; g++) tiled += !df_group_is_whole(n, &m.groups[g]);
+        df_metrics mt, ms;
+        ck_assert_int_eq(df_mapping_eval(n, &m, &mt, NULL, &e), DF_OK);
+        ck_assert(mt.feasible);
+        df_sched_metrics(&ep, &s, &ms);
+        ck_assert(ms.feasible);
+        ck_assert(ms.latency_cycles == mt.latency_cycles && ms.energy_pj == mt.energy_pj &&
+                  ms.dram_bytes == mt.dram_bytes && ms.latency_s == mt.latency_s && ms.edp == mt.edp);
+        decoded++;
+        df_mapping_free(&m);
+        df_episode_free(&ep);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert_int_ge(decoded, 30);
+    ck_assert_int_gt(tiled, 20);
+    ck_assert_int_gt(below_batch, 0);
+}
+END_TEST
+
+START_TEST(test_df_teacher_round_trip) {
+    df_rng r;
+    df_rng_seed(&r, 1815);
+    int tiled = 0, rounds = 0;
+    for (int c = 0; c < 30; c++) {
+        df_workload w;
+        int32_t N = 1 + df_rng_range(&r, 8); /* every micro-batch has a slot when N <= 8 */
+        df_net *n = random_net(&r, &w, N, 0.5 + 6 * df_rng_uniform(&r));
+        df_objective obj = (df_objective)(c % DF_OBJ_COUNT);
+        df_mapping m, back;
+        df_mapping_init(&m, 8);
+        df_mapping_init(&back, 8);
+        df_err e;
+        if (df_solve_exact_in(n, obj, DF_SPACE_DEPTH_FIRST, &m, NULL, &e) == DF_OK) {
+            df_episode ep;
+            ck_assert_int_eq(df_episode_init_layout(&ep, n, obj, DF_LAYOUT_DEPTH_FIRST, NULL), DF_OK);
+            int32_t ta[64], tc[64], actions[64], closes[64];
+            ck_assert_int_eq(df_mapping_to_actions_df(&ep, &m, ta, tc, &e), DF_OK);
+            df_sched s;
+            df_decode(&ep, &r, c % 2, ta, tc, actions, closes, &s);
+            ck_assert_int_eq(df_sched_actions_to_mapping_df(&ep, actions, closes, &back, &e), DF_OK);
+            ck_assert_int_eq(back.n_groups, m.n_groups);
+            for (int32_t g = 0; g < m.n_groups; g++) {
+                const df_group *a = &back.groups[g], *b = &m.groups[g];
+                ck_assert(a->first == b->first && a->last == b->last && a->micro_batch == b->micro_batch);
+                ck_assert_int_eq(df_group_is_whole(n, a), df_group_is_whole(n, b));
+                if (!df_group_is_whole(n, b)) {
+                    ck_assert(a->tile_rows == b->tile_rows && a->tile_cols == b->tile_cols && a->overlap == b->overlap);
+                    tiled++;
+                }
+            }
+            df_metrics me, ms;
+            ck_assert_int_eq(df_mapping_eval(n, &m, &me, NULL, &e), DF_OK);
+            df_sched_metrics(&ep, &s, &ms);
+            ck_assert(df_objective_value(obj, &ms) == df_objective_value(obj, &me));
+            rounds++;
+            df_episode_free(&ep);
+        }
+        df_mapping_free(&m);
+        df_mapping_free(&back);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    ck_assert_int_ge(rounds, 20);
+    ck_assert_int_gt(tiled, 0);
+}
+END_TEST
+
 static Suite *features_suite(void) {
     Suite *s = suite_create("features");
     TCase *tc = tcase_create("core");
@@ -185,6 +366,9 @@ static Suite *features_suite(void) {
     tcase_add_test(tc, test_random_decoding_always_feasible);
     tcase_add_test(tc, test_disallowed_action_refused);
     tcase_add_test(tc, test_teacher_actions_allowed_and_round_trip);
+    tcase_add_test(tc, test_close_options_are_tile_options);
+    tcase_add_test(tc, test_df_random_decoding_always_feasible);
+    tcase_add_test(tc, test_df_teacher_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }

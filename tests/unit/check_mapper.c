@@ -332,6 +332,77 @@ START_TEST(test_longer_than_context) {
 }
 END_TEST
 
+/* depth-first layout (features.h): a tiny random model with DF_DF_OUTPUTS outputs decodes mappings
+ * that are feasible and whose decoded value is df_mapping_eval's, at budgets where only tiles fit too */
+START_TEST(test_depth_first_layout_decodes_feasible) {
+    df_gpt_config cfg = {DF_FEATURES, DF_DF_OUTPUTS, 16, 2, 2, 24};
+    df_gpt g;
+    df_feature_norm norm;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&g, &cfg, 11, &e), DF_OK);
+    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
+    for (int f = 0; f < DF_FEATURES; f++) norm.std[f] = 8;
+    df_train_meta meta = {0};
+    meta.layout = DF_LAYOUT_DEPTH_FIRST;
+    df_mapper *m;
+    ck_assert_msg(df_mapper_from_model(&m, &g, &norm, &meta, 16, &e) == DF_OK, "%s", e.msg);
+    ck_assert_int_eq(df_mapper_layout(m), DF_LAYOUT_DEPTH_FIRST);
+    df_rng r;
+    df_rng_seed(&r, 18);
+    int decoded = 0, tiled = 0, only_tiles = 0;
+    for (int i = 0; i < 24; i++) {
+        req q;
+        ck_assert_int_eq(df_synth_network(&r, df_rng_range(&r, 3), 40, &q.w, &e), DF_OK);
+        df_hw h = tu_hw(16, 16, (df_dataflow)df_rng_range(&r, 3), 1, 16, 64, 1);
+        int32_t N = 1 + df_rng_range(&r, 16);
+        ck_assert_int_eq(df_net_init(&q.net, &q.w, &h, N, &e), DF_OK);
+        ck_assert_int_eq(df_net_check_budget(q.net, &e), DF_EINFEASIBLE);
+        df_net_free(q.net);
+        h.buffer_bytes = (int64_t)(e.need_bytes * (0.4 + 4 * df_rng_uniform(&r)));
+        ck_assert_int_eq(df_net_init(&q.net, &q.w, &h, N, &e), DF_OK);
+        df_mapping exact;
+        df_mapping_init(&exact, 8);
+        int feasible = df_solve_exact_in(q.net, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &exact, NULL, &e) == DF_OK;
+        for (int32_t k = 1; k <= 4; k += 3) {
+            df_mapper_job *j;
+            int rc = df_mapper_admit(m, q.net, (df_objective)(i % DF_OBJ_COUNT), k, 5 + i, NULL, &j, &e);
+            if (!feasible) { /* no mapping of the space fits: refused up front */
+                ck_assert_int_eq(rc, DF_EINFEASIBLE);
+                continue;
+            }
+            ck_assert_msg(rc == DF_OK, "%s", e.msg);
+            while (df_mapper_job_state(j) == DF_JOB_DECODING) ck_assert_int_eq(df_mapper_step(m, NULL, &e), DF_OK);
+            df_mapping out;
+            df_mapping_init(&out, 8);
+            double v;
+            ck_assert_msg(df_mapper_job_result(j, &out, &v, NULL, &e) == DF_OK, "%s", e.msg);
+            df_metrics mt;
+            ck_assert_int_eq(df_mapping_eval(q.net, &out, &mt, NULL, &e), DF_OK);
+            ck_assert(mt.feasible);
+            ck_assert(df_objective_value((df_objective)(i % DF_OBJ_COUNT), &mt) == v);
+            for (int32_t gi = 0; gi < out.n_groups; gi++) tiled += !df_group_is_whole(q.net, &out.groups[gi]);
+            only_tiles += df_net_check_budget(q.net, NULL) != DF_OK;
+            decoded++;
+            df_mapping_free(&out);
+            df_mapper_job_free(m, j);
+        }
+        df_mapping_free(&exact);
+        free_req(&q);
+    }
+    ck_assert_int_ge(decoded, 20);
+    ck_assert_int_gt(tiled, 10);
+    ck_assert_int_gt(only_tiles, 0);
+    ck_assert_int_eq(df_mapper_free_slots(m), 16);
+    df_mapper_free(m);
+    /* a batch-layout model is refused as depth-first weights (A does not match) */
+    df_gpt_config bcfg = {DF_FEATURES, DF_ACTIONS, 8, 1, 2, 16};
+    ck_assert_int_eq(df_gpt_init(&g, &bcfg, 1, &e), DF_OK);
+    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_from_model(&m, &g, &norm, &meta, 4, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "depth_first"));
+}
+END_TEST
+
 START_TEST(test_feature_mismatch_refused) {
     df_gpt_config cfg = {DF_FEATURES + 1, DF_ACTIONS, 8, 1, 2, 16};
     df_gpt g;
@@ -489,6 +560,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_lifecycle_and_dead_end);
     tcase_add_test(tc, test_longer_than_context);
     tcase_add_test(tc, test_feature_mismatch_refused);
+    tcase_add_test(tc, test_depth_first_layout_decodes_feasible);
     tcase_add_test(tc, test_embedded_weights_decode_zoo);
     tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
     suite_add_tcase(s, tc);

@@ -148,6 +148,44 @@ START_TEST(test_round_trip) {
 }
 END_TEST
 
+/* the action-layout field: absent (version 1) for the batch layout, so such a file keeps its bytes;
+ * version 2 carries it after the endian marker; an unknown layout is refused */
+START_TEST(test_layout_field) {
+    fixture f;
+    make_fixture(&f);
+    df_err e;
+    ck_assert_uint_eq(get32(f.buf + OFF_VERSION), 1);
+    df_train_meta got;
+    df_gpt m2;
+    ck_assert_int_eq(df_weights_load_buffer(f.buf, f.len, &m2, NULL, &got, &e), DF_OK);
+    ck_assert_uint_eq(got.layout, DF_LAYOUT_BATCH);
+    df_gpt_free(&m2);
+    df_train_meta meta = f.meta;
+    meta.layout = DF_LAYOUT_DEPTH_FIRST;
+    uint8_t *b;
+    size_t len;
+    ck_assert_int_eq(df_weights_serialize(&f.m, &f.norm, &meta, &b, &len, &e), DF_OK);
+    ck_assert_uint_eq(len, f.len + 4);
+    ck_assert_uint_eq(get32(b + OFF_VERSION), 2);
+    ck_assert_uint_eq(get32(b + 16), DF_LAYOUT_DEPTH_FIRST);
+    ck_assert(memcmp(b + 20, f.buf + 16, f.len - 16 - 8) == 0); /* the rest shifted by the field */
+    ck_assert_int_eq(df_weights_load_buffer(b, len, &m2, NULL, &got, &e), DF_OK);
+    ck_assert_uint_eq(got.layout, DF_LAYOUT_DEPTH_FIRST);
+    ck_assert_str_eq(got.text, TEXT);
+    ck_assert(memcmp(m2.params_memory, f.m.params_memory, f.m.num_params * sizeof(float)) == 0);
+    df_gpt_free(&m2);
+    put32(b + 16, 7);
+    refresh_checksum(b, len);
+    ck_assert_int_eq(df_weights_load_buffer(b, len, &m2, NULL, &got, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "action layout 7 is unknown"));
+    ck_assert_int_eq(df_weights_load_buffer(b, 18, &m2, NULL, &got, &e), DF_EINVAL); /* truncated in the field */
+    meta.layout = 7;
+    free(b);
+    ck_assert_int_eq(df_weights_serialize(&f.m, &f.norm, &meta, &b, &len, &e), DF_EINVAL);
+    free_fixture(&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------------------- */
 /* the corruption table */
 
@@ -216,7 +254,7 @@ static void m_magic(uint8_t *b, size_t *len) {
 }
 static void m_version(uint8_t *b, size_t *len) {
     (void)len;
-    put32(b + OFF_VERSION, 2);
+    put32(b + OFF_VERSION, 3);
 }
 static void m_endian(uint8_t *b, size_t *len) {
     (void)len;
@@ -331,7 +369,7 @@ static const corruption CORRUPTIONS[] = {
     {"truncated checksum", m_trunc_checksum, 0, "the header implies"},
     {"trailing bytes", m_trailing, 0, "16 trailing bytes"},
     {"wrong magic", m_magic, 0, "not a dnnfuser weights file"},
-    {"wrong version", m_version, 0, "version 2 is not supported, this build reads version 1. HINT"},
+    {"wrong version", m_version, 0, "version 3 is not supported, this build reads versions 1 and 2. HINT"},
     {"wrong endian marker", m_endian, 0, "endian marker is 0x04030201"},
     {"flipped byte in data", m_flip_data, 0, "checksum mismatch"},
     {"flipped byte in header (seed)", m_flip_seed, 0, "checksum mismatch"},
@@ -488,6 +526,7 @@ static Suite *weights_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_layout_field);
     tcase_add_test(tc, test_corruption_table);
     tcase_add_test(tc, test_every_truncation);
     tcase_add_test(tc, test_random_flips);

@@ -14,7 +14,7 @@
  * Depth-first layout (DF_LAYOUT_DEPTH_FIRST, weights.h; docs/depth_first_results.md "Depth-first
  * action layout"): the same per-layer actions, plus one "close" decision per group when it ends, a
  * joint choice over DF_CLOSE_SLOTS: slot 0 = the whole tensor (the batch-only group), slot 1+i = the
- * i-th of df_close_options(last) (tile x overlap mode, df_tile_options' list exactly). The model's
+ * i-th of df_tile_options(last) (tile x overlap mode, tile.h). The model's
  * outputs are [DF_ACTIONS | DF_CLOSE_SLOTS]: a token's first DF_ACTIONS logits decide its layer; its
  * last DF_CLOSE_SLOTS logits close the group that ends just before it (when it starts a group) and, at
  * the last layer, the final group. Masks: a slot closes [first, last] at m only if df_group_eval_tiled
@@ -29,19 +29,12 @@
 #define DF_MB_SLOTS 16
 #define DF_ACTIONS (1 + DF_MB_SLOTS)
 #define DF_FEATURES 82
-/* depth-first layout: df_tile_options' candidate counts (solve.h DF_TILE_ROW/COL_CANDIDATES; the model
- * layer cannot include solve.h, check_features asserts the two lists agree) */
-#define DF_CLOSE_ROW_CANDIDATES 6
-#define DF_CLOSE_COL_CANDIDATES 3
-#define DF_CLOSE_MAX_OPTIONS (DF_CLOSE_ROW_CANDIDATES * DF_CLOSE_COL_CANDIDATES * DF_OVERLAP_COUNT)
+/* depth-first layout: close slot 0 is the whole tensor, slot 1+i the i-th of df_tile_options(last)
+ * (tile.h, the list the solvers search); df_close_option and DF_CLOSE_MAX_OPTIONS are its names here */
+typedef df_tile_option df_close_option;
+#define DF_CLOSE_MAX_OPTIONS DF_MAX_TILE_OPTIONS
 #define DF_CLOSE_SLOTS (1 + DF_CLOSE_MAX_OPTIONS)
 #define DF_DF_OUTPUTS (DF_ACTIONS + DF_CLOSE_SLOTS)
-
-typedef struct {
-    int32_t rows, cols, overlap;
-} df_close_option;
-/* The tiles of a group ending at `last`: df_tile_options (solve/exact.c) exactly. Returns the count. */
-int32_t df_close_options(const df_net *net, int32_t last, df_close_option *out);
 
 extern const int32_t df_slot_nmicro[DF_MB_SLOTS];
 
@@ -114,7 +107,7 @@ int df_sched_actions_to_mapping_df(const df_episode *ep, const int32_t *actions,
  * largest micro-batch not above it (identical when the slot set contains it). */
 int df_mapping_to_actions(const df_episode *ep, const df_mapping *map, int32_t *actions, df_err *err);
 /* The same, and closes[t] (the close slot of the group ending at t, -1 elsewhere) for a depth-first
- * mapping; DF_EINVAL if a group's tile is not one of df_close_options of its last layer. */
+ * mapping; DF_EINVAL if a group's tile is not one of df_tile_options of its last layer. */
 int df_mapping_to_actions_df(const df_episode *ep, const df_mapping *map, int32_t *actions, int32_t *closes,
                              df_err *err);
 

@@ -26,18 +26,7 @@ typedef enum { DF_SPACE_BATCH = 0, DF_SPACE_DEPTH_FIRST, DF_SPACE_COUNT } df_spa
 const char *df_space_name(df_space s); /* "batch", "depth_first" */
 int df_space_parse(const char *s, df_space *out);
 
-/* The tiles offered for a group ending at layer `last`: every pair of df_tile_candidates of its P
- * (DF_TILE_ROW_CANDIDATES) and Q (DF_TILE_COL_CANDIDATES) but the whole tensor, each with each
- * overlap mode, less the modes that are the same schedule (cache_rows is recompute when a tile spans
- * the width; cache_all is cache_rows when it spans the height). Returns the count (0 for a 1 x 1
- * output); out holds DF_MAX_TILE_OPTIONS. */
-#define DF_TILE_ROW_CANDIDATES 6
-#define DF_TILE_COL_CANDIDATES 3
-#define DF_MAX_TILE_OPTIONS (DF_TILE_ROW_CANDIDATES * DF_TILE_COL_CANDIDATES * DF_OVERLAP_COUNT)
-typedef struct {
-    int32_t rows, cols, overlap;
-} df_tile_option;
-int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out);
+/* The tile options of a depth-first group (df_tile_options, DF_MAX_TILE_OPTIONS) are in tile.h. */
 
 /* df_solve_stats (statistics of a run, and its cancel input) is in common.h: the model layer's
  * transformer solver fills it too. */

@@ -111,6 +111,21 @@ void df_tile_suffix_free(df_tile_suffix *s);
  * ..., 1) when there are more. Returns the count written to out. */
 int32_t df_tile_candidates(int32_t n, int32_t *out, int32_t max_out);
 
+/* The tiles offered for a group ending at layer `last` of a validated workload, the one list every
+ * depth-first searcher shares (the exact DP, the GA, repair and the transformer's close slots): every
+ * pair of df_tile_candidates of its P (DF_TILE_ROW_CANDIDATES) and Q (DF_TILE_COL_CANDIDATES) but
+ * the whole tensor, each with each overlap mode, less the modes that are the same schedule
+ * (cache_rows is recompute when a tile spans the width; cache_all is cache_rows when it spans the
+ * height). Returns the count (0 for a 1 x 1 output or a `last` out of range); out holds
+ * DF_MAX_TILE_OPTIONS. */
+#define DF_TILE_ROW_CANDIDATES 6
+#define DF_TILE_COL_CANDIDATES 3
+#define DF_MAX_TILE_OPTIONS (DF_TILE_ROW_CANDIDATES * DF_TILE_COL_CANDIDATES * DF_OVERLAP_COUNT)
+typedef struct {
+    int32_t rows, cols, overlap;
+} df_tile_option;
+int32_t df_tile_options(const df_workload *w, int32_t last, df_tile_option *out);
+
 /* Rows (axis 0) or columns (axis 1) of l's first input an interior tile of out_len output rows or
  * columns of l needs (the receptive field above, clipped to l's input plane; the whole input for a
  * layer without spatial locality). The cost model sizes a tile's dataflow figures with it. */

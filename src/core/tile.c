@@ -633,3 +633,24 @@ int32_t df_tile_in_extent(const df_layer *l, int axis, int32_t out_len) {
     iv r = map_interval(l, 0, NULL, axis, (iv){a, a + out_len}, n_in, n_out, &whole);
     return whole ? n_in : iv_len(r) > 0 ? iv_len(r) : 1;
 }
+
+int32_t df_tile_options(const df_workload *w, int32_t last, df_tile_option *out) {
+    if (last < 0 || last >= w->n_layers) return 0;
+    const df_layer *l = &w->layers[last];
+    int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES], n = 0;
+    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES),
+            nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
+    for (int32_t a = 0; a < nr; a++)
+        for (int32_t b = 0; b < nc; b++) {
+            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
+            if (full_h && full_w) continue; /* the whole tensor: the batch-only form */
+            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
+                /* one column of tiles: no left neighbour, cache_rows keeps nothing (region_counts) */
+                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
+                /* one row of tiles: no row above, cache_all keeps what cache_rows keeps */
+                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
+                out[n++] = (df_tile_option){rc[a], cc[b], o};
+            }
+        }
+    return n;
+}

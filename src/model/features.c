@@ -30,26 +30,6 @@ void df_episode_free(df_episode *ep) {
 /* lbl_cost holds, per layer, [latency, energy, dram] of its best single-layer group. */
 #define LBL(ep, t, k) ((ep)->lbl_cost[(size_t)(t)*3 + (k)])
 
-int32_t df_close_options(const df_net *net, int32_t last, df_close_option *out) {
-    /* df_tile_options (solve/exact.c) line for line; check_features compares the two lists */
-    if (last < 0 || last >= df_net_layers(net)) return 0;
-    const df_layer *l = &df_net_workload(net)->layers[last];
-    int32_t rc[DF_CLOSE_ROW_CANDIDATES], cc[DF_CLOSE_COL_CANDIDATES], n = 0;
-    int32_t nr = df_tile_candidates(l->P, rc, DF_CLOSE_ROW_CANDIDATES),
-            nc = df_tile_candidates(l->Q, cc, DF_CLOSE_COL_CANDIDATES);
-    for (int32_t a = 0; a < nr; a++)
-        for (int32_t b = 0; b < nc; b++) {
-            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
-            if (full_h && full_w) continue; /* the whole tensor is slot 0 */
-            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
-                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
-                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
-                out[n++] = (df_close_option){rc[a], cc[b], o};
-            }
-        }
-    return n;
-}
-
 void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m, int c, df_group *out) {
     memset(out, 0, sizeof *out);
     out->first = first;
@@ -87,7 +67,7 @@ static int episode_init_df(df_episode *ep, df_err *err) {
     ep->opts = calloc((size_t)L * DF_CLOSE_MAX_OPTIONS, sizeof *ep->opts);
     if (!ep->start_ok || !ep->n_opts || !ep->opts) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     for (int32_t t = 0; t < L; t++) {
-        ep->n_opts[t] = df_close_options(ep->net, t, &ep->opts[(size_t)t * DF_CLOSE_MAX_OPTIONS]);
+        ep->n_opts[t] = df_tile_options(df_net_workload(ep->net), t, &ep->opts[(size_t)t * DF_CLOSE_MAX_OPTIONS]);
         uint32_t want = 0;
         for (int k = 0; k < DF_MB_SLOTS; k++) {
             if (!ep->slot_m[k]) continue;

@@ -52,27 +52,6 @@ int df_space_parse(const char *s, df_space *out) {
     return DF_EINVAL;
 }
 
-int32_t df_tile_options(const df_net *net, int32_t last, df_tile_option *out) {
-    if (last < 0 || last >= df_net_layers(net)) return 0;
-    const df_layer *l = &df_net_workload(net)->layers[last];
-    int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES], n = 0;
-    int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES),
-            nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);
-    for (int32_t a = 0; a < nr; a++)
-        for (int32_t b = 0; b < nc; b++) {
-            int full_h = rc[a] >= l->P, full_w = cc[b] >= l->Q;
-            if (full_h && full_w) continue; /* the whole tensor: the batch-only form */
-            for (int32_t o = 0; o < DF_OVERLAP_COUNT; o++) {
-                /* one column of tiles: no left neighbour, cache_rows keeps nothing (tile.c region_counts) */
-                if (full_w && o == DF_OVERLAP_CACHE_ROWS) continue;
-                /* one row of tiles: no row above, cache_all keeps what cache_rows keeps */
-                if (full_h && o == DF_OVERLAP_CACHE_ALL) continue;
-                out[n++] = (df_tile_option){rc[a], cc[b], o};
-            }
-        }
-    return n;
-}
-
 const char *df_solver_name(df_solver s) { return (s >= 0 && s < DF_SOLVER_COUNT) ? solver_names[s] : "?"; }
 
 int df_solver_parse(const char *s, df_solver *out) {
@@ -187,7 +166,7 @@ static int walk_end(walk *w, int32_t j, void *dp, reach_fn reach, form_fn take, 
     }
     if (w->space != DF_SPACE_DEPTH_FIRST) return DF_OK;
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
-    int32_t no = df_tile_options(net, j, opt);
+    int32_t no = df_tile_options(df_net_workload(net), j, opt);
     df_tile_axes *axes = NULL; /* rows and columns are independent: one pass per size, shared by the options */
     if (no > 0 && df_tile_axes_new(df_net_workload(net), j, &axes) != DF_OK) return scoring_error(w, DF_ENOMEM, 0, j);
     int rc = DF_OK;

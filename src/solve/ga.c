@@ -240,7 +240,8 @@ int df_solve_ga_in(const df_net *net, df_objective obj, df_space space, const df
     c.nm = df_micro_batches(N, mbv);
     c.mbv = mbv;
     if (df) {
-        for (int32_t i = 0; i < L; i++) nopt[i] = df_tile_options(net, i, opt + (size_t)i * DF_MAX_TILE_OPTIONS);
+        for (int32_t i = 0; i < L; i++)
+            nopt[i] = df_tile_options(df_net_workload(net), i, opt + (size_t)i * DF_MAX_TILE_OPTIONS);
         c.opt = opt;
         c.nopt = nopt;
     }

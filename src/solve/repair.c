@@ -65,7 +65,7 @@ static int32_t best_fit_mb(rctx *c, int32_t f, int32_t l) {
 /* Depth-first: the first tile option of group [f, l] feasible at micro-batch 1 (0 if none). */
 static int tiled_fit(rctx *c, int32_t f, int32_t l, df_group *out) {
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
-    int32_t no = df_tile_options(c->net, l, opt);
+    int32_t no = df_tile_options(df_net_workload(c->net), l, opt);
     for (int32_t o = 0; o < no; o++) {
         df_group g = {.first = f,
                       .last = l,
@@ -170,7 +170,7 @@ int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping
             /* depth-first: another tile or overlap mode (the whole tensor first) at this micro-batch */
             if (space == DF_SPACE_DEPTH_FIRST && !improved) {
                 df_tile_option opt[DF_MAX_TILE_OPTIONS + 1];
-                int32_t no = df_tile_options(net, gr.last, opt + 1);
+                int32_t no = df_tile_options(df_net_workload(net), gr.last, opt + 1);
                 opt[0] = (df_tile_option){0, 0, 0};
                 for (int32_t o = 0; o <= no && !improved; o++) {
                     if (opt[o].rows == gr.tile_rows && opt[o].cols == gr.tile_cols && opt[o].overlap == gr.overlap)

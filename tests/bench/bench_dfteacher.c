@@ -47,7 +47,7 @@ static void group_stats(const df_net *n, const df_group *g) {
     const df_workload *w = df_net_workload(n);
     const df_layer *l = &w->layers[g->last], *f = &w->layers[g->first];
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
-    int32_t no = df_tile_options(n, g->last, opt);
+    int32_t no = df_tile_options(w, g->last, opt);
     int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES];
     int32_t nr = df_tile_candidates(l->P, rc, DF_TILE_ROW_CANDIDATES),
             nc = df_tile_candidates(l->Q, cc, DF_TILE_COL_CANDIDATES);

@@ -178,7 +178,7 @@ static double brute_df(const df_net *n, df_objective obj, int64_t *visited, int6
     for (int32_t i = 0; i < L; i++)
         for (int32_t j = i; j < L; j++) {
             df_tile_option opt[DF_MAX_TILE_OPTIONS + 1];
-            int32_t no = df_tile_options(n, j, opt + 1);
+            int32_t no = df_tile_options(df_net_workload(n), j, opt + 1);
             opt[0] = (df_tile_option){0, 0, 0}; /* the whole tensor */
             b.off[i * L + j] = used;
             for (int32_t o = 0; o <= no; o++)

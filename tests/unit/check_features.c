@@ -179,38 +179,43 @@ END_TEST
 
 /* ---- depth-first layout ---------------------------------------------------------------------- */
 
-START_TEST(test_close_options_are_tile_options) {
-    _Static_assert(DF_CLOSE_ROW_CANDIDATES == DF_TILE_ROW_CANDIDATES, "row candidates out of sync");
-    _Static_assert(DF_CLOSE_COL_CANDIDATES == DF_TILE_COL_CANDIDATES, "column candidates out of sync");
-    _Static_assert(DF_CLOSE_MAX_OPTIONS == DF_MAX_TILE_OPTIONS, "option count out of sync");
-    df_rng r;
-    df_rng_seed(&r, 18);
-    int64_t compared = 0;
-    for (int c = 0; c < 20; c++) {
-        df_workload w;
-        df_net *n = random_net(&r, &w, 1 + df_rng_range(&r, 8), 2.0);
-        for (int32_t t = 0; t < df_net_layers(n); t++) {
-            df_tile_option a[DF_MAX_TILE_OPTIONS];
-            df_close_option b[DF_CLOSE_MAX_OPTIONS];
-            int32_t na = df_tile_options(n, t, a), nb = df_close_options(n, t, b);
-            ck_assert_int_eq(na, nb);
-            for (int32_t i = 0; i < na; i++) {
-                ck_assert(a[i].rows == b[i].rows && a[i].cols == b[i].cols && a[i].overlap == b[i].overlap);
-                compared++;
-            }
+/* When set, df_close_one checks every close mask against the solvers' list: slot 1+i names the i-th
+ * of df_tile_options(last) (df_close_group's tile), and a slot is allowed exactly when the cost model
+ * finds that group feasible (slot 0: df_group_eval of the whole tensor; a tile: df_group_eval_tiled);
+ * slots past the list are never allowed. slots_checked counts the tile slots compared. */
+static int check_slots;
+static int64_t slots_checked;
+
+static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t last, const uint8_t *cmask) {
+    df_tile_option opt[DF_MAX_TILE_OPTIONS];
+    int32_t no = df_tile_options(df_net_workload(ep->net), last, opt);
+    ck_assert_int_eq(ep->n_opts[last], no);
+    df_group_cost gc;
+    int ok0 = df_group_eval(ep->net, s->gstart, last, s->gm, &gc) == DF_OK && gc.feasible;
+    ck_assert_int_eq(cmask[0], ok0);
+    for (int c = 1; c < DF_CLOSE_SLOTS; c++) {
+        df_group g;
+        df_close_group(ep, s->gstart, last, s->gm, c, &g);
+        ck_assert(g.first == s->gstart && g.last == last && g.micro_batch == s->gm);
+        if (c > no) {
+            ck_assert_msg(!cmask[c], "slot %d past the %d tile options of layer %d allowed", c, no, last);
+            continue;
         }
-        df_net_free(n);
-        df_workload_free(&w);
+        const df_tile_option *o = &opt[c - 1];
+        ck_assert(g.tile_rows == o->rows && g.tile_cols == o->cols && g.overlap == o->overlap);
+        int ok = df_group_eval_tiled(ep->net, &g, &gc) == DF_OK && gc.feasible;
+        ck_assert_msg(cmask[c] == ok, "slot %d (%dx%d %s) of [%d, %d] at m %d: mask %d, cost model %d", c, o->rows,
+                      o->cols, df_overlap_name((df_overlap)o->overlap), s->gstart, last, s->gm, cmask[c], ok);
+        slots_checked++;
     }
-    ck_assert_int_gt(compared, 100);
 }
-END_TEST
 
 /* closes the open group ending at `last` with a random allowed slot (or the teacher's, checked allowed) */
 static void df_close_one(const df_episode *ep, df_rng *r, const int32_t *t_close, int32_t *closes, int32_t last,
                          df_sched *s) {
     uint8_t cmask[DF_CLOSE_SLOTS];
     ck_assert_int_eq(df_sched_close_mask(ep, s, cmask), 1);
+    if (check_slots) assert_close_slots(ep, s, last, cmask);
     if (s->t < ep->L) ck_assert_int_eq(df_sched_apply(ep, s, 1), DF_EINVAL); /* a start needs it closed */
     int ok[DF_CLOSE_SLOTS], nc = 0;
     for (int c = 0; c < DF_CLOSE_SLOTS; c++)
@@ -257,6 +262,36 @@ static void df_decode(const df_episode *ep, df_rng *r, int cached, const int32_t
         if (s->t == ep->L) df_close_one(ep, r, t_close, closes, ep->L - 1, s); /* the final group */
     }
 }
+
+START_TEST(test_close_slots_are_tile_options) {
+    df_rng r;
+    df_rng_seed(&r, 18);
+    int decoded = 0;
+    check_slots = 1;
+    slots_checked = 0;
+    for (int c = 0; c < 16; c++) {
+        df_workload w;
+        df_net *n = random_net(&r, &w, 1 + df_rng_range(&r, 8), 0.3 + 3 * df_rng_uniform(&r));
+        df_episode ep;
+        ck_assert_int_eq(df_episode_init_layout(&ep, n, (df_objective)(c % DF_OBJ_COUNT), DF_LAYOUT_DEPTH_FIRST, NULL),
+                         DF_OK);
+        int startable = 1;
+        for (int32_t t = 0; t < ep.L; t++) startable &= ep.start_ok[t] != 0;
+        if (startable) {
+            df_sched s;
+            int32_t actions[64], closes[64];
+            df_decode(&ep, &r, c % 2, NULL, NULL, actions, closes, &s);
+            decoded++;
+        }
+        df_episode_free(&ep);
+        df_net_free(n);
+        df_workload_free(&w);
+    }
+    check_slots = 0;
+    ck_assert_int_ge(decoded, 8);
+    ck_assert_int_gt(slots_checked, 200);
+}
+END_TEST
 
 START_TEST(test_df_random_decoding_always_feasible) {
     df_rng r;
@@ -366,7 +401,7 @@ static Suite *features_suite(void) {
     tcase_add_test(tc, test_random_decoding_always_feasible);
     tcase_add_test(tc, test_disallowed_action_refused);
     tcase_add_test(tc, test_teacher_actions_allowed_and_round_trip);
-    tcase_add_test(tc, test_close_options_are_tile_options);
+    tcase_add_test(tc, test_close_slots_are_tile_options);
     tcase_add_test(tc, test_df_random_decoding_always_feasible);
     tcase_add_test(tc, test_df_teacher_round_trip);
     suite_add_tcase(s, tc);

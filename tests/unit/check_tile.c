@@ -1,7 +1,8 @@
 /* check_tile.c - Check suite of the depth-first tile geometry (tile.h): hand-computed halos of a
  * 3x3 chain, the whole-tensor tile as layer-by-layer, outputs that leave the group, a residual DAG,
  * and a brute-force oracle on random chains and DAGs (per tile, the exact set of output positions
- * each layer must produce, marked position by position from the last layer's tile back). */
+ * each layer must produce, marked position by position from the last layer's tile back); the tile
+ * options every depth-first searcher shares (df_tile_options) and why each left-out mode is redundant. */
 #include <stdlib.h>
 
 #include "dnnfuser/tile.h"
@@ -328,6 +329,82 @@ START_TEST(test_candidates) {
 }
 END_TEST
 
+/* the figures of a plan that make two schedules the same (layers and outside inputs) */
+static int same_plan(const df_tile_plan *a, const df_tile_plan *b) {
+    if (a->n_layers != b->n_layers || a->n_inputs != b->n_inputs) return 0;
+    for (int32_t i = 0; i < a->n_layers; i++) {
+        const df_tile_layer *x = &a->layer[i], *y = &b->layer[i];
+        if (x->computed_elems != y->computed_elems || x->cache_elems != y->cache_elems ||
+            x->reused_elems != y->reused_elems || x->max_out_elems != y->max_out_elems)
+            return 0;
+    }
+    for (int32_t i = 0; i < a->n_inputs; i++)
+        if (a->input[i].read_elems != b->input[i].read_elems || a->input[i].cache_elems != b->input[i].cache_elems ||
+            a->input[i].max_elems != b->input[i].max_elems)
+            return 0;
+    return 1;
+}
+
+/* df_tile_options on two 3x3 convs of 8x8 (group [0, 1], halos on both axes): rows 8 4 2 1 x the
+ * 3 column candidates, less the whole tensor = 11 pairs; the 2 full-height pairs lose cache_all,
+ * the 3 full-width ones cache_rows, the other 6 keep all 3 modes: 2*2 + 3*2 + 6*3 = 28. Every option
+ * offered is a distinct schedule (df_tile_plan_group differs from every other mode of its tile), and
+ * every mode left out is the same schedule as one offered. Out of range and a 1 x 1 output: none. */
+START_TEST(test_tile_options) {
+    df_workload w;
+    df_workload_init(&w, "c");
+    tu_conv(&w, -1, 1, 8, 8, 1, 3, 1);
+    tu_conv(&w, 0, 1, 8, 8, 1, 3, 1);
+    tu_layer(&w, DF_LAYER_CONV, 1, -2, 1, 1, 8, 8, 8, 8, 0, 1); /* 8x8 kernel, no pad: a 1 x 1 output */
+    validate(&w);
+    ck_assert_int_eq(w.layers[2].P * w.layers[2].Q, 1);
+    df_tile_option o[DF_MAX_TILE_OPTIONS];
+    int32_t rc[DF_TILE_ROW_CANDIDATES], cc[DF_TILE_COL_CANDIDATES];
+    int32_t nr = df_tile_candidates(8, rc, DF_TILE_ROW_CANDIDATES),
+            nc = df_tile_candidates(8, cc, DF_TILE_COL_CANDIDATES);
+    ck_assert_int_eq(nr, 4);
+    ck_assert_int_eq(nc, 3);
+    int32_t n = df_tile_options(&w, 1, o);
+    ck_assert_int_eq(n, 28);
+    ck_assert(o[0].rows == 8 && o[0].cols == cc[1] && o[0].overlap == DF_OVERLAP_RECOMPUTE);
+    ck_assert(o[n - 1].rows == 1 && o[n - 1].cols == 1 && o[n - 1].overlap == DF_OVERLAP_CACHE_ALL);
+    df_tile_plan p = {0}, q = {0};
+    df_err e;
+    int32_t seen = 0;
+    for (int32_t a = 0; a < nr; a++)
+        for (int32_t b = 0; b < nc; b++) {
+            int offered[DF_OVERLAP_COUNT] = {0};
+            for (int32_t i = 0; i < n; i++)
+                if (o[i].rows == rc[a] && o[i].cols == cc[b]) {
+                    ck_assert(!offered[o[i].overlap]); /* each mode once */
+                    offered[o[i].overlap] = 1;
+                    seen++;
+                }
+            if (rc[a] == 8 && cc[b] == 8) { /* the whole tensor is no option */
+                ck_assert(!offered[0] && !offered[1] && !offered[2]);
+                continue;
+            }
+            ck_assert(offered[DF_OVERLAP_RECOMPUTE]);
+            for (int m1 = 0; m1 < DF_OVERLAP_COUNT; m1++)
+                for (int m2 = m1 + 1; m2 < DF_OVERLAP_COUNT; m2++) {
+                    ck_assert_int_eq(df_tile_plan_group(&w, 0, 1, rc[a], cc[b], (df_overlap)m1, &p, &e), DF_OK);
+                    ck_assert_int_eq(df_tile_plan_group(&w, 0, 1, rc[a], cc[b], (df_overlap)m2, &q, &e), DF_OK);
+                    int same = same_plan(&p, &q);
+                    df_tile_plan_free(&p);
+                    df_tile_plan_free(&q);
+                    /* two offered modes differ; a mode left out equals the one below it */
+                    if (offered[m1] && offered[m2]) ck_assert_msg(!same, "%dx%d modes %d, %d", rc[a], cc[b], m1, m2);
+                    if (!offered[m2] && m1 == m2 - 1) ck_assert_msg(same, "%dx%d mode %d dropped", rc[a], cc[b], m2);
+                }
+        }
+    ck_assert_int_eq(seen, n); /* nothing outside the candidate pairs */
+    ck_assert_int_eq(df_tile_options(&w, 2, o), 0);
+    ck_assert_int_eq(df_tile_options(&w, 3, o), 0);
+    ck_assert_int_eq(df_tile_options(&w, -1, o), 0);
+    df_workload_free(&w);
+}
+END_TEST
+
 START_TEST(test_bad_arguments) {
     df_workload w;
     df_workload_init(&w, "c");
@@ -358,6 +435,7 @@ int main(void) {
     tcase_add_test(t, test_shared_outside_input);
     tcase_add_test(t, test_whole_input_types);
     tcase_add_test(t, test_candidates);
+    tcase_add_test(t, test_tile_options);
     tcase_add_test(t, test_bad_arguments);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);

@@ -219,7 +219,7 @@ START_TEST(test_rows_equal_one_shot) {
         int32_t N = df_net_batch(n), mb[8], nm = df_micro_batches(N, mb);
         for (int32_t j = 0; j < w.n_layers; j++) {
             df_tile_option opt[DF_MAX_TILE_OPTIONS];
-            int32_t no = df_tile_options(n, j, opt);
+            int32_t no = df_tile_options(&w, j, opt);
             df_tile_axes *ax;
             ck_assert_int_eq(df_tile_axes_new(&w, j, &ax), DF_OK);
             df_tiled_row *prev = NULL;

@@ -28,9 +28,23 @@ int df_mapping_from_json(const json_t *j, const char *prefix, int32_t n_layers, 
 json_t *df_mapping_to_json(const df_mapping *m);
 
 json_t *df_metrics_to_json(const df_metrics *m);
-/* groups with per-group cost: [{"first","last","micro_batch","first_name","last_name",
- * "footprint_bytes","weights_resident","latency_cycles","energy_pj","dram_bytes"}] */
+/* groups with per-group cost: [{"first","last","micro_batch","tile","overlap","first_name","last_name",
+ * "footprint_bytes","weights_resident","latency_cycles","energy_pj","dram_bytes","tiles","recompute"}],
+ * each group's figures from df_group_report_of */
 json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group_cost *gc);
+
+/* What an answer writes of group g beyond its fields as stored, the one derivation both answer
+ * writers use (df_groups_to_json here, report/reply.c's text writer): the effective tile (rows x cols
+ * clipped to the last layer's P x Q, the whole output when 0), the cost (gc when given, else
+ * df_group_eval_tiled), the tile count and the recompute factor (MACs over the layers' own MACs, 1
+ * when they have none). DF_EINVAL when g's layers are not a range of the network. */
+typedef struct {
+    int32_t rows, cols;
+    df_group_cost cost;
+    int64_t tiles;
+    double recompute;
+} df_group_report;
+int df_group_report_of(const df_net *net, const df_group *g, const df_group_cost *gc, df_group_report *out);
 
 /* "an object", "an array", "a string", "an integer", "a real number", "a boolean", "null": what a
  * JSON value is, in the words of every "must be X, got Y" message (CLI and daemon alike). */

@@ -874,6 +874,21 @@ json_t *df_metrics_to_json(const df_metrics *m) {
     return o;
 }
 
+int df_group_report_of(const df_net *net, const df_group *g, const df_group_cost *gc, df_group_report *out) {
+    const df_workload *w = df_net_workload(net);
+    if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) return DF_EINVAL;
+    if (gc)
+        out->cost = *gc;
+    else
+        df_group_eval_tiled(net, g, &out->cost);
+    const df_layer *last = &w->layers[g->last];
+    out->rows = g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P;
+    out->cols = g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q;
+    out->tiles = (int64_t)out->cost.tiles_y * out->cost.tiles_x;
+    out->recompute = out->cost.layer_macs > 0 ? out->cost.macs / out->cost.layer_macs : 1;
+    return DF_OK;
+}
+
 json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group_cost *gc) {
     if (!net || !m) return NULL;
     const df_workload *w = df_net_workload(net);
@@ -881,25 +896,19 @@ json_t *df_groups_to_json(const df_net *net, const df_mapping *m, const df_group
     if (!arr) return NULL;
     for (int32_t i = 0; i < m->n_groups; i++) {
         const df_group *g = &m->groups[i];
-        if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) goto fail;
-        df_group_cost c;
-        if (gc)
-            c = gc[i];
-        else
-            df_group_eval_tiled(net, g, &c);
-        const df_layer *last = &w->layers[g->last];
-        int32_t rc[2] = {g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P,
-                         g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q};
+        df_group_report r;
+        if (df_group_report_of(net, g, gc ? &gc[i] : NULL, &r)) goto fail;
+        const df_group_cost *c = &r.cost;
+        int32_t rc[2] = {r.rows, r.cols};
         json_t *o = group_json(g, rc);
         if (json_array_append_new(arr, o)) goto fail;
         if (put(o, "first_name", json_string(w->layers[g->first].name)) |
             put(o, "last_name", json_string(w->layers[g->last].name)) |
-            put(o, "footprint_bytes", json_integer(c.footprint_bytes)) |
-            put(o, "weights_resident", json_boolean(c.weights_resident)) |
-            put(o, "latency_cycles", jreal(c.latency_cycles)) | put(o, "energy_pj", jreal(c.energy_pj)) |
-            put(o, "dram_bytes", jreal(c.dram_bytes)) |
-            put(o, "tiles", json_integer((json_int_t)c.tiles_y * c.tiles_x)) |
-            put(o, "recompute", jreal(c.layer_macs > 0 ? c.macs / c.layer_macs : 1)))
+            put(o, "footprint_bytes", json_integer(c->footprint_bytes)) |
+            put(o, "weights_resident", json_boolean(c->weights_resident)) |
+            put(o, "latency_cycles", jreal(c->latency_cycles)) | put(o, "energy_pj", jreal(c->energy_pj)) |
+            put(o, "dram_bytes", jreal(c->dram_bytes)) | put(o, "tiles", json_integer((json_int_t)r.tiles)) |
+            put(o, "recompute", jreal(r.recompute)))
             goto fail;
     }
     return arr;

@@ -176,16 +176,12 @@ static void w_groups(df_jsonbuf *o, const df_net *net, const df_mapping *m, cons
     K(o, "[");
     for (int32_t i = 0; i < m->n_groups && !o->bad; i++) {
         const df_group *g = &m->groups[i];
-        if (g->first < 0 || g->last < g->first || g->last >= w->n_layers) {
+        df_group_report r;
+        if (df_group_report_of(net, g, gc ? &gc[i] : NULL, &r)) {
             o->bad = 1;
             return;
         }
-        df_group_cost c;
-        if (gc)
-            c = gc[i];
-        else
-            df_group_eval_tiled(net, g, &c);
-        const df_layer *last = &w->layers[g->last];
+        const df_group_cost *c = &r.cost;
         if (i) K(o, ",");
         K(o, "{\"first\":");
         df_jb_int(o, g->first);
@@ -194,9 +190,9 @@ static void w_groups(df_jsonbuf *o, const df_net *net, const df_mapping *m, cons
         K(o, ",\"micro_batch\":");
         df_jb_int(o, g->micro_batch);
         K(o, ",\"tile\":{\"rows\":");
-        df_jb_int(o, g->tile_rows > 0 && g->tile_rows < last->P ? g->tile_rows : last->P);
+        df_jb_int(o, r.rows);
         K(o, ",\"cols\":");
-        df_jb_int(o, g->tile_cols > 0 && g->tile_cols < last->Q ? g->tile_cols : last->Q);
+        df_jb_int(o, r.cols);
         K(o, "},\"overlap\":");
         df_jb_str(o, df_overlap_name((df_overlap)g->overlap));
         K(o, ",\"first_name\":");
@@ -204,19 +200,19 @@ static void w_groups(df_jsonbuf *o, const df_net *net, const df_mapping *m, cons
         K(o, ",\"last_name\":");
         df_jb_str(o, w->layers[g->last].name);
         K(o, ",\"footprint_bytes\":");
-        df_jb_int(o, c.footprint_bytes);
+        df_jb_int(o, c->footprint_bytes);
         K(o, ",\"weights_resident\":");
-        df_jb_bool(o, c.weights_resident);
+        df_jb_bool(o, c->weights_resident);
         K(o, ",\"latency_cycles\":");
-        df_jb_real_or_null(o, c.latency_cycles);
+        df_jb_real_or_null(o, c->latency_cycles);
         K(o, ",\"energy_pj\":");
-        df_jb_real_or_null(o, c.energy_pj);
+        df_jb_real_or_null(o, c->energy_pj);
         K(o, ",\"dram_bytes\":");
-        df_jb_real_or_null(o, c.dram_bytes);
+        df_jb_real_or_null(o, c->dram_bytes);
         K(o, ",\"tiles\":");
-        df_jb_int(o, (int64_t)c.tiles_y * c.tiles_x);
+        df_jb_int(o, r.tiles);
         K(o, ",\"recompute\":");
-        df_jb_real_or_null(o, c.layer_macs > 0 ? c.macs / c.layer_macs : 1);
+        df_jb_real_or_null(o, r.recompute);
         K(o, "}");
     }
     K(o, "]");

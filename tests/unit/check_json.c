@@ -700,6 +700,26 @@ START_TEST(test_groups_json) {
     /* without the cost array the figures are computed: the same document */
     json_t *j2 = df_groups_to_json(net, &m, NULL);
     ck_assert(json_equal(j, j2));
+    /* the figures both answer writers take: the whole output for tile 0, a tile clipped to P x Q, the
+     * cost given or evaluated, tiles x recompute; a group outside the network is refused */
+    df_group_report r;
+    const df_layer *l0 = &df_net_workload(net)->layers[1];
+    ck_assert_int_eq(df_group_report_of(net, &m.groups[0], &gc[0], &r), DF_OK);
+    ck_assert(r.rows == l0->P && r.cols == l0->Q && r.tiles == 1 && r.recompute == 1);
+    ck_assert(r.cost.latency_cycles == gc[0].latency_cycles);
+    df_group tg = m.groups[0];
+    tg.tile_rows = l0->P + 5;
+    tg.tile_cols = 1;
+    ck_assert_int_eq(df_group_report_of(net, &tg, NULL, &r), DF_OK);
+    ck_assert_int_eq(r.rows, l0->P);
+    ck_assert_int_eq(r.cols, 1);
+    ck_assert_int_eq(r.tiles, (int64_t)r.cost.tiles_y * r.cost.tiles_x);
+    ck_assert_int_eq(r.tiles, l0->Q);
+    tg.last = 4;
+    ck_assert_int_eq(df_group_report_of(net, &tg, NULL, &r), DF_EINVAL);
+    tg = m.groups[0];
+    tg.first = -1;
+    ck_assert_int_eq(df_group_report_of(net, &tg, NULL, &r), DF_EINVAL);
     /* an answer's groups can be sent back as a mapping */
     json_t *back = json_pack("{s:O}", "groups", j);
     df_mapping m2;

@@ -85,6 +85,10 @@ int df_parse_size(const char *s, int64_t *out);
 /* Formats bytes as e.g. "512 KiB", "1.50 MiB" into buf. Returns buf. */
 char *df_format_size(int64_t bytes, char *buf, size_t n);
 
+/* The index of s in names[0..n) (exact, case-sensitive), or -1 (s NULL included): the one lookup
+ * behind the df_X_parse functions of the name tables (spaces, solvers, overlap modes, ...). */
+int df_name_find(const char *s, const char *const *names, int n);
+
 /* The closest of names[0..n) to word (edit distance, case-insensitive; a prefix of 3+ letters counts
  * as close) when it is close enough for its length, NULL otherwise (also for the word itself). */
 const char *df_suggest(const char *word, const char *const *names, int n);

@@ -168,6 +168,12 @@ static int distance(const char *a, const char *b) {
     return d[n][m];
 }
 
+int df_name_find(const char *s, const char *const *names, int n) {
+    for (int i = 0; s && i < n; i++)
+        if (names[i] && strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
 const char *df_suggest(const char *word, const char *const *names, int n) {
     if (!word || !*word) return NULL;
     const char *best = NULL;

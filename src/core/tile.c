@@ -13,12 +13,10 @@ static const char *const overlap_names[DF_OVERLAP_COUNT] = {"recompute", "cache_
 const char *df_overlap_name(df_overlap o) { return (o >= 0 && o < DF_OVERLAP_COUNT) ? overlap_names[o] : "?"; }
 
 int df_overlap_parse(const char *s, df_overlap *out) {
-    for (int i = 0; s && i < DF_OVERLAP_COUNT; i++)
-        if (!strcmp(s, overlap_names[i])) {
-            *out = (df_overlap)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, overlap_names, DF_OVERLAP_COUNT);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_overlap)i;
+    return DF_OK;
 }
 
 typedef struct {

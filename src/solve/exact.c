@@ -44,23 +44,19 @@ static const char *const space_names[DF_SPACE_COUNT] = {"batch", "depth_first"};
 const char *df_space_name(df_space s) { return (s >= 0 && s < DF_SPACE_COUNT) ? space_names[s] : "?"; }
 
 int df_space_parse(const char *s, df_space *out) {
-    for (int i = 0; i < DF_SPACE_COUNT; i++)
-        if (s && strcmp(s, space_names[i]) == 0) {
-            *out = (df_space)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, space_names, DF_SPACE_COUNT);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_space)i;
+    return DF_OK;
 }
 
 const char *df_solver_name(df_solver s) { return (s >= 0 && s < DF_SOLVER_COUNT) ? solver_names[s] : "?"; }
 
 int df_solver_parse(const char *s, df_solver *out) {
-    for (int i = 0; i < DF_SOLVER_COUNT; i++)
-        if (s && strcmp(s, solver_names[i]) == 0) {
-            *out = (df_solver)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, solver_names, DF_SOLVER_COUNT);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_solver)i;
+    return DF_OK;
 }
 
 static void group_values(df_objective obj, const df_group_cost *g, double *primary, double *secondary) {

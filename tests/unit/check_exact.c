@@ -387,6 +387,21 @@ START_TEST(test_solver_names) {
     ck_assert_int_eq(df_objective_parse("edp", &o), DF_OK);
     ck_assert_int_eq(o, DF_OBJ_EDP);
     ck_assert_int_eq(df_objective_parse("speed", &o), DF_EINVAL);
+    df_space sp;
+    for (int i = 0; i < DF_SPACE_COUNT; i++) {
+        ck_assert_int_eq(df_space_parse(df_space_name((df_space)i), &sp), DF_OK);
+        ck_assert_int_eq(sp, i);
+    }
+    ck_assert_int_eq(df_space_parse("depth", &sp), DF_EINVAL);
+    ck_assert_int_eq(df_space_parse(NULL, &sp), DF_EINVAL);
+    ck_assert_int_eq(df_solver_parse(NULL, &s), DF_EINVAL);
+    ck_assert_int_eq(df_solver_parse("transformer", &s), DF_OK);
+    ck_assert_int_eq(s, DF_SOLVER_TRANSFORMER);
+    /* the lookup itself: first exact match, NULL entries skipped */
+    const char *const names[] = {"a", NULL, "bc", "bc"};
+    ck_assert_int_eq(df_name_find("bc", names, 4), 2);
+    ck_assert_int_eq(df_name_find("b", names, 4), -1);
+    ck_assert_int_eq(df_name_find("bc", names, 2), -1);
 }
 END_TEST
 

@@ -22,7 +22,11 @@
  * mappings/s per core vs decode batch is flat from 4 to 32 rows and lower at 64 (idle machine: 2,822 /
  * 2,663 / 2,679 / 2,501 at 4 / 16 / 32 / 64), so small steps cost nothing; the daemon with 64 clients
  * and 2 loops gave 547 vs 410 ResNet-50 mappings/s with this cap and without (medians of 3 alternating
- * rounds, loaded machine). 0 = no cap (every free slot). */
+ * rounds, loaded machine). Re-measured as a curve (session 7, bench_daemon_ab.sh, ResNet-50
+ * transformer, 64 clients, 5 alternating rounds of 5 s, shared 2-core machine), mappings/s relative to
+ * 8: 16 rows 0.93x, 32 rows 0.85x, no cap 0.81x (one run, heap trim threshold set; daemon CPU per mapping
+ * 0.47 / 0.49 / 0.52 / 0.54 ms at 8 / 16 / 32 / none); 4 rows 1.02x, 12 rows 1.01x (another run, the
+ * episode cache in too: flat, within the rounds' spread). 8 stays. 0 = no cap (every free slot). */
 #ifndef SRV_DECODE_STEP_ROWS
 #define SRV_DECODE_STEP_ROWS 8
 #endif

@@ -229,6 +229,19 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
  * -> exact. auto_why (nullable): auto's reason, kept in the note. */
 int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
                             double decode_ms, const char *auto_why, df_answer *a, df_fail *f);
+/* The layer-by-layer baseline the check compares with (df_solve_lbl, then scored): rc DF_OK with map
+ * (caller-initialised, df_mapping_init) and met filled. A caller answering many identical problems
+ * (the daemon) computes it once and hands it to df_answer_check_decoded_base (base nullable: computed
+ * there; only an rc DF_OK base is used): the answer is the same byte for byte. */
+typedef struct {
+    int rc;
+    df_mapping map;
+    df_metrics met;
+} df_answer_base;
+int df_answer_base_compute(const df_request *r, df_answer_base *out);
+int df_answer_check_decoded_base(const df_request *r, const atomic_int *cancel, int decode_status,
+                                 const df_mapping *decoded, double decode_ms, const char *auto_why,
+                                 const df_answer_base *base, df_answer *a, df_fail *f);
 /* Offers cand, the answer at the smaller budget cand_budget of the same sweep, to a checked answer:
  * when it is feasible on r's net and strictly better for the objective it replaces the answer (path
  * "carried", the note says so). Returns 1 when taken, 0 when not, -1 when out of memory. */

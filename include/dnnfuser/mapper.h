@@ -82,6 +82,15 @@ int32_t df_mapper_set_window(df_mapper *m, int32_t window);
  * DF_EINVAL when k is out of range, DF_EINFEASIBLE (err names the layer) when the budget is too small. */
 int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
                     df_mapper_job **job, df_err *err);
+/* The same with the episode (static per-request features, layer-by-layer costs) copied from tmpl
+ * instead of computed: tmpl must be the episode of an identical problem (same workload, hardware,
+ * batch, objective and the mapper's layout; e.g. df_mapper_job_episode of an earlier job), else NULL.
+ * A template whose layers, objective or layout differ is ignored (computed as df_mapper_admit). */
+int df_mapper_admit_ep(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
+                       const df_episode *tmpl, df_mapper_job **job, df_err *err);
+/* The job's episode (valid until the job is freed), and a deep copy of one bound to net (DF_ENOMEM). */
+const df_episode *df_mapper_job_episode(const df_mapper_job *j);
+int df_mapper_episode_clone(df_episode *dst, const df_episode *src, const df_net *net);
 /* One decode step for all active sequences. *finished (nullable) gets the number of jobs that
  * completed in this step (pop them with df_mapper_pop_done). A dead end is not an error of the step
  * (see the lifecycle above). An error (a bad argument inside the model, which checks every row before

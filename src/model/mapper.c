@@ -212,8 +212,38 @@ void df_mapper_job_fault(df_mapper_job *j, int32_t c, int32_t layer) {
     if (c >= 0 && c < j->k) j->cand[c].fault_at = layer;
 }
 
+static void *dup_bytes(const void *src, size_t n, int *fail) {
+    if (!src) return NULL;
+    void *d = malloc(n ? n : 1);
+    if (!d) *fail = 1;
+    if (d) memcpy(d, src, n);
+    return d;
+}
+
+int df_mapper_episode_clone(df_episode *dst, const df_episode *src, const df_net *net) {
+    size_t L = (size_t)src->L;
+    int fail = 0;
+    *dst = *src;
+    dst->net = net;
+    dst->max_single_m = dup_bytes(src->max_single_m, L * sizeof *src->max_single_m, &fail);
+    dst->lbl_cost = dup_bytes(src->lbl_cost, L * 3 * sizeof *src->lbl_cost, &fail);
+    dst->static_feat = dup_bytes(src->static_feat, L * DF_FEATURES * sizeof *src->static_feat, &fail);
+    dst->start_ok = dup_bytes(src->start_ok, L * sizeof *src->start_ok, &fail);
+    dst->n_opts = dup_bytes(src->n_opts, L * sizeof *src->n_opts, &fail);
+    dst->opts = dup_bytes(src->opts, L * DF_CLOSE_MAX_OPTIONS * sizeof *src->opts, &fail);
+    if (fail) df_episode_free(dst);
+    return fail ? DF_ENOMEM : DF_OK;
+}
+
+const df_episode *df_mapper_job_episode(const df_mapper_job *j) { return &j->ep; }
+
 int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
                     df_mapper_job **job, df_err *err) {
+    return df_mapper_admit_ep(m, net, obj, k, seed, user, NULL, job, err);
+}
+
+int df_mapper_admit_ep(df_mapper *m, const df_net *net, df_objective obj, int32_t k, uint64_t seed, void *user,
+                       const df_episode *tmpl, df_mapper_job **job, df_err *err) {
     *job = NULL;
     df_err_clear(err);
     int32_t L = df_net_layers(net);
@@ -234,7 +264,11 @@ int df_mapper_admit(df_mapper *m, const df_net *net, df_objective obj, int32_t k
     j->state = DF_JOB_DECODING;
     df_rng_seed(&j->rng, seed);
     j->cand = calloc((size_t)k, sizeof *j->cand);
-    if (!j->cand || (rc = df_episode_init_layout(&j->ep, net, obj, m->layout, err))) {
+    /* a template of the same problem (the caller's cache) spares the per-layer cost evaluations */
+    int use = tmpl && tmpl->L == L && tmpl->obj == obj && tmpl->layout == m->layout;
+    if (use && j->cand && df_mapper_episode_clone(&j->ep, tmpl, net) != DF_OK) rc = DF_ENOMEM;
+    if (!j->cand || rc || (!use && (rc = df_episode_init_layout(&j->ep, net, obj, m->layout, err)))) {
+        if (rc == DF_ENOMEM) df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         job_destroy(j);
         return rc ? rc : df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }

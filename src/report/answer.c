@@ -145,7 +145,23 @@ static void note_add(df_answer *a, const char *s) {
 }
 
 /* The check of a->map (a->path set by the caller); t1 = when the check started. */
+int df_answer_base_compute(const df_request *r, df_answer_base *out) {
+    df_err e;
+    df_err_clear(&e);
+    out->rc = df_solve_lbl(r->net, r->obj, &out->map, NULL, &e);
+    if (out->rc == DF_OK && df_mapping_eval(r->net, &out->map, &out->met, NULL, &e) != DF_OK) out->rc = DF_EINVAL;
+    return out->rc;
+}
+
+/* The check of a->map (a->path set by the caller); t1 = when the check started; pre (nullable): the
+ * baseline of an identical problem computed before (df_answer_base_compute, DF_OK only). */
+static int check_pre(const df_request *r, const atomic_int *cancel, df_answer *a, int try_repair, double t1,
+                     const df_answer_base *pre, df_fail *f);
 static int check(const df_request *r, const atomic_int *cancel, df_answer *a, int try_repair, double t1, df_fail *f) {
+    return check_pre(r, cancel, a, try_repair, t1, NULL, f);
+}
+static int check_pre(const df_request *r, const atomic_int *cancel, df_answer *a, int try_repair, double t1,
+                     const df_answer_base *pre, df_fail *f) {
     df_err e;
     df_err_clear(&e);
     df_solve_stats st = {.cancel = cancel};
@@ -159,14 +175,17 @@ static int check(const df_request *r, const atomic_int *cancel, df_answer *a, in
     }
     int ok = a->map.n_groups > 0 && df_mapping_eval(r->net, &a->map, &a->met, a->gc, &e) == DF_OK;
     int changed = 0;
-    int lrc = df_solve_lbl(r->net, r->obj, &a->base, NULL, &e);
+    int use_pre = pre && pre->rc == DF_OK;
+    int lrc = use_pre ? df_mapping_copy(&a->base, &pre->map) : df_solve_lbl(r->net, r->obj, &a->base, NULL, &e);
+    if (use_pre && lrc != DF_OK) df_err_set(&e, lrc, NULL, "out of memory");
+    if (use_pre && lrc == DF_OK) a->base_met = pre->met;
     a->have_base = 1;
     if (lrc == DF_EINFEASIBLE && r->space != DF_SPACE_BATCH) { /* only tiles fit: no baseline to compare with */
         a->have_base = 0;
         a->base.n_groups = 0;
         memset(&a->base_met, 0, sizeof a->base_met);
         df_err_clear(&e);
-    } else if (lrc != DF_OK || df_mapping_eval(r->net, &a->base, &a->base_met, NULL, &e) != DF_OK) {
+    } else if (lrc != DF_OK || (!use_pre && df_mapping_eval(r->net, &a->base, &a->base_met, NULL, &e) != DF_OK)) {
         df_answer_free(a);
         return lib_fail(f, "layer-by-layer baseline", &e);
     }
@@ -252,13 +271,19 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
 
 int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
                             double decode_ms, const char *auto_why, df_answer *a, df_fail *f) {
+    return df_answer_check_decoded_base(r, cancel, decode_status, decoded, decode_ms, auto_why, NULL, a, f);
+}
+
+int df_answer_check_decoded_base(const df_request *r, const atomic_int *cancel, int decode_status,
+                                 const df_mapping *decoded, double decode_ms, const char *auto_why,
+                                 const df_answer_base *base, df_answer *a, df_fail *f) {
     if (answer_init(a, f)) return -1;
     double t1 = now_ms();
     a->solve_ms = decode_ms;
     a->solver = a->path = "transformer";
     note_add(a, auto_why);
     if (decode_status == DF_OK && decoded && df_mapping_copy(&a->map, decoded) == DF_OK)
-        return check(r, cancel, a, 1, t1, f);
+        return check_pre(r, cancel, a, 1, t1, base, f);
     /* not decoded: solved exactly, and the note says why */
     a->map.n_groups = 0;
     note_add(a, decode_status == DF_EINVAL ? "the workload is longer than the transformer's context; solved exactly"

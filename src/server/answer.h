@@ -21,6 +21,8 @@ int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *
 int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
                       double decode_ms, srv_map_result *res, srv_fail *f);
 void srv_map_result_free(srv_map_result *res);
+/* checks whose layer-by-layer baseline came from the cache of identical problems (process-wide) */
+int64_t srv_base_cache_hits(void);
 /* 1 when the request is decoded on the loop (transformer, or auto choosing it). */
 int srv_wants_decode(const srv_map_req *r);
 

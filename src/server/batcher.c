@@ -22,7 +22,11 @@
  * mappings/s per core vs decode batch is flat from 4 to 32 rows and lower at 64 (idle machine: 2,822 /
  * 2,663 / 2,679 / 2,501 at 4 / 16 / 32 / 64), so small steps cost nothing; the daemon with 64 clients
  * and 2 loops gave 547 vs 410 ResNet-50 mappings/s with this cap and without (medians of 3 alternating
- * rounds, loaded machine). 0 = no cap (every free slot). */
+ * rounds, loaded machine). Re-measured as a curve (session 7, bench_daemon_ab.sh, ResNet-50
+ * transformer, 64 clients, 5 alternating rounds of 5 s, shared 2-core machine), mappings/s relative to
+ * 8: 16 rows 0.93x, 32 rows 0.85x, no cap 0.81x (one run, heap trim threshold set; daemon CPU per mapping
+ * 0.47 / 0.49 / 0.52 / 0.54 ms at 8 / 16 / 32 / none); 4 rows 1.02x, 12 rows 1.01x (another run, the
+ * episode cache in too: flat, within the rounds' spread). 8 stays. 0 = no cap (every free slot). */
 #ifndef SRV_DECODE_STEP_ROWS
 #define SRV_DECODE_STEP_ROWS 8
 #endif
@@ -30,6 +34,25 @@
 #ifndef SRV_DECODE_LOOPS_DEFAULT
 #define SRV_DECODE_LOOPS_DEFAULT 0
 #endif
+
+/* Episodes (static per-request features, per-layer layer-by-layer costs: df_episode_init, ~20% of a
+ * decode loop's time at 64 clients) of the last problems a decode loop admitted, reused for an
+ * identical problem (same layers, hardware, batch, objective, layout): the decode thread's own, no
+ * lock. Bounded: SRV_EP_CACHE entries per loop, networks of at most SRV_EP_CACHE_LAYERS layers
+ * (about 1 KiB a layer: <= 4 MiB per loop), least recently used replaced. */
+#ifndef SRV_EP_CACHE
+#define SRV_EP_CACHE 8
+#endif
+#define SRV_EP_CACHE_LAYERS 512
+typedef struct {
+    int used;
+    uint64_t tick;
+    df_objective obj;
+    int32_t batch, L;
+    df_hw hw;
+    df_layer *layers; /* [L] copy */
+    df_episode ep;    /* net = NULL: bound to the request's net when cloned */
+} srv_ep_entry;
 
 /* One decode loop: a thread with its own mapper. The inbox and outbox are shared with the libuv loop
  * under lock; the mapper is used by the thread only, and swapped by the loop only while the loop has
@@ -48,6 +71,8 @@ typedef struct {
     int stop;
     /* the decode thread only */
     srv_decode_item *owned; /* admitted in the mapper */
+    srv_ep_entry ep_cache[SRV_EP_CACHE];
+    uint64_t ep_tick;
     /* the libuv loop only */
     int32_t free_slots; /* slots not promised to an item */
     int32_t held;       /* items out with this decoder */
@@ -77,7 +102,8 @@ struct srv_batcher {
     char req_path[SRV_CONFIG_PATH];
     srv_weights_info info; /* the weights in use (have_info) */
     int have_info;
-    atomic_int ready; /* a mapper is loaded */
+    atomic_int ready;             /* a mapper is loaded */
+    atomic_int_least64_t ep_hits; /* admissions that reused a cached episode */
 
     /* loop thread only */
     srv_job *q_head, *q_tail; /* the queue: taken from the inbox, QUEUED / DECODING / CANCELLED, in
@@ -280,6 +306,53 @@ static void owned_remove(srv_decoder *d, srv_decode_item *it) {
     it->d_next = NULL;
 }
 
+static int ep_key_eq(const srv_ep_entry *c, const df_net *net, df_objective obj) {
+    const df_workload *w = df_net_workload(net);
+    return c->used && c->obj == obj && c->L == w->n_layers && c->batch == df_net_batch(net) &&
+           memcmp(&c->hw, df_net_hw(net), sizeof c->hw) == 0 &&
+           memcmp(c->layers, w->layers, (size_t)c->L * sizeof *c->layers) == 0;
+}
+
+static const df_episode *ep_find(srv_decoder *d, const df_mapper *mp, const df_net *net, df_objective obj) {
+    for (int i = 0; i < SRV_EP_CACHE; i++) {
+        srv_ep_entry *c = &d->ep_cache[i];
+        if (c->ep.layout == df_mapper_layout(mp) && ep_key_eq(c, net, obj)) {
+            c->tick = ++d->ep_tick;
+            return &c->ep;
+        }
+    }
+    return NULL;
+}
+
+static void ep_entry_free(srv_ep_entry *c) {
+    free(c->layers);
+    df_episode_free(&c->ep);
+    memset(c, 0, sizeof *c);
+}
+
+/* keeps a copy of the episode ep of net (out of memory: not cached) */
+static void ep_store(srv_decoder *d, const df_net *net, df_objective obj, const df_episode *ep) {
+    const df_workload *w = df_net_workload(net);
+    if (w->n_layers > SRV_EP_CACHE_LAYERS) return;
+    srv_ep_entry *c = &d->ep_cache[0];
+    for (int i = 1; i < SRV_EP_CACHE && c->used; i++)
+        if (!d->ep_cache[i].used || d->ep_cache[i].tick < c->tick) c = &d->ep_cache[i];
+    ep_entry_free(c);
+    c->layers = malloc((size_t)w->n_layers * sizeof *c->layers);
+    if (!c->layers || df_mapper_episode_clone(&c->ep, ep, NULL) != DF_OK) {
+        free(c->layers);
+        memset(c, 0, sizeof *c);
+        return;
+    }
+    memcpy(c->layers, w->layers, (size_t)w->n_layers * sizeof *c->layers);
+    c->hw = *df_net_hw(net);
+    c->obj = obj;
+    c->L = w->n_layers;
+    c->batch = df_net_batch(net);
+    c->tick = ++d->ep_tick;
+    c->used = 1;
+}
+
 /* The decode thread: admit what was handed out, drop cancelled items, one step of every active
  * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
  * (set at start): the pthread build locks its buffers when several threads call it. */
@@ -303,7 +376,10 @@ static void decoder_main(void *arg) {
         for (srv_decode_item *it = in, *nx; it; it = nx) { /* new sequences join at the step boundary */
             nx = it->d_next;
             df_err_clear(&e);
-            int rc = mp ? df_mapper_admit(mp, it->net, it->obj, it->k, it->seed, it, &it->mjob, &e) : DF_EIO;
+            const df_episode *tp = mp ? ep_find(d, mp, it->net, it->obj) : NULL;
+            int rc = mp ? df_mapper_admit_ep(mp, it->net, it->obj, it->k, it->seed, it, tp, &it->mjob, &e) : DF_EIO;
+            if (rc == DF_OK && tp) atomic_fetch_add(&b->ep_hits, 1);
+            if (rc == DF_OK && !tp) ep_store(d, it->net, it->obj, df_mapper_job_episode(it->mjob));
             if (rc != DF_OK) { /* refused (budget too small, ...): run() answers with the reason */
                 it->status = rc;
                 it->mjob = NULL;
@@ -720,6 +796,7 @@ static void free_decoders(srv_batcher *b) {
     for (int i = 0; i < b->n_dec; i++) {
         df_mapper_free(b->dec[i].mapper);
         b->dec[i].mapper = NULL;
+        for (int c = 0; c < SRV_EP_CACHE; c++) ep_entry_free(&b->dec[i].ep_cache[c]);
         uv_cond_destroy(&b->dec[i].cond);
         uv_mutex_destroy(&b->dec[i].lock);
     }
@@ -970,3 +1047,4 @@ void srv_batcher_free(srv_batcher *b) {
     uv_mutex_destroy(&b->lock);
     free(b);
 }
+int64_t srv_batcher_episode_hits(srv_batcher *b) { return atomic_load(&b->ep_hits); }

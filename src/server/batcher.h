@@ -177,5 +177,7 @@ int srv_batcher_done(srv_batcher *b);   /* the loop has ended (after close) */
 /* Waits for the loop thread to end (closing first). b stays readable (submit refuses) until freed. */
 void srv_batcher_join(srv_batcher *b);
 void srv_batcher_free(srv_batcher *b); /* after join */
+/* admissions that reused a decode loop's cached episode (an identical problem admitted before) */
+int64_t srv_batcher_episode_hits(srv_batcher *b);
 
 #endif

@@ -304,6 +304,49 @@ START_TEST(test_decode_loops_answer_as_alone) {
 }
 END_TEST
 
+/* The episode cache: nets built separately with identical content (so only the content can match)
+ * reuse a decode loop's episode; every answer equals the uncached one (the mapper alone), also when a
+ * different objective or budget of the same network comes between. */
+START_TEST(test_decode_episode_cache) {
+    static const char *const labels[] = {"x"};
+    enum { NJ = 12 };
+    df_net *nets[NJ];
+    df_mapping ref[NJ];
+    df_mapper *alone;
+    df_err e;
+    ck_assert_int_eq(df_mapper_load_embedded(&alone, 4, &e), DF_OK);
+    for (int i = 0; i < NJ; i++) { /* resnet50 at 512 KiB and 1 MiB alternating, latency then energy */
+        nets[i] = zoo_net("resnet50", (int64_t)(512 << 10) * (1 + i % 2));
+        df_mapping_init(&ref[i], 16);
+        df_objective obj = i < NJ / 2 ? DF_OBJ_LATENCY : DF_OBJ_ENERGY;
+        ck_assert_int_eq(df_solve_transformer(alone, nets[i], obj, 1, &ref[i], NULL, &e), DF_OK);
+    }
+    srv_metrics m;
+    srv_metrics_init(&m, labels, 1);
+    srv_batcher *b = start_decoding(1, 16, &m);
+    for (int i = 0; i < NJ; i++) { /* one at a time: the second of each problem finds the first's episode */
+        djob f;
+        dj_init(&f, &nets[i], 1, 1, 20000);
+        f.items[0].obj = i < NJ / 2 ? DF_OBJ_LATENCY : DF_OBJ_ENERGY;
+        ck_assert_int_eq(srv_batcher_submit(b, &f.job), SRV_BATCH_OK);
+        dj_wait(&f, 20000);
+        ck_assert_int_eq(f.items[0].status, DF_OK);
+        ck_assert_msg(same_map(&f.maps[0], &ref[i]), "job %d (cached episode: %s) differs from alone", i,
+                      srv_batcher_episode_hits(b) > 0 ? "maybe" : "no");
+        dj_free(&f);
+    }
+    /* 4 problems (2 budgets x 2 objectives) of 3 jobs each: 8 reuses */
+    ck_assert_int_eq((int)srv_batcher_episode_hits(b), NJ - 4);
+    srv_batcher_join(b);
+    srv_batcher_free(b);
+    for (int i = 0; i < NJ; i++) {
+        df_mapping_free(&ref[i]);
+        df_net_free(nets[i]);
+    }
+    df_mapper_free(alone);
+}
+END_TEST
+
 /* a 2,000-layer chain decodes for long enough to be dropped mid-way */
 static df_net *long_net(void) {
     df_workload w;
@@ -434,6 +477,7 @@ static Suite *batcher_suite(void) {
     tcase_add_test(tc, test_deadline_running);
     tcase_add_test(tc, test_close_drains);
     tcase_add_test(tc, test_decode_loops_answer_as_alone);
+    tcase_add_test(tc, test_decode_episode_cache);
     tcase_add_test(tc, test_decode_dropped_and_refused);
     tcase_add_test(tc, test_decode_one_bound);
     suite_add_tcase(s, tc);

@@ -274,6 +274,55 @@ START_TEST(test_check_decoded) {
 }
 END_TEST
 
+static int same_mapping(const df_mapping *a, const df_mapping *b) {
+    if (a->n_groups != b->n_groups) return 0;
+    for (int32_t g = 0; g < a->n_groups; g++)
+        if (memcmp(&a->groups[g], &b->groups[g], sizeof a->groups[g]) != 0) return 0;
+    return 1;
+}
+
+/* The baseline cache of srv_check_decoded: requests parsed separately (so only their content can
+ * match), two budgets x two objectives x 3 each; every answer (mapping, metrics, baseline and its
+ * metrics, path) equals the uncached check's (df_answer_check_decoded), and 8 of the 12 reuse. */
+START_TEST(test_check_decoded_base_cache) {
+    static const char *const bodies[4] = {
+        "{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":4,\"solver\":\"transformer\"}",
+        "{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"batch\":4,\"solver\":\"transformer\"}",
+        "{\"workload\":\"resnet18\",\"budget\":\"512KiB\",\"batch\":4,\"solver\":\"transformer\","
+        "\"objective\":\"energy\"}",
+        "{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"batch\":4,\"solver\":\"transformer\","
+        "\"objective\":\"energy\"}"};
+    int64_t h0 = srv_base_cache_hits();
+    for (int i = 0; i < 12; i++) {
+        json_t *j = js(bodies[i % 4]);
+        srv_map_req r;
+        srv_fail f;
+        ck_assert_msg(srv_parse_map(j, "", &LIM, &r, &f) == 0, "%s", f.why.detail);
+        json_decref(j);
+        df_mapping m;
+        df_err e;
+        df_err_clear(&e);
+        ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
+        ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
+        srv_map_result got, want;
+        df_fail af;
+        ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &got, &f) == 0, "%s", f.why.detail);
+        ck_assert_int_eq(df_answer_check_decoded(&r, NULL, DF_OK, &m, 3.0, NULL, &want, &af), 0);
+        ck_assert_str_eq(got.path, want.path);
+        ck_assert(same_mapping(&got.map, &want.map));
+        ck_assert(same_mapping(&got.base, &want.base));
+        ck_assert_int_eq(got.have_base, want.have_base);
+        ck_assert(memcmp(&got.met, &want.met, sizeof got.met) == 0);
+        ck_assert_msg(memcmp(&got.base_met, &want.base_met, sizeof got.base_met) == 0, "request %d baseline", i);
+        srv_map_result_free(&got);
+        srv_map_result_free(&want);
+        df_mapping_free(&m);
+        srv_map_req_free(&r);
+    }
+    ck_assert_int_eq((int)(srv_base_cache_hits() - h0), 8);
+}
+END_TEST
+
 START_TEST(test_evaluate) {
     srv_eval_req ev;
     srv_fail f;
@@ -443,6 +492,7 @@ static Suite *request_suite(void) {
     tcase_add_test(tc, test_body);
     tcase_add_test(tc, test_map_ok);
     tcase_add_test(tc, test_check_decoded);
+    tcase_add_test(tc, test_check_decoded_base_cache);
     tcase_add_test(tc, test_map_type_errors);
     tcase_add_test(tc, test_map_value_errors);
     tcase_add_test(tc, test_budget_too_small);

@@ -179,7 +179,6 @@ typedef struct {
 } cli_report;
 
 void cli_print_report(FILE *f, const cli_report *r);
-json_t *cli_report_json(const cli_report *r);
 /* json_dumpf with the project's formatting and a final newline. Returns 0 or 2 (message printed). */
 int cli_print_json(FILE *f, const json_t *j);
 /* "16x16 ws, 512 KiB, 16 B/cycle DRAM, 1.00 GHz, int8" */

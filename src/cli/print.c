@@ -136,47 +136,6 @@ void cli_print_report(FILE *f, const cli_report *r) {
                 r->note ? ")" : "");
 }
 
-/* A JSON number for a ratio, or null when undefined. */
-static json_t *ratio_json(double base, double v) {
-    double x = ratio(base, v);
-    return x > 0 && isfinite(x) ? json_real(x) : json_null();
-}
-
-json_t *cli_report_json(const cli_report *r) {
-    const cli_solution *s = r->sol;
-    json_t *o = json_object();
-    if (!o) return NULL;
-    int bad = 0;
-    bad |= json_object_set(o, "workload", r->workload_ref);
-    bad |= json_object_set_new(o, "hardware", df_hw_to_json(df_net_hw(r->net)));
-    bad |= json_object_set_new(o, "batch", json_integer(df_net_batch(r->net)));
-    bad |= json_object_set_new(o, "objective", json_string(df_objective_name(r->objective)));
-    bad |= json_object_set_new(o, "solver", json_string(r->solver));
-    bad |= json_object_set_new(o, "feasible", json_boolean(s->met.feasible));
-    bad |= json_object_set_new(o, "groups", df_groups_to_json(r->net, &s->map, s->gc));
-    bad |= json_object_set_new(o, "metrics", df_metrics_to_json(&s->met));
-    if (r->base && r->base->ok && s->met.feasible) {
-        const df_metrics *b = &r->base->met;
-        bad |= json_object_set_new(
-            o, "baseline",
-            json_pack("{s:o,s:i}", "metrics", df_metrics_to_json(b), "groups", (json_int_t)r->base->map.n_groups));
-        bad |= json_object_set_new(o, "gain",
-                                   json_pack("{s:o,s:o,s:o}", "latency_x",
-                                             ratio_json(b->latency_cycles, s->met.latency_cycles), "energy_x",
-                                             ratio_json(b->energy_pj, s->met.energy_pj), "dram_x",
-                                             ratio_json(b->dram_bytes, s->met.dram_bytes)));
-    } else {
-        bad |= json_object_set_new(o, "baseline", json_null());
-        bad |= json_object_set_new(o, "gain", json_null());
-    }
-    bad |= json_object_set_new(o, "solve_ms", json_real(s->ms));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 int cli_print_json(FILE *f, const json_t *j) {
     if (!j) return cli_fail(CLI_EXIT_USAGE, "out of memory building the JSON answer");
     if (json_dumpf(j, f, DF_ANSWER_JSON_PRETTY) != 0) return cli_fail(CLI_EXIT_USAGE, "cannot write the JSON answer");

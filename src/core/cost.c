@@ -1423,12 +1423,10 @@ static const char *const obj_names[DF_OBJ_COUNT] = {"latency", "energy", "edp", 
 const char *df_objective_name(df_objective o) { return (o >= 0 && o < DF_OBJ_COUNT) ? obj_names[o] : "?"; }
 
 int df_objective_parse(const char *s, df_objective *out) {
-    for (int i = 0; i < DF_OBJ_COUNT; i++)
-        if (s && strcmp(s, obj_names[i]) == 0) {
-            *out = (df_objective)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, obj_names, DF_OBJ_COUNT);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_objective)i;
+    return DF_OK;
 }
 
 int df_mapping_init(df_mapping *map, int32_t cap) {

@@ -263,12 +263,10 @@ static const char *const dataflow_names[DF_DATAFLOW_COUNT] = {"ws", "os", "rs"};
 const char *df_dataflow_name(df_dataflow d) { return ((int)d >= 0 && d < DF_DATAFLOW_COUNT) ? dataflow_names[d] : "?"; }
 
 int df_dataflow_parse(const char *s, df_dataflow *out) {
-    for (int i = 0; s && i < DF_DATAFLOW_COUNT; i++)
-        if (strcmp(s, dataflow_names[i]) == 0) {
-            *out = (df_dataflow)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, dataflow_names, DF_DATAFLOW_COUNT);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_dataflow)i;
+    return DF_OK;
 }
 
 /* Parses a run of decimal digits (no sign, no space) at *s into [1, INT32_MAX]; advances *s. */

@@ -18,12 +18,10 @@ static const char *const type_names[DF_LAYER_NTYPES] = {
 const char *df_layer_type_name(df_layer_type t) { return (t >= 0 && t < DF_LAYER_NTYPES) ? type_names[t] : "?"; }
 
 int df_layer_type_parse(const char *s, df_layer_type *out) {
-    for (int i = 0; i < DF_LAYER_NTYPES; i++)
-        if (s && strcmp(s, type_names[i]) == 0) {
-            *out = (df_layer_type)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, type_names, DF_LAYER_NTYPES);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_layer_type)i;
+    return DF_OK;
 }
 
 df_layer_type df_layer_type_feature(df_layer_type t) {
@@ -78,12 +76,10 @@ const char *df_layer_op_name(df_layer_op op) { return (op >= 0 && op < DF_OP_COU
 int df_layer_op_parse(df_layer_type t, const char *s, df_layer_op *out) {
     df_layer_op a, b;
     if (!s || !op_range(t, &a, &b)) return DF_EINVAL;
-    for (int i = a; i <= (int)b; i++)
-        if (strcmp(s, op_names[i]) == 0) {
-            *out = (df_layer_op)i;
-            return DF_OK;
-        }
-    return DF_EINVAL;
+    int i = df_name_find(s, op_names + a, (int)b - (int)a + 1);
+    if (i < 0) return DF_EINVAL;
+    *out = (df_layer_op)(a + i);
+    return DF_OK;
 }
 
 const char *df_layer_type_ops(df_layer_type t) {

@@ -73,8 +73,9 @@ void df_mapper_set_exact_math(df_mapper *m, int exact);
 /* df_gpt_infer_set_packed on the mapper's decode context (benchmarks measure both paths). */
 int df_mapper_set_packed(df_mapper *m, int on);
 
-/* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default T/4; 0 =
- * chunks that carry only the partial schedule (no replay). Set between jobs. */
+/* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default 0: chunks
+ * that carry only the partial schedule (no replay steps; bench_transformer `long` measured the same
+ * quality for every window). Set between jobs. */
 int32_t df_mapper_set_window(df_mapper *m, int32_t window);
 
 /* Admits a request decoded as k candidates (1 <= k <= max_seqs), any number of layers. net must stay

@@ -12,7 +12,8 @@
  * the smallest GA / transformer ratio. Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): on a
  * shared machine a long run (GA, a slow exact) is preempted more often than a sub-millisecond decode,
  * so wall-clock ratios favour the short one; the wall-clock ratio is printed beside it. One thread,
- * OpenBLAS single-threaded. Measures, asserts nothing; bounded to a few minutes. */
+ * OpenBLAS single-threaded. argv[2] (optional): only the zoo networks whose name contains it (e.g.
+ * gpt2 for the networks longer than the context). Measures, asserts nothing; bounded to a few minutes. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -88,6 +89,7 @@ static double batched(df_mapper *mp, const df_net *net, double *wall) {
 int main(int argc, char **argv) {
     openblas_set_num_threads(1);
     const char *path = argc > 1 ? argv[1] : "weights/dnnfuser.weights";
+    const char *only = argc > 2 ? argv[2] : NULL;
     df_mapper *mp;
     df_err e;
     if (df_mapper_load(&mp, path, COPIES, &e)) {
@@ -111,6 +113,7 @@ int main(int argc, char **argv) {
         for (int bu = 0; bu < 3; bu++)
             for (int ba = 0; ba < 3; ba++) {
                 const char *name = df_zoo_name(z);
+                if (only && !strstr(name, only)) continue;
                 df_net *n = zoo_net(name, budgets[bu], nbatch[ba]);
                 if (!n) continue;
                 double te[ROUNDS], t1[ROUNDS], tb[ROUNDS], we[ROUNDS], w1[ROUNDS], wb[ROUNDS], ve = NAN, vt = NAN;
@@ -167,6 +170,7 @@ int main(int argc, char **argv) {
     df_ga_params_default(&gp);
     double worst_ratio = INFINITY;
     for (int32_t z = 0; z < df_zoo_count(); z++) {
+        if (only && !strstr(df_zoo_name(z), only)) continue;
         df_net *n = zoo_net(df_zoo_name(z), 512 << 10, 8);
         if (!n) continue;
         double tg[ROUNDS], tt[ROUNDS], wg[ROUNDS], wt[ROUNDS], vg = NAN, vt = NAN;

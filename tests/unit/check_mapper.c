@@ -332,6 +332,57 @@ START_TEST(test_longer_than_context) {
 }
 END_TEST
 
+/* Replay rows are batched: copies of a long job admitted together slide at the same step and replay
+ * their windows in the same steps as each other, so the batch finishes in exactly the steps one copy
+ * takes alone (L + slides * window), every copy stays in every step (none drops out of the batch while
+ * replaying), and each copy's mapping is the one decoded alone. */
+START_TEST(test_replay_rows_batched) {
+    df_rng r;
+    df_rng_seed(&r, 33);
+    enum { T = 8, W = 3, COPIES = 6 };
+    req q;
+    do make_req(&q, &r, 1 + df_rng_range(&r, 16));
+    while (df_net_layers(q.net) <= 2 * T && (free_req(&q), 1));
+    int32_t L = df_net_layers(q.net), slides = 1 + (L - T - 1) / (T - W);
+    df_mapper *m = tiny_mapper(COPIES, T);
+    df_mapper_set_window(m, W);
+    df_mapping alone;
+    df_mapping_init(&alone, 8);
+    ck_assert_int_eq(decode_steps(m, q.net, &alone), L + slides * W);
+    df_mapper_job *jobs[COPIES];
+    df_err e;
+    for (int i = 0; i < COPIES; i++)
+        ck_assert_int_eq(df_mapper_admit(m, q.net, DF_OBJ_LATENCY, 1, (uint64_t)i, NULL, &jobs[i], &e), DF_OK);
+    int32_t steps = 0, replaying_steps = 0;
+    while (df_mapper_active(m) > 0) {
+        ck_assert_int_eq(df_mapper_active(m), COPIES); /* no row leaves the batch before the end */
+        ck_assert_int_eq(df_mapper_step(m, NULL, &e), DF_OK);
+        int replaying = 0;
+        for (int i = 0; i < COPIES; i++) replaying += df_mapper_cand_state(jobs[i], 0, NULL) == DF_CAND_REPLAYING;
+        ck_assert(replaying == 0 || replaying == COPIES); /* all replay in the same steps */
+        replaying_steps += replaying > 0;
+        ck_assert_int_lt(++steps, 10000);
+    }
+    ck_assert_int_eq(steps, L + slides * W);
+    ck_assert_int_ge(replaying_steps, slides * (W - 1));
+    for (int i = 0; i < COPIES; i++) {
+        df_mapping b;
+        df_mapping_init(&b, 8);
+        ck_assert_int_eq(df_mapper_job_result(jobs[i], &b, NULL, NULL, &e), DF_OK);
+        ck_assert_int_eq(b.n_groups, alone.n_groups);
+        for (int32_t g = 0; g < b.n_groups; g++) {
+            ck_assert_int_eq(b.groups[g].last, alone.groups[g].last);
+            ck_assert_int_eq(b.groups[g].micro_batch, alone.groups[g].micro_batch);
+        }
+        df_mapping_free(&b);
+        df_mapper_job_free(m, jobs[i]);
+    }
+    df_mapping_free(&alone);
+    free_req(&q);
+    df_mapper_free(m);
+}
+END_TEST
+
 /* depth-first layout (features.h): a tiny random model with DF_DF_OUTPUTS outputs decodes mappings
  * that are feasible and whose decoded value is df_mapping_eval's, at budgets where only tiles fit too */
 START_TEST(test_depth_first_layout_decodes_feasible) {
@@ -559,6 +610,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_slots_cancel_and_limits);
     tcase_add_test(tc, test_lifecycle_and_dead_end);
     tcase_add_test(tc, test_longer_than_context);
+    tcase_add_test(tc, test_replay_rows_batched);
     tcase_add_test(tc, test_feature_mismatch_refused);
     tcase_add_test(tc, test_depth_first_layout_decodes_feasible);
     tcase_add_test(tc, test_embedded_weights_decode_zoo);

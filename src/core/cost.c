@@ -195,79 +195,85 @@ static void rs_plan(const df_layer *l, const df_hw *hw, double batch, double G, 
     df_layer_figures f0 = *f, fbest = *f;
     df_pass_plan pbest;
     memset(&pbest, 0, sizeof pbest);
-    for (int ni = 0; ni < (batch > 1 ? 2 : 1); ni++) {
-        double nb = ni == 0 ? batch : 1;
-        double best = INFINITY, best_tr = INFINITY;
-        df_layer_figures cf = f0, fn = f0;
-        df_pass_plan cp, pn;
-        double hn = 0; /* the working set of the fastest plan's pass (elements) */
-        memset(&pn, 0, sizeof pn);
-        /* The split r x t and the tiles p, q: the shortest array time for n images per pass (the
-         * mapping is chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's
-         * mapper optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
-        for (int ci = 0; ci < ncand; ci++) {
-            double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
-            double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
-            double rmax = fmin(sets, Cg);
-            for (double r0 = 1; r0 <= rmax;) {
-                /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
-                double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
-                best_tile(Cg, r, qmax, &q);
-                double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
-                best_tile(Kg, t, pmax, &p);
-                double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
-                memset(&cp, 0, sizeof cp);
-                cp.npass = G * nf * nc * strips * rfold;
-                cp.c1 = p * q * Q * S; /* MACs of one PE in one pass, one per cycle */
-                cf.compute_cycles = cp.npass * cp.c1;
-                cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
-                /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
-                 * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
-                 * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
-                 * channel pass and row fold, read back for all but the first. */
-                cf.noc_w = Wt * strips;
-                cf.noc_in = G * Cg * nf * strips * ty * tx;
-                cf.noc_out = out * (2 * nc * rfold - 1);
-                cp.w1 = cf.noc_w / cp.npass;
-                cp.x1 = cf.noc_in / cp.npass;
-                cp.o1 = out * nc * rfold / cp.npass;
-                cp.p1 = out * (nc * rfold - 1) / cp.npass;
-                cp.ct = fmin(Cg, q * r);
-                /* the filter spad holds p q S weights; with less than twice that it cannot take the next
-                 * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
-                 * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
-                cp.w_ramp = 2 * p * q * S > rf_w;
-                cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
-                /* DRAM re-reads of the pass order ([EYE17] §IV-A: "n x q x r 2-D ifmaps and n x m 2-D psums
-                 * have to be stored in the GLB" during a pass). Passes run strip by strip, and within a
-                 * strip filter pass by filter pass (the filters stay in the spads for the pass, the ifmaps
-                 * are re-sent to the array for each filter pass, noc_in above). The ifmaps come from DRAM
-                 * once only if the strip's ifmap rows of all Cg channels of the group stay in the buffer
-                 * beside the psums of a pass, for nb images per pass (the batch or 1, above); otherwise
-                 * the strip's rows are read again from DRAM for every further filter pass. Charged by
-                 * the group evaluation when the layer's input streams from DRAM (pass_liveness); the
-                 * buffer is the hardware's whole buffer (nothing fitted). */
+    /* The two searches (n = batch, n = 1) share every candidate placement, split and tile (none of
+     * those depends on n); only the pass's working set, its re-reads and its time do. One walk over
+     * the candidates keeps the fastest plan for each n, exactly as two separate walks would. */
+    int nn = batch > 1 ? 2 : 1;
+    double nbs[2] = {batch, 1}, best[2] = {INFINITY, INFINITY}, best_tr[2] = {INFINITY, INFINITY};
+    double hn[2] = {0, 0}; /* the working set of the fastest plan's pass (elements), per n */
+    df_layer_figures cf = f0, fn[2] = {f0, f0};
+    df_pass_plan cp, pn[2];
+    memset(pn, 0, sizeof pn);
+    /* The split r x t and the tiles p, q: the shortest array time for n images per pass (the
+     * mapping is chosen per layer for its shape and the hardware, [EYE17] §IV), then (as Eyeriss's
+     * mapper optimises energy, [EYERISS] §VI) the least buffer<->array traffic. */
+    for (int ci = 0; ci < ncand; ci++) {
+        double e = cand_e[ci], sets = cand_sets[ci], strips = cand_strips[ci];
+        double ty = fmin((double)l->Y, fmin((e - 1) * st + Rr, e * Rr)); /* ifmap rows of one strip */
+        double rmax = fmin(sets, Cg);
+        for (double r0 = 1; r0 <= rmax;) {
+            /* for one t = floor(sets / r) the largest r is never worse: visit O(sqrt(sets)) splits */
+            double t = floor(sets / r0), r = fmin(floor(sets / t), rmax), q, p;
+            best_tile(Cg, r, qmax, &q);
+            double pmax = fmax(1, fmin(rf_out, floor(rf_w / (q * S))));
+            best_tile(Kg, t, pmax, &p);
+            double nf = ceil_div(Kg, p * t), nc = ceil_div(Cg, q * r);
+            memset(&cp, 0, sizeof cp);
+            cp.npass = G * nf * nc * strips * rfold;
+            cp.c1 = p * q * Q * S; /* MACs of one PE in one pass, one per cycle */
+            cf.compute_cycles = cp.npass * cp.c1;
+            cf.active_pes = fmin(r, ceil_div(Cg, q)) * fmin(t, ceil_div(Kg, p)) * Rr * e;
+            /* Traffic of the layer, then per pass. Filters: loaded once per strip and filter fold (the
+             * spads keep them for the whole pass, every sample). Ifmaps: one strip's rows of the r x q
+             * channels, multicast to the t filter sets, re-sent for each filter pass. Psums: written per
+             * channel pass and row fold, read back for all but the first. */
+            cf.noc_w = Wt * strips;
+            cf.noc_in = G * Cg * nf * strips * ty * tx;
+            cf.noc_out = out * (2 * nc * rfold - 1);
+            cp.w1 = cf.noc_w / cp.npass;
+            cp.x1 = cf.noc_in / cp.npass;
+            cp.o1 = out * nc * rfold / cp.npass;
+            cp.p1 = out * (nc * rfold - 1) / cp.npass;
+            cp.ct = fmin(Cg, q * r);
+            /* the filter spad holds p q S weights; with less than twice that it cannot take the next
+             * pass's filters while this pass computes ([EYE17] §V-C: 224 entries; AlexNet's p = 16
+             * tiles use 144-192). The first window: S columns of each ifmap row of the pass. */
+            cp.w_ramp = 2 * p * q * S > rf_w;
+            cp.win = cp.w_ramp ? fmin(Cg, q * r) * ty * fmin(S, tx) : 0;
+            for (int ni = 0; ni < nn; ni++) {
+                double nb = nbs[ni];
+                /* DRAM re-reads of the pass order ([EYE17] §IV-A: "n x q x r 2-D ifmaps and n x m 2-D
+                 * psums have to be stored in the GLB" during a pass). Passes run strip by strip, and
+                 * within a strip filter pass by filter pass (the filters stay in the spads for the pass,
+                 * the ifmaps are re-sent to the array for each filter pass, noc_in above). The ifmaps
+                 * come from DRAM once only if the strip's ifmap rows of all Cg channels of the group stay
+                 * in the buffer beside the psums of a pass, for nb images per pass (the batch or 1,
+                 * above); otherwise the strip's rows are read again from DRAM for every further filter
+                 * pass. Charged by the group evaluation when the layer's input streams from DRAM
+                 * (pass_liveness); the buffer is the hardware's whole buffer (nothing fitted). */
                 double hold = nb * (Cg * ty * (double)l->X + fmin(Kg, p * t) * e * Q);
                 cp.reread = G * strips * (nf - 1) * fmin(Cg * ty * (double)l->X, fmax(0, hold - ebuf) / nb);
                 /* n = 1: the plan's figures are per pass of one sample (plan_cycles, per_sample) */
                 cp.per_sample = cp.w_dram_ps = nb < batch;
                 double tm = plan_cycles(hw, &cp, batch), tr = cf.noc_w / nb + cf.noc_in + cf.noc_out;
-                if (tm < best * (1 - 1e-12) || (tm <= best * (1 + 1e-12) && tr < best_tr)) {
-                    best = fmin(best, tm);
-                    best_tr = tr;
-                    fn = cf;
-                    pn = cp;
-                    hn = hold;
+                if (tm < best[ni] * (1 - 1e-12) || (tm <= best[ni] * (1 + 1e-12) && tr < best_tr[ni])) {
+                    best[ni] = fmin(best[ni], tm);
+                    best_tr[ni] = tr;
+                    fn[ni] = cf;
+                    pn[ni] = cp;
+                    hn[ni] = hold;
                 }
-                r0 = r + 1;
             }
+            r0 = r + 1;
         }
-        double dram = batch * pn.reread * din + (pn.w_dram_ps && Wt0 + hn > ebuf ? batch : 1) * Wt0;
-        if (dram < best_dram * (1 - 1e-9) || (dram <= best_dram * (1 + 1e-9) && best < best_tm)) {
+    }
+    for (int ni = 0; ni < nn; ni++) {
+        double dram = batch * pn[ni].reread * din + (pn[ni].w_dram_ps && Wt0 + hn[ni] > ebuf ? batch : 1) * Wt0;
+        if (dram < best_dram * (1 - 1e-9) || (dram <= best_dram * (1 + 1e-9) && best[ni] < best_tm)) {
             best_dram = fmin(best_dram, dram);
-            best_tm = best;
-            fbest = fn;
-            pbest = pn;
+            best_tm = best[ni];
+            fbest = fn[ni];
+            pbest = pn[ni];
         }
     }
     *f = fbest;

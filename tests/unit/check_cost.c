@@ -500,6 +500,46 @@ START_TEST(test_eyeriss_alexnet_vs_chip) {
 }
 END_TEST
 
+/* Time per processing pass on Eyeriss, AlexNet CONV1-2, batch 4 ([EYE17] Table III/V; docs/eyeriss/README.md,
+ * "Time per processing pass"). Each delivery costs the hop latency plus data / bandwidth ([MAESTRO]
+ * §4.3), and the passes overlap under double buffering except the first's ingress, the last's egress
+ * and, when the filter spad cannot hold two passes' filters, every pass's ramp-up. CONV2's plan (the
+ * chip's own: 1536 passes of 4320 cycles, ramp-up per pass) is compute-bound in the steady state, so
+ * one more cycle of hop latency adds exactly one cycle per pass (its ramp) plus the exposed first
+ * ingress and last egress. CONV1's plan (660 passes of one ofmap row, p = 7: 2 x 77 filter weights fit
+ * the 224-entry spad) hides all its deliveries behind compute: less than 10 cycles per pass beyond it,
+ * which is why no per-pass term moves it (the chip's 7-row mapping is a different plan). */
+START_TEST(test_eyeriss_alexnet_pass_time) {
+    df_workload w;
+    load_alexnet(&w);
+    df_hw h;
+    ck_assert_int_eq(df_hw_preset("eyeriss", &h, NULL), DF_OK);
+    ck_assert_double_eq(h.noc_hops, 1);
+    df_net *n1 = mknet(&w, h, 4);
+    h.noc_hops = 0;
+    df_net *n0 = mknet(&w, h, 4);
+    df_group_cost g1, g0;
+    /* CONV2 (layer 2) */
+    const df_layer_figures *f1 = df_net_layer_figures(n1, 2), *f0 = df_net_layer_figures(n0, 2);
+    ck_assert_double_eq(f1->passes, f0->passes); /* the same plan with and without hop latency */
+    ck_assert_double_eq(f1->compute_cycles, f0->compute_cycles);
+    ck_assert_double_eq(f1->passes * 4 * 4320, 4 * f1->compute_cycles); /* 1536 passes of p q Q S cycles */
+    ck_assert_int_eq(df_group_eval(n1, 2, 2, 4, &g1), DF_OK);
+    ck_assert_int_eq(df_group_eval(n0, 2, 2, 4, &g0), DF_OK);
+    ck_assert_double_eq_tol(g1.latency_cycles - g0.latency_cycles, f1->passes * 4 + 2, 1e-6);
+    double lost = (g1.latency_cycles - 4 * f1->compute_cycles) / (f1->passes * 4); /* per pass */
+    ck_assert_msg(lost > 250 && lost < 300, "CONV2: %.1f cycles per pass beyond compute", lost);
+    /* CONV1 (layer 0) */
+    f1 = df_net_layer_figures(n1, 0);
+    ck_assert_int_eq(df_group_eval(n1, 0, 0, 4, &g1), DF_OK);
+    lost = (g1.latency_cycles - 4 * f1->compute_cycles) / (f1->passes * 4);
+    ck_assert_msg(lost >= 0 && lost < 10, "CONV1: %.1f cycles per pass beyond compute", lost);
+    df_net_free(n0);
+    df_net_free(n1);
+    df_workload_free(&w);
+}
+END_TEST
+
 /* Row-stationary DRAM re-reads (rs_plan, [EYE17] §IV-A): 1 -> 48 channels, 8 x 8, 3 x 3 on a 3 x 8
  * array: one set of 3 x 8 PEs, p = 24 filters per pass (filter spad 224 / 9, psum spad 24), so two
  * filter passes over one strip of all 8 ifmap rows. A pass holds the 64 ifmaps and 24 x 64 psums =
@@ -713,6 +753,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_density_and_static_energy);
     tcase_add_test(tc, test_density_json);
     tcase_add_test(tc, test_eyeriss_alexnet_vs_chip);
+    tcase_add_test(tc, test_eyeriss_alexnet_pass_time);
     tcase_add_test(tc, test_rs_images_per_pass_by_dram);
     tcase_add_test(tc, test_budget_too_small_names_layer);
     tcase_add_test(tc, test_mapping_eval_structure);

@@ -173,6 +173,13 @@ $(BUILD)/tests/check_server_%: tests/unit/check_server_%.c $(SERVER_LIB_OBJS) $(
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(need_check)$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(SERVER_LIB_OBJS) $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(SERVER_LIBS) $(LIBS)
 
+# The train suite (tests/unit/check_train.c) also links the train objects except main.
+TRAIN_LIB_OBJS := $(filter-out $(BUILD)/src/train/main.o,$(TRAIN_OBJS))
+$(BUILD)/tests/check_train: tests/unit/check_train.c $(TRAIN_LIB_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(need_check)$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TRAIN_LIB_OBJS) $(LIB) $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
 $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")

@@ -19,6 +19,8 @@ typedef struct {
     float lr;
     uint64_t seed;
     const char *out;
+    df_space space;
+    int data_only;
 } opts;
 
 static double now_s(void) {
@@ -44,16 +46,19 @@ static void usage(FILE *f) {
                "  --threads N     data-generation threads (default 2)\n"
                "  --eval N        held-out requests per split for the final report (default 100)\n"
                "  --seed N        dataset and initialisation seed (default 2026)\n"
-               "  --out PATH      weights file (default weights/dnnfuser.weights)\n");
+               "  --out PATH      weights file (default weights/dnnfuser.weights)\n"
+               "  --space S       teacher map-space: batch (default) or depth_first (labelled in the depth-first\n"
+               "                  action layout; training on it is not implemented yet, so it needs --data-only)\n"
+               "  --data-only     generate the teacher data, print its statistics and stop\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){30000, 6000, 16, 2, 128, 4, 4, 192, 100, 1e-3f, 2026, "weights/dnnfuser.weights"};
-    static const struct option lo[] = {{"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'}, {"batch", 1, 0, 'b'},
-                                       {"lr", 1, 0, 'l'},      {"d", 1, 0, 'd'},     {"layers", 1, 0, 'L'},
-                                       {"heads", 1, 0, 'H'},   {"ctx", 1, 0, 'T'},   {"threads", 1, 0, 'j'},
-                                       {"eval", 1, 0, 'e'},    {"seed", 1, 0, 'S'},  {"out", 1, 0, 'o'},
-                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    *o = (opts){30000, 6000, 16, 2, 128, 4, 4, 192, 100, 1e-3f, 2026, "weights/dnnfuser.weights", DF_SPACE_BATCH, 0};
+    static const struct option lo[] = {
+        {"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'},     {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'},
+        {"d", 1, 0, 'd'},       {"layers", 1, 0, 'L'},    {"heads", 1, 0, 'H'}, {"ctx", 1, 0, 'T'},
+        {"threads", 1, 0, 'j'}, {"eval", 1, 0, 'e'},      {"seed", 1, 0, 'S'},  {"out", 1, 0, 'o'},
+        {"space", 1, 0, 'p'},   {"data-only", 0, 0, 'D'}, {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
         char *end = NULL;
@@ -81,6 +86,8 @@ static int parse(int argc, char **argv, opts *o) {
             o->out = optarg;
             bad = 0;
             break;
+        case 'p': bad = df_space_parse(optarg, &o->space) != DF_OK; break;
+        case 'D': o->data_only = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
@@ -90,6 +97,37 @@ static int parse(int argc, char **argv, opts *o) {
         }
     }
     return 0;
+}
+
+/* What the teacher chose: groups, tiled groups and their overlap modes, micro-batches without a slot,
+ * and in the depth-first layout the close slots used (whole, tiles). */
+static void print_teacher_stats(const df_dataset *ds) {
+    const df_teacher_stats *st = &ds->st;
+    printf("teacher: %lld groups (%.2f per trajectory), %lld tiled (%.1f%%: recompute %lld, cache_rows %lld, "
+           "cache_all %lld), %lld with a micro-batch without a slot (labelled at the slot below)\n",
+           (long long)st->groups, ds->n ? (double)st->groups / ds->n : 0.0, (long long)st->tiled,
+           st->groups ? 100.0 * st->tiled / st->groups : 0.0, (long long)st->by_mode[DF_OVERLAP_RECOMPUTE],
+           (long long)st->by_mode[DF_OVERLAP_CACHE_ROWS], (long long)st->by_mode[DF_OVERLAP_CACHE_ALL],
+           (long long)st->rounded);
+    if (ds->layout != DF_LAYOUT_DEPTH_FIRST) return;
+    int64_t used[DF_CLOSE_SLOTS] = {0}, closes = 0, allowed = 0;
+    for (int64_t r = 0; r < ds->rows; r++)
+        if (ds->ctarget[r] >= 0) {
+            used[ds->ctarget[r]]++;
+            closes++;
+            for (int c = 0; c < DF_CLOSE_SLOTS; c++) allowed += ds->cmask[(size_t)r * DF_CLOSE_SLOTS + c];
+        }
+    for (int32_t i = 0; i < ds->n; i++) {
+        used[ds->etarget[i]]++;
+        closes++;
+        for (int c = 0; c < DF_CLOSE_SLOTS; c++) allowed += ds->emask[(size_t)i * DF_CLOSE_SLOTS + c];
+    }
+    int distinct = 0;
+    for (int c = 1; c < DF_CLOSE_SLOTS; c++) distinct += used[c] > 0;
+    printf("close decisions: %lld (whole %lld, tile slots %lld), %d of %d tile slots used, %.1f slots allowed per "
+           "decision on average\n",
+           (long long)closes, (long long)used[0], (long long)(closes - used[0]), distinct, DF_CLOSE_SLOTS - 1,
+           closes ? (double)allowed / closes : 0.0);
 }
 
 /* Greedy (k = 1) and best-of-4 quality against the exact solver on held-out requests. */
@@ -139,16 +177,25 @@ int main(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : 2;
+    if (o.space == DF_SPACE_DEPTH_FIRST && !o.data_only) {
+        fprintf(stderr, "dnnfuser-train: training on the depth-first space is not implemented yet; use --data-only\n");
+        return 2;
+    }
     df_err e;
     double t0 = now_s();
     df_dataset ds;
-    if (df_dataset_generate(&ds, DF_SPLIT_TRAIN, o.samples, o.seed, o.ctx, o.threads, progress, &t0, &e)) {
+    if (df_dataset_generate_in(&ds, DF_SPLIT_TRAIN, o.space, o.samples, o.seed, o.ctx, o.threads, progress, &t0, &e)) {
         fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
         return 1;
     }
     double tdata = now_s() - t0;
-    printf("data: %d trajectories, %lld layers, exact solver %.1f s, generation %.1f s\n", ds.n, (long long)ds.rows,
-           ds.solve_s, tdata);
+    printf("data: %d trajectories (%s space), %lld layers, exact solver %.1f s, generation %.1f s\n", ds.n,
+           df_space_name(o.space), (long long)ds.rows, ds.solve_s, tdata);
+    print_teacher_stats(&ds);
+    if (o.data_only) {
+        df_dataset_free(&ds);
+        return 0;
+    }
     df_feature_norm norm;
     if (df_feature_norm_init(&norm, DF_FEATURES, &e) || df_feature_norm_fit(&norm, ds.x, (size_t)ds.rows, &e)) {
         fprintf(stderr, "dnnfuser-train: %s\n", e.msg);

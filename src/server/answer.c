@@ -1,5 +1,6 @@
 /* answer.c - the daemon's calls into the answer layer (see answer.h), failures turned into problems. */
 #include "answer.h"
+#include "probkey.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -7,89 +8,95 @@
 #include <string.h>
 
 /* The layer-by-layer baselines of the last problems checked (df_solve_lbl + its score: 5% of the
- * daemon's CPU at 64 clients when recomputed per request), shared by the workers under one lock and
- * keyed by the problem's content (layers, hardware, batch, objective compared byte for byte).
- * Bounded: SRV_BASE_CACHE entries, networks of at most SRV_BASE_CACHE_LAYERS layers, LRU. */
+ * daemon's CPU at 64 clients when recomputed per request), owned by the server (srv.bases), shared by
+ * the workers under its lock and keyed by the problem's content (probkey.h). Bounded: SRV_BASE_CACHE
+ * entries, networks of at most SRV_BASE_CACHE_LAYERS layers, LRU. */
 #define SRV_BASE_CACHE 16
 #define SRV_BASE_CACHE_LAYERS 512
 typedef struct {
     int used;
     uint64_t tick;
-    df_objective obj;
-    int32_t batch, L;
-    df_hw hw;
-    df_layer *layers; /* [L] copy */
+    srv_probkey key;
     df_answer_base base;
 } base_entry;
-static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
-static base_entry base_cache[SRV_BASE_CACHE];
-static uint64_t base_tick;
-static int64_t base_hits;
+struct srv_base_cache {
+    pthread_mutex_t lock;
+    base_entry e[SRV_BASE_CACHE];
+    uint64_t tick;
+    int64_t hits;
+};
 
-static int base_eq(const base_entry *c, const df_net *net, df_objective obj) {
-    const df_workload *w = df_net_workload(net);
-    return c->used && c->obj == obj && c->L == w->n_layers && c->batch == df_net_batch(net) &&
-           memcmp(&c->hw, df_net_hw(net), sizeof c->hw) == 0 &&
-           memcmp(c->layers, w->layers, (size_t)c->L * sizeof *c->layers) == 0;
+srv_base_cache *srv_base_cache_new(void) {
+    srv_base_cache *c = calloc(1, sizeof *c);
+    if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void srv_base_cache_free(srv_base_cache *c) {
+    if (!c) return;
+    for (int i = 0; i < SRV_BASE_CACHE; i++)
+        if (c->e[i].used) {
+            srv_probkey_free(&c->e[i].key);
+            df_mapping_free(&c->e[i].base.map);
+        }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int64_t srv_base_cache_hits(srv_base_cache *c) {
+    if (!c) return 0;
+    pthread_mutex_lock(&c->lock);
+    int64_t n = c->hits;
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }
 
 /* out (its map initialised) <- the cached baseline of r's problem; 0 when none */
-static int base_get(const srv_map_req *r, df_answer_base *out) {
+static int base_get(srv_base_cache *bc, const srv_map_req *r, df_answer_base *out) {
     int hit = 0;
-    pthread_mutex_lock(&base_lock);
+    pthread_mutex_lock(&bc->lock);
     for (int i = 0; i < SRV_BASE_CACHE && !hit; i++) {
-        base_entry *c = &base_cache[i];
-        if (!base_eq(c, r->net, r->obj)) continue;
+        base_entry *c = &bc->e[i];
+        if (!c->used || !srv_probkey_eq(&c->key, r->net, r->obj)) continue;
         if (df_mapping_copy(&out->map, &c->base.map) != DF_OK) break;
         out->met = c->base.met;
         out->rc = DF_OK;
-        c->tick = ++base_tick;
-        base_hits++;
+        c->tick = ++bc->tick;
+        bc->hits++;
         hit = 1;
     }
-    pthread_mutex_unlock(&base_lock);
+    pthread_mutex_unlock(&bc->lock);
     return hit;
 }
 
-static void base_put(const srv_map_req *r, const df_answer_base *b) {
+static void base_put(srv_base_cache *bc, const srv_map_req *r, const df_answer_base *b) {
     const df_workload *w = df_net_workload(r->net);
     if (b->rc != DF_OK || w->n_layers > SRV_BASE_CACHE_LAYERS) return;
-    df_layer *layers = malloc((size_t)w->n_layers * sizeof *layers);
+    srv_probkey key;
+    if (srv_probkey_set(&key, r->net, r->obj) != DF_OK) return;
     df_mapping m;
-    if (!layers || df_mapping_init(&m, b->map.n_groups > 0 ? b->map.n_groups : 1) != DF_OK) {
-        free(layers);
+    if (df_mapping_init(&m, b->map.n_groups > 0 ? b->map.n_groups : 1) != DF_OK) {
+        srv_probkey_free(&key);
         return;
     }
     if (df_mapping_copy(&m, &b->map) != DF_OK) {
-        free(layers);
+        srv_probkey_free(&key);
         df_mapping_free(&m);
         return;
     }
-    memcpy(layers, w->layers, (size_t)w->n_layers * sizeof *layers);
-    pthread_mutex_lock(&base_lock);
-    base_entry *c = &base_cache[0];
+    pthread_mutex_lock(&bc->lock);
+    base_entry *c = &bc->e[0];
     for (int i = 1; i < SRV_BASE_CACHE && c->used; i++)
-        if (!base_cache[i].used || base_cache[i].tick < c->tick) c = &base_cache[i];
+        if (!bc->e[i].used || bc->e[i].tick < c->tick) c = &bc->e[i];
     if (c->used) {
-        free(c->layers);
+        srv_probkey_free(&c->key);
         df_mapping_free(&c->base.map);
     }
-    *c = (base_entry){.used = 1,
-                      .tick = ++base_tick,
-                      .obj = r->obj,
-                      .batch = df_net_batch(r->net),
-                      .L = w->n_layers,
-                      .hw = *df_net_hw(r->net),
-                      .layers = layers,
-                      .base = {.rc = DF_OK, .map = m, .met = b->met}};
-    pthread_mutex_unlock(&base_lock);
-}
-
-int64_t srv_base_cache_hits(void) {
-    pthread_mutex_lock(&base_lock);
-    int64_t n = base_hits;
-    pthread_mutex_unlock(&base_lock);
-    return n;
+    *c = (base_entry){.used = 1, .tick = ++bc->tick, .key = key, .base = {.rc = DF_OK, .map = m, .met = b->met}};
+    pthread_mutex_unlock(&bc->lock);
 }
 
 int srv_wants_decode(const srv_map_req *r) {
@@ -107,14 +114,15 @@ int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *
     return rc;
 }
 
-int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
-                      double decode_ms, srv_map_result *res, srv_fail *f) {
+int srv_check_decoded(srv_base_cache *bc, const srv_map_req *r, const atomic_int *cancel, int decode_status,
+                      const df_mapping *decoded, double decode_ms, srv_map_result *res, srv_fail *f) {
     char why[sizeof res->note];
     df_request_effective_solver(r, 1, why, sizeof why);
     df_fail af;
     df_answer_base base = {.rc = DF_EINVAL};
     int have = decode_status == DF_OK && decoded && df_mapping_init(&base.map, 16) == DF_OK;
-    if (have && !base_get(r, &base) && df_answer_base_compute(r, &base) == DF_OK) base_put(r, &base);
+    if (have && !(bc && base_get(bc, r, &base)) && df_answer_base_compute(r, &base) == DF_OK && bc)
+        base_put(bc, r, &base);
     int rc =
         df_answer_check_decoded_base(r, cancel, decode_status, decoded, decode_ms, why, have ? &base : NULL, res, &af);
     if (have) df_mapping_free(&base.map);

@@ -16,13 +16,19 @@ typedef df_answer srv_map_result;
  * then srv_check_decoded; one that reaches this function is solved exactly, path "exact-fallback").
  * On failure f says why (500 internal; 504 when cancel was raised). */
 int srv_run_map(const srv_map_req *r, const atomic_int *cancel, srv_map_result *res, srv_fail *f);
-/* The check before reply of a transformer answer decoded on the loop (df_answer_check_decoded); for an
- * auto request the note keeps auto's reason. */
-int srv_check_decoded(const srv_map_req *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
-                      double decode_ms, srv_map_result *res, srv_fail *f);
+/* The layer-by-layer baselines of the last problems checked, reused for an identical problem (same
+ * layers, hardware, batch, objective): one per server (srv.bases), thread-safe. NULL: out of memory. */
+typedef struct srv_base_cache srv_base_cache;
+srv_base_cache *srv_base_cache_new(void);
+void srv_base_cache_free(srv_base_cache *c);
+/* checks whose baseline came from c */
+int64_t srv_base_cache_hits(srv_base_cache *c);
+/* The check before reply of a transformer answer decoded on the loop (df_answer_check_decoded), its
+ * baseline from bc when cached there (bc nullable: computed each time); for an auto request the note
+ * keeps auto's reason. */
+int srv_check_decoded(srv_base_cache *bc, const srv_map_req *r, const atomic_int *cancel, int decode_status,
+                      const df_mapping *decoded, double decode_ms, srv_map_result *res, srv_fail *f);
 void srv_map_result_free(srv_map_result *res);
-/* checks whose layer-by-layer baseline came from the cache of identical problems (process-wide) */
-int64_t srv_base_cache_hits(void);
 /* 1 when the request is decoded on the loop (transformer, or auto choosing it). */
 int srv_wants_decode(const srv_map_req *r);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "probkey.h"
 
 #define SRV_CONFIG_PATH 1024
 #define SRV_MAX_DECODERS 64
@@ -47,11 +48,8 @@
 typedef struct {
     int used;
     uint64_t tick;
-    df_objective obj;
-    int32_t batch, L;
-    df_hw hw;
-    df_layer *layers; /* [L] copy */
-    df_episode ep;    /* net = NULL: bound to the request's net when cloned */
+    srv_probkey key; /* the problem (layers, hardware, batch, objective) */
+    df_episode ep;   /* net = NULL: bound to the request's net when cloned */
 } srv_ep_entry;
 
 /* One decode loop: a thread with its own mapper. The inbox and outbox are shared with the libuv loop
@@ -306,17 +304,10 @@ static void owned_remove(srv_decoder *d, srv_decode_item *it) {
     it->d_next = NULL;
 }
 
-static int ep_key_eq(const srv_ep_entry *c, const df_net *net, df_objective obj) {
-    const df_workload *w = df_net_workload(net);
-    return c->used && c->obj == obj && c->L == w->n_layers && c->batch == df_net_batch(net) &&
-           memcmp(&c->hw, df_net_hw(net), sizeof c->hw) == 0 &&
-           memcmp(c->layers, w->layers, (size_t)c->L * sizeof *c->layers) == 0;
-}
-
 static const df_episode *ep_find(srv_decoder *d, const df_mapper *mp, const df_net *net, df_objective obj) {
     for (int i = 0; i < SRV_EP_CACHE; i++) {
         srv_ep_entry *c = &d->ep_cache[i];
-        if (c->ep.layout == df_mapper_layout(mp) && ep_key_eq(c, net, obj)) {
+        if (c->used && c->ep.layout == df_mapper_layout(mp) && srv_probkey_eq(&c->key, net, obj)) {
             c->tick = ++d->ep_tick;
             return &c->ep;
         }
@@ -325,7 +316,7 @@ static const df_episode *ep_find(srv_decoder *d, const df_mapper *mp, const df_n
 }
 
 static void ep_entry_free(srv_ep_entry *c) {
-    free(c->layers);
+    srv_probkey_free(&c->key);
     df_episode_free(&c->ep);
     memset(c, 0, sizeof *c);
 }
@@ -338,17 +329,12 @@ static void ep_store(srv_decoder *d, const df_net *net, df_objective obj, const 
     for (int i = 1; i < SRV_EP_CACHE && c->used; i++)
         if (!d->ep_cache[i].used || d->ep_cache[i].tick < c->tick) c = &d->ep_cache[i];
     ep_entry_free(c);
-    c->layers = malloc((size_t)w->n_layers * sizeof *c->layers);
-    if (!c->layers || df_mapper_episode_clone(&c->ep, ep, NULL) != DF_OK) {
-        free(c->layers);
+    if (srv_probkey_set(&c->key, net, obj) != DF_OK) return;
+    if (df_mapper_episode_clone(&c->ep, ep, NULL) != DF_OK) {
+        srv_probkey_free(&c->key);
         memset(c, 0, sizeof *c);
         return;
     }
-    memcpy(c->layers, w->layers, (size_t)w->n_layers * sizeof *c->layers);
-    c->hw = *df_net_hw(net);
-    c->obj = obj;
-    c->L = w->n_layers;
-    c->batch = df_net_batch(net);
     c->tick = ++d->ep_tick;
     c->used = 1;
 }

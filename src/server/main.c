@@ -226,6 +226,11 @@ int main(int argc, char **argv) {
         .metrics = &s->metrics,
         .log = &s->log,
     };
+    if (!(s->bases = srv_base_cache_new())) {
+        srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"out of memory\"");
+        rc = 1;
+        goto out;
+    }
     if ((rc = srv_batcher_start(&s->batcher, &bo)) != 0) {
         srv_log(&s->log, SRV_LOG_ERROR, "startup_failed", "error=\"cannot start the work loop (%d)\"", rc);
         rc = 1;
@@ -279,6 +284,7 @@ int main(int argc, char **argv) {
 out:
     if (s->http) srv_http_stop(s);
     if (s->batcher) srv_batcher_free(s->batcher);
+    srv_base_cache_free(s->bases);
     srv_routes_free(s);
     srv_log_stop(&s->log, LOG_FLUSH_MS); /* a stuck stderr reader costs at most this at exit */
     free(s);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "answer.h"
 #include "batcher.h"
 #include "config.h"
 #include "log.h"
@@ -40,6 +41,7 @@ typedef struct srv {
     srv_metrics metrics;
     srv_mem mem; /* in-flight reply bytes against --memory-budget (membudget.h) */
     srv_batcher *batcher;
+    srv_base_cache *bases; /* baselines of the check before reply (answer.h) */
     srv_http *http;
     atomic_int draining; /* SIGTERM received: readyz 503, new jobs 503 */
     atomic_uint_least64_t next_id;

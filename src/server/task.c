@@ -125,9 +125,9 @@ static json_t *map_one_x(srv *s, const srv_map_req *r, srv_task *t, int32_t idx,
                          int64_t carry_budget, df_mapping *keep, srv_fail *f, char **text, size_t *text_len) {
     srv_map_result res;
     const srv_decode_item *it = idx < t->job.n_items && t->items[idx].net ? &t->items[idx] : NULL;
-    int rc =
-        it ? srv_check_decoded(r, &t->job.cancel, it->status, &t->decoded[idx], it->t_decoded - it->t_start, &res, f)
-           : srv_run_map(r, &t->job.cancel, &res, f);
+    int rc = it ? srv_check_decoded(s->bases, r, &t->job.cancel, it->status, &t->decoded[idx],
+                                    it->t_decoded - it->t_start, &res, f)
+                : srv_run_map(r, &t->job.cancel, &res, f);
     if (rc != 0) return NULL;
     /* counted by the path that solved it (a sweep's carry comes after) */
     if (strcmp(res.path, "exact-fallback") == 0) atomic_fetch_add(&s->metrics.fallbacks, 1);

@@ -248,7 +248,7 @@ START_TEST(test_check_decoded) {
     ck_assert_int_eq(df_mapping_init(&m, 4), DF_OK);
     ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
     srv_map_result res;
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
+    ck_assert_msg(srv_check_decoded(NULL, &r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_str_eq(res.path, "transformer");
     ck_assert_str_eq(res.note, "");
     json_t *rep = srv_map_reply(&r, &res, 1.0, 5.0);
@@ -258,13 +258,13 @@ START_TEST(test_check_decoded) {
     /* one group of everything at micro-batch 4: over the budget -> repaired or exact-fallback, feasible */
     m.n_groups = 0;
     ck_assert_int_eq(df_mapping_push(&m, 0, r.w.n_layers - 1, 4), DF_OK);
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
+    ck_assert_msg(srv_check_decoded(NULL, &r, NULL, DF_OK, &m, 3.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_msg(strcmp(res.path, "repaired") == 0 || strcmp(res.path, "exact-fallback") == 0, "%s", res.path);
     ck_assert(res.met.feasible);
     ck_assert(df_objective_value(r.obj, &res.met) <= df_objective_value(r.obj, &res.base_met) * (1 + 1e-9));
     srv_map_result_free(&res);
     /* not decoded: exact with a note */
-    ck_assert_msg(srv_check_decoded(&r, NULL, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.why.detail);
+    ck_assert_msg(srv_check_decoded(NULL, &r, NULL, DF_EINVAL, NULL, 0.0, &res, &f) == 0, "%s", f.why.detail);
     ck_assert_str_eq(res.path, "exact-fallback");
     ck_assert_ptr_nonnull(strstr(res.note, "context"));
     ck_assert(res.met.feasible);
@@ -292,7 +292,8 @@ START_TEST(test_check_decoded_base_cache) {
         "\"objective\":\"energy\"}",
         "{\"workload\":\"resnet18\",\"budget\":\"1MiB\",\"batch\":4,\"solver\":\"transformer\","
         "\"objective\":\"energy\"}"};
-    int64_t h0 = srv_base_cache_hits();
+    srv_base_cache *bc = srv_base_cache_new();
+    ck_assert_ptr_nonnull(bc);
     for (int i = 0; i < 12; i++) {
         json_t *j = js(bodies[i % 4]);
         srv_map_req r;
@@ -306,7 +307,7 @@ START_TEST(test_check_decoded_base_cache) {
         ck_assert_int_eq(df_solve_exact(r.net, r.obj, &m, NULL, &e), DF_OK);
         srv_map_result got, want;
         df_fail af;
-        ck_assert_msg(srv_check_decoded(&r, NULL, DF_OK, &m, 3.0, &got, &f) == 0, "%s", f.why.detail);
+        ck_assert_msg(srv_check_decoded(bc, &r, NULL, DF_OK, &m, 3.0, &got, &f) == 0, "%s", f.why.detail);
         ck_assert_int_eq(df_answer_check_decoded(&r, NULL, DF_OK, &m, 3.0, NULL, &want, &af), 0);
         ck_assert_str_eq(got.path, want.path);
         ck_assert(same_mapping(&got.map, &want.map));
@@ -319,7 +320,8 @@ START_TEST(test_check_decoded_base_cache) {
         df_mapping_free(&m);
         srv_map_req_free(&r);
     }
-    ck_assert_int_eq((int)(srv_base_cache_hits() - h0), 8);
+    ck_assert_int_eq((int)srv_base_cache_hits(bc), 8);
+    srv_base_cache_free(bc);
 }
 END_TEST
 

@@ -237,7 +237,8 @@ ifeq ($(wildcard include/dnnfuser/onnx.h),)
 FUZZ_SRCS  := $(filter-out tests/fuzz/fuzz_onnx.c,$(FUZZ_SRCS))
 endif
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_SERVER_OBJS := $(BUILD)/src/server/request.o $(BUILD)/src/server/problem.o $(BUILD)/src/server/answer.o
+FUZZ_SERVER_OBJS := $(BUILD)/src/server/request.o $(BUILD)/src/server/problem.o $(BUILD)/src/server/answer.o \
+                    $(BUILD)/src/server/probkey.o
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_SERVER_OBJS) $(LIB)

@@ -16,6 +16,7 @@
 #include "../../src/server/clock.h"
 #include "dnnfuser/netbuild.h"
 #include "dnnfuser/zoo.h"
+#include "testutil.h"
 
 typedef struct {
     srv_job job; /* first */
@@ -236,19 +237,8 @@ static srv_batcher *start_decoding(int loops, int32_t slots, srv_metrics *m) {
     return start_decoding_wd(loops, slots, 2, 256, m);
 }
 
-static df_net *zoo_net(const char *name, int64_t budget) {
-    df_workload w;
-    df_hw h;
-    df_err e;
-    df_net *n;
-    ck_assert_int_eq(df_zoo_build(name, NULL, &w, &e), DF_OK);
-    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
-    h.buffer_bytes = budget;
-    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
-    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
-    df_workload_free(&w);
-    return n;
-}
+/* a zoo network on edge with `budget` bytes of buffer, batch 8 */
+static df_net *zoo_net(const char *name, int64_t budget) { return tu_zoo_net(name, budget, 8, NULL); }
 
 static int same_map(const df_mapping *a, const df_mapping *b) {
     if (a->n_groups != b->n_groups) return 0;

@@ -6,35 +6,19 @@
 #include <string.h>
 
 #include "../../src/server/probkey.h"
-#include "dnnfuser/zoo.h"
-
-/* net of a zoo network on edge with budget and batch; mutate (nullable) edits its layers first */
-static df_net *net_of(const char *name, int64_t budget, int32_t batch, void (*mutate)(df_workload *)) {
-    df_workload w;
-    df_hw h;
-    df_err e;
-    df_net *n;
-    ck_assert_int_eq(df_zoo_build(name, NULL, &w, &e), DF_OK);
-    if (mutate) mutate(&w);
-    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
-    h.buffer_bytes = budget;
-    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
-    ck_assert_int_eq(df_net_init(&n, &w, &h, batch, &e), DF_OK);
-    df_workload_free(&w);
-    return n;
-}
+#include "testutil.h"
 
 static void one_channel_more(df_workload *w) { w->layers[w->n_layers / 2].K += 1; }
 static void one_layer_less(df_workload *w) { w->n_layers -= 1; }
 
 START_TEST(test_probkey_matches_content) {
-    df_net *a = net_of("resnet18", 512 << 10, 8, NULL);
-    df_net *same = net_of("resnet18", 512 << 10, 8, NULL);
-    df_net *budget = net_of("resnet18", 1 << 20, 8, NULL);
-    df_net *batch = net_of("resnet18", 512 << 10, 4, NULL);
-    df_net *layer = net_of("resnet18", 512 << 10, 8, one_channel_more);
-    df_net *shorter = net_of("resnet18", 512 << 10, 8, one_layer_less);
-    df_net *other = net_of("mobilenetv2", 512 << 10, 8, NULL);
+    df_net *a = tu_zoo_net("resnet18", 512 << 10, 8, NULL);
+    df_net *same = tu_zoo_net("resnet18", 512 << 10, 8, NULL);
+    df_net *budget = tu_zoo_net("resnet18", 1 << 20, 8, NULL);
+    df_net *batch = tu_zoo_net("resnet18", 512 << 10, 4, NULL);
+    df_net *layer = tu_zoo_net("resnet18", 512 << 10, 8, one_channel_more);
+    df_net *shorter = tu_zoo_net("resnet18", 512 << 10, 8, one_layer_less);
+    df_net *other = tu_zoo_net("mobilenetv2", 512 << 10, 8, NULL);
     srv_probkey k;
     ck_assert_int_eq(srv_probkey_set(&k, a, DF_OBJ_LATENCY), DF_OK);
     ck_assert(srv_probkey_eq(&k, a, DF_OBJ_LATENCY));

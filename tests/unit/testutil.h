@@ -9,6 +9,7 @@
 #include <string.h>
 #include "dnnfuser/answer.h"
 #include "dnnfuser/cost.h"
+#include "dnnfuser/zoo.h"
 
 static inline int32_t tu_layer(df_workload *w, df_layer_type t, int32_t in0, int32_t in1, int32_t K, int32_t C,
                                int32_t Y, int32_t X, int32_t R, int32_t stride, int32_t pad, int32_t groups) {
@@ -85,6 +86,23 @@ static inline df_net *tu_df_chain4(df_workload *w, int64_t budget, df_dataflow d
     df_hw h = tu_hw(16, 16, d, budget, 4, 64, 1);
     df_net *n;
     ck_assert_int_eq(df_net_init(&n, w, &h, 1, &e), DF_OK);
+    return n;
+}
+
+/* A zoo network on the edge preset with `budget` bytes of buffer (and that buffer's energies) at
+ * `batch`; mutate (nullable) edits the workload before the net is built. The net owns its copy. */
+static inline df_net *tu_zoo_net(const char *name, int64_t budget, int32_t batch, void (*mutate)(df_workload *)) {
+    df_workload w;
+    df_hw h;
+    df_err e;
+    df_net *n;
+    ck_assert_int_eq(df_zoo_build(name, NULL, &w, &e), DF_OK);
+    if (mutate) mutate(&w);
+    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
+    h.buffer_bytes = budget;
+    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
+    ck_assert_int_eq(df_net_init(&n, &w, &h, batch, &e), DF_OK);
+    df_workload_free(&w);
     return n;
 }
 

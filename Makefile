@@ -20,6 +20,9 @@
 #   make clean
 # V=1 shows the full compiler command lines.
 
+# The included $(BUILD)/config.mk has a rule above `all`; without this a bare `make` would only write it.
+.DEFAULT_GOAL := all
+
 PREFIX    ?= /usr/local
 prefix    ?= $(PREFIX)
 exec_prefix ?= $(prefix)

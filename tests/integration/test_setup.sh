@@ -24,6 +24,11 @@ grep -qxF 'bash tests/fresh/run.sh run' .ci/run && ok ".ci/run then runs the REA
     bad ".ci/run does not run the pristine-root check"
 [[ "${CMDS[0]:-}" == "make deps all "* ]] && ok "the run command starts with make deps all" || bad "run command: ${CMDS[0]:-}"
 
+# --- a bare `make` builds (the default goal is all, not the generated config.mk) -------------------
+plan=$(make -n -W src/cli/main.c 2>/dev/null)
+[[ "$plan" == *src/cli/main.c* ]] && ok "a bare make builds the CLI (default goal all)" ||
+    bad "a bare make does not build the CLI: $(make -n 2>&1 | head -1)"
+
 # --- which packages each command installs (make -n: nothing is installed) --------------------------
 pk() { make -n "$@" 2>/dev/null | sed -nE 's/.*for p in ([^;]*); do.*/\1/p' | head -1 | xargs; }
 run=$(pk deps all) tst=$(pk deps test) leaks=$(pk deps check-leaks) bench=$(pk deps bench)

@@ -240,14 +240,17 @@ ifeq ($(wildcard include/dnnfuser/onnx.h),)
 FUZZ_SRCS  := $(filter-out tests/fuzz/fuzz_onnx.c,$(FUZZ_SRCS))
 endif
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_SERVER_OBJS := $(BUILD)/src/server/request.o $(BUILD)/src/server/problem.o $(BUILD)/src/server/answer.o \
-                    $(BUILD)/src/server/probkey.o
+# The request parsers come from an archive of the server objects (all but main), so the link pulls in
+# exactly the objects the targets reach (request, problem, answer and what they call), never a list
+# kept by hand.
+FUZZ_SERVER_LIB := $(BUILD)/libdf_server.a
+$(FUZZ_SERVER_LIB): $(SERVER_LIB_OBJS)
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_SERVER_OBJS) $(LIB)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_SERVER_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ-CC $<")
-	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) -Isrc/server -fsanitize=fuzzer -o $@ $< $(FUZZ_SERVER_OBJS) $(LIB) \
+	$(Q)$(CC) $(CFLAGS) $(SERVER_CFLAGS) -Isrc/server -fsanitize=fuzzer -o $@ $< $(FUZZ_SERVER_LIB) $(LIB) \
 	    $(LDFLAGS) $(LIBS)
 
 fuzz-bins: $(FUZZ_BINS)

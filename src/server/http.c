@@ -447,7 +447,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     return NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+/* MHD_OPTION_EXTERNAL_LOGGER: fmt and ap are MHD's own printf-style message */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     srv *s = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);

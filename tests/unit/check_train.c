@@ -14,18 +14,6 @@
 #include "dnnfuser/tile.h"
 #include "dnnfuser/zoo.h"
 
-static df_net *zoo_net(const char *name, int64_t budget, int32_t batch, df_workload *w) {
-    df_err e;
-    df_hw h;
-    ck_assert_int_eq(df_zoo_build(name, NULL, w, &e), DF_OK);
-    ck_assert_int_eq(df_hw_preset("edge", &h, &e), DF_OK);
-    h.buffer_bytes = budget; /* the budget as the buffer, with that buffer's energies (bench_df) */
-    h.energy = df_energy_default(h.elem_bytes, budget);
-    df_net *n;
-    ck_assert_int_eq(df_net_init(&n, w, &h, batch, &e), DF_OK);
-    return n;
-}
-
 static void assert_same_mapping(const df_net *n, const df_mapping *a, const df_mapping *b, const char *what) {
     ck_assert_msg(a->n_groups == b->n_groups, "%s: %d groups decoded, teacher %d", what, a->n_groups, b->n_groups);
     for (int32_t g = 0; g < a->n_groups; g++) {
@@ -164,9 +152,8 @@ START_TEST(test_df_teacher_round_trip_zoo) {
     tiled_total = mutations = whole_closes = 0;
     for (size_t i = 0; i < sizeof nets / sizeof *nets; i++)
         for (size_t b = 0; b < sizeof budgets / sizeof *budgets; b++, c++) {
-            df_workload w;
             int32_t N = c % 3 == 2 ? 4 : 1; /* every micro-batch has a slot when N <= 8 */
-            df_net *n = zoo_net(nets[i], budgets[b], N, &w);
+            df_net *n = tu_zoo_net(nets[i], budgets[b], N, NULL);
             df_objective obj = objs[c % 3];
             df_mapping m;
             df_mapping_init(&m, 16);
@@ -184,7 +171,6 @@ START_TEST(test_df_teacher_round_trip_zoo) {
             }
             df_mapping_free(&m);
             df_net_free(n);
-            df_workload_free(&w);
         }
     ck_assert_int_ge(rounds, 11);
     ck_assert_int_gt(tiled_total, 10);
@@ -197,8 +183,7 @@ START_TEST(test_batch_teacher_round_trip_zoo) {
     static const char *nets[] = {"resnet18", "mobilenetv2", "vgg16"};
     for (size_t i = 0; i < sizeof nets / sizeof *nets; i++)
         for (int32_t N = 1; N <= 8; N *= 8) {
-            df_workload w;
-            df_net *n = zoo_net(nets[i], 1 << 20, N, &w);
+            df_net *n = tu_zoo_net(nets[i], 1 << 20, N, NULL);
             df_mapping m;
             df_mapping_init(&m, 16);
             ck_assert_int_eq(df_solve_exact(n, DF_OBJ_LATENCY, &m, NULL, NULL), DF_OK);
@@ -212,15 +197,13 @@ START_TEST(test_batch_teacher_round_trip_zoo) {
             df_episode_free(&ep);
             df_mapping_free(&m);
             df_net_free(n);
-            df_workload_free(&w);
         }
 }
 END_TEST
 
 /* a mapping whose tile is not among the close options is refused, not labelled as another tile */
 START_TEST(test_df_label_refuses_foreign_tile) {
-    df_workload w;
-    df_net *n = zoo_net("resnet18_512", 256 << 10, 1, &w);
+    df_net *n = tu_zoo_net("resnet18_512", 256 << 10, 1, NULL);
     df_mapping m;
     df_mapping_init(&m, 16);
     ck_assert_int_eq(df_solve_exact_in(n, DF_OBJ_ENERGY, DF_SPACE_DEPTH_FIRST, &m, NULL, NULL), DF_OK);
@@ -237,7 +220,6 @@ START_TEST(test_df_label_refuses_foreign_tile) {
     df_episode_free(&ep);
     df_mapping_free(&m);
     df_net_free(n);
-    df_workload_free(&w);
 }
 END_TEST
 

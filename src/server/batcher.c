@@ -252,6 +252,7 @@ static int drop_decodes(srv_job *j) {
     j->next_item = j->n_items; /* nothing more is handed out */
     if (j->in_flight > 0) {
         j->state = SRV_JS_CANCELLED;
+        atomic_store(&j->cancel, 1); /* a run() on a decode loop (run_here) stops its solvers */
         return 1;
     }
     return 0;
@@ -342,6 +343,19 @@ static void ep_store(srv_decoder *d, const df_net *net, df_objective obj, const 
 /* The decode thread: admit what was handed out, drop cancelled items, one step of every active
  * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
  * (set at start): the pthread build locks its buffers when several threads call it. */
+/* Decode thread, item it just decoded: a job that allows it (run_on_decoder, its only item, decoded
+ * without error, not dropped by the loop) runs here, before it goes back to the loop; the loop then
+ * answers it at once (on_decoded) instead of queueing it for a worker. The loop does not touch the job
+ * while its item is out (in_flight > 0) except to read deadline and gone and to raise the item's
+ * cancel flag; the outbox lock orders ran and t_end before the loop reads them. */
+static void run_here(srv_decode_item *it) {
+    srv_job *j = it->job;
+    if (!j->run_on_decoder || j->n_items != 1 || it->status != DF_OK || atomic_load(&it->cancel)) return;
+    j->run(j);
+    j->t_end = srv_now_ms();
+    j->ran = 1;
+}
+
 static void decoder_main(void *arg) {
     srv_decoder *d = arg;
     srv_batcher *b = d->b;
@@ -415,6 +429,7 @@ static void decoder_main(void *arg) {
                 it->mjob = NULL;
                 it->t_decoded = srv_now_ms();
                 owned_remove(d, it);
+                run_here(it);
                 out_push(&out, &out_tail, it);
             }
         }
@@ -570,6 +585,26 @@ static void try_swap(srv_batcher *b) {
 }
 
 /* The decoded handle: items back from the decode loops. */
+/* Loop: a job whose run() returned on its decode loop (run_here), out of the queue: answered as
+ * after_work_cb answers a worker's job. */
+static void ran_on_decoder(srv_batcher *b, srv_job *j) {
+    if (b->o.metrics) {
+        srv_hist_observe(&b->o.metrics->queue_wait, j->queue_ms / 1e3);
+        srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
+    }
+    if (j->gone) {
+        j->outcome = SRV_JOB_GONE;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
+    } else if (j->t_end > j->deadline) {
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
+    } else {
+        j->outcome = SRV_JOB_DONE;
+    }
+    j->state = SRV_JS_DONE;
+    finish(b, j);
+}
+
 static void on_decoded(uv_async_t *a) {
     srv_batcher *b = a->loop->data;
     double now = srv_now_ms();
@@ -590,6 +625,9 @@ static void on_decoded(uv_async_t *a) {
             if (j->state == SRV_JS_CANCELLED) { /* every item is back: answer the drop */
                 queue_remove(b, j, NULL);
                 drop(b, j, now);
+            } else if (j->state == SRV_JS_DECODING && j->ran) { /* run() done on the decode loop */
+                queue_remove(b, j, NULL);
+                ran_on_decoder(b, j);
             } else if (j->state == SRV_JS_DECODING) { /* decoded (so far): waits in the queue again */
                 j->state = SRV_JS_QUEUED;
                 j->t_queued = now;

@@ -111,6 +111,10 @@ struct srv_job {
                                 * worker at a time, as each comes from a finished run) */
     srv_decode_item *items;      /* decoded on the loop (in order, as slots free) before run() */
     int32_t n_items;             /* 0: a plain CPU job */
+    /* 1: with one item (n_items 1) decoded without error, run() may run on the decode loop that
+     * decoded it, right after, instead of on a worker (it must then be short and touch only the job:
+     * the check before reply). Saves the hand-offs loop -> worker -> loop of the job's reply. */
+    int run_on_decoder;
     /* raised by the batcher when the deadline passes or the client goes away while run() works;
      * run() hands it to the solvers (df_solve_stats.cancel) */
     atomic_int cancel;
@@ -124,6 +128,7 @@ struct srv_job {
     int32_t next_item; /* first item not handed out yet */
     int32_t in_flight; /* items decoding now */
     int gone;          /* why it leaves early: ops.gone said so (else the deadline) */
+    int ran;           /* run() returned on the decode loop (run_on_decoder); t_end is set */
     srv_job *next;     /* inbox / queue */
     srv_job *r_next;   /* running list */
     uv_work_t work;

@@ -633,6 +633,8 @@ static int solve(srv *s, srv_req *r, srv_task *t, srv_reply *out) {
     t->job.run = task_run;
     t->job.items = t->items;
     t->job.n_items = t->items ? t->n_items : 0;
+    /* a map request's check before reply runs on the decode loop that decoded it (batcher.h) */
+    t->job.run_on_decoder = t->kind == SRV_TASK_MAP && !t->ndjson;
     t->lim.cancel = NULL;
     if (t->ndjson) return submit_stream(s, r, t, out);
     return submit(s, r, t, out);

@@ -457,6 +457,67 @@ START_TEST(test_decode_one_bound) {
 }
 END_TEST
 
+/* run_on_decoder: with the only worker held by a long job, a map job whose one item decodes without
+ * error is answered from its decode loop (run() ran there, long before the worker frees); one whose
+ * item is refused (budget too small), and one without the flag, wait for the worker as before. */
+START_TEST(test_run_on_decoder) {
+    static const char *const labels[] = {"x"};
+    srv_metrics m;
+    srv_metrics_init(&m, labels, 1);
+    srv_batcher *b = start_decoding_wd(1, 16, 1, 64, &m);
+    df_net *net = zoo_net("resnet18", 512 << 10), *small = zoo_net("resnet50", 1024);
+    djob blocker;
+    dj_init(&blocker, NULL, 0, 1, 20000);
+    blocker.job.run = dj_block;
+    ck_assert_int_eq(srv_batcher_submit(b, &blocker.job), SRV_BATCH_OK);
+    double until = srv_now_ms() + 2000;
+    while (srv_batcher_waiting(b) > 0 && srv_now_ms() < until) sleep_ms(1);
+    enum { NJ = 6 };
+    djob f[NJ], refused, plain;
+    double t0 = srv_now_ms();
+    for (int i = 0; i < NJ; i++) {
+        dj_init(&f[i], &net, 1, 1, 20000);
+        f[i].job.run_on_decoder = 1;
+        ck_assert_int_eq(srv_batcher_submit(b, &f[i].job), SRV_BATCH_OK);
+    }
+    dj_init(&refused, &small, 1, 1, 20000);
+    refused.job.run_on_decoder = 1;
+    ck_assert_int_eq(srv_batcher_submit(b, &refused.job), SRV_BATCH_OK);
+    dj_init(&plain, &net, 1, 1, 20000);
+    ck_assert_int_eq(srv_batcher_submit(b, &plain.job), SRV_BATCH_OK);
+    for (int i = 0; i < NJ; i++) {
+        dj_wait(&f[i], 5000);
+        ck_assert_int_eq(f[i].job.outcome, SRV_JOB_DONE);
+        ck_assert_int_eq(atomic_load(&f[i].ran), 1);
+        ck_assert_int_eq(f[i].items[0].status, DF_OK);
+        ck_assert_int_gt(f[i].maps[0].n_groups, 0);
+        ck_assert_msg(f[i].job.t_end - t0 < 1000, "answered %.0f ms after submission, the worker was held 1.5 s",
+                      f[i].job.t_end - t0);
+        ck_assert(f[i].job.t_end >= f[i].items[0].t_decoded);
+    }
+    ck_assert_int_eq(atomic_load(&refused.resumed), 0); /* waits for the worker */
+    ck_assert_int_eq(atomic_load(&plain.resumed), 0);
+    dj_wait(&blocker, 5000);
+    dj_wait(&refused, 5000);
+    dj_wait(&plain, 5000);
+    ck_assert_int_eq(refused.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(refused.items[0].status, DF_EINFEASIBLE);
+    ck_assert_int_eq(atomic_load(&refused.ran), 1);
+    ck_assert_int_eq(plain.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(atomic_load(&plain.ran), 1);
+    ck_assert(plain.job.t_end - t0 >= 1000);
+    ck_assert_int_eq((int)srv_batcher_waiting(b), 0);
+    ck_assert_int_eq((int)atomic_load(&m.queue_depth), 0);
+    srv_batcher_join(b);
+    srv_batcher_free(b);
+    for (int i = 0; i < NJ; i++) dj_free(&f[i]);
+    dj_free(&refused);
+    dj_free(&plain);
+    df_net_free(net);
+    df_net_free(small);
+}
+END_TEST
+
 static Suite *batcher_suite(void) {
     Suite *s = suite_create("server_batcher");
     TCase *tc = tcase_create("batcher");
@@ -470,6 +531,7 @@ static Suite *batcher_suite(void) {
     tcase_add_test(tc, test_decode_episode_cache);
     tcase_add_test(tc, test_decode_dropped_and_refused);
     tcase_add_test(tc, test_decode_one_bound);
+    tcase_add_test(tc, test_run_on_decoder);
     suite_add_tcase(s, tc);
     return s;
 }

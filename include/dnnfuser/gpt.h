@@ -149,6 +149,14 @@ typedef struct {
     int last_B, last_T; /* dims of the last forward, 0 if none */
     int last_n_targets; /* positions with a target in the last forward */
     int have_targets;   /* last forward had targets (backward allowed) */
+    /* two heads (df_gpt_forward_heads): the last forward's split and second-head decisions */
+    int heads;         /* 1: the last forward was df_gpt_forward_heads */
+    int32_t head_A1;   /* first head's logits per position: [0, A1); the second head's [A1, A) */
+    int32_t head_n2;   /* second-head decisions in the last forward, all with a target */
+    float head_weight; /* the second head's loss weight */
+    float *head_probs; /* (2 maxB T, A) second-head masked softmax per decision (A - A1 used) */
+    int32_t *head_row; /* (2 maxB T) position of each decision */
+    int32_t *head_tg;  /* (2 maxB T) target of each decision */
 } df_gpt;
 
 /* Checks every field against the ranges above, d % H == 0, and the parameter count limit. */
@@ -178,6 +186,27 @@ int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err);
  * 1 <= B <= maxB, 1 <= T <= cfg.T. */
 int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T, float *loss,
                    df_err *err);
+/* Two heads over one trunk (the depth-first mapper: per-layer actions, then the close decision of a
+ * group). The A logits of a position are [A1 | A - A1]. The first head makes at most one decision per
+ * position (targets (B,T), -1 = none; mask (B,T,A1)). The second head makes n decisions, decision k on
+ * the last A - A1 logits of position row[k] = b*T + t (several may share a position), under its own
+ * mask. Each head is a masked softmax cross-entropy over its own columns only. */
+typedef struct {
+    int32_t A1;             /* 1 <= A1 < A (A1 = A only when n = 0) */
+    const int32_t *targets; /* (B,T) first-head targets in [0, A1) or -1; NULL = none */
+    const uint8_t *mask;    /* (B,T,A1) 1 = allowed; NULL = all allowed */
+    int32_t n;              /* second-head decisions, 0 <= n <= 2 B T */
+    const int32_t *row;     /* (n) position b*T + t */
+    const int32_t *target;  /* (n) in [0, A - A1), every one allowed by mask2 */
+    const uint8_t *mask2;   /* (n, A - A1) 1 = allowed; NULL = all allowed */
+    float weight;           /* >= 0: the total loss is mean1 + weight * mean2 */
+} df_gpt_heads;
+/* Training forward with two heads (df_gpt_forward's checks, per head). *loss = mean1 + weight * mean2
+ * (a head without decisions contributes 0); *loss1, *loss2 (each may be NULL) the two means. The
+ * first head's masked softmax goes to m->acts.probs as (B,T,A1). df_gpt_backward differentiates
+ * *loss. With A1 = A and n = 0 the loss and gradients are bit for bit df_gpt_forward's. */
+int df_gpt_forward_heads(df_gpt *m, const float *x, const df_gpt_heads *h, int B, int T, float *loss, float *loss1,
+                         float *loss2, df_err *err);
 /* Accumulates (+=) the gradient of the last forward's mean loss into m->grads. */
 int df_gpt_backward(df_gpt *m, df_err *err);
 void df_gpt_zero_grad(df_gpt *m);

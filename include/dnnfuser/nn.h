@@ -145,6 +145,17 @@ float df_xent_forward(float *probs, float *losses, const float *logits, const in
 /* dlogits (N,A) += (probs - onehot(target)) / n_targets at rows with a target: the gradient of the
  * mean loss returned by df_xent_forward. Masked actions have probability 0 and get 0. */
 void df_xent_backward(float *dlogits, const float *probs, const int32_t *targets, int N, int A, int n_targets);
+/* The same over n decisions gathered from rows of stride ld: decision k reads the A logits at
+ * logits + row[k] * ld (row NULL: row k = k; several decisions may read one row), under its mask
+ * mask + k*A (NULL = all allowed), with target targets[k] (-1 = none). probs (n,A) gets each masked
+ * softmax (df_xent_forward of one row, so the same arithmetic). Returns the SUM of the losses, in
+ * double, and their number in *n_targets (may be NULL). Same precondition as df_xent_forward. */
+double df_xent_rows_forward(float *probs, const float *logits, int ld, const int32_t *row, const int32_t *targets,
+                            const uint8_t *mask, int n, int A, int *n_targets);
+/* dlogits (rows of stride ld, gathered as in the forward) += (probs - onehot(target)) * scale at
+ * decisions with a target; scale = weight / n_targets gives the gradient of weight x the mean loss. */
+void df_xent_rows_backward(float *dlogits, int ld, const int32_t *row, const float *probs, const int32_t *targets,
+                           int n, int A, float scale);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* optimiser */

@@ -3,8 +3,10 @@
  *
  * Layout after karpathy/llm.c train_gpt2.c (ParameterTensors, fill_in_parameter_sizes,
  * gpt2_forward / gpt2_backward / gpt2_update), with three changes: the input is a real vector per
- * position projected by W_in (no token embedding), the head predicts A actions under a mask, and the
- * backward pass reuses a few per-block scratch buffers instead of a second full activation set.
+ * position projected by W_in (no token embedding), the head predicts A actions under a mask (or, with
+ * df_gpt_forward_heads, two heads split the A logits: per-position actions and decisions gathered
+ * from positions, each its own masked softmax), and the backward pass reuses a few per-block scratch
+ * buffers instead of a second full activation set.
  * Inference keeps one K and one V cache row per (slot, block, position) as llama.cpp's slots do. */
 #include "dnnfuser/gpt.h"
 
@@ -164,6 +166,9 @@ void df_gpt_free(df_gpt *m) {
     free(m->v_memory);
     free(m->acts_memory);
     free(m->targets);
+    free(m->head_probs);
+    free(m->head_row);
+    free(m->head_tg);
     memset(m, 0, sizeof *m);
 }
 
@@ -230,14 +235,22 @@ int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err) {
     m->v_memory = calloc(m->num_params, sizeof(float));
     m->acts_memory = total < SIZE_MAX / sizeof(float) ? malloc(total * sizeof(float)) : NULL;
     m->targets = malloc((size_t)maxB * (size_t)m->cfg.T * sizeof *m->targets);
-    if (!m->grads_memory || !m->m_memory || !m->v_memory || !m->acts_memory || !m->targets) {
+    size_t n2 = 2 * (size_t)maxB * (size_t)m->cfg.T; // second-head decisions (df_gpt_forward_heads)
+    m->head_probs = malloc(n2 * (size_t)m->cfg.A * sizeof *m->head_probs);
+    m->head_row = malloc(n2 * sizeof *m->head_row);
+    m->head_tg = malloc(n2 * sizeof *m->head_tg);
+    if (!m->grads_memory || !m->m_memory || !m->v_memory || !m->acts_memory || !m->targets || !m->head_probs ||
+        !m->head_row || !m->head_tg) {
         free(m->grads_memory);
         free(m->m_memory);
         free(m->v_memory);
         free(m->acts_memory);
         free(m->targets);
-        m->grads_memory = m->m_memory = m->v_memory = m->acts_memory = NULL;
-        m->targets = NULL;
+        free(m->head_probs);
+        free(m->head_row);
+        free(m->head_tg);
+        m->grads_memory = m->m_memory = m->v_memory = m->acts_memory = m->head_probs = NULL;
+        m->targets = m->head_row = m->head_tg = NULL;
         return df_err_set(err, DF_ENOMEM, NULL, "train_alloc: cannot allocate %zu activation floats for maxB = %d",
                           total, maxB);
     }
@@ -246,6 +259,7 @@ int df_gpt_train_alloc(df_gpt *m, int maxB, df_err *err) {
     m->step = 0;
     m->last_B = m->last_T = 0;
     m->have_targets = 0;
+    m->heads = 0;
     return DF_OK;
 }
 
@@ -267,29 +281,36 @@ static void point_acts(df_gpt *m, int B, int T) {
     }
 }
 
-int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T, float *loss,
-                   df_err *err) {
-    df_err_clear(err);
+/* the checks every training forward makes on the model and the dims */
+static int forward_dims(const df_gpt *m, const float *x, int B, int T, df_err *err) {
     if (!m || !m->acts_memory) return df_err_set(err, DF_EINVAL, NULL, "forward: call df_gpt_train_alloc first");
     if (!x) return df_err_set(err, DF_EINVAL, NULL, "forward: no input");
     if (B < 1 || B > m->maxB) return df_err_set(err, DF_ELIMIT, NULL, "forward: B = %d out of [1, %d]", B, m->maxB);
     if (T < 1 || T > m->cfg.T)
         return df_err_set(err, DF_ELIMIT, NULL, "forward: T = %d out of [1, %d]", T, (int)m->cfg.T);
+    return DF_OK;
+}
+
+/* targets (N) in [-1, A) and each allowed by mask (N, A) (NULL = all allowed); `what` names the head */
+static int check_targets(const int32_t *targets, const uint8_t *mask, int N, int T, int A, const char *what,
+                         df_err *err) {
+    for (int i = 0; targets && i < N; i++) {
+        int32_t tg = targets[i];
+        if (tg < -1 || tg >= A)
+            return df_err_set(err, DF_EINVAL, NULL, "forward: %starget at batch %d position %d is %d, not in [-1, %d)",
+                              what, i / T, i % T, (int)tg, A);
+        if (tg >= 0 && mask && !mask[(size_t)i * A + tg])
+            return df_err_set(err, DF_EINVAL, NULL,
+                              "forward: %starget action %d at batch %d position %d is not allowed by the mask", what,
+                              (int)tg, i / T, i % T);
+    }
+    return DF_OK;
+}
+
+/* the trunk and the head: x (B,T,F) -> m->acts.logits (B,T,A), every activation kept for backward */
+static void trunk_forward(df_gpt *m, const float *x, int B, int T) {
     const int F = m->cfg.F, A = m->cfg.A, d = m->cfg.d, L = m->cfg.L, H = m->cfg.H;
     const int N = B * T;
-    if (targets) {
-        for (int i = 0; i < N; i++) {
-            int32_t tg = targets[i];
-            if (tg < -1 || tg >= A)
-                return df_err_set(err, DF_EINVAL, NULL,
-                                  "forward: target at batch %d position %d is %d, not in [-1, %d)", i / T, i % T,
-                                  (int)tg, A);
-            if (tg >= 0 && mask && !mask[(size_t)i * A + tg])
-                return df_err_set(err, DF_EINVAL, NULL,
-                                  "forward: target action %d at batch %d position %d is not allowed by the mask",
-                                  (int)tg, i / T, i % T);
-        }
-    }
     point_acts(m, B, T);
     const df_gpt_params *p = &m->params;
     df_gpt_acts *a = &m->acts;
@@ -333,13 +354,91 @@ int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint
     }
     df_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, p->lnfw, p->lnfb, N, d);
     df_linear_forward(a->logits, a->lnf, p->w_head, p->b_head, N, d, A);
+}
 
+int df_gpt_forward(df_gpt *m, const float *x, const int32_t *targets, const uint8_t *mask, int B, int T, float *loss,
+                   df_err *err) {
+    df_err_clear(err);
+    int rc = forward_dims(m, x, B, T, err);
+    if (rc) return rc;
+    const int A = m->cfg.A, N = B * T;
+    if ((rc = check_targets(targets, mask, N, T, A, "", err))) return rc;
+    trunk_forward(m, x, B, T);
+    df_gpt_acts *a = &m->acts;
     int n_targets = 0;
     float mean_loss = df_xent_forward(a->probs, a->losses, a->logits, targets, mask, N, A, &n_targets);
     if (targets) memcpy(m->targets, targets, (size_t)N * sizeof *targets);
     m->have_targets = targets != NULL;
     m->last_n_targets = n_targets;
+    m->heads = 0;
     if (loss) *loss = mean_loss;
+    return DF_OK;
+}
+
+/* the second head's decisions: positions in [0, N), targets in [0, A2) allowed by their masks */
+static int check_heads(const df_gpt *m, const df_gpt_heads *h, int N, int T, df_err *err) {
+    const int A = m->cfg.A;
+    if (h->A1 < 1 || h->A1 > A || (h->A1 == A && h->n > 0))
+        return df_err_set(err, DF_EINVAL, NULL, "forward: first head of %d logits, the model has %d (need 1 <= A1 < A)",
+                          (int)h->A1, A);
+    if (h->n < 0 || h->n > 2 * N)
+        return df_err_set(err, DF_ELIMIT, NULL, "forward: %d second-head decisions, at most %d (2 B T)", (int)h->n,
+                          2 * N);
+    if (h->n > 0 && (!h->row || !h->target))
+        return df_err_set(err, DF_EINVAL, NULL, "forward: second-head decisions without positions or targets");
+    if (!(h->weight >= 0.0f) || !isfinite(h->weight))
+        return df_err_set(err, DF_EINVAL, NULL, "forward: second-head weight %g is not a finite value >= 0",
+                          (double)h->weight);
+    const int A2 = A - h->A1;
+    for (int k = 0; k < h->n; k++) {
+        int32_t r = h->row[k], tg = h->target[k];
+        if (r < 0 || r >= N)
+            return df_err_set(err, DF_EINVAL, NULL, "forward: second-head decision %d at position %d, not in [0, %d)",
+                              k, (int)r, N);
+        if (tg < 0 || tg >= A2)
+            return df_err_set(err, DF_EINVAL, NULL,
+                              "forward: second-head decision %d (batch %d position %d) has target %d, not in [0, %d)",
+                              k, (int)r / T, (int)r % T, (int)tg, A2);
+        if (h->mask2 && !h->mask2[(size_t)k * A2 + tg])
+            return df_err_set(err, DF_EINVAL, NULL,
+                              "forward: second-head decision %d (batch %d position %d): target %d is not allowed by "
+                              "the mask",
+                              k, (int)r / T, (int)r % T, (int)tg);
+    }
+    return DF_OK;
+}
+
+int df_gpt_forward_heads(df_gpt *m, const float *x, const df_gpt_heads *h, int B, int T, float *loss, float *loss1,
+                         float *loss2, df_err *err) {
+    df_err_clear(err);
+    int rc = forward_dims(m, x, B, T, err);
+    if (rc) return rc;
+    if (!h) return df_err_set(err, DF_EINVAL, NULL, "forward: no heads");
+    const int A = m->cfg.A, N = B * T, A1 = h->A1;
+    if ((rc = check_heads(m, h, N, T, err)) || (rc = check_targets(h->targets, h->mask, N, T, A1, "first-head ", err)))
+        return rc;
+    trunk_forward(m, x, B, T);
+    df_gpt_acts *a = &m->acts;
+    // first head: position i's logits [0, A1) -> probs (N, A1); second head: decision k's [A1, A) -> (n, A2)
+    int n1 = 0, n2 = 0;
+    double sum1 = df_xent_rows_forward(a->probs, a->logits, A, NULL, h->targets, h->mask, N, A1, &n1);
+    double sum2 =
+        df_xent_rows_forward(m->head_probs, a->logits + A1, A, h->row, h->target, h->mask2, h->n, A - A1, &n2);
+    float mean1 = n1 ? (float)(sum1 / n1) : 0.0f, mean2 = n2 ? (float)(sum2 / n2) : 0.0f;
+    if (h->targets) memcpy(m->targets, h->targets, (size_t)N * sizeof *m->targets);
+    if (h->n) {
+        memcpy(m->head_row, h->row, (size_t)h->n * sizeof *m->head_row);
+        memcpy(m->head_tg, h->target, (size_t)h->n * sizeof *m->head_tg);
+    }
+    m->heads = 1;
+    m->head_A1 = A1;
+    m->head_n2 = n2;
+    m->head_weight = h->weight;
+    m->have_targets = h->targets != NULL || n2 > 0;
+    m->last_n_targets = n1;
+    if (loss) *loss = mean1 + h->weight * mean2;
+    if (loss1) *loss1 = mean1;
+    if (loss2) *loss2 = mean2;
     return DF_OK;
 }
 
@@ -358,7 +457,16 @@ int df_gpt_backward(df_gpt *m, df_err *err) {
 
     // loss -> logits -> lnf
     memset(a->dlogits, 0, (size_t)N * A * sizeof(float));
-    df_xent_backward(a->dlogits, a->probs, m->targets, N, A, m->last_n_targets);
+    if (!m->heads) {
+        df_xent_backward(a->dlogits, a->probs, m->targets, N, A, m->last_n_targets);
+    } else { // two heads: each one's columns of dlogits (N, A); the first head's probs are (N, A1)
+        const int A1 = m->head_A1;
+        if (m->last_n_targets > 0)
+            df_xent_rows_backward(a->dlogits, A, NULL, a->probs, m->targets, N, A1, 1.0f / (float)m->last_n_targets);
+        if (m->head_n2 > 0)
+            df_xent_rows_backward(a->dlogits + A1, A, m->head_row, m->head_probs, m->head_tg, m->head_n2, A - A1,
+                                  m->head_weight / (float)m->head_n2);
+    }
     memset(a->dbuf, 0, Nd * sizeof(float));
     df_linear_backward(a->dbuf, g->w_head, g->b_head, a->dlogits, a->lnf, p->w_head, N, d, A);
     const float *last = a->residual3 + (size_t)(L - 1) * Nd;

@@ -499,6 +499,38 @@ void df_xent_backward(float *dlogits, const float *probs, const int32_t *targets
     }
 }
 
+double df_xent_rows_forward(float *probs, const float *logits, int ld, const int32_t *row, const int32_t *targets,
+                            const uint8_t *mask, int n, int A, int *n_targets) {
+    // probs (n,A), logits rows of stride ld (row[k] or k), targets (n) (-1 = none), mask (n,A) or NULL
+    double total = 0.0;
+    int count = 0;
+    for (int k = 0; k < n; k++) {
+        size_t r = row ? (size_t)row[k] : (size_t)k;
+        float li;
+        int c = 0;
+        df_xent_forward(probs + (size_t)k * A, &li, logits + r * (size_t)ld, targets ? targets + k : NULL,
+                        mask ? mask + (size_t)k * A : NULL, 1, A, &c);
+        if (c) {
+            total += li;
+            count++;
+        }
+    }
+    if (n_targets) *n_targets = count;
+    return total;
+}
+
+void df_xent_rows_backward(float *dlogits, int ld, const int32_t *row, const float *probs, const int32_t *targets,
+                           int n, int A, float scale) {
+    // dlogits rows of stride ld (row[k] or k) +=, probs (n,A), targets (n)
+    for (int k = 0; k < n; k++) {
+        int32_t tg = targets[k];
+        if (tg < 0 || tg >= A) continue;
+        const float *p = probs + (size_t)k * A;
+        float *d = dlogits + (row ? (size_t)row[k] : (size_t)k) * (size_t)ld;
+        for (int a = 0; a < A; a++) d[a] += (p[a] - (a == tg ? 1.0f : 0.0f)) * scale;
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* AdamW and clipping */
 

@@ -4,6 +4,9 @@
  * - whole-model gradient check on a tiny config (F=5, A=4, d=8, L=2, H=2, T=6): central finite
  *   differences of the mean masked loss for a random sample of elements of EVERY tensor, relative L2
  *   error per tensor below GPT_GRAD_TOL (stated below);
+ * - the same check of the two-head forward (df_gpt_forward_heads: a first head of 4 logits, a close head
+ *   of 3, several close decisions sharing a position): the close head alone and both heads together;
+ *   with one head it is df_gpt_forward bit for bit;
  * - training overfits a tiny dataset (loss below OVERFIT_LOSS within OVERFIT_STEPS AdamW steps);
  * - KV-cache inference equals the training forward (max |diff| of logits <= 1e-4): one sequence
  *   position by position, three sequences of different lengths batched in one step with one joining
@@ -145,6 +148,65 @@ START_TEST(test_forward_errors) {
 }
 END_TEST
 
+/* the loss a finite-difference check differentiates: one training forward of m at its current
+ * parameters (ctx: the batch) */
+typedef float (*fd_loss_fn)(df_gpt *m, void *ctx);
+
+/* Central finite differences of lossf for up to 24 elements of EVERY tensor against grads (the
+ * analytic gradient at the same parameters): each element within 2e-3 + 5% of the numeric value, the
+ * relative L2 error per tensor below GPT_GRAD_TOL, no sampled gradient all zero. Returns the worst
+ * tensor's relative error. */
+static double fd_grad_check(df_gpt *m, fd_loss_fn lossf, void *ctx, const float *grads, df_rng *r, const char *label) {
+    const double h = 1e-2;
+    double worst = 0.0;
+    for (int ti = 0; ti < DF_GPT_NUM_TENSORS; ti++) {
+        const df_gpt_tensor *t = &m->tensors[ti];
+        int samples = t->count < 24 ? (int)t->count : 24;
+        size_t r0 = (size_t)df_rng_range(r, (int32_t)t->count);
+        double diff2 = 0.0, a2 = 0.0, n2 = 0.0;
+        for (int s = 0; s < samples; s++) {
+            /* distinct elements: a prime stride from a random start (7919 is prime, counts here are smaller) */
+            size_t j = t->offset + (r0 + (size_t)s * 7919) % t->count;
+            float keep = m->params_memory[j];
+            m->params_memory[j] = (float)(keep + h);
+            float lp = lossf(m, ctx);
+            m->params_memory[j] = (float)(keep - h);
+            float lm = lossf(m, ctx);
+            m->params_memory[j] = keep;
+            double step = ((double)(float)(keep + h) - (double)(float)(keep - h));
+            double num = ((double)lp - (double)lm) / step, a = grads[j];
+            ck_assert_msg(fabs(a - num) <= 2e-3 + 5e-2 * fabs(num), "%s %s[%zu]: analytic %.6g numeric %.6g", label,
+                          t->name, j - t->offset, a, num);
+            diff2 += (a - num) * (a - num);
+            a2 += a * a;
+            n2 += num * num;
+        }
+        double rel = sqrt(diff2) / fmax(fmax(sqrt(a2), sqrt(n2)), 1e-6);
+        printf("  %s grad %-12s %2d of %5zu elements, rel L2 error %.2e (|g| %.2e)\n", label, t->name, samples,
+               t->count, rel, sqrt(a2 / samples));
+        ck_assert_msg(a2 > 0.0, "%s %s: sampled gradient is all zero", label, t->name);
+        ck_assert_msg(rel < GPT_GRAD_TOL, "%s %s: relative error %.3e", label, t->name, rel);
+        worst = fmax(worst, rel);
+    }
+    printf("  %s grad worst tensor rel L2 error %.2e (bound %.0e)\n", label, worst, GPT_GRAD_TOL);
+    return worst;
+}
+
+typedef struct {
+    const float *x;
+    const int32_t *tg;
+    const uint8_t *mask;
+    int B, T;
+} one_head_batch;
+
+static float one_head_loss(df_gpt *m, void *ctx) {
+    const one_head_batch *b = ctx;
+    df_err e;
+    float loss;
+    ck_assert_int_eq(df_gpt_forward(m, b->x, b->tg, b->mask, b->B, b->T, &loss, &e), DF_OK);
+    return loss;
+}
+
 START_TEST(test_whole_model_grad) {
     df_gpt m;
     df_err e;
@@ -164,40 +226,185 @@ START_TEST(test_whole_model_grad) {
     ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
     float *grads = malloc(m.num_params * sizeof *grads);
     memcpy(grads, m.grads_memory, m.num_params * sizeof *grads);
-    const double h = 1e-2;
-    double worst = 0.0;
-    for (int ti = 0; ti < DF_GPT_NUM_TENSORS; ti++) {
-        const df_gpt_tensor *t = &m.tensors[ti];
-        int samples = t->count < 24 ? (int)t->count : 24;
-        size_t r0 = (size_t)df_rng_range(&r, (int32_t)t->count);
-        double diff2 = 0.0, a2 = 0.0, n2 = 0.0;
-        for (int s = 0; s < samples; s++) {
-            /* distinct elements: a prime stride from a random start (7919 is prime, counts here are smaller) */
-            size_t j = t->offset + (r0 + (size_t)s * 7919) % t->count;
-            float keep = m.params_memory[j];
-            float lp, lm;
-            m.params_memory[j] = (float)(keep + h);
-            ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &lp, &e), DF_OK);
-            m.params_memory[j] = (float)(keep - h);
-            ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &lm, &e), DF_OK);
-            m.params_memory[j] = keep;
-            double step = ((double)(float)(keep + h) - (double)(float)(keep - h));
-            double num = ((double)lp - (double)lm) / step, a = grads[j];
-            ck_assert_msg(fabs(a - num) <= 2e-3 + 5e-2 * fabs(num), "%s[%zu]: analytic %.6g numeric %.6g", t->name,
-                          j - t->offset, a, num);
-            diff2 += (a - num) * (a - num);
-            a2 += a * a;
-            n2 += num * num;
-        }
-        double rel = sqrt(diff2) / fmax(fmax(sqrt(a2), sqrt(n2)), 1e-6);
-        printf("  gpt grad %-12s %2d of %5zu elements, rel L2 error %.2e (|g| %.2e)\n", t->name, samples, t->count, rel,
-               sqrt(a2 / samples));
-        ck_assert_msg(a2 > 0.0, "%s: sampled gradient is all zero", t->name);
-        ck_assert_msg(rel < GPT_GRAD_TOL, "%s: relative error %.3e", t->name, rel);
-        worst = fmax(worst, rel);
-    }
-    printf("  gpt grad worst tensor rel L2 error %.2e (bound %.0e)\n", worst, GPT_GRAD_TOL);
+    one_head_batch b = {x, tg, mask, B, T};
+    fd_grad_check(&m, one_head_loss, &b, grads, &r, "gpt");
     free(grads);
+    df_gpt_free(&m);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* two heads (df_gpt_forward_heads): the depth-first mapper's action head and close head */
+
+/* A = 4 + 3: a first head of 4 logits (the actions) and a second head of 3 (the close slots) */
+static const df_gpt_config TWO = {.F = 5, .A = 7, .d = 8, .L = 2, .H = 2, .T = 6};
+#define TWO_A1 4
+#define TWO_A2 3
+#define TWO_MAXN (2 * 3 * 6)
+
+typedef struct {
+    float x[3 * 6 * 5];
+    int32_t tg[3 * 6];
+    uint8_t mask[3 * 6 * TWO_A1];
+    int32_t row[TWO_MAXN], target[TWO_MAXN];
+    uint8_t mask2[TWO_MAXN * TWO_A2];
+    df_gpt_heads h;
+    int B, T;
+} two_head_batch;
+
+/* Random inputs and first-head targets as random_batch; second-head decisions as the depth-first
+ * labels place them: about every third position closes a group, and the last position of each
+ * sequence closes twice (the group before it and the final one), so two decisions share a position;
+ * each decision's mask allows its target and a random part of the rest. */
+static void two_head_random(df_rng *r, two_head_batch *b, int B, int T, int first_head, float weight) {
+    b->B = B;
+    b->T = T;
+    for (int i = 0; i < B * T * TWO.F; i++) b->x[i] = (float)(2.0 * df_rng_uniform(r) - 1.0);
+    for (int i = 0; i < B * T; i++) {
+        for (int a = 0; a < TWO_A1; a++) b->mask[i * TWO_A1 + a] = df_rng_range(r, 4) != 0;
+        int tg = df_rng_range(r, TWO_A1);
+        b->mask[i * TWO_A1 + tg] = 1;
+        b->tg[i] = df_rng_range(r, 5) == 0 ? -1 : tg;
+    }
+    int n = 0;
+    for (int bb = 0; bb < B; bb++)
+        for (int t = 0; t < T; t++) {
+            int times = t == T - 1 ? 2 : df_rng_range(r, 3) == 0;
+            for (int k = 0; k < times; k++, n++) {
+                b->row[n] = bb * T + t;
+                for (int a = 0; a < TWO_A2; a++) b->mask2[n * TWO_A2 + a] = df_rng_range(r, 3) != 0;
+                b->target[n] = df_rng_range(r, TWO_A2);
+                b->mask2[n * TWO_A2 + b->target[n]] = 1;
+            }
+        }
+    b->h = (df_gpt_heads){.A1 = TWO_A1,
+                          .targets = first_head ? b->tg : NULL,
+                          .mask = b->mask,
+                          .n = n,
+                          .row = b->row,
+                          .target = b->target,
+                          .mask2 = b->mask2,
+                          .weight = weight};
+}
+
+static float two_head_loss(df_gpt *m, void *ctx) {
+    const two_head_batch *b = ctx;
+    df_err e;
+    float loss;
+    ck_assert_int_eq(df_gpt_forward_heads(m, b->x, &b->h, b->B, b->T, &loss, NULL, NULL, &e), DF_OK);
+    return loss;
+}
+
+/* Finite differences of the close head's masked loss alone (no first-head targets), then of both heads
+ * together (mean1 + 0.7 mean2), through every tensor of the shared trunk */
+START_TEST(test_close_head_grad) {
+    const int B = 3, T = 6;
+    for (int both = 0; both <= 1; both++) {
+        df_gpt m;
+        df_err e;
+        ck_assert_int_eq(df_gpt_init(&m, &TWO, 81 + both, &e), DF_OK);
+        spread_params(&m, 83 + both);
+        ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+        df_rng r;
+        df_rng_seed(&r, 85 + both);
+        two_head_batch b;
+        two_head_random(&r, &b, B, T, both, both ? 0.7f : 1.0f);
+        ck_assert_int_ge(b.h.n, B * 2);
+        float loss, l1, l2;
+        df_gpt_zero_grad(&m);
+        ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &b.h, B, T, &loss, &l1, &l2, &e), DF_OK);
+        ck_assert(l2 > 0.0f && (both ? l1 > 0.0f : l1 == 0.0f));
+        ck_assert(fabsf(loss - (l1 + b.h.weight * l2)) <= 1e-6f * loss);
+        ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+        float *grads = malloc(m.num_params * sizeof *grads);
+        memcpy(grads, m.grads_memory, m.num_params * sizeof *grads);
+        /* the close head alone moves no first-head column of the head */
+        if (!both)
+            for (int i = 0; i < TWO.d; i++)
+                for (int a = 0; a < TWO_A1; a++) ck_assert(grads[m.tensors[17].offset + (size_t)i * TWO.A + a] == 0.0f);
+        fd_grad_check(&m, two_head_loss, &b, grads, &r, both ? "both heads" : "close head");
+        free(grads);
+        df_gpt_free(&m);
+    }
+}
+END_TEST
+
+/* A1 = A with no second-head decision is df_gpt_forward bit for bit: loss, probabilities, gradients */
+START_TEST(test_heads_single_equal) {
+    df_gpt m;
+    df_err e;
+    const int B = 3, T = 6;
+    ck_assert_int_eq(df_gpt_init(&m, &TINY, 91, &e), DF_OK);
+    spread_params(&m, 92);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 93);
+    float x[3 * 6 * 5];
+    int32_t tg[3 * 6];
+    uint8_t mask[3 * 6 * 4];
+    random_batch(&r, &TINY, B, T, x, tg, mask);
+    float l0, l1, la, lb;
+    df_gpt_zero_grad(&m);
+    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &l0, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+    float *g0 = malloc(m.num_params * sizeof *g0), probs[3 * 6 * 4];
+    memcpy(g0, m.grads_memory, m.num_params * sizeof *g0);
+    memcpy(probs, m.acts.probs, sizeof probs);
+    df_gpt_heads h = {.A1 = TINY.A, .targets = tg, .mask = mask, .n = 0, .weight = 1.0f};
+    df_gpt_zero_grad(&m);
+    ck_assert_int_eq(df_gpt_forward_heads(&m, x, &h, B, T, &l1, &la, &lb, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+    ck_assert(l1 == l0 && la == l0 && lb == 0.0f);
+    ck_assert(memcmp(probs, m.acts.probs, sizeof probs) == 0);
+    ck_assert(memcmp(g0, m.grads_memory, m.num_params * sizeof *g0) == 0);
+    free(g0);
+    df_gpt_free(&m);
+}
+END_TEST
+
+START_TEST(test_heads_errors) {
+    df_gpt m;
+    df_err e;
+    const int B = 2, T = 6;
+    ck_assert_int_eq(df_gpt_init(&m, &TWO, 95, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 96);
+    two_head_batch b;
+    two_head_random(&r, &b, B, T, 1, 1.0f);
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &b.h, B, T, NULL, NULL, NULL, &e), DF_EINVAL); // no train_alloc
+    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, NULL, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &b.h, B, T, NULL, NULL, NULL, &e), DF_OK);
+    df_gpt_heads h = b.h;
+    h.A1 = TWO.A; // no columns left for the decisions
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "first head of 7 logits"));
+    h = b.h;
+    h.n = 2 * B * T + 1;
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_ELIMIT);
+    h = b.h;
+    b.row[1] = B * T;
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "not in [0, 12)"));
+    b.row[1] = 0;
+    b.target[1] = TWO_A2;
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    b.target[1] = 0;
+    b.mask2[1 * TWO_A2 + 0] = 0;
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "not allowed by the mask"));
+    b.mask2[1 * TWO_A2 + 0] = 1;
+    b.tg[3] = TWO_A1; // a first-head target in the second head's columns
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(e.msg, "first-head target"));
+    b.tg[3] = -1;
+    h.weight = -1.0f;
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_EINVAL);
+    h.weight = 1.0f;
+    h.targets = NULL;
+    h.n = 0; // nothing to learn: backward refused
+    ck_assert_int_eq(df_gpt_forward_heads(&m, b.x, &h, B, T, NULL, NULL, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_EINVAL);
     df_gpt_free(&m);
 }
 END_TEST
@@ -495,6 +702,9 @@ static Suite *gpt_suite(void) {
     tcase_add_test(tc, test_config_validation);
     tcase_add_test(tc, test_forward_errors);
     tcase_add_test(tc, test_whole_model_grad);
+    tcase_add_test(tc, test_close_head_grad);
+    tcase_add_test(tc, test_heads_single_equal);
+    tcase_add_test(tc, test_heads_errors);
     tcase_add_test(tc, test_overfit);
     tcase_add_test(tc, test_shorter_sequences);
     tcase_add_test(tc, test_infer_single_sequence);

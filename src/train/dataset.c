@@ -1,5 +1,6 @@
 /* dataset.c - teacher trajectory generation (see dataset.h): sampler -> exact solver -> replay
- * through df_sched, in parallel threads, deterministic per sample. */
+ * through df_sched, in parallel threads, deterministic per sample; and the training batches laid out
+ * from a data set (df_batch_fill). */
 #include "dataset.h"
 
 #include <math.h>
@@ -299,4 +300,71 @@ void df_dataset_stats(const df_dataset *ds, float *mean, float *std) {
         mean[f] = (float)m;
         std[f] = (float)(var > 1e-6 ? sqrt(var) : 1e-3);
     }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* training batches */
+
+int df_batch_alloc(df_batch *bb, size_t B, size_t T, df_err *err) {
+    *bb = (df_batch){.B = B, .T = T};
+    bb->x = calloc(B * T * DF_FEATURES, sizeof *bb->x);
+    bb->tg = malloc(B * T * sizeof *bb->tg);
+    bb->mk = malloc(B * T * DF_ACTIONS);
+    bb->pick = calloc(B, sizeof *bb->pick);
+    bb->crow = malloc(2 * B * T * sizeof *bb->crow);
+    bb->ctg = malloc(2 * B * T * sizeof *bb->ctg);
+    bb->cmk = malloc(2 * B * T * DF_CLOSE_SLOTS);
+    if (!bb->x || !bb->tg || !bb->mk || !bb->pick || !bb->crow || !bb->ctg || !bb->cmk)
+        return df_err_set(err, DF_ENOMEM, NULL, "cannot allocate a training batch of %zu x %zu rows", B, T);
+    return DF_OK;
+}
+
+void df_batch_free(df_batch *bb) {
+    if (!bb) return;
+    free(bb->x);
+    free(bb->tg);
+    free(bb->mk);
+    free(bb->pick);
+    free(bb->crow);
+    free(bb->ctg);
+    free(bb->cmk);
+    memset(bb, 0, sizeof *bb);
+}
+
+/* appends close decision (row, target, mask) to the batch */
+static void add_close(df_batch *bb, size_t row, int32_t target, const uint8_t *mask) {
+    bb->crow[bb->n_close] = (int32_t)row;
+    bb->ctg[bb->n_close] = target;
+    memcpy(&bb->cmk[(size_t)bb->n_close * DF_CLOSE_SLOTS], mask, DF_CLOSE_SLOTS);
+    bb->n_close++;
+}
+
+int32_t df_batch_fill(df_batch *bb, const df_dataset *ds, size_t nb) {
+    int32_t Tb = 1;
+    for (size_t b = 0; b < nb; b++) {
+        int32_t len = (int32_t)(ds->off[bb->pick[b] + 1] - ds->off[bb->pick[b]]);
+        if (len > Tb) Tb = len;
+    }
+    bb->n_close = 0;
+    for (size_t b = 0; b < nb; b++) {
+        int64_t o0 = ds->off[bb->pick[b]];
+        int32_t len = (int32_t)(ds->off[bb->pick[b] + 1] - o0);
+        for (int32_t t = 0; t < Tb; t++) {
+            size_t row = b * Tb + t;
+            if (t < len) {
+                memcpy(&bb->x[row * DF_FEATURES], &ds->x[(size_t)(o0 + t) * DF_FEATURES], DF_FEATURES * sizeof *bb->x);
+                memcpy(&bb->mk[row * DF_ACTIONS], &ds->mask[(size_t)(o0 + t) * DF_ACTIONS], DF_ACTIONS);
+                bb->tg[row] = ds->target[o0 + t];
+                if (ds->layout == DF_LAYOUT_DEPTH_FIRST && ds->ctarget[o0 + t] >= 0)
+                    add_close(bb, row, ds->ctarget[o0 + t], &ds->cmask[(size_t)(o0 + t) * DF_CLOSE_SLOTS]);
+            } else {
+                memset(&bb->x[row * DF_FEATURES], 0, DF_FEATURES * sizeof *bb->x);
+                memset(&bb->mk[row * DF_ACTIONS], 1, DF_ACTIONS);
+                bb->tg[row] = -1;
+            }
+        }
+        if (ds->layout == DF_LAYOUT_DEPTH_FIRST)
+            add_close(bb, b * Tb + len - 1, ds->etarget[bb->pick[b]], &ds->emask[(size_t)bb->pick[b] * DF_CLOSE_SLOTS]);
+    }
+    return Tb;
 }

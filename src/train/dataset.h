@@ -75,6 +75,30 @@ int df_dataset_generate_in(df_dataset *ds, df_split split, df_space space, int32
                            int threads, void (*progress)(int32_t done, int32_t total, void *ctx), void *ctx,
                            df_err *err);
 void df_dataset_free(df_dataset *ds);
+
+/* One training batch of up to B sequences padded to the longest (Tb rows each, row b*Tb + t), what
+ * df_gpt_forward (batch layout) or df_gpt_forward_heads (depth-first: action head, then close head)
+ * takes. Padding rows have target -1 and an all-allowed mask. */
+typedef struct {
+    size_t B, T;     /* capacity: sequences, rows per sequence */
+    float *x;        /* (B, T, DF_FEATURES) */
+    int32_t *tg;     /* (B, T) action targets */
+    uint8_t *mk;     /* (B, T, DF_ACTIONS) */
+    int32_t *pick;   /* (B) the data set's sequences laid out, set by the caller */
+    int32_t n_close; /* depth-first: close decisions laid out */
+    int32_t *crow;   /* (2 B T) row b*Tb + t whose close logits make each decision */
+    int32_t *ctg;    /* (2 B T) its target slot */
+    uint8_t *cmk;    /* (2 B T, DF_CLOSE_SLOTS) its mask, the decoder's close mask */
+} df_batch;
+
+/* DF_ENOMEM if the buffers cannot be allocated (bb is then safe to df_batch_free). */
+int df_batch_alloc(df_batch *bb, size_t B, size_t T, df_err *err);
+void df_batch_free(df_batch *bb);
+/* Lays out sequences pick[0..nb) of ds (nb <= B, each at most T rows); in the depth-first layout also
+ * their close decisions, in row order: a row's (a start at t > 0 closes the group ending at t-1,
+ * cmask/ctarget) and, after a sequence's rows, its final close on its last row (emask/etarget), so
+ * one decision per teacher group. Returns Tb, the longest picked sequence. */
+int32_t df_batch_fill(df_batch *bb, const df_dataset *ds, size_t nb);
 /* Per-feature mean and standard deviation over all rows (std floored at 1e-3). */
 void df_dataset_stats(const df_dataset *ds, float *mean, float *std);
 

@@ -2,7 +2,13 @@
  * the training split (sampler.h), trains the GPT mapper on them (cross-entropy on the teacher's
  * actions under the feasibility mask, AdamW, clipping, warmup + cosine learning rate, fixed seeds),
  * prints loss, throughput and ETA, writes the weights file, and reports greedy quality against the
- * exact solver on held-out requests. */
+ * exact solver on held-out requests.
+ *
+ * --space depth_first trains the depth-first layout (features.h): A = DF_DF_OUTPUTS logits per
+ * token, the per-layer action head on the first DF_ACTIONS and the close head on the last
+ * DF_CLOSE_SLOTS (df_gpt_forward_heads); each close decision of the labels (cmask/ctarget of a row, and
+ * emask/etarget on the last row of a sequence, dataset.h) is one close-head decision under its
+ * recorded mask, the mask the decoder applies. Loss = action mean + close weight x close mean. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +21,13 @@
 #include "dnnfuser/solve.h"
 
 typedef struct {
-    int32_t samples, steps, batch, threads, d, layers, heads, ctx, eval;
+    int32_t samples, steps, batch, threads, d, layers, heads, ctx, eval, val;
     float lr;
     uint64_t seed;
     const char *out;
     df_space space;
     int data_only;
+    float close_weight;
 } opts;
 
 static double now_s(void) {
@@ -45,20 +52,50 @@ static void usage(FILE *f) {
                "  --d N --layers N --heads N --ctx N   model size (default 128, 4, 4, 192)\n"
                "  --threads N     data-generation threads (default 2)\n"
                "  --eval N        held-out requests per split for the final report (default 100)\n"
+               "  --val N         validation trajectories (fresh samples of the training split, another seed):\n"
+               "                  their mean losses before training, every 100 steps and at the end (default 0)\n"
                "  --seed N        dataset and initialisation seed (default 2026)\n"
                "  --out PATH      weights file (default weights/dnnfuser.weights)\n"
-               "  --space S       teacher map-space: batch (default) or depth_first (labelled in the depth-first\n"
-               "                  action layout; training on it is not implemented yet, so it needs --data-only)\n"
+               "  --space S       teacher map-space: batch (default) or depth_first (labelled and trained in the\n"
+               "                  depth-first action layout: the per-layer actions plus the close head, the tile\n"
+               "                  and overlap mode of each group as it closes)\n"
+               "  --close-weight X  depth_first: weight of the close head's mean loss in the total (default 1)\n"
                "  --data-only     generate the teacher data, print its statistics and stop\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){30000, 6000, 16, 2, 128, 4, 4, 192, 100, 1e-3f, 2026, "weights/dnnfuser.weights", DF_SPACE_BATCH, 0};
-    static const struct option lo[] = {
-        {"samples", 1, 0, 's'}, {"steps", 1, 0, 'n'},     {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'},
-        {"d", 1, 0, 'd'},       {"layers", 1, 0, 'L'},    {"heads", 1, 0, 'H'}, {"ctx", 1, 0, 'T'},
-        {"threads", 1, 0, 'j'}, {"eval", 1, 0, 'e'},      {"seed", 1, 0, 'S'},  {"out", 1, 0, 'o'},
-        {"space", 1, 0, 'p'},   {"data-only", 0, 0, 'D'}, {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+    *o = (opts){.samples = 30000,
+                .steps = 6000,
+                .batch = 16,
+                .threads = 2,
+                .d = 128,
+                .layers = 4,
+                .heads = 4,
+                .ctx = 192,
+                .eval = 100,
+                .lr = 1e-3f,
+                .seed = 2026,
+                .out = "weights/dnnfuser.weights",
+                .space = DF_SPACE_BATCH,
+                .close_weight = 1.0f};
+    static const struct option lo[] = {{"samples", 1, 0, 's'},
+                                       {"steps", 1, 0, 'n'},
+                                       {"batch", 1, 0, 'b'},
+                                       {"lr", 1, 0, 'l'},
+                                       {"d", 1, 0, 'd'},
+                                       {"layers", 1, 0, 'L'},
+                                       {"heads", 1, 0, 'H'},
+                                       {"ctx", 1, 0, 'T'},
+                                       {"threads", 1, 0, 'j'},
+                                       {"eval", 1, 0, 'e'},
+                                       {"seed", 1, 0, 'S'},
+                                       {"out", 1, 0, 'o'},
+                                       {"space", 1, 0, 'p'},
+                                       {"data-only", 0, 0, 'D'},
+                                       {"help", 0, 0, 'h'},
+                                       {"val", 1, 0, 'V'},
+                                       {"close-weight", 1, 0, 'w'},
+                                       {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
         char *end = NULL;
@@ -74,6 +111,7 @@ static int parse(int argc, char **argv, opts *o) {
         case 'T': o->ctx = (int32_t)v; break;
         case 'j': o->threads = (int32_t)v; break;
         case 'e': o->eval = (int32_t)v; break;
+        case 'V': o->val = (int32_t)v; break;
         case 'S':
             o->seed = (uint64_t)strtoull(optarg, &end, 10);
             bad = *end != 0;
@@ -88,6 +126,10 @@ static int parse(int argc, char **argv, opts *o) {
             break;
         case 'p': bad = df_space_parse(optarg, &o->space) != DF_OK; break;
         case 'D': o->data_only = 1; break;
+        case 'w':
+            o->close_weight = strtof(optarg, &end);
+            bad = *end || !(o->close_weight >= 0 && o->close_weight <= 100);
+            break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
@@ -130,8 +172,9 @@ static void print_teacher_stats(const df_dataset *ds) {
            closes ? (double)allowed / closes : 0.0);
 }
 
-/* Greedy (k = 1) and best-of-4 quality against the exact solver on held-out requests. */
-static void evaluate(df_mapper *mp, df_split split, int32_t n, uint64_t seed, int32_t ctx) {
+/* Greedy (k = 1) and best-of-4 quality against the exact solver of the same map-space on held-out
+ * requests. */
+static void evaluate(df_mapper *mp, df_space space, df_split split, int32_t n, uint64_t seed, int32_t ctx) {
     df_rng r;
     df_rng_seed(&r, seed);
     double lg1 = 0, lg4 = 0, worst1 = 1, worst4 = 1;
@@ -150,7 +193,8 @@ static void evaluate(df_mapper *mp, df_split split, int32_t n, uint64_t seed, in
         df_mapping_init(&t1, 16);
         df_mapping_init(&t4, 16);
         df_metrics me, m1, m4;
-        if (!df_solve_exact(net, q.obj, &ex, NULL, &e) && !df_solve_transformer(mp, net, q.obj, 1, &t1, NULL, &e) &&
+        if (!df_solve_exact_in(net, q.obj, space, &ex, NULL, &e) &&
+            !df_solve_transformer(mp, net, q.obj, 1, &t1, NULL, &e) &&
             !df_solve_transformer(mp, net, q.obj, 4, &t4, NULL, &e) && !df_mapping_eval(net, &ex, &me, NULL, &e) &&
             !df_mapping_eval(net, &t1, &m1, NULL, &e) && !df_mapping_eval(net, &t4, &m4, NULL, &e)) {
             double v = df_objective_value(q.obj, &me), r1 = df_objective_value(q.obj, &m1) / v,
@@ -173,14 +217,102 @@ static void evaluate(df_mapper *mp, df_split split, int32_t n, uint64_t seed, in
                df_split_name(split), cnt, exp(lg1 / cnt), worst1, 100.0 * eq1 / cnt, exp(lg4 / cnt), worst4);
 }
 
+/* The training forward of the laid-out batch (nb sequences of Tb rows): one head in the batch layout,
+ * the action and close heads in the depth-first layout (l1, l2: their means; 0 in the batch layout). */
+static int forward_batch(df_gpt *model, const df_batch *bb, int nb, int32_t Tb, int dfl, float close_weight,
+                         float *loss, float *l1, float *l2, df_err *e) {
+    *l1 = *l2 = 0;
+    if (!dfl) return df_gpt_forward(model, bb->x, bb->tg, bb->mk, nb, Tb, loss, e);
+    df_gpt_heads h = {.A1 = DF_ACTIONS,
+                      .targets = bb->tg,
+                      .mask = bb->mk,
+                      .n = bb->n_close,
+                      .row = bb->crow,
+                      .target = bb->ctg,
+                      .mask2 = bb->cmk,
+                      .weight = close_weight};
+    return df_gpt_forward_heads(model, bb->x, &h, nb, Tb, loss, l1, l2, e);
+}
+
+/* Mean losses over every decision of a validation set (forward only): *v1 the actions', *v2 the
+ * closes' (0 in the batch layout). */
+static int val_loss(df_gpt *model, df_batch *bb, const df_dataset *val, int dfl, double *v1, double *v2, df_err *e) {
+    double s1 = 0, s2 = 0;
+    int64_t n1 = 0, n2 = 0;
+    for (int32_t i = 0; i < val->n; i += (int32_t)bb->B) {
+        size_t nb = (size_t)(val->n - i) < bb->B ? (size_t)(val->n - i) : bb->B;
+        for (size_t b = 0; b < nb; b++) bb->pick[b] = i + (int32_t)b;
+        int32_t Tb = df_batch_fill(bb, val, nb);
+        float loss, l1, l2;
+        int rc = forward_batch(model, bb, (int)nb, Tb, dfl, 1.0f, &loss, &l1, &l2, e);
+        if (rc) return rc;
+        s1 += (double)(dfl ? l1 : loss) * model->last_n_targets;
+        n1 += model->last_n_targets;
+        if (dfl) {
+            s2 += (double)l2 * model->head_n2;
+            n2 += model->head_n2;
+        }
+    }
+    *v1 = n1 ? s1 / n1 : 0;
+    *v2 = n2 ? s2 / n2 : 0;
+    return DF_OK;
+}
+
+/* prints the validation losses after `step` steps */
+static int report_val(df_gpt *model, df_batch *bb, const df_dataset *val, int dfl, int32_t step, df_err *e) {
+    double v1, v2;
+    int rc = val_loss(model, bb, val, dfl, &v1, &v2, e);
+    if (rc) {
+        fprintf(stderr, "dnnfuser-train: validation: %s\n", e->msg);
+        return rc;
+    }
+    if (dfl)
+        printf("val step %5d: action loss %.4f, close loss %.4f\n", step, v1, v2);
+    else
+        printf("val step %5d: loss %.4f\n", step, v1);
+    fflush(stdout);
+    return DF_OK;
+}
+
+/* close decision i of a data set: rows first (those with a target), then each sequence's final close */
+static int32_t close_at(const df_dataset *ds, int64_t i, const uint8_t **mask) {
+    if (i < ds->rows) {
+        *mask = &ds->cmask[(size_t)i * DF_CLOSE_SLOTS];
+        return ds->ctarget[i];
+    }
+    *mask = &ds->emask[(size_t)(i - ds->rows) * DF_CLOSE_SLOTS];
+    return ds->etarget[i - ds->rows];
+}
+
+/* What a close-head loss compares with, over the training decisions: a uniform choice among the
+ * allowed slots (mean log of their count), and a context-free choice, the teacher's slot frequencies
+ * renormalised over each decision's mask. */
+static void print_close_baseline(const df_dataset *ds) {
+    double freq[DF_CLOSE_SLOTS] = {0}, lu = 0, lf = 0;
+    int64_t n = 0;
+    const uint8_t *mk;
+    for (int64_t i = 0; i < ds->rows + ds->n; i++) {
+        int32_t tg = close_at(ds, i, &mk);
+        if (tg >= 0) freq[tg]++, n++;
+    }
+    if (!n) return;
+    for (int64_t i = 0; i < ds->rows + ds->n; i++) {
+        int32_t tg = close_at(ds, i, &mk);
+        if (tg < 0) continue;
+        double allowed = 0, z = 0;
+        for (int c = 0; c < DF_CLOSE_SLOTS; c++) allowed += mk[c], z += mk[c] ? freq[c] : 0;
+        lu += log(allowed);
+        lf += log(z / freq[tg]);
+    }
+    printf("close head: %lld decisions, whole in %.1f%%; baseline losses: uniform over the allowed slots %.4f, "
+           "the teacher's slot frequencies over the allowed slots %.4f\n",
+           (long long)n, 100.0 * freq[0] / n, lu / n, lf / n);
+}
+
 int main(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : 2;
-    if (o.space == DF_SPACE_DEPTH_FIRST && !o.data_only) {
-        fprintf(stderr, "dnnfuser-train: training on the depth-first space is not implemented yet; use --data-only\n");
-        return 2;
-    }
     df_err e;
     double t0 = now_s();
     df_dataset ds;
@@ -202,70 +334,66 @@ int main(int argc, char **argv) {
         return 1;
     }
     df_feature_norm_apply(&norm, ds.x, (size_t)ds.rows);
-    df_gpt_config cfg = {DF_FEATURES, DF_ACTIONS, o.d, o.layers, o.heads, o.ctx};
+    df_dataset val = {0};
+    if (o.val > 0) {
+        if (df_dataset_generate_in(&val, DF_SPLIT_TRAIN, o.space, o.val, o.seed + 7, o.ctx, o.threads, progress, &t0,
+                                   &e)) {
+            fprintf(stderr, "dnnfuser-train: validation data: %s\n", e.msg);
+            return 1;
+        }
+        df_feature_norm_apply(&norm, val.x, (size_t)val.rows);
+        printf("validation: %d trajectories (seed %llu), %lld layers\n", val.n, (unsigned long long)(o.seed + 7),
+               (long long)val.rows);
+    }
+    const int dfl = ds.layout == DF_LAYOUT_DEPTH_FIRST;
+    df_gpt_config cfg = {DF_FEATURES, dfl ? DF_DF_OUTPUTS : DF_ACTIONS, o.d, o.layers, o.heads, o.ctx};
     df_gpt model;
     if (df_gpt_init(&model, &cfg, o.seed, &e) || df_gpt_train_alloc(&model, o.batch, &e)) {
         fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
         return 1;
     }
-    printf("model: d=%d layers=%d heads=%d context=%d, %zu parameters\n", o.d, o.layers, o.heads, o.ctx,
-           model.num_params);
-    size_t T = (size_t)o.ctx, B = (size_t)o.batch;
-    float *x = calloc(B * T * DF_FEATURES, sizeof *x);
-    int32_t *tg = malloc(B * T * sizeof *tg);
-    uint8_t *mk = malloc(B * T * DF_ACTIONS);
-    int32_t *pick = malloc(B * sizeof *pick);
-    if (!x || !tg || !mk || !pick) {
-        fprintf(stderr, "dnnfuser-train: out of memory\n");
+    printf("model: d=%d layers=%d heads=%d context=%d, %zu parameters, %s layout (%d outputs)\n", o.d, o.layers,
+           o.heads, o.ctx, model.num_params, dfl ? "depth_first" : "batch", (int)cfg.A);
+    if (dfl) print_close_baseline(&ds);
+    df_batch bb;
+    if (df_batch_alloc(&bb, (size_t)o.batch, (size_t)o.ctx, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
         return 1;
     }
     df_rng r;
     df_rng_seed(&r, o.seed ^ 0x7a11ULL);
     df_adamw_opts ao = df_adamw_defaults();
-    double t1 = now_s(), ema = 0;
+    double t1 = now_s(), ema = 0, ema1 = 0, ema2 = 0;
     int32_t warm = o.steps / 20 + 1;
+    if (o.val > 0 && report_val(&model, &bb, &val, dfl, 0, &e)) return 1;
     for (int32_t step = 1; step <= o.steps; step++) {
-        int32_t Tb = 1;
-        for (size_t b = 0; b < B; b++) {
-            pick[b] = df_rng_range(&r, ds.n);
-            int32_t len = (int32_t)(ds.off[pick[b] + 1] - ds.off[pick[b]]);
-            if (len > Tb) Tb = len;
-        }
-        for (size_t b = 0; b < B; b++) {
-            int64_t o0 = ds.off[pick[b]];
-            int32_t len = (int32_t)(ds.off[pick[b] + 1] - o0);
-            for (int32_t t = 0; t < Tb; t++) {
-                size_t row = b * Tb + t;
-                if (t < len) {
-                    memcpy(&x[row * DF_FEATURES], &ds.x[(size_t)(o0 + t) * DF_FEATURES], DF_FEATURES * sizeof *x);
-                    memcpy(&mk[row * DF_ACTIONS], &ds.mask[(size_t)(o0 + t) * DF_ACTIONS], DF_ACTIONS);
-                    tg[row] = ds.target[o0 + t];
-                } else {
-                    memset(&x[row * DF_FEATURES], 0, DF_FEATURES * sizeof *x);
-                    memset(&mk[row * DF_ACTIONS], 1, DF_ACTIONS);
-                    tg[row] = -1;
-                }
-            }
-        }
+        for (size_t b = 0; b < bb.B; b++) bb.pick[b] = df_rng_range(&r, ds.n);
+        int32_t Tb = df_batch_fill(&bb, &ds, bb.B);
         /* linear warmup, then cosine decay to 10% (Loshchilov & Hutter, SGDR, ICLR 2017) */
         double prog = (double)(step - warm) / (o.steps - warm + 1);
         ao.lr = (float)(step < warm ? o.lr * step / warm : o.lr * (0.1 + 0.45 * (1 + cos(M_PI * prog))));
-        float loss, gn;
+        float loss, l1, l2, gn;
         df_gpt_zero_grad(&model);
-        if (df_gpt_forward(&model, x, tg, mk, (int)B, Tb, &loss, &e) || df_gpt_backward(&model, &e) ||
-            df_gpt_update(&model, &ao, &gn, &e)) {
+        if (forward_batch(&model, &bb, (int)bb.B, Tb, dfl, o.close_weight, &loss, &l1, &l2, &e) ||
+            df_gpt_backward(&model, &e) || df_gpt_update(&model, &ao, &gn, &e)) {
             fprintf(stderr, "dnnfuser-train: step %d: %s\n", step, e.msg);
             return 1;
         }
         ema = step == 1 ? loss : 0.98 * ema + 0.02 * loss;
-        if (step % 50 == 0 || step == o.steps) {
+        ema1 = step == 1 ? l1 : 0.98 * ema1 + 0.02 * l1;
+        ema2 = step == 1 ? l2 : 0.98 * ema2 + 0.02 * l2;
+        if (step == 1 || step % 50 == 0 || step == o.steps) {
             double el = now_s() - t1;
             fprintf(stderr, "step %5d/%d loss %.4f (ema %.4f) grad %.3f lr %.2e  %.1f seq/s  ETA %.0f s\n", step,
-                    o.steps, loss, ema, gn, ao.lr, step * B / el, el / step * (o.steps - step));
+                    o.steps, loss, ema, gn, ao.lr, step * bb.B / el, el / step * (o.steps - step));
+            if (dfl)
+                fprintf(stderr, "           action %.4f (ema %.4f)  close %.4f (ema %.4f) over %d close decisions\n",
+                        l1, ema1, l2, ema2, (int)bb.n_close);
         }
+        if (o.val > 0 && (step % 100 == 0 || step == o.steps) && report_val(&model, &bb, &val, dfl, step, &e)) return 1;
     }
     double ttrain = now_s() - t1;
-    df_train_meta meta = {.dataset_seed = o.seed, .steps = (uint64_t)o.steps};
+    df_train_meta meta = {.dataset_seed = o.seed, .steps = (uint64_t)o.steps, .layout = (uint32_t)ds.layout};
     snprintf(meta.text, sizeof meta.text,
              "train: %d exact-solver trajectories (zoo resnet18/resnet50/mobilenetv2/vgg16/bert_base + synthetic), "
              "budgets %lld B..%lld B log-uniform outside the held-out band [%lld, %lld); held out: mnasnet, "
@@ -273,16 +401,21 @@ int main(int argc, char **argv) {
              "data %.0f s, training %.0f s.",
              o.samples, (long long)DF_BUDGET_MIN, (long long)DF_BUDGET_MAX, (long long)DF_BAND_LO,
              (long long)DF_BAND_HI, o.d, o.layers, o.heads, o.ctx, o.batch, o.lr, ema, tdata, ttrain);
+    if (dfl) {
+        size_t used = strlen(meta.text);
+        snprintf(meta.text + used, sizeof meta.text - used,
+                 " Depth-first space and layout: action head + close head (weight %g), final ema action %.4f, close "
+                 "%.4f.",
+                 o.close_weight, ema1, ema2);
+    }
     if (df_weights_save(o.out, &model, &norm, &meta, &e)) {
         fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
         return 1;
     }
     printf("wrote %s (%zu parameters) after %.0f s of training\n", o.out, model.num_params, ttrain);
-    free(x);
-    free(tg);
-    free(mk);
-    free(pick);
+    df_batch_free(&bb);
     df_dataset_free(&ds);
+    df_dataset_free(&val);
     /* the mapper takes a fresh copy of the saved file: exactly what ships */
     df_gpt_free(&model);
     df_feature_norm_free(&norm);
@@ -291,9 +424,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dnnfuser-train: reloading %s: %s\n", o.out, e.msg);
         return 1;
     }
-    evaluate(mp, DF_SPLIT_HELDOUT_NET, o.eval, o.seed + 1, o.ctx);
-    evaluate(mp, DF_SPLIT_HELDOUT_BAND, o.eval, o.seed + 2, o.ctx);
-    evaluate(mp, DF_SPLIT_TRAIN, o.eval, o.seed + 3, o.ctx);
+    evaluate(mp, o.space, DF_SPLIT_HELDOUT_NET, o.eval, o.seed + 1, o.ctx);
+    evaluate(mp, o.space, DF_SPLIT_HELDOUT_BAND, o.eval, o.seed + 2, o.ctx);
+    evaluate(mp, o.space, DF_SPLIT_TRAIN, o.eval, o.seed + 3, o.ctx);
     df_mapper_free(mp);
     return 0;
 }

@@ -4,7 +4,9 @@
  * groups, micro-batches, tiles and overlap modes; each close target names the teacher's tile in
  * df_tile_options (solve's list, not the features' copy); the recorded masks are the schedule's and
  * allow every target; a close target moved by one slot decodes to a different tile. The batch layout
- * round-trips the same way, and the generated data set is identical for any thread count. */
+ * round-trips the same way, and the generated data set is identical for any thread count. Laid out
+ * as a training batch (df_batch_fill), the labels give one close decision per teacher group on the
+ * row that makes it, and the two-head model (df_gpt_forward_heads) fits its close head to them. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -273,6 +275,85 @@ START_TEST(test_df_dataset_deterministic) {
 }
 END_TEST
 
+/* A training batch of depth-first labels (df_batch_fill): sequences padded to the longest, one close
+ * decision per teacher group on the row whose token makes it (the final one on the last row), each
+ * under its recorded mask; df_gpt_forward_heads takes it, and a small two-head model fitted to it
+ * for 80 AdamW steps brings the close head's loss below a quarter of its first value. */
+START_TEST(test_df_batch_trains_close_head) {
+    df_dataset ds;
+    df_err e;
+    ck_assert_msg(df_dataset_generate_in(&ds, DF_SPLIT_TRAIN, DF_SPACE_DEPTH_FIRST, 6, 18, 24, 2, NULL, NULL, &e) ==
+                      DF_OK,
+                  "%s", e.msg);
+    df_feature_norm norm;
+    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
+    ck_assert_int_eq(df_feature_norm_fit(&norm, ds.x, (size_t)ds.rows, &e), DF_OK);
+    df_feature_norm_apply(&norm, ds.x, (size_t)ds.rows);
+    const size_t B = 4;
+    df_batch bb;
+    ck_assert_int_eq(df_batch_alloc(&bb, B, 24, &e), DF_OK);
+    const int32_t pick[4] = {2, 0, 5, 2}; /* a sequence twice */
+    memcpy(bb.pick, pick, sizeof pick);
+    int32_t Tb = df_batch_fill(&bb, &ds, B), longest = 0, groups = 0, k = 0;
+    for (size_t b = 0; b < B; b++) {
+        int64_t o0 = ds.off[pick[b]];
+        int32_t len = (int32_t)(ds.off[pick[b] + 1] - o0);
+        longest = len > longest ? len : longest;
+        for (int32_t t = 0; t < Tb; t++) {
+            size_t row = b * Tb + t;
+            ck_assert_int_eq(bb.tg[row], t < len ? ds.target[o0 + t] : -1);
+            if (t < len && ds.ctarget[o0 + t] >= 0) { /* the close this token makes, on its own row */
+                ck_assert_int_eq(bb.crow[k], (int32_t)row);
+                ck_assert_int_eq(bb.ctg[k], ds.ctarget[o0 + t]);
+                ck_assert(memcmp(&bb.cmk[(size_t)k * DF_CLOSE_SLOTS], &ds.cmask[(size_t)(o0 + t) * DF_CLOSE_SLOTS],
+                                 DF_CLOSE_SLOTS) == 0);
+                k++;
+                groups++;
+            }
+        }
+        ck_assert_int_eq(bb.crow[k], (int32_t)(b * Tb + len - 1)); /* the final close, on the last row */
+        ck_assert_int_eq(bb.ctg[k], ds.etarget[pick[b]]);
+        k++;
+        groups++;
+    }
+    ck_assert_int_eq(Tb, longest);
+    ck_assert_int_eq(bb.n_close, k);
+    for (int32_t i = 0; i < bb.n_close; i++) ck_assert(bb.cmk[(size_t)i * DF_CLOSE_SLOTS + bb.ctg[i]]);
+    /* the depth-first model's two heads train on it */
+    const df_gpt_config cfg = {.F = DF_FEATURES, .A = DF_DF_OUTPUTS, .d = 16, .L = 1, .H = 2, .T = 24};
+    df_gpt m;
+    ck_assert_int_eq(df_gpt_init(&m, &cfg, 7, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_train_alloc(&m, (int)B, &e), DF_OK);
+    df_gpt_heads h = {.A1 = DF_ACTIONS,
+                      .targets = bb.tg,
+                      .mask = bb.mk,
+                      .n = bb.n_close,
+                      .row = bb.crow,
+                      .target = bb.ctg,
+                      .mask2 = bb.cmk,
+                      .weight = 1.0f};
+    df_adamw_opts opt = df_adamw_defaults();
+    opt.lr = 1e-2f;
+    float loss, l1, l2, first = 0, gn;
+    for (int step = 0; step < 80; step++) {
+        df_gpt_zero_grad(&m);
+        ck_assert_msg(df_gpt_forward_heads(&m, bb.x, &h, (int)B, Tb, &loss, &l1, &l2, &e) == DF_OK, "%s", e.msg);
+        if (step == 0) first = l2;
+        ck_assert_int_eq(m.head_n2, bb.n_close);
+        ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
+        ck_assert_int_eq(df_gpt_update(&m, &opt, &gn, &e), DF_OK);
+    }
+    ck_assert_int_eq(df_gpt_forward_heads(&m, bb.x, &h, (int)B, Tb, &loss, &l1, &l2, &e), DF_OK);
+    printf("  batch of %d sequences (%d rows each), %d close decisions: close loss %.4f -> %.4f in 80 steps\n", (int)B,
+           Tb, bb.n_close, first, l2);
+    ck_assert_msg(first > 0.5f && l2 < 0.25f * first, "close loss %.4f -> %.4f", first, l2);
+    df_gpt_free(&m);
+    df_batch_free(&bb);
+    df_feature_norm_free(&norm);
+    df_dataset_free(&ds);
+}
+END_TEST
+
 static Suite *train_suite(void) {
     Suite *s = suite_create("train");
     TCase *tc = tcase_create("core");
@@ -281,6 +362,7 @@ static Suite *train_suite(void) {
     tcase_add_test(tc, test_batch_teacher_round_trip_zoo);
     tcase_add_test(tc, test_df_label_refuses_foreign_tile);
     tcase_add_test(tc, test_df_dataset_deterministic);
+    tcase_add_test(tc, test_df_batch_trains_close_head);
     suite_add_tcase(s, tc);
     return s;
 }

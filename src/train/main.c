@@ -304,9 +304,18 @@ static void print_close_baseline(const df_dataset *ds) {
         lu += log(allowed);
         lf += log(z / freq[tg]);
     }
+    /* the last token also closes the group before it when it starts one: two decisions, one set of logits */
+    int64_t shared = 0, same = 0;
+    for (int32_t i = 0; i < ds->n; i++) {
+        int64_t last = ds->off[i + 1] - 1;
+        if (ds->ctarget[last] < 0) continue;
+        shared++;
+        same += ds->ctarget[last] == ds->etarget[i];
+    }
     printf("close head: %lld decisions, whole in %.1f%%; baseline losses: uniform over the allowed slots %.4f, "
-           "the teacher's slot frequencies over the allowed slots %.4f\n",
-           (long long)n, 100.0 * freq[0] / n, lu / n, lf / n);
+           "the teacher's slot frequencies over the allowed slots %.4f; %lld sequences close twice on their last "
+           "row (%lld with the same slot)\n",
+           (long long)n, 100.0 * freq[0] / n, lu / n, lf / n, (long long)shared, (long long)same);
 }
 
 int main(int argc, char **argv) {

@@ -220,13 +220,21 @@ double df_answer_exact_predict_ms(const df_net *net, df_objective obj);
 #define DF_ANSWER_FIT_CM 0.652
 /* The solver r runs: its own, or auto's pick (why filled for auto, else ""). */
 df_solver df_request_effective_solver(const df_request *r, int have_transformer, char *why, size_t n);
+/* 1 when weights of action layout `layout` (df_action_layout, df_mapper_layout) decode in `space`:
+ * the batch layout the batch space, the depth-first layout the depth-first space. A request whose
+ * space the loaded weights do not cover is not decoded (a depth-first decode may tile, which the batch
+ * space has not; a batch decode never tiles): both doors answer it exactly, path "exact-fallback",
+ * and the note names the weights' space (decode_status DF_EUNSUPPORTED below). */
+int df_answer_layout_covers(int layout, df_space space);
 
 /* Solves r and checks the answer. mp (nullable) decodes transformer requests in this thread; without
- * it a transformer request fails with DF_FAIL_SOLVER. cancel (nullable) is polled by the solvers. */
+ * it a transformer request fails with DF_FAIL_SOLVER; with weights that do not cover r's space
+ * (df_answer_layout_covers) it is answered as df_answer_check_decoded with DF_EUNSUPPORTED. cancel
+ * (nullable) is polled by the solvers. */
 int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel, df_answer *a, df_fail *f);
 /* The check before reply of a transformer answer decoded elsewhere: decode_status DF_OK with decoded
- * filled, or why it was not decoded (DF_EINVAL: longer than the model's context; DF_EIO: no weights)
- * -> exact. auto_why (nullable): auto's reason, kept in the note. */
+ * filled, or why it was not decoded (DF_EINVAL: longer than the model's context; DF_EIO: no weights;
+ * DF_EUNSUPPORTED: the weights decode the other map-space) -> exact. auto_why (nullable): auto's reason, kept in the note. */
 int df_answer_check_decoded(const df_request *r, const atomic_int *cancel, int decode_status, const df_mapping *decoded,
                             double decode_ms, const char *auto_why, df_answer *a, df_fail *f);
 /* The layer-by-layer baseline the check compares with (df_solve_lbl, then scored): rc DF_OK with map

@@ -20,13 +20,14 @@
 
 enum df_status {
     DF_OK = 0,
-    DF_EINVAL = -1,      /* malformed or invalid input (workload, hardware, mapping, option) */
-    DF_ENOMEM = -2,      /* allocation failed */
-    DF_EIO = -3,         /* file could not be read or written */
-    DF_EINFEASIBLE = -4, /* budget too small: err.layer and err.need_bytes say where and how much */
-    DF_ENOTFOUND = -5,   /* unknown name (zoo network, preset) */
-    DF_ELIMIT = -6,      /* a configured limit was exceeded (layers, batch, ...) */
-    DF_ECANCELED = -7,   /* the caller cancelled the work (df_solve_stats.cancel) */
+    DF_EINVAL = -1,       /* malformed or invalid input (workload, hardware, mapping, option) */
+    DF_ENOMEM = -2,       /* allocation failed */
+    DF_EIO = -3,          /* file could not be read or written */
+    DF_EINFEASIBLE = -4,  /* budget too small: err.layer and err.need_bytes say where and how much */
+    DF_ENOTFOUND = -5,    /* unknown name (zoo network, preset) */
+    DF_ELIMIT = -6,       /* a configured limit was exceeded (layers, batch, ...) */
+    DF_ECANCELED = -7,    /* the caller cancelled the work (df_solve_stats.cancel) */
+    DF_EUNSUPPORTED = -8, /* valid input this component does not handle (weights of another map-space) */
 };
 
 /* The request field a library error is about, when it is not a position inside a document. */

@@ -69,6 +69,7 @@ const char *df_status_name(int code) {
     case DF_ENOTFOUND: return "not found";
     case DF_ELIMIT: return "limit exceeded";
     case DF_ECANCELED: return "cancelled";
+    case DF_EUNSUPPORTED: return "unsupported";
     default: return "unknown error";
     }
 }

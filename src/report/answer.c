@@ -107,12 +107,17 @@ df_solver df_answer_auto_pick(const df_request *r, int have_transformer, char *w
 df_solver df_request_effective_solver(const df_request *r, int have_transformer, char *why, size_t n) {
     if (why && n) why[0] = '\0';
     if (r->solver != DF_SOLVER_AUTO) return (df_solver)r->solver;
-    if (r->space == DF_SPACE_DEPTH_FIRST) {
+    if (r->space == DF_SPACE_DEPTH_FIRST) { /* the depth-first model is not measured good enough to pick */
         if (why)
-            snprintf(why, n, "auto: exact over the depth-first space (the transformer knows only batch splitting)");
+            snprintf(why, n,
+                     "auto: exact over the depth-first space (auto picks the transformer in the batch space only)");
         return DF_SOLVER_EXACT;
     }
     return df_answer_auto_pick(r, have_transformer, why, n);
+}
+
+int df_answer_layout_covers(int layout, df_space space) {
+    return layout == (space == DF_SPACE_DEPTH_FIRST ? DF_LAYOUT_DEPTH_FIRST : DF_LAYOUT_BATCH);
 }
 
 /* One request decoded on mp with the request's sampling seed (the daemon's loop admits its decode
@@ -245,7 +250,12 @@ int df_answer_solve(const df_request *r, df_mapper *mp, const atomic_int *cancel
             return df_fail_set(f, DF_FAIL_SOLVER, "/solver", "the transformer is not loaded here");
         }
         double d0 = now_ms();
-        rc = decode(mp, r, &a->map, &e);
+        /* weights of the other map-space: not decoded, answered exactly (as the daemon's loop does) */
+        rc = df_answer_layout_covers(df_mapper_layout(mp), r->space) ? decode(mp, r, &a->map, &e) : DF_EUNSUPPORTED;
+        if (rc == DF_EUNSUPPORTED) {
+            df_answer_free(a);
+            return df_answer_check_decoded(r, cancel, rc, NULL, 0, why, a, f);
+        }
         /* the same check as a daemon answer decoded on its loop */
         if (rc == DF_OK || rc == DF_EINVAL) {
             df_mapping dec = a->map;
@@ -288,7 +298,11 @@ int df_answer_check_decoded_base(const df_request *r, const atomic_int *cancel, 
     a->map.n_groups = 0;
     note_add(a, decode_status == DF_EINVAL ? "the workload is longer than the transformer's context; solved exactly"
                 : decode_status == DF_EIO  ? "no transformer weights are loaded; solved exactly"
-                                           : "the transformer could not decode this request; solved exactly");
+                : decode_status == DF_EUNSUPPORTED
+                    ? (r->space == DF_SPACE_DEPTH_FIRST
+                           ? "the loaded transformer weights decode the batch space, not depth_first; solved exactly"
+                           : "the loaded transformer weights decode the depth_first space, not batch; solved exactly")
+                    : "the transformer could not decode this request; solved exactly");
     df_err e;
     df_err_clear(&e);
     df_solve_stats st = {.cancel = cancel};

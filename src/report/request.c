@@ -374,8 +374,9 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
                                df_suggest_text(s, names, 5, dym, sizeof dym));
         }
     }
-    /* the map-space (issue 14): depth-first tiles are searched by exact and ga; auto then answers
-     * exactly; the transformer and lbl know only batch splitting */
+    /* the map-space (issue 14): depth-first tiles are searched by exact, ga and the transformer (with
+     * depth-first weights, else its answer is exact: df_answer_layout_covers); auto then answers
+     * exactly; lbl knows only batch splitting */
     s = NULL;
     if (opt_string(root, "space", base, &s, f)) return -1;
     out->space = DF_SPACE_BATCH;
@@ -383,10 +384,9 @@ static int parse_map(const json_t *root, const char *prefix, const df_request_sr
         ptr_key(ptr, sizeof ptr, base, "space");
         if (df_space_parse(s, &out->space) != DF_OK)
             return df_fail_set(f, DF_FAIL_PARAMETER, ptr, "unknown space \"%.40s\" (known: batch, depth_first)", s);
-        if (out->space == DF_SPACE_DEPTH_FIRST &&
-            (out->solver == DF_SOLVER_TRANSFORMER || out->solver == DF_SOLVER_LBL))
+        if (out->space == DF_SPACE_DEPTH_FIRST && out->solver == DF_SOLVER_LBL)
             return df_fail_set(f, DF_FAIL_PARAMETER, ptr,
-                               "space depth_first applies to the exact, ga and auto solvers, not to %s",
+                               "space depth_first applies to the exact, ga, transformer and auto solvers, not to %s",
                                df_request_solver_name(out->solver));
     }
     int sampling = out->solver == DF_SOLVER_AUTO || out->solver == DF_SOLVER_TRANSFORMER;

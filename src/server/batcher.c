@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "probkey.h"
+#include "dnnfuser/answer.h" /* df_answer_layout_covers */
 
 #define SRV_CONFIG_PATH 1024
 #define SRV_MAX_DECODERS 64
@@ -376,8 +377,12 @@ static void decoder_main(void *arg) {
         for (srv_decode_item *it = in, *nx; it; it = nx) { /* new sequences join at the step boundary */
             nx = it->d_next;
             df_err_clear(&e);
-            const df_episode *tp = mp ? ep_find(d, mp, it->net, it->obj) : NULL;
-            int rc = mp ? df_mapper_admit_ep(mp, it->net, it->obj, it->k, it->seed, it, tp, &it->mjob, &e) : DF_EIO;
+            /* the mapper of this step decides (a reload may have swapped the layout since submission) */
+            int covers = mp && df_answer_layout_covers(df_mapper_layout(mp), it->space);
+            const df_episode *tp = covers ? ep_find(d, mp, it->net, it->obj) : NULL;
+            int rc = !mp       ? DF_EIO
+                     : !covers ? DF_EUNSUPPORTED
+                               : df_mapper_admit_ep(mp, it->net, it->obj, it->k, it->seed, it, tp, &it->mjob, &e);
             if (rc == DF_OK && tp) atomic_fetch_add(&b->ep_hits, 1);
             if (rc == DF_OK && !tp) ep_store(d, it->net, it->obj, df_mapper_job_episode(it->mjob));
             if (rc != DF_OK) { /* refused (budget too small, ...): run() answers with the reason */
@@ -575,6 +580,9 @@ static void try_swap(srv_batcher *b) {
     b->info.slots = b->dec[0].free_slots; /* per decode loop, as configured (decode_slots) */
     b->info.decode_loops = b->n_dec;
     b->info.generation = b->generation;
+    b->info.space = df_answer_layout_covers(df_mapper_layout(b->dec[0].mapper), DF_SPACE_DEPTH_FIRST)
+                        ? DF_SPACE_DEPTH_FIRST
+                        : DF_SPACE_BATCH;
     b->have_info = 1;
     uv_mutex_unlock(&b->lock);
     atomic_store(&b->ready, 1);

@@ -44,6 +44,7 @@
 #include <uv.h>
 
 #include "dnnfuser/mapper.h"
+#include "dnnfuser/solve.h" /* df_space */
 #include "log.h"
 #include "metrics.h"
 
@@ -84,11 +85,13 @@ typedef struct srv_job srv_job;
 typedef struct srv_decode_item {
     const df_net *net; /* NULL: nothing to decode for this item (skipped) */
     df_objective obj;
+    df_space space;      /* the request's map-space: weights that do not cover it are not decoded */
     int32_t k;           /* candidates */
     uint64_t seed;       /* sampling seed of the request (0: the batcher's own counter, at hand-out) */
     df_mapping *decoded; /* initialised by the submitter; receives the best candidate */
     /* set by the batcher: DF_OK with decoded filled, or why decoding did not happen (DF_EINVAL: longer
-     * than the context; DF_EIO: no weights; DF_ENOMEM: the step failed) */
+     * than the context; DF_EIO: no weights; DF_EUNSUPPORTED: the weights decode the other map-space,
+     * df_answer_layout_covers; DF_ENOMEM: the step failed) */
     int status;
     double t_start, t_decoded; /* admitted / finished (srv_now_ms) */
     /* private */
@@ -175,6 +178,7 @@ typedef struct {
     int32_t slots;        /* KV-cache slots per decode loop */
     int32_t decode_loops; /* decode threads, each with `slots` slots */
     int64_t generation;   /* 1 for the first weights, +1 per swap */
+    df_space space;       /* the map-space the weights decode (their action layout) */
 } srv_weights_info;
 int srv_batcher_weights(srv_batcher *b, srv_weights_info *info);
 void srv_batcher_close(srv_batcher *b); /* any thread; idempotent */

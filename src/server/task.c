@@ -560,6 +560,7 @@ static int decode_items(srv_task *t, const srv_map_req *reqs, const srv_fail *fa
         if (!wants[i]) continue;
         t->items[i] = (srv_decode_item){.net = reqs[i].net,
                                         .obj = reqs[i].obj,
+                                        .space = reqs[i].space,
                                         .k = reqs[i].candidates,
                                         .seed = reqs[i].seed,
                                         .decoded = &t->decoded[i]};

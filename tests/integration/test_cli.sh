@@ -386,8 +386,13 @@ expect_ok "eval of the depth-first answer" eval -w resnet18 "$TMP/df.json"
 ee=$(awk '/^energy/ { print $2; exit }' "$TMP/out")
 if [ -n "$de" ] && [ -n "$ee" ] && awk -v a="$ee" -v b="$de" 'BEGIN { exit !(a < b) }' && grep -q 'cache_' "$TMP/out"; then
     ok "eval reads the tiles back: depth-first energy $ee uJ < batch-only $de uJ"; else not_ok "eval of tiles ($ee vs $de)"; fi
-expect_err 2 'space depth_first applies' "--space depth_first refused with the transformer" \
+# the shipped weights decode the batch space: a depth-first transformer request is solved exactly (issue 18)
+expect_ok "--space depth_first --solver transformer with batch weights" \
     map -w resnet18 --buffer 256KiB --space depth_first --solver transformer
+grep -q 'exact-fallback' "$TMP/out" && grep -q 'weights decode the batch space, not depth_first' "$TMP/out" &&
+    ok "  answered exactly, the note names the weights' space" || not_ok "depth-first transformer with batch weights"
+expect_err 2 'space depth_first applies' "--space depth_first refused with lbl" \
+    map -w resnet18 --buffer 256KiB --space depth_first --solver lbl
 expect_err 2 'unknown map-space' "--space typo" map -w resnet18 --space deep
 # a budget only tiles can meet (fsrcnn's deconv needs 141 KiB whole): batch-only names the layer,
 # depth-first answers with no layer-by-layer baseline

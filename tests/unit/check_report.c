@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dnnfuser/answer.h"
+#include "dnnfuser/gpt.h"
 #include "dnnfuser/json.h"
 #include "dnnfuser/zoo.h"
 #include "testutil.h"
@@ -344,6 +345,119 @@ START_TEST(test_monotone_sweeps) {
 }
 END_TEST
 
+/* A tiny random model in the depth-first layout (as check_mapper's): decodes feasible depth-first
+ * mappings, some tiled. */
+static df_mapper *df_layout_mapper(void) {
+    df_gpt_config cfg = {DF_FEATURES, DF_DF_OUTPUTS, 16, 2, 2, 24};
+    df_gpt g;
+    df_feature_norm norm;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&g, &cfg, 11, &e), DF_OK);
+    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
+    for (int f = 0; f < DF_FEATURES; f++) norm.std[f] = 8;
+    df_train_meta meta = {0};
+    meta.layout = DF_LAYOUT_DEPTH_FIRST;
+    df_mapper *m;
+    ck_assert_msg(df_mapper_from_model(&m, &g, &norm, &meta, 16, &e) == DF_OK, "%s", e.msg);
+    return m;
+}
+
+/* The best value of r's own space, the exact solver's. */
+static double exact_value(const df_request *r) {
+    df_mapping m;
+    df_metrics mt;
+    df_err e;
+    ck_assert_int_eq(df_mapping_init(&m, 8), DF_OK);
+    ck_assert_int_eq(df_solve_exact_in(r->net, r->obj, r->space, &m, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapping_eval(r->net, &m, &mt, NULL, &e), DF_OK);
+    df_mapping_free(&m);
+    return df_objective_value(r->obj, &mt);
+}
+
+/* Issue 18: the transformer decodes a request in the space its weights' layout covers; a request of
+ * the other space is answered exactly (exact-fallback, the note names the weights' space), with batch
+ * weights and with depth-first weights, for the transformer and for auto's pick of it. */
+START_TEST(test_space_and_weights) {
+    ck_assert(df_answer_layout_covers(DF_LAYOUT_BATCH, DF_SPACE_BATCH));
+    ck_assert(!df_answer_layout_covers(DF_LAYOUT_BATCH, DF_SPACE_DEPTH_FIRST));
+    ck_assert(df_answer_layout_covers(DF_LAYOUT_DEPTH_FIRST, DF_SPACE_DEPTH_FIRST));
+    ck_assert(!df_answer_layout_covers(DF_LAYOUT_DEPTH_FIRST, DF_SPACE_BATCH));
+    df_request r;
+    df_fail f;
+    df_answer a;
+    df_err e;
+    /* lbl has no tiles: refused; the transformer is not (it was before issue 18) */
+    ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"space\":\"depth_first\",\"solver\":\"lbl\"}", &r, &f), -1);
+    ck_assert_int_eq(f.kind, DF_FAIL_PARAMETER);
+    ck_assert_str_eq(f.pointer, "/space");
+    df_mapper *dfm = df_layout_mapper(), *bm;
+    ck_assert_int_eq(df_mapper_load_embedded(&bm, 16, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_layout(bm), DF_LAYOUT_BATCH);
+    static const char *const df_req =
+        "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"objective\":\"energy\",\"space\":\"depth_first\","
+        "\"solver\":\"transformer\"}";
+    static const char *const batch_req =
+        "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"objective\":\"energy\",\"solver\":\"transformer\"}";
+    /* depth-first weights, depth-first request: decoded (the direct decode's mapping when it passes
+     * the check), never the note of another space */
+    ck_assert_int_eq(tu_parse(df_req, &r, &f), 0);
+    ck_assert_msg(df_answer_solve(&r, dfm, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_ptr_null(strstr(a.note, "weights decode"));
+    ck_assert(a.met.feasible);
+    df_mapping dec;
+    ck_assert_int_eq(df_mapping_init(&dec, 8), DF_OK);
+    ck_assert_int_eq(df_solve_transformer(dfm, r.net, r.obj, 1, &dec, NULL, &e), DF_OK);
+    if (strcmp(a.path, "transformer") == 0) {
+        ck_assert_int_eq(a.map.n_groups, dec.n_groups);
+        for (int32_t g = 0; g < dec.n_groups; g++) {
+            ck_assert_int_eq(a.map.groups[g].last, dec.groups[g].last);
+            ck_assert_int_eq(a.map.groups[g].tile_rows, dec.groups[g].tile_rows);
+        }
+    } else {
+        ck_assert_msg(strcmp(a.path, "repaired") == 0 || strcmp(a.path, "exact-fallback") == 0, "%s", a.path);
+        ck_assert_ptr_nonnull(strstr(a.note, "worse than layer-by-layer"));
+    }
+    df_mapping_free(&dec);
+    df_answer_free(&a);
+    /* batch weights, depth-first request: exact over depth-first, said so */
+    ck_assert_msg(df_answer_solve(&r, bm, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(a.path, "exact-fallback");
+    ck_assert_ptr_nonnull(strstr(a.note, "weights decode the batch space, not depth_first"));
+    ck_assert(df_objective_value(r.obj, &a.met) == exact_value(&r));
+    df_answer_free(&a);
+    df_request_free(&r);
+    /* depth-first weights, batch request: exact over batch (no tile), said so; batch weights decode it */
+    ck_assert_int_eq(tu_parse(batch_req, &r, &f), 0);
+    ck_assert_msg(df_answer_solve(&r, dfm, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(a.path, "exact-fallback");
+    ck_assert_ptr_nonnull(strstr(a.note, "weights decode the depth_first space, not batch"));
+    for (int32_t g = 0; g < a.map.n_groups; g++) ck_assert(df_group_is_whole(r.net, &a.map.groups[g]));
+    ck_assert(df_objective_value(r.obj, &a.met) == exact_value(&r));
+    df_answer_free(&a);
+    ck_assert_msg(df_answer_solve(&r, bm, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_ptr_null(strstr(a.note, "weights decode"));
+    df_answer_free(&a);
+    /* the daemon's door: the loop reports DF_EUNSUPPORTED, the same answer */
+    ck_assert_msg(df_answer_check_decoded(&r, NULL, DF_EUNSUPPORTED, NULL, 0, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(a.path, "exact-fallback");
+    ck_assert_ptr_nonnull(strstr(a.note, "weights decode the depth_first space, not batch"));
+    df_answer_free(&a);
+    df_request_free(&r);
+    /* auto picking the transformer (a tight deadline) with depth-first weights: both reasons noted */
+    ck_assert_int_eq(
+        tu_parse("{\"workload\":\"mobilenetv2\",\"budget\":\"2MiB\",\"batch\":8,\"deadline_ms\":5}", &r, &f), 0);
+    ck_assert_int_eq(df_request_effective_solver(&r, 1, NULL, 0), DF_SOLVER_TRANSFORMER);
+    ck_assert_msg(df_answer_solve(&r, dfm, NULL, &a, &f) == 0, "%s", f.detail);
+    ck_assert_str_eq(a.path, "exact-fallback");
+    ck_assert_ptr_nonnull(strstr(a.note, "auto: transformer"));
+    ck_assert_ptr_nonnull(strstr(a.note, "weights decode the depth_first space, not batch"));
+    df_answer_free(&a);
+    df_request_free(&r);
+    df_mapper_free(dfm);
+    df_mapper_free(bm);
+}
+END_TEST
+
 /* A library error names its field by id; report spells today's REST pointer, a schema reader's
  * pointer wins, and df_fail_from_err carries it (issue 12 item 1). */
 START_TEST(test_field_pointer) {
@@ -391,6 +505,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_check_and_offer);
     tcase_add_test(tc, test_auto);
     tcase_add_test(tc, test_monotone_sweeps);
+    tcase_add_test(tc, test_space_and_weights);
     tcase_add_test(tc, test_field_pointer);
     suite_add_tcase(s, tc);
     return s;

@@ -381,6 +381,19 @@ START_TEST(test_decode_dropped_and_refused) {
     ck_assert_int_eq(tiny.job.outcome, SRV_JOB_DONE);
     ck_assert_int_eq(tiny.items[0].status, DF_EINFEASIBLE);
     ck_assert_int_eq(atomic_load(&tiny.ran), 1);
+    /* another map-space: the shipped (batch-layout) weights do not decode a depth-first item; it comes
+     * back DF_EUNSUPPORTED without taking a slot and the job runs (the exact fallback answers it) */
+    djob other;
+    df_net *r18 = zoo_net("resnet18", 256 << 10);
+    dj_init(&other, &r18, 1, 1, 10000);
+    other.items[0].space = DF_SPACE_DEPTH_FIRST;
+    ck_assert_int_eq(srv_batcher_submit(b, &other.job), SRV_BATCH_OK);
+    dj_wait(&other, 10000);
+    ck_assert_int_eq(other.job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(other.items[0].status, DF_EUNSUPPORTED);
+    ck_assert_int_eq(atomic_load(&other.ran), 1);
+    dj_free(&other);
+    df_net_free(r18);
     /* every slot came back: a job taking all 16 slots of a loop decodes, after a weights reload */
     ck_assert_int_eq(srv_batcher_reload_weights(b, ""), 0);
     df_net *r50 = zoo_net("resnet50", 512 << 10);

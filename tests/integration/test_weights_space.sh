@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_weights_space.sh - the transformer and the map-space of its weights (issue 18): weights decode
+# the space their action layout covers (batch layout: "space": "batch"; depth-first layout:
+# "space": "depth_first"); a transformer request of the other space is answered by the exact solver of
+# the request's space (path exact-fallback) with a note naming the weights' space, and
+# `dnnfuser map --weights FILE --json` prints the same answer as a daemon started with --weights FILE.
+# The depth-first weights are trained here by a tiny run of dnnfuser-train (about 5 s; nothing is
+# kept). Usage: BUILD=build bash tests/integration/test_weights_space.sh   (about 15 s)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+API="$HERE/../../api/openapi.yaml"
+CLI=$BUILD/dnnfuser
+TRAIN=$BUILD/dnnfuser-train
+JT=$BUILD/tools/jsontool
+for x in "$CLI" "$TRAIN" "$JT"; do
+    [ -x "$x" ] || { echo "weights_space: $x not found (make all unit-bins)" >&2; exit 1; }
+done
+
+if "$TRAIN" --space depth_first --samples 16 --steps 20 --batch 4 --d 16 --layers 1 --heads 2 --eval 1 \
+    --threads 1 --out "$TMP/df.weights" >"$TMP/train.log" 2>&1 && grep -q 'depth_first layout' "$TMP/train.log"; then
+    ok "a tiny depth-first training run writes weights in the depth-first layout"
+else
+    not_ok "dnnfuser-train --space depth_first: $(tail -c 300 "$TMP/train.log")"
+fi
+
+daemon_start d --weights "$TMP/df.weights"
+daemon_start s
+req d GET /v1/info
+[ "$code" = 200 ] && has '"loaded":true' && has '"space":"depth_first"' &&
+    ok "/v1/info: the depth-first weights are loaded, weights.space depth_first" || not_ok "/v1/info $code"
+req s GET /v1/info
+[ "$code" = 200 ] && has '"space":"batch"' && ok "/v1/info: the shipped weights decode the batch space" ||
+    not_ok "/v1/info (shipped) $code"
+
+# one DAEMON SPACE WEIGHTS(CLI, "" = shipped) PATH_REGEX NOTE(regex or "-" = must not mention another
+# space): POST /v1/map and map --json of resnet18 at 256 KiB (energy, where tiles pay), transformer
+one() {
+    local d=$1 space=$2 weights=$3 path=$4 note=$5 rc=0
+    local -a wa=()
+    [ -n "$weights" ] && wa=(--weights "$weights")
+    req "$d" POST /v1/map "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"objective\":\"energy\",\"space\":\"$space\",\"solver\":\"transformer\"}"
+    cp "$TMP/body" "$TMP/daemon.json"
+    local desc="daemon $d, space $space, transformer"
+    if [ "$code" = 200 ] && has "\"space\":\"$space\"" && has "\"path\":\"$path\"" &&
+        { if [ "$note" = - ]; then ! has 'weights decode'; else has "\"note\":\"[^\"]*$note"; fi; }; then
+        ok "$desc: 200, path $(grep -Eo '"path":"[^"]*"' "$TMP/body")"
+    else
+        not_ok "$desc: $code $(head -c 400 "$TMP/body")"
+    fi
+    "$CLI" map -w resnet18 --buffer 256KiB --objective energy --space "$space" --solver transformer "${wa[@]}" --json \
+        >"$TMP/cli.json" 2>"$TMP/cli.err" || rc=$?
+    if [ "$rc" -eq 0 ] && dd=$("$JT" same "$TMP/cli.json" "$TMP/daemon.json" timings) &&
+        "$JT" schema "$API" MapReply "$TMP/cli.json" >/dev/null; then
+        ok "$desc: map ${wa[*]} --json = POST /v1/map, a valid MapReply"
+    else
+        not_ok "$desc: cli exit $rc ($(head -c 200 "$TMP/cli.err")) ${dd:-}"
+    fi
+}
+one d batch "$TMP/df.weights" exact-fallback 'weights decode the depth_first space, not batch; solved exactly'
+one d depth_first "$TMP/df.weights" '(transformer|repaired|exact-fallback)' -
+one s depth_first "" exact-fallback 'weights decode the batch space, not depth_first; solved exactly'
+one s batch "" '(transformer|repaired|exact-fallback)' -
+
+# lbl knows no tiles: still refused with the depth-first space
+req s POST /v1/map '{"workload":"resnet18","space":"depth_first","solver":"lbl"}'
+[ "$code" = 422 ] && has 'space depth_first applies to the exact, ga, transformer and auto solvers, not to lbl' &&
+    ok "space depth_first with lbl: 422" || not_ok "lbl depth_first: $code $(head -c 300 "$TMP/body")"
+
+for n in d s; do
+    daemon_signal "$n" TERM
+    daemon_wait "$n" 20
+    [ "$rc" -eq 0 ] && ok "daemon $n exits 0 on SIGTERM" || not_ok "daemon $n exit status $rc"
+done
+finish weights-space

@@ -52,9 +52,14 @@ int cli_solve_in(const df_net *net, df_solver solver, df_space space, df_objecti
         rc = df_solve_ga_in(net, obj, space, ga ? ga : &def, &out->map, &out->stats, err);
         break;
     }
-    case DF_SOLVER_TRANSFORMER:
-        rc = mp ? df_solve_transformer(mp, net, obj, candidates > 0 ? candidates : 1, &out->map, &out->stats, err)
-                : df_err_set(err, DF_EINVAL, "/solver", "the transformer is not loaded");
+    case DF_SOLVER_TRANSFORMER: /* never a mapping outside `space` (df_answer_layout_covers) */
+        if (!mp)
+            rc = df_err_set(err, DF_EINVAL, "/solver", "the transformer is not loaded");
+        else if (!df_answer_layout_covers(df_mapper_layout(mp), space))
+            rc = df_err_set(err, DF_EUNSUPPORTED, NULL, "the transformer weights decode the %s space, not %s",
+                            space == DF_SPACE_BATCH ? "depth_first" : "batch", df_space_name(space));
+        else
+            rc = df_solve_transformer(mp, net, obj, candidates > 0 ? candidates : 1, &out->map, &out->stats, err);
         break;
     default: rc = df_err_set(err, DF_EINVAL, "/solver", "unknown solver"); break;
     }

@@ -63,6 +63,14 @@ one d depth_first "$TMP/df.weights" '(transformer|repaired|exact-fallback)' -
 one s depth_first "" exact-fallback 'weights decode the batch space, not depth_first; solved exactly'
 one s batch "" '(transformer|repaired|exact-fallback)' -
 
+# sweep --compare transformer draws a batch-space series: depth-first weights are refused by name
+rc=0
+"$CLI" sweep -w resnet18 --budgets 256KiB,1MiB --compare transformer --svg "$TMP/s.svg" --weights "$TMP/df.weights" \
+    >/dev/null 2>"$TMP/sweep.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'weights decode the depth_first space, not batch' "$TMP/sweep.err" &&
+    ok "sweep --compare transformer with depth-first weights: exit 2, says why" ||
+    not_ok "sweep --compare transformer: exit $rc $(head -c 200 "$TMP/sweep.err")"
+
 # lbl knows no tiles: still refused with the depth-first space
 req s POST /v1/map '{"workload":"resnet18","space":"depth_first","solver":"lbl"}'
 [ "$code" = 422 ] && has 'space depth_first applies to the exact, ga, transformer and auto solvers, not to lbl' &&

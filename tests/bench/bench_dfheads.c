@@ -1,0 +1,191 @@
+/* bench_dfheads.c - which head of a depth-first model costs the quality (issue 18): on held-out
+ * requests (held-out networks, held-out budget band; sampler.h) per objective, the model's greedy
+ * decode against the exact depth-first optimum (df_solve_exact_in), and the same groups and
+ * micro-batches with each group's close (tile x overlap, one of the decoder's close slots: whole or
+ * one of df_tile_options of its last layer) replaced by the feasible one the cost model scores best.
+ *
+ *   decoded      the model as it answers (greedy, k = 1): both heads
+ *   best close   the model's groups and micro-batches (the action head), the best close per group:
+ *                latency and energy are sums over the groups (df_mapping_eval; COST_MODEL.md "Fused
+ *                groups"), so the per-group minimum is the best close assignment for those groups
+ *   whole if fits  the model's groups and micro-batches, every group whole where it fits whole, else
+ *                its best tile: how much the tiles the closes pick are worth beyond feasibility
+ *   batch exact  the batch-only optimum (df_solve_exact): the depth-first gain the exact solver finds
+ *
+ * Ratios are value / exact depth-first value; geomean over the feasible ones, worst, and how many
+ * are feasible / optimal. decoded / best close is the close head's share, best close / exact the
+ * action head's. Prints figures, asserts nothing.
+ * Usage: bench_dfheads WEIGHTS [N requests per split and objective (default 40)] [SEED (default 18)] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "dnnfuser/features.h"
+#include "dnnfuser/mapper.h"
+#include "dnnfuser/sampler.h"
+#include "dnnfuser/solve.h"
+#include "dnnfuser/tile.h"
+
+enum { V_DECODED, V_BEST_CLOSE, V_WHOLE, V_BATCH_EXACT, V_COUNT };
+static const char *const v_names[V_COUNT] = {"decoded", "best close", "whole if fits", "batch exact"};
+
+typedef struct {
+    double lg, worst;
+    int feasible, opt, n;
+} agg;
+
+static void add(agg *a, double v, double ex) {
+    double r = v / ex;
+    a->n++;
+    if (!isfinite(r)) return;
+    a->feasible++;
+    a->lg += log(r);
+    if (r > a->worst) a->worst = r;
+    a->opt += r <= 1 + 1e-9;
+}
+
+static double value(const df_net *n, const df_mapping *m, df_objective o) {
+    df_metrics mt;
+    if (df_mapping_eval(n, m, &mt, NULL, NULL) || !mt.feasible) return INFINITY;
+    return df_objective_value(o, &mt);
+}
+
+/* the objective's share of one group (latency or energy: the metrics are sums over groups) */
+static double group_value(df_objective o, const df_group_cost *c) {
+    return o == DF_OBJ_ENERGY ? c->energy_pj : o == DF_OBJ_DRAM ? c->dram_bytes : c->latency_cycles;
+}
+
+/* out = m's groups and micro-batches with each group's close replaced: whole 0, the best feasible
+ * (whole or a tile option of its last layer); whole 1, whole when that fits, else the best tile.
+ * Returns the number of groups whose close changed. */
+static int reclose(const df_net *net, const df_mapping *m, df_objective o, int whole, df_mapping *out) {
+    df_mapping_copy(out, m);
+    df_tile_option opts[DF_MAX_TILE_OPTIONS];
+    int changed = 0;
+    for (int32_t g = 0; g < out->n_groups; g++) {
+        df_group *gr = &out->groups[g];
+        df_group best = *gr, cand = *gr;
+        cand.tile_rows = cand.tile_cols = 0;
+        cand.overlap = 0;
+        df_group_cost c;
+        double bv = INFINITY;
+        if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible) {
+            bv = group_value(o, &c);
+            best = cand;
+        }
+        if (!whole || !isfinite(bv)) { /* whole mode: a tile only where the group does not fit whole */
+            int32_t n = df_tile_options(df_net_workload(net), gr->last, opts);
+            for (int32_t i = 0; i < n; i++) {
+                cand.tile_rows = opts[i].rows;
+                cand.tile_cols = opts[i].cols;
+                cand.overlap = opts[i].overlap;
+                if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible && group_value(o, &c) < bv) {
+                    bv = group_value(o, &c);
+                    best = cand;
+                }
+            }
+        }
+        changed += best.tile_rows != gr->tile_rows || best.tile_cols != gr->tile_cols ||
+                   (best.tile_rows && best.overlap != gr->overlap);
+        *gr = best;
+    }
+    return changed;
+}
+
+static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t seed) {
+    df_rng r;
+    df_rng_seed(&r, seed);
+    agg a[V_COUNT];
+    for (int v = 0; v < V_COUNT; v++) a[v] = (agg){0, 1, 0, 0, 0};
+    int32_t T = df_mapper_config(mp)->T;
+    long groups = 0, tiled_dec = 0, tiled_best = 0, changed = 0;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        df_request_sample q;
+        df_err e;
+        if (df_sample_request(&r, split, T, &q, &e)) {
+            fprintf(stderr, "sample: %s\n", e.msg);
+            continue;
+        }
+        q.obj = obj;
+        df_net *net;
+        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) {
+            df_workload_free(&q.w);
+            continue;
+        }
+        df_mapping ex, bx, t1, bc, wh;
+        df_mapping_init(&ex, 16);
+        df_mapping_init(&bx, 16);
+        df_mapping_init(&t1, 16);
+        df_mapping_init(&bc, 16);
+        df_mapping_init(&wh, 16);
+        if (!df_solve_exact_in(net, obj, DF_SPACE_DEPTH_FIRST, &ex, NULL, &e)) {
+            double ve = value(net, &ex, obj);
+            double vb = df_solve_exact(net, obj, &bx, NULL, &e) ? INFINITY : value(net, &bx, obj);
+            double v1 = INFINITY, vc = INFINITY, vw = INFINITY;
+            if (!df_solve_transformer(mp, net, obj, 1, &t1, NULL, &e)) {
+                v1 = value(net, &t1, obj);
+                changed += reclose(net, &t1, obj, 0, &bc);
+                vc = value(net, &bc, obj);
+                reclose(net, &t1, obj, 1, &wh);
+                vw = value(net, &wh, obj);
+                groups += t1.n_groups;
+                for (int32_t g = 0; g < t1.n_groups; g++) {
+                    tiled_dec += !df_group_is_whole(net, &t1.groups[g]);
+                    tiled_best += !df_group_is_whole(net, &bc.groups[g]);
+                }
+                if (vc > v1 * (1 + 1e-9)) fprintf(stderr, "warning: best close %.6g above decoded %.6g\n", vc, v1);
+            }
+            add(&a[V_DECODED], v1, ve);
+            add(&a[V_BEST_CLOSE], vc, ve);
+            add(&a[V_WHOLE], vw, ve);
+            add(&a[V_BATCH_EXACT], vb, ve);
+        }
+        df_mapping_free(&ex);
+        df_mapping_free(&bx);
+        df_mapping_free(&t1);
+        df_mapping_free(&bc);
+        df_mapping_free(&wh);
+        df_net_free(net);
+        df_workload_free(&q.w);
+    }
+    printf("%s, %s: %d requests (%.0f s)\n", df_split_name(split), df_objective_name(obj), a[V_DECODED].n,
+           now_s() - t0);
+    for (int v = 0; v < V_COUNT; v++)
+        printf("  %-14s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d\n", v_names[v],
+               a[v].feasible ? exp(a[v].lg / a[v].feasible) : NAN, a[v].worst, a[v].feasible, a[v].n, a[v].opt);
+    printf("  groups %ld: tiled as decoded %ld, tiled with the best close %ld; closes changed %ld\n", groups, tiled_dec,
+           tiled_best, changed);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_dfheads WEIGHTS [N] [SEED]\n");
+        return 2;
+    }
+    int n = argc > 2 ? atoi(argv[2]) : 40;
+    uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 18;
+    df_mapper *mp;
+    df_err e;
+    if (df_mapper_load(&mp, argv[1], 4, &e)) {
+        fprintf(stderr, "%s: %s\n", argv[1], e.msg);
+        return 1;
+    }
+    if (df_mapper_layout(mp) != DF_LAYOUT_DEPTH_FIRST) {
+        fprintf(stderr, "%s: not depth-first weights (dnnfuser-train --space depth_first)\n", argv[1]);
+        df_mapper_free(mp);
+        return 1;
+    }
+    printf("bench_dfheads %s: %d requests per split and objective, seed %llu; ratios to the exact depth-first "
+           "optimum\n",
+           argv[1], n, (unsigned long long)seed);
+    static const df_split splits[] = {DF_SPLIT_HELDOUT_NET, DF_SPLIT_HELDOUT_BAND};
+    static const df_objective objs[] = {DF_OBJ_LATENCY, DF_OBJ_ENERGY};
+    for (int s = 0; s < 2; s++)
+        for (int o = 0; o < 2; o++) run(mp, splits[s], objs[o], n, seed + 100 * (uint64_t)s + (uint64_t)o);
+    df_mapper_free(mp);
+    return 0;
+}

@@ -10,6 +10,8 @@
  *                groups"), so the per-group minimum is the best close assignment for those groups
  *   whole if fits  the model's groups and micro-batches, every group whole where it fits whole, else
  *                its best tile: how much the tiles the closes pick are worth beyond feasibility
+ *   best m + close  the model's group boundaries only, each group's micro-batch and close the best
+ *                (the same per-group minimum over df_micro_batches x closes)
  *   batch exact  the batch-only optimum (df_solve_exact): the depth-first gain the exact solver finds
  *
  * Ratios are value / exact depth-first value; geomean over the feasible ones, worst, and how many
@@ -29,8 +31,8 @@
 #include "dnnfuser/solve.h"
 #include "dnnfuser/tile.h"
 
-enum { V_DECODED, V_BEST_CLOSE, V_WHOLE, V_BATCH_EXACT, V_COUNT };
-static const char *const v_names[V_COUNT] = {"decoded", "best close", "whole if fits", "batch exact"};
+enum { V_DECODED, V_BEST_CLOSE, V_WHOLE, V_BEST_MB, V_BATCH_EXACT, V_COUNT };
+static const char *const v_names[V_COUNT] = {"decoded", "best close", "whole if fits", "best m + close", "batch exact"};
 
 typedef struct {
     double lg, worst;
@@ -58,38 +60,56 @@ static double group_value(df_objective o, const df_group_cost *c) {
     return o == DF_OBJ_ENERGY ? c->energy_pj : o == DF_OBJ_DRAM ? c->dram_bytes : c->latency_cycles;
 }
 
-/* out = m's groups and micro-batches with each group's close replaced: whole 0, the best feasible
- * (whole or a tile option of its last layer); whole 1, whole when that fits, else the best tile.
- * Returns the number of groups whose close changed. */
-static int reclose(const df_net *net, const df_mapping *m, df_objective o, int whole, df_mapping *out) {
-    df_mapping_copy(out, m);
+/* The best close of group g (its first, last, micro-batch) into *best: whole_first 0, the feasible
+ * close (whole or a tile option of its last layer) of least objective; 1, whole when that fits, else
+ * the best tile. Returns its objective share (INFINITY: no close fits). */
+static double best_close(const df_net *net, const df_group *g, df_objective o, int whole_first, df_group *best) {
     df_tile_option opts[DF_MAX_TILE_OPTIONS];
+    df_group cand = *g;
+    cand.tile_rows = cand.tile_cols = 0;
+    cand.overlap = 0;
+    *best = cand;
+    df_group_cost c;
+    double bv = INFINITY;
+    if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible) bv = group_value(o, &c);
+    if (whole_first && isfinite(bv)) return bv;
+    int32_t n = df_tile_options(df_net_workload(net), g->last, opts);
+    for (int32_t i = 0; i < n; i++) {
+        cand.tile_rows = opts[i].rows;
+        cand.tile_cols = opts[i].cols;
+        cand.overlap = opts[i].overlap;
+        if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible && group_value(o, &c) < bv) {
+            bv = group_value(o, &c);
+            *best = cand;
+        }
+    }
+    return bv;
+}
+
+enum { RC_BEST_CLOSE, RC_WHOLE_FIRST, RC_BEST_MB_CLOSE };
+
+/* out = m's groups with each group's close (and for RC_BEST_MB_CLOSE its micro-batch, over
+ * df_micro_batches of the batch) replaced by the best one (best_close). Returns the number of groups
+ * whose close or micro-batch changed. */
+static int reclose(const df_net *net, const df_mapping *m, df_objective o, int mode, df_mapping *out) {
+    df_mapping_copy(out, m);
+    int32_t mbs[1024];
+    int32_t N = df_net_batch(net), nm = N <= 1024 ? df_micro_batches(N, mbs) : 0;
     int changed = 0;
     for (int32_t g = 0; g < out->n_groups; g++) {
-        df_group *gr = &out->groups[g];
-        df_group best = *gr, cand = *gr;
-        cand.tile_rows = cand.tile_cols = 0;
-        cand.overlap = 0;
-        df_group_cost c;
-        double bv = INFINITY;
-        if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible) {
-            bv = group_value(o, &c);
-            best = cand;
-        }
-        if (!whole || !isfinite(bv)) { /* whole mode: a tile only where the group does not fit whole */
-            int32_t n = df_tile_options(df_net_workload(net), gr->last, opts);
-            for (int32_t i = 0; i < n; i++) {
-                cand.tile_rows = opts[i].rows;
-                cand.tile_cols = opts[i].cols;
-                cand.overlap = opts[i].overlap;
-                if (df_group_eval_tiled(net, &cand, &c) == DF_OK && c.feasible && group_value(o, &c) < bv) {
-                    bv = group_value(o, &c);
-                    best = cand;
-                }
+        df_group *gr = &out->groups[g], best, cand;
+        double bv = best_close(net, gr, o, mode == RC_WHOLE_FIRST, &best);
+        for (int32_t k = 0; mode == RC_BEST_MB_CLOSE && k < nm; k++) {
+            df_group at = *gr;
+            at.micro_batch = mbs[k];
+            double v = best_close(net, &at, o, 0, &cand);
+            if (v < bv) {
+                bv = v;
+                best = cand;
             }
         }
-        changed += best.tile_rows != gr->tile_rows || best.tile_cols != gr->tile_cols ||
-                   (best.tile_rows && best.overlap != gr->overlap);
+        changed += best.micro_batch != gr->micro_batch || best.tile_rows != gr->tile_rows ||
+                   best.tile_cols != gr->tile_cols || (best.tile_rows && best.overlap != gr->overlap);
         *gr = best;
     }
     return changed;
@@ -101,7 +121,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     agg a[V_COUNT];
     for (int v = 0; v < V_COUNT; v++) a[v] = (agg){0, 1, 0, 0, 0};
     int32_t T = df_mapper_config(mp)->T;
-    long groups = 0, tiled_dec = 0, tiled_best = 0, changed = 0;
+    long groups = 0, tiled_dec = 0, tiled_best = 0, changed = 0, mb_changed = 0;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         df_request_sample q;
@@ -116,7 +136,8 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
             df_workload_free(&q.w);
             continue;
         }
-        df_mapping ex, bx, t1, bc, wh;
+        df_mapping ex, bx, t1, bc, wh, bm;
+        df_mapping_init(&bm, 16);
         df_mapping_init(&ex, 16);
         df_mapping_init(&bx, 16);
         df_mapping_init(&t1, 16);
@@ -125,23 +146,27 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
         if (!df_solve_exact_in(net, obj, DF_SPACE_DEPTH_FIRST, &ex, NULL, &e)) {
             double ve = value(net, &ex, obj);
             double vb = df_solve_exact(net, obj, &bx, NULL, &e) ? INFINITY : value(net, &bx, obj);
-            double v1 = INFINITY, vc = INFINITY, vw = INFINITY;
+            double v1 = INFINITY, vc = INFINITY, vw = INFINITY, vm = INFINITY;
             if (!df_solve_transformer(mp, net, obj, 1, &t1, NULL, &e)) {
                 v1 = value(net, &t1, obj);
-                changed += reclose(net, &t1, obj, 0, &bc);
+                changed += reclose(net, &t1, obj, RC_BEST_CLOSE, &bc);
                 vc = value(net, &bc, obj);
-                reclose(net, &t1, obj, 1, &wh);
+                reclose(net, &t1, obj, RC_WHOLE_FIRST, &wh);
                 vw = value(net, &wh, obj);
+                mb_changed += reclose(net, &t1, obj, RC_BEST_MB_CLOSE, &bm);
+                vm = value(net, &bm, obj);
                 groups += t1.n_groups;
                 for (int32_t g = 0; g < t1.n_groups; g++) {
                     tiled_dec += !df_group_is_whole(net, &t1.groups[g]);
                     tiled_best += !df_group_is_whole(net, &bc.groups[g]);
                 }
-                if (vc > v1 * (1 + 1e-9)) fprintf(stderr, "warning: best close %.6g above decoded %.6g\n", vc, v1);
+                if (vc > v1 * (1 + 1e-9) || vm > vc * (1 + 1e-9))
+                    fprintf(stderr, "warning: not monotone: decoded %.6g, best close %.6g, best m %.6g\n", v1, vc, vm);
             }
             add(&a[V_DECODED], v1, ve);
             add(&a[V_BEST_CLOSE], vc, ve);
             add(&a[V_WHOLE], vw, ve);
+            add(&a[V_BEST_MB], vm, ve);
             add(&a[V_BATCH_EXACT], vb, ve);
         }
         df_mapping_free(&ex);
@@ -149,6 +174,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
         df_mapping_free(&t1);
         df_mapping_free(&bc);
         df_mapping_free(&wh);
+        df_mapping_free(&bm);
         df_net_free(net);
         df_workload_free(&q.w);
     }
@@ -157,8 +183,9 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     for (int v = 0; v < V_COUNT; v++)
         printf("  %-14s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d\n", v_names[v],
                a[v].feasible ? exp(a[v].lg / a[v].feasible) : NAN, a[v].worst, a[v].feasible, a[v].n, a[v].opt);
-    printf("  groups %ld: tiled as decoded %ld, tiled with the best close %ld; closes changed %ld\n", groups, tiled_dec,
-           tiled_best, changed);
+    printf("  groups %ld: tiled as decoded %ld, with the best close %ld; closes changed %ld; groups whose best "
+           "(m, close) differs %ld\n",
+           groups, tiled_dec, tiled_best, changed, mb_changed);
     fflush(stdout);
 }
 

@@ -37,15 +37,20 @@ static const char *const v_names[V_COUNT] = {"decoded", "best close", "whole if 
 typedef struct {
     double lg, worst;
     int feasible, opt, n;
+    char at[96]; /* the worst request: source, batch, budget */
 } agg;
 
-static void add(agg *a, double v, double ex) {
+static void add(agg *a, double v, double ex, const df_request_sample *q) {
     double r = v / ex;
     a->n++;
     if (!isfinite(r)) return;
     a->feasible++;
     a->lg += log(r);
-    if (r > a->worst) a->worst = r;
+    if (r > a->worst) {
+        a->worst = r;
+        snprintf(a->at, sizeof a->at, "%s batch %d, %lld KiB", q->source, (int)q->batch,
+                 (long long)(q->hw.buffer_bytes >> 10));
+    }
     a->opt += r <= 1 + 1e-9;
 }
 
@@ -119,7 +124,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     df_rng r;
     df_rng_seed(&r, seed);
     agg a[V_COUNT];
-    for (int v = 0; v < V_COUNT; v++) a[v] = (agg){0, 1, 0, 0, 0};
+    for (int v = 0; v < V_COUNT; v++) a[v] = (agg){0, 1, 0, 0, 0, "-"};
     int32_t T = df_mapper_config(mp)->T;
     long groups = 0, tiled_dec = 0, tiled_best = 0, changed = 0, mb_changed = 0;
     double t0 = now_s();
@@ -163,11 +168,11 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
                 if (vc > v1 * (1 + 1e-9) || vm > vc * (1 + 1e-9))
                     fprintf(stderr, "warning: not monotone: decoded %.6g, best close %.6g, best m %.6g\n", v1, vc, vm);
             }
-            add(&a[V_DECODED], v1, ve);
-            add(&a[V_BEST_CLOSE], vc, ve);
-            add(&a[V_WHOLE], vw, ve);
-            add(&a[V_BEST_MB], vm, ve);
-            add(&a[V_BATCH_EXACT], vb, ve);
+            add(&a[V_DECODED], v1, ve, &q);
+            add(&a[V_BEST_CLOSE], vc, ve, &q);
+            add(&a[V_WHOLE], vw, ve, &q);
+            add(&a[V_BEST_MB], vm, ve, &q);
+            add(&a[V_BATCH_EXACT], vb, ve, &q);
         }
         df_mapping_free(&ex);
         df_mapping_free(&bx);
@@ -181,8 +186,9 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     printf("%s, %s: %d requests (%.0f s)\n", df_split_name(split), df_objective_name(obj), a[V_DECODED].n,
            now_s() - t0);
     for (int v = 0; v < V_COUNT; v++)
-        printf("  %-14s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d\n", v_names[v],
-               a[v].feasible ? exp(a[v].lg / a[v].feasible) : NAN, a[v].worst, a[v].feasible, a[v].n, a[v].opt);
+        printf("  %-14s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d  (worst: %s)\n", v_names[v],
+               a[v].feasible ? exp(a[v].lg / a[v].feasible) : NAN, a[v].worst, a[v].feasible, a[v].n, a[v].opt,
+               a[v].at);
     printf("  groups %ld: tiled as decoded %ld, with the best close %ld; closes changed %ld; groups whose best "
            "(m, close) differs %ld\n",
            groups, tiled_dec, tiled_best, changed, mb_changed);

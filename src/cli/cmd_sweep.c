@@ -330,7 +330,8 @@ static void series_label(const cli_opts *o, df_solver sv, df_space sp, char *buf
 
 /* Layer-by-layer, the exact optimum (over --space; with depth_first the batch-only optimum after it),
  * then the --solver answer and the --compare solvers (transformer before ga; exact and ga over
- * --space, the transformer knows only batch splitting). Values start as NaN (no point). */
+ * --space, the transformer over batch: cli_solve_in refuses depth-first weights there). Values start
+ * as NaN (no point). */
 static int series_init(const cli_opts *o, int n_points, sweep_series *ss) {
     memset(ss, 0, sizeof *ss);
     char name[48];

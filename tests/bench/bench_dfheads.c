@@ -12,6 +12,8 @@
  *                its best tile: how much the tiles the closes pick are worth beyond feasibility
  *   best m + close  the model's group boundaries only, each group's micro-batch and close the best
  *                (the same per-group minimum over df_micro_batches x closes)
+ *   decoded + repair  the decode after df_repair_in over the depth-first space (1000 moves, the
+ *                check before reply's budget; the daemon repairs only an answer worse than lbl)
  *   batch exact  the batch-only optimum (df_solve_exact): the depth-first gain the exact solver finds
  *
  * Ratios are value / exact depth-first value; geomean over the feasible ones, worst, and how many
@@ -31,8 +33,9 @@
 #include "dnnfuser/solve.h"
 #include "dnnfuser/tile.h"
 
-enum { V_DECODED, V_BEST_CLOSE, V_WHOLE, V_BEST_MB, V_BATCH_EXACT, V_COUNT };
-static const char *const v_names[V_COUNT] = {"decoded", "best close", "whole if fits", "best m + close", "batch exact"};
+enum { V_DECODED, V_BEST_CLOSE, V_WHOLE, V_BEST_MB, V_REPAIRED, V_BATCH_EXACT, V_COUNT };
+static const char *const v_names[V_COUNT] = {"decoded",        "best close",       "whole if fits",
+                                             "best m + close", "decoded + repair", "batch exact"};
 
 typedef struct {
     double lg, worst;
@@ -151,7 +154,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
         if (!df_solve_exact_in(net, obj, DF_SPACE_DEPTH_FIRST, &ex, NULL, &e)) {
             double ve = value(net, &ex, obj);
             double vb = df_solve_exact(net, obj, &bx, NULL, &e) ? INFINITY : value(net, &bx, obj);
-            double v1 = INFINITY, vc = INFINITY, vw = INFINITY, vm = INFINITY;
+            double v1 = INFINITY, vc = INFINITY, vw = INFINITY, vm = INFINITY, vr = INFINITY;
             if (!df_solve_transformer(mp, net, obj, 1, &t1, NULL, &e)) {
                 v1 = value(net, &t1, obj);
                 changed += reclose(net, &t1, obj, RC_BEST_CLOSE, &bc);
@@ -165,6 +168,8 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
                     tiled_dec += !df_group_is_whole(net, &t1.groups[g]);
                     tiled_best += !df_group_is_whole(net, &bc.groups[g]);
                 }
+                /* last: repairs t1 in place */
+                if (!df_repair_in(net, obj, DF_SPACE_DEPTH_FIRST, &t1, 1000, NULL, &e)) vr = value(net, &t1, obj);
                 if (vc > v1 * (1 + 1e-9) || vm > vc * (1 + 1e-9))
                     fprintf(stderr, "warning: not monotone: decoded %.6g, best close %.6g, best m %.6g\n", v1, vc, vm);
             }
@@ -172,6 +177,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
             add(&a[V_BEST_CLOSE], vc, ve, &q);
             add(&a[V_WHOLE], vw, ve, &q);
             add(&a[V_BEST_MB], vm, ve, &q);
+            add(&a[V_REPAIRED], vr, ve, &q);
             add(&a[V_BATCH_EXACT], vb, ve, &q);
         }
         df_mapping_free(&ex);
@@ -186,7 +192,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     printf("%s, %s: %d requests (%.0f s)\n", df_split_name(split), df_objective_name(obj), a[V_DECODED].n,
            now_s() - t0);
     for (int v = 0; v < V_COUNT; v++)
-        printf("  %-14s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d  (worst: %s)\n", v_names[v],
+        printf("  %-16s geomean %.4f  worst %8.3f  feasible %3d/%d  optimal %3d  (worst: %s)\n", v_names[v],
                a[v].feasible ? exp(a[v].lg / a[v].feasible) : NAN, a[v].worst, a[v].feasible, a[v].n, a[v].opt,
                a[v].at);
     printf("  groups %ld: tiled as decoded %ld, with the best close %ld; closes changed %ld; groups whose best "

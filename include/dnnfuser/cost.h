@@ -98,6 +98,18 @@ const df_layer_figures *df_net_layer_figures(const df_net *net, int32_t layer);
  * solver must propagate it (an out-of-memory is not an answer about the budget). */
 int df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
 
+/* A memo for a group that grows one layer at a time (the transformer's decode evaluates the open
+ * group [first, t] at every layer t): df_group_eval_memo(net, memo, first, last, m, out) returns
+ * exactly what df_group_eval returns (every field, bit for bit), reusing the work of the memo's last
+ * call when first and m are the same (any last: longer, shorter or equal). A memo serves the net it
+ * was created for, which must outlive it (another net falls back to df_group_eval, as does memo
+ * NULL). df_group_memo_new returns DF_OK or DF_ENOMEM; the evaluation allocates nothing. */
+typedef struct df_group_memo df_group_memo;
+int df_group_memo_new(const df_net *net, df_group_memo **out);
+void df_group_memo_free(df_group_memo *memo);
+int df_group_eval_memo(const df_net *net, df_group_memo *memo, int32_t first, int32_t last, int32_t m,
+                       df_group_cost *out);
+
 /* Scores a group with its tile and overlap (docs/COST_MODEL.md "Depth-first tiles"). A whole tile
  * (tile_rows, tile_cols 0 or >= the last layer's P, Q) is df_group_eval exactly. Errors as
  * df_group_eval, plus DF_EINVAL for a negative tile or an unknown overlap. */

@@ -83,6 +83,11 @@ void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t
 /* The same, and keeps the evaluation of the open group extended by layer s->t in s so that
  * df_sched_apply does not evaluate it again: one group evaluation per decoded layer (the decode loop). */
 void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask);
+/* The same with the open group [gstart, t] evaluated through memo (df_group_eval_memo, created for
+ * ep->net; NULL: df_group_eval): identical features and mask, and a group kept open for many layers is
+ * not evaluated again from its first layer at every step (the decode loop keeps one memo per
+ * candidate). */
+void df_sched_observe_step_memo(const df_episode *ep, df_sched *s, df_group_memo *memo, float *x, uint8_t *mask);
 /* Applies an allowed action to layer s->t and advances. DF_EINVAL if the action is not allowed. */
 int df_sched_apply(const df_episode *ep, df_sched *s, int action);
 /* Depth-first layout. The close mask (DF_CLOSE_SLOTS) of the open group [gstart, t-1]: returns 1 when a

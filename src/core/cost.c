@@ -678,36 +678,60 @@ static int64_t bytes_i64(double b) { return b > 9.0e18 ? INT64_MAX : (int64_t)b;
  * layers from first) m x (running sum of live[] + tile[k] + cache) activations, plus all group weights
  * wsum when they fit beside the activation peak (resident) or else the layer's weight tile (streamed).
  * Fills the footprint fields of out and, when per_layer is given, each layer's live bytes. */
-static void footprint_of(const df_net *n, int32_t first, int32_t len, int32_t m, const int64_t *live,
-                         const int64_t *tile, int64_t cache, double wsum, df_group_cost *out,
-                         df_layer_footprint *per_layer) {
-    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
-    int64_t run = 0, peak_act = -1, peak_stream = -1;
-    int32_t peak_act_l = first, peak_stream_l = first;
-    for (int32_t k = 0; k < len; k++) {
-        run += live[k];
-        int64_t act = run + tile[k] + cache;
-        if (act > peak_act) {
-            peak_act = act;
-            peak_act_l = first + k;
-        }
-        int64_t st = (int64_t)m * act + n->w_tile[first + k];
-        if (st > peak_stream) {
-            peak_stream = st;
-            peak_stream_l = first + k;
-        }
+/* footprint_of's running state over the first k layers of a group: the running sum of live[], the
+ * activation peak and the streamed peak with their layers (kept per k by df_group_memo) */
+typedef struct {
+    int64_t run, peak_act, peak_stream;
+    int32_t peak_act_l, peak_stream_l;
+} fp_state;
+
+static inline void fp_begin(fp_state *f, int32_t first) {
+    f->run = 0;
+    f->peak_act = f->peak_stream = -1;
+    f->peak_act_l = f->peak_stream_l = first;
+}
+
+/* layer k (index from first) of the group joins the running state */
+static inline void fp_layer(const df_net *n, fp_state *f, int32_t first, int32_t k, int32_t m, int64_t live_k,
+                            int64_t tile_k, int64_t cache) {
+    f->run += live_k;
+    int64_t act = f->run + tile_k + cache;
+    if (act > f->peak_act) {
+        f->peak_act = act;
+        f->peak_act_l = first + k;
     }
-    double res_bytes = (wsum + (double)m * peak_act) * eb;
+    int64_t st = (int64_t)m * act + n->w_tile[first + k];
+    if (st > f->peak_stream) {
+        f->peak_stream = st;
+        f->peak_stream_l = first + k;
+    }
+}
+
+/* the footprint fields of out from the state after the whole group */
+static void fp_finish(const df_net *n, const fp_state *f, int32_t m, double wsum, df_group_cost *out) {
+    double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
+    double res_bytes = (wsum + (double)m * f->peak_act) * eb;
     int resident = res_bytes <= budget;
-    double fp = resident ? res_bytes : (double)peak_stream * eb;
+    double fp = resident ? res_bytes : (double)f->peak_stream * eb;
     out->weights_resident = resident;
     out->micro_batch = m;
     out->n_micro = (n->N + m - 1) / m;
     out->footprint_bytes = bytes_i64(fp);
-    out->peak_layer = resident ? peak_act_l : peak_stream_l;
+    out->peak_layer = resident ? f->peak_act_l : f->peak_stream_l;
     out->feasible = fp <= budget;
+}
+
+static void footprint_of(const df_net *n, int32_t first, int32_t len, int32_t m, const int64_t *live,
+                         const int64_t *tile, int64_t cache, double wsum, df_group_cost *out,
+                         df_layer_footprint *per_layer) {
+    double eb = n->hw.elem_bytes;
+    fp_state f;
+    fp_begin(&f, first);
+    for (int32_t k = 0; k < len; k++) fp_layer(n, &f, first, k, m, live[k], tile[k], cache);
+    fp_finish(n, &f, m, wsum, out);
+    int resident = out->weights_resident;
     if (!per_layer) return;
-    run = 0;
+    int64_t run = 0;
     for (int32_t k = 0; k < len; k++) {
         run += live[k];
         double act = (double)m * (double)(run + tile[k] + cache) * eb;
@@ -728,42 +752,57 @@ static void pass_footprint(const df_net *n, int32_t first, int32_t last, int32_t
 /* Pass 3, latency and energy: micro-batches run the group's layers in turn ([DNNF] §3); the last
  * micro-batch may be partial. Resident weights are loaded with the first micro-batch only, streamed
  * ones with every micro-batch. ws reads weights into the array once per micro-batch ([NVDLA]). */
+/* pass_time_energy's sums over the first k layers of a group, in layer order (kept per k by
+ * df_group_memo) */
+typedef struct {
+    double lat, energy, dram_el, compute, macs;
+} te_sums;
+
+/* layer i of a group at m (nmb micro-batches, the last of lastsz samples) with dps DRAM elements per
+ * sample joins the sums */
+static inline void te_layer(const df_net *n, int32_t i, int32_t m, int32_t nmb, int32_t lastsz, int resident,
+                            double dps, te_sums *t) {
+    const df_energy *e = &n->hw.energy;
+    const df_layer_figures *f = &n->fig[i];
+    double W = (double)f->weight_elems;
+    /* streamed weights with one-sample passes (rs n = 1): read again for every sample ([EYE17]
+     * §IV-A: a pass's filters serve its n images only) */
+    int wps = !resident && n->plan[i].w_dram_ps;
+    double loads = resident ? 1 : wps ? n->N : nmb, Wm = wps ? W * m : W, Wl = wps ? W * lastsz : W;
+    if (nmb == 1) {
+        t->lat += step_cycles(n, i, lastsz, dps, Wl);
+    } else if (resident) {
+        t->lat += step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) +
+                  step_cycles(n, i, lastsz, dps, 0);
+    } else {
+        t->lat += (nmb - 1) * step_cycles(n, i, m, dps, Wm) + step_cycles(n, i, lastsz, dps, Wl);
+    }
+    double d = n->N * dps + loads * W;
+    t->dram_el += d;
+    t->compute += n->N * f->compute_cycles;
+    t->macs += n->N * f->macs;
+    /* DRAM transfers also fill or drain the global buffer once ([PRED] §2). */
+    t->energy += n->N * n->e_sample[i] + nmb * n->noc_mb[i] * (e->noc + e->buf) + d * (e->dram + e->buf);
+}
+
+static void te_finish(const df_net *n, const te_sums *t, df_group_cost *out) {
+    const df_energy *e = &n->hw.energy;
+    /* clock and static energy per cycle ([PRED] §2: a per-cycle term next to the access counts) */
+    out->latency_cycles = t->lat;
+    out->energy_pj = t->energy + e->stat * t->lat;
+    out->dram_bytes = t->dram_el * n->hw.elem_bytes;
+    out->compute_cycles = t->compute;
+    out->macs = t->macs;
+    out->layer_macs = t->macs;
+    out->tiles_y = out->tiles_x = 1;
+}
+
 static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32_t m, const group_scratch *s,
                              df_group_cost *out) {
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
-    int resident = out->weights_resident;
-    double lat = 0, energy = 0, dram_el = 0, compute = 0, macs = 0;
-    const df_energy *e = &n->hw.energy;
-    for (int32_t i = first; i <= last; i++) {
-        const df_layer_figures *f = &n->fig[i];
-        double W = (double)f->weight_elems, dps = s->dram[i - first];
-        /* streamed weights with one-sample passes (rs n = 1): read again for every sample ([EYE17]
-         * §IV-A: a pass's filters serve its n images only) */
-        int wps = !resident && n->plan[i].w_dram_ps;
-        double loads = resident ? 1 : wps ? n->N : nmb, Wm = wps ? W * m : W, Wl = wps ? W * lastsz : W;
-        if (nmb == 1) {
-            lat += step_cycles(n, i, lastsz, dps, Wl);
-        } else if (resident) {
-            lat += step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) +
-                   step_cycles(n, i, lastsz, dps, 0);
-        } else {
-            lat += (nmb - 1) * step_cycles(n, i, m, dps, Wm) + step_cycles(n, i, lastsz, dps, Wl);
-        }
-        double d = n->N * dps + loads * W;
-        dram_el += d;
-        compute += n->N * f->compute_cycles;
-        macs += n->N * f->macs;
-        /* DRAM transfers also fill or drain the global buffer once ([PRED] §2). */
-        energy += n->N * n->e_sample[i] + nmb * n->noc_mb[i] * (e->noc + e->buf) + d * (e->dram + e->buf);
-    }
-    /* clock and static energy per cycle ([PRED] §2: a per-cycle term next to the access counts) */
-    out->latency_cycles = lat;
-    out->energy_pj = energy + e->stat * lat;
-    out->dram_bytes = dram_el * n->hw.elem_bytes;
-    out->compute_cycles = compute;
-    out->macs = macs;
-    out->layer_macs = macs;
-    out->tiles_y = out->tiles_x = 1;
+    te_sums t = {0, 0, 0, 0, 0};
+    for (int32_t i = first; i <= last; i++) te_layer(n, i, m, nmb, lastsz, out->weights_resident, s->dram[i - first], &t);
+    te_finish(n, &t, out);
 }
 
 /* The one group scoring ([DESIGN] §2) as three passes: liveness, peak/residency, latency/energy.
@@ -788,6 +827,115 @@ static int group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, d
 
 int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
     return group_eval(n, first, last, m, out, NULL);
+}
+
+/* ---- A growing group's evaluation (df_group_memo, cost.h) ----------------------------------------
+ * group_eval's three passes keep running state from layer to layer: the footprint pass a running sum
+ * and two peaks (fp_state), the time pass five sums in layer order (te_sums). The memo keeps that
+ * state after every layer of the last group it evaluated and that group's liveness (live, tile, dram
+ * per layer). For the next group with the same first layer and micro-batch it runs the liveness pass
+ * again (integer work, no cost-model arithmetic) and restarts each of the other two passes at the
+ * first layer whose inputs to that pass changed: the footprint pass at the first live[k] or tile[k]
+ * that differs, the time pass at the first dram[k] that differs (at layer 0 when the residency
+ * changed). A longer group changes its earlier layers only where a tensor's consumers join it (the
+ * tensor is then held instead of written out, or held longer), so a decode that extends the open
+ * group by one layer per step redoes a few layers, not the group. Every layer's figures are the
+ * same operations on the same operands as in group_eval, so the results are identical bit for bit
+ * (check_cost compares every field). */
+struct df_group_memo {
+    const df_net *net;          /* the net it serves (df_group_memo_new) */
+    int32_t first, m, len;      /* the memo holds [first, first + len - 1] at m; len 0: nothing */
+    int resident;               /* that group's residency (the time sums assume it) */
+    int64_t *live, *tile;       /* [cap + 1], [cap]: pass_liveness of the held group */
+    double *dram;               /* [cap] */
+    int64_t *nlive, *ntile;     /* the same for the group being evaluated (swapped in after) */
+    double *ndram;
+    fp_state *fp;               /* [cap + 1]: footprint state after k layers */
+    te_sums *te;                /* [cap + 1]: time and energy sums after k layers */
+};
+
+int df_group_memo_new(const df_net *n, df_group_memo **out) {
+    *out = NULL;
+    df_group_memo *g = calloc(1, sizeof *g);
+    if (!g) return DF_ENOMEM;
+    size_t c = (size_t)n->L;
+    g->net = n;
+    g->live = calloc(c + 1, sizeof *g->live);
+    g->nlive = calloc(c + 1, sizeof *g->nlive);
+    g->tile = calloc(c, sizeof *g->tile);
+    g->ntile = calloc(c, sizeof *g->ntile);
+    g->dram = calloc(c, sizeof *g->dram);
+    g->ndram = calloc(c, sizeof *g->ndram);
+    g->fp = calloc(c + 1, sizeof *g->fp);
+    g->te = calloc(c + 1, sizeof *g->te);
+    if (!g->live || !g->nlive || !g->tile || !g->ntile || !g->dram || !g->ndram || !g->fp || !g->te) {
+        df_group_memo_free(g);
+        return DF_ENOMEM;
+    }
+    *out = g;
+    return DF_OK;
+}
+
+void df_group_memo_free(df_group_memo *g) {
+    if (!g) return;
+    free(g->live);
+    free(g->nlive);
+    free(g->tile);
+    free(g->ntile);
+    free(g->dram);
+    free(g->ndram);
+    free(g->fp);
+    free(g->te);
+    free(g);
+}
+
+int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m,
+                       df_group_cost *out) {
+    if (!g || g->net != n) return group_eval(n, first, last, m, out, NULL);
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    int32_t len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
+    if (g->first != first || g->m != m) g->len = 0; /* another group: nothing to reuse */
+    group_scratch s;
+    s.heap = NULL;
+    s.wsum = 0;
+    s.live = g->nlive;
+    s.tile = g->ntile;
+    s.dram = g->ndram;
+    memset(s.live, 0, (size_t)(len + 1) * sizeof *s.live);
+    memset(s.tile, 0, (size_t)len * sizeof *s.tile);
+    memset(s.dram, 0, (size_t)len * sizeof *s.dram);
+    pass_liveness(n, first, last, &s);
+    int32_t keep = g->len < len ? g->len : len, jf = 0, jt = 0;
+    while (jf < keep && s.live[jf] == g->live[jf] && s.tile[jf] == g->tile[jf]) jf++;
+    while (jt < keep && !memcmp(&s.dram[jt], &g->dram[jt], sizeof s.dram[jt])) jt++;
+    fp_begin(&g->fp[0], first);
+    fp_state f = g->fp[jf];
+    for (int32_t k = jf; k < len; k++) {
+        fp_layer(n, &f, first, k, m, s.live[k], s.tile[k], 0);
+        g->fp[k + 1] = f;
+    }
+    fp_finish(n, &f, m, s.wsum, out);
+    if (g->len == 0 || out->weights_resident != g->resident) jt = 0;
+    int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
+    memset(&g->te[0], 0, sizeof g->te[0]);
+    te_sums t = g->te[jt];
+    for (int32_t k = jt; k < len; k++) {
+        te_layer(n, first + k, m, nmb, lastsz, out->weights_resident, s.dram[k], &t);
+        g->te[k + 1] = t;
+    }
+    te_finish(n, &t, out);
+    /* the evaluated group becomes the held one */
+    int64_t *tl = g->live, *tt = g->tile;
+    double *td = g->dram;
+    g->live = g->nlive, g->tile = g->ntile, g->dram = g->ndram;
+    g->nlive = tl, g->ntile = tt, g->ndram = td;
+    g->first = first;
+    g->m = m;
+    g->len = len;
+    g->resident = out->weights_resident;
+    return DF_OK;
 }
 
 /* ---- Depth-first tiles (issue 14; docs/COST_MODEL.md "Depth-first tiles") ------------------------

@@ -43,15 +43,17 @@ void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m
     }
 }
 
-/* the close slots of [first, last] at m: cost and feasibility of each (slot 0 by df_group_eval, the
- * tiles by df_group_eval_tiled, the cost model's rule); returns 1 if any is feasible */
-static int eval_slots(const df_episode *ep, int32_t first, int32_t last, int32_t m, df_group_cost *cost, uint8_t *ok) {
+/* the close slots of [first, last] at m: cost and feasibility of each (slot 0 by df_group_eval, through
+ * memo when given, the tiles by df_group_eval_tiled, the cost model's rule); returns 1 if any is feasible */
+static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, int32_t last, int32_t m,
+                      df_group_cost *cost, uint8_t *ok) {
     int any = 0;
     memset(ok, 0, DF_CLOSE_SLOTS);
     for (int c = 0; c <= ep->n_opts[last]; c++) {
         df_group g;
         df_close_group(ep, first, last, m, c, &g);
-        if (c == 0 ? df_group_eval(ep->net, first, last, m, &cost[c]) : df_group_eval_tiled(ep->net, &g, &cost[c]))
+        if (c == 0 ? df_group_eval_memo(ep->net, memo, first, last, m, &cost[c])
+                   : df_group_eval_tiled(ep->net, &g, &cost[c]))
             continue;
         ok[c] = (uint8_t)(cost[c].feasible != 0);
         any |= ok[c];
@@ -272,11 +274,12 @@ static double rel(double now, double before, double scale) {
     return d > 16 ? 16 : d < -16 ? -16 : d;
 }
 
-/* features and mask of layer s->t; *contp receives the evaluation of [gstart, t] at gm (zeroed at t = 0);
- * depth-first layout: jopt/jok the close slots of [gstart, t] at gm. The mask is taken as if the open
- * group were closed first (a start closes it). */
-static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *mask, df_group_cost *contp,
-                    df_group_cost *jopt, uint8_t *jok) {
+/* features and mask of layer s->t; *contp receives the evaluation of [gstart, t] at gm (zeroed at t = 0),
+ * through memo when given (df_group_eval_memo: the same bits); depth-first layout: jopt/jok the close
+ * slots of [gstart, t] at gm. The mask is taken as if the open group were closed first (a start closes
+ * it). */
+static void observe(const df_episode *ep, const df_sched *s, df_group_memo *memo, float *x, uint8_t *mask,
+                    df_group_cost *contp, df_group_cost *jopt, uint8_t *jok) {
     int32_t t = s->t;
     memcpy(x, &ep->static_feat[(size_t)t * DF_FEATURES], DF_FEATURES * sizeof *x);
     memset(contp, 0, sizeof *contp);
@@ -284,7 +287,7 @@ static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *
     if (ep->layout == DF_LAYOUT_DEPTH_FIRST) {
         memset(jok, 0, DF_CLOSE_SLOTS);
         if (t > 0 && s->open) {
-            join_any = eval_slots(ep, s->gstart, t, s->gm, jopt, jok);
+            join_any = eval_slots(ep, memo, s->gstart, t, s->gm, jopt, jok);
             *contp = jopt[0];
         }
         df_sched open = *s;
@@ -293,7 +296,7 @@ static void observe(const df_episode *ep, const df_sched *s, float *x, uint8_t *
             mask[a] = (uint8_t)action_allowed(ep, &open, a, contp, join_any);
         }
     } else {
-        if (t > 0) df_group_eval(ep->net, s->gstart, t, s->gm, contp);
+        if (t > 0) df_group_eval_memo(ep->net, memo, s->gstart, t, s->gm, contp);
         for (int a = 0; a < DF_ACTIONS; a++) mask[a] = (uint8_t)action_allowed(ep, s, a, contp, 0);
     }
     const df_group_cost cont = *contp;
@@ -325,12 +328,16 @@ void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t
         memset(mask, 0, DF_ACTIONS);
         return;
     }
-    observe(ep, s, x, mask, &cont, jopt, jok);
+    observe(ep, s, NULL, x, mask, &cont, jopt, jok);
     free(jopt);
 }
 
 void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t *mask) {
-    observe(ep, s, x, mask, &s->join, s->jopt, s->jopt_ok);
+    df_sched_observe_step_memo(ep, s, NULL, x, mask);
+}
+
+void df_sched_observe_step_memo(const df_episode *ep, df_sched *s, df_group_memo *memo, float *x, uint8_t *mask) {
+    observe(ep, s, memo, x, mask, &s->join, s->jopt, s->jopt_ok);
     s->join_t1 = s->t + 1;
 }
 
@@ -358,7 +365,7 @@ int df_sched_close(const df_episode *ep, df_sched *s, int c) {
 static int sched_apply_df(const df_episode *ep, df_sched *s, int action) {
     int32_t t = s->t;
     if (action == 0) {
-        if (s->join_t1 != t + 1 && t > 0 && s->open) eval_slots(ep, s->gstart, t, s->gm, s->jopt, s->jopt_ok);
+        if (s->join_t1 != t + 1 && t > 0 && s->open) eval_slots(ep, NULL, s->gstart, t, s->gm, s->jopt, s->jopt_ok);
         int any = 0;
         for (int c = 0; c < DF_CLOSE_SLOTS && t > 0 && s->open; c++) any |= s->jopt_ok[c];
         s->join_t1 = 0;
@@ -372,7 +379,7 @@ static int sched_apply_df(const df_episode *ep, df_sched *s, int action) {
         s->n_groups++;
         s->gstart = t;
         s->gm = ep->slot_m[action - 1];
-        eval_slots(ep, t, t, s->gm, s->opt, s->opt_ok);
+        eval_slots(ep, NULL, t, t, s->gm, s->opt, s->opt_ok);
         s->cur = s->opt[0];
         s->open = 1;
     }

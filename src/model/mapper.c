@@ -20,6 +20,7 @@ typedef struct {
 typedef struct {
     df_cand_state state; /* mapper.h: the lifecycle; holds `slot` exactly while DECODING or REPLAYING */
     df_sched s;
+    df_group_memo *memo; /* the open group's evaluation, grown layer by layer (df_sched_observe_step_memo) */
     int32_t *actions;   /* [L] */
     int32_t *closes;    /* [L] depth-first layout: close slot of the group ending at each layer */
     float *xs;          /* [L, F] normalised input rows fed so far (replayed when the context slides) */
@@ -156,6 +157,7 @@ static void job_destroy(df_mapper_job *j) {
             free(j->cand[c].actions);
             free(j->cand[c].closes);
             free(j->cand[c].xs);
+            df_group_memo_free(j->cand[c].memo);
         }
     free(j->cand);
     df_episode_free(&j->ep);
@@ -290,7 +292,8 @@ int df_mapper_admit_ep(df_mapper *m, const df_net *net, df_objective obj, int32_
         j->cand[c].actions = malloc((size_t)L * sizeof *j->cand[c].actions);
         j->cand[c].xs = malloc((size_t)L * DF_FEATURES * sizeof *j->cand[c].xs);
         if (m->layout == DF_LAYOUT_DEPTH_FIRST) j->cand[c].closes = malloc((size_t)L * sizeof *j->cand[c].closes);
-        if (!j->cand[c].actions || !j->cand[c].xs || (m->layout == DF_LAYOUT_DEPTH_FIRST && !j->cand[c].closes)) {
+        if (df_group_memo_new(net, &j->cand[c].memo) != DF_OK || !j->cand[c].actions || !j->cand[c].xs ||
+            (m->layout == DF_LAYOUT_DEPTH_FIRST && !j->cand[c].closes)) {
             job_destroy(j);
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         }
@@ -380,7 +383,7 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
             memcpy(x, &cd->xs[(size_t)cd->replay_src * DF_FEATURES], DF_FEATURES * sizeof *x);
             m->decide[n] = 0;
         } else {
-            df_sched_observe_step(&sl->job->ep, &cd->s, x, &m->mask[(size_t)n * DF_ACTIONS]);
+            df_sched_observe_step_memo(&sl->job->ep, &cd->s, cd->memo, x, &m->mask[(size_t)n * DF_ACTIONS]);
             df_feature_norm_apply(&m->norm, x, 1);
             memcpy(&cd->xs[(size_t)cd->s.t * DF_FEATURES], x, DF_FEATURES * sizeof *x);
             m->decide[n] = 1;

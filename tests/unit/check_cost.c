@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "dnnfuser/json.h"
 #include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
@@ -735,6 +736,89 @@ START_TEST(test_layer_footprints_match_groups) {
 }
 END_TEST
 
+
+/* every field of two group costs, the doubles bit for bit */
+static int same_cost_bits(const df_group_cost *a, const df_group_cost *b) {
+    return a->feasible == b->feasible && a->weights_resident == b->weights_resident &&
+           a->micro_batch == b->micro_batch && a->n_micro == b->n_micro && a->footprint_bytes == b->footprint_bytes &&
+           a->peak_layer == b->peak_layer && !memcmp(&a->latency_cycles, &b->latency_cycles, sizeof(double)) &&
+           !memcmp(&a->energy_pj, &b->energy_pj, sizeof(double)) &&
+           !memcmp(&a->dram_bytes, &b->dram_bytes, sizeof(double)) &&
+           !memcmp(&a->compute_cycles, &b->compute_cycles, sizeof(double)) &&
+           !memcmp(&a->macs, &b->macs, sizeof(double)) && !memcmp(&a->layer_macs, &b->layer_macs, sizeof(double)) &&
+           a->tiles_y == b->tiles_y && a->tiles_x == b->tiles_x;
+}
+
+static void memo_vs_eval(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m, const char *what) {
+    df_group_cost a, b;
+    int ra = df_group_eval_memo(n, g, first, last, m, &a), rb = df_group_eval(n, first, last, m, &b);
+    ck_assert_int_eq(ra, rb);
+    ck_assert_msg(same_cost_bits(&a, &b), "%s [%d, %d] at m %d: memo %.17g %.17g fp %lld, eval %.17g %.17g fp %lld",
+                  what, first, last, m, a.latency_cycles, a.energy_pj, (long long)a.footprint_bytes, b.latency_cycles,
+                  b.energy_pj, (long long)b.footprint_bytes);
+}
+
+/* df_group_eval_memo is df_group_eval bit for bit: groups grown one layer at a time from several
+ * starts and micro-batches over zoo networks at budgets where the residency flips as they grow (the
+ * decode's pattern), then random calls (longer, shorter, equal, another start or micro-batch, a bad
+ * range) on random DAGs under the three dataflows; another net falls back to df_group_eval. */
+START_TEST(test_group_memo_equals_eval) {
+    const char *nets[] = {"gpt2_small_decode", "gpt2_small", "resnet50", "efficientnet_b0", "unet"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    long calls = 0, flips = 0;
+    for (size_t z = 0; z < sizeof nets / sizeof nets[0]; z++)
+        for (int bu = 0; bu < 2; bu++) {
+            df_net *n = tu_zoo_net(nets[z], budgets[bu], 8, NULL);
+            df_group_memo *g;
+            ck_assert_int_eq(df_group_memo_new(n, &g), DF_OK);
+            int32_t L = df_net_layers(n);
+            const int32_t starts[] = {0, 1, L / 3, L - 2};
+            for (int si = 0; si < 4; si++)
+                for (int32_t m = 1; m <= 8; m *= 2) {
+                    int prev = -1;
+                    for (int32_t last = starts[si]; last < L; last++) {
+                        memo_vs_eval(n, g, starts[si], last, m, nets[z]);
+                        df_group_cost c;
+                        df_group_eval(n, starts[si], last, m, &c);
+                        flips += prev >= 0 && c.weights_resident != prev;
+                        prev = c.weights_resident;
+                        calls++;
+                    }
+                }
+            df_group_memo_free(g);
+            df_net_free(n);
+        }
+    ck_assert_int_gt(flips, 0); /* the residency did change inside some grown group */
+    df_rng r;
+    df_rng_seed(&r, 15);
+    for (int t = 0; t < 30; t++) {
+        df_workload rw;
+        tu_random_workload(&rw, &r, 24, t % 2);
+        df_net *rn = mknet(&rw, tu_hw(8, 8, (df_dataflow)(t % 3), 1 << (12 + t % 6), 8, 16, 1 + t % 2), 4);
+        df_net *other = mknet(&rw, tu_hw(8, 8, (df_dataflow)(t % 3), 1 << (12 + t % 6), 8, 16, 1 + t % 2), 4);
+        df_group_memo *g;
+        ck_assert_int_eq(df_group_memo_new(rn, &g), DF_OK);
+        int32_t first = 0, last = 0, m = 1;
+        for (int k = 0; k < 200; k++) {
+            int op = df_rng_range(&r, 10);
+            if (op < 5 && last + 1 < rw.n_layers) last++;
+            else if (op == 5 && last > first) last--;
+            else if (op == 6) m = 1 + df_rng_range(&r, 4);
+            else if (op == 7) first = last = df_rng_range(&r, rw.n_layers);
+            else if (op == 8) memo_vs_eval(other, g, first, last, m, "another net");
+            else if (op == 9) memo_vs_eval(rn, g, first, last + df_rng_range(&r, 3) * rw.n_layers, m, "bad range");
+            memo_vs_eval(rn, g, first, last, m, "random");
+            calls++;
+        }
+        df_group_memo_free(g);
+        df_net_free(rn);
+        df_net_free(other);
+        df_workload_free(&rw);
+    }
+    printf("  group memo vs df_group_eval: %ld calls identical bit for bit (%ld residency flips)\n", calls, flips);
+}
+END_TEST
+
 static Suite *cost_suite(void) {
     Suite *s = suite_create("cost");
     TCase *tc = tcase_create("core");
@@ -759,6 +843,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_mapping_eval_structure);
     tcase_add_test(tc, test_footprint_monotone);
     tcase_add_test(tc, test_layer_footprints_match_groups);
+    tcase_add_test(tc, test_group_memo_equals_eval);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,7 +2,8 @@
  * Random decoding through the mask always yields a feasible mapping (feasible by construction, no
  * dead ends); the exact solver's answers become teacher actions that the mask allows at every step
  * and that round-trip to the same mapping when every micro-batch has a slot; features are finite; the
- * decode loop's cached observation equals the plain one, and the decode's own group sums equal
+ * decode loop's cached observation (with and without a group memo) equals the plain one, and the
+ * decode's own group sums equal
  * df_mapping_eval of the decoded mapping bit for bit. */
 #include "testutil.h"
 
@@ -56,12 +57,17 @@ START_TEST(test_random_decoding_always_feasible) {
         int32_t actions[64];
         float x[DF_FEATURES];
         uint8_t mask[DF_ACTIONS];
+        df_group_memo *memo = NULL; /* c % 4 == 3: the open group grown through a memo, as the mapper does */
+        if (c % 4 == 3) ck_assert_int_eq(df_group_memo_new(n, &memo), DF_OK);
         while (s.t < ep.L) {
             if (c % 2) { /* the decode loop's form keeps the open group's evaluation: same features and mask */
                 float x2[DF_FEATURES];
                 uint8_t mask2[DF_ACTIONS];
                 df_sched_observe(&ep, &s, x2, mask2);
-                df_sched_observe_step(&ep, &s, x, mask);
+                if (memo)
+                    df_sched_observe_step_memo(&ep, &s, memo, x, mask);
+                else
+                    df_sched_observe_step(&ep, &s, x, mask);
                 ck_assert(memcmp(x, x2, sizeof x) == 0 && memcmp(mask, mask2, sizeof mask) == 0);
             } else {
                 df_sched_observe(&ep, &s, x, mask);
@@ -83,6 +89,7 @@ START_TEST(test_random_decoding_always_feasible) {
             actions[s.t] = a;
             ck_assert_int_eq(df_sched_apply(&ep, &s, a), DF_OK);
         }
+        df_group_memo_free(memo);
         df_mapping m;
         df_mapping_init(&m, 8);
         ck_assert_int_eq(df_sched_actions_to_mapping(&ep, actions, &m, NULL), DF_OK);

@@ -3,8 +3,7 @@
  * dead ends); the exact solver's answers become teacher actions that the mask allows at every step
  * and that round-trip to the same mapping when every micro-batch has a slot; features are finite; the
  * decode loop's cached observation (with and without a group memo) equals the plain one, and the
- * decode's own group sums equal
- * df_mapping_eval of the decoded mapping bit for bit. */
+ * decode's own group sums equal df_mapping_eval of the decoded mapping bit for bit. */
 #include "testutil.h"
 
 #include <math.h>

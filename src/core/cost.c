@@ -614,7 +614,8 @@ static int scratch_init(group_scratch *s, int32_t len) {
  * from producer or first consumer to its last consumer in the group, as a difference array; or
  * streamed through a tile) and how often it crosses DRAM (once per sample, run-length coded when its
  * density is given, [EYE17] §IV-B). */
-static void pass_liveness(const df_net *n, int32_t first, int32_t last, group_scratch *s) {
+static inline __attribute__((always_inline)) void pass_liveness(const df_net *n, int32_t first, int32_t last,
+                                                                group_scratch *s) {
     const df_layer *ly = n->w.layers;
     int64_t *live = s->live, *tile = s->tile;
     double *dram = s->dram;
@@ -692,8 +693,8 @@ static inline void fp_begin(fp_state *f, int32_t first) {
 }
 
 /* layer k (index from first) of the group joins the running state */
-static inline void fp_layer(const df_net *n, fp_state *f, int32_t first, int32_t k, int32_t m, int64_t live_k,
-                            int64_t tile_k, int64_t cache) {
+static inline __attribute__((always_inline)) void fp_layer(const df_net *n, fp_state *f, int32_t first, int32_t k,
+                                                           int32_t m, int64_t live_k, int64_t tile_k, int64_t cache) {
     f->run += live_k;
     int64_t act = f->run + tile_k + cache;
     if (act > f->peak_act) {
@@ -708,7 +709,8 @@ static inline void fp_layer(const df_net *n, fp_state *f, int32_t first, int32_t
 }
 
 /* the footprint fields of out from the state after the whole group */
-static void fp_finish(const df_net *n, const fp_state *f, int32_t m, double wsum, df_group_cost *out) {
+static inline __attribute__((always_inline)) void fp_finish(const df_net *n, const fp_state *f, int32_t m, double wsum,
+                                                            df_group_cost *out) {
     double eb = n->hw.elem_bytes, budget = (double)n->hw.buffer_bytes;
     double res_bytes = (wsum + (double)m * f->peak_act) * eb;
     int resident = res_bytes <= budget;
@@ -760,8 +762,8 @@ typedef struct {
 
 /* layer i of a group at m (nmb micro-batches, the last of lastsz samples) with dps DRAM elements per
  * sample joins the sums */
-static inline void te_layer(const df_net *n, int32_t i, int32_t m, int32_t nmb, int32_t lastsz, int resident,
-                            double dps, te_sums *t) {
+static inline __attribute__((always_inline)) void te_layer(const df_net *n, int32_t i, int32_t m, int32_t nmb,
+                                                           int32_t lastsz, int resident, double dps, te_sums *t) {
     const df_energy *e = &n->hw.energy;
     const df_layer_figures *f = &n->fig[i];
     double W = (double)f->weight_elems;
@@ -772,8 +774,8 @@ static inline void te_layer(const df_net *n, int32_t i, int32_t m, int32_t nmb, 
     if (nmb == 1) {
         t->lat += step_cycles(n, i, lastsz, dps, Wl);
     } else if (resident) {
-        t->lat += step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) +
-                  step_cycles(n, i, lastsz, dps, 0);
+        t->lat +=
+            step_cycles(n, i, m, dps, W) + (nmb - 2) * step_cycles(n, i, m, dps, 0) + step_cycles(n, i, lastsz, dps, 0);
     } else {
         t->lat += (nmb - 1) * step_cycles(n, i, m, dps, Wm) + step_cycles(n, i, lastsz, dps, Wl);
     }
@@ -801,7 +803,8 @@ static void pass_time_energy(const df_net *n, int32_t first, int32_t last, int32
                              df_group_cost *out) {
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
     te_sums t = {0, 0, 0, 0, 0};
-    for (int32_t i = first; i <= last; i++) te_layer(n, i, m, nmb, lastsz, out->weights_resident, s->dram[i - first], &t);
+    for (int32_t i = first; i <= last; i++)
+        te_layer(n, i, m, nmb, lastsz, out->weights_resident, s->dram[i - first], &t);
     te_finish(n, &t, out);
 }
 
@@ -843,15 +846,15 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
  * same operations on the same operands as in group_eval, so the results are identical bit for bit
  * (check_cost compares every field). */
 struct df_group_memo {
-    const df_net *net;          /* the net it serves (df_group_memo_new) */
-    int32_t first, m, len;      /* the memo holds [first, first + len - 1] at m; len 0: nothing */
-    int resident;               /* that group's residency (the time sums assume it) */
-    int64_t *live, *tile;       /* [cap + 1], [cap]: pass_liveness of the held group */
-    double *dram;               /* [cap] */
-    int64_t *nlive, *ntile;     /* the same for the group being evaluated (swapped in after) */
+    const df_net *net;      /* the net it serves (df_group_memo_new) */
+    int32_t first, m, len;  /* the memo holds [first, first + len - 1] at m; len 0: nothing */
+    int resident;           /* that group's residency (the time sums assume it) */
+    int64_t *live, *tile;   /* [cap + 1], [cap]: pass_liveness of the held group */
+    double *dram;           /* [cap] */
+    int64_t *nlive, *ntile; /* the same for the group being evaluated (swapped in after) */
     double *ndram;
-    fp_state *fp;               /* [cap + 1]: footprint state after k layers */
-    te_sums *te;                /* [cap + 1]: time and energy sums after k layers */
+    fp_state *fp; /* [cap + 1]: footprint state after k layers */
+    te_sums *te;  /* [cap + 1]: time and energy sums after k layers */
 };
 
 int df_group_memo_new(const df_net *n, df_group_memo **out) {
@@ -889,8 +892,7 @@ void df_group_memo_free(df_group_memo *g) {
     free(g);
 }
 
-int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m,
-                       df_group_cost *out) {
+int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
     if (!g || g->net != n) return group_eval(n, first, last, m, out, NULL);
     memset(out, 0, sizeof *out);
     out->footprint_bytes = INT64_MAX;

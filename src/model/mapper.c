@@ -21,16 +21,16 @@ typedef struct {
     df_cand_state state; /* mapper.h: the lifecycle; holds `slot` exactly while DECODING or REPLAYING */
     df_sched s;
     df_group_memo *memo; /* the open group's evaluation, grown layer by layer (df_sched_observe_step_memo) */
-    int32_t *actions;   /* [L] */
-    int32_t *closes;    /* [L] depth-first layout: close slot of the group ending at each layer */
-    float *xs;          /* [L, F] normalised input rows fed so far (replayed when the context slides) */
-    int32_t slot;       /* -1 in every terminal state */
-    int32_t pos;        /* next position in the slot's context */
-    int32_t replay;     /* rows still to replay before decoding resumes */
-    int32_t replay_src; /* layer whose row is replayed next */
-    double value;       /* objective value of the finished mapping (INFINITY if none) */
-    int32_t dead_layer; /* DEAD_END: the layer no action was allowed at (else -1) */
-    int32_t fault_at;   /* tests (df_mapper_job_fault): treat this layer as a dead end (else -1) */
+    int32_t *actions;    /* [L] */
+    int32_t *closes;     /* [L] depth-first layout: close slot of the group ending at each layer */
+    float *xs;           /* [L, F] normalised input rows fed so far (replayed when the context slides) */
+    int32_t slot;        /* -1 in every terminal state */
+    int32_t pos;         /* next position in the slot's context */
+    int32_t replay;      /* rows still to replay before decoding resumes */
+    int32_t replay_src;  /* layer whose row is replayed next */
+    double value;        /* objective value of the finished mapping (INFINITY if none) */
+    int32_t dead_layer;  /* DEAD_END: the layer no action was allowed at (else -1) */
+    int32_t fault_at;    /* tests (df_mapper_job_fault): treat this layer as a dead end (else -1) */
 } cand_t;
 
 struct df_mapper_job {

@@ -738,119 +738,200 @@ void df_attention_key_store(float *kb, int t, const float *k, int C) {
     for (int c = 0; c < C; c++) blk[(size_t)c * DF_ATT_BLOCK] = k[c];
 }
 
+#define ATT_TILE_BLOCKS 4 /* key blocks of 16 positions per tile (df_attention_step) */
+
+/* The scores of one tile of head h (nt positions from t0, nblk key blocks) into sc[0..nblk-1], the
+ * positions past the tile at -inf: two chains per block over the head's channels (even, odd), the
+ * tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and is masked
+ * out, so nothing past the cache is read) */
+static inline __attribute__((always_inline)) void att_scores(v16sf *sc, const float *kb, const float *qh, int t0,
+                                                             int nt, int nblk, int h, int hs, int C, float scale) {
+    const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16sf ninf = splat16(-INFINITY);
+    const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+    const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
+    const float *k0 = kt, *k1 = nblk > 1 ? kt + bs : kt, *k2 = nblk > 2 ? kt + 2 * bs : kt,
+                *k3 = nblk > 3 ? kt + 3 * bs : kt;
+    v16sf s00 = splat16(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    int i = 0;
+    for (; i + 2 <= hs; i += 2) {
+        const size_t o0 = (size_t)i * DF_ATT_BLOCK, o1 = o0 + DF_ATT_BLOCK;
+        s00 += load16(k0 + o0) * qh[i];
+        s01 += load16(k0 + o1) * qh[i + 1];
+        s10 += load16(k1 + o0) * qh[i];
+        s11 += load16(k1 + o1) * qh[i + 1];
+        s20 += load16(k2 + o0) * qh[i];
+        s21 += load16(k2 + o1) * qh[i + 1];
+        s30 += load16(k3 + o0) * qh[i];
+        s31 += load16(k3 + o1) * qh[i + 1];
+    }
+    if (i < hs) {
+        const size_t o0 = (size_t)i * DF_ATT_BLOCK;
+        s00 += load16(k0 + o0) * qh[i];
+        s10 += load16(k1 + o0) * qh[i];
+        s20 += load16(k2 + o0) * qh[i];
+        s30 += load16(k3 + o0) * qh[i];
+    }
+    v16sf sbs[ATT_TILE_BLOCKS] = {(s00 + s01) * scale, (s10 + s11) * scale, (s20 + s21) * scale, (s30 + s31) * scale};
+    for (int bb = 0; bb < nblk; bb++) {
+        v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
+        sc[bb] = select16(&valid, &sbs[bb], &ninf); // positions past ctx hold unwritten memory
+    }
+}
+
+/* One tile's softmax step: the tile max, the new running max *mrun, the tile's exponentials pa and the
+ * running sum *lrun rescaled; returns the factor the running output is rescaled by */
+static inline __attribute__((always_inline)) float att_softmax(float *pa, const v16sf *sc, int nblk, float *mrun,
+                                                               float *lrun) {
+    v16sf mx = sc[0];
+    for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);
+    float tm = hmax16(&mx);
+    float mnew = tm > *mrun ? tm : *mrun;
+    float corr = *mrun == -INFINITY ? 0.0f : expf(*mrun - mnew);
+    v16sf psum = splat16(0.0f);
+    for (int bb = 0; bb < nblk; bb++) {
+        v16sf sm = sc[bb] - mnew;
+        v16sf pb = exp16(&sm); // -inf clamps to -88.38, whose exp4 is exactly 0
+        psum += pb;
+        store16(pa + bb * DF_ATT_BLOCK, pb);
+    }
+    *lrun = *lrun * corr + hsum16(&psum);
+    *mrun = mnew;
+    return corr;
+}
+
+/* out_h += p . V_tile for any head size: 32 channels at a time with even and odd positions in separate
+ * chains when hs % 32 == 0, 16 at a time when hs % 16 == 0, else scalar */
+static inline __attribute__((always_inline)) void att_pv(float *oh, const float *vb, const float *pa, float corr,
+                                                         int nt, int hs, int C) {
+    if (hs % (2 * V16) == 0) {
+        for (int c = 0; c < hs; c += 2 * V16) {
+            v16sf a0 = load16(oh + c) * corr, a1 = load16(oh + c + V16) * corr;
+            v16sf b0 = splat16(0.0f), b1 = b0;
+            int j = 0;
+            for (; j + 2 <= nt; j += 2) {
+                const float *v0 = vb + (size_t)j * C + c, *v1 = v0 + C;
+                a0 += load16(v0) * pa[j];
+                a1 += load16(v0 + V16) * pa[j];
+                b0 += load16(v1) * pa[j + 1];
+                b1 += load16(v1 + V16) * pa[j + 1];
+            }
+            if (j < nt) {
+                const float *v0 = vb + (size_t)j * C + c;
+                a0 += load16(v0) * pa[j];
+                a1 += load16(v0 + V16) * pa[j];
+            }
+            store16(oh + c, a0 + b0);
+            store16(oh + c + V16, a1 + b1);
+        }
+    } else if (hs % V16 == 0) {
+        for (int c = 0; c < hs; c += V16) {
+            v16sf acc = load16(oh + c) * corr;
+            for (int j = 0; j < nt; j++) acc += load16(vb + (size_t)j * C + c) * pa[j];
+            store16(oh + c, acc);
+        }
+    } else {
+        for (int c = 0; c < hs; c++) {
+            float acc = oh[c] * corr;
+            for (int j = 0; j < nt; j++) acc += pa[j] * vb[(size_t)j * C + c];
+            oh[c] = acc;
+        }
+    }
+}
+
+/* att_pv (hs % 32 == 0) of two heads at once: head A at oa / va / pa, head B at ob / vb / pb; each head's
+ * four chains are att_pv's, so each gets the same bits, and the eight chains hide each other's add
+ * latency (a decode step's attention is bound by these chains, not by reading V) */
+static inline __attribute__((always_inline)) void att_pv2(float *oa, float *ob, const float *va, const float *vb,
+                                                          const float *pa, const float *pb, float ca, float cb, int nt,
+                                                          int hs, int C) {
+    for (int c = 0; c < hs; c += 2 * V16) {
+        v16sf a0 = load16(oa + c) * ca, a1 = load16(oa + c + V16) * ca;
+        v16sf e0 = load16(ob + c) * cb, e1 = load16(ob + c + V16) * cb;
+        v16sf b0 = splat16(0.0f), b1 = b0, f0 = b0, f1 = b0;
+        int j = 0;
+        for (; j + 2 <= nt; j += 2) {
+            const float *v0 = va + (size_t)j * C + c, *v1 = v0 + C;
+            const float *w0 = vb + (size_t)j * C + c, *w1 = w0 + C;
+            a0 += load16(v0) * pa[j];
+            a1 += load16(v0 + V16) * pa[j];
+            b0 += load16(v1) * pa[j + 1];
+            b1 += load16(v1 + V16) * pa[j + 1];
+            e0 += load16(w0) * pb[j];
+            e1 += load16(w0 + V16) * pb[j];
+            f0 += load16(w1) * pb[j + 1];
+            f1 += load16(w1 + V16) * pb[j + 1];
+        }
+        if (j < nt) {
+            const float *v0 = va + (size_t)j * C + c, *w0 = vb + (size_t)j * C + c;
+            a0 += load16(v0) * pa[j];
+            a1 += load16(v0 + V16) * pa[j];
+            e0 += load16(w0) * pb[j];
+            e1 += load16(w0 + V16) * pb[j];
+        }
+        store16(oa + c, a0 + b0);
+        store16(oa + c + V16, a1 + b1);
+        store16(ob + c, e0 + f0);
+        store16(ob + c + V16, e1 + f1);
+    }
+}
+
+static inline __attribute__((always_inline)) void att_normalise(float *oh, float lrun, int hs) {
+    float inv = 1.0f / lrun;
+    int c = 0;
+    for (; c + V16 <= hs; c += V16) store16(oh + c, load16(oh + c) * inv);
+    for (; c < hs; c++) oh[c] *= inv;
+}
+
 /* One head at a time over tiles of up to 64 positions (4 key blocks), online softmax across tiles
  * (Milakov & Gimelshein, arXiv 1805.02867; FlashAttention, Dao et al., arXiv 2205.14135, section 3.1):
  * the tile's scores (one vector per block of 16 positions, thanks to the blocked key layout; the
  * blocks are independent chains), one max and one exp per tile, one rescale of the running sum and
  * output per tile, then p . V with four accumulator chains. A context of up to 64 positions (every
- * network up to 64 layers, and the first 64 layers of any) is a single tile: no rescale at all. */
-#define ATT_TILE_BLOCKS 4
-
+ * network up to 64 layers, and the first 64 layers of any) is a single tile: no rescale at all.
+ * With an even head count and hs % 32 == 0 (the shipped model: 2 heads of 32) the heads go in pairs,
+ * tile by tile, their p . V chains in one loop (att_pv2): every head's operations are those of the
+ * one-head loop, in the same order, so the result is the same bit for bit (check_nn). */
 DF_CLONES void df_attention_step(float *out, const float *q, const float *kb, const float *v, int ctx, int C, int NH) {
     // out (C), q (C), kb blocked keys (ceil(ctx/16), C, 16), v (ctx, C); per head h (hs = C/NH channels):
     // out_h = softmax_t(q_h . k_t,h / sqrt(hs)) . v_t,h over t < ctx
     const int hs = C / NH;
     const float scale = 1.0f / sqrtf((float)hs);
-    const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const v16sf ninf = splat16(-INFINITY);
     const int tile = ATT_TILE_BLOCKS * DF_ATT_BLOCK;
-    for (int h = 0; h < NH; h++) {
-        const float *qh = q + (size_t)h * hs;
+    int h = 0;
+    if (hs % (2 * V16) == 0)
+        for (; h + 2 <= NH; h += 2) {
+            float *oa = out + (size_t)h * hs, *ob = oa + hs;
+            float ma = -INFINITY, la = 0.0f, mb = -INFINITY, lb = 0.0f;
+            memset(oa, 0, 2 * (size_t)hs * sizeof *oa);
+            for (int t0 = 0; t0 < ctx; t0 += tile) {
+                int nt = ctx - t0 < tile ? ctx - t0 : tile;        // positions in this tile
+                int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK; // key blocks in this tile
+                v16sf sa[ATT_TILE_BLOCKS], sb[ATT_TILE_BLOCKS];
+                float pa[ATT_TILE_BLOCKS * DF_ATT_BLOCK], pb[ATT_TILE_BLOCKS * DF_ATT_BLOCK];
+                att_scores(sa, kb, q + (size_t)h * hs, t0, nt, nblk, h, hs, C, scale);
+                att_scores(sb, kb, q + (size_t)(h + 1) * hs, t0, nt, nblk, h + 1, hs, C, scale);
+                float ca = att_softmax(pa, sa, nblk, &ma, &la), cb = att_softmax(pb, sb, nblk, &mb, &lb);
+                const float *va = v + (size_t)t0 * C + (size_t)h * hs;
+                att_pv2(oa, ob, va, va + hs, pa, pb, ca, cb, nt, hs, C);
+            }
+            att_normalise(oa, la, hs);
+            att_normalise(ob, lb, hs);
+        }
+    for (; h < NH; h++) {
         float *oh = out + (size_t)h * hs;
         float mrun = -INFINITY, lrun = 0.0f;
         memset(oh, 0, (size_t)hs * sizeof *oh);
         for (int t0 = 0; t0 < ctx; t0 += tile) {
-            int nt = ctx - t0 < tile ? ctx - t0 : tile;        // positions in this tile
-            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK; // key blocks in this tile
+            int nt = ctx - t0 < tile ? ctx - t0 : tile;
+            int nblk = (nt + DF_ATT_BLOCK - 1) / DF_ATT_BLOCK;
             v16sf sc[ATT_TILE_BLOCKS];
-            // scores: block b of the tile, two chains each over the head's channels (even, odd), the
-            // tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and
-            // is masked out, so nothing past the cache is read)
-            const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
-            const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
-            const float *k0 = kt, *k1 = nblk > 1 ? kt + bs : kt, *k2 = nblk > 2 ? kt + 2 * bs : kt,
-                        *k3 = nblk > 3 ? kt + 3 * bs : kt;
-            v16sf s00 = splat16(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-            int i = 0;
-            for (; i + 2 <= hs; i += 2) {
-                const size_t o0 = (size_t)i * DF_ATT_BLOCK, o1 = o0 + DF_ATT_BLOCK;
-                s00 += load16(k0 + o0) * qh[i];
-                s01 += load16(k0 + o1) * qh[i + 1];
-                s10 += load16(k1 + o0) * qh[i];
-                s11 += load16(k1 + o1) * qh[i + 1];
-                s20 += load16(k2 + o0) * qh[i];
-                s21 += load16(k2 + o1) * qh[i + 1];
-                s30 += load16(k3 + o0) * qh[i];
-                s31 += load16(k3 + o1) * qh[i + 1];
-            }
-            if (i < hs) {
-                const size_t o0 = (size_t)i * DF_ATT_BLOCK;
-                s00 += load16(k0 + o0) * qh[i];
-                s10 += load16(k1 + o0) * qh[i];
-                s20 += load16(k2 + o0) * qh[i];
-                s30 += load16(k3 + o0) * qh[i];
-            }
-            v16sf sbs[ATT_TILE_BLOCKS] = {(s00 + s01) * scale, (s10 + s11) * scale, (s20 + s21) * scale,
-                                          (s30 + s31) * scale};
-            for (int bb = 0; bb < nblk; bb++) {
-                v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
-                sc[bb] = select16(&valid, &sbs[bb], &ninf); // positions past ctx hold unwritten memory
-            }
-            v16sf mx = sc[0];
-            for (int bb = 1; bb < nblk; bb++) mx = vmax16(&mx, &sc[bb]);
-            float tm = hmax16(&mx);
-            float mnew = tm > mrun ? tm : mrun;
-            float corr = mrun == -INFINITY ? 0.0f : expf(mrun - mnew);
             float pa[ATT_TILE_BLOCKS * DF_ATT_BLOCK];
-            v16sf psum = splat16(0.0f);
-            for (int bb = 0; bb < nblk; bb++) {
-                v16sf sm = sc[bb] - mnew;
-                v16sf pb = exp16(&sm); // -inf clamps to -88.38, whose exp4 is exactly 0
-                psum += pb;
-                store16(pa + bb * DF_ATT_BLOCK, pb);
-            }
-            lrun = lrun * corr + hsum16(&psum);
-            mrun = mnew;
-            const float *vb = v + (size_t)t0 * C + (size_t)h * hs;
-            if (hs % (2 * V16) == 0) {
-                // out_h += p . V_tile, 32 channels at a time, even and odd positions in separate chains
-                for (int c = 0; c < hs; c += 2 * V16) {
-                    v16sf a0 = load16(oh + c) * corr, a1 = load16(oh + c + V16) * corr;
-                    v16sf b0 = splat16(0.0f), b1 = b0;
-                    int j = 0;
-                    for (; j + 2 <= nt; j += 2) {
-                        const float *v0 = vb + (size_t)j * C + c, *v1 = v0 + C;
-                        a0 += load16(v0) * pa[j];
-                        a1 += load16(v0 + V16) * pa[j];
-                        b0 += load16(v1) * pa[j + 1];
-                        b1 += load16(v1 + V16) * pa[j + 1];
-                    }
-                    if (j < nt) {
-                        const float *v0 = vb + (size_t)j * C + c;
-                        a0 += load16(v0) * pa[j];
-                        a1 += load16(v0 + V16) * pa[j];
-                    }
-                    store16(oh + c, a0 + b0);
-                    store16(oh + c + V16, a1 + b1);
-                }
-            } else if (hs % V16 == 0) {
-                for (int c = 0; c < hs; c += V16) {
-                    v16sf acc = load16(oh + c) * corr;
-                    for (int j = 0; j < nt; j++) acc += load16(vb + (size_t)j * C + c) * pa[j];
-                    store16(oh + c, acc);
-                }
-            } else {
-                for (int c = 0; c < hs; c++) {
-                    float acc = oh[c] * corr;
-                    for (int j = 0; j < nt; j++) acc += pa[j] * vb[(size_t)j * C + c];
-                    oh[c] = acc;
-                }
-            }
+            att_scores(sc, kb, q + (size_t)h * hs, t0, nt, nblk, h, hs, C, scale);
+            float corr = att_softmax(pa, sc, nblk, &mrun, &lrun);
+            att_pv(oh, v + (size_t)t0 * C + (size_t)h * hs, pa, corr, nt, hs, C);
         }
-        float inv = 1.0f / lrun;
-        int c = 0;
-        for (; c + V16 <= hs; c += V16) store16(oh + c, load16(oh + c) * inv);
-        for (; c < hs; c++) oh[c] *= inv;
+        att_normalise(oh, lrun, hs);
     }
 }
 

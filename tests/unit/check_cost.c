@@ -736,7 +736,6 @@ START_TEST(test_layer_footprints_match_groups) {
 }
 END_TEST
 
-
 /* every field of two group costs, the doubles bit for bit */
 static int same_cost_bits(const df_group_cost *a, const df_group_cost *b) {
     return a->feasible == b->feasible && a->weights_resident == b->weights_resident &&
@@ -801,12 +800,18 @@ START_TEST(test_group_memo_equals_eval) {
         int32_t first = 0, last = 0, m = 1;
         for (int k = 0; k < 200; k++) {
             int op = df_rng_range(&r, 10);
-            if (op < 5 && last + 1 < rw.n_layers) last++;
-            else if (op == 5 && last > first) last--;
-            else if (op == 6) m = 1 + df_rng_range(&r, 4);
-            else if (op == 7) first = last = df_rng_range(&r, rw.n_layers);
-            else if (op == 8) memo_vs_eval(other, g, first, last, m, "another net");
-            else if (op == 9) memo_vs_eval(rn, g, first, last + df_rng_range(&r, 3) * rw.n_layers, m, "bad range");
+            if (op < 5 && last + 1 < rw.n_layers)
+                last++;
+            else if (op == 5 && last > first)
+                last--;
+            else if (op == 6)
+                m = 1 + df_rng_range(&r, 4);
+            else if (op == 7)
+                first = last = df_rng_range(&r, rw.n_layers);
+            else if (op == 8)
+                memo_vs_eval(other, g, first, last, m, "another net");
+            else if (op == 9)
+                memo_vs_eval(rn, g, first, last + df_rng_range(&r, 3) * rw.n_layers, m, "bad range");
             memo_vs_eval(rn, g, first, last, m, "random");
             calls++;
         }

@@ -606,6 +606,45 @@ START_TEST(test_attention_step_vs_naive) {
 }
 END_TEST
 
+/* The paired-head path (an even number of heads of hs % 32 == 0 channels, the shipped 2 x 32) gives
+ * every head the bits of that head alone (NH = 1 over its channels, the one-head loop), at every
+ * context length 1..192 (1 to 3 tiles, partial blocks), including the odd head left over with 3 heads */
+START_TEST(test_attention_step_pairs_equal_heads_alone) {
+    df_rng r;
+    df_rng_seed(&r, 15);
+    const int shapes[][2] = {{64, 2}, {96, 3}, {128, 4}, {128, 2}}; /* C, NH */
+    int checked = 0;
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        int C = shapes[sh][0], NH = shapes[sh][1], hs = C / NH, T = 192;
+        float *k = rand_vec(&r, (size_t)T * C, 2.0f), *v = rand_vec(&r, (size_t)T * C, 1.0f);
+        float *q = rand_vec(&r, (size_t)C, 2.0f);
+        float *kb = zeros((size_t)T * C), *kh = zeros((size_t)T * hs), *vh = zeros((size_t)T * hs);
+        for (int t = 0; t < T; t++) df_attention_key_store(kb, t, k + (size_t)t * C, C);
+        float out[128], one[64];
+        for (int ctx = 1; ctx <= T; ctx++) {
+            df_attention_step(out, q, kb, v, ctx, C, NH);
+            for (int h = 0; h < NH; h++) {
+                for (int t = 0; t < ctx; t++) {
+                    df_attention_key_store(kh, t, k + (size_t)t * C + (size_t)h * hs, hs);
+                    memcpy(vh + (size_t)t * hs, v + (size_t)t * C + (size_t)h * hs, (size_t)hs * sizeof *vh);
+                }
+                df_attention_step(one, q + (size_t)h * hs, kh, vh, ctx, hs, 1);
+                ck_assert_msg(memcmp(one, out + (size_t)h * hs, (size_t)hs * sizeof *one) == 0,
+                              "C %d NH %d ctx %d: head %d differs from the head alone", C, NH, ctx, h);
+                checked++;
+            }
+        }
+        free(k);
+        free(v);
+        free(q);
+        free(kb);
+        free(kh);
+        free(vh);
+    }
+    printf("  attention step: %d heads (paired and odd) equal to the head alone bit for bit\n", checked);
+}
+END_TEST
+
 START_TEST(test_layernorm_infer_vs_forward) {
     df_rng r;
     df_rng_seed(&r, 12);
@@ -685,6 +724,7 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_vexp);
     tcase_add_test(tc, test_grad_clip);
     tcase_add_test(tc, test_attention_step_vs_naive);
+    tcase_add_test(tc, test_attention_step_pairs_equal_heads_alone);
     tcase_add_test(tc, test_layernorm_infer_vs_forward);
     tcase_add_test(tc, test_gelu_infer);
     suite_add_tcase(s, tc);

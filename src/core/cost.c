@@ -614,62 +614,71 @@ static int scratch_init(group_scratch *s, int32_t len) {
  * from producer or first consumer to its last consumer in the group, as a difference array; or
  * streamed through a tile) and how often it crosses DRAM (once per sample, run-length coded when its
  * density is given, [EYE17] §IV-B). */
+/* Layer i's part of pass_liveness for the group [first, last]: adds sign x its held elements to live
+ * (at its own index and where they end) and sign x its streamed tiles to tile[i - first], and returns
+ * its DRAM activation elements per sample, summed in order (dram[i - first] has no other term). Only
+ * consumers of the tensors layer i touches decide it, so a layer whose tensors have no consumer past
+ * `last` gets the same part in any longer group (df_group_eval_memo). */
+static inline __attribute__((always_inline)) double
+liveness_layer(const df_net *n, int32_t first, int32_t last, int32_t i, int64_t sign, int64_t *live, int64_t *tile) {
+    const df_layer *l = &n->w.layers[i];
+    int32_t k = i - first;
+    double dram = 0;
+    /* Output tensor of i: held on chip from i to its last consumer inside the group; written to
+     * DRAM once per sample if consumed after the group or a network output; when not held it
+     * streams out through a one-row tile. */
+    int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
+    int32_t last_in = -1, external = (lo == hi);
+    for (int32_t c = lo; c < hi; c++) {
+        if (n->cons[c] <= last)
+            last_in = n->cons[c];
+        else
+            external = 1;
+    }
+    if (last_in >= 0) {
+        live[k] += sign * n->out_elems[t];
+        live[last_in - first + 1] -= sign * n->out_elems[t];
+    } else
+        tile[k] += sign * n->out_tile[i];
+    if (external) dram += (double)n->out_elems[t] * n->rlc[t];
+    /* Input tensors produced before the group (or the network input): read from DRAM once per
+     * sample at their first consumer in the group; held until the last consumer in the group when
+     * used more than once, else streamed through a tile. */
+    for (int j = 0; j < l->n_inputs; j++) {
+        int32_t p = l->inputs[j];
+        if (p >= first) continue;
+        int dup = 0;
+        for (int q = 0; q < j; q++) dup |= l->inputs[q] == p;
+        if (dup) continue;
+        t = tensor_of(n, p);
+        lo = n->cons_off[t];
+        hi = n->cons_off[t + 1];
+        int32_t c0 = -1, c1 = -1;
+        for (int32_t c = lo; c < hi; c++) {
+            int32_t cc = n->cons[c];
+            if (cc < first || cc > last) continue;
+            if (c0 < 0) c0 = cc;
+            c1 = cc;
+        }
+        if (c0 != i) continue; /* accounted at its first consumer */
+        dram += (double)n->out_elems[t] * n->rlc[t];
+        if (c1 > c0) {
+            live[k] += sign * n->out_elems[t];
+            live[c1 - first + 1] -= sign * n->out_elems[t];
+        } else {
+            tile[k] += sign * n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
+            /* streamed from DRAM through a line buffer: the re-reads its pass order needs (rs_plan) */
+            if (j == 0) dram += n->plan[i].reread * n->rlc[t];
+        }
+    }
+    return dram;
+}
+
 static inline __attribute__((always_inline)) void pass_liveness(const df_net *n, int32_t first, int32_t last,
                                                                 group_scratch *s) {
-    const df_layer *ly = n->w.layers;
-    int64_t *live = s->live, *tile = s->tile;
-    double *dram = s->dram;
     for (int32_t i = first; i <= last; i++) {
-        const df_layer *l = &ly[i];
-        int32_t k = i - first;
         s->wsum += (double)n->fig[i].weight_elems;
-        /* Output tensor of i: held on chip from i to its last consumer inside the group; written to
-         * DRAM once per sample if consumed after the group or a network output; when not held it
-         * streams out through a one-row tile. */
-        int32_t t = i, lo = n->cons_off[t], hi = n->cons_off[t + 1];
-        int32_t last_in = -1, external = (lo == hi);
-        for (int32_t c = lo; c < hi; c++) {
-            if (n->cons[c] <= last)
-                last_in = n->cons[c];
-            else
-                external = 1;
-        }
-        if (last_in >= 0) {
-            live[k] += n->out_elems[t];
-            live[last_in - first + 1] -= n->out_elems[t];
-        } else
-            tile[k] += n->out_tile[i];
-        if (external) dram[k] += (double)n->out_elems[t] * n->rlc[t];
-        /* Input tensors produced before the group (or the network input): read from DRAM once per
-         * sample at their first consumer in the group; held until the last consumer in the group when
-         * used more than once, else streamed through a tile. */
-        for (int j = 0; j < l->n_inputs; j++) {
-            int32_t p = l->inputs[j];
-            if (p >= first) continue;
-            int dup = 0;
-            for (int q = 0; q < j; q++) dup |= l->inputs[q] == p;
-            if (dup) continue;
-            t = tensor_of(n, p);
-            lo = n->cons_off[t];
-            hi = n->cons_off[t + 1];
-            int32_t c0 = -1, c1 = -1;
-            for (int32_t c = lo; c < hi; c++) {
-                int32_t cc = n->cons[c];
-                if (cc < first || cc > last) continue;
-                if (c0 < 0) c0 = cc;
-                c1 = cc;
-            }
-            if (c0 != i) continue; /* accounted at its first consumer */
-            dram[k] += (double)n->out_elems[t] * n->rlc[t];
-            if (c1 > c0) {
-                live[k] += n->out_elems[t];
-                live[c1 - first + 1] -= n->out_elems[t];
-            } else {
-                tile[k] += n->in_tile[(size_t)i * DF_MAX_INPUTS + j];
-                /* streamed from DRAM through a line buffer: the re-reads its pass order needs (rs_plan) */
-                if (j == 0) dram[k] += n->plan[i].reread * n->rlc[t];
-            }
-        }
+        s->dram[i - first] += liveness_layer(n, first, last, i, 1, s->live, s->tile);
     }
 }
 
@@ -835,26 +844,30 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
 /* ---- A growing group's evaluation (df_group_memo, cost.h) ----------------------------------------
  * group_eval's three passes keep running state from layer to layer: the footprint pass a running sum
  * and two peaks (fp_state), the time pass five sums in layer order (te_sums). The memo keeps that
- * state after every layer of the last group it evaluated and that group's liveness (live, tile, dram
- * per layer). For the next group with the same first layer and micro-batch it runs the liveness pass
- * again (integer work, no cost-model arithmetic) and restarts each of the other two passes at the
- * first layer whose inputs to that pass changed: the footprint pass at the first live[k] or tile[k]
- * that differs, the time pass at the first dram[k] that differs (at layer 0 when the residency
- * changed). A longer group changes its earlier layers only where a tensor's consumers join it (the
- * tensor is then held instead of written out, or held longer), so a decode that extends the open
- * group by one layer per step redoes a few layers, not the group. Every layer's figures are the
- * same operations on the same operands as in group_eval, so the results are identical bit for bit
+ * state after every layer of the last group it evaluated, and that group's liveness (live, tile, dram
+ * per layer). A longer group with the same first layer and micro-batch changes the liveness of its
+ * earlier layers only where a tensor gains a consumer among the new layers (the tensor is then held
+ * instead of written out, or held longer): memo_grow redoes those layers' parts (liveness_layer) and
+ * adds the new layers', and the other two passes restart at the first layer whose inputs changed (at
+ * layer 0 when the residency flips). A decode that extends the open group by one layer per step thus
+ * redoes a few layers, not the group. Any other call (shorter, another start or micro-batch) runs the
+ * liveness pass afresh and restarts at the first difference (memo_fresh). Every layer's figures are
+ * the same operations on the same operands as in group_eval, so the results are identical bit for bit
  * (check_cost compares every field). */
 struct df_group_memo {
     const df_net *net;      /* the net it serves (df_group_memo_new) */
     int32_t first, m, len;  /* the memo holds [first, first + len - 1] at m; len 0: nothing */
     int resident;           /* that group's residency (the time sums assume it) */
-    int64_t *live, *tile;   /* [cap + 1], [cap]: pass_liveness of the held group */
-    double *dram;           /* [cap] */
-    int64_t *nlive, *ntile; /* the same for the group being evaluated (swapped in after) */
+    int64_t *live, *tile;   /* [L + 1], [L]: pass_liveness of the held group */
+    double *dram;           /* [L] */
+    int64_t *nlive, *ntile; /* the same for a group evaluated afresh (swapped in after) */
     double *ndram;
-    fp_state *fp; /* [cap + 1]: footprint state after k layers */
-    te_sums *te;  /* [cap + 1]: time and energy sums after k layers */
+    double *wsum;   /* [L + 1]: weight elements of the first k layers, summed in order (wlen valid) */
+    int32_t wlen;   /* entries of wsum valid for `first` */
+    uint32_t *mark; /* [L] stamp of the layers redone by a growth (no layer twice) */
+    uint32_t stamp;
+    fp_state *fp; /* [L + 1]: footprint state after k layers */
+    te_sums *te;  /* [L + 1]: time and energy sums after k layers */
 };
 
 int df_group_memo_new(const df_net *n, df_group_memo **out) {
@@ -869,9 +882,12 @@ int df_group_memo_new(const df_net *n, df_group_memo **out) {
     g->ntile = calloc(c, sizeof *g->ntile);
     g->dram = calloc(c, sizeof *g->dram);
     g->ndram = calloc(c, sizeof *g->ndram);
+    g->wsum = calloc(c + 1, sizeof *g->wsum);
+    g->mark = calloc(c, sizeof *g->mark);
     g->fp = calloc(c + 1, sizeof *g->fp);
     g->te = calloc(c + 1, sizeof *g->te);
-    if (!g->live || !g->nlive || !g->tile || !g->ntile || !g->dram || !g->ndram || !g->fp || !g->te) {
+    if (!g->live || !g->nlive || !g->tile || !g->ntile || !g->dram || !g->ndram || !g->wsum || !g->mark || !g->fp ||
+        !g->te) {
         df_group_memo_free(g);
         return DF_ENOMEM;
     }
@@ -887,18 +903,60 @@ void df_group_memo_free(df_group_memo *g) {
     free(g->ntile);
     free(g->dram);
     free(g->ndram);
+    free(g->wsum);
+    free(g->mark);
     free(g->fp);
     free(g->te);
     free(g);
 }
 
-int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
-    if (!g || g->net != n) return group_eval(n, first, last, m, out, NULL);
-    memset(out, 0, sizeof *out);
-    out->footprint_bytes = INT64_MAX;
-    int32_t len = last - first + 1;
-    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
-    if (g->first != first || g->m != m) g->len = 0; /* another group: nothing to reuse */
+/* The held group [first, first + old - 1] grows to len layers: the liveness of the layers whose
+ * tensors gain a consumer among the new ones is redone (their old part taken out, the new one put in:
+ * live and tile are integers; their dram entry is recomputed whole), the new layers' parts are added.
+ * *jf, *jt: the first layer whose live/tile or dram entry may have changed. */
+static void memo_grow(const df_net *n, df_group_memo *g, int32_t first, int32_t old, int32_t len, int32_t *jf,
+                      int32_t *jt) {
+    int32_t old_last = first + old - 1, last = first + len - 1;
+    memset(g->live + old + 1, 0, (size_t)(len - old) * sizeof *g->live);
+    memset(g->tile + old, 0, (size_t)(len - old) * sizeof *g->tile);
+    memset(g->dram + old, 0, (size_t)(len - old) * sizeof *g->dram);
+    *jf = *jt = old;
+    if (++g->stamp == 0) { /* wrapped: clear stale marks */
+        memset(g->mark, 0, (size_t)n->L * sizeof *g->mark);
+        g->stamp = 1;
+    }
+    for (int32_t ni = old_last + 1; ni <= last; ni++) {
+        const df_layer *l = &n->w.layers[ni];
+        for (int j = 0; j < l->n_inputs; j++) {
+            int32_t p = l->inputs[j], a = -1;
+            if (p >= first) {
+                a = p <= old_last ? p : -1; /* a producer in the held group gains a consumer */
+            } else {                        /* an input from before the group: its first consumer in it */
+                int32_t t = tensor_of(n, p);
+                for (int32_t c = n->cons_off[t]; c < n->cons_off[t + 1] && a < 0; c++)
+                    if (n->cons[c] >= first && n->cons[c] <= last) a = n->cons[c];
+                if (a > old_last) a = -1; /* a new layer: added below */
+            }
+            if (a < 0 || g->mark[a] == g->stamp) continue;
+            g->mark[a] = g->stamp;
+            int32_t k = a - first;
+            liveness_layer(n, first, old_last, a, -1, g->live, g->tile);
+            double d = liveness_layer(n, first, last, a, 1, g->live, g->tile);
+            if (k < *jf) *jf = k;
+            if (memcmp(&d, &g->dram[k], sizeof d)) {
+                g->dram[k] = 0;
+                g->dram[k] += d; /* as pass_liveness: 0 + the layer's sum */
+                if (k < *jt) *jt = k;
+            }
+        }
+    }
+    for (int32_t i = old_last + 1; i <= last; i++)
+        g->dram[i - first] += liveness_layer(n, first, last, i, 1, g->live, g->tile);
+}
+
+/* The group evaluated afresh into the spare arrays, compared with the held one (any last): *jf, *jt the
+ * first layer whose live/tile or dram entry differs; the spare arrays become the held ones. */
+static void memo_fresh(const df_net *n, df_group_memo *g, int32_t first, int32_t len, int32_t *jf, int32_t *jt) {
     group_scratch s;
     s.heap = NULL;
     s.wsum = 0;
@@ -908,31 +966,49 @@ int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t
     memset(s.live, 0, (size_t)(len + 1) * sizeof *s.live);
     memset(s.tile, 0, (size_t)len * sizeof *s.tile);
     memset(s.dram, 0, (size_t)len * sizeof *s.dram);
-    pass_liveness(n, first, last, &s);
-    int32_t keep = g->len < len ? g->len : len, jf = 0, jt = 0;
-    while (jf < keep && s.live[jf] == g->live[jf] && s.tile[jf] == g->tile[jf]) jf++;
-    while (jt < keep && !memcmp(&s.dram[jt], &g->dram[jt], sizeof s.dram[jt])) jt++;
+    pass_liveness(n, first, first + len - 1, &s);
+    int32_t keep = g->len < len ? g->len : len;
+    *jf = *jt = 0;
+    while (*jf < keep && s.live[*jf] == g->live[*jf] && s.tile[*jf] == g->tile[*jf]) (*jf)++;
+    while (*jt < keep && !memcmp(&s.dram[*jt], &g->dram[*jt], sizeof s.dram[*jt])) (*jt)++;
+    int64_t *tl = g->live, *tt = g->tile;
+    double *td = g->dram;
+    g->live = g->nlive, g->tile = g->ntile, g->dram = g->ndram;
+    g->nlive = tl, g->ntile = tt, g->ndram = td;
+}
+
+int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t last, int32_t m, df_group_cost *out) {
+    if (!g || g->net != n) return group_eval(n, first, last, m, out, NULL);
+    memset(out, 0, sizeof *out);
+    out->footprint_bytes = INT64_MAX;
+    int32_t len = last - first + 1;
+    if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
+    if (g->first != first) g->wlen = 0;
+    if (g->first != first || g->m != m) g->len = 0; /* another group: nothing to reuse */
+    int32_t jf, jt;
+    if (g->len > 0 && len >= g->len)
+        memo_grow(n, g, first, g->len, len, &jf, &jt);
+    else
+        memo_fresh(n, g, first, len, &jf, &jt);
+    g->wsum[0] = 0; /* pass_liveness's wsum: the layers' weights in order */
+    for (; g->wlen < len; g->wlen++)
+        g->wsum[g->wlen + 1] = g->wsum[g->wlen] + (double)n->fig[first + g->wlen].weight_elems;
     fp_begin(&g->fp[0], first);
     fp_state f = g->fp[jf];
     for (int32_t k = jf; k < len; k++) {
-        fp_layer(n, &f, first, k, m, s.live[k], s.tile[k], 0);
+        fp_layer(n, &f, first, k, m, g->live[k], g->tile[k], 0);
         g->fp[k + 1] = f;
     }
-    fp_finish(n, &f, m, s.wsum, out);
+    fp_finish(n, &f, m, g->wsum[len], out);
     if (g->len == 0 || out->weights_resident != g->resident) jt = 0;
     int32_t nmb = out->n_micro, lastsz = n->N - (nmb - 1) * m;
     memset(&g->te[0], 0, sizeof g->te[0]);
     te_sums t = g->te[jt];
     for (int32_t k = jt; k < len; k++) {
-        te_layer(n, first + k, m, nmb, lastsz, out->weights_resident, s.dram[k], &t);
+        te_layer(n, first + k, m, nmb, lastsz, out->weights_resident, g->dram[k], &t);
         g->te[k + 1] = t;
     }
     te_finish(n, &t, out);
-    /* the evaluated group becomes the held one */
-    int64_t *tl = g->live, *tt = g->tile;
-    double *td = g->dram;
-    g->live = g->nlive, g->tile = g->ntile, g->dram = g->ndram;
-    g->nlive = tl, g->ntile = tt, g->ndram = td;
     g->first = first;
     g->m = m;
     g->len = len;

@@ -101,7 +101,8 @@ int df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_
 /* A memo for a group that grows one layer at a time (the transformer's decode evaluates the open
  * group [first, t] at every layer t): df_group_eval_memo(net, memo, first, last, m, out) returns
  * exactly what df_group_eval returns (every field, bit for bit), reusing the work of the memo's last
- * call when first and m are the same (any last: longer, shorter or equal). A memo serves the net it
+ * call with the same first layer (most when the group is as long or longer and m is the same; the
+ * liveness of the layers also for another m). A memo serves the net it
  * was created for, which must outlive it (another net falls back to df_group_eval, as does memo
  * NULL). df_group_memo_new returns DF_OK or DF_ENOMEM; the evaluation allocates nothing. */
 typedef struct df_group_memo df_group_memo;

@@ -845,12 +845,14 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
  * group_eval's three passes keep running state from layer to layer: the footprint pass a running sum
  * and two peaks (fp_state), the time pass five sums in layer order (te_sums). The memo keeps that
  * state after every layer of the last group it evaluated, and that group's liveness (live, tile, dram
- * per layer). A longer group with the same first layer and micro-batch changes the liveness of its
+ * per layer), which does not depend on the micro-batch. A longer group with the same first layer
+ * changes the liveness of its
  * earlier layers only where a tensor gains a consumer among the new layers (the tensor is then held
  * instead of written out, or held longer): memo_grow redoes those layers' parts (liveness_layer) and
  * adds the new layers', and the other two passes restart at the first layer whose inputs changed (at
- * layer 0 when the residency flips). A decode that extends the open group by one layer per step thus
- * redoes a few layers, not the group. Any other call (shorter, another start or micro-batch) runs the
+ * layer 0 when the residency flips or the micro-batch changed). A decode that extends the open group
+ * by one layer per step thus redoes a few layers, not the group, and the episode's evaluations of one
+ * layer at every micro-batch share its liveness. Any other call (shorter, another start) runs the
  * liveness pass afresh and restarts at the first difference (memo_fresh). Every layer's figures are
  * the same operations on the same operands as in group_eval, so the results are identical bit for bit
  * (check_cost compares every field). */
@@ -983,14 +985,14 @@ int df_group_eval_memo(const df_net *n, df_group_memo *g, int32_t first, int32_t
     out->footprint_bytes = INT64_MAX;
     int32_t len = last - first + 1;
     if (first < 0 || last >= n->L || len < 1 || m < 1 || m > n->N) return DF_EINVAL;
-    if (g->first != first) g->wlen = 0;
-    if (g->first != first || g->m != m) g->len = 0; /* another group: nothing to reuse */
+    if (g->first != first) g->len = g->wlen = 0; /* another start: nothing to reuse */
     int32_t jf, jt;
     if (g->len > 0 && len >= g->len)
         memo_grow(n, g, first, g->len, len, &jf, &jt);
     else
         memo_fresh(n, g, first, len, &jf, &jt);
-    g->wsum[0] = 0; /* pass_liveness's wsum: the layers' weights in order */
+    if (g->m != m) jf = jt = 0; /* the liveness holds for any m, the footprint and time passes do not */
+    g->wsum[0] = 0;             /* pass_liveness's wsum: the layers' weights in order */
     for (; g->wlen < len; g->wlen++)
         g->wsum[g->wlen + 1] = g->wsum[g->wlen] + (double)n->fig[first + g->wlen].weight_elems;
     fp_begin(&g->fp[0], first);

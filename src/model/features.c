@@ -134,13 +134,17 @@ int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, 
         df_episode_free(ep);
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
+    /* through a memo (df_group_eval_memo, the same bits): the layer's evaluations at every slot share
+     * its liveness, and [t, t+1] grows from [t, t] (NULL if out of memory: df_group_eval) */
+    df_group_memo *memo = NULL;
+    if (df_group_memo_new(net, &memo) != DF_OK) memo = NULL;
     for (int32_t t = 0; t < L; t++) {
         LBL(ep, t, 0) = LBL(ep, t, 1) = LBL(ep, t, 2) = INFINITY;
         int have1 = 0;
         for (int k = 0; k < DF_MB_SLOTS; k++) {
             if (!ep->slot_m[k]) continue;
             df_group_cost g;
-            df_group_eval(net, t, t, ep->slot_m[k], &g);
+            df_group_eval_memo(net, memo, t, t, ep->slot_m[k], &g);
             if (ep->slot_m[k] == 1) {
                 fp1[2 * t] = g.footprint_bytes;
                 have1 = 1;
@@ -153,14 +157,15 @@ int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, 
         }
         df_group_cost g1;
         if (!have1) {
-            df_group_eval(net, t, t, 1, &g1);
+            df_group_eval_memo(net, memo, t, t, 1, &g1);
             fp1[2 * t] = g1.footprint_bytes;
         }
         if (t + 1 < L) {
-            df_group_eval(net, t, t + 1, 1, &g1);
+            df_group_eval_memo(net, memo, t, t + 1, 1, &g1);
             fp1[2 * t + 1] = g1.footprint_bytes;
         }
     }
+    df_group_memo_free(memo);
     /* consumers: last consumer index and count per layer output */
     int32_t *last_cons = malloc((size_t)L * sizeof *last_cons), *ncons = calloc((size_t)L, sizeof *ncons);
     if (!last_cons || !ncons) {
@@ -179,6 +184,9 @@ int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, 
                 ncons[p]++;
             }
         }
+    /* the request's own features: the same for every layer, computed once */
+    const float lg_L = lg(L), lg_budget = lg(budget), lg_N = lg(N), lg_rows = lg(hw->pe_rows),
+                lg_cols = lg(hw->pe_cols), lg_dram_bw = lg(hw->dram_bw), lg_noc_bw = lg(hw->noc_bw);
     for (int32_t t = 0; t < L; t++) {
         const df_layer *l = &w->layers[t];
         const df_layer_figures *f = df_net_layer_figures(net, t);
@@ -216,14 +224,14 @@ int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, 
         x[i++] = last_cons[t] < 0;
         x[i++] = (float)t / L;
         x[i++] = (float)(L - 1 - t) / L;
-        x[i++] = lg(L);
-        x[i++] = lg(budget);
-        x[i++] = lg(N);
-        x[i++] = lg(hw->pe_rows);
-        x[i++] = lg(hw->pe_cols);
+        x[i++] = lg_L;
+        x[i++] = lg_budget;
+        x[i++] = lg_N;
+        x[i++] = lg_rows;
+        x[i++] = lg_cols;
         for (int k = 0; k < DF_DATAFLOW_COUNT; k++) x[i++] = (int)hw->dataflow == k;
-        x[i++] = lg(hw->dram_bw);
-        x[i++] = lg(hw->noc_bw);
+        x[i++] = lg_dram_bw;
+        x[i++] = lg_noc_bw;
         x[i++] = (float)eb;
         for (int k = 0; k < DF_OBJ_COUNT; k++) x[i++] = (int)obj == k;
         /* cost-model hints */

@@ -67,11 +67,25 @@ int df_feature_norm_fit(df_feature_norm *n, const float *x, size_t rows, df_err 
     return DF_OK;
 }
 
+/* 4-float vectors (GCC/Clang vector extensions: SSE on any x86-64, NEON on arm64): the decode step
+ * normalises one row of 82 features, and 82 scalar divisions were 1% of a long decode */
+typedef float df_v4sf __attribute__((vector_size(16)));
+
 void df_feature_norm_apply(const df_feature_norm *n, float *x, size_t rows) {
+    // x (rows, F) = (x - mean) / std per feature; per element the same two IEEE operations either way
     int32_t F = n->F;
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * F;
-        for (int32_t j = 0; j < F; j++) row[j] = (row[j] - n->mean[j]) / n->std[j];
+        int32_t j = 0;
+        for (; j + 4 <= F; j += 4) {
+            df_v4sf v, m, sd;
+            memcpy(&v, row + j, sizeof v);
+            memcpy(&m, n->mean + j, sizeof m);
+            memcpy(&sd, n->std + j, sizeof sd);
+            v = (v - m) / sd;
+            memcpy(row + j, &v, sizeof v);
+        }
+        for (; j < F; j++) row[j] = (row[j] - n->mean[j]) / n->std[j];
     }
 }
 

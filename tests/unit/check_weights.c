@@ -512,6 +512,24 @@ START_TEST(test_norm_helpers) {
     df_feature_norm_apply(&n, x, 4);
     ck_assert(x[1] == 0.0f && fabsf(x[2] - 1.0f) < 1e-6f && fabsf(x[11] + 1.0f) < 1e-6f);
     df_feature_norm_free(&n);
+    /* the vector loop gives every element the scalar (x - mean) / std bit for bit (F 82 as shipped,
+     * and F 1..9 for the tails), over 3 rows */
+    for (int32_t F = 1; F <= 82; F = F < 9 ? F + 1 : F == 9 ? 82 : 83) {
+        ck_assert_int_eq(df_feature_norm_init(&n, F, &e), DF_OK);
+        float xv[3 * 82], xs[3 * 82];
+        for (int32_t j = 0; j < F; j++) {
+            n.mean[j] = 0.37f * (float)j - 3.1f;
+            n.std[j] = 0.11f + 0.07f * (float)j;
+        }
+        for (int32_t i = 0; i < 3 * F; i++) xv[i] = xs[i] = (float)((i * 7919) % 1000) / 37.0f - 11.0f;
+        df_feature_norm_apply(&n, xv, 3);
+        for (int32_t i = 0; i < 3 * F; i++) {
+            float want = (xs[i] - n.mean[i % F]) / n.std[i % F];
+            ck_assert_msg(memcmp(&xv[i], &want, sizeof want) == 0, "F %d element %d: %.9g, scalar %.9g", F, i, xv[i],
+                          want);
+        }
+        df_feature_norm_free(&n);
+    }
     ck_assert_int_eq(df_feature_norm_init(&n, 0, &e), DF_EINVAL);
     ck_assert_ptr_null(n.mean);
     /* FNV-1a 64 reference values (draft-eastlake-fnv test vectors) */

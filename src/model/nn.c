@@ -740,42 +740,63 @@ void df_attention_key_store(float *kb, int t, const float *k, int C) {
 
 #define ATT_TILE_BLOCKS 4 /* key blocks of 16 positions per tile (df_attention_step) */
 
-/* The scores of one tile of head h (nt positions from t0, nblk key blocks) into sc[0..nblk-1], the
- * positions past the tile at -inf: two chains per block over the head's channels (even, odd), the
- * tile's blocks interleaved (8 independent chains; a block past the tile reads block 0 and is masked
- * out, so nothing past the cache is read) */
-static inline __attribute__((always_inline)) void att_scores(v16sf *sc, const float *kb, const float *qh, int t0,
-                                                             int nt, int nblk, int h, int hs, int C, float scale) {
-    const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const v16sf ninf = splat16(-INFINITY);
-    const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
-    const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
-    const float *k0 = kt, *k1 = nblk > 1 ? kt + bs : kt, *k2 = nblk > 2 ? kt + 2 * bs : kt,
-                *k3 = nblk > 3 ? kt + 3 * bs : kt;
+/* The raw scores of the first nb key blocks of a tile (nb a constant at each call site: the blocks
+ * past the tile are not computed at all), two chains per block over the head's channels (even, odd),
+ * the blocks interleaved (2 nb independent chains) */
+static inline __attribute__((always_inline)) void att_scores_nb(v16sf *sbs, const float *kt, const float *qh, int hs,
+                                                                size_t bs, float scale, const int nb) {
+    const float *k0 = kt, *k1 = kt + bs, *k2 = kt + 2 * bs, *k3 = kt + 3 * bs;
     v16sf s00 = splat16(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
     int i = 0;
     for (; i + 2 <= hs; i += 2) {
         const size_t o0 = (size_t)i * DF_ATT_BLOCK, o1 = o0 + DF_ATT_BLOCK;
         s00 += load16(k0 + o0) * qh[i];
         s01 += load16(k0 + o1) * qh[i + 1];
-        s10 += load16(k1 + o0) * qh[i];
-        s11 += load16(k1 + o1) * qh[i + 1];
-        s20 += load16(k2 + o0) * qh[i];
-        s21 += load16(k2 + o1) * qh[i + 1];
-        s30 += load16(k3 + o0) * qh[i];
-        s31 += load16(k3 + o1) * qh[i + 1];
+        if (nb > 1) {
+            s10 += load16(k1 + o0) * qh[i];
+            s11 += load16(k1 + o1) * qh[i + 1];
+        }
+        if (nb > 2) {
+            s20 += load16(k2 + o0) * qh[i];
+            s21 += load16(k2 + o1) * qh[i + 1];
+        }
+        if (nb > 3) {
+            s30 += load16(k3 + o0) * qh[i];
+            s31 += load16(k3 + o1) * qh[i + 1];
+        }
     }
     if (i < hs) {
         const size_t o0 = (size_t)i * DF_ATT_BLOCK;
         s00 += load16(k0 + o0) * qh[i];
-        s10 += load16(k1 + o0) * qh[i];
-        s20 += load16(k2 + o0) * qh[i];
-        s30 += load16(k3 + o0) * qh[i];
+        if (nb > 1) s10 += load16(k1 + o0) * qh[i];
+        if (nb > 2) s20 += load16(k2 + o0) * qh[i];
+        if (nb > 3) s30 += load16(k3 + o0) * qh[i];
     }
-    v16sf sbs[ATT_TILE_BLOCKS] = {(s00 + s01) * scale, (s10 + s11) * scale, (s20 + s21) * scale, (s30 + s31) * scale};
+    sbs[0] = (s00 + s01) * scale;
+    if (nb > 1) sbs[1] = (s10 + s11) * scale;
+    if (nb > 2) sbs[2] = (s20 + s21) * scale;
+    if (nb > 3) sbs[3] = (s30 + s31) * scale;
+}
+
+/* The scores of one tile of head h (nt positions from t0, nblk key blocks) into sc[0..nblk-1], the
+ * positions past the tile at -inf (positions past ctx hold unwritten memory); nothing past the tile's
+ * blocks is read */
+static inline __attribute__((always_inline)) void att_scores(v16sf *sc, const float *kb, const float *qh, int t0,
+                                                             int nt, int nblk, int h, int hs, int C, float scale) {
+    const v16sf lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16sf ninf = splat16(-INFINITY);
+    const float *kt = kb + (size_t)(t0 / DF_ATT_BLOCK) * C * DF_ATT_BLOCK + (size_t)h * hs * DF_ATT_BLOCK;
+    const size_t bs = (size_t)C * DF_ATT_BLOCK; // floats per key block
+    v16sf sbs[ATT_TILE_BLOCKS];
+    switch (nblk) {
+    case 1: att_scores_nb(sbs, kt, qh, hs, bs, scale, 1); break;
+    case 2: att_scores_nb(sbs, kt, qh, hs, bs, scale, 2); break;
+    case 3: att_scores_nb(sbs, kt, qh, hs, bs, scale, 3); break;
+    default: att_scores_nb(sbs, kt, qh, hs, bs, scale, 4); break;
+    }
     for (int bb = 0; bb < nblk; bb++) {
         v16si valid = lane < splat16((float)(nt - bb * DF_ATT_BLOCK));
-        sc[bb] = select16(&valid, &sbs[bb], &ninf); // positions past ctx hold unwritten memory
+        sc[bb] = select16(&valid, &sbs[bb], &ninf);
     }
 }
 

@@ -98,6 +98,15 @@ const df_layer_figures *df_net_layer_figures(const df_net *net, int32_t layer);
  * solver must propagate it (an out-of-memory is not an answer about the budget). */
 int df_group_eval(const df_net *net, int32_t first, int32_t last, int32_t m, df_group_cost *out);
 
+/* A layer alone: every input of the evaluation of the group [t, t] but t itself (the layer's DRAM
+ * traffic and tiles as a group of one, its weights, its per-layer figures and pass plan). Layers t
+ * and u with the same key (memcmp) get the same df_group_eval(t, t, m) and df_group_eval(u, u, m)
+ * at every m, bit for bit but for peak_layer: a network's repeated blocks. */
+typedef struct {
+    uint64_t w[20];
+} df_layer_alone_key;
+void df_layer_alone_key_of(const df_net *net, int32_t t, df_layer_alone_key *key);
+
 /* A memo for a group that grows one layer at a time (the transformer's decode evaluates the open
  * group [first, t] at every layer t): df_group_eval_memo(net, memo, first, last, m, out) returns
  * exactly what df_group_eval returns (every field, bit for bit), reusing the work of the memo's last

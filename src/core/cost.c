@@ -841,6 +841,43 @@ int df_group_eval(const df_net *n, int32_t first, int32_t last, int32_t m, df_gr
     return group_eval(n, first, last, m, out, NULL);
 }
 
+/* ---- A layer alone (df_layer_alone_key, cost.h) -------------------------------------------------
+ * Every input of group_eval for the group [t, t], at any micro-batch, apart from t itself: the
+ * liveness of the layer (liveness_layer with first = last = t: its DRAM elements per sample and
+ * streamed tile; nothing is held, as its consumers come after it and its producers before, but
+ * live[0] is kept too), its weights and weight tile (footprint pass), and the per-layer figures of
+ * the time pass (te_layer, step_cycles, array_cycles and plan_cycles read these and the net's
+ * hardware only). Two layers with the same key get the same group cost at every m bit for bit, all
+ * but peak_layer. The words: 16 doubles, 3 int64, 4 flags packed in one word. */
+void df_layer_alone_key_of(const df_net *n, int32_t t, df_layer_alone_key *key) {
+    int64_t live[3] = {0, 0, 0}, tile = 0; /* a group of one: live[1] is its end, never past it */
+    double dram = 0;
+    dram += liveness_layer(n, t, t, t, 1, live, &tile); /* as pass_liveness: 0 + the layer's sum */
+    const df_pass_plan *pp = &n->plan[t];
+    const double d[16] = {dram,
+                          (double)n->fig[t].weight_elems,
+                          n->fig[t].compute_cycles,
+                          n->fig[t].macs,
+                          n->noc_ps[t],
+                          n->e_sample[t],
+                          n->noc_mb[t],
+                          pp->npass,
+                          pp->c1,
+                          pp->w1,
+                          pp->x1,
+                          pp->p1,
+                          pp->o1,
+                          pp->ct,
+                          pp->win,
+                          pp->reread};
+    memcpy(key->w, d, sizeof d);
+    key->w[16] = (uint64_t)live[0];
+    key->w[17] = (uint64_t)tile;
+    key->w[18] = (uint64_t)n->w_tile[t];
+    key->w[19] = (uint64_t)(pp->per_sample != 0) | (uint64_t)(pp->streamed != 0) << 1 |
+                 (uint64_t)(pp->w_ramp != 0) << 2 | (uint64_t)(pp->w_dram_ps != 0) << 3;
+}
+
 /* ---- A growing group's evaluation (df_group_memo, cost.h) ----------------------------------------
  * group_eval's three passes keep running state from layer to layer: the footprint pass a running sum
  * and two peaks (fp_state), the time pass five sums in layer order (te_sums). The memo keeps that

@@ -135,36 +135,67 @@ int df_episode_init_layout(df_episode *ep, const df_net *net, df_objective obj, 
         return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     }
     /* through a memo (df_group_eval_memo, the same bits): the layer's evaluations at every slot share
-     * its liveness, and [t, t+1] grows from [t, t] (NULL if out of memory: df_group_eval) */
+     * its liveness, and [t, t+1] grows from [t, t] (NULL if out of memory: df_group_eval). A layer whose
+     * evaluation alone has the inputs of an earlier one (df_layer_alone_key: a repeated block) takes
+     * that layer's figures, which the slot loop would compute bit for bit; the earlier keys sit in an
+     * open-addressing table (out of memory: every layer evaluated) */
     df_group_memo *memo = NULL;
     if (df_group_memo_new(net, &memo) != DF_OK) memo = NULL;
+    size_t tsize = 16;
+    while (tsize < 2 * (size_t)L) tsize *= 2;
+    int32_t *tab = malloc(tsize * sizeof *tab);
+    df_layer_alone_key *keys = malloc((size_t)L * sizeof *keys);
+    if (tab)
+        for (size_t q = 0; q < tsize; q++) tab[q] = -1;
     for (int32_t t = 0; t < L; t++) {
-        LBL(ep, t, 0) = LBL(ep, t, 1) = LBL(ep, t, 2) = INFINITY;
-        int have1 = 0;
-        for (int k = 0; k < DF_MB_SLOTS; k++) {
-            if (!ep->slot_m[k]) continue;
-            df_group_cost g;
-            df_group_eval_memo(net, memo, t, t, ep->slot_m[k], &g);
-            if (ep->slot_m[k] == 1) {
-                fp1[2 * t] = g.footprint_bytes;
-                have1 = 1;
-            }
-            if (!g.feasible) continue;
-            if (ep->slot_m[k] > ep->max_single_m[t]) ep->max_single_m[t] = ep->slot_m[k];
-            if (g.latency_cycles < LBL(ep, t, 0)) LBL(ep, t, 0) = g.latency_cycles;
-            if (g.energy_pj < LBL(ep, t, 1)) LBL(ep, t, 1) = g.energy_pj;
-            if (g.dram_bytes < LBL(ep, t, 2)) LBL(ep, t, 2) = g.dram_bytes;
+        int32_t u = -1;
+        if (tab && keys) {
+            df_layer_alone_key_of(net, t, &keys[t]);
+            uint64_t h = 0;
+            for (int k = 0; k < (int)(sizeof keys[t].w / sizeof keys[t].w[0]); k++)
+                h = (h ^ keys[t].w[k]) * 0x9e3779b97f4a7c15ULL;
+            size_t q = (size_t)(h >> 20) & (tsize - 1);
+            while (tab[q] >= 0 && memcmp(&keys[tab[q]], &keys[t], sizeof keys[t])) q = (q + 1) & (tsize - 1);
+            if (tab[q] >= 0)
+                u = tab[q];
+            else
+                tab[q] = t;
         }
-        df_group_cost g1;
-        if (!have1) {
-            df_group_eval_memo(net, memo, t, t, 1, &g1);
-            fp1[2 * t] = g1.footprint_bytes;
+        if (u >= 0) {
+            ep->max_single_m[t] = ep->max_single_m[u];
+            for (int k = 0; k < 3; k++) LBL(ep, t, k) = LBL(ep, u, k);
+            fp1[2 * t] = fp1[2 * u];
+        } else {
+            LBL(ep, t, 0) = LBL(ep, t, 1) = LBL(ep, t, 2) = INFINITY;
+            int have1 = 0;
+            for (int k = 0; k < DF_MB_SLOTS; k++) {
+                if (!ep->slot_m[k]) continue;
+                df_group_cost g;
+                df_group_eval_memo(net, memo, t, t, ep->slot_m[k], &g);
+                if (ep->slot_m[k] == 1) {
+                    fp1[2 * t] = g.footprint_bytes;
+                    have1 = 1;
+                }
+                if (!g.feasible) continue;
+                if (ep->slot_m[k] > ep->max_single_m[t]) ep->max_single_m[t] = ep->slot_m[k];
+                if (g.latency_cycles < LBL(ep, t, 0)) LBL(ep, t, 0) = g.latency_cycles;
+                if (g.energy_pj < LBL(ep, t, 1)) LBL(ep, t, 1) = g.energy_pj;
+                if (g.dram_bytes < LBL(ep, t, 2)) LBL(ep, t, 2) = g.dram_bytes;
+            }
+            if (!have1) {
+                df_group_cost g1;
+                df_group_eval_memo(net, memo, t, t, 1, &g1);
+                fp1[2 * t] = g1.footprint_bytes;
+            }
         }
         if (t + 1 < L) {
+            df_group_cost g1;
             df_group_eval_memo(net, memo, t, t + 1, 1, &g1);
             fp1[2 * t + 1] = g1.footprint_bytes;
         }
     }
+    free(tab);
+    free(keys);
     df_group_memo_free(memo);
     /* consumers: last consumer index and count per layer output */
     int32_t *last_cons = malloc((size_t)L * sizeof *last_cons), *ncons = calloc((size_t)L, sizeof *ncons);

@@ -824,6 +824,45 @@ START_TEST(test_group_memo_equals_eval) {
 }
 END_TEST
 
+/* df_layer_alone_key: every pair of layers with the same key (zoo networks with repeated blocks and
+ * without, two budgets) costs the same alone at every micro-batch, bit for bit but for peak_layer;
+ * the repeated blocks are found */
+START_TEST(test_layer_alone_key) {
+    const char *nets[] = {"gpt2_small_decode", "vit_b_16", "bert_base", "resnet50", "llama7b_block_decode"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    long pairs = 0, layers = 0;
+    for (size_t z = 0; z < sizeof nets / sizeof nets[0]; z++)
+        for (int bu = 0; bu < 2; bu++) {
+            df_net *n = tu_zoo_net(nets[z], budgets[bu], 8, NULL);
+            int32_t L = df_net_layers(n);
+            for (int32_t t = 0; t < L; t++) {
+                df_layer_alone_key kt, ku;
+                df_layer_alone_key_of(n, t, &kt);
+                for (int32_t u = 0; u < t; u++) {
+                    df_layer_alone_key_of(n, u, &ku);
+                    if (memcmp(&kt, &ku, sizeof kt)) continue;
+                    for (int32_t m = 1; m <= 8; m++) {
+                        df_group_cost a, b;
+                        ck_assert_int_eq(df_group_eval(n, t, t, m, &a), DF_OK);
+                        ck_assert_int_eq(df_group_eval(n, u, u, m, &b), DF_OK);
+                        ck_assert_int_eq(a.peak_layer, t);
+                        b.peak_layer = t;
+                        ck_assert_msg(same_cost_bits(&a, &b), "%s layers %d and %d alone at m %d differ", nets[z], t, u,
+                                      m);
+                    }
+                    pairs++;
+                    break;
+                }
+            }
+            layers += L;
+            df_net_free(n);
+        }
+    ck_assert_int_gt(pairs, 100);
+    printf("  layers alone: %ld of %ld layers have the key of an earlier one and cost the same at every m\n", pairs,
+           layers);
+}
+END_TEST
+
 static Suite *cost_suite(void) {
     Suite *s = suite_create("cost");
     TCase *tc = tcase_create("core");
@@ -849,6 +888,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_footprint_monotone);
     tcase_add_test(tc, test_layer_footprints_match_groups);
     tcase_add_test(tc, test_group_memo_equals_eval);
+    tcase_add_test(tc, test_layer_alone_key);
     suite_add_tcase(s, tc);
     return s;
 }

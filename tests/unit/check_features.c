@@ -399,11 +399,46 @@ START_TEST(test_df_teacher_round_trip) {
 }
 END_TEST
 
+/* The episode's per-layer figures (largest feasible micro-batch alone, best single-layer latency,
+ * energy and DRAM) equal a direct df_group_eval of every layer at every slot bit for bit, on zoo
+ * networks whose repeated layers take an earlier layer's figures (df_layer_alone_key) and on one
+ * without repeats, at two budgets */
+START_TEST(test_episode_layer_figures_direct) {
+    const char *nets[] = {"gpt2_small", "vit_b_16", "llama7b_block_decode", "resnet50", "fsrcnn"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    for (size_t z = 0; z < sizeof nets / sizeof nets[0]; z++)
+        for (int bu = 0; bu < 2; bu++) {
+            df_net *n = tu_zoo_net(nets[z], budgets[bu], 8, NULL);
+            df_episode ep;
+            ck_assert_int_eq(df_episode_init(&ep, n, DF_OBJ_LATENCY, NULL), DF_OK);
+            for (int32_t t = 0; t < ep.L; t++) {
+                int32_t ms = 0;
+                double best[3] = {INFINITY, INFINITY, INFINITY};
+                for (int k = 0; k < DF_MB_SLOTS; k++) {
+                    df_group_cost g;
+                    if (!ep.slot_m[k]) continue;
+                    ck_assert_int_eq(df_group_eval(n, t, t, ep.slot_m[k], &g), DF_OK);
+                    if (!g.feasible) continue;
+                    if (ep.slot_m[k] > ms) ms = ep.slot_m[k];
+                    if (g.latency_cycles < best[0]) best[0] = g.latency_cycles;
+                    if (g.energy_pj < best[1]) best[1] = g.energy_pj;
+                    if (g.dram_bytes < best[2]) best[2] = g.dram_bytes;
+                }
+                ck_assert_int_eq(ep.max_single_m[t], ms);
+                ck_assert_msg(memcmp(&ep.lbl_cost[(size_t)t * 3], best, sizeof best) == 0, "%s layer %d", nets[z], t);
+            }
+            df_episode_free(&ep);
+            df_net_free(n);
+        }
+}
+END_TEST
+
 static Suite *features_suite(void) {
     Suite *s = suite_create("features");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_slots);
+    tcase_add_test(tc, test_episode_layer_figures_direct);
     tcase_add_test(tc, test_random_decoding_always_feasible);
     tcase_add_test(tc, test_disallowed_action_refused);
     tcase_add_test(tc, test_teacher_actions_allowed_and_round_trip);

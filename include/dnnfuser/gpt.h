@@ -248,6 +248,11 @@ void df_gpt_infer_set_exact(df_gpt_infer *ctx, int exact);
  * at init; 0: through cblas (the previous path, kept to measure against). Returns the state set (0
  * when the weights could not be packed). */
 int df_gpt_infer_set_packed(df_gpt_infer *ctx, int on);
+/* 1: the packed products read their weights as binary16 panels (df_linear_infer_f16: half the bytes,
+ * each weight rounded to nearest binary16, float accumulation); 0 (the default unless built with
+ * -DDF_F16_WEIGHTS_DEFAULT=1): the float panels. Only when the packed products are on; never in exact
+ * mode. Returns the state set (0 without avx512f). */
+int df_gpt_infer_set_f16(df_gpt_infer *ctx, int on);
 
 /* Forward floating-point operations of one inference row at position pos (context ctx = pos+1), an
  * M x N x K product counted as 2MNK: 2 N_matmul + 4 L d ctx (N_matmul = weights of the matrices; the

@@ -72,6 +72,8 @@ int32_t df_mapper_active(const df_mapper *m); /* sequences being decoded */
 void df_mapper_set_exact_math(df_mapper *m, int exact);
 /* df_gpt_infer_set_packed on the mapper's decode context (benchmarks measure both paths). */
 int df_mapper_set_packed(df_mapper *m, int on);
+/* df_gpt_infer_set_f16 on the mapper's decode context: binary16 weight panels (returns the state set). */
+int df_mapper_set_f16(df_mapper *m, int on);
 
 /* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default 0: chunks
  * that carry only the partial schedule (no replay steps; bench_transformer `long` measured the same

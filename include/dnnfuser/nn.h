@@ -54,6 +54,16 @@ size_t df_linear_pack_floats(int IN, int OUT);
 void df_linear_pack(float *wp, const float *w, int IN, int OUT);
 void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N, int IN,
                      int OUT);
+/* fp16 weight panels (issue 15): df_linear_pack_f16 fills wp (df_linear_pack_floats halves, the same
+ * layout) with every weight of the packed columns rounded to IEEE binary16 (nearest even);
+ * df_linear_infer_f16 is df_linear_infer on those weights (converted exactly back to float on load,
+ * float accumulation, the same order), so it reads half the bytes. Per output the difference from the
+ * float product is at most 2^-11 sum_i |x_i w_i| (binary16 unit roundoff, normal range; weights
+ * below 2^-14 in magnitude err by at most 2^-25 absolute) plus float rounding. Only where
+ * df_linear_packed_ok(); elsewhere df_linear_infer_f16 is df_linear_forward and the pack a no-op. */
+void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT);
+void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const float *w, const float *b, int N,
+                         int IN, int OUT);
 /* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
 void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT);
 /* dinp (N,IN) += dout (N,OUT) . w^T;  dw (IN,OUT) += inp^T . dout;  db (OUT) += sum over rows of dout.

@@ -549,6 +549,11 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 /* ---------------------------------------------------------------------------------------------- */
 /* inference with a KV cache */
 
+/* build switch: make the binary16 weight panels the default (make CFLAGS+=-DDF_F16_WEIGHTS_DEFAULT=1) */
+#ifndef DF_F16_WEIGHTS_DEFAULT
+#define DF_F16_WEIGHTS_DEFAULT 0
+#endif
+
 struct df_gpt_infer {
     const df_gpt *m;
     int max_seqs;
@@ -569,6 +574,8 @@ struct df_gpt_infer {
     int use_packed; /* 1: the packed products when packed != NULL (df_gpt_infer_set_packed) */
     float *packed;  /* every weight matrix re-laid by df_linear_pack (NULL: cblas), pointed into by: */
     const float *pw_in, *pw_head, *pqkv[DF_GPT_MAX_L], *pproj[DF_GPT_MAX_L], *pfc[DF_GPT_MAX_L], *pfcproj[DF_GPT_MAX_L];
+    int use_f16;        /* 1: the products on packed16 (df_gpt_infer_set_f16) */
+    uint16_t *packed16; /* the same panels rounded to binary16, at the same offsets as packed (or NULL) */
 };
 
 void df_gpt_infer_free(df_gpt_infer *c) {
@@ -584,6 +591,7 @@ void df_gpt_infer_free(df_gpt_infer *c) {
     free(c->fch);
     free(c->krow);
     free(c->packed);
+    free(c->packed16);
     free(c);
 }
 
@@ -608,6 +616,23 @@ static int infer_pack(df_gpt_infer *c) {
         PACK(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
     }
 #undef PACK
+    // the binary16 copy, each matrix at the same offset as its float panels
+    c->packed16 = malloc((n ? n : 1) * sizeof(uint16_t));
+    if (!c->packed16) return DF_ENOMEM;
+    const float *mats[4 * DF_GPT_MAX_L + 2];
+    const float *srcs[4 * DF_GPT_MAX_L + 2];
+    int ins[4 * DF_GPT_MAX_L + 2], outs[4 * DF_GPT_MAX_L + 2], k = 0;
+#define MAT(pk, w, IN, OUT) (mats[k] = (pk), srcs[k] = (w), ins[k] = (IN), outs[k] = (OUT), k++)
+    MAT(c->pw_in, p->w_in, g->F, d);
+    MAT(c->pw_head, p->w_head, d, g->A);
+    for (int l = 0; l < g->L; l++) {
+        MAT(c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
+        MAT(c->pproj[l], p->attprojw + (size_t)l * d * d, d, d);
+        MAT(c->pfc[l], p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
+        MAT(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
+    }
+#undef MAT
+    for (int i = 0; i < k; i++) df_linear_pack_f16(c->packed16 + (mats[i] - c->packed), srcs[i], ins[i], outs[i]);
     return DF_OK;
 }
 
@@ -646,6 +671,7 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
         return df_err_set(err, DF_ENOMEM, NULL, "infer_init: cannot allocate the packed weights");
     }
     c->use_packed = c->packed != NULL;
+    c->use_f16 = DF_F16_WEIGHTS_DEFAULT && c->packed16 != NULL;
     *ctx = c;
     return DF_OK;
 }
@@ -666,6 +692,12 @@ int df_gpt_infer_set_packed(df_gpt_infer *c, int on) {
     return c->use_packed;
 }
 
+int df_gpt_infer_set_f16(df_gpt_infer *c, int on) {
+    if (!c) return 0;
+    c->use_f16 = on && c->packed16;
+    return c->use_f16;
+}
+
 void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
     if (c) c->exact = exact != 0;
 }
@@ -674,7 +706,9 @@ void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
  * mode), else cblas */
 static void infer_linear(const df_gpt_infer *c, float *out, const float *inp, const float *packed, const float *w,
                          const float *b, int n, int IN, int OUT) {
-    if (packed && c->use_packed && !c->exact)
+    if (packed && c->use_packed && !c->exact && c->use_f16)
+        df_linear_infer_f16(out, inp, c->packed16 + (packed - c->packed), w, b, n, IN, OUT);
+    else if (packed && c->use_packed && !c->exact)
         df_linear_infer(out, inp, packed, w, b, n, IN, OUT);
     else
         df_linear_forward_ex(out, inp, w, b, n, IN, OUT, c->m1_sgemm);

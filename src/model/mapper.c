@@ -199,6 +199,7 @@ int32_t df_mapper_free_slots(const df_mapper *m) { return m->max_seqs - m->activ
 int32_t df_mapper_active(const df_mapper *m) { return m->active; }
 void df_mapper_set_exact_math(df_mapper *m, int exact) { df_gpt_infer_set_exact(m->ctx, exact); }
 int df_mapper_set_packed(df_mapper *m, int on) { return df_gpt_infer_set_packed(m->ctx, on); }
+int df_mapper_set_f16(df_mapper *m, int on) { return df_gpt_infer_set_f16(m->ctx, on); }
 int32_t df_mapper_set_window(df_mapper *m, int32_t window) {
     int32_t T = m->model.cfg.T;
     m->window = window < 0 ? 0 : window > T - 1 ? T - 1 : window;

@@ -224,10 +224,103 @@ DF_AVX512 void df_linear_infer(float *out, const float *inp, const float *wp, co
             out[(size_t)n * OUT + c] = acc;
         }
 }
+
+/* fp16 panels: the same layout as df_linear_pack with each weight rounded to IEEE binary16 (round to
+ * nearest even, _mm512_cvtps_ph), converted back on load with vcvtph2ps (exact: every binary16 is a
+ * float) and accumulated in float as df_linear_infer. Half the bytes a step reads. */
+DF_AVX512 void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT) {
+    // wp (df_linear_pack_floats halves) <- w (IN,OUT) rounded to binary16
+    int c = 0;
+    for (; c + 64 <= OUT; c += 64)
+        for (int i = 0; i < IN; i++, wp += 64)
+            for (int k = 0; k < 64; k += 16)
+                _mm256_storeu_si256((__m256i *)(wp + k),
+                                    _mm512_cvtps_ph(_mm512_loadu_ps(w + (size_t)i * OUT + c + k),
+                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; c + 16 <= OUT; c += 16)
+        for (int i = 0; i < IN; i++, wp += 16)
+            _mm256_storeu_si256((__m256i *)wp, _mm512_cvtps_ph(_mm512_loadu_ps(w + (size_t)i * OUT + c),
+                                                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+#define H16(q) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(q)))
+
+static inline __attribute__((always_inline)) DF_AVX512 void panel64h_rows4(float *out, const float *inp,
+                                                                           const uint16_t *p, const float *b, int IN,
+                                                                           int OUT) {
+    // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64) binary16, b (64) or NULL
+    __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
+    __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
+    __m512 a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
+    __m512 a20 = b0, a21 = b1, a22 = b2, a23 = b3, a30 = b0, a31 = b1, a32 = b2, a33 = b3;
+    const float *x0 = inp, *x1 = x0 + IN, *x2 = x1 + IN, *x3 = x2 + IN;
+    for (int i = 0; i < IN; i++) {
+        const uint16_t *pi = p + (size_t)i * 64;
+        __m512 w0 = H16(pi), w1 = H16(pi + 16), w2 = H16(pi + 32), w3 = H16(pi + 48);
+        FMA4(x0[i], a00, a01, a02, a03);
+        FMA4(x1[i], a10, a11, a12, a13);
+        FMA4(x2[i], a20, a21, a22, a23);
+        FMA4(x3[i], a30, a31, a32, a33);
+    }
+    STORE4(out, a00, a01, a02, a03);
+    STORE4(out + OUT, a10, a11, a12, a13);
+    STORE4(out + 2 * (size_t)OUT, a20, a21, a22, a23);
+    STORE4(out + 3 * (size_t)OUT, a30, a31, a32, a33);
+}
+
+static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1(float *out, const float *x,
+                                                                          const uint16_t *p, const float *b, int IN) {
+    // out (64) at the panel's columns, x (IN), p (IN, 64) binary16, b (64) or NULL
+    __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
+    __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
+    for (int i = 0; i < IN; i++) {
+        const uint16_t *pi = p + (size_t)i * 64;
+        __m512 w0 = H16(pi), w1 = H16(pi + 16), w2 = H16(pi + 32), w3 = H16(pi + 48);
+        FMA4(x[i], a0, a1, a2, a3);
+    }
+    STORE4(out, a0, a1, a2, a3);
+}
+
+DF_AVX512 void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const float *w, const float *b,
+                                   int N, int IN, int OUT) {
+    // out (N,OUT) = inp (N,IN) . w16 (IN,OUT) + b (OUT); wp = df_linear_pack_f16(w); last OUT % 16 columns from w
+    int c = 0;
+    const uint16_t *p = wp;
+    for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) {
+        const float *bc = b ? b + c : NULL;
+        int n = 0;
+        for (; n + 4 <= N; n += 4) panel64h_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
+        for (; n < N; n++) panel64h_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN);
+    }
+    for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
+        for (int n = 0; n < N; n++) {
+            __m512 acc = b ? _mm512_loadu_ps(b + c) : _mm512_setzero_ps();
+            const float *x = inp + (size_t)n * IN;
+            for (int i = 0; i < IN; i++) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[i]), H16(p + (size_t)i * 16), acc);
+            _mm512_storeu_ps(out + (size_t)n * OUT + c, acc);
+        }
+    }
+    for (; c < OUT; c++) // the last OUT % 16 columns, from w (float)
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * IN;
+            float acc = b ? b[c] : 0.0f;
+            for (int i = 0; i < IN; i++) acc = __builtin_fmaf(x[i], w[(size_t)i * OUT + c], acc);
+            out[(size_t)n * OUT + c] = acc;
+        }
+}
+#undef H16
 #else
 int df_linear_packed_ok(void) { return 0; }
 void df_linear_infer(float *out, const float *inp, const float *wp, const float *w, const float *b, int N, int IN,
                      int OUT) {
+    (void)wp;
+    df_linear_forward(out, inp, w, b, N, IN, OUT);
+}
+void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT) {
+    (void)wp, (void)w, (void)IN, (void)OUT;
+}
+void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const float *w, const float *b, int N,
+                         int IN, int OUT) {
     (void)wp;
     df_linear_forward(out, inp, w, b, N, IN, OUT);
 }

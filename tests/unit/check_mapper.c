@@ -602,6 +602,94 @@ START_TEST(test_fast_kernels_decide_as_exact_math) {
 }
 END_TEST
 
+/* The binary16 weight panels (df_mapper_set_f16) against the exact-math model on the same fixed set:
+ * every mapping where they differ is printed with its objective relative to the exact-math model's
+ * (df_mapping_eval); the test asserts they all decide alike. */
+static double objective_of(const df_net *n, df_objective o, const df_mapping *m) {
+    df_metrics me;
+    df_err e;
+    ck_assert_int_eq(df_mapping_eval(n, m, &me, NULL, &e), DF_OK);
+    return df_objective_value(o, &me);
+}
+
+static void decide_f16(df_mapper *f16, df_mapper *exact, const df_net *n, df_objective o, const char *what,
+                       int *count, int *differ) {
+    df_mapping a, b;
+    df_err e;
+    df_mapping_init(&a, 16);
+    df_mapping_init(&b, 16);
+    int ra = df_solve_transformer(f16, n, o, 1, &a, NULL, &e);
+    int rb = df_solve_transformer(exact, n, o, 1, &b, NULL, &e);
+    ck_assert_int_eq(ra, rb);
+    if (ra == DF_OK) {
+        (*count)++;
+        if (!same_mapping(&a, &b)) {
+            (*differ)++;
+            double va = objective_of(n, o, &a), vb = objective_of(n, o, &b);
+            printf("  f16 differs: %s: %d vs %d groups, objective f16 / exact %.6f\n", what, a.n_groups, b.n_groups,
+                   va / vb);
+        }
+    }
+    df_mapping_free(&a);
+    df_mapping_free(&b);
+}
+
+START_TEST(test_f16_weights_decide_as_exact_math) {
+    df_mapper *f16, *exact;
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&f16, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_load_embedded(&exact, 4, &e) == DF_OK, "%s", e.msg);
+    df_mapper_set_exact_math(exact, 1);
+    if (!df_mapper_set_f16(f16, 1)) {
+        printf("  no avx512f: binary16 weight panels not available, test skipped\n");
+        df_mapper_free(f16);
+        df_mapper_free(exact);
+        return;
+    }
+    const char *presets[] = {"edge", "cloud"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    int count = 0, differ = 0;
+    for (int32_t z = 0; z < df_zoo_count(); z++)
+        for (int p = 0; p < 2; p++)
+            for (int bu = 0; bu < 2; bu++)
+                for (int o = 0; o < 2; o++) {
+                    df_workload w;
+                    df_hw h;
+                    df_net *n;
+                    ck_assert_int_eq(df_zoo_build(df_zoo_name(z), NULL, &w, &e), DF_OK);
+                    ck_assert_int_eq(df_hw_preset(presets[p], &h, &e), DF_OK);
+                    h.buffer_bytes = budgets[bu];
+                    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
+                    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
+                    char what[96];
+                    snprintf(what, sizeof what, "%s %s %lld B %s", df_zoo_name(z), presets[p], (long long)budgets[bu],
+                             o ? "energy" : "latency");
+                    decide_f16(f16, exact, n, o ? DF_OBJ_ENERGY : DF_OBJ_LATENCY, what, &count, &differ);
+                    df_net_free(n);
+                    df_workload_free(&w);
+                }
+    df_rng r;
+    df_rng_seed(&r, 2027);
+    for (int i = 0; i < 60; i++) {
+        df_request_sample q;
+        ck_assert_int_eq(df_sample_request(&r, (df_split)(i % DF_SPLIT_COUNT), 192, &q, &e), DF_OK);
+        df_net *n;
+        ck_assert_int_eq(df_net_init(&n, &q.w, &q.hw, q.batch, &e), DF_OK);
+        char what[64];
+        snprintf(what, sizeof what, "sampled request %d", i);
+        decide_f16(f16, exact, n, q.obj, what, &count, &differ);
+        df_net_free(n);
+        df_workload_free(&q.w);
+    }
+    printf("  binary16 weight panels vs exact-math model: %d of %d greedy mappings identical\n", count - differ,
+           count);
+    ck_assert_int_ge(count, 100);
+    ck_assert_int_eq(differ, 0);
+    df_mapper_free(f16);
+    df_mapper_free(exact);
+}
+END_TEST
+
 static Suite *mapper_suite(void) {
     Suite *s = suite_create("mapper");
     TCase *tc = tcase_create("core");
@@ -615,6 +703,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_depth_first_layout_decodes_feasible);
     tcase_add_test(tc, test_embedded_weights_decode_zoo);
     tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
+    tcase_add_test(tc, test_f16_weights_decide_as_exact_math);
     suite_add_tcase(s, tc);
     return s;
 }

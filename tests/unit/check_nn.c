@@ -208,6 +208,73 @@ START_TEST(test_linear_packed_vs_naive) {
 }
 END_TEST
 
+/* The binary16 weight panels (df_linear_infer_f16). The weights the kernel uses are read back through
+ * it with identity rows (x = e_i, no bias: out = 0 + 1 * w16 exactly); each is within the binary16
+ * rounding of w (|w16 - w| <= 2^-11 |w|, or 2^-25 below 2^-14); the product then equals
+ * df_linear_infer on those float weights bit for bit (same loads converted, same FMAs in the same
+ * order), and differs from the float product by at most 2^-11 sum_i |x_i w_i| + 2 (IN + 1) 2^-24
+ * (|b| + sum_i |x_i w_i|) (weight rounding plus both products' float accumulation, Higham, Accuracy and
+ * Stability of Numerical Algorithms, 2nd ed., section 3.1, eq. 3.5, gamma_n with n = IN + 1). Without
+ * avx512f the kernel is df_linear_forward (only the bound is checked). */
+START_TEST(test_linear_f16_bound) {
+    df_rng r;
+    df_rng_seed(&r, 5);
+    const int shapes[][3] = {{1, 82, 64}, {2, 64, 192}, {3, 64, 17}, {4, 256, 64}, {5, 64, 256},
+                             {7, 5, 80},  {1, 64, 192}, {9, 17, 15}, {1, 256, 64}, {6, 3, 33}};
+    const int ok = df_linear_packed_ok();
+    double worst = 0.0; // largest |f16 - float| / the bound's weight-rounding term
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int N = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
+        float *inp = rand_vec(&r, (size_t)N * IN, 1.0f), *w = rand_vec(&r, (size_t)IN * OUT, 1.0f);
+        float *b = rand_vec(&r, (size_t)OUT, 1.0f);
+        for (int i = 0; i < IN * OUT; i += 7) w[i] *= 1e-5f; // some weights near and below 2^-14
+        size_t np = df_linear_pack_floats(IN, OUT) + 1;
+        uint16_t *wh = calloc(np, sizeof *wh);
+        float *wp = zeros(np), *w16 = zeros((size_t)IN * OUT), *eye = zeros((size_t)IN * IN);
+        ck_assert_ptr_nonnull(wh);
+        df_linear_pack_f16(wh, w, IN, OUT);
+        for (int i = 0; i < IN; i++) eye[(size_t)i * IN + i] = 1.0f;
+        df_linear_infer_f16(w16, eye, wh, w, NULL, IN, IN, OUT);
+        for (int i = 0; i < IN * OUT; i++) {
+            double a = fabs((double)w[i]), err = fabs((double)w16[i] - w[i]);
+            ck_assert_msg(err <= (a >= 0x1p-14 ? 0x1p-11 * a : 0x1p-25), "shape %dx%dx%d weight %d: %.9g -> %.9g", N,
+                          IN, OUT, i, w[i], w16[i]);
+        }
+        df_linear_pack(wp, w16, IN, OUT);
+        float *o1 = zeros((size_t)N * OUT), *o2 = zeros((size_t)N * OUT), *o3 = zeros((size_t)N * OUT);
+        df_linear_infer_f16(o1, inp, wh, w, b, N, IN, OUT);
+        df_linear_infer(o2, inp, wp, w16, b, N, IN, OUT);
+        df_linear_infer(o3, inp, (df_linear_pack(wp, w, IN, OUT), wp), w, b, N, IN, OUT);
+        if (ok)
+            ck_assert_msg(memcmp(o1, o2, (size_t)N * OUT * sizeof *o1) == 0,
+                          "shape %dx%dx%d: f16 product differs from the float product on the rounded weights", N, IN,
+                          OUT);
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OUT; o++) {
+                double sa = 0.0;
+                for (int i = 0; i < IN; i++) sa += fabs((double)inp[(size_t)n * IN + i] * w[(size_t)i * OUT + o]);
+                double bound = 0x1p-11 * sa + 2.0 * (IN + 1) * 0x1p-24 * (fabs((double)b[o]) + sa);
+                double d = fabs((double)o1[(size_t)n * OUT + o] - o3[(size_t)n * OUT + o]);
+                ck_assert_msg(d <= bound, "shape %dx%dx%d out (%d, %d): |f16 - float| %.3g > bound %.3g", N, IN, OUT,
+                              n, o, d, bound);
+                if (sa > 0) worst = fmax(worst, d / (0x1p-11 * sa));
+            }
+        free(inp);
+        free(w);
+        free(b);
+        free(wh);
+        free(wp);
+        free(w16);
+        free(eye);
+        free(o1);
+        free(o2);
+        free(o3);
+    }
+    printf("  linear f16 panels: largest |f16 - float| = %.3f x 2^-11 sum |x w|%s\n", worst,
+           ok ? "" : " (no avx512f: cblas)");
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------------------- */
 /* layernorm */
 
@@ -714,6 +781,7 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_linear_grad);
     tcase_add_test(tc, test_linear_cblas_vs_naive);
     tcase_add_test(tc, test_linear_packed_vs_naive);
+    tcase_add_test(tc, test_linear_f16_bound);
     tcase_add_test(tc, test_layernorm_grad);
     tcase_add_test(tc, test_gelu_grad);
     tcase_add_test(tc, test_residual_grad);

@@ -245,9 +245,8 @@ DF_AVX512 void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT)
 
 #define H16(q) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(q)))
 
-static inline __attribute__((always_inline)) DF_AVX512 void panel64h_rows4(float *out, const float *inp,
-                                                                           const uint16_t *p, const float *b, int IN,
-                                                                           int OUT) {
+static inline __attribute__((always_inline)) DF_AVX512 void
+panel64h_rows4(float *out, const float *inp, const uint16_t *p, const float *b, int IN, int OUT) {
     // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64) binary16, b (64) or NULL
     __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
     __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
@@ -268,8 +267,8 @@ static inline __attribute__((always_inline)) DF_AVX512 void panel64h_rows4(float
     STORE4(out + 3 * (size_t)OUT, a30, a31, a32, a33);
 }
 
-static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1(float *out, const float *x,
-                                                                          const uint16_t *p, const float *b, int IN) {
+static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1(float *out, const float *x, const uint16_t *p,
+                                                                          const float *b, int IN) {
     // out (64) at the panel's columns, x (IN), p (IN, 64) binary16, b (64) or NULL
     __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
     __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
@@ -281,16 +280,46 @@ static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1(float 
     STORE4(out, a0, a1, a2, a3);
 }
 
+static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1x2(float *out, const float *x,
+                                                                            const uint16_t *p, const float *b, int IN) {
+    // out (128) at two panels' columns, x (IN), p two panels (IN, 64) one after the other, b (128) or NULL:
+    // panel64h_row1 on both, their 8 chains in one loop (a one-row product is bound by the FMA latency
+    // of 4 chains once its weights are half the bytes)
+    const uint16_t *q = p + (size_t)IN * 64;
+    __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
+    __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
+    __m512 c0 = b ? _mm512_loadu_ps(b + 64) : a0, c1 = b ? _mm512_loadu_ps(b + 80) : a0;
+    __m512 c2 = b ? _mm512_loadu_ps(b + 96) : a0, c3 = b ? _mm512_loadu_ps(b + 112) : a0;
+    for (int i = 0; i < IN; i++) {
+        const uint16_t *pi = p + (size_t)i * 64, *qi = q + (size_t)i * 64;
+        __m512 w0 = H16(pi), w1 = H16(pi + 16), w2 = H16(pi + 32), w3 = H16(pi + 48);
+        FMA4(x[i], a0, a1, a2, a3);
+        w0 = H16(qi), w1 = H16(qi + 16), w2 = H16(qi + 32), w3 = H16(qi + 48);
+        FMA4(x[i], c0, c1, c2, c3);
+    }
+    STORE4(out, a0, a1, a2, a3);
+    STORE4(out + 64, c0, c1, c2, c3);
+}
+
 DF_AVX512 void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const float *w, const float *b,
                                    int N, int IN, int OUT) {
     // out (N,OUT) = inp (N,IN) . w16 (IN,OUT) + b (OUT); wp = df_linear_pack_f16(w); last OUT % 16 columns from w
     int c = 0;
     const uint16_t *p = wp;
-    for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) {
+    const int N4 = N / 4 * 4;
+    for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) { // rows in fours, panel by panel
         const float *bc = b ? b + c : NULL;
-        int n = 0;
-        for (; n + 4 <= N; n += 4) panel64h_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
-        for (; n < N; n++) panel64h_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN);
+        for (int n = 0; n < N4; n += 4) panel64h_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
+    }
+    if (N4 < N) { // the last N % 4 rows, panels in pairs
+        int c2 = 0;
+        const uint16_t *p2 = wp;
+        for (; c2 + 128 <= OUT; c2 += 128, p2 += (size_t)IN * 128)
+            for (int n = N4; n < N; n++)
+                panel64h_row1x2(out + (size_t)n * OUT + c2, inp + (size_t)n * IN, p2, b ? b + c2 : NULL, IN);
+        for (; c2 + 64 <= OUT; c2 += 64, p2 += (size_t)IN * 64)
+            for (int n = N4; n < N; n++)
+                panel64h_row1(out + (size_t)n * OUT + c2, inp + (size_t)n * IN, p2, b ? b + c2 : NULL, IN);
     }
     for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
         for (int n = 0; n < N; n++) {
@@ -316,9 +345,7 @@ void df_linear_infer(float *out, const float *inp, const float *wp, const float 
     (void)wp;
     df_linear_forward(out, inp, w, b, N, IN, OUT);
 }
-void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT) {
-    (void)wp, (void)w, (void)IN, (void)OUT;
-}
+void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT) { (void)wp, (void)w, (void)IN, (void)OUT; }
 void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const float *w, const float *b, int N,
                          int IN, int OUT) {
     (void)wp;

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "dnnfuser/gpt.h"
+#include "dnnfuser/mapper.h"
+#include "dnnfuser/weights.h"
 #include "dnnfuser/nn.h"
 
 #define GPT_GRAD_TOL 5e-3 /* relative L2 error per tensor (float32 forward, step 1e-2) */
@@ -579,6 +581,71 @@ START_TEST(test_infer_wide_fast_and_exact) {
 }
 END_TEST
 
+/* The binary16 weight panels on the SHIPPED model (embedded weights): 4 sequences of the full
+ * context, inputs uniform in [-sqrt 3, sqrt 3] (unit variance, as normalised features), through three
+ * contexts: fast kernels on float panels, fast kernels on binary16 panels, exact math. Prints the
+ * largest |logit difference| of each pair and the argmax agreement of f16 with the float panels;
+ * asserts the f16 logits within 2e-2 of the float panels' (a sanity bound, 3x the 6.25e-3 measured
+ * when written; the float panels are 7e-6 from exact math; the decisions themselves: check_mapper). */
+START_TEST(test_infer_f16_shipped_logits) {
+    size_t len;
+    const uint8_t *buf = df_weights_embedded(&len);
+    df_gpt m;
+    df_err e;
+    ck_assert_msg(df_weights_load_buffer(buf, len, &m, NULL, NULL, &e) == DF_OK, "%s", e.msg);
+    const int F = m.cfg.F, A = m.cfg.A, T = m.cfg.T, S = 4;
+    df_gpt_infer *c32, *c16, *cex;
+    ck_assert_int_eq(df_gpt_infer_init(&c32, &m, S, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_infer_init(&c16, &m, S, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_infer_init(&cex, &m, S, &e), DF_OK);
+    df_gpt_infer_set_exact(cex, 1);
+    if (!df_gpt_infer_set_f16(c16, 1)) {
+        printf("  no avx512f: binary16 weight panels not available, test skipped\n");
+    } else {
+        df_rng r;
+        df_rng_seed(&r, 15);
+        float *x = malloc((size_t)S * F * sizeof *x), *l32 = malloc((size_t)S * A * sizeof *l32);
+        float *l16 = malloc((size_t)S * A * sizeof *l16), *lex = malloc((size_t)S * A * sizeof *lex);
+        ck_assert(x && l32 && l16 && lex);
+        int32_t slot[4] = {0, 1, 2, 3}, pos[4];
+        double d16 = 0.0, d32ex = 0.0, d16ex = 0.0, big = 0.0;
+        int same = 0, rows = 0;
+        for (int32_t t = 0; t < T; t++) {
+            for (int i = 0; i < S * F; i++) x[i] = (float)(sqrt(3.0) * (2.0 * df_rng_uniform(&r) - 1.0));
+            for (int i = 0; i < S; i++) pos[i] = t;
+            ck_assert_int_eq(df_gpt_infer_step(c32, S, slot, pos, x, l32, &e), DF_OK);
+            ck_assert_int_eq(df_gpt_infer_step(c16, S, slot, pos, x, l16, &e), DF_OK);
+            ck_assert_int_eq(df_gpt_infer_step(cex, S, slot, pos, x, lex, &e), DF_OK);
+            d16 = fmax(d16, max_diff(l16, l32, S * A));
+            d32ex = fmax(d32ex, max_diff(l32, lex, S * A));
+            d16ex = fmax(d16ex, max_diff(l16, lex, S * A));
+            for (int i = 0; i < S; i++) {
+                int a32 = 0, a16 = 0;
+                for (int k = 1; k < A; k++) {
+                    if (l32[i * A + k] > l32[i * A + a32]) a32 = k;
+                    if (l16[i * A + k] > l16[i * A + a16]) a16 = k;
+                }
+                same += a32 == a16;
+                rows++;
+            }
+            for (int i = 0; i < S * A; i++) big = fmax(big, fabs((double)l32[i]));
+        }
+        printf("  shipped model, %d rows: max |logit| %.2f; max |diff| f16 - float panels %.2e, float panels - "
+               "exact %.2e, f16 - exact %.2e; unmasked argmax equal in %d of %d rows\n",
+               rows, big, d16, d32ex, d16ex, same, rows);
+        ck_assert_msg(d16 <= 2e-2, "f16 logits %.3g from the float panels'", d16);
+        free(x);
+        free(l32);
+        free(l16);
+        free(lex);
+    }
+    df_gpt_infer_free(c32);
+    df_gpt_infer_free(c16);
+    df_gpt_infer_free(cex);
+    df_gpt_free(&m);
+}
+END_TEST
+
 /* Sequences 0..4 of the fixture run batched through a 4-slot context:
  *   seq 0: 6 positions, slot 2, from step 0
  *   seq 1: 4 positions, slot 0, from step 0 (then slot 0 is reset)
@@ -711,6 +778,7 @@ static Suite *gpt_suite(void) {
     tcase_add_test(tc, test_infer_batched_join_leave_reuse);
     tcase_add_test(tc, test_infer_rewind);
     tcase_add_test(tc, test_infer_wide_fast_and_exact);
+    tcase_add_test(tc, test_infer_f16_shipped_logits);
     tcase_add_test(tc, test_infer_invalid_steps);
     suite_add_tcase(s, tc);
     return s;

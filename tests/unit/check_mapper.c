@@ -604,7 +604,8 @@ END_TEST
 
 /* The binary16 weight panels (df_mapper_set_f16) against the exact-math model on the same fixed set:
  * every mapping where they differ is printed with its objective relative to the exact-math model's
- * (df_mapping_eval); the test asserts they all decide alike. */
+ * (df_mapping_eval); the test asserts they all decide alike. Beyond this set they do not always
+ * (tests/bench/bench_f16_decide: 10 of 3000 sampled requests), which is why binary16 is off by default. */
 static double objective_of(const df_net *n, df_objective o, const df_mapping *m) {
     df_metrics me;
     df_err e;
@@ -612,8 +613,8 @@ static double objective_of(const df_net *n, df_objective o, const df_mapping *m)
     return df_objective_value(o, &me);
 }
 
-static void decide_f16(df_mapper *f16, df_mapper *exact, const df_net *n, df_objective o, const char *what,
-                       int *count, int *differ) {
+static void decide_f16(df_mapper *f16, df_mapper *exact, const df_net *n, df_objective o, const char *what, int *count,
+                       int *differ) {
     df_mapping a, b;
     df_err e;
     df_mapping_init(&a, 16);
@@ -681,8 +682,7 @@ START_TEST(test_f16_weights_decide_as_exact_math) {
         df_net_free(n);
         df_workload_free(&q.w);
     }
-    printf("  binary16 weight panels vs exact-math model: %d of %d greedy mappings identical\n", count - differ,
-           count);
+    printf("  binary16 weight panels vs exact-math model: %d of %d greedy mappings identical\n", count - differ, count);
     ck_assert_int_ge(count, 100);
     ck_assert_int_eq(differ, 0);
     df_mapper_free(f16);

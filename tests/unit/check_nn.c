@@ -255,8 +255,8 @@ START_TEST(test_linear_f16_bound) {
                 for (int i = 0; i < IN; i++) sa += fabs((double)inp[(size_t)n * IN + i] * w[(size_t)i * OUT + o]);
                 double bound = 0x1p-11 * sa + 2.0 * (IN + 1) * 0x1p-24 * (fabs((double)b[o]) + sa);
                 double d = fabs((double)o1[(size_t)n * OUT + o] - o3[(size_t)n * OUT + o]);
-                ck_assert_msg(d <= bound, "shape %dx%dx%d out (%d, %d): |f16 - float| %.3g > bound %.3g", N, IN, OUT,
-                              n, o, d, bound);
+                ck_assert_msg(d <= bound, "shape %dx%dx%d out (%d, %d): |f16 - float| %.3g > bound %.3g", N, IN, OUT, n,
+                              o, d, bound);
                 if (sa > 0) worst = fmax(worst, d / (0x1p-11 * sa));
             }
         free(inp);

@@ -109,6 +109,9 @@ struct srv_batcher {
                                    * submission order (linked by next) */
     srv_job *r_head;          /* RUNNING on the worker pool (linked by r_next) */
     int running;
+    /* jobs in run() now, on a worker or on a decode loop (run_here): what --workers bounds; taken
+     * by the loop (start_cpu) and by the decode loops, so atomic (take_worker) */
+    atomic_int busy;
     int finishing;            /* handles are being closed */
     int n_dec;                /* decode loops */
     srv_decoder *dec;         /* [n_dec] */
@@ -127,6 +130,14 @@ struct srv_batcher {
     int load_ok;
     df_err load_err;
 };
+
+/* Any thread: takes one of the --workers run() slots; 0 when all are in use. */
+static int take_worker(srv_batcher *b) {
+    int n = atomic_load(&b->busy);
+    while (n < b->o.workers)
+        if (atomic_compare_exchange_weak(&b->busy, &n, n + 1)) return 1;
+    return 0;
+}
 
 static void leave_queue(srv_batcher *b, int64_t n) {
     if (n <= 0) return;
@@ -183,6 +194,7 @@ static void after_work_cb(uv_work_t *w, int status) {
     srv_job *j = w->data;
     srv_batcher *b = w->loop->data;
     b->running--;
+    atomic_fetch_sub(&b->busy, 1);
     for (srv_job **pp = &b->r_head; *pp; pp = &(*pp)->r_next)
         if (*pp == j) {
             *pp = j->r_next;
@@ -223,8 +235,8 @@ static void queue_remove(srv_batcher *b, srv_job *j, srv_job *prev) {
     leave_queue(b, 1);
 }
 
-/* QUEUED -> RUNNING: hands a job (out of the queue) to the worker pool; the caller checked that a
- * worker is free, so libuv's own queue never holds a job of ours. */
+/* QUEUED -> RUNNING: hands a job (out of the queue) to the worker pool; the caller took a worker
+ * slot (take_worker), so libuv's own queue never holds a job of ours. */
 static void start_cpu(srv_batcher *b, srv_job *j, double now) {
     unqueue_time(j, now);
     started(b, j, now);
@@ -233,6 +245,7 @@ static void start_cpu(srv_batcher *b, srv_job *j, double now) {
     j->work.data = j;
     if (uv_queue_work(&b->loop, &j->work, work_cb, after_work_cb) != 0) {
         /* cannot happen with a valid loop; answer rather than lose the job */
+        atomic_fetch_sub(&b->busy, 1);
         j->t_end = srv_now_ms();
         j->outcome = SRV_JOB_EXPIRED_RUNNING;
         j->state = SRV_JS_DONE;
@@ -345,16 +358,20 @@ static void ep_store(srv_decoder *d, const df_net *net, df_objective obj, const 
  * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
  * (set at start): the pthread build locks its buffers when several threads call it. */
 /* Decode thread, item it just decoded: a job that allows it (run_on_decoder, its only item, decoded
- * without error, not dropped by the loop) runs here, before it goes back to the loop; the loop then
- * answers it at once (on_decoded) instead of queueing it for a worker. The loop does not touch the job
- * while its item is out (in_flight > 0) except to read deadline and gone and to raise the item's
- * cancel flag; the outbox lock orders ran and t_end before the loop reads them. */
-static void run_here(srv_decode_item *it) {
+ * without error, not dropped by the loop) runs here when one of the --workers slots is free, before
+ * it goes back to the loop; the loop then answers it at once (on_decoded) instead of queueing it for
+ * a worker. With every slot taken it waits in the queue for one, as before (the same bound for every
+ * job). The loop does not touch the job while its item is out (in_flight > 0) except to read deadline
+ * and gone and to raise the cancel flags; the outbox lock orders ran and t_end before the loop reads
+ * them, and the slot is given back before the loop is woken (so it can dispatch the next job). */
+static void run_here(srv_batcher *b, srv_decode_item *it) {
     srv_job *j = it->job;
     if (!j->run_on_decoder || j->n_items != 1 || it->status != DF_OK || atomic_load(&it->cancel)) return;
+    if (!take_worker(b)) return;
     j->run(j);
     j->t_end = srv_now_ms();
     j->ran = 1;
+    atomic_fetch_sub(&b->busy, 1);
 }
 
 static void decoder_main(void *arg) {
@@ -434,7 +451,7 @@ static void decoder_main(void *arg) {
                 it->mjob = NULL;
                 it->t_decoded = srv_now_ms();
                 owned_remove(d, it);
-                run_here(it);
+                run_here(b, it);
                 out_push(&out, &out_tail, it);
             }
         }
@@ -538,7 +555,7 @@ static void dispatch(srv_batcher *b) {
             }
         }
         /* nothing (more) to decode and nothing decoding: it waits for a worker, in queue order */
-        if (j->next_item == j->n_items && j->in_flight == 0 && b->running < b->o.workers) {
+        if (j->next_item == j->n_items && j->in_flight == 0 && take_worker(b)) {
             queue_remove(b, j, prev);
             start_cpu(b, j, now);
             continue;
@@ -918,6 +935,7 @@ int srv_batcher_start(srv_batcher **out, const srv_batcher_opts *o) {
     if (b->o.workers < 1) b->o.workers = 1;
     atomic_init(&b->depth, o->queue_depth > 0 ? o->queue_depth : 1);
     atomic_init(&b->alive, 0);
+    atomic_init(&b->busy, 0);
     atomic_init(&b->done, 0);
     atomic_init(&b->ready, 0);
     if (b->o.decode_slots < 1) b->o.decode_slots = 64;

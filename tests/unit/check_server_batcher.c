@@ -470,24 +470,18 @@ START_TEST(test_decode_one_bound) {
 }
 END_TEST
 
-/* run_on_decoder: with the only worker held by a long job, a map job whose one item decodes without
- * error is answered from its decode loop (run() ran there, long before the worker frees); one whose
- * item is refused (budget too small), and one without the flag, wait for the worker as before. */
+/* run_on_decoder: a map job whose one item decodes without error runs run() on its decode loop
+ * (job.ran), one without the flag and one whose item is refused (budget too small) on a worker; with
+ * the only worker held by a long job, flagged jobs wait for it like every other job (the one --workers
+ * bound), and are answered after it. */
 START_TEST(test_run_on_decoder) {
     static const char *const labels[] = {"x"};
     srv_metrics m;
     srv_metrics_init(&m, labels, 1);
     srv_batcher *b = start_decoding_wd(1, 16, 1, 64, &m);
     df_net *net = zoo_net("resnet18", 512 << 10), *small = zoo_net("resnet50", 1024);
-    djob blocker;
-    dj_init(&blocker, NULL, 0, 1, 20000);
-    blocker.job.run = dj_block;
-    ck_assert_int_eq(srv_batcher_submit(b, &blocker.job), SRV_BATCH_OK);
-    double until = srv_now_ms() + 2000;
-    while (srv_batcher_waiting(b) > 0 && srv_now_ms() < until) sleep_ms(1);
     enum { NJ = 6 };
     djob f[NJ], refused, plain;
-    double t0 = srv_now_ms();
     for (int i = 0; i < NJ; i++) {
         dj_init(&f[i], &net, 1, 1, 20000);
         f[i].job.run_on_decoder = 1;
@@ -504,13 +498,8 @@ START_TEST(test_run_on_decoder) {
         ck_assert_int_eq(atomic_load(&f[i].ran), 1);
         ck_assert_int_eq(f[i].items[0].status, DF_OK);
         ck_assert_int_gt(f[i].maps[0].n_groups, 0);
-        ck_assert_msg(f[i].job.t_end - t0 < 1000, "answered %.0f ms after submission, the worker was held 1.5 s",
-                      f[i].job.t_end - t0);
         ck_assert(f[i].job.t_end >= f[i].items[0].t_decoded);
     }
-    ck_assert_int_eq(atomic_load(&refused.resumed), 0); /* waits for the worker */
-    ck_assert_int_eq(atomic_load(&plain.resumed), 0);
-    dj_wait(&blocker, 5000);
     dj_wait(&refused, 5000);
     dj_wait(&plain, 5000);
     ck_assert_int_eq(refused.job.outcome, SRV_JOB_DONE);
@@ -518,14 +507,48 @@ START_TEST(test_run_on_decoder) {
     ck_assert_int_eq(atomic_load(&refused.ran), 1);
     ck_assert_int_eq(plain.job.outcome, SRV_JOB_DONE);
     ck_assert_int_eq(atomic_load(&plain.ran), 1);
-    ck_assert(plain.job.t_end - t0 >= 1000);
+    int on_decoder = 0;
+    for (int i = 0; i < NJ; i++) on_decoder += f[i].job.ran;
+    /* with one worker and one decode loop, a flagged job finds the worker free unless the previous
+     * job's run is still on it: most (here all but a race or two) run on the decode loop */
+    ck_assert_msg(on_decoder >= NJ / 2, "%d of %d flagged jobs ran on the decode loop", on_decoder, NJ);
+    ck_assert_int_eq(refused.job.ran, 0);
+    ck_assert_int_eq(plain.job.ran, 0);
+
+    /* the only worker held: flagged jobs wait for it, then run (on a worker or the decode loop) */
+    djob blocker, g[3];
+    dj_init(&blocker, NULL, 0, 1, 20000);
+    blocker.job.run = dj_block;
+    ck_assert_int_eq(srv_batcher_submit(b, &blocker.job), SRV_BATCH_OK);
+    double until = srv_now_ms() + 2000;
+    while (srv_batcher_waiting(b) > 0 && srv_now_ms() < until) sleep_ms(1);
+    double t0 = srv_now_ms();
+    for (int i = 0; i < 3; i++) {
+        dj_init(&g[i], &net, 1, 1, 20000);
+        g[i].job.run_on_decoder = 1;
+        ck_assert_int_eq(srv_batcher_submit(b, &g[i].job), SRV_BATCH_OK);
+    }
+    sleep_ms(300);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(atomic_load(&g[i].resumed), 0);
+    ck_assert_int_eq((int)srv_batcher_waiting(b), 3); /* decoded, in the queue for the worker */
+    dj_wait(&blocker, 5000);
+    for (int i = 0; i < 3; i++) {
+        dj_wait(&g[i], 5000);
+        ck_assert_int_eq(g[i].job.outcome, SRV_JOB_DONE);
+        ck_assert_int_eq(atomic_load(&g[i].ran), 1);
+        ck_assert_int_eq(g[i].job.ran, 0); /* waited in the queue: a worker ran it */
+        ck_assert_msg(g[i].job.t_end - t0 >= 1000, "answered %.0f ms after submission, the worker was held 1.5 s",
+                      g[i].job.t_end - t0);
+    }
     ck_assert_int_eq((int)srv_batcher_waiting(b), 0);
     ck_assert_int_eq((int)atomic_load(&m.queue_depth), 0);
     srv_batcher_join(b);
     srv_batcher_free(b);
     for (int i = 0; i < NJ; i++) dj_free(&f[i]);
+    for (int i = 0; i < 3; i++) dj_free(&g[i]);
     dj_free(&refused);
     dj_free(&plain);
+    dj_free(&blocker);
     df_net_free(net);
     df_net_free(small);
 }

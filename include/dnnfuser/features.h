@@ -19,7 +19,9 @@
  * last DF_CLOSE_SLOTS logits close the group that ends just before it (when it starts a group) and, at
  * the last layer, the final group. Masks: a slot closes [first, last] at m only if df_group_eval_tiled
  * of that option is feasible; "join" only if the extended group has at least one feasible close slot;
- * "start with m" only if the layer alone at m has one. So every decoded mapping is feasible. */
+ * "start with m" only if the layer alone at m has one. So every decoded mapping is feasible. A join is
+ * also refused when its best close costs more than ep->join_margin times closing now and starting the
+ * layer alone (df_sched_join_ratio), which is always possible then: no dead end. */
 #ifndef DNNFUSER_FEATURES_H
 #define DNNFUSER_FEATURES_H
 
@@ -35,6 +37,9 @@ typedef df_tile_option df_close_option;
 #define DF_CLOSE_MAX_OPTIONS DF_MAX_TILE_OPTIONS
 #define DF_CLOSE_SLOTS (1 + DF_CLOSE_MAX_OPTIONS)
 #define DF_DF_OUTPUTS (DF_ACTIONS + DF_CLOSE_SLOTS)
+/* depth-first join rule: "join" is refused when df_sched_join_ratio exceeds this (episode default;
+ * docs/depth_first_results.md "The join rule") */
+#define DF_JOIN_MARGIN 4.0
 
 extern const int32_t df_slot_nmicro[DF_MB_SLOTS];
 
@@ -50,6 +55,9 @@ typedef struct {
     uint32_t *start_ok;          /* depth-first: [L] slots k (bit k) whose layer alone has a feasible close */
     int32_t *n_opts;             /* depth-first: [L] df_close_options(t) count */
     df_close_option *opts;       /* depth-first: [L, DF_CLOSE_MAX_OPTIONS] */
+    double *alone_cost;          /* depth-first: [L, 3] least latency, energy, DRAM of the layer alone over
+                                    its feasible slots x closes (INFINITY: none) */
+    double join_margin;          /* depth-first join rule (df_sched_join_ratio); INFINITY: off */
 } df_episode;
 
 typedef struct {
@@ -95,6 +103,13 @@ int df_sched_apply(const df_episode *ep, df_sched *s, int action);
  * (DF_EINVAL if c is masked or nothing is open); a start action requires it closed (t > 0), and a
  * schedule is finished when t == L and the last group is closed. */
 int df_sched_close_mask(const df_episode *ep, const df_sched *s, uint8_t *mask);
+/* Depth-first layout, the join rule: for layer s->t joining the open group [gstart, t-1] at gm, the
+ * objective's per-group cost of the best feasible close of [gstart, t] over that of closing now and
+ * starting t alone (best close of [gstart, t-1] + ep->alone_cost of t): latency, energy or DRAM (EDP,
+ * not a sum over groups: the smaller of the latency and energy ratios). 0 when no group is open, the
+ * join has no feasible close, or closing now is not possible (then the rule never refuses). "Join" is
+ * allowed only while the ratio is <= ep->join_margin. */
+double df_sched_join_ratio(const df_episode *ep, const df_sched *s);
 int df_sched_close(const df_episode *ep, df_sched *s, int c);
 /* The group a close slot names: [first, last] at m with slot c's tile (c = 0: whole). */
 void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m, int c, df_group *out);

@@ -24,6 +24,7 @@ void df_episode_free(df_episode *ep) {
     free(ep->start_ok);
     free(ep->n_opts);
     free(ep->opts);
+    free(ep->alone_cost);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -61,34 +62,46 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
     return any;
 }
 
-/* depth-first layout: the options per layer and the slots whose layer alone has a feasible close */
+#define ALONE(ep, t, k) ((ep)->alone_cost[(size_t)(t)*3 + (k)])
+
+static void alone_min(df_episode *ep, int32_t t, const df_group_cost *g) {
+    if (g->latency_cycles < ALONE(ep, t, 0)) ALONE(ep, t, 0) = g->latency_cycles;
+    if (g->energy_pj < ALONE(ep, t, 1)) ALONE(ep, t, 1) = g->energy_pj;
+    if (g->dram_bytes < ALONE(ep, t, 2)) ALONE(ep, t, 2) = g->dram_bytes;
+}
+
+/* depth-first layout: the options per layer, the slots whose layer alone has a feasible close and the
+ * least cost of the layer alone over every feasible slot x close (the join rule's "start it alone") */
 static int episode_init_df(df_episode *ep, df_err *err) {
     int32_t L = ep->L;
+    ep->join_margin = DF_JOIN_MARGIN;
     ep->start_ok = calloc((size_t)L, sizeof *ep->start_ok);
     ep->n_opts = calloc((size_t)L, sizeof *ep->n_opts);
     ep->opts = calloc((size_t)L * DF_CLOSE_MAX_OPTIONS, sizeof *ep->opts);
-    if (!ep->start_ok || !ep->n_opts || !ep->opts) return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+    ep->alone_cost = malloc((size_t)L * 3 * sizeof *ep->alone_cost);
+    if (!ep->start_ok || !ep->n_opts || !ep->opts || !ep->alone_cost)
+        return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
     for (int32_t t = 0; t < L; t++) {
+        ALONE(ep, t, 0) = ALONE(ep, t, 1) = ALONE(ep, t, 2) = INFINITY;
         ep->n_opts[t] = df_tile_options(df_net_workload(ep->net), t, &ep->opts[(size_t)t * DF_CLOSE_MAX_OPTIONS]);
-        uint32_t want = 0;
         for (int k = 0; k < DF_MB_SLOTS; k++) {
             if (!ep->slot_m[k]) continue;
             df_group_cost g;
-            if (df_group_eval(ep->net, t, t, ep->slot_m[k], &g) == DF_OK && g.feasible)
+            if (df_group_eval(ep->net, t, t, ep->slot_m[k], &g) == DF_OK && g.feasible) {
                 ep->start_ok[t] |= 1u << k;
-            else
-                want |= 1u << k;
+                alone_min(ep, t, &g);
+            }
         }
-        for (int c = 1; c <= ep->n_opts[t] && want; c++) {
+        for (int c = 1; c <= ep->n_opts[t]; c++) {
             df_group g;
             df_close_group(ep, t, t, 1, c, &g);
             df_tiled *tp;
             if (df_tiled_prepare(ep->net, &g, &tp) != DF_OK) continue;
             for (int k = 0; k < DF_MB_SLOTS; k++) {
                 df_group_cost gc;
-                if ((want >> k & 1u) && df_tiled_cost(ep->net, tp, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
+                if (ep->slot_m[k] && df_tiled_cost(ep->net, tp, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
                     ep->start_ok[t] |= 1u << k;
-                    want &= ~(1u << k);
+                    alone_min(ep, t, &gc);
                 }
             }
             df_tiled_free(tp);
@@ -298,7 +311,56 @@ void df_sched_begin(df_sched *s) {
     s->prev_action = -1;
 }
 
-/* join_any: depth-first layout, [gstart, t] at gm has a feasible close slot */
+/* the objective's per-group cost (latency, energy, DRAM: df_mapping_eval sums them over groups) */
+static double group_metric(int k, const df_group_cost *c) {
+    return k == 0 ? c->latency_cycles : k == 1 ? c->energy_pj : c->dram_bytes;
+}
+
+static double best_slot(int k, const df_group_cost *opt, const uint8_t *ok) {
+    double b = INFINITY;
+    for (int c = 0; c < DF_CLOSE_SLOTS; c++)
+        if (ok[c] && group_metric(k, &opt[c]) < b) b = group_metric(k, &opt[c]);
+    return b;
+}
+
+/* df_sched_join_ratio given the close slots jopt/jok of [gstart, t] at gm. Per metric k: the best close
+ * of the joined group over the best close of the open group [gstart, t-1] (s->opt) plus the layer alone
+ * (ep->alone_cost): both alternatives are whole schedules of the same layers, and latency, energy and
+ * DRAM bytes of a mapping are sums over its groups (COST_MODEL.md "Fused groups"), so the ratio is what
+ * the join costs over what splitting here costs for these layers. */
+static double join_ratio(const df_episode *ep, const df_sched *s, const df_group_cost *jopt, const uint8_t *jok) {
+    int32_t t = s->t;
+    if (ep->layout != DF_LAYOUT_DEPTH_FIRST || t <= 0 || !s->open || !ep->alone_cost) return 0;
+    int ks[2] = {ep->obj == DF_OBJ_ENERGY ? 1 : ep->obj == DF_OBJ_DRAM ? 2 : 0, 1};
+    int nk = ep->obj == DF_OBJ_EDP ? 2 : 1;
+    double r = INFINITY;
+    for (int i = 0; i < nk; i++) {
+        double j = best_slot(ks[i], jopt, jok), now = best_slot(ks[i], s->opt, s->opt_ok) + ALONE(ep, t, ks[i]);
+        if (!isfinite(j) || !isfinite(now) || now <= 0) return 0;
+        if (j / now < r) r = j / now;
+    }
+    return r;
+}
+
+double df_sched_join_ratio(const df_episode *ep, const df_sched *s) {
+    if (ep->layout != DF_LAYOUT_DEPTH_FIRST || s->t <= 0 || s->t >= ep->L || !s->open) return 0;
+    df_group_cost *jopt = malloc(DF_CLOSE_SLOTS * sizeof *jopt);
+    uint8_t jok[DF_CLOSE_SLOTS];
+    if (!jopt) return 0;
+    eval_slots(ep, NULL, s->gstart, s->t, s->gm, jopt, jok);
+    double r = join_ratio(ep, s, jopt, jok);
+    free(jopt);
+    return r;
+}
+
+/* depth-first: the join of layer s->t is allowed (a feasible close of [gstart, t] and the join rule) */
+static int join_allowed(const df_episode *ep, const df_sched *s, const df_group_cost *jopt, const uint8_t *jok) {
+    int any = 0;
+    for (int c = 0; c < DF_CLOSE_SLOTS; c++) any |= jok[c];
+    return any && join_ratio(ep, s, jopt, jok) <= ep->join_margin;
+}
+
+/* join_any: depth-first layout, [gstart, t] at gm may be joined (join_allowed) */
 static int action_allowed(const df_episode *ep, const df_sched *s, int a, const df_group_cost *cont, int join_any) {
     int df = ep->layout == DF_LAYOUT_DEPTH_FIRST;
     if (a == 0) return s->t > 0 && (df ? join_any && s->open : cont->feasible);
@@ -326,7 +388,8 @@ static void observe(const df_episode *ep, const df_sched *s, df_group_memo *memo
     if (ep->layout == DF_LAYOUT_DEPTH_FIRST) {
         memset(jok, 0, DF_CLOSE_SLOTS);
         if (t > 0 && s->open) {
-            join_any = eval_slots(ep, memo, s->gstart, t, s->gm, jopt, jok);
+            eval_slots(ep, memo, s->gstart, t, s->gm, jopt, jok);
+            join_any = join_allowed(ep, s, jopt, jok);
             *contp = jopt[0];
         }
         df_sched open = *s;
@@ -405,8 +468,7 @@ static int sched_apply_df(const df_episode *ep, df_sched *s, int action) {
     int32_t t = s->t;
     if (action == 0) {
         if (s->join_t1 != t + 1 && t > 0 && s->open) eval_slots(ep, NULL, s->gstart, t, s->gm, s->jopt, s->jopt_ok);
-        int any = 0;
-        for (int c = 0; c < DF_CLOSE_SLOTS && t > 0 && s->open; c++) any |= s->jopt_ok[c];
+        int any = t > 0 && s->open && join_allowed(ep, s, s->jopt, s->jopt_ok);
         s->join_t1 = 0;
         if (!action_allowed(ep, s, 0, NULL, any)) return DF_EINVAL;
         memcpy(s->opt, s->jopt, sizeof s->opt);

@@ -19,7 +19,8 @@
  * Ratios are value / exact depth-first value; geomean over the feasible ones, worst, and how many
  * are feasible / optimal. decoded / best close is the close head's share, best close / exact the
  * action head's. Prints figures, asserts nothing.
- * Usage: bench_dfheads WEIGHTS [N requests per split and objective (default 40)] [SEED (default 18)];
+ * Usage: bench_dfheads WEIGHTS [N requests per split and objective (default 40)] [SEED (default 18)]
+ *        [norepair: skip decoded + repair, the slow column];
  * without WEIGHTS (make bench) it says so and exits 0. */
 #include <math.h>
 #include <stdio.h>
@@ -123,7 +124,7 @@ static int reclose(const df_net *net, const df_mapping *m, df_objective o, int m
     return changed;
 }
 
-static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t seed) {
+static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t seed, int repair) {
     df_rng r;
     df_rng_seed(&r, seed);
     agg a[V_COUNT];
@@ -169,7 +170,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
                     tiled_best += !df_group_is_whole(net, &bc.groups[g]);
                 }
                 /* last: repairs t1 in place */
-                if (!df_repair_in(net, obj, DF_SPACE_DEPTH_FIRST, &t1, 1000, NULL, &e)) vr = value(net, &t1, obj);
+                if (repair && !df_repair_in(net, obj, DF_SPACE_DEPTH_FIRST, &t1, 1000, NULL, &e)) vr = value(net, &t1, obj);
                 if (vc > v1 * (1 + 1e-9) || vm > vc * (1 + 1e-9))
                     fprintf(stderr, "warning: not monotone: decoded %.6g, best close %.6g, best m %.6g\n", v1, vc, vm);
             }
@@ -209,6 +210,7 @@ int main(int argc, char **argv) {
     }
     int n = argc > 2 ? atoi(argv[2]) : 40;
     uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 18;
+    int repair = !(argc > 4 && !strcmp(argv[4], "norepair"));
     df_mapper *mp;
     df_err e;
     if (df_mapper_load(&mp, argv[1], 4, &e)) {
@@ -226,7 +228,7 @@ int main(int argc, char **argv) {
     static const df_split splits[] = {DF_SPLIT_HELDOUT_NET, DF_SPLIT_HELDOUT_BAND};
     static const df_objective objs[] = {DF_OBJ_LATENCY, DF_OBJ_ENERGY};
     for (int s = 0; s < 2; s++)
-        for (int o = 0; o < 2; o++) run(mp, splits[s], objs[o], n, seed + 100 * (uint64_t)s + (uint64_t)o);
+        for (int o = 0; o < 2; o++) run(mp, splits[s], objs[o], n, seed + 100 * (uint64_t)s + (uint64_t)o, repair);
     df_mapper_free(mp);
     return 0;
 }

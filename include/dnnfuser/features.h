@@ -21,7 +21,8 @@
  * of that option is feasible; "join" only if the extended group has at least one feasible close slot;
  * "start with m" only if the layer alone at m has one. So every decoded mapping is feasible. A join is
  * also refused when its best close costs more than ep->join_margin times closing now and starting the
- * layer alone (df_sched_join_ratio), which is always possible then: no dead end. */
+ * layer alone (df_sched_join_ratio), which is always possible then: no dead end; and a close slot when
+ * another feasible one costs less by more than ep->close_margin (the least-cost slot always stays). */
 #ifndef DNNFUSER_FEATURES_H
 #define DNNFUSER_FEATURES_H
 
@@ -39,7 +40,14 @@ typedef df_tile_option df_close_option;
 #define DF_DF_OUTPUTS (DF_ACTIONS + DF_CLOSE_SLOTS)
 /* depth-first join rule: "join" is refused when df_sched_join_ratio exceeds this (episode default;
  * docs/depth_first_results.md "The join rule") */
+#ifndef DF_JOIN_MARGIN
 #define DF_JOIN_MARGIN 4.0
+#endif
+/* depth-first close rule: a close slot is refused when another feasible one costs less by more than this
+ * factor (df_sched_close_mask; never refuses an optimum's close at any value >= 1) */
+#ifndef DF_CLOSE_MARGIN
+#define DF_CLOSE_MARGIN 4.0
+#endif
 
 extern const int32_t df_slot_nmicro[DF_MB_SLOTS];
 
@@ -58,6 +66,7 @@ typedef struct {
     double *alone_cost;          /* depth-first: [L, 3] least latency, energy, DRAM of the layer alone over
                                     its feasible slots x closes (INFINITY: none) */
     double join_margin;          /* depth-first join rule (df_sched_join_ratio); INFINITY: off */
+    double close_margin;         /* depth-first close rule (df_sched_close_mask); INFINITY: off */
 } df_episode;
 
 typedef struct {

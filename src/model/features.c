@@ -75,6 +75,7 @@ static void alone_min(df_episode *ep, int32_t t, const df_group_cost *g) {
 static int episode_init_df(df_episode *ep, df_err *err) {
     int32_t L = ep->L;
     ep->join_margin = DF_JOIN_MARGIN;
+    ep->close_margin = DF_CLOSE_MARGIN;
     ep->start_ok = calloc((size_t)L, sizeof *ep->start_ok);
     ep->n_opts = calloc((size_t)L, sizeof *ep->n_opts);
     ep->opts = calloc((size_t)L * DF_CLOSE_MAX_OPTIONS, sizeof *ep->opts);
@@ -443,18 +444,36 @@ void df_sched_observe_step_memo(const df_episode *ep, df_sched *s, df_group_memo
     s->join_t1 = s->t + 1;
 }
 
+/* the close rule: slot c of the open group is refused when another feasible slot b beats it by more than
+ * ep->close_margin: in the objective's per-group cost (latency, energy, DRAM: sums over the groups, so
+ * swapping c for b lowers the mapping's objective by as much), for EDP in both latency and energy
+ * (E x D of the mapping falls when both sums do). With a margin >= 1 no optimum is refused: an optimal
+ * mapping's close of each group is one of its least-cost slots (up to ties). */
+static int close_allowed(const df_episode *ep, const df_sched *s, int c) {
+    if (!s->opt_ok[c]) return 0;
+    double mg = ep->close_margin;
+    if (!(mg < INFINITY)) return 1;
+    int k = ep->obj == DF_OBJ_ENERGY ? 1 : ep->obj == DF_OBJ_DRAM ? 2 : 0, edp = ep->obj == DF_OBJ_EDP;
+    for (int b = 0; b < DF_CLOSE_SLOTS; b++) {
+        if (!s->opt_ok[b] || b == c) continue;
+        int beats = group_metric(k, &s->opt[b]) * mg < group_metric(k, &s->opt[c]);
+        if (edp) beats = beats && group_metric(1, &s->opt[b]) * mg < group_metric(1, &s->opt[c]);
+        if (beats) return 0;
+    }
+    return 1;
+}
+
 int df_sched_close_mask(const df_episode *ep, const df_sched *s, uint8_t *mask) {
-    (void)ep;
     if (!s->open) {
         memset(mask, 0, DF_CLOSE_SLOTS);
         return 0;
     }
-    memcpy(mask, s->opt_ok, DF_CLOSE_SLOTS);
+    for (int c = 0; c < DF_CLOSE_SLOTS; c++) mask[c] = (uint8_t)close_allowed(ep, s, c);
     return 1;
 }
 
 int df_sched_close(const df_episode *ep, df_sched *s, int c) {
-    if (ep->layout != DF_LAYOUT_DEPTH_FIRST || !s->open || c < 0 || c >= DF_CLOSE_SLOTS || !s->opt_ok[c])
+    if (ep->layout != DF_LAYOUT_DEPTH_FIRST || !s->open || c < 0 || c >= DF_CLOSE_SLOTS || !close_allowed(ep, s, c))
         return DF_EINVAL;
     /* added in group order (df_mapping_eval's sums) */
     s->closed_latency += s->opt[c].latency_cycles;

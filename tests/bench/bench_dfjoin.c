@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
             df_net_free(net);
             df_workload_free(&q.w);
         }
-        printf("%s: %.0f s, depth-first episode init %.1f ms per request, %d not replayable\n",
+        printf("%s: %.0f s, depth-first episode init %.1f ms per request, %d not replayable (not expressible, or a close refused by the close rule)\n",
                df_split_name((df_split)sp), now_s() - t0, 1e3 * init_s / (n > 0 ? n : 1), bad);
         for (int o = 0; o < DF_OBJ_COUNT; o++) {
             if (!a[o].requests) continue;

@@ -196,9 +196,35 @@ static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t 
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
     int32_t no = df_tile_options(df_net_workload(ep->net), last, opt);
     ck_assert_int_eq(ep->n_opts[last], no);
-    df_group_cost gc;
-    int ok0 = df_group_eval(ep->net, s->gstart, last, s->gm, &gc) == DF_OK && gc.feasible;
-    ck_assert_int_eq(cmask[0], ok0);
+    df_group_cost gc, cost[DF_CLOSE_SLOTS];
+    int okv[DF_CLOSE_SLOTS] = {0};
+    okv[0] = df_group_eval(ep->net, s->gstart, last, s->gm, &cost[0]) == DF_OK && cost[0].feasible;
+    for (int c = 1; c <= no; c++) {
+        df_group g;
+        df_close_group(ep, s->gstart, last, s->gm, c, &g);
+        okv[c] = df_group_eval_tiled(ep->net, &g, &cost[c]) == DF_OK && cost[c].feasible;
+    }
+    /* the close rule (features.h): refused when another feasible slot is cheaper by more than the margin
+     * in the objective's per-group cost (EDP: in latency and in energy) */
+    int exp_ok[DF_CLOSE_SLOTS] = {0}, any = 0;
+    for (int c = 0; c <= no; c++) {
+        exp_ok[c] = okv[c];
+        for (int b = 0; b <= no && exp_ok[c]; b++) {
+            if (!okv[b] || b == c) continue;
+            double lb = cost[b].latency_cycles, lc = cost[c].latency_cycles, eb = cost[b].energy_pj,
+                   ec = cost[c].energy_pj, m = ep->close_margin;
+            int beats = ep->obj == DF_OBJ_ENERGY ? eb * m < ec
+                        : ep->obj == DF_OBJ_DRAM ? cost[b].dram_bytes * m < cost[c].dram_bytes
+                        : ep->obj == DF_OBJ_EDP  ? lb * m < lc && eb * m < ec
+                                                 : lb * m < lc;
+            if (beats) exp_ok[c] = 0;
+        }
+        any |= exp_ok[c];
+    }
+    int feasible_any = 0;
+    for (int c = 0; c <= no; c++) feasible_any |= okv[c];
+    ck_assert_int_eq(any, feasible_any); /* the least-cost feasible slot always stays */
+    ck_assert_int_eq(cmask[0], exp_ok[0]);
     for (int c = 1; c < DF_CLOSE_SLOTS; c++) {
         df_group g;
         df_close_group(ep, s->gstart, last, s->gm, c, &g);
@@ -210,7 +236,9 @@ static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t 
         const df_tile_option *o = &opt[c - 1];
         ck_assert(g.tile_rows == o->rows && g.tile_cols == o->cols && g.overlap == o->overlap);
         int ok = df_group_eval_tiled(ep->net, &g, &gc) == DF_OK && gc.feasible;
-        ck_assert_msg(cmask[c] == ok, "slot %d (%dx%d %s) of [%d, %d] at m %d: mask %d, cost model %d", c, o->rows,
+        ck_assert_int_eq(ok, okv[c]);
+        ok = exp_ok[c];
+        ck_assert_msg(cmask[c] == ok, "slot %d (%dx%d %s) of [%d, %d] at m %d: mask %d, cost model + rule %d", c, o->rows,
                       o->cols, df_overlap_name((df_overlap)o->overlap), s->gstart, last, s->gm, cmask[c], ok);
         slots_checked++;
     }

@@ -190,7 +190,7 @@ END_TEST
  * finds that group feasible (slot 0: df_group_eval of the whole tensor; a tile: df_group_eval_tiled);
  * slots past the list are never allowed. slots_checked counts the tile slots compared. */
 static int check_slots;
-static int64_t slots_checked;
+static int64_t slots_checked, join_checked, join_refused;
 
 static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t last, const uint8_t *cmask) {
     df_tile_option opt[DF_MAX_TILE_OPTIONS];
@@ -244,6 +244,55 @@ static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t 
     }
 }
 
+/* the objective's per-group cost k (0 latency, 1 energy, 2 DRAM) of the best feasible close of
+ * [first, last] at m, by the cost model directly (INFINITY: none) */
+static double brute_best(const df_episode *ep, int32_t first, int32_t last, int32_t m, int k) {
+    df_tile_option opt[DF_MAX_TILE_OPTIONS];
+    int32_t no = df_tile_options(df_net_workload(ep->net), last, opt);
+    double b = INFINITY;
+    df_group_cost gc;
+    for (int c = 0; c <= no; c++) {
+        df_group g = {.first = first, .last = last, .micro_batch = m};
+        if (c > 0) {
+            g.tile_rows = opt[c - 1].rows;
+            g.tile_cols = opt[c - 1].cols;
+            g.overlap = opt[c - 1].overlap;
+        }
+        if ((c == 0 ? df_group_eval(ep->net, first, last, m, &gc) : df_group_eval_tiled(ep->net, &g, &gc)) ||
+            !gc.feasible)
+            continue;
+        double v = k == 0 ? gc.latency_cycles : k == 1 ? gc.energy_pj : gc.dram_bytes;
+        if (v < b) b = v;
+    }
+    return b;
+}
+
+/* the join rule (features.h) recomputed: df_sched_join_ratio and the join mask bit of layer s->t */
+static void assert_join_rule(const df_episode *ep, const df_sched *s, const uint8_t *mask) {
+    int32_t t = s->t;
+    if (t == 0 || !s->open) return;
+    int ks[2] = {ep->obj == DF_OBJ_ENERGY ? 1 : ep->obj == DF_OBJ_DRAM ? 2 : 0, 1}, nk = ep->obj == DF_OBJ_EDP ? 2 : 1;
+    double want = INFINITY;
+    int any = isfinite(brute_best(ep, s->gstart, t, s->gm, 0));
+    for (int i = 0; i < nk; i++) {
+        double alone = INFINITY;
+        for (int k = 0; k < DF_MB_SLOTS; k++)
+            if (ep->slot_m[k]) alone = fmin(alone, brute_best(ep, t, t, ep->slot_m[k], ks[i]));
+        double j = brute_best(ep, s->gstart, t, s->gm, ks[i]), now = brute_best(ep, s->gstart, t - 1, s->gm, ks[i]) + alone;
+        double r = isfinite(j) && isfinite(now) && now > 0 ? j / now : 0;
+        if (r == 0) {
+            want = 0;
+            break;
+        }
+        want = fmin(want, r);
+    }
+    double got = df_sched_join_ratio(ep, s);
+    ck_assert_msg(fabs(got - want) <= 1e-9 * fmax(1, want), "join ratio at layer %d: %g, recomputed %g", t, got, want);
+    ck_assert_int_eq(mask[0], any && want <= ep->join_margin);
+    join_checked++;
+    join_refused += any && want > ep->join_margin;
+}
+
 /* closes the open group ending at `last` with a random allowed slot (or the teacher's, checked allowed) */
 static void df_close_one(const df_episode *ep, df_rng *r, const int32_t *t_close, int32_t *closes, int32_t last,
                          df_sched *s) {
@@ -280,6 +329,7 @@ static void df_decode(const df_episode *ep, df_rng *r, int cached, const int32_t
             df_sched_observe(ep, s, x, mask);
         }
         for (int i = 0; i < DF_FEATURES; i++) ck_assert_msg(isfinite(x[i]), "feature %d not finite", i);
+        if (check_slots) assert_join_rule(ep, s, mask);
         int allowed[DF_ACTIONS], na = 0;
         for (int a = 0; a < DF_ACTIONS; a++)
             if (mask[a]) allowed[na++] = a;
@@ -302,13 +352,14 @@ START_TEST(test_close_slots_are_tile_options) {
     df_rng_seed(&r, 18);
     int decoded = 0;
     check_slots = 1;
-    slots_checked = 0;
+    slots_checked = join_checked = join_refused = 0;
     for (int c = 0; c < 16; c++) {
         df_workload w;
         df_net *n = random_net(&r, &w, 1 + df_rng_range(&r, 8), 0.3 + 3 * df_rng_uniform(&r));
         df_episode ep;
         ck_assert_int_eq(df_episode_init_layout(&ep, n, (df_objective)(c % DF_OBJ_COUNT), DF_LAYOUT_DEPTH_FIRST, NULL),
                          DF_OK);
+        if (c % 4 == 3) ep.join_margin = ep.close_margin = 1; /* tight margins: refusals, and still no dead end */
         int startable = 1;
         for (int32_t t = 0; t < ep.L; t++) startable &= ep.start_ok[t] != 0;
         if (startable) {
@@ -324,6 +375,8 @@ START_TEST(test_close_slots_are_tile_options) {
     check_slots = 0;
     ck_assert_int_ge(decoded, 8);
     ck_assert_int_gt(slots_checked, 200);
+    ck_assert_int_gt(join_checked, 10);
+    ck_assert_int_gt(join_refused, 0);
 }
 END_TEST
 

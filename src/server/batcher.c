@@ -190,6 +190,23 @@ static void dispatch(srv_batcher *b);
 static void maybe_finish(srv_batcher *b);
 static void arm_deadline_timer(srv_batcher *b);
 
+/* Loop: answers a job whose run() returned (on a worker, or on a decode loop: run_here): its outcome
+ * from the client and the deadline; failed: the pool could not run it. */
+static void answer_ran(srv_batcher *b, srv_job *j, int failed) {
+    if (b->o.metrics) srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
+    if (j->gone) {
+        j->outcome = SRV_JOB_GONE;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
+    } else if (j->t_end > j->deadline || failed) {
+        j->outcome = SRV_JOB_EXPIRED_RUNNING;
+        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
+    } else {
+        j->outcome = SRV_JOB_DONE;
+    }
+    j->state = SRV_JS_DONE;
+    finish(b, j);
+}
+
 static void after_work_cb(uv_work_t *w, int status) {
     srv_job *j = w->data;
     srv_batcher *b = w->loop->data;
@@ -202,18 +219,7 @@ static void after_work_cb(uv_work_t *w, int status) {
         }
     j->r_next = NULL;
     if (status == UV_ECANCELED) j->t_end = srv_now_ms();
-    if (b->o.metrics) srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
-    if (j->gone) {
-        j->outcome = SRV_JOB_GONE;
-        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
-    } else if (j->t_end > j->deadline || status != 0) {
-        j->outcome = SRV_JOB_EXPIRED_RUNNING;
-        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
-    } else {
-        j->outcome = SRV_JOB_DONE;
-    }
-    j->state = SRV_JS_DONE;
-    finish(b, j);
+    answer_ran(b, j, status != 0);
     dispatch(b);
     arm_deadline_timer(b);
     maybe_finish(b);
@@ -613,27 +619,14 @@ static void try_swap(srv_batcher *b) {
                 (int)c->d, (int)c->L, (int)c->H, (int)c->T, (int)slots, b->n_dec, (long long)b->generation);
 }
 
-/* The decoded handle: items back from the decode loops. */
 /* Loop: a job whose run() returned on its decode loop (run_here), out of the queue: answered as
- * after_work_cb answers a worker's job. */
+ * after_work_cb answers a worker's job (its queue wait observed here, as start_cpu does). */
 static void ran_on_decoder(srv_batcher *b, srv_job *j) {
-    if (b->o.metrics) {
-        srv_hist_observe(&b->o.metrics->queue_wait, j->queue_ms / 1e3);
-        srv_hist_observe(&b->o.metrics->solve, (j->t_end - j->t_start) / 1e3);
-    }
-    if (j->gone) {
-        j->outcome = SRV_JOB_GONE;
-        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->client_gone, 1);
-    } else if (j->t_end > j->deadline) {
-        j->outcome = SRV_JOB_EXPIRED_RUNNING;
-        if (b->o.metrics) atomic_fetch_add(&b->o.metrics->expired_running, 1);
-    } else {
-        j->outcome = SRV_JOB_DONE;
-    }
-    j->state = SRV_JS_DONE;
-    finish(b, j);
+    if (b->o.metrics) srv_hist_observe(&b->o.metrics->queue_wait, j->queue_ms / 1e3);
+    answer_ran(b, j, 0);
 }
 
+/* The decoded handle: items back from the decode loops. */
 static void on_decoded(uv_async_t *a) {
     srv_batcher *b = a->loop->data;
     double now = srv_now_ms();

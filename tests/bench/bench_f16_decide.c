@@ -16,14 +16,7 @@
 #include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
 
-static int same_mapping(const df_mapping *a, const df_mapping *b) {
-    if (a->n_groups != b->n_groups) return 0;
-    for (int32_t g = 0; g < a->n_groups; g++)
-        if (a->groups[g].first != b->groups[g].first || a->groups[g].last != b->groups[g].last ||
-            a->groups[g].micro_batch != b->groups[g].micro_batch)
-            return 0;
-    return 1;
-}
+#include "bench_util.h"
 
 static double objective_of(const df_net *n, df_objective o, const df_mapping *m) {
     df_metrics me;
@@ -49,8 +42,8 @@ static void decide(tally *t, const df_net *n, df_objective o, const char *what) 
     if (ra != rb || ra != rc) printf("  %s: outcomes differ: float %d f16 %d exact %d\n", what, ra, rb, rc);
     if (ra == DF_OK && rb == DF_OK && rc == DF_OK) {
         t->count++;
-        t->f32_vs_ex += !same_mapping(&a, &c);
-        if (!same_mapping(&a, &b)) {
+        t->f32_vs_ex += !same_groups(&a, &c);
+        if (!same_groups(&a, &b)) {
             t->differ++;
             double va = objective_of(n, o, &a), vb = objective_of(n, o, &b), vc = objective_of(n, o, &c);
             printf("  %s: f16 differs (%d vs %d groups): objective / exact-math model's: float %.6f f16 %.6f\n", what,

@@ -55,16 +55,8 @@ static void quality(df_mapper *mp, df_split split, df_objective obj, int n, uint
     for (int i = 0; i < n; i++) {
         df_request_sample q;
         df_err e;
-        if (df_sample_request(&r, split, T, &q, &e)) {
-            fprintf(stderr, "sample: %s\n", e.msg);
-            continue;
-        }
-        q.obj = obj;
-        df_net *net;
-        if (df_net_init(&net, &q.w, &q.hw, q.batch, &e)) {
-            df_workload_free(&q.w);
-            continue;
-        }
+        df_net *net = bench_sample_net(&r, split, T, obj, &q);
+        if (!net) continue;
         df_mapping ex, l, t1, t4;
         df_mapping_init(&ex, 16);
         df_mapping_init(&l, 16);

@@ -1,10 +1,16 @@
-/* bench_util.h - timing helpers shared by the benchmarks: a monotonic clock, and medians and
- * percentiles of repeated samples (the figures every benchmark prints). Header-only, bench code only. */
+/* bench_util.h - helpers shared by the benchmarks: a monotonic clock, medians and percentiles of
+ * repeated samples (the figures every benchmark prints), the next sampled request's net, and whether
+ * two mappings decide alike (also used by the Check suites, through testutil.h). Header-only, plain C
+ * (no Check), test and bench code only. */
 #ifndef DNNFUSER_BENCH_UTIL_H
 #define DNNFUSER_BENCH_UTIL_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "dnnfuser/cost.h"
+#include "dnnfuser/sampler.h"
 
 static inline double now_s(void) {
     struct timespec ts;
@@ -27,6 +33,34 @@ static inline double pct(double *v, int n, double p) {
 static inline double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, bench_cmp_d);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* 1 when a and b have the same groups (first, last, micro-batch; tiles not compared). */
+static inline int same_groups(const df_mapping *a, const df_mapping *b) {
+    if (a->n_groups != b->n_groups) return 0;
+    for (int32_t g = 0; g < a->n_groups; g++)
+        if (a->groups[g].first != b->groups[g].first || a->groups[g].last != b->groups[g].last ||
+            a->groups[g].micro_batch != b->groups[g].micro_batch)
+            return 0;
+    return 1;
+}
+
+/* The next request of split from r (df_sample_request, at most T layers) with objective obj, and its
+ * net; NULL when it cannot be sampled (the reason printed) or its net not built (q freed). Otherwise
+ * the caller frees the net and q->w. */
+static inline df_net *bench_sample_net(df_rng *r, df_split split, int32_t T, df_objective obj, df_request_sample *q) {
+    df_err e;
+    if (df_sample_request(r, split, T, q, &e)) {
+        fprintf(stderr, "sample: %s\n", e.msg);
+        return NULL;
+    }
+    q->obj = obj;
+    df_net *net;
+    if (df_net_init(&net, &q->w, &q->hw, q->batch, &e)) {
+        df_workload_free(&q->w);
+        return NULL;
+    }
+    return net;
 }
 
 #endif

@@ -90,15 +90,6 @@ static double lbl_m1_value(const df_net *n, df_objective o) {
     return v;
 }
 
-static int same_mapping(const df_mapping *a, const df_mapping *b) {
-    if (a->n_groups != b->n_groups) return 0;
-    for (int32_t g = 0; g < a->n_groups; g++)
-        if (a->groups[g].first != b->groups[g].first || a->groups[g].last != b->groups[g].last ||
-            a->groups[g].micro_batch != b->groups[g].micro_batch)
-            return 0;
-    return 1;
-}
-
 START_TEST(test_defaults) {
     df_ga_params p;
     df_ga_params_default(&p);
@@ -161,7 +152,7 @@ START_TEST(test_deterministic) {
         df_solve_stats sa = {0}, sb = {0};
         ck_assert_int_eq(df_solve_ga(n, (df_objective)o, &p, &a, &sa, &e), DF_OK);
         ck_assert_int_eq(df_solve_ga(n, (df_objective)o, &p, &b, &sb, &e), DF_OK);
-        ck_assert(same_mapping(&a, &b));
+        ck_assert(same_groups(&a, &b));
         ck_assert(sa.groups_evaluated == sb.groups_evaluated);
         df_mapping_free(&a);
         df_mapping_free(&b);

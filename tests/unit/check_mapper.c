@@ -135,8 +135,6 @@ START_TEST(test_slots_cancel_and_limits) {
 }
 END_TEST
 
-static int same_mapping(const df_mapping *a, const df_mapping *b);
-
 /* Lifecycles (mapper.h): states after admit, through a slide (REPLAYING), at the end and after pop;
  * a dead end (forced with df_mapper_job_fault) ends that row only: the step succeeds, the slot comes
  * back at once, the job's other candidates and the other jobs in the batch decode exactly as without
@@ -212,13 +210,13 @@ START_TEST(test_lifecycle_and_dead_end) {
     ck_assert_int_eq(df_mapper_cand_state(a, 0, NULL), DF_CAND_FINISHED);
     double va;
     ck_assert_int_eq(df_mapper_job_result(a, &got, &va, NULL, &e), DF_OK);
-    ck_assert(same_mapping(&got, &ref)); /* the dead rows changed nothing for the others */
+    ck_assert(same_groups(&got, &ref)); /* the dead rows changed nothing for the others */
     double vb;
     int32_t ib;
     ck_assert_int_eq(df_mapper_job_result(b, &got, &vb, &ib, &e), DF_OK);
     ck_assert_int_ne(ib, 1);
     ck_assert(vb <= va);                                           /* candidate 0 (greedy, as a) is still in */
-    if (i3 == 0) ck_assert(same_mapping(&got, &ref3) && vb == v3); /* (the sampled ones draw in step order) */
+    if (i3 == 0) ck_assert(same_groups(&got, &ref3) && vb == v3); /* (the sampled ones draw in step order) */
     ck_assert_int_eq(df_mapper_job_result(c, &got, NULL, NULL, &e), DF_EINFEASIBLE);
     ck_assert_msg(strstr(e.msg, "dead end at layer 6") != NULL, "%s", e.msg);
     /* the done list holds the three, oldest completion first; popped jobs are TAKEN */
@@ -386,17 +384,8 @@ END_TEST
 /* depth-first layout (features.h): a tiny random model with DF_DF_OUTPUTS outputs decodes mappings
  * that are feasible and whose decoded value is df_mapping_eval's, at budgets where only tiles fit too */
 START_TEST(test_depth_first_layout_decodes_feasible) {
-    df_gpt_config cfg = {DF_FEATURES, DF_DF_OUTPUTS, 16, 2, 2, 24};
-    df_gpt g;
-    df_feature_norm norm;
     df_err e;
-    ck_assert_int_eq(df_gpt_init(&g, &cfg, 11, &e), DF_OK);
-    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
-    for (int f = 0; f < DF_FEATURES; f++) norm.std[f] = 8;
-    df_train_meta meta = {0};
-    meta.layout = DF_LAYOUT_DEPTH_FIRST;
-    df_mapper *m;
-    ck_assert_msg(df_mapper_from_model(&m, &g, &norm, &meta, 16, &e) == DF_OK, "%s", e.msg);
+    df_mapper *m = tu_df_layout_mapper();
     ck_assert_int_eq(df_mapper_layout(m), DF_LAYOUT_DEPTH_FIRST);
     df_rng r;
     df_rng_seed(&r, 18);
@@ -447,6 +436,10 @@ START_TEST(test_depth_first_layout_decodes_feasible) {
     df_mapper_free(m);
     /* a batch-layout model is refused as depth-first weights (A does not match) */
     df_gpt_config bcfg = {DF_FEATURES, DF_ACTIONS, 8, 1, 2, 16};
+    df_gpt g;
+    df_feature_norm norm;
+    df_train_meta meta = {0};
+    meta.layout = DF_LAYOUT_DEPTH_FIRST;
     ck_assert_int_eq(df_gpt_init(&g, &bcfg, 1, &e), DF_OK);
     ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
     ck_assert_int_eq(df_mapper_from_model(&m, &g, &norm, &meta, 4, &e), DF_EINVAL);
@@ -524,45 +517,14 @@ START_TEST(test_embedded_weights_decode_zoo) {
 }
 END_TEST
 
-/* The fast kernels (vectorised layernorm and GELU, fused attention with an online softmax) take the
- * same greedy decisions as the exact-math model (reference kernels in double) with the shipped
- * weights, on a fixed set: every zoo network x 2 presets x 2 budgets x 2 objectives, and 60 sampled
- * requests from the training and both held-out splits. */
-static int same_mapping(const df_mapping *a, const df_mapping *b) {
-    if (a->n_groups != b->n_groups) return 0;
-    for (int32_t g = 0; g < a->n_groups; g++)
-        if (a->groups[g].first != b->groups[g].first || a->groups[g].last != b->groups[g].last ||
-            a->groups[g].micro_batch != b->groups[g].micro_batch)
-            return 0;
-    return 1;
-}
+/* Visits the fixed set: every zoo network x (edge, cloud) x (256 KiB, 2 MiB) x (latency, energy) at
+ * batch 8, then 60 requests sampled from the three splits in turn (seed 2027, up to 192 layers). */
+typedef void (*fixed_case_fn)(void *ctx, const df_net *n, df_objective o, const char *what);
 
-static void decide_both(df_mapper *fast, df_mapper *exact, const df_net *n, df_objective o, const char *what,
-                        int *count) {
-    df_mapping a, b;
-    df_err e;
-    df_mapping_init(&a, 16);
-    df_mapping_init(&b, 16);
-    int ra = df_solve_transformer(fast, n, o, 1, &a, NULL, &e);
-    int rb = df_solve_transformer(exact, n, o, 1, &b, NULL, &e);
-    ck_assert_int_eq(ra, rb);
-    if (ra == DF_OK) {
-        ck_assert_msg(same_mapping(&a, &b), "%s: fast kernels decide differently from the exact-math model", what);
-        (*count)++;
-    }
-    df_mapping_free(&a);
-    df_mapping_free(&b);
-}
-
-START_TEST(test_fast_kernels_decide_as_exact_math) {
-    df_mapper *fast, *exact;
-    df_err e;
-    ck_assert_msg(df_mapper_load_embedded(&fast, 4, &e) == DF_OK, "%s", e.msg);
-    ck_assert_msg(df_mapper_load_embedded(&exact, 4, &e) == DF_OK, "%s", e.msg);
-    df_mapper_set_exact_math(exact, 1);
+static void for_each_fixed_case(fixed_case_fn fn, void *ctx) {
     const char *presets[] = {"edge", "cloud"};
     const int64_t budgets[] = {256 << 10, 2 << 20};
-    int count = 0;
+    df_err e;
     for (int32_t z = 0; z < df_zoo_count(); z++)
         for (int p = 0; p < 2; p++)
             for (int bu = 0; bu < 2; bu++)
@@ -578,7 +540,7 @@ START_TEST(test_fast_kernels_decide_as_exact_math) {
                     char what[96];
                     snprintf(what, sizeof what, "%s %s %lld B %s", df_zoo_name(z), presets[p], (long long)budgets[bu],
                              o ? "energy" : "latency");
-                    decide_both(fast, exact, n, o ? DF_OBJ_ENERGY : DF_OBJ_LATENCY, what, &count);
+                    fn(ctx, n, o ? DF_OBJ_ENERGY : DF_OBJ_LATENCY, what);
                     df_net_free(n);
                     df_workload_free(&w);
                 }
@@ -591,21 +553,12 @@ START_TEST(test_fast_kernels_decide_as_exact_math) {
         ck_assert_int_eq(df_net_init(&n, &q.w, &q.hw, q.batch, &e), DF_OK);
         char what[64];
         snprintf(what, sizeof what, "sampled request %d", i);
-        decide_both(fast, exact, n, q.obj, what, &count);
+        fn(ctx, n, q.obj, what);
         df_net_free(n);
         df_workload_free(&q.w);
     }
-    ck_assert_int_ge(count, 100);
-    printf("  fast kernels vs exact-math model: %d of %d greedy mappings identical\n", count, count);
-    df_mapper_free(fast);
-    df_mapper_free(exact);
 }
-END_TEST
 
-/* The binary16 weight panels (df_mapper_set_f16) against the exact-math model on the same fixed set:
- * every mapping where they differ is printed with its objective relative to the exact-math model's
- * (df_mapping_eval); the test asserts they all decide alike. Beyond this set they do not always
- * (tests/bench/bench_f16_decide: 10 of 3000 sampled requests), which is why binary16 is off by default. */
 static double objective_of(const df_net *n, df_objective o, const df_mapping *m) {
     df_metrics me;
     df_err e;
@@ -613,80 +566,77 @@ static double objective_of(const df_net *n, df_objective o, const df_mapping *m)
     return df_objective_value(o, &me);
 }
 
-static void decide_f16(df_mapper *f16, df_mapper *exact, const df_net *n, df_objective o, const char *what, int *count,
-                       int *differ) {
+/* Greedy decisions of mapper `test` against the exact-math model on each case: the same outcome; a
+ * mapping where they differ is counted and printed with its objective relative to the exact-math
+ * model's (df_mapping_eval). */
+typedef struct {
+    df_mapper *test, *exact;
+    const char *label;
+    int count, differ;
+} decide_tally;
+
+static void decide_both(void *ctx, const df_net *n, df_objective o, const char *what) {
+    decide_tally *t = ctx;
     df_mapping a, b;
     df_err e;
     df_mapping_init(&a, 16);
     df_mapping_init(&b, 16);
-    int ra = df_solve_transformer(f16, n, o, 1, &a, NULL, &e);
-    int rb = df_solve_transformer(exact, n, o, 1, &b, NULL, &e);
+    int ra = df_solve_transformer(t->test, n, o, 1, &a, NULL, &e);
+    int rb = df_solve_transformer(t->exact, n, o, 1, &b, NULL, &e);
     ck_assert_int_eq(ra, rb);
     if (ra == DF_OK) {
-        (*count)++;
-        if (!same_mapping(&a, &b)) {
-            (*differ)++;
+        t->count++;
+        if (!same_groups(&a, &b)) {
+            t->differ++;
             double va = objective_of(n, o, &a), vb = objective_of(n, o, &b);
-            printf("  f16 differs: %s: %d vs %d groups, objective f16 / exact %.6f\n", what, a.n_groups, b.n_groups,
-                   va / vb);
+            printf("  %s differs: %s: %d vs %d groups, objective %s / exact %.6f\n", t->label, what, a.n_groups,
+                   b.n_groups, t->label, va / vb);
         }
     }
     df_mapping_free(&a);
     df_mapping_free(&b);
 }
 
-START_TEST(test_f16_weights_decide_as_exact_math) {
-    df_mapper *f16, *exact;
+/* The fast kernels (vectorised layernorm and GELU, fused attention with an online softmax) take the
+ * same greedy decisions as the exact-math model (reference kernels in double) with the shipped
+ * weights, on the fixed set (for_each_fixed_case). */
+START_TEST(test_fast_kernels_decide_as_exact_math) {
+    decide_tally t = {.label = "fast kernels"};
     df_err e;
-    ck_assert_msg(df_mapper_load_embedded(&f16, 4, &e) == DF_OK, "%s", e.msg);
-    ck_assert_msg(df_mapper_load_embedded(&exact, 4, &e) == DF_OK, "%s", e.msg);
-    df_mapper_set_exact_math(exact, 1);
-    if (!df_mapper_set_f16(f16, 1)) {
+    ck_assert_msg(df_mapper_load_embedded(&t.test, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_load_embedded(&t.exact, 4, &e) == DF_OK, "%s", e.msg);
+    df_mapper_set_exact_math(t.exact, 1);
+    for_each_fixed_case(decide_both, &t);
+    ck_assert_int_ge(t.count, 100);
+    printf("  fast kernels vs exact-math model: %d of %d greedy mappings identical\n", t.count - t.differ, t.count);
+    ck_assert_msg(t.differ == 0, "fast kernels decide differently from the exact-math model in %d cases", t.differ);
+    df_mapper_free(t.test);
+    df_mapper_free(t.exact);
+}
+END_TEST
+
+/* The binary16 weight panels (df_mapper_set_f16) against the exact-math model on the same fixed set:
+ * the test asserts they all decide alike. Beyond this set they do not always
+ * (tests/bench/bench_f16_decide: 10 of 3000 sampled requests), which is why binary16 is off by default. */
+START_TEST(test_f16_weights_decide_as_exact_math) {
+    decide_tally t = {.label = "f16"};
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&t.test, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_load_embedded(&t.exact, 4, &e) == DF_OK, "%s", e.msg);
+    df_mapper_set_exact_math(t.exact, 1);
+    if (!df_mapper_set_f16(t.test, 1)) {
         printf("  no avx512f: binary16 weight panels not available, test skipped\n");
-        df_mapper_free(f16);
-        df_mapper_free(exact);
+        df_mapper_free(t.test);
+        df_mapper_free(t.exact);
         return;
     }
-    const char *presets[] = {"edge", "cloud"};
-    const int64_t budgets[] = {256 << 10, 2 << 20};
-    int count = 0, differ = 0;
-    for (int32_t z = 0; z < df_zoo_count(); z++)
-        for (int p = 0; p < 2; p++)
-            for (int bu = 0; bu < 2; bu++)
-                for (int o = 0; o < 2; o++) {
-                    df_workload w;
-                    df_hw h;
-                    df_net *n;
-                    ck_assert_int_eq(df_zoo_build(df_zoo_name(z), NULL, &w, &e), DF_OK);
-                    ck_assert_int_eq(df_hw_preset(presets[p], &h, &e), DF_OK);
-                    h.buffer_bytes = budgets[bu];
-                    h.energy = df_energy_default(h.elem_bytes, h.buffer_bytes);
-                    ck_assert_int_eq(df_net_init(&n, &w, &h, 8, &e), DF_OK);
-                    char what[96];
-                    snprintf(what, sizeof what, "%s %s %lld B %s", df_zoo_name(z), presets[p], (long long)budgets[bu],
-                             o ? "energy" : "latency");
-                    decide_f16(f16, exact, n, o ? DF_OBJ_ENERGY : DF_OBJ_LATENCY, what, &count, &differ);
-                    df_net_free(n);
-                    df_workload_free(&w);
-                }
-    df_rng r;
-    df_rng_seed(&r, 2027);
-    for (int i = 0; i < 60; i++) {
-        df_request_sample q;
-        ck_assert_int_eq(df_sample_request(&r, (df_split)(i % DF_SPLIT_COUNT), 192, &q, &e), DF_OK);
-        df_net *n;
-        ck_assert_int_eq(df_net_init(&n, &q.w, &q.hw, q.batch, &e), DF_OK);
-        char what[64];
-        snprintf(what, sizeof what, "sampled request %d", i);
-        decide_f16(f16, exact, n, q.obj, what, &count, &differ);
-        df_net_free(n);
-        df_workload_free(&q.w);
-    }
-    printf("  binary16 weight panels vs exact-math model: %d of %d greedy mappings identical\n", count - differ, count);
-    ck_assert_int_ge(count, 100);
-    ck_assert_int_eq(differ, 0);
-    df_mapper_free(f16);
-    df_mapper_free(exact);
+    for_each_fixed_case(decide_both, &t);
+    printf("  binary16 weight panels vs exact-math model: %d of %d greedy mappings identical\n", t.count - t.differ,
+           t.count);
+    ck_assert_int_ge(t.count, 100);
+    ck_assert_int_eq(t.differ, 0);
+    df_mapper_free(t.test);
+    df_mapper_free(t.exact);
 }
 END_TEST
 

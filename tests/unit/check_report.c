@@ -345,23 +345,6 @@ START_TEST(test_monotone_sweeps) {
 }
 END_TEST
 
-/* A tiny random model in the depth-first layout (as check_mapper's): decodes feasible depth-first
- * mappings, some tiled. */
-static df_mapper *df_layout_mapper(void) {
-    df_gpt_config cfg = {DF_FEATURES, DF_DF_OUTPUTS, 16, 2, 2, 24};
-    df_gpt g;
-    df_feature_norm norm;
-    df_err e;
-    ck_assert_int_eq(df_gpt_init(&g, &cfg, 11, &e), DF_OK);
-    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
-    for (int f = 0; f < DF_FEATURES; f++) norm.std[f] = 8;
-    df_train_meta meta = {0};
-    meta.layout = DF_LAYOUT_DEPTH_FIRST;
-    df_mapper *m;
-    ck_assert_msg(df_mapper_from_model(&m, &g, &norm, &meta, 16, &e) == DF_OK, "%s", e.msg);
-    return m;
-}
-
 /* The best value of r's own space, the exact solver's. */
 static double exact_value(const df_request *r) {
     df_mapping m;
@@ -390,7 +373,7 @@ START_TEST(test_space_and_weights) {
     ck_assert_int_eq(tu_parse("{\"workload\":\"resnet18\",\"space\":\"depth_first\",\"solver\":\"lbl\"}", &r, &f), -1);
     ck_assert_int_eq(f.kind, DF_FAIL_PARAMETER);
     ck_assert_str_eq(f.pointer, "/space");
-    df_mapper *dfm = df_layout_mapper(), *bm;
+    df_mapper *dfm = tu_df_layout_mapper(), *bm;
     ck_assert_int_eq(df_mapper_load_embedded(&bm, 16, &e), DF_OK);
     ck_assert_int_eq(df_mapper_layout(bm), DF_LAYOUT_BATCH);
     static const char *const df_req =

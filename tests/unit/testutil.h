@@ -9,7 +9,10 @@
 #include <string.h>
 #include "dnnfuser/answer.h"
 #include "dnnfuser/cost.h"
+#include "dnnfuser/gpt.h"
+#include "dnnfuser/mapper.h"
 #include "dnnfuser/zoo.h"
+#include "../bench/bench_util.h" /* same_groups, shared with the benchmarks */
 
 static inline int32_t tu_layer(df_workload *w, df_layer_type t, int32_t in0, int32_t in1, int32_t K, int32_t C,
                                int32_t Y, int32_t X, int32_t R, int32_t stride, int32_t pad, int32_t groups) {
@@ -104,6 +107,23 @@ static inline df_net *tu_zoo_net(const char *name, int64_t budget, int32_t batch
     ck_assert_int_eq(df_net_init(&n, &w, &h, batch, &e), DF_OK);
     df_workload_free(&w);
     return n;
+}
+
+/* A tiny random model (seed 11, d 16, 2 layers, 2 heads, T 24) in the depth-first layout with
+ * DF_DF_OUTPUTS outputs, features scaled by 1/8, and the mapper of it (check_mapper, check_report). */
+static inline df_mapper *tu_df_layout_mapper(void) {
+    df_gpt_config cfg = {DF_FEATURES, DF_DF_OUTPUTS, 16, 2, 2, 24};
+    df_gpt g;
+    df_feature_norm norm;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&g, &cfg, 11, &e), DF_OK);
+    ck_assert_int_eq(df_feature_norm_init(&norm, DF_FEATURES, &e), DF_OK);
+    for (int f = 0; f < DF_FEATURES; f++) norm.std[f] = 8;
+    df_train_meta meta = {0};
+    meta.layout = DF_LAYOUT_DEPTH_FIRST;
+    df_mapper *m;
+    ck_assert_msg(df_mapper_from_model(&m, &g, &norm, &meta, 16, &e) == DF_OK, "%s", e.msg);
+    return m;
 }
 
 /* Random realistic network of L layers: convs (1x1/3x3, occasional stride 2) with residual adds

@@ -209,26 +209,39 @@ static float one_head_loss(df_gpt *m, void *ctx) {
     return loss;
 }
 
-START_TEST(test_whole_model_grad) {
-    df_gpt m;
-    df_err e;
-    const int B = 3, T = 6;
-    ck_assert_int_eq(df_gpt_init(&m, &TINY, 11, &e), DF_OK);
-    spread_params(&m, 12);
-    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
-    df_rng r;
-    df_rng_seed(&r, 13);
+/* A TINY model from seed `seed` (parameters spread with seed + 1, training buffers for B = 3), a random
+ * batch of T = 6 (r seeded seed + 2, left after it) run forward and backward once: the loss in *loss,
+ * a copy of the gradients returned (the caller frees). */
+typedef struct {
     float x[3 * 6 * 5];
     int32_t tg[3 * 6];
     uint8_t mask[3 * 6 * 4];
-    random_batch(&r, &TINY, B, T, x, tg, mask);
+} tiny_batch;
+
+static float *tiny_forward_backward(df_gpt *m, uint64_t seed, df_rng *r, tiny_batch *tb, float *loss) {
+    df_err e;
+    const int B = 3, T = 6;
+    ck_assert_int_eq(df_gpt_init(m, &TINY, seed, &e), DF_OK);
+    spread_params(m, seed + 1);
+    ck_assert_int_eq(df_gpt_train_alloc(m, B, &e), DF_OK);
+    df_rng_seed(r, seed + 2);
+    random_batch(r, &TINY, B, T, tb->x, tb->tg, tb->mask);
+    df_gpt_zero_grad(m);
+    ck_assert_int_eq(df_gpt_forward(m, tb->x, tb->tg, tb->mask, B, T, loss, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_backward(m, &e), DF_OK);
+    float *grads = malloc(m->num_params * sizeof *grads);
+    memcpy(grads, m->grads_memory, m->num_params * sizeof *grads);
+    return grads;
+}
+
+START_TEST(test_whole_model_grad) {
+    df_gpt m;
+    const int B = 3, T = 6;
+    df_rng r;
+    tiny_batch tb;
     float loss;
-    df_gpt_zero_grad(&m);
-    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &loss, &e), DF_OK);
-    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
-    float *grads = malloc(m.num_params * sizeof *grads);
-    memcpy(grads, m.grads_memory, m.num_params * sizeof *grads);
-    one_head_batch b = {x, tg, mask, B, T};
+    float *grads = tiny_forward_backward(&m, 11, &r, &tb, &loss);
+    one_head_batch b = {tb.x, tb.tg, tb.mask, B, T};
     fd_grad_check(&m, one_head_loss, &b, grads, &r, "gpt");
     free(grads);
     df_gpt_free(&m);
@@ -336,25 +349,14 @@ START_TEST(test_heads_single_equal) {
     df_gpt m;
     df_err e;
     const int B = 3, T = 6;
-    ck_assert_int_eq(df_gpt_init(&m, &TINY, 91, &e), DF_OK);
-    spread_params(&m, 92);
-    ck_assert_int_eq(df_gpt_train_alloc(&m, B, &e), DF_OK);
     df_rng r;
-    df_rng_seed(&r, 93);
-    float x[3 * 6 * 5];
-    int32_t tg[3 * 6];
-    uint8_t mask[3 * 6 * 4];
-    random_batch(&r, &TINY, B, T, x, tg, mask);
-    float l0, l1, la, lb;
-    df_gpt_zero_grad(&m);
-    ck_assert_int_eq(df_gpt_forward(&m, x, tg, mask, B, T, &l0, &e), DF_OK);
-    ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
-    float *g0 = malloc(m.num_params * sizeof *g0), probs[3 * 6 * 4];
-    memcpy(g0, m.grads_memory, m.num_params * sizeof *g0);
+    tiny_batch tb;
+    float l0, l1, la, lb, probs[3 * 6 * 4];
+    float *g0 = tiny_forward_backward(&m, 91, &r, &tb, &l0);
     memcpy(probs, m.acts.probs, sizeof probs);
-    df_gpt_heads h = {.A1 = TINY.A, .targets = tg, .mask = mask, .n = 0, .weight = 1.0f};
+    df_gpt_heads h = {.A1 = TINY.A, .targets = tb.tg, .mask = tb.mask, .n = 0, .weight = 1.0f};
     df_gpt_zero_grad(&m);
-    ck_assert_int_eq(df_gpt_forward_heads(&m, x, &h, B, T, &l1, &la, &lb, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_forward_heads(&m, tb.x, &h, B, T, &l1, &la, &lb, &e), DF_OK);
     ck_assert_int_eq(df_gpt_backward(&m, &e), DF_OK);
     ck_assert(l1 == l0 && la == l0 && lb == 0.0f);
     ck_assert(memcmp(probs, m.acts.probs, sizeof probs) == 0);

@@ -211,6 +211,19 @@ static void dj_wait(djob *f, int ms) {
     ck_assert_msg(atomic_load(&f->resumed) == 1, "decode job resumed once (got %d)", atomic_load(&f->resumed));
 }
 
+/* submits f to b and waits up to ms for it to be resumed (dj_wait) */
+static void dj_submit_wait(srv_batcher *b, djob *f, int ms) {
+    ck_assert_int_eq(srv_batcher_submit(b, &f->job), SRV_BATCH_OK);
+    dj_wait(f, ms);
+}
+
+/* f was answered DONE, its run() ran once, and its one item came back with status */
+static void dj_assert_done(djob *f, int status) {
+    ck_assert_int_eq(f->job.outcome, SRV_JOB_DONE);
+    ck_assert_int_eq(f->items[0].status, status);
+    ck_assert_int_eq(atomic_load(&f->ran), 1);
+}
+
 static srv_batcher *start_decoding_wd(int loops, int32_t slots, int workers, int64_t depth, srv_metrics *m) {
     srv_batcher_opts o = {.workers = workers,
                           .queue_depth = depth,
@@ -376,22 +389,16 @@ START_TEST(test_decode_dropped_and_refused) {
     /* refused by the mapper (budget too small): the item comes back with the reason and the job runs */
     df_net *small = zoo_net("resnet50", 1024);
     dj_init(&tiny, &small, 1, 1, 10000);
-    ck_assert_int_eq(srv_batcher_submit(b, &tiny.job), SRV_BATCH_OK);
-    dj_wait(&tiny, 10000);
-    ck_assert_int_eq(tiny.job.outcome, SRV_JOB_DONE);
-    ck_assert_int_eq(tiny.items[0].status, DF_EINFEASIBLE);
-    ck_assert_int_eq(atomic_load(&tiny.ran), 1);
+    dj_submit_wait(b, &tiny, 10000);
+    dj_assert_done(&tiny, DF_EINFEASIBLE);
     /* another map-space: the shipped (batch-layout) weights do not decode a depth-first item; it comes
      * back DF_EUNSUPPORTED without taking a slot and the job runs (the exact fallback answers it) */
     djob other;
     df_net *r18 = zoo_net("resnet18", 256 << 10);
     dj_init(&other, &r18, 1, 1, 10000);
     other.items[0].space = DF_SPACE_DEPTH_FIRST;
-    ck_assert_int_eq(srv_batcher_submit(b, &other.job), SRV_BATCH_OK);
-    dj_wait(&other, 10000);
-    ck_assert_int_eq(other.job.outcome, SRV_JOB_DONE);
-    ck_assert_int_eq(other.items[0].status, DF_EUNSUPPORTED);
-    ck_assert_int_eq(atomic_load(&other.ran), 1);
+    dj_submit_wait(b, &other, 10000);
+    dj_assert_done(&other, DF_EUNSUPPORTED);
     dj_free(&other);
     df_net_free(r18);
     /* every slot came back: a job taking all 16 slots of a loop decodes, after a weights reload */
@@ -485,25 +492,18 @@ START_TEST(test_run_on_decoder) {
     for (int i = 0; i < NJ; i++) { /* one at a time: the decode loop has nothing else to step */
         dj_init(&f[i], &net, 1, 1, 20000);
         f[i].job.run_on_decoder = 1;
-        ck_assert_int_eq(srv_batcher_submit(b, &f[i].job), SRV_BATCH_OK);
-        dj_wait(&f[i], 5000);
-        ck_assert_int_eq(f[i].job.outcome, SRV_JOB_DONE);
-        ck_assert_int_eq(atomic_load(&f[i].ran), 1);
-        ck_assert_int_eq(f[i].items[0].status, DF_OK);
+        dj_submit_wait(b, &f[i], 5000);
+        dj_assert_done(&f[i], DF_OK);
         ck_assert_int_gt(f[i].maps[0].n_groups, 0);
         ck_assert(f[i].job.t_end >= f[i].items[0].t_decoded);
         ck_assert_msg(f[i].job.ran, "job %d alone: run() on the decode loop", i);
     }
     dj_init(&refused, &small, 1, 1, 20000);
     refused.job.run_on_decoder = 1;
-    ck_assert_int_eq(srv_batcher_submit(b, &refused.job), SRV_BATCH_OK);
-    dj_wait(&refused, 5000);
+    dj_submit_wait(b, &refused, 5000);
     dj_init(&plain, &net, 1, 1, 20000);
-    ck_assert_int_eq(srv_batcher_submit(b, &plain.job), SRV_BATCH_OK);
-    dj_wait(&plain, 5000);
-    ck_assert_int_eq(refused.job.outcome, SRV_JOB_DONE);
-    ck_assert_int_eq(refused.items[0].status, DF_EINFEASIBLE);
-    ck_assert_int_eq(atomic_load(&refused.ran), 1);
+    dj_submit_wait(b, &plain, 5000);
+    dj_assert_done(&refused, DF_EINFEASIBLE);
     ck_assert_int_eq(plain.job.outcome, SRV_JOB_DONE);
     ck_assert_int_eq(atomic_load(&plain.ran), 1);
     ck_assert_int_eq(refused.job.ran, 0);

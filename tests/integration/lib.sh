@@ -6,6 +6,7 @@
 #                                 sets DPID[NAME], DPORT[NAME], DLOG[NAME]
 #   daemon_signal NAME SIG        send a signal to that daemon (by its pid, never by name)
 #   daemon_wait NAME [SECS]       wait for it to exit; its exit status in $rc (124 on timeout)
+#   daemon_stop_ok NAME...        SIGTERM each, wait up to 20 s, ok/not_ok "daemon NAME exits 0 on SIGTERM"
 #   req NAME METHOD PATH [BODY|@FILE] [CURL ARGS...]
 #                                 one request; $code, $TMP/body, $TMP/headers (the status line and headers)
 #   ok DESC / not_ok DESC / check DESC CMD...   TAP-ish lines "ok - ..." / "not ok - ..."
@@ -117,6 +118,15 @@ daemon_wait() {
         sleep 0.05
     done
     return 0
+}
+
+daemon_stop_ok() {
+    local n
+    for n in "$@"; do
+        daemon_signal "$n" TERM
+        daemon_wait "$n" 20
+        [ "$rc" -eq 0 ] && ok "daemon $n exits 0 on SIGTERM" || not_ok "daemon $n exit status $rc"
+    done
 }
 
 # req NAME METHOD PATH [BODY|@FILE] [extra curl args...]

@@ -76,9 +76,5 @@ req s POST /v1/map '{"workload":"resnet18","space":"depth_first","solver":"lbl"}
 [ "$code" = 422 ] && has 'space depth_first applies to the exact, ga, transformer and auto solvers, not to lbl' &&
     ok "space depth_first with lbl: 422" || not_ok "lbl depth_first: $code $(head -c 300 "$TMP/body")"
 
-for n in d s; do
-    daemon_signal "$n" TERM
-    daemon_wait "$n" 20
-    [ "$rc" -eq 0 ] && ok "daemon $n exits 0 on SIGTERM" || not_ok "daemon $n exit status $rc"
-done
+daemon_stop_ok d s
 finish weights-space

@@ -47,9 +47,5 @@ req w POST /v1/map '{"workload":"resnet18","budget":"256KiB","batch":2,"solver":
 DNNFUSER_WEIGHTS_OPTIONAL=1 daemon_start e --weights "$TMP/nope.weights"
 req e GET /readyz
 [ "$code" = 200 ] && ok "DNNFUSER_WEIGHTS_OPTIONAL=1 with a missing file: serving" || not_ok "env: /readyz $code"
-for n in w e; do
-    daemon_signal "$n" TERM
-    daemon_wait "$n" 20
-    [ "$rc" -eq 0 ] && ok "daemon $n exits 0 on SIGTERM" || not_ok "daemon $n exit status $rc"
-done
+daemon_stop_ok w e
 finish weights-start

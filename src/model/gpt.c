@@ -595,34 +595,21 @@ void df_gpt_infer_free(df_gpt_infer *c) {
     free(c);
 }
 
-/* Re-lays every weight matrix for df_linear_infer (AVX-512 machines); elsewhere nothing (cblas). */
+/* Re-lays every weight matrix for df_linear_infer (AVX-512 machines); elsewhere nothing (cblas). The
+ * matrices are listed once; the float panels are laid in that order and the binary16 copy of each at
+ * the same offset as its float panels. */
 static int infer_pack(df_gpt_infer *c) {
     const df_gpt_config *g = &c->m->cfg;
     const df_gpt_params *p = &c->m->params;
     const int d = g->d;
     if (!df_linear_packed_ok()) return DF_OK;
-    size_t n = df_linear_pack_floats(g->F, d) + df_linear_pack_floats(d, g->A) +
-               (size_t)g->L * (df_linear_pack_floats(d, 3 * d) + df_linear_pack_floats(d, d) +
-                               df_linear_pack_floats(d, 4 * d) + df_linear_pack_floats(4 * d, d));
-    float *q = c->packed = malloc((n ? n : 1) * sizeof(float));
-    if (!q) return DF_ENOMEM;
-#define PACK(dst, w, IN, OUT) (df_linear_pack(q, (w), (IN), (OUT)), (dst) = q, q += df_linear_pack_floats((IN), (OUT)))
-    PACK(c->pw_in, p->w_in, g->F, d);
-    PACK(c->pw_head, p->w_head, d, g->A);
-    for (int l = 0; l < g->L; l++) {
-        PACK(c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
-        PACK(c->pproj[l], p->attprojw + (size_t)l * d * d, d, d);
-        PACK(c->pfc[l], p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
-        PACK(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
-    }
-#undef PACK
-    // the binary16 copy, each matrix at the same offset as its float panels
-    c->packed16 = malloc((n ? n : 1) * sizeof(uint16_t));
-    if (!c->packed16) return DF_ENOMEM;
-    const float *mats[4 * DF_GPT_MAX_L + 2];
-    const float *srcs[4 * DF_GPT_MAX_L + 2];
-    int ins[4 * DF_GPT_MAX_L + 2], outs[4 * DF_GPT_MAX_L + 2], k = 0;
-#define MAT(pk, w, IN, OUT) (mats[k] = (pk), srcs[k] = (w), ins[k] = (IN), outs[k] = (OUT), k++)
+    struct {
+        const float **dst; /* the panels' place in c */
+        const float *w;    /* w (IN,OUT) */
+        int in, out;
+    } mat[4 * DF_GPT_MAX_L + 2];
+    int k = 0;
+#define MAT(pk, W, IN, OUT) (mat[k].dst = &(pk), mat[k].w = (W), mat[k].in = (IN), mat[k].out = (OUT), k++)
     MAT(c->pw_in, p->w_in, g->F, d);
     MAT(c->pw_head, p->w_head, d, g->A);
     for (int l = 0; l < g->L; l++) {
@@ -632,7 +619,18 @@ static int infer_pack(df_gpt_infer *c) {
         MAT(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
     }
 #undef MAT
-    for (int i = 0; i < k; i++) df_linear_pack_f16(c->packed16 + (mats[i] - c->packed), srcs[i], ins[i], outs[i]);
+    size_t n = 0;
+    for (int i = 0; i < k; i++) n += df_linear_pack_floats(mat[i].in, mat[i].out);
+    float *q = c->packed = malloc((n ? n : 1) * sizeof(float));
+    if (!q) return DF_ENOMEM;
+    c->packed16 = malloc((n ? n : 1) * sizeof(uint16_t));
+    if (!c->packed16) return DF_ENOMEM;
+    for (int i = 0; i < k; i++) {
+        df_linear_pack(q, mat[i].w, mat[i].in, mat[i].out);
+        df_linear_pack_f16(c->packed16 + (q - c->packed), mat[i].w, mat[i].in, mat[i].out);
+        *mat[i].dst = q;
+        q += df_linear_pack_floats(mat[i].in, mat[i].out);
+    }
     return DF_OK;
 }
 

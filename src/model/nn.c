@@ -159,18 +159,25 @@ int df_linear_packed_ok(void) {
         _mm512_storeu_ps((o) + 48, a3); \
     } while (0)
 
-static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float *out, const float *inp, const float *p,
-                                                                          const float *b, int IN, int OUT) {
-    // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64), b (64) or NULL
+/* 16 weights of a panel row, element i of p: floats, or (f16) binary16 converted exactly. Callers pass
+ * f16 as a constant: inlined, the branch folds away. */
+static inline __attribute__((always_inline)) DF_AVX512 __m512 wload(const void *p, size_t i, int f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i)))
+               : _mm512_loadu_ps((const float *)p + i);
+}
+
+static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float *out, const float *inp, const void *p,
+                                                                          int f16, const float *b, int IN, int OUT) {
+    // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64) float or binary16 (f16), b (64) or NULL
     __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
     __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
     __m512 a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
     __m512 a20 = b0, a21 = b1, a22 = b2, a23 = b3, a30 = b0, a31 = b1, a32 = b2, a33 = b3;
     const float *x0 = inp, *x1 = x0 + IN, *x2 = x1 + IN, *x3 = x2 + IN;
     for (int i = 0; i < IN; i++) {
-        const float *pi = p + (size_t)i * 64;
-        __m512 w0 = _mm512_loadu_ps(pi), w1 = _mm512_loadu_ps(pi + 16), w2 = _mm512_loadu_ps(pi + 32),
-               w3 = _mm512_loadu_ps(pi + 48);
+        size_t pi = (size_t)i * 64;
+        __m512 w0 = wload(p, pi, f16), w1 = wload(p, pi + 16, f16), w2 = wload(p, pi + 32, f16),
+               w3 = wload(p, pi + 48, f16);
         FMA4(x0[i], a00, a01, a02, a03);
         FMA4(x1[i], a10, a11, a12, a13);
         FMA4(x2[i], a20, a21, a22, a23);
@@ -182,15 +189,15 @@ static inline __attribute__((always_inline)) DF_AVX512 void panel64_rows4(float 
     STORE4(out + 3 * (size_t)OUT, a30, a31, a32, a33);
 }
 
-static inline __attribute__((always_inline)) DF_AVX512 void panel64_row1(float *out, const float *x, const float *p,
-                                                                         const float *b, int IN) {
-    // out (64) at the panel's columns, x (IN), p (IN, 64), b (64) or NULL
+static inline __attribute__((always_inline)) DF_AVX512 void panel64_row1(float *out, const float *x, const void *p,
+                                                                         int f16, const float *b, int IN) {
+    // out (64) at the panel's columns, x (IN), p (IN, 64) float or binary16 (f16), b (64) or NULL
     __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
     __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
     for (int i = 0; i < IN; i++) {
-        const float *pi = p + (size_t)i * 64;
-        __m512 w0 = _mm512_loadu_ps(pi), w1 = _mm512_loadu_ps(pi + 16), w2 = _mm512_loadu_ps(pi + 32),
-               w3 = _mm512_loadu_ps(pi + 48);
+        size_t pi = (size_t)i * 64;
+        __m512 w0 = wload(p, pi, f16), w1 = wload(p, pi + 16, f16), w2 = wload(p, pi + 32, f16),
+               w3 = wload(p, pi + 48, f16);
         FMA4(x[i], a0, a1, a2, a3);
     }
     STORE4(out, a0, a1, a2, a3);
@@ -204,8 +211,8 @@ DF_AVX512 void df_linear_infer(float *out, const float *inp, const float *wp, co
     for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) {
         const float *bc = b ? b + c : NULL;
         int n = 0;
-        for (; n + 4 <= N; n += 4) panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
-        for (; n < N; n++) panel64_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN);
+        for (; n + 4 <= N; n += 4) panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, 0, bc, IN, OUT);
+        for (; n < N; n++) panel64_row1(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, 0, bc, IN);
     }
     for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
         for (int n = 0; n < N; n++) {
@@ -245,45 +252,10 @@ DF_AVX512 void df_linear_pack_f16(uint16_t *wp, const float *w, int IN, int OUT)
 
 #define H16(q) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(q)))
 
-static inline __attribute__((always_inline)) DF_AVX512 void
-panel64h_rows4(float *out, const float *inp, const uint16_t *p, const float *b, int IN, int OUT) {
-    // out (4, OUT) at the panel's columns, inp (4, IN), p (IN, 64) binary16, b (64) or NULL
-    __m512 b0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), b1 = b ? _mm512_loadu_ps(b + 16) : b0;
-    __m512 b2 = b ? _mm512_loadu_ps(b + 32) : b0, b3 = b ? _mm512_loadu_ps(b + 48) : b0;
-    __m512 a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
-    __m512 a20 = b0, a21 = b1, a22 = b2, a23 = b3, a30 = b0, a31 = b1, a32 = b2, a33 = b3;
-    const float *x0 = inp, *x1 = x0 + IN, *x2 = x1 + IN, *x3 = x2 + IN;
-    for (int i = 0; i < IN; i++) {
-        const uint16_t *pi = p + (size_t)i * 64;
-        __m512 w0 = H16(pi), w1 = H16(pi + 16), w2 = H16(pi + 32), w3 = H16(pi + 48);
-        FMA4(x0[i], a00, a01, a02, a03);
-        FMA4(x1[i], a10, a11, a12, a13);
-        FMA4(x2[i], a20, a21, a22, a23);
-        FMA4(x3[i], a30, a31, a32, a33);
-    }
-    STORE4(out, a00, a01, a02, a03);
-    STORE4(out + OUT, a10, a11, a12, a13);
-    STORE4(out + 2 * (size_t)OUT, a20, a21, a22, a23);
-    STORE4(out + 3 * (size_t)OUT, a30, a31, a32, a33);
-}
-
-static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1(float *out, const float *x, const uint16_t *p,
-                                                                          const float *b, int IN) {
-    // out (64) at the panel's columns, x (IN), p (IN, 64) binary16, b (64) or NULL
-    __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
-    __m512 a2 = b ? _mm512_loadu_ps(b + 32) : a0, a3 = b ? _mm512_loadu_ps(b + 48) : a0;
-    for (int i = 0; i < IN; i++) {
-        const uint16_t *pi = p + (size_t)i * 64;
-        __m512 w0 = H16(pi), w1 = H16(pi + 16), w2 = H16(pi + 32), w3 = H16(pi + 48);
-        FMA4(x[i], a0, a1, a2, a3);
-    }
-    STORE4(out, a0, a1, a2, a3);
-}
-
 static inline __attribute__((always_inline)) DF_AVX512 void panel64h_row1x2(float *out, const float *x,
                                                                             const uint16_t *p, const float *b, int IN) {
     // out (128) at two panels' columns, x (IN), p two panels (IN, 64) one after the other, b (128) or NULL:
-    // panel64h_row1 on both, their 8 chains in one loop (a one-row product is bound by the FMA latency
+    // panel64_row1 (f16) on both, their 8 chains in one loop (a one-row product is bound by the FMA latency
     // of 4 chains once its weights are half the bytes)
     const uint16_t *q = p + (size_t)IN * 64;
     __m512 a0 = b ? _mm512_loadu_ps(b) : _mm512_setzero_ps(), a1 = b ? _mm512_loadu_ps(b + 16) : a0;
@@ -309,7 +281,7 @@ DF_AVX512 void df_linear_infer_f16(float *out, const float *inp, const uint16_t 
     const int N4 = N / 4 * 4;
     for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) { // rows in fours, panel by panel
         const float *bc = b ? b + c : NULL;
-        for (int n = 0; n < N4; n += 4) panel64h_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, bc, IN, OUT);
+        for (int n = 0; n < N4; n += 4) panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, 1, bc, IN, OUT);
     }
     if (N4 < N) { // the last N % 4 rows, panels in pairs
         int c2 = 0;
@@ -319,7 +291,7 @@ DF_AVX512 void df_linear_infer_f16(float *out, const float *inp, const uint16_t 
                 panel64h_row1x2(out + (size_t)n * OUT + c2, inp + (size_t)n * IN, p2, b ? b + c2 : NULL, IN);
         for (; c2 + 64 <= OUT; c2 += 64, p2 += (size_t)IN * 64)
             for (int n = N4; n < N; n++)
-                panel64h_row1(out + (size_t)n * OUT + c2, inp + (size_t)n * IN, p2, b ? b + c2 : NULL, IN);
+                panel64_row1(out + (size_t)n * OUT + c2, inp + (size_t)n * IN, p2, 1, b ? b + c2 : NULL, IN);
     }
     for (; c + 16 <= OUT; c += 16, p += (size_t)IN * 16) {
         for (int n = 0; n < N; n++) {

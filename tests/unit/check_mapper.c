@@ -597,15 +597,20 @@ static void decide_both(void *ctx, const df_net *n, df_objective o, const char *
     df_mapping_free(&b);
 }
 
+/* t->test and t->exact: the shipped weights, the second with exact math */
+static void tally_load(decide_tally *t) {
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&t->test, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_load_embedded(&t->exact, 4, &e) == DF_OK, "%s", e.msg);
+    df_mapper_set_exact_math(t->exact, 1);
+}
+
 /* The fast kernels (vectorised layernorm and GELU, fused attention with an online softmax) take the
  * same greedy decisions as the exact-math model (reference kernels in double) with the shipped
  * weights, on the fixed set (for_each_fixed_case). */
 START_TEST(test_fast_kernels_decide_as_exact_math) {
     decide_tally t = {.label = "fast kernels"};
-    df_err e;
-    ck_assert_msg(df_mapper_load_embedded(&t.test, 4, &e) == DF_OK, "%s", e.msg);
-    ck_assert_msg(df_mapper_load_embedded(&t.exact, 4, &e) == DF_OK, "%s", e.msg);
-    df_mapper_set_exact_math(t.exact, 1);
+    tally_load(&t);
     for_each_fixed_case(decide_both, &t);
     ck_assert_int_ge(t.count, 100);
     printf("  fast kernels vs exact-math model: %d of %d greedy mappings identical\n", t.count - t.differ, t.count);
@@ -620,10 +625,7 @@ END_TEST
  * (tests/bench/bench_f16_decide: 10 of 3000 sampled requests), which is why binary16 is off by default. */
 START_TEST(test_f16_weights_decide_as_exact_math) {
     decide_tally t = {.label = "f16"};
-    df_err e;
-    ck_assert_msg(df_mapper_load_embedded(&t.test, 4, &e) == DF_OK, "%s", e.msg);
-    ck_assert_msg(df_mapper_load_embedded(&t.exact, 4, &e) == DF_OK, "%s", e.msg);
-    df_mapper_set_exact_math(t.exact, 1);
+    tally_load(&t);
     if (!df_mapper_set_f16(t.test, 1)) {
         printf("  no avx512f: binary16 weight panels not available, test skipped\n");
         df_mapper_free(t.test);

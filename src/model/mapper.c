@@ -236,6 +236,7 @@ int df_mapper_episode_clone(df_episode *dst, const df_episode *src, const df_net
     dst->start_ok = dup_bytes(src->start_ok, L * sizeof *src->start_ok, &fail);
     dst->n_opts = dup_bytes(src->n_opts, L * sizeof *src->n_opts, &fail);
     dst->opts = dup_bytes(src->opts, L * DF_CLOSE_MAX_OPTIONS * sizeof *src->opts, &fail);
+    dst->alone_cost = dup_bytes(src->alone_cost, L * 3 * sizeof *src->alone_cost, &fail);
     if (fail) df_episode_free(dst);
     return fail ? DF_ENOMEM : DF_OK;
 }

@@ -281,7 +281,8 @@ DF_AVX512 void df_linear_infer_f16(float *out, const float *inp, const uint16_t 
     const int N4 = N / 4 * 4;
     for (; c + 64 <= OUT; c += 64, p += (size_t)IN * 64) { // rows in fours, panel by panel
         const float *bc = b ? b + c : NULL;
-        for (int n = 0; n < N4; n += 4) panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, 1, bc, IN, OUT);
+        for (int n = 0; n < N4; n += 4)
+            panel64_rows4(out + (size_t)n * OUT + c, inp + (size_t)n * IN, p, 1, bc, IN, OUT);
     }
     if (N4 < N) { // the last N % 4 rows, panels in pairs
         int c2 = 0;

@@ -162,7 +162,8 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
                     tiled_best += !df_group_is_whole(net, &bc.groups[g]);
                 }
                 /* last: repairs t1 in place */
-                if (repair && !df_repair_in(net, obj, DF_SPACE_DEPTH_FIRST, &t1, 1000, NULL, &e)) vr = value(net, &t1, obj);
+                if (repair && !df_repair_in(net, obj, DF_SPACE_DEPTH_FIRST, &t1, 1000, NULL, &e))
+                    vr = value(net, &t1, obj);
                 if (vc > v1 * (1 + 1e-9) || vm > vc * (1 + 1e-9))
                     fprintf(stderr, "warning: not monotone: decoded %.6g, best close %.6g, best m %.6g\n", v1, vc, vm);
             }

@@ -67,8 +67,8 @@ out:
 int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 100;
     uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 18;
-    printf("bench_dfjoin: %d requests per split, seed %llu, T 64; DF_JOIN_MARGIN %.2f\n", n,
-           (unsigned long long)seed, DF_JOIN_MARGIN);
+    printf("bench_dfjoin: %d requests per split, seed %llu, T 64; DF_JOIN_MARGIN %.2f\n", n, (unsigned long long)seed,
+           DF_JOIN_MARGIN);
     for (int sp = 0; sp < DF_SPLIT_COUNT; sp++) {
         agg a[DF_OBJ_COUNT];
         memset(a, 0, sizeof a);
@@ -112,12 +112,13 @@ int main(int argc, char **argv) {
             df_net_free(net);
             df_workload_free(&q.w);
         }
-        printf("%s: %.0f s, depth-first episode init %.1f ms per request, %d not replayable (not expressible, or a close refused by the close rule)\n",
+        printf("%s: %.0f s, depth-first episode init %.1f ms per request, %d not replayable (not expressible, or a "
+               "close refused by the close rule)\n",
                df_split_name((df_split)sp), now_s() - t0, 1e3 * init_s / (n > 0 ? n : 1), bad);
         for (int o = 0; o < DF_OBJ_COUNT; o++) {
             if (!a[o].requests) continue;
-            printf("  %-8s %4d requests, %5d joins, largest ratio %.4f (%s); optima refused at margin", df_objective_name(o),
-                   a[o].requests, a[o].joins, a[o].worst, a[o].at);
+            printf("  %-8s %4d requests, %5d joins, largest ratio %.4f (%s); optima refused at margin",
+                   df_objective_name(o), a[o].requests, a[o].joins, a[o].worst, a[o].at);
             for (int k = 0; k < NM; k++) printf(" %.2f: %d", margins[k], a[o].refused_req[k]);
             printf("; mask disagrees %d\n", a[o].mask_mismatch);
         }

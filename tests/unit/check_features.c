@@ -238,8 +238,8 @@ static void assert_close_slots(const df_episode *ep, const df_sched *s, int32_t 
         int ok = df_group_eval_tiled(ep->net, &g, &gc) == DF_OK && gc.feasible;
         ck_assert_int_eq(ok, okv[c]);
         ok = exp_ok[c];
-        ck_assert_msg(cmask[c] == ok, "slot %d (%dx%d %s) of [%d, %d] at m %d: mask %d, cost model + rule %d", c, o->rows,
-                      o->cols, df_overlap_name((df_overlap)o->overlap), s->gstart, last, s->gm, cmask[c], ok);
+        ck_assert_msg(cmask[c] == ok, "slot %d (%dx%d %s) of [%d, %d] at m %d: mask %d, cost model + rule %d", c,
+                      o->rows, o->cols, df_overlap_name((df_overlap)o->overlap), s->gstart, last, s->gm, cmask[c], ok);
         slots_checked++;
     }
 }
@@ -278,7 +278,8 @@ static void assert_join_rule(const df_episode *ep, const df_sched *s, const uint
         double alone = INFINITY;
         for (int k = 0; k < DF_MB_SLOTS; k++)
             if (ep->slot_m[k]) alone = fmin(alone, brute_best(ep, t, t, ep->slot_m[k], ks[i]));
-        double j = brute_best(ep, s->gstart, t, s->gm, ks[i]), now = brute_best(ep, s->gstart, t - 1, s->gm, ks[i]) + alone;
+        double j = brute_best(ep, s->gstart, t, s->gm, ks[i]),
+               now = brute_best(ep, s->gstart, t - 1, s->gm, ks[i]) + alone;
         double r = isfinite(j) && isfinite(now) && now > 0 ? j / now : 0;
         if (r == 0) {
             want = 0;

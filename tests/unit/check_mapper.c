@@ -215,7 +215,7 @@ START_TEST(test_lifecycle_and_dead_end) {
     int32_t ib;
     ck_assert_int_eq(df_mapper_job_result(b, &got, &vb, &ib, &e), DF_OK);
     ck_assert_int_ne(ib, 1);
-    ck_assert(vb <= va);                                           /* candidate 0 (greedy, as a) is still in */
+    ck_assert(vb <= va);                                          /* candidate 0 (greedy, as a) is still in */
     if (i3 == 0) ck_assert(same_groups(&got, &ref3) && vb == v3); /* (the sampled ones draw in step order) */
     ck_assert_int_eq(df_mapper_job_result(c, &got, NULL, NULL, &e), DF_EINFEASIBLE);
     ck_assert_msg(strstr(e.msg, "dead end at layer 6") != NULL, "%s", e.msg);
@@ -447,6 +447,60 @@ START_TEST(test_depth_first_layout_decodes_feasible) {
 }
 END_TEST
 
+/* df_mapper_episode_clone (the daemon's episode cache) owns every array of a depth-first episode: each
+ * a copy at its own address with the same bytes, so the clone and the job free theirs apart (a shared
+ * one was freed twice: ASan in test_weights_space.sh), and a job admitted with the clone decodes the
+ * same mapping. */
+START_TEST(test_episode_clone_depth_first) {
+    df_err e;
+    df_mapper *m = tu_df_layout_mapper();
+    df_net *net = tu_zoo_net("resnet18", 256 << 10, 4, NULL);
+    df_mapper_job *j1, *j2;
+    ck_assert_msg(df_mapper_admit(m, net, DF_OBJ_LATENCY, 1, 7, NULL, &j1, &e) == DF_OK, "%s", e.msg);
+    const df_episode *a = df_mapper_job_episode(j1);
+    df_episode c;
+    ck_assert_int_eq(df_mapper_episode_clone(&c, a, NULL), DF_OK);
+    size_t L = (size_t)a->L;
+    const struct {
+        const void *x, *y;
+        size_t n;
+    } arr[] = {{a->max_single_m, c.max_single_m, L * sizeof *a->max_single_m},
+               {a->lbl_cost, c.lbl_cost, L * 3 * sizeof *a->lbl_cost},
+               {a->static_feat, c.static_feat, L * DF_FEATURES * sizeof *a->static_feat},
+               {a->start_ok, c.start_ok, L * sizeof *a->start_ok},
+               {a->n_opts, c.n_opts, L * sizeof *a->n_opts},
+               {a->opts, c.opts, L * DF_CLOSE_MAX_OPTIONS * sizeof *a->opts},
+               {a->alone_cost, c.alone_cost, L * 3 * sizeof *a->alone_cost}};
+    for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) {
+        ck_assert_msg(arr[i].x != NULL, "array %zu of the depth-first episode is set", i);
+        ck_assert_msg(arr[i].y != arr[i].x, "array %zu of the clone is its own", i);
+        ck_assert_msg(memcmp(arr[i].x, arr[i].y, arr[i].n) == 0, "array %zu of the clone has the same bytes", i);
+    }
+    ck_assert_msg(df_mapper_admit_ep(m, net, DF_OBJ_LATENCY, 1, 7, NULL, &c, &j2, &e) == DF_OK, "%s", e.msg);
+    while (df_mapper_job_state(j1) == DF_JOB_DECODING || df_mapper_job_state(j2) == DF_JOB_DECODING)
+        ck_assert_int_eq(df_mapper_step(m, NULL, &e), DF_OK);
+    df_mapping o1, o2;
+    df_mapping_init(&o1, 8);
+    df_mapping_init(&o2, 8);
+    ck_assert_int_eq(df_mapper_job_result(j1, &o1, NULL, NULL, &e), DF_OK);
+    ck_assert_int_eq(df_mapper_job_result(j2, &o2, NULL, NULL, &e), DF_OK);
+    ck_assert_int_eq(o1.n_groups, o2.n_groups);
+    for (int32_t g = 0; g < o1.n_groups; g++) {
+        ck_assert_int_eq(o1.groups[g].last, o2.groups[g].last);
+        ck_assert_int_eq(o1.groups[g].micro_batch, o2.groups[g].micro_batch);
+        ck_assert_int_eq(o1.groups[g].tile_rows, o2.groups[g].tile_rows);
+        ck_assert_int_eq(o1.groups[g].overlap, o2.groups[g].overlap);
+    }
+    df_mapper_job_free(m, j1);
+    df_mapper_job_free(m, j2);
+    df_episode_free(&c);
+    df_mapping_free(&o1);
+    df_mapping_free(&o2);
+    df_net_free(net);
+    df_mapper_free(m);
+}
+END_TEST
+
 START_TEST(test_feature_mismatch_refused) {
     df_gpt_config cfg = {DF_FEATURES + 1, DF_ACTIONS, 8, 1, 2, 16};
     df_gpt g;
@@ -656,6 +710,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_embedded_weights_decode_zoo);
     tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
     tcase_add_test(tc, test_f16_weights_decide_as_exact_math);
+    tcase_add_test(tc, test_episode_clone_depth_first);
     suite_add_tcase(s, tc);
     return s;
 }

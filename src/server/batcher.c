@@ -360,16 +360,12 @@ static void ep_store(srv_decoder *d, const df_net *net, df_objective obj, const 
     c->used = 1;
 }
 
-/* The decode thread: admit what was handed out, drop cancelled items, one step of every active
- * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
- * (set at start): the pthread build locks its buffers when several threads call it. */
 /* Decode thread, item it just decoded: a job that allows it (run_on_decoder, its only item, decoded
  * without error, not dropped by the loop) runs here when this decode loop has no other sequence to
  * step (they would wait for the check: at 64 clients that cost more than the hand-offs save,
  * bench_daemon_ab 7 alternating rounds 3,380 -> 2,768 mappings/s) and one of the --workers slots is
- * free, before
- * it goes back to the loop; the loop then answers it at once (on_decoded) instead of queueing it for
- * a worker. With every slot taken it waits in the queue for one, as before (the same bound for every
+ * free, before it goes back to the loop; the loop then answers it at once (on_decoded) instead of
+ * queueing it for a worker. With every slot taken it waits in the queue for one, as before (the same bound for every
  * job). The loop does not touch the job while its item is out (in_flight > 0) except to read deadline
  * and gone and to raise the cancel flags; the outbox lock orders ran and t_end before the loop reads
  * them, and the slot is given back before the loop is woken (so it can dispatch the next job). */
@@ -384,6 +380,9 @@ static void run_here(srv_batcher *b, srv_decoder *d, srv_decode_item *it) {
     atomic_fetch_sub(&b->busy, 1);
 }
 
+/* The decode thread: admit what was handed out, drop cancelled items, one step of every active
+ * sequence, hand back what finished; sleep while there is nothing. OpenBLAS runs single-threaded here
+ * (set at start): the pthread build locks its buffers when several threads call it. */
 static void decoder_main(void *arg) {
     srv_decoder *d = arg;
     srv_batcher *b = d->b;

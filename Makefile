@@ -320,7 +320,7 @@ bench: all $(BENCH_BINS)
 
 # Retrains the shipped transformer from scratch (about 20 minutes on 2 cores; see weights/README.md).
 weights: $(BUILD)/dnnfuser-train
-	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/dnnfuser-train --d 64 --layers 2 --heads 2 --steps 15000 --out weights/dnnfuser.weights
+	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/dnnfuser-train --d 64 --layers 2 --heads 2 --steps 15000 --round-f16 --out weights/dnnfuser.weights
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -217,6 +217,15 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 /* Sensible defaults: lr 3e-4, betas 0.9/0.999, eps 1e-8, weight decay 0.01, clip 1.0. */
 df_adamw_opts df_adamw_defaults(void);
 
+/* binary16 weights (issue 15). The matrices the decode's packed products read are w_in, w_head, qkvw,
+ * attprojw, fcw and fcprojw (not biases, layer norms or wpe). df_gpt_f16_lossless: 1 when every weight
+ * of those is a binary16 value (df_f16_exact, nn.h), so binary16 panels of them lose nothing.
+ * df_gpt_round_f16 rounds each of those weights to the nearest binary16 (ties to even; the rest of the
+ * parameters untouched) and returns how many changed; *max_rel (may be NULL) gets the largest relative
+ * change. Afterwards df_gpt_f16_lossless(m) is 1 (for finite weights below 65520 in magnitude). */
+int df_gpt_f16_lossless(const df_gpt *m);
+size_t df_gpt_round_f16(df_gpt *m, double *max_rel);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* inference with a KV cache */
 
@@ -249,10 +258,13 @@ void df_gpt_infer_set_exact(df_gpt_infer *ctx, int exact);
  * when the weights could not be packed). */
 int df_gpt_infer_set_packed(df_gpt_infer *ctx, int on);
 /* 1: the packed products read their weights as binary16 panels (df_linear_infer_f16: half the bytes,
- * each weight rounded to nearest binary16, float accumulation); 0 (the default unless built with
- * -DDF_F16_WEIGHTS_DEFAULT=1): the float panels. Only when the packed products are on; never in exact
- * mode. Returns the state set (0 without avx512f). */
+ * each weight rounded to nearest binary16, float accumulation); 0: the float panels. The default at
+ * init is 1 when df_gpt_f16_lossless(m) (the binary16 panels then hold the very weights, and the
+ * products equal the float panels' bit for bit: same FMAs in the same order), else 0 unless built with
+ * -DDF_F16_WEIGHTS_DEFAULT=1. Only when the packed products are on; never in exact mode. Returns the
+ * state set (0 without avx512f); df_gpt_infer_f16 the current state. */
 int df_gpt_infer_set_f16(df_gpt_infer *ctx, int on);
+int df_gpt_infer_f16(const df_gpt_infer *ctx);
 
 /* Forward floating-point operations of one inference row at position pos (context ctx = pos+1), an
  * M x N x K product counted as 2MNK: 2 N_matmul + 4 L d ctx (N_matmul = weights of the matrices; the

@@ -74,6 +74,10 @@ void df_mapper_set_exact_math(df_mapper *m, int exact);
 int df_mapper_set_packed(df_mapper *m, int on);
 /* df_gpt_infer_set_f16 on the mapper's decode context: binary16 weight panels (returns the state set). */
 int df_mapper_set_f16(df_mapper *m, int on);
+/* The state of the binary16 panels (df_gpt_infer_f16), and whether the loaded weights are binary16
+ * values (df_gpt_f16_lossless: then the panels are on by default and decide as the float ones). */
+int df_mapper_f16(const df_mapper *m);
+int df_mapper_f16_lossless(const df_mapper *m);
 
 /* Rows replayed when a context slides, clamped to [0, T-1]; returns the value set. Default 0: chunks
  * that carry only the partial schedule (no replay steps; bench_transformer `long` measured the same

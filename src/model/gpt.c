@@ -549,7 +549,9 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 /* ---------------------------------------------------------------------------------------------- */
 /* inference with a KV cache */
 
-/* build switch: make the binary16 weight panels the default (make CFLAGS+=-DDF_F16_WEIGHTS_DEFAULT=1) */
+/* build switch: make the binary16 weight panels the default even for weights that are not binary16
+ * values (make CFLAGS+=-DDF_F16_WEIGHTS_DEFAULT=1); without it they are the default exactly when
+ * df_gpt_f16_lossless (then their products equal the float panels' bit for bit) */
 #ifndef DF_F16_WEIGHTS_DEFAULT
 #define DF_F16_WEIGHTS_DEFAULT 0
 #endif
@@ -595,30 +597,77 @@ void df_gpt_infer_free(df_gpt_infer *c) {
     free(c);
 }
 
-/* Re-lays every weight matrix for df_linear_infer (AVX-512 machines); elsewhere nothing (cblas). The
- * matrices are listed once; the float panels are laid in that order and the binary16 copy of each at
- * the same offset as its float panels. */
-static int infer_pack(df_gpt_infer *c) {
-    const df_gpt_config *g = &c->m->cfg;
-    const df_gpt_params *p = &c->m->params;
+/* The weight matrices the decode's packed products read (infer_pack), in their fixed order: w_in,
+ * w_head, then per block qkvw, attprojw, fcw, fcprojw. Returns how many (2 + 4 L). */
+typedef struct {
+    float *w; /* (in, out) */
+    int in, out;
+} packed_mat;
+
+static int packed_mats(const df_gpt *m, packed_mat mat[4 * DF_GPT_MAX_L + 2]) {
+    const df_gpt_config *g = &m->cfg;
+    const df_gpt_params *p = &m->params;
     const int d = g->d;
-    if (!df_linear_packed_ok()) return DF_OK;
-    struct {
-        const float **dst; /* the panels' place in c */
-        const float *w;    /* w (IN,OUT) */
-        int in, out;
-    } mat[4 * DF_GPT_MAX_L + 2];
     int k = 0;
-#define MAT(pk, W, IN, OUT) (mat[k].dst = &(pk), mat[k].w = (W), mat[k].in = (IN), mat[k].out = (OUT), k++)
-    MAT(c->pw_in, p->w_in, g->F, d);
-    MAT(c->pw_head, p->w_head, d, g->A);
+#define MAT(W, IN, OUT) (mat[k].w = (W), mat[k].in = (IN), mat[k].out = (OUT), k++)
+    MAT(p->w_in, g->F, d);
+    MAT(p->w_head, d, g->A);
     for (int l = 0; l < g->L; l++) {
-        MAT(c->pqkv[l], p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
-        MAT(c->pproj[l], p->attprojw + (size_t)l * d * d, d, d);
-        MAT(c->pfc[l], p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
-        MAT(c->pfcproj[l], p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
+        MAT(p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
+        MAT(p->attprojw + (size_t)l * d * d, d, d);
+        MAT(p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
+        MAT(p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
     }
 #undef MAT
+    return k;
+}
+
+int df_gpt_f16_lossless(const df_gpt *m) {
+    if (!m || !m->params_memory) return 0;
+    packed_mat mat[4 * DF_GPT_MAX_L + 2];
+    int k = packed_mats(m, mat);
+    for (int i = 0; i < k; i++)
+        for (size_t j = 0; j < (size_t)mat[i].in * mat[i].out; j++)
+            if (!df_f16_exact(mat[i].w[j])) return 0;
+    return 1;
+}
+
+size_t df_gpt_round_f16(df_gpt *m, double *max_rel) {
+    size_t changed = 0;
+    double worst = 0.0;
+    if (m && m->params_memory) {
+        packed_mat mat[4 * DF_GPT_MAX_L + 2];
+        int k = packed_mats(m, mat);
+        for (int i = 0; i < k; i++)
+            for (size_t j = 0; j < (size_t)mat[i].in * mat[i].out; j++) {
+                float x = mat[i].w[j], y = df_f16_to_float(df_f16_from_float(x));
+                if (memcmp(&x, &y, sizeof x) == 0) continue;
+                changed++;
+                if (x != 0.0f && isfinite(y)) worst = fmax(worst, fabs(((double)y - x) / x));
+                mat[i].w[j] = y;
+            }
+    }
+    if (max_rel) *max_rel = worst;
+    return changed;
+}
+
+/* Re-lays every weight matrix for df_linear_infer (AVX-512 machines); elsewhere nothing (cblas). The
+ * float panels are laid in packed_mats' order and the binary16 copy of each at the same offset as its
+ * float panels. */
+static int infer_pack(df_gpt_infer *c) {
+    if (!df_linear_packed_ok()) return DF_OK;
+    const int L = c->m->cfg.L;
+    packed_mat mat[4 * DF_GPT_MAX_L + 2];
+    const float **dst[4 * DF_GPT_MAX_L + 2]; /* each matrix's panels' place in c, in the same order */
+    int k = packed_mats(c->m, mat), j = 0;
+    dst[j++] = &c->pw_in;
+    dst[j++] = &c->pw_head;
+    for (int l = 0; l < L; l++) {
+        dst[j++] = &c->pqkv[l];
+        dst[j++] = &c->pproj[l];
+        dst[j++] = &c->pfc[l];
+        dst[j++] = &c->pfcproj[l];
+    }
     size_t n = 0;
     for (int i = 0; i < k; i++) n += df_linear_pack_floats(mat[i].in, mat[i].out);
     float *q = c->packed = malloc((n ? n : 1) * sizeof(float));
@@ -628,7 +677,7 @@ static int infer_pack(df_gpt_infer *c) {
     for (int i = 0; i < k; i++) {
         df_linear_pack(q, mat[i].w, mat[i].in, mat[i].out);
         df_linear_pack_f16(c->packed16 + (q - c->packed), mat[i].w, mat[i].in, mat[i].out);
-        *mat[i].dst = q;
+        *dst[i] = q;
         q += df_linear_pack_floats(mat[i].in, mat[i].out);
     }
     return DF_OK;
@@ -669,7 +718,7 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
         return df_err_set(err, DF_ENOMEM, NULL, "infer_init: cannot allocate the packed weights");
     }
     c->use_packed = c->packed != NULL;
-    c->use_f16 = DF_F16_WEIGHTS_DEFAULT && c->packed16 != NULL;
+    c->use_f16 = (DF_F16_WEIGHTS_DEFAULT || df_gpt_f16_lossless(m)) && c->packed16 != NULL;
     *ctx = c;
     return DF_OK;
 }
@@ -695,6 +744,8 @@ int df_gpt_infer_set_f16(df_gpt_infer *c, int on) {
     c->use_f16 = on && c->packed16;
     return c->use_f16;
 }
+
+int df_gpt_infer_f16(const df_gpt_infer *c) { return c ? c->use_f16 : 0; }
 
 void df_gpt_infer_set_exact(df_gpt_infer *c, int exact) {
     if (c) c->exact = exact != 0;

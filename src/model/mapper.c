@@ -200,6 +200,8 @@ int32_t df_mapper_active(const df_mapper *m) { return m->active; }
 void df_mapper_set_exact_math(df_mapper *m, int exact) { df_gpt_infer_set_exact(m->ctx, exact); }
 int df_mapper_set_packed(df_mapper *m, int on) { return df_gpt_infer_set_packed(m->ctx, on); }
 int df_mapper_set_f16(df_mapper *m, int on) { return df_gpt_infer_set_f16(m->ctx, on); }
+int df_mapper_f16(const df_mapper *m) { return df_gpt_infer_f16(m->ctx); }
+int df_mapper_f16_lossless(const df_mapper *m) { return df_gpt_f16_lossless(&m->model); }
 int32_t df_mapper_set_window(df_mapper *m, int32_t window) {
     int32_t T = m->model.cfg.T;
     m->window = window < 0 ? 0 : window > T - 1 ? T - 1 : window;

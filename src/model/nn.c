@@ -120,6 +120,53 @@ void df_linear_forward_ex(float *out, const float *inp, const float *w, const fl
     }
 }
 
+/* IEEE 754-2008 binary16 (1 sign, 5 exponent bits biased by 15, 10 fraction bits) in plain C, so the
+ * trainer and the losslessness check run on any CPU. Round to nearest, ties to even, as vcvtps2ph with
+ * _MM_FROUND_TO_NEAREST_INT (Intel SDM vol. 2, VCVTPS2PH; check_nn compares both on every class of
+ * input): results below half the smallest subnormal (2^-25) go to zero, from 65520 up to infinity,
+ * NaNs stay quiet NaNs with the top fraction bits. */
+uint16_t df_f16_from_float(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    const uint32_t a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu)); /* NaN, quiet */
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);                       /* >= 65520: inf */
+    if (a >= 0x38800000u) { /* >= 2^-14: a normal binary16; round at fraction bit 13 */
+        uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
+        return (uint16_t)(sign | ((r - 0x38000000u) >> 13)); /* exponent re-biased 127 -> 15 */
+    }
+    if (a < 0x33000000u) return sign; /* below 2^-25 (2^-25 itself ties to the even zero below) */
+    /* subnormal binary16, units of 2^-24: x = m 2^(e-150), so x / 2^-24 = m >> (126 - e) */
+    const uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u, sh = 126u - e; /* 14 <= sh <= 24 */
+    uint32_t q = m >> sh, rem = m & ((1u << sh) - 1u), halfway = 1u << (sh - 1u);
+    if (rem > halfway || (rem == halfway && (q & 1u))) q++; /* q = 0x400: the smallest normal, still right */
+    return (uint16_t)(sign | q);
+}
+
+float df_f16_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+    if (e == 0x1f)
+        u = sign | 0x7f800000u | (m << 13); /* inf, NaN */
+    else if (e)
+        u = sign | ((e + 112u) << 23) | (m << 13);
+    else if (!m)
+        u = sign;
+    else { /* subnormal m 2^-24: normalise */
+        e = 113;
+        while (!(m & 0x400u)) m <<= 1, e--;
+        u = sign | (e << 23) | ((m & 0x3ffu) << 13);
+    }
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+int df_f16_exact(float x) {
+    float y = df_f16_to_float(df_f16_from_float(x));
+    return memcmp(&x, &y, sizeof x) == 0;
+}
+
 /* packed products: panels of 64 columns (4 vectors), then of 16, each contiguous over IN */
 size_t df_linear_pack_floats(int IN, int OUT) { return (size_t)IN * (size_t)(OUT / 16 * 16); }
 
@@ -138,7 +185,7 @@ void df_linear_pack(float *wp, const float *w, int IN, int OUT) {
 
 int df_linear_packed_ok(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    return __builtin_cpu_supports("avx512f") != 0; /* the builtin returns a feature bit, not 1 */
 }
 
 /* out rows n..n+3 (or row n), columns c..c+63 = bias + the IN products with panel p (IN, 64), in order;

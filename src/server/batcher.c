@@ -609,6 +609,8 @@ static void try_swap(srv_batcher *b) {
     b->info.space = df_answer_layout_covers(df_mapper_layout(b->dec[0].mapper), DF_SPACE_DEPTH_FIRST)
                         ? DF_SPACE_DEPTH_FIRST
                         : DF_SPACE_BATCH;
+    b->info.f16_lossless = df_mapper_f16_lossless(b->dec[0].mapper);
+    b->info.f16 = df_mapper_f16(b->dec[0].mapper);
     b->have_info = 1;
     uv_mutex_unlock(&b->lock);
     atomic_store(&b->ready, 1);

@@ -179,6 +179,8 @@ typedef struct {
     int32_t decode_loops; /* decode threads, each with `slots` slots */
     int64_t generation;   /* 1 for the first weights, +1 per swap */
     df_space space;       /* the map-space the weights decode (their action layout) */
+    int f16_lossless;     /* the linear weights are binary16 values (df_mapper_f16_lossless) */
+    int f16;              /* the decode reads binary16 weight panels (df_mapper_f16) */
 } srv_weights_info;
 int srv_batcher_weights(srv_batcher *b, srv_weights_info *info);
 void srv_batcher_close(srv_batcher *b); /* any thread; idempotent */

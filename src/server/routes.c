@@ -158,11 +158,12 @@ static json_t *weights_json(srv *s) {
                              "fallback", "exact", "error", s->weights_error);
         return json_pack("{s:b, s:I}", "loaded", 0, "decode_slots", (json_int_t)s->cfg.decode_slots);
     }
-    return json_pack("{s:b, s:s, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:s, s:I, s:I, s:I, s:s}", "loaded", 1, "source",
-                     wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T",
+    return json_pack("{s:b, s:s, s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:s, s:I, s:I, s:I, s:s, s:b, s:b}", "loaded", 1,
+                     "source", wi.source, "config", "d", (int)wi.cfg.d, "L", (int)wi.cfg.L, "H", (int)wi.cfg.H, "T",
                      (int)wi.cfg.T, "F", (int)wi.cfg.F, "A", (int)wi.cfg.A, "metadata", wi.text, "train_steps",
                      (json_int_t)wi.steps, "decode_slots", (json_int_t)wi.slots, "generation",
-                     (json_int_t)wi.generation, "space", df_space_name(wi.space));
+                     (json_int_t)wi.generation, "space", df_space_name(wi.space), "f16_lossless", wi.f16_lossless,
+                     "f16_panels", wi.f16);
 }
 
 static int h_info(srv *s, srv_req *r, srv_reply *out) {

@@ -8,7 +8,12 @@
  * token, the per-layer action head on the first DF_ACTIONS and the close head on the last
  * DF_CLOSE_SLOTS (df_gpt_forward_heads); each close decision of the labels (cmask/ctarget of a row, and
  * emask/etarget on the last row of a sequence, dataset.h) is one close-head decision under its
- * recorded mask, the mask the decoder applies. Loss = action mean + close weight x close mean. */
+ * recorded mask, the mask the decoder applies. Loss = action mean + close weight x close mean.
+ *
+ * --round-f16 rounds the matrices the decode's packed products read (w_in, w_head, qkvw, attprojw, fcw,
+ * fcprojw; df_gpt_round_f16) to the nearest binary16 before the file is written, so the decoder's
+ * binary16 weight panels are lossless and on by default (gpt.h). With --from IN it only loads IN,
+ * rounds, and writes --out (no data, no training), keeping IN's metadata text with one line added. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +33,8 @@ typedef struct {
     df_space space;
     int data_only;
     float close_weight;
+    int round_f16;    /* --round-f16 */
+    const char *from; /* --from: round this weights file instead of training */
 } opts;
 
 static double now_s(void) {
@@ -60,7 +67,11 @@ static void usage(FILE *f) {
                "                  depth-first action layout: the per-layer actions plus the close head, the tile\n"
                "                  and overlap mode of each group as it closes)\n"
                "  --close-weight X  depth_first: weight of the close head's mean loss in the total (default 1)\n"
-               "  --data-only     generate the teacher data, print its statistics and stop\n");
+               "  --data-only     generate the teacher data, print its statistics and stop\n"
+               "  --round-f16     round the linear weights (w_in, w_head, qkv, attn proj, fc, fc proj) to the\n"
+               "                  nearest binary16 before writing: the decoder's binary16 panels are then\n"
+               "                  lossless and on by default\n"
+               "  --from IN       with --round-f16: load the weights file IN, round it, write --out (no training)\n");
 }
 
 static int parse(int argc, char **argv, opts *o) {
@@ -95,6 +106,8 @@ static int parse(int argc, char **argv, opts *o) {
                                        {"help", 0, 0, 'h'},
                                        {"val", 1, 0, 'V'},
                                        {"close-weight", 1, 0, 'w'},
+                                       {"round-f16", 0, 0, 'R'},
+                                       {"from", 1, 0, 'F'},
                                        {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
@@ -126,6 +139,11 @@ static int parse(int argc, char **argv, opts *o) {
             break;
         case 'p': bad = df_space_parse(optarg, &o->space) != DF_OK; break;
         case 'D': o->data_only = 1; break;
+        case 'R': o->round_f16 = 1; break;
+        case 'F':
+            o->from = optarg;
+            bad = 0;
+            break;
         case 'w':
             o->close_weight = strtof(optarg, &end);
             bad = *end || !(o->close_weight >= 0 && o->close_weight <= 100);
@@ -138,7 +156,58 @@ static int parse(int argc, char **argv, opts *o) {
             return 2;
         }
     }
+    if (o->from && !o->round_f16) {
+        fprintf(stderr, "dnnfuser-train: --from needs --round-f16 (it only rounds an existing file)\n");
+        return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "dnnfuser-train: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
     return 0;
+}
+
+/* df_gpt_round_f16 on model and one line about it appended to meta's text (refused when the text has
+ * no room for it: nothing is cut). */
+static int round_f16(df_gpt *model, df_train_meta *meta, df_err *e) {
+    double max_rel;
+    size_t changed = df_gpt_round_f16(model, &max_rel);
+    if (!changed) { /* already binary16 values: the file stays as it was */
+        printf("rounded to binary16: the linear weights already were binary16 values, unchanged\n");
+        return DF_OK;
+    }
+    size_t used = strlen(meta->text);
+    int n = snprintf(meta->text + used, sizeof meta->text - used,
+                     "%sRounded to binary16 (dnnfuser-train --round-f16): %zu linear weights changed, largest "
+                     "relative change %.3g; biases and layer norms as trained.",
+                     used ? "\n" : "", changed, max_rel);
+    if (n < 0 || (size_t)n >= sizeof meta->text - used) {
+        meta->text[used] = 0;
+        return df_err_set(e, DF_ELIMIT, NULL, "metadata text (%zu bytes) has no room for the rounding note", used);
+    }
+    printf("rounded to binary16: %zu linear weights changed, largest relative change %.3g; lossless in binary16: %s\n",
+           changed, max_rel, df_gpt_f16_lossless(model) ? "yes" : "no");
+    return DF_OK;
+}
+
+/* --round-f16 --from IN --out OUT: load, round, write */
+static int round_file(const opts *o) {
+    df_gpt model;
+    df_feature_norm norm;
+    df_train_meta meta;
+    df_err e;
+    if (df_weights_load(o->from, &model, &norm, &meta, &e)) {
+        fprintf(stderr, "dnnfuser-train: %s: %s\n", o->from, e.msg);
+        return 1;
+    }
+    int rc = round_f16(&model, &meta, &e) || df_weights_save(o->out, &model, &norm, &meta, &e);
+    if (rc)
+        fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
+    else
+        printf("wrote %s (%zu parameters) from %s\n", o->out, model.num_params, o->from);
+    df_gpt_free(&model);
+    df_feature_norm_free(&norm);
+    return rc ? 1 : 0;
 }
 
 /* What the teacher chose: groups, tiled groups and their overlap modes, micro-batches without a slot,
@@ -322,6 +391,7 @@ int main(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : 2;
+    if (o.from) return round_file(&o);
     df_err e;
     double t0 = now_s();
     df_dataset ds;
@@ -417,7 +487,7 @@ int main(int argc, char **argv) {
                  "%.4f.",
                  o.close_weight, ema1, ema2);
     }
-    if (df_weights_save(o.out, &model, &norm, &meta, &e)) {
+    if ((o.round_f16 && round_f16(&model, &meta, &e)) || df_weights_save(o.out, &model, &norm, &meta, &e)) {
         fprintf(stderr, "dnnfuser-train: %s\n", e.msg);
         return 1;
     }

@@ -13,7 +13,8 @@
  * shared machine a long run (GA, a slow exact) is preempted more often than a sub-millisecond decode,
  * so wall-clock ratios favour the short one; the wall-clock ratio is printed beside it. One thread,
  * OpenBLAS single-threaded. argv[2] (optional): only the zoo networks whose name contains it (e.g.
- * gpt2 for the networks longer than the context). Measures, asserts nothing; bounded to a few minutes. */
+ * gpt2 for the networks longer than the context; "" for all); argv[3] (optional): f16 or f32, the weight
+ * panels (default: the mapper's). Measures, asserts nothing; bounded to a few minutes. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -89,13 +90,14 @@ static double batched(df_mapper *mp, const df_net *net, double *wall) {
 int main(int argc, char **argv) {
     openblas_set_num_threads(1);
     const char *path = argc > 1 ? argv[1] : "weights/dnnfuser.weights";
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *only = argc > 2 && argv[2][0] ? argv[2] : NULL;
     df_mapper *mp;
     df_err e;
     if (df_mapper_load(&mp, path, COPIES, &e)) {
         fprintf(stderr, "bench_gpt_race: %s: %s\n", path, e.msg);
         return 1;
     }
+    bench_panels(mp, argc > 3 ? argv[3] : NULL, "bench_gpt_race");
     const int64_t budgets[3] = {256 << 10, 2 << 20, 16 << 20};
     const int32_t nbatch[3] = {1, 8, 32};
     printf("solver race on %s, edge, latency, one thread; CPU ms per mapping, medians of %d alternating rounds\n"

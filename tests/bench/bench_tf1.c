@@ -1,7 +1,7 @@
 /* bench_tf1.c - one request alone through the transformer (df_solve_transformer, greedy, k = 1), the
  * tf1 of bench_gpt_race, repeated: edge preset, 512 KiB, batch 8, latency objective (the GA race's
- * setting). argv: WEIGHTS [NAME [REPS]]; NAME a substring of the zoo networks to run (default all),
- * REPS the decodes per network (default 200). Prints per network the median and 10th percentile of
+ * setting). argv: WEIGHTS [NAME [REPS [PANELS]]]; NAME a substring of the zoo networks to run (default
+ * all, "" too), REPS the decodes per network (default 200), PANELS f16 or f32 (default: the mapper's). Prints per network the median and 10th percentile of
  * the thread's CPU ms per mapping and a checksum of the mapping (FNV-1a of every group's first, last
  * and micro-batch), so two builds can be compared for identical decisions. Also the loop to run under
  * perf (`perf record build/bench/bench_tf1 weights/dnnfuser.weights gpt2_small_decode 3000`). One
@@ -45,7 +45,7 @@ static uint64_t mapping_hash(const df_mapping *m) {
 int main(int argc, char **argv) {
     openblas_set_num_threads(1);
     const char *path = argc > 1 ? argv[1] : "weights/dnnfuser.weights";
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *only = argc > 2 && argv[2][0] ? argv[2] : NULL;
     int reps = argc > 3 ? atoi(argv[3]) : 200;
     if (reps < 1) reps = 1;
     df_mapper *mp;
@@ -54,6 +54,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_tf1: %s: %s\n", path, e.msg);
         return 1;
     }
+    bench_panels(mp, argc > 4 ? argv[4] : NULL, "bench_tf1");
     double *t = malloc((size_t)reps * sizeof *t);
     df_mapping a;
     df_mapping_init(&a, 64);

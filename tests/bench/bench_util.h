@@ -7,9 +7,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "dnnfuser/cost.h"
+#include "dnnfuser/mapper.h"
 #include "dnnfuser/sampler.h"
 
 static inline double now_s(void) {
@@ -61,6 +63,16 @@ static inline df_net *bench_sample_net(df_rng *r, df_split split, int32_t T, df_
         return NULL;
     }
     return net;
+}
+
+/* The weight panels a benchmark decodes with: "f16" or "f32" (df_mapper_set_f16), anything else
+ * (NULL) the mapper's default. Prints the state used. */
+static inline void bench_panels(df_mapper *mp, const char *arg, const char *who) {
+    if (arg && !strcmp(arg, "f16")) df_mapper_set_f16(mp, 1);
+    if (arg && !strcmp(arg, "f32")) df_mapper_set_f16(mp, 0);
+    printf("%s: weight panels %s (%s; weights binary16 values: %s)\n", who, df_mapper_f16(mp) ? "binary16" : "float",
+           arg && (!strcmp(arg, "f16") || !strcmp(arg, "f32")) ? "set" : "default",
+           df_mapper_f16_lossless(mp) ? "yes" : "no");
 }
 
 #endif

@@ -648,6 +648,101 @@ START_TEST(test_infer_f16_shipped_logits) {
 }
 END_TEST
 
+/* Is tensor t one of the six matrices the packed products read (df_gpt_round_f16 rounds exactly these)? */
+static int is_packed_matrix(const df_gpt *m, const df_gpt_tensor *t) {
+    const float *p = m->params_memory + t->offset;
+    const df_gpt_params *q = &m->params;
+    return p == q->w_in || p == q->w_head || p == q->qkvw || p == q->attprojw || p == q->fcw || p == q->fcprojw;
+}
+
+/* Binary16 weights safe by construction. A model of the shipped shape (F 82, A 17: ragged 16-column
+ * tails; d 64, 2 blocks) with every parameter perturbed: not binary16 values, so the binary16 panels are
+ * off by default. df_gpt_round_f16 changes only the six packed matrices (every other tensor bit for
+ * bit as before) and makes them binary16 values: then a new context has the panels on by default (on
+ * avx512f), and its logits equal those of a context on the float panels bit for bit over the whole
+ * context, with 1..5 rows per step (the 4-row blocks, the paired one-row panels, the single ones).
+ * A non-binary16 value in a bias or the position embedding keeps them lossless; one in a matrix turns
+ * the default off again. */
+START_TEST(test_infer_f16_rounded_bit_for_bit) {
+    const df_gpt_config W = {.F = 82, .A = 17, .d = 64, .L = 2, .H = 2, .T = 48};
+    const int ok = df_linear_packed_ok(), S = 5;
+    df_gpt m;
+    df_err e;
+    ck_assert_int_eq(df_gpt_init(&m, &W, 8, &e), DF_OK);
+    df_rng r;
+    df_rng_seed(&r, 9);
+    for (size_t j = 0; j < m.num_params; j++) m.params_memory[j] += (float)(0.05 * (2.0 * df_rng_uniform(&r) - 1.0));
+    ck_assert(!df_gpt_f16_lossless(&m));
+    df_gpt_infer *c16, *c32;
+    ck_assert_int_eq(df_gpt_infer_init(&c16, &m, S, &e), DF_OK);
+#if !DF_F16_WEIGHTS_DEFAULT
+    ck_assert_msg(!df_gpt_infer_f16(c16), "binary16 panels on by default for weights that are not binary16 values");
+#endif
+    df_gpt_infer_free(c16);
+    float *before = malloc(m.num_params * sizeof *before);
+    ck_assert_ptr_nonnull(before);
+    memcpy(before, m.params_memory, m.num_params * sizeof *before);
+    double max_rel;
+    size_t changed = df_gpt_round_f16(&m, &max_rel);
+    size_t packed = 0;
+    for (int i = 0; i < DF_GPT_NUM_TENSORS; i++) {
+        const df_gpt_tensor *t = &m.tensors[i];
+        const float *a = before + t->offset, *b = m.params_memory + t->offset;
+        if (!is_packed_matrix(&m, t)) {
+            ck_assert_msg(memcmp(a, b, t->count * sizeof *a) == 0, "tensor %s changed by the rounding", t->name);
+            continue;
+        }
+        packed += t->count;
+        for (size_t j = 0; j < t->count; j++) {
+            ck_assert_msg(df_f16_exact(b[j]) && b[j] == df_f16_to_float(df_f16_from_float(a[j])),
+                          "%s[%zu]: %.9g -> %.9g", t->name, j, a[j], b[j]);
+        }
+    }
+    ck_assert_uint_eq(packed, (size_t)W.F * W.d + (size_t)W.d * W.A + (size_t)W.L * 12 * W.d * W.d);
+    ck_assert_uint_gt(changed, packed / 2);
+    ck_assert(df_gpt_f16_lossless(&m));
+    ck_assert_uint_eq(df_gpt_round_f16(&m, NULL), 0);
+    ck_assert_int_eq(df_gpt_infer_init(&c16, &m, S, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_infer_init(&c32, &m, S, &e), DF_OK);
+    ck_assert_int_eq(df_gpt_infer_f16(c16), ok);
+    ck_assert_int_eq(df_gpt_infer_set_f16(c32, 0), 0);
+    float *x = malloc((size_t)S * W.F * sizeof *x), *l16 = malloc((size_t)S * W.A * sizeof *l16);
+    float *l32 = malloc((size_t)S * W.A * sizeof *l32);
+    ck_assert(x && l16 && l32);
+    int32_t slot[5] = {3, 0, 4, 1, 2}, pos[5];
+    for (int32_t t = 0; t < W.T; t++) {
+        int n = 1 + t % S; /* 1..5 rows: slot 3 every step, slot 2 every fifth */
+        for (int i = 0; i < n * W.F; i++) x[i] = (float)(sqrt(3.0) * (2.0 * df_rng_uniform(&r) - 1.0));
+        for (int i = 0; i < n; i++) pos[i] = df_gpt_infer_slot_len(c16, slot[i]);
+        ck_assert_int_eq(df_gpt_infer_step(c16, n, slot, pos, x, l16, &e), DF_OK);
+        ck_assert_int_eq(df_gpt_infer_step(c32, n, slot, pos, x, l32, &e), DF_OK);
+        ck_assert_msg(memcmp(l16, l32, (size_t)n * W.A * sizeof *l16) == 0,
+                      "step %d (%d rows): binary16 panels' logits differ from the float panels'", t, n);
+    }
+    printf("  rounded to binary16: %zu of %zu matrix weights changed (largest relative change %.3g); "
+           "binary16 panels %s, logits bit for bit the float panels' over %d steps\n",
+           changed, packed, max_rel, ok ? "on by default" : "unavailable (no avx512f)", W.T);
+    df_gpt_infer_free(c16);
+    df_gpt_infer_free(c32);
+    m.params.fcb[3] = 0.1f; /* not a binary16 value, but not packed */
+    m.params.wpe[7] = 0.1f;
+    ck_assert(df_gpt_f16_lossless(&m));
+    m.params.fcprojw[123] = nextafterf(m.params.fcprojw[123], 1.0f); /* one matrix weight off the grid */
+    ck_assert(!df_gpt_f16_lossless(&m));
+    ck_assert_int_eq(df_gpt_infer_init(&c16, &m, S, &e), DF_OK);
+#if !DF_F16_WEIGHTS_DEFAULT
+    ck_assert(!df_gpt_infer_f16(c16));
+#endif
+    ck_assert_int_eq(df_gpt_infer_set_f16(c16, 1), ok); /* still available on request */
+    df_gpt_infer_free(c16);
+    free(x);
+    free(l16);
+    free(l32);
+    free(before);
+    df_gpt_free(&m);
+}
+END_TEST
+
 /* Sequences 0..4 of the fixture run batched through a 4-slot context:
  *   seq 0: 6 positions, slot 2, from step 0
  *   seq 1: 4 positions, slot 0, from step 0 (then slot 0 is reset)
@@ -781,6 +876,7 @@ static Suite *gpt_suite(void) {
     tcase_add_test(tc, test_infer_rewind);
     tcase_add_test(tc, test_infer_wide_fast_and_exact);
     tcase_add_test(tc, test_infer_f16_shipped_logits);
+    tcase_add_test(tc, test_infer_f16_rounded_bit_for_bit);
     tcase_add_test(tc, test_infer_invalid_steps);
     suite_add_tcase(s, tc);
     return s;

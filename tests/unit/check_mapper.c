@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "dnnfuser/mapper.h"
+#include "dnnfuser/nn.h"
 #include "dnnfuser/netbuild.h"
 #include "dnnfuser/sampler.h"
 #include "dnnfuser/solve.h"
@@ -696,6 +697,43 @@ START_TEST(test_f16_weights_decide_as_exact_math) {
 }
 END_TEST
 
+/* The shipped weights with their six packed matrices rounded to binary16 (df_gpt_round_f16; a no-op
+ * on weights that already are binary16 values), as a mapper */
+static df_mapper *load_rounded(void) {
+    size_t len;
+    const uint8_t *buf = df_weights_embedded(&len);
+    df_gpt model;
+    df_feature_norm norm;
+    df_train_meta meta;
+    df_mapper *mp;
+    df_err e;
+    ck_assert_msg(df_weights_load_buffer(buf, len, &model, &norm, &meta, &e) == DF_OK, "%s", e.msg);
+    df_gpt_round_f16(&model, NULL);
+    ck_assert(df_gpt_f16_lossless(&model));
+    ck_assert_msg(df_mapper_from_model(&mp, &model, &norm, &meta, 4, &e) == DF_OK, "%s", e.msg);
+    return mp;
+}
+
+/* Weights rounded to binary16: the mapper reports them lossless and has the binary16 panels on by
+ * default (avx512f), and its greedy decisions on the fixed set are those of the same weights on the
+ * float panels, every one (the products are equal bit for bit: check_gpt). */
+START_TEST(test_f16_rounded_decides_as_float_panels) {
+    decide_tally t = {.label = "binary16 panels"};
+    t.test = load_rounded();
+    t.exact = load_rounded();
+    ck_assert(df_mapper_f16_lossless(t.test));
+    ck_assert_int_eq(df_mapper_f16(t.test), df_linear_packed_ok());
+    ck_assert_int_eq(df_mapper_set_f16(t.exact, 0), 0);
+    for_each_fixed_case(decide_both, &t);
+    printf("  rounded weights, binary16 panels %s vs float panels: %d of %d greedy mappings identical\n",
+           df_mapper_f16(t.test) ? "(default)" : "(unavailable)", t.count - t.differ, t.count);
+    ck_assert_int_ge(t.count, 100);
+    ck_assert_int_eq(t.differ, 0);
+    df_mapper_free(t.test);
+    df_mapper_free(t.exact);
+}
+END_TEST
+
 static Suite *mapper_suite(void) {
     Suite *s = suite_create("mapper");
     TCase *tc = tcase_create("core");
@@ -710,6 +748,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_embedded_weights_decode_zoo);
     tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
     tcase_add_test(tc, test_f16_weights_decide_as_exact_math);
+    tcase_add_test(tc, test_f16_rounded_decides_as_float_panels);
     tcase_add_test(tc, test_episode_clone_depth_first);
     suite_add_tcase(s, tc);
     return s;

@@ -275,6 +275,70 @@ START_TEST(test_linear_f16_bound) {
 }
 END_TEST
 
+/* The plain-C binary16 conversion (df_f16_from_float / df_f16_to_float / df_f16_exact). Every one of the
+ * 65,536 binary16 patterns converts to a float and back to itself (NaNs: to a NaN), and df_f16_exact
+ * holds on it; then the rounding equals vcvtps2ph's (the bits df_linear_pack_f16 stores: panels of 64,
+ * weight k of row i at wp[64 i + k]) on 64 x 4096 floats of every class: random bits over exponents
+ * 2^-30..2^17 (subnormal results, overflow), exact ties between neighbouring binary16 values, the
+ * thresholds 2^-25, 2^-24, 2^-14, 65504, 65520, zeros of both signs, infinities, NaNs. Without avx512f
+ * only the first part runs. */
+START_TEST(test_f16_conversion) {
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        float x = df_f16_to_float((uint16_t)h);
+        if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu)) {
+            ck_assert_msg(isnan(x), "half %04x: not a NaN", h);
+            continue;
+        }
+        ck_assert_msg(df_f16_from_float(x) == h, "half %04x -> %.9g -> %04x", h, x, df_f16_from_float(x));
+        ck_assert(df_f16_exact(x));
+    }
+    ck_assert(!df_f16_exact(0.1f) && !df_f16_exact(1.0f + 0x1p-11f) && !df_f16_exact(65520.0f));
+    ck_assert(df_f16_exact(1.0f + 0x1p-10f) && df_f16_exact(0x1p-24f) && df_f16_exact(-0.0f));
+    if (!df_linear_packed_ok()) {
+        printf("  binary16 conversion: 65536 round trips (no avx512f: not compared with vcvtps2ph)\n");
+        return;
+    }
+    df_rng r;
+    df_rng_seed(&r, 16);
+    const int IN = 4096, OUT = 64;
+    float *w = zeros((size_t)IN * OUT);
+    uint16_t *wh = calloc((size_t)IN * OUT, sizeof *wh);
+    ck_assert_ptr_nonnull(wh);
+    const float fixed[] = {0x1p-25f, 0x1p-24f, 0x1.8p-25f, 0x1p-26f, 0x1p-14f, 0x1.ffcp-15f, 65504.0f,
+                           65519.0f, 65520.0f, 0.0f,       -0.0f,    INFINITY, -INFINITY,    NAN};
+    for (int i = 0; i < IN * OUT; i++) {
+        uint32_t u;
+        float x;
+        int kind = i % 3;
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            x = fixed[i];
+        } else if (kind == 0) { /* random fraction, exponent 2^-30..2^17 */
+            u = (uint32_t)(df_rng_next(&r) & 0x807fffffu) | ((uint32_t)(97 + df_rng_range(&r, 48)) << 23);
+            memcpy(&x, &u, sizeof x);
+        } else if (kind == 1) { /* the midpoint of two neighbouring binary16 values (a tie) */
+            uint16_t h = (uint16_t)(df_rng_next(&r) & 0xfbffu);
+            float a = df_f16_to_float(h), b = df_f16_to_float((uint16_t)(h + 1));
+            x = (float)(((double)a + (double)b) / 2.0);
+        } else { /* any bits */
+            u = (uint32_t)df_rng_next(&r);
+            memcpy(&x, &u, sizeof x);
+        }
+        w[i] = x;
+    }
+    df_linear_pack_f16(wh, w, IN, OUT);
+    int nan_seen = 0;
+    for (int i = 0; i < IN * OUT; i++) {
+        uint16_t want = df_f16_from_float(w[i]);
+        if (isnan(w[i])) nan_seen++;
+        ck_assert_msg(wh[i] == want, "float %.9g (%a): vcvtps2ph %04x, df_f16_from_float %04x", w[i], w[i], wh[i],
+                      want);
+    }
+    printf("  binary16 conversion: 65536 round trips; %d floats rounded as vcvtps2ph (%d NaNs)\n", IN * OUT, nan_seen);
+    free(w);
+    free(wh);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------------------- */
 /* layernorm */
 
@@ -782,6 +846,7 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_linear_cblas_vs_naive);
     tcase_add_test(tc, test_linear_packed_vs_naive);
     tcase_add_test(tc, test_linear_f16_bound);
+    tcase_add_test(tc, test_f16_conversion);
     tcase_add_test(tc, test_layernorm_grad);
     tcase_add_test(tc, test_gelu_grad);
     tcase_add_test(tc, test_residual_grad);

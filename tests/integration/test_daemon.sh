@@ -82,7 +82,7 @@ req a GET /v1/info
 expect 200 "GET /v1/info" '"version":"[0-9]+\.[0-9]+\.[0-9]+"' '"solvers":\["auto","transformer","exact","ga","lbl"\]' \
     '"default_solver":"auto"' '"queue_depth":256' '"uptime_seconds":' \
     '"weights":\{"loaded":true,"source":"embedded","config":\{"d":[0-9]+,"L":[0-9]+,"H":[0-9]+,"T":[0-9]+' \
-    '"metadata":"[^"]+' '"decode_slots":64' '"generation":1'
+    '"metadata":"[^"]+' '"decode_slots":64' '"generation":1' '"f16_lossless":true'
 contract Info /v1/info
 req a HEAD /healthz
 [ "$code" = 200 ] && ok "HEAD /healthz" || not_ok "HEAD /healthz ($code)"

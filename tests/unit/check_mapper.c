@@ -734,6 +734,19 @@ START_TEST(test_f16_rounded_decides_as_float_panels) {
 }
 END_TEST
 
+/* The shipped weights are binary16 values (v3.2: dnnfuser-train --round-f16), so they load with the
+ * binary16 panels on (where the CPU has avx512f). */
+START_TEST(test_shipped_weights_f16_default) {
+    df_mapper *mp;
+    df_err e;
+    ck_assert_msg(df_mapper_load_embedded(&mp, 4, &e) == DF_OK, "%s", e.msg);
+    ck_assert_msg(df_mapper_f16_lossless(mp), "shipped weights not binary16 values (HINT: dnnfuser-train --round-f16 "
+                                              "--from weights/dnnfuser.weights --out ...)");
+    ck_assert_int_eq(df_mapper_f16(mp), df_linear_packed_ok());
+    df_mapper_free(mp);
+}
+END_TEST
+
 static Suite *mapper_suite(void) {
     Suite *s = suite_create("mapper");
     TCase *tc = tcase_create("core");
@@ -749,6 +762,7 @@ static Suite *mapper_suite(void) {
     tcase_add_test(tc, test_fast_kernels_decide_as_exact_math);
     tcase_add_test(tc, test_f16_weights_decide_as_exact_math);
     tcase_add_test(tc, test_f16_rounded_decides_as_float_panels);
+    tcase_add_test(tc, test_shipped_weights_f16_default);
     tcase_add_test(tc, test_episode_clone_depth_first);
     suite_add_tcase(s, tc);
     return s;

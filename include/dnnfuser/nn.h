@@ -66,10 +66,12 @@ void df_linear_infer_f16(float *out, const float *inp, const uint16_t *wp, const
                          int IN, int OUT);
 /* binary16 in plain C (any CPU): df_f16_from_float rounds to the nearest binary16 (ties to even; the
  * bits df_linear_pack_f16 stores for the same float), df_f16_to_float converts back exactly,
- * df_f16_exact(x) is 1 when that round trip gives x back bit for bit (x is a binary16 value). */
+ * df_f16_exact(x) is 1 when that round trip gives x back bit for bit (x is a binary16 value);
+ * df_f16_exact_all(x, n) when it is for each of x (n). */
 uint16_t df_f16_from_float(float x);
 float df_f16_to_float(uint16_t h);
 int df_f16_exact(float x);
+int df_f16_exact_all(const float *x, size_t n);
 /* Same result with three plain loops: the algorithmic reference the cblas path is tested against. */
 void df_linear_forward_naive(float *out, const float *inp, const float *w, const float *b, int N, int IN, int OUT);
 /* dinp (N,IN) += dout (N,OUT) . w^T;  dw (IN,OUT) += inp^T . dout;  db (OUT) += sum over rows of dout.

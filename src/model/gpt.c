@@ -627,8 +627,7 @@ int df_gpt_f16_lossless(const df_gpt *m) {
     packed_mat mat[4 * DF_GPT_MAX_L + 2];
     int k = packed_mats(m, mat);
     for (int i = 0; i < k; i++)
-        for (size_t j = 0; j < (size_t)mat[i].in * mat[i].out; j++)
-            if (!df_f16_exact(mat[i].w[j])) return 0;
+        if (!df_f16_exact_all(mat[i].w, (size_t)mat[i].in * mat[i].out)) return 0;
     return 1;
 }
 

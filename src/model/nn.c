@@ -162,9 +162,31 @@ float df_f16_to_float(uint16_t h) {
     return x;
 }
 
+/* 1 when the float with bits u is a binary16 value: the round trip df_f16_to_float(df_f16_from_float)
+ * gives it back bit for bit (check_nn compares the two definitions), tested on the bits directly */
+static inline int f16_exact_bits(uint32_t u) {
+    const uint32_t a = u & 0x7fffffffu;
+    if (a >= 0x38800000u && a <= 0x477fe000u) return (a & 0x1fffu) == 0; /* normal: 10 fraction bits */
+    if (a == 0 || a == 0x7f800000u) return 1;                            /* zeros, infinities */
+    if (a > 0x7f800000u) return (a & 0x400000u) && !(a & 0x1fffu);       /* quiet NaN, top payload bits */
+    if (a < 0x33800000u || a > 0x477fe000u) return 0;                    /* below 2^-24, or above 65504 */
+    const uint32_t sh = 126u - (a >> 23);                                /* subnormal binary16: a multiple of 2^-24 */
+    return (a & ((1u << sh) - 1u)) == 0;
+}
+
 int df_f16_exact(float x) {
-    float y = df_f16_to_float(df_f16_from_float(x));
-    return memcmp(&x, &y, sizeof x) == 0;
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return f16_exact_bits(u);
+}
+
+int df_f16_exact_all(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        if (!f16_exact_bits(u)) return 0;
+    }
+    return 1;
 }
 
 /* packed products: panels of 64 columns (4 vectors), then of 16, each contiguous over IN */

@@ -556,6 +556,15 @@ int df_gpt_update(df_gpt *m, const df_adamw_opts *opt, float *grad_norm, df_err 
 #define DF_F16_WEIGHTS_DEFAULT 0
 #endif
 
+/* n bytes on whole cache lines, freed with free(): the kernels load 16 floats (64 bytes) or 16 halves
+ * (32) at a time, and malloc's large blocks (mmap) start 16 bytes past a line, so every float load of
+ * the weight panels and the KV cache, and every second binary16 one, straddled two lines. NULL when
+ * out of memory. */
+static void *alloc_lines(size_t n) {
+    void *p;
+    return posix_memalign(&p, 64, n ? n : 1) ? NULL : p;
+}
+
 struct df_gpt_infer {
     const df_gpt *m;
     int max_seqs;
@@ -669,9 +678,9 @@ static int infer_pack(df_gpt_infer *c) {
     }
     size_t n = 0;
     for (int i = 0; i < k; i++) n += df_linear_pack_floats(mat[i].in, mat[i].out);
-    float *q = c->packed = malloc((n ? n : 1) * sizeof(float));
+    float *q = c->packed = alloc_lines(n * sizeof(float));
     if (!q) return DF_ENOMEM;
-    c->packed16 = malloc((n ? n : 1) * sizeof(uint16_t));
+    c->packed16 = alloc_lines(n * sizeof(uint16_t));
     if (!c->packed16) return DF_ENOMEM;
     for (int i = 0; i < k; i++) {
         df_linear_pack(q, mat[i].w, mat[i].in, mat[i].out);
@@ -699,13 +708,13 @@ int df_gpt_infer_init(df_gpt_infer **ctx, const df_gpt *m, int max_seqs, df_err 
     c->m1_sgemm = df_blas_small_kernel();
     c->len = calloc(S, sizeof *c->len);
     c->mark = calloc(S, sizeof *c->mark);
-    c->kcache = malloc(cache * sizeof(float));
-    c->vcache = malloc(cache * sizeof(float));
-    c->res = malloc(S * d * sizeof(float));
-    c->ln = malloc(S * d * sizeof(float));
-    c->qkv = malloc(S * 3 * d * sizeof(float));
-    c->atty = malloc(S * d * sizeof(float));
-    c->fch = malloc(S * 4 * d * sizeof(float));
+    c->kcache = alloc_lines(cache * sizeof(float));
+    c->vcache = alloc_lines(cache * sizeof(float));
+    c->res = alloc_lines(S * d * sizeof(float));
+    c->ln = alloc_lines(S * d * sizeof(float));
+    c->qkv = alloc_lines(S * 3 * d * sizeof(float));
+    c->atty = alloc_lines(S * d * sizeof(float));
+    c->fch = alloc_lines(S * 4 * d * sizeof(float));
     c->krow = malloc((size_t)m->cfg.T * d * sizeof(float));
     if (!c->len || !c->mark || !c->kcache || !c->vcache || !c->res || !c->ln || !c->qkv || !c->atty || !c->fch ||
         !c->krow) {

@@ -60,6 +60,19 @@ int df_repair(const df_net *net, df_objective obj, df_mapping *map, int32_t max_
 int df_repair_in(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t max_moves,
                  df_solve_stats *stats, df_err *err);
 
+/* Keeps map's group boundaries and sets each group's form, its micro-batch (df_micro_batches) and in
+ * the depth-first space its close (the whole tensor or an option of df_tile_options of its last layer,
+ * with its overlap mode: the decoder's close slots), to the feasible one of least objective, one group
+ * at a time from the first against the mapping's totals. Latency, energy and DRAM are sums over the
+ * groups (df_mapping_eval), so for them this is each group's own least-cost form: the best mapping
+ * with these boundaries; EDP (their product) is lowered group by group. A form is scored by one
+ * df_group_eval_tiled call (a mapping of G groups: at most G x micro-batches x (1 + options) calls, a
+ * form's larger micro-batches skipped once one does not fit). map changes only when every group then
+ * fits and the objective is no worse; *changed (nullable) = the groups changed (0: map unchanged).
+ * DF_ECANCELED (st->cancel), DF_ENOMEM, or a malformed map's DF_EINVAL; map unchanged on error. */
+int df_repair_forms(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t *changed,
+                    df_solve_stats *st, df_err *err);
+
 const char *df_solver_name(df_solver s);
 int df_solver_parse(const char *s, df_solver *out);
 

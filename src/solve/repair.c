@@ -244,3 +244,101 @@ done:
     df_mapping_free(&c.cand);
     return rc;
 }
+
+/* The objective of totals (latency, energy, DRAM summed over the groups, df_mapping_eval; EDP their
+ * product with the latency in seconds, as df_objective_value). */
+static double totals_value(df_objective obj, double lat, double en, double dram, double clock_hz) {
+    df_metrics m = {
+        .feasible = 1, .latency_cycles = lat, .latency_s = lat / clock_hz, .energy_pj = en, .dram_bytes = dram};
+    return df_objective_value(obj, &m);
+}
+
+int df_repair_forms(const df_net *net, df_objective obj, df_space space, df_mapping *map, int32_t *changed,
+                    df_solve_stats *st, df_err *err) {
+    df_err_clear(err);
+    df_solve_stats_reset(st);
+    if (changed) *changed = 0;
+    int32_t N = df_net_batch(net), G = map->n_groups;
+    int32_t *mbs = malloc((size_t)N * sizeof *mbs);
+    df_group_cost *gc = calloc((size_t)(G > 0 ? G : 1), sizeof *gc);
+    df_mapping out = {0};
+    int rc = DF_OK;
+    if (!mbs || !gc || df_mapping_init(&out, G > 0 ? G : 1) || df_mapping_copy(&out, map)) {
+        rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+        goto done;
+    }
+    df_metrics mt;
+    if ((rc = df_mapping_eval(net, map, &mt, gc, err))) goto done;
+    int32_t nm = df_micro_batches(N, mbs);
+    double clock = df_net_hw(net)->clock_hz, lat = mt.latency_cycles, en = mt.energy_pj, dram = mt.dram_bytes;
+    int64_t evals = 0;
+    int32_t nchanged = 0, infeasible = 0;
+    for (int32_t g = 0; g < G; g++) {
+        if (df_solve_cancelled(st)) {
+            rc = df_err_set(err, DF_ECANCELED, NULL, "cancelled at group %d of %d", (int)g, (int)G);
+            goto done;
+        }
+        df_group *gr = &out.groups[g];
+        df_group_cost *cur = &gc[g];
+        /* this group's share out of the totals; an infeasible group's figures are only diagnostics */
+        double l0 = lat - cur->latency_cycles, e0 = en - cur->energy_pj, d0 = dram - cur->dram_bytes;
+        double best = cur->feasible ? totals_value(obj, lat, en, dram, clock) : INFINITY;
+        df_tile_option opt[DF_MAX_TILE_OPTIONS + 1];
+        opt[0] = (df_tile_option){0, 0, 0}; /* the whole tensor */
+        int32_t no = 1 + (space == DF_SPACE_DEPTH_FIRST ? df_tile_options(df_net_workload(net), gr->last, opt + 1) : 0);
+        df_group bg = *gr;
+        df_group_cost bc = *cur;
+        for (int32_t o = 0; o < no; o++)
+            for (int32_t k = 0; k < nm; k++) { /* micro-batches ascending: the footprint of a form grows with m */
+                df_group c = {.first = gr->first,
+                              .last = gr->last,
+                              .micro_batch = mbs[k],
+                              .tile_rows = opt[o].rows,
+                              .tile_cols = opt[o].cols,
+                              .overlap = opt[o].overlap};
+                df_group_cost cc;
+                evals++;
+                if (df_group_eval_tiled(net, &c, &cc) == DF_ENOMEM) {
+                    rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+                    goto done;
+                }
+                if (!cc.feasible) break;
+                double v = totals_value(obj, l0 + cc.latency_cycles, e0 + cc.energy_pj, d0 + cc.dram_bytes, clock);
+                if (v < best * (1 - 1e-12)) {
+                    best = v;
+                    bg = c;
+                    bc = cc;
+                }
+            }
+        if (!bc.feasible) {
+            infeasible++;
+            continue;
+        }
+        if (bg.micro_batch != gr->micro_batch || bg.tile_rows != gr->tile_rows || bg.tile_cols != gr->tile_cols ||
+            bg.overlap != gr->overlap) {
+            nchanged++;
+            *gr = bg;
+            lat = l0 + bc.latency_cycles;
+            en = e0 + bc.energy_pj;
+            dram = d0 + bc.dram_bytes;
+            *cur = bc;
+        }
+    }
+    if (st) st->groups_evaluated = evals;
+    df_metrics nt;
+    if (nchanged > 0 && (rc = df_mapping_eval(net, &out, &nt, NULL, err))) goto done;
+    /* kept only when feasible and no worse than map (the totals were summed in another order) */
+    if (nchanged > 0 && !infeasible && nt.feasible &&
+        (!mt.feasible || df_objective_value(obj, &nt) <= df_objective_value(obj, &mt))) {
+        if ((rc = df_mapping_copy(map, &out))) {
+            rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+            goto done;
+        }
+        if (changed) *changed = nchanged;
+    }
+done:
+    free(mbs);
+    free(gc);
+    df_mapping_free(&out);
+    return rc;
+}

@@ -17,6 +17,9 @@
 /* auto: the exact solver when its predicted time is at most this (ms), and at most a tenth of the
  * request's deadline. The transformer decodes a zoo network in about 1-5 ms (bench_auto). */
 #define AUTO_EXACT_MS 10.0
+/* the check of a depth-first decode solves the batch-only optimum when its predicted time is at most
+ * this (ms); see check_depth_first */
+#define DF_BATCH_REF_MS 50.0
 
 static double now_ms(void) {
     struct timespec ts;
@@ -158,6 +161,68 @@ int df_answer_base_compute(const df_request *r, df_answer_base *out) {
     return out->rc;
 }
 
+/* The depth-first check of a decoded a->map (scored in a->met, value *v; vb the layer-by-layer value,
+ * INFINITY when none): the depth-first space holds the batch-only one, so a decode worse than the
+ * batch-only optimum is a defect as much as one worse than layer-by-layer. That optimum is solved
+ * (df_solve_exact) when its predicted time is at most DF_BATCH_REF_MS; a decode worse than it or
+ * than layer-by-layer gets each group's best form for its boundaries (df_repair_forms: "repaired"),
+ * and the batch-only optimum, with its groups' best forms too, replaces it when still better
+ * ("exact-fallback"; its forms are searched only then). What is left worse than layer-by-layer (no
+ * batch-only optimum solved, or an infeasible decode) goes on to the general repair. Returns -1 when
+ * out of memory (a freed). */
+static int check_depth_first(const df_request *r, df_solve_stats *st, df_answer *a, double *v, double vb,
+                             int *changed) {
+    df_err e;
+    df_mapping ref;
+    if (df_mapping_init(&ref, 16)) {
+        df_answer_free(a);
+        return -1;
+    }
+    double vr = INFINITY;
+    df_metrics rm;
+    int rc = 0;
+    if (df_answer_exact_predict_ms(r->net, r->obj) <= DF_BATCH_REF_MS &&
+        df_solve_exact(r->net, r->obj, &ref, st, &e) == DF_OK &&
+        df_mapping_eval(r->net, &ref, &rm, NULL, &e) == DF_OK && rm.feasible)
+        vr = df_objective_value(r->obj, &rm);
+    double bar = vr < vb ? vr : vb;
+    if (a->met.feasible && *v <= bar * (1 + WORSE_EPS)) goto done;
+    int32_t n = 0;
+    df_metrics m2;
+    int frc = df_repair_forms(r->net, r->obj, DF_SPACE_DEPTH_FIRST, &a->map, &n, st, &e);
+    if (frc == DF_ENOMEM) goto oom;
+    if (n > 0 && df_mapping_eval(r->net, &a->map, &m2, NULL, &e) == DF_OK) {
+        a->met = m2;
+        *v = df_objective_value(r->obj, &m2);
+        *changed = 1;
+        a->path = "repaired";
+    }
+    const char *worse = vr < vb ? "the decoded answer was worse than the batch-only optimum"
+                                : "the decoded answer was worse than layer-by-layer";
+    if (isfinite(vr) && (!a->met.feasible || vr < *v * (1 - WORSE_EPS))) {
+        /* the batch-only optimum's own groups with their best forms (tiles): no worse than it */
+        if (df_repair_forms(r->net, r->obj, DF_SPACE_DEPTH_FIRST, &ref, &n, st, &e) == DF_ENOMEM) goto oom;
+        if (n > 0 && df_mapping_eval(r->net, &ref, &rm, NULL, &e) == DF_OK) vr = df_objective_value(r->obj, &rm);
+        if (df_mapping_copy(&a->map, &ref)) goto oom;
+        a->met = rm;
+        *v = vr;
+        *changed = 1;
+        a->path = "exact-fallback";
+        note_add(a, "the decoded answer was worse than the batch-only optimum (exact), which replaced it with each "
+                    "group's micro-batch and tile chosen by the cost model");
+    } else if (*changed) {
+        note_add(a, worse);
+        note_add(a, "each group's micro-batch and tile chosen by the cost model");
+    }
+    goto done;
+oom:
+    df_answer_free(a);
+    rc = -1;
+done:
+    df_mapping_free(&ref);
+    return rc;
+}
+
 /* The check of a->map (a->path set by the caller); t1 = when the check started; pre (nullable): the
  * baseline of an identical problem computed before (df_answer_base_compute, DF_OK only). */
 static int check_pre(const df_request *r, const atomic_int *cancel, df_answer *a, int try_repair, double t1,
@@ -197,6 +262,11 @@ static int check_pre(const df_request *r, const atomic_int *cancel, df_answer *a
     double vb = a->have_base ? df_objective_value(r->obj, &a->base_met) : INFINITY;
     double v = ok ? df_objective_value(r->obj, &a->met) : INFINITY;
     int bad = !ok || !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
+    if (try_repair && ok && r->space == DF_SPACE_DEPTH_FIRST) { /* a depth-first decode: also the batch-only bar */
+        int rc = check_depth_first(r, &st, a, &v, vb, &changed);
+        if (rc) return df_fail_set(f, DF_FAIL_INTERNAL, NULL, "out of memory");
+        bad = !a->met.feasible || !(v <= vb * (1 + WORSE_EPS));
+    }
     if (bad && try_repair && ok) {
         if (df_repair_in(r->net, r->obj, r->space, &a->map, REPAIR_MOVES, &st, &e) == DF_OK &&
             df_mapping_eval(r->net, &a->map, &a->met, NULL, &e) == DF_OK) {

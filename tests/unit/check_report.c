@@ -398,7 +398,7 @@ START_TEST(test_space_and_weights) {
         }
     } else {
         ck_assert_msg(strcmp(a.path, "repaired") == 0 || strcmp(a.path, "exact-fallback") == 0, "%s", a.path);
-        ck_assert_ptr_nonnull(strstr(a.note, "worse than layer-by-layer"));
+        ck_assert_ptr_nonnull(strstr(a.note, "the decoded answer was worse than"));
     }
     df_mapping_free(&dec);
     df_answer_free(&a);
@@ -438,6 +438,89 @@ START_TEST(test_space_and_weights) {
     df_request_free(&r);
     df_mapper_free(dfm);
     df_mapper_free(bm);
+}
+END_TEST
+
+/* Issue 18: the check before reply of a depth-first decode (both doors' df_answer_check_decoded):
+ * planted answers worse than layer-by-layer (one group streamed through the smallest tile), or no
+ * worse than it but worse than the batch-only optimum (layer-by-layer itself), are repaired or
+ * replaced: every reply no worse than layer-by-layer and the batch-only optimum (the space holds it);
+ * an answer as good as the depth-first optimum is kept as decoded; the daemon's cached baseline gives
+ * the same answer. */
+START_TEST(test_check_depth_first) {
+    static const char *const reqs[] = {
+        "{\"workload\":\"resnet18\",\"budget\":\"256KiB\",\"batch\":4,\"objective\":\"energy\",\"space\":"
+        "\"depth_first\",\"solver\":\"transformer\"}",
+        "{\"workload\":\"mobilenetv2\",\"budget\":\"512KiB\",\"batch\":8,\"objective\":\"latency\",\"space\":"
+        "\"depth_first\",\"solver\":\"transformer\"}"};
+    for (int q = 0; q < 2; q++) {
+        df_request r;
+        df_fail f;
+        df_err e;
+        ck_assert_int_eq(tu_parse(reqs[q], &r, &f), 0);
+        ck_assert(df_answer_exact_predict_ms(r.net, r.obj) <= 50); /* the check solves the batch-only optimum */
+        df_mapping lbl, bx, one;
+        df_metrics lm, bm;
+        df_mapping_init(&lbl, 8);
+        df_mapping_init(&bx, 8);
+        df_mapping_init(&one, 2);
+        ck_assert_int_eq(df_solve_lbl(r.net, r.obj, &lbl, NULL, &e), DF_OK);
+        ck_assert_int_eq(df_solve_exact(r.net, r.obj, &bx, NULL, &e), DF_OK);
+        ck_assert_int_eq(df_mapping_eval(r.net, &lbl, &lm, NULL, &e), DF_OK);
+        ck_assert_int_eq(df_mapping_eval(r.net, &bx, &bm, NULL, &e), DF_OK);
+        double vl = df_objective_value(r.obj, &lm), vbx = df_objective_value(r.obj, &bm);
+        ck_assert_msg(vbx < vl * (1 - 1e-6), "%s: layer-by-layer %.6g is the batch optimum", reqs[q], vl);
+        /* every layer in one group at micro-batch 1, the last layer's smallest tile */
+        df_tile_option opt[DF_MAX_TILE_OPTIONS];
+        int32_t L = df_net_layers(r.net), no = df_tile_options(&r.w, L - 1, opt);
+        df_group g1 = {.first = 0, .last = L - 1, .micro_batch = 1};
+        if (no > 0) {
+            g1.tile_rows = opt[no - 1].rows;
+            g1.tile_cols = opt[no - 1].cols;
+            g1.overlap = opt[no - 1].overlap;
+        }
+        ck_assert_int_eq(df_mapping_push_group(&one, &g1), DF_OK);
+        const df_mapping *planted[] = {&one, &lbl};
+        for (int p = 0; p < 2; p++) {
+            df_metrics pm;
+            ck_assert_int_eq(df_mapping_eval(r.net, planted[p], &pm, NULL, &e), DF_OK);
+            if (p == 0) ck_assert(!pm.feasible || df_objective_value(r.obj, &pm) > vl);
+            df_answer a, b;
+            ck_assert_msg(df_answer_check_decoded(&r, NULL, DF_OK, planted[p], 1.0, NULL, &a, &f) == 0, "%s", f.detail);
+            ck_assert_msg(strcmp(a.path, "repaired") == 0 || strcmp(a.path, "exact-fallback") == 0, "%s", a.path);
+            ck_assert(a.met.feasible);
+            double v = df_objective_value(r.obj, &a.met);
+            ck_assert_msg(v <= vl * (1 + 1e-9) && v <= vbx * (1 + 1e-9), "%s planted %d: %.6g, lbl %.6g, batch %.6g",
+                          reqs[q], p, v, vl, vbx);
+            ck_assert_ptr_nonnull(strstr(a.note, "worse than"));
+            /* the daemon's door with a baseline computed before: the same answer */
+            df_answer_base base = {0};
+            ck_assert_int_eq(df_mapping_init(&base.map, 8), DF_OK);
+            ck_assert_int_eq(df_answer_base_compute(&r, &base), DF_OK);
+            ck_assert(df_answer_check_decoded_base(&r, NULL, DF_OK, planted[p], 1.0, NULL, &base, &b, &f) == 0);
+            ck_assert_str_eq(a.path, b.path);
+            ck_assert(df_objective_value(r.obj, &b.met) == v);
+            ck_assert(same_groups(&a.map, &b.map));
+            df_mapping_free(&base.map);
+            df_answer_free(&b);
+            df_answer_free(&a);
+        }
+        /* the depth-first optimum is kept as decoded */
+        df_mapping ex;
+        df_mapping_init(&ex, 8);
+        ck_assert_int_eq(df_solve_exact_in(r.net, r.obj, DF_SPACE_DEPTH_FIRST, &ex, NULL, &e), DF_OK);
+        df_answer a;
+        ck_assert_msg(df_answer_check_decoded(&r, NULL, DF_OK, &ex, 1.0, NULL, &a, &f) == 0, "%s", f.detail);
+        ck_assert_str_eq(a.path, "transformer");
+        ck_assert(same_groups(&a.map, &ex));
+        ck_assert(df_objective_value(r.obj, &a.met) == exact_value(&r));
+        df_answer_free(&a);
+        df_mapping_free(&ex);
+        df_mapping_free(&one);
+        df_mapping_free(&bx);
+        df_mapping_free(&lbl);
+        df_request_free(&r);
+    }
 }
 END_TEST
 
@@ -489,6 +572,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_auto);
     tcase_add_test(tc, test_monotone_sweeps);
     tcase_add_test(tc, test_space_and_weights);
+    tcase_add_test(tc, test_check_depth_first);
     tcase_add_test(tc, test_field_pointer);
     suite_add_tcase(s, tc);
     return s;

@@ -60,6 +60,19 @@ one() {
 }
 one d batch "$TMP/df.weights" exact-fallback 'weights decode the depth_first space, not batch; solved exactly'
 one d depth_first "$TMP/df.weights" '(transformer|repaired|exact-fallback)' -
+# the check before reply holds a depth-first decode to the batch-only optimum as well as to
+# layer-by-layer (the space holds both): the tiny model's answer is no worse than either
+energy_of() { grep -o '"metrics":{[^}]*}' "$1" | head -1 | grep -o '"energy_pj":[0-9.e+-]*' | cut -d: -f2; }
+e_df=$(energy_of "$TMP/daemon.json")
+e_lbl=$(grep -o '"baseline":{"metrics":{[^}]*}' "$TMP/daemon.json" | grep -o '"energy_pj":[0-9.e+-]*' | cut -d: -f2)
+req s POST /v1/map '{"workload":"resnet18","budget":"256KiB","objective":"energy","solver":"exact"}'
+e_bx=$(energy_of "$TMP/body")
+if [ -n "$e_df" ] && [ -n "$e_lbl" ] && [ -n "$e_bx" ] &&
+    awk -v d="$e_df" -v l="$e_lbl" -v b="$e_bx" 'BEGIN { exit !(d <= l * (1 + 1e-9) && d <= b * (1 + 1e-9)) }'; then
+    ok "depth-first transformer answer $e_df pJ: no worse than layer-by-layer ($e_lbl) and the batch optimum ($e_bx)"
+else
+    not_ok "depth-first transformer answer ${e_df:-?} pJ, layer-by-layer ${e_lbl:-?}, batch optimum ${e_bx:-?}"
+fi
 one s depth_first "" exact-fallback 'weights decode the batch space, not depth_first; solved exactly'
 one s batch "" '(transformer|repaired|exact-fallback)' -
 

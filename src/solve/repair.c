@@ -288,17 +288,27 @@ int df_repair_forms(const df_net *net, df_objective obj, df_space space, df_mapp
         int32_t no = 1 + (space == DF_SPACE_DEPTH_FIRST ? df_tile_options(df_net_workload(net), gr->last, opt + 1) : 0);
         df_group bg = *gr;
         df_group_cost bc = *cur;
-        for (int32_t o = 0; o < no; o++)
+        for (int32_t o = 0; o < no; o++) {
+            df_group c = {.first = gr->first,
+                          .last = gr->last,
+                          .micro_batch = 1,
+                          .tile_rows = opt[o].rows,
+                          .tile_cols = opt[o].cols,
+                          .overlap = opt[o].overlap};
+            /* a tile's plan is prepared once for every micro-batch (df_tiled_cost = df_group_eval_tiled) */
+            df_tiled *tp = NULL;
+            if (!df_group_is_whole(net, &c) && df_tiled_prepare(net, &c, &tp) != DF_OK) {
+                df_tiled_free(tp);
+                rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
+                goto done;
+            }
             for (int32_t k = 0; k < nm; k++) { /* micro-batches ascending: the footprint of a form grows with m */
-                df_group c = {.first = gr->first,
-                              .last = gr->last,
-                              .micro_batch = mbs[k],
-                              .tile_rows = opt[o].rows,
-                              .tile_cols = opt[o].cols,
-                              .overlap = opt[o].overlap};
+                c.micro_batch = mbs[k];
                 df_group_cost cc;
                 evals++;
-                if (df_group_eval_tiled(net, &c, &cc) == DF_ENOMEM) {
+                if ((tp ? df_tiled_cost(net, tp, c.micro_batch, &cc) : df_group_eval_tiled(net, &c, &cc)) ==
+                    DF_ENOMEM) {
+                    df_tiled_free(tp);
                     rc = df_err_set(err, DF_ENOMEM, NULL, "out of memory");
                     goto done;
                 }
@@ -310,6 +320,8 @@ int df_repair_forms(const df_net *net, df_objective obj, df_space space, df_mapp
                     bc = cc;
                 }
             }
+            df_tiled_free(tp);
+        }
         if (!bc.feasible) {
             infeasible++;
             continue;

@@ -162,14 +162,14 @@ int df_answer_base_compute(const df_request *r, df_answer_base *out) {
 }
 
 /* The depth-first check of a decoded a->map (scored in a->met, value *v; vb the layer-by-layer value,
- * INFINITY when none): the depth-first space holds the batch-only one, so a decode worse than the
- * batch-only optimum is a defect as much as one worse than layer-by-layer. That optimum is solved
- * (df_solve_exact) when its predicted time is at most DF_BATCH_REF_MS; a decode worse than it or
- * than layer-by-layer gets each group's best form for its boundaries (df_repair_forms: "repaired"),
- * and the batch-only optimum, with its groups' best forms too, replaces it when still better
- * ("exact-fallback"; its forms are searched only then). What is left worse than layer-by-layer (no
- * batch-only optimum solved, or an infeasible decode) goes on to the general repair. Returns -1 when
- * out of memory (a freed). */
+ * INFINITY when none). The decode's groups get each group's best form (df_repair_forms: the micro-batch
+ * and tile the cost model scores best for them; path "repaired" when that changes the mapping): it
+ * costs a few per cent of the decode (bench_dfheads, docs/depth_first_results.md). The depth-first
+ * space holds the batch-only one, so a decode worse than the batch-only optimum is a defect as much
+ * as one worse than layer-by-layer: that optimum is solved (df_solve_exact) when its predicted time
+ * is at most DF_BATCH_REF_MS and, with its groups' best forms too, replaces the answer when better
+ * ("exact-fallback"). What is left worse than layer-by-layer (no batch-only optimum solved, or no
+ * feasible form) goes on to the general repair. Returns -1 when out of memory (a freed). */
 static int check_depth_first(const df_request *r, df_solve_stats *st, df_answer *a, double *v, double vb,
                              int *changed) {
     df_err e;
@@ -179,26 +179,22 @@ static int check_depth_first(const df_request *r, df_solve_stats *st, df_answer 
         return -1;
     }
     double vr = INFINITY;
-    df_metrics rm;
+    df_metrics rm, m2;
     int rc = 0;
     if (df_answer_exact_predict_ms(r->net, r->obj) <= DF_BATCH_REF_MS &&
         df_solve_exact(r->net, r->obj, &ref, st, &e) == DF_OK &&
         df_mapping_eval(r->net, &ref, &rm, NULL, &e) == DF_OK && rm.feasible)
         vr = df_objective_value(r->obj, &rm);
     double bar = vr < vb ? vr : vb;
-    if (a->met.feasible && *v <= bar * (1 + WORSE_EPS)) goto done;
+    int worse = !a->met.feasible || !(*v <= bar * (1 + WORSE_EPS));
     int32_t n = 0;
-    df_metrics m2;
-    int frc = df_repair_forms(r->net, r->obj, DF_SPACE_DEPTH_FIRST, &a->map, &n, st, &e);
-    if (frc == DF_ENOMEM) goto oom;
+    if (df_repair_forms(r->net, r->obj, DF_SPACE_DEPTH_FIRST, &a->map, &n, st, &e) == DF_ENOMEM) goto oom;
     if (n > 0 && df_mapping_eval(r->net, &a->map, &m2, NULL, &e) == DF_OK) {
         a->met = m2;
         *v = df_objective_value(r->obj, &m2);
         *changed = 1;
         a->path = "repaired";
     }
-    const char *worse = vr < vb ? "the decoded answer was worse than the batch-only optimum"
-                                : "the decoded answer was worse than layer-by-layer";
     if (isfinite(vr) && (!a->met.feasible || vr < *v * (1 - WORSE_EPS))) {
         /* the batch-only optimum's own groups with their best forms (tiles): no worse than it */
         if (df_repair_forms(r->net, r->obj, DF_SPACE_DEPTH_FIRST, &ref, &n, st, &e) == DF_ENOMEM) goto oom;
@@ -211,8 +207,10 @@ static int check_depth_first(const df_request *r, df_solve_stats *st, df_answer 
         note_add(a, "the decoded answer was worse than the batch-only optimum (exact), which replaced it with each "
                     "group's micro-batch and tile chosen by the cost model");
     } else if (*changed) {
-        note_add(a, worse);
-        note_add(a, "each group's micro-batch and tile chosen by the cost model");
+        if (worse)
+            note_add(a, vr < vb ? "the decoded answer was worse than the batch-only optimum"
+                                : "the decoded answer was worse than layer-by-layer");
+        note_add(a, "the decoded groups kept, each group's micro-batch and tile chosen by the cost model");
     }
     goto done;
 oom:

@@ -176,7 +176,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     df_rng_seed(&r, seed);
     agg a[V_COUNT];
     for (int v = 0; v < V_COUNT; v++) a[v] = (agg){0, 1, 0, 0, 0, "-"};
-    double tsum[T_COUNT] = {0}, tmax[T_COUNT] = {0};
+    double tsum[T_COUNT] = {0}, tmax[T_COUNT] = {0}, *tall = calloc((size_t)(n > 0 ? n : 1) * T_COUNT, sizeof *tall);
     int tn = 0, paths1[3] = {0}, paths4[3] = {0}, old_trig = 0, over_ref = 0;
     int32_t T = df_mapper_config(mp)->T;
     long groups = 0, tiled_dec = 0, tiled_best = 0, changed = 0, mb_changed = 0;
@@ -273,6 +273,7 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
             for (int k = 0; k < T_COUNT; k++) {
                 tsum[k] += tm[k];
                 if (tm[k] > tmax[k]) tmax[k] = tm[k];
+                if (tall) tall[(size_t)k * n + tn] = tm[k];
             }
             tn++;
         }
@@ -298,10 +299,12 @@ static void run(df_mapper *mp, df_split split, df_objective obj, int n, uint64_t
     printf("  check paths (transformer / repaired / exact-fallback): k=1 %d / %d / %d, k=4 %d / %d / %d; the "
            "lbl-only check repaired %d; batch exact predicted above 50 ms (the check skips it) %d\n",
            paths1[0], paths1[1], paths1[2], paths4[0], paths4[1], paths4[2], old_trig, over_ref);
-    printf("  ms per request, mean / max:");
+    printf("  ms per request, median / mean / max:");
     for (int k = 0; k < T_COUNT; k++)
-        printf("%s %s %.1f / %.1f", k ? ";" : "", t_names[k], tn ? tsum[k] / tn : 0, tmax[k]);
+        printf("%s %s %.1f / %.1f / %.1f", k ? ";" : "", t_names[k], tn && tall ? median(&tall[(size_t)k * n], tn) : 0,
+               tn ? tsum[k] / tn : 0, tmax[k]);
     printf("\n");
+    free(tall);
     fflush(stdout);
 }
 

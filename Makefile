@@ -118,7 +118,7 @@ INTEG      := $(sort $(wildcard tests/integration/test_*.sh))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps man check check-fresh test unit unit-bins integration bench weights install uninstall clean \
+.PHONY: all deps man check check-fresh test unit unit-bins integration bench weights weights-df install uninstall clean \
         asan asan-build fuzz fuzz-build fuzz-bins fuzz-seeds \
         stress check-leaks
 all: $(CLI) $(SERVER) $(TRAIN) $(BUILD)/layers.ok
@@ -321,6 +321,15 @@ bench: all $(BENCH_BINS)
 # Retrains the shipped transformer from scratch (about 20 minutes on 2 cores; see weights/README.md).
 weights: $(BUILD)/dnnfuser-train
 	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/dnnfuser-train --d 64 --layers 2 --heads 2 --steps 15000 --round-f16 --out weights/dnnfuser.weights
+
+# A depth-first weights file (issue 18; not shipped, never weights/dnnfuser.weights): the run measured in
+# docs/depth_first_results.md "A larger depth-first run" (10,000 trajectories, 7,500 steps, seed 2026:
+# about 55 min wall on one shared core; --threads only changes the wall time, every trajectory has its
+# own seed). DF_WEIGHTS picks the output; measure it with build/bench/bench_dfheads DF_WEIGHTS 200 18.
+DF_WEIGHTS ?= $(BUILD)/dnnfuser_df.weights
+weights-df: $(BUILD)/dnnfuser-train
+	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/dnnfuser-train --space depth_first --samples 10000 --steps 7500 --val 200 \
+	    --d 64 --layers 2 --heads 2 --eval 30 --threads 1 --seed 2026 --out $(DF_WEIGHTS)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -98,6 +98,10 @@ int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_
  * planned in it (df_tile_suffix_plan_in) borrows it: free the suffixes first. */
 typedef struct df_tile_axes df_tile_axes;
 int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out);
+/* The same for the groups [f, last] with f >= first only: the backward pass stops at first (layers
+ * before it are in none of these groups), so it costs the group's layers, not the prefix; every figure
+ * of those groups is the one df_tile_axes_new gives. */
+int df_tile_axes_new_range(const df_workload *w, int32_t first, int32_t last, df_tile_axes **out);
 void df_tile_axes_free(df_tile_axes *x);
 int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **out,
                            df_err *err);

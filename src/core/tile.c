@@ -261,11 +261,11 @@ typedef struct {
 
 struct df_tile_axes {
     const df_workload *w;
-    int32_t last, slots;
-    int32_t *slot0;          /* [last + 2]: first input slot of each layer */
-    int32_t *cross0, *cross; /* CSR: for each first, the input slots (c, j) with producer < first <= c, in
-                              * slot order: the outside reads of group [first, last] */
-    int32_t *cross_c;        /* their consumers c */
+    int32_t first, last, slots; /* the groups [f, last] with first <= f (df_tile_axes_new_range) */
+    int32_t *slot0;             /* [last - first + 2]: first input slot of each layer first.. (relative) */
+    int32_t *cross0, *cross;    /* CSR: for each f in [first, last], the input slots (c, j) with producer <
+                                 * f <= c, in slot order: the outside reads of group [f, last] */
+    int32_t *cross_c;           /* their consumers c */
     axis_pass pass[2][AXES_CAP];
     int32_t n[2];
 };
@@ -289,46 +289,58 @@ void df_tile_axes_free(df_tile_axes *x) {
 }
 
 int df_tile_axes_new(const df_workload *w, int32_t last, df_tile_axes **out) {
+    return df_tile_axes_new_range(w, 0, last, out);
+}
+
+/* Layers before `first` take no part in a group [f, last] with f >= first: a layer's regions come from
+ * its consumers (later layers) only, so the backward pass stops at first and the layers it covers get
+ * the regions the pass over [0, last] gives them, bit for bit. Arrays are indexed from first. */
+int df_tile_axes_new_range(const df_workload *w, int32_t first, int32_t last, df_tile_axes **out) {
     *out = NULL;
-    if (!w || last < 0 || last >= w->n_layers) return DF_EINVAL;
+    if (!w || first < 0 || last < first || last >= w->n_layers) return DF_EINVAL;
+    int32_t n = last - first + 1;
     df_tile_axes *x = calloc(1, sizeof *x);
-    if (!x || !(x->slot0 = calloc((size_t)last + 2, sizeof *x->slot0))) {
+    if (!x || !(x->slot0 = calloc((size_t)n + 1, sizeof *x->slot0))) {
         free(x);
         return DF_ENOMEM;
     }
     x->w = w;
+    x->first = first;
     x->last = last;
-    for (int32_t i = 0; i <= last; i++) x->slot0[i + 1] = x->slot0[i] + w->layers[i].n_inputs;
-    x->slots = x->slot0[last + 1];
+    for (int32_t k = 0; k < n; k++) x->slot0[k + 1] = x->slot0[k] + w->layers[first + k].n_inputs;
+    x->slots = x->slot0[n];
     /* slot (c, j) reading producer p is an outside read of every group starting in (p, c] */
     int64_t total = 0;
-    for (int32_t c = 0; c <= last; c++)
-        for (int32_t j = 0; j < w->layers[c].n_inputs; j++)
-            total += c - (w->layers[c].inputs[j] < 0 ? -1 : w->layers[c].inputs[j]);
-    x->cross0 = calloc((size_t)last + 2, sizeof *x->cross0);
+    for (int32_t c = first; c <= last; c++)
+        for (int32_t j = 0; j < w->layers[c].n_inputs; j++) {
+            int32_t p = w->layers[c].inputs[j], f0 = p + 1 > first ? p + 1 : first;
+            total += c - f0 + 1 > 0 ? c - f0 + 1 : 0;
+        }
+    x->cross0 = calloc((size_t)n + 1, sizeof *x->cross0);
     x->cross = malloc(sizeof *x->cross * (size_t)(total ? total : 1));
     x->cross_c = malloc(sizeof *x->cross_c * (size_t)(total ? total : 1));
     if (!x->cross0 || !x->cross || !x->cross_c) {
         df_tile_axes_free(x);
         return DF_ENOMEM;
     }
-    for (int32_t c = 0; c <= last; c++)
+    for (int32_t c = first; c <= last; c++)
         for (int32_t j = 0; j < w->layers[c].n_inputs; j++) {
             int32_t p = w->layers[c].inputs[j];
-            for (int32_t f = p + 1 > 0 ? p + 1 : 0; f <= c; f++) x->cross0[f + 1]++;
+            for (int32_t f = p + 1 > first ? p + 1 : first; f <= c; f++) x->cross0[f - first + 1]++;
         }
-    for (int32_t f = 0; f <= last; f++) x->cross0[f + 1] += x->cross0[f];
-    int32_t *fill = calloc((size_t)last + 1, sizeof *fill);
+    for (int32_t k = 0; k < n; k++) x->cross0[k + 1] += x->cross0[k];
+    int32_t *fill = calloc((size_t)n, sizeof *fill);
     if (!fill) {
         df_tile_axes_free(x);
         return DF_ENOMEM;
     }
-    for (int32_t c = 0; c <= last; c++) /* c, then j ascending: each list comes out in slot order */
+    for (int32_t c = first; c <= last; c++) /* c, then j ascending: each list comes out in slot order */
         for (int32_t j = 0; j < w->layers[c].n_inputs; j++) {
             int32_t p = w->layers[c].inputs[j];
-            for (int32_t f = p + 1 > 0 ? p + 1 : 0; f <= c; f++) {
-                x->cross_c[x->cross0[f] + fill[f]] = c;
-                x->cross[x->cross0[f] + fill[f]++] = x->slot0[c] + j;
+            for (int32_t f = p + 1 > first ? p + 1 : first; f <= c; f++) {
+                int32_t k = f - first;
+                x->cross_c[x->cross0[k] + fill[k]] = c;
+                x->cross[x->cross0[k] + fill[k]++] = x->slot0[c - first] + j;
             }
         }
     free(fill);
@@ -347,7 +359,7 @@ static const axis_pass *axes_get(df_tile_axes *x, int axis, int32_t size) {
     if (x->n[axis] == AXES_CAP) return NULL;
     axis_pass *a = &x->pass[axis][x->n[axis]];
     memset(a, 0, sizeof *a);
-    int32_t n_t = (ext + size - 1) / size, n = x->last + 1;
+    int32_t n_t = (ext + size - 1) / size, f0 = x->first, n = x->last - f0 + 1;
     a->size = size;
     a->n_t = n_t;
     a->v = malloc(sizeof *a->v * (size_t)n * n_t);
@@ -362,14 +374,14 @@ static const axis_pass *axes_get(df_tile_axes *x, int axis, int32_t size) {
     }
     for (size_t i = 0; i < (size_t)n * n_t; i++) a->v[i] = (iv){0, 0};
     for (int32_t t = 0; t < n_t; t++)
-        a->v[(size_t)x->last * n_t + t] = (iv){t * size, t * size + size > ext ? ext : t * size + size};
-    for (int32_t li = x->last; li >= 0; li--) {
+        a->v[(size_t)(n - 1) * n_t + t] = (iv){t * size, t * size + size > ext ? ext : t * size + size};
+    for (int32_t li = x->last; li >= f0; li--) {
         const df_layer *l = &w->layers[li];
-        iv *r = a->v + (size_t)li * n_t;
+        iv *r = a->v + (size_t)(li - f0) * n_t;
         /* every output is produced whole across the tiles (fill_cover): what its consumers in the
          * group need, the rest given to the nearest tile; no consumer in the group: an even share */
         fill_cover(r, n_t, axis ? l->Q : l->P);
-        a->st[li] = stats_of(r, n_t, scratch);
+        a->st[li - f0] = stats_of(r, n_t, scratch);
         /* its inputs: what it needs of each, hulled into the producer's regions */
         for (int32_t j = 0; j < l->n_inputs; j++) {
             int32_t p = l->inputs[j];
@@ -378,12 +390,12 @@ static const axis_pass *axes_get(df_tile_axes *x, int axis, int32_t size) {
             int64_t ch;
             in_plane(w, l, j, &in_r, &in_c, &ch);
             int whole = 0;
-            iv *nd = a->need + (size_t)(x->slot0[li] + j) * n_t;
+            iv *nd = a->need + (size_t)(x->slot0[li - f0] + j) * n_t;
             axis_map am = axis_map_of(l, j, prod, axis, axis ? in_c : in_r, axis ? l->Q : l->P);
             for (int32_t t = 0; t < n_t; t++) nd[t] = map_apply(&am, r[t], &whole);
-            if (whole) a->whole[li] = 1;
-            if (p < 0) continue;
-            iv *pr = a->v + (size_t)p * n_t;
+            if (whole) a->whole[li - f0] = 1;
+            if (p < f0) continue; /* outside the layers any group of these axes holds */
+            iv *pr = a->v + (size_t)(p - f0) * n_t;
             for (int32_t t = 0; t < n_t; t++) pr[t] = iv_hull(pr[t], nd[t]);
         }
     }
@@ -396,9 +408,9 @@ struct df_tile_suffix {
     const df_workload *w;
     df_tile_axes *axes, *own; /* own: made by df_tile_suffix_plan for itself */
     const axis_pass *ra, *ca;
-    int32_t last;
+    int32_t first, last; /* the axes' layers */
     df_overlap mode;
-    df_tile_layer *layer; /* [last + 1] */
+    df_tile_layer *layer; /* [last - first + 1], from first */
     iv *ext;              /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
     iv *scratch;          /* [max tiles] */
     df_tile_input *in;    /* [slots] */
@@ -425,11 +437,12 @@ int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_ov
     if (!axes || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
         return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (tile %dx%d)", rows, cols);
     const df_workload *w = axes->w;
-    int32_t last = axes->last, n = last + 1, slots = axes->slots;
+    int32_t first = axes->first, last = axes->last, n = last - first + 1, slots = axes->slots;
     df_tile_suffix *s = calloc(1, sizeof *s);
     if (!s) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
     s->w = w;
     s->axes = axes;
+    s->first = first;
     s->last = last;
     s->mode = mode;
     s->ra = axes_get(axes, 0, rows);
@@ -445,10 +458,10 @@ int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_ov
         df_tile_suffix_free(s);
         return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
     }
-    for (int32_t li = 0; li <= last; li++) {
+    for (int32_t li = first; li <= last; li++) {
         const df_layer *l = &w->layers[li];
-        df_tile_layer *tl = &s->layer[li];
-        iv_stats rs = s->ra->st[li], cs = s->ca->st[li];
+        df_tile_layer *tl = &s->layer[li - first];
+        iv_stats rs = s->ra->st[li - first], cs = s->ca->st[li - first];
         int64_t K = l->K, read;
         tl->max_rows = rs.max;
         tl->max_cols = cs.max;
@@ -457,7 +470,7 @@ int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_ov
         region_counts(mode, rs, cs, K, &read, &tl->cache_elems);
         tl->computed_elems = read;
         tl->reused_elems = rs.sum * cs.sum * K - read;
-        tl->whole_input = s->ra->whole[li] | s->ca->whole[li];
+        tl->whole_input = s->ra->whole[li - first] | s->ca->whole[li - first];
     }
     *out = s;
     return DF_OK;
@@ -480,7 +493,7 @@ int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_
 }
 
 const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer) {
-    return layer >= 0 && layer <= s->last ? &s->layer[layer] : NULL;
+    return layer >= s->first && layer <= s->last ? &s->layer[layer - s->first] : NULL;
 }
 
 void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x) {
@@ -494,22 +507,24 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
     int32_t ty_n = s->ra->n_t, tx_n = s->ca->n_t, per = ty_n + tx_n, n_ext = 0;
     df_tile_input *in = s->in;
     int32_t key[DF_MAX_INPUTS * 64], *keys = key; /* the slot each outside input is first read through */
-    if (first < 0) first = 0;
-    int32_t cap = slot0[s->last + 1] - slot0[first];
+    const int32_t f0 = s->first;
+    if (first < f0) first = f0;
+    if (first > s->last) first = s->last;
+    int32_t cap = slot0[s->last - f0 + 1] - slot0[first - f0];
     if (cap > (int32_t)(sizeof key / sizeof *key) && !(keys = malloc(sizeof *keys * (size_t)cap))) {
         *inputs = in;
         return -1;
     }
     const df_tile_axes *ax = s->axes;
-    for (int32_t x0 = ax->cross0[first]; x0 < ax->cross0[first + 1]; x0++) {
-        int32_t sl = ax->cross[x0], i = ax->cross_c[x0], j = sl - slot0[i]; /* slot sl of consumer i */
+    for (int32_t x0 = ax->cross0[first - f0]; x0 < ax->cross0[first - f0 + 1]; x0++) {
+        int32_t sl = ax->cross[x0], i = ax->cross_c[x0], j = sl - slot0[i - f0]; /* slot sl of consumer i */
         {
             int32_t p = w->layers[i].inputs[j], e = -1;
             for (int32_t q = 0; q < n_ext; q++)
                 if (in[q].producer == p) e = q;
             if (e < 0) {
                 e = n_ext++;
-                keys[e] = slot0[i] + j;
+                keys[e] = slot0[i - f0] + j;
                 if (s->memo_ok[keys[e]]) {
                     in[e] = s->memo[keys[e]];
                     continue;
@@ -524,8 +539,8 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
                 continue;
             }
             in[e].last_use = i;
-            const iv *nr = s->ra->need + (size_t)(slot0[i] + j) * ty_n,
-                     *nc = s->ca->need + (size_t)(slot0[i] + j) * tx_n;
+            const iv *nr = s->ra->need + (size_t)(slot0[i - f0] + j) * ty_n,
+                     *nc = s->ca->need + (size_t)(slot0[i - f0] + j) * tx_n;
             iv *x = s->ext + (size_t)e * per;
             for (int32_t t = 0; t < ty_n; t++) x[t] = iv_hull(x[t], nr[t]);
             for (int32_t t = 0; t < tx_n; t++) x[ty_n + t] = iv_hull(x[ty_n + t], nc[t]);
@@ -565,8 +580,15 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
         return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group %d..%d, tile %dx%d)", first, last,
                           rows, cols);
     df_tile_suffix *s;
-    int rc = df_tile_suffix_plan(w, last, rows, cols, mode, &s, err);
-    if (rc) return rc;
+    df_tile_axes *ax; /* the backward pass over [first, last] only (df_tile_axes_new_range) */
+    if (df_tile_axes_new_range(w, first, last, &ax))
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+    int rc = df_tile_suffix_plan_in(ax, rows, cols, mode, &s, err);
+    if (rc) {
+        df_tile_axes_free(ax);
+        return rc;
+    }
+    s->own = ax;
     const df_tile_input *in;
     int32_t n = last - first + 1, n_ext = df_tile_suffix_inputs(s, first, &in);
     if (n_ext < 0) {
@@ -586,7 +608,7 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
     df_tile_suffix_shape(s, &plan->tiles_y, &plan->tiles_x);
     plan->n_layers = n;
     plan->n_inputs = n_ext;
-    memcpy(plan->layer, s->layer + first, sizeof *plan->layer * (size_t)n);
+    memcpy(plan->layer, s->layer + (first - s->first), sizeof *plan->layer * (size_t)n);
     memcpy(plan->input, in, sizeof *plan->input * (size_t)n_ext);
     df_tile_suffix_free(s);
     return DF_OK;

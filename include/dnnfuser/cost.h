@@ -133,6 +133,12 @@ int df_group_is_whole(const df_net *net, const df_group *g);
  * (also after a failed prepare). */
 typedef struct df_tiled df_tiled;
 int df_tiled_prepare(const df_net *net, const df_group *g, df_tiled **out);
+/* The same with the per-axis passes of the groups ending at g->last shared (axes: from
+ * df_tile_axes_new_range(df_net_workload(net), f, g->last) with f <= g->first; every tile option of
+ * the group shares them) and like (nullable): a group of the same first and last prepared in them,
+ * whose per-tile figures are taken where a layer's tile shape is the same. The same numbers as
+ * df_tiled_prepare; DF_EINVAL for axes of another last. */
+int df_tiled_prepare_in(const df_net *net, df_tile_axes *axes, const df_group *g, const df_tiled *like, df_tiled **out);
 int df_tiled_cost(const df_net *net, const df_tiled *t, int32_t m, df_group_cost *out);
 void df_tiled_free(df_tiled *t);
 

@@ -1272,36 +1272,52 @@ static int tiled_args_ok(const df_net *n, const df_group *g) {
            g->overlap >= 0 && g->overlap < DF_OVERLAP_COUNT;
 }
 
-int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
+int df_tiled_prepare_in(const df_net *n, df_tile_axes *axes, const df_group *g, const df_tiled *like, df_tiled **out) {
     *out = NULL;
-    if (!tiled_args_ok(n, g)) return DF_EINVAL;
+    if (!axes || !tiled_args_ok(n, g)) return DF_EINVAL;
     int32_t first = g->first, last = g->last, len = last - first + 1, rows, cols;
     tile_extent(n, g, &rows, &cols);
-    df_tile_plan tp;
-    int rc = df_tile_plan_group(&n->w, first, last, rows, cols, (df_overlap)g->overlap, &tp, NULL);
-    if (rc) {
-        df_tile_plan_free(&tp);
-        return rc;
+    df_tile_suffix *s;
+    int rc = df_tile_suffix_plan_in(axes, rows, cols, (df_overlap)g->overlap, &s, NULL);
+    if (rc) return rc;
+    const df_tile_input *in;
+    int32_t n_in;
+    if (!df_tile_suffix_layer(s, first) || !df_tile_suffix_layer(s, last) || df_tile_suffix_layer(s, last + 1)) {
+        df_tile_suffix_free(s); /* axes of another last, or not reaching first */
+        return DF_EINVAL;
     }
     df_tiled *t = tiled_alloc(len);
     if (t) t->own = calloc((size_t)len, sizeof *t->own);
-    if (!t || !t->own) {
+    if (!t || !t->own || (n_in = df_tile_suffix_inputs(s, first, &in)) < 0) {
         df_tiled_free(t);
-        df_tile_plan_free(&tp);
+        df_tile_suffix_free(s);
         return DF_ENOMEM;
     }
     t->first = first;
     t->last = last;
     t->len = len;
-    t->tiles_y = tp.tiles_y;
-    t->tiles_x = tp.tiles_x;
-    t->tiles = tp.tiles_y * tp.tiles_x;
-    for (int32_t k = 0; k < len; k++) tl_base(n, first + k, last, &tp.layer[k], NULL, &t->own[k]);
+    df_tile_suffix_shape(s, &t->tiles_y, &t->tiles_x);
+    t->tiles = t->tiles_y * t->tiles_x;
+    if (like && (like->first != first || like->last != last)) like = NULL;
+    /* like: the figures of a layer whose tile shape is the same (tile_figures of the same layer and
+     * shape: the same values) */
+    for (int32_t k = 0; k < len; k++)
+        tl_base(n, first + k, last, df_tile_suffix_layer(s, first + k), like ? &like->ly[k] : NULL, &t->own[k]);
     t->ly = t->own;
-    tiled_assemble(n, t, tp.input, tp.n_inputs);
-    df_tile_plan_free(&tp);
+    tiled_assemble(n, t, in, n_in);
+    df_tile_suffix_free(s);
     *out = t;
     return DF_OK;
+}
+
+int df_tiled_prepare(const df_net *n, const df_group *g, df_tiled **out) {
+    *out = NULL;
+    if (!tiled_args_ok(n, g)) return DF_EINVAL;
+    df_tile_axes *axes;
+    if (df_tile_axes_new_range(&n->w, g->first, g->last, &axes)) return DF_ENOMEM;
+    int rc = df_tiled_prepare_in(n, axes, g, NULL, out);
+    df_tile_axes_free(axes);
+    return rc;
 }
 
 /* Array cycles of layer i's tiles for a micro-batch of s samples: n_eq tiles of the largest tile's

@@ -45,20 +45,40 @@ void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m
 }
 
 /* the close slots of [first, last] at m: cost and feasibility of each (slot 0 by df_group_eval, through
- * memo when given, the tiles by df_group_eval_tiled, the cost model's rule); returns 1 if any is feasible */
+ * memo when given, the tiles by df_group_eval_tiled, the cost model's rule: df_tiled_prepare_in with
+ * the per-axis passes shared by the options, the same numbers); returns 1 if any is feasible */
 static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, int32_t last, int32_t m,
                       df_group_cost *cost, uint8_t *ok) {
     int any = 0;
     memset(ok, 0, DF_CLOSE_SLOTS);
+    df_tile_axes *axes = NULL;
+    df_tiled *prev = NULL;
     for (int c = 0; c <= ep->n_opts[last]; c++) {
         df_group g;
         df_close_group(ep, first, last, m, c, &g);
-        if (c == 0 ? df_group_eval_memo(ep->net, memo, first, last, m, &cost[c])
-                   : df_group_eval_tiled(ep->net, &g, &cost[c]))
-            continue;
+        int rc;
+        if (c == 0)
+            rc = df_group_eval_memo(ep->net, memo, first, last, m, &cost[c]);
+        else if (df_group_is_whole(ep->net, &g) ||
+                 (!axes && df_tile_axes_new_range(df_net_workload(ep->net), first, last, &axes) != DF_OK))
+            rc = df_group_eval_tiled(ep->net, &g, &cost[c]);
+        else {
+            df_tiled *tp;
+            rc = df_tiled_prepare_in(ep->net, axes, &g, prev, &tp);
+            if (rc == DF_OK) {
+                rc = df_tiled_cost(ep->net, tp, m, &cost[c]);
+                df_tiled_free(prev);
+                prev = tp;
+            } else {
+                df_tiled_free(tp);
+            }
+        }
+        if (rc) continue;
         ok[c] = (uint8_t)(cost[c].feasible != 0);
         any |= ok[c];
     }
+    df_tiled_free(prev);
+    df_tile_axes_free(axes);
     return any;
 }
 
@@ -93,11 +113,19 @@ static int episode_init_df(df_episode *ep, df_err *err) {
                 alone_min(ep, t, &g);
             }
         }
+        /* the options share the per-axis passes (df_tiled_prepare_in: the numbers of df_tiled_prepare) */
+        df_tile_axes *axes = NULL;
+        df_tiled *prev = NULL;
+        if (ep->n_opts[t] > 0 && df_tile_axes_new_range(df_net_workload(ep->net), t, t, &axes) != DF_OK) axes = NULL;
         for (int c = 1; c <= ep->n_opts[t]; c++) {
             df_group g;
             df_close_group(ep, t, t, 1, c, &g);
             df_tiled *tp;
-            if (df_tiled_prepare(ep->net, &g, &tp) != DF_OK) continue;
+            if ((axes ? df_tiled_prepare_in(ep->net, axes, &g, prev, &tp) : df_tiled_prepare(ep->net, &g, &tp)) !=
+                DF_OK) {
+                df_tiled_free(tp);
+                continue;
+            }
             for (int k = 0; k < DF_MB_SLOTS; k++) {
                 df_group_cost gc;
                 if (ep->slot_m[k] && df_tiled_cost(ep->net, tp, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
@@ -105,8 +133,11 @@ static int episode_init_df(df_episode *ep, df_err *err) {
                     alone_min(ep, t, &gc);
                 }
             }
-            df_tiled_free(tp);
+            df_tiled_free(prev);
+            prev = tp;
         }
+        df_tiled_free(prev);
+        df_tile_axes_free(axes);
     }
     return DF_OK;
 }

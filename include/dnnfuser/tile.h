@@ -105,6 +105,10 @@ int df_tile_axes_new_range(const df_workload *w, int32_t first, int32_t last, df
 void df_tile_axes_free(df_tile_axes *x);
 int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **out,
                            df_err *err);
+/* The same into *io (NULL: a new one), whose arrays are kept when they hold the plan (a loop over tile
+ * options allocates once); *io is NULL after an error. */
+int df_tile_suffix_plan_reuse(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **io,
+                              df_err *err);
 const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer);
 void df_tile_suffix_shape(const df_tile_suffix *s, int32_t *tiles_y, int32_t *tiles_x);
 int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_input **inputs);

@@ -1094,10 +1094,12 @@ struct df_tiled {
     int64_t *tile; /* [len] streamed rows and line buffers live while the layer runs */
     int64_t cache; /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
     double wsum;
-    double *dram_ps;    /* [len] DRAM activation elements per sample */
-    double *e_ps;       /* [len] energy per sample independent of m */
-    const tl_layer *ly; /* [len]: layer first + k */
-    tl_layer *own;      /* ly when prepared alone */
+    double *dram_ps;     /* [len] DRAM activation elements per sample */
+    double *e_ps;        /* [len] energy per sample independent of m */
+    const tl_layer *ly;  /* [len]: layer first + k */
+    tl_layer *own;       /* ly when prepared alone */
+    int32_t cap;         /* layers the arrays hold (df_tiled_prepare_reuse) */
+    df_tile_suffix *geo; /* df_tiled_prepare_reuse: the regions' workspace, kept for the next group */
 };
 
 void df_tiled_free(df_tiled *t) {
@@ -1107,6 +1109,7 @@ void df_tiled_free(df_tiled *t) {
     free(t->dram_ps);
     free(t->e_ps);
     free(t->own);
+    df_tile_suffix_free(t->geo);
     free(t);
 }
 
@@ -1121,6 +1124,7 @@ static df_tiled *tiled_alloc(int32_t len) {
         df_tiled_free(t);
         return NULL;
     }
+    t->cap = len;
     return t;
 }
 
@@ -1274,23 +1278,45 @@ static int tiled_args_ok(const df_net *n, const df_group *g) {
 
 int df_tiled_prepare_in(const df_net *n, df_tile_axes *axes, const df_group *g, const df_tiled *like, df_tiled **out) {
     *out = NULL;
-    if (!axes || !tiled_args_ok(n, g)) return DF_EINVAL;
-    int32_t first = g->first, last = g->last, len = last - first + 1, rows, cols;
-    tile_extent(n, g, &rows, &cols);
-    df_tile_suffix *s;
-    int rc = df_tile_suffix_plan_in(axes, rows, cols, (df_overlap)g->overlap, &s, NULL);
-    if (rc) return rc;
-    const df_tile_input *in;
-    int32_t n_in;
-    if (!df_tile_suffix_layer(s, first) || !df_tile_suffix_layer(s, last) || df_tile_suffix_layer(s, last + 1)) {
-        df_tile_suffix_free(s); /* axes of another last, or not reaching first */
+    return df_tiled_prepare_reuse(n, axes, g, like, out);
+}
+
+int df_tiled_prepare_reuse(const df_net *n, df_tile_axes *axes, const df_group *g, const df_tiled *like,
+                           df_tiled **io) {
+    df_tiled *t = *io;
+    *io = NULL;
+    if (!axes || !tiled_args_ok(n, g)) {
+        df_tiled_free(t);
         return DF_EINVAL;
     }
-    df_tiled *t = tiled_alloc(len);
-    if (t) t->own = calloc((size_t)len, sizeof *t->own);
-    if (!t || !t->own || (n_in = df_tile_suffix_inputs(s, first, &in)) < 0) {
+    int32_t first = g->first, last = g->last, len = last - first + 1, rows, cols;
+    tile_extent(n, g, &rows, &cols);
+    if (t && (t->cap < len || !t->own)) { /* too small: anew */
         df_tiled_free(t);
-        df_tile_suffix_free(s);
+        t = NULL;
+    }
+    if (!t) {
+        t = tiled_alloc(len);
+        if (t) t->own = calloc((size_t)len, sizeof *t->own);
+        if (!t || !t->own) {
+            df_tiled_free(t);
+            return DF_ENOMEM;
+        }
+    }
+    int rc = df_tile_suffix_plan_reuse(axes, rows, cols, (df_overlap)g->overlap, &t->geo, NULL);
+    if (rc) {
+        df_tiled_free(t);
+        return rc;
+    }
+    df_tile_suffix *s = t->geo;
+    if (!df_tile_suffix_layer(s, first) || !df_tile_suffix_layer(s, last) || df_tile_suffix_layer(s, last + 1)) {
+        df_tiled_free(t); /* axes of another last, or not reaching first */
+        return DF_EINVAL;
+    }
+    const df_tile_input *in;
+    int32_t n_in = df_tile_suffix_inputs(s, first, &in);
+    if (n_in < 0) {
+        df_tiled_free(t);
         return DF_ENOMEM;
     }
     t->first = first;
@@ -1298,15 +1324,14 @@ int df_tiled_prepare_in(const df_net *n, df_tile_axes *axes, const df_group *g, 
     t->len = len;
     df_tile_suffix_shape(s, &t->tiles_y, &t->tiles_x);
     t->tiles = t->tiles_y * t->tiles_x;
-    if (like && (like->first != first || like->last != last)) like = NULL;
+    if (like && (like->first != first || like->last != last || like == t)) like = NULL;
     /* like: the figures of a layer whose tile shape is the same (tile_figures of the same layer and
      * shape: the same values) */
     for (int32_t k = 0; k < len; k++)
         tl_base(n, first + k, last, df_tile_suffix_layer(s, first + k), like ? &like->ly[k] : NULL, &t->own[k]);
     t->ly = t->own;
     tiled_assemble(n, t, in, n_in);
-    df_tile_suffix_free(s);
-    *out = t;
+    *io = t;
     return DF_OK;
 }
 

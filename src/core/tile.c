@@ -410,13 +410,14 @@ struct df_tile_suffix {
     const axis_pass *ra, *ca;
     int32_t first, last; /* the axes' layers */
     df_overlap mode;
-    df_tile_layer *layer; /* [last - first + 1], from first */
-    iv *ext;              /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
-    iv *scratch;          /* [max tiles] */
-    df_tile_input *in;    /* [slots] */
-    df_tile_input *memo;  /* [slots]: an outside input first read through this slot (its consumers are
+    df_tile_layer *layer;              /* [last - first + 1], from first */
+    iv *ext;                           /* [slots x (rows + cols tiles)]: hulls of the outside inputs of one first */
+    iv *scratch;                       /* [max tiles] */
+    df_tile_input *in;                 /* [slots] */
+    df_tile_input *memo;               /* [slots]: an outside input first read through this slot (its consumers are
                              * then the same whatever first is), once computed */
-    uint8_t *memo_ok;     /* [slots] */
+    uint8_t *memo_ok;                  /* [slots] */
+    int32_t cap_n, cap_slots, cap_per; /* what the arrays hold (df_tile_suffix_plan_reuse) */
 };
 
 void df_tile_suffix_free(df_tile_suffix *s) {
@@ -434,30 +435,51 @@ void df_tile_suffix_free(df_tile_suffix *s) {
 int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **out,
                            df_err *err) {
     *out = NULL;
-    if (!axes || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
+    return df_tile_suffix_plan_reuse(axes, rows, cols, mode, out, err);
+}
+
+int df_tile_suffix_plan_reuse(df_tile_axes *axes, int32_t rows, int32_t cols, df_overlap mode, df_tile_suffix **io,
+                              df_err *err) {
+    if (!axes || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT) {
+        df_tile_suffix_free(*io);
+        *io = NULL;
         return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (tile %dx%d)", rows, cols);
+    }
     const df_workload *w = axes->w;
     int32_t first = axes->first, last = axes->last, n = last - first + 1, slots = axes->slots;
-    df_tile_suffix *s = calloc(1, sizeof *s);
-    if (!s) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+    const axis_pass *ra = axes_get(axes, 0, rows), *ca = axes_get(axes, 1, cols);
+    int32_t per = ra && ca ? ra->n_t + ca->n_t : 1, sl1 = slots ? slots : 1;
+    df_tile_suffix *s = *io;
+    if (s && (s->own || s->cap_n < n || s->cap_slots < sl1 || s->cap_per < per)) { /* too small: anew */
+        df_tile_suffix_free(s);
+        s = *io = NULL;
+    }
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+        s->layer = malloc(sizeof *s->layer * (size_t)n); /* every field of every layer written below */
+        s->ext = malloc(sizeof *s->ext * (size_t)sl1 * per);
+        s->scratch = malloc(sizeof *s->scratch * (size_t)per);
+        s->in = malloc(sizeof *s->in * (size_t)sl1); /* entries set when listed */
+        s->memo = malloc(sizeof *s->memo * (size_t)sl1);
+        s->memo_ok = malloc((size_t)sl1);
+        s->cap_n = n;
+        s->cap_slots = sl1;
+        s->cap_per = per;
+    }
     s->w = w;
     s->axes = axes;
     s->first = first;
     s->last = last;
     s->mode = mode;
-    s->ra = axes_get(axes, 0, rows);
-    s->ca = axes_get(axes, 1, cols);
-    int32_t per = s->ra && s->ca ? s->ra->n_t + s->ca->n_t : 1;
-    s->layer = malloc(sizeof *s->layer * (size_t)n); /* every field of every layer written below */
-    s->ext = malloc(sizeof *s->ext * (size_t)(slots ? slots : 1) * per);
-    s->scratch = malloc(sizeof *s->scratch * (size_t)per);
-    s->in = malloc(sizeof *s->in * (size_t)(slots ? slots : 1)); /* entries set when listed */
-    s->memo = malloc(sizeof *s->memo * (size_t)(slots ? slots : 1));
-    s->memo_ok = calloc((size_t)(slots ? slots : 1), 1);
+    s->ra = ra;
+    s->ca = ca;
     if (!s->ra || !s->ca || !s->layer || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok) {
         df_tile_suffix_free(s);
+        *io = NULL;
         return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
     }
+    memset(s->memo_ok, 0, (size_t)sl1);
     for (int32_t li = first; li <= last; li++) {
         const df_layer *l = &w->layers[li];
         df_tile_layer *tl = &s->layer[li - first];
@@ -472,7 +494,7 @@ int df_tile_suffix_plan_in(df_tile_axes *axes, int32_t rows, int32_t cols, df_ov
         tl->reused_elems = rs.sum * cs.sum * K - read;
         tl->whole_input = s->ra->whole[li - first] | s->ca->whole[li - first];
     }
-    *out = s;
+    *io = s;
     return DF_OK;
 }
 

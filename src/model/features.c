@@ -52,7 +52,8 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
     int any = 0;
     memset(ok, 0, DF_CLOSE_SLOTS);
     df_tile_axes *axes = NULL;
-    df_tiled *prev = NULL;
+    df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
+    int cur = 0;
     for (int c = 0; c <= ep->n_opts[last]; c++) {
         df_group g;
         df_close_group(ep, first, last, m, c, &g);
@@ -63,21 +64,18 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
                  (!axes && df_tile_axes_new_range(df_net_workload(ep->net), first, last, &axes) != DF_OK))
             rc = df_group_eval_tiled(ep->net, &g, &cost[c]);
         else {
-            df_tiled *tp;
-            rc = df_tiled_prepare_in(ep->net, axes, &g, prev, &tp);
+            rc = df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &tp[cur]);
             if (rc == DF_OK) {
-                rc = df_tiled_cost(ep->net, tp, m, &cost[c]);
-                df_tiled_free(prev);
-                prev = tp;
-            } else {
-                df_tiled_free(tp);
+                rc = df_tiled_cost(ep->net, tp[cur], m, &cost[c]);
+                cur = 1 - cur;
             }
         }
         if (rc) continue;
         ok[c] = (uint8_t)(cost[c].feasible != 0);
         any |= ok[c];
     }
-    df_tiled_free(prev);
+    df_tiled_free(tp[0]);
+    df_tiled_free(tp[1]);
     df_tile_axes_free(axes);
     return any;
 }
@@ -115,28 +113,31 @@ static int episode_init_df(df_episode *ep, df_err *err) {
         }
         /* the options share the per-axis passes (df_tiled_prepare_in: the numbers of df_tiled_prepare) */
         df_tile_axes *axes = NULL;
-        df_tiled *prev = NULL;
+        df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
+        int cur = 0;
         if (ep->n_opts[t] > 0 && df_tile_axes_new_range(df_net_workload(ep->net), t, t, &axes) != DF_OK) axes = NULL;
         for (int c = 1; c <= ep->n_opts[t]; c++) {
             df_group g;
             df_close_group(ep, t, t, 1, c, &g);
-            df_tiled *tp;
-            if ((axes ? df_tiled_prepare_in(ep->net, axes, &g, prev, &tp) : df_tiled_prepare(ep->net, &g, &tp)) !=
-                DF_OK) {
-                df_tiled_free(tp);
+            df_tiled *one = NULL, *x;
+            if (axes ? df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &tp[cur]) != DF_OK
+                     : df_tiled_prepare(ep->net, &g, &one) != DF_OK) {
+                df_tiled_free(one);
                 continue;
             }
+            x = axes ? tp[cur] : one;
             for (int k = 0; k < DF_MB_SLOTS; k++) {
                 df_group_cost gc;
-                if (ep->slot_m[k] && df_tiled_cost(ep->net, tp, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
+                if (ep->slot_m[k] && df_tiled_cost(ep->net, x, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
                     ep->start_ok[t] |= 1u << k;
                     alone_min(ep, t, &gc);
                 }
             }
-            df_tiled_free(prev);
-            prev = tp;
+            df_tiled_free(one);
+            if (axes) cur = 1 - cur;
         }
-        df_tiled_free(prev);
+        df_tiled_free(tp[0]);
+        df_tiled_free(tp[1]);
         df_tile_axes_free(axes);
     }
     return DF_OK;

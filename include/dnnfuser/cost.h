@@ -139,10 +139,12 @@ int df_tiled_prepare(const df_net *net, const df_group *g, df_tiled **out);
  * whose per-tile figures are taken where a layer's tile shape is the same. The same numbers as
  * df_tiled_prepare; DF_EINVAL for axes of another last. */
 int df_tiled_prepare_in(const df_net *net, df_tile_axes *axes, const df_group *g, const df_tiled *like, df_tiled **out);
-/* The same into *io (NULL: a new one), whose arrays are kept when they hold the group (a loop over a
- * group's options allocates once; like must be another one); *io is NULL after an error. */
+/* The same into *io (NULL: a new one), whose arrays are kept when they hold the group, and with the
+ * tile regions planned in *geo (df_tile_suffix_plan_reuse: NULL a new one; the caller frees it): a
+ * loop over a group's options allocates once, and the overlap modes of one tile share the regions of
+ * its outside inputs. like must be another one than *io. *io is NULL after an error. */
 int df_tiled_prepare_reuse(const df_net *net, df_tile_axes *axes, const df_group *g, const df_tiled *like,
-                           df_tiled **io);
+                           df_tile_suffix **geo, df_tiled **io);
 int df_tiled_cost(const df_net *net, const df_tiled *t, int32_t m, df_group_cost *out);
 void df_tiled_free(df_tiled *t);
 

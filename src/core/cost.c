@@ -1094,12 +1094,11 @@ struct df_tiled {
     int64_t *tile; /* [len] streamed rows and line buffers live while the layer runs */
     int64_t cache; /* every overlap cache of the group: kept across all tiles ([DFN] §III-B) */
     double wsum;
-    double *dram_ps;     /* [len] DRAM activation elements per sample */
-    double *e_ps;        /* [len] energy per sample independent of m */
-    const tl_layer *ly;  /* [len]: layer first + k */
-    tl_layer *own;       /* ly when prepared alone */
-    int32_t cap;         /* layers the arrays hold (df_tiled_prepare_reuse) */
-    df_tile_suffix *geo; /* df_tiled_prepare_reuse: the regions' workspace, kept for the next group */
+    double *dram_ps;    /* [len] DRAM activation elements per sample */
+    double *e_ps;       /* [len] energy per sample independent of m */
+    const tl_layer *ly; /* [len]: layer first + k */
+    tl_layer *own;      /* ly when prepared alone */
+    int32_t cap;        /* layers the arrays hold (df_tiled_prepare_reuse) */
 };
 
 void df_tiled_free(df_tiled *t) {
@@ -1109,7 +1108,6 @@ void df_tiled_free(df_tiled *t) {
     free(t->dram_ps);
     free(t->e_ps);
     free(t->own);
-    df_tile_suffix_free(t->geo);
     free(t);
 }
 
@@ -1278,11 +1276,14 @@ static int tiled_args_ok(const df_net *n, const df_group *g) {
 
 int df_tiled_prepare_in(const df_net *n, df_tile_axes *axes, const df_group *g, const df_tiled *like, df_tiled **out) {
     *out = NULL;
-    return df_tiled_prepare_reuse(n, axes, g, like, out);
+    df_tile_suffix *geo = NULL;
+    int rc = df_tiled_prepare_reuse(n, axes, g, like, &geo, out);
+    df_tile_suffix_free(geo);
+    return rc;
 }
 
 int df_tiled_prepare_reuse(const df_net *n, df_tile_axes *axes, const df_group *g, const df_tiled *like,
-                           df_tiled **io) {
+                           df_tile_suffix **geo, df_tiled **io) {
     df_tiled *t = *io;
     *io = NULL;
     if (!axes || !tiled_args_ok(n, g)) {
@@ -1303,12 +1304,12 @@ int df_tiled_prepare_reuse(const df_net *n, df_tile_axes *axes, const df_group *
             return DF_ENOMEM;
         }
     }
-    int rc = df_tile_suffix_plan_reuse(axes, rows, cols, (df_overlap)g->overlap, &t->geo, NULL);
+    int rc = df_tile_suffix_plan_reuse(axes, rows, cols, (df_overlap)g->overlap, geo, NULL);
     if (rc) {
         df_tiled_free(t);
         return rc;
     }
-    df_tile_suffix *s = t->geo;
+    df_tile_suffix *s = *geo;
     if (!df_tile_suffix_layer(s, first) || !df_tile_suffix_layer(s, last) || df_tile_suffix_layer(s, last + 1)) {
         df_tiled_free(t); /* axes of another last, or not reaching first */
         return DF_EINVAL;

@@ -418,6 +418,12 @@ struct df_tile_suffix {
                              * then the same whatever first is), once computed */
     uint8_t *memo_ok;                  /* [slots] */
     int32_t cap_n, cap_slots, cap_per; /* what the arrays hold (df_tile_suffix_plan_reuse) */
+    /* the mode-independent regions of each outside input (keyed as memo): an input's hulls depend on
+     * the workload, the axes' layers and the tile's rows and columns only, so a plan of another overlap
+     * mode with the same ones (df_tile_suffix_plan_reuse) keeps them and redoes region_counts alone */
+    iv_stats *srs, *scs; /* [slots] */
+    uint8_t *stat_ok;    /* [slots] */
+    int32_t stat_rows, stat_cols;
 };
 
 void df_tile_suffix_free(df_tile_suffix *s) {
@@ -429,6 +435,9 @@ void df_tile_suffix_free(df_tile_suffix *s) {
     free(s->in);
     free(s->memo);
     free(s->memo_ok);
+    free(s->srs);
+    free(s->scs);
+    free(s->stat_ok);
     free(s);
 }
 
@@ -463,10 +472,18 @@ int df_tile_suffix_plan_reuse(df_tile_axes *axes, int32_t rows, int32_t cols, df
         s->in = malloc(sizeof *s->in * (size_t)sl1); /* entries set when listed */
         s->memo = malloc(sizeof *s->memo * (size_t)sl1);
         s->memo_ok = malloc((size_t)sl1);
+        s->srs = malloc(sizeof *s->srs * (size_t)sl1);
+        s->scs = malloc(sizeof *s->scs * (size_t)sl1);
+        s->stat_ok = calloc((size_t)sl1, 1);
+        s->stat_rows = s->stat_cols = -1;
         s->cap_n = n;
         s->cap_slots = sl1;
         s->cap_per = per;
     }
+    /* the same workload, layers and tile (the passes of that size: the same regions): the inputs'
+     * regions are kept */
+    int same = s->w == w && s->first == first && s->last == last && ra && ca && s->stat_rows == ra->size &&
+               s->stat_cols == ca->size;
     s->w = w;
     s->axes = axes;
     s->first = first;
@@ -474,12 +491,16 @@ int df_tile_suffix_plan_reuse(df_tile_axes *axes, int32_t rows, int32_t cols, df
     s->mode = mode;
     s->ra = ra;
     s->ca = ca;
-    if (!s->ra || !s->ca || !s->layer || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok) {
+    if (!s->ra || !s->ca || !s->layer || !s->ext || !s->scratch || !s->in || !s->memo || !s->memo_ok || !s->srs ||
+        !s->scs || !s->stat_ok) {
         df_tile_suffix_free(s);
         *io = NULL;
         return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory (%d layers x %d tiles)", n, per);
     }
     memset(s->memo_ok, 0, (size_t)sl1);
+    if (!same) memset(s->stat_ok, 0, (size_t)sl1);
+    s->stat_rows = ra->size;
+    s->stat_cols = ca->size;
     for (int32_t li = first; li <= last; li++) {
         const df_layer *l = &w->layers[li];
         df_tile_layer *tl = &s->layer[li - first];
@@ -556,11 +577,13 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
                 in[e].first_use = i;
                 in[e].elems = p >= 0 ? df_layer_out_elems(&w->layers[p])
                                      : (int64_t)w->layers[i].C * w->layers[i].Y * w->layers[i].X;
-                for (int32_t t = 0; t < per; t++) s->ext[(size_t)e * per + t] = (iv){0, 0};
+                if (!s->stat_ok[keys[e]])
+                    for (int32_t t = 0; t < per; t++) s->ext[(size_t)e * per + t] = (iv){0, 0};
             } else if (s->memo_ok[keys[e]]) {
                 continue;
             }
             in[e].last_use = i;
+            if (s->stat_ok[keys[e]]) continue; /* its regions known (another mode) */
             const iv *nr = s->ra->need + (size_t)(slot0[i - f0] + j) * ty_n,
                      *nc = s->ca->need + (size_t)(slot0[i - f0] + j) * tx_n;
             iv *x = s->ext + (size_t)e * per;
@@ -575,9 +598,17 @@ int32_t df_tile_suffix_inputs(df_tile_suffix *s, int32_t first, const df_tile_in
         int32_t pr = x->producer >= 0 ? w->layers[x->producer].P : w->layers[x->first_use].Y;
         int32_t pc = x->producer >= 0 ? w->layers[x->producer].Q : w->layers[x->first_use].X;
         /* read whole over the tiles, like the plain group does (a strided reader's skipped rows too) */
-        fill_cover(er, ty_n, pr);
-        fill_cover(ec, tx_n, pc);
-        iv_stats rs = stats_of(er, ty_n, s->scratch), cs = stats_of(ec, tx_n, s->scratch);
+        iv_stats rs, cs;
+        if (s->stat_ok[keys[e]]) {
+            rs = s->srs[keys[e]];
+            cs = s->scs[keys[e]];
+        } else {
+            fill_cover(er, ty_n, pr);
+            fill_cover(ec, tx_n, pc);
+            rs = s->srs[keys[e]] = stats_of(er, ty_n, s->scratch);
+            cs = s->scs[keys[e]] = stats_of(ec, tx_n, s->scratch);
+            s->stat_ok[keys[e]] = 1;
+        }
         int64_t plane = (int64_t)pr * pc;
         int64_t ch = plane > 0 ? x->elems / plane : 1;
         x->max_elems = (int64_t)rs.max * cs.max * ch;

@@ -54,6 +54,7 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
     df_tile_axes *axes = NULL;
     df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
     int cur = 0;
+    df_tile_suffix *geo = NULL; /* the regions' workspace */
     for (int c = 0; c <= ep->n_opts[last]; c++) {
         df_group g;
         df_close_group(ep, first, last, m, c, &g);
@@ -64,7 +65,7 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
                  (!axes && df_tile_axes_new_range(df_net_workload(ep->net), first, last, &axes) != DF_OK))
             rc = df_group_eval_tiled(ep->net, &g, &cost[c]);
         else {
-            rc = df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &tp[cur]);
+            rc = df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &geo, &tp[cur]);
             if (rc == DF_OK) {
                 rc = df_tiled_cost(ep->net, tp[cur], m, &cost[c]);
                 cur = 1 - cur;
@@ -76,6 +77,7 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
     }
     df_tiled_free(tp[0]);
     df_tiled_free(tp[1]);
+    df_tile_suffix_free(geo);
     df_tile_axes_free(axes);
     return any;
 }
@@ -115,12 +117,13 @@ static int episode_init_df(df_episode *ep, df_err *err) {
         df_tile_axes *axes = NULL;
         df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
         int cur = 0;
+        df_tile_suffix *geo = NULL; /* the regions' workspace */
         if (ep->n_opts[t] > 0 && df_tile_axes_new_range(df_net_workload(ep->net), t, t, &axes) != DF_OK) axes = NULL;
         for (int c = 1; c <= ep->n_opts[t]; c++) {
             df_group g;
             df_close_group(ep, t, t, 1, c, &g);
             df_tiled *one = NULL, *x;
-            if (axes ? df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &tp[cur]) != DF_OK
+            if (axes ? df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &geo, &tp[cur]) != DF_OK
                      : df_tiled_prepare(ep->net, &g, &one) != DF_OK) {
                 df_tiled_free(one);
                 continue;
@@ -138,6 +141,7 @@ static int episode_init_df(df_episode *ep, df_err *err) {
         }
         df_tiled_free(tp[0]);
         df_tiled_free(tp[1]);
+        df_tile_suffix_free(geo);
         df_tile_axes_free(axes);
     }
     return DF_OK;

@@ -824,6 +824,77 @@ START_TEST(test_group_memo_equals_eval) {
 }
 END_TEST
 
+/* df_tiled_prepare_reuse (the decode's close slots: one axes per group, the regions' workspace and
+ * two tiled workspaces reused over the options and across groups, the previous option's figures) and
+ * df_tiled_prepare_in give df_group_eval_tiled's numbers bit for bit, on every tile option */
+static void same_cost(const df_group_cost *a, const df_group_cost *b, const char *what) {
+    ck_assert_msg(a->feasible == b->feasible && a->weights_resident == b->weights_resident &&
+                      a->footprint_bytes == b->footprint_bytes && a->n_micro == b->n_micro &&
+                      a->peak_layer == b->peak_layer && a->tiles_y == b->tiles_y && a->tiles_x == b->tiles_x,
+                  "%s: footprint fields differ", what);
+    ck_assert_msg(!memcmp(&a->latency_cycles, &b->latency_cycles, sizeof(double)) &&
+                      !memcmp(&a->energy_pj, &b->energy_pj, sizeof(double)) &&
+                      !memcmp(&a->dram_bytes, &b->dram_bytes, sizeof(double)) &&
+                      !memcmp(&a->compute_cycles, &b->compute_cycles, sizeof(double)) &&
+                      !memcmp(&a->macs, &b->macs, sizeof(double)) &&
+                      !memcmp(&a->layer_macs, &b->layer_macs, sizeof(double)),
+                  "%s: %.17g vs %.17g latency", what, a->latency_cycles, b->latency_cycles);
+}
+
+START_TEST(test_tiled_reuse_equals_eval) {
+    const char *nets[] = {"resnet50", "mobilenetv2_512", "unet", "yolov5s_backbone"};
+    const int64_t budgets[] = {256 << 10, 2 << 20};
+    long calls = 0;
+    for (size_t z = 0; z < sizeof nets / sizeof nets[0]; z++)
+        for (int bu = 0; bu < 2; bu++) {
+            df_net *n = tu_zoo_net(nets[z], budgets[bu], 4, NULL);
+            const df_workload *w = df_net_workload(n);
+            int32_t L = df_net_layers(n);
+            df_tiled *tp[2] = {NULL, NULL};
+            df_tile_suffix *geo = NULL;
+            int cur = 0;
+            for (int32_t last = 0; last < L; last += 1 + last % 3) {
+                df_tile_option o[DF_MAX_TILE_OPTIONS];
+                int32_t no = df_tile_options(w, last, o);
+                for (int32_t len = 1; len <= 5 && len <= last + 1; len += 2) {
+                    int32_t first = last - len + 1, f0 = first > 2 ? first - 2 * (len % 2) : 0;
+                    df_tile_axes *axes;
+                    ck_assert_int_eq(df_tile_axes_new_range(w, f0, last, &axes), DF_OK);
+                    for (int32_t k = 0; k < no; k++) {
+                        df_group g = {.first = first,
+                                      .last = last,
+                                      .micro_batch = 1,
+                                      .tile_rows = o[k].rows,
+                                      .tile_cols = o[k].cols,
+                                      .overlap = o[k].overlap};
+                        ck_assert_int_eq(df_tiled_prepare_reuse(n, axes, &g, tp[1 - cur], &geo, &tp[cur]), DF_OK);
+                        df_tiled *one;
+                        ck_assert_int_eq(df_tiled_prepare_in(n, axes, &g, NULL, &one), DF_OK);
+                        for (int32_t m = 1; m <= 4; m *= 2) {
+                            df_group_cost a, b, c;
+                            g.micro_batch = m;
+                            ck_assert_int_eq(df_group_eval_tiled(n, &g, &a), DF_OK);
+                            ck_assert_int_eq(df_tiled_cost(n, tp[cur], m, &b), DF_OK);
+                            ck_assert_int_eq(df_tiled_cost(n, one, m, &c), DF_OK);
+                            same_cost(&a, &b, nets[z]);
+                            same_cost(&a, &c, nets[z]);
+                            calls++;
+                        }
+                        df_tiled_free(one);
+                        cur = 1 - cur;
+                    }
+                    df_tile_axes_free(axes);
+                }
+            }
+            df_tiled_free(tp[0]);
+            df_tiled_free(tp[1]);
+            df_tile_suffix_free(geo);
+            df_net_free(n);
+        }
+    printf("  df_tiled_prepare_reuse / _in vs df_group_eval_tiled: %ld evaluations identical bit for bit\n", calls);
+}
+END_TEST
+
 /* df_layer_alone_key: every pair of layers with the same key (zoo networks with repeated blocks and
  * without, two budgets) costs the same alone at every micro-batch, bit for bit but for peak_layer;
  * the repeated blocks are found */
@@ -889,6 +960,7 @@ static Suite *cost_suite(void) {
     tcase_add_test(tc, test_layer_footprints_match_groups);
     tcase_add_test(tc, test_group_memo_equals_eval);
     tcase_add_test(tc, test_layer_alone_key);
+    tcase_add_test(tc, test_tiled_reuse_equals_eval);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -105,6 +105,19 @@ void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t 
  * not evaluated again from its first layer at every step (the decode loop keeps one memo per
  * candidate). */
 void df_sched_observe_step_memo(const df_episode *ep, df_sched *s, df_group_memo *memo, float *x, uint8_t *mask);
+/* Depth-first layout: one close-slot evaluation of [first, last] at m (eval of every slot, as
+ * df_sched_observe_step_memo computes it for the open group joined by layer t). */
+typedef struct {
+    int32_t first, last, m; /* last < 0: empty */
+    df_group_cost cost[DF_CLOSE_SLOTS];
+    uint8_t ok[DF_CLOSE_SLOTS];
+} df_slot_entry;
+/* df_sched_observe_step_memo with the close-slot evaluations shared through share[0..n_share) (the
+ * candidates of one job decode in step: those with the same open group and micro-batch evaluate it
+ * once; the numbers do not depend on who computed them, so features and mask are identical). Set
+ * every entry's last to -1 before the first use; share NULL: df_sched_observe_step_memo. */
+void df_sched_observe_step_shared(const df_episode *ep, df_sched *s, df_group_memo *memo, df_slot_entry *share,
+                                  int32_t n_share, float *x, uint8_t *mask);
 /* Applies an allowed action to layer s->t and advances. DF_EINVAL if the action is not allowed. */
 int df_sched_apply(const df_episode *ep, df_sched *s, int action);
 /* Depth-first layout. The close mask (DF_CLOSE_SLOTS) of the open group [gstart, t-1]: returns 1 when a

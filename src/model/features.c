@@ -82,6 +82,34 @@ static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, 
     return any;
 }
 
+/* eval_slots through share[0..n) (nullable): an entry of the same group and micro-batch is copied (the
+ * same numbers: eval_slots is a function of them; memo only spares work), else the evaluation is stored
+ * over an entry of another last (the candidates' earlier steps) or the one its first hashes to */
+static void eval_slots_shared(const df_episode *ep, df_group_memo *memo, df_slot_entry *share, int32_t n, int32_t first,
+                              int32_t last, int32_t m, df_group_cost *cost, uint8_t *ok) {
+    if (!share || n < 1) {
+        eval_slots(ep, memo, first, last, m, cost, ok);
+        return;
+    }
+    int32_t slot = -1;
+    for (int32_t i = 0; i < n; i++) {
+        df_slot_entry *e = &share[i];
+        if (e->last == last && e->first == first && e->m == m) {
+            memcpy(cost, e->cost, sizeof e->cost);
+            memcpy(ok, e->ok, sizeof e->ok);
+            return;
+        }
+        if (slot < 0 && e->last != last) slot = i;
+    }
+    eval_slots(ep, memo, first, last, m, cost, ok);
+    df_slot_entry *e = &share[slot >= 0 ? slot : first % n];
+    e->first = first;
+    e->last = last;
+    e->m = m;
+    memcpy(e->cost, cost, sizeof e->cost);
+    memcpy(e->ok, ok, sizeof e->ok);
+}
+
 #define ALONE(ep, t, k) ((ep)->alone_cost[(size_t)(t)*3 + (k)])
 
 static void alone_min(df_episode *ep, int32_t t, const df_group_cost *g) {
@@ -416,8 +444,8 @@ static double rel(double now, double before, double scale) {
  * through memo when given (df_group_eval_memo: the same bits); depth-first layout: jopt/jok the close
  * slots of [gstart, t] at gm. The mask is taken as if the open group were closed first (a start closes
  * it). */
-static void observe(const df_episode *ep, const df_sched *s, df_group_memo *memo, float *x, uint8_t *mask,
-                    df_group_cost *contp, df_group_cost *jopt, uint8_t *jok) {
+static void observe(const df_episode *ep, const df_sched *s, df_group_memo *memo, df_slot_entry *share, int32_t n_share,
+                    float *x, uint8_t *mask, df_group_cost *contp, df_group_cost *jopt, uint8_t *jok) {
     int32_t t = s->t;
     memcpy(x, &ep->static_feat[(size_t)t * DF_FEATURES], DF_FEATURES * sizeof *x);
     memset(contp, 0, sizeof *contp);
@@ -425,7 +453,7 @@ static void observe(const df_episode *ep, const df_sched *s, df_group_memo *memo
     if (ep->layout == DF_LAYOUT_DEPTH_FIRST) {
         memset(jok, 0, DF_CLOSE_SLOTS);
         if (t > 0 && s->open) {
-            eval_slots(ep, memo, s->gstart, t, s->gm, jopt, jok);
+            eval_slots_shared(ep, memo, share, n_share, s->gstart, t, s->gm, jopt, jok);
             join_any = join_allowed(ep, s, jopt, jok);
             *contp = jopt[0];
         }
@@ -467,7 +495,7 @@ void df_sched_observe(const df_episode *ep, const df_sched *s, float *x, uint8_t
         memset(mask, 0, DF_ACTIONS);
         return;
     }
-    observe(ep, s, NULL, x, mask, &cont, jopt, jok);
+    observe(ep, s, NULL, NULL, 0, x, mask, &cont, jopt, jok);
     free(jopt);
 }
 
@@ -476,7 +504,12 @@ void df_sched_observe_step(const df_episode *ep, df_sched *s, float *x, uint8_t 
 }
 
 void df_sched_observe_step_memo(const df_episode *ep, df_sched *s, df_group_memo *memo, float *x, uint8_t *mask) {
-    observe(ep, s, memo, x, mask, &s->join, s->jopt, s->jopt_ok);
+    df_sched_observe_step_shared(ep, s, memo, NULL, 0, x, mask);
+}
+
+void df_sched_observe_step_shared(const df_episode *ep, df_sched *s, df_group_memo *memo, df_slot_entry *share,
+                                  int32_t n_share, float *x, uint8_t *mask) {
+    observe(ep, s, memo, share, n_share, x, mask, &s->join, s->jopt, s->jopt_ok);
     s->join_t1 = s->t + 1;
 }
 

@@ -42,6 +42,7 @@ struct df_mapper_job {
     df_rng rng;
     void *user;
     df_job_state state;       /* mapper.h: DECODING -> DONE (on the done list) -> TAKEN */
+    df_slot_entry *share;     /* [k] depth-first, k > 1: the candidates' close-slot evaluations of a step */
     df_mapper_job *next_done; /* the done list (state DONE) */
 };
 
@@ -160,6 +161,7 @@ static void job_destroy(df_mapper_job *j) {
             df_group_memo_free(j->cand[c].memo);
         }
     free(j->cand);
+    free(j->share);
     df_episode_free(&j->ep);
     free(j);
 }
@@ -302,6 +304,10 @@ int df_mapper_admit_ep(df_mapper *m, const df_net *net, df_objective obj, int32_
             return df_err_set(err, DF_ENOMEM, NULL, "out of memory");
         }
     }
+    if (m->layout == DF_LAYOUT_DEPTH_FIRST && k > 1) { /* out of memory: each candidate evaluates its own */
+        j->share = malloc((size_t)k * sizeof *j->share);
+        for (int32_t c = 0; j->share && c < k; c++) j->share[c].last = -1;
+    }
     for (int32_t c = 0, s = 0; c < k; c++) {
         while (m->slots[s].job) s++;
         m->slots[s] = (slot_t){j, c};
@@ -387,7 +393,8 @@ int df_mapper_step(df_mapper *m, int32_t *finished, df_err *err) {
             memcpy(x, &cd->xs[(size_t)cd->replay_src * DF_FEATURES], DF_FEATURES * sizeof *x);
             m->decide[n] = 0;
         } else {
-            df_sched_observe_step_memo(&sl->job->ep, &cd->s, cd->memo, x, &m->mask[(size_t)n * DF_ACTIONS]);
+            df_sched_observe_step_shared(&sl->job->ep, &cd->s, cd->memo, sl->job->share,
+                                         sl->job->share ? sl->job->k : 0, x, &m->mask[(size_t)n * DF_ACTIONS]);
             df_feature_norm_apply(&m->norm, x, 1);
             memcpy(&cd->xs[(size_t)cd->s.t * DF_FEATURES], x, DF_FEATURES * sizeof *x);
             m->decide[n] = 1;

@@ -13,24 +13,10 @@
 #include "dnnfuser/solve.h"
 #include "dnnfuser/zoo.h"
 
-/* The hardware as a request builds it: the preset with the budget as its buffer and the energies of
- * that buffer size. */
+/* bench_edge_net (bench_util.h), a failure fatal here. */
 static df_net *make_net(const char *wname, int64_t budget, int32_t batch) {
-    df_workload w;
-    df_hw hw;
-    df_err e;
-    df_net *n = NULL;
-    if (df_zoo_build(wname, NULL, &w, &e) || df_hw_preset("edge", &hw, &e)) {
-        fprintf(stderr, "bench: %s\n", e.msg);
-        exit(1);
-    }
-    hw.buffer_bytes = budget;
-    hw.energy = df_hw_energy_default(&hw);
-    if (df_net_init(&n, &w, &hw, batch, &e)) {
-        fprintf(stderr, "bench: %s\n", e.msg);
-        exit(1);
-    }
-    df_workload_free(&w);
+    df_net *n = bench_edge_net(wname, budget, batch);
+    if (!n) exit(1);
     return n;
 }
 

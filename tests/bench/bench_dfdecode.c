@@ -221,22 +221,6 @@ static void cell_end(cell_t *c, const char *name) {
     fflush(stdout);
 }
 
-static df_net *zoo_net(const char *wname, int64_t budget, int32_t batch) {
-    df_workload w;
-    df_hw hw;
-    df_err e;
-    df_net *n = NULL;
-    if (df_zoo_build(wname, NULL, &w, &e) || df_hw_preset("edge", &hw, &e)) {
-        fprintf(stderr, "bench: %s\n", e.msg);
-        return NULL;
-    }
-    hw.buffer_bytes = budget;
-    hw.energy = df_hw_energy_default(&hw);
-    if (df_net_init(&n, &w, &hw, batch, &e)) n = NULL;
-    df_workload_free(&w);
-    return n;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         printf("bench_dfdecode: skipped, no depth-first weights given (usage: bench_dfdecode WEIGHTS [N] [SEED] "
@@ -254,16 +238,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "cells")) do_zoo = 0;
     }
     df_mapper *mp;
-    df_err e;
-    if (df_mapper_load(&mp, argv[1], 4, &e)) {
-        fprintf(stderr, "%s: %s\n", argv[1], e.msg);
-        return 1;
-    }
-    if (df_mapper_layout(mp) != DF_LAYOUT_DEPTH_FIRST) {
-        fprintf(stderr, "%s: not depth-first weights\n", argv[1]);
-        df_mapper_free(mp);
-        return 1;
-    }
+    if (bench_load_df_mapper(argv[1], &mp)) return 1;
     int32_t T = df_mapper_config(mp)->T;
     printf("bench_dfdecode %s: %d requests per cell, seed %llu, %d reps, T %d%s\n", argv[1], n,
            (unsigned long long)seed, reps_g, T, exact_g ? ", exact beside" : "");
@@ -304,7 +279,7 @@ int main(int argc, char **argv) {
         printf("zoo (edge)\n");
         for (int i = 0; i < nz; i++)
             for (int o = 0; o < 2; o++) {
-                df_net *net = zoo_net(zp[i].net, zp[i].kib << 10, zp[i].batch);
+                df_net *net = bench_edge_net(zp[i].net, zp[i].kib << 10, zp[i].batch);
                 if (!net) continue;
                 if (df_net_layers(net) > T) fprintf(stderr, "%s: %d layers > T %d\n", zp[i].net, df_net_layers(net), T);
                 char label[128];

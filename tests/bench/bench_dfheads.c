@@ -318,16 +318,7 @@ int main(int argc, char **argv) {
     uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 18;
     int repair = !(argc > 4 && !strcmp(argv[4], "norepair"));
     df_mapper *mp;
-    df_err e;
-    if (df_mapper_load(&mp, argv[1], 4, &e)) {
-        fprintf(stderr, "%s: %s\n", argv[1], e.msg);
-        return 1;
-    }
-    if (df_mapper_layout(mp) != DF_LAYOUT_DEPTH_FIRST) {
-        fprintf(stderr, "%s: not depth-first weights (dnnfuser-train --space depth_first)\n", argv[1]);
-        df_mapper_free(mp);
-        return 1;
-    }
+    if (bench_load_df_mapper(argv[1], &mp)) return 1;
     printf("bench_dfheads %s: %d requests per split and objective, seed %llu; ratios to the exact depth-first "
            "optimum\n",
            argv[1], n, (unsigned long long)seed);

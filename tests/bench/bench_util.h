@@ -13,6 +13,7 @@
 #include "dnnfuser/cost.h"
 #include "dnnfuser/mapper.h"
 #include "dnnfuser/sampler.h"
+#include "dnnfuser/zoo.h"
 
 static inline double now_s(void) {
     struct timespec ts;
@@ -73,6 +74,42 @@ static inline void bench_panels(df_mapper *mp, const char *arg, const char *who)
     printf("%s: weight panels %s (%s; weights binary16 values: %s)\n", who, df_mapper_f16(mp) ? "binary16" : "float",
            arg && (!strcmp(arg, "f16") || !strcmp(arg, "f32")) ? "set" : "default",
            df_mapper_f16_lossless(mp) ? "yes" : "no");
+}
+
+/* A zoo network on the edge preset as a request builds it: the budget as its buffer and the energies of
+ * that buffer size. NULL (the reason on stderr) when it cannot be built. */
+static inline df_net *bench_edge_net(const char *wname, int64_t budget, int32_t batch) {
+    df_workload w;
+    df_hw hw;
+    df_err e;
+    df_net *n = NULL;
+    if (df_zoo_build(wname, NULL, &w, &e) || df_hw_preset("edge", &hw, &e)) {
+        fprintf(stderr, "bench: %s\n", e.msg);
+        return NULL;
+    }
+    hw.buffer_bytes = budget;
+    hw.energy = df_hw_energy_default(&hw);
+    if (df_net_init(&n, &w, &hw, batch, &e)) {
+        fprintf(stderr, "bench: %s: %s\n", wname, e.msg);
+        n = NULL;
+    }
+    df_workload_free(&w);
+    return n;
+}
+
+/* Depth-first weights for a benchmark: 0 and *mp loaded (4 sequences), 1 with the reason on stderr. */
+static inline int bench_load_df_mapper(const char *path, df_mapper **mp) {
+    df_err e;
+    if (df_mapper_load(mp, path, 4, &e)) {
+        fprintf(stderr, "%s: %s\n", path, e.msg);
+        return 1;
+    }
+    if (df_mapper_layout(*mp) != DF_LAYOUT_DEPTH_FIRST) {
+        fprintf(stderr, "%s: not depth-first weights (dnnfuser-train --space depth_first)\n", path);
+        df_mapper_free(*mp);
+        return 1;
+    }
+    return 0;
 }
 
 #endif

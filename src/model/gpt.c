@@ -607,25 +607,28 @@ void df_gpt_infer_free(df_gpt_infer *c) {
 }
 
 /* The weight matrices the decode's packed products read (infer_pack), in their fixed order: w_in,
- * w_head, then per block qkvw, attprojw, fcw, fcprojw. Returns how many (2 + 4 L). */
+ * w_head, then per block qkvw, attprojw, fcw, fcprojw. With a decode context c, each one's dst is its
+ * panels' place in c (NULL without). Returns how many (2 + 4 L). */
 typedef struct {
     float *w; /* (in, out) */
     int in, out;
+    const float **dst;
 } packed_mat;
 
-static int packed_mats(const df_gpt *m, packed_mat mat[4 * DF_GPT_MAX_L + 2]) {
+static int packed_mats(const df_gpt *m, df_gpt_infer *c, packed_mat mat[4 * DF_GPT_MAX_L + 2]) {
     const df_gpt_config *g = &m->cfg;
     const df_gpt_params *p = &m->params;
     const int d = g->d;
     int k = 0;
-#define MAT(W, IN, OUT) (mat[k].w = (W), mat[k].in = (IN), mat[k].out = (OUT), k++)
-    MAT(p->w_in, g->F, d);
-    MAT(p->w_head, d, g->A);
+#define MAT(W, IN, OUT, DST) \
+    (mat[k].w = (W), mat[k].in = (IN), mat[k].out = (OUT), mat[k].dst = c ? &c->DST : NULL, k++)
+    MAT(p->w_in, g->F, d, pw_in);
+    MAT(p->w_head, d, g->A, pw_head);
     for (int l = 0; l < g->L; l++) {
-        MAT(p->qkvw + (size_t)l * d * 3 * d, d, 3 * d);
-        MAT(p->attprojw + (size_t)l * d * d, d, d);
-        MAT(p->fcw + (size_t)l * d * 4 * d, d, 4 * d);
-        MAT(p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d);
+        MAT(p->qkvw + (size_t)l * d * 3 * d, d, 3 * d, pqkv[l]);
+        MAT(p->attprojw + (size_t)l * d * d, d, d, pproj[l]);
+        MAT(p->fcw + (size_t)l * d * 4 * d, d, 4 * d, pfc[l]);
+        MAT(p->fcprojw + (size_t)l * 4 * d * d, 4 * d, d, pfcproj[l]);
     }
 #undef MAT
     return k;
@@ -634,7 +637,7 @@ static int packed_mats(const df_gpt *m, packed_mat mat[4 * DF_GPT_MAX_L + 2]) {
 int df_gpt_f16_lossless(const df_gpt *m) {
     if (!m || !m->params_memory) return 0;
     packed_mat mat[4 * DF_GPT_MAX_L + 2];
-    int k = packed_mats(m, mat);
+    int k = packed_mats(m, NULL, mat);
     for (int i = 0; i < k; i++)
         if (!df_f16_exact_all(mat[i].w, (size_t)mat[i].in * mat[i].out)) return 0;
     return 1;
@@ -645,7 +648,7 @@ size_t df_gpt_round_f16(df_gpt *m, double *max_rel) {
     double worst = 0.0;
     if (m && m->params_memory) {
         packed_mat mat[4 * DF_GPT_MAX_L + 2];
-        int k = packed_mats(m, mat);
+        int k = packed_mats(m, NULL, mat);
         for (int i = 0; i < k; i++)
             for (size_t j = 0; j < (size_t)mat[i].in * mat[i].out; j++) {
                 float x = mat[i].w[j], y = df_f16_to_float(df_f16_from_float(x));
@@ -664,18 +667,8 @@ size_t df_gpt_round_f16(df_gpt *m, double *max_rel) {
  * float panels. */
 static int infer_pack(df_gpt_infer *c) {
     if (!df_linear_packed_ok()) return DF_OK;
-    const int L = c->m->cfg.L;
     packed_mat mat[4 * DF_GPT_MAX_L + 2];
-    const float **dst[4 * DF_GPT_MAX_L + 2]; /* each matrix's panels' place in c, in the same order */
-    int k = packed_mats(c->m, mat), j = 0;
-    dst[j++] = &c->pw_in;
-    dst[j++] = &c->pw_head;
-    for (int l = 0; l < L; l++) {
-        dst[j++] = &c->pqkv[l];
-        dst[j++] = &c->pproj[l];
-        dst[j++] = &c->pfc[l];
-        dst[j++] = &c->pfcproj[l];
-    }
+    int k = packed_mats(c->m, c, mat);
     size_t n = 0;
     for (int i = 0; i < k; i++) n += df_linear_pack_floats(mat[i].in, mat[i].out);
     float *q = c->packed = alloc_lines(n * sizeof(float));
@@ -685,7 +678,7 @@ static int infer_pack(df_gpt_infer *c) {
     for (int i = 0; i < k; i++) {
         df_linear_pack(q, mat[i].w, mat[i].in, mat[i].out);
         df_linear_pack_f16(c->packed16 + (q - c->packed), mat[i].w, mat[i].in, mat[i].out);
-        *dst[i] = q;
+        *mat[i].dst = q;
         q += df_linear_pack_floats(mat[i].in, mat[i].out);
     }
     return DF_OK;

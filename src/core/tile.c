@@ -519,13 +519,13 @@ int df_tile_suffix_plan_reuse(df_tile_axes *axes, int32_t rows, int32_t cols, df
     return DF_OK;
 }
 
-int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
-                        df_tile_suffix **out, df_err *err) {
-    *out = NULL;
+/* A plan owning its axes, made over the groups [f, last] with f >= first (df_tile_axes_new_range);
+ * arguments already checked. */
+static int suffix_plan_owned(const df_workload *w, int32_t first, int32_t last, int32_t rows, int32_t cols,
+                             df_overlap mode, df_tile_suffix **out, df_err *err) {
     df_tile_axes *ax;
-    if (!w || last < 0 || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
-        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
-    if (df_tile_axes_new(w, last, &ax)) return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
+    if (df_tile_axes_new_range(w, first, last, &ax))
+        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
     int rc = df_tile_suffix_plan_in(ax, rows, cols, mode, out, err);
     if (rc) {
         df_tile_axes_free(ax);
@@ -533,6 +533,14 @@ int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_
     }
     (*out)->own = ax;
     return DF_OK;
+}
+
+int df_tile_suffix_plan(const df_workload *w, int32_t last, int32_t rows, int32_t cols, df_overlap mode,
+                        df_tile_suffix **out, df_err *err) {
+    *out = NULL;
+    if (!w || last < 0 || last >= w->n_layers || rows < 1 || cols < 1 || mode < 0 || mode >= DF_OVERLAP_COUNT)
+        return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group ..%d, tile %dx%d)", last, rows, cols);
+    return suffix_plan_owned(w, 0, last, rows, cols, mode, out, err);
 }
 
 const df_tile_layer *df_tile_suffix_layer(const df_tile_suffix *s, int32_t layer) {
@@ -633,15 +641,8 @@ int df_tile_plan_group(const df_workload *w, int32_t first, int32_t last, int32_
         return df_err_set(err, DF_EINVAL, NULL, "tile plan: bad arguments (group %d..%d, tile %dx%d)", first, last,
                           rows, cols);
     df_tile_suffix *s;
-    df_tile_axes *ax; /* the backward pass over [first, last] only (df_tile_axes_new_range) */
-    if (df_tile_axes_new_range(w, first, last, &ax))
-        return df_err_set(err, DF_ENOMEM, NULL, "tile plan: out of memory");
-    int rc = df_tile_suffix_plan_in(ax, rows, cols, mode, &s, err);
-    if (rc) {
-        df_tile_axes_free(ax);
-        return rc;
-    }
-    s->own = ax;
+    int rc = suffix_plan_owned(w, first, last, rows, cols, mode, &s, err); /* the pass over [first, last] only */
+    if (rc) return rc;
     const df_tile_input *in;
     int32_t n = last - first + 1, n_ext = df_tile_suffix_inputs(s, first, &in);
     if (n_ext < 0) {

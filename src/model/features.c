@@ -44,41 +44,68 @@ void df_close_group(const df_episode *ep, int32_t first, int32_t last, int32_t m
     }
 }
 
+/* A group's tile options planned one after another (df_tiled_prepare_reuse): the per-axis passes of
+ * [first, last] shared, the previous option's figures and the regions' workspace reused; without the
+ * passes (out of memory) each option planned alone (df_tiled_prepare, the same numbers). */
+typedef struct {
+    df_tile_axes *axes;
+    df_tiled *tp[2]; /* this option's and the previous one's (its figures) */
+    int cur;
+    df_tile_suffix *geo; /* the regions' workspace */
+    df_tiled *one;       /* the plan of an option planned alone */
+} opt_plans;
+
+static void opt_plans_init(opt_plans *p, const df_net *net, int32_t first, int32_t last) {
+    *p = (opt_plans){0};
+    if (df_tile_axes_new_range(df_net_workload(net), first, last, &p->axes) != DF_OK) p->axes = NULL;
+}
+
+/* g's plan (valid until the next call), NULL when it cannot be made */
+static const df_tiled *opt_plans_next(opt_plans *p, const df_net *net, const df_group *g) {
+    df_tiled_free(p->one);
+    p->one = NULL;
+    if (!p->axes) return df_tiled_prepare(net, g, &p->one) == DF_OK ? p->one : NULL;
+    if (df_tiled_prepare_reuse(net, p->axes, g, p->tp[1 - p->cur], &p->geo, &p->tp[p->cur]) != DF_OK) return NULL;
+    const df_tiled *t = p->tp[p->cur];
+    p->cur = 1 - p->cur;
+    return t;
+}
+
+static void opt_plans_free(opt_plans *p) {
+    df_tiled_free(p->tp[0]);
+    df_tiled_free(p->tp[1]);
+    df_tiled_free(p->one);
+    df_tile_suffix_free(p->geo);
+    df_tile_axes_free(p->axes);
+}
+
 /* the close slots of [first, last] at m: cost and feasibility of each (slot 0 by df_group_eval, through
- * memo when given, the tiles by df_group_eval_tiled, the cost model's rule: df_tiled_prepare_in with
- * the per-axis passes shared by the options, the same numbers); returns 1 if any is feasible */
+ * memo when given, the tiles by df_group_eval_tiled, the cost model's rule: opt_plans with the per-axis
+ * passes shared by the options, the same numbers); returns 1 if any is feasible */
 static int eval_slots(const df_episode *ep, df_group_memo *memo, int32_t first, int32_t last, int32_t m,
                       df_group_cost *cost, uint8_t *ok) {
     int any = 0;
     memset(ok, 0, DF_CLOSE_SLOTS);
-    df_tile_axes *axes = NULL;
-    df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
-    int cur = 0;
-    df_tile_suffix *geo = NULL; /* the regions' workspace */
+    opt_plans op = {0};
+    int have = 0;
     for (int c = 0; c <= ep->n_opts[last]; c++) {
         df_group g;
         df_close_group(ep, first, last, m, c, &g);
         int rc;
         if (c == 0)
             rc = df_group_eval_memo(ep->net, memo, first, last, m, &cost[c]);
-        else if (df_group_is_whole(ep->net, &g) ||
-                 (!axes && df_tile_axes_new_range(df_net_workload(ep->net), first, last, &axes) != DF_OK))
+        else if (df_group_is_whole(ep->net, &g))
             rc = df_group_eval_tiled(ep->net, &g, &cost[c]);
         else {
-            rc = df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &geo, &tp[cur]);
-            if (rc == DF_OK) {
-                rc = df_tiled_cost(ep->net, tp[cur], m, &cost[c]);
-                cur = 1 - cur;
-            }
+            if (!have) opt_plans_init(&op, ep->net, first, last), have = 1;
+            const df_tiled *tp = opt_plans_next(&op, ep->net, &g);
+            rc = tp ? df_tiled_cost(ep->net, tp, m, &cost[c]) : DF_ENOMEM;
         }
         if (rc) continue;
         ok[c] = (uint8_t)(cost[c].feasible != 0);
         any |= ok[c];
     }
-    df_tiled_free(tp[0]);
-    df_tiled_free(tp[1]);
-    df_tile_suffix_free(geo);
-    df_tile_axes_free(axes);
+    opt_plans_free(&op);
     return any;
 }
 
@@ -141,22 +168,14 @@ static int episode_init_df(df_episode *ep, df_err *err) {
                 alone_min(ep, t, &g);
             }
         }
-        /* the options share the per-axis passes (df_tiled_prepare_in: the numbers of df_tiled_prepare) */
-        df_tile_axes *axes = NULL;
-        df_tiled *tp[2] = {NULL, NULL}; /* this option's and the previous one's (its figures), reused */
-        int cur = 0;
-        df_tile_suffix *geo = NULL; /* the regions' workspace */
-        if (ep->n_opts[t] > 0 && df_tile_axes_new_range(df_net_workload(ep->net), t, t, &axes) != DF_OK) axes = NULL;
+        /* the options share the per-axis passes (opt_plans: the numbers of df_tiled_prepare) */
+        opt_plans op = {0};
+        if (ep->n_opts[t] > 0) opt_plans_init(&op, ep->net, t, t);
         for (int c = 1; c <= ep->n_opts[t]; c++) {
             df_group g;
             df_close_group(ep, t, t, 1, c, &g);
-            df_tiled *one = NULL, *x;
-            if (axes ? df_tiled_prepare_reuse(ep->net, axes, &g, tp[1 - cur], &geo, &tp[cur]) != DF_OK
-                     : df_tiled_prepare(ep->net, &g, &one) != DF_OK) {
-                df_tiled_free(one);
-                continue;
-            }
-            x = axes ? tp[cur] : one;
+            const df_tiled *x = opt_plans_next(&op, ep->net, &g);
+            if (!x) continue;
             for (int k = 0; k < DF_MB_SLOTS; k++) {
                 df_group_cost gc;
                 if (ep->slot_m[k] && df_tiled_cost(ep->net, x, ep->slot_m[k], &gc) == DF_OK && gc.feasible) {
@@ -164,13 +183,8 @@ static int episode_init_df(df_episode *ep, df_err *err) {
                     alone_min(ep, t, &gc);
                 }
             }
-            df_tiled_free(one);
-            if (axes) cur = 1 - cur;
         }
-        df_tiled_free(tp[0]);
-        df_tiled_free(tp[1]);
-        df_tile_suffix_free(geo);
-        df_tile_axes_free(axes);
+        opt_plans_free(&op);
     }
     return DF_OK;
 }
